@@ -1,0 +1,50 @@
+# Thin wrapper over CMake so users type `make`, `make test`, `make demo`.
+#   make          release build in build/release (binaries in build/release/bin)
+#   make test     scripts/setup, then the whole suite twice: plain and ASan+UBSan
+#   make fuzz     clang + libFuzzer, each target for FUZZ_SECONDS
+#   make format   clang-format the sources in place
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+FUZZ_SECONDS ?= 30
+
+.PHONY: all release debug asan fuzz test demo setup format format-check clean
+
+all: release
+
+define build
+	@cmake -S . -B build/$(1) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=$(2) $(3) >/dev/null
+	@cmake --build build/$(1) --parallel
+endef
+
+release:
+	$(call build,release,Release)
+
+debug:
+	$(call build,debug,Debug)
+	@ln -sf build/debug/compile_commands.json compile_commands.json
+
+asan:
+	$(call build,asan,Asan)
+
+setup:
+	@scripts/setup
+
+test: setup
+	@$(MAKE) --no-print-directory debug asan
+	@scripts/check-source
+	@tests/run build/debug build/asan
+
+fuzz: setup
+	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
+	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_SECONDS)
+
+demo: setup release
+	@scripts/demo
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format-14 -i
+
+format-check:
+	@git ls-files '*.c' '*.h' | xargs clang-format-14 --dry-run --Werror
+
+clean:
+	rm -rf build compile_commands.json

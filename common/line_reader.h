@@ -1,0 +1,38 @@
+/* line_reader.h: cuts a byte stream into lines.
+ *
+ * hiredis's reader shape: feed bytes, pull lines, no I/O inside, so it is
+ * fuzzable and testable with fragments of any size. Lines end at "\n"; a
+ * "\r" right before it is dropped too. A line longer than max_line comes out
+ * cut to max_line bytes with *truncated set, and the rest of it is skipped
+ * up to the next newline, so memory stays bounded by max_line plus one fed
+ * chunk. An unterminated last line stays inside until its newline arrives,
+ * or until line_reader_finish() at the end of the stream.
+ *
+ * Contract: call line_reader_next() until it returns 0 before feeding again.
+ * Lives in common/ because both the shipper's framing and sluice-grok use it. */
+#ifndef LINE_READER_H
+#define LINE_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sl_err.h"
+#include "sl_slice.h"
+
+struct line_reader;
+
+struct line_reader *line_reader_new(size_t max_line);
+void line_reader_free(struct line_reader *lr); /* NULL is fine */
+/* Copies buf in. -1 only when out of memory (nothing is kept then). */
+int line_reader_feed(struct line_reader *lr, const char *buf, size_t len,
+                     struct sl_err *err);
+/* 1: *line is set, valid until the next call; 0: needs more bytes. */
+int line_reader_next(struct line_reader *lr, struct sl_slice *line,
+                     bool *truncated);
+/* At the end of the stream: 1 and the unterminated last line, if any. */
+int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
+                       bool *truncated);
+/* Stream offset of the first byte of the line last returned. */
+uint64_t line_reader_line_offset(const struct line_reader *lr);
+
+#endif

@@ -1,0 +1,42 @@
+/* sl_buf.h: a growable byte buffer with a maximum (curl's dynbuf rule).
+ *
+ * Invariants: len <= cap <= max; when cap > 0, ptr[len] == '\0' (one byte
+ * beyond len is always reserved), so the contents can be used as a C string
+ * when they hold no NUL. A buffer starts empty with SL_BUF_INIT(max) and
+ * grows by doubling; an append that would pass max fails with SL_ELIMIT and
+ * leaves the buffer unchanged, so memory stays bounded by max + 1. */
+#ifndef SL_BUF_H
+#define SL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "sl_err.h"
+
+struct sl_buf {
+    char *ptr;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+
+#define SL_BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes)}
+
+void sl_buf_init(struct sl_buf *b, size_t max);
+/* Frees the memory; the buffer is empty and usable again. */
+void sl_buf_release(struct sl_buf *b);
+/* Empties the buffer, keeps the memory. */
+void sl_buf_reset(struct sl_buf *b);
+/* Makes room for n more bytes. -1 with SL_ELIMIT past max, SL_ENOMEM. */
+int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err);
+int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
+                  struct sl_err *err);
+int sl_buf_append_str(struct sl_buf *b, const char *s, struct sl_err *err);
+int sl_buf_append_char(struct sl_buf *b, char c, struct sl_err *err);
+int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Hands the memory to the caller (free() it) and leaves b empty. Returns an
+ * allocated empty string for an empty buffer; NULL only when out of memory. */
+char *sl_buf_take(struct sl_buf *b);
+
+#endif

@@ -1,0 +1,79 @@
+/* sl_event.h: an event as a tree of JSON values, and its JSON text.
+ *
+ * Events borrow; batches own (STYLE.md 3.4). Every node lives in the arena
+ * given at sl_event_init(); string and number bytes are BORROWED: the caller
+ * keeps them alive until the event is written or reset (grok captures point
+ * into the message, which lives in the batch's arena). Use sl_event_strdup()
+ * for bytes that would not live long enough. Nothing here calls malloc: a
+ * reset forgets the tree, and the owner resets the arena.
+ *
+ * Members keep insertion order, so output is deterministic. Setting a path
+ * creates the objects along it; a path that runs through a value that is not
+ * an object (setting "a.b" when "a" is a string) fails with SL_EINVAL and
+ * changes nothing: the caller tags the event. */
+#ifndef SL_EVENT_H
+#define SL_EVENT_H
+
+#include <stdbool.h>
+
+#include "sl_arena.h"
+#include "sl_buf.h"
+#include "sl_fieldpath.h"
+
+enum sl_value_type {
+    SL_VALUE_NULL,
+    SL_VALUE_BOOL,   /* text is "true" or "false" */
+    SL_VALUE_STRING, /* text is raw bytes, escaped when written */
+    SL_VALUE_NUMBER, /* text is a valid JSON number, written as is */
+    SL_VALUE_OBJECT,
+    SL_VALUE_ARRAY
+};
+
+struct sl_value {
+    struct sl_slice key; /* member name; empty for array elements */
+    enum sl_value_type type;
+    struct sl_slice text;
+    struct sl_value *first, *last; /* members or elements */
+    struct sl_value *next;         /* next sibling */
+};
+
+struct sl_event {
+    struct sl_arena *arena; /* borrowed */
+    struct sl_value root;   /* an object */
+};
+
+void sl_event_init(struct sl_event *ev, struct sl_arena *arena);
+/* Empties the event; the arena is the owner's to reset. */
+void sl_event_reset(struct sl_event *ev);
+
+/* The value at path, or NULL. */
+struct sl_value *sl_event_get(const struct sl_event *ev,
+                              const struct sl_fieldpath *path);
+
+/* Overwrites whatever is at path. type is SL_VALUE_STRING, _NUMBER or _BOOL;
+ * text is borrowed. */
+int sl_event_put(struct sl_event *ev, const struct sl_fieldpath *path,
+                 enum sl_value_type type, const char *text, size_t len,
+                 struct sl_err *err);
+/* Logstash's rule for a capture: sets path if absent; if it holds a string
+ * or number, turns it into an array [old, new]; if an array, appends. */
+int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
+                 enum sl_value_type type, const char *text, size_t len,
+                 struct sl_err *err);
+/* Top-level string member by name (message, tags, ...), overwriting. */
+int sl_event_put_top(struct sl_event *ev, const char *key,
+                     enum sl_value_type type, const char *text, size_t len,
+                     struct sl_err *err);
+/* Appends tag to the top-level "tags" array unless it is already there.
+ * tag is borrowed (a string literal, usually). */
+int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err);
+bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
+
+/* Copies bytes into the event's arena (NULL when out of memory). */
+char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);
+
+/* Appends the event as one JSON object (no newline). */
+int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
+                        struct sl_err *err);
+
+#endif

@@ -1,0 +1,431 @@
+/* grok_expand.c: grok expression -> PCRE2 regex.
+ *
+ * One pass over the text copies regex syntax through and rewrites:
+ *   %{NAME}              -> (?:<expansion of NAME>)
+ *   %{NAME:field[:type]} -> (?<gN><expansion of NAME>)   and records capture N
+ *   (?<field>re)         -> (?<gN>re)  also (?'field're) and (?P<field>re):
+ *                           PCRE2 names are [A-Za-z0-9_]{1,32}, field names
+ *                           are not, so every capture gets a generated name
+ *   \k<field>            -> \k<gN> of the latest capture with that name
+ *   (?m) (?mi) (?m:...)  -> (?s)... Ruby's m is PCRE2's dot-all; Ruby's ^ and
+ *                           $ always match at line breaks, so the regex is
+ *                           compiled with PCRE2_MULTILINE instead
+ *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit;
+ *                           PCRE2: horizontal space)
+ *   {,n}                 -> {0,n}      (PCRE2 10.42 reads {,n} literally)
+ * Character classes are tracked so none of this happens inside [...].
+ *
+ * Recursion (A -> B -> A) is detected with the stack of names being
+ * expanded; the expansion is capped at GROK_EXPANDED_MAX bytes so a pattern
+ * that doubles at every level cannot eat memory. Each reference's expansion
+ * is recorded (grok_compile.c compiles them one by one to find which pattern
+ * a regex error belongs to). */
+#include "grok_expand.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROK_EXPANDED_MAX (4u << 20)
+#define GROK_DEPTH_MAX 64
+
+struct frame {
+    const char *name;         /* NULL for the top-level expression */
+    const struct grok_def *def;
+};
+
+struct expander {
+    const struct grok_library *lib;
+    struct grok_expansion *x;
+    struct frame stack[GROK_DEPTH_MAX];
+    size_t depth;
+    struct sl_err *err;
+};
+
+/* "pattern 'NAME' (file:line)" or "expression '...'" into err's prefix. */
+static int fail(struct expander *ex, enum sl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct expander *ex, enum sl_status st, const char *fmt, ...)
+{
+    char msg[SL_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const struct frame *f = &ex->stack[ex->depth - 1];
+    if (f->def != NULL)
+        return sl_err_set(ex->err, st, "grok: pattern '%s' (%s:%u): %s",
+                          f->name, f->def->origin, f->def->line, msg);
+    return sl_err_set(ex->err, st, "grok: expression '%.200s': %s",
+                      ex->x->text, msg);
+}
+
+static int emit(struct expander *ex, const char *s, size_t n)
+{
+    if (sl_buf_append(&ex->x->out, s, n, NULL) < 0)
+        return fail(ex, SL_ELIMIT,
+                    "expands to more than %u bytes of regex; a pattern "
+                    "probably refers to itself through others",
+                    GROK_EXPANDED_MAX);
+    return 0;
+}
+
+static int emit_str(struct expander *ex, const char *s)
+{
+    return emit(ex, s, strlen(s));
+}
+
+/* Writes open, name, close: a group header such as "(?<" "g3" ">". */
+static int emit_group(struct expander *ex, const char *open, const char *name,
+                      const char *close)
+{
+    if (emit_str(ex, open) < 0 || emit_str(ex, name) < 0 ||
+        emit_str(ex, close) < 0)
+        return -1;
+    return 0;
+}
+
+/* Registers a capture of field (with type) and writes "(?<gN>". */
+static int open_capture(struct expander *ex, const char *field, size_t flen,
+                        enum grok_type type)
+{
+    struct grok_expansion *x = ex->x;
+    if (x->ncaps == x->capcap) {
+        size_t cap = x->capcap ? x->capcap * 2 : 16;
+        struct grok_capture *c = realloc(x->caps, cap * sizeof *c);
+        if (c == NULL)
+            return fail(ex, SL_ENOMEM, "out of memory");
+        x->caps = c;
+        x->capcap = cap;
+    }
+    struct grok_capture *c = &x->caps[x->ncaps];
+    memset(c, 0, sizeof *c);
+    struct sl_err perr;
+    if (sl_fieldpath_parse(&c->path, field, flen, &perr) < 0)
+        return fail(ex, SL_EINVAL, "%s", perr.msg);
+    c->type = type;
+    snprintf(c->gname, sizeof c->gname, "g%zu", x->ncaps + 1);
+    x->ncaps++;
+    return emit_group(ex, "(?<", c->gname, ">");
+}
+
+static int expand_text(struct expander *ex, const char *text);
+
+/* The capture to which \k<name> refers: the latest one with that name. */
+static const struct grok_capture *capture_named(struct expander *ex,
+                                                const char *name, size_t n)
+{
+    for (size_t i = ex->x->ncaps; i-- > 0;)
+        if (strlen(ex->x->caps[i].path.text) == n &&
+            memcmp(ex->x->caps[i].path.text, name, n) == 0)
+            return &ex->x->caps[i];
+    return NULL;
+}
+
+static int parse_type(struct expander *ex, const char *t, size_t n,
+                      const char *ref, size_t reflen, enum grok_type *type)
+{
+    if (n == 3 && memcmp(t, "int", 3) == 0)
+        *type = GROK_TYPE_INT;
+    else if (n == 5 && memcmp(t, "float", 5) == 0)
+        *type = GROK_TYPE_FLOAT;
+    else
+        return fail(ex, SL_EINVAL,
+                    "at %%{%.*s}: unknown type '%.*s'; expected int or float",
+                    (int)reflen, ref, (int)n, t);
+    return 0;
+}
+
+static int push_pattern(struct expander *ex, const char *name, size_t n,
+                        const char *ref, size_t reflen,
+                        const struct grok_def **def)
+{
+    *def = grok_library_find(ex->lib, name, n);
+    if (*def == NULL)
+        return fail(ex, SL_EINVAL,
+                    "at %%{%.*s}: unknown pattern '%.*s'; add --patterns-dir "
+                    "or check the spelling",
+                    (int)reflen, ref, (int)n, name);
+    for (size_t i = 1; i < ex->depth; i++) {
+        if (ex->stack[i].def == *def) {
+            char chain[256] = "";
+            size_t used = 0;
+            for (size_t j = i; j < ex->depth && used < sizeof chain; j++)
+                used += (size_t)snprintf(chain + used, sizeof chain - used,
+                                         "%s -> ", ex->stack[j].name);
+            return fail(ex, SL_EINVAL,
+                        "pattern refers to itself: %s%.*s; remove the cycle",
+                        chain, (int)n, name);
+        }
+    }
+    if (ex->depth == GROK_DEPTH_MAX)
+        return fail(ex, SL_ELIMIT,
+                    "at %%{%.*s}: patterns nested more than %d deep",
+                    (int)reflen, ref, GROK_DEPTH_MAX);
+    ex->stack[ex->depth].name = (*def)->name;
+    ex->stack[ex->depth].def = *def;
+    ex->depth++;
+    return 0;
+}
+
+/* %{NAME}, %{NAME:field}, %{NAME:field:type} at *p (just after "%{"). */
+static int expand_reference(struct expander *ex, const char **p)
+{
+    const char *ref = *p;
+    const char *end = strchr(ref, '}');
+    if (end == NULL)
+        return fail(ex, SL_EPARSE, "'%%{' at '%.20s' has no closing '}'",
+                    ref - 2);
+    size_t reflen = (size_t)(end - ref);
+    const char *c1 = memchr(ref, ':', reflen);
+    size_t namelen = c1 ? (size_t)(c1 - ref) : reflen;
+    const char *field = NULL;
+    size_t flen = 0;
+    enum grok_type type = GROK_TYPE_STRING;
+    if (c1 != NULL) {
+        field = c1 + 1;
+        flen = (size_t)(end - field);
+        const char *c2 = memchr(field, ':', flen);
+        if (c2 != NULL) {
+            if (parse_type(ex, c2 + 1, (size_t)(end - c2 - 1), ref, reflen,
+                           &type) < 0)
+                return -1;
+            flen = (size_t)(c2 - field);
+        }
+        if (flen == 0)
+            return fail(ex, SL_EINVAL, "at %%{%.*s}: empty field name",
+                        (int)reflen, ref);
+    }
+    const struct grok_def *def;
+    if (push_pattern(ex, ref, namelen, ref, reflen, &def) < 0)
+        return -1;
+    size_t start = ex->x->out.len;
+    int rc = field ? open_capture(ex, field, flen, type)
+                   : emit_str(ex, "(?:");
+    size_t body = ex->x->out.len;
+    if (rc == 0)
+        rc = expand_text(ex, def->regex);
+    if (rc == 0)
+        rc = emit_str(ex, ")");
+    ex->depth--;
+    if (rc == 0 &&
+        grok_expansion_record(ex->x, def, start, body, ex->x->out.len) < 0)
+        rc = fail(ex, SL_ENOMEM, "out of memory");
+    *p = end + 1;
+    return rc;
+}
+
+/* (?<name>  (?'name'  (?P<name>  at *p (pointing at '('). 0: not a named
+ * group, nothing consumed; 1: handled; -1: error. */
+static int expand_named_group(struct expander *ex, const char **p)
+{
+    const char *s = *p + 2; /* after "(?" */
+    char close;
+    if (s[0] == '<' && s[1] != '=' && s[1] != '!') {
+        s += 1;
+        close = '>';
+    } else if (s[0] == 'P' && s[1] == '<') {
+        s += 2;
+        close = '>';
+    } else if (s[0] == '\'') {
+        s += 1;
+        close = '\'';
+    } else {
+        return 0;
+    }
+    const char *end = strchr(s, close);
+    if (end == NULL || end == s)
+        return fail(ex, SL_EPARSE, "named group at '%.20s' has no name or no "
+                    "closing '%c'", *p, close);
+    if (open_capture(ex, s, (size_t)(end - s), GROK_TYPE_STRING) < 0)
+        return -1;
+    *p = end + 1;
+    return 1;
+}
+
+/* (?imx-imx) or (?imx-imx: at *p: copies with m -> s. 0 if not an option
+ * group. */
+static int expand_options(struct expander *ex, const char **p)
+{
+    const char *s = *p + 2;
+    const char *q = s;
+    while (*q == 'i' || *q == 'm' || *q == 'x' || *q == '-')
+        q++;
+    if (q == s || (*q != ')' && *q != ':'))
+        return 0;
+    if (emit_str(ex, "(?") < 0)
+        return -1;
+    for (const char *c = s; c <= q; c++)
+        if (emit(ex, *c == 'm' ? "s" : c, 1) < 0)
+            return -1;
+    *p = q + 1;
+    return 1;
+}
+
+/* A backslash escape outside a class at *p. */
+static int expand_escape(struct expander *ex, const char **p, bool in_class)
+{
+    const char *s = *p;
+    if (s[1] == '\0') {
+        *p = s + 1;
+        return emit(ex, s, 1);
+    }
+    *p = s + 2;
+    if (s[1] == 'h')
+        return emit_str(ex, in_class ? "0-9a-fA-F" : "[0-9a-fA-F]");
+    if (s[1] == 'H' && !in_class)
+        return emit_str(ex, "[^0-9a-fA-F]");
+    if (s[1] == 'k' && s[2] == '<' && !in_class) {
+        const char *end = strchr(s + 3, '>');
+        if (end != NULL) {
+            const struct grok_capture *c =
+                capture_named(ex, s + 3, (size_t)(end - s - 3));
+            if (c == NULL)
+                return fail(ex, SL_EINVAL,
+                            "back-reference '%.*s' names no capture before it",
+                            (int)(end - s + 1), s);
+            *p = end + 1;
+            return emit_group(ex, "\\k<", c->gname, ">");
+        }
+    }
+    return emit(ex, s, 2);
+}
+
+/* Copies a character class starting at *p ('[') up to its closing ']'. */
+static int copy_class(struct expander *ex, const char **p)
+{
+    const char *s = *p;
+    size_t i = 1;
+    if (s[i] == '^')
+        i++;
+    if (s[i] == ']')
+        i++; /* a leading ']' is literal */
+    if (emit(ex, s, i) < 0)
+        return -1;
+    s += i;
+    while (*s != '\0' && *s != ']') {
+        if (*s == '\\') {
+            if (expand_escape(ex, &s, true) < 0)
+                return -1;
+        } else if (s[0] == '[' && s[1] == ':') {
+            const char *end = strstr(s, ":]");
+            size_t n = end ? (size_t)(end - s) + 2 : 1;
+            if (emit(ex, s, n) < 0)
+                return -1;
+            s += n;
+        } else {
+            if (emit(ex, s, 1) < 0)
+                return -1;
+            s++;
+        }
+    }
+    if (*s == ']') {
+        if (emit(ex, s, 1) < 0)
+            return -1;
+        s++;
+    }
+    *p = s;
+    return 0;
+}
+
+/* {,n} -> {0,n}. 1 if rewritten. */
+static int expand_brace(struct expander *ex, const char **p)
+{
+    const char *s = *p;
+    if (s[1] != ',')
+        return 0;
+    size_t i = 2;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == 2 || s[i] != '}')
+        return 0;
+    if (emit_str(ex, "{0") < 0 || emit(ex, s + 1, i) < 0)
+        return -1;
+    *p = s + i + 1;
+    return 1;
+}
+
+static int expand_text(struct expander *ex, const char *text)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        int rc = 0;
+        const char *run = p;
+        /* Copy ordinary bytes in one go. */
+        while (*p && *p != '\\' && *p != '[' && *p != '%' && *p != '(' &&
+               *p != '{')
+            p++;
+        if (p > run && emit(ex, run, (size_t)(p - run)) < 0)
+            return -1;
+        if (*p == '\0')
+            break;
+        if (*p == '\\') {
+            rc = expand_escape(ex, &p, false);
+        } else if (*p == '[') {
+            rc = copy_class(ex, &p);
+        } else if (p[0] == '%' && p[1] == '{') {
+            p += 2;
+            rc = expand_reference(ex, &p);
+        } else if (p[0] == '(' && p[1] == '?') {
+            rc = expand_named_group(ex, &p);
+            if (rc == 0)
+                rc = expand_options(ex, &p);
+            if (rc == 0) {
+                rc = emit(ex, p, 2);
+                p += 2;
+            }
+        } else if (*p == '{') {
+            rc = expand_brace(ex, &p);
+            if (rc == 0) {
+                rc = emit(ex, p, 1);
+                p++;
+            }
+        } else {
+            rc = emit(ex, p, 1);
+            p++;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int grok_expansion_run(const struct grok_library *lib,
+                       struct grok_expansion *x, struct sl_err *err)
+{
+    struct expander ex = {.lib = lib, .x = x, .depth = 1, .err = err};
+    ex.stack[0].name = NULL;
+    ex.stack[0].def = NULL;
+    sl_buf_init(&x->out, GROK_EXPANDED_MAX);
+    if (expand_text(&ex, x->text) < 0)
+        return -1;
+    if (sl_buf_reserve(&x->out, 0, err) < 0) /* make ptr non-NULL */
+        return -1;
+    return 0;
+}
+
+int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
+                          size_t start, size_t body, size_t end)
+{
+    if (x->nrefs == x->refcap) {
+        size_t cap = x->refcap ? x->refcap * 2 : 32;
+        struct grok_ref *r = realloc(x->refs, cap * sizeof *r);
+        if (r == NULL)
+            return -1;
+        x->refs = r;
+        x->refcap = cap;
+    }
+    x->refs[x->nrefs++] = (struct grok_ref){def, start, body, end};
+    return 0;
+}
+
+void grok_expansion_release(struct grok_expansion *x)
+{
+    sl_buf_release(&x->out);
+    for (size_t i = 0; i < x->ncaps; i++)
+        sl_fieldpath_release(&x->caps[i].path);
+    free(x->caps);
+    free(x->refs);
+    memset(x, 0, sizeof *x);
+}

@@ -1,0 +1,57 @@
+/* grok_internal.h: structures shared by the grok library's files. Not part
+ * of the public API (grok.h). */
+#ifndef GROK_INTERNAL_H
+#define GROK_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "grok.h"
+
+struct grok_def {
+    char *name;
+    char *regex;
+    char *origin; /* file it came from, or "inline" */
+    unsigned line;
+};
+
+/* Invariants: defs[0..ndefs) are distinct names; index has index_cap slots
+ * (a power of two, at least twice ndefs); a slot holds 0 (empty) or the
+ * 1-based position of a def. */
+struct grok_library {
+    struct grok_def *defs;
+    size_t ndefs, cap;
+    uint32_t *index;
+    size_t index_cap;
+};
+
+const struct grok_def *grok_library_find(const struct grok_library *lib,
+                                         const char *name, size_t n);
+
+struct grok_capture {
+    struct sl_fieldpath path;
+    enum grok_type type;
+    uint32_t group; /* PCRE2 group number, known after compiling */
+    char gname[16]; /* the PCRE2 group name we gave it: g<N> */
+};
+
+struct grok_expr {
+    char *text;     /* as written */
+    char *expanded; /* the PCRE2 regex */
+    pcre2_code *code;
+    pcre2_match_data *md;
+    struct grok_capture *caps;
+    size_t ncaps;
+    struct grok_stats stats;
+};
+
+struct grok {
+    struct grok_expr *exprs;
+    size_t nexprs;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+    long matched;        /* expression of the last match, or -1 */
+    const char *subject; /* of the last match */
+};
+
+#endif

@@ -1,0 +1,429 @@
+/* sluice_grok.c: the sluice-grok tool, a grok debugger for the terminal.
+ *
+ *   sluice-grok [options] PATTERN [FILE...]
+ *
+ * Reads lines from the files (or stdin) and prints one JSON object per line,
+ * in order: {"message": line, ...captures...}, tagged _grokparsefailure when
+ * no expression matches, _groktimeout when the match limit stopped it, and
+ * _truncated when the line was longer than --max-line. Exit status: 0 when
+ * all input was read (lines that do not match are not errors), 1 on an I/O
+ * error, 2 on a usage or pattern error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grok.h"
+#include "line_reader.h"
+#include "sl_arena.h"
+#include "sl_buf.h"
+#include "sl_event.h"
+
+#define MAX_EXPRS 64
+#define MAX_DIRS 64
+
+struct options {
+    const char *ecs;
+    const char *dirs[MAX_DIRS];
+    size_t ndirs;
+    const char *defines[MAX_DIRS];
+    size_t ndefines;
+    const char *exprs[MAX_EXPRS];
+    size_t nexprs;
+    char **files;
+    int nfiles;
+    size_t max_line;
+    bool explain, stats, list, compile_all;
+    struct grok_options grok;
+};
+
+struct run {
+    struct grok *g;
+    struct sl_arena *arena;
+    struct sl_event ev;
+    struct sl_buf out;
+    uint64_t lines, bytes, matched, failed, timeouts, truncated;
+};
+
+static void usage(FILE *f)
+{
+    fputs(
+        "usage: sluice-grok [options] PATTERN [FILE...]\n"
+        "Matches each line of FILEs (or stdin) with a grok PATTERN and prints\n"
+        "one JSON event per line.\n\n"
+        "  --ecs v1|disabled       pattern flavour: ECS field names (default) or\n"
+        "                          Logstash's legacy names\n"
+        "  --patterns-dir DIR      load pattern files from DIR (a file works "
+        "too);\n"
+        "                          they override built-ins; repeatable\n"
+        "  -D, --define 'NAME RE'  define a pattern inline; repeatable\n"
+        "  -e, --expr PATTERN      an expression to try, in order (first match\n"
+        "                          wins); repeatable, replaces PATTERN\n"
+        "  --explain               print the expanded regex and captures, exit\n"
+        "  --stats                 print match rate and speed to stderr at the "
+        "end\n"
+        "  --max-line BYTES        cut longer lines, tag _truncated "
+        "(default 1048576)\n"
+        "  --match-limit N         PCRE2 match limit (default 1000000)\n"
+        "  --utf | --bytes         match UTF-8 characters (default) or bytes\n"
+        "  --list                  print the names of all known patterns, exit\n"
+        "  --compile-all           compile every known pattern, report errors\n",
+        f);
+}
+
+static int parse_number(const char *opt, const char *v, unsigned long long max,
+                        unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *v == '\0' || *end != '\0' || n == 0 || n > max) {
+        fprintf(stderr,
+                "sluice-grok: %s: found '%s', expected a number from 1 to "
+                "%llu\n",
+                opt, v, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Takes the value of option argv[*i]; NULL (with a message) if missing. */
+static const char *value_of(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "sluice-grok: %s needs a value; see --help\n",
+                argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int add_to(const char **list, size_t *n, const char *v,
+                  const char *what)
+{
+    if (*n == MAX_DIRS) {
+        fprintf(stderr, "sluice-grok: more than %d %s\n", MAX_DIRS, what);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* One option at argv[*i]; 1 if it was one, 0 if not an option, -1 error. */
+static int parse_option(struct options *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v;
+    unsigned long long n;
+    if (strcmp(a, "--ecs") == 0 && (v = value_of(argc, argv, i)))
+        return o->ecs = v, 1;
+    if (strcmp(a, "--patterns-dir") == 0 && (v = value_of(argc, argv, i)))
+        return add_to(o->dirs, &o->ndirs, v, "--patterns-dir") < 0 ? -1 : 1;
+    if ((!strcmp(a, "-D") || !strcmp(a, "--define")) &&
+        (v = value_of(argc, argv, i)))
+        return add_to(o->defines, &o->ndefines, v, "--define") < 0 ? -1 : 1;
+    if ((!strcmp(a, "-e") || !strcmp(a, "--expr")) &&
+        (v = value_of(argc, argv, i)))
+        return add_to(o->exprs, &o->nexprs, v, "--expr") < 0 ? -1 : 1;
+    if (strcmp(a, "--max-line") == 0 && (v = value_of(argc, argv, i))) {
+        if (parse_number(a, v, 1ull << 30, &n) < 0)
+            return -1;
+        return o->max_line = (size_t)n, 1;
+    }
+    if (strcmp(a, "--match-limit") == 0 && (v = value_of(argc, argv, i))) {
+        if (parse_number(a, v, 4000000000ull, &n) < 0)
+            return -1;
+        return o->grok.match_limit = (uint32_t)n, 1;
+    }
+    if (!strcmp(a, "--ecs") || !strcmp(a, "--patterns-dir") ||
+        !strcmp(a, "-D") || !strcmp(a, "--define") || !strcmp(a, "-e") ||
+        !strcmp(a, "--expr") || !strcmp(a, "--max-line") ||
+        !strcmp(a, "--match-limit"))
+        return -1; /* value missing: value_of() said so */
+    bool *flag = !strcmp(a, "--explain")       ? &o->explain
+                 : !strcmp(a, "--stats")       ? &o->stats
+                 : !strcmp(a, "--list")        ? &o->list
+                 : !strcmp(a, "--compile-all") ? &o->compile_all
+                                               : NULL;
+    if (flag != NULL)
+        return *flag = true, 1;
+    if (!strcmp(a, "--utf") || !strcmp(a, "--bytes"))
+        return o->grok.utf = !strcmp(a, "--utf"), 1;
+    return 0;
+}
+
+static int parse_args(struct options *o, int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        int rc = parse_option(o, argc, argv, &i);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            fprintf(stderr, "sluice-grok: unknown option '%s'; see --help\n",
+                    a);
+            return -1;
+        }
+    }
+    if (o->nexprs == 0 && !o->list && !o->compile_all) {
+        if (i >= argc) {
+            usage(stderr);
+            return -1;
+        }
+        o->exprs[o->nexprs++] = argv[i++];
+    }
+    o->files = argv + i;
+    o->nfiles = argc - i;
+    return 0;
+}
+
+static struct grok_library *load_library(const struct options *o,
+                                         struct sl_err *err)
+{
+    struct grok_library *lib = grok_library_new();
+    if (lib == NULL) {
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    const char *builtin = grok_builtin_dir(o->ecs, err);
+    if (builtin == NULL || grok_library_load_dir(lib, builtin, err) < 0)
+        goto fail;
+    for (size_t i = 0; i < o->ndirs; i++) {
+        int fd = open(o->dirs[i], O_RDONLY | O_DIRECTORY);
+        int rc;
+        if (fd >= 0) {
+            close(fd);
+            rc = grok_library_load_dir(lib, o->dirs[i], err);
+        } else {
+            rc = grok_library_load_file(lib, o->dirs[i], err);
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < o->ndefines; i++)
+        if (grok_library_load_text(lib, "--define", o->defines[i],
+                                   strlen(o->defines[i]), err) < 0)
+            goto fail;
+    return lib;
+fail:
+    grok_library_free(lib);
+    return NULL;
+}
+
+static int compile_all(const struct grok_library *lib,
+                       const struct options *o)
+{
+    size_t n = grok_library_count(lib), bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char expr[256];
+        snprintf(expr, sizeof expr, "%%{%s}", grok_library_name(lib, i));
+        const char *e = expr;
+        struct sl_err err;
+        struct grok *g = grok_compile(lib, &e, 1, &o->grok, &err);
+        if (g == NULL) {
+            fprintf(stderr, "%s\n", err.msg);
+            bad++;
+        }
+        grok_free(g);
+    }
+    printf("%zu of %zu patterns compile\n", n - bad, n);
+    return bad ? 1 : 0;
+}
+
+static void explain(const struct grok *g)
+{
+    for (size_t i = 0; i < grok_expr_count(g); i++) {
+        printf("expression %zu: %s\nregex: %s\n", i + 1, grok_expr_text(g, i),
+               grok_expanded(g, i));
+    }
+}
+
+static int flush_out(struct run *r)
+{
+    if (r->out.len > 0 && fwrite(r->out.ptr, 1, r->out.len, stdout) !=
+                              r->out.len) {
+        fprintf(stderr, "sluice-grok: cannot write output: %s\n",
+                strerror(errno));
+        return -1;
+    }
+    sl_buf_reset(&r->out);
+    return 0;
+}
+
+static int process_line(struct run *r, struct sl_slice line, bool truncated)
+{
+    struct sl_err err;
+    sl_event_reset(&r->ev);
+    sl_arena_reset(r->arena);
+    r->lines++;
+    r->bytes += line.len;
+    sl_event_put_top(&r->ev, "message", SL_VALUE_STRING, line.ptr, line.len,
+                     &err);
+    enum grok_result m = grok_match(r->g, line.ptr, line.len);
+    if (m == GROK_MATCH) {
+        r->matched++;
+        if (grok_capture_into(r->g, &r->ev, &err) < 0)
+            sl_event_add_tag(&r->ev, "_grokfieldconflict", &err);
+    } else if (m == GROK_TIMEOUT) {
+        r->timeouts++;
+        sl_event_add_tag(&r->ev, "_groktimeout", &err);
+    } else {
+        r->failed++;
+        sl_event_add_tag(&r->ev, "_grokparsefailure", &err);
+    }
+    if (truncated) {
+        r->truncated++;
+        sl_event_add_tag(&r->ev, "_truncated", &err);
+    }
+    if (sl_event_write_json(&r->ev, &r->out, &err) < 0 ||
+        sl_buf_append_char(&r->out, '\n', &err) < 0) {
+        fprintf(stderr, "sluice-grok: line %llu: %s\n",
+                (unsigned long long)r->lines, err.msg);
+        return -1;
+    }
+    return r->out.len >= 65536 ? flush_out(r) : 0;
+}
+
+static int process_fd(struct run *r, int fd, const char *name,
+                      size_t max_line)
+{
+    struct sl_err err;
+    struct line_reader *lr = line_reader_new(max_line);
+    static char chunk[1 << 16];
+    struct sl_slice line;
+    bool trunc;
+    int rc = lr ? 0 : -1;
+    ssize_t n;
+    while (rc == 0 && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
+                    strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
+            fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
+            rc = -1;
+        }
+        while (rc == 0 && line_reader_next(lr, &line, &trunc))
+            rc = process_line(r, line, trunc);
+    }
+    if (rc == 0 && line_reader_finish(lr, &line, &trunc))
+        rc = process_line(r, line, trunc);
+    line_reader_free(lr);
+    return rc;
+}
+
+static void print_stats(const struct run *r, double secs)
+{
+    double rate = r->lines ? 100.0 * (double)r->matched / (double)r->lines : 0;
+    fprintf(stderr,
+            "sluice-grok: %llu lines, %llu matched (%.2f%%), %llu "
+            "_grokparsefailure, %llu _groktimeout, %llu _truncated\n"
+            "sluice-grok: %.3f s, %.0f lines/s, %.1f MB/s\n",
+            (unsigned long long)r->lines, (unsigned long long)r->matched, rate,
+            (unsigned long long)r->failed, (unsigned long long)r->timeouts,
+            (unsigned long long)r->truncated, secs,
+            secs > 0 ? (double)r->lines / secs : 0,
+            secs > 0 ? (double)r->bytes / secs / 1e6 : 0);
+    for (size_t i = 0; i < grok_expr_count(r->g); i++) {
+        struct grok_stats s;
+        grok_expr_stats(r->g, i, &s);
+        fprintf(stderr,
+                "sluice-grok: expression %zu: %llu matches, %llu failures, "
+                "%llu timeouts, %.3f s in PCRE2\n",
+                i + 1, (unsigned long long)s.matches,
+                (unsigned long long)s.failures,
+                (unsigned long long)s.timeouts, (double)s.ns / 1e9);
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_inputs(struct run *r, const struct options *o)
+{
+    double t0 = now_s();
+    int rc = 0;
+    if (o->nfiles == 0)
+        rc = process_fd(r, 0, "stdin", o->max_line);
+    for (int i = 0; i < o->nfiles && rc == 0; i++) {
+        int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
+        if (fd < 0) {
+            fprintf(stderr, "sluice-grok: cannot open '%s': %s\n",
+                    o->files[i], strerror(errno));
+            rc = -1;
+            break;
+        }
+        rc = process_fd(r, fd, o->files[i], o->max_line);
+        if (fd != 0)
+            close(fd);
+    }
+    if (flush_out(r) < 0 || fflush(stdout) != 0)
+        rc = -1;
+    if (o->stats)
+        print_stats(r, now_s() - t0);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.ecs = "v1", .max_line = 1 << 20};
+    o.grok.utf = true;
+    if (parse_args(&o, argc, argv) < 0)
+        return 2;
+    struct sl_err err;
+    struct grok_library *lib = load_library(&o, &err);
+    if (lib == NULL) {
+        fprintf(stderr, "sluice-grok: %s\n", err.msg);
+        return 2;
+    }
+    int status = 0;
+    if (o.list || o.compile_all) {
+        for (size_t i = 0; o.list && i < grok_library_count(lib); i++)
+            printf("%s\n", grok_library_name(lib, i));
+        status = o.compile_all ? compile_all(lib, &o) : 0;
+        grok_library_free(lib);
+        return status;
+    }
+    struct run r = {0};
+    r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
+    grok_library_free(lib);
+    if (r.g == NULL) {
+        fprintf(stderr, "sluice-grok: %s\n", err.msg);
+        return 2;
+    }
+    if (o.explain) {
+        explain(r.g);
+        grok_free(r.g);
+        return 0;
+    }
+    r.arena = sl_arena_new(16384);
+    sl_buf_init(&r.out, (size_t)256 << 20);
+    sl_event_init(&r.ev, r.arena);
+    status = r.arena && run_inputs(&r, &o) == 0 ? 0 : 1;
+    sl_buf_release(&r.out);
+    sl_arena_free(r.arena);
+    grok_free(r.g);
+    return status;
+}
