@@ -95,8 +95,10 @@ int line_reader_next(struct line_reader *lr, struct sl_slice *line,
         line->len = *truncated ? lr->max_line : n;
         return 1;
     }
-    if (avail > lr->max_line) {
-        /* No newline within max_line bytes: cut, skip the rest. */
+    /* No newline within max_line bytes: cut, skip the rest. One byte more
+     * is allowed if it is a '\r' that a '\n' may still follow. */
+    if (avail > lr->max_line &&
+        !(avail == lr->max_line + 1 && start[lr->max_line] == '\r')) {
         line->ptr = start;
         line->len = lr->max_line;
         *truncated = true;
@@ -117,6 +119,11 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
     lr->line_offset = lr->base + lr->pos;
     lr->pos = lr->len;
     *truncated = false;
+    if (line->len > lr->max_line) {
+        /* Only the '\r' that next() let through can be one byte over. */
+        *truncated = line->ptr[lr->max_line] != '\r';
+        line->len = lr->max_line;
+    }
     return 1;
 }
 

@@ -204,15 +204,20 @@ char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len)
 static int write_value(const struct sl_value *v, struct sl_buf *out,
                        struct sl_err *err);
 
+/* Members or elements of v; at the root, @metadata is skipped. */
 static int write_children(const struct sl_value *v, struct sl_buf *out,
-                          struct sl_err *err)
+                          bool root, struct sl_err *err)
 {
     bool object = v->type == SL_VALUE_OBJECT;
+    bool first = true;
     if (sl_buf_append_char(out, object ? '{' : '[', err) < 0)
         return -1;
     for (const struct sl_value *c = v->first; c != NULL; c = c->next) {
-        if (c != v->first && sl_buf_append_char(out, ',', err) < 0)
+        if (root && sl_slice_eq(c->key, "@metadata", 9))
+            continue;
+        if (!first && sl_buf_append_char(out, ',', err) < 0)
             return -1;
+        first = false;
         if (object) {
             if (sl_json_write_string(out, c->key.ptr, c->key.len, err) < 0 ||
                 sl_buf_append_char(out, ':', err) < 0)
@@ -237,7 +242,7 @@ static int write_value(const struct sl_value *v, struct sl_buf *out,
         return sl_json_write_string(out, v->text.ptr, v->text.len, err);
     case SL_VALUE_OBJECT:
     case SL_VALUE_ARRAY:
-        return write_children(v, out, err);
+        return write_children(v, out, false, err);
     }
     return sl_err_set(err, SL_EINVAL, "corrupt event value");
 }
@@ -245,5 +250,5 @@ static int write_value(const struct sl_value *v, struct sl_buf *out,
 int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
                         struct sl_err *err)
 {
-    return write_children(&ev->root, out, err);
+    return write_children(&ev->root, out, true, err);
 }

@@ -72,7 +72,9 @@ bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
 /* Copies bytes into the event's arena (NULL when out of memory). */
 char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);
 
-/* Appends the event as one JSON object (no newline). */
+/* Appends the event as one JSON object (no newline). The top-level
+ * "@metadata" object is left out, as Logstash never ships it: processors may
+ * use it, outputs never see it. */
 int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
                         struct sl_err *err);
 

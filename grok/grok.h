@@ -80,7 +80,12 @@ struct grok_options {
     uint32_t match_limit;  /* PCRE2 match limit; 0 = default (1,000,000) */
     uint32_t depth_limit;  /* PCRE2 depth limit (interpreter); 0 = default */
     size_t jit_stack_max;  /* bytes; 0 = default (1 MiB) */
-    bool utf;              /* treat subjects as UTF-8 (invalid bytes allowed) */
+    /* false (default): match bytes, so '.' and [^ ] also take bytes of
+     * invalid UTF-8 and a capture never stops short at one (the JSON writer
+     * replaces them). true: match UTF-8 characters (PCRE2_UTF with
+     * MATCH_INVALID_UTF): '.' is one character, but invalid sequences match
+     * nothing. Delimited log formats parse the same either way. */
+    bool utf;
 };
 
 struct grok;
@@ -94,6 +99,11 @@ void grok_free(struct grok *g); /* NULL is fine */
 size_t grok_expr_count(const struct grok *g);
 /* The fully expanded PCRE2 regex of expression i, for debugging. */
 const char *grok_expanded(const struct grok *g, size_t i);
+/* Captures of expression i: how many, and the field and type of the j-th
+ * (NULL when out of range). */
+size_t grok_expr_capture_count(const struct grok *g, size_t i);
+const char *grok_expr_capture(const struct grok *g, size_t i, size_t j,
+                              enum grok_type *type);
 
 /* ---- matching --------------------------------------------------------- */
 

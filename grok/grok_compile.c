@@ -2,7 +2,9 @@
  * life of struct grok.
  *
  * Flags: PCRE2_MULTILINE always (Ruby's ^ and $ match at line breaks; Logstash
- * users match multi-line events with them), PCRE2_UTF with
+ * users match multi-line events with them), PCRE2_DOTALL always (Logstash's
+ * grok compiles with Regexp::MULTILINE, Ruby's name for dot-all, so
+ * GREEDYDATA takes a whole multi-line traceback), PCRE2_UTF with
  * PCRE2_MATCH_INVALID_UTF when asked (invalid bytes never fail a match).
  * When PCRE2 rejects the expanded regex, the error offset points into text
  * the user never wrote; we compile the expansion of each referenced pattern
@@ -19,7 +21,7 @@
 
 static uint32_t compile_flags(const struct grok_options *o)
 {
-    uint32_t f = PCRE2_MULTILINE;
+    uint32_t f = PCRE2_MULTILINE | PCRE2_DOTALL;
     if (o->utf)
         f |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
     return f;
@@ -58,9 +60,9 @@ static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
         }
         return sl_err_set(err, SL_EINVAL,
                           "grok: pattern '%s' (%s:%u): invalid regex: %s at "
-                          "offset %zu of its expansion '%.60s'",
+                          "offset %zu of its expansion '%.*s'",
                           r->def->name, r->def->origin, r->def->line, why, off,
-                          x->out.ptr + r->body);
+                          (int)(len < 60 ? len : 60), x->out.ptr + r->body);
     }
     return sl_err_set(err, SL_EINVAL,
                       "grok: expression '%.200s': invalid regex: %s at offset "
@@ -200,6 +202,20 @@ size_t grok_expr_count(const struct grok *g)
 const char *grok_expanded(const struct grok *g, size_t i)
 {
     return i < g->nexprs ? g->exprs[i].expanded : NULL;
+}
+
+size_t grok_expr_capture_count(const struct grok *g, size_t i)
+{
+    return i < g->nexprs ? g->exprs[i].ncaps : 0;
+}
+
+const char *grok_expr_capture(const struct grok *g, size_t i, size_t j,
+                              enum grok_type *type)
+{
+    if (i >= g->nexprs || j >= g->exprs[i].ncaps)
+        return NULL;
+    *type = g->exprs[i].caps[j].type;
+    return g->exprs[i].caps[j].path.text;
 }
 
 const char *grok_expr_text(const struct grok *g, size_t i)

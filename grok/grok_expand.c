@@ -13,6 +13,8 @@
  *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit;
  *                           PCRE2: horizontal space)
  *   {,n}                 -> {0,n}      (PCRE2 10.42 reads {,n} literally)
+ *   \S \D \W             -> [^\s] [^\d] [^\w]  (a PCRE2 10.42 JIT bug in UTF
+ *                           mode, see expand_escape)
  * Character classes are tracked so none of this happens inside [...].
  *
  * Recursion (A -> B -> A) is detected with the stack of names being
@@ -197,15 +199,16 @@ static int expand_reference(struct expander *ex, const char **p)
             return fail(ex, SL_EINVAL, "at %%{%.*s}: empty field name",
                         (int)reflen, ref);
     }
+    /* The capture is opened before the pattern is entered, so an error in
+     * the field name is reported against the expression that wrote it. */
+    size_t start = ex->x->out.len;
+    if ((field ? open_capture(ex, field, flen, type) : emit_str(ex, "(?:")) < 0)
+        return -1;
+    size_t body = ex->x->out.len;
     const struct grok_def *def;
     if (push_pattern(ex, ref, namelen, ref, reflen, &def) < 0)
         return -1;
-    size_t start = ex->x->out.len;
-    int rc = field ? open_capture(ex, field, flen, type)
-                   : emit_str(ex, "(?:");
-    size_t body = ex->x->out.len;
-    if (rc == 0)
-        rc = expand_text(ex, def->regex);
+    int rc = expand_text(ex, def->regex);
     if (rc == 0)
         rc = emit_str(ex, ")");
     ex->depth--;
@@ -276,6 +279,13 @@ static int expand_escape(struct expander *ex, const char **p, bool in_class)
         return emit_str(ex, in_class ? "0-9a-fA-F" : "[0-9a-fA-F]");
     if (s[1] == 'H' && !in_class)
         return emit_str(ex, "[^0-9a-fA-F]");
+    /* PCRE2 10.42's JIT with MATCH_INVALID_UTF lets \S, \D and \W outside a
+     * class miss non-ASCII characters; the class forms are equivalent and
+     * work. */
+    if ((s[1] == 'S' || s[1] == 'D' || s[1] == 'W') && !in_class) {
+        char cls[6] = {'[', '^', '\\', (char)(s[1] - 'A' + 'a'), ']', '\0'};
+        return emit_str(ex, cls);
+    }
     if (s[1] == 'k' && s[2] == '<' && !in_class) {
         const char *end = strchr(s + 3, '>');
         if (end != NULL) {

@@ -68,7 +68,9 @@ static void usage(FILE *f)
         "  --max-line BYTES        cut longer lines, tag _truncated "
         "(default 1048576)\n"
         "  --match-limit N         PCRE2 match limit (default 1000000)\n"
-        "  --utf | --bytes         match UTF-8 characters (default) or bytes\n"
+        "  --bytes | --utf         match bytes (default: a bad UTF-8 byte is\n"
+        "                          matched like any other) or UTF-8 characters\n"
+        "                          (invalid sequences then match nothing)\n"
         "  --list                  print the names of all known patterns, exit\n"
         "  --compile-all           compile every known pattern, report errors\n",
         f);
@@ -246,9 +248,15 @@ static int compile_all(const struct grok_library *lib,
 
 static void explain(const struct grok *g)
 {
+    static const char *const type_names[] = {"string", "int", "float"};
     for (size_t i = 0; i < grok_expr_count(g); i++) {
-        printf("expression %zu: %s\nregex: %s\n", i + 1, grok_expr_text(g, i),
-               grok_expanded(g, i));
+        printf("expression %zu: %s\nregex: %s\ncaptures:\n", i + 1,
+               grok_expr_text(g, i), grok_expanded(g, i));
+        for (size_t j = 0; j < grok_expr_capture_count(g, i); j++) {
+            enum grok_type t;
+            const char *field = grok_expr_capture(g, i, j, &t);
+            printf("  g%zu  %s (%s)\n", j + 1, field, type_names[t]);
+        }
     }
 }
 
@@ -389,7 +397,6 @@ static int run_inputs(struct run *r, const struct options *o)
 int main(int argc, char **argv)
 {
     struct options o = {.ecs = "v1", .max_line = 1 << 20};
-    o.grok.utf = true;
     if (parse_args(&o, argc, argv) < 0)
         return 2;
     struct sl_err err;

@@ -1,0 +1,62 @@
+/* sl_config_priv.h: the node tree shared by sl_config.c (parsing),
+ * sl_config_subst.c (${VAR}) and sl_config_get.c (getters and messages).
+ * Nothing outside these files includes it.
+ *
+ * Every node and string lives in the config's arena, freed at once by
+ * sl_config_free(). Containers keep their children in an array built when
+ * the container closes (`items`, `n`); while parsing they are chained through
+ * `next`. */
+#ifndef SL_CONFIG_PRIV_H
+#define SL_CONFIG_PRIV_H
+
+#include "sl_arena.h"
+#include "sl_config.h"
+
+struct sl_config_node {
+    enum sl_config_type type;
+    unsigned line, col;         /* where the value starts */
+    unsigned key_line, key_col; /* where its key starts, in an object */
+    const char *file;           /* the config's name */
+    const struct sl_config_node *parent;
+    const char *key; /* NUL-terminated; NULL unless parent is an object */
+    size_t key_len;  /* a key may hold \u0000 */
+    size_t index;    /* position in parent */
+    struct sl_config_node *next;
+    union {
+        bool b;
+        long long i;
+        double d;
+        struct {
+            char *s;         /* NUL-terminated, after substitution */
+            size_t len;      /* may be > strlen(s) if it holds \u0000 */
+            const char *raw; /* before substitution; NULL if none applied */
+            size_t raw_len;
+        } str;
+        struct {
+            struct sl_config_node **items;
+            size_t n;
+            struct sl_config_node *first, *last; /* while parsing */
+        } kids;
+    } u;
+};
+
+struct sl_config {
+    struct sl_arena *arena;
+    const char *name;
+    struct sl_config_node *root;
+};
+
+/* Replaces ${VAR} in every string value under n. */
+int sl_config_subst_tree(struct sl_config *c, struct sl_config_node *n,
+                         struct sl_err *err);
+
+/* Like sl_config_error, with a status and optionally at the key. */
+int sl_config_error_at(const struct sl_config_node *n, bool at_key,
+                       enum sl_status st, struct sl_err *err, const char *fmt,
+                       ...) __attribute__((format(printf, 5, 6)));
+
+/* Writes s as a quoted, escaped, shortened string for messages. */
+void sl_config_render_text(char *buf, size_t size, const char *s, size_t len,
+                           char quote);
+
+#endif

@@ -1,0 +1,78 @@
+/* fuzz_event_json.c: arbitrary bytes as field names and values of an event;
+ * the JSON written must parse, and a value that was valid UTF-8 must read
+ * back byte for byte. Layout: segments separated by NUL bytes, alternating
+ * field reference and value. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "sl_arena.h"
+#include "sl_event.h"
+#include "sl_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_string_roundtrip(const char *s, size_t len)
+{
+    struct sl_buf b = SL_BUF_INIT(1 << 24);
+    if (sl_json_write_string(&b, s, len, NULL) < 0)
+        abort();
+    char ebuf[128];
+    yajl_val v = yajl_tree_parse(b.ptr, ebuf, sizeof ebuf);
+    if (v == NULL || !YAJL_IS_STRING(v))
+        abort();
+    /* yajl stops strings at NUL; compare only inputs without NUL that were
+     * entirely valid UTF-8 (then nothing was replaced). */
+    if (memchr(s, '\0', len) == NULL && sl_json_plain_prefix(s, len) == len) {
+        const char *got = YAJL_GET_STRING(v);
+        if (strlen(got) != len || memcmp(got, s, len) != 0)
+            abort();
+    }
+    yajl_tree_free(v);
+    sl_buf_release(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16)
+        return 0;
+    const char *s = (const char *)data;
+    check_string_roundtrip(s, size);
+    struct sl_arena *arena = sl_arena_new(4096);
+    struct sl_event ev;
+    sl_event_init(&ev, arena);
+    struct sl_fieldpath paths[32];
+    size_t npaths = 0, pos = 0;
+    while (pos < size && npaths < 32) {
+        const char *nul = memchr(s + pos, '\0', size - pos);
+        size_t flen = nul ? (size_t)(nul - (s + pos)) : size - pos;
+        size_t vstart = pos + flen + 1;
+        const char *vend = vstart < size ? memchr(s + vstart, '\0', size - vstart) : NULL;
+        size_t vlen = vstart < size ? (vend ? (size_t)(vend - (s + vstart)) : size - vstart) : 0;
+        if (sl_fieldpath_parse(&paths[npaths], s + pos, flen, NULL) == 0) {
+            sl_event_add(&ev, &paths[npaths], SL_VALUE_STRING,
+                         vstart < size ? s + vstart : "", vlen, NULL);
+            npaths++;
+        }
+        pos = vstart + vlen + 1;
+    }
+    sl_event_add_tag(&ev, "_fuzz", NULL);
+    struct sl_buf out = SL_BUF_INIT(1 << 24);
+    if (sl_event_write_json(&ev, &out, NULL) < 0)
+        abort();
+    char ebuf[256];
+    yajl_val v = yajl_tree_parse(out.ptr, ebuf, sizeof ebuf);
+    if (v == NULL) {
+        fprintf(stderr, "invalid JSON: %s\n", ebuf);
+        abort();
+    }
+    yajl_tree_free(v);
+    sl_buf_release(&out);
+    for (size_t i = 0; i < npaths; i++)
+        sl_fieldpath_release(&paths[i]);
+    sl_arena_free(arena);
+    return 0;
+}

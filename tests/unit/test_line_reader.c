@@ -1,0 +1,149 @@
+/* test_line_reader.c: framing as the shipper and sluice-grok rely on it:
+ * \n and \r\n, fragments down to one byte, the max_line boundary (exactly
+ * max and max + 1), an unterminated last line, and offsets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "line_reader.h"
+
+struct collected {
+    char text[4096]; /* lines joined with '|', cut ones marked with '~' */
+    size_t n;
+};
+
+static void collect(struct line_reader *lr, struct collected *c, bool finish)
+{
+    struct sl_slice line;
+    bool trunc;
+    while (finish ? line_reader_finish(lr, &line, &trunc)
+                  : line_reader_next(lr, &line, &trunc)) {
+        size_t used = strlen(c->text);
+        snprintf(c->text + used, sizeof c->text - used, "%s%.*s|",
+                 trunc ? "~" : "", (int)line.len, line.ptr);
+        c->n++;
+        if (finish)
+            break;
+    }
+}
+
+/* Feeds s in chunks of `step` bytes and returns what came out. */
+static struct collected run(const char *s, size_t max, size_t step)
+{
+    struct collected c = {{0}, 0};
+    struct line_reader *lr = line_reader_new(max);
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i += step) {
+        size_t n = len - i < step ? len - i : step;
+        assert_int_equal(line_reader_feed(lr, s + i, n, NULL), 0);
+        collect(lr, &c, false);
+    }
+    collect(lr, &c, true);
+    line_reader_free(lr);
+    return c;
+}
+
+static void splits_lf_and_crlf_in_any_fragments(void **state)
+{
+    (void)state;
+    const char *in = "one\ntwo\r\n\r\nthree\rx\nlast";
+    for (size_t step = 1; step <= strlen(in); step++) {
+        struct collected c = run(in, 100, step);
+        assert_string_equal(c.text, "one|two||three\rx|last|");
+    }
+}
+
+static void max_line_boundary(void **state)
+{
+    (void)state;
+    /* exactly max: whole; max + 1: cut, the rest skipped */
+    assert_string_equal(run("12345\n123456\nok\n", 5, 1).text,
+                        "12345|~12345|ok|");
+    assert_string_equal(run("12345\n123456\nok\n", 5, 64).text,
+                        "12345|~12345|ok|");
+    /* a CR before the newline is not counted against the limit */
+    assert_string_equal(run("12345\r\nz\n", 5, 1).text, "12345|z|");
+    /* a long line whose newline comes much later */
+    assert_string_equal(run("abcdefghijklmnop\nq", 4, 3).text, "~abcd|q|");
+}
+
+static void unterminated_line_waits_for_finish(void **state)
+{
+    (void)state;
+    struct line_reader *lr = line_reader_new(100);
+    struct sl_slice line;
+    bool trunc;
+    line_reader_feed(lr, "partial", 7, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    line_reader_feed(lr, " more\n", 6, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_int_equal(line.len, 12);
+    assert_memory_equal(line.ptr, "partial more", 12);
+    assert_int_equal(line_reader_finish(lr, &line, &trunc), 0);
+    line_reader_free(lr);
+}
+
+static void offsets_point_at_line_starts(void **state)
+{
+    (void)state;
+    const char *in = "ab\r\ncde\nf\n0123456789\ng";
+    uint64_t want[] = {0, 4, 8, 10, 21};
+    struct line_reader *lr = line_reader_new(4);
+    struct sl_slice line;
+    bool trunc;
+    size_t k = 0;
+    for (size_t i = 0; i < strlen(in); i++) {
+        line_reader_feed(lr, in + i, 1, NULL);
+        while (line_reader_next(lr, &line, &trunc))
+            assert_int_equal(line_reader_line_offset(lr), want[k++]);
+    }
+    assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
+    assert_int_equal(line_reader_line_offset(lr), want[k++]);
+    assert_int_equal(k, 5);
+    line_reader_free(lr);
+}
+
+static void one_mebibyte_line_is_kept_and_one_more_is_cut(void **state)
+{
+    (void)state;
+    size_t max = 1 << 20;
+    char *buf = malloc(max + 2);
+    memset(buf, 'x', max + 1);
+    buf[max + 1] = '\n';
+    struct line_reader *lr = line_reader_new(max);
+    struct sl_slice line;
+    bool trunc;
+    /* exactly 1 MiB */
+    buf[max] = '\n';
+    line_reader_feed(lr, buf, max + 1, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_int_equal(line.len, max);
+    assert_false(trunc);
+    /* 1 MiB + 1 */
+    buf[max] = 'x';
+    line_reader_feed(lr, buf, max + 2, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_int_equal(line.len, max);
+    assert_true(trunc);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    line_reader_free(lr);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(splits_lf_and_crlf_in_any_fragments),
+        cmocka_unit_test(max_line_boundary),
+        cmocka_unit_test(unterminated_line_waits_for_finish),
+        cmocka_unit_test(offsets_point_at_line_starts),
+        cmocka_unit_test(one_mebibyte_line_is_kept_and_one_more_is_cut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
