@@ -9,7 +9,8 @@
  * or until line_reader_finish() at the end of the stream.
  *
  * Contract: call line_reader_next() until it returns 0 before feeding again.
- * Lives in common/ because both the shipper's framing and sluice-grok use it. */
+ * Lives in common/ because both the shipper's framing and sluice-grok use it.
+ */
 #ifndef LINE_READER_H
 #define LINE_READER_H
 

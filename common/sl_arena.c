@@ -21,7 +21,8 @@ struct sl_arena {
     size_t footprint;
 };
 
-#define ALIGN_UP(n) (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
+#define ALIGN_UP(n)                                                            \
+    (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
 
 struct sl_arena *sl_arena_new(size_t block_size)
 {

@@ -33,8 +33,7 @@ int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
 {
     if (n > b->max || b->len > b->max - n)
         return sl_err_set(err, SL_ELIMIT,
-                          "buffer would exceed its limit of %zu bytes",
-                          b->max);
+                          "buffer would exceed its limit of %zu bytes", b->max);
     size_t need = b->len + n + 1;
     if (need <= b->cap)
         return 0;
@@ -51,8 +50,7 @@ int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
     return 0;
 }
 
-int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
-                  struct sl_err *err)
+int sl_buf_append(struct sl_buf *b, const void *p, size_t n, struct sl_err *err)
 {
     if (sl_buf_reserve(b, n, err) < 0)
         return -1;

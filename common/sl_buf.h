@@ -20,7 +20,10 @@ struct sl_buf {
     size_t max;
 };
 
-#define SL_BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes)}
+#define SL_BUF_INIT(maxbytes)                                                  \
+    {                                                                          \
+        NULL, 0, 0, (maxbytes)                                                 \
+    }
 
 void sl_buf_init(struct sl_buf *b, size_t max);
 /* Frees the memory; the buffer is empty and usable again. */

@@ -31,8 +31,8 @@ static struct sl_value *find_member(const struct sl_value *obj,
     return NULL;
 }
 
-static struct sl_value *append_child(struct sl_event *ev, struct sl_value *parent,
-                                     struct sl_slice key)
+static struct sl_value *
+append_child(struct sl_event *ev, struct sl_value *parent, struct sl_slice key)
 {
     struct sl_value *v = sl_arena_calloc(ev->arena, sizeof *v);
     if (v == NULL)

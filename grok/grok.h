@@ -77,9 +77,9 @@ enum grok_type {
 };
 
 struct grok_options {
-    uint32_t match_limit;  /* PCRE2 match limit; 0 = default (1,000,000) */
-    uint32_t depth_limit;  /* PCRE2 depth limit (interpreter); 0 = default */
-    size_t jit_stack_max;  /* bytes; 0 = default (1 MiB) */
+    uint32_t match_limit; /* PCRE2 match limit; 0 = default (1,000,000) */
+    uint32_t depth_limit; /* PCRE2 depth limit (interpreter); 0 = default */
+    size_t jit_stack_max; /* bytes; 0 = default (1 MiB) */
     /* false (default): match bytes, so '.' and [^ ] also take bytes of
      * invalid UTF-8 and a capture never stops short at one (the JSON writer
      * replaces them). true: match UTF-8 characters (PCRE2_UTF with
@@ -138,7 +138,7 @@ struct grok_stats {
     uint64_t matches;
     uint64_t failures; /* tried and did not match */
     uint64_t timeouts;
-    uint64_t ns;       /* time spent in pcre2_match, nanoseconds */
+    uint64_t ns; /* time spent in pcre2_match, nanoseconds */
 };
 
 /* Counters of expression i since compile. */

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #define DEFAULT_MATCH_LIMIT 1000000u
-#define DEFAULT_JIT_STACK (1u << 20)
+#define DEFAULT_JIT_STACK   (1u << 20)
 
 static uint32_t compile_flags(const struct grok_options *o)
 {
@@ -74,8 +74,8 @@ static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
 static int number_groups(struct grok_expr *e, struct sl_err *err)
 {
     for (size_t i = 0; i < e->ncaps; i++) {
-        int n = pcre2_substring_number_from_name(
-            e->code, (PCRE2_SPTR)e->caps[i].gname);
+        int n = pcre2_substring_number_from_name(e->code,
+                                                 (PCRE2_SPTR)e->caps[i].gname);
         if (n < 0)
             return sl_err_set(err, SL_EINVAL,
                               "grok: capture '%s' lost in compilation",
@@ -137,8 +137,8 @@ static int make_match_context(struct grok *g, const struct grok_options *o,
     g->jit_stack = pcre2_jit_stack_create(32 * 1024, stack_max, NULL);
     if (g->mctx == NULL || g->jit_stack == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    pcre2_set_match_limit(g->mctx,
-                          o->match_limit ? o->match_limit : DEFAULT_MATCH_LIMIT);
+    pcre2_set_match_limit(g->mctx, o->match_limit ? o->match_limit
+                                                  : DEFAULT_MATCH_LIMIT);
     if (o->depth_limit)
         pcre2_set_depth_limit(g->mctx, o->depth_limit);
     pcre2_jit_stack_assign(g->mctx, NULL, g->jit_stack);

@@ -29,10 +29,10 @@
 #include <string.h>
 
 #define GROK_EXPANDED_MAX (4u << 20)
-#define GROK_DEPTH_MAX 64
+#define GROK_DEPTH_MAX    64
 
 struct frame {
-    const char *name;         /* NULL for the top-level expression */
+    const char *name; /* NULL for the top-level expression */
     const struct grok_def *def;
 };
 
@@ -59,8 +59,8 @@ static int fail(struct expander *ex, enum sl_status st, const char *fmt, ...)
     if (f->def != NULL)
         return sl_err_set(ex->err, st, "grok: pattern '%s' (%s:%u): %s",
                           f->name, f->def->origin, f->def->line, msg);
-    return sl_err_set(ex->err, st, "grok: expression '%.200s': %s",
-                      ex->x->text, msg);
+    return sl_err_set(ex->err, st, "grok: expression '%.200s': %s", ex->x->text,
+                      msg);
 }
 
 static int emit(struct expander *ex, const char *s, size_t n)
@@ -239,8 +239,10 @@ static int expand_named_group(struct expander *ex, const char **p)
     }
     const char *end = strchr(s, close);
     if (end == NULL || end == s)
-        return fail(ex, SL_EPARSE, "named group at '%.20s' has no name or no "
-                    "closing '%c'", *p, close);
+        return fail(ex, SL_EPARSE,
+                    "named group at '%.20s' has no name or no "
+                    "closing '%c'",
+                    *p, close);
     if (open_capture(ex, s, (size_t)(end - s), GROK_TYPE_STRING) < 0)
         return -1;
     *p = end + 1;
@@ -401,8 +403,8 @@ static int expand_text(struct expander *ex, const char *text)
     return 0;
 }
 
-int grok_expansion_run(const struct grok_library *lib,
-                       struct grok_expansion *x, struct sl_err *err)
+int grok_expansion_run(const struct grok_library *lib, struct grok_expansion *x,
+                       struct sl_err *err)
 {
     struct expander ex = {.lib = lib, .x = x, .depth = 1, .err = err};
     ex.stack[0].name = NULL;

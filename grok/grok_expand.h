@@ -14,8 +14,8 @@ struct grok_ref {
 };
 
 struct grok_expansion {
-    const char *text;   /* in: the expression, borrowed */
-    struct sl_buf out;  /* the regex */
+    const char *text;  /* in: the expression, borrowed */
+    struct sl_buf out; /* the regex */
     struct grok_capture *caps;
     size_t ncaps, capcap;
     struct grok_ref *refs; /* in the order their expansion finished */
@@ -24,8 +24,8 @@ struct grok_expansion {
 
 /* Fills x->out, x->caps and x->refs from x->text. On error, x still needs
  * grok_expansion_release(). */
-int grok_expansion_run(const struct grok_library *lib,
-                       struct grok_expansion *x, struct sl_err *err);
+int grok_expansion_run(const struct grok_library *lib, struct grok_expansion *x,
+                       struct sl_err *err);
 int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
                           size_t start, size_t body, size_t end);
 void grok_expansion_release(struct grok_expansion *x);

@@ -208,8 +208,7 @@ int grok_library_load_text(struct grok_library *lib, const char *origin,
                             "%s:%u: NUL byte in a pattern definition", origin,
                             lineno);
         else
-            rc = load_line(lib, origin, lineno, copy + start, end - start,
-                           err);
+            rc = load_line(lib, origin, lineno, copy + start, end - start, err);
         if (nl == NULL)
             break;
         start = end + 1;
@@ -234,8 +233,8 @@ int grok_library_load_file(struct grok_library *lib, const char *path,
     while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         rc = sl_buf_append(&b, chunk, n, err);
     if (rc == 0 && ferror(f))
-        rc = sl_err_set(err, SL_EIO, "cannot read pattern file '%s': %s",
-                        path, strerror(errno));
+        rc = sl_err_set(err, SL_EIO, "cannot read pattern file '%s': %s", path,
+                        strerror(errno));
     fclose(f);
     if (rc < 0) {
         sl_err_prefix(err, "pattern file '%s'", path);
@@ -256,8 +255,9 @@ int grok_library_load_dir(struct grok_library *lib, const char *dir,
 {
     DIR *d = opendir(dir);
     if (d == NULL)
-        return sl_err_set(err, SL_EIO, "cannot open patterns directory '%s': %s",
-                          dir, strerror(errno));
+        return sl_err_set(err, SL_EIO,
+                          "cannot open patterns directory '%s': %s", dir,
+                          strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;

@@ -33,8 +33,7 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len)
     for (size_t i = 0; i < g->nexprs; i++) {
         struct grok_expr *e = &g->exprs[i];
         uint64_t t0 = now_ns();
-        int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md,
-                             g->mctx);
+        int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md, g->mctx);
         e->stats.ns += now_ns() - t0;
         if (rc >= 0) {
             e->stats.matches++;

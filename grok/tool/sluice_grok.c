@@ -23,7 +23,7 @@
 #include "sl_event.h"
 
 #define MAX_EXPRS 64
-#define MAX_DIRS 64
+#define MAX_DIRS  64
 
 struct options {
     const char *ecs;
@@ -54,25 +54,31 @@ static void usage(FILE *f)
         "usage: sluice-grok [options] PATTERN [FILE...]\n"
         "Matches each line of FILEs (or stdin) with a grok PATTERN and prints\n"
         "one JSON event per line.\n\n"
-        "  --ecs v1|disabled       pattern flavour: ECS field names (default) or\n"
+        "  --ecs v1|disabled       pattern flavour: ECS field names (default) "
+        "or\n"
         "                          Logstash's legacy names\n"
         "  --patterns-dir DIR      load pattern files from DIR (a file works "
         "too);\n"
         "                          they override built-ins; repeatable\n"
         "  -D, --define 'NAME RE'  define a pattern inline; repeatable\n"
-        "  -e, --expr PATTERN      an expression to try, in order (first match\n"
+        "  -e, --expr PATTERN      an expression to try, in order (first "
+        "match\n"
         "                          wins); repeatable, replaces PATTERN\n"
-        "  --explain               print the expanded regex and captures, exit\n"
+        "  --explain               print the expanded regex and captures, "
+        "exit\n"
         "  --stats                 print match rate and speed to stderr at the "
         "end\n"
         "  --max-line BYTES        cut longer lines, tag _truncated "
         "(default 1048576)\n"
         "  --match-limit N         PCRE2 match limit (default 1000000)\n"
         "  --bytes | --utf         match bytes (default: a bad UTF-8 byte is\n"
-        "                          matched like any other) or UTF-8 characters\n"
+        "                          matched like any other) or UTF-8 "
+        "characters\n"
         "                          (invalid sequences then match nothing)\n"
-        "  --list                  print the names of all known patterns, exit\n"
-        "  --compile-all           compile every known pattern, report errors\n",
+        "  --list                  print the names of all known patterns, "
+        "exit\n"
+        "  --compile-all           compile every known pattern, report "
+        "errors\n",
         f);
 }
 
@@ -104,8 +110,7 @@ static const char *value_of(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
-static int add_to(const char **list, size_t *n, const char *v,
-                  const char *what)
+static int add_to(const char **list, size_t *n, const char *v, const char *what)
 {
     if (*n == MAX_DIRS) {
         fprintf(stderr, "sluice-grok: more than %d %s\n", MAX_DIRS, what);
@@ -226,8 +231,7 @@ fail:
     return NULL;
 }
 
-static int compile_all(const struct grok_library *lib,
-                       const struct options *o)
+static int compile_all(const struct grok_library *lib, const struct options *o)
 {
     size_t n = grok_library_count(lib), bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -262,8 +266,8 @@ static void explain(const struct grok *g)
 
 static int flush_out(struct run *r)
 {
-    if (r->out.len > 0 && fwrite(r->out.ptr, 1, r->out.len, stdout) !=
-                              r->out.len) {
+    if (r->out.len > 0 &&
+        fwrite(r->out.ptr, 1, r->out.len, stdout) != r->out.len) {
         fprintf(stderr, "sluice-grok: cannot write output: %s\n",
                 strerror(errno));
         return -1;
@@ -306,8 +310,7 @@ static int process_line(struct run *r, struct sl_slice line, bool truncated)
     return r->out.len >= 65536 ? flush_out(r) : 0;
 }
 
-static int process_fd(struct run *r, int fd, const char *name,
-                      size_t max_line)
+static int process_fd(struct run *r, int fd, const char *name, size_t max_line)
 {
     struct sl_err err;
     struct line_reader *lr = line_reader_new(max_line);
@@ -357,8 +360,8 @@ static void print_stats(const struct run *r, double secs)
                 "sluice-grok: expression %zu: %llu matches, %llu failures, "
                 "%llu timeouts, %.3f s in PCRE2\n",
                 i + 1, (unsigned long long)s.matches,
-                (unsigned long long)s.failures,
-                (unsigned long long)s.timeouts, (double)s.ns / 1e9);
+                (unsigned long long)s.failures, (unsigned long long)s.timeouts,
+                (double)s.ns / 1e9);
     }
 }
 
@@ -378,8 +381,8 @@ static int run_inputs(struct run *r, const struct options *o)
     for (int i = 0; i < o->nfiles && rc == 0; i++) {
         int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
         if (fd < 0) {
-            fprintf(stderr, "sluice-grok: cannot open '%s': %s\n",
-                    o->files[i], strerror(errno));
+            fprintf(stderr, "sluice-grok: cannot open '%s': %s\n", o->files[i],
+                    strerror(errno));
             rc = -1;
             break;
         }

@@ -50,8 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *nul = memchr(s + pos, '\0', size - pos);
         size_t flen = nul ? (size_t)(nul - (s + pos)) : size - pos;
         size_t vstart = pos + flen + 1;
-        const char *vend = vstart < size ? memchr(s + vstart, '\0', size - vstart) : NULL;
-        size_t vlen = vstart < size ? (vend ? (size_t)(vend - (s + vstart)) : size - vstart) : 0;
+        const char *vend =
+            vstart < size ? memchr(s + vstart, '\0', size - vstart) : NULL;
+        size_t vlen = vstart < size ? (vend ? (size_t)(vend - (s + vstart))
+                                            : size - vstart)
+                                    : 0;
         if (sl_fieldpath_parse(&paths[npaths], s + pos, flen, NULL) == 0) {
             sl_event_add(&ev, &paths[npaths], SL_VALUE_STRING,
                          vstart < size ? s + vstart : "", vlen, NULL);

@@ -86,7 +86,8 @@ int main(int argc, char **argv)
             rc = -1;
     }
     if (count == 0) {
-        fprintf(stderr, "replay: no inputs found; a corpus must not be empty\n");
+        fprintf(stderr,
+                "replay: no inputs found; a corpus must not be empty\n");
         return 1;
     }
     printf("replayed %d inputs\n", count);

@@ -26,8 +26,7 @@ static void strings_are_escaped(void **state)
 {
     (void)state;
     assert_string_equal(json_string("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
-    assert_string_equal(json_string("\n\r\t\b\f", 5),
-                        "\"\\n\\r\\t\\b\\f\"");
+    assert_string_equal(json_string("\n\r\t\b\f", 5), "\"\\n\\r\\t\\b\\f\"");
     assert_string_equal(json_string("\x01\x1f\x7f", 3),
                         "\"\\u0001\\u001f\x7f\"");
     assert_string_equal(json_string("a\0b", 3), "\"a\\u0000b\"");
@@ -103,8 +102,11 @@ static const char *written(struct fx *f)
 static void paths_nest_and_keep_order(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(sl_fieldpath_parse(&f->p[0], "[http][response][status_code]", 29, NULL), 0);
-    assert_int_equal(sl_fieldpath_parse(&f->p[1], "http.request.method", 19, NULL), 0);
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[0], "[http][response][status_code]", 29, NULL),
+        0);
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[1], "http.request.method", 19, NULL), 0);
     assert_int_equal(sl_fieldpath_parse(&f->p[2], "@timestamp", 10, NULL), 0);
     sl_event_put_top(&f->ev, "message", SL_VALUE_STRING, "m", 1, NULL);
     sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "200", 3, NULL);
@@ -135,9 +137,8 @@ static void conflicts_fail_and_change_nothing(void **state)
     sl_fieldpath_parse(&f->p[0], "a", 1, NULL);
     sl_fieldpath_parse(&f->p[1], "a.b", 3, NULL);
     sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL);
-    assert_int_equal(sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "w", 1,
-                                  &err),
-                     -1);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "w", 1, &err), -1);
     assert_string_equal(err.msg, "field 'a' holds a value, not an object, so "
                                  "'a.b' cannot be set");
     assert_string_equal(written(f), "{\"a\":\"v\"}");

@@ -14,27 +14,28 @@
 #include "sl_arena.h"
 #include "sl_event.h"
 
-static const char LIBRARY[] = "# test library\n"
-                              "INT [+-]?[0-9]+\n"
-                              "NUMBER [+-]?[0-9]+(?:\\.[0-9]+)?\n"
-                              "WORD \\b\\w+\\b\n"
-                              "\n"
-                              "IP [0-9]{1,3}(?:\\.[0-9]{1,3}){3}\n"
-                              "PAIR %{WORD:[pair][key]}=%{INT:[pair][value]:int}\n"
-                              "LOOP_A x%{LOOP_B}\n"
-                              "LOOP_B y%{LOOP_A}\n"
-                              "BROKEN (abc\n"
-                              "USES_BROKEN x%{BROKEN}y\n"
-                              "DOUBLE1 %{WORD}%{WORD}\n"
-                              "DOUBLE2 %{DOUBLE1}%{DOUBLE1}%{DOUBLE1}%{DOUBLE1}\n"
-                              "DOUBLE3 %{DOUBLE2}%{DOUBLE2}%{DOUBLE2}%{DOUBLE2}\n"
-                              "DOUBLE4 %{DOUBLE3}%{DOUBLE3}%{DOUBLE3}%{DOUBLE3}\n"
-                              "DOUBLE5 %{DOUBLE4}%{DOUBLE4}%{DOUBLE4}%{DOUBLE4}\n"
-                              "DOUBLE6 %{DOUBLE5}%{DOUBLE5}%{DOUBLE5}%{DOUBLE5}\n"
-                              "DOUBLE7 %{DOUBLE6}%{DOUBLE6}%{DOUBLE6}%{DOUBLE6}\n"
-                              "DOUBLE8 %{DOUBLE7}%{DOUBLE7}%{DOUBLE7}%{DOUBLE7}\n"
-                              "DOUBLE9 %{DOUBLE8}%{DOUBLE8}%{DOUBLE8}%{DOUBLE8}\n"
-                              "DOUBLE10 %{DOUBLE9}%{DOUBLE9}%{DOUBLE9}%{DOUBLE9}\n";
+static const char LIBRARY[] =
+    "# test library\n"
+    "INT [+-]?[0-9]+\n"
+    "NUMBER [+-]?[0-9]+(?:\\.[0-9]+)?\n"
+    "WORD \\b\\w+\\b\n"
+    "\n"
+    "IP [0-9]{1,3}(?:\\.[0-9]{1,3}){3}\n"
+    "PAIR %{WORD:[pair][key]}=%{INT:[pair][value]:int}\n"
+    "LOOP_A x%{LOOP_B}\n"
+    "LOOP_B y%{LOOP_A}\n"
+    "BROKEN (abc\n"
+    "USES_BROKEN x%{BROKEN}y\n"
+    "DOUBLE1 %{WORD}%{WORD}\n"
+    "DOUBLE2 %{DOUBLE1}%{DOUBLE1}%{DOUBLE1}%{DOUBLE1}\n"
+    "DOUBLE3 %{DOUBLE2}%{DOUBLE2}%{DOUBLE2}%{DOUBLE2}\n"
+    "DOUBLE4 %{DOUBLE3}%{DOUBLE3}%{DOUBLE3}%{DOUBLE3}\n"
+    "DOUBLE5 %{DOUBLE4}%{DOUBLE4}%{DOUBLE4}%{DOUBLE4}\n"
+    "DOUBLE6 %{DOUBLE5}%{DOUBLE5}%{DOUBLE5}%{DOUBLE5}\n"
+    "DOUBLE7 %{DOUBLE6}%{DOUBLE6}%{DOUBLE6}%{DOUBLE6}\n"
+    "DOUBLE8 %{DOUBLE7}%{DOUBLE7}%{DOUBLE7}%{DOUBLE7}\n"
+    "DOUBLE9 %{DOUBLE8}%{DOUBLE8}%{DOUBLE8}%{DOUBLE8}\n"
+    "DOUBLE10 %{DOUBLE9}%{DOUBLE9}%{DOUBLE9}%{DOUBLE9}\n";
 
 struct fixture {
     struct grok_library *lib;
@@ -104,8 +105,9 @@ static void captures_nest_and_convert(void **state)
 {
     struct fixture *f = *state;
     assert_string_equal(
-        grok_json(f, "%{IP:[source][address]} %{INT:[http][status]:int} "
-                     "%{NUMBER:took:float} %{WORD:user.name}",
+        grok_json(f,
+                  "%{IP:[source][address]} %{INT:[http][status]:int} "
+                  "%{NUMBER:took:float} %{WORD:user.name}",
                   "10.0.0.1 404 0.25 alice"),
         "{\"source\":{\"address\":\"10.0.0.1\"},\"http\":{\"status\":404},"
         "\"took\":0.25,\"user\":{\"name\":\"alice\"}}");
@@ -137,16 +139,15 @@ static void inline_named_captures_with_field_refs(void **state)
 static void empty_and_unset_captures_are_dropped(void **state)
 {
     struct fixture *f = *state;
-    assert_string_equal(grok_json(f, "a(?<x>b?)c(?:(?<y>z)|-)", "ac-"),
-                        "{}");
+    assert_string_equal(grok_json(f, "a(?<x>b?)c(?:(?<y>z)|-)", "ac-"), "{}");
 }
 
 static void same_field_twice_becomes_array(void **state)
 {
     struct fixture *f = *state;
-    assert_string_equal(grok_json(f, "%{WORD:w} %{WORD:w} %{INT:w:int}",
-                                  "a b 3"),
-                        "{\"w\":[\"a\",\"b\",3]}");
+    assert_string_equal(
+        grok_json(f, "%{WORD:w} %{WORD:w} %{INT:w:int}", "a b 3"),
+        "{\"w\":[\"a\",\"b\",3]}");
 }
 
 static void search_is_unanchored(void **state)
@@ -168,8 +169,7 @@ static void ruby_constructs_are_translated(void **state)
     assert_string_equal(grok_json(f, "(?<x>[\\hx]+)", "--0xfF--"),
                         "{\"x\":\"0xfF\"}");
     /* {,n} means {0,n} */
-    assert_string_equal(grok_json(f, "^(?<x>a{,2})", "aaa"),
-                        "{\"x\":\"aa\"}");
+    assert_string_equal(grok_json(f, "^(?<x>a{,2})", "aaa"), "{\"x\":\"aa\"}");
     /* ^ and $ match at line breaks, as in Ruby */
     assert_string_equal(grok_json(f, "^(?<x>second)$", "first\nsecond\n"),
                         "{\"x\":\"second\"}");
@@ -185,10 +185,10 @@ static void dot_matches_newline_as_in_logstash(void **state)
     struct fixture *f = *state;
     /* Logstash compiles with Regexp::MULTILINE (dot-all): a traceback is
      * captured whole. */
-    assert_string_equal(grok_json(f, "^%{WORD:w} (?<rest>.*)$",
-                                  "Traceback (most\n  File x"),
-                        "{\"w\":\"Traceback\",\"rest\":\"(most\\n  File "
-                        "x\"}");
+    assert_string_equal(
+        grok_json(f, "^%{WORD:w} (?<rest>.*)$", "Traceback (most\n  File x"),
+        "{\"w\":\"Traceback\",\"rest\":\"(most\\n  File "
+        "x\"}");
 }
 
 static void utf_mode_nonspace_takes_non_ascii(void **state)
@@ -213,16 +213,24 @@ static void int_conversion_follows_ruby_to_i(void **state)
     struct {
         const char *in, *want;
     } cases[] = {
-        {"42", "42"},   {"-7", "-7"},         {"+5", "5"},
-        {"007", "7"},   {"-0", "0"},          {"12abc", "12"},
-        {"abc", "0"},   {"  3", "3"},         {"1_000", "1000"},
-        {"1__0", "1"},  {"", "0"},            {"-", "0"},
+        {"42", "42"},
+        {"-7", "-7"},
+        {"+5", "5"},
+        {"007", "7"},
+        {"-0", "0"},
+        {"12abc", "12"},
+        {"abc", "0"},
+        {"  3", "3"},
+        {"1_000", "1000"},
+        {"1__0", "1"},
+        {"", "0"},
+        {"-", "0"},
         {"9223372036854775808", "9223372036854775808"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        size_t n = grok_convert_int(cases[i].in, strlen(cases[i].in), out,
-                                    sizeof out);
+        size_t n =
+            grok_convert_int(cases[i].in, strlen(cases[i].in), out, sizeof out);
         out[n] = '\0';
         assert_string_equal(out, cases[i].want);
     }
@@ -234,9 +242,9 @@ static void float_conversion_follows_ruby_to_f(void **state)
     struct {
         const char *in, *want;
     } cases[] = {
-        {"0.25", "0.25"}, {"3", "3.0"},     {"-1.5e3", "-1500.0"},
-        {"abc", "0.0"},   {"1.", "1.0"},    {"2e", "2.0"},
-        {"1e400", "null"}, {"0.1", "0.1"},  {"12.5ms", "12.5"},
+        {"0.25", "0.25"},  {"3", "3.0"},   {"-1.5e3", "-1500.0"},
+        {"abc", "0.0"},    {"1.", "1.0"},  {"2e", "2.0"},
+        {"1e400", "null"}, {"0.1", "0.1"}, {"12.5ms", "12.5"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -334,15 +342,13 @@ static void error_bad_library_lines(void **state)
     struct sl_err err;
     struct grok_library *lib = grok_library_new();
     (void)state;
-    assert_int_equal(grok_library_load_text(lib, "p.grok", "OK x\nLONELY\n",
-                                            12, &err),
-                     -1);
+    assert_int_equal(
+        grok_library_load_text(lib, "p.grok", "OK x\nLONELY\n", 12, &err), -1);
     assert_string_equal(err.msg, "p.grok:2: pattern 'LONELY' has no regex; a "
                                  "line is NAME followed by a space and the "
                                  "regex");
-    assert_int_equal(grok_library_load_text(lib, "p.grok", "BAD-NAME x\n", 11,
-                                            &err),
-                     -1);
+    assert_int_equal(
+        grok_library_load_text(lib, "p.grok", "BAD-NAME x\n", 11, &err), -1);
     assert_string_equal(err.msg, "p.grok:1: pattern name 'BAD-NAME' may only "
                                  "hold letters, digits and '_'");
     assert_int_equal(grok_library_load_file(lib, "/nonexistent/p", &err), -1);
@@ -379,9 +385,9 @@ static void runaway_backtracking_times_out(void **state)
 static void invalid_utf8_subject_still_matches(void **state)
 {
     struct fixture *f = *state;
-    assert_string_equal(grok_json(f, "^%{WORD:a} (?<rest>.*)$",
-                                  "ab \xff\xfe tail"),
-                        "{\"a\":\"ab\",\"rest\":\"\xef\xbf\xbd\xef\xbf\xbd tail\"}");
+    assert_string_equal(
+        grok_json(f, "^%{WORD:a} (?<rest>.*)$", "ab \xff\xfe tail"),
+        "{\"a\":\"ab\",\"rest\":\"\xef\xbf\xbd\xef\xbf\xbd tail\"}");
 }
 
 int main(void)
