@@ -28,9 +28,15 @@ asan:
 setup:
 	@scripts/setup
 
+# Fuzz targets also run for real, briefly (FUZZ_TEST_SECONDS each), on every
+# `make test`; ctest replays their committed corpora in both trees.
+FUZZ_TEST_SECONDS ?= 10
+
 test: setup
 	@$(MAKE) --no-print-directory debug asan
 	@scripts/check-source
+	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
+	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_TEST_SECONDS)
 	@tests/run build/debug build/asan
 
 fuzz: setup

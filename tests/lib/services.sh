@@ -1,0 +1,538 @@
+# tests/lib/services.sh: start and stop the real servers Sluice's tests talk
+# to (redis-server from Debian, Elasticsearch and OpenSearch from the cache
+# that scripts/setup fills). Sourced by tests/run, scripts/setup and the
+# demo/e2e scripts; bash only.
+#
+#   . tests/lib/services.sh
+#   sluice_services_init                # run dir, traps, watchdog; once
+#   sluice_services_start redis es os   # any subset; the JVMs boot in parallel
+#   ...                                 # use the SLUICE_TEST_* variables
+#   sluice_services_stop_all            # optional: exit does it anyway
+#
+# After sluice_services_start these are exported:
+#   SLUICE_TEST_REDIS_URL  redis://127.0.0.1:PORT
+#   SLUICE_TEST_ES_URL     http://127.0.0.1:PORT   SLUICE_TEST_ES_VERSION
+#   SLUICE_TEST_OS_URL     http://127.0.0.1:PORT   SLUICE_TEST_OS_VERSION
+# A URL already set in the environment means "use that server": it is waited
+# on and its version read, but it is never started or stopped.
+#
+# Finer steps, for scripts that need them: sluice_redis_launch/_wait,
+# sluice_search_launch es|os then sluice_search_wait es|os. A demo or e2e
+# script starts its own processes (sluice-shipper, sluice-indexer) with
+#   sluice_spawn NAME LOGFILE|- CMD ARGS...   (pid in SLUICE_LAST_PID)
+# so that they are stopped with the servers, in reverse order of start, on
+# every exit; `wait $SLUICE_LAST_PID` collects a foreground-like exit status.
+# Run dir with every server's config, data and console.log: $SLUICE_RUN_DIR.
+#
+# Knobs (environment): SLUICE_CACHE (~/.cache/sluice), SLUICE_ES_VERSION,
+# SLUICE_OS_VERSION, SLUICE_ES_JAVA_HOME, SLUICE_OS_JAVA_HOME (else the oldest
+# fitting JDK under /usr/lib/jvm), SLUICE_SEARCH_HEAP (512m),
+# SLUICE_START_TIMEOUT (120 s), SLUICE_SERVICE_USER (sluice-es, used when we
+# are root because Elasticsearch and OpenSearch refuse to run as root),
+# SLUICE_KEEP_RUN_DIR=1 (keep configs, data and logs after exit).
+#
+# Invariants: every process started here runs in a session of its own
+# (setsid), so its process group id is its pid, and is written as
+# "PGID NAME" to $SLUICE_RUN_DIR/jobs before anything waits on it. Stopping
+# signals exactly those process groups (TERM, then KILL after a deadline) and
+# nothing else. A watchdog (tests/lib/watchdog.sh) polls the shell that called
+# sluice_services_init and does the same stop if that shell dies without
+# running its traps (kill -9). Own sessions also keep a terminal's Ctrl-C away
+# from the servers, so shutdown happens in our order, not all at once.
+#
+# Functions return non-zero with a message on stderr naming what failed and
+# what to do; callers run under `set -euo pipefail`.
+
+# Per shell that calls sluice_services_init; never inherited from a parent.
+unset SLUICE_RUN_DIR SLUICE_WATCHDOG_PID
+
+SLUICE_ES_VERSION=${SLUICE_ES_VERSION:-8.15.0}
+SLUICE_OS_VERSION=${SLUICE_OS_VERSION:-2.17.0}
+SLUICE_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
+SLUICE_SERVICE_USER=${SLUICE_SERVICE_USER:-sluice-es}
+SLUICE_START_TIMEOUT=${SLUICE_START_TIMEOUT:-120}
+SLUICE_SEARCH_HEAP=${SLUICE_SEARCH_HEAP:-512m}
+SLUICE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -x /usr/bin/python3 ]; then
+    SLUICE_PYTHON=${SLUICE_PYTHON:-/usr/bin/python3}
+else
+    SLUICE_PYTHON=${SLUICE_PYTHON:-python3}
+fi
+
+sluice_say() { printf 'services: %s\n' "$*" >&2; }
+sluice_fail() { printf 'services: error: %s\n' "$*" >&2; return 1; }
+
+# Monotonic-enough clock in milliseconds, for deadlines and timings.
+sluice_now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------------------
+# Distributions: "es" is Elasticsearch, "os" is OpenSearch.
+
+sluice_dist_name() { # es|os -> elasticsearch|opensearch
+    case $1 in
+    es) echo elasticsearch ;;
+    os) echo opensearch ;;
+    *) sluice_fail "unknown search engine '$1' (expected es or os)" ;;
+    esac
+}
+
+sluice_dist_version() { # es|os
+    case $1 in
+    es) echo "$SLUICE_ES_VERSION" ;;
+    os) echo "$SLUICE_OS_VERSION" ;;
+    esac
+}
+
+sluice_dist_home() { # es|os -> unpacked tree in the cache
+    echo "$SLUICE_CACHE/$(sluice_dist_name "$1")-$(sluice_dist_version "$1")"
+}
+
+# Smallest JDK major version the distribution runs on. ES 9 and OpenSearch 3
+# need 21; ES 8 runs on 17 (and breaks on 24+, which removed the security
+# manager), OpenSearch 2 on 11+.
+sluice_dist_java_major() { # es|os
+    local major
+    major=$(sluice_dist_version "$1")
+    major=${major%%.*}
+    case $1 in
+    es) if [ "$major" -ge 9 ]; then echo 21; else echo 17; fi ;;
+    os) if [ "$major" -ge 3 ]; then echo 21; else echo 11; fi ;;
+    esac
+}
+
+# Prints the home of the oldest JDK under /usr/lib/jvm whose major version is
+# at least $1: the oldest fitting one is the one the release was tested on.
+sluice_find_jdk() { # MIN_MAJOR
+    local want=$1 best='' best_major=1000 d major
+    for d in /usr/lib/jvm/*; do
+        # Debian adds symlinked aliases (java-1.17.0-openjdk-amd64).
+        [ -L "$d" ] && continue
+        [ -x "$d/bin/java" ] && [ -r "$d/release" ] || continue
+        major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$d/release")
+        [ -n "$major" ] || continue
+        if [ "$major" -ge "$want" ] && [ "$major" -lt "$best_major" ]; then
+            best=$d best_major=$major
+        fi
+    done
+    [ -n "$best" ] || return 1
+    echo "$best"
+}
+
+sluice_dist_java_home() { # es|os
+    local override want jdk
+    if [ "$1" = es ]; then override=${SLUICE_ES_JAVA_HOME:-}; else override=${SLUICE_OS_JAVA_HOME:-}; fi
+    if [ -n "$override" ]; then
+        [ -x "$override/bin/java" ] ||
+            { sluice_fail "no bin/java in $override (from SLUICE_${1^^}_JAVA_HOME)"; return 1; }
+        echo "$override"
+        return 0
+    fi
+    want=$(sluice_dist_java_major "$1")
+    jdk=$(sluice_find_jdk "$want") || {
+        sluice_fail "$(sluice_dist_name "$1") $(sluice_dist_version "$1") needs JDK $want or newer and none is under /usr/lib/jvm; install one or set SLUICE_${1^^}_JAVA_HOME"
+        return 1
+    }
+    echo "$jdk"
+}
+
+# ---------------------------------------------------------------------------
+# Processes.
+
+# Prints N distinct free TCP ports on 127.0.0.1, all bound at once while
+# choosing so they differ. They come from 20000-32000, below Linux's
+# ephemeral range, so an outgoing connection cannot take one before the
+# server binds it.
+sluice_free_ports() { # N
+    "$SLUICE_PYTHON" - "$1" <<'EOF'
+import random, socket, sys
+n, held, ports = int(sys.argv[1]), [], []
+for _ in range(1000):
+    if len(ports) == n:
+        break
+    p = random.randint(20000, 32000)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+    ports.append(p)
+if len(ports) != n:
+    sys.exit("services: error: found no free loopback port in 20000-32000")
+print(*ports)
+EOF
+}
+
+# Starts CMD in a new session with stdin from /dev/null and output appended
+# to LOG ("-" keeps our stdout/stderr), records it in the jobs file and sets
+# SLUICE_LAST_PID. Does not wait.
+sluice_spawn() { # NAME LOG CMD...
+    local name=$1 log=$2
+    shift 2
+    [ -n "${SLUICE_RUN_DIR:-}" ] || { sluice_fail "sluice_services_init was not called"; return 1; }
+    if [ "$log" = - ]; then
+        setsid "$@" </dev/null &
+    else
+        setsid "$@" </dev/null >>"$log" 2>&1 &
+    fi
+    SLUICE_LAST_PID=$!
+    echo "$SLUICE_LAST_PID $name" >>"$SLUICE_RUN_DIR/jobs"
+}
+
+# True while any process of group PGID is alive. Zombies do not count: once
+# the runner is gone nobody may reap them quickly.
+sluice_group_alive() { # PGID
+    ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+}
+
+# TERM the process group (and the pid itself, in case setsid has not run yet),
+# wait up to GRACE seconds, then KILL. Only ever called with pids from our
+# jobs file.
+sluice_stop_group() { # PGID NAME [GRACE]
+    local pgid=$1 name=$2 grace=${3:-20} deadline
+    sluice_group_alive "$pgid" || { wait "$pgid" 2>/dev/null || true; return 0; }
+    kill -TERM -- "-$pgid" "$pgid" 2>/dev/null || true
+    deadline=$(($(sluice_now_ms) + grace * 1000))
+    while sluice_group_alive "$pgid"; do
+        if [ "$(sluice_now_ms)" -ge "$deadline" ]; then
+            sluice_say "$name (pid $pgid) ignored TERM for ${grace}s; sending KILL"
+            kill -KILL -- "-$pgid" "$pgid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.1
+    done
+    # Reap it if it is our child; harmless otherwise.
+    wait "$pgid" 2>/dev/null || true
+}
+
+# Stops every job recorded in the run dir, newest first (ctest before the
+# servers it talks to), and removes the run dir.
+sluice_services_stop_all() {
+    local dir=${SLUICE_RUN_DIR:-} pgid name
+    [ -n "$dir" ] && [ -d "$dir" ] || return 0
+    if [ -f "$dir/jobs" ]; then
+        while read -r pgid name; do
+            sluice_stop_group "$pgid" "$name" 20
+        done < <(tac "$dir/jobs")
+        : >"$dir/jobs"
+    fi
+    if [ -n "${SLUICE_WATCHDOG_PID:-}" ]; then
+        kill -TERM "$SLUICE_WATCHDOG_PID" 2>/dev/null || true
+        wait "$SLUICE_WATCHDOG_PID" 2>/dev/null || true
+        SLUICE_WATCHDOG_PID=
+    fi
+    if [ "${SLUICE_KEEP_RUN_DIR:-0}" = 1 ]; then
+        sluice_say "kept $dir (SLUICE_KEEP_RUN_DIR=1)"
+    else
+        rm -rf "$dir"
+    fi
+}
+
+sluice__on_exit() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    if declare -F sluice_cleanup_hook >/dev/null; then
+        sluice_cleanup_hook || true
+    fi
+    sluice_services_stop_all
+    exit "$rc"
+}
+
+sluice__on_signal() { # SIGNAME CODE
+    sluice_say "got SIG$1; stopping the servers"
+    trap - "$1"
+    exit "$2" # runs the EXIT trap
+}
+
+# Creates the run dir, installs the traps and starts the watchdog. The
+# harness owns the EXIT/INT/TERM/HUP traps of the calling shell; define a
+# function sluice_cleanup_hook to run your own cleanup before the servers
+# stop.
+sluice_services_init() {
+    [ -z "${SLUICE_RUN_DIR:-}" ] || return 0
+    SLUICE_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sluice-run.XXXXXX")
+    # The service user must reach its own subdirectory.
+    chmod 755 "$SLUICE_RUN_DIR"
+    : >"$SLUICE_RUN_DIR/jobs"
+    trap sluice__on_exit EXIT
+    trap 'sluice__on_signal INT 130' INT
+    trap 'sluice__on_signal TERM 143' TERM
+    trap 'sluice__on_signal HUP 129' HUP
+    # BASHPID, not $$: the process that owns these traps, which may be a
+    # ( subshell ). Do not call this inside $( ), which exits at once. Read
+    # here, not in the `&` command below, where it would be the child's pid.
+    local runner=$BASHPID
+    setsid "$SLUICE_LIB_DIR/watchdog.sh" "$runner" "$SLUICE_RUN_DIR" \
+        </dev/null >>"$SLUICE_RUN_DIR/watchdog.log" 2>&1 &
+    SLUICE_WATCHDOG_PID=$!
+}
+
+# Prints the last 40 lines of a server's console log, for a failure report.
+sluice_log_tail() { # NAME LOG
+    printf -- '--- last 40 lines of %s (%s) ---\n' "$1" "$2" >&2
+    tail -n 40 "$2" >&2 2>/dev/null || true
+    printf -- '--- end of %s ---\n' "$2" >&2
+}
+
+# ---------------------------------------------------------------------------
+# Redis.
+
+sluice_redis_launch() { # [PORT]
+    local port=${1:-} dir
+    [ -n "$port" ] || port=$(sluice_free_ports 1)
+    command -v redis-server >/dev/null ||
+        { sluice_fail "redis-server not found; run scripts/setup (Debian package redis-server)"; return 1; }
+    dir=$SLUICE_RUN_DIR/redis
+    mkdir -p "$dir"
+    # No persistence by default: tests start from nothing. Callers who test
+    # durability (kill -9 of Redis) put extra arguments in the array
+    # SLUICE_REDIS_ARGS, e.g. (--appendonly yes --appendfsync always).
+    cat >"$dir/redis.conf" <<EOF
+bind 127.0.0.1
+port $port
+protected-mode yes
+daemonize no
+save ""
+appendonly no
+dir $dir
+logfile ""
+EOF
+    sluice_spawn redis "$dir/console.log" redis-server "$dir/redis.conf" \
+        ${SLUICE_REDIS_ARGS[@]+"${SLUICE_REDIS_ARGS[@]}"}
+    echo "$SLUICE_LAST_PID" >"$dir/pid"
+    echo "$port" >"$dir/port"
+}
+
+sluice_redis_wait() { # deadline 10 s: redis-server is up in milliseconds
+    local dir=$SLUICE_RUN_DIR/redis port pid deadline
+    port=$(cat "$dir/port") pid=$(cat "$dir/pid")
+    deadline=$(($(sluice_now_ms) + 10000))
+    until [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; do
+        if ! sluice_group_alive "$pid"; then
+            sluice_log_tail redis-server "$dir/console.log"
+            sluice_fail "redis-server on 127.0.0.1:$port exited during startup (log above)"
+            return 1
+        fi
+        if [ "$(sluice_now_ms)" -ge "$deadline" ]; then
+            sluice_log_tail redis-server "$dir/console.log"
+            sluice_fail "redis-server on 127.0.0.1:$port did not answer PING within 10s (log above)"
+            return 1
+        fi
+        sleep 0.05
+    done
+    export SLUICE_TEST_REDIS_URL="redis://127.0.0.1:$port"
+}
+
+# Waits for a Redis the user pointed us at.
+sluice_redis_check_url() {
+    local deadline=$(($(sluice_now_ms) + 10000))
+    until [ "$(redis-cli -u "$SLUICE_TEST_REDIS_URL" ping 2>/dev/null)" = PONG ]; do
+        if [ "$(sluice_now_ms)" -ge "$deadline" ]; then
+            sluice_fail "SLUICE_TEST_REDIS_URL=$SLUICE_TEST_REDIS_URL did not answer PING within 10s; unset it to let tests/run start redis-server"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Elasticsearch and OpenSearch.
+
+# Launches es or os on HTTP_PORT/TRANSPORT_PORT from a per-run copy of the
+# config dir, with data, logs and temp files in the run dir, so the cached
+# tree is only ever read. Does not wait.
+sluice_search_launch() { # es|os [HTTP_PORT TRANSPORT_PORT]
+    local key=$1 port=${2:-} tport=${3:-} name version home dir java_home prefix
+    local -a runas=() settings=()
+    name=$(sluice_dist_name "$key") || return 1
+    version=$(sluice_dist_version "$key")
+    home=$(sluice_dist_home "$key")
+    [ -x "$home/bin/$name" ] ||
+        { sluice_fail "$name $version is not in $home; run scripts/setup"; return 1; }
+    java_home=$(sluice_dist_java_home "$key") || return 1
+    if [ -z "$port" ]; then
+        read -r port tport < <(sluice_free_ports 2)
+    fi
+
+    dir=$SLUICE_RUN_DIR/$key
+    mkdir -p "$dir/data" "$dir/logs" "$dir/tmp"
+    cp -R "$home/config" "$dir/conf"
+    # jvm.options writes gc logs, heap dumps and crash files relative to the
+    # working directory (the install): point them into the run dir.
+    sed -i -e "s#=logs/#=$dir/logs/#g" -e "s#file=logs/#file=$dir/logs/#g" \
+        -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/conf/jvm.options"
+    if [ "$(id -u)" = 0 ]; then
+        id -u "$SLUICE_SERVICE_USER" >/dev/null 2>&1 ||
+            { sluice_fail "user '$SLUICE_SERVICE_USER' does not exist; run scripts/setup"; return 1; }
+        chown -R "$SLUICE_SERVICE_USER:" "$dir"
+        runas=(setpriv "--reuid=$SLUICE_SERVICE_USER" "--regid=$SLUICE_SERVICE_USER" --init-groups)
+    fi
+
+    settings=(-E discovery.type=single-node -E network.host=127.0.0.1
+        -E "http.port=$port" -E "transport.port=$tport"
+        -E "path.data=$dir/data" -E "path.logs=$dir/logs"
+        -E "cluster.name=sluice-test-$key" -E "node.name=$key-$$"
+        # CI disks are often fuller than the default 85% watermark.
+        -E cluster.routing.allocation.disk.threshold_enabled=false)
+    if [ "$key" = es ]; then
+        prefix=ES
+        # ES 8+ turns on TLS and passwords by default; the tests speak plain
+        # HTTP. OpenSearch's integ-test-zip has no security plugin.
+        settings+=(-E xpack.security.enabled=false)
+    else
+        prefix=OPENSEARCH
+    fi
+    # -XX:-UsePerfData: no /tmp/hsperfdata_USER/PID files, which a killed
+    # JVM would leave behind. CLI_JAVA_OPTS is ES 8's launcher process.
+    sluice_spawn "$name" "$dir/console.log" env \
+        "HOME=$dir/tmp" \
+        "${prefix}_JAVA_HOME=$java_home" \
+        "${prefix}_PATH_CONF=$dir/conf" \
+        "${prefix}_TMPDIR=$dir/tmp" \
+        "${prefix}_JAVA_OPTS=-Xms$SLUICE_SEARCH_HEAP -Xmx$SLUICE_SEARCH_HEAP -XX:-UsePerfData" \
+        "CLI_JAVA_OPTS=-XX:-UsePerfData" \
+        "${runas[@]}" "$home/bin/$name" "${settings[@]}"
+    echo "$SLUICE_LAST_PID" >"$dir/pid"
+    echo "$port" >"$dir/port"
+    sluice_now_ms >"$dir/started_ms"
+}
+
+# Prints the version of the node behind URL (GET /_nodes/_local: ES 9's
+# integ-test-zip answers GET / with 405).
+sluice_search_version() { # URL
+    curl -sS --max-time 10 "$1/_nodes/_local" | "$SLUICE_PYTHON" -c '
+import json, sys
+nodes = json.load(sys.stdin)["nodes"]
+print(next(iter(nodes.values()))["version"])'
+}
+
+# Polls URL until _cluster/health is at least yellow, up to TIMEOUT seconds;
+# PGID (may be empty for an outside cluster) is checked on every round so a
+# server that died fails at once instead of at the deadline. On failure
+# SLUICE_POLL_WHY says why. Runs in the caller's shell, never in $( ): a
+# signal trap waits for a command substitution to finish, so one that polls
+# for two minutes would hold off Ctrl-C that long.
+sluice_search_poll() { # URL TIMEOUT PGID
+    local url=$1 timeout=$2 pgid=$3 deadline code
+    SLUICE_POLL_WHY=
+    deadline=$(($(sluice_now_ms) + timeout * 1000))
+    while :; do
+        # With wait_for_status the server answers 200 only once the status
+        # is reached (408 otherwise), so the code alone is the answer.
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+            "$url/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null) || true
+        [ "$code" = 200 ] && return 0
+        if [ -n "$pgid" ] && ! sluice_group_alive "$pgid"; then
+            SLUICE_POLL_WHY=exited
+            return 1
+        fi
+        if [ "$(sluice_now_ms)" -ge "$deadline" ]; then
+            SLUICE_POLL_WHY="timeout (last HTTP status: ${code:-none})"
+            return 1
+        fi
+        sleep 0.25
+    done
+}
+
+# Waits for a launched es/os and exports its URL and version.
+sluice_search_wait() { # es|os
+    local key=$1 name dir port pid url t0 var
+    name=$(sluice_dist_name "$key")
+    dir=$SLUICE_RUN_DIR/$key
+    port=$(cat "$dir/port") pid=$(cat "$dir/pid") t0=$(cat "$dir/started_ms")
+    url="http://127.0.0.1:$port"
+    if ! sluice_search_poll "$url" "$SLUICE_START_TIMEOUT" "$pid"; then
+        sluice_log_tail "$name" "$dir/console.log"
+        case $SLUICE_POLL_WHY in
+        exited) sluice_fail "$name $(sluice_dist_version "$key") on $url exited during startup (log above; SLUICE_KEEP_RUN_DIR=1 keeps all its logs)" ;;
+        *) sluice_fail "$name $(sluice_dist_version "$key") on $url not healthy within ${SLUICE_START_TIMEOUT}s: $SLUICE_POLL_WHY (log above; raise SLUICE_START_TIMEOUT on a slow machine)" ;;
+        esac
+        return 1
+    fi
+    echo $(($(sluice_now_ms) - t0)) >"$dir/ready_ms"
+    var=${key^^}
+    export "SLUICE_TEST_${var}_URL=$url"
+    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url")"
+}
+
+# Waits for a cluster the user pointed us at and exports its version.
+sluice_search_check_url() { # es|os
+    local key=$1 var url
+    var=${key^^}
+    url=SLUICE_TEST_${var}_URL
+    url=${!url}
+    url=${url%/}
+    if ! sluice_search_poll "$url" 30 ""; then
+        sluice_fail "SLUICE_TEST_${var}_URL=$url is not healthy (yellow or green) within 30s: $SLUICE_POLL_WHY; fix the cluster or unset the variable to let the harness start one"
+        return 1
+    fi
+    export "SLUICE_TEST_${var}_URL=$url"
+    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url")"
+}
+
+# ---------------------------------------------------------------------------
+# All together.
+
+# Starts the named services (redis, es, os) that the environment does not
+# already provide, all launched before any is waited on, and exports the
+# SLUICE_TEST_* variables. Fails, after printing the reason and the server's
+# log, if one does not come up.
+sluice_services_start() { # redis|es|os...
+    local want=" $* " s rc=0
+    local -a p=()
+    sluice_services_init
+    read -r -a p < <(sluice_free_ports 5 || true)
+    [ ${#p[@]} -eq 5 ] || { sluice_fail "could not pick free loopback ports (python3 missing? run scripts/setup)"; return 1; }
+    for s in "$@"; do
+        case $s in
+        redis) [ -n "${SLUICE_TEST_REDIS_URL:-}" ] || sluice_redis_launch "${p[0]}" || return 1 ;;
+        es) [ -n "${SLUICE_TEST_ES_URL:-}" ] || sluice_search_launch es "${p[1]}" "${p[2]}" || return 1 ;;
+        os) [ -n "${SLUICE_TEST_OS_URL:-}" ] || sluice_search_launch os "${p[3]}" "${p[4]}" || return 1 ;;
+        *) sluice_fail "unknown service '$s' (expected redis, es or os)"; return 1 ;;
+        esac
+    done
+    # Wait for all even when one fails, so every failure is reported.
+    case $want in *" redis "*)
+        if [ -n "${SLUICE_TEST_REDIS_URL:-}" ] && [ ! -f "$SLUICE_RUN_DIR/redis/pid" ]; then
+            sluice_redis_check_url || rc=1
+        else
+            sluice_redis_wait || rc=1
+        fi ;;
+    esac
+    for s in es os; do
+        case $want in *" $s "*)
+            if [ -f "$SLUICE_RUN_DIR/$s/pid" ]; then
+                sluice_search_wait "$s" || rc=1
+            else
+                sluice_search_check_url "$s" || rc=1
+            fi ;;
+        esac
+    done
+    return $rc
+}
+
+# One line per service for a run's summary.
+sluice_services_describe() {
+    local s dir
+    [ -z "${SLUICE_TEST_REDIS_URL:-}" ] || {
+        if [ -f "$SLUICE_RUN_DIR/redis/pid" ]; then
+            echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') at $SLUICE_TEST_REDIS_URL"
+        else
+            echo "redis at $SLUICE_TEST_REDIS_URL (given)"
+        fi
+    }
+    for s in es os; do
+        local var url ver
+        var=${s^^}
+        url=SLUICE_TEST_${var}_URL ver=SLUICE_TEST_${var}_VERSION
+        url=${!url:-} ver=${!ver:-}
+        [ -n "$url" ] || continue
+        dir=$SLUICE_RUN_DIR/$s
+        if [ -f "$dir/ready_ms" ]; then
+            echo "$(sluice_dist_name "$s") $ver at $url (ready in $(awk -v m="$(cat "$dir/ready_ms")" 'BEGIN { printf "%.1f", m / 1000 }')s)"
+        else
+            echo "$(sluice_dist_name "$s") $ver at $url (given)"
+        fi
+    done
+}
