@@ -31,6 +31,11 @@ void sl_buf_reset(struct sl_buf *b)
 
 int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
 {
+    return n < b->cap - b->len ? 0 : sl_buf_grow(b, n, err);
+}
+
+int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
+{
     if (n > b->max || b->len > b->max - n)
         return sl_err_set(err, SL_ELIMIT,
                           "buffer would exceed its limit of %zu bytes", b->max);
@@ -50,25 +55,9 @@ int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
     return 0;
 }
 
-int sl_buf_append(struct sl_buf *b, const void *p, size_t n, struct sl_err *err)
-{
-    if (sl_buf_reserve(b, n, err) < 0)
-        return -1;
-    if (n > 0)
-        memcpy(b->ptr + b->len, p, n);
-    b->len += n;
-    b->ptr[b->len] = '\0';
-    return 0;
-}
-
 int sl_buf_append_str(struct sl_buf *b, const char *s, struct sl_err *err)
 {
     return sl_buf_append(b, s, strlen(s), err);
-}
-
-int sl_buf_append_char(struct sl_buf *b, char c, struct sl_err *err)
-{
-    return sl_buf_append(b, &c, 1, err);
 }
 
 int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "sl_err.h"
 
@@ -32,12 +33,36 @@ void sl_buf_release(struct sl_buf *b);
 void sl_buf_reset(struct sl_buf *b);
 /* Makes room for n more bytes. -1 with SL_ELIMIT past max, SL_ENOMEM. */
 int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err);
-int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
-                  struct sl_err *err);
+/* The slow path of sl_buf_reserve: grows the memory (or fails at max). */
+int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err);
 int sl_buf_append_str(struct sl_buf *b, const char *s, struct sl_err *err);
-int sl_buf_append_char(struct sl_buf *b, char c, struct sl_err *err);
 int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The hot path (the JSON writer calls these tens of times per event) is
+ * inline: one compare and a store when there is room, which is nearly
+ * always once the buffer has grown to a batch. */
+static inline int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
+                                struct sl_err *err)
+{
+    if (n >= b->cap - b->len && sl_buf_grow(b, n, err) < 0)
+        return -1;
+    if (n > 0)
+        memcpy(b->ptr + b->len, p, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return 0;
+}
+
+static inline int sl_buf_append_char(struct sl_buf *b, char c,
+                                     struct sl_err *err)
+{
+    if (b->cap - b->len < 2 && sl_buf_grow(b, 1, err) < 0)
+        return -1;
+    b->ptr[b->len++] = c;
+    b->ptr[b->len] = '\0';
+    return 0;
+}
 /* Hands the memory to the caller (free() it) and leaves b empty. Returns an
  * allocated empty string for an empty buffer; NULL only when out of memory. */
 char *sl_buf_take(struct sl_buf *b);

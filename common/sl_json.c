@@ -8,8 +8,10 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* 1: ASCII byte that needs escaping or a non-ASCII byte (slow path). */
 static const unsigned char needs_care[256] = {
@@ -116,30 +118,68 @@ static int write_escape(struct sl_buf *b, unsigned char c, struct sl_err *err)
     return sl_buf_append(b, esc, n, err);
 }
 
+/* Nonzero when one of the 8 bytes in v needs care: >= 0x80, < 0x20, '"' or
+ * '\\' (the classic "has a zero byte" test, Hacker's Delight 6-1). */
+static uint64_t swar_care(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+            ((bs - ones) & ~bs)) &
+           high;
+}
+
+/* One pass: plain bytes are copied while they are scanned, into room
+ * reserved for the common case (no escapes: len + 2 bytes). The rare bytes
+ * that need care go through sl_buf_append, which may grow the buffer, and
+ * then room for the rest is reserved again. */
 int sl_json_write_string(struct sl_buf *b, const char *s, size_t len,
                          struct sl_err *err)
 {
     static const char replacement[] = "\xEF\xBF\xBD";
-    /* Worst case output is 6 bytes per input byte; reserve the common case. */
+    const unsigned char *p = (const unsigned char *)s;
     if (sl_buf_reserve(b, len + 2, err) < 0)
         return -1;
-    b->ptr[b->len++] = '"';
+    char *o = b->ptr + b->len;
+    *o++ = '"';
     size_t i = 0;
     while (i < len) {
-        size_t run = sl_json_plain_prefix(s + i, len - i);
-        if (run > 0 && sl_buf_append(b, s + i, run, err) < 0)
-            return -1;
-        i += run;
+        while (len - i >= 8) {
+            uint64_t v;
+            memcpy(&v, p + i, 8);
+            if (swar_care(v))
+                break;
+            memcpy(o, &v, 8);
+            o += 8;
+            i += 8;
+        }
         if (i >= len)
             break;
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c = p[i];
+        if (!needs_care[c]) {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 0;
+        if (n > 0) {
+            memcpy(o, p + i, n); /* valid UTF-8: as long as the input */
+            o += n;
+            i += n;
+            continue;
+        }
+        b->len = (size_t)(o - b->ptr);
         int rc = c < 0x80 ? write_escape(b, c, err)
                           : sl_buf_append(b, replacement, 3, err);
-        if (rc < 0)
+        if (rc < 0 || sl_buf_reserve(b, len - i + 1, err) < 0)
             return -1;
+        o = b->ptr + b->len;
         i++;
     }
-    return sl_buf_append_char(b, '"', err);
+    *o++ = '"';
+    b->len = (size_t)(o - b->ptr);
+    b->ptr[b->len] = '\0';
+    return 0;
 }
 
 size_t sl_json_format_double(double v, char *out, size_t outsz)
