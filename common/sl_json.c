@@ -30,8 +30,7 @@ static const unsigned char needs_care[256] = {
 #undef HI16
 };
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+size_t sl_utf8_seq_len(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
     size_t n;
@@ -72,7 +71,7 @@ size_t sl_json_plain_prefix(const char *s, size_t len)
         }
         if (p[i] < 0x80)
             break;
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = sl_utf8_seq_len(p + i, len - i);
         if (n == 0)
             break;
         i += n;
@@ -161,7 +160,7 @@ int sl_json_write_string(struct sl_buf *b, const char *s, size_t len,
             i++;
             continue;
         }
-        size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 0;
+        size_t n = c >= 0x80 ? sl_utf8_seq_len(p + i, len - i) : 0;
         if (n > 0) {
             memcpy(o, p + i, n); /* valid UTF-8: as long as the input */
             o += n;

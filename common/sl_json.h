@@ -26,7 +26,12 @@ size_t sl_json_format_double(double v, char *out, size_t outsz);
 int sl_json_write_int(struct sl_buf *b, long long v, struct sl_err *err);
 
 /* Length of the longest prefix of s that is valid UTF-8 with no byte that
- * needs escaping; the fast path of the writer, exposed for tests. */
+ * needs escaping, i.e. what the writer copies unchanged (tests and fuzzing
+ * use it as their oracle). */
 size_t sl_json_plain_prefix(const char *s, size_t len);
+/* Length (2..4) of the valid multi-byte UTF-8 sequence at s, or 0 if the
+ * bytes there are not one (RFC 3629: no overlongs, no surrogates, nothing
+ * above U+10FFFF). The one validator of the project: the logger uses it too. */
+size_t sl_utf8_seq_len(const unsigned char *s, size_t avail);
 
 #endif

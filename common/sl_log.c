@@ -15,6 +15,8 @@
  * Everything below the minimum level returns before formatting. */
 #include "sl_log.h"
 
+#include "sl_json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -132,37 +134,6 @@ static void put_timestamp(struct line *l, int64_t ms)
     put_str(l, "Z");
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid (RFC 3629: no
- * overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 static void put_control(struct line *l, unsigned char c, bool json)
 {
     static const char hex[] = "0123456789abcdef";
@@ -212,7 +183,7 @@ static void put_escaped(struct line *l, const char *s, size_t n, bool json)
             put(l, s + i, 1, false);
             i++;
         } else {
-            size_t k = utf8_len(u + i, n - i);
+            size_t k = sl_utf8_seq_len(u + i, n - i);
             put(l, k ? s + i : "\xEF\xBF\xBD", k ? k : 3, false);
             i += k ? k : 1;
         }

@@ -72,12 +72,14 @@ def run_group(tool, flavour, pattern, pdir, cases):
         (c["input"] if "input" in c else c["line"] + "\n").encode("utf-8", "surrogateescape")
         for c in cases)
     proc = subprocess.run(cmd, input=data, capture_output=True, timeout=120)
+    # A run that fails as a whole fails every case in it.
     if proc.returncode != 0:
-        return [f"{cases[0]['where']}: sluice-grok exited {proc.returncode}: "
-                f"{proc.stderr.decode(errors='replace').strip()}"]
+        return [f"{c['where']}: sluice-grok exited {proc.returncode}: "
+                f"{proc.stderr.decode(errors='replace').strip()}" for c in cases]
     out = proc.stdout.decode("utf-8").splitlines()
     if len(out) != len(cases):
-        return [f"{cases[0]['where']}: expected {len(cases)} output lines, got {len(out)}"]
+        return [f"{c['where']}: expected {len(cases)} output lines, got {len(out)}"
+                for c in cases]
     failures = []
     for case, text in zip(cases, out):
         got = json.loads(text)
