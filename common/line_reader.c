@@ -118,12 +118,12 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
     line->len = lr->len - lr->pos;
     lr->line_offset = lr->base + lr->pos;
     lr->pos = lr->len;
-    *truncated = false;
-    if (line->len > lr->max_line) {
-        /* Only the '\r' that next() let through can be one byte over. */
-        *truncated = line->ptr[lr->max_line] != '\r';
+    /* Only the '\r' that next() let through can be one byte over. No '\n'
+     * came after it, so it is the line's own byte, kept in a shorter line
+     * ("ab\r" stays so): here it is cut, and the line says so. */
+    *truncated = line->len > lr->max_line;
+    if (*truncated)
         line->len = lr->max_line;
-    }
     return 1;
 }
 

@@ -1,28 +1,20 @@
 /* sl_arena.c: blocks chained newest first. Allocation bumps a pointer in the
- * newest block; a request that does not fit starts a new block (the rest of
- * the old one is wasted: at most one request's worth per block). */
+ * newest block (inline, in the header); a request that does not fit starts a
+ * new block (the rest of the old one is wasted: at most one request's worth
+ * per block). */
 #include "sl_arena.h"
 
-#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct block {
-    struct block *next;
+struct sl_arena_block {
+    struct sl_arena_block *next;
     size_t size; /* usable bytes after the header */
-    size_t used;
     alignas(max_align_t) unsigned char data[];
 };
 
-struct sl_arena {
-    struct block *head;
-    size_t block_size;
-    size_t footprint;
-};
-
-#define ALIGN_UP(n)                                                            \
-    (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
+#define ALIGN_UP(n) (((n) + SL_ARENA_ALIGN - 1) & ~(SL_ARENA_ALIGN - 1))
 
 struct sl_arena *sl_arena_new(size_t block_size)
 {
@@ -33,10 +25,10 @@ struct sl_arena *sl_arena_new(size_t block_size)
     return a;
 }
 
-static void free_blocks(struct block *b)
+static void free_blocks(struct sl_arena_block *b)
 {
     while (b != NULL) {
-        struct block *next = b->next;
+        struct sl_arena_block *next = b->next;
         free(b);
         b = next;
     }
@@ -50,33 +42,28 @@ void sl_arena_free(struct sl_arena *a)
     free(a);
 }
 
-static struct block *add_block(struct sl_arena *a, size_t n)
+static struct sl_arena_block *add_block(struct sl_arena *a, size_t n)
 {
     size_t size = n > a->block_size ? n : a->block_size;
-    struct block *b = malloc(sizeof *b + size);
+    struct sl_arena_block *b = malloc(sizeof *b + size);
     if (b == NULL)
         return NULL;
     b->size = size;
-    b->used = 0;
     b->next = a->head;
     a->head = b;
+    a->next = b->data;
+    a->end = b->data + size;
     a->footprint += sizeof *b + size;
     return b;
 }
 
-void *sl_arena_alloc(struct sl_arena *a, size_t n)
+void *sl_arena_alloc_block(struct sl_arena *a, size_t n)
 {
     size_t need = ALIGN_UP(n ? n : 1);
-    if (need < n)
+    if (need < n || add_block(a, need) == NULL)
         return NULL;
-    struct block *b = a->head;
-    if (b == NULL || b->size - b->used < need) {
-        b = add_block(a, need);
-        if (b == NULL)
-            return NULL;
-    }
-    void *p = b->data + b->used;
-    b->used += need;
+    void *p = a->next;
+    a->next += need;
     return p;
 }
 
@@ -102,9 +89,9 @@ char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n)
 void sl_arena_reset(struct sl_arena *a)
 {
     /* Keep one block of the usual size (the oldest such), free the rest. */
-    struct block *keep = NULL, *b = a->head;
+    struct sl_arena_block *keep = NULL, *b = a->head;
     while (b != NULL) {
-        struct block *next = b->next;
+        struct sl_arena_block *next = b->next;
         if (keep == NULL && b->size == a->block_size) {
             keep = b;
         } else {
@@ -113,11 +100,13 @@ void sl_arena_reset(struct sl_arena *a)
         }
         b = next;
     }
+    a->head = keep;
+    a->next = a->end = NULL;
     if (keep != NULL) {
         keep->next = NULL;
-        keep->used = 0;
+        a->next = keep->data;
+        a->end = keep->data + keep->size;
     }
-    a->head = keep;
 }
 
 size_t sl_arena_footprint(const struct sl_arena *a)

@@ -9,15 +9,40 @@
 #ifndef SL_ARENA_H
 #define SL_ARENA_H
 
+#include <stdalign.h>
 #include <stddef.h>
 
-struct sl_arena;
+struct sl_arena_block;
+
+/* Visible only for the inline fast path of sl_arena_alloc: use the
+ * functions. [next, end) is what is left of the newest block. */
+struct sl_arena {
+    unsigned char *next, *end;
+    struct sl_arena_block *head; /* newest first */
+    size_t block_size;
+    size_t footprint;
+};
+
+#define SL_ARENA_ALIGN alignof(max_align_t)
 
 /* block_size: the usual block; larger requests get a block of their own. */
 struct sl_arena *sl_arena_new(size_t block_size);
 void sl_arena_free(struct sl_arena *a); /* NULL is fine */
-/* NULL when out of memory. The memory is not zeroed. */
-void *sl_arena_alloc(struct sl_arena *a, size_t n);
+/* The slow path of sl_arena_alloc: starts a new block. */
+void *sl_arena_alloc_block(struct sl_arena *a, size_t n);
+
+/* NULL when out of memory. The memory is not zeroed. Inline: an event
+ * allocates tens of nodes, and the common case is a pointer bump. */
+static inline void *sl_arena_alloc(struct sl_arena *a, size_t n)
+{
+    size_t need = (n + SL_ARENA_ALIGN - 1) & ~(SL_ARENA_ALIGN - 1);
+    if (need >= n && need > 0 && need <= (size_t)(a->end - a->next)) {
+        void *p = a->next;
+        a->next += need;
+        return p;
+    }
+    return sl_arena_alloc_block(a, n);
+}
 void *sl_arena_calloc(struct sl_arena *a, size_t n);
 /* Copies n bytes and adds a NUL. */
 char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n);

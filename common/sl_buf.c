@@ -47,7 +47,7 @@ int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
         cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
     if (cap > b->max + 1)
         cap = b->max + 1;
-    char *p = realloc(b->ptr, cap);
+    char *p = realloc(b->ptr, cap + SL_BUF_SLACK);
     if (p == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory growing a buffer");
     b->ptr = p;

@@ -4,7 +4,12 @@
  * beyond len is always reserved), so the contents can be used as a C string
  * when they hold no NUL. A buffer starts empty with SL_BUF_INIT(max) and
  * grows by doubling; an append that would pass max fails with SL_ELIMIT and
- * leaves the buffer unchanged, so memory stays bounded by max + 1. */
+ * leaves the buffer unchanged, so memory stays bounded by max + 1 +
+ * SL_BUF_SLACK.
+ *
+ * The memory always extends SL_BUF_SLACK bytes past cap: a writer that has
+ * reserved room may store a whole 8-byte word at its last position (the JSON
+ * escaper does) without a bounds check per byte. Those bytes never count. */
 #ifndef SL_BUF_H
 #define SL_BUF_H
 
@@ -13,6 +18,8 @@
 #include <string.h>
 
 #include "sl_err.h"
+
+#define SL_BUF_SLACK 8
 
 struct sl_buf {
     char *ptr;

@@ -22,28 +22,44 @@ void sl_event_reset(struct sl_event *ev)
     ev->root.last = NULL;
 }
 
+static bool same_key(struct sl_slice a, struct sl_slice b)
+{
+    /* Paths compiled together share their segments' bytes (grok interns
+     * them), so equal keys are often the same pointer. */
+    return a.len == b.len &&
+           (a.ptr == b.ptr || (a.len > 0 && a.ptr[0] == b.ptr[0] &&
+                               memcmp(a.ptr, b.ptr, a.len) == 0));
+}
+
 static struct sl_value *find_member(const struct sl_value *obj,
                                     struct sl_slice key)
 {
     for (struct sl_value *v = obj->first; v != NULL; v = v->next)
-        if (v->key.len == key.len && memcmp(v->key.ptr, key.ptr, key.len) == 0)
+        if (same_key(v->key, key))
             return v;
     return NULL;
 }
 
-static struct sl_value *
-append_child(struct sl_event *ev, struct sl_value *parent, struct sl_slice key)
+static struct sl_value *append_child(struct sl_event *ev,
+                                     struct sl_value *parent,
+                                     struct sl_slice key, bool key_plain)
 {
-    struct sl_value *v = sl_arena_calloc(ev->arena, sizeof *v);
+    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
     if (v == NULL)
         return NULL;
-    v->key = key;
+    *v = (struct sl_value){.key = key, .key_plain = key_plain};
     if (parent->last != NULL)
         parent->last->next = v;
     else
         parent->first = v;
     parent->last = v;
     return v;
+}
+
+static struct sl_value *append_element(struct sl_event *ev,
+                                       struct sl_value *array)
+{
+    return append_child(ev, array, (struct sl_slice){NULL, 0}, true);
 }
 
 struct sl_value *sl_event_get(const struct sl_event *ev,
@@ -79,7 +95,7 @@ static struct sl_value *slot_for(struct sl_event *ev,
         }
         struct sl_value *child = find_member(v, path->seg[i]);
         if (child == NULL)
-            child = append_child(ev, v, path->seg[i]);
+            child = append_child(ev, v, path->seg[i], path->plain >> i & 1u);
         if (child == NULL) {
             sl_err_set(err, SL_ENOMEM, "out of memory building an event");
             return NULL;
@@ -127,14 +143,15 @@ int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
                           path->text);
     if (v->type != SL_VALUE_ARRAY) {
         /* Promote: the old scalar becomes the first element. */
-        struct sl_value *old = sl_arena_calloc(ev->arena, sizeof *old);
+        struct sl_value scalar = *v;
+        v->type = SL_VALUE_ARRAY;
+        v->first = v->last = NULL;
+        struct sl_value *old = append_element(ev, v);
         if (old == NULL)
             return sl_err_set(err, SL_ENOMEM, "out of memory");
-        set_scalar(old, v->type, v->text.ptr, v->text.len);
-        v->type = SL_VALUE_ARRAY;
-        v->first = v->last = old;
+        set_scalar(old, scalar.type, scalar.text.ptr, scalar.text.len);
     }
-    struct sl_value *elem = append_child(ev, v, (struct sl_slice){NULL, 0});
+    struct sl_value *elem = append_element(ev, v);
     if (elem == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     set_scalar(elem, type, text, len);
@@ -148,7 +165,8 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
     struct sl_slice k = sl_slice_from(key);
     struct sl_value *v = find_member(&ev->root, k);
     if (v == NULL)
-        v = append_child(ev, &ev->root, k);
+        v = append_child(ev, &ev->root, k,
+                         sl_json_plain_prefix(k.ptr, k.len) == k.len);
     if (v == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     set_scalar(v, type, text, len);
@@ -162,7 +180,7 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
     struct sl_slice k = SL_SLICE_LIT("tags");
     struct sl_value *tags = find_member(&ev->root, k);
     if (tags == NULL)
-        tags = append_child(ev, &ev->root, k);
+        tags = append_child(ev, &ev->root, k, true);
     if (tags == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     if (tags->type != SL_VALUE_ARRAY) {
@@ -171,13 +189,13 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
         tags->type = SL_VALUE_ARRAY;
         tags->first = tags->last = NULL;
         if (old.type == SL_VALUE_STRING) {
-            struct sl_value *e = append_child(ev, tags, (struct sl_slice){0});
+            struct sl_value *e = append_element(ev, tags);
             if (e == NULL)
                 return sl_err_set(err, SL_ENOMEM, "out of memory");
             set_scalar(e, SL_VALUE_STRING, old.text.ptr, old.text.len);
         }
     }
-    struct sl_value *e = append_child(ev, tags, (struct sl_slice){NULL, 0});
+    struct sl_value *e = append_element(ev, tags);
     if (e == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     set_scalar(e, SL_VALUE_STRING, tag, strlen(tag));
@@ -204,28 +222,53 @@ char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len)
 static int write_value(const struct sl_value *v, struct sl_buf *out,
                        struct sl_err *err);
 
+/* Appends sep (the '{' or ',' before a member) and the member's key with
+ * its colon; a key that needs no escaping is copied in one reservation. */
+static int write_key(struct sl_buf *out, char sep,
+                     const struct sl_value *member, struct sl_err *err)
+{
+    struct sl_slice key = member->key;
+    if (!member->key_plain)
+        return sl_buf_append_char(out, sep, err) < 0 ||
+                       sl_json_write_string(out, key.ptr, key.len, err) < 0
+                   ? -1
+                   : sl_buf_append_char(out, ':', err);
+    if (sl_buf_reserve(out, key.len + 4, err) < 0)
+        return -1;
+    char *o = out->ptr + out->len;
+    o[0] = sep;
+    o[1] = '"';
+    memcpy(o + 2, key.ptr, key.len);
+    o += key.len + 2;
+    o[0] = '"';
+    o[1] = ':';
+    o[2] = '\0';
+    out->len = (size_t)(o + 2 - out->ptr);
+    return 0;
+}
+
+static bool is_metadata(struct sl_slice key)
+{
+    return key.len == 9 && memcmp(key.ptr, "@metadata", 9) == 0;
+}
+
 /* Members or elements of v; at the root, @metadata is skipped. */
 static int write_children(const struct sl_value *v, struct sl_buf *out,
                           bool root, struct sl_err *err)
 {
     bool object = v->type == SL_VALUE_OBJECT;
-    bool first = true;
-    if (sl_buf_append_char(out, object ? '{' : '[', err) < 0)
-        return -1;
+    char sep = object ? '{' : '[';
     for (const struct sl_value *c = v->first; c != NULL; c = c->next) {
-        if (root && sl_slice_eq(c->key, "@metadata", 9))
+        if (root && is_metadata(c->key))
             continue;
-        if (!first && sl_buf_append_char(out, ',', err) < 0)
+        int rc = object ? write_key(out, sep, c, err)
+                        : sl_buf_append_char(out, sep, err);
+        if (rc < 0 || write_value(c, out, err) < 0)
             return -1;
-        first = false;
-        if (object) {
-            if (sl_json_write_string(out, c->key.ptr, c->key.len, err) < 0 ||
-                sl_buf_append_char(out, ':', err) < 0)
-                return -1;
-        }
-        if (write_value(c, out, err) < 0)
-            return -1;
+        sep = ',';
     }
+    if (sep != ',' && sl_buf_append_char(out, sep, err) < 0)
+        return -1; /* empty: the opening bracket */
     return sl_buf_append_char(out, object ? '}' : ']', err);
 }
 

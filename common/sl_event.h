@@ -32,6 +32,7 @@ enum sl_value_type {
 struct sl_value {
     struct sl_slice key; /* member name; empty for array elements */
     enum sl_value_type type;
+    bool key_plain; /* the key is written as is, without escaping */
     struct sl_slice text;
     struct sl_value *first, *last; /* members or elements */
     struct sl_value *next;         /* next sibling */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_json.h"
+
 static int add_seg(struct sl_fieldpath *p, const char *s, size_t n,
                    const char *ref, struct sl_err *err)
 {
@@ -16,6 +18,8 @@ static int add_seg(struct sl_fieldpath *p, const char *s, size_t n,
                           ref, SL_FIELDPATH_MAX_SEGS);
     p->seg[p->nseg].ptr = s;
     p->seg[p->nseg].len = n;
+    if (sl_json_plain_prefix(s, n) == n)
+        p->plain |= 1u << p->nseg;
     p->nseg++;
     return 0;
 }

@@ -21,6 +21,7 @@ struct sl_fieldpath {
     char *text; /* the reference as written, NUL-terminated, owned */
     char *buf;  /* segment bytes, owned */
     unsigned nseg;
+    unsigned plain; /* bit i: seg[i] is written in JSON as is (no escaping) */
     struct sl_slice seg[SL_FIELDPATH_MAX_SEGS];
 };
 

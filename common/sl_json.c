@@ -1,9 +1,12 @@
 /* sl_json.c: escaping and number formatting for the JSON writer.
  *
- * The string writer copies runs of plain ASCII in one memcpy and validates
- * multi-byte UTF-8 sequences per RFC 3629 (no overlongs, no surrogates, max
- * U+10FFFF). Each byte of an invalid sequence becomes U+FFFD, so nothing is
- * dropped silently and the output length stays bounded by 3x the input. */
+ * The string writer reserves room for the worst case (6 output bytes per
+ * input byte) and then writes without checks: it tests 8 input bytes at a
+ * time for a byte that needs care and stores them as one word when none
+ * does. Multi-byte UTF-8 is validated per RFC 3629 (no overlongs, no
+ * surrogates, max U+10FFFF); each byte of an invalid sequence becomes
+ * U+FFFD, so nothing is dropped silently. Near the buffer's maximum, where
+ * the worst case does not fit, a checked path appends piece by piece. */
 #include "sl_json.h"
 
 #include <math.h>
@@ -79,46 +82,65 @@ size_t sl_json_plain_prefix(const char *s, size_t len)
     return i;
 }
 
-static int write_escape(struct sl_buf *b, unsigned char c, struct sl_err *err)
+/* Writes the escape of ASCII byte c (< 0x20, '"' or '\\') at o. */
+static char *put_escape(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char esc[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
+    o[0] = '\\';
     switch (c) {
     case '"':
-        esc[1] = '"';
-        break;
     case '\\':
-        esc[1] = '\\';
-        break;
+        o[1] = (char)c;
+        return o + 2;
     case '\n':
-        esc[1] = 'n';
-        break;
+        o[1] = 'n';
+        return o + 2;
     case '\r':
-        esc[1] = 'r';
-        break;
+        o[1] = 'r';
+        return o + 2;
     case '\t':
-        esc[1] = 't';
-        break;
+        o[1] = 't';
+        return o + 2;
     case '\b':
-        esc[1] = 'b';
-        break;
+        o[1] = 'b';
+        return o + 2;
     case '\f':
-        esc[1] = 'f';
-        break;
+        o[1] = 'f';
+        return o + 2;
     default:
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = hex[c >> 4];
-        esc[5] = hex[c & 15];
-        n = 6;
+        memcpy(o + 1, "u00", 3);
+        o[4] = hex[c >> 4];
+        o[5] = hex[c & 15];
+        return o + 6;
     }
-    return sl_buf_append(b, esc, n, err);
+}
+
+/* Writes what the byte at p[*i] becomes, a byte that needs care: an escape,
+ * the valid multi-byte sequence it starts (copied as is), or U+FFFD for a
+ * byte that starts no valid sequence. Advances *i past what it consumed and
+ * returns the end of what it wrote (at most 6 bytes per byte consumed). */
+static char *put_care(char *o, const unsigned char *p, size_t len, size_t *i)
+{
+    unsigned char c = p[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return put_escape(o, c);
+    }
+    size_t n = sl_utf8_seq_len(p + *i, len - *i);
+    if (n > 0) {
+        memcpy(o, p + *i, n);
+        *i += n;
+        return o + n;
+    }
+    memcpy(o, "\xEF\xBF\xBD", 3);
+    (*i)++;
+    return o + 3;
 }
 
 /* Nonzero when one of the 8 bytes in v needs care: >= 0x80, < 0x20, '"' or
- * '\\' (the classic "has a zero byte" test, Hacker's Delight 6-1). */
+ * '\\' (the classic "has a zero byte" test, Hacker's Delight 6-1). A borrow
+ * can flag a byte above a true hit, never one below: the lowest flag is
+ * exact. */
 static uint64_t swar_care(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
@@ -128,53 +150,95 @@ static uint64_t swar_care(uint64_t v)
            high;
 }
 
-/* One pass: plain bytes are copied while they are scanned, into room
- * reserved for the common case (no escapes: len + 2 bytes). The rare bytes
- * that need care go through sl_buf_append, which may grow the buffer, and
- * then room for the rest is reserved again. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SL_JSON_SWAR 1
+#endif
+
+/* Writes p[0..len) escaped, without quotes, at o, and returns the end. The
+ * caller guarantees room for the worst case, 6 bytes per input byte, plus
+ * SL_BUF_SLACK: words of 8 bytes are stored whole, before it is known how
+ * many of them count. */
+static char *escape_into(char *o, const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+#ifdef SL_JSON_SWAR
+    while (len - i >= 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        uint64_t care = swar_care(v);
+        memcpy(o, &v, 8);
+        if (care == 0) {
+            o += 8;
+            i += 8;
+            continue;
+        }
+        unsigned plain = (unsigned)__builtin_ctzll(care) / 8;
+        o += plain;
+        i += plain;
+        o = put_care(o, p, len, &i);
+    }
+    if (i < len && len >= 8) {
+        /* The last 1..7 bytes: the word that ends the string, shifted so
+         * they are its low bytes (the zeros shifted in are masked off). */
+        size_t rest = len - i;
+        uint64_t v;
+        memcpy(&v, p + len - 8, 8);
+        v >>= (8 - rest) * 8;
+        if ((swar_care(v) & ((UINT64_C(1) << (rest * 8)) - 1)) == 0) {
+            memcpy(o, &v, 8);
+            return o + rest;
+        }
+    }
+#endif
+    while (i < len) {
+        if (!needs_care[p[i]])
+            *o++ = (char)p[i++];
+        else
+            o = put_care(o, p, len, &i);
+    }
+    return o;
+}
+
+/* Near the buffer's maximum, where room for the worst case cannot be had:
+ * each run of plain bytes and each byte that needs care is appended with
+ * its own check, so a string that fits is written whole. */
+static int write_string_checked(struct sl_buf *b, const unsigned char *p,
+                                size_t len, struct sl_err *err)
+{
+    if (sl_buf_append_char(b, '"', err) < 0)
+        return -1;
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && !needs_care[p[run]])
+            run++;
+        if (sl_buf_append(b, p + i, run - i, err) < 0)
+            return -1;
+        i = run;
+        if (i < len) {
+            char tmp[8];
+            char *end = put_care(tmp, p, len, &i);
+            if (sl_buf_append(b, tmp, (size_t)(end - tmp), err) < 0)
+                return -1;
+        }
+    }
+    return sl_buf_append_char(b, '"', err);
+}
+
 int sl_json_write_string(struct sl_buf *b, const char *s, size_t len,
                          struct sl_err *err)
 {
-    static const char replacement[] = "\xEF\xBF\xBD";
     const unsigned char *p = (const unsigned char *)s;
-    if (sl_buf_reserve(b, len + 2, err) < 0)
+    /* Reserving the worst case (every byte a \u00XX escape) up front lets
+     * the loop write without a check per byte. That much room is nearly
+     * always there in a batch buffer, and growth is amortized. */
+    if (len > b->max / 6 || 6 * len + 2 > b->max - b->len)
+        return write_string_checked(b, p, len, err);
+    if (sl_buf_reserve(b, 6 * len + 2, err) < 0)
         return -1;
     char *o = b->ptr + b->len;
     *o++ = '"';
-    size_t i = 0;
-    while (i < len) {
-        while (len - i >= 8) {
-            uint64_t v;
-            memcpy(&v, p + i, 8);
-            if (swar_care(v))
-                break;
-            memcpy(o, &v, 8);
-            o += 8;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-        unsigned char c = p[i];
-        if (!needs_care[c]) {
-            *o++ = (char)c;
-            i++;
-            continue;
-        }
-        size_t n = c >= 0x80 ? sl_utf8_seq_len(p + i, len - i) : 0;
-        if (n > 0) {
-            memcpy(o, p + i, n); /* valid UTF-8: as long as the input */
-            o += n;
-            i += n;
-            continue;
-        }
-        b->len = (size_t)(o - b->ptr);
-        int rc = c < 0x80 ? write_escape(b, c, err)
-                          : sl_buf_append(b, replacement, 3, err);
-        if (rc < 0 || sl_buf_reserve(b, len - i + 1, err) < 0)
-            return -1;
-        o = b->ptr + b->len;
-        i++;
-    }
+    o = escape_into(o, p, len);
     *o++ = '"';
     b->len = (size_t)(o - b->ptr);
     b->ptr[b->len] = '\0';

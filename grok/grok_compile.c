@@ -129,6 +129,31 @@ done:
     return rc;
 }
 
+/* Points equal segments of all capture paths at the same bytes, so that
+ * the event builder finds a member by comparing pointers (sl_event.c). The
+ * bytes stay owned by the path that parsed them; all are freed together. */
+static void share_segments(struct grok *g)
+{
+    struct sl_slice *seen[256];
+    size_t nseen = 0;
+    for (size_t i = 0; i < g->nexprs; i++) {
+        struct grok_expr *e = &g->exprs[i];
+        for (size_t j = 0; j < e->ncaps; j++) {
+            struct sl_fieldpath *p = &e->caps[j].path;
+            for (unsigned k = 0; k < p->nseg; k++) {
+                struct sl_slice *s = &p->seg[k];
+                size_t m = 0;
+                while (m < nseen && !sl_slice_eq(*seen[m], s->ptr, s->len))
+                    m++;
+                if (m < nseen)
+                    s->ptr = seen[m]->ptr;
+                else if (nseen < sizeof seen / sizeof *seen)
+                    seen[nseen++] = s;
+            }
+        }
+    }
+}
+
 static int make_match_context(struct grok *g, const struct grok_options *o,
                               struct sl_err *err)
 {
@@ -168,6 +193,7 @@ struct grok *grok_compile(const struct grok_library *lib,
             goto fail;
     if (make_match_context(g, o, err) < 0)
         goto fail;
+    share_segments(g);
     return g;
 fail:
     grok_free(g);

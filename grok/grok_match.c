@@ -59,6 +59,31 @@ size_t grok_capture_count(const struct grok *g)
     return g->matched < 0 ? 0 : g->exprs[g->matched].ncaps;
 }
 
+/* The groups of the last match: PCRE2's offsets, read once per event. */
+struct groups {
+    const char *subject;
+    const PCRE2_SIZE *ov;
+    uint32_t n;
+};
+
+static struct groups groups_of(const struct grok *g, const struct grok_expr *e)
+{
+    return (struct groups){g->subject, pcre2_get_ovector_pointer(e->md),
+                           pcre2_get_ovector_count(e->md)};
+}
+
+/* The bytes of capture c: 1, or 0 when its group took no part in the
+ * match. */
+static int capture_bytes(const struct groups *m, const struct grok_capture *c,
+                         const char **value, size_t *len)
+{
+    if (c->group >= m->n || m->ov[2 * c->group] == PCRE2_UNSET)
+        return 0;
+    *value = m->subject + m->ov[2 * c->group];
+    *len = m->ov[2 * c->group + 1] - m->ov[2 * c->group];
+    return 1;
+}
+
 int grok_capture_get(const struct grok *g, size_t i,
                      const struct sl_fieldpath **field, enum grok_type *type,
                      const char **value, size_t *len)
@@ -66,50 +91,60 @@ int grok_capture_get(const struct grok *g, size_t i,
     if (g->matched < 0)
         return 0;
     const struct grok_expr *e = &g->exprs[g->matched];
-    if (i >= e->ncaps)
+    struct groups m = groups_of(g, e);
+    if (i >= e->ncaps || !capture_bytes(&m, &e->caps[i], value, len))
         return 0;
-    const struct grok_capture *c = &e->caps[i];
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(e->md);
-    uint32_t n = pcre2_get_ovector_count(e->md);
-    if (c->group >= n || ov[2 * c->group] == PCRE2_UNSET)
-        return 0;
-    *field = &c->path;
-    *type = c->type;
-    *value = g->subject + ov[2 * c->group];
-    *len = ov[2 * c->group + 1] - ov[2 * c->group];
+    *field = &e->caps[i].path;
+    *type = e->caps[i].type;
     return 1;
 }
 
-static int add_converted(struct sl_event *ev, const struct sl_fieldpath *f,
-                         enum grok_type type, const char *v, size_t len,
-                         struct sl_err *err)
+/* True when Ruby's to_i would give back s itself: digits, no leading zero.
+ * Such a capture (a status code, a byte count) is used as is. */
+static bool is_plain_int(const char *s, size_t len)
 {
-    if (type == GROK_TYPE_STRING)
+    if (len == 0 || (s[0] == '0' && len > 1))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Adds capture c's bytes to the event, converted to its type. */
+static int add_converted(struct sl_event *ev, const struct grok_capture *c,
+                         const char *v, size_t len, struct sl_err *err)
+{
+    const struct sl_fieldpath *f = &c->path;
+    if (c->type == GROK_TYPE_STRING)
         return sl_event_add(ev, f, SL_VALUE_STRING, v, len, err);
-    size_t cap = type == GROK_TYPE_INT ? len + 2 : 64;
+    if (c->type == GROK_TYPE_INT && is_plain_int(v, len))
+        return sl_event_add(ev, f, SL_VALUE_NUMBER, v, len, err);
+    size_t cap = c->type == GROK_TYPE_INT ? len + 2 : 64;
     char *out = sl_arena_alloc(ev->arena, cap);
     if (out == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    size_t n = type == GROK_TYPE_INT ? grok_convert_int(v, len, out, cap)
-                                     : grok_convert_float(v, len, out, cap);
+    size_t n = c->type == GROK_TYPE_INT ? grok_convert_int(v, len, out, cap)
+                                        : grok_convert_float(v, len, out, cap);
     return sl_event_add(ev, f, SL_VALUE_NUMBER, out, n, err);
 }
 
 int grok_capture_into(const struct grok *g, struct sl_event *ev,
                       struct sl_err *err)
 {
+    if (g->matched < 0)
+        return 0;
+    const struct grok_expr *e = &g->exprs[g->matched];
+    struct groups m = groups_of(g, e);
     int rc = 0;
-    size_t n = grok_capture_count(g);
-    for (size_t i = 0; i < n; i++) {
-        const struct sl_fieldpath *f;
-        enum grok_type type;
+    for (const struct grok_capture *c = e->caps; c < e->caps + e->ncaps; c++) {
         const char *v;
         size_t len;
         /* Unset and empty captures are dropped (Logstash's default,
          * keep_empty_captures => false). */
-        if (!grok_capture_get(g, i, &f, &type, &v, &len) || len == 0)
+        if (!capture_bytes(&m, c, &v, &len) || len == 0)
             continue;
-        if (add_converted(ev, f, type, v, len, err) < 0)
+        if (add_converted(ev, c, v, len, err) < 0)
             rc = -1;
     }
     return rc;

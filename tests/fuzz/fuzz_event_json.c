@@ -1,7 +1,10 @@
 /* fuzz_event_json.c: arbitrary bytes as field names and values of an event;
  * the JSON written must parse, and a value that was valid UTF-8 must read
- * back byte for byte. Layout: segments separated by NUL bytes, alternating
- * field reference and value. */
+ * back byte for byte. The whole input as one string must come out as the
+ * byte-at-a-time reference writes it (tests/lib/json_reference.c), through
+ * the fast path and through the checked path of a buffer at its limit.
+ * Layout: segments separated by NUL bytes, alternating field reference and
+ * value. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,15 +12,36 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "json_reference.h"
 #include "sl_arena.h"
 #include "sl_event.h"
 #include "sl_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The fast path (room for the worst case) and the checked path (a buffer
+ * whose maximum is the exact size) both write what the reference writes. */
+static void check_string_matches_reference(const char *s, size_t len)
+{
+    char *want = malloc(6 * len + 2);
+    if (want == NULL)
+        abort();
+    size_t n = json_reference_string((const unsigned char *)s, len, want);
+    struct sl_buf fast = SL_BUF_INIT(1 << 24), exact = SL_BUF_INIT(n);
+    if (sl_json_write_string(&fast, s, len, NULL) < 0 ||
+        sl_json_write_string(&exact, s, len, NULL) < 0 || fast.len != n ||
+        exact.len != n || memcmp(fast.ptr, want, n) != 0 ||
+        memcmp(exact.ptr, want, n) != 0)
+        abort();
+    sl_buf_release(&fast);
+    sl_buf_release(&exact);
+    free(want);
+}
+
 static void check_string_roundtrip(const char *s, size_t len)
 {
     struct sl_buf b = SL_BUF_INIT(1 << 24);
+    check_string_matches_reference(s, len);
     if (sl_json_write_string(&b, s, len, NULL) < 0)
         abort();
     char ebuf[128];

@@ -1,6 +1,9 @@
 /* test_event_json.c: the JSON writer's escaping (control characters, NUL,
- * invalid UTF-8 -> U+FFFD, valid multi-byte kept), number formatting, and the
- * event tree: nesting, Logstash's array promotion, tags, conflicts, limits. */
+ * invalid UTF-8 -> U+FFFD, valid multi-byte kept; the 8-byte fast path and
+ * the checked path near a buffer's limit, against a byte-at-a-time
+ * reference), number formatting, the event tree (nesting, Logstash's array
+ * promotion, tags, conflicts, limits, paths that reuse the path set last),
+ * and the arena under it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "json_reference.h"
 #include "sl_arena.h"
 #include "sl_event.h"
 #include "sl_json.h"
@@ -62,6 +66,52 @@ static void doubles_format_shortest(void **state)
     assert_string_equal(out, "1e+300");
     sl_json_format_double(1.0 / 0.0, out, sizeof out);
     assert_string_equal(out, "null");
+}
+
+/* Random strings from an alphabet rich in bytes that need care, at every
+ * length around the 8-byte words: the fast path, the word at the end of the
+ * string, and the checked path (a buffer whose maximum is the exact size,
+ * then one byte less) all give the reference's bytes, or a clean error. */
+static void string_writer_matches_reference(void **state)
+{
+    static const unsigned char alphabet[] = {
+        'a',  'z',  ' ',  '"',  '\\', '\n', 1,    0,    0x7f, 0xc3,
+        0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xc0};
+    unsigned char in[48];
+    char want[48 * 6 + 2];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)round % sizeof in;
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* Mostly plain bytes, so 8-byte runs happen. */
+            in[i] = x % 4 ? (unsigned char)('a' + x % 26)
+                          : alphabet[(x >> 8) % sizeof alphabet];
+        }
+        size_t n = json_reference_string(in, len, want);
+        struct sl_buf fast = SL_BUF_INIT(1 << 20);
+        struct sl_buf exact = SL_BUF_INIT(n);
+        struct sl_buf short_by_one = SL_BUF_INIT(n - 1);
+        struct sl_err err;
+        assert_int_equal(
+            sl_json_write_string(&fast, (const char *)in, len, NULL), 0);
+        assert_int_equal(fast.len, n);
+        assert_memory_equal(fast.ptr, want, n);
+        assert_int_equal(
+            sl_json_write_string(&exact, (const char *)in, len, NULL), 0);
+        assert_int_equal(exact.len, n);
+        assert_memory_equal(exact.ptr, want, n);
+        assert_int_equal(
+            sl_json_write_string(&short_by_one, (const char *)in, len, &err),
+            -1);
+        assert_int_equal(err.status, SL_ELIMIT);
+        sl_buf_release(&fast);
+        sl_buf_release(&exact);
+        sl_buf_release(&short_by_one);
+    }
 }
 
 struct fx {
@@ -144,6 +194,98 @@ static void conflicts_fail_and_change_nothing(void **state)
     assert_string_equal(written(f), "{\"a\":\"v\"}");
 }
 
+/* Each path starts from the nodes of the path set last when they share a
+ * prefix; the result is the same tree as walking from the root, including
+ * after changes that do not go through a path. */
+static void paths_sharing_a_prefix_build_the_same_tree(void **state)
+{
+    struct fx *f = *state;
+    struct sl_fieldpath q[4];
+    struct sl_err err;
+    sl_fieldpath_parse(&f->p[0], "[a][b][c]", 9, NULL);
+    sl_fieldpath_parse(&f->p[1], "a.b.d", 5, NULL);
+    sl_fieldpath_parse(&f->p[2], "a.e", 3, NULL);
+    sl_fieldpath_parse(&f->p[3], "x", 1, NULL);
+    sl_fieldpath_parse(&q[0], "a.b", 3, NULL);
+    sl_fieldpath_parse(&q[1], "a.b.c", 5, NULL); /* other bytes, same path */
+    sl_fieldpath_parse(&q[2], "a.b.f", 5, NULL);
+    sl_fieldpath_parse(&q[3], "[a][b][f][g]", 12, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "1", 1, NULL);
+    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "2", 1, NULL);
+    sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "3", 1, NULL);
+    sl_event_add(&f->ev, &f->p[3], SL_VALUE_STRING, "4", 1, NULL);
+    sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "5", 1, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "6", 1, NULL);
+    assert_string_equal(written(f), "{\"a\":{\"b\":{\"c\":[\"1\",\"5\",\"6\"],"
+                                    "\"d\":\"2\"},\"e\":\"3\"},\"x\":\"4\"}");
+    /* a.b is an object: adding a value to it fails, as from the root. */
+    assert_int_equal(sl_event_add(&f->ev, &q[0], SL_VALUE_STRING, "7", 1, &err),
+                     -1);
+    assert_string_equal(err.msg, "field 'a.b' holds an object; a value "
+                                 "cannot be added to it");
+    /* A leaf of the last path becomes an object's parent... */
+    sl_event_add(&f->ev, &q[2], SL_VALUE_STRING, "8", 1, NULL);
+    assert_int_equal(sl_event_add(&f->ev, &q[3], SL_VALUE_STRING, "9", 1, &err),
+                     -1);
+    assert_string_equal(err.msg, "field 'f' holds a value, not an object, so "
+                                 "'[a][b][f][g]' cannot be set");
+    /* ...and a top-level overwrite drops what the last path went through. */
+    sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "10", 2, NULL);
+    sl_event_put_top(&f->ev, "a", SL_VALUE_STRING, "flat", 4, NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &q[2], SL_VALUE_STRING, "11", 2, &err), -1);
+    assert_string_equal(err.msg, "field 'a' holds a value, not an object, so "
+                                 "'a.b.f' cannot be set");
+    assert_string_equal(written(f), "{\"a\":\"flat\",\"x\":\"4\"}");
+    for (int i = 0; i < 4; i++)
+        sl_fieldpath_release(&q[i]);
+}
+
+/* Keys that need escaping are escaped; plain keys are copied. */
+static void keys_are_escaped_when_they_need_it(void **state)
+{
+    struct fx *f = *state;
+    static const char ref[] = "[a\"b][\xc3\xa9][\x01]";
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], ref, sizeof ref - 1, NULL),
+                     0);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL);
+    sl_event_put_top(&f->ev, "t\tab", SL_VALUE_NUMBER, "1", 1, NULL);
+    assert_string_equal(written(f), "{\"a\\\"b\":{\"\xc3\xa9\":{\"\\u0001\":"
+                                    "\"v\"}},\"t\\tab\":1}");
+}
+
+/* Allocations are aligned, survive a block change, a request larger than a
+ * block gets its own, and a reset keeps one block for reuse. */
+static void arena_allocates_aligned_across_blocks(void **state)
+{
+    struct sl_arena *a = sl_arena_new(256);
+    char *p[64];
+    (void)state;
+    for (int i = 0; i < 64; i++) {
+        p[i] = sl_arena_alloc(a, (size_t)i + 1);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % SL_ARENA_ALIGN, 0);
+        memset(p[i], i, (size_t)i + 1);
+    }
+    char *big = sl_arena_alloc(a, 10000);
+    assert_non_null(big);
+    memset(big, 0xab, 10000);
+    char *after = sl_arena_calloc(a, 40);
+    assert_non_null(after);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(after[i], 0);
+    for (int i = 0; i < 64; i++)
+        for (int j = 0; j <= i; j++)
+            assert_int_equal(p[i][j], i);
+    assert_true(sl_arena_footprint(a) > 10000);
+    sl_arena_reset(a);
+    assert_true(sl_arena_footprint(a) < 1024);
+    char *again = sl_arena_strndup(a, "abc", 3);
+    assert_string_equal(again, "abc");
+    assert_non_null(sl_arena_alloc(a, 0));
+    sl_arena_free(a);
+}
+
 static void tags_are_unique_and_ordered(void **state)
 {
     struct fx *f = *state;
@@ -198,6 +340,12 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(tags_are_unique_and_ordered, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            paths_sharing_a_prefix_build_the_same_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(keys_are_escaped_when_they_need_it,
+                                        setup, teardown),
+        cmocka_unit_test(string_writer_matches_reference),
+        cmocka_unit_test(arena_allocates_aligned_across_blocks),
         cmocka_unit_test(bad_field_references_are_rejected),
         cmocka_unit_test(buffer_limit_is_an_error_not_an_overflow),
     };

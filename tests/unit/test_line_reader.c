@@ -71,6 +71,11 @@ static void max_line_boundary(void **state)
     assert_string_equal(run("12345\r\nz\n", 5, 1).text, "12345|z|");
     /* a long line whose newline comes much later */
     assert_string_equal(run("abcdefghijklmnop\nq", 4, 3).text, "~abcd|q|");
+    /* at the end of the input a CR is the line's own byte: kept when it
+     * fits, and when it is one byte too many the line says it was cut */
+    assert_string_equal(run("ab\r", 5, 1).text, "ab\r|");
+    for (size_t step = 1; step <= 6; step++)
+        assert_string_equal(run("12345\r", 5, step).text, "~12345|");
 }
 
 static void unterminated_line_waits_for_finish(void **state)
