@@ -7,7 +7,13 @@
  * no expression matches, _groktimeout when the match limit stopped it, and
  * _truncated when the line was longer than --max-line. Exit status: 0 when
  * all input was read (lines that do not match are not errors), 1 on an I/O
- * error, 2 on a usage or pattern error. */
+ * error, 2 on a usage or pattern error.
+ *
+ * With -z (--null-data) the input is NUL-separated records instead of
+ * lines, so a multi-line event (a Rails request, a stack trace) can be fed
+ * whole; the record_* reader below frames them. It lives here rather than
+ * in common/line_reader.c because only this tool needs it today; the
+ * shipper joins lines with its multiline stage instead. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +43,7 @@ struct options {
     int nfiles;
     size_t max_line;
     bool explain, stats, list, compile_all;
+    bool null_data; /* -z: records end at NUL, not at newline */
     struct grok_options grok;
 };
 
@@ -45,7 +52,26 @@ struct run {
     struct sl_arena *arena;
     struct sl_event ev;
     struct sl_buf out;
+    const char *unit; /* "line", or "record" with -z */
     uint64_t lines, bytes, matched, failed, timeouts, truncated;
+};
+
+/* Frames NUL-separated records, feed-and-pull like line_reader. A record
+ * is the bytes before a NUL (or before the end of the stream), less one
+ * trailing "\n" or "\r\n"; newlines inside it are kept as they are.
+ * Invariant: buf holds at most max + 2 bytes of a record that spans fed
+ * chunks (the record and the newline that may still be stripped); a
+ * longer record comes out cut to max bytes with *truncated set and the
+ * rest of it is skipped up to its NUL, so memory stays bounded by max + 2
+ * plus one fed chunk. A record lying whole inside a chunk is returned
+ * from the chunk, uncopied. */
+struct record_reader {
+    struct sl_buf buf; /* the record so far, when it spans chunks */
+    size_t max;
+    bool skipping;  /* dropping the rest of a cut record */
+    bool returned;  /* buf holds the record last returned: empty it first */
+    const char *in; /* the fed chunk not yet consumed: borrowed */
+    size_t in_len;
 };
 
 static void usage(FILE *f)
@@ -68,8 +94,17 @@ static void usage(FILE *f)
         "exit\n"
         "  --stats                 print match rate and speed to stderr at the "
         "end\n"
-        "  --max-line BYTES        cut longer lines, tag _truncated "
-        "(default 1048576)\n"
+        "  -z, --null-data         input records end at NUL bytes, not at "
+        "newlines,\n"
+        "                          so one record can be a multi-line event; "
+        "one\n"
+        "                          trailing newline before each NUL (or the "
+        "end)\n"
+        "                          is dropped; output stays one JSON line per "
+        "record\n"
+        "  --max-line BYTES        cut longer lines (records with -z), tag "
+        "_truncated\n"
+        "                          (default 1048576)\n"
         "  --match-limit N         PCRE2 match limit (default 1000000)\n"
         "  --bytes | --utf         match bytes (default: a bad UTF-8 byte is\n"
         "                          matched like any other) or UTF-8 "
@@ -154,7 +189,8 @@ static int parse_option(struct options *o, int argc, char **argv, int *i)
                  : !strcmp(a, "--stats")       ? &o->stats
                  : !strcmp(a, "--list")        ? &o->list
                  : !strcmp(a, "--compile-all") ? &o->compile_all
-                                               : NULL;
+                 : !strcmp(a, "-z") || !strcmp(a, "--null-data") ? &o->null_data
+                                                                 : NULL;
     if (flag != NULL)
         return *flag = true, 1;
     if (!strcmp(a, "--utf") || !strcmp(a, "--bytes"))
@@ -303,14 +339,31 @@ static int process_line(struct run *r, struct sl_slice line, bool truncated)
     }
     if (sl_event_write_json(&r->ev, &r->out, &err) < 0 ||
         sl_buf_append_char(&r->out, '\n', &err) < 0) {
-        fprintf(stderr, "sluice-grok: line %llu: %s\n",
+        fprintf(stderr, "sluice-grok: %s %llu: %s\n", r->unit,
                 (unsigned long long)r->lines, err.msg);
         return -1;
     }
     return r->out.len >= 65536 ? flush_out(r) : 0;
 }
 
-static int process_fd(struct run *r, int fd, const char *name, size_t max_line)
+/* Reads the next chunk of fd into chunk: its length, 0 at the end, or -1
+ * (with a message) on an error. */
+static ssize_t read_chunk(int fd, const char *name, char *chunk, size_t size)
+{
+    for (;;) {
+        ssize_t n = read(fd, chunk, size);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
+                    strerror(errno));
+            return -1;
+        }
+    }
+}
+
+static int process_lines(struct run *r, int fd, const char *name,
+                         size_t max_line)
 {
     struct sl_err err;
     struct line_reader *lr = line_reader_new(max_line);
@@ -319,18 +372,12 @@ static int process_fd(struct run *r, int fd, const char *name, size_t max_line)
     bool trunc;
     int rc = lr ? 0 : -1;
     ssize_t n;
-    while (rc == 0 && (n = read(fd, chunk, sizeof chunk)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
-                    strerror(errno));
+    while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
+        if (n < 0 || line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
+            if (n >= 0)
+                fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
             rc = -1;
             break;
-        }
-        if (line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
-            fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
-            rc = -1;
         }
         while (rc == 0 && line_reader_next(lr, &line, &trunc))
             rc = process_line(r, line, trunc);
@@ -341,17 +388,138 @@ static int process_fd(struct run *r, int fd, const char *name, size_t max_line)
     return rc;
 }
 
+/* Keeps data until record_next() returns 0. */
+static void record_feed(struct record_reader *rr, const char *data, size_t len)
+{
+    rr->in = data;
+    rr->in_len = len;
+}
+
+/* Drops one trailing "\n" or "\r\n", then cuts what is left to max. */
+static void record_cut(const struct record_reader *rr, struct sl_slice *rec,
+                       bool *truncated)
+{
+    if (rec->len > 0 && rec->ptr[rec->len - 1] == '\n') {
+        rec->len--;
+        if (rec->len > 0 && rec->ptr[rec->len - 1] == '\r')
+            rec->len--;
+    }
+    *truncated = rec->len > rr->max;
+    if (*truncated)
+        rec->len = rr->max;
+}
+
+static void record_take(struct record_reader *rr, size_t n)
+{
+    rr->in += n;
+    rr->in_len -= n;
+}
+
+/* 1: *rec is set, valid until the next call; 0: needs more bytes; -1:
+ * out of memory. */
+static int record_next(struct record_reader *rr, struct sl_slice *rec,
+                       bool *truncated, struct sl_err *err)
+{
+    if (rr->returned) {
+        sl_buf_reset(&rr->buf);
+        rr->returned = false;
+    }
+    while (rr->in_len > 0) {
+        const char *nul = memchr(rr->in, '\0', rr->in_len);
+        size_t n = nul ? (size_t)(nul - rr->in) : rr->in_len;
+        if (rr->skipping) {
+            rr->skipping = nul == NULL;
+            record_take(rr, nul ? n + 1 : n);
+            continue;
+        }
+        if (nul != NULL && rr->buf.len == 0) {
+            *rec = (struct sl_slice){rr->in, n};
+            record_take(rr, n + 1);
+            record_cut(rr, rec, truncated);
+            return 1;
+        }
+        size_t room = rr->buf.max - rr->buf.len, take = n < room ? n : room;
+        if (take > 0 && sl_buf_append(&rr->buf, rr->in, take, err) < 0)
+            return -1;
+        record_take(rr, take);
+        if (take < n) {
+            /* Over max + 2 bytes: cut now, skip the rest up to the NUL. */
+            *rec = (struct sl_slice){rr->buf.ptr, rr->max};
+            *truncated = true;
+            rr->skipping = true;
+            rr->returned = true;
+            return 1;
+        }
+        if (nul != NULL) {
+            record_take(rr, 1);
+            *rec = (struct sl_slice){rr->buf.ptr, rr->buf.len};
+            record_cut(rr, rec, truncated);
+            rr->returned = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* At the end of the stream: 1 and the last record if bytes follow the
+ * last NUL, else 0. */
+static int record_finish(struct record_reader *rr, struct sl_slice *rec,
+                         bool *truncated)
+{
+    if (rr->returned || rr->buf.len == 0)
+        return 0;
+    *rec = (struct sl_slice){rr->buf.ptr, rr->buf.len};
+    record_cut(rr, rec, truncated);
+    rr->returned = true;
+    return 1;
+}
+
+static int process_records(struct run *r, int fd, const char *name,
+                           size_t max_line)
+{
+    struct sl_err err;
+    struct record_reader rr = {.max = max_line};
+    static char chunk[1 << 16];
+    struct sl_slice rec;
+    bool trunc;
+    int rc = 0, got = 0;
+    ssize_t n;
+    sl_buf_init(&rr.buf, max_line + 2);
+    while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
+        if (n < 0) {
+            rc = -1;
+            break;
+        }
+        record_feed(&rr, chunk, (size_t)n);
+        while (rc == 0 && (got = record_next(&rr, &rec, &trunc, &err)) != 0)
+            rc = got < 0 ? -1 : process_line(r, rec, trunc);
+        if (got < 0)
+            fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
+    }
+    if (rc == 0 && record_finish(&rr, &rec, &trunc))
+        rc = process_line(r, rec, trunc);
+    sl_buf_release(&rr.buf);
+    return rc;
+}
+
+static int process_fd(struct run *r, int fd, const char *name,
+                      const struct options *o)
+{
+    return o->null_data ? process_records(r, fd, name, o->max_line)
+                        : process_lines(r, fd, name, o->max_line);
+}
+
 static void print_stats(const struct run *r, double secs)
 {
     double rate = r->lines ? 100.0 * (double)r->matched / (double)r->lines : 0;
     fprintf(stderr,
-            "sluice-grok: %llu lines, %llu matched (%.2f%%), %llu "
+            "sluice-grok: %llu %ss, %llu matched (%.2f%%), %llu "
             "_grokparsefailure, %llu _groktimeout, %llu _truncated\n"
-            "sluice-grok: %.3f s, %.0f lines/s, %.1f MB/s\n",
-            (unsigned long long)r->lines, (unsigned long long)r->matched, rate,
-            (unsigned long long)r->failed, (unsigned long long)r->timeouts,
-            (unsigned long long)r->truncated, secs,
-            secs > 0 ? (double)r->lines / secs : 0,
+            "sluice-grok: %.3f s, %.0f %ss/s, %.1f MB/s\n",
+            (unsigned long long)r->lines, r->unit,
+            (unsigned long long)r->matched, rate, (unsigned long long)r->failed,
+            (unsigned long long)r->timeouts, (unsigned long long)r->truncated,
+            secs, secs > 0 ? (double)r->lines / secs : 0, r->unit,
             secs > 0 ? (double)r->bytes / secs / 1e6 : 0);
     for (size_t i = 0; i < grok_expr_count(r->g); i++) {
         struct grok_stats s;
@@ -377,7 +545,7 @@ static int run_inputs(struct run *r, const struct options *o)
     double t0 = now_s();
     int rc = 0;
     if (o->nfiles == 0)
-        rc = process_fd(r, 0, "stdin", o->max_line);
+        rc = process_fd(r, 0, "stdin", o);
     for (int i = 0; i < o->nfiles && rc == 0; i++) {
         int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
         if (fd < 0) {
@@ -386,7 +554,7 @@ static int run_inputs(struct run *r, const struct options *o)
             rc = -1;
             break;
         }
-        rc = process_fd(r, fd, o->files[i], o->max_line);
+        rc = process_fd(r, fd, o->files[i], o);
         if (fd != 0)
             close(fd);
     }
@@ -416,7 +584,7 @@ int main(int argc, char **argv)
         grok_library_free(lib);
         return status;
     }
-    struct run r = {0};
+    struct run r = {.unit = o.null_data ? "record" : "line"};
     r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
     grok_library_free(lib);
     if (r.g == NULL) {

@@ -5,11 +5,17 @@ A case file is JSON lines (blank lines and lines starting with '#' are
 skipped). Each case:
 
   {"pattern": "%{HTTPD_COMBINEDLOG}",      grok expression given to sluice-grok
-   "line": "127.0.0.1 - - [...] ...",       the log line
+   "line": "127.0.0.1 - - [...] ...",       the log line (or multi-line event)
    "expect": {...} | null,                  captures, or null = must not match
    "input": "...\\r\\n",                    optional raw bytes fed instead of line+"\\n"
    "patterns_dir": "dir",                   optional, relative to the case file
    "note": "why this case exists"}          optional
+
+A case whose "line" holds a newline is a multi-line event, as a shipper's
+multiline stage makes one: it runs through sluice-grok -z (NUL-separated
+records) and is fed as line+"\\0", or as its "input", which must then end
+with its only NUL ("a\\r\\nb\\r\\n\\0"). "null_data": true sends a
+one-line case the same way.
 
 The flavour comes from the folder the file is in: cases/ecs-v1/ runs with
 --ecs v1, cases/legacy/ with --ecs disabled. A matching line must print
@@ -50,8 +56,29 @@ def load_cases(path):
                 if key not in case:
                     sys.exit(f"{path}:{lineno}: case lacks '{key}'")
             case["where"] = f"{path}:{lineno}"
+            check_framing(case)
             cases.append(case)
     return cases
+
+
+def check_framing(case):
+    """Decides how the case is fed (lines or -z records) and refuses a case
+    that would run into its neighbours in the batch."""
+    multi = "\n" in case["line"]
+    case["null_data"] = case.get("null_data", multi)
+    if multi and not case["null_data"]:
+        sys.exit(f"{case['where']}: a line with a newline needs -z; "
+                 f"drop \"null_data\": false")
+    if case["null_data"]:
+        if "\0" in case["line"]:
+            sys.exit(f"{case['where']}: a -z record cannot hold a NUL")
+        if "input" not in case and case["line"].endswith("\n"):
+            sys.exit(f"{case['where']}: -z drops a record's last newline; "
+                     f"end the line without it, or give the bytes as input")
+        raw = case.get("input", case["line"] + "\0")
+        if raw.count("\0") != 1 or not raw.endswith("\0"):
+            sys.exit(f"{case['where']}: a -z case's input must end with its "
+                     f"only NUL")
 
 
 def flavour_of(path):
@@ -63,13 +90,16 @@ def flavour_of(path):
     sys.exit(f"{path}: case files live under cases/ecs-v1/ or cases/legacy/")
 
 
-def run_group(tool, flavour, pattern, pdir, cases):
+def run_group(tool, flavour, pattern, pdir, null_data, cases):
     cmd = [tool, "--ecs", flavour]
     if pdir:
         cmd += ["--patterns-dir", pdir]
+    if null_data:
+        cmd.append("-z")
     cmd.append(pattern)
+    end = "\0" if null_data else "\n"
     data = b"".join(
-        (c["input"] if "input" in c else c["line"] + "\n").encode("utf-8", "surrogateescape")
+        (c["input"] if "input" in c else c["line"] + end).encode("utf-8", "surrogateescape")
         for c in cases)
     proc = subprocess.run(cmd, input=data, capture_output=True, timeout=120)
     # A run that fails as a whole fails every case in it.
@@ -107,7 +137,7 @@ def main():
                 files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".jsonl")]
         else:
             files.append(arg)
-    total, failures = 0, []
+    total, records, failures = 0, 0, []
     for path in sorted(files):
         flavour = flavour_of(path)
         groups = {}
@@ -115,13 +145,17 @@ def main():
             pdir = case.get("patterns_dir")
             if pdir:
                 pdir = os.path.join(os.path.dirname(path), pdir)
-            groups.setdefault((case["pattern"], pdir), []).append(case)
+            key = (case["pattern"], pdir, case["null_data"])
+            groups.setdefault(key, []).append(case)
             total += 1
-        for (pattern, pdir), cases in groups.items():
-            failures += run_group(tool, flavour, pattern, pdir, cases)
+            records += case["null_data"]
+        for (pattern, pdir, null_data), cases in groups.items():
+            failures += run_group(tool, flavour, pattern, pdir, null_data,
+                                  cases)
     for f in failures:
         print("FAIL " + f)
-    print(f"{total - len(failures)} of {total} grok cases passed")
+    print(f"{total - len(failures)} of {total} grok cases passed "
+          f"({records} of them multi-line records, run with -z)")
     if total == 0:
         sys.exit("no grok cases found")
     sys.exit(1 if failures else 0)

@@ -174,5 +174,143 @@ def reads_files_in_order():
         eq([e["n"] for e in events(p)], ["1", "2", "3"])
 
 
+@case
+def null_data_records_keep_inner_newlines_and_drop_one_trailing():
+    p = grok(["-z", "^(?<first>\\w+)$"], b"a\nb\n\0c\n\n\0d\0")
+    eq(events(p), [{"message": "a\nb", "first": "a"},
+                   {"message": "c\n", "first": "c"},
+                   {"message": "d", "first": "d"}])
+    # Still one JSON object per output line: the newlines are escaped.
+    eq(p.stdout.count(b"\n"), 3)
+    eq(p.stdout.splitlines()[0], b'{"message":"a\\nb","first":"a"}')
+    eq(events(grok(["--null-data", "(?<w>\\w+)"], b"x\ny\0")),
+       [{"message": "x\ny", "w": "x"}])
+
+
+@case
+def null_data_empty_records_are_events_and_empty_input_is_none():
+    p = grok(["-z", "(?<c>.)"], b"\0\n\0x\0\0")
+    eq(events(p), [{"message": "", "tags": ["_grokparsefailure"]},
+                   {"message": "", "tags": ["_grokparsefailure"]},
+                   {"message": "x", "c": "x"},
+                   {"message": "", "tags": ["_grokparsefailure"]}])
+    eq(grok(["-z", "x"], b"").stdout, b"")
+
+
+@case
+def null_data_last_record_needs_no_nul():
+    p = grok(["-z", "(?<c>.)"], b"a\0b\nc")
+    eq([e["message"] for e in events(p)], ["a", "b\nc"])
+    p = grok(["-z", "(?<c>.)"], b"a\0b\nc\n")
+    eq([e["message"] for e in events(p)], ["a", "b\nc"])
+    # Without NULs a whole file is one record, as with grep -z.
+    p = grok(["-z", "(?<c>.)"], b"line 1\nline 2\nline 3\n")
+    eq([e["message"] for e in events(p)], ["line 1\nline 2\nline 3"])
+
+
+@case
+def null_data_records_do_not_run_across_files():
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.log"), os.path.join(d, "b.log")
+        open(a, "wb").write(b"1\n2\0" + b"3\n4")
+        open(b, "wb").write(b"5\n6\n")
+        p = grok(["-z", "^(?<n>\\d)", a, b])
+        eq([e["message"] for e in events(p)], ["1\n2", "3\n4", "5\n6"])
+
+
+@case
+def null_data_long_records_are_cut_and_tagged():
+    # The limit counts the record without its trailing newline.
+    data = (b"x" * 10 + b"\r\n\0" + b"y\n" * 5 + b"y\0" + b"z" * 9 + b"\n\n\0"
+            + b"w" * 30)
+    p = grok(["-z", "--max-line", "10", "^(?<v>[a-z]+)"], data)
+    eq(events(p), [{"message": "x" * 10, "v": "x" * 10},
+                   {"message": "y\n" * 5, "v": "y", "tags": ["_truncated"]},
+                   {"message": "z" * 9 + "\n", "v": "z" * 9},
+                   {"message": "w" * 10, "v": "w" * 10, "tags": ["_truncated"]}])
+
+
+def split_records(data, max_line):
+    """What -z must print for data: the reference for the chunked test."""
+    recs = data.split(b"\0")
+    if recs[-1] == b"":
+        recs.pop()
+    out = []
+    for r in recs:
+        r = r[:-2] if r.endswith(b"\r\n") else r[:-1] if r.endswith(b"\n") else r
+        out.append((r[:max_line].decode(), len(r) > max_line))
+    return out
+
+
+@case
+def null_data_records_across_read_chunks_match_a_reference():
+    # Files are read 64 KiB at a time, so records of these sizes start, end
+    # and get cut on both sides of chunk boundaries.
+    import random
+    rnd = random.Random(7)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "records")
+        for max_line in (1, 10, 5000, 70000, 200000):
+            parts = []
+            for _ in range(25):
+                n = rnd.choice([0, 1, max_line - 1, max_line, max_line + 1,
+                                max_line + 2, max_line + 3,
+                                rnd.randint(0, 150000)])
+                body = (b"ab\r\nba\n" * (n // 7 + 1))[:n]
+                body += rnd.choice([b"", b"", b"\n", b"\r\n"])
+                parts.append(body)
+            data = b"\0".join(parts) + rnd.choice([b"", b"\0"])
+            with open(path, "wb") as f:
+                f.write(data)
+            p = grok(["-z", "--max-line", str(max_line), "(?<c>.)", path])
+            got = [(e["message"], "_truncated" in e.get("tags", []))
+                   for e in events(p)]
+            want = split_records(data, max_line)
+            if got != want:
+                raise AssertionError(f"--max-line {max_line}: {len(got)} "
+                                     f"records, wanted {len(want)}; first "
+                                     f"difference at " + str(next(
+                                         (i for i, (g, w) in enumerate(
+                                             zip(got, want)) if g != w),
+                                         min(len(got), len(want)))))
+
+
+@case
+def null_data_keeps_crlf_inside_a_record():
+    # Only the trailing "\r\n" is dropped; a pattern meets the "\r" of
+    # every inner line, as Logstash does with a multiline codec's event.
+    p = grok(["-z", "^(?<first>[^\r\n]*)\r?\n(?<second>[^\r\n]*)"],
+             b"GET /a HTTP/1.1\r\nHost: example.com\r\n\0")
+    eq(events(p), [{"message": "GET /a HTTP/1.1\r\nHost: example.com",
+                    "first": "GET /a HTTP/1.1", "second": "Host: example.com"}])
+    p = grok(["-z", "(?<w>\\w+)$"], b"ab\r\ncd\r\n\0")
+    eq(events(p), [{"message": "ab\r\ncd", "w": "cd"}])
+
+
+@case
+def null_data_stats_count_records():
+    p = grok(["-z", "--stats", "--max-line", "4", "^(?<d>[0-9])"],
+             b"1\nx\0y\ny\0" + b"2" * 9 + b"\0")
+    eq([e["message"] for e in events(p)], ["1\nx", "y\ny", "2222"])
+    err = p.stderr.decode()
+    for want in ("3 records, 2 matched (66.67%)", "1 _grokparsefailure",
+                 "1 _truncated", "records/s", "MB/s",
+                 "expression 1: 2 matches, 1 failures"):
+        if want not in err:
+            raise AssertionError(f"{want!r} not in {err!r}")
+
+
+@case
+def null_data_help_and_exit_statuses():
+    out = grok(["--help"]).stdout.decode()
+    if "-z, --null-data" not in out:
+        raise AssertionError(f"-z missing from --help: {out!r}")
+    eq(grok(["-z"], expect_status=2).stderr.decode().splitlines()[0],
+       "usage: sluice-grok [options] PATTERN [FILE...]")
+    eq(grok(["-z", "x", "/nonexistent/log"], expect_status=1).stderr.decode()
+       .strip(),
+       "sluice-grok: cannot open '/nonexistent/log': No such file or directory")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
