@@ -524,12 +524,14 @@ static void print_stats(const struct run *r, double secs)
     for (size_t i = 0; i < grok_expr_count(r->g); i++) {
         struct grok_stats s;
         grok_expr_stats(r->g, i, &s);
+        uint64_t tried = s.matches + s.failures + s.timeouts;
         fprintf(stderr,
                 "sluice-grok: expression %zu: %llu matches, %llu failures, "
-                "%llu timeouts, %.3f s in PCRE2\n",
+                "%llu timeouts, %.3f s in PCRE2, %.2f us per %s tried\n",
                 i + 1, (unsigned long long)s.matches,
                 (unsigned long long)s.failures, (unsigned long long)s.timeouts,
-                (double)s.ns / 1e9);
+                (double)s.ns / 1e9,
+                tried ? (double)s.ns / 1e3 / (double)tried : 0.0, r->unit);
     }
 }
 

@@ -135,6 +135,31 @@ def stats_report_match_rate_and_speed():
 
 
 @case
+def stats_time_points_at_the_expensive_expression():
+    # Expression 1 backtracks over 5,000 bytes of every line before it
+    # fails (\w* takes them all, then gives them back one by one looking
+    # for a digit); expression 2 matches at the first byte. Time is sampled
+    # (one call in 64, scaled), so 1,280 lines give each expression twenty
+    # samples; the gap between the two is tens of times any noise.
+    line = b"a" * 5000 + b"\n"
+    p = grok(["--stats", "-e", "^\\w*\\d", "-e", "^(?<first>a)"],
+             line * 1280)
+    err = p.stderr.decode()
+    per_line = {}
+    for l in err.splitlines():
+        if "expression" in l and " us per line tried" in l:
+            n = int(l.split("expression ")[1].split(":")[0])
+            per_line[n] = float(l.split("PCRE2, ")[1].split(" us per")[0])
+    if "expression 1: 0 matches, 1280 failures" not in err or \
+            "expression 2: 1280 matches, 0 failures" not in err:
+        raise AssertionError(f"counters: {err!r}")
+    if len(per_line) != 2 or not per_line[1] > 0.2 or \
+            not per_line[1] > 10 * per_line[2]:
+        raise AssertionError(f"time spent does not single out expression 1: "
+                             f"{per_line} in {err!r}")
+
+
+@case
 def unknown_pattern_is_a_clear_error():
     p = grok(["%{NOSUCH:x}"], expect_status=2)
     eq(p.stderr.decode().strip(),
