@@ -251,8 +251,14 @@ const char *grok_expr_text(const struct grok *g, size_t i)
 
 void grok_expr_stats(const struct grok *g, size_t i, struct grok_stats *out)
 {
-    if (i < g->nexprs)
-        *out = g->exprs[i].stats;
-    else
-        memset(out, 0, sizeof *out);
+    memset(out, 0, sizeof *out);
+    if (i >= g->nexprs)
+        return;
+    const struct grok_expr *e = &g->exprs[i];
+    uint64_t calls = e->stats.matches + e->stats.failures + e->stats.timeouts;
+    *out = e->stats;
+    /* The timed calls stand for all of them. */
+    if (e->timed > 0)
+        out->ns =
+            (uint64_t)((double)e->timed_ns * (double)calls / (double)e->timed);
 }

@@ -42,7 +42,9 @@ struct grok_expr {
     pcre2_match_data *md;
     struct grok_capture *caps;
     size_t ncaps;
-    struct grok_stats stats;
+    struct grok_stats stats; /* ns unused: see timed_ns */
+    uint64_t timed_ns;       /* time of the calls that were timed */
+    uint64_t timed;          /* how many calls were timed */
 };
 
 struct grok {

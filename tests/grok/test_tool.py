@@ -160,6 +160,18 @@ def stats_time_points_at_the_expensive_expression():
 
 
 @case
+def stats_time_is_not_inflated_for_few_lines():
+    # One line: its one timed call stands for itself, so the time in PCRE2
+    # (about 0.4 ms of backtracking here) cannot exceed the run's wall time.
+    p = grok(["--stats", "^\\w*\\d"], b"a" * 200000 + b"\n")
+    err = p.stderr.decode()
+    wall = float(err.split("sluice-grok: ")[2].split(" s,")[0])
+    us = float(err.split("PCRE2, ")[1].split(" us per")[0])
+    if not 0 < us / 1e6 <= wall + 0.0005:
+        raise AssertionError(f"PCRE2 {us} us against {wall} s wall: {err!r}")
+
+
+@case
 def unknown_pattern_is_a_clear_error():
     p = grok(["%{NOSUCH:x}"], expect_status=2)
     eq(p.stderr.decode().strip(),
