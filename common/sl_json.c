@@ -82,37 +82,23 @@ size_t sl_json_plain_prefix(const char *s, size_t len)
     return i;
 }
 
-/* Writes the escape of ASCII byte c (< 0x20, '"' or '\\') at o. */
+/* Writes the escape of ASCII byte c (< 0x20, '"' or '\\') at o: by name
+ * where JSON has one, else \u00XX. */
 static char *put_escape(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char named[] = {
+        ['"'] = '"',  ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r',
+        ['\t'] = 't', ['\b'] = 'b',  ['\f'] = 'f'};
     o[0] = '\\';
-    switch (c) {
-    case '"':
-    case '\\':
-        o[1] = (char)c;
+    if (c < sizeof named && named[c] != 0) {
+        o[1] = named[c];
         return o + 2;
-    case '\n':
-        o[1] = 'n';
-        return o + 2;
-    case '\r':
-        o[1] = 'r';
-        return o + 2;
-    case '\t':
-        o[1] = 't';
-        return o + 2;
-    case '\b':
-        o[1] = 'b';
-        return o + 2;
-    case '\f':
-        o[1] = 'f';
-        return o + 2;
-    default:
-        memcpy(o + 1, "u00", 3);
-        o[4] = hex[c >> 4];
-        o[5] = hex[c & 15];
-        return o + 6;
     }
+    memcpy(o + 1, "u00", 3);
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 15];
+    return o + 6;
 }
 
 /* Writes what the byte at p[*i] becomes, a byte that needs care: an escape,
