@@ -114,6 +114,20 @@ static void set_scalar(struct sl_value *v, enum sl_value_type type,
     v->first = v->last = NULL;
 }
 
+/* Turns scalar v into an array whose one element is its old value; on
+ * failure (out of memory) v is left as it was. */
+static int promote_to_array(struct sl_event *ev, struct sl_value *v)
+{
+    struct sl_value *old = sl_arena_alloc(ev->arena, sizeof *old);
+    if (old == NULL)
+        return -1;
+    *old =
+        (struct sl_value){.type = v->type, .text = v->text, .key_plain = true};
+    v->type = SL_VALUE_ARRAY;
+    v->first = v->last = old;
+    return 0;
+}
+
 int sl_event_put(struct sl_event *ev, const struct sl_fieldpath *path,
                  enum sl_value_type type, const char *text, size_t len,
                  struct sl_err *err)
@@ -143,13 +157,8 @@ int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
                           path->text);
     if (v->type != SL_VALUE_ARRAY) {
         /* Promote: the old scalar becomes the first element. */
-        struct sl_value scalar = *v;
-        v->type = SL_VALUE_ARRAY;
-        v->first = v->last = NULL;
-        struct sl_value *old = append_element(ev, v);
-        if (old == NULL)
+        if (promote_to_array(ev, v) < 0)
             return sl_err_set(err, SL_ENOMEM, "out of memory");
-        set_scalar(old, scalar.type, scalar.text.ptr, scalar.text.len);
     }
     struct sl_value *elem = append_element(ev, v);
     if (elem == NULL)
@@ -183,17 +192,14 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
         tags = append_child(ev, &ev->root, k, true);
     if (tags == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    if (tags->type != SL_VALUE_ARRAY) {
-        /* A "tags" string captured from the line: keep it as an element. */
-        struct sl_value old = *tags;
+    if (tags->type == SL_VALUE_STRING || tags->type == SL_VALUE_NUMBER ||
+        tags->type == SL_VALUE_BOOL) {
+        /* A "tags" value captured from the line: keep it as an element. */
+        if (promote_to_array(ev, tags) < 0)
+            return sl_err_set(err, SL_ENOMEM, "out of memory");
+    } else if (tags->type != SL_VALUE_ARRAY) {
         tags->type = SL_VALUE_ARRAY;
         tags->first = tags->last = NULL;
-        if (old.type == SL_VALUE_STRING) {
-            struct sl_value *e = append_element(ev, tags);
-            if (e == NULL)
-                return sl_err_set(err, SL_ENOMEM, "out of memory");
-            set_scalar(e, SL_VALUE_STRING, old.text.ptr, old.text.len);
-        }
     }
     struct sl_value *e = append_element(ev, tags);
     if (e == NULL)

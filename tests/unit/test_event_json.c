@@ -2,7 +2,7 @@
  * invalid UTF-8 -> U+FFFD, valid multi-byte kept; the 8-byte fast path and
  * the checked path near a buffer's limit, against a byte-at-a-time
  * reference), number formatting, the event tree (nesting, Logstash's array
- * promotion, tags, conflicts, limits, paths that reuse the path set last),
+ * promotion, tags, conflicts, limits, paths sharing prefixes),
  * and the arena under it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,9 +194,9 @@ static void conflicts_fail_and_change_nothing(void **state)
     assert_string_equal(written(f), "{\"a\":\"v\"}");
 }
 
-/* Each path starts from the nodes of the path set last when they share a
- * prefix; the result is the same tree as walking from the root, including
- * after changes that do not go through a path. */
+/* Paths sharing prefixes meet in the same objects, in first-set order; a
+ * value where an object is needed, or the reverse, fails and says where,
+ * also after a top-level overwrite. */
 static void paths_sharing_a_prefix_build_the_same_tree(void **state)
 {
     struct fx *f = *state;
@@ -286,6 +286,21 @@ static void arena_allocates_aligned_across_blocks(void **state)
     sl_arena_free(a);
 }
 
+/* A "tags" value captured from the line stays, as the first element. */
+static void captured_tags_value_is_kept_when_tagging(void **state)
+{
+    struct fx *f = *state;
+    sl_fieldpath_parse(&f->p[0], "tags", 4, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "web", 3, NULL);
+    sl_event_add_tag(&f->ev, "_grokparsefailure", NULL);
+    assert_string_equal(written(f),
+                        "{\"tags\":[\"web\",\"_grokparsefailure\"]}");
+    sl_event_reset(&f->ev);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "7", 1, NULL);
+    sl_event_add_tag(&f->ev, "_truncated", NULL);
+    assert_string_equal(written(f), "{\"tags\":[7,\"_truncated\"]}");
+}
+
 static void tags_are_unique_and_ordered(void **state)
 {
     struct fx *f = *state;
@@ -340,6 +355,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(tags_are_unique_and_ordered, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            captured_tags_value_is_kept_when_tagging, setup, teardown),
         cmocka_unit_test_setup_teardown(
             paths_sharing_a_prefix_build_the_same_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_are_escaped_when_they_need_it,
