@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sl_ascii.h"
 #include "sl_tz.h"
 
 #define CACHE_WAYS 4  /* a power of two */
@@ -136,27 +137,12 @@ static const char *const day_names[7] = {"monday",   "tuesday", "wednesday",
                                          "thursday", "friday",  "saturday",
                                          "sunday"};
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
-
 /* A byte that some field reads on: a literal ending in one cannot be the
  * boundary of a cache key (see the top of the file). */
 static bool is_field_byte(char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '_' || c == '/' || c == '+' ||
-           c == '-';
+    return sl_ascii_alpha(c) || sl_ascii_digit(c) || c == '_' || c == '/' ||
+           c == '+' || c == '-';
 }
 
 /* ---- compiling -------------------------------------------------------- */
@@ -242,7 +228,7 @@ static int literal_item(const char *src, size_t len, size_t *i, struct fmt *f,
     struct item *it = &f->items[f->nitems++];
     it->kind = IT_LITERAL;
     it->lit = (unsigned short)*nlits;
-    while (*i < len && !is_alpha(src[*i])) {
+    while (*i < len && !sl_ascii_alpha(src[*i])) {
         if (src[*i] != '\'') {
             f->lits[(*nlits)++] = src[(*i)++];
             continue;
@@ -333,7 +319,7 @@ static int compile_pattern(struct fmt *f, const char *src, struct sl_err *err)
                           src);
     size_t i = 0, nlits = 0;
     while (i < len) {
-        if (!is_alpha(src[i])) {
+        if (!sl_ascii_alpha(src[i])) {
             if (literal_item(src, len, &i, f, &nlits, err) < 0)
                 return -1;
             continue;
@@ -431,7 +417,7 @@ static bool read_num(const char **p, const char *end, unsigned max, int *v)
     const char *s = *p;
     int x = 0;
     unsigned n = 0;
-    while (s + n < end && n < max && is_digit(s[n])) {
+    while (s + n < end && n < max && sl_ascii_digit(s[n])) {
         x = x * 10 + (s[n] - '0');
         n++;
     }
@@ -450,13 +436,14 @@ static int read_name(const char **p, const char *end, const char *const *names,
     const char *s = *p;
     if (end - s < 3)
         return -1;
-    char a = lower(s[0]), b = lower(s[1]), c = lower(s[2]);
+    char a = sl_ascii_lower(s[0]), b = sl_ascii_lower(s[1]),
+         c = sl_ascii_lower(s[2]);
     for (int i = 0; i < count; i++) {
         const char *nm = names[i];
         if (nm[0] != a || nm[1] != b || nm[2] != c)
             continue;
         size_t k = 3;
-        while (nm[k] != '\0' && s + k < end && lower(s[k]) == nm[k])
+        while (nm[k] != '\0' && s + k < end && sl_ascii_lower(s[k]) == nm[k])
             k++;
         *p = s + (nm[k] == '\0' ? k : 3);
         return i;
@@ -467,7 +454,7 @@ static int read_name(const char **p, const char *end, const char *const *names,
 static bool literal_eq(const char *s, const char *lit, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] != lit[i] && lower(s[i]) != lower(lit[i]))
+        if (s[i] != lit[i] && sl_ascii_lower(s[i]) != sl_ascii_lower(lit[i]))
             return false;
     return true;
 }
@@ -499,7 +486,7 @@ static bool read_zone(struct sl_date *d, const char **p, const char *end,
     size_t n = 0;
     while (s + n < end && n <= SL_TZ_NAME_MAX && is_field_byte(s[n]))
         n++;
-    if (n == 0 || n > SL_TZ_NAME_MAX || !is_alpha(s[0]))
+    if (n == 0 || n > SL_TZ_NAME_MAX || !sl_ascii_alpha(s[0]))
         return false;
     const struct sl_tz *tz = zone_by_name(d, s, n);
     if (tz == NULL)
@@ -541,7 +528,7 @@ static bool read_fraction(const struct item *it, const char **p,
     const char *s = *p;
     unsigned n = 0;
     int ms = 0;
-    while (s + n < end && n < it->max && is_digit(s[n])) {
+    while (s + n < end && n < it->max && sl_ascii_digit(s[n])) {
         if (n < 3)
             ms = ms * 10 + (s[n] - '0');
         n++;
@@ -592,11 +579,11 @@ static bool parse_item(struct sl_date *d, const struct fmt *f,
         return read_num(p, end, it->max, &fl->clockhour) &&
                fl->clockhour >= 1 && fl->clockhour <= 12;
     case IT_HALFDAY:
-        if (end - *p < 2 || lower((*p)[1]) != 'm')
+        if (end - *p < 2 || sl_ascii_lower((*p)[1]) != 'm')
             return false;
-        if (lower(**p) != 'a' && lower(**p) != 'p')
+        if (sl_ascii_lower(**p) != 'a' && sl_ascii_lower(**p) != 'p')
             return false;
-        fl->pm = lower(**p) == 'p';
+        fl->pm = sl_ascii_lower(**p) == 'p';
         *p += 2;
         return true;
     case IT_MINUTE:
@@ -662,7 +649,7 @@ static int resolve(const struct sl_date *d, struct fields *fl,
 
 static bool two_at(const char *p, const char *end, int max, int *v)
 {
-    if (end - p < 2 || !is_digit(p[0]) || !is_digit(p[1]))
+    if (end - p < 2 || !sl_ascii_digit(p[0]) || !sl_ascii_digit(p[1]))
         return false;
     *v = (p[0] - '0') * 10 + (p[1] - '0');
     return *v <= max;
@@ -699,7 +686,7 @@ static int parse_iso(const char *s, size_t len, struct fields *fl)
             p++;
             if (!read_fraction(&any, &p, end, fl))
                 return -1;
-            while (p < end && is_digit(*p))
+            while (p < end && sl_ascii_digit(*p))
                 p++;
             fl->frac_end = p;
         }
@@ -732,7 +719,7 @@ static int parse_unix(const char *s, size_t len, bool millis, int64_t *out)
     if (p < end && (*p == '-' || *p == '+'))
         neg = *p++ == '-';
     const char *digits = p;
-    while (p < end && is_digit(*p)) {
+    while (p < end && sl_ascii_digit(*p)) {
         v = v * 10 + (*p++ - '0');
         if (v > SL_DATE_MAX_MS)
             return -1; /* and stays clear of overflow */
@@ -741,7 +728,7 @@ static int parse_unix(const char *s, size_t len, bool millis, int64_t *out)
         return -1;
     if (!millis && p < end && *p == '.') {
         int n = 0;
-        for (p++; p < end && is_digit(*p); p++, n++)
+        for (p++; p < end && sl_ascii_digit(*p); p++, n++)
             if (n < 3)
                 ms = ms * 10 + (*p - '0');
         for (; n < 3; n++)
@@ -755,9 +742,9 @@ static int parse_unix(const char *s, size_t len, bool millis, int64_t *out)
 
 static int hex(char c)
 {
-    if (is_digit(c))
+    if (sl_ascii_digit(c))
         return c - '0';
-    c = lower(c);
+    c = sl_ascii_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -809,7 +796,7 @@ static bool cache_get(struct fmt *f, const char *s, size_t len, int64_t now_ms,
                 continue;
             const char *p = s + e->pre, *end = s + len;
             unsigned n = 0;
-            while (p + n < end && is_digit(p[n]) &&
+            while (p + n < end && sl_ascii_digit(p[n]) &&
                    (f->frac_max == 0 || n < f->frac_max)) {
                 if (n < 3)
                     ms = ms * 10 + (p[n] - '0');

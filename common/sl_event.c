@@ -234,11 +234,12 @@ static int write_key(struct sl_buf *out, char sep,
                      const struct sl_value *member, struct sl_err *err)
 {
     struct sl_slice key = member->key;
-    if (!member->key_plain)
-        return sl_buf_append_char(out, sep, err) < 0 ||
-                       sl_json_write_string(out, key.ptr, key.len, err) < 0
-                   ? -1
-                   : sl_buf_append_char(out, ':', err);
+    if (!member->key_plain) {
+        if (sl_buf_append_char(out, sep, err) < 0 ||
+            sl_json_write_string(out, key.ptr, key.len, err) < 0)
+            return -1;
+        return sl_buf_append_char(out, ':', err);
+    }
     if (sl_buf_reserve(out, key.len + 4, err) < 0)
         return -1;
     char *o = out->ptr + out->len;

@@ -3,9 +3,9 @@
  * A line is built in a buffer and written with one write(2): no stdio, so no
  * buffer to lose in a crash and nothing to interleave. The pieces that build
  * a line (timestamp, escaping) use neither locks, malloc nor stdio, so the
- * fatal-signal path can share them; the timestamp comes from arithmetic on
- * days (Hinnant's civil_from_days) rather than gmtime_r, which is not
- * async-signal-safe.
+ * fatal-signal path can share them; the timestamp comes from
+ * sl_date_format_iso8601_ms() (arithmetic on days) rather than gmtime_r,
+ * which is not async-signal-safe.
  *
  * Folding keeps only the last message (level, component, text) and a count:
  * a log storm of one message costs a comparison per call and one line per
@@ -15,6 +15,7 @@
  * Everything below the minimum level returns before formatting. */
 #include "sl_log.h"
 
+#include "sl_date.h"
 #include "sl_json.h"
 
 #include <errno.h>
@@ -92,46 +93,12 @@ static void put_str(struct line *l, const char *s)
     put(l, s, strlen(s), false);
 }
 
-static void put_digits(struct line *l, long v, int width)
-{
-    char d[24];
-    int i = (int)sizeof d;
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-        width--;
-    } while (v > 0 || width > 0);
-    put(l, d + i, sizeof d - (size_t)i, false);
-}
-
-/* 2025-11-21T20:56:01.123Z, for any time after 1970. */
+/* 2025-11-21T20:56:01.123Z (a clock before 1970 shows as 1970). */
 static void put_timestamp(struct line *l, int64_t ms)
 {
-    if (ms < 0)
-        ms = 0;
-    int64_t secs = ms / 1000, days = secs / 86400, sod = secs % 86400;
-    int64_t z = days + 719468, era = z / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t day = doy - (153 * mp + 2) / 5 + 1;
-    int64_t month = mp < 10 ? mp + 3 : mp - 9;
-    int64_t year = yoe + era * 400 + (month <= 2);
-    put_digits(l, (long)year, 4);
-    put_str(l, "-");
-    put_digits(l, (long)month, 2);
-    put_str(l, "-");
-    put_digits(l, (long)day, 2);
-    put_str(l, "T");
-    put_digits(l, (long)(sod / 3600), 2);
-    put_str(l, ":");
-    put_digits(l, (long)(sod / 60 % 60), 2);
-    put_str(l, ":");
-    put_digits(l, (long)(sod % 60), 2);
-    put_str(l, ".");
-    put_digits(l, (long)(ms % 1000), 3);
-    put_str(l, "Z");
+    char iso[SL_DATE_ISO8601_SIZE];
+    sl_date_format_iso8601_ms(ms < 0 ? 0 : ms, iso);
+    put(l, iso, SL_DATE_ISO8601_SIZE - 1, false);
 }
 
 static void put_control(struct line *l, unsigned char c, bool json)

@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sl_ascii.h"
+
 #define FILE_MAX  (256 * 1024) /* the largest tzdata file is about 4 KiB */
 #define TRANS_MAX (1 << 16)
 #define WALK_MAX  64
@@ -63,16 +65,6 @@ struct sl_tz {
     struct rule rule;
 };
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static int two_digits(const char *s)
 {
     return (s[0] - '0') * 10 + (s[1] - '0');
@@ -81,7 +73,7 @@ static int two_digits(const char *s)
 /* Two digits at s[i], at most max. */
 static bool read2(const char *s, size_t len, size_t i, int max, int *v)
 {
-    if (i + 2 > len || !is_digit(s[i]) || !is_digit(s[i + 1]))
+    if (i + 2 > len || !sl_ascii_digit(s[i]) || !sl_ascii_digit(s[i + 1]))
         return false;
     *v = two_digits(s + i);
     return *v <= max;
@@ -97,13 +89,13 @@ size_t sl_tz_parse_offset(const char *s, size_t len, int32_t *off)
     if (len < 3 || (s[0] != '+' && s[0] != '-') || !read2(s, len, 1, 23, &h))
         return 0;
     size_t i = 3;
-    if (i < len && (s[i] == ':' || is_digit(s[i]))) {
+    if (i < len && (s[i] == ':' || sl_ascii_digit(s[i]))) {
         bool sep = s[i] == ':';
         i += sep;
         if (!read2(s, len, i, 59, &m))
             return 0;
         i += 2;
-        if (i < len && (sep ? s[i] == ':' : is_digit(s[i]))) {
+        if (i < len && (sep ? s[i] == ':' : sl_ascii_digit(s[i]))) {
             i += sep;
             if (!read2(s, len, i, 59, &sec))
                 return 0;
@@ -126,15 +118,16 @@ static bool p_name(struct pcur *c)
     const char *start = c->p;
     if (c->p < c->end && *c->p == '<') {
         c->p++;
-        while (c->p < c->end && (is_alpha(*c->p) || is_digit(*c->p) ||
-                                 *c->p == '+' || *c->p == '-'))
+        while (c->p < c->end &&
+               (sl_ascii_alpha(*c->p) || sl_ascii_digit(*c->p) ||
+                *c->p == '+' || *c->p == '-'))
             c->p++;
         if (c->p == c->end || *c->p != '>' || c->p - start < 2)
             return false;
         c->p++;
         return true;
     }
-    while (c->p < c->end && is_alpha(*c->p))
+    while (c->p < c->end && sl_ascii_alpha(*c->p))
         c->p++;
     return c->p - start >= 3;
 }
@@ -146,7 +139,7 @@ static bool p_hms(struct pcur *c, int max_h, int32_t *v)
     if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
         sign = *c->p++ == '-' ? -1 : 1;
     int h = 0, n = 0;
-    while (c->p < c->end && is_digit(*c->p) && n < 3) {
+    while (c->p < c->end && sl_ascii_digit(*c->p) && n < 3) {
         h = h * 10 + (*c->p++ - '0');
         n++;
     }
@@ -169,7 +162,7 @@ static bool p_hms(struct pcur *c, int max_h, int32_t *v)
 static bool p_num(struct pcur *c, int lo, int hi, int *v)
 {
     int x = 0, n = 0;
-    while (c->p < c->end && is_digit(*c->p) && n < 4) {
+    while (c->p < c->end && sl_ascii_digit(*c->p) && n < 4) {
         x = x * 10 + (*c->p++ - '0');
         n++;
     }
@@ -512,11 +505,11 @@ static bool valid_id(const char *s, size_t len)
                 return false;
             start = true;
         } else if (start) {
-            if (!is_alpha(c))
+            if (!sl_ascii_alpha(c))
                 return false;
             start = false;
-        } else if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-' &&
-                   c != '+') {
+        } else if (!sl_ascii_alpha(c) && !sl_ascii_digit(c) && c != '_' &&
+                   c != '-' && c != '+') {
             return false;
         }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sl_ascii.h"
 #include "sl_json.h"
 
 static uint64_t now_ns(void)
@@ -111,7 +112,7 @@ static bool is_plain_int(const char *s, size_t len)
     if (len == 0 || (s[0] == '0' && len > 1))
         return false;
     for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
+        if (!sl_ascii_digit(s[i]))
             return false;
     return true;
 }
@@ -155,17 +156,6 @@ int grok_capture_into(const struct grok *g, struct sl_event *ev,
     return rc;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-           c == '\r';
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /* Copies the digits at s[*i..len) into out (skipping single '_' between
  * digits, as Ruby does); returns how many digits were copied. */
 static size_t take_digits(const char *s, size_t len, size_t *i, char *out,
@@ -173,13 +163,13 @@ static size_t take_digits(const char *s, size_t len, size_t *i, char *out,
 {
     size_t n = 0;
     while (*i < len) {
-        if (is_digit(s[*i])) {
+        if (sl_ascii_digit(s[*i])) {
             if (*o + 1 < outsz)
                 out[(*o)++] = s[*i];
             n++;
             (*i)++;
         } else if (s[*i] == '_' && n > 0 && *i + 1 < len &&
-                   is_digit(s[*i + 1])) {
+                   sl_ascii_digit(s[*i + 1])) {
             (*i)++;
         } else {
             break;
@@ -191,7 +181,7 @@ static size_t take_digits(const char *s, size_t len, size_t *i, char *out,
 size_t grok_convert_int(const char *s, size_t len, char *out, size_t outsz)
 {
     size_t i = 0, o = 0;
-    while (i < len && is_space(s[i]))
+    while (i < len && sl_ascii_space(s[i]))
         i++;
     bool neg = false;
     if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -219,12 +209,12 @@ size_t grok_convert_float(const char *s, size_t len, char *out, size_t outsz)
 {
     char num[512];
     size_t i = 0, o = 0;
-    while (i < len && is_space(s[i]))
+    while (i < len && sl_ascii_space(s[i]))
         i++;
     if (i < len && (s[i] == '+' || s[i] == '-'))
         num[o++] = s[i++];
     size_t intd = take_digits(s, len, &i, num, &o, sizeof num - 8);
-    if (i + 1 < len && s[i] == '.' && is_digit(s[i + 1])) {
+    if (i + 1 < len && s[i] == '.' && sl_ascii_digit(s[i + 1])) {
         num[o++] = s[i++];
         take_digits(s, len, &i, num, &o, sizeof num - 8);
     } else if (intd == 0) {
