@@ -1,7 +1,8 @@
 /* line_reader.c: see line_reader.h.
  *
  * Invariant between calls: buf[pos..len) holds bytes not yet returned, at
- * most max_line of them once next() has returned 0 (a longer partial line is
+ * most max_line of them once next() has returned 0, plus the one or two
+ * bytes of an ending that may still be dropped (a longer partial line is
  * emitted cut and the reader switches to skipping). `base` is the stream
  * offset of buf[0]. Compaction (memmove of the unread tail to the front)
  * happens on feed, so returned slices stay valid until the next call. */
@@ -14,17 +15,30 @@ struct line_reader {
     char *buf;
     size_t len, pos, cap;
     size_t max_line;
+    char sep;             /* '\n', or '\0' for records */
     bool skipping;        /* dropping the rest of a cut line */
     uint64_t base;        /* stream offset of buf[0] */
     uint64_t line_offset; /* of the line last returned */
 };
 
-struct line_reader *line_reader_new(size_t max_line)
+static struct line_reader *new_reader(size_t max_line, char sep)
 {
     struct line_reader *lr = calloc(1, sizeof *lr);
-    if (lr != NULL)
+    if (lr != NULL) {
         lr->max_line = max_line > 0 ? max_line : 1;
+        lr->sep = sep;
+    }
     return lr;
+}
+
+struct line_reader *line_reader_new(size_t max_line)
+{
+    return new_reader(max_line, '\n');
+}
+
+struct line_reader *line_reader_new_records(size_t max_line)
+{
+    return new_reader(max_line, '\0');
 }
 
 void line_reader_free(struct line_reader *lr)
@@ -35,11 +49,36 @@ void line_reader_free(struct line_reader *lr)
     free(lr);
 }
 
+/* The length of s[0..n) without the ending it may carry: the "\r" of a
+ * "\r\n" line end, or a record's final "\n" or "\r\n". */
+static size_t without_ending(const struct line_reader *lr, const char *s,
+                             size_t n)
+{
+    bool newline = lr->sep == '\n'; /* the separator was the newline */
+    if (!newline && n > 0 && s[n - 1] == '\n') {
+        n--;
+        newline = true;
+    }
+    if (newline && n > 0 && s[n - 1] == '\r')
+        n--;
+    return n;
+}
+
+/* Whether the k bytes at t, past max_line and with no separator yet, may
+ * still turn out to be the ending that without_ending() drops. */
+static bool may_be_ending(const struct line_reader *lr, const char *t, size_t k)
+{
+    if (k == 1 && t[0] == '\r')
+        return true;
+    return lr->sep != '\n' && ((k == 1 && t[0] == '\n') ||
+                               (k == 2 && t[0] == '\r' && t[1] == '\n'));
+}
+
 /* While skipping the rest of a cut line: drops bytes up to and including
- * the next newline. Returns how many bytes of data were consumed. */
+ * the next separator. Returns how many bytes of data were consumed. */
 static size_t skip_rest(struct line_reader *lr, const char *data, size_t len)
 {
-    const char *nl = memchr(data, '\n', len);
+    const char *nl = memchr(data, lr->sep, len);
     if (nl == NULL)
         return len;
     lr->skipping = false;
@@ -83,22 +122,21 @@ int line_reader_next(struct line_reader *lr, struct sl_slice *line,
 {
     size_t avail = lr->len - lr->pos;
     char *start = lr->buf + lr->pos;
-    char *nl = avail ? memchr(start, '\n', avail) : NULL;
+    char *nl = avail ? memchr(start, lr->sep, avail) : NULL;
     lr->line_offset = lr->base + lr->pos;
     if (nl != NULL) {
         size_t n = (size_t)(nl - start);
         lr->pos += n + 1;
-        if (n > 0 && start[n - 1] == '\r')
-            n--;
+        n = without_ending(lr, start, n);
         *truncated = n > lr->max_line;
         line->ptr = start;
         line->len = *truncated ? lr->max_line : n;
         return 1;
     }
-    /* No newline within max_line bytes: cut, skip the rest. One byte more
-     * is allowed if it is a '\r' that a '\n' may still follow. */
+    /* No separator within max_line bytes: cut, skip the rest, unless what
+     * lies past max_line may still be the ending that is dropped. */
     if (avail > lr->max_line &&
-        !(avail == lr->max_line + 1 && start[lr->max_line] == '\r')) {
+        !may_be_ending(lr, start + lr->max_line, avail - lr->max_line)) {
         line->ptr = start;
         line->len = lr->max_line;
         *truncated = true;
@@ -118,9 +156,11 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
     line->len = lr->len - lr->pos;
     lr->line_offset = lr->base + lr->pos;
     lr->pos = lr->len;
-    /* Only the '\r' that next() let through can be one byte over. No '\n'
-     * came after it, so it is the line's own byte, kept in a shorter line
-     * ("ab\r" stays so): here it is cut, and the line says so. */
+    /* The end of the stream ends a record as a NUL would, so its ending is
+     * dropped. A line's last "\r" had no "\n" after it: it is the line's
+     * own byte ("ab\r" stays so), and cut when it is one byte too many. */
+    if (lr->sep != '\n')
+        line->len = without_ending(lr, line->ptr, line->len);
     *truncated = line->len > lr->max_line;
     if (*truncated)
         line->len = lr->max_line;

@@ -8,6 +8,11 @@
  * chunk. An unterminated last line stays inside until its newline arrives,
  * or until line_reader_finish() at the end of the stream.
  *
+ * Records (line_reader_new_records): the same, but a record ends at a NUL
+ * byte or at the end of the stream, newlines inside it are kept, and one
+ * "\n" or "\r\n" that ends it is dropped (sluice-grok -z feeds a whole
+ * multi-line event this way).
+ *
  * Contract: call line_reader_next() until it returns 0 before feeding again.
  * Lives in common/ because both the shipper's framing and sluice-grok use it.
  */
@@ -23,6 +28,8 @@
 struct line_reader;
 
 struct line_reader *line_reader_new(size_t max_line);
+/* A reader of NUL-separated records (see above); max_line bounds a record. */
+struct line_reader *line_reader_new_records(size_t max_line);
 void line_reader_free(struct line_reader *lr); /* NULL is fine */
 /* Copies buf in. -1 only when out of memory (nothing is kept then). */
 int line_reader_feed(struct line_reader *lr, const char *buf, size_t len,

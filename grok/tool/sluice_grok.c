@@ -11,9 +11,7 @@
  *
  * With -z (--null-data) the input is NUL-separated records instead of
  * lines, so a multi-line event (a Rails request, a stack trace) can be fed
- * whole; the record_* reader below frames them. It lives here rather than
- * in common/line_reader.c because only this tool needs it today; the
- * shipper joins lines with its multiline stage instead. */
+ * whole (line_reader_new_records() frames them). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,24 +52,6 @@ struct run {
     struct sl_buf out;
     const char *unit; /* "line", or "record" with -z */
     uint64_t lines, bytes, matched, failed, timeouts, truncated;
-};
-
-/* Frames NUL-separated records, feed-and-pull like line_reader. A record
- * is the bytes before a NUL (or before the end of the stream), less one
- * trailing "\n" or "\r\n"; newlines inside it are kept as they are.
- * Invariant: buf holds at most max + 2 bytes of a record that spans fed
- * chunks (the record and the newline that may still be stripped); a
- * longer record comes out cut to max bytes with *truncated set and the
- * rest of it is skipped up to its NUL, so memory stays bounded by max + 2
- * plus one fed chunk. A record lying whole inside a chunk is returned
- * from the chunk, uncopied. */
-struct record_reader {
-    struct sl_buf buf; /* the record so far, when it spans chunks */
-    size_t max;
-    bool skipping;  /* dropping the rest of a cut record */
-    bool returned;  /* buf holds the record last returned: empty it first */
-    const char *in; /* the fed chunk not yet consumed: borrowed */
-    size_t in_len;
 };
 
 static void usage(FILE *f)
@@ -362,11 +342,13 @@ static ssize_t read_chunk(int fd, const char *name, char *chunk, size_t size)
     }
 }
 
-static int process_lines(struct run *r, int fd, const char *name,
-                         size_t max_line)
+/* Frames fd into lines (or -z records) and processes each. */
+static int process_fd(struct run *r, int fd, const char *name,
+                      const struct options *o)
 {
     struct sl_err err;
-    struct line_reader *lr = line_reader_new(max_line);
+    struct line_reader *lr = o->null_data ? line_reader_new_records(o->max_line)
+                                          : line_reader_new(o->max_line);
     static char chunk[1 << 16];
     struct sl_slice line;
     bool trunc;
@@ -386,127 +368,6 @@ static int process_lines(struct run *r, int fd, const char *name,
         rc = process_line(r, line, trunc);
     line_reader_free(lr);
     return rc;
-}
-
-/* Keeps data until record_next() returns 0. */
-static void record_feed(struct record_reader *rr, const char *data, size_t len)
-{
-    rr->in = data;
-    rr->in_len = len;
-}
-
-/* Drops one trailing "\n" or "\r\n", then cuts what is left to max. */
-static void record_cut(const struct record_reader *rr, struct sl_slice *rec,
-                       bool *truncated)
-{
-    if (rec->len > 0 && rec->ptr[rec->len - 1] == '\n') {
-        rec->len--;
-        if (rec->len > 0 && rec->ptr[rec->len - 1] == '\r')
-            rec->len--;
-    }
-    *truncated = rec->len > rr->max;
-    if (*truncated)
-        rec->len = rr->max;
-}
-
-static void record_take(struct record_reader *rr, size_t n)
-{
-    rr->in += n;
-    rr->in_len -= n;
-}
-
-/* 1: *rec is set, valid until the next call; 0: needs more bytes; -1:
- * out of memory. */
-static int record_next(struct record_reader *rr, struct sl_slice *rec,
-                       bool *truncated, struct sl_err *err)
-{
-    if (rr->returned) {
-        sl_buf_reset(&rr->buf);
-        rr->returned = false;
-    }
-    while (rr->in_len > 0) {
-        const char *nul = memchr(rr->in, '\0', rr->in_len);
-        size_t n = nul ? (size_t)(nul - rr->in) : rr->in_len;
-        if (rr->skipping) {
-            rr->skipping = nul == NULL;
-            record_take(rr, nul ? n + 1 : n);
-            continue;
-        }
-        if (nul != NULL && rr->buf.len == 0) {
-            *rec = (struct sl_slice){rr->in, n};
-            record_take(rr, n + 1);
-            record_cut(rr, rec, truncated);
-            return 1;
-        }
-        size_t room = rr->buf.max - rr->buf.len, take = n < room ? n : room;
-        if (take > 0 && sl_buf_append(&rr->buf, rr->in, take, err) < 0)
-            return -1;
-        record_take(rr, take);
-        if (take < n) {
-            /* Over max + 2 bytes: cut now, skip the rest up to the NUL. */
-            *rec = (struct sl_slice){rr->buf.ptr, rr->max};
-            *truncated = true;
-            rr->skipping = true;
-            rr->returned = true;
-            return 1;
-        }
-        if (nul != NULL) {
-            record_take(rr, 1);
-            *rec = (struct sl_slice){rr->buf.ptr, rr->buf.len};
-            record_cut(rr, rec, truncated);
-            rr->returned = true;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* At the end of the stream: 1 and the last record if bytes follow the
- * last NUL, else 0. */
-static int record_finish(struct record_reader *rr, struct sl_slice *rec,
-                         bool *truncated)
-{
-    if (rr->returned || rr->buf.len == 0)
-        return 0;
-    *rec = (struct sl_slice){rr->buf.ptr, rr->buf.len};
-    record_cut(rr, rec, truncated);
-    rr->returned = true;
-    return 1;
-}
-
-static int process_records(struct run *r, int fd, const char *name,
-                           size_t max_line)
-{
-    struct sl_err err;
-    struct record_reader rr = {.max = max_line};
-    static char chunk[1 << 16];
-    struct sl_slice rec;
-    bool trunc;
-    int rc = 0, got = 0;
-    ssize_t n;
-    sl_buf_init(&rr.buf, max_line + 2);
-    while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
-        if (n < 0) {
-            rc = -1;
-            break;
-        }
-        record_feed(&rr, chunk, (size_t)n);
-        while (rc == 0 && (got = record_next(&rr, &rec, &trunc, &err)) != 0)
-            rc = got < 0 ? -1 : process_line(r, rec, trunc);
-        if (got < 0)
-            fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
-    }
-    if (rc == 0 && record_finish(&rr, &rec, &trunc))
-        rc = process_line(r, rec, trunc);
-    sl_buf_release(&rr.buf);
-    return rc;
-}
-
-static int process_fd(struct run *r, int fd, const char *name,
-                      const struct options *o)
-{
-    return o->null_data ? process_records(r, fd, name, o->max_line)
-                        : process_lines(r, fd, name, o->max_line);
 }
 
 static void print_stats(const struct run *r, double secs)

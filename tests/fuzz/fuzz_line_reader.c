@@ -1,7 +1,8 @@
-/* fuzz_line_reader.c: a byte stream cut into lines, fed in chunks whose size
- * the first byte picks. Checks the reader's promises: no line longer than
- * max_line, every byte either in a line, a terminator or a cut tail, and
- * offsets that point at the line's bytes in the stream. */
+/* fuzz_line_reader.c: a byte stream cut into lines (or NUL-separated
+ * records), fed in chunks; the first byte picks the chunk size and the
+ * mode. Checks the reader's promises: no line longer than max_line, no
+ * separator inside a line, offsets that point at the line's bytes in the
+ * stream, and no more lines than separators allow. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_LINE 64
 
 static void check_line(const uint8_t *stream, size_t size,
-                       const struct line_reader *lr, struct sl_slice line)
+                       const struct line_reader *lr, struct sl_slice line,
+                       char sep)
 {
     if (line.len > MAX_LINE)
         abort();
     uint64_t off = line_reader_line_offset(lr);
     if (off + line.len > size || memcmp(stream + off, line.ptr, line.len) != 0)
         abort();
-    if (memchr(line.ptr, '\n', line.len) != NULL)
+    if (memchr(line.ptr, sep, line.len) != NULL)
         abort();
 }
 
@@ -29,28 +31,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > 1 << 16)
         return 0;
     size_t chunk = (size_t)data[0] % 17 + 1;
+    char sep = data[0] & 0x80 ? '\0' : '\n';
     const uint8_t *stream = data + 1;
     size -= 1;
-    struct line_reader *lr = line_reader_new(MAX_LINE);
+    struct line_reader *lr = sep == '\n' ? line_reader_new(MAX_LINE)
+                                         : line_reader_new_records(MAX_LINE);
     struct sl_slice line;
     bool trunc;
     size_t lines = 0, newlines = 0;
     for (size_t i = 0; i < size; i++)
-        newlines += stream[i] == '\n';
+        newlines += stream[i] == (uint8_t)sep;
     for (size_t pos = 0; pos < size; pos += chunk) {
         size_t n = size - pos < chunk ? size - pos : chunk;
         if (line_reader_feed(lr, (const char *)stream + pos, n, NULL) < 0)
             abort();
         while (line_reader_next(lr, &line, &trunc)) {
-            check_line(stream, size, lr, line);
+            check_line(stream, size, lr, line, sep);
             lines++;
         }
     }
     if (line_reader_finish(lr, &line, &trunc)) {
-        check_line(stream, size, lr, line);
+        check_line(stream, size, lr, line, sep);
         lines++;
     }
-    /* Every newline ends exactly one line, except those that end the cut
+    /* Every separator ends exactly one line, except those that end the cut
      * tail of a line already emitted: lines can never exceed newlines + 1
      * plus one cut line per MAX_LINE bytes. */
     if (lines > newlines + 1 + size / MAX_LINE)

@@ -1,6 +1,7 @@
 /* test_line_reader.c: framing as the shipper and sluice-grok rely on it:
  * \n and \r\n, fragments down to one byte, the max_line boundary (exactly
- * max and max + 1), an unterminated last line, and offsets. */
+ * max and max + 1), an unterminated last line, offsets, and NUL-separated
+ * records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,12 +34,14 @@ static void collect(struct line_reader *lr, struct collected *c, bool finish)
     }
 }
 
-/* Feeds s in chunks of `step` bytes and returns what came out. */
-static struct collected run(const char *s, size_t max, size_t step)
+/* Feeds s[0..len) in chunks of `step` bytes to a line reader, or a record
+ * reader, and returns what came out. */
+static struct collected run_n(const char *s, size_t len, size_t max,
+                              size_t step, bool records)
 {
     struct collected c = {{0}, 0};
-    struct line_reader *lr = line_reader_new(max);
-    size_t len = strlen(s);
+    struct line_reader *lr =
+        records ? line_reader_new_records(max) : line_reader_new(max);
     for (size_t i = 0; i < len; i += step) {
         size_t n = len - i < step ? len - i : step;
         assert_int_equal(line_reader_feed(lr, s + i, n, NULL), 0);
@@ -48,6 +51,13 @@ static struct collected run(const char *s, size_t max, size_t step)
     line_reader_free(lr);
     return c;
 }
+
+static struct collected run(const char *s, size_t max, size_t step)
+{
+    return run_n(s, strlen(s), max, step, false);
+}
+
+#define RECORDS(lit, max, step) run_n(lit, sizeof lit - 1, max, step, true)
 
 static void splits_lf_and_crlf_in_any_fragments(void **state)
 {
@@ -76,6 +86,23 @@ static void max_line_boundary(void **state)
     assert_string_equal(run("ab\r", 5, 1).text, "ab\r|");
     for (size_t step = 1; step <= 6; step++)
         assert_string_equal(run("12345\r", 5, step).text, "~12345|");
+}
+
+/* Records end at NUL or at the end of the stream, keep inner newlines and
+ * drop one final "\n" or "\r\n"; the limit leaves room for that ending. */
+static void records_end_at_nul_and_drop_one_final_newline(void **state)
+{
+    (void)state;
+    static const char in[] = "a\nb\n\0c\r\n\0\0d\r\ne\n\n";
+    for (size_t step = 1; step < sizeof in; step++)
+        assert_string_equal(RECORDS(in, 100, step).text, "a\nb|c||d\r\ne\n|");
+    for (size_t step = 1; step <= 9; step++) {
+        assert_string_equal(RECORDS("12345\r\n\0z", 5, step).text, "12345|z|");
+        assert_string_equal(RECORDS("123456\0z", 5, step).text, "~12345|z|");
+        assert_string_equal(RECORDS("12345\nx\0z", 5, step).text, "~12345|z|");
+        assert_string_equal(RECORDS("12345\r\n", 5, step).text, "12345|");
+        assert_string_equal(RECORDS("12345\r", 5, step).text, "~12345|");
+    }
 }
 
 static void unterminated_line_waits_for_finish(void **state)
@@ -146,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(splits_lf_and_crlf_in_any_fragments),
         cmocka_unit_test(max_line_boundary),
+        cmocka_unit_test(records_end_at_nul_and_drop_one_final_newline),
         cmocka_unit_test(unterminated_line_waits_for_finish),
         cmocka_unit_test(offsets_point_at_line_starts),
         cmocka_unit_test(one_mebibyte_line_is_kept_and_one_more_is_cut),
