@@ -136,13 +136,15 @@ def stats_report_match_rate_and_speed():
 
 @case
 def stats_time_points_at_the_expensive_expression():
-    # Expression 1 backtracks over 5,000 bytes of every line before it
-    # fails (\w* takes them all, then gives them back one by one looking
-    # for a digit); expression 2 matches at the first byte. Time is sampled
-    # (one call in 64, scaled), so 1,280 lines give each expression twenty
-    # samples; the gap between the two is tens of times any noise.
-    line = b"a" * 5000 + b"\n"
-    p = grok(["--stats", "-e", "^\\w*\\d", "-e", "^(?<first>a)"],
+    # Expression 1 fails on every line after quadratic backtracking (the two
+    # \w* split 500 bytes every possible way before giving up on a digit):
+    # about 250 us per line. Expression 2 matches at the first byte: well
+    # under 1 us. Time is sampled (one call in 64), so 1,280 lines give each
+    # expression twenty samples. A gap of several hundred times leaves room
+    # for a busy machine preempting a sample or two; a CI run with a 30x gap
+    # (a linear pattern) once came out at 9x.
+    line = b"a" * 500 + b"\n"
+    p = grok(["--stats", "-e", "^\\w*\\w*\\d", "-e", "^(?<first>a)"],
              line * 1280)
     err = p.stderr.decode()
     per_line = {}
