@@ -1,6 +1,8 @@
 # Thin wrapper over CMake so users type `make`, `make test`, `make demo`.
 #   make          release build in build/release (binaries in build/release/bin)
 #   make test     scripts/setup, then the whole suite twice: plain and ASan+UBSan
+#                 (the optimised release build is compiled too: -O2 warns of
+#                 things -O0 does not, and -Werror makes them errors)
 #   make fuzz     clang + libFuzzer, each target for FUZZ_SECONDS
 #   make format   clang-format the sources in place
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
@@ -33,7 +35,7 @@ setup:
 FUZZ_TEST_SECONDS ?= 10
 
 test: setup
-	@$(MAKE) --no-print-directory debug asan
+	@$(MAKE) --no-print-directory debug asan release
 	@scripts/check-source
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
 	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_TEST_SECONDS)
