@@ -1,0 +1,710 @@
+/* sl_batch.c: the stream entry format (sl_batch.h): a writer that frames
+ * events as NDJSON and compresses the batch, and a reader that checks an
+ * entry field by field and hands out its events without copying them.
+ *
+ * Invariants of the writer: raw holds `committed` bytes of complete lines
+ * (each ending in "\n") and, between begin and commit/rollback, the open
+ * event after them; `count` is the number of those lines. Once sealed, the
+ * argv arrays point at host, the number texts and either raw or packed, and
+ * nothing may change until reset.
+ *
+ * The reader trusts nothing in an entry: `raw` is checked against the limit
+ * before the buffer grows, decompression writes into exactly `raw` bytes
+ * (LZ4_decompress_safe, ZSTD_decompressDCtx, both bounded by the output
+ * size), and the line count is checked on the decompressed bytes, so the
+ * iteration afterwards cannot fail. It deliberately does not parse the JSON
+ * of the events: Elasticsearch does, and rejects a bad one per event.
+ *
+ * lz4 uses the block format, not the frame format: `raw` already carries the
+ * size the block format lacks, and the frame adds a header and checksum per
+ * batch for nothing Redis does not already guarantee. zstd frames carry a
+ * checksum (4 bytes per batch) so a corrupt payload is named as such. */
+#include "sl_batch.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+#include <zstd.h>
+
+/* The field order of an entry, as written. */
+enum field { F_V, F_HOST, F_COUNT, F_CODEC, F_RAW, F_EVENTS };
+
+static const char *const field_names[SL_BATCH_NFIELDS] = {
+    "v", "host", "count", "codec", "raw", "events"};
+
+static const char *const codec_names[] = {"none", "lz4", "zstd"};
+
+#define CODEC_VALID "expected none, lz4 or zstd"
+
+const char *sl_codec_name(enum sl_codec codec)
+{
+    if ((unsigned)codec < sizeof codec_names / sizeof codec_names[0])
+        return codec_names[codec];
+    return "unknown";
+}
+
+static int codec_from_bytes(const char *p, size_t len, enum sl_codec *codec)
+{
+    for (size_t i = 0; i < sizeof codec_names / sizeof codec_names[0]; i++) {
+        if (strlen(codec_names[i]) == len &&
+            memcmp(codec_names[i], p, len) == 0) {
+            *codec = (enum sl_codec)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Writes p[0..len) quoted into out, escaping what is not printable ASCII
+ * and cutting it after 40 bytes, for error messages about outside bytes. */
+static const char *quote(char *out, size_t size, const char *p, size_t len)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < len && o + 8 < size; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (i == 40) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, size - o, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+#define QUOTE_SIZE 192
+
+int sl_codec_from_name(const char *name, enum sl_codec *codec,
+                       struct sl_err *err)
+{
+    char q[QUOTE_SIZE];
+    if (codec_from_bytes(name, strlen(name), codec) == 0)
+        return 0;
+    return sl_err_set(err, SL_EINVAL, "unknown codec %s; " CODEC_VALID,
+                      quote(q, sizeof q, name, strlen(name)));
+}
+
+/* ---- writer -------------------------------------------------------- */
+
+/* The writer's and the reader's limit on a payload. */
+static int check_max_raw(size_t max_raw, struct sl_err *err)
+{
+    if (max_raw == 0 || max_raw > SL_BATCH_RAW_MAX)
+        return sl_err_set(err, SL_EINVAL,
+                          "batch size limit of %zu bytes is out of range; "
+                          "expected 1 to %zu",
+                          max_raw, SL_BATCH_RAW_MAX);
+    return 0;
+}
+
+struct sl_batch_writer {
+    char *host;
+    size_t host_len;
+    enum sl_codec codec;
+    int level;
+    ZSTD_CCtx *zc;        /* only while the codec is zstd */
+    struct sl_buf raw;    /* the payload; max is max_raw */
+    struct sl_buf packed; /* the compressed payload */
+    size_t committed;     /* bytes of complete lines in raw */
+    size_t count;
+    bool open;   /* between begin and commit/rollback */
+    bool sealed; /* argv is valid */
+    char count_text[24];
+    char raw_text[24];
+    const char *argv[SL_BATCH_ARGC];
+    size_t argvlen[SL_BATCH_ARGC];
+};
+
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Checks the level for the codec and, for zstd, makes the one context the
+ * writer keeps (ZSTD_compress2 resets the session, so a batch never needs a
+ * fresh one). */
+static int configure_codec(struct sl_batch_writer *w, enum sl_codec codec,
+                           int level, struct sl_err *err)
+{
+    switch (codec) {
+    case SL_CODEC_NONE:
+        break;
+    case SL_CODEC_LZ4:
+        if (level == 0)
+            level = 1;
+        if (level < 1 || level > 65537)
+            return sl_err_set(err, SL_EINVAL,
+                              "lz4 level %d is out of range; expected 1 to "
+                              "65537 (the acceleration: higher is faster "
+                              "and compresses less)",
+                              level);
+        break;
+    case SL_CODEC_ZSTD:
+        if (level == 0)
+            level = ZSTD_CLEVEL_DEFAULT;
+        if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+            return sl_err_set(err, SL_EINVAL,
+                              "zstd level %d is out of range; expected %d to "
+                              "%d (3 is the default)",
+                              level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+        if (w->zc == NULL && (w->zc = ZSTD_createCCtx()) == NULL)
+            return sl_err_set(err, SL_ENOMEM, "out of memory for zstd");
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel,
+                                                level)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)))
+            return sl_err_set(err, SL_EINVAL, "zstd refused level %d", level);
+        break;
+    default:
+        return sl_err_set(err, SL_EINVAL, "unknown codec %d; " CODEC_VALID,
+                          (int)codec);
+    }
+    if (codec != SL_CODEC_ZSTD && w->zc != NULL) {
+        ZSTD_freeCCtx(w->zc);
+        w->zc = NULL;
+    }
+    w->codec = codec;
+    w->level = level;
+    return 0;
+}
+
+struct sl_batch_writer *sl_batch_writer_new(const char *host,
+                                            enum sl_codec codec, int level,
+                                            size_t max_raw, struct sl_err *err)
+{
+    if (check_max_raw(max_raw, err) < 0)
+        return NULL;
+    struct sl_batch_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        goto nomem;
+    w->host_len = strlen(host);
+    w->host = malloc(w->host_len + 1);
+    if (w->host == NULL)
+        goto nomem;
+    memcpy(w->host, host, w->host_len + 1);
+    sl_buf_init(&w->raw, max_raw);
+    /* Room for the worse of both codecs, so set_codec never resizes. */
+    sl_buf_init(&w->packed, max_size((size_t)LZ4_COMPRESSBOUND((int)max_raw),
+                                     ZSTD_COMPRESSBOUND(max_raw)));
+    if (configure_codec(w, codec, level, err) < 0)
+        goto fail;
+    return w;
+nomem:
+    sl_err_set(err, SL_ENOMEM, "out of memory for a batch writer");
+fail:
+    sl_batch_writer_free(w);
+    return NULL;
+}
+
+void sl_batch_writer_free(struct sl_batch_writer *w)
+{
+    if (w == NULL)
+        return;
+    ZSTD_freeCCtx(w->zc);
+    sl_buf_release(&w->raw);
+    sl_buf_release(&w->packed);
+    free(w->host);
+    free(w);
+}
+
+int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
+                              int level, struct sl_err *err)
+{
+    if (w->count > 0 || w->open || w->sealed)
+        return sl_err_set(err, SL_EINVAL,
+                          "cannot change the codec of a batch that holds "
+                          "events; reset it first");
+    return configure_codec(w, codec, level, err);
+}
+
+struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w)
+{
+    if (w->sealed)
+        return NULL;
+    assert(w->raw.len == w->committed || w->open);
+    sl_batch_writer_rollback(w); /* an event begun twice starts over */
+    w->open = true;
+    return &w->raw;
+}
+
+void sl_batch_writer_rollback(struct sl_batch_writer *w)
+{
+    if (w->sealed)
+        return;
+    w->raw.len = w->committed;
+    if (w->raw.cap > 0)
+        w->raw.ptr[w->raw.len] = '\0';
+    w->open = false;
+}
+
+/* SL_ELIMIT for an event of len bytes that the batch cannot take; says
+ * whether a flush helps. The event has been rolled back. */
+static int event_does_not_fit(const struct sl_batch_writer *w, size_t len,
+                              struct sl_err *err)
+{
+    return sl_err_set(err, SL_ELIMIT,
+                      "event of %zu bytes does not fit in the batch "
+                      "(%zu of %zu bytes used)%s",
+                      len, w->committed, w->raw.max,
+                      w->count ? "; flush the batch and add it again"
+                               : "; it is larger than a whole batch");
+}
+
+int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
+{
+    if (!w->open || w->sealed)
+        return sl_err_set(err, SL_EINVAL,
+                          "no event to commit; call sl_batch_writer_begin");
+    size_t len = w->raw.len - w->committed;
+    const char *ev = w->raw.ptr + w->committed;
+    if (len == 0) {
+        sl_batch_writer_rollback(w);
+        return sl_err_set(err, SL_EINVAL, "refusing an empty event");
+    }
+    const char *nl = memchr(ev, '\n', len);
+    if (nl != NULL) {
+        size_t at = (size_t)(nl - ev);
+        sl_batch_writer_rollback(w);
+        return sl_err_set(err, SL_EINVAL,
+                          "refusing an event with a newline at byte %zu of "
+                          "%zu: it would split the event in two; escape it "
+                          "as \\n in the JSON",
+                          at, len);
+    }
+    if (sl_buf_append_char(&w->raw, '\n', NULL) < 0) {
+        sl_batch_writer_rollback(w);
+        return event_does_not_fit(w, len, err);
+    }
+    w->committed = w->raw.len;
+    w->count++;
+    w->open = false;
+    return 0;
+}
+
+int sl_batch_writer_add(struct sl_batch_writer *w, const char *json, size_t len,
+                        struct sl_err *err)
+{
+    struct sl_buf *b = sl_batch_writer_begin(w);
+    if (b == NULL)
+        return sl_err_set(err, SL_EINVAL,
+                          "the batch is sealed; reset it after Redis "
+                          "accepted it");
+    if (sl_buf_append(b, json, len, NULL) < 0) {
+        sl_batch_writer_rollback(w);
+        return event_does_not_fit(w, len, err);
+    }
+    return sl_batch_writer_commit(w, err);
+}
+
+size_t sl_batch_writer_count(const struct sl_batch_writer *w)
+{
+    return w->count;
+}
+
+size_t sl_batch_writer_bytes(const struct sl_batch_writer *w)
+{
+    return w->committed;
+}
+
+/* Compresses raw into packed; the payload's bytes come back in *p, *n. */
+static int compress_payload(struct sl_batch_writer *w, const char **p,
+                            size_t *n, struct sl_err *err)
+{
+    const char *src = w->raw.ptr;
+    size_t len = w->committed;
+    if (w->codec == SL_CODEC_NONE) {
+        *p = src;
+        *n = len;
+        return 0;
+    }
+    size_t bound = w->codec == SL_CODEC_LZ4
+                       ? (size_t)LZ4_compressBound((int)len)
+                       : ZSTD_compressBound(len);
+    sl_buf_reset(&w->packed);
+    if (sl_buf_reserve(&w->packed, bound, err) < 0)
+        return -1;
+    size_t out;
+    if (w->codec == SL_CODEC_LZ4) {
+        int r = LZ4_compress_fast(src, w->packed.ptr, (int)len, (int)bound,
+                                  w->level);
+        if (r <= 0)
+            return sl_err_set(err, SL_EIO,
+                              "lz4 failed to compress a batch of %zu bytes",
+                              len);
+        out = (size_t)r;
+    } else {
+        out = ZSTD_compress2(w->zc, w->packed.ptr, bound, src, len);
+        if (ZSTD_isError(out))
+            return sl_err_set(err, SL_EIO,
+                              "zstd failed to compress a batch of %zu "
+                              "bytes: %s",
+                              len, ZSTD_getErrorName(out));
+    }
+    w->packed.len = out;
+    *p = w->packed.ptr;
+    *n = out;
+    return 0;
+}
+
+int sl_batch_writer_seal(struct sl_batch_writer *w, const char ***argv,
+                         const size_t **argvlen, struct sl_err *err)
+{
+    if (!w->sealed) {
+        if (w->open)
+            return sl_err_set(err, SL_EINVAL,
+                              "an event is still open; commit or roll it "
+                              "back before sealing the batch");
+        if (w->count == 0)
+            return sl_err_set(err, SL_EINVAL,
+                              "nothing to seal: the batch is empty; flush "
+                              "only a batch that holds events");
+        const char *payload = NULL;
+        size_t plen = 0;
+        if (compress_payload(w, &payload, &plen, err) < 0)
+            return -1;
+        snprintf(w->count_text, sizeof w->count_text, "%zu", w->count);
+        snprintf(w->raw_text, sizeof w->raw_text, "%zu", w->committed);
+        const char *values[SL_BATCH_NFIELDS] = {
+            "1",         w->host, w->count_text, codec_names[w->codec],
+            w->raw_text, payload};
+        size_t lens[SL_BATCH_NFIELDS] = {1,
+                                         w->host_len,
+                                         strlen(w->count_text),
+                                         strlen(codec_names[w->codec]),
+                                         strlen(w->raw_text),
+                                         plen};
+        for (int i = 0; i < SL_BATCH_NFIELDS; i++) {
+            w->argv[2 * i] = field_names[i];
+            w->argvlen[2 * i] = strlen(field_names[i]);
+            w->argv[2 * i + 1] = values[i];
+            w->argvlen[2 * i + 1] = lens[i];
+        }
+        w->sealed = true;
+    }
+    *argv = w->argv;
+    *argvlen = w->argvlen;
+    return 0;
+}
+
+void sl_batch_writer_reset(struct sl_batch_writer *w)
+{
+    sl_buf_reset(&w->raw);
+    sl_buf_reset(&w->packed);
+    w->committed = 0;
+    w->count = 0;
+    w->open = false;
+    w->sealed = false;
+}
+
+/* ---- reader -------------------------------------------------------- */
+
+struct sl_batch_reader {
+    size_t max_raw;
+    struct sl_buf out; /* decompressed payloads; max is max_raw */
+    ZSTD_DCtx *zd;     /* made on the first zstd entry, then kept */
+    /* the entry decoded last */
+    struct sl_slice host;
+    size_t count;
+    enum sl_codec codec;
+    const char *payload;
+    size_t payload_len;
+    size_t pos; /* iteration */
+};
+
+struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err)
+{
+    if (max_raw == 0)
+        max_raw = SL_BATCH_RAW_DEFAULT;
+    if (check_max_raw(max_raw, err) < 0)
+        return NULL;
+    struct sl_batch_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        sl_err_set(err, SL_ENOMEM, "out of memory for a batch reader");
+        return NULL;
+    }
+    r->max_raw = max_raw;
+    sl_buf_init(&r->out, max_raw);
+    return r;
+}
+
+void sl_batch_reader_free(struct sl_batch_reader *r)
+{
+    if (r == NULL)
+        return;
+    ZSTD_freeDCtx(r->zd);
+    sl_buf_release(&r->out);
+    free(r);
+}
+
+static void forget_entry(struct sl_batch_reader *r)
+{
+    r->host.ptr = "";
+    r->host.len = 0;
+    r->count = 0;
+    r->codec = SL_CODEC_NONE;
+    r->payload = NULL;
+    r->payload_len = 0;
+    r->pos = 0;
+}
+
+/* Plain decimal digits, nothing else; saturates at SIZE_MAX (every caller
+ * compares the result with a limit, which then says what is wrong). */
+static int parse_size(const char *p, size_t len, size_t *out)
+{
+    size_t v = 0;
+    if (len == 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        unsigned d = (unsigned)(p[i] - '0');
+        v = v > (SIZE_MAX - d) / 10 ? SIZE_MAX : v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Finds the known fields among argc interleaved names and values: val[f]
+ * is the value's index, or argc when the field is absent. */
+static int find_fields(size_t argc, const char *const *argv,
+                       const size_t *argvlen, size_t *val, struct sl_err *err)
+{
+    if (argc % 2 != 0)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry has %zu elements, not name-value "
+                          "pairs; it was not written by sluice-shipper",
+                          argc);
+    for (int f = 0; f < SL_BATCH_NFIELDS; f++)
+        val[f] = argc;
+    for (size_t i = 0; i < argc; i += 2) {
+        for (int f = 0; f < SL_BATCH_NFIELDS; f++) {
+            size_t n = strlen(field_names[f]);
+            if (argvlen[i] != n || memcmp(argv[i], field_names[f], n) != 0)
+                continue;
+            if (val[f] != argc)
+                return sl_err_set(err, SL_EPARSE,
+                                  "stream entry has the field '%s' twice; "
+                                  "it was not written by sluice-shipper",
+                                  field_names[f]);
+            val[f] = i + 1;
+        }
+    }
+    return 0;
+}
+
+static int check_version(const char *p, size_t len, struct sl_err *err)
+{
+    char q[QUOTE_SIZE];
+    size_t v;
+    if (len == 1 && p[0] == '1')
+        return 0;
+    if (parse_size(p, len, &v) == 0 && v > SL_BATCH_VERSION)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry format version %.*s%s is newer than "
+                          "this sluice-indexer understands (%d); upgrade "
+                          "sluice-indexer",
+                          (int)(len > 20 ? 20 : len), p, len > 20 ? "..." : "",
+                          SL_BATCH_VERSION);
+    return sl_err_set(err, SL_EPARSE,
+                      "stream entry field 'v': found %s, expected format "
+                      "version %d; it was not written by sluice-shipper",
+                      quote(q, sizeof q, p, len), SL_BATCH_VERSION);
+}
+
+/* Reads count, codec and raw, in that order of blame: raw is checked
+ * against the limit here, before anything grows. */
+static int read_header(struct sl_batch_reader *r, const char *const *argv,
+                       const size_t *argvlen, const size_t *val, size_t *raw,
+                       struct sl_err *err)
+{
+    char q[QUOTE_SIZE];
+    const char *p = argv[val[F_COUNT]];
+    size_t n = argvlen[val[F_COUNT]];
+    if (parse_size(p, n, &r->count) < 0 || r->count == 0)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'count': found %s, expected a "
+                          "decimal number of events, at least 1",
+                          quote(q, sizeof q, p, n));
+    p = argv[val[F_CODEC]];
+    n = argvlen[val[F_CODEC]];
+    if (codec_from_bytes(p, n, &r->codec) < 0)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'codec': found %s, " CODEC_VALID
+                          "; upgrade sluice-indexer if the shipper is newer",
+                          quote(q, sizeof q, p, n));
+    p = argv[val[F_RAW]];
+    n = argvlen[val[F_RAW]];
+    if (parse_size(p, n, raw) < 0)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'raw': found %s, expected the "
+                          "decimal byte length of the payload",
+                          quote(q, sizeof q, p, n));
+    if (*raw > r->max_raw)
+        return sl_err_set(err, SL_ELIMIT,
+                          "stream entry field 'raw': a payload of %.*s%s "
+                          "bytes is above this reader's limit of %zu bytes; "
+                          "raise the indexer's limit or make the shipper's "
+                          "batches smaller",
+                          (int)(n > 20 ? 20 : n), p, n > 20 ? "..." : "",
+                          r->max_raw);
+    return 0;
+}
+
+/* Points r->payload at the uncompressed payload of exactly raw bytes. */
+static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
+                  size_t raw, struct sl_err *err)
+{
+    const char *name = codec_names[r->codec];
+    if (r->codec == SL_CODEC_NONE) {
+        if (len != raw)
+            return sl_err_set(err, SL_EPARSE,
+                              "stream entry field 'raw' says %zu bytes but "
+                              "the payload (codec none) has %zu; the entry "
+                              "is corrupt",
+                              raw, len);
+        r->payload = src;
+        r->payload_len = len;
+        return 0;
+    }
+    sl_buf_reset(&r->out);
+    if (sl_buf_reserve(&r->out, raw, err) < 0)
+        return -1;
+    size_t got;
+    if (r->codec == SL_CODEC_LZ4) {
+        int n = len > INT_MAX
+                    ? -1
+                    : LZ4_decompress_safe(src, r->out.ptr, (int)len, (int)raw);
+        if (n < 0)
+            return sl_err_set(err, SL_EPARSE,
+                              "stream entry field 'events': lz4 payload of "
+                              "%zu bytes does not decompress into the %zu "
+                              "bytes 'raw' gives; the entry is corrupt",
+                              len, raw);
+        got = (size_t)n;
+    } else {
+        if (r->zd == NULL && (r->zd = ZSTD_createDCtx()) == NULL)
+            return sl_err_set(err, SL_ENOMEM, "out of memory for zstd");
+        got = ZSTD_decompressDCtx(r->zd, r->out.ptr, raw, src, len);
+        if (ZSTD_isError(got))
+            return sl_err_set(err, SL_EPARSE,
+                              "stream entry field 'events': zstd payload of "
+                              "%zu bytes does not decompress into the %zu "
+                              "bytes 'raw' gives (%s); the entry is corrupt",
+                              len, raw, ZSTD_getErrorName(got));
+    }
+    if (got != raw)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'raw' says %zu bytes but the "
+                          "%s payload decompresses to %zu; the entry is "
+                          "corrupt",
+                          raw, name, got);
+    r->out.len = got;
+    r->payload = r->out.ptr;
+    r->payload_len = got;
+    return 0;
+}
+
+/* Every line ends in "\n" and there are exactly count of them. */
+static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
+{
+    const char *p = r->payload, *end = p + r->payload_len;
+    if (r->payload_len == 0 || end[-1] != '\n')
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'events': the payload of %zu "
+                          "bytes does not end with a newline (an event cut "
+                          "short?); the entry is corrupt",
+                          r->payload_len);
+    size_t lines = 0;
+    while (p < end && lines <= r->count) {
+        p = memchr(p, '\n', (size_t)(end - p));
+        p++;
+        lines++;
+    }
+    if (lines != r->count || p != end)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry field 'count' says %zu events but "
+                          "the payload holds %s%zu lines; the entry is "
+                          "corrupt",
+                          r->count, p != end ? "more than " : "", lines);
+    return 0;
+}
+
+int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
+                           const char *const *argv, const size_t *argvlen,
+                           struct sl_err *err)
+{
+    size_t val[SL_BATCH_NFIELDS];
+    size_t raw = 0;
+    forget_entry(r);
+    if (find_fields(argc, argv, argvlen, val, err) < 0)
+        return -1;
+    /* The version first: a newer entry may lack the fields of this one. */
+    if (val[F_V] == argc)
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry has no field 'v' (format version); "
+                          "it was not written by sluice-shipper");
+    if (check_version(argv[val[F_V]], argvlen[val[F_V]], err) < 0)
+        return -1;
+    for (int f = F_HOST; f < SL_BATCH_NFIELDS; f++) {
+        if (val[f] == argc)
+            return sl_err_set(err, SL_EPARSE,
+                              "stream entry has no field '%s'; it was not "
+                              "written by sluice-shipper",
+                              field_names[f]);
+    }
+    if (read_header(r, argv, argvlen, val, &raw, err) < 0 ||
+        unpack(r, argv[val[F_EVENTS]], argvlen[val[F_EVENTS]], raw, err) < 0 ||
+        check_lines(r, err) < 0)
+        goto fail;
+    r->host.ptr = argv[val[F_HOST]];
+    r->host.len = argvlen[val[F_HOST]];
+    return 0;
+fail:
+    forget_entry(r);
+    return -1;
+}
+
+int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_slice *event)
+{
+    if (r->pos >= r->payload_len)
+        return 0;
+    const char *p = r->payload + r->pos;
+    const char *nl = memchr(p, '\n', r->payload_len - r->pos);
+    assert(nl != NULL); /* check_lines saw it */
+    event->ptr = p;
+    event->len = (size_t)(nl - p);
+    r->pos += event->len + 1;
+    return 1;
+}
+
+void sl_batch_reader_rewind(struct sl_batch_reader *r)
+{
+    r->pos = 0;
+}
+
+size_t sl_batch_reader_count(const struct sl_batch_reader *r)
+{
+    return r->count;
+}
+
+struct sl_slice sl_batch_reader_host(const struct sl_batch_reader *r)
+{
+    return r->host;
+}
+
+enum sl_codec sl_batch_reader_codec(const struct sl_batch_reader *r)
+{
+    return r->codec;
+}

@@ -1,0 +1,146 @@
+/* sl_batch.h: one Redis stream entry = one batch of events (format 1).
+ *
+ * The shipper encodes a batch with a writer and XADDs it to `sluice:events`;
+ * the indexer reads entries with XREADGROUP and decodes them with a reader.
+ * Neither does any I/O here: the writer hands out field name/value/length
+ * arrays for redisCommandArgv, the reader takes the arrays of an XRANGE or
+ * XREADGROUP reply, so both are testable and fuzzable without a server.
+ *
+ * The fields of one entry, in this order (all values are byte strings):
+ *
+ *   v       "1", the format version
+ *   host    the shipper's host.name (any bytes, may be empty)
+ *   count   number of events, decimal, at least 1
+ *   codec   "none", "lz4" (LZ4 block format) or "zstd" (one zstd frame,
+ *           with its content size and a checksum)
+ *   raw     byte length of the uncompressed payload, decimal
+ *   events  the payload: one JSON event per line, every line ending in
+ *           "\n"; compressed with the codec unless it is "none"
+ *
+ * Readers ignore fields they do not know (so a later format 1 writer may add
+ * some), and refuse, with one line saying which field, what was found and
+ * what to do: a missing or repeated field, a version other than 1, a number
+ * that is not plain decimal, count 0, a count that does not match the lines,
+ * a payload not ending in "\n", a `raw` above the reader's limit (checked
+ * before anything is allocated, so a forged entry cannot make the indexer
+ * allocate gigabytes), and a payload that does not decompress to exactly
+ * `raw` bytes. A refused entry leaves the reader usable for the next one.
+ *
+ * An empty batch is never an entry: sealing one fails with SL_EINVAL, and a
+ * reader refuses count 0. Callers flush only when count > 0.
+ *
+ * Memory: a writer owns two buffers (the payload, bounded by max_raw, and
+ * the compressed copy, bounded by the codec's bound of max_raw) and at most
+ * one zstd context; a reader owns one buffer (bounded by its limit) and at
+ * most one zstd context. All of them grow to the largest batch seen and are
+ * kept: no allocation per event, none per batch once warm. */
+#ifndef SL_BATCH_H
+#define SL_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sl_buf.h"
+#include "sl_err.h"
+#include "sl_slice.h"
+
+#define SL_BATCH_VERSION 1
+/* Names and values interleaved, as XADD takes them and XRANGE returns them. */
+#define SL_BATCH_NFIELDS 6
+#define SL_BATCH_ARGC    (2 * SL_BATCH_NFIELDS)
+/* The reader's default limit on `raw`, and the largest any limit may be. */
+#define SL_BATCH_RAW_DEFAULT ((size_t)64 << 20)
+#define SL_BATCH_RAW_MAX     ((size_t)1 << 30)
+
+enum sl_codec {
+    SL_CODEC_NONE,
+    SL_CODEC_LZ4, /* LZ4 block; level is the acceleration, 1 (default) up */
+    SL_CODEC_ZSTD /* one frame; level as zstd's, 0 means zstd's default (3) */
+};
+
+/* "none", "lz4", "zstd". */
+const char *sl_codec_name(enum sl_codec codec);
+/* Parses a codec name from the config; the error lists the valid names. */
+int sl_codec_from_name(const char *name, enum sl_codec *codec,
+                       struct sl_err *err);
+
+/* ---- writer (shipper) ---------------------------------------------- */
+
+struct sl_batch_writer;
+
+/* host is copied. max_raw (1 .. SL_BATCH_RAW_MAX) bounds the uncompressed
+ * payload, newlines included. level: see enum sl_codec; 0 is the default. */
+struct sl_batch_writer *sl_batch_writer_new(const char *host,
+                                            enum sl_codec codec, int level,
+                                            size_t max_raw, struct sl_err *err);
+void sl_batch_writer_free(struct sl_batch_writer *w); /* NULL is fine */
+/* Changes the codec for the next batch; only on an empty batch. */
+int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
+                              int level, struct sl_err *err);
+
+/* Adding an event without a copy: begin returns the batch's payload buffer;
+ * the caller appends one event's JSON to it (sl_event_write_json, no
+ * newline), then calls commit, or rollback to forget it. The caller must
+ * not touch the bytes before the ones it appended. begin returns NULL on a
+ * sealed batch (reset it first).
+ *
+ * commit checks the event and ends its line. It fails, and rolls the event
+ * back, when the event is empty or holds a "\n" (SL_EINVAL; it would break
+ * the framing) or when its newline does not fit in max_raw (SL_ELIMIT).
+ * Any append that failed with SL_ELIMIT is followed by rollback: the batch
+ * is then exactly as before begin. SL_ELIMIT with count 0 means the event
+ * alone is larger than max_raw; otherwise, flush and add it again. */
+struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w);
+int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err);
+void sl_batch_writer_rollback(struct sl_batch_writer *w);
+/* begin + append a copy of json + commit, for callers that have the text. */
+int sl_batch_writer_add(struct sl_batch_writer *w, const char *json, size_t len,
+                        struct sl_err *err);
+
+/* Committed events, and their payload bytes (newlines included), so the
+ * caller can flush by count, by bytes or by time. */
+size_t sl_batch_writer_count(const struct sl_batch_writer *w);
+size_t sl_batch_writer_bytes(const struct sl_batch_writer *w);
+
+/* Compresses the batch and points argv/argvlen (SL_BATCH_ARGC entries,
+ * names and values interleaved) at the entry's fields, for
+ * `XADD key id argv...` through redisCommandArgv. The pointers stay valid
+ * until reset or free; sealing again returns the same entry (a retry after
+ * Redis refused it re-sends it as is). Fails on an empty batch (SL_EINVAL)
+ * and when the compressor fails (SL_EIO). */
+int sl_batch_writer_seal(struct sl_batch_writer *w, const char ***argv,
+                         const size_t **argvlen, struct sl_err *err);
+/* Empties the batch once Redis accepted it; the memory is kept. */
+void sl_batch_writer_reset(struct sl_batch_writer *w);
+
+/* ---- reader (indexer) ---------------------------------------------- */
+
+struct sl_batch_reader;
+
+/* max_raw (1 .. SL_BATCH_RAW_MAX; 0 means SL_BATCH_RAW_DEFAULT) is the
+ * largest uncompressed payload this reader accepts. */
+struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err);
+void sl_batch_reader_free(struct sl_batch_reader *r); /* NULL is fine */
+
+/* Decodes one entry from argc interleaved names and values (the element
+ * array of one XRANGE/XREADGROUP entry: str and len of each). Forgets the
+ * previous entry. The host, and for codec "none" the events, point into
+ * the values, so the caller keeps the reply alive while it uses them;
+ * compressed payloads are decompressed into the reader's buffer. -1: the entry
+ * is refused (SL_EPARSE for a malformed entry, SL_ELIMIT for `raw` above the
+ * limit, SL_ENOMEM), err says why, and the reader holds no entry. */
+int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
+                           const char *const *argv, const size_t *argvlen,
+                           struct sl_err *err);
+/* 1: *event is the next event's JSON (no newline), valid until the next
+ * decode; 0: no more. */
+int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_slice *event);
+/* Starts the iteration over from the first event. */
+void sl_batch_reader_rewind(struct sl_batch_reader *r);
+
+/* The decoded entry's header (count 0 and an empty host when none). */
+size_t sl_batch_reader_count(const struct sl_batch_reader *r);
+struct sl_slice sl_batch_reader_host(const struct sl_batch_reader *r);
+enum sl_codec sl_batch_reader_codec(const struct sl_batch_reader *r);
+
+#endif

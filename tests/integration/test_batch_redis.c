@@ -1,0 +1,286 @@
+/* test_batch_redis.c: sl_batch through a real redis-server.
+ *
+ * The shipper's path and the indexer's, with hiredis as they will use it:
+ * sealed batches of every codec XADDed with redisCommandArgv (compressed
+ * payloads are binary: NULs, 0xff, anything), read back with XRANGE and
+ * with XREADGROUP in a consumer group, decoded, and every event compared
+ * byte for byte with what was written; XACK then empties the pending list.
+ * An entry with a field this version does not know still decodes.
+ *
+ * The server comes from tests/run through SLUICE_TEST_REDIS_URL
+ * (redis://HOST:PORT); without it the test fails and says how to run it,
+ * it never skips. Keys carry the pid and are deleted at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sl_batch.h"
+
+#define NBATCH  6 /* two batches of each codec */
+#define MAX_RAW ((size_t)4 << 20)
+
+struct written {
+    enum sl_codec codec;
+    size_t n;
+    char **ev;
+    size_t *len;
+};
+
+struct fixture {
+    redisContext *c;
+    char key[64];
+    struct written batch[NBATCH];
+};
+
+static uint64_t rng = 7;
+
+static uint32_t rnd(void)
+{
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng >> 33);
+}
+
+/* A JSON-looking event with every byte value but "\n" in it, sometimes
+ * large (200 KiB), so compressed payloads hold every byte too. */
+static char *make_event(size_t *len)
+{
+    size_t n = rnd() % 50 == 0 ? 200 * 1024 : 1 + rnd() % 1500;
+    char *ev = malloc(n);
+    assert_non_null(ev);
+    for (size_t i = 0; i < n; i++) {
+        char c = rnd() % 3 == 0 ? (char)rnd() : "{\"msg\":\"GET /x\"}"[i % 16];
+        ev[i] = c == '\n' ? '\0' : c;
+    }
+    *len = n;
+    return ev;
+}
+
+/* Parses redis://HOST:PORT[/...]. */
+static int split_url(const char *url, char *host, size_t size, int *port)
+{
+    const char *p = url + strlen("redis://");
+    if (strncmp(url, "redis://", 8) != 0)
+        return -1;
+    const char *colon = strrchr(p, ':');
+    if (colon == NULL || colon == p || (size_t)(colon - p) >= size)
+        return -1;
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = '\0';
+    char *end;
+    long v = strtol(colon + 1, &end, 10);
+    if ((*end != '\0' && *end != '/') || v <= 0 || v > 65535)
+        return -1;
+    *port = (int)v;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    const char *url = getenv("SLUICE_TEST_REDIS_URL");
+    char host[256];
+    int port;
+    struct timeval tv = {10, 0};
+
+    if (url == NULL || *url == '\0') {
+        print_error("SLUICE_TEST_REDIS_URL is not set; this test needs a "
+                    "real redis-server: run it through tests/run, e.g. "
+                    "tests/run build/debug -- -R batch\n");
+        return -1;
+    }
+    if (split_url(url, host, sizeof host, &port) < 0) {
+        print_error("SLUICE_TEST_REDIS_URL='%s': expected redis://HOST:PORT\n",
+                    url);
+        return -1;
+    }
+    f.c = redisConnectWithTimeout(host, port, tv);
+    if (f.c == NULL || f.c->err) {
+        print_error("cannot connect to %s: %s\n", url,
+                    f.c ? f.c->errstr : "out of memory");
+        redisFree(f.c);
+        return -1;
+    }
+    redisSetTimeout(f.c, tv); /* a hung server fails the test, not the run */
+    snprintf(f.key, sizeof f.key, "sluice:it:%ld:batch", (long)getpid());
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL) /* setup failed and said why */
+        return 0;
+    freeReplyObject(redisCommand(f->c, "DEL %s", f->key));
+    for (int b = 0; b < NBATCH; b++) {
+        for (size_t i = 0; i < f->batch[b].n; i++)
+            free(f->batch[b].ev[i]);
+        free(f->batch[b].ev);
+        free(f->batch[b].len);
+    }
+    redisFree(f->c);
+    return 0;
+}
+
+static redisReply *run(struct fixture *f, int type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(f->c, fmt, ap);
+    va_end(ap);
+    if (r == NULL)
+        fail_msg("'%s': %s", fmt, f->c->errstr);
+    if (r->type != type)
+        fail_msg("'%s': reply type %d, expected %d%s%s", fmt, r->type, type,
+                 r->type == REDIS_REPLY_ERROR ? ": " : "",
+                 r->type == REDIS_REPLY_ERROR ? r->str : "");
+    return r;
+}
+
+/* Writes batch b with codec and XADDs it, with an extra field "trace" on
+ * the odd ones (a newer format 1 writer may add fields). */
+static void xadd_batch(struct fixture *f, int b, enum sl_codec codec)
+{
+    struct sl_err err = {0};
+    struct written *wb = &f->batch[b];
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("web-01.example", codec, 0, MAX_RAW, &err);
+    assert_non_null(w);
+    wb->codec = codec;
+    wb->n = 1 + rnd() % 500;
+    wb->ev = calloc(wb->n, sizeof *wb->ev);
+    wb->len = calloc(wb->n, sizeof *wb->len);
+    for (size_t i = 0; i < wb->n; i++) {
+        wb->ev[i] = make_event(&wb->len[i]);
+        if (sl_batch_writer_add(w, wb->ev[i], wb->len[i], &err) < 0) {
+            if (err.status != SL_ELIMIT || i == 0)
+                fail_msg("add: %s", err.msg);
+            free(wb->ev[i]); /* the batch is full: it ends here */
+            wb->n = i;
+            break;
+        }
+    }
+    const char **fields;
+    const size_t *flen;
+    if (sl_batch_writer_seal(w, &fields, &flen, &err) < 0)
+        fail_msg("seal: %s", err.msg);
+    const char *argv[3 + SL_BATCH_ARGC + 2] = {"XADD", f->key, "*"};
+    size_t argvlen[3 + SL_BATCH_ARGC + 2] = {4, strlen(f->key), 1};
+    memcpy(argv + 3, fields, SL_BATCH_ARGC * sizeof *argv);
+    memcpy(argvlen + 3, flen, SL_BATCH_ARGC * sizeof *argvlen);
+    int argc = 3 + SL_BATCH_ARGC;
+    if (b % 2 == 1) {
+        argv[argc] = "trace";
+        argvlen[argc++] = 5;
+        argv[argc] = "\x00\xff";
+        argvlen[argc++] = 2;
+    }
+    redisReply *r = redisCommandArgv(f->c, argc, argv, argvlen);
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        fail_msg("XADD %s batch: %s", sl_codec_name(codec),
+                 r ? r->str : f->c->errstr);
+    freeReplyObject(r);
+    sl_batch_writer_free(w);
+}
+
+/* Decodes one [id, [field, value, ...]] entry and checks it is batch b. */
+static void expect_batch(struct sl_batch_reader *rd, const redisReply *entry,
+                         const struct written *wb)
+{
+    struct sl_err err = {0};
+    assert_int_equal(entry->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(entry->elements, 2);
+    const redisReply *kv = entry->element[1];
+    assert_int_equal(kv->type, REDIS_REPLY_ARRAY);
+    const char *argv[32];
+    size_t len[32];
+    assert_true(kv->elements <= 32);
+    for (size_t i = 0; i < kv->elements; i++) {
+        argv[i] = kv->element[i]->str;
+        len[i] = kv->element[i]->len;
+    }
+    if (sl_batch_reader_decode(rd, kv->elements, argv, len, &err) < 0)
+        fail_msg("decode entry %s: %s", entry->element[0]->str, err.msg);
+    assert_int_equal(sl_batch_reader_codec(rd), wb->codec);
+    assert_int_equal(sl_batch_reader_count(rd), wb->n);
+    struct sl_slice host = sl_batch_reader_host(rd);
+    assert_true(sl_slice_eq(host, "web-01.example", 14));
+    struct sl_slice ev;
+    size_t i = 0;
+    while (sl_batch_reader_next(rd, &ev)) {
+        assert_true(i < wb->n);
+        if (ev.len != wb->len[i] || memcmp(ev.ptr, wb->ev[i], ev.len) != 0)
+            fail_msg("%s batch, event %zu: %zu bytes differ from the %zu "
+                     "written",
+                     sl_codec_name(wb->codec), i, ev.len, wb->len[i]);
+        i++;
+    }
+    assert_int_equal(i, wb->n);
+}
+
+static void xadd_then_xrange_every_codec(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    const enum sl_codec codecs[] = {SL_CODEC_NONE, SL_CODEC_LZ4, SL_CODEC_ZSTD};
+    redisReply *r = run(f, REDIS_REPLY_STATUS,
+                        "XGROUP CREATE %s indexers $ MKSTREAM", f->key);
+    freeReplyObject(r);
+    for (int b = 0; b < NBATCH; b++)
+        xadd_batch(f, b, codecs[b % 3]);
+
+    struct sl_batch_reader *rd = sl_batch_reader_new(MAX_RAW, &err);
+    r = run(f, REDIS_REPLY_ARRAY, "XRANGE %s - +", f->key);
+    assert_int_equal(r->elements, NBATCH);
+    for (int b = 0; b < NBATCH; b++)
+        expect_batch(rd, r->element[b], &f->batch[b]);
+    freeReplyObject(r);
+    sl_batch_reader_free(rd);
+}
+
+/* The indexer's way: a consumer group, a read of new entries, XACK. */
+static void xreadgroup_decode_and_ack(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *rd = sl_batch_reader_new(0, &err);
+    redisReply *r =
+        run(f, REDIS_REPLY_ARRAY,
+            "XREADGROUP GROUP indexers idx-1 COUNT 100 STREAMS %s >", f->key);
+    assert_int_equal(r->elements, 1);
+    const redisReply *entries = r->element[0]->element[1];
+    assert_int_equal(entries->elements, NBATCH);
+    for (int b = 0; b < NBATCH; b++) {
+        expect_batch(rd, entries->element[b], &f->batch[b]);
+        redisReply *ack = run(f, REDIS_REPLY_INTEGER, "XACK %s indexers %s",
+                              f->key, entries->element[b]->element[0]->str);
+        assert_int_equal(ack->integer, 1);
+        freeReplyObject(ack);
+    }
+    freeReplyObject(r);
+    r = run(f, REDIS_REPLY_ARRAY, "XPENDING %s indexers", f->key);
+    assert_int_equal(r->element[0]->integer, 0);
+    freeReplyObject(r);
+    sl_batch_reader_free(rd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(xadd_then_xrange_every_codec),
+        cmocka_unit_test(xreadgroup_decode_and_ack),
+    };
+    return cmocka_run_group_tests_name("integration_batch_redis", tests, setup,
+                                       teardown);
+}

@@ -1,0 +1,826 @@
+/* test_batch.c: the stream entry format as the shipper and indexer rely on
+ * it: every codec gives back the same events byte for byte (1 event, 500,
+ * events near 1 MiB, every byte value but "\n"); the writer's commit,
+ * rollback, limit and refusals; sealing; reuse of writer and reader across
+ * batches and codecs; and every way a reader refuses an entry, with the
+ * message an operator reads in the dead-letter stream.
+ *
+ * Entries are copied out of the writer into separately allocated values
+ * before decoding, as a Redis reply holds them, so a reader that leaned on
+ * the writer's memory would fail here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sl_batch.h"
+
+/* ---- helpers ------------------------------------------------------- */
+
+#define ENTRY_MAX 24
+
+/* An entry as a reply holds it: interleaved names and values, each in its
+ * own allocation. */
+struct entry {
+    size_t argc;
+    char *argv[ENTRY_MAX];
+    size_t len[ENTRY_MAX];
+};
+
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    assert_non_null(d);
+    if (n > 0)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
+static void entry_free(struct entry *e)
+{
+    for (size_t i = 0; i < e->argc; i++)
+        free(e->argv[i]);
+    e->argc = 0;
+}
+
+static void entry_seal(struct sl_batch_writer *w, struct entry *e)
+{
+    struct sl_err err = {0};
+    const char **argv;
+    const size_t *len;
+    if (sl_batch_writer_seal(w, &argv, &len, &err) < 0)
+        fail_msg("seal: %s", err.msg);
+    e->argc = SL_BATCH_ARGC;
+    for (size_t i = 0; i < e->argc; i++) {
+        e->argv[i] = dup_bytes(argv[i], len[i]);
+        e->len[i] = len[i];
+    }
+}
+
+/* Sets field name to value (appended when absent). */
+static void entry_set(struct entry *e, const char *name, const char *value,
+                      size_t n)
+{
+    for (size_t i = 0; i < e->argc; i += 2) {
+        if (strcmp(e->argv[i], name) == 0) {
+            free(e->argv[i + 1]);
+            e->argv[i + 1] = dup_bytes(value, n);
+            e->len[i + 1] = n;
+            return;
+        }
+    }
+    assert_true(e->argc + 2 <= ENTRY_MAX);
+    e->argv[e->argc] = dup_bytes(name, strlen(name));
+    e->len[e->argc++] = strlen(name);
+    e->argv[e->argc] = dup_bytes(value, n);
+    e->len[e->argc++] = n;
+}
+
+#define SET(e, name, lit) entry_set((e), (name), (lit), sizeof(lit) - 1)
+
+static void entry_drop(struct entry *e, const char *name)
+{
+    for (size_t i = 0; i < e->argc; i += 2) {
+        if (strcmp(e->argv[i], name) == 0) {
+            free(e->argv[i]);
+            free(e->argv[i + 1]);
+            memmove(e->argv + i, e->argv + i + 2,
+                    (e->argc - i - 2) * sizeof e->argv[0]);
+            memmove(e->len + i, e->len + i + 2,
+                    (e->argc - i - 2) * sizeof e->len[0]);
+            e->argc -= 2;
+            return;
+        }
+    }
+    fail_msg("no field '%s'", name);
+}
+
+static const char *value_of(const struct entry *e, const char *name, size_t *n)
+{
+    for (size_t i = 0; i < e->argc; i += 2) {
+        if (strcmp(e->argv[i], name) == 0) {
+            *n = e->len[i + 1];
+            return e->argv[i + 1];
+        }
+    }
+    fail_msg("no field '%s'", name);
+    return NULL;
+}
+
+static int decode(struct sl_batch_reader *r, const struct entry *e,
+                  struct sl_err *err)
+{
+    return sl_batch_reader_decode(r, e->argc, (const char *const *)e->argv,
+                                  e->len, err);
+}
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33);
+}
+
+/* Event i of n bytes: a JSON-looking prefix, then every byte value except
+ * "\n" (NUL and 0xff included), runs of text among them so the codecs have
+ * something to find. The format promises binary safety; JSON is ours. */
+static char *make_event(size_t i, size_t n)
+{
+    char *ev = malloc(n + 1);
+    assert_non_null(ev);
+    int k = snprintf(ev, n + 1, "{\"seq\":%zu,\"message\":\"", i);
+    for (size_t j = (size_t)k < n ? (size_t)k : n; j < n; j++) {
+        unsigned char c = (rnd() % 4 == 0) ? (unsigned char)rnd()
+                                           : (unsigned char)"GET /a/b"[j % 8];
+        ev[j] = c == '\n' ? '\0' : (char)c;
+    }
+    return ev;
+}
+
+/* Writes events of the given sizes with codec, reads them back through a
+ * copied entry, and checks every byte, the header and the accessors. */
+static void round_trip(enum sl_codec codec, int level, const size_t *sizes,
+                       size_t n, size_t max_raw)
+{
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("web-01", codec, level, max_raw, &err);
+    assert_non_null(w);
+    struct sl_batch_reader *r = sl_batch_reader_new(max_raw, &err);
+    assert_non_null(r);
+    char **evs = calloc(n, sizeof *evs);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        evs[i] = make_event(i, sizes[i]);
+        if (sl_batch_writer_add(w, evs[i], sizes[i], &err) < 0)
+            fail_msg("add %zu: %s", i, err.msg);
+        total += sizes[i] + 1;
+    }
+    assert_int_equal(sl_batch_writer_count(w), n);
+    assert_int_equal(sl_batch_writer_bytes(w), total);
+    struct entry e = {0};
+    entry_seal(w, &e);
+    sl_batch_writer_free(w); /* the entry must not need the writer */
+    size_t vn;
+    const char *codec_v = value_of(&e, "codec", &vn);
+    assert_string_equal(codec_v, sl_codec_name(codec));
+    if (decode(r, &e, &err) < 0)
+        fail_msg("decode %s: %s", sl_codec_name(codec), err.msg);
+    assert_int_equal(sl_batch_reader_count(r), n);
+    assert_int_equal(sl_batch_reader_codec(r), codec);
+    struct sl_slice host = sl_batch_reader_host(r);
+    assert_true(sl_slice_eq(host, "web-01", 6));
+    for (int pass = 0; pass < 2; pass++) {
+        struct sl_slice ev;
+        size_t i = 0;
+        while (sl_batch_reader_next(r, &ev)) {
+            assert_true(i < n);
+            assert_int_equal(ev.len, sizes[i]);
+            assert_memory_equal(ev.ptr, evs[i], sizes[i]);
+            i++;
+        }
+        assert_int_equal(i, n);
+        sl_batch_reader_rewind(r);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(evs[i]);
+    free(evs);
+    entry_free(&e);
+    sl_batch_reader_free(r);
+}
+
+static const enum sl_codec all_codecs[] = {SL_CODEC_NONE, SL_CODEC_LZ4,
+                                           SL_CODEC_ZSTD};
+
+/* ---- round trips --------------------------------------------------- */
+
+static void round_trip_every_codec_and_size(void **state)
+{
+    (void)state;
+    static size_t sizes[500];
+    rng_state = 42;
+    for (size_t c = 0; c < 3; c++) {
+        size_t one = 1;
+        round_trip(all_codecs[c], 0, &one, 1, 1 << 20);
+        size_t small = 300;
+        round_trip(all_codecs[c], 0, &small, 1, 1 << 20);
+        for (size_t i = 0; i < 500; i++)
+            sizes[i] = 1 + rnd() % 700;
+        round_trip(all_codecs[c], 0, sizes, 500, 1 << 20);
+        /* events near 1 MiB: one exactly as large as the batch allows */
+        size_t big[] = {(1 << 20) - 1, 1, 1 << 19};
+        round_trip(all_codecs[c], 0, big, 1, 1 << 20);
+        round_trip(all_codecs[c], 0, big, 3, 3 << 20);
+    }
+    /* other levels: fastest lz4, negative and high zstd */
+    for (size_t i = 0; i < 500; i++)
+        sizes[i] = 1 + rnd() % 400;
+    round_trip(SL_CODEC_LZ4, 100, sizes, 500, 1 << 20);
+    round_trip(SL_CODEC_ZSTD, -5, sizes, 500, 1 << 20);
+    round_trip(SL_CODEC_ZSTD, 19, sizes, 500, 1 << 20);
+}
+
+/* The point of a codec: Apache-like JSON shrinks several times. */
+static void codecs_shrink_json(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    for (size_t c = 1; c < 3; c++) {
+        struct sl_batch_writer *w =
+            sl_batch_writer_new("h", all_codecs[c], 0, 1 << 20, &err);
+        char ev[256];
+        for (int i = 0; i < 500; i++) {
+            int n = snprintf(ev, sizeof ev,
+                             "{\"message\":\"10.0.0.%d - - GET /shop/item/%d "
+                             "HTTP/1.1 200 %d\",\"host\":{\"name\":\"h\"}}",
+                             i % 200, i * 7, i * 13);
+            assert_int_equal(sl_batch_writer_add(w, ev, (size_t)n, &err), 0);
+        }
+        const char **argv;
+        const size_t *len;
+        assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
+        size_t raw = sl_batch_writer_bytes(w);
+        if (len[11] * 4 > raw)
+            fail_msg("%s: %zu bytes packed to %zu, expected at least 4x",
+                     sl_codec_name(all_codecs[c]), raw, len[11]);
+        sl_batch_writer_free(w);
+    }
+}
+
+/* The fields in the documented order, with their exact values. */
+static void entry_fields_in_order(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("host-α", SL_CODEC_NONE, 0, 1024, &err);
+    assert_int_equal(sl_batch_writer_add(w, "{\"a\":1}", 7, &err), 0);
+    assert_int_equal(sl_batch_writer_add(w, "{}", 2, &err), 0);
+    const char **argv;
+    const size_t *len;
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
+    const char *want[] = {"v",     "1",  "host",   "host-α",
+                          "count", "2",  "codec",  "none",
+                          "raw",   "11", "events", "{\"a\":1}\n{}\n"};
+    for (int i = 0; i < SL_BATCH_ARGC; i++) {
+        assert_int_equal(len[i], strlen(want[i]));
+        assert_memory_equal(argv[i], want[i], len[i]);
+    }
+    sl_batch_writer_free(w);
+}
+
+/* ---- writer -------------------------------------------------------- */
+
+static void commit_serialised_in_place_and_rollback(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_LZ4, 0, 64, &err);
+    struct sl_buf *b = sl_batch_writer_begin(w);
+    assert_non_null(b);
+    assert_int_equal(sl_buf_append_str(b, "{\"n\":", &err), 0);
+    assert_int_equal(sl_buf_append_str(b, "1}", &err), 0);
+    assert_int_equal(sl_batch_writer_commit(w, &err), 0);
+    /* an event half written, then given up */
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append_str(b, "{\"half", &err), 0);
+    sl_batch_writer_rollback(w);
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    assert_int_equal(sl_batch_writer_bytes(w), 8);
+    /* an event that hits the limit midway: SL_ELIMIT, rollback, as before */
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append_str(b, "{\"x\":\"", &err), 0);
+    char big[80];
+    memset(big, 'y', sizeof big);
+    assert_int_equal(sl_buf_append(b, big, sizeof big, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    sl_batch_writer_rollback(w);
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    assert_int_equal(sl_batch_writer_bytes(w), 8);
+    /* begin twice forgets the first attempt */
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append_str(b, "junk", &err), 0);
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append_str(b, "{\"n\":2}", &err), 0);
+    assert_int_equal(sl_batch_writer_commit(w, &err), 0);
+    /* commit without begin */
+    assert_int_equal(sl_batch_writer_commit(w, &err), -1);
+    assert_string_equal(err.msg,
+                        "no event to commit; call sl_batch_writer_begin");
+
+    struct entry e = {0};
+    entry_seal(w, &e);
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    assert_int_equal(decode(r, &e, &err), 0);
+    struct sl_slice ev;
+    assert_int_equal(sl_batch_reader_next(r, &ev), 1);
+    assert_true(sl_slice_eq(ev, "{\"n\":1}", 7));
+    assert_int_equal(sl_batch_reader_next(r, &ev), 1);
+    assert_true(sl_slice_eq(ev, "{\"n\":2}", 7));
+    assert_int_equal(sl_batch_reader_next(r, &ev), 0);
+    entry_free(&e);
+    sl_batch_reader_free(r);
+    sl_batch_writer_free(w);
+}
+
+static void refuses_newline_and_empty_events(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_NONE, 0, 1024, &err);
+    assert_int_equal(sl_batch_writer_add(w, "{\"a\":1}", 7, &err), 0);
+    assert_int_equal(sl_batch_writer_add(w, "{\"a\":\"x\ny\"}", 11, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg,
+                        "refusing an event with a newline at byte 7 of 11: "
+                        "it would split the event in two; escape it as \\n "
+                        "in the JSON");
+    struct sl_buf *b = sl_batch_writer_begin(w);
+    sl_buf_append(b, "{}\n", 3, &err);
+    assert_int_equal(sl_batch_writer_commit(w, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_int_equal(sl_batch_writer_add(w, "", 0, &err), -1);
+    assert_string_equal(err.msg, "refusing an empty event");
+    /* the refused events left nothing behind */
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    assert_int_equal(sl_batch_writer_bytes(w), 8);
+    const char **argv;
+    const size_t *len;
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
+    assert_int_equal(len[11], 8);
+    assert_memory_equal(argv[11], "{\"a\":1}\n", 8);
+    sl_batch_writer_free(w);
+}
+
+/* max_raw counts the newlines: an event of max_raw - 1 bytes fits alone. */
+static void writer_limit_is_exact(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    char ev[32];
+    memset(ev, 'e', sizeof ev);
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_ZSTD, 0, 20, &err);
+    assert_int_equal(sl_batch_writer_add(w, ev, 20, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(err.msg, "event of 20 bytes does not fit in the batch "
+                                 "(0 of 20 bytes used); it is larger than a "
+                                 "whole batch");
+    /* 19 bytes + newline: exactly full, whether copied or serialised */
+    struct sl_buf *b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append(b, ev, 19, &err), 0);
+    assert_int_equal(sl_batch_writer_commit(w, &err), 0);
+    assert_int_equal(sl_batch_writer_bytes(w), 20);
+    assert_int_equal(sl_batch_writer_add(w, ev, 1, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(err.msg, "event of 1 bytes does not fit in the batch "
+                                 "(20 of 20 bytes used); flush the batch and "
+                                 "add it again");
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    sl_batch_writer_reset(w);
+    /* 18 bytes of JSON fit in the buffer, the newline is the 20th byte */
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append(b, ev, 18, &err), 0);
+    assert_int_equal(sl_batch_writer_commit(w, &err), 0);
+    b = sl_batch_writer_begin(w);
+    assert_int_equal(sl_buf_append(b, ev, 1, &err), 0);
+    assert_int_equal(sl_batch_writer_commit(w, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    assert_int_equal(sl_batch_writer_bytes(w), 19);
+    sl_batch_writer_free(w);
+}
+
+/* Empty batches are never entries; a sealed batch is frozen until reset,
+ * and sealing again (a retry) gives the very same entry. */
+static void seal_rules(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    const char **argv, **argv2;
+    const size_t *len, *len2;
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_ZSTD, 1, 1024, &err);
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg, "nothing to seal: the batch is empty; flush "
+                                 "only a batch that holds events");
+    sl_batch_writer_begin(w);
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), -1);
+    assert_string_equal(err.msg, "an event is still open; commit or roll it "
+                                 "back before sealing the batch");
+    sl_batch_writer_rollback(w);
+    assert_int_equal(sl_batch_writer_add(w, "{}", 2, &err), 0);
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
+    char *first = dup_bytes(argv[11], len[11]);
+    size_t first_len = len[11];
+    assert_null(sl_batch_writer_begin(w));
+    assert_int_equal(sl_batch_writer_add(w, "{}", 2, &err), -1);
+    assert_string_equal(err.msg, "the batch is sealed; reset it after Redis "
+                                 "accepted it");
+    assert_int_equal(sl_batch_writer_set_codec(w, SL_CODEC_NONE, 0, &err), -1);
+    assert_int_equal(sl_batch_writer_seal(w, &argv2, &len2, &err), 0);
+    assert_int_equal(len2[11], first_len);
+    assert_memory_equal(argv2[11], first, first_len);
+    assert_int_equal(sl_batch_writer_count(w), 1);
+    sl_batch_writer_reset(w);
+    assert_int_equal(sl_batch_writer_count(w), 0);
+    assert_int_equal(sl_batch_writer_bytes(w), 0);
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), -1);
+    free(first);
+    sl_batch_writer_free(w);
+}
+
+/* One writer and one reader for many batches and codecs; after a reset the
+ * writer keeps its memory (the buffer does not move for a smaller batch). */
+static void reuse_across_batches_and_codecs(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_NONE, 0, 1 << 16, &err);
+    struct sl_batch_reader *r = sl_batch_reader_new(1 << 16, &err);
+    const enum sl_codec order[] = {SL_CODEC_ZSTD, SL_CODEC_LZ4,  SL_CODEC_NONE,
+                                   SL_CODEC_ZSTD, SL_CODEC_NONE, SL_CODEC_LZ4,
+                                   SL_CODEC_LZ4,  SL_CODEC_ZSTD};
+    char *kept = NULL;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        assert_int_equal(sl_batch_writer_set_codec(w, order[k], 0, &err), 0);
+        size_t n = 40 - k * 3;
+        char ev[64];
+        for (size_t i = 0; i < n; i++) {
+            int len =
+                snprintf(ev, sizeof ev, "{\"batch\":%zu,\"i\":%zu}", k, i);
+            assert_int_equal(sl_batch_writer_add(w, ev, (size_t)len, &err), 0);
+        }
+        struct sl_buf *b = sl_batch_writer_begin(w);
+        if (kept == NULL)
+            kept = b->ptr;
+        assert_ptr_equal(b->ptr, kept);
+        sl_batch_writer_rollback(w);
+        if (k == 0)
+            assert_int_equal(
+                sl_batch_writer_set_codec(w, SL_CODEC_LZ4, 0, &err), -1);
+        struct entry e = {0};
+        entry_seal(w, &e);
+        sl_batch_writer_reset(w);
+        assert_int_equal(decode(r, &e, &err), 0);
+        assert_int_equal(sl_batch_reader_codec(r), order[k]);
+        assert_int_equal(sl_batch_reader_count(r), n);
+        struct sl_slice got;
+        size_t i = 0;
+        while (sl_batch_reader_next(r, &got)) {
+            int len =
+                snprintf(ev, sizeof ev, "{\"batch\":%zu,\"i\":%zu}", k, i);
+            assert_true(sl_slice_eq(got, ev, (size_t)len));
+            i++;
+        }
+        assert_int_equal(i, n);
+        entry_free(&e);
+    }
+    sl_batch_reader_free(r);
+    sl_batch_writer_free(w);
+}
+
+static void codec_names_and_levels(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    enum sl_codec c;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(
+            sl_codec_from_name(sl_codec_name(all_codecs[i]), &c, &err), 0);
+        assert_int_equal(c, all_codecs[i]);
+    }
+    assert_int_equal(sl_codec_from_name("LZ4", &c, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg,
+                        "unknown codec \"LZ4\"; expected none, lz4 or zstd");
+    assert_int_equal(sl_codec_from_name("", &c, &err), -1);
+    assert_string_equal(err.msg,
+                        "unknown codec \"\"; expected none, lz4 or zstd");
+    assert_null(sl_batch_writer_new("h", SL_CODEC_LZ4, -1, 100, &err));
+    assert_string_equal(err.msg, "lz4 level -1 is out of range; expected 1 to "
+                                 "65537 (the acceleration: higher is faster "
+                                 "and compresses less)");
+    assert_null(sl_batch_writer_new("h", SL_CODEC_ZSTD, 99, 100, &err));
+    assert_string_equal(err.msg, "zstd level 99 is out of range; expected "
+                                 "-131072 to 22 (3 is the default)");
+    assert_null(sl_batch_writer_new("h", SL_CODEC_NONE, 0, 0, &err));
+    assert_string_equal(err.msg, "batch size limit of 0 bytes is out of "
+                                 "range; expected 1 to 1073741824");
+    assert_null(sl_batch_reader_new(((size_t)1 << 30) + 1, &err));
+    assert_string_equal(err.msg, "batch size limit of 1073741825 bytes is out "
+                                 "of range; expected 1 to 1073741824");
+}
+
+/* ---- reader errors ------------------------------------------------- */
+
+/* A valid two-event entry with codec, to break one field at a time. */
+static void good_entry(struct entry *e, enum sl_codec codec)
+{
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", codec, 0, 1 << 16, &err);
+    assert_int_equal(sl_batch_writer_add(w, "{\"a\":1}", 7, &err), 0);
+    assert_int_equal(sl_batch_writer_add(w, "{\"b\":2}", 7, &err), 0);
+    entry_seal(w, e);
+    sl_batch_writer_free(w);
+}
+
+/* Decoding e fails with status and exactly msg; the reader then holds no
+ * entry, and still decodes a good one. */
+static void expect_refused(struct sl_batch_reader *r, struct entry *e,
+                           enum sl_status status, const char *msg)
+{
+    struct sl_err err = {0};
+    struct sl_slice ev;
+    if (decode(r, e, &err) == 0)
+        fail_msg("decoded, expected: %s", msg);
+    assert_string_equal(err.msg, msg);
+    assert_int_equal(err.status, status);
+    assert_int_equal(sl_batch_reader_count(r), 0);
+    assert_int_equal(sl_batch_reader_next(r, &ev), 0);
+    entry_free(e);
+    struct entry good = {0};
+    good_entry(&good, SL_CODEC_ZSTD);
+    assert_int_equal(decode(r, &good, &err), 0);
+    assert_int_equal(sl_batch_reader_count(r), 2);
+    entry_free(&good);
+}
+
+static void reader_refuses_bad_headers(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(1000, &err);
+    struct entry e = {0};
+
+    good_entry(&e, SL_CODEC_NONE);
+    free(e.argv[--e.argc]);
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry has 11 elements, not name-value pairs; it "
+                   "was not written by sluice-shipper");
+    good_entry(&e, SL_CODEC_NONE);
+    entry_drop(&e, "v");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry has no field 'v' (format version); it was "
+                   "not written by sluice-shipper");
+    /* a newer version is named before anything else is looked at */
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "v", "2");
+    entry_drop(&e, "count");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry format version 2 is newer than this "
+                   "sluice-indexer understands (1); upgrade sluice-indexer");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "v", "0");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'v': found \"0\", expected format "
+                   "version 1; it was not written by sluice-shipper");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "v", "1\x00");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'v': found \"1\\x00\", expected format "
+                   "version 1; it was not written by sluice-shipper");
+    const char *fields[] = {"host", "count", "codec", "raw", "events"};
+    for (size_t i = 0; i < 5; i++) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "stream entry has no field '%s'; it was not written by "
+                 "sluice-shipper",
+                 fields[i]);
+        good_entry(&e, SL_CODEC_NONE);
+        entry_drop(&e, fields[i]);
+        expect_refused(r, &e, SL_EPARSE, msg);
+    }
+    good_entry(&e, SL_CODEC_NONE);
+    entry_set(&e, "x", "", 0);
+    e.argv[e.argc - 2][0] = 'v'; /* a second "v" */
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry has the field 'v' twice; it was not written "
+                   "by sluice-shipper");
+    const char *counts[] = {"12x", "", "-1", "+2", " 2", "0"};
+    for (size_t i = 0; i < 6; i++) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "stream entry field 'count': found \"%s\", expected a "
+                 "decimal number of events, at least 1",
+                 counts[i]);
+        good_entry(&e, SL_CODEC_NONE);
+        entry_set(&e, "count", counts[i], strlen(counts[i]));
+        expect_refused(r, &e, SL_EPARSE, msg);
+    }
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "codec", "brotli");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'codec': found \"brotli\", expected "
+                   "none, lz4 or zstd; upgrade sluice-indexer if the shipper "
+                   "is newer");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "raw", "0x10");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'raw': found \"0x10\", expected the "
+                   "decimal byte length of the payload");
+    sl_batch_reader_free(r);
+}
+
+/* raw is checked against the limit before anything is allocated: the
+ * default limit refuses 64 MiB + 1 and a number too large for size_t. */
+static void reader_refuses_raw_above_limit(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    struct entry e = {0};
+    for (size_t c = 0; c < 3; c++) {
+        good_entry(&e, all_codecs[c]);
+        SET(&e, "raw", "67108865");
+        expect_refused(r, &e, SL_ELIMIT,
+                       "stream entry field 'raw': a payload of 67108865 bytes "
+                       "is above this reader's limit of 67108864 bytes; raise "
+                       "the indexer's limit or make the shipper's batches "
+                       "smaller");
+    }
+    good_entry(&e, SL_CODEC_LZ4);
+    SET(&e, "raw", "999999999999999999999999999");
+    expect_refused(r, &e, SL_ELIMIT,
+                   "stream entry field 'raw': a payload of "
+                   "99999999999999999999... bytes is above this reader's "
+                   "limit of 67108864 bytes; raise the indexer's limit or "
+                   "make the shipper's batches smaller");
+    sl_batch_reader_free(r);
+    /* the limit is inclusive */
+    r = sl_batch_reader_new(16, &err);
+    good_entry(&e, SL_CODEC_LZ4);
+    assert_int_equal(decode(r, &e, &err), 0);
+    entry_free(&e);
+    sl_batch_reader_free(r);
+    r = sl_batch_reader_new(15, &err);
+    good_entry(&e, SL_CODEC_LZ4);
+    assert_int_equal(decode(r, &e, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(err.msg,
+                        "stream entry field 'raw': a payload of 16 bytes is "
+                        "above this reader's limit of 15 bytes; raise the "
+                        "indexer's limit or make the shipper's batches "
+                        "smaller");
+    entry_free(&e);
+    sl_batch_reader_free(r);
+}
+
+static void reader_refuses_bad_payloads(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(1000, &err);
+    struct entry e = {0};
+
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "raw", "15");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'raw' says 15 bytes but the payload "
+                   "(codec none) has 16; the entry is corrupt");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "count", "3");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'count' says 3 events but the payload "
+                   "holds 2 lines; the entry is corrupt");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "count", "1");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'count' says 1 events but the payload "
+                   "holds 2 lines; the entry is corrupt");
+    /* counting stops one line past count: a forged count costs nothing */
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "count", "1");
+    SET(&e, "raw", "5");
+    SET(&e, "events", "{}\n\n\n");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'count' says 1 events but the payload "
+                   "holds more than 2 lines; the entry is corrupt");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "events", "{\"a\":1}\n{\"b\":2}x");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': the payload of 16 bytes does "
+                   "not end with a newline (an event cut short?); the entry "
+                   "is corrupt");
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "raw", "0");
+    SET(&e, "events", "");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': the payload of 0 bytes does "
+                   "not end with a newline (an event cut short?); the entry "
+                   "is corrupt");
+
+    /* compressed payloads: garbage, truncated, and a wrong raw either way */
+    good_entry(&e, SL_CODEC_LZ4);
+    SET(&e, "events", "\xff\xff\xff\xff garbage");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': lz4 payload of 12 bytes does "
+                   "not decompress into the 16 bytes 'raw' gives; the entry "
+                   "is corrupt");
+    good_entry(&e, SL_CODEC_LZ4);
+    SET(&e, "raw", "10");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': lz4 payload of 18 bytes does "
+                   "not decompress into the 10 bytes 'raw' gives; the entry "
+                   "is corrupt");
+    good_entry(&e, SL_CODEC_LZ4);
+    SET(&e, "raw", "17");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'raw' says 17 bytes but the lz4 "
+                   "payload decompresses to 16; the entry is corrupt");
+    good_entry(&e, SL_CODEC_ZSTD);
+    SET(&e, "events", "not zstd at all");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': zstd payload of 15 bytes "
+                   "does not decompress into the 16 bytes 'raw' gives "
+                   "(Unknown frame descriptor); the entry is corrupt");
+    good_entry(&e, SL_CODEC_ZSTD);
+    SET(&e, "raw", "10");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'events': zstd payload of 29 bytes "
+                   "does not decompress into the 10 bytes 'raw' gives "
+                   "(Destination buffer is too small); the entry is corrupt");
+    good_entry(&e, SL_CODEC_ZSTD);
+    SET(&e, "raw", "17");
+    expect_refused(r, &e, SL_EPARSE,
+                   "stream entry field 'raw' says 17 bytes but the zstd "
+                   "payload decompresses to 16; the entry is corrupt");
+    /* a flipped payload byte: the frame checksum names it */
+    good_entry(&e, SL_CODEC_ZSTD);
+    size_t n;
+    char *p = (char *)value_of(&e, "events", &n);
+    p[n - 6] ^= 0x20;
+    if (decode(r, &e, &err) == 0)
+        fail_msg("a corrupt zstd payload decoded");
+    assert_non_null(strstr(err.msg, "zstd payload of 29 bytes does not "
+                                    "decompress"));
+    entry_free(&e);
+    /* a codec that does not match the payload */
+    good_entry(&e, SL_CODEC_ZSTD);
+    SET(&e, "codec", "lz4");
+    if (decode(r, &e, &err) == 0)
+        fail_msg("a zstd payload decoded as lz4");
+    entry_free(&e);
+    sl_batch_reader_free(r);
+}
+
+/* Unknown fields, before, between and after the known ones, are skipped. */
+static void reader_ignores_unknown_fields(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    struct entry e = {0}, mixed = {0};
+    good_entry(&e, SL_CODEC_LZ4);
+    const char *extra[][2] = {{"trace", "abc"}, {"V", "9"}, {"", ""}};
+    mixed.argc = 0;
+    for (size_t i = 0; i < e.argc; i += 2) {
+        if (i / 2 < 3)
+            entry_set(&mixed, extra[i / 2][0], extra[i / 2][1],
+                      strlen(extra[i / 2][1]));
+        entry_set(&mixed, e.argv[i], e.argv[i + 1], e.len[i + 1]);
+    }
+    SET(&mixed, "zz-later", "\x00\x01");
+    assert_int_equal(mixed.argc, e.argc + 8);
+    if (decode(r, &mixed, &err) < 0)
+        fail_msg("decode: %s", err.msg);
+    assert_int_equal(sl_batch_reader_count(r), 2);
+    struct sl_slice ev;
+    assert_int_equal(sl_batch_reader_next(r, &ev), 1);
+    assert_true(sl_slice_eq(ev, "{\"a\":1}", 7));
+    entry_free(&e);
+    entry_free(&mixed);
+    sl_batch_reader_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trip_every_codec_and_size),
+        cmocka_unit_test(codecs_shrink_json),
+        cmocka_unit_test(entry_fields_in_order),
+        cmocka_unit_test(commit_serialised_in_place_and_rollback),
+        cmocka_unit_test(refuses_newline_and_empty_events),
+        cmocka_unit_test(writer_limit_is_exact),
+        cmocka_unit_test(seal_rules),
+        cmocka_unit_test(reuse_across_batches_and_codecs),
+        cmocka_unit_test(codec_names_and_levels),
+        cmocka_unit_test(reader_refuses_bad_headers),
+        cmocka_unit_test(reader_refuses_raw_above_limit),
+        cmocka_unit_test(reader_refuses_bad_payloads),
+        cmocka_unit_test(reader_ignores_unknown_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
