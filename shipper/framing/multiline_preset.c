@@ -1,0 +1,203 @@
+/* multiline_preset.c: which lines of a Python or Java log belong to the
+ * record above them.
+ *
+ * A single regex cannot do it: the line that ends a Python traceback
+ * ("ValueError: bad") and the line that opens a Logback stack trace
+ * ("java.lang.IllegalStateException: boom") both start at column 0, like a
+ * new record. What decides is context, so each preset is a small state
+ * machine over the event being built (enum ml_state).
+ *
+ * python (CPython's traceback module, 3.x):
+ *   - a blank line is held: kept if a continuation follows (the blank lines
+ *     around "During handling ..."), dropped otherwise (a trailing blank)
+ *   - an indented line joins (frames, code, carets "    ^^^", "  [Previous
+ *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ")
+ *   - "Traceback (most recent call last):" joins, except right after a
+ *     finished traceback with no chain message between: that is a new one
+ *   - "Stack (most recent call last):" (logging's stack_info) joins
+ *   - "During handling of the above exception, another exception occurred:"
+ *     and "The above exception was the direct cause of the following
+ *     exception:" join
+ *   - a column-0 exception line (`Name`, `pkg.mod.Name: message`) joins only
+ *     right after frames (state TB); anywhere else it is a record
+ *   - anything else starts an event.
+ *   Not joined: column-0 lines of a multi-line exception message and
+ *   add_note() notes, which look exactly like records; deciding them would
+ *   need a record format, which the pattern mode can express.
+ *
+ * java (Throwable.printStackTrace, Logback, Log4j 2):
+ *   - a blank line is held as in python
+ *   - "\tat ..." and "\t... N more" / "\t... N common frames omitted" join;
+ *     so does any other indented line ("\tSuppressed: ...", "\t\tat ...")
+ *   - "Caused by: ..." joins
+ *   - `Exception in thread "main" x.Y: msg` starts an event (an uncaught
+ *     exception on stderr has no record line above it)
+ *   - after a record line, a column-0 `qualified.ClassName` or
+ *     `qualified.ClassName: message` is held, with the column-0 lines after
+ *     it (a multi-line message), until a frame or "Caused by:" arrives: then
+ *     they all join. Anything else (MULTILINE_HOLD_MAX lines, the timeout,
+ *     the end of input) releases them as records. Likewise column-0 lines
+ *     after a "Caused by:" head wait for its first frame.
+ *   A second class-name line while lines are held releases them (they were
+ *   not a message: "db.primary: UP", a record, then the real exception).
+ *   The trade-off of holding: a record that looks like a class name
+ *   ("com.x.Svc: started") is emitted up to MULTILINE_HOLD_MAX lines later
+ *   than it could be, or at the timeout; records between it and a stack
+ *   frame would join it only if no other exception line came between, which
+ *   a logger never writes. A multi-line message with a line shaped like
+ *   `a.b: text` is split there. Waiting after "Caused by" costs the same.
+ *   Not joined: a column-0 class line after a finished trace (a second
+ *   printStackTrace with no record of its own) starts its own event. */
+#include "multiline_preset.h"
+
+#include <string.h>
+
+#include "sl_ascii.h"
+
+#define LIT(s) (s), sizeof(s) - 1
+
+static bool starts(const char *s, size_t n, const char *p, size_t pn)
+{
+    return n >= pn && memcmp(s, p, pn) == 0;
+}
+
+static bool same(const char *s, size_t n, const char *p, size_t pn)
+{
+    return n == pn && memcmp(s, p, pn) == 0;
+}
+
+static bool indented(const char *s, size_t n)
+{
+    return n > 0 && (s[0] == ' ' || s[0] == '\t');
+}
+
+/* Bytes of leading spaces and tabs. */
+static size_t indent_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+static bool ident_start(char c, bool dollar)
+{
+    return sl_ascii_alpha(c) || c == '_' || (dollar && c == '$');
+}
+
+static bool ident_char(char c, bool dollar)
+{
+    return ident_start(c, dollar) || sl_ascii_digit(c);
+}
+
+/* `Name`, `a.b.Name`, each followed by the end of the line or ": " (or a
+ * bare ":"), as Python and Java print an exception. min_dots: 1 for Java's
+ * qualified class names. "ERROR:root:msg" (logging's default format) is not
+ * one: its colon is not followed by a space. */
+static bool exception_line(const char *s, size_t n, bool java, int min_dots)
+{
+    size_t i = 0;
+    int dots = 0;
+    for (;;) {
+        if (i >= n || !ident_start(s[i], java))
+            return false;
+        while (i < n && ident_char(s[i], java))
+            i++;
+        if (i < n && s[i] == '.') {
+            dots++;
+            i++;
+            continue;
+        }
+        break;
+    }
+    if (dots < min_dots)
+        return false;
+    return i == n || (s[i] == ':' && (i + 1 == n || s[i + 1] == ' '));
+}
+
+static struct ml_verdict verdict(enum ml_dec d, enum ml_state st)
+{
+    return (struct ml_verdict){d, st, false};
+}
+
+/* A blank line: held while an event is open, else dropped. */
+static struct ml_verdict blank(struct ml_view v)
+{
+    return v.open ? verdict(ML_HOLD, v.st) : verdict(ML_DROP, ML_ST_NONE);
+}
+
+/* A line that joins the open event, or starts one in state st. */
+static struct ml_verdict join(struct ml_view v, enum ml_state st)
+{
+    return verdict(v.open ? ML_CONT : ML_START, st);
+}
+
+struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
+                                          size_t n)
+{
+    if (n == 0)
+        return blank(v);
+    if (indented(s, n)) {
+        size_t i = indent_len(s, n);
+        bool frame = starts(s + i, n - i, LIT("File \""));
+        enum ml_state st = v.open ? v.st : ML_ST_RECORD;
+        bool tb = frame && st != ML_ST_EXC && st != ML_ST_STACK;
+        return join(v, tb ? ML_ST_TB : st);
+    }
+    if (same(s, n, LIT("Traceback (most recent call last):")))
+        return v.st == ML_ST_EXC ? verdict(ML_START, ML_ST_TB)
+                                 : join(v, ML_ST_TB);
+    /* logging's stack_info=True: frames with no exception line after them */
+    if (same(s, n, LIT("Stack (most recent call last):")))
+        return join(v, ML_ST_STACK);
+    if (same(s, n,
+             LIT("During handling of the above exception, another "
+                 "exception occurred:")) ||
+        same(s, n,
+             LIT("The above exception was the direct cause of the "
+                 "following exception:")))
+        return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
+    if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
+        return verdict(ML_CONT, ML_ST_EXC);
+    return verdict(ML_START, ML_ST_RECORD);
+}
+
+static bool java_frame(const char *s, size_t n)
+{
+    size_t i = indent_len(s, n);
+    return i > 0 && (starts(s + i, n - i, LIT("at ")) ||
+                     starts(s + i, n - i, LIT("...")));
+}
+
+struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
+                                        size_t n)
+{
+    if (n == 0)
+        return blank(v);
+    if (indented(s, n)) {
+        if (java_frame(s, n))
+            return join(v, ML_ST_TRACE);
+        if (v.holding && v.hold_head)
+            return verdict(ML_HOLD, v.st); /* an indented message line */
+        size_t i = indent_len(s, n);
+        if (starts(s + i, n - i, LIT("Suppressed: ")))
+            return join(v, ML_ST_CAUSE);
+        return join(v, v.open ? v.st : ML_ST_RECORD);
+    }
+    if (starts(s, n, LIT("Caused by: ")))
+        return join(v, ML_ST_CAUSE);
+    if (starts(s, n, LIT("Exception in thread \"")))
+        return verdict(ML_START, ML_ST_CAUSE);
+    if (v.open && (v.hold_head || v.st == ML_ST_CAUSE)) {
+        /* a second exception line: what was held was not its message */
+        if (v.holding && exception_line(s, n, true, 1))
+            return verdict(ML_START, ML_ST_RECORD);
+        return verdict(ML_HOLD, v.st); /* a message line, or a record */
+    }
+    if (v.st == ML_ST_RECORD && exception_line(s, n, true, 1)) {
+        struct ml_verdict h = verdict(ML_HOLD, v.st);
+        h.head = true;
+        return h;
+    }
+    return verdict(ML_START, ML_ST_RECORD);
+}
