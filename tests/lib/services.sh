@@ -9,24 +9,31 @@
 #   ...                                 # use the SLUICE_TEST_* variables
 #   sluice_services_stop_all            # optional: exit does it anyway
 #
+# Search engines, one key per major line the indexer supports (tests/run
+# starts all four; KEY below is the key in upper case):
+#   key  server         default  variables
+#   es   Elasticsearch  8.15.0   SLUICE_ES_VERSION   SLUICE_TEST_ES_URL
+#   es9  Elasticsearch  9.1.0    SLUICE_ES9_VERSION  SLUICE_TEST_ES9_URL
+#   os   OpenSearch     2.17.0   SLUICE_OS_VERSION   SLUICE_TEST_OS_URL
+#   os3  OpenSearch     3.0.0    SLUICE_OS3_VERSION  SLUICE_TEST_OS3_URL
 # After sluice_services_start these are exported:
 #   SLUICE_TEST_REDIS_URL  redis://127.0.0.1:PORT
-#   SLUICE_TEST_ES_URL     http://127.0.0.1:PORT   SLUICE_TEST_ES_VERSION
-#   SLUICE_TEST_OS_URL     http://127.0.0.1:PORT   SLUICE_TEST_OS_VERSION
+#   SLUICE_TEST_KEY_URL    http://127.0.0.1:PORT   SLUICE_TEST_KEY_VERSION
 # A URL already set in the environment means "use that server": it is waited
 # on and its version read, but it is never started or stopped.
 #
 # Finer steps, for scripts that need them: sluice_redis_launch/_wait,
-# sluice_search_launch es|os then sluice_search_wait es|os. A demo or e2e
+# sluice_search_launch KEY then sluice_search_wait KEY. A demo or e2e
 # script starts its own processes (sluice-shipper, sluice-indexer) with
 #   sluice_spawn NAME LOGFILE|- CMD ARGS...   (pid in SLUICE_LAST_PID)
 # so that they are stopped with the servers, in reverse order of start, on
 # every exit; `wait $SLUICE_LAST_PID` collects a foreground-like exit status.
 # Run dir with every server's config, data and console.log: $SLUICE_RUN_DIR.
 #
-# Knobs (environment): SLUICE_CACHE (~/.cache/sluice), SLUICE_ES_VERSION,
-# SLUICE_OS_VERSION, SLUICE_ES_JAVA_HOME, SLUICE_OS_JAVA_HOME (else the oldest
-# fitting JDK under /usr/lib/jvm), SLUICE_SEARCH_HEAP (512m),
+# Knobs (environment): SLUICE_CACHE (~/.cache/sluice), SLUICE_KEY_VERSION
+# (table above), SLUICE_KEY_JAVA_HOME (else the oldest fitting JDK under
+# /usr/lib/jvm), SLUICE_SEARCH_HEAP (512m), SLUICE_SEARCH_LEAN (1: boot for
+# tests, see sluice_search_launch; 0: full JIT and all cores, for benchmarks),
 # SLUICE_START_TIMEOUT (120 s), SLUICE_SERVICE_USER (sluice-es, used when we
 # are root because Elasticsearch and OpenSearch refuse to run as root),
 # SLUICE_KEEP_RUN_DIR=1 (keep configs, data and logs after exit).
@@ -47,11 +54,16 @@
 unset SLUICE_RUN_DIR SLUICE_WATCHDOG_PID
 
 SLUICE_ES_VERSION=${SLUICE_ES_VERSION:-8.15.0}
+SLUICE_ES9_VERSION=${SLUICE_ES9_VERSION:-9.1.0}
 SLUICE_OS_VERSION=${SLUICE_OS_VERSION:-2.17.0}
+SLUICE_OS3_VERSION=${SLUICE_OS3_VERSION:-3.0.0}
+# Every search engine key, in the order they are launched and reported.
+SLUICE_SEARCH_KEYS=(es es9 os os3)
 SLUICE_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
 SLUICE_SERVICE_USER=${SLUICE_SERVICE_USER:-sluice-es}
 SLUICE_START_TIMEOUT=${SLUICE_START_TIMEOUT:-120}
 SLUICE_SEARCH_HEAP=${SLUICE_SEARCH_HEAP:-512m}
+SLUICE_SEARCH_LEAN=${SLUICE_SEARCH_LEAN:-1}
 SLUICE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ -x /usr/bin/python3 ]; then
     SLUICE_PYTHON=${SLUICE_PYTHON:-/usr/bin/python3}
@@ -66,37 +78,36 @@ sluice_fail() { printf 'services: error: %s\n' "$*" >&2; return 1; }
 sluice_now_ms() { date +%s%3N; }
 
 # ---------------------------------------------------------------------------
-# Distributions: "es" is Elasticsearch, "os" is OpenSearch.
+# Distributions: "es" and "es9" are Elasticsearch, "os" and "os3" OpenSearch
+# (the table at the top). A key's variables are its name in upper case.
 
-sluice_dist_name() { # es|os -> elasticsearch|opensearch
+sluice_dist_name() { # KEY -> elasticsearch|opensearch
     case $1 in
-    es) echo elasticsearch ;;
-    os) echo opensearch ;;
-    *) sluice_fail "unknown search engine '$1' (expected es or os)" ;;
+    es | es9) echo elasticsearch ;;
+    os | os3) echo opensearch ;;
+    *) sluice_fail "unknown search engine '$1' (expected one of: ${SLUICE_SEARCH_KEYS[*]})" ;;
     esac
 }
 
-sluice_dist_version() { # es|os
-    case $1 in
-    es) echo "$SLUICE_ES_VERSION" ;;
-    os) echo "$SLUICE_OS_VERSION" ;;
-    esac
+sluice_dist_version() { # KEY
+    local var=SLUICE_${1^^}_VERSION
+    echo "${!var:-}"
 }
 
-sluice_dist_home() { # es|os -> unpacked tree in the cache
+sluice_dist_home() { # KEY -> unpacked tree in the cache
     echo "$SLUICE_CACHE/$(sluice_dist_name "$1")-$(sluice_dist_version "$1")"
 }
 
 # Smallest JDK major version the distribution runs on. ES 9 and OpenSearch 3
 # need 21; ES 8 runs on 17 (and breaks on 24+, which removed the security
 # manager), OpenSearch 2 on 11+.
-sluice_dist_java_major() { # es|os
+sluice_dist_java_major() { # KEY
     local major
     major=$(sluice_dist_version "$1")
     major=${major%%.*}
-    case $1 in
-    es) if [ "$major" -ge 9 ]; then echo 21; else echo 17; fi ;;
-    os) if [ "$major" -ge 3 ]; then echo 21; else echo 11; fi ;;
+    case $(sluice_dist_name "$1") in
+    elasticsearch) if [ "$major" -ge 9 ]; then echo 21; else echo 17; fi ;;
+    opensearch) if [ "$major" -ge 3 ]; then echo 21; else echo 11; fi ;;
     esac
 }
 
@@ -118,9 +129,10 @@ sluice_find_jdk() { # MIN_MAJOR
     echo "$best"
 }
 
-sluice_dist_java_home() { # es|os
+sluice_dist_java_home() { # KEY
     local override want jdk
-    if [ "$1" = es ]; then override=${SLUICE_ES_JAVA_HOME:-}; else override=${SLUICE_OS_JAVA_HOME:-}; fi
+    override=SLUICE_${1^^}_JAVA_HOME
+    override=${!override:-}
     if [ -n "$override" ]; then
         [ -x "$override/bin/java" ] ||
             { sluice_fail "no bin/java in $override (from SLUICE_${1^^}_JAVA_HOME)"; return 1; }
@@ -339,11 +351,11 @@ sluice_redis_check_url() {
 # ---------------------------------------------------------------------------
 # Elasticsearch and OpenSearch.
 
-# Launches es or os on HTTP_PORT/TRANSPORT_PORT from a per-run copy of the
+# Launches search engine KEY on HTTP_PORT/TRANSPORT_PORT from a per-run copy of the
 # config dir, with data, logs and temp files in the run dir, so the cached
 # tree is only ever read. Does not wait.
-sluice_search_launch() { # es|os [HTTP_PORT TRANSPORT_PORT]
-    local key=$1 port=${2:-} tport=${3:-} name version home dir java_home prefix
+sluice_search_launch() { # KEY [HTTP_PORT TRANSPORT_PORT]
+    local key=$1 port=${2:-} tport=${3:-} name version home dir java_home prefix jvm_lean
     local -a runas=() settings=()
     name=$(sluice_dist_name "$key") || return 1
     version=$(sluice_dist_version "$key")
@@ -375,7 +387,7 @@ sluice_search_launch() { # es|os [HTTP_PORT TRANSPORT_PORT]
         -E "cluster.name=sluice-test-$key" -E "node.name=$key-$$"
         # CI disks are often fuller than the default 85% watermark.
         -E cluster.routing.allocation.disk.threshold_enabled=false)
-    if [ "$key" = es ]; then
+    if [ "$name" = elasticsearch ]; then
         prefix=ES
         # ES 8+ turns on TLS and passwords by default; the tests speak plain
         # HTTP. OpenSearch's integ-test-zip has no security plugin.
@@ -383,15 +395,30 @@ sluice_search_launch() { # es|os [HTTP_PORT TRANSPORT_PORT]
     else
         prefix=OPENSEARCH
     fi
+    # Lean boot: four JVMs booting at once on two cores are CPU-bound, and
+    # much of a boot's CPU goes to the C2 JIT compiling code that a test run
+    # never makes hot. C1 only (TieredStopAtLevel=1) and one processor's
+    # worth of thread pools cut booting ES 8.15 and 9.1 and OpenSearch 2.17
+    # and 3.0 together from 56 to 34 CPU-seconds, 33 s to 21 s of wall time
+    # on 2 cores, and each JVM's RSS by about 45 MiB; nearly all of it is
+    # C1's doing, node.processors=1 saves about 2 s. The tests send a few
+    # requests each, so slower steady-state code costs nothing here;
+    # benchmarks set SLUICE_SEARCH_LEAN=0.
+    jvm_lean=
+    if [ "$SLUICE_SEARCH_LEAN" = 1 ]; then
+        jvm_lean=-XX:TieredStopAtLevel=1
+        settings+=(-E node.processors=1)
+    fi
     # -XX:-UsePerfData: no /tmp/hsperfdata_USER/PID files, which a killed
-    # JVM would leave behind. CLI_JAVA_OPTS is ES 8's launcher process.
+    # JVM would leave behind. CLI_JAVA_OPTS is the launcher process of ES 8
+    # and 9, which stays up as the server's parent.
     sluice_spawn "$name" "$dir/console.log" env \
         "HOME=$dir/tmp" \
         "${prefix}_JAVA_HOME=$java_home" \
         "${prefix}_PATH_CONF=$dir/conf" \
         "${prefix}_TMPDIR=$dir/tmp" \
-        "${prefix}_JAVA_OPTS=-Xms$SLUICE_SEARCH_HEAP -Xmx$SLUICE_SEARCH_HEAP -XX:-UsePerfData" \
-        "CLI_JAVA_OPTS=-XX:-UsePerfData" \
+        "${prefix}_JAVA_OPTS=-Xms$SLUICE_SEARCH_HEAP -Xmx$SLUICE_SEARCH_HEAP -XX:-UsePerfData $jvm_lean" \
+        "CLI_JAVA_OPTS=-XX:-UsePerfData $jvm_lean" \
         "${runas[@]}" "$home/bin/$name" "${settings[@]}"
     echo "$SLUICE_LAST_PID" >"$dir/pid"
     echo "$port" >"$dir/port"
@@ -435,8 +462,8 @@ sluice_search_poll() { # URL TIMEOUT PGID
     done
 }
 
-# Waits for a launched es/os and exports its URL and version.
-sluice_search_wait() { # es|os
+# Waits for a launched search engine and exports its URL and version.
+sluice_search_wait() { # KEY
     local key=$1 name dir port pid url t0 var
     name=$(sluice_dist_name "$key")
     dir=$SLUICE_RUN_DIR/$key
@@ -457,7 +484,7 @@ sluice_search_wait() { # es|os
 }
 
 # Waits for a cluster the user pointed us at and exports its version.
-sluice_search_check_url() { # es|os
+sluice_search_check_url() { # KEY
     local key=$1 var url
     var=${key^^}
     url=SLUICE_TEST_${var}_URL
@@ -474,23 +501,32 @@ sluice_search_check_url() { # es|os
 # ---------------------------------------------------------------------------
 # All together.
 
-# Starts the named services (redis, es, os) that the environment does not
-# already provide, all launched before any is waited on, and exports the
-# SLUICE_TEST_* variables. Fails, after printing the reason and the server's
-# log, if one does not come up.
-sluice_services_start() { # redis|es|os...
-    local want=" $* " s rc=0
+# Starts the named services (redis and search engine keys) that the
+# environment does not already provide, all launched before any is waited
+# on, and exports the SLUICE_TEST_* variables. Fails, after printing the
+# reason and the server's log, if one does not come up.
+sluice_services_start() { # redis|es|es9|os|os3...
+    local want=" $* " s url rc=0 i=1
     local -a p=()
-    sluice_services_init
-    read -r -a p < <(sluice_free_ports 5 || true)
-    [ ${#p[@]} -eq 5 ] || { sluice_fail "could not pick free loopback ports (python3 missing? run scripts/setup)"; return 1; }
     for s in "$@"; do
-        case $s in
-        redis) [ -n "${SLUICE_TEST_REDIS_URL:-}" ] || sluice_redis_launch "${p[0]}" || return 1 ;;
-        es) [ -n "${SLUICE_TEST_ES_URL:-}" ] || sluice_search_launch es "${p[1]}" "${p[2]}" || return 1 ;;
-        os) [ -n "${SLUICE_TEST_OS_URL:-}" ] || sluice_search_launch os "${p[3]}" "${p[4]}" || return 1 ;;
-        *) sluice_fail "unknown service '$s' (expected redis, es or os)"; return 1 ;;
+        case " redis ${SLUICE_SEARCH_KEYS[*]} " in *" $s "*) ;;
+        *) sluice_fail "unknown service '$s' (expected redis or one of: ${SLUICE_SEARCH_KEYS[*]})"; return 1 ;;
         esac
+    done
+    sluice_services_init
+    # One port for redis, two (HTTP, transport) per search engine.
+    read -r -a p < <(sluice_free_ports $((1 + 2 * ${#SLUICE_SEARCH_KEYS[@]})) || true)
+    [ ${#p[@]} -eq $((1 + 2 * ${#SLUICE_SEARCH_KEYS[@]})) ] ||
+        { sluice_fail "could not pick free loopback ports (python3 missing? run scripts/setup)"; return 1; }
+    case $want in *" redis "*)
+        [ -n "${SLUICE_TEST_REDIS_URL:-}" ] || sluice_redis_launch "${p[0]}" || return 1 ;;
+    esac
+    for s in "${SLUICE_SEARCH_KEYS[@]}"; do
+        case $want in *" $s "*)
+            url=SLUICE_TEST_${s^^}_URL
+            [ -n "${!url:-}" ] || sluice_search_launch "$s" "${p[i]}" "${p[i + 1]}" || return 1 ;;
+        esac
+        i=$((i + 2))
     done
     # Wait for all even when one fails, so every failure is reported.
     case $want in *" redis "*)
@@ -500,7 +536,7 @@ sluice_services_start() { # redis|es|os...
             sluice_redis_wait || rc=1
         fi ;;
     esac
-    for s in es os; do
+    for s in "${SLUICE_SEARCH_KEYS[@]}"; do
         case $want in *" $s "*)
             if [ -f "$SLUICE_RUN_DIR/$s/pid" ]; then
                 sluice_search_wait "$s" || rc=1
@@ -522,7 +558,7 @@ sluice_services_describe() {
             echo "redis at $SLUICE_TEST_REDIS_URL (given)"
         fi
     }
-    for s in es os; do
+    for s in "${SLUICE_SEARCH_KEYS[@]}"; do
         local var url ver
         var=${s^^}
         url=SLUICE_TEST_${var}_URL ver=SLUICE_TEST_${var}_VERSION
