@@ -2,10 +2,17 @@
  *
  * Invariant between calls: buf[pos..len) holds bytes not yet returned, at
  * most max_line of them once next() has returned 0, plus the one or two
- * bytes of an ending that may still be dropped (a longer partial line is
- * emitted cut and the reader switches to skipping). `base` is the stream
- * offset of buf[0]. Compaction (memmove of the unread tail to the front)
- * happens on feed, so returned slices stay valid until the next call. */
+ * bytes of an ending that may still be dropped. `base` is the stream offset
+ * of buf[0]. Compaction (memmove of the unread tail to the front) happens on
+ * feed, so returned slices stay valid until the next call.
+ *
+ * A line longer than max_line is cut: its first max_line bytes stay at
+ * buf[pos..gap_at) (`cut_pending`), the rest of it is skipped up to its
+ * separator (`skipping`) and counted in `gap`, and the line is returned only
+ * once that separator has been seen (or the stream ends), so that its end
+ * offset is known. The bytes after buf[gap_at] sit `gap` bytes further on
+ * in the stream than their index says; compaction folds the gap into base
+ * once the cut line has been returned. */
 #include "line_reader.h"
 
 #include <stdlib.h>
@@ -17,9 +24,19 @@ struct line_reader {
     size_t max_line;
     char sep;             /* '\n', or '\0' for records */
     bool skipping;        /* dropping the rest of a cut line */
+    bool cut_pending;     /* a cut line waits at buf[pos..gap_at) */
+    size_t gap_at;        /* index where the skipped bytes were */
+    uint64_t gap;         /* how many bytes were skipped there */
     uint64_t base;        /* stream offset of buf[0] */
     uint64_t line_offset; /* of the line last returned */
+    uint64_t line_end;    /* just past what that line consumed */
 };
+
+/* Stream offset of buf[i]. */
+static uint64_t stream_offset(const struct line_reader *lr, size_t i)
+{
+    return lr->base + i + (i >= lr->gap_at ? lr->gap : 0);
+}
 
 static struct line_reader *new_reader(size_t max_line, char sep)
 {
@@ -85,18 +102,32 @@ static size_t skip_rest(struct line_reader *lr, const char *data, size_t len)
     return (size_t)(nl - data) + 1;
 }
 
+/* Moves the unread bytes to the front of buf; folds the gap into base once
+ * the cut line before it has been returned. */
+static void compact(struct line_reader *lr)
+{
+    if (lr->pos == 0)
+        return;
+    memmove(lr->buf, lr->buf + lr->pos, lr->len - lr->pos);
+    if (lr->pos >= lr->gap_at) {
+        lr->base += lr->gap;
+        lr->gap = 0;
+        lr->gap_at = 0;
+    } else {
+        lr->gap_at -= lr->pos;
+    }
+    lr->base += lr->pos;
+    lr->len -= lr->pos;
+    lr->pos = 0;
+}
+
 int line_reader_feed(struct line_reader *lr, const char *data, size_t len,
                      struct sl_err *err)
 {
-    if (lr->pos > 0) {
-        memmove(lr->buf, lr->buf + lr->pos, lr->len - lr->pos);
-        lr->base += lr->pos;
-        lr->len -= lr->pos;
-        lr->pos = 0;
-    }
+    compact(lr);
     if (lr->skipping) {
         size_t n = skip_rest(lr, data, len);
-        lr->base += n;
+        lr->gap += n;
         data += n;
         len -= n;
     }
@@ -117,32 +148,52 @@ int line_reader_feed(struct line_reader *lr, const char *data, size_t len,
     return 0;
 }
 
+/* Returns the cut line waiting at buf[pos..gap_at): it ends where the
+ * skipped bytes end. */
+static int return_cut_line(struct line_reader *lr, struct sl_slice *line,
+                           bool *truncated)
+{
+    line->ptr = lr->buf + lr->pos;
+    line->len = lr->gap_at - lr->pos;
+    *truncated = true;
+    lr->line_offset = stream_offset(lr, lr->pos);
+    lr->pos = lr->gap_at;
+    lr->line_end = stream_offset(lr, lr->pos);
+    lr->cut_pending = false;
+    return 1;
+}
+
 int line_reader_next(struct line_reader *lr, struct sl_slice *line,
                      bool *truncated)
 {
+    if (lr->cut_pending)
+        return lr->skipping ? 0 : return_cut_line(lr, line, truncated);
     size_t avail = lr->len - lr->pos;
     char *start = lr->buf + lr->pos;
     char *nl = avail ? memchr(start, lr->sep, avail) : NULL;
-    lr->line_offset = lr->base + lr->pos;
     if (nl != NULL) {
         size_t n = (size_t)(nl - start);
+        lr->line_offset = stream_offset(lr, lr->pos);
         lr->pos += n + 1;
+        lr->line_end = stream_offset(lr, lr->pos);
         n = without_ending(lr, start, n);
         *truncated = n > lr->max_line;
         line->ptr = start;
         line->len = *truncated ? lr->max_line : n;
         return 1;
     }
-    /* No separator within max_line bytes: cut, skip the rest, unless what
-     * lies past max_line may still be the ending that is dropped. */
+    /* No separator within max_line bytes: cut, keep max_line bytes and skip
+     * the rest up to the separator, unless what lies past max_line may still
+     * be the ending that is dropped. The bytes past max_line hold no
+     * separator: they are the first of the skipped ones. */
     if (avail > lr->max_line &&
         !may_be_ending(lr, start + lr->max_line, avail - lr->max_line)) {
-        line->ptr = start;
-        line->len = lr->max_line;
-        *truncated = true;
+        compact(lr); /* one gap at a time: fold an earlier one first */
+        lr->gap_at = lr->max_line;
+        lr->gap = avail - lr->max_line;
+        lr->len = lr->max_line;
+        lr->cut_pending = true;
         lr->skipping = true;
-        lr->pos = lr->len;
-        return 1;
     }
     return 0;
 }
@@ -150,12 +201,17 @@ int line_reader_next(struct line_reader *lr, struct sl_slice *line,
 int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
                        bool *truncated)
 {
+    if (lr->cut_pending) { /* the stream ended inside its skipped tail */
+        lr->skipping = false;
+        return return_cut_line(lr, line, truncated);
+    }
     if (lr->pos >= lr->len)
         return 0;
     line->ptr = lr->buf + lr->pos;
     line->len = lr->len - lr->pos;
-    lr->line_offset = lr->base + lr->pos;
+    lr->line_offset = stream_offset(lr, lr->pos);
     lr->pos = lr->len;
+    lr->line_end = stream_offset(lr, lr->pos);
     /* The end of the stream ends a record as a NUL would, so its ending is
      * dropped. A line's last "\r" had no "\n" after it: it is the line's
      * own byte ("ab\r" stays so), and cut when it is one byte too many. */
@@ -170,4 +226,9 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
 uint64_t line_reader_line_offset(const struct line_reader *lr)
 {
     return lr->line_offset;
+}
+
+uint64_t line_reader_line_end(const struct line_reader *lr)
+{
+    return lr->line_end;
 }

@@ -3,10 +3,12 @@
  * hiredis's reader shape: feed bytes, pull lines, no I/O inside, so it is
  * fuzzable and testable with fragments of any size. Lines end at "\n"; a
  * "\r" right before it is dropped too. A line longer than max_line comes out
- * cut to max_line bytes with *truncated set, and the rest of it is skipped
- * up to the next newline, so memory stays bounded by max_line plus one fed
- * chunk. An unterminated last line stays inside until its newline arrives,
- * or until line_reader_finish() at the end of the stream.
+ * cut to max_line bytes with *truncated set; the rest of it is skipped up to
+ * the next newline, and the cut line comes out once that newline has
+ * arrived, so that its end is known. Memory stays bounded by max_line plus
+ * one fed chunk. An unterminated last line, cut or not, stays inside until
+ * its newline arrives, or until line_reader_finish() at the end of the
+ * stream.
  *
  * Records (line_reader_new_records): the same, but a record ends at a NUL
  * byte or at the end of the stream, newlines inside it are kept, and one
@@ -42,5 +44,10 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
                        bool *truncated);
 /* Stream offset of the first byte of the line last returned. */
 uint64_t line_reader_line_offset(const struct line_reader *lr);
+/* Stream offset just past the line last returned: past its separator (and,
+ * for a cut line, its skipped tail), or the end of the stream for the last
+ * line. It is always the next line's offset: a restart that resumes here
+ * reads the next line, neither the line again nor a piece of it. */
+uint64_t line_reader_line_end(const struct line_reader *lr);
 
 #endif

@@ -66,9 +66,8 @@ struct multiline_line {
     const char *ptr; /* without its terminator; need not outlive the push */
     size_t len;
     uint64_t offset; /* stream offset of its first byte */
-    uint64_t end;    /* stream offset just past its terminator ("\n", "\r\n",
-                        or the skipped tail of a cut line); offset + len when
-                        unknown, at the cost of resuming on the terminator */
+    uint64_t end;    /* stream offset just past what the line consumed:
+                        line_reader_line_end() */
     bool cut;        /* line_reader cut it at its max_line */
 };
 

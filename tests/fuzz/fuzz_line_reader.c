@@ -2,7 +2,8 @@
  * records), fed in chunks; the first byte picks the chunk size and the
  * mode. Checks the reader's promises: no line longer than max_line, no
  * separator inside a line, offsets that point at the line's bytes in the
- * stream, and no more lines than separators allow. */
+ * stream, each line's end past its bytes and exactly at the next line's
+ * start, and no more lines than separators allow. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_LINE 64
 
+/* *prev_end: the end of the line before, where this one must start. */
 static void check_line(const uint8_t *stream, size_t size,
                        const struct line_reader *lr, struct sl_slice line,
-                       char sep)
+                       char sep, uint64_t *prev_end)
 {
     if (line.len > MAX_LINE)
         abort();
     uint64_t off = line_reader_line_offset(lr);
+    uint64_t end = line_reader_line_end(lr);
     if (off + line.len > size || memcmp(stream + off, line.ptr, line.len) != 0)
         abort();
     if (memchr(line.ptr, sep, line.len) != NULL)
         abort();
+    if (off != *prev_end || end < off + line.len || end > size)
+        abort();
+    *prev_end = end;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sl_slice line;
     bool trunc;
     size_t lines = 0, newlines = 0;
+    uint64_t prev_end = 0;
     for (size_t i = 0; i < size; i++)
         newlines += stream[i] == (uint8_t)sep;
     for (size_t pos = 0; pos < size; pos += chunk) {
@@ -46,12 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (line_reader_feed(lr, (const char *)stream + pos, n, NULL) < 0)
             abort();
         while (line_reader_next(lr, &line, &trunc)) {
-            check_line(stream, size, lr, line, sep);
+            check_line(stream, size, lr, line, sep, &prev_end);
             lines++;
         }
     }
     if (line_reader_finish(lr, &line, &trunc)) {
-        check_line(stream, size, lr, line, sep);
+        check_line(stream, size, lr, line, sep, &prev_end);
         lines++;
     }
     /* Every separator ends exactly one line, except those that end the cut

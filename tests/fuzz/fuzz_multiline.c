@@ -77,11 +77,8 @@ static void push(struct multiline *ml, struct run *r,
                  const struct line_reader *lr, struct sl_slice l, bool cut,
                  uint64_t *now)
 {
-    uint64_t off = line_reader_line_offset(lr);
-    const uint8_t *nl =
-        memchr(r->stream + off + l.len, '\n', r->size - off - l.len);
-    struct multiline_line line = {
-        l.ptr, l.len, off, nl ? (uint64_t)(nl - r->stream) + 1 : r->size, cut};
+    struct multiline_line line = {l.ptr, l.len, line_reader_line_offset(lr),
+                                  line_reader_line_end(lr), cut};
     *now += l.len > 0 ? (uint8_t)l.ptr[0] % 8 : 0;
     r->done = multiline_done_offset(ml);
     if (l.len > 0 && l.ptr[0] == '!')

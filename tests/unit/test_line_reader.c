@@ -121,23 +121,71 @@ static void unterminated_line_waits_for_finish(void **state)
     line_reader_free(lr);
 }
 
-static void offsets_point_at_line_starts(void **state)
+/* Each line's start, and its end: past its "\n" or "\r\n" (the cut line's
+ * too, though fed a byte at a time it was cut long before its "\n"
+ * arrived), or the end of the stream for the last line. Each end is the
+ * next line's start. */
+static void offsets_point_at_line_starts_and_ends(void **state)
 {
     (void)state;
     const char *in = "ab\r\ncde\nf\n0123456789\ng";
     uint64_t want[] = {0, 4, 8, 10, 21};
+    uint64_t want_end[] = {4, 8, 10, 21, 22};
     struct line_reader *lr = line_reader_new(4);
     struct sl_slice line;
     bool trunc;
     size_t k = 0;
     for (size_t i = 0; i < strlen(in); i++) {
         line_reader_feed(lr, in + i, 1, NULL);
-        while (line_reader_next(lr, &line, &trunc))
-            assert_int_equal(line_reader_line_offset(lr), want[k++]);
+        while (line_reader_next(lr, &line, &trunc)) {
+            assert_int_equal(line_reader_line_offset(lr), want[k]);
+            assert_int_equal(line_reader_line_end(lr), want_end[k++]);
+        }
     }
     assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
-    assert_int_equal(line_reader_line_offset(lr), want[k++]);
+    assert_int_equal(line_reader_line_offset(lr), want[k]);
+    assert_int_equal(line_reader_line_end(lr), want_end[k++]);
     assert_int_equal(k, 5);
+    line_reader_free(lr);
+}
+
+/* A cut line comes out only once its newline is in (so its end is known),
+ * and the lines after it keep their true offsets, even when two cut lines
+ * follow each other inside one fed chunk; at the end of the stream a cut
+ * line still being skipped comes out with the stream's end. */
+static void a_cut_line_waits_for_its_newline(void **state)
+{
+    (void)state;
+    struct line_reader *lr = line_reader_new(4);
+    struct sl_slice line;
+    bool trunc;
+    line_reader_feed(lr, "0123456", 7, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    line_reader_feed(lr, "89\nabcdefg\nxy\nlongtail", 22, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_true(trunc);
+    assert_memory_equal(line.ptr, "0123", 4);
+    assert_int_equal(line_reader_line_offset(lr), 0);
+    assert_int_equal(line_reader_line_end(lr), 10);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_true(trunc);
+    assert_memory_equal(line.ptr, "abcd", 4);
+    assert_int_equal(line_reader_line_offset(lr), 10);
+    assert_int_equal(line_reader_line_end(lr), 18);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_false(trunc);
+    assert_memory_equal(line.ptr, "xy", 2);
+    assert_int_equal(line_reader_line_offset(lr), 18);
+    assert_int_equal(line_reader_line_end(lr), 21);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    line_reader_feed(lr, "more", 4, NULL);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
+    assert_true(trunc);
+    assert_memory_equal(line.ptr, "long", 4);
+    assert_int_equal(line_reader_line_offset(lr), 21);
+    assert_int_equal(line_reader_line_end(lr), 33);
+    assert_int_equal(line_reader_finish(lr, &line, &trunc), 0);
     line_reader_free(lr);
 }
 
@@ -175,7 +223,8 @@ int main(void)
         cmocka_unit_test(max_line_boundary),
         cmocka_unit_test(records_end_at_nul_and_drop_one_final_newline),
         cmocka_unit_test(unterminated_line_waits_for_finish),
-        cmocka_unit_test(offsets_point_at_line_starts),
+        cmocka_unit_test(offsets_point_at_line_starts_and_ends),
+        cmocka_unit_test(a_cut_line_waits_for_its_newline),
         cmocka_unit_test(one_mebibyte_line_is_kept_and_one_more_is_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

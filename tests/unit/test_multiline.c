@@ -93,23 +93,15 @@ static struct multiline *make_preset(const char *preset, struct got *g)
     return make(&cfg, g);
 }
 
-/* Offset just past the terminator of the line at [off, off + len). */
-static uint64_t line_end(const char *s, size_t size, uint64_t off, size_t len)
-{
-    const char *nl = memchr(s + off + len, '\n', size - off - len);
-    return nl ? (uint64_t)(nl - s) + 1 : size;
-}
-
 /* Pushes the line line_reader returned, checking done_offset on the way:
  * it never goes back and never passes a line not yet emitted. */
 static void push_read(struct multiline *ml, const struct line_reader *lr,
-                      const char *s, size_t size, struct sl_slice l, bool cut,
-                      uint64_t now)
+                      struct sl_slice l, bool cut, uint64_t now)
 {
     uint64_t before = done_before = multiline_done_offset(ml);
     uint64_t off = line_reader_line_offset(lr);
-    struct multiline_line line = {l.ptr, l.len, off,
-                                  line_end(s, size, off, l.len), cut};
+    struct multiline_line line = {l.ptr, l.len, off, line_reader_line_end(lr),
+                                  cut};
     multiline_push(ml, &line, now);
     uint64_t d = multiline_done_offset(ml);
     assert_true(d >= before);
@@ -130,10 +122,10 @@ static void feed_n(struct multiline *ml, const char *s, size_t size,
         size_t n = size - i < step ? size - i : step;
         assert_int_equal(line_reader_feed(lr, s + i, n, NULL), 0);
         while (line_reader_next(lr, &l, &cut))
-            push_read(ml, lr, s, size, l, cut, now);
+            push_read(ml, lr, l, cut, now);
     }
     if (line_reader_finish(lr, &l, &cut))
-        push_read(ml, lr, s, size, l, cut, now);
+        push_read(ml, lr, l, cut, now);
     line_reader_free(lr);
 }
 
