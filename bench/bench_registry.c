@@ -1,0 +1,166 @@
+/* bench_registry.c: the cost of the shipper's registry with 100,000 entries
+ * (shipper/registry.c): a restart (load), a save (the atomic write with its
+ * two fsyncs, as after every acknowledged batch, rate-limited), the
+ * serialisation alone, and the file size. For scale: reading the file and
+ * counting its lines (the floor of any text format) and yajl with empty
+ * callbacks (the floor of any JSON reader). Each figure is the median of
+ * --runs runs, in a mkdtemp directory under --dir (default /tmp).
+ *
+ * Entries look like a year of hourly rotation across many services:
+ * "/var/log/<service>/<service>.log.<n>", 64-bit inodes, full 1024-byte
+ * fingerprints, offsets of a few MB, seen times spread over a week.
+ *
+ * Build (from the repository root, after building build/release):
+ *
+ *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon -Igrok \
+ *       -Ishipper -Ishipper/input bench/bench_registry.c \
+ *       build/release/shipper/libsluice_shipper_core.a \
+ *       build/release/grok/libsluice_grok.a \
+ *       build/release/common/libsluice_common.a \
+ *       -lpcre2-8 -lyajl -llz4 -lzstd -lm -o bench/out/bin/bench-registry
+ *   bench/out/bin/bench-registry --entries 100000 --runs 7
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "bench_clock.h"
+#include "registry.h"
+
+static void die(const char *what, const struct sl_err *err)
+{
+    fprintf(stderr, "bench-registry: %s: %s\n", what, err ? err->msg : "");
+    exit(1);
+}
+
+static struct registry *fill(size_t entries)
+{
+    static const char *const services[] = {"nginx",    "app",   "payments",
+                                           "auth",     "cron",  "worker",
+                                           "frontend", "kafka", "postgres"};
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    struct registry *r = registry_new(&cfg, &err);
+    if (r == NULL)
+        die("registry_new", &err);
+    uint64_t x = 88172645463325252ull;
+    char path[256];
+    for (size_t i = 0; i < entries; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const char *svc = services[i % 9];
+        snprintf(path, sizeof path, "/var/log/%s/%s.log.%zu", svc, svc, i / 9);
+        struct file_identity id = {2049, (1ull << 32) + i * 2654435761ull, x,
+                                   1024};
+        if (registry_ack(r, &id, path, x % 50000000,
+                         1763870000 + (int64_t)(x % 604800), &err) < 0)
+            die("registry_ack", &err);
+    }
+    return r;
+}
+
+/* yajl with no callbacks: what any JSON reader costs at least. */
+static double yajl_only(const char *buf, size_t len)
+{
+    static const yajl_callbacks none;
+    double t = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+    yajl_handle h = yajl_alloc(&none, NULL, NULL);
+    if (yajl_parse(h, (const unsigned char *)buf, len) != yajl_status_ok ||
+        yajl_complete_parse(h) != yajl_status_ok)
+        die("yajl", NULL);
+    yajl_free(h);
+    return (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t;
+}
+
+/* read(2) and count lines: what any text format costs at least. */
+static double read_only(const char *path, size_t *lines)
+{
+    double t = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+    int fd = open(path, O_RDONLY);
+    static char buf[64 * 1024];
+    ssize_t n;
+    *lines = 0;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
+            (*lines)++;
+    close(fd);
+    return (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t;
+}
+
+int main(int argc, char **argv)
+{
+    size_t entries = 100000;
+    int runs = 7;
+    const char *base = "/tmp";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--entries") == 0)
+            entries = strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--runs") == 0)
+            runs = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--dir") == 0)
+            base = argv[i + 1];
+    }
+    if (runs < 1 || runs > 100)
+        runs = 7;
+    char dir[512], path[600], tmp[610];
+    snprintf(dir, sizeof dir, "%s/bench-registry.XXXXXX", base);
+    if (mkdtemp(dir) == NULL)
+        die("mkdtemp", NULL);
+    snprintf(path, sizeof path, "%s/registry.json", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+
+    double t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+    struct registry *r = fill(entries);
+    double fill_ms = (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t0;
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    double save[100], ser[100], load[100], yj[100], rd[100];
+    size_t bytes = 0, lines = 0;
+    for (int k = 0; k < runs; k++) {
+        struct sl_buf b = SL_BUF_INIT((size_t)1 << 31);
+        t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+        if (registry_write(r, &b, &err) < 0)
+            die("registry_write", &err);
+        ser[k] = (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t0;
+        bytes = b.len;
+        yj[k] = yajl_only(b.ptr, b.len);
+        sl_buf_release(&b);
+
+        t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+        if (registry_save(r, path, &err) < 0)
+            die("registry_save", &err);
+        save[k] = (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t0;
+
+        rd[k] = read_only(path, &lines);
+        t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e3);
+        struct registry *back = registry_load(path, &cfg, NULL, &err);
+        load[k] = (bench_seconds(CLOCK_MONOTONIC) * 1e3) - t0;
+        if (back == NULL || registry_count(back) != registry_count(r))
+            die("registry_load", &err);
+        registry_free(back);
+    }
+    printf("entries            %zu (filled in %.1f ms)\n", registry_count(r),
+           fill_ms);
+    printf("file               %zu bytes (%.1f MB, %.0f bytes/entry), %zu "
+           "lines\n",
+           bytes, (double)bytes / 1e6, (double)bytes / (double)entries, lines);
+    printf("load (restart)     %.1f ms\n", bench_median(load, runs));
+    printf("save (atomic)      %.1f ms\n", bench_median(save, runs));
+    printf("serialise only     %.1f ms\n", bench_median(ser, runs));
+    printf("yajl, no callbacks %.1f ms\n", bench_median(yj, runs));
+    printf("read + count lines %.1f ms\n", bench_median(rd, runs));
+    registry_free(r);
+    unlink(tmp);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,136 @@
+/* registry.h: the shipper's acknowledged offsets, one entry per file,
+ * kept across restarts (DESIGN.md guarantees 1, 3 and 5).
+ *
+ * An entry says: every byte of file `id` before `offset` is in a batch that
+ * Redis accepted. The caller acks only after Redis accepted the batch, and
+ * saves (rate-limited) after acks; a restart resumes each file at its
+ * offset, so a line is never lost and, because the offset only moves after
+ * Redis has the line, never shipped twice by the registry's doing.
+ *
+ * Entries are keyed by device + inode (two files on disk never share both),
+ * in a hash table: lookup, ack and touch are O(1). The fingerprint in the
+ * entry's identity tells whether the file now at that inode is still the
+ * one the entry describes (file_identity_compare); when it is not, the
+ * caller forgets the entry and starts the file at 0.
+ *
+ * Invariants, refused with SL_EINVAL (a caller bug, never outside input):
+ *  - an offset only moves forward for the same identity;
+ *  - an identity with the same fp_len but another fp is another file: it
+ *    needs registry_forget() first;
+ *  - an offset never passes id->fp_len unless the fingerprint is full
+ *    (fp_len >= the configured fp_bytes): compute the identity again after
+ *    reading, so every acknowledged byte up to N is fingerprinted.
+ *
+ * Expiry: an entry not seen (acked or touched) for ttl_s seconds is dropped
+ * by registry_expire(). The caller touches every file it still finds on disk
+ * on each scan, so "not seen" is "gone from disk"; the registry stays as
+ * small as the set of files that exist, and 100,000 rotations over a year
+ * leave only those still there.
+ *
+ * The file (registry.json) is JSON, one entry per line, readable by people
+ * and `status`:
+ *
+ *   {"version":1,"entries":[
+ *   {"dev":2049,"ino":131,"fp":"9d1f0c7e2a5b4d33","fp_len":1024,
+ *    "offset":52311,"seen":1763870000,"path":"/var/log/app.log"},
+ *   ...
+ *   ]}
+ *
+ * (an entry is on one line in the file). The path is informational (status,
+ * messages): entries are keyed by device and inode, so a path that is not
+ * UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
+ * writer does, and comes back so. Saving writes registry.json.tmp in
+ * the same directory, fsyncs it, renames it over registry.json and fsyncs the
+ * directory: after a crash at any point the file is the old or the new
+ * registry, complete. A .tmp left by a crash is never read, only removed.
+ *
+ * Loading is strict: anything that is not exactly this format is refused
+ * with FILE:LINE:COLUMN, what is wrong, and the choice to fix the file or
+ * move it aside (which ships every file again). A damaged registry is never
+ * replaced by an empty one silently. A missing file is an empty registry
+ * (the first start); registry_load says so through *created. */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "file_identity.h"
+#include "sl_buf.h"
+#include "sl_err.h"
+
+#define REGISTRY_VERSION       1
+#define REGISTRY_DEFAULT_TTL_S (7 * 24 * 3600)
+#define REGISTRY_MAX_PATH      4096     /* bytes of a path, as PATH_MAX */
+#define REGISTRY_MAX_ENTRIES   10000000 /* a file with more is refused */
+
+struct registry_config {
+    int64_t ttl_s;     /* >= 1; registry_config_init: 7 days */
+    uint32_t fp_bytes; /* the N identities are computed with; 1024 */
+};
+
+struct registry_entry {
+    struct file_identity id;
+    uint64_t offset; /* acknowledged: every byte before it is in Redis */
+    int64_t seen;    /* wall clock seconds of the last ack or touch */
+    char *path;      /* last known path; owned by the registry */
+};
+
+struct registry;
+
+void registry_config_init(struct registry_config *cfg);
+
+/* An empty registry. NULL on error (SL_EINVAL for a bad config). */
+struct registry *registry_new(const struct registry_config *cfg,
+                              struct sl_err *err);
+void registry_free(struct registry *r); /* NULL is fine */
+
+/* Reads the registry at path. A missing file gives an empty registry with
+ * *created set (created may be NULL); a leftover path.tmp is removed. NULL
+ * on error: SL_EIO (cannot read), SL_EPARSE (damaged, wrong version),
+ * SL_ENOMEM. */
+struct registry *registry_load(const char *path,
+                               const struct registry_config *cfg, bool *created,
+                               struct sl_err *err);
+/* The same on bytes in memory; name is used in messages. */
+struct registry *registry_load_buffer(const char *name, const char *buf,
+                                      size_t len,
+                                      const struct registry_config *cfg,
+                                      struct sl_err *err);
+
+/* Writes the registry atomically (see above). On error the old file is
+ * untouched and the .tmp removed. */
+int registry_save(const struct registry *r, const char *path,
+                  struct sl_err *err);
+/* Appends the file's contents to out (tests, fuzzing, `status`). */
+int registry_write(const struct registry *r, struct sl_buf *out,
+                   struct sl_err *err);
+
+size_t registry_count(const struct registry *r);
+/* The entry for dev + ino, or NULL. Valid until the next change. */
+const struct registry_entry *registry_get(const struct registry *r,
+                                          uint64_t dev, uint64_t ino);
+/* Iteration in table order: start with *cursor = 0; NULL at the end. */
+const struct registry_entry *registry_next(const struct registry *r,
+                                           size_t *cursor);
+
+/* Records that bytes [0, offset) of file id (at path) are acknowledged, and
+ * that it was seen at now. Creates the entry or moves it forward and takes
+ * id as its identity (the upgrade of a short fingerprint). The invariants
+ * above are refused with SL_EINVAL and change nothing. */
+int registry_ack(struct registry *r, const struct file_identity *id,
+                 const char *path, uint64_t offset, int64_t now,
+                 struct sl_err *err);
+/* Marks the entry of dev + ino seen at now, and its path if not NULL
+ * (an empty or over-long path is left as it was). 1 if there is one, 0 if
+ * not, -1 when out of memory. */
+int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,
+                   const char *path, int64_t now, struct sl_err *err);
+/* Drops the entry of dev + ino, if any. */
+void registry_forget(struct registry *r, uint64_t dev, uint64_t ino);
+/* Drops every entry not seen for more than ttl_s before now; returns how
+ * many. */
+size_t registry_expire(struct registry *r, int64_t now);
+
+#endif

@@ -1,0 +1,792 @@
+/* test_registry.c: file identity and the registry, as rotation and restarts
+ * rely on them (DESIGN.md guarantees 1, 3 and 5).
+ *
+ * Identity on real files in a scratch directory: rename keeps it, an inode
+ * reused by a new file (forced by deleting and creating in a loop, and
+ * constructed by rewriting a file in place) does not, copytruncate is seen
+ * by the fingerprint or by size < offset, a short file's identity still
+ * matches once it grows, and nothing moves the fd's offset. Registry: the
+ * invariants of ack, expiry on a passed clock, save/load round trips with
+ * the exact text, crashes simulated by a leftover .tmp and a truncated file
+ * (exact messages), wrong versions, damaged files, and 100,000 entries. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "file_identity.h"
+#include "registry.h"
+
+/* ---- a scratch directory per test ------------------------------------- */
+
+struct scratch {
+    char dir[64];
+    char path[256]; /* scratch for path building */
+};
+
+static int setup(void **state)
+{
+    struct scratch *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/sluice-test-registry.XXXXXX");
+    if (mkdtemp(s->dir) == NULL) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct scratch *s = *state;
+    DIR *d = opendir(s->dir);
+    struct dirent *de;
+    char p[512];
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", s->dir, de->d_name);
+        if (unlink(p) < 0)
+            rmdir(p);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(s->dir);
+    free(s);
+    return 0;
+}
+
+static const char *at(struct scratch *s, const char *name)
+{
+    snprintf(s->path, sizeof s->path, "%s/%s", s->dir, name);
+    return s->path;
+}
+
+/* Creates (or truncates) path holding len bytes of pattern `seed`. */
+static void write_file(const char *path, size_t len, unsigned seed)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    for (size_t i = 0; i < len; i++) {
+        char c = (char)('a' + (i * 7 + seed) % 26);
+        assert_int_equal(write(fd, &c, 1), 1);
+    }
+    close(fd);
+}
+
+static void append_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static struct file_identity identity_of(const char *path, uint32_t n)
+{
+    struct sl_err err = {0};
+    struct file_identity id;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    if (file_identity_compute(fd, n, &id, &err) < 0)
+        fail_msg("file_identity_compute: %s", err.msg);
+    close(fd);
+    return id;
+}
+
+static enum file_id_match match_of(const struct file_identity *known,
+                                   const char *path, uint32_t n)
+{
+    struct sl_err err = {0};
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    struct file_identity now;
+    enum file_id_match m;
+    assert_int_equal(file_identity_compute(fd, n, &now, &err), 0);
+    assert_int_equal(file_identity_compare(known, &now, fd, &m, &err), 0);
+    close(fd);
+    return m;
+}
+
+/* ---- identity ---------------------------------------------------------- */
+
+static void test_hash_vectors(void **state)
+{
+    (void)state;
+    /* the published FNV-1a 64 test vectors */
+    assert_true(file_identity_hash(FILE_IDENTITY_FNV_BASIS, "", 0) ==
+                0xcbf29ce484222325ull);
+    assert_true(file_identity_hash(FILE_IDENTITY_FNV_BASIS, "a", 1) ==
+                0xaf63dc4c8601ec8cull);
+    assert_true(file_identity_hash(FILE_IDENTITY_FNV_BASIS, "foobar", 6) ==
+                0x85944171f73967e8ull);
+    uint64_t h = file_identity_hash(FILE_IDENTITY_FNV_BASIS, "foo", 3);
+    assert_true(file_identity_hash(h, "bar", 3) == 0x85944171f73967e8ull);
+}
+
+static void test_identity_compute(void **state)
+{
+    struct scratch *s = *state;
+    write_file(at(s, "a.log"), 3000, 1);
+    int fd = open(s->path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 17, SEEK_SET), 17);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    struct file_identity id;
+    struct sl_err err = {0};
+    assert_int_equal(file_identity_compute(fd, 1024, &id, &err), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 17); /* pread only */
+    assert_true(id.dev == (uint64_t)st.st_dev);
+    assert_true(id.ino == (uint64_t)st.st_ino);
+    assert_int_equal(id.fp_len, 1024);
+    char buf[1024];
+    assert_int_equal(pread(fd, buf, sizeof buf, 0), 1024);
+    assert_true(id.fp ==
+                file_identity_hash(FILE_IDENTITY_FNV_BASIS, buf, sizeof buf));
+    /* n out of range */
+    assert_int_equal(file_identity_compute(fd, 0, &id, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_int_equal(
+        file_identity_compute(fd, FILE_IDENTITY_MAX_BYTES + 1, &id, &err), -1);
+    close(fd);
+}
+
+static void test_rename_keeps_identity(void **state)
+{
+    struct scratch *s = *state;
+    char a[256];
+    snprintf(a, sizeof a, "%s", at(s, "app.log"));
+    write_file(a, 2000, 2);
+    struct file_identity before = identity_of(a, 1024);
+    assert_int_equal(rename(a, at(s, "app.log.1")), 0);
+    struct file_identity after = identity_of(s->path, 1024);
+    assert_true(before.dev == after.dev && before.ino == after.ino);
+    assert_true(before.fp == after.fp && before.fp_len == after.fp_len);
+    assert_int_equal(match_of(&before, s->path, 1024), FILE_ID_SAME);
+    /* the new file created under the old name is another file */
+    write_file(a, 2000, 2);
+    assert_int_equal(match_of(&before, a, 1024), FILE_ID_OTHER);
+}
+
+static void test_inode_reuse_constructed(void **state)
+{
+    struct scratch *s = *state;
+    write_file(at(s, "r.log"), 2000, 3);
+    struct file_identity old = identity_of(s->path, 1024);
+    /* same inode, new content: what a reused inode looks like */
+    write_file(s->path, 2000, 4);
+    struct file_identity now = identity_of(s->path, 1024);
+    assert_true(now.ino == old.ino && now.dev == old.dev);
+    assert_true(now.fp != old.fp);
+    assert_int_equal(match_of(&old, s->path, 1024), FILE_ID_CHANGED);
+    assert_int_equal(file_identity_resume(FILE_ID_CHANGED, 1500, 2000), 0);
+}
+
+static void test_inode_reuse_real(void **state)
+{
+    struct scratch *s = *state;
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s", at(s, "old.log"));
+    snprintf(b, sizeof b, "%s", at(s, "new.log"));
+    write_file(a, 1500, 5);
+    struct file_identity old = identity_of(a, 1024);
+    assert_int_equal(unlink(a), 0);
+    /* create and delete until the file system hands the inode out again */
+    bool reused = false;
+    for (int i = 0; i < 2000 && !reused; i++) {
+        write_file(b, 1500, 6 + (unsigned)i % 10);
+        struct file_identity id = identity_of(b, 1024);
+        if (id.ino == old.ino && id.dev == old.dev) {
+            reused = true;
+            assert_true(id.fp != old.fp);
+            assert_int_equal(match_of(&old, b, 1024), FILE_ID_CHANGED);
+        } else {
+            assert_int_equal(match_of(&old, b, 1024), FILE_ID_OTHER);
+            assert_int_equal(unlink(b), 0);
+        }
+    }
+    if (reused)
+        print_message("inode reused: the new file was told apart\n");
+    else
+        print_message("inode not reused in 2000 tries on this file system; "
+                      "test_inode_reuse_constructed covers the rule\n");
+}
+
+static void test_copytruncate(void **state)
+{
+    struct scratch *s = *state;
+    /* new content after the truncation: the fingerprint differs */
+    write_file(at(s, "ct.log"), 3000, 7);
+    struct file_identity old = identity_of(s->path, 1024);
+    write_file(s->path, 100, 8);
+    assert_int_equal(match_of(&old, s->path, 1024), FILE_ID_CHANGED);
+    /* truncated, then grown past N before the shipper looked */
+    write_file(s->path, 1500, 8);
+    assert_int_equal(match_of(&old, s->path, 1024), FILE_ID_CHANGED);
+    /* shorter than the known fingerprint: cannot match even if the bytes
+     * that are there are the same */
+    write_file(s->path, 500, 7);
+    assert_int_equal(match_of(&old, s->path, 1024), FILE_ID_CHANGED);
+    /* the same first 1024 bytes again (a fixed header), shorter than the
+     * acknowledged offset: only size < offset can tell */
+    write_file(s->path, 2000, 7);
+    enum file_id_match m = match_of(&old, s->path, 1024);
+    assert_int_equal(m, FILE_ID_SAME);
+    assert_int_equal(file_identity_resume(m, 3000, 2000), 0);
+    assert_int_equal(file_identity_resume(m, 3000, 3000), 3000);
+    assert_int_equal(file_identity_resume(m, 1000, 2000), 1000);
+}
+
+static void test_short_file_grows(void **state)
+{
+    struct scratch *s = *state;
+    write_file(at(s, "short.log"), 0, 0);
+    struct file_identity empty = identity_of(s->path, 1024);
+    assert_int_equal(empty.fp_len, 0);
+    append_file(s->path, "2026-11-23 first line\n");
+    struct file_identity small = identity_of(s->path, 1024);
+    assert_int_equal(small.fp_len, 22);
+    assert_int_equal(match_of(&empty, s->path, 1024), FILE_ID_SAME);
+    for (int i = 0; i < 100; i++)
+        append_file(s->path, "2026-11-23 another line of the log\n");
+    struct file_identity big = identity_of(s->path, 1024);
+    assert_int_equal(big.fp_len, 1024);
+    assert_true(big.fp != small.fp);
+    assert_int_equal(match_of(&small, s->path, 1024), FILE_ID_SAME);
+    assert_int_equal(match_of(&big, s->path, 1024), FILE_ID_SAME);
+    /* N raised in the config: the older 1024-byte identity still matches */
+    assert_int_equal(match_of(&big, s->path, 4096), FILE_ID_SAME);
+    /* N lowered: a 1024-byte identity is checked over its own 1024 bytes */
+    assert_int_equal(match_of(&big, s->path, 64), FILE_ID_SAME);
+    /* a short identity whose bytes differ is another file */
+    write_file(s->path, 2000, 9);
+    assert_int_equal(match_of(&small, s->path, 1024), FILE_ID_CHANGED);
+}
+
+/* ---- registry ---------------------------------------------------------- */
+
+static struct registry *new_reg(int64_t ttl)
+{
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    if (ttl > 0)
+        cfg.ttl_s = ttl;
+    struct sl_err err = {0};
+    struct registry *r = registry_new(&cfg, &err);
+    if (r == NULL)
+        fail_msg("registry_new: %s", err.msg);
+    return r;
+}
+
+static struct file_identity fid(uint64_t dev, uint64_t ino, uint64_t fp,
+                                uint32_t fp_len)
+{
+    struct file_identity id = {dev, ino, fp, fp_len};
+    return id;
+}
+
+static void ack(struct registry *r, struct file_identity id, const char *path,
+                uint64_t off, int64_t now)
+{
+    struct sl_err err = {0};
+    if (registry_ack(r, &id, path, off, now, &err) < 0)
+        fail_msg("registry_ack: %s", err.msg);
+}
+
+static struct registry *load(const char *path, bool *created)
+{
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    struct registry *r = registry_load(path, &cfg, created, &err);
+    if (r == NULL)
+        fail_msg("registry_load: %s", err.msg);
+    return r;
+}
+
+static void save(const struct registry *r, const char *path)
+{
+    struct sl_err err = {0};
+    if (registry_save(r, path, &err) < 0)
+        fail_msg("registry_save: %s", err.msg);
+}
+
+static void assert_id_equal(const struct file_identity *a,
+                            const struct file_identity *b)
+{
+    assert_true(a->dev == b->dev);
+    assert_true(a->ino == b->ino);
+    assert_true(a->fp == b->fp);
+    assert_int_equal(a->fp_len, b->fp_len);
+}
+
+/* Both hold the same entries. */
+static void assert_same(const struct registry *a, const struct registry *b)
+{
+    assert_int_equal(registry_count(a), registry_count(b));
+    size_t cur = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(a, &cur)) != NULL) {
+        const struct registry_entry *f = registry_get(b, e->id.dev, e->id.ino);
+        assert_non_null(f);
+        assert_id_equal(&e->id, &f->id);
+        assert_true(e->offset == f->offset);
+        assert_true(e->seen == f->seen);
+        assert_string_equal(e->path, f->path);
+    }
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_save_load_round_trip(void **state)
+{
+    struct scratch *s = *state;
+    struct registry *r = new_reg(0);
+    ack(r, fid(2049, 131, 0x9d1f0c7e2a5b4d33ull, 1024), "/var/log/app.log",
+        52311, 1763870000);
+    const char *odd = "/var/log/\"q\"\\ \n\t\xc3\xa9.log";
+    ack(r, fid(UINT64_MAX, (uint64_t)INT64_MAX + 5, 1, 12), odd, 12, -3);
+    ack(r, fid(7, 0, 0, 0), "e", 0, 0);
+    save(r, at(s, "registry.json"));
+    bool created = true;
+    struct registry *back = load(s->path, &created);
+    assert_false(created);
+    assert_same(r, back);
+    assert_int_equal(registry_count(back), 3);
+    /* the file is one entry per line, as registry.h shows */
+    registry_free(r);
+    r = new_reg(0);
+    ack(r, fid(2049, 131, 0x9d1f0c7e2a5b4d33ull, 1024), "/var/log/app.log",
+        52311, 1763870000);
+    save(r, s->path);
+    assert_string_equal(
+        read_all(s->path),
+        "{\"version\":1,\"entries\":[\n"
+        "{\"dev\":2049,\"ino\":131,\"fp\":\"9d1f0c7e2a5b4d33\",\"fp_len\":1024,"
+        "\"offset\":52311,\"seen\":1763870000,\"path\":\"/var/log/app.log\"}\n"
+        "]}\n");
+    /* an empty registry saves and loads */
+    struct registry *empty = new_reg(0);
+    save(empty, s->path);
+    assert_string_equal(read_all(s->path),
+                        "{\"version\":1,\"entries\":[\n]}\n");
+    registry_free(back);
+    back = load(s->path, NULL);
+    assert_int_equal(registry_count(back), 0);
+    registry_free(back);
+    registry_free(empty);
+    registry_free(r);
+}
+
+static void test_missing_file_is_a_first_start(void **state)
+{
+    struct scratch *s = *state;
+    bool created = false;
+    struct registry *r = load(at(s, "registry.json"), &created);
+    assert_true(created);
+    assert_int_equal(registry_count(r), 0);
+    registry_free(r);
+}
+
+static void test_offsets_only_forward(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(0);
+    struct file_identity id = fid(1, 2, 3, 1024);
+    ack(r, id, "/l", 100, 10);
+    ack(r, id, "/l", 100, 11); /* the same offset again is fine */
+    struct sl_err err = {0};
+    assert_int_equal(registry_ack(r, &id, "/l", 50, 12, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg,
+                        "registry: '/l': offset would go back from 100 to 50");
+    const struct registry_entry *e = registry_get(r, 1, 2);
+    assert_int_equal(e->offset, 100);
+    assert_int_equal(e->seen, 11);
+    ack(r, id, "/l.1", 150, 13); /* renamed: the path follows */
+    e = registry_get(r, 1, 2);
+    assert_int_equal(e->offset, 150);
+    assert_string_equal(e->path, "/l.1");
+    registry_free(r);
+}
+
+static void test_ack_refuses_another_file(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/l", 5000, 10);
+    struct file_identity other = fid(1, 2, 4, 1024);
+    struct sl_err err = {0};
+    assert_int_equal(registry_ack(r, &other, "/l", 6000, 11, &err), -1);
+    assert_string_equal(err.msg, "registry: '/l': another file has this inode "
+                                 "(fingerprint differs); forget the old entry "
+                                 "first");
+    assert_true(registry_get(r, 1, 2)->id.fp == 3);
+    registry_forget(r, 1, 2);
+    assert_null(registry_get(r, 1, 2));
+    ack(r, other, "/l", 10, 12);
+    assert_int_equal(registry_get(r, 1, 2)->offset, 10);
+    registry_free(r);
+}
+
+static void test_ack_short_fingerprint_covers_offset(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(0);
+    struct file_identity small = fid(1, 2, 3, 10);
+    struct sl_err err = {0};
+    assert_int_equal(registry_ack(r, &small, "/s", 11, 1, &err), -1);
+    assert_string_equal(err.msg,
+                        "registry: '/s': offset 11 passes the 10 bytes the "
+                        "identity covers; compute it again after reading");
+    assert_null(registry_get(r, 1, 2));
+    ack(r, small, "/s", 10, 1);
+    /* the upgrade: the grown file's identity replaces the short one */
+    ack(r, fid(1, 2, 99, 1024), "/s", 90000, 2);
+    const struct registry_entry *e = registry_get(r, 1, 2);
+    assert_true(e->id.fp == 99 && e->id.fp_len == 1024);
+    assert_int_equal(e->offset, 90000);
+    /* a path is required */
+    assert_int_equal(registry_ack(r, &small, "", 0, 1, &err), -1);
+    registry_free(r);
+}
+
+static void test_expire_by_ttl(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(100);
+    ack(r, fid(1, 1, 0, 0), "/a", 0, 1000);
+    ack(r, fid(1, 2, 0, 0), "/b", 0, 1050);
+    assert_int_equal(registry_expire(r, 1100), 0); /* exactly the ttl */
+    assert_int_equal(registry_expire(r, 1101), 1);
+    assert_null(registry_get(r, 1, 1));
+    struct sl_err err = {0};
+    assert_int_equal(registry_touch(r, 1, 2, "/b.1", 1150, &err), 1);
+    assert_int_equal(registry_touch(r, 1, 1, NULL, 1150, &err), 0);
+    assert_int_equal(registry_expire(r, 1200), 0);
+    assert_string_equal(registry_get(r, 1, 2)->path, "/b.1");
+    assert_int_equal(registry_expire(r, 1251), 1);
+    assert_int_equal(registry_count(r), 0);
+    registry_free(r);
+}
+
+/* Many entries, every other one expired: the rest must all still be found
+ * (backward-shift deletion keeps probe chains whole). */
+static void test_expire_keeps_the_rest_findable(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(10);
+    for (uint64_t i = 0; i < 20000; i++)
+        ack(r, fid(i % 3, i, i, 0), "/p", 0, i % 2 ? 100 : 50);
+    assert_int_equal(registry_expire(r, 105), 10000);
+    assert_int_equal(registry_count(r), 10000);
+    for (uint64_t i = 0; i < 20000; i++) {
+        const struct registry_entry *e = registry_get(r, i % 3, i);
+        if (i % 2)
+            assert_true(e != NULL && e->id.fp == i);
+        else
+            assert_null(e);
+    }
+    for (uint64_t i = 1; i < 20000; i += 4)
+        registry_forget(r, i % 3, i);
+    for (uint64_t i = 1; i < 20000; i += 2)
+        assert_int_equal(registry_get(r, i % 3, i) != NULL, i % 4 == 3);
+    registry_free(r);
+}
+
+static void test_leftover_tmp_is_ignored(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256], tmp[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    snprintf(tmp, sizeof tmp, "%s", at(s, "registry.json.tmp"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 77, 5);
+    save(r, reg);
+    /* a crash in the middle of the next save */
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("{\"version\":1,\"entries\":[\n{\"dev\":1,\"ino\":2,\"fp\":\"00", f);
+    fclose(f);
+    struct registry *back = load(reg, NULL);
+    assert_same(r, back);
+    struct stat st;
+    assert_int_equal(stat(tmp, &st), -1); /* cleaned */
+    assert_int_equal(errno, ENOENT);
+    registry_free(back);
+    /* a crash before the first rename: nothing was ever committed */
+    assert_int_equal(unlink(reg), 0);
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("{\"vers", f);
+    fclose(f);
+    bool created = false;
+    back = load(reg, &created);
+    assert_true(created);
+    assert_int_equal(registry_count(back), 0);
+    assert_int_equal(stat(tmp, &st), -1);
+    registry_free(back);
+    registry_free(r);
+}
+
+static void test_failed_save_keeps_the_old_file(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256], tmp[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    snprintf(tmp, sizeof tmp, "%s", at(s, "registry.json.tmp"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 77, 5);
+    save(r, reg);
+    ack(r, fid(1, 2, 3, 1024), "/a", 99, 6);
+    assert_int_equal(mkdir(tmp, 0700), 0); /* the .tmp cannot be created */
+    struct sl_err err = {0};
+    assert_int_equal(registry_save(r, reg, &err), -1);
+    assert_int_equal(err.status, SL_EIO);
+    assert_non_null(strstr(err.msg, "cannot create '"));
+    assert_int_equal(rmdir(tmp), 0);
+    struct registry *back = load(reg, NULL);
+    assert_int_equal(registry_get(back, 1, 2)->offset, 77);
+    registry_free(back);
+    registry_free(r);
+}
+
+#define ADVICE                                                                 \
+    "; the registry is damaged: fix it, or move it aside to start over "       \
+    "(every file is then shipped again from its start)"
+
+static void test_truncated_file_is_refused(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    struct registry *r = new_reg(0);
+    for (uint64_t i = 1; i <= 3; i++)
+        ack(r, fid(1, i, i, 1024), "/var/log/x.log", i * 100, 5);
+    save(r, reg);
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    char want[1024];
+    /* cut at a line end: every line there is whole, still refused */
+    const char *text = read_all(reg);
+    const char *l3 = strchr(strchr(text, '\n') + 1, '\n') + 1;
+    assert_int_equal(truncate(reg, l3 - text), 0);
+    assert_null(registry_load(reg, &cfg, NULL, &err));
+    assert_int_equal(err.status, SL_EPARSE);
+    snprintf(want, sizeof want,
+             "%s:3:1: the file ends early (truncated?)" ADVICE, reg);
+    assert_string_equal(err.msg, want);
+    /* cut inside a line */
+    assert_int_equal(truncate(reg, (l3 - text) - 20), 0);
+    assert_null(registry_load(reg, &cfg, NULL, &err));
+    snprintf(want, sizeof want,
+             "%s:2:%d: the file ends early (truncated?)" ADVICE, reg,
+             (int)(l3 - strchr(text, '\n') - 1 - 20 + 1));
+    assert_string_equal(err.msg, want);
+    /* empty */
+    assert_int_equal(truncate(reg, 0), 0);
+    assert_null(registry_load(reg, &cfg, NULL, &err));
+    snprintf(want, sizeof want, "%s:1:1: the file is empty" ADVICE, reg);
+    assert_string_equal(err.msg, want);
+    registry_free(r);
+}
+
+/* A file read in several chunks: the position of an error past the first
+ * one still counts every line before it. */
+static void test_damage_far_into_a_big_file(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    FILE *f = fopen(reg, "w");
+    assert_non_null(f);
+    fputs("{\"version\":1,\"entries\":[\n", f);
+    for (int i = 0; i < 3000; i++)
+        fprintf(f,
+                "{\"dev\":1,\"ino\":%d,\"fp\":\"00000000000000ff\","
+                "\"fp_len\":3,\"offset\":3,\"seen\":4,\"path\":\"/a\"},\n",
+                i);
+    fputs("{\"dev\":1,\"ino\":5,\"fp\":\"00000000000000ff\",\"fp_len\":3,"
+          "\"offset\":3,\"seen\":4,\"path\":\"/b\"}\n]}\n",
+          f);
+    fclose(f);
+    struct stat st;
+    assert_int_equal(stat(reg, &st), 0);
+    assert_true(st.st_size > 3 * 64 * 1024);
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    assert_null(registry_load(reg, &cfg, NULL, &err));
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s:3002:84: a second entry for device 1 inode 5" ADVICE, reg);
+    assert_string_equal(err.msg, want);
+}
+
+static void test_version_mismatch(void **state)
+{
+    (void)state;
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    const char *v2 = "{\"version\":2,\"entries\":[\n]}\n";
+    assert_null(
+        registry_load_buffer("registry.json", v2, strlen(v2), &cfg, &err));
+    assert_int_equal(err.status, SL_EPARSE);
+    assert_string_equal(err.msg,
+                        "registry.json:1:12: registry format version 2, this "
+                        "sluice-shipper reads version 1; run the "
+                        "sluice-shipper that wrote it, or move the file aside "
+                        "to start over (every file is then shipped again "
+                        "from its start)");
+    const char *none = "{\"entries\":[]}";
+    assert_null(registry_load_buffer("r", none, strlen(none), &cfg, &err));
+    assert_string_equal(err.msg, "r:1:2: expected \"version\" before "
+                                 "\"entries\"" ADVICE);
+}
+
+static void expect_refused(const char *text, const char *msg)
+{
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    struct registry *r =
+        registry_load_buffer("reg", text, strlen(text), &cfg, &err);
+    if (r != NULL) {
+        registry_free(r);
+        fail_msg("loaded: %s", text);
+    }
+    char want[1024];
+    snprintf(want, sizeof want, "%s" ADVICE, msg);
+    assert_string_equal(err.msg, want);
+}
+
+#define HEAD "{\"version\":1,\"entries\":[\n"
+#define E1   "{\"dev\":1,\"ino\":2,\"fp\":\"00000000000000ff\",\"fp_len\":3,"
+
+static void test_damaged_files_are_refused(void **state)
+{
+    (void)state;
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\"}\n"
+                           "]}\n{",
+                   "reg:4:1: trailing garbage");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4}\n]}",
+                   "reg:2:72: entry without \"path\"");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\",\"x\":1}]}",
+                   "reg:2:85: unknown entry key \"x\"");
+    expect_refused(HEAD E1 "\"offset\":-3,\"seen\":4,\"path\":\"/a\"}]}",
+                   "reg:2:62: \"offset\": -3 is out of range");
+    expect_refused(HEAD E1 "\"offset\":18446744073709551616,\"seen\":4,"
+                           "\"path\":\"/a\"}]}",
+                   "reg:2:62: \"offset\": 18446744073709551616 is out of "
+                   "range");
+    expect_refused(HEAD E1 "\"offset\":3.5,\"seen\":4,\"path\":\"/a\"}]}",
+                   "reg:2:62: \"offset\": 3.5 is out of range");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\"},\n" E1
+                           "\"offset\":3,\"seen\":4,\"path\":\"/b\"}]}",
+                   "reg:3:84: a second entry for device 1 inode 2");
+    expect_refused(HEAD "{\"dev\":1,\"fp\":\"0g\"}]}",
+                   "reg:2:15: \"fp\": expected 16 hex digits");
+    expect_refused(HEAD "{\"dev\":1,\"dev\":2}]}",
+                   "reg:2:10: duplicate key \"dev\"");
+    expect_refused(HEAD "{\"dev\":null}]}",
+                   "reg:2:8: found null, expected an integer");
+    expect_refused(HEAD "[]]}", "reg:2:1: found an array, expected an entry "
+                                "(an object) or ]");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"a\\u0000b\"}]}",
+                   "reg:2:80: \"path\": expected 1 to 4096 bytes and no NUL");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/\\ude00\"}]}",
+                   "reg:2:80: \"path\": not valid UTF-8 (a lone surrogate?)");
+    expect_refused("[]", "reg:1:1: found an array, expected an object");
+    expect_refused("{\"version\":1}", "reg:1:13: no \"entries\" key");
+    expect_refused("{\"version\":1,\"entries\":[],\"entries\":[]}",
+                   "reg:1:27: duplicate key \"entries\"");
+    expect_refused("{\"version\":1,\n \"entries\":[,]}",
+                   "reg:2:13: unallowed token at this point in JSON text");
+    expect_refused("{\"version\":1,\"entries\":[]} // x",
+                   "reg:1:28: trailing garbage");
+}
+
+static void test_100k_entries(void **state)
+{
+    struct scratch *s = *state;
+    struct registry *r = new_reg(0);
+    char path[128];
+    for (uint64_t i = 0; i < 100000; i++) {
+        snprintf(path, sizeof path, "/var/log/app/app-%llu.log",
+                 (unsigned long long)i);
+        ack(r, fid(2049, 1000000 + i * 13, i * 0x9e3779b97f4a7c15ull, 1024),
+            path, i * 4096, 1763870000 + (int64_t)i);
+    }
+    save(r, at(s, "registry.json"));
+    struct registry *back = load(s->path, NULL);
+    assert_same(r, back);
+    assert_same(back, r);
+    assert_int_equal(registry_expire(back, 1763870000 + 7 * 86400 + 50000),
+                     50000);
+    save(back, s->path);
+    struct registry *again = load(s->path, NULL);
+    assert_int_equal(registry_count(again), 50000);
+    registry_free(again);
+    registry_free(back);
+    registry_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test_setup_teardown(test_identity_compute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_keeps_identity, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_inode_reuse_constructed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_inode_reuse_real, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_file_grows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_load_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_is_a_first_start,
+                                        setup, teardown),
+        cmocka_unit_test(test_offsets_only_forward),
+        cmocka_unit_test(test_ack_refuses_another_file),
+        cmocka_unit_test(test_ack_short_fingerprint_covers_offset),
+        cmocka_unit_test(test_expire_by_ttl),
+        cmocka_unit_test(test_expire_keeps_the_rest_findable),
+        cmocka_unit_test_setup_teardown(test_leftover_tmp_is_ignored, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_save_keeps_the_old_file,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_file_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_damage_far_into_a_big_file, setup,
+                                        teardown),
+        cmocka_unit_test(test_version_mismatch),
+        cmocka_unit_test(test_damaged_files_are_refused),
+        cmocka_unit_test_setup_teardown(test_100k_entries, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
