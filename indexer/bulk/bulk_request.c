@@ -1,0 +1,216 @@
+/* bulk_request.c: `_bulk` bodies built in one reused buffer.
+ *
+ * Invariants: items[0..n) are in body order, item i's bytes run from
+ * items[i].off to items[i].ev_off + items[i].ev_len + 1 (the event's "\n")
+ * and the next item starts there; the body is exactly the concatenation of
+ * the items. Every failed add or copy restores these by truncating the body
+ * to where it was (add) or emptying the request (copy), so a request is
+ * never left half-written.
+ *
+ * Not done here: gzip (the client compresses the finished body), choosing
+ * the index name from the event's timestamp (the caller passes it). */
+#include "bulk_request.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_buf.h"
+#include "sl_json.h"
+
+struct bulk_request {
+    struct sl_buf body;
+    struct bulk_req_item *items;
+    size_t n, max_items;
+};
+
+struct bulk_request *bulk_request_new(size_t max_bytes, size_t max_items,
+                                      struct sl_err *err)
+{
+    struct bulk_request *rq;
+
+    if (max_bytes == 0 || max_items == 0 || max_items > ((size_t)1 << 24)) {
+        sl_err_set(err, SL_EINVAL,
+                   "bulk request: max_bytes %zu or max_items %zu out of range",
+                   max_bytes, max_items);
+        return NULL;
+    }
+    rq = calloc(1, sizeof *rq);
+    if (rq != NULL)
+        rq->items = calloc(max_items, sizeof *rq->items);
+    if (rq == NULL || rq->items == NULL) {
+        free(rq);
+        sl_err_set(err, SL_ENOMEM, "bulk request: out of memory");
+        return NULL;
+    }
+    sl_buf_init(&rq->body, max_bytes);
+    rq->max_items = max_items;
+    return rq;
+}
+
+void bulk_request_free(struct bulk_request *rq)
+{
+    if (rq == NULL)
+        return;
+    sl_buf_release(&rq->body);
+    free(rq->items);
+    free(rq);
+}
+
+void bulk_request_reset(struct bulk_request *rq)
+{
+    sl_buf_reset(&rq->body);
+    rq->n = 0;
+}
+
+static void truncate_body(struct sl_buf *b, size_t len)
+{
+    b->len = len;
+    if (b->cap > 0)
+        b->ptr[len] = '\0';
+}
+
+static int full(const struct bulk_request *rq, struct sl_err *err)
+{
+    if (rq->n == rq->max_items)
+        return sl_err_set(err, SL_ELIMIT, "bulk request full: %zu items",
+                          rq->max_items);
+    return sl_err_set(err, SL_ELIMIT,
+                      "bulk request full: the item would pass %zu bytes",
+                      rq->body.max);
+}
+
+int bulk_request_add(struct bulk_request *rq, const char *index,
+                     size_t index_len, const char *id, size_t id_len,
+                     const char *ev, size_t ev_len, uint64_t tag,
+                     struct sl_err *err)
+{
+    struct sl_buf *b = &rq->body;
+    size_t start = b->len, ev_off;
+
+    if (ev_len == 0 || index_len == 0 || id_len == 0)
+        return sl_err_set(err, SL_EINVAL, "bulk request: empty %s",
+                          ev_len == 0      ? "event"
+                          : index_len == 0 ? "index"
+                                           : "_id");
+    if (memchr(ev, '\n', ev_len) != NULL)
+        return sl_err_set(err, SL_EINVAL,
+                          "bulk request: the event holds a newline; events "
+                          "must be one line of JSON");
+    if (rq->n == rq->max_items)
+        return full(rq, err);
+    if (sl_buf_append(b, "{\"create\":{\"_index\":", 20, err) < 0 ||
+        sl_json_write_string(b, index, index_len, err) < 0 ||
+        sl_buf_append(b, ",\"_id\":", 7, err) < 0 ||
+        sl_json_write_string(b, id, id_len, err) < 0 ||
+        sl_buf_append(b, "}}\n", 3, err) < 0)
+        goto fail;
+    ev_off = b->len;
+    if (sl_buf_append(b, ev, ev_len, err) < 0 ||
+        sl_buf_append_char(b, '\n', err) < 0)
+        goto fail;
+    rq->items[rq->n].tag = tag;
+    rq->items[rq->n].off = start;
+    rq->items[rq->n].ev_off = ev_off;
+    rq->items[rq->n].ev_len = ev_len;
+    rq->n++;
+    return 0;
+fail:
+    truncate_body(b, start);
+    if (err != NULL && err->status == SL_ELIMIT)
+        return full(rq, err);
+    return -1;
+}
+
+struct sl_slice bulk_request_body(const struct bulk_request *rq)
+{
+    struct sl_slice s = {rq->body.len > 0 ? rq->body.ptr : "", rq->body.len};
+    return s;
+}
+
+size_t bulk_request_count(const struct bulk_request *rq)
+{
+    return rq->n;
+}
+
+const struct bulk_req_item *bulk_request_item(const struct bulk_request *rq,
+                                              size_t i)
+{
+    return i < rq->n ? &rq->items[i] : NULL;
+}
+
+struct sl_slice bulk_request_event(const struct bulk_request *rq, size_t i)
+{
+    struct sl_slice s = {"", 0};
+    if (i < rq->n) {
+        s.ptr = rq->body.ptr + rq->items[i].ev_off;
+        s.len = rq->items[i].ev_len;
+    }
+    return s;
+}
+
+/* Appends src's item i to dst as it is, shifting its offsets. */
+static int copy_one(struct bulk_request *dst, const struct bulk_request *src,
+                    size_t i, struct sl_err *err)
+{
+    const struct bulk_req_item *it = &src->items[i];
+    size_t len = it->ev_off + it->ev_len + 1 - it->off;
+    size_t at = dst->body.len;
+
+    if (dst->n == dst->max_items)
+        return full(dst, err);
+    if (sl_buf_append(&dst->body, src->body.ptr + it->off, len, err) < 0)
+        return err != NULL && err->status == SL_ELIMIT ? full(dst, err) : -1;
+    dst->items[dst->n] = *it;
+    dst->items[dst->n].off = at;
+    dst->items[dst->n].ev_off = at + (it->ev_off - it->off);
+    dst->n++;
+    return 0;
+}
+
+int bulk_request_copy_items(struct bulk_request *dst,
+                            const struct bulk_request *src, const size_t *which,
+                            size_t n, struct sl_err *err)
+{
+    if (dst == src)
+        return sl_err_set(err, SL_EINVAL, "bulk request: copy onto itself");
+    bulk_request_reset(dst);
+    for (size_t k = 0; k < n; k++) {
+        if (which[k] >= src->n) {
+            sl_err_set(err, SL_EINVAL,
+                       "bulk request: item %zu of a request of %zu", which[k],
+                       src->n);
+            goto fail;
+        }
+        if (copy_one(dst, src, which[k], err) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    bulk_request_reset(dst);
+    return -1;
+}
+
+int bulk_request_split(const struct bulk_request *src, struct bulk_request *a,
+                       struct bulk_request *b, struct sl_err *err)
+{
+    size_t half = src->n / 2;
+
+    if (a == src || b == src || a == b)
+        return sl_err_set(err, SL_EINVAL, "bulk request: split onto itself");
+    bulk_request_reset(a);
+    bulk_request_reset(b);
+    if (src->n < 2)
+        return sl_err_set(err, SL_ELIMIT,
+                          "bulk request: one item of %zu bytes is too large "
+                          "for the server; it cannot be split",
+                          src->body.len);
+    for (size_t i = 0; i < src->n; i++) {
+        if (copy_one(i < half ? a : b, src, i, err) < 0) {
+            bulk_request_reset(a);
+            bulk_request_reset(b);
+            return -1;
+        }
+    }
+    return 0;
+}
