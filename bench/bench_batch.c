@@ -32,6 +32,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "bench_clock.h"
 #include "sl_batch.h"
 
 struct config {
@@ -47,13 +48,6 @@ struct stats {
     double redis_cpu_s;
     long long redis_mem;
 };
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, const char *msg)
 {
@@ -134,21 +128,21 @@ static void run(const struct config *cf, const char *path, size_t batch,
     while (stage_fill(&st, f, batch)) {
         const char **argv;
         const size_t *argvlen;
-        double t0 = cpu_now();
+        double t0 = bench_cpu_seconds();
         for (size_t i = 0; i < st.n; i++)
             if (sl_batch_writer_add(w, st.buf + st.off[i],
                                     st.off[i + 1] - st.off[i], &err) < 0)
                 die("add", err.msg);
         if (sl_batch_writer_seal(w, &argv, &argvlen, &err) < 0)
             die("seal", err.msg);
-        double t1 = cpu_now();
+        double t1 = bench_cpu_seconds();
         if (sl_batch_reader_decode(r, SL_BATCH_ARGC, argv, argvlen, &err) < 0)
             die("decode", err.msg);
         struct sl_slice ev;
         size_t walked = 0;
         while (sl_batch_reader_next(r, &ev))
             walked += ev.len;
-        double t2 = cpu_now();
+        double t2 = bench_cpu_seconds();
         s->enc_s += t1 - t0;
         s->dec_s += t2 - t1;
         if (walked + st.n != sl_batch_writer_bytes(w))

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "sl_date.h"
 
 #define N        1000000
@@ -142,13 +143,6 @@ static int baseline(const char *s, int iso, int64_t *out)
     return 0;
 }
 
-static double now_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static volatile int64_t sink;
 
 /* One pass; wall and CPU seconds. */
@@ -163,15 +157,16 @@ static void run(const struct set *st, int iso, int which, double *wall,
         exit(1);
     }
     int64_t sum = 0, v = 0;
-    double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    double w0 = bench_seconds(CLOCK_MONOTONIC),
+           c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
     for (size_t i = 0; i < N; i++) {
         const char *s = st->text + i * TEXT_MAX;
         int rc =
             which ? sl_date_parse(d, s, st->len[i], &v) : baseline(s, iso, &v);
         sum += rc == 0 ? v : 1;
     }
-    *cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    *wall = now_s(CLOCK_MONOTONIC) - w0;
+    *cpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    *wall = bench_seconds(CLOCK_MONOTONIC) - w0;
     sink = sum;
     sl_date_free(d);
 }
@@ -199,12 +194,6 @@ static void check(const struct set *st, int iso)
     sl_date_free(d);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
     int runs = 5;
@@ -229,8 +218,8 @@ int main(int argc, char **argv)
             for (int which = 0; which < 2; which++)
                 run(&sets[k], k >= 2, which, &wall[which][r], &cpu[which][r]);
         for (int which = 1; which >= 0; which--) {
-            qsort(wall[which], (size_t)runs, sizeof(double), cmp_double);
-            qsort(cpu[which], (size_t)runs, sizeof(double), cmp_double);
+            qsort(wall[which], (size_t)runs, sizeof(double), bench_cmp_double);
+            qsort(cpu[which], (size_t)runs, sizeof(double), bench_cmp_double);
             printf("%-22s %-10s %10.1f %14.3f\n", sets[k].name,
                    which ? "sl_date" : "strptime",
                    wall[which][runs / 2] * 1e9 / N,

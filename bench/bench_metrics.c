@@ -21,29 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "sl_metrics.h"
 
 #define INCS    100000000ULL
 #define RENDERS 10000
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* The counter pointer comes through a volatile so the compiler cannot see
  * which counter it is and fold the loop. */
@@ -53,7 +35,7 @@ static double time_inc(int kind)
 {
     struct sl_counter *c = hot;
     static volatile uint64_t plain;
-    double t0 = now_ns();
+    double t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e9);
     for (uint64_t i = 0; i < INCS; i++) {
         if (kind == 0)
             sl_counter_inc(c);
@@ -62,7 +44,7 @@ static double time_inc(int kind)
         else
             plain = plain + 1;
     }
-    return (now_ns() - t0) / (double)INCS;
+    return ((bench_seconds(CLOCK_MONOTONIC) * 1e9) - t0) / (double)INCS;
 }
 
 static struct sl_metrics *make_registry(int with_process)
@@ -98,7 +80,7 @@ static struct sl_metrics *make_registry(int with_process)
 static double time_render(struct sl_metrics *m, int json, size_t *bytes)
 {
     struct sl_buf b = SL_BUF_INIT(1 << 20);
-    double t0 = now_ns();
+    double t0 = (bench_seconds(CLOCK_MONOTONIC) * 1e9);
     for (int i = 0; i < RENDERS; i++) {
         sl_buf_reset(&b);
         int rc = json ? sl_metrics_render_json(m, &b, NULL)
@@ -106,7 +88,7 @@ static double time_render(struct sl_metrics *m, int json, size_t *bytes)
         if (rc < 0)
             abort();
     }
-    double t = (now_ns() - t0) / RENDERS;
+    double t = ((bench_seconds(CLOCK_MONOTONIC) * 1e9) - t0) / RENDERS;
     *bytes = b.len;
     sl_buf_release(&b);
     return t;
@@ -131,17 +113,17 @@ int main(int argc, char **argv)
         render[2][r] = time_render(proc, 0, &bytes[2]);
     }
     printf("increment, one writer (load+store)   %6.2f ns\n",
-           median(inc[0], runs));
+           bench_median(inc[0], runs));
     printf("increment, shared (locked add)       %6.2f ns\n",
-           median(inc[1], runs));
+           bench_median(inc[1], runs));
     printf("increment, plain volatile uint64_t   %6.2f ns\n",
-           median(inc[2], runs));
+           bench_median(inc[2], runs));
     printf("render 101 samples, prometheus       %6.2f us  (%zu bytes)\n",
-           median(render[0], runs) / 1000, bytes[0]);
+           bench_median(render[0], runs) / 1000, bytes[0]);
     printf("render 101 samples, json             %6.2f us  (%zu bytes)\n",
-           median(render[1], runs) / 1000, bytes[1]);
+           bench_median(render[1], runs) / 1000, bytes[1]);
     printf("render + process gauges, prometheus  %6.2f us  (%zu bytes)\n",
-           median(render[2], runs) / 1000, bytes[2]);
+           bench_median(render[2], runs) / 1000, bytes[2]);
     sl_metrics_free(plain);
     sl_metrics_free(proc);
     return 0;

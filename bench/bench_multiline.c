@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "multiline.h"
 
 struct text {
@@ -118,13 +119,6 @@ static void count(void *ctx, const struct multiline_event *ev)
     events++;
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -142,7 +136,7 @@ static double run(const struct text *t, const struct multiline_config *cfg)
     }
     events = 0;
     volatile size_t sink = 0;
-    double t0 = cpu_now();
+    double t0 = bench_cpu_seconds();
     for (size_t i = 0; i < t->n; i++) {
         struct multiline_line l = {t->buf + t->off[i], t->end[i], t->off[i],
                                    t->off[i] + t->end[i] + 1, false};
@@ -153,7 +147,7 @@ static double run(const struct text *t, const struct multiline_config *cfg)
     }
     if (ml != NULL)
         multiline_flush(ml);
-    double dt = cpu_now() - t0;
+    double dt = bench_cpu_seconds() - t0;
     multiline_free(ml);
     return dt;
 }
