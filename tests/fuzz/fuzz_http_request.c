@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sl_http_server.h"
+#include "sl_http_request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
