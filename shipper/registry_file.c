@@ -1,0 +1,732 @@
+/* registry_file.c: the registry's file, registry.json (the format and the
+ * atomic save are described in registry.h).
+ *
+ * JSON, one entry per line, written through a 64 KiB buffer (the shipper's
+ * memory does not grow with the registry's file size) and read with yajl's
+ * callback parser in 64 KiB chunks for the same reason. The reader accepts
+ * exactly what the writer writes (keys in any order inside an entry,
+ * "version" first at the top): a registry is not edited by hand often, and
+ * when it is, an error with a position beats a guess. Numbers are taken as
+ * raw text (yajl_number) so 64-bit inodes above LLONG_MAX load. Entries
+ * reach the table through registry_insert (registry_priv.h). */
+#include "registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "registry_priv.h"
+#include "sl_json.h"
+
+#define IO_CHUNK (64 * 1024)
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Where the text goes: a buffer, flushed to fd (if >= 0) past IO_CHUNK. */
+struct sink {
+    struct sl_buf *b;
+    int fd;
+    const char *name;
+};
+
+static int sink_flush(struct sink *s, struct sl_err *err)
+{
+    size_t off = 0;
+    while (off < s->b->len) {
+        ssize_t n = write(s->fd, s->b->ptr + off, s->b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
+                              strerror(errno));
+        off += (size_t)n;
+    }
+    sl_buf_reset(s->b);
+    return 0;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* Copies a string literal (its length is known at compile time). */
+#define PUT_LIT(p, lit)                                                        \
+    (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static int write_entry(struct sl_buf *b, const struct registry_entry *e,
+                       struct sl_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (sl_buf_reserve(b, 200, err) < 0)
+        return -1;
+    char *p = b->ptr + b->len;
+    p = put_u64(PUT_LIT(p, "{\"dev\":"), e->id.dev);
+    p = put_u64(PUT_LIT(p, ",\"ino\":"), e->id.ino);
+    p = PUT_LIT(p, ",\"fp\":\"");
+    for (int sh = 60; sh >= 0; sh -= 4)
+        *p++ = hex[(e->id.fp >> sh) & 15];
+    p = put_u64(PUT_LIT(p, "\",\"fp_len\":"), e->id.fp_len);
+    p = put_u64(PUT_LIT(p, ",\"offset\":"), e->offset);
+    p = PUT_LIT(p, ",\"seen\":");
+    if (e->seen < 0)
+        *p++ = '-';
+    p = put_u64(p, e->seen < 0 ? 0 - (uint64_t)e->seen : (uint64_t)e->seen);
+    p = PUT_LIT(p, ",\"path\":");
+    b->len = (size_t)(p - b->ptr);
+    if (sl_json_write_string(b, e->path, strlen(e->path), err) < 0)
+        return -1;
+    return sl_buf_append_char(b, '}', err);
+}
+
+static int write_all(const struct registry *r, struct sink *s,
+                     struct sl_err *err)
+{
+    if (sl_buf_append_str(s->b, "{\"version\":1,\"entries\":[", err) < 0)
+        return -1;
+    const char *sep = "\n";
+    size_t cur = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(r, &cur)) != NULL) {
+        if (sl_buf_append_str(s->b, sep, err) < 0 ||
+            write_entry(s->b, e, err) < 0)
+            return -1;
+        sep = ",\n";
+        if (s->fd >= 0 && s->b->len >= IO_CHUNK && sink_flush(s, err) < 0)
+            return -1;
+    }
+    if (sl_buf_append_str(s->b, "\n]}\n", err) < 0)
+        return -1;
+    return s->fd >= 0 ? sink_flush(s, err) : 0;
+}
+
+int registry_write(const struct registry *r, struct sl_buf *out,
+                   struct sl_err *err)
+{
+    struct sink s = {out, -1, "registry"};
+    return write_all(r, &s, err);
+}
+
+/* fsyncs the directory holding path, so the rename itself is durable. */
+static int sync_dir(const char *path, struct sl_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[REGISTRY_MAX_PATH + 8];
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return sl_err_set(err, SL_EIO, "cannot sync directory '%s': %s", dir,
+                          strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+int registry_save(const struct registry *r, const char *path,
+                  struct sl_err *err)
+{
+    char tmp[REGISTRY_MAX_PATH + 8];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
+    struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        goto fail;
+    }
+    struct sink s = {&b, fd, tmp};
+    if (write_all(r, &s, err) < 0)
+        goto fail;
+    if (fsync(fd) < 0) {
+        sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
+        goto fail;
+    }
+    int rc = close(fd);
+    fd = -1;
+    if (rc < 0) {
+        sl_err_set(err, SL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (rename(tmp, path) < 0) {
+        sl_err_set(err, SL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                   strerror(errno));
+        goto fail;
+    }
+    sl_buf_release(&b);
+    return sync_dir(path, err);
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    sl_buf_release(&b);
+    return -1;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+enum pstate {
+    P_START,   /* before the top-level object */
+    P_TOP,     /* in the top object, expecting a key */
+    P_VERSION, /* expecting the version number */
+    P_LIST,    /* after "entries": expecting [ */
+    P_ENTRIES, /* in the entries array */
+    P_ENTRY,   /* in an entry, expecting a key */
+    P_FIELD,   /* expecting the value of field `field` */
+    P_DONE     /* after the top-level object */
+};
+
+enum field { F_DEV, F_INO, F_FP, F_FP_LEN, F_OFFSET, F_SEEN, F_PATH, F_N };
+
+static const char *const field_names[F_N] = {"dev",    "ino",  "fp",  "fp_len",
+                                             "offset", "seen", "path"};
+static const size_t field_len[F_N] = {3, 3, 2, 6, 6, 4, 4};
+
+struct parser {
+    const char *name;
+    struct registry *r;
+    yajl_handle h;
+    enum pstate st;
+    bool have_version, have_entries;
+    enum field field;
+    unsigned fields; /* bit per field seen in the current entry */
+    struct registry_entry cur;
+    /* positions: the chunk being parsed and the lines before it */
+    const char *chunk;
+    size_t chunk_len;
+    uint64_t base;       /* file offset of chunk[0] */
+    unsigned line;       /* 1-based line of chunk[0] */
+    uint64_t line_start; /* file offset where that line starts */
+    uint64_t prev_end;   /* file offset just past the last good token */
+    /* the first error */
+    bool failed;
+    bool damaged; /* suffix: fix or move aside */
+    enum sl_status status;
+    uint64_t err_off;
+    char msg[256];
+};
+
+static int fail_at(struct parser *p, uint64_t off, enum sl_status st,
+                   bool damaged, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int fail_at(struct parser *p, uint64_t off, enum sl_status st,
+                   bool damaged, const char *fmt, ...)
+{
+    if (p->failed)
+        return 0;
+    p->failed = true;
+    p->status = st;
+    p->damaged = damaged;
+    p->err_off = off;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    va_end(ap);
+    return 0; /* yajl callbacks: stop */
+}
+
+/* Inside a callback: the offset just past the token yajl reported. */
+static uint64_t here(const struct parser *p)
+{
+    return p->base + yajl_get_bytes_consumed(p->h);
+}
+
+/* Where the offending token starts: the first byte after the last good
+ * token that is not space (nor the , or : before it), so messages point at
+ * the token, not past it. Only the current chunk is looked at. */
+static uint64_t token_start(const struct parser *p, uint64_t consumed)
+{
+    uint64_t i = p->prev_end > p->base ? p->prev_end : p->base;
+    uint64_t end = p->base + p->chunk_len;
+    bool punct = false;
+    while (i < end && i < consumed) {
+        char c = p->chunk[i - p->base];
+        if ((c == ',' || c == ':') && !punct && consumed > i + 1)
+            punct = true;
+        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        i++;
+    }
+    return i < consumed ? i : consumed;
+}
+
+/* A callback that accepted its token. */
+static int good(struct parser *p)
+{
+    p->prev_end = here(p);
+    return 1;
+}
+
+#define BAD(p, ...)                                                            \
+    fail_at((p), token_start((p), here(p)), SL_EPARSE, true, __VA_ARGS__)
+
+static const char *expected(const struct parser *p)
+{
+    switch (p->st) {
+    case P_START:
+        return "an object";
+    case P_VERSION:
+        return "the version number";
+    case P_LIST:
+        return "an array of entries";
+    case P_ENTRIES:
+        return "an entry (an object) or ]";
+    case P_FIELD:
+        return p->field == F_FP     ? "16 hex digits in a string"
+               : p->field == F_PATH ? "a string"
+                                    : "an integer";
+    default:
+        return "a key";
+    }
+}
+
+static int unexpected(struct parser *p, const char *found)
+{
+    return BAD(p, "found %s, expected %s", found, expected(p));
+}
+
+static int on_null(void *ctx)
+{
+    return unexpected(ctx, "null");
+}
+
+static int on_bool(void *ctx, int v)
+{
+    return unexpected(ctx, v ? "true" : "false");
+}
+
+/* A decimal integer as JSON writes it, into [-INT64_MAX, UINT64_MAX]. */
+static bool parse_int(const char *s, size_t len, bool *neg, uint64_t *out)
+{
+    *neg = len > 0 && s[0] == '-';
+    size_t i = *neg ? 1 : 0;
+    if (i == len)
+        return false;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (*neg && v > (uint64_t)INT64_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int on_version(struct parser *p, bool neg, uint64_t v)
+{
+    if (neg || v != REGISTRY_VERSION)
+        return fail_at(p, token_start(p, here(p)), SL_EPARSE, false,
+                       "registry format version %s%llu, this sluice-shipper "
+                       "reads version %d; run the sluice-shipper that wrote "
+                       "it, or move the file aside to start over (every file "
+                       "is then shipped again from its start)",
+                       neg ? "-" : "", (unsigned long long)v, REGISTRY_VERSION);
+    p->have_version = true;
+    p->st = P_TOP;
+    return good(p);
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    struct parser *p = ctx;
+    bool neg = false;
+    uint64_t v = 0;
+    bool ok = parse_int(s, len, &neg, &v);
+    if (p->st == P_VERSION)
+        return ok ? on_version(p, neg, v)
+                  : BAD(p, "the version must be an integer");
+    if (p->st != P_FIELD || p->field == F_FP || p->field == F_PATH)
+        return unexpected(p, "a number");
+    if (!ok || (neg && p->field != F_SEEN) ||
+        (p->field == F_SEEN && !neg && v > (uint64_t)INT64_MAX) ||
+        (p->field == F_FP_LEN && v > FILE_IDENTITY_MAX_BYTES))
+        return BAD(p, "\"%s\": %.*s is out of range", field_names[p->field],
+                   (int)(len > 40 ? 40 : len), s);
+    switch (p->field) {
+    case F_DEV:
+        p->cur.id.dev = v;
+        break;
+    case F_INO:
+        p->cur.id.ino = v;
+        break;
+    case F_FP_LEN:
+        p->cur.id.fp_len = (uint32_t)v;
+        break;
+    case F_OFFSET:
+        p->cur.offset = v;
+        break;
+    default: /* F_SEEN */
+        p->cur.seen = neg ? -(int64_t)v : (int64_t)v;
+        break;
+    }
+    p->st = P_ENTRY;
+    return good(p);
+}
+
+static int hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* yajl lets \\uD800 through as bytes that are not UTF-8; the writer
+ * would turn them into U+FFFD, so such a path would not survive a save. */
+static bool valid_utf8(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = s[i] < 0x80 ? 1 : sl_utf8_seq_len(s + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct parser *p = ctx;
+    if (p->st != P_FIELD || (p->field != F_FP && p->field != F_PATH))
+        return unexpected(p, "a string");
+    if (p->field == F_FP) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < len && len == 16; i++) {
+            int d = hex_digit(s[i]);
+            if (d < 0)
+                len = 0;
+            v = v << 4 | (uint64_t)(d & 15);
+        }
+        if (len != 16)
+            return BAD(p, "\"fp\": expected 16 hex digits");
+        p->cur.id.fp = v;
+    } else {
+        if (len == 0 || len > REGISTRY_MAX_PATH || memchr(s, '\0', len))
+            return BAD(p, "\"path\": expected 1 to %d bytes and no NUL",
+                       REGISTRY_MAX_PATH);
+        if (!valid_utf8(s, len))
+            return BAD(p, "\"path\": not valid UTF-8 (a lone surrogate?)");
+        char *path = malloc(len + 1);
+        if (path == NULL)
+            return fail_at(p, here(p), SL_ENOMEM, false, "out of memory");
+        memcpy(path, s, len);
+        path[len] = '\0';
+        p->cur.path = path;
+    }
+    p->st = P_ENTRY;
+    return good(p);
+}
+
+static int on_start_map(void *ctx)
+{
+    struct parser *p = ctx;
+    if (p->st == P_START) {
+        p->st = P_TOP;
+        return good(p);
+    }
+    if (p->st != P_ENTRIES)
+        return unexpected(p, "an object");
+    if (registry_count(p->r) >= REGISTRY_MAX_ENTRIES)
+        return fail_at(p, here(p), SL_ELIMIT, true, "more than %d entries",
+                       REGISTRY_MAX_ENTRIES);
+    memset(&p->cur, 0, sizeof p->cur);
+    p->fields = 0;
+    p->st = P_ENTRY;
+    return good(p);
+}
+
+static int on_key(void *ctx, const unsigned char *k, size_t len)
+{
+    struct parser *p = ctx;
+    const char *what = p->st == P_TOP ? "" : "entry ";
+    if (p->st == P_TOP) {
+        bool ver = len == 7 && memcmp(k, "version", 7) == 0;
+        bool ent = len == 7 && memcmp(k, "entries", 7) == 0;
+        if ((ver && p->have_version) || (ent && p->have_entries))
+            return BAD(p, "duplicate key \"%.*s\"", (int)len, k);
+        if (ver) {
+            p->st = P_VERSION;
+            return good(p);
+        }
+        if (ent && !p->have_version)
+            return BAD(p, "expected \"version\" before \"entries\"");
+        if (ent) {
+            p->have_entries = true;
+            p->st = P_LIST;
+            return good(p);
+        }
+    } else {
+        for (int f = 0; f < F_N; f++) {
+            if (field_len[f] != len || memcmp(field_names[f], k, len) != 0)
+                continue;
+            if (p->fields & (1u << f))
+                return BAD(p, "duplicate key \"%s\"", field_names[f]);
+            p->fields |= 1u << f;
+            p->field = (enum field)f;
+            p->st = P_FIELD;
+            return good(p);
+        }
+    }
+    return BAD(p, "unknown %skey \"%.*s\"", what, (int)(len > 40 ? 40 : len),
+               k);
+}
+
+static int end_entry(struct parser *p)
+{
+    for (int f = 0; f < F_N; f++)
+        if (!(p->fields & (1u << f)))
+            return BAD(p, "entry without \"%s\"", field_names[f]);
+    if (registry_get(p->r, p->cur.id.dev, p->cur.id.ino) != NULL)
+        return BAD(p, "a second entry for device %llu inode %llu",
+                   (unsigned long long)p->cur.id.dev,
+                   (unsigned long long)p->cur.id.ino);
+    struct sl_err e;
+    if (registry_insert(p->r, &p->cur, &e) < 0)
+        return fail_at(p, here(p), SL_ENOMEM, false, "out of memory");
+    p->cur.path = NULL; /* the table has it */
+    p->st = P_ENTRIES;
+    return good(p);
+}
+
+static int on_end_map(void *ctx)
+{
+    struct parser *p = ctx;
+    if (p->st == P_ENTRY)
+        return end_entry(p);
+    /* P_TOP: yajl only calls this where a key could be */
+    if (!p->have_entries)
+        return BAD(p, "no \"%s\" key", p->have_version ? "entries" : "version");
+    p->st = P_DONE;
+    return good(p);
+}
+
+static int on_start_array(void *ctx)
+{
+    struct parser *p = ctx;
+    if (p->st != P_LIST)
+        return unexpected(p, "an array");
+    p->st = P_ENTRIES;
+    return good(p);
+}
+
+static int on_end_array(void *ctx)
+{
+    struct parser *p = ctx; /* only P_ENTRIES: others never open one */
+    p->st = P_TOP;
+    return good(p);
+}
+
+static const yajl_callbacks callbacks = {
+    on_null,      on_bool, NULL,       NULL,           on_number,   on_string,
+    on_start_map, on_key,  on_end_map, on_start_array, on_end_array};
+
+/* Line and column (1-based, in bytes) of file offset off, which is in the
+ * current chunk or just past it. */
+static void line_col(const struct parser *p, uint64_t off, unsigned *line,
+                     unsigned *col)
+{
+    unsigned l = p->line;
+    uint64_t start = p->line_start;
+    for (uint64_t i = p->base; i < off && i - p->base < p->chunk_len; i++)
+        if (p->chunk[i - p->base] == '\n') {
+            l++;
+            start = i + 1;
+        }
+    *line = l;
+    *col = (unsigned)(off - start + 1);
+}
+
+/* Moves the position past the chunk parsed completely. */
+static void advance(struct parser *p)
+{
+    line_col(p, p->base + p->chunk_len, &p->line, &(unsigned){0});
+    const char *nl = NULL;
+    for (size_t i = p->chunk_len; i > 0 && nl == NULL; i--)
+        if (p->chunk[i - 1] == '\n')
+            nl = p->chunk + i - 1;
+    if (nl != NULL)
+        p->line_start = p->base + (uint64_t)(nl - p->chunk) + 1;
+    p->base += p->chunk_len;
+    p->chunk_len = 0;
+}
+
+/* A syntax error from yajl itself, at the byte where it stopped. */
+static void syntax_error(struct parser *p)
+{
+    unsigned char *m = yajl_get_error(p->h, 0, NULL, 0);
+    const char *s = m != NULL ? (const char *)m : "syntax error";
+    size_t n = strcspn(s, "\n");
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    if (strncmp(s, "parse error: ", 13) == 0 && n >= 13) {
+        s += 13;
+        n -= 13;
+    }
+    fail_at(p, token_start(p, here(p)), SL_EPARSE, true, "%.*s", (int)n, s);
+    if (m != NULL)
+        yajl_free_error(p->h, m);
+}
+
+static int feed(struct parser *p, const char *buf, size_t len)
+{
+    p->chunk = buf;
+    p->chunk_len = len;
+    yajl_status st = yajl_parse(p->h, (const unsigned char *)buf, len);
+    if (st == yajl_status_error && !p->failed)
+        syntax_error(p);
+    if (p->failed)
+        return -1;
+    advance(p);
+    return 0;
+}
+
+static int finish(struct parser *p)
+{
+    yajl_status st = yajl_complete_parse(p->h);
+    if (p->failed)
+        return -1;
+    if (st == yajl_status_ok && p->st == P_DONE)
+        return 0;
+    fail_at(p, p->base, SL_EPARSE, true, "%s",
+            p->base == 0 ? "the file is empty"
+                         : "the file ends early (truncated?)");
+    return -1;
+}
+
+static int parser_init(struct parser *p, const char *name,
+                       const struct registry_config *cfg, struct sl_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->line = 1;
+    p->r = registry_new(cfg, err);
+    if (p->r == NULL)
+        return -1;
+    p->h = yajl_alloc(&callbacks, NULL, p);
+    if (p->h == NULL) {
+        registry_free(p->r);
+        return sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+    }
+    return 0;
+}
+
+/* Frees the parser; returns the registry, or NULL with err set from the
+ * first failure. */
+static struct registry *parser_done(struct parser *p, bool ok,
+                                    struct sl_err *err)
+{
+    struct registry *r = p->r;
+    free(p->cur.path);
+    if (!ok && p->failed) {
+        unsigned line, col;
+        line_col(p, p->err_off, &line, &col);
+        sl_err_set(err, p->status, "%s:%u:%u: %s%s", p->name, line, col, p->msg,
+                   p->damaged ? "; the registry is damaged: fix it, or move "
+                                "it aside to start over (every file is then "
+                                "shipped again from its start)"
+                              : "");
+    }
+    yajl_free(p->h);
+    if (!ok) {
+        registry_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+struct registry *registry_load_buffer(const char *name, const char *buf,
+                                      size_t len,
+                                      const struct registry_config *cfg,
+                                      struct sl_err *err)
+{
+    struct parser p;
+    if (parser_init(&p, name, cfg, err) < 0)
+        return NULL;
+    bool ok = feed(&p, buf, len) == 0 && finish(&p) == 0;
+    return parser_done(&p, ok, err);
+}
+
+struct registry *registry_load(const char *path,
+                               const struct registry_config *cfg, bool *created,
+                               struct sl_err *err)
+{
+    char tmp[REGISTRY_MAX_PATH + 8];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
+        return NULL;
+    }
+    /* A .tmp is a save that did not reach its rename: never the truth. */
+    unlink(tmp);
+    if (created != NULL)
+        *created = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (created != NULL)
+            *created = true;
+        return registry_new(cfg, err);
+    }
+    if (fd < 0) {
+        sl_err_set(err, SL_EIO, "cannot open registry '%s': %s", path,
+                   strerror(errno));
+        return NULL;
+    }
+    struct parser p;
+    char *buf = malloc(IO_CHUNK);
+    if (buf == NULL || parser_init(&p, path, cfg, err) < 0) {
+        if (buf == NULL)
+            sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+        free(buf);
+        close(fd);
+        return NULL;
+    }
+    bool ok = true;
+    for (;;) {
+        ssize_t n = read(fd, buf, IO_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fail_at(&p, p.base, SL_EIO, false, "cannot read: %s",
+                    strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0 || feed(&p, buf, (size_t)n) < 0) {
+            ok = n == 0 && finish(&p) == 0;
+            break;
+        }
+    }
+    close(fd);
+    struct registry *r = parser_done(&p, ok, err); /* reads buf */
+    free(buf);
+    return r;
+}
