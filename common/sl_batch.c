@@ -31,6 +31,8 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include "sl_text.h"
+
 /* The field order of an entry, as written. */
 enum field { F_V, F_HOST, F_COUNT, F_CODEC, F_RAW, F_EVENTS };
 
@@ -60,31 +62,6 @@ static int codec_from_bytes(const char *p, size_t len, enum sl_codec *codec)
     return -1;
 }
 
-/* Writes p[0..len) quoted into out, escaping what is not printable ASCII
- * and cutting it after 40 bytes, for error messages about outside bytes. */
-static const char *quote(char *out, size_t size, const char *p, size_t len)
-{
-    size_t o = 0;
-    out[o++] = '"';
-    for (size_t i = 0; i < len && o + 8 < size; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (i == 40) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, size - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
-}
-
 #define QUOTE_SIZE 192
 
 int sl_codec_from_name(const char *name, enum sl_codec *codec,
@@ -94,7 +71,7 @@ int sl_codec_from_name(const char *name, enum sl_codec *codec,
     if (codec_from_bytes(name, strlen(name), codec) == 0)
         return 0;
     return sl_err_set(err, SL_EINVAL, "unknown codec %s; " CODEC_VALID,
-                      quote(q, sizeof q, name, strlen(name)));
+                      sl_text_quote(q, sizeof q, name, strlen(name), '"'));
 }
 
 /* ---- writer -------------------------------------------------------- */
@@ -520,7 +497,8 @@ static int check_version(const char *p, size_t len, struct sl_err *err)
     return sl_err_set(err, SL_EPARSE,
                       "stream entry field 'v': found %s, expected format "
                       "version %d; it was not written by sluice-shipper",
-                      quote(q, sizeof q, p, len), SL_BATCH_VERSION);
+                      sl_text_quote(q, sizeof q, p, len, '"'),
+                      SL_BATCH_VERSION);
 }
 
 /* Reads count, codec and raw, in that order of blame: raw is checked
@@ -536,21 +514,21 @@ static int read_header(struct sl_batch_reader *r, const char *const *argv,
         return sl_err_set(err, SL_EPARSE,
                           "stream entry field 'count': found %s, expected a "
                           "decimal number of events, at least 1",
-                          quote(q, sizeof q, p, n));
+                          sl_text_quote(q, sizeof q, p, n, '"'));
     p = argv[val[F_CODEC]];
     n = argvlen[val[F_CODEC]];
     if (codec_from_bytes(p, n, &r->codec) < 0)
         return sl_err_set(err, SL_EPARSE,
                           "stream entry field 'codec': found %s, " CODEC_VALID
                           "; upgrade sluice-indexer if the shipper is newer",
-                          quote(q, sizeof q, p, n));
+                          sl_text_quote(q, sizeof q, p, n, '"'));
     p = argv[val[F_RAW]];
     n = argvlen[val[F_RAW]];
     if (parse_size(p, n, raw) < 0)
         return sl_err_set(err, SL_EPARSE,
                           "stream entry field 'raw': found %s, expected the "
                           "decimal byte length of the payload",
-                          quote(q, sizeof q, p, n));
+                          sl_text_quote(q, sizeof q, p, n, '"'));
     if (*raw > r->max_raw)
         return sl_err_set(err, SL_ELIMIT,
                           "stream entry field 'raw': a payload of %.*s%s "

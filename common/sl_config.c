@@ -308,7 +308,7 @@ static int check_duplicates(struct parser *p, const struct sl_config_node *obj)
     if (dup == NULL)
         return 1;
     char key[200], what[300];
-    sl_config_render_text(key, sizeof key, dup->key, dup->key_len, '\'');
+    sl_text_quote(key, sizeof key, dup->key, dup->key_len, '\'');
     snprintf(what, sizeof what, "duplicate key %s (first at %u:%u)", key,
              first->key_line, first->key_col);
     sl_config_error_at(dup, true, SL_EPARSE, p->err, "%s", what);

@@ -71,41 +71,6 @@ unsigned sl_config_column(const struct sl_config_node *n)
     return n != NULL ? n->col : 0;
 }
 
-void sl_config_render_text(char *buf, size_t size, const char *s, size_t len,
-                           char quote)
-{
-    static const size_t max_shown = 40;
-    size_t o = 0;
-    if (size < 16) {
-        if (size > 0)
-            buf[0] = '\0';
-        return;
-    }
-    buf[o++] = quote;
-    size_t i;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        /* Cut only between UTF-8 characters. */
-        if ((i >= max_shown || o + 8 >= size) && (c & 0xC0) != 0x80)
-            break;
-        if (c == (unsigned char)quote || c == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7F) {
-            o += (size_t)snprintf(buf + o, size - o, "\\x%02X", c);
-        } else {
-            buf[o++] = (char)c;
-        }
-    }
-    if (i < len) {
-        buf[o++] = '.';
-        buf[o++] = '.';
-        buf[o++] = '.';
-    }
-    buf[o++] = quote;
-    buf[o] = '\0';
-}
-
 static bool plain_key(const char *k, size_t len)
 {
     if (len == 0)
@@ -134,7 +99,7 @@ static void path_append(const struct sl_config_node *n, char *buf, size_t size,
         w = snprintf(buf + *o, size - *o, "%s%s", *o > 0 ? "." : "", n->key);
     } else {
         char k[200];
-        sl_config_render_text(k, sizeof k, n->key, n->key_len, '"');
+        sl_text_quote(k, sizeof k, n->key, n->key_len, '"');
         w = snprintf(buf + *o, size - *o, "[%s]", k);
     }
     *o += w > 0 ? (size_t)w : 0;
@@ -208,11 +173,10 @@ static void describe(const struct sl_config_node *n, char *buf, size_t size)
         break;
     case SL_CONFIG_STRING:
         if (n->u.str.raw != NULL)
-            sl_config_render_text(text, sizeof text, n->u.str.raw,
-                                  n->u.str.raw_len, '"');
+            sl_text_quote(text, sizeof text, n->u.str.raw, n->u.str.raw_len,
+                          '"');
         else
-            sl_config_render_text(text, sizeof text, n->u.str.s, n->u.str.len,
-                                  '"');
+            sl_text_quote(text, sizeof text, n->u.str.s, n->u.str.len, '"');
         snprintf(buf, size, "a string %s", text);
         break;
     case SL_CONFIG_ARRAY:

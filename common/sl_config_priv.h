@@ -11,6 +11,7 @@
 
 #include "sl_arena.h"
 #include "sl_config.h"
+#include "sl_text.h"
 
 struct sl_config_node {
     enum sl_config_type type;
@@ -54,9 +55,5 @@ int sl_config_subst_tree(struct sl_config *c, struct sl_config_node *n,
 int sl_config_error_at(const struct sl_config_node *n, bool at_key,
                        enum sl_status st, struct sl_err *err, const char *fmt,
                        ...) __attribute__((format(printf, 5, 6)));
-
-/* Writes s as a quoted, escaped, shortened string for messages. */
-void sl_config_render_text(char *buf, size_t size, const char *s, size_t len,
-                           char quote);
 
 #endif

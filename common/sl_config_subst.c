@@ -28,7 +28,7 @@ static bool is_name_char(char c, bool first)
 static int bad_reference(const struct sl_config_node *n, struct sl_err *err)
 {
     char text[200];
-    sl_config_render_text(text, sizeof text, n->u.str.s, n->u.str.len, '"');
+    sl_text_quote(text, sizeof text, n->u.str.s, n->u.str.len, '"');
     return sl_config_error_at(n, false, SL_EINVAL, err,
                               "bad variable reference in %s; write ${NAME} "
                               "or ${NAME:-default}, or $${ for a literal ${",

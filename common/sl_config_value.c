@@ -445,7 +445,7 @@ int sl_config_check_keys(const struct sl_config_node *obj,
         if (known[k] != NULL)
             continue;
         char key[200], hint[300];
-        sl_config_render_text(key, sizeof key, m->key, m->key_len, '\'');
+        sl_text_quote(key, sizeof key, m->key, m->key_len, '\'');
         const char *close = suggest(m->key, m->key_len, known);
         if (close != NULL) {
             snprintf(hint, sizeof hint, "did you mean '%s'?", close);
