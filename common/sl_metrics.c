@@ -473,9 +473,10 @@ static void collect(struct sl_metrics *m)
     refresh_process(m);
 }
 
-/* Shortest text that reads back as v: integers without a fraction, else
- * %.15g when it round-trips, else %.17g. Non-finite values give the
- * Prometheus words (the JSON renderer checks for them first). */
+/* Shortest text that reads back as v: integers (exact up to 2^53) without
+ * the ".0" JSON's writer adds, else sl_json_format_double's shortest
+ * round trip. Non-finite values give the Prometheus words (the JSON
+ * renderer checks for them first). size >= 32. */
 static void format_number(double v, char *out, size_t size)
 {
     if (isnan(v))
@@ -484,11 +485,8 @@ static void format_number(double v, char *out, size_t size)
         snprintf(out, size, v > 0 ? "+Inf" : "-Inf");
     else if (v == floor(v) && fabs(v) < 9007199254740992.0)
         snprintf(out, size, "%.0f", v);
-    else {
-        snprintf(out, size, "%.15g", v);
-        if (strtod(out, NULL) != v)
-            snprintf(out, size, "%.17g", v);
-    }
+    else
+        sl_json_format_double(v, out, size);
 }
 
 static void format_value(const struct sl_metric_family *f,
