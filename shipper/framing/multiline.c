@@ -1,7 +1,7 @@
 /* multiline.c: the joiner. Lines go in, events come out through a callback.
  *
  * Invariants:
- *   - at most one event is open; its bytes are buf[0..len), len <= max_bytes,
+ *   - at most one event is open; its bytes are text, text.len <= max_bytes,
  *     lines <= max_lines; `full` once either limit cut it (later
  *     continuation lines are counted in `dropped`, not stored)
  *   - held lines (presets only) exist only while an event is open; they
@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "multiline_preset.h"
+#include "sl_buf.h"
 
 enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA };
 
@@ -44,8 +45,7 @@ struct held {
 
 /* Lines kept back, bytes and where each starts; bytes <= max_bytes. */
 struct lines {
-    char *buf;
-    size_t len, cap;
+    struct sl_buf bytes;
     struct held line[MULTILINE_HOLD_MAX];
     size_t n;
 };
@@ -62,8 +62,7 @@ struct multiline {
 
     /* the open event */
     bool open, full;
-    char *buf;
-    size_t len, cap;
+    struct sl_buf text;        /* its lines joined, at most max_bytes */
     struct multiline_event ev; /* offset, end, lines, dropped, truncated */
     enum ml_state st;
     uint64_t last_ms; /* when its last line (joined or held) came */
@@ -164,6 +163,9 @@ struct multiline *multiline_new(const struct multiline_config *cfg,
     ml->timeout_ms = cfg->timeout_ms;
     ml->emit = emit;
     ml->ctx = ctx;
+    sl_buf_init(&ml->text, cfg->max_bytes);
+    sl_buf_init(&ml->hold.bytes, cfg->max_bytes);
+    sl_buf_init(&ml->replay.bytes, cfg->max_bytes);
     if (mode == MODE_PATTERN && (ml->re = compile_pattern(cfg, err)) == NULL) {
         free(ml);
         return NULL;
@@ -176,33 +178,13 @@ void multiline_free(struct multiline *ml)
     if (ml == NULL)
         return;
     grok_free(ml->re);
-    free(ml->buf);
-    free(ml->hold.buf);
-    free(ml->replay.buf);
+    sl_buf_release(&ml->text);
+    sl_buf_release(&ml->hold.bytes);
+    sl_buf_release(&ml->replay.bytes);
     free(ml);
 }
 
 /* ---- the event buffer ------------------------------------------------- */
-
-/* Makes room for need bytes in *buf, never past max; false if it cannot. */
-static bool grow(char **buf, size_t *cap, size_t need, size_t max)
-{
-    if (need <= *cap)
-        return true;
-    if (need > max)
-        return false;
-    size_t ncap = *cap < 256 ? 256 : *cap * 2;
-    if (ncap < need)
-        ncap = need;
-    if (ncap > max)
-        ncap = max;
-    char *p = realloc(*buf, ncap);
-    if (p == NULL)
-        return false;
-    *buf = p;
-    *cap = ncap;
-    return true;
-}
 
 static void drop(struct multiline *ml, uint64_t end)
 {
@@ -221,7 +203,7 @@ static void append(struct multiline *ml, const char *s, size_t n, uint64_t end,
         return;
     }
     size_t sep = ml->ev.lines > 0;
-    size_t room = ml->max_bytes - ml->len;
+    size_t room = ml->max_bytes - ml->text.len;
     if (sep + n > room) {
         ml->full = ml->ev.truncated = true;
         if (room <= sep) {
@@ -230,16 +212,15 @@ static void append(struct multiline *ml, const char *s, size_t n, uint64_t end,
         }
         n = room - sep;
     }
-    if (!grow(&ml->buf, &ml->cap, ml->len + sep + n, ml->max_bytes)) {
+    if (sl_buf_reserve(&ml->text, sep + n, NULL) < 0) {
         ml->full = ml->ev.truncated = true; /* out of memory: cut here */
         drop(ml, end);
         return;
     }
+    /* reserved: neither append can fail */
     if (sep)
-        ml->buf[ml->len++] = '\n';
-    if (n > 0)
-        memcpy(ml->buf + ml->len, s, n);
-    ml->len += n;
+        sl_buf_append_char(&ml->text, '\n', NULL);
+    sl_buf_append(&ml->text, s, n, NULL);
     ml->ev.lines++;
     ml->ev.end = end;
     ml->ev.truncated |= cut;
@@ -250,13 +231,14 @@ static void emit_open(struct multiline *ml)
     if (!ml->open)
         return;
     /* never a NULL pointer, even for an empty first line and no buffer */
-    ml->ev.text = (struct sl_slice){ml->len > 0 ? ml->buf : "", ml->len};
+    ml->ev.text =
+        (struct sl_slice){ml->text.len > 0 ? ml->text.ptr : "", ml->text.len};
     ml->stats.events++;
     ml->stats.truncated += ml->ev.truncated;
     ml->open = false;
     ml->st = ML_ST_NONE;
     ml->emit(ml->ctx, &ml->ev);
-    ml->len = 0;
+    sl_buf_reset(&ml->text);
 }
 
 static void start(struct multiline *ml, const char *s, size_t n,
@@ -291,7 +273,7 @@ static bool hold_fits(const struct multiline *ml, size_t n)
 {
     const struct lines *h = &ml->hold;
     return h->n == 0 ||
-           (h->n < MULTILINE_HOLD_MAX && h->len + n <= ml->max_bytes);
+           (h->n < MULTILINE_HOLD_MAX && h->bytes.len + n <= ml->max_bytes);
 }
 
 static void hold_add(struct multiline *ml, const struct multiline_line *l,
@@ -300,12 +282,10 @@ static void hold_add(struct multiline *ml, const struct multiline_line *l,
     struct lines *h = &ml->hold;
     struct held *x = &h->line[h->n];
     size_t n = l->len <= ml->max_bytes ? l->len : ml->max_bytes;
-    if (!grow(&h->buf, &h->cap, h->len + n, ml->max_bytes))
+    size_t pos = h->bytes.len;
+    if (sl_buf_append(&h->bytes, l->ptr, n, NULL) < 0)
         n = 0; /* out of memory: the line is kept as cut */
-    *x = (struct held){l->offset, l->end, h->len, n, l->cut || n < l->len};
-    if (n > 0)
-        memcpy(h->buf + h->len, l->ptr, n);
-    h->len += n;
+    *x = (struct held){l->offset, l->end, pos, n, l->cut || n < l->len};
     if (h->n++ == 0)
         ml->hold_from = ml->replay_i;
     ml->hold_head |= head;
@@ -315,12 +295,13 @@ static void hold_add(struct multiline *ml, const struct multiline_line *l,
  * were ever held). */
 static const char *held_bytes(const struct lines *h, const struct held *x)
 {
-    return x->len > 0 ? h->buf + x->pos : "";
+    return x->len > 0 ? h->bytes.ptr + x->pos : "";
 }
 
 static void hold_clear(struct multiline *ml)
 {
-    ml->hold.n = ml->hold.len = 0;
+    ml->hold.n = 0;
+    sl_buf_reset(&ml->hold.bytes);
     ml->hold_head = false;
 }
 
