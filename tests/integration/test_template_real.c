@@ -13,7 +13,9 @@
  * grok would) go to a second index, NAME-adhoc: their throwaway names (n, p,
  * f) hold a number in one case and a string in another, which one index
  * cannot map, so there the test only asks that every event is indexed
- * (ignore_malformed drops a value that does not fit, never the event) and
+ * (ignore_malformed, set on every number, ip and date field and on the
+ * dynamic templates for numbers, drops a value that does not fit, never the
+ * event) and
  * prints the fields dropped.
  *
  * The template is installed under a name of its own, sluice-test-TIME-PID,
@@ -844,7 +846,6 @@ static void test_settings(void **state)
     SETTING("auto_expand_replicas", "0-1");
     SETTING("number_of_replicas", "0"); /* one node: expanded to 0 */
     SETTING("refresh_interval", "5s");
-    SETTING("mapping.ignore_malformed", "true");
     SETTING("mapping.total_fields.limit", "2000");
 #undef SETTING
     /* So the single test node is green, not yellow. */
@@ -898,6 +899,35 @@ static void test_queries(void **state)
                  "{\"query\":{\"term\":{\"tags\":\"_grokparsefailure\"}}}", 1);
 }
 
+/* A value that does not fit its field costs the field, not the event
+ * (ignore_malformed), except @timestamp: an event without a usable time
+ * would vanish from every time-filtered view, so it is refused, with a
+ * reason for the dead-letter stream. */
+static void test_bad_timestamp_is_refused_bad_ip_is_not(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+
+    snprintf(path, sizeof(path), "/%s/_doc/bad-ip?refresh=true", f->name);
+    es_http_call(&f->http, "PUT", path, "application/json",
+                 "{\"@timestamp\":\"2025-11-21T10:00:00Z\","
+                 "\"source\":{\"ip\":\"not-an-ip\"}}",
+                 201);
+    snprintf(path, sizeof(path), "/%s/_doc/bad-time", f->name);
+    long st = es_http_request(&f->http, "PUT", path, "application/json",
+                              "{\"@timestamp\":\"yesterday-ish\"}");
+    if (st != 400) {
+        fail_msg("a bad @timestamp was answered %ld, not 400: %.1000s", st,
+                 es_http_body(&f->http));
+    }
+    if (strstr(es_http_body(&f->http), "@timestamp") == NULL) {
+        fail_msg("the refusal does not name @timestamp: %.1000s",
+                 es_http_body(&f->http));
+    }
+    snprintf(path, sizeof(path), "/%s/_doc/bad-ip", f->name);
+    es_http_call(&f->http, "DELETE", path, NULL, NULL, 200);
+}
+
 int main(int argc, char **argv)
 {
     /* In this order: each test builds on the one before. */
@@ -907,6 +937,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mapping_types),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_bad_timestamp_is_refused_bad_ip_is_not),
     };
 
     if (argc != 4) {

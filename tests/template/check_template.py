@@ -306,6 +306,10 @@ def check_cases(cases_dir, mapping, failures, stats):
                                         f"{m['type']} field ({how})")
 
 
+# Field types that refuse a value that does not parse.
+STRICT_TYPES = ("long", "double", "ip", "date")
+
+
 def check_settings(template, version, failures):
     if template.get("index_patterns") != ["sluice-*"]:
         failures.append("index_patterns must be [\"sluice-*\"]")
@@ -324,8 +328,44 @@ def check_settings(template, version, failures):
     if "number_of_replicas" in index:
         failures.append("number_of_replicas is forced; README says "
                         "auto_expand_replicas")
-    if index.get("mapping", {}).get("ignore_malformed") is not True:
-        failures.append("index.mapping.ignore_malformed must be true")
+    # A value that does not fit its field costs the field, not the event:
+    # every field that can refuse a value (numbers, ips, dates) sets
+    # ignore_malformed, and so do the dynamic templates for numbers. Except
+    # @timestamp: an event without a usable time is invisible in every
+    # time-filtered view, so a bad one is refused (dead-lettered with its
+    # reason). This is done per field, not with the index-level setting,
+    # because OpenSearch 2 and 3 let the index-level setting override a
+    # field's "ignore_malformed": false (measured on 2.17).
+    if "ignore_malformed" in index.get("mapping", {}):
+        failures.append("index.mapping.ignore_malformed must not be set: "
+                        "OpenSearch would apply it to @timestamp too")
+    stamp = mappings.get("properties", {}).get("@timestamp", {})
+    if stamp.get("ignore_malformed") is not False:
+        failures.append("@timestamp must set ignore_malformed: false")
+
+    def walk(props, prefix):
+        for name, m in props.items():
+            path = prefix + name
+            if "properties" in m:
+                walk(m["properties"], path + ".")
+            elif m.get("type") in STRICT_TYPES and path != "@timestamp" \
+                    and m.get("ignore_malformed") is not True:
+                failures.append(f"{path}: a {m['type']} field without "
+                                f"ignore_malformed: true")
+    walk(mappings.get("properties", {}), "")
+    for entry in mappings.get("dynamic_templates", []):
+        for name, d in entry.items():
+            m = d.get("mapping", {})
+            if m.get("type") in STRICT_TYPES and \
+                    m.get("ignore_malformed") is not True:
+                failures.append(f"dynamic template {name}: a {m['type']} "
+                                f"mapping without ignore_malformed: true")
+    dynamic_types = {d.get("match_mapping_type")
+                     for entry in mappings.get("dynamic_templates", [])
+                     for d in entry.values()}
+    for t in ("long", "double"):
+        if t not in dynamic_types:
+            failures.append(f"no dynamic template for JSON {t} values")
 
 
 def main():
