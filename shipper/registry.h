@@ -39,10 +39,17 @@
  * (an entry is on one line in the file). The path is informational (status,
  * messages): entries are keyed by device and inode, so a path that is not
  * UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
- * writer does, and comes back so. Saving writes registry.json.tmp in
- * the same directory, fsyncs it, renames it over registry.json and fsyncs the
- * directory: after a crash at any point the file is the old or the new
- * registry, complete. A .tmp left by a crash is never read, only removed.
+ * writer does, and comes back so.
+ *
+ * Saving writes registry.json.tmp in the same directory, fsyncs it, renames
+ * it over registry.json and fsyncs the directory: after a crash at any point
+ * the file is the old or the new registry, complete. A .tmp left by a crash
+ * is never read, only removed. A save has two halves: the snapshot
+ * (registry_write: the text, in memory, cheap, on the caller's loop) and the
+ * durable write of that text (registry_save_snapshot: bounded by nothing but
+ * the disk, so a daemon runs it off its loop, registry_saver.h). The
+ * outcome is one of three (enum registry_save_result): the rename is the
+ * point of no return, so a failure after it is a warning, not a failed save.
  *
  * Loading is strict: anything that is not exactly this format is refused
  * with FILE:LINE:COLUMN, what is wrong, and the choice to fix the file or
@@ -99,13 +106,40 @@ struct registry *registry_load_buffer(const char *name, const char *buf,
                                       const struct registry_config *cfg,
                                       struct sl_err *err);
 
-/* Writes the registry atomically (see above). On error the old file is
- * untouched and the .tmp removed. */
-int registry_save(const struct registry *r, const char *path,
-                  struct sl_err *err);
-/* Appends the file's contents to out (tests, fuzzing, `status`). */
+/* What a save did. The rename of the .tmp over the file divides the
+ * outcomes: before it, nothing changed; after it, the new file IS the
+ * registry, whatever fails next. */
+enum registry_save_result {
+    REGISTRY_SAVED = 0,      /* the new file is the registry, durably */
+    REGISTRY_SAVED_UNSYNCED, /* the new file is the registry (renamed), but
+                                the directory fsync failed: after a power
+                                loss the previous save may come back, and
+                                the lines acknowledged since then are
+                                shipped again (same ids, so no duplicate).
+                                err says why: log it as a warning; the next
+                                save syncs again */
+    REGISTRY_NOT_SAVED = -1, /* nothing changed: the previous file (if any)
+                                is intact and the .tmp removed; err says
+                                why and what to check */
+};
+
+/* Writes the registry atomically, on the calling thread (a shutdown's last
+ * save, `--once`, tools): streams the text through a 64 KiB buffer, so
+ * memory does not grow with the file. err is set unless REGISTRY_SAVED. */
+enum registry_save_result registry_save(const struct registry *r,
+                                        const char *path, struct sl_err *err);
+/* The snapshot: appends the file's contents to out (the first half of a
+ * save; also tests, fuzzing, `status`). With 100,000 entries, about 15 MB
+ * and 20 ms (bench/RESULTS.md). */
 int registry_write(const struct registry *r, struct sl_buf *out,
                    struct sl_err *err);
+/* The durable half: writes snap (the text from registry_write) to path
+ * atomically, as registry_save does. Touches only path, path.tmp and snap
+ * (emptied; its memory is kept), never a registry: safe on any thread.
+ * err is set unless REGISTRY_SAVED. */
+enum registry_save_result registry_save_snapshot(const char *path,
+                                                 struct sl_buf *snap,
+                                                 struct sl_err *err);
 
 size_t registry_count(const struct registry *r);
 /* The entry for dev + ino, or NULL. Valid until the next change. */

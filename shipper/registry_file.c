@@ -121,6 +121,20 @@ int registry_write(const struct registry *r, struct sl_buf *out,
     return write_all(r, &s, err);
 }
 
+/* ---- saving ------------------------------------------------------------- */
+
+static registry_fsync_fn fsync_hook; /* tests only: registry_priv.h */
+
+void registry_set_fsync(registry_fsync_fn fn)
+{
+    fsync_hook = fn;
+}
+
+static int sync_fd(int fd, bool dir)
+{
+    return fsync_hook != NULL ? fsync_hook(fd, dir) : fsync(fd);
+}
+
 /* fsyncs the directory holding path, so the rename itself is durable. */
 static int sync_dir(const char *path, struct sl_err *err)
 {
@@ -133,33 +147,43 @@ static int sync_dir(const char *path, struct sl_err *err)
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
+    if (fd < 0 || sync_fd(fd, true) < 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return sl_err_set(err, SL_EIO, "cannot sync directory '%s': %s", dir,
-                          strerror(e));
+        return sl_err_set(err, SL_EIO,
+                          "registry '%s' saved, but syncing its directory "
+                          "'%s' failed: %s; a power loss may bring back the "
+                          "previous save (lines acknowledged since are then "
+                          "shipped again, without duplicates); check the "
+                          "file system (dmesg)",
+                          path, dir, strerror(e));
     }
     close(fd);
     return 0;
 }
-
-int registry_save(const struct registry *r, const char *path,
-                  struct sl_err *err)
+/* Writes r (streamed through b) or else the bytes in b to path.tmp, fsyncs
+ * it, renames it over path and fsyncs the directory. Everything before the
+ * rename is REGISTRY_NOT_SAVED, with the .tmp removed; only the directory
+ * fsync comes after it. */
+static enum registry_save_result commit(const char *path,
+                                        const struct registry *r,
+                                        struct sl_buf *b, struct sl_err *err)
 {
     char tmp[REGISTRY_MAX_PATH + 8];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
-    struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
+        return REGISTRY_NOT_SAVED;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
         goto fail;
     }
-    struct sink s = {&b, fd, tmp};
-    if (write_all(r, &s, err) < 0)
+    struct sink s = {b, fd, tmp};
+    if ((r != NULL ? write_all(r, &s, err) : sink_flush(&s, err)) < 0)
         goto fail;
-    if (fsync(fd) < 0) {
+    if (sync_fd(fd, false) < 0) {
         sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
         goto fail;
     }
@@ -174,14 +198,36 @@ int registry_save(const struct registry *r, const char *path,
                    strerror(errno));
         goto fail;
     }
-    sl_buf_release(&b);
-    return sync_dir(path, err);
+    /* the point of no return: path is the new registry */
+    return sync_dir(path, err) < 0 ? REGISTRY_SAVED_UNSYNCED : REGISTRY_SAVED;
 fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
+    sl_err_prefix(err, "registry not saved, '%s' keeps the previous save",
+                  path);
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n,
+             "; check free space and permissions in its directory");
+    return REGISTRY_NOT_SAVED;
+}
+
+enum registry_save_result registry_save(const struct registry *r,
+                                        const char *path, struct sl_err *err)
+{
+    struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
+    enum registry_save_result res = commit(path, r, &b, err);
     sl_buf_release(&b);
-    return -1;
+    return res;
+}
+
+enum registry_save_result registry_save_snapshot(const char *path,
+                                                 struct sl_buf *snap,
+                                                 struct sl_err *err)
+{
+    enum registry_save_result res = commit(path, NULL, snap, err);
+    sl_buf_reset(snap);
+    return res;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,12 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "file_identity.h"
 #include "registry.h"
+#include "registry_priv.h"
+#include "registry_saver.h"
 
 /* ---- a scratch directory per test ------------------------------------- */
 
@@ -320,7 +325,7 @@ static struct registry *load(const char *path, bool *created)
 static void save(const struct registry *r, const char *path)
 {
     struct sl_err err = {0};
-    if (registry_save(r, path, &err) < 0)
+    if (registry_save(r, path, &err) != REGISTRY_SAVED)
         fail_msg("registry_save: %s", err.msg);
 }
 
@@ -563,14 +568,392 @@ static void test_failed_save_keeps_the_old_file(void **state)
     ack(r, fid(1, 2, 3, 1024), "/a", 99, 6);
     assert_int_equal(mkdir(tmp, 0700), 0); /* the .tmp cannot be created */
     struct sl_err err = {0};
-    assert_int_equal(registry_save(r, reg, &err), -1);
+    assert_int_equal(registry_save(r, reg, &err), REGISTRY_NOT_SAVED);
     assert_int_equal(err.status, SL_EIO);
-    assert_non_null(strstr(err.msg, "cannot create '"));
+    char want[1024];
+    snprintf(want, sizeof want,
+             "registry not saved, '%s' keeps the previous save: cannot "
+             "create '%s': Is a directory; check free space and permissions "
+             "in its directory",
+             reg, tmp);
+    assert_string_equal(err.msg, want);
     assert_int_equal(rmdir(tmp), 0);
     struct registry *back = load(reg, NULL);
     assert_int_equal(registry_get(back, 1, 2)->offset, 77);
     registry_free(back);
     registry_free(r);
+}
+
+/* ---- the save's outcomes and the writer thread ------------------------- */
+
+/* The fsync hook (registry_priv.h): counts, fails and holds. It runs on the
+ * writer thread, so everything it shares with the test is under hook.lock. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int file_syncs; /* fsyncs of a .tmp */
+    int dir_syncs;  /* fsyncs of a directory */
+    int fail_file;  /* errno for the .tmp's fsync, 0: succeed */
+    int fail_dir;   /* errno for the directory's fsync */
+    bool hold;      /* a .tmp's fsync waits while set */
+    bool held;      /* one is waiting now */
+} hook = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static int hooked_fsync(int fd, bool dir)
+{
+    pthread_mutex_lock(&hook.lock);
+    int fail = dir ? hook.fail_dir : hook.fail_file;
+    if (dir)
+        hook.dir_syncs++;
+    else
+        hook.file_syncs++;
+    while (!dir && hook.hold) {
+        hook.held = true;
+        pthread_cond_broadcast(&hook.cond);
+        pthread_cond_wait(&hook.cond, &hook.lock);
+    }
+    hook.held = false;
+    pthread_mutex_unlock(&hook.lock);
+    if (fail != 0) {
+        errno = fail;
+        return -1;
+    }
+    return fsync(fd);
+}
+
+static int hook_setup(void **state)
+{
+    pthread_mutex_lock(&hook.lock);
+    hook.file_syncs = hook.dir_syncs = hook.fail_file = hook.fail_dir = 0;
+    hook.hold = hook.held = false;
+    pthread_mutex_unlock(&hook.lock);
+    registry_set_fsync(hooked_fsync);
+    return setup(state);
+}
+
+static int hook_teardown(void **state)
+{
+    registry_set_fsync(NULL);
+    return teardown(state);
+}
+
+static void hook_set(int fail_file, int fail_dir, bool hold)
+{
+    pthread_mutex_lock(&hook.lock);
+    hook.fail_file = fail_file;
+    hook.fail_dir = fail_dir;
+    hook.hold = hold;
+    pthread_cond_broadcast(&hook.cond);
+    pthread_mutex_unlock(&hook.lock);
+}
+
+static int hook_count(const int *counter)
+{
+    pthread_mutex_lock(&hook.lock);
+    int n = *counter;
+    pthread_mutex_unlock(&hook.lock);
+    return n;
+}
+
+/* Waits (10 s at most) until the writer is held in a .tmp's fsync. */
+static void wait_held(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&hook.lock);
+    int rc = 0;
+    while (!hook.held && rc == 0)
+        rc = pthread_cond_timedwait(&hook.cond, &hook.lock, &until);
+    bool held = hook.held;
+    pthread_mutex_unlock(&hook.lock);
+    assert_true(held);
+}
+
+/* Polls the saver's fd (10 s at most) until the outcome of save `seq`. */
+static struct registry_save_outcome wait_outcome(struct registry_saver *sv,
+                                                 uint64_t seq)
+{
+    struct registry_save_outcome o;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long ms = 10000 - (long)(t.tv_sec - t0.tv_sec) * 1000 -
+                  (t.tv_nsec - t0.tv_nsec) / 1000000;
+        struct pollfd pfd = {registry_saver_fd(sv), POLLIN, 0};
+        if (ms <= 0 || poll(&pfd, 1, (int)ms) != 1)
+            fail_msg("no outcome for save %llu within 10 s",
+                     (unsigned long long)seq);
+        if (registry_saver_collect(sv, &o) == 1 && o.seq >= seq)
+            return o;
+    }
+}
+
+/* A registry holding what r holds now (through its text). */
+static struct registry *copy_of(const struct registry *r)
+{
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    struct sl_buf b = SL_BUF_INIT(SIZE_MAX / 4);
+    assert_int_equal(registry_write(r, &b, &err), 0);
+    struct registry *c = registry_load_buffer("copy", b.ptr, b.len, &cfg, &err);
+    sl_buf_release(&b);
+    if (c == NULL)
+        fail_msg("registry_load_buffer: %s", err.msg);
+    return c;
+}
+
+static uint64_t submit(struct registry_saver *sv, const struct registry *r)
+{
+    struct sl_err err = {0};
+    uint64_t seq = 0;
+    if (registry_saver_submit(sv, r, &seq, &err) < 0)
+        fail_msg("registry_saver_submit: %s", err.msg);
+    return seq;
+}
+
+static struct registry_saver *new_saver(const char *path)
+{
+    struct sl_err err = {0};
+    struct registry_saver *sv = registry_saver_new(path, &err);
+    if (sv == NULL)
+        fail_msg("registry_saver_new: %s", err.msg);
+    return sv;
+}
+
+static uint64_t offset_on_disk(const char *path)
+{
+    struct registry *back = load(path, NULL);
+    const struct registry_entry *e = registry_get(back, 1, 2);
+    assert_non_null(e);
+    uint64_t off = e->offset;
+    registry_free(back);
+    return off;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The rename is the point of no return: a failed directory fsync after it
+ * is a save that happened (the new file is the registry), reported as a
+ * warning; a failed fsync of the .tmp before it is no save at all. */
+static void test_save_outcomes(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256], tmp[256], want[1024];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    snprintf(tmp, sizeof tmp, "%s", at(s, "registry.json.tmp"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 77, 5);
+    save(r, reg);
+    assert_int_equal(hook_count(&hook.file_syncs), 1);
+    assert_int_equal(hook_count(&hook.dir_syncs), 1);
+
+    ack(r, fid(1, 2, 3, 1024), "/a", 88, 6);
+    hook_set(0, EIO, false);
+    struct sl_err err = {0};
+    assert_int_equal(registry_save(r, reg, &err), REGISTRY_SAVED_UNSYNCED);
+    assert_int_equal(err.status, SL_EIO);
+    snprintf(want, sizeof want,
+             "registry '%s' saved, but syncing its directory '%s' failed: "
+             "Input/output error; a power loss may bring back the previous "
+             "save (lines acknowledged since are then shipped again, without "
+             "duplicates); check the file system (dmesg)",
+             reg, s->dir);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(offset_on_disk(reg), 88); /* the new file is there */
+    assert_false(exists(tmp));
+
+    ack(r, fid(1, 2, 3, 1024), "/a", 99, 7);
+    hook_set(ENOSPC, 0, false);
+    sl_err_clear(&err);
+    assert_int_equal(registry_save(r, reg, &err), REGISTRY_NOT_SAVED);
+    assert_int_equal(err.status, SL_EIO);
+    snprintf(want, sizeof want,
+             "registry not saved, '%s' keeps the previous save: cannot sync "
+             "'%s': No space left on device; check free space and "
+             "permissions in its directory",
+             reg, tmp);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(offset_on_disk(reg), 88); /* the old file is intact */
+    assert_false(exists(tmp));
+
+    /* the same classes from the writer thread */
+    struct registry_saver *sv = new_saver(reg);
+    struct registry_save_outcome o = wait_outcome(sv, submit(sv, r));
+    assert_int_equal(o.result, REGISTRY_NOT_SAVED);
+    assert_string_equal(o.err.msg, want);
+    hook_set(0, EIO, false);
+    o = wait_outcome(sv, submit(sv, r));
+    assert_int_equal(o.seq, 2);
+    assert_int_equal(o.result, REGISTRY_SAVED_UNSYNCED);
+    assert_non_null(strstr(o.err.msg, "saved, but syncing its directory"));
+    assert_int_equal(offset_on_disk(reg), 99);
+    hook_set(0, 0, false);
+    o = wait_outcome(sv, submit(sv, r));
+    assert_int_equal(o.seq, 3);
+    assert_int_equal(o.result, REGISTRY_SAVED);
+    registry_saver_free(sv);
+    registry_free(r);
+}
+
+/* Save, load back, equal: 100,000 entries through the writer thread, twice,
+ * the registry changing between the submits, as a daemon's loop does. */
+static void test_saver_round_trip(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    struct registry *r = new_reg(0);
+    char path[64];
+    for (uint64_t i = 0; i < 100000; i++) {
+        snprintf(path, sizeof path, "/var/log/a-%llu.log",
+                 (unsigned long long)i);
+        ack(r, fid(2049, 5000 + i, i * 0x9e3779b97f4a7c15ull, 1024), path,
+            i * 100, 1763870000);
+    }
+    struct registry_saver *sv = new_saver(reg);
+    struct pollfd pfd = {registry_saver_fd(sv), POLLIN, 0};
+    assert_int_equal(poll(&pfd, 1, 0), 0); /* nothing ended yet */
+    struct registry_save_outcome o;
+    assert_int_equal(registry_saver_collect(sv, &o), 0);
+    struct registry *at1 = copy_of(r);
+    uint64_t seq = submit(sv, r);
+    assert_int_equal(seq, 1);
+    /* the loop goes on while the thread writes */
+    ack(r, fid(2049, 5000, 0, 1024), "/var/log/a-0.log", 123, 1763870001);
+    o = wait_outcome(sv, seq);
+    assert_int_equal(o.seq, 1);
+    assert_int_equal(o.result, REGISTRY_SAVED);
+    assert_int_equal(o.err.status, SL_OK);
+    assert_int_equal(registry_saver_collect(sv, &o), 0); /* fd emptied */
+    assert_int_equal(poll(&pfd, 1, 0), 0);
+    struct registry *back = load(reg, NULL);
+    assert_same(at1, back); /* as submitted, not as changed since */
+    registry_free(back);
+    o = wait_outcome(sv, submit(sv, r));
+    assert_int_equal(o.seq, 2);
+    assert_int_equal(o.result, REGISTRY_SAVED);
+    back = load(reg, NULL);
+    assert_same(r, back);
+    assert_int_equal(registry_get(back, 2049, 5000)->offset, 123);
+    registry_free(back);
+    registry_free(at1);
+    registry_saver_free(sv);
+    registry_free(r);
+}
+
+/* Saves that pile up behind a slow one: only the newest is written. */
+static void test_saver_coalesces(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 10, 5);
+    struct registry_saver *sv = new_saver(reg);
+    hook_set(0, 0, true);
+    assert_int_equal(submit(sv, r), 1);
+    wait_held(); /* save 1 is in flight, held in its fsync */
+    for (uint64_t off = 20; off <= 40; off += 10) {
+        ack(r, fid(1, 2, 3, 1024), "/a", off, 6);
+        submit(sv, r); /* 2, 3, 4: each replaces the one waiting */
+    }
+    hook_set(0, 0, false);
+    struct registry_save_outcome o = wait_outcome(sv, 4);
+    assert_int_equal(o.seq, 4);
+    assert_int_equal(o.result, REGISTRY_SAVED);
+    assert_int_equal(hook_count(&hook.file_syncs), 2); /* saves 1 and 4 */
+    assert_int_equal(offset_on_disk(reg), 40);
+    registry_saver_free(sv);
+    registry_free(r);
+}
+
+/* Shutdown with a save in flight and one waiting: stop drops the waiting
+ * one and refuses more, the one in flight ends and reports, free waits,
+ * and the last save is then synchronous. */
+static void test_saver_stop_while_in_flight(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256], tmp[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    snprintf(tmp, sizeof tmp, "%s", at(s, "registry.json.tmp"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 10, 5);
+    struct registry_saver *sv = new_saver(reg);
+    hook_set(0, 0, true);
+    submit(sv, r);
+    wait_held();
+    ack(r, fid(1, 2, 3, 1024), "/a", 20, 6);
+    assert_int_equal(submit(sv, r), 2); /* waits behind save 1 */
+    registry_saver_stop(sv);
+    struct sl_err err = {0};
+    assert_int_equal(registry_saver_submit(sv, r, NULL, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    char want[512];
+    snprintf(want, sizeof want,
+             "registry saver for '%s' is stopped; save with registry_save",
+             reg);
+    assert_string_equal(err.msg, want);
+    hook_set(0, 0, false);
+    struct registry_save_outcome o = wait_outcome(sv, 1);
+    assert_int_equal(o.seq, 1);
+    assert_int_equal(o.result, REGISTRY_SAVED);
+    registry_saver_free(sv);
+    assert_int_equal(hook_count(&hook.file_syncs), 1); /* 2 never written */
+    assert_int_equal(offset_on_disk(reg), 10);
+    assert_false(exists(tmp));
+    ack(r, fid(1, 2, 3, 1024), "/a", 30, 7);
+    save(r, reg); /* the shutdown's last save */
+    assert_int_equal(offset_on_disk(reg), 30);
+    registry_free(r);
+}
+
+static void *release(void *arg)
+{
+    (void)arg;
+    hook_set(0, 0, false);
+    return NULL;
+}
+
+/* free with a save in flight waits for it: the file is whole afterwards,
+ * and nothing leaks (ASan). */
+static void test_saver_free_while_in_flight(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256], tmp[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    snprintf(tmp, sizeof tmp, "%s", at(s, "registry.json.tmp"));
+    struct registry *r = new_reg(0);
+    ack(r, fid(1, 2, 3, 1024), "/a", 10, 5);
+    struct registry_saver *sv = new_saver(reg);
+    hook_set(0, 0, true);
+    submit(sv, r);
+    wait_held(); /* in flight (a waiting one would be dropped) */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, release, NULL), 0);
+    registry_saver_free(sv); /* returns once save 1 has ended */
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(hook_count(&hook.file_syncs), 1);
+    assert_int_equal(offset_on_disk(reg), 10);
+    assert_false(exists(tmp));
+    registry_saver_free(NULL);
+    registry_free(r);
+}
+
+static void test_saver_refuses_bad_paths(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    assert_null(registry_saver_new("", &err));
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg,
+                        "registry saver: the path must have 1 to 4096 bytes");
 }
 
 #define ADVICE                                                                 \
@@ -780,6 +1163,17 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_save_keeps_the_old_file,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_outcomes, hook_setup,
+                                        hook_teardown),
+        cmocka_unit_test_setup_teardown(test_saver_round_trip, hook_setup,
+                                        hook_teardown),
+        cmocka_unit_test_setup_teardown(test_saver_coalesces, hook_setup,
+                                        hook_teardown),
+        cmocka_unit_test_setup_teardown(test_saver_stop_while_in_flight,
+                                        hook_setup, hook_teardown),
+        cmocka_unit_test_setup_teardown(test_saver_free_while_in_flight,
+                                        hook_setup, hook_teardown),
+        cmocka_unit_test(test_saver_refuses_bad_paths),
         cmocka_unit_test_setup_teardown(test_truncated_file_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_damage_far_into_a_big_file, setup,
