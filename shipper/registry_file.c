@@ -93,15 +93,52 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     return sl_buf_append_char(b, '}', err);
 }
 
-static int write_all(const struct registry *r, struct sink *s,
+/* A copy of the entries (registry.h): paths packed, each with its NUL. */
+struct snap_entry {
+    struct file_identity id;
+    uint64_t offset;
+    int64_t seen;
+    size_t path_off; /* in paths */
+};
+
+struct registry_snapshot {
+    size_t count;
+    struct snap_entry *entries;
+    struct sl_buf paths;
+};
+
+/* What is written: the table itself, or else a snapshot of it. */
+struct source {
+    const struct registry *r;
+    const struct registry_snapshot *snap;
+};
+
+/* The next entry of src (tmp holds a snapshot's), or NULL at the end. */
+static const struct registry_entry *
+source_next(const struct source *src, size_t *cur, struct registry_entry *tmp)
+{
+    if (src->r != NULL)
+        return registry_next(src->r, cur);
+    if (*cur >= src->snap->count)
+        return NULL;
+    const struct snap_entry *se = &src->snap->entries[(*cur)++];
+    tmp->id = se->id;
+    tmp->offset = se->offset;
+    tmp->seen = se->seen;
+    tmp->path = src->snap->paths.ptr + se->path_off;
+    return tmp;
+}
+
+static int write_all(const struct source *src, struct sink *s,
                      struct sl_err *err)
 {
     if (sl_buf_append_str(s->b, "{\"version\":1,\"entries\":[", err) < 0)
         return -1;
     const char *sep = "\n";
     size_t cur = 0;
+    struct registry_entry tmp;
     const struct registry_entry *e;
-    while ((e = registry_next(r, &cur)) != NULL) {
+    while ((e = source_next(src, &cur, &tmp)) != NULL) {
         if (sl_buf_append_str(s->b, sep, err) < 0 ||
             write_entry(s->b, e, err) < 0)
             return -1;
@@ -118,7 +155,50 @@ int registry_write(const struct registry *r, struct sl_buf *out,
                    struct sl_err *err)
 {
     struct sink s = {out, -1, "registry"};
-    return write_all(r, &s, err);
+    struct source src = {r, NULL};
+    return write_all(&src, &s, err);
+}
+
+struct registry_snapshot *registry_snapshot_take(const struct registry *r,
+                                                 struct sl_err *err)
+{
+    size_t n = registry_count(r);
+    struct registry_snapshot *snap = calloc(1, sizeof *snap);
+    if (snap == NULL)
+        goto nomem;
+    sl_buf_init(&snap->paths, SIZE_MAX / 4);
+    snap->entries = malloc((n > 0 ? n : 1) * sizeof *snap->entries);
+    if (snap->entries == NULL)
+        goto nomem;
+    /* room for typical paths up front: one allocation, not log2(n) */
+    if (sl_buf_reserve(&snap->paths, n * 48, err) < 0)
+        goto fail;
+    size_t cur = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(r, &cur)) != NULL) {
+        struct snap_entry *se = &snap->entries[snap->count++];
+        se->id = e->id;
+        se->offset = e->offset;
+        se->seen = e->seen;
+        se->path_off = snap->paths.len;
+        if (sl_buf_append(&snap->paths, e->path, strlen(e->path) + 1, err) < 0)
+            goto fail;
+    }
+    return snap;
+nomem:
+    sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+fail:
+    registry_snapshot_free(snap);
+    return NULL;
+}
+
+void registry_snapshot_free(struct registry_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    free(snap->entries);
+    sl_buf_release(&snap->paths);
+    free(snap);
 }
 
 /* ---- saving ------------------------------------------------------------- */
@@ -162,14 +242,14 @@ static int sync_dir(const char *path, struct sl_err *err)
     close(fd);
     return 0;
 }
-/* Writes r (streamed through b) or else the bytes in b to path.tmp, fsyncs
- * it, renames it over path and fsyncs the directory. Everything before the
- * rename is REGISTRY_NOT_SAVED, with the .tmp removed; only the directory
- * fsync comes after it. */
-static enum registry_save_result commit(const char *path,
-                                        const struct registry *r,
-                                        struct sl_buf *b, struct sl_err *err)
+/* Writes src to path.tmp through a 64 KiB buffer, fsyncs it, renames it
+ * over path and fsyncs the directory. Everything before the rename is
+ * REGISTRY_NOT_SAVED, with the .tmp removed; only the directory fsync comes
+ * after it. */
+static enum registry_save_result
+commit(const char *path, const struct source *src, struct sl_err *err)
 {
+    struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
     char tmp[REGISTRY_MAX_PATH + 8];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
         sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
@@ -180,9 +260,10 @@ static enum registry_save_result commit(const char *path,
         sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
         goto fail;
     }
-    struct sink s = {b, fd, tmp};
-    if ((r != NULL ? write_all(r, &s, err) : sink_flush(&s, err)) < 0)
+    struct sink s = {&b, fd, tmp};
+    if (write_all(src, &s, err) < 0)
         goto fail;
+    sl_buf_release(&b);
     if (sync_fd(fd, false) < 0) {
         sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
         goto fail;
@@ -204,6 +285,7 @@ fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
+    sl_buf_release(&b);
     sl_err_prefix(err, "registry not saved, '%s' keeps the previous save",
                   path);
     size_t n = strlen(err->msg);
@@ -215,19 +297,16 @@ fail:
 enum registry_save_result registry_save(const struct registry *r,
                                         const char *path, struct sl_err *err)
 {
-    struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
-    enum registry_save_result res = commit(path, r, &b, err);
-    sl_buf_release(&b);
-    return res;
+    struct source src = {r, NULL};
+    return commit(path, &src, err);
 }
 
-enum registry_save_result registry_save_snapshot(const char *path,
-                                                 struct sl_buf *snap,
-                                                 struct sl_err *err)
+enum registry_save_result
+registry_snapshot_save(const struct registry_snapshot *snap, const char *path,
+                       struct sl_err *err)
 {
-    enum registry_save_result res = commit(path, NULL, snap, err);
-    sl_buf_reset(snap);
-    return res;
+    struct source src = {NULL, snap};
+    return commit(path, &src, err);
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SNAPSHOT_MAX (SIZE_MAX / 4) /* in practice: memory */
-
 struct registry_saver {
     char *path;   /* fixed at birth; the thread reads it */
     int rd, wr;   /* the pipe: the thread writes, the loop polls */
@@ -33,9 +31,8 @@ struct registry_saver {
     pthread_mutex_t lock;
     pthread_cond_t wake; /* signalled on a new snapshot and on stop */
     /* under lock */
-    struct sl_buf waiting;
+    struct registry_snapshot *waiting; /* NULL: none */
     uint64_t waiting_seq;
-    bool has_waiting;
     bool stopping;
     bool has_outcome;
     struct registry_save_outcome outcome;
@@ -56,19 +53,18 @@ static void *writer_main(void *arg)
     struct registry_saver *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->has_waiting && !s->stopping)
+        while (s->waiting == NULL && !s->stopping)
             pthread_cond_wait(&s->wake, &s->lock);
-        if (!s->has_waiting) /* stopping: stop drops what waits */
+        if (s->waiting == NULL) /* stopping: stop drops what waits */
             break;
-        struct sl_buf snap = s->waiting;
+        struct registry_snapshot *snap = s->waiting;
         struct registry_save_outcome o = {
             s->waiting_seq, REGISTRY_SAVED, {SL_OK, ""}};
-        sl_buf_init(&s->waiting, SNAPSHOT_MAX);
-        s->has_waiting = false;
+        s->waiting = NULL;
         pthread_mutex_unlock(&s->lock);
 
-        o.result = registry_save_snapshot(s->path, &snap, &o.err);
-        sl_buf_release(&snap);
+        o.result = registry_snapshot_save(snap, s->path, &o.err);
+        registry_snapshot_free(snap);
 
         pthread_mutex_lock(&s->lock);
         s->outcome = o;
@@ -131,7 +127,6 @@ struct registry_saver *registry_saver_new(const char *path, struct sl_err *err)
     }
     memcpy(s->path, path, len + 1);
     s->rd = s->wr = -1;
-    sl_buf_init(&s->waiting, SNAPSHOT_MAX);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (open_pipe(s, err) < 0 || start_thread(s, err) < 0)
@@ -153,8 +148,8 @@ void registry_saver_stop(struct registry_saver *s)
 {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
-    sl_buf_release(&s->waiting);
-    s->has_waiting = false;
+    registry_snapshot_free(s->waiting);
+    s->waiting = NULL;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
@@ -165,7 +160,6 @@ void registry_saver_free(struct registry_saver *s)
         return;
     registry_saver_stop(s);
     pthread_join(s->thread, NULL);
-    sl_buf_release(&s->waiting);
     close(s->rd);
     close(s->wr);
     pthread_cond_destroy(&s->wake);
@@ -182,29 +176,27 @@ int registry_saver_fd(const struct registry_saver *s)
 int registry_saver_submit(struct registry_saver *s, const struct registry *r,
                           uint64_t *seq, struct sl_err *err)
 {
-    /* Take the waiting snapshot out first: it is stale, and its memory
-     * serves the new one (no second copy, fewer page faults). */
+    /* Free the waiting snapshot first: it is stale, and this keeps memory
+     * at two snapshots (the one in flight and this one). */
     pthread_mutex_lock(&s->lock);
     bool stopping = s->stopping;
-    struct sl_buf b = s->waiting;
-    sl_buf_init(&s->waiting, SNAPSHOT_MAX);
-    s->has_waiting = false;
+    struct registry_snapshot *stale = s->waiting;
+    s->waiting = NULL;
     pthread_mutex_unlock(&s->lock);
+    registry_snapshot_free(stale);
     if (stopping)
         return sl_err_set(err, SL_EINVAL,
                           "registry saver for '%s' is stopped; save with "
                           "registry_save",
                           s->path);
-    sl_buf_reset(&b);
-    if (registry_write(r, &b, err) < 0) {
-        sl_buf_release(&b);
+    struct registry_snapshot *snap = registry_snapshot_take(r, err);
+    if (snap == NULL) {
         sl_err_prefix(err, "registry '%s' not saved", s->path);
         return -1;
     }
     pthread_mutex_lock(&s->lock);
-    s->waiting = b;
+    s->waiting = snap;
     s->waiting_seq = ++s->seq;
-    s->has_waiting = true;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     if (seq != NULL)

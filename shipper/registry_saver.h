@@ -4,10 +4,10 @@
  *
  * One writer thread per registry file. The loop calls
  * registry_saver_submit(), which takes a snapshot of the registry on the
- * loop (registry_write: the text, in memory; with 100,000 entries about
- * 15 MB and 20 ms, bench/RESULTS.md) and hands it to the thread, which
- * writes, fsyncs, renames and fsyncs the directory
- * (registry_save_snapshot). The loop polls registry_saver_fd() for
+ * loop (registry_snapshot_take: a copy of the entries; with 100,000 entries
+ * about 9 MB and 3 ms, bench/RESULTS.md) and hands it to the thread, which
+ * formats it, writes, fsyncs, renames and fsyncs the directory
+ * (registry_snapshot_save). The loop polls registry_saver_fd() for
  * readability and then calls registry_saver_collect() for the outcome.
  *
  * At most one save is in flight. A snapshot submitted while one is in
@@ -17,8 +17,8 @@
  * outcome of the newest save that ended, with the seq of its snapshot, so
  * "snapshot N is on disk" is "collected seq >= N with REGISTRY_SAVED or
  * REGISTRY_SAVED_UNSYNCED". Memory: at most two snapshots (the one in
- * flight and the one waiting or being built; submit frees the waiting one
- * before it builds the next).
+ * flight and the one waiting or being taken; submit frees the waiting one
+ * before it takes the next) and the writer's 64 KiB buffer.
  *
  * Shared state, all of it under one mutex: the waiting snapshot, the
  * outcome not yet collected, the stop flag. The thread owns the snapshot it

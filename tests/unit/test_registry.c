@@ -828,6 +828,63 @@ static void test_save_outcomes(void **state)
     registry_free(r);
 }
 
+static char *read_file_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    struct sl_buf b = SL_BUF_INIT(SIZE_MAX / 4);
+    char chunk[4096];
+    size_t n;
+    struct sl_err err = {0};
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(sl_buf_append(&b, chunk, n, &err), 0);
+    fclose(f);
+    *len = b.len;
+    return sl_buf_take(&b);
+}
+
+/* A snapshot saves the bytes registry_write gave when it was taken, whatever
+ * happens to the registry after: changed, emptied, freed. */
+static void test_snapshot_is_a_copy(void **state)
+{
+    struct scratch *s = *state;
+    char reg[256];
+    snprintf(reg, sizeof reg, "%s", at(s, "registry.json"));
+    struct sl_err err = {0};
+    struct registry *r = new_reg(0);
+    struct registry_snapshot *empty = registry_snapshot_take(r, &err);
+    assert_non_null(empty);
+    ack(r, fid(2049, 131, 0x9d1f0c7e2a5b4d33ull, 1024), "/var/log/app.log",
+        52311, 1763870000);
+    ack(r, fid(UINT64_MAX, (uint64_t)INT64_MAX + 5, 1, 12),
+        "/var/log/\"q\"\\ \n\t\xc3\xa9 \xff.log", 12, -3);
+    for (uint64_t i = 0; i < 1000; i++) /* past the reserved path room */
+        ack(r, fid(9, i, i, 1024),
+            "/var/log/a-rather-long-directory-name/"
+            "and-a-rather-long-file-name.log",
+            i, 5);
+    struct sl_buf want = SL_BUF_INIT(SIZE_MAX / 4);
+    assert_int_equal(registry_write(r, &want, &err), 0);
+    struct registry_snapshot *snap = registry_snapshot_take(r, &err);
+    assert_non_null(snap);
+    registry_forget(r, 2049, 131);
+    ack(r, fid(UINT64_MAX, (uint64_t)INT64_MAX + 5, 1, 12), "/x", 12, 1);
+    registry_free(r);
+
+    assert_int_equal(registry_snapshot_save(snap, reg, &err), REGISTRY_SAVED);
+    size_t len = 0;
+    char *got = read_file_all(reg, &len);
+    assert_int_equal(len, want.len);
+    assert_memory_equal(got, want.ptr, len);
+    free(got);
+    assert_int_equal(registry_snapshot_save(empty, reg, &err), REGISTRY_SAVED);
+    assert_string_equal(read_all(reg), "{\"version\":1,\"entries\":[\n]}\n");
+    registry_snapshot_free(snap);
+    registry_snapshot_free(empty);
+    registry_snapshot_free(NULL);
+    sl_buf_release(&want);
+}
+
 /* Save, load back, equal: 100,000 entries through the writer thread, twice,
  * the registry changing between the submits, as a daemon's loop does. */
 static void test_saver_round_trip(void **state)
@@ -1191,6 +1248,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_outcomes, hook_setup,
                                         hook_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_is_a_copy, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_saver_round_trip, hook_setup,
                                         hook_teardown),
         cmocka_unit_test_setup_teardown(test_saver_coalesces, hook_setup,
