@@ -1,5 +1,6 @@
-/* registry_file.c: the registry's file, registry.json (the format and the
- * atomic save are described in registry.h).
+/* registry_file.c: the registry's file, registry.json (the format, the
+ * atomic save and its outcomes are described in registry.h), and the
+ * snapshot a save can be made from later, on another thread.
  *
  * JSON, one entry per line, written through a 64 KiB buffer (the shipper's
  * memory does not grow with the registry's file size) and read with yajl's
@@ -242,6 +243,7 @@ static int sync_dir(const char *path, struct sl_err *err)
     close(fd);
     return 0;
 }
+
 /* Writes src to path.tmp through a 64 KiB buffer, fsyncs it, renames it
  * over path and fsyncs the directory. Everything before the rename is
  * REGISTRY_NOT_SAVED, with the .tmp removed; only the directory fsync comes
@@ -286,8 +288,7 @@ fail:
         close(fd);
     unlink(tmp);
     sl_buf_release(&b);
-    sl_err_prefix(err, "registry not saved, '%s' keeps the previous save",
-                  path);
+    sl_err_prefix(err, "registry not saved, '%s' is as it was", path);
     size_t n = strlen(err->msg);
     snprintf(err->msg + n, sizeof err->msg - n,
              "; check free space and permissions in its directory");

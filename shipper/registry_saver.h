@@ -30,7 +30,8 @@
  * thread end after the save in flight, without blocking; registry_saver_free()
  * stops and then waits for that save (an fsync cannot be interrupted). After
  * free nothing writes the file, and the shutdown's last save is
- * registry_save() on the caller's thread. */
+ * registry_save() on the caller's thread; before it, registry_save() on the
+ * same path would race the thread for path.tmp. */
 #ifndef REGISTRY_SAVER_H
 #define REGISTRY_SAVER_H
 

@@ -598,7 +598,7 @@ static void test_failed_save_keeps_the_old_file(void **state)
     assert_int_equal(err.status, SL_EIO);
     char want[1024];
     snprintf(want, sizeof want,
-             "registry not saved, '%s' keeps the previous save: cannot "
+             "registry not saved, '%s' is as it was: cannot "
              "create '%s': Is a directory; check free space and permissions "
              "in its directory",
              reg, tmp);
@@ -801,7 +801,7 @@ static void test_save_outcomes(void **state)
     assert_int_equal(registry_save(r, reg, &err), REGISTRY_NOT_SAVED);
     assert_int_equal(err.status, SL_EIO);
     snprintf(want, sizeof want,
-             "registry not saved, '%s' keeps the previous save: cannot sync "
+             "registry not saved, '%s' is as it was: cannot sync "
              "'%s': No space left on device; check free space and "
              "permissions in its directory",
              reg, tmp);
