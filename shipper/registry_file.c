@@ -1,5 +1,6 @@
-/* registry_file.c: the registry's file, registry.json (the format and the
- * atomic save are described in registry.h).
+/* registry_file.c: the registry's file, registry.json (the format, the
+ * atomic save and its outcomes are described in registry.h), and the
+ * snapshot a save can be made from later, on another thread.
  *
  * JSON, one entry per line, written through a 64 KiB buffer (the shipper's
  * memory does not grow with the registry's file size) and read with yajl's
@@ -93,15 +94,52 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     return sl_buf_append_char(b, '}', err);
 }
 
-static int write_all(const struct registry *r, struct sink *s,
+/* A copy of the entries (registry.h): paths packed, each with its NUL. */
+struct snap_entry {
+    struct file_identity id;
+    uint64_t offset;
+    int64_t seen;
+    size_t path_off; /* in paths */
+};
+
+struct registry_snapshot {
+    size_t count;
+    struct snap_entry *entries;
+    struct sl_buf paths;
+};
+
+/* What is written: the table itself, or else a snapshot of it. */
+struct source {
+    const struct registry *r;
+    const struct registry_snapshot *snap;
+};
+
+/* The next entry of src (tmp holds a snapshot's), or NULL at the end. */
+static const struct registry_entry *
+source_next(const struct source *src, size_t *cur, struct registry_entry *tmp)
+{
+    if (src->r != NULL)
+        return registry_next(src->r, cur);
+    if (*cur >= src->snap->count)
+        return NULL;
+    const struct snap_entry *se = &src->snap->entries[(*cur)++];
+    tmp->id = se->id;
+    tmp->offset = se->offset;
+    tmp->seen = se->seen;
+    tmp->path = src->snap->paths.ptr + se->path_off;
+    return tmp;
+}
+
+static int write_all(const struct source *src, struct sink *s,
                      struct sl_err *err)
 {
     if (sl_buf_append_str(s->b, "{\"version\":1,\"entries\":[", err) < 0)
         return -1;
     const char *sep = "\n";
     size_t cur = 0;
+    struct registry_entry tmp;
     const struct registry_entry *e;
-    while ((e = registry_next(r, &cur)) != NULL) {
+    while ((e = source_next(src, &cur, &tmp)) != NULL) {
         if (sl_buf_append_str(s->b, sep, err) < 0 ||
             write_entry(s->b, e, err) < 0)
             return -1;
@@ -118,7 +156,64 @@ int registry_write(const struct registry *r, struct sl_buf *out,
                    struct sl_err *err)
 {
     struct sink s = {out, -1, "registry"};
-    return write_all(r, &s, err);
+    struct source src = {r, NULL};
+    return write_all(&src, &s, err);
+}
+
+struct registry_snapshot *registry_snapshot_take(const struct registry *r,
+                                                 struct sl_err *err)
+{
+    size_t n = registry_count(r);
+    struct registry_snapshot *snap = calloc(1, sizeof *snap);
+    if (snap == NULL)
+        goto nomem;
+    sl_buf_init(&snap->paths, SIZE_MAX / 4);
+    snap->entries = malloc((n > 0 ? n : 1) * sizeof *snap->entries);
+    if (snap->entries == NULL)
+        goto nomem;
+    /* room for typical paths up front: one allocation, not log2(n) */
+    if (sl_buf_reserve(&snap->paths, n * 48, err) < 0)
+        goto fail;
+    size_t cur = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(r, &cur)) != NULL) {
+        struct snap_entry *se = &snap->entries[snap->count++];
+        se->id = e->id;
+        se->offset = e->offset;
+        se->seen = e->seen;
+        se->path_off = snap->paths.len;
+        if (sl_buf_append(&snap->paths, e->path, strlen(e->path) + 1, err) < 0)
+            goto fail;
+    }
+    return snap;
+nomem:
+    sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+fail:
+    registry_snapshot_free(snap);
+    return NULL;
+}
+
+void registry_snapshot_free(struct registry_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    free(snap->entries);
+    sl_buf_release(&snap->paths);
+    free(snap);
+}
+
+/* ---- saving ------------------------------------------------------------- */
+
+static registry_fsync_fn fsync_hook; /* tests only: registry_priv.h */
+
+void registry_set_fsync(registry_fsync_fn fn)
+{
+    fsync_hook = fn;
+}
+
+static int sync_fd(int fd, bool dir)
+{
+    return fsync_hook != NULL ? fsync_hook(fd, dir) : fsync(fd);
 }
 
 /* fsyncs the directory holding path, so the rename itself is durable. */
@@ -133,33 +228,45 @@ static int sync_dir(const char *path, struct sl_err *err)
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
+    if (fd < 0 || sync_fd(fd, true) < 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return sl_err_set(err, SL_EIO, "cannot sync directory '%s': %s", dir,
-                          strerror(e));
+        return sl_err_set(err, SL_EIO,
+                          "registry '%s' saved, but syncing its directory "
+                          "'%s' failed: %s; a power loss may bring back the "
+                          "previous save (lines acknowledged since are then "
+                          "shipped again, without duplicates); check the "
+                          "file system (dmesg)",
+                          path, dir, strerror(e));
     }
     close(fd);
     return 0;
 }
 
-int registry_save(const struct registry *r, const char *path,
-                  struct sl_err *err)
+/* Writes src to path.tmp through a 64 KiB buffer, fsyncs it, renames it
+ * over path and fsyncs the directory. Everything before the rename is
+ * REGISTRY_NOT_SAVED, with the .tmp removed; only the directory fsync comes
+ * after it. */
+static enum registry_save_result
+commit(const char *path, const struct source *src, struct sl_err *err)
 {
-    char tmp[REGISTRY_MAX_PATH + 8];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
     struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
+    char tmp[REGISTRY_MAX_PATH + 8];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        sl_err_set(err, SL_EINVAL, "registry path too long: '%s'", path);
+        return REGISTRY_NOT_SAVED;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
         goto fail;
     }
     struct sink s = {&b, fd, tmp};
-    if (write_all(r, &s, err) < 0)
+    if (write_all(src, &s, err) < 0)
         goto fail;
-    if (fsync(fd) < 0) {
+    sl_buf_release(&b);
+    if (sync_fd(fd, false) < 0) {
         sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
         goto fail;
     }
@@ -174,14 +281,33 @@ int registry_save(const struct registry *r, const char *path,
                    strerror(errno));
         goto fail;
     }
-    sl_buf_release(&b);
-    return sync_dir(path, err);
+    /* the point of no return: path is the new registry */
+    return sync_dir(path, err) < 0 ? REGISTRY_SAVED_UNSYNCED : REGISTRY_SAVED;
 fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
     sl_buf_release(&b);
-    return -1;
+    sl_err_prefix(err, "registry not saved, '%s' is as it was", path);
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n,
+             "; check free space and permissions in its directory");
+    return REGISTRY_NOT_SAVED;
+}
+
+enum registry_save_result registry_save(const struct registry *r,
+                                        const char *path, struct sl_err *err)
+{
+    struct source src = {r, NULL};
+    return commit(path, &src, err);
+}
+
+enum registry_save_result
+registry_snapshot_save(const struct registry_snapshot *snap, const char *path,
+                       struct sl_err *err)
+{
+    struct source src = {NULL, snap};
+    return commit(path, &src, err);
 }
 
 /* ---- reading ------------------------------------------------------------ */
