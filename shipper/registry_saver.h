@@ -60,7 +60,7 @@ void registry_saver_free(struct registry_saver *s);
  * is called. The loop must not read or close it. */
 int registry_saver_fd(const struct registry_saver *s);
 
-/* Snapshots r on the calling thread and queues the text for the writer,
+/* Snapshots r on the calling thread and queues the copy for the writer,
  * replacing a snapshot still waiting. *seq (may be NULL) is its number: 1,
  * 2, ... in submit order. -1 when the snapshot cannot be built (SL_ENOMEM;
  * nothing waits then: submit again later) or after stop (SL_EINVAL). */
