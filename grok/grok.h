@@ -63,10 +63,15 @@ const char *grok_library_name(const struct grok_library *lib, size_t i);
 const char *grok_library_lookup(const struct grok_library *lib,
                                 const char *name);
 
-/* Directory of the built-in patterns for a flavour: "v1" -> ecs-v1,
- * "disabled" -> legacy. Looks in $SLUICE_PATTERNS_DIR, then the install and
- * source locations. NULL (and err set) if flavour is unknown. */
-const char *grok_builtin_dir(const char *ecs_flavour, struct sl_err *err);
+/* Writes into buf (size bytes, GROK_DIR_MAX is enough) the directory of the
+ * built-in patterns for a flavour: "v1" -> ecs-v1, "disabled" -> legacy.
+ * Looks in $SLUICE_PATTERNS_DIR, then the install and source locations.
+ * -1 (err set, buf an empty string) if the flavour is unknown, no location
+ * has it, or the path does not fit in buf. The result is the caller's:
+ * a second call does not touch the first one's buffer. */
+#define GROK_DIR_MAX 4096
+int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
+                     struct sl_err *err);
 
 /* ---- compiling -------------------------------------------------------- */
 

@@ -222,8 +222,9 @@ static struct grok_library *load_library(const struct options *o,
         sl_err_set(err, SL_ENOMEM, "out of memory");
         return NULL;
     }
-    const char *builtin = grok_builtin_dir(o->ecs, err);
-    if (builtin == NULL || grok_library_load_dir(lib, builtin, err) < 0)
+    char builtin[GROK_DIR_MAX];
+    if (grok_builtin_dir(o->ecs, builtin, sizeof builtin, err) < 0 ||
+        grok_library_load_dir(lib, builtin, err) < 0)
         goto fail;
     for (size_t i = 0; i < o->ndirs; i++) {
         int fd = open(o->dirs[i], O_RDONLY | O_DIRECTORY);

@@ -3,6 +3,7 @@
  * every compile error a user can meet, and the timeout path. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -390,6 +391,34 @@ static void invalid_utf8_subject_still_matches(void **state)
         "{\"a\":\"ab\",\"rest\":\"\xef\xbf\xbd\xef\xbf\xbd tail\"}");
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* Each call writes the caller's buffer: the second result does not
+ * overwrite the first (it did when the function returned a static buffer). */
+static void builtin_dir_results_are_independent(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    char v1[GROK_DIR_MAX], legacy[GROK_DIR_MAX], tiny[8];
+    assert_int_equal(grok_builtin_dir("v1", v1, sizeof v1, &err), 0);
+    assert_int_equal(grok_builtin_dir("disabled", legacy, sizeof legacy, &err),
+                     0);
+    assert_true(ends_with(v1, "/ecs-v1"));
+    assert_true(ends_with(legacy, "/legacy"));
+    assert_int_equal(grok_builtin_dir("v8", tiny, sizeof tiny, &err), -1);
+    assert_string_equal(tiny, "");
+    assert_string_equal(err.msg, "unknown ECS compatibility 'v8'; expected v1 "
+                                 "or disabled");
+    assert_int_equal(grok_builtin_dir("v1", tiny, sizeof tiny, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(tiny, "");
+    assert_true(ends_with(v1, "/ecs-v1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +462,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(invalid_utf8_subject_still_matches,
                                         setup, teardown),
+        cmocka_unit_test(builtin_dir_results_are_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
