@@ -114,15 +114,19 @@ static void set_scalar(struct sl_value *v, enum sl_value_type type,
     v->first = v->last = NULL;
 }
 
-/* Turns scalar v into an array whose one element is its old value; on
- * failure (out of memory) v is left as it was. */
+/* Turns v into an array whose one element is its old value (a scalar, or an
+ * object or array with its members); on failure (out of memory) v is left as
+ * it was. */
 static int promote_to_array(struct sl_event *ev, struct sl_value *v)
 {
     struct sl_value *old = sl_arena_alloc(ev->arena, sizeof *old);
     if (old == NULL)
         return -1;
-    *old =
-        (struct sl_value){.type = v->type, .text = v->text, .key_plain = true};
+    *old = (struct sl_value){.type = v->type,
+                             .text = v->text,
+                             .first = v->first,
+                             .last = v->last,
+                             .key_plain = true};
     v->type = SL_VALUE_ARRAY;
     v->first = v->last = old;
     return 0;
@@ -182,6 +186,40 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
     return 0;
 }
 
+static int append_tag(struct sl_event *ev, struct sl_value *tags,
+                      const char *tag)
+{
+    struct sl_value *e = append_element(ev, tags);
+    if (e == NULL)
+        return -1;
+    set_scalar(e, SL_VALUE_STRING, tag, strlen(tag));
+    return 0;
+}
+
+/* tags holds an object: move it to "_tags" (appended there if "_tags" is
+ * already set), leave tags an empty array, and tag _tagsparsefailure. On
+ * failure, what has moved is in "_tags" and the rest where it was. */
+static int move_tags_aside(struct sl_event *ev, struct sl_value *tags)
+{
+    struct sl_slice k = SL_SLICE_LIT("_tags");
+    struct sl_value *aside = find_member(&ev->root, k), *slot;
+    if (aside == NULL) {
+        slot = append_child(ev, &ev->root, k, true);
+    } else {
+        if (aside->type != SL_VALUE_ARRAY && promote_to_array(ev, aside) < 0)
+            return -1;
+        slot = append_element(ev, aside);
+    }
+    if (slot == NULL)
+        return -1;
+    slot->type = tags->type;
+    slot->first = tags->first;
+    slot->last = tags->last;
+    tags->type = SL_VALUE_ARRAY;
+    tags->first = tags->last = NULL;
+    return append_tag(ev, tags, SL_TAG_TAGSPARSEFAILURE);
+}
+
 int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
 {
     if (sl_event_has_tag(ev, tag))
@@ -192,19 +230,18 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
         tags = append_child(ev, &ev->root, k, true);
     if (tags == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    if (tags->type == SL_VALUE_STRING || tags->type == SL_VALUE_NUMBER ||
-        tags->type == SL_VALUE_BOOL) {
-        /* A "tags" value captured from the line: keep it as an element. */
-        if (promote_to_array(ev, tags) < 0)
-            return sl_err_set(err, SL_ENOMEM, "out of memory");
-    } else if (tags->type != SL_VALUE_ARRAY) {
+    int rc = 0;
+    if (tags->type == SL_VALUE_NULL) {
         tags->type = SL_VALUE_ARRAY;
         tags->first = tags->last = NULL;
+    } else if (tags->type == SL_VALUE_OBJECT) {
+        rc = move_tags_aside(ev, tags);
+    } else if (tags->type != SL_VALUE_ARRAY) {
+        /* A "tags" value captured from the line: keep it as an element. */
+        rc = promote_to_array(ev, tags);
     }
-    struct sl_value *e = append_element(ev, tags);
-    if (e == NULL)
+    if (rc < 0 || append_tag(ev, tags, tag) < 0)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    set_scalar(e, SL_VALUE_STRING, tag, strlen(tag));
     return 0;
 }
 

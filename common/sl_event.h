@@ -66,7 +66,19 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
                      enum sl_value_type type, const char *text, size_t len,
                      struct sl_err *err);
 /* Appends tag to the top-level "tags" array unless it is already there.
- * tag is borrowed (a string literal, usually). */
+ * tag is borrowed (a string literal, usually). What the line put in "tags"
+ * is never lost:
+ * - a string, number or bool becomes the array's first element
+ *   ({"tags":"web"} -> {"tags":["web","_truncated"]});
+ * - an object (a capture into [tags][x]) is moved to the top-level "_tags"
+ *   (appended to it, made an array if needed, when "_tags" is already set),
+ *   and the event is tagged SL_TAG_TAGSPARSEFAILURE before tag:
+ *   {"tags":{"x":"abc"}} -> {"tags":["_tagsparsefailure","_truncated"],
+ *   "_tags":{"x":"abc"}}. This is what Logstash 8.7 and later do by default
+ *   (event_api.tags.illegal: rename) when an object is set into "tags",
+ *   which must hold strings for tag conditionals and the index mapping.
+ * On failure (SL_ENOMEM) the event keeps every value it had. */
+#define SL_TAG_TAGSPARSEFAILURE "_tagsparsefailure"
 int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err);
 bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
 

@@ -74,6 +74,15 @@ def long_lines_are_cut_and_tagged():
 
 
 @case
+def a_captured_tags_object_is_kept_when_tagging():
+    # [tags][x] makes "tags" an object; tagging the cut line used to replace
+    # it with [] and lose x. It moves to "_tags", as Logstash 8.7+ does.
+    p = grok(["--max-line", "3", "%{WORD:[tags][x]}"], b"abcdef\n")
+    eq(events(p), [{"message": "abc", "_tags": {"x": "abc"},
+                    "tags": ["_tagsparsefailure", "_truncated"]}])
+
+
+@case
 def expressions_are_tried_in_order():
     p = grok(["-e", "^(?<num>[0-9]+)$", "-e", "^(?<word>\\w+)$",
               "-e", "(?<any>.)"], b"12\nab\n-\n")

@@ -301,6 +301,30 @@ static void captured_tags_value_is_kept_when_tagging(void **state)
     assert_string_equal(written(f), "{\"tags\":[7,\"_truncated\"]}");
 }
 
+/* A "tags" object captured from the line ([tags][x]) moves to "_tags", as
+ * Logstash 8.7+ does; it used to be emptied into [] and lost. */
+static void captured_tags_object_moves_to_underscore_tags(void **state)
+{
+    struct fx *f = *state;
+    sl_fieldpath_parse(&f->p[0], "[tags][x]", 9, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_grokparsefailure", NULL), 0);
+    assert_true(sl_event_has_tag(&f->ev, "_truncated"));
+    assert_string_equal(written(f),
+                        "{\"tags\":[\"_tagsparsefailure\",\"_truncated\","
+                        "\"_grokparsefailure\"],\"_tags\":{\"x\":\"abc\"}}");
+
+    /* "_tags" already set: the object is appended to it. */
+    sl_event_reset(&f->ev);
+    sl_fieldpath_parse(&f->p[1], "_tags", 5, NULL);
+    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "old", 3, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "1", 1, NULL);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_string_equal(written(f), "{\"_tags\":[\"old\",{\"x\":1}],\"tags\":["
+                                    "\"_tagsparsefailure\",\"_truncated\"]}");
+}
+
 static void tags_are_unique_and_ordered(void **state)
 {
     struct fx *f = *state;
@@ -353,6 +377,8 @@ int main(void)
             add_promotes_to_array_and_put_overwrites, setup, teardown),
         cmocka_unit_test_setup_teardown(conflicts_fail_and_change_nothing,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            captured_tags_object_moves_to_underscore_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(tags_are_unique_and_ordered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
