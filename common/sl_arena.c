@@ -79,6 +79,10 @@ void sl_arena_free(struct sl_arena *a)
 static struct sl_arena_block *add_block(struct sl_arena *a, size_t need)
 {
     size_t size = need > a->block_size ? need : a->block_size;
+    if (a->limit != 0 &&
+        (a->footprint > a->limit ||
+         sizeof(struct sl_arena_block) + size > a->limit - a->footprint))
+        return NULL;
     struct sl_arena_block *b = malloc(sizeof *b + size);
     if (b == NULL)
         return NULL;
@@ -163,6 +167,11 @@ void sl_arena_reset(struct sl_arena *a)
         a->end = keep->data + keep->size;
     }
     check(a);
+}
+
+void sl_arena_set_limit(struct sl_arena *a, size_t max_footprint)
+{
+    a->limit = max_footprint;
 }
 
 size_t sl_arena_footprint(const struct sl_arena *a)

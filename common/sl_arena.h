@@ -50,6 +50,7 @@ struct sl_arena {
     struct sl_arena_block *head; /* newest first */
     size_t block_size;
     size_t footprint;
+    size_t limit; /* most footprint may reach; 0: none */
 };
 
 #define SL_ARENA_ALIGN alignof(max_align_t)
@@ -89,6 +90,10 @@ char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n);
  * frees the rest; the arena then allocates from the kept block from its
  * start. */
 void sl_arena_reset(struct sl_arena *a);
+/* Caps the footprint: an allocation that would need a block taking the
+ * footprint past max_footprint fails as out of memory does (0: no cap, the
+ * default). Bounds what one event can hold. */
+void sl_arena_set_limit(struct sl_arena *a, size_t max_footprint);
 /* Bytes held from the system (blocks and their headers), for memory
  * reports. */
 size_t sl_arena_footprint(const struct sl_arena *a);

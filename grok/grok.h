@@ -125,8 +125,8 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len);
 /* Adds the last match's non-empty captures to ev, converted to their types,
  * with Logstash's rules (a field captured twice becomes an array). Values
  * borrow s from grok_match: keep it alive until ev is written. Numbers are
- * formatted into ev's arena. -1 only on a field conflict or no memory;
- * the other captures are still added. */
+ * formatted into ev's arena. -1 on a field conflict (SL_EINVAL: the other
+ * captures are still added) or out of memory (SL_ENOMEM: stops there). */
 int grok_capture_into(const struct grok *g, struct sl_event *ev,
                       struct sl_err *err);
 

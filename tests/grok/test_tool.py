@@ -83,6 +83,38 @@ def a_captured_tags_object_is_kept_when_tagging():
 
 
 @case
+def out_of_event_memory_is_reported_and_exits_3():
+    # Each step that can run out of memory says which, once, and the run
+    # stops with status 3: adding "message", then (with a little more room)
+    # adding a tag, and with enough room none. The limits are scanned so the
+    # test does not depend on the size of an event node.
+    seen = {}
+    for mem in range(16, 4096, 16):
+        p = subprocess.run([TOOL, "--event-memory", str(mem), "--max-line",
+                            "2", "^(?<d>[0-9]+)(?<e>[0-9])$"],
+                           input=b"12345\n", capture_output=True, timeout=60)
+        err = p.stderr.decode()
+        if p.returncode == 0:
+            eq(err, "")
+            seen.setdefault("ok", mem)
+            break
+        eq(p.returncode, 3)
+        eq(err.count("\n"), 1)
+        if "cannot add 'message'" in err:
+            seen.setdefault("message", err)
+        elif "cannot add a tag" in err:
+            seen.setdefault("tag", err)
+    eq(sorted(seen), ["message", "ok", "tag"])
+    eq(seen["message"], "sluice-grok: line 1: cannot add 'message': out of "
+       "memory (the event needs more than --event-memory 16 bytes); raise "
+       "--event-memory or lower --max-line\n")
+    if not seen["tag"].startswith("sluice-grok: line 1: cannot add a tag: out "
+                                  "of memory (the event needs more than "
+                                  "--event-memory "):
+        raise AssertionError(seen["tag"])
+
+
+@case
 def expressions_are_tried_in_order():
     p = grok(["-e", "^(?<num>[0-9]+)$", "-e", "^(?<word>\\w+)$",
               "-e", "(?<any>.)"], b"12\nab\n-\n")

@@ -141,6 +141,27 @@ static void reset_keeps_one_usual_block(void **state)
     sl_arena_free(a);
 }
 
+/* A limit caps the footprint; a reset arena serves again under it. */
+static void a_limit_caps_the_footprint(void **state)
+{
+    (void)state;
+    struct sl_arena *a = sl_arena_new(256);
+    assert_non_null(sl_arena_alloc(a, 8));
+    size_t one = sl_arena_footprint(a);
+    sl_arena_set_limit(a, 2 * one);
+    assert_non_null(sl_arena_alloc(a, 250)); /* a second block: at the cap */
+    assert_int_equal(sl_arena_footprint(a), 2 * one);
+    assert_null(sl_arena_alloc(a, 250));
+    assert_null(sl_arena_alloc(a, 100000));
+    assert_int_equal(sl_arena_footprint(a), 2 * one);
+    sl_arena_reset(a);
+    assert_non_null(sl_arena_alloc(a, 250));
+    assert_non_null(sl_arena_alloc(a, 250));
+    sl_arena_set_limit(a, 0);
+    assert_non_null(sl_arena_alloc(a, 100000));
+    sl_arena_free(a);
+}
+
 #ifdef SL_ARENA_ASAN
 /* ASan builds: exactly the n bytes asked for are addressable; the rest of
  * the block, and everything after a reset, is poisoned. */
@@ -176,6 +197,7 @@ int main(void)
         cmocka_unit_test(a_new_arena_holds_nothing_until_used),
         cmocka_unit_test(requests_beyond_a_block_get_their_own),
         cmocka_unit_test(reset_keeps_one_usual_block),
+        cmocka_unit_test(a_limit_caps_the_footprint),
 #ifdef SL_ARENA_ASAN
         cmocka_unit_test(unused_and_reset_memory_is_poisoned),
 #endif
