@@ -10,12 +10,15 @@
  *   (?m) (?mi) (?m:...)  -> (?s)... Ruby's m is PCRE2's dot-all; Ruby's ^ and
  *                           $ always match at line breaks, so the regex is
  *                           compiled with PCRE2_MULTILINE instead
- *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit;
- *                           PCRE2: horizontal space)
+ *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit and
+ *                           not one, also in a class; PCRE2: horizontal space
+ *                           and not one); in a class [:xdigit:] [:^xdigit:],
+ *                           so [\H], [^\h] and [a\Hb] keep Ruby's meaning
  *   {,n}                 -> {0,n}      (PCRE2 10.42 reads {,n} literally)
  *   \S \D \W             -> [^\s] [^\d] [^\w]  (a PCRE2 10.42 JIT bug in UTF
  *                           mode, see expand_escape)
- * Character classes are tracked so none of this happens inside [...].
+ * Character classes are tracked: inside [...] only \h and \H are rewritten
+ * (as above); the other rewrites would break a class.
  *
  * Recursion (A -> B -> A) is detected with the stack of names being
  * expanded; the expansion is capped at GROK_EXPANDED_MAX bytes so a pattern
@@ -268,7 +271,7 @@ static int expand_options(struct expander *ex, const char **p)
     return 1;
 }
 
-/* A backslash escape outside a class at *p. */
+/* A backslash escape at *p, inside a class or not. */
 static int expand_escape(struct expander *ex, const char **p, bool in_class)
 {
     const char *s = *p;
@@ -277,10 +280,12 @@ static int expand_escape(struct expander *ex, const char **p, bool in_class)
         return emit(ex, s, 1);
     }
     *p = s + 2;
+    /* Without PCRE2_UCP, [:xdigit:] is exactly [0-9A-Fa-f], and the POSIX
+     * form is the one way to put "not a hex digit" inside a class. */
     if (s[1] == 'h')
-        return emit_str(ex, in_class ? "0-9a-fA-F" : "[0-9a-fA-F]");
-    if (s[1] == 'H' && !in_class)
-        return emit_str(ex, "[^0-9a-fA-F]");
+        return emit_str(ex, in_class ? "[:xdigit:]" : "[0-9a-fA-F]");
+    if (s[1] == 'H')
+        return emit_str(ex, in_class ? "[:^xdigit:]" : "[^0-9a-fA-F]");
     /* PCRE2 10.42's JIT with MATCH_INVALID_UTF lets \S, \D and \W outside a
      * class miss non-ASCII characters; the class forms are equivalent and
      * work. */

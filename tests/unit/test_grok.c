@@ -169,6 +169,22 @@ static void ruby_constructs_are_translated(void **state)
                         "{\"x\":\"beef\"}");
     assert_string_equal(grok_json(f, "(?<x>[\\hx]+)", "--0xfF--"),
                         "{\"x\":\"0xfF\"}");
+    /* \H is not a hex digit, in a class too, where PCRE2 would read
+     * "not horizontal space" */
+    assert_string_equal(grok_json(f, "(?<x>\\H+)", "beef zz"),
+                        "{\"x\":\" zz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\h]+)", "zz beef zz"),
+                        "{\"x\":\"beef\"}");
+    assert_string_equal(grok_json(f, "(?<x>[^\\h]+)", "beef zz beef"),
+                        "{\"x\":\" zz \"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\H]+)", "abc xyz"),
+                        "{\"x\":\" xyz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[^\\H]+)", "zz beef"),
+                        "{\"x\":\"beef\"}");
+    assert_string_equal(grok_json(f, "(?<x>[a\\Hb]+)", "12 ab zz"),
+                        "{\"x\":\" ab zz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\h\\s]+)", "zz 0a 1 zz"),
+                        "{\"x\":\" 0a 1 \"}");
     /* {,n} means {0,n} */
     assert_string_equal(grok_json(f, "^(?<x>a{,2})", "aaa"), "{\"x\":\"aa\"}");
     /* ^ and $ match at line breaks, as in Ruby */
