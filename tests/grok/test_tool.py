@@ -115,6 +115,17 @@ def out_of_event_memory_is_reported_and_exits_3():
 
 
 @case
+def text_after_the_pattern_name_is_ignored_as_in_logstash():
+    # Logstash's own docs write %{NAGIOSLOGLINE - CURRENT HOST STATE}; it
+    # used to exit 2 with "unknown pattern 'NAGIOSLOGLINE - CURRENT...'".
+    p = grok(["--ecs", "disabled", "%{NAGIOSLOGLINE - CURRENT HOST STATE}"],
+             b"[1427925689] CURRENT HOST STATE: dbhost;UP;HARD;1;PING OK\n")
+    ev = events(p)[0]
+    eq(ev.get("tags"), None)
+    eq(ev["nagios_hostname"], "dbhost")
+
+
+@case
 def expressions_are_tried_in_order():
     p = grok(["-e", "^(?<num>[0-9]+)$", "-e", "^(?<word>\\w+)$",
               "-e", "(?<any>.)"], b"12\nab\n-\n")

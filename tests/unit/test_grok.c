@@ -272,6 +272,31 @@ static void float_conversion_follows_ruby_to_f(void **state)
     }
 }
 
+/* As jls-grok (Logstash) reads %{...}: NAME, then :field[:type] of
+ * [@[]A-Za-z0-9_:.-], then anything up to '}' ignored, as in Logstash's own
+ * %{NAGIOSLOGLINE - CURRENT HOST STATE}. */
+static void text_after_the_name_is_ignored(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(grok_json(f, "%{INT - CURRENT HOST STATE}", "a 12"),
+                        "{}");
+    assert_string_equal(grok_json(f, "%{INT:n - the count}", "a 12"),
+                        "{\"n\":\"12\"}");
+    assert_string_equal(grok_json(f, "%{INT:n:int (bytes)}", "a 12"),
+                        "{\"n\":12}");
+    assert_string_equal(
+        grok_json(f, "%{INT:[a][b] x}=%{WORD:my field}", "12=ab"),
+        "{\"a\":{\"b\":\"12\"},\"my\":\"ab\"}");
+    assert_string_equal(compile_error(f, "%{ INT}"),
+                        "grok: expression '%{ INT}': at %{ INT}: expected a "
+                        "pattern name (letters, digits, '_') after '%{'");
+    assert_string_equal(compile_error(f, "%{INT:n=[0-9]+}"),
+                        "grok: expression '%{INT:n=[0-9]+}': at "
+                        "%{INT:n=[0-9]+}: inline definitions (%{NAME=regex}) "
+                        "are not supported; define the pattern with -D or in "
+                        "a patterns file");
+}
+
 static void first_matching_expression_wins(void **state)
 {
     struct fixture *f = *state;
@@ -459,6 +484,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(int_conversion_follows_ruby_to_i),
         cmocka_unit_test(float_conversion_follows_ruby_to_f),
+        cmocka_unit_test_setup_teardown(text_after_the_name_is_ignored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(first_matching_expression_wins, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_unknown_pattern_names_it, setup,
