@@ -76,26 +76,40 @@ struct sl_value *sl_event_get(const struct sl_event *ev,
     return (struct sl_value *)v;
 }
 
-/* The slot for path's last segment, created (as null) when absent. */
+static int add_tag(struct sl_event *ev, const char *tag);
+
+/* The slot for path's last segment, created (as null) when absent. A path
+ * into "tags" ([tags][x]) goes to [_tags][x] instead, and the event is
+ * tagged _tagsparsefailure: "tags" holds strings only (see
+ * sl_event_add_tag). */
 static struct sl_value *slot_for(struct sl_event *ev,
                                  const struct sl_fieldpath *path,
                                  struct sl_err *err)
 {
     struct sl_value *v = &ev->root;
+    struct sl_slice first = path->nseg > 0 ? path->seg[0] : SL_SLICE_LIT("");
+    if (path->nseg > 1 && same_key(first, SL_SLICE_LIT("tags"))) {
+        if (add_tag(ev, SL_TAG_TAGSPARSEFAILURE) < 0) {
+            sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+            return NULL;
+        }
+        first = SL_SLICE_LIT("_tags");
+    }
     for (unsigned i = 0; i < path->nseg; i++) {
+        struct sl_slice seg = i == 0 ? first : path->seg[i];
         if (v->type == SL_VALUE_NULL) {
             v->type = SL_VALUE_OBJECT;
         } else if (v->type != SL_VALUE_OBJECT) {
+            struct sl_slice up = i == 1 ? first : path->seg[i - 1];
             sl_err_set(err, SL_EINVAL,
                        "field '%.*s' holds a value, not an object, so '%s' "
                        "cannot be set",
-                       (int)path->seg[i - 1].len, path->seg[i - 1].ptr,
-                       path->text);
+                       (int)up.len, up.ptr, path->text);
             return NULL;
         }
-        struct sl_value *child = find_member(v, path->seg[i]);
+        struct sl_value *child = find_member(v, seg);
         if (child == NULL)
-            child = append_child(ev, v, path->seg[i], path->plain >> i & 1u);
+            child = append_child(ev, v, seg, path->plain >> i & 1u);
         if (child == NULL) {
             sl_err_set(err, SL_ENOMEM, "out of memory building an event");
             return NULL;
@@ -220,7 +234,8 @@ static int move_tags_aside(struct sl_event *ev, struct sl_value *tags)
     return append_tag(ev, tags, SL_TAG_TAGSPARSEFAILURE);
 }
 
-int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
+/* sl_event_add_tag without the message: -1 means out of memory. */
+static int add_tag(struct sl_event *ev, const char *tag)
 {
     if (sl_event_has_tag(ev, tag))
         return 0;
@@ -229,7 +244,7 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
     if (tags == NULL)
         tags = append_child(ev, &ev->root, k, true);
     if (tags == NULL)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
+        return -1;
     int rc = 0;
     if (tags->type == SL_VALUE_NULL) {
         tags->type = SL_VALUE_ARRAY;
@@ -240,7 +255,12 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
         /* A "tags" value captured from the line: keep it as an element. */
         rc = promote_to_array(ev, tags);
     }
-    if (rc < 0 || append_tag(ev, tags, tag) < 0)
+    return rc < 0 ? -1 : append_tag(ev, tags, tag);
+}
+
+int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
+{
+    if (add_tag(ev, tag) < 0)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     return 0;
 }

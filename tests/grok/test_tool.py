@@ -75,11 +75,13 @@ def long_lines_are_cut_and_tagged():
 
 @case
 def a_captured_tags_object_is_kept_when_tagging():
-    # [tags][x] makes "tags" an object; tagging the cut line used to replace
-    # it with [] and lose x. It moves to "_tags", as Logstash 8.7+ does.
-    p = grok(["--max-line", "3", "%{WORD:[tags][x]}"], b"abcdef\n")
+    # [tags][x] made "tags" an object; tagging the cut line replaced it with
+    # [] and lost x. It goes to "_tags", tagged, as Logstash 8.7+ does.
+    p = grok(["--max-line", "3", "%{WORD:[tags][x]}"], b"abcdef\nxy\n")
     eq(events(p), [{"message": "abc", "_tags": {"x": "abc"},
-                    "tags": ["_tagsparsefailure", "_truncated"]}])
+                    "tags": ["_tagsparsefailure", "_truncated"]},
+                   {"message": "xy", "_tags": {"x": "xy"},
+                    "tags": ["_tagsparsefailure"]}])
 
 
 @case
