@@ -168,9 +168,9 @@ int main(int argc, char **argv)
     generate(&t, lines);
 
     struct sl_err err = {0};
-    const char *dir = grok_builtin_dir("v1", &err);
+    char dir[GROK_DIR_MAX];
     struct grok_library *lib = grok_library_new();
-    if (dir == NULL || lib == NULL ||
+    if (grok_builtin_dir("v1", dir, sizeof dir, &err) < 0 || lib == NULL ||
         grok_library_load_dir(lib, dir, &err) < 0) {
         fprintf(stderr, "bench-multiline: %s\n", err.msg);
         return 1;

@@ -76,26 +76,40 @@ struct sl_value *sl_event_get(const struct sl_event *ev,
     return (struct sl_value *)v;
 }
 
-/* The slot for path's last segment, created (as null) when absent. */
+static int add_tag(struct sl_event *ev, const char *tag);
+
+/* The slot for path's last segment, created (as null) when absent. A path
+ * into "tags" ([tags][x]) goes to [_tags][x] instead, and the event is
+ * tagged _tagsparsefailure: "tags" holds strings only (see
+ * sl_event_add_tag). */
 static struct sl_value *slot_for(struct sl_event *ev,
                                  const struct sl_fieldpath *path,
                                  struct sl_err *err)
 {
     struct sl_value *v = &ev->root;
+    struct sl_slice first = path->nseg > 0 ? path->seg[0] : SL_SLICE_LIT("");
+    if (path->nseg > 1 && same_key(first, SL_SLICE_LIT("tags"))) {
+        if (add_tag(ev, SL_TAG_TAGSPARSEFAILURE) < 0) {
+            sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+            return NULL;
+        }
+        first = SL_SLICE_LIT("_tags");
+    }
     for (unsigned i = 0; i < path->nseg; i++) {
+        struct sl_slice seg = i == 0 ? first : path->seg[i];
         if (v->type == SL_VALUE_NULL) {
             v->type = SL_VALUE_OBJECT;
         } else if (v->type != SL_VALUE_OBJECT) {
+            struct sl_slice up = i == 1 ? first : path->seg[i - 1];
             sl_err_set(err, SL_EINVAL,
                        "field '%.*s' holds a value, not an object, so '%s' "
                        "cannot be set",
-                       (int)path->seg[i - 1].len, path->seg[i - 1].ptr,
-                       path->text);
+                       (int)up.len, up.ptr, path->text);
             return NULL;
         }
-        struct sl_value *child = find_member(v, path->seg[i]);
+        struct sl_value *child = find_member(v, seg);
         if (child == NULL)
-            child = append_child(ev, v, path->seg[i], path->plain >> i & 1u);
+            child = append_child(ev, v, seg, path->plain >> i & 1u);
         if (child == NULL) {
             sl_err_set(err, SL_ENOMEM, "out of memory building an event");
             return NULL;
@@ -114,15 +128,19 @@ static void set_scalar(struct sl_value *v, enum sl_value_type type,
     v->first = v->last = NULL;
 }
 
-/* Turns scalar v into an array whose one element is its old value; on
- * failure (out of memory) v is left as it was. */
+/* Turns v into an array whose one element is its old value (a scalar, or an
+ * object or array with its members); on failure (out of memory) v is left as
+ * it was. */
 static int promote_to_array(struct sl_event *ev, struct sl_value *v)
 {
     struct sl_value *old = sl_arena_alloc(ev->arena, sizeof *old);
     if (old == NULL)
         return -1;
-    *old =
-        (struct sl_value){.type = v->type, .text = v->text, .key_plain = true};
+    *old = (struct sl_value){.type = v->type,
+                             .text = v->text,
+                             .first = v->first,
+                             .last = v->last,
+                             .key_plain = true};
     v->type = SL_VALUE_ARRAY;
     v->first = v->last = old;
     return 0;
@@ -182,7 +200,42 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
     return 0;
 }
 
-int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
+static int append_tag(struct sl_event *ev, struct sl_value *tags,
+                      const char *tag)
+{
+    struct sl_value *e = append_element(ev, tags);
+    if (e == NULL)
+        return -1;
+    set_scalar(e, SL_VALUE_STRING, tag, strlen(tag));
+    return 0;
+}
+
+/* tags holds an object: move it to "_tags" (appended there if "_tags" is
+ * already set), leave tags an empty array, and tag _tagsparsefailure. On
+ * failure, what has moved is in "_tags" and the rest where it was. */
+static int move_tags_aside(struct sl_event *ev, struct sl_value *tags)
+{
+    struct sl_slice k = SL_SLICE_LIT("_tags");
+    struct sl_value *aside = find_member(&ev->root, k), *slot;
+    if (aside == NULL) {
+        slot = append_child(ev, &ev->root, k, true);
+    } else {
+        if (aside->type != SL_VALUE_ARRAY && promote_to_array(ev, aside) < 0)
+            return -1;
+        slot = append_element(ev, aside);
+    }
+    if (slot == NULL)
+        return -1;
+    slot->type = tags->type;
+    slot->first = tags->first;
+    slot->last = tags->last;
+    tags->type = SL_VALUE_ARRAY;
+    tags->first = tags->last = NULL;
+    return append_tag(ev, tags, SL_TAG_TAGSPARSEFAILURE);
+}
+
+/* sl_event_add_tag without the message: -1 means out of memory. */
+static int add_tag(struct sl_event *ev, const char *tag)
 {
     if (sl_event_has_tag(ev, tag))
         return 0;
@@ -191,20 +244,24 @@ int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
     if (tags == NULL)
         tags = append_child(ev, &ev->root, k, true);
     if (tags == NULL)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    if (tags->type == SL_VALUE_STRING || tags->type == SL_VALUE_NUMBER ||
-        tags->type == SL_VALUE_BOOL) {
-        /* A "tags" value captured from the line: keep it as an element. */
-        if (promote_to_array(ev, tags) < 0)
-            return sl_err_set(err, SL_ENOMEM, "out of memory");
-    } else if (tags->type != SL_VALUE_ARRAY) {
+        return -1;
+    int rc = 0;
+    if (tags->type == SL_VALUE_NULL) {
         tags->type = SL_VALUE_ARRAY;
         tags->first = tags->last = NULL;
+    } else if (tags->type == SL_VALUE_OBJECT) {
+        rc = move_tags_aside(ev, tags);
+    } else if (tags->type != SL_VALUE_ARRAY) {
+        /* A "tags" value captured from the line: keep it as an element. */
+        rc = promote_to_array(ev, tags);
     }
-    struct sl_value *e = append_element(ev, tags);
-    if (e == NULL)
+    return rc < 0 ? -1 : append_tag(ev, tags, tag);
+}
+
+int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err)
+{
+    if (add_tag(ev, tag) < 0)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    set_scalar(e, SL_VALUE_STRING, tag, strlen(tag));
     return 0;
 }
 

@@ -10,7 +10,12 @@
  * Members keep insertion order, so output is deterministic. Setting a path
  * creates the objects along it; a path that runs through a value that is not
  * an object (setting "a.b" when "a" is a string) fails with SL_EINVAL and
- * changes nothing: the caller tags the event. */
+ * changes nothing: the caller tags the event.
+ *
+ * "tags" holds strings (tag conditionals and the index mapping need it), as
+ * in Logstash 8.7 and later (event_api.tags.illegal: rename, the default):
+ * a path into it ([tags][x], from a grok capture) is set at [_tags][x]
+ * instead, and the event is tagged SL_TAG_TAGSPARSEFAILURE. */
 #ifndef SL_EVENT_H
 #define SL_EVENT_H
 
@@ -66,7 +71,18 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
                      enum sl_value_type type, const char *text, size_t len,
                      struct sl_err *err);
 /* Appends tag to the top-level "tags" array unless it is already there.
- * tag is borrowed (a string literal, usually). */
+ * tag is borrowed (a string literal, usually). What the line put in "tags"
+ * is never lost:
+ * - a string, number or bool becomes the array's first element
+ *   ({"tags":"web"} -> {"tags":["web","_truncated"]});
+ * - an object (put there by something other than the setters above, which
+ *   send [tags][x] to [_tags][x]) is moved to the top-level "_tags"
+ *   (appended to it, made an array if needed, when "_tags" is already set),
+ *   and the event is tagged SL_TAG_TAGSPARSEFAILURE before tag:
+ *   {"tags":{"x":"abc"}} -> {"tags":["_tagsparsefailure","_truncated"],
+ *   "_tags":{"x":"abc"}}, Logstash's rename rule again.
+ * On failure (SL_ENOMEM) the event keeps every value it had. */
+#define SL_TAG_TAGSPARSEFAILURE "_tagsparsefailure"
 int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err);
 bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
 

@@ -1,8 +1,9 @@
 /* sl_json.h: a minimal JSON writer into an sl_buf.
  *
- * Faster than a generator with a state machine (DESIGN.md: libyajl's
- * generator costs about 2.7x this writer per event) because the caller
- * already knows the structure; it only escapes. Whatever bytes come in, what
+ * Faster than a generator with a state machine (libyajl's generator costs
+ * 4.4x this writer per Apache-shaped event, 5.4x with its UTF-8 check:
+ * bench/bench_json.c) because the caller already knows the structure; it
+ * only escapes. Whatever bytes come in, what
  * comes out is valid JSON text: invalid UTF-8 becomes U+FFFD (one per bad
  * byte, as the WHATWG decoder does), control characters and NUL become \u
  * escapes. Every function returns 0, or -1 when the buffer hits its maximum

@@ -63,10 +63,15 @@ const char *grok_library_name(const struct grok_library *lib, size_t i);
 const char *grok_library_lookup(const struct grok_library *lib,
                                 const char *name);
 
-/* Directory of the built-in patterns for a flavour: "v1" -> ecs-v1,
- * "disabled" -> legacy. Looks in $SLUICE_PATTERNS_DIR, then the install and
- * source locations. NULL (and err set) if flavour is unknown. */
-const char *grok_builtin_dir(const char *ecs_flavour, struct sl_err *err);
+/* Writes into buf (size bytes, GROK_DIR_MAX is enough) the directory of the
+ * built-in patterns for a flavour: "v1" -> ecs-v1, "disabled" -> legacy.
+ * Looks in $SLUICE_PATTERNS_DIR, then the install and source locations.
+ * -1 (err set, buf an empty string) if the flavour is unknown, no location
+ * has it, or the path does not fit in buf. The result is the caller's:
+ * a second call does not touch the first one's buffer. */
+#define GROK_DIR_MAX 4096
+int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
+                     struct sl_err *err);
 
 /* ---- compiling -------------------------------------------------------- */
 
@@ -120,8 +125,8 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len);
 /* Adds the last match's non-empty captures to ev, converted to their types,
  * with Logstash's rules (a field captured twice becomes an array). Values
  * borrow s from grok_match: keep it alive until ev is written. Numbers are
- * formatted into ev's arena. -1 only on a field conflict or no memory;
- * the other captures are still added. */
+ * formatted into ev's arena. -1 on a field conflict (SL_EINVAL: the other
+ * captures are still added) or out of memory (SL_ENOMEM: stops there). */
 int grok_capture_into(const struct grok *g, struct sl_event *ev,
                       struct sl_err *err);
 

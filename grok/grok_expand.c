@@ -3,6 +3,8 @@
  * One pass over the text copies regex syntax through and rewrites:
  *   %{NAME}              -> (?:<expansion of NAME>)
  *   %{NAME:field[:type]} -> (?<gN><expansion of NAME>)   and records capture N
+ *                           (text after these, up to '}', is ignored, as
+ *                           Logstash ignores it; see expand_reference)
  *   (?<field>re)         -> (?<gN>re)  also (?'field're) and (?P<field>re):
  *                           PCRE2 names are [A-Za-z0-9_]{1,32}, field names
  *                           are not, so every capture gets a generated name
@@ -10,12 +12,15 @@
  *   (?m) (?mi) (?m:...)  -> (?s)... Ruby's m is PCRE2's dot-all; Ruby's ^ and
  *                           $ always match at line breaks, so the regex is
  *                           compiled with PCRE2_MULTILINE instead
- *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit;
- *                           PCRE2: horizontal space)
+ *   \h  \H               -> [0-9a-fA-F] [^0-9a-fA-F]   (Ruby: hex digit and
+ *                           not one, also in a class; PCRE2: horizontal space
+ *                           and not one); in a class [:xdigit:] [:^xdigit:],
+ *                           so [\H], [^\h] and [a\Hb] keep Ruby's meaning
  *   {,n}                 -> {0,n}      (PCRE2 10.42 reads {,n} literally)
  *   \S \D \W             -> [^\s] [^\d] [^\w]  (a PCRE2 10.42 JIT bug in UTF
  *                           mode, see expand_escape)
- * Character classes are tracked so none of this happens inside [...].
+ * Character classes are tracked: inside [...] only \h and \H are rewritten
+ * (as above); the other rewrites would break a class.
  *
  * Recursion (A -> B -> A) is detected with the stack of names being
  * expanded; the expansion is capped at GROK_EXPANDED_MAX bytes so a pattern
@@ -24,9 +29,12 @@
  * a regex error belongs to). */
 #include "grok_expand.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sl_ascii.h"
 
 #define GROK_EXPANDED_MAX (4u << 20)
 #define GROK_DEPTH_MAX    64
@@ -172,6 +180,32 @@ static int push_pattern(struct expander *ex, const char *name, size_t n,
 }
 
 /* %{NAME}, %{NAME:field}, %{NAME:field:type} at *p (just after "%{"). */
+/* The characters of jls-grok's (Logstash's) %{NAME:SUBNAME}: NAME is
+ * [A-z0-9]+, and Ruby's A-z also takes [ \ ] ^ _ and `; SUBNAME (field and
+ * type) is [@\[\]A-z0-9_:.-]+. */
+static bool name_char(char c)
+{
+    return sl_ascii_digit(c) || sl_ascii_alpha(c) || (c >= '[' && c <= '`');
+}
+
+static bool subname_char(char c)
+{
+    return name_char(c) || c == '@' || c == ':' || c == '.' || c == '-';
+}
+
+static size_t span(const char *s, const char *end, bool (*ok)(char))
+{
+    size_t n = 0;
+    while (s + n < end && ok(s[n]))
+        n++;
+    return n;
+}
+
+/* %{NAME}, %{NAME:field} or %{NAME:field:type} at *p (after "%{"). As in
+ * jls-grok, whatever follows them up to the '}' is ignored, so Logstash's
+ * own %{NAGIOSLOGLINE - CURRENT HOST STATE} is %{NAGIOSLOGLINE}; an inline
+ * definition (%{NAME=regex}), which jls-grok would honour, is refused rather
+ * than ignored. */
 static int expand_reference(struct expander *ex, const char **p)
 {
     const char *ref = *p;
@@ -180,17 +214,30 @@ static int expand_reference(struct expander *ex, const char **p)
         return fail(ex, SL_EPARSE, "'%%{' at '%.20s' has no closing '}'",
                     ref - 2);
     size_t reflen = (size_t)(end - ref);
-    const char *c1 = memchr(ref, ':', reflen);
-    size_t namelen = c1 ? (size_t)(c1 - ref) : reflen;
+    size_t namelen = span(ref, end, name_char);
+    const char *c1 = ref[namelen] == ':' ? ref + namelen : NULL;
+    const char *stop =
+        c1 ? c1 + 1 + span(c1 + 1, end, subname_char) : ref + namelen;
+    if (namelen == 0)
+        return fail(ex, SL_EINVAL,
+                    "at %%{%.*s}: expected a pattern name (letters, digits, "
+                    "'_') after '%%{'",
+                    (int)reflen, ref);
+    if (*stop == '=')
+        return fail(ex, SL_EINVAL,
+                    "at %%{%.*s}: inline definitions (%%{NAME=regex}) are not "
+                    "supported; define the pattern with -D or in a patterns "
+                    "file",
+                    (int)reflen, ref);
     const char *field = NULL;
     size_t flen = 0;
     enum grok_type type = GROK_TYPE_STRING;
     if (c1 != NULL) {
         field = c1 + 1;
-        flen = (size_t)(end - field);
+        flen = (size_t)(stop - field);
         const char *c2 = memchr(field, ':', flen);
         if (c2 != NULL) {
-            if (parse_type(ex, c2 + 1, (size_t)(end - c2 - 1), ref, reflen,
+            if (parse_type(ex, c2 + 1, (size_t)(stop - c2 - 1), ref, reflen,
                            &type) < 0)
                 return -1;
             flen = (size_t)(c2 - field);
@@ -268,7 +315,7 @@ static int expand_options(struct expander *ex, const char **p)
     return 1;
 }
 
-/* A backslash escape outside a class at *p. */
+/* A backslash escape at *p, inside a class or not. */
 static int expand_escape(struct expander *ex, const char **p, bool in_class)
 {
     const char *s = *p;
@@ -277,10 +324,12 @@ static int expand_escape(struct expander *ex, const char **p, bool in_class)
         return emit(ex, s, 1);
     }
     *p = s + 2;
+    /* Without PCRE2_UCP, [:xdigit:] is exactly [0-9A-Fa-f], and the POSIX
+     * form is the one way to put "not a hex digit" inside a class. */
     if (s[1] == 'h')
-        return emit_str(ex, in_class ? "0-9a-fA-F" : "[0-9a-fA-F]");
-    if (s[1] == 'H' && !in_class)
-        return emit_str(ex, "[^0-9a-fA-F]");
+        return emit_str(ex, in_class ? "[:xdigit:]" : "[0-9a-fA-F]");
+    if (s[1] == 'H')
+        return emit_str(ex, in_class ? "[:^xdigit:]" : "[^0-9a-fA-F]");
     /* PCRE2 10.42's JIT with MATCH_INVALID_UTF lets \S, \D and \W outside a
      * class miss non-ASCII characters; the class forms are equivalent and
      * work. */

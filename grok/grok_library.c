@@ -311,34 +311,46 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *grok_builtin_dir(const char *ecs_flavour, struct sl_err *err)
+int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
+                     struct sl_err *err)
 {
-    static char found[4096];
     const char *sub;
+    if (size > 0)
+        buf[0] = '\0';
     if (strcmp(ecs_flavour, "v1") == 0)
         sub = "ecs-v1";
     else if (strcmp(ecs_flavour, "disabled") == 0)
         sub = "legacy";
-    else {
-        sl_err_set(err, SL_EINVAL,
-                   "unknown ECS compatibility '%s'; expected v1 or disabled",
-                   ecs_flavour);
-        return NULL;
-    }
+    else
+        return sl_err_set(err, SL_EINVAL,
+                          "unknown ECS compatibility '%s'; expected v1 or "
+                          "disabled",
+                          ecs_flavour);
     const char *roots[] = {getenv("SLUICE_PATTERNS_DIR"),
                            SLUICE_PATTERNS_INSTALL_DIR,
                            SLUICE_PATTERNS_SOURCE_DIR};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         if (roots[i] == NULL || roots[i][0] == '\0')
             continue;
-        snprintf(found, sizeof found, "%s/%s", roots[i], sub);
-        if (is_dir(found))
-            return found;
+        int n = snprintf(buf, size, "%s/%s", roots[i], sub);
+        if (n < 0 || (size_t)n >= size) {
+            if (size > 0)
+                buf[0] = '\0';
+            return sl_err_set(err, SL_ELIMIT,
+                              "built-in patterns directory under '%.200s' is "
+                              "longer than %zu bytes; use a shorter path",
+                              roots[i], size > 0 ? size - 1 : 0);
+        }
+        if (is_dir(buf))
+            return 0;
     }
-    sl_err_set(err, SL_EIO,
-               "built-in patterns '%s' not found under $SLUICE_PATTERNS_DIR, "
-               "%s or %s; set SLUICE_PATTERNS_DIR to the folder holding "
-               "ecs-v1/ and legacy/",
-               sub, SLUICE_PATTERNS_INSTALL_DIR, SLUICE_PATTERNS_SOURCE_DIR);
-    return NULL;
+    if (size > 0)
+        buf[0] = '\0';
+    return sl_err_set(err, SL_EIO,
+                      "built-in patterns '%s' not found under "
+                      "$SLUICE_PATTERNS_DIR, %s or %s; set "
+                      "SLUICE_PATTERNS_DIR to the folder holding ecs-v1/ and "
+                      "legacy/",
+                      sub, SLUICE_PATTERNS_INSTALL_DIR,
+                      SLUICE_PATTERNS_SOURCE_DIR);
 }

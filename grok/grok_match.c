@@ -150,8 +150,13 @@ int grok_capture_into(const struct grok *g, struct sl_event *ev,
          * keep_empty_captures => false). */
         if (!capture_bytes(&m, c, &v, &len) || len == 0)
             continue;
-        if (add_converted(ev, c, v, len, err) < 0)
+        if (add_converted(ev, c, v, len, err) < 0) {
+            /* Out of memory ends the event; a conflict (a path through a
+             * value) drops this capture and goes on, for the caller to tag. */
+            if (err != NULL && err->status == SL_ENOMEM)
+                return -1;
             rc = -1;
+        }
     }
     return rc;
 }

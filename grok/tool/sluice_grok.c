@@ -7,7 +7,9 @@
  * no expression matches, _groktimeout when the match limit stopped it, and
  * _truncated when the line was longer than --max-line. Exit status: 0 when
  * all input was read (lines that do not match are not errors), 1 on an I/O
- * error, 2 on a usage or pattern error.
+ * error, 2 on a usage or pattern error, 3 when memory ran out (at start, or
+ * building an event: past --event-memory or from the system). Every failure
+ * prints one line to stderr.
  *
  * With -z (--null-data) the input is NUL-separated records instead of
  * lines, so a multi-line event (a Rails request, a stack trace) can be fed
@@ -29,6 +31,8 @@
 #define MAX_EXPRS 64
 #define MAX_DIRS  64
 
+enum { EXIT_IO = 1, EXIT_USAGE = 2, EXIT_NOMEM = 3 };
+
 struct options {
     const char *ecs;
     const char *dirs[MAX_DIRS];
@@ -40,6 +44,7 @@ struct options {
     char **files;
     int nfiles;
     size_t max_line;
+    size_t event_memory; /* cap on one event's arena; 0: none */
     bool explain, stats, list, compile_all;
     bool null_data; /* -z: records end at NUL, not at newline */
     struct grok_options grok;
@@ -51,7 +56,9 @@ struct run {
     struct sl_event ev;
     struct sl_buf out;
     const char *unit; /* "line", or "record" with -z */
+    size_t event_memory;
     uint64_t lines, bytes, matched, failed, timeouts, truncated;
+    bool nomem; /* the run stopped because memory ran out */
 };
 
 static void usage(FILE *f)
@@ -86,6 +93,9 @@ static void usage(FILE *f)
         "_truncated\n"
         "                          (default 1048576)\n"
         "  --match-limit N         PCRE2 match limit (default 1000000)\n"
+        "  --event-memory BYTES    most memory one event may use (default: "
+        "no cap);\n"
+        "                          past it sluice-grok stops with status 3\n"
         "  --bytes | --utf         match bytes (default: a bad UTF-8 byte is\n"
         "                          matched like any other) or UTF-8 "
         "characters\n"
@@ -155,6 +165,11 @@ static int parse_option(struct options *o, int argc, char **argv, int *i)
             return -1;
         return o->max_line = (size_t)n, 1;
     }
+    if (strcmp(a, "--event-memory") == 0 && (v = value_of(argc, argv, i))) {
+        if (parse_number(a, v, 1ull << 40, &n) < 0)
+            return -1;
+        return o->event_memory = (size_t)n, 1;
+    }
     if (strcmp(a, "--match-limit") == 0 && (v = value_of(argc, argv, i))) {
         if (parse_number(a, v, 4000000000ull, &n) < 0)
             return -1;
@@ -163,7 +178,7 @@ static int parse_option(struct options *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--ecs") || !strcmp(a, "--patterns-dir") ||
         !strcmp(a, "-D") || !strcmp(a, "--define") || !strcmp(a, "-e") ||
         !strcmp(a, "--expr") || !strcmp(a, "--max-line") ||
-        !strcmp(a, "--match-limit"))
+        !strcmp(a, "--match-limit") || !strcmp(a, "--event-memory"))
         return -1; /* value missing: value_of() said so */
     bool *flag = !strcmp(a, "--explain")       ? &o->explain
                  : !strcmp(a, "--stats")       ? &o->stats
@@ -219,11 +234,14 @@ static struct grok_library *load_library(const struct options *o,
 {
     struct grok_library *lib = grok_library_new();
     if (lib == NULL) {
-        sl_err_set(err, SL_ENOMEM, "out of memory");
+        sl_err_set(err, SL_ENOMEM,
+                   "out of memory at start; free memory and "
+                   "run again");
         return NULL;
     }
-    const char *builtin = grok_builtin_dir(o->ecs, err);
-    if (builtin == NULL || grok_library_load_dir(lib, builtin, err) < 0)
+    char builtin[GROK_DIR_MAX];
+    if (grok_builtin_dir(o->ecs, builtin, sizeof builtin, err) < 0 ||
+        grok_library_load_dir(lib, builtin, err) < 0)
         goto fail;
     for (size_t i = 0; i < o->ndirs; i++) {
         int fd = open(o->dirs[i], O_RDONLY | O_DIRECTORY);
@@ -292,37 +310,82 @@ static int flush_out(struct run *r)
     return 0;
 }
 
+/* Reports that the event for the current line could not be built (what:
+ * the step that failed) and ends the run: -1. */
+static int event_failed(struct run *r, const char *what,
+                        const struct sl_err *err)
+{
+    if (err->status != SL_ENOMEM) {
+        fprintf(stderr, "sluice-grok: %s %llu: cannot %s: %s\n", r->unit,
+                (unsigned long long)r->lines, what, err->msg);
+        return -1;
+    }
+    r->nomem = true;
+    if (r->event_memory != 0)
+        fprintf(stderr,
+                "sluice-grok: %s %llu: cannot %s: out of memory (the event "
+                "needs more than --event-memory %zu bytes); raise "
+                "--event-memory or lower --max-line\n",
+                r->unit, (unsigned long long)r->lines, what, r->event_memory);
+    else
+        fprintf(stderr,
+                "sluice-grok: %s %llu: cannot %s: out of memory; free "
+                "memory or lower --max-line\n",
+                r->unit, (unsigned long long)r->lines, what);
+    return -1;
+}
+
+/* The tags for how matching went; -1 (reported) if one cannot be added. */
+static int add_tags(struct run *r, enum grok_result m, bool conflict,
+                    bool truncated)
+{
+    struct sl_err err;
+    const char *tags[3];
+    size_t n = 0;
+    if (conflict)
+        tags[n++] = "_grokfieldconflict";
+    if (m == GROK_TIMEOUT)
+        tags[n++] = "_groktimeout";
+    if (m == GROK_NOMATCH)
+        tags[n++] = "_grokparsefailure";
+    if (truncated)
+        tags[n++] = "_truncated";
+    for (size_t i = 0; i < n; i++)
+        if (sl_event_add_tag(&r->ev, tags[i], &err) < 0)
+            return event_failed(r, "add a tag", &err);
+    return 0;
+}
+
 static int process_line(struct run *r, struct sl_slice line, bool truncated)
 {
     struct sl_err err;
+    bool conflict = false;
     sl_event_reset(&r->ev);
     sl_arena_reset(r->arena);
     r->lines++;
     r->bytes += line.len;
-    sl_event_put_top(&r->ev, "message", SL_VALUE_STRING, line.ptr, line.len,
-                     &err);
+    if (sl_event_put_top(&r->ev, "message", SL_VALUE_STRING, line.ptr, line.len,
+                         &err) < 0)
+        return event_failed(r, "add 'message'", &err);
     enum grok_result m = grok_match(r->g, line.ptr, line.len);
     if (m == GROK_MATCH) {
         r->matched++;
-        if (grok_capture_into(r->g, &r->ev, &err) < 0)
-            sl_event_add_tag(&r->ev, "_grokfieldconflict", &err);
+        if (grok_capture_into(r->g, &r->ev, &err) < 0) {
+            if (err.status == SL_ENOMEM)
+                return event_failed(r, "add the captures", &err);
+            conflict = true;
+        }
     } else if (m == GROK_TIMEOUT) {
         r->timeouts++;
-        sl_event_add_tag(&r->ev, "_groktimeout", &err);
     } else {
         r->failed++;
-        sl_event_add_tag(&r->ev, "_grokparsefailure", &err);
     }
-    if (truncated) {
-        r->truncated++;
-        sl_event_add_tag(&r->ev, "_truncated", &err);
-    }
-    if (sl_event_write_json(&r->ev, &r->out, &err) < 0 ||
-        sl_buf_append_char(&r->out, '\n', &err) < 0) {
-        fprintf(stderr, "sluice-grok: %s %llu: %s\n", r->unit,
-                (unsigned long long)r->lines, err.msg);
+    r->truncated += truncated;
+    if (add_tags(r, m, conflict, truncated) < 0)
         return -1;
-    }
+    if (sl_event_write_json(&r->ev, &r->out, &err) < 0 ||
+        sl_buf_append_char(&r->out, '\n', &err) < 0)
+        return event_failed(r, "write the event", &err);
     return r->out.len >= 65536 ? flush_out(r) : 0;
 }
 
@@ -352,7 +415,15 @@ static int process_fd(struct run *r, int fd, const char *name,
     static char chunk[1 << 16];
     struct sl_slice line;
     bool trunc;
-    int rc = lr ? 0 : -1;
+    if (lr == NULL) {
+        fprintf(stderr,
+                "sluice-grok: out of memory at start (a %zu-byte %s "
+                "buffer); lower --max-line\n",
+                o->max_line, r->unit);
+        r->nomem = true;
+        return -1;
+    }
+    int rc = 0;
     ssize_t n;
     while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
         if (n < 0 || line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
@@ -432,12 +503,12 @@ int main(int argc, char **argv)
 {
     struct options o = {.ecs = "v1", .max_line = 1 << 20};
     if (parse_args(&o, argc, argv) < 0)
-        return 2;
+        return EXIT_USAGE;
     struct sl_err err;
     struct grok_library *lib = load_library(&o, &err);
     if (lib == NULL) {
         fprintf(stderr, "sluice-grok: %s\n", err.msg);
-        return 2;
+        return err.status == SL_ENOMEM ? EXIT_NOMEM : EXIT_USAGE;
     }
     int status = 0;
     if (o.list || o.compile_all) {
@@ -452,17 +523,30 @@ int main(int argc, char **argv)
     grok_library_free(lib);
     if (r.g == NULL) {
         fprintf(stderr, "sluice-grok: %s\n", err.msg);
-        return 2;
+        return err.status == SL_ENOMEM ? EXIT_NOMEM : EXIT_USAGE;
     }
     if (o.explain) {
         explain(r.g);
         grok_free(r.g);
         return 0;
     }
-    r.arena = sl_arena_new(16384);
+    /* Blocks of 16 KiB, smaller under a small --event-memory so the cap is
+     * reached a block at a time rather than at the first one. */
+    size_t block = 16384;
+    if (o.event_memory != 0 && o.event_memory / 4 < block)
+        block = o.event_memory / 4;
+    r.arena = sl_arena_new(block);
+    if (r.arena == NULL) {
+        fprintf(stderr, "sluice-grok: out of memory at start; free memory "
+                        "and run again\n");
+        grok_free(r.g);
+        return EXIT_NOMEM;
+    }
+    r.event_memory = o.event_memory;
+    sl_arena_set_limit(r.arena, o.event_memory);
     sl_buf_init(&r.out, (size_t)256 << 20);
     sl_event_init(&r.ev, r.arena);
-    status = r.arena && run_inputs(&r, &o) == 0 ? 0 : 1;
+    status = run_inputs(&r, &o) == 0 ? 0 : r.nomem ? EXIT_NOMEM : EXIT_IO;
     sl_buf_release(&r.out);
     sl_arena_free(r.arena);
     grok_free(r.g);

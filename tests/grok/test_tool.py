@@ -74,6 +74,60 @@ def long_lines_are_cut_and_tagged():
 
 
 @case
+def a_captured_tags_object_is_kept_when_tagging():
+    # [tags][x] made "tags" an object; tagging the cut line replaced it with
+    # [] and lost x. It goes to "_tags", tagged, as Logstash 8.7+ does.
+    p = grok(["--max-line", "3", "%{WORD:[tags][x]}"], b"abcdef\nxy\n")
+    eq(events(p), [{"message": "abc", "_tags": {"x": "abc"},
+                    "tags": ["_tagsparsefailure", "_truncated"]},
+                   {"message": "xy", "_tags": {"x": "xy"},
+                    "tags": ["_tagsparsefailure"]}])
+
+
+@case
+def out_of_event_memory_is_reported_and_exits_3():
+    # Each step that can run out of memory says which, once, and the run
+    # stops with status 3: adding "message", then (with a little more room)
+    # adding a tag, and with enough room none. The limits are scanned so the
+    # test does not depend on the size of an event node.
+    seen = {}
+    for mem in range(16, 4096, 16):
+        p = subprocess.run([TOOL, "--event-memory", str(mem), "--max-line",
+                            "2", "^(?<d>[0-9]+)(?<e>[0-9])$"],
+                           input=b"12345\n", capture_output=True, timeout=60)
+        err = p.stderr.decode()
+        if p.returncode == 0:
+            eq(err, "")
+            seen.setdefault("ok", mem)
+            break
+        eq(p.returncode, 3)
+        eq(err.count("\n"), 1)
+        if "cannot add 'message'" in err:
+            seen.setdefault("message", err)
+        elif "cannot add a tag" in err:
+            seen.setdefault("tag", err)
+    eq(sorted(seen), ["message", "ok", "tag"])
+    eq(seen["message"], "sluice-grok: line 1: cannot add 'message': out of "
+       "memory (the event needs more than --event-memory 16 bytes); raise "
+       "--event-memory or lower --max-line\n")
+    if not seen["tag"].startswith("sluice-grok: line 1: cannot add a tag: out "
+                                  "of memory (the event needs more than "
+                                  "--event-memory "):
+        raise AssertionError(seen["tag"])
+
+
+@case
+def text_after_the_pattern_name_is_ignored_as_in_logstash():
+    # Logstash's own docs write %{NAGIOSLOGLINE - CURRENT HOST STATE}; it
+    # used to exit 2 with "unknown pattern 'NAGIOSLOGLINE - CURRENT...'".
+    p = grok(["--ecs", "disabled", "%{NAGIOSLOGLINE - CURRENT HOST STATE}"],
+             b"[1427925689] CURRENT HOST STATE: dbhost;UP;HARD;1;PING OK\n")
+    ev = events(p)[0]
+    eq(ev.get("tags"), None)
+    eq(ev["nagios_hostname"], "dbhost")
+
+
+@case
 def expressions_are_tried_in_order():
     p = grok(["-e", "^(?<num>[0-9]+)$", "-e", "^(?<word>\\w+)$",
               "-e", "(?<any>.)"], b"12\nab\n-\n")

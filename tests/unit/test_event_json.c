@@ -301,6 +301,60 @@ static void captured_tags_value_is_kept_when_tagging(void **state)
     assert_string_equal(written(f), "{\"tags\":[7,\"_truncated\"]}");
 }
 
+/* A capture into [tags][x] goes to [_tags][x], with _tagsparsefailure, as
+ * Logstash 8.7+ does; tagging such an event used to empty "tags" into []
+ * and lose x. */
+static void a_path_into_tags_goes_to_underscore_tags(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err;
+    sl_fieldpath_parse(&f->p[0], "[tags][x]", 9, NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL), 0);
+    assert_string_equal(written(f), "{\"tags\":[\"_tagsparsefailure\"],"
+                                    "\"_tags\":{\"x\":\"abc\"}}");
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_true(sl_event_has_tag(&f->ev, "_truncated"));
+    assert_string_equal(written(f),
+                        "{\"tags\":[\"_tagsparsefailure\",\"_truncated\"],"
+                        "\"_tags\":{\"x\":\"abc\"}}");
+
+    /* "_tags" already holds a value: a conflict, and nothing is lost. */
+    sl_event_reset(&f->ev);
+    sl_fieldpath_parse(&f->p[1], "_tags", 5, NULL);
+    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "old", 3, NULL);
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_NUMBER, "1", 1, &err), -1);
+    assert_string_equal(err.msg, "field '_tags' holds a value, not an object, "
+                                 "so '[tags][x]' cannot be set");
+    assert_string_equal(written(f), "{\"_tags\":\"old\",\"tags\":["
+                                    "\"_tagsparsefailure\"]}");
+}
+
+/* A "tags" object made some other way (a decoder building the tree) is
+ * moved to "_tags" when the event is tagged, appended if "_tags" is set. */
+static void a_tags_object_moves_aside_when_tagging(void **state)
+{
+    struct fx *f = *state;
+    sl_fieldpath_parse(&f->p[0], "[t][x]", 6, NULL);
+    sl_fieldpath_parse(&f->p[1], "t", 1, NULL);
+    sl_fieldpath_parse(&f->p[2], "_tags", 5, NULL);
+    sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "old", 3, NULL);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL);
+    sl_event_get(&f->ev, &f->p[1])->key = SL_SLICE_LIT("tags");
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_string_equal(written(f),
+                        "{\"_tags\":[\"old\",{\"x\":\"abc\"}],\"tags\":["
+                        "\"_tagsparsefailure\",\"_truncated\"]}");
+    sl_event_reset(&f->ev);
+    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL);
+    sl_event_get(&f->ev, &f->p[1])->key = SL_SLICE_LIT("tags");
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_string_equal(written(f),
+                        "{\"tags\":[\"_tagsparsefailure\",\"_truncated\"],"
+                        "\"_tags\":{\"x\":\"abc\"}}");
+}
+
 static void tags_are_unique_and_ordered(void **state)
 {
     struct fx *f = *state;
@@ -352,6 +406,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             add_promotes_to_array_and_put_overwrites, setup, teardown),
         cmocka_unit_test_setup_teardown(conflicts_fail_and_change_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_path_into_tags_goes_to_underscore_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_tags_object_moves_aside_when_tagging,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(tags_are_unique_and_ordered, setup,
                                         teardown),

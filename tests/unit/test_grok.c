@@ -3,6 +3,7 @@
  * every compile error a user can meet, and the timeout path. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -168,6 +169,22 @@ static void ruby_constructs_are_translated(void **state)
                         "{\"x\":\"beef\"}");
     assert_string_equal(grok_json(f, "(?<x>[\\hx]+)", "--0xfF--"),
                         "{\"x\":\"0xfF\"}");
+    /* \H is not a hex digit, in a class too, where PCRE2 would read
+     * "not horizontal space" */
+    assert_string_equal(grok_json(f, "(?<x>\\H+)", "beef zz"),
+                        "{\"x\":\" zz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\h]+)", "zz beef zz"),
+                        "{\"x\":\"beef\"}");
+    assert_string_equal(grok_json(f, "(?<x>[^\\h]+)", "beef zz beef"),
+                        "{\"x\":\" zz \"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\H]+)", "abc xyz"),
+                        "{\"x\":\" xyz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[^\\H]+)", "zz beef"),
+                        "{\"x\":\"beef\"}");
+    assert_string_equal(grok_json(f, "(?<x>[a\\Hb]+)", "12 ab zz"),
+                        "{\"x\":\" ab zz\"}");
+    assert_string_equal(grok_json(f, "(?<x>[\\h\\s]+)", "zz 0a 1 zz"),
+                        "{\"x\":\" 0a 1 \"}");
     /* {,n} means {0,n} */
     assert_string_equal(grok_json(f, "^(?<x>a{,2})", "aaa"), "{\"x\":\"aa\"}");
     /* ^ and $ match at line breaks, as in Ruby */
@@ -253,6 +270,31 @@ static void float_conversion_follows_ruby_to_f(void **state)
         out[n] = '\0';
         assert_string_equal(out, cases[i].want);
     }
+}
+
+/* As jls-grok (Logstash) reads %{...}: NAME, then :field[:type] of
+ * [@[]A-Za-z0-9_:.-], then anything up to '}' ignored, as in Logstash's own
+ * %{NAGIOSLOGLINE - CURRENT HOST STATE}. */
+static void text_after_the_name_is_ignored(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(grok_json(f, "%{INT - CURRENT HOST STATE}", "a 12"),
+                        "{}");
+    assert_string_equal(grok_json(f, "%{INT:n - the count}", "a 12"),
+                        "{\"n\":\"12\"}");
+    assert_string_equal(grok_json(f, "%{INT:n:int (bytes)}", "a 12"),
+                        "{\"n\":12}");
+    assert_string_equal(
+        grok_json(f, "%{INT:[a][b] x}=%{WORD:my field}", "12=ab"),
+        "{\"a\":{\"b\":\"12\"},\"my\":\"ab\"}");
+    assert_string_equal(compile_error(f, "%{ INT}"),
+                        "grok: expression '%{ INT}': at %{ INT}: expected a "
+                        "pattern name (letters, digits, '_') after '%{'");
+    assert_string_equal(compile_error(f, "%{INT:n=[0-9]+}"),
+                        "grok: expression '%{INT:n=[0-9]+}': at "
+                        "%{INT:n=[0-9]+}: inline definitions (%{NAME=regex}) "
+                        "are not supported; define the pattern with -D or in "
+                        "a patterns file");
 }
 
 static void first_matching_expression_wins(void **state)
@@ -390,6 +432,34 @@ static void invalid_utf8_subject_still_matches(void **state)
         "{\"a\":\"ab\",\"rest\":\"\xef\xbf\xbd\xef\xbf\xbd tail\"}");
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* Each call writes the caller's buffer: the second result does not
+ * overwrite the first (it did when the function returned a static buffer). */
+static void builtin_dir_results_are_independent(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    char v1[GROK_DIR_MAX], legacy[GROK_DIR_MAX], tiny[8];
+    assert_int_equal(grok_builtin_dir("v1", v1, sizeof v1, &err), 0);
+    assert_int_equal(grok_builtin_dir("disabled", legacy, sizeof legacy, &err),
+                     0);
+    assert_true(ends_with(v1, "/ecs-v1"));
+    assert_true(ends_with(legacy, "/legacy"));
+    assert_int_equal(grok_builtin_dir("v8", tiny, sizeof tiny, &err), -1);
+    assert_string_equal(tiny, "");
+    assert_string_equal(err.msg, "unknown ECS compatibility 'v8'; expected v1 "
+                                 "or disabled");
+    assert_int_equal(grok_builtin_dir("v1", tiny, sizeof tiny, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(tiny, "");
+    assert_true(ends_with(v1, "/ecs-v1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +484,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(int_conversion_follows_ruby_to_i),
         cmocka_unit_test(float_conversion_follows_ruby_to_f),
+        cmocka_unit_test_setup_teardown(text_after_the_name_is_ignored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(first_matching_expression_wins, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_unknown_pattern_names_it, setup,
@@ -433,6 +505,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(invalid_utf8_subject_still_matches,
                                         setup, teardown),
+        cmocka_unit_test(builtin_dir_results_are_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
