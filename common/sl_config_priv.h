@@ -1,6 +1,7 @@
 /* sl_config_priv.h: the node tree shared by sl_config.c (parsing),
  * sl_config_subst.c (${VAR}) and sl_config_get.c (getters and messages).
- * Nothing outside these files includes it.
+ * Nothing outside these files includes it, but the unit test that checks
+ * position_work.
  *
  * Every node and string lives in the config's arena, freed at once by
  * sl_config_free(). Containers keep their children in an array built when
@@ -45,6 +46,7 @@ struct sl_config {
     struct sl_arena *arena;
     const char *name;
     struct sl_config_node *root;
+    size_t position_work; /* bytes walked to find positions (tests) */
 };
 
 /* Replaces ${VAR} in every string value under n. */
