@@ -19,7 +19,7 @@ static const struct sl_opt log_opts[] = {
     {"format", SL_OPT_ENUM, LOG(format), .def = "text",
      .words = sl_log_format_names,
      .help = "one line per message on stderr, as text or as a JSON object"},
-    {NULL}};
+    SL_OPT_END};
 
 const struct sl_config_table sl_log_section_table = {
     "log", sizeof(struct sl_log_section), log_opts, NULL};
@@ -30,7 +30,7 @@ static const struct sl_opt http_opts[] = {
      .help = "address of `/metrics` (Prometheus) and `/status` (JSON), "
              "such as `\"127.0.0.1:5066\"`; loopback only; without an `http` "
              "section there is no endpoint"},
-    {NULL}};
+    SL_OPT_END};
 
 const struct sl_config_table sl_http_section_table = {
     "http", sizeof(struct sl_http_section), http_opts, NULL};

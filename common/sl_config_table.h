@@ -12,7 +12,7 @@
  *   static const struct sl_opt log_opts[] = {
  *       {"level", SL_OPT_ENUM, F(level), .def = "info",
  *        .words = sl_log_level_names, .help = "the lowest level written"},
- *       {NULL}};
+ *       SL_OPT_END};
  *   const struct sl_config_table sl_log_section_table = {
  *       "log", sizeof(struct sl_log_section), log_opts, NULL};
  *
@@ -103,6 +103,12 @@ struct sl_opt {
     const char *help;        /* one line for the reference */
 };
 
+/* The last entry of every table. */
+#define SL_OPT_END                                                             \
+    {                                                                          \
+        .key = NULL                                                            \
+    }
+
 #define SL_OPT_FIELD(type, member)                                             \
     .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 #define SL_OPT_PRESENT(type, member) (offsetof(type, member) + 1)
@@ -117,7 +123,7 @@ typedef int (*sl_config_check_fn)(const struct sl_config_node *obj, void *out,
 struct sl_config_table {
     const char *name;          /* in the reference and sl_config_table_verify */
     size_t size;               /* of the struct the table fills */
-    const struct sl_opt *opts; /* ends with {NULL} */
+    const struct sl_opt *opts; /* ends with SL_OPT_END */
     sl_config_check_fn check;  /* may be NULL */
 };
 

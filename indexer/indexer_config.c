@@ -65,7 +65,7 @@ static const struct sl_opt redis_opts[] = {
     {"dead_key", SL_OPT_STRING, REDIS(dead_key), .def = "sluice:dead",
      .help = "the stream that keeps events Elasticsearch refused, with the "
              "reason"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table redis_table = {
     "redis", sizeof(struct indexer_redis_config), redis_opts, check_redis};
@@ -109,7 +109,7 @@ static const struct sl_opt es_opts[] = {
     {"ca_file", SL_OPT_STRING, ES(ca_file),
      .help = "PEM file of the CA that signed the nodes' certificates; "
              "without it, the system's CAs"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table es_table = {
     "elasticsearch", sizeof(struct indexer_es_config), es_opts, check_es};
@@ -126,7 +126,7 @@ static int check_kibana(const struct sl_config_node *obj, void *out,
 static const struct sl_opt kibana_opts[] = {
     {"url", SL_OPT_STRING, KIBANA(url), .flags = SL_OPT_REQUIRED,
      .help = "where `setup` imports the data view and dashboards"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table kibana_table = {
     "kibana", sizeof(struct indexer_kibana_config), kibana_opts, check_kibana};
@@ -143,7 +143,7 @@ static const struct sl_opt indexer_opts[] = {
      .doc_default = "off", .help = "the metrics and status endpoint"},
     {"log", SL_OPT_OBJECT, INDEXER(log), .sub = &sl_log_section_table,
      .help = "the indexer's own log"},
-    {NULL}};
+    SL_OPT_END};
 
 const struct sl_config_table indexer_config_table = {
     "indexer.json", sizeof(struct indexer_config), indexer_opts, NULL};

@@ -30,7 +30,7 @@ static const struct sl_opt host_opts[] = {
     {"name", SL_OPT_STRING, HOST(name),
      .doc_default = "the machine's name (`hostname`)",
      .help = "`host.name` of every event, and part of each event's id"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table host_table = {
     "host", sizeof(struct shipper_host_config), host_opts, check_host};
@@ -60,7 +60,7 @@ static const struct sl_opt redis_opts[] = {
              "`list`: one event per element, for Logstash's redis input"},
     {"key", SL_OPT_STRING, REDIS(key), .doc_default = SL_REDIS_KEY_DOC,
      .help = "the stream or list written to"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table redis_table = {
     "output.redis", sizeof(struct shipper_redis_output), redis_opts,
@@ -94,7 +94,7 @@ static const struct sl_opt output_opts[] = {
     {"stdout", SL_OPT_RAW, OUTPUT(stdout_node), .doc_type = "an object",
      .help = "`{}`: write events as JSON lines to stdout, to try a config "
              "without Redis"},
-    {NULL}};
+    SL_OPT_END};
 
 static const struct sl_config_table output_table = {
     "output", sizeof(struct shipper_output_config), output_opts, check_output};
@@ -132,7 +132,7 @@ static const struct sl_opt shipper_opts[] = {
      .doc_default = "off", .help = "the metrics and status endpoint"},
     {"log", SL_OPT_OBJECT, SHIPPER(log), .sub = &sl_log_section_table,
      .help = "the shipper's own log"},
-    {NULL}};
+    SL_OPT_END};
 
 const struct sl_config_table shipper_config_table = {
     "shipper.json", sizeof(struct shipper_config), shipper_opts, check_shipper};

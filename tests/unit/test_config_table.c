@@ -44,7 +44,7 @@ static const struct sl_opt item_opts[] = {
      .help = "the item's name"},
     {"weight", SL_OPT_INT, ITEM(weight), .def = "1", .min = 1, .max = 100,
      .help = "how heavy"},
-    {NULL}};
+    SL_OPT_END};
 static const struct sl_config_table item_table = {"item", sizeof(struct item),
                                                   item_opts, NULL};
 
@@ -63,7 +63,7 @@ static const struct sl_opt nested_opts[] = {
     {"on", SL_OPT_BOOL, NESTED(on), .def = "false", .help = "switch"},
     {"port", SL_OPT_INT, NESTED(port), .def = "80", .min = 1, .max = 65535,
      .help = "a port"},
-    {NULL}};
+    SL_OPT_END};
 static const struct sl_config_table nested_table = {
     "nested", sizeof(struct nested), nested_opts, check_nested};
 
@@ -88,7 +88,7 @@ static const struct sl_opt all_opts[] = {
     {"items", SL_OPT_OBJECTS, ALL(items), .sub = &item_table, .max = 4,
      .help = "objects"},
     {"raw", SL_OPT_RAW, ALL(raw), .doc_type = "anything", .help = "raw"},
-    {NULL}};
+    SL_OPT_END};
 static const struct sl_config_table all_table = {"all", sizeof(struct all),
                                                  all_opts, NULL};
 
@@ -334,11 +334,12 @@ static void test_verify(void **state)
     assert_int_equal(sl_config_table_verify(&all_table, &err), 0);
 #define BAD(m) SL_OPT_FIELD(struct bad, m)
     const struct sl_opt wrong_size[] = {
-        {"a", SL_OPT_INT, BAD(small), .help = "h"}, {NULL}};
+        {"a", SL_OPT_INT, BAD(small), .help = "h"}, SL_OPT_END};
     assert_verify_fails(wrong_size, "table 'bad': key 'a' its field's size "
                                     "does not match its type");
     const struct sl_opt bad_default[] = {
-        {"a", SL_OPT_DURATION, BAD(big), .def = "5 s", .help = "h"}, {NULL}};
+        {"a", SL_OPT_DURATION, BAD(big), .def = "5 s", .help = "h"},
+        SL_OPT_END};
     assert_verify_fails(bad_default,
                         "table 'bad': key 'a': default: (default):0:0: found "
                         "a string \"5 s\", expected a duration (such as "
@@ -347,31 +348,32 @@ static void test_verify(void **state)
     const struct sl_opt out_of_range[] = {{"a", SL_OPT_INT, BAD(big),
                                            .def = "0", .min = 1, .max = 9,
                                            .help = "h"},
-                                          {NULL}};
+                                          SL_OPT_END};
     assert_verify_fails(out_of_range,
                         "table 'bad': key 'a': default: (default):0:0: found "
                         "a string \"0\", expected an integer from 1 to 9");
     const struct sl_opt twice[] = {{"a", SL_OPT_INT, BAD(big), .help = "h"},
                                    {"a", SL_OPT_ENUM, BAD(small), .def = "red",
                                     .words = colors, .help = "h"},
-                                   {NULL}};
+                                   SL_OPT_END};
     assert_verify_fails(twice, "table 'bad': key 'a' is listed twice");
     const struct sl_opt no_default[] = {
-        {"a", SL_OPT_ENUM, BAD(small), .words = colors, .help = "h"}, {NULL}};
+        {"a", SL_OPT_ENUM, BAD(small), .words = colors, .help = "h"},
+        SL_OPT_END};
     assert_verify_fails(no_default, "table 'bad': key 'a' is an enum with "
                                     "neither a default nor SL_OPT_REQUIRED");
     const struct sl_opt secret_int[] = {
         {"a", SL_OPT_INT, BAD(big), .flags = SL_OPT_SECRET, .help = "h"},
-        {NULL}};
+        SL_OPT_END};
     assert_verify_fails(secret_int, "table 'bad': key 'a' is secret but not a "
                                     "string without a default");
     const struct sl_opt required_default[] = {
         {"a", SL_OPT_INT, BAD(big), .def = "1", .flags = SL_OPT_REQUIRED,
          .help = "h"},
-        {NULL}};
+        SL_OPT_END};
     assert_verify_fails(required_default,
                         "table 'bad': key 'a' is required and has a default");
-    const struct sl_opt no_help[] = {{"a", SL_OPT_INT, BAD(big)}, {NULL}};
+    const struct sl_opt no_help[] = {{"a", SL_OPT_INT, BAD(big)}, SL_OPT_END};
     assert_verify_fails(no_help, "table 'bad': key 'a' has no help");
 }
 
