@@ -1,6 +1,7 @@
 /* sl_config_priv.h: the node tree shared by sl_config.c (parsing),
  * sl_config_subst.c (${VAR}) and sl_config_get.c (getters and messages).
- * Nothing outside these files includes it.
+ * sl_config_table.c reads nodes through it too. Nothing else includes it,
+ * but the unit test that checks position_work.
  *
  * Every node and string lives in the config's arena, freed at once by
  * sl_config_free(). Containers keep their children in an array built when
@@ -45,6 +46,7 @@ struct sl_config {
     struct sl_arena *arena;
     const char *name;
     struct sl_config_node *root;
+    size_t position_work; /* bytes walked to find positions (tests) */
 };
 
 /* Replaces ${VAR} in every string value under n. */
@@ -55,5 +57,15 @@ int sl_config_subst_tree(struct sl_config *c, struct sl_config_node *n,
 int sl_config_error_at(const struct sl_config_node *n, bool at_key,
                        enum sl_status st, struct sl_err *err, const char *fmt,
                        ...) __attribute__((format(printf, 5, 6)));
+
+/* What a getter accepts, in its messages' words, without the examples:
+ * "an integer from 1 to 65535", "a duration of at least 1s", "a size". */
+enum sl_config_kind {
+    SL_CONFIG_KIND_INT,
+    SL_CONFIG_KIND_DURATION,
+    SL_CONFIG_KIND_SIZE
+};
+void sl_config_expected_text(char *buf, size_t size, enum sl_config_kind kind,
+                             long long min, long long max);
 
 #endif

@@ -150,6 +150,21 @@ static void range_text(char *buf, size_t size, long long min, long long max,
         snprintf(buf, size, " from %s to %s", a, b);
 }
 
+void sl_config_expected_text(char *buf, size_t size, enum sl_config_kind kind,
+                             long long min, long long max)
+{
+    char range[96];
+    if (kind == SL_CONFIG_KIND_INT)
+        range_text(range, sizeof range, min, max, LLONG_MIN, NULL, NULL);
+    else if (kind == SL_CONFIG_KIND_DURATION)
+        range_text(range, sizeof range, min, max, 0, duration_units,
+                   duration_names);
+    else
+        range_text(range, sizeof range, min, max, 0, size_units, size_names);
+    static const char *const what[] = {"an integer", "a duration", "a size"};
+    snprintf(buf, size, "%s%s", what[kind], range);
+}
+
 int sl_config_int(const struct sl_config_node *obj, const char *key,
                   long long def, long long min, long long max, long long *out,
                   struct sl_err *err)
@@ -447,7 +462,9 @@ int sl_config_check_keys(const struct sl_config_node *obj,
         char key[200], hint[300];
         sl_text_quote(key, sizeof key, m->key, m->key_len, '\'');
         const char *close = suggest(m->key, m->key_len, known);
-        if (close != NULL) {
+        if (known[0] == NULL) {
+            snprintf(hint, sizeof hint, "this object takes no keys");
+        } else if (close != NULL) {
             snprintf(hint, sizeof hint, "did you mean '%s'?", close);
         } else {
             char list[280];

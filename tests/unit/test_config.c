@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sl_config.h"
+#include "sl_config_priv.h" /* position_work */
 
 static struct sl_config *load(const char *text, struct sl_err *err)
 {
@@ -592,6 +593,51 @@ static void test_long_values_are_cut_in_messages(void **state)
     sl_config_free(c);
 }
 
+/* Columns on a 320 KB line: the cursor walks each byte once. Counting the
+ * column again from the line's start for every token walked about 10^10
+ * bytes here (and took seconds); position_work sees that without a clock. */
+static void test_long_line_is_linear(void **state)
+{
+    (void)state;
+    const size_t size = 320 * 1024;
+    char *text = malloc(size + 64);
+    assert_non_null(text);
+    size_t o = (size_t)snprintf(text, 64, "{\"a\": [");
+    size_t chars = o, last_col = 0, n = 0;
+    while (o < size) { /* 1, "é", 1, "é", ...: columns count characters */
+        last_col = chars + 1;
+        if (n++ % 2 == 0) {
+            memcpy(text + o, "1, ", 3);
+            o += 3, chars += 3;
+        } else {
+            memcpy(text + o, "\"\xc3\xa9\", ", 6);
+            o += 6, chars += 5;
+        }
+    }
+    o -= 2, chars -= 2; /* the last ", " */
+    memcpy(text + o, "]}", 3);
+    size_t len = o + 2;
+    struct sl_err err = {0};
+    struct sl_config *c = sl_config_load_buffer("t.json", text, len, &err);
+    if (c == NULL)
+        fail_msg("load failed: %s", err.msg);
+    const struct sl_config_node *a = sl_config_get(sl_config_root(c), "a");
+    assert_int_equal(sl_config_len(a), n);
+    const struct sl_config_node *last = sl_config_at(a, n - 1);
+    assert_int_equal(sl_config_line(last), 1);
+    assert_int_equal(sl_config_column(last), last_col);
+    assert_true(c->position_work <= len);
+    sl_config_free(c);
+    /* A syntax error at the end of the line: the same cursor, same column. */
+    memcpy(text + o, "]x", 2);
+    assert_null(sl_config_load_buffer("t.json", text, len, &err));
+    char want[120];
+    snprintf(want, sizeof want, "t.json:1:%zu: invalid character, found 'x'",
+             chars + 2);
+    assert_string_equal(err.msg, want);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_caller_errors),
         cmocka_unit_test(test_long_values_are_cut_in_messages),
+        cmocka_unit_test(test_long_line_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,84 @@
+/* sl_config_sections.c: the tables of the sections both daemons share, and
+ * the checks their Redis and URL keys have in common.
+ *
+ * Defaults are what a first run on one machine needs: logs at info in text
+ * (a person reads them; "json" is one word away for a collector), no HTTP
+ * endpoint unless asked (it opens a port). */
+#include "sl_config_sections.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOG(m) SL_OPT_FIELD(struct sl_log_section, m)
+static const struct sl_opt log_opts[] = {
+    {"level", SL_OPT_ENUM, LOG(level), .def = "info",
+     .words = sl_log_level_names,
+     .help = "the lowest level logged; `debug` adds one line per batch"},
+    {"format", SL_OPT_ENUM, LOG(format), .def = "text",
+     .words = sl_log_format_names,
+     .help = "one line per message on stderr, as text or as a JSON object"},
+    SL_OPT_END};
+
+const struct sl_config_table sl_log_section_table = {
+    "log", sizeof(struct sl_log_section), log_opts, NULL};
+
+#define HTTP(m) SL_OPT_FIELD(struct sl_http_section, m)
+static const struct sl_opt http_opts[] = {
+    {"listen", SL_OPT_STRING, HTTP(listen), .flags = SL_OPT_REQUIRED,
+     .help = "address of `/metrics` (Prometheus) and `/status` (JSON), "
+             "such as `\"127.0.0.1:5066\"`; loopback only; without an `http` "
+             "section there is no endpoint"},
+    SL_OPT_END};
+
+const struct sl_config_table sl_http_section_table = {
+    "http", sizeof(struct sl_http_section), http_opts, NULL};
+
+const char *const sl_redis_mode_names[] = {"stream", "list", NULL};
+
+const char *sl_redis_default_key(enum sl_redis_mode mode)
+{
+    return mode == SL_REDIS_LIST ? SL_REDIS_LIST_KEY : SL_REDIS_STREAM_KEY;
+}
+
+int sl_config_hostname(char *buf, size_t size, struct sl_err *err)
+{
+    if (gethostname(buf, size) < 0)
+        return sl_err_set(err, SL_EIO, "cannot get the machine's name: %s",
+                          strerror(errno));
+    buf[size - 1] = '\0'; /* POSIX leaves a cut name unterminated */
+    return 0;
+}
+
+static int check_one_url(const struct sl_config_node *n,
+                         const char *const schemes[], const char *example,
+                         struct sl_err *err)
+{
+    const char *s;
+    if (sl_config_string(n, NULL, NULL, &s, err) < 0)
+        return -1;
+    char list[160];
+    size_t o = 0;
+    for (size_t i = 0; schemes[i] != NULL; i++) {
+        if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
+            return 0;
+        int w = snprintf(list + o, sizeof list - o, "%s\"%s\"",
+                         i == 0 ? "" : " or ", schemes[i]);
+        o += w > 0 && (size_t)w < sizeof list - o ? (size_t)w : 0;
+    }
+    return sl_config_error_expected(
+        n, err, "a URL starting with %s (such as \"%s\")", list, example);
+}
+
+int sl_config_check_url(const struct sl_config_node *n,
+                        const char *const schemes[], const char *example,
+                        struct sl_err *err)
+{
+    if (sl_config_type(n) != SL_CONFIG_ARRAY)
+        return n == NULL ? 0 : check_one_url(n, schemes, example, err);
+    for (size_t i = 0; i < sl_config_len(n); i++)
+        if (check_one_url(sl_config_at(n, i), schemes, example, err) < 0)
+            return -1;
+    return 0;
+}

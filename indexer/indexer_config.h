@@ -1,0 +1,53 @@
+/* indexer_config.h: indexer.json's sections whose names DESIGN.md fixes,
+ * read through tables (sl_config_table.h): redis, elasticsearch (the
+ * connection), kibana, http, log. Their reference is in the README,
+ * generated from indexer_config_table. */
+#ifndef INDEXER_CONFIG_H
+#define INDEXER_CONFIG_H
+
+#include "sl_config.h"
+#include "sl_config_sections.h"
+#include "sl_config_table.h"
+
+struct indexer_redis_config {
+    const char *url;
+    enum sl_redis_mode mode;
+    const char *key;      /* default: sl_redis_default_key(mode) */
+    const char *group;    /* stream mode: the consumer group */
+    const char *consumer; /* stream mode: this indexer's name in the group */
+    const char *dead_key; /* the dead-letter stream */
+    /* Holds the default consumer name; consumer then points here, so the
+     * struct must not be copied. */
+    char hostname[SL_HOSTNAME_MAX];
+};
+
+struct indexer_es_config {
+    struct sl_opt_strings hosts; /* at least one http:// or https:// URL */
+    const char *index;           /* with %{+yyyy.MM.dd} for daily indices */
+    const char *username;        /* with password, or neither */
+    const char *password;        /* secret */
+    const char *api_key;         /* secret; not with username */
+    const char *ca_file;         /* NULL: the system's CAs */
+};
+
+struct indexer_kibana_config {
+    const char *url; /* NULL: `setup` installs no Kibana objects */
+};
+
+struct indexer_config {
+    struct indexer_redis_config redis;
+    struct indexer_es_config elasticsearch;
+    struct indexer_kibana_config kibana;
+    struct sl_http_section http;
+    struct sl_log_section log;
+};
+
+extern const struct sl_config_table indexer_config_table;
+
+/* Fills ic from the root of a loaded indexer.json. Strings point into the
+ * config: keep it until the indexer stops. Release frees the host list. */
+int indexer_config_read(struct indexer_config *ic,
+                        const struct sl_config_node *root, struct sl_err *err);
+void indexer_config_release(struct indexer_config *ic);
+
+#endif

@@ -1,0 +1,149 @@
+/* shipper_config.c: the tables of shipper.json, and the rules between keys
+ * that a table cannot state (exactly one output, a key that depends on the
+ * mode, the machine's name as host.name).
+ *
+ * Defaults: Redis on the local machine in stream mode, the registry in
+ * /var/lib/sluice-shipper as packaged daemons keep their state, host.name
+ * from the machine. What cannot have a sensible default is required: what
+ * to read (inputs) and where to send it (output). */
+#include "shipper_config.h"
+
+#include <string.h>
+
+static int check_host(const struct sl_config_node *obj, void *out,
+                      struct sl_err *err)
+{
+    struct shipper_host_config *h = out;
+    if (h->name == NULL) {
+        if (sl_config_hostname(h->hostname, sizeof h->hostname, err) < 0)
+            return -1;
+        h->name = h->hostname;
+    }
+    if (h->name[0] == '\0')
+        return sl_config_error_expected(sl_config_get(obj, "name"), err,
+                                        "a name that is not empty");
+    return 0;
+}
+
+#define HOST(m) SL_OPT_FIELD(struct shipper_host_config, m)
+static const struct sl_opt host_opts[] = {
+    {"name", SL_OPT_STRING, HOST(name),
+     .doc_default = "the machine's name (`hostname`)",
+     .help = "`host.name` of every event, and part of each event's id"},
+    SL_OPT_END};
+
+static const struct sl_config_table host_table = {
+    "host", sizeof(struct shipper_host_config), host_opts, check_host};
+
+static int check_redis(const struct sl_config_node *obj, void *out,
+                       struct sl_err *err)
+{
+    static const char *const schemes[] = {"redis://", NULL};
+    struct shipper_redis_output *r = out;
+    if (r->key == NULL)
+        r->key = sl_redis_default_key(r->mode);
+    if (r->key[0] == '\0')
+        return sl_config_error_expected(sl_config_get(obj, "key"), err,
+                                        "a key that is not empty");
+    return sl_config_check_url(sl_config_get(obj, "url"), schemes,
+                               SL_REDIS_URL_DEFAULT, err);
+}
+
+#define REDIS(m) SL_OPT_FIELD(struct shipper_redis_output, m)
+static const struct sl_opt redis_opts[] = {
+    {"url", SL_OPT_STRING, REDIS(url), .def = SL_REDIS_URL_DEFAULT,
+     .help = "`redis://[:password@]host[:port][/db]`; put the password in "
+             "`${REDIS_PASSWORD}`"},
+    {"mode", SL_OPT_ENUM, REDIS(mode), .def = "stream",
+     .words = sl_redis_mode_names,
+     .help = "`stream`: batches in a Redis stream, for sluice-indexer; "
+             "`list`: one event per element, for Logstash's redis input"},
+    {"key", SL_OPT_STRING, REDIS(key), .doc_default = SL_REDIS_KEY_DOC,
+     .help = "the stream or list written to"},
+    SL_OPT_END};
+
+static const struct sl_config_table redis_table = {
+    "output.redis", sizeof(struct shipper_redis_output), redis_opts,
+    check_redis};
+
+static int check_output(const struct sl_config_node *obj, void *out,
+                        struct sl_err *err)
+{
+    static const char *const none[] = {NULL};
+    struct shipper_output_config *o = out;
+    const struct sl_config_node *s = o->stdout_node;
+    if (!o->has_redis && s == NULL)
+        return sl_config_error(obj, err,
+                               "found no output, expected one of "
+                               "'redis' or 'stdout'");
+    if (o->has_redis && s != NULL)
+        return sl_config_error(obj, err,
+                               "found both 'redis' and 'stdout', "
+                               "expected one of them");
+    if (s != NULL && (sl_config_object(s, NULL, &s, err) < 0 ||
+                      sl_config_check_keys(s, none, err) < 0))
+        return -1;
+    return 0;
+}
+
+#define OUTPUT(m) SL_OPT_FIELD(struct shipper_output_config, m)
+static const struct sl_opt output_opts[] = {
+    {"redis", SL_OPT_OBJECT, OUTPUT(redis), .sub = &redis_table,
+     .present = SL_OPT_PRESENT(struct shipper_output_config, has_redis),
+     .help = "send batches to Redis"},
+    {"stdout", SL_OPT_RAW, OUTPUT(stdout_node), .doc_type = "an object",
+     .help = "`{}`: write events as JSON lines to stdout, to try a config "
+             "without Redis"},
+    SL_OPT_END};
+
+static const struct sl_config_table output_table = {
+    "output", sizeof(struct shipper_output_config), output_opts, check_output};
+
+static int check_shipper(const struct sl_config_node *obj, void *out,
+                         struct sl_err *err)
+{
+    const struct shipper_config *sc = out;
+    const struct sl_config_node *in = sc->inputs;
+    if (sl_config_array(in, NULL, &in, err) < 0)
+        return -1;
+    if (sc->data_dir[0] == '\0')
+        return sl_config_error_expected(sl_config_get(obj, "data_dir"), err,
+                                        "a directory");
+    if (in != NULL && sl_config_len(in) == 0)
+        return sl_config_error_expected(in, err, "at least one input");
+    return 0;
+}
+
+#define SHIPPER(m) SL_OPT_FIELD(struct shipper_config, m)
+static const struct sl_opt shipper_opts[] = {
+    {"host", SL_OPT_OBJECT, SHIPPER(host), .sub = &host_table,
+     .help = "the machine the events come from"},
+    {"data_dir", SL_OPT_STRING, SHIPPER(data_dir),
+     .def = "/var/lib/sluice-shipper",
+     .help = "where the registry (how far each file was read) is kept"},
+    {"inputs", SL_OPT_RAW, SHIPPER(inputs), .flags = SL_OPT_REQUIRED,
+     .doc_type = "a list of objects",
+     .help = "what to read: files or stdin, one object each; their keys "
+             "come with the inputs"},
+    {"output", SL_OPT_OBJECT, SHIPPER(output), .sub = &output_table,
+     .flags = SL_OPT_REQUIRED,
+     .help = "where events go: exactly one of `redis` and `stdout`"},
+    {"http", SL_OPT_OBJECT, SHIPPER(http), .sub = &sl_http_section_table,
+     .doc_default = "off", .help = "the metrics and status endpoint"},
+    {"log", SL_OPT_OBJECT, SHIPPER(log), .sub = &sl_log_section_table,
+     .help = "the shipper's own log"},
+    SL_OPT_END};
+
+const struct sl_config_table shipper_config_table = {
+    "shipper.json", sizeof(struct shipper_config), shipper_opts, check_shipper};
+
+int shipper_config_read(struct shipper_config *sc,
+                        const struct sl_config_node *root, struct sl_err *err)
+{
+    return sl_config_table_fill(&shipper_config_table, root, sc, err);
+}
+
+void shipper_config_release(struct shipper_config *sc)
+{
+    sl_config_table_release(&shipper_config_table, sc);
+}

@@ -1,0 +1,51 @@
+/* shipper_config.h: shipper.json's sections whose names DESIGN.md fixes,
+ * read through tables (sl_config_table.h): host, data_dir, output, http,
+ * log. The inputs stay a raw node for the input code to read. Their
+ * reference is in the README, generated from shipper_config_table. */
+#ifndef SHIPPER_CONFIG_H
+#define SHIPPER_CONFIG_H
+
+#include <stdbool.h>
+
+#include "sl_config.h"
+#include "sl_config_sections.h"
+#include "sl_config_table.h"
+
+struct shipper_host_config {
+    const char *name; /* host.name of every event; never empty */
+    /* Holds the default name when the file gives none; name then points
+     * here, so the struct must not be copied. */
+    char hostname[SL_HOSTNAME_MAX];
+};
+
+struct shipper_redis_output {
+    const char *url;
+    enum sl_redis_mode mode;
+    const char *key; /* default: sl_redis_default_key(mode) */
+};
+
+/* Exactly one of the outputs is there. */
+struct shipper_output_config {
+    bool has_redis;
+    struct shipper_redis_output redis;
+    const struct sl_config_node *stdout_node; /* {} when there; no keys yet */
+};
+
+struct shipper_config {
+    struct shipper_host_config host;
+    const char *data_dir;                /* the registry lives here */
+    const struct sl_config_node *inputs; /* an array of objects, not empty */
+    struct shipper_output_config output;
+    struct sl_http_section http;
+    struct sl_log_section log;
+};
+
+extern const struct sl_config_table shipper_config_table;
+
+/* Fills sc from the root of a loaded shipper.json. Strings point into the
+ * config: keep it until the shipper stops. -1 with the message to print. */
+int shipper_config_read(struct shipper_config *sc,
+                        const struct sl_config_node *root, struct sl_err *err);
+void shipper_config_release(struct shipper_config *sc);
+
+#endif

@@ -1,0 +1,195 @@
+/* test_shipper_config.c: shipper.json through its tables: the example in
+ * conf/ loads, `{}`-like files get the documented defaults, and each kind
+ * of bad value gets its exact message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shipper_config.h"
+
+static struct sl_config *load(const char *text)
+{
+    struct sl_err err = {0};
+    struct sl_config *c =
+        sl_config_load_buffer("shipper.json", text, strlen(text), &err);
+    if (c == NULL)
+        fail_msg("load failed: %s", err.msg);
+    return c;
+}
+
+static void assert_fails(const char *text, const char *msg)
+{
+    struct sl_config *c = load(text);
+    struct shipper_config sc;
+    struct sl_err err = {0};
+    assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), -1);
+    assert_string_equal(err.msg, msg);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+}
+
+static void test_table_is_consistent(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    if (sl_config_table_verify(&shipper_config_table, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+static void test_example_file(void **state)
+{
+    (void)state;
+    setenv("REDIS_PASSWORD", "pw", 1);
+    struct sl_err err = {0};
+    struct sl_config *c =
+        sl_config_load_file(SLUICE_SOURCE_DIR "/conf/shipper.json", &err);
+    if (c == NULL)
+        fail_msg("%s", err.msg);
+    struct shipper_config sc;
+    if (shipper_config_read(&sc, sl_config_root(c), &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(sc.host.name, "web-1");
+    assert_string_equal(sc.data_dir, "/var/lib/sluice-shipper");
+    assert_int_equal(sl_config_len(sc.inputs), 1);
+    assert_true(sc.output.has_redis);
+    assert_null(sc.output.stdout_node);
+    assert_string_equal(sc.output.redis.url, "redis://:pw@127.0.0.1:6379/0");
+    assert_int_equal(sc.output.redis.mode, SL_REDIS_STREAM);
+    assert_string_equal(sc.output.redis.key, "sluice:events");
+    assert_string_equal(sc.http.listen, "127.0.0.1:5066");
+    assert_int_equal(sc.log.level, SL_LOG_INFO);
+    assert_int_equal(sc.log.format, SL_LOG_TEXT);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct sl_config *c = load("{\"inputs\": [{\"type\": \"stdin\"}],"
+                               " \"output\": {\"redis\": {}}}");
+    struct shipper_config sc;
+    struct sl_err err = {0};
+    if (shipper_config_read(&sc, sl_config_root(c), &err) < 0)
+        fail_msg("%s", err.msg);
+    char host[SL_HOSTNAME_MAX];
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    assert_string_equal(sc.host.name, host);
+    assert_string_equal(sc.data_dir, "/var/lib/sluice-shipper");
+    assert_string_equal(sc.output.redis.url, "redis://127.0.0.1:6379/0");
+    assert_int_equal(sc.output.redis.mode, SL_REDIS_STREAM);
+    assert_string_equal(sc.output.redis.key, "sluice:events");
+    assert_null(sc.http.listen);
+    assert_int_equal(sc.log.level, SL_LOG_INFO);
+    assert_int_equal(sc.log.format, SL_LOG_TEXT);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+    /* List mode writes where Logstash's redis input reads. */
+    c = load("{\"inputs\": [{}], \"output\": {\"redis\": {\"mode\": "
+             "\"list\"}}}");
+    assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), 0);
+    assert_int_equal(sc.output.redis.mode, SL_REDIS_LIST);
+    assert_string_equal(sc.output.redis.key, "logstash");
+    shipper_config_release(&sc);
+    sl_config_free(c);
+    c = load("{\"inputs\": [{}], \"output\": {\"stdout\": {}}}");
+    assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), 0);
+    assert_false(sc.output.has_redis);
+    assert_non_null(sc.output.stdout_node);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+}
+
+static void test_required(void **state)
+{
+    (void)state;
+    assert_fails("{\"output\": {\"stdout\": {}}}",
+                 "shipper.json:1:1: missing required key 'inputs'");
+    assert_fails("{\"inputs\": [{}]}",
+                 "shipper.json:1:1: missing required key 'output'");
+    assert_fails("{\"inputs\": [], \"output\": {\"stdout\": {}}}",
+                 "shipper.json:1:12: inputs: found an array, expected at "
+                 "least one input");
+    assert_fails("{\"inputs\": {}, \"output\": {\"stdout\": {}}}",
+                 "shipper.json:1:12: inputs: found an object, expected an "
+                 "array");
+    assert_fails("{\"inputs\": [{}],\n \"http\": {}, \"output\": {\"stdout\": "
+                 "{}}}",
+                 "shipper.json:2:10: http: missing required key 'listen'");
+}
+
+static void test_output_rules(void **state)
+{
+    (void)state;
+    assert_fails("{\"inputs\": [{}], \"output\": {}}",
+                 "shipper.json:1:28: output: found no output, expected one "
+                 "of 'redis' or 'stdout'");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {},"
+                 " \"stdout\": {}}}",
+                 "shipper.json:1:28: output: found both 'redis' and "
+                 "'stdout', expected one of them");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": {\"pretty\": "
+                 "true}}}",
+                 "shipper.json:1:40: output.stdout: unknown key 'pretty' "
+                 "(this object takes no keys)");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": true}}",
+                 "shipper.json:1:39: output.stdout: found a boolean true, "
+                 "expected an object");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"kafka\": {}}}",
+                 "shipper.json:1:29: output: unknown key 'kafka' (known "
+                 "keys: 'redis', 'stdout')");
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"mode\": "
+                 "\"streem\"}}}",
+                 "shipper.json:1:47: output.redis.mode: found a string "
+                 "\"streem\", expected one of \"stream\", \"list\" (did you "
+                 "mean \"stream\"?)");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"url\": "
+                 "\"127.0.0.1:6379\"}}}",
+                 "shipper.json:1:46: output.redis.url: found a string "
+                 "\"127.0.0.1:6379\", expected a URL starting with "
+                 "\"redis://\" (such as \"redis://127.0.0.1:6379/0\")");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"key\": \"\"}}}",
+                 "shipper.json:1:46: output.redis.key: found a string \"\", "
+                 "expected a key that is not empty");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": {}},"
+                 " \"host\": {\"name\": \"\"}}",
+                 "shipper.json:1:61: host.name: found a string \"\", expected "
+                 "a name that is not empty");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": {}},"
+                 " \"data_dirr\": \"/tmp\"}",
+                 "shipper.json:1:44: unknown key 'data_dirr' (did you mean "
+                 "'data_dir'?)");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": {}},"
+                 " \"log\": {\"level\": \"verbose\"}}",
+                 "shipper.json:1:61: log.level: found a string \"verbose\", "
+                 "expected one of \"error\", \"warn\", \"info\", \"debug\"");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"stdout\": {}},"
+                 " \"log\": {\"format\": \"jsno\"}}",
+                 "shipper.json:1:62: log.format: found a string \"jsno\", "
+                 "expected one of \"text\", \"json\" (did you mean "
+                 "\"json\"?)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_is_consistent),
+        cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_required),
+        cmocka_unit_test(test_output_rules),
+        cmocka_unit_test(test_bad_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
