@@ -1,0 +1,897 @@
+/* sl_redis_conn.c: see sl_redis_conn.h.
+ *
+ * Every command lives on one list, in the order it was queued; on it,
+ * the commands already written (fully or in part) come first, and
+ * `wnext` points at the first one with bytes left to write. Replies come
+ * in the order commands were written, so a reply always belongs to the
+ * head of the list. When the connection drops, every written command is
+ * taken off the list and ended; what stays is only never-written
+ * commands, so the next connection starts with wnext = head. The
+ * handshake's commands (cb == NULL) are put in front of those, and while
+ * the connection is not READY only handshake commands are written.
+ *
+ * Phases: P_DOWN (the next attempt at `at`), P_RESOLVING (waiting for
+ * sl_resolve; the socket is not open yet), P_CONNECTING (a non-blocking
+ * connect; POLLOUT says it ended), P_HANDSHAKE and P_READY. `at` is the
+ * attempt's deadline in the three middle phases.
+ *
+ * Callbacks may queue commands (they land at the tail, never written
+ * during the same pass over the list); the code that ends commands first
+ * takes them off the list, then calls back, so the list is never walked
+ * while a callback can change it. */
+#include "sl_redis_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_backoff.h"
+#include "sl_log.h"
+#include "sl_resolve.h"
+
+#define READ_CHUNK (64 * 1024)
+#define READS_PER_PASS                                                         \
+    16 /* 1 MiB per pass, so one busy server cannot                            \
+          starve the rest of the loop */
+#define WRITE_IOV 64
+#define WHY_MAX   400
+
+enum phase { P_DOWN, P_RESOLVING, P_CONNECTING, P_HANDSHAKE, P_READY };
+enum step { S_USER, S_AUTH, S_SELECT, S_SETNAME, S_PING };
+
+struct cmd {
+    struct cmd *prev, *next;
+    int64_t deadline;
+    sl_redis_reply_fn cb; /* NULL: a handshake command */
+    void *ctx;
+    enum step step;
+    bool sent;
+    char *buf; /* the formatted command; NULL once written */
+    size_t len, off;
+};
+
+struct sl_redis_conn {
+    struct sl_redis_url url;
+    char component[64];
+    char client_name[64];
+    int connect_ms, command_ms;
+    size_t max_commands, max_queued, max_reply;
+    sl_redis_state_fn on_state;
+    void *state_ctx;
+
+    enum phase phase;
+    int64_t at;
+    int fd;
+    struct sl_resolve *res;
+    struct sl_resolve_addr addrs[SL_RESOLVE_MAX_ADDRS];
+    size_t naddrs, next_addr;
+    redisReader *reader;
+    size_t reply_bytes; /* fed to the reader since its last whole reply */
+    struct sl_backoff backoff;
+
+    struct cmd *head, *tail, *wnext;
+    size_t ncmds, queued_bytes;
+    int64_t min_deadline; /* <= every command's deadline */
+    bool closing;         /* in sl_redis_conn_free: refuse new commands */
+    char why[WHY_MAX];
+};
+
+int64_t sl_redis_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the command list ---- */
+
+static void unlink_cmd(struct sl_redis_conn *c, struct cmd *k)
+{
+    if (c->wnext == k)
+        c->wnext = k->next;
+    if (k->prev != NULL)
+        k->prev->next = k->next;
+    else
+        c->head = k->next;
+    if (k->next != NULL)
+        k->next->prev = k->prev;
+    else
+        c->tail = k->prev;
+    k->prev = k->next = NULL;
+    if (k->cb != NULL)
+        c->ncmds--;
+}
+
+static void free_cmd(struct sl_redis_conn *c, struct cmd *k)
+{
+    if (k->buf != NULL) {
+        if (k->cb != NULL)
+            c->queued_bytes -= k->len;
+        else /* AUTH carries the password */
+            memset(k->buf, 0, k->len);
+        free(k->buf);
+    }
+    free(k);
+}
+
+static void append_cmd(struct sl_redis_conn *c, struct cmd *k)
+{
+    k->prev = c->tail;
+    k->next = NULL;
+    if (c->tail != NULL)
+        c->tail->next = k;
+    else
+        c->head = k;
+    c->tail = k;
+    if (c->wnext == NULL)
+        c->wnext = k;
+    if (k->cb != NULL)
+        c->ncmds++;
+}
+
+static void end_cmd(struct sl_redis_conn *c, struct cmd *k,
+                    enum sl_redis_status st, const redisReply *reply,
+                    const char *why)
+{
+    struct sl_redis_result r = {st, reply, k->sent, why};
+    if (k->cb != NULL)
+        k->cb(k->ctx, &r);
+    free_cmd(c, k);
+}
+
+/* Ends every command of the detached list `k` (linked by next). */
+static void end_list(struct sl_redis_conn *c, struct cmd *k,
+                     enum sl_redis_status st, const char *why)
+{
+    while (k != NULL) {
+        struct cmd *next = k->next;
+        end_cmd(c, k, st, NULL, why);
+        k = next;
+    }
+}
+
+static size_t udigits(size_t v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static size_t resp_len(int argc, const char **argv, const size_t *argvlen)
+{
+    size_t total = 3 + udigits((size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+        total += 5 + udigits(n) + n;
+    }
+    return total;
+}
+
+static char *put_header(char *p, char type, size_t v)
+{
+    size_t n = udigits(v);
+    *p++ = type;
+    for (size_t i = n; i > 0; i--, v /= 10)
+        p[i - 1] = (char)('0' + v % 10);
+    p += n;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* RESP: *argc, then $len and the bytes for each argument. */
+static char *format_cmd(int argc, const char **argv, const size_t *argvlen,
+                        size_t *len)
+{
+    size_t total = resp_len(argc, argv, argvlen);
+    char *buf = malloc(total);
+    if (buf == NULL)
+        return NULL;
+    char *p = put_header(buf, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+        p = put_header(p, '$', n);
+        if (n > 0)
+            memcpy(p, argv[i], n);
+        p += n;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    *len = total;
+    return buf;
+}
+
+static struct cmd *new_cmd(int argc, const char **argv, const size_t *argvlen)
+{
+    struct cmd *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return NULL;
+    k->buf = format_cmd(argc, argv, argvlen, &k->len);
+    if (k->buf == NULL) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+/* ---- state changes ---- */
+
+static void report(struct sl_redis_conn *c, enum sl_redis_state st,
+                   const char *why)
+{
+    if (c->on_state != NULL)
+        c->on_state(c->state_ctx, st, why);
+}
+
+/* Closes the socket (or leaves the lookup running, to be picked up by
+ * the next attempt), takes every written command off the list and
+ * returns them. */
+static struct cmd *close_socket(struct sl_redis_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    if (c->reader != NULL)
+        redisReaderFree(c->reader);
+    c->reader = NULL;
+    c->reply_bytes = 0;
+    struct cmd *gone = NULL, *last = NULL;
+    while (c->head != NULL && (c->head->sent || c->head->cb == NULL)) {
+        struct cmd *k = c->head;
+        unlink_cmd(c, k);
+        if (k->cb == NULL) {
+            free_cmd(c, k);
+            continue;
+        }
+        if (last != NULL)
+            last->next = k;
+        else
+            gone = k;
+        last = k;
+    }
+    c->wnext = c->head;
+    return gone;
+}
+
+/* The attempt failed or the connection was lost: log, schedule the next
+ * attempt, end the written commands with ELOST. `fix` is what the user
+ * should do, or NULL; it is logged at error, the rest at warn. */
+static void go_down(struct sl_redis_conn *c, const char *fix)
+{
+    bool was_ready = c->phase == P_READY;
+    struct cmd *gone = close_socket(c);
+    int delay = sl_backoff_next(&c->backoff);
+    c->phase = P_DOWN;
+    c->at = sl_redis_now_ms() + delay;
+    if (fix != NULL)
+        SL_ERROR(c->component, "%s: %s; %s; retrying with backoff",
+                 c->url.shown, c->why, fix);
+    else if (was_ready)
+        SL_WARN(c->component, "%s: connection lost: %s; reconnecting",
+                c->url.shown, c->why);
+    else
+        SL_WARN(c->component, "%s: %s; retrying with backoff (at most %d ms)",
+                c->url.shown, c->why, c->backoff.max_ms);
+    report(c, SL_REDIS_DOWN, c->why);
+    end_list(c, gone, SL_REDIS_ELOST, c->why);
+}
+
+static void fail(struct sl_redis_conn *c, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct sl_redis_conn *c, const char *fix, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->why, sizeof c->why, fmt, ap);
+    va_end(ap);
+    go_down(c, fix);
+}
+
+static void become_ready(struct sl_redis_conn *c)
+{
+    c->phase = P_READY;
+    sl_backoff_reset(&c->backoff);
+    SL_INFO(c->component, "%s: ready", c->url.shown);
+    report(c, SL_REDIS_READY, NULL);
+}
+
+/* ---- the handshake ---- */
+
+static void push_front(struct sl_redis_conn *c, struct cmd *k)
+{
+    k->prev = NULL;
+    k->next = c->head;
+    if (c->head != NULL)
+        c->head->prev = k;
+    else
+        c->tail = k;
+    c->head = k;
+    c->wnext = k;
+}
+
+/* Queues the handshake in front of the waiting commands, last first. */
+static int queue_handshake(struct sl_redis_conn *c)
+{
+    char db[16];
+    snprintf(db, sizeof db, "%d", c->url.db);
+    const char *argv[4][3] = {
+        {"PING"},
+        {"CLIENT", "SETNAME", c->client_name},
+        {"SELECT", db},
+        {"AUTH", c->url.user, c->url.password},
+    };
+    const char *auth[2] = {"AUTH", c->url.password};
+    const int argc[4] = {1, 3, 2, c->url.user[0] != '\0' ? 3 : 2};
+    const enum step step[4] = {S_PING, S_SETNAME, S_SELECT, S_AUTH};
+    const bool want[4] = {true, c->client_name[0] != '\0', c->url.db != 0,
+                          c->url.password[0] != '\0'};
+    for (int i = 0; i < 4; i++) {
+        if (!want[i])
+            continue;
+        const char **av = step[i] == S_AUTH && argc[i] == 2 ? auth : argv[i];
+        struct cmd *k = new_cmd(argc[i], av, NULL);
+        if (k == NULL)
+            return -1;
+        k->step = step[i];
+        k->deadline = INT64_MAX;
+        push_front(c, k);
+    }
+    return 0;
+}
+
+/* A server's error text, cut and with control bytes as '?'. */
+static const char *server_text(const redisReply *r, char *buf, size_t size)
+{
+    size_t n = r->len < size - 1 ? r->len : size - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)r->str[i] < 0x20 ? '?' : r->str[i];
+    buf[n] = '\0';
+    return buf;
+}
+
+static void handshake_reply(struct sl_redis_conn *c, const struct cmd *k,
+                            const redisReply *r)
+{
+    char t[200];
+    if (r->type != REDIS_REPLY_ERROR) {
+        if (k->step == S_PING)
+            become_ready(c);
+        return;
+    }
+    server_text(r, t, sizeof t);
+    if (strncmp(t, "NOAUTH", 6) == 0)
+        fail(c,
+             "write the password in the url: redis://:PASSWORD@HOST "
+             "(or USER:PASSWORD@ for an ACL user)",
+             "the server wants a password: %s", t);
+    else if (k->step == S_AUTH)
+        fail(c, "check the user and password in the url", "login refused: %s",
+             t);
+    else if (k->step == S_SELECT)
+        fail(c,
+             "use a database number the server has (its 'databases' "
+             "setting)",
+             "SELECT %d refused: %s", c->url.db, t);
+    else if (k->step == S_SETNAME)
+        fail(c, "check the client name", "CLIENT SETNAME refused: %s", t);
+    else if (strncmp(t, "NOPERM", 6) == 0)
+        fail(c, "allow the user +ping (ACL SETUSER)", "PING refused: %s", t);
+    else
+        fail(c, NULL, "PING answered: %s", t);
+}
+
+/* ---- connecting ---- */
+
+static const char *addr_text(const struct sl_resolve_addr *a, char *buf,
+                             size_t size)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    const struct sockaddr_in *v4 = (const void *)&a->ss;
+    const struct sockaddr_in6 *v6 = (const void *)&a->ss;
+    if (a->ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
+        snprintf(buf, size, "[%s]:%u", ip, ntohs(v6->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
+        snprintf(buf, size, "%s:%u", ip, ntohs(v4->sin_port));
+    }
+    return buf;
+}
+
+static void on_connected(struct sl_redis_conn *c)
+{
+    c->reader = redisReaderCreate();
+    if (c->reader == NULL || queue_handshake(c) < 0) {
+        fail(c, NULL, "out of memory");
+        return;
+    }
+    c->phase = P_HANDSHAKE;
+}
+
+static void open_socket(struct sl_redis_conn *c,
+                        const struct sl_resolve_addr *a)
+{
+    char where[INET6_ADDRSTRLEN + 16];
+    int fam = a->ss.ss_family, one = 1;
+    const char *name =
+        fam == AF_UNIX ? c->url.host : addr_text(a, where, sizeof where);
+    c->fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        fail(c, NULL, "cannot open a socket: %s", strerror(errno));
+        return;
+    }
+    if (fam != AF_UNIX) {
+        /* Commands are pipelined by us, not by Nagle; keepalive finds a
+         * peer that vanished while the connection was idle. */
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
+    if (connect(c->fd, (const struct sockaddr *)&a->ss, a->len) == 0) {
+        on_connected(c);
+        return;
+    }
+    if (errno == EINPROGRESS) {
+        c->phase = P_CONNECTING;
+        return;
+    }
+    fail(c, NULL, "cannot connect to %s: %s", name, strerror(errno));
+}
+
+static void connect_next(struct sl_redis_conn *c)
+{
+    open_socket(c, &c->addrs[c->next_addr++]);
+}
+
+/* A numeric host needs no lookup. */
+static bool numeric_addr(struct sl_redis_conn *c)
+{
+    struct sl_resolve_addr *a = &c->addrs[0];
+    struct sockaddr_in *v4 = (void *)&a->ss;
+    struct sockaddr_in6 *v6 = (void *)&a->ss;
+    memset(a, 0, sizeof *a);
+    if (inet_pton(AF_INET, c->url.host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(c->url.port);
+        a->len = sizeof *v4;
+        return true;
+    }
+    if (inet_pton(AF_INET6, c->url.host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(c->url.port);
+        a->len = sizeof *v6;
+        return true;
+    }
+    return false;
+}
+
+static void check_resolved(struct sl_redis_conn *c)
+{
+    struct sl_err err;
+    int rc = sl_resolve_result(c->res, c->addrs, SL_RESOLVE_MAX_ADDRS,
+                               &c->naddrs, &err);
+    if (rc == 0)
+        return;
+    sl_resolve_free(c->res);
+    c->res = NULL;
+    c->next_addr = 0;
+    if (rc < 0) {
+        c->naddrs = 0;
+        fail(c, NULL, "%s", err.msg);
+        return;
+    }
+    connect_next(c);
+}
+
+static void start_attempt(struct sl_redis_conn *c, int64_t now)
+{
+    c->at = now + c->connect_ms;
+    c->phase = P_CONNECTING;
+    report(c, SL_REDIS_CONNECTING, NULL);
+    SL_DEBUG(c->component, "%s: connecting", c->url.shown);
+    if (c->url.unix_socket) {
+        struct sl_resolve_addr a = {.len = sizeof(struct sockaddr_un)};
+        struct sockaddr_un *un = (void *)&a.ss;
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, c->url.host, strlen(c->url.host) + 1);
+        open_socket(c, &a);
+        return;
+    }
+    if (c->next_addr < c->naddrs) {
+        connect_next(c);
+        return;
+    }
+    c->naddrs = c->next_addr = 0;
+    if (numeric_addr(c)) {
+        c->naddrs = 1;
+        connect_next(c);
+        return;
+    }
+    /* A lookup left running by an attempt that timed out is reused. */
+    struct sl_err err;
+    if (c->res == NULL)
+        c->res = sl_resolve_start(c->url.host, c->url.port, &err);
+    if (c->res == NULL) {
+        fail(c, NULL, "%s", err.msg);
+        return;
+    }
+    c->phase = P_RESOLVING;
+    check_resolved(c);
+}
+
+static void connect_done(struct sl_redis_conn *c)
+{
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+        e = errno;
+    if (e == 0) {
+        on_connected(c);
+        return;
+    }
+    char where[INET6_ADDRSTRLEN + 16];
+    fail(c, NULL, "cannot connect to %s: %s",
+         addr_text(&c->addrs[c->next_addr - 1], where, sizeof where),
+         strerror(e));
+}
+
+/* ---- I/O ---- */
+
+static bool may_write(const struct sl_redis_conn *c, const struct cmd *k)
+{
+    return k != NULL &&
+           (c->phase == P_READY || (c->phase == P_HANDSHAKE && k->cb == NULL));
+}
+
+static void advance(struct sl_redis_conn *c, size_t w)
+{
+    while (w > 0) {
+        struct cmd *k = c->wnext;
+        size_t t = k->len - k->off < w ? k->len - k->off : w;
+        k->sent = true;
+        k->off += t;
+        w -= t;
+        if (k->off < k->len)
+            continue;
+        if (k->cb != NULL)
+            c->queued_bytes -= k->len;
+        else
+            memset(k->buf, 0, k->len);
+        free(k->buf);
+        k->buf = NULL;
+        c->wnext = k->next;
+    }
+}
+
+static void do_write(struct sl_redis_conn *c)
+{
+    while (may_write(c, c->wnext)) {
+        struct iovec iov[WRITE_IOV];
+        struct msghdr mh;
+        size_t n = 0;
+        for (struct cmd *k = c->wnext; n < WRITE_IOV && may_write(c, k);
+             k = k->next) {
+            iov[n].iov_base = k->buf + k->off;
+            iov[n].iov_len = k->len - k->off;
+            n++;
+        }
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = iov;
+        mh.msg_iovlen = n;
+        ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (w < 0) {
+            fail(c, NULL, "cannot write: %s", strerror(errno));
+            return;
+        }
+        advance(c, (size_t)w);
+    }
+}
+
+/* Gives a reply to the head of the list. -1 when the connection went
+ * down meanwhile (the reader is then gone). */
+static int on_reply(struct sl_redis_conn *c, const redisReply *r)
+{
+    struct cmd *k = c->head;
+    if (k == NULL || k->buf != NULL) {
+        fail(c, NULL, "the server sent a reply to no command");
+        return -1;
+    }
+    unlink_cmd(c, k);
+    if (k->cb == NULL) {
+        handshake_reply(c, k, r);
+        free_cmd(c, k);
+        return c->phase == P_DOWN ? -1 : 0;
+    }
+    end_cmd(c, k, r->type == REDIS_REPLY_ERROR ? SL_REDIS_EREPLY : SL_REDIS_OK,
+            r, NULL);
+    return 0;
+}
+
+static int drain(struct sl_redis_conn *c)
+{
+    for (;;) {
+        void *reply = NULL;
+        if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+            fail(c, NULL, "the server's answer does not parse: %s",
+                 c->reader->errstr);
+            return -1;
+        }
+        if (reply == NULL)
+            break;
+        c->reply_bytes = c->reader->len - c->reader->pos;
+        int rc = on_reply(c, reply);
+        freeReplyObject(reply);
+        if (rc < 0)
+            return -1;
+    }
+    if (c->reply_bytes > c->max_reply) {
+        fail(c, NULL,
+             "a reply is larger than %zu bytes (max_reply_bytes); ask for "
+             "less at a time",
+             c->max_reply);
+        return -1;
+    }
+    return 0;
+}
+
+static void do_read(struct sl_redis_conn *c)
+{
+    char buf[READ_CHUNK];
+    for (int i = 0; i < READS_PER_PASS; i++) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            fail(c, NULL, "%s",
+                 n == 0 ? "the server closed the connection" : strerror(errno));
+            return;
+        }
+        if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+            fail(c, NULL, "out of memory");
+            return;
+        }
+        c->reply_bytes += (size_t)n;
+        if (drain(c) < 0 || (size_t)n < sizeof buf)
+            return;
+    }
+}
+
+/* ---- deadlines ---- */
+
+static void expire(struct sl_redis_conn *c, int64_t now)
+{
+    if (now < c->min_deadline)
+        return;
+    struct cmd *timed = NULL, *last = NULL, *next;
+    int64_t min = INT64_MAX;
+    bool sent = false;
+    for (struct cmd *k = c->head; k != NULL; k = next) {
+        next = k->next;
+        if (k->cb == NULL || k->deadline > now) {
+            min = k->deadline < min ? k->deadline : min;
+            continue;
+        }
+        sent = sent || k->sent;
+        unlink_cmd(c, k);
+        if (last != NULL)
+            last->next = k;
+        else
+            timed = k;
+        last = k;
+    }
+    c->min_deadline = min;
+    if (timed == NULL)
+        return;
+    char why[WHY_MAX + 64];
+    if (sent) {
+        fail(c, NULL,
+             "a command got no reply by its deadline; reconnecting so that "
+             "a late reply cannot be taken for another's");
+        snprintf(why, sizeof why, "no reply by the deadline");
+    } else if (c->phase == P_READY || c->phase == P_HANDSHAKE) {
+        snprintf(why, sizeof why, "not sent by the deadline");
+    } else {
+        snprintf(why, sizeof why, "not sent by the deadline: %s",
+                 c->phase == P_DOWN && c->why[0] != '\0' ? c->why
+                                                         : "not connected");
+    }
+    end_list(c, timed, SL_REDIS_ETIMEOUT, why);
+}
+
+/* ---- the public face ---- */
+
+static const char *phase_name(enum phase p)
+{
+    return p == P_RESOLVING    ? "resolving the host name"
+           : p == P_CONNECTING ? "connecting"
+                               : "logging in";
+}
+
+void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
+                           size_t n)
+{
+    int fd = c->phase == P_RESOLVING ? sl_resolve_fd(c->res) : c->fd;
+    short rev = 0;
+    for (size_t i = 0; fd >= 0 && i < n; i++)
+        if (pfds[i].fd == fd)
+            rev |= pfds[i].revents;
+    int64_t now = sl_redis_now_ms();
+    if (c->phase == P_DOWN && now >= c->at)
+        start_attempt(c, now);
+    else if (c->phase == P_RESOLVING)
+        check_resolved(c);
+    else if (c->phase == P_CONNECTING && (rev & (POLLOUT | POLLERR | POLLHUP)))
+        connect_done(c);
+    else if ((c->phase == P_HANDSHAKE || c->phase == P_READY) &&
+             (rev & (POLLIN | POLLERR | POLLHUP)))
+        do_read(c);
+    if (c->phase == P_HANDSHAKE || c->phase == P_READY)
+        do_write(c);
+    now = sl_redis_now_ms();
+    if (c->phase != P_DOWN && c->phase != P_READY && now >= c->at)
+        fail(c, NULL, "no connection within %d ms (still %s)", c->connect_ms,
+             phase_name(c->phase));
+    expire(c, now);
+}
+
+size_t sl_redis_conn_fill_pollfds(const struct sl_redis_conn *c,
+                                  struct pollfd *pfds, size_t n)
+{
+    if (n == 0 || c->phase == P_DOWN)
+        return 0;
+    pfds[0].revents = 0;
+    if (c->phase == P_RESOLVING) {
+        pfds[0].fd = sl_resolve_fd(c->res);
+        pfds[0].events = POLLIN;
+        return 1;
+    }
+    pfds[0].fd = c->fd;
+    pfds[0].events = c->phase == P_CONNECTING ? POLLOUT : POLLIN;
+    if (may_write(c, c->wnext))
+        pfds[0].events |= POLLOUT;
+    return 1;
+}
+
+int sl_redis_conn_timeout_ms(const struct sl_redis_conn *c)
+{
+    int64_t t = c->min_deadline;
+    if (c->phase != P_READY && c->at < t)
+        t = c->at;
+    if (t == INT64_MAX)
+        return -1;
+    int64_t left = t - sl_redis_now_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int sl_redis_conn_command(struct sl_redis_conn *c, int argc, const char **argv,
+                          const size_t *argvlen, int timeout_ms,
+                          sl_redis_reply_fn cb, void *ctx, struct sl_err *err)
+{
+    if (argc < 1 || timeout_ms < 0 || cb == NULL || c->closing)
+        return sl_err_set(err, SL_EINVAL,
+                          "%s: a command needs a name, a callback and a "
+                          "timeout not negative, on an open connection",
+                          c->url.shown);
+    if (c->ncmds >= c->max_commands)
+        return sl_err_set(err, SL_ELIMIT,
+                          "%s: %zu commands queued or waiting for replies "
+                          "(the limit); wait for replies",
+                          c->url.shown, c->ncmds);
+    size_t len = resp_len(argc, argv, argvlen);
+    if (len > c->max_queued - c->queued_bytes)
+        return sl_err_set(err, SL_ELIMIT,
+                          "%s: a command of %zu bytes does not fit with the "
+                          "%zu bytes not yet written (max_queued_bytes %zu)",
+                          c->url.shown, len, c->queued_bytes, c->max_queued);
+    struct cmd *k = new_cmd(argc, argv, argvlen);
+    if (k == NULL)
+        return sl_err_set(err, SL_ENOMEM, "%s: out of memory", c->url.shown);
+    k->cb = cb;
+    k->ctx = ctx;
+    k->deadline =
+        sl_redis_now_ms() + (timeout_ms != 0 ? timeout_ms : c->command_ms);
+    if (k->deadline < c->min_deadline)
+        c->min_deadline = k->deadline;
+    c->queued_bytes += k->len;
+    append_cmd(c, k);
+    return 0;
+}
+
+static void copy_name(char *dst, size_t size, const char *src, const char *dflt)
+{
+    snprintf(dst, size, "%s", src != NULL ? src : dflt);
+}
+
+struct sl_redis_conn *sl_redis_conn_new(const struct sl_redis_conn_config *cfg,
+                                        struct sl_err *err)
+{
+    const char *name = cfg->client_name != NULL ? cfg->client_name : "";
+    if (cfg->url == NULL || cfg->connect_timeout_ms < 0 ||
+        cfg->command_timeout_ms < 0 || cfg->backoff_min_ms < 0 ||
+        cfg->backoff_max_ms < 0 || strlen(name) >= 64 ||
+        strpbrk(name, " \t\r\n") != NULL) {
+        sl_err_set(err, SL_EINVAL,
+                   "redis connection: a url is needed, timeouts and backoff "
+                   "must not be negative, the client name at most 63 bytes "
+                   "without spaces");
+        return NULL;
+    }
+    struct sl_redis_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        sl_err_set(err, SL_ENOMEM, "redis connection: out of memory");
+        return NULL;
+    }
+    c->url = *cfg->url;
+    copy_name(c->component, sizeof c->component, cfg->component, "redis");
+    copy_name(c->client_name, sizeof c->client_name, name, "");
+    c->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
+    c->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 10000;
+    c->max_commands = cfg->max_commands ? cfg->max_commands : 1024;
+    c->max_queued = cfg->max_queued_bytes ? cfg->max_queued_bytes : 64 << 20;
+    c->max_reply = cfg->max_reply_bytes ? cfg->max_reply_bytes : 256 << 20;
+    c->on_state = cfg->on_state;
+    c->state_ctx = cfg->state_ctx;
+    sl_backoff_init(&c->backoff,
+                    cfg->backoff_min_ms ? cfg->backoff_min_ms : 100,
+                    cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000, 0);
+    c->fd = -1;
+    c->phase = P_DOWN;
+    c->at = sl_redis_now_ms();
+    c->min_deadline = INT64_MAX;
+    return c;
+}
+
+void sl_redis_conn_free(struct sl_redis_conn *c)
+{
+    if (c == NULL)
+        return;
+    c->closing = true;
+    struct cmd *gone = close_socket(c);
+    end_list(c, gone, SL_REDIS_ECLOSED, "the connection was closed");
+    while (c->head != NULL) {
+        struct cmd *k = c->head;
+        unlink_cmd(c, k);
+        end_cmd(c, k, SL_REDIS_ECLOSED, NULL, "the connection was closed");
+    }
+    sl_resolve_free(c->res);
+    memset(c->url.password, 0, sizeof c->url.password);
+    free(c);
+}
+
+enum sl_redis_state sl_redis_conn_state(const struct sl_redis_conn *c)
+{
+    return c->phase == P_READY  ? SL_REDIS_READY
+           : c->phase == P_DOWN ? SL_REDIS_DOWN
+                                : SL_REDIS_CONNECTING;
+}
+
+size_t sl_redis_conn_pending(const struct sl_redis_conn *c)
+{
+    return c->ncmds;
+}
+
+const char *sl_redis_conn_shown(const struct sl_redis_conn *c)
+{
+    return c->url.shown;
+}

@@ -1,0 +1,382 @@
+/* test_redis_client.c: the Redis client's parts that need no server: the
+ * URL parser (every form, every error, never the password in a message),
+ * key slots (vectors from the cluster spec and from CLUSTER KEYSLOT of
+ * redis-server 7.0), MOVED/ASK parsing, backoff bounds, the resolver
+ * thread, and a connection to a port nobody listens on (refused, retried
+ * with backoff, commands ending by their deadline, limits, free). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sl_backoff.h"
+#include "sl_log.h"
+#include "sl_redis.h"
+#include "sl_resolve.h"
+
+/* ---- URLs ---- */
+
+static struct sl_redis_url parse_ok(const char *s)
+{
+    struct sl_redis_url u;
+    struct sl_err err = {0};
+    if (sl_redis_url_parse(s, &u, &err) < 0)
+        fail_msg("'%s': %s", s, err.msg);
+    return u;
+}
+
+static void url_forms(void **state)
+{
+    (void)state;
+    struct sl_redis_url u = parse_ok("redis://127.0.0.1:6379/0");
+    assert_false(u.unix_socket);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.port, 6379);
+    assert_int_equal(u.db, 0);
+    assert_string_equal(u.user, "");
+    assert_string_equal(u.password, "");
+    assert_string_equal(u.shown, "redis://127.0.0.1:6379/0");
+
+    u = parse_ok("redis://:hunter2@127.0.0.1:6380/3");
+    assert_string_equal(u.password, "hunter2");
+    assert_string_equal(u.user, "");
+    assert_int_equal(u.port, 6380);
+    assert_int_equal(u.db, 3);
+    assert_string_equal(u.shown, "redis://:***@127.0.0.1:6380/3");
+
+    u = parse_ok("redis://alice:s%40cr%3at%25@redis.example.com");
+    assert_string_equal(u.user, "alice");
+    assert_string_equal(u.password, "s@cr:t%");
+    assert_string_equal(u.host, "redis.example.com");
+    assert_int_equal(u.port, 6379);
+    assert_string_equal(u.shown, "redis://alice:***@redis.example.com");
+
+    /* the last '@' ends the userinfo: '@', '/', '#' unencoded */
+    u = parse_ok("redis://:p@ss/w#rd@10.0.0.1:6379/15");
+    assert_string_equal(u.password, "p@ss/w#rd");
+    assert_string_equal(u.host, "10.0.0.1");
+    assert_int_equal(u.db, 15);
+    assert_string_equal(u.shown, "redis://:***@10.0.0.1:6379/15");
+
+    u = parse_ok("redis://[::1]:7000/2");
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 7000);
+    assert_int_equal(u.db, 2);
+}
+
+static void url_forms_more(void **state)
+{
+    (void)state;
+    struct sl_redis_url u = parse_ok("redis://[::1]");
+    assert_int_equal(u.port, 6379);
+    u = parse_ok("redis://localhost/");
+    assert_string_equal(u.host, "localhost");
+    assert_int_equal(u.db, 0);
+    u = parse_ok("redis://my_redis-1.internal:1");
+    assert_int_equal(u.port, 1);
+    u = parse_ok("redis://h:65535/999999999");
+    assert_int_equal(u.port, 65535);
+    assert_int_equal(u.db, 999999999);
+    /* an empty ${REDIS_PASSWORD}: no AUTH */
+    u = parse_ok("redis://:@127.0.0.1:6379/0");
+    assert_string_equal(u.password, "");
+    assert_string_equal(u.shown, "redis://:***@127.0.0.1:6379/0");
+
+    u = parse_ok("unix:///run/redis/redis.sock");
+    assert_true(u.unix_socket);
+    assert_string_equal(u.host, "/run/redis/redis.sock");
+    assert_int_equal(u.db, 0);
+    u = parse_ok("redis+unix://bob:pw@/tmp/r.sock?db=4");
+    assert_true(u.unix_socket);
+    assert_string_equal(u.host, "/tmp/r.sock");
+    assert_string_equal(u.user, "bob");
+    assert_string_equal(u.password, "pw");
+    assert_int_equal(u.db, 4);
+    assert_string_equal(u.shown, "redis+unix://bob:***@/tmp/r.sock?db=4");
+}
+
+#define PW "hunter2"
+
+static const struct {
+    const char *url, *msg;
+} url_errors[] = {
+    {"rediss://:" PW "@h",
+     "redis url 'rediss://:***@h': TLS (rediss://) is not supported (hiredis "
+     "0.14 has none); use redis:// through a TLS tunnel such as stunnel"},
+    {"http://" PW "@h", "redis url 'http://***@h': expected "
+                        "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+                        "unix://[[USER]:PASSWORD@]/PATH[?db=DB]"},
+    {PW "@127.0.0.1:6379", "redis url '***@127.0.0.1:6379': expected "
+                           "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+                           "unix://[[USER]:PASSWORD@]/PATH[?db=DB]"},
+    {"redis://" PW "@h",
+     "redis url 'redis://***@h': the part before '@' has no ':'; write "
+     ":PASSWORD@ for the default user or USER:PASSWORD@ for an ACL user"},
+    {"redis://bob:@h",
+     "redis url 'redis://bob:***@h': user 'bob' has an empty password; write "
+     "USER:PASSWORD@ (is the variable that holds it set?)"},
+    {"redis://:" PW "%4@h",
+     "redis url 'redis://:***@h': the password has a '%' not followed by two "
+     "hex digits; write %25 for a '%'"},
+    {"redis://b%zzob:" PW "@h",
+     "redis url 'redis://b%zzob:***@h': the user has a '%' not followed by "
+     "two hex digits; write %25 for a '%'"},
+    {"redis://:" PW "%00@h",
+     "redis url 'redis://:***@h': the password holds a NUL byte (%00), which "
+     "Redis cannot take"},
+    {"redis://:" PW "@h:0",
+     "redis url 'redis://:***@h:0': port '0' is not a number from 1 to "
+     "65535"},
+    {"redis://:" PW "@h:65536/1",
+     "redis url 'redis://:***@h:65536/1': port '65536' is not a number from "
+     "1 to 65535"},
+    {"redis://:" PW "@h:",
+     "redis url 'redis://:***@h:': port '' is not a number from 1 to 65535"},
+    {"redis://:" PW "@h:6x",
+     "redis url 'redis://:***@h:6x': port '6x' is not a number from 1 to "
+     "65535"},
+    {"redis://:" PW "@h/abc",
+     "redis url 'redis://:***@h/abc': database 'abc' is not a number from 0 "
+     "to 999999999"},
+    {"redis://:" PW "@h/1000000000",
+     "redis url 'redis://:***@h/1000000000': database '1000000000' is not a "
+     "number from 0 to 999999999"},
+    {"redis://:" PW "@", "redis url 'redis://:***@': no host; expected "
+                         "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
+    {"redis://", "redis url 'redis://': no host; expected "
+                 "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
+    {"redis://:" PW "@[::1",
+     "redis url 'redis://:***@[::1': '[' without ']'; write an IPv6 address "
+     "as [::1]"},
+    {"redis://:" PW "@[zz]:1",
+     "redis url 'redis://:***@[zz]:1': 'zz' is not a host name or IPv6 "
+     "address"},
+    {"redis://:" PW "@[::1]x",
+     "redis url 'redis://:***@[::1]x': expected ':PORT' or '/DB' after the "
+     "host"},
+    {"redis://:" PW "@::1:6379",
+     "redis url 'redis://:***@::1:6379': write an IPv6 address in brackets, "
+     "as in redis://[::1]:6379"},
+    {"redis://:" PW "@ho st",
+     "redis url 'redis://:***@ho st': 'ho st' is not a host name or IPv4 "
+     "address (write IPv6 in brackets)"},
+    {"redis://:" PW "@h?db=1",
+     "redis url 'redis://:***@h?db=1': query strings and fragments are not "
+     "supported; expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
+    {"redis://:" PW "@h/0#x",
+     "redis url 'redis://:***@h/0#x': query strings and fragments are not "
+     "supported; expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
+    {"unix://:" PW "@relative.sock",
+     "redis url 'unix://:***@relative.sock': expected an absolute socket "
+     "path, as in unix://[[USER]:PASSWORD@]/PATH[?db=DB]"},
+    {"unix://:" PW "@/p?x=1",
+     "redis url 'unix://:***@/p?x=1': the only query parameter is ?db=DB"},
+    {"unix:///p?db=-1", "redis url 'unix:///p?db=-1': database '-1' is not a "
+                        "number from 0 to 999999999"},
+    {"redis://:" PW "\n@h\x01",
+     "redis url 'redis://:***@h?': 'h\\x01' is not a host name or IPv4 "
+     "address (write IPv6 in brackets)"},
+};
+
+static void url_errors_say_what_to_fix_and_hide_the_password(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof url_errors / sizeof url_errors[0]; i++) {
+        struct sl_redis_url u;
+        struct sl_err err = {0};
+        if (sl_redis_url_parse(url_errors[i].url, &u, &err) == 0)
+            fail_msg("'%s' parsed", url_errors[i].url);
+        assert_int_equal(err.status, SL_EINVAL);
+        assert_string_equal(err.msg, url_errors[i].msg);
+        assert_null(strstr(err.msg, PW));
+        assert_null(strstr(u.shown, PW));
+        assert_string_equal(u.password, ""); /* wiped on failure */
+    }
+}
+
+static void url_lengths(void **state)
+{
+    (void)state;
+    char url[2048], pw[600];
+    struct sl_redis_url u;
+    struct sl_err err;
+    memset(pw, 'p', sizeof pw);
+    snprintf(url, sizeof url, "redis://:%.*s@h", SL_REDIS_PASSWORD_MAX - 1, pw);
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), 0);
+    assert_int_equal(strlen(u.password), SL_REDIS_PASSWORD_MAX - 1);
+    snprintf(url, sizeof url, "redis://:%.*s@h", SL_REDIS_PASSWORD_MAX, pw);
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), -1);
+    assert_string_equal(err.msg, "redis url 'redis://:***@h': the password is "
+                                 "longer than 511 bytes");
+    char host[700];
+    memset(host, 'a', sizeof host);
+    snprintf(url, sizeof url, "redis://%.*s", 255, host);
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), 0);
+    snprintf(url, sizeof url, "redis://%.*s:1", 256, host);
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), -1);
+    assert_non_null(strstr(err.msg, "host name longer than 255 bytes"));
+    /* a URL longer than `shown` is cut with "...", still NUL-terminated */
+    snprintf(url, sizeof url, "redis://:%.*s@%.*s", 500, pw, 255, host);
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), 0);
+    assert_int_equal(strlen(u.shown), 8 + 4 + 1 + 255);
+    snprintf(url, sizeof url, "unix://%.*s", 600, host);
+    url[7] = '/';
+    assert_int_equal(sl_redis_url_parse(url, &u, &err), -1);
+    assert_int_equal(strlen(u.shown), SL_REDIS_SHOWN_MAX - 1);
+    assert_memory_equal(u.shown + SL_REDIS_SHOWN_MAX - 4, "...", 3);
+}
+
+/* ---- slots and redirections ---- */
+
+static void key_slots(void **state)
+{
+    (void)state;
+    /* the cluster spec's CRC16 check value */
+    assert_int_equal(sl_redis_crc16("123456789", 9), 0x31C3);
+    /* CLUSTER KEYSLOT of redis-server 7.0.15 */
+    static const struct {
+        const char *key;
+        unsigned slot;
+    } v[] = {
+        {"123456789", 12739},
+        {"foo", 12182},
+        {"bar", 5061},
+        {"hello", 866},
+        {"somekey", 11058},
+        {"{user1000}.following", 3443},
+        {"{user1000}.followers", 3443},
+        {"foo{}{bar}", 8363},
+        {"foo{{bar}}zap", 4015},
+        {"foo{bar}{zap}", 5061},
+        {"{}", 15257},
+        {"a{b", 13340},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        assert_int_equal(sl_redis_key_slot(v[i].key, strlen(v[i].key)),
+                         v[i].slot);
+    assert_int_equal(sl_redis_key_slot("", 0), 0);
+}
+
+static void redirections(void **state)
+{
+    (void)state;
+    struct sl_redis_redirect r;
+    struct sl_err err = {0};
+    const char *m = "MOVED 3999 127.0.0.1:6381";
+    assert_int_equal(sl_redis_redirect_parse(m, strlen(m), &r, &err), 1);
+    assert_int_equal(r.kind, SL_REDIS_MOVED);
+    assert_int_equal(r.slot, 3999);
+    assert_string_equal(r.host, "127.0.0.1");
+    assert_int_equal(r.port, 6381);
+    m = "ASK 16383 ::1:6380";
+    assert_int_equal(sl_redis_redirect_parse(m, strlen(m), &r, &err), 1);
+    assert_int_equal(r.kind, SL_REDIS_ASK);
+    assert_int_equal(r.slot, 16383);
+    assert_string_equal(r.host, "::1");
+    assert_int_equal(r.port, 6380);
+    m = "MOVED 0 :7000";
+    assert_int_equal(sl_redis_redirect_parse(m, strlen(m), &r, &err), 1);
+    assert_string_equal(r.host, "");
+    assert_int_equal(r.port, 7000);
+    /* not redirections */
+    const char *other[] = {"CLUSTERDOWN The cluster is down", "ASKING", "MOVED",
+                           "OOM command not allowed", ""};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        assert_int_equal(
+            sl_redis_redirect_parse(other[i], strlen(other[i]), &r, &err), 0);
+    const char *bad[] = {"MOVED 16384 h:1", "MOVED x h:1",     "MOVED 1 h",
+                         "MOVED 1 h:0",     "MOVED 1 h:65536", "ASK 1",
+                         "MOVED 1 h h:1",   "MOVED  h:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(
+            sl_redis_redirect_parse(bad[i], strlen(bad[i]), &r, &err), -1);
+        assert_int_equal(err.status, SL_EPARSE);
+    }
+    assert_string_equal(err.msg, "redirection 'MOVED  h:1' is not 'MOVED|ASK "
+                                 "SLOT HOST:PORT'");
+}
+
+/* ---- backoff ---- */
+
+static void backoff_doubles_within_bounds(void **state)
+{
+    (void)state;
+    const int caps[] = {100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000};
+    for (uint64_t seed = 1; seed <= 500; seed++) {
+        struct sl_backoff b;
+        sl_backoff_init(&b, 100, 5000, seed);
+        for (int round = 0; round < 2; round++) {
+            for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+                int d = sl_backoff_next(&b);
+                if (d < caps[i] / 2 || d > caps[i])
+                    fail_msg("seed %lu delay %zu: %d not in [%d, %d]",
+                             (unsigned long)seed, i, d, caps[i] / 2, caps[i]);
+            }
+            sl_backoff_reset(&b);
+        }
+    }
+    /* jitter: 100 clients do not all wait the same */
+    int seen_low = 0, seen_high = 0;
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        struct sl_backoff b;
+        sl_backoff_init(&b, 1000, 1000, seed);
+        int d = sl_backoff_next(&b);
+        seen_low += d < 750;
+        seen_high += d >= 750;
+    }
+    assert_true(seen_low > 20 && seen_high > 20);
+    struct sl_backoff b; /* bad settings are raised, not trusted */
+    sl_backoff_init(&b, 0, -5, 0);
+    assert_int_equal(b.min_ms, 1);
+    assert_int_equal(b.max_ms, 1);
+    assert_in_range(sl_backoff_next(&b), 0, 1);
+}
+
+/* ---- the resolver ---- */
+
+static void resolver_answers_through_its_fd(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_resolve *r = sl_resolve_start("localhost", 6379, &err);
+    assert_non_null(r);
+    struct pollfd p = {sl_resolve_fd(r), POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    struct sl_resolve_addr a[SL_RESOLVE_MAX_ADDRS];
+    size_t n = 0;
+    assert_int_equal(sl_resolve_result(r, a, SL_RESOLVE_MAX_ADDRS, &n, &err),
+                     1);
+    assert_true(n >= 1);
+    assert_true(a[0].ss.ss_family == AF_INET || a[0].ss.ss_family == AF_INET6);
+    sl_resolve_free(r);
+    /* abandoned while it runs: the thread frees it (ASan checks) */
+    r = sl_resolve_start("localhost", 1, &err);
+    assert_non_null(r);
+    sl_resolve_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(url_forms),
+        cmocka_unit_test(url_forms_more),
+        cmocka_unit_test(url_errors_say_what_to_fix_and_hide_the_password),
+        cmocka_unit_test(url_lengths),
+        cmocka_unit_test(key_slots),
+        cmocka_unit_test(redirections),
+        cmocka_unit_test(backoff_doubles_within_bounds),
+        cmocka_unit_test(resolver_answers_through_its_fd),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
