@@ -706,8 +706,8 @@ static void expire(struct sl_redis_conn *c, int64_t now)
     char why[WHY_MAX + 64];
     if (sent) {
         fail(c, NULL,
-             "a command got no reply by its deadline; reconnecting so that "
-             "a late reply cannot be taken for another's");
+             "a command got no reply by its deadline; closing the "
+             "connection so that a late reply cannot be taken for another's");
         snprintf(why, sizeof why, "no reply by the deadline");
     } else if (c->phase == P_READY || c->phase == P_HANDSHAKE) {
         snprintf(why, sizeof why, "not sent by the deadline");
