@@ -276,6 +276,8 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
     bool was_ready = c->phase == P_READY;
     struct cmd *gone = close_socket(c);
     int delay = sl_backoff_next(&c->backoff);
+    if (was_ready) /* the name may point elsewhere now */
+        c->naddrs = c->next_addr = 0;
     c->phase = P_DOWN;
     c->at = sl_redis_now_ms() + delay;
     if (fix != NULL)
@@ -375,7 +377,9 @@ static void handshake_reply(struct sl_redis_conn *c, const struct cmd *k,
         return;
     }
     server_text(r, t, sizeof t);
-    if (strncmp(t, "NOAUTH", 6) == 0)
+    if (strncmp(t, "ERR max number of clients", 25) == 0)
+        fail(c, NULL, "the server turned the connection away: %s", t);
+    else if (strncmp(t, "NOAUTH", 6) == 0)
         fail(c,
              "write the password in the url: redis://:PASSWORD@HOST "
              "(or USER:PASSWORD@ for an ACL user)",
@@ -546,7 +550,9 @@ static void connect_done(struct sl_redis_conn *c)
     }
     char where[INET6_ADDRSTRLEN + 16];
     fail(c, NULL, "cannot connect to %s: %s",
-         addr_text(&c->addrs[c->next_addr - 1], where, sizeof where),
+         c->url.unix_socket || c->next_addr == 0
+             ? c->url.host
+             : addr_text(&c->addrs[c->next_addr - 1], where, sizeof where),
          strerror(e));
 }
 
@@ -703,20 +709,23 @@ static void expire(struct sl_redis_conn *c, int64_t now)
     c->min_deadline = min;
     if (timed == NULL)
         return;
-    char why[WHY_MAX + 64];
-    if (sent) {
+    if (sent)
         fail(c, NULL,
              "a command got no reply by its deadline; closing the "
              "connection so that a late reply cannot be taken for another's");
-        snprintf(why, sizeof why, "no reply by the deadline");
-    } else if (c->phase == P_READY || c->phase == P_HANDSHAKE) {
-        snprintf(why, sizeof why, "not sent by the deadline");
-    } else {
-        snprintf(why, sizeof why, "not sent by the deadline: %s",
-                 c->phase == P_DOWN && c->why[0] != '\0' ? c->why
-                                                         : "not connected");
+    char unsent[WHY_MAX + 64];
+    snprintf(unsent, sizeof unsent, "not sent by the deadline%s%s",
+             c->phase == P_READY ? "" : ": ",
+             c->phase == P_READY  ? ""
+             : c->phase != P_DOWN ? "still connecting"
+             : c->why[0] != '\0'  ? c->why
+                                  : "not connected");
+    while (timed != NULL) {
+        struct cmd *k = timed;
+        timed = k->next;
+        end_cmd(c, k, SL_REDIS_ETIMEOUT, NULL,
+                k->sent ? "no reply by the deadline" : unsent);
     }
-    end_list(c, timed, SL_REDIS_ETIMEOUT, why);
 }
 
 /* ---- the public face ---- */

@@ -366,6 +366,184 @@ static void resolver_answers_through_its_fd(void **state)
     sl_resolve_free(r);
 }
 
+/* ---- a connection to a port where nothing listens ---- */
+
+struct seen {
+    int calls, downs, connecting, requeue_rc;
+    enum sl_redis_status status;
+    bool sent;
+    char why[300];
+    struct sl_redis_conn *conn; /* set: the callback tries to queue more */
+};
+
+static void on_state(void *ctx, enum sl_redis_state st, const char *why)
+{
+    struct seen *s = ctx;
+    s->downs += st == SL_REDIS_DOWN;
+    s->connecting += st == SL_REDIS_CONNECTING;
+    (void)why;
+}
+
+static void on_reply(void *ctx, const struct sl_redis_result *res)
+{
+    struct seen *s = ctx;
+    s->calls++;
+    s->status = res->status;
+    s->sent = res->sent;
+    snprintf(s->why, sizeof s->why, "%s", res->why != NULL ? res->why : "");
+    if (s->conn != NULL) {
+        const char *argv[] = {"PING"};
+        s->requeue_rc =
+            sl_redis_conn_command(s->conn, 1, argv, NULL, 0, on_reply, s, NULL);
+    }
+}
+
+static int closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd); /* nothing listens there now */
+    return ntohs(a.sin_port);
+}
+
+static struct sl_redis_conn *refused_conn(struct seen *st, int port,
+                                          size_t max_commands, size_t max_bytes)
+{
+    char s[100];
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    struct sl_redis_conn_config cfg = {.url = &url,
+                                       .backoff_min_ms = 20,
+                                       .backoff_max_ms = 40,
+                                       .max_commands = max_commands,
+                                       .max_queued_bytes = max_bytes,
+                                       .on_state = on_state,
+                                       .state_ctx = st};
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    if (c == NULL)
+        fail_msg("%s", err.msg);
+    return c;
+}
+
+static void refused_is_retried_and_commands_end_by_deadline(void **state)
+{
+    (void)state;
+    static struct seen st, cmd;
+    memset(&st, 0, sizeof st);
+    memset(&cmd, 0, sizeof cmd);
+    int port = closed_port();
+    sl_log_init(SL_LOG_ERROR, SL_LOG_TEXT); /* the warnings are expected */
+    struct sl_redis_conn *c = refused_conn(&st, port, 0, 0);
+    const char *argv[] = {"SET", "k", "v"};
+    struct sl_err err;
+    int64_t t0 = sl_redis_now_ms();
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, argv, NULL, 300, on_reply, &cmd, &err), 0);
+    assert_int_equal(cmd.calls, 0); /* never from inside command() */
+    while (cmd.calls == 0 && sl_redis_now_ms() - t0 < 5000) {
+        struct pollfd p[1];
+        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+        poll(p, n, sl_redis_conn_timeout_ms(c));
+        sl_redis_conn_process(c, p, n);
+    }
+    int64_t took = sl_redis_now_ms() - t0;
+    assert_int_equal(cmd.calls, 1);
+    assert_int_equal(cmd.status, SL_REDIS_ETIMEOUT);
+    assert_false(cmd.sent);
+    assert_in_range(took, 300, 1000);
+    char want[200];
+    snprintf(want, sizeof want,
+             "not sent by the deadline: cannot connect to 127.0.0.1:%d: "
+             "Connection refused",
+             port);
+    assert_string_equal(cmd.why, want);
+    /* retried with backoff 10..40 ms: several attempts, no tight loop */
+    assert_in_range(st.downs, 3, 31);
+    assert_int_equal(st.connecting, st.downs);
+    assert_int_equal(sl_redis_conn_state(c), SL_REDIS_DOWN);
+    assert_int_equal(sl_redis_conn_pending(c), 0);
+    sl_redis_conn_free(c);
+    sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
+}
+
+static void limits_and_free(void **state)
+{
+    (void)state;
+    static struct seen st, a, b, x;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    struct sl_redis_conn *c = refused_conn(&st, closed_port(), 2, 64);
+    const char *argv[] = {"SET", "k", "v"};
+    struct sl_err err = {0};
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, argv, NULL, 0, on_reply, &a, &err), 0);
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, argv, NULL, 0, on_reply, &b, &err), 0);
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, argv, NULL, 0, on_reply, &x, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_non_null(strstr(err.msg, ": 2 commands queued or waiting for "
+                                    "replies (the limit); wait for replies"));
+    assert_int_equal(sl_redis_conn_pending(c), 2);
+    sl_redis_conn_free(c);
+    /* every callback once, with ECLOSED; queueing from it is refused */
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(x.calls, 0);
+    assert_int_equal(a.status, SL_REDIS_ECLOSED);
+    assert_false(a.sent);
+    assert_string_equal(a.why, "the connection was closed");
+
+    c = refused_conn(&st, closed_port(), 0, 64);
+    /* SET k <36 bytes> is 63 bytes formatted: one fits, two do not */
+    const char *big[] = {"SET", "k", "012345678901234567890123456789012345"};
+    memset(&a, 0, sizeof a);
+    a.conn = c;
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, big, NULL, 0, on_reply, &a, &err), 0);
+    assert_int_equal(
+        sl_redis_conn_command(c, 3, big, NULL, 0, on_reply, &b, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_non_null(strstr(err.msg, ": a command of 63 bytes does not fit "
+                                    "with the 63 bytes not yet written "
+                                    "(max_queued_bytes 64)"));
+    assert_int_equal(
+        sl_redis_conn_command(c, 0, big, NULL, 0, on_reply, &b, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    sl_redis_conn_free(c);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.requeue_rc, -1);
+}
+
+static void key_index_is_checked(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_redis_config cfg = {.url = "redis://:pw@127.0.0.1:1/0"};
+    struct sl_redis *r = sl_redis_new(&cfg, &err);
+    assert_non_null(r);
+    assert_string_equal(sl_redis_shown(r), "redis://:***@127.0.0.1:1/0");
+    const char *argv[] = {"GET", "k"};
+    struct sl_redis_cmd cmd = {2, argv, NULL, 2, 0};
+    assert_int_equal(sl_redis_command(r, &cmd, on_reply, NULL, &err), -1);
+    assert_string_equal(err.msg, "redis://:***@127.0.0.1:1/0: key index 2 is "
+                                 "not an argument of a 2-word command");
+    sl_redis_free(r);
+    cfg.url = "redis://:pw@127.0.0.1:99999";
+    assert_null(sl_redis_new(&cfg, &err));
+    assert_string_equal(err.msg, "redis url 'redis://:***@127.0.0.1:99999': "
+                                 "port '99999' is not a number from 1 to "
+                                 "65535");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +555,9 @@ int main(void)
         cmocka_unit_test(redirections),
         cmocka_unit_test(backoff_doubles_within_bounds),
         cmocka_unit_test(resolver_answers_through_its_fd),
+        cmocka_unit_test(refused_is_retried_and_commands_end_by_deadline),
+        cmocka_unit_test(limits_and_free),
+        cmocka_unit_test(key_index_is_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
