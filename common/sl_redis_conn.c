@@ -10,83 +10,33 @@
  * handshake's commands (cb == NULL) are put in front of those, and while
  * the connection is not READY only handshake commands are written.
  *
- * Phases: P_DOWN (the next attempt at `at`), P_RESOLVING (waiting for
- * sl_resolve; the socket is not open yet), P_CONNECTING (a non-blocking
- * connect; POLLOUT says it ended), P_HANDSHAKE and P_READY. `at` is the
- * attempt's deadline in the three middle phases.
+ * Getting to READY is sl_redis_connect.c's; the phases are described in
+ * sl_redis_conn_priv.h.
  *
  * Callbacks may queue commands (they land at the tail, never written
  * during the same pass over the list); the code that ends commands first
  * takes them off the list, then calls back, so the list is never walked
  * while a callback can change it. */
-#include "sl_redis_conn.h"
+#include "sl_redis_conn_priv.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "sl_backoff.h"
 #include "sl_log.h"
-#include "sl_resolve.h"
 
-#define READ_CHUNK (64 * 1024)
-#define READS_PER_PASS                                                         \
-    16 /* 1 MiB per pass, so one busy server cannot                            \
-          starve the rest of the loop */
-#define WRITE_IOV 64
-#define WHY_MAX   400
-
-enum phase { P_DOWN, P_RESOLVING, P_CONNECTING, P_HANDSHAKE, P_READY };
-enum step { S_USER, S_AUTH, S_SELECT, S_SETNAME, S_PING };
-
-struct cmd {
-    struct cmd *prev, *next;
-    int64_t deadline;
-    sl_redis_reply_fn cb; /* NULL: a handshake command */
-    void *ctx;
-    enum step step;
-    bool sent;
-    char *buf; /* the formatted command; NULL once written */
-    size_t len, off;
-};
-
-struct sl_redis_conn {
-    struct sl_redis_url url;
-    char component[64];
-    char client_name[64];
-    int connect_ms, command_ms;
-    size_t max_commands, max_queued, max_reply;
-    sl_redis_state_fn on_state;
-    void *state_ctx;
-
-    enum phase phase;
-    int64_t at;
-    int fd;
-    struct sl_resolve *res;
-    struct sl_resolve_addr addrs[SL_RESOLVE_MAX_ADDRS];
-    size_t naddrs, next_addr;
-    redisReader *reader;
-    size_t reply_bytes; /* fed to the reader since its last whole reply */
-    struct sl_backoff backoff;
-
-    struct cmd *head, *tail, *wnext;
-    size_t ncmds, queued_bytes;
-    int64_t min_deadline; /* <= every command's deadline */
-    bool closing;         /* in sl_redis_conn_free: refuse new commands */
-    char why[WHY_MAX];
-};
+/* At most READS_PER_PASS reads of READ_CHUNK (1 MiB) per pass, so one
+ * busy server cannot starve the rest of the loop. */
+#define READ_CHUNK     (64 * 1024)
+#define READS_PER_PASS 16
+#define WRITE_IOV      64
 
 int64_t sl_redis_now_ms(void)
 {
@@ -97,7 +47,7 @@ int64_t sl_redis_now_ms(void)
 
 /* ---- the command list ---- */
 
-static void unlink_cmd(struct sl_redis_conn *c, struct cmd *k)
+static void unlink_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
 {
     if (c->wnext == k)
         c->wnext = k->next;
@@ -114,7 +64,7 @@ static void unlink_cmd(struct sl_redis_conn *c, struct cmd *k)
         c->ncmds--;
 }
 
-static void free_cmd(struct sl_redis_conn *c, struct cmd *k)
+static void free_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
 {
     if (k->buf != NULL) {
         if (k->cb != NULL)
@@ -126,7 +76,7 @@ static void free_cmd(struct sl_redis_conn *c, struct cmd *k)
     free(k);
 }
 
-static void append_cmd(struct sl_redis_conn *c, struct cmd *k)
+static void append_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
 {
     k->prev = c->tail;
     k->next = NULL;
@@ -141,7 +91,7 @@ static void append_cmd(struct sl_redis_conn *c, struct cmd *k)
         c->ncmds++;
 }
 
-static void end_cmd(struct sl_redis_conn *c, struct cmd *k,
+static void end_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k,
                     enum sl_redis_status st, const redisReply *reply,
                     const char *why)
 {
@@ -152,11 +102,11 @@ static void end_cmd(struct sl_redis_conn *c, struct cmd *k,
 }
 
 /* Ends every command of the detached list `k` (linked by next). */
-static void end_list(struct sl_redis_conn *c, struct cmd *k,
+static void end_list(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k,
                      enum sl_redis_status st, const char *why)
 {
     while (k != NULL) {
-        struct cmd *next = k->next;
+        struct sl_redis_cmd_entry *next = k->next;
         end_cmd(c, k, st, NULL, why);
         k = next;
     }
@@ -216,9 +166,10 @@ static char *format_cmd(int argc, const char **argv, const size_t *argvlen,
     return buf;
 }
 
-static struct cmd *new_cmd(int argc, const char **argv, const size_t *argvlen)
+struct sl_redis_cmd_entry *sl_redis_cmd_new(int argc, const char **argv,
+                                            const size_t *argvlen)
 {
-    struct cmd *k = calloc(1, sizeof *k);
+    struct sl_redis_cmd_entry *k = calloc(1, sizeof *k);
     if (k == NULL)
         return NULL;
     k->buf = format_cmd(argc, argv, argvlen, &k->len);
@@ -231,8 +182,8 @@ static struct cmd *new_cmd(int argc, const char **argv, const size_t *argvlen)
 
 /* ---- state changes ---- */
 
-static void report(struct sl_redis_conn *c, enum sl_redis_state st,
-                   const char *why)
+void sl_redis_conn_report(struct sl_redis_conn *c, enum sl_redis_state st,
+                          const char *why)
 {
     if (c->on_state != NULL)
         c->on_state(c->state_ctx, st, why);
@@ -241,7 +192,7 @@ static void report(struct sl_redis_conn *c, enum sl_redis_state st,
 /* Closes the socket (or leaves the lookup running, to be picked up by
  * the next attempt), takes every written command off the list and
  * returns them. */
-static struct cmd *close_socket(struct sl_redis_conn *c)
+static struct sl_redis_cmd_entry *close_socket(struct sl_redis_conn *c)
 {
     if (c->fd >= 0)
         close(c->fd);
@@ -250,9 +201,9 @@ static struct cmd *close_socket(struct sl_redis_conn *c)
         redisReaderFree(c->reader);
     c->reader = NULL;
     c->reply_bytes = 0;
-    struct cmd *gone = NULL, *last = NULL;
+    struct sl_redis_cmd_entry *gone = NULL, *last = NULL;
     while (c->head != NULL && (c->head->sent || c->head->cb == NULL)) {
-        struct cmd *k = c->head;
+        struct sl_redis_cmd_entry *k = c->head;
         unlink_cmd(c, k);
         if (k->cb == NULL) {
             free_cmd(c, k);
@@ -274,7 +225,7 @@ static struct cmd *close_socket(struct sl_redis_conn *c)
 static void go_down(struct sl_redis_conn *c, const char *fix)
 {
     bool was_ready = c->phase == P_READY;
-    struct cmd *gone = close_socket(c);
+    struct sl_redis_cmd_entry *gone = close_socket(c);
     int delay = sl_backoff_next(&c->backoff);
     if (was_ready) /* the name may point elsewhere now */
         c->naddrs = c->next_addr = 0;
@@ -289,14 +240,12 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
     else
         SL_WARN(c->component, "%s: %s; retrying with backoff (at most %d ms)",
                 c->url.shown, c->why, c->backoff.max_ms);
-    report(c, SL_REDIS_DOWN, c->why);
+    sl_redis_conn_report(c, SL_REDIS_DOWN, c->why);
     end_list(c, gone, SL_REDIS_ELOST, c->why);
 }
 
-static void fail(struct sl_redis_conn *c, const char *fix, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail(struct sl_redis_conn *c, const char *fix, const char *fmt, ...)
+void sl_redis_conn_fail(struct sl_redis_conn *c, const char *fix,
+                        const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -305,260 +254,10 @@ static void fail(struct sl_redis_conn *c, const char *fix, const char *fmt, ...)
     go_down(c, fix);
 }
 
-static void become_ready(struct sl_redis_conn *c)
-{
-    c->phase = P_READY;
-    sl_backoff_reset(&c->backoff);
-    SL_INFO(c->component, "%s: ready", c->url.shown);
-    report(c, SL_REDIS_READY, NULL);
-}
-
-/* ---- the handshake ---- */
-
-static void push_front(struct sl_redis_conn *c, struct cmd *k)
-{
-    k->prev = NULL;
-    k->next = c->head;
-    if (c->head != NULL)
-        c->head->prev = k;
-    else
-        c->tail = k;
-    c->head = k;
-    c->wnext = k;
-}
-
-/* Queues the handshake in front of the waiting commands, last first. */
-static int queue_handshake(struct sl_redis_conn *c)
-{
-    char db[16];
-    snprintf(db, sizeof db, "%d", c->url.db);
-    const char *argv[4][3] = {
-        {"PING"},
-        {"CLIENT", "SETNAME", c->client_name},
-        {"SELECT", db},
-        {"AUTH", c->url.user, c->url.password},
-    };
-    const char *auth[2] = {"AUTH", c->url.password};
-    const int argc[4] = {1, 3, 2, c->url.user[0] != '\0' ? 3 : 2};
-    const enum step step[4] = {S_PING, S_SETNAME, S_SELECT, S_AUTH};
-    const bool want[4] = {true, c->client_name[0] != '\0', c->url.db != 0,
-                          c->url.password[0] != '\0'};
-    for (int i = 0; i < 4; i++) {
-        if (!want[i])
-            continue;
-        const char **av = step[i] == S_AUTH && argc[i] == 2 ? auth : argv[i];
-        struct cmd *k = new_cmd(argc[i], av, NULL);
-        if (k == NULL)
-            return -1;
-        k->step = step[i];
-        k->deadline = INT64_MAX;
-        push_front(c, k);
-    }
-    return 0;
-}
-
-/* A server's error text, cut and with control bytes as '?'. */
-static const char *server_text(const redisReply *r, char *buf, size_t size)
-{
-    size_t n = r->len < size - 1 ? r->len : size - 1;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (unsigned char)r->str[i] < 0x20 ? '?' : r->str[i];
-    buf[n] = '\0';
-    return buf;
-}
-
-static void handshake_reply(struct sl_redis_conn *c, const struct cmd *k,
-                            const redisReply *r)
-{
-    char t[200];
-    if (r->type != REDIS_REPLY_ERROR) {
-        if (k->step == S_PING)
-            become_ready(c);
-        return;
-    }
-    server_text(r, t, sizeof t);
-    if (strncmp(t, "ERR max number of clients", 25) == 0)
-        fail(c, NULL, "the server turned the connection away: %s", t);
-    else if (strncmp(t, "NOAUTH", 6) == 0)
-        fail(c,
-             "write the password in the url: redis://:PASSWORD@HOST "
-             "(or USER:PASSWORD@ for an ACL user)",
-             "the server wants a password: %s", t);
-    else if (k->step == S_AUTH)
-        fail(c, "check the user and password in the url", "login refused: %s",
-             t);
-    else if (k->step == S_SELECT)
-        fail(c,
-             "use a database number the server has (its 'databases' "
-             "setting)",
-             "SELECT %d refused: %s", c->url.db, t);
-    else if (k->step == S_SETNAME)
-        fail(c, "check the client name", "CLIENT SETNAME refused: %s", t);
-    else if (strncmp(t, "NOPERM", 6) == 0)
-        fail(c, "allow the user +ping (ACL SETUSER)", "PING refused: %s", t);
-    else
-        fail(c, NULL, "PING answered: %s", t);
-}
-
-/* ---- connecting ---- */
-
-static const char *addr_text(const struct sl_resolve_addr *a, char *buf,
-                             size_t size)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    const struct sockaddr_in *v4 = (const void *)&a->ss;
-    const struct sockaddr_in6 *v6 = (const void *)&a->ss;
-    if (a->ss.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
-        snprintf(buf, size, "[%s]:%u", ip, ntohs(v6->sin6_port));
-    } else {
-        inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
-        snprintf(buf, size, "%s:%u", ip, ntohs(v4->sin_port));
-    }
-    return buf;
-}
-
-static void on_connected(struct sl_redis_conn *c)
-{
-    c->reader = redisReaderCreate();
-    if (c->reader == NULL || queue_handshake(c) < 0) {
-        fail(c, NULL, "out of memory");
-        return;
-    }
-    c->phase = P_HANDSHAKE;
-}
-
-static void open_socket(struct sl_redis_conn *c,
-                        const struct sl_resolve_addr *a)
-{
-    char where[INET6_ADDRSTRLEN + 16];
-    int fam = a->ss.ss_family, one = 1;
-    const char *name =
-        fam == AF_UNIX ? c->url.host : addr_text(a, where, sizeof where);
-    c->fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) {
-        fail(c, NULL, "cannot open a socket: %s", strerror(errno));
-        return;
-    }
-    if (fam != AF_UNIX) {
-        /* Commands are pipelined by us, not by Nagle; keepalive finds a
-         * peer that vanished while the connection was idle. */
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    }
-    if (connect(c->fd, (const struct sockaddr *)&a->ss, a->len) == 0) {
-        on_connected(c);
-        return;
-    }
-    if (errno == EINPROGRESS) {
-        c->phase = P_CONNECTING;
-        return;
-    }
-    fail(c, NULL, "cannot connect to %s: %s", name, strerror(errno));
-}
-
-static void connect_next(struct sl_redis_conn *c)
-{
-    open_socket(c, &c->addrs[c->next_addr++]);
-}
-
-/* A numeric host needs no lookup. */
-static bool numeric_addr(struct sl_redis_conn *c)
-{
-    struct sl_resolve_addr *a = &c->addrs[0];
-    struct sockaddr_in *v4 = (void *)&a->ss;
-    struct sockaddr_in6 *v6 = (void *)&a->ss;
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, c->url.host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(c->url.port);
-        a->len = sizeof *v4;
-        return true;
-    }
-    if (inet_pton(AF_INET6, c->url.host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(c->url.port);
-        a->len = sizeof *v6;
-        return true;
-    }
-    return false;
-}
-
-static void check_resolved(struct sl_redis_conn *c)
-{
-    struct sl_err err;
-    int rc = sl_resolve_result(c->res, c->addrs, SL_RESOLVE_MAX_ADDRS,
-                               &c->naddrs, &err);
-    if (rc == 0)
-        return;
-    sl_resolve_free(c->res);
-    c->res = NULL;
-    c->next_addr = 0;
-    if (rc < 0) {
-        c->naddrs = 0;
-        fail(c, NULL, "%s", err.msg);
-        return;
-    }
-    connect_next(c);
-}
-
-static void start_attempt(struct sl_redis_conn *c, int64_t now)
-{
-    c->at = now + c->connect_ms;
-    c->phase = P_CONNECTING;
-    report(c, SL_REDIS_CONNECTING, NULL);
-    SL_DEBUG(c->component, "%s: connecting", c->url.shown);
-    if (c->url.unix_socket) {
-        struct sl_resolve_addr a = {.len = sizeof(struct sockaddr_un)};
-        struct sockaddr_un *un = (void *)&a.ss;
-        un->sun_family = AF_UNIX;
-        memcpy(un->sun_path, c->url.host, strlen(c->url.host) + 1);
-        open_socket(c, &a);
-        return;
-    }
-    if (c->next_addr < c->naddrs) {
-        connect_next(c);
-        return;
-    }
-    c->naddrs = c->next_addr = 0;
-    if (numeric_addr(c)) {
-        c->naddrs = 1;
-        connect_next(c);
-        return;
-    }
-    /* A lookup left running by an attempt that timed out is reused. */
-    struct sl_err err;
-    if (c->res == NULL)
-        c->res = sl_resolve_start(c->url.host, c->url.port, &err);
-    if (c->res == NULL) {
-        fail(c, NULL, "%s", err.msg);
-        return;
-    }
-    c->phase = P_RESOLVING;
-    check_resolved(c);
-}
-
-static void connect_done(struct sl_redis_conn *c)
-{
-    int e = 0;
-    socklen_t len = sizeof e;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-        e = errno;
-    if (e == 0) {
-        on_connected(c);
-        return;
-    }
-    char where[INET6_ADDRSTRLEN + 16];
-    fail(c, NULL, "cannot connect to %s: %s",
-         c->url.unix_socket || c->next_addr == 0
-             ? c->url.host
-             : addr_text(&c->addrs[c->next_addr - 1], where, sizeof where),
-         strerror(e));
-}
-
 /* ---- I/O ---- */
 
-static bool may_write(const struct sl_redis_conn *c, const struct cmd *k)
+static bool may_write(const struct sl_redis_conn *c,
+                      const struct sl_redis_cmd_entry *k)
 {
     return k != NULL &&
            (c->phase == P_READY || (c->phase == P_HANDSHAKE && k->cb == NULL));
@@ -567,7 +266,7 @@ static bool may_write(const struct sl_redis_conn *c, const struct cmd *k)
 static void advance(struct sl_redis_conn *c, size_t w)
 {
     while (w > 0) {
-        struct cmd *k = c->wnext;
+        struct sl_redis_cmd_entry *k = c->wnext;
         size_t t = k->len - k->off < w ? k->len - k->off : w;
         k->sent = true;
         k->off += t;
@@ -590,8 +289,8 @@ static void do_write(struct sl_redis_conn *c)
         struct iovec iov[WRITE_IOV];
         struct msghdr mh;
         size_t n = 0;
-        for (struct cmd *k = c->wnext; n < WRITE_IOV && may_write(c, k);
-             k = k->next) {
+        for (struct sl_redis_cmd_entry *k = c->wnext;
+             n < WRITE_IOV && may_write(c, k); k = k->next) {
             iov[n].iov_base = k->buf + k->off;
             iov[n].iov_len = k->len - k->off;
             n++;
@@ -605,7 +304,7 @@ static void do_write(struct sl_redis_conn *c)
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (w < 0) {
-            fail(c, NULL, "cannot write: %s", strerror(errno));
+            sl_redis_conn_fail(c, NULL, "cannot write: %s", strerror(errno));
             return;
         }
         advance(c, (size_t)w);
@@ -616,14 +315,14 @@ static void do_write(struct sl_redis_conn *c)
  * down meanwhile (the reader is then gone). */
 static int on_reply(struct sl_redis_conn *c, const redisReply *r)
 {
-    struct cmd *k = c->head;
+    struct sl_redis_cmd_entry *k = c->head;
     if (k == NULL || k->buf != NULL) {
-        fail(c, NULL, "the server sent a reply to no command");
+        sl_redis_conn_fail(c, NULL, "the server sent a reply to no command");
         return -1;
     }
     unlink_cmd(c, k);
     if (k->cb == NULL) {
-        handshake_reply(c, k, r);
+        sl_redis_handshake_reply(c, k, r);
         free_cmd(c, k);
         return c->phase == P_DOWN ? -1 : 0;
     }
@@ -637,8 +336,9 @@ static int drain(struct sl_redis_conn *c)
     for (;;) {
         void *reply = NULL;
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-            fail(c, NULL, "the server's answer does not parse: %s",
-                 c->reader->errstr);
+            sl_redis_conn_fail(c, NULL,
+                               "the server's answer does not parse: %s",
+                               c->reader->errstr);
             return -1;
         }
         if (reply == NULL)
@@ -650,10 +350,11 @@ static int drain(struct sl_redis_conn *c)
             return -1;
     }
     if (c->reply_bytes > c->max_reply) {
-        fail(c, NULL,
-             "a reply is larger than %zu bytes (max_reply_bytes); ask for "
-             "less at a time",
-             c->max_reply);
+        sl_redis_conn_fail(
+            c, NULL,
+            "a reply is larger than %zu bytes (max_reply_bytes); ask for "
+            "less at a time",
+            c->max_reply);
         return -1;
     }
     return 0;
@@ -669,12 +370,13 @@ static void do_read(struct sl_redis_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) {
-            fail(c, NULL, "%s",
-                 n == 0 ? "the server closed the connection" : strerror(errno));
+            sl_redis_conn_fail(c, NULL, "%s",
+                               n == 0 ? "the server closed the connection"
+                                      : strerror(errno));
             return;
         }
         if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
-            fail(c, NULL, "out of memory");
+            sl_redis_conn_fail(c, NULL, "out of memory");
             return;
         }
         c->reply_bytes += (size_t)n;
@@ -689,10 +391,10 @@ static void expire(struct sl_redis_conn *c, int64_t now)
 {
     if (now < c->min_deadline)
         return;
-    struct cmd *timed = NULL, *last = NULL, *next;
+    struct sl_redis_cmd_entry *timed = NULL, *last = NULL, *next;
     int64_t min = INT64_MAX;
     bool sent = false;
-    for (struct cmd *k = c->head; k != NULL; k = next) {
+    for (struct sl_redis_cmd_entry *k = c->head; k != NULL; k = next) {
         next = k->next;
         if (k->cb == NULL || k->deadline > now) {
             min = k->deadline < min ? k->deadline : min;
@@ -710,9 +412,10 @@ static void expire(struct sl_redis_conn *c, int64_t now)
     if (timed == NULL)
         return;
     if (sent)
-        fail(c, NULL,
-             "a command got no reply by its deadline; closing the "
-             "connection so that a late reply cannot be taken for another's");
+        sl_redis_conn_fail(
+            c, NULL,
+            "a command got no reply by its deadline; closing the "
+            "connection so that a late reply cannot be taken for another's");
     char unsent[WHY_MAX + 64];
     snprintf(unsent, sizeof unsent, "not sent by the deadline%s%s",
              c->phase == P_READY ? "" : ": ",
@@ -721,7 +424,7 @@ static void expire(struct sl_redis_conn *c, int64_t now)
              : c->why[0] != '\0'  ? c->why
                                   : "not connected");
     while (timed != NULL) {
-        struct cmd *k = timed;
+        struct sl_redis_cmd_entry *k = timed;
         timed = k->next;
         end_cmd(c, k, SL_REDIS_ETIMEOUT, NULL,
                 k->sent ? "no reply by the deadline" : unsent);
@@ -730,7 +433,7 @@ static void expire(struct sl_redis_conn *c, int64_t now)
 
 /* ---- the public face ---- */
 
-static const char *phase_name(enum phase p)
+static const char *phase_name(enum sl_redis_phase p)
 {
     return p == P_RESOLVING    ? "resolving the host name"
            : p == P_CONNECTING ? "connecting"
@@ -747,11 +450,11 @@ void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
             rev |= pfds[i].revents;
     int64_t now = sl_redis_now_ms();
     if (c->phase == P_DOWN && now >= c->at)
-        start_attempt(c, now);
+        sl_redis_connect_start(c, now);
     else if (c->phase == P_RESOLVING)
-        check_resolved(c);
+        sl_redis_connect_resolved(c);
     else if (c->phase == P_CONNECTING && (rev & (POLLOUT | POLLERR | POLLHUP)))
-        connect_done(c);
+        sl_redis_connect_done(c);
     else if ((c->phase == P_HANDSHAKE || c->phase == P_READY) &&
              (rev & (POLLIN | POLLERR | POLLHUP)))
         do_read(c);
@@ -759,8 +462,8 @@ void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
         do_write(c);
     now = sl_redis_now_ms();
     if (c->phase != P_DOWN && c->phase != P_READY && now >= c->at)
-        fail(c, NULL, "no connection within %d ms (still %s)", c->connect_ms,
-             phase_name(c->phase));
+        sl_redis_conn_fail(c, NULL, "no connection within %d ms (still %s)",
+                           c->connect_ms, phase_name(c->phase));
     expire(c, now);
 }
 
@@ -813,7 +516,7 @@ int sl_redis_conn_command(struct sl_redis_conn *c, int argc, const char **argv,
                           "%s: a command of %zu bytes does not fit with the "
                           "%zu bytes not yet written (max_queued_bytes %zu)",
                           c->url.shown, len, c->queued_bytes, c->max_queued);
-    struct cmd *k = new_cmd(argc, argv, argvlen);
+    struct sl_redis_cmd_entry *k = sl_redis_cmd_new(argc, argv, argvlen);
     if (k == NULL)
         return sl_err_set(err, SL_ENOMEM, "%s: out of memory", c->url.shown);
     k->cb = cb;
@@ -876,10 +579,10 @@ void sl_redis_conn_free(struct sl_redis_conn *c)
     if (c == NULL)
         return;
     c->closing = true;
-    struct cmd *gone = close_socket(c);
+    struct sl_redis_cmd_entry *gone = close_socket(c);
     end_list(c, gone, SL_REDIS_ECLOSED, "the connection was closed");
     while (c->head != NULL) {
-        struct cmd *k = c->head;
+        struct sl_redis_cmd_entry *k = c->head;
         unlink_cmd(c, k);
         end_cmd(c, k, SL_REDIS_ECLOSED, NULL, "the connection was closed");
     }
