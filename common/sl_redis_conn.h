@@ -48,9 +48,11 @@
  *     or may not have run);
  *   - ECLOSED from sl_redis_conn_free().
  * Commands not yet sent stay queued across reconnects until their
- * deadline. The connection never resends a command by itself: the caller
- * knows whether resending is safe (XADD of a batch with event ids is;
- * the shipper decides). res->sent says whether any byte of it left.
+ * deadline. A blocking command (XREADGROUP ... BLOCK 5000, BLPOP) needs a
+ * deadline longer than the time it may block. The connection never
+ * resends a command by itself: the caller knows whether resending is safe
+ * (XADD of a batch with event ids is; the shipper decides). res->sent
+ * says whether any byte of it left.
  *
  * Memory is bounded: at most max_commands commands queued or in flight,
  * at most max_queued_bytes of commands not yet written (a command's bytes

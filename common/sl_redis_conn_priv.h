@@ -16,6 +16,7 @@
  * it ended. P_HANDSHAKE: AUTH, SELECT, CLIENT SETNAME, PING on the wire.
  * In these three, `at` is the attempt's deadline. */
 enum sl_redis_phase { P_DOWN, P_RESOLVING, P_CONNECTING, P_HANDSHAKE, P_READY };
+/* The handshake's commands, in the order they go out. */
 enum sl_redis_step { S_AUTH, S_SELECT, S_SETNAME, S_PING };
 
 /* A command on the connection's list (see sl_redis_conn.c). */

@@ -85,6 +85,12 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
                               const struct sl_redis_cmd_entry *k,
                               const redisReply *r)
 {
+    static const char *const name[] = {"AUTH", "SELECT", "CLIENT SETNAME",
+                                       "PING"};
+    static const char *const allow[] = {
+        "", "allow it: ACL SETUSER USER +select",
+        "allow it: ACL SETUSER USER +client|setname, or set no client name",
+        "allow it: ACL SETUSER USER +ping"};
     char t[200];
     if (r->type != REDIS_REPLY_ERROR) {
         if (k->step == S_PING)
@@ -104,20 +110,17 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
     else if (k->step == S_AUTH)
         sl_redis_conn_fail(c, "check the user and password in the url",
                            "login refused: %s", t);
+    else if (strncmp(t, "NOPERM", 6) == 0)
+        sl_redis_conn_fail(c, allow[k->step], "%s refused: %s", name[k->step],
+                           t);
     else if (k->step == S_SELECT)
         sl_redis_conn_fail(
             c,
             "use a database number the server has (its 'databases' "
             "setting)",
             "SELECT %d refused: %s", c->url.db, t);
-    else if (k->step == S_SETNAME)
-        sl_redis_conn_fail(c, "check the client name",
-                           "CLIENT SETNAME refused: %s", t);
-    else if (strncmp(t, "NOPERM", 6) == 0)
-        sl_redis_conn_fail(c, "allow the user +ping (ACL SETUSER)",
-                           "PING refused: %s", t);
     else
-        sl_redis_conn_fail(c, NULL, "PING answered: %s", t);
+        sl_redis_conn_fail(c, NULL, "%s answered: %s", name[k->step], t);
 }
 
 /* ---- connecting ---- */

@@ -599,6 +599,15 @@ static void acl_user(void **state)
     RUN(f, &c, "SET", "sluice:k", "v");
     assert_int_equal(c.status, SL_REDIS_OK);
     assert_int_equal(f->states[SL_REDIS_READY], 1);
+    /* a user who may not SELECT: said plainly, with the ACL to add */
+    sl_redis_free(f->r);
+    admin_cmd(&f->srv, "ACL SETUSER reader on >pw-3 ~* +@all -select");
+    client_on(f, "reader:pw-3@", 3);
+    downs = f->states[SL_REDIS_DOWN] + 1;
+    pump(f, downs_at_least, &downs, "SELECT refused");
+    assert_string_equal(f->last_down, "SELECT refused: NOPERM this user has "
+                                      "no permissions to run the 'select' "
+                                      "command");
 }
 
 static void select_db(void **state)
