@@ -218,6 +218,8 @@ static void on_reply(void *ctx, const struct sl_redis_result *res)
     }
 }
 
+static size_t max_reply; /* 0: the default */
+
 static void open_client(struct fixture *f, const char *url, int backoff_max)
 {
     struct sl_err err = {0};
@@ -227,6 +229,7 @@ static void open_client(struct fixture *f, const char *url, int backoff_max)
                                            .connect_timeout_ms = 3000,
                                            .backoff_min_ms = 50,
                                            .backoff_max_ms = backoff_max,
+                                           .max_reply_bytes = max_reply,
                                            .on_state = on_state,
                                            .state_ctx = f}};
     f->r = sl_redis_new(&cfg, &err);
@@ -299,6 +302,7 @@ static int setup(void **state)
 {
     static struct fixture f;
     memset(&f, 0, sizeof f);
+    max_reply = 0;
     if (redis_server[0] == '\0' && find_redis_server() < 0) {
         print_error("redis-server is not on PATH; install it (apt-get "
                     "install redis-server) to run this test\n");
@@ -405,6 +409,16 @@ static void big_values_and_error_replies(void **state)
     assert_int_equal(c.status, SL_REDIS_OK);
     assert_int_equal(f->states[SL_REDIS_DOWN], 0);
     assert_int_equal(f->states[SL_REDIS_READY], 1);
+    /* a reply over max_reply_bytes: the connection goes, memory stays */
+    sl_redis_free(f->r);
+    max_reply = 1u << 20;
+    client_on(f, "", 0);
+    RUN(f, &c, "GET", "k:big");
+    assert_int_equal(c.status, SL_REDIS_ELOST);
+    assert_string_equal(c.str, "a reply is larger than 1048576 bytes "
+                               "(max_reply_bytes); ask for less at a time");
+    RUN(f, &c, "STRLEN", "k:big");
+    assert_int_equal(c.integer, big);
 }
 
 static bool server_blocked(struct fixture *f, void *arg)

@@ -381,7 +381,8 @@ static void on_state(void *ctx, enum sl_redis_state st, const char *why)
     struct seen *s = ctx;
     s->downs += st == SL_REDIS_DOWN;
     s->connecting += st == SL_REDIS_CONNECTING;
-    (void)why;
+    if (why != NULL)
+        snprintf(s->why, sizeof s->why, "%s", why);
 }
 
 static void on_reply(void *ctx, const struct sl_redis_result *res)
@@ -544,6 +545,95 @@ static void key_index_is_checked(void **state)
                                  "65535");
 }
 
+/* ---- a fake server that never answers, or answers nonsense ---- */
+
+static int listener(int *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Drives c until st->downs reaches 1; when answer is set, the fake
+ * server accepts and writes it. */
+static void pump_fake(struct sl_redis_conn *c, struct seen *st, int lfd,
+                      const char *answer)
+{
+    int cfd = -1;
+    int64_t end = sl_redis_now_ms() + 5000;
+    while (st->downs == 0 && sl_redis_now_ms() < end) {
+        struct pollfd p[2];
+        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+        p[n].fd = lfd;
+        p[n].events = answer != NULL && cfd < 0 ? POLLIN : 0;
+        p[n].revents = 0;
+        poll(p, n + 1, sl_redis_conn_timeout_ms(c));
+        if (p[n].revents & POLLIN) {
+            cfd = accept(lfd, NULL, NULL);
+            assert_int_equal(write(cfd, answer, strlen(answer)),
+                             (ssize_t)strlen(answer));
+        }
+        sl_redis_conn_process(c, p, n);
+    }
+    if (cfd >= 0)
+        close(cfd);
+    assert_int_equal(st->downs, 1);
+}
+
+static void silent_or_garbled_server(void **state)
+{
+    (void)state;
+    static struct seen st, cmd;
+    int port, lfd = listener(&port);
+    char s[100];
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    struct sl_redis_conn_config cfg = {.url = &url,
+                                       .connect_timeout_ms = 200,
+                                       .on_state = on_state,
+                                       .state_ctx = &st};
+    sl_log_init(SL_LOG_ERROR, SL_LOG_TEXT);
+    /* accepted by the kernel, never answered: the attempt's deadline */
+    memset(&st, 0, sizeof st);
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    const char *argv[] = {"PING"};
+    assert_int_equal(
+        sl_redis_conn_command(c, 1, argv, NULL, 0, on_reply, &cmd, &err), 0);
+    int64_t t0 = sl_redis_now_ms();
+    pump_fake(c, &st, lfd, NULL);
+    assert_in_range(sl_redis_now_ms() - t0, 200, 1000);
+    assert_string_equal(st.why, "no connection within 200 ms (still logging "
+                                "in)");
+    assert_int_equal(cmd.calls, 0); /* never sent: still queued */
+    sl_redis_conn_free(c);
+    assert_int_equal(cmd.status, SL_REDIS_ECLOSED);
+    close(lfd);
+
+    /* an answer that is not RESP */
+    lfd = listener(&port);
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    memset(&st, 0, sizeof st);
+    c = sl_redis_conn_new(&cfg, &err);
+    pump_fake(c, &st, lfd, "!garbage\r\n");
+    assert_string_equal(st.why, "the server's answer does not parse: "
+                                "Protocol error, got \"!\" as reply type "
+                                "byte");
+    sl_redis_conn_free(c);
+    close(lfd);
+    sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +648,7 @@ int main(void)
         cmocka_unit_test(refused_is_retried_and_commands_end_by_deadline),
         cmocka_unit_test(limits_and_free),
         cmocka_unit_test(key_index_is_checked),
+        cmocka_unit_test(silent_or_garbled_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
