@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,6 +372,8 @@ static void resolver_answers_through_its_fd(void **state)
 
 struct seen {
     int calls, downs, connecting, requeue_rc;
+    int type; /* of the reply, when there is one */
+    size_t len, elements;
     enum sl_redis_status status;
     bool sent;
     char why[300];
@@ -392,6 +396,13 @@ static void on_reply(void *ctx, const struct sl_redis_result *res)
     s->status = res->status;
     s->sent = res->sent;
     snprintf(s->why, sizeof s->why, "%s", res->why != NULL ? res->why : "");
+    if (res->reply != NULL) {
+        s->type = res->reply->type;
+        s->len = res->reply->len;
+        s->elements = res->reply->elements;
+        if (res->reply->str != NULL)
+            snprintf(s->why, sizeof s->why, "%s", res->reply->str);
+    }
     if (s->conn != NULL) {
         const char *argv[] = {"PING"};
         s->requeue_rc =
@@ -634,6 +645,65 @@ static void silent_or_garbled_server(void **state)
     sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
 }
 
+/* A server that answers one byte per pass of the loop: the handshake's
+ * PONG, then a bulk string, an array and an error, each cut everywhere. */
+static void replies_fed_one_byte_at_a_time(void **state)
+{
+    (void)state;
+    static struct seen get, arr, bad;
+    static const char answer[] = "+PONG\r\n$5\r\nhe\0lo\r\n*2\r\n:1\r\n"
+                                 "$-1\r\n-ERR no\r\n";
+    int port, lfd = listener(&port), cfd = -1;
+    char s[100];
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    struct sl_redis_conn_config cfg = {.url = &url};
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    const char *g[] = {"GET", "k"}, *l[] = {"LRANGE", "l", "0", "1"};
+    sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &get, &err);
+    sl_redis_conn_command(c, 4, l, NULL, 0, on_reply, &arr, &err);
+    sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &bad, &err);
+    size_t at = 0, rx = 0; /* bytes written, bytes read by the server */
+    int64_t end = sl_redis_now_ms() + 5000;
+    while (bad.calls == 0 && sl_redis_now_ms() < end) {
+        char in[256];
+        ssize_t r = cfd >= 0 ? read(cfd, in, sizeof in) : -1;
+        rx += r > 0 ? (size_t)r : 0;
+        /* PONG at once; the rest once the three commands came: a server
+         * answers a command only after reading it */
+        if (cfd >= 0 && at < sizeof answer - 1 && (at < 7 || rx >= 91))
+            assert_int_equal(write(cfd, answer + at++, 1), 1);
+        struct pollfd p[2];
+        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+        p[n].fd = lfd;
+        p[n].events = cfd < 0 ? POLLIN : 0;
+        p[n].revents = 0;
+        poll(p, n + 1, cfd >= 0 ? 1 : 100);
+        if (p[n].revents & POLLIN) {
+            int one = 1;
+            cfd = accept(lfd, NULL, NULL);
+            fcntl(cfd, F_SETFL, O_NONBLOCK);
+            setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        sl_redis_conn_process(c, p, n);
+    }
+    assert_int_equal(get.calls, 1);
+    assert_int_equal(get.status, SL_REDIS_OK);
+    assert_int_equal(get.type, REDIS_REPLY_STRING);
+    assert_int_equal(get.len, 5);
+    assert_int_equal(arr.status, SL_REDIS_OK);
+    assert_int_equal(arr.type, REDIS_REPLY_ARRAY);
+    assert_int_equal(arr.elements, 2);
+    assert_int_equal(bad.status, SL_REDIS_EREPLY);
+    assert_string_equal(bad.why, "ERR no");
+    assert_int_equal(sl_redis_conn_state(c), SL_REDIS_READY);
+    sl_redis_conn_free(c);
+    close(cfd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +719,7 @@ int main(void)
         cmocka_unit_test(limits_and_free),
         cmocka_unit_test(key_index_is_checked),
         cmocka_unit_test(silent_or_garbled_server),
+        cmocka_unit_test(replies_fed_one_byte_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
