@@ -81,6 +81,11 @@ size_t sl_redis_pending(const struct sl_redis *r)
     return sl_redis_conn_pending(r->node);
 }
 
+void sl_redis_stats(const struct sl_redis *r, struct sl_redis_stats *out)
+{
+    sl_redis_conn_stats(r->node, out);
+}
+
 const char *sl_redis_shown(const struct sl_redis *r)
 {
     return sl_redis_conn_shown(r->node);

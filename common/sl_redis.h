@@ -75,6 +75,8 @@ void sl_redis_process(struct sl_redis *r, const struct pollfd *pfds, size_t n);
 /* READY when commands can go out now. */
 enum sl_redis_state sl_redis_state(const struct sl_redis *r);
 size_t sl_redis_pending(const struct sl_redis *r);
+/* Summed over the node connections. */
+void sl_redis_stats(const struct sl_redis *r, struct sl_redis_stats *out);
 const char *sl_redis_shown(const struct sl_redis *r);
 
 #endif

@@ -227,8 +227,10 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
     bool was_ready = c->phase == P_READY;
     struct sl_redis_cmd_entry *gone = close_socket(c);
     int delay = sl_backoff_next(&c->backoff);
-    if (was_ready) /* the name may point elsewhere now */
+    if (was_ready) { /* the name may point elsewhere now */
         c->naddrs = c->next_addr = 0;
+        c->stats.lost++;
+    }
     c->phase = P_DOWN;
     c->at = sl_redis_now_ms() + delay;
     if (fix != NULL)
@@ -307,6 +309,7 @@ static void do_write(struct sl_redis_conn *c)
             sl_redis_conn_fail(c, NULL, "cannot write: %s", strerror(errno));
             return;
         }
+        c->stats.bytes_out += (uint64_t)w;
         advance(c, (size_t)w);
     }
 }
@@ -326,8 +329,10 @@ static int on_reply(struct sl_redis_conn *c, const redisReply *r)
         free_cmd(c, k);
         return c->phase == P_DOWN ? -1 : 0;
     }
-    end_cmd(c, k, r->type == REDIS_REPLY_ERROR ? SL_REDIS_EREPLY : SL_REDIS_OK,
-            r, NULL);
+    bool error = r->type == REDIS_REPLY_ERROR;
+    c->stats.replies++;
+    c->stats.errors += error;
+    end_cmd(c, k, error ? SL_REDIS_EREPLY : SL_REDIS_OK, r, NULL);
     return 0;
 }
 
@@ -380,6 +385,7 @@ static void do_read(struct sl_redis_conn *c)
             return;
         }
         c->reply_bytes += (size_t)n;
+        c->stats.bytes_in += (uint64_t)n;
         if (drain(c) < 0 || (size_t)n < sizeof buf)
             return;
     }
@@ -426,6 +432,7 @@ static void expire(struct sl_redis_conn *c, int64_t now)
     while (timed != NULL) {
         struct sl_redis_cmd_entry *k = timed;
         timed = k->next;
+        c->stats.timeouts++;
         end_cmd(c, k, SL_REDIS_ETIMEOUT, NULL,
                 k->sent ? "no reply by the deadline" : unsent);
     }
@@ -526,6 +533,7 @@ int sl_redis_conn_command(struct sl_redis_conn *c, int argc, const char **argv,
     if (k->deadline < c->min_deadline)
         c->min_deadline = k->deadline;
     c->queued_bytes += k->len;
+    c->stats.commands++;
     append_cmd(c, k);
     return 0;
 }
@@ -601,6 +609,12 @@ enum sl_redis_state sl_redis_conn_state(const struct sl_redis_conn *c)
 size_t sl_redis_conn_pending(const struct sl_redis_conn *c)
 {
     return c->ncmds;
+}
+
+void sl_redis_conn_stats(const struct sl_redis_conn *c,
+                         struct sl_redis_stats *out)
+{
+    *out = c->stats;
 }
 
 const char *sl_redis_conn_shown(const struct sl_redis_conn *c)

@@ -120,6 +120,19 @@ struct sl_redis_conn_config {
     void *state_ctx;
 };
 
+/* Counters since the connection object was made, for /metrics. */
+struct sl_redis_stats {
+    uint64_t attempts;  /* connection attempts started */
+    uint64_t ready;     /* times it became READY */
+    uint64_t lost;      /* READY connections that dropped */
+    uint64_t commands;  /* commands queued */
+    uint64_t replies;   /* replies given to commands, error replies included */
+    uint64_t errors;    /* error replies among them */
+    uint64_t timeouts;  /* commands ended by their deadline */
+    uint64_t bytes_out; /* written to the socket, handshake included */
+    uint64_t bytes_in;  /* read from it */
+};
+
 struct sl_redis_conn;
 
 /* No I/O yet. SL_EINVAL for a negative setting or a client name with a
@@ -156,6 +169,8 @@ void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
 enum sl_redis_state sl_redis_conn_state(const struct sl_redis_conn *c);
 /* Commands queued or in flight. */
 size_t sl_redis_conn_pending(const struct sl_redis_conn *c);
+void sl_redis_conn_stats(const struct sl_redis_conn *c,
+                         struct sl_redis_stats *out);
 /* The URL with the password hidden, for messages. */
 const char *sl_redis_conn_shown(const struct sl_redis_conn *c);
 

@@ -54,6 +54,7 @@ struct sl_redis_conn {
     size_t ncmds, queued_bytes;
     int64_t min_deadline; /* <= every command's deadline */
     bool closing;         /* in sl_redis_conn_free: refuse new commands */
+    struct sl_redis_stats stats;
     char why[WHY_MAX];
 };
 

@@ -22,6 +22,7 @@
 static void become_ready(struct sl_redis_conn *c)
 {
     c->phase = P_READY;
+    c->stats.ready++;
     sl_backoff_reset(&c->backoff);
     SL_INFO(c->component, "%s: ready", c->url.shown);
     sl_redis_conn_report(c, SL_REDIS_READY, NULL);
@@ -231,6 +232,7 @@ void sl_redis_connect_start(struct sl_redis_conn *c, int64_t now)
 {
     c->at = now + c->connect_ms;
     c->phase = P_CONNECTING;
+    c->stats.attempts++;
     sl_redis_conn_report(c, SL_REDIS_CONNECTING, NULL);
     SL_DEBUG(c->component, "%s: connecting", c->url.shown);
     if (c->url.unix_socket) {

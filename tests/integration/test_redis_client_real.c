@@ -377,6 +377,15 @@ static void round_trips_and_pipelines(void **state)
         assert_int_equal(calls[i].calls, 1);
         assert_int_equal(calls[i].integer, i + 1);
     }
+    struct sl_redis_stats s;
+    sl_redis_stats(f->r, &s);
+    assert_int_equal(s.commands, 1027);
+    assert_int_equal(s.replies, 1027);
+    assert_int_equal(s.errors, 0);
+    /* handshake: CLIENT SETNAME sluice-test (47 bytes) and PING (14);
+     * then PING, SET k:bin (36), GET k:bin (24), 1024 INCR k:n (23) */
+    assert_int_equal(s.bytes_out, 47 + 14 + 14 + 36 + 24 + 1024 * 23);
+    assert_true(s.bytes_in > 1024 * 4);
 }
 
 static void big_values_and_error_replies(void **state)
@@ -470,6 +479,14 @@ static void server_killed_and_restarted(void **state)
     assert_int_equal(f->states[SL_REDIS_READY], 2);
     RUN(f, &c, "GET", "k:after");
     assert_string_equal(c.str, "v");
+    struct sl_redis_stats s;
+    sl_redis_stats(f->r, &s);
+    assert_int_equal(s.ready, 2);
+    assert_int_equal(s.lost, 1);
+    assert_int_equal(s.attempts, (uint64_t)f->states[SL_REDIS_CONNECTING]);
+    assert_true(s.attempts >= 4); /* 2 ready, at least 2 refused */
+    assert_int_equal(s.commands, 3);
+    assert_int_equal(s.replies, 2); /* BLPOP was lost */
 }
 
 static void slow_server_past_the_deadline(void **state)
@@ -507,6 +524,11 @@ static void slow_server_past_the_deadline(void **state)
     assert_int_equal(a.status, SL_REDIS_ELOST);
     RUN(f, &next, "ECHO", "c");
     assert_string_equal(next.str, "c");
+    struct sl_redis_stats s;
+    sl_redis_stats(f->r, &s);
+    assert_int_equal(s.timeouts, 2);
+    assert_int_equal(s.lost, 2);
+    assert_int_equal(s.replies, 2); /* ECHO next, ECHO c */
 }
 
 /* Reads what the client logged into a file. */
