@@ -422,13 +422,13 @@ static void expire(struct sl_redis_conn *c, int64_t now)
             c, NULL,
             "a command got no reply by its deadline; closing the "
             "connection so that a late reply cannot be taken for another's");
+    /* Not READY: the last failure says why, even mid-attempt. */
     char unsent[WHY_MAX + 64];
     snprintf(unsent, sizeof unsent, "not sent by the deadline%s%s",
              c->phase == P_READY ? "" : ": ",
-             c->phase == P_READY  ? ""
-             : c->phase != P_DOWN ? "still connecting"
-             : c->why[0] != '\0'  ? c->why
-                                  : "not connected");
+             c->phase == P_READY ? ""
+             : c->why[0] != '\0' ? c->why
+                                 : "not connected yet");
     while (timed != NULL) {
         struct sl_redis_cmd_entry *k = timed;
         timed = k->next;

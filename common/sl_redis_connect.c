@@ -152,6 +152,26 @@ static void on_connected(struct sl_redis_conn *c)
     c->phase = P_HANDSHAKE;
 }
 
+static void connect_next(struct sl_redis_conn *c);
+
+/* One address refused: the next one of the same lookup at once (a name
+ * such as localhost may give ::1 before 127.0.0.1 and the server listen
+ * on one of them only); after the last, the attempt has failed. */
+static void connect_failed(struct sl_redis_conn *c, const char *name, int e)
+{
+    if (!c->url.unix_socket && c->next_addr < c->naddrs) {
+        SL_DEBUG(c->component,
+                 "%s: cannot connect to %s: %s; trying the "
+                 "next address",
+                 c->url.shown, name, strerror(e));
+        close(c->fd);
+        c->fd = -1;
+        connect_next(c);
+        return;
+    }
+    sl_redis_conn_fail(c, NULL, "cannot connect to %s: %s", name, strerror(e));
+}
+
 static void open_socket(struct sl_redis_conn *c,
                         const struct sl_resolve_addr *a)
 {
@@ -179,8 +199,7 @@ static void open_socket(struct sl_redis_conn *c,
         c->phase = P_CONNECTING;
         return;
     }
-    sl_redis_conn_fail(c, NULL, "cannot connect to %s: %s", name,
-                       strerror(errno));
+    connect_failed(c, name, errno);
 }
 
 static void connect_next(struct sl_redis_conn *c)
@@ -276,10 +295,10 @@ void sl_redis_connect_done(struct sl_redis_conn *c)
         return;
     }
     char where[INET6_ADDRSTRLEN + 16];
-    sl_redis_conn_fail(
-        c, NULL, "cannot connect to %s: %s",
+    connect_failed(
+        c,
         c->url.unix_socket || c->next_addr == 0
             ? c->url.host
             : addr_text(&c->addrs[c->next_addr - 1], where, sizeof where),
-        strerror(e));
+        e);
 }

@@ -25,6 +25,7 @@
 #include "sl_backoff.h"
 #include "sl_log.h"
 #include "sl_redis.h"
+#include "sl_redis_conn_priv.h" /* next_address_at_once */
 #include "sl_resolve.h"
 
 /* ---- URLs ---- */
@@ -704,6 +705,52 @@ static void replies_fed_one_byte_at_a_time(void **state)
     close(lfd);
 }
 
+/* A name with two addresses, the first refused: the second is tried at
+ * once, within the same attempt. The lookup's answer is put in place by
+ * hand (no name here resolves to two addresses). */
+static void next_address_at_once(void **state)
+{
+    (void)state;
+    static struct seen st;
+    memset(&st, 0, sizeof st);
+    int port, lfd = listener(&port), cfd = -1;
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    assert_int_equal(sl_redis_url_parse("redis://two.invalid", &url, &err), 0);
+    struct sl_redis_conn_config cfg = {
+        .url = &url, .on_state = on_state, .state_ctx = &st};
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    const int ports[2] = {closed_port(), port};
+    for (int i = 0; i < 2; i++) {
+        struct sockaddr_in *a = (void *)&c->addrs[i].ss;
+        memset(&c->addrs[i], 0, sizeof c->addrs[i]);
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)ports[i]);
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        c->addrs[i].len = sizeof *a;
+    }
+    c->naddrs = 2;
+    int64_t end = sl_redis_now_ms() + 5000;
+    while (cfd < 0 && sl_redis_now_ms() < end) {
+        struct pollfd p[2];
+        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+        p[n].fd = lfd;
+        p[n].events = POLLIN;
+        p[n].revents = 0;
+        poll(p, n + 1, 100);
+        if (p[n].revents & POLLIN)
+            cfd = accept(lfd, NULL, NULL);
+        sl_redis_conn_process(c, p, n);
+    }
+    assert_true(cfd >= 0);
+    assert_int_equal(st.downs, 0);
+    assert_int_equal(st.connecting, 1);
+    assert_int_equal(c->next_addr, 2);
+    sl_redis_conn_free(c);
+    close(cfd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -720,6 +767,7 @@ int main(void)
         cmocka_unit_test(key_index_is_checked),
         cmocka_unit_test(silent_or_garbled_server),
         cmocka_unit_test(replies_fed_one_byte_at_a_time),
+        cmocka_unit_test(next_address_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
