@@ -1,7 +1,8 @@
 /* sl_redis_connect.c: from DOWN to READY: the host name looked up (a
  * numeric address or a unix socket needs none), a non-blocking connect to
- * the next address of the lookup (attempts go round them; a lost READY
- * connection looks the name up again), then the handshake pipelined in
+ * the next address of the lookup (a refused one passes to the next at
+ * once; after the last, the next attempt looks the name up again, as
+ * after losing a READY connection), then the handshake pipelined in
  * front of the waiting commands and each of its replies read. A failure
  * names what failed and, when the user can fix it (a password, a
  * database number), what to do; sl_redis_conn_fail() does the rest. */
