@@ -1,34 +1,50 @@
-/* multiline.c: the joiner. Lines go in, events come out through a callback.
+/* multiline.c: the joiner. Lines go in, events come out one at a time.
  *
  * Invariants:
  *   - at most one event is open; its bytes are text, text.len <= max_bytes,
  *     lines <= max_lines; `full` once either limit cut it (later
  *     continuation lines are counted in `dropped`, not stored)
+ *   - at most one complete event waits (`ready`, its bytes in `out`); the
+ *     work that completes the next one is done only once it is popped
+ *   - what is owed, in stream order: the waiting event, the open event, the
+ *     held lines, the replay lines not yet placed, the pending pushed line;
+ *     done_offset() is the first line of the first of them, else the end of
+ *     the last line pushed, so it never passes a line not yet popped
  *   - held lines (presets only) exist only while an event is open; they
  *     follow the open event in the stream and are in no event yet
- *   - done_offset() is the open event's first offset, else the end of the
- *     last line pushed, so it never passes a line not yet emitted
  *
  * Pattern mode follows Filebeat's multiline (and Logstash's codec): with
  * match=after a continuation line joins the event above, so an event is
  * complete only when the next non-continuation line (or the timeout, or the
  * end) comes; with match=before a continuation line says that the *next*
  * line joins it, so an event is complete as soon as a non-continuation line
- * ends it: it is emitted at once rather than on the next line, as Filebeat
- * does, for the same events with less delay. At the end of input an event
- * still waiting for its next line is emitted as it is.
+ * ends it: it is completed at once rather than on the next line, as
+ * Filebeat does, for the same events with less delay. At the end of input
+ * an event still waiting for its next line is completed as it is.
  *
  * Held lines (see multiline_preset.c) sit in `hold` until a later line
  * decides. Joined: they are appended like any line. Rejected: the open event
- * is emitted and the held lines are decided again, in order, as new input
+ * is completed and the held lines are decided again, in order, as new input
  * (hold and replay buffers swap, so no copy and no allocation). A rejection
  * while replaying rewinds the replay to the first line held in it; each
  * round starts with no event open, so its first line is never held again and
- * the loop ends.
+ * the replay ends.
+ *
+ * One event at a time: the work is cut into pieces (decide one replayed
+ * line; complete the open event for a timeout or a flush; place the pushed
+ * line; act on a tick or flush asked for while busy), each of which
+ * completes at most one event. work() does the first piece left in that
+ * order, which is stream order, and run() calls it only while no event
+ * waits. Completing moves the open event into `out` by swapping buffers, so
+ * the line that starts the next event goes straight into `text`: no copy on
+ * the common path, where a record line completes the record before it. A
+ * pushed line is copied (into `pend_buf`) only when the push stops before
+ * placing it, after a timeout or a rejection of held lines.
  *
  * Not done here: reading, time, the registry. The caller owns the clock. */
 #include "multiline.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +52,9 @@
 #include "sl_buf.h"
 
 enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA };
+
+/* Why open events are being completed, until none is open. */
+enum closing { CLOSE_NONE, CLOSE_TIMEOUT, CLOSE_FLUSH };
 
 struct held {
     uint64_t offset, end;
@@ -57,8 +76,6 @@ struct multiline {
     size_t max_bytes;
     uint64_t timeout_ms;
     struct grok *re; /* pattern mode */
-    multiline_emit_fn emit;
-    void *ctx;
 
     /* the open event */
     bool open, full;
@@ -67,9 +84,24 @@ struct multiline {
     enum ml_state st;
     uint64_t last_ms; /* when its last line (joined or held) came */
 
+    /* the complete event waiting to be popped; its text is in out */
+    bool ready;
+    struct sl_buf out;
+    struct multiline_event ready_ev;
+
     struct lines hold, replay;
     bool hold_head;
     size_t replay_i, hold_from; /* replay position; where hold began in it */
+
+    /* work left: the pushed line not yet placed (its bytes in pend_buf
+     * once the push has returned); events being closed; a tick (at
+     * tick_ms) and a flush asked for while the joiner was not idle */
+    bool has_pend;
+    struct multiline_line pend;
+    struct sl_buf pend_buf;
+    enum closing closing;
+    bool tick_wanted, flush_wanted;
+    uint64_t tick_ms;
 
     uint64_t last_end; /* end of the last line pushed */
     struct multiline_stats stats;
@@ -143,7 +175,6 @@ static struct grok *compile_pattern(const struct multiline_config *cfg,
 }
 
 struct multiline *multiline_new(const struct multiline_config *cfg,
-                                multiline_emit_fn emit, void *ctx,
                                 struct sl_err *err)
 {
     enum mode mode = MODE_PATTERN;
@@ -161,9 +192,9 @@ struct multiline *multiline_new(const struct multiline_config *cfg,
     ml->max_lines = cfg->max_lines;
     ml->max_bytes = cfg->max_bytes;
     ml->timeout_ms = cfg->timeout_ms;
-    ml->emit = emit;
-    ml->ctx = ctx;
     sl_buf_init(&ml->text, cfg->max_bytes);
+    sl_buf_init(&ml->out, cfg->max_bytes);
+    sl_buf_init(&ml->pend_buf, cfg->max_bytes);
     sl_buf_init(&ml->hold.bytes, cfg->max_bytes);
     sl_buf_init(&ml->replay.bytes, cfg->max_bytes);
     if (mode == MODE_PATTERN && (ml->re = compile_pattern(cfg, err)) == NULL) {
@@ -179,6 +210,8 @@ void multiline_free(struct multiline *ml)
         return;
     grok_free(ml->re);
     sl_buf_release(&ml->text);
+    sl_buf_release(&ml->out);
+    sl_buf_release(&ml->pend_buf);
     sl_buf_release(&ml->hold.bytes);
     sl_buf_release(&ml->replay.bytes);
     free(ml);
@@ -226,25 +259,33 @@ static void append(struct multiline *ml, const char *s, size_t n, uint64_t end,
     ml->ev.truncated |= cut;
 }
 
-static void emit_open(struct multiline *ml)
+/* The open event becomes the one waiting: its buffer is swapped into out,
+ * and text takes out's memory (the popped event's). */
+static void complete(struct multiline *ml)
 {
     if (!ml->open)
         return;
+    assert(!ml->ready); /* one step completes at most one event */
+    struct sl_buf tmp = ml->out;
+    ml->out = ml->text;
+    ml->text = tmp;
+    sl_buf_reset(&ml->text);
+    ml->ready_ev = ml->ev;
     /* never a NULL pointer, even for an empty first line and no buffer */
-    ml->ev.text =
-        (struct sl_slice){ml->text.len > 0 ? ml->text.ptr : "", ml->text.len};
+    ml->ready_ev.text =
+        (struct sl_slice){ml->out.len > 0 ? ml->out.ptr : "", ml->out.len};
+    ml->ready = true;
     ml->stats.events++;
     ml->stats.truncated += ml->ev.truncated;
+    ml->stats.timeouts += ml->closing == CLOSE_TIMEOUT;
     ml->open = false;
     ml->st = ML_ST_NONE;
-    ml->emit(ml->ctx, &ml->ev);
-    sl_buf_reset(&ml->text);
 }
 
 static void start(struct multiline *ml, const char *s, size_t n,
                   uint64_t offset, uint64_t end, bool cut)
 {
-    emit_open(ml);
+    complete(ml);
     memset(&ml->ev, 0, sizeof ml->ev);
     ml->ev.offset = offset;
     ml->open = true;
@@ -264,7 +305,7 @@ static void push_pattern(struct multiline *ml, const struct multiline_line *l)
     else
         start(ml, l->ptr, l->len, l->offset, l->end, l->cut);
     if (ml->before && !cont)
-        emit_open(ml);
+        complete(ml);
 }
 
 /* ---- presets: deciding, holding, replaying ----------------------------- */
@@ -353,88 +394,207 @@ static bool step(struct multiline *ml, const struct multiline_line *l)
     return true;
 }
 
-/* The held lines do not belong to the open event: emits it and decides the
- * held lines again as new input. */
+/* The held lines do not belong to the open event: completes it and queues
+ * the held lines to be decided again as new input. Only once the replay of
+ * the previous round is done (work() does the replay first). */
 static void hold_reject(struct multiline *ml)
 {
+    assert(ml->replay.n == 0);
     struct lines tmp = ml->replay;
     ml->replay = ml->hold;
     ml->hold = tmp;
     hold_clear(ml);
-    emit_open(ml);
-    ml->replay_i = 0;
-    while (ml->replay_i < ml->replay.n) {
-        const struct held *x = &ml->replay.line[ml->replay_i];
-        struct multiline_line l = {held_bytes(&ml->replay, x), x->len,
-                                   x->offset, x->end, x->cut};
-        if (step(ml, &l)) {
-            ml->replay_i++;
-            continue;
-        }
-        /* the lines held during this replay are replay[hold_from..i) */
-        emit_open(ml);
-        ml->replay_i = ml->hold_from;
-        hold_clear(ml);
-    }
+    complete(ml);
     ml->replay_i = 0;
 }
 
-static void push_preset(struct multiline *ml, const struct multiline_line *l)
+/* Decides the next line of the replay again. */
+static void replay_one(struct multiline *ml)
 {
-    while (!step(ml, l))
-        hold_reject(ml);
+    const struct held *x = &ml->replay.line[ml->replay_i];
+    struct multiline_line l = {held_bytes(&ml->replay, x), x->len, x->offset,
+                               x->end, x->cut};
+    if (step(ml, &l)) {
+        ml->replay_i++;
+    } else {
+        /* the lines held during this replay are replay[hold_from..i) */
+        complete(ml);
+        ml->replay_i = ml->hold_from;
+        hold_clear(ml);
+    }
+    if (ml->replay_i == ml->replay.n) {
+        ml->replay.n = ml->replay_i = 0;
+        sl_buf_reset(&ml->replay.bytes);
+    }
+}
+
+/* Places a pushed line: true. false: it must wait for the held lines,
+ * rejected, to be decided again first. */
+static bool place(struct multiline *ml, const struct multiline_line *l)
+{
+    if (ml->mode == MODE_PATTERN) {
+        push_pattern(ml, l);
+        return true;
+    }
+    if (step(ml, l))
+        return true;
+    hold_reject(ml);
+    return false;
+}
+
+static bool expired(const struct multiline *ml, uint64_t now_ms);
+
+/* Does the next piece of work, which completes at most one event. false:
+ * nothing was left to do. */
+static bool work(struct multiline *ml)
+{
+    if (ml->replay_i < ml->replay.n) {
+        replay_one(ml);
+    } else if (ml->closing != CLOSE_NONE) {
+        if (ml->hold.n > 0)
+            hold_reject(ml);
+        else if (ml->open)
+            complete(ml);
+        else
+            ml->closing = CLOSE_NONE;
+    } else if (ml->has_pend) {
+        ml->has_pend = !place(ml, &ml->pend);
+    } else if (ml->tick_wanted) {
+        ml->tick_wanted = false;
+        if (expired(ml, ml->tick_ms))
+            ml->closing = CLOSE_TIMEOUT;
+    } else if (ml->flush_wanted) {
+        ml->flush_wanted = false;
+        ml->closing = CLOSE_FLUSH;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Works until an event waits or nothing is left. */
+static void run(struct multiline *ml)
+{
+    while (!ml->ready && work(ml))
+        ;
+}
+
+static bool idle(const struct multiline *ml)
+{
+    return !ml->ready && ml->replay.n == 0 && ml->closing == CLOSE_NONE &&
+           !ml->has_pend && !ml->tick_wanted && !ml->flush_wanted;
 }
 
 /* ---- the public verbs ------------------------------------------------- */
 
-static void flush_all(struct multiline *ml)
-{
-    while (ml->open) {
-        if (ml->hold.n > 0)
-            hold_reject(ml);
-        else
-            emit_open(ml);
-    }
-}
-
 uint64_t multiline_next_deadline(const struct multiline *ml)
 {
-    if (!ml->open || ml->timeout_ms == 0)
+    if (!idle(ml) || !ml->open || ml->timeout_ms == 0)
         return UINT64_MAX;
     uint64_t d = ml->last_ms + ml->timeout_ms;
     return d < ml->last_ms ? UINT64_MAX - 1 : d;
 }
 
-void multiline_tick(struct multiline *ml, uint64_t now_ms)
+static bool expired(const struct multiline *ml, uint64_t now_ms)
 {
-    if (now_ms < multiline_next_deadline(ml))
-        return;
-    uint64_t before = ml->stats.events;
-    flush_all(ml);
-    ml->stats.timeouts += ml->stats.events - before;
+    if (!ml->open || ml->timeout_ms == 0)
+        return false;
+    uint64_t d = ml->last_ms + ml->timeout_ms;
+    return now_ms >= (d < ml->last_ms ? UINT64_MAX - 1 : d);
 }
 
-void multiline_push(struct multiline *ml, const struct multiline_line *line,
-                    uint64_t now_ms)
+void multiline_tick(struct multiline *ml, uint64_t now_ms)
 {
-    multiline_tick(ml, now_ms);
-    ml->stats.lines++;
-    ml->last_ms = now_ms;
-    ml->last_end = line->end;
-    if (ml->mode == MODE_PATTERN)
-        push_pattern(ml, line);
-    else
-        push_preset(ml, line);
+    if (idle(ml)) {
+        if (expired(ml, now_ms))
+            ml->closing = CLOSE_TIMEOUT;
+    } else if (!ml->flush_wanted) { /* after a flush a tick finds nothing */
+        ml->tick_wanted = true;
+        if (now_ms > ml->tick_ms)
+            ml->tick_ms = now_ms;
+    }
 }
 
 void multiline_flush(struct multiline *ml)
 {
-    flush_all(ml);
+    if (idle(ml)) {
+        if (ml->open)
+            ml->closing = CLOSE_FLUSH;
+    } else {
+        ml->flush_wanted = true;
+    }
+}
+
+/* Keeps the pushed line that could not be placed during the push. */
+static void keep_pend(struct multiline *ml)
+{
+    struct multiline_line *l = &ml->pend;
+    sl_buf_reset(&ml->pend_buf);
+    if (sl_buf_append(&ml->pend_buf, l->ptr, l->len, NULL) < 0) {
+        l->cut = l->cut || l->len > 0; /* out of memory: kept as cut */
+        l->len = 0;
+    }
+    l->ptr = l->len > 0 ? ml->pend_buf.ptr : "";
+}
+
+bool multiline_push(struct multiline *ml, const struct multiline_line *line,
+                    uint64_t now_ms)
+{
+    if (!idle(ml)) {
+        run(ml); /* the work left, as a peek would do it */
+        if (ml->ready)
+            return false;
+    }
+    if (expired(ml, now_ms))
+        ml->closing = CLOSE_TIMEOUT;
+    ml->stats.lines++;
+    ml->last_ms = now_ms;
+    ml->last_end = line->end;
+    /* judged and kept on its first max_bytes bytes, whenever it is placed */
+    struct multiline_line cut;
+    if (line->len > ml->max_bytes) {
+        cut = *line;
+        cut.len = ml->max_bytes;
+        cut.cut = true;
+        line = &cut;
+    }
+    if (ml->closing == CLOSE_NONE && place(ml, line))
+        return true; /* the common case: placed at once */
+    ml->pend = *line;
+    ml->has_pend = true;
+    run(ml);
+    if (ml->has_pend)
+        keep_pend(ml);
+    return true;
+}
+
+bool multiline_peek(struct multiline *ml, struct multiline_event *ev)
+{
+    if (idle(ml))
+        return false;
+    run(ml);
+    if (!ml->ready)
+        return false;
+    *ev = ml->ready_ev;
+    return true;
+}
+
+void multiline_pop(struct multiline *ml)
+{
+    ml->ready = false;
 }
 
 uint64_t multiline_done_offset(const struct multiline *ml)
 {
-    return ml->open ? ml->ev.offset : ml->last_end;
+    if (ml->ready)
+        return ml->ready_ev.offset;
+    if (ml->open) /* held lines, which follow it, exist only then */
+        return ml->ev.offset;
+    if (ml->replay_i < ml->replay.n)
+        return ml->replay.line[ml->replay_i].offset;
+    if (ml->has_pend)
+        return ml->pend.offset;
+    return ml->last_end;
 }
 
 const struct multiline_stats *multiline_stats(const struct multiline *ml)

@@ -3,8 +3,9 @@
  *
  * A pure module: no I/O, no timers, no threads. The caller pushes lines in
  * stream order (from common/line_reader, "\r\n" already cut to "\n" and the
- * terminator removed), passes its monotonic clock in milliseconds, and gets
- * complete events through a callback. Two ways to say what belongs together:
+ * terminator removed), passes its monotonic clock in milliseconds, and pulls
+ * complete events with multiline_peek() and multiline_pop(). Two ways to say
+ * what belongs together:
  *
  *   pattern  a regex (a grok expression, so %{TIMESTAMP_ISO8601} works) with
  *            Filebeat's negate + match, four combinations:
@@ -15,20 +16,74 @@
  *   preset   "python" or "java": small state machines that know tracebacks
  *            (see multiline.c for exactly which lines join and why).
  *
+ * Pulling, so the caller can stop at any moment (its outbox is full) and go
+ * on later with nothing lost or reordered:
+ *
+ *   for (;;) {
+ *       while (multiline_peek(ml, &ev)) {
+ *           if (!batch_take(&ev))      // full, and no room for another
+ *               return;                // ev stays first; peek again later
+ *           multiline_pop(ml);
+ *           batch_offset = multiline_done_offset(ml);
+ *       }
+ *       if (!next_line(&line))         // nothing waits: push one line
+ *           break;
+ *       multiline_push(ml, &line, now_ms);  // true: peek returned false
+ *   }
+ *
+ * One line can complete many events (the timeout closes one, and rejected
+ * held lines may each become one), so the joiner completes them one at a
+ * time: at most one complete event waits, and the work that makes the next
+ * one runs inside the next multiline_peek(). Hence:
+ *
+ *   - multiline_push() takes a line only when no event waits to be popped,
+ *     which is so once multiline_peek() has returned false (and after a
+ *     push that completed nothing). It first does the work a peek would
+ *     do; if that leaves an event waiting (or one was), it returns false
+ *     without taking the line (not counted, the clock not read): pull, then
+ *     push the same line again. The line is used during the call only.
+ *   - multiline_tick() and multiline_flush() may be called at any time; they
+ *     apply after every line already pushed, and their events come out of
+ *     the next peeks. Each takes effect in the order of the calls.
+ *   - the event multiline_peek() hands out stays the first one (peek returns
+ *     it again) until multiline_pop(); its text stays valid and unchanged
+ *     until that pop or multiline_free(), whatever else is called meanwhile.
+ *
+ * Offsets: an event's offset is the stream offset of its first line
+ * (log.offset). multiline_done_offset() is where a restart must resume:
+ * every byte before it is in a popped event or was dropped. It is the first
+ * line of the oldest event not yet popped (waiting, being built, or still to
+ * be made from lines pushed but not yet placed), else the end of the last
+ * line pushed; it never decreases. Read it right after popping the last
+ * event of a batch: that is the offset the registry may take once the batch
+ * is acknowledged. An event peeked but not popped is not done.
+ *
  * Limits: an event keeps at most max_lines lines and max_bytes bytes (lines
  * joined with "\n"); past either it is cut, tagged truncated, and the rest of
  * its continuation lines are dropped (counted) until the next event starts.
- * Memory stays below 3 * max_bytes whatever the input. An event that gets no
- * new line for timeout_ms is emitted by multiline_tick() (or by the next
- * push, which checks the clock first); a line after that starts a new event.
+ * A line is judged on its first max_bytes bytes, the only ones any event can
+ * keep, so a line decided at once and a line decided after waiting get the
+ * same answer. An event that gets no new line for timeout_ms is completed by
+ * multiline_tick() (or by the next push, which checks the clock first); a
+ * line after that starts a new event.
  *
- * Offsets: an event's offset is the stream offset of its first line
- * (log.offset). multiline_done_offset() is where a restart must resume: every
- * byte before it is in an emitted event, or was dropped. It never passes the
- * first line of an event still being built, and never decreases.
+ * Memory: five buffers of at most max_bytes each, grown on demand and kept
+ * (the event being built, the event waiting, the lines a preset holds back,
+ * the lines it decides again, one pushed line that had to wait); pattern
+ * mode uses three. No allocation per line once they have grown; a failed
+ * growth cuts the event as max_bytes would.
  *
- * No allocation per line: one event buffer, grown up to max_bytes and reused
- * across events (a failed growth cuts the event as max_bytes would). */
+ * Not taken: a multiline_next() that hands out an event and takes it off
+ * at once. done_offset would pass the event before the caller has placed
+ * it; when the batch then turns out full, the caller must keep the event
+ * itself, and a batch sealed meanwhile would carry an offset past an event
+ * it does not hold. With peek/pop the event stays here until it is placed.
+ * Nor a callback that may say "stop" (the previous API, plus a resume
+ * verb): the same resumable state inside, the caller's code split between
+ * a callback and a loop that resumes it, and an event the callback cannot
+ * take needs a way to refuse it, which is peek/pop again. Nor a queue of
+ * every event a line completes: up to MULTILINE_HOLD_MAX + 2 copies of
+ * event text, where completing one at a time needs one. */
 #ifndef MULTILINE_H
 #define MULTILINE_H
 
@@ -72,23 +127,20 @@ struct multiline_line {
 };
 
 struct multiline_event {
-    struct sl_slice
-        text;         /* lines joined with "\n"; valid during the callback */
-    uint64_t offset;  /* stream offset of the first line */
-    uint64_t end;     /* end of the last line consumed into the event */
-    uint32_t lines;   /* lines in text (a line cut by the limit counts) */
-    uint32_t dropped; /* continuation lines dropped after the cut */
-    bool truncated;   /* cut by max_lines / max_bytes, or a cut line */
+    struct sl_slice text; /* lines joined with "\n"; valid until the pop */
+    uint64_t offset;      /* stream offset of the first line */
+    uint64_t end;         /* end of the last line consumed into the event */
+    uint32_t lines;       /* lines in text (a line cut by the limit counts) */
+    uint32_t dropped;     /* continuation lines dropped after the cut */
+    bool truncated;       /* cut by max_lines / max_bytes, or a cut line */
 };
 
-typedef void (*multiline_emit_fn)(void *ctx, const struct multiline_event *ev);
-
 struct multiline_stats {
-    uint64_t lines;     /* pushed */
-    uint64_t events;    /* emitted */
+    uint64_t lines;     /* pushed (taken) */
+    uint64_t events;    /* completed (waiting or popped) */
     uint64_t dropped;   /* lines in no event: past a cut, or preset blanks */
-    uint64_t truncated; /* events emitted truncated */
-    uint64_t timeouts;  /* events emitted by the timeout */
+    uint64_t truncated; /* events completed truncated */
+    uint64_t timeouts;  /* events completed by the timeout */
 };
 
 struct multiline;
@@ -96,31 +148,40 @@ struct multiline;
 /* max_lines, max_bytes and timeout_ms to their defaults, the rest zero. */
 void multiline_config_init(struct multiline_config *cfg);
 
-/* Checks cfg, compiles the pattern; emit is called with ctx for each event,
- * in stream order, from inside push, tick and flush (it must copy what it
- * keeps and must not call back into this joiner).
- * NULL and err set (SL_EINVAL, one line saying what to change) on a bad
- * regex, an unknown preset or match, conflicting options or zero limits. */
+/* Checks cfg, compiles the pattern. NULL and err set (SL_EINVAL, one line
+ * saying what to change) on a bad regex, an unknown preset or match,
+ * conflicting options or zero limits. */
 struct multiline *multiline_new(const struct multiline_config *cfg,
-                                multiline_emit_fn emit, void *ctx,
                                 struct sl_err *err);
-void multiline_free(struct multiline *ml); /* NULL is fine; emits nothing */
+/* NULL is fine. Whatever was pushed and not popped is forgotten. */
+void multiline_free(struct multiline *ml);
 
-/* Pushes the next line of the stream at time now_ms. Emits the events it
- * completes (first one timed out by now_ms, if any). Offsets must not
- * decrease from one push to the next. */
-void multiline_push(struct multiline *ml, const struct multiline_line *line,
+/* Pushes the next line of the stream at time now_ms (see above): true, the
+ * line is taken (the event open before it is completed first if it timed
+ * out by now_ms). false: an event waits to be popped, the line is not
+ * taken. Offsets must not decrease from one push to the next, nor now_ms. */
+bool multiline_push(struct multiline *ml, const struct multiline_line *line,
                     uint64_t now_ms);
-/* Emits everything that has had no new line for timeout_ms by now_ms. */
+/* true and *ev: the oldest complete event, the same one until it is
+ * popped (peek does the pending work that completes it). false: none; all
+ * the work is done, the next push is taken. */
+bool multiline_peek(struct multiline *ml, struct multiline_event *ev);
+/* Takes off the event peek hands out, the oldest complete one (its text is
+ * invalid from now on); does nothing when no event waits. */
+void multiline_pop(struct multiline *ml);
+/* Completes, after the lines already pushed, whatever has had no new line
+ * for timeout_ms by now_ms. */
 void multiline_tick(struct multiline *ml, uint64_t now_ms);
 /* When multiline_tick has something to do: a clock value in ms, or
- * UINT64_MAX when nothing waits (no event open, or no timeout). */
+ * UINT64_MAX when nothing waits for the clock (no event open, no timeout)
+ * and also while an event or work waits for a peek: pull until peek
+ * returns false, then ask again. */
 uint64_t multiline_next_deadline(const struct multiline *ml);
-/* End of input or shutdown: emits every event still open or held. */
+/* End of input or shutdown: completes, after the lines already pushed,
+ * every event still open or held. */
 void multiline_flush(struct multiline *ml);
-/* Stream offset up to which everything pushed has been emitted or dropped:
- * the first line of the oldest event not yet emitted, else the end of the
- * last line pushed (0 before any). */
+/* Stream offset up to which everything pushed is in a popped event or was
+ * dropped (see above; 0 before any push). */
 uint64_t multiline_done_offset(const struct multiline *ml);
 
 const struct multiline_stats *multiline_stats(const struct multiline *ml);

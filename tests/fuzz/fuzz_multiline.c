@@ -1,11 +1,21 @@
 /* fuzz_multiline.c: arbitrary bytes cut into lines by line_reader (fed in
  * chunks) and joined by multiline in each preset and pattern mode. Byte 0
  * picks the chunk size and the mode, byte 1 the limits and the timeout; each
- * line's first byte moves the clock. Checks the joiner's promises: every line
- * pushed is in exactly one event or counted dropped, events start in stream
- * order at the bytes of their first line, no event exceeds max_lines or
- * max_bytes, done_offset never goes back nor passes a line not yet emitted,
- * and nothing is left after the flush. */
+ * line's first byte moves the clock, a line starting with '!' ticks before
+ * its push, one ending with '!' ticks after it, past any timeout.
+ *
+ * The same input goes to two consumers making the same push, tick and flush
+ * calls: an eager one that drains after each, and a lazy one that pulls at
+ * times drawn from a generator seeded by the input (often nothing, one
+ * event when a push is refused, sometimes everything). Checks the joiner's
+ * promises: both get the same events, in the same order, with the same
+ * offsets, flags and counters; every line pushed is in exactly one event or
+ * counted dropped; events start in stream order at the bytes of their first
+ * line; no event exceeds max_lines or max_bytes; a push is refused only
+ * while an event waits, and takes nothing then; done_offset never goes back,
+ * never passes the end of the last line pushed nor the first line of an event
+ * not yet popped (the eager run says which event that is); nothing is left
+ * after the flush. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +27,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_LINE 64
 
+struct rec { /* an event as the eager consumer got it */
+    uint64_t offset, end;
+    uint32_t lines, dropped;
+    bool truncated;
+    size_t pos, len; /* its text in run.texts */
+};
+
 struct run {
     const uint8_t *stream;
     size_t size;
     size_t max_bytes;
     uint32_t max_lines;
-    uint64_t lines;    /* sum of events' lines */
-    uint64_t next_off; /* events start at or after this */
-    bool any;
-    uint64_t done; /* done_offset before the call that emits */
+    bool lazy;
+    uint64_t rng;
+
+    struct rec *ev; /* eager: what it got; lazy: what it must get */
+    char *texts;
+    size_t n, texts_len; /* events popped, text bytes */
+    uint64_t lines;      /* sum of events' lines */
+    uint64_t done;       /* the last done_offset seen */
 };
 
-static void check_event(void *ctx, const struct multiline_event *ev)
+static uint32_t rnd(struct run *r)
 {
-    struct run *r = ctx;
+    r->rng ^= r->rng << 13;
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    return (uint32_t)r->rng;
+}
+
+/* done_offset never goes back, and never passes the first line of the next
+ * event to pop (known in the lazy run, from the eager one). */
+static void check_done(struct multiline *ml, struct run *r)
+{
+    uint64_t d = multiline_done_offset(ml);
+    if (d < r->done)
+        abort();
+    if (r->lazy && r->ev[r->n].len != SIZE_MAX && d > r->ev[r->n].offset)
+        abort();
+    r->done = d;
+}
+
+static void check_event(struct run *r, const struct multiline_event *ev)
+{
     if (ev->text.ptr == NULL || ev->lines == 0 || ev->lines > r->max_lines ||
         ev->text.len > r->max_bytes)
         abort();
-    if ((r->any && ev->offset < r->next_off) || ev->offset < r->done)
+    if ((r->n > 0 && ev->offset <= r->ev[r->n - 1].offset) ||
+        ev->offset < r->done)
         abort();
     /* the text starts with the bytes of the first line */
     const char *nl = memchr(ev->text.ptr, '\n', ev->text.len);
@@ -44,9 +85,62 @@ static void check_event(void *ctx, const struct multiline_event *ev)
         abort();
     if (ev->end <= ev->offset || ev->end > r->size)
         abort();
-    r->lines += ev->lines;
-    r->next_off = ev->offset + 1;
-    r->any = true;
+}
+
+/* Pulls one event: the eager run records it, the lazy run compares it. */
+static bool pull_one(struct multiline *ml, struct run *r)
+{
+    struct multiline_event ev, again;
+    check_done(ml, r);
+    if (!multiline_peek(ml, &ev))
+        return false;
+    check_done(ml, r);
+    check_event(r, &ev);
+    /* peeking again hands out the same event */
+    if (!multiline_peek(ml, &again) || again.text.ptr != ev.text.ptr ||
+        again.offset != ev.offset)
+        abort();
+    struct rec *x = &r->ev[r->n];
+    if (r->lazy) {
+        if (x->len == SIZE_MAX || x->offset != ev.offset || x->end != ev.end ||
+            x->lines != ev.lines || x->dropped != ev.dropped ||
+            x->truncated != ev.truncated || x->len != ev.text.len ||
+            memcmp(r->texts + x->pos, ev.text.ptr, ev.text.len) != 0)
+            abort();
+    } else {
+        *x = (struct rec){ev.offset,    ev.end,       ev.lines,   ev.dropped,
+                          ev.truncated, r->texts_len, ev.text.len};
+        memcpy(r->texts + r->texts_len, ev.text.ptr, ev.text.len);
+        r->texts_len += ev.text.len;
+        r->ev[r->n + 1].len = SIZE_MAX; /* none known after it yet */
+    }
+    r->n++;
+    r->lines += ev.lines;
+    multiline_pop(ml);
+    check_done(ml, r);
+    return true;
+}
+
+static void drain(struct multiline *ml, struct run *r)
+{
+    while (pull_one(ml, r))
+        ;
+}
+
+/* After a push or a tick: the eager consumer drains, the lazy one pulls
+ * nothing most of the time, a few events or everything now and then. */
+static void after_call(struct multiline *ml, struct run *r)
+{
+    if (!r->lazy) {
+        drain(ml, r);
+        return;
+    }
+    uint32_t x = rnd(r) % 16;
+    if (x == 0)
+        drain(ml, r);
+    else if (x < 4)
+        for (uint32_t i = 0; i < x && pull_one(ml, r); i++)
+            ;
 }
 
 static const char *const patterns[] = {"^[ \\t]", "^\\[", "\\\\$", ";$"};
@@ -70,7 +164,7 @@ static struct multiline *make(uint8_t b0, uint8_t b1, struct run *r)
         cfg.negate = b0 & 0x10;
         cfg.match = b0 & 0x08 ? "before" : "after";
     }
-    return multiline_new(&cfg, check_event, r, NULL);
+    return multiline_new(&cfg, NULL);
 }
 
 static void push(struct multiline *ml, struct run *r,
@@ -80,51 +174,93 @@ static void push(struct multiline *ml, struct run *r,
     struct multiline_line line = {l.ptr, l.len, line_reader_line_offset(lr),
                                   line_reader_line_end(lr), cut};
     *now += l.len > 0 ? (uint8_t)l.ptr[0] % 8 : 0;
-    r->done = multiline_done_offset(ml);
-    if (l.len > 0 && l.ptr[0] == '!')
+    if (l.len > 0 && l.ptr[0] == '!') {
         multiline_tick(ml, *now);
-    r->done = multiline_done_offset(ml);
-    multiline_push(ml, &line, *now);
-    uint64_t d = multiline_done_offset(ml);
-    if (d < r->done || d > line.end)
+        after_call(ml, r);
+    }
+    const struct multiline_stats *st = multiline_stats(ml);
+    for (;;) {
+        check_done(ml, r);
+        uint64_t lines = st->lines;
+        if (multiline_push(ml, &line, *now))
+            break;
+        /* refused: only when an event waits, and the line is not taken */
+        if (!r->lazy || st->lines != lines || !pull_one(ml, r))
+            abort();
+    }
+    check_done(ml, r);
+    if (r->done > line.end)
         abort();
+    after_call(ml, r);
+    if (l.len > 0 && l.ptr[l.len - 1] == '!') {
+        *now += 200; /* past any timeout */
+        multiline_tick(ml, *now);
+        after_call(ml, r);
+    }
+}
+
+/* One pass over the input; fills *st with the joiner's counters. */
+static void run_once(const uint8_t *data, struct run *r,
+                     struct multiline_stats *st)
+{
+    size_t chunk = (size_t)(data[0] & 7) * 5 + 1;
+    struct multiline *ml = make(data[0], data[1], r);
+    struct line_reader *lr = line_reader_new(MAX_LINE);
+    if (ml == NULL || lr == NULL)
+        abort();
+    struct sl_slice l;
+    bool cut;
+    uint64_t now = 0, pushed = 0;
+    for (size_t pos = 0; pos < r->size; pos += chunk) {
+        size_t n = r->size - pos < chunk ? r->size - pos : chunk;
+        if (line_reader_feed(lr, (const char *)r->stream + pos, n, NULL) < 0)
+            abort();
+        while (line_reader_next(lr, &l, &cut)) {
+            push(ml, r, lr, l, cut, &now);
+            pushed++;
+        }
+    }
+    if (line_reader_finish(lr, &l, &cut)) {
+        push(ml, r, lr, l, cut, &now);
+        pushed++;
+    }
+    multiline_flush(ml);
+    drain(ml, r);
+    *st = *multiline_stats(ml);
+    if (st->lines != pushed || r->lines + st->dropped != pushed ||
+        st->events != r->n)
+        abort();
+    if (multiline_next_deadline(ml) != UINT64_MAX ||
+        (pushed > 0 && multiline_done_offset(ml) != r->size))
+        abort();
+    line_reader_free(lr);
+    multiline_free(ml);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2 || size > 1 << 16)
         return 0;
-    struct run r = {data + 2, size - 2, 0, 0, 0, 0, false, 0};
-    size_t chunk = (size_t)(data[0] & 7) * 5 + 1;
-    struct multiline *ml = make(data[0], data[1], &r);
-    if (ml == NULL)
+    /* at most one event per line, lines at most one per byte, plus one */
+    struct rec *ev = malloc((size + 2) * sizeof *ev);
+    char *texts = malloc(2 * size + 1);
+    if (ev == NULL || texts == NULL)
         abort();
-    struct line_reader *lr = line_reader_new(MAX_LINE);
-    struct sl_slice l;
-    bool cut;
-    uint64_t now = 0, pushed = 0;
-    for (size_t pos = 0; pos < r.size; pos += chunk) {
-        size_t n = r.size - pos < chunk ? r.size - pos : chunk;
-        if (line_reader_feed(lr, (const char *)r.stream + pos, n, NULL) < 0)
-            abort();
-        while (line_reader_next(lr, &l, &cut)) {
-            push(ml, &r, lr, l, cut, &now);
-            pushed++;
-        }
-    }
-    if (line_reader_finish(lr, &l, &cut)) {
-        push(ml, &r, lr, l, cut, &now);
-        pushed++;
-    }
-    r.done = multiline_done_offset(ml);
-    multiline_flush(ml);
-    const struct multiline_stats *st = multiline_stats(ml);
-    if (st->lines != pushed || r.lines + st->dropped != pushed)
+    ev[0].len = SIZE_MAX;
+    uint64_t seed = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < size; i++)
+        seed = (seed ^ data[i]) * 0x100000001b3u;
+    struct run eager = {data + 2, size - 2, 0, 0, false, 0,
+                        ev,       texts,    0, 0, 0,     0};
+    struct run lazy = eager;
+    lazy.lazy = true;
+    lazy.rng = seed | 1;
+    struct multiline_stats a, b;
+    run_once(data, &eager, &a);
+    run_once(data, &lazy, &b);
+    if (lazy.n != eager.n || memcmp(&a, &b, sizeof a) != 0)
         abort();
-    if (multiline_next_deadline(ml) != UINT64_MAX ||
-        (pushed > 0 && multiline_done_offset(ml) != r.size))
-        abort();
-    line_reader_free(lr);
-    multiline_free(ml);
+    free(texts);
+    free(ev);
     return 0;
 }

@@ -5,7 +5,13 @@
  * line_reader, CRLF, the timeout through the passed clock, the end-of-input
  * flush, done_offset. Presets: the rules one case at a time, then real-looking
  * logs in tests/shipper/multiline/ (NAME.log, NAME.expected.jsonl, one JSON
- * line {"offset","lines","text"} per event) fed in fragments of every size. */
+ * line {"offset","lines","text"} per event) fed in fragments of every size.
+ *
+ * Pulling: every test drains through the same consumer, which checks at
+ * each step that done_offset never goes back and never passes the event
+ * peeked; the real logs and a timed run go through lazy consumers too (one
+ * event per refused push, a drain every N pushes) and must give the same
+ * events; and the contract of push, peek and pop while an event waits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,24 +27,37 @@
 
 /* ---- collecting events ------------------------------------------------ */
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 256
 
 struct got {
     struct multiline_event ev[MAX_EVENTS]; /* text points into texts */
     char *texts[MAX_EVENTS];
     size_t n;
+    uint64_t done; /* the last done_offset seen: it never goes back */
 };
 
-/* done_offset before the push that is running: no event emitted by it may
- * start before (that would mean done_offset passed an unemitted line). */
-static uint64_t done_before;
+/* How the test consumer pulls: after every push (as the old callback
+ * did), only one event each time a push is refused, or everything every
+ * `every` pushes (and one event per refusal in between). */
+enum pull { PULL_EAGER, PULL_ONE, PULL_EVERY };
 
-static void collect(void *ctx, const struct multiline_event *ev)
+static struct {
+    struct got *g; /* where the joiner made last by make() delivers */
+    enum pull pull;
+    unsigned every, pushes;
+} sink = {NULL, PULL_EAGER, 1, 0};
+
+static void see_done(struct multiline *ml, struct got *g)
 {
-    struct got *g = ctx;
-    assert_true(g->n < MAX_EVENTS);
-    assert_true(ev->offset >= done_before);
+    uint64_t d = multiline_done_offset(ml);
+    assert_true(d >= g->done);
+    g->done = d;
+}
+
+static void collect(struct got *g, const struct multiline_event *ev)
+{
     assert_non_null(ev->text.ptr);
+    assert_true(g->n < MAX_EVENTS);
     char *t = malloc(ev->text.len + 1);
     assert_non_null(t);
     memcpy(t, ev->text.ptr, ev->text.len);
@@ -46,6 +65,28 @@ static void collect(void *ctx, const struct multiline_event *ev)
     g->ev[g->n] = *ev;
     g->ev[g->n].text.ptr = t;
     g->texts[g->n++] = t;
+}
+
+/* Pulls one event; false when none is left. done_offset is at most the
+ * event's first line while it is not popped. */
+static bool pull_one(struct multiline *ml, struct got *g)
+{
+    struct multiline_event ev;
+    see_done(ml, g);
+    if (!multiline_peek(ml, &ev))
+        return false;
+    see_done(ml, g);
+    assert_true(g->done <= ev.offset);
+    collect(g, &ev);
+    multiline_pop(ml);
+    see_done(ml, g);
+    return true;
+}
+
+static void drain(struct multiline *ml)
+{
+    while (pull_one(ml, sink.g))
+        ;
 }
 
 static void got_free(struct got *g)
@@ -63,14 +104,50 @@ static void got_free(struct got *g)
         assert_string_equal((g)->texts[i], (txt));                             \
     } while (0)
 
+/* The consumers every log goes through; the first is the reference. */
+static const struct {
+    enum pull pull;
+    unsigned every;
+} consumers[] = {
+    {PULL_EAGER, 1}, {PULL_ONE, 1}, {PULL_EVERY, 2}, {PULL_EVERY, 7}};
+#define NCONSUMERS (sizeof consumers / sizeof consumers[0])
+
+static void use_consumer(size_t i)
+{
+    sink.pull = consumers[i].pull;
+    sink.every = consumers[i].every;
+}
+
+/* The same events, in the same order, with the same offsets and flags. */
+static void assert_same_events(const struct got *want, const struct got *got,
+                               const char *what)
+{
+    if (got->n != want->n)
+        fail_msg("%s: %zu events, want %zu", what, got->n, want->n);
+    for (size_t i = 0; i < want->n; i++) {
+        const struct multiline_event *a = &got->ev[i], *b = &want->ev[i];
+        if (a->offset != b->offset || a->end != b->end ||
+            a->lines != b->lines || a->dropped != b->dropped ||
+            a->truncated != b->truncated ||
+            strcmp(got->texts[i], want->texts[i]) != 0)
+            fail_msg("%s: event %zu at %llu differs from the eager one at "
+                     "%llu",
+                     what, i, (unsigned long long)a->offset,
+                     (unsigned long long)b->offset);
+    }
+}
+
 /* ---- making joiners and feeding them ---------------------------------- */
 
 static struct multiline *make(struct multiline_config *cfg, struct got *g)
 {
     struct sl_err err = {0};
-    struct multiline *ml = multiline_new(cfg, collect, g, &err);
+    struct multiline *ml = multiline_new(cfg, &err);
     if (ml == NULL)
         fail_msg("multiline_new: %s", err.msg);
+    sink.g = g;
+    sink.pushes = 0;
+    g->done = 0;
     return ml;
 }
 
@@ -93,20 +170,54 @@ static struct multiline *make_preset(const char *preset, struct got *g)
     return make(&cfg, g);
 }
 
-/* Pushes the line line_reader returned, checking done_offset on the way:
- * it never goes back and never passes a line not yet emitted. */
+/* Pushes a line as the consumer in `sink` would. A push is refused only
+ * while an event waits, and a refused push takes nothing. done_offset never
+ * passes the end of the line pushed. */
+static void push_line(struct multiline *ml, const struct multiline_line *line,
+                      uint64_t now)
+{
+    struct got *g = sink.g;
+    const struct multiline_stats *st = multiline_stats(ml);
+    for (;;) {
+        see_done(ml, g);
+        uint64_t lines = st->lines;
+        if (multiline_push(ml, line, now))
+            break;
+        /* the eager consumer drains after each push: never refused */
+        assert_int_not_equal(sink.pull, PULL_EAGER);
+        assert_int_equal(st->lines, lines);
+        assert_true(pull_one(ml, g));
+    }
+    see_done(ml, g);
+    assert_true(g->done <= line->end);
+    sink.pushes++;
+    if (sink.pull == PULL_EAGER ||
+        (sink.pull == PULL_EVERY && sink.pushes % sink.every == 0))
+        drain(ml);
+}
+
+/* The clock, then what the consumer does after it (eager: drain). */
+static void tick(struct multiline *ml, uint64_t now)
+{
+    multiline_tick(ml, now);
+    if (sink.pull == PULL_EAGER)
+        drain(ml);
+}
+
+/* End of input: every consumer drains. */
+static void flush(struct multiline *ml)
+{
+    multiline_flush(ml);
+    drain(ml);
+    assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
+}
+
 static void push_read(struct multiline *ml, const struct line_reader *lr,
                       struct sl_slice l, bool cut, uint64_t now)
 {
-    uint64_t before = done_before = multiline_done_offset(ml);
-    uint64_t off = line_reader_line_offset(lr);
-    struct multiline_line line = {l.ptr, l.len, off, line_reader_line_end(lr),
-                                  cut};
-    multiline_push(ml, &line, now);
-    uint64_t d = multiline_done_offset(ml);
-    assert_true(d >= before);
-    assert_true(d <= line.end);
-    done_before = 0;
+    struct multiline_line line = {l.ptr, l.len, line_reader_line_offset(lr),
+                                  line_reader_line_end(lr), cut};
+    push_line(ml, &line, now);
 }
 
 /* Cuts s into lines with a line_reader of max_line, fed step bytes at a
@@ -139,7 +250,7 @@ static void push(struct multiline *ml, const char *s, uint64_t off,
                  uint64_t now)
 {
     struct multiline_line l = {s, strlen(s), off, off + strlen(s) + 1, false};
-    multiline_push(ml, &l, now);
+    push_line(ml, &l, now);
 }
 
 /* ---- pattern mode: the four combinations ------------------------------ */
@@ -156,7 +267,7 @@ static void after_match_joins_above(void **state)
     assert_event(&g, 1, 8, 2, "d\n e");
     assert_int_equal(g.ev[1].end, 13);
     assert_int_equal(multiline_done_offset(ml), 13);
-    multiline_flush(ml);
+    flush(ml);
     assert_event(&g, 2, 13, 1, "f");
     assert_int_equal(multiline_done_offset(ml), 15);
     multiline_free(ml);
@@ -170,7 +281,7 @@ static void after_negate_joins_non_matching_above(void **state)
     struct multiline *ml = make_pattern("^\\[", true, NULL, &g);
     /* a first line that is a continuation has nothing above: it starts */
     feed(ml, "x\n[1] a\nx\ny\n[2] b\n[3] c\nz\n");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 4);
     assert_event(&g, 0, 0, 1, "x");
     assert_event(&g, 1, 2, 3, "[1] a\nx\ny");
@@ -182,7 +293,7 @@ static void after_negate_joins_non_matching_above(void **state)
     /* an empty line is a line: an empty event, with a valid pointer */
     ml = make_pattern("^ ", false, NULL, &g);
     feed(ml, "\n x\n\n");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 2);
     assert_event(&g, 0, 0, 2, "\n x");
     assert_event(&g, 1, 4, 1, "");
@@ -202,7 +313,7 @@ static void before_match_joins_below(void **state)
     assert_event(&g, 1, 10, 1, "d");
     /* e waits for a next line that never comes: emitted as it is */
     assert_int_equal(multiline_done_offset(ml), 12);
-    multiline_flush(ml);
+    flush(ml);
     assert_event(&g, 2, 12, 1, "e \\");
     assert_int_equal(multiline_done_offset(ml), 16);
     multiline_free(ml);
@@ -216,7 +327,7 @@ static void before_negate_joins_non_matching_below(void **state)
     struct multiline *ml = make_pattern(";$", true, "before", &g);
     feed(ml, "SELECT a\nFROM t;\nDROP x;\nBEGIN\nEND;\ntail\n");
     assert_int_equal(g.n, 3);
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 4);
     assert_event(&g, 0, 0, 2, "SELECT a\nFROM t;");
     assert_event(&g, 1, 17, 1, "DROP x;");
@@ -243,7 +354,7 @@ static void grok_pattern_and_library(void **state)
     struct multiline *ml = make(&cfg, &g);
     grok_library_free(lib); /* not kept past multiline_new */
     feed(ml, "2026-11-23T10:00:01Z a\nmore\n2026-11-23 10:00:02,5 b\n");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 2);
     assert_event(&g, 0, 0, 2, "2026-11-23T10:00:01Z a\nmore");
     assert_event(&g, 1, 28, 1, "2026-11-23 10:00:02,5 b");
@@ -264,7 +375,7 @@ static void max_lines_cuts_and_drops_until_next_event(void **state)
     struct multiline *ml = make(&cfg, &g);
     feed(ml, "a\n 1\n 2\n 3\n 4\nb\n 5\n");
     assert_int_equal(multiline_done_offset(ml), 14); /* b is open */
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 2);
     assert_event(&g, 0, 0, 3, "a\n 1\n 2");
     assert_true(g.ev[0].truncated);
@@ -292,7 +403,7 @@ static void max_bytes_cuts_line_and_event(void **state)
     /* 6 + "\n" + 3 of " 12345" = 10; " x" dropped; a first line longer
      * than max_bytes is cut too; exactly max_bytes is not cut */
     feed(ml, "abcdef\n 12345\n x\n0123456789ABC\nabcd\n 1234\nok\n");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 4);
     assert_event(&g, 0, 0, 2, "abcdef\n 12");
     assert_true(g.ev[0].truncated);
@@ -302,6 +413,22 @@ static void max_bytes_cuts_line_and_event(void **state)
     assert_event(&g, 2, 31, 2, "abcd\n 1234");
     assert_false(g.ev[2].truncated);
     assert_event(&g, 3, 42, 1, "ok");
+    multiline_free(ml);
+    got_free(&g);
+
+    /* a line is judged on the bytes an event can keep: "cdefZ" cut to
+     * "cdef" does not end in Z, so it does not join */
+    cfg.pattern = "Z$";
+    cfg.max_bytes = 4;
+    ml = make(&cfg, &g);
+    feed(ml, "ab\ncdefZ\nxyZ\n");
+    flush(ml);
+    assert_int_equal(g.n, 2);
+    assert_event(&g, 0, 0, 1, "ab");
+    assert_false(g.ev[0].truncated);
+    assert_event(&g, 1, 3, 1, "cdef");
+    assert_true(g.ev[1].truncated);
+    assert_int_equal(g.ev[1].dropped, 1);
     multiline_free(ml);
     got_free(&g);
 }
@@ -324,7 +451,7 @@ static void memory_bounded_on_endless_event(void **state)
     push(ml, "record", 0, 0);
     for (uint64_t i = 0; i < 100000; i++)
         push(ml, frame, 7 + i * 101, 0);
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 1);
     assert_int_equal(g.ev[0].text.len, 4096);
     assert_true(g.ev[0].truncated);
@@ -340,7 +467,7 @@ static void cut_lines_from_line_reader_are_truncated(void **state)
     struct multiline *ml = make_pattern("^ ", false, NULL, &g);
     const char *in = "short\nthis line is long\n continuation\nend\n";
     feed_n(ml, in, strlen(in), 8, 3, 0);
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 3);
     assert_event(&g, 0, 0, 1, "short");
     assert_false(g.ev[0].truncated);
@@ -361,7 +488,7 @@ static void crlf_is_stripped_upstream(void **state)
     struct got g = {0};
     struct multiline *ml = make_pattern("^ ", false, NULL, &g);
     feed(ml, "a\r\n b\r\nc\r\n");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 2);
     assert_event(&g, 0, 0, 2, "a\n b");
     assert_event(&g, 1, 7, 1, "c");
@@ -381,10 +508,10 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     push(ml, "a", 0, 1000);
     push(ml, " b", 2, 2000);
     assert_int_equal(multiline_next_deadline(ml), 7000);
-    multiline_tick(ml, 6999);
+    tick(ml, 6999);
     assert_int_equal(g.n, 0);
     assert_int_equal(multiline_done_offset(ml), 0);
-    multiline_tick(ml, 7000);
+    tick(ml, 7000);
     assert_int_equal(g.n, 1);
     assert_event(&g, 0, 0, 2, "a\n b");
     assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
@@ -396,7 +523,7 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     push(ml, " d", 8, 13000);
     assert_int_equal(g.n, 2);
     assert_event(&g, 1, 5, 1, " c");
-    multiline_flush(ml);
+    flush(ml);
     assert_event(&g, 2, 8, 1, " d");
     assert_int_equal(multiline_stats(ml)->timeouts, 2);
     multiline_free(ml);
@@ -414,12 +541,12 @@ static void timeout_zero_never_expires(void **state)
     struct multiline *ml = make(&cfg, &g);
     push(ml, "a", 0, 0);
     assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
-    multiline_tick(ml, UINT64_MAX - 1);
+    tick(ml, UINT64_MAX - 1);
     push(ml, " b", 2, UINT64_MAX - 1);
     assert_int_equal(g.n, 0);
-    multiline_flush(ml);
+    flush(ml);
     assert_event(&g, 0, 0, 2, "a\n b");
-    multiline_flush(ml); /* twice: nothing more */
+    flush(ml); /* twice: nothing more */
     assert_int_equal(g.n, 1);
     multiline_free(ml);
     got_free(&g);
@@ -430,7 +557,7 @@ static void timeout_zero_never_expires(void **state)
 static void expect_error(struct multiline_config *cfg, const char *msg)
 {
     struct sl_err err = {0};
-    assert_null(multiline_new(cfg, collect, NULL, &err));
+    assert_null(multiline_new(cfg, &err));
     assert_int_equal(err.status, SL_EINVAL);
     assert_string_equal(err.msg, msg);
 }
@@ -461,13 +588,13 @@ static void errors_say_what_to_do(void **state)
     struct sl_err err = {0};
     multiline_config_init(&cfg);
     cfg.pattern = "^(unclosed";
-    assert_null(multiline_new(&cfg, collect, NULL, &err));
+    assert_null(multiline_new(&cfg, &err));
     assert_string_equal(err.msg,
                         "multiline: grok: expression '^(unclosed': invalid "
                         "regex: missing closing parenthesis at offset 10 of "
                         "the expanded regex");
     cfg.pattern = "^%{NOSUCH} ";
-    assert_null(multiline_new(&cfg, collect, NULL, &err));
+    assert_null(multiline_new(&cfg, &err));
     assert_non_null(strstr(err.msg, "unknown pattern 'NOSUCH'"));
     multiline_free(NULL);
 }
@@ -480,7 +607,7 @@ static char *run_preset(const char *preset, const char *s)
     struct got g = {0};
     struct multiline *ml = make_preset(preset, &g);
     feed(ml, s);
-    multiline_flush(ml);
+    flush(ml);
     size_t cap = strlen(s) + 2 * g.n + 1, used = 0;
     char *out = malloc(cap);
     assert_non_null(out);
@@ -564,7 +691,7 @@ static void java_hold_released_by_limit_timeout_and_flush(void **state)
     /* held: R cannot be emitted yet, and nothing past it is done */
     assert_int_equal(g.n, 0);
     assert_int_equal(multiline_done_offset(ml), 0);
-    multiline_tick(ml, 5000);
+    tick(ml, 5000);
     assert_int_equal(g.n, 2);
     assert_event(&g, 0, 0, 1, "R");
     assert_event(&g, 1, 2, 1, "x.Y: m");
@@ -586,7 +713,7 @@ static void java_hold_released_by_limit_timeout_and_flush(void **state)
     assert_true(g.n >= 2);
     assert_event(&g, 0, 100, 1, "R");
     assert_event(&g, 1, 102, 1, "x.Y: m");
-    multiline_flush(ml);
+    flush(ml);
     assert_int_equal(g.n, 2 + MULTILINE_HOLD_MAX);
     assert_event(&g, g.n - 1, off - 8, 1, "line 31");
     assert_int_equal(multiline_stats(ml)->lines, 2 + 2 + MULTILINE_HOLD_MAX);
@@ -657,30 +784,43 @@ static void check_log(const char *name, const char *preset)
     size_t cap = 2 * want_len + 4096;
     char *out = malloc(cap);
     assert_non_null(out);
-    /* every fragment size, and without the final newline */
+    /* every fragment size, and without the final newline, through every
+     * consumer: the eager one gives the expected events, the lazy ones the
+     * same as the eager one */
     size_t steps[] = {1, 2, 3, 7, 64, 4096, len + 1};
+    static struct got eager, g;
     for (size_t v = 0; v < 2 * sizeof steps / sizeof steps[0]; v++) {
         size_t step = steps[v / 2];
         size_t size = v % 2 ? len - 1 : len;
-        struct got g = {0};
-        struct multiline *ml = make_preset(preset, &g);
-        feed_n(ml, log, size, 1 << 20, step, 0);
-        multiline_flush(ml);
-        assert_int_equal(multiline_done_offset(ml), size);
-        size_t used = 0;
-        uint64_t sum = 0;
-        for (size_t i = 0; i < g.n; i++) {
-            used += json_event(out + used, cap - used, &g.ev[i], g.texts[i]);
-            sum += g.ev[i].lines;
+        for (size_t c = 0; c < NCONSUMERS; c++) {
+            use_consumer(c);
+            struct got *gc = c == 0 ? &eager : &g;
+            struct multiline *ml = make_preset(preset, gc);
+            feed_n(ml, log, size, 1 << 20, step, 0);
+            flush(ml);
+            assert_int_equal(multiline_done_offset(ml), size);
+            uint64_t sum = 0;
+            for (size_t i = 0; i < gc->n; i++)
+                sum += gc->ev[i].lines;
+            const struct multiline_stats *st = multiline_stats(ml);
+            assert_int_equal(sum + st->dropped, st->lines);
+            assert_int_equal(st->events, gc->n);
+            multiline_free(ml);
+            if (c > 0) {
+                assert_same_events(&eager, &g, name);
+                got_free(&g);
+            }
         }
-        const struct multiline_stats *st = multiline_stats(ml);
-        assert_int_equal(sum + st->dropped, st->lines);
+        size_t used = 0;
+        for (size_t i = 0; i < eager.n; i++)
+            used += json_event(out + used, cap - used, &eager.ev[i],
+                               eager.texts[i]);
         if (strcmp(out, want) != 0)
             fail_msg("%s (step %zu, %zu bytes): got\n%s\nwant\n%s", name, step,
                      size, out, want);
-        multiline_free(ml);
-        got_free(&g);
+        got_free(&eager);
     }
+    use_consumer(0);
     free(out);
     free(want);
     free(log);
@@ -702,6 +842,238 @@ static void java_logback_log(void **state)
 {
     (void)state;
     check_log("java_logback", "java");
+}
+
+/* ---- pulling ---------------------------------------------------------- */
+
+/* While an event waits, push refuses and changes nothing, peek returns the
+ * same event, and its text stays as it was whatever else is called. */
+static void push_refused_while_an_event_waits(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_pattern("^ ", false, NULL, &g);
+    struct multiline_event ev, again;
+    assert_false(multiline_peek(ml, &ev));
+    struct multiline_line a = {"a", 1, 0, 2, false};
+    struct multiline_line x = {" x", 2, 2, 5, false};
+    struct multiline_line b = {"b", 1, 5, 7, false};
+    struct multiline_line y = {" y", 2, 7, 10, false};
+    /* nothing completed: the joiner stays idle, pushes go on */
+    assert_true(multiline_push(ml, &a, 0));
+    assert_true(multiline_push(ml, &x, 0));
+    assert_true(multiline_push(ml, &b, 1000));
+    assert_int_equal(multiline_done_offset(ml), 0);
+    assert_false(multiline_push(ml, &y, 1000));
+    assert_int_equal(multiline_stats(ml)->lines, 3);
+    assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
+    assert_true(multiline_peek(ml, &ev));
+    assert_string_equal(ev.text.ptr, "a\n x");
+    assert_int_equal(ev.end, 5);
+    /* tick and flush wait behind it; its text does not move */
+    multiline_tick(ml, 999999);
+    multiline_flush(ml);
+    assert_false(multiline_push(ml, &y, 1000));
+    assert_true(multiline_peek(ml, &again));
+    assert_ptr_equal(again.text.ptr, ev.text.ptr);
+    assert_int_equal(again.text.len, 4);
+    assert_memory_equal(ev.text.ptr, "a\n x", 4);
+    assert_int_equal(multiline_done_offset(ml), 0); /* peeked, not popped */
+    multiline_pop(ml);
+    assert_int_equal(multiline_done_offset(ml), 5);
+    /* the tick (b timed out: it counts as a timeout), then the flush */
+    assert_true(multiline_peek(ml, &ev));
+    assert_string_equal(ev.text.ptr, "b");
+    assert_int_equal(multiline_stats(ml)->timeouts, 1);
+    multiline_pop(ml);
+    multiline_pop(ml); /* nothing waits: nothing happens */
+    assert_int_equal(multiline_done_offset(ml), 7);
+    assert_false(multiline_peek(ml, &ev));
+    /* after the flush " y" has nothing to join */
+    assert_true(multiline_push(ml, &y, 1000));
+    assert_int_equal(multiline_next_deadline(ml), 6000);
+    assert_int_equal(multiline_done_offset(ml), 7);
+    multiline_flush(ml);
+    assert_true(multiline_peek(ml, &ev));
+    assert_string_equal(ev.text.ptr, " y");
+    multiline_pop(ml);
+    assert_false(multiline_peek(ml, &ev));
+    assert_int_equal(multiline_done_offset(ml), 10);
+    const struct multiline_stats *st = multiline_stats(ml);
+    assert_int_equal(st->lines, 4);
+    assert_int_equal(st->events, 3);
+    assert_int_equal(st->timeouts, 1);
+    multiline_free(ml);
+}
+
+/* One push completes MULTILINE_HOLD_MAX + 1 events (java releases its held
+ * lines, and each becomes an event); popped one at a time, done_offset is
+ * always the first line of the next event, never past it. */
+static void done_offset_walks_event_by_event(void **state)
+{
+    (void)state;
+    enum { N = MULTILINE_HOLD_MAX + 2 }; /* R, then held lines, then one */
+    struct got g = {0};
+    struct multiline *ml = make_preset("java", &g);
+    uint64_t off[N];
+    char line[32];
+    uint64_t pos = 0;
+    for (int i = 0; i < N; i++) {
+        const char *s = i == 0 ? "R" : i == 1 ? "x.Y: m" : line;
+        snprintf(line, sizeof line, "line %02d", i);
+        off[i] = pos;
+        struct multiline_line l = {s, strlen(s), pos, pos + strlen(s) + 1,
+                                   false};
+        assert_true(multiline_push(ml, &l, 0));
+        pos = l.end;
+    }
+    /* the last push released them: R waits, the rest is still to do */
+    assert_int_equal(multiline_stats(ml)->events, 1);
+    struct multiline_line more = {"z", 1, pos, pos + 2, false};
+    assert_false(multiline_push(ml, &more, 0));
+    struct multiline_event ev;
+    for (int i = 0; i < N - 1; i++) {
+        assert_int_equal(multiline_done_offset(ml), off[i]);
+        assert_true(multiline_peek(ml, &ev));
+        assert_int_equal(ev.offset, off[i]);
+        assert_int_equal(ev.lines, 1);
+        assert_int_equal(multiline_done_offset(ml), off[i]);
+        multiline_pop(ml);
+        assert_int_equal(multiline_done_offset(ml), off[i + 1]);
+    }
+    assert_int_equal(multiline_stats(ml)->events, N - 1);
+    /* the line that released them is open */
+    assert_false(multiline_peek(ml, &ev));
+    assert_int_equal(multiline_done_offset(ml), off[N - 1]);
+    flush(ml);
+    assert_int_equal(g.n, 1);
+    assert_event(&g, 0, off[N - 1], 1, "line 33");
+    assert_int_equal(multiline_done_offset(ml), pos);
+    multiline_free(ml);
+    got_free(&g);
+}
+
+/* Pushes a line from a buffer freed right after the push (ASan sees a
+ * joiner that kept the caller's pointer). */
+static bool push_copy(struct multiline *ml, const char *s, uint64_t off,
+                      uint64_t now)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    assert_non_null(p);
+    memcpy(p, s, n + 1);
+    struct multiline_line l = {p, n, off, off + n + 1, false};
+    bool taken = multiline_push(ml, &l, now);
+    memset(p, 'X', n);
+    free(p);
+    return taken;
+}
+
+/* A push that completes an event before it can place its line keeps the
+ * line; a tick asked for meanwhile applies after that line, as it would
+ * have if the consumer had drained at once. */
+static void tick_while_busy_applies_after_the_waiting_line(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    for (int lazy = 0; lazy < 2; lazy++) {
+        struct multiline *ml = make_preset("java", &g);
+        assert_true(push_copy(ml, "R", 0, 0));
+        assert_true(push_copy(ml, "x.Y: m", 2, 0));
+        /* a second exception line: R is complete, "a.B: n" must wait
+         * while "x.Y: m" is decided again */
+        assert_true(push_copy(ml, "a.B: n", 9, 0));
+        assert_int_equal(multiline_done_offset(ml), 0);
+        if (!lazy)
+            drain(ml);
+        multiline_tick(ml, 5000);
+        drain(ml);
+        /* x.Y: m, then a.B: n held behind it, both timed out */
+        assert_int_equal(g.n, 3);
+        assert_event(&g, 0, 0, 1, "R");
+        assert_event(&g, 1, 2, 1, "x.Y: m");
+        assert_event(&g, 2, 9, 1, "a.B: n");
+        assert_int_equal(multiline_stats(ml)->timeouts, 2);
+        assert_int_equal(multiline_done_offset(ml), 16);
+        multiline_free(ml);
+        got_free(&g);
+    }
+}
+
+/* A log fed with a clock that jumps past the timeout now and then and ticks
+ * in between, with tight limits: every consumer gets the eager one's events
+ * and counters. Also the pushed line that must wait (kept in the joiner). */
+static void run_timed(const struct multiline_config *cfg, const char *log,
+                      size_t len, struct got *g, struct multiline_stats *st)
+{
+    struct multiline_config c = *cfg;
+    struct multiline *ml = make(&c, g);
+    struct line_reader *lr = line_reader_new(1 << 20);
+    assert_non_null(lr);
+    assert_int_equal(line_reader_feed(lr, log, len, NULL), 0);
+    struct sl_slice l;
+    bool cut;
+    uint64_t now = 0;
+    for (unsigned i = 0; line_reader_next(lr, &l, &cut); i++) {
+        now += i % 7 == 3 ? 6000 : i % 5 == 0 ? 2500 : 100;
+        if (i % 4 == 1)
+            tick(ml, now - 50);
+        push_read(ml, lr, l, cut, now);
+    }
+    tick(ml, now + 4000);
+    flush(ml);
+    *st = *multiline_stats(ml);
+    line_reader_free(lr);
+    multiline_free(ml);
+}
+
+static void lazy_consumers_match_eager_with_the_clock(void **state)
+{
+    (void)state;
+    char path[4096];
+    const char *file = __FILE__;
+    const char *slash = strrchr(file, '/');
+    int dir = slash ? (int)(slash - file) : 1;
+    const char *logs[] = {"python_app", "java_logback"};
+    struct multiline_config cfg[6];
+    for (size_t k = 0; k < 6; k++) {
+        multiline_config_init(&cfg[k]);
+        cfg[k].max_lines = 6;
+        cfg[k].max_bytes = 180;
+    }
+    cfg[0].preset = "python";
+    cfg[1].preset = "java";
+    cfg[2].pattern = "^[0-9]{4}-";
+    cfg[2].negate = true;
+    cfg[3].pattern = "^[ \\t]";
+    cfg[3].match = "before";
+    cfg[4].pattern = ":$";
+    cfg[4].match = "before";
+    cfg[5].preset = "java";
+    cfg[5].timeout_ms = 0;
+    static struct got eager, g;
+    for (size_t f = 0; f < 2; f++) {
+        snprintf(path, sizeof path, "%.*s/../shipper/multiline/%s.log", dir,
+                 slash ? file : ".", logs[f]);
+        size_t len;
+        char *log = slurp(path, &len);
+        for (size_t k = 0; k < 6; k++) {
+            struct multiline_stats want, st;
+            use_consumer(0);
+            run_timed(&cfg[k], log, len, &eager, &want);
+            assert_true(want.events > 5);
+            for (size_t c = 1; c < NCONSUMERS; c++) {
+                use_consumer(c);
+                run_timed(&cfg[k], log, len, &g, &st);
+                assert_same_events(&eager, &g, logs[f]);
+                assert_memory_equal(&st, &want, sizeof st);
+                got_free(&g);
+            }
+            got_free(&eager);
+        }
+        free(log);
+    }
+    use_consumer(0);
 }
 
 int main(void)
@@ -726,6 +1098,10 @@ int main(void)
         cmocka_unit_test(python_app_log),
         cmocka_unit_test(python_basic_log),
         cmocka_unit_test(java_logback_log),
+        cmocka_unit_test(push_refused_while_an_event_waits),
+        cmocka_unit_test(done_offset_walks_event_by_event),
+        cmocka_unit_test(tick_while_busy_applies_after_the_waiting_line),
+        cmocka_unit_test(lazy_consumers_match_eager_with_the_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
