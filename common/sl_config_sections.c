@@ -5,6 +5,7 @@
  * (a person reads them; "json" is one word away for a collector), no HTTP
  * endpoint unless asked (it opens a port). */
 #include "sl_config_sections.h"
+#include "sl_redis_url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,4 +82,19 @@ int sl_config_check_url(const struct sl_config_node *n,
         if (check_one_url(sl_config_at(n, i), schemes, example, err) < 0)
             return -1;
     return 0;
+}
+
+int sl_config_check_redis_url(const struct sl_config_node *n,
+                              struct sl_err *err)
+{
+    const char *s;
+    if (n == NULL)
+        return 0;
+    if (sl_config_string(n, NULL, NULL, &s, err) < 0)
+        return -1;
+    struct sl_redis_url url;
+    struct sl_err why;
+    if (sl_redis_url_parse(s, &url, &why) == 0)
+        return 0;
+    return sl_config_error(n, err, "%s", why.msg);
 }

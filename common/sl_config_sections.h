@@ -50,4 +50,15 @@ int sl_config_check_url(const struct sl_config_node *n,
                         const char *const schemes[], const char *example,
                         struct sl_err *err);
 
+/* Fails unless n (a string node; NULL is fine) is a Redis URL the client
+ * can connect with (sl_redis_url.h): "FILE:L:C: output.redis.url: ..."
+ * followed by the parser's reason, which never shows the password. */
+int sl_config_check_redis_url(const struct sl_config_node *n,
+                              struct sl_err *err);
+
+/* The help text of every Redis url key. */
+#define SL_REDIS_URL_HELP                                                      \
+    "`redis://[[user]:password@]host[:port][/db]` or "                         \
+    "`unix:///path/redis.sock?db=N`; put the password in `${REDIS_PASSWORD}`"
+
 #endif

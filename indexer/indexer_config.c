@@ -27,7 +27,6 @@ static int not_empty(const struct sl_config_node *obj, const char *key,
 static int check_redis(const struct sl_config_node *obj, void *out,
                        struct sl_err *err)
 {
-    static const char *const schemes[] = {"redis://", NULL};
     struct indexer_redis_config *r = out;
     if (r->key == NULL)
         r->key = sl_redis_default_key(r->mode);
@@ -41,15 +40,13 @@ static int check_redis(const struct sl_config_node *obj, void *out,
         not_empty(obj, "consumer", r->consumer, err) < 0 ||
         not_empty(obj, "dead_key", r->dead_key, err) < 0)
         return -1;
-    return sl_config_check_url(sl_config_get(obj, "url"), schemes,
-                               SL_REDIS_URL_DEFAULT, err);
+    return sl_config_check_redis_url(sl_config_get(obj, "url"), err);
 }
 
 #define REDIS(m) SL_OPT_FIELD(struct indexer_redis_config, m)
 static const struct sl_opt redis_opts[] = {
     {"url", SL_OPT_STRING, REDIS(url), .def = SL_REDIS_URL_DEFAULT,
-     .help = "`redis://[:password@]host[:port][/db]`; put the password in "
-             "`${REDIS_PASSWORD}`"},
+     .help = SL_REDIS_URL_HELP},
     {"mode", SL_OPT_ENUM, REDIS(mode), .def = "stream",
      .words = sl_redis_mode_names,
      .help = "`stream`: batches from sluice-shipper, read in a consumer "

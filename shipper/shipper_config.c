@@ -38,22 +38,19 @@ static const struct sl_config_table host_table = {
 static int check_redis(const struct sl_config_node *obj, void *out,
                        struct sl_err *err)
 {
-    static const char *const schemes[] = {"redis://", NULL};
     struct shipper_redis_output *r = out;
     if (r->key == NULL)
         r->key = sl_redis_default_key(r->mode);
     if (r->key[0] == '\0')
         return sl_config_error_expected(sl_config_get(obj, "key"), err,
                                         "a key that is not empty");
-    return sl_config_check_url(sl_config_get(obj, "url"), schemes,
-                               SL_REDIS_URL_DEFAULT, err);
+    return sl_config_check_redis_url(sl_config_get(obj, "url"), err);
 }
 
 #define REDIS(m) SL_OPT_FIELD(struct shipper_redis_output, m)
 static const struct sl_opt redis_opts[] = {
     {"url", SL_OPT_STRING, REDIS(url), .def = SL_REDIS_URL_DEFAULT,
-     .help = "`redis://[:password@]host[:port][/db]`; put the password in "
-             "`${REDIS_PASSWORD}`"},
+     .help = SL_REDIS_URL_HELP},
     {"mode", SL_OPT_ENUM, REDIS(mode), .def = "stream",
      .words = sl_redis_mode_names,
      .help = "`stream`: batches in a Redis stream, for sluice-indexer; "

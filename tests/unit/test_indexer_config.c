@@ -171,9 +171,14 @@ static void test_other_sections(void **state)
                  "indexer.json:1:21: redis.group: found a string \"\", "
                  "expected a string that is not empty");
     assert_fails("{\"redis\": {\"url\": \"redis:/x\"}}",
-                 "indexer.json:1:19: redis.url: found a string \"redis:/x\", "
-                 "expected a URL starting with \"redis://\" (such as "
-                 "\"redis://127.0.0.1:6379/0\")");
+                 "indexer.json:1:19: redis.url: redis url 'redis:/x': "
+                 "expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+                 "unix://[[USER]:PASSWORD@]/PATH[?db=DB]");
+    assert_fails("{\"redis\": {\"url\": \"rediss://u:pw@es:6380\"}}",
+                 "indexer.json:1:19: redis.url: redis url "
+                 "'rediss://u:***@es:6380': TLS (rediss://) is not supported "
+                 "(hiredis 0.14 has none); use redis:// through a TLS tunnel "
+                 "such as stunnel");
 }
 
 int main(void)

@@ -156,9 +156,17 @@ static void test_bad_values(void **state)
                  "mean \"stream\"?)");
     assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"url\": "
                  "\"127.0.0.1:6379\"}}}",
-                 "shipper.json:1:46: output.redis.url: found a string "
-                 "\"127.0.0.1:6379\", expected a URL starting with "
-                 "\"redis://\" (such as \"redis://127.0.0.1:6379/0\")");
+                 "shipper.json:1:46: output.redis.url: redis url "
+                 "'127.0.0.1:6379': expected "
+                 "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+                 "unix://[[USER]:PASSWORD@]/PATH[?db=DB]");
+    /* The URL is checked whole, as the client will read it, and the
+     * password (often from ${REDIS_PASSWORD}) never shows. */
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"url\": "
+                 "\"redis://:s3cret@127.0.0.1:70000/0\"}}}",
+                 "shipper.json:1:46: output.redis.url: redis url "
+                 "'redis://:***@127.0.0.1:70000/0': port '70000' is not a "
+                 "number from 1 to 65535");
     assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"key\": \"\"}}}",
                  "shipper.json:1:46: output.redis.key: found a string \"\", "
                  "expected a key that is not empty");
