@@ -19,14 +19,14 @@
  *
  * One line of the payload is
  *
- *   ID " " TS " " JSON "\n"
- *   u5eyVdF8ej-arHKGN-65yQ 1763856000123 {"@timestamp":"2025-11-23T...",...}
+ *   TS " " ID " " JSON "\n"
+ *   1763856000123 u5eyVdF8ej-arHKGN-65yQ {"@timestamp":"2025-11-23T...",...}
  *
- *   ID    the event's _id (sl_event_id.h): 1 to SL_BATCH_ID_MAX characters
- *         of A-Z a-z 0-9 - _ (safe in JSON and URLs, never escaped)
  *   TS    the time that decides the event's index, UTC milliseconds since
  *         the epoch, in plain decimal: an optional "-", no "+", no leading
  *         zero, from SL_BATCH_TS_MIN to SL_BATCH_TS_MAX (years 1 to 9999)
+ *   ID    the event's _id (sl_event_id.h): 1 to SL_BATCH_ID_MAX characters
+ *         of A-Z a-z 0-9 - _ (safe in JSON and URLs, never escaped)
  *   JSON  the event, at least one byte, no "\n"
  *
  * so the indexer builds `{"create":{"_index":...,"_id":ID}}` from the
@@ -35,19 +35,25 @@
  * same ID and TS (DESIGN.md): TS is @timestamp, parsed from the line or the
  * read time it keeps with the offset.
  *
- * Why a prefix on each line and not a parallel field holding every id and
- * time: measured with bench/bench_batch.c on 1M Apache events (RESULTS.md,
- * "format 2"), the two cost the same after compression (the ids are random
- * and compress to their 16 bytes either way) and the prefix is cheaper to
- * write (no second buffer to join) and to read (one walk of the payload);
- * an event and its id also cannot drift apart.
+ * Why a prefix on each line, and the time first (bench/bench_batch.c, 1M
+ * Apache events, 2000 per entry; bench/RESULTS.md "format 2"): a line stays
+ * one whole event, the writer keeps one buffer that max_raw bounds exactly
+ * and seals it without a copy, and the reader walks it once. The layout not
+ * taken, every id in one block and every time in another before the
+ * events, compresses 2.5 B per event better with zstd 1 (80.3 against
+ * 82.8 B; 1 to 2% with lz4 and zstd -1) for the same CPU, but needs three
+ * buffers joined at seal and a reader with three cursors that must agree.
+ * With the id first the lines compressed 3.3 B per event worse: the time
+ * after the newline matches the previous line's time, a random id there
+ * breaks that. The ids themselves cost about 23 B per event either way
+ * (16 random bytes do not compress).
  *
  * Readers ignore fields they do not know (so a later format 2 writer may add
  * some), and refuse, with one line saying which field, what was found and
  * what to do: a missing or repeated field, any version but 2 (format 1 had
  * no ids and was never written by a released shipper), a number that is
  * not plain decimal, count 0, a count that does not match the lines, a
- * payload not ending in "\n", a line whose ID, TS or JSON is not as above,
+ * payload not ending in "\n", a line whose TS, ID or JSON is not as above,
  * a `raw` above the reader's limit (checked before anything is allocated,
  * so a forged entry cannot make the indexer allocate gigabytes), and a
  * payload that does not decompress to exactly `raw` bytes. Every line is

@@ -7,11 +7,10 @@
  * 2-byte big-endian length and that many bytes (the last one cut short by
  * the end of the input). The reader must refuse or accept without crashing,
  * leaking or looping; when it accepts, every event must be as the format
- * says (an id of 1 to 64 id characters, a time in range whose canonical
- * decimal is the text between id and JSON, a JSON of at least one byte
- * without "\n"), the events must follow each other without a gap and add
- * up to count lines, and a second decode of the same entry by the same
- * reader must give the same events.
+ * says (a time in range whose canonical decimal starts the line, an id of
+ * 1 to 64 id characters, a JSON of at least one byte without "\n"), the events
+ * must follow each other without a gap and add up to count lines, and a second
+ * decode of the same entry by the same reader must give the same events.
  *
  * From 0xc0, round trip: the rest is cut at "\n" into events, written with
  * the codec and level the first byte picks, into batches of at most 64 bytes
@@ -50,19 +49,22 @@ static bool id_ok(const char *p, size_t n)
     return true;
 }
 
-/* An event as the format says, right after the one before it (next). */
-static void check_event(const struct sl_batch_event *ev, const char *next)
+/* An event as the format says, right after the one before it (next);
+ * returns where its line starts. */
+static const char *check_event(const struct sl_batch_event *ev,
+                               const char *next)
 {
     char ts[32];
-    int n = snprintf(ts, sizeof ts, " %lld ", (long long)ev->ts_ms);
+    int n = snprintf(ts, sizeof ts, "%lld ", (long long)ev->ts_ms);
+    const char *line = ev->id.ptr - n;
     if (!id_ok(ev->id.ptr, ev->id.len) || ev->ts_ms < SL_BATCH_TS_MIN ||
         ev->ts_ms > SL_BATCH_TS_MAX || ev->json.len == 0 ||
         memchr(ev->json.ptr, '\n', ev->json.len) != NULL ||
-        (next != NULL && ev->id.ptr != next) ||
-        ev->id.ptr + ev->id.len + n != ev->json.ptr ||
-        memcmp(ev->id.ptr + ev->id.len, ts, (size_t)n) != 0 ||
-        ev->json.ptr[ev->json.len] != '\n')
+        (next != NULL && line != next) || memcmp(line, ts, (size_t)n) != 0 ||
+        ev->id.ptr + ev->id.len + 1 != ev->json.ptr ||
+        ev->id.ptr[ev->id.len] != ' ' || ev->json.ptr[ev->json.len] != '\n')
         abort();
+    return line;
 }
 
 static void decode_mode(const uint8_t *p, size_t size)
@@ -96,9 +98,9 @@ static void decode_mode(const uint8_t *p, size_t size)
         size_t n = 0, bytes = 0;
         const char *next = NULL;
         while (sl_batch_reader_next(r, &ev)) {
-            check_event(&ev, next);
+            const char *line = check_event(&ev, next);
             next = ev.json.ptr + ev.json.len + 1;
-            bytes += (size_t)(next - ev.id.ptr);
+            bytes += (size_t)(next - line);
             n++;
         }
         if (n != sl_batch_reader_count(r) || n == 0 || bytes > 1 << 20)

@@ -86,7 +86,7 @@ static void entry_set(struct entry *e, const char *name, const char *value,
 #define SET(e, name, lit) entry_set((e), (name), (lit), sizeof(lit) - 1)
 
 /* The writer's calls for tests that do not care about the id and time: id
- * "id", time 1, so each line is "id 1 " (5 bytes), the JSON and "\n". */
+ * "id", time 1, so each line is "1 id " (5 bytes), the JSON and "\n". */
 #define ADD(w, lit, err)                                                       \
     sl_batch_writer_add((w), "id", 2, 1, (lit), sizeof(lit) - 1, (err))
 #define BEGIN(w, err) sl_batch_writer_begin((w), "id", 2, 1, (err))
@@ -334,8 +334,8 @@ static void entry_fields_in_order(void **state)
                           "raw",
                           "54",
                           "events",
-                          "u5eyVdF8ej-arHKGN-65yQ 1763856000123 "
-                          "{\"a\":1}\n-_ -1 {}\n"};
+                          "1763856000123 u5eyVdF8ej-arHKGN-65yQ "
+                          "{\"a\":1}\n-1 -_ {}\n"};
     for (int i = 0; i < SL_BATCH_ARGC; i++) {
         assert_int_equal(len[i], strlen(want[i]));
         assert_memory_equal(argv[i], want[i], len[i]);
@@ -356,7 +356,7 @@ static void commit_serialised_in_place_and_rollback(void **state)
     assert_int_equal(sl_buf_append_str(b, "{\"n\":", &err), 0);
     assert_int_equal(sl_buf_append_str(b, "1}", &err), 0);
     assert_int_equal(sl_batch_writer_commit(w, &err), 0);
-    /* "n1 1000 {"n":1}\n" */
+    /* "1000 n1 {"n":1}\n" */
     assert_int_equal(sl_batch_writer_bytes(w), 16);
     /* an event half written, then given up */
     b = BEGIN(w, &err);
@@ -458,7 +458,7 @@ static void begin_refuses_bad_ids_and_times(void **state)
         assert_int_equal(err.status, SL_EINVAL);
         assert_string_equal(err.msg, msg);
     }
-    /* "id 1 {}\n" uses 8 bytes; 64 + 1 + 15 + 1 of prefix and 2 of JSON
+    /* "1 id {}\n" uses 8 bytes; 64 + 1 + 15 + 1 of prefix and 2 of JSON
      * are 83 more, 1 too many */
     assert_int_equal(sl_batch_writer_add(w, id, SL_BATCH_ID_MAX,
                                          SL_BATCH_TS_MAX, "{}", 2, &err),
@@ -504,11 +504,11 @@ static void refuses_newline_and_empty_events(void **state)
     const size_t *len;
     assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
     assert_int_equal(len[11], 13);
-    assert_memory_equal(argv[11], "id 1 {\"a\":1}\n", 13);
+    assert_memory_equal(argv[11], "1 id {\"a\":1}\n", 13);
     sl_batch_writer_free(w);
 }
 
-/* max_raw counts whole lines: "id 1 " (5 bytes), the JSON and the newline;
+/* max_raw counts whole lines: "1 id " (5 bytes), the JSON and the newline;
  * an event of max_raw - 6 bytes fits alone. */
 static void writer_limit_is_exact(void **state)
 {
@@ -694,7 +694,7 @@ static void good_entry(struct entry *e, enum sl_codec codec)
     struct sl_err err = {0};
     struct sl_batch_writer *w =
         sl_batch_writer_new("h", codec, 0, 1 << 16, &err);
-    /* "a 1 {"a":1}\n" "b 2 {"b":2}\n": 24 bytes */
+    /* "1 a {"a":1}\n" "2 b {"b":2}\n": 24 bytes */
     assert_int_equal(sl_batch_writer_add(w, "a", 1, 1, "{\"a\":1}", 7, &err),
                      0);
     assert_int_equal(sl_batch_writer_add(w, "b", 1, 2, "{\"b\":2}", 7, &err),
@@ -882,12 +882,12 @@ static void reader_refuses_bad_payloads(void **state)
     good_entry(&e, SL_CODEC_NONE);
     SET(&e, "count", "1");
     SET(&e, "raw", "9");
-    SET(&e, "events", "a 1 {}\n\n\n");
+    SET(&e, "events", "1 a {}\n\n\n");
     expect_refused(r, &e, SL_EPARSE,
                    "stream entry field 'count' says 1 events but the payload "
                    "holds more than 2 lines; the entry is corrupt");
     good_entry(&e, SL_CODEC_NONE);
-    SET(&e, "events", "a 1 {\"a\":1}\nb 2 {\"b\":2}x");
+    SET(&e, "events", "1 a {\"a\":1}\n2 b {\"b\":2}x");
     expect_refused(r, &e, SL_EPARSE,
                    "stream entry field 'events': the payload of 24 bytes does "
                    "not end with a newline (an event cut short?); the entry "
@@ -966,48 +966,50 @@ static void reader_refuses_bad_lines(void **state)
         const char *line; /* without its newline */
         const char *what;
     } bad[] = {
-        {"{\"a\":1}", "its id holds a byte other than A-Z a-z 0-9 - _"},
-        {" 1 {}", "the line does not start with an id"},
-        {"", "the line does not start with an id"},
-        {"a", "no time after its id"},
-        {"a ", "no time after its id"},
-        {"a.b 1 {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
-        {"a\"b 1 {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
-        {"a\tb 1 {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
-        {"a\xc3\xa9 1 {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
-        {"a  1 {}", "its time is not plain decimal milliseconds"},
-        {"a x {}", "its time is not plain decimal milliseconds"},
-        {"a 1x {}", "its time is not plain decimal milliseconds"},
-        {"a +1 {}", "its time is not plain decimal milliseconds"},
-        {"a - {}", "its time is not plain decimal milliseconds"},
-        {"a -0 {}", "its time is not plain decimal milliseconds"},
-        {"a 00 {}", "its time is not plain decimal milliseconds"},
-        {"a 01 {}", "its time is not plain decimal milliseconds"},
-        {"a -01 {}", "its time is not plain decimal milliseconds"},
-        {"a 1.5 {}", "its time is not plain decimal milliseconds"},
-        {"a 0x10 {}", "its time is not plain decimal milliseconds"},
-        {"a 1\t{}", "its time is not plain decimal milliseconds"},
-        {"a 253402300800000 {}",
+        {"{\"a\":1}", "its time is not plain decimal milliseconds"},
+        {"", "the line does not start with a time"},
+        {" 1 a {}", "the line does not start with a time"},
+        {"x a {}", "its time is not plain decimal milliseconds"},
+        {"1x a {}", "its time is not plain decimal milliseconds"},
+        {"+1 a {}", "its time is not plain decimal milliseconds"},
+        {"- a {}", "its time is not plain decimal milliseconds"},
+        {"-0 a {}", "its time is not plain decimal milliseconds"},
+        {"00 a {}", "its time is not plain decimal milliseconds"},
+        {"01 a {}", "its time is not plain decimal milliseconds"},
+        {"-01 a {}", "its time is not plain decimal milliseconds"},
+        {"1.5 a {}", "its time is not plain decimal milliseconds"},
+        {"0x10 a {}", "its time is not plain decimal milliseconds"},
+        {"1\ta {}", "its time is not plain decimal milliseconds"},
+        {"253402300800000 a {}",
          "its time is out of range (expected -62135596800000 to "
          "253402300799999 (years 1 to 9999))"},
-        {"a -62135596800001 {}",
+        {"-62135596800001 a {}",
          "its time is out of range (expected -62135596800000 to "
          "253402300799999 (years 1 to 9999))"},
-        {"a 99999999999999999999999 {}",
+        {"99999999999999999999999 a {}",
          "its time is out of range (expected -62135596800000 to "
          "253402300799999 (years 1 to 9999))"},
-        {"a 18446744073709551617 {}",
+        {"18446744073709551617 a {}",
          "its time is out of range (expected -62135596800000 to "
          "253402300799999 (years 1 to 9999))"},
-        {"a 1", "no JSON after its id and time"},
-        {"a 1 ", "no JSON after its id and time"},
+        {"1", "no id after its time"},
+        {"1 ", "no id after its time"},
+        {"1  {}", "no id after its time"},
+        {"1 .a {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a.b {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a\"b {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a\tb {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a\xc3\xa9 {}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a{}", "its id holds a byte other than A-Z a-z 0-9 - _"},
+        {"1 a", "no JSON after its time and id"},
+        {"1 a ", "no JSON after its time and id"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (int last = 0; last < 2; last++) {
             char payload[128], msg[400], q[80];
-            int n = last ? snprintf(payload, sizeof payload, "a 1 {}\n%s\n",
+            int n = last ? snprintf(payload, sizeof payload, "1 a {}\n%s\n",
                                     bad[i].line)
-                         : snprintf(payload, sizeof payload, "%s\nb 2 {}\n",
+                         : snprintf(payload, sizeof payload, "%s\n2 b {}\n",
                                     bad[i].line);
             char raw[16];
             snprintf(raw, sizeof raw, "%d", n);
@@ -1035,23 +1037,25 @@ static void reader_refuses_bad_lines(void **state)
     }
     /* an id of 65 characters; the message shows the first 40 */
     char line[128];
-    memset(line, 'x', 65);
-    memcpy(line + 65, " 1 {}\n", 7);
+    memcpy(line, "1 ", 2);
+    memset(line + 2, 'x', 65);
+    memcpy(line + 67, " {}\n", 4);
     good_entry(&e, SL_CODEC_NONE);
     SET(&e, "count", "1");
     SET(&e, "raw", "71");
     entry_set(&e, "events", line, 71);
     expect_refused(r, &e, SL_EPARSE,
                    "stream entry field 'events': event 1 of 1: its id is "
-                   "longer than 64 characters; found \"xxxxxxxxxxxxxxxxxxxx"
+                   "longer than 64 characters; found \"1 xxxxxxxxxxxxxxxxxx"
                    "xxxxxxxxxxxxxxxxxxxx...\"; the entry is corrupt");
     /* the limits and the canonical spellings themselves are fine */
     const char ok[] =
+        "253402300799999 "
         "0123456789012345678901234567890123456789012345678901234567890123 "
-        "253402300799999 {}\n"
-        "-_ -62135596800000 x\n"
-        "Z 0 \"\"\n"
-        "z -1  leading space and a \r are the event's own\n";
+        "{}\n"
+        "-62135596800000 -_ x\n"
+        "0 Z \"\"\n"
+        "-1 z  leading space and a \r are the event's own\n";
     good_entry(&e, SL_CODEC_NONE);
     SET(&e, "count", "4");
     entry_set(&e, "events", ok, sizeof ok - 1);
