@@ -36,17 +36,17 @@
  * read time it keeps with the offset.
  *
  * Why a prefix on each line, and the time first (bench/bench_batch.c, 1M
- * Apache events, 2000 per entry; bench/RESULTS.md "format 2"): a line stays
- * one whole event, the writer keeps one buffer that max_raw bounds exactly
- * and seals it without a copy, and the reader walks it once. The layout not
- * taken, every id in one block and every time in another before the
- * events, compresses 2.5 B per event better with zstd 1 (80.3 against
- * 82.8 B; 1 to 2% with lz4 and zstd -1) for the same CPU, but needs three
- * buffers joined at seal and a reader with three cursors that must agree.
- * With the id first the lines compressed 3.3 B per event worse: the time
- * after the newline matches the previous line's time, a random id there
- * breaks that. The ids themselves cost about 23 B per event either way
- * (16 random bytes do not compress).
+ * Apache events, 2000 per entry; bench/RESULTS.md, "format 2"): a line
+ * stays one whole event, the writer keeps one buffer that max_raw bounds
+ * exactly and seals it without a copy, and the reader walks it once. The
+ * layout not taken, every id in one block and every time in another before
+ * the events, compresses 2.5 B per event better with zstd 1 (80.3 against
+ * 82.8 B; 1 to 1.5% with lz4 and zstd -1) for about the same CPU, but
+ * needs three buffers joined at seal and a reader with three cursors that
+ * must agree. With the id first the lines compressed 3.2 B per event worse:
+ * the time after the newline matches the previous line's time, a random id
+ * there breaks that. Ids and times cost 22 to 24 B per event after zstd
+ * either way (the 16 random bytes of an id do not compress).
  *
  * Readers ignore fields they do not know (so a later format 2 writer may add
  * some), and refuse, with one line saying which field, what was found and
