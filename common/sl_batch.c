@@ -234,6 +234,7 @@ static bool id_char(unsigned char c)
 }
 
 #define ID_VALID "expected 1 to 64 characters of A-Z a-z 0-9 - _"
+_Static_assert(SL_BATCH_ID_MAX == 64, "the messages say 64");
 #define TS_VALID "expected -62135596800000 to 253402300799999 (years 1 to 9999)"
 
 static int check_id(const char *id, size_t len, struct sl_err *err)
@@ -773,8 +774,8 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
         if (f != LINE_OK)
             return sl_err_set(
                 err, SL_EPARSE,
-                "stream entry field 'events': event %zu of "
-                "%zu: %s; found %s; the entry is corrupt",
+                "stream entry field 'events': event %zu of %zu: %s; found "
+                "%s; the entry is corrupt",
                 lines, r->count, line_faults[f],
                 sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
         p = nl + 1;
@@ -835,8 +836,9 @@ static const char *split_line(const char *p, const char *end,
     ev->ts_ms = neg ? -(int64_t)v : (int64_t)v;
     const char *id = p + 1;
     const char *sp = memchr(id, ' ', (size_t)(end - id));
+    assert(sp != NULL); /* check_lines saw it */
     const char *nl = memchr(sp + 1, '\n', (size_t)(end - sp - 1));
-    assert(sp != NULL && nl != NULL); /* check_lines saw them */
+    assert(nl != NULL);
     ev->id.ptr = id;
     ev->id.len = (size_t)(sp - id);
     ev->json.ptr = sp + 1;

@@ -11,7 +11,8 @@
  *         keeps in its registry from before the file's first batch (so it
  *         survives a crash and a fingerprint that is still growing); for
  *         stdin, the stream's start. Two sources of one host must never
- *         share a key.
+ *         share a key. A number is passed as its 8 bytes little-endian,
+ *         so every platform makes the same id from it.
  *   pos   for a file, the byte offset of the event's first line; for stdin,
  *         the event's sequence number in the stream.
  *
