@@ -1,19 +1,24 @@
 /* sl_batch.c: the stream entry format (sl_batch.h): a writer that frames
- * events as NDJSON and compresses the batch, and a reader that checks an
- * entry field by field and hands out its events without copying them.
+ * events as lines of "TS ID JSON" and compresses the batch, and a reader
+ * that checks an entry field by field and line by line and hands out its
+ * events without copying them.
  *
  * Invariants of the writer: raw holds `committed` bytes of complete lines
  * (each ending in "\n") and, between begin and commit/rollback, the open
- * event after them; `count` is the number of those lines. Once sealed, the
- * argv arrays point at host, the number texts and either raw or packed, and
- * nothing may change until reset.
+ * event's prefix (from `committed` to `json_at`) and JSON after them;
+ * `count` is the number of those lines. Once sealed, the argv arrays point
+ * at host, the number texts and either raw or packed, and nothing may
+ * change until reset.
  *
  * The reader trusts nothing in an entry: `raw` is checked against the limit
  * before the buffer grows, decompression writes into exactly `raw` bytes
  * (LZ4_decompress_safe, ZSTD_decompressDCtx, both bounded by the output
- * size), and the line count is checked on the decompressed bytes, so the
- * iteration afterwards cannot fail. It deliberately does not parse the JSON
- * of the events: Elasticsearch does, and rejects a bad one per event.
+ * size), and every line's prefix and the line count are checked on the
+ * decompressed bytes, so the iteration afterwards cannot fail: it splits
+ * each line again without checking (rather than keep an array of what the
+ * check found: no allocation per event). It deliberately does not
+ * parse the JSON of the events: Elasticsearch does, and rejects a bad one
+ * per event.
  *
  * lz4 uses the block format, not the frame format: `raw` already carries the
  * size the block format lacks, and the frame adds a header and checksum per
@@ -96,6 +101,7 @@ struct sl_batch_writer {
     struct sl_buf raw;    /* the payload; max is max_raw */
     struct sl_buf packed; /* the compressed payload */
     size_t committed;     /* bytes of complete lines in raw */
+    size_t json_at;       /* where the open event's JSON starts */
     size_t count;
     bool open;   /* between begin and commit/rollback */
     bool sealed; /* argv is valid */
@@ -206,12 +212,92 @@ int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
     return configure_codec(w, codec, level, err);
 }
 
-struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w)
+/* SL_ELIMIT for an event whose line (id, time, JSON: len bytes) the batch
+ * cannot take; says whether a flush helps. The event has been rolled
+ * back. */
+static int event_does_not_fit(const struct sl_batch_writer *w, size_t len,
+                              struct sl_err *err)
 {
-    if (w->sealed)
+    return sl_err_set(err, SL_ELIMIT,
+                      "event of %zu bytes with its id and time does not fit "
+                      "in the batch (%zu of %zu bytes used)%s",
+                      len, w->committed, w->raw.max,
+                      w->count ? "; flush the batch and add it again"
+                               : "; it is larger than a whole batch");
+}
+
+/* The characters of an id: safe in JSON strings and URLs as they are. */
+static bool id_char(unsigned char c)
+{
+    return (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 ||
+           c == '-' || c == '_';
+}
+
+#define ID_VALID "expected 1 to 64 characters of A-Z a-z 0-9 - _"
+_Static_assert(SL_BATCH_ID_MAX == 64, "the messages say 64");
+#define TS_VALID "expected -62135596800000 to 253402300799999 (years 1 to 9999)"
+
+static int check_id(const char *id, size_t len, struct sl_err *err)
+{
+    char q[QUOTE_SIZE];
+    size_t i = 0;
+    while (i < len && i <= SL_BATCH_ID_MAX && id_char((unsigned char)id[i]))
+        i++;
+    if (len == 0 || len > SL_BATCH_ID_MAX || i < len)
+        return sl_err_set(err, SL_EINVAL,
+                          "refusing an event id of %zu bytes, %s: " ID_VALID,
+                          len, sl_text_quote(q, sizeof q, id, len, '"'));
+    return 0;
+}
+
+/* ts in plain decimal into out (at least 20 bytes); returns its length. */
+static size_t format_ts(char *out, int64_t ts)
+{
+    char digits[20];
+    size_t n = 0, len = 0;
+    uint64_t v = ts < 0 ? 0 - (uint64_t)ts : (uint64_t)ts;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (ts < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = digits[--n];
+    return len;
+}
+
+struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
+                                     size_t id_len, int64_t ts_ms,
+                                     struct sl_err *err)
+{
+    char prefix[SL_BATCH_ID_MAX + 24];
+    if (w->sealed) {
+        sl_err_set(err, SL_EINVAL,
+                   "the batch is sealed; reset it after Redis accepted it");
         return NULL;
+    }
     assert(w->raw.len == w->committed || w->open);
     sl_batch_writer_rollback(w); /* an event begun twice starts over */
+    if (check_id(id, id_len, err) < 0)
+        return NULL;
+    if (ts_ms < SL_BATCH_TS_MIN || ts_ms > SL_BATCH_TS_MAX) {
+        sl_err_set(err, SL_EINVAL,
+                   "refusing an event time of %lld ms: " TS_VALID,
+                   (long long)ts_ms);
+        return NULL;
+    }
+    size_t n = format_ts(prefix, ts_ms);
+    prefix[n++] = ' ';
+    memcpy(prefix + n, id, id_len);
+    n += id_len;
+    prefix[n++] = ' ';
+    if (sl_buf_append(&w->raw, prefix, n, NULL) < 0) {
+        sl_batch_writer_rollback(w);
+        event_does_not_fit(w, n, err);
+        return NULL;
+    }
+    w->json_at = w->raw.len;
     w->open = true;
     return &w->raw;
 }
@@ -226,26 +312,13 @@ void sl_batch_writer_rollback(struct sl_batch_writer *w)
     w->open = false;
 }
 
-/* SL_ELIMIT for an event of len bytes that the batch cannot take; says
- * whether a flush helps. The event has been rolled back. */
-static int event_does_not_fit(const struct sl_batch_writer *w, size_t len,
-                              struct sl_err *err)
-{
-    return sl_err_set(err, SL_ELIMIT,
-                      "event of %zu bytes does not fit in the batch "
-                      "(%zu of %zu bytes used)%s",
-                      len, w->committed, w->raw.max,
-                      w->count ? "; flush the batch and add it again"
-                               : "; it is larger than a whole batch");
-}
-
 int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
 {
     if (!w->open || w->sealed)
         return sl_err_set(err, SL_EINVAL,
                           "no event to commit; call sl_batch_writer_begin");
-    size_t len = w->raw.len - w->committed;
-    const char *ev = w->raw.ptr + w->committed;
+    size_t len = w->raw.len - w->json_at;
+    const char *ev = w->raw.ptr + w->json_at;
     if (len == 0) {
         sl_batch_writer_rollback(w);
         return sl_err_set(err, SL_EINVAL, "refusing an empty event");
@@ -261,8 +334,9 @@ int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
                           at, len);
     }
     if (sl_buf_append_char(&w->raw, '\n', NULL) < 0) {
+        size_t line = w->raw.len - w->committed;
         sl_batch_writer_rollback(w);
-        return event_does_not_fit(w, len, err);
+        return event_does_not_fit(w, line, err);
     }
     w->committed = w->raw.len;
     w->count++;
@@ -270,17 +344,17 @@ int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
     return 0;
 }
 
-int sl_batch_writer_add(struct sl_batch_writer *w, const char *json, size_t len,
-                        struct sl_err *err)
+int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
+                        size_t id_len, int64_t ts_ms, const char *json,
+                        size_t len, struct sl_err *err)
 {
-    struct sl_buf *b = sl_batch_writer_begin(w);
+    struct sl_buf *b = sl_batch_writer_begin(w, id, id_len, ts_ms, err);
     if (b == NULL)
-        return sl_err_set(err, SL_EINVAL,
-                          "the batch is sealed; reset it after Redis "
-                          "accepted it");
+        return -1;
     if (sl_buf_append(b, json, len, NULL) < 0) {
+        size_t line = w->raw.len - w->committed + len;
         sl_batch_writer_rollback(w);
-        return event_does_not_fit(w, len, err);
+        return event_does_not_fit(w, line, err);
     }
     return sl_batch_writer_commit(w, err);
 }
@@ -354,7 +428,7 @@ int sl_batch_writer_seal(struct sl_batch_writer *w, const char ***argv,
         snprintf(w->count_text, sizeof w->count_text, "%zu", w->count);
         snprintf(w->raw_text, sizeof w->raw_text, "%zu", w->committed);
         const char *values[SL_BATCH_NFIELDS] = {
-            "1",         w->host, w->count_text, codec_names[w->codec],
+            "2",         w->host, w->count_text, codec_names[w->codec],
             w->raw_text, payload};
         size_t lens[SL_BATCH_NFIELDS] = {1,
                                          w->host_len,
@@ -485,7 +559,7 @@ static int check_version(const char *p, size_t len, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
     size_t v;
-    if (len == 1 && p[0] == '1')
+    if (len == 1 && p[0] == '2')
         return 0;
     if (parse_size(p, len, &v) == 0 && v > SL_BATCH_VERSION)
         return sl_err_set(err, SL_EPARSE,
@@ -493,6 +567,12 @@ static int check_version(const char *p, size_t len, struct sl_err *err)
                           "this sluice-indexer understands (%d); upgrade "
                           "sluice-indexer",
                           (int)(len > 20 ? 20 : len), p, len > 20 ? "..." : "",
+                          SL_BATCH_VERSION);
+    if (len == 1 && p[0] == '1')
+        return sl_err_set(err, SL_EPARSE,
+                          "stream entry format version 1 (events without "
+                          "ids) is not read by this sluice-indexer, which "
+                          "reads format %d; upgrade sluice-shipper",
                           SL_BATCH_VERSION);
     return sl_err_set(err, SL_EPARSE,
                       "stream entry field 'v': found %s, expected format "
@@ -594,9 +674,89 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
     return 0;
 }
 
-/* Every line ends in "\n" and there are exactly count of them. */
+/* What is wrong with a line, if anything. */
+enum line_fault {
+    LINE_OK,
+    LINE_NO_TS,
+    LINE_TS_SYNTAX,
+    LINE_TS_RANGE,
+    LINE_NO_ID,
+    LINE_ID_LONG,
+    LINE_ID_CHAR,
+    LINE_NO_JSON
+};
+
+static const char *const line_faults[] = {
+    "",
+    "the line does not start with a time",
+    "its time is not plain decimal milliseconds",
+    "its time is out of range (" TS_VALID ")",
+    "no id after its time",
+    "its id is longer than 64 characters",
+    "its id holds a byte other than A-Z a-z 0-9 - _",
+    "no JSON after its time and id"};
+
+/* The time at the start of s[0..len), up to the space after it; *used is
+ * its length. Canonical decimal only (one text per value: no "+", no
+ * leading zero, no "-0"), so the indexer never sees two spellings of one
+ * time. */
+static enum line_fault parse_ts(const char *s, size_t len, int64_t *ts,
+                                size_t *used)
+{
+    size_t i = s[0] == '-', start = i;
+    uint64_t v = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        if (i - start < 17) /* 17 digits: above both limits, no overflow */
+            v = v * 10 + (uint64_t)(s[i] - '0');
+        i++;
+    }
+    size_t digits = i - start;
+    if (digits == 0 || (i < len && s[i] != ' ') ||
+        (digits > 1 && s[start] == '0') || (start && v == 0 && digits == 1))
+        return LINE_TS_SYNTAX;
+    if (start ? v > (uint64_t)-SL_BATCH_TS_MIN : v > SL_BATCH_TS_MAX)
+        return LINE_TS_RANGE;
+    *ts = start ? -(int64_t)v : (int64_t)v;
+    *used = i;
+    return LINE_OK;
+}
+
+/* Checks the line p[0..len) (without its "\n") and splits it into time,
+ * id and JSON. */
+static enum line_fault parse_line(const char *p, size_t len,
+                                  struct sl_batch_event *ev)
+{
+    size_t i = 0;
+    if (len == 0 || p[0] == ' ')
+        return LINE_NO_TS;
+    enum line_fault f = parse_ts(p, len, &ev->ts_ms, &i);
+    if (f != LINE_OK)
+        return f;
+    if (i + 1 >= len || p[i + 1] == ' ')
+        return LINE_NO_ID;
+    const char *id = p + i + 1;
+    size_t n = len - i - 1, k = 0;
+    while (k < n && k <= SL_BATCH_ID_MAX && id_char((unsigned char)id[k]))
+        k++;
+    if (k > SL_BATCH_ID_MAX)
+        return LINE_ID_LONG;
+    if (k == n || (id[k] == ' ' && k + 1 == n))
+        return LINE_NO_JSON;
+    if (k == 0 || id[k] != ' ')
+        return LINE_ID_CHAR;
+    ev->id.ptr = id;
+    ev->id.len = k;
+    ev->json.ptr = id + k + 1;
+    ev->json.len = n - k - 1;
+    return LINE_OK;
+}
+
+/* Every line ends in "\n", is "TS ID JSON", and there are exactly count of
+ * them. Counting stops one line past count, so a forged count costs
+ * nothing. */
 static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
 {
+    char q[QUOTE_SIZE];
     const char *p = r->payload, *end = p + r->payload_len;
     if (r->payload_len == 0 || end[-1] != '\n')
         return sl_err_set(err, SL_EPARSE,
@@ -606,9 +766,19 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
                           r->payload_len);
     size_t lines = 0;
     while (p < end && lines <= r->count) {
-        p = memchr(p, '\n', (size_t)(end - p));
-        p++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        struct sl_batch_event ev;
+        enum line_fault f =
+            lines < r->count ? parse_line(p, (size_t)(nl - p), &ev) : LINE_OK;
         lines++;
+        if (f != LINE_OK)
+            return sl_err_set(
+                err, SL_EPARSE,
+                "stream entry field 'events': event %zu of %zu: %s; found "
+                "%s; the entry is corrupt",
+                lines, r->count, line_faults[f],
+                sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
+        p = nl + 1;
     }
     if (lines != r->count || p != end)
         return sl_err_set(err, SL_EPARSE,
@@ -654,16 +824,35 @@ fail:
     return -1;
 }
 
-int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_slice *event)
+/* The line at p, which check_lines found well formed: no checks left to
+ * make, so the walk costs a digit loop and two memchr. */
+static const char *split_line(const char *p, const char *end,
+                              struct sl_batch_event *ev)
+{
+    bool neg = p[0] == '-';
+    uint64_t v = 0;
+    for (p += neg; *p != ' '; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    ev->ts_ms = neg ? -(int64_t)v : (int64_t)v;
+    const char *id = p + 1;
+    const char *sp = memchr(id, ' ', (size_t)(end - id));
+    assert(sp != NULL); /* check_lines saw it */
+    const char *nl = memchr(sp + 1, '\n', (size_t)(end - sp - 1));
+    assert(nl != NULL);
+    ev->id.ptr = id;
+    ev->id.len = (size_t)(sp - id);
+    ev->json.ptr = sp + 1;
+    ev->json.len = (size_t)(nl - sp - 1);
+    return nl + 1;
+}
+
+int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
 {
     if (r->pos >= r->payload_len)
         return 0;
-    const char *p = r->payload + r->pos;
-    const char *nl = memchr(p, '\n', r->payload_len - r->pos);
-    assert(nl != NULL); /* check_lines saw it */
-    event->ptr = p;
-    event->len = (size_t)(nl - p);
-    r->pos += event->len + 1;
+    const char *end = r->payload + r->payload_len;
+    const char *next = split_line(r->payload + r->pos, end, ev);
+    r->pos = (size_t)(next - r->payload);
     return 1;
 }
 

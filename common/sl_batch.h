@@ -1,4 +1,4 @@
-/* sl_batch.h: one Redis stream entry = one batch of events (format 1).
+/* sl_batch.h: one Redis stream entry = one batch of events (format 2).
  *
  * The shipper encodes a batch with a writer and XADDs it to `sluice:events`;
  * the indexer reads entries with XREADGROUP and decodes them with a reader.
@@ -8,23 +8,58 @@
  *
  * The fields of one entry, in this order (all values are byte strings):
  *
- *   v       "1", the format version
+ *   v       "2", the format version
  *   host    the shipper's host.name (any bytes, may be empty)
  *   count   number of events, decimal, at least 1
  *   codec   "none", "lz4" (LZ4 block format) or "zstd" (one zstd frame,
  *           with its content size and a checksum)
  *   raw     byte length of the uncompressed payload, decimal
- *   events  the payload: one JSON event per line, every line ending in
- *           "\n"; compressed with the codec unless it is "none"
+ *   events  the payload: one line per event, every line ending in "\n";
+ *           compressed with the codec unless it is "none"
  *
- * Readers ignore fields they do not know (so a later format 1 writer may add
+ * One line of the payload is
+ *
+ *   TS " " ID " " JSON "\n"
+ *   1763856000123 u5eyVdF8ej-arHKGN-65yQ {"@timestamp":"2025-11-23T...",...}
+ *
+ *   TS    the time that decides the event's index, UTC milliseconds since
+ *         the epoch, in plain decimal: an optional "-", no "+", no leading
+ *         zero, from SL_BATCH_TS_MIN to SL_BATCH_TS_MAX (years 1 to 9999)
+ *   ID    the event's _id (sl_event_id.h): 1 to SL_BATCH_ID_MAX characters
+ *         of A-Z a-z 0-9 - _ (safe in JSON and URLs, never escaped)
+ *   JSON  the event, at least one byte, no "\n"
+ *
+ * so the indexer builds `{"create":{"_index":...,"_id":ID}}` from the
+ * prefix alone, formatting any index pattern (daily, hourly) from TS,
+ * without parsing the event. The shipper must give a replayed event the
+ * same ID and TS (DESIGN.md): TS is @timestamp, parsed from the line or the
+ * read time it keeps with the offset.
+ *
+ * Why a prefix on each line, and the time first (bench/bench_batch.c, 1M
+ * Apache events, 2000 per entry; bench/RESULTS.md, "format 2"): a line
+ * stays one whole event, the writer keeps one buffer that max_raw bounds
+ * exactly and seals it without a copy, and the reader walks it once. The
+ * layout not taken, every id in one block and every time in another before
+ * the events, compresses 2.5 B per event better with zstd 1 (80.3 against
+ * 82.8 B; 1 to 1.5% with lz4 and zstd -1) for about the same CPU, but
+ * needs three buffers joined at seal and a reader with three cursors that
+ * must agree. With the id first the lines compressed 3.2 B per event worse:
+ * the time after the newline matches the previous line's time, a random id
+ * there breaks that. Ids and times cost 22 to 24 B per event after zstd
+ * either way (the 16 random bytes of an id do not compress).
+ *
+ * Readers ignore fields they do not know (so a later format 2 writer may add
  * some), and refuse, with one line saying which field, what was found and
- * what to do: a missing or repeated field, a version other than 1, a number
- * that is not plain decimal, count 0, a count that does not match the lines,
- * a payload not ending in "\n", a `raw` above the reader's limit (checked
- * before anything is allocated, so a forged entry cannot make the indexer
- * allocate gigabytes), and a payload that does not decompress to exactly
- * `raw` bytes. A refused entry leaves the reader usable for the next one.
+ * what to do: a missing or repeated field, any version but 2 (format 1 had
+ * no ids and was never written by a released shipper), a number that is
+ * not plain decimal, count 0, a count that does not match the lines, a
+ * payload not ending in "\n", a line whose TS, ID or JSON is not as above,
+ * a `raw` above the reader's limit (checked before anything is allocated,
+ * so a forged entry cannot make the indexer allocate gigabytes), and a
+ * payload that does not decompress to exactly `raw` bytes. Every line is
+ * checked before the first event is handed out, so an entry is taken whole
+ * or refused whole. A refused entry leaves the reader usable for the next
+ * one.
  *
  * An empty batch is never an entry: sealing one fails with SL_EINVAL, and a
  * reader refuses count 0. Callers flush only when count > 0.
@@ -39,12 +74,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sl_buf.h"
 #include "sl_err.h"
 #include "sl_slice.h"
 
-#define SL_BATCH_VERSION 1
+#define SL_BATCH_VERSION 2
+/* An event's id: at most this many characters. */
+#define SL_BATCH_ID_MAX 64
+/* An event's time, UTC ms: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z,
+ * the range of sl_date. */
+#define SL_BATCH_TS_MIN (-62135596800000LL)
+#define SL_BATCH_TS_MAX 253402300799999LL
 /* Names and values interleaved, as XADD takes them and XRANGE returns them. */
 #define SL_BATCH_NFIELDS 6
 #define SL_BATCH_ARGC    (2 * SL_BATCH_NFIELDS)
@@ -69,7 +111,7 @@ int sl_codec_from_name(const char *name, enum sl_codec *codec,
 struct sl_batch_writer;
 
 /* host is copied. max_raw (1 .. SL_BATCH_RAW_MAX) bounds the uncompressed
- * payload, newlines included. level: see enum sl_codec; 0 is the default. */
+ * payload, whole lines included. level: see enum sl_codec; 0 is the default. */
 struct sl_batch_writer *sl_batch_writer_new(const char *host,
                                             enum sl_codec codec, int level,
                                             size_t max_raw, struct sl_err *err);
@@ -78,11 +120,17 @@ void sl_batch_writer_free(struct sl_batch_writer *w); /* NULL is fine */
 int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
                               int level, struct sl_err *err);
 
-/* Adding an event without a copy: begin returns the batch's payload buffer;
- * the caller appends one event's JSON to it (sl_event_write_json, no
+/* Adding an event without a copy: begin checks the event's id and time,
+ * writes them as the line's prefix and returns the batch's payload buffer;
+ * the caller appends the event's JSON to it (sl_event_write_json, no
  * newline), then calls commit, or rollback to forget it. The caller must
- * not touch the bytes before the ones it appended. begin returns NULL on a
- * sealed batch (reset it first).
+ * not touch the bytes before the ones it appended.
+ *
+ * begin returns NULL, with err set and the batch as before, on a sealed
+ * batch (SL_EINVAL: reset it first), an id that is empty, longer than
+ * SL_BATCH_ID_MAX or holds a byte outside A-Z a-z 0-9 - _ (SL_EINVAL), a
+ * time outside SL_BATCH_TS_MIN..SL_BATCH_TS_MAX (SL_EINVAL), and a prefix
+ * that does not fit in max_raw (SL_ELIMIT).
  *
  * commit checks the event and ends its line. It fails, and rolls the event
  * back, when the event is empty or holds a "\n" (SL_EINVAL; it would break
@@ -90,15 +138,19 @@ int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
  * Any append that failed with SL_ELIMIT is followed by rollback: the batch
  * is then exactly as before begin. SL_ELIMIT with count 0 means the event
  * alone is larger than max_raw; otherwise, flush and add it again. */
-struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w);
+struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
+                                     size_t id_len, int64_t ts_ms,
+                                     struct sl_err *err);
 int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err);
 void sl_batch_writer_rollback(struct sl_batch_writer *w);
 /* begin + append a copy of json + commit, for callers that have the text. */
-int sl_batch_writer_add(struct sl_batch_writer *w, const char *json, size_t len,
-                        struct sl_err *err);
+int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
+                        size_t id_len, int64_t ts_ms, const char *json,
+                        size_t len, struct sl_err *err);
 
-/* Committed events, and their payload bytes (newlines included), so the
- * caller can flush by count, by bytes or by time. */
+/* Committed events, and their payload bytes (ids, times, spaces and
+ * newlines included), so the caller can flush by count, by bytes or by
+ * time. */
 size_t sl_batch_writer_count(const struct sl_batch_writer *w);
 size_t sl_batch_writer_bytes(const struct sl_batch_writer *w);
 
@@ -132,9 +184,17 @@ void sl_batch_reader_free(struct sl_batch_reader *r); /* NULL is fine */
 int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
                            const char *const *argv, const size_t *argvlen,
                            struct sl_err *err);
-/* 1: *event is the next event's JSON (no newline), valid until the next
- * decode; 0: no more. */
-int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_slice *event);
+/* One event of a decoded entry: slices of the payload, valid until the
+ * next decode. */
+struct sl_batch_event {
+    struct sl_slice id;   /* the _id, checked as the format says */
+    int64_t ts_ms;        /* the time that decides the index */
+    struct sl_slice json; /* the event, without its newline */
+};
+
+/* 1: *ev is the next event; 0: no more. Never fails: decode checked every
+ * line. */
+int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev);
 /* Starts the iteration over from the first event. */
 void sl_batch_reader_rewind(struct sl_batch_reader *r);
 

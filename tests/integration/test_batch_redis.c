@@ -3,9 +3,10 @@
  * The shipper's path and the indexer's, with hiredis as they will use it:
  * sealed batches of every codec XADDed with redisCommandArgv (compressed
  * payloads are binary: NULs, 0xff, anything), read back with XRANGE and
- * with XREADGROUP in a consumer group, decoded, and every event compared
- * byte for byte with what was written; XACK then empties the pending list.
- * An entry with a field this version does not know still decodes.
+ * with XREADGROUP in a consumer group, decoded, and every event, id and
+ * time compared byte for byte with what was written; XACK then empties the
+ * pending list. An entry with a field this version does not know still
+ * decodes.
  *
  * The server comes from tests/run through SLUICE_TEST_REDIS_URL
  * (redis://HOST:PORT); without it the test fails and says how to run it,
@@ -26,6 +27,7 @@
 #include <hiredis/hiredis.h>
 
 #include "sl_batch.h"
+#include "sl_event_id.h"
 
 #define NBATCH  6 /* two batches of each codec */
 #define MAX_RAW ((size_t)4 << 20)
@@ -35,6 +37,8 @@ struct written {
     size_t n;
     char **ev;
     size_t *len;
+    char (*id)[SL_EVENT_ID_LEN + 1];
+    int64_t *ts;
 };
 
 struct fixture {
@@ -128,6 +132,8 @@ static int teardown(void **state)
             free(f->batch[b].ev[i]);
         free(f->batch[b].ev);
         free(f->batch[b].len);
+        free(f->batch[b].id);
+        free(f->batch[b].ts);
     }
     redisFree(f->c);
     return 0;
@@ -149,7 +155,8 @@ static redisReply *run(struct fixture *f, int type, const char *fmt, ...)
 }
 
 /* Writes batch b with codec and XADDs it, with an extra field "trace" on
- * the odd ones (a newer format 1 writer may add fields). */
+ * the odd ones (a newer format 2 writer may add fields). Event i of batch b
+ * has the id of offset 1000 * i in a file of key b, and a time near now. */
 static void xadd_batch(struct fixture *f, int b, enum sl_codec codec)
 {
     struct sl_err err = {0};
@@ -161,9 +168,16 @@ static void xadd_batch(struct fixture *f, int b, enum sl_codec codec)
     wb->n = 1 + rnd() % 500;
     wb->ev = calloc(wb->n, sizeof *wb->ev);
     wb->len = calloc(wb->n, sizeof *wb->len);
+    wb->id = calloc(wb->n, sizeof *wb->id);
+    wb->ts = calloc(wb->n, sizeof *wb->ts);
+    struct sl_event_id_source src;
+    sl_event_id_source_init(&src, "web-01.example", 14, &b, sizeof b);
     for (size_t i = 0; i < wb->n; i++) {
         wb->ev[i] = make_event(&wb->len[i]);
-        if (sl_batch_writer_add(w, wb->ev[i], wb->len[i], &err) < 0) {
+        sl_event_id_make(&src, 1000 * i, wb->id[i]);
+        wb->ts[i] = 1763856000000 + (int64_t)(rnd() % 86400000);
+        if (sl_batch_writer_add(w, wb->id[i], SL_EVENT_ID_LEN, wb->ts[i],
+                                wb->ev[i], wb->len[i], &err) < 0) {
             if (err.status != SL_ELIMIT || i == 0)
                 fail_msg("add: %s", err.msg);
             free(wb->ev[i]); /* the batch is full: it ends here */
@@ -216,14 +230,20 @@ static void expect_batch(struct sl_batch_reader *rd, const redisReply *entry,
     assert_int_equal(sl_batch_reader_count(rd), wb->n);
     struct sl_slice host = sl_batch_reader_host(rd);
     assert_true(sl_slice_eq(host, "web-01.example", 14));
-    struct sl_slice ev;
+    struct sl_batch_event ev;
     size_t i = 0;
     while (sl_batch_reader_next(rd, &ev)) {
         assert_true(i < wb->n);
-        if (ev.len != wb->len[i] || memcmp(ev.ptr, wb->ev[i], ev.len) != 0)
+        if (!sl_slice_eq(ev.json, wb->ev[i], wb->len[i]))
             fail_msg("%s batch, event %zu: %zu bytes differ from the %zu "
                      "written",
-                     sl_codec_name(wb->codec), i, ev.len, wb->len[i]);
+                     sl_codec_name(wb->codec), i, ev.json.len, wb->len[i]);
+        if (!sl_slice_eq(ev.id, wb->id[i], SL_EVENT_ID_LEN) ||
+            ev.ts_ms != wb->ts[i])
+            fail_msg("%s batch, event %zu: id %.*s time %lld, written %s "
+                     "%lld",
+                     sl_codec_name(wb->codec), i, (int)ev.id.len, ev.id.ptr,
+                     (long long)ev.ts_ms, wb->id[i], (long long)wb->ts[i]);
         i++;
     }
     assert_int_equal(i, wb->n);
