@@ -26,4 +26,13 @@ static inline char sl_ascii_lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
+/* The value of a hex digit (either case), or -1. */
+static inline int sl_ascii_hex_value(char c)
+{
+    if (sl_ascii_digit(c))
+        return c - '0';
+    c = sl_ascii_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 #endif

@@ -740,14 +740,6 @@ static int parse_unix(const char *s, size_t len, bool millis, int64_t *out)
     return in_range(neg ? -t : t, out);
 }
 
-static int hex(char c)
-{
-    if (sl_ascii_digit(c))
-        return c - '0';
-    c = sl_ascii_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* TAI64N: label 2^62 + 10 + seconds since 1970 (the 10 s TAI-UTC offset of
  * 1970, as daemontools and Logstash count it), then nanoseconds. */
 static int parse_tai64n(const char *s, size_t len, int64_t *out)
@@ -760,7 +752,7 @@ static int parse_tai64n(const char *s, size_t len, int64_t *out)
         return -1;
     uint64_t label = 0, nanos = 0;
     for (size_t i = 0; i < 24; i++) {
-        int h = hex(s[i]);
+        int h = sl_ascii_hex_value(s[i]);
         if (h < 0)
             return -1;
         if (i < 16)

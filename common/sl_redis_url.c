@@ -60,17 +60,6 @@ const char *sl_redis_url_redact(const char *url, char *buf, size_t size)
     return buf;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out[0..size). Never quotes the input: it
  * may be a password. */
 static int decode(const char *s, size_t n, char *out, size_t size,
@@ -81,8 +70,8 @@ static int decode(const char *s, size_t n, char *out, size_t size,
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? sl_ascii_hex_value(s[i + 1]) : -1;
+            int lo = hi >= 0 ? sl_ascii_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return sl_err_set(err, SL_EINVAL,
                                   "redis url '%s': the %s has a '%%' not "

@@ -11,6 +11,7 @@
  * raw text (yajl_number) so 64-bit inodes above LLONG_MAX load. Entries
  * reach the table through registry_insert (registry_priv.h). */
 #include "registry.h"
+#include "sl_ascii.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -516,17 +517,6 @@ static int on_number(void *ctx, const char *s, size_t len)
     return good(p);
 }
 
-static int hex_digit(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* yajl lets \\uD800 through as bytes that are not UTF-8; the writer
  * would turn them into U+FFFD, so such a path would not survive a save. */
 static bool valid_utf8(const unsigned char *s, size_t len)
@@ -548,7 +538,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
     if (p->field == F_FP) {
         uint64_t v = 0;
         for (size_t i = 0; i < len && len == 16; i++) {
-            int d = hex_digit(s[i]);
+            int d = sl_ascii_hex_value(s[i]);
             if (d < 0)
                 len = 0;
             v = v << 4 | (uint64_t)(d & 15);
