@@ -490,7 +490,8 @@ static char *read_file(const char *path, size_t *len, struct sl_err *err)
     char *buf = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        sl_err_set(err, SL_EIO, "cannot open '%s': %s", path, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot open '%s': %s", path,
+                   sl_strerror(errno));
         return NULL;
     }
     struct stat st;
@@ -514,7 +515,7 @@ static char *read_file(const char *path, size_t *len, struct sl_err *err)
             continue;
         if (r < 0) {
             sl_err_set(err, SL_EIO, "cannot read '%s': %s", path,
-                       strerror(errno));
+                       sl_strerror(errno));
             goto fail;
         }
         n += (size_t)r;

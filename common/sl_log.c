@@ -353,7 +353,7 @@ static int open_log(const char *path, struct sl_err *err)
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return sl_err_set(err, SL_EIO, "cannot open log file '%s': %s", path,
-                          strerror(errno));
+                          sl_strerror(errno));
     return fd;
 }
 

@@ -560,7 +560,7 @@ static struct sl_tz *load_file(const char *name, size_t name_len,
             close(fd);
         if (fd < 0 && e != ENOENT && e != ENOTDIR)
             sl_err_set(err, SL_EIO, "time zone '%.*s': cannot read %s: %s",
-                       (int)name_len, name, path, strerror(e));
+                       (int)name_len, name, path, sl_strerror(e));
         else
             sl_err_set(err, SL_EINVAL,
                        "time zone '%.*s': no such zone in %s; " HINT,

@@ -225,7 +225,7 @@ int grok_library_load_file(struct grok_library *lib, const char *path,
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return sl_err_set(err, SL_EIO, "cannot open pattern file '%s': %s",
-                          path, strerror(errno));
+                          path, sl_strerror(errno));
     struct sl_buf b = SL_BUF_INIT(PATTERN_FILE_MAX);
     char chunk[8192];
     size_t n;
@@ -234,7 +234,7 @@ int grok_library_load_file(struct grok_library *lib, const char *path,
         rc = sl_buf_append(&b, chunk, n, err);
     if (rc == 0 && ferror(f))
         rc = sl_err_set(err, SL_EIO, "cannot read pattern file '%s': %s", path,
-                        strerror(errno));
+                        sl_strerror(errno));
     fclose(f);
     if (rc < 0) {
         sl_err_prefix(err, "pattern file '%s'", path);
@@ -257,7 +257,7 @@ int grok_library_load_dir(struct grok_library *lib, const char *dir,
     if (d == NULL)
         return sl_err_set(err, SL_EIO,
                           "cannot open patterns directory '%s': %s", dir,
-                          strerror(errno));
+                          sl_strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;

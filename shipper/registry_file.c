@@ -44,7 +44,7 @@ static int sink_flush(struct sink *s, struct sl_err *err)
             continue;
         if (n < 0)
             return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
-                              strerror(errno));
+                              sl_strerror(errno));
         off += (size_t)n;
     }
     sl_buf_reset(s->b);
@@ -138,7 +138,7 @@ static int sync_dir(const char *path, struct sl_err *err)
         if (fd >= 0)
             close(fd);
         return sl_err_set(err, SL_EIO, "cannot sync directory '%s': %s", dir,
-                          strerror(e));
+                          sl_strerror(e));
     }
     close(fd);
     return 0;
@@ -153,25 +153,28 @@ int registry_save(const struct registry *r, const char *path,
     struct sl_buf b = SL_BUF_INIT(2 * IO_CHUNK);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     struct sink s = {&b, fd, tmp};
     if (write_all(r, &s, err) < 0)
         goto fail;
     if (fsync(fd) < 0) {
-        sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     int rc = close(fd);
     fd = -1;
     if (rc < 0) {
-        sl_err_set(err, SL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot write '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     if (rename(tmp, path) < 0) {
         sl_err_set(err, SL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                   strerror(errno));
+                   sl_strerror(errno));
         goto fail;
     }
     sl_buf_release(&b);
@@ -697,7 +700,7 @@ struct registry *registry_load(const char *path,
     }
     if (fd < 0) {
         sl_err_set(err, SL_EIO, "cannot open registry '%s': %s", path,
-                   strerror(errno));
+                   sl_strerror(errno));
         return NULL;
     }
     struct parser p;
@@ -716,7 +719,7 @@ struct registry *registry_load(const char *path,
             continue;
         if (n < 0) {
             fail_at(&p, p.base, SL_EIO, false, "cannot read: %s",
-                    strerror(errno));
+                    sl_strerror(errno));
             ok = false;
             break;
         }
