@@ -16,6 +16,7 @@
 #include "sl_log.h"
 
 #include "sl_date.h"
+#include "sl_file.h"
 #include "sl_json.h"
 
 #include <errno.h>
@@ -192,19 +193,6 @@ static void build(struct line *l, int64_t wall_ms, enum sl_log_level level,
     put(l, "\n", 1, true);
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* nowhere left to report it */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 /* Callers hold g.lock. The line buffer is static for its size (~30 KiB). */
 static void emit(int64_t wall_ms, enum sl_log_level level, const char *comp,
                  const char *msg, size_t len, const char *suffix)
@@ -212,7 +200,7 @@ static void emit(int64_t wall_ms, enum sl_log_level level, const char *comp,
     static char buf[LOG_LINE_MAX];
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, wall_ms, level, comp, msg, len, suffix);
-    write_all(g.fd, l.buf, l.len);
+    (void)sl_file_write_all(g.fd, l.buf, l.len); /* nowhere to report */
 }
 
 /* Prints "<last> (repeated N times in Ts)" if anything was folded. */
@@ -402,7 +390,7 @@ void sl_log_fatal_signal(const char *msg)
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, clock_ms(CLOCK_REALTIME), SL_LOG_ERROR, "signal", msg,
           strlen(msg), "");
-    write_all(g.fd, l.buf, l.len);
+    (void)sl_file_write_all(g.fd, l.buf, l.len); /* nowhere to report */
 }
 
 static int parse_word(const char *s, const char *const words[], int *out)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sl_file.h"
 #include "sl_json.h"
 
 struct child {
@@ -372,19 +373,17 @@ int sl_metrics_add_collector(struct sl_metrics *m, sl_metrics_collect_fn fn,
     return 0;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); -1 if it cannot. */
+/* Reads a small /proc file into buf (NUL-terminated, cut at size - 1);
+ * -1 if it cannot. No allocation: this runs at every render. */
 static ssize_t read_proc(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t len = 0;
-    ssize_t n;
-    while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-        len += (size_t)n;
+    ssize_t len = sl_file_read_full(fd, buf, size - 1);
     close(fd);
-    buf[len] = '\0';
-    return (ssize_t)len;
+    buf[len < 0 ? 0 : len] = '\0';
+    return len;
 }
 
 /* The value of "Key:  123 kB" in /proc/self/status text, in bytes; 0 if

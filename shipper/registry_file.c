@@ -22,6 +22,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "registry_priv.h"
+#include "sl_file.h"
 #include "sl_json.h"
 
 #define IO_CHUNK (64 * 1024)
@@ -37,16 +38,9 @@ struct sink {
 
 static int sink_flush(struct sink *s, struct sl_err *err)
 {
-    size_t off = 0;
-    while (off < s->b->len) {
-        ssize_t n = write(s->fd, s->b->ptr + off, s->b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
-                              sl_strerror(errno));
-        off += (size_t)n;
-    }
+    if (sl_file_write_all(s->fd, s->b->ptr, s->b->len) < 0)
+        return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
+                          sl_strerror(errno));
     sl_buf_reset(s->b);
     return 0;
 }
@@ -714,9 +708,7 @@ struct registry *registry_load(const char *path,
     }
     bool ok = true;
     for (;;) {
-        ssize_t n = read(fd, buf, IO_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = sl_file_read_full(fd, buf, IO_CHUNK);
         if (n < 0) {
             fail_at(&p, p.base, SL_EIO, false, "cannot read: %s",
                     sl_strerror(errno));
