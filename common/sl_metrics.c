@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,11 @@ struct sl_metrics {
     struct collector collectors[SL_METRICS_MAX_COLLECTORS];
     size_t ncollectors;
     struct sl_gauge *rss, *rss_peak; /* set by sl_metrics_add_process */
+    /* Held while a render runs the collectors and refreshes the process
+     * gauges: the one writer of those gauges is "the render in progress",
+     * whichever thread runs it. Not held while formatting, which only
+     * reads. */
+    pthread_mutex_t collect_lock;
 };
 
 static const char *type_name(enum sl_metric_type t)
@@ -72,7 +78,12 @@ static char *dup_str(const char *s)
 
 struct sl_metrics *sl_metrics_new(void)
 {
-    return calloc(1, sizeof(struct sl_metrics));
+    struct sl_metrics *m = calloc(1, sizeof(struct sl_metrics));
+    if (m != NULL && pthread_mutex_init(&m->collect_lock, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
 }
 
 static void free_child(struct child *c, size_t nvalues)
@@ -108,6 +119,7 @@ void sl_metrics_free(struct sl_metrics *m)
     for (size_t i = 0; i < m->nfams; i++)
         free_family(m->fams[i]);
     free(m->fams);
+    pthread_mutex_destroy(&m->collect_lock);
     free(m);
 }
 
@@ -467,9 +479,11 @@ int sl_metrics_add_process(struct sl_metrics *m, struct sl_err *err)
 
 static void collect(struct sl_metrics *m)
 {
+    pthread_mutex_lock(&m->collect_lock);
     for (size_t i = 0; i < m->ncollectors; i++)
         m->collectors[i].fn(m->collectors[i].ctx);
     refresh_process(m);
+    pthread_mutex_unlock(&m->collect_lock);
 }
 
 /* Shortest text that reads back as v: integers (exact up to 2^53) without
