@@ -77,6 +77,7 @@ static int read_body(int fd, size_t hint, size_t max, struct sl_buf *out,
         if (n < 0)
             return errno;
         out->len += (size_t)n;
+        out->ptr[out->len] = '\0'; /* sl_buf's invariant, for the next call */
         got += (size_t)n;
         if ((size_t)n < want)
             return 0;
@@ -130,10 +131,8 @@ int sl_file_read(const char *path, const char *what, size_t max,
     bool said = false;
     int e = read_file(fd, max, out, err, &said);
     close(fd);
-    if (e == 0) {
-        out->ptr[out->len] = '\0';
+    if (e == 0)
         return 0;
-    }
     if (!said)
         say(err, e, w, sp, path, max);
     else

@@ -82,6 +82,7 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     p = put_u64(p, e->seen < 0 ? 0 - (uint64_t)e->seen : (uint64_t)e->seen);
     p = PUT_LIT(p, ",\"path\":");
     b->len = (size_t)(p - b->ptr);
+    b->ptr[b->len] = '\0'; /* sl_buf's invariant (asserted in Debug) */
     if (sl_json_write_string(b, e->path, strlen(e->path), err) < 0)
         return -1;
     return sl_buf_append_char(b, '}', err);

@@ -99,8 +99,10 @@ int bulk_gzip_encode(struct bulk_gzip *gz, const char *body, size_t len,
         return -1;
     }
     int rc = deflate_all(&gz->zs, body, len, gz->out.ptr, bound);
-    size_t n = (size_t)gz->zs.total_out;
+    size_t n = rc == Z_STREAM_END ? (size_t)gz->zs.total_out : 0;
     deflateReset(&gz->zs);
+    gz->out.len = n;
+    gz->out.ptr[n] = '\0'; /* sl_buf's invariant; n < cap by the reserve */
     if (rc == Z_BUF_ERROR)
         return sl_err_set(err, SL_ELIMIT,
                           "gzip: a body of %zu bytes encodes to more than %zu "
@@ -108,8 +110,6 @@ int bulk_gzip_encode(struct bulk_gzip *gz, const char *body, size_t len,
                           len, gz->out.max);
     if (rc != Z_STREAM_END)
         return sl_err_set(err, SL_EINVAL, "gzip: deflate: %s", zError(rc));
-    gz->out.len = n;
-    gz->out.ptr[n] = '\0'; /* sl_buf's invariant; n < cap by the reserve */
     out->ptr = gz->out.ptr;
     out->len = n;
     return 0;
