@@ -422,6 +422,24 @@ static void refresh_process(struct sl_metrics *m)
     sl_gauge_set(m->rss_peak, status_kib(status, "VmHWM"));
 }
 
+/* btime in /proc/stat, seconds since the epoch; 0 if unknown. The file
+ * grows with the CPUs (a line each), so it is read whole, up to a bound,
+ * once at setup. */
+#define PROC_STAT_MAX (4u << 20)
+
+static unsigned long long boot_time(void)
+{
+    struct sl_buf b = SL_BUF_INIT(PROC_STAT_MAX);
+    unsigned long long btime = 0;
+    if (sl_file_read("/proc/stat", NULL, PROC_STAT_MAX, &b, NULL) == 0) {
+        const char *p = strstr(b.ptr, "\nbtime ");
+        if (p != NULL)
+            btime = strtoull(p + 7, NULL, 10);
+    }
+    sl_buf_release(&b);
+    return btime;
+}
+
 /* The process start time in seconds since the epoch: boot time (btime in
  * /proc/stat) plus the start time in clock ticks since boot (field 22 of
  * /proc/self/stat, counted after the ')' that ends the command name, which
@@ -437,16 +455,8 @@ static double process_start_time(void)
             p = strchr(p + 1, ' ');
         if (p != NULL)
             ticks = strtoull(p + 1, NULL, 10);
-        FILE *f = fopen("/proc/stat", "r");
-        char line[256];
-        while (f != NULL && fgets(line, sizeof line, f) != NULL)
-            if (strncmp(line, "btime ", 6) == 0) {
-                btime = strtoull(line + 6, NULL, 10);
-                ok = p != NULL && btime > 0;
-                break;
-            }
-        if (f != NULL)
-            fclose(f);
+        btime = boot_time();
+        ok = p != NULL && btime > 0;
     }
     long hz = sysconf(_SC_CLK_TCK);
     if (ok && hz > 0)
