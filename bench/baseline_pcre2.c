@@ -72,6 +72,18 @@ struct state {
 /* 0: copy as is; 1: escape (ASCII) or check UTF-8 (>= 0x80). */
 static unsigned char care[256];
 
+/* strerror is banned in the tree (scripts/check-source): this program has
+ * one thread, but stands alone, so it has its own sl_strerror (XSI
+ * strerror_r, which _POSIX_C_SOURCE without _GNU_SOURCE gives). */
+static const char *errtext(int e)
+{
+    static char buf[128];
+    int rc = strerror_r(e, buf, sizeof buf);
+    if (rc != 0)
+        snprintf(buf, sizeof buf, "unknown error %d", e);
+    return buf;
+}
+
 static void init_care(void)
 {
     for (int c = 0; c < 256; c++)
@@ -300,7 +312,7 @@ static int flush_out(struct state *st)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "baseline-pcre2: write: %s\n", strerror(errno));
+            fprintf(stderr, "baseline-pcre2: write: %s\n", errtext(errno));
             return -1;
         }
         off += (size_t)n;
@@ -376,7 +388,7 @@ static int process_fd(struct state *st, int fd, char *buf)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "baseline-pcre2: read: %s\n", strerror(errno));
+            fprintf(stderr, "baseline-pcre2: read: %s\n", errtext(errno));
             return -1;
         }
         if (n == 0)
@@ -420,7 +432,7 @@ static char *read_regex(const char *path)
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "baseline-pcre2: cannot open '%s': %s\n", path,
-                strerror(errno));
+                errtext(errno));
         return NULL;
     }
     static char re[1 << 16];
@@ -506,7 +518,7 @@ int main(int argc, char **argv)
         int fd = open(argv[i], O_RDONLY);
         if (fd < 0) {
             fprintf(stderr, "baseline-pcre2: cannot open '%s': %s\n", argv[i],
-                    strerror(errno));
+                    errtext(errno));
             return 1;
         }
         rc = process_fd(&st, fd, buf);

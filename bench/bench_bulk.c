@@ -6,8 +6,8 @@
  *       -Iindexer/bulk bench/bench_bulk.c \
  *       build/release/indexer/libsluice_indexer_core.a \
  *       build/release/common/libsluice_common.a \
- *       -lyajl -llz4 -lzstd -lm -o bench/out/bin/bench-bulk
- *   bench/out/bin/bench-bulk [--runs N]
+ *       -lyajl -llz4 -lzstd -lz -lm -o bench/out/bin/bench-bulk
+ *   bench/out/bin/bench-bulk [--runs N] [--events FILE]
  *
  * Everything is generated in memory before timing, so the numbers are CPU
  * alone (CLOCK_PROCESS_CPUTIME_ID), median of N runs (default 5):
@@ -21,6 +21,11 @@
  *           caused_by, 429): no fast path, strings kept for the failed ones
  *   floor   the ok answer through yajl with no callbacks: what any streaming
  *           JSON read of it costs, the floor of the parser
+ *   gzip    the bodies of build, each gzip-encoded by bulk_gzip at level 1
+ *           (the default) and 6 (zlib's default); only the encoding is
+ *           timed, and the ratio is reported. The generated events repeat
+ *           too much for a fair ratio: --events FILE (NDJSON, the first 1M
+ *           lines, in turn if fewer) puts real ones in these bodies
  * The answers are fed in 16 KiB pieces, as curl delivers them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +35,11 @@
 #include <yajl/yajl_parse.h>
 
 #include "bench_clock.h"
+#include "bulk_gzip.h"
 #include "bulk_request.h"
 #include "bulk_response.h"
 #include "sl_buf.h"
+#include "sl_file.h"
 
 #define EVENTS   1000000
 #define ITEMS    5000
@@ -108,6 +115,75 @@ static double run_build(size_t *bodies, size_t *bytes)
     *bytes += bulk_request_body(rq).len;
     (*bodies)++;
     double t = bench_cpu_seconds() - t0;
+    bulk_request_free(rq);
+    return t;
+}
+
+/* Real events for the gzip phase (--events FILE, one JSON event a line,
+ * such as sluice-grok's output on bench/out/apache_combined.log): their
+ * variety, not the generated ones' repeats, sets the ratio and the cost. */
+static struct sl_buf file_events = SL_BUF_INIT((size_t)1 << 30);
+static const char **fev;
+static size_t *fev_len, nfev;
+
+static void load_events(const char *path)
+{
+    struct sl_err err;
+    if (sl_file_read(path, NULL, (size_t)1 << 30, &file_events, &err) < 0)
+        die("--events", &err);
+    fev = malloc(EVENTS * sizeof *fev);
+    fev_len = malloc(EVENTS * sizeof *fev_len);
+    if (fev == NULL || fev_len == NULL)
+        die("out of memory", NULL);
+    const char *p = file_events.ptr, *end = p + file_events.len;
+    while (nfev < EVENTS && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 0) {
+            fev[nfev] = p;
+            fev_len[nfev++] = n;
+        }
+        p += n + 1;
+    }
+    if (nfev == 0)
+        die("--events: no events in the file", NULL);
+}
+
+/* The same bodies as run_build (or of the --events ones), each encoded as
+ * it fills; only the encoding counts. *in_bytes, *out_bytes: the totals. */
+static double run_gzip(int level, size_t *in_bytes, size_t *out_bytes)
+{
+    struct sl_err err;
+    struct bulk_request *rq = bulk_request_new(16 << 20, ITEMS, &err);
+    struct bulk_gzip *gz = bulk_gzip_new(level, 16 << 20, &err);
+    struct sl_slice out;
+    double t = 0;
+
+    if (rq == NULL || gz == NULL)
+        die("new request or encoder", &err);
+    *in_bytes = *out_bytes = 0;
+    for (long i = 0; i <= EVENTS; i++) {
+        size_t k = (size_t)i % STAGED;
+        const char *ev = nfev ? fev[(size_t)i % nfev] : ev_text[k];
+        size_t len = nfev ? fev_len[(size_t)i % nfev] : ev_len[k];
+        if (i < EVENTS &&
+            bulk_request_add(rq, "sluice-2025.11.21", 17, id_text[k], id_len[k],
+                             ev, len, (uint64_t)i, &err) == 0)
+            continue;
+        if (i < EVENTS && (err.status != SL_ELIMIT || !bulk_request_count(rq)))
+            die("add", &err);
+        struct sl_slice body = bulk_request_body(rq);
+        double t0 = bench_cpu_seconds();
+        if (bulk_gzip_encode(gz, body.ptr, body.len, &out, &err) < 0)
+            die("gzip", &err);
+        t += bench_cpu_seconds() - t0;
+        *in_bytes += body.len;
+        *out_bytes += out.len;
+        bulk_request_reset(rq);
+        if (i < EVENTS)
+            i--;
+    }
+    bulk_gzip_free(gz);
     bulk_request_free(rq);
     return t;
 }
@@ -211,14 +287,22 @@ int main(int argc, char **argv)
 {
     int runs = 5;
     double tb[RUNS_MAX], tok[RUNS_MAX], tmix[RUNS_MAX], tfl[RUNS_MAX];
+    double tg1[RUNS_MAX], tg6[RUNS_MAX];
     struct sl_buf ok = SL_BUF_INIT(64 << 20), mixed = SL_BUF_INIT(64 << 20);
     struct sl_err err;
-    size_t bodies = 0, bytes = 0;
+    size_t bodies = 0, bytes = 0, gzin = 0, gz1 = 0, gz6 = 0;
 
-    if (argc == 3 && strcmp(argv[1], "--runs") == 0)
-        runs = (int)strtol(argv[2], NULL, 10);
-    if (runs < 1 || runs > RUNS_MAX) {
-        fprintf(stderr, "usage: bench-bulk [--runs 1..%d]\n", RUNS_MAX);
+    for (int a = 1; a + 1 < argc; a += 2) {
+        if (strcmp(argv[a], "--runs") == 0)
+            runs = (int)strtol(argv[a + 1], NULL, 10);
+        else if (strcmp(argv[a], "--events") == 0)
+            load_events(argv[a + 1]);
+        else
+            runs = 0;
+    }
+    if (runs < 1 || runs > RUNS_MAX || argc % 2 == 0) {
+        fprintf(stderr, "usage: bench-bulk [--runs 1..%d] [--events FILE]\n",
+                RUNS_MAX);
         return 2;
     }
     struct bulk_response *r =
@@ -233,6 +317,8 @@ int main(int argc, char **argv)
         tok[i] = run_parse(r, &ok, 1);
         tmix[i] = run_parse(r, &mixed, 0);
         tfl[i] = run_floor(&ok);
+        tg1[i] = run_gzip(1, &gzin, &gz1);
+        tg6[i] = run_gzip(6, &gzin, &gz6);
     }
     printf("build: 1M events into %zu bodies, %.1f MB: %.3f s CPU per 1M "
            "events (%.0f MB/s)\n",
@@ -250,8 +336,20 @@ int main(int argc, char **argv)
            "(%.0f MB/s)\n",
            bench_median(tfl, runs),
            (double)ok.len * PARSES / 1e6 / bench_median(tfl, runs));
+    for (int level = 1; level <= 6; level += 5) {
+        size_t out = level == 1 ? gz1 : gz6;
+        double t = bench_median(level == 1 ? tg1 : tg6, runs);
+        printf("gzip level %d, %s events: %.1f MB to %.1f MB (%.2fx): %.3f s "
+               "CPU per 1M events (%.0f MB/s in)\n",
+               level, nfev ? "--events FILE" : "generated", (double)gzin / 1e6,
+               (double)out / 1e6, (double)gzin / (double)out, t,
+               (double)gzin / 1e6 / t);
+    }
     bulk_response_free(r);
     sl_buf_release(&ok);
+    sl_buf_release(&file_events);
+    free(fev);
+    free(fev_len);
     sl_buf_release(&mixed);
     for (int i = 0; i < STAGED; i++) {
         free(ev_text[i]);

@@ -2,8 +2,9 @@
  * turning a log date into an instant, on 1M dates in one program.
  *
  *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon \
- *       bench/bench_date.c common/sl_date.c \
- *       common/sl_tz.c common/sl_err.c -lm -o bench/out/bin/bench-date
+ *       bench/bench_date.c common/sl_date.c common/sl_tz.c \
+ *       common/sl_file.c common/sl_buf.c common/sl_err.c -lm \
+ *       -o bench/out/bin/bench-date
  *   bench/out/bin/bench-date [--runs N]
  *
  * Four sets of 1M dates, made up front so making them is not measured:

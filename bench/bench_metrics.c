@@ -3,7 +3,8 @@
  *
  *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon \
  *       bench/bench_metrics.c common/sl_metrics.c common/sl_buf.c \
- *       common/sl_err.c common/sl_json.c -lm -o bench/out/bin/bench-metrics
+ *       common/sl_file.c common/sl_err.c common/sl_json.c -lm \
+ *       -o bench/out/bin/bench-metrics
  *   bench/out/bin/bench-metrics [--runs N]
  *
  * Increments: 100M sl_counter_inc() (one writer: relaxed load and store),

@@ -1,5 +1,7 @@
 /* sl_buf.c: growable bounded buffer. Growth doubles, so appends are amortized
- * O(1); the max is checked before any allocation. */
+ * O(1); the max is checked before any allocation. Every entry asserts the
+ * invariants of sl_buf.h (Debug, Asan and Fuzz builds; not Release, which
+ * defines NDEBUG), as SQLite documents and checks its own. */
 #include "sl_buf.h"
 
 #include <stdio.h>
@@ -16,6 +18,7 @@ void sl_buf_init(struct sl_buf *b, size_t max)
 
 void sl_buf_release(struct sl_buf *b)
 {
+    assert(sl_buf_sized(b));
     free(b->ptr);
     b->ptr = NULL;
     b->len = 0;
@@ -24,6 +27,7 @@ void sl_buf_release(struct sl_buf *b)
 
 void sl_buf_reset(struct sl_buf *b)
 {
+    assert(sl_buf_sized(b));
     b->len = 0;
     if (b->cap > 0)
         b->ptr[0] = '\0';
@@ -31,11 +35,13 @@ void sl_buf_reset(struct sl_buf *b)
 
 int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
 {
+    assert(sl_buf_valid(b));
     return n < b->cap - b->len ? 0 : sl_buf_grow(b, n, err);
 }
 
 int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
 {
+    assert(sl_buf_valid(b));
     if (n > b->max || b->len > b->max - n)
         return sl_err_set(err, SL_ELIMIT,
                           "buffer would exceed its limit of %zu bytes", b->max);
@@ -50,6 +56,8 @@ int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
     char *p = realloc(b->ptr, cap + SL_BUF_SLACK);
     if (p == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory growing a buffer");
+    if (b->ptr == NULL)
+        p[0] = '\0'; /* first memory: the invariant holds from here */
     b->ptr = p;
     b->cap = cap;
     return 0;
@@ -57,11 +65,13 @@ int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
 
 int sl_buf_append_str(struct sl_buf *b, const char *s, struct sl_err *err)
 {
+    assert(s != NULL);
     return sl_buf_append(b, s, strlen(s), err);
 }
 
 int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
 {
+    assert(sl_buf_valid(b));
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -79,6 +89,7 @@ int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
 
 char *sl_buf_take(struct sl_buf *b)
 {
+    assert(sl_buf_valid(b));
     char *p = b->ptr;
     if (p == NULL)
         p = calloc(1, 1);

@@ -9,11 +9,22 @@
  *
  * The memory always extends SL_BUF_SLACK bytes past cap: a writer that has
  * reserved room may store a whole 8-byte word at its last position (the JSON
- * escaper does) without a bounds check per byte. Those bytes never count. */
+ * escaper does) without a bounds check per byte. Those bytes never count.
+ *
+ * Precisely, as sl_buf_valid() checks: an empty buffer with no memory has
+ * ptr NULL and len = cap = 0; otherwise len < cap <= max + 1 (cap counts the
+ * NUL's byte) and ptr[len] == '\0'. A caller that writes into reserved room
+ * itself must store the NUL when it moves len (reset and release, which end
+ * a use of the bytes, need only the sizes). In Debug, Asan and Fuzz builds
+ * every function asserts this on entry, so a caller that broke it (or a
+ * struct never initialised) stops at the next call, not at a later
+ * overflow; Release defines NDEBUG and the checks cost nothing. */
 #ifndef SL_BUF_H
 #define SL_BUF_H
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -32,6 +43,23 @@ struct sl_buf {
     {                                                                          \
         NULL, 0, 0, (maxbytes)                                                 \
     }
+
+/* The sizes of the invariants above: all that sl_buf_reset() and
+ * sl_buf_release() need, as they end a use of the bytes (a codec that wrote
+ * into reserved room and failed leaves no NUL behind). */
+static inline bool sl_buf_sized(const struct sl_buf *b)
+{
+    if (b->ptr == NULL)
+        return b->len == 0 && b->cap == 0;
+    return b->len < b->cap && b->cap - 1 <= b->max;
+}
+
+/* All the invariants above; for assert() in the functions that keep or use
+ * the contents. */
+static inline bool sl_buf_valid(const struct sl_buf *b)
+{
+    return sl_buf_sized(b) && (b->ptr == NULL || b->ptr[b->len] == '\0');
+}
 
 void sl_buf_init(struct sl_buf *b, size_t max);
 /* Frees the memory; the buffer is empty and usable again. */
@@ -52,6 +80,7 @@ int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
 static inline int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
                                 struct sl_err *err)
 {
+    assert(sl_buf_valid(b));
     if (n >= b->cap - b->len && sl_buf_grow(b, n, err) < 0)
         return -1;
     if (n > 0)
@@ -64,6 +93,7 @@ static inline int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
 static inline int sl_buf_append_char(struct sl_buf *b, char c,
                                      struct sl_err *err)
 {
+    assert(sl_buf_valid(b));
     if (b->cap - b->len < 2 && sl_buf_grow(b, 1, err) < 0)
         return -1;
     b->ptr[b->len++] = c;

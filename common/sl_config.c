@@ -20,16 +20,14 @@
 #include "sl_config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yajl/yajl_parse.h>
 
 #include "sl_arena.h"
 #include "sl_config_priv.h"
+#include "sl_file.h"
 
 struct parser {
     struct sl_config *cfg;
@@ -490,53 +488,16 @@ fail:
     return NULL;
 }
 
-/* Reads the whole file, refusing more than the size limit before reading. */
+/* Reads the whole file (sl_file: EINTR, short reads, size limit). */
 static char *read_file(const char *path, size_t *len, struct sl_err *err)
 {
-    char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        sl_err_set(err, SL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct sl_buf b = SL_BUF_INIT(SL_CONFIG_MAX_FILE);
+    if (sl_file_read(path, NULL, SL_CONFIG_MAX_FILE, &b, err) < 0) {
+        sl_buf_release(&b);
         return NULL;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        sl_err_set(err, SL_EIO, "cannot read '%s': not a regular file", path);
-        goto fail;
-    }
-    if (st.st_size > (off_t)SL_CONFIG_MAX_FILE) {
-        sl_err_set(err, SL_ELIMIT, "%s: file is larger than %u MiB", path,
-                   SL_CONFIG_MAX_FILE >> 20);
-        goto fail;
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    if ((buf = malloc(cap)) == NULL) {
-        sl_err_set(err, SL_ENOMEM, "%s: out of memory", path);
-        goto fail;
-    }
-    ssize_t r;
-    while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            sl_err_set(err, SL_EIO, "cannot read '%s': %s", path,
-                       strerror(errno));
-            goto fail;
-        }
-        n += (size_t)r;
-    }
-    if (n == cap) { /* grew while we read it */
-        sl_err_set(err, SL_EIO, "cannot read '%s': file changed while read",
-                   path);
-        goto fail;
-    }
-    close(fd);
-    *len = n;
-    return buf;
-fail:
-    free(buf);
-    close(fd);
-    return NULL;
+    *len = b.len;
+    return sl_buf_take(&b);
 }
 
 struct sl_config *sl_config_load_file(const char *path, struct sl_err *err)

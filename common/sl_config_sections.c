@@ -47,7 +47,7 @@ int sl_config_hostname(char *buf, size_t size, struct sl_err *err)
 {
     if (gethostname(buf, size) < 0)
         return sl_err_set(err, SL_EIO, "cannot get the machine's name: %s",
-                          strerror(errno));
+                          sl_strerror(errno));
     buf[size - 1] = '\0'; /* POSIX leaves a cut name unterminated */
     return 0;
 }

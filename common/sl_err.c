@@ -2,6 +2,7 @@
  * in SL_ERR_MSG_MAX are cut, never overflowed. */
 #include "sl_err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,4 +71,21 @@ const char *sl_status_str(enum sl_status st)
         return "temporary failure";
     }
     return "unknown error";
+}
+
+/* The XSI strerror_r, which glibc declares (as __xpg_strerror_r) when
+ * _GNU_SOURCE is not defined, as in our build: it always copies into buf.
+ * The GNU variant returns a char * instead, which would not compile here
+ * (a pointer assigned to an int), so the choice cannot slip. A
+ * thread-local buffer rather than a caller's buffer keeps each call site a
+ * plain argument, as strerror was. 128 bytes holds every glibc text. */
+const char *sl_strerror(int errnum)
+{
+    static _Thread_local char buf[128];
+    int saved = errno;
+    int rc = strerror_r(errnum, buf, sizeof buf);
+    if (rc != 0)
+        snprintf(buf, sizeof buf, "unknown error %d", errnum);
+    errno = saved;
+    return buf;
 }

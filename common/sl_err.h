@@ -41,4 +41,12 @@ void sl_err_clear(struct sl_err *err);
 /* A word for the status ("parse error", "out of memory", ...). */
 const char *sl_status_str(enum sl_status st);
 
+/* The text for an errno value ("No such file or directory"): strerror
+ * without its shared static buffer, which another thread may overwrite
+ * while a message is being formatted. The text lives in a buffer of the
+ * calling thread, valid until that thread's next call: use one per message
+ * (two in one printf would print the second twice). Never fails; errno is
+ * left as it was. scripts/check-source bans strerror for this. */
+const char *sl_strerror(int errnum);
+
 #endif

@@ -194,7 +194,7 @@ static int listen_error(const char *addr, unsigned port, int e,
                           "pick a port above 1023",
                           addr, port);
     return sl_err_set(err, SL_EIO, "cannot listen on metrics address %s: %s",
-                      addr, strerror(e));
+                      addr, sl_strerror(e));
 }
 
 static int open_listener(struct sl_http_server *s, const char *addr,
@@ -540,7 +540,7 @@ static void accept_clients(struct sl_http_server *s)
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                 errno != ECONNABORTED)
                 SL_WARN("http", "accept on metrics port %u: %s",
-                        (unsigned)s->port, strerror(errno));
+                        (unsigned)s->port, sl_strerror(errno));
             return;
         }
         if (set_nonblock_cloexec(fd) < 0) {

@@ -16,11 +16,13 @@
 #include "sl_log.h"
 
 #include "sl_date.h"
+#include "sl_file.h"
 #include "sl_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +38,19 @@ const char *const sl_log_level_names[] = {"error", "warn", "info", "debug",
                                           NULL};
 const char *const sl_log_format_names[] = {"text", "json", NULL};
 
+/* min, format and fd are atomics: sl_log_enabled() reads min on every
+ * SL_DEBUG without the lock, and the fatal-signal path reads format and fd,
+ * where it may take no lock. Writers hold the lock as well, so a change is
+ * ordered with the lines around it. Relaxed loads: a thread may log one
+ * more line at the old level, never read a torn value. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "lock-free int atomics: the signal path reads them");
+
 static struct {
     pthread_mutex_t lock;
-    enum sl_log_level min;
-    enum sl_log_format format;
-    int fd;
+    atomic_int min;    /* enum sl_log_level */
+    atomic_int format; /* enum sl_log_format */
+    atomic_int fd;
     bool own_fd;
     char *path;
     sl_log_clock_fn clock;
@@ -163,7 +173,8 @@ static void build(struct line *l, int64_t wall_ms, enum sl_log_level level,
                   const char *suffix)
 {
     static const char *const padded[] = {"error", "warn ", "info ", "debug"};
-    bool json = g.format == SL_LOG_JSON;
+    bool json =
+        atomic_load_explicit(&g.format, memory_order_relaxed) == SL_LOG_JSON;
     if (json) {
         put_str(l, "{\"@timestamp\":\"");
         put_timestamp(l, wall_ms);
@@ -192,19 +203,6 @@ static void build(struct line *l, int64_t wall_ms, enum sl_log_level level,
     put(l, "\n", 1, true);
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* nowhere left to report it */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 /* Callers hold g.lock. The line buffer is static for its size (~30 KiB). */
 static void emit(int64_t wall_ms, enum sl_log_level level, const char *comp,
                  const char *msg, size_t len, const char *suffix)
@@ -212,7 +210,8 @@ static void emit(int64_t wall_ms, enum sl_log_level level, const char *comp,
     static char buf[LOG_LINE_MAX];
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, wall_ms, level, comp, msg, len, suffix);
-    write_all(g.fd, l.buf, l.len);
+    (void)sl_file_write_all(atomic_load_explicit(&g.fd, memory_order_relaxed),
+                            l.buf, l.len); /* nowhere to report a failure */
 }
 
 /* Prints "<last> (repeated N times in Ts)" if anything was folded. */
@@ -254,7 +253,7 @@ static void remember(enum sl_log_level level, const char *comp, const char *msg,
 
 bool sl_log_enabled(enum sl_log_level level)
 {
-    return level <= g.min;
+    return (int)level <= atomic_load_explicit(&g.min, memory_order_relaxed);
 }
 
 void sl_vlog(enum sl_log_level level, const char *component, const char *fmt,
@@ -314,8 +313,8 @@ void sl_log_init(enum sl_log_level min, enum sl_log_format format)
     pthread_mutex_lock(&g.lock);
     flush_repeats();
     g.have_last = false;
-    g.min = min;
-    g.format = format;
+    atomic_store_explicit(&g.min, (int)min, memory_order_relaxed);
+    atomic_store_explicit(&g.format, (int)format, memory_order_relaxed);
     pthread_mutex_unlock(&g.lock);
 }
 
@@ -333,10 +332,10 @@ static void swap_fd(int fd, bool own, char *path)
 {
     flush_repeats();
     if (g.own_fd)
-        close(g.fd);
+        close(atomic_load_explicit(&g.fd, memory_order_relaxed));
     if (path != g.path)
         free(g.path);
-    g.fd = fd;
+    atomic_store_explicit(&g.fd, fd, memory_order_relaxed);
     g.own_fd = own;
     g.path = path;
 }
@@ -353,7 +352,7 @@ static int open_log(const char *path, struct sl_err *err)
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return sl_err_set(err, SL_EIO, "cannot open log file '%s': %s", path,
-                          strerror(errno));
+                          sl_strerror(errno));
     return fd;
 }
 
@@ -402,7 +401,8 @@ void sl_log_fatal_signal(const char *msg)
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, clock_ms(CLOCK_REALTIME), SL_LOG_ERROR, "signal", msg,
           strlen(msg), "");
-    write_all(g.fd, l.buf, l.len);
+    (void)sl_file_write_all(atomic_load_explicit(&g.fd, memory_order_relaxed),
+                            l.buf, l.len); /* nowhere to report a failure */
 }
 
 static int parse_word(const char *s, const char *const words[], int *out)

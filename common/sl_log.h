@@ -18,7 +18,10 @@
  *
  * Before sl_log_init(), messages of level info and above go to stderr as
  * text. All functions are thread-safe except sl_log_fatal_signal(), which is
- * async-signal-safe instead. Never pass a secret to the log. */
+ * async-signal-safe instead: a lock serialises lines and folding, and the
+ * level is an atomic, so sl_log_enabled() (every SL_DEBUG) takes no lock
+ * and sees sl_log_init()'s level soon after, never a torn one. Never pass a
+ * secret to the log. */
 #ifndef SL_LOG_H
 #define SL_LOG_H
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sl_file.h"
 #include "sl_json.h"
 
 struct child {
@@ -53,6 +55,11 @@ struct sl_metrics {
     struct collector collectors[SL_METRICS_MAX_COLLECTORS];
     size_t ncollectors;
     struct sl_gauge *rss, *rss_peak; /* set by sl_metrics_add_process */
+    /* Held while a render runs the collectors and refreshes the process
+     * gauges: the one writer of those gauges is "the render in progress",
+     * whichever thread runs it. Not held while formatting, which only
+     * reads. */
+    pthread_mutex_t collect_lock;
 };
 
 static const char *type_name(enum sl_metric_type t)
@@ -71,7 +78,12 @@ static char *dup_str(const char *s)
 
 struct sl_metrics *sl_metrics_new(void)
 {
-    return calloc(1, sizeof(struct sl_metrics));
+    struct sl_metrics *m = calloc(1, sizeof(struct sl_metrics));
+    if (m != NULL && pthread_mutex_init(&m->collect_lock, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
 }
 
 static void free_child(struct child *c, size_t nvalues)
@@ -107,6 +119,7 @@ void sl_metrics_free(struct sl_metrics *m)
     for (size_t i = 0; i < m->nfams; i++)
         free_family(m->fams[i]);
     free(m->fams);
+    pthread_mutex_destroy(&m->collect_lock);
     free(m);
 }
 
@@ -372,19 +385,17 @@ int sl_metrics_add_collector(struct sl_metrics *m, sl_metrics_collect_fn fn,
     return 0;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); -1 if it cannot. */
+/* Reads a small /proc file into buf (NUL-terminated, cut at size - 1);
+ * -1 if it cannot. No allocation: this runs at every render. */
 static ssize_t read_proc(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t len = 0;
-    ssize_t n;
-    while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-        len += (size_t)n;
+    ssize_t len = sl_file_read_full(fd, buf, size - 1);
     close(fd);
-    buf[len] = '\0';
-    return (ssize_t)len;
+    buf[len < 0 ? 0 : len] = '\0';
+    return len;
 }
 
 /* The value of "Key:  123 kB" in /proc/self/status text, in bytes; 0 if
@@ -411,6 +422,24 @@ static void refresh_process(struct sl_metrics *m)
     sl_gauge_set(m->rss_peak, status_kib(status, "VmHWM"));
 }
 
+/* btime in /proc/stat, seconds since the epoch; 0 if unknown. The file
+ * grows with the CPUs (a line each), so it is read whole, up to a bound,
+ * once at setup. */
+#define PROC_STAT_MAX (4u << 20)
+
+static unsigned long long boot_time(void)
+{
+    struct sl_buf b = SL_BUF_INIT(PROC_STAT_MAX);
+    unsigned long long btime = 0;
+    if (sl_file_read("/proc/stat", NULL, PROC_STAT_MAX, &b, NULL) == 0) {
+        const char *p = strstr(b.ptr, "\nbtime ");
+        if (p != NULL)
+            btime = strtoull(p + 7, NULL, 10);
+    }
+    sl_buf_release(&b);
+    return btime;
+}
+
 /* The process start time in seconds since the epoch: boot time (btime in
  * /proc/stat) plus the start time in clock ticks since boot (field 22 of
  * /proc/self/stat, counted after the ')' that ends the command name, which
@@ -426,16 +455,8 @@ static double process_start_time(void)
             p = strchr(p + 1, ' ');
         if (p != NULL)
             ticks = strtoull(p + 1, NULL, 10);
-        FILE *f = fopen("/proc/stat", "r");
-        char line[256];
-        while (f != NULL && fgets(line, sizeof line, f) != NULL)
-            if (strncmp(line, "btime ", 6) == 0) {
-                btime = strtoull(line + 6, NULL, 10);
-                ok = p != NULL && btime > 0;
-                break;
-            }
-        if (f != NULL)
-            fclose(f);
+        btime = boot_time();
+        ok = p != NULL && btime > 0;
     }
     long hz = sysconf(_SC_CLK_TCK);
     if (ok && hz > 0)
@@ -468,9 +489,11 @@ int sl_metrics_add_process(struct sl_metrics *m, struct sl_err *err)
 
 static void collect(struct sl_metrics *m)
 {
+    pthread_mutex_lock(&m->collect_lock);
     for (size_t i = 0; i < m->ncollectors; i++)
         m->collectors[i].fn(m->collectors[i].ctx);
     refresh_process(m);
+    pthread_mutex_unlock(&m->collect_lock);
 }
 
 /* Shortest text that reads back as v: integers (exact up to 2^53) without

@@ -13,8 +13,12 @@
  * event loop); any thread may read or render at any time, because values are
  * C11 atomics accessed with relaxed ordering (a reader sees a recent value,
  * never a torn one). Two writer threads on one child would lose updates: give
- * each its own child, or use sl_counter_add_shared(). Registration and
- * sl_metrics_free() are not thread-safe.
+ * each its own child, or use sl_counter_add_shared(). A render writes too:
+ * it runs the collectors and refreshes the process gauges, under a lock of
+ * the registry, so renders on several threads take turns there and those
+ * gauges have one writer at a time (set them only from a collector). A
+ * collector runs on whichever thread renders: it must read only state that
+ * thread may read. Registration and sl_metrics_free() are not thread-safe.
  *
  * Names follow Prometheus: metric names match [a-zA-Z_][a-zA-Z0-9_]*
  * (colons are left to recording rules), counters end in "_total" and gauges

@@ -306,7 +306,7 @@ static void do_write(struct sl_redis_conn *c)
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (w < 0) {
-            sl_redis_conn_fail(c, NULL, "cannot write: %s", strerror(errno));
+            sl_redis_conn_fail(c, NULL, "cannot write: %s", sl_strerror(errno));
             return;
         }
         c->stats.bytes_out += (uint64_t)w;
@@ -377,7 +377,7 @@ static void do_read(struct sl_redis_conn *c)
         if (n <= 0) {
             sl_redis_conn_fail(c, NULL, "%s",
                                n == 0 ? "the server closed the connection"
-                                      : strerror(errno));
+                                      : sl_strerror(errno));
             return;
         }
         if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {

@@ -164,13 +164,14 @@ static void connect_failed(struct sl_redis_conn *c, const char *name, int e)
         SL_DEBUG(c->component,
                  "%s: cannot connect to %s: %s; trying the "
                  "next address",
-                 c->url.shown, name, strerror(e));
+                 c->url.shown, name, sl_strerror(e));
         close(c->fd);
         c->fd = -1;
         connect_next(c);
         return;
     }
-    sl_redis_conn_fail(c, NULL, "cannot connect to %s: %s", name, strerror(e));
+    sl_redis_conn_fail(c, NULL, "cannot connect to %s: %s", name,
+                       sl_strerror(e));
 }
 
 static void open_socket(struct sl_redis_conn *c,
@@ -183,7 +184,7 @@ static void open_socket(struct sl_redis_conn *c,
     c->fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         sl_redis_conn_fail(c, NULL, "cannot open a socket: %s",
-                           strerror(errno));
+                           sl_strerror(errno));
         return;
     }
     if (fam != AF_UNIX) {

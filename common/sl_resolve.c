@@ -80,7 +80,7 @@ struct sl_resolve *sl_resolve_start(const char *host, uint16_t port,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                    r->fds) < 0) {
         sl_err_set(err, SL_EIO, "resolving '%s': socketpair: %s", host,
-                   strerror(errno));
+                   sl_strerror(errno));
         free(r);
         return NULL;
     }
@@ -96,7 +96,7 @@ struct sl_resolve *sl_resolve_start(const char *host, uint16_t port,
     pthread_attr_destroy(&attr);
     if (e != 0) {
         sl_err_set(err, SL_EIO, "resolving '%s': cannot start a thread: %s",
-                   host, strerror(e));
+                   host, sl_strerror(e));
         close(r->fds[0]);
         close(r->fds[1]);
         free(r);
@@ -117,7 +117,7 @@ int sl_resolve_result(struct sl_resolve *r, struct sl_resolve_addr *out,
         return 0;
     if (r->gai != 0 || r->n == 0) {
         const char *why = r->gai == 0            ? "no address"
-                          : r->gai == EAI_SYSTEM ? strerror(r->sys_errno)
+                          : r->gai == EAI_SYSTEM ? sl_strerror(r->sys_errno)
                                                  : gai_strerror(r->gai);
         return sl_err_set(err, SL_EIO, "cannot resolve '%s': %s", r->host, why);
     }

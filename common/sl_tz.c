@@ -25,14 +25,12 @@
 #include "sl_tz.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sl_ascii.h"
+#include "sl_file.h"
 
 #define FILE_MAX  (256 * 1024) /* the largest tzdata file is about 4 KiB */
 #define TRANS_MAX (1 << 16)
@@ -547,53 +545,40 @@ struct sl_tz *sl_tz_from_tzif(const char *name, size_t name_len,
     return NULL;
 }
 
+/* Not found, a directory (a zone group such as "America") or not a
+ * regular file all mean: no such zone. */
+static void say_unreadable(const char *name, size_t name_len, const char *path,
+                           struct sl_err *err)
+{
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR || e == EISDIR || e == EINVAL)
+        sl_err_set(err, SL_EINVAL,
+                   "time zone '%.*s': no such zone in %s; " HINT, (int)name_len,
+                   name, SL_TZ_DIR);
+    else if (e == EFBIG)
+        sl_err_set(err, SL_EINVAL,
+                   "time zone '%.*s': %s is larger than %d bytes, so not a "
+                   "zone file",
+                   (int)name_len, name, path, FILE_MAX);
+    else
+        sl_err_prefix(err, "time zone '%.*s'", (int)name_len, name);
+}
+
 static struct sl_tz *load_file(const char *name, size_t name_len,
                                struct sl_err *err)
 {
     char path[sizeof SL_TZ_DIR + SL_TZ_NAME_MAX + 2];
     snprintf(path, sizeof path, "%s/%.*s", SL_TZ_DIR, (int)name_len, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        if (fd < 0 && e != ENOENT && e != ENOTDIR)
-            sl_err_set(err, SL_EIO, "time zone '%.*s': cannot read %s: %s",
-                       (int)name_len, name, path, strerror(e));
-        else
-            sl_err_set(err, SL_EINVAL,
-                       "time zone '%.*s': no such zone in %s; " HINT,
-                       (int)name_len, name, SL_TZ_DIR);
-        return NULL;
-    }
-    if (st.st_size > FILE_MAX) {
-        close(fd);
-        sl_err_set(err, SL_EINVAL,
-                   "time zone '%.*s': %s is larger than %d bytes, so not a "
-                   "zone file",
-                   (int)name_len, name, path, FILE_MAX);
-        return NULL;
-    }
-    size_t len = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(len + 1);
-    while (buf != NULL && got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (buf == NULL) {
-        sl_err_set(err, SL_ENOMEM, "time zone '%.*s': out of memory",
-                   (int)name_len, name);
+    struct sl_buf b = SL_BUF_INIT(FILE_MAX);
+    if (sl_file_read(path, NULL, FILE_MAX, &b, err) < 0) {
+        say_unreadable(name, name_len, path, err);
+        sl_buf_release(&b);
         return NULL;
     }
     struct sl_tz *tz = new_tz(name, name_len, err);
-    const char *why = tz != NULL ? parse_tzif(buf, got, tz) : NULL;
-    free(buf);
+    const char *why =
+        tz != NULL ? parse_tzif((const unsigned char *)b.ptr, b.len, tz) : NULL;
+    sl_buf_release(&b);
     if (why != NULL) {
         sl_err_set(err, SL_EINVAL, "time zone '%s': %s: %s", tz->name, path,
                    why);

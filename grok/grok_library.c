@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sl_buf.h"
+#include "sl_file.h"
 
 struct grok_library *grok_library_new(void)
 {
@@ -222,25 +223,10 @@ int grok_library_load_text(struct grok_library *lib, const char *origin,
 int grok_library_load_file(struct grok_library *lib, const char *path,
                            struct sl_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return sl_err_set(err, SL_EIO, "cannot open pattern file '%s': %s",
-                          path, strerror(errno));
     struct sl_buf b = SL_BUF_INIT(PATTERN_FILE_MAX);
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = sl_buf_append(&b, chunk, n, err);
-    if (rc == 0 && ferror(f))
-        rc = sl_err_set(err, SL_EIO, "cannot read pattern file '%s': %s", path,
-                        strerror(errno));
-    fclose(f);
-    if (rc < 0) {
-        sl_err_prefix(err, "pattern file '%s'", path);
-    } else {
-        rc = grok_library_load_text(lib, path, b.ptr ? b.ptr : "", b.len, err);
-    }
+    int rc = sl_file_read(path, "pattern file", PATTERN_FILE_MAX, &b, err);
+    if (rc == 0)
+        rc = grok_library_load_text(lib, path, b.ptr, b.len, err);
     sl_buf_release(&b);
     return rc;
 }
@@ -257,7 +243,7 @@ int grok_library_load_dir(struct grok_library *lib, const char *dir,
     if (d == NULL)
         return sl_err_set(err, SL_EIO,
                           "cannot open patterns directory '%s': %s", dir,
-                          strerror(errno));
+                          sl_strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;

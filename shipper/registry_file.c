@@ -24,6 +24,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "registry_priv.h"
+#include "sl_file.h"
 #include "sl_json.h"
 
 #define IO_CHUNK (64 * 1024)
@@ -39,16 +40,9 @@ struct sink {
 
 static int sink_flush(struct sink *s, struct sl_err *err)
 {
-    size_t off = 0;
-    while (off < s->b->len) {
-        ssize_t n = write(s->fd, s->b->ptr + off, s->b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
-                              strerror(errno));
-        off += (size_t)n;
-    }
+    if (sl_file_write_all(s->fd, s->b->ptr, s->b->len) < 0)
+        return sl_err_set(err, SL_EIO, "cannot write '%s': %s", s->name,
+                          sl_strerror(errno));
     sl_buf_reset(s->b);
     return 0;
 }
@@ -90,6 +84,7 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     p = put_u64(p, e->seen < 0 ? 0 - (uint64_t)e->seen : (uint64_t)e->seen);
     p = PUT_LIT(p, ",\"path\":");
     b->len = (size_t)(p - b->ptr);
+    b->ptr[b->len] = '\0'; /* sl_buf's invariant (asserted in Debug) */
     if (sl_json_write_string(b, e->path, strlen(e->path), err) < 0)
         return -1;
     return sl_buf_append_char(b, '}', err);
@@ -239,7 +234,7 @@ static int sync_dir(const char *path, struct sl_err *err)
                           "previous save (lines acknowledged since are then "
                           "shipped again, without duplicates); check the "
                           "file system (dmesg)",
-                          path, dir, strerror(e));
+                          path, dir, sl_strerror(e));
     }
     close(fd);
     return 0;
@@ -260,7 +255,8 @@ commit(const char *path, const struct source *src, struct sl_err *err)
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot create '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     struct sink s = {&b, fd, tmp};
@@ -268,18 +264,20 @@ commit(const char *path, const struct source *src, struct sl_err *err)
         goto fail;
     sl_buf_release(&b);
     if (sync_fd(fd, false) < 0) {
-        sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot sync '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     int rc = close(fd);
     fd = -1;
     if (rc < 0) {
-        sl_err_set(err, SL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        sl_err_set(err, SL_EIO, "cannot write '%s': %s", tmp,
+                   sl_strerror(errno));
         goto fail;
     }
     if (rename(tmp, path) < 0) {
         sl_err_set(err, SL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                   strerror(errno));
+                   sl_strerror(errno));
         goto fail;
     }
     /* the point of no return: path is the new registry */
@@ -813,7 +811,7 @@ struct registry *registry_load(const char *path,
     }
     if (fd < 0) {
         sl_err_set(err, SL_EIO, "cannot open registry '%s': %s", path,
-                   strerror(errno));
+                   sl_strerror(errno));
         return NULL;
     }
     struct parser p;
@@ -827,12 +825,10 @@ struct registry *registry_load(const char *path,
     }
     bool ok = true;
     for (;;) {
-        ssize_t n = read(fd, buf, IO_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = sl_file_read_full(fd, buf, IO_CHUNK);
         if (n < 0) {
             fail_at(&p, p.base, SL_EIO, false, "cannot read: %s",
-                    strerror(errno));
+                    sl_strerror(errno));
             ok = false;
             break;
         }

@@ -83,14 +83,14 @@ static int open_pipe(struct registry_saver *s, struct sl_err *err)
     if (pipe(fds) < 0)
         return sl_err_set(err, SL_EIO,
                           "registry saver: cannot create a pipe: %s",
-                          strerror(errno));
+                          sl_strerror(errno));
     s->rd = fds[0];
     s->wr = fds[1];
     for (int i = 0; i < 2; i++)
         if (fcntl(fds[i], F_SETFL, O_NONBLOCK) < 0 ||
             fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
             return sl_err_set(err, SL_EIO, "registry saver: fcntl: %s",
-                              strerror(errno));
+                              sl_strerror(errno));
     return 0;
 }
 
@@ -105,7 +105,7 @@ static int start_thread(struct registry_saver *s, struct sl_err *err)
     if (rc != 0)
         return sl_err_set(err, SL_EIO,
                           "registry saver for '%s': cannot start a thread: %s",
-                          s->path, strerror(rc));
+                          s->path, sl_strerror(rc));
     return 0;
 }
 

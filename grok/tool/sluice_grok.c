@@ -303,7 +303,7 @@ static int flush_out(struct run *r)
     if (r->out.len > 0 &&
         fwrite(r->out.ptr, 1, r->out.len, stdout) != r->out.len) {
         fprintf(stderr, "sluice-grok: cannot write output: %s\n",
-                strerror(errno));
+                sl_strerror(errno));
         return -1;
     }
     sl_buf_reset(&r->out);
@@ -399,7 +399,7 @@ static ssize_t read_chunk(int fd, const char *name, char *chunk, size_t size)
             return n;
         if (errno != EINTR) {
             fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
-                    strerror(errno));
+                    sl_strerror(errno));
             return -1;
         }
     }
@@ -484,7 +484,7 @@ static int run_inputs(struct run *r, const struct options *o)
         int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
         if (fd < 0) {
             fprintf(stderr, "sluice-grok: cannot open '%s': %s\n", o->files[i],
-                    strerror(errno));
+                    sl_strerror(errno));
             rc = -1;
             break;
         }

@@ -7,8 +7,9 @@
  * to where it was (add) or emptying the request (copy), so a request is
  * never left half-written.
  *
- * Not done here: gzip (the client compresses the finished body), choosing
- * the index name from the event's timestamp (the caller passes it). */
+ * Not done here: gzip (libcurl never compresses a request body, so
+ * bulk_gzip.c encodes the finished body when configured), choosing the
+ * index name from the event's timestamp (the caller passes it). */
 #include "bulk_request.h"
 
 #include <stdbool.h>

@@ -44,7 +44,7 @@ static int hash_prefix(int fd, uint32_t want, uint64_t *hash, uint32_t *got,
             continue;
         if (n < 0)
             return sl_err_set(err, SL_EIO, "cannot read the first bytes: %s",
-                              strerror(errno));
+                              sl_strerror(errno));
         if (n == 0)
             break;
         h = file_identity_hash(h, buf, (size_t)n);
@@ -64,7 +64,7 @@ int file_identity_compute(int fd, uint32_t n, struct file_identity *out,
                           (unsigned)FILE_IDENTITY_MAX_BYTES);
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return sl_err_set(err, SL_EIO, "fstat: %s", strerror(errno));
+        return sl_err_set(err, SL_EIO, "fstat: %s", sl_strerror(errno));
     memset(out, 0, sizeof *out);
     out->dev = (uint64_t)st.st_dev;
     out->ino = (uint64_t)st.st_ino;

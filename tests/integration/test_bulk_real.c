@@ -14,8 +14,10 @@
  * all: tests beside this one may rely on it), an item to that missing index
  * is NO_INDEX (the setting is restored in the test and in teardown); a
  * body the server cannot parse is a whole-request SL_EREMOTE with the
- * server's error type in the message. Each answer's status and error type
- * are printed, so the log shows what each server returned.
+ * server's error type in the message; a gzip-encoded body (bulk_gzip, with
+ * Content-Encoding: gzip) is accepted and its events are searchable. Each
+ * answer's status and error type are printed, so the log shows what each
+ * server returned.
  *
  * If SLUICE_BULK_CAPTURE_DIR is set, every answer is also written there as
  * SERVER-NAME.json (how tests/fuzz/corpus/fuzz_bulk_response/ was seeded).
@@ -35,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bulk_gzip.h"
 #include "bulk_request.h"
 #include "bulk_response.h"
 #include "es_http.h"
@@ -364,6 +367,55 @@ static void test_whole_request_error(void **state)
     assert_null(strchr(err.msg, '\n'));
 }
 
+/* A gzip-encoded body (bulk_gzip, level 1, Content-Encoding: gzip) is
+ * decoded by the server: every item DONE, and the events searchable with
+ * their fields as sent. */
+static void test_gzip_body_accepted(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    struct bulk_item it;
+    struct sl_slice gz;
+    char path[256], id[16], ev[96];
+
+    bulk_request_reset(f->rq);
+    for (int i = 1; i <= 3; i++) {
+        snprintf(id, sizeof id, "gz-%d", i);
+        snprintf(ev, sizeof ev, "{\"message\":\"gzipped event %d\",\"n\":%d}",
+                 i, 100 + i);
+        add(f, f->good, id, ev);
+    }
+    struct sl_slice body = bulk_request_body(f->rq);
+    struct bulk_gzip *enc =
+        bulk_gzip_new(BULK_GZIP_LEVEL_DEFAULT, 1 << 20, &err);
+    if (enc == NULL || bulk_gzip_encode(enc, body.ptr, body.len, &gz, &err) < 0)
+        fail_msg("gzip: %s", err.msg);
+    printf("%s gzip: %zu bytes sent for %zu\n", url_var, gz.len, body.len);
+    long st =
+        es_http_request_raw(&f->http, "POST", "/_bulk", "application/x-ndjson",
+                            "Content-Encoding: gzip", gz.ptr, gz.len);
+    bulk_gzip_free(enc);
+    if (st < 0)
+        fail_msg("POST %s/_bulk (gzip): %s", f->http.url, f->http.errbuf);
+    capture(f, "gzip");
+    bulk_response_reset(f->rs, 3);
+    bulk_response_feed(f->rs, f->http.body, f->http.len);
+    if (bulk_response_finish(f->rs, st, &err) != 0)
+        fail_msg("gzip: HTTP %ld: %s", st, err.msg);
+    for (size_t i = 0; i < 3; i++)
+        expect(f, "gzip", i, BULK_DONE, &it);
+
+    snprintf(path, sizeof path, "/%s/_refresh", f->good);
+    es_http_call(&f->http, "POST", path, NULL, NULL, 200);
+    snprintf(path, sizeof path, "/%s/_count?q=message:gzipped", f->good);
+    es_http_call(&f->http, "GET", path, NULL, NULL, 200);
+    es_json_assert_int(&f->http, "count", 3);
+    snprintf(path, sizeof path, "/%s/_doc/gz-2", f->good);
+    es_http_call(&f->http, "GET", path, NULL, NULL, 200);
+    es_json_assert_string(&f->http, "_source.message", "gzipped event 2");
+    es_json_assert_int(&f->http, "_source.n", 102);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_block_is_retry),
         cmocka_unit_test(test_missing_index_without_auto_create),
         cmocka_unit_test(test_whole_request_error),
+        cmocka_unit_test(test_gzip_body_accepted),
     };
 
     if (argc != 2) {

@@ -48,6 +48,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "es_http.h"
+#include "sl_err.h"
 
 #define FILE_MAX       (4 * 1024 * 1024)  /* the template, one case file */
 #define BULK_MAX       (32 * 1024 * 1024) /* the one bulk request */
@@ -109,7 +110,7 @@ static char *read_file(const char *path)
     FILE *fp = fopen(path, "rb");
 
     if (fp == NULL) {
-        print_error("open '%s': %s\n", path, strerror(errno));
+        print_error("open '%s': %s\n", path, sl_strerror(errno));
         return NULL;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
@@ -119,7 +120,7 @@ static char *read_file(const char *path)
         }
     }
     if (ferror(fp)) {
-        print_error("read '%s': %s\n", path, strerror(errno));
+        print_error("read '%s': %s\n", path, sl_strerror(errno));
     }
     if (ferror(fp) || n > 0) {
         buf_free(&b);
@@ -380,7 +381,7 @@ static int load_cases(struct fixture *f)
     int rc = 0;
 
     if (d == NULL) {
-        print_error("open '%s': %s\n", cases_dir, strerror(errno));
+        print_error("open '%s': %s\n", cases_dir, sl_strerror(errno));
         return -1;
     }
     while ((de = readdir(d)) != NULL && n < MAX_CASE_FILES) {

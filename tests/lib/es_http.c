@@ -81,6 +81,14 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 long es_http_request(struct es_http *h, const char *method, const char *path,
                      const char *ctype, const char *body)
 {
+    return es_http_request_raw(h, method, path, ctype, NULL, body,
+                               body != NULL ? strlen(body) : 0);
+}
+
+long es_http_request_raw(struct es_http *h, const char *method,
+                         const char *path, const char *ctype,
+                         const char *header, const void *body, size_t len)
+{
     struct curl_slist *hdrs = NULL;
     char url[512], ct[96];
     CURLcode rc;
@@ -100,8 +108,11 @@ long es_http_request(struct es_http *h, const char *method, const char *path,
     if (body != NULL) {
         snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
         hdrs = curl_slist_append(hdrs, ct);
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
     }
+    if (header != NULL)
+        hdrs = curl_slist_append(hdrs, header);
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
     h->errbuf[0] = '\0';
     rc = curl_easy_perform(h->curl);

@@ -61,6 +61,12 @@ const char *es_http_body(const struct es_http *h);
 long es_http_request(struct es_http *h, const char *method, const char *path,
                      const char *ctype, const char *body);
 
+/* As es_http_request(), with a body of len bytes (any bytes: a gzip-encoded
+ * one) and one more header line ("Content-Encoding: gzip"), or NULL. */
+long es_http_request_raw(struct es_http *h, const char *method,
+                         const char *path, const char *ctype,
+                         const char *header, const void *body, size_t len);
+
 /* Parses the body of the last response into h->json; -1 with err set if it
  * is not JSON. */
 int es_http_parse(struct es_http *h, char *err, size_t errlen);

@@ -4,13 +4,15 @@
  * and item bounds at their boundary, refusals, copying a subset of items
  * for a retry and splitting in two for a 413, byte for byte.
  *
- * Parser: answers in the shapes Elasticsearch 8/9 (errors, took, items) and
- * OpenSearch 2/3 (took, errors, items) send, taken from real answers
- * (tests/integration/test_bulk_real.c): all ok (fast path), mixed (every
- * class), and every way an answer is refused as a whole, with the line an
- * operator reads. Every answer is also fed in fragments of every size from
- * 1 byte to its length, and each must give the same result: the parser
- * streams, as curl delivers. */
+ * Parser: the real answers of Elasticsearch 8/9 (errors, took, items) and
+ * OpenSearch 2/3 (took, errors, items), read from the fuzz corpus where
+ * tests/integration/test_bulk_real.c captured them
+ * (tests/fuzz/corpus/fuzz_bulk_response/real-*.json, SLUICE_BULK_CORPUS:
+ * one copy, not one here too), each with the classes the real-server test
+ * pins; a hand-made answer with every class in it; and every way an answer
+ * is refused as a whole, with the line an operator reads. Every answer is
+ * also fed in fragments of every size from 1 byte to its length, and each
+ * must give the same result: the parser streams, as curl delivers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 
 #include "bulk_request.h"
 #include "bulk_response.h"
+#include "sl_file.h"
 
 /* ---- helpers ------------------------------------------------------- */
 
@@ -379,24 +382,111 @@ static void expect_item(struct bulk_response *r, size_t i, enum bulk_class cls,
 
 /* ---- answers ------------------------------------------------------- */
 
-/* Elasticsearch 8.15 / 9.1: errors, took, items. */
-static const char es_ok[] =
-    "{\"errors\":false,\"took\":0,\"items\":["
-    "{\"create\":{\"_index\":\"logs\",\"_id\":\"a\",\"_version\":1,"
-    "\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,"
-    "\"failed\":0},\"_seq_no\":0,\"_primary_term\":1,\"status\":201}},"
-    "{\"create\":{\"_index\":\"logs\",\"_id\":\"b\",\"_version\":1,"
-    "\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,"
-    "\"failed\":0},\"_seq_no\":1,\"_primary_term\":1,\"status\":201}},"
-    "{\"index\":{\"_index\":\"logs\",\"_id\":\"c\",\"_version\":2,"
-    "\"result\":\"updated\",\"status\":200}}]}";
+/* A corpus file: 3 bytes of fuzz input (a seed, the request's item count,
+ * the HTTP status; see tests/fuzz/fuzz_bulk_response.c), then the answer. */
+struct answer {
+    struct sl_buf file;
+    const char *body; /* NUL-terminated */
+    size_t nitems;
+    long status;
+};
 
-/* OpenSearch 2.17 / 3.0: took, errors, items. */
-static const char os_ok[] =
-    "{\"took\":48,\"errors\":false,\"items\":["
-    "{\"create\":{\"_index\":\"logs\",\"_id\":\"a\",\"_version\":1,"
-    "\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,"
-    "\"failed\":0},\"_seq_no\":0,\"_primary_term\":1,\"status\":201}}]}";
+static void load_answer(struct answer *a, const char *name)
+{
+    static const long statuses[16] = {200, 200, 200, 200, 400, 401, 403, 404,
+                                      413, 429, 500, 503, 201, 0,   302, 599};
+    char path[512];
+    struct sl_err err;
+    snprintf(path, sizeof path, "%s/%s", SLUICE_BULK_CORPUS, name);
+    sl_buf_init(&a->file, 1 << 16);
+    if (sl_file_read(path, "corpus file", 1 << 16, &a->file, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(a->file.len > 3);
+    const unsigned char *u = (const unsigned char *)a->file.ptr;
+    a->nitems = 1 + u[1] % 64;
+    a->status = statuses[u[2] % 16];
+    a->body = a->file.ptr + 3;
+}
+
+/* The all-ok answers of Elasticsearch 8.15 and OpenSearch 2.17, for the
+ * tests of refusals below (loaded by the group setup). */
+static struct answer es_all_ok, os_all_ok;
+static const char *es_ok, *os_ok;
+
+static int load_ok_answers(void **state)
+{
+    (void)state;
+    load_answer(&es_all_ok, "real-es-all-ok.json");
+    load_answer(&os_all_ok, "real-os-all-ok.json");
+    es_ok = es_all_ok.body;
+    os_ok = os_all_ok.body;
+    return 0;
+}
+
+static int free_ok_answers(void **state)
+{
+    (void)state;
+    sl_buf_release(&es_all_ok.file);
+    sl_buf_release(&os_all_ok.file);
+    return 0;
+}
+
+/* Each server's real answers, with what test_bulk_real pins for them:
+ * the class of each item in order, or a refusal of the whole answer. */
+static void test_real_answers(void **state)
+{
+    (void)state;
+    static const char *const servers[] = {"es", "es9", "os", "os3"};
+    static const struct {
+        const char *name;
+        const char *classes; /* D done, P duplicate, X dead, R retry,
+                                N no index; "" refused as a whole */
+    } cases[] = {
+        {"all-ok", "D"},         {"mixed", "DPXXDX"},
+        {"blocks-write", "RDR"}, {"blocks-read-only-allow-delete", "RDR"},
+        {"unblocked", "D"},      {"missing-index", "ND"},
+        {"whole-400", ""},
+    };
+    static const char letters[] = "DPXRN";
+    static const enum bulk_class cls[] = {BULK_DONE, BULK_DUPLICATE, BULK_DEAD,
+                                          BULK_RETRY, BULK_NO_INDEX};
+    struct bulk_response *r = new_parser();
+    for (size_t s = 0; s < 4; s++) {
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            char name[96];
+            struct answer a;
+            struct sl_err err = {0};
+            struct bulk_item it;
+            snprintf(name, sizeof name, "real-%s-%s.json", servers[s],
+                     cases[c].name);
+            load_answer(&a, name);
+            size_t n = strlen(cases[c].classes);
+            int rc = parse(r, a.body, a.nitems, a.status, &err);
+            if (n == 0) {
+                assert_int_equal(rc, -1);
+                assert_int_equal(a.status, 400);
+                assert_int_equal(err.status, SL_EREMOTE);
+                if (strncmp(err.msg, "bulk: HTTP 400: ", 16) != 0)
+                    fail_msg("%s: %s", name, err.msg);
+            } else if (rc != 0 || a.nitems != n) {
+                fail_msg("%s: %d for %zu items: %s", name, rc, a.nitems,
+                         err.msg);
+            }
+            for (size_t i = 0; i < n; i++) {
+                assert_true(bulk_response_item(r, i, &it));
+                size_t k =
+                    (size_t)(strchr(letters, cases[c].classes[i]) - letters);
+                if (it.cls != cls[k])
+                    fail_msg("%s item %zu: %s, want %s", name, i,
+                             bulk_class_name(it.cls), bulk_class_name(cls[k]));
+            }
+            if (strcmp(cases[c].name, "all-ok") == 0)
+                assert_true(bulk_response_fast_path(r));
+            sl_buf_release(&a.file);
+        }
+    }
+    bulk_response_free(r);
+}
 
 static void test_all_ok_fast_path(void **state)
 {
@@ -405,20 +495,31 @@ static void test_all_ok_fast_path(void **state)
     struct bulk_response *r = new_parser();
     struct bulk_item it;
 
-    assert_int_equal(parse(r, es_ok, 3, 200, &err), 0);
+    assert_int_equal(parse(r, es_ok, 1, 200, &err), 0);
     assert_true(bulk_response_fast_path(r));
-    assert_int_equal(bulk_response_count(r), 3);
-    assert_int_equal(bulk_response_class_count(r, BULK_DONE), 3);
+    assert_int_equal(bulk_response_count(r), 1);
+    assert_int_equal(bulk_response_class_count(r, BULK_DONE), 1);
     expect_item(r, 0, BULK_DONE, 201, "");
-    expect_item(r, 2, BULK_DONE, 200, "");
-    assert_true(bulk_response_item(r, 2, &it));
-    assert_int_equal(it.op, BULK_OP_INDEX);
+    assert_true(bulk_response_item(r, 0, &it));
+    assert_int_equal(it.op, BULK_OP_CREATE);
     assert_int_equal(it.id.len, 0); /* not copied on the fast path */
-    assert_false(bulk_response_item(r, 3, &it));
+    assert_false(bulk_response_item(r, 1, &it));
 
     assert_int_equal(parse(r, os_ok, 1, 200, &err), 0);
     assert_true(bulk_response_fast_path(r));
     expect_item(r, 0, BULK_DONE, 201, "");
+
+    /* an index (not create) that updated: 200, done */
+    assert_int_equal(parse(r,
+                           "{\"errors\":false,\"items\":[{\"create\":{"
+                           "\"status\":201}},{\"index\":{\"_id\":\"c\","
+                           "\"result\":\"updated\",\"status\":200}}]}",
+                           2, 200, &err),
+                     0);
+    assert_true(bulk_response_fast_path(r));
+    expect_item(r, 1, BULK_DONE, 200, "");
+    assert_true(bulk_response_item(r, 1, &it));
+    assert_int_equal(it.op, BULK_OP_INDEX);
 
     /* "errors" after "items": no fast path, the same verdict */
     assert_int_equal(
@@ -444,7 +545,8 @@ static void test_all_ok_fast_path(void **state)
     bulk_response_free(NULL);
 }
 
-/* Every class in one answer, in the shapes the four servers send. */
+/* Every class in one answer: hand-made from pieces of the four servers'
+ * answers (no real answer has them all). */
 static const char mixed[] =
     "{\"took\":7,\"errors\":true,\"items\":["
     /* 0 */
@@ -624,9 +726,12 @@ static void test_count_mismatch(void **state)
 {
     (void)state;
     expect_whole(es_ok, 4, 200, SL_ERETRY,
-                 "bulk: answer: 3 items answered for a request of 4; "
+                 "bulk: answer: 1 items answered for a request of 4; "
                  "sending the request again");
-    expect_whole(es_ok, 2, 200, SL_ERETRY,
+    expect_whole("{\"errors\":false,\"items\":[{\"create\":{\"status\":"
+                 "201}},{\"create\":{\"status\":201}},{\"create\":{"
+                 "\"status\":201}}]}",
+                 2, 200, SL_ERETRY,
                  "bulk: answer: more items than the 2 of the request; "
                  "sending the request again");
     expect_whole("{\"took\":1,\"errors\":false,\"items\":[]}", 1, 200,
@@ -795,9 +900,9 @@ static void test_top_level_errors(void **state)
                  "Unavailable\"; retrying later");
     /* a non-2xx status with a body of items is still a failed request */
     expect_whole(os_ok, 1, 500, SL_ERETRY,
-                 "bulk: HTTP 500: body not a JSON error: \"{\"took\":48,"
-                 "\"errors\":false,\"items\":[{\"create\":{\"_index\":\"logs\","
-                 "\"_id\":\"a\",\"_versio...\"; retrying later");
+                 "bulk: HTTP 500: body not a JSON error: \"{\"took\":52,"
+                 "\"errors\":false,\"items\":[{\"create\":{\"_index\":"
+                 "\"sluice-bulk-7811-1795412...\"; retrying later");
 }
 
 /* Reasons are cut at the limit on a UTF-8 boundary; the first of repeated
@@ -865,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_copy_items),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_all_ok_fast_path),
+        cmocka_unit_test(test_real_answers),
         cmocka_unit_test(test_mixed),
         cmocka_unit_test(test_classify_table),
         cmocka_unit_test(test_count_mismatch),
@@ -874,5 +980,5 @@ int main(void)
         cmocka_unit_test(test_reason_bounds),
         cmocka_unit_test(test_max_body),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, load_ok_answers, free_ok_answers);
 }

@@ -1,8 +1,11 @@
 /* test_log.c: the daemons' log lines, byte for byte, with a fake clock; the
  * real clock only for the timestamp's shape. Output goes to a temp file that
  * each test reads back and empties. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "sl_file.h"
 #include "sl_log.h"
 
 static int log_fd = -1;
@@ -354,6 +358,87 @@ static void test_open_and_reopen(void **state)
     assert_string_equal(take(), "");
 }
 
+/* ---- threads: the level is read without the lock -------------------- */
+
+#define THREADS 4
+#define LINES   2000
+
+static atomic_int finished;
+
+static void *log_lines(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    for (long i = 0; i < LINES; i++) {
+        SL_INFO("t", "thread %ld line %ld", id, i);
+        SL_DEBUG("t", "thread %ld debug %ld", id, i);
+    }
+    atomic_fetch_add(&finished, 1);
+    return NULL;
+}
+
+/* "<prefix><id> <word> <n>\n" at *p: checks it, advances *p, returns the
+ * line's id * LINES + n. */
+static long parse_line(const char **p, const char *prefix, const char *word)
+{
+    size_t k = strlen(prefix);
+    if (strncmp(*p, prefix, k) != 0)
+        fail_msg("not a whole line: %.80s", *p);
+    char *end;
+    long id = strtol(*p + k, &end, 10);
+    size_t w = strlen(word);
+    assert_true(id >= 0 && id < THREADS && *end == ' ');
+    assert_true(strncmp(end + 1, word, w) == 0 && end[1 + w] == ' ');
+    long n = strtol(end + 2 + w, &end, 10);
+    assert_true(n >= 0 && n < LINES && *end == '\n');
+    *p = end + 1;
+    return id * LINES + n;
+}
+
+/* Threads log while the main thread flips the level between info and
+ * debug (sl_log_enabled reads it with no lock: an atomic, so ASan and TSan
+ * builds see no race). Every info line comes out once and whole; debug
+ * lines come out as the level allowed, each whole too. */
+static void test_threads_while_the_level_changes(void **state)
+{
+    (void)state;
+    pthread_t t[THREADS];
+    atomic_store(&finished, 0);
+    for (long i = 0; i < THREADS; i++)
+        assert_int_equal(
+            pthread_create(&t[i], NULL, log_lines, (void *)(intptr_t)i), 0);
+    for (int flip = 0; atomic_load(&finished) < THREADS; flip++)
+        sl_log_init(flip % 2 ? SL_LOG_DEBUG : SL_LOG_INFO, SL_LOG_TEXT);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    sl_log_flush();
+
+    struct sl_buf out = SL_BUF_INIT(16 << 20);
+    struct sl_err err;
+    if (sl_file_read(log_path, NULL, 16 << 20, &out, &err) < 0)
+        fail_msg("%s", err.msg);
+    static bool seen[THREADS * LINES];
+    memset(seen, 0, sizeof seen);
+    size_t info = 0, debug = 0;
+    for (const char *p = out.ptr; *p != '\0';) {
+        if (strncmp(p, "2025-11-21T20:56:01.123Z info  ", 31) == 0) {
+            long k = parse_line(
+                &p, "2025-11-21T20:56:01.123Z info  [t] thread ", "line");
+            assert_false(seen[k]);
+            seen[k] = true;
+            info++;
+        } else {
+            parse_line(&p, "2025-11-21T20:56:01.123Z debug [t] thread ",
+                       "debug");
+            debug++;
+        }
+    }
+    assert_int_equal(info, THREADS * LINES);
+    assert_true(debug <= THREADS * LINES);
+    sl_buf_release(&out);
+    assert_int_equal(ftruncate(log_fd, 0), 0);
+    sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +459,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_parse_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_while_the_level_changes,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

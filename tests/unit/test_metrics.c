@@ -4,8 +4,11 @@
  * the naming rules with the message a developer sees, and plausible numbers
  * for the process's own memory and start time. */
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -284,6 +287,69 @@ static void collectors_run_before_each_render(void **state)
     sl_metrics_free(m);
 }
 
+/* ---- renders on several threads ------------------------------------- */
+
+#define RENDER_THREADS 4
+#define RENDERS        300
+
+struct counting {
+    struct sl_gauge *renders; /* + 1 per collector call: load, then store */
+    atomic_int inside, overlaps;
+};
+
+/* A collector that notices a second call while one runs, and adds to its
+ * gauge with the one-writer sl_gauge_add: two at once would lose adds. */
+static void count_render(void *ctx)
+{
+    struct counting *c = ctx;
+    if (atomic_fetch_add(&c->inside, 1) != 0)
+        atomic_fetch_add(&c->overlaps, 1);
+    double v = sl_gauge_get(c->renders);
+    sched_yield(); /* widen the window a second render would hit */
+    sl_gauge_set(c->renders, v + 1);
+    atomic_fetch_sub(&c->inside, 1);
+}
+
+static struct sl_metrics *shared_m;
+
+static void *render_many(void *arg)
+{
+    (void)arg;
+    struct sl_buf b = SL_BUF_INIT(1 << 20);
+    for (int i = 0; i < RENDERS; i++) {
+        sl_buf_reset(&b);
+        if ((i % 2 ? sl_metrics_render_json(shared_m, &b, NULL)
+                   : sl_metrics_render_prometheus(shared_m, &b, NULL)) < 0)
+            abort();
+    }
+    sl_buf_release(&b);
+    return NULL;
+}
+
+/* The header's contract: any thread may render; the collectors (and the
+ * process gauges) are run by one render at a time, so a collector's gauge
+ * counts every render. */
+static void renders_on_several_threads_take_turns_to_collect(void **state)
+{
+    (void)state;
+    struct counting c = {0};
+    shared_m = sl_metrics_new();
+    assert_non_null(shared_m);
+    c.renders = sl_metrics_gauge(shared_m, "renders", "h", NULL);
+    assert_non_null(c.renders);
+    assert_int_equal(sl_metrics_add_process(shared_m, NULL), 0);
+    assert_int_equal(sl_metrics_add_collector(shared_m, count_render, &c, NULL),
+                     0);
+    pthread_t t[RENDER_THREADS];
+    for (int i = 0; i < RENDER_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, render_many, NULL), 0);
+    for (int i = 0; i < RENDER_THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&c.overlaps), 0);
+    assert_true(sl_gauge_get(c.renders) == RENDER_THREADS * RENDERS);
+    sl_metrics_free(shared_m);
+}
+
 /* Parses "name value" out of rendered text. */
 static double sample(const char *text, const char *name)
 {
@@ -344,6 +410,7 @@ int main(void)
         cmocka_unit_test(bad_names_are_refused_with_the_rule),
         cmocka_unit_test(collectors_run_before_each_render),
         cmocka_unit_test(process_memory_and_start_time_are_plausible),
+        cmocka_unit_test(renders_on_several_threads_take_turns_to_collect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
