@@ -334,8 +334,8 @@ static void entry_fields_in_order(void **state)
                           "raw",
                           "54",
                           "events",
-                          "1763856000123 u5eyVdF8ej-arHKGN-65yQ "
-                          "{\"a\":1}\n-1 -_ {}\n"};
+                          ("1763856000123 u5eyVdF8ej-arHKGN-65yQ "
+                           "{\"a\":1}\n-1 -_ {}\n")};
     for (int i = 0; i < SL_BATCH_ARGC; i++) {
         assert_int_equal(len[i], strlen(want[i]));
         assert_memory_equal(argv[i], want[i], len[i]);
