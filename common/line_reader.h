@@ -34,14 +34,14 @@ struct line_reader *line_reader_new(size_t max_line);
 struct line_reader *line_reader_new_records(size_t max_line);
 void line_reader_free(struct line_reader *lr); /* NULL is fine */
 /* Copies buf in. -1 only when out of memory (nothing is kept then). */
-int line_reader_feed(struct line_reader *lr, const char *buf, size_t len,
-                     struct sl_err *err);
+SL_MUST_CHECK int line_reader_feed(struct line_reader *lr, const char *buf,
+                                   size_t len, struct sl_err *err);
 /* 1: *line is set, valid until the next call; 0: needs more bytes. */
-int line_reader_next(struct line_reader *lr, struct sl_slice *line,
-                     bool *truncated);
+SL_MUST_CHECK int line_reader_next(struct line_reader *lr,
+                                   struct sl_slice *line, bool *truncated);
 /* At the end of the stream: 1 and the unterminated last line, if any. */
-int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
-                       bool *truncated);
+SL_MUST_CHECK int line_reader_finish(struct line_reader *lr,
+                                     struct sl_slice *line, bool *truncated);
 /* Stream offset of the first byte of the line last returned. */
 uint64_t line_reader_line_offset(const struct line_reader *lr);
 /* Stream offset just past the line last returned: past its separator (and,

@@ -10,6 +10,7 @@
 #ifndef SL_BACKOFF_H
 #define SL_BACKOFF_H
 
+#include "sl_err.h"
 #include <stdint.h>
 
 struct sl_backoff {
@@ -24,7 +25,7 @@ struct sl_backoff {
 void sl_backoff_init(struct sl_backoff *b, int min_ms, int max_ms,
                      uint64_t seed);
 /* The next delay in milliseconds; doubles the cap for the one after. */
-int sl_backoff_next(struct sl_backoff *b);
+SL_MUST_CHECK int sl_backoff_next(struct sl_backoff *b);
 /* After a success: the next delay is drawn from [min_ms/2, min_ms]. */
 void sl_backoff_reset(struct sl_backoff *b);
 

@@ -103,8 +103,8 @@ enum sl_codec {
 /* "none", "lz4", "zstd". */
 const char *sl_codec_name(enum sl_codec codec);
 /* Parses a codec name from the config; the error lists the valid names. */
-int sl_codec_from_name(const char *name, enum sl_codec *codec,
-                       struct sl_err *err);
+SL_MUST_CHECK int sl_codec_from_name(const char *name, enum sl_codec *codec,
+                                     struct sl_err *err);
 
 /* ---- writer (shipper) ---------------------------------------------- */
 
@@ -117,8 +117,9 @@ struct sl_batch_writer *sl_batch_writer_new(const char *host,
                                             size_t max_raw, struct sl_err *err);
 void sl_batch_writer_free(struct sl_batch_writer *w); /* NULL is fine */
 /* Changes the codec for the next batch; only on an empty batch. */
-int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
-                              int level, struct sl_err *err);
+SL_MUST_CHECK int sl_batch_writer_set_codec(struct sl_batch_writer *w,
+                                            enum sl_codec codec, int level,
+                                            struct sl_err *err);
 
 /* Adding an event without a copy: begin checks the event's id and time,
  * writes them as the line's prefix and returns the batch's payload buffer;
@@ -141,12 +142,14 @@ int sl_batch_writer_set_codec(struct sl_batch_writer *w, enum sl_codec codec,
 struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
                                      size_t id_len, int64_t ts_ms,
                                      struct sl_err *err);
-int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err);
+SL_MUST_CHECK int sl_batch_writer_commit(struct sl_batch_writer *w,
+                                         struct sl_err *err);
 void sl_batch_writer_rollback(struct sl_batch_writer *w);
 /* begin + append a copy of json + commit, for callers that have the text. */
-int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
-                        size_t id_len, int64_t ts_ms, const char *json,
-                        size_t len, struct sl_err *err);
+SL_MUST_CHECK int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
+                                      size_t id_len, int64_t ts_ms,
+                                      const char *json, size_t len,
+                                      struct sl_err *err);
 
 /* Committed events, and their payload bytes (ids, times, spaces and
  * newlines included), so the caller can flush by count, by bytes or by
@@ -160,8 +163,10 @@ size_t sl_batch_writer_bytes(const struct sl_batch_writer *w);
  * until reset or free; sealing again returns the same entry (a retry after
  * Redis refused it re-sends it as is). Fails on an empty batch (SL_EINVAL)
  * and when the compressor fails (SL_EIO). */
-int sl_batch_writer_seal(struct sl_batch_writer *w, const char ***argv,
-                         const size_t **argvlen, struct sl_err *err);
+SL_MUST_CHECK int sl_batch_writer_seal(struct sl_batch_writer *w,
+                                       const char ***argv,
+                                       const size_t **argvlen,
+                                       struct sl_err *err);
 /* Empties the batch once Redis accepted it; the memory is kept. */
 void sl_batch_writer_reset(struct sl_batch_writer *w);
 
@@ -181,9 +186,10 @@ void sl_batch_reader_free(struct sl_batch_reader *r); /* NULL is fine */
  * compressed payloads are decompressed into the reader's buffer. -1: the entry
  * is refused (SL_EPARSE for a malformed entry, SL_ELIMIT for `raw` above the
  * limit, SL_ENOMEM), err says why, and the reader holds no entry. */
-int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
-                           const char *const *argv, const size_t *argvlen,
-                           struct sl_err *err);
+SL_MUST_CHECK int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
+                                         const char *const *argv,
+                                         const size_t *argvlen,
+                                         struct sl_err *err);
 /* One event of a decoded entry: slices of the payload, valid until the
  * next decode. */
 struct sl_batch_event {
@@ -194,7 +200,8 @@ struct sl_batch_event {
 
 /* 1: *ev is the next event; 0: no more. Never fails: decode checked every
  * line. */
-int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev);
+SL_MUST_CHECK int sl_batch_reader_next(struct sl_batch_reader *r,
+                                       struct sl_batch_event *ev);
 /* Starts the iteration over from the first event. */
 void sl_batch_reader_rewind(struct sl_batch_reader *r);
 

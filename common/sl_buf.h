@@ -67,18 +67,21 @@ void sl_buf_release(struct sl_buf *b);
 /* Empties the buffer, keeps the memory. */
 void sl_buf_reset(struct sl_buf *b);
 /* Makes room for n more bytes. -1 with SL_ELIMIT past max, SL_ENOMEM. */
-int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err);
+SL_MUST_CHECK int sl_buf_reserve(struct sl_buf *b, size_t n,
+                                 struct sl_err *err);
 /* The slow path of sl_buf_reserve: grows the memory (or fails at max). */
-int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err);
-int sl_buf_append_str(struct sl_buf *b, const char *s, struct sl_err *err);
-int sl_buf_printf(struct sl_buf *b, struct sl_err *err, const char *fmt, ...)
+SL_MUST_CHECK int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err);
+SL_MUST_CHECK int sl_buf_append_str(struct sl_buf *b, const char *s,
+                                    struct sl_err *err);
+SL_MUST_CHECK int sl_buf_printf(struct sl_buf *b, struct sl_err *err,
+                                const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The hot path (the JSON writer calls these tens of times per event) is
  * inline: one compare and a store when there is room, which is nearly
  * always once the buffer has grown to a batch. */
-static inline int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
-                                struct sl_err *err)
+SL_MUST_CHECK static inline int sl_buf_append(struct sl_buf *b, const void *p,
+                                              size_t n, struct sl_err *err)
 {
     assert(sl_buf_valid(b));
     if (n >= b->cap - b->len && sl_buf_grow(b, n, err) < 0)
@@ -90,8 +93,8 @@ static inline int sl_buf_append(struct sl_buf *b, const void *p, size_t n,
     return 0;
 }
 
-static inline int sl_buf_append_char(struct sl_buf *b, char c,
-                                     struct sl_err *err)
+SL_MUST_CHECK static inline int sl_buf_append_char(struct sl_buf *b, char c,
+                                                   struct sl_err *err)
 {
     assert(sl_buf_valid(b));
     if (b->cap - b->len < 2 && sl_buf_grow(b, 1, err) < 0)

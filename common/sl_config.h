@@ -75,34 +75,43 @@ unsigned sl_config_column(const struct sl_config_node *n);
 void sl_config_path(const struct sl_config_node *n, char *buf, size_t size);
 
 /* Typed getters: 0 with *out set (to def if the key is absent), or -1. */
-int sl_config_string(const struct sl_config_node *obj, const char *key,
-                     const char *def, const char **out, struct sl_err *err);
-int sl_config_int(const struct sl_config_node *obj, const char *key,
-                  long long def, long long min, long long max, long long *out,
-                  struct sl_err *err);
-int sl_config_double(const struct sl_config_node *obj, const char *key,
-                     double def, double min, double max, double *out,
-                     struct sl_err *err);
-int sl_config_bool(const struct sl_config_node *obj, const char *key, bool def,
-                   bool *out, struct sl_err *err);
+SL_MUST_CHECK int sl_config_string(const struct sl_config_node *obj,
+                                   const char *key, const char *def,
+                                   const char **out, struct sl_err *err);
+SL_MUST_CHECK int sl_config_int(const struct sl_config_node *obj,
+                                const char *key, long long def, long long min,
+                                long long max, long long *out,
+                                struct sl_err *err);
+SL_MUST_CHECK int sl_config_double(const struct sl_config_node *obj,
+                                   const char *key, double def, double min,
+                                   double max, double *out, struct sl_err *err);
+SL_MUST_CHECK int sl_config_bool(const struct sl_config_node *obj,
+                                 const char *key, bool def, bool *out,
+                                 struct sl_err *err);
 /* "250ms", "5s", "1.5s", "2m", "1h", "1d", or a number of seconds. */
-int sl_config_duration_ms(const struct sl_config_node *obj, const char *key,
-                          long long def, long long min, long long max,
-                          long long *out, struct sl_err *err);
+SL_MUST_CHECK int sl_config_duration_ms(const struct sl_config_node *obj,
+                                        const char *key, long long def,
+                                        long long min, long long max,
+                                        long long *out, struct sl_err *err);
 /* "512KiB", "1MiB", "10MB", "1GB" (units case-insensitive), or a number of
  * bytes. */
-int sl_config_bytes(const struct sl_config_node *obj, const char *key,
-                    long long def, long long min, long long max, long long *out,
-                    struct sl_err *err);
+SL_MUST_CHECK int sl_config_bytes(const struct sl_config_node *obj,
+                                  const char *key, long long def, long long min,
+                                  long long max, long long *out,
+                                  struct sl_err *err);
 /* One of words (NULL-terminated); *out is its index. */
-int sl_config_enum(const struct sl_config_node *obj, const char *key,
-                   const char *const words[], int def, int *out,
-                   struct sl_err *err);
+SL_MUST_CHECK int sl_config_enum(const struct sl_config_node *obj,
+                                 const char *key, const char *const words[],
+                                 int def, int *out, struct sl_err *err);
 /* The member if it is an array (object); *out is NULL if absent. */
-int sl_config_array(const struct sl_config_node *obj, const char *key,
-                    const struct sl_config_node **out, struct sl_err *err);
-int sl_config_object(const struct sl_config_node *obj, const char *key,
-                     const struct sl_config_node **out, struct sl_err *err);
+SL_MUST_CHECK int sl_config_array(const struct sl_config_node *obj,
+                                  const char *key,
+                                  const struct sl_config_node **out,
+                                  struct sl_err *err);
+SL_MUST_CHECK int sl_config_object(const struct sl_config_node *obj,
+                                   const char *key,
+                                   const struct sl_config_node **out,
+                                   struct sl_err *err);
 /* The member, or NULL with "missing required key 'url'". */
 const struct sl_config_node *sl_config_require(const struct sl_config_node *obj,
                                                const char *key,
@@ -110,8 +119,9 @@ const struct sl_config_node *sl_config_require(const struct sl_config_node *obj,
 
 /* Fails on the first key of obj not in known (NULL-terminated):
  * "unknown key 'pathh' (did you mean 'path'?)". obj NULL is fine. */
-int sl_config_check_keys(const struct sl_config_node *obj,
-                         const char *const known[], struct sl_err *err);
+SL_MUST_CHECK int sl_config_check_keys(const struct sl_config_node *obj,
+                                       const char *const known[],
+                                       struct sl_err *err);
 
 /* For checks the getters cannot make (a regex that does not compile). Both
  * set SL_EINVAL and return -1. sl_config_error: "FILE:L:C: PATH: <msg>".

@@ -40,21 +40,22 @@ const char *sl_redis_default_key(enum sl_redis_mode mode);
 #define SL_HOSTNAME_MAX 256
 
 /* The machine's name (gethostname), for defaults such as host.name. */
-int sl_config_hostname(char *buf, size_t size, struct sl_err *err);
+SL_MUST_CHECK int sl_config_hostname(char *buf, size_t size,
+                                     struct sl_err *err);
 
 /* Fails unless n (a string node, or an array of them; NULL is fine) starts
  * with one of schemes (NULL-terminated, "redis://"): "found a string
  * \"http://x\", expected a URL starting with \"redis://\" (such as
  * \"redis://127.0.0.1:6379/0\")". */
-int sl_config_check_url(const struct sl_config_node *n,
-                        const char *const schemes[], const char *example,
-                        struct sl_err *err);
+SL_MUST_CHECK int sl_config_check_url(const struct sl_config_node *n,
+                                      const char *const schemes[],
+                                      const char *example, struct sl_err *err);
 
 /* Fails unless n (a string node; NULL is fine) is a Redis URL the client
  * can connect with (sl_redis_url.h): "FILE:L:C: output.redis.url: ..."
  * followed by the parser's reason, which never shows the password. */
-int sl_config_check_redis_url(const struct sl_config_node *n,
-                              struct sl_err *err);
+SL_MUST_CHECK int sl_config_check_redis_url(const struct sl_config_node *n,
+                                            struct sl_err *err);
 
 /* The help text of every Redis url key. */
 #define SL_REDIS_URL_HELP                                                      \

@@ -134,9 +134,9 @@ struct sl_config_table {
  * else its default, else zero (NULL, false, 0, an empty list). On failure
  * (SL_EINVAL; SL_ENOMEM) what the fill allocated is released, and err says
  * "FILE:L:C: KEY.PATH: ..." as the getters do. */
-int sl_config_table_fill(const struct sl_config_table *t,
-                         const struct sl_config_node *obj, void *out,
-                         struct sl_err *err);
+SL_MUST_CHECK int sl_config_table_fill(const struct sl_config_table *t,
+                                       const struct sl_config_node *obj,
+                                       void *out, struct sl_err *err);
 
 /* Frees what the fill allocated in out (lists, arrays of objects, also
  * inside them) and zeroes those fields. A zeroed struct is fine. */
@@ -147,14 +147,16 @@ void sl_config_table_release(const struct sl_config_table *t, void *out);
  * default parses and is in range; an enum has words and a default (or is
  * required); a required key has no default; only strings are secret and a
  * secret has no default; sub-tables are present and consistent. */
-int sl_config_table_verify(const struct sl_config_table *t, struct sl_err *err);
+SL_MUST_CHECK int sl_config_table_verify(const struct sl_config_table *t,
+                                         struct sl_err *err);
 
 /* Appends the reference of t as a Markdown table to out: one row per key,
  * nested keys as "output.redis.url" and "inputs[].paths", with the type and
  * range in the words of the error messages, the default, and the help.
  * prefix goes before every key ("" or "output."). */
-int sl_config_table_write_markdown(const struct sl_config_table *t,
-                                   const char *prefix, struct sl_buf *out,
-                                   struct sl_err *err);
+SL_MUST_CHECK int
+sl_config_table_write_markdown(const struct sl_config_table *t,
+                               const char *prefix, struct sl_buf *out,
+                               struct sl_err *err);
 
 #endif

@@ -111,15 +111,16 @@ void sl_date_free(struct sl_date *d); /* NULL is fine */
 
 /* Parses s[0..len) (no NUL needed) into *epoch_ms: 0, or -1 when no format
  * parses the whole text (*epoch_ms is then unchanged). */
-int sl_date_parse(struct sl_date *d, const char *s, size_t len,
-                  int64_t *epoch_ms);
+SL_MUST_CHECK int sl_date_parse(struct sl_date *d, const char *s, size_t len,
+                                int64_t *epoch_ms);
 /* The same with "now" given, for the year of year-less formats and yy. */
-int sl_date_parse_at(struct sl_date *d, const char *s, size_t len,
-                     int64_t now_ms, int64_t *epoch_ms);
+SL_MUST_CHECK int sl_date_parse_at(struct sl_date *d, const char *s, size_t len,
+                                   int64_t now_ms, int64_t *epoch_ms);
 
 /* Writes "2026-11-23T02:46:00.123Z" and a NUL: 0, or -1 (and "") when
  * epoch_ms is outside SL_DATE_MIN_MS..SL_DATE_MAX_MS. */
-int sl_date_format_iso8601_ms(int64_t epoch_ms, char out[SL_DATE_ISO8601_SIZE]);
+SL_MUST_CHECK int sl_date_format_iso8601_ms(int64_t epoch_ms,
+                                            char out[SL_DATE_ISO8601_SIZE]);
 
 struct sl_date_stats {
     uint64_t parsed;       /* texts parsed */

@@ -22,6 +22,15 @@ enum sl_status {
 
 #define SL_ERR_MSG_MAX 512
 
+/* On every function of a public module API that returns an int status
+ * (0 / -1, or 1 / 0 for "got one"): ignoring the result is a compile error
+ * under -Werror, because an ignored failure is an event lost silently.
+ * The rare caller whose failure truly has nowhere to go (a log line that
+ * cannot be written) wraps the call in SL_IGNORE_RESULT, with a comment
+ * saying why; gcc does not take a plain (void) cast for this attribute. */
+#define SL_MUST_CHECK          __attribute__((warn_unused_result))
+#define SL_IGNORE_RESULT(call) ((void)!(call))
+
 struct sl_err {
     enum sl_status status;
     char msg[SL_ERR_MSG_MAX];

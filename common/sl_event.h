@@ -23,6 +23,7 @@
 
 #include "sl_arena.h"
 #include "sl_buf.h"
+#include "sl_err.h"
 #include "sl_fieldpath.h"
 
 enum sl_value_type {
@@ -58,18 +59,20 @@ struct sl_value *sl_event_get(const struct sl_event *ev,
 
 /* Overwrites whatever is at path. type is SL_VALUE_STRING, _NUMBER or _BOOL;
  * text is borrowed. */
-int sl_event_put(struct sl_event *ev, const struct sl_fieldpath *path,
-                 enum sl_value_type type, const char *text, size_t len,
-                 struct sl_err *err);
+SL_MUST_CHECK int sl_event_put(struct sl_event *ev,
+                               const struct sl_fieldpath *path,
+                               enum sl_value_type type, const char *text,
+                               size_t len, struct sl_err *err);
 /* Logstash's rule for a capture: sets path if absent; if it holds a string
  * or number, turns it into an array [old, new]; if an array, appends. */
-int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
-                 enum sl_value_type type, const char *text, size_t len,
-                 struct sl_err *err);
+SL_MUST_CHECK int sl_event_add(struct sl_event *ev,
+                               const struct sl_fieldpath *path,
+                               enum sl_value_type type, const char *text,
+                               size_t len, struct sl_err *err);
 /* Top-level string member by name (message, tags, ...), overwriting. */
-int sl_event_put_top(struct sl_event *ev, const char *key,
-                     enum sl_value_type type, const char *text, size_t len,
-                     struct sl_err *err);
+SL_MUST_CHECK int sl_event_put_top(struct sl_event *ev, const char *key,
+                                   enum sl_value_type type, const char *text,
+                                   size_t len, struct sl_err *err);
 /* Appends tag to the top-level "tags" array unless it is already there.
  * tag is borrowed (a string literal, usually). What the line put in "tags"
  * is never lost:
@@ -83,7 +86,8 @@ int sl_event_put_top(struct sl_event *ev, const char *key,
  *   "_tags":{"x":"abc"}}, Logstash's rename rule again.
  * On failure (SL_ENOMEM) the event keeps every value it had. */
 #define SL_TAG_TAGSPARSEFAILURE "_tagsparsefailure"
-int sl_event_add_tag(struct sl_event *ev, const char *tag, struct sl_err *err);
+SL_MUST_CHECK int sl_event_add_tag(struct sl_event *ev, const char *tag,
+                                   struct sl_err *err);
 bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
 
 /* Copies bytes into the event's arena (NULL when out of memory). */
@@ -92,7 +96,7 @@ char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);
 /* Appends the event as one JSON object (no newline). The top-level
  * "@metadata" object is left out, as Logstash never ships it: processors may
  * use it, outputs never see it. */
-int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
-                        struct sl_err *err);
+SL_MUST_CHECK int sl_event_write_json(const struct sl_event *ev,
+                                      struct sl_buf *out, struct sl_err *err);
 
 #endif

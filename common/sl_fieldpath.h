@@ -26,8 +26,8 @@ struct sl_fieldpath {
 };
 
 /* Parses ref[0..len) into p. On error p is left empty (safe to release). */
-int sl_fieldpath_parse(struct sl_fieldpath *p, const char *ref, size_t len,
-                       struct sl_err *err);
+SL_MUST_CHECK int sl_fieldpath_parse(struct sl_fieldpath *p, const char *ref,
+                                     size_t len, struct sl_err *err);
 void sl_fieldpath_release(struct sl_fieldpath *p);
 
 #endif

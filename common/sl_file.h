@@ -29,7 +29,7 @@ ssize_t sl_file_read_full(int fd, void *buf, size_t len);
 /* Writes all len bytes to fd. 0, or -1 with errno set (some bytes may have
  * been written; a write that returns 0 counts as EIO, so it never spins).
  * Async-signal-safe. */
-int sl_file_write_all(int fd, const void *buf, size_t len);
+SL_MUST_CHECK int sl_file_write_all(int fd, const void *buf, size_t len);
 
 /* Appends the contents of the regular file at path to out, NUL-terminated;
  * on success out->ptr is never NULL, even for an empty file. A file larger
@@ -46,7 +46,7 @@ int sl_file_write_all(int fd, const void *buf, size_t len);
  *   SL_ENOMEM cannot read <what> '<path>': out of memory ...   (ENOMEM)
  * A FIFO or device is refused rather than read: opening a FIFO can block,
  * and no caller needs one. */
-int sl_file_read(const char *path, const char *what, size_t max,
-                 struct sl_buf *out, struct sl_err *err);
+SL_MUST_CHECK int sl_file_read(const char *path, const char *what, size_t max,
+                               struct sl_buf *out, struct sl_err *err);
 
 #endif

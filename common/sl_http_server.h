@@ -77,8 +77,9 @@ sl_http_server_new(const struct sl_http_server_config *cfg, struct sl_err *err);
 void sl_http_server_free(struct sl_http_server *s);
 
 /* Routes GET and HEAD on path (exact match, copied) to fn. */
-int sl_http_server_route(struct sl_http_server *s, const char *path,
-                         sl_http_handler_fn fn, void *ctx, struct sl_err *err);
+SL_MUST_CHECK int sl_http_server_route(struct sl_http_server *s,
+                                       const char *path, sl_http_handler_fn fn,
+                                       void *ctx, struct sl_err *err);
 
 /* The bound port (the chosen one when the address asked for port 0). */
 uint16_t sl_http_server_port(const struct sl_http_server *s);
@@ -93,7 +94,7 @@ size_t sl_http_server_fill_pollfds(const struct sl_http_server *s,
 /* Milliseconds until the next client deadline, or -1 when no client is
  * open: use it to bound the poll timeout so idle clients are closed on
  * time. */
-int sl_http_server_timeout_ms(const struct sl_http_server *s);
+SL_MUST_CHECK int sl_http_server_timeout_ms(const struct sl_http_server *s);
 /* After poll(): serves the entries of pfds[0..n) that are ready (matched by
  * fd, so the caller may pass back exactly what fill_pollfds wrote), accepts
  * new clients and closes those past their deadline. Never blocks. */

@@ -14,17 +14,20 @@
 #include <stddef.h>
 
 #include "sl_buf.h"
+#include "sl_err.h"
 
 /* Appends "..." with s escaped. */
-int sl_json_write_string(struct sl_buf *b, const char *s, size_t len,
-                         struct sl_err *err);
+SL_MUST_CHECK int sl_json_write_string(struct sl_buf *b, const char *s,
+                                       size_t len, struct sl_err *err);
 /* Appends a double as a JSON number (null when not finite); integral values
  * keep a ".0" so readers see a float, as Logstash prints them. */
-int sl_json_write_double(struct sl_buf *b, double v, struct sl_err *err);
+SL_MUST_CHECK int sl_json_write_double(struct sl_buf *b, double v,
+                                       struct sl_err *err);
 /* Formats v as sl_json_write_double does into out (outsz >= 32); returns the
  * length. */
 size_t sl_json_format_double(double v, char *out, size_t outsz);
-int sl_json_write_int(struct sl_buf *b, long long v, struct sl_err *err);
+SL_MUST_CHECK int sl_json_write_int(struct sl_buf *b, long long v,
+                                    struct sl_err *err);
 
 /* Length of the longest prefix of s that is valid UTF-8 with no byte that
  * needs escaping, i.e. what the writer copies unchanged (tests and fuzzing

@@ -107,8 +107,10 @@ static void put_str(struct line *l, const char *s)
 static void put_timestamp(struct line *l, int64_t ms)
 {
     char iso[SL_DATE_ISO8601_SIZE];
-    sl_date_format_iso8601_ms(ms < 0 ? 0 : ms, iso);
-    put(l, iso, SL_DATE_ISO8601_SIZE - 1, false);
+    if (sl_date_format_iso8601_ms(ms < 0 ? 0 : ms, iso) < 0)
+        put_str(l, "9999-12-31T23:59:59.999Z"); /* a clock past year 9999 */
+    else
+        put(l, iso, SL_DATE_ISO8601_SIZE - 1, false);
 }
 
 static void put_control(struct line *l, unsigned char c, bool json)
@@ -210,8 +212,9 @@ static void emit(int64_t wall_ms, enum sl_log_level level, const char *comp,
     static char buf[LOG_LINE_MAX];
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, wall_ms, level, comp, msg, len, suffix);
-    (void)sl_file_write_all(atomic_load_explicit(&g.fd, memory_order_relaxed),
-                            l.buf, l.len); /* nowhere to report a failure */
+    /* a log line that cannot be written has nowhere to be reported */
+    SL_IGNORE_RESULT(sl_file_write_all(
+        atomic_load_explicit(&g.fd, memory_order_relaxed), l.buf, l.len));
 }
 
 /* Prints "<last> (repeated N times in Ts)" if anything was folded. */
@@ -401,8 +404,9 @@ void sl_log_fatal_signal(const char *msg)
     struct line l = {buf, 0, sizeof buf, false};
     build(&l, clock_ms(CLOCK_REALTIME), SL_LOG_ERROR, "signal", msg,
           strlen(msg), "");
-    (void)sl_file_write_all(atomic_load_explicit(&g.fd, memory_order_relaxed),
-                            l.buf, l.len); /* nowhere to report a failure */
+    /* a log line that cannot be written has nowhere to be reported */
+    SL_IGNORE_RESULT(sl_file_write_all(
+        atomic_load_explicit(&g.fd, memory_order_relaxed), l.buf, l.len));
 }
 
 static int parse_word(const char *s, const char *const words[], int *out)

@@ -49,8 +49,8 @@ void sl_log_set_fd(int fd);
  * the same path again (after rotation, on SIGHUP; call it from the main
  * loop, not the handler); without a file it does nothing. sl_log_close()
  * flushes, closes a file we opened and goes back to stderr. */
-int sl_log_open(const char *path, struct sl_err *err);
-int sl_log_reopen(struct sl_err *err);
+SL_MUST_CHECK int sl_log_open(const char *path, struct sl_err *err);
+SL_MUST_CHECK int sl_log_reopen(struct sl_err *err);
 void sl_log_close(void);
 
 bool sl_log_enabled(enum sl_log_level level);
@@ -71,10 +71,10 @@ void sl_log_fatal_signal(const char *msg);
 
 /* "warn" -> SL_LOG_WARN; an unknown word fails with SL_EINVAL and a message
  * listing the known ones. */
-int sl_log_level_parse(const char *s, enum sl_log_level *out,
-                       struct sl_err *err);
-int sl_log_format_parse(const char *s, enum sl_log_format *out,
-                        struct sl_err *err);
+SL_MUST_CHECK int sl_log_level_parse(const char *s, enum sl_log_level *out,
+                                     struct sl_err *err);
+SL_MUST_CHECK int sl_log_format_parse(const char *s, enum sl_log_format *out,
+                                      struct sl_err *err);
 
 /* For tests: a clock in milliseconds since the epoch, used for timestamps
  * and the folding window. NULL restores the system clocks. */

@@ -130,14 +130,16 @@ struct sl_gauge *sl_metrics_gauge(struct sl_metrics *m, const char *name,
  *   process_resident_memory_peak_bytes  VmHWM, the high-water mark
  *   process_start_time_seconds          since the Unix epoch
  * Where /proc is missing the memory gauges stay 0. */
-int sl_metrics_add_process(struct sl_metrics *m, struct sl_err *err);
+SL_MUST_CHECK int sl_metrics_add_process(struct sl_metrics *m,
+                                         struct sl_err *err);
 
 /* A function called at the start of every render, to set gauges that are
  * cheaper to compute when asked than to keep current (a stream's length).
  * At most SL_METRICS_MAX_COLLECTORS. */
 typedef void (*sl_metrics_collect_fn)(void *ctx);
-int sl_metrics_add_collector(struct sl_metrics *m, sl_metrics_collect_fn fn,
-                             void *ctx, struct sl_err *err);
+SL_MUST_CHECK int sl_metrics_add_collector(struct sl_metrics *m,
+                                           sl_metrics_collect_fn fn, void *ctx,
+                                           struct sl_err *err);
 
 /* Appends the Prometheus text exposition (format 0.0.4; content type
  * SL_METRICS_PROMETHEUS_TYPE) of every family to b:
@@ -145,15 +147,16 @@ int sl_metrics_add_collector(struct sl_metrics *m, sl_metrics_collect_fn fn,
  *   # TYPE name counter
  *   name{label="value"} 42 (backslash, double quote and newline escaped)
  * -1 when b reaches its maximum. */
-int sl_metrics_render_prometheus(struct sl_metrics *m, struct sl_buf *b,
-                                 struct sl_err *err);
+SL_MUST_CHECK int sl_metrics_render_prometheus(struct sl_metrics *m,
+                                               struct sl_buf *b,
+                                               struct sl_err *err);
 #define SL_METRICS_PROMETHEUS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Appends one JSON object for /status: a family without labels is
  * "name": value; a labelled one is "name": [{"labels": {"l": "v"},
  * "value": n}, ...]. Integral values print without a fraction; a gauge
  * that is not finite prints null. -1 when b reaches its maximum. */
-int sl_metrics_render_json(struct sl_metrics *m, struct sl_buf *b,
-                           struct sl_err *err);
+SL_MUST_CHECK int sl_metrics_render_json(struct sl_metrics *m, struct sl_buf *b,
+                                         struct sl_err *err);
 
 #endif

@@ -34,6 +34,7 @@
 #ifndef SL_REDIS_H
 #define SL_REDIS_H
 
+#include "sl_err.h"
 #include "sl_redis_conn.h"
 #include "sl_redis_slot.h"
 #include "sl_redis_url.h"
@@ -64,12 +65,14 @@ struct sl_redis *sl_redis_new(const struct sl_redis_config *cfg,
 void sl_redis_free(struct sl_redis *r);
 
 /* As sl_redis_conn_command; SL_EINVAL also for a key index outside argv. */
-int sl_redis_command(struct sl_redis *r, const struct sl_redis_cmd *cmd,
-                     sl_redis_reply_fn cb, void *ctx, struct sl_err *err);
+SL_MUST_CHECK int sl_redis_command(struct sl_redis *r,
+                                   const struct sl_redis_cmd *cmd,
+                                   sl_redis_reply_fn cb, void *ctx,
+                                   struct sl_err *err);
 
 size_t sl_redis_fill_pollfds(const struct sl_redis *r, struct pollfd *pfds,
                              size_t n);
-int sl_redis_timeout_ms(const struct sl_redis *r);
+SL_MUST_CHECK int sl_redis_timeout_ms(const struct sl_redis *r);
 void sl_redis_process(struct sl_redis *r, const struct pollfd *pfds, size_t n);
 
 /* READY when commands can go out now. */

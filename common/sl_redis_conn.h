@@ -148,9 +148,11 @@ void sl_redis_conn_free(struct sl_redis_conn *c);
  * with SL_ELIMIT when max_commands or max_queued_bytes would be passed
  * (wait for replies: that is backpressure), SL_ENOMEM, SL_EINVAL for
  * argc < 1 or a negative timeout; cb is then never called. */
-int sl_redis_conn_command(struct sl_redis_conn *c, int argc, const char **argv,
-                          const size_t *argvlen, int timeout_ms,
-                          sl_redis_reply_fn cb, void *ctx, struct sl_err *err);
+SL_MUST_CHECK int sl_redis_conn_command(struct sl_redis_conn *c, int argc,
+                                        const char **argv,
+                                        const size_t *argvlen, int timeout_ms,
+                                        sl_redis_reply_fn cb, void *ctx,
+                                        struct sl_err *err);
 
 /* Writes the connection's fd and the events it waits for into pfds[0..n):
  * 0 or 1 entries (the socket, or the resolver's while resolving). */
@@ -158,7 +160,7 @@ size_t sl_redis_conn_fill_pollfds(const struct sl_redis_conn *c,
                                   struct pollfd *pfds, size_t n);
 /* Milliseconds until the earliest deadline (a command's, the connect
  * attempt's, the next attempt's): 0 when due, -1 when there is none. */
-int sl_redis_conn_timeout_ms(const struct sl_redis_conn *c);
+SL_MUST_CHECK int sl_redis_conn_timeout_ms(const struct sl_redis_conn *c);
 /* After poll(): does the I/O the entries of pfds[0..n) allow (matched by
  * fd; pass what fill_pollfds wrote, or nothing), runs callbacks, ends
  * commands past their deadline, starts the next attempt when due. Call it

@@ -39,7 +39,8 @@ struct sl_redis_redirect {
  * fills *out for a well-formed MOVED or ASK; 0 when the error is another
  * one (CLUSTERDOWN, OOM, ...); -1 with SL_EPARSE when it starts with
  * "MOVED " or "ASK " but the rest does not parse. */
-int sl_redis_redirect_parse(const char *s, size_t len,
-                            struct sl_redis_redirect *out, struct sl_err *err);
+SL_MUST_CHECK int sl_redis_redirect_parse(const char *s, size_t len,
+                                          struct sl_redis_redirect *out,
+                                          struct sl_err *err);
 
 #endif

@@ -51,8 +51,8 @@ struct sl_redis_url {
 
 /* Fills *out (which holds the password: do not log it, show out->shown).
  * Fails with SL_EINVAL and a message quoting the shown URL. */
-int sl_redis_url_parse(const char *url, struct sl_redis_url *out,
-                       struct sl_err *err);
+SL_MUST_CHECK int sl_redis_url_parse(const char *url, struct sl_redis_url *out,
+                                     struct sl_err *err);
 
 /* Writes url with its password hidden into buf[0..size) (as `shown`
  * above), whether or not the URL parses; returns buf. */

@@ -36,12 +36,13 @@ struct sl_resolve;
 struct sl_resolve *sl_resolve_start(const char *host, uint16_t port,
                                     struct sl_err *err);
 /* Readable (POLLIN) once the answer is there. */
-int sl_resolve_fd(const struct sl_resolve *r);
+SL_MUST_CHECK int sl_resolve_fd(const struct sl_resolve *r);
 /* 0 while running; 1 when done, with the first *n (at most max)
  * addresses in out; -1 with SL_EIO and the resolver's reason when the
  * name did not resolve. */
-int sl_resolve_result(struct sl_resolve *r, struct sl_resolve_addr *out,
-                      size_t max, size_t *n, struct sl_err *err);
+SL_MUST_CHECK int sl_resolve_result(struct sl_resolve *r,
+                                    struct sl_resolve_addr *out, size_t max,
+                                    size_t *n, struct sl_err *err);
 /* Frees, or abandons a lookup still running. NULL is fine. */
 void sl_resolve_free(struct sl_resolve *r);
 

@@ -56,7 +56,8 @@ int32_t sl_tz_offset_at(const struct sl_tz *tz, int64_t t);
  * go back) the earlier instant, that is the offset in effect before the
  * change; in a gap (a local time skipped when clocks go forward) there is
  * none, and it returns -1. 0 otherwise. */
-int sl_tz_local_to_utc(const struct sl_tz *tz, int64_t local, int64_t *utc);
+SL_MUST_CHECK int sl_tz_local_to_utc(const struct sl_tz *tz, int64_t local,
+                                     int64_t *utc);
 
 /* Reads an ISO 8601 / Joda offset at s: "Z" or "z" (zero), or a sign and
  * hh, hhmm, hhmmss, hh:mm or hh:mm:ss (hours 0..23, minutes and seconds
@@ -79,7 +80,7 @@ static inline bool sl_is_leap(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static inline int sl_days_in_month(int64_t y, int m)
+SL_MUST_CHECK static inline int sl_days_in_month(int64_t y, int m)
 {
     static const unsigned char n[12] = {31, 28, 31, 30, 31, 30,
                                         31, 31, 30, 31, 30, 31};

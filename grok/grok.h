@@ -42,19 +42,20 @@ void grok_library_free(struct grok_library *lib); /* NULL is fine */
 
 /* Defines (or redefines: the later definition wins, as in Logstash) name.
  * origin and line say where it came from, for error messages. */
-int grok_library_add(struct grok_library *lib, const char *name,
-                     const char *regex, const char *origin, unsigned line,
-                     struct sl_err *err);
+SL_MUST_CHECK int grok_library_add(struct grok_library *lib, const char *name,
+                                   const char *regex, const char *origin,
+                                   unsigned line, struct sl_err *err);
 /* Reads `NAME regex` lines; blank lines and lines starting with '#' are
  * skipped. A malformed line is an error naming file:line. */
-int grok_library_load_file(struct grok_library *lib, const char *path,
-                           struct sl_err *err);
+SL_MUST_CHECK int grok_library_load_file(struct grok_library *lib,
+                                         const char *path, struct sl_err *err);
 /* Loads every regular file of dir (not starting with '.'), sorted by name. */
-int grok_library_load_dir(struct grok_library *lib, const char *dir,
-                          struct sl_err *err);
+SL_MUST_CHECK int grok_library_load_dir(struct grok_library *lib,
+                                        const char *dir, struct sl_err *err);
 /* Loads inline definitions: the same format as a file, from a string. */
-int grok_library_load_text(struct grok_library *lib, const char *origin,
-                           const char *text, size_t len, struct sl_err *err);
+SL_MUST_CHECK int grok_library_load_text(struct grok_library *lib,
+                                         const char *origin, const char *text,
+                                         size_t len, struct sl_err *err);
 
 size_t grok_library_count(const struct grok_library *lib);
 /* The i-th defined name in definition order (i < count). */
@@ -70,8 +71,8 @@ const char *grok_library_lookup(const struct grok_library *lib,
  * has it, or the path does not fit in buf. The result is the caller's:
  * a second call does not touch the first one's buffer. */
 #define GROK_DIR_MAX 4096
-int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
-                     struct sl_err *err);
+SL_MUST_CHECK int grok_builtin_dir(const char *ecs_flavour, char *buf,
+                                   size_t size, struct sl_err *err);
 
 /* ---- compiling -------------------------------------------------------- */
 
@@ -127,15 +128,16 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len);
  * borrow s from grok_match: keep it alive until ev is written. Numbers are
  * formatted into ev's arena. -1 on a field conflict (SL_EINVAL: the other
  * captures are still added) or out of memory (SL_ENOMEM: stops there). */
-int grok_capture_into(const struct grok *g, struct sl_event *ev,
-                      struct sl_err *err);
+SL_MUST_CHECK int grok_capture_into(const struct grok *g, struct sl_event *ev,
+                                    struct sl_err *err);
 
 /* Low-level access to the last match's captures, in capture order. */
 size_t grok_capture_count(const struct grok *g);
 /* 1: set (field, type, value); 0: capture i did not participate. */
-int grok_capture_get(const struct grok *g, size_t i,
-                     const struct sl_fieldpath **field, enum grok_type *type,
-                     const char **value, size_t *len);
+SL_MUST_CHECK int grok_capture_get(const struct grok *g, size_t i,
+                                   const struct sl_fieldpath **field,
+                                   enum grok_type *type, const char **value,
+                                   size_t *len);
 
 /* ---- counters --------------------------------------------------------- */
 

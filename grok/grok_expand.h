@@ -5,6 +5,7 @@
 
 #include "grok_internal.h"
 #include "sl_buf.h"
+#include "sl_err.h"
 
 /* Where the expansion of one %{NAME...} reference landed in out:
  * [start, end) is the whole group, [body, end - 1) the pattern's own regex. */
@@ -24,10 +25,12 @@ struct grok_expansion {
 
 /* Fills x->out, x->caps and x->refs from x->text. On error, x still needs
  * grok_expansion_release(). */
-int grok_expansion_run(const struct grok_library *lib, struct grok_expansion *x,
-                       struct sl_err *err);
-int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
-                          size_t start, size_t body, size_t end);
+SL_MUST_CHECK int grok_expansion_run(const struct grok_library *lib,
+                                     struct grok_expansion *x,
+                                     struct sl_err *err);
+SL_MUST_CHECK int grok_expansion_record(struct grok_expansion *x,
+                                        const struct grok_def *def,
+                                        size_t start, size_t body, size_t end);
 void grok_expansion_release(struct grok_expansion *x);
 
 #endif

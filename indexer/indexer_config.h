@@ -8,6 +8,7 @@
 #include "sl_config.h"
 #include "sl_config_sections.h"
 #include "sl_config_table.h"
+#include "sl_err.h"
 
 struct indexer_redis_config {
     const char *url;
@@ -46,8 +47,9 @@ extern const struct sl_config_table indexer_config_table;
 
 /* Fills ic from the root of a loaded indexer.json. Strings point into the
  * config: keep it until the indexer stops. Release frees the host list. */
-int indexer_config_read(struct indexer_config *ic,
-                        const struct sl_config_node *root, struct sl_err *err);
+SL_MUST_CHECK int indexer_config_read(struct indexer_config *ic,
+                                      const struct sl_config_node *root,
+                                      struct sl_err *err);
 void indexer_config_release(struct indexer_config *ic);
 
 #endif

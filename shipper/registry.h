@@ -131,8 +131,8 @@ enum registry_save_result {
 enum registry_save_result registry_save(const struct registry *r,
                                         const char *path, struct sl_err *err);
 /* Appends the file's contents to out (tests, fuzzing, `status`). */
-int registry_write(const struct registry *r, struct sl_buf *out,
-                   struct sl_err *err);
+SL_MUST_CHECK int registry_write(const struct registry *r, struct sl_buf *out,
+                                 struct sl_err *err);
 
 /* A copy of the entries as they are now, for saving later or elsewhere:
  * about 90 bytes an entry (the text is 150), one pass over the table, no
@@ -163,14 +163,16 @@ const struct registry_entry *registry_next(const struct registry *r,
  * that it was seen at now. Creates the entry or moves it forward and takes
  * id as its identity (the upgrade of a short fingerprint). The invariants
  * above are refused with SL_EINVAL and change nothing. */
-int registry_ack(struct registry *r, const struct file_identity *id,
-                 const char *path, uint64_t offset, int64_t now,
-                 struct sl_err *err);
+SL_MUST_CHECK int registry_ack(struct registry *r,
+                               const struct file_identity *id, const char *path,
+                               uint64_t offset, int64_t now,
+                               struct sl_err *err);
 /* Marks the entry of dev + ino seen at now, and its path if not NULL
  * (an empty or over-long path is left as it was). 1 if there is one, 0 if
  * not, -1 when out of memory. */
-int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,
-                   const char *path, int64_t now, struct sl_err *err);
+SL_MUST_CHECK int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,
+                                 const char *path, int64_t now,
+                                 struct sl_err *err);
 /* Drops the entry of dev + ino, if any. */
 void registry_forget(struct registry *r, uint64_t dev, uint64_t ino);
 /* Drops every entry not seen for more than ttl_s before now; returns how

@@ -58,19 +58,20 @@ void registry_saver_free(struct registry_saver *s);
 
 /* Readable (POLLIN) once a save has ended and until registry_saver_collect()
  * is called. The loop must not read or close it. */
-int registry_saver_fd(const struct registry_saver *s);
+SL_MUST_CHECK int registry_saver_fd(const struct registry_saver *s);
 
 /* Snapshots r on the calling thread and queues the copy for the writer,
  * replacing a snapshot still waiting. *seq (may be NULL) is its number: 1,
  * 2, ... in submit order. -1 when the snapshot cannot be built (SL_ENOMEM;
  * nothing waits then: submit again later) or after stop (SL_EINVAL). */
-int registry_saver_submit(struct registry_saver *s, const struct registry *r,
-                          uint64_t *seq, struct sl_err *err);
+SL_MUST_CHECK int registry_saver_submit(struct registry_saver *s,
+                                        const struct registry *r, uint64_t *seq,
+                                        struct sl_err *err);
 
 /* 1 with *out set to the outcome of the newest save that ended since the
  * last call; 0 when none has. Empties the fd. */
-int registry_saver_collect(struct registry_saver *s,
-                           struct registry_save_outcome *out);
+SL_MUST_CHECK int registry_saver_collect(struct registry_saver *s,
+                                         struct registry_save_outcome *out);
 
 /* Drops the waiting snapshot and refuses new ones; the save in flight, if
  * any, ends normally and its outcome can still be collected. Returns at

@@ -10,6 +10,7 @@
 #include "sl_config.h"
 #include "sl_config_sections.h"
 #include "sl_config_table.h"
+#include "sl_err.h"
 
 struct shipper_host_config {
     const char *name; /* host.name of every event; never empty */
@@ -44,8 +45,9 @@ extern const struct sl_config_table shipper_config_table;
 
 /* Fills sc from the root of a loaded shipper.json. Strings point into the
  * config: keep it until the shipper stops. -1 with the message to print. */
-int shipper_config_read(struct shipper_config *sc,
-                        const struct sl_config_node *root, struct sl_err *err);
+SL_MUST_CHECK int shipper_config_read(struct shipper_config *sc,
+                                      const struct sl_config_node *root,
+                                      struct sl_err *err);
 void shipper_config_release(struct shipper_config *sc);
 
 #endif

@@ -36,7 +36,8 @@ void bulk_gzip_free(struct bulk_gzip *gz); /* NULL is fine */
  * CRC-32 and length) into *out, valid until the next call or _free.
  * -1 with SL_ELIMIT if it would pass max_bytes, SL_ENOMEM; the encoder is
  * usable again either way. */
-int bulk_gzip_encode(struct bulk_gzip *gz, const char *body, size_t len,
-                     struct sl_slice *out, struct sl_err *err);
+SL_MUST_CHECK int bulk_gzip_encode(struct bulk_gzip *gz, const char *body,
+                                   size_t len, struct sl_slice *out,
+                                   struct sl_err *err);
 
 #endif

@@ -61,10 +61,10 @@ void bulk_request_reset(struct bulk_request *rq);
  * unchanged: send it, reset, add again; on an empty request it can never
  * fit), SL_EINVAL for an empty event or one holding "\n" or an empty index
  * or id. */
-int bulk_request_add(struct bulk_request *rq, const char *index,
-                     size_t index_len, const char *id, size_t id_len,
-                     const char *ev, size_t ev_len, uint64_t tag,
-                     struct sl_err *err);
+SL_MUST_CHECK int bulk_request_add(struct bulk_request *rq, const char *index,
+                                   size_t index_len, const char *id,
+                                   size_t id_len, const char *ev, size_t ev_len,
+                                   uint64_t tag, struct sl_err *err);
 
 /* The body to send (Content-Type application/x-ndjson); valid until the
  * request changes. */
@@ -80,14 +80,17 @@ struct sl_slice bulk_request_event(const struct bulk_request *rq, size_t i);
  * copied byte for byte with their tags (the retry of the failed items).
  * dst and src must differ. -1 with SL_ELIMIT if they do not fit dst, with
  * SL_EINVAL for an index past src's count; dst is then empty. */
-int bulk_request_copy_items(struct bulk_request *dst,
-                            const struct bulk_request *src, const size_t *which,
-                            size_t n, struct sl_err *err);
+SL_MUST_CHECK int bulk_request_copy_items(struct bulk_request *dst,
+                                          const struct bulk_request *src,
+                                          const size_t *which, size_t n,
+                                          struct sl_err *err);
 
 /* Splits src in two after a 413: its first half of items into a, the rest
  * into b (both reset first; neither may be src). -1 with SL_ELIMIT when src
  * has one item (it alone is too large: dead-letter it), or as copy_items. */
-int bulk_request_split(const struct bulk_request *src, struct bulk_request *a,
-                       struct bulk_request *b, struct sl_err *err);
+SL_MUST_CHECK int bulk_request_split(const struct bulk_request *src,
+                                     struct bulk_request *a,
+                                     struct bulk_request *b,
+                                     struct sl_err *err);
 
 #endif

@@ -107,14 +107,15 @@ void bulk_response_reset(struct bulk_response *r, size_t nitems);
 
 /* Parses the next bytes. 0, or -1 once the body is known to be bad (the
  * reason comes from finish; further feeds are ignored), so a curl write
- * callback may stop the transfer early. */
+ * callback may stop the transfer early. The only function here whose
+ * result may be ignored: finish reports the same failure. */
 int bulk_response_feed(struct bulk_response *r, const void *buf, size_t len);
 
 /* Ends the answer; http_status is the response's status line. 0 when the
  * status is 200 and every item of the request was answered; else -1 with
  * err as above. */
-int bulk_response_finish(struct bulk_response *r, long http_status,
-                         struct sl_err *err);
+SL_MUST_CHECK int bulk_response_finish(struct bulk_response *r,
+                                       long http_status, struct sl_err *err);
 
 /* After a successful finish: the number of items (== nitems); item i into
  * *out (false if there is no such item or finish failed); how many items

@@ -252,8 +252,8 @@ static void append(struct multiline *ml, const char *s, size_t n, uint64_t end,
     }
     /* reserved: neither append can fail */
     if (sep)
-        sl_buf_append_char(&ml->text, '\n', NULL);
-    sl_buf_append(&ml->text, s, n, NULL);
+        SL_IGNORE_RESULT(sl_buf_append_char(&ml->text, '\n', NULL));
+    SL_IGNORE_RESULT(sl_buf_append(&ml->text, s, n, NULL));
     ml->ev.lines++;
     ml->ev.end = end;
     ml->ev.truncated |= cut;

@@ -65,16 +65,18 @@ enum file_id_match {
 /* Computes the identity of the open file fd with a fingerprint of up to n
  * bytes (1..FILE_IDENTITY_MAX_BYTES). -1 with SL_EIO when fstat or pread
  * fails, SL_EINVAL for a bad n. */
-int file_identity_compute(int fd, uint32_t n, struct file_identity *out,
-                          struct sl_err *err);
+SL_MUST_CHECK int file_identity_compute(int fd, uint32_t n,
+                                        struct file_identity *out,
+                                        struct sl_err *err);
 
 /* Whether fd is still the file `known` describes (the rule above). `now` is
  * fd's identity from file_identity_compute(); the first known->fp_len bytes
  * are read again only when the lengths differ. -1 with SL_EIO on a read
  * error, else the match. */
-int file_identity_compare(const struct file_identity *known,
-                          const struct file_identity *now, int fd,
-                          enum file_id_match *match, struct sl_err *err);
+SL_MUST_CHECK int file_identity_compare(const struct file_identity *known,
+                                        const struct file_identity *now, int fd,
+                                        enum file_id_match *match,
+                                        struct sl_err *err);
 
 /* Where to resume reading a file of `size` bytes whose acknowledged offset
  * is `acked`: acked when the file is the same and not shorter than acked,

@@ -73,9 +73,9 @@ static void read_root(const struct sl_config_node *root)
     struct sl_err err;
     struct shipper_config sc;
     struct indexer_config ic;
-    (void)shipper_config_read(&sc, root, &err);
+    SL_IGNORE_RESULT(shipper_config_read(&sc, root, &err));
     shipper_config_release(&sc);
-    (void)indexer_config_read(&ic, root, &err);
+    SL_IGNORE_RESULT(indexer_config_read(&ic, root, &err));
     indexer_config_release(&ic);
 }
 
@@ -83,7 +83,7 @@ static void visit(const struct sl_config_node *n)
 {
     struct all a;
     struct sl_err table_err;
-    (void)sl_config_table_fill(&all_table, n, &a, &table_err);
+    SL_IGNORE_RESULT(sl_config_table_fill(&all_table, n, &a, &table_err));
     sl_config_table_release(&all_table, &a);
 
     struct sl_err err;
@@ -95,18 +95,18 @@ static void visit(const struct sl_config_node *n)
     const struct sl_config_node *sub;
     char path[256];
     sl_config_path(n, path, sizeof path);
-    (void)sl_config_string(n, NULL, NULL, &s, &err);
-    (void)sl_config_int(n, NULL, 0, 1, 65535, &v, &err);
-    (void)sl_config_int(n, NULL, 0, LLONG_MIN, LLONG_MAX, &v, &err);
-    (void)sl_config_double(n, NULL, 0, -1e9, 1e9, &d, &err);
-    (void)sl_config_bool(n, NULL, false, &b, &err);
-    (void)sl_config_duration_ms(n, NULL, 0, 0, LLONG_MAX, &v, &err);
-    (void)sl_config_bytes(n, NULL, 0, 1024, 1LL << 40, &v, &err);
-    (void)sl_config_enum(n, NULL, words, 0, &e, &err);
-    (void)sl_config_array(n, NULL, &sub, &err);
-    (void)sl_config_object(n, NULL, &sub, &err);
-    (void)sl_config_check_keys(n, words, &err);
-    (void)sl_config_int(n, "port", 0, 1, 65535, &v, &err);
+    SL_IGNORE_RESULT(sl_config_string(n, NULL, NULL, &s, &err));
+    SL_IGNORE_RESULT(sl_config_int(n, NULL, 0, 1, 65535, &v, &err));
+    SL_IGNORE_RESULT(sl_config_int(n, NULL, 0, LLONG_MIN, LLONG_MAX, &v, &err));
+    SL_IGNORE_RESULT(sl_config_double(n, NULL, 0, -1e9, 1e9, &d, &err));
+    SL_IGNORE_RESULT(sl_config_bool(n, NULL, false, &b, &err));
+    SL_IGNORE_RESULT(sl_config_duration_ms(n, NULL, 0, 0, LLONG_MAX, &v, &err));
+    SL_IGNORE_RESULT(sl_config_bytes(n, NULL, 0, 1024, 1LL << 40, &v, &err));
+    SL_IGNORE_RESULT(sl_config_enum(n, NULL, words, 0, &e, &err));
+    SL_IGNORE_RESULT(sl_config_array(n, NULL, &sub, &err));
+    SL_IGNORE_RESULT(sl_config_object(n, NULL, &sub, &err));
+    SL_IGNORE_RESULT(sl_config_check_keys(n, words, &err));
+    SL_IGNORE_RESULT(sl_config_int(n, "port", 0, 1, 65535, &v, &err));
     (void)sl_config_require(n, "path", &err);
     (void)sl_config_error_expected(n, &err, "anything");
     for (size_t i = 0; i < sl_config_len(n); i++)

@@ -80,13 +80,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                             : size - vstart)
                                     : 0;
         if (sl_fieldpath_parse(&paths[npaths], s + pos, flen, NULL) == 0) {
-            sl_event_add(&ev, &paths[npaths], SL_VALUE_STRING,
-                         vstart < size ? s + vstart : "", vlen, NULL);
+            SL_IGNORE_RESULT(sl_event_add(&ev, &paths[npaths], SL_VALUE_STRING,
+                                          vstart < size ? s + vstart : "", vlen,
+                                          NULL));
             npaths++;
         }
         pos = vstart + vlen + 1;
     }
-    sl_event_add_tag(&ev, "_fuzz", NULL);
+    SL_IGNORE_RESULT(sl_event_add_tag(&ev, "_fuzz", NULL));
     struct sl_buf out = SL_BUF_INIT(1 << 24);
     if (sl_event_write_json(&ev, &out, NULL) < 0)
         abort();

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *expr = liblen < size ? buf + liblen + 1 : "%{A}";
     struct grok_library *lib = grok_library_new();
     struct sl_err err;
-    grok_library_load_text(lib, "fuzz", buf, liblen, &err);
+    SL_IGNORE_RESULT(grok_library_load_text(lib, "fuzz", buf, liblen, &err));
     struct grok_options o = {.match_limit = 100000};
     o.utf = size > 0 && (data[0] & 1);
     struct grok *g = grok_compile(lib, &expr, 1, &o, &err);

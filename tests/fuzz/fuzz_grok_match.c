@@ -53,10 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sl_buf out = SL_BUF_INIT(1 << 24);
     sl_arena_reset(arena);
     sl_event_init(&ev, arena);
-    sl_event_put_top(&ev, "message", SL_VALUE_STRING, (const char *)data, size,
-                     &err);
+    SL_IGNORE_RESULT(sl_event_put_top(&ev, "message", SL_VALUE_STRING,
+                                      (const char *)data, size, &err));
     if (grok_match(g, (const char *)data, size) == GROK_MATCH)
-        grok_capture_into(g, &ev, &err);
+        SL_IGNORE_RESULT(grok_capture_into(g, &ev, &err));
     if (sl_event_write_json(&ev, &out, &err) == 0) {
         char ebuf[256];
         yajl_val v = yajl_tree_parse(out.ptr, ebuf, sizeof ebuf);

@@ -492,7 +492,7 @@ static void refuses_newline_and_empty_events(void **state)
                         "it would split the event in two; escape it as \\n "
                         "in the JSON");
     struct sl_buf *b = BEGIN(w, &err);
-    sl_buf_append(b, "{}\n", 3, &err);
+    assert_int_equal(sl_buf_append(b, "{}\n", 3, &err), 0);
     assert_int_equal(sl_batch_writer_commit(w, &err), -1);
     assert_int_equal(err.status, SL_EINVAL);
     assert_int_equal(ADD(w, "", &err), -1);

@@ -55,10 +55,10 @@ static void misuse(enum misuse m)
 {
     struct sl_err err;
     struct sl_buf b = SL_BUF_INIT(100);
-    sl_buf_append_str(&b, "abc", &err);
+    SL_IGNORE_RESULT(sl_buf_append_str(&b, "abc", &err));
     switch (m) {
     case NO_NUL: /* wrote into reserved room, moved len, no NUL */
-        sl_buf_reserve(&b, 10, &err);
+        SL_IGNORE_RESULT(sl_buf_reserve(&b, 10, &err));
         memset(b.ptr + b.len, 'x', 10);
         b.len += 5;
         break;
@@ -73,7 +73,7 @@ static void misuse(enum misuse m)
         b.ptr = (char *)&b;
         break;
     }
-    sl_buf_append_str(&b, "d", &err);
+    SL_IGNORE_RESULT(sl_buf_append_str(&b, "d", &err));
     _exit(0); /* not stopped: the check is missing */
 }
 

@@ -158,10 +158,14 @@ static void paths_nest_and_keep_order(void **state)
     assert_int_equal(
         sl_fieldpath_parse(&f->p[1], "http.request.method", 19, NULL), 0);
     assert_int_equal(sl_fieldpath_parse(&f->p[2], "@timestamp", 10, NULL), 0);
-    sl_event_put_top(&f->ev, "message", SL_VALUE_STRING, "m", 1, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "200", 3, NULL);
-    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "GET", 3, NULL);
-    sl_event_put(&f->ev, &f->p[2], SL_VALUE_STRING, "t", 1, NULL);
+    assert_int_equal(
+        sl_event_put_top(&f->ev, "message", SL_VALUE_STRING, "m", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "200", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "GET", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[2], SL_VALUE_STRING, "t", 1, NULL), 0);
     assert_string_equal(written(f),
                         "{\"message\":\"m\",\"http\":{\"response\":{\"status_"
                         "code\":200},\"request\":{\"method\":\"GET\"}},"
@@ -171,12 +175,16 @@ static void paths_nest_and_keep_order(void **state)
 static void add_promotes_to_array_and_put_overwrites(void **state)
 {
     struct fx *f = *state;
-    sl_fieldpath_parse(&f->p[0], "x", 1, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "a", 1, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "2", 1, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "c", 1, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "x", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "a", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "2", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "c", 1, NULL), 0);
     assert_string_equal(written(f), "{\"x\":[\"a\",2,\"c\"]}");
-    sl_event_put(&f->ev, &f->p[0], SL_VALUE_BOOL, "true", 4, NULL);
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_BOOL, "true", 4, NULL), 0);
     assert_string_equal(written(f), "{\"x\":true}");
 }
 
@@ -184,9 +192,10 @@ static void conflicts_fail_and_change_nothing(void **state)
 {
     struct fx *f = *state;
     struct sl_err err;
-    sl_fieldpath_parse(&f->p[0], "a", 1, NULL);
-    sl_fieldpath_parse(&f->p[1], "a.b", 3, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "a", 1, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "a.b", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL), 0);
     assert_int_equal(
         sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "w", 1, &err), -1);
     assert_string_equal(err.msg, "field 'a' holds a value, not an object, so "
@@ -202,20 +211,27 @@ static void paths_sharing_a_prefix_build_the_same_tree(void **state)
     struct fx *f = *state;
     struct sl_fieldpath q[4];
     struct sl_err err;
-    sl_fieldpath_parse(&f->p[0], "[a][b][c]", 9, NULL);
-    sl_fieldpath_parse(&f->p[1], "a.b.d", 5, NULL);
-    sl_fieldpath_parse(&f->p[2], "a.e", 3, NULL);
-    sl_fieldpath_parse(&f->p[3], "x", 1, NULL);
-    sl_fieldpath_parse(&q[0], "a.b", 3, NULL);
-    sl_fieldpath_parse(&q[1], "a.b.c", 5, NULL); /* other bytes, same path */
-    sl_fieldpath_parse(&q[2], "a.b.f", 5, NULL);
-    sl_fieldpath_parse(&q[3], "[a][b][f][g]", 12, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "1", 1, NULL);
-    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "2", 1, NULL);
-    sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "3", 1, NULL);
-    sl_event_add(&f->ev, &f->p[3], SL_VALUE_STRING, "4", 1, NULL);
-    sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "5", 1, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "6", 1, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "[a][b][c]", 9, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "a.b.d", 5, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[2], "a.e", 3, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[3], "x", 1, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&q[0], "a.b", 3, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&q[1], "a.b.c", 5, NULL),
+                     0); /* other bytes, same path */
+    assert_int_equal(sl_fieldpath_parse(&q[2], "a.b.f", 5, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&q[3], "[a][b][f][g]", 12, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "1", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "2", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "3", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[3], SL_VALUE_STRING, "4", 1, NULL), 0);
+    assert_int_equal(sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "5", 1, NULL),
+                     0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "6", 1, NULL), 0);
     assert_string_equal(written(f), "{\"a\":{\"b\":{\"c\":[\"1\",\"5\",\"6\"],"
                                     "\"d\":\"2\"},\"e\":\"3\"},\"x\":\"4\"}");
     /* a.b is an object: adding a value to it fails, as from the root. */
@@ -224,14 +240,17 @@ static void paths_sharing_a_prefix_build_the_same_tree(void **state)
     assert_string_equal(err.msg, "field 'a.b' holds an object; a value "
                                  "cannot be added to it");
     /* A leaf of the last path becomes an object's parent... */
-    sl_event_add(&f->ev, &q[2], SL_VALUE_STRING, "8", 1, NULL);
+    assert_int_equal(sl_event_add(&f->ev, &q[2], SL_VALUE_STRING, "8", 1, NULL),
+                     0);
     assert_int_equal(sl_event_add(&f->ev, &q[3], SL_VALUE_STRING, "9", 1, &err),
                      -1);
     assert_string_equal(err.msg, "field 'f' holds a value, not an object, so "
                                  "'[a][b][f][g]' cannot be set");
     /* ...and a top-level overwrite drops what the last path went through. */
-    sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "10", 2, NULL);
-    sl_event_put_top(&f->ev, "a", SL_VALUE_STRING, "flat", 4, NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &q[1], SL_VALUE_STRING, "10", 2, NULL), 0);
+    assert_int_equal(
+        sl_event_put_top(&f->ev, "a", SL_VALUE_STRING, "flat", 4, NULL), 0);
     assert_int_equal(
         sl_event_add(&f->ev, &q[2], SL_VALUE_STRING, "11", 2, &err), -1);
     assert_string_equal(err.msg, "field 'a' holds a value, not an object, so "
@@ -248,8 +267,10 @@ static void keys_are_escaped_when_they_need_it(void **state)
     static const char ref[] = "[a\"b][\xc3\xa9][\x01]";
     assert_int_equal(sl_fieldpath_parse(&f->p[0], ref, sizeof ref - 1, NULL),
                      0);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL);
-    sl_event_put_top(&f->ev, "t\tab", SL_VALUE_NUMBER, "1", 1, NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "v", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_put_top(&f->ev, "t\tab", SL_VALUE_NUMBER, "1", 1, NULL), 0);
     assert_string_equal(written(f), "{\"a\\\"b\":{\"\xc3\xa9\":{\"\\u0001\":"
                                     "\"v\"}},\"t\\tab\":1}");
 }
@@ -290,14 +311,16 @@ static void arena_allocates_aligned_across_blocks(void **state)
 static void captured_tags_value_is_kept_when_tagging(void **state)
 {
     struct fx *f = *state;
-    sl_fieldpath_parse(&f->p[0], "tags", 4, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "web", 3, NULL);
-    sl_event_add_tag(&f->ev, "_grokparsefailure", NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "tags", 4, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "web", 3, NULL), 0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_grokparsefailure", NULL), 0);
     assert_string_equal(written(f),
                         "{\"tags\":[\"web\",\"_grokparsefailure\"]}");
     sl_event_reset(&f->ev);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "7", 1, NULL);
-    sl_event_add_tag(&f->ev, "_truncated", NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_NUMBER, "7", 1, NULL), 0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
     assert_string_equal(written(f), "{\"tags\":[7,\"_truncated\"]}");
 }
 
@@ -308,7 +331,7 @@ static void a_path_into_tags_goes_to_underscore_tags(void **state)
 {
     struct fx *f = *state;
     struct sl_err err;
-    sl_fieldpath_parse(&f->p[0], "[tags][x]", 9, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "[tags][x]", 9, NULL), 0);
     assert_int_equal(
         sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL), 0);
     assert_string_equal(written(f), "{\"tags\":[\"_tagsparsefailure\"],"
@@ -321,8 +344,9 @@ static void a_path_into_tags_goes_to_underscore_tags(void **state)
 
     /* "_tags" already holds a value: a conflict, and nothing is lost. */
     sl_event_reset(&f->ev);
-    sl_fieldpath_parse(&f->p[1], "_tags", 5, NULL);
-    sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "old", 3, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "_tags", 5, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "old", 3, NULL), 0);
     assert_int_equal(
         sl_event_put(&f->ev, &f->p[0], SL_VALUE_NUMBER, "1", 1, &err), -1);
     assert_string_equal(err.msg, "field '_tags' holds a value, not an object, "
@@ -336,18 +360,21 @@ static void a_path_into_tags_goes_to_underscore_tags(void **state)
 static void a_tags_object_moves_aside_when_tagging(void **state)
 {
     struct fx *f = *state;
-    sl_fieldpath_parse(&f->p[0], "[t][x]", 6, NULL);
-    sl_fieldpath_parse(&f->p[1], "t", 1, NULL);
-    sl_fieldpath_parse(&f->p[2], "_tags", 5, NULL);
-    sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "old", 3, NULL);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "[t][x]", 6, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "t", 1, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[2], "_tags", 5, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "old", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL), 0);
     sl_event_get(&f->ev, &f->p[1])->key = SL_SLICE_LIT("tags");
     assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
     assert_string_equal(written(f),
                         "{\"_tags\":[\"old\",{\"x\":\"abc\"}],\"tags\":["
                         "\"_tagsparsefailure\",\"_truncated\"]}");
     sl_event_reset(&f->ev);
-    sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "abc", 3, NULL), 0);
     sl_event_get(&f->ev, &f->p[1])->key = SL_SLICE_LIT("tags");
     assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
     assert_string_equal(written(f),
@@ -358,9 +385,9 @@ static void a_tags_object_moves_aside_when_tagging(void **state)
 static void tags_are_unique_and_ordered(void **state)
 {
     struct fx *f = *state;
-    sl_event_add_tag(&f->ev, "_grokparsefailure", NULL);
-    sl_event_add_tag(&f->ev, "_truncated", NULL);
-    sl_event_add_tag(&f->ev, "_grokparsefailure", NULL);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_grokparsefailure", NULL), 0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_truncated", NULL), 0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_grokparsefailure", NULL), 0);
     assert_true(sl_event_has_tag(&f->ev, "_truncated"));
     assert_false(sl_event_has_tag(&f->ev, "_dateparsefailure"));
     assert_string_equal(written(f),

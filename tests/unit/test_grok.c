@@ -86,8 +86,8 @@ static const char *grok_json(struct fixture *f, const char *expr,
     enum grok_result r = grok_match(f->g, line, strlen(line));
     if (r != GROK_MATCH)
         return r == GROK_TIMEOUT ? "TIMEOUT" : "NOMATCH";
-    grok_capture_into(f->g, &f->ev, &err);
-    sl_event_write_json(&f->ev, &f->out, &err);
+    assert_int_equal(grok_capture_into(f->g, &f->ev, &err), 0);
+    assert_int_equal(sl_event_write_json(&f->ev, &f->out, &err), 0);
     return f->out.ptr;
 }
 
@@ -218,8 +218,8 @@ static void utf_mode_nonspace_takes_non_ascii(void **state)
     assert_non_null(f->g);
     const char *line = "a \xc3\xbc\xc3\xa9 \xe2\x82\xac \xc3\xa9";
     assert_int_equal(grok_match(f->g, line, strlen(line)), GROK_MATCH);
-    grok_capture_into(f->g, &f->ev, &err);
-    sl_event_write_json(&f->ev, &f->out, &err);
+    assert_int_equal(grok_capture_into(f->g, &f->ev, &err), 0);
+    assert_int_equal(sl_event_write_json(&f->ev, &f->out, &err), 0);
     assert_string_equal(f->out.ptr, "{\"x\":\"\xc3\xbc\xc3\xa9\",\"d\":"
                                     "\"\xe2\x82\xac\",\"w\":\"\xc3\xa9\"}");
 }
@@ -305,8 +305,8 @@ static void first_matching_expression_wins(void **state)
     f->g = grok_compile(f->lib, exprs, 3, NULL, &err);
     assert_non_null(f->g);
     assert_int_equal(grok_match(f->g, "hello", 5), GROK_MATCH);
-    grok_capture_into(f->g, &f->ev, &err);
-    sl_event_write_json(&f->ev, &f->out, &err);
+    assert_int_equal(grok_capture_into(f->g, &f->ev, &err), 0);
+    assert_int_equal(sl_event_write_json(&f->ev, &f->out, &err), 0);
     assert_string_equal(f->out.ptr, "{\"w\":\"hello\"}");
     struct grok_stats s;
     grok_expr_stats(f->g, 0, &s);
@@ -324,7 +324,9 @@ static void error_unknown_pattern_names_it(void **state)
                         "grok: expression '%{IP:a} %{HTTPDAT:ts}': at "
                         "%{HTTPDAT:ts}: unknown pattern 'HTTPDAT'; add "
                         "--patterns-dir or check the spelling");
-    grok_library_load_text(f->lib, "mine.grok", "X a\nY %{NOPE}\n", 14, NULL);
+    assert_int_equal(grok_library_load_text(f->lib, "mine.grok",
+                                            "X a\nY %{NOPE}\n", 14, NULL),
+                     0);
     assert_string_equal(compile_error(f, "%{Y}"),
                         "grok: pattern 'Y' (mine.grok:2): at %{NOPE}: unknown "
                         "pattern 'NOPE'; add --patterns-dir or check the "
@@ -402,7 +404,9 @@ static void error_bad_library_lines(void **state)
 static void later_definition_overrides(void **state)
 {
     struct fixture *f = *state;
-    grok_library_load_text(f->lib, "user.grok", "WORD [a-z]{2}\n", 14, NULL);
+    assert_int_equal(grok_library_load_text(f->lib, "user.grok",
+                                            "WORD [a-z]{2}\n", 14, NULL),
+                     0);
     assert_string_equal(grok_json(f, "%{WORD:w}", "abcd"), "{\"w\":\"ab\"}");
     assert_string_equal(grok_library_lookup(f->lib, "WORD"), "[a-z]{2}");
 }

@@ -324,11 +324,14 @@ static void nine_kib_of_headers_get_431(void **state)
     (void)state;
     struct fixture *fx = start("127.0.0.1:0", 0, 0);
     struct sl_buf req = SL_BUF_INIT(1 << 16);
-    sl_buf_append_str(&req, "GET /metrics HTTP/1.1\r\n", NULL);
+    assert_int_equal(sl_buf_append_str(&req, "GET /metrics HTTP/1.1\r\n", NULL),
+                     0);
     while (req.len < 9 * 1024)
-        sl_buf_append_str(&req, "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
-                          NULL);
-    sl_buf_append_str(&req, "\r\n", NULL);
+        assert_int_equal(
+            sl_buf_append_str(
+                &req, "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", NULL),
+            0);
+    assert_int_equal(sl_buf_append_str(&req, "\r\n", NULL), 0);
     char *got = exchange(fx, AF_INET, req.ptr, req.len);
     assert_response(got, 431, "Request Header Fields Too Large", TEXT, "",
                     "request header fields too large; the limit is 8192 "
@@ -336,10 +339,10 @@ static void nine_kib_of_headers_get_431(void **state)
     free(got);
     /* a request line of 9 KiB is a 414 */
     sl_buf_reset(&req);
-    sl_buf_append_str(&req, "GET /", NULL);
+    assert_int_equal(sl_buf_append_str(&req, "GET /", NULL), 0);
     while (req.len < 9 * 1024)
-        sl_buf_append_char(&req, 'a', NULL);
-    sl_buf_append_str(&req, " HTTP/1.1\r\n\r\n", NULL);
+        assert_int_equal(sl_buf_append_char(&req, 'a', NULL), 0);
+    assert_int_equal(sl_buf_append_str(&req, " HTTP/1.1\r\n\r\n", NULL), 0);
     got = exchange(fx, AF_INET, req.ptr, req.len);
     assert_response(got, 414, "URI Too Long", TEXT, "",
                     "request line too long\n");

@@ -111,9 +111,9 @@ static void unterminated_line_waits_for_finish(void **state)
     struct line_reader *lr = line_reader_new(100);
     struct sl_slice line;
     bool trunc;
-    line_reader_feed(lr, "partial", 7, NULL);
+    assert_int_equal(line_reader_feed(lr, "partial", 7, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
-    line_reader_feed(lr, " more\n", 6, NULL);
+    assert_int_equal(line_reader_feed(lr, " more\n", 6, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
     assert_int_equal(line.len, 12);
     assert_memory_equal(line.ptr, "partial more", 12);
@@ -136,7 +136,7 @@ static void offsets_point_at_line_starts_and_ends(void **state)
     bool trunc;
     size_t k = 0;
     for (size_t i = 0; i < strlen(in); i++) {
-        line_reader_feed(lr, in + i, 1, NULL);
+        assert_int_equal(line_reader_feed(lr, in + i, 1, NULL), 0);
         while (line_reader_next(lr, &line, &trunc)) {
             assert_int_equal(line_reader_line_offset(lr), want[k]);
             assert_int_equal(line_reader_line_end(lr), want_end[k++]);
@@ -159,9 +159,10 @@ static void a_cut_line_waits_for_its_newline(void **state)
     struct line_reader *lr = line_reader_new(4);
     struct sl_slice line;
     bool trunc;
-    line_reader_feed(lr, "0123456", 7, NULL);
+    assert_int_equal(line_reader_feed(lr, "0123456", 7, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
-    line_reader_feed(lr, "89\nabcdefg\nxy\nlongtail", 22, NULL);
+    assert_int_equal(
+        line_reader_feed(lr, "89\nabcdefg\nxy\nlongtail", 22, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
     assert_true(trunc);
     assert_memory_equal(line.ptr, "0123", 4);
@@ -178,7 +179,7 @@ static void a_cut_line_waits_for_its_newline(void **state)
     assert_int_equal(line_reader_line_offset(lr), 18);
     assert_int_equal(line_reader_line_end(lr), 21);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
-    line_reader_feed(lr, "more", 4, NULL);
+    assert_int_equal(line_reader_feed(lr, "more", 4, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
     assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
     assert_true(trunc);
@@ -201,13 +202,13 @@ static void one_mebibyte_line_is_kept_and_one_more_is_cut(void **state)
     bool trunc;
     /* exactly 1 MiB */
     buf[max] = '\n';
-    line_reader_feed(lr, buf, max + 1, NULL);
+    assert_int_equal(line_reader_feed(lr, buf, max + 1, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
     assert_int_equal(line.len, max);
     assert_false(trunc);
     /* 1 MiB + 1 */
     buf[max] = 'x';
-    line_reader_feed(lr, buf, max + 2, NULL);
+    assert_int_equal(line_reader_feed(lr, buf, max + 2, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
     assert_int_equal(line.len, max);
     assert_true(trunc);

@@ -663,9 +663,12 @@ static void replies_fed_one_byte_at_a_time(void **state)
     struct sl_redis_conn_config cfg = {.url = &url};
     struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
     const char *g[] = {"GET", "k"}, *l[] = {"LRANGE", "l", "0", "1"};
-    sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &get, &err);
-    sl_redis_conn_command(c, 4, l, NULL, 0, on_reply, &arr, &err);
-    sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &bad, &err);
+    assert_int_equal(
+        sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &get, &err), 0);
+    assert_int_equal(
+        sl_redis_conn_command(c, 4, l, NULL, 0, on_reply, &arr, &err), 0);
+    assert_int_equal(
+        sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &bad, &err), 0);
     size_t at = 0, rx = 0; /* bytes written, bytes read by the server */
     int64_t end = sl_redis_now_ms() + 5000;
     while (bad.calls == 0 && sl_redis_now_ms() < end) {
