@@ -39,6 +39,22 @@ static const char *secret(const char *url, size_t *len)
     return pw;
 }
 
+/* Whether pw stands in msg outside the copy of shown that msg quotes
+ * (shown is checked on its own). A password made of the end of the host
+ * and the start of the message's fixed text, which libFuzzer built once,
+ * stands across that copy's end: it is not a leak. */
+static bool outside_shown(const char *msg, const char *shown, const char *pw,
+                          size_t plen)
+{
+    size_t mlen = strlen(msg), slen = strlen(shown);
+    const char *at = slen > 0 ? find(msg, mlen, shown, slen) : NULL;
+    if (at == NULL)
+        return find(msg, mlen, pw, plen) != NULL;
+    size_t before = (size_t)(at - msg), after = before + slen;
+    return find(msg, before, pw, plen) != NULL ||
+           find(msg + after, mlen - after, pw, plen) != NULL;
+}
+
 /* The password leaks when it shows in `shown` or the message, but not
  * when the same URL with another password of the same length (all 'Q')
  * shows it there too: then the bytes come from the rest of the URL or a
@@ -56,7 +72,7 @@ static void check_secret(const char *url, const struct sl_redis_url *u,
         return;
     const char *msg = err->msg;
     if (find(u->shown, strlen(u->shown), pw, plen) == NULL &&
-        find(msg, strlen(msg), pw, plen) == NULL)
+        !outside_shown(msg, u->shown, pw, plen))
         return;
     char *other = strdup(url);
     if (other == NULL)
@@ -69,7 +85,7 @@ static void check_secret(const char *url, const struct sl_redis_url *u,
     if (find(u->shown, strlen(u->shown), pw, plen) != NULL &&
         find(u2.shown, strlen(u2.shown), pw, plen) == NULL)
         abort();
-    if (find(msg, strlen(msg), pw, plen) != NULL &&
+    if (outside_shown(msg, u->shown, pw, plen) &&
         find(err2.msg, strlen(err2.msg), pw, plen) == NULL)
         abort();
 }
