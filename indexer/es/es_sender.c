@@ -35,6 +35,7 @@
 #include "bulk_response.h"
 #include "es_client.h"
 #include "es_nodes.h"
+#include "indexer_config.h"
 #include "sl_backoff.h"
 #include "sl_clock.h"
 #include "sl_log.h"
@@ -719,6 +720,27 @@ void es_sender_free(struct es_sender *s)
     free(s->spare);
     free(s->which);
     free(s);
+}
+
+void es_sender_config_from(struct es_sender_config *out,
+                           const struct indexer_es_config *ec)
+{
+    *out = (struct es_sender_config){.hosts = ec->hosts.v,
+                                     .nhosts = ec->hosts.n,
+                                     .username = ec->username,
+                                     .password = ec->password,
+                                     .api_key = ec->api_key,
+                                     .ca_file = ec->ca_file,
+                                     .tls_verify = ec->tls_verify,
+                                     .gzip = ec->gzip,
+                                     .flush_bytes = (size_t)ec->flush_bytes,
+                                     .flush_count = (size_t)ec->flush_count,
+                                     .flush_age_ms = (long)ec->flush_age_ms,
+                                     .max_in_flight = (size_t)ec->max_in_flight,
+                                     .request_timeout_ms =
+                                         (long)ec->request_timeout_ms,
+                                     .retry_min_ms = (int)ec->retry_min_ms,
+                                     .retry_max_ms = (int)ec->retry_max_ms};
 }
 
 /* ---- the caller's side --------------------------------------------- */

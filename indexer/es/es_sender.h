@@ -106,6 +106,14 @@ struct es_sender_config {
     struct sl_metrics *metrics; /* NULL: no counters registered */
 };
 
+struct indexer_es_config; /* indexer_config.h */
+
+/* Fills every field of out but on_outcome, ctx and metrics from
+ * indexer.json's elasticsearch section (strings borrowed from it: keep the
+ * config until es_sender_free). */
+void es_sender_config_from(struct es_sender_config *out,
+                           const struct indexer_es_config *ec);
+
 /* The largest event: a request's body may pass flush_bytes by this much,
  * so any event up to it fits a request; a larger one is DEAD at add. */
 #define ES_SENDER_EVENT_MAX (8u << 20)
