@@ -33,11 +33,9 @@ void es_url_shown(const char *url, char *out, size_t outsz)
 
     if (outsz == 0)
         return;
-    if (auth == NULL) {
-        snprintf(out, outsz, "%s", url);
-        return;
-    }
-    auth += 3;
+    /* without a scheme the URL starts with its authority: a user who wrote
+     * "elastic:pw@host:9200" must not see the password in the error */
+    auth = auth != NULL ? auth + 3 : url;
     end = auth + strcspn(auth, "/?#");
     for (const char *p = auth; p < end; p++)
         if (*p == '@')

@@ -678,7 +678,10 @@ struct es_sender *es_sender_new(const struct es_sender_config *cfg,
         return sl_err_set(err, SL_ENOMEM, "elasticsearch: out of memory"), NULL;
     s->cfg = *cfg;
     s->nslots = cfg->max_in_flight;
-    s->max_bytes = cfg->flush_bytes + ES_SENDER_EVENT_MAX;
+    /* an item of the largest event, index and id, escaped (6 bytes for
+     * \u00XX), fits whatever open holds below flush_bytes */
+    s->max_bytes =
+        cfg->flush_bytes + ES_SENDER_EVENT_MAX + 12 * ES_SENDER_NAME_MAX + 64;
     s->spare_cap = 2 + 2 * s->nslots;
     for (size_t i = 0; i < C_N; i++)
         s->c[i] = &s->own[i];
@@ -751,6 +754,20 @@ bool es_sender_has_room(const struct es_sender *s)
            bulk_request_body(s->open).len < s->cfg.flush_bytes;
 }
 
+static void too_large(struct es_sender *s, const char *index, size_t index_len,
+                      size_t id_len, const char *json, size_t json_len,
+                      uint64_t tag)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "event of %zu bytes (index %zu, id %zu) over the largest an "
+             "item may be (%u, %u, %u)",
+             json_len, index_len, id_len, ES_SENDER_EVENT_MAX,
+             ES_SENDER_NAME_MAX, ES_SENDER_NAME_MAX);
+    dead_at_add(s, index, index_len, json, json_len, tag,
+                "sluice_event_too_large", msg);
+}
+
 int es_sender_add(struct es_sender *s, const char *index, size_t index_len,
                   const char *id, size_t id_len, const char *json,
                   size_t json_len, uint64_t tag, struct sl_err *err)
@@ -762,12 +779,18 @@ int es_sender_add(struct es_sender *s, const char *index, size_t index_len,
         return sl_err_set(err, SL_ELIMIT,
                           "elasticsearch: no room for the event: wait for "
                           "es_sender_has_room()");
+    if (json_len > ES_SENDER_EVENT_MAX || index_len > ES_SENDER_NAME_MAX ||
+        id_len > ES_SENDER_NAME_MAX) {
+        too_large(s, index, index_len, id_len, json, json_len, tag);
+        return 0;
+    }
     if (bulk_request_add(s->open, index, index_len, id, id_len, json, json_len,
                          tag, &why) < 0) {
         if (why.status == SL_ENOMEM)
             return sl_err_set(err, SL_ENOMEM, "%s", why.msg);
-        /* open is below flush_bytes, so only an item over
-         * ES_SENDER_EVENT_MAX is full here; both can never be sent */
+        /* open is below flush_bytes and the item within the bounds above,
+         * so it is never full here: only an event that is not one line,
+         * or an empty index or id, which can never be sent */
         dead_at_add(s, index, index_len, json, json_len, tag,
                     why.status == SL_ELIMIT ? "sluice_event_too_large"
                                             : "sluice_invalid_event",

@@ -114,9 +114,11 @@ struct indexer_es_config; /* indexer_config.h */
 void es_sender_config_from(struct es_sender_config *out,
                            const struct indexer_es_config *ec);
 
-/* The largest event: a request's body may pass flush_bytes by this much,
- * so any event up to it fits a request; a larger one is DEAD at add. */
+/* The largest event (its JSON), and the longest index name or id: a
+ * request's body may pass flush_bytes by one item of these, so any event up
+ * to them fits a request; a larger one is DEAD at add. */
 #define ES_SENDER_EVENT_MAX (8u << 20)
+#define ES_SENDER_NAME_MAX  4096u
 
 /* What the sender has done so far (also the counters, when registered). */
 struct es_sender_stats {
