@@ -870,6 +870,8 @@ int main(int argc, char **argv)
         return 2;
     }
     url_var = argv[1];
+    if (getenv("SLUICE_TEST_FILTER") != NULL) /* "test_gzip", "*tls*" */
+        cmocka_set_test_filter(getenv("SLUICE_TEST_FILTER"));
     signal(SIGPIPE, SIG_IGN);
     return ES_HTTP_RUN_GROUP(url_var, tests, setup, teardown);
 }

@@ -242,6 +242,51 @@ static void test_sender_config_refused(void **state)
                                  "expected 1 <= min <= max");
 }
 
+/* With a registry, the counters are registered at _new, under their names
+ * (a DEAD at add is counted at once). */
+static void test_sender_metrics(void **state)
+{
+    static const char *const hosts[] = {"http://127.0.0.1:1"};
+    struct seen seen = {0};
+    struct sl_metrics *m = sl_metrics_new();
+    struct es_sender_config c = {.hosts = hosts,
+                                 .nhosts = 1,
+                                 .flush_bytes = 4096,
+                                 .flush_count = 10,
+                                 .flush_age_ms = 1000,
+                                 .max_in_flight = 1,
+                                 .request_timeout_ms = 1000,
+                                 .retry_min_ms = 10,
+                                 .retry_max_ms = 100,
+                                 .on_outcome = on_outcome,
+                                 .ctx = &seen,
+                                 .metrics = m};
+    struct sl_err err = {0};
+    struct es_sender *s;
+    struct es_sender_stats st;
+    struct sl_buf b;
+    (void)state;
+
+    assert_non_null(m);
+    s = es_sender_new(&c, &err);
+    if (s == NULL)
+        fail_msg("es_sender_new: %s", err.msg);
+    assert_int_equal(es_sender_add(s, "ix", 2, "id", 2, "{\n}", 3, 1, &err), 0);
+    es_sender_stats(s, &st);
+    assert_int_equal(st.dead, 1);
+    sl_buf_init(&b, 1 << 16);
+    assert_int_equal(sl_metrics_render_prometheus(m, &b, &err), 0);
+    assert_non_null(
+        strstr(b.ptr, "sluice_es_events_total{outcome=\"dead\"} 1\n"));
+    assert_non_null(
+        strstr(b.ptr, "sluice_es_events_total{outcome=\"done\"} 0\n"));
+    assert_non_null(strstr(b.ptr, "sluice_es_requests_total 0\n"));
+    assert_non_null(strstr(b.ptr, "sluice_es_nodes_set_aside_total 0\n"));
+    sl_buf_release(&b);
+    es_sender_free(s);
+    sl_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_sender_room),
         cmocka_unit_test(test_sender_dead_at_add),
         cmocka_unit_test(test_sender_config_refused),
+        cmocka_unit_test(test_sender_metrics),
     };
     int rc;
 
