@@ -210,27 +210,30 @@ static void log_retry(struct slot *sl, const struct bulk_request *rq, size_t i,
     size_t total = bulk_request_count(rq);
 
     if (it->cls == BULK_NO_INDEX)
-        SL_ERROR(COMP,
-                 "%s: %zu of %zu events not indexed: index \"%.*s\" does "
-                 "not exist and the cluster does not create it "
-                 "(action.auto_create_index): create it, or let its name be "
-                 "created (sluice-indexer setup installs the template); "
-                 "retrying (backoff up to %d ms)",
-                 url, n, total, (int)ix.len, ix.ptr, delay);
+        SL_ERROR(
+            COMP,
+            "POST %s/_bulk: %zu of %zu events not indexed: index \"%.*s\" does "
+            "not exist and the cluster does not create it "
+            "(action.auto_create_index): create it, or let its name be "
+            "created (sluice-indexer setup installs the template); "
+            "retrying (backoff up to %d ms)",
+            url, n, total, (int)ix.len, ix.ptr, delay);
     else if (strncmp(it->type.ptr, "cluster_block_exception", it->type.len) ==
                  0 &&
              it->type.len > 0)
-        SL_ERROR(COMP,
-                 "%s: %zu of %zu events not indexed: index \"%.*s\" is "
-                 "blocked (%.*s): free disk space below the flood-stage "
-                 "watermark, then lift the block: PUT /%.*s/_settings "
-                 "{\"index.blocks.read_only_allow_delete\":null}; retrying "
-                 "(backoff up to %d ms)",
-                 url, n, total, (int)ix.len, ix.ptr, (int)it->reason.len,
-                 it->reason.ptr, (int)ix.len, ix.ptr, delay);
+        SL_ERROR(
+            COMP,
+            "POST %s/_bulk: %zu of %zu events not indexed: index \"%.*s\" is "
+            "blocked (%.*s): free disk space below the flood-stage "
+            "watermark, then lift the block: PUT /%.*s/_settings "
+            "{\"index.blocks.read_only_allow_delete\":null}; retrying "
+            "(backoff up to %d ms)",
+            url, n, total, (int)ix.len, ix.ptr, (int)it->reason.len,
+            it->reason.ptr, (int)ix.len, ix.ptr, delay);
     else
         SL_WARN(COMP,
-                "%s: %zu of %zu events to send again (backoff up to %d ms): "
+                "POST %s/_bulk: %zu of %zu events to send again (backoff up to "
+                "%d ms): "
                 "status %d "
                 "%.*s: %.*s",
                 url, n, total, delay, it->status, (int)it->type.len,
@@ -241,7 +244,7 @@ static void log_dead(struct slot *sl, const struct bulk_item *it, size_t n,
                      size_t total)
 {
     SL_ERROR(COMP,
-             "%s: %zu of %zu events refused: %.*s \"%.*s\"; to the "
+             "POST %s/_bulk: %zu of %zu events refused: %.*s \"%.*s\"; to the "
              "dead-letter stream",
              es_nodes_shown(sl->s->nodes, (size_t)sl->node), n, total,
              (int)it->type.len, it->type.ptr, (int)it->reason.len,
@@ -335,7 +338,7 @@ static void split(struct slot *sl, int64_t now, const char *why)
                                .cause_type = {"", 0},
                                .cause_reason = {"", 0}};
         SL_ERROR(COMP,
-                 "%s: one event of %zu bytes is over the server's "
+                 "POST %s/_bulk: one event of %zu bytes is over the server's "
                  "http.max_content_length; to the dead-letter stream",
                  es_nodes_shown(s->nodes, (size_t)sl->node),
                  bulk_request_body(rq).len);
@@ -355,7 +358,7 @@ static void split(struct slot *sl, int64_t now, const char *why)
         return;
     }
     SL_WARN(COMP,
-            "%s: a request of %zu bytes is over the server's "
+            "POST %s/_bulk: a request of %zu bytes is over the server's "
             "http.max_content_length: sent again in two halves; lower "
             "elasticsearch.flush_bytes",
             es_nodes_shown(s->nodes, (size_t)sl->node),
@@ -381,7 +384,7 @@ static void request_failed(struct slot *sl, long http, const struct sl_err *e,
     if (http >= 200 && http <= 299) {
         /* cut or unreadable: resend it all; its 409s count as done */
         int delay = sl_backoff_next(&sl->backoff);
-        SL_WARN(COMP, "POST %s: %s", url, e->msg);
+        SL_WARN(COMP, "POST %s/_bulk: %s", url, e->msg);
         slot_wait(sl, now + delay);
         return;
     }
@@ -390,12 +393,12 @@ static void request_failed(struct slot *sl, long http, const struct sl_err *e,
      * repeats of a failure that lasts */
     if (e->status == SL_ERETRY)
         SL_WARN(COMP,
-                "POST %s: %s; every request holds off (backoff up to "
+                "POST %s/_bulk: %s; every request holds off (backoff up to "
                 "%d ms)",
                 url, e->msg, s->cfg.retry_max_ms);
     else
         SL_ERROR(COMP,
-                 "POST %s: %s; nothing is lost: retrying (backoff up "
+                 "POST %s/_bulk: %s; nothing is lost: retrying (backoff up "
                  "to %d ms)",
                  url, e->msg, s->cfg.retry_max_ms);
 }
@@ -419,7 +422,7 @@ static void answered(struct slot *sl, long http, int64_t now)
         return;
     }
     sl_backoff_reset(&s->hold);
-    SL_DEBUG(COMP, "%s: %zu events answered (fast path: %s)",
+    SL_DEBUG(COMP, "POST %s/_bulk: %zu events answered (fast path: %s)",
              es_nodes_shown(s->nodes, (size_t)sl->node),
              bulk_response_count(sl->rs),
              bulk_response_fast_path(sl->rs) ? "yes" : "no");
@@ -439,19 +442,21 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
         sl_counter_inc(s->c[C_REFUSED]);
         delay = es_nodes_set_aside(s->nodes, (size_t)sl->node, now);
         SL_DEBUG(COMP, "%s set aside for %d ms", url, delay);
-        sl_log(r->status == ES_XFER_RESOLVE ? SL_LOG_ERROR : SL_LOG_WARN, COMP,
-               "%s: %s; node set aside (backoff up to %d ms), sending "
-               "to the next one%s",
-               url, r->msg, s->cfg.retry_max_ms,
-               r->status == ES_XFER_RESOLVE
-                   ? " (check elasticsearch.hosts: the name does not resolve)"
-                   : "");
+        sl_log(
+            r->status == ES_XFER_RESOLVE ? SL_LOG_ERROR : SL_LOG_WARN, COMP,
+            "POST %s/_bulk: %s; node set aside (backoff up to %d ms), sending "
+            "to the next one; %s",
+            url, r->msg, s->cfg.retry_max_ms,
+            r->status == ES_XFER_RESOLVE
+                ? "check the host name in elasticsearch.hosts"
+                : "check that the node runs and listens there, or fix "
+                  "elasticsearch.hosts");
         slot_send(sl, now);
         return;
     case ES_XFER_TLS:
         slot_wait(sl, hold(s, now));
         SL_ERROR(COMP,
-                 "%s: TLS: %s; set elasticsearch.ca_file to the CA "
+                 "POST %s/_bulk: TLS: %s; set elasticsearch.ca_file to the CA "
                  "that signed the node's certificate and use the host name "
                  "the certificate names; nothing is lost: retrying",
                  url, r->msg);
@@ -460,7 +465,7 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
         sl_counter_inc(s->c[C_RESENT]);
         delay = sl_backoff_next(&sl->backoff);
         SL_WARN(COMP,
-                "%s: %s; sending the whole request again (events "
+                "POST %s/_bulk: %s; sending the whole request again (events "
                 "already indexed will answer 409: done)",
                 url, r->msg);
         slot_wait(sl, now + delay);

@@ -524,6 +524,8 @@ static void test_unreachable_keeps_events(void **state)
     log = log_text(f);
     expect_in_log(log, dead);
     expect_in_log(log, "set aside");
+    expect_in_log(log, "check that the node runs and listens there, or fix "
+                       "elasticsearch.hosts");
     es_sender_free(s);
 }
 
