@@ -324,7 +324,7 @@ static void items_answered(struct slot *sl, int64_t now)
 
 /* 413: the top request becomes its two halves, the first sent at once; a
  * single event too large for the server is dead. */
-static void split(struct slot *sl, int64_t now, const char *why)
+static void split(struct slot *sl, int64_t now)
 {
     struct es_sender *s = sl->s;
     struct bulk_request *rq = sl->stack[sl->depth - 1], *a, *b = NULL;
@@ -332,16 +332,19 @@ static void split(struct slot *sl, int64_t now, const char *why)
 
     sl_counter_inc(s->c[C_SPLITS]);
     if (bulk_request_count(rq) == 1) {
+        char why[160];
+        int len = snprintf(why, sizeof why,
+                           "the event alone (%zu bytes with its action "
+                           "line) is over the server's "
+                           "http.max_content_length",
+                           bulk_request_body(rq).len);
         struct bulk_item it = {.status = 413,
                                .type = {"request_entity_too_large", 24},
-                               .reason = {why, strlen(why)},
+                               .reason = {why, (size_t)len},
                                .cause_type = {"", 0},
                                .cause_reason = {"", 0}};
-        SL_ERROR(COMP,
-                 "POST %s/_bulk: one event of %zu bytes is over the server's "
-                 "http.max_content_length; to the dead-letter stream",
-                 es_nodes_shown(s->nodes, (size_t)sl->node),
-                 bulk_request_body(rq).len);
+        SL_ERROR(COMP, "POST %s/_bulk: %s; to the dead-letter stream",
+                 es_nodes_shown(s->nodes, (size_t)sl->node), why);
         report_dead(s, rq, 0, &it);
         slot_pop(sl, now);
         return;
@@ -377,7 +380,7 @@ static void request_failed(struct slot *sl, long http, const struct sl_err *e,
     const char *url = es_nodes_shown(s->nodes, (size_t)sl->node);
 
     if (http == 413) {
-        split(sl, now, e->msg);
+        split(sl, now);
         return;
     }
     sl_counter_inc(s->c[C_RESENT]);

@@ -52,7 +52,9 @@
  * Content-Type application/x-ndjson (gzip-encoded with Content-Encoding:
  * gzip when cfg.gzip), keep-alive, nodes in turn. Logs: component
  * "output:es", per request or rarer, never per event above debug, never a
- * secret (URLs without userinfo). Not thread-safe: one loop owns it. */
+ * secret (URLs without userinfo). Not thread-safe: one loop owns it. The
+ * process must ignore SIGPIPE (curl runs with CURLOPT_NOSIGNAL, and a TLS
+ * write to a node that closed raises it). */
 #ifndef ES_SENDER_H
 #define ES_SENDER_H
 

@@ -535,7 +535,7 @@ static void test_413_splits(void **state)
 {
     struct fixture *f = *state;
     struct http_stub *stub = http_stub_start(f->http.url);
-    char url[64], ix[128], big[5000];
+    char url[64], ix[128], big[5000], why[160];
     const char *hosts[] = {url};
     struct es_sender_config c = base_cfg(f, hosts, 1);
     struct es_sender_stats st;
@@ -556,7 +556,14 @@ static void test_413_splits(void **state)
     expect_outcomes(f, 0, 99, ES_OUTCOME_DONE);
     expect_outcomes(f, 99, 1, ES_OUTCOME_DEAD);
     assert_int_equal(f->recs[99].status, 413);
-    assert_string_equal(f->recs[99].index, ix);
+    assert_string_equal(f->recs[99].type, "request_entity_too_large");
+    /* the action line, the event and its newline */
+    snprintf(why, sizeof why,
+             "the event alone (%zu bytes with its action line) is over the "
+             "server's http.max_content_length",
+             strlen("{\"create\":{\"_index\":\"\",\"_id\":\"too-big\"}}\n") +
+                 strlen(ix) + strlen(big) + 1);
+    assert_string_equal(f->recs[99].reason, why);
     es_sender_stats(s, &st);
     assert_true(st.splits >= 3);
     for (size_t i = 0; i < http_stub_requests(stub); i++)
