@@ -202,41 +202,68 @@ static void slot_pop(struct slot *sl, int64_t now)
 
 /* ---- answers ------------------------------------------------------- */
 
+static bool mentions(struct sl_slice s, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i + n <= s.len; i++)
+        if (memcmp(s.ptr + i, word, n) == 0)
+            return true;
+    return false;
+}
+
+/* The setting that lifts the block a cluster_block_exception names
+ * (Elasticsearch's words in the reason, e.g. "index has
+ * read-only-allow-delete block", "index write (api)"). */
+static const char *block_setting(struct sl_slice reason)
+{
+    if (mentions(reason, "read-only-allow-delete"))
+        return "read_only_allow_delete";
+    if (mentions(reason, "index write"))
+        return "write";
+    if (mentions(reason, "index read-only"))
+        return "read_only";
+    return NULL;
+}
+
+static void log_blocked(const char *url, size_t n, size_t total,
+                        struct sl_slice ix, struct sl_slice reason, int max_ms)
+{
+    const char *setting = block_setting(reason);
+    bool flood =
+        setting != NULL && strcmp(setting, "read_only_allow_delete") == 0;
+
+    SL_ERROR(
+        COMP,
+        "POST %s/_bulk: %zu of %zu events not indexed: index \"%.*s\" "
+        "is blocked (%.*s): %slift the block: PUT /%.*s/_settings "
+        "{\"index.blocks.%s\":null}; retrying (backoff up to %d ms)",
+        url, n, total, (int)ix.len, ix.ptr, (int)reason.len, reason.ptr,
+        flood ? "free disk space below the flood-stage watermark, then " : "",
+        (int)ix.len, ix.ptr, setting != NULL ? setting : "<the block>", max_ms);
+}
+
 static void log_retry(struct slot *sl, const struct bulk_request *rq, size_t i,
-                      const struct bulk_item *it, size_t n, int delay)
+                      const struct bulk_item *it, size_t n, int max_ms)
 {
     struct sl_slice ix = action_index(rq, i);
     const char *url = es_nodes_shown(sl->s->nodes, (size_t)sl->node);
     size_t total = bulk_request_count(rq);
 
     if (it->cls == BULK_NO_INDEX)
-        SL_ERROR(
-            COMP,
-            "POST %s/_bulk: %zu of %zu events not indexed: index \"%.*s\" does "
-            "not exist and the cluster does not create it "
-            "(action.auto_create_index): create it, or let its name be "
-            "created (sluice-indexer setup installs the template); "
-            "retrying (backoff up to %d ms)",
-            url, n, total, (int)ix.len, ix.ptr, delay);
-    else if (strncmp(it->type.ptr, "cluster_block_exception", it->type.len) ==
-                 0 &&
-             it->type.len > 0)
-        SL_ERROR(
-            COMP,
-            "POST %s/_bulk: %zu of %zu events not indexed: index \"%.*s\" is "
-            "blocked (%.*s): free disk space below the flood-stage "
-            "watermark, then lift the block: PUT /%.*s/_settings "
-            "{\"index.blocks.read_only_allow_delete\":null}; retrying "
-            "(backoff up to %d ms)",
-            url, n, total, (int)ix.len, ix.ptr, (int)it->reason.len,
-            it->reason.ptr, (int)ix.len, ix.ptr, delay);
+        SL_ERROR(COMP,
+                 "POST %s/_bulk: %zu of %zu events not indexed: index "
+                 "\"%.*s\" does not exist and the cluster does not create it "
+                 "(action.auto_create_index): create it, or let its name be "
+                 "created (sluice-indexer setup installs the template); "
+                 "retrying (backoff up to %d ms)",
+                 url, n, total, (int)ix.len, ix.ptr, max_ms);
+    else if (sl_slice_eq(it->type, "cluster_block_exception", 23))
+        log_blocked(url, n, total, ix, it->reason, max_ms);
     else
         SL_WARN(COMP,
-                "POST %s/_bulk: %zu of %zu events to send again (backoff up to "
-                "%d ms): "
-                "status %d "
-                "%.*s: %.*s",
-                url, n, total, delay, it->status, (int)it->type.len,
+                "POST %s/_bulk: %zu of %zu events to send again (backoff up "
+                "to %d ms): status %d %.*s: %.*s",
+                url, n, total, max_ms, it->status, (int)it->type.len,
                 it->type.ptr, (int)it->reason.len, it->reason.ptr);
 }
 

@@ -415,7 +415,7 @@ static void test_read_only_then_lifted(void **state)
     struct es_sender_config c = base_cfg(f, hosts, 1);
     struct es_sender_stats st;
     struct es_sender *s;
-    char ix[128], *log;
+    char ix[128], hint[300], *log;
 
     index_name(f, ix, sizeof ix, "readonly");
     create_index(f, ix);
@@ -429,8 +429,12 @@ static void test_read_only_then_lifted(void **state)
     assert_true(st.retried >= 60); /* sent at least three times */
     log = log_text(f);
     expect_in_log(log, "is blocked");
-    expect_in_log(log, "read_only_allow_delete\":null");
-    expect_in_log(log, ix);
+    snprintf(hint, sizeof hint,
+             "free disk space below the flood-stage watermark, then lift the "
+             "block: PUT /%s/_settings "
+             "{\"index.blocks.read_only_allow_delete\":null}",
+             ix);
+    expect_in_log(log, hint);
     set_block(f, ix, "null");
     assert_true(run(s, 30000));
     expect_outcomes(f, 0, 30, ES_OUTCOME_DONE);
