@@ -16,7 +16,8 @@
  * size splits requests until they fit (all DONE, searchable) and an event
  * alone over it is DEAD with status 413; a request forwarded and never
  * answered is resent after the client's timeout and its events come back
- * DUPLICATE (indexed once); a whole-request 503 (no master) then 429 hold
+ * DUPLICATE (indexed once), and so are those of a 200 answer cut short;
+ * a whole-request 503 (no master) then 429 hold
  * every request off with growing backoff, without cycling at once to the
  * other node.
  * TLS stub (tests/lib/tls_stub.py, python3 ssl, a CA made with openssl):
@@ -611,6 +612,37 @@ static void test_timeout_resent_no_duplicate(void **state)
     delete_index(f, ix);
 }
 
+/* A 200 whose body is cut: the items cannot be known, the whole request
+ * goes again, and what the first one indexed comes back DUPLICATE. */
+static void test_cut_answer_resent(void **state)
+{
+    struct fixture *f = *state;
+    struct http_stub *stub = http_stub_start(f->http.url);
+    static const enum stub_action script[] = {STUB_FORWARD_CUT};
+    char url[64], ix[128];
+    const char *hosts[] = {url};
+    struct es_sender_config c = base_cfg(f, hosts, 1);
+    struct es_sender_stats st;
+    struct es_sender *s;
+
+    stub_url(url, sizeof url, stub);
+    http_stub_script(stub, script, 1, STUB_FORWARD);
+    index_name(f, ix, sizeof ix, "cut");
+    create_index(f, ix);
+    s = new_sender(&c);
+    add_events(s, ix, 0, 30, NULL);
+    assert_true(run(s, 30000));
+    expect_outcomes(f, 0, 30, ES_OUTCOME_DUPLICATE);
+    es_sender_stats(s, &st);
+    assert_int_equal(st.resent, 1);
+    assert_int_equal(http_stub_requests(stub), 2);
+    assert_int_equal(count_docs(f, ix), 30);
+    expect_in_log(log_text(f), "cut short or not JSON");
+    es_sender_free(s);
+    http_stub_stop(stub);
+    delete_index(f, ix);
+}
+
 static void test_no_master_holds_off(void **state)
 {
     struct fixture *f = *state;
@@ -872,6 +904,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unreachable_keeps_events),
         cmocka_unit_test(test_413_splits),
         cmocka_unit_test(test_timeout_resent_no_duplicate),
+        cmocka_unit_test(test_cut_answer_resent),
         cmocka_unit_test(test_no_master_holds_off),
         cmocka_unit_test(test_tls_credentials),
         cmocka_unit_test(test_tls_failures_keep_events),

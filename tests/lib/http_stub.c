@@ -235,10 +235,13 @@ static void *serve(void *arg)
     if (head != NULL && read_request(st, cn->fd, head, &body, &blen)) {
         enum stub_action a = next_action(st, blen);
         request_path(head, path, sizeof path);
-        if (a == STUB_FORWARD || a == STUB_FORWARD_HANG) {
+        if (a == STUB_FORWARD || a == STUB_FORWARD_HANG ||
+            a == STUB_FORWARD_CUT) {
             long status = forward(st, path, head, body, blen, &out);
             if (a == STUB_FORWARD)
                 answer(cn->fd, (int)status, out.p ? out.p : "", out.len);
+            else if (a == STUB_FORWARD_CUT)
+                answer(cn->fd, 200, out.p ? out.p : "", out.len / 2);
         } else if (a == STUB_413) {
             answer(cn->fd, 413, "", 0);
         } else if (a == STUB_503_NO_MASTER) {

@@ -18,12 +18,14 @@
 #include <stdint.h>
 
 enum stub_action {
-    STUB_FORWARD, /* to the real node, answer relayed */
-    STUB_413,     /* 413 with Elasticsearch's empty body */
-    STUB_503_NO_MASTER /* 503 master_not_discovered_exception */,
-    STUB_429,         /* 429 es_rejected_execution_exception */
-    STUB_HANG,        /* read the request, never answer */
-    STUB_FORWARD_HANG /* forward it, drop the answer, never answer */
+    STUB_FORWARD,       /* to the real node, answer relayed */
+    STUB_413,           /* 413 with Elasticsearch's empty body */
+    STUB_503_NO_MASTER, /* 503 master_not_discovered_exception */
+    STUB_429,           /* 429 es_rejected_execution_exception */
+    STUB_HANG,          /* read the request, never answer */
+    STUB_FORWARD_HANG,  /* forward it, drop the answer, never answer */
+    STUB_FORWARD_CUT    /* forward it, answer 200 with the first half of
+                           the answer (a whole HTTP message, cut JSON) */
 };
 
 #define HTTP_STUB_MAX_SCRIPT   16
