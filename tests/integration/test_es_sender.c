@@ -795,6 +795,14 @@ static void test_tls_credentials(void **state)
     if (!tls_send(f, &c, 10000))
         fail_msg("credentials in the URL: %s", log_text(f));
     expect_outcomes(f, 0, 20, ES_OUTCOME_DONE);
+
+    /* tls_verify false: no CA needed (tests only) */
+    hosts[0] = url;
+    c = base_cfg(f, hosts, 1);
+    c.tls_verify = false;
+    c.api_key = API_KEY;
+    assert_true(tls_send(f, &c, 10000));
+    expect_outcomes(f, 0, 20, ES_OUTCOME_DONE);
     log_text(f);
     stop_tls_stub(f);
 }
