@@ -692,6 +692,21 @@ static void test_no_master_holds_off(void **state)
 #define PASSWORD "s3cret-pw"
 #define API_KEY  "a2V5OnNlY3JldA=="
 
+static void stop_tls_stub(struct fixture *f)
+{
+    char cmd[128];
+    if (f->tls_pid <= 0)
+        return;
+    close(f->tls_stdin);
+    kill(f->tls_pid, SIGTERM);
+    waitpid(f->tls_pid, NULL, 0);
+    f->tls_pid = 0;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->tls_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", f->tls_dir);
+}
+
+/* One stub at a time: a test that failed midway left its own running. */
 static void start_tls_stub(struct fixture *f)
 {
     int in[2], out[2];
@@ -699,6 +714,7 @@ static void start_tls_stub(struct fixture *f)
     size_t used = 0;
     int64_t end = sl_clock_mono_ms() + 60000;
 
+    stop_tls_stub(f);
     snprintf(f->tls_dir, sizeof f->tls_dir, "/tmp/sluice-tls-XXXXXX");
     if (mkdtemp(f->tls_dir) == NULL || pipe(in) < 0 || pipe(out) < 0)
         fail_msg("cannot make the TLS stub's directory or pipes");
@@ -731,20 +747,6 @@ static void start_tls_stub(struct fixture *f)
     if (f->tls_port <= 0)
         fail_msg("tests/lib/tls_stub.py did not start (python3 and openssl "
                  "on PATH?)");
-}
-
-static void stop_tls_stub(struct fixture *f)
-{
-    char cmd[128];
-    if (f->tls_pid <= 0)
-        return;
-    close(f->tls_stdin);
-    kill(f->tls_pid, SIGTERM);
-    waitpid(f->tls_pid, NULL, 0);
-    f->tls_pid = 0;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->tls_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", f->tls_dir);
 }
 
 /* Sends 20 events with c; returns whether all were DONE within 10 s. */
