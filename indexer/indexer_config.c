@@ -85,6 +85,14 @@ static int check_es(const struct sl_config_node *obj, void *out,
             "found %s without %s, expected both or neither",
             es->username ? "username" : "password",
             es->username ? "password" : "username");
+    if (es->retry_max_ms < es->retry_min_ms)
+        return sl_config_error(sl_config_get(obj, "retry_max") != NULL
+                                   ? sl_config_get(obj, "retry_max")
+                                   : sl_config_get(obj, "retry_min"),
+                               err,
+                               "found retry_max %lld ms below retry_min %lld "
+                               "ms, expected retry_max at least retry_min",
+                               es->retry_max_ms, es->retry_min_ms);
     return 0;
 }
 
@@ -106,6 +114,37 @@ static const struct sl_opt es_opts[] = {
     {"ca_file", SL_OPT_STRING, ES(ca_file),
      .help = "PEM file of the CA that signed the nodes' certificates; "
              "without it, the system's CAs"},
+    {"tls_verify", SL_OPT_BOOL, ES(tls_verify), .def = "true",
+     .help = "check the nodes' certificates and host names; `false` is for "
+             "tests only"},
+    {"flush_bytes", SL_OPT_SIZE, ES(flush_bytes), .def = "5MiB", .min = 1024,
+     .max = 1LL << 30,
+     .help = "a bulk request is sent once its body reaches this size; keep "
+             "it well under the nodes' http.max_content_length (100mb)"},
+    {"flush_count", SL_OPT_INT, ES(flush_count), .def = "5000", .min = 1,
+     .max = 1 << 20,
+     .help = "a bulk request is also sent once it holds this many events"},
+    {"flush_age", SL_OPT_DURATION, ES(flush_age_ms), .def = "1s", .min = 1,
+     .max = 3600000,
+     .help = "a bulk request is also sent once its first event has waited "
+             "this long"},
+    {"max_in_flight", SL_OPT_INT, ES(max_in_flight), .def = "4", .min = 1,
+     .max = 64,
+     .help = "bulk requests on the wire at once; when all are busy the "
+             "indexer stops pulling from Redis"},
+    {"request_timeout", SL_OPT_DURATION, ES(request_timeout_ms), .def = "60s",
+     .min = 1000, .max = 3600000,
+     .help = "the indexer's own limit on one request, after which it is sent "
+             "again (the node is asked to answer within half of it)"},
+    {"retry_min", SL_OPT_DURATION, ES(retry_min_ms), .def = "100ms", .min = 1,
+     .max = 3600000,
+     .help = "first backoff before events refused with 429, 5xx or a block "
+             "are sent again; doubles with each failure, with jitter"},
+    {"retry_max", SL_OPT_DURATION, ES(retry_max_ms), .def = "30s", .min = 1,
+     .max = 3600000, .help = "the longest backoff"},
+    {"gzip", SL_OPT_BOOL, ES(gzip), .def = "false",
+     .help = "gzip request bodies: for slow links; costs the indexer about "
+             "2-5 CPU-s per million events"},
     SL_OPT_END};
 
 static const struct sl_config_table es_table = {

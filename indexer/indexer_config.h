@@ -5,6 +5,8 @@
 #ifndef INDEXER_CONFIG_H
 #define INDEXER_CONFIG_H
 
+#include <stdbool.h>
+
 #include "sl_config.h"
 #include "sl_config_sections.h"
 #include "sl_config_table.h"
@@ -29,6 +31,12 @@ struct indexer_es_config {
     const char *password;        /* secret */
     const char *api_key;         /* secret; not with username */
     const char *ca_file;         /* NULL: the system's CAs */
+    bool tls_verify;             /* check the nodes' certificates */
+    /* The bulk sender's (es_sender.h); durations in ms. */
+    long long flush_bytes, flush_count, flush_age_ms;
+    long long max_in_flight, request_timeout_ms;
+    long long retry_min_ms, retry_max_ms;
+    bool gzip;
 };
 
 struct indexer_kibana_config {

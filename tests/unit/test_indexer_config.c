@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "es_sender.h"
 #include "indexer_config.h"
 
 static struct sl_config *load(const char *text)
@@ -157,6 +158,62 @@ static void test_credentials(void **state)
                  "integer, expected a string");
 }
 
+/* The bulk sender's keys: defaults, a file's values, the one rule between
+ * them, and es_sender_config_from. */
+static void test_sender_keys(void **state)
+{
+    (void)state;
+    struct sl_config *c = load("{}");
+    struct indexer_config ic;
+    struct es_sender_config sc;
+    struct sl_err err = {0};
+
+    assert_int_equal(indexer_config_read(&ic, sl_config_root(c), &err), 0);
+    assert_true(ic.elasticsearch.tls_verify);
+    assert_false(ic.elasticsearch.gzip);
+    assert_int_equal(ic.elasticsearch.flush_bytes, 5 << 20);
+    assert_int_equal(ic.elasticsearch.flush_count, 5000);
+    assert_int_equal(ic.elasticsearch.flush_age_ms, 1000);
+    assert_int_equal(ic.elasticsearch.max_in_flight, 4);
+    assert_int_equal(ic.elasticsearch.request_timeout_ms, 60000);
+    assert_int_equal(ic.elasticsearch.retry_min_ms, 100);
+    assert_int_equal(ic.elasticsearch.retry_max_ms, 30000);
+    indexer_config_release(&ic);
+    sl_config_free(c);
+
+    c = load("{\"elasticsearch\": {\"hosts\": [\"https://a:9200\", "
+             "\"https://b:9200\"], \"flush_bytes\": \"1MiB\", "
+             "\"flush_count\": 10, \"flush_age\": \"250ms\", "
+             "\"max_in_flight\": 8, \"request_timeout\": \"5s\", "
+             "\"retry_min\": \"1s\", \"retry_max\": \"2s\", \"gzip\": true, "
+             "\"tls_verify\": false, \"ca_file\": \"/ca.pem\"}}");
+    assert_int_equal(indexer_config_read(&ic, sl_config_root(c), &err), 0);
+    es_sender_config_from(&sc, &ic.elasticsearch);
+    assert_int_equal(sc.nhosts, 2);
+    assert_string_equal(sc.hosts[1], "https://b:9200");
+    assert_int_equal(sc.flush_bytes, 1 << 20);
+    assert_int_equal(sc.flush_count, 10);
+    assert_int_equal(sc.flush_age_ms, 250);
+    assert_int_equal(sc.max_in_flight, 8);
+    assert_int_equal(sc.request_timeout_ms, 5000);
+    assert_int_equal(sc.retry_min_ms, 1000);
+    assert_int_equal(sc.retry_max_ms, 2000);
+    assert_true(sc.gzip);
+    assert_false(sc.tls_verify);
+    assert_string_equal(sc.ca_file, "/ca.pem");
+    assert_null(sc.on_outcome);
+    indexer_config_release(&ic);
+    sl_config_free(c);
+
+    assert_fails("{\"elasticsearch\": {\"retry_min\": \"1m\"}}",
+                 "indexer.json:1:33: elasticsearch.retry_min: found "
+                 "retry_max 30000 ms below retry_min 60000 ms, expected "
+                 "retry_max at least retry_min");
+    assert_fails("{\"elasticsearch\": {\"max_in_flight\": 65}}",
+                 "indexer.json:1:37: elasticsearch.max_in_flight: found an "
+                 "integer 65, expected an integer from 1 to 64");
+}
+
 static void test_other_sections(void **state)
 {
     (void)state;
@@ -189,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_hosts),
         cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_sender_keys),
         cmocka_unit_test(test_other_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
