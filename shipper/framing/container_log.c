@@ -31,6 +31,17 @@
 const char *const container_log_format_names[] = {"lines", "docker", "cri",
                                                   NULL};
 
+int container_log_format_read(const struct sl_config_node *node,
+                              enum container_log_format *format,
+                              struct sl_err *err)
+{
+    int i = CONTAINER_LOG_LINES;
+    if (sl_config_enum(node, NULL, container_log_format_names, i, &i, err) < 0)
+        return -1;
+    *format = (enum container_log_format)i;
+    return 0;
+}
+
 struct container_log {
     enum container_log_format format;
     size_t max_bytes;

@@ -84,6 +84,7 @@
 #include <stdint.h>
 
 #include "multiline.h"
+#include "sl_config.h"
 #include "sl_err.h"
 #include "sl_slice.h"
 
@@ -100,6 +101,12 @@ extern const char *const container_log_format_names[];
     "`lines`: each line is a message; `docker`: Docker's json-file logs; "     \
     "`cri`: Kubernetes container logs (containerd, CRI-O); split lines are "   \
     "joined, and the runtime's time and stream kept"
+
+/* Reads the input's `format` (node: its value, or NULL when absent:
+ * lines). -1 with FILE:L:C: and the words it takes. */
+SL_MUST_CHECK int container_log_format_read(const struct sl_config_node *node,
+                                            enum container_log_format *format,
+                                            struct sl_err *err);
 
 enum container_log_stream {
     CONTAINER_LOG_STREAM_NONE, /* lines, or an invalid line */
