@@ -22,6 +22,7 @@
 #include "container_log.h"
 #include "line_reader.h"
 #include "multiline.h"
+#include "record_meta.h"
 #include "sl_rfc3339.h"
 
 #define T1   1796403632123LL /* 2026-12-04T17:00:32.123Z */
@@ -571,6 +572,82 @@ static void test_records_into_multiline(void **state)
     multiline_free(ml);
 }
 
+static struct container_log_record
+meta_rec(uint64_t offset, int64_t t, enum container_log_stream s, bool invalid)
+{
+    struct container_log_record r = {.offset = offset,
+                                     .end = offset + 1,
+                                     .time_ms = t,
+                                     .stream = s,
+                                     .invalid = invalid};
+    return r;
+}
+
+/* The time and stream of an event's first record, and its invalid flag,
+ * across multiline; records multiline dropped are skipped. */
+static void test_record_meta(void **state)
+{
+    (void)state;
+    struct record_meta_queue *q = record_meta_queue_new(8, NULL);
+    assert_non_null(q);
+    struct container_log_record r;
+    struct record_meta m;
+    r = meta_rec(0, T1, ERR, false);
+    record_meta_push(q, &r);
+    r = meta_rec(10, T1 + 1, ERR, true);
+    record_meta_push(q, &r);
+    r = meta_rec(20, T1 + 2, ERR, false); /* dropped by multiline */
+    record_meta_push(q, &r);
+    r = meta_rec(30, T1 + 3, OUT, false);
+    record_meta_push(q, &r);
+    assert_int_equal(record_meta_queue_len(q), 4);
+    record_meta_take(q, 0, 20, &m);
+    assert_int_equal(m.offset, 0);
+    assert_true(m.time_ms == T1);
+    assert_int_equal(m.stream, ERR);
+    assert_true(m.invalid);
+    record_meta_take(q, 30, 31, &m);
+    assert_int_equal(m.offset, 30);
+    assert_true(m.time_ms == T1 + 3);
+    assert_int_equal(m.stream, OUT);
+    assert_false(m.invalid);
+    assert_int_equal(record_meta_queue_len(q), 0);
+    /* nothing known: no time, no stream */
+    record_meta_take(q, 40, 50, &m);
+    assert_true(m.time_ms == NONE);
+    assert_int_equal(m.stream, NOS);
+    record_meta_queue_free(q);
+    record_meta_queue_free(NULL);
+}
+
+/* Past cap, the two newest merge: the event's first record and the newest
+ * keep their own meta; a record merged away gives the one before it. */
+static void test_record_meta_overflow(void **state)
+{
+    (void)state;
+    struct record_meta_queue *q = record_meta_queue_new(4, NULL);
+    assert_non_null(q);
+    struct container_log_record r;
+    struct record_meta m;
+    for (uint64_t i = 0; i < 10; i++) {
+        r = meta_rec(i, T1 + (int64_t)i, OUT, i == 5);
+        record_meta_push(q, &r);
+    }
+    assert_int_equal(record_meta_queue_len(q), 4);
+    assert_int_equal(record_meta_queue_merges(q), 6);
+    record_meta_take(q, 0, 8, &m);
+    assert_true(m.time_ms == T1);
+    assert_true(m.invalid);
+    /* record 8 was merged into the run that starts at 2 */
+    record_meta_take(q, 8, 9, &m);
+    assert_true(m.time_ms == T1 + 2);
+    record_meta_take(q, 9, 10, &m);
+    assert_true(m.time_ms == T1 + 9);
+    assert_false(m.invalid);
+    assert_int_equal(record_meta_queue_len(q), 0);
+    record_meta_queue_free(q);
+}
+
 static void test_line_limit(void **state)
 {
     (void)state;
@@ -646,6 +723,8 @@ int main(void)
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_push_refused_while_waiting),
         cmocka_unit_test(test_records_into_multiline),
+        cmocka_unit_test(test_record_meta),
+        cmocka_unit_test(test_record_meta_overflow),
         cmocka_unit_test(test_line_limit),
         cmocka_unit_test(test_rfc3339),
     };
