@@ -75,10 +75,21 @@ static int string(struct scan *s, struct sl_slice *body, bool *escaped)
             if (s->end - s->p < 6 || !hex4(s->p + 2))
                 return -1;
             s->p += 6;
-        } else if (strchr("\"\\/bfnrt", e) != NULL && e != '\0') {
-            s->p += 2;
         } else {
-            return -1;
+            switch (e) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                s->p += 2;
+                break;
+            default:
+                return -1;
+            }
         }
     }
     return -1;
