@@ -49,6 +49,7 @@
 #include <stdint.h>
 
 #include "container_log.h"
+#include "record_meta.h"
 #include "sl_config.h"
 #include "sl_err.h"
 #include "sl_event.h"
@@ -112,14 +113,23 @@ SL_MUST_CHECK int event_base_build(const struct event_base *b,
                                    int64_t read_ms, struct sl_event *ev,
                                    struct event_meta *meta, struct sl_err *err);
 
-/* The record as event_base_build takes it, from container_log or from
- * multiline (whose event's text, offset and truncated flag replace the
- * first record's: pass its first record's time, stream and flags). */
+/* A record of container_log, as event_base_build takes it. */
 static inline struct event_base_record
 event_base_record_from(const struct container_log_record *r)
 {
     struct event_base_record e = {r->text,   r->offset,    r->time_ms,
                                   r->stream, r->truncated, r->invalid};
+    return e;
+}
+
+/* A multiline event made of records, with the meta record_meta_take()
+ * gave for it (its first record's time and stream, invalid if any was). */
+static inline struct event_base_record
+event_base_record_joined(const struct multiline_event *ev,
+                         const struct record_meta *m)
+{
+    struct event_base_record e = {ev->text,  ev->offset,    m->time_ms,
+                                  m->stream, ev->truncated, m->invalid};
     return e;
 }
 

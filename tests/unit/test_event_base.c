@@ -251,6 +251,52 @@ static void test_no_growth(void **state)
     fx_free(f);
 }
 
+/* docker records through multiline: the event has the first record's
+ * time and stream, and the parse failure of a record inside it. */
+static void test_joined_event(void **state)
+{
+    (void)state;
+    struct fixture *f = fx_new();
+    struct sl_err err;
+    struct event_base *b = event_base_new("h", NULL, &err);
+    struct record_meta_queue *q = record_meta_queue_new(16, &err);
+    assert_non_null(b);
+    assert_non_null(q);
+    struct container_log_record first = {.text = SL_SLICE_LIT("boom"),
+                                         .offset = 0,
+                                         .end = 80,
+                                         .time_ms = T1,
+                                         .stream = CONTAINER_LOG_STREAM_STDERR};
+    struct container_log_record bad = {.text = SL_SLICE_LIT("\tat {"),
+                                       .offset = 80,
+                                       .end = 90,
+                                       .time_ms = CONTAINER_LOG_NO_TIME,
+                                       .invalid = true};
+    record_meta_push(q, &first);
+    record_meta_push(q, &bad);
+    struct multiline_event ev = {.text = SL_SLICE_LIT("boom\n\tat {"),
+                                 .offset = 0,
+                                 .end = 90,
+                                 .lines = 2};
+    struct record_meta m;
+    record_meta_take(q, ev.offset, ev.end, &m);
+    struct event_base_record r = event_base_record_joined(&ev, &m);
+    struct event_source src;
+    event_source_stdin(&src, b, 0);
+    struct event_meta meta;
+    assert_int_equal(event_base_build(b, &src, &r, T1 + 9, &f->ev, &meta, &err),
+                     0);
+    assert_json(
+        f, "{\"@timestamp\":\"2026-12-04T17:00:32.123Z\","
+           "\"message\":\"boom\\n\\tat {\",\"host\":{\"name\":\"h\"}," AGENT
+           ",\"stream\":\"stderr\","
+           "\"tags\":[\"_containerparsefailure\"]}");
+    assert_true(meta.ts_ms == T1);
+    record_meta_queue_free(q);
+    event_base_free(b);
+    fx_free(f);
+}
+
 static void check_fields_error(const char *json, const char *want)
 {
     struct fixture *f = fx_new();
@@ -300,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_time_out_of_range),
         cmocka_unit_test(test_no_growth),
+        cmocka_unit_test(test_joined_event),
         cmocka_unit_test(test_fields_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
