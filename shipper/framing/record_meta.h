@@ -17,14 +17,17 @@
  * come out in that order too, so this is a queue: a take drops the records
  * before the event (multiline dropped them) and those inside it.
  *
- * Bounded: at most `cap` records wait. More can (an event cut at
- * max_lines keeps consuming its continuation lines until the next event
- * starts); then the two newest are merged into the older one (its time
- * and stream kept, the flags or-ed), so the newest record, which may start
- * the next event, keeps its own. An event whose first record was merged
- * away gets the meta of the nearest record before it. A cap above
- * max_lines + MULTILINE_HOLD_MAX + 2 never merges for events within
- * multiline's limits. */
+ * Bounded: at most `cap` records wait; past that the two newest are
+ * merged into one (the older's time and stream kept, the flags or-ed), so
+ * the record pushed, which may start the next event, keeps its own. An
+ * event whose first record was merged away gets the meta of the nearest
+ * record before it. How exact a small cap is: in pattern mode an event
+ * starts only when the one before it is complete, and that one is taken
+ * before the next push (multiline refuses pushes while an event waits), so
+ * only continuation records are ever merged: exact for any cap. A preset
+ * holds back up to MULTILINE_HOLD_MAX lines that may each start an event;
+ * those are exact while the open event and its held lines fit in cap. A
+ * cap of 64 costs 2 KiB a file. */
 #ifndef RECORD_META_H
 #define RECORD_META_H
 
