@@ -1,0 +1,395 @@
+/* event_base.c: the fields every event has (see the header).
+ *
+ * The input's `fields` are read once into a flat list of (path, type,
+ * text): a nested object becomes the dotted path of its leaves, an array
+ * one entry per element (added with Logstash's rule, so it stays an
+ * array). Every path is then tried once on an event with all the base
+ * fields, so a path that runs through a value ("host.name.x", or "a" and
+ * "a.b" both) is a config error at setup, never a failure per event.
+ *
+ * Per event: a reset, eight puts into the arena-backed tree, two short
+ * texts formatted into the arena (the time, the offset), the id (one
+ * SipHash block on the source's kept state). */
+#include "event_base.h"
+
+#include <float.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_date.h"
+#include "sl_json.h"
+
+#define FIELDS_MAX     256 /* entries of an input's `fields`, leaves */
+#define FIELD_PATH_MAX 512
+
+struct field {
+    struct sl_fieldpath path;
+    enum sl_value_type type;
+    char *text;
+    size_t len;
+    bool element;                      /* of an array: added, not put */
+    const struct sl_config_node *node; /* for messages at setup only */
+};
+
+struct event_base {
+    char host[EVENT_BASE_HOST_MAX + 1];
+    size_t host_len;
+    struct sl_fieldpath host_name, agent_type, agent_version, file_path, offset;
+    struct field *fields;
+    size_t nfields;
+};
+
+static const char *const stream_names[] = {NULL, "stdout", "stderr"};
+
+/* ---- the input's fields ----------------------------------------------- */
+
+static int add_field(struct event_base *b, const struct sl_config_node *n,
+                     const char *path, bool element, struct sl_err *err);
+
+/* A scalar's JSON type and text (copied). */
+static int scalar(const struct sl_config_node *n, struct field *f,
+                  struct sl_err *err)
+{
+    char num[40];
+    const char *s = num;
+    switch (sl_config_type(n)) {
+    case SL_CONFIG_STRING:
+        if (sl_config_string(n, NULL, NULL, &s, err) < 0)
+            return -1;
+        f->type = SL_VALUE_STRING;
+        break;
+    case SL_CONFIG_BOOL: {
+        bool v;
+        if (sl_config_bool(n, NULL, false, &v, err) < 0)
+            return -1;
+        s = v ? "true" : "false";
+        f->type = SL_VALUE_BOOL;
+        break;
+    }
+    case SL_CONFIG_INT: {
+        long long v;
+        if (sl_config_int(n, NULL, 0, LLONG_MIN, LLONG_MAX, &v, err) < 0)
+            return -1;
+        snprintf(num, sizeof num, "%lld", v);
+        f->type = SL_VALUE_NUMBER;
+        break;
+    }
+    case SL_CONFIG_DOUBLE: {
+        double v;
+        if (sl_config_double(n, NULL, 0, -DBL_MAX, DBL_MAX, &v, err) < 0)
+            return -1;
+        sl_json_format_double(v, num, sizeof num);
+        f->type = SL_VALUE_NUMBER;
+        break;
+    }
+    default:
+        return sl_config_error_expected(n, err,
+                                        "a string, number, boolean, object "
+                                        "or array");
+    }
+    f->len = strlen(s);
+    f->text = malloc(f->len + 1);
+    if (f->text == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory reading fields");
+    memcpy(f->text, s, f->len + 1);
+    return 0;
+}
+
+static int add_leaf(struct event_base *b, const struct sl_config_node *n,
+                    const char *path, bool element, struct sl_err *err)
+{
+    if (b->nfields == FIELDS_MAX)
+        return sl_config_error(n, err, "more than %d fields; use fewer",
+                               FIELDS_MAX);
+    struct field *f = &b->fields[b->nfields];
+    memset(f, 0, sizeof *f);
+    struct sl_err perr;
+    if (sl_fieldpath_parse(&f->path, path, strlen(path), &perr) < 0)
+        return sl_config_error(n, err, "'%s' is not a field name: %s", path,
+                               perr.msg);
+    f->element = element;
+    f->node = n;
+    b->nfields++; /* from here event_base_free releases it */
+    struct sl_slice first = f->path.seg[0];
+    if (sl_slice_eq(first, "tags", 4))
+        return sl_config_error(n, err,
+                               "'%s' is the shipper's own; tags come from "
+                               "the processors",
+                               path);
+    if (sl_slice_eq(first, "@timestamp", 10))
+        return sl_config_error(n, err,
+                               "'%s' is the shipper's own; set it with a "
+                               "date processor",
+                               path);
+    return scalar(n, f, err);
+}
+
+/* A member or element: an object recurses with its key appended. */
+static int add_field(struct event_base *b, const struct sl_config_node *n,
+                     const char *path, bool element, struct sl_err *err)
+{
+    enum sl_config_type t = sl_config_type(n);
+    if (t == SL_CONFIG_ARRAY && !element) {
+        for (size_t i = 0; i < sl_config_len(n); i++)
+            if (add_field(b, sl_config_at(n, i), path, true, err) < 0)
+                return -1;
+        return 0;
+    }
+    if (t != SL_CONFIG_OBJECT)
+        return add_leaf(b, n, path, element, err);
+    if (element)
+        return sl_config_error_expected(n, err,
+                                        "a string, number or boolean in an "
+                                        "array");
+    for (size_t i = 0; i < sl_config_len(n); i++) {
+        const struct sl_config_node *m = sl_config_at(n, i);
+        char sub[FIELD_PATH_MAX];
+        int w = snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "",
+                         sl_config_key(m));
+        if (w < 0 || (size_t)w >= sizeof sub)
+            return sl_config_error(m, err, "field name longer than %d bytes",
+                                   FIELD_PATH_MAX - 1);
+        if (add_field(b, m, sub, false, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int parse_path(struct sl_fieldpath *p, const char *s)
+{
+    return sl_fieldpath_parse(p, s, strlen(s), NULL);
+}
+
+static int put_base(const struct event_base *b, const struct event_source *src,
+                    const struct event_base_record *r, int64_t read_ms,
+                    struct sl_event *ev, int64_t *ts, struct sl_err *err);
+static int put_fields(const struct event_base *b, struct sl_event *ev, size_t n,
+                      struct sl_err *err);
+
+/* Puts every base field and then the fields one more at a time, so the
+ * first field whose path runs through a value is named at setup. */
+static int try_fields(const struct event_base *b, struct sl_err *err)
+{
+    struct sl_arena *a = sl_arena_new(4096);
+    if (a == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    struct event_source src;
+    event_source_file(&src, b, 1, "/x");
+    struct event_base_record r = {SL_SLICE_LIT("x"),           0,    0,
+                                  CONTAINER_LOG_STREAM_STDOUT, true, true};
+    struct sl_event ev;
+    int64_t ts;
+    int rc = 0;
+    sl_event_init(&ev, a);
+    for (size_t n = 1; rc == 0 && n <= b->nfields; n++) {
+        struct sl_err e2;
+        sl_event_reset(&ev);
+        sl_arena_reset(a);
+        if (put_base(b, &src, &r, 0, &ev, &ts, err) < 0) {
+            rc = -1;
+        } else if (put_fields(b, &ev, n, &e2) < 0) {
+            const struct field *f = &b->fields[n - 1];
+            rc = e2.status == SL_ENOMEM
+                     ? sl_err_set(err, SL_ENOMEM, "out of memory")
+                     : sl_config_error(f->node, err, "%s", e2.msg);
+        }
+    }
+    sl_arena_free(a);
+    return rc;
+}
+
+struct event_base *event_base_new(const char *host,
+                                  const struct sl_config_node *fields,
+                                  struct sl_err *err)
+{
+    struct event_base *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    b->host_len = strlen(host);
+    if (b->host_len > EVENT_BASE_HOST_MAX)
+        b->host_len = EVENT_BASE_HOST_MAX;
+    memcpy(b->host, host, b->host_len);
+    if (parse_path(&b->host_name, "host.name") < 0 ||
+        parse_path(&b->agent_type, "agent.type") < 0 ||
+        parse_path(&b->agent_version, "agent.version") < 0 ||
+        parse_path(&b->file_path, "log.file.path") < 0 ||
+        parse_path(&b->offset, "log.offset") < 0) {
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (fields != NULL) {
+        b->fields = calloc(FIELDS_MAX, sizeof *b->fields);
+        if (b->fields == NULL) {
+            sl_err_set(err, SL_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (sl_config_type(fields) != SL_CONFIG_OBJECT) {
+            sl_config_error_expected(fields, err, "an object");
+            goto fail;
+        }
+        if (add_field(b, fields, "", false, err) < 0 || try_fields(b, err) < 0)
+            goto fail;
+    }
+    return b;
+fail:
+    event_base_free(b);
+    return NULL;
+}
+
+void event_base_free(struct event_base *b)
+{
+    if (b == NULL)
+        return;
+    sl_fieldpath_release(&b->host_name);
+    sl_fieldpath_release(&b->agent_type);
+    sl_fieldpath_release(&b->agent_version);
+    sl_fieldpath_release(&b->file_path);
+    sl_fieldpath_release(&b->offset);
+    for (size_t i = 0; i < b->nfields; i++) {
+        sl_fieldpath_release(&b->fields[i].path);
+        free(b->fields[i].text);
+    }
+    free(b->fields);
+    free(b);
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+static void le64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+void event_source_file(struct event_source *src, const struct event_base *b,
+                       uint64_t key, const char *path)
+{
+    uint8_t k[8];
+    le64(k, key);
+    sl_event_id_source_init(&src->id, b->host, b->host_len, k, sizeof k);
+    src->path = path;
+    src->path_len = strlen(path);
+}
+
+void event_source_stdin(struct event_source *src, const struct event_base *b,
+                        int64_t start_ms)
+{
+    uint8_t k[13] = {'s', 't', 'd', 'i', 'n'};
+    le64(k + 5, (uint64_t)start_ms);
+    sl_event_id_source_init(&src->id, b->host, b->host_len, k, sizeof k);
+    src->path = NULL;
+    src->path_len = 0;
+}
+
+/* ---- per event -------------------------------------------------------- */
+
+static int put_fields(const struct event_base *b, struct sl_event *ev, size_t n,
+                      struct sl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct field *f = &b->fields[i];
+        int rc =
+            f->element
+                ? sl_event_add(ev, &f->path, f->type, f->text, f->len, err)
+                : sl_event_put(ev, &f->path, f->type, f->text, f->len, err);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* @timestamp and the batch time: the record's, else the time read. */
+static int put_time(struct sl_event *ev, const struct event_base_record *r,
+                    int64_t read_ms, int64_t *ts, struct sl_err *err)
+{
+    *ts = r->time_ms != CONTAINER_LOG_NO_TIME ? r->time_ms : read_ms;
+    char *t = sl_arena_alloc(ev->arena, SL_DATE_ISO8601_SIZE);
+    if (t == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+    if (sl_date_format_iso8601_ms(*ts, t) < 0)
+        return sl_err_set(err, SL_EINVAL,
+                          "event time %" PRId64 " ms is outside years 1 to "
+                          "9999",
+                          *ts);
+    return sl_event_put_top(ev, "@timestamp", SL_VALUE_STRING, t,
+                            SL_DATE_ISO8601_SIZE - 1, err);
+}
+
+/* v in decimal at out (room for 20 digits); the length. snprintf cost
+ * a third of a build. */
+static size_t u64_text(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static int put_file(const struct event_base *b, struct sl_event *ev,
+                    const struct event_source *src, uint64_t offset,
+                    struct sl_err *err)
+{
+    char *num = sl_arena_alloc(ev->arena, 24);
+    if (num == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+    size_t n = u64_text(num, offset);
+    if (sl_event_put(ev, &b->file_path, SL_VALUE_STRING, src->path,
+                     src->path_len, err) < 0 ||
+        sl_event_put(ev, &b->offset, SL_VALUE_NUMBER, num, n, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* The fields before the input's: time, message, host, agent, file, stream. */
+static int put_base(const struct event_base *b, const struct event_source *src,
+                    const struct event_base_record *r, int64_t read_ms,
+                    struct sl_event *ev, int64_t *ts, struct sl_err *err)
+{
+    static const char version[] = SLUICE_VERSION;
+    if (put_time(ev, r, read_ms, ts, err) < 0 ||
+        sl_event_put_top(ev, "message", SL_VALUE_STRING, r->message.ptr,
+                         r->message.len, err) < 0 ||
+        sl_event_put(ev, &b->host_name, SL_VALUE_STRING, b->host, b->host_len,
+                     err) < 0 ||
+        sl_event_put(ev, &b->agent_type, SL_VALUE_STRING, EVENT_BASE_AGENT_TYPE,
+                     sizeof EVENT_BASE_AGENT_TYPE - 1, err) < 0 ||
+        sl_event_put(ev, &b->agent_version, SL_VALUE_STRING, version,
+                     sizeof version - 1, err) < 0)
+        return -1;
+    if (src->path != NULL && put_file(b, ev, src, r->offset, err) < 0)
+        return -1;
+    if (r->stream != CONTAINER_LOG_STREAM_NONE &&
+        sl_event_put_top(ev, "stream", SL_VALUE_STRING, stream_names[r->stream],
+                         6, err) < 0)
+        return -1;
+    return 0;
+}
+
+int event_base_build(const struct event_base *b, const struct event_source *src,
+                     const struct event_base_record *r, int64_t read_ms,
+                     struct sl_event *ev, struct event_meta *meta,
+                     struct sl_err *err)
+{
+    sl_event_reset(ev);
+    if (put_base(b, src, r, read_ms, ev, &meta->ts_ms, err) < 0 ||
+        put_fields(b, ev, b->nfields, err) < 0)
+        return -1;
+    if ((r->invalid &&
+         sl_event_add_tag(ev, CONTAINER_LOG_TAG_PARSEFAILURE, err) < 0) ||
+        (r->truncated && sl_event_add_tag(ev, SL_TAG_TRUNCATED, err) < 0))
+        return -1;
+    sl_event_id_make(&src->id, r->offset, meta->id);
+    return 0;
+}
