@@ -50,6 +50,15 @@ static redisReply *ask(redisContext *c, struct sl_err *err, int argc,
     return r;
 }
 
+/* A command whose answer is only "OK": 0, or -1 with err set. */
+static int ask_ok(redisContext *c, struct sl_err *err, int argc,
+                  const char **argv)
+{
+    redisReply *r = ask(c, err, argc, argv);
+    freeReplyObject(r);
+    return r != NULL ? 0 : -1;
+}
+
 /* An integer answer, or -1. */
 static long long ask_int(redisContext *c, const char *cmd, const char *key)
 {
@@ -114,15 +123,10 @@ static int connect_redis(struct redis_status *s, const struct sl_redis_url *u,
                           u->password};
     const char *sel[] = {"SELECT", db}, *time_argv[] = {"TIME"};
     redisReply *r;
-    if (u->password[0] &&
-        (r = ask(s->c, err, u->user[0] ? 3 : 2, auth)) == NULL)
+    if (u->password[0] && ask_ok(s->c, err, u->user[0] ? 3 : 2, auth) < 0)
         return -1;
-    if (u->password[0])
-        freeReplyObject(r);
-    if (u->db != 0 && (r = ask(s->c, err, 2, sel)) == NULL)
+    if (u->db != 0 && ask_ok(s->c, err, 2, sel) < 0)
         return -1;
-    if (u->db != 0)
-        freeReplyObject(r);
     if ((r = ask(s->c, err, 1, time_argv)) == NULL)
         return -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
