@@ -119,12 +119,15 @@ static void print_health(const struct answer *a, FILE *out)
     yajl_val root =
         yajl_tree_parse(a->body.ptr ? a->body.ptr : "", why, sizeof why);
     yajl_val st = yajl_tree_get(root, status_key, yajl_t_string);
-    if (st == NULL)
+    if (st == NULL) {
         fprintf(out, "cluster: health answer without a status\n");
-    else
-        fprintf(out, "cluster: %s, %lld nodes, %lld unassigned shards\n",
-                YAJL_GET_STRING(st), number(root, "number_of_nodes"),
-                number(root, "unassigned_shards"));
+    } else {
+        long long nodes = number(root, "number_of_nodes");
+        long long shards = number(root, "unassigned_shards");
+        fprintf(out, "cluster: %s, %lld node%s, %lld unassigned shard%s\n",
+                YAJL_GET_STRING(st), nodes, nodes == 1 ? "" : "s", shards,
+                shards == 1 ? "" : "s");
+    }
     yajl_tree_free(root);
 }
 
