@@ -182,10 +182,13 @@ static void show_daemon(const char *listen, FILE *out)
     struct sl_err err = {0};
     char why[128];
     if (shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, &err) < 0) {
-        fprintf(out,
-                "daemon at %s: no answer (%s); is sluice-shipper "
-                "running?\n",
-                listen, err.msg);
+        if (err.status == SL_EREMOTE)
+            fprintf(out, "daemon at %s: bad answer (%s)\n", listen, err.msg);
+        else
+            fprintf(out,
+                    "daemon at %s: no answer (%s); is sluice-shipper "
+                    "running?\n",
+                    listen, err.msg);
         goto done;
     }
     yajl_val root = yajl_tree_parse(body.ptr ? body.ptr : "", why, sizeof why);

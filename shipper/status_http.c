@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -125,6 +126,17 @@ static int exchange(int fd, const char *listen, long long deadline,
     }
 }
 
+/* The code of a status line "HTTP/1.x NNN ...", or -1. */
+static long status_code(const char *head)
+{
+    char *end;
+    if (strncmp(head, "HTTP/1.", 7) != 0 || head[7] < '0' || head[7] > '9' ||
+        head[8] != ' ')
+        return -1;
+    long code = strtol(head + 9, &end, 10);
+    return end == head + 12 && (*end == ' ' || *end == '\r') ? code : -1;
+}
+
 int shipper_status_fetch(const char *listen, int timeout_ms,
                          struct sl_buf *body, struct sl_err *err)
 {
@@ -136,13 +148,13 @@ int shipper_status_fetch(const char *listen, int timeout_ms,
     if (exchange(fd, listen, deadline, &in, err) < 0)
         goto done;
     const char *sep = in.ptr ? strstr(in.ptr, "\r\n\r\n") : NULL;
-    int code = 0;
-    if (sep == NULL || sscanf(in.ptr, "HTTP/1.%*d %d", &code) != 1) {
+    long code = sep != NULL ? status_code(in.ptr) : -1;
+    if (code < 0) {
         sl_err_set(err, SL_EREMOTE, "%s did not answer in HTTP", listen);
         goto done;
     }
     if (code != 200) {
-        sl_err_set(err, SL_EREMOTE, "%s answered %d to GET /status", listen,
+        sl_err_set(err, SL_EREMOTE, "%s answered %ld to GET /status", listen,
                    code);
         goto done;
     }

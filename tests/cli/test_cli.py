@@ -334,10 +334,11 @@ def a_damaged_registry_is_an_error_not_an_empty_table():
 
 class StatusHandler(http.server.BaseHTTPRequestHandler):
     body = b""
+    code = 200
 
     def do_GET(self):
         ok = self.path == "/status"
-        self.send_response(200 if ok else 404)
+        self.send_response(self.code if ok else 404)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body) if ok else 0))
         self.end_headers()
@@ -376,6 +377,22 @@ def status_summarises_the_daemons_status_endpoint():
     eq(lines, [f"daemon at {listen}: up 2h, memory 4.0 MiB (peak 5.0 MiB)",
                f"  {'sluice_lines_read_total':<40} 1234",
                f"  {'sluice_batches_total':<40} 5"])
+
+
+@case
+def status_says_what_a_daemon_answered_that_is_not_200():
+    StatusHandler.code = 500
+    server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listen = f"127.0.0.1:{server.server_address[1]}"
+    data = os.path.join(TMP, "empty-data")
+    try:
+        out, _ = run(SHIPPER, ["-c", shipper_config(data, listen), "status"])
+    finally:
+        server.shutdown()
+        StatusHandler.code = 200
+    eq(out.splitlines()[1:], [f"daemon at {listen}: bad answer ({listen} "
+                              "answered 500 to GET /status)"])
 
 
 @case
