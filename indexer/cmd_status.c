@@ -213,30 +213,43 @@ static const redisReply *find_group(struct redis_status *s,
     return NULL;
 }
 
+/* "  pending       200, oldest 4s ago", or without the age when there is
+ * no such entry. */
+static void print_count(struct redis_status *s, const char *label,
+                        const char *count, long long ms)
+{
+    char age[SL_CLI_SHOWN_MAX];
+    if (ms < 0)
+        fprintf(s->out, "  %-13s %s\n", label, count);
+    else
+        fprintf(s->out, "  %-13s %s, oldest %s ago\n", label, count,
+                age_ms(age, sizeof age, s->now_ms, ms));
+}
+
 static void show_group(struct redis_status *s, const redisReply *g)
 {
-    char a[SL_CLI_SHOWN_MAX], b[SL_CLI_SHOWN_MAX];
+    char n[32];
     long long count, ms;
     pending(s, &count, &ms);
-    fprintf(s->out, "  pending       %lld, oldest %s ago\n", count,
-            age_ms(a, sizeof a, s->now_ms, ms));
+    snprintf(n, sizeof n, "%lld", count);
+    print_count(s, "pending", n, ms);
     const redisReply *last = map_get(g, "last-delivered-id");
     long long unread_ms =
         last != NULL && last->str ? oldest_unread(s, last->str) : -1;
     long long lag = map_int(g, "lag"); /* Redis 7; nil when unknown */
     if (lag >= 0)
-        snprintf(b, sizeof b, "%lld", lag);
+        snprintf(n, sizeof n, "%lld", lag);
     else
-        snprintf(b, sizeof b, unread_ms < 0 ? "0" : "some");
-    fprintf(s->out, "  unread        %s, oldest %s ago\n", b,
-            age_ms(a, sizeof a, s->now_ms, unread_ms));
+        snprintf(n, sizeof n, unread_ms < 0 ? "0" : "unknown number");
+    print_count(s, "unread", n, unread_ms);
 }
 
 static void show_stream(struct redis_status *s)
 {
     const char *argv[] = {"XINFO", "GROUPS", s->cfg->key};
-    fprintf(s->out, "  length        %lld entries\n",
-            ask_int(s->c, "XLEN", s->cfg->key));
+    long long len = ask_int(s->c, "XLEN", s->cfg->key);
+    fprintf(s->out, "  length        %lld entr%s\n", len,
+            len == 1 ? "y" : "ies");
     redisReply *groups = ask(s->c, NULL, 3, argv);
     const redisReply *g = NULL;
     if (groups == NULL)
@@ -307,8 +320,8 @@ static void show_processing(struct redis_status *s)
 
 static void show_list(struct redis_status *s)
 {
-    fprintf(s->out, "  length        %lld events\n",
-            ask_int(s->c, "LLEN", s->cfg->key));
+    long long len = ask_int(s->c, "LLEN", s->cfg->key);
+    fprintf(s->out, "  length        %lld event%s\n", len, len == 1 ? "" : "s");
     long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
     fprintf(s->out, "  dead letters  %lld in %s%s\n", dead, s->cfg->dead_key,
             dead > DEAD_WARN ? "  WARNING: many events failed; see "

@@ -233,6 +233,19 @@ def a_group_not_created_yet():
 
 
 @case
+def a_group_that_has_everything_done():
+    redis("XADD", "done", "*", "b", "x")
+    redis("XGROUP", "CREATE", "done", "sluice", "0")
+    entries = redis("XREADGROUP", "GROUP", "sluice", "idx-2", "STREAMS",
+                    "done", ">")
+    redis("XACK", "done", "sluice", entries[0][1][0][0])
+    out, _ = status(config("done.json", {"url": url, "key": "done"}, HOSTS))
+    eq(es_part(out).splitlines()[1:4], ["  length        1 entry",
+                                        "  pending       0",
+                                        "  unread        0"])
+
+
+@case
 def list_mode_shows_the_list_and_each_processing_list():
     redis("RPUSH", "logstash", "a", "b", "c")
     redis("RPUSH", "logstash:processing:idx-1", "d", "e")
