@@ -156,3 +156,25 @@ const char *sl_cli_cut(char *buf, size_t size, const char *s, size_t w)
     snprintf(buf, size, "%.*s...%s", (int)hb, s, s + tb);
     return buf;
 }
+
+bool sl_cli_json_shallow(const char *s, size_t len, int max)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if ((c == '[' || c == '{') && ++depth > max) {
+            return false;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return true;
+}

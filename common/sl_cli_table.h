@@ -55,4 +55,10 @@ const char *sl_cli_age(char *buf, size_t size, int64_t seconds);
  * "/var/log/...s/app.log". Into buf; returns buf. */
 const char *sl_cli_cut(char *buf, size_t size, const char *s, size_t width);
 
+/* Whether the JSON text s[0..len) nests objects and arrays at most max
+ * deep (brackets inside strings do not count). `status` asks it before
+ * yajl_tree_parse, whose tree is built and freed recursively: an answer
+ * nested a million deep would overflow the stack. */
+bool sl_cli_json_shallow(const char *s, size_t len, int max);
+
 #endif

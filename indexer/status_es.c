@@ -24,10 +24,11 @@
 #include "sl_buf.h"
 #include "sl_cli_table.h"
 
-#define ES_TIMEOUT_MS 3000
-#define ES_BODY_MAX   (256u << 10)
-#define API_KEY_MAX   1024
-#define SHOWN_URL_MAX 256
+#define ES_TIMEOUT_MS  3000
+#define ES_BODY_MAX    (256u << 10)
+#define API_KEY_MAX    1024
+#define SHOWN_URL_MAX  256
+#define JSON_DEPTH_MAX 16 /* _cluster/health is flat */
 
 const char *indexer_url_redact(const char *url, char *buf, size_t size)
 {
@@ -116,8 +117,10 @@ static void print_health(const struct answer *a, FILE *out)
 {
     char why[128];
     const char *status_key[] = {"status", NULL};
-    yajl_val root =
-        yajl_tree_parse(a->body.ptr ? a->body.ptr : "", why, sizeof why);
+    const char *body = a->body.ptr ? a->body.ptr : "";
+    yajl_val root = sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
+                        ? yajl_tree_parse(body, why, sizeof why)
+                        : NULL;
     yajl_val st = yajl_tree_get(root, status_key, yajl_t_string);
     if (st == NULL) {
         fprintf(out, "cluster: health answer without a status\n");

@@ -37,6 +37,13 @@
 #define STATUS_BODY_MAX   (1u << 20)
 #define STATUS_TIMEOUT_MS 2000
 #define MAX_COUNTERS      12
+#define JSON_DEPTH_MAX    16 /* /status nests 3 deep */
+
+/* A double from outside as a count: 0 when negative or NaN, capped. */
+static uint64_t count_of(double v)
+{
+    return v >= 0 ? v < 1.8e19 ? (uint64_t)v : UINT64_MAX : 0;
+}
 
 static int by_path(const void *a, const void *b)
 {
@@ -153,18 +160,17 @@ static double field(yajl_val root, const char *name)
 
 static void summarise(yajl_val root, const char *listen, FILE *out)
 {
-    char up[SL_CLI_SHOWN_MAX], rss[SL_CLI_SHOWN_MAX], peak[SL_CLI_SHOWN_MAX];
+    char up[SL_CLI_SHOWN_MAX] = "-", rss[SL_CLI_SHOWN_MAX];
+    char peak[SL_CLI_SHOWN_MAX];
     double start = field(root, "process_start_time_seconds");
-    fprintf(
-        out, "daemon at %s: up %s, memory %s (peak %s)\n", listen,
-        start > 0
-            ? sl_cli_age(up, sizeof up, (int64_t)time(NULL) - (int64_t)start)
-            : "-",
-        sl_cli_bytes(rss, sizeof rss,
-                     (uint64_t)field(root, "process_resident_memory_bytes")),
-        sl_cli_bytes(
-            peak, sizeof peak,
-            (uint64_t)field(root, "process_resident_memory_peak_bytes")));
+    if (start > 0 && start < 1e12)
+        sl_cli_age(up, sizeof up, (int64_t)time(NULL) - (int64_t)start);
+    sl_cli_bytes(rss, sizeof rss,
+                 count_of(field(root, "process_resident_memory_bytes")));
+    sl_cli_bytes(peak, sizeof peak,
+                 count_of(field(root, "process_resident_memory_peak_bytes")));
+    fprintf(out, "daemon at %s: up %s, memory %s (peak %s)\n", listen, up, rss,
+            peak);
     size_t shown = 0;
     for (size_t i = 0; i < root->u.object.len && shown < MAX_COUNTERS; i++) {
         const char *k = root->u.object.keys[i];
@@ -176,11 +182,23 @@ static void summarise(yajl_val root, const char *listen, FILE *out)
     }
 }
 
+void shipper_status_summarise(const char *json, const char *listen, FILE *out)
+{
+    char why[128];
+    yajl_val root = sl_cli_json_shallow(json, strlen(json), JSON_DEPTH_MAX)
+                        ? yajl_tree_parse(json, why, sizeof why)
+                        : NULL;
+    if (root == NULL || !YAJL_IS_OBJECT(root))
+        fprintf(out, "daemon at %s: /status is not a JSON object\n", listen);
+    else
+        summarise(root, listen, out);
+    yajl_tree_free(root);
+}
+
 static void show_daemon(const char *listen, FILE *out)
 {
     struct sl_buf body = SL_BUF_INIT(STATUS_BODY_MAX);
     struct sl_err err = {0};
-    char why[128];
     if (shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, &err) < 0) {
         if (err.status == SL_EREMOTE)
             fprintf(out, "daemon at %s: bad answer (%s)\n", listen, err.msg);
@@ -191,12 +209,7 @@ static void show_daemon(const char *listen, FILE *out)
                     listen, err.msg);
         goto done;
     }
-    yajl_val root = yajl_tree_parse(body.ptr ? body.ptr : "", why, sizeof why);
-    if (root == NULL || !YAJL_IS_OBJECT(root))
-        fprintf(out, "daemon at %s: /status is not a JSON object\n", listen);
-    else
-        summarise(root, listen, out);
-    yajl_tree_free(root);
+    shipper_status_summarise(body.ptr ? body.ptr : "", listen, out);
 done:
     sl_buf_release(&body);
 }

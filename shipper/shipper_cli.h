@@ -42,6 +42,16 @@ SL_MUST_CHECK int shipper_inputs_check(const struct sl_config_node *inputs,
 SL_MUST_CHECK int shipper_status_fetch(const char *listen, int timeout_ms,
                                        struct sl_buf *body, struct sl_err *err);
 
+/* Reads a raw HTTP answer in[0..len) (bytes from the network; need not
+ * be NUL-terminated): its status code and where its body starts. -1 when
+ * it does not begin "HTTP/1.x NNN" or has no blank line after its head. */
+SL_MUST_CHECK int shipper_status_answer(const char *in, size_t len, long *code,
+                                        size_t *body_at);
+
+/* Writes the few lines status shows of a /status JSON body (json is
+ * NUL-terminated; anything that is not a JSON object says so). */
+void shipper_status_summarise(const char *json, const char *listen, FILE *out);
+
 struct sl_cli;
 
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */

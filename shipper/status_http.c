@@ -12,7 +12,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -126,15 +125,26 @@ static int exchange(int fd, const char *listen, long long deadline,
     }
 }
 
-/* The code of a status line "HTTP/1.x NNN ...", or -1. */
-static long status_code(const char *head)
+int shipper_status_answer(const char *in, size_t len, long *code,
+                          size_t *body_at)
 {
-    char *end;
-    if (strncmp(head, "HTTP/1.", 7) != 0 || head[7] < '0' || head[7] > '9' ||
-        head[8] != ' ')
+    static const char end[] = "\r\n\r\n";
+    size_t i = 0;
+    while (i + 4 <= len && memcmp(in + i, end, 4) != 0)
+        i++;
+    /* "HTTP/1.1 200" and a space or the line's end, then the blank line. */
+    if (i + 4 > len || i < 12 || memcmp(in, "HTTP/1.", 7) != 0 || in[7] < '0' ||
+        in[7] > '9' || in[8] != ' ' || (in[12] != ' ' && in[12] != '\r'))
         return -1;
-    long code = strtol(head + 9, &end, 10);
-    return end == head + 12 && (*end == ' ' || *end == '\r') ? code : -1;
+    long c = 0;
+    for (int k = 9; k < 12; k++) {
+        if (in[k] < '0' || in[k] > '9')
+            return -1;
+        c = c * 10 + (in[k] - '0');
+    }
+    *code = c;
+    *body_at = i + 4;
+    return 0;
 }
 
 int shipper_status_fetch(const char *listen, int timeout_ms,
@@ -147,9 +157,9 @@ int shipper_status_fetch(const char *listen, int timeout_ms,
         return -1;
     if (exchange(fd, listen, deadline, &in, err) < 0)
         goto done;
-    const char *sep = in.ptr ? strstr(in.ptr, "\r\n\r\n") : NULL;
-    long code = sep != NULL ? status_code(in.ptr) : -1;
-    if (code < 0) {
+    long code;
+    size_t at;
+    if (shipper_status_answer(in.ptr ? in.ptr : "", in.len, &code, &at) < 0) {
         sl_err_set(err, SL_EREMOTE, "%s did not answer in HTTP", listen);
         goto done;
     }
@@ -158,8 +168,7 @@ int shipper_status_fetch(const char *listen, int timeout_ms,
                    code);
         goto done;
     }
-    sep += 4;
-    rc = sl_buf_append(body, sep, in.len - (size_t)(sep - in.ptr), err);
+    rc = sl_buf_append(body, in.ptr + at, in.len - at, err);
 done:
     close(fd);
     sl_buf_release(&in);
