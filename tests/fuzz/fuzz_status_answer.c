@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at;
     if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
         abort();
-    if (size > (1u << 20) ||
-        shipper_status_answer(in, size, &code, &at) < 0)
+    if (size > (1u << 20) || shipper_status_answer(in, size, &code, &at) < 0)
         return 0;
     if (code < 0 || code > 999 || at < 16 || at > size ||
         memcmp(in + at - 4, "\r\n\r\n", 4) != 0)
