@@ -374,7 +374,8 @@ int indexer_cmd_status(const struct sl_cli *cli)
                 err.msg);
         rc = SL_CLI_EXIT_FAIL;
     }
-    fprintf(stdout, "\n");
+    if (rc == SL_CLI_EXIT_OK)
+        fputc('\n', stdout); /* between the two parts */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
         indexer_status_es(&l.ic.elasticsearch, stdout);
         curl_global_cleanup();

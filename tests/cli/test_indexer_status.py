@@ -168,7 +168,8 @@ else:
 
 def es_part(out):
     """The Elasticsearch lines, checked; returns what precedes them."""
-    head, _, es = out.partition("\nNODE")
+    head, _, es = ("\n" + out).partition("\nNODE")
+    head = head[1:]
     es = "NODE" + es
     if ES == "stub":
         w = max(len(h) for h in HOSTS)
@@ -268,6 +269,23 @@ def redis_down_is_exit_1_said_plainly():
     eq(err, f"sluice-indexer: Redis at redis://:***@127.0.0.1:{port}/0 does "
             "not answer: Connection refused; is redis-server running?\n")
     eq(es_part(out), "")
+
+
+@case
+def an_api_key_goes_in_its_header():
+    if ES != "stub":
+        return
+    path = os.path.join(tmp.name, "apikey.json")
+    with open(path, "w") as f:
+        json.dump({"redis": {"url": url},
+                   "elasticsearch": {"hosts": HOSTS[:1],
+                                     "api_key": "${ES_PASSWORD}"}}, f)
+    EsStub.seen_auth.clear()
+    out, _ = status(path)
+    auth = set(EsStub.seen_auth)
+    EsStub.seen_auth.clear()
+    eq(auth, {"ApiKey " + ES_PASSWORD})
+    assert "cluster: yellow, 1 node, 5 unassigned shards\n" in out, out
 
 
 @case
