@@ -1,0 +1,48 @@
+/* indexer_cli.h: the subcommands of sluice-indexer that need no run loop,
+ * which main.c dispatches to. Each returns the process's exit status
+ * (SL_CLI_EXIT_* of sl_cli.h) and prints its own messages: nothing on
+ * stdout but what the command is for, errors on stderr as one line
+ * "sluice-indexer: ...". */
+#ifndef INDEXER_CLI_H
+#define INDEXER_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "indexer_config.h"
+#include "sl_config.h"
+#include "sl_err.h"
+
+#define INDEXER_PROG "sluice-indexer"
+
+/* A config loaded and read: cfg owns the strings ic points to. */
+struct indexer_loaded {
+    struct sl_config *cfg;
+    struct indexer_config ic;
+};
+
+/* Loads path and fills the tables. -1 with the one-line message
+ * (file:line:column, key path, found, expected; for a missing file, which
+ * path and that -c picks another). */
+SL_MUST_CHECK int indexer_cli_load(const char *path, struct indexer_loaded *l,
+                                   struct sl_err *err);
+void indexer_cli_unload(struct indexer_loaded *l); /* zeroed is fine */
+
+/* status's Elasticsearch part (status_es.c): each node of es->hosts
+ * reachable or not, and the cluster's health, as lines on out. Returns
+ * how many nodes answered. */
+size_t indexer_status_es(const struct indexer_es_config *es, FILE *out);
+
+/* Writes url with any user:password@ replaced by "***@"; returns buf. */
+const char *indexer_url_redact(const char *url, char *buf, size_t size);
+
+struct sl_cli;
+
+/* check: silent and 0 on a good config, the message and 2 on a bad one. */
+int indexer_cmd_check(const struct sl_cli *cli);
+
+/* status: Redis (stream or list) and Elasticsearch as tables on stdout.
+ * 0 when it could report, 1 when Redis does not answer. */
+int indexer_cmd_status(const struct sl_cli *cli);
+
+#endif

@@ -1,0 +1,31 @@
+/* main.c: sluice-indexer's command line, a dispatcher: sl_cli parses argv
+ * against the table below, and each subcommand is a function of its own
+ * file (cmd_check.c, cmd_status.c). `run`, `setup` and `dlq` are wired as
+ * their modules land (issue 13); until then they say so and exit 1,
+ * rather than pretend. */
+#include "indexer_cli.h"
+#include "sl_cli.h"
+
+static const struct sl_cli_command commands[] = {
+    {"run", true, "index what Redis holds; --once: until nothing is left",
+     NULL},
+    {"check", false, "validate the config; silent when it is good",
+     indexer_cmd_check},
+    {"status", false,
+     "stream length, pending, lag, dead letters; Elasticsearch health",
+     indexer_cmd_status},
+    {"setup", false, "install the index template (and Kibana objects)", NULL},
+    {"dlq list", false, "show the dead letters", NULL},
+    {"dlq replay", false, "send the dead letters to Elasticsearch again", NULL},
+    {NULL, false, NULL, NULL}};
+
+static const struct sl_cli_spec spec = {
+    INDEXER_PROG,
+    "Reads batches of events from Redis and indexes them into "
+    "Elasticsearch.",
+    "/etc/sluice/indexer.json", commands};
+
+int main(int argc, char **argv)
+{
+    return sl_cli_main(&spec, argc, argv);
+}

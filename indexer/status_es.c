@@ -1,0 +1,182 @@
+/* status_es.c: the Elasticsearch half of `sluice-indexer status`.
+ *
+ *   NODE                    ANSWER
+ *   http://127.0.0.1:9200   200 in 4 ms
+ *   http://127.0.0.1:9201   no answer: Couldn't connect to server
+ *   cluster: green, 3 nodes, 0 unassigned shards
+ *
+ * A node is reachable when it answers HTTP at all: Elasticsearch 9's
+ * integration build answers 405 to GET /, an unauthorised request 401, and
+ * both prove the node is there (the code is shown, so 401 reads as "check
+ * the credentials"). The health comes from the first node whose
+ * GET /_cluster/health answers 200.
+ *
+ * libcurl easy, one request at a time with a short timeout: a one-shot
+ * command, not the daemon's client. Credentials go through libcurl's
+ * options and an Authorization header, never into a URL that is printed;
+ * printed URLs have their userinfo replaced by "***". */
+#include "indexer_cli.h"
+
+#include <curl/curl.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "sl_buf.h"
+#include "sl_cli_table.h"
+
+#define ES_TIMEOUT_MS  3000
+#define ES_BODY_MAX    (256u << 10)
+#define API_KEY_MAX    1024
+#define SHOWN_URL_MAX  256
+#define JSON_DEPTH_MAX 16 /* _cluster/health is flat */
+
+const char *indexer_url_redact(const char *url, char *buf, size_t size)
+{
+    const char *auth = strstr(url, "://");
+    auth = auth != NULL ? auth + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    if (at == NULL)
+        snprintf(buf, size, "%s", url);
+    else
+        snprintf(buf, size, "%.*s***%s", (int)(auth - url), url, at);
+    return buf;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct sl_buf *b = ctx;
+    if (sl_buf_append(b, p, size * n, NULL) < 0)
+        return 0; /* past ES_BODY_MAX: the transfer fails */
+    return size * n;
+}
+
+struct answer {
+    long code; /* 0: no HTTP answer */
+    double ms; /* total time */
+    char why[CURL_ERROR_SIZE];
+    struct sl_buf body;
+};
+
+static void get(const struct indexer_es_config *es, const char *host,
+                const char *path, struct answer *a)
+{
+    char url[2048], key[API_KEY_MAX + 32];
+    struct curl_slist *headers = NULL;
+    CURL *c = curl_easy_init();
+    *a = (struct answer){.body = SL_BUF_INIT(ES_BODY_MAX)};
+    if (c == NULL) {
+        snprintf(a->why, sizeof a->why, "out of memory");
+        return;
+    }
+    size_t hl = strlen(host);
+    while (hl > 0 && host[hl - 1] == '/')
+        hl--;
+    snprintf(url, sizeof url, "%.*s%s", (int)hl, host, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)ES_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->why);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a->body);
+    if (es->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, es->ca_file);
+    if (es->username != NULL) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, es->username);
+        curl_easy_setopt(c, CURLOPT_PASSWORD,
+                         es->password != NULL ? es->password : "");
+    }
+    if (es->api_key != NULL) {
+        snprintf(key, sizeof key, "Authorization: ApiKey %s", es->api_key);
+        headers = curl_slist_append(NULL, key);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->code);
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &a->ms);
+    a->ms *= 1000;
+    if (a->why[0] == '\0')
+        snprintf(a->why, sizeof a->why, "%s", curl_easy_strerror(rc));
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+}
+
+static long long number(yajl_val root, const char *name)
+{
+    const char *key[] = {name, NULL};
+    yajl_val v = yajl_tree_get(root, key, yajl_t_number);
+    return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+/* The health line from a 200 answer of /_cluster/health. */
+static void print_health(const struct answer *a, FILE *out)
+{
+    char why[128];
+    const char *status_key[] = {"status", NULL};
+    const char *body = a->body.ptr ? a->body.ptr : "";
+    yajl_val root = sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
+                        ? yajl_tree_parse(body, why, sizeof why)
+                        : NULL;
+    yajl_val st = yajl_tree_get(root, status_key, yajl_t_string);
+    if (st == NULL) {
+        fprintf(out, "cluster: health answer without a status\n");
+    } else {
+        long long nodes = number(root, "number_of_nodes");
+        long long shards = number(root, "unassigned_shards");
+        fprintf(out, "cluster: %s, %lld node%s, %lld unassigned shard%s\n",
+                YAJL_GET_STRING(st), nodes, nodes == 1 ? "" : "s", shards,
+                shards == 1 ? "" : "s");
+    }
+    yajl_tree_free(root);
+}
+
+/* One row per node; 1 if it answered. */
+static int probe(const struct indexer_es_config *es, const char *host,
+                 struct sl_cli_table *t)
+{
+    char shown[SHOWN_URL_MAX], what[CURL_ERROR_SIZE + 32];
+    struct answer a;
+    get(es, host, "/", &a);
+    if (a.code > 0)
+        snprintf(what, sizeof what, "%ld in %.0f ms", a.code, a.ms);
+    else
+        snprintf(what, sizeof what, "no answer: %s", a.why);
+    sl_buf_release(&a.body);
+    /* Out of memory for a row: the row is missing, the count still right. */
+    SL_IGNORE_RESULT(sl_cli_table_row(
+        t, NULL, indexer_url_redact(host, shown, sizeof shown), what));
+    return a.code > 0;
+}
+
+size_t indexer_status_es(const struct indexer_es_config *es, FILE *out)
+{
+    static const char *const head[] = {"NODE", "ANSWER"};
+    struct sl_cli_table t;
+    size_t answered = 0;
+    sl_cli_table_init(&t, 2, head, "ll");
+    for (size_t i = 0; i < es->hosts.n; i++)
+        answered += (size_t)probe(es, es->hosts.v[i], &t);
+    sl_cli_table_print(&t, out);
+    sl_cli_table_free(&t);
+    struct answer a = {0};
+    for (size_t i = 0; i < es->hosts.n && answered > 0; i++) {
+        get(es, es->hosts.v[i], "/_cluster/health", &a);
+        if (a.code == 200)
+            break;
+        sl_buf_release(&a.body);
+    }
+    if (answered == 0)
+        fprintf(out, "cluster: no node answered; check elasticsearch.hosts "
+                     "and that Elasticsearch runs\n");
+    else if (a.code == 200)
+        print_health(&a, out);
+    else
+        fprintf(out, "cluster: health not available (%ld%s%s)\n", a.code,
+                a.code ? "" : ": ", a.code ? "" : a.why);
+    sl_buf_release(&a.body);
+    return answered;
+}

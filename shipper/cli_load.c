@@ -1,0 +1,95 @@
+/* cli_load.c: a shipper.json loaded, read through its tables and its
+ * inputs checked, as `check`, `status` and (later) `run` need it.
+ *
+ * The inputs are checked only for what every input module relies on
+ * (type, and paths for files). Each input's own table (exclude, start_at,
+ * multiline, processors...) belongs to its module: when those land,
+ * check_input() below calls them, so `check` refuses every bad key before
+ * `run` would. */
+#include "shipper_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const input_types[] = {"file", "stdin", NULL};
+enum { INPUT_FILE, INPUT_STDIN };
+
+/* "paths": a glob, or a list of globs that is not empty. */
+static int check_paths(const struct sl_config_node *in, struct sl_err *err)
+{
+    const struct sl_config_node *p = sl_config_require(in, "paths", err);
+    const char *s;
+    if (p == NULL)
+        return -1;
+    if (sl_config_type(p) != SL_CONFIG_ARRAY) {
+        if (sl_config_string(p, NULL, NULL, &s, err) < 0)
+            return -1;
+        if (s[0] == '\0')
+            return sl_config_error_expected(p, err, "a file name or glob");
+        return 0;
+    }
+    if (sl_config_len(p) == 0)
+        return sl_config_error_expected(p, err, "at least one path");
+    for (size_t i = 0; i < sl_config_len(p); i++) {
+        const struct sl_config_node *e = sl_config_at(p, i);
+        if (sl_config_string(e, NULL, NULL, &s, err) < 0)
+            return -1;
+        if (s[0] == '\0')
+            return sl_config_error_expected(e, err, "a file name or glob");
+    }
+    return 0;
+}
+
+static int check_input(const struct sl_config_node *in, struct sl_err *err)
+{
+    const struct sl_config_node *obj;
+    int type;
+    if (sl_config_object(in, NULL, &obj, err) < 0)
+        return -1;
+    if (sl_config_require(in, "type", err) == NULL ||
+        sl_config_enum(in, "type", input_types, 0, &type, err) < 0)
+        return -1;
+    if (type == INPUT_FILE && check_paths(in, err) < 0)
+        return -1;
+    /* Here go the input modules' own tables, by type (issue 12): the file
+     * input's (in_file) and stdin's, each filled and released at once. */
+    return 0;
+}
+
+int shipper_inputs_check(const struct sl_config_node *inputs,
+                         struct sl_err *err)
+{
+    for (size_t i = 0; i < sl_config_len(inputs); i++)
+        if (check_input(sl_config_at(inputs, i), err) < 0)
+            return -1;
+    return 0;
+}
+
+int shipper_cli_load(const char *path, struct shipper_loaded *l,
+                     struct sl_err *err)
+{
+    memset(l, 0, sizeof *l);
+    l->cfg = sl_config_load_file(path, err);
+    if (l->cfg == NULL) {
+        if (err != NULL && err->status == SL_EIO) {
+            char msg[SL_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            sl_err_set(err, SL_EIO, "%s; -c FILE reads another config", msg);
+        }
+        return -1;
+    }
+    if (shipper_config_read(&l->sc, sl_config_root(l->cfg), err) < 0 ||
+        shipper_inputs_check(l->sc.inputs, err) < 0) {
+        shipper_cli_unload(l);
+        return -1;
+    }
+    return 0;
+}
+
+void shipper_cli_unload(struct shipper_loaded *l)
+{
+    if (l->cfg != NULL)
+        shipper_config_release(&l->sc);
+    sl_config_free(l->cfg);
+    memset(l, 0, sizeof *l);
+}

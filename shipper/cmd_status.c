@@ -1,0 +1,232 @@
+/* cmd_status.c: `sluice-shipper status`: what the shipper has done, read
+ * from outside the daemon, at a glance:
+ *
+ *   registry /var/lib/sluice-shipper/registry.json: 2 files, saved 4s ago
+ *   FILE                  OFFSET     SIZE      LAG  SEEN  STATE
+ *   /var/log/app.log      1.2 MiB  1.3 MiB  100 KiB    4s  reading
+ *   /var/log/app.log.1     12 KiB       -        -    2h  rotated
+ *
+ * The registry is read, never locked or changed: the daemon saves it by
+ * renaming a complete file over it, so any read sees a whole registry. That
+ * is also why it is read with registry_load_buffer and not registry_load,
+ * which removes a leftover registry.json.tmp: here that .tmp may be the
+ * daemon's save in progress.
+ *
+ * Each entry's path is stat()ed now: the same device and inode is the
+ * file (reading while its size passes the offset, done at it, truncated
+ * below it); another inode at the path means the file was rotated away;
+ * no file means gone. The daemon's /status (http.listen) adds its memory,
+ * uptime and counters; a daemon that does not answer is one plain line,
+ * not a failure: the registry is still worth showing. */
+#include "shipper_cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "registry.h"
+#include "sl_cli.h"
+#include "sl_cli_table.h"
+#include "sl_file.h"
+
+#define PATH_COLUMN       48
+#define REGISTRY_FILE_MAX (2ull << 30)
+#define STATUS_BODY_MAX   (1u << 20)
+#define STATUS_TIMEOUT_MS 2000
+#define MAX_COUNTERS      12
+#define JSON_DEPTH_MAX    16 /* /status nests 3 deep */
+
+/* A double from outside as a count: 0 when negative or NaN, capped. */
+static uint64_t count_of(double v)
+{
+    return v >= 0 ? v < 1.8e19 ? (uint64_t)v : UINT64_MAX : 0;
+}
+
+static int by_path(const void *a, const void *b)
+{
+    const struct registry_entry *x = *(const struct registry_entry *const *)a;
+    const struct registry_entry *y = *(const struct registry_entry *const *)b;
+    return strcmp(x->path, y->path);
+}
+
+static int add_entry(struct sl_cli_table *t, const struct registry_entry *e,
+                     int64_t now, struct sl_err *err)
+{
+    char path[PATH_COLUMN * 4 + 8], off[SL_CLI_SHOWN_MAX];
+    char size[SL_CLI_SHOWN_MAX], lag[SL_CLI_SHOWN_MAX], seen[SL_CLI_SHOWN_MAX];
+    struct stat st;
+    const char *state, *sz = NULL, *lg = NULL;
+    if (stat(e->path, &st) < 0) {
+        state = "gone";
+    } else if ((uint64_t)st.st_dev != e->id.dev ||
+               (uint64_t)st.st_ino != e->id.ino) {
+        state = "rotated";
+    } else {
+        uint64_t n = (uint64_t)st.st_size;
+        sz = sl_cli_bytes(size, sizeof size, n);
+        state = n > e->offset    ? "reading"
+                : n == e->offset ? "done"
+                                 : "truncated";
+        if (n >= e->offset)
+            lg = sl_cli_bytes(lag, sizeof lag, n - e->offset);
+    }
+    return sl_cli_table_row(
+        t, err, sl_cli_cut(path, sizeof path, e->path, PATH_COLUMN),
+        sl_cli_bytes(off, sizeof off, e->offset), sz, lg,
+        sl_cli_age(seen, sizeof seen, now - e->seen), state);
+}
+
+static int print_entries(const struct registry *r, FILE *out,
+                         struct sl_err *err)
+{
+    static const char *const head[] = {"FILE", "OFFSET", "SIZE",
+                                       "LAG",  "SEEN",   "STATE"};
+    size_t n = registry_count(r), cursor = 0, i = 0;
+    const struct registry_entry **v = calloc(n ? n : 1, sizeof *v);
+    struct sl_cli_table t;
+    int rc = -1;
+    if (v == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory for the registry");
+    for (const struct registry_entry *e; (e = registry_next(r, &cursor));)
+        v[i++] = e;
+    qsort(v, n, sizeof *v, by_path);
+    sl_cli_table_init(&t, 6, head, "lrrrrl");
+    int64_t now = (int64_t)time(NULL);
+    for (i = 0; i < n; i++)
+        if (add_entry(&t, v[i], now, err) < 0)
+            goto done;
+    sl_cli_table_print(&t, out);
+    rc = 0;
+done:
+    sl_cli_table_free(&t);
+    free(v);
+    return rc;
+}
+
+/* 0 shown, 1 no registry yet, -1 with err (unreadable, damaged). */
+static int show_registry(const char *data_dir, FILE *out, struct sl_err *err)
+{
+    char path[REGISTRY_MAX_PATH + 32], age[SL_CLI_SHOWN_MAX];
+    struct sl_buf b = SL_BUF_INIT(REGISTRY_FILE_MAX);
+    struct registry_config cfg;
+    struct stat st;
+    snprintf(path, sizeof path, "%s/registry.json", data_dir);
+    if (stat(path, &st) < 0 && errno == ENOENT) {
+        fprintf(out,
+                "registry %s: none yet (the shipper has not "
+                "acknowledged anything)\n",
+                path);
+        return 1;
+    }
+    if (sl_file_read(path, "the registry", REGISTRY_FILE_MAX, &b, err) < 0)
+        return -1;
+    registry_config_init(&cfg);
+    struct registry *r = registry_load_buffer(path, b.ptr, b.len, &cfg, err);
+    sl_buf_release(&b);
+    if (r == NULL)
+        return -1;
+    size_t n = registry_count(r);
+    fprintf(out, "registry %s: %zu file%s, saved %s ago\n", path, n,
+            n == 1 ? "" : "s",
+            sl_cli_age(age, sizeof age, (int64_t)time(NULL) - st.st_mtime));
+    int rc = n > 0 ? print_entries(r, out, err) : 0;
+    registry_free(r);
+    return rc;
+}
+
+/* A number of /status: a plain value, or the sum of a labelled family. */
+static double value_of(yajl_val v)
+{
+    if (YAJL_IS_NUMBER(v))
+        return YAJL_GET_DOUBLE(v);
+    double sum = 0;
+    for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+        const char *key[] = {"value", NULL};
+        yajl_val x = yajl_tree_get(v->u.array.values[i], key, yajl_t_number);
+        sum += x != NULL ? YAJL_GET_DOUBLE(x) : 0;
+    }
+    return sum;
+}
+
+static double field(yajl_val root, const char *name)
+{
+    const char *key[] = {name, NULL};
+    yajl_val v = yajl_tree_get(root, key, yajl_t_any);
+    return v != NULL ? value_of(v) : 0;
+}
+
+static void summarise(yajl_val root, const char *listen, FILE *out)
+{
+    char up[SL_CLI_SHOWN_MAX] = "-", rss[SL_CLI_SHOWN_MAX];
+    char peak[SL_CLI_SHOWN_MAX];
+    double start = field(root, "process_start_time_seconds");
+    if (start > 0 && start < 1e12)
+        sl_cli_age(up, sizeof up, (int64_t)time(NULL) - (int64_t)start);
+    sl_cli_bytes(rss, sizeof rss,
+                 count_of(field(root, "process_resident_memory_bytes")));
+    sl_cli_bytes(peak, sizeof peak,
+                 count_of(field(root, "process_resident_memory_peak_bytes")));
+    fprintf(out, "daemon at %s: up %s, memory %s (peak %s)\n", listen, up, rss,
+            peak);
+    size_t shown = 0;
+    for (size_t i = 0; i < root->u.object.len && shown < MAX_COUNTERS; i++) {
+        const char *k = root->u.object.keys[i];
+        size_t len = strlen(k);
+        if (len < 7 || strcmp(k + len - 6, "_total") != 0)
+            continue;
+        fprintf(out, "  %-40s %.0f\n", k, value_of(root->u.object.values[i]));
+        shown++;
+    }
+}
+
+void shipper_status_summarise(const char *json, const char *listen, FILE *out)
+{
+    char why[128];
+    yajl_val root = sl_cli_json_shallow(json, strlen(json), JSON_DEPTH_MAX)
+                        ? yajl_tree_parse(json, why, sizeof why)
+                        : NULL;
+    if (root == NULL || !YAJL_IS_OBJECT(root))
+        fprintf(out, "daemon at %s: /status is not a JSON object\n", listen);
+    else
+        summarise(root, listen, out);
+    yajl_tree_free(root);
+}
+
+static void show_daemon(const char *listen, FILE *out)
+{
+    struct sl_buf body = SL_BUF_INIT(STATUS_BODY_MAX);
+    struct sl_err err = {0};
+    if (shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, &err) < 0) {
+        if (err.status == SL_EREMOTE)
+            fprintf(out, "daemon at %s: bad answer (%s)\n", listen, err.msg);
+        else
+            fprintf(out,
+                    "daemon at %s: no answer (%s); is sluice-shipper "
+                    "running?\n",
+                    listen, err.msg);
+        goto done;
+    }
+    shipper_status_summarise(body.ptr ? body.ptr : "", listen, out);
+done:
+    sl_buf_release(&body);
+}
+
+int shipper_cmd_status(const struct sl_cli *cli)
+{
+    struct shipper_loaded l;
+    struct sl_err err = {0};
+    if (shipper_cli_load(cli->config, &l, &err) < 0) {
+        fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
+        return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
+    }
+    int rc = show_registry(l.sc.data_dir, stdout, &err);
+    if (rc < 0)
+        fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
+    if (l.sc.http.listen != NULL)
+        show_daemon(l.sc.http.listen, stdout);
+    shipper_cli_unload(&l);
+    return rc < 0 ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_OK;
+}
