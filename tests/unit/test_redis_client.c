@@ -480,8 +480,14 @@ static void refused_is_retried_and_commands_end_by_deadline(void **state)
     assert_string_equal(cmd.why, want);
     /* retried with backoff 10..40 ms: several attempts, no tight loop */
     assert_in_range(st.downs, 3, 31);
-    assert_int_equal(st.connecting, st.downs);
-    assert_int_equal(sl_redis_conn_state(c), SL_REDIS_DOWN);
+    /* the deadline may fall while an attempt is under way: a loaded
+     * machine answers a non-blocking connect through poll, not at once */
+    if (st.connecting == st.downs + 1) {
+        assert_int_equal(sl_redis_conn_state(c), SL_REDIS_CONNECTING);
+    } else {
+        assert_int_equal(st.connecting, st.downs);
+        assert_int_equal(sl_redis_conn_state(c), SL_REDIS_DOWN);
+    }
     assert_int_equal(sl_redis_conn_pending(c), 0);
     sl_redis_conn_free(c);
     sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
