@@ -35,7 +35,8 @@ import re
 import subprocess
 import sys
 
-# DESIGN.md "The event", plus the traceback processor's fields.
+# DESIGN.md "The event", the container stream of docker and CRI inputs
+# (Filebeat's name for it), plus the traceback processor's fields.
 SHIPPER_FIELDS = {
     "@timestamp": "date",
     "message": "text",
@@ -45,6 +46,7 @@ SHIPPER_FIELDS = {
     "log.file.path": "keyword",
     "log.offset": "long",
     "tags": "keyword",
+    "stream": "keyword",
     "event.original": "keyword",
     "error.type": "keyword",
     "error.message": "text",
