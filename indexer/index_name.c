@@ -348,8 +348,7 @@ static int compile_pattern(struct index_name *in, const char *p,
     return 0;
 }
 
-static int set_fallback(struct index_name *in, const char *fb,
-                        struct sl_err *err)
+int index_name_check_fallback(const char *fb, struct sl_err *err)
 {
     size_t n = strlen(fb);
     char q[64];
@@ -364,8 +363,16 @@ static int set_fallback(struct index_name *in, const char *fb,
                               "fallback %s: expected a-z 0-9 . _ - only, not "
                               "starting with . _ -",
                               sl_text_quote(q, sizeof q, fb, n, '"'));
-    memcpy(in->fallback, fb, n + 1);
-    in->fallback_len = n;
+    return 0;
+}
+
+static int set_fallback(struct index_name *in, const char *fb,
+                        struct sl_err *err)
+{
+    if (index_name_check_fallback(fb, err) < 0)
+        return -1;
+    in->fallback_len = strlen(fb);
+    memcpy(in->fallback, fb, in->fallback_len + 1);
     return 0;
 }
 

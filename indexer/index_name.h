@@ -68,6 +68,10 @@ struct index_name *index_name_new(const char *pattern, const char *fallback,
                                   struct sl_err *err);
 void index_name_free(struct index_name *in); /* NULL is fine */
 
+/* Checks a fallback value alone, with index_name_new's message. */
+SL_MUST_CHECK int index_name_check_fallback(const char *fallback,
+                                            struct sl_err *err);
+
 /* True when the pattern has field references, i.e. when format reads the
  * event's JSON; false: json may be empty. */
 bool index_name_uses_fields(const struct index_name *in);
