@@ -19,10 +19,13 @@
  * event while the period lasts.
  *
  * Reading a name back (index_name_parse) matches items left to right,
- * trying each length for a field; the time it reads is then formatted
- * again and must give the name byte for byte, which is the only proof
- * that counts: a name that merely looks similar ("sluice-2026.1.01",
- * "sluice-2026.02.30") is not the pattern's and retention leaves it. */
+ * trying each length for a field and each width for a number; the time
+ * it reads is then formatted again and must give the name byte for byte,
+ * which is the only proof that counts: a name that merely looks similar
+ * ("sluice-2026.1.01", "sluice-2026.02.30") is not the pattern's and
+ * retention leaves it. The search goes on past the first reading: a name
+ * that reads back as two periods (adjacent numbers such as "ssxxx") says
+ * no date, and is left too. */
 #include "index_name.h"
 
 #include <stdlib.h>
@@ -622,19 +625,24 @@ static bool has(const struct index_name *in, char c)
     return (in->letters & (1ull << (c - 'A'))) != 0;
 }
 
+/* Which period a name of the pattern covers. The letters must say one
+ * period and nothing that varies inside it, since a name is read back by
+ * formatting the period's first day: a month with a week-year (January 1
+ * may lie in the last week-year) is no period, nor a week with a calendar
+ * year. */
 static enum period period_of(const struct index_name *in)
 {
     bool M = has(in, 'M'), d = has(in, 'd'), D = has(in, 'D');
-    bool w = has(in, 'w');
+    bool w = has(in, 'w'), x = has(in, 'x'), y = has(in, 'y') || has(in, 'Y');
     if (in->year4 && M && d)
         return P_YMD;
     if (in->year4 && D)
         return P_YD;
-    if (in->year4 && M && !w)
+    if (in->year4 && M && !w && !x)
         return P_MONTH;
-    if (in->year4 && !M && !d && !D && !w)
+    if (in->year4 && !M && !d && !w && !x)
         return P_YEAR;
-    if (in->weekyear4 && w && !M && !d && !D)
+    if (in->weekyear4 && w && !M && !d && !D && !y)
         return P_WEEK;
     return P_NONE;
 }
@@ -652,83 +660,92 @@ struct parse {
     struct civil c;
     struct sl_slice vals[INDEX_NAME_FIELDS_MAX];
     unsigned steps;
-    int64_t last_day;
+    int64_t last_day; /* of the last reading verified */
+    int found;        /* readings verified: 0, 1, 2 (two periods) */
+    int64_t first_last;
 };
 
-static size_t read_num(const char *s, size_t n, size_t lo, size_t hi,
-                       int64_t *v)
+static bool parse_from(struct parse *ps, unsigned k, size_t pos);
+
+/* Sets the civil field of letter to v (a two-digit year says no year). */
+static void set_field(struct civil *c, const struct tok *t, int64_t v)
 {
-    size_t i = 0;
-    *v = 0;
-    while (i < n && i < hi && s[i] >= '0' && s[i] <= '9')
-        *v = *v * 10 + (s[i++] - '0');
-    return i >= lo ? i : 0;
+    switch (t->letter) {
+    case 'y':
+    case 'Y':
+        c->year = t->count == 2 ? c->year : v;
+        break;
+    case 'x':
+        c->weekyear = t->count == 2 ? c->weekyear : v;
+        break;
+    case 'M':
+        c->month = (int)v;
+        break;
+    case 'w':
+        c->week = (int)v;
+        break;
+    case 'd':
+        c->day = (int)v;
+        break;
+    case 'D':
+        c->doy = (int)v;
+        break;
+    case 'H':
+        c->hour = (int)v;
+        break;
+    case 'm':
+        c->min = (int)v;
+        break;
+    default:
+        c->sec = (int)v;
+        break;
+    }
 }
 
-/* Reads one date item at name[pos]; the new position, or 0 (a date never
- * reads nothing: a token writes at least one byte). */
-static size_t parse_date(struct parse *ps, const struct item *it, size_t pos)
+/* Reads token t of date item k at name[pos], then the rest of the name.
+ * A number may have from count to tok_max digits; each width is tried,
+ * widest first, since adjacent numbers ("yyyyDDD") only split one way
+ * that formats back. */
+static bool parse_tok(struct parse *ps, unsigned k, unsigned t, size_t pos)
 {
     const struct index_name *in = ps->in;
-    for (unsigned k = 0; k < it->len; k++) {
-        const struct tok *t = &in->toks[it->off + k];
-        const char *s = ps->name + pos;
-        size_t n = ps->len - pos, got;
-        int64_t v;
-        if (t->letter == 0) {
-            if (n < t->len || memcmp(s, in->lit + t->off, t->len) != 0)
-                return 0;
-            pos += t->len;
-            continue;
+    const struct item *it = &in->items[k];
+    if (++ps->steps > PARSE_STEPS_MAX)
+        return false;
+    if (t == it->len)
+        return parse_from(ps, k + 1, pos);
+    const struct tok *tk = &in->toks[it->off + t];
+    const char *s = ps->name + pos;
+    size_t n = ps->len - pos;
+    struct civil saved = ps->c;
+    if (tk->letter == 0)
+        return n >= tk->len && memcmp(s, in->lit + tk->off, tk->len) == 0 &&
+               parse_tok(ps, k, t + 1, pos + tk->len);
+    if (tk->letter == 'M' && tk->count >= 3) {
+        for (int m = 0; m < 12; m++) {
+            size_t l = tk->count == 3 ? 3 : strlen(month_names[m]);
+            if (n < l || memcmp(s, month_names[m], l) != 0)
+                continue;
+            ps->c.month = m + 1;
+            if (parse_tok(ps, k, t + 1, pos + l))
+                return true;
+            ps->c = saved;
         }
-        if (t->letter == 'M' && t->count >= 3) {
-            for (got = 0, v = 0; v < 12 && got == 0; v++) {
-                size_t l = t->count == 3 ? 3 : strlen(month_names[v]);
-                if (n >= l && memcmp(s, month_names[v], l) == 0)
-                    got = l;
-            }
-            if (got == 0)
-                return 0;
-            ps->c.month = (int)v;
-            pos += got;
-            continue;
-        }
-        got = read_num(s, n, t->count, tok_max(t), &v);
-        if (got == 0)
-            return 0;
-        pos += got;
-        switch (t->letter) {
-        case 'y':
-        case 'Y':
-            ps->c.year = t->count == 2 ? ps->c.year : v;
-            break;
-        case 'x':
-            ps->c.weekyear = t->count == 2 ? ps->c.weekyear : v;
-            break;
-        case 'M':
-            ps->c.month = (int)v;
-            break;
-        case 'w':
-            ps->c.week = (int)v;
-            break;
-        case 'd':
-            ps->c.day = (int)v;
-            break;
-        case 'D':
-            ps->c.doy = (int)v;
-            break;
-        case 'H':
-            ps->c.hour = (int)v;
-            break;
-        case 'm':
-            ps->c.min = (int)v;
-            break;
-        default:
-            ps->c.sec = (int)v;
-            break;
-        }
+        return false;
     }
-    return pos;
+    size_t digits = 0, hi = tok_max(tk);
+    while (digits < n && digits < hi && s[digits] >= '0' && s[digits] <= '9')
+        digits++;
+    for (size_t w = digits; w >= tk->count && w > 0; w--) {
+        int64_t v = 0;
+        for (size_t i = 0; i < w; i++)
+            v = v * 10 + (s[i] - '0');
+        set_field(&ps->c, tk, v);
+        if (parse_tok(ps, k, t + 1, pos + w))
+            return true;
+        ps->c = saved;
+    }
+    return false;
 }
 
 /* The first and last day of the period the fields read say; false if
@@ -803,8 +820,19 @@ static bool parse_from(struct parse *ps, unsigned k, size_t pos)
     const struct index_name *in = ps->in;
     if (++ps->steps > PARSE_STEPS_MAX)
         return false;
-    if (k == in->nitems)
-        return pos == ps->len && parse_verify(ps);
+    if (k == in->nitems) {
+        if (pos != ps->len || !parse_verify(ps))
+            return false;
+        if (ps->found == 0) {
+            ps->found = 1;
+            ps->first_last = ps->last_day;
+            return false; /* go on: is there another reading? */
+        }
+        if (ps->last_day == ps->first_last)
+            return false;
+        ps->found = 2; /* two periods: ambiguous, stop */
+        return true;
+    }
     const struct item *it = &in->items[k];
     if (it->kind == IT_LIT) {
         if (ps->len - pos < it->len ||
@@ -812,10 +840,8 @@ static bool parse_from(struct parse *ps, unsigned k, size_t pos)
             return false;
         return parse_from(ps, k + 1, pos + it->len);
     }
-    if (it->kind == IT_DATE) {
-        size_t end = parse_date(ps, it, pos);
-        return end != 0 && parse_from(ps, k + 1, end);
-    }
+    if (it->kind == IT_DATE)
+        return parse_tok(ps, k, 0, pos);
     for (size_t end = pos + 1; end <= ps->len; end++) {
         if (!value_char((unsigned char)ps->name[end - 1]))
             return false;
@@ -840,8 +866,9 @@ int index_name_parse(const struct index_name *in, const char *name, size_t len,
                           .day = 1,
                           .doy = 1,
                           .week = 1};
-    if (!parse_from(&ps, 0, 0))
+    parse_from(&ps, 0, 0);
+    if (ps.found != 1 || ps.steps > PARSE_STEPS_MAX)
         return 0;
-    *last_day = ps.last_day;
+    *last_day = ps.first_last;
     return 1;
 }

@@ -90,14 +90,16 @@ struct sl_slice index_name_format(struct index_name *in, int64_t ts_ms,
  * field values, gives name byte for byte), and *last_day is the last UTC
  * day (days since 1970-01-01) of the period the name covers: that day for
  * a daily or hourly pattern, the Sunday for xxxx.ww, the month's last day
- * for yyyy.MM, Dec 31 for yyyy. 0: name is not one of the pattern's, or
+ * for yyyy.MM, Dec 31 for yyyy. 0: name is not one of the pattern's, it
+ * reads back as two periods (adjacent numbers of a strange pattern), or
  * the pattern's dates cannot say a period (index_name_dated is false). */
 int index_name_parse(const struct index_name *in, const char *name, size_t len,
                      int64_t *last_day);
 
 /* True when index_name_parse can find the period of a name: the pattern's
- * dates hold a full year (y, Y, not yy) alone or with a month, a month and
- * day, or a day of year; or an ISO week-year (x) and week. */
+ * dates hold a full year (y, Y, not only yy) with a month and day, or a day
+ * of year; or a full year, alone or with a month, and no week letters; or
+ * a full ISO week-year (x) and week, and no calendar letters (y M d D). */
 bool index_name_dated(const struct index_name *in);
 
 /* The pattern's literal text before its first reference ("sluice-" for the

@@ -182,6 +182,9 @@ void index_name_json_lookup(struct index_name_json *j, const char *json,
     yajl_handle h = yajl_alloc(&callbacks, &af, j);
     if (h == NULL)
         return;
+    /* Values are sanitised to ASCII anyway; the event was written by
+     * sl_json, which only writes valid UTF-8. */
+    yajl_config(h, yajl_dont_validate_strings, 1);
     if (yajl_parse(h, (const unsigned char *)json, len) == yajl_status_ok)
         SL_IGNORE_RESULT(yajl_complete_parse(h)); /* found is what counts */
     yajl_free(h);

@@ -276,6 +276,13 @@ static void test_parse_back(void **state)
     assert_int_equal(parse(FIELD_PATTERN, "sluice--2026.12.04", &last), 0);
     assert_int_equal(parse(FIELD_PATTERN, "sluice-Web-2026.12.04", &last), 0);
     assert_int_equal(parse(FIELD_PATTERN, "sluice-a b-2026.12.04", &last), 0);
+    /* Adjacent numbers that split two ways, both formatting back ("51" s
+     * and week-year 970, or "5" and 1970): no date, left alone. */
+    assert_int_equal(parse("q-%{+sxxx.ww}", "q-51970.05", &last), 0);
+    assert_int_equal(parse("q-%{+sxxx.ww}", "q-599999.52", &last), 1);
+    /* yyyyDDD splits one way only. */
+    assert_int_equal(parse("c-%{+yyyyDDD}", "c-2026338", &last), 1);
+    assert_int_equal(last, 20791);
 }
 
 static void test_dated(void **state)
@@ -283,13 +290,17 @@ static void test_dated(void **state)
     (void)state;
     const char *yes[] = {"s-%{+yyyy.MM.dd}", "s-%{+xxxx.ww}", "s-%{+yyyy.MM}",
                          "s-%{+yyyy}", "s-%{+yyyy.DDD}"};
-    const char *no[] = {"s-%{+yy.MM.dd}", "s-%{+HH}", "s", "s-%{+yyyy.ww}",
-                        "s-%{+yyyy.dd}"};
-    for (size_t i = 0; i < 5; i++) {
-        struct index_name *in = compile(yes[i], NULL);
-        if (!index_name_dated(in))
-            fail_msg("%s is not dated", yes[i]);
-        index_name_free(in);
+    const char *no[] = {"s-%{+yy.MM.dd}", "s-%{+HH}",        "s",
+                        "s-%{+yyyy.ww}",  "s-%{+yyyy.dd}",   "s-%{+yyyy.MM.x}",
+                        "s-%{+yyyy.x}",   "s-%{+xxxx.ww.y}", "s-%{+xxxx.MM}"};
+    for (size_t i = 0; i < 9; i++) {
+        struct index_name *in;
+        if (i < 5) {
+            in = compile(yes[i], NULL);
+            if (!index_name_dated(in))
+                fail_msg("%s is not dated", yes[i]);
+            index_name_free(in);
+        }
         in = compile(no[i], NULL);
         if (index_name_dated(in))
             fail_msg("%s is dated", no[i]);
