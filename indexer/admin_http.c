@@ -29,6 +29,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    const atomic_bool *cancel = ctx;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return atomic_load(cancel) ? 1 : 0;
+}
+
 int admin_http_init(struct admin_http *h, const struct admin_http_opts *opts,
                     struct sl_err *err)
 {
@@ -53,6 +61,11 @@ int admin_http_init(struct admin_http *h, const struct admin_http_opts *opts,
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     if (h->opts.ca_file != NULL)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+    if (h->opts.cancel != NULL) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)h->opts.cancel);
+    }
     if (h->opts.username != NULL) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(c, CURLOPT_USERNAME, h->opts.username);
@@ -112,6 +125,8 @@ static int transport_error(struct admin_http *h, CURLcode rc,
                           "to the PEM file of the CA that signed the "
                           "server's certificate",
                           method, shown, detail);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return sl_err_set(err, SL_EIO, "%s %s: stopped", method, shown);
     case CURLE_WRITE_ERROR:
         return sl_err_set(err, SL_ELIMIT,
                           "%s %s: the answer is larger than %u bytes", method,

@@ -14,6 +14,8 @@
 #ifndef ADMIN_HTTP_H
 #define ADMIN_HTTP_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <curl/curl.h>
@@ -30,6 +32,9 @@ struct admin_http_opts {
     long timeout_ms;                 /* a whole request; 0: 30 s */
     /* The config keys a message names: "elasticsearch" or "kibana". */
     const char *section;
+    /* NULL, or a flag another thread sets to end the request in flight
+     * (and the next ones) within about a second: "stopped" (SL_EIO). */
+    const atomic_bool *cancel;
 };
 
 struct admin_http {

@@ -269,9 +269,13 @@ static int kibana_step(const struct setup_options *o, struct setup_result *r,
         return 0;
     }
     struct admin_http h;
-    struct admin_http_opts ho = {o->es->username, o->es->password,
-                                 o->es->api_key,  o->es->ca_file,
-                                 o->timeout_ms,   "kibana"};
+    struct admin_http_opts ho = {o->es->username,
+                                 o->es->password,
+                                 o->es->api_key,
+                                 o->es->ca_file,
+                                 o->timeout_ms,
+                                 "kibana",
+                                 NULL};
     if (admin_http_init(&h, &ho, err) < 0) {
         admin_http_release(&h);
         return -1;
@@ -286,9 +290,13 @@ int setup_run(const struct setup_options *o, struct setup_result *r,
               struct sl_err *err)
 {
     struct admin_http h;
-    struct admin_http_opts ho = {o->es->username, o->es->password,
-                                 o->es->api_key,  o->es->ca_file,
-                                 o->timeout_ms,   "elasticsearch"};
+    struct admin_http_opts ho = {o->es->username,
+                                 o->es->password,
+                                 o->es->api_key,
+                                 o->es->ca_file,
+                                 o->timeout_ms,
+                                 "elasticsearch",
+                                 NULL};
     const char *base = NULL;
     memset(r, 0, sizeof *r);
     r->installed_version = -1;

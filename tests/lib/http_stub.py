@@ -95,7 +95,8 @@ def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.routes, server.record = sys.argv[1], sys.argv[2]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
+    sys.stdout.write("%d\n" % server.server_address[1])  # one write
+    sys.stdout.flush()
     sys.stdin.read()
 
 

@@ -37,7 +37,8 @@ static struct stub {
     char dir[64], routes[96], record[96], kibana[96], log[96];
     char url[64];
     pid_t pid;
-    int in_fd; /* the stub's stdin: closing it stops it */
+    int in_fd;  /* the stub's stdin: closing it stops it */
+    int out_fd; /* its stdout */
 } S;
 
 static struct indexer_es_config es_config(const char *const *hosts, size_t n)
@@ -186,13 +187,18 @@ static int stub_start(void **state)
     close(out[1]);
     close(in[0]);
     S.in_fd = in[1];
-    /* The stub prints its port once it listens: the read is the wait. */
-    ssize_t n = read(out[0], port, sizeof port - 1);
-    close(out[0]);
-    if (n <= 0) {
-        fprintf(stderr, "test_setup: the stub %s did not start\n", STUB);
-        return -1;
+    /* The stub prints its port once it listens: the read is the wait. Its
+     * stdout stays open until it ends, so no late write of it can fail. */
+    size_t got = 0;
+    while (got < sizeof port - 1 && memchr(port, '\n', got) == NULL) {
+        ssize_t n = read(out[0], port + got, sizeof port - 1 - got);
+        if (n <= 0) {
+            fprintf(stderr, "test_setup: the stub %s did not start\n", STUB);
+            return -1;
+        }
+        got += (size_t)n;
     }
+    S.out_fd = out[0];
     snprintf(S.url, sizeof S.url, "http://127.0.0.1:%ld",
              strtol(port, NULL, 10));
     int fd = open(S.log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
@@ -207,6 +213,7 @@ static int stub_stop(void **state)
     int status;
     close(S.in_fd);
     waitpid(S.pid, &status, 0);
+    close(S.out_fd);
     sl_log_flush();
     sl_log_set_fd(2);
     curl_global_cleanup();
@@ -417,8 +424,8 @@ static void test_kibana_none_and_errors(void **state)
 {
     (void)state;
     struct admin_http h;
-    struct admin_http_opts ho = {"elastic", PASSWORD, NULL,
-                                 NULL,      5000,     "kibana"};
+    struct admin_http_opts ho = {"elastic", PASSWORD, NULL, NULL,
+                                 5000,      "kibana", NULL};
     struct setup_result r = {0};
     struct sl_err err = {0};
     char empty[128];
