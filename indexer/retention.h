@@ -14,10 +14,9 @@
  * stay, so every event is kept at least `days` full days. One DELETE per
  * index, each logged; a 404 (another indexer deleted it first) is fine.
  *
- * Blocking (admin_http.h): run it where blocking is fine (`setup`, a
- * thread of its own, a timer between batches), about once an hour or a
- * day; it is idempotent. retention_plan() is the pure part: which names
- * of a listing go. */
+ * Blocking (admin_http.h): the daemon runs it on a thread of its own
+ * (retention_worker.h), about once an hour; it is idempotent.
+ * retention_plan() is the pure part: which names of a listing go. */
 #ifndef RETENTION_H
 #define RETENTION_H
 

@@ -18,12 +18,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
+#include "retention_worker.h"
 #include "setup.h"
 #include "sl_buf.h"
 #include "sl_file.h"
@@ -529,6 +531,56 @@ static void test_es_errors(void **state)
                                "/README.md': not JSON: ")) == 0);
 }
 
+/* Retention on its thread: a run soon after start, the old index of the
+ * listing deleted and nothing else, and free returns at once while the
+ * thread waits for its next run. */
+static void test_retention_worker(void **state)
+{
+    (void)state;
+    const char *hosts[] = {S.url};
+    struct indexer_es_config es = es_config(hosts, 1);
+    es.retention_days = 30;
+    routes(
+        "{\"GET /_cat/indices/sluice-*?format=json&h=index&expand_"
+        "wildcards=open,closed\": [200, [{\"index\": \"sluice-2020.01.01\"}, "
+        "{\"index\": \"sluice-2020.01.01-x\"}, {\"index\": "
+        "\"sluice-9999.01.01\"}]], \"DELETE /sluice-2020.01.01\": [200, "
+        "{\"acknowledged\": true}]}");
+    struct sl_err err = {0};
+    struct retention_worker *w =
+        retention_worker_new(&es, 0, 3600000, 5000, &err);
+    if (w == NULL)
+        fail_msg("%s", err.msg);
+    struct retention_worker_stats st = {0};
+    for (int i = 0; i < 1000 && st.runs == 0; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL); /* polled with a deadline of 10 s */
+        retention_worker_stats(w, &st);
+    }
+    assert_int_equal(st.runs, 1);
+    assert_int_equal(st.failures, 0);
+    assert_int_equal(st.deleted, 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    retention_worker_free(w);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2);
+    yajl_val rec[4];
+    size_t n = records(rec, 4);
+    assert_int_equal(n, 2);
+    assert_request(rec[0], "GET",
+                   "/_cat/indices/sluice-*?format=json&h=index&expand_"
+                   "wildcards=open,closed");
+    assert_request(rec[1], "DELETE", "/sluice-2020.01.01");
+    free_records(rec, n);
+    assert_true(log_has("deleted index 'sluice-2020.01.01': its last day, "
+                        "2020-01-01, is "));
+
+    es.retention_days = 0;
+    assert_null(retention_worker_new(&es, 0, 3600000, 5000, &err));
+    assert_string_equal(err.msg, "retention is off (retention_days 0)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_kibana_import),
         cmocka_unit_test(test_kibana_none_and_errors),
         cmocka_unit_test(test_es_errors),
+        cmocka_unit_test(test_retention_worker),
     };
     return cmocka_run_group_tests(tests, stub_start, stub_stop);
 }
