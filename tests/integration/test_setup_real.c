@@ -243,7 +243,7 @@ static void test_retention(void **state)
     };
     static const char *const decoys[] = {"2026.11.01-old", "old", "2026.1.01",
                                          "x-2026.11.01"};
-    char name[128], other[64], pattern[96];
+    char name[256], other[64], pattern[96];
     for (size_t i = 0; i < 6; i++) {
         snprintf(name, sizeof name, "%s%s", f->rprefix, days[i]);
         create_index(f, name);
