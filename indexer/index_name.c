@@ -42,7 +42,7 @@
 #define TS_MAX    253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 #define COUNT_MAX 9                   /* longest run of one letter */
 /* Steps of index_name_parse over field lengths before it gives up. */
-#define PARSE_STEPS_MAX 100000
+#define PARSE_STEPS_MAX 20000
 
 enum item_kind { IT_LIT, IT_DATE, IT_FIELD };
 
