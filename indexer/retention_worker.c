@@ -62,10 +62,11 @@ static void run_once(struct retention_worker *w)
     for (size_t i = 0; rc == 0 && i < es->hosts.n; i++) {
         rc = retention_run(&h, es->hosts.v[i], w->in, es->retention_days,
                            wall_ms(), &r, &err);
-        if (rc == 0 || err.status != SL_EIO || atomic_load(&w->stop))
+        if (rc == 0 || err.status != SL_EIO || atomic_load(&w->stop) ||
+            i + 1 == es->hosts.n)
             break;
-        if (i + 1 < es->hosts.n)
-            rc = 0, SL_WARN(COMP, "%s; trying the next host", err.msg);
+        SL_WARN(COMP, "%s; trying the next host", err.msg);
+        rc = 0; /* unreachable: the next host is tried */
     }
     admin_http_release(&h);
     atomic_fetch_add(&w->deleted, r.deleted);
