@@ -8,6 +8,8 @@
  * restarts, so an indexer that comes back finds its own pending entries. */
 #include "indexer_config.h"
 
+#include "index_name.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
@@ -67,13 +69,41 @@ static const struct sl_opt redis_opts[] = {
 static const struct sl_config_table redis_table = {
     "redis", sizeof(struct indexer_redis_config), redis_opts, check_redis};
 
+/* The index pattern compiles (index_name.h), with its fallback; with
+ * retention on, its names say their dates and share a prefix, so the
+ * indices to delete can be listed and told apart from others. */
+static int check_index(const struct sl_config_node *obj,
+                       const struct indexer_es_config *es, struct sl_err *err)
+{
+    struct sl_err e = {0};
+    if (index_name_check_fallback(es->index_fallback, &e) < 0)
+        return sl_config_error(sl_config_get(obj, "index_fallback"), err, "%s",
+                               e.msg);
+    struct index_name *in = index_name_new(es->index, es->index_fallback, &e);
+    if (in == NULL)
+        return sl_config_error(sl_config_get(obj, "index"), err,
+                               "%s; see the README's index patterns", e.msg);
+    bool dated = index_name_dated(in);
+    size_t prefix = index_name_prefix(in).len;
+    index_name_free(in);
+    if (es->retention_days == 0 || (dated && prefix > 0))
+        return 0;
+    return sl_config_error(
+        sl_config_get(obj, "retention_days"), err,
+        "retention needs an index pattern that starts with text and has a "
+        "full date, such as \"sluice-%%{+yyyy.MM.dd}\"; \"%s\" has %s",
+        es->index, prefix == 0 ? "no text first" : "no full date");
+}
+
 static int check_es(const struct sl_config_node *obj, void *out,
                     struct sl_err *err)
 {
     const struct indexer_es_config *es = out;
     if (sl_config_check_url(sl_config_get(obj, "hosts"), http_schemes,
                             "http://127.0.0.1:9200", err) < 0 ||
-        not_empty(obj, "index", es->index, err) < 0)
+        not_empty(obj, "index", es->index, err) < 0 ||
+        not_empty(obj, "template_name", es->template_name, err) < 0 ||
+        check_index(obj, es, err) < 0)
         return -1;
     if (es->api_key != NULL && (es->username != NULL || es->password != NULL))
         return sl_config_error(sl_config_get(obj, "api_key"), err,
@@ -103,7 +133,19 @@ static const struct sl_opt es_opts[] = {
      .help = "the nodes' URLs; a node that refuses connections is set aside "
              "and the next one tried"},
     {"index", SL_OPT_STRING, ES(index), .def = "sluice-%{+yyyy.MM.dd}",
-     .help = "the index written to; `%{+yyyy.MM.dd}` is the event's date"},
+     .help = "the index written to; `%{+yyyy.MM.dd}` is the event's date "
+             "(UTC), `%{[service][name]}` an event field (see Index names)"},
+    {"index_fallback", SL_OPT_STRING, ES(index_fallback), .def = "unknown",
+     .help = "what a `%{field}` of `index` becomes when the event lacks it "
+             "(or it is empty, null, an object or an array)"},
+    {"template_name", SL_OPT_STRING, ES(template_name), .def = "sluice",
+     .help = "`setup` installs the index template as "
+             "`_index_template/<this>`"},
+    {"retention_days", SL_OPT_INT, ES(retention_days), .def = "0", .min = 0,
+     .max = 36500,
+     .help = "0: off; else the daily (weekly, monthly) indices of `index` "
+             "whose last day is more than this many UTC days ago are deleted; "
+             "no other index is touched"},
     {"username", SL_OPT_STRING, ES(username),
      .help = "basic authentication, with `password`"},
     {"password", SL_OPT_STRING, ES(password), .flags = SL_OPT_SECRET,

@@ -27,6 +27,9 @@ struct indexer_redis_config {
 struct indexer_es_config {
     struct sl_opt_strings hosts; /* at least one http:// or https:// URL */
     const char *index;           /* with %{+yyyy.MM.dd} for daily indices */
+    const char *index_fallback;  /* a missing %{field} of index: this */
+    const char *template_name;   /* `setup`: _index_template/<this> */
+    long long retention_days;    /* 0: off; else days of indices kept */
     const char *username;        /* with password, or neither */
     const char *password;        /* secret */
     const char *api_key;         /* secret; not with username */

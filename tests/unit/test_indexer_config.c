@@ -95,6 +95,9 @@ static void test_defaults(void **state)
     assert_int_equal(ic.elasticsearch.hosts.n, 1);
     assert_string_equal(ic.elasticsearch.hosts.v[0], "http://127.0.0.1:9200");
     assert_string_equal(ic.elasticsearch.index, "sluice-%{+yyyy.MM.dd}");
+    assert_string_equal(ic.elasticsearch.index_fallback, "unknown");
+    assert_string_equal(ic.elasticsearch.template_name, "sluice");
+    assert_int_equal(ic.elasticsearch.retention_days, 0);
     assert_null(ic.elasticsearch.username);
     assert_null(ic.elasticsearch.password);
     assert_null(ic.elasticsearch.ca_file);
@@ -214,6 +217,52 @@ static void test_sender_keys(void **state)
                  "integer 65, expected an integer from 1 to 64");
 }
 
+/* The index pattern is compiled when the config is read, so its errors
+ * come with their place; retention needs names it can read back. */
+static void test_index_pattern(void **state)
+{
+    (void)state;
+    assert_fails("{\"elasticsearch\": {\"index\": \"Logs-%{+yyyy}\"}}",
+                 "indexer.json:1:29: elasticsearch.index: 'L' at byte 1 of "
+                 "the pattern: index names are lower case; see the README's "
+                 "index patterns");
+    assert_fails("{\"elasticsearch\": {\"index_fallback\": \"N/A\"}}",
+                 "indexer.json:1:38: elasticsearch.index_fallback: fallback "
+                 "\"N/A\": expected a-z 0-9 . _ - only, not starting with . _ "
+                 "-");
+    assert_fails("{\"elasticsearch\": {\"index\": \"logs-%{+HH}\", "
+                 "\"retention_days\": 7}}",
+                 "indexer.json:1:62: elasticsearch.retention_days: retention "
+                 "needs an index pattern that starts with text and has a full "
+                 "date, such as \"sluice-%{+yyyy.MM.dd}\"; \"logs-%{+HH}\" "
+                 "has no full date");
+    assert_fails("{\"elasticsearch\": {\"index\": \"%{a}-%{+yyyy.MM.dd}\", "
+                 "\"retention_days\": 7}}",
+                 "indexer.json:1:70: elasticsearch.retention_days: retention "
+                 "needs an index pattern that starts with text and has a full "
+                 "date, such as \"sluice-%{+yyyy.MM.dd}\"; "
+                 "\"%{a}-%{+yyyy.MM.dd}\" has no text first");
+    assert_fails("{\"elasticsearch\": {\"retention_days\": -1}}",
+                 "indexer.json:1:38: elasticsearch.retention_days: found an "
+                 "integer -1, expected an integer from 0 to 36500");
+    assert_fails("{\"elasticsearch\": {\"template_name\": \"\"}}",
+                 "indexer.json:1:37: elasticsearch.template_name: found a "
+                 "string \"\", expected a string that is not empty");
+    struct sl_config *c =
+        load("{\"elasticsearch\": {\"index\": \"s-%{[service][name]}-%{+xxxx."
+             "ww}\", \"index_fallback\": \"none\", \"retention_days\": 30, "
+             "\"template_name\": \"mine\"}}");
+    struct indexer_config ic;
+    struct sl_err err = {0};
+    if (indexer_config_read(&ic, sl_config_root(c), &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(ic.elasticsearch.index_fallback, "none");
+    assert_string_equal(ic.elasticsearch.template_name, "mine");
+    assert_int_equal(ic.elasticsearch.retention_days, 30);
+    indexer_config_release(&ic);
+    sl_config_free(c);
+}
+
 static void test_other_sections(void **state)
 {
     (void)state;
@@ -247,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_hosts),
         cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_sender_keys),
+        cmocka_unit_test(test_index_pattern),
         cmocka_unit_test(test_other_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
