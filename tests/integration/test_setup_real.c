@@ -226,7 +226,7 @@ static void test_template(void **state)
 
 static void create_index(struct fixture *f, const char *name)
 {
-    char path[160];
+    char path[300]; /* "/" + a name of up to 256 bytes */
     snprintf(path, sizeof path, "/%s", name);
     es_http_call(&f->http, "PUT", path, "application/json",
                  "{\"settings\":{\"number_of_shards\":1,"
