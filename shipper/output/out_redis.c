@@ -414,6 +414,12 @@ static bool broken(const void *sink)
     return false;
 }
 
+static bool ready(const void *sink)
+{
+    return sl_redis_state(((const struct out_redis *)sink)->r) ==
+           SL_REDIS_READY;
+}
+
 static void sink_free(void *sink)
 {
     struct out_redis *s = sink;
@@ -427,9 +433,15 @@ static void sink_free(void *sink)
     free(s);
 }
 
-const struct output_sink_ops out_redis_ops = {
-    "redis", sink_free, fill_pollfds, timeout_ms,
-    process, has_room,  take,         broken};
+const struct output_sink_ops out_redis_ops = {.name = "redis",
+                                              .free = sink_free,
+                                              .fill_pollfds = fill_pollfds,
+                                              .timeout_ms = timeout_ms,
+                                              .process = process,
+                                              .has_room = has_room,
+                                              .take = take,
+                                              .broken = broken,
+                                              .ready = ready};
 
 static int make_client(struct out_redis *s, const struct output_config *cfg,
                        struct sl_err *err)

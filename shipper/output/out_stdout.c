@@ -125,6 +125,11 @@ static bool broken(const void *sink)
     return ((const struct out_stdout *)sink)->broken;
 }
 
+static bool ready(const void *sink)
+{
+    return !broken(sink);
+}
+
 static void sink_free(void *sink)
 {
     struct out_stdout *s = sink;
@@ -135,9 +140,15 @@ static void sink_free(void *sink)
     free(s);
 }
 
-const struct output_sink_ops out_stdout_ops = {
-    "stdout", sink_free, fill_pollfds, timeout_ms,
-    process,  has_room,  take,         broken};
+const struct output_sink_ops out_stdout_ops = {.name = "stdout",
+                                               .free = sink_free,
+                                               .fill_pollfds = fill_pollfds,
+                                               .timeout_ms = timeout_ms,
+                                               .process = process,
+                                               .has_room = has_room,
+                                               .take = take,
+                                               .broken = broken,
+                                               .ready = ready};
 
 void *out_stdout_new(struct output *o, const struct output_config *cfg,
                      struct sl_err *err)

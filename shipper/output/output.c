@@ -181,9 +181,11 @@ struct output *output_new(const struct output_config *cfg, struct sl_metrics *m,
     }
     if (register_counters(o, m, err) < 0 || make_slots(o, err) < 0)
         goto fail;
-    o->w = sl_batch_writer_new(
-        cfg->host != NULL ? cfg->host : "", redis ? cfg->codec : SL_CODEC_NONE,
-        cfg->codec_level, cfg->batch_bytes + OUTPUT_EVENT_MAX, err);
+    bool stream = cfg->kind == OUTPUT_REDIS_STREAM;
+    o->w = sl_batch_writer_new(cfg->host != NULL ? cfg->host : "",
+                               stream ? cfg->codec : SL_CODEC_NONE,
+                               stream ? cfg->codec_level : 0,
+                               cfg->batch_bytes + OUTPUT_EVENT_MAX, err);
     if (o->w == NULL)
         goto fail;
     o->ops = redis ? &out_redis_ops : &out_stdout_ops;
@@ -402,6 +404,7 @@ void output_stats(const struct output *o, struct output_stats *out)
     out->holds = sl_counter_get(o->c.holds);
     out->pending_holds = sl_counter_get(o->c.pending_holds);
     out->pending = (long long)sl_gauge_get(o->c.pending);
+    out->ready = o->ops->ready(o->sink);
     for (int i = 0; i < OUTPUT_NREASONS; i++)
         out->error_replies += sl_counter_get(o->c.errors[i]);
 }

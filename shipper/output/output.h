@@ -148,6 +148,7 @@ struct output_stats {
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */
     long long pending;      /* the key's length at the last check, -1: none */
+    bool ready;             /* Redis is connected (stdout: not broken) */
 };
 
 struct output;

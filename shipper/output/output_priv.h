@@ -92,6 +92,7 @@ struct output_sink_ops {
     /* A sealed batch, in seal order; the sink keeps it until done. */
     void (*take)(void *s, struct output_batch *b);
     bool (*broken)(const void *s);
+    bool (*ready)(const void *s);
 };
 
 /* The sink says b is safe (Redis accepted all of it, or it was written). */
