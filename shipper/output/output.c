@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shipper_config.h"
 #include "sl_log.h"
 #include "sl_redis_conn.h"
 
@@ -59,6 +60,32 @@ void output_config_defaults(struct output_config *cfg)
     cfg->pending_check_ms = 1000;
     cfg->retry_min_ms = 100;
     cfg->retry_max_ms = 5000;
+}
+
+void output_config_from(struct output_config *cfg,
+                        const struct shipper_config *sc)
+{
+    const struct shipper_redis_output *r = &sc->output.redis;
+    memset(cfg, 0, sizeof *cfg);
+    output_config_defaults(cfg);
+    cfg->host = sc->host.name;
+    cfg->fd = 1;
+    if (!sc->output.has_redis) {
+        cfg->kind = OUTPUT_STDOUT;
+        return;
+    }
+    cfg->kind =
+        r->mode == SL_REDIS_LIST ? OUTPUT_REDIS_LIST : OUTPUT_REDIS_STREAM;
+    cfg->url = r->url;
+    cfg->key = r->key;
+    cfg->batch_events = (size_t)r->batch_events;
+    cfg->batch_bytes = (size_t)r->batch_bytes;
+    cfg->batch_age_ms = (int)r->batch_age_ms;
+    cfg->codec = (enum sl_codec)r->codec;
+    cfg->max_in_flight = (size_t)r->max_in_flight;
+    cfg->command_timeout_ms = (int)r->command_timeout_ms;
+    cfg->max_pending = r->max_pending;
+    cfg->max_pending_bytes = r->max_pending_bytes;
 }
 
 void output_line_json(const char *payload, size_t len, size_t at, size_t *json,

@@ -164,6 +164,11 @@ void output_free(struct output *o);
 
 /* Defaults for everything but kind, url, key, host and fd. */
 void output_config_defaults(struct output_config *cfg);
+/* The defaults, then shipper.json's output section and host.name (fd 1
+ * for stdout). The strings point into sc. */
+struct shipper_config;
+void output_config_from(struct output_config *cfg,
+                        const struct shipper_config *sc);
 
 /* May the pipeline hand over one more event? */
 bool output_has_room(const struct output *o);
