@@ -76,8 +76,9 @@ static const struct sl_opt redis_opts[] = {
              "event: the most an event waits in the shipper"},
     {"codec", SL_OPT_ENUM, REDIS(codec), .def = "lz4", .words = codec_names,
      .help = "stream mode: how batches are compressed; lz4 costs the shipper "
-             "about 0.8 CPU-s per million events and keeps Redis under 0.1 "
-             "(bench/RESULTS.md); zstd is 25% smaller for 30% more CPU"},
+             "0.4 to 0.8 CPU-s per million events and Redis under 0.1; zstd "
+             "(level 1) takes 25 to 40% less Redis memory for 30% more "
+             "shipper CPU (bench/RESULTS.md)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "batches sent and not yet acknowledged; more stops reading: the "

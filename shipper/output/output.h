@@ -112,7 +112,7 @@ struct output_config {
     int batch_age_ms;     /* >= 1 */
     size_t max_in_flight; /* sealed batches not yet acknowledged, 1 .. 1024 */
     enum sl_codec codec;  /* stream only; list and stdout write plain JSON */
-    int codec_level;      /* 0: the codec's default */
+    int codec_level;      /* 0: lz4 1, zstd 1 (not zstd's 3) */
     /* Redis. */
     const char *url;
     const char *key;
@@ -162,7 +162,7 @@ struct output *output_new(const struct output_config *cfg, struct sl_metrics *m,
  * read again). NULL is fine. */
 void output_free(struct output *o);
 
-/* Defaults for everything but kind, url, key, host and fd. */
+/* Zeroes cfg and sets the defaults: all but kind, url, key, host, fd. */
 void output_config_defaults(struct output_config *cfg);
 /* The defaults, then shipper.json's output section and host.name (fd 1
  * for stdout). The strings point into sc. */
