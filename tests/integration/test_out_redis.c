@@ -14,7 +14,9 @@
  * noeviction: OOM held, logged once, nothing lost, going on once
  * maxmemory is raised; the pending limit (XLEN) holding until entries are
  * deleted; list mode read back as Logstash would (LRANGE, one JSON event
- * per element). */
+ * per element) and its LLEN limit; an ACL user and a database in the URL,
+ * NOPERM held until the ACL allows XADD; a server stalled past
+ * command_timeout (resent: duplicates possible, never a loss). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,16 +232,21 @@ static int teardown(void **state)
     return 0;
 }
 
-static void open_output(struct fx *f, const char *userinfo)
+static void open_output_db(struct fx *f, const char *userinfo, int db)
 {
     static char url[128];
-    snprintf(url, sizeof url, "redis://%s127.0.0.1:%d/0", userinfo,
-             f->srv.port);
+    snprintf(url, sizeof url, "redis://%s127.0.0.1:%d/%d", userinfo,
+             f->srv.port, db);
     f->cfg.url = url;
     struct sl_err err = {0};
     f->o = output_new(&f->cfg, NULL, &err);
     if (f->o == NULL)
         fail_msg("%s", err.msg);
+}
+
+static void open_output(struct fx *f, const char *userinfo)
+{
+    open_output_db(f, userinfo, 0);
 }
 
 static void hand_over(struct fx *f, int n)
@@ -614,6 +621,92 @@ static void list_mode_as_logstash_reads_it(void **state)
     assert_int_equal(admin_int(&f->srv, "LLEN %s", f->cfg.key), 244);
 }
 
+static bool noperm(struct fx *f)
+{
+    struct output_stats st;
+    output_stats(f->o, &st);
+    return st.holds == 1 && !output_has_room(f->o);
+}
+
+/* An ACL user and a database in the URL; the user may not XADD at first:
+ * NOPERM holds the pipeline, logged once, until the ACL allows it. */
+static void acl_user_db_and_noperm(void **state)
+{
+    struct fx *f = *state;
+    start_server(&f->srv);
+    freeReplyObject(
+        admin_cmd(&f->srv,
+                  "ACL SETUSER shipper on >%s ~sluice:* resetchannels "
+                  "+ping +select +client|setname +xlen",
+                  "s3cr3t-pw"));
+    f->total = 300;
+    open_output_db(f, "shipper:s3cr3t-pw@", 3);
+    pump(f, noperm, "a NOPERM reply");
+    int handed = f->next;
+    int64_t until = sl_redis_now_ms() + 300;
+    while (sl_redis_now_ms() < until) {
+        pass(f, 50);
+        assert_false(output_has_room(f->o));
+    }
+    assert_int_equal(f->next, handed);
+    assert_int_equal(f->acked, 0);
+    freeReplyObject(admin_cmd(&f->srv, "ACL SETUSER shipper %s", "+xadd"));
+    pump(f, all_acked, "every event once XADD is allowed");
+    redisContext *c = admin(&f->srv);
+    freeReplyObject(redisCommand(c, "SELECT 3"));
+    redisReply *r = redisCommand(c, "XLEN %s", f->cfg.key);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    redisFree(c);
+    assert_int_equal(admin_int(&f->srv, "XLEN %s", f->cfg.key), 0); /* db 0 */
+    struct output_stats st;
+    output_stats(f->o, &st);
+    assert_int_equal(st.holds, 1);
+    assert_int_equal(st.retries, st.error_replies);
+    char *log = read_log(f);
+    assert_int_equal(count_lines(log, "Redis refused a batch: NOPERM"), 1);
+    assert_int_equal(count_lines(log, "ACL SETUSER USER"), 1);
+    assert_null(strstr(log, "s3cr3t"));
+    free(log);
+}
+
+/* Redis stalls past command_timeout: the client closes the connection, the
+ * output resends on a new one. Redis may still have written the entry:
+ * a duplicate, never a loss. */
+static void stalled_redis_resent(void **state)
+{
+    struct fx *f = *state;
+    f->srv.extra[f->srv.nextra++] = "--enable-debug-command";
+    f->srv.extra[f->srv.nextra++] = "yes";
+    start_server(&f->srv);
+    f->cfg.command_timeout_ms = 300;
+    f->cfg.batch_events = 100;
+    f->total = 1000;
+    open_output(f, "");
+    pump(f, has_room, "connected");
+    while (f->acked < 300)
+        pass(f, 50);
+    /* the server sleeps: what is in flight now gets no reply in time */
+    redisContext *c = admin(&f->srv);
+    redisAppendCommand(c, "DEBUG SLEEP 1");
+    int done = 0;
+    while (!done)
+        assert_int_equal(redisBufferWrite(c, &done), REDIS_OK);
+    pump(f, all_acked, "every event after the stall");
+    void *reply = NULL;
+    assert_int_equal(redisGetReply(c, &reply), REDIS_OK);
+    freeReplyObject(reply);
+    redisFree(c);
+    uint64_t bytes;
+    int entries = check_stream(f, false, &bytes);
+    struct output_stats st;
+    output_stats(f->o, &st);
+    assert_int_equal(st.batches, 10);
+    assert_true(st.retries >= 1);
+    assert_in_range(entries, 10, 10 + (int)st.retries);
+    assert_int_equal(st.error_replies, 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -631,6 +724,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(list_mode_as_logstash_reads_it, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(acl_user_db_and_noperm, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stalled_redis_resent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
