@@ -50,6 +50,7 @@ struct out_redis {
     size_t *lens;
     bool closing;
     bool blocked; /* the client refused a command (its limits): wait */
+    bool down;    /* counted as a disconnect, not READY since */
     /* error replies */
     struct sl_backoff backoff;
     int64_t retry_at;
@@ -351,9 +352,14 @@ static void take(void *sink, struct output_batch *b)
 static void on_state(void *ctx, enum sl_redis_state st, const char *why)
 {
     struct out_redis *s = ctx;
-    (void)why;
-    if (st == SL_REDIS_READY)
+    (void)why; /* the client logged it, saying what to fix */
+    if (st == SL_REDIS_READY) {
         s->next_check = 0; /* the key may have changed meanwhile */
+        s->down = false;
+    } else if (st == SL_REDIS_DOWN && !s->down && !s->closing) {
+        s->down = true;
+        sl_counter_inc(s->c->disconnects);
+    }
 }
 
 static bool unsent(const struct out_redis *s)

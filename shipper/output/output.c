@@ -148,6 +148,9 @@ static int register_counters(struct output *o, struct sl_metrics *m,
     COUNTER(pending_holds, "sluice_output_pending_holds_total",
             "times the key reached max_pending or max_pending_bytes and "
             "reading stopped")
+    COUNTER(disconnects, "sluice_output_disconnects_total",
+            "times Redis could not be reached (lost, refused, login "
+            "refused) and reading stopped until it could")
     GAUGE(pending, "sluice_output_pending",
           "entries (stream) or events (list) in the key at the last check")
     GAUGE(pending_bytes, "sluice_output_pending_bytes",
@@ -433,6 +436,7 @@ void output_stats(const struct output *o, struct output_stats *out)
     out->retries = sl_counter_get(o->c.retries);
     out->holds = sl_counter_get(o->c.holds);
     out->pending_holds = sl_counter_get(o->c.pending_holds);
+    out->disconnects = sl_counter_get(o->c.disconnects);
     out->pending = (long long)sl_gauge_get(o->c.pending);
     out->ready = o->ops->ready(o->sink);
     for (int i = 0; i < OUTPUT_NREASONS; i++)

@@ -47,7 +47,10 @@
  * LLEN in list mode) or uses max_pending_bytes or more (MEMORY USAGE).
  * The pipeline then stops reading: the files are the buffer. Each of these
  * is logged once when it starts, in plain words with what to do, once
- * when it ends, and counted.
+ * when it ends, and counted (output_stats, /metrics). A Redis that cannot
+ * be reached is logged by the client itself (sl_redis_conn.h: each failed
+ * attempt the same words, which sl_log folds) and counted here once per
+ * outage (disconnects).
  *
  * Retries: a batch that Redis did not accept (connection lost, no reply by
  * command_timeout_ms, an error reply) is sent again by the output, with
@@ -147,6 +150,7 @@ struct output_stats {
     uint64_t holds;         /* times the output held the pipeline for an
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */
+    uint64_t disconnects;   /* times Redis could not be reached */
     long long pending;      /* the key's length at the last check, -1: none */
     bool ready;             /* Redis is connected (stdout: not broken) */
 };

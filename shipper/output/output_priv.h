@@ -77,7 +77,7 @@ extern const char *const output_reason_names[OUTPUT_NREASONS + 1];
 /* The counters both sides keep; registered by output.c. */
 struct output_counters {
     struct sl_counter *events, *batches, *bytes, *retries, *holds,
-        *pending_holds;
+        *pending_holds, *disconnects;
     struct sl_counter *errors[OUTPUT_NREASONS]; /* {reason} */
     struct sl_gauge *pending, *pending_bytes, *outbox;
 };

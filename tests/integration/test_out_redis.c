@@ -418,6 +418,7 @@ static void stream_round_trip(void **state)
     assert_int_equal(st.retries, 0);
     assert_int_equal(st.error_replies, 0);
     assert_int_equal(st.holds, 0);
+    assert_int_equal(st.disconnects, 0);
     char *log = read_log(f);
     assert_int_equal(count_lines(log, ""), 1);
     assert_int_equal(count_lines(log, ": ready"), 1);
@@ -459,6 +460,7 @@ static void redis_down_and_back(void **state)
     assert_int_equal(st.events, 20000);
     assert_int_equal(st.batches, 100);
     assert_true(entries <= 100 + (int)st.retries);
+    assert_int_equal(st.disconnects, 1);
 }
 
 static void wrong_password_then_fixed(void **state)
@@ -482,6 +484,9 @@ static void wrong_password_then_fixed(void **state)
     pump(f, all_acked, "every event once the password is right");
     uint64_t bytes;
     assert_int_equal(check_stream(f, true, &bytes), 1);
+    struct output_stats st;
+    output_stats(f->o, &st);
+    assert_int_equal(st.disconnects, 1); /* however many attempts */
     char *log = read_log(f);
     assert_int_equal(count_lines(log, "login refused: WRONGPASS"), 1);
     assert_null(strstr(log, "s3cr3t"));
