@@ -624,6 +624,32 @@ static void list_mode_as_logstash_reads_it(void **state)
     freeReplyObject(admin_cmd(&f->srv, "LTRIM %s 1000 -1", f->cfg.key));
     pump(f, all_acked, "every event after LTRIM");
     assert_int_equal(admin_int(&f->srv, "LLEN %s", f->cfg.key), 244);
+    /* a batch of more than 64 x 500 events: 64 commands of 516 or less */
+    output_free(f->o);
+    f->o = NULL;
+    freeReplyObject(admin_cmd(&f->srv, "DEL %s", f->cfg.key));
+    f->cfg.max_pending = 0;
+    f->cfg.batch_events = 33000;
+    f->cfg.batch_bytes = (size_t)16 << 20;
+    f->acked = f->next = f->batches = 0;
+    f->last_offset = 0;
+    f->total = 33000;
+    freeReplyObject(admin_cmd(&f->srv, "CONFIG RESETSTAT"));
+    open_output(f, "");
+    pump(f, all_acked, "a batch of 33000 events");
+    assert_int_equal(f->batches, 1);
+    r = admin_cmd(&f->srv, "INFO commandstats");
+    assert_non_null(strstr(r->str, "cmdstat_rpush:calls=64,"));
+    freeReplyObject(r);
+    r = admin_cmd(&f->srv, "LRANGE %s 0 -1", f->cfg.key);
+    assert_int_equal(r->elements, 33000);
+    for (int e = 0; e < 33000; e++) {
+        char json[256];
+        int len = event_json(e, json, sizeof json);
+        assert_int_equal(r->element[e]->len, len);
+        assert_memory_equal(r->element[e]->str, json, (size_t)len);
+    }
+    freeReplyObject(r);
 }
 
 static bool noperm(struct fx *f)

@@ -301,6 +301,62 @@ static void bad_events_are_refused_and_rolled_back(void **state)
     assert_string_equal(f->got, "{\"n\":5}\n");
 }
 
+/* A regular file is written blocking: run --once's flush, then idle. */
+static void regular_file_is_written_at_once(void **state)
+{
+    struct fx *f = *state;
+    char path[] = "/tmp/test_output_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    f->cfg.fd = fd;
+    open_output(f);
+    assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    for (int i = 0; i < 2500; i++)
+        add(f, i, 1, (uint64_t)i + 1);
+    output_flush(f->o);
+    struct pollfd p[1];
+    assert_int_equal(output_fill_pollfds(f->o, p, 1), 0);
+    struct output_ack ack;
+    assert_int_equal(output_next_ack(f->o, &ack), 1);
+    assert_int_equal(ack.events, 2000);
+    assert_int_equal(output_next_ack(f->o, &ack), 1);
+    assert_int_equal(ack.events, 500);
+    assert_int_equal(ack.marks[0].offset, 2500);
+    assert_true(output_idle(f->o));
+    off_t size = lseek(fd, 0, SEEK_END);
+    size_t want = 0;
+    for (int i = 0; i < 2500; i++)
+        want += (size_t)snprintf(NULL, 0, "{\"n\":%d}\n", i);
+    assert_int_equal(size, want);
+    close(fd);
+}
+
+/* An event larger than OUTPUT_EVENT_MAX: the caller's append fails, the
+ * rollback leaves the batch as it was. */
+static void an_event_too_large_is_refused(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.batch_bytes = 1024;
+    open_output(f);
+    add(f, 1, 1, 1);
+    struct sl_err err = {0};
+    struct sl_buf *b = output_begin(f->o, "big", 3, 1, &err);
+    assert_non_null(b);
+    size_t n = OUTPUT_EVENT_MAX + 1024;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, 'x', n);
+    assert_int_equal(sl_buf_append(b, big, n, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    free(big);
+    output_rollback(f->o);
+    add(f, 2, 1, 2);
+    output_flush(f->o);
+    drain(f);
+    assert_string_equal(f->got, "{\"n\":1}\n{\"n\":2}\n");
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_ERROR, SL_LOG_TEXT);
@@ -316,6 +372,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(reader_gone_is_broken, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_events_are_refused_and_rolled_back,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(regular_file_is_written_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_event_too_large_is_refused, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
