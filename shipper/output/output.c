@@ -365,7 +365,9 @@ int output_commit(struct output *o, const struct output_mark *mark,
 
 void output_flush(struct output *o)
 {
-    o->flushing = true;
+    /* on an empty batch, nothing to remember: the next batch fills as
+     * usual */
+    o->flushing = sl_batch_writer_count(o->w) > 0;
     seal_if_due(o, true);
 }
 
