@@ -251,6 +251,15 @@ bool output_has_room(const struct output *o)
     return o->used < o->nslots && o->ops->has_room(o->sink);
 }
 
+static bool batch_full(const struct output *o)
+{
+    return sl_batch_writer_count(o->w) >= o->cfg.batch_events ||
+           sl_batch_writer_bytes(o->w) >= o->cfg.batch_bytes ||
+           o->nmarks == OUTPUT_MARKS_MAX;
+}
+
+static void seal_if_due(struct output *o, bool full);
+
 struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
                             int64_t ts_ms, struct sl_err *err)
 {
@@ -265,6 +274,15 @@ struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
                    "output: no room for an event; ask output_has_room() "
                    "before reading");
         return NULL;
+    }
+    if (batch_full(o)) { /* its seal failed at the commit: once more */
+        seal_if_due(o, true);
+        if (batch_full(o)) {
+            sl_err_set(err, SL_ENOMEM,
+                       "output: the full batch could not be sealed (out of "
+                       "memory); try again later");
+            return NULL;
+        }
     }
     struct sl_buf *b = sl_batch_writer_begin(o->w, id, id_len, ts_ms, err);
     o->open = b != NULL;
@@ -357,9 +375,7 @@ int output_commit(struct output *o, const struct output_mark *mark,
     if (n == 1)
         o->first_at = sl_redis_now_ms();
     keep_mark(o, mark);
-    seal_if_due(o, n >= o->cfg.batch_events ||
-                       sl_batch_writer_bytes(o->w) >= o->cfg.batch_bytes ||
-                       o->nmarks == OUTPUT_MARKS_MAX);
+    seal_if_due(o, batch_full(o));
     return 0;
 }
 
