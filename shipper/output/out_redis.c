@@ -102,6 +102,8 @@ static const struct {
                           "until it is accepted"},
 };
 
+static const char *reply_text(const char *str, char *buf, size_t size);
+
 static enum output_reason classify(const char *text)
 {
     for (int i = 0; i < OUTPUT_OTHER; i++) {
@@ -126,9 +128,8 @@ static void hold(struct out_redis *s, const char *text)
         s->held_since = now;
     }
     s->held = why;
-    char shown[120];
-    size_t n = strcspn(text, "\r\n");
-    snprintf(shown, sizeof shown, "%.*s", (int)(n < 100 ? n : 100), text);
+    char shown[160];
+    reply_text(text, shown, sizeof shown);
     SL_ERROR(s->component,
              "%s: key '%s': Redis refused a batch: %s; reading stops (nothing "
              "is lost) and the batch is sent again with backoff; %s",
@@ -153,28 +154,44 @@ static void unhold(struct out_redis *s)
 
 static void update_over(struct out_redis *s)
 {
-    bool over =
-        (s->max_pending > 0 && s->pending >= s->max_pending) ||
-        (s->max_bytes > 0 && !s->bytes_off && s->pending_bytes >= s->max_bytes);
-    if (over == s->over)
+    bool count = s->max_pending > 0 && s->pending >= s->max_pending;
+    bool bytes =
+        s->max_bytes > 0 && !s->bytes_off && s->pending_bytes >= s->max_bytes;
+    const char *unit = s->mode == &out_redis_list_mode ? "events" : "entries";
+    if ((count || bytes) == s->over)
         return;
-    s->over = over;
-    if (over) {
-        sl_counter_inc(s->c->pending_holds);
-        SL_WARN(s->component,
-                "%s: key '%s' holds %lld %s (%lld bytes), at its limit "
-                "(output.redis.max_pending %lld, max_pending_bytes %lld); "
-                "reading stops until the consumers catch up: check that "
-                "they run, or raise the limit",
-                sl_redis_shown(s->r), s->key, s->pending,
-                s->mode == &out_redis_list_mode ? "events" : "entries",
-                s->pending_bytes, s->max_pending, s->max_bytes);
-    } else {
+    s->over = count || bytes;
+    if (!s->over) {
         SL_INFO(s->component,
-                "%s: key '%s' is below its pending limit again (%lld); "
+                "%s: key '%s' is below its pending limit again (%lld %s); "
                 "reading resumes",
-                sl_redis_shown(s->r), s->key, s->pending);
+                sl_redis_shown(s->r), s->key, s->pending, unit);
+        return;
     }
+    sl_counter_inc(s->c->pending_holds);
+    if (count)
+        SL_WARN(s->component,
+                "%s: key '%s' holds %lld %s, at its limit "
+                "(output.redis.max_pending %lld); reading stops until the "
+                "consumers catch up: check that they run, or raise the limit",
+                sl_redis_shown(s->r), s->key, s->pending, unit, s->max_pending);
+    else
+        SL_WARN(s->component,
+                "%s: key '%s' uses %lld bytes of Redis memory, at its limit "
+                "(output.redis.max_pending_bytes %lld); reading stops until "
+                "the consumers catch up: check that they run, or raise the "
+                "limit",
+                sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes);
+}
+
+/* The server's error text, one line, without its final full stop. */
+static const char *reply_text(const char *str, char *buf, size_t size)
+{
+    size_t n = strcspn(str, "\r\n");
+    if (n > 0 && str[n - 1] == '.')
+        n--;
+    snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), str);
+    return buf;
 }
 
 static void on_len(void *ctx, const struct sl_redis_result *res)
@@ -184,12 +201,13 @@ static void on_len(void *ctx, const struct sl_redis_result *res)
         return;
     s->checks_out--;
     if (res->status != SL_REDIS_OK || res->reply->type != REDIS_REPLY_INTEGER) {
+        char t[160];
         if (res->status == SL_REDIS_EREPLY)
             SL_WARN(s->component,
                     "%s: %s %s answered: %s; the pending limit is checked "
                     "again later",
                     sl_redis_shown(s->r), s->mode->len_cmd, s->key,
-                    res->reply->str);
+                    reply_text(res->reply->str, t, sizeof t));
         return;
     }
     s->pending = res->reply->integer;
@@ -205,12 +223,14 @@ static void on_memory(void *ctx, const struct sl_redis_result *res)
         return;
     s->checks_out--;
     if (res->status == SL_REDIS_EREPLY && !s->bytes_off) {
+        char t[160];
         s->bytes_off = true;
         SL_WARN(s->component,
                 "%s: MEMORY USAGE %s answered: %s; "
                 "output.redis.max_pending_bytes is not checked: allow the "
                 "user +memory, or set max_pending_bytes to 0",
-                sl_redis_shown(s->r), s->key, res->reply->str);
+                sl_redis_shown(s->r), s->key,
+                reply_text(res->reply->str, t, sizeof t));
         update_over(s);
         return;
     }

@@ -16,7 +16,9 @@
  * deleted; list mode read back as Logstash would (LRANGE, one JSON event
  * per element) and its LLEN limit; an ACL user and a database in the URL,
  * NOPERM held until the ACL allows XADD; a server stalled past
- * command_timeout (resent: duplicates possible, never a loss). */
+ * command_timeout (resent: duplicates possible, never a loss); the byte
+ * limit (MEMORY USAGE), and a user that may not run MEMORY. TEST_FILTER
+ * picks tests by name; TEST_SHOW_LOG=1 prints each test's log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -216,11 +218,18 @@ static int setup(void **state)
     return 0;
 }
 
+static char *read_log(struct fx *f);
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
     output_free(f->o);
     stop_server(&f->srv);
+    if (getenv("TEST_SHOW_LOG") != NULL) { /* for a person debugging */
+        char *log = read_log(f);
+        fputs(log, stderr);
+        free(log);
+    }
     sl_log_flush();
     sl_log_set_fd(2);
     close(f->log_fd);
@@ -742,6 +751,62 @@ static void stalled_redis_resent(void **state)
     assert_int_equal(st.error_replies, 0);
 }
 
+static bool bytes_over(struct fx *f)
+{
+    struct output_stats st;
+    output_stats(f->o, &st);
+    return st.pending_holds == 1 && !output_has_room(f->o);
+}
+
+/* max_pending_bytes: MEMORY USAGE of the key holds the pipeline until
+ * entries go; a user that may not run MEMORY is told once, and the limit
+ * is then left unchecked. */
+static void pending_bytes_limit(void **state)
+{
+    struct fx *f = *state;
+    start_server(&f->srv);
+    f->cfg.batch_events = 100;
+    f->cfg.codec = SL_CODEC_NONE; /* about 24 KB an entry */
+    f->cfg.max_pending_bytes = 100000;
+    f->cfg.pending_check_ms = 50;
+    f->total = 1000;
+    open_output(f, "");
+    pump(f, bytes_over, "the byte limit");
+    int handed = f->next;
+    int64_t until = sl_redis_now_ms() + 300;
+    while (sl_redis_now_ms() < until) {
+        pass(f, 50);
+        assert_false(output_has_room(f->o));
+    }
+    assert_int_equal(f->next, handed);
+    long long len = admin_int(&f->srv, "XLEN %s", f->cfg.key);
+    assert_in_range(len, 4, 4 + 4 + 1); /* 100 KB: 4 to 5 entries */
+    freeReplyObject(admin_cmd(&f->srv, "XTRIM %s MAXLEN 0", f->cfg.key));
+    /* whatever is left holds it again at most once more */
+    pump(f, all_acked, "every event after the deletion");
+    char *log = read_log(f);
+    assert_true(count_lines(log, "at its limit") >= 1);
+    assert_null(strstr(log, "MEMORY USAGE"));
+    free(log);
+    output_free(f->o);
+    f->o = NULL;
+
+    /* a user without +memory */
+    freeReplyObject(admin_cmd(
+        &f->srv, "ACL SETUSER shipper on >%s ~* +@all -memory", "pw-123"));
+    freeReplyObject(admin_cmd(&f->srv, "DEL %s", f->cfg.key));
+    f->acked = f->next = f->batches = 0;
+    f->last_offset = 0;
+    open_output(f, "shipper:pw-123@");
+    pump(f, all_acked, "every event without the byte limit");
+    assert_int_equal(admin_int(&f->srv, "XLEN %s", f->cfg.key), 10);
+    log = read_log(f);
+    assert_int_equal(count_lines(log, "MEMORY USAGE sluice:events answered: "
+                                      "NOPERM"),
+                     1);
+    free(log);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -762,6 +827,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(acl_user_db_and_noperm, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stalled_redis_resent, setup, teardown),
+        cmocka_unit_test_setup_teardown(pending_bytes_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
