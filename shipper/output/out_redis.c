@@ -61,7 +61,7 @@ struct out_redis {
     int check_ms;
     int64_t next_check;
     int checks_out;
-    bool checked, over, bytes_off;
+    bool checked, over, bytes_off, len_warned;
     long long pending, pending_bytes;
 };
 
@@ -194,22 +194,41 @@ static const char *reply_text(const char *str, char *buf, size_t size)
     return buf;
 }
 
+/* An error reply to XLEN or LLEN: NOPERM turns the count limit off (said
+ * once); another (WRONGTYPE: the batches will say it too) is said once and
+ * the limit waits for a count. Either way the output does not wait for a
+ * first count that will not come. */
+static void len_refused(struct out_redis *s, const char *text)
+{
+    char t[160];
+    bool noperm = strncmp(text, "NOPERM", 6) == 0;
+    s->checked = true;
+    if (noperm)
+        s->max_pending = 0;
+    if (s->len_warned && !noperm)
+        return;
+    s->len_warned = true;
+    SL_WARN(s->component, "%s: %s %s answered: %s; %s", sl_redis_shown(s->r),
+            s->mode->len_cmd, s->key, reply_text(text, t, sizeof t),
+            noperm ? "output.redis.max_pending is not checked: allow the "
+                     "user +xlen (stream) or +llen (list), or set "
+                     "max_pending to 0"
+                   : "the pending limit is checked again later");
+    update_over(s);
+}
+
 static void on_len(void *ctx, const struct sl_redis_result *res)
 {
     struct out_redis *s = ctx;
     if (s->closing)
         return;
     s->checks_out--;
-    if (res->status != SL_REDIS_OK || res->reply->type != REDIS_REPLY_INTEGER) {
-        char t[160];
-        if (res->status == SL_REDIS_EREPLY)
-            SL_WARN(s->component,
-                    "%s: %s %s answered: %s; the pending limit is checked "
-                    "again later",
-                    sl_redis_shown(s->r), s->mode->len_cmd, s->key,
-                    reply_text(res->reply->str, t, sizeof t));
+    if (res->status == SL_REDIS_EREPLY) {
+        len_refused(s, res->reply->str);
         return;
     }
+    if (res->status != SL_REDIS_OK || res->reply->type != REDIS_REPLY_INTEGER)
+        return;
     s->pending = res->reply->integer;
     s->checked = true;
     sl_gauge_set(s->c->pending, (double)s->pending);

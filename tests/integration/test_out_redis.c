@@ -759,8 +759,8 @@ static bool bytes_over(struct fx *f)
 }
 
 /* max_pending_bytes: MEMORY USAGE of the key holds the pipeline until
- * entries go; a user that may not run MEMORY is told once, and the limit
- * is then left unchecked. */
+ * entries go; a user that may not run MEMORY (or XLEN) is told once, and
+ * that limit is then left unchecked: the pipeline is not held by it. */
 static void pending_bytes_limit(void **state)
 {
     struct fx *f = *state;
@@ -792,8 +792,10 @@ static void pending_bytes_limit(void **state)
     f->o = NULL;
 
     /* a user without +memory */
-    freeReplyObject(admin_cmd(
-        &f->srv, "ACL SETUSER shipper on >%s ~* +@all -memory", "pw-123"));
+    freeReplyObject(
+        admin_cmd(&f->srv, "ACL SETUSER shipper on >%s ~* +@all -memory -xlen",
+                  "pw-123"));
+    f->cfg.max_pending = 100;
     freeReplyObject(admin_cmd(&f->srv, "DEL %s", f->cfg.key));
     f->acked = f->next = f->batches = 0;
     f->last_offset = 0;
@@ -804,6 +806,9 @@ static void pending_bytes_limit(void **state)
     assert_int_equal(count_lines(log, "MEMORY USAGE sluice:events answered: "
                                       "NOPERM"),
                      1);
+    assert_int_equal(count_lines(log, "XLEN sluice:events answered: NOPERM"),
+                     1);
+    assert_int_equal(count_lines(log, "max_pending is not checked"), 1);
     free(log);
 }
 
