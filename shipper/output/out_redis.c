@@ -255,6 +255,7 @@ static void on_memory(void *ctx, const struct sl_redis_result *res)
     }
     if (res->status != SL_REDIS_OK)
         return;
+    s->checked = true;
     s->pending_bytes = res->reply->type == REDIS_REPLY_INTEGER
                            ? res->reply->integer
                            : 0; /* nil: no such key */
@@ -262,23 +263,32 @@ static void on_memory(void *ctx, const struct sl_redis_result *res)
     update_over(s);
 }
 
+/* Whether a limit is checked at all (a user that may not run the command
+ * turns its limit off). */
+static bool counting(const struct out_redis *s)
+{
+    return s->max_pending > 0;
+}
+
+static bool weighing(const struct out_redis *s)
+{
+    return s->max_bytes > 0 && !s->bytes_off;
+}
+
 static void check_pending(struct out_redis *s, int64_t now)
 {
-    if ((s->max_pending == 0 && s->max_bytes == 0) || s->checks_out > 0 ||
+    if ((!counting(s) && !weighing(s)) || s->checks_out > 0 ||
         now < s->next_check)
         return;
     struct sl_err err = {0};
+    s->next_check = now + s->check_ms;
     const char *len[] = {s->mode->len_cmd, s->key};
     struct sl_redis_cmd cmd = {2, len, NULL, 1, s->command_ms};
-    if (sl_redis_command(s->r, &cmd, on_len, s, &err) < 0)
-        return;
-    s->checks_out++;
-    s->next_check = now + s->check_ms;
-    if (s->max_bytes == 0 || s->bytes_off)
-        return;
+    if (counting(s) && sl_redis_command(s->r, &cmd, on_len, s, &err) == 0)
+        s->checks_out++;
     const char *mem[] = {"MEMORY", "USAGE", s->key};
     struct sl_redis_cmd mcmd = {3, mem, NULL, 2, s->command_ms};
-    if (sl_redis_command(s->r, &mcmd, on_memory, s, &err) == 0)
+    if (weighing(s) && sl_redis_command(s->r, &mcmd, on_memory, s, &err) == 0)
         s->checks_out++;
 }
 
@@ -430,7 +440,7 @@ static int timeout_ms(const void *sink)
     int64_t now = sl_redis_now_ms();
     if (!s->blocked && unsent(s))
         t = min_ms(t, s->retry_at - now);
-    if ((s->max_pending > 0 || s->max_bytes > 0) && s->checks_out == 0)
+    if ((counting(s) || weighing(s)) && s->checks_out == 0)
         t = min_ms(t, s->next_check - now);
     return t;
 }
@@ -450,7 +460,7 @@ static bool has_room(const void *sink)
     const struct out_redis *s = sink;
     return sl_redis_state(s->r) == SL_REDIS_READY &&
            s->held == OUTPUT_NREASONS && !s->over &&
-           (s->checked || (s->max_pending == 0 && s->max_bytes == 0));
+           (s->checked || (!counting(s) && !weighing(s)));
 }
 
 static bool broken(const void *sink)
