@@ -31,7 +31,10 @@
  * Marks: opaque to the output. A batch keeps, for each source, the mark
  * of the last event committed from it (for a file read forward, the
  * highest offset); at most OUTPUT_MARKS_MAX sources per batch: the commit
- * that brings the batch to that many seals it.
+ * that brings the batch to that many seals it. A source handle must keep
+ * naming the same source (registry entry) until the acknowledgements of
+ * every batch that carried it were taken; give a truncated or replaced
+ * file a new handle.
  *
  * Batches are sealed when they reach batch_events events, batch_bytes of
  * payload, OUTPUT_MARKS_MAX sources, batch_age_ms after their first event
@@ -159,7 +162,8 @@ struct output;
 
 /* Checks cfg, registers the counters in m (NULL: kept private, still read
  * by output_stats), opens no connection yet (the first output_process()
- * does). SL_EINVAL for a setting out of range or a bad URL. */
+ * does). Copies what it keeps of cfg (its strings need not outlive it).
+ * SL_EINVAL for a setting out of range or a bad URL. */
 struct output *output_new(const struct output_config *cfg, struct sl_metrics *m,
                           struct sl_err *err);
 /* Drops what is not acknowledged (it was never marked done: it will be
