@@ -19,10 +19,26 @@ struct shipper_host_config {
     char hostname[SL_HOSTNAME_MAX];
 };
 
+/* output.redis.max_pending when the file gives none: entries of up to
+ * batch_events events (stream), or events (list). */
+#define SHIPPER_MAX_PENDING_STREAM 2000
+#define SHIPPER_MAX_PENDING_LIST   1000000
+
 struct shipper_redis_output {
     const char *url;
     enum sl_redis_mode mode;
     const char *key; /* default: sl_redis_default_key(mode) */
+    /* Batches and the outbox (shipper/output/output.h). */
+    long long batch_events;
+    long long batch_bytes;
+    long long batch_age_ms;
+    int codec; /* enum sl_codec; stream mode only */
+    long long max_in_flight;
+    long long command_timeout_ms;
+    /* The pending limit; the default depends on the mode. */
+    long long max_pending;
+    bool has_max_pending;
+    long long max_pending_bytes;
 };
 
 /* Exactly one of the outputs is there. */

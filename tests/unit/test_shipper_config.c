@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "output.h"
 #include "shipper_config.h"
 
 static struct sl_config *load(const char *text)
@@ -85,6 +86,22 @@ static void test_defaults(void **state)
     assert_string_equal(sc.output.redis.url, "redis://127.0.0.1:6379/0");
     assert_int_equal(sc.output.redis.mode, SL_REDIS_STREAM);
     assert_string_equal(sc.output.redis.key, "sluice:events");
+    assert_int_equal(sc.output.redis.batch_events, 2000);
+    assert_int_equal(sc.output.redis.batch_bytes, 2 << 20);
+    assert_int_equal(sc.output.redis.batch_age_ms, 1000);
+    assert_int_equal(sc.output.redis.codec, SL_CODEC_LZ4);
+    assert_int_equal(sc.output.redis.max_in_flight, 4);
+    assert_int_equal(sc.output.redis.command_timeout_ms, 10000);
+    assert_int_equal(sc.output.redis.max_pending, 2000);
+    assert_int_equal(sc.output.redis.max_pending_bytes, 0);
+    struct output_config oc;
+    output_config_from(&oc, &sc);
+    assert_int_equal(oc.kind, OUTPUT_REDIS_STREAM);
+    assert_string_equal(oc.url, "redis://127.0.0.1:6379/0");
+    assert_string_equal(oc.key, "sluice:events");
+    assert_string_equal(oc.host, host);
+    assert_int_equal(oc.batch_events, 2000);
+    assert_int_equal(oc.max_pending, 2000);
     assert_null(sc.http.listen);
     assert_int_equal(sc.log.level, SL_LOG_INFO);
     assert_int_equal(sc.log.format, SL_LOG_TEXT);
@@ -96,12 +113,35 @@ static void test_defaults(void **state)
     assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), 0);
     assert_int_equal(sc.output.redis.mode, SL_REDIS_LIST);
     assert_string_equal(sc.output.redis.key, "logstash");
+    assert_int_equal(sc.output.redis.max_pending, 1000000);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+    /* Every output key, and an explicit 0 that is not the default */
+    c = load("{\"inputs\": [{}], \"output\": {\"redis\": {\"mode\": "
+             "\"list\", \"batch_events\": 10, \"batch_bytes\": \"64KiB\", "
+             "\"batch_age\": \"250ms\", \"codec\": \"zstd\", "
+             "\"max_in_flight\": 2, \"command_timeout\": \"3s\", "
+             "\"max_pending\": 0, \"max_pending_bytes\": \"1GiB\"}}}");
+    assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), 0);
+    output_config_from(&oc, &sc);
+    assert_int_equal(oc.kind, OUTPUT_REDIS_LIST);
+    assert_int_equal(oc.batch_events, 10);
+    assert_int_equal(oc.batch_bytes, 65536);
+    assert_int_equal(oc.batch_age_ms, 250);
+    assert_int_equal(oc.codec, SL_CODEC_ZSTD);
+    assert_int_equal(oc.max_in_flight, 2);
+    assert_int_equal(oc.command_timeout_ms, 3000);
+    assert_int_equal(oc.max_pending, 0);
+    assert_int_equal(oc.max_pending_bytes, 1LL << 30);
     shipper_config_release(&sc);
     sl_config_free(c);
     c = load("{\"inputs\": [{}], \"output\": {\"stdout\": {}}}");
     assert_int_equal(shipper_config_read(&sc, sl_config_root(c), &err), 0);
     assert_false(sc.output.has_redis);
     assert_non_null(sc.output.stdout_node);
+    output_config_from(&oc, &sc);
+    assert_int_equal(oc.kind, OUTPUT_STDOUT);
+    assert_int_equal(oc.fd, 1);
     shipper_config_release(&sc);
     sl_config_free(c);
 }
@@ -167,6 +207,16 @@ static void test_bad_values(void **state)
                  "shipper.json:1:46: output.redis.url: redis url "
                  "'redis://:***@127.0.0.1:70000/0': port '70000' is not a "
                  "number from 1 to 65535");
+    assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"codec\": "
+                 "\"lz5\"}}}",
+                 "shipper.json:1:48: output.redis.codec: found a string "
+                 "\"lz5\", expected one of \"none\", \"lz4\", \"zstd\" (did "
+                 "you mean \"lz4\"?)");
+    assert_fails(
+        "{\"inputs\": [{}], \"output\": {\"redis\": "
+        "{\"max_in_flight\": 0}}}",
+        "shipper.json:1:56: output.redis.max_in_flight: found an integer 0, "
+        "expected an integer from 1 to 64");
     assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"key\": \"\"}}}",
                  "shipper.json:1:46: output.redis.key: found a string \"\", "
                  "expected a key that is not empty");

@@ -1,0 +1,186 @@
+/* out_stdout.c: the stdout sink: each batch's events as JSON lines, to try
+ * a config without Redis (`run --once` prints every event and exits).
+ *
+ * A batch handed over is rewritten in place from "TS ID JSON\n" lines to
+ * "JSON\n" lines (each line only moves left), then written from where the
+ * last write stopped; a batch is done once its last byte is written.
+ *
+ * Blocking: a pipe or a socket is made non-blocking, so a reader that
+ * does not keep up fills the pipe, writes stop with EAGAIN, the outbox
+ * fills and the pipeline stops reading; the loop waits for POLLOUT. The
+ * descriptor's flags are put back at free (the other end of a pipe may
+ * be shared with a shell). A terminal or a regular file stays blocking:
+ * setting O_NONBLOCK on a terminal changes it for the shell too, and a
+ * regular file never says EAGAIN; such writes are short. Any other error
+ * (EPIPE: the reader went away) is logged once and ends the sink. */
+#include "output_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+
+struct out_stdout {
+    struct output *o;
+    int fd;
+    int flags;     /* as found, restored at free */
+    bool nonblock; /* writes may say EAGAIN: wait for POLLOUT */
+    bool changed;  /* we set O_NONBLOCK */
+    bool broken;
+    const char *component;
+    struct output_batch *head, *tail;
+};
+
+/* "TS ID JSON\n" lines -> "JSON\n" lines, in place. */
+static void strip_prefixes(struct output_batch *b)
+{
+    size_t at = 0, out = 0, json, end;
+    while (at < b->payload_len) {
+        output_line_json(b->payload, b->payload_len, at, &json, &end);
+        memmove(b->payload + out, b->payload + json, end - json);
+        out += end - json;
+        at = end;
+    }
+    b->payload_len = out;
+    b->bytes = out; /* what is counted: the bytes written */
+}
+
+static void write_some(struct out_stdout *s)
+{
+    while (s->head != NULL && !s->broken) {
+        struct output_batch *b = s->head;
+        ssize_t n =
+            write(s->fd, b->payload + b->written, b->payload_len - b->written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0) {
+            s->broken = true;
+            SL_ERROR(s->component,
+                     "cannot write to fd %d: %s; the output stops (what "
+                     "reads the shipper's output went away?)",
+                     s->fd, sl_strerror(errno));
+            return;
+        }
+        b->written += (size_t)n;
+        if (b->written < b->payload_len)
+            continue;
+        s->head = b->next;
+        if (s->head == NULL)
+            s->tail = NULL;
+        b->next = NULL;
+        output_batch_done(s->o, b);
+    }
+}
+
+static void take(void *sink, struct output_batch *b)
+{
+    struct out_stdout *s = sink;
+    strip_prefixes(b);
+    b->next = NULL;
+    if (s->tail != NULL)
+        s->tail->next = b;
+    else
+        s->head = b;
+    s->tail = b;
+    write_some(s);
+}
+
+static size_t fill_pollfds(const void *sink, struct pollfd *pfds, size_t n)
+{
+    const struct out_stdout *s = sink;
+    if (n == 0 || !s->nonblock || s->head == NULL || s->broken)
+        return 0;
+    pfds[0].fd = s->fd;
+    pfds[0].events = POLLOUT;
+    pfds[0].revents = 0;
+    return 1;
+}
+
+static int timeout_ms(const void *sink)
+{
+    const struct out_stdout *s = sink;
+    return !s->nonblock && s->head != NULL && !s->broken ? 0 : -1;
+}
+
+static void process(void *sink, const struct pollfd *pfds, size_t n)
+{
+    (void)pfds;
+    (void)n;
+    write_some(sink);
+}
+
+static bool has_room(const void *sink)
+{
+    return !((const struct out_stdout *)sink)->broken;
+}
+
+static bool broken(const void *sink)
+{
+    return ((const struct out_stdout *)sink)->broken;
+}
+
+static bool ready(const void *sink)
+{
+    return !broken(sink);
+}
+
+static void sink_free(void *sink)
+{
+    struct out_stdout *s = sink;
+    if (s == NULL)
+        return;
+    if (s->changed)
+        (void)fcntl(s->fd, F_SETFL, s->flags);
+    free(s);
+}
+
+const struct output_sink_ops out_stdout_ops = {.name = "stdout",
+                                               .free = sink_free,
+                                               .fill_pollfds = fill_pollfds,
+                                               .timeout_ms = timeout_ms,
+                                               .process = process,
+                                               .has_room = has_room,
+                                               .take = take,
+                                               .broken = broken,
+                                               .ready = ready};
+
+void *out_stdout_new(struct output *o, const struct output_config *cfg,
+                     struct sl_err *err)
+{
+    struct stat st;
+    int flags = fcntl(cfg->fd, F_GETFL);
+    if (flags < 0 || fstat(cfg->fd, &st) < 0) {
+        sl_err_set(err, SL_EIO, "output: fd %d is not open: %s", cfg->fd,
+                   sl_strerror(errno));
+        return NULL;
+    }
+    struct out_stdout *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        sl_err_set(err, SL_ENOMEM, "output: out of memory");
+        return NULL;
+    }
+    s->o = o;
+    s->fd = cfg->fd;
+    s->flags = flags;
+    s->component = cfg->component;
+    s->nonblock = (flags & O_NONBLOCK) != 0;
+    if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+        !(flags & O_NONBLOCK)) {
+        if (fcntl(cfg->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+            sl_err_set(err, SL_EIO,
+                       "output: cannot make fd %d non-blocking: "
+                       "%s",
+                       cfg->fd, sl_strerror(errno));
+            free(s);
+            return NULL;
+        }
+        s->nonblock = s->changed = true;
+    }
+    return s;
+}
