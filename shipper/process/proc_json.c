@@ -323,26 +323,85 @@ static void ecs_keys(struct sl_value *obj)
 
 /* ---- merging ------------------------------------------------------------ */
 
-/* key as a path: dotted names nest, unless a segment would be empty or
- * there are too many; then the key as it is. No allocation. */
-static void path_of(struct sl_slice key, struct sl_fieldpath *p)
+static struct sl_value *find(struct sl_value *obj, struct sl_slice key)
 {
-    memset(p, 0, sizeof *p);
-    p->text = (char *)"(json key)";
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
+        if (m->key.len == key.len &&
+            (key.len == 0 || memcmp(m->key.ptr, key.ptr, key.len) == 0))
+            return m;
+    return NULL;
+}
+
+static void link(struct sl_value *obj, struct sl_value *v)
+{
+    v->next = NULL;
+    if (obj->last != NULL)
+        obj->last->next = v;
+    else
+        obj->first = v;
+    obj->last = v;
+}
+
+/* m (a member of the parsed line) into obj: added if obj lacks its key;
+ * two objects merge member by member (the daemon's log.file.path survives
+ * a line's "log": {"level": ...}); anything else is replaced by m's value,
+ * as Logstash's merge does. */
+static void merge_value(struct sl_value *obj, struct sl_value *m)
+{
+    struct sl_value *old = find(obj, m->key);
+    if (old == NULL) {
+        link(obj, m);
+        return;
+    }
+    if (old->type == SL_VALUE_OBJECT && m->type == SL_VALUE_OBJECT) {
+        struct sl_value *c = m->first, *next;
+        for (; c != NULL; c = next) {
+            next = c->next;
+            merge_value(old, c);
+        }
+        return;
+    }
+    old->type = m->type;
+    old->text = m->text;
+    old->first = m->first;
+    old->last = m->last;
+}
+
+/* The object a dotted top-level key ("log.level") goes into, made as
+ * needed, with *last its final segment; the root itself (and the whole
+ * key) when a segment is empty or a value that is no object is in the way:
+ * Elasticsearch then reads the dotted name as it would have. */
+static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
+                                  struct sl_slice *last)
+{
+    struct sl_value *obj = &ev->root;
     const char *s = key.ptr, *end = key.ptr + key.len, *dot;
-    while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL &&
-           p->nseg < SL_FIELDPATH_MAX_SEGS - 1 && dot > s && dot + 1 < end) {
-        p->seg[p->nseg++] = (struct sl_slice){s, (size_t)(dot - s)};
+    *last = key;
+    if (key.len == 0 || memchr(key.ptr, '.', key.len) == NULL)
+        return obj;
+    for (const char *q = s; q < end; q++) /* "a..b", ".a", "a.": literal */
+        if (*q == '.' && (q == s || q + 1 == end || q[1] == '.'))
+            return &ev->root;
+    while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL) {
+        struct sl_slice seg = {s, (size_t)(dot - s)};
+        struct sl_value *v = find(obj, seg);
+        if (v == NULL) {
+            v = sl_arena_alloc(ev->arena, sizeof *v);
+            if (v == NULL)
+                return NULL;
+            *v = (struct sl_value){
+                .key = seg,
+                .type = SL_VALUE_OBJECT,
+                .key_plain = sl_json_plain_prefix(seg.ptr, seg.len) == seg.len};
+            link(obj, v);
+        } else if (v->type != SL_VALUE_OBJECT) {
+            return &ev->root;
+        }
+        obj = v;
         s = dot + 1;
     }
-    if (dot != NULL) { /* "a..b", ".a", "a.", too deep: literal */
-        p->nseg = 0;
-        s = key.ptr;
-    }
-    p->seg[p->nseg++] = (struct sl_slice){s, (size_t)(end - s)};
-    for (unsigned i = 0; i < p->nseg; i++)
-        if (sl_json_plain_prefix(p->seg[i].ptr, p->seg[i].len) == p->seg[i].len)
-            p->plain |= 1u << i;
+    *last = (struct sl_slice){s, (size_t)(end - s)};
+    return obj;
 }
 
 static void merge_tags(struct sl_event *ev, struct sl_value *tags)
@@ -359,28 +418,30 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
                 merge_tags(ev, e);
         return;
     }
-    struct sl_fieldpath p;
-    struct sl_err err;
-    path_of(SL_SLICE_LIT("_tags"), &p);
-    SL_IGNORE_RESULT(proc_event_graft(ev, &p, tags, &err));
+    tags->key = SL_SLICE_LIT("_tags"); /* Logstash's rename rule */
+    merge_value(&ev->root, tags);
     proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
 }
 
+/* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
-    struct sl_err err;
-    int rc = 0;
-    for (struct sl_value *m = obj->first; m != NULL; m = m->next) {
+    struct sl_value *m = obj->first, *next;
+    for (; m != NULL; m = next) {
+        next = m->next;
         if (sl_slice_eq(m->key, "tags", 4)) {
             merge_tags(ev, m);
             continue;
         }
-        struct sl_fieldpath p;
-        path_of(m->key, &p);
-        if (proc_event_graft(ev, &p, m, &err) < 0)
-            rc = -1; /* a conflict: the other keys still go in */
+        struct sl_slice last;
+        struct sl_value *parent = parent_of(ev, m->key, &last);
+        if (parent == NULL)
+            return -1; /* out of memory */
+        m->key = last;
+        m->key_plain = sl_json_plain_prefix(last.ptr, last.len) == last.len;
+        merge_value(parent, m);
     }
-    return rc;
+    return 0;
 }
 
 /* ---- the processor ------------------------------------------------------ */
