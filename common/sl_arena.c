@@ -155,9 +155,9 @@ void sl_arena_rewind(struct sl_arena *a, struct sl_arena_mark m)
         set_empty(a);
         return;
     }
+    a->end = a->head->data + a->head->size;
     assert(m.next >= a->head->data && m.next <= a->end);
     a->next = m.next;
-    a->end = a->head->data + a->head->size;
 #if !defined(NDEBUG) && !defined(SL_ARENA_ASAN)
     memset(a->next, 0xA5, (size_t)(a->end - a->next));
 #endif

@@ -180,6 +180,16 @@ static void rewind_gives_back_what_came_after_the_mark(void **state)
     sl_arena_rewind(a, m);
     assert_int_equal(sl_arena_footprint(a), one);
     assert_ptr_equal(sl_arena_alloc(a, 16), p);
+    /* A mark in a block that later ones follow, some of them freed by a
+     * rewind of their own first. */
+    struct sl_arena_mark mid = sl_arena_mark(a);
+    assert_non_null(sl_arena_alloc(a, 200));
+    struct sl_arena_mark later = sl_arena_mark(a);
+    assert_non_null(sl_arena_alloc(a, 200));
+    sl_arena_rewind(a, later);
+    assert_non_null(sl_arena_alloc(a, 3000));
+    sl_arena_rewind(a, mid);
+    assert_int_equal(sl_arena_footprint(a), one);
     /* In the same block: nothing freed, the space is reused. */
     m = sl_arena_mark(a);
     unsigned char *q = sl_arena_alloc(a, 32);
