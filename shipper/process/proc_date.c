@@ -133,5 +133,8 @@ static enum proc_result date_run(struct proc *p, const struct proc_ctx *cx)
     return PROC_OK;
 }
 
-const struct proc_ops proc_date_ops = {
-    .name = "date", .init = date_init, .run = date_run, .fini = date_fini};
+const struct proc_ops proc_date_ops = {.name = "date",
+                                       .table = &date_table,
+                                       .init = date_init,
+                                       .run = date_run,
+                                       .fini = date_fini};

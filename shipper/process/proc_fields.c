@@ -191,6 +191,7 @@ static enum proc_result add_fields_run(struct proc *p,
 }
 
 const struct proc_ops proc_add_fields_ops = {.name = "add_fields",
+                                             .table = &add_fields_table,
                                              .init = add_fields_init,
                                              .run = add_fields_run,
                                              .fini = add_fields_fini,
@@ -243,6 +244,7 @@ static enum proc_result add_tags_run(struct proc *p, const struct proc_ctx *cx)
 }
 
 const struct proc_ops proc_add_tags_ops = {.name = "add_tags",
+                                           .table = &add_tags_table,
                                            .init = add_tags_init,
                                            .run = add_tags_run,
                                            .fini = add_tags_fini};
@@ -353,6 +355,7 @@ static enum proc_result rename_run(struct proc *p, const struct proc_ctx *cx)
 }
 
 const struct proc_ops proc_rename_ops = {.name = "rename",
+                                         .table = &rename_table,
                                          .init = rename_init,
                                          .run = rename_run,
                                          .fini = rename_fini,
@@ -433,6 +436,7 @@ static enum proc_result remove_run(struct proc *p, const struct proc_ctx *cx)
 }
 
 const struct proc_ops proc_remove_ops = {.name = "remove",
+                                         .table = &remove_table,
                                          .init = remove_init,
                                          .run = remove_run,
                                          .fini = remove_fini};
@@ -464,4 +468,4 @@ static enum proc_result drop_run(struct proc *p, const struct proc_ctx *cx)
 }
 
 const struct proc_ops proc_drop_ops = {
-    .name = "drop", .init = drop_init, .run = drop_run};
+    .name = "drop", .table = &drop_table, .init = drop_init, .run = drop_run};

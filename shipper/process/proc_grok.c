@@ -263,6 +263,7 @@ static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
 
 /* may put @timestamp: %{TIMESTAMP_ISO8601:@timestamp} */
 const struct proc_ops proc_grok_ops = {.name = "grok",
+                                       .table = &grok_table,
                                        .init = grok_init,
                                        .run = grok_run,
                                        .fini = grok_fini,

@@ -515,6 +515,7 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
 }
 
 const struct proc_ops proc_json_ops = {.name = "json",
+                                       .table = &json_table,
                                        .init = json_init,
                                        .run = json_run,
                                        .fini = json_fini,

@@ -404,5 +404,8 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
     return PROC_OK;
 }
 
-const struct proc_ops proc_traceback_ops = {
-    .name = "traceback", .init = tb_init, .run = tb_run, .fini = tb_fini};
+const struct proc_ops proc_traceback_ops = {.name = "traceback",
+                                            .table = &tb_table,
+                                            .init = tb_init,
+                                            .run = tb_run,
+                                            .fini = tb_fini};

@@ -217,6 +217,14 @@ void proc_chain_free(struct proc_chain *c)
     free(c);
 }
 
+const struct sl_config_table *proc_table(size_t i, const char **name)
+{
+    if (i >= NOPS)
+        return NULL;
+    *name = all_ops[i]->name;
+    return all_ops[i]->table;
+}
+
 size_t proc_chain_len(const struct proc_chain *c)
 {
     return c->n;

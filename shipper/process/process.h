@@ -43,6 +43,7 @@
 
 #include "grok.h"
 #include "sl_config.h"
+#include "sl_config_table.h"
 #include "sl_err.h"
 #include "sl_event.h"
 #include "sl_metrics.h"
@@ -107,6 +108,11 @@ enum proc_verdict proc_chain_run(struct proc_chain *c, struct sl_event *ev,
                                  int64_t *ts_ms);
 
 size_t proc_chain_len(const struct proc_chain *c);
+
+/* The processors' option tables, for the configuration reference and
+ * sl_config_table_verify: the i-th processor's table, and its name in
+ * *name; NULL past the last. */
+const struct sl_config_table *proc_table(size_t i, const char **name);
 /* "inputs[0].processors[1].grok": the label of processor i (i < len). */
 const char *proc_chain_label(const struct proc_chain *c, size_t i);
 

@@ -29,6 +29,7 @@ struct proc;
 
 struct proc_ops {
     const char *name; /* the key in the processors list: "grok" */
+    const struct sl_config_table *table; /* its options, for the reference */
     /* Reads cfg (the processor's object; its "when" is the chain's) and
      * sets p->state. Messages through sl_config_error() on cfg or a member
      * of it. */
