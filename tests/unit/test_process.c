@@ -431,6 +431,40 @@ static void counters(void **state)
     sl_metrics_free(m);
 }
 
+/* @timestamp is written from the time, one second's text reused: the
+ * milliseconds must still be each event's own. */
+static void timestamps_in_turn(void **state)
+{
+    (void)state;
+    static const int64_t times[] = {1795428000123LL,
+                                    1795428000456LL,
+                                    1795428000000LL,
+                                    1795428061007LL,
+                                    1795428000999LL,
+                                    -1000LL,
+                                    0LL,
+                                    253402300799999LL};
+    static const char *const want[] = {
+        "2026-11-23T10:00:00.123Z", "2026-11-23T10:00:00.456Z",
+        "2026-11-23T10:00:00.000Z", "2026-11-23T10:01:01.007Z",
+        "2026-11-23T10:00:00.999Z", "1969-12-31T23:59:59.000Z",
+        "1970-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"};
+    struct sl_err err;
+    struct proc_chain *c = proc_chain_new(NULL, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(proc_chain_len(c), 0);
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        struct outcome o = run_chain(c, NULL, "m", times[i]);
+        char head[64];
+        snprintf(head, sizeof head, "{\"@timestamp\":\"%s\",", want[i]);
+        assert_int_equal(o.ts, times[i]);
+        if (strncmp(o.json, head, strlen(head)) != 0)
+            fail_msg("%zu: %s, wanted %s", i, o.json, want[i]);
+        free(o.json);
+    }
+    proc_chain_free(c);
+}
+
 /* ---- grok timeouts ------------------------------------------------------ */
 
 static void grok_timeout_tags(void **state)
@@ -696,6 +730,7 @@ int main(void)
         cmocka_unit_test(cases_from_file),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(counters),
+        cmocka_unit_test(timestamps_in_turn),
         cmocka_unit_test(grok_timeout_tags),
         cmocka_unit_test(traceback_parser),
         cmocka_unit_test(traceback_sample_logs),
