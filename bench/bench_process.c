@@ -9,8 +9,9 @@
  *       build/release/shipper/libsluice_shipper_core.a \
  *       build/release/grok/libsluice_grok.a \
  *       build/release/common/libsluice_common.a \
- *       -lpcre2-8 -lyajl -llz4 -lzstd -lm -lpthread -o bench/out/bin/bench-process
- *   bench/out/bin/bench-process bench/out/apache_combined.log [--runs N]
+ *       -lpcre2-8 -lyajl -llz4 -lzstd -lm -lpthread -o
+ * bench/out/bin/bench-process bench/out/bin/bench-process
+ * bench/out/apache_combined.log [--runs N]
  *
  * The file is read into memory and cut into lines first. A run times, with
  * the process CPU clock, what the shipper will do per line: reset the
@@ -31,7 +32,8 @@
 
 static const char *const configs[][2] = {
     {"none", "{\"p\": []}"},
-    {"grok", "{\"p\": [{\"grok\": {\"patterns\": [\"%{HTTPD_COMBINEDLOG}\"]}}]}"},
+    {"grok",
+     "{\"p\": [{\"grok\": {\"patterns\": [\"%{HTTPD_COMBINEDLOG}\"]}}]}"},
     {"grok+date",
      "{\"p\": [{\"grok\": {\"patterns\": [\"%{HTTPD_COMBINEDLOG}\"]}},"
      " {\"date\": {\"field\": \"timestamp\", \"formats\": "
@@ -56,8 +58,8 @@ static double run(struct proc_chain *c, const char *text, size_t len,
             sl_arena_reset(a);
         sl_event_reset(&ev);
         int64_t ts = 1795428000000LL;
-        if (sl_event_put_top(&ev, "@timestamp", SL_VALUE_STRING, "", 0,
-                             &err) < 0 ||
+        if (sl_event_put_top(&ev, "@timestamp", SL_VALUE_STRING, "", 0, &err) <
+                0 ||
             sl_event_put_top(&ev, "message", SL_VALUE_STRING, p, n, &err) < 0)
             abort();
         if (proc_chain_run(c, &ev, &ts) == PROC_KEEP) {
@@ -86,8 +88,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-process FILE [--runs N]\n");
         return 2;
     }
-    if (argc == 4 && strcmp(argv[2], "--runs") == 0)
-        runs = atoi(argv[3]) > 0 ? atoi(argv[3]) : 1;
+    if (argc == 4 && strcmp(argv[2], "--runs") == 0) {
+        long r = strtol(argv[3], NULL, 10);
+        runs = r > 0 && r <= 16 ? (int)r : 1;
+    }
     struct sl_buf text;
     struct sl_err err;
     sl_buf_init(&text, (size_t)1 << 31);
