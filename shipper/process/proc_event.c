@@ -87,6 +87,6 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
 {
     struct sl_err e;
     if (sl_fieldpath_parse(p, text, strlen(text), &e) < 0)
-        return sl_config_error(n, err, "field name '%s': %s", text, e.msg);
+        return sl_config_error(n, err, "%s", e.msg); /* it quotes text */
     return 0;
 }

@@ -321,8 +321,11 @@ static void config_errors(void **state)
          "shipper.json:1:40: processors[0].rename.fields[0]: missing "
          "required key 'to'"},
         {"[{\"remove\": {\"fields\": [\"a..b\"]}}]",
-         "shipper.json:1:40: processors[0].remove.fields[0]: field name "
-         "'a..b': field reference 'a..b' has an empty name"},
+         "shipper.json:1:40: processors[0].remove.fields[0]: field "
+         "reference 'a..b' has an empty name"},
+        {"[{\"add_fields\": {\"fields\": {\"x[\": 1}}}]",
+         "shipper.json:1:50: processors[0].add_fields.fields[\"x[\"]: field "
+         "reference 'x[' mixes names and brackets; write [a][b] or a.b"},
         {"[{\"add_fields\": {\"fields\": {\"a\": [1]}}}]",
          "shipper.json:1:49: processors[0].add_fields.fields.a: found "
          "an array, expected a string, number, boolean or object"},
