@@ -8,9 +8,19 @@
  * default) it sets the chain's time; into another target it writes the
  * ISO 8601 text. A field that is absent is no failure (Logstash: nothing to
  * do); one that does not parse tags _dateparsefailure and leaves the time
- * alone. Year-less formats ("MMM dd HH:mm:ss") take their year from the
- * time the event was read, not the clock, so a December line read on
- * January 1st is last year's even when the shipper reads a backlog. */
+ * alone.
+ *
+ * Year-less formats (syslog's "MMM dd HH:mm:ss") take their year from the
+ * time the event was read, not the clock: sl_date's rule, Logstash's (this
+ * year, but a December date read in January is last year's and a January
+ * date read in December next year's). On top of it, on purpose: a log line
+ * is not from the future. A year-less date that comes out more than
+ * FUTURE_MAX after the read time, or that does not exist in the guessed
+ * year (Feb 29), is read again against the read time a year earlier, and
+ * taken if that lands before it. So a backlog read in January gives its
+ * November lines last November (Logstash: next November), and a "Jan 31"
+ * read on December 1st is this year's January, not the next. FUTURE_MAX
+ * leaves room for clocks a little ahead and zones up to a day apart. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,11 +54,33 @@ static const struct sl_opt date_opts[] = {
 static const struct sl_config_table date_table = {
     "date", sizeof(struct date_opts), date_opts, NULL};
 
+#define FUTURE_MAX (2 * 86400000LL)
+#define YEAR_MS    (365 * 86400000LL)
+
 struct date_proc {
     struct sl_date *d;
     struct sl_fieldpath field, target;
     bool to_timestamp;
+    bool yearless; /* a format has no year: the year is guessed */
 };
+
+/* A Joda pattern without y or Y outside quotes; keywords carry years. */
+static bool format_yearless(const char *f)
+{
+    static const char *const keywords[] = {"ISO8601", "UNIX", "UNIX_MS",
+                                           "TAI64N"};
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strcmp(f, keywords[i]) == 0)
+            return false;
+    bool quoted = false;
+    for (; *f != '\0'; f++) {
+        if (*f == '\'')
+            quoted = !quoted;
+        else if (!quoted && (*f == 'y' || *f == 'Y'))
+            return false;
+    }
+    return true;
+}
 
 static void date_fini(struct proc *p)
 {
@@ -83,6 +115,8 @@ static int date_init(struct proc *p, const struct sl_config_node *cfg,
         goto done;
     dp->to_timestamp = strcmp(o.target, "@timestamp") == 0 ||
                        strcmp(o.target, "[@timestamp]") == 0;
+    for (size_t i = 0; i < o.formats.n; i++)
+        dp->yearless |= format_yearless(o.formats.v[i]);
     dp->d = sl_date_compile(o.formats.v, o.formats.n, o.timezone, &e);
     if (dp->d == NULL) {
         /* Which key: a zone's error names the zone, a format's the format. */
@@ -103,6 +137,23 @@ done:
     return rc;
 }
 
+/* The date of text, a guessed year never in the future (see the top). */
+static int parse(struct date_proc *dp, struct sl_slice text, int64_t now,
+                 int64_t *ms)
+{
+    int rc = sl_date_parse_at(dp->d, text.ptr, text.len, now, ms);
+    if (!dp->yearless || (rc == 0 && *ms <= now + FUTURE_MAX))
+        return rc;
+    int64_t back;
+    if (sl_date_parse_at(dp->d, text.ptr, text.len, now - YEAR_MS, &back) ==
+            0 &&
+        back <= now + FUTURE_MAX) {
+        *ms = back;
+        return 0;
+    }
+    return rc;
+}
+
 static enum proc_result date_run(struct proc *p, const struct proc_ctx *cx)
 {
     struct date_proc *dp = p->state;
@@ -112,8 +163,7 @@ static enum proc_result date_run(struct proc *p, const struct proc_ctx *cx)
     if (v == NULL)
         return PROC_OK;
     if ((v->type != SL_VALUE_STRING && v->type != SL_VALUE_NUMBER) ||
-        sl_date_parse_at(dp->d, v->text.ptr, v->text.len, cx->now_ms, &ms) <
-            0) {
+        parse(dp, v->text, cx->now_ms, &ms) < 0) {
         proc_event_tag(cx->ev, PROC_TAG_DATEPARSEFAILURE);
         return PROC_FAILED;
     }
