@@ -113,13 +113,40 @@ static void arena_free(void *ctx, void *p)
 
 /* ---- building values ---------------------------------------------------- */
 
+/* Members of one object checked for a repeated key: a line that repeats
+ * one ({"a":1,"a":2}) keeps the last, as Logstash's parser does, since
+ * Elasticsearch refuses a document with a duplicate field. Past this many
+ * members the check (a walk of the members) is skipped, so an object of
+ * 100,000 keys costs no 10^10 compares; the rare duplicate there goes to
+ * the dead letters with Elasticsearch's reason. */
+#define DEDUP_MAX 256
+
 struct build {
     struct sl_event *ev;
     struct sl_value *stack[JSON_DEPTH_MAX + 1];
+    unsigned members[JSON_DEPTH_MAX + 1]; /* of each open object */
     unsigned depth, max_depth;
     struct sl_value *root;
     struct sl_slice key;
 };
+
+/* Takes the member named key out of obj, if there is one. */
+static void unlink_key(struct sl_value *obj, struct sl_slice key)
+{
+    struct sl_value *prev = NULL, *m = obj->first;
+    for (; m != NULL; prev = m, m = m->next) {
+        if (m->key.len != key.len ||
+            (key.len > 0 && memcmp(m->key.ptr, key.ptr, key.len) != 0))
+            continue;
+        if (prev != NULL)
+            prev->next = m->next;
+        else
+            obj->first = m->next;
+        if (obj->last == m)
+            obj->last = prev;
+        return;
+    }
+}
 
 static struct sl_value *value_new(struct build *b, enum sl_value_type t)
 {
@@ -138,6 +165,8 @@ static struct sl_value *value_new(struct build *b, enum sl_value_type t)
         v->key = b->key;
         v->key_plain =
             sl_json_plain_prefix(b->key.ptr, b->key.len) == b->key.len;
+        if (b->members[b->depth - 1]++ < DEDUP_MAX)
+            unlink_key(parent, b->key);
     }
     if (parent->last != NULL)
         parent->last->next = v;
@@ -194,6 +223,7 @@ static int open_container(struct build *b, enum sl_value_type t)
     struct sl_value *v = value_new(b, t);
     if (v == NULL)
         return 0;
+    b->members[b->depth] = 0;
     b->stack[b->depth++] = v;
     return 1;
 }
