@@ -105,7 +105,7 @@ int main(int argc, char **argv)
             sl_config_load_buffer("bench", doc, strlen(doc), &err);
         struct proc_chain *c =
             cfg ? proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), NULL,
-                                 &err)
+                                 NULL, &err)
                 : NULL;
         if (c == NULL) {
             fprintf(stderr, "%s\n", err.msg);

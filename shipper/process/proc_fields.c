@@ -141,6 +141,34 @@ static void add_fields_fini(struct proc *p)
     free(af);
 }
 
+int proc_add_fields_from(struct proc *p, const struct sl_config_node *fields,
+                         const char *target, struct sl_err *err)
+{
+    struct add_fields *af = calloc(1, sizeof *af);
+    if (af == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    p->state = af;
+    if (sl_config_type(fields) != SL_CONFIG_OBJECT ||
+        sl_config_len(fields) == 0) {
+        sl_config_error_expected(fields, err,
+                                 "an object of fields and values, such as "
+                                 "{\"service.name\": \"shop\"}");
+        goto fail;
+    }
+    for (size_t i = 0; i < sl_config_len(fields); i++)
+        if (add_value(af, target, sl_config_at(fields, i), err) < 0)
+            goto fail;
+    /* Items are stable now: point numbers' text at their own buffer. */
+    for (size_t i = 0; i < af->n; i++)
+        if (af->items[i].type == SL_VALUE_NUMBER)
+            af->items[i].text = af->items[i].num;
+    return 0;
+fail:
+    add_fields_fini(p);
+    p->state = NULL;
+    return -1;
+}
+
 static int add_fields_init(struct proc *p, const struct sl_config_node *cfg,
                            const struct proc_env *env, struct sl_err *err)
 {
@@ -148,29 +176,7 @@ static int add_fields_init(struct proc *p, const struct sl_config_node *cfg,
     struct add_fields_opts o;
     if (sl_config_table_fill(&add_fields_table, cfg, &o, err) < 0)
         return -1;
-    struct add_fields *af = calloc(1, sizeof *af);
-    if (af == NULL)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    p->state = af;
-    if (sl_config_type(o.fields) != SL_CONFIG_OBJECT ||
-        sl_config_len(o.fields) == 0)
-        goto bad;
-    for (size_t i = 0; i < sl_config_len(o.fields); i++)
-        if (add_value(af, o.target, sl_config_at(o.fields, i), err) < 0)
-            goto fail;
-    /* Items are stable now: point numbers' text at their own buffer. */
-    for (size_t i = 0; i < af->n; i++)
-        if (af->items[i].type == SL_VALUE_NUMBER)
-            af->items[i].text = af->items[i].num;
-    return 0;
-bad:
-    sl_config_error_expected(o.fields, err,
-                             "an object of fields and values, such as "
-                             "{\"service.name\": \"shop\"}");
-fail:
-    add_fields_fini(p);
-    p->state = NULL;
-    return -1;
+    return proc_add_fields_from(p, o.fields, o.target, err);
 }
 
 static enum proc_result add_fields_run(struct proc *p,

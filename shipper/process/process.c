@@ -38,7 +38,7 @@ struct proc_metrics {
 };
 
 struct proc_chain {
-    struct proc procs[PROC_MAX];
+    struct proc procs[PROC_MAX + 1]; /* the input's fields, then these */
     size_t n;
     struct sl_date *iso; /* reads a "@timestamp" string */
     int64_t iso_sec;     /* the second iso_text holds; -1: none */
@@ -171,7 +171,24 @@ fail:
     return -1;
 }
 
+/* The input's "fields": an add_fields of its own, first. */
+static int build_fields(struct proc_chain *c,
+                        const struct sl_config_node *fields,
+                        const struct proc_env *env, struct sl_err *err)
+{
+    struct proc *p = &c->procs[c->n];
+    memset(p, 0, sizeof *p);
+    p->ops = &proc_add_fields_ops;
+    sl_config_path(fields, p->label, sizeof p->label);
+    if (counters_of(p, env, &c->dummy, err) < 0 ||
+        proc_add_fields_from(p, fields, "", err) < 0)
+        return -1;
+    c->n++;
+    return 0;
+}
+
 struct proc_chain *proc_chain_new(const struct sl_config_node *processors,
+                                  const struct sl_config_node *fields,
                                   const struct proc_env *env,
                                   struct sl_err *err)
 {
@@ -198,6 +215,8 @@ struct proc_chain *proc_chain_new(const struct sl_config_node *processors,
                         sl_config_len(processors), PROC_MAX);
         goto fail;
     }
+    if (fields != NULL && build_fields(c, fields, env, err) < 0)
+        goto fail;
     for (size_t i = 0; i < sl_config_len(processors); i++)
         if (build_one(c, sl_config_at(processors, i), env, err) < 0)
             goto fail;

@@ -90,12 +90,16 @@ enum proc_verdict { PROC_KEEP, PROC_DROP };
 
 struct proc_chain;
 
-/* Builds the chain of a "processors" array (NULL or absent: an empty chain
- * that only writes @timestamp). On error, NULL and one message with
- * file:line:column and the key path, as config errors have (exit 2):
- *   shipper.json:12:11: inputs[0].processors[0].grk: unknown key 'grk'
+/* Builds the chain of an input from its "processors" array and its
+ * "fields" object (either NULL: absent). The fields are set first, as an
+ * add_fields would (so conditions and processors see them); then the
+ * processors run in order. Both NULL: a chain that only writes @timestamp.
+ * On error, NULL and one message with file:line:column and the key path,
+ * as config errors have (exit 2):
+ *   shipper.json:12:11: inputs[0].processors[0]: unknown key 'grk'
  *     (did you mean 'grok'?) */
 struct proc_chain *proc_chain_new(const struct sl_config_node *processors,
+                                  const struct sl_config_node *fields,
                                   const struct proc_env *env,
                                   struct sl_err *err);
 void proc_chain_free(struct proc_chain *c); /* NULL is fine */

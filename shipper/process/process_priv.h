@@ -43,6 +43,12 @@ struct proc_ops {
 };
 
 struct proc_when;
+struct proc;
+
+/* add_fields' state from a fields object (an input's "fields"), with the
+ * messages add_fields gives. */
+int proc_add_fields_from(struct proc *p, const struct sl_config_node *fields,
+                         const char *target, struct sl_err *err);
 
 struct proc {
     const struct proc_ops *ops;

@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sl_config *cfg = sl_config_load_buffer("f", doc, strlen(doc), &err);
     struct proc_chain *c =
         cfg ? proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), NULL,
-                             &err)
+                             NULL, &err)
             : NULL;
     if (c == NULL)
         abort();

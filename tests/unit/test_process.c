@@ -4,6 +4,7 @@
  *   {"name": "...", "processors": [...], "message": "...",
  *    "event": {...},            optional: the event before the chain
  *                               (default {"message": message})
+ *    "fields": {...},           optional: the input's "fields"
  *    "now": "2026-11-23T10:00:00.000Z",   the read time (default that)
  *    "expect": {...} | "drop"}  the event after the chain, exactly, in
  *                               order, @timestamp first
@@ -190,7 +191,8 @@ static void run_case(const char *name, const char *text, size_t len)
     assert_int_equal(sl_config_string(root, "message", "", &message, &err), 0);
     assert_int_equal(sl_config_string(root, "now", NULL, &now_s, &err), 0);
     struct proc_chain *c =
-        proc_chain_new(sl_config_get(root, "processors"), NULL, &err);
+        proc_chain_new(sl_config_get(root, "processors"),
+                       sl_config_get(root, "fields"), NULL, &err);
     if (c == NULL)
         fail_msg("%s (%s): %s", name, cname, err.msg);
     int64_t now = now_s ? ms_of(now_s) : NOW_DEFAULT;
@@ -261,11 +263,36 @@ static void expect_error(const char *processors, const char *msg)
     if (cfg == NULL)
         fail_msg("%s: %s", processors, err.msg);
     struct proc_chain *c = proc_chain_new(
-        sl_config_get(sl_config_root(cfg), "processors"), NULL, &err);
+        sl_config_get(sl_config_root(cfg), "processors"), NULL, NULL, &err);
     if (c != NULL)
         fail_msg("%s: built, expected \"%s\"", processors, msg);
     assert_string_equal(err.msg, msg);
     assert_int_equal(err.status, SL_EINVAL);
+    sl_config_free(cfg);
+}
+
+/* An input's "fields" are checked as add_fields' are, at their place. */
+static void input_fields_errors(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"inputs\": [{\"fields\": {\"a\": null}},"
+                              " {\"fields\": \"x\"}]}";
+    struct sl_err err;
+    struct sl_config *cfg =
+        sl_config_load_buffer("shipper.json", doc, strlen(doc), &err);
+    const struct sl_config_node *in =
+        sl_config_get(sl_config_root(cfg), "inputs");
+    assert_null(proc_chain_new(
+        NULL, sl_config_get(sl_config_at(in, 0), "fields"), NULL, &err));
+    assert_string_equal(err.msg, "shipper.json:1:30: inputs[0].fields.a: found "
+                                 "null, expected a string, number, boolean "
+                                 "or object");
+    assert_null(proc_chain_new(
+        NULL, sl_config_get(sl_config_at(in, 1), "fields"), NULL, &err));
+    assert_string_equal(err.msg, "shipper.json:1:49: inputs[1].fields: found a "
+                                 "string \"x\", expected an object of fields "
+                                 "and values, such as {\"service.name\": "
+                                 "\"shop\"}");
     sl_config_free(cfg);
 }
 
@@ -396,8 +423,8 @@ static void counters(void **state)
     struct proc_env env = {.metrics = pm};
     struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
     assert_non_null(cfg);
-    struct proc_chain *c =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), &env, &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, &env, &err);
     if (c == NULL)
         fail_msg("%s", err.msg);
     assert_string_equal(proc_chain_label(c, 0), "p[0].grok");
@@ -424,8 +451,8 @@ static void counters(void **state)
     assert_int_equal(counter(m, "sluice_processor_dropped_total", drop), 2);
     assert_int_equal(counter(m, "sluice_processor_failures_total", drop), 0);
     /* A second chain on the same registry: its own children. */
-    struct proc_chain *c2 =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), &env, &err);
+    struct proc_chain *c2 = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, &env, &err);
     assert_non_null(c2);
     proc_chain_free(c2);
     proc_chain_free(c);
@@ -453,7 +480,7 @@ static void timestamps_in_turn(void **state)
         "2026-11-23T10:00:00.999Z", "1969-12-31T23:59:59.000Z",
         "1970-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"};
     struct sl_err err;
-    struct proc_chain *c = proc_chain_new(NULL, NULL, &err);
+    struct proc_chain *c = proc_chain_new(NULL, NULL, NULL, &err);
     assert_non_null(c);
     assert_int_equal(proc_chain_len(c), 0);
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
@@ -479,8 +506,8 @@ static void grok_timeout_tags(void **state)
     struct proc_env env = {.grok = {.match_limit = 1000}};
     struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
     assert_non_null(cfg);
-    struct proc_chain *c =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), &env, &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, &env, &err);
     assert_non_null(c);
     char line[64];
     memset(line, 'a', 40);
@@ -619,8 +646,8 @@ static void traceback_sample_logs(void **state)
     static const char doc[] = "{\"p\": [{\"traceback\": {}}]}";
     struct sl_err err;
     struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
-    struct proc_chain *c =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), NULL, &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
     assert_non_null(c);
     for (size_t l = 0; l < sizeof logs / sizeof logs[0]; l++) {
         char path[512];
@@ -673,8 +700,8 @@ static void json_numbers_keep_their_text(void **state)
     static const char doc[] = "{\"p\": [{\"json\": {\"target\": \"j\"}}]}";
     struct sl_err err;
     struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
-    struct proc_chain *c =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), NULL, &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
     assert_non_null(c);
     struct outcome o = run_chain(
         c, NULL,
@@ -699,8 +726,8 @@ static void arena_cap(void **state)
                               "{\"tags\": [\"after\"]}}]}";
     struct sl_err err;
     struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
-    struct proc_chain *c =
-        proc_chain_new(sl_config_get(sl_config_root(cfg), "p"), NULL, &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
     assert_non_null(c);
     struct sl_buf line;
     sl_buf_init(&line, 1 << 20);
@@ -732,6 +759,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cases_from_file),
         cmocka_unit_test(config_errors),
+        cmocka_unit_test(input_fields_errors),
         cmocka_unit_test(counters),
         cmocka_unit_test(timestamps_in_turn),
         cmocka_unit_test(grok_timeout_tags),
