@@ -141,6 +141,30 @@ static void forget(struct sl_arena_block *b)
     SL_ARENA_POISON(b->data, b->size);
 }
 
+void sl_arena_rewind(struct sl_arena *a, struct sl_arena_mark m)
+{
+    check(a);
+    while (a->head != m.head) {
+        struct sl_arena_block *b = a->head;
+        assert(b != NULL); /* m is from this arena, before its last reset */
+        a->head = b->next;
+        a->footprint -= sizeof *b + b->size;
+        free_block(b);
+    }
+    if (a->head == NULL) {
+        set_empty(a);
+        return;
+    }
+    a->end = a->head->data + a->head->size;
+    assert(m.next >= a->head->data && m.next <= a->end);
+    a->next = m.next;
+#if !defined(NDEBUG) && !defined(SL_ARENA_ASAN)
+    memset(a->next, 0xA5, (size_t)(a->end - a->next));
+#endif
+    SL_ARENA_POISON(a->next, (size_t)(a->end - a->next));
+    check(a);
+}
+
 void sl_arena_reset(struct sl_arena *a)
 {
     check(a);

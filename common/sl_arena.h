@@ -90,6 +90,22 @@ char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n);
  * frees the rest; the arena then allocates from the kept block from its
  * start. */
 void sl_arena_reset(struct sl_arena *a);
+/* A point to come back to: sl_arena_rewind() forgets every allocation made
+ * after sl_arena_mark() (and frees the blocks they took), so a step that
+ * fails half way (a JSON line that turns out invalid) gives its memory
+ * back for what follows (the tag saying it failed). Marks nest; a rewind
+ * past a later mark makes that mark invalid, as does a reset. */
+struct sl_arena_mark {
+    struct sl_arena_block *head;
+    unsigned char *next;
+};
+
+static inline struct sl_arena_mark sl_arena_mark(const struct sl_arena *a)
+{
+    struct sl_arena_mark m = {a->head, a->next};
+    return m;
+}
+void sl_arena_rewind(struct sl_arena *a, struct sl_arena_mark m);
 /* Caps the footprint: an allocation that would need a block taking the
  * footprint past max_footprint fails as out of memory does (0: no cap, the
  * default). Bounds what one event can hold. */

@@ -122,6 +122,9 @@ enum grok_result {
 /* Tries each expression in order on s[0..len). On GROK_MATCH, the captures
  * stay readable until the next call. */
 enum grok_result grok_match(struct grok *g, const char *s, size_t len);
+/* The expression (0-based) that the last grok_match() matched with, or -1
+ * when it returned GROK_NOMATCH or GROK_TIMEOUT. */
+long grok_last_expr(const struct grok *g);
 
 /* Adds the last match's non-empty captures to ev, converted to their types,
  * with Logstash's rules (a field captured twice becomes an array). Values

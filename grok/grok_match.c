@@ -60,6 +60,11 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len)
     return GROK_NOMATCH;
 }
 
+long grok_last_expr(const struct grok *g)
+{
+    return g->matched;
+}
+
 size_t grok_capture_count(const struct grok *g)
 {
     return g->matched < 0 ? 0 : g->exprs[g->matched].ncaps;

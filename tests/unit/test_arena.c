@@ -162,6 +162,49 @@ static void a_limit_caps_the_footprint(void **state)
     sl_arena_free(a);
 }
 
+/* A rewind forgets what came after the mark and frees its blocks; the
+ * next allocation lands where the first after the mark did. */
+static void rewind_gives_back_what_came_after_the_mark(void **state)
+{
+    (void)state;
+    struct sl_arena *a = sl_arena_new(256);
+    struct sl_arena_mark empty = sl_arena_mark(a);
+    assert_non_null(sl_arena_alloc(a, 100));
+    size_t one = sl_arena_footprint(a);
+    struct sl_arena_mark m = sl_arena_mark(a);
+    unsigned char *p = sl_arena_alloc(a, 16);
+    for (int i = 0; i < 5; i++)
+        assert_non_null(sl_arena_alloc(a, 200)); /* new blocks */
+    assert_non_null(sl_arena_alloc(a, 5000));
+    assert_true(sl_arena_footprint(a) > 6 * one);
+    sl_arena_rewind(a, m);
+    assert_int_equal(sl_arena_footprint(a), one);
+    assert_ptr_equal(sl_arena_alloc(a, 16), p);
+    /* A mark in a block that later ones follow, some of them freed by a
+     * rewind of their own first. */
+    struct sl_arena_mark mid = sl_arena_mark(a);
+    assert_non_null(sl_arena_alloc(a, 200));
+    struct sl_arena_mark later = sl_arena_mark(a);
+    assert_non_null(sl_arena_alloc(a, 200));
+    sl_arena_rewind(a, later);
+    assert_non_null(sl_arena_alloc(a, 3000));
+    sl_arena_rewind(a, mid);
+    assert_int_equal(sl_arena_footprint(a), one);
+    /* In the same block: nothing freed, the space is reused. */
+    m = sl_arena_mark(a);
+    unsigned char *q = sl_arena_alloc(a, 32);
+    sl_arena_rewind(a, m);
+    assert_ptr_equal(sl_arena_alloc(a, 8), q);
+#ifdef SL_ARENA_ASAN
+    assert_true(__asan_address_is_poisoned(q + 8));
+#endif
+    /* Back to before the first block: empty, and it works after. */
+    sl_arena_rewind(a, empty);
+    assert_int_equal(sl_arena_footprint(a), 0);
+    assert_string_equal(sl_arena_strndup(a, "ok", 2), "ok");
+    sl_arena_free(a);
+}
+
 #ifdef SL_ARENA_ASAN
 /* ASan builds: exactly the n bytes asked for are addressable; the rest of
  * the block, and everything after a reset, is poisoned. */
@@ -198,6 +241,7 @@ int main(void)
         cmocka_unit_test(requests_beyond_a_block_get_their_own),
         cmocka_unit_test(reset_keeps_one_usual_block),
         cmocka_unit_test(a_limit_caps_the_footprint),
+        cmocka_unit_test(rewind_gives_back_what_came_after_the_mark),
 #ifdef SL_ARENA_ASAN
         cmocka_unit_test(unused_and_reset_memory_is_poisoned),
 #endif

@@ -1,0 +1,552 @@
+/* proc_json.c: the json processor: a line that is a JSON object (a JSON
+ * log from structlog, logback's encoders, pino, bunyan, zap, an
+ * OpenTelemetry exporter) merges into the event, or goes under a target.
+ *
+ *   {"json": {}}                         "message" merged at the top
+ *   {"json": {"field": "message", "target": "app", "max_depth": 32,
+ *             "ecs_keys": true}}
+ *
+ * Parsing: libyajl's callback parser builds the values straight into the
+ * event's arena; yajl's own memory comes from the arena too (its free is a
+ * no-op), so a line costs no malloc. Strings are copied (yajl hands out
+ * unescaped bytes in its own buffer); invalid UTF-8 is kept and replaced
+ * when written (DESIGN.md). Nesting deeper than max_depth fails the parse.
+ * Anything that does not parse (or, without a target, is not an object)
+ * leaves the event as it was, tagged _jsonparsefailure.
+ *
+ * Merging at the top level follows Logstash's json filter: a key of the
+ * line overwrites the event's ("message" then holds the log's message, not
+ * the line). Dotted keys nest ("log.level": "info" from ecs-logging becomes
+ * log.level), as Elasticsearch would read them, so conditions and rename
+ * see them. "tags" (a string or strings) are added to the event's tags;
+ * "@timestamp" is read by the chain (process.h).
+ *
+ * ECS keys (ecs_keys, on by default, merging at the top only): well-known
+ * keys of JSON logs go to their ECS fields, so the events of one request
+ * can be found together across services in Kibana:
+ *   trace.id    trace_id traceId traceid TraceId otelTraceID dd.trace_id
+ *   span.id     span_id spanId spanid SpanId otelSpanID dd.span_id
+ *   log.level   level severity severity_text severityText SeverityText
+ *               loglevel log_level; pino's and bunyan's numeric levels
+ *               (10 ... 60) become trace, debug, info, warn, error, fatal
+ *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
+ *               when the line has no "message" of its own
+ * The first key of a group that the line has wins; the ECS name itself,
+ * if the line has it, wins over all. */
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "process_priv.h"
+#include "sl_json.h"
+
+#define JSON_DEPTH_MAX 64
+
+struct json_opts {
+    const struct sl_config_node *when;
+    const char *field;
+    const char *target;
+    long long max_depth;
+    bool ecs_keys;
+};
+
+#define J(m) SL_OPT_FIELD(struct json_opts, m)
+static const struct sl_opt json_opts[] = {
+    PROC_WHEN_OPT(struct json_opts),
+    {"field", SL_OPT_STRING, J(field), .def = "message",
+     .help = "the field that holds the JSON text"},
+    {"target", SL_OPT_STRING, J(target), .doc_default = "the top level",
+     .help = "put the parsed value under this field instead of merging it"},
+    {"max_depth", SL_OPT_INT, J(max_depth), .def = "32", .min = 1,
+     .max = JSON_DEPTH_MAX,
+     .help = "deepest nesting of objects and arrays accepted"},
+    {"ecs_keys", SL_OPT_BOOL, J(ecs_keys), .def = "true",
+     .help = "move well-known keys (trace_id, spanId, level, msg, ...) to "
+             "their ECS fields"},
+    SL_OPT_END};
+static const struct sl_config_table json_table = {
+    "json", sizeof(struct json_opts), json_opts, NULL};
+
+struct json_proc {
+    struct sl_fieldpath field, target;
+    bool has_target, ecs_keys;
+    unsigned max_depth;
+    struct sl_arena *arena; /* the event's, while parsing */
+};
+
+/* ---- yajl's memory, from the arena -------------------------------------- */
+
+/* Each block remembers its size, for realloc. */
+struct hdr {
+    size_t size;
+    max_align_t align;
+};
+
+static void *arena_malloc(void *ctx, size_t sz)
+{
+    struct json_proc *jp = ctx;
+    struct hdr *h = sl_arena_alloc(jp->arena, sizeof *h + sz);
+    if (h == NULL)
+        return NULL;
+    h->size = sz;
+    return h + 1;
+}
+
+static void *arena_realloc(void *ctx, void *p, size_t sz)
+{
+    if (p == NULL)
+        return arena_malloc(ctx, sz);
+    struct hdr *h = (struct hdr *)p - 1;
+    if (sz <= h->size)
+        return p;
+    void *q = arena_malloc(ctx, sz);
+    if (q != NULL)
+        memcpy(q, p, h->size);
+    return q;
+}
+
+static void arena_free(void *ctx, void *p)
+{
+    (void)ctx;
+    (void)p; /* the arena is reset with the batch */
+}
+
+/* ---- building values ---------------------------------------------------- */
+
+/* Members of one object checked for a repeated key: a line that repeats
+ * one ({"a":1,"a":2}) keeps the last, as Logstash's parser does, since
+ * Elasticsearch refuses a document with a duplicate field. Past this many
+ * members the check (a walk of the members) is skipped, so an object of
+ * 100,000 keys costs no 10^10 compares; the rare duplicate there goes to
+ * the dead letters with Elasticsearch's reason. */
+#define DEDUP_MAX 256
+
+struct build {
+    struct sl_event *ev;
+    struct sl_value *stack[JSON_DEPTH_MAX + 1];
+    unsigned members[JSON_DEPTH_MAX + 1]; /* of each open object */
+    unsigned depth, max_depth;
+    struct sl_value *root;
+    struct sl_slice key;
+};
+
+/* Takes the member named key out of obj, if there is one. */
+static void unlink_key(struct sl_value *obj, struct sl_slice key)
+{
+    struct sl_value *prev = NULL, *m = obj->first;
+    for (; m != NULL; prev = m, m = m->next) {
+        if (m->key.len != key.len ||
+            (key.len > 0 && memcmp(m->key.ptr, key.ptr, key.len) != 0))
+            continue;
+        if (prev != NULL)
+            prev->next = m->next;
+        else
+            obj->first = m->next;
+        if (obj->last == m)
+            obj->last = prev;
+        return;
+    }
+}
+
+static struct sl_value *value_new(struct build *b, enum sl_value_type t)
+{
+    struct sl_value *v = sl_arena_alloc(b->ev->arena, sizeof *v);
+    if (v == NULL)
+        return NULL;
+    *v = (struct sl_value){.type = t, .key_plain = true};
+    if (b->depth == 0) {
+        if (b->root != NULL)
+            return NULL; /* yajl allows one value only; be sure */
+        b->root = v;
+        return v;
+    }
+    struct sl_value *parent = b->stack[b->depth - 1];
+    if (parent->type == SL_VALUE_OBJECT) {
+        v->key = b->key;
+        v->key_plain =
+            sl_json_plain_prefix(b->key.ptr, b->key.len) == b->key.len;
+        if (b->members[b->depth - 1]++ < DEDUP_MAX)
+            unlink_key(parent, b->key);
+    }
+    if (parent->last != NULL)
+        parent->last->next = v;
+    else
+        parent->first = v;
+    parent->last = v;
+    return v;
+}
+
+static const char *copy(struct build *b, const unsigned char *s, size_t len)
+{
+    char *p = sl_arena_alloc(b->ev->arena, len ? len : 1);
+    if (p != NULL && len > 0)
+        memcpy(p, s, len);
+    return p;
+}
+
+static int scalar(struct build *b, enum sl_value_type t, const char *s,
+                  size_t len)
+{
+    struct sl_value *v = value_new(b, t);
+    if (v == NULL)
+        return 0;
+    v->text = (struct sl_slice){s, len};
+    return 1;
+}
+
+static int on_null(void *ctx)
+{
+    return scalar(ctx, SL_VALUE_NULL, "null", 4);
+}
+
+static int on_bool(void *ctx, int val)
+{
+    return scalar(ctx, SL_VALUE_BOOL, val ? "true" : "false", val ? 4 : 5);
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    const char *p = copy(ctx, (const unsigned char *)s, len);
+    return p != NULL && scalar(ctx, SL_VALUE_NUMBER, p, len);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    const char *p = copy(ctx, s, len);
+    return p != NULL && scalar(ctx, SL_VALUE_STRING, p, len);
+}
+
+static int open_container(struct build *b, enum sl_value_type t)
+{
+    if (b->depth >= b->max_depth)
+        return 0;
+    struct sl_value *v = value_new(b, t);
+    if (v == NULL)
+        return 0;
+    b->members[b->depth] = 0;
+    b->stack[b->depth++] = v;
+    return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+    return open_container(ctx, SL_VALUE_OBJECT);
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t len)
+{
+    struct build *b = ctx;
+    const char *p = copy(b, s, len);
+    b->key = (struct sl_slice){p, len};
+    return p != NULL;
+}
+
+static int on_end(void *ctx)
+{
+    struct build *b = ctx;
+    b->depth--;
+    return 1;
+}
+
+static int on_start_array(void *ctx)
+{
+    return open_container(ctx, SL_VALUE_ARRAY);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_bool,
+    .yajl_number = on_number, /* the text as written: no precision lost */
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_end,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end};
+
+/* The value of s[0..len), or NULL if it is not one JSON value. */
+static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
+                              struct sl_slice s)
+{
+    yajl_alloc_funcs afs = {arena_malloc, arena_realloc, arena_free, jp};
+    struct build *b = sl_arena_alloc(ev->arena, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->ev = ev;
+    b->depth = 0;
+    b->max_depth = jp->max_depth;
+    b->root = NULL;
+    b->key = (struct sl_slice){"", 0};
+    jp->arena = ev->arena;
+    yajl_handle h = yajl_alloc(&callbacks, &afs, b);
+    if (h == NULL)
+        return NULL;
+    SL_IGNORE_RESULT(yajl_config(h, yajl_dont_validate_strings, 1));
+    bool ok =
+        yajl_parse(h, (const unsigned char *)s.ptr, s.len) == yajl_status_ok &&
+        yajl_complete_parse(h) == yajl_status_ok;
+    yajl_free(h);
+    return ok ? b->root : NULL;
+}
+
+/* ---- ECS keys ----------------------------------------------------------- */
+
+struct alias {
+    const char *ecs;
+    const char *const keys[10];
+};
+
+static const struct alias aliases[] = {
+    {"trace.id",
+     {"trace_id", "traceId", "traceid", "TraceId", "otelTraceID", "dd.trace_id",
+      NULL}},
+    {"span.id",
+     {"span_id", "spanId", "spanid", "SpanId", "otelSpanID", "dd.span_id",
+      NULL}},
+    {"log.level",
+     {"level", "severity", "severity_text", "severityText", "SeverityText",
+      "loglevel", "log_level", NULL}},
+    {"message", {"msg", "event", "body", NULL}},
+};
+
+static struct sl_value *member(struct sl_value *obj, const char *key)
+{
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
+        if (sl_slice_eq(m->key, key, strlen(key)))
+            return m;
+    return NULL;
+}
+
+/* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60
+ * fatal. */
+static void level_name(struct sl_value *v)
+{
+    static const char *const names[] = {"trace", "debug", "info",
+                                        "warn",  "error", "fatal"};
+    if (v->type != SL_VALUE_NUMBER || v->text.len != 2 ||
+        v->text.ptr[1] != '0' || v->text.ptr[0] < '1' || v->text.ptr[0] > '6')
+        return;
+    v->type = SL_VALUE_STRING;
+    v->text = sl_slice_from(names[v->text.ptr[0] - '1']);
+}
+
+static void ecs_keys(struct sl_value *obj)
+{
+    for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
+        if (member(obj, aliases[a].ecs) != NULL)
+            continue;
+        for (const char *const *k = aliases[a].keys; *k != NULL; k++) {
+            struct sl_value *m = member(obj, *k);
+            /* a string (or number) only: structlog's "event" is a string,
+             * an "event" object is ECS's own */
+            if (m == NULL ||
+                (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER))
+                continue;
+            if (strcmp(aliases[a].ecs, "log.level") == 0)
+                level_name(m);
+            m->key = sl_slice_from(aliases[a].ecs);
+            m->key_plain = true;
+            break;
+        }
+    }
+}
+
+/* ---- merging ------------------------------------------------------------ */
+
+static struct sl_value *find(struct sl_value *obj, struct sl_slice key)
+{
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
+        if (m->key.len == key.len &&
+            (key.len == 0 || memcmp(m->key.ptr, key.ptr, key.len) == 0))
+            return m;
+    return NULL;
+}
+
+static void link(struct sl_value *obj, struct sl_value *v)
+{
+    v->next = NULL;
+    if (obj->last != NULL)
+        obj->last->next = v;
+    else
+        obj->first = v;
+    obj->last = v;
+}
+
+/* m (a member of the parsed line) into obj: added if obj lacks its key;
+ * two objects merge member by member (the daemon's log.file.path survives
+ * a line's "log": {"level": ...}); anything else is replaced by m's value,
+ * as Logstash's merge does. */
+static void merge_value(struct sl_value *obj, struct sl_value *m)
+{
+    struct sl_value *old = find(obj, m->key);
+    if (old == NULL) {
+        link(obj, m);
+        return;
+    }
+    if (old->type == SL_VALUE_OBJECT && m->type == SL_VALUE_OBJECT) {
+        struct sl_value *c = m->first, *next;
+        for (; c != NULL; c = next) {
+            next = c->next;
+            merge_value(old, c);
+        }
+        return;
+    }
+    old->type = m->type;
+    old->text = m->text;
+    old->first = m->first;
+    old->last = m->last;
+}
+
+/* The object a dotted top-level key ("log.level") goes into, made as
+ * needed, with *last its final segment; the root itself (and the whole
+ * key) when a segment is empty or a value that is no object is in the way:
+ * Elasticsearch then reads the dotted name as it would have. */
+static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
+                                  struct sl_slice *last)
+{
+    struct sl_value *obj = &ev->root;
+    const char *s = key.ptr, *end = key.ptr + key.len, *dot;
+    *last = key;
+    if (key.len == 0 || memchr(key.ptr, '.', key.len) == NULL)
+        return obj;
+    for (const char *q = s; q < end; q++) /* "a..b", ".a", "a.": literal */
+        if (*q == '.' && (q == s || q + 1 == end || q[1] == '.'))
+            return &ev->root;
+    while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL) {
+        struct sl_slice seg = {s, (size_t)(dot - s)};
+        struct sl_value *v = find(obj, seg);
+        if (v == NULL) {
+            v = sl_arena_alloc(ev->arena, sizeof *v);
+            if (v == NULL)
+                return NULL;
+            *v = (struct sl_value){
+                .key = seg,
+                .type = SL_VALUE_OBJECT,
+                .key_plain = sl_json_plain_prefix(seg.ptr, seg.len) == seg.len};
+            link(obj, v);
+        } else if (v->type != SL_VALUE_OBJECT) {
+            return &ev->root;
+        }
+        obj = v;
+        s = dot + 1;
+    }
+    *last = (struct sl_slice){s, (size_t)(end - s)};
+    return obj;
+}
+
+static void merge_tags(struct sl_event *ev, struct sl_value *tags)
+{
+    if (tags->type == SL_VALUE_STRING) {
+        const char *t = sl_event_strdup(ev, tags->text.ptr, tags->text.len);
+        if (t != NULL)
+            proc_event_tag(ev, t);
+        return;
+    }
+    if (tags->type == SL_VALUE_ARRAY) {
+        for (struct sl_value *e = tags->first; e != NULL; e = e->next)
+            if (e->type == SL_VALUE_STRING)
+                merge_tags(ev, e);
+        return;
+    }
+    tags->key = SL_SLICE_LIT("_tags"); /* Logstash's rename rule */
+    merge_value(&ev->root, tags);
+    proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
+}
+
+/* The parsed object into the event, key by key; dotted keys nest. */
+static int merge(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *m = obj->first, *next;
+    for (; m != NULL; m = next) {
+        next = m->next;
+        if (sl_slice_eq(m->key, "tags", 4)) {
+            merge_tags(ev, m);
+            continue;
+        }
+        struct sl_slice last;
+        struct sl_value *parent = parent_of(ev, m->key, &last);
+        if (parent == NULL)
+            return -1; /* out of memory */
+        m->key = last;
+        m->key_plain = sl_json_plain_prefix(last.ptr, last.len) == last.len;
+        merge_value(parent, m);
+    }
+    return 0;
+}
+
+/* ---- the processor ------------------------------------------------------ */
+
+static void json_fini(struct proc *p)
+{
+    struct json_proc *jp = p->state;
+    if (jp == NULL)
+        return;
+    sl_fieldpath_release(&jp->field);
+    sl_fieldpath_release(&jp->target);
+    free(jp);
+}
+
+static int json_init(struct proc *p, const struct sl_config_node *cfg,
+                     const struct proc_env *env, struct sl_err *err)
+{
+    (void)env;
+    struct json_opts o;
+    if (sl_config_table_fill(&json_table, cfg, &o, err) < 0)
+        return -1;
+    struct json_proc *jp = calloc(1, sizeof *jp);
+    if (jp == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    p->state = jp;
+    jp->max_depth = (unsigned)o.max_depth;
+    jp->ecs_keys = o.ecs_keys;
+    jp->has_target = o.target != NULL;
+    if (proc_fieldpath(&jp->field, sl_config_get(cfg, "field"), o.field, err) <
+            0 ||
+        (jp->has_target &&
+         proc_fieldpath(&jp->target, sl_config_get(cfg, "target"), o.target,
+                        err) < 0)) {
+        json_fini(p);
+        p->state = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
+{
+    struct json_proc *jp = p->state;
+    const struct sl_value *src = sl_event_get(cx->ev, &jp->field);
+    struct sl_err err;
+    if (src == NULL)
+        return PROC_OK;
+    /* A line that fails gives back what its parse took, so the tag fits
+     * even when the parse ran into the arena's cap. */
+    struct sl_arena_mark mark = sl_arena_mark(cx->ev->arena);
+    struct sl_value *v =
+        src->type == SL_VALUE_STRING ? parse(jp, cx->ev, src->text) : NULL;
+    if (v == NULL || (!jp->has_target && v->type != SL_VALUE_OBJECT)) {
+        sl_arena_rewind(cx->ev->arena, mark);
+        proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);
+        return PROC_FAILED;
+    }
+    int rc;
+    if (jp->has_target) {
+        rc = proc_event_graft(cx->ev, &jp->target, v, &err);
+    } else {
+        if (jp->ecs_keys)
+            ecs_keys(v);
+        rc = merge(cx->ev, v);
+    }
+    if (rc < 0) {
+        proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);
+        return PROC_FAILED;
+    }
+    return PROC_OK;
+}
+
+const struct proc_ops proc_json_ops = {.name = "json",
+                                       .table = &json_table,
+                                       .init = json_init,
+                                       .run = json_run,
+                                       .fini = json_fini,
+                                       .may_put_timestamp = true};

@@ -1,0 +1,411 @@
+/* proc_traceback.c: the traceback processor: ECS error.* and log.origin.*
+ * from a Python traceback or a Java stack trace in one multi-line event
+ * (the multiline presets make those events), so Kibana can count crash
+ * sites by error.type and log.origin.file.name + line.
+ *
+ *   {"traceback": {}}                   on "message"
+ *   {"traceback": {"field": "error.stack_trace"}}
+ *
+ * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
+ * log.origin.file.line (a number) and log.origin.function, as slices of
+ * the field's bytes (nothing copied). An event with no traceback is left
+ * alone; one whose traceback is cut before its exception line (a truncated
+ * event) is tagged _tracebackparsefailure. The parsing rules are in
+ * proc_traceback.h. Lines are walked once or twice; nothing is allocated. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc_traceback.h"
+#include "process_priv.h"
+#include "sl_ascii.h"
+
+/* ---- lines -------------------------------------------------------------- */
+
+/* The line at p (without "\n" or "\r\n"), and where the next one starts. */
+static struct sl_slice line_at(const char *p, const char *end,
+                               const char **next)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *stop = nl ? nl : end;
+    *next = nl ? nl + 1 : end;
+    if (stop > p && stop[-1] == '\r')
+        stop--;
+    return (struct sl_slice){p, (size_t)(stop - p)};
+}
+
+static bool starts(struct sl_slice l, const char *lit)
+{
+    size_t n = strlen(lit);
+    return l.len >= n && memcmp(l.ptr, lit, n) == 0;
+}
+
+static bool indented(struct sl_slice l)
+{
+    return l.len > 0 && (l.ptr[0] == ' ' || l.ptr[0] == '\t');
+}
+
+static struct sl_slice trim_left(struct sl_slice l)
+{
+    while (l.len > 0 && (l.ptr[0] == ' ' || l.ptr[0] == '\t')) {
+        l.ptr++;
+        l.len--;
+    }
+    return l;
+}
+
+static struct sl_slice tail(struct sl_slice l, size_t from)
+{
+    return from >= l.len ? (struct sl_slice){l.ptr + l.len, 0}
+                         : (struct sl_slice){l.ptr + from, l.len - from};
+}
+
+/* The text from p to the end, without trailing newlines and spaces. */
+static struct sl_slice to_end(const char *p, const char *end)
+{
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
+                       end[-1] == '\t'))
+        end--;
+    return (struct sl_slice){p, (size_t)(end - p)};
+}
+
+static bool ident_char(char c)
+{
+    return sl_ascii_alpha(c) || sl_ascii_digit(c) || c == '_' || c == '$';
+}
+
+/* A dotted name ("app.errors.PaymentError", "java.lang.X$Y") at the start
+ * of l: its length, and how many dots it has; 0 if l does not start with
+ * one. */
+static size_t dotted_name(struct sl_slice l, size_t *dots)
+{
+    size_t i = 0;
+    *dots = 0;
+    for (;;) {
+        if (i >= l.len ||
+            !(sl_ascii_alpha(l.ptr[i]) || l.ptr[i] == '_' || l.ptr[i] == '$'))
+            return 0;
+        while (i < l.len && ident_char(l.ptr[i]))
+            i++;
+        if (i + 1 < l.len && l.ptr[i] == '.' &&
+            (sl_ascii_alpha(l.ptr[i + 1]) || l.ptr[i + 1] == '_' ||
+             l.ptr[i + 1] == '$')) {
+            (*dots)++;
+            i++;
+            continue;
+        }
+        return i;
+    }
+}
+
+/* "Type: message" or "Type" alone: the type and message. */
+static bool exception_line(struct sl_slice l, bool need_dot,
+                           struct tb_result *r)
+{
+    size_t dots, n = dotted_name(l, &dots);
+    if (n == 0)
+        return false;
+    struct sl_slice name = {l.ptr, n};
+    bool errorish = (n >= 5 && memcmp(l.ptr + n - 5, "Error", 5) == 0) ||
+                    (n >= 9 && memcmp(l.ptr + n - 9, "Exception", 9) == 0) ||
+                    (n >= 9 && memcmp(l.ptr + n - 9, "Throwable", 9) == 0);
+    if (need_dot && dots == 0 && !errorish)
+        return false;
+    if (n < l.len && l.ptr[n] != ':')
+        return false;
+    r->type = name;
+    r->message = trim_left(tail(l, n + 1));
+    return true;
+}
+
+/* ---- Python ------------------------------------------------------------- */
+
+#define PY_HEADER "Traceback (most recent call last):"
+
+/* `  File "/srv/app/repo.py", line 88, in load` */
+static void python_frame(struct sl_slice l, struct tb_result *r)
+{
+    l = trim_left(l);
+    if (!starts(l, "File \""))
+        return;
+    l = tail(l, 6);
+    const char *q = memchr(l.ptr, '"', l.len);
+    if (q == NULL)
+        return;
+    struct sl_slice file = {l.ptr, (size_t)(q - l.ptr)};
+    l = tail(l, file.len + 1);
+    if (!starts(l, ", line "))
+        return;
+    l = tail(l, 7);
+    size_t d = 0;
+    while (d < l.len && sl_ascii_digit(l.ptr[d]))
+        d++;
+    if (d == 0)
+        return;
+    r->file = file;
+    r->line = (struct sl_slice){l.ptr, d};
+    l = tail(l, d);
+    r->function = starts(l, ", in ") ? tail(l, 5) : (struct sl_slice){0};
+}
+
+/* A line of a traceback, with an exception group's margin taken off:
+ * "  | " (and "  + " on a group's header) puts the block at that column;
+ * col -1 for plain lines. */
+struct pyline {
+    struct sl_slice content;
+    long col;
+};
+
+static struct pyline py_line(struct sl_slice l)
+{
+    size_t i = 0;
+    while (i < l.len && (l.ptr[i] == ' ' || l.ptr[i] == '\t'))
+        i++;
+    if (i == l.len || (l.ptr[i] != '|' && l.ptr[i] != '+'))
+        return (struct pyline){l, -1};
+    struct sl_slice c = tail(l, i + 1);
+    if (c.len > 0 && c.ptr[0] == ' ')
+        c = tail(c, 1);
+    return (struct pyline){c, (long)i};
+}
+
+static bool py_header(struct sl_slice content)
+{
+    struct sl_slice t = trim_left(content);
+    return starts(t, PY_HEADER) || starts(t, "Exception Group " PY_HEADER);
+}
+
+/* The block that propagated: the last header of the outermost level (a
+ * plain traceback, or an exception group's own, not its members'). */
+static int parse_python(const char *s, const char *end, struct tb_result *r)
+{
+    const char *first = NULL, *body = NULL, *p = s, *next;
+    long col = 0;
+    for (; p < end; p = next) {
+        struct pyline pl = py_line(line_at(p, end, &next));
+        if (!py_header(pl.content))
+            continue;
+        if (first == NULL)
+            first = p;
+        if (body == NULL || pl.col <= col) {
+            body = next;
+            col = pl.col;
+        }
+    }
+    if (first == NULL)
+        return 0;
+    r->lang = TB_PYTHON;
+    r->stack = to_end(first, end);
+    for (p = body; p < end; p = next) {
+        struct pyline pl = py_line(line_at(p, end, &next));
+        if (pl.col != col)
+            continue;
+        if (indented(pl.content)) {
+            python_frame(pl.content, r);
+            continue;
+        }
+        if (pl.content.len == 0)
+            continue;
+        return exception_line(pl.content, false, r) ? 1 : -1;
+    }
+    return -1;
+}
+
+/* ---- Java (and Node.js) ------------------------------------------------- */
+
+/* "\tat pkg.Class.method(File.java:88)", "at java.base/x.Y.z(Native
+ * Method)", "    at f (/app/x.js:10:5)": the function, file and line. */
+static void java_frame(struct sl_slice l, struct tb_result *r)
+{
+    l = tail(trim_left(l), 3); /* "at " */
+    const char *open = memchr(l.ptr, '(', l.len);
+    struct sl_slice fn = {l.ptr, open ? (size_t)(open - l.ptr) : 0};
+    while (fn.len > 0 && fn.ptr[fn.len - 1] == ' ')
+        fn.len--;
+    const char *slash = fn.len ? memchr(fn.ptr, '/', fn.len) : NULL;
+    while (slash != NULL) { /* module and class loader: "java.base/" */
+        fn = tail(fn, (size_t)(slash - fn.ptr) + 1);
+        slash = fn.len ? memchr(fn.ptr, '/', fn.len) : NULL;
+    }
+    r->function = fn;
+    struct sl_slice in = open ? tail(l, (size_t)(open - l.ptr) + 1) : l;
+    const char *close = in.len ? memchr(in.ptr, ')', in.len) : NULL;
+    if (close != NULL)
+        in.len = (size_t)(close - in.ptr);
+    /* file[:line[:column]]: digits after the last one or two colons */
+    size_t n = in.len, colons = 0, cut[2] = {0, 0};
+    while (n > 0 && colons < 2) {
+        size_t d = n;
+        while (d > 0 && sl_ascii_digit(in.ptr[d - 1]))
+            d--;
+        if (d == n || d == 0 || in.ptr[d - 1] != ':')
+            break;
+        cut[colons++] = d - 1;
+        n = d - 1;
+    }
+    if (colons == 0) {
+        bool native = starts(in, "Native Method") || starts(in, "Unknown");
+        r->file = native ? (struct sl_slice){0} : in;
+        r->line = (struct sl_slice){0};
+        return;
+    }
+    size_t fend = cut[colons - 1], lstart = fend + 1;
+    size_t lend = colons == 2 ? cut[0] : in.len;
+    r->file = (struct sl_slice){in.ptr, fend};
+    r->line = (struct sl_slice){in.ptr + lstart, lend - lstart};
+}
+
+static bool is_frame(struct sl_slice l)
+{
+    return indented(l) && starts(trim_left(l), "at ");
+}
+
+static int parse_java(const char *s, const char *end, struct tb_result *r)
+{
+    const char *p = s, *next, *frame = NULL;
+    struct sl_slice fl = {0};
+    for (; p < end && frame == NULL; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (is_frame(l))
+            frame = p, fl = l;
+    }
+    if (frame == NULL)
+        return 0;
+    r->lang = TB_JAVA;
+    /* The nearest line above the frame, at column 0, that names a class. */
+    const char *best = NULL;
+    for (p = s; p < frame; p = next) {
+        struct sl_slice l = line_at(p, frame, &next);
+        if (starts(l, "Exception in thread \"")) {
+            const char *q = memchr(l.ptr + 21, '"', l.len - 21);
+            if (q != NULL && (size_t)(q - l.ptr) + 2 <= l.len)
+                l = tail(l, (size_t)(q - l.ptr) + 2);
+        }
+        struct tb_result t = *r;
+        if (!indented(l) && exception_line(l, true, &t)) {
+            best = p;
+            r->type = t.type;
+            r->message = t.message;
+        }
+    }
+    if (best == NULL)
+        return -1;
+    /* The message runs to the frame (a message may span lines). */
+    r->message = to_end(r->message.ptr, frame);
+    r->stack = to_end(best, end);
+    java_frame(fl, r);
+    return 1;
+}
+
+int tb_parse(const char *s, size_t len, struct tb_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (len == 0)
+        return 0;
+    int rc = parse_python(s, s + len, r);
+    if (rc != 0)
+        return rc;
+    memset(r, 0, sizeof *r);
+    return parse_java(s, s + len, r);
+}
+
+/* ---- the processor ------------------------------------------------------ */
+
+enum { F_TYPE, F_MESSAGE, F_STACK, F_FILE, F_LINE, F_FUNCTION, NFIELDS };
+static const char *const field_names[NFIELDS] = {
+    "error.type",           "error.message",        "error.stack_trace",
+    "log.origin.file.name", "log.origin.file.line", "log.origin.function"};
+
+struct tb_opts {
+    const struct sl_config_node *when;
+    const char *field;
+};
+
+#define T(m) SL_OPT_FIELD(struct tb_opts, m)
+static const struct sl_opt tb_opts[] = {
+    PROC_WHEN_OPT(struct tb_opts),
+    {"field", SL_OPT_STRING, T(field), .def = "message",
+     .help = "the field that holds the multi-line event"},
+    SL_OPT_END};
+static const struct sl_config_table tb_table = {
+    "traceback", sizeof(struct tb_opts), tb_opts, NULL};
+
+struct tb_proc {
+    struct sl_fieldpath field;
+    struct sl_fieldpath out[NFIELDS];
+};
+
+static void tb_fini(struct proc *p)
+{
+    struct tb_proc *tp = p->state;
+    if (tp == NULL)
+        return;
+    sl_fieldpath_release(&tp->field);
+    for (int i = 0; i < NFIELDS; i++)
+        sl_fieldpath_release(&tp->out[i]);
+    free(tp);
+}
+
+static int tb_init(struct proc *p, const struct sl_config_node *cfg,
+                   const struct proc_env *env, struct sl_err *err)
+{
+    (void)env;
+    struct tb_opts o;
+    if (sl_config_table_fill(&tb_table, cfg, &o, err) < 0)
+        return -1;
+    struct tb_proc *tp = calloc(1, sizeof *tp);
+    if (tp == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    p->state = tp;
+    if (proc_fieldpath(&tp->field, cfg, o.field, err) < 0)
+        goto fail;
+    for (int i = 0; i < NFIELDS; i++)
+        if (proc_fieldpath(&tp->out[i], cfg, field_names[i], err) < 0)
+            goto fail;
+    return 0;
+fail:
+    tb_fini(p);
+    p->state = NULL;
+    return -1;
+}
+
+static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
+{
+    struct tb_proc *tp = p->state;
+    struct sl_slice s;
+    struct tb_result r;
+    struct sl_err err;
+    if (!proc_event_text(cx->ev, &tp->field, &s))
+        return PROC_OK;
+    int rc = tb_parse(s.ptr, s.len, &r);
+    if (rc == 0)
+        return PROC_OK;
+    if (rc < 0) {
+        proc_event_tag(cx->ev, PROC_TAG_TRACEBACKPARSEFAILURE);
+        return PROC_FAILED;
+    }
+    /* A line number as JSON writes it: no leading zeros; past 9 digits it
+     * is no line number (and would not fit the index's integer). */
+    while (r.line.len > 1 && r.line.ptr[0] == '0')
+        r.line = (struct sl_slice){r.line.ptr + 1, r.line.len - 1};
+    if (r.line.len > 9)
+        r.line.len = 0;
+    const struct sl_slice v[NFIELDS] = {r.type, r.message, r.stack,
+                                        r.file, r.line,    r.function};
+    int bad = 0;
+    for (int i = 0; i < NFIELDS; i++)
+        if (v[i].len > 0)
+            bad |= sl_event_put(cx->ev, &tp->out[i],
+                                i == F_LINE ? SL_VALUE_NUMBER : SL_VALUE_STRING,
+                                v[i].ptr, v[i].len, &err);
+    if (bad) {
+        proc_event_tag(cx->ev, PROC_TAG_TRACEBACKPARSEFAILURE);
+        return PROC_FAILED;
+    }
+    return PROC_OK;
+}
+
+const struct proc_ops proc_traceback_ops = {.name = "traceback",
+                                            .table = &tb_table,
+                                            .init = tb_init,
+                                            .run = tb_run,
+                                            .fini = tb_fini};

@@ -1,0 +1,43 @@
+/* proc_traceback.h: finding the error in a multi-line event that holds a
+ * Python traceback or a Java (or Node.js) stack trace, for the traceback
+ * processor and its fuzz target. A pure function on bytes: no allocation,
+ * every result a slice of the input.
+ *
+ * Python: the last "Traceback (most recent call last):" block is the
+ * exception that propagated (earlier ones are its context or cause); its
+ * exception line ("KeyError: 17", "app.errors.PaymentError: gateway ...")
+ * is the first line after the block's frames that starts at column 0, and
+ * the innermost frame is the block's last `File "...", line N, in f`.
+ *
+ * Java: the exception at the top is the line above the first "\tat ..."
+ * frame that starts with a class name ("java.lang.IllegalStateException:
+ * order 17 ...", also after `Exception in thread "main" `), the message
+ * running to that frame; the innermost frame is that first frame, where the
+ * exception was thrown. "Caused by:" blocks stay in the stack trace only.
+ * Node.js traces ("TypeError: x" then "    at f (/app/x.js:10:5)") read
+ * the same way. */
+#ifndef PROC_TRACEBACK_H
+#define PROC_TRACEBACK_H
+
+#include <stdbool.h>
+
+#include "sl_slice.h"
+
+enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA };
+
+struct tb_result {
+    enum tb_lang lang;
+    struct sl_slice type;     /* error.type */
+    struct sl_slice message;  /* error.message; may be empty */
+    struct sl_slice stack;    /* error.stack_trace: header to the end */
+    struct sl_slice file;     /* log.origin.file.name; empty: unknown */
+    struct sl_slice line;     /* log.origin.file.line, digits; empty: none */
+    struct sl_slice function; /* log.origin.function; empty: unknown */
+};
+
+/* 1: a traceback was found and *r is set. 0: none in s (an ordinary log
+ * line). -1: a traceback's start is there but not its exception (a cut
+ * event); r->lang says which kind. */
+int tb_parse(const char *s, size_t len, struct tb_result *r);
+
+#endif
