@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -275,6 +276,7 @@ static void pump(struct fixture *f, cond_fn cond, void *arg, const char *what)
 }
 
 static struct indexer_redis_config rc;
+static long long claim_idle_ms = 300; /* the tests' claim_idle */
 
 static void open_input(struct fixture *f, int i, const char *consumer,
                        enum sl_redis_mode mode)
@@ -290,7 +292,7 @@ static void open_input(struct fixture *f, int i, const char *consumer,
     rc.dead_key = f->dead;
     rc.read_count = mode == SL_REDIS_STREAM ? 3 : 8;
     rc.block_ms = 200;
-    rc.claim_idle_ms = 300;
+    rc.claim_idle_ms = claim_idle_ms;
     rc.max_in_flight = mode == SL_REDIS_STREAM ? 8 : 64;
     rc.dead_warn = 100;
     struct sl_err err;
@@ -325,6 +327,7 @@ static int setup(void **state)
         return -1;
     }
     f.resolve = true;
+    claim_idle_ms = 300;
     *state = &f;
     return 0;
 }
@@ -386,7 +389,7 @@ static bool acked(struct fixture *f, void *arg)
     return got >= want;
 }
 
-__attribute__((unused)) static bool taken_at_least(struct fixture *f, void *arg)
+static bool taken_at_least(struct fixture *f, void *arg)
 {
     return f->taken >= *(size_t *)arg;
 }
@@ -579,6 +582,256 @@ static void stream_dead_event_letter(void **state)
     free(got);
 }
 
+static bool pending_is(struct fixture *f, void *arg)
+{
+    redisReply *r = ADMIN("XPENDING", f->key, f->group);
+    long long n = r->element[0]->integer;
+    freeReplyObject(r);
+    return n == *(long long *)arg;
+}
+
+static bool retried(struct fixture *f, void *arg)
+{
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    return st.retries >= *(uint64_t *)arg;
+}
+
+/* The dead-letter stream refuses (here: its key holds a string): the entry
+ * stays pending while the letter is tried again, and is acknowledged once
+ * the letter is in. */
+static void stream_ack_waits_for_dead_letter(void **state)
+{
+    struct fixture *f = *state;
+    freeReplyObject(ADMIN("SET", f->dead, "in the way"));
+    write_batch(f, 99, 3, SL_CODEC_NONE);
+    f->kill_marker = "\"kill\"";
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    uint64_t tries = 2;
+    pump(f, retried, &tries, "the letter refused twice");
+    struct input_stats st;
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.acked, 0);
+    long long one = 1;
+    assert_true(pending_is(f, &one));
+    assert_int_equal(admin_int(ADMIN("XLEN", f->key)), 1);
+    freeReplyObject(ADMIN("DEL", f->dead));
+    uint64_t acks = 1;
+    pump(f, acked, &acks, "the entry acked after its letter");
+    assert_drained(f);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+}
+
+static bool ready_cond(struct fixture *f, void *arg)
+{
+    return input_ready(f->in[*(int *)arg]);
+}
+
+static void stream_restart_own_pending_first(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 4; b++)
+        write_batch(f, b, 3, SL_CODEC_LZ4);
+    f->resolve = false;
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    size_t want = 12;
+    pump(f, taken_at_least, &want, "12 events taken");
+    input_free(f->in[0]); /* killed: nothing acknowledged */
+    f->in[0] = NULL;
+    redisReply *r = ADMIN("XPENDING", f->key, f->group);
+    assert_int_equal(r->element[0]->integer, 4);
+    freeReplyObject(r);
+    write_batch(f, 4, 3, SL_CODEC_LZ4);
+    f->resolve = true;
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    int which = 0;
+    pump(f, ready_cond, &which, "the pending entries read back");
+    struct input_stats st;
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.entries_read, 4); /* its own, before anything new */
+    uint64_t acks = 5;
+    pump(f, acked, &acks, "5 entries acked");
+    assert_drained(f);
+    assert_int_equal(f->nev, 15);
+    for (size_t i = 0; i < f->nev; i++)
+        assert_int_equal(f->ev[i].times, i < 12 ? 2 : 1);
+}
+
+static void stream_claim_from_dead_consumer(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 3; b++)
+        write_batch(f, b, 3, SL_CODEC_NONE);
+    f->resolve = false;
+    open_input(f, 0, "dead-one", SL_REDIS_STREAM);
+    size_t want = 9;
+    pump(f, taken_at_least, &want, "9 events taken");
+    int64_t read_at = sl_redis_now_ms();
+    input_free(f->in[0]); /* its indexer died and never comes back */
+    f->in[0] = NULL;
+    f->resolve = true;
+    open_input(f, 1, "heir", SL_REDIS_STREAM);
+    uint64_t acks = 3;
+    pump(f, acked, &acks, "3 entries claimed and acked");
+    assert_true(sl_redis_now_ms() - read_at >= 300);
+    struct input_stats st;
+    input_get_stats(f->in[1], &st);
+    assert_int_equal(st.claimed, 3);
+    assert_int_equal(st.entries_read, 3);
+    assert_drained(f);
+    assert_all_seen(f, 3, 3, 2);
+}
+
+static void stream_two_consumers_share(void **state)
+{
+    struct fixture *f = *state;
+    claim_idle_ms = 60000; /* no claims: each entry read once */
+    for (int b = 0; b < 30; b++)
+        write_batch(f, b, 4, b % 2 ? SL_CODEC_ZSTD : SL_CODEC_NONE);
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    open_input(f, 1, "c2", SL_REDIS_STREAM);
+    uint64_t acks = 30;
+    pump(f, acked, &acks, "30 entries acked by two consumers");
+    assert_all_seen(f, 30, 4, 1);
+    struct input_stats a, b;
+    input_get_stats(f->in[0], &a);
+    input_get_stats(f->in[1], &b);
+    assert_int_equal(a.entries_read + b.entries_read, 30);
+    assert_true(a.entries_read > 0 && b.entries_read > 0);
+    assert_drained(f);
+}
+
+static void stream_redis_restarted(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 20; b++)
+        write_batch(f, b, 5, SL_CODEC_LZ4);
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    uint64_t acks = 3;
+    pump(f, acked, &acks, "3 entries acked");
+    kill_server(); /* SIGKILL; appendfsync always keeps every write */
+    assert_int_equal(start_server(), 0);
+    acks = 20;
+    pump(f, acked, &acks, "20 entries acked across the restart");
+    assert_all_seen(f, 20, 5, 0);
+    assert_drained(f);
+}
+
+/* ---- list mode ---- */
+
+static char *proc_key(struct fixture *f, const char *consumer)
+{
+    static char k[128];
+    snprintf(k, sizeof k, "%s:processing:%s", f->key, consumer);
+    return k;
+}
+
+static int64_t wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool dead_written(struct fixture *f, void *arg)
+{
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    return st.written >= *(uint64_t *)arg;
+}
+
+static void list_move_resolve_recover(void **state)
+{
+    struct fixture *f = *state;
+    char ev[12][160];
+    for (int i = 0; i < 10; i++) {
+        snprintf(ev[i], sizeof ev[i],
+                 "{\"@timestamp\":\"2025-11-23T02:46:00.%03dZ\","
+                 "\"message\":\"m%d\",\"nested\":{\"@timestamp\":\"x\"}}",
+                 i, i);
+        freeReplyObject(ADMIN("RPUSH", f->key, ev[i]));
+    }
+    snprintf(ev[10], sizeof ev[10], "{\n  \"message\": \"pretty\"\r\n}");
+    snprintf(ev[11], sizeof ev[11], "not json");
+    freeReplyObject(ADMIN("RPUSH", f->key, ev[10], ev[11]));
+    f->resolve = false;
+    int64_t before = wall_now();
+    open_input(f, 0, "c1", SL_REDIS_LIST);
+    size_t want = 11;
+    pump(f, taken_at_least, &want, "11 events taken");
+    int64_t after = wall_now();
+    uint64_t acks = 1;
+    pump(f, acked, &acks, "the bad element removed");
+    assert_int_equal(admin_int(ADMIN("LLEN", f->key)), 0);
+    assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 11);
+    for (int i = 0; i < 11; i++) {
+        char id[SL_EVENT_ID_LEN + 1];
+        sl_event_id("", 0, ev[i], strlen(ev[i]), 0, id);
+        assert_string_equal(f->ev[i].id, id);
+        if (i < 10) {
+            assert_int_equal(f->ev[i].ts, 1763865960000LL + i);
+            assert_string_equal(f->ev[i].json, ev[i]);
+        }
+    }
+    assert_string_equal(f->ev[10].json, "{   \"message\": \"pretty\"  }");
+    assert_true(f->ev[10].ts >= before && f->ev[10].ts <= after);
+    char *got = dead_letter(f, 0);
+    char want1[512];
+    snprintf(want1, sizeof want1,
+             "v=1\nerror.type=sluice_bad_event\nerror.reason=not JSON: "
+             "lexical error: invalid string in json text. at byte 1\n"
+             "status=0\nindex=\nid=\nts=\nsource=list %s\nhost=\n"
+             "event=not json\n",
+             f->key);
+    assert_string_equal(got, want1);
+    free(got);
+
+    input_free(f->in[0]); /* killed before anything was resolved */
+    f->in[0] = NULL;
+    f->resolve = true;
+    open_input(f, 0, "c1", SL_REDIS_LIST);
+    int which = 0;
+    pump(f, ready_cond, &which, "the processing list read back");
+    struct input_stats st;
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.entries_read, 11);
+    acks = 11;
+    pump(f, acked, &acks, "11 elements removed");
+    assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 0);
+    for (int i = 0; i < 11; i++)
+        assert_int_equal(f->ev[i].times, 2);
+    /* new elements after the recovery */
+    freeReplyObject(ADMIN("RPUSH", f->key, "{\"a\":1}", "{\"a\":2}"));
+    acks = 13;
+    pump(f, acked, &acks, "2 new elements removed");
+    assert_int_equal(f->nev, 13);
+    assert_int_equal(admin_int(ADMIN("LLEN", f->key)), 0);
+    assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 0);
+    uint64_t letters = 1;
+    assert_true(dead_written(f, &letters));
+}
+
+static void list_many_pipelined(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 500; i++) {
+        char e[64];
+        snprintf(e, sizeof e, "{\"i\":%d}", i);
+        freeReplyObject(ADMIN("RPUSH", f->key, e));
+    }
+    open_input(f, 0, "c1", SL_REDIS_LIST);
+    uint64_t acks = 500;
+    pump(f, acked, &acks, "500 elements removed");
+    assert_int_equal(f->nev, 500);
+    for (int i = 0; i < 500; i++) {
+        char e[64];
+        snprintf(e, sizeof e, "{\"i\":%d}", i);
+        assert_string_equal(f->ev[i].json, e); /* in order */
+    }
+    assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 0);
+    pump(f, input_idle_cond, NULL, "idle");
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_WARN, SL_LOG_TEXT);
@@ -591,6 +844,19 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(stream_dead_event_letter, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(stream_ack_waits_for_dead_letter, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_restart_own_pending_first, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_claim_from_dead_consumer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_two_consumers_share, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_redis_restarted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(list_move_resolve_recover, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(list_many_pipelined, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
