@@ -14,6 +14,7 @@ struct scan {
     bool started; /* the first value was seen */
     bool not_object;
     bool ts_next; /* the last key at depth 1 was "@timestamp" */
+    bool ts_seen; /* the first top-level "@timestamp" was met */
     bool has_ts;
     int64_t ts_ms;
 };
@@ -51,7 +52,7 @@ static int on_number(void *ctx, const char *n, size_t len)
 static int on_string(void *ctx, const unsigned char *str, size_t len)
 {
     struct scan *s = ctx;
-    if (s->started && s->depth == 1 && s->ts_next && !s->has_ts) {
+    if (s->started && s->depth == 1 && s->ts_next) {
         int64_t ms;
         if (sl_date_parse(s->iso, (const char *)str, len, &ms) == 0) {
             s->ts_ms = ms;
@@ -75,8 +76,10 @@ static int on_start_map(void *ctx)
 static int on_key(void *ctx, const unsigned char *key, size_t len)
 {
     struct scan *s = ctx;
-    s->ts_next =
-        s->depth == 1 && len == 10 && memcmp(key, "@timestamp", 10) == 0;
+    s->ts_next = s->depth == 1 && !s->ts_seen && len == 10 &&
+                 memcmp(key, "@timestamp", 10) == 0;
+    if (s->ts_next)
+        s->ts_seen = true; /* only the first counts, as in a tree */
     return 1;
 }
 
