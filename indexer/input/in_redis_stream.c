@@ -24,10 +24,13 @@
  * assumes the stream is read by this one group (a second group on the same
  * stream would lose the entries this one deleted).
  *
- * What this file does not do: refresh the idle time of entries it holds
- * for long (XCLAIM ... JUSTID), so an entry held longer than claim_idle
- * (Elasticsearch down for minutes) may be claimed by another indexer and
- * indexed twice; the ids make the second time 409s. */
+ * Touch: an entry held for long (Elasticsearch slow or down, so the bulk
+ * side holds it) must not look dead to the other indexers. Every
+ * claim_idle / 4 the held entries are claimed again by their holder
+ * (XCLAIM ... JUSTID, which resets the idle time and not the delivery
+ * count), with a minimum idle time of claim_idle / 8 so an entry another
+ * indexer took over a moment ago is left to it. If one is taken anyway,
+ * both index it; the ids make the second time 409s. */
 #include "input_priv.h"
 
 #include <stdio.h>
@@ -371,10 +374,59 @@ static void claim(struct input *in)
     in->claiming = true;
 }
 
+static void on_touch(void *ctx, const struct sl_redis_result *res)
+{
+    struct input *in = ctx;
+    in->outstanding--;
+    if (input_closing_done(in))
+        return;
+    in->touching = false;
+    if (res->status == SL_REDIS_EREPLY)
+        SL_WARN(in->component, "XCLAIM (keeping held entries): %s",
+                res->reply->str);
+}
+
+/* Resets the idle time of the entries held (see "Touch" above). */
+static void touch(struct input *in, int64_t now)
+{
+    in->next_touch_ms = now + in->claim_idle_ms / 4;
+    size_t n = 0;
+    for (const struct input_entry *e = in->head; e != NULL; e = e->next)
+        n += !e->acking && n < ACKS_MAX;
+    if (n == 0)
+        return;
+    const char **argv = malloc((n + 6) * sizeof *argv);
+    if (argv == NULL)
+        return;
+    char idle[24];
+    snprintf(idle, sizeof idle, "%d", in->claim_idle_ms / 8);
+    argv[0] = "XCLAIM";
+    argv[1] = in->key;
+    argv[2] = in->group;
+    argv[3] = in->consumer;
+    argv[4] = idle;
+    size_t i = 5;
+    for (const struct input_entry *e = in->head; e != NULL && i < n + 5;
+         e = e->next)
+        if (!e->acking)
+            argv[i++] = e->sid;
+    argv[i++] = "JUSTID";
+    struct sl_redis_cmd cmd = {(int)i, argv, NULL, 1, 0};
+    struct sl_err err;
+    if (sl_redis_command(in->cmd, &cmd, on_touch, in, &err) == 0) {
+        in->outstanding++;
+        in->touching = true;
+    }
+    free(argv);
+}
+
 void stream_tick(struct input *in, int64_t now)
 {
     if (in->group_state == 0)
         make_group(in);
+    if (in->group_state == 2 && in->ready && !in->touching &&
+        now >= in->next_touch_ms)
+        touch(in, now);
     if (in->group_state == 2 && in->ready && !in->claiming &&
         now >= in->next_claim_ms && input_room(in) > 0)
         claim(in);
@@ -382,9 +434,13 @@ void stream_tick(struct input *in, int64_t now)
 
 int64_t stream_due(const struct input *in)
 {
+    int64_t due = 0;
     if (in->group_state == 2 && in->ready && !in->claiming)
-        return in->next_claim_ms > 0 ? in->next_claim_ms : 1;
-    return 0;
+        due = in->next_claim_ms > 0 ? in->next_claim_ms : 1;
+    if (in->group_state == 2 && in->ready && !in->touching &&
+        in->head != NULL && (due == 0 || in->next_touch_ms < due))
+        due = in->next_touch_ms > 0 ? in->next_touch_ms : 1;
+    return due;
 }
 
 struct ack {

@@ -69,6 +69,8 @@ struct input {
     bool claiming;
     char claim_cursor[INPUT_SID_MAX];
     int64_t next_claim_ms;
+    bool touching;
+    int64_t next_touch_ms;
 
     /* list */
     struct sl_date *date;

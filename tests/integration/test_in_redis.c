@@ -622,6 +622,32 @@ static void stream_ack_waits_for_dead_letter(void **state)
     assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
 }
 
+static bool time_passed(struct fixture *f, void *arg)
+{
+    (void)f;
+    return sl_redis_now_ms() >= *(int64_t *)arg;
+}
+
+/* An indexer that holds entries for long (Elasticsearch down) keeps them:
+ * another consumer of the group claims none of them. */
+static void stream_held_entries_not_claimed(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 3; b++)
+        write_batch(f, b, 3, SL_CODEC_NONE);
+    f->resolve = false;
+    open_input(f, 0, "slow", SL_REDIS_STREAM);
+    size_t want = 9;
+    pump(f, taken_at_least, &want, "9 events taken");
+    open_input(f, 1, "other", SL_REDIS_STREAM);
+    int64_t until = sl_redis_now_ms() + 5 * claim_idle_ms;
+    pump(f, time_passed, &until, "5 claim idle times");
+    struct input_stats st;
+    input_get_stats(f->in[1], &st);
+    assert_int_equal(st.claimed, 0);
+    assert_int_equal(f->taken, 9);
+}
+
 static bool ready_cond(struct fixture *f, void *arg)
 {
     return input_ready(f->in[*(int *)arg]);
@@ -849,6 +875,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stream_restart_own_pending_first, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_claim_from_dead_consumer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stream_held_entries_not_claimed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_two_consumers_share, setup,
                                         teardown),
