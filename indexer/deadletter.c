@@ -41,6 +41,7 @@ struct deadletter {
     char *key;
     char component[96];
     long long warn_at;
+    int check_ms;
     struct sl_redis *r;
     struct letter *head, **tail;
     size_t outstanding; /* commands whose callback has not run */
@@ -159,7 +160,7 @@ static void check_length(struct deadletter *dl, int64_t now)
     const char *argv[] = {"XLEN", dl->key};
     struct sl_redis_cmd cmd = {2, argv, NULL, 1, 0};
     struct sl_err err;
-    dl->next_check_ms = now + DEADLETTER_CHECK_MS;
+    dl->next_check_ms = now + dl->check_ms;
     if (sl_redis_command(dl->r, &cmd, on_xlen, dl, &err) < 0)
         return;
     dl->xlen_sent = true;
@@ -198,6 +199,7 @@ struct deadletter *deadletter_new(const struct deadletter_config *cfg,
     snprintf(dl->component, sizeof dl->component, "%s",
              cfg->component != NULL ? cfg->component : "deadletter");
     dl->warn_at = cfg->warn_at;
+    dl->check_ms = cfg->check_ms > 0 ? cfg->check_ms : DEADLETTER_CHECK_MS;
     dl->r = r;
     dl->tail = &dl->head;
     dl->st.length = -1;

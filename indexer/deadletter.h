@@ -34,7 +34,7 @@
  * later version 1 may add fields at the end.
  *
  * The stream is never trimmed by Sluice: dead letters leave it only through
- * `dlq replay` or an operator. Its length is read every
+ * `dlq replay` or an operator. Its length is read at start and every
  * DEADLETTER_CHECK_MS into the `sluice_dead_letters` gauge (and `status`);
  * past the configured threshold a warning is logged, once per crossing.
  *
@@ -69,6 +69,7 @@ struct deadletter_config {
     const char *key;       /* the stream; copied */
     long long warn_at;     /* warn while longer than this */
     const char *component; /* log component; NULL: "deadletter" */
+    int check_ms;          /* between length checks; 0: DEADLETTER_CHECK_MS */
 };
 
 /* One letter; every slice is copied by deadletter_add(). */

@@ -186,6 +186,8 @@ struct fixture {
     struct sl_redis *cmd;
     struct deadletter *dl;
     struct input *in[2];
+    struct sl_metrics *metrics; /* the first input's and the letters' */
+    bool metrics_taken;
     bool resolve; /* the bulk stand-in resolves what it takes */
     /* events whose json contains this are refused (dead) */
     const char *kill_marker;
@@ -296,7 +298,10 @@ static void open_input(struct fixture *f, int i, const char *consumer,
     rc.max_in_flight = mode == SL_REDIS_STREAM ? 8 : 64;
     rc.dead_warn = 100;
     struct sl_err err;
-    f->in[i] = input_new(&rc, f->cmd, f->dl, NULL, &err);
+    /* the metrics of the first input opened (a registry takes a name once) */
+    f->in[i] = input_new(&rc, f->cmd, f->dl,
+                         f->metrics_taken ? NULL : f->metrics, &err);
+    f->metrics_taken = true;
     if (f->in[i] == NULL)
         fail_msg("input_new: %s", err.msg);
 }
@@ -320,8 +325,11 @@ static int setup(void **state)
                                            .backoff_max_ms = 200}};
     struct sl_err err;
     f.cmd = sl_redis_new(&cfg, &err);
-    struct deadletter_config dc = {f.dead, 100, NULL};
-    f.dl = f.cmd != NULL ? deadletter_new(&dc, f.cmd, NULL, &err) : NULL;
+    f.metrics = sl_metrics_new();
+    struct deadletter_config dc = {f.dead, 1, NULL, 100};
+    f.dl = f.cmd != NULL && f.metrics != NULL
+               ? deadletter_new(&dc, f.cmd, f.metrics, &err)
+               : NULL;
     if (f.dl == NULL) {
         print_error("%s\n", err.msg);
         return -1;
@@ -339,6 +347,7 @@ static int teardown(void **state)
     input_free(f->in[1]);
     deadletter_free(f->dl);
     sl_redis_free(f->cmd);
+    sl_metrics_free(f->metrics);
     return 0;
 }
 
@@ -552,6 +561,14 @@ static void stream_bad_entries_to_dead_letters(void **state)
     free(got);
 }
 
+static bool dead_length_is_one(struct fixture *f, void *arg)
+{
+    (void)arg;
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    return st.length == 1;
+}
+
 static void stream_dead_event_letter(void **state)
 {
     struct fixture *f = *state;
@@ -580,6 +597,20 @@ static void stream_dead_event_letter(void **state)
     char *got = dead_letter(f, 0);
     assert_string_equal(got, want1);
     free(got);
+    pump(f, dead_length_is_one, NULL, "the dead letters counted");
+    struct sl_buf b;
+    struct sl_err err;
+    sl_buf_init(&b, 1 << 16);
+    assert_int_equal(sl_metrics_render_json(f->metrics, &b, &err), 0);
+    assert_string_equal(b.ptr, "{\"sluice_dead_letters_written_total\":1,"
+                               "\"sluice_dead_letters\":1,"
+                               "\"sluice_input_entries_total\":1,"
+                               "\"sluice_input_events_total\":3,"
+                               "\"sluice_input_acked_total\":1,"
+                               "\"sluice_input_claimed_total\":0,"
+                               "\"sluice_input_dead_events_total\":1,"
+                               "\"sluice_input_malformed_total\":0}");
+    sl_buf_release(&b);
 }
 
 static bool pending_is(struct fixture *f, void *arg)
