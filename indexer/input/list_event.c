@@ -103,15 +103,15 @@ static const yajl_callbacks callbacks = {
     on_null,      on_bool, NULL,   NULL,           on_number, on_string,
     on_start_map, on_key,  on_end, on_start_array, on_end};
 
-/* yajl's own words for a parse error, without its trailing newline. */
-static int parse_error(yajl_handle h, yajl_status st, const char *p, size_t len,
+/* yajl's own words for a parse error, without its trailing newline; at is
+ * the byte offset (yajl_get_bytes_consumed() is that of the last call, so
+ * after yajl_complete_parse() the caller passes the end). */
+static int parse_error(yajl_handle h, const char *p, size_t len, size_t at,
                        struct sl_err *err)
 {
-    (void)st;
     unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)p, len);
     size_t n = msg != NULL ? strcspn((const char *)msg, "\n") : 0;
-    size_t at = yajl_get_bytes_consumed(h);
-    sl_err_set(err, SL_EPARSE, "not JSON: %.*s at byte %zu", (int)n,
+    sl_err_set(err, SL_EPARSE, "not JSON: %.*s near byte %zu", (int)n,
                msg != NULL ? (const char *)msg : "", at);
     if (msg != NULL)
         yajl_free_error(h, msg);
@@ -126,8 +126,11 @@ int list_event_parse(struct sl_date *iso, const char *p, size_t len,
     if (h == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     yajl_status st = yajl_parse(h, (const unsigned char *)p, len);
-    if (st == yajl_status_ok)
+    size_t at = yajl_get_bytes_consumed(h);
+    if (st == yajl_status_ok) {
         st = yajl_complete_parse(h);
+        at = len;
+    }
     size_t first = 0;
     while (first < len && (p[first] == ' ' || p[first] == '\t' ||
                            p[first] == '\r' || p[first] == '\n'))
@@ -139,7 +142,7 @@ int list_event_parse(struct sl_date *iso, const char *p, size_t len,
     else if (first == len)
         rc = sl_err_set(err, SL_EPARSE, "empty, expected a JSON object");
     else if (st != yajl_status_ok)
-        rc = parse_error(h, st, p, len, err);
+        rc = parse_error(h, p, len, at, err);
     yajl_free(h);
     if (rc < 0)
         return -1;

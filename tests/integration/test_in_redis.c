@@ -836,7 +836,7 @@ static void list_move_resolve_recover(void **state)
     char want1[512];
     snprintf(want1, sizeof want1,
              "v=1\nerror.type=sluice_bad_event\nerror.reason=not JSON: "
-             "lexical error: invalid string in json text. at byte 1\n"
+             "lexical error: invalid string in json text. near byte 1\n"
              "status=0\nindex=\nid=\nts=\nsource=list %s\nhost=\n"
              "event=not json\n",
              f->key);
