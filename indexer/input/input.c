@@ -147,8 +147,25 @@ struct input_entry *input_add_bad(struct input *in, const char *sid,
     in->st.malformed++;
     if (in->m_malformed != NULL)
         sl_counter_inc(in->m_malformed);
-    SL_WARN(in->component, "%.*s: %s; sent to the dead letters",
-            (int)source.len, source.ptr, reason);
+    /* One warning per 10 s at most: a list full of bad elements is bad
+     * events, and the log is never per event above debug. */
+    int64_t now = sl_redis_now_ms();
+    if (in->bad_logged_ms == 0 || now - in->bad_logged_ms >= 10000) {
+        char more[80] = "";
+        if (in->bad_quiet > 0)
+            snprintf(more, sizeof more,
+                     " (and %llu more since the last such "
+                     "message)",
+                     (unsigned long long)in->bad_quiet);
+        SL_WARN(in->component, "%.*s: %s; sent to the dead letters%s",
+                (int)source.len, source.ptr, reason, more);
+        in->bad_logged_ms = now;
+        in->bad_quiet = 0;
+    } else {
+        in->bad_quiet++;
+        SL_DEBUG(in->component, "%.*s: %s; sent to the dead letters",
+                 (int)source.len, source.ptr, reason);
+    }
     struct deadletter_letter l = {.error_type = sl_slice_from(type),
                                   .reason = sl_slice_from(reason),
                                   .source = source,
@@ -204,13 +221,18 @@ static int copy_config(struct input *in, const struct indexer_redis_config *rc,
     in->key = strdup(rc->key);
     in->group = strdup(rc->group);
     in->consumer = strdup(rc->consumer);
-    size_t n = strlen(rc->key) + strlen(rc->consumer) + 16;
+    size_t n = strlen(rc->key) + strlen(rc->consumer) + 18;
     in->proc_key = malloc(n);
     if (in->key == NULL || in->group == NULL || in->consumer == NULL ||
         in->proc_key == NULL)
         return sl_err_set(err, SL_ENOMEM, "input %s: out of memory", rc->key);
-    /* The list mode's processing list: one per indexer, beside the list. */
-    snprintf(in->proc_key, n, "%s:processing:%s", rc->key, rc->consumer);
+    /* The list mode's processing list: one per indexer, in the list's
+     * Redis Cluster slot (in_redis_list.c). */
+    const char *open = strchr(rc->key, '{');
+    bool tagged = open != NULL && strchr(open + 1, '}') > open + 1;
+    snprintf(in->proc_key, n,
+             tagged ? "%s:processing:%s" : "{%s}:processing:%s", rc->key,
+             rc->consumer);
     snprintf(in->component, sizeof in->component, "input:redis_%s:%s",
              rc->mode == SL_REDIS_STREAM ? "stream" : "list", rc->key);
     in->read_count = rc->read_count > 0 ? (size_t)rc->read_count : 1;

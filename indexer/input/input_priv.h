@@ -60,6 +60,8 @@ struct input {
     size_t outstanding; /* commands on cmd whose callback has not run */
     int64_t retry_at_ms;
     struct sl_backoff backoff;
+    int64_t bad_logged_ms; /* the last warning about a bad entry */
+    uint64_t bad_quiet;    /* bad entries not warned about since */
 
     /* stream */
     struct sl_batch_reader *reader;
@@ -76,8 +78,7 @@ struct input {
     struct sl_date *date;
     bool recovering;   /* reading the processing list back */
     bool need_recover; /* a move's answer was lost: recover once drained */
-    bool full;         /* the last moves all brought an element */
-    size_t moves_left; /* answers still due for the moves in flight */
+    bool full;         /* the last read brought all it asked for */
 
     struct input_stats st;
     struct sl_counter *m_entries, *m_events, *m_acked, *m_claimed, *m_dead,

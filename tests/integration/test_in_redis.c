@@ -779,7 +779,7 @@ static void stream_redis_restarted(void **state)
 static char *proc_key(struct fixture *f, const char *consumer)
 {
     static char k[128];
-    snprintf(k, sizeof k, "%s:processing:%s", f->key, consumer);
+    snprintf(k, sizeof k, "{%s}:processing:%s", f->key, consumer);
     return k;
 }
 
