@@ -889,6 +889,31 @@ static void list_many_pipelined(void **state)
     pump(f, input_idle_cond, NULL, "idle");
 }
 
+static void list_redis_restarted(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 300; i++) {
+        char e[64];
+        snprintf(e, sizeof e, "{\"i\":%d}", i);
+        freeReplyObject(ADMIN("RPUSH", f->key, e));
+    }
+    open_input(f, 0, "c1", SL_REDIS_LIST);
+    uint64_t acks = 20;
+    pump(f, acked, &acks, "20 elements removed");
+    kill_server(); /* SIGKILL; appendfsync always keeps every write */
+    assert_int_equal(start_server(), 0);
+    acks = 300;
+    pump(f, acked, &acks, "300 elements removed across the restart");
+    assert_int_equal(f->nev, 300);
+    for (int i = 0; i < 300; i++) {
+        char e[64];
+        snprintf(e, sizeof e, "{\"i\":%d}", i);
+        assert_string_equal(f->ev[i].json, e);
+    }
+    assert_int_equal(admin_int(ADMIN("LLEN", f->key)), 0);
+    assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 0);
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_WARN, SL_LOG_TEXT);
@@ -916,6 +941,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_move_resolve_recover, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(list_many_pipelined, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_redis_restarted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
