@@ -60,6 +60,14 @@ void stream_fini(struct input *in)
     in->reader = NULL;
 }
 
+/* Reads the own pending entries again from the first: after an answer
+ * was lost, or an entry read could not be held. */
+static void restart_history(struct input *in)
+{
+    in->history = true;
+    snprintf(in->history_id, sizeof in->history_id, "0");
+}
+
 /* Copies the decoded events into a new entry. */
 static struct input_entry *copy_batch(struct input *in)
 {
@@ -138,7 +146,8 @@ static int take_entry(struct input *in, const redisReply *r)
     }
     if (sl_batch_reader_decode(in->reader, nf, f, fl, &err) < 0) {
         if (err.status == SL_ENOMEM) {
-            input_backoff(in);
+            input_backoff(in); /* it stays pending: read again later */
+            restart_history(in);
             return 0;
         }
         bad_entry(in, sid, err.msg, nf, f, fl);
@@ -146,8 +155,8 @@ static int take_entry(struct input *in, const redisReply *r)
     }
     struct input_entry *e = copy_batch(in);
     if (e == NULL) {
-        input_backoff(in); /* read again from the history */
-        in->history = true;
+        input_backoff(in); /* it stays pending: read again later */
+        restart_history(in);
         return 0;
     }
     memcpy(e->sid, sid, sid_len);
@@ -196,8 +205,7 @@ static void read_failed(struct input *in, const struct sl_redis_result *res,
         SL_WARN(in->component, "%s: group %s is gone; making it again", what,
                 in->group);
         in->group_state = 0;
-        in->history = true;
-        snprintf(in->history_id, sizeof in->history_id, "0");
+        restart_history(in);
         return;
     }
     if (res->status == SL_REDIS_EREPLY) {
@@ -207,8 +215,7 @@ static void read_failed(struct input *in, const struct sl_redis_result *res,
     }
     /* Lost or late: the answer may have moved entries into our pending
      * list; read it again from the start. */
-    in->history = true;
-    snprintf(in->history_id, sizeof in->history_id, "0");
+    restart_history(in);
 }
 
 static void on_read(void *ctx, const struct sl_redis_result *res)
@@ -317,7 +324,7 @@ static void on_claim(void *ctx, const struct sl_redis_result *res)
     struct claim *c = ctx;
     struct input *in = c->in;
     in->outstanding--;
-    in->reserved -= c->count;
+    in->claim_reserved -= c->count;
     free(c);
     if (input_closing_done(in))
         return;
@@ -370,7 +377,7 @@ static void claim(struct input *in)
         return;
     }
     in->outstanding++;
-    in->reserved += count;
+    in->claim_reserved += count;
     in->claiming = true;
 }
 

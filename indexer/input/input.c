@@ -97,7 +97,7 @@ bool input_holds(const struct input *in, const char *sid, size_t len)
 
 size_t input_room(const struct input *in)
 {
-    size_t used = in->in_flight + in->reserved;
+    size_t used = in->in_flight + in->reserved + in->claim_reserved;
     return used >= in->max_in_flight ? 0 : in->max_in_flight - used;
 }
 

@@ -50,7 +50,8 @@ struct input {
 
     struct input_entry *head, *tail, *cursor; /* cursor: next to hand out */
     size_t in_flight;                         /* entries in the list */
-    size_t reserved; /* entries asked for by reads and claims in flight */
+    size_t reserved;       /* entries asked for by the read in flight */
+    size_t claim_reserved; /* and by the claim in flight */
     size_t acks_due;
 
     bool reading;    /* a read is in flight on rd */
