@@ -679,6 +679,40 @@ static void stream_held_entries_not_claimed(void **state)
     assert_int_equal(f->taken, 9);
 }
 
+/* Elasticsearch down: nothing is resolved, so the input stops reading at
+ * max_in_flight (8 here) entries however many wait; then it goes on. */
+static void stream_backpressure(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 20; b++)
+        write_batch(f, b, 2, SL_CODEC_NONE);
+    f->resolve = false;
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    size_t want = 16;
+    pump(f, taken_at_least, &want, "8 entries taken");
+    int64_t until = sl_redis_now_ms() + 1000;
+    pump(f, time_passed, &until, "1 s more");
+    struct input_stats st;
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.entries_read, 8);
+    assert_int_equal(st.in_flight, 8);
+    assert_int_equal(f->taken, 16);
+    long long eight = 8;
+    assert_true(pending_is(f, &eight));
+    /* Elasticsearch is back, after a restart of the indexer: everything
+     * is read and acknowledged, each event once */
+    f->resolve = true;
+    for (size_t i = 0; i < f->nev; i++)
+        f->ev[i].times = 0;
+    input_free(f->in[0]); /* restarted: its events are handed out again */
+    f->in[0] = NULL;
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    uint64_t acks = 20;
+    pump(f, acked, &acks, "20 entries acked");
+    assert_all_seen(f, 20, 2, 1);
+    assert_drained(f);
+}
+
 static bool ready_cond(struct fixture *f, void *arg)
 {
     return input_ready(f->in[*(int *)arg]);
@@ -932,6 +966,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_claim_from_dead_consumer, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(stream_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(stream_held_entries_not_claimed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_two_consumers_share, setup,
