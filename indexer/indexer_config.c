@@ -32,6 +32,13 @@ static int check_redis(const struct sl_config_node *obj, void *out,
     struct indexer_redis_config *r = out;
     if (r->key == NULL)
         r->key = sl_redis_default_key(r->mode);
+    bool stream = r->mode == SL_REDIS_STREAM;
+    if (r->read_count == 0)
+        r->read_count =
+            stream ? INDEXER_READ_COUNT_STREAM : INDEXER_READ_COUNT_LIST;
+    if (r->max_in_flight == 0)
+        r->max_in_flight =
+            stream ? INDEXER_IN_FLIGHT_STREAM : INDEXER_IN_FLIGHT_LIST;
     if (r->consumer == NULL) {
         if (sl_config_hostname(r->hostname, sizeof r->hostname, err) < 0)
             return -1;
@@ -64,6 +71,26 @@ static const struct sl_opt redis_opts[] = {
     {"dead_key", SL_OPT_STRING, REDIS(dead_key), .def = "sluice:dead",
      .help = "the stream that keeps events Elasticsearch refused, with the "
              "reason"},
+    {"read_count", SL_OPT_INT, REDIS(read_count), .min = 1, .max = 100000,
+     .doc_default = "16 (stream), 256 (list)",
+     .help = "entries (stream) or elements (list) asked for per read"},
+    {"block", SL_OPT_DURATION, REDIS(block_ms), .def = "2s", .min = 1,
+     .max = 60000,
+     .help = "how long one read waits on Redis for new entries before it "
+             "asks again"},
+    {"claim_idle", SL_OPT_DURATION, REDIS(claim_idle_ms), .def = "2m",
+     .min = 1000, .max = 86400000,
+     .help = "stream mode: entries another consumer left unacknowledged "
+             "this long are taken over (its indexer is taken for dead)"},
+    {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .min = 1,
+     .max = 1000000, .doc_default = "64 (stream), 8192 (list)",
+     .help = "entries (stream) or elements (list) read and not yet "
+             "acknowledged; at this many the indexer stops reading, which "
+             "bounds its memory"},
+    {"dead_warn", SL_OPT_INT, REDIS(dead_warn), .def = "10000", .min = 1,
+     .max = LLONG_MAX,
+     .help = "a warning is logged while the dead-letter stream holds more "
+             "entries than this"},
     SL_OPT_END};
 
 static const struct sl_config_table redis_table = {

@@ -19,10 +19,24 @@ struct indexer_redis_config {
     const char *group;    /* stream mode: the consumer group */
     const char *consumer; /* stream mode: this indexer's name in the group */
     const char *dead_key; /* the dead-letter stream */
+    /* Entries (stream) or elements (list) asked for per read; the default
+     * depends on the mode (INDEXER_READ_COUNT_*). */
+    long long read_count;
+    long long block_ms;      /* how long a read waits for new work */
+    long long claim_idle_ms; /* stream: claim others' entries idle this long */
+    /* Entries (stream) or elements (list) read and not yet acknowledged:
+     * the input stops reading at this many (INDEXER_IN_FLIGHT_*). */
+    long long max_in_flight;
+    long long dead_warn; /* warn when the dead-letter stream is longer */
     /* Holds the default consumer name; consumer then points here, so the
      * struct must not be copied. */
     char hostname[SL_HOSTNAME_MAX];
 };
+
+#define INDEXER_READ_COUNT_STREAM 16
+#define INDEXER_READ_COUNT_LIST   256
+#define INDEXER_IN_FLIGHT_STREAM  64
+#define INDEXER_IN_FLIGHT_LIST    8192
 
 struct indexer_es_config {
     struct sl_opt_strings hosts; /* at least one http:// or https:// URL */

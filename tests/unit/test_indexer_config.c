@@ -62,6 +62,11 @@ static void test_example_file(void **state)
     assert_string_equal(ic.redis.group, "sluice");
     assert_string_equal(ic.redis.consumer, "idx-1");
     assert_string_equal(ic.redis.dead_key, "sluice:dead");
+    assert_int_equal(ic.redis.read_count, 16);
+    assert_int_equal(ic.redis.block_ms, 2000);
+    assert_int_equal(ic.redis.claim_idle_ms, 120000);
+    assert_int_equal(ic.redis.max_in_flight, 64);
+    assert_int_equal(ic.redis.dead_warn, 10000);
     assert_int_equal(ic.elasticsearch.hosts.n, 1);
     assert_string_equal(ic.elasticsearch.hosts.v[0], "http://127.0.0.1:9200");
     assert_string_equal(ic.elasticsearch.index, "sluice-%{+yyyy.MM.dd}");
@@ -112,6 +117,8 @@ static void test_defaults(void **state)
              "{\"hosts\": \"https://es:9200\", \"api_key\": \"k\"}}");
     assert_int_equal(indexer_config_read(&ic, sl_config_root(c), &err), 0);
     assert_string_equal(ic.redis.key, "logstash");
+    assert_int_equal(ic.redis.read_count, 256);
+    assert_int_equal(ic.redis.max_in_flight, 8192);
     assert_int_equal(ic.elasticsearch.hosts.n, 1);
     assert_string_equal(ic.elasticsearch.hosts.v[0], "https://es:9200");
     assert_string_equal(ic.elasticsearch.api_key, "k");
@@ -273,6 +280,13 @@ static void test_other_sections(void **state)
                  "\"localhost:5601\", expected a URL starting with "
                  "\"http://\" or \"https://\" (such as "
                  "\"http://127.0.0.1:5601\")");
+    assert_fails("{\"redis\": {\"read_count\": 0}}",
+                 "indexer.json:1:26: redis.read_count: found an integer 0, "
+                 "expected an integer from 1 to 100000");
+    assert_fails("{\"redis\": {\"claim_idle\": \"500ms\"}}",
+                 "indexer.json:1:26: redis.claim_idle: found a string "
+                 "\"500ms\", expected a duration from 1s to 1d (such as "
+                 "\"250ms\", \"5s\", \"2m\", \"1h\" or a number of seconds)");
     assert_fails("{\"redis\": {\"group\": \"\"}}",
                  "indexer.json:1:21: redis.group: found a string \"\", "
                  "expected a string that is not empty");

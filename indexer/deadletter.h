@@ -1,0 +1,126 @@
+/* deadletter.h: the dead-letter stream (`redis.dead_key`, "sluice:dead"):
+ * every event Elasticsearch refused for good (a mapping or parse error),
+ * and every entry the input could not read, with why, so nothing is lost
+ * and `sluice-indexer dlq replay` can send the events again once the
+ * mapping or the event is fixed (DESIGN.md, guarantee 2).
+ *
+ * One dead letter is one stream entry (XADD KEY * ...), with these fields,
+ * in this order; every value is a byte string, numbers in plain decimal:
+ *
+ *   v             "1": the format of this entry
+ *   error.type    Elasticsearch's error type ("mapper_parsing_exception"),
+ *                 or the input's own: "sluice_bad_entry" (a stream entry
+ *                 that is not a batch this indexer reads), "sluice_bad_event"
+ *                 (a list element that is not one JSON object)
+ *   error.reason  Elasticsearch's reason, or the input's message; at most
+ *                 DEADLETTER_REASON_MAX bytes (cut there)
+ *   status        the item's HTTP status ("400"); "0" when Elasticsearch
+ *                 never saw it
+ *   index         the index the event was sent to; "" when never sent
+ *   id            the event's _id; "" for a whole entry
+ *   ts            the event's time (UTC ms) that decides its index; "" for
+ *                 a whole entry and when id is ""
+ *   source        where it was read: "stream KEY ENTRY-ID" or "list KEY"
+ *   host          the batch's host (stream mode); "" when none
+ *   event         the event's JSON, one line, as it was read (for
+ *                 sluice_bad_event: the element as it was); "" for a whole
+ *                 entry
+ *   entry.NAME    a whole entry only: each field of the entry as it was,
+ *                 its name prefixed with "entry." (a compressed payload
+ *                 stays compressed), so a damaged entry can be looked at
+ *                 and repaired by hand
+ *
+ * A reader takes fields by name and ignores names it does not know, so a
+ * later version 1 may add fields at the end.
+ *
+ * The stream is never trimmed by Sluice: dead letters leave it only through
+ * `dlq replay` or an operator. Its length is read at start and every
+ * DEADLETTER_CHECK_MS into the `sluice_dead_letters` gauge (and `status`);
+ * past the configured threshold a warning is logged, once per crossing.
+ *
+ * Writing never gives up: a letter whose XADD fails (Redis down, OOM, a
+ * lost reply) is sent again after a backoff until Redis takes it, so the
+ * entry it came from stays unacknowledged (and the input stops reading once
+ * max_in_flight entries wait): the stream never refuses a letter, it only
+ * slows the indexer down. A reply lost after Redis ran the XADD makes the
+ * letter twice; `dlq replay` sends by _id, so that is harmless.
+ *
+ * The letter is copied by deadletter_add(); done(ctx, tag) runs once, from
+ * deadletter_process() or the connection's callback, after Redis answered
+ * the XADD with an id. The connection is borrowed: the caller polls it. */
+#ifndef DEADLETTER_H
+#define DEADLETTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_err.h"
+#include "sl_metrics.h"
+#include "sl_redis.h"
+#include "sl_slice.h"
+
+#define DEADLETTER_VERSION    "1"
+#define DEADLETTER_REASON_MAX 4096
+#define DEADLETTER_CHECK_MS   10000
+#define DEADLETTER_TYPE_ENTRY "sluice_bad_entry"
+#define DEADLETTER_TYPE_EVENT "sluice_bad_event"
+
+struct deadletter_config {
+    const char *key;       /* the stream; copied */
+    long long warn_at;     /* warn while longer than this */
+    const char *component; /* log component; NULL: "deadletter" */
+    int check_ms;          /* between length checks; 0: DEADLETTER_CHECK_MS */
+};
+
+/* One letter; every slice is copied by deadletter_add(). */
+struct deadletter_letter {
+    struct sl_slice error_type, reason, index, id, source, host, event;
+    int status;
+    int64_t ts_ms;
+    /* A whole entry instead of an event: its nfields names and values,
+     * interleaved (as XREADGROUP returns them); id, ts and event are then
+     * written empty. */
+    size_t nfields;
+    const char *const *fields;
+    const size_t *field_lens;
+};
+
+typedef void (*deadletter_done_fn)(void *ctx, void *tag);
+
+struct deadletter_stats {
+    uint64_t written; /* letters Redis took */
+    uint64_t retries; /* XADDs sent again */
+    uint64_t pending; /* letters not yet taken */
+    int64_t length;   /* the stream's last known length; -1: not known */
+};
+
+struct deadletter;
+
+/* No I/O yet. r is borrowed and must outlive the writer; metrics may be
+ * NULL. */
+struct deadletter *deadletter_new(const struct deadletter_config *cfg,
+                                  struct sl_redis *r,
+                                  struct sl_metrics *metrics,
+                                  struct sl_err *err);
+/* Letters not yet written are dropped (their entries were not acked, so
+ * they come back). NULL is fine. */
+void deadletter_free(struct deadletter *dl);
+
+/* Copies the letter and queues its XADD. -1: SL_ENOMEM; done never runs. */
+SL_MUST_CHECK int deadletter_add(struct deadletter *dl,
+                                 const struct deadletter_letter *l,
+                                 deadletter_done_fn done, void *ctx, void *tag,
+                                 struct sl_err *err);
+/* The letters queued with ctx are still written, but done is no longer
+ * called for them (their owner is going away). */
+void deadletter_forget(struct deadletter *dl, const void *ctx);
+
+/* ms until the next resend or length check; 0 when due. */
+SL_MUST_CHECK int deadletter_timeout_ms(const struct deadletter *dl);
+/* Resends what is due, reads the stream's length when due. */
+void deadletter_process(struct deadletter *dl);
+
+void deadletter_get_stats(const struct deadletter *dl,
+                          struct deadletter_stats *st);
+
+#endif

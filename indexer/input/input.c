@@ -1,0 +1,447 @@
+/* input.c: the part of the input both modes share (input.h has the
+ * contract): the entries held, the events handed out from them in the
+ * order read, resolution, dead letters, and when an entry is due for its
+ * acknowledgement. How entries are read and acknowledged is the readers'
+ * (in_redis_stream.c, in_redis_list.c).
+ *
+ * Entries live on one list in the order read; each is one allocation (its
+ * event slots and the bytes they point into), made when it is read and
+ * freed when Redis confirmed its acknowledgement: no allocation per event.
+ * Acknowledgements are gathered and sent from input_process(), so the
+ * entries resolved by one bulk answer go out in one pipeline.
+ *
+ * Lifetime: `cmd` is the caller's, and its callbacks may run after
+ * input_free() (until the caller frees it, which ends them with ECLOSED).
+ * So input_free() frees the entries and marks the input closing; the last
+ * outstanding callback frees the shell. */
+#include "input_priv.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_log.h"
+
+struct input_entry *input_entry_alloc(size_t nevents, size_t bytes)
+{
+    struct input_entry *e =
+        calloc(1, sizeof *e + nevents * sizeof(struct input_slot) + bytes);
+    if (e == NULL)
+        return NULL;
+    e->nevents = nevents;
+    e->unresolved = nevents;
+    e->ev = (struct input_slot *)(void *)e->data;
+    return e;
+}
+
+static void due_if_resolved(struct input *in, struct input_entry *e)
+{
+    if (e->unresolved == 0 && !e->ack_due && !e->acking) {
+        e->ack_due = true;
+        in->acks_due++;
+    }
+}
+
+void input_entry_add(struct input *in, struct input_entry *e)
+{
+    e->prev = in->tail;
+    if (in->tail != NULL)
+        in->tail->next = e;
+    else
+        in->head = e;
+    in->tail = e;
+    if (in->cursor == NULL)
+        in->cursor = e;
+    in->in_flight++;
+    in->st.in_flight = in->in_flight;
+    due_if_resolved(in, e);
+}
+
+void input_entry_release(struct input *in, struct input_entry *e)
+{
+    if (in->cursor == e)
+        in->cursor = e->next;
+    if (e->prev != NULL)
+        e->prev->next = e->next;
+    else
+        in->head = e->next;
+    if (e->next != NULL)
+        e->next->prev = e->prev;
+    else
+        in->tail = e->prev;
+    in->in_flight--;
+    in->st.in_flight = in->in_flight;
+    in->st.acked++;
+    if (in->m_acked != NULL)
+        sl_counter_inc(in->m_acked);
+    free(e);
+}
+
+void input_ack_failed(struct input *in, struct input_entry *const *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        e[i]->acking = false;
+        due_if_resolved(in, e[i]);
+    }
+    input_backoff(in);
+}
+
+bool input_holds(const struct input *in, const char *sid, size_t len)
+{
+    for (const struct input_entry *e = in->head; e != NULL; e = e->next)
+        if (strlen(e->sid) == len && memcmp(e->sid, sid, len) == 0)
+            return true;
+    return false;
+}
+
+size_t input_room(const struct input *in)
+{
+    size_t used = in->in_flight + in->reserved + in->claim_reserved;
+    return used >= in->max_in_flight ? 0 : in->max_in_flight - used;
+}
+
+void input_backoff(struct input *in)
+{
+    int64_t at = sl_redis_now_ms() + sl_backoff_next(&in->backoff);
+    if (at > in->retry_at_ms)
+        in->retry_at_ms = at;
+}
+
+void input_count_read(struct input *in, size_t entries, size_t events)
+{
+    in->st.entries_read += entries;
+    in->st.events_read += events;
+    if (in->m_entries != NULL) {
+        sl_counter_add(in->m_entries, entries);
+        sl_counter_add(in->m_events, events);
+    }
+}
+
+/* A dead letter was written: its event (or whole entry) is resolved. */
+static void on_letter(void *ctx, void *tag)
+{
+    struct input *in = ctx;
+    struct input_entry *e = tag;
+    assert(e->unresolved > 0);
+    e->unresolved--;
+    due_if_resolved(in, e);
+}
+
+struct input_entry *input_add_bad(struct input *in, const char *sid,
+                                  const char *type, const char *reason,
+                                  struct sl_slice source, struct sl_slice raw,
+                                  size_t nfields, const char *const *fields,
+                                  const size_t *lens)
+{
+    struct input_entry *e = input_entry_alloc(0, raw.len);
+    struct sl_err err;
+    if (e == NULL) {
+        input_backoff(in); /* not held: read again after the backoff */
+        return NULL;
+    }
+    snprintf(e->sid, sizeof e->sid, "%s", sid);
+    if (raw.len > 0)
+        memcpy(e->data, raw.ptr, raw.len);
+    e->raw = (struct sl_slice){e->data, raw.len};
+    in->st.malformed++;
+    if (in->m_malformed != NULL)
+        sl_counter_inc(in->m_malformed);
+    /* One warning per 10 s at most: a list full of bad elements is bad
+     * events, and the log is never per event above debug. */
+    int64_t now = sl_redis_now_ms();
+    if (in->bad_logged_ms == 0 || now - in->bad_logged_ms >= 10000) {
+        char more[80] = "";
+        if (in->bad_quiet > 0)
+            snprintf(more, sizeof more,
+                     " (and %llu more since the last such "
+                     "message)",
+                     (unsigned long long)in->bad_quiet);
+        SL_WARN(in->component, "%.*s: %s; sent to the dead letters%s",
+                (int)source.len, source.ptr, reason, more);
+        in->bad_logged_ms = now;
+        in->bad_quiet = 0;
+    } else {
+        in->bad_quiet++;
+        SL_DEBUG(in->component, "%.*s: %s; sent to the dead letters",
+                 (int)source.len, source.ptr, reason);
+    }
+    struct deadletter_letter l = {.error_type = sl_slice_from(type),
+                                  .reason = sl_slice_from(reason),
+                                  .source = source,
+                                  .event = raw,
+                                  .nfields = nfields,
+                                  .fields = fields,
+                                  .field_lens = lens};
+    e->unresolved = 1;
+    if (deadletter_add(in->dl, &l, on_letter, in, e, &err) < 0) {
+        free(e);
+        input_backoff(in);
+        return NULL;
+    }
+    input_entry_add(in, e);
+    return e;
+}
+
+static int register_metrics(struct input *in, struct sl_metrics *m,
+                            struct sl_err *err)
+{
+    static const struct {
+        size_t off;
+        const char *name, *help;
+    } c[] = {
+        {offsetof(struct input, m_entries), "sluice_input_entries_total",
+         "Redis entries (stream) or elements (list) read"},
+        {offsetof(struct input, m_events), "sluice_input_events_total",
+         "events read from Redis"},
+        {offsetof(struct input, m_acked), "sluice_input_acked_total",
+         "entries acknowledged and removed from Redis"},
+        {offsetof(struct input, m_claimed), "sluice_input_claimed_total",
+         "stream entries taken over from another consumer"},
+        {offsetof(struct input, m_dead), "sluice_input_dead_events_total",
+         "events sent to the dead-letter stream"},
+        {offsetof(struct input, m_malformed), "sluice_input_malformed_total",
+         "entries or elements that were not valid, sent whole to the dead "
+         "letters"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct sl_counter **slot =
+            (struct sl_counter **)(void *)((char *)in + c[i].off);
+        *slot = sl_metrics_counter(m, c[i].name, c[i].help, err);
+        if (*slot == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static int copy_config(struct input *in, const struct indexer_redis_config *rc,
+                       struct sl_err *err)
+{
+    in->mode = rc->mode;
+    in->key = strdup(rc->key);
+    in->group = strdup(rc->group);
+    in->consumer = strdup(rc->consumer);
+    size_t n = strlen(rc->key) + strlen(rc->consumer) + 18;
+    in->proc_key = malloc(n);
+    if (in->key == NULL || in->group == NULL || in->consumer == NULL ||
+        in->proc_key == NULL)
+        return sl_err_set(err, SL_ENOMEM, "input %s: out of memory", rc->key);
+    /* The list mode's processing list: one per indexer, in the list's
+     * Redis Cluster slot (in_redis_list.c). */
+    const char *open = strchr(rc->key, '{');
+    bool tagged = open != NULL && strchr(open + 1, '}') > open + 1;
+    snprintf(in->proc_key, n,
+             tagged ? "%s:processing:%s" : "{%s}:processing:%s", rc->key,
+             rc->consumer);
+    snprintf(in->component, sizeof in->component, "input:redis_%s:%s",
+             rc->mode == SL_REDIS_STREAM ? "stream" : "list", rc->key);
+    in->read_count = rc->read_count > 0 ? (size_t)rc->read_count : 1;
+    in->max_in_flight = rc->max_in_flight > 0 ? (size_t)rc->max_in_flight : 1;
+    in->block_ms = rc->block_ms > 0 ? (int)rc->block_ms : 1;
+    in->claim_idle_ms = rc->claim_idle_ms > 0 ? (int)rc->claim_idle_ms : 1;
+    return 0;
+}
+
+static void free_shell(struct input *in)
+{
+    free(in->key);
+    free(in->group);
+    free(in->consumer);
+    free(in->proc_key);
+    free(in);
+}
+
+struct input *input_new(const struct indexer_redis_config *rc,
+                        struct sl_redis *cmd, struct deadletter *dl,
+                        struct sl_metrics *metrics, struct sl_err *err)
+{
+    struct input *in = calloc(1, sizeof *in);
+    if (in == NULL) {
+        sl_err_set(err, SL_ENOMEM, "input %s: out of memory", rc->key);
+        return NULL;
+    }
+    in->cmd = cmd;
+    in->dl = dl;
+    sl_backoff_init(&in->backoff, 100, 5000, 0);
+    if (copy_config(in, rc, err) < 0)
+        goto fail;
+    /* The blocking reads' deadline: the block, plus the usual 10 s. */
+    struct sl_redis_config c = {
+        .url = rc->url,
+        .conn = {.component = in->component,
+                 .command_timeout_ms = in->block_ms + 10000}};
+    in->rd = sl_redis_new(&c, err);
+    if (in->rd == NULL)
+        goto fail;
+    if (metrics != NULL && register_metrics(in, metrics, err) < 0)
+        goto fail;
+    if ((in->mode == SL_REDIS_STREAM ? stream_init(in, err)
+                                     : list_init(in, err)) < 0)
+        goto fail;
+    return in;
+fail:
+    sl_redis_free(in->rd);
+    stream_fini(in);
+    list_fini(in);
+    free_shell(in);
+    return NULL;
+}
+
+bool input_closing_done(struct input *in)
+{
+    if (!in->closing)
+        return false;
+    if (in->outstanding == 0)
+        free_shell(in);
+    return true;
+}
+
+void input_free(struct input *in)
+{
+    if (in == NULL)
+        return;
+    /* The own connection first: its callbacks (ECLOSED) still see a
+     * whole input. */
+    sl_redis_free(in->rd);
+    in->rd = NULL;
+    deadletter_forget(in->dl, in);
+    struct input_entry *e = in->head, *next;
+    for (; e != NULL; e = next) {
+        next = e->next;
+        free(e);
+    }
+    in->head = in->tail = in->cursor = NULL;
+    stream_fini(in);
+    list_fini(in);
+    in->closing = true;
+    if (in->outstanding == 0)
+        free_shell(in);
+}
+
+size_t input_fill_pollfds(const struct input *in, struct pollfd *pfds, size_t n)
+{
+    return sl_redis_fill_pollfds(in->rd, pfds, n);
+}
+
+int input_timeout_ms(const struct input *in)
+{
+    int t = sl_redis_timeout_ms(in->rd);
+    int64_t now = sl_redis_now_ms();
+    int64_t due = in->retry_at_ms;
+    if (in->mode == SL_REDIS_STREAM) {
+        int64_t s = stream_due(in);
+        if (s > 0 && (due == 0 || s < due))
+            due = s;
+    }
+    if (in->acks_due > 0 && in->retry_at_ms <= now)
+        return 0;
+    if (due > 0) {
+        int64_t left = due <= now ? 0 : due - now;
+        if (left > 60000)
+            left = 60000;
+        if (t < 0 || left < t)
+            t = (int)left;
+    }
+    return t;
+}
+
+void input_process(struct input *in, const struct pollfd *pfds, size_t n)
+{
+    sl_redis_process(in->rd, pfds, n);
+    int64_t now = sl_redis_now_ms();
+    if (in->retry_at_ms > now)
+        return;
+    in->retry_at_ms = 0;
+    if (in->mode == SL_REDIS_STREAM) {
+        stream_tick(in, now);
+        if (in->acks_due > 0)
+            stream_send_acks(in);
+    } else {
+        list_tick(in, now);
+        if (in->acks_due > 0)
+            list_send_acks(in);
+    }
+}
+
+void input_pull(struct input *in, size_t max_events)
+{
+    (void)max_events; /* entries are read whole; room is counted in them */
+    if (in->reading || in->retry_at_ms > sl_redis_now_ms() ||
+        input_room(in) == 0)
+        return;
+    if (in->mode == SL_REDIS_STREAM)
+        stream_pull(in);
+    else
+        list_pull(in);
+}
+
+int input_next(struct input *in, struct input_event *ev)
+{
+    struct input_entry *e = in->cursor;
+    while (e != NULL && e->handed == e->nevents)
+        e = e->next;
+    in->cursor = e;
+    if (e == NULL)
+        return 0;
+    const struct input_slot *s = &e->ev[e->handed];
+    ev->id = s->id;
+    ev->ts_ms = s->ts_ms;
+    ev->json = s->json;
+    ev->entry = e;
+    ev->index = e->handed++;
+    return 1;
+}
+
+void input_event_done(struct input *in, const struct input_event *ev)
+{
+    struct input_entry *e = ev->entry;
+    assert(ev->index < e->handed && !e->ev[ev->index].resolved);
+    e->ev[ev->index].resolved = true;
+    e->unresolved--;
+    due_if_resolved(in, e);
+}
+
+int input_event_dead(struct input *in, const struct input_event *ev,
+                     const struct input_dead_reason *why, struct sl_err *err)
+{
+    struct input_entry *e = ev->entry;
+    assert(ev->index < e->handed && !e->ev[ev->index].resolved);
+    char source[INPUT_SID_MAX + 300];
+    int n =
+        in->mode == SL_REDIS_STREAM
+            ? snprintf(source, sizeof source, "stream %s %s", in->key, e->sid)
+            : snprintf(source, sizeof source, "list %s", in->key);
+    struct deadletter_letter l = {.error_type = why->error_type,
+                                  .reason = why->reason,
+                                  .index = why->index,
+                                  .status = why->status,
+                                  .id = ev->id,
+                                  .ts_ms = ev->ts_ms,
+                                  .source = {source, n < (int)sizeof source
+                                                         ? (size_t)n
+                                                         : sizeof source - 1},
+                                  .host = e->host,
+                                  .event = ev->json};
+    if (deadletter_add(in->dl, &l, on_letter, in, e, err) < 0)
+        return -1;
+    e->ev[ev->index].resolved = true; /* its letter now owns the count */
+    in->st.dead_events++;
+    if (in->m_dead != NULL)
+        sl_counter_inc(in->m_dead);
+    return 0;
+}
+
+bool input_idle(const struct input *in)
+{
+    return in->ready && in->in_flight == 0 && in->last_empty && !in->claiming;
+}
+
+bool input_ready(const struct input *in)
+{
+    return in->ready;
+}
+
+void input_get_stats(const struct input *in, struct input_stats *st)
+{
+    *st = in->st;
+}

@@ -1,0 +1,113 @@
+/* fuzz_list_event.c: a list-mode element from anywhere (what another
+ * program pushed to the list) read as an event: list_event_parse() must
+ * accept or refuse without crashing, leaking or looping, and agree with an
+ * independent reading.
+ *
+ * The oracle is yajl's tree parser on a NUL-terminated copy (so inputs
+ * with a NUL or a "\u0000", whose C strings end early, and with "/"
+ * because the tree parser allows comments, are only checked not to crash): an
+ * element is accepted exactly when the tree is an object; its time is the first
+ * top-level "@timestamp" when that is a string sl_date reads as ISO 8601, else
+ * the given now; its id is sl_event_id over the bytes; its one-line copy has
+ * the same length, no "\n" or "\r", and the other bytes unchanged. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "list_event.h"
+
+#define NOW_MS 1763856000123LL
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct sl_date *iso;
+
+static void check_tree(const char *p, size_t len, int rc,
+                       const struct list_event *le)
+{
+    char *s = malloc(len + 1);
+    if (s == NULL)
+        abort();
+    memcpy(s, p, len);
+    s[len] = '\0';
+    yajl_val v = yajl_tree_parse(s, NULL, 0);
+    bool object = v != NULL && YAJL_IS_OBJECT(v);
+    if ((rc == 0) != object)
+        abort();
+    if (object) {
+        int64_t want = NOW_MS;
+        bool has = false;
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            if (strcmp(v->u.object.keys[i], "@timestamp") != 0)
+                continue;
+            yajl_val t = v->u.object.values[i];
+            int64_t ms;
+            if (YAJL_IS_STRING(t) &&
+                sl_date_parse(iso, t->u.string, strlen(t->u.string), &ms) ==
+                    0) {
+                want = ms;
+                has = true;
+            }
+            break;
+        }
+        if (le->ts_ms != want || le->has_ts != has)
+            abort();
+    }
+    yajl_tree_free(v);
+    free(s);
+}
+
+/* "\u0000": the tree's C strings would end there. */
+static bool has_nul_escape(const char *p, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++)
+        if (memcmp(p + i, "\\u0000", 6) == 0)
+            return true;
+    return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sl_err err;
+    if (iso == NULL) {
+        const char *f[] = {"ISO8601"};
+        iso = sl_date_compile(f, 1, NULL, &err);
+        if (iso == NULL)
+            abort();
+    }
+    if (size > 65536)
+        return 0;
+    const char *p = (const char *)data;
+    struct list_event le;
+    memset(&le, 0, sizeof le);
+    int rc = list_event_parse(iso, p, size, NOW_MS, &le, &err);
+    if (rc < 0 && err.status != SL_EPARSE)
+        abort();
+    if (rc == 0) {
+        char id[SL_EVENT_ID_LEN + 1];
+        sl_event_id("", 0, p, size, 0, id);
+        if (strcmp(id, le.id) != 0)
+            abort();
+        if (le.has_ts &&
+            (le.ts_ms < SL_DATE_MIN_MS || le.ts_ms > SL_DATE_MAX_MS))
+            abort();
+        char *line = malloc(size + 1);
+        if (line == NULL)
+            abort();
+        list_event_copy_line(line, p, size);
+        for (size_t i = 0; i < size; i++)
+            if (line[i] != p[i] &&
+                !(line[i] == ' ' && (p[i] == '\n' || p[i] == '\r')))
+                abort();
+        if (memchr(line, '\n', size) != NULL || memchr(line, '\r', size))
+            abort();
+        free(line);
+    }
+    if (memchr(p, '\0', size) == NULL && memchr(p, '/', size) == NULL &&
+        !has_nul_escape(p, size))
+        check_tree(p, size, rc, &le);
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* test_list_event.c: a list-mode element as an event (list_event.h): the
+ * id is the byte hash, pinned; the time is the first top-level @timestamp
+ * or the time read; what is not one JSON object is refused with its exact
+ * reason; newlines between tokens become spaces in the bulk line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "list_event.h"
+
+#define NOW 1763856000999LL
+
+static struct sl_date *iso;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *f[] = {"ISO8601"};
+    struct sl_err err;
+    iso = sl_date_compile(f, 1, NULL, &err);
+    return iso == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sl_date_free(iso);
+    return 0;
+}
+
+static void parse_ok(const char *s, struct list_event *le)
+{
+    struct sl_err err = {0};
+    if (list_event_parse(iso, s, strlen(s), NOW, le, &err) < 0)
+        fail_msg("refused %s: %s", s, err.msg);
+}
+
+static void refused(const char *s, size_t len, const char *why)
+{
+    struct list_event le;
+    struct sl_err err = {0};
+    assert_int_equal(list_event_parse(iso, s, len, NOW, &le, &err), -1);
+    assert_int_equal(err.status, SL_EPARSE);
+    assert_string_equal(err.msg, why);
+}
+
+static void test_logstash_event(void **state)
+{
+    (void)state;
+    struct list_event le;
+    const char *ev = "{\"@timestamp\":\"2025-11-23T02:46:00.123Z\","
+                     "\"message\":\"GET /\",\"@version\":\"1\"}";
+    parse_ok(ev, &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 1763865960123LL);
+    assert_false(le.newlines);
+    /* the id is the byte hash, fixed forever */
+    char id[SL_EVENT_ID_LEN + 1];
+    sl_event_id("", 0, ev, strlen(ev), 0, id);
+    assert_string_equal(le.id, id);
+    assert_string_equal(le.id, "b9sQw8lRZMY7G2EXfUHidQ");
+    /* one byte more is another event */
+    parse_ok("{\"@timestamp\":\"2025-11-23T02:46:00.123Z\","
+             "\"message\":\"GET /\",\"@version\":\"1\"} ",
+             &le);
+    assert_string_not_equal(le.id, id);
+}
+
+static void test_times(void **state)
+{
+    (void)state;
+    struct list_event le;
+    parse_ok("{\"message\":\"no time\"}", &le);
+    assert_false(le.has_ts);
+    assert_int_equal(le.ts_ms, NOW);
+    parse_ok("{\"@timestamp\":\"yesterday\"}", &le);
+    assert_false(le.has_ts);
+    assert_int_equal(le.ts_ms, NOW);
+    parse_ok("{\"@timestamp\":1763865960123}", &le);
+    assert_false(le.has_ts);
+    /* nested or in a string: not the event's */
+    parse_ok("{\"a\":{\"@timestamp\":\"2025-11-23T02:46:00Z\"},"
+             "\"b\":[\"@timestamp\",\"2025-11-23T02:46:00Z\"],"
+             "\"c\":\"@timestamp\"}",
+             &le);
+    assert_false(le.has_ts);
+    /* after a nested object, and with an offset; the first one counts */
+    parse_ok(
+        "{\"a\":{\"b\":[1,{}]},\"@timestamp\":\"2025-11-23T03:46:00+01:00\","
+        "\"@timestamp\":\"2026-01-01T00:00:00Z\"}",
+        &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 1763865960000LL);
+    /* an escaped key is the same key */
+    parse_ok("{\"@time\\u0073tamp\":\"2025-11-23T02:46:00.5Z\"}", &le);
+    assert_int_equal(le.ts_ms, 1763865960500LL);
+}
+
+static void test_newlines(void **state)
+{
+    (void)state;
+    struct list_event le;
+    const char *ev = "{\n  \"a\": 1,\r\n  \"b\": \"x\"\n}";
+    parse_ok(ev, &le);
+    assert_true(le.newlines);
+    char line[64];
+    list_event_copy_line(line, ev, strlen(ev));
+    line[strlen(ev)] = '\0';
+    assert_string_equal(line, "{   \"a\": 1,    \"b\": \"x\" }");
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    refused("", 0, "empty, expected a JSON object");
+    refused(" \n\t", 3, "empty, expected a JSON object");
+    refused("[1,2]", 5, "a JSON array, expected a JSON object");
+    refused("42", 2, "a JSON scalar, expected a JSON object");
+    refused("\"s\"", 3, "a JSON scalar, expected a JSON object");
+    refused("{\"a\":1}{\"b\":2}", 14,
+            "not JSON: parse error: trailing garbage near byte 8");
+    refused("{\"a\":1", 6, "not JSON: parse error: premature EOF near byte 6");
+    refused("{\"a\":\"x\ny\"}", 11,
+            "not JSON: lexical error: invalid character inside string. near "
+            "byte 7");
+    refused("{\"a\":\"\xff\"}", 9,
+            "not JSON: lexical error: invalid bytes in UTF8 string. near byte "
+            "7");
+    refused("{\"a\":1}\0", 8,
+            "not JSON: parse error: trailing garbage near byte 8");
+    refused("{/*c*/\"a\":1}", 12,
+            "not JSON: lexical error: probable comment found in input text, "
+            "comments are not enabled. near byte 1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_logstash_event),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_newlines),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
