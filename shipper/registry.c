@@ -218,7 +218,7 @@ int registry_ack(struct registry *r, const struct file_identity *id,
                  uint64_t key, const char *path, uint64_t offset, int64_t now,
                  struct sl_err *err)
 {
-    if (check_ack(r, id, path, offset, err) < 0)
+    if (check_ack(r, id, path != NULL ? path : "-", offset, err) < 0)
         return -1;
     struct registry_entry *e =
         r->count > 0 ? &r->slots[find_slot(r, id->dev, id->ino)] : NULL;
@@ -236,7 +236,7 @@ int registry_ack(struct registry *r, const struct file_identity *id,
                           "%llu to %llu",
                           path, (unsigned long long)e->offset,
                           (unsigned long long)offset);
-    if (set_path(&e->path, path, err) < 0)
+    if (path != NULL && set_path(&e->path, path, err) < 0)
         return -1;
     e->id = *id;
     e->offset = offset;

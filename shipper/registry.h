@@ -185,8 +185,9 @@ SL_MUST_CHECK int registry_add(struct registry *r,
 /* Records that bytes [0, offset) of file id (at path), whose entry has this
  * key, are acknowledged, and that it was seen at now. Moves the entry
  * forward and takes id as its identity (the upgrade of a short
- * fingerprint) and path as its path (a rename). 1: recorded. 0: there is no
- * entry for dev + ino with this key (the file was forgotten or replaced
+ * fingerprint) and path as its path (a rename; NULL keeps the entry's,
+ * which the input updates itself through registry_touch). 1: recorded. 0: there
+ * is no entry for dev + ino with this key (the file was forgotten or replaced
  * since it was read: a late ack, nothing to record). The invariants above
  * are refused with SL_EINVAL (-1) and change nothing. */
 SL_MUST_CHECK int registry_ack(struct registry *r,
