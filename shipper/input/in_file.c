@@ -461,8 +461,8 @@ size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n)
 
 int in_file_timeout_ms(const struct in_file *in, int64_t now)
 {
-    if (in->scan_due || in->done.n > 0)
-        return 0;
+    if (in->scan_due)
+        return 0; /* DONE notices wait for in_file_read, like data */
     int64_t t = in->next_scan < in->next_tick ? in->next_scan : in->next_tick;
     if (t <= now)
         return 0;

@@ -337,6 +337,24 @@ static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
     return found;
 }
 
+/* Whether the file at path is the one id describes (its inode may have
+ * gone to another file in the same directory). */
+static bool same_file_at(const struct in_file *in, const char *path,
+                         const struct file_identity *id)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct file_identity now;
+    struct sl_err err;
+    enum file_id_match m = FILE_ID_OTHER;
+    bool same = file_identity_compute(fd, in->fp_bytes, &now, &err) == 0 &&
+                file_identity_compare(id, &now, fd, &m, &err) == 0 &&
+                m == FILE_ID_SAME;
+    close(fd);
+    return same;
+}
+
 /* r was open and is at no matched path: renamed away or deleted. */
 static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
 {
@@ -360,7 +378,8 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
     }
     char found[4096];
     if (r->identified &&
-        find_in_dir(r->path, r->dev, r->ino, found, sizeof found)) {
+        find_in_dir(r->path, r->dev, r->ino, found, sizeof found) &&
+        same_file_at(in, found, &r->id)) {
         int fd = open(found, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == r->ino &&
@@ -386,8 +405,25 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
     in_file_rec_done(in, r);
 }
 
-/* After the first scan: each registry entry of this input not found at a
- * matched path may have been rotated while the shipper was stopped. */
+/* The live file at path that is not r: it waits for r's end. */
+static void wait_for(struct in_file *in, struct rec *r, const char *path)
+{
+    for (size_t j = 0; j < in->nrecs; j++) {
+        struct rec *n = in->recs[j];
+        if (n == r || n->state != REC_LIVE || n->pred != NULL || n->has_entry ||
+            strcmp(n->path, path) != 0)
+            continue;
+        in_file_unlist(in, n);
+        n->pred = r;
+        r->succ = n;
+        return;
+    }
+}
+
+/* After the first scan: each registry entry of this input not found at its
+ * path may have been rotated while the shipper was stopped. Found at
+ * another matched path, or by its inode in its directory, it is read from
+ * its offset, and the new file at its old path waits for its end. */
 void in_file_startup_resolve(struct in_file *in, int64_t now)
 {
     char found[4096];
@@ -395,15 +431,21 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
     for (size_t i = 0; i < in->nstartup; i++) {
         struct startup *s = &in->startup[i];
         const struct registry_entry *e = registry_get(in->reg, s->dev, s->ino);
-        if (e == NULL || in_file_rec_find(in, s->dev, s->ino) != NULL)
+        if (e == NULL)
             continue;
+        struct rec *r = in_file_rec_find(in, s->dev, s->ino);
+        if (r != NULL) {
+            if (strcmp(r->path, s->path) != 0 && r->succ == NULL)
+                wait_for(in, r, s->path); /* renamed to a matched name */
+            continue;
+        }
         struct stat st;
         if (!find_in_dir(s->path, s->dev, s->ino, found, sizeof found) ||
-            stat(found, &st) < 0) {
+            !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;
         }
-        struct rec *r = in_file_rec_add(in, found, &st, &err);
+        r = in_file_rec_add(in, found, &st, &err);
         if (r == NULL) {
             SL_ERROR(in->comp, "%s", err.msg);
             continue;
@@ -416,17 +458,7 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
                 "rotated from '%s' while the shipper was stopped; "
                 "reading it to its end first",
                 s->path);
-        /* the file now at the old path waits for this one's end */
-        for (size_t j = 0; j < in->nrecs; j++) {
-            struct rec *n = in->recs[j];
-            if (n == r || n->state != REC_LIVE || n->pred != NULL ||
-                strcmp(n->path, s->path) != 0)
-                continue;
-            in_file_unlist(in, n);
-            n->pred = r;
-            r->succ = n;
-            break;
-        }
+        wait_for(in, r, s->path);
         in_file_want_open(in, r);
     }
 }

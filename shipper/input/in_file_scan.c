@@ -335,6 +335,36 @@ static bool has_glob(const char *s)
     return strpbrk(s, "*?[") != NULL;
 }
 
+/* A file reached through a symbolic link: the directory of the file it
+ * names is watched too, so its writes wake it (one level of link; a chain
+ * of links is found by the scans). */
+static void watch_link_target(struct in_file *in, const char *path)
+{
+    struct stat lst;
+    char target[PATH_CAP], dir[PATH_CAP];
+    if (in->ifd < 0 || lstat(path, &lst) < 0 || !S_ISLNK(lst.st_mode))
+        return;
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return;
+    target[n] = '\0';
+    char *slash = strrchr(target, '/');
+    const char *lslash = strrchr(path, '/');
+    int len;
+    if (target[0] == '/')
+        len = snprintf(dir, sizeof dir, "%.*s",
+                       slash == target ? 1 : (int)(slash - target), target);
+    else if (slash != NULL && lslash != NULL)
+        len = snprintf(dir, sizeof dir, "%.*s/%.*s", (int)(lslash - path), path,
+                       (int)(slash - target), target);
+    else if (lslash != NULL)
+        len = snprintf(dir, sizeof dir, "%.*s", (int)(lslash - path), path);
+    else
+        return;
+    if (len > 0 && (size_t)len < sizeof dir)
+        watch_dir(in, dir);
+}
+
 static void candidate(struct walk *w, size_t len, bool literal)
 {
     const char *path = w->path;
@@ -350,6 +380,7 @@ static void candidate(struct walk *w, size_t len, bool literal)
         in_file_bad_path(w->in, path, S_ISDIR(st.st_mode) ? -1 : -2, literal);
         return;
     }
+    watch_link_target(w->in, path);
     struct bad_path *b = w->in->nbad ? bad_find(w->in, path) : NULL;
     if (b != NULL)
         b->seen = true; /* still bad until it opens */

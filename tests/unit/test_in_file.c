@@ -493,8 +493,7 @@ static void test_symlinks(void **state)
     config(h, true, "logs/*.log", NULL);
     start(h);
     PUMP_UNTIL(h, total_bytes(h) == 17);
-    put(h, "real/target.data", "more\n", true);
-    in_file_rescan(h->in); /* the target's dir is not watched */
+    put(h, "real/target.data", "more\n", true); /* its dir is watched too */
     PUMP_UNTIL(h, total_bytes(h) == 22);
     quiet(h);
     assert_int_equal(h->ngot, 1);
@@ -979,6 +978,54 @@ static void test_stopped_rename(void **state)
     assert_got(h, "app.log", 0, 0, "new\n");
 }
 
+/* rename-and-create while stopped, the rotated name matched (app.log*):
+ * the rotated file resumes at its offset and is finished before the new
+ * app.log gives a byte. */
+static void test_stopped_rename_matched(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.log", "unread unread unread\n", true);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "new\n", false);
+    start(h);
+    h->budget = 3;
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_string_equal(h->got[0].first_path, at(h, "app.log.1"));
+    assert_got(h, "app.log.1", 0, 5, "unread unread unread\n");
+    assert_true(h->got[0].key == key);
+    assert_got(h, "app.log", 0, 0, "new\n");
+}
+
+/* Deleted while stopped: its entry finds nothing, a new file at the path
+ * is read from 0. */
+static void test_stopped_delete(void **state)
+{
+    struct h *h = *state;
+    put(h, "d.log", "old\n", false);
+    config(h, true, "d.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    assert_int_equal(unlink(at(h, "d.log")), 0);
+    put(h, "keep", "holds the old inode\n", false); /* no reuse */
+    put(h, "d.log", "fresh\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "d.log", 0, 0, "fresh\n");
+    assert_true(h->got[0].key != key);
+}
+
 /* copytruncate while stopped, the copy matched. */
 static void test_stopped_copytruncate(void **state)
 {
@@ -1096,6 +1143,8 @@ int main(void)
         T(test_1000_files_limit),
         T(test_stopped_resume),
         T(test_stopped_rename),
+        T(test_stopped_rename_matched),
+        T(test_stopped_delete),
         T(test_stopped_copytruncate),
         T(test_stopped_inode_reuse),
         cmocka_unit_test(test_config),
