@@ -749,6 +749,28 @@ static void test_truncated(void **state)
     assert_got(h, "t.log", 1, 0, "ab\n");
 }
 
+/* Truncated and written again with the same first KiB (a banner), seen
+ * only by its size: the new bytes are read from 0, not from the old
+ * offset (the old bytes' ghost is not this file's). */
+static void test_truncated_same_start(void **state)
+{
+    struct h *h = *state;
+    char banner[1101], text[1200];
+    memset(banner, '=', 1099);
+    banner[1099] = '\n';
+    banner[1100] = '\0';
+    snprintf(text, sizeof text, "%sold lines\n", banner);
+    put(h, "t.log", text, false);
+    config(h, true, "t.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1110);
+    snprintf(text, sizeof text, "%snew\n", banner);
+    put(h, "t.log", text, false); /* O_TRUNC, then 1104 bytes */
+    PUMP_UNTIL(h, total_bytes(h) == 1110 + 1104);
+    quiet(h);
+    assert_got(h, "t.log", 1, 0, text);
+}
+
 /* Deleted while read: drained through the open descriptor, then DONE and
  * released. */
 static void delete_while_read(struct h *h, bool inotify)
@@ -1135,6 +1157,7 @@ int main(void)
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
         T(test_truncated),
+        T(test_truncated_same_start),
         T(test_delete_while_read),
         T(test_delete_while_read_polling),
         T(test_delete_timeout),
