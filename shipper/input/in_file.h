@@ -59,8 +59,14 @@
  *    written between the last read and the truncation survive only in the
  *    copy: when the copy's name matches `paths` too, it is recognised by its
  *    fingerprint as the file already read up to X and read from X under the
- *    original's key, so nothing is sent twice. When it does not match, those
- *    lines are lost: copytruncate's limit, logged as a warning.
+ *    original's key, so nothing is sent twice. A copy found before the
+ *    truncation (its first 1 KiB is a live file's) is held, without a
+ *    descriptor, until the original is truncated or done, then read past
+ *    where the original ended. The copy's registry entry starts at the
+ *    original's acknowledged offset: after a crash the lines in between are
+ *    read again under the same key, so with the same ids (no duplicate in
+ *    Elasticsearch). When the copy does not match `paths`, those lines are
+ *    lost: copytruncate's limit, logged as a warning.
  *  - delete: drained, then released; a file that cannot be drained (the
  *    caller has no room) is released after delete_timeout anyway, with a
  *    warning of how many bytes were not read, so disk space comes back.
@@ -77,6 +83,14 @@
  * grows. A path that cannot be read (a directory, a FIFO, a permission
  * error, a component that is not a directory) is logged once with the path
  * and what to do, and tried again at every scan; it never stops the others.
+ *
+ * Event ids: a file's key goes to sl_event_id_source_init() as its 8 bytes
+ * little-endian, with the offset of each event's first line as pos.
+ *
+ * Not handled: a file matched by two inputs is read by both (under the same
+ * registry entry and key, so with the same ids); give each file one input.
+ * When max_open_files files all keep having bytes, a waiting file waits
+ * until one of them reaches its end (as Filebeat's harvester_limit).
  *
  * Time: the caller's monotonic clock in ms (`now`), so tests drive time.
  * Wall-clock seconds for the registry's `seen` come from time(). One

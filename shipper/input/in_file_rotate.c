@@ -145,7 +145,8 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
     }
 }
 
-/* Where a file without a (valid) entry starts, and its key. */
+/* Where a file without a (valid) entry starts, and its key: 1, or 0 when
+ * its entry could not be made (logged), -1 out of memory. */
 static int start_new(struct in_file *in, struct rec *r,
                      const struct file_identity *now, uint64_t size,
                      struct sl_err *err)
@@ -162,18 +163,24 @@ static int start_new(struct in_file *in, struct rec *r,
                 o.live ? "is (held until the original is truncated or gone)"
                        : "was");
         in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        r->copy_of = o.live;
     } else {
         o.key = in_file_new_key();
         if (r->first_scan && in->cfg.start_at == IN_FILE_START_END)
             o.offset = o.acked = size;
     }
     if (registry_add(in->reg, now, o.key, r->path, o.acked, in_file_wall_s(),
-                     err) < 0)
-        return -1;
+                     err) < 0) {
+        if (err->status == SL_ENOMEM)
+            return -1;
+        /* a caller bug (another input's entry?), never outside input */
+        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
+        in_file_count_error(in);
+        return 0;
+    }
     r->offset = o.offset;
     r->pub.key = o.key;
-    return 0;
+    r->copy_of = o.live;
+    return 1;
 }
 
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
@@ -219,8 +226,14 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             registry_forget(in->reg, r->dev, r->ino);
         }
     }
-    if (!resumed && start_new(in, r, &id, (uint64_t)st.st_size, err) < 0)
-        return -1;
+    if (!resumed) {
+        int rc = start_new(in, r, &id, (uint64_t)st.st_size, err);
+        if (rc <= 0) {
+            if (rc == 0)
+                in_file_rec_close(in, r);
+            return rc;
+        }
+    }
     r->id = id;
     r->identified = true;
     r->size_seen = (uint64_t)st.st_size;
