@@ -390,7 +390,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->reg = reg;
     in->ifd = -1;
     in->fp_bytes = registry_fp_bytes(reg);
-    in->scan_due = true;
+    in->scan_now = true;
     in->name = dup_str(name != NULL ? name : "file");
     in->buf = malloc((size_t)cfg->read_size);
     if (in->name == NULL || in->buf == NULL) {
@@ -459,11 +459,23 @@ size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n)
     return 1;
 }
 
+/* When a scan an event asked for may run. */
+static int64_t scan_gap_end(const struct in_file *in)
+{
+    int64_t gap = in->cfg.scan_interval_ms < IN_FILE_SCAN_GAP_MS
+                      ? in->cfg.scan_interval_ms
+                      : IN_FILE_SCAN_GAP_MS;
+    return in->last_scan + gap;
+}
+
 int in_file_timeout_ms(const struct in_file *in, int64_t now)
 {
-    if (in->scan_due)
-        return 0; /* DONE notices wait for in_file_read, like data */
+    /* DONE notices wait for in_file_read, like data: never a reason here */
+    if (in->scan_now)
+        return 0;
     int64_t t = in->next_scan < in->next_tick ? in->next_scan : in->next_tick;
+    if (in->scan_due && scan_gap_end(in) < t)
+        t = scan_gap_end(in);
     if (t <= now)
         return 0;
     return t - now > 60000 ? 60000 : (int)(t - now);
@@ -471,7 +483,7 @@ int in_file_timeout_ms(const struct in_file *in, int64_t now)
 
 void in_file_rescan(struct in_file *in)
 {
-    in->scan_due = true;
+    in->scan_now = true;
 }
 
 void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
@@ -481,9 +493,11 @@ void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
     for (size_t i = 0; i < n; i++)
         if (in->ifd >= 0 && pfds[i].fd == in->ifd && pfds[i].revents != 0)
             in_file_watch_read(in, now);
-    if (in->scan_due || now >= in->next_scan) {
+    if (in->scan_now || now >= in->next_scan ||
+        (in->scan_due && now >= scan_gap_end(in))) {
         in_file_scan(in, now);
-        in->scan_due = false;
+        in->scan_due = in->scan_now = false;
+        in->last_scan = now;
         in->next_scan = now + in->cfg.scan_interval_ms;
     }
     if (now >= in->next_tick)
@@ -535,13 +549,13 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
     return 0;
 }
 
-/* The identity after reading up to r->offset: a short fingerprint grows
- * with the file, checked against the bytes it covered (0: r was replaced,
- * the file changed under us). */
-static int upgrade_identity(struct in_file *in, struct rec *r, int64_t now,
-                            struct sl_err *err)
+/* Before bytes up to end are handed out: a short fingerprint grows with
+ * the file, checked against the bytes it covered (0: r was replaced, the
+ * file changed under us, and the bytes read belong to no file any more). */
+static int upgrade_identity(struct in_file *in, struct rec *r, uint64_t end,
+                            int64_t now, struct sl_err *err)
 {
-    if (r->id.fp_len >= in->fp_bytes || r->offset <= r->id.fp_len)
+    if (r->id.fp_len >= in->fp_bytes || end <= r->id.fp_len)
         return 1;
     return in_file_check_open(in, r, now, true, err);
 }
@@ -586,12 +600,12 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     if (n == 0)
         return at_end(in, r, now, err) < 0 ? -1 : 0;
     uint64_t start = r->offset;
+    int rc = upgrade_identity(in, r, start + (uint64_t)n, now, err);
+    if (rc <= 0)
+        return rc; /* replaced: these bytes belong to no file any more */
     r->offset += (uint64_t)n;
     r->last_data = now;
     r->at_eof = false;
-    int rc = upgrade_identity(in, r, now, err);
-    if (rc <= 0)
-        return rc; /* replaced: these bytes belong to no file any more */
     list_remove(&in->ready, r); /* round-robin: to the tail */
     list_push(&in->ready, r);
     if (in->m_bytes != NULL)

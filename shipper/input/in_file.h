@@ -87,6 +87,12 @@
  * Event ids: a file's key goes to sl_event_id_source_init() as its 8 bytes
  * little-endian, with the offset of each event's first line as pos.
  *
+ * Truncation is seen by size (shorter than the offset read) at every end
+ * of a file's bytes and every scan, and by the first bytes at every scan
+ * and, while the fingerprint is short, at every read. A file truncated
+ * and written past its old offset between two scans, whose first 1 KiB did
+ * not change, cannot be told from a file that grew (as in every tailer).
+ *
  * Not handled: a file matched by two inputs is read by both (under the same
  * registry entry and key, so with the same ids); give each file one input.
  * When max_open_files files all keep having bytes, a waiting file waits

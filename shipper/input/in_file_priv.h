@@ -54,8 +54,12 @@ struct ghost {
     uint64_t key;
     int64_t until; /* ms */
 };
-#define IN_FILE_GHOSTS_MAX 256
-#define IN_FILE_GHOST_MS   (5 * 60 * 1000)
+/* Scans an inotify event asks for run at most this often (a directory
+ * where files are created all the time would otherwise walk the globs for
+ * each one). */
+#define IN_FILE_SCAN_GAP_MS 100
+#define IN_FILE_GHOSTS_MAX  256
+#define IN_FILE_GHOST_MS    (5 * 60 * 1000)
 
 /* A registry entry of this input at startup: found again or looked for. */
 struct startup {
@@ -96,8 +100,8 @@ struct in_file {
     size_t open;         /* descriptors held */
     char *buf;           /* read_size bytes */
     /* scanning */
-    bool scanned_once, scan_due;
-    int64_t next_scan, next_tick, next_poll;
+    bool scanned_once, scan_due, scan_now;
+    int64_t next_scan, next_tick, next_poll, last_scan;
     struct bad_path *bad;
     size_t nbad, capbad;
     struct startup *startup;
