@@ -621,8 +621,14 @@ void in_file_scan(struct in_file *in, int64_t now)
     for (size_t i = 0; i < nfresh; i++)
         if (nold > 0)
             link_pred(in, fresh[i], in->nrecs);
-    if (!in->scanned_once)
+    if (!in->scanned_once) {
         in_file_startup_resolve(in, now);
+        for (size_t i = 0; i < in->nstartup; i++)
+            free(in->startup[i].path);
+        free(in->startup);
+        in->startup = NULL;
+        in->nstartup = 0;
+    }
     /* files the registry knows first: their ghosts exist before a copy is
      * looked at */
     for (int pass = 0; pass < 2; pass++)

@@ -873,6 +873,42 @@ static void test_inode_reuse(void **state)
     assert_int_equal(e->offset, 4);
 }
 
+/* The loop's side: a scan at once after start, then the timers' and the
+ * rescan's deadlines; an event's scan waits for the gap after the last. */
+static void test_timeouts(void **state)
+{
+    struct h *h = *state;
+    config(h, true, "*.log", NULL);
+    h->cfg.scan_interval_ms = 10000;
+    h->cfg.poll_interval_ms = 10000;
+    h->cfg.close_inactive_ms = 3600000;
+    h->cfg.rotate_wait_ms = 3600000;
+    start(h);
+    int64_t t = 1000000;
+    assert_int_equal(in_file_timeout_ms(h->in, t), 0);
+    struct pollfd pfd[2];
+    assert_int_equal(in_file_fill_pollfds(h->in, pfd, 2), 1);
+    assert_int_equal(pfd[0].events, POLLIN);
+    in_file_process(h->in, pfd, 0, t);
+    /* the tick (1 s at most), then the rescan (10 s) */
+    assert_int_equal(in_file_timeout_ms(h->in, t), 1000);
+    h->in->scan_due = true; /* as an inotify event does: 100 ms after */
+    assert_int_equal(in_file_timeout_ms(h->in, t + 30), 70);
+    in_file_process(h->in, pfd, 0, t + 30);
+    assert_true(h->in->scan_due); /* not yet */
+    in_file_process(h->in, pfd, 0, t + 100);
+    assert_false(h->in->scan_due);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 100), 900);
+    in_file_process(h->in, pfd, 0, t + 1000);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 1000);
+    in_file_rescan(h->in);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 0);
+    struct in_file_stats st;
+    in_file_stats(h->in, &st);
+    assert_true(st.inotify);
+    assert_int_equal(st.files, 0);
+}
+
 /* Inactive files are closed and opened again when they grow. */
 static void test_close_inactive(void **state)
 {
@@ -883,8 +919,10 @@ static void test_close_inactive(void **state)
     start(h);
     PUMP_UNTIL(h, total_bytes(h) == 4);
     assert_int_equal(h->in->open, 1);
+    assert_true(sl_gauge_get(h->in->m_open) == 1.0);
     h->skew += 1000;
     PUMP_UNTIL(h, h->in->open == 0);
+    assert_true(sl_gauge_get(h->in->m_open) == 0.0);
     put(h, "i.log", "two\n", true);
     PUMP_UNTIL(h, total_bytes(h) == 8);
     quiet(h);
@@ -1162,6 +1200,7 @@ int main(void)
         T(test_delete_while_read_polling),
         T(test_delete_timeout),
         T(test_inode_reuse),
+        T(test_timeouts),
         T(test_close_inactive),
         T(test_1000_files_limit),
         T(test_stopped_resume),
