@@ -115,8 +115,7 @@ int64_t in_file_wall_s(void)
     return (int64_t)time(NULL);
 }
 
-/* ---- lists and the hash ---------------------------------------------------
- */
+/* ---- lists and the hash ------------------------------------------------- */
 
 static void list_push(struct rlist *l, struct rec *r)
 {
@@ -329,8 +328,7 @@ static void rec_free(struct rec *r)
     free(r);
 }
 
-/* ---- life ------------------------------------------------------------------
- */
+/* ---- life --------------------------------------------------------------- */
 
 static char *dup_str(const char *s)
 {
@@ -446,8 +444,7 @@ void in_file_free(struct in_file *in)
     free(in);
 }
 
-/* ---- the loop's side
- * --------------------------------------------------------- */
+/* ---- the loop's side ---------------------------------------------------- */
 
 size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n)
 {
@@ -512,8 +509,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->inotify = in->ifd >= 0 && !in->watch_full;
 }
 
-/* ---- reading ----------------------------------------------------------------
- */
+/* ---- reading ------------------------------------------------------------ */
 
 /* Opens waiting files while descriptors are free. A file that cannot be
  * opened is logged once and left for the next scan. */

@@ -39,8 +39,7 @@
 #define MAX_DEPTH 32 /* directories below a `**` */
 #define PATH_CAP  4096
 
-/* ---- matching a whole path (exclude, registry entries) --------------------
- */
+/* ---- matching a whole path (exclude, registry entries) ------------------ */
 
 /* Whether path matches pat, component by component, `**` spanning any
  * number of them. Both start after their leading '/'. */
@@ -107,8 +106,7 @@ bool in_file_path_matches(const struct in_file *in, const char *path)
     return false;
 }
 
-/* ---- paths that cannot be read: logged once ---------------------------------
- */
+/* ---- paths that cannot be read: logged once ----------------------------- */
 
 static struct bad_path *bad_find(struct in_file *in, const char *path)
 {
@@ -183,8 +181,7 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
     b->seen = true;
 }
 
-/* ---- inotify --------------------------------------------------------------
- */
+/* ---- inotify ------------------------------------------------------------ */
 
 int in_file_watch_init(struct in_file *in)
 {
@@ -312,8 +309,7 @@ void in_file_watch_read(struct in_file *in, int64_t now)
     }
 }
 
-/* ---- walking the globs ------------------------------------------------------
- */
+/* ---- walking the globs -------------------------------------------------- */
 
 struct found {
     char *path;
@@ -518,8 +514,7 @@ static void walk_pattern(struct walk *w, const char *pat)
     walk(w, len, 0, 0);
 }
 
-/* ---- reconciling
- * -------------------------------------------------------------- */
+/* ---- reconciling -------------------------------------------------------- */
 
 /* A file found at f->path: the record of its inode, told where it is. */
 static int found_one(struct in_file *in, const struct found *f,

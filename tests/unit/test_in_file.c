@@ -352,7 +352,7 @@ static uint64_t rotations(struct h *h, enum rot_kind k)
     return sl_counter_get(h->in->m_rot[k]);
 }
 
-/* ---- reading ------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
 static void basic(struct h *h, bool inotify)
 {
@@ -544,8 +544,7 @@ static void test_bad_paths(void **state)
     assert_got(h, "dir.log", 0, 0, "now a file\n");
 }
 
-/* ---- rotation while running ------------------------------------------------
- */
+/* ---- rotation while running --------------------------------------------- */
 
 /* rename-and-create, the renamed name not matched: the old file is read to
  * its end (bytes written after the rename too), then DONE; the new file's
@@ -970,7 +969,7 @@ static void test_1000_files_limit(void **state)
     many_files(*state, 1000, 50);
 }
 
-/* ---- rotation while stopped ---------------------------------------------- */
+/* ---- rotation while stopped --------------------------------------------- */
 
 /* Stops (frees the input, saves and loads the registry). */
 static void stop(struct h *h)
@@ -1131,8 +1130,7 @@ static void test_stopped_inode_reuse(void **state)
     assert_int_equal(e->offset, 27);
 }
 
-/* ---- the config ------------------------------------------------------------
- */
+/* ---- the config --------------------------------------------------------- */
 
 static void test_config(void **state)
 {
