@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -872,6 +873,49 @@ static void test_inode_reuse(void **state)
     assert_int_equal(e->offset, 4);
 }
 
+/* No inotify (here: no descriptor left for it): said once in the log, and
+ * the input works by polling. */
+static void test_no_inotify(void **state)
+{
+    struct h *h = *state;
+    put(h, "p.log", "one\n", false);
+    config(h, true, "p.log", NULL);
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int top = 0, fds[256], nfds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strtol(de->d_name, NULL, 10) > top)
+            top = (int)strtol(de->d_name, NULL, 10);
+    closedir(d);
+    low = old;
+    low.rlim_cur = (rlim_t)top + 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fd;
+    while (nfds < 256 && (fd = dup(0)) >= 0) /* fill the holes below */
+        fds[nfds++] = fd;
+    start(h);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    struct pollfd pfd[1];
+    assert_int_equal(in_file_fill_pollfds(h->in, pfd, 1), 0);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    put(h, "p.log", "two\n", true); /* found by polling */
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    assert_got(h, "p.log", 0, 0, "one\ntwo\n");
+    const char *log = log_text(h);
+    assert_int_equal(count_in(log, "cannot watch for changes with inotify: "
+                                   "Too many open files; new files are "
+                                   "found by the scan every 50 ms and open "
+                                   "files read every 20 ms"),
+                     1);
+    struct in_file_stats st;
+    in_file_stats(h->in, &st);
+    assert_false(st.inotify);
+}
+
 /* The loop's side: a scan at once after start, then the timers' and the
  * rescan's deadlines; an event's scan waits for the gap after the last. */
 static void test_timeouts(void **state)
@@ -1198,6 +1242,7 @@ int main(void)
         T(test_delete_while_read_polling),
         T(test_delete_timeout),
         T(test_inode_reuse),
+        T(test_no_inotify),
         T(test_timeouts),
         T(test_close_inactive),
         T(test_1000_files_limit),
