@@ -15,6 +15,32 @@
 
 static const char *const start_words[] = {"beginning", "end", NULL};
 
+/* A glob that is empty, or a NUL inside one, names nothing. */
+static int check_globs(const struct sl_config_node *obj, const char *key,
+                       const struct sl_opt_strings *l, struct sl_err *err)
+{
+    const struct sl_config_node *list = sl_config_get(obj, key);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i][0] == '\0')
+            return sl_config_error_expected(
+                sl_config_type(list) == SL_CONFIG_ARRAY ? sl_config_at(list, i)
+                                                        : list,
+                err, "a glob that is not empty");
+    return 0;
+}
+
+static int check_file(const struct sl_config_node *obj, void *out,
+                      struct sl_err *err)
+{
+    const struct in_file_config *cfg = out;
+    if (obj == NULL)
+        return 0;
+    if (check_globs(obj, "paths", &cfg->paths, err) < 0 ||
+        check_globs(obj, "exclude", &cfg->exclude, err) < 0)
+        return -1;
+    return 0;
+}
+
 #define F(m) SL_OPT_FIELD(struct in_file_config, m)
 static const struct sl_opt file_opts[] = {
     {"type", SL_OPT_STRING, F(type), .def = "file",
@@ -75,7 +101,7 @@ static const struct sl_opt file_opts[] = {
     SL_OPT_END};
 
 const struct sl_config_table in_file_config_table = {
-    "inputs[] (file)", sizeof(struct in_file_config), file_opts, NULL};
+    "inputs[] (file)", sizeof(struct in_file_config), file_opts, check_file};
 
 int in_file_config_read(struct in_file_config *cfg,
                         const struct sl_config_node *obj, struct sl_err *err)

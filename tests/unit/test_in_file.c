@@ -822,6 +822,8 @@ static void test_delete_timeout(void **state)
         in_file_process(h->in, NULL, 0, now_of(h));
     }
     assert_int_equal(h->in->open, 1);
+    /* backpressure: nothing was read without being asked */
+    assert_int_equal(sl_counter_get(h->in->m_bytes), 6);
     h->skew += 60000;
     in_file_process(h->in, NULL, 0, now_of(h));
     in_file_process(h->in, NULL, 0, now_of(h) + 1000);
@@ -1210,6 +1212,12 @@ static void test_config(void **state)
     assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), -1);
     assert_non_null(strstr(err.msg, "unknown key 'strat_at' (did you mean "
                                     "'start_at'?)"));
+    sl_config_free(c);
+    const char *empty = "{\"type\":\"file\",\"paths\":[\"/a\",\n\"\"]}";
+    c = sl_config_load_buffer("shipper.json", empty, strlen(empty), &err);
+    assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), -1);
+    assert_string_equal(err.msg, "shipper.json:2:1: paths[1]: found a string "
+                                 "\"\", expected a glob that is not empty");
     sl_config_free(c);
     const char *none = "{\"type\":\"file\",\"paths\":[]}";
     c = sl_config_load_buffer("shipper.json", none, strlen(none), &err);
