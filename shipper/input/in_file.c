@@ -319,8 +319,10 @@ void in_file_want_open(struct in_file *in, struct rec *r)
     r->waiting = true;
 }
 
-static void rec_free(struct rec *r)
+static void rec_free(struct in_file *in, struct rec *r)
 {
+    if (in->user_free != NULL && r->pub.user != NULL)
+        in->user_free(r->pub.user);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);
@@ -413,7 +415,7 @@ static void free_done(struct in_file *in)
     struct rec *r = in->freeing;
     while (r != NULL) {
         struct rec *next = r->rnext;
-        rec_free(r);
+        rec_free(in, r);
         r = next;
     }
     in->freeing = NULL;
@@ -425,10 +427,10 @@ void in_file_free(struct in_file *in)
         return;
     free_done(in);
     for (size_t i = 0; i < in->nrecs; i++)
-        rec_free(in->recs[i]);
+        rec_free(in, in->recs[i]);
     for (struct rec *r = in->done.head, *next; r != NULL; r = next) {
         next = r->rnext;
-        rec_free(r);
+        rec_free(in, r);
     }
     for (size_t i = 0; i < in->nstartup; i++)
         free(in->startup[i].path);
@@ -476,6 +478,11 @@ int in_file_timeout_ms(const struct in_file *in, int64_t now)
     if (t <= now)
         return 0;
     return t - now > 60000 ? 60000 : (int)(t - now);
+}
+
+void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn)
+{
+    in->user_free = fn;
 }
 
 void in_file_rescan(struct in_file *in)

@@ -202,6 +202,12 @@ int in_file_timeout_ms(const struct in_file *in, int64_t now);
 /* Reads inotify events (pfds as filled), scans when due, runs timers. */
 void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
                      int64_t now);
+/* Called with each src->user that is not NULL when its src is freed: at
+ * the in_file call after its DONE, and for every file at in_file_free. The
+ * caller's framing state thus needs no list of its own. */
+typedef void (*in_file_user_free_fn)(void *user);
+void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn);
+
 /* Asks for a rescan at the next in_file_process (tests, SIGHUP). */
 void in_file_rescan(struct in_file *in);
 

@@ -97,8 +97,9 @@ struct in_file {
     size_t hcap;
     struct rlist ready, wait, done;
     struct rec *freeing; /* DONE handed out: freed at the next call */
-    size_t open;         /* descriptors held */
-    char *buf;           /* read_size bytes */
+    in_file_user_free_fn user_free;
+    size_t open; /* descriptors held */
+    char *buf;   /* read_size bytes */
     /* scanning */
     bool scanned_once, scan_due, scan_now;
     int64_t next_scan, next_tick, next_poll, last_scan;
