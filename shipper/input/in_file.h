@@ -5,7 +5,7 @@
  * The loop drives it with the shape of sl_redis.h (WAVE2.md):
  *
  *   n = in_file_fill_pollfds(in, pfds, cap);     the inotify fd, or none
- *   t = in_file_timeout_ms(in, now);             rescan, timers; -1 none
+ *   t = in_file_timeout_ms(in, now);             rescan, timers
  *   poll(...);
  *   in_file_process(in, pfds, n, now);           events, rescans, timers
  *   while (outbox has room && in_file_read(in, room, now, &c) == 1)
@@ -41,7 +41,11 @@
  *
  * Order across a rotation: when a path names a new file (rename-and-
  * create), the new file is held back until the old one has been read to
- * its end, so the lines of a rotated log come out old first.
+ * its end, so the lines of a rotated log come out old first; only the old
+ * file's unterminated last line, if any, waits for its DONE, which may come
+ * after the new file's first chunks. A line that a copytruncate cut (its
+ * start read from the original, its end only in the copy) comes out as two
+ * events: the start at the original's DONE, the end as the copy's first.
  *
  * The registry (borrowed, owned by the daemon): a file seen for the first
  * time gets a random 64-bit key and its entry (registry_add) before any of
