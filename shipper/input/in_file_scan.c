@@ -324,6 +324,7 @@ struct walk {
     struct found *found;
     size_t nfound, capfound;
     bool oom;
+    bool partial; /* a directory could not be read */
 };
 
 static bool has_glob(const char *s)
@@ -423,8 +424,13 @@ static void each_subdir(struct walk *w, size_t len, size_t i, int depth,
     char dir[PATH_CAP];
     memcpy(dir, w->path, len + 1);
     DIR *d = opendir(len ? dir : ".");
-    if (d == NULL)
+    if (d == NULL) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            w->partial = true;
+            in_file_bad_path(w->in, len ? dir : ".", errno, true);
+        }
         return;
+    }
     watch_dir(w->in, len ? dir : ".");
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -581,14 +587,9 @@ static void link_pred(struct in_file *in, struct rec *n, size_t nold)
     }
 }
 
-void in_file_scan(struct in_file *in, int64_t now)
+/* Records found by this scan are marked seen as they are found. */
+static void scan_begin(struct in_file *in)
 {
-    struct sl_err err = {0};
-    struct walk *w = calloc(1, sizeof *w);
-    struct rec **fresh = NULL;
-    if (w == NULL)
-        goto oom;
-    w->in = in;
     for (size_t i = 0; i < in->nrecs; i++) {
         in->recs[i]->seen = false;
         free(in->recs[i]->old_path);
@@ -596,40 +597,46 @@ void in_file_scan(struct in_file *in, int64_t now)
     }
     for (size_t i = 0; i < in->nbad; i++)
         in->bad[i].seen = false;
-    for (size_t i = 0; i < in->cfg.paths.n; i++)
-        walk_pattern(w, in->cfg.paths.v[i]);
-    if (w->oom)
-        goto oom;
+}
+
+/* What the walk found, against the records. A walk that could not read a
+ * directory (EMFILE, EACCES) proves nothing about the files below it: no
+ * record is taken for rotated away then. */
+static int reconcile(struct in_file *in, const struct walk *w, int64_t now,
+                     struct sl_err *err)
+{
     size_t nold = in->nrecs, nfresh = 0;
-    fresh = malloc((w->nfound ? w->nfound : 1) * sizeof *fresh);
+    struct rec **fresh = malloc((w->nfound ? w->nfound : 1) * sizeof *fresh);
     if (fresh == NULL)
-        goto oom;
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
     int64_t wall = in_file_wall_s();
     for (size_t i = 0; i < w->nfound; i++)
-        if (found_one(in, &w->found[i], fresh, &nfresh, now, wall, &err) < 0)
-            goto oom;
-    /* gone from every matched path: rotated away */
-    for (size_t i = nold; i-- > 0;)
+        if (found_one(in, &w->found[i], fresh, &nfresh, now, wall, err) < 0) {
+            free(fresh);
+            return -1;
+        }
+    for (size_t i = nold; i-- > 0 && !w->partial;)
         if (i < in->nrecs && !in->recs[i]->seen &&
             in->recs[i]->state == REC_LIVE)
             in_file_lost(in, in->recs[i], now);
-    for (size_t i = 0; i < nfresh; i++)
-        if (nold > 0)
-            link_pred(in, fresh[i], in->nrecs);
-    if (!in->scanned_once) {
+    for (size_t i = 0; i < nfresh && nold > 0; i++)
+        link_pred(in, fresh[i], in->nrecs);
+    if (!in->scanned_once)
         in_file_startup_resolve(in, now);
-        for (size_t i = 0; i < in->nstartup; i++)
-            free(in->startup[i].path);
-        free(in->startup);
-        in->startup = NULL;
-        in->nstartup = 0;
-    }
     /* files the registry knows first: their ghosts exist before a copy is
      * looked at */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < nfresh; i++)
             if (fresh[i]->has_entry == (pass == 0))
                 in_file_want_open(in, fresh[i]);
+    free(fresh);
+    return 0;
+}
+
+/* Paths no longer bad or no longer found are forgotten (logged again if
+ * they break again); the startup list has served. */
+static void scan_end(struct in_file *in)
+{
     for (size_t i = 0; i < in->nbad;)
         if (!in->bad[i].seen) {
             free(in->bad[i].path);
@@ -637,17 +644,33 @@ void in_file_scan(struct in_file *in, int64_t now)
         } else {
             i++;
         }
+    for (size_t i = 0; i < in->nstartup; i++)
+        free(in->startup[i].path);
+    free(in->startup);
+    in->startup = NULL;
+    in->nstartup = 0;
     in->scanned_once = true;
-    goto done;
-oom:
-    SL_ERROR(in->comp, "scan incomplete: %s",
-             err.msg[0] ? err.msg : "out of memory");
-done:
-    if (w != NULL)
-        for (size_t i = 0; i < w->nfound; i++)
-            free(w->found[i].path);
-    if (w != NULL)
-        free(w->found);
+}
+
+void in_file_scan(struct in_file *in, int64_t now)
+{
+    struct sl_err err = {0};
+    struct walk *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        SL_ERROR(in->comp, "scan skipped: out of memory");
+        return;
+    }
+    w->in = in;
+    scan_begin(in);
+    for (size_t i = 0; i < in->cfg.paths.n; i++)
+        walk_pattern(w, in->cfg.paths.v[i]);
+    if (w->oom || reconcile(in, w, now, &err) < 0)
+        SL_ERROR(in->comp, "scan incomplete: %s",
+                 err.msg[0] ? err.msg : "out of memory");
+    else
+        scan_end(in);
+    for (size_t i = 0; i < w->nfound; i++)
+        free(w->found[i].path);
+    free(w->found);
     free(w);
-    free(fresh);
 }

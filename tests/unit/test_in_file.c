@@ -952,6 +952,63 @@ static void test_inode_reuse(void **state)
     assert_int_equal(e->offset, 4);
 }
 
+/* Leaves no descriptor free (RLIMIT_NOFILE at the highest one in use, the
+ * holes below filled); fds_back() undoes it. */
+static int no_fd_left(struct rlimit *old, int *fds)
+{
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
+    int top = 0, nfds = 0, fd;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strtol(de->d_name, NULL, 10) > top)
+            top = (int)strtol(de->d_name, NULL, 10);
+    closedir(d);
+    struct rlimit low = *old;
+    low.rlim_cur = (rlim_t)top + 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (nfds < 256 && (fd = dup(0)) >= 0)
+        fds[nfds++] = fd;
+    return nfds;
+}
+
+static void fds_back(const struct rlimit *old, const int *fds, int nfds)
+{
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, old), 0);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+/* A scan that cannot read a directory (here: no descriptor left) proves
+ * nothing: its files are not taken for rotated away. */
+static void test_scan_without_descriptors(void **state)
+{
+    struct h *h = *state;
+    mkdir(at(h, "d"), 0755);
+    put(h, "d/a.log", "one\n", false);
+    config(h, false, "d/*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    h->skew += 10000; /* closed: close_inactive is 5 min... */
+    in_file_rec_close(h->in, h->in->recs[0]); /* ... so close it now */
+    struct rlimit old;
+    int fds[256];
+    int nfds = no_fd_left(&old, fds);
+    in_file_rescan(h->in);
+    in_file_process(h->in, NULL, 0, now_of(h));
+    fds_back(&old, fds, nfds);
+    assert_int_equal(h->in->nrecs, 1);
+    assert_int_equal(h->in->recs[0]->state, REC_LIVE);
+    assert_int_equal(rotations(h, ROT_RENAME) + rotations(h, ROT_DELETE), 0);
+    assert_non_null(strstr(log_text(h), "cannot read: Too many open files"));
+    put(h, "d/a.log", "two\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "d/a.log", 0, 0, "one\ntwo\n");
+    assert_false(h->got[0].done);
+}
+
 /* No inotify (here: no descriptor left for it): said once in the log, and
  * the input works by polling. */
 static void test_no_inotify(void **state)
@@ -959,25 +1016,11 @@ static void test_no_inotify(void **state)
     struct h *h = *state;
     put(h, "p.log", "one\n", false);
     config(h, true, "p.log", NULL);
-    struct rlimit old, low;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int top = 0, fds[256], nfds = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.' && strtol(de->d_name, NULL, 10) > top)
-            top = (int)strtol(de->d_name, NULL, 10);
-    closedir(d);
-    low = old;
-    low.rlim_cur = (rlim_t)top + 1;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    int fd;
-    while (nfds < 256 && (fd = dup(0)) >= 0) /* fill the holes below */
-        fds[nfds++] = fd;
+    struct rlimit old;
+    int fds[256];
+    int nfds = no_fd_left(&old, fds);
     start(h);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
+    fds_back(&old, fds, nfds);
     struct pollfd pfd[1];
     assert_int_equal(in_file_fill_pollfds(h->in, pfd, 1), 0);
     PUMP_UNTIL(h, total_bytes(h) == 4);
@@ -1329,6 +1372,7 @@ int main(void)
         T(test_delete_timeout),
         T(test_inode_reuse),
         T(test_no_inotify),
+        T(test_scan_without_descriptors),
         T(test_timeouts),
         T(test_close_inactive),
         T(test_1000_files_limit),
