@@ -390,24 +390,21 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
         return;
     }
     char found[4096];
+    struct sl_err e2;
     if (r->identified &&
         find_in_dir(r->path, r->dev, r->ino, found, sizeof found) &&
-        same_file_at(in, found, &r->id)) {
-        int fd = open(found, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == r->ino &&
-            (uint64_t)st.st_dev == r->dev) {
-            struct sl_err e2;
-            (void)in_file_rec_set_path(r, found, &e2);
-            r->fd = fd;
-            in->open++;
-            if (in->m_open != NULL)
-                sl_gauge_set(in->m_open, (double)in->open);
-            rotated_away(in, r, now);
-            return;
-        }
-        if (fd >= 0)
-            close(fd);
+        same_file_at(in, found, &r->id) &&
+        in_file_rec_set_path(r, found, &e2) == 0) {
+        /* renamed while closed: read to its end when a descriptor is free */
+        r->state = REC_ROTATED;
+        r->rotated_at = now;
+        in_file_count_rotation(in, ROT_RENAME);
+        SL_INFO(r->path,
+                "renamed away while closed; reading it to its end "
+                "(offset %llu now)",
+                (unsigned long long)r->offset);
+        in_file_want_open(in, r);
+        return;
     }
     if (r->size_seen > r->offset)
         SL_WARN(r->path,

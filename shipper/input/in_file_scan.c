@@ -575,7 +575,8 @@ static void link_pred(struct in_file *in, struct rec *n, size_t nold)
 {
     for (size_t j = 0; j < nold && j < in->nrecs; j++) {
         struct rec *o = in->recs[j];
-        if (o == n || o->succ != NULL || o->fd < 0)
+        if (o == n || o->succ != NULL ||
+            (o->fd < 0 && !(o->state == REC_ROTATED && o->waiting)))
             continue;
         bool moved = o->old_path != NULL && strcmp(o->old_path, n->path) == 0;
         if (!moved && (strcmp(o->path, n->path) != 0 ||

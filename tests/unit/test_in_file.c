@@ -1074,6 +1074,34 @@ static void test_timeouts(void **state)
     assert_int_equal(st.files, 0);
 }
 
+/* Renamed while closed (inactive): found again by its inode in its
+ * directory, read to its end through a free descriptor, then DONE; the new
+ * file at the path after it. */
+static void test_renamed_while_closed(void **state)
+{
+    struct h *h = *state;
+    put(h, "c.log", "one\n", false);
+    config(h, false, "c.log", NULL);
+    h->cfg.scan_interval_ms = 3600000;
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0);
+    put(h, "c.log", "written while closed\n", true);
+    mv(h, "c.log", "c.log.1");
+    put(h, "c.log", "new\n", false);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, total_bytes(h) == 4 + 21 + 4);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->got[0].done);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_got(h, "c.log", 0, 0, "one\nwritten while closed\n");
+    assert_got(h, "c.log", 1, 0, "new\n");
+    assert_int_equal(rotations(h, ROT_RENAME), 1);
+}
+
 /* Inactive files are closed and opened again when they grow. */
 static void test_close_inactive(void **state)
 {
@@ -1375,6 +1403,7 @@ int main(void)
         T(test_scan_without_descriptors),
         T(test_timeouts),
         T(test_close_inactive),
+        T(test_renamed_while_closed),
         T(test_1000_files_limit),
         T(test_stopped_resume),
         T(test_stopped_rename),
