@@ -47,6 +47,7 @@ struct got {
     uint64_t start, next; /* first offset, next expected */
     struct sl_buf data;
     bool done;
+    uint64_t first_seq, last_seq; /* of its first and last data chunks */
 };
 
 struct h {
@@ -64,7 +65,8 @@ struct h {
     struct got got[MAX_SRC];
     size_t ngot;
     size_t budget;
-    int max_fds; /* descriptors seen at most (when counting) */
+    uint64_t seq; /* data chunks so far */
+    int max_fds;  /* descriptors seen at most (when counting) */
     bool count_fds;
     int logfd; /* the log, captured */
     char logpath[128];
@@ -257,6 +259,9 @@ static size_t turn(struct h *h, int wait_ms)
         assert_true(c.len >= 1 && c.len <= h->budget);
         g->next = c.offset + c.len;
         assert_int_equal(sl_buf_append(&g->data, c.data, c.len, &err), 0);
+        if (g->first_seq == 0)
+            g->first_seq = h->seq + 1;
+        g->last_seq = ++h->seq;
         /* Redis took it: ack at once */
         int a = registry_ack(h->reg, &c.id, c.src->key, NULL, g->next,
                              time(NULL), &err);
@@ -322,6 +327,16 @@ static struct got *got_path(struct h *h, const char *name, size_t nth)
             return &h->got[i];
     fail_msg("no source for %s", full);
     return NULL;
+}
+
+/* Every byte of a came before any byte of b. */
+static void assert_before(const struct got *a, const struct got *b)
+{
+    if (!(a->last_seq < b->first_seq))
+        fail_msg("%s (chunks %llu..%llu) not before %s (from %llu)",
+                 a->first_path, (unsigned long long)a->first_seq,
+                 (unsigned long long)a->last_seq, b->first_path,
+                 (unsigned long long)b->first_seq);
 }
 
 static void assert_got(struct h *h, const char *name, size_t nth,
@@ -647,6 +662,7 @@ static void rename_create(struct h *h, bool inotify)
     assert_int_equal(h->ngot, 2);
     assert_got(h, "app.log", 0, 0, "one\ntwo\nlate writer\n");
     assert_got(h, "app.log", 1, 0, "new\n");
+    assert_before(got_path(h, "app.log", 0), got_path(h, "app.log", 1));
     assert_false(got_path(h, "app.log", 1)->done);
     assert_true(h->got[0].key != h->got[1].key);
     assert_int_equal(rotations(h, ROT_RENAME), 1);
@@ -682,6 +698,7 @@ static void test_rename_create_matched(void **state)
     assert_int_equal(h->ngot, 2);
     assert_got(h, "app.log", 0, 0, "one\ntwo two two\n");
     assert_got(h, "app.log", 1, 0, "new\n");
+    assert_before(got_path(h, "app.log", 0), got_path(h, "app.log", 1));
     /* the old file's entry follows its name */
     struct stat st;
     assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
@@ -1099,6 +1116,7 @@ static void test_renamed_while_closed(void **state)
     assert_int_equal(h->ngot, 2);
     assert_got(h, "c.log", 0, 0, "one\nwritten while closed\n");
     assert_got(h, "c.log", 1, 0, "new\n");
+    assert_before(got_path(h, "c.log", 0), got_path(h, "c.log", 1));
     assert_int_equal(rotations(h, ROT_RENAME), 1);
 }
 
@@ -1229,6 +1247,7 @@ static void test_stopped_rename(void **state)
     assert_got(h, "app.log.1", 0, 5, "unread\n");
     assert_true(h->got[0].key == key);
     assert_got(h, "app.log", 0, 0, "new\n");
+    assert_before(got_path(h, "app.log.1", 0), got_path(h, "app.log", 0));
 }
 
 /* rename-and-create while stopped, the rotated name matched (app.log*):
@@ -1255,6 +1274,7 @@ static void test_stopped_rename_matched(void **state)
     assert_got(h, "app.log.1", 0, 5, "unread unread unread\n");
     assert_true(h->got[0].key == key);
     assert_got(h, "app.log", 0, 0, "new\n");
+    assert_before(got_path(h, "app.log.1", 0), got_path(h, "app.log", 0));
 }
 
 /* Deleted while stopped: its entry finds nothing, a new file at the path
