@@ -538,6 +538,11 @@ static void test_keys(void **state)
     assert_true(e->key == 0xabcull);
     assert_int_equal(e->offset, 40);
     assert_string_equal(e->path, "/l.1");
+    /* no path: the entry keeps its own (the input keeps it current) */
+    assert_int_equal(registry_ack(r, &id, 0xabcull, NULL, 41, 11, &err), 1);
+    e = registry_get(r, 1, 2);
+    assert_string_equal(e->path, "/l.1");
+    assert_int_equal(e->offset, 41);
     /* a late ack for the file that had the inode before: nothing changes */
     registry_forget(r, 1, 2);
     struct file_identity next = fid(1, 2, 4, 1024);
