@@ -513,7 +513,10 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->files = in->nrecs;
     st->open = in->open;
     st->ready = in->ready.n;
+    st->waiting = in->wait.n;
     st->inotify = in->ifd >= 0 && !in->watch_full;
+    st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
+               in->wait.n == 0 && in->done.n == 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -222,10 +222,17 @@ SL_MUST_CHECK int in_file_read(struct in_file *in, size_t budget, int64_t now,
 
 /* What a status page shows. */
 struct in_file_stats {
-    size_t files; /* records: files known */
-    size_t open;  /* descriptors held */
-    size_t ready; /* files that may have bytes to read */
-    bool inotify; /* watching (false: polling) */
+    size_t files;   /* records: files known */
+    size_t open;    /* descriptors held */
+    size_t ready;   /* files that may have bytes to read */
+    size_t waiting; /* files waiting for a descriptor */
+    bool inotify;   /* watching (false: polling) */
+    bool idle;      /* scanned, and every file found read to its end with
+                       no DONE left to hand out: what `run --once` waits
+                       for, asked after in_file_rescan() and
+                       in_file_process() (a scan sees what inotify has not
+                       said yet); a rotated file still open counts once at
+                       its end */
 };
 void in_file_stats(const struct in_file *in, struct in_file_stats *st);
 

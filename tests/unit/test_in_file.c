@@ -385,9 +385,21 @@ static void basic(struct h *h, bool inotify)
     put(h, "new.log", "n1\n", false); /* created while running */
     PUMP_UNTIL(h, total_bytes(h) == 28);
     quiet(h);
+    struct in_file_stats fs;
+    in_file_stats(h->in, &fs);
+    assert_true(fs.idle);
+    assert_int_equal(fs.files, 3);
+    assert_int_equal(fs.ready + fs.waiting, 0);
+    put(h, "b.log", "b3\n", true);
+    in_file_rescan(h->in);
+    in_file_stats(h->in, &fs);
+    assert_false(fs.idle); /* a scan is due */
+    PUMP_UNTIL(h, total_bytes(h) == 31);
+    in_file_stats(h->in, &fs);
+    assert_true(fs.idle);
     assert_int_equal(h->ngot, 3);
     assert_got(h, "a.log", 0, 0, "a1\na2\na3\n");
-    assert_got(h, "b.log", 0, 0, "b1\nb2 no newline");
+    assert_got(h, "b.log", 0, 0, "b1\nb2 no newlineb3\n");
     assert_got(h, "new.log", 0, 0, "n1\n");
     /* each file has its entry, its key, its acked offset */
     struct stat st;
@@ -397,7 +409,7 @@ static void basic(struct h *h, bool inotify)
     assert_int_equal(e->offset, 9);
     assert_true(e->key == got_path(h, "a.log", 0)->key);
     assert_true(got_path(h, "a.log", 0)->key != got_path(h, "b.log", 0)->key);
-    assert_int_equal(sl_counter_get(h->in->m_bytes), 28);
+    assert_int_equal(sl_counter_get(h->in->m_bytes), 31);
     assert_int_equal(sl_counter_get(h->in->m_seen), 3);
     assert_false(h->got[0].done);
 }
