@@ -67,9 +67,9 @@ static struct registry *fill(size_t entries)
         snprintf(path, sizeof path, "/var/log/%s/%s.log.%zu", svc, svc, i / 9);
         struct file_identity id = {2049, (1ull << 32) + i * 2654435761ull, x,
                                    1024};
-        if (registry_ack(r, &id, path, x % 50000000,
+        if (registry_add(r, &id, x * 0x9e3779b97f4a7c15ull, path, x % 50000000,
                          1763870000 + (int64_t)(x % 604800), &err) < 0)
-            die("registry_ack", &err);
+            die("registry_add", &err);
     }
     return r;
 }

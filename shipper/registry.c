@@ -134,6 +134,11 @@ size_t registry_count(const struct registry *r)
     return r->count;
 }
 
+uint32_t registry_fp_bytes(const struct registry *r)
+{
+    return r->cfg.fp_bytes;
+}
+
 const struct registry_entry *registry_get(const struct registry *r,
                                           uint64_t dev, uint64_t ino)
 {
@@ -169,9 +174,9 @@ static int set_path(char **slot, const char *path, struct sl_err *err)
     return 0;
 }
 
-int registry_ack(struct registry *r, const struct file_identity *id,
-                 const char *path, uint64_t offset, int64_t now,
-                 struct sl_err *err)
+/* The checks add and ack share: a path, and an offset the identity covers. */
+static int check_ack(const struct registry *r, const struct file_identity *id,
+                     const char *path, uint64_t offset, struct sl_err *err)
 {
     size_t plen = path != NULL ? strlen(path) : 0;
     if (plen == 0 || plen > REGISTRY_MAX_PATH)
@@ -184,29 +189,22 @@ int registry_ack(struct registry *r, const struct file_identity *id,
                           "the identity covers; compute it again after "
                           "reading",
                           path, (unsigned long long)offset, id->fp_len);
-    struct registry_entry *e =
-        r->count > 0 ? &r->slots[find_slot(r, id->dev, id->ino)] : NULL;
-    if (e != NULL && e->path != NULL) {
-        if (e->id.fp_len == id->fp_len && e->id.fp != id->fp)
-            return sl_err_set(err, SL_EINVAL,
-                              "registry: '%s': another file has this inode "
-                              "(fingerprint differs); forget the old entry "
-                              "first",
-                              path);
-        if (offset < e->offset)
-            return sl_err_set(err, SL_EINVAL,
-                              "registry: '%s': offset would go back from "
-                              "%llu to %llu",
-                              path, (unsigned long long)e->offset,
-                              (unsigned long long)offset);
-        if (set_path(&e->path, path, err) < 0)
-            return -1;
-        e->id = *id;
-        e->offset = offset;
-        e->seen = now;
-        return 0;
-    }
-    struct registry_entry ne = {*id, offset, now, NULL};
+    return 0;
+}
+
+int registry_add(struct registry *r, const struct file_identity *id,
+                 uint64_t key, const char *path, uint64_t offset, int64_t now,
+                 struct sl_err *err)
+{
+    if (check_ack(r, id, path, offset, err) < 0)
+        return -1;
+    if (registry_get(r, id->dev, id->ino) != NULL)
+        return sl_err_set(err, SL_EINVAL,
+                          "registry: '%s': device %llu inode %llu already "
+                          "has an entry; forget it first",
+                          path, (unsigned long long)id->dev,
+                          (unsigned long long)id->ino);
+    struct registry_entry ne = {*id, key, offset, now, NULL};
     if (set_path(&ne.path, path, err) < 0)
         return -1;
     if (registry_insert(r, &ne, err) < 0) {
@@ -214,6 +212,36 @@ int registry_ack(struct registry *r, const struct file_identity *id,
         return -1;
     }
     return 0;
+}
+
+int registry_ack(struct registry *r, const struct file_identity *id,
+                 uint64_t key, const char *path, uint64_t offset, int64_t now,
+                 struct sl_err *err)
+{
+    if (check_ack(r, id, path != NULL ? path : "-", offset, err) < 0)
+        return -1;
+    struct registry_entry *e =
+        r->count > 0 ? &r->slots[find_slot(r, id->dev, id->ino)] : NULL;
+    if (e == NULL || e->path == NULL || e->key != key)
+        return 0;
+    if (e->id.fp_len == id->fp_len && e->id.fp != id->fp)
+        return sl_err_set(err, SL_EINVAL,
+                          "registry: '%s': another file has this inode "
+                          "(fingerprint differs); forget the old entry "
+                          "first",
+                          path);
+    if (offset < e->offset)
+        return sl_err_set(err, SL_EINVAL,
+                          "registry: '%s': offset would go back from "
+                          "%llu to %llu",
+                          path, (unsigned long long)e->offset,
+                          (unsigned long long)offset);
+    if (path != NULL && set_path(&e->path, path, err) < 0)
+        return -1;
+    e->id = *id;
+    e->offset = offset;
+    e->seen = now;
+    return 1;
 }
 
 int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,

@@ -21,6 +21,15 @@
  *    (fp_len >= the configured fp_bytes): compute the identity again after
  *    reading, so every acknowledged byte up to N is fingerprinted.
  *
+ * Keys: each entry carries the file's event-id key (sl_event_id.h), 64 bits
+ * the input chose when it first saw the file and recorded with
+ * registry_add() before any byte of the file was shipped, so an event read
+ * again after a crash gets the same id even while the fingerprint is still
+ * growing. The key stays with the entry across renames and acks; a new file
+ * on the inode (reuse, copytruncate) is a new entry with a new key. Acks
+ * name the key, so a late ack for a file that the input has since replaced
+ * (forget + add) changes nothing.
+ *
  * Expiry: an entry not seen (acked or touched) for ttl_s seconds is dropped
  * by registry_expire(). The caller touches every file it still finds on disk
  * on each scan, so "not seen" is "gone from disk"; the registry stays as
@@ -32,7 +41,8 @@
  *
  *   {"version":1,"entries":[
  *   {"dev":2049,"ino":131,"fp":"9d1f0c7e2a5b4d33","fp_len":1024,
- *    "offset":52311,"seen":1763870000,"path":"/var/log/app.log"},
+ *    "key":"5be0cd19137e2179","offset":52311,"seen":1763870000,
+ *    "path":"/var/log/app.log"},
  *   ...
  *   ]}
  *
@@ -81,6 +91,7 @@ struct registry_config {
 
 struct registry_entry {
     struct file_identity id;
+    uint64_t key;    /* the file's event-id key (below); any 64 bits */
     uint64_t offset; /* acknowledged: every byte before it is in Redis */
     int64_t seen;    /* wall clock seconds of the last ack or touch */
     char *path;      /* last known path; owned by the registry */
@@ -152,6 +163,8 @@ registry_snapshot_save(const struct registry_snapshot *snap, const char *path,
                        struct sl_err *err);
 
 size_t registry_count(const struct registry *r);
+/* The fingerprint size identities are computed with (config fp_bytes). */
+uint32_t registry_fp_bytes(const struct registry *r);
 /* The entry for dev + ino, or NULL. Valid until the next change. */
 const struct registry_entry *registry_get(const struct registry *r,
                                           uint64_t dev, uint64_t ino);
@@ -159,13 +172,27 @@ const struct registry_entry *registry_get(const struct registry *r,
 const struct registry_entry *registry_next(const struct registry *r,
                                            size_t *cursor);
 
-/* Records that bytes [0, offset) of file id (at path) are acknowledged, and
- * that it was seen at now. Creates the entry or moves it forward and takes
- * id as its identity (the upgrade of a short fingerprint). The invariants
- * above are refused with SL_EINVAL and change nothing. */
+/* Creates the entry of a file seen for the first time (or again after
+ * registry_forget): its identity, its event-id key, its path and the offset
+ * it starts at (0, or the end for start_at "end", or where a copy's
+ * original was), before any of its bytes is shipped. SL_EINVAL when dev +
+ * ino already has an entry (forget it first), for a path that is empty or
+ * longer than REGISTRY_MAX_PATH, or an offset past a short fingerprint. */
+SL_MUST_CHECK int registry_add(struct registry *r,
+                               const struct file_identity *id, uint64_t key,
+                               const char *path, uint64_t offset, int64_t now,
+                               struct sl_err *err);
+/* Records that bytes [0, offset) of file id (at path), whose entry has this
+ * key, are acknowledged, and that it was seen at now. Moves the entry
+ * forward and takes id as its identity (the upgrade of a short
+ * fingerprint) and path as its path (a rename; NULL keeps the entry's,
+ * which the input updates itself through registry_touch). 1: recorded. 0: there
+ * is no entry for dev + ino with this key (the file was forgotten or replaced
+ * since it was read: a late ack, nothing to record). The invariants above
+ * are refused with SL_EINVAL (-1) and change nothing. */
 SL_MUST_CHECK int registry_ack(struct registry *r,
-                               const struct file_identity *id, const char *path,
-                               uint64_t offset, int64_t now,
+                               const struct file_identity *id, uint64_t key,
+                               const char *path, uint64_t offset, int64_t now,
                                struct sl_err *err);
 /* Marks the entry of dev + ino seen at now, and its path if not NULL
  * (an empty or over-long path is left as it was). 1 if there is one, 0 if

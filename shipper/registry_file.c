@@ -68,7 +68,7 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
                        struct sl_err *err)
 {
     static const char hex[] = "0123456789abcdef";
-    if (sl_buf_reserve(b, 200, err) < 0)
+    if (sl_buf_reserve(b, 256, err) < 0)
         return -1;
     char *p = b->ptr + b->len;
     p = put_u64(PUT_LIT(p, "{\"dev\":"), e->id.dev);
@@ -77,7 +77,11 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     for (int sh = 60; sh >= 0; sh -= 4)
         *p++ = hex[(e->id.fp >> sh) & 15];
     p = put_u64(PUT_LIT(p, "\",\"fp_len\":"), e->id.fp_len);
-    p = put_u64(PUT_LIT(p, ",\"offset\":"), e->offset);
+    p = PUT_LIT(p, ",\"key\":\"");
+    for (int sh = 60; sh >= 0; sh -= 4)
+        *p++ = hex[(e->key >> sh) & 15];
+    p = PUT_LIT(p, "\",\"offset\":");
+    p = put_u64(p, e->offset);
     p = PUT_LIT(p, ",\"seen\":");
     if (e->seen < 0)
         *p++ = '-';
@@ -93,6 +97,7 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
 /* A copy of the entries (registry.h): paths packed, each with its NUL. */
 struct snap_entry {
     struct file_identity id;
+    uint64_t key;
     uint64_t offset;
     int64_t seen;
     size_t path_off; /* in paths */
@@ -120,6 +125,7 @@ source_next(const struct source *src, size_t *cur, struct registry_entry *tmp)
         return NULL;
     const struct snap_entry *se = &src->snap->entries[(*cur)++];
     tmp->id = se->id;
+    tmp->key = se->key;
     tmp->offset = se->offset;
     tmp->seen = se->seen;
     tmp->path = src->snap->paths.ptr + se->path_off;
@@ -175,6 +181,7 @@ struct registry_snapshot *registry_snapshot_take(const struct registry *r,
     while ((e = registry_next(r, &cur)) != NULL) {
         struct snap_entry *se = &snap->entries[snap->count++];
         se->id = e->id;
+        se->key = e->key;
         se->offset = e->offset;
         se->seen = e->seen;
         se->path_off = snap->paths.len;
@@ -322,11 +329,21 @@ enum pstate {
     P_DONE     /* after the top-level object */
 };
 
-enum field { F_DEV, F_INO, F_FP, F_FP_LEN, F_OFFSET, F_SEEN, F_PATH, F_N };
+enum field {
+    F_DEV,
+    F_INO,
+    F_FP,
+    F_FP_LEN,
+    F_KEY,
+    F_OFFSET,
+    F_SEEN,
+    F_PATH,
+    F_N
+};
 
-static const char *const field_names[F_N] = {"dev",    "ino",  "fp",  "fp_len",
-                                             "offset", "seen", "path"};
-static const size_t field_len[F_N] = {3, 3, 2, 6, 6, 4, 4};
+static const char *const field_names[F_N] = {"dev", "ino",    "fp",   "fp_len",
+                                             "key", "offset", "seen", "path"};
+static const size_t field_len[F_N] = {3, 3, 2, 6, 3, 6, 4, 4};
 
 struct parser {
     const char *name;
@@ -419,7 +436,8 @@ static const char *expected(const struct parser *p)
     case P_ENTRIES:
         return "an entry (an object) or ]";
     case P_FIELD:
-        return p->field == F_FP     ? "16 hex digits in a string"
+        return p->field == F_FP || p->field == F_KEY
+                   ? "16 hex digits in a string"
                : p->field == F_PATH ? "a string"
                                     : "an integer";
     default:
@@ -487,7 +505,8 @@ static int on_number(void *ctx, const char *s, size_t len)
     if (p->st == P_VERSION)
         return ok ? on_version(p, neg, v)
                   : BAD(p, "the version must be an integer");
-    if (p->st != P_FIELD || p->field == F_FP || p->field == F_PATH)
+    if (p->st != P_FIELD || p->field == F_FP || p->field == F_KEY ||
+        p->field == F_PATH)
         return unexpected(p, "a number");
     if (!ok || (neg && p->field != F_SEEN) ||
         (p->field == F_SEEN && !neg && v > (uint64_t)INT64_MAX) ||
@@ -531,9 +550,10 @@ static bool valid_utf8(const unsigned char *s, size_t len)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct parser *p = ctx;
-    if (p->st != P_FIELD || (p->field != F_FP && p->field != F_PATH))
+    if (p->st != P_FIELD ||
+        (p->field != F_FP && p->field != F_KEY && p->field != F_PATH))
         return unexpected(p, "a string");
-    if (p->field == F_FP) {
+    if (p->field == F_FP || p->field == F_KEY) {
         uint64_t v = 0;
         for (size_t i = 0; i < len && len == 16; i++) {
             int d = sl_ascii_hex_value(s[i]);
@@ -542,8 +562,12 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
             v = v << 4 | (uint64_t)(d & 15);
         }
         if (len != 16)
-            return BAD(p, "\"fp\": expected 16 hex digits");
-        p->cur.id.fp = v;
+            return BAD(p, "\"%s\": expected 16 hex digits",
+                       field_names[p->field]);
+        if (p->field == F_FP)
+            p->cur.id.fp = v;
+        else
+            p->cur.key = v;
     } else {
         if (len == 0 || len > REGISTRY_MAX_PATH || memchr(s, '\0', len))
             return BAD(p, "\"path\": expected 1 to %d bytes and no NUL",

@@ -26,7 +26,8 @@ static int ack(struct registry *r, const char *path, const char *offset,
     int rc = file_identity_compute(fd, FILE_IDENTITY_DEFAULT_BYTES, &id, err);
     close(fd);
     if (rc == 0)
-        rc = registry_ack(r, &id, path, strtoull(offset, NULL, 10), seen, err);
+        rc = registry_add(r, &id, id.ino * 0x9e3779b97f4a7c15ull, path,
+                          strtoull(offset, NULL, 10), seen, err);
     return rc;
 }
 

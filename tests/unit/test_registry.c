@@ -328,12 +328,23 @@ static struct file_identity fid(uint64_t dev, uint64_t ino, uint64_t fp,
     return id;
 }
 
+/* The key tests give a file: its inode, marked. */
+#define KEY_OF(ino) (0x5eed000000000000ull ^ (uint64_t)(ino))
+
+/* Adds the entry the first time (as the input does before a file's first
+ * batch), acks it after. */
 static void ack(struct registry *r, struct file_identity id, const char *path,
                 uint64_t off, int64_t now)
 {
     struct sl_err err = {0};
-    if (registry_ack(r, &id, path, off, now, &err) < 0)
-        fail_msg("registry_ack: %s", err.msg);
+    if (registry_get(r, id.dev, id.ino) == NULL) {
+        if (registry_add(r, &id, KEY_OF(id.ino), path, off, now, &err) < 0)
+            fail_msg("registry_add: %s", err.msg);
+        return;
+    }
+    int rc = registry_ack(r, &id, KEY_OF(id.ino), path, off, now, &err);
+    if (rc != 1)
+        fail_msg("registry_ack: %d %s", rc, err.msg);
 }
 
 static struct registry *load(const char *path, bool *created)
@@ -373,6 +384,7 @@ static void assert_same(const struct registry *a, const struct registry *b)
         const struct registry_entry *f = registry_get(b, e->id.dev, e->id.ino);
         assert_non_null(f);
         assert_id_equal(&e->id, &f->id);
+        assert_true(e->key == f->key);
         assert_true(e->offset == f->offset);
         assert_true(e->seen == f->seen);
         assert_string_equal(e->path, f->path);
@@ -415,7 +427,8 @@ static void test_save_load_round_trip(void **state)
         read_all(s->path),
         "{\"version\":1,\"entries\":[\n"
         "{\"dev\":2049,\"ino\":131,\"fp\":\"9d1f0c7e2a5b4d33\",\"fp_len\":1024,"
-        "\"offset\":52311,\"seen\":1763870000,\"path\":\"/var/log/app.log\"}\n"
+        "\"key\":\"5eed000000000083\",\"offset\":52311,\"seen\":1763870000,"
+        "\"path\":\"/var/log/app.log\"}\n"
         "]}\n");
     /* an empty registry saves and loads */
     struct registry *empty = new_reg(0);
@@ -448,7 +461,7 @@ static void test_offsets_only_forward(void **state)
     ack(r, id, "/l", 100, 10);
     ack(r, id, "/l", 100, 11); /* the same offset again is fine */
     struct sl_err err = {0};
-    assert_int_equal(registry_ack(r, &id, "/l", 50, 12, &err), -1);
+    assert_int_equal(registry_ack(r, &id, KEY_OF(2), "/l", 50, 12, &err), -1);
     assert_int_equal(err.status, SL_EINVAL);
     assert_string_equal(err.msg,
                         "registry: '/l': offset would go back from 100 to 50");
@@ -469,7 +482,8 @@ static void test_ack_refuses_another_file(void **state)
     ack(r, fid(1, 2, 3, 1024), "/l", 5000, 10);
     struct file_identity other = fid(1, 2, 4, 1024);
     struct sl_err err = {0};
-    assert_int_equal(registry_ack(r, &other, "/l", 6000, 11, &err), -1);
+    assert_int_equal(registry_ack(r, &other, KEY_OF(2), "/l", 6000, 11, &err),
+                     -1);
     assert_string_equal(err.msg, "registry: '/l': another file has this inode "
                                  "(fingerprint differs); forget the old entry "
                                  "first");
@@ -487,7 +501,7 @@ static void test_ack_short_fingerprint_covers_offset(void **state)
     struct registry *r = new_reg(0);
     struct file_identity small = fid(1, 2, 3, 10);
     struct sl_err err = {0};
-    assert_int_equal(registry_ack(r, &small, "/s", 11, 1, &err), -1);
+    assert_int_equal(registry_ack(r, &small, KEY_OF(2), "/s", 11, 1, &err), -1);
     assert_string_equal(err.msg,
                         "registry: '/s': offset 11 passes the 10 bytes the "
                         "identity covers; compute it again after reading");
@@ -499,7 +513,66 @@ static void test_ack_short_fingerprint_covers_offset(void **state)
     assert_true(e->id.fp == 99 && e->id.fp_len == 1024);
     assert_int_equal(e->offset, 90000);
     /* a path is required */
-    assert_int_equal(registry_ack(r, &small, "", 0, 1, &err), -1);
+    assert_int_equal(registry_ack(r, &small, KEY_OF(2), "", 0, 1, &err), -1);
+    registry_free(r);
+}
+
+static void expect_refused(const char *text, const char *msg);
+
+/* The event-id key: set by add, kept by acks and renames, checked by acks;
+ * a new file on the inode is a new entry with its own key. */
+static void test_keys(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(0);
+    struct sl_err err = {0};
+    struct file_identity id = fid(1, 2, 3, 1024);
+    assert_int_equal(registry_add(r, &id, 0xabcull, "/l", 0, 10, &err), 0);
+    assert_int_equal(registry_add(r, &id, 0xdefull, "/l", 0, 10, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_string_equal(err.msg, "registry: '/l': device 1 inode 2 already "
+                                 "has an entry; forget it first");
+    assert_int_equal(registry_ack(r, &id, 0xabcull, "/l.1", 40, 11, &err), 1);
+    const struct registry_entry *e = registry_get(r, 1, 2);
+    assert_true(e->key == 0xabcull);
+    assert_int_equal(e->offset, 40);
+    assert_string_equal(e->path, "/l.1");
+    /* no path: the entry keeps its own (the input keeps it current) */
+    assert_int_equal(registry_ack(r, &id, 0xabcull, NULL, 41, 11, &err), 1);
+    e = registry_get(r, 1, 2);
+    assert_string_equal(e->path, "/l.1");
+    assert_int_equal(e->offset, 41);
+    /* a late ack for the file that had the inode before: nothing changes */
+    registry_forget(r, 1, 2);
+    struct file_identity next = fid(1, 2, 4, 1024);
+    assert_int_equal(registry_add(r, &next, 0x123ull, "/l", 0, 12, &err), 0);
+    assert_int_equal(registry_ack(r, &id, 0xabcull, "/l", 80, 13, &err), 0);
+    e = registry_get(r, 1, 2);
+    assert_true(e->key == 0x123ull && e->id.fp == 4);
+    assert_int_equal(e->offset, 0);
+    assert_int_equal(e->seen, 12);
+    /* no entry at all: also a late ack */
+    struct file_identity gone = fid(9, 9, 9, 1024);
+    assert_int_equal(registry_ack(r, &gone, 1, "/g", 5, 13, &err), 0);
+    assert_int_equal(registry_count(r), 1);
+    /* add checks what ack checks */
+    struct file_identity small = fid(1, 3, 3, 10);
+    assert_int_equal(registry_add(r, &small, 1, "/s", 11, 1, &err), -1);
+    assert_string_equal(err.msg,
+                        "registry: '/s': offset 11 passes the 10 bytes the "
+                        "identity covers; compute it again after reading");
+    assert_int_equal(registry_add(r, &small, 1, "", 0, 1, &err), -1);
+    assert_int_equal(registry_count(r), 1);
+    /* the key in the file: 16 hex digits, required */
+    expect_refused("{\"version\":1,\"entries\":[\n{\"dev\":1,\"ino\":2,\"fp\":"
+                   "\"00000000000000ff\",\"fp_len\":3,\"offset\":3,\"seen\":4,"
+                   "\"path\":\"/a\"}]}",
+                   "reg:2:84: entry without \"key\"");
+    expect_refused("{\"version\":1,\"entries\":[\n{\"key\":\"x\"}]}",
+                   "reg:2:8: \"key\": expected 16 hex digits");
+    expect_refused("{\"version\":1,\"entries\":[\n{\"key\":12}]}",
+                   "reg:2:8: found a number, expected 16 hex digits in a "
+                   "string");
     registry_free(r);
 }
 
@@ -1092,10 +1165,12 @@ static void test_damage_far_into_a_big_file(void **state)
     for (int i = 0; i < 3000; i++)
         fprintf(f,
                 "{\"dev\":1,\"ino\":%d,\"fp\":\"00000000000000ff\","
-                "\"fp_len\":3,\"offset\":3,\"seen\":4,\"path\":\"/a\"},\n",
+                "\"fp_len\":3,\"key\":\"0000000000000001\",\"offset\":3,"
+                "\"seen\":4,\"path\":\"/a\"},\n",
                 i);
     fputs("{\"dev\":1,\"ino\":5,\"fp\":\"00000000000000ff\",\"fp_len\":3,"
-          "\"offset\":3,\"seen\":4,\"path\":\"/b\"}\n]}\n",
+          "\"key\":\"0000000000000001\",\"offset\":3,\"seen\":4,\"path\":\"/"
+          "b\"}\n]}\n",
           f);
     fclose(f);
     struct stat st;
@@ -1107,7 +1182,7 @@ static void test_damage_far_into_a_big_file(void **state)
     assert_null(registry_load(reg, &cfg, NULL, &err));
     char want[1024];
     snprintf(want, sizeof want,
-             "%s:3002:84: a second entry for device 1 inode 5" ADVICE, reg);
+             "%s:3002:109: a second entry for device 1 inode 5" ADVICE, reg);
     assert_string_equal(err.msg, want);
 }
 
@@ -1150,7 +1225,9 @@ static void expect_refused(const char *text, const char *msg)
 }
 
 #define HEAD "{\"version\":1,\"entries\":[\n"
-#define E1   "{\"dev\":1,\"ino\":2,\"fp\":\"00000000000000ff\",\"fp_len\":3,"
+#define E1                                                                     \
+    "{\"dev\":1,\"ino\":2,\"fp\":\"00000000000000ff\",\"fp_len\":3,"           \
+    "\"key\":\"0000000000000001\","
 
 static void test_damaged_files_are_refused(void **state)
 {
@@ -1159,20 +1236,20 @@ static void test_damaged_files_are_refused(void **state)
                            "]}\n{",
                    "reg:4:1: trailing garbage");
     expect_refused(HEAD E1 "\"offset\":3,\"seen\":4}\n]}",
-                   "reg:2:72: entry without \"path\"");
+                   "reg:2:97: entry without \"path\"");
     expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\",\"x\":1}]}",
-                   "reg:2:85: unknown entry key \"x\"");
+                   "reg:2:110: unknown entry key \"x\"");
     expect_refused(HEAD E1 "\"offset\":-3,\"seen\":4,\"path\":\"/a\"}]}",
-                   "reg:2:62: \"offset\": -3 is out of range");
+                   "reg:2:87: \"offset\": -3 is out of range");
     expect_refused(HEAD E1 "\"offset\":18446744073709551616,\"seen\":4,"
                            "\"path\":\"/a\"}]}",
-                   "reg:2:62: \"offset\": 18446744073709551616 is out of "
+                   "reg:2:87: \"offset\": 18446744073709551616 is out of "
                    "range");
     expect_refused(HEAD E1 "\"offset\":3.5,\"seen\":4,\"path\":\"/a\"}]}",
-                   "reg:2:62: \"offset\": 3.5 is out of range");
+                   "reg:2:87: \"offset\": 3.5 is out of range");
     expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\"},\n" E1
                            "\"offset\":3,\"seen\":4,\"path\":\"/b\"}]}",
-                   "reg:3:84: a second entry for device 1 inode 2");
+                   "reg:3:109: a second entry for device 1 inode 2");
     expect_refused(HEAD "{\"dev\":1,\"fp\":\"0g\"}]}",
                    "reg:2:15: \"fp\": expected 16 hex digits");
     expect_refused(HEAD "{\"dev\":1,\"dev\":2}]}",
@@ -1182,9 +1259,9 @@ static void test_damaged_files_are_refused(void **state)
     expect_refused(HEAD "[]]}", "reg:2:1: found an array, expected an entry "
                                 "(an object) or ]");
     expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"a\\u0000b\"}]}",
-                   "reg:2:80: \"path\": expected 1 to 4096 bytes and no NUL");
+                   "reg:2:105: \"path\": expected 1 to 4096 bytes and no NUL");
     expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/\\ude00\"}]}",
-                   "reg:2:80: \"path\": not valid UTF-8 (a lone surrogate?)");
+                   "reg:2:105: \"path\": not valid UTF-8 (a lone surrogate?)");
     expect_refused("[]", "reg:1:1: found an array, expected an object");
     expect_refused("{\"version\":1}", "reg:1:13: no \"entries\" key");
     expect_refused("{\"version\":1,\"entries\":[],\"entries\":[]}",
@@ -1239,6 +1316,7 @@ int main(void)
         cmocka_unit_test(test_offsets_only_forward),
         cmocka_unit_test(test_ack_refuses_another_file),
         cmocka_unit_test(test_ack_short_fingerprint_covers_offset),
+        cmocka_unit_test(test_keys),
         cmocka_unit_test(test_expire_by_ttl),
         cmocka_unit_test(test_expire_keeps_the_rest_findable),
         cmocka_unit_test_setup_teardown(test_leftover_tmp_is_ignored, setup,

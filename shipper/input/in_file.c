@@ -1,0 +1,654 @@
+/* in_file.c: the file input's set of files and its reading (the contract is
+ * in in_file.h; finding files is in_file_scan.c, what a change on disk
+ * means is in_file_rotate.c).
+ *
+ * Each file is a record, keyed by device + inode in a chained hash, and on
+ * at most one of three lists: ready (open, may have bytes: read round-robin,
+ * a file that gave bytes goes to the tail), wait (closed, wants a
+ * descriptor: opened in order as slots free up) and done (to be announced).
+ * Invariants: a record is in the hash unless it is REC_DONE; open counts
+ * the records with fd >= 0 and never passes max_open_files; a record with
+ * a pred is on no list until its pred reached its end.
+ *
+ * Reads use pread() at the record's offset, one read per call, into one
+ * buffer of read_size bytes: the chunk points into it until the next call.
+ * Not done here: framing (the caller's line_reader), acks (the caller,
+ * after Redis), deciding what a shrunk or replaced file means (rotate). */
+#include "in_file_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+
+const char *const in_file_rot_names[] = {"rename", "copytruncate", "delete",
+                                         "inode_reuse", "truncate"};
+
+int in_file_metrics_register(struct in_file_metrics *fm, struct sl_metrics *m,
+                             struct sl_err *err)
+{
+    static const char *const in[] = {"input", NULL};
+    static const char *const kind[] = {"input", "kind", NULL};
+    fm->open = sl_metrics_family(m, SL_METRIC_GAUGE, "sluice_input_files_open",
+                                 "descriptors of files held open", in, err);
+    fm->seen = fm->open
+                   ? sl_metrics_family(m, SL_METRIC_COUNTER,
+                                       "sluice_input_files_total",
+                                       "files found by the file input", in, err)
+                   : NULL;
+    fm->bytes = fm->seen ? sl_metrics_family(m, SL_METRIC_COUNTER,
+                                             "sluice_input_bytes_read_total",
+                                             "bytes read from files", in, err)
+                         : NULL;
+    fm->rotations =
+        fm->bytes ? sl_metrics_family(m, SL_METRIC_COUNTER,
+                                      "sluice_input_rotations_total",
+                                      "file rotations seen, by kind", kind, err)
+                  : NULL;
+    fm->errors = fm->rotations
+                     ? sl_metrics_family(m, SL_METRIC_COUNTER,
+                                         "sluice_input_file_errors_total",
+                                         "paths or reads that failed", in, err)
+                     : NULL;
+    return fm->errors != NULL ? 0 : -1;
+}
+
+static int metrics_children(struct in_file *in,
+                            const struct in_file_metrics *fm,
+                            struct sl_err *err)
+{
+    const char *v[] = {in->name, NULL};
+    in->m_open = sl_family_gauge(fm->open, v, err);
+    in->m_seen = sl_family_counter(fm->seen, v, err);
+    in->m_bytes = sl_family_counter(fm->bytes, v, err);
+    in->m_errors = sl_family_counter(fm->errors, v, err);
+    for (int k = 0; k < 5; k++) {
+        const char *kv[] = {in->name, in_file_rot_names[k], NULL};
+        in->m_rot[k] = sl_family_counter(fm->rotations, kv, err);
+        if (in->m_rot[k] == NULL)
+            return -1;
+    }
+    return in->m_open && in->m_seen && in->m_bytes && in->m_errors ? 0 : -1;
+}
+
+void in_file_count_rotation(struct in_file *in, enum rot_kind k)
+{
+    if (in->m_rot[k] != NULL)
+        sl_counter_inc(in->m_rot[k]);
+}
+
+void in_file_count_error(struct in_file *in)
+{
+    if (in->m_errors != NULL)
+        sl_counter_inc(in->m_errors);
+}
+
+static void set_open(struct in_file *in, long d)
+{
+    in->open = (size_t)((long)in->open + d);
+    if (in->m_open != NULL)
+        sl_gauge_set(in->m_open, (double)in->open);
+}
+
+uint64_t in_file_new_key(void)
+{
+    uint64_t k = 0;
+    if (getrandom(&k, sizeof k, 0) != (ssize_t)sizeof k) {
+        /* no entropy source: time and pid still differ per file */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        static uint64_t n;
+        k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+            (uint64_t)ts.tv_sec << 20 ^ (uint64_t)getpid() ^ ++n << 40;
+    }
+    return k;
+}
+
+int64_t in_file_wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ---- lists and the hash ------------------------------------------------- */
+
+static void list_push(struct rlist *l, struct rec *r)
+{
+    r->rnext = NULL;
+    r->rprev = l->tail;
+    if (l->tail != NULL)
+        l->tail->rnext = r;
+    else
+        l->head = r;
+    l->tail = r;
+    l->n++;
+}
+
+static void list_remove(struct rlist *l, struct rec *r)
+{
+    if (r->rprev != NULL)
+        r->rprev->rnext = r->rnext;
+    else
+        l->head = r->rnext;
+    if (r->rnext != NULL)
+        r->rnext->rprev = r->rprev;
+    else
+        l->tail = r->rprev;
+    r->rnext = r->rprev = NULL;
+    l->n--;
+}
+
+/* Takes r off whichever list it is on. */
+void in_file_unlist(struct in_file *in, struct rec *r)
+{
+    if (r->ready)
+        list_remove(&in->ready, r);
+    if (r->waiting)
+        list_remove(&in->wait, r);
+    r->ready = r->waiting = false;
+}
+
+static size_t hslot(const struct in_file *in, uint64_t dev, uint64_t ino)
+{
+    uint64_t z = ino ^ (dev * 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ull;
+    return (size_t)(z ^ (z >> 29)) & (in->hcap - 1);
+}
+
+struct rec *in_file_rec_find(const struct in_file *in, uint64_t dev,
+                             uint64_t ino)
+{
+    if (in->hcap == 0)
+        return NULL;
+    for (struct rec *r = in->hash[hslot(in, dev, ino)]; r != NULL; r = r->hino)
+        if (r->dev == dev && r->ino == ino)
+            return r;
+    return NULL;
+}
+
+static void hash_remove(struct in_file *in, struct rec *r)
+{
+    struct rec **p = &in->hash[hslot(in, r->dev, r->ino)];
+    while (*p != NULL && *p != r)
+        p = &(*p)->hino;
+    if (*p == r)
+        *p = r->hino;
+    r->hino = NULL;
+}
+
+static int grow(struct in_file *in, struct sl_err *err)
+{
+    if (in->nrecs == in->caprecs) {
+        size_t ncap = in->caprecs ? in->caprecs * 2 : 64;
+        struct rec **n = realloc(in->recs, ncap * sizeof *n);
+        if (n == NULL)
+            return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+        in->recs = n;
+        in->caprecs = ncap;
+    }
+    if (in->nrecs + 1 <= in->hcap)
+        return 0;
+    size_t ncap = in->hcap ? in->hcap * 2 : 64;
+    struct rec **h = calloc(ncap, sizeof *h);
+    if (h == NULL)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+    free(in->hash);
+    in->hash = h;
+    in->hcap = ncap;
+    for (size_t i = 0; i < in->nrecs; i++) {
+        struct rec *r = in->recs[i];
+        size_t s = hslot(in, r->dev, r->ino);
+        r->hino = in->hash[s];
+        in->hash[s] = r;
+    }
+    return 0;
+}
+
+int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err)
+{
+    if (r->path != NULL && strcmp(r->path, path) == 0)
+        return 0;
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (p == NULL)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+    memcpy(p, path, n + 1);
+    free(r->path);
+    r->path = p;
+    r->pub.path = p;
+    return 0;
+}
+
+/* A record for the file st at path, not yet opened (wants a descriptor). */
+struct rec *in_file_rec_add(struct in_file *in, const char *path,
+                            const struct stat *st, struct sl_err *err)
+{
+    struct rec *r = calloc(1, sizeof *r);
+    if (r == NULL || grow(in, err) < 0 ||
+        in_file_rec_set_path(r, path, err) < 0) {
+        if (r == NULL)
+            sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+        free(r);
+        return NULL;
+    }
+    r->dev = (uint64_t)st->st_dev;
+    r->ino = (uint64_t)st->st_ino;
+    r->size_seen = (uint64_t)st->st_size;
+    r->fd = -1;
+    r->first_scan = !in->scanned_once;
+    r->has_entry = registry_get(in->reg, r->dev, r->ino) != NULL;
+    r->slot = in->nrecs;
+    in->recs[in->nrecs++] = r;
+    size_t s = hslot(in, r->dev, r->ino);
+    r->hino = in->hash[s];
+    in->hash[s] = r;
+    if (in->m_seen != NULL)
+        sl_counter_inc(in->m_seen);
+    return r;
+}
+
+void in_file_rec_close(struct in_file *in, struct rec *r)
+{
+    if (r->fd < 0)
+        return;
+    close(r->fd);
+    r->fd = -1;
+    set_open(in, -1);
+    if (r->ready) {
+        list_remove(&in->ready, r);
+        r->ready = false;
+    }
+}
+
+/* Lets the file that waited for r's end go. */
+static void release_succ(struct in_file *in, struct rec *r)
+{
+    struct rec *s = r->succ;
+    if (s == NULL)
+        return;
+    r->succ = NULL;
+    s->pred = NULL;
+    if (s->state == REC_LIVE)
+        in_file_want_open(in, s);
+}
+
+/* r is over: closed, out of the hash and the table, queued for DONE. */
+void in_file_rec_done(struct in_file *in, struct rec *r)
+{
+    if (r->state == REC_DONE)
+        return;
+    in_file_rec_close(in, r);
+    in_file_unlist(in, r);
+    release_succ(in, r);
+    if (r->pred != NULL) {
+        r->pred->succ = NULL;
+        r->pred = NULL;
+    }
+    hash_remove(in, r);
+    in_file_copies_go(in, r); /* copies of r held until now */
+    in->recs[r->slot] = in->recs[--in->nrecs];
+    in->recs[r->slot]->slot = r->slot;
+    r->state = REC_DONE;
+    list_push(&in->done, r);
+}
+
+void in_file_make_ready(struct in_file *in, struct rec *r)
+{
+    if (r->fd < 0 || r->ready || r->pred != NULL || r->copy_of != NULL ||
+        r->state == REC_DONE)
+        return;
+    list_push(&in->ready, r);
+    r->ready = true;
+}
+
+void in_file_want_open(struct in_file *in, struct rec *r)
+{
+    if (r->fd >= 0) {
+        in_file_make_ready(in, r);
+        return;
+    }
+    if (r->waiting || r->pred != NULL || r->copy_of != NULL ||
+        r->state == REC_DONE)
+        return;
+    list_push(&in->wait, r);
+    r->waiting = true;
+}
+
+static void rec_free(struct in_file *in, struct rec *r)
+{
+    if (in->user_free != NULL && r->pub.user != NULL)
+        in->user_free(r->pub.user);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->path);
+    free(r->old_path);
+    free(r);
+}
+
+/* ---- life --------------------------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p != NULL)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* The registry entries whose paths this input matches: after the first
+ * scan, those not found are looked for (rotation while stopped). */
+static int collect_startup(struct in_file *in, struct sl_err *err)
+{
+    size_t cur = 0, n = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(in->reg, &cur)) != NULL)
+        n += in_file_path_matches(in, e->path);
+    if (n == 0)
+        return 0;
+    in->startup = calloc(n, sizeof *in->startup);
+    if (in->startup == NULL)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+    cur = 0;
+    while ((e = registry_next(in->reg, &cur)) != NULL) {
+        if (!in_file_path_matches(in, e->path))
+            continue;
+        struct startup *s = &in->startup[in->nstartup];
+        s->dev = e->id.dev;
+        s->ino = e->id.ino;
+        s->path = dup_str(e->path);
+        if (s->path == NULL)
+            return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+        in->nstartup++;
+    }
+    return 0;
+}
+
+struct in_file *in_file_new(const struct in_file_config *cfg,
+                            struct registry *reg, const char *name,
+                            const struct in_file_metrics *fm,
+                            struct sl_err *err)
+{
+    if (cfg->paths.n == 0 || cfg->max_open_files < 1 || cfg->read_size < 1 ||
+        cfg->scan_interval_ms < 1 || cfg->poll_interval_ms < 1) {
+        sl_err_set(err, SL_EINVAL,
+                   "file input: needs paths, and limits and intervals of at "
+                   "least 1");
+        return NULL;
+    }
+    struct in_file *in = calloc(1, sizeof *in);
+    if (in == NULL) {
+        sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+        return NULL;
+    }
+    in->cfg = *cfg;
+    in->reg = reg;
+    in->ifd = -1;
+    in->fp_bytes = registry_fp_bytes(reg);
+    in->scan_now = true;
+    in->name = dup_str(name != NULL ? name : "file");
+    in->buf = malloc((size_t)cfg->read_size);
+    if (in->name == NULL || in->buf == NULL) {
+        sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+        goto fail;
+    }
+    snprintf(in->comp, sizeof in->comp, "input:file:%s", in->name);
+    if (fm != NULL && metrics_children(in, fm, err) < 0)
+        goto fail;
+    if (collect_startup(in, err) < 0)
+        goto fail;
+    if (cfg->inotify)
+        (void)in_file_watch_init(in); /* logs and polls when it fails */
+    return in;
+fail:
+    in_file_free(in);
+    return NULL;
+}
+
+static void free_done(struct in_file *in)
+{
+    struct rec *r = in->freeing;
+    while (r != NULL) {
+        struct rec *next = r->rnext;
+        rec_free(in, r);
+        r = next;
+    }
+    in->freeing = NULL;
+}
+
+void in_file_free(struct in_file *in)
+{
+    if (in == NULL)
+        return;
+    free_done(in);
+    for (size_t i = 0; i < in->nrecs; i++)
+        rec_free(in, in->recs[i]);
+    for (struct rec *r = in->done.head, *next; r != NULL; r = next) {
+        next = r->rnext;
+        rec_free(in, r);
+    }
+    for (size_t i = 0; i < in->nstartup; i++)
+        free(in->startup[i].path);
+    for (size_t i = 0; i < in->nbad; i++)
+        free(in->bad[i].path);
+    in_file_watch_free(in);
+    free(in->startup);
+    free(in->bad);
+    free(in->recs);
+    free(in->hash);
+    free(in->buf);
+    free(in->name);
+    free(in);
+}
+
+/* ---- the loop's side ---------------------------------------------------- */
+
+size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n)
+{
+    if (in->ifd < 0 || n == 0)
+        return 0;
+    pfds[0].fd = in->ifd;
+    pfds[0].events = POLLIN;
+    pfds[0].revents = 0;
+    return 1;
+}
+
+/* When a scan an event asked for may run. */
+static int64_t scan_gap_end(const struct in_file *in)
+{
+    int64_t gap = in->cfg.scan_interval_ms < IN_FILE_SCAN_GAP_MS
+                      ? in->cfg.scan_interval_ms
+                      : IN_FILE_SCAN_GAP_MS;
+    return in->last_scan + gap;
+}
+
+int in_file_timeout_ms(const struct in_file *in, int64_t now)
+{
+    /* DONE notices wait for in_file_read, like data: never a reason here */
+    if (in->scan_now)
+        return 0;
+    int64_t t = in->next_scan < in->next_tick ? in->next_scan : in->next_tick;
+    if (in->scan_due && scan_gap_end(in) < t)
+        t = scan_gap_end(in);
+    if (t <= now)
+        return 0;
+    return t - now > 60000 ? 60000 : (int)(t - now);
+}
+
+void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn)
+{
+    in->user_free = fn;
+}
+
+void in_file_rescan(struct in_file *in)
+{
+    in->scan_now = true;
+}
+
+void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
+                     int64_t now)
+{
+    free_done(in);
+    for (size_t i = 0; i < n; i++)
+        if (in->ifd >= 0 && pfds[i].fd == in->ifd && pfds[i].revents != 0)
+            in_file_watch_read(in, now);
+    if (in->scan_now || now >= in->next_scan ||
+        (in->scan_due && now >= scan_gap_end(in))) {
+        in_file_scan(in, now);
+        in->scan_due = in->scan_now = false;
+        in->last_scan = now;
+        in->next_scan = now + in->cfg.scan_interval_ms;
+    }
+    if (now >= in->next_tick)
+        in_file_timers(in, now);
+}
+
+void in_file_stats(const struct in_file *in, struct in_file_stats *st)
+{
+    st->files = in->nrecs;
+    st->open = in->open;
+    st->ready = in->ready.n;
+    st->waiting = in->wait.n;
+    st->inotify = in->ifd >= 0 && !in->watch_full;
+    st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
+               in->wait.n == 0 && in->done.n == 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Opens waiting files while descriptors are free. A file that cannot be
+ * opened is logged once and left for the next scan. */
+static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
+{
+    while (in->wait.head != NULL && in->open < (size_t)in->cfg.max_open_files) {
+        struct rec *r = in->wait.head;
+        list_remove(&in->wait, r);
+        r->waiting = false;
+        int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+            in_file_bad_path(in, r->path, errno, true);
+            continue;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != r->dev ||
+            (uint64_t)st.st_ino != r->ino) {
+            close(fd); /* another file took the path: the scan will see */
+            in->scan_due = true;
+            continue;
+        }
+        r->fd = fd;
+        set_open(in, +1);
+        r->last_data = now;
+        r->at_eof = false;
+        int rc = r->identified ? in_file_check_open(in, r, now, true, err)
+                               : in_file_identify(in, r, now, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            in_file_make_ready(in, r);
+    }
+    return 0;
+}
+
+/* Before bytes up to end are handed out: a short fingerprint grows with
+ * the file, checked against the bytes it covered (0: r was replaced, the
+ * file changed under us, and the bytes read belong to no file any more). */
+static int upgrade_identity(struct in_file *in, struct rec *r, uint64_t end,
+                            int64_t now, struct sl_err *err)
+{
+    if (r->id.fp_len >= in->fp_bytes || end <= r->id.fp_len)
+        return 1;
+    return in_file_check_open(in, r, now, true, err);
+}
+
+/* At the end of r's bytes: what that means depends on its state. */
+static int at_end(struct in_file *in, struct rec *r, int64_t now,
+                  struct sl_err *err)
+{
+    list_remove(&in->ready, r);
+    r->ready = false;
+    r->at_eof = true;
+    release_succ(in, r); /* a file that took our old path may go now */
+    if (r->state == REC_ROTATED)
+        return 0;
+    /* a file shorter than what was read was truncated */
+    int rc = in_file_check_open(in, r, now, false, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 && r->state == REC_LIVE && in->wait.n > 0)
+        in_file_rec_close(in, r); /* let a waiting file have the slot */
+    return 0;
+}
+
+static int read_one(struct in_file *in, struct rec *r, size_t budget,
+                    int64_t now, struct in_file_chunk *c, struct sl_err *err)
+{
+    size_t want =
+        budget < (size_t)in->cfg.read_size ? budget : (size_t)in->cfg.read_size;
+    ssize_t n;
+    do
+        n = pread(r->fd, in->buf, want, (off_t)r->offset);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        SL_ERROR(r->path,
+                 "cannot read at offset %llu: %s; closing the file, "
+                 "it is tried again at the next scan",
+                 (unsigned long long)r->offset, sl_strerror(errno));
+        in_file_count_error(in);
+        in_file_rec_close(in, r);
+        return 0;
+    }
+    if (n == 0)
+        return at_end(in, r, now, err) < 0 ? -1 : 0;
+    uint64_t start = r->offset;
+    int rc = upgrade_identity(in, r, start + (uint64_t)n, now, err);
+    if (rc <= 0)
+        return rc; /* replaced: these bytes belong to no file any more */
+    r->offset += (uint64_t)n;
+    r->last_data = now;
+    r->at_eof = false;
+    list_remove(&in->ready, r); /* round-robin: to the tail */
+    list_push(&in->ready, r);
+    if (in->m_bytes != NULL)
+        sl_counter_add(in->m_bytes, (uint64_t)n);
+    c->kind = IN_FILE_DATA;
+    c->src = &r->pub;
+    c->offset = start;
+    c->data = in->buf;
+    c->len = (size_t)n;
+    c->id = r->id;
+    return 1;
+}
+
+int in_file_read(struct in_file *in, size_t budget, int64_t now,
+                 struct in_file_chunk *c, struct sl_err *err)
+{
+    free_done(in);
+    if (budget == 0)
+        return 0;
+    for (;;) {
+        if (in->done.head != NULL) {
+            struct rec *r = in->done.head;
+            list_remove(&in->done, r);
+            r->rnext = in->freeing;
+            in->freeing = r;
+            memset(c, 0, sizeof *c);
+            c->kind = IN_FILE_DONE;
+            c->src = &r->pub;
+            return 1;
+        }
+        if (open_waiting(in, now, err) < 0)
+            return -1;
+        struct rec *r = in->ready.head;
+        if (r == NULL)
+            return 0;
+        int rc = read_one(in, r, budget, now, c, err);
+        if (rc != 0)
+            return rc;
+    }
+}

@@ -1,0 +1,239 @@
+/* in_file.h: the shipper's file input. It finds the files that `paths`
+ * names, follows them through rotation, and hands out their bytes in
+ * chunks, in order per file, when the daemon's loop asks (issue 12).
+ *
+ * The loop drives it with the shape of sl_redis.h (WAVE2.md):
+ *
+ *   n = in_file_fill_pollfds(in, pfds, cap);     the inotify fd, or none
+ *   t = in_file_timeout_ms(in, now);             rescan, timers
+ *   poll(...);
+ *   in_file_process(in, pfds, n, now);           events, rescans, timers
+ *   while (outbox has room && in_file_read(in, room, now, &c) == 1)
+ *       ... frame c.data (line_reader per c.src), or flush c.src ...
+ *
+ * Backpressure is not reading: in_file never reads a byte the caller did
+ * not ask for; a file waits in the filesystem until the caller has room.
+ * Memory is one read buffer (read_size) and a small record per file.
+ *
+ * Chunks. in_file_read() returns the next chunk of some file with data,
+ * round-robin between files (one read of at most min(budget, read_size)
+ * bytes each, so a busy file never starves the others), or a DONE notice.
+ * Per file, chunks come in offset order without gaps or overlaps, each
+ * byte once. A chunk names its file (c.src: path, key, a slot for the
+ * caller's framing state) and carries the identity to acknowledge it
+ * with: once Redis holds the lines up to offset X of that file, the
+ * caller calls registry_ack(reg, &c.id, c.src->key, NULL, X, wall_s, err)
+ * with the id of the chunk that contained byte X - 1 (or a later one).
+ * A late ack for a file replaced since returns 0 and changes nothing.
+ *
+ * DONE. A file whose bytes are over (renamed away or deleted and drained,
+ * truncated, replaced on its inode, gone while closed) is announced once
+ * with kind IN_FILE_DONE and no data: no chunk of that src follows, and
+ * the src is freed at the next in_file call. The caller then ends its
+ * framing of that file: a last line without its newline is emitted as it
+ * is (as Filebeat does when it closes a file). DONE for a rotated file
+ * comes only after it was read to its end and nothing was appended for
+ * rotate_wait, the time a writer needs to reopen its log; a file that
+ * shrank (copytruncate) is announced at once, because its old bytes are
+ * gone. A file still at its path never gets DONE while it stays there: its
+ * unterminated last line waits for its newline, across close_inactive
+ * (the descriptor is closed, the record and its offset kept).
+ *
+ * Order across a rotation: when a path names a new file (rename-and-
+ * create), the new file is held back until the old one has been read to
+ * its end, so the lines of a rotated log come out old first; only the old
+ * file's unterminated last line, if any, waits for its DONE, which may come
+ * after the new file's first chunks. A line that a copytruncate cut (its
+ * start read from the original, its end only in the copy) comes out as two
+ * events: the start at the original's DONE, the end as the copy's first.
+ *
+ * The registry (borrowed, owned by the daemon): a file seen for the first
+ * time gets a random 64-bit key and its entry (registry_add) before any of
+ * its bytes is handed out; a file already in the registry resumes at its
+ * acknowledged offset with its key. Every scan touches the entries of the
+ * files it finds, and updates their paths after a rename. in_file never
+ * acks: the caller does, after Redis.
+ *
+ * Rotation, each kind (in_file_rotate.c has the rules):
+ *  - rename-and-create: the renamed file is read to its end through the
+ *    descriptor already open (or, after a restart, found again by its inode
+ *    in its old directory), then DONE; the new file at the path follows.
+ *  - copytruncate: a file that shrank below its read offset, or whose first
+ *    bytes changed, starts over from 0 as a new file (new key). The lines
+ *    written between the last read and the truncation survive only in the
+ *    copy: when the copy's name matches `paths` too, it is recognised by its
+ *    fingerprint as the file already read up to X and read from X under the
+ *    original's key, so nothing is sent twice. A copy found before the
+ *    truncation (its first 1 KiB is a live file's) is held, without a
+ *    descriptor, until the original is truncated or done, then read past
+ *    where the original ended. The copy's registry entry starts at the
+ *    original's acknowledged offset: after a crash the lines in between are
+ *    read again under the same key, so with the same ids (no duplicate in
+ *    Elasticsearch). When the copy does not match `paths`, those lines are
+ *    lost: copytruncate's limit, logged as a warning.
+ *  - delete: drained, then released; a file that cannot be drained (the
+ *    caller has no room) is released after delete_timeout anyway, with a
+ *    warning of how many bytes were not read, so disk space comes back.
+ *  - inode reuse: a new file on an old inode has other first bytes; it is
+ *    read from 0 under a new key.
+ *  - while stopped: at the first scan, each registry entry of this input
+ *    whose file is no longer at a matched path is looked for by its inode
+ *    in its directory; found and unchanged, it is read from its offset to
+ *    its end before the file now at its path.
+ *
+ * Limits: at most max_open_files descriptors of files are held; other files
+ * wait, and an open file that reached its end is closed when others wait.
+ * A file at its end for close_inactive is closed and reopened when it
+ * grows. A path that cannot be read (a directory, a FIFO, a permission
+ * error, a component that is not a directory) is logged once with the path
+ * and what to do, and tried again at every scan; it never stops the others.
+ *
+ * Event ids: a file's key goes to sl_event_id_source_init() as its 8 bytes
+ * little-endian, with the offset of each event's first line as pos.
+ *
+ * Truncation is seen by size (shorter than the offset read) at every end
+ * of a file's bytes and every scan, and by the first bytes at every scan
+ * and, while the fingerprint is short, at every read. A file truncated
+ * and written past its old offset between two scans, whose first 1 KiB did
+ * not change, cannot be told from a file that grew (as in every tailer).
+ *
+ * Not handled: a file matched by two inputs is read by both (under the same
+ * registry entry and key, so with the same ids); give each file one input.
+ * When max_open_files files all keep having bytes, a waiting file waits
+ * until one of them reaches its end (as Filebeat's harvester_limit).
+ *
+ * Time: the caller's monotonic clock in ms (`now`), so tests drive time.
+ * Wall-clock seconds for the registry's `seen` come from time(). One
+ * thread. */
+#ifndef IN_FILE_H
+#define IN_FILE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "file_identity.h"
+#include "registry.h"
+#include "sl_config.h"
+#include "sl_config_table.h"
+#include "sl_err.h"
+#include "sl_metrics.h"
+
+enum in_file_start { IN_FILE_START_BEGINNING, IN_FILE_START_END };
+
+/* One `inputs[]` element of type file (in_file_config_table). */
+struct in_file_config {
+    const char *type;              /* "file" (the daemon dispatches on it) */
+    struct sl_opt_strings paths;   /* globs, ** included; at least one */
+    struct sl_opt_strings exclude; /* globs; see in_file_scan.c */
+    int start_at;                  /* enum in_file_start */
+    /* the other modules' keys, read by them */
+    const struct sl_config_node *format, *multiline, *processors, *fields;
+    long long scan_interval_ms;  /* rescan for new files */
+    long long poll_interval_ms;  /* growth checks without inotify */
+    long long close_inactive_ms; /* close a file idle at its end */
+    long long rotate_wait_ms;    /* a rotated file idle this long is done */
+    long long delete_timeout_ms; /* a deleted file is released by then */
+    long long max_open_files;
+    long long read_size; /* bytes per read, at most */
+    bool inotify;        /* false: polling only */
+};
+
+extern const struct sl_config_table in_file_config_table;
+
+/* Fills cfg from one inputs[] element (an object). Lists are allocated:
+ * in_file_config_release() frees them. -1 with FILE:L:C: in err. */
+SL_MUST_CHECK int in_file_config_read(struct in_file_config *cfg,
+                                      const struct sl_config_node *obj,
+                                      struct sl_err *err);
+void in_file_config_release(struct in_file_config *cfg);
+/* The defaults with these paths (tests, tools); paths are borrowed. */
+void in_file_config_defaults(struct in_file_config *cfg,
+                             const char *const *paths, size_t npaths);
+
+/* The counters, registered once per daemon (label "input": the name given
+ * to in_file_new; rotations also by "kind"). */
+struct in_file_metrics {
+    struct sl_metric_family *open;      /* gauge: descriptors held */
+    struct sl_metric_family *seen;      /* files found */
+    struct sl_metric_family *bytes;     /* bytes handed out */
+    struct sl_metric_family *rotations; /* kind: rename, copytruncate, ... */
+    struct sl_metric_family *errors;    /* paths or reads that failed */
+};
+SL_MUST_CHECK int in_file_metrics_register(struct in_file_metrics *fm,
+                                           struct sl_metrics *m,
+                                           struct sl_err *err);
+
+/* What the caller sees of a file. Stable from its first chunk until the
+ * in_file call after its DONE. */
+struct in_file_src {
+    const char *path; /* where it was last found; valid until the next call */
+    uint64_t key;     /* its event-id key (sl_event_id.h), as in the registry */
+    void *user;       /* the caller's (its framing state); NULL at first */
+};
+
+enum in_file_kind {
+    IN_FILE_DATA, /* offset, data, len, id are set */
+    IN_FILE_DONE  /* the file is over: end its framing (above) */
+};
+
+struct in_file_chunk {
+    enum in_file_kind kind;
+    struct in_file_src *src;
+    uint64_t offset;         /* file offset of data[0] */
+    const char *data;        /* valid until the next in_file call */
+    size_t len;              /* 1 .. budget */
+    struct file_identity id; /* covers offset + len: ack with it */
+};
+
+struct in_file;
+
+/* A file input on registry reg (borrowed; its fp_bytes is the fingerprint
+ * size). name labels logs and counters ("inputs[0]"); fm may be NULL. cfg
+ * is copied (its strings must outlive the input). No I/O until the first
+ * in_file_process(), which scans. NULL with err on a bad config or when
+ * out of memory. */
+struct in_file *in_file_new(const struct in_file_config *cfg,
+                            struct registry *reg, const char *name,
+                            const struct in_file_metrics *fm,
+                            struct sl_err *err);
+void in_file_free(struct in_file *in); /* NULL is fine; closes every fd */
+
+size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n);
+/* ms until the next scan or timer, 0 when due; never -1. */
+int in_file_timeout_ms(const struct in_file *in, int64_t now);
+/* Reads inotify events (pfds as filled), scans when due, runs timers. */
+void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
+                     int64_t now);
+/* Called with each src->user that is not NULL when its src is freed: at
+ * the in_file call after its DONE, and for every file at in_file_free. The
+ * caller's framing state thus needs no list of its own. */
+typedef void (*in_file_user_free_fn)(void *user);
+void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn);
+
+/* Asks for a rescan at the next in_file_process (tests, SIGHUP). */
+void in_file_rescan(struct in_file *in);
+
+/* The next chunk (1), or nothing ready (0), or -1 with err (out of memory:
+ * the input cannot go on). budget >= 1 bounds c->len. */
+SL_MUST_CHECK int in_file_read(struct in_file *in, size_t budget, int64_t now,
+                               struct in_file_chunk *c, struct sl_err *err);
+
+/* What a status page shows. */
+struct in_file_stats {
+    size_t files;   /* records: files known */
+    size_t open;    /* descriptors held */
+    size_t ready;   /* files that may have bytes to read */
+    size_t waiting; /* files waiting for a descriptor */
+    bool inotify;   /* watching (false: polling) */
+    bool idle;      /* scanned, and every file found read to its end with
+                       no DONE left to hand out: what `run --once` waits
+                       for, asked after in_file_rescan() and
+                       in_file_process() (a scan sees what inotify has not
+                       said yet); a rotated file still open counts once at
+                       its end */
+};
+void in_file_stats(const struct in_file *in, struct in_file_stats *st);
+
+#endif

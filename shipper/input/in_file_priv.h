@@ -1,0 +1,173 @@
+/* in_file_priv.h: what the file input's files share (in_file.c: the set of
+ * files and the reading; in_file_scan.c: globs, inotify; in_file_rotate.c:
+ * what a change on disk means). Nothing else includes it but the tests. */
+#ifndef IN_FILE_PRIV_H
+#define IN_FILE_PRIV_H
+
+#include <sys/stat.h>
+
+#include "in_file.h"
+
+/* A file the input knows: one per device + inode. */
+enum rec_state {
+    REC_LIVE,    /* at a matched path (as of the last scan) */
+    REC_ROTATED, /* no longer at a matched path: drained, then DONE */
+    REC_DONE     /* announced (or to be): freed after the next call */
+};
+
+struct rec {
+    struct in_file_src pub;
+    char *path;        /* owned; pub.path points here */
+    char *old_path;    /* the path before a rename this scan saw, or NULL */
+    uint64_t dev, ino; /* from stat, before the identity is known */
+    struct file_identity id; /* valid when identified */
+    bool identified;         /* opened once: id, key, offset decided */
+    bool first_scan;         /* found by the first scan (start_at applies) */
+    bool seen;               /* found by the current scan */
+    bool ready;              /* in the ready list: may have bytes */
+    bool waiting;            /* in the wait list: closed, wants a descriptor */
+    bool deleted;            /* rotated: nlink was 0 */
+    bool at_eof;             /* the last read found the end */
+    bool has_entry;          /* the registry had an entry at creation */
+    enum rec_state state;
+    int fd;              /* -1 when closed */
+    uint64_t offset;     /* next byte to hand out */
+    uint64_t size_seen;  /* st_size at the last stat */
+    int64_t last_data;   /* ms of the last byte read (or of opening) */
+    int64_t rotated_at;  /* ms when it left its path */
+    struct rec *succ;    /* the file now at our old path: waits for our end */
+    struct rec *pred;    /* we wait for it */
+    struct rec *copy_of; /* a copy of this live file: held until it is
+                            truncated or done, then read past its offset */
+    struct rec *rnext, *rprev; /* ready list or wait list */
+    struct rec *hino;          /* hash chain by dev + ino */
+    size_t slot;               /* index in in->recs */
+};
+
+/* Bytes of an old file that may live on in a copy (copytruncate): a copy
+ * whose first id.fp_len bytes hash to id.fp is read from offset, under
+ * key. */
+struct ghost {
+    struct file_identity id;
+    uint64_t offset; /* read: where the copy starts */
+    uint64_t acked;  /* acknowledged: the copy's registry offset */
+    uint64_t key;
+    int64_t until; /* ms */
+};
+/* Scans an inotify event asks for run at most this often (a directory
+ * where files are created all the time would otherwise walk the globs for
+ * each one). */
+#define IN_FILE_SCAN_GAP_MS 100
+#define IN_FILE_GHOSTS_MAX  256
+#define IN_FILE_GHOST_MS    (5 * 60 * 1000)
+
+/* A registry entry of this input at startup: found again or looked for. */
+struct startup {
+    uint64_t dev, ino;
+    char *path;
+};
+
+struct rlist {
+    struct rec *head, *tail;
+    size_t n;
+};
+
+/* A path that could not be read, logged once per reason. */
+struct bad_path {
+    char *path;
+    int reason; /* errno, or -1 not regular */
+    bool seen;  /* in the current scan */
+};
+
+struct watch {
+    int wd;
+    char *dir;
+};
+
+struct in_file {
+    struct in_file_config cfg;
+    struct registry *reg;
+    char *name;
+    char comp[64]; /* "input:file" for logs about the input as a whole */
+    uint32_t fp_bytes;
+    /* the files */
+    struct rec **recs;
+    size_t nrecs, caprecs;
+    struct rec **hash; /* by dev + ino; hcap a power of two */
+    size_t hcap;
+    struct rlist ready, wait, done;
+    struct rec *freeing; /* DONE handed out: freed at the next call */
+    in_file_user_free_fn user_free;
+    size_t open; /* descriptors held */
+    char *buf;   /* read_size bytes */
+    /* scanning */
+    bool scanned_once, scan_due, scan_now;
+    int64_t next_scan, next_tick, next_poll, last_scan;
+    struct bad_path *bad;
+    size_t nbad, capbad;
+    struct startup *startup;
+    size_t nstartup;
+    struct ghost ghosts[IN_FILE_GHOSTS_MAX];
+    size_t nghosts;
+    /* inotify */
+    int ifd;         /* -1: polling only */
+    bool watch_full; /* the watch limit was reached (logged once) */
+    struct watch *watches;
+    size_t nwatches, capwatches;
+    /* counters (NULL when not registered) */
+    struct sl_gauge *m_open;
+    struct sl_counter *m_seen, *m_bytes, *m_errors;
+    struct sl_counter *m_rot[5];
+};
+
+enum rot_kind {
+    ROT_RENAME,
+    ROT_COPYTRUNCATE,
+    ROT_DELETE,
+    ROT_INODE_REUSE,
+    ROT_TRUNCATE
+};
+extern const char *const in_file_rot_names[];
+
+/* in_file.c */
+struct rec *in_file_rec_find(const struct in_file *in, uint64_t dev,
+                             uint64_t ino);
+struct rec *in_file_rec_add(struct in_file *in, const char *path,
+                            const struct stat *st, struct sl_err *err);
+int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err);
+void in_file_rec_close(struct in_file *in, struct rec *r);
+void in_file_rec_done(struct in_file *in, struct rec *r);
+void in_file_make_ready(struct in_file *in, struct rec *r);
+void in_file_unlist(struct in_file *in, struct rec *r);
+void in_file_want_open(struct in_file *in, struct rec *r);
+uint64_t in_file_new_key(void);
+int64_t in_file_wall_s(void);
+void in_file_count_rotation(struct in_file *in, enum rot_kind k);
+void in_file_count_error(struct in_file *in);
+
+/* in_file_scan.c */
+void in_file_scan(struct in_file *in, int64_t now);
+bool in_file_path_matches(const struct in_file *in, const char *path);
+int in_file_watch_init(struct in_file *in);
+void in_file_watch_read(struct in_file *in, int64_t now);
+void in_file_watch_free(struct in_file *in);
+void in_file_bad_path(struct in_file *in, const char *path, int reason,
+                      bool literal);
+void in_file_bad_path_clear(struct in_file *in, const char *path);
+
+/* in_file_rotate.c */
+int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
+                     struct sl_err *err);
+/* 1: r goes on; 0: r was closed or replaced; -1: out of memory. deep
+ * also compares the first bytes (a pread of up to fp_bytes). */
+int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
+                       bool deep, struct sl_err *err);
+void in_file_lost(struct in_file *in, struct rec *r, int64_t now);
+void in_file_startup_resolve(struct in_file *in, int64_t now);
+void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
+                       uint64_t offset, uint64_t acked, uint64_t key,
+                       int64_t now);
+void in_file_copies_go(struct in_file *in, const struct rec *orig);
+void in_file_timers(struct in_file *in, int64_t now);
+
+#endif

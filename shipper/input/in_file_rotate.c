@@ -1,0 +1,526 @@
+/* in_file_rotate.c: what a change on disk means for a file the input
+ * follows, and where each file starts (in_file.h lists the kinds).
+ *
+ * The decisions, in one place:
+ *  - first open (identify): a registry entry whose fingerprint still
+ *    matches and whose offset the file still reaches resumes there, under
+ *    its key. Otherwise the entry's file is gone from that inode (reuse or
+ *    truncation while stopped): the entry is forgotten and kept as a ghost.
+ *    A file without an entry is a copy when its first bytes are a ghost's
+ *    (the original was truncated) or a live file's full fingerprint: it
+ *    starts where the original's acknowledged offset was, under its key, so
+ *    the lines read again carry the ids they had and Elasticsearch takes
+ *    them as replays. Any other file starts at 0, or at its end for
+ *    start_at "end" when the first scan found it.
+ *  - every open and every end of the bytes (check_open): a file shorter
+ *    than the offset read was truncated; one whose first bytes changed was
+ *    truncated and rewritten. Its old bytes are over (DONE, a ghost for its
+ *    copy); the new content is a new file on the same descriptor.
+ *  - gone from every matched path (lost): an open file is drained (renamed
+ *    or deleted); a closed one is looked for by its inode in its directory,
+ *    so a file renamed while closed is still finished.
+ *  - timers: a rotated file at its end and idle for rotate_wait is done; a
+ *    deleted one is released after delete_timeout even if not drained; a
+ *    live file idle at its end for close_inactive is closed.
+ *
+ * Why ghosts match on fingerprints only for files whose original is gone
+ * or whose fingerprint is full: a key is shared only where its first owner
+ * will write no new bytes under it (a truncated file gets a new key) or
+ * where 1 KiB of identical first bytes makes the new file a copy in all
+ * likelihood. Two unrelated short files that begin alike would otherwise
+ * get equal ids for different lines, and one of them would be lost. */
+#include "in_file_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+
+void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
+                       uint64_t offset, uint64_t acked, uint64_t key,
+                       int64_t now)
+{
+    if (id->fp_len == 0)
+        return; /* an empty file's bytes match every file */
+    if (in->nghosts == IN_FILE_GHOSTS_MAX) {
+        memmove(in->ghosts, in->ghosts + 1,
+                (IN_FILE_GHOSTS_MAX - 1) * sizeof in->ghosts[0]);
+        in->nghosts--;
+    }
+    struct ghost *g = &in->ghosts[in->nghosts++];
+    g->id = *id;
+    g->offset = offset;
+    g->acked = acked < offset ? acked : offset;
+    g->key = key;
+    g->until = now + IN_FILE_GHOST_MS;
+}
+
+/* Whether fd (identity now) begins with the bytes `old` fingerprinted. */
+static int same_start(const struct file_identity *old,
+                      const struct file_identity *now, int fd, bool *same,
+                      struct sl_err *err)
+{
+    *same = false;
+    if (now->fp_len < old->fp_len)
+        return 0;
+    struct file_identity k = *old;
+    k.dev = now->dev;
+    k.ino = now->ino;
+    enum file_id_match m;
+    if (file_identity_compare(&k, now, fd, &m, err) < 0)
+        return -1;
+    *same = m == FILE_ID_SAME;
+    return 0;
+}
+
+/* The acknowledged offset of r's entry (r's own read offset when the entry
+ * is not r's): where a copy of r must start so that nothing is skipped. */
+static uint64_t acked_offset(const struct in_file *in, const struct rec *r)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e != NULL && e->key == r->pub.key && e->offset <= r->offset)
+        return e->offset;
+    return r->offset;
+}
+
+/* What a new file is a copy of: a ghost (the original's bytes are gone) or
+ * a live file with the same full fingerprint. */
+struct original {
+    uint64_t offset; /* read: the copy starts here */
+    uint64_t acked;  /* the copy's registry offset: a crash re-reads from
+                        here, under the same key, so with the same ids */
+    uint64_t key;
+    struct rec *live; /* the live original, or NULL */
+};
+
+/* 1 with *o set when fd (identity now, size bytes) is a copy. */
+static int find_original(struct in_file *in, const struct rec *r,
+                         const struct file_identity *now, uint64_t size,
+                         struct original *o, struct sl_err *err)
+{
+    bool full = now->fp_len >= in->fp_bytes;
+    for (size_t i = in->nghosts; i-- > 0;) {
+        struct ghost *g = &in->ghosts[i];
+        if ((g->id.dev == now->dev && g->id.ino == now->ino) ||
+            (!full && g->acked > size))
+            continue;
+        bool same;
+        if (same_start(&g->id, now, r->fd, &same, err) < 0)
+            return -1;
+        if (!same)
+            continue;
+        *o = (struct original){g->offset, g->acked, g->key, NULL};
+        in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
+        return 1;
+    }
+    if (!full)
+        return 0;
+    for (size_t i = 0; i < in->nrecs; i++) {
+        struct rec *l = in->recs[i];
+        if (l == r || !l->identified || l->id.fp_len != now->fp_len ||
+            l->id.fp != now->fp || l->offset == 0 || l->copy_of != NULL)
+            continue;
+        *o = (struct original){l->offset, acked_offset(in, l), l->pub.key, l};
+        return 1;
+    }
+    return 0;
+}
+
+/* The copies held for orig: orig's bytes end here (truncated, done), so
+ * they are read from where orig was. */
+void in_file_copies_go(struct in_file *in, const struct rec *orig)
+{
+    for (size_t i = 0; i < in->nrecs; i++) {
+        struct rec *c = in->recs[i];
+        if (c->copy_of != orig)
+            continue;
+        c->copy_of = NULL;
+        if (orig->offset > c->offset)
+            c->offset = orig->offset;
+        in_file_want_open(in, c);
+    }
+}
+
+/* Where a file without a (valid) entry starts, and its key: 1, or 0 when
+ * its entry could not be made (logged), -1 out of memory. */
+static int start_new(struct in_file *in, struct rec *r,
+                     const struct file_identity *now, uint64_t size,
+                     struct sl_err *err)
+{
+    struct original o = {0, 0, 0, NULL};
+    int rc = find_original(in, r, now, size, &o, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        SL_INFO(r->path,
+                "a copy of a file read before (its first %u bytes are the "
+                "same); reading it from offset %llu, where the original %s",
+                now->fp_len, (unsigned long long)o.offset,
+                o.live ? "is (held until the original is truncated or gone)"
+                       : "was");
+        in_file_count_rotation(in, ROT_COPYTRUNCATE);
+    } else {
+        o.key = in_file_new_key();
+        if (r->first_scan && in->cfg.start_at == IN_FILE_START_END)
+            o.offset = o.acked = size;
+    }
+    if (registry_add(in->reg, now, o.key, r->path, o.acked, in_file_wall_s(),
+                     err) < 0) {
+        if (err->status == SL_ENOMEM)
+            return -1;
+        /* a caller bug (another input's entry?), never outside input */
+        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
+        in_file_count_error(in);
+        return 0;
+    }
+    r->offset = o.offset;
+    r->pub.key = o.key;
+    r->copy_of = o.live;
+    return 1;
+}
+
+int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
+                     struct sl_err *err)
+{
+    struct file_identity id;
+    struct stat st;
+    struct sl_err e2;
+    if (fstat(r->fd, &st) < 0 ||
+        file_identity_compute(r->fd, in->fp_bytes, &id, &e2) < 0) {
+        SL_ERROR(r->path,
+                 "cannot read the first bytes: %s; tried again at "
+                 "the next scan",
+                 fstat(r->fd, &st) < 0 ? sl_strerror(errno) : e2.msg);
+        in_file_count_error(in);
+        in_file_rec_close(in, r);
+        return 0;
+    }
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    bool resumed = false;
+    if (e != NULL) {
+        enum file_id_match m;
+        if (file_identity_compare(&e->id, &id, r->fd, &m, err) < 0)
+            return -1;
+        uint64_t size = (uint64_t)st.st_size;
+        if (file_identity_resume(m, e->offset, size) == e->offset &&
+            m == FILE_ID_SAME) {
+            r->offset = e->offset;
+            r->pub.key = e->key;
+            resumed = true;
+            if (registry_touch(in->reg, r->dev, r->ino, r->path,
+                               in_file_wall_s(), err) < 0)
+                return -1;
+        } else {
+            SL_WARN(r->path,
+                    "not the file the registry knew at this inode (%s); "
+                    "reading it from the start",
+                    m == FILE_ID_SAME ? "it shrank" : "its first bytes differ");
+            in_file_count_rotation(in, strcmp(e->path, r->path) == 0
+                                           ? ROT_TRUNCATE
+                                           : ROT_INODE_REUSE);
+            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            registry_forget(in->reg, r->dev, r->ino);
+        }
+    }
+    if (!resumed) {
+        int rc = start_new(in, r, &id, (uint64_t)st.st_size, err);
+        if (rc <= 0) {
+            if (rc == 0)
+                in_file_rec_close(in, r);
+            return rc;
+        }
+    }
+    r->id = id;
+    r->identified = true;
+    r->size_seen = (uint64_t)st.st_size;
+    in_file_bad_path_clear(in, r->path);
+    if (r->copy_of != NULL) {
+        in_file_rec_close(in, r); /* held: no descriptor meanwhile */
+        return 0;
+    }
+    return 1;
+}
+
+/* r's inode holds other bytes now: r is over, and the new content is a new
+ * file on the same descriptor, read from 0. */
+static int replace(struct in_file *in, struct rec *r, const struct stat *st,
+                   bool shrank, int64_t now, struct sl_err *err)
+{
+    char why[96];
+    if (shrank)
+        snprintf(why, sizeof why, "file shrank from %llu to %llu bytes",
+                 (unsigned long long)r->offset,
+                 (unsigned long long)st->st_size);
+    else
+        snprintf(why, sizeof why, "the file's first bytes changed");
+    SL_WARN(r->path,
+            "%s (copytruncate?); reading it from offset 0; lines written "
+            "after offset %llu before the truncation are read from the copy "
+            "if its name matches `paths`, else they are lost",
+            why, (unsigned long long)r->offset);
+    in_file_count_rotation(in, ROT_TRUNCATE);
+    in_file_ghost_add(in, &r->id, r->offset, acked_offset(in, r), r->pub.key,
+                      now);
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e != NULL && e->key == r->pub.key)
+        registry_forget(in->reg, r->dev, r->ino);
+    int fd = r->fd;
+    r->fd = -1; /* the descriptor goes to the new record, still counted */
+    enum rec_state state = r->state;
+    int64_t rotated_at = r->rotated_at;
+    bool deleted = r->deleted;
+    in_file_rec_done(in, r);
+    struct rec *n = in_file_rec_add(in, r->path, st, err);
+    if (n == NULL) {
+        close(fd);
+        in->open--;
+        return -1;
+    }
+    n->fd = fd;
+    n->seen = true;
+    n->last_data = now;
+    n->state = state;
+    n->rotated_at = rotated_at;
+    n->deleted = deleted;
+    int rc = in_file_identify(in, n, now, err);
+    if (rc == 1)
+        in_file_make_ready(in, n);
+    return rc < 0 ? -1 : 0;
+}
+
+int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
+                       bool deep, struct sl_err *err)
+{
+    struct stat st;
+    if (fstat(r->fd, &st) < 0) {
+        in_file_rec_close(in, r);
+        return 0;
+    }
+    r->size_seen = (uint64_t)st.st_size;
+    if ((uint64_t)st.st_size < r->offset)
+        return replace(in, r, &st, true, now, err);
+    if (!deep)
+        return 1;
+    struct file_identity id;
+    struct sl_err e2;
+    if (file_identity_compute(r->fd, in->fp_bytes, &id, &e2) < 0)
+        return 1; /* the next read says what is wrong */
+    enum file_id_match m;
+    if (file_identity_compare(&r->id, &id, r->fd, &m, &e2) < 0)
+        return 1;
+    if (m != FILE_ID_SAME)
+        return replace(in, r, &st, false, now, err);
+    if (id.fp_len > r->id.fp_len)
+        r->id = id;
+    return 1;
+}
+
+/* Looks in dir for the file dev + ino; its path into out. */
+static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
+                        size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    int dl = slash == NULL ? snprintf(dir, sizeof dir, ".")
+             : slash == path
+                 ? snprintf(dir, sizeof dir, "/")
+                 : snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (dl < 0 || (size_t)dl >= sizeof dir)
+        return false;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        if ((uint64_t)de->d_ino != ino)
+            continue;
+        int n = snprintf(out, cap, "%s%s%s", strcmp(dir, "/") ? dir : "", "/",
+                         de->d_name);
+        struct stat st;
+        found = n > 0 && (size_t)n < cap && stat(out, &st) == 0 &&
+                S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
+                (uint64_t)st.st_ino == ino;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Whether the file at path is the one id describes (its inode may have
+ * gone to another file in the same directory). */
+static bool same_file_at(const struct in_file *in, const char *path,
+                         const struct file_identity *id)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct file_identity now;
+    struct sl_err err;
+    enum file_id_match m = FILE_ID_OTHER;
+    bool same = file_identity_compute(fd, in->fp_bytes, &now, &err) == 0 &&
+                file_identity_compare(id, &now, fd, &m, &err) == 0 &&
+                m == FILE_ID_SAME;
+    close(fd);
+    return same;
+}
+
+/* r was open and is at no matched path: renamed away or deleted. */
+static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
+{
+    struct stat st;
+    r->deleted = fstat(r->fd, &st) == 0 && st.st_nlink == 0;
+    r->state = REC_ROTATED;
+    r->rotated_at = now;
+    in_file_count_rotation(in, r->deleted ? ROT_DELETE : ROT_RENAME);
+    SL_INFO(r->path, "%s; reading it to its end (offset %llu now)",
+            r->deleted ? "deleted" : "renamed away",
+            (unsigned long long)r->offset);
+    r->at_eof = false;
+    in_file_make_ready(in, r);
+}
+
+void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
+{
+    if (r->fd >= 0) {
+        rotated_away(in, r, now);
+        return;
+    }
+    char found[4096];
+    struct sl_err e2;
+    if (r->identified &&
+        find_in_dir(r->path, r->dev, r->ino, found, sizeof found) &&
+        same_file_at(in, found, &r->id) &&
+        in_file_rec_set_path(r, found, &e2) == 0) {
+        /* renamed while closed: read to its end when a descriptor is free */
+        r->state = REC_ROTATED;
+        r->rotated_at = now;
+        in_file_count_rotation(in, ROT_RENAME);
+        SL_INFO(r->path,
+                "renamed away while closed; reading it to its end "
+                "(offset %llu now)",
+                (unsigned long long)r->offset);
+        in_file_want_open(in, r);
+        return;
+    }
+    if (r->size_seen > r->offset)
+        SL_WARN(r->path,
+                "gone while closed, %llu bytes after offset %llu not "
+                "read; raise close_inactive or max_open_files",
+                (unsigned long long)(r->size_seen - r->offset),
+                (unsigned long long)r->offset);
+    in_file_rec_done(in, r);
+}
+
+/* The live file at path that is not r: it waits for r's end. */
+static void wait_for(struct in_file *in, struct rec *r, const char *path)
+{
+    for (size_t j = 0; j < in->nrecs; j++) {
+        struct rec *n = in->recs[j];
+        if (n == r || n->state != REC_LIVE || n->pred != NULL || n->has_entry ||
+            strcmp(n->path, path) != 0)
+            continue;
+        in_file_unlist(in, n);
+        n->pred = r;
+        r->succ = n;
+        return;
+    }
+}
+
+/* After the first scan: each registry entry of this input not found at its
+ * path may have been rotated while the shipper was stopped. Found at
+ * another matched path, or by its inode in its directory, it is read from
+ * its offset, and the new file at its old path waits for its end. */
+void in_file_startup_resolve(struct in_file *in, int64_t now)
+{
+    char found[4096];
+    struct sl_err err;
+    for (size_t i = 0; i < in->nstartup; i++) {
+        struct startup *s = &in->startup[i];
+        const struct registry_entry *e = registry_get(in->reg, s->dev, s->ino);
+        if (e == NULL)
+            continue;
+        struct rec *r = in_file_rec_find(in, s->dev, s->ino);
+        if (r != NULL) {
+            if (strcmp(r->path, s->path) != 0 && r->succ == NULL)
+                wait_for(in, r, s->path); /* renamed to a matched name */
+            continue;
+        }
+        struct stat st;
+        if (!find_in_dir(s->path, s->dev, s->ino, found, sizeof found) ||
+            !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
+            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            continue;
+        }
+        r = in_file_rec_add(in, found, &st, &err);
+        if (r == NULL) {
+            SL_ERROR(in->comp, "%s", err.msg);
+            continue;
+        }
+        r->state = REC_ROTATED;
+        r->rotated_at = now;
+        r->seen = true;
+        in_file_count_rotation(in, ROT_RENAME);
+        SL_INFO(found,
+                "rotated from '%s' while the shipper was stopped; "
+                "reading it to its end first",
+                s->path);
+        wait_for(in, r, s->path);
+        in_file_want_open(in, r);
+    }
+}
+
+void in_file_timers(struct in_file *in, int64_t now)
+{
+    bool poll = (in->ifd < 0 || in->watch_full) && now >= in->next_poll;
+    if (poll)
+        in->next_poll = now + in->cfg.poll_interval_ms;
+    for (size_t i = in->nrecs; i-- > 0;) {
+        struct rec *r = in->recs[i];
+        if (r->state == REC_ROTATED) {
+            if (r->fd < 0 && !r->waiting) {
+                in_file_rec_done(in, r);
+            } else if (r->fd >= 0 && r->at_eof && !r->ready &&
+                       now - r->last_data >= in->cfg.rotate_wait_ms) {
+                in_file_rec_done(in, r);
+            } else if (r->fd >= 0 && r->deleted &&
+                       now - r->rotated_at >= in->cfg.delete_timeout_ms) {
+                struct stat st;
+                if (fstat(r->fd, &st) == 0)
+                    r->size_seen = (uint64_t)st.st_size;
+                SL_WARN(r->path,
+                        "deleted and not read to its end after "
+                        "delete_timeout; releasing it at offset %llu of "
+                        "%llu: the rest is lost (the output had no room)",
+                        (unsigned long long)r->offset,
+                        (unsigned long long)r->size_seen);
+                in_file_rec_done(in, r);
+            } else if (r->fd >= 0 && r->at_eof && !r->ready) {
+                r->at_eof = false; /* look again for a writer's last bytes */
+                in_file_make_ready(in, r);
+            }
+            continue;
+        }
+        if (r->fd < 0 || r->ready)
+            continue;
+        if (r->at_eof && now - r->last_data >= in->cfg.close_inactive_ms)
+            in_file_rec_close(in, r);
+        else if (poll)
+            in_file_make_ready(in, r);
+    }
+    for (size_t i = 0; i < in->nghosts;)
+        if (in->ghosts[i].until <= now)
+            in->ghosts[i] = in->ghosts[--in->nghosts];
+        else
+            i++;
+    int64_t tick = 1000;
+    long long t[] = {in->cfg.close_inactive_ms / 4, in->cfg.rotate_wait_ms / 4,
+                     in->cfg.poll_interval_ms};
+    for (size_t k = 0; k < 3; k++)
+        if (t[k] < tick)
+            tick = t[k];
+    in->next_tick = now + (tick < 5 ? 5 : tick);
+}

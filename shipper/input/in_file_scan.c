@@ -1,0 +1,677 @@
+/* in_file_scan.c: finding the files `paths` names, and hearing about
+ * changes (inotify), for the file input (in_file.h).
+ *
+ * Globs are matched a path component at a time with fnmatch(3): `*`, `?`
+ * and `[...]` never cross a `/`, a leading dot must be matched by a dot
+ * (FNM_PERIOD, as the shell does), and a component that is exactly `**`
+ * matches zero or more directories (`/var/log/` then `**` then `*.log`).
+ * Directories reached through a symbolic link are not entered by `**` (a link
+ * loop would never end); a file that is a symbolic link is followed to the file
+ * it names, and that file's device + inode is what the input follows. Exclude
+ * globs without a `/` are matched against the file's name (`*.gz`), with a `/`
+ * against the whole path (`**` allowed).
+ *
+ * A scan walks every pattern, stats every candidate, and reconciles what
+ * it found with the records: a known inode at a new path is a rename among
+ * matched names (the path follows, the key stays); a new inode is a new
+ * record; a record found at no path was rotated away (in_file_rotate.c). A
+ * new file at a path an older file held waits for the older one's end.
+ *
+ * inotify watches each directory a scan looked into. An event that may
+ * change the set of files (create, delete, move, attrib, overflow) asks for
+ * a scan; a modify event wakes the one file it names (a stat of dir/name,
+ * so no path index is kept). Without inotify, or past the kernel's watch
+ * limit (both logged once), the periodic scan finds new files and open
+ * files are read every poll_interval. */
+#include "in_file_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+
+#define MAX_DEPTH 32 /* directories below a `**` */
+#define PATH_CAP  4096
+
+/* ---- matching a whole path (exclude, registry entries) ------------------ */
+
+/* Whether path matches pat, component by component, `**` spanning any
+ * number of them. Both start after their leading '/'. */
+static bool match_from(const char *pat, const char *path)
+{
+    for (;;) {
+        if (*pat == '\0')
+            return *path == '\0';
+        const char *pe = strchr(pat, '/');
+        size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
+        if (pl == 2 && pat[0] == '*' && pat[1] == '*') {
+            const char *rest = pe ? pe + 1 : pat + pl;
+            for (const char *p = path;;) {
+                if (match_from(rest, p))
+                    return true;
+                const char *s = strchr(p, '/');
+                if (s == NULL)
+                    return *rest == '\0';
+                p = s + 1;
+            }
+        }
+        const char *se = strchr(path, '/');
+        size_t sl = se ? (size_t)(se - path) : strlen(path);
+        char pc[PATH_CAP], sc[PATH_CAP];
+        if (pl >= sizeof pc || sl >= sizeof sc || (pe == NULL) != (se == NULL))
+            return false;
+        memcpy(pc, pat, pl);
+        pc[pl] = '\0';
+        memcpy(sc, path, sl);
+        sc[sl] = '\0';
+        if (fnmatch(pc, sc, FNM_PERIOD) != 0)
+            return false;
+        if (pe == NULL)
+            return true;
+        pat = pe + 1;
+        path = se + 1;
+    }
+}
+
+static bool excluded(const struct in_file *in, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < in->cfg.exclude.n; i++) {
+        const char *x = in->cfg.exclude.v[i];
+        if (strchr(x, '/') == NULL
+                ? fnmatch(x, base, 0) == 0
+                : match_from(x + (x[0] == '/'), path + (path[0] == '/')))
+            return true;
+    }
+    return false;
+}
+
+bool in_file_path_matches(const struct in_file *in, const char *path)
+{
+    if (excluded(in, path))
+        return false;
+    for (size_t i = 0; i < in->cfg.paths.n; i++) {
+        const char *p = in->cfg.paths.v[i];
+        if ((p[0] == '/') == (path[0] == '/') &&
+            match_from(p + (p[0] == '/'), path + (path[0] == '/')))
+            return true;
+    }
+    return false;
+}
+
+/* ---- paths that cannot be read: logged once ----------------------------- */
+
+static struct bad_path *bad_find(struct in_file *in, const char *path)
+{
+    for (size_t i = 0; i < in->nbad; i++)
+        if (strcmp(in->bad[i].path, path) == 0)
+            return &in->bad[i];
+    return NULL;
+}
+
+void in_file_bad_path_clear(struct in_file *in, const char *path)
+{
+    struct bad_path *b = in->nbad ? bad_find(in, path) : NULL;
+    if (b == NULL)
+        return;
+    free(b->path);
+    *b = in->bad[--in->nbad];
+}
+
+/* reason: an errno, or -1 a directory, -2 another kind of file. literal:
+ * the user named this exact path (a glob's match that is a directory is
+ * only debug). */
+void in_file_bad_path(struct in_file *in, const char *path, int reason,
+                      bool literal)
+{
+    struct bad_path *b = bad_find(in, path);
+    if (b != NULL && b->reason == reason) {
+        b->seen = true;
+        return;
+    }
+    if (reason == ENOENT)
+        return; /* not there (yet): the scans look again */
+    if (reason == -1 && !literal)
+        SL_DEBUG(path, "a directory that a glob matches: skipped");
+    else if (reason == -1)
+        SL_WARN(path, "is a directory, not a file; name its files in "
+                      "`paths` (a glob such as DIR/*.log); tried again at "
+                      "every scan");
+    else if (reason == -2)
+        SL_WARN(path, "is not a regular file (a FIFO, socket or device); "
+                      "the file input reads regular files only (for a pipe, "
+                      "use the stdin input); tried again at every scan");
+    else if (reason == ENOTDIR)
+        SL_WARN(path, "cannot read: a component of the path is not a "
+                      "directory; check `paths`; tried again at every scan");
+    else if (reason == EACCES)
+        SL_WARN(path, "cannot read: Permission denied; give the shipper's "
+                      "user read access (on Debian, the group adm); tried "
+                      "again at every scan");
+    else
+        SL_WARN(path, "cannot read: %s; tried again at every scan",
+                sl_strerror(reason));
+    if (reason != -1 || literal)
+        in_file_count_error(in);
+    if (b == NULL) {
+        if (in->nbad == in->capbad) {
+            size_t ncap = in->capbad ? in->capbad * 2 : 8;
+            struct bad_path *nb = realloc(in->bad, ncap * sizeof *nb);
+            if (nb == NULL)
+                return; /* logged again next time: harmless */
+            in->bad = nb;
+            in->capbad = ncap;
+        }
+        size_t n = strlen(path);
+        char *p = malloc(n + 1);
+        if (p == NULL)
+            return;
+        memcpy(p, path, n + 1);
+        b = &in->bad[in->nbad++];
+        b->path = p;
+    }
+    b->reason = reason;
+    b->seen = true;
+}
+
+/* ---- inotify ------------------------------------------------------------ */
+
+int in_file_watch_init(struct in_file *in)
+{
+    in->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (in->ifd < 0) {
+        SL_WARN(in->comp,
+                "cannot watch for changes with inotify: %s; new "
+                "files are found by the scan every %lld ms and open "
+                "files read every %lld ms",
+                sl_strerror(errno), in->cfg.scan_interval_ms,
+                in->cfg.poll_interval_ms);
+        return -1;
+    }
+    return 0;
+}
+
+void in_file_watch_free(struct in_file *in)
+{
+    for (size_t i = 0; i < in->nwatches; i++)
+        free(in->watches[i].dir);
+    free(in->watches);
+    if (in->ifd >= 0)
+        close(in->ifd);
+}
+
+static struct watch *watch_by_wd(struct in_file *in, int wd)
+{
+    for (size_t i = 0; i < in->nwatches; i++)
+        if (in->watches[i].wd == wd)
+            return &in->watches[i];
+    return NULL;
+}
+
+static void watch_dir(struct in_file *in, const char *dir)
+{
+    if (in->ifd < 0 || in->watch_full)
+        return;
+    for (size_t i = 0; i < in->nwatches; i++)
+        if (strcmp(in->watches[i].dir, dir) == 0)
+            return;
+    int wd = inotify_add_watch(in->ifd, dir,
+                               IN_MODIFY | IN_CREATE | IN_DELETE |
+                                   IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
+                                   IN_DELETE_SELF | IN_MOVE_SELF);
+    if (wd < 0 && errno == ENOSPC) {
+        in->watch_full = true;
+        SL_WARN(in->comp,
+                "the inotify watch limit is reached "
+                "(fs.inotify.max_user_watches); changes are found "
+                "by polling from now on: the scan every %lld ms, "
+                "open files every %lld ms",
+                in->cfg.scan_interval_ms, in->cfg.poll_interval_ms);
+        return;
+    }
+    if (wd < 0 || watch_by_wd(in, wd) != NULL)
+        return;
+    if (in->nwatches == in->capwatches) {
+        size_t ncap = in->capwatches ? in->capwatches * 2 : 16;
+        struct watch *nw = realloc(in->watches, ncap * sizeof *nw);
+        if (nw == NULL)
+            return;
+        in->watches = nw;
+        in->capwatches = ncap;
+    }
+    size_t n = strlen(dir);
+    char *d = malloc(n + 1);
+    if (d == NULL)
+        return;
+    memcpy(d, dir, n + 1);
+    in->watches[in->nwatches].wd = wd;
+    in->watches[in->nwatches++].dir = d;
+}
+
+/* A modify event: the file dir/name, if the input follows it, has bytes. */
+static void wake(struct in_file *in, const char *dir, const char *name)
+{
+    char path[PATH_CAP];
+    struct stat st;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) < 0)
+        return;
+    struct rec *r =
+        in_file_rec_find(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    if (r == NULL) {
+        if (S_ISREG(st.st_mode) && in_file_path_matches(in, path))
+            in->scan_due = true;
+        return;
+    }
+    r->at_eof = false;
+    r->size_seen = (uint64_t)st.st_size;
+    in_file_want_open(in, r);
+}
+
+void in_file_watch_read(struct in_file *in, int64_t now)
+{
+    (void)now;
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t len = read(in->ifd, buf, sizeof buf);
+        if (len <= 0)
+            return; /* EAGAIN: all read */
+        for (char *p = buf; p < buf + len;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                in->scan_due = true;
+                continue;
+            }
+            struct watch *w = watch_by_wd(in, ev->wd);
+            if (w == NULL)
+                continue;
+            if (ev->mask & IN_IGNORED) {
+                free(w->dir);
+                *w = in->watches[--in->nwatches];
+                in->scan_due = true;
+                continue;
+            }
+            if (ev->mask &
+                (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                 IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF))
+                in->scan_due = true;
+            if ((ev->mask & IN_MODIFY) && ev->len > 0)
+                wake(in, w->dir, ev->name);
+        }
+    }
+}
+
+/* ---- walking the globs -------------------------------------------------- */
+
+struct found {
+    char *path;
+    struct stat st;
+};
+
+struct walk {
+    struct in_file *in;
+    char path[PATH_CAP];
+    char *comps[256];
+    size_t ncomps;
+    struct found *found;
+    size_t nfound, capfound;
+    bool oom;
+    bool partial; /* a directory could not be read */
+};
+
+static bool has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* A file reached through a symbolic link: the directory of the file it
+ * names is watched too, so its writes wake it (one level of link; a chain
+ * of links is found by the scans). */
+static void watch_link_target(struct in_file *in, const char *path)
+{
+    struct stat lst;
+    char target[PATH_CAP], dir[PATH_CAP];
+    if (in->ifd < 0 || lstat(path, &lst) < 0 || !S_ISLNK(lst.st_mode))
+        return;
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return;
+    target[n] = '\0';
+    char *slash = strrchr(target, '/');
+    const char *lslash = strrchr(path, '/');
+    int len;
+    if (target[0] == '/')
+        len = snprintf(dir, sizeof dir, "%.*s",
+                       slash == target ? 1 : (int)(slash - target), target);
+    else if (slash != NULL && lslash != NULL)
+        len = snprintf(dir, sizeof dir, "%.*s/%.*s", (int)(lslash - path), path,
+                       (int)(slash - target), target);
+    else if (lslash != NULL)
+        len = snprintf(dir, sizeof dir, "%.*s", (int)(lslash - path), path);
+    else
+        return;
+    if (len > 0 && (size_t)len < sizeof dir)
+        watch_dir(in, dir);
+}
+
+static void candidate(struct walk *w, size_t len, bool literal)
+{
+    const char *path = w->path;
+    (void)len;
+    if (excluded(w->in, path))
+        return;
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        in_file_bad_path(w->in, path, errno, literal);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        in_file_bad_path(w->in, path, S_ISDIR(st.st_mode) ? -1 : -2, literal);
+        return;
+    }
+    watch_link_target(w->in, path);
+    struct bad_path *b = w->in->nbad ? bad_find(w->in, path) : NULL;
+    if (b != NULL)
+        b->seen = true; /* still bad until it opens */
+    if (w->nfound == w->capfound) {
+        size_t ncap = w->capfound ? w->capfound * 2 : 64;
+        struct found *nf = realloc(w->found, ncap * sizeof *nf);
+        if (nf == NULL) {
+            w->oom = true;
+            return;
+        }
+        w->found = nf;
+        w->capfound = ncap;
+    }
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (p == NULL) {
+        w->oom = true;
+        return;
+    }
+    memcpy(p, path, n + 1);
+    w->found[w->nfound].path = p;
+    w->found[w->nfound++].st = st;
+}
+
+/* Appends "/name" (or "name" after a bare "/") to w->path at len. */
+static size_t append(struct walk *w, size_t len, const char *name)
+{
+    bool slash = len > 0 && w->path[len - 1] != '/';
+    size_t n = strlen(name);
+    if (len + slash + n + 1 > sizeof w->path)
+        return 0;
+    if (slash)
+        w->path[len++] = '/';
+    memcpy(w->path + len, name, n + 1);
+    return len + n;
+}
+
+static void walk(struct walk *w, size_t len, size_t i, int depth);
+
+/* Every subdirectory of w->path (not through links), in turn. */
+static void each_subdir(struct walk *w, size_t len, size_t i, int depth,
+                        const char *pat)
+{
+    char dir[PATH_CAP];
+    memcpy(dir, w->path, len + 1);
+    DIR *d = opendir(len ? dir : ".");
+    if (d == NULL) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            w->partial = true;
+            in_file_bad_path(w->in, len ? dir : ".", errno, true);
+        }
+        return;
+    }
+    watch_dir(w->in, len ? dir : ".");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (pat != NULL && fnmatch(pat, de->d_name, FNM_PERIOD) != 0)
+            continue;
+        memcpy(w->path, dir, len + 1);
+        size_t nl = append(w, len, de->d_name);
+        if (nl == 0)
+            continue;
+        if (pat == NULL) { /* under `**`: real directories only */
+            struct stat st;
+            if (lstat(w->path, &st) < 0 || !S_ISDIR(st.st_mode))
+                continue;
+        }
+        if (pat != NULL && i + 1 == w->ncomps)
+            candidate(w, nl, false);
+        else
+            walk(w, nl, pat != NULL ? i + 1 : i, depth + (pat == NULL));
+    }
+    closedir(d);
+    memcpy(w->path, dir, len + 1);
+}
+
+static void walk(struct walk *w, size_t len, size_t i, int depth)
+{
+    if (i == w->ncomps || depth > MAX_DEPTH || w->oom)
+        return;
+    const char *c = w->comps[i];
+    bool last = i + 1 == w->ncomps;
+    if (strcmp(c, "**") == 0) {
+        walk(w, len, i + 1, depth);
+        each_subdir(w, len, i, depth, NULL);
+        return;
+    }
+    if (!has_glob(c)) {
+        char save[PATH_CAP];
+        memcpy(save, w->path, len + 1);
+        size_t nl = append(w, len, c);
+        if (nl != 0) {
+            if (last) {
+                watch_dir(w->in, len ? save : ".");
+                candidate(w, nl, true);
+            } else {
+                walk(w, nl, i + 1, depth);
+            }
+        }
+        memcpy(w->path, save, len + 1);
+        return;
+    }
+    each_subdir(w, len, i, depth, c);
+}
+
+static void walk_pattern(struct walk *w, const char *pat)
+{
+    char copy[PATH_CAP];
+    size_t n = strlen(pat);
+    if (n >= sizeof copy)
+        return;
+    memcpy(copy, pat, n + 1);
+    w->ncomps = 0;
+    for (char *s = copy, *e; *s != '\0' && w->ncomps < 256; s = e) {
+        while (*s == '/')
+            s++;
+        if (*s == '\0')
+            break;
+        e = strchr(s, '/');
+        if (e != NULL)
+            *e++ = '\0';
+        else
+            e = s + strlen(s);
+        w->comps[w->ncomps++] = s;
+    }
+    static char star[] = "*";
+    if (w->ncomps > 0 && w->ncomps < 256 &&
+        strcmp(w->comps[w->ncomps - 1], "**") == 0)
+        w->comps[w->ncomps++] = star; /* a trailing `**`: every file below */
+    size_t len = 0;
+    if (pat[0] == '/') {
+        w->path[0] = '/';
+        w->path[1] = '\0';
+        len = 1;
+    } else {
+        w->path[0] = '\0';
+    }
+    walk(w, len, 0, 0);
+}
+
+/* ---- reconciling -------------------------------------------------------- */
+
+/* A file found at f->path: the record of its inode, told where it is. */
+static int found_one(struct in_file *in, const struct found *f,
+                     struct rec **fresh, size_t *nfresh, int64_t now,
+                     int64_t wall, struct sl_err *err)
+{
+    struct rec *r =
+        in_file_rec_find(in, (uint64_t)f->st.st_dev, (uint64_t)f->st.st_ino);
+    if (r != NULL && r->seen)
+        return 0; /* a second path (a link) to a file already found */
+    if (r == NULL) {
+        r = in_file_rec_add(in, f->path, &f->st, err);
+        if (r == NULL)
+            return -1;
+        r->seen = true;
+        fresh[(*nfresh)++] = r;
+        return 0;
+    }
+    r->seen = true;
+    if (strcmp(r->path, f->path) != 0) {
+        SL_DEBUG(f->path, "renamed from '%s'", r->path);
+        free(r->old_path);
+        r->old_path = r->path; /* a new file there waits for this one */
+        r->path = NULL;
+        if (in_file_rec_set_path(r, f->path, err) < 0) {
+            r->path = r->old_path;
+            r->old_path = NULL;
+            return -1;
+        }
+    }
+    if (r->state == REC_ROTATED)
+        r->state = REC_LIVE; /* back at a matched path */
+    uint64_t size = (uint64_t)f->st.st_size;
+    r->size_seen = size;
+    if (r->fd >= 0) {
+        int rc = r->identified ? in_file_check_open(in, r, now, true, err) : 1;
+        if (rc <= 0)
+            return rc; /* replaced: the new record is in place */
+        if (size != r->offset)
+            in_file_make_ready(in, r);
+    } else if (!r->identified || size != r->offset) {
+        in_file_want_open(in, r);
+    }
+    if (r->identified &&
+        registry_touch(in->reg, r->dev, r->ino, r->path, wall, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* A new file at a path an older file held: it waits for the older one. */
+static void link_pred(struct in_file *in, struct rec *n, size_t nold)
+{
+    for (size_t j = 0; j < nold && j < in->nrecs; j++) {
+        struct rec *o = in->recs[j];
+        if (o == n || o->succ != NULL ||
+            (o->fd < 0 && !(o->state == REC_ROTATED && o->waiting)))
+            continue;
+        bool moved = o->old_path != NULL && strcmp(o->old_path, n->path) == 0;
+        if (!moved && (strcmp(o->path, n->path) != 0 ||
+                       (o->state == REC_LIVE && o->seen)))
+            continue; /* not the file that left this path */
+        o->succ = n;
+        n->pred = o;
+        return;
+    }
+}
+
+/* Records found by this scan are marked seen as they are found. */
+static void scan_begin(struct in_file *in)
+{
+    for (size_t i = 0; i < in->nrecs; i++) {
+        in->recs[i]->seen = false;
+        free(in->recs[i]->old_path);
+        in->recs[i]->old_path = NULL;
+    }
+    for (size_t i = 0; i < in->nbad; i++)
+        in->bad[i].seen = false;
+}
+
+/* What the walk found, against the records. A walk that could not read a
+ * directory (EMFILE, EACCES) proves nothing about the files below it: no
+ * record is taken for rotated away then. */
+static int reconcile(struct in_file *in, const struct walk *w, int64_t now,
+                     struct sl_err *err)
+{
+    size_t nold = in->nrecs, nfresh = 0;
+    struct rec **fresh = malloc((w->nfound ? w->nfound : 1) * sizeof *fresh);
+    if (fresh == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    int64_t wall = in_file_wall_s();
+    for (size_t i = 0; i < w->nfound; i++)
+        if (found_one(in, &w->found[i], fresh, &nfresh, now, wall, err) < 0) {
+            free(fresh);
+            return -1;
+        }
+    for (size_t i = nold; i-- > 0 && !w->partial;)
+        if (i < in->nrecs && !in->recs[i]->seen &&
+            in->recs[i]->state == REC_LIVE)
+            in_file_lost(in, in->recs[i], now);
+    for (size_t i = 0; i < nfresh && nold > 0; i++)
+        link_pred(in, fresh[i], in->nrecs);
+    if (!in->scanned_once)
+        in_file_startup_resolve(in, now);
+    /* files the registry knows first: their ghosts exist before a copy is
+     * looked at */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nfresh; i++)
+            if (fresh[i]->has_entry == (pass == 0))
+                in_file_want_open(in, fresh[i]);
+    free(fresh);
+    return 0;
+}
+
+/* Paths no longer bad or no longer found are forgotten (logged again if
+ * they break again); the startup list has served. */
+static void scan_end(struct in_file *in)
+{
+    for (size_t i = 0; i < in->nbad;)
+        if (!in->bad[i].seen) {
+            free(in->bad[i].path);
+            in->bad[i] = in->bad[--in->nbad];
+        } else {
+            i++;
+        }
+    for (size_t i = 0; i < in->nstartup; i++)
+        free(in->startup[i].path);
+    free(in->startup);
+    in->startup = NULL;
+    in->nstartup = 0;
+    in->scanned_once = true;
+}
+
+void in_file_scan(struct in_file *in, int64_t now)
+{
+    struct sl_err err = {0};
+    struct walk *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        SL_ERROR(in->comp, "scan skipped: out of memory");
+        return;
+    }
+    w->in = in;
+    scan_begin(in);
+    for (size_t i = 0; i < in->cfg.paths.n; i++)
+        walk_pattern(w, in->cfg.paths.v[i]);
+    if (w->oom || reconcile(in, w, now, &err) < 0)
+        SL_ERROR(in->comp, "scan incomplete: %s",
+                 err.msg[0] ? err.msg : "out of memory");
+    else
+        scan_end(in);
+    for (size_t i = 0; i < w->nfound; i++)
+        free(w->found[i].path);
+    free(w->found);
+    free(w);
+}

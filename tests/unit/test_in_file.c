@@ -1,0 +1,1454 @@
+/* test_in_file.c: the file input on real files in a scratch directory,
+ * driven by a small loop like the daemon's (poll on its fds, process, read
+ * with a budget, ack at once as if Redis had answered).
+ *
+ * Every test asserts the exact bytes each file gave, in order, and that no
+ * byte came twice: the harness checks that each chunk starts where the
+ * file's previous one ended, and keeps one record per source (src), in the
+ * order the sources appeared. Time is the real monotonic clock plus a skew
+ * a test may advance (rotate_wait, close_inactive, delete_timeout pass
+ * without sleeping); waiting is polling with a deadline. Tests that depend
+ * on inotify's timing run twice: with inotify, and with it off (the rescan
+ * and polling paths). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "in_file.h"
+#include "in_file_priv.h"
+#include "line_reader.h"
+#include "registry.h"
+#include "sl_buf.h"
+#include "sl_config.h"
+#include "sl_log.h"
+#include "sl_metrics.h"
+
+/* ---- the harness -------------------------------------------------------- */
+
+#define MAX_SRC 2100
+
+struct got {
+    char first_path[512]; /* path at its first chunk */
+    uint64_t key;
+    uint64_t start, next; /* first offset, next expected */
+    struct sl_buf data;
+    bool done;
+    uint64_t first_seq, last_seq; /* of its first and last data chunks */
+};
+
+struct h {
+    char dir[64];
+    char p[512];
+    struct registry *reg;
+    struct in_file *in;
+    struct in_file_config cfg;
+    const char *paths[4];
+    const char *excl[4];
+    char pathbuf[4][512];
+    struct sl_metrics *m;
+    struct in_file_metrics fm;
+    int64_t skew;
+    struct got got[MAX_SRC];
+    size_t ngot;
+    size_t budget;
+    uint64_t seq; /* data chunks so far */
+    int max_fds;  /* descriptors seen at most (when counting) */
+    bool count_fds;
+    int logfd; /* the log, captured */
+    char logpath[128];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_of(struct h *h)
+{
+    return mono_ms() + h->skew;
+}
+
+static const char *at(struct h *h, const char *name)
+{
+    snprintf(h->p, sizeof h->p, "%s/%s", h->dir, name);
+    return h->p;
+}
+
+static void put(struct h *h, const char *name, const char *text, bool append)
+{
+    int fd = open(at(h, name),
+                  O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+}
+
+static void mv(struct h *h, const char *from, const char *to)
+{
+    char a[512];
+    snprintf(a, sizeof a, "%s", at(h, from));
+    assert_int_equal(rename(a, at(h, to)), 0);
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the DIR's own */
+}
+
+static int setup(void **state)
+{
+    struct h *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return -1;
+    snprintf(h->dir, sizeof h->dir, "/tmp/sluice-test-in-file.XXXXXX");
+    if (mkdtemp(h->dir) == NULL)
+        return -1;
+    snprintf(h->logpath, sizeof h->logpath, "%s.log", h->dir);
+    h->logfd = open(h->logpath, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    sl_log_set_fd(h->logfd);
+    sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
+    struct registry_config rc;
+    registry_config_init(&rc);
+    struct sl_err err;
+    h->reg = registry_new(&rc, &err);
+    h->m = sl_metrics_new();
+    assert_int_equal(in_file_metrics_register(&h->fm, h->m, &err), 0);
+    h->budget = 1 << 20;
+    *state = h;
+    return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[1024];
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            chmod(p, 0755);
+            rm_tree(p);
+        } else {
+            unlink(p);
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+    struct h *h = *state;
+    in_file_free(h->in);
+    registry_free(h->reg);
+    sl_metrics_free(h->m);
+    for (size_t i = 0; i < h->ngot; i++)
+        sl_buf_release(&h->got[i].data);
+    rm_tree(h->dir);
+    sl_log_set_fd(2);
+    close(h->logfd);
+    unlink(h->logpath);
+    free(h);
+    return 0;
+}
+
+/* The config: short intervals; paths relative to the scratch dir. */
+static void config(struct h *h, bool inotify, const char *p0, const char *p1)
+{
+    const char *ps[2] = {p0, p1};
+    size_t n = 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (ps[i] == NULL)
+            continue;
+        char dir[64];
+        memcpy(dir, h->dir, sizeof dir);
+        snprintf(h->pathbuf[n], sizeof h->pathbuf[n], "%s/%s", dir, ps[i]);
+        h->paths[n] = h->pathbuf[n];
+        n++;
+    }
+    in_file_config_defaults(&h->cfg, h->paths, n);
+    h->cfg.inotify = inotify;
+    h->cfg.scan_interval_ms = 50;
+    h->cfg.poll_interval_ms = 20;
+    h->cfg.rotate_wait_ms = 200;
+}
+
+static void start(struct h *h)
+{
+    struct sl_err err = {0};
+    in_file_free(h->in);
+    h->in = in_file_new(&h->cfg, h->reg, "t", &h->fm, &err);
+    if (h->in == NULL)
+        fail_msg("in_file_new: %s", err.msg);
+}
+
+static struct got *got_of(struct h *h, struct in_file_src *src)
+{
+    if (src->user != NULL)
+        return src->user;
+    assert_true(h->ngot < MAX_SRC);
+    struct got *g = &h->got[h->ngot++];
+    snprintf(g->first_path, sizeof g->first_path, "%s", src->path);
+    g->key = src->key;
+    sl_buf_init(&g->data, (size_t)1 << 28);
+    src->user = g;
+    return g;
+}
+
+/* One turn of the loop. Returns the bytes and notices it took. */
+static size_t turn(struct h *h, int wait_ms)
+{
+    struct pollfd pfd[2];
+    size_t n = in_file_fill_pollfds(h->in, pfd, 2);
+    int t = in_file_timeout_ms(h->in, now_of(h));
+    if (t > wait_ms)
+        t = wait_ms;
+    if (poll(pfd, n, t) < 0)
+        fail_msg("poll: %s", sl_strerror(errno));
+    in_file_process(h->in, pfd, n, now_of(h));
+    size_t took = 0;
+    struct in_file_chunk c;
+    struct sl_err err = {0};
+    int rc;
+    while ((rc = in_file_read(h->in, h->budget, now_of(h), &c, &err)) == 1) {
+        struct got *g = got_of(h, c.src);
+        assert_false(g->done);
+        took++;
+        if (h->count_fds) {
+            int fds = count_fds();
+            if (fds > h->max_fds)
+                h->max_fds = fds;
+        }
+        if (c.kind == IN_FILE_DONE) {
+            g->done = true;
+            continue;
+        }
+        if (g->data.len == 0 && g->next == 0) {
+            g->start = c.offset;
+        } else if (c.offset != g->next) {
+            fail_msg("%s: chunk at %llu, expected %llu", g->first_path,
+                     (unsigned long long)c.offset, (unsigned long long)g->next);
+        }
+        assert_true(c.len >= 1 && c.len <= h->budget);
+        g->next = c.offset + c.len;
+        assert_int_equal(sl_buf_append(&g->data, c.data, c.len, &err), 0);
+        if (g->first_seq == 0)
+            g->first_seq = h->seq + 1;
+        g->last_seq = ++h->seq;
+        /* Redis took it: ack at once */
+        int a = registry_ack(h->reg, &c.id, c.src->key, NULL, g->next,
+                             time(NULL), &err);
+        if (a < 0)
+            fail_msg("registry_ack: %s", err.msg);
+    }
+    if (rc < 0)
+        fail_msg("in_file_read: %s", err.msg);
+    return took;
+}
+
+static char *log_text(struct h *h);
+
+static void dump(struct h *h)
+{
+    for (size_t i = 0; i < h->ngot; i++)
+        print_message("got %zu: %s key %llx start %llu len %zu done %d\n", i,
+                      h->got[i].first_path, (unsigned long long)h->got[i].key,
+                      (unsigned long long)h->got[i].start, h->got[i].data.len,
+                      h->got[i].done);
+    print_message("log:\n%s\n", log_text(h));
+}
+
+/* Turns until cond holds (deadline 10 s). */
+#define PUMP_UNTIL(h, cond)                                                    \
+    do {                                                                       \
+        int64_t deadline_ = mono_ms() + 10000;                                 \
+        while (!(cond)) {                                                      \
+            if (mono_ms() > deadline_) {                                       \
+                dump(h);                                                       \
+                fail_msg("timed out waiting for %s", #cond);                   \
+            }                                                                  \
+            turn((h), 5);                                                      \
+        }                                                                      \
+    } while (0)
+
+/* Turns with rescans for a while and asserts nothing more comes. */
+static void quiet(struct h *h)
+{
+    int64_t end = mono_ms() + 150;
+    size_t total = 0;
+    while (mono_ms() < end) {
+        in_file_rescan(h->in);
+        total += turn(h, 5);
+    }
+    assert_int_equal(total, 0);
+}
+
+static size_t total_bytes(struct h *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->ngot; i++)
+        n += h->got[i].data.len;
+    return n;
+}
+
+static struct got *got_path(struct h *h, const char *name, size_t nth)
+{
+    char full[512];
+    snprintf(full, sizeof full, "%s/%s", h->dir, name);
+    for (size_t i = 0; i < h->ngot; i++)
+        if (strcmp(h->got[i].first_path, full) == 0 && nth-- == 0)
+            return &h->got[i];
+    fail_msg("no source for %s", full);
+    return NULL;
+}
+
+/* Every byte of a came before any byte of b. */
+static void assert_before(const struct got *a, const struct got *b)
+{
+    if (!(a->last_seq < b->first_seq))
+        fail_msg("%s (chunks %llu..%llu) not before %s (from %llu)",
+                 a->first_path, (unsigned long long)a->first_seq,
+                 (unsigned long long)a->last_seq, b->first_path,
+                 (unsigned long long)b->first_seq);
+}
+
+static void assert_got(struct h *h, const char *name, size_t nth,
+                       uint64_t start, const char *text)
+{
+    struct got *g = got_path(h, name, nth);
+    assert_int_equal(g->start, start);
+    assert_int_equal(g->data.len, strlen(text));
+    assert_memory_equal(g->data.ptr, text, strlen(text));
+}
+
+static char *log_text(struct h *h)
+{
+    static char buf[65536];
+    ssize_t n = pread(h->logfd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static size_t count_in(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static uint64_t rotations(struct h *h, enum rot_kind k)
+{
+    return sl_counter_get(h->in->m_rot[k]);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void basic(struct h *h, bool inotify)
+{
+    put(h, "a.log", "a1\na2\n", false);
+    put(h, "b.log", "b1\n", false);
+    put(h, "c.txt", "not me\n", false);
+    config(h, inotify, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 9);
+    put(h, "a.log", "a3\n", true);
+    put(h, "b.log", "b2 no newline", true);
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    put(h, "new.log", "n1\n", false); /* created while running */
+    PUMP_UNTIL(h, total_bytes(h) == 28);
+    quiet(h);
+    struct in_file_stats fs;
+    in_file_stats(h->in, &fs);
+    assert_true(fs.idle);
+    assert_int_equal(fs.files, 3);
+    assert_int_equal(fs.ready + fs.waiting, 0);
+    put(h, "b.log", "b3\n", true);
+    in_file_rescan(h->in);
+    in_file_stats(h->in, &fs);
+    assert_false(fs.idle); /* a scan is due */
+    PUMP_UNTIL(h, total_bytes(h) == 31);
+    in_file_stats(h->in, &fs);
+    assert_true(fs.idle);
+    assert_int_equal(h->ngot, 3);
+    assert_got(h, "a.log", 0, 0, "a1\na2\na3\n");
+    assert_got(h, "b.log", 0, 0, "b1\nb2 no newlineb3\n");
+    assert_got(h, "new.log", 0, 0, "n1\n");
+    /* each file has its entry, its key, its acked offset */
+    struct stat st;
+    assert_int_equal(stat(at(h, "a.log"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_non_null(e);
+    assert_int_equal(e->offset, 9);
+    assert_true(e->key == got_path(h, "a.log", 0)->key);
+    assert_true(got_path(h, "a.log", 0)->key != got_path(h, "b.log", 0)->key);
+    assert_int_equal(sl_counter_get(h->in->m_bytes), 31);
+    assert_int_equal(sl_counter_get(h->in->m_seen), 3);
+    assert_false(h->got[0].done);
+}
+
+static void test_basic(void **state)
+{
+    basic(*state, true);
+}
+
+static void test_basic_polling(void **state)
+{
+    basic(*state, false);
+}
+
+static void free_reader(void *user)
+{
+    line_reader_free(user);
+}
+
+/* The contract with the framing, as the daemon will wire it: a line_reader
+ * per file (in src->user), fed each chunk; at DONE, the unterminated last
+ * line comes out (line_reader_finish) and the reader is freed. A rotated
+ * file's last line without a newline is an event; a live file's waits. */
+static void test_framing_contract(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "one\ntwo", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    in_file_set_user_free(h->in, free_reader);
+    char lines[8][64];
+    uint64_t offs[8];
+    size_t nlines = 0;
+    struct sl_err err;
+    int64_t deadline = mono_ms() + 10000;
+    bool renamed = false;
+    while (nlines < 3 && mono_ms() < deadline) {
+        if (nlines == 1 && !renamed) {
+            mv(h, "app.log", "app.log.1");
+            put(h, "app.log", "new\npartial", false);
+            renamed = true;
+            h->skew += 1000;
+        }
+        struct pollfd pfd[1];
+        size_t n = in_file_fill_pollfds(h->in, pfd, 1);
+        assert_true(poll(pfd, n, 5) >= 0);
+        in_file_process(h->in, pfd, n, now_of(h));
+        struct in_file_chunk c;
+        while (in_file_read(h->in, 4096, now_of(h), &c, &err) == 1) {
+            struct line_reader *lr = c.src->user;
+            if (lr == NULL) {
+                lr = c.src->user = line_reader_new(1024);
+                assert_non_null(lr);
+            }
+            struct sl_slice line;
+            bool cut;
+            if (c.kind == IN_FILE_DATA) {
+                assert_int_equal(line_reader_feed(lr, c.data, c.len, &err), 0);
+                while (line_reader_next(lr, &line, &cut) == 1) {
+                    snprintf(lines[nlines], 64, "%.*s", (int)line.len,
+                             line.ptr);
+                    offs[nlines++] = line_reader_line_offset(lr);
+                }
+            } else if (line_reader_finish(lr, &line, &cut) == 1) {
+                snprintf(lines[nlines], 64, "%.*s", (int)line.len, line.ptr);
+                offs[nlines++] = line_reader_line_offset(lr);
+            } /* the reader is freed by user_free at the next call */
+        }
+        h->skew += 100;
+    }
+    /* per file in order; the old file's unterminated "two" comes at its
+     * DONE, after rotate_wait, so the new file's first line may be first */
+    assert_int_equal(nlines, 3);
+    assert_string_equal(lines[0], "one");
+    assert_int_equal(offs[0], 0);
+    size_t two = strcmp(lines[1], "two") == 0 ? 1 : 2;
+    assert_string_equal(lines[two], "two"); /* without its newline */
+    assert_int_equal(offs[two], 4);
+    assert_string_equal(lines[3 - two], "new");
+    assert_int_equal(offs[3 - two], 0);
+    /* "partial" waits for its newline: app.log is still live */
+    struct in_file_chunk c;
+    int64_t end = mono_ms() + 100;
+    while (mono_ms() < end) {
+        in_file_process(h->in, NULL, 0, now_of(h));
+        assert_int_equal(in_file_read(h->in, 4096, now_of(h), &c, &err), 0);
+    }
+    /* the live file's reader is freed by in_file_free (teardown) */
+}
+
+/* A small budget: chunks of at most budget bytes, files take turns. */
+static void test_budget_round_robin(void **state)
+{
+    struct h *h = *state;
+    put(h, "a.log", "aaaaaaaaaa", false);
+    put(h, "b.log", "bbbbbbbbbb", false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    h->budget = 3;
+    in_file_process(h->in, NULL, 0, now_of(h));
+    struct in_file_chunk c;
+    struct sl_err err;
+    char order[16] = {0};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(in_file_read(h->in, 3, now_of(h), &c, &err), 1);
+        assert_int_equal(c.len, 3);
+        order[i] = c.data[0];
+    }
+    /* round-robin: never two turns of one file in a row while both wait */
+    for (int i = 1; i < 6; i++)
+        assert_true(order[i] != order[i - 1]);
+}
+
+static void test_start_at_end(void **state)
+{
+    struct h *h = *state;
+    put(h, "old.log", "before the start\n", false);
+    config(h, true, "*.log", NULL);
+    h->cfg.start_at = IN_FILE_START_END;
+    start(h);
+    turn(h, 5);
+    put(h, "old.log", "after\n", true);
+    put(h, "later.log", "created later: from its start\n", false);
+    PUMP_UNTIL(h, total_bytes(h) == 6 + 30);
+    quiet(h);
+    assert_got(h, "old.log", 0, 17, "after\n");
+    assert_got(h, "later.log", 0, 0, "created later: from its start\n");
+}
+
+static void test_globs_and_exclude(void **state)
+{
+    struct h *h = *state;
+    mkdir(at(h, "a"), 0755);
+    mkdir(at(h, "a/b"), 0755);
+    mkdir(at(h, "a/b/c"), 0755);
+    mkdir(at(h, "a/skip"), 0755);
+    put(h, "top.log", "top\n", false);
+    put(h, "a/x.log", "x\n", false);
+    put(h, "a/b/c/y.log", "y\n", false);
+    put(h, "a/b/z.log.gz", "gz\n", false);
+    put(h, "a/b/.hidden.log", "hidden\n", false);
+    put(h, "a/skip/s.log", "skipped\n", false);
+    put(h, "a/b/c/w.txt", "txt\n", false);
+    config(h, true, "**/*.log", NULL);
+    char ex[512];
+    snprintf(ex, sizeof ex, "%s/a/skip/**", h->dir);
+    h->excl[0] = "*.gz";
+    h->excl[1] = ex;
+    h->cfg.exclude.v = h->excl;
+    h->cfg.exclude.n = 2;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    /* a directory created later is found (inotify on the parent) */
+    mkdir(at(h, "a/b/new"), 0755);
+    put(h, "a/b/new/n.log", "n\n", false);
+    PUMP_UNTIL(h, total_bytes(h) == 10);
+    quiet(h);
+    assert_int_equal(h->ngot, 4);
+    assert_got(h, "top.log", 0, 0, "top\n");
+    assert_got(h, "a/x.log", 0, 0, "x\n");
+    assert_got(h, "a/b/c/y.log", 0, 0, "y\n");
+    assert_got(h, "a/b/new/n.log", 0, 0, "n\n");
+    /* the whole-path matcher the registry's entries go through */
+    char p[512];
+    snprintf(p, sizeof p, "%s/a/b/c/y.log", h->dir);
+    assert_true(in_file_path_matches(h->in, p));
+    snprintf(p, sizeof p, "%s/a/skip/s.log", h->dir);
+    assert_false(in_file_path_matches(h->in, p));
+    snprintf(p, sizeof p, "%s/a/b/z.log.gz", h->dir);
+    assert_false(in_file_path_matches(h->in, p));
+    snprintf(p, sizeof p, "%s/a/b/.hidden.log", h->dir);
+    assert_false(in_file_path_matches(h->in, p));
+}
+
+static void test_symlinks(void **state)
+{
+    struct h *h = *state;
+    mkdir(at(h, "real"), 0755);
+    mkdir(at(h, "logs"), 0755);
+    put(h, "real/target.data", "through the link\n", false);
+    char target[512];
+    snprintf(target, sizeof target, "%s", at(h, "real/target.data"));
+    assert_int_equal(symlink(target, at(h, "logs/app.log")), 0);
+    /* a second link to the same file: read once */
+    assert_int_equal(symlink(target, at(h, "logs/again.log")), 0);
+    config(h, true, "logs/*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 17);
+    put(h, "real/target.data", "more\n", true); /* its dir is watched too */
+    PUMP_UNTIL(h, total_bytes(h) == 22);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_string_equal(h->got[0].data.ptr, "through the link\nmore\n");
+}
+
+/* A directory, a FIFO, a path through a file: logged once each, retried,
+ * and the good file is read. Root reads through chmod 000, so the
+ * permission case is a path whose component is a file (ENOTDIR). */
+static void test_bad_paths(void **state)
+{
+    struct h *h = *state;
+    mkdir(at(h, "dir.log"), 0755);
+    assert_int_equal(mkfifo(at(h, "fifo.log"), 0644), 0);
+    put(h, "plain", "a file\n", false);
+    put(h, "good.log", "good\n", false);
+    config(h, true, "dir.log", "fifo.log");
+    /* a third and a fourth path */
+    char dir[64];
+    memcpy(dir, h->dir, sizeof dir);
+    snprintf(h->pathbuf[2], sizeof h->pathbuf[2], "%s/plain/x.log", dir);
+    snprintf(h->pathbuf[3], sizeof h->pathbuf[3], "%s/*.log", dir);
+    h->paths[2] = h->pathbuf[2];
+    h->paths[3] = h->pathbuf[3];
+    h->cfg.paths.n = 4;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    for (int i = 0; i < 5; i++) {
+        in_file_rescan(h->in);
+        turn(h, 5);
+    }
+    quiet(h);
+    assert_got(h, "good.log", 0, 0, "good\n");
+    const char *log = log_text(h);
+    assert_int_equal(count_in(log, "is a directory, not a file"), 1);
+    assert_int_equal(count_in(log, "is not a regular file (a FIFO"), 1);
+    assert_int_equal(count_in(log, "a component of the path is not a "
+                                   "directory"),
+                     1);
+    char want[700];
+    snprintf(want, sizeof want, "[%s/plain/x.log] cannot read", h->dir);
+    assert_non_null(strstr(log, want));
+    assert_int_equal(sl_counter_get(h->in->m_errors), 3);
+    /* fixed: the directory becomes a file and is read */
+    assert_int_equal(rmdir(at(h, "dir.log")), 0);
+    put(h, "dir.log", "now a file\n", false);
+    PUMP_UNTIL(h, total_bytes(h) == 16);
+    assert_got(h, "dir.log", 0, 0, "now a file\n");
+}
+
+/* ---- rotation while running --------------------------------------------- */
+
+/* rename-and-create, the renamed name not matched: the old file is read to
+ * its end (bytes written after the rename too), then DONE; the new file's
+ * bytes come after all of the old one's. */
+static void rename_create(struct h *h, bool inotify)
+{
+    put(h, "app.log", "one\n", false);
+    config(h, inotify, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    put(h, "app.log", "two\n", true);
+    h->budget = 2; /* slow reads: the rotation comes mid-file */
+    turn(h, 0);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "new\n", false);
+    put(h, "app.log.1", "late writer\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 8 + 12 + 4);
+    /* the old file is done once idle for rotate_wait */
+    h->skew += 1000;
+    PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_got(h, "app.log", 0, 0, "one\ntwo\nlate writer\n");
+    assert_got(h, "app.log", 1, 0, "new\n");
+    assert_before(got_path(h, "app.log", 0), got_path(h, "app.log", 1));
+    assert_false(got_path(h, "app.log", 1)->done);
+    assert_true(h->got[0].key != h->got[1].key);
+    assert_int_equal(rotations(h, ROT_RENAME), 1);
+    assert_int_equal(h->in->open, 1);
+}
+
+static void test_rename_create(void **state)
+{
+    rename_create(*state, true);
+}
+
+static void test_rename_create_polling(void **state)
+{
+    rename_create(*state, false);
+}
+
+/* app.log*: the renamed file stays matched, keeps its key, and is read to
+ * its end before the new app.log. */
+static void test_rename_create_matched(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "one\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    put(h, "app.log", "two two two\n", true);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "new\n", false);
+    h->budget = 4;
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, total_bytes(h) == 20);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_got(h, "app.log", 0, 0, "one\ntwo two two\n");
+    assert_got(h, "app.log", 1, 0, "new\n");
+    assert_before(got_path(h, "app.log", 0), got_path(h, "app.log", 1));
+    /* the old file's entry follows its name */
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_string_equal(e->path, at(h, "app.log.1"));
+    assert_true(e->key == h->got[0].key);
+    assert_int_equal(e->offset, 16);
+}
+
+/* copytruncate, the copy matched: the lines between the last read and the
+ * truncation are read from the copy, under the original's key, from where
+ * the original was; nothing twice. */
+static void copytruncate(struct h *h, bool inotify)
+{
+    put(h, "app.log", "first lines, read before the rotation\n", false);
+    config(h, inotify, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 38);
+    /* written, not read yet, then copied and truncated */
+    put(h, "app.log", "between\n", true);
+    put(h, "app.log.1", "first lines, read before the rotation\nbetween\n",
+        false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 38 + 8 + 6);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "first lines, read before the rotation\n");
+    assert_true(got_path(h, "app.log", 0)->done);
+    assert_got(h, "app.log.1", 0, 38, "between\n");
+    assert_true(got_path(h, "app.log.1", 0)->key ==
+                got_path(h, "app.log", 0)->key);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    assert_true(got_path(h, "app.log", 1)->key !=
+                got_path(h, "app.log", 0)->key);
+    assert_int_equal(rotations(h, ROT_TRUNCATE), 1);
+    assert_int_equal(rotations(h, ROT_COPYTRUNCATE), 1);
+}
+
+static void test_copytruncate(void **state)
+{
+    copytruncate(*state, true);
+}
+
+static void test_copytruncate_polling(void **state)
+{
+    copytruncate(*state, false);
+}
+
+/* The copy found before the truncation: a live file's full fingerprint
+ * names it a copy; it is held (no descriptor) while the original goes on,
+ * and read past where the original ended once it is truncated: here the
+ * original gave every line itself, so the copy gives nothing. */
+static void test_copytruncate_copy_first(void **state)
+{
+    struct h *h = *state;
+    char big[2048], full[4096];
+    memset(big, 'x', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    put(h, "app.log", big, false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 2047);
+    put(h, "app.log", "unread\n", true);
+    snprintf(full, sizeof full, "%sunread\n", big);
+    put(h, "app.log.1", full, false);
+    in_file_rescan(h->in);
+    in_file_process(h->in, NULL, 0, now_of(h));
+    /* one read: the copy is identified (held), then app.log gives its line */
+    struct in_file_chunk c;
+    struct sl_err err;
+    assert_int_equal(in_file_read(h->in, 4096, now_of(h), &c, &err), 1);
+    assert_int_equal(c.offset, 2047);
+    assert_int_equal(c.len, 7);
+    assert_memory_equal(c.data, "unread\n", 7);
+    assert_int_equal(h->in->open, 1);
+    assert_int_equal(
+        registry_ack(h->reg, &c.id, c.src->key, NULL, 2054, time(NULL), &err),
+        1);
+    uint64_t key = c.src->key;
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    /* (the harness did not see the chunk read by hand above) */
+    PUMP_UNTIL(h, total_bytes(h) == 2047 + 6);
+    quiet(h);
+    assert_int_equal(h->ngot, 2); /* app.log's old src, the new one */
+    assert_got(h, "app.log", 1, 0, "after\n");
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == key);
+    assert_non_null(strstr(log_text(h), "held until the original is "
+                                        "truncated or gone"));
+    /* the copy grows (someone appends to it): read past 2054 */
+    put(h, "app.log.1", "appended to the copy\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 2047 + 6 + 21);
+    struct got *g = got_path(h, "app.log.1", 0);
+    assert_int_equal(g->start, 2054);
+    assert_true(g->key == key);
+}
+
+/* copytruncate, the copy not matched: the lines in between are lost, and a
+ * warning says so. */
+static void test_copytruncate_unmatched(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    put(h, "app.log", "lost\n", true);
+    put(h, "app.log-old", "read\nlost\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 11);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "read\n");
+    assert_got(h, "app.log", 1, 0, "after\n");
+    /* shrank, or already written again when looked at */
+    const char *log = log_text(h);
+    assert_true(strstr(log, "file shrank from 5 to") != NULL ||
+                strstr(log, "the file's first bytes changed") != NULL);
+    assert_non_null(strstr(log, "lines written after offset 5 before the "
+                                "truncation are read from the copy if its "
+                                "name matches `paths`, else they are lost"));
+}
+
+/* A plain truncation: DONE for the old bytes, the new ones from 0. */
+static void test_truncated(void **state)
+{
+    struct h *h = *state;
+    put(h, "t.log", "0123456789\n", false);
+    config(h, true, "t.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 11);
+    assert_int_equal(truncate(at(h, "t.log"), 0), 0);
+    put(h, "t.log", "ab\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 14);
+    quiet(h);
+    assert_got(h, "t.log", 0, 0, "0123456789\n");
+    assert_true(got_path(h, "t.log", 0)->done);
+    assert_got(h, "t.log", 1, 0, "ab\n");
+}
+
+/* Truncated and written again with the same first KiB (a banner), seen
+ * only by its size: the new bytes are read from 0, not from the old
+ * offset (the old bytes' ghost is not this file's). */
+static void test_truncated_same_start(void **state)
+{
+    struct h *h = *state;
+    char banner[1101], text[1200];
+    memset(banner, '=', 1099);
+    banner[1099] = '\n';
+    banner[1100] = '\0';
+    snprintf(text, sizeof text, "%sold lines\n", banner);
+    put(h, "t.log", text, false);
+    config(h, true, "t.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1110);
+    snprintf(text, sizeof text, "%snew\n", banner);
+    put(h, "t.log", text, false); /* O_TRUNC, then 1104 bytes */
+    PUMP_UNTIL(h, total_bytes(h) == 1110 + 1104);
+    quiet(h);
+    assert_got(h, "t.log", 1, 0, text);
+}
+
+/* Deleted while read: drained through the open descriptor, then DONE and
+ * released. */
+static void delete_while_read(struct h *h, bool inotify)
+{
+    char text[5000];
+    for (size_t i = 0; i < sizeof text - 1; i++)
+        text[i] = (char)('a' + i % 26);
+    text[sizeof text - 1] = '\0';
+    put(h, "d.log", text, false);
+    config(h, inotify, "d.log", NULL);
+    start(h);
+    h->budget = 100;
+    turn(h, 0);
+    assert_int_equal(unlink(at(h, "d.log")), 0);
+    PUMP_UNTIL(h, total_bytes(h) == sizeof text - 1);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->got[0].done);
+    assert_int_equal(h->got[0].data.len, sizeof text - 1);
+    assert_memory_equal(h->got[0].data.ptr, text, sizeof text - 1);
+    assert_int_equal(h->in->open, 0);
+    assert_int_equal(rotations(h, ROT_DELETE), 1);
+}
+
+static void test_delete_while_read(void **state)
+{
+    delete_while_read(*state, true);
+}
+
+static void test_delete_while_read_polling(void **state)
+{
+    delete_while_read(*state, false);
+}
+
+/* A deleted file nobody has room to read is released at delete_timeout. */
+static void test_delete_timeout(void **state)
+{
+    struct h *h = *state;
+    put(h, "d.log", "first\n", false);
+    config(h, true, "d.log", NULL);
+    h->cfg.delete_timeout_ms = 60000;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    put(h, "d.log", "never read\n", true);
+    assert_int_equal(unlink(at(h, "d.log")), 0);
+    /* the caller has no room: process only */
+    int64_t deadline = mono_ms() + 5000;
+    while (rotations(h, ROT_DELETE) == 0 && mono_ms() < deadline) {
+        in_file_rescan(h->in);
+        in_file_process(h->in, NULL, 0, now_of(h));
+    }
+    assert_int_equal(h->in->open, 1);
+    /* backpressure: nothing was read without being asked */
+    assert_int_equal(sl_counter_get(h->in->m_bytes), 6);
+    h->skew += 60000;
+    in_file_process(h->in, NULL, 0, now_of(h));
+    in_file_process(h->in, NULL, 0, now_of(h) + 1000);
+    h->skew += 1000;
+    assert_int_equal(h->in->open, 0);
+    PUMP_UNTIL(h, h->got[0].done);
+    assert_got(h, "d.log", 0, 0, "first\n");
+    assert_non_null(strstr(log_text(h), "releasing it at offset 6 of 17"));
+}
+
+/* Inode reuse while running: a closed file deleted, a new one created on
+ * its inode between two scans: read from 0 under a new key. */
+static void test_inode_reuse(void **state)
+{
+    struct h *h = *state;
+    put(h, "r.log", "the old file's bytes\n", false);
+    config(h, false, "r.log", NULL);
+    h->cfg.scan_interval_ms = 3600000;
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 21);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0); /* closed as inactive */
+    struct stat st;
+    assert_int_equal(stat(at(h, "r.log"), &st), 0);
+    ino_t old = st.st_ino;
+    char other[512];
+    snprintf(other, sizeof other, "%s", at(h, "other"));
+    assert_int_equal(unlink(at(h, "r.log")), 0);
+    bool reused = false;
+    for (int i = 0; i < 2000 && !reused; i++) {
+        put(h, "r.log", "new\n", false);
+        assert_int_equal(stat(at(h, "r.log"), &st), 0);
+        reused = st.st_ino == old;
+        if (!reused)
+            assert_int_equal(rename(at(h, "r.log"), other), 0);
+    }
+    if (!reused) {
+        /* another process (ctest -j2) may take the freed inode first; the
+         * reuse while stopped is constructed in test_stopped_inode_reuse */
+        print_message("the inode was not reused in 2000 files: the running "
+                      "case was not seen\n");
+        return;
+    }
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    quiet(h);
+    assert_got(h, "r.log", 0, 0, "the old file's bytes\n");
+    assert_true(got_path(h, "r.log", 0)->done);
+    assert_got(h, "r.log", 1, 0, "new\n");
+    assert_true(h->got[0].key != h->got[1].key);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == h->got[1].key);
+    assert_int_equal(e->offset, 4);
+}
+
+/* Leaves no descriptor free (RLIMIT_NOFILE at the highest one in use, the
+ * holes below filled); fds_back() undoes it. */
+static int no_fd_left(struct rlimit *old, int *fds)
+{
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
+    int top = 0, nfds = 0, fd;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strtol(de->d_name, NULL, 10) > top)
+            top = (int)strtol(de->d_name, NULL, 10);
+    closedir(d);
+    struct rlimit low = *old;
+    low.rlim_cur = (rlim_t)top + 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (nfds < 256 && (fd = dup(0)) >= 0)
+        fds[nfds++] = fd;
+    return nfds;
+}
+
+static void fds_back(const struct rlimit *old, const int *fds, int nfds)
+{
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, old), 0);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+/* A scan that cannot read a directory (here: no descriptor left) proves
+ * nothing: its files are not taken for rotated away. */
+static void test_scan_without_descriptors(void **state)
+{
+    struct h *h = *state;
+    mkdir(at(h, "d"), 0755);
+    put(h, "d/a.log", "one\n", false);
+    config(h, false, "d/*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    h->skew += 10000; /* closed: close_inactive is 5 min... */
+    in_file_rec_close(h->in, h->in->recs[0]); /* ... so close it now */
+    struct rlimit old;
+    int fds[256];
+    int nfds = no_fd_left(&old, fds);
+    in_file_rescan(h->in);
+    in_file_process(h->in, NULL, 0, now_of(h));
+    fds_back(&old, fds, nfds);
+    assert_int_equal(h->in->nrecs, 1);
+    assert_int_equal(h->in->recs[0]->state, REC_LIVE);
+    assert_int_equal(rotations(h, ROT_RENAME) + rotations(h, ROT_DELETE), 0);
+    assert_non_null(strstr(log_text(h), "cannot read: Too many open files"));
+    put(h, "d/a.log", "two\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "d/a.log", 0, 0, "one\ntwo\n");
+    assert_false(h->got[0].done);
+}
+
+/* No inotify (here: no descriptor left for it): said once in the log, and
+ * the input works by polling. */
+static void test_no_inotify(void **state)
+{
+    struct h *h = *state;
+    put(h, "p.log", "one\n", false);
+    config(h, true, "p.log", NULL);
+    struct rlimit old;
+    int fds[256];
+    int nfds = no_fd_left(&old, fds);
+    start(h);
+    fds_back(&old, fds, nfds);
+    struct pollfd pfd[1];
+    assert_int_equal(in_file_fill_pollfds(h->in, pfd, 1), 0);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    put(h, "p.log", "two\n", true); /* found by polling */
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    assert_got(h, "p.log", 0, 0, "one\ntwo\n");
+    const char *log = log_text(h);
+    assert_int_equal(count_in(log, "cannot watch for changes with inotify: "
+                                   "Too many open files; new files are "
+                                   "found by the scan every 50 ms and open "
+                                   "files read every 20 ms"),
+                     1);
+    struct in_file_stats st;
+    in_file_stats(h->in, &st);
+    assert_false(st.inotify);
+}
+
+/* The loop's side: a scan at once after start, then the timers' and the
+ * rescan's deadlines; an event's scan waits for the gap after the last. */
+static void test_timeouts(void **state)
+{
+    struct h *h = *state;
+    config(h, true, "*.log", NULL);
+    h->cfg.scan_interval_ms = 10000;
+    h->cfg.poll_interval_ms = 10000;
+    h->cfg.close_inactive_ms = 3600000;
+    h->cfg.rotate_wait_ms = 3600000;
+    start(h);
+    int64_t t = 1000000;
+    assert_int_equal(in_file_timeout_ms(h->in, t), 0);
+    struct pollfd pfd[2];
+    assert_int_equal(in_file_fill_pollfds(h->in, pfd, 2), 1);
+    assert_int_equal(pfd[0].events, POLLIN);
+    in_file_process(h->in, pfd, 0, t);
+    /* the tick (1 s at most), then the rescan (10 s) */
+    assert_int_equal(in_file_timeout_ms(h->in, t), 1000);
+    h->in->scan_due = true; /* as an inotify event does: 100 ms after */
+    assert_int_equal(in_file_timeout_ms(h->in, t + 30), 70);
+    in_file_process(h->in, pfd, 0, t + 30);
+    assert_true(h->in->scan_due); /* not yet */
+    in_file_process(h->in, pfd, 0, t + 100);
+    assert_false(h->in->scan_due);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 100), 900);
+    in_file_process(h->in, pfd, 0, t + 1000);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 1000);
+    in_file_rescan(h->in);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 0);
+    struct in_file_stats st;
+    in_file_stats(h->in, &st);
+    assert_true(st.inotify);
+    assert_int_equal(st.files, 0);
+}
+
+/* Renamed while closed (inactive): found again by its inode in its
+ * directory, read to its end through a free descriptor, then DONE; the new
+ * file at the path after it. */
+static void test_renamed_while_closed(void **state)
+{
+    struct h *h = *state;
+    put(h, "c.log", "one\n", false);
+    config(h, false, "c.log", NULL);
+    h->cfg.scan_interval_ms = 3600000;
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0);
+    put(h, "c.log", "written while closed\n", true);
+    mv(h, "c.log", "c.log.1");
+    put(h, "c.log", "new\n", false);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, total_bytes(h) == 4 + 21 + 4);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->got[0].done);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_got(h, "c.log", 0, 0, "one\nwritten while closed\n");
+    assert_got(h, "c.log", 1, 0, "new\n");
+    assert_before(got_path(h, "c.log", 0), got_path(h, "c.log", 1));
+    assert_int_equal(rotations(h, ROT_RENAME), 1);
+}
+
+/* Inactive files are closed and opened again when they grow. */
+static void test_close_inactive(void **state)
+{
+    struct h *h = *state;
+    put(h, "i.log", "one\n", false);
+    config(h, true, "i.log", NULL);
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    assert_int_equal(h->in->open, 1);
+    assert_true(sl_gauge_get(h->in->m_open) == 1.0);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0);
+    assert_true(sl_gauge_get(h->in->m_open) == 0.0);
+    put(h, "i.log", "two\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 8);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "i.log", 0, 0, "one\ntwo\n");
+    assert_false(h->got[0].done);
+}
+
+/* 1,000 files under a limit of 50 descriptors: every byte read, once, and
+ * never more than 50 descriptors of files held. */
+static void many_files(struct h *h, size_t nfiles, long long limit)
+{
+    mkdir(at(h, "many"), 0755);
+    char name[64], text[128];
+    size_t want = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        snprintf(name, sizeof name, "many/f%04zu.log", i);
+        int n = snprintf(text, sizeof text,
+                         "file %zu line 1\nfile %zu line 2\n", i, i);
+        put(h, name, text, false);
+        want += (size_t)n;
+    }
+    config(h, true, "many/*.log", NULL);
+    h->cfg.max_open_files = limit;
+    int base = count_fds();
+    start(h);
+    h->count_fds = true;
+    h->max_fds = 0;
+    PUMP_UNTIL(h, total_bytes(h) == want);
+    quiet(h);
+    assert_int_equal(h->ngot, nfiles);
+    for (size_t i = 0; i < nfiles; i++) {
+        snprintf(name, sizeof name, "many/f%04zu.log", i);
+        snprintf(text, sizeof text, "file %zu line 1\nfile %zu line 2\n", i, i);
+        assert_got(h, name, 0, 0, text);
+    }
+    /* the input's descriptors: files, plus inotify */
+    assert_true(h->max_fds - base <= limit + 1);
+    assert_true(h->in->open <= (size_t)limit);
+    assert_int_equal(registry_count(h->reg), nfiles);
+}
+
+static void test_1000_files_limit(void **state)
+{
+    many_files(*state, 1000, 50);
+}
+
+/* ---- rotation while stopped --------------------------------------------- */
+
+/* Stops (frees the input, saves and loads the registry). */
+static void stop(struct h *h)
+{
+    in_file_free(h->in);
+    h->in = NULL;
+    struct sl_err err;
+    char reg[512];
+    snprintf(reg, sizeof reg, "%s.reg", h->dir);
+    assert_int_equal(registry_save(h->reg, reg, &err), REGISTRY_SAVED);
+    registry_free(h->reg);
+    struct registry_config rc;
+    registry_config_init(&rc);
+    h->reg = registry_load(reg, &rc, NULL, &err);
+    assert_non_null(h->reg);
+    unlink(reg);
+    for (size_t i = 0; i < h->ngot; i++)
+        sl_buf_release(&h->got[i].data);
+    memset(h->got, 0, sizeof h->got);
+    h->ngot = 0;
+}
+
+static void test_stopped_resume(void **state)
+{
+    struct h *h = *state;
+    put(h, "s.log", "before\n", false);
+    config(h, true, "s.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 7);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "s.log", "while stopped\n", true);
+    h->cfg.start_at = IN_FILE_START_END; /* known files resume anyway */
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 14);
+    quiet(h);
+    assert_got(h, "s.log", 0, 7, "while stopped\n");
+    assert_true(h->got[0].key == key);
+}
+
+/* rename-and-create while stopped, the rotated name not matched: found by
+ * its inode, finished from its offset, then the new file. */
+static void test_stopped_rename(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.log", "unread\n", true);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "new\n", false);
+    start(h);
+    h->budget = 2;
+    PUMP_UNTIL(h, total_bytes(h) == 11);
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->got[0].done);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    /* the rotated file first, under its key, from its offset */
+    assert_got(h, "app.log.1", 0, 5, "unread\n");
+    assert_true(h->got[0].key == key);
+    assert_got(h, "app.log", 0, 0, "new\n");
+    assert_before(got_path(h, "app.log.1", 0), got_path(h, "app.log", 0));
+}
+
+/* rename-and-create while stopped, the rotated name matched (app.log*):
+ * the rotated file resumes at its offset and is finished before the new
+ * app.log gives a byte. */
+static void test_stopped_rename_matched(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.log", "unread unread unread\n", true);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "new\n", false);
+    start(h);
+    h->budget = 3;
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_string_equal(h->got[0].first_path, at(h, "app.log.1"));
+    assert_got(h, "app.log.1", 0, 5, "unread unread unread\n");
+    assert_true(h->got[0].key == key);
+    assert_got(h, "app.log", 0, 0, "new\n");
+    assert_before(got_path(h, "app.log.1", 0), got_path(h, "app.log", 0));
+}
+
+/* Deleted while stopped: its entry finds nothing, a new file at the path
+ * is read from 0. */
+static void test_stopped_delete(void **state)
+{
+    struct h *h = *state;
+    put(h, "d.log", "old\n", false);
+    config(h, true, "d.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    assert_int_equal(unlink(at(h, "d.log")), 0);
+    put(h, "keep", "holds the old inode\n", false); /* no reuse */
+    put(h, "d.log", "fresh\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "d.log", 0, 0, "fresh\n");
+    assert_true(h->got[0].key != key);
+}
+
+/* copytruncate while stopped, the copy matched. */
+static void test_stopped_copytruncate(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.log.1", "read\nunread\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 13);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 5, "unread\n");
+    assert_true(got_path(h, "app.log.1", 0)->key == key);
+    assert_got(h, "app.log", 0, 0, "after\n");
+    assert_true(got_path(h, "app.log", 0)->key != key);
+}
+
+/* Deleted while stopped, and an entry whose inode holds another file now
+ * (inode reuse while stopped, constructed): read from 0, a new key. */
+static void test_stopped_inode_reuse(void **state)
+{
+    struct h *h = *state;
+    put(h, "n.log", "a new file on an old inode\n", false);
+    struct stat st;
+    assert_int_equal(stat(at(h, "n.log"), &st), 0);
+    struct file_identity old = {st.st_dev, st.st_ino, 0x1234, 26};
+    struct sl_err err;
+    assert_int_equal(
+        registry_add(h->reg, &old, 77, at(h, "n.log"), 26, 1, &err), 0);
+    config(h, true, "n.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 27);
+    quiet(h);
+    assert_got(h, "n.log", 0, 0, "a new file on an old inode\n");
+    assert_true(h->got[0].key != 77);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == h->got[0].key);
+    assert_int_equal(e->offset, 27);
+}
+
+/* ---- the config --------------------------------------------------------- */
+
+static void test_config(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    assert_int_equal(sl_config_table_verify(&in_file_config_table, &err), 0);
+    const char *text =
+        "{\"type\":\"file\",\"paths\":[\"/var/log/*.log\",\"/x/**/y\"],"
+        "\"exclude\":\"*.gz\",\"start_at\":\"end\",\"format\":\"lines\","
+        "\"multiline\":{\"preset\":\"python\"},\"processors\":[],"
+        "\"fields\":{},\"scan_interval\":\"2s\",\"close_inactive\":\"1m\","
+        "\"max_open_files\":10,\"inotify\":false}";
+    struct sl_config *c =
+        sl_config_load_buffer("shipper.json", text, strlen(text), &err);
+    assert_non_null(c);
+    struct in_file_config cfg;
+    assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), 0);
+    assert_int_equal(cfg.paths.n, 2);
+    assert_string_equal(cfg.paths.v[1], "/x/**/y");
+    assert_int_equal(cfg.exclude.n, 1);
+    assert_int_equal(cfg.start_at, IN_FILE_START_END);
+    assert_int_equal(cfg.scan_interval_ms, 2000);
+    assert_int_equal(cfg.close_inactive_ms, 60000);
+    assert_int_equal(cfg.rotate_wait_ms, 5000);
+    assert_int_equal(cfg.max_open_files, 10);
+    assert_int_equal(cfg.read_size, 65536);
+    assert_false(cfg.inotify);
+    assert_non_null(cfg.multiline);
+    in_file_config_release(&cfg);
+    sl_config_free(c);
+    const char *bad = "{\"type\":\"file\",\"paths\":[\"/a\"],\"strat_at\":1}";
+    c = sl_config_load_buffer("shipper.json", bad, strlen(bad), &err);
+    assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), -1);
+    assert_non_null(strstr(err.msg, "unknown key 'strat_at' (did you mean "
+                                    "'start_at'?)"));
+    sl_config_free(c);
+    const char *empty = "{\"type\":\"file\",\"paths\":[\"/a\",\n\"\"]}";
+    c = sl_config_load_buffer("shipper.json", empty, strlen(empty), &err);
+    assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), -1);
+    assert_string_equal(err.msg, "shipper.json:2:1: paths[1]: found a string "
+                                 "\"\", expected a glob that is not empty");
+    sl_config_free(c);
+    const char *none = "{\"type\":\"file\",\"paths\":[]}";
+    c = sl_config_load_buffer("shipper.json", none, strlen(none), &err);
+    assert_int_equal(in_file_config_read(&cfg, sl_config_root(c), &err), -1);
+    sl_config_free(c);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_basic),
+        T(test_basic_polling),
+        T(test_framing_contract),
+        T(test_budget_round_robin),
+        T(test_start_at_end),
+        T(test_globs_and_exclude),
+        T(test_symlinks),
+        T(test_bad_paths),
+        T(test_rename_create),
+        T(test_rename_create_polling),
+        T(test_rename_create_matched),
+        T(test_copytruncate),
+        T(test_copytruncate_polling),
+        T(test_copytruncate_copy_first),
+        T(test_copytruncate_unmatched),
+        T(test_truncated),
+        T(test_truncated_same_start),
+        T(test_delete_while_read),
+        T(test_delete_while_read_polling),
+        T(test_delete_timeout),
+        T(test_inode_reuse),
+        T(test_no_inotify),
+        T(test_scan_without_descriptors),
+        T(test_timeouts),
+        T(test_close_inactive),
+        T(test_renamed_while_closed),
+        T(test_1000_files_limit),
+        T(test_stopped_resume),
+        T(test_stopped_rename),
+        T(test_stopped_rename_matched),
+        T(test_stopped_delete),
+        T(test_stopped_copytruncate),
+        T(test_stopped_inode_reuse),
+        cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
