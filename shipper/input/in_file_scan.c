@@ -278,14 +278,19 @@ static void wake(struct in_file *in, const char *dir, const char *name)
 void in_file_watch_read(struct in_file *in, int64_t now)
 {
     (void)now;
-    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char buf[16384];
     for (;;) {
         ssize_t len = read(in->ifd, buf, sizeof buf);
         if (len <= 0)
             return; /* EAGAIN: all read */
         for (char *p = buf; p < buf + len;) {
-            const struct inotify_event *ev = (const struct inotify_event *)p;
-            p += sizeof *ev + ev->len;
+            /* the kernel aligns each event, but a char pointer cannot say
+             * so to -Wcast-align: copy the fixed part, point at the name */
+            struct inotify_event hdr;
+            memcpy(&hdr, p, sizeof hdr);
+            const struct inotify_event *ev = &hdr;
+            const char *name = p + sizeof hdr;
+            p += sizeof hdr + hdr.len;
             if (ev->mask & IN_Q_OVERFLOW) {
                 in->scan_due = true;
                 continue;
@@ -304,7 +309,7 @@ void in_file_watch_read(struct in_file *in, int64_t now)
                  IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF))
                 in->scan_due = true;
             if ((ev->mask & IN_MODIFY) && ev->len > 0)
-                wake(in, w->dir, ev->name);
+                wake(in, w->dir, name);
         }
     }
 }
