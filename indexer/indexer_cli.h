@@ -41,6 +41,10 @@ struct sl_cli;
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */
 int indexer_cmd_check(const struct sl_cli *cli);
 
+/* run: the daemon (loop.h); with --once until nothing is left. 0 when
+ * stopped by a signal or done, 1 on a failure, 2 on a bad config. */
+int indexer_cmd_run(const struct sl_cli *cli);
+
 /* status: Redis (stream or list) and Elasticsearch as tables on stdout.
  * 0 when it could report, 1 when Redis does not answer. */
 int indexer_cmd_status(const struct sl_cli *cli);

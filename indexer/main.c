@@ -8,7 +8,7 @@
 
 static const struct sl_cli_command commands[] = {
     {"run", true, "index what Redis holds; --once: until nothing is left",
-     NULL},
+     indexer_cmd_run},
     {"check", false, "validate the config; silent when it is good",
      indexer_cmd_check},
     {"status", false,
