@@ -45,6 +45,10 @@ int indexer_cmd_check(const struct sl_cli *cli);
  * stopped by a signal or done, 1 on a failure, 2 on a bad config. */
 int indexer_cmd_run(const struct sl_cli *cli);
 
+/* setup: the index template and Kibana's objects (setup.h); 0 done, 1
+ * failed (the message says what to fix), 2 a bad config. */
+int indexer_cmd_setup(const struct sl_cli *cli);
+
 /* status: Redis (stream or list) and Elasticsearch as tables on stdout.
  * 0 when it could report, 1 when Redis does not answer. */
 int indexer_cmd_status(const struct sl_cli *cli);

@@ -44,6 +44,42 @@ static int make_url(char *out, size_t size, const char *base, const char *path,
     return 0;
 }
 
+/* A node that answers GET / with 405 (Elasticsearch's integ-test-zip,
+ * which the tests run): the version from GET /_nodes/_local instead.
+ * OpenSearch always answers GET /, so this is Elasticsearch. */
+static int find_version_by_nodes(struct admin_http *h, const char *host,
+                                 const char **base, struct setup_result *r,
+                                 struct sl_err *err)
+{
+    static const char *nodes[] = {"nodes", NULL};
+    static const char *ver[] = {"version", NULL};
+    char url[URL_MAX];
+    if (make_url(url, sizeof url, host,
+                 "/_nodes/_local?filter_path=nodes.*.version", err) < 0 ||
+        admin_http_request(h, "GET", url, NULL, NULL, 0, NULL, err) < 0)
+        return -1;
+    if (h->status != 200)
+        return admin_http_status_error(h, "GET", url, "monitor", err);
+    yajl_val root = yajl_tree_parse(h->body.ptr, NULL, 0);
+    yajl_val n = yajl_tree_get(root, nodes, yajl_t_object);
+    yajl_val v =
+        n != NULL && YAJL_GET_OBJECT(n)->len > 0
+            ? yajl_tree_get(YAJL_GET_OBJECT(n)->values[0], ver, yajl_t_string)
+            : NULL;
+    r->opensearch = false;
+    snprintf(r->server, sizeof r->server, "Elasticsearch %s",
+             v ? str_of(v) : "(version unknown)");
+    yajl_tree_free(root);
+    if (v == NULL)
+        return sl_err_set(err, SL_EREMOTE,
+                          "GET %s: the answer has no node version; is this "
+                          "Elasticsearch?",
+                          url);
+    *base = host;
+    SL_INFO(COMP, "connected to %s", r->server);
+    return 0;
+}
+
 /* GET / on each host until one answers; *base is that host. */
 static int find_server(struct admin_http *h, const struct indexer_es_config *es,
                        const char **base, struct setup_result *r,
@@ -60,6 +96,8 @@ static int find_server(struct admin_http *h, const struct indexer_es_config *es,
                 SL_WARN(COMP, "%s; trying the next host", err->msg);
             continue;
         }
+        if (h->status == 405)
+            return find_version_by_nodes(h, es->hosts.v[i], base, r, err);
         if (h->status != 200)
             return admin_http_status_error(h, "GET", url, "monitor", err);
         yajl_val root = yajl_tree_parse(h->body.ptr, NULL, 0);
