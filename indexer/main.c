@@ -18,8 +18,9 @@ static const struct sl_cli_command commands[] = {
      indexer_cmd_status},
     {"setup", false, "install the index template (and Kibana objects)",
      indexer_cmd_setup},
-    {"dlq list", false, "show the dead letters", NULL},
-    {"dlq replay", false, "send the dead letters to Elasticsearch again", NULL},
+    {"dlq list", false, "show the dead letters", indexer_cmd_dlq_list},
+    {"dlq replay", false, "send the dead letters to Elasticsearch again",
+     indexer_cmd_dlq_replay},
     {NULL, false, NULL, NULL}};
 
 static const struct sl_cli_spec spec = {

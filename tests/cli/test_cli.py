@@ -114,7 +114,8 @@ def indexer_commands_refuse_a_bad_config_with_2():
         bad = os.path.join(d, "indexer.json")
         with open(bad, "w") as f:
             f.write('{"redis": {"mode": "stram"}}\n')
-        for args in (["run"], ["run", "--once"], ["setup"]):
+        for args in (["run"], ["run", "--once"], ["setup"], ["dlq", "list"],
+                     ["dlq", "replay"]):
             out, err = run(INDEXER, ["-c", bad, *args], status=2)
             eq(out, "")
             eq(err.startswith("sluice-indexer: " + bad + ":1:"), True)
