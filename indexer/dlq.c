@@ -102,7 +102,7 @@ static bool take_letter(const redisReply *e, struct dlq_letter *l)
                 *(struct sl_slice *)(void *)((char *)l + fields[k].off) =
                     str_slice(f->element[i + 1]);
         if (name_is(f->element[i], "status"))
-            l->status = atoi(str_slice(f->element[i + 1]).ptr);
+            l->status = (int)strtol(str_slice(f->element[i + 1]).ptr, NULL, 10);
     }
     return true;
 }
