@@ -52,6 +52,7 @@ struct loop {
     size_t max_pfds;
     struct tagged *tags;
     size_t ntags, free_tag, used_tags;
+    struct sl_gauge *g_events, *g_entries, *g_redis_up;
     bool stopping, fatal;
     int64_t stop_at, started_ms;
     char reason[DEADLETTER_REASON_MAX];
@@ -316,6 +317,41 @@ static int render_status(void *ctx, struct sl_buf *b, const char **type,
     return sl_metrics_render_json(ctx, b, err);
 }
 
+/* At each render (on the loop's thread: the endpoint is served there). */
+static void collect(void *ctx)
+{
+    struct loop *l = ctx;
+    struct input_stats st;
+    input_get_stats(l->in, &st);
+    sl_gauge_set(l->g_events, (double)es_sender_pending(l->es));
+    sl_gauge_set(l->g_entries, (double)st.in_flight);
+    sl_gauge_set(l->g_redis_up,
+                 sl_redis_state(l->cmd) == SL_REDIS_READY ? 1.0 : 0.0);
+}
+
+static int add_gauges(struct loop *l, struct sl_err *err)
+{
+    struct sl_metrics *m = l->metrics;
+    l->g_events = sl_metrics_gauge(
+        m, "sluice_indexer_events_in_flight",
+        "events handed to the bulk sender whose outcome is not known yet", err);
+    l->g_entries = l->g_events == NULL
+                       ? NULL
+                       : sl_metrics_gauge(m, "sluice_indexer_entries_held",
+                                          "Redis entries read and not yet "
+                                          "acknowledged",
+                                          err);
+    l->g_redis_up = l->g_entries == NULL
+                        ? NULL
+                        : sl_metrics_gauge(m, "sluice_indexer_redis_up",
+                                           "1 while the command connection "
+                                           "to Redis is ready",
+                                           err);
+    if (l->g_redis_up == NULL)
+        return -1;
+    return sl_metrics_add_collector(m, collect, l, err);
+}
+
 static int start_redis(struct loop *l, struct sl_err *err)
 {
     const struct indexer_config *ic = l->ic;
@@ -374,7 +410,7 @@ static int start(struct loop *l, struct sl_err *err)
         return l->metrics == NULL ? sl_err_set(err, SL_ENOMEM, "out of memory")
                                   : -1;
     if (start_redis(l, err) < 0 || start_es(l, err) < 0 ||
-        start_http(l, err) < 0)
+        add_gauges(l, err) < 0 || start_http(l, err) < 0)
         return -1;
     if (l->http != NULL &&
         (sl_http_server_route(l->http, "/metrics", render_metrics, l->metrics,

@@ -141,9 +141,14 @@ struct fx {
     size_t nids;
 };
 
-static void write_config(struct fx *f, const char *hosts, const char *extra)
+/* extra: more keys of the elasticsearch section; http: the http section's
+ * listen address, or NULL. */
+static void write_config_http(struct fx *f, const char *hosts,
+                              const char *extra, const char *http)
 {
-    char url[64], text[2048];
+    char url[64], text[2048], hs[96] = "";
+    if (http != NULL)
+        snprintf(hs, sizeof hs, " \"http\": {\"listen\": \"%s\"},\n", http);
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", redis_port);
     int n = snprintf(
         text, sizeof text,
@@ -152,13 +157,19 @@ static void write_config(struct fx *f, const char *hosts, const char *extra)
         "\"200ms\"},\n \"elasticsearch\": {\"hosts\": [\"%s\"], \"index\": "
         "\"%s-%%{+yyyy.MM.dd}\", \"template_name\": \"%s\", "
         "\"request_timeout\": \"10s\", \"retry_max\": \"1s\"%s},\n"
+        "%s"
         " \"log\": {\"level\": \"info\"}}\n",
-        url, f->key, f->dead, hosts, f->index, prefix, extra);
+        url, f->key, f->dead, hosts, f->index, prefix, extra, hs);
     assert_true(n > 0 && (size_t)n < sizeof text);
     FILE *fp = fopen(f->config, "w");
     assert_non_null(fp);
     fputs(text, fp);
     fclose(fp);
+}
+
+static void write_config(struct fx *f, const char *hosts, const char *extra)
+{
+    write_config_http(f, hosts, extra, NULL);
 }
 
 static int fx_setup(void **state)
@@ -494,16 +505,45 @@ static void test_kill9_then_once(void **state)
     assert_drained(f);
 }
 
+/* GET http://ADDR/PATH into a malloc'd string (NULL when no answer). */
+static char *http_get(const char *addr, const char *path)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://%s%s", addr, path);
+    struct es_http h = {0};
+    h.curl = curl_easy_init();
+    h.url = "";
+    h.timeout = 5;
+    long st = es_http_request(&h, "GET", url, NULL, NULL);
+    char *body = st == 200 ? strdup(es_http_body(&h)) : NULL;
+    es_http_free(&h);
+    return body;
+}
+
 static void test_sigterm_stops_cleanly(void **state)
 {
     struct fx *f = *state;
-    write_config(f, f->es.url, "");
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
+    write_config_http(f, f->es.url, "", listen);
     write_batches(f, 2, 50, NULL);
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
     pid_t pid = spawn(argv, f->out, f->err, NULL);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
     while (redis_int("XLEN", f->key, NULL) > 0 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    /* the counters say so too */
+    char *m = http_get(listen, "/metrics");
+    assert_non_null(m);
+    assert_non_null(
+        strstr(m, "\nsluice_es_events_total{outcome=\"done\"} 100\n"));
+    assert_non_null(strstr(m, "\nsluice_input_acked_total 2\n"));
+    assert_non_null(strstr(m, "\nsluice_indexer_entries_held 0\n"));
+    free(m);
+    m = http_get(listen, "/status");
+    assert_non_null(m);
+    assert_non_null(strstr(m, "\"sluice_input_events_total\":100"));
+    free(m);
     kill(pid, SIGTERM);
     assert_int_equal(wait_for(pid, 15000), 0);
     assert_contains(f->err, "SIGTERM: stopping");
