@@ -467,8 +467,13 @@ static void say_ended(const struct loop *l, bool done)
             "there (409), %llu to the dead letters, %llu entries acknowledged",
             done ? "nothing left to index" : "stopped", secs,
             (unsigned long long)is.events_read, (unsigned long long)st.done,
-            (unsigned long long)st.duplicate, (unsigned long long)st.dead,
-            (unsigned long long)is.acked);
+            (unsigned long long)st.duplicate,
+            (unsigned long long)is.dead_events, (unsigned long long)is.acked);
+    if (is.malformed > 0)
+        SL_WARN(COMP,
+                "%llu entries were not valid (not a batch, or not a JSON "
+                "event): each went whole to the dead letters (%s)",
+                (unsigned long long)is.malformed, l->ic->redis.dead_key);
     if (!done && (es_sender_pending(l->es) > 0 || is.in_flight > 0))
         SL_WARN(COMP,
                 "%zu events were not indexed and %llu entries not "
