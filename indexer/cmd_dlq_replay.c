@@ -60,8 +60,14 @@ static void on_outcome(void *ctx, uint64_t tag, enum es_outcome o,
     if (o != ES_OUTCOME_DEAD)
         return;
     char line[AGAIN_MAX];
-    snprintf(line, sizeof line, "%.*s: %.*s", (int)d->type.len, d->type.ptr,
-             (int)d->reason.len, d->reason.ptr);
+    if (d->cause_type.len > 0)
+        snprintf(line, sizeof line, "%.*s: %.*s (caused by %.*s: %.*s)",
+                 (int)d->type.len, d->type.ptr, (int)d->reason.len,
+                 d->reason.ptr, (int)d->cause_type.len, d->cause_type.ptr,
+                 (int)d->cause_reason.len, d->cause_reason.ptr);
+    else
+        snprintf(line, sizeof line, "%.*s: %.*s", (int)d->type.len, d->type.ptr,
+                 (int)d->reason.len, d->reason.ptr);
     for (size_t i = 0; i < r->nagain; i++)
         if (strcmp(r->again[i], line) == 0)
             return;
