@@ -559,22 +559,26 @@ static void test_es_unreachable_loses_nothing(void **state)
     struct fx *f = *state;
     char closed[64];
     snprintf(closed, sizeof closed, "http://127.0.0.1:%d", free_port());
-    write_config(f, closed, "");
-    write_batches(f, 2, 50, NULL);
+    /* the sender holds at most 300 events (open, sealed, one slot of 100):
+     * 6 entries of 50, plus the one read (16 entries) the input has out */
+    write_config(f, closed, ", \"flush_count\": 100, \"max_in_flight\": 1");
+    write_batches(f, 60, 50, NULL);
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run",
                           "--once",           NULL};
     pid_t pid = spawn(argv, f->out, f->err, NULL);
     /* --once cannot end: bounded here by a timeout, then SIGTERM */
     assert_int_equal(wait_for_or_term(pid, 3000), 1);
     assert_contains(f->err, "Couldn't connect to server");
-    assert_contains(f->err, "100 events were not indexed and 2 entries not "
+    assert_contains(f->err, "300 events were not indexed and 16 entries not "
                             "acknowledged: they stay pending in Redis");
-    assert_int_equal(redis_int("XLEN", f->key, NULL), 2);
-    assert_int_equal(pending(f), 2);
+    /* backpressure: it stopped reading; nothing lost */
+    assert_int_equal(redis_int("XLEN", f->key, NULL), 60);
+    assert_int_equal(pending(f), 16);
     /* and once it is there, every event goes in */
     write_config(f, f->es.url, "");
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_int_equal(es_count(f), 100);
+    assert_int_equal(es_count(f), 3000);
+    assert_ids_indexed(f, 3000);
     assert_drained(f);
 }
 
