@@ -44,15 +44,15 @@ static int make_url(char *out, size_t size, const char *base, const char *path,
     return 0;
 }
 
-/* Elasticsearch built without its root handler (the integ-test zips of 8
- * and 9 answer GET / with 405; OpenSearch's answer it) gives its version
- * in the local node's info instead. A 405 to GET / is never OpenSearch. */
-static int find_version_in_nodes(struct admin_http *h, const char *host,
+/* A node that answers GET / with 405 (Elasticsearch's integ-test-zip,
+ * which the tests run): the version from GET /_nodes/_local instead.
+ * OpenSearch always answers GET /, so this is Elasticsearch. */
+static int find_version_by_nodes(struct admin_http *h, const char *host,
                                  const char **base, struct setup_result *r,
                                  struct sl_err *err)
 {
-    static const char *nodes_path[] = {"nodes", NULL};
-    static const char *number[] = {"version", NULL};
+    static const char *nodes[] = {"nodes", NULL};
+    static const char *ver[] = {"version", NULL};
     char url[URL_MAX];
     if (make_url(url, sizeof url, host,
                  "/_nodes/_local?filter_path=nodes.*.version", err) < 0 ||
@@ -61,11 +61,11 @@ static int find_version_in_nodes(struct admin_http *h, const char *host,
     if (h->status != 200)
         return admin_http_status_error(h, "GET", url, "monitor", err);
     yajl_val root = yajl_tree_parse(h->body.ptr, NULL, 0);
-    yajl_val nodes = yajl_tree_get(root, nodes_path, yajl_t_object);
-    yajl_val v = NULL;
-    if (nodes != NULL && YAJL_GET_OBJECT(nodes)->len > 0)
-        v = yajl_tree_get(YAJL_GET_OBJECT(nodes)->values[0], number,
-                          yajl_t_string);
+    yajl_val n = yajl_tree_get(root, nodes, yajl_t_object);
+    yajl_val v =
+        n != NULL && YAJL_GET_OBJECT(n)->len > 0
+            ? yajl_tree_get(YAJL_GET_OBJECT(n)->values[0], ver, yajl_t_string)
+            : NULL;
     r->opensearch = false;
     snprintf(r->server, sizeof r->server, "Elasticsearch %s",
              v ? str_of(v) : "(version unknown)");
@@ -73,7 +73,7 @@ static int find_version_in_nodes(struct admin_http *h, const char *host,
     if (v == NULL)
         return sl_err_set(err, SL_EREMOTE,
                           "GET %s: the answer has no node version; is this "
-                          "Elasticsearch or OpenSearch?",
+                          "Elasticsearch?",
                           url);
     *base = host;
     SL_INFO(COMP, "connected to %s", r->server);
@@ -97,7 +97,7 @@ static int find_server(struct admin_http *h, const struct indexer_es_config *es,
             continue;
         }
         if (h->status == 405)
-            return find_version_in_nodes(h, es->hosts.v[i], base, r, err);
+            return find_version_by_nodes(h, es->hosts.v[i], base, r, err);
         if (h->status != 200)
             return admin_http_status_error(h, "GET", url, "monitor", err);
         yajl_val root = yajl_tree_parse(h->body.ptr, NULL, 0);

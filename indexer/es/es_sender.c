@@ -56,6 +56,7 @@ struct slot {
     struct bulk_gzip *gz; /* NULL unless cfg.gzip */
     int node;             /* of the transfer on the wire */
     int64_t send_at;      /* WAITING */
+    int64_t sent_ms;      /* SENDING: when it went out */
     struct sl_backoff backoff;
 };
 
@@ -69,6 +70,7 @@ enum counter_id {
     C_RESENT,
     C_SPLITS,
     C_REFUSED,
+    C_LATENCY_MS,
     C_N
 };
 
@@ -507,6 +509,7 @@ static void on_done(void *ctx, const struct es_xfer_result *r)
     struct slot *sl = ctx;
     int64_t now = sl_clock_mono_ms();
 
+    sl_counter_add(sl->s->c[C_LATENCY_MS], (uint64_t)(now - sl->sent_ms));
     if (r->status == ES_XFER_ANSWERED)
         answered(sl, r->http_status, now);
     else
@@ -546,6 +549,7 @@ static void slot_send(struct slot *sl, int64_t now)
         return;
     }
     sl->state = SLOT_SENDING;
+    sl->sent_ms = now;
     sl_counter_inc(s->c[C_REQUESTS]);
     sl_counter_add(s->c[C_BYTES], out.len);
 }
@@ -632,6 +636,10 @@ static int register_metrics(struct es_sender *s, struct sl_metrics *m,
                       "requests split after a 413"},
         [C_REFUSED] = {"sluice_es_nodes_set_aside_total",
                        "times a node refusing connections was set aside"},
+        [C_LATENCY_MS] = {"sluice_es_request_milliseconds_total",
+                          "time from sending each bulk request to its end "
+                          "(answered, timed out or lost), summed; over "
+                          "sluice_es_requests_total: the mean latency"},
     };
     static const char *const labels[] = {"outcome", NULL};
     static const char *const outcomes[][1] = {

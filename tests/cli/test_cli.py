@@ -104,14 +104,21 @@ def usage_errors_exit_2_and_say_what_to_type():
 
 @case
 def commands_not_built_yet_say_so_and_exit_1():
-    conf = os.path.join(CONF, "indexer.json")
-    for args in (["run"], ["run", "--once"], [], ["setup"], ["dlq", "list"],
-                 ["dlq", "replay"]):
-        _, err = run(INDEXER, ["-c", conf, *args], env=EXAMPLE_ENV, status=1)
-        name = " ".join(a for a in args if a != "--once") or "run"
-        eq(err, f"sluice-indexer: '{name}' is not in this build yet\n")
     _, err = run(SHIPPER, ["run", "--once"], status=1)
     eq(err, "sluice-shipper: 'run' is not in this build yet\n")
+
+
+@case
+def indexer_commands_refuse_a_bad_config_with_2():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "indexer.json")
+        with open(bad, "w") as f:
+            f.write('{"redis": {"mode": "stram"}}\n')
+        for args in (["run"], ["run", "--once"], ["setup"], ["dlq", "list"],
+                     ["dlq", "replay"]):
+            out, err = run(INDEXER, ["-c", bad, *args], status=2)
+            eq(out, "")
+            eq(err.startswith("sluice-indexer: " + bad + ":1:"), True)
 
 
 # --- check ---------------------------------------------------------------

@@ -1,0 +1,714 @@
+/* test_indexer_run.c: the sluice-indexer binary end to end: batches written
+ * into Redis as the shipper writes them (sl_batch_writer, XADD), then
+ * `run --once`, `run` killed with -9, `setup`, `dlq list` and `dlq replay`,
+ * each checked against the real Elasticsearch (argv[1] names the variable
+ * with its URL) and Redis: counts exact, the batch ids as _id, the stream
+ * empty with nothing pending, dead letters where they belong.
+ *
+ * The test starts its own redis-server (on PATH) on a free loopback port
+ * and kills only that pid. Every test has its own keys and index prefix
+ * (sluicetest-idx-PID-N-), and installs through `setup` a copy of the
+ * template whose index_patterns is this run's prefix (template name
+ * sluicetest-idx-PID, priority above the real one), so it never touches
+ * another test's objects. Processes are waited on with a deadline and
+ * killed past it: every test is bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "es_http.h"
+#include "sl_batch.h"
+#include "sl_clock.h"
+#include "sl_file.h"
+
+#define RUN_MS  60000 /* the longest one command may take */
+#define MAX_IDS 20000
+#define BASE_TS 1763856000000LL /* 2025-11-23 */
+
+static const char *es_var;
+static pid_t redis_pid;
+static int redis_port;
+static char dir[64];    /* temporary files */
+static char prefix[64]; /* sluicetest-idx-PID */
+static char tmpl_path[128];
+
+/* ---- processes ---- */
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static pid_t spawn(const char *const argv[], const char *out, const char *err,
+                   const char *const env[])
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i += 2)
+        setenv(env[i], env[i + 1], 1);
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+/* Waits for pid up to ms; its exit status, or -1 (killed) past that. */
+static int wait_for(pid_t pid, int64_t ms)
+{
+    int64_t end = sl_clock_mono_ms() + ms;
+    int st;
+    while (sl_clock_mono_ms() < end) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static redisContext *redis(void)
+{
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+    if (c == NULL || c->err)
+        fail_msg("redis: %s", c ? c->errstr : "no memory");
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+static int start_redis(void)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", redis_port);
+    const char *argv[] = {"redis-server", "--port", port, "--bind",
+                          "127.0.0.1",    "--save", "",   "--appendonly",
+                          "no",           NULL};
+    char out[128];
+    snprintf(out, sizeof out, "%s/redis.log", dir);
+    redis_pid = spawn(argv, out, out, NULL);
+    int64_t end = sl_clock_mono_ms() + 10000;
+    while (sl_clock_mono_ms() < end) {
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
+        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        redisFree(c);
+        if (up)
+            return 0;
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    }
+    return -1;
+}
+
+/* ---- the fixture: keys, index prefix, config ---- */
+
+struct fx {
+    int n;
+    char key[96], dead[96], index[96], config[128], out[128], err[128];
+    struct es_http es;
+    char *ids[MAX_IDS];
+    size_t nids;
+};
+
+/* extra: more keys of the elasticsearch section; http: the http section's
+ * listen address, or NULL. */
+static void write_config_http(struct fx *f, const char *hosts,
+                              const char *extra, const char *http)
+{
+    char url[64], text[2048], hs[96] = "";
+    if (http != NULL)
+        snprintf(hs, sizeof hs, " \"http\": {\"listen\": \"%s\"},\n", http);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", redis_port);
+    int n = snprintf(
+        text, sizeof text,
+        "{\"redis\": {\"url\": \"%s\", \"key\": \"%s\", \"dead_key\": "
+        "\"%s\", \"group\": \"g\", \"consumer\": \"c1\", \"block\": "
+        "\"200ms\"},\n \"elasticsearch\": {\"hosts\": [\"%s\"], \"index\": "
+        "\"%s-%%{+yyyy.MM.dd}\", \"template_name\": \"%s\", "
+        "\"request_timeout\": \"10s\", \"retry_max\": \"1s\"%s},\n"
+        "%s"
+        " \"log\": {\"level\": \"info\"}}\n",
+        url, f->key, f->dead, hosts, f->index, prefix, extra, hs);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    FILE *fp = fopen(f->config, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void write_config(struct fx *f, const char *hosts, const char *extra)
+{
+    write_config_http(f, hosts, extra, NULL);
+}
+
+static int fx_setup(void **state)
+{
+    static struct fx f;
+    static int n;
+    es_http_free(&f.es);
+    for (size_t i = 0; i < f.nids; i++)
+        free(f.ids[i]);
+    memset(&f, 0, sizeof f);
+    f.n = ++n;
+    snprintf(f.key, sizeof f.key, "%s:%d:events", prefix, n);
+    snprintf(f.dead, sizeof f.dead, "%s:%d:dead", prefix, n);
+    snprintf(f.index, sizeof f.index, "%s-%d", prefix, n);
+    snprintf(f.config, sizeof f.config, "%s/indexer-%d.json", dir, n);
+    snprintf(f.out, sizeof f.out, "%s/out-%d", dir, n);
+    snprintf(f.err, sizeof f.err, "%s/err-%d", dir, n);
+    if (es_http_init(&f.es, es_var, 30) < 0)
+        return -1;
+    *state = &f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+    snprintf(path, sizeof path, "/%s-*", f->index);
+    es_http_request(&f->es, "DELETE", path, NULL, NULL);
+    return 0;
+}
+
+/* ---- running the binary ---- */
+
+static char *slurp(const char *path)
+{
+    struct sl_buf b;
+    struct sl_err err;
+    sl_buf_init(&b, 16u << 20);
+    if (sl_file_read(path, NULL, 16u << 20, &b, &err) < 0)
+        fail_msg("%s", err.msg);
+    return (char *)b.ptr; /* NUL-terminated; the caller frees */
+}
+
+/* Runs sluice-indexer -c CONFIG ARGS... and returns its exit status. */
+static int indexer(struct fx *f, const char *a1, const char *a2)
+{
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, a1, a2, NULL};
+    const char *env[] = {"SLUICE_TEMPLATE_FILE", tmpl_path, NULL};
+    return wait_for(spawn(argv, f->out, f->err, env), RUN_MS);
+}
+
+static void assert_contains(const char *path, const char *want)
+{
+    char *s = slurp(path);
+    size_t len = strlen(s);
+    if (strstr(s, want) == NULL)
+        fail_msg("%s does not say \"%s\"; it ends with:\n%s", path, want,
+                 s + (len > 3000 ? len - 3000 : 0));
+    free(s);
+}
+
+/* Waits ms for pid, then sends SIGTERM (as `timeout` does) and waits for
+ * the stop's grace period; its exit status. */
+static int wait_for_or_term(pid_t pid, int64_t ms)
+{
+    int st;
+    int64_t end = sl_clock_mono_ms() + ms;
+    while (sl_clock_mono_ms() < end) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    }
+    kill(pid, SIGTERM);
+    return wait_for(pid, 20000);
+}
+
+/* ---- Redis and Elasticsearch ---- */
+
+static long long redis_int(const char *cmd, const char *key, const char *arg)
+{
+    redisContext *c = redis();
+    redisReply *r = arg ? redisCommand(c, "%s %s %s", cmd, key, arg)
+                        : redisCommand(c, "%s %s", cmd, key);
+    assert_non_null(r);
+    long long v = -1;
+    if (r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+             r->element[0]->type == REDIS_REPLY_INTEGER)
+        v = r->element[0]->integer; /* XPENDING's summary */
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
+static long long pending(struct fx *f)
+{
+    return redis_int("XPENDING", f->key, "g");
+}
+
+/* Writes nb batches of n events, ids "bBeE" (remembered for the _id
+ * check); an event whose (b, e) `bad` says gets "@timestamp":"nope". */
+static void write_batches(struct fx *f, int nb, int n,
+                          bool (*bad)(int b, int e))
+{
+    struct sl_err err;
+    redisContext *c = redis();
+    for (int b = 0; b < nb; b++) {
+        struct sl_batch_writer *w =
+            sl_batch_writer_new("web-1", SL_CODEC_LZ4, 0, 8u << 20, &err);
+        assert_non_null(w);
+        for (int e = 0; e < n; e++) {
+            char id[32], json[256];
+            int64_t ts = BASE_TS + b * 1000 + e;
+            int il = snprintf(id, sizeof id, "b%de%d", b, e);
+            int jl = snprintf(
+                json, sizeof json,
+                "{\"@timestamp\":\"%s\",\"message\":\"event %d of batch "
+                "%d\",\"host\":{\"name\":\"web-1\"}}",
+                bad && bad(b, e) ? "nope" : "2025-11-23T00:00:00.000Z", e, b);
+            assert_int_equal(sl_batch_writer_add(w, id, (size_t)il, ts, json,
+                                                 (size_t)jl, &err),
+                             0);
+            /* written in order: a repeat of earlier batches adds none */
+            if (f->nids < MAX_IDS && f->nids == (size_t)(b * n + e))
+                f->ids[f->nids++] = strdup(id);
+        }
+        const char **fv;
+        const size_t *fl;
+        assert_int_equal(sl_batch_writer_seal(w, &fv, &fl, &err), 0);
+        const char *argv[3 + SL_BATCH_ARGC] = {"XADD", f->key, "*"};
+        size_t lens[3 + SL_BATCH_ARGC] = {4, strlen(f->key), 1};
+        for (int i = 0; i < SL_BATCH_ARGC; i++) {
+            argv[3 + i] = fv[i];
+            lens[3 + i] = fl[i];
+        }
+        redisReply *r = redisCommandArgv(c, 3 + SL_BATCH_ARGC, argv, lens);
+        assert_true(r != NULL && r->type == REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        sl_batch_writer_free(w);
+    }
+    redisFree(c);
+}
+
+/* Documents in the test's indices (refreshed first). */
+static long long es_count(struct fx *f)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/%s-*/_refresh", f->index);
+    es_http_call(&f->es, "POST", path, NULL, NULL, 200);
+    snprintf(path, sizeof path, "/%s-*/_count", f->index);
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    yajl_val v = es_json_at(f->es.json, "count");
+    assert_true(v != NULL && YAJL_IS_INTEGER(v));
+    return YAJL_GET_INTEGER(v);
+}
+
+/* Documents whose _id is one of the batch ids written: all of them. */
+static void assert_ids_indexed(struct fx *f, long long want)
+{
+    size_t cap = f->nids * 40 + 128, o = 0;
+    char *body = malloc(cap), path[160];
+    assert_non_null(body);
+    o += (size_t)snprintf(body, cap, "{\"query\":{\"ids\":{\"values\":[");
+    for (size_t i = 0; i < f->nids; i++)
+        o += (size_t)snprintf(body + o, cap - o, "%s\"%s\"", i ? "," : "",
+                              f->ids[i]);
+    snprintf(body + o, cap - o, "]}}}");
+    snprintf(path, sizeof path, "/%s-*/_count", f->index);
+    es_http_call(&f->es, "POST", path, "application/json", body, 200);
+    es_json_assert_int(&f->es, "count", want);
+    free(body);
+}
+
+static void assert_drained(struct fx *f)
+{
+    assert_int_equal(redis_int("XLEN", f->key, NULL), 0);
+    assert_int_equal(pending(f), 0);
+}
+
+/* ---- tests ---- */
+
+static void test_setup_twice(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+    snprintf(path, sizeof path, "/_index_template/%s", prefix);
+    es_http_request(&f->es, "DELETE", path, NULL, NULL);
+    write_config(f, f->es.url, "");
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    assert_contains(f->out, "version 2: installed");
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    assert_contains(f->out, "version 2: already up to date");
+    assert_contains(f->err, "already up to date");
+}
+
+static void test_once_exactly_once(void **state)
+{
+    struct fx *f = *state;
+    write_config(f, f->es.url, "");
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    write_batches(f, 5, 300, NULL);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_contains(f->err, "1500 events read, 1500 indexed, 0 already");
+    assert_int_equal(es_count(f), 1500);
+    assert_ids_indexed(f, 1500);
+    assert_drained(f);
+    /* again: nothing to read, nothing changes */
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_contains(f->err, "0 events read");
+    assert_int_equal(es_count(f), 1500);
+    /* the same batches written twice: 409s, still once */
+    write_batches(f, 5, 300, NULL);
+    write_batches(f, 5, 300, NULL);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_contains(f->err, "3000 events read, 0 indexed, 3000 already there");
+    assert_int_equal(es_count(f), 1500);
+    assert_ids_indexed(f, 1500);
+    assert_drained(f);
+}
+
+static bool bad_timestamp(int b, int e)
+{
+    return b == 1 && (e == 3 || e == 50 || e == 99);
+}
+
+/* Rewrites every dead letter with its event's "nope" made a date: what an
+ * operator does by hand (XADD the fixed letter, XDEL the old one). */
+static void doctor_letters(struct fx *f)
+{
+    redisContext *c = redis();
+    redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
+    assert_true(r != NULL && r->type == REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i], *fl = e->element[1];
+        const char *argv[64];
+        size_t lens[64], n = 0;
+        char fixed[512];
+        argv[n] = "XADD", lens[n++] = 4;
+        argv[n] = f->dead, lens[n++] = strlen(f->dead);
+        argv[n] = "*", lens[n++] = 1;
+        for (size_t k = 0; k < fl->elements && n < 62; k++) {
+            argv[n] = fl->element[k]->str;
+            lens[n] = fl->element[k]->len;
+            if (k % 2 == 1 && strcmp(fl->element[k - 1]->str, "event") == 0) {
+                const char *p = strstr(fl->element[k]->str, "\"nope\"");
+                assert_non_null(p);
+                int w = snprintf(fixed, sizeof fixed, "%.*s\"%s\"%s",
+                                 (int)(p - fl->element[k]->str),
+                                 fl->element[k]->str,
+                                 "2025-11-23T00:00:01.000Z", p + 6);
+                argv[n] = fixed;
+                lens[n] = (size_t)w;
+            }
+            n++;
+        }
+        freeReplyObject(redisCommandArgv(c, (int)n, argv, lens));
+        freeReplyObject(
+            redisCommand(c, "XDEL %s %s", f->dead, e->element[0]->str));
+    }
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+static void test_mapping_conflict_dead_letters(void **state)
+{
+    struct fx *f = *state;
+    write_config(f, f->es.url, "");
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    write_batches(f, 3, 100, bad_timestamp);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_int_equal(es_count(f), 297);
+    assert_drained(f);
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    /* each letter says why */
+    redisContext *c = redis();
+    redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
+    assert_int_equal(r->elements, 3);
+    for (size_t i = 0; i < 3; i++) {
+        redisReply *fl = r->element[i]->element[1];
+        assert_string_equal(fl->element[2]->str, "error.type");
+        assert_non_null(strstr(fl->element[3]->str, "parsing_exception"));
+        assert_non_null(strstr(fl->element[5]->str, "[@timestamp]"));
+        assert_string_equal(fl->element[7]->str, "400");
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    /* dlq list: one row of three */
+    assert_int_equal(indexer(f, "dlq", "list"), 0);
+    assert_contains(f->out, ": 3 (oldest");
+    /* document_parsing_exception (Elasticsearch 8.x), or
+     * mapper_parsing_exception (OpenSearch) */
+    assert_contains(f->out, "    3     400  ");
+    assert_contains(f->out, "parsing_exception  ");
+    assert_contains(f->out, "failed to parse field [@timestamp]");
+    /* replay with the cause still there: every letter kept */
+    assert_int_equal(indexer(f, "dlq", "replay"), 0);
+    assert_contains(f->out, "0 indexed, 0 already there (409), 3 failed again");
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    /* the cause removed: indexed, the dead stream empty */
+    doctor_letters(f);
+    assert_int_equal(indexer(f, "dlq", "replay"), 0);
+    assert_contains(f->out, "3 dead letters in");
+    assert_contains(f->out, "3 indexed, 0 already there (409), 0 failed");
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 0);
+    assert_int_equal(es_count(f), 300);
+    assert_ids_indexed(f, 300);
+    assert_int_equal(indexer(f, "dlq", "list"), 0);
+    assert_contains(f->out, "no dead letters in");
+}
+
+static void test_kill9_then_once(void **state)
+{
+    struct fx *f = *state;
+    /* small requests, one at a time: the kill lands mid-run */
+    write_config(f, f->es.url, ", \"flush_count\": 100, \"max_in_flight\": 1");
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    write_batches(f, 20, 500, NULL);
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
+    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    long long n = 0;
+    while ((n = es_count(f)) < 1000 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    kill(pid, SIGKILL);
+    assert_int_equal(wait_for(pid, 5000), 128 + SIGKILL);
+    n = es_count(f);
+    print_message("killed with %lld of 10000 indexed, %lld entries pending\n",
+                  n, pending(f));
+    assert_true(n >= 1000 && n < 10000);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_int_equal(es_count(f), 10000);
+    assert_ids_indexed(f, 10000);
+    assert_drained(f);
+}
+
+/* GET http://ADDR/PATH into a malloc'd string (NULL when no answer). */
+static char *http_get(const char *addr, const char *path)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://%s%s", addr, path);
+    struct es_http h = {0};
+    h.curl = curl_easy_init();
+    h.url = "";
+    h.timeout = 5;
+    long st = es_http_request(&h, "GET", url, NULL, NULL);
+    char *body = st == 200 ? strdup(es_http_body(&h)) : NULL;
+    es_http_free(&h);
+    return body;
+}
+
+static void test_sigterm_stops_cleanly(void **state)
+{
+    struct fx *f = *state;
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
+    write_config_http(f, f->es.url, "", listen);
+    write_batches(f, 2, 50, NULL);
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
+    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    while (redis_int("XLEN", f->key, NULL) > 0 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    /* the counters say so too */
+    char *m = http_get(listen, "/metrics");
+    assert_non_null(m);
+    assert_non_null(
+        strstr(m, "\nsluice_es_events_total{outcome=\"done\"} 100\n"));
+    assert_non_null(strstr(m, "\nsluice_input_acked_total 2\n"));
+    assert_non_null(strstr(m, "\nsluice_indexer_entries_held 0\n"));
+    free(m);
+    m = http_get(listen, "/status");
+    assert_non_null(m);
+    assert_non_null(strstr(m, "\"sluice_input_events_total\":100"));
+    free(m);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_for(pid, 15000), 0);
+    assert_contains(f->err, "SIGTERM: stopping");
+    assert_contains(f->err, "100 indexed");
+    assert_int_equal(es_count(f), 100);
+    assert_drained(f);
+}
+
+static void test_es_unreachable_loses_nothing(void **state)
+{
+    struct fx *f = *state;
+    char closed[64];
+    snprintf(closed, sizeof closed, "http://127.0.0.1:%d", free_port());
+    /* the sender holds at most 300 events (open, sealed, one slot of 100):
+     * 6 entries of 50, plus the one read (16 entries) the input has out */
+    write_config(f, closed, ", \"flush_count\": 100, \"max_in_flight\": 1");
+    write_batches(f, 60, 50, NULL);
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run",
+                          "--once",           NULL};
+    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    /* --once cannot end: bounded here by a timeout, then SIGTERM */
+    assert_int_equal(wait_for_or_term(pid, 3000), 1);
+    assert_contains(f->err, "Couldn't connect to server");
+    assert_contains(f->err, "300 events were not indexed and 16 entries not "
+                            "acknowledged: they stay pending in Redis");
+    /* backpressure: it stopped reading; nothing lost */
+    assert_int_equal(redis_int("XLEN", f->key, NULL), 60);
+    assert_int_equal(pending(f), 16);
+    /* and once it is there, every event goes in */
+    write_config(f, f->es.url, "");
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_int_equal(es_count(f), 3000);
+    assert_ids_indexed(f, 3000);
+    assert_drained(f);
+}
+
+/* list mode (Logstash's): one JSON event per element, the _id derived from
+ * its bytes, so elements pushed twice are indexed once. */
+static void test_list_mode_once(void **state)
+{
+    struct fx *f = *state;
+    char extra[160];
+    write_config(f, f->es.url, "");
+    /* the mode belongs to the redis section: rewrite the file with it */
+    char *text = slurp(f->config);
+    snprintf(extra, sizeof extra, "{\"redis\": {\"mode\": \"list\", ");
+    FILE *fp = fopen(f->config, "w");
+    assert_non_null(fp);
+    fprintf(fp, "%s%s", extra, text + strlen("{\"redis\": {"));
+    fclose(fp);
+    free(text);
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    redisContext *c = redis();
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 250; i++) {
+            char ev[128];
+            snprintf(ev, sizeof ev,
+                     "{\"@timestamp\":\"2025-11-23T00:00:00.%03dZ\","
+                     "\"message\":\"list event %d\"}",
+                     i % 1000, i);
+            redisReply *r = redisCommand(c, "RPUSH %s %s", f->key, ev);
+            assert_true(r != NULL && r->type == REDIS_REPLY_INTEGER);
+            freeReplyObject(r);
+        }
+    redisFree(c);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_contains(f->err, "500 events read, 250 indexed, 250 already there");
+    assert_int_equal(es_count(f), 250);
+    assert_int_equal(redis_int("LLEN", f->key, NULL), 0);
+    char proc[160];
+    snprintf(proc, sizeof proc, "{%s}:processing:c1", f->key);
+    assert_int_equal(redis_int("EXISTS", proc, NULL), 0);
+}
+
+static void test_bad_config_exit_2(void **state)
+{
+    struct fx *f = *state;
+    FILE *fp = fopen(f->config, "w");
+    assert_non_null(fp);
+    fputs("{\"elasticsearch\": {\"hosts\": [\"ftp://x\"]}}\n", fp);
+    fclose(fp);
+    assert_int_equal(indexer(f, "run", "--once"), 2);
+    assert_contains(f->err, "elasticsearch.hosts");
+}
+
+/* ---- main ---- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sluice-idxrun-XXXXXX");
+    snprintf(prefix, sizeof prefix, "sluicetest-idx-%d", (int)getpid());
+    if (mkdtemp(dir) == NULL || (redis_port = free_port()) < 0)
+        return -1;
+    if (start_redis() < 0) {
+        print_error("redis-server did not start (on PATH? see %s)\n", dir);
+        return -1;
+    }
+    /* the template, for this run's indices only */
+    struct sl_buf b;
+    struct sl_err err;
+    sl_buf_init(&b, 16u << 20);
+    if (sl_file_read(SLUICE_SOURCE_DIR
+                     "/conf/elasticsearch/sluice-template.json",
+                     NULL, 16u << 20, &b, &err) < 0)
+        return -1;
+    char *p = strstr((char *)b.ptr, "\"sluice-*\"");
+    char *q = strstr((char *)b.ptr, "\"priority\": 200");
+    if (p == NULL || q == NULL || q < p)
+        return -1;
+    snprintf(tmpl_path, sizeof tmpl_path, "%s/template.json", dir);
+    FILE *fp = fopen(tmpl_path, "w");
+    fprintf(fp, "%.*s\"%s-*\"%.*s\"priority\": 1200%s",
+            (int)(p - (char *)b.ptr), (char *)b.ptr, prefix, (int)(q - p - 10),
+            p + 10, q + 15);
+    fclose(fp);
+    sl_buf_release(&b);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    struct es_http h = {0};
+    if (es_http_init(&h, es_var, 30) == 0) {
+        char path[160];
+        snprintf(path, sizeof path, "/_index_template/%s", prefix);
+        es_http_request(&h, "DELETE", path, NULL, NULL);
+        es_http_free(&h);
+    }
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGKILL);
+        waitpid(redis_pid, NULL, 0);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s URL_VARIABLE\n", argv[0]);
+        return 2;
+    }
+    es_var = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_config_exit_2, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_setup_twice, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_once_exactly_once, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_mapping_conflict_dead_letters,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_then_once, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_stops_cleanly, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_es_unreachable_loses_nothing,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_mode_once, fx_setup,
+                                        fx_teardown),
+    };
+    return ES_HTTP_RUN_GROUP(es_var, tests, group_setup, group_teardown);
+}
