@@ -110,8 +110,10 @@ def commands_not_built_yet_say_so_and_exit_1():
         _, err = run(INDEXER, ["-c", conf, *args], env=EXAMPLE_ENV, status=1)
         name = " ".join(a for a in args if a != "--once") or "run"
         eq(err, f"sluice-indexer: '{name}' is not in this build yet\n")
-    _, err = run(SHIPPER, ["run", "--once"], status=1)
-    eq(err, "sluice-shipper: 'run' is not in this build yet\n")
+    # the shipper's run is built: without its config it says which (exit 2)
+    _, err = run(SHIPPER, ["run", "--once"], status=2)
+    eq(err, "sluice-shipper: cannot open '/etc/sluice/shipper.json': No such "
+            "file or directory; -c FILE reads another config\n")
 
 
 # --- check ---------------------------------------------------------------

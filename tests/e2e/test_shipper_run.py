@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run` and `run --once` end to end, driving the real binary
+in a scratch directory: stdout output on the sample Apache log with grok and
+date (exact events, the same on a second run), stdin with multiline, a
+redis-server this test starts on a free port (every line in the stream
+once, nothing again on a second run, only what was appended on a third),
+kill -9 in the middle of a large file (every line there after a restart,
+duplicates only with identical ids), a rename rotation while running,
+SIGTERM (exit 0, registry saved), and bad configs (exit 2).
+
+usage: test_shipper_run.py SLUICE_SHIPPER CONF_DIR
+"""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SHIPPER, CONF = sys.argv[1:3]
+SAMPLE = os.path.join(CONF, "samples", "apache_access.log")
+APP_SAMPLE = os.path.join(CONF, "samples", "app.log")
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
+failures = []
+tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-")
+TMP = tmp.name
+DEADLINE_S = 60  # any wait in this file, at most
+
+
+def case(fn):
+    try:
+        fn()
+        print(f"ok   {fn.__name__}", flush=True)
+    except AssertionError as e:
+        failures.append(fn.__name__)
+        print(f"FAIL {fn.__name__}: {e}", flush=True)
+    return fn
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
+
+
+def scratch(name):
+    d = os.path.join(TMP, name)
+    os.makedirs(os.path.join(d, "logs"))
+    return d
+
+
+def write_config(d, inputs, output, extra=None):
+    cfg = {"host": {"name": "e2e-host"}, "data_dir": os.path.join(d, "data"),
+           "inputs": inputs, "output": output,
+           "log": {"level": "info"}}
+    cfg.update(extra or {})
+    path = os.path.join(d, "shipper.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def run_once(conf, stdin=None, status=0):
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S,
+                       input=stdin)
+    if p.returncode != status:
+        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
+                             f"{status}; stderr: {p.stderr.decode()!r}")
+    return p.stdout.decode(), p.stderr.decode()
+
+
+def wait_for(what, fn):
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+APACHE = [{"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
+          {"date": {"field": "timestamp",
+                    "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}}]
+
+
+# --- stdout ----------------------------------------------------------------
+
+@case
+def once_to_stdout_gives_every_apache_line_as_an_event():
+    d = scratch("stdout")
+    log = os.path.join(d, "logs", "access.log")
+    with open(SAMPLE, "rb") as f:
+        data = f.read()
+    with open(log, "wb") as f:
+        f.write(data)
+    lines = data.decode().splitlines()
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "processors": APACHE,
+                             "fields": {"service.name": "shop"}}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    events = [json.loads(l) for l in out.splitlines()]
+    eq(len(events), len(lines), "event count")
+    eq([e["message"] for e in events], lines)
+    offsets, off = [], 0
+    for l in lines:
+        offsets.append(off)
+        off += len(l.encode()) + 1
+    eq([e["log"]["offset"] for e in events], offsets)
+    eq(events[1], {
+        "@timestamp": "2026-11-23T08:00:07.000Z", "message": lines[1],
+        "host": {"name": "e2e-host"},
+        "agent": {"type": "sluice-shipper", "version": "0.1.0"},
+        "log": {"file": {"path": log}, "offset": offsets[1]},
+        "service": {"name": "shop"},
+        "source": {"address": "192.0.2.44"}, "user": {"name": "alice"},
+        "timestamp": "23/Nov/2026:09:00:07 +0100",
+        "http": {"request": {"method": "GET"}, "version": "1.1",
+                 "response": {"status_code": 200, "body": {"bytes": 2577}}},
+        "url": {"original": "/admin"},
+        "user_agent": {"original": "Googlebot/2.1 "
+                                   "(+http://www.google.com/bot.html)"}})
+    eq([e.get("tags") for e in events if "tags" in e], [], "tags")
+    # the registry holds the whole file: a second run ships nothing
+    out2, _ = run_once(conf)
+    eq(out2, "", "second run")
+    # a fresh data_dir ships the same events, byte for byte
+    os.rename(os.path.join(d, "data"), os.path.join(d, "data.old"))
+    out3, _ = run_once(conf)
+    eq(out3, out, "a run from scratch")
+
+
+@case
+def once_on_stdin_joins_tracebacks_and_ends_at_eof():
+    d = scratch("stdin")
+    with open(APP_SAMPLE, "rb") as f:
+        data = f.read()
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "pattern": "^%{TIMESTAMP_ISO8601} ", "negate": True}}],
+        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    events = [json.loads(l) for l in out.splitlines()]
+    # each event starts at a line with a timestamp; joined, they are the input
+    starts = [l for l in data.decode().splitlines() if l[:4].isdigit()]
+    eq(len(events), len(starts), "event count")
+    eq("\n".join(e["message"] for e in events) + "\n", data.decode())
+    eq(events[2]["message"].count("\n"), 6, "the traceback joined")
+    eq(all("file" not in e.get("log", {}) for e in events), True)
+
+
+# --- Redis -----------------------------------------------------------------
+
+class Redis:
+    """A redis-server of this test, on a free port, and RESP over a socket."""
+
+    def __init__(self):
+        for _ in range(50):
+            port = random.randint(20000, 32000)
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+        self.port = port
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.sock = wait_for("redis-server", self._connect)
+        self.buf = b""
+
+    def _connect(self):
+        try:
+            return socket.create_connection(("127.0.0.1", self.port), 1)
+        except OSError:
+            return None
+
+    def stop(self):
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise AssertionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b":"):
+            return int(rest) if kind == b":" else rest.decode()
+        if kind == b"-":
+            raise AssertionError(f"redis error: {rest.decode()}")
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(1 << 20)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise AssertionError(f"bad reply {line!r}")
+
+    def cmd(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self._reply()
+
+    def events(self, key, delete=False):
+        """(id, ts, event) of every batch in the stream, in order."""
+        got = []
+        for eid, fields in self.cmd("XRANGE", key, "-", "+"):
+            f = dict(zip(fields[::2], fields[1::2]))
+            eq(f[b"v"], b"2", "batch format")
+            eq(f[b"codec"], b"none", "codec")
+            lines = f[b"events"].decode().split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            eq(len(lines), int(f[b"count"]), "count")
+            for l in lines:
+                ts, id_, js = l.split(" ", 2)
+                got.append((id_, int(ts), json.loads(js)))
+            if delete:
+                self.cmd("XDEL", key, eid)
+        return got
+
+
+def redis_output(r, **more):
+    o = {"url": f"redis://127.0.0.1:{r.port}/0", "key": "e2e:events",
+         "codec": "none"}
+    o.update(more)
+    return {"redis": o}
+
+
+def apache_lines(n, start=0):
+    return [f'192.0.2.{i % 250} - - [23/Nov/2026:09:{(i // 60) % 60:02d}:'
+            f'{i % 60:02d} +0100] "GET /item?n={i} HTTP/1.1" 200 {i} "-" '
+            f'"e2e"' for i in range(start, start + n)]
+
+
+@case
+def once_to_redis_ships_each_line_once_and_then_only_new_ones():
+    r = Redis()
+    try:
+        d = scratch("redis")
+        log = os.path.join(d, "logs", "access.log")
+        lines = apache_lines(5000)
+        with open(log, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "processors": APACHE}],
+                            redis_output(r, batch_events=700))
+        run_once(conf)
+        got = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got], lines, "first run")
+        eq(len({i for i, _, _ in got}), len(lines), "distinct ids")
+        eq(all(len(i) == 22 for i, _, _ in got), True, "id length")
+        # the batch time is @timestamp (the date processor's)
+        eq(got[61][1], 1795420861000, "batch time")
+        eq(got[61][2]["@timestamp"], "2026-11-23T08:01:01.000Z")
+        eq(r.cmd("XLEN", "e2e:events"), 8, "batches of 700")
+        run_once(conf)
+        eq(r.cmd("XLEN", "e2e:events"), 8, "a second run ships nothing")
+        more = apache_lines(7, 5000)
+        with open(log, "a") as f:
+            f.write("\n".join(more) + "\n")
+        run_once(conf)
+        got2 = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got2[len(lines):]], more, "appended")
+        eq(len(got2), len(lines) + len(more))
+    finally:
+        r.stop()
+
+
+@case
+def kill_9_mid_stream_then_restart_loses_nothing():
+    r = Redis()
+    try:
+        d = scratch("kill9")
+        log = os.path.join(d, "logs", "big.log")
+        lines = [f"line {i} " + "x" * (i % 97) for i in range(200000)]
+        with open(log, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        inputs = [{"type": "file", "paths": [log]}]
+        # max_pending holds the shipper after 5 batches: killed mid-stream
+        conf = write_config(d, inputs, redis_output(
+            r, batch_events=1000, max_pending=5))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        wait_for("5 batches", lambda: r.cmd("XLEN", "e2e:events") >= 5)
+        time.sleep(0.3)  # acks and a registry save may land, or not
+        p.kill()
+        p.wait()
+        first = r.events("e2e:events")
+        if not 0 < len(first) < len(lines):
+            raise AssertionError(f"{len(first)} events before the kill")
+        conf = write_config(d, inputs, redis_output(r, batch_events=1000))
+        run_once(conf)
+        got = r.events("e2e:events")
+        ids = {}
+        for id_, _, e in got:
+            ids.setdefault(e["log"]["offset"], set()).add(id_)
+        msgs = {e["log"]["offset"]: e["message"] for _, _, e in got}
+        eq(len(msgs), len(lines), "every line")
+        eq(sorted(msgs.values()) == sorted(lines), True, "the lines")
+        eq([o for o, s in ids.items() if len(s) != 1], [],
+           "offsets with two ids")
+    finally:
+        r.stop()
+
+
+@case
+def rename_rotation_while_running_and_sigterm_saves_the_registry():
+    r = Redis()
+    try:
+        d = scratch("rotate")
+        log = os.path.join(d, "logs", "app.log")
+        with open(log, "w") as f:
+            f.write("".join(f"old {i}\n" for i in range(100)))
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "rotate_wait": "200ms"}],
+                            redis_output(r, batch_age="50ms"))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        count = lambda: len(r.events("e2e:events"))
+        wait_for("100 events", lambda: count() == 100)
+        with open(log, "a") as f:
+            f.write("".join(f"old {i}\n" for i in range(100, 150)))
+        os.rename(log, log + ".1")
+        with open(log, "w") as f:
+            f.write("".join(f"new {i}\n" for i in range(30)))
+        wait_for("180 events", lambda: count() >= 180)
+        time.sleep(0.3)
+        msgs = [e["message"] for _, _, e in r.events("e2e:events")]
+        want = [f"old {i}" for i in range(150)] + [f"new {i}" for i in
+                                                   range(30)]
+        eq(msgs, want, "every line once, the old file first")
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        eq(p.returncode, 0, f"exit after SIGTERM; stderr: {err.decode()!r}")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            reg = json.load(f)
+        offs = {e["ino"]: e["offset"] for e in reg["entries"]}
+        eq(offs.get(os.stat(log).st_ino), os.path.getsize(log),
+           "registry of the new file")
+        eq(offs.get(os.stat(log + ".1").st_ino),
+           os.path.getsize(log + ".1"), "registry of the rotated file")
+    finally:
+        r.stop()
+
+
+# --- bad configs -----------------------------------------------------------
+
+@case
+def bad_configs_exit_2_with_file_line_column():
+    d = scratch("bad")
+    cases = [
+        ({"type": "file", "paths": ["/x"],
+          "processors": [{"grk": {}}]}, "unknown"),
+        ({"type": "file", "paths": ["/x"],
+          "multiline": {"preset": "python", "pattern": "x"}}, "exactly one"),
+        ({"type": "file", "paths": ["/x"], "start_at": "middle"}, "start_at"),
+        ({"type": "stdin", "format": "xml"}, "format"),
+    ]
+    for inp, word in cases:
+        conf = write_config(d, [inp], {"stdout": {}})
+        for args in (["run", "--once"], ["check"]):
+            p = subprocess.run([SHIPPER, "-c", conf, *args],
+                               capture_output=True, env=ENV, timeout=60)
+            err = p.stderr.decode()
+            eq(p.returncode, 2, f"{args} on {inp}: {err!r}")
+            if not err.startswith(f"sluice-shipper: {conf}:") or \
+                    word not in err:
+                raise AssertionError(f"message: {err!r}")
+
+
+@case
+def data_dir_that_cannot_be_created_says_so():
+    d = scratch("datadir")
+    with open(os.path.join(d, "file"), "w"):
+        pass
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}},
+                        {"data_dir": os.path.join(d, "file", "data")})
+    _, err = run_once(conf, stdin=b"", status=1)
+    if "cannot create data_dir" not in err:
+        raise AssertionError(err)
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
