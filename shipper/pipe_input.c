@@ -16,7 +16,7 @@ static const char *const preset_words[] = {"python", "java", NULL};
 
 #define F(m) SL_OPT_FIELD(struct pipe_multiline_opts, m)
 static const struct sl_opt multiline_opts[] = {
-    {"preset", SL_OPT_STRING, F(preset), .doc_type = "a string",
+    {"preset", SL_OPT_STRING, F(preset),
      .help = "`python` or `java`: tracebacks and stack traces joined to the "
              "line above; not with `pattern`"},
     {"pattern", SL_OPT_STRING, F(pattern),
