@@ -84,12 +84,15 @@ static void take_signals(struct loop *l)
     }
 }
 
-static void take_acks(struct loop *l)
+/* How many batches came back. */
+static size_t take_acks(struct loop *l)
 {
     struct output_ack ack;
-    while (output_next_ack(l->out, &ack) == 1)
+    size_t n = 0;
+    for (; output_next_ack(l->out, &ack) == 1; n++)
         if (pipeline_ack(l->pipe, &ack, (int64_t)time(NULL)) > 0)
             l->reg_dirty = true;
+    return n;
 }
 
 static void save_registry(struct loop *l, int64_t now)
@@ -378,6 +381,10 @@ int loop_run(struct loop *l)
             status = rc < 0;
             break;
         }
+        /* batches written during the turn (stdout) free their slots
+         * only once taken: take them now, and go on without waiting */
+        if (take_acks(l) > 0 && output_has_room(l->out))
+            busy = true;
         int timeout;
         size_t n = fill(l, pfds, r, now, &timeout);
         if (poll(pfds, n, busy ? 0 : timeout) < 0 && errno != EINTR) {
