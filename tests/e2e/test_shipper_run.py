@@ -277,12 +277,19 @@ def once_to_redis_ships_each_line_once_and_then_only_new_ones():
         run_once(conf)
         eq(r.cmd("XLEN", "e2e:events"), 8, "a second run ships nothing")
         more = apache_lines(7, 5000)
+        size = os.path.getsize(log)
         with open(log, "a") as f:
             f.write("\n".join(more) + "\n")
         run_once(conf)
         got2 = r.events("e2e:events")
         eq([e["message"] for _, _, e in got2[len(lines):]], more, "appended")
         eq(len(got2), len(lines) + len(more))
+        offs = [size + sum(len(m) + 1 for m in more[:i]) for i in range(7)]
+        eq([e["log"]["offset"] for _, _, e in got2[len(lines):]], offs,
+           "offsets of the appended lines")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            eq(json.load(f)["entries"][0]["offset"], os.path.getsize(log),
+               "the registry after the third run")
     finally:
         r.stop()
 
@@ -364,6 +371,52 @@ def rename_rotation_while_running_and_sigterm_saves_the_registry():
            os.path.getsize(log + ".1"), "registry of the rotated file")
     finally:
         r.stop()
+
+
+# --- the daemon on stdin, its endpoint ----------------------------------------
+
+def http_get(port, path):
+    with socket.create_connection(("127.0.0.1", port), 5) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data.decode()
+            data += chunk
+
+
+@case
+def daemon_on_stdin_serves_metrics_and_stops_on_sigterm():
+    d = scratch("http")
+    with socket.socket() as s:  # a free port, given back for the daemon
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"one\ntwo\nthree\n")
+    p.stdin.flush()
+
+    def shipped():
+        try:
+            m = http_get(port, "/metrics")
+        except OSError:
+            return None
+        return "\nsluice_shipper_events_total 3\n" in m and m
+    m = wait_for("3 events counted", shipped)
+    if "sluice_shipper_lines_total 3\n" not in m:
+        raise AssertionError(m)
+    st = http_get(port, "/status")
+    body = json.loads(st.split("\r\n\r\n", 1)[1])
+    eq(body["sluice_shipper_events_total"], 3, "/status")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=DEADLINE_S)
+    eq(p.returncode, 0, f"exit after SIGTERM; stderr: {err.decode()!r}")
+    eq([json.loads(l)["message"] for l in out.decode().splitlines()],
+       ["one", "two", "three"])
 
 
 # --- bad configs -----------------------------------------------------------
