@@ -247,6 +247,7 @@ static bool inputs_idle(struct loop *l, int64_t now, bool *ready)
 static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
 {
     bool full = false;
+    enum loop_phase was = l->phase; /* flushed events drain next turn */
     *busy = false;
     if (l->phase != LOOP_STOPPING) {
         int rc = pipeline_drain(l->pipe, now, err);
@@ -267,13 +268,13 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
             *busy = true;
         }
     }
-    if (l->phase == LOOP_FLUSHING && !full)
+    if (was == LOOP_FLUSHING && l->phase == LOOP_FLUSHING && !full)
         output_flush(l->out);
     if (output_broken(l->out)) {
         SL_ERROR(COMP, "the output is gone (stdout closed): stopping");
         return -1;
     }
-    if (l->phase != LOOP_READING && !full && output_idle(l->out))
+    if (was != LOOP_READING && !full && output_idle(l->out))
         return 1;
     if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
         SL_WARN(COMP,

@@ -504,9 +504,7 @@ int64_t pipeline_deadline(const struct pipeline *p)
     int64_t t = INT64_MAX;
     for (const struct pipe_src *s = p->head; s != NULL; s = s->next) {
         if (s->ml == NULL)
-            continue;
-        if (s->work)
-            return 0;
+            continue; /* a source with work waits for the output, not time */
         uint64_t d = multiline_next_deadline(s->ml);
         if (d != UINT64_MAX && (int64_t)d < t)
             t = (int64_t)d;

@@ -295,6 +295,41 @@ def once_to_redis_ships_each_line_once_and_then_only_new_ones():
 
 
 @case
+def a_full_outbox_stops_the_framing_anywhere_and_it_resumes_in_order():
+    # one batch in flight of 7 events: the drain stops in the middle of
+    # chunks and of multiline events again and again
+    r = Redis()
+    try:
+        d = scratch("outbox")
+        log = os.path.join(d, "logs", "trace.log")
+        events = []
+        for i in range(3000):
+            events.append("\n".join([f"x{i} head"] +
+                                     [f"  cont {i}.{j}" for j in range(i % 4)]))
+        text = "\n".join(events) + "\n"
+        with open(log, "w") as f:
+            f.write(text)
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "multiline": {"pattern": "^x",
+                                               "negate": True}}],
+                            redis_output(r, batch_events=7, max_in_flight=1))
+        run_once(conf)
+        got = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got], events, "events in order")
+        offs, off = [], 0
+        for e in events:
+            offs.append(off)
+            off += len(e.encode()) + 1
+        eq([e["log"]["offset"] for _, _, e in got], offs, "offsets")
+        eq(r.cmd("XLEN", "e2e:events"), (3000 + 6) // 7, "batches")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            eq(json.load(f)["entries"][0]["offset"], len(text.encode()),
+               "the registry")
+    finally:
+        r.stop()
+
+
+@case
 def kill_9_mid_stream_then_restart_loses_nothing():
     r = Redis()
     try:
