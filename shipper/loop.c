@@ -92,6 +92,8 @@ static size_t take_acks(struct loop *l)
     for (; output_next_ack(l->out, &ack) == 1; n++)
         if (pipeline_ack(l->pipe, &ack, (int64_t)time(NULL)) > 0)
             l->reg_dirty = true;
+    if (pipeline_settle(l->pipe, (int64_t)time(NULL)) > 0)
+        l->reg_dirty = true;
     return n;
 }
 

@@ -39,6 +39,9 @@ struct slot {
     bool has_id;   /* a chunk was fed */
     bool released; /* its source is gone */
     uint64_t last; /* number of the last event committed under it */
+    /* the done offset after a dropped event no later event carries: the
+     * registry takes it once every event before it is acknowledged */
+    uint64_t drop_off;
 };
 
 struct pipeline {
@@ -49,6 +52,7 @@ struct pipeline {
     struct slot *slots;
     size_t nslots;
     uint64_t committed, acked; /* events, numbered from 1 */
+    size_t ndrops;             /* slots with a drop_off */
     struct pipe_src *head;     /* every live source */
     size_t nsrcs;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
@@ -153,10 +157,24 @@ static uint32_t slot_take(struct pipeline *p, bool file, uint64_t key)
         p->slots = s;
         p->nslots++;
     }
+    if (p->slots[i].drop_off != 0)
+        p->ndrops--;
     memset(&p->slots[i], 0, sizeof p->slots[i]);
     p->slots[i].file = file;
     p->slots[i].key = key;
     return (uint32_t)i;
+}
+
+static size_t ack_slot(struct pipeline *p, const struct slot *s,
+                       uint64_t offset, int64_t wall_s)
+{
+    if (!s->file || !s->has_id || p->reg == NULL)
+        return 0;
+    struct sl_err err = {0};
+    int rc = registry_ack(p->reg, &s->id, s->key, NULL, offset, wall_s, &err);
+    if (rc < 0)
+        SL_ERROR("registry", "%s", err.msg);
+    return rc > 0 ? 1 : 0; /* 0: a late ack on a replaced file */
 }
 
 size_t pipeline_ack(struct pipeline *p, const struct output_ack *a,
@@ -164,20 +182,23 @@ size_t pipeline_ack(struct pipeline *p, const struct output_ack *a,
 {
     size_t moved = 0;
     p->acked += a->events;
-    for (size_t i = 0; i < a->nmarks; i++) {
-        const struct output_mark *mk = &a->marks[i];
-        if (mk->source >= p->nslots)
+    for (size_t i = 0; i < a->nmarks; i++)
+        if (a->marks[i].source < p->nslots)
+            moved += ack_slot(p, &p->slots[a->marks[i].source],
+                              a->marks[i].offset, wall_s);
+    return moved;
+}
+
+size_t pipeline_settle(struct pipeline *p, int64_t wall_s)
+{
+    size_t moved = 0;
+    for (size_t i = 0; p->ndrops > 0 && i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->drop_off == 0 || s->last > p->acked)
             continue;
-        const struct slot *s = &p->slots[mk->source];
-        if (!s->file || !s->has_id || p->reg == NULL)
-            continue;
-        struct sl_err err = {0};
-        int rc = registry_ack(p->reg, &s->id, s->key, NULL, mk->offset, wall_s,
-                              &err);
-        if (rc < 0)
-            SL_ERROR("registry", "%s", err.msg);
-        else
-            moved += (size_t)rc; /* 0: a late ack on a replaced file */
+        moved += ack_slot(p, s, s->drop_off, wall_s);
+        s->drop_off = 0;
+        p->ndrops--;
     }
     return moved;
 }
@@ -351,6 +372,9 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     if (proc_chain_run(s->in->chain, &p->ev, &ts) == PROC_DROP) {
         sl_counter_inc(p->dropped);
         pop(s);
+        struct slot *sl = &p->slots[s->slot];
+        p->ndrops += sl->drop_off == 0;
+        sl->drop_off = done_offset(s); /* > 0: past the dropped event */
         return 0;
     }
     struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, ts, &e);
@@ -372,7 +396,12 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
         sl_counter_inc(p->rejected);
         return 0;
     }
-    p->slots[s->slot].last = ++p->committed;
+    struct slot *sl = &p->slots[s->slot];
+    sl->last = ++p->committed;
+    if (sl->drop_off != 0) { /* this event's mark carries it */
+        sl->drop_off = 0;
+        p->ndrops--;
+    }
     sl_counter_inc(p->events);
     return 0;
 }

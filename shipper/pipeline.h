@@ -26,7 +26,8 @@
  * slot is reused only once every event committed under it was
  * acknowledged, so a late ack always finds its own file's key. An event a
  * `drop` discards commits nothing: its offset is taken by the source's
- * next committed event.
+ * next committed event, or, when none follows, by pipeline_settle() once
+ * every event committed before it was acknowledged.
  *
  * The time read: an event with no time of its own (no date processor
  * matched, `lines` format) gets the wall clock when it was framed. A
@@ -135,5 +136,9 @@ size_t pipeline_sources(const struct pipeline *p);
  * the `seen` time. Returns how many entries moved. */
 size_t pipeline_ack(struct pipeline *p, const struct output_ack *a,
                     int64_t wall_s);
+/* Moves the registry past dropped events no committed event followed,
+ * once what came before them is acknowledged (after the acks of a turn).
+ * Returns how many entries moved. */
+size_t pipeline_settle(struct pipeline *p, int64_t wall_s);
 
 #endif

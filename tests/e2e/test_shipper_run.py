@@ -137,6 +137,25 @@ def once_to_stdout_gives_every_apache_line_as_an_event():
 
 
 @case
+def dropped_events_are_not_shipped_and_the_registry_passes_them():
+    d = scratch("drop")
+    log = os.path.join(d, "logs", "app.log")
+    lines = ["keep 1", "debug 2", "keep 3", "debug 4", "debug 5"]
+    with open(log, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    conf = write_config(d, [{"type": "file", "paths": [log], "processors": [
+        {"drop": {"when": {"contains": {"message": "debug"}}}}]}],
+        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()],
+       ["keep 1", "keep 3"])
+    # the trailing dropped lines are passed too: nothing is read again
+    with open(os.path.join(d, "data", "registry.json")) as f:
+        eq(json.load(f)["entries"][0]["offset"], os.path.getsize(log),
+           "the registry")
+
+
+@case
 def once_on_stdin_joins_tracebacks_and_ends_at_eof():
     d = scratch("stdin")
     with open(APP_SAMPLE, "rb") as f:
