@@ -156,9 +156,9 @@ static uint32_t slot_take(struct pipeline *p, bool file, uint64_t key)
             return NO_SLOT;
         p->slots = s;
         p->nslots++;
+    } else if (p->slots[i].drop_off != 0) {
+        p->ndrops--; /* reused: its drop is moot, the file is gone */
     }
-    if (p->slots[i].drop_off != 0)
-        p->ndrops--;
     memset(&p->slots[i], 0, sizeof p->slots[i]);
     p->slots[i].file = file;
     p->slots[i].key = key;
