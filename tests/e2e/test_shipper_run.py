@@ -173,6 +173,25 @@ def once_on_stdin_joins_tracebacks_and_ends_at_eof():
     eq(all("file" not in e.get("log", {}) for e in events), True)
 
 
+@case
+def cri_parts_are_joined_with_the_runtime_time_and_stream():
+    d = scratch("cri")
+    data = (b"2026-12-04T17:00:32.123456789Z stdout P GET /a \n"
+            b"2026-12-04T17:00:32.2Z stderr F warn: slow\n"
+            b"2026-12-04T17:00:32.3Z stdout F 200\n"
+            b"not a cri line\n")
+    conf = write_config(d, [{"type": "stdin", "format": "cri"}],
+                        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    got = [(e["@timestamp"], e.get("stream"), e["message"], e.get("tags"))
+           for e in map(json.loads, out.splitlines())]
+    eq(got, [("2026-12-04T17:00:32.123Z", "stdout", "GET /a ", None),
+             ("2026-12-04T17:00:32.200Z", "stderr", "warn: slow", None),
+             ("2026-12-04T17:00:32.300Z", "stdout", "200", None),
+             (got[3][0], None, "not a cri line",
+              ["_containerparsefailure"])])
+
+
 # --- Redis -----------------------------------------------------------------
 
 class Redis:
