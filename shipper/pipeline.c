@@ -57,6 +57,7 @@ struct pipeline {
     size_t nsrcs;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
         *invalid;
+    struct sl_counter own[6]; /* the counters when no registry is given */
 };
 
 struct pipe_src {
@@ -87,8 +88,6 @@ static struct sl_counter *counter(struct sl_metrics *m, const char *name,
     return sl_metrics_counter(m, name, help, err);
 }
 
-static struct sl_counter private_counters[6];
-
 struct pipeline *pipeline_new(struct output *o, struct registry *reg,
                               struct sl_metrics *m, struct sl_err *err)
 {
@@ -102,7 +101,7 @@ struct pipeline *pipeline_new(struct output *o, struct registry *reg,
     sl_event_init(&p->ev, p->arena);
     p->out = o;
     p->reg = reg;
-    struct sl_counter *c = private_counters;
+    struct sl_counter *c = p->own;
     if ((p->lines = counter(m, "sluice_shipper_lines_total",
                             "lines read from the inputs", &c[0], err)) ==
             NULL ||
