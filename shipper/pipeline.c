@@ -344,6 +344,20 @@ static void pop(struct pipe_src *s)
         container_log_pop(s->cl);
 }
 
+/* An event that could not be shipped: said with its source and offset. */
+static void refused(const struct pipe_src *s, uint64_t offset,
+                    const struct sl_err *e)
+{
+    char comp[256];
+    if (s->path != NULL)
+        snprintf(comp, sizeof comp, "input:file:%s", s->path);
+    else
+        snprintf(comp, sizeof comp, "input:stdin");
+    SL_WARN(comp, "the event at offset %" PRIu64 " was not shipped: %s", offset,
+            e->msg);
+    sl_counter_inc(s->p->rejected);
+}
+
 /* Builds, processes, writes and commits the event of r, then pops it
  * (its text is no longer needed once written). Events that cannot be
  * built or committed are logged and counted, and their offset passed. */
@@ -353,13 +367,10 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     struct pipeline *p = s->p;
     struct event_meta meta;
     struct sl_err e = {0};
-    const char *comp = s->in->name;
     sl_arena_reset(p->arena);
     if (event_base_build(s->in->base, &s->es, r, sl_clock_wall_ms(), &p->ev,
                          &meta, &e) < 0) {
-        SL_WARN(comp, "an event at offset %" PRIu64 " was not shipped: %s",
-                r->offset, e.msg);
-        sl_counter_inc(p->rejected);
+        refused(s, r->offset, &e);
         pop(s);
         return 0;
     }
@@ -380,9 +391,7 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     if (b == NULL || sl_event_write_json(&p->ev, b, &e) < 0) {
         if (b != NULL)
             output_rollback(p->out);
-        SL_WARN(comp, "an event at offset %" PRIu64 " was not shipped: %s",
-                r->offset, e.msg);
-        sl_counter_inc(p->rejected);
+        refused(s, r->offset, &e);
         pop(s);
         return e.status == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "%s", e.msg)
                                      : 0;
@@ -390,9 +399,7 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     pop(s);
     struct output_mark mark = {s->slot, done_offset(s)};
     if (output_commit(p->out, &mark, &e) < 0) {
-        SL_WARN(comp, "an event at offset %" PRIu64 " was not shipped: %s",
-                r->offset, e.msg);
-        sl_counter_inc(p->rejected);
+        refused(s, r->offset, &e);
         return 0;
     }
     struct slot *sl = &p->slots[s->slot];

@@ -174,6 +174,18 @@ def once_on_stdin_joins_tracebacks_and_ends_at_eof():
 
 
 @case
+def an_over_long_line_is_cut_and_tagged_and_the_next_one_is_whole():
+    d = scratch("long")
+    data = b"a" * (3 << 20) + b"\nnext\n"
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    got = [json.loads(l) for l in out.splitlines()]
+    eq([(len(e["message"]), e.get("tags")) for e in got],
+       [(1 << 20, ["_truncated"]), (4, None)])
+    eq(got[1]["message"], "next")
+
+
+@case
 def cri_parts_are_joined_with_the_runtime_time_and_stream():
     d = scratch("cri")
     data = (b"2026-12-04T17:00:32.123456789Z stdout P GET /a \n"
