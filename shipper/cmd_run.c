@@ -24,9 +24,9 @@ int shipper_cmd_run(const struct sl_cli *cli)
         SL_ERROR("shipper", "%s", err.msg);
         sl_log_flush();
         shipper_cli_unload(&ld);
-        return err.status == SL_EINVAL || err.status == SL_EPARSE
-                   ? SL_CLI_EXIT_USAGE
-                   : SL_CLI_EXIT_FAIL;
+        /* a setting the config got wrong: 2; a damaged registry, a
+         * data_dir or address that cannot be used: 1 */
+        return err.status == SL_EINVAL ? SL_CLI_EXIT_USAGE : SL_CLI_EXIT_FAIL;
     }
     int status = loop_run(l);
     loop_free(l);

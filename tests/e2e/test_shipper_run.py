@@ -581,6 +581,17 @@ def data_dir_that_cannot_be_created_says_so():
     _, err = run_once(conf, stdin=b"", status=1)
     if "cannot create data_dir" not in err:
         raise AssertionError(err)
+    # a damaged registry is refused, and left as it is
+    os.makedirs(os.path.join(d, "data"))
+    reg = os.path.join(d, "data", "registry.json")
+    with open(reg, "w") as f:
+        f.write('{"version":1,"entries":[\n')
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}})
+    _, err = run_once(conf, stdin=b"x\n", status=1)
+    if f"{reg}:2:1:" not in err or "damaged" not in err:
+        raise AssertionError(err)
+    with open(reg) as f:
+        eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
 
 
 if failures:
