@@ -53,6 +53,7 @@ struct pipeline {
     size_t nslots;
     uint64_t committed, acked; /* events, numbered from 1 */
     size_t ndrops;             /* slots with a drop_off */
+    int64_t read_ms;           /* the time read: the wall clock at a drain */
     struct pipe_src *head;     /* every live source */
     size_t nsrcs;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
@@ -368,8 +369,8 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     struct event_meta meta;
     struct sl_err e = {0};
     sl_arena_reset(p->arena);
-    if (event_base_build(s->in->base, &s->es, r, sl_clock_wall_ms(), &p->ev,
-                         &meta, &e) < 0) {
+    if (event_base_build(s->in->base, &s->es, r, p->read_ms, &p->ev, &meta,
+                         &e) < 0) {
         refused(s, r->offset, &e);
         pop(s);
         return 0;
@@ -483,6 +484,7 @@ static bool end_step(struct pipe_src *s)
 
 int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
+    s->p->read_ms = sl_clock_wall_ms(); /* one clock read a chunk */
     for (;;) {
         int rc = emit_ready(s, err);
         if (rc != 0)
