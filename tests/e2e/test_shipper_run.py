@@ -546,6 +546,42 @@ def daemon_on_stdin_serves_metrics_and_stops_on_sigterm():
        ["one", "two", "three"])
 
 
+@case
+def copytruncate_while_running_ships_each_line_once():
+    r = Redis()
+    try:
+        d = scratch("copytruncate")
+        log = os.path.join(d, "logs", "app.log")
+        with open(log, "w") as f:
+            f.write("".join(f"before {i}\n" for i in range(50)))
+        conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                            redis_output(r, batch_age="20ms"))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        count = lambda: len(r.events("e2e:events"))
+        wait_for("50 events", lambda: count() == 50)
+        with open(log, "a") as f:  # written just before the rotation
+            f.write("".join(f"before {i}\n" for i in range(50, 60)))
+        with open(log, "rb") as src, open(log + ".1", "wb") as dst:
+            dst.write(src.read())
+        with open(log, "r+") as f:
+            f.truncate(0)
+        with open(log, "a") as f:
+            f.write("".join(f"after {i}\n" for i in range(20)))
+        wait_for("80 events", lambda: count() >= 80)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        eq(p.returncode, 0, f"exit; stderr: {err.decode()!r}")
+        msgs = [e["message"] for _, _, e in r.events("e2e:events")]
+        eq(sorted(msgs), sorted([f"before {i}" for i in range(60)] +
+                                [f"after {i}" for i in range(20)]),
+           "each line once")
+    finally:
+        r.stop()
+
+
 # --- bad configs -----------------------------------------------------------
 
 @case
