@@ -158,7 +158,8 @@ static int file_chunk(struct loop *l, struct loop_input *li,
             return -1;
         c->src->user = s;
     }
-    if (pipe_src_feed(s, c->data, c->len, &c->id, c->src->path, err) < 0)
+    if (pipe_src_feed(s, c->data, c->len, &c->id, c->src->path, c->mtime_ms,
+                      err) < 0)
         return -1;
     return pipe_src_drain(s, now, err);
 }
@@ -183,7 +184,7 @@ static int stdin_chunk(struct loop_input *li, int64_t now, struct sl_err *err)
             pipe_src_free(s);
         return rc < 0 ? -1 : rc == 1 ? 2 : 1;
     }
-    if (pipe_src_feed(s, c.data, c.len, NULL, NULL, err) < 0)
+    if (pipe_src_feed(s, c.data, c.len, NULL, NULL, INT64_MAX, err) < 0)
         return -1;
     rc = pipe_src_drain(s, now, err);
     return rc < 0 ? -1 : rc == 1 ? 2 : 1;

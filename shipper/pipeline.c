@@ -66,8 +66,9 @@ struct pipe_src {
     struct pipe_input *in;
     struct pipe_src *prev, *next;
     uint32_t slot;
-    uint64_t base; /* file offset of line_reader's offset 0 */
-    char *path;    /* files: the path events carry */
+    uint64_t base;    /* file offset of line_reader's offset 0 */
+    int64_t mtime_ms; /* of the newest chunk; INT64_MAX: none */
+    char *path;       /* files: the path events carry */
     struct event_source es;
     struct line_reader *lr;
     struct container_log *cl;
@@ -214,6 +215,7 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
     s->p = p;
     s->in = pi;
     s->slot = NO_SLOT;
+    s->mtime_ms = INT64_MAX;
     size_t max = CONTAINER_LOG_DEFAULT_MAX_BYTES;
     s->lr = line_reader_new(container_log_line_limit(pi->format, max));
     s->cl = container_log_new(pi->format, max, err);
@@ -292,8 +294,9 @@ void pipe_src_free(struct pipe_src *s)
 
 int pipe_src_feed(struct pipe_src *s, const char *data, size_t len,
                   const struct file_identity *id, const char *path,
-                  struct sl_err *err)
+                  int64_t mtime_ms, struct sl_err *err)
 {
+    s->mtime_ms = mtime_ms;
     struct slot *sl = &s->p->slots[s->slot];
     if (id != NULL) {
         sl->id = *id;
@@ -484,7 +487,8 @@ static bool end_step(struct pipe_src *s)
 
 int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
-    s->p->read_ms = sl_clock_wall_ms(); /* one clock read a chunk */
+    int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
+    s->p->read_ms = s->mtime_ms < now ? s->mtime_ms : now;
     for (;;) {
         int rc = emit_ready(s, err);
         if (rc != 0)

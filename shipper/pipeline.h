@@ -30,9 +30,12 @@
  * every event committed before it was acknowledged.
  *
  * The time read: an event with no time of its own (no date processor
- * matched, `lines` format) gets the wall clock when it was framed. A
- * replay after a crash frames it again later, so near midnight UTC it may
- * carry the next day (README: Guarantees).
+ * matched, `lines` format) gets the wall clock when it was framed, bounded
+ * by the file's mtime after the read of its newest chunk (no byte of it
+ * was written later). A file not written since is framed again after a
+ * crash with the same times, so the same index; a file still written gets
+ * a later time on replay, which near midnight UTC may be the next day
+ * (README: Guarantees).
  *
  * One thread. */
 #ifndef PIPELINE_H
@@ -102,10 +105,12 @@ void pipe_src_free(struct pipe_src *s); /* NULL is fine */
 
 /* Feeds a chunk (only after a drain returned 0). id: the chunk's
  * identity (files; NULL for stdin); path: where the file is now (NULL:
- * unchanged). -1 on SL_ENOMEM. */
+ * unchanged); mtime_ms: the file's mtime after the read (INT64_MAX: none,
+ * stdin). -1 on SL_ENOMEM. */
 SL_MUST_CHECK int pipe_src_feed(struct pipe_src *s, const char *data,
                                 size_t len, const struct file_identity *id,
-                                const char *path, struct sl_err *err);
+                                const char *path, int64_t mtime_ms,
+                                struct sl_err *err);
 /* The source's bytes are over (DONE, EOF): its unterminated last line is
  * an event, and every open event is completed. */
 void pipe_src_end(struct pipe_src *s);

@@ -137,6 +137,23 @@ def once_to_stdout_gives_every_apache_line_as_an_event():
 
 
 @case
+def the_time_read_of_a_file_not_written_since_is_the_same_on_a_replay():
+    d = scratch("mtime")
+    log = os.path.join(d, "logs", "old.log")
+    with open(log, "w") as f:
+        f.write("no date here\nnor here\n")
+    os.utime(log, (1795420861, 1795420861))  # 2026-11-23T08:01:01Z
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["@timestamp"] for l in out.splitlines()],
+       ["2026-11-23T08:01:01.000Z"] * 2)
+    os.rename(os.path.join(d, "data"), os.path.join(d, "data.old"))
+    out2, _ = run_once(conf)  # a replay: the same events, the same index
+    eq(out2, out)
+
+
+@case
 def dropped_events_are_not_shipped_and_the_registry_passes_them():
     d = scratch("drop")
     log = os.path.join(d, "logs", "app.log")

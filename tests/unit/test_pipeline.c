@@ -36,6 +36,7 @@ struct fx {
 
 static const struct file_identity file_a = {1, 2, 0xabc, 1024};
 static const struct file_identity file_b = {1, 3, 0xdef, 1024};
+#define MTIME 1000000000000 /* 2001-09-09T01:46:40Z */
 
 static int setup(void **state)
 {
@@ -168,7 +169,8 @@ static void byte_at_a_time_with_a_full_outbox(void **state)
     struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
     assert_non_null(s);
     for (size_t i = 0; i < len; i++) {
-        assert_int_equal(pipe_src_feed(s, text + i, 1, &file_a, NULL, &err), 0);
+        assert_int_equal(
+            pipe_src_feed(s, text + i, 1, &file_a, NULL, INT64_MAX, &err), 0);
         drain(f, s);
     }
     /* the last event is open: only what is before it may be acked */
@@ -206,7 +208,8 @@ static void trailing_drops_move_the_registry_once_acked(void **state)
     struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
     assert_non_null(s);
     assert_int_equal(
-        pipe_src_feed(s, text, sizeof text - 1, &file_b, NULL, &err), 0);
+        pipe_src_feed(s, text, sizeof text - 1, &file_b, NULL, INT64_MAX, &err),
+        0);
     drain(f, s);
     /* nothing acknowledged yet: the drops wait behind "keep 3" */
     turn(f);
@@ -224,16 +227,24 @@ static void a_freed_slot_acks_its_own_file(void **state)
     input(f, "{}");
     struct pipe_src *a = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
     assert_non_null(a);
-    assert_int_equal(pipe_src_feed(a, "one\ntwo\n", 8, &file_a, NULL, &err), 0);
+    assert_int_equal(
+        pipe_src_feed(a, "one\ntwo\n", 8, &file_a, NULL, MTIME, &err), 0);
     drain(f, a);
     pipe_src_free(a); /* its two events are not acknowledged yet */
     struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
     assert_non_null(b);
-    assert_int_equal(pipe_src_feed(b, "three\n", 6, &file_b, NULL, &err), 0);
+    assert_int_equal(pipe_src_feed(b, "three\n", 6, &file_b, NULL, MTIME, &err),
+                     0);
     drain(f, b);
     finish(f);
     assert_int_equal(offset_of(f, &file_a), 108);
     assert_int_equal(offset_of(f, &file_b), 6);
+    /* no date in the lines: the time read, bounded by the files' mtime */
+    const char *t = f->got;
+    int n = 0;
+    while ((t = strstr(t, "{\"@timestamp\":\"2001-09-09T01:46:40.000Z\"")))
+        n++, t++;
+    assert_int_equal(n, 3);
     pipe_src_free(b);
 }
 
