@@ -235,7 +235,7 @@ static bool inputs_idle(struct loop *l, int64_t now, bool *ready)
         in_file_process(li->file, NULL, 0, now);
         struct in_file_stats st;
         in_file_stats(li->file, &st);
-        *ready = st.ready + st.waiting > 0;
+        *ready |= st.ready + st.waiting > 0;
         if (!st.idle)
             return false;
     }
