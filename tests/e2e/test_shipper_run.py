@@ -154,6 +154,33 @@ def the_time_read_of_a_file_not_written_since_is_the_same_on_a_replay():
 
 
 @case
+def two_inputs_each_with_its_fields_and_format():
+    d = scratch("two")
+    a = os.path.join(d, "logs", "a.log")
+    b = os.path.join(d, "logs", "b.json")
+    with open(a, "w") as f:
+        f.write("".join(f"a{i}\n" for i in range(300)))
+    with open(b, "w") as f:
+        f.write("".join('{"log":"b%d\\n","stream":"stderr","time":'
+                        '"2026-12-04T17:00:%02d.5Z"}\n' % (i, i % 60)
+                        for i in range(300)))
+    conf = write_config(d, [
+        {"type": "file", "paths": [a], "fields": {"service.name": "a"}},
+        {"type": "file", "paths": [b], "format": "docker",
+         "fields": {"service": {"name": "b"}}}], {"stdout": {}})
+    out, _ = run_once(conf)
+    got = [json.loads(l) for l in out.splitlines()]
+    by = {"a": [], "b": []}
+    for e in got:
+        by[e["service"]["name"]].append(e)
+    eq([e["message"] for e in by["a"]], [f"a{i}" for i in range(300)])
+    eq([e["message"] for e in by["b"]], [f"b{i}" for i in range(300)])
+    eq({e["log"]["file"]["path"] for e in by["b"]}, {b})
+    eq(by["b"][61]["@timestamp"], "2026-12-04T17:00:01.500Z")
+    eq({e.get("stream") for e in by["b"]}, {"stderr"})
+
+
+@case
 def dropped_events_are_not_shipped_and_the_registry_passes_them():
     d = scratch("drop")
     log = os.path.join(d, "logs", "app.log")
