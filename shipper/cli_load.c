@@ -1,12 +1,16 @@
 /* cli_load.c: a shipper.json loaded, read through its tables and its
  * inputs checked, as `check`, `status` and (later) `run` need it.
  *
- * The inputs are checked only for what every input module relies on
- * (type, and paths for files). Each input's own table (exclude, start_at,
- * multiline, processors...) belongs to its module: when those land,
- * check_input() below calls them, so `check` refuses every bad key before
- * `run` would. */
+ * Each input is checked first for what every input module relies on
+ * (type, and paths for files), then through its module's own table
+ * (in_file's or in_stdin's) and its events' setup (format, multiline,
+ * fields, processors: pipe_input_new, which compiles the grok patterns),
+ * so `check` refuses every bad key `run` would. */
 #include "shipper_cli.h"
+
+#include "in_file.h"
+#include "in_stdin.h"
+#include "pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,8 +55,33 @@ static int check_input(const struct sl_config_node *in, struct sl_err *err)
         return -1;
     if (type == INPUT_FILE && check_paths(in, err) < 0)
         return -1;
-    /* Here go the input modules' own tables, by type (issue 12): the file
-     * input's (in_file) and stdin's, each filled and released at once. */
+    if (type == INPUT_FILE) {
+        struct in_file_config fc;
+        int rc = in_file_config_read(&fc, in, err);
+        in_file_config_release(&fc);
+        return rc;
+    }
+    struct in_stdin_config sc;
+    int rc = in_stdin_config_read(&sc, in, err);
+    in_stdin_config_release(&sc);
+    return rc;
+}
+
+/* What run builds of each input's events, built once and freed. */
+static int check_events(const struct shipper_config *c, struct sl_err *err)
+{
+    for (size_t i = 0; i < sl_config_len(c->inputs); i++) {
+        const struct sl_config_node *in = sl_config_at(c->inputs, i);
+        char name[32];
+        snprintf(name, sizeof name, "inputs[%zu]", i);
+        struct pipe_input *pi = pipe_input_new(
+            c->host.name, sl_config_get(in, "format"),
+            sl_config_get(in, "multiline"), sl_config_get(in, "processors"),
+            sl_config_get(in, "fields"), name, NULL, err);
+        if (pi == NULL)
+            return -1;
+        pipe_input_free(pi);
+    }
     return 0;
 }
 
@@ -79,7 +108,8 @@ int shipper_cli_load(const char *path, struct shipper_loaded *l,
         return -1;
     }
     if (shipper_config_read(&l->sc, sl_config_root(l->cfg), err) < 0 ||
-        shipper_inputs_check(l->sc.inputs, err) < 0) {
+        shipper_inputs_check(l->sc.inputs, err) < 0 ||
+        check_events(&l->sc, err) < 0) {
         shipper_cli_unload(l);
         return -1;
     }

@@ -1,13 +1,13 @@
 /* main.c: sluice-shipper's command line, a dispatcher: sl_cli parses argv
  * against the table below, and each subcommand is a function of its own
- * file (cmd_check.c, cmd_status.c). `run` is wired with the daemon's loop
- * (issue 12); until then it says so and exits 1, rather than pretend. */
+ * file (cmd_run.c, cmd_check.c, cmd_status.c). */
 #include "shipper_cli.h"
 #include "sl_cli.h"
 
 static const struct sl_cli_command commands[] = {
     {"run", true,
-     "tail the inputs, ship their events; --once: until all is shipped", NULL},
+     "tail the inputs, ship their events; --once: until all is shipped",
+     shipper_cmd_run},
     {"check", false, "validate the config; silent when it is good",
      shipper_cmd_check},
     {"status", false, "files, offsets, sizes and lag; the daemon's counters",

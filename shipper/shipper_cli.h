@@ -54,6 +54,9 @@ void shipper_status_summarise(const char *json, const char *listen, FILE *out);
 
 struct sl_cli;
 
+/* run: the daemon (loop.h); with --once, until everything is shipped. */
+int shipper_cmd_run(const struct sl_cli *cli);
+
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */
 int shipper_cmd_check(const struct sl_cli *cli);
 

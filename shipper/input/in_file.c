@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -622,6 +623,10 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     c->data = in->buf;
     c->len = (size_t)n;
     c->id = r->id;
+    struct stat st; /* after the read: no byte read is newer */
+    c->mtime_ms = fstat(r->fd, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000 +
+                                               st.st_mtim.tv_nsec / 1000000
+                                         : INT64_MAX;
     return 1;
 }
 

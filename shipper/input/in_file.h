@@ -185,6 +185,8 @@ struct in_file_chunk {
     const char *data;        /* valid until the next in_file call */
     size_t len;              /* 1 .. budget */
     struct file_identity id; /* covers offset + len: ack with it */
+    int64_t mtime_ms; /* the file's mtime after the read (UTC ms; INT64_MAX
+                         unknown): no byte of data was written later */
 };
 
 struct in_file;

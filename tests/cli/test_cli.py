@@ -103,9 +103,11 @@ def usage_errors_exit_2_and_say_what_to_type():
 
 
 @case
-def commands_not_built_yet_say_so_and_exit_1():
-    _, err = run(SHIPPER, ["run", "--once"], status=1)
-    eq(err, "sluice-shipper: 'run' is not in this build yet\n")
+def run_without_its_config_says_which_and_exits_2():
+    _, err = run(SHIPPER, ["run", "--once"], status=2)
+    eq(err, "sluice-shipper: cannot open '/etc/sluice/shipper.json': No such "
+            "file or directory; -c FILE reads another config
+")
 
 
 @case

@@ -1,0 +1,35 @@
+/* cmd_run.c: `sluice-shipper run [--once]`: the config loaded as `check`
+ * loads it (a bad one: its message and exit 2), the log set from its log
+ * section, then the daemon's loop (loop.h) until a signal or, with --once,
+ * until everything was shipped. Exit 0 on a clean stop, 1 when the
+ * shipper could not start (data_dir, Redis URL, the HTTP address) or go
+ * on. */
+#include "shipper_cli.h"
+
+#include "loop.h"
+#include "sl_cli.h"
+#include "sl_log.h"
+
+int shipper_cmd_run(const struct sl_cli *cli)
+{
+    struct shipper_loaded ld;
+    struct sl_err err = {0};
+    if (shipper_cli_load(cli->config, &ld, &err) < 0) {
+        fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
+        return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
+    }
+    sl_log_init(ld.sc.log.level, ld.sc.log.format);
+    struct loop *l = loop_new(&ld.sc, cli->once, &err);
+    if (l == NULL) {
+        SL_ERROR("shipper", "%s", err.msg);
+        sl_log_flush();
+        shipper_cli_unload(&ld);
+        /* a setting the config got wrong: 2; a damaged registry, a
+         * data_dir or address that cannot be used: 1 */
+        return err.status == SL_EINVAL ? SL_CLI_EXIT_USAGE : SL_CLI_EXIT_FAIL;
+    }
+    int status = loop_run(l);
+    loop_free(l);
+    shipper_cli_unload(&ld);
+    return status == 0 ? SL_CLI_EXIT_OK : SL_CLI_EXIT_FAIL;
+}

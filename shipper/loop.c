@@ -1,0 +1,408 @@
+/* loop.c: the daemon's poll loop (see loop.h).
+ *
+ * A turn: signals, acknowledgements (the registry), the registry saver,
+ * then the sources' framing drained and the inputs read while the output
+ * has room, then poll on every descriptor until the earliest deadline.
+ * At most READ_CHUNKS chunks are read a turn, so signals and acks are
+ * looked at between them however fast the files grow. */
+#include "loop_priv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_clock.h"
+#include "sl_log.h"
+
+#define READ_BUDGET     (64 * 1024) /* bytes of one chunk, at most */
+#define READ_CHUNKS     64          /* chunks a turn, at most */
+#define SAVE_EVERY_MS   1000        /* registry snapshots, at most */
+#define EXPIRE_EVERY_MS (3600 * 1000)
+#define MAX_PFDS        (2 + SL_HTTP_MAX_POLLFDS + OUTPUT_MAX_POLLFDS + 64)
+#define COMP            "shipper"
+
+struct loop *loop_new(const struct shipper_config *sc, bool once,
+                      struct sl_err *err)
+{
+    struct loop *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    l->sc = sc;
+    l->once = once;
+    l->sigfd = -1;
+    if (loop_setup(l, err) < 0) {
+        loop_free(l);
+        return NULL;
+    }
+    int64_t now = sl_clock_mono_ms();
+    l->next_expire = now + EXPIRE_EVERY_MS;
+    return l;
+}
+
+void loop_free(struct loop *l)
+{
+    if (l == NULL)
+        return;
+    loop_teardown(l);
+    free(l);
+}
+
+/* ---- signals, acks, saves --------------------------------------------- */
+
+static void stop(struct loop *l, const char *why)
+{
+    if (l->phase == LOOP_STOPPING)
+        return;
+    SL_INFO(COMP, "%s: stopping; batches in flight get %d s", why,
+            LOOP_GRACE_MS / 1000);
+    l->phase = LOOP_STOPPING;
+    l->stop_at = sl_clock_mono_ms() + LOOP_GRACE_MS;
+    output_flush(l->out);
+}
+
+static void take_signals(struct loop *l)
+{
+    struct signalfd_siginfo si;
+    while (read(l->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            struct sl_err err = {0};
+            if (sl_log_reopen(&err) < 0)
+                SL_WARN(COMP, "%s", err.msg);
+            for (size_t i = 0; i < l->nin; i++)
+                if (l->in[i].file != NULL)
+                    in_file_rescan(l->in[i].file);
+        } else {
+            stop(l, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        }
+    }
+}
+
+/* How many batches came back. */
+static size_t take_acks(struct loop *l)
+{
+    struct output_ack ack;
+    size_t n = 0;
+    for (; output_next_ack(l->out, &ack) == 1; n++)
+        if (pipeline_ack(l->pipe, &ack, (int64_t)time(NULL)) > 0)
+            l->reg_dirty = true;
+    if (pipeline_settle(l->pipe, (int64_t)time(NULL)) > 0)
+        l->reg_dirty = true;
+    return n;
+}
+
+static void save_registry(struct loop *l, int64_t now)
+{
+    struct registry_save_outcome o;
+    if (registry_saver_collect(l->saver, &o) == 1 && o.result != REGISTRY_SAVED)
+        sl_log(o.result == REGISTRY_SAVED_UNSYNCED ? SL_LOG_WARN : SL_LOG_ERROR,
+               "registry", "%s", o.err.msg);
+    if (now >= l->next_expire) {
+        l->next_expire = now + EXPIRE_EVERY_MS;
+        if (registry_expire(l->reg, (int64_t)time(NULL)) > 0)
+            l->reg_dirty = true;
+    }
+    if (!l->reg_dirty || now < l->next_save)
+        return;
+    struct sl_err err = {0};
+    if (registry_saver_submit(l->saver, l->reg, NULL, &err) < 0) {
+        SL_ERROR("registry", "%s", err.msg);
+    } else {
+        l->reg_dirty = false;
+    }
+    l->next_save = now + SAVE_EVERY_MS;
+}
+
+/* The last save, on this thread, once the saver's thread has ended. */
+static int save_final(struct loop *l)
+{
+    struct sl_err err = {0};
+    registry_saver_free(l->saver);
+    l->saver = NULL;
+    enum registry_save_result r = registry_save(l->reg, l->reg_path, &err);
+    if (r == REGISTRY_NOT_SAVED) {
+        SL_ERROR("registry", "%s", err.msg);
+        return 1;
+    }
+    if (r == REGISTRY_SAVED_UNSYNCED)
+        SL_WARN("registry", "%s", err.msg);
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static int file_chunk(struct loop *l, struct loop_input *li,
+                      struct in_file_chunk *c, int64_t now, struct sl_err *err)
+{
+    struct pipe_src *s = c->src->user;
+    if (c->kind == IN_FILE_DONE) {
+        if (s == NULL)
+            return 0;
+        c->src->user = NULL; /* the pipeline frees it once drained */
+        pipe_src_end(s);
+        int rc = pipe_src_drain(s, now, err);
+        if (rc == 0 && pipe_src_finished(s))
+            pipe_src_free(s);
+        return rc;
+    }
+    if (s == NULL) {
+        s = pipe_src_new_file(l->pipe, li->pi, c->src->key, c->src->path,
+                              c->offset, err);
+        if (s == NULL)
+            return -1;
+        c->src->user = s;
+    }
+    if (pipe_src_feed(s, c->data, c->len, &c->id, c->src->path, c->mtime_ms,
+                      err) < 0)
+        return -1;
+    return pipe_src_drain(s, now, err);
+}
+
+static int stdin_chunk(struct loop_input *li, int64_t now, struct sl_err *err)
+{
+    struct in_stdin_chunk c;
+    struct sl_err e = {0};
+    int rc = in_stdin_read(li->sin, READ_BUDGET, &c, &e);
+    if (rc < 0)
+        SL_ERROR(li->name, "%s", e.msg);
+    if (rc <= 0)
+        return rc < 0 ? 1 : 0; /* the EOF notice comes at the next call */
+    struct pipe_src *s = li->stdin_src;
+    if (s == NULL)
+        return 0;
+    if (c.kind == IN_STDIN_EOF) {
+        li->stdin_src = NULL; /* the pipeline frees it once drained */
+        pipe_src_end(s);
+        rc = pipe_src_drain(s, now, err);
+        if (rc == 0 && pipe_src_finished(s))
+            pipe_src_free(s);
+        return rc < 0 ? -1 : rc == 1 ? 2 : 1;
+    }
+    if (pipe_src_feed(s, c.data, c.len, NULL, NULL, INT64_MAX, err) < 0)
+        return -1;
+    rc = pipe_src_drain(s, now, err);
+    return rc < 0 ? -1 : rc == 1 ? 2 : 1;
+}
+
+/* Reads chunks while the output has room: how many (-1: fatal). *full is
+ * set when a source stopped with the output full. */
+static int read_inputs(struct loop *l, int64_t now, bool *full,
+                       struct sl_err *err)
+{
+    int n = 0;
+    bool more = true;
+    while (more && n < READ_CHUNKS && !*full && output_has_room(l->out)) {
+        more = false;
+        for (size_t i = 0; i < l->nin && !*full; i++) {
+            struct loop_input *li = &l->in[i];
+            int rc;
+            if (li->file != NULL) {
+                struct in_file_chunk c;
+                rc = in_file_read(li->file, READ_BUDGET, now, &c, err);
+                if (rc == 1)
+                    rc = file_chunk(l, li, &c, now, err) == 1 ? 2 : 1;
+            } else {
+                rc = stdin_chunk(li, now, err);
+            }
+            if (rc < 0)
+                return -1;
+            *full = rc == 2;
+            more |= rc > 0;
+            n += rc > 0;
+        }
+    }
+    return n;
+}
+
+/* --once: every file read to its end (asked after a rescan) and stdin
+ * ended; the caller saw nothing to read and no source with work. *ready:
+ * the rescan found files to read now. */
+static bool inputs_idle(struct loop *l, int64_t now, bool *ready)
+{
+    for (size_t i = 0; i < l->nin; i++) {
+        struct loop_input *li = &l->in[i];
+        if (li->sin != NULL && !in_stdin_eof(li->sin))
+            return false;
+        if (li->file == NULL)
+            continue;
+        in_file_rescan(li->file);
+        in_file_process(li->file, NULL, 0, now);
+        struct in_file_stats st;
+        in_file_stats(li->file, &st);
+        *ready |= st.ready + st.waiting > 0;
+        if (!st.idle)
+            return false;
+    }
+    return true;
+}
+
+/* ---- one turn ----------------------------------------------------------- */
+
+/* The work of a turn before the poll: 0 to go on, 1 when done (--once
+ * finished, or stopped and drained), -1 fatal. *busy: poll without
+ * waiting (more may be read at once). */
+static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
+{
+    bool full = false;
+    enum loop_phase was = l->phase; /* flushed events drain next turn */
+    *busy = false;
+    if (l->phase != LOOP_STOPPING) {
+        int rc = pipeline_drain(l->pipe, now, err);
+        if (rc < 0)
+            return -1;
+        full = rc == 1;
+    }
+    if (l->phase == LOOP_READING && !full) {
+        int n = read_inputs(l, now, &full, err);
+        if (n < 0)
+            return -1;
+        /* --once: a turn that read looks again at once, for the end */
+        *busy = (n >= READ_CHUNKS || (l->once && n > 0)) && !full;
+        if (l->once && n == 0 && !full && inputs_idle(l, now, busy)) {
+            SL_INFO(COMP, "--once: every input read to its end; finishing");
+            l->phase = LOOP_FLUSHING;
+            pipeline_flush(l->pipe);
+            *busy = true;
+        }
+    }
+    if (was == LOOP_FLUSHING && l->phase == LOOP_FLUSHING && !full)
+        output_flush(l->out);
+    if (output_broken(l->out)) {
+        SL_ERROR(COMP, "the output is gone (stdout closed): stopping");
+        return -1;
+    }
+    if (was != LOOP_READING && !full && output_idle(l->out))
+        return 1;
+    if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
+        SL_WARN(COMP,
+                "batches not acknowledged after %d s: they will be "
+                "read again at the next start",
+                LOOP_GRACE_MS / 1000);
+        return 1;
+    }
+    return 0;
+}
+
+static int min_timeout(int a, int64_t b_ms)
+{
+    if (b_ms < 0)
+        return a;
+    int b = b_ms > 60000 ? 60000 : (int)b_ms;
+    return a < 0 || b < a ? b : a;
+}
+
+struct pfd_range {
+    size_t at, n;
+};
+
+/* Fills pfds; ranges say whose each entry is; the poll's timeout. */
+static size_t fill(struct loop *l, struct pollfd *p, struct pfd_range *r,
+                   int64_t now, int *timeout)
+{
+    size_t n = 0;
+    p[n++] = (struct pollfd){.fd = l->sigfd, .events = POLLIN};
+    p[n++] =
+        (struct pollfd){.fd = registry_saver_fd(l->saver), .events = POLLIN};
+    int t = min_timeout(-1, output_timeout_ms(l->out));
+    r[0] = (struct pfd_range){n, output_fill_pollfds(l->out, p + n, 1)};
+    n += r[0].n;
+    r[1] = (struct pfd_range){n, 0};
+    if (l->http != NULL) {
+        r[1].n =
+            sl_http_server_fill_pollfds(l->http, p + n, SL_HTTP_MAX_POLLFDS);
+        t = min_timeout(t, sl_http_server_timeout_ms(l->http));
+    }
+    n += r[1].n;
+    for (size_t i = 0; i < l->nin; i++) {
+        struct loop_input *li = &l->in[i];
+        size_t room = MAX_PFDS - n, k = 0;
+        if (li->file != NULL) {
+            k = room ? in_file_fill_pollfds(li->file, p + n, room) : 0;
+            t = min_timeout(t, in_file_timeout_ms(li->file, now));
+        } else if (room) {
+            k = in_stdin_fill_pollfds(li->sin, p + n, room);
+        }
+        r[2 + i] = (struct pfd_range){n, k};
+        n += k;
+    }
+    int64_t d = pipeline_deadline(l->pipe);
+    if (d != INT64_MAX)
+        t = min_timeout(t, d > now ? d - now : 0);
+    if (l->reg_dirty)
+        t = min_timeout(t, l->next_save > now ? l->next_save - now : 0);
+    if (l->phase == LOOP_STOPPING)
+        t = min_timeout(t, l->stop_at > now ? l->stop_at - now : 0);
+    t = min_timeout(t, 1000); /* sl_log_tick, the registry's expiry */
+    *timeout = t;
+    return n;
+}
+
+static void dispatch(struct loop *l, struct pollfd *p, struct pfd_range *r,
+                     int64_t now)
+{
+    if (p[0].revents)
+        take_signals(l);
+    output_process(l->out, p + r[0].at, r[0].n);
+    if (l->http != NULL)
+        sl_http_server_handle(l->http, p + r[1].at, r[1].n);
+    for (size_t i = 0; i < l->nin; i++) {
+        struct loop_input *li = &l->in[i];
+        if (li->file != NULL)
+            in_file_process(li->file, p + r[2 + i].at, r[2 + i].n, now);
+        else
+            in_stdin_process(li->sin, p + r[2 + i].at, r[2 + i].n);
+    }
+    pipeline_tick(l->pipe, now);
+    sl_log_tick();
+}
+
+int loop_run(struct loop *l)
+{
+    struct pollfd pfds[MAX_PFDS];
+    struct pfd_range *r = calloc(l->nin + 2, sizeof *r);
+    struct sl_err err = {0};
+    int status = 0;
+    if (r == NULL) {
+        SL_ERROR(COMP, "out of memory");
+        return 1;
+    }
+    SL_INFO(COMP, "started%s: %zu inputs", l->once ? " (--once)" : "", l->nin);
+    for (;;) {
+        int64_t now = sl_clock_mono_ms();
+        bool busy;
+        take_acks(l);
+        save_registry(l, now);
+        int rc = work(l, now, &busy, &err);
+        if (rc != 0) {
+            if (rc < 0 && err.msg[0] != '\0')
+                SL_ERROR(COMP, "%s", err.msg);
+            status = rc < 0;
+            break;
+        }
+        /* batches written during the turn (stdout) free their slots
+         * only once taken: take them now, and go on without waiting */
+        if (take_acks(l) > 0 && output_has_room(l->out))
+            busy = true;
+        int timeout;
+        size_t n = fill(l, pfds, r, now, &timeout);
+        if (poll(pfds, n, busy ? 0 : timeout) < 0 && errno != EINTR) {
+            SL_ERROR(COMP, "poll failed: %s", sl_strerror(errno));
+            status = 1;
+            break;
+        }
+        dispatch(l, pfds, r, sl_clock_mono_ms());
+    }
+    free(r);
+    take_acks(l);
+    if (save_final(l) != 0)
+        status = 1;
+    SL_INFO(COMP, "stopped");
+    sl_log_flush();
+    return status;
+}

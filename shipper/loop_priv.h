@@ -1,0 +1,62 @@
+/* loop_priv.h: the daemon's state, shared by loop_setup.c (built from the
+ * config) and loop.c (run). */
+#ifndef LOOP_PRIV_H
+#define LOOP_PRIV_H
+
+#include <limits.h>
+
+#include "in_file.h"
+#include "in_stdin.h"
+#include "loop.h"
+#include "output.h"
+#include "pipeline.h"
+#include "process.h"
+#include "registry.h"
+#include "registry_saver.h"
+#include "sl_http_server.h"
+#include "sl_metrics.h"
+
+struct loop_input {
+    char name[32]; /* "inputs[0]" */
+    bool is_stdin;
+    struct in_file_config fcfg;
+    struct in_stdin_config scfg;
+    struct in_file *file;
+    struct in_stdin *sin;
+    struct pipe_src *stdin_src; /* until its EOF (then the pipeline's) */
+    struct pipe_input *pi;
+};
+
+enum loop_phase {
+    LOOP_READING,  /* the normal run */
+    LOOP_FLUSHING, /* --once: open events completed, last batch sealed */
+    LOOP_STOPPING  /* a signal: batches in flight get the grace period */
+};
+
+struct loop {
+    const struct shipper_config *sc;
+    bool once;
+    enum loop_phase phase;
+    int64_t stop_at; /* LOOP_STOPPING: the grace period's end */
+    int sigfd;
+    struct sl_metrics *m;
+    struct proc_metrics *pm;
+    struct in_file_metrics fm;
+    struct registry *reg;
+    struct registry_saver *saver;
+    char reg_path[PATH_MAX];
+    bool reg_dirty;      /* acks since the last snapshot */
+    int64_t next_save;   /* monotonic ms */
+    int64_t next_expire; /* monotonic ms */
+    struct output *out;
+    struct pipeline *pipe;
+    struct loop_input *in;
+    size_t nin;
+    struct sl_http_server *http;
+};
+
+/* Builds and frees everything but the run state (loop_setup.c). */
+SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);
+void loop_teardown(struct loop *l);
+
+#endif

@@ -1,0 +1,204 @@
+/* loop_setup.c: the daemon's parts built from shipper.json, in the order
+ * they depend on each other: the signals (blocked before the registry
+ * saver's thread starts, so they reach only the signalfd), the counters,
+ * the registry from data_dir, the output, the pipeline, each input with
+ * its pipe_input, the HTTP endpoint. Torn down in the reverse order. */
+#include "loop_priv.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sl_clock.h"
+#include "sl_log.h"
+
+static int setup_signals(struct loop *l, struct sl_err *err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout is output_broken() */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+        (l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return sl_err_set(err, SL_EIO, "cannot set up signals: %s",
+                          sl_strerror(errno));
+    return 0;
+}
+
+static int setup_registry(struct loop *l, struct sl_err *err)
+{
+    const char *dir = l->sc->data_dir;
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+        return sl_err_set(err, SL_EIO,
+                          "cannot create data_dir '%s': %s; create it with "
+                          "write access for the shipper, or set data_dir",
+                          dir, sl_strerror(errno));
+    int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);
+    if (n < 0 || (size_t)n >= sizeof l->reg_path)
+        return sl_err_set(err, SL_EINVAL, "data_dir '%s' is too long", dir);
+    struct registry_config rc;
+    registry_config_init(&rc);
+    bool created = false;
+    l->reg = registry_load(l->reg_path, &rc, &created, err);
+    if (l->reg == NULL)
+        return -1;
+    if (created)
+        SL_INFO("registry", "no registry at %s yet: every file is new",
+                l->reg_path);
+    else
+        SL_INFO("registry", "%zu files in %s", registry_count(l->reg),
+                l->reg_path);
+    l->saver = registry_saver_new(l->reg_path, err);
+    return l->saver == NULL ? -1 : 0;
+}
+
+/* in_file's src->user is the file's pipe_src. */
+static void src_free(void *user)
+{
+    pipe_src_free(user);
+}
+
+static int setup_file(struct loop *l, struct loop_input *li,
+                      const struct sl_config_node *node, struct sl_err *err)
+{
+    if (in_file_config_read(&li->fcfg, node, err) < 0)
+        return -1;
+    li->pi = pipe_input_new(l->sc->host.name, li->fcfg.format,
+                            li->fcfg.multiline, li->fcfg.processors,
+                            li->fcfg.fields, li->name, l->pm, err);
+    if (li->pi == NULL)
+        return -1;
+    li->file = in_file_new(&li->fcfg, l->reg, li->name, &l->fm, err);
+    if (li->file == NULL)
+        return -1;
+    in_file_set_user_free(li->file, src_free);
+    return 0;
+}
+
+static int setup_stdin(struct loop *l, struct loop_input *li,
+                       const struct sl_config_node *node, struct sl_err *err)
+{
+    li->is_stdin = true;
+    if (in_stdin_config_read(&li->scfg, node, err) < 0)
+        return -1;
+    li->pi = pipe_input_new(l->sc->host.name, li->scfg.format,
+                            li->scfg.multiline, li->scfg.processors,
+                            li->scfg.fields, li->name, l->pm, err);
+    if (li->pi == NULL)
+        return -1;
+    int64_t start = sl_clock_wall_ms();
+    li->sin = in_stdin_new(0, (size_t)li->scfg.read_size, start, err);
+    if (li->sin == NULL)
+        return -1;
+    li->stdin_src = pipe_src_new_stdin(l->pipe, li->pi, start, err);
+    return li->stdin_src == NULL ? -1 : 0;
+}
+
+static int setup_inputs(struct loop *l, struct sl_err *err)
+{
+    size_t n = sl_config_len(l->sc->inputs);
+    l->in = calloc(n, sizeof *l->in);
+    if (l->in == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct loop_input *li = &l->in[i];
+        const struct sl_config_node *node = sl_config_at(l->sc->inputs, i);
+        const struct sl_config_node *t = sl_config_get(node, "type");
+        const char *type = "file";
+        l->nin = i + 1;
+        snprintf(li->name, sizeof li->name, "inputs[%zu]", i);
+        if (t != NULL && sl_config_string(t, NULL, NULL, &type, err) < 0)
+            return -1;
+        int rc = strcmp(type, "stdin") == 0 ? setup_stdin(l, li, node, err)
+                                            : setup_file(l, li, node, err);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int metrics_render(void *ctx, struct sl_buf *body, const char **type,
+                          struct sl_err *err)
+{
+    *type = SL_METRICS_PROMETHEUS_TYPE;
+    return sl_metrics_render_prometheus(ctx, body, err);
+}
+
+static int status_render(void *ctx, struct sl_buf *body, const char **type,
+                         struct sl_err *err)
+{
+    *type = "application/json";
+    return sl_metrics_render_json(ctx, body, err);
+}
+
+static int setup_http(struct loop *l, struct sl_err *err)
+{
+    if (l->sc->http.listen == NULL)
+        return 0;
+    struct sl_http_server_config hc = {.address = l->sc->http.listen};
+    l->http = sl_http_server_new(&hc, err);
+    if (l->http == NULL ||
+        sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
+            0 ||
+        sl_http_server_route(l->http, "/status", status_render, l->m, err) < 0)
+        return -1;
+    SL_INFO("http", "serving /metrics and /status on %s", l->sc->http.listen);
+    return 0;
+}
+
+int loop_setup(struct loop *l, struct sl_err *err)
+{
+    struct output_config oc;
+    if (setup_signals(l, err) < 0)
+        return -1;
+    l->m = sl_metrics_new();
+    if (l->m == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    if (sl_metrics_add_process(l->m, err) < 0 ||
+        in_file_metrics_register(&l->fm, l->m, err) < 0 ||
+        (l->pm = proc_metrics_new(l->m, err)) == NULL ||
+        setup_registry(l, err) < 0)
+        return -1;
+    output_config_from(&oc, l->sc);
+    l->out = output_new(&oc, l->m, err);
+    if (l->out == NULL)
+        return -1;
+    l->pipe = pipeline_new(l->out, l->reg, l->m, err);
+    if (l->pipe == NULL || setup_inputs(l, err) < 0 || setup_http(l, err) < 0)
+        return -1;
+    return 0;
+}
+
+void loop_teardown(struct loop *l)
+{
+    sl_http_server_free(l->http);
+    for (size_t i = 0; i < l->nin; i++) {
+        struct loop_input *li = &l->in[i];
+        in_file_free(li->file); /* frees its sources through user_free */
+        in_stdin_free(li->sin);
+    }
+    pipeline_free(l->pipe); /* the sources left: stdin's, ended files' */
+    for (size_t i = 0; i < l->nin; i++) {
+        struct loop_input *li = &l->in[i];
+        pipe_input_free(li->pi);
+        if (li->is_stdin)
+            in_stdin_config_release(&li->scfg);
+        else
+            in_file_config_release(&li->fcfg);
+    }
+    free(l->in);
+    output_free(l->out);
+    registry_saver_free(l->saver);
+    registry_free(l->reg);
+    proc_metrics_free(l->pm);
+    sl_metrics_free(l->m);
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+}

@@ -1,0 +1,572 @@
+/* pipeline.c: a source's framing and its events' way to the output (see
+ * pipeline.h).
+ *
+ * A source's stages, pulled from the output's end: the event multiline
+ * (or container_log) hands out is built, processed, written and committed
+ * while the output has room; then a record waiting in container_log goes
+ * into multiline; then the line held from line_reader goes into
+ * container_log; then the next line is taken from line_reader. Each stage
+ * keeps what it holds until the next accepts it, so a drain can stop
+ * anywhere and resume. At the end of a source's bytes the line_reader's
+ * last line, container_log's open record and multiline's open event are
+ * completed, in that order, each after the stage before it is empty.
+ *
+ * Slots: the mark's source handle is an index into an array of slots
+ * (key, newest identity), reused only once every event committed under
+ * it was acknowledged: events are numbered as they commit, batches are
+ * acknowledged in seal order, so the acknowledged count is the number of
+ * the last acknowledged event. */
+#include "pipeline_priv.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "line_reader.h"
+#include "record_meta.h"
+#include "sl_clock.h"
+#include "sl_log.h"
+
+#define EVENT_ARENA_BLOCK (64 * 1024)
+#define EVENT_ARENA_MAX   ((size_t)64 << 20) /* one event, at most */
+#define META_CAP          64
+#define NO_SLOT           UINT32_MAX
+
+struct slot {
+    uint64_t key;
+    struct file_identity id;
+    bool file;     /* acks go to the registry */
+    bool has_id;   /* a chunk was fed */
+    bool released; /* its source is gone */
+    uint64_t last; /* number of the last event committed under it */
+    /* the done offset after a dropped event no later event carries: the
+     * registry takes it once every event before it is acknowledged */
+    uint64_t drop_off;
+};
+
+struct pipeline {
+    struct output *out;
+    struct registry *reg;
+    struct sl_arena *arena;
+    struct sl_event ev;
+    struct slot *slots;
+    size_t nslots;
+    uint64_t committed, acked; /* events, numbered from 1 */
+    size_t ndrops;             /* slots with a drop_off */
+    int64_t read_ms;           /* the time read: the wall clock at a drain */
+    struct pipe_src *head;     /* every live source */
+    size_t nsrcs;
+    struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
+        *invalid;
+    struct sl_counter own[6]; /* the counters when no registry is given */
+};
+
+struct pipe_src {
+    struct pipeline *p;
+    struct pipe_input *in;
+    struct pipe_src *prev, *next;
+    uint32_t slot;
+    uint64_t base;    /* file offset of line_reader's offset 0 */
+    int64_t mtime_ms; /* of the newest chunk; INT64_MAX: none */
+    char *path;       /* files: the path events carry */
+    struct event_source es;
+    struct line_reader *lr;
+    struct container_log *cl;
+    struct multiline *ml; /* NULL: no multiline */
+    struct record_meta_queue *rq;
+    struct multiline_line line; /* taken from lr, not yet in cl */
+    bool held;
+    bool work;                            /* something may be drained */
+    bool ending, soft;                    /* end, flush asked */
+    bool lr_done, cl_done, ml_done, over; /* end steps taken */
+};
+
+static struct sl_counter *counter(struct sl_metrics *m, const char *name,
+                                  const char *help, struct sl_counter *dflt,
+                                  struct sl_err *err)
+{
+    if (m == NULL)
+        return dflt;
+    return sl_metrics_counter(m, name, help, err);
+}
+
+struct pipeline *pipeline_new(struct output *o, struct registry *reg,
+                              struct sl_metrics *m, struct sl_err *err)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->arena = sl_arena_new(EVENT_ARENA_BLOCK)) == NULL) {
+        free(p);
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    sl_arena_set_limit(p->arena, EVENT_ARENA_MAX);
+    sl_event_init(&p->ev, p->arena);
+    p->out = o;
+    p->reg = reg;
+    struct sl_counter *c = p->own;
+    if ((p->lines = counter(m, "sluice_shipper_lines_total",
+                            "lines read from the inputs", &c[0], err)) ==
+            NULL ||
+        (p->events = counter(m, "sluice_shipper_events_total",
+                             "events handed to the output", &c[1], err)) ==
+            NULL ||
+        (p->dropped = counter(m, "sluice_shipper_events_dropped_total",
+                              "events a drop processor discarded", &c[2],
+                              err)) == NULL ||
+        (p->rejected =
+             counter(m, "sluice_shipper_events_rejected_total",
+                     "events that could not be built or were too large "
+                     "for a batch (logged)",
+                     &c[3], err)) == NULL ||
+        (p->truncated = counter(m, "sluice_shipper_truncated_total",
+                                "events cut at a line or event limit", &c[4],
+                                err)) == NULL ||
+        (p->invalid = counter(
+             m, "sluice_shipper_container_parse_failures_total",
+             "lines that were not the input's format", &c[5], err)) == NULL) {
+        pipeline_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (p == NULL)
+        return;
+    while (p->head != NULL)
+        pipe_src_free(p->head);
+    sl_arena_free(p->arena);
+    free(p->slots);
+    free(p);
+}
+
+/* ---- slots ---------------------------------------------------------- */
+
+static uint32_t slot_take(struct pipeline *p, bool file, uint64_t key)
+{
+    size_t i = 0;
+    while (i < p->nslots &&
+           !(p->slots[i].released && p->slots[i].last <= p->acked))
+        i++;
+    if (i == p->nslots) {
+        if (p->nslots >= NO_SLOT - 1)
+            return NO_SLOT;
+        struct slot *s = realloc(p->slots, (p->nslots + 1) * sizeof *s);
+        if (s == NULL)
+            return NO_SLOT;
+        p->slots = s;
+        p->nslots++;
+    } else if (p->slots[i].drop_off != 0) {
+        p->ndrops--; /* reused: its drop is moot, the file is gone */
+    }
+    memset(&p->slots[i], 0, sizeof p->slots[i]);
+    p->slots[i].file = file;
+    p->slots[i].key = key;
+    return (uint32_t)i;
+}
+
+static size_t ack_slot(struct pipeline *p, const struct slot *s,
+                       uint64_t offset, int64_t wall_s)
+{
+    if (!s->file || !s->has_id || p->reg == NULL)
+        return 0;
+    struct sl_err err = {0};
+    int rc = registry_ack(p->reg, &s->id, s->key, NULL, offset, wall_s, &err);
+    if (rc < 0)
+        SL_ERROR("registry", "%s", err.msg);
+    return rc > 0 ? 1 : 0; /* 0: a late ack on a replaced file */
+}
+
+size_t pipeline_ack(struct pipeline *p, const struct output_ack *a,
+                    int64_t wall_s)
+{
+    size_t moved = 0;
+    p->acked += a->events;
+    for (size_t i = 0; i < a->nmarks; i++)
+        if (a->marks[i].source < p->nslots)
+            moved += ack_slot(p, &p->slots[a->marks[i].source],
+                              a->marks[i].offset, wall_s);
+    return moved;
+}
+
+size_t pipeline_settle(struct pipeline *p, int64_t wall_s)
+{
+    size_t moved = 0;
+    for (size_t i = 0; p->ndrops > 0 && i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->drop_off == 0 || s->last > p->acked)
+            continue;
+        moved += ack_slot(p, s, s->drop_off, wall_s);
+        s->drop_off = 0;
+        p->ndrops--;
+    }
+    return moved;
+}
+
+/* ---- sources -------------------------------------------------------- */
+
+static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
+                                bool file, uint64_t key, struct sl_err *err)
+{
+    struct pipe_src *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        goto nomem;
+    s->p = p;
+    s->in = pi;
+    s->slot = NO_SLOT;
+    s->mtime_ms = INT64_MAX;
+    size_t max = CONTAINER_LOG_DEFAULT_MAX_BYTES;
+    s->lr = line_reader_new(container_log_line_limit(pi->format, max));
+    s->cl = container_log_new(pi->format, max, err);
+    if (s->lr == NULL || s->cl == NULL)
+        goto nomem;
+    if (pi->has_ml) {
+        s->ml = multiline_new(&pi->ml, err); /* checked at pipe_input_new */
+        s->rq = record_meta_queue_new(META_CAP, err);
+        if (s->ml == NULL || s->rq == NULL)
+            goto nomem;
+    }
+    s->slot = slot_take(p, file, key);
+    if (s->slot == NO_SLOT)
+        goto nomem;
+    s->next = p->head;
+    if (p->head != NULL)
+        p->head->prev = s;
+    p->head = s;
+    p->nsrcs++;
+    return s;
+nomem:
+    pipe_src_free(s);
+    sl_err_set(err, SL_ENOMEM, "out of memory starting a source");
+    return NULL;
+}
+
+struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
+                                   uint64_t key, const char *path,
+                                   uint64_t base, struct sl_err *err)
+{
+    struct pipe_src *s = src_new(p, pi, true, key, err);
+    if (s == NULL)
+        return NULL;
+    s->base = base;
+    s->path = strdup(path);
+    if (s->path == NULL) {
+        pipe_src_free(s);
+        sl_err_set(err, SL_ENOMEM, "out of memory starting a source");
+        return NULL;
+    }
+    event_source_file(&s->es, pi->base, key, s->path);
+    return s;
+}
+
+struct pipe_src *pipe_src_new_stdin(struct pipeline *p, struct pipe_input *pi,
+                                    int64_t start_ms, struct sl_err *err)
+{
+    struct pipe_src *s = src_new(p, pi, false, 0, err);
+    if (s != NULL)
+        event_source_stdin(&s->es, pi->base, start_ms);
+    return s;
+}
+
+void pipe_src_free(struct pipe_src *s)
+{
+    if (s == NULL)
+        return;
+    struct pipeline *p = s->p;
+    if (s->slot != NO_SLOT) {
+        p->slots[s->slot].released = true;
+        if (s->prev != NULL)
+            s->prev->next = s->next;
+        else
+            p->head = s->next;
+        if (s->next != NULL)
+            s->next->prev = s->prev;
+        p->nsrcs--;
+    }
+    record_meta_queue_free(s->rq);
+    multiline_free(s->ml);
+    container_log_free(s->cl);
+    line_reader_free(s->lr);
+    free(s->path);
+    free(s);
+}
+
+int pipe_src_feed(struct pipe_src *s, const char *data, size_t len,
+                  const struct file_identity *id, const char *path,
+                  int64_t mtime_ms, struct sl_err *err)
+{
+    s->mtime_ms = mtime_ms;
+    struct slot *sl = &s->p->slots[s->slot];
+    if (id != NULL) {
+        sl->id = *id;
+        sl->has_id = true;
+    }
+    if (path != NULL && s->path != NULL && strcmp(path, s->path) != 0) {
+        char *copy = strdup(path); /* a rename: later events say so */
+        if (copy == NULL)
+            return sl_err_set(err, SL_ENOMEM, "out of memory");
+        free(s->path);
+        s->path = copy;
+        s->es.path = copy;
+        s->es.path_len = strlen(copy);
+    }
+    s->work = true;
+    return line_reader_feed(s->lr, data, len, err);
+}
+
+void pipe_src_end(struct pipe_src *s)
+{
+    s->ending = true;
+    s->work = true;
+}
+
+void pipe_src_flush(struct pipe_src *s)
+{
+    s->soft = true;
+    s->work = true;
+}
+
+bool pipe_src_finished(const struct pipe_src *s)
+{
+    return s->over;
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static uint64_t done_offset(const struct pipe_src *s)
+{
+    return s->ml != NULL ? multiline_done_offset(s->ml)
+                         : container_log_done_offset(s->cl);
+}
+
+static void pop(struct pipe_src *s)
+{
+    if (s->ml != NULL)
+        multiline_pop(s->ml);
+    else
+        container_log_pop(s->cl);
+}
+
+/* An event that could not be shipped: said with its source and offset. */
+static void refused(const struct pipe_src *s, uint64_t offset,
+                    const struct sl_err *e)
+{
+    char comp[256];
+    if (s->path != NULL)
+        snprintf(comp, sizeof comp, "input:file:%s", s->path);
+    else
+        snprintf(comp, sizeof comp, "input:stdin");
+    SL_WARN(comp, "the event at offset %" PRIu64 " was not shipped: %s", offset,
+            e->msg);
+    sl_counter_inc(s->p->rejected);
+}
+
+/* Builds, processes, writes and commits the event of r, then pops it
+ * (its text is no longer needed once written). Events that cannot be
+ * built or committed are logged and counted, and their offset passed. */
+static int emit(struct pipe_src *s, const struct event_base_record *r,
+                struct sl_err *err)
+{
+    struct pipeline *p = s->p;
+    struct event_meta meta;
+    struct sl_err e = {0};
+    sl_arena_reset(p->arena);
+    if (event_base_build(s->in->base, &s->es, r, p->read_ms, &p->ev, &meta,
+                         &e) < 0) {
+        refused(s, r->offset, &e);
+        pop(s);
+        return 0;
+    }
+    if (r->truncated)
+        sl_counter_inc(p->truncated);
+    if (r->invalid)
+        sl_counter_inc(p->invalid);
+    int64_t ts = meta.ts_ms;
+    if (proc_chain_run(s->in->chain, &p->ev, &ts) == PROC_DROP) {
+        sl_counter_inc(p->dropped);
+        pop(s);
+        struct slot *sl = &p->slots[s->slot];
+        p->ndrops += sl->drop_off == 0;
+        sl->drop_off = done_offset(s); /* > 0: past the dropped event */
+        return 0;
+    }
+    struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, ts, &e);
+    if (b == NULL || sl_event_write_json(&p->ev, b, &e) < 0) {
+        if (b != NULL)
+            output_rollback(p->out);
+        refused(s, r->offset, &e);
+        pop(s);
+        return e.status == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "%s", e.msg)
+                                     : 0;
+    }
+    pop(s);
+    struct output_mark mark = {s->slot, done_offset(s)};
+    if (output_commit(p->out, &mark, &e) < 0) {
+        refused(s, r->offset, &e);
+        return 0;
+    }
+    struct slot *sl = &p->slots[s->slot];
+    sl->last = ++p->committed;
+    if (sl->drop_off != 0) { /* this event's mark carries it */
+        sl->drop_off = 0;
+        p->ndrops--;
+    }
+    sl_counter_inc(p->events);
+    return 0;
+}
+
+/* The last stage's events, while the output has room: 1 when it has none
+ * left and an event waits, 0 when none waits. */
+static int emit_ready(struct pipe_src *s, struct sl_err *err)
+{
+    struct output *o = s->p->out;
+    if (s->ml != NULL) {
+        struct multiline_event ev;
+        while (multiline_peek(s->ml, &ev)) {
+            if (!output_has_room(o))
+                return 1;
+            struct record_meta m;
+            record_meta_take(s->rq, ev.offset, ev.end, &m);
+            struct event_base_record r = event_base_record_joined(&ev, &m);
+            if (emit(s, &r, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    struct container_log_record rec;
+    while (container_log_peek(s->cl, &rec)) {
+        if (!output_has_room(o))
+            return 1;
+        struct event_base_record r = event_base_record_from(&rec);
+        if (emit(s, &r, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The next line out of line_reader, held until container_log takes it. */
+static bool take_line(struct pipe_src *s)
+{
+    struct sl_slice l;
+    bool cut;
+    if (line_reader_next(s->lr, &l, &cut) != 1) {
+        if (!s->ending || s->lr_done)
+            return false;
+        s->lr_done = true;
+        if (line_reader_finish(s->lr, &l, &cut) != 1)
+            return false;
+    }
+    s->line = (struct multiline_line){
+        l.ptr, l.len, s->base + line_reader_line_offset(s->lr),
+        s->base + line_reader_line_end(s->lr), cut};
+    s->held = true;
+    return true;
+}
+
+/* Nothing is left in line_reader: the end steps, one at a time. false
+ * when there is none left to take (drained for now, or over). */
+static bool end_step(struct pipe_src *s)
+{
+    if (!s->ending && !s->soft)
+        return false;
+    if (!s->cl_done) {
+        s->cl_done = true;
+        container_log_flush(s->cl);
+        return true;
+    }
+    if (s->ml != NULL && !s->ml_done) {
+        s->ml_done = true;
+        multiline_flush(s->ml);
+        return true;
+    }
+    if (s->ending)
+        s->over = true;
+    return false;
+}
+
+int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
+{
+    int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
+    s->p->read_ms = s->mtime_ms < now ? s->mtime_ms : now;
+    for (;;) {
+        int rc = emit_ready(s, err);
+        if (rc != 0)
+            return rc;
+        struct container_log_record rec;
+        if (s->ml != NULL && container_log_peek(s->cl, &rec)) {
+            struct multiline_line l = container_log_as_line(&rec);
+            if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
+                record_meta_push(s->rq, &rec);
+                container_log_pop(s->cl);
+            }
+            continue;
+        }
+        if (s->held || take_line(s)) {
+            if (container_log_push(s->cl, &s->line)) {
+                s->held = false;
+                sl_counter_inc(s->p->lines);
+            }
+            continue;
+        }
+        if (!end_step(s)) {
+            s->work = false;
+            return 0;
+        }
+    }
+}
+
+/* ---- every source --------------------------------------------------- */
+
+int pipeline_drain(struct pipeline *p, int64_t now_ms, struct sl_err *err)
+{
+    struct pipe_src *s = p->head, *next;
+    for (; s != NULL; s = next) {
+        next = s->next;
+        if (!s->work)
+            continue;
+        int rc = pipe_src_drain(s, now_ms, err);
+        if (rc != 0)
+            return rc;
+        if (s->over)
+            pipe_src_free(s); /* ended: detached from its input */
+    }
+    return 0;
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+    for (struct pipe_src *s = p->head; s != NULL; s = s->next)
+        pipe_src_flush(s);
+}
+
+int64_t pipeline_deadline(const struct pipeline *p)
+{
+    int64_t t = INT64_MAX;
+    for (const struct pipe_src *s = p->head; s != NULL; s = s->next) {
+        if (s->ml == NULL)
+            continue; /* a source with work waits for the output, not time */
+        uint64_t d = multiline_next_deadline(s->ml);
+        if (d != UINT64_MAX && (int64_t)d < t)
+            t = (int64_t)d;
+    }
+    return t;
+}
+
+void pipeline_tick(struct pipeline *p, int64_t now_ms)
+{
+    for (struct pipe_src *s = p->head; s != NULL; s = s->next) {
+        if (s->ml == NULL)
+            continue;
+        uint64_t d = multiline_next_deadline(s->ml);
+        if (d != UINT64_MAX && (int64_t)d <= now_ms) {
+            multiline_tick(s->ml, (uint64_t)now_ms);
+            s->work = true;
+        }
+    }
+}
+
+size_t pipeline_sources(const struct pipeline *p)
+{
+    return p->nsrcs;
+}

@@ -1,0 +1,679 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run` and `run --once` end to end, driving the real binary
+in a scratch directory: stdout output on the sample Apache log with grok and
+date (exact events, the same on a second run), stdin with multiline, a
+redis-server this test starts on a free port (every line in the stream
+once, nothing again on a second run, only what was appended on a third),
+kill -9 in the middle of a large file (every line there after a restart,
+duplicates only with identical ids), a rename rotation while running,
+SIGTERM (exit 0, registry saved), and bad configs (exit 2).
+
+usage: test_shipper_run.py SLUICE_SHIPPER CONF_DIR
+"""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SHIPPER, CONF = sys.argv[1:3]
+SAMPLE = os.path.join(CONF, "samples", "apache_access.log")
+APP_SAMPLE = os.path.join(CONF, "samples", "app.log")
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
+failures = []
+tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-")
+TMP = tmp.name
+DEADLINE_S = 60  # any wait in this file, at most
+
+
+def case(fn):
+    try:
+        fn()
+        print(f"ok   {fn.__name__}", flush=True)
+    except AssertionError as e:
+        failures.append(fn.__name__)
+        print(f"FAIL {fn.__name__}: {e}", flush=True)
+    return fn
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
+
+
+def scratch(name):
+    d = os.path.join(TMP, name)
+    os.makedirs(os.path.join(d, "logs"))
+    return d
+
+
+def write_config(d, inputs, output, extra=None):
+    cfg = {"host": {"name": "e2e-host"}, "data_dir": os.path.join(d, "data"),
+           "inputs": inputs, "output": output,
+           "log": {"level": "info"}}
+    cfg.update(extra or {})
+    path = os.path.join(d, "shipper.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def run_once(conf, stdin=None, status=0):
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S,
+                       input=stdin)
+    if p.returncode != status:
+        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
+                             f"{status}; stderr: {p.stderr.decode()!r}")
+    return p.stdout.decode(), p.stderr.decode()
+
+
+def wait_for(what, fn):
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+APACHE = [{"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
+          {"date": {"field": "timestamp",
+                    "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}}]
+
+
+# --- stdout ----------------------------------------------------------------
+
+@case
+def once_to_stdout_gives_every_apache_line_as_an_event():
+    d = scratch("stdout")
+    log = os.path.join(d, "logs", "access.log")
+    with open(SAMPLE, "rb") as f:
+        data = f.read()
+    with open(log, "wb") as f:
+        f.write(data)
+    lines = data.decode().splitlines()
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "processors": APACHE,
+                             "fields": {"service.name": "shop"}}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    events = [json.loads(l) for l in out.splitlines()]
+    eq(len(events), len(lines), "event count")
+    eq([e["message"] for e in events], lines)
+    offsets, off = [], 0
+    for l in lines:
+        offsets.append(off)
+        off += len(l.encode()) + 1
+    eq([e["log"]["offset"] for e in events], offsets)
+    eq(events[1], {
+        "@timestamp": "2026-11-23T08:00:07.000Z", "message": lines[1],
+        "host": {"name": "e2e-host"},
+        "agent": {"type": "sluice-shipper", "version": "0.1.0"},
+        "log": {"file": {"path": log}, "offset": offsets[1]},
+        "service": {"name": "shop"},
+        "source": {"address": "192.0.2.44"}, "user": {"name": "alice"},
+        "timestamp": "23/Nov/2026:09:00:07 +0100",
+        "http": {"request": {"method": "GET"}, "version": "1.1",
+                 "response": {"status_code": 200, "body": {"bytes": 2577}}},
+        "url": {"original": "/admin"},
+        "user_agent": {"original": "Googlebot/2.1 "
+                                   "(+http://www.google.com/bot.html)"}})
+    eq([e.get("tags") for e in events if "tags" in e], [], "tags")
+    # the registry holds the whole file: a second run ships nothing
+    out2, _ = run_once(conf)
+    eq(out2, "", "second run")
+    # a fresh data_dir ships the same events, byte for byte
+    os.rename(os.path.join(d, "data"), os.path.join(d, "data.old"))
+    out3, _ = run_once(conf)
+    eq(out3, out, "a run from scratch")
+
+
+@case
+def the_time_read_of_a_file_not_written_since_is_the_same_on_a_replay():
+    d = scratch("mtime")
+    log = os.path.join(d, "logs", "old.log")
+    with open(log, "w") as f:
+        f.write("no date here\nnor here\n")
+    os.utime(log, (1795420861, 1795420861))  # 2026-11-23T08:01:01Z
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["@timestamp"] for l in out.splitlines()],
+       ["2026-11-23T08:01:01.000Z"] * 2)
+    os.rename(os.path.join(d, "data"), os.path.join(d, "data.old"))
+    out2, _ = run_once(conf)  # a replay: the same events, the same index
+    eq(out2, out)
+
+
+@case
+def two_inputs_each_with_its_fields_and_format():
+    d = scratch("two")
+    a = os.path.join(d, "logs", "a.log")
+    b = os.path.join(d, "logs", "b.json")
+    with open(a, "w") as f:
+        f.write("".join(f"a{i}\n" for i in range(300)))
+    with open(b, "w") as f:
+        f.write("".join('{"log":"b%d\\n","stream":"stderr","time":'
+                        '"2026-12-04T17:00:%02d.5Z"}\n' % (i, i % 60)
+                        for i in range(300)))
+    conf = write_config(d, [
+        {"type": "file", "paths": [a], "fields": {"service.name": "a"}},
+        {"type": "file", "paths": [b], "format": "docker",
+         "fields": {"service": {"name": "b"}}}], {"stdout": {}})
+    out, _ = run_once(conf)
+    got = [json.loads(l) for l in out.splitlines()]
+    by = {"a": [], "b": []}
+    for e in got:
+        by[e["service"]["name"]].append(e)
+    eq([e["message"] for e in by["a"]], [f"a{i}" for i in range(300)])
+    eq([e["message"] for e in by["b"]], [f"b{i}" for i in range(300)])
+    eq({e["log"]["file"]["path"] for e in by["b"]}, {b})
+    eq(by["b"][61]["@timestamp"], "2026-12-04T17:00:01.500Z")
+    eq({e.get("stream") for e in by["b"]}, {"stderr"})
+
+
+@case
+def dropped_events_are_not_shipped_and_the_registry_passes_them():
+    d = scratch("drop")
+    log = os.path.join(d, "logs", "app.log")
+    lines = ["keep 1", "debug 2", "keep 3", "debug 4", "debug 5"]
+    with open(log, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    conf = write_config(d, [{"type": "file", "paths": [log], "processors": [
+        {"drop": {"when": {"contains": {"message": "debug"}}}}]}],
+        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()],
+       ["keep 1", "keep 3"])
+    # the trailing dropped lines are passed too: nothing is read again
+    with open(os.path.join(d, "data", "registry.json")) as f:
+        eq(json.load(f)["entries"][0]["offset"], os.path.getsize(log),
+           "the registry")
+
+
+@case
+def once_on_stdin_joins_tracebacks_and_ends_at_eof():
+    d = scratch("stdin")
+    with open(APP_SAMPLE, "rb") as f:
+        data = f.read()
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "pattern": "^%{TIMESTAMP_ISO8601} ", "negate": True}}],
+        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    events = [json.loads(l) for l in out.splitlines()]
+    # each event starts at a line with a timestamp; joined, they are the input
+    starts = [l for l in data.decode().splitlines() if l[:4].isdigit()]
+    eq(len(events), len(starts), "event count")
+    eq("\n".join(e["message"] for e in events) + "\n", data.decode())
+    eq(events[2]["message"].count("\n"), 6, "the traceback joined")
+    eq(all("file" not in e.get("log", {}) for e in events), True)
+
+
+@case
+def an_over_long_line_is_cut_and_tagged_and_the_next_one_is_whole():
+    d = scratch("long")
+    data = b"a" * (3 << 20) + b"\nnext\n"
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    got = [json.loads(l) for l in out.splitlines()]
+    eq([(len(e["message"]), e.get("tags")) for e in got],
+       [(1 << 20, ["_truncated"]), (4, None)])
+    eq(got[1]["message"], "next")
+
+
+@case
+def cri_parts_are_joined_with_the_runtime_time_and_stream():
+    d = scratch("cri")
+    data = (b"2026-12-04T17:00:32.123456789Z stdout P GET /a \n"
+            b"2026-12-04T17:00:32.2Z stderr F warn: slow\n"
+            b"2026-12-04T17:00:32.3Z stdout F 200\n"
+            b"not a cri line\n")
+    conf = write_config(d, [{"type": "stdin", "format": "cri"}],
+                        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    got = [(e["@timestamp"], e.get("stream"), e["message"], e.get("tags"))
+           for e in map(json.loads, out.splitlines())]
+    eq(got, [("2026-12-04T17:00:32.123Z", "stdout", "GET /a ", None),
+             ("2026-12-04T17:00:32.200Z", "stderr", "warn: slow", None),
+             ("2026-12-04T17:00:32.300Z", "stdout", "200", None),
+             (got[3][0], None, "not a cri line",
+              ["_containerparsefailure"])])
+
+
+# --- Redis -----------------------------------------------------------------
+
+class Redis:
+    """A redis-server of this test, on a free port, and RESP over a socket."""
+
+    def __init__(self):
+        for _ in range(50):
+            port = random.randint(20000, 32000)
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+        self.port = port
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.sock = wait_for("redis-server", self._connect)
+        self.buf = b""
+
+    def _connect(self):
+        try:
+            return socket.create_connection(("127.0.0.1", self.port), 1)
+        except OSError:
+            return None
+
+    def stop(self):
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise AssertionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b":"):
+            return int(rest) if kind == b":" else rest.decode()
+        if kind == b"-":
+            raise AssertionError(f"redis error: {rest.decode()}")
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(1 << 20)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise AssertionError(f"bad reply {line!r}")
+
+    def cmd(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self._reply()
+
+    def events(self, key, delete=False):
+        """(id, ts, event) of every batch in the stream, in order."""
+        got = []
+        for eid, fields in self.cmd("XRANGE", key, "-", "+"):
+            f = dict(zip(fields[::2], fields[1::2]))
+            eq(f[b"v"], b"2", "batch format")
+            eq(f[b"codec"], b"none", "codec")
+            lines = f[b"events"].decode().split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            eq(len(lines), int(f[b"count"]), "count")
+            for l in lines:
+                ts, id_, js = l.split(" ", 2)
+                got.append((id_, int(ts), json.loads(js)))
+            if delete:
+                self.cmd("XDEL", key, eid)
+        return got
+
+
+def redis_output(r, **more):
+    o = {"url": f"redis://127.0.0.1:{r.port}/0", "key": "e2e:events",
+         "codec": "none"}
+    o.update(more)
+    return {"redis": o}
+
+
+def apache_lines(n, start=0):
+    return [f'192.0.2.{i % 250} - - [23/Nov/2026:09:{(i // 60) % 60:02d}:'
+            f'{i % 60:02d} +0100] "GET /item?n={i} HTTP/1.1" 200 {i} "-" '
+            f'"e2e"' for i in range(start, start + n)]
+
+
+@case
+def once_to_redis_ships_each_line_once_and_then_only_new_ones():
+    r = Redis()
+    try:
+        d = scratch("redis")
+        log = os.path.join(d, "logs", "access.log")
+        lines = apache_lines(5000)
+        with open(log, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "processors": APACHE}],
+                            redis_output(r, batch_events=700))
+        run_once(conf)
+        got = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got], lines, "first run")
+        eq(len({i for i, _, _ in got}), len(lines), "distinct ids")
+        eq(all(len(i) == 22 for i, _, _ in got), True, "id length")
+        # the batch time is @timestamp (the date processor's)
+        eq(got[61][1], 1795420861000, "batch time")
+        eq(got[61][2]["@timestamp"], "2026-11-23T08:01:01.000Z")
+        eq(r.cmd("XLEN", "e2e:events"), 8, "batches of 700")
+        run_once(conf)
+        eq(r.cmd("XLEN", "e2e:events"), 8, "a second run ships nothing")
+        more = apache_lines(7, 5000)
+        size = os.path.getsize(log)
+        with open(log, "a") as f:
+            f.write("\n".join(more) + "\n")
+        run_once(conf)
+        got2 = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got2[len(lines):]], more, "appended")
+        eq(len(got2), len(lines) + len(more))
+        offs = [size + sum(len(m) + 1 for m in more[:i]) for i in range(7)]
+        eq([e["log"]["offset"] for _, _, e in got2[len(lines):]], offs,
+           "offsets of the appended lines")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            eq(json.load(f)["entries"][0]["offset"], os.path.getsize(log),
+               "the registry after the third run")
+    finally:
+        r.stop()
+
+
+@case
+def a_full_outbox_stops_the_framing_anywhere_and_it_resumes_in_order():
+    # one batch in flight of 7 events: the drain stops in the middle of
+    # chunks and of multiline events again and again
+    r = Redis()
+    try:
+        d = scratch("outbox")
+        log = os.path.join(d, "logs", "trace.log")
+        events = []
+        for i in range(3000):
+            events.append("\n".join([f"x{i} head"] +
+                                     [f"  cont {i}.{j}" for j in range(i % 4)]))
+        text = "\n".join(events) + "\n"
+        with open(log, "w") as f:
+            f.write(text)
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "multiline": {"pattern": "^x",
+                                               "negate": True}}],
+                            redis_output(r, batch_events=7, max_in_flight=1))
+        run_once(conf)
+        got = r.events("e2e:events")
+        eq([e["message"] for _, _, e in got], events, "events in order")
+        offs, off = [], 0
+        for e in events:
+            offs.append(off)
+            off += len(e.encode()) + 1
+        eq([e["log"]["offset"] for _, _, e in got], offs, "offsets")
+        eq(r.cmd("XLEN", "e2e:events"), (3000 + 6) // 7, "batches")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            eq(json.load(f)["entries"][0]["offset"], len(text.encode()),
+               "the registry")
+    finally:
+        r.stop()
+
+
+@case
+def kill_9_mid_stream_then_restart_loses_nothing():
+    r = Redis()
+    try:
+        d = scratch("kill9")
+        log = os.path.join(d, "logs", "big.log")
+        lines = [f"line {i} " + "x" * (i % 97) for i in range(200000)]
+        with open(log, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        inputs = [{"type": "file", "paths": [log]}]
+        # max_pending holds the shipper after 5 batches: killed mid-stream
+        conf = write_config(d, inputs, redis_output(
+            r, batch_events=1000, max_pending=5))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        wait_for("5 batches", lambda: r.cmd("XLEN", "e2e:events") >= 5)
+        time.sleep(0.3)  # acks and a registry save may land, or not
+        p.kill()
+        p.wait()
+        first = r.events("e2e:events")
+        if not 0 < len(first) < len(lines):
+            raise AssertionError(f"{len(first)} events before the kill")
+        conf = write_config(d, inputs, redis_output(r, batch_events=1000))
+        run_once(conf)
+        got = r.events("e2e:events")
+        ids = {}
+        for id_, _, e in got:
+            ids.setdefault(e["log"]["offset"], set()).add(id_)
+        msgs = {e["log"]["offset"]: e["message"] for _, _, e in got}
+        eq(len(msgs), len(lines), "every line")
+        eq(sorted(msgs.values()) == sorted(lines), True, "the lines")
+        eq([o for o, s in ids.items() if len(s) != 1], [],
+           "offsets with two ids")
+    finally:
+        r.stop()
+
+
+@case
+def rename_rotation_while_running_and_sigterm_saves_the_registry():
+    r = Redis()
+    try:
+        d = scratch("rotate")
+        log = os.path.join(d, "logs", "app.log")
+        with open(log, "w") as f:
+            f.write("".join(f"old {i}\n" for i in range(100)))
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "rotate_wait": "200ms"}],
+                            redis_output(r, batch_age="50ms"))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        count = lambda: len(r.events("e2e:events"))
+        wait_for("100 events", lambda: count() == 100)
+        with open(log, "a") as f:
+            f.write("".join(f"old {i}\n" for i in range(100, 150)))
+        os.rename(log, log + ".1")
+        with open(log, "w") as f:
+            f.write("".join(f"new {i}\n" for i in range(30)))
+        wait_for("180 events", lambda: count() >= 180)
+        time.sleep(0.3)
+        msgs = [e["message"] for _, _, e in r.events("e2e:events")]
+        want = [f"old {i}" for i in range(150)] + [f"new {i}" for i in
+                                                   range(30)]
+        eq(msgs, want, "every line once, the old file first")
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        eq(p.returncode, 0, f"exit after SIGTERM; stderr: {err.decode()!r}")
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            reg = json.load(f)
+        offs = {e["ino"]: e["offset"] for e in reg["entries"]}
+        eq(offs.get(os.stat(log).st_ino), os.path.getsize(log),
+           "registry of the new file")
+        eq(offs.get(os.stat(log + ".1").st_ino),
+           os.path.getsize(log + ".1"), "registry of the rotated file")
+    finally:
+        r.stop()
+
+
+@case
+def sigterm_with_redis_frozen_exits_after_the_grace_period_losing_nothing():
+    r = Redis()
+    try:
+        d = scratch("frozen")
+        log = os.path.join(d, "logs", "app.log")
+        with open(log, "w") as f:
+            f.write("".join(f"a {i}\n" for i in range(10)))
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        wait_for("10 events", lambda: len(r.events("e2e:events")) == 10)
+        time.sleep(1.5)  # a registry save after the acks
+        r.proc.send_signal(signal.SIGSTOP)  # Redis answers nothing now
+        with open(log, "a") as f:
+            f.write("".join(f"b {i}\n" for i in range(10)))
+        time.sleep(0.5)  # read and sent, never acknowledged
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        took = time.monotonic() - t0
+        eq(p.returncode, 0, f"exit; stderr: {err.decode()!r}")
+        if not 9 <= took <= 20 or b"not acknowledged" not in err:
+            raise AssertionError(f"{took:.1f} s; stderr: {err.decode()!r}")
+        r.proc.send_signal(signal.SIGCONT)
+        run_once(conf)
+        got = r.events("e2e:events")
+        want = [f"a {i}" for i in range(10)] + [f"b {i}" for i in range(10)]
+        # the frozen batch may have been written: then twice, same ids
+        eq(sorted({e["message"] for _, _, e in got}), sorted(want),
+           "every line")
+        ids = {}
+        for id_, _, e in got:
+            ids.setdefault(e["log"]["offset"], set()).add(id_)
+        eq([o for o, v in ids.items() if len(v) != 1], [], "two ids")
+    finally:
+        r.proc.send_signal(signal.SIGCONT)
+        r.stop()
+
+
+# --- the daemon on stdin, its endpoint ----------------------------------------
+
+def http_get(port, path):
+    with socket.create_connection(("127.0.0.1", port), 5) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data.decode()
+            data += chunk
+
+
+@case
+def daemon_on_stdin_serves_metrics_and_stops_on_sigterm():
+    d = scratch("http")
+    with socket.socket() as s:  # a free port, given back for the daemon
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"one\ntwo\nthree\n")
+    p.stdin.flush()
+
+    def shipped():
+        try:
+            m = http_get(port, "/metrics")
+        except OSError:
+            return None
+        return "\nsluice_shipper_events_total 3\n" in m and m
+    m = wait_for("3 events counted", shipped)
+    if "sluice_shipper_lines_total 3\n" not in m:
+        raise AssertionError(m)
+    st = http_get(port, "/status")
+    body = json.loads(st.split("\r\n\r\n", 1)[1])
+    eq(body["sluice_shipper_events_total"], 3, "/status")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=DEADLINE_S)
+    eq(p.returncode, 0, f"exit after SIGTERM; stderr: {err.decode()!r}")
+    eq([json.loads(l)["message"] for l in out.decode().splitlines()],
+       ["one", "two", "three"])
+
+
+@case
+def copytruncate_while_running_ships_each_line_once():
+    r = Redis()
+    try:
+        d = scratch("copytruncate")
+        log = os.path.join(d, "logs", "app.log")
+        with open(log, "w") as f:
+            f.write("".join(f"before {i}\n" for i in range(50)))
+        conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                            redis_output(r, batch_age="20ms"))
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        count = lambda: len(r.events("e2e:events"))
+        wait_for("50 events", lambda: count() == 50)
+        with open(log, "a") as f:  # written just before the rotation
+            f.write("".join(f"before {i}\n" for i in range(50, 60)))
+        with open(log, "rb") as src, open(log + ".1", "wb") as dst:
+            dst.write(src.read())
+        with open(log, "r+") as f:
+            f.truncate(0)
+        with open(log, "a") as f:
+            f.write("".join(f"after {i}\n" for i in range(20)))
+        wait_for("80 events", lambda: count() >= 80)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        eq(p.returncode, 0, f"exit; stderr: {err.decode()!r}")
+        msgs = [e["message"] for _, _, e in r.events("e2e:events")]
+        eq(sorted(msgs), sorted([f"before {i}" for i in range(60)] +
+                                [f"after {i}" for i in range(20)]),
+           "each line once")
+    finally:
+        r.stop()
+
+
+# --- bad configs -----------------------------------------------------------
+
+@case
+def bad_configs_exit_2_with_file_line_column():
+    d = scratch("bad")
+    cases = [
+        ({"type": "file", "paths": ["/x"],
+          "processors": [{"grk": {}}]}, "unknown"),
+        ({"type": "file", "paths": ["/x"],
+          "multiline": {"preset": "python", "pattern": "x"}}, "exactly one"),
+        ({"type": "file", "paths": ["/x"], "start_at": "middle"}, "start_at"),
+        ({"type": "stdin", "format": "xml"}, "format"),
+    ]
+    for inp, word in cases:
+        conf = write_config(d, [inp], {"stdout": {}})
+        for args in (["run", "--once"], ["check"]):
+            p = subprocess.run([SHIPPER, "-c", conf, *args],
+                               capture_output=True, env=ENV, timeout=60)
+            err = p.stderr.decode()
+            eq(p.returncode, 2, f"{args} on {inp}: {err!r}")
+            if not err.startswith(f"sluice-shipper: {conf}:") or \
+                    word not in err:
+                raise AssertionError(f"message: {err!r}")
+
+
+@case
+def data_dir_that_cannot_be_created_says_so():
+    d = scratch("datadir")
+    with open(os.path.join(d, "file"), "w"):
+        pass
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}},
+                        {"data_dir": os.path.join(d, "file", "data")})
+    _, err = run_once(conf, stdin=b"", status=1)
+    if "cannot create data_dir" not in err:
+        raise AssertionError(err)
+    # a damaged registry is refused, and left as it is
+    os.makedirs(os.path.join(d, "data"))
+    reg = os.path.join(d, "data", "registry.json")
+    with open(reg, "w") as f:
+        f.write('{"version":1,"entries":[\n')
+    conf = write_config(d, [{"type": "stdin"}], {"stdout": {}})
+    _, err = run_once(conf, stdin=b"x\n", status=1)
+    if f"{reg}:2:1:" not in err or "damaged" not in err:
+        raise AssertionError(err)
+    with open(reg) as f:
+        eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)

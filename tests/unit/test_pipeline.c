@@ -1,0 +1,262 @@
+/* test_pipeline.c: a source's way from bytes to the output (pipeline.h),
+ * through the stdout sink on a pipe with one batch of 3 events in flight,
+ * so the drain stops with the outbox full again and again: fed one byte
+ * at a time, multiline events come out whole, in order, with the file
+ * offsets of their first lines; the registry moves to the marks of the
+ * acknowledged batches only, past trailing dropped events once what came
+ * before is acknowledged; a slot freed before its acks still acks its own
+ * file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "sl_config.h"
+
+struct fx {
+    int pipe[2];
+    struct output *o;
+    struct registry *reg;
+    struct pipeline *p;
+    struct sl_config *cfg;
+    struct pipe_input *pi;
+    char got[1 << 16];
+    size_t got_len;
+    size_t acks;
+};
+
+static const struct file_identity file_a = {1, 2, 0xabc, 1024};
+static const struct file_identity file_b = {1, 3, 0xdef, 1024};
+#define MTIME 1000000000000 /* 2001-09-09T01:46:40Z */
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    struct sl_err err = {0};
+    assert_non_null(f);
+    assert_int_equal(pipe(f->pipe), 0);
+    fcntl(f->pipe[0], F_SETFL, O_NONBLOCK);
+    struct output_config oc;
+    output_config_defaults(&oc);
+    oc.kind = OUTPUT_STDOUT;
+    oc.fd = f->pipe[1];
+    oc.host = "h";
+    oc.batch_events = 3;
+    oc.max_in_flight = 1;
+    f->o = output_new(&oc, NULL, &err);
+    struct registry_config rc;
+    registry_config_init(&rc);
+    f->reg = registry_new(&rc, &err);
+    assert_non_null(f->o);
+    assert_non_null(f->reg);
+    assert_int_equal(registry_add(f->reg, &file_a, 7, "/a.log", 100, 1, &err),
+                     0);
+    assert_int_equal(registry_add(f->reg, &file_b, 8, "/b.log", 0, 1, &err), 0);
+    f->p = pipeline_new(f->o, f->reg, NULL, &err);
+    assert_non_null(f->p);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    pipeline_free(f->p);
+    pipe_input_free(f->pi);
+    sl_config_free(f->cfg);
+    output_free(f->o);
+    registry_free(f->reg);
+    close(f->pipe[0]);
+    close(f->pipe[1]);
+    free(f);
+    return 0;
+}
+
+/* The input of one inputs[] element written as JSON. */
+static void input(struct fx *f, const char *json)
+{
+    struct sl_err err = {0};
+    f->cfg = sl_config_load_buffer("t.json", json, strlen(json), &err);
+    if (f->cfg == NULL)
+        fail_msg("%s", err.msg);
+    const struct sl_config_node *in = sl_config_root(f->cfg);
+    f->pi = pipe_input_new("h", NULL, sl_config_get(in, "multiline"),
+                           sl_config_get(in, "processors"), NULL, "inputs[0]",
+                           NULL, &err);
+    if (f->pi == NULL)
+        fail_msg("%s", err.msg);
+}
+
+/* What the loop does when the output is full: let it write, read the
+ * pipe, take the acks into the registry. */
+static void turn(struct fx *f)
+{
+    struct output_ack ack;
+    output_process(f->o, NULL, 0);
+    for (;;) {
+        ssize_t n = read(f->pipe[0], f->got + f->got_len,
+                         sizeof f->got - 1 - f->got_len);
+        if (n <= 0)
+            break;
+        f->got_len += (size_t)n;
+    }
+    f->got[f->got_len] = '\0';
+    while (output_next_ack(f->o, &ack) == 1) {
+        pipeline_ack(f->p, &ack, 2);
+        f->acks++;
+    }
+    pipeline_settle(f->p, 2);
+}
+
+static void drain(struct fx *f, struct pipe_src *s)
+{
+    struct sl_err err = {0};
+    int rc;
+    for (int i = 0; (rc = pipe_src_drain(s, 0, &err)) == 1; i++) {
+        assert_true(i < 1000);
+        turn(f);
+    }
+    assert_int_equal(rc, 0);
+}
+
+static void finish(struct fx *f)
+{
+    for (int i = 0; !output_idle(f->o); i++) {
+        assert_true(i < 1000);
+        output_flush(f->o);
+        turn(f);
+    }
+    turn(f);
+}
+
+static uint64_t offset_of(struct fx *f, const struct file_identity *id)
+{
+    const struct registry_entry *e = registry_get(f->reg, id->dev, id->ino);
+    assert_non_null(e);
+    return e->offset;
+}
+
+static void byte_at_a_time_with_a_full_outbox(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true}}");
+    char text[4096], want[64][128];
+    size_t len = 0, nwant = 0;
+    uint64_t offs[64];
+    for (int i = 0; i < 20; i++) {
+        offs[nwant] = 100 + len;
+        int w = snprintf(want[nwant++], sizeof want[0],
+                         "\"message\":\"x%d head", i);
+        len += (size_t)snprintf(text + len, sizeof text - len, "x%d head\n", i);
+        for (int j = 0; j < i % 3; j++) {
+            w += snprintf(want[nwant - 1] + w, sizeof want[0] - (size_t)w,
+                          "\\n  c%d.%d", i, j);
+            len += (size_t)snprintf(text + len, sizeof text - len, "  c%d.%d\n",
+                                    i, j);
+        }
+        snprintf(want[nwant - 1] + w, sizeof want[0] - (size_t)w, "\"");
+    }
+    struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
+    assert_non_null(s);
+    for (size_t i = 0; i < len; i++) {
+        assert_int_equal(
+            pipe_src_feed(s, text + i, 1, &file_a, NULL, INT64_MAX, &err), 0);
+        drain(f, s);
+    }
+    /* the last event is open: only what is before it may be acked */
+    finish(f);
+    assert_int_equal(offset_of(f, &file_a), offs[nwant - 1]);
+    pipe_src_end(s);
+    drain(f, s);
+    assert_true(pipe_src_finished(s));
+    finish(f);
+    assert_int_equal(offset_of(f, &file_a), 100 + len);
+    /* every event once, in order, with its first line's offset */
+    char *line = f->got;
+    for (size_t i = 0; i < nwant; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        char off[32];
+        snprintf(off, sizeof off, "\"offset\":%llu",
+                 (unsigned long long)offs[i]);
+        if (strstr(line, want[i]) == NULL || strstr(line, off) == NULL)
+            fail_msg("event %zu: %s; want %s and %s", i, line, want[i], off);
+        line = nl + 1;
+    }
+    assert_string_equal(line, "");
+    pipe_src_free(s);
+}
+
+static void trailing_drops_move_the_registry_once_acked(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    input(f, "{\"processors\": [{\"drop\": {\"when\": {\"contains\": "
+             "{\"message\": \"debug\"}}}}]}");
+    static const char text[] = "keep 1\ndebug 2\nkeep 3\ndebug 4\ndebug 5\n";
+    struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(s);
+    assert_int_equal(
+        pipe_src_feed(s, text, sizeof text - 1, &file_b, NULL, INT64_MAX, &err),
+        0);
+    drain(f, s);
+    /* nothing acknowledged yet: the drops wait behind "keep 3" */
+    turn(f);
+    assert_int_equal(offset_of(f, &file_b), 0);
+    finish(f);
+    assert_int_equal(offset_of(f, &file_b), sizeof text - 1);
+    assert_int_equal(f->acks, 1);
+    pipe_src_free(s);
+}
+
+static void a_freed_slot_acks_its_own_file(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    input(f, "{}");
+    struct pipe_src *a = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
+    assert_non_null(a);
+    assert_int_equal(
+        pipe_src_feed(a, "one\ntwo\n", 8, &file_a, NULL, MTIME, &err), 0);
+    drain(f, a);
+    pipe_src_free(a); /* its two events are not acknowledged yet */
+    struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(b);
+    assert_int_equal(pipe_src_feed(b, "three\n", 6, &file_b, NULL, MTIME, &err),
+                     0);
+    drain(f, b);
+    finish(f);
+    assert_int_equal(offset_of(f, &file_a), 108);
+    assert_int_equal(offset_of(f, &file_b), 6);
+    /* no date in the lines: the time read, bounded by the files' mtime */
+    const char *t = f->got;
+    int n = 0;
+    while ((t = strstr(t, "{\"@timestamp\":\"2001-09-09T01:46:40.000Z\"")))
+        n++, t++;
+    assert_int_equal(n, 3);
+    pipe_src_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(byte_at_a_time_with_a_full_outbox,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            trailing_drops_move_the_registry_once_acked, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_freed_slot_acks_its_own_file, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
