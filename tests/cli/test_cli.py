@@ -106,8 +106,7 @@ def usage_errors_exit_2_and_say_what_to_type():
 def run_without_its_config_says_which_and_exits_2():
     _, err = run(SHIPPER, ["run", "--once"], status=2)
     eq(err, "sluice-shipper: cannot open '/etc/sluice/shipper.json': No such "
-            "file or directory; -c FILE reads another config
-")
+            "file or directory; -c FILE reads another config\n")
 
 
 @case
