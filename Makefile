@@ -3,12 +3,13 @@
 #   make test     scripts/setup, then the whole suite twice: plain and ASan+UBSan
 #                 (the optimised release build is compiled too: -O2 warns of
 #                 things -O0 does not, and -Werror makes them errors)
+#   make test-cluster  the 3-node Elasticsearch cluster tests (ASan tree)
 #   make fuzz     clang + libFuzzer, each target for FUZZ_SECONDS
 #   make format   clang-format the sources in place
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 FUZZ_SECONDS ?= 30
 
-.PHONY: all release debug asan fuzz test demo setup format format-check clean
+.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean
 
 all: release
 
@@ -40,6 +41,12 @@ test: setup
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
 	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_TEST_SECONDS)
 	@tests/run build/debug build/asan
+
+# The 3-node Elasticsearch cluster tests (label "cluster": a node killed
+# with -9 mid-run), in the ASan tree; not part of `make test`.
+test-cluster: setup
+	@$(MAKE) --no-print-directory asan
+	@SLUICE_TEST_CLUSTER=only tests/run build/asan
 
 fuzz: setup
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
