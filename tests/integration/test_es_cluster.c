@@ -231,24 +231,43 @@ static void test_node_killed_nothing_lost(void **state)
 
 /* ---- fixture -------------------------------------------------------- */
 
+/* Splits the space-separated list into NODES words of at most outsz - 1
+ * bytes each; 0 when there are exactly NODES. */
+static int split3(const char *list, char out[NODES][64])
+{
+    char copy[512], *save = NULL, *w;
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", list);
+    for (w = strtok_r(copy, " ", &save); w != NULL;
+         w = strtok_r(NULL, " ", &save)) {
+        if (n == NODES || strlen(w) >= 64)
+            return -1;
+        snprintf(out[n++], 64, "%s", w);
+    }
+    return n == NODES ? 0 : -1;
+}
+
 static int parse_env(struct fixture *f)
 {
     const char *urls = getenv("SLUICE_TEST_ES_CLUSTER_URLS");
     const char *pids = getenv("SLUICE_TEST_ES_CLUSTER_PIDS");
-    int n = 0;
-    if (urls == NULL || pids == NULL ||
-        sscanf(urls, "%63s %63s %63s", f->urls[0], f->urls[1], f->urls[2]) !=
-            NODES ||
-        sscanf(pids, "%ld %ld %ld", &f->pgids[0], &f->pgids[1], &f->pgids[2]) !=
-            NODES) {
+    char words[NODES][64], *end;
+    int n = 0, bad = urls == NULL || pids == NULL || split3(urls, f->urls) ||
+                     split3(pids, words);
+
+    for (int i = 0; !bad && i < NODES; i++) {
+        f->pgids[i] = strtol(words[i], &end, 10);
+        bad = *end != '\0' || f->pgids[i] <= 1;
+    }
+    if (bad) {
         print_error("SLUICE_TEST_ES_CLUSTER_URLS and SLUICE_TEST_ES_CLUSTER_"
                     "PIDS must each hold three values: run through "
-                    "`make test-cluster` (tests/run with SLUICE_TEST_CLUSTER=1)"
+                    "`make test-cluster` (tests/run with SLUICE_TEST_CLUSTER)"
                     "\n");
         return -1;
     }
     for (int i = 0; i < NODES; i++)
-        n += f->pgids[i] > 1 && kill(-(pid_t)f->pgids[i], 0) == 0;
+        n += kill(-(pid_t)f->pgids[i], 0) == 0;
     if (n != NODES) {
         print_error("only %d of the 3 nodes' process groups (%s) are alive: "
                     "this test kills one, so it runs once per cluster; start "
