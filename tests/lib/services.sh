@@ -5,7 +5,8 @@
 #
 #   . tests/lib/services.sh
 #   sluice_services_init                # run dir, traps, watchdog; once
-#   sluice_services_start redis es os   # any subset; the JVMs boot in parallel
+#   sluice_services_start redis es os   # any subset (and es_cluster); the
+#                                       # JVMs boot in parallel
 #   ...                                 # use the SLUICE_TEST_* variables
 #   sluice_services_stop_all            # optional: exit does it anyway
 #
@@ -23,7 +24,16 @@
 #   SLUICE_TEST_ES_TLS_CA        the CA's PEM file
 #   SLUICE_TEST_ES_TLS_PASSWORD  elastic's password (never print it)
 # and its URL is https://127.0.0.1:PORT. Given in the environment, all three
-# must be set.
+# must be set. The integ-test-zip has no analysis-common module, so the
+# .security index cannot be made: no API keys, no native users on it.
+# es_cluster (not in SLUICE_SEARCH_KEYS: only when named, e.g. by tests/run
+# with SLUICE_TEST_CLUSTER) is a 3-node Elasticsearch cluster (version
+# SLUICE_ES_CLUSTER_VERSION, = es; SLUICE_SEARCH_HEAP each), waited on until
+# green with 3 nodes, and exports
+#   SLUICE_TEST_ES_CLUSTER_URLS  the three http://127.0.0.1:PORT, space-separated
+#   SLUICE_TEST_ES_CLUSTER_PIDS  their process group ids, same order: a test
+#                                kills a node with `kill -KILL -- -PGID`
+# (given URLs need the PIDS too).
 # After sluice_services_start these are exported:
 #   SLUICE_TEST_REDIS_URL  redis://127.0.0.1:PORT
 #   SLUICE_TEST_KEY_URL    http://127.0.0.1:PORT   SLUICE_TEST_KEY_VERSION
