@@ -391,15 +391,15 @@ sluice_search_launch() { # KEY [HTTP_PORT TRANSPORT_PORT]
 }
 
 # Makes DIR a node's home in the run dir: data, logs, tmp and conf (a copy
-# of the cached tree's config). Sets SLUICE_NODE_HOME.
+# of the cached tree's config).
 sluice__search_prepare() { # KEY DIR
-    local key=$1 dir=$2 name
+    local key=$1 dir=$2 name home
     name=$(sluice_dist_name "$key") || return 1
-    SLUICE_NODE_HOME=$(sluice_dist_home "$key")
-    [ -x "$SLUICE_NODE_HOME/bin/$name" ] ||
-        { sluice_fail "$name $(sluice_dist_version "$key") is not in $SLUICE_NODE_HOME; run scripts/setup"; return 1; }
+    home=$(sluice_dist_home "$key")
+    [ -x "$home/bin/$name" ] ||
+        { sluice_fail "$name $(sluice_dist_version "$key") is not in $home; run scripts/setup"; return 1; }
     mkdir -p "$dir/data" "$dir/logs" "$dir/tmp"
-    cp -R "$SLUICE_NODE_HOME/config" "$dir/conf"
+    cp -R "$home/config" "$dir/conf"
     # jvm.options writes gc logs, heap dumps and crash files relative to the
     # working directory (the install): point them into the run dir.
     sed -i -e "s#=logs/#=$dir/logs/#g" -e "s#file=logs/#file=$dir/logs/#g" \
