@@ -9,8 +9,8 @@
  * SIGKILL, and the rest of the events are added. Then: every event has
  * exactly one outcome, DONE or DUPLICATE (none DEAD, none lost), the
  * index's count after a refresh is exactly NEV, and the killed node's URL
- * was set aside (the sender's `refused` counter, and the log line naming
- * it).
+ * was set aside (the sender's `refused` stat and its metric
+ * sluice_es_nodes_set_aside_total, and the log line naming the URL).
  *
  * Reads SLUICE_TEST_ES_CLUSTER_URLS (three URLs, space-separated) and
  * SLUICE_TEST_ES_CLUSTER_PIDS (the nodes' process group ids, same order).
@@ -34,8 +34,10 @@
 
 #include "es_http.h"
 #include "es_sender.h"
+#include "sl_buf.h"
 #include "sl_clock.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 
 #define NEV       6000
 #define NKILL     2000
@@ -136,6 +138,16 @@ static char *log_text(struct fixture *f)
     return buf;
 }
 
+/* The metric line "name value" is in the Prometheus text. */
+static void expect_metric(const struct sl_buf *text, const char *name,
+                          unsigned long long value)
+{
+    char line[160];
+    snprintf(line, sizeof line, "\n%s %llu\n", name, value);
+    if (strstr(text->ptr, line) == NULL)
+        fail_msg("the metrics do not say%s:\n%s", line, text->ptr);
+}
+
 static void test_node_killed_nothing_lost(void **state)
 {
     struct fixture *f = *state;
@@ -153,6 +165,8 @@ static void test_node_killed_nothing_lost(void **state)
                                  .on_outcome = on_outcome,
                                  .ctx = f};
     struct es_sender_stats st;
+    struct sl_metrics *m = sl_metrics_new();
+    struct sl_buf text;
     struct es_sender *s;
     struct sl_err err = {0};
     char path[160], id[32], json[128], aside[160], *log;
@@ -171,6 +185,8 @@ static void test_node_killed_nothing_lost(void **state)
     es_http_call(&f->http, "GET", path, NULL, NULL, 200);
     es_json_assert_string(&f->http, "status", "green");
 
+    assert_non_null(m);
+    c.metrics = m;
     if ((s = es_sender_new(&c, &err)) == NULL)
         fail_msg("es_sender_new: %s", err.msg);
     end = sl_clock_mono_ms() + DRAIN_MS;
@@ -207,6 +223,10 @@ static void test_node_killed_nothing_lost(void **state)
     assert_int_equal(next, NEV);
     assert_int_equal(es_sender_pending(s), 0);
     es_sender_stats(s, &st);
+    sl_buf_init(&text, 1 << 20);
+    if (sl_metrics_render_prometheus(m, &text, &err) < 0 ||
+        sl_buf_append(&text, "", 1, &err) < 0) /* NUL-terminated */
+        fail_msg("metrics: %s", err.msg);
     es_sender_free(s);
     printf("stats: %llu requests, %llu done, %llu duplicate, %llu dead, "
            "%llu retried, %llu resent, %llu refused\n",
@@ -222,6 +242,11 @@ static void test_node_killed_nothing_lost(void **state)
     assert_int_equal(st.dead, 0);
     assert_int_equal(st.done + st.duplicate, NEV);
     assert_true(st.refused >= 1);
+    expect_metric(&text, "sluice_es_nodes_set_aside_total", st.refused);
+    expect_metric(&text, "sluice_es_events_total{outcome=\"dead\"}", 0);
+    expect_metric(&text, "sluice_es_events_total{outcome=\"done\"}", st.done);
+    sl_buf_release(&text);
+    sl_metrics_free(m);
     log = log_text(f);
     snprintf(aside, sizeof aside, "POST %s/_bulk: ", f->urls[kill_i]);
     if (strstr(log, aside) == NULL || strstr(log, "node set aside") == NULL)
