@@ -3,12 +3,13 @@
 #   make test     scripts/setup, then the whole suite twice: plain and ASan+UBSan
 #                 (the optimised release build is compiled too: -O2 warns of
 #                 things -O0 does not, and -Werror makes them errors)
+#   make test-cluster  only the 3-node Elasticsearch cluster tests (ASan tree)
 #   make fuzz     clang + libFuzzer, each target for FUZZ_SECONDS
 #   make format   clang-format the sources in place
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 FUZZ_SECONDS ?= 30
 
-.PHONY: all release debug asan fuzz test demo setup format format-check clean
+.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean
 
 all: release
 
@@ -39,7 +40,15 @@ test: setup
 	@scripts/check-source
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
 	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_TEST_SECONDS)
-	@tests/run build/debug build/asan
+	@SLUICE_TEST_CLUSTER=1 tests/run build/debug build/asan
+
+# The 3-node Elasticsearch cluster tests alone (label "cluster": a node
+# killed with -9 mid-run), in the ASan tree. `make test` runs them too, in
+# the debug tree (SLUICE_TEST_CLUSTER=1): the cluster adds about 24
+# CPU-seconds to the servers' boot, its test about 6 s.
+test-cluster: setup
+	@$(MAKE) --no-print-directory asan
+	@SLUICE_TEST_CLUSTER=only tests/run build/asan
 
 fuzz: setup
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)

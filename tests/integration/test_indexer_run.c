@@ -11,7 +11,12 @@
  * template whose index_patterns is this run's prefix (template name
  * sluicetest-idx-PID, priority above the real one), so it never touches
  * another test's objects. Processes are waited on with a deadline and
- * killed past it: every test is bounded. */
+ * killed past it: every test is bounded.
+ *
+ * With SLUICE_TEST_ES_TLS_URL (Elasticsearch with security on, from
+ * tests/run's es_tls) only the TLS case runs: `setup` and `run --once` with
+ * ca_file, username and password in the config, everything indexed, and
+ * the password in no output of the binary. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,11 +48,40 @@
 #define BASE_TS 1763856000000LL /* 2025-11-23 */
 
 static const char *es_var;
+static bool tls; /* es_var is SLUICE_TEST_ES_TLS_URL */
 static pid_t redis_pid;
 static int redis_port;
 static char dir[64];    /* temporary files */
 static char prefix[64]; /* sluicetest-idx-PID */
 static char tmpl_path[128];
+
+/* The es_tls server's CA file and elastic's password (tests/run). */
+static const char *tls_ca(void)
+{
+    return getenv("SLUICE_TEST_ES_TLS_CA");
+}
+
+static const char *tls_password(void)
+{
+    return getenv("SLUICE_TEST_ES_TLS_PASSWORD");
+}
+
+/* es_http_init(), with the CA and credentials when tls. */
+static int es_open(struct es_http *h)
+{
+    if (es_http_init(h, es_var, 30) < 0)
+        return -1;
+    if (tls) {
+        if (tls_ca() == NULL || tls_password() == NULL) {
+            print_error("SLUICE_TEST_ES_TLS_CA or _PASSWORD is not set: run "
+                        "through tests/run\n");
+            es_http_free(h);
+            return -1;
+        }
+        es_http_set_auth(h, tls_ca(), "elastic", tls_password());
+    }
+    return 0;
+}
 
 /* ---- processes ---- */
 
@@ -187,7 +221,7 @@ static int fx_setup(void **state)
     snprintf(f.config, sizeof f.config, "%s/indexer-%d.json", dir, n);
     snprintf(f.out, sizeof f.out, "%s/out-%d", dir, n);
     snprintf(f.err, sizeof f.err, "%s/err-%d", dir, n);
-    if (es_http_init(&f.es, es_var, 30) < 0)
+    if (es_open(&f.es) < 0)
         return -1;
     *state = &f;
     return 0;
@@ -389,6 +423,40 @@ static void test_once_exactly_once(void **state)
     assert_contains(f->err, "3000 events read, 0 indexed, 3000 already there");
     assert_int_equal(es_count(f), 1500);
     assert_ids_indexed(f, 1500);
+    assert_drained(f);
+}
+
+/* Security on: `setup` and `run --once` over HTTPS with the CA and basic
+ * auth from the config; the password is in none of their output. */
+static void test_tls_setup_once(void **state)
+{
+    struct fx *f = *state;
+    char extra[512];
+    const char *outs[] = {f->out, f->err};
+    snprintf(extra, sizeof extra,
+             ", \"ca_file\": \"%s\", \"username\": \"elastic\", "
+             "\"password\": \"%s\"",
+             tls_ca(), tls_password());
+    write_config(f, f->es.url, extra);
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    assert_contains(f->out, "version 2: installed");
+    for (size_t i = 0; i < 2; i++) {
+        char *text = slurp(outs[i]);
+        if (strstr(text, tls_password()) != NULL)
+            fail_msg("setup printed the password in %s", outs[i]);
+        free(text);
+    }
+    write_batches(f, 4, 250, NULL);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    assert_contains(f->err, "1000 events read, 1000 indexed, 0 already");
+    for (size_t i = 0; i < 2; i++) {
+        char *text = slurp(outs[i]);
+        if (strstr(text, tls_password()) != NULL)
+            fail_msg("run --once printed the password in %s", outs[i]);
+        free(text);
+    }
+    assert_int_equal(es_count(f), 1000);
+    assert_ids_indexed(f, 1000);
     assert_drained(f);
 }
 
@@ -670,7 +738,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     struct es_http h = {0};
-    if (es_http_init(&h, es_var, 30) == 0) {
+    if (es_open(&h) == 0) {
         char path[160];
         snprintf(path, sizeof path, "/_index_template/%s", prefix);
         es_http_request(&h, "DELETE", path, NULL, NULL);
@@ -692,6 +760,14 @@ int main(int argc, char **argv)
         return 2;
     }
     es_var = argv[1];
+    tls = strcmp(es_var, "SLUICE_TEST_ES_TLS_URL") == 0;
+    const struct CMUnitTest tls_tests[] = {
+        cmocka_unit_test_setup_teardown(test_tls_setup_once, fx_setup,
+                                        fx_teardown),
+    };
+    if (tls)
+        return ES_HTTP_RUN_GROUP(es_var, tls_tests, group_setup,
+                                 group_teardown);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_config_exit_2, fx_setup,
                                         fx_teardown),

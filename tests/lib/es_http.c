@@ -43,6 +43,14 @@ void es_http_free(struct es_http *h)
     }
 }
 
+void es_http_set_auth(struct es_http *h, const char *ca_file,
+                      const char *username, const char *password)
+{
+    h->ca_file = ca_file;
+    h->username = username;
+    h->password = password;
+}
+
 void es_http_reset(struct es_http *h)
 {
     yajl_tree_free(h->json);
@@ -104,6 +112,12 @@ long es_http_request_raw(struct es_http *h, const char *method,
     curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout);
+    if (h->ca_file != NULL)
+        curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
+    if (h->username != NULL) {
+        curl_easy_setopt(h->curl, CURLOPT_USERNAME, h->username);
+        curl_easy_setopt(h->curl, CURLOPT_PASSWORD, h->password);
+    }
     hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue wait */
     if (body != NULL) {
         snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);

@@ -37,6 +37,8 @@ struct es_http {
     size_t len;
     yajl_val json; /* parsed body of the last call, or NULL */
     char errbuf[CURL_ERROR_SIZE];
+    /* For a server with security on (es_http_set_auth); NULL: none. */
+    const char *ca_file, *username, *password;
 };
 
 /* Reads the base URL from the environment variable `var` (argv[1] of the
@@ -45,6 +47,11 @@ struct es_http {
  * integration test never skips. -1 with a message printed on error, with
  * nothing left to free. curl_global_init must have run. */
 int es_http_init(struct es_http *h, const char *var, long timeout);
+
+/* Every request from now on verifies the server's certificate with
+ * ca_file and sends basic auth (strings borrowed: keep them). */
+void es_http_set_auth(struct es_http *h, const char *ca_file,
+                      const char *username, const char *password);
 
 /* Frees the last response and the handle; h can be initialised again. */
 void es_http_free(struct es_http *h);

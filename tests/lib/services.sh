@@ -5,17 +5,35 @@
 #
 #   . tests/lib/services.sh
 #   sluice_services_init                # run dir, traps, watchdog; once
-#   sluice_services_start redis es os   # any subset; the JVMs boot in parallel
+#   sluice_services_start redis es os   # any subset (and es_cluster); the
+#                                       # JVMs boot in parallel
 #   ...                                 # use the SLUICE_TEST_* variables
 #   sluice_services_stop_all            # optional: exit does it anyway
 #
-# Search engines, one key per major line the indexer supports (tests/run
-# starts all four; KEY below is the key in upper case):
-#   key  server         default  variables
-#   es   Elasticsearch  8.15.0   SLUICE_ES_VERSION   SLUICE_TEST_ES_URL
-#   es9  Elasticsearch  9.1.0    SLUICE_ES9_VERSION  SLUICE_TEST_ES9_URL
-#   os   OpenSearch     2.17.0   SLUICE_OS_VERSION   SLUICE_TEST_OS_URL
-#   os3  OpenSearch     3.0.0    SLUICE_OS3_VERSION  SLUICE_TEST_OS3_URL
+# Search engines, one key per major line the indexer supports, and es_tls
+# (tests/run starts all five; KEY below is the key in upper case):
+#   key     server         default  variables
+#   es      Elasticsearch  8.15.0   SLUICE_ES_VERSION   SLUICE_TEST_ES_URL
+#   es9     Elasticsearch  9.1.0    SLUICE_ES9_VERSION  SLUICE_TEST_ES9_URL
+#   os      OpenSearch     2.17.0   SLUICE_OS_VERSION   SLUICE_TEST_OS_URL
+#   os3     OpenSearch     3.0.0    SLUICE_OS3_VERSION  SLUICE_TEST_OS3_URL
+#   es_tls  Elasticsearch  = es     SLUICE_ES_TLS_VERSION  SLUICE_TEST_ES_TLS_URL
+# es_tls has security on: HTTPS with a certificate for 127.0.0.1 signed by a
+# CA made for the run (openssl), and the user `elastic` with a random
+# password (keystore bootstrap.password). It also exports
+#   SLUICE_TEST_ES_TLS_CA        the CA's PEM file
+#   SLUICE_TEST_ES_TLS_PASSWORD  elastic's password (never print it)
+# and its URL is https://127.0.0.1:PORT. Given in the environment, all three
+# must be set. The integ-test-zip has no analysis-common module, so the
+# .security index cannot be made: no API keys, no native users on it.
+# es_cluster (not in SLUICE_SEARCH_KEYS: only when named, e.g. by tests/run
+# with SLUICE_TEST_CLUSTER) is a 3-node Elasticsearch cluster (version
+# SLUICE_ES_CLUSTER_VERSION, = es; SLUICE_SEARCH_HEAP each), waited on until
+# green with 3 nodes, and exports
+#   SLUICE_TEST_ES_CLUSTER_URLS  the three http://127.0.0.1:PORT, space-separated
+#   SLUICE_TEST_ES_CLUSTER_PIDS  their process group ids, same order: a test
+#                                kills a node with `kill -KILL -- -PGID`
+# (given URLs need the PIDS too).
 # After sluice_services_start these are exported:
 #   SLUICE_TEST_REDIS_URL  redis://127.0.0.1:PORT
 #   SLUICE_TEST_KEY_URL    http://127.0.0.1:PORT   SLUICE_TEST_KEY_VERSION
@@ -57,8 +75,10 @@ SLUICE_ES_VERSION=${SLUICE_ES_VERSION:-8.15.0}
 SLUICE_ES9_VERSION=${SLUICE_ES9_VERSION:-9.1.0}
 SLUICE_OS_VERSION=${SLUICE_OS_VERSION:-2.17.0}
 SLUICE_OS3_VERSION=${SLUICE_OS3_VERSION:-3.0.0}
+SLUICE_ES_TLS_VERSION=${SLUICE_ES_TLS_VERSION:-$SLUICE_ES_VERSION}
+SLUICE_ES_CLUSTER_VERSION=${SLUICE_ES_CLUSTER_VERSION:-$SLUICE_ES_VERSION}
 # Every search engine key, in the order they are launched and reported.
-SLUICE_SEARCH_KEYS=(es es9 os os3)
+SLUICE_SEARCH_KEYS=(es es9 os os3 es_tls)
 SLUICE_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
 SLUICE_SERVICE_USER=${SLUICE_SERVICE_USER:-sluice-es}
 SLUICE_START_TIMEOUT=${SLUICE_START_TIMEOUT:-120}
@@ -83,7 +103,7 @@ sluice_now_ms() { date +%s%3N; }
 
 sluice_dist_name() { # KEY -> elasticsearch|opensearch
     case $1 in
-    es | es9) echo elasticsearch ;;
+    es | es9 | es_tls | es_cluster) echo elasticsearch ;;
     os | os3) echo opensearch ;;
     *) sluice_fail "unknown search engine '$1' (expected one of: ${SLUICE_SEARCH_KEYS[*]})" ;;
     esac
@@ -353,27 +373,48 @@ sluice_redis_check_url() {
 
 # Launches search engine KEY on HTTP_PORT/TRANSPORT_PORT from a per-run copy of the
 # config dir, with data, logs and temp files in the run dir, so the cached
-# tree is only ever read. Does not wait.
+# tree is only ever read. Does not wait. es_tls is Elasticsearch with
+# security on (sluice_es_tls_prepare).
 sluice_search_launch() { # KEY [HTTP_PORT TRANSPORT_PORT]
-    local key=$1 port=${2:-} tport=${3:-} name version home dir java_home prefix jvm_lean
-    local -a runas=() settings=()
-    name=$(sluice_dist_name "$key") || return 1
-    version=$(sluice_dist_version "$key")
-    home=$(sluice_dist_home "$key")
-    [ -x "$home/bin/$name" ] ||
-        { sluice_fail "$name $version is not in $home; run scripts/setup"; return 1; }
-    java_home=$(sluice_dist_java_home "$key") || return 1
+    local key=$1 port=${2:-} tport=${3:-}
+    local -a extra=(-E discovery.type=single-node)
     if [ -z "$port" ]; then
         read -r port tport < <(sluice_free_ports 2)
     fi
+    sluice__search_prepare "$key" "$SLUICE_RUN_DIR/$key" || return 1
+    if [ "$key" = es_tls ]; then
+        sluice_es_tls_prepare "$SLUICE_RUN_DIR/$key" || return 1
+        extra+=("${SLUICE_ES_TLS_SETTINGS[@]}")
+    fi
+    sluice__search_spawn "$key" "$SLUICE_RUN_DIR/$key" "$key-$$" "$port" "$tport" \
+        "${extra[@]}"
+}
 
-    dir=$SLUICE_RUN_DIR/$key
+# Makes DIR a node's home in the run dir: data, logs, tmp and conf (a copy
+# of the cached tree's config).
+sluice__search_prepare() { # KEY DIR
+    local key=$1 dir=$2 name home
+    name=$(sluice_dist_name "$key") || return 1
+    home=$(sluice_dist_home "$key")
+    [ -x "$home/bin/$name" ] ||
+        { sluice_fail "$name $(sluice_dist_version "$key") is not in $home; run scripts/setup"; return 1; }
     mkdir -p "$dir/data" "$dir/logs" "$dir/tmp"
     cp -R "$home/config" "$dir/conf"
     # jvm.options writes gc logs, heap dumps and crash files relative to the
     # working directory (the install): point them into the run dir.
     sed -i -e "s#=logs/#=$dir/logs/#g" -e "s#file=logs/#file=$dir/logs/#g" \
         -e "s#HeapDumpPath=data#HeapDumpPath=$dir/data#" "$dir/conf/jvm.options"
+}
+
+# Spawns the node prepared in DIR (sluice__search_prepare) with the common
+# settings and EXTRA ones (-E k=v...); writes DIR/pid, port, started_ms.
+sluice__search_spawn() { # KEY DIR NODE_NAME HTTP_PORT TRANSPORT_PORT EXTRA...
+    local key=$1 dir=$2 node=$3 port=$4 tport=$5 name home java_home prefix jvm_lean
+    local -a runas=() settings=()
+    shift 5
+    name=$(sluice_dist_name "$key")
+    home=$(sluice_dist_home "$key")
+    java_home=$(sluice_dist_java_home "$key") || return 1
     if [ "$(id -u)" = 0 ]; then
         id -u "$SLUICE_SERVICE_USER" >/dev/null 2>&1 ||
             { sluice_fail "user '$SLUICE_SERVICE_USER' does not exist; run scripts/setup"; return 1; }
@@ -381,20 +422,22 @@ sluice_search_launch() { # KEY [HTTP_PORT TRANSPORT_PORT]
         runas=(setpriv "--reuid=$SLUICE_SERVICE_USER" "--regid=$SLUICE_SERVICE_USER" --init-groups)
     fi
 
-    settings=(-E discovery.type=single-node -E network.host=127.0.0.1
+    settings=(-E network.host=127.0.0.1
         -E "http.port=$port" -E "transport.port=$tport"
         -E "path.data=$dir/data" -E "path.logs=$dir/logs"
-        -E "cluster.name=sluice-test-$key" -E "node.name=$key-$$"
+        -E "cluster.name=sluice-test-$key" -E "node.name=$node"
         # CI disks are often fuller than the default 85% watermark.
         -E cluster.routing.allocation.disk.threshold_enabled=false)
     if [ "$name" = elasticsearch ]; then
         prefix=ES
         # ES 8+ turns on TLS and passwords by default; the tests speak plain
-        # HTTP. OpenSearch's integ-test-zip has no security plugin.
-        settings+=(-E xpack.security.enabled=false)
+        # HTTP, but for es_tls. OpenSearch's integ-test-zip has no security
+        # plugin.
+        [ "$key" = es_tls ] || settings+=(-E xpack.security.enabled=false)
     else
         prefix=OPENSEARCH
     fi
+    settings+=("$@")
     # Lean boot: four JVMs booting at once on two cores are CPU-bound, and
     # much of a boot's CPU goes to the C2 JIT compiling code that a test run
     # never makes hot. C1 only (TieredStopAtLevel=1) and one processor's
@@ -425,10 +468,58 @@ sluice_search_launch() { # KEY [HTTP_PORT TRANSPORT_PORT]
     sluice_now_ms >"$dir/started_ms"
 }
 
+# es_tls: Elasticsearch with security on. In DIR/conf (prepared, not yet
+# started): a CA and a node certificate for 127.0.0.1 and localhost made
+# with openssl (EC P-256: milliseconds), and the keystore's
+# bootstrap.password, a random password for the reserved user `elastic`
+# (the keystore tool is a JVM: about 2.5 CPU-seconds). Also writes DIR/curlrc
+# (CA and credentials for curl -K, so the password is on no command line)
+# and DIR/password. Sets SLUICE_ES_TLS_SETTINGS.
+sluice_es_tls_prepare() { # DIR
+    local dir=$1 certs pw java_home
+    certs=$dir/conf/certs
+    mkdir -p "$certs"
+    command -v openssl >/dev/null ||
+        { sluice_fail "openssl not found; run scripts/setup (Debian package openssl)"; return 1; }
+    if ! {
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$certs/ca.key" -out "$certs/ca.crt" -days 3 \
+            -subj /CN=sluice-test-ca -addext basicConstraints=critical,CA:TRUE &&
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                -keyout "$certs/node.key" -out "$certs/node.csr" -subj /CN=localhost &&
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' \
+                >"$certs/node.ext" &&
+            openssl x509 -req -in "$certs/node.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" \
+                -CAcreateserial -days 3 -extfile "$certs/node.ext" -out "$certs/node.crt"
+    } >"$dir/openssl.log" 2>&1; then
+        sluice_log_tail openssl "$dir/openssl.log"
+        sluice_fail "openssl could not make es_tls's certificates in $certs (log above)"
+        return 1
+    fi
+    pw=sluice-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077 && printf '%s' "$pw" >"$dir/password")
+    java_home=$(sluice_dist_java_home es_tls) || return 1
+    if ! env "ES_JAVA_HOME=$java_home" "ES_PATH_CONF=$dir/conf" "HOME=$dir/tmp" \
+        "CLI_JAVA_OPTS=-XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xshare:auto" \
+        "$(sluice_dist_home es_tls)/bin/elasticsearch-keystore" add -x -f bootstrap.password \
+        <"$dir/password" >"$dir/keystore.log" 2>&1; then
+        sluice_log_tail elasticsearch-keystore "$dir/keystore.log"
+        sluice_fail "elasticsearch-keystore could not set bootstrap.password in $dir/conf (log above)"
+        return 1
+    fi
+    (umask 077 && printf 'cacert = "%s"\nuser = "elastic:%s"\n' "$certs/ca.crt" "$pw" >"$dir/curlrc")
+    SLUICE_ES_TLS_SETTINGS=(-E xpack.security.enabled=true
+        -E xpack.security.enrollment.enabled=false
+        -E xpack.security.http.ssl.enabled=true
+        -E xpack.security.http.ssl.certificate=certs/node.crt
+        -E xpack.security.http.ssl.key=certs/node.key
+        -E xpack.security.http.ssl.certificate_authorities=certs/ca.crt)
+}
+
 # Prints the version of the node behind URL (GET /_nodes/_local: ES 9's
-# integ-test-zip answers GET / with 405).
-sluice_search_version() { # URL
-    curl -sS --max-time 10 "$1/_nodes/_local" | "$SLUICE_PYTHON" -c '
+# integ-test-zip answers GET / with 405); CURLRC: curl -K file (es_tls).
+sluice_search_version() { # URL [CURLRC]
+    curl -sS --max-time 10 ${2:+-K "$2"} "$1/_nodes/_local" | "$SLUICE_PYTHON" -c '
 import json, sys
 nodes = json.load(sys.stdin)["nodes"]
 print(next(iter(nodes.values()))["version"])'
@@ -439,15 +530,16 @@ print(next(iter(nodes.values()))["version"])'
 # server that died fails at once instead of at the deadline. On failure
 # SLUICE_POLL_WHY says why. Runs in the caller's shell, never in $( ): a
 # signal trap waits for a command substitution to finish, so one that polls
-# for two minutes would hold off Ctrl-C that long.
-sluice_search_poll() { # URL TIMEOUT PGID
-    local url=$1 timeout=$2 pgid=$3 deadline code
+# for two minutes would hold off Ctrl-C that long. CURLRC: a curl -K file
+# (es_tls: CA and credentials).
+sluice_search_poll() { # URL TIMEOUT PGID [CURLRC]
+    local url=$1 timeout=$2 pgid=$3 rc=${4:-} deadline code
     SLUICE_POLL_WHY=
     deadline=$(($(sluice_now_ms) + timeout * 1000))
     while :; do
         # With wait_for_status the server answers 200 only once the status
         # is reached (408 otherwise), so the code alone is the answer.
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 ${rc:+-K "$rc"} \
             "$url/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null) || true
         [ "$code" = 200 ] && return 0
         if [ -n "$pgid" ] && ! sluice_group_alive "$pgid"; then
@@ -464,12 +556,15 @@ sluice_search_poll() { # URL TIMEOUT PGID
 
 # Waits for a launched search engine and exports its URL and version.
 sluice_search_wait() { # KEY
-    local key=$1 name dir port pid url t0 var
+    local key=$1 name dir port pid url t0 var rc=
     name=$(sluice_dist_name "$key")
     dir=$SLUICE_RUN_DIR/$key
     port=$(cat "$dir/port") pid=$(cat "$dir/pid") t0=$(cat "$dir/started_ms")
     url="http://127.0.0.1:$port"
-    if ! sluice_search_poll "$url" "$SLUICE_START_TIMEOUT" "$pid"; then
+    if [ "$key" = es_tls ]; then
+        url="https://127.0.0.1:$port" rc=$dir/curlrc
+    fi
+    if ! sluice_search_poll "$url" "$SLUICE_START_TIMEOUT" "$pid" "$rc"; then
         sluice_log_tail "$name" "$dir/console.log"
         case $SLUICE_POLL_WHY in
         exited) sluice_fail "$name $(sluice_dist_version "$key") on $url exited during startup (log above; SLUICE_KEEP_RUN_DIR=1 keeps all its logs)" ;;
@@ -480,7 +575,12 @@ sluice_search_wait() { # KEY
     echo $(($(sluice_now_ms) - t0)) >"$dir/ready_ms"
     var=${key^^}
     export "SLUICE_TEST_${var}_URL=$url"
-    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url")"
+    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url" "$rc")"
+    if [ "$key" = es_tls ]; then
+        export SLUICE_TEST_ES_TLS_CA=$dir/conf/certs/ca.crt
+        SLUICE_TEST_ES_TLS_PASSWORD=$(cat "$dir/password")
+        export SLUICE_TEST_ES_TLS_PASSWORD
+    fi
 }
 
 # Waits for a cluster the user pointed us at and exports its version.
@@ -490,12 +590,79 @@ sluice_search_check_url() { # KEY
     url=SLUICE_TEST_${var}_URL
     url=${!url}
     url=${url%/}
-    if ! sluice_search_poll "$url" 30 ""; then
+    local rc=
+    if [ "$key" = es_tls ]; then
+        [ -n "${SLUICE_TEST_ES_TLS_CA:-}" ] && [ -n "${SLUICE_TEST_ES_TLS_PASSWORD:-}" ] ||
+            { sluice_fail "SLUICE_TEST_ES_TLS_URL is set without SLUICE_TEST_ES_TLS_CA and SLUICE_TEST_ES_TLS_PASSWORD (the CA file and the password of the user elastic); set both or unset the URL"; return 1; }
+        rc=$SLUICE_RUN_DIR/es_tls.curlrc
+        (umask 077 && printf 'cacert = "%s"\nuser = "elastic:%s"\n' \
+            "$SLUICE_TEST_ES_TLS_CA" "$SLUICE_TEST_ES_TLS_PASSWORD" >"$rc")
+    fi
+    if ! sluice_search_poll "$url" 30 "" "$rc"; then
         sluice_fail "SLUICE_TEST_${var}_URL=$url is not healthy (yellow or green) within 30s: $SLUICE_POLL_WHY; fix the cluster or unset the variable to let the harness start one"
         return 1
     fi
     export "SLUICE_TEST_${var}_URL=$url"
-    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url")"
+    export "SLUICE_TEST_${var}_VERSION=$(sluice_search_version "$url" "$rc")"
+}
+
+# es_cluster: three Elasticsearch nodes on loopback forming one cluster
+# (every node master-eligible and data; discovery.seed_hosts and
+# cluster.initial_master_nodes name the three transport ports), each with
+# SLUICE_SEARCH_HEAP, in $SLUICE_RUN_DIR/es_cluster/n1..n3. Not in
+# SLUICE_SEARCH_KEYS: tests/run starts it only when asked (SLUICE_TEST_CLUSTER=1).
+sluice_es_cluster_launch() {
+    local base=$SLUICE_RUN_DIR/es_cluster i seeds masters
+    local -a p=()
+    read -r -a p < <(sluice_free_ports 6 || true)
+    [ ${#p[@]} -eq 6 ] || { sluice_fail "could not pick free loopback ports for es_cluster"; return 1; }
+    seeds="127.0.0.1:${p[1]},127.0.0.1:${p[3]},127.0.0.1:${p[5]}"
+    masters="es_cluster-n1-$$,es_cluster-n2-$$,es_cluster-n3-$$"
+    mkdir -p "$base"
+    for i in 1 2 3; do
+        sluice__search_prepare es_cluster "$base/n$i" || return 1
+        sluice__search_spawn es_cluster "$base/n$i" "es_cluster-n$i-$$" \
+            "${p[2 * i - 2]}" "${p[2 * i - 1]}" \
+            -E "discovery.seed_hosts=$seeds" -E "cluster.initial_master_nodes=$masters" \
+            || return 1
+    done
+    sluice_now_ms >"$base/started_ms"
+}
+
+# Waits until the cluster has three nodes and is green; exports
+# SLUICE_TEST_ES_CLUSTER_URLS (the three HTTP URLs, space-separated) and
+# SLUICE_TEST_ES_CLUSTER_PIDS (their process group ids, in the same order:
+# `kill -KILL -- -PGID` kills a node, launcher and server JVM).
+sluice_es_cluster_wait() {
+    local base=$SLUICE_RUN_DIR/es_cluster i url code deadline t0 urls='' pids='' dead=''
+    for i in 1 2 3; do
+        urls+="${urls:+ }http://127.0.0.1:$(cat "$base/n$i/port")"
+        pids+="${pids:+ }$(cat "$base/n$i/pid")"
+    done
+    url=${urls%% *} t0=$(cat "$base/started_ms")
+    deadline=$(($(sluice_now_ms) + SLUICE_START_TIMEOUT * 1000))
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+            "$url/_cluster/health?wait_for_status=green&wait_for_nodes=3&timeout=2s" 2>/dev/null) || true
+        [ "$code" = 200 ] && break
+        for i in 1 2 3; do
+            sluice_group_alive "$(cat "$base/n$i/pid")" || dead=n$i
+        done
+        if [ -n "$dead" ] || [ "$(sluice_now_ms)" -ge "$deadline" ]; then
+            for i in 1 2 3; do sluice_log_tail "es_cluster n$i" "$base/n$i/console.log"; done
+            if [ -n "$dead" ]; then
+                sluice_fail "es_cluster node $dead exited during startup (logs above; SLUICE_KEEP_RUN_DIR=1 keeps them)"
+            else
+                sluice_fail "es_cluster ($urls) not green with 3 nodes within ${SLUICE_START_TIMEOUT}s (last HTTP status: ${code:-none}; logs above)"
+            fi
+            return 1
+        fi
+        sleep 0.25
+    done
+    echo $(($(sluice_now_ms) - t0)) >"$base/ready_ms"
+    export SLUICE_TEST_ES_CLUSTER_URLS=$urls SLUICE_TEST_ES_CLUSTER_PIDS=$pids
+    export SLUICE_TEST_ES_CLUSTER_VERSION
+    SLUICE_TEST_ES_CLUSTER_VERSION=$(sluice_search_version "$url")
 }
 
 # ---------------------------------------------------------------------------
@@ -505,12 +672,12 @@ sluice_search_check_url() { # KEY
 # environment does not already provide, all launched before any is waited
 # on, and exports the SLUICE_TEST_* variables. Fails, after printing the
 # reason and the server's log, if one does not come up.
-sluice_services_start() { # redis|es|es9|os|os3...
+sluice_services_start() { # redis|es|es9|os|os3|es_tls|es_cluster...
     local want=" $* " s url rc=0 i=1
     local -a p=()
     for s in "$@"; do
-        case " redis ${SLUICE_SEARCH_KEYS[*]} " in *" $s "*) ;;
-        *) sluice_fail "unknown service '$s' (expected redis or one of: ${SLUICE_SEARCH_KEYS[*]})"; return 1 ;;
+        case " redis ${SLUICE_SEARCH_KEYS[*]} es_cluster " in *" $s "*) ;;
+        *) sluice_fail "unknown service '$s' (expected redis, es_cluster or one of: ${SLUICE_SEARCH_KEYS[*]})"; return 1 ;;
         esac
     done
     sluice_services_init
@@ -528,6 +695,9 @@ sluice_services_start() { # redis|es|es9|os|os3...
         esac
         i=$((i + 2))
     done
+    case $want in *" es_cluster "*)
+        [ -n "${SLUICE_TEST_ES_CLUSTER_URLS:-}" ] || sluice_es_cluster_launch || return 1 ;;
+    esac
     # Wait for all even when one fails, so every failure is reported.
     case $want in *" redis "*)
         if [ -n "${SLUICE_TEST_REDIS_URL:-}" ] && [ ! -f "$SLUICE_RUN_DIR/redis/pid" ]; then
@@ -545,6 +715,14 @@ sluice_services_start() { # redis|es|es9|os|os3...
             fi ;;
         esac
     done
+    case $want in *" es_cluster "*)
+        if [ -f "$SLUICE_RUN_DIR/es_cluster/started_ms" ]; then
+            sluice_es_cluster_wait || rc=1
+        elif [ -z "${SLUICE_TEST_ES_CLUSTER_PIDS:-}" ]; then
+            sluice_fail "SLUICE_TEST_ES_CLUSTER_URLS is set without SLUICE_TEST_ES_CLUSTER_PIDS (the nodes' process group ids, which the test kills); set both or unset the URLs"
+            rc=1
+        fi ;;
+    esac
     return $rc
 }
 
@@ -571,4 +749,12 @@ sluice_services_describe() {
             echo "$(sluice_dist_name "$s") $ver at $url (given)"
         fi
     done
+    [ -z "${SLUICE_TEST_ES_CLUSTER_URLS:-}" ] || {
+        dir=$SLUICE_RUN_DIR/es_cluster
+        if [ -f "$dir/ready_ms" ]; then
+            echo "elasticsearch ${SLUICE_TEST_ES_CLUSTER_VERSION:-} 3-node cluster at $SLUICE_TEST_ES_CLUSTER_URLS (green in $(awk -v m="$(cat "$dir/ready_ms")" 'BEGIN { printf "%.1f", m / 1000 }')s)"
+        else
+            echo "elasticsearch cluster at $SLUICE_TEST_ES_CLUSTER_URLS (given)"
+        fi
+    }
 }
