@@ -12,8 +12,9 @@
  * answered 200 with {"errors":false,"items":[...]}: one item per two lines
  * of the body (action and source), each shaped as Elasticsearch 8 answers a
  * `create` (about 190 bytes), errors first, as ES 8 orders them, so the
- * indexer's parser takes its real path. Any other request (GET /) gets a
- * small ES-like root document. Prints "port N" on stdout once listening;
+ * indexer's parser takes its real path; with filter_path in the URL, as
+ * the filtered answer: {"create":{"status":201}}. Any other request (GET /)
+ * gets a small ES-like root document. Prints "port N" on stdout once listening;
  * on SIGTERM or SIGINT prints requests, items, body bytes and its own
  * CPU-seconds on stderr, so a run can show the sink was not the limit. */
 #include <arpa/inet.h>
@@ -39,6 +40,8 @@ static const char ITEM[] =
     "\"AbCdEfGhIjKlMnOpQrStUv\",\"_version\":1,\"result\":\"created\","
     "\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0},\"_seq_no\":"
     "1234567,\"_primary_term\":1,\"status\":201}}";
+/* with ?filter_path=errors,...,items.*.status,items.*.error */
+static const char ITEM_FILTERED[] = "{\"create\":{\"status\":201}}";
 static const char ROOT[] =
     "{\"name\":\"sink\",\"cluster_name\":\"sink\",\"version\":{\"number\":"
     "\"8.15.0\",\"distribution\":\"elasticsearch\"},\"tagline\":\"You Know, "
@@ -68,6 +71,14 @@ static void die(const char *what, const char *why)
     exit(1);
 }
 
+static void die_errno(const char *what)
+{
+    char msg[256] = "unknown error";
+    int e = errno;
+    (void)strerror_r(e, msg, sizeof msg);
+    die(what, msg);
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
@@ -88,7 +99,7 @@ static void save_body(const char *body, size_t len)
     snprintf(path, sizeof path, "%s/%06llu.ndjson", save_dir, n_saved++);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0 || write_all(fd, body, len) < 0)
-        die(path, strerror(errno));
+        die_errno(path);
     close(fd);
 }
 
@@ -105,8 +116,11 @@ static size_t count_items(const char *body, size_t len)
     return lines / 2;
 }
 
-static int answer(int fd, bool post, const char *body, size_t len)
+static int answer(int fd, bool post, bool filtered, const char *body,
+                  size_t len)
 {
+    const char *item = filtered ? ITEM_FILTERED : ITEM;
+    size_t item_len = strlen(item);
     size_t items = post ? count_items(body, len) : 0;
     size_t need = 128 + items * sizeof ITEM + sizeof ROOT;
     if (need > out_cap) {
@@ -117,12 +131,15 @@ static int answer(int fd, bool post, const char *body, size_t len)
     }
     size_t n = 0;
     if (post) {
-        n = (size_t)sprintf(out, "{\"errors\":false,\"took\":1,\"items\":[");
+        n = (size_t)snprintf(out, out_cap, "%s",
+                             filtered ? "{\"errors\":false,\"items\":["
+                                      : "{\"errors\":false,\"took\":1,"
+                                        "\"items\":[");
         for (size_t i = 0; i < items; i++) {
             if (i > 0)
                 out[n++] = ',';
-            memcpy(out + n, ITEM, sizeof ITEM - 1);
-            n += sizeof ITEM - 1;
+            memcpy(out + n, item, item_len);
+            n += item_len;
         }
         out[n++] = ']';
         out[n++] = '}';
@@ -140,9 +157,8 @@ static int answer(int fd, bool post, const char *body, size_t len)
                      "content-length: %zu\r\n\r\n",
                      n);
     n_requests++;
-    return write_all(fd, head, (size_t)h) < 0 || write_all(fd, out, n) < 0
-               ? -1
-               : 0;
+    return write_all(fd, head, (size_t)h) < 0 || write_all(fd, out, n) < 0 ? -1
+                                                                           : 0;
 }
 
 /* Answers every whole request in c->buf; -1 to close. */
@@ -169,7 +185,12 @@ static int serve(struct conn *c)
         if (c->len < head + clen)
             return 0;
         bool post = strncmp(c->buf, "POST ", 5) == 0;
-        if (answer(c->fd, post, end, clen) < 0)
+        char *eol = memchr(c->buf, '\n', head);
+        bool filtered = false;
+        for (char *p = c->buf; eol != NULL && p + 12 < eol; p++)
+            if (memcmp(p, "filter_path=", 12) == 0)
+                filtered = true;
+        if (answer(c->fd, post, filtered, end, clen) < 0)
             return -1;
         memmove(c->buf, c->buf + head + clen, c->len - head - clen);
         c->len -= head + clen;
@@ -205,7 +226,7 @@ static int listen_on(int port)
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
         bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 64) < 0 ||
         getsockname(fd, (struct sockaddr *)&a, &alen) < 0)
-        die("listen", strerror(errno));
+        die_errno("listen");
     printf("port %d\n", ntohs(a.sin_port));
     fflush(stdout);
     return fd;
@@ -216,7 +237,7 @@ int main(int argc, char **argv)
     int port = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
-            port = atoi(argv[++i]);
+            port = (int)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc)
             save_dir = argv[++i];
         else
