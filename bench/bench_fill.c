@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "sl_batch.h"
+#include "sl_err.h"
 #include "sl_event_id.h"
 
 #define TS_START 1763683200000LL /* 2025-11-21T00:00:00Z */
@@ -98,12 +99,12 @@ int main(int argc, char **argv)
     if (colon == NULL)
         die(redis, "expected HOST:PORT");
     *colon = '\0';
-    redisContext *rc = redisConnect(host, atoi(colon + 1));
+    redisContext *rc = redisConnect(host, (int)strtol(colon + 1, NULL, 10));
     if (rc == NULL || rc->err)
         die(redis, rc ? rc->errstr : "out of memory");
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        die(path, strerror(errno));
+        die(path, sl_strerror(errno));
 
     struct sl_err err = {0};
     enum sl_codec codec;
