@@ -22,7 +22,8 @@
 #   redis     the Redis server's used_cpu_user + used_cpu_sys (INFO cpu)
 #             over the run: XREADGROUP, XACK, XDEL
 # and the sink's own CPU, to show it was not the limit. The curl replay
-# sends the bodies the sink saved (index renamed) with curl --parallel
+# sends the bodies the sink saved (index renamed), to the same URL as the
+# indexer (timeout, filter_path), with curl --parallel
 # --parallel-max = elasticsearch.max_in_flight (4), each answer checked for
 # "errors":false. Indices are deleted before each run. redis.block is 100ms
 # (default 2s): --once ends on a read that finds nothing, and that wait is
@@ -169,6 +170,9 @@ drop_indices() {
         curl -s -XDELETE "$ES/$i" >/dev/null
     done
 }
+# the indexer's own query (indexer/es/es_sender.h), so both cost the node
+# the same answers
+FILTER='errors,error,status,items.*.status,items.*.error'
 mkdir -p "$WORK/curl" "$WORK/answers"
 for f in "$WORK"/bodies/*.ndjson; do
     sed 's/^{"create":{"_index":"sluice-/{"create":{"_index":"curl-/' "$f" \
@@ -179,7 +183,7 @@ done
     for f in "$WORK"/curl/*.ndjson; do
         printf '%s' "$sep"
         sep=$'next\n'
-        printf 'url = "%s/_bulk"\n' "$ES"
+        printf 'url = "%s/_bulk?timeout=30000ms&filter_path=%s"\n' "$ES" "$FILTER"
         printf 'data-binary = "@%s"\n' "$f"
         printf 'header = "Content-Type: application/x-ndjson"\n'
         printf 'output = "%s/answers/%s"\n' "$WORK" "${f##*/}"
