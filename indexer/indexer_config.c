@@ -73,7 +73,9 @@ static const struct sl_opt redis_opts[] = {
              "reason"},
     {"read_count", SL_OPT_INT, REDIS(read_count), .min = 1, .max = 100000,
      .doc_default = "16 (stream), 256 (list)",
-     .help = "entries (stream) or elements (list) asked for per read"},
+     .help = "entries (stream) or elements (list) asked for per read, at "
+             "most: a stream read asks for the entries that hold about the "
+             "events the bulk side has room for"},
     {"block", SL_OPT_DURATION, REDIS(block_ms), .def = "2s", .min = 1,
      .max = 60000,
      .help = "how long one read waits on Redis for new entries before it "

@@ -695,11 +695,16 @@ static int make_client(struct es_sender *s, struct sl_err *err)
                                   .api_key = s->cfg.api_key,
                                   .ca_file = s->cfg.ca_file,
                                   .tls_verify = s->cfg.tls_verify};
-    char path[64];
+    char path[128];
 
     /* The server's own timeout first, well inside ours, so a healthy but
-     * slow cluster answers (with per-item 503s) before we give up. */
-    snprintf(path, sizeof path, "/_bulk?timeout=%ldms",
+     * slow cluster answers (with per-item 503s) before we give up. The
+     * answer keeps only what bulk_response.h reads (as Beats and Logstash
+     * ask): an item is {"create":{"status":201}}, 26 bytes instead of about
+     * 190, which was a fifth of the indexer's CPU. A failed request's own
+     * error is never filtered by the server, and is kept anyway. */
+    snprintf(path, sizeof path,
+             "/_bulk?timeout=%ldms&filter_path=" ES_SENDER_FILTER_PATH,
              s->cfg.request_timeout_ms / 2 > 0 ? s->cfg.request_timeout_ms / 2
                                                : 1);
     s->nodes = es_nodes_new(s->cfg.hosts, s->cfg.nhosts, path,

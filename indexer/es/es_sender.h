@@ -48,7 +48,9 @@
  * es_sender_free() with events still inside reports nothing for them: the
  * caller has not acknowledged them, so Redis gives them again.
  *
- * Requests: POST {node}/_bulk?timeout={request_timeout_ms/2}ms with
+ * Requests: POST {node}/_bulk?timeout={request_timeout_ms/2}ms&filter_path=
+ * ES_SENDER_FILTER_PATH (the answer with only errors and each item's status
+ * and error) with
  * Content-Type application/x-ndjson (gzip-encoded with Content-Encoding:
  * gzip when cfg.gzip), keep-alive, nodes in turn. Logs: component
  * "output:es", per request or rarer, never per event above debug, never a
@@ -119,6 +121,9 @@ void es_sender_config_from(struct es_sender_config *out,
 /* The largest event (its JSON), and the longest index name or id: a
  * request's body may pass flush_bytes by one item of these, so any event up
  * to them fits a request; a larger one is DEAD at add. */
+/* What the `_bulk` answer keeps: all bulk_response.h reads. */
+#define ES_SENDER_FILTER_PATH "errors,error,status,items.*.status,items.*.error"
+
 #define ES_SENDER_EVENT_MAX (8u << 20)
 #define ES_SENDER_NAME_MAX  4096u
 

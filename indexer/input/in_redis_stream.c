@@ -257,8 +257,7 @@ void stream_pull(struct input *in)
 {
     if (in->group_state != 2)
         return;
-    size_t room = input_room(in);
-    size_t count = room < in->read_count ? room : in->read_count;
+    size_t count = input_read_entries(in);
     char cnt[24], block[24];
     snprintf(cnt, sizeof cnt, "%zu", count);
     snprintf(block, sizeof block, "%d", in->block_ms);

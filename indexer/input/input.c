@@ -25,10 +25,15 @@
 
 struct input_entry *input_entry_alloc(size_t nevents, size_t bytes)
 {
-    struct input_entry *e =
-        calloc(1, sizeof *e + nevents * sizeof(struct input_slot) + bytes);
+    /* Only the header and the slots are zeroed: the bytes (a whole
+     * decompressed batch, 1.4 MB for 2,000 events) are written over at
+     * once, and zeroing them cost a memset or fresh pages each time. */
+    size_t head =
+        sizeof(struct input_entry) + nevents * sizeof(struct input_slot);
+    struct input_entry *e = malloc(head + bytes);
     if (e == NULL)
         return NULL;
+    memset(e, 0, head);
     e->nevents = nevents;
     e->unresolved = nevents;
     e->ev = (struct input_slot *)(void *)e->data;
@@ -363,9 +368,26 @@ void input_process(struct input *in, const struct pollfd *pfds, size_t n)
     }
 }
 
+size_t input_read_entries(const struct input *in)
+{
+    size_t room = input_room(in);
+    size_t n = room < in->read_count ? room : in->read_count;
+    if (in->st.entries_read == 0 || in->want_events == 0)
+        return n;
+    /* Big batches: a read of read_count entries of 2,000 events held
+     * 32,000 events decompressed (22 MiB) for a sender that takes 5,000 at
+     * a time; sized by the mean, it holds about what was asked for. */
+    uint64_t mean = in->st.events_read / in->st.entries_read;
+    if (mean == 0)
+        return n;
+    uint64_t want = (in->want_events + mean - 1) / mean;
+    return want < n ? (size_t)want : n;
+}
+
 void input_pull(struct input *in, size_t max_events)
 {
-    (void)max_events; /* entries are read whole; room is counted in them */
+    /* entries are read whole; room is counted in them */
+    in->want_events = max_events;
     if (in->reading || in->retry_at_ms > sl_redis_now_ms() ||
         input_room(in) == 0)
         return;

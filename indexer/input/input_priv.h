@@ -43,6 +43,7 @@ struct input {
     char *key, *group, *consumer, *proc_key;
     char component[160];
     size_t read_count, max_in_flight;
+    size_t want_events; /* the last input_pull's max_events */
     int block_ms, claim_idle_ms;
     struct sl_redis *rd;  /* owned: the blocking reads */
     struct sl_redis *cmd; /* borrowed: everything else */
@@ -87,6 +88,10 @@ struct input {
 };
 
 /* input.c, for the readers. */
+/* Entries to ask for in a stream read: enough for want_events at the mean
+ * size of the entries read so far (read_count before the first), at least
+ * one, at most read_count and the room left. */
+size_t input_read_entries(const struct input *in);
 struct input_entry *input_entry_alloc(size_t nevents, size_t bytes);
 /* Appends a filled entry: its events become available to input_next. */
 void input_entry_add(struct input *in, struct input_entry *e);

@@ -189,6 +189,7 @@ struct fixture {
     struct sl_metrics *metrics; /* the first input's and the letters' */
     bool metrics_taken;
     bool resolve; /* the bulk stand-in resolves what it takes */
+    size_t pull;  /* the events it asks for (input_pull); 0: 1000 */
     /* events whose json contains this are refused (dead) */
     const char *kill_marker;
     struct seen ev[MAX_EV];
@@ -208,7 +209,7 @@ static struct seen *find_seen(struct fixture *f, struct sl_slice id)
 static void take(struct fixture *f, struct input *in)
 {
     struct input_event ev;
-    input_pull(in, 1000);
+    input_pull(in, f->pull ? f->pull : 1000);
     while (input_next(in, &ev) == 1) {
         f->taken++;
         struct seen *s = find_seen(f, ev.id);
@@ -713,6 +714,30 @@ static void stream_backpressure(void **state)
     assert_drained(f);
 }
 
+/* A read asks for the entries that hold about the events pulled for, by
+ * the mean entry size so far: the first read takes read_count (3) entries
+ * of 4 events, the next one, pulled for 5 events, 2 entries (not 3: with
+ * 2,000-event batches a whole read_count held 22 MiB more). */
+static void stream_read_sized_by_mean(void **state)
+{
+    struct fixture *f = *state;
+    for (int b = 0; b < 10; b++)
+        write_batch(f, b, 4, SL_CODEC_LZ4);
+    f->resolve = false;
+    f->pull = 5;
+    open_input(f, 0, "c1", SL_REDIS_STREAM);
+    size_t want = 12;
+    pump(f, taken_at_least, &want, "the first read's 3 entries");
+    struct input_stats st;
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.entries_read, 3);
+    want = 13;
+    pump(f, taken_at_least, &want, "the second read");
+    input_get_stats(f->in[0], &st);
+    assert_int_equal(st.entries_read, 5);
+    assert_int_equal(f->taken, 20);
+}
+
 static bool ready_cond(struct fixture *f, void *arg)
 {
     return input_ready(f->in[*(int *)arg]);
@@ -967,6 +992,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stream_claim_from_dead_consumer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_backpressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_read_sized_by_mean, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(stream_held_entries_not_claimed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(stream_two_consumers_share, setup,
