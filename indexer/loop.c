@@ -159,8 +159,8 @@ static void feed(struct loop *l)
     size_t taken = 0;
     /* Read from Redis only once what was read is all in the sender, so
      * the input holds one read ahead of what Elasticsearch takes, not
-     * max_in_flight entries decompressed (with 2,000-event batches that
-     * was 117 MiB of peak RSS, 45 MiB now). */
+     * max_in_flight entries decompressed (with 2,000-event batches peak
+     * RSS went from 117 to about 70 MiB on 1M events: bench/RESULTS.md). */
     while (!l->fatal && es_sender_has_room(l->es)) {
         if (input_next(l->in, &ev) != 1) {
             input_pull(l->in, (size_t)l->ic->elasticsearch.flush_count);
