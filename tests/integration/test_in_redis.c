@@ -36,6 +36,7 @@
 
 #include "deadletter.h"
 #include "input.h"
+#include "redis_server.h"
 #include "sl_batch.h"
 #include "sl_event_id.h"
 #include "sl_log.h"
@@ -49,33 +50,14 @@ static pid_t server_pid;
 static int server_port;
 static char server_dir[64];
 
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-        return -1;
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static redisContext *admin(void)
 {
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", server_port, tv);
-    if (c != NULL && c->err == 0)
-        redisSetTimeout(c, tv);
-    return c;
+    return redis_server_connect(server_port, NULL);
 }
 
 static int start_server(void)
 {
-    char port[16];
+    char port[16], why[200];
     snprintf(port, sizeof port, "%d", server_port);
     const char *argv[] = {"redis-server", "--port",      port,
                           "--bind",       "127.0.0.1",   "--dir",
@@ -83,49 +65,24 @@ static int start_server(void)
                           "--appendonly", "yes",         "--appendfsync",
                           "always",       "--daemonize", "no",
                           "--loglevel",   "warning",     NULL};
-    server_pid = fork();
-    if (server_pid < 0)
-        return -1;
-    if (server_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        execvp("redis-server", (char **)argv);
-        _exit(127);
-    }
-    int64_t end = sl_redis_now_ms() + WAIT_MS;
-    while (sl_redis_now_ms() < end) {
-        redisContext *c = admin();
-        redisReply *r =
-            c != NULL && c->err == 0 ? redisCommand(c, "PING") : NULL;
-        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        redisFree(c);
-        if (up)
-            return 0;
-        if (waitpid(server_pid, NULL, WNOHANG) == server_pid) {
-            server_pid = 0;
-            return -1;
-        }
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
+    if (redis_server_spawn(argv, server_port, NULL, WAIT_MS, &server_pid, why,
+                           sizeof why) == 0)
+        return 0;
+    print_error("%s\n", why);
     return -1;
 }
 
 static void kill_server(void)
 {
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
+    redis_server_stop(&server_pid, SIGKILL);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
     snprintf(server_dir, sizeof server_dir, "/tmp/sluice-in-redis-XXXXXX");
-    if (mkdtemp(server_dir) == NULL || (server_port = free_port()) < 0)
+    if (mkdtemp(server_dir) == NULL ||
+        (server_port = redis_server_free_port()) < 0)
         return -1;
     if (start_server() < 0) {
         print_error("redis-server did not start (is it on PATH? Debian "

@@ -42,6 +42,7 @@
 #include <hiredis/hiredis.h>
 
 #include "output.h"
+#include "redis_server.h"
 #include "sl_batch.h"
 #include "sl_event_id.h"
 #include "sl_file.h"
@@ -62,27 +63,9 @@ struct server {
     int nextra;
 };
 
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static redisContext *admin(const struct server *s)
 {
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
-    if (c != NULL && c->err == 0 && s->password != NULL)
-        freeReplyObject(redisCommand(c, "AUTH %s", s->password));
-    return c;
+    return redis_server_connect(s->port, s->password);
 }
 
 static void start_server(struct server *s)
@@ -97,44 +80,16 @@ static void start_server(struct server *s)
     int argc = 15;
     for (int i = 0; i < s->nextra; i++)
         argv[argc++] = s->extra[i];
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        execvp("redis-server", (char **)argv);
-        _exit(127);
-    }
-    int64_t end = sl_redis_now_ms() + WAIT_MS;
-    while (sl_redis_now_ms() < end) {
-        redisContext *c = admin(s);
-        redisReply *r =
-            c != NULL && c->err == 0 ? redisCommand(c, "PING") : NULL;
-        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        redisFree(c);
-        if (up)
-            return;
-        int status;
-        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-            s->pid = 0;
-            fail_msg("redis-server on port %d exited at start (is it on "
-                     "PATH? scripts/setup installs it)",
-                     s->port);
-        }
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    fail_msg("redis-server on port %d did not answer PING", s->port);
+    argv[argc] = NULL;
+    char why[200];
+    if (redis_server_spawn(argv, s->port, s->password, WAIT_MS, &s->pid, why,
+                           sizeof why) < 0)
+        fail_msg("%s", why);
 }
 
 static void stop_server(struct server *s)
 {
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
+    redis_server_stop(&s->pid, SIGKILL);
 }
 
 /* A command on a plain connection; the reply is the caller's to free. */
@@ -199,7 +154,7 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->srv.port = free_port();
+    f->srv.port = redis_server_free_port();
     snprintf(f->srv.dir, sizeof f->srv.dir, "/tmp/sluice-out-redis-XXXXXX");
     assert_non_null(mkdtemp(f->srv.dir));
     output_config_defaults(&f->cfg);

@@ -36,6 +36,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis_server.h"
 #include "sl_log.h"
 #include "sl_redis.h"
 
@@ -52,48 +53,9 @@ struct server {
     int nextra;
 };
 
-static char redis_server[512];
-
-static int find_redis_server(void)
-{
-    const char *path = getenv("PATH");
-    char dir[400];
-    while (path != NULL && *path != '\0') {
-        size_t n = strcspn(path, ":");
-        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
-        snprintf(redis_server, sizeof redis_server, "%s/redis-server",
-                 n > 0 ? dir : ".");
-        if (access(redis_server, X_OK) == 0)
-            return 0;
-        path += n + (path[n] == ':');
-    }
-    return -1;
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static redisContext *admin(const struct server *s)
 {
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
-    if (c != NULL && c->err == 0) {
-        redisSetTimeout(c, tv);
-        if (s->password != NULL)
-            freeReplyObject(redisCommand(c, "AUTH %s", s->password));
-    }
-    return c;
+    return redis_server_connect(s->port, s->password);
 }
 
 /* Starts the server and waits until it answers PING. */
@@ -102,10 +64,10 @@ static void start_server(struct server *s)
     char port[16];
     snprintf(port, sizeof port, "%d", s->port);
     const char *argv[32] = {
-        redis_server, "--port",      port,     "--bind",
-        "127.0.0.1",  "--save",      "",       "--appendonly",
-        "no",         "--daemonize", "no",     "--enable-debug-command",
-        "yes",        "--loglevel",  "warning"};
+        "redis-server", "--port",      port,     "--bind",
+        "127.0.0.1",    "--save",      "",       "--appendonly",
+        "no",           "--daemonize", "no",     "--enable-debug-command",
+        "yes",          "--loglevel",  "warning"};
     int argc = 15;
     if (s->sock[0] != '\0') {
         argv[argc++] = "--unixsocket";
@@ -113,43 +75,16 @@ static void start_server(struct server *s)
     }
     for (int i = 0; i < s->nextra; i++)
         argv[argc++] = s->extra[i];
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        execv(redis_server, (char **)argv);
-        _exit(127);
-    }
-    int64_t end = sl_redis_now_ms() + WAIT_MS;
-    while (sl_redis_now_ms() < end) {
-        redisContext *c = admin(s);
-        redisReply *r =
-            c != NULL && c->err == 0 ? redisCommand(c, "PING") : NULL;
-        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        redisFree(c);
-        if (up)
-            return;
-        int status;
-        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-            s->pid = 0;
-            fail_msg("redis-server on port %d exited at start", s->port);
-        }
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    fail_msg("redis-server on port %d did not answer PING in %d ms", s->port,
-             WAIT_MS);
+    argv[argc] = NULL;
+    char why[200];
+    if (redis_server_spawn(argv, s->port, s->password, WAIT_MS, &s->pid, why,
+                           sizeof why) < 0)
+        fail_msg("%s", why);
 }
 
 static void stop_server(struct server *s, int sig)
 {
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, sig);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
+    redis_server_stop(&s->pid, sig);
 }
 
 /* Runs one command on the server through a separate plain connection. */
@@ -303,12 +238,7 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof f);
     max_reply = 0;
-    if (redis_server[0] == '\0' && find_redis_server() < 0) {
-        print_error("redis-server is not on PATH; run scripts/setup (Debian "
-                    "package redis-server)\n");
-        return -1;
-    }
-    f.srv.port = free_port();
+    f.srv.port = redis_server_free_port();
     *state = &f;
     return 0;
 }
