@@ -362,6 +362,38 @@ static void refused(const struct pipe_src *s, uint64_t offset,
     sl_counter_inc(s->p->rejected);
 }
 
+/* An event whose JSON does not fit a batch (OUTPUT_EVENT_MAX) is not
+ * dropped: it is built again from the record with its message cut to
+ * CUT_MESSAGE_MAX bytes (whose JSON, escapes and all, fits), without the
+ * processors (their captures are what made it large), and tagged
+ * _truncated. The same offset gives it the same id. The output buffer it
+ * was written to, or NULL with e set. */
+#define CUT_MESSAGE_MAX ((size_t)1 << 20)
+
+static struct sl_buf *write_cut(struct pipe_src *s,
+                                const struct event_base_record *r, int64_t *ts,
+                                struct sl_err *e)
+{
+    struct pipeline *p = s->p;
+    struct event_base_record cut = *r;
+    struct event_meta meta;
+    if (cut.message.len > CUT_MESSAGE_MAX)
+        cut.message.len = CUT_MESSAGE_MAX;
+    cut.truncated = true;
+    sl_arena_reset(p->arena);
+    if (event_base_build(s->in->base, &s->es, &cut, p->read_ms, &p->ev, &meta,
+                         e) < 0)
+        return NULL;
+    *ts = meta.ts_ms;
+    struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, *ts, e);
+    if (b != NULL && sl_event_write_json(&p->ev, b, e) < 0) {
+        output_rollback(p->out);
+        return NULL;
+    }
+    sl_counter_inc(p->truncated);
+    return b;
+}
+
 /* Builds, processes, writes and commits the event of r, then pops it
  * (its text is no longer needed once written). Events that cannot be
  * built or committed are logged and counted, and their offset passed. */
@@ -392,9 +424,11 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
         return 0;
     }
     struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, ts, &e);
-    if (b == NULL || sl_event_write_json(&p->ev, b, &e) < 0) {
-        if (b != NULL)
-            output_rollback(p->out);
+    if (b != NULL && sl_event_write_json(&p->ev, b, &e) < 0) {
+        output_rollback(p->out);
+        b = e.status == SL_ELIMIT ? write_cut(s, r, &ts, &e) : NULL;
+    }
+    if (b == NULL) {
         refused(s, r->offset, &e);
         pop(s);
         return e.status == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "%s", e.msg)

@@ -230,6 +230,24 @@ def an_over_long_line_is_cut_and_tagged_and_the_next_one_is_whole():
 
 
 @case
+def an_event_too_large_for_a_batch_is_cut_and_tagged_not_dropped():
+    # 4 MiB of control bytes, joined by multiline, write as 24 MiB of
+    # \u0001 escapes: over the 8 MiB an event may take in a batch
+    d = scratch("huge")
+    data = (b"start\n" + (b"\x01" * 1000000 + b"\n") * 5 + b"start 2\n")
+    ml = {"pattern": "^start", "negate": True, "match": "after",
+          "max_bytes": "4MiB"}
+    conf = write_config(d, [{"type": "stdin", "multiline": ml}],
+                        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    got = [json.loads(l) for l in out.splitlines()]
+    eq([(len(e["message"]), e.get("tags")) for e in got],
+       [(1 << 20, ["_truncated"]), (7, None)])
+    eq(got[0]["message"][:7], "start\n\x01")
+    eq(got[1]["message"], "start 2")
+
+
+@case
 def cri_parts_are_joined_with_the_runtime_time_and_stream():
     d = scratch("cri")
     data = (b"2026-12-04T17:00:32.123456789Z stdout P GET /a \n"
