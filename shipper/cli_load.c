@@ -50,8 +50,8 @@ static int check_input(const struct sl_config_node *in, struct sl_err *err)
     int type;
     if (sl_config_object(in, NULL, &obj, err) < 0)
         return -1;
-    if (sl_config_require(in, "type", err) == NULL ||
-        sl_config_enum(in, "type", input_types, 0, &type, err) < 0)
+    /* no "type": a file input, as the reference says */
+    if (sl_config_enum(in, "type", input_types, INPUT_FILE, &type, err) < 0)
         return -1;
     if (type == INPUT_FILE && check_paths(in, err) < 0)
         return -1;

@@ -153,8 +153,6 @@ BAD_SHIPPER = [
     ('{"inputs": [{"type": "filez", "paths": ["/x"]}], ' + OUT + '}',
      '1:22: inputs[0].type: found a string "filez", expected one of "file", '
      '"stdin" (did you mean "file"?)'),
-    ('{"inputs": [{"paths": ["/x"]}], ' + OUT + '}',
-     "1:13: inputs[0]: missing required key 'type'"),
     ('{"inputs": [{"type": "file"}], ' + OUT + '}',
      "1:13: inputs[0]: missing required key 'paths'"),
     ('{"inputs": [{"type": "file",\n  "paths": []}], ' + OUT + '}',
@@ -194,6 +192,14 @@ def good_inputs_pass():
     path = write("good-inputs.json", '{"inputs": [{"type": "stdin"}, '
                  '{"type": "file", "paths": "/var/log/*.log"}], ' + OUT + '}')
     eq(run(SHIPPER, ["-c", path, "check"]), ("", ""))
+    # without "type", an input reads files (the reference's default)
+    path = write("no-type.json", '{"inputs": [{"paths": "/var/log/*.log"}], '
+                 + OUT + '}')
+    eq(run(SHIPPER, ["-c", path, "check"]), ("", ""))
+    path = write("no-type-no-paths.json", '{"inputs": [{}], ' + OUT + '}')
+    eq(run(SHIPPER, ["-c", path, "check"], status=2),
+       ("", f"sluice-shipper: {path}:1:13: inputs[0]: missing required key "
+            "'paths'\n"))
 
 
 BAD_INDEXER = [
