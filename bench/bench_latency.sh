@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# bench_latency.sh: how long a log line takes from being written to a file
+# to being searchable in Elasticsearch, through the whole pipeline with
+# default settings: sluice-shipper (run) -> Redis stream -> sluice-indexer
+# (run) -> Elasticsearch 8.
+#
+#   bench/bench_latency.sh [--rate LINES_PER_S] [--seconds S] [--no-build]
+#
+# Two rounds, each with its own indices: the index template as shipped
+# (refresh_interval 5s) and the same template with refresh_interval 1s.
+# A writer appends numbered lines at a steady rate and records when each
+# was written; a poller asks `_count` every 10 ms and records when the
+# count first passed each line's number. One file, one shipper and one
+# indexer keep the lines nearly in order, so "count > i" is read as "line i
+# is searchable"; a bulk request that overtakes an earlier one can make a
+# line look searchable up to one flush (1 s) early, never late. Prints
+# p50, p90, p99 and max per round.
+#
+# Redis and Elasticsearch (SLUICE_SEARCH_LEAN=0: full JIT) are started
+# through tests/lib/services.sh and stopped at exit; export
+# SLUICE_TEST_REDIS_URL / SLUICE_TEST_ES_URL to use servers already running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RATE=200
+SECONDS_=60
+BUILD=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    --rate) RATE=$2; shift 2 ;;
+    --seconds) SECONDS_=$2; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    *) echo "usage: $0 [--rate N] [--seconds S] [--no-build]" >&2; exit 2 ;;
+    esac
+done
+if [ $BUILD = 1 ]; then
+    cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build/release --target sluice-shipper sluice-indexer >/dev/null
+fi
+. tests/lib/services.sh
+sluice_services_init
+export SLUICE_SEARCH_LEAN=${SLUICE_SEARCH_LEAN:-0}
+sluice_services_start redis es
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(date -u +%Y-%m-%d); Elasticsearch $SLUICE_TEST_ES_VERSION"
+
+python3 - "$ROOT" "$RATE" "$SECONDS_" <<'PY'
+import json, os, signal, subprocess, sys, tempfile, threading, time
+import urllib.request
+
+root, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+es, redis = os.environ["SLUICE_TEST_ES_URL"], os.environ["SLUICE_TEST_REDIS_URL"]
+bin_ = os.path.join(root, "build", "release", "bin")
+
+
+def call(method, path, body=None):
+    req = urllib.request.Request(
+        es + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read() or b"null")
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
+def round_(refresh):
+    tmp = tempfile.mkdtemp(prefix="sluice-latency-")
+    prefix = f"sluicelat-{refresh}-{os.getpid()}"
+    with open(os.path.join(root, "conf/elasticsearch/sluice-template.json")) as f:
+        t = json.load(f)
+    t["index_patterns"] = [prefix + "-*"]
+    t["priority"] = t.get("priority", 0) + 5
+    if refresh != "template":
+        t["template"]["settings"]["index"]["refresh_interval"] = refresh
+    tfile = os.path.join(tmp, "template.json")
+    json.dump(t, open(tfile, "w"))
+    log = os.path.join(tmp, "app.log")
+    open(log, "w").close()
+    key = prefix + ":events"
+    json.dump({"host": {"name": "lat"}, "data_dir": os.path.join(tmp, "data"),
+               "inputs": [{"paths": [log]}],
+               "output": {"redis": {"url": redis, "key": key}}},
+              open(os.path.join(tmp, "shipper.json"), "w"))
+    json.dump({"redis": {"url": redis, "key": key, "consumer": "lat"},
+               "elasticsearch": {"hosts": [es], "template_name": prefix,
+                                 "index": prefix + "-%{+yyyy.MM.dd}"}},
+              open(os.path.join(tmp, "indexer.json"), "w"))
+    env = dict(os.environ, SLUICE_TEMPLATE_FILE=tfile)
+    subprocess.run([f"{bin_}/sluice-indexer", "-c", f"{tmp}/indexer.json",
+                    "setup"], check=True, env=env, capture_output=True)
+    procs = [subprocess.Popen([f"{bin_}/sluice-{d}", "-c", f"{tmp}/{d}.json",
+                               "run"], stderr=open(f"{tmp}/{d}.log", "w"))
+             for d in ("indexer", "shipper")]
+    time.sleep(1)
+    n = int(rate * seconds)
+    written, seen, done = [0.0] * n, [None] * n, threading.Event()
+
+    def poll():
+        upto = 0
+        while upto < n and not done.is_set():
+            r = call("GET", f"/{prefix}-*/_count")
+            now = time.monotonic()
+            c = min(r.get("count", 0) if isinstance(r, dict) else 0, n)
+            for i in range(upto, c):
+                seen[i] = now
+            upto = max(upto, c)
+            time.sleep(0.01)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    t0 = time.monotonic()
+    with open(log, "ab", buffering=0) as f:
+        for i in range(n):
+            time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            written[i] = time.monotonic()
+            f.write(b"%s latency probe seq=%d\n" %
+                    (time.strftime("%H:%M:%S").encode(), i))
+    poller.join(timeout=60)
+    done.set()
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    lat = [(s - w) * 1000 for s, w in zip(seen, written) if s is not None]
+    lost = n - len(lat)
+    for i in call("GET", f"/_cat/indices/{prefix}-*?format=json&h=index"):
+        call("DELETE", "/" + i["index"])
+    call("DELETE", f"/_index_template/{prefix}")
+    label = "template (5s)" if refresh == "template" else refresh
+    print(f"refresh {label:>13}: {n} lines at {rate}/s, "
+          f"p50 {pct(lat, 50):.0f} ms, p90 {pct(lat, 90):.0f} ms, "
+          f"p99 {pct(lat, 99):.0f} ms, max {max(lat):.0f} ms"
+          + (f", {lost} NOT SEEN" if lost else ""), flush=True)
+
+
+round_("template")
+round_("1s")
+PY
