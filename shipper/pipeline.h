@@ -79,6 +79,10 @@ struct pipe_input *pipe_input_new(const char *host,
                                   const char *name, struct proc_metrics *pm,
                                   struct sl_err *err);
 void pipe_input_free(struct pipe_input *pi); /* NULL is fine */
+/* A line (a container record's text) longer than max bytes is cut there
+ * and tagged _truncated (default: CONTAINER_LOG_DEFAULT_MAX_BYTES); for
+ * the sources made after the call. */
+void pipe_input_set_max_line(struct pipe_input *pi, size_t max);
 
 struct pipeline;
 

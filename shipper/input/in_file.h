@@ -130,6 +130,7 @@ struct in_file_config {
     int start_at;                  /* enum in_file_start */
     /* the other modules' keys, read by them */
     const struct sl_config_node *format, *multiline, *processors, *fields;
+    long long max_line_bytes;    /* a line is cut past this */
     long long scan_interval_ms;  /* rescan for new files */
     long long poll_interval_ms;  /* growth checks without inotify */
     long long close_inactive_ms; /* close a file idle at its end */

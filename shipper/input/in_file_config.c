@@ -59,6 +59,10 @@ static const struct sl_opt file_opts[] = {
     {"format", SL_OPT_RAW, F(format), .doc_type = "a string",
      .doc_default = "`lines`",
      .help = "`lines`, `docker` or `cri`: how lines are framed"},
+    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
+     .min = 1024, .max = 4 * 1024 * 1024,
+     .help = "a longer line is cut here and tagged `_truncated`; the rest of "
+             "it is skipped, with memory bounded"},
     {"multiline", SL_OPT_RAW, F(multiline), .doc_type = "an object",
      .doc_default = "off",
      .help = "joins the lines of one event (a preset or a pattern)"},

@@ -230,6 +230,24 @@ def an_over_long_line_is_cut_and_tagged_and_the_next_one_is_whole():
 
 
 @case
+def max_line_bytes_sets_where_a_file_line_is_cut():
+    d = scratch("maxline")
+    log = os.path.join(d, "logs", "long.log")
+    with open(log, "wb") as f:
+        f.write(b"x" * 5000 + b"\r\nshort\n" + "é".encode() * 1500 + b"\n")
+    conf = write_config(d, [{"paths": [log], "max_line_bytes": "2KiB"}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    got = [json.loads(l) for l in out.splitlines()]
+    # a cut never splits a UTF-8 character into invalid JSON: 2048 bytes of
+    # two-byte characters are 1024 of them
+    eq([(e["message"][:1], len(e["message"].encode()), e.get("tags"))
+        for e in got],
+       [("x", 2048, ["_truncated"]), ("s", 5, None),
+        ("é", 2048, ["_truncated"])])
+
+
+@case
 def an_event_too_large_for_a_batch_is_cut_and_tagged_not_dropped():
     # 4 MiB of control bytes, joined by multiline, write as 24 MiB of
     # \u0001 escapes: over the 8 MiB an event may take in a batch
