@@ -49,6 +49,18 @@ static int multiline_check(const struct sl_config_node *obj, void *out,
                                "give exactly one of 'preset' and "
                                "'pattern'");
     if (o->preset != NULL) {
+        /* match and negate have defaults: only one written beside a
+         * preset is a mistake worth saying */
+        const char *const only_pattern[] = {"negate", "match"};
+        for (size_t i = 0; i < 2; i++) {
+            const struct sl_config_node *k =
+                sl_config_get(obj, only_pattern[i]);
+            if (k != NULL)
+                return sl_config_error(k, err,
+                                       "'%s' goes with 'pattern', not with "
+                                       "'preset'; remove it",
+                                       only_pattern[i]);
+        }
         int ok = 0;
         for (size_t i = 0; preset_words[i] != NULL; i++)
             ok |= strcmp(o->preset, preset_words[i]) == 0;
@@ -74,8 +86,10 @@ static int read_multiline(struct pipe_input *pi,
     multiline_config_init(&pi->ml);
     pi->ml.preset = o.preset;
     pi->ml.pattern = o.pattern;
-    pi->ml.negate = o.negate;
-    pi->ml.match = match_words[o.match];
+    /* pattern mode only: a preset brings its own rules, and the joiner
+     * refuses a preset with a match or negate beside it */
+    pi->ml.negate = o.pattern != NULL && o.negate;
+    pi->ml.match = o.pattern != NULL ? match_words[o.match] : NULL;
     pi->ml.max_lines = (uint32_t)o.max_lines;
     pi->ml.max_bytes = (size_t)o.max_bytes;
     pi->ml.timeout_ms = (uint64_t)o.timeout_ms;

@@ -692,6 +692,46 @@ def data_dir_that_cannot_be_created_says_so():
         eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
 
 
+
+@case
+def a_multiline_preset_alone_is_accepted_and_joins_a_traceback():
+    # {"preset": "python"} alone was refused: the table's defaults for
+    # match and negate reached the joiner as if written beside the preset
+    d = scratch("preset")
+    conf = write_config(d, [{"type": "stdin",
+                             "multiline": {"preset": "python"},
+                             "processors": [{"traceback": {}}]}],
+                        {"stdout": {}})
+    for args in (["check"],):
+        p = subprocess.run([SHIPPER, "-c", conf, *args], capture_output=True,
+                           env=ENV, timeout=60)
+        eq((p.returncode, p.stderr.decode()), (0, ""), "check")
+    text = ("2026-11-23 10:00:02,001 ERROR app: failed\n"
+            "Traceback (most recent call last):\n"
+            '  File "/srv/app/repo.py", line 88, in load\n'
+            "    raise KeyError(order_id)\n"
+            "KeyError: 17\n"
+            "2026-11-23 10:00:03,000 INFO app: next\n")
+    out, _ = run_once(conf, stdin=text.encode())
+    evs = [json.loads(line) for line in out.splitlines()]
+    eq([e["message"] for e in evs], [text.split("\n2026-11-23 10:00:03")[0],
+                                     "2026-11-23 10:00:03,000 INFO app: next"])
+    eq(evs[0]["error"]["type"], "KeyError")
+    eq(evs[0]["log"]["origin"], {"file": {"name": "/srv/app/repo.py",
+                                          "line": 88}, "function": "load"})
+    # match or negate written beside a preset is refused, at the key
+    for extra in ({"match": "after"}, {"negate": True}):
+        conf = write_config(d, [{"type": "stdin", "multiline": dict(
+            {"preset": "java"}, **extra)}], {"stdout": {}})
+        p = subprocess.run([SHIPPER, "-c", conf, "check"],
+                           capture_output=True, env=ENV, timeout=60)
+        key = next(iter(extra))
+        err = p.stderr.decode()
+        eq(p.returncode, 2, err)
+        if f"inputs[0].multiline.{key}: '{key}' goes with 'pattern', not " \
+                "with 'preset'; remove it" not in err:
+            raise AssertionError(err)
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
