@@ -10,6 +10,9 @@
   "<panel>:<panelRefName>", a Lens layer's indexpattern-datasource-layer-*);
   every lens object is on a dashboard; panels fit the 48-column grid and do
   not overlap;
+- no object claims migrations Kibana 8.0 does not have (Kibana refuses
+  an object whose migrationVersion is past its type's newest migration),
+  so the file imports into every 8.x;
 - the data view is for the indices the index template maps (sluice-*), its
   time field a date there;
 - every field a panel uses (a column's sourceField, each field of the KQL
@@ -45,6 +48,31 @@ NEEDS = {"date_histogram": {"date", "date_nanos"},
          "terms": AGGREGATABLE, "cardinality": AGGREGATABLE,
          "last_value": AGGREGATABLE, "count": AGGREGATABLE}
 RECORDS = {"Records", "___records___"}  # count of documents: no field
+# The newest migrationVersion Kibana 8.0.0 accepts for each type (its
+# types' newest migrations then; lens's next is 8.1.0's), and its core
+# version. A claim past these is refused by 8.0 as "a more recent version".
+OLDEST_KIBANA = "8.0.0"
+MIGRATED_IN_8_0 = {"lens": "7.16.0", "dashboard": "7.14.0",
+                   "index-pattern": "7.6.0"}
+
+
+def semver(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+def check_versions(where, o, problems):
+    if "typeMigrationVersion" in o:
+        problems.add(where, "typeMigrationVersion is Kibana 8.8's; say "
+                     "migrationVersion, which every 8.x reads")
+    core = o.get("coreMigrationVersion", OLDEST_KIBANA)
+    if semver(core) > semver(OLDEST_KIBANA):
+        problems.add(where, "coreMigrationVersion %s is newer than Kibana "
+                     "%s" % (core, OLDEST_KIBANA))
+    for t, v in (o.get("migrationVersion") or {}).items():
+        top = MIGRATED_IN_8_0.get(t)
+        if t != o["type"] or top is None or semver(v) > semver(top):
+            problems.add(where, "migrationVersion %s %s: Kibana %s knows "
+                         "%s %s at most" % (t, v, OLDEST_KIBANA, t, top))
 
 
 class Problems(list):
@@ -247,6 +275,7 @@ def check(template, kibana_dir):
             problems.add(where, "%s '%s' is there twice" % key)
         by_key[key] = (where, o)
     for where, o in objs:
+        check_versions(where, o, problems)
         for r in o["references"]:
             if (r.get("type"), r.get("id")) not in by_key:
                 problems.add(where, "reference '%s' to %s '%s' resolves "

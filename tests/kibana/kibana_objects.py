@@ -14,16 +14,20 @@ Shape, and why (Kibana 8's export format, one object a line):
 - Each panel is its own `lens` saved object, and a dashboard lists its
   panels by reference (panelRefName + a "<panel>:panel_<panel>"
   reference), the shape Kibana 8.0's own sample dashboards use. A lens
-  object carries its own type migrations, so one written in the 8.0.0
-  shape (migrationVersion lens 8.0.0, the "indexpattern" datasource, the
-  count column on "Records") is brought forward by every later Kibana,
+  object carries its own type migrations, so one written in the shape
+  Kibana 8.0 stores (the "indexpattern" datasource, the count column on
+  "Records", layerType "data") is brought forward by every later Kibana,
   as an export from 8.0 is; panels embedded by value in panelsJSON would
   be migrated only through the dashboard's embeddable migrations, whose
   handling of by-value Lens state has changed several times in 8.x. The
   panels are also in the Visualize library, to reuse or edit one alone.
-- Objects say migrationVersion/coreMigrationVersion 8.0.0, not a newer
-  typeMigrationVersion: Kibana refuses objects newer than itself, and
-  migrates older ones, so the 8.0 shape imports into every 8.x (and 9).
+- migrationVersion says which of its type's migrations an object has had:
+  Kibana runs the later ones, and refuses an object that claims a version
+  newer than its type's newest migration ("belongs to a more recent
+  version of Kibana"). So each claims what Kibana 8.0 itself knows: lens
+  7.16.0 (its last migration before 8.1.0's), dashboard 7.14.0 (as 8.0's
+  sample dashboards), the data view none (its migrations all run on two
+  attributes). coreMigrationVersion 8.0.0: the ids are 8.0's.
 - One file, all objects, data view first: an import resolves references
   inside the file, so it needs no object to exist before it, and a user
   can import it by hand (Stack Management > Saved objects > Import) in
@@ -36,7 +40,9 @@ import json
 import sys
 
 DATA_VIEW = "sluice-data-view"
-VERSION = "8.0.0"
+CORE_VERSION = "8.0.0"     # coreMigrationVersion, and panels' version
+LENS_VERSION = "7.16.0"    # see the docstring
+DASHBOARD_VERSION = "7.14.0"
 # Events that are errors: a traceback was found (error.type), or the log
 # said so (log.level as the python/logback patterns capture it, and as the
 # json processor normalises numeric levels). Keyword match is exact, hence
@@ -122,8 +128,8 @@ def lens(oid, title, columns, vis, query=""):
     vis_type, vis_state = vis
     return {
         "id": oid, "type": "lens",
-        "coreMigrationVersion": VERSION,
-        "migrationVersion": {"lens": VERSION},
+        "coreMigrationVersion": CORE_VERSION,
+        "migrationVersion": {"lens": LENS_VERSION},
         "attributes": {
             "title": title, "description": "",
             "visualizationType": vis_type,
@@ -147,7 +153,8 @@ def dashboard(oid, title, description, panels):
     specs, refs = [], []
     for i, (obj, x, y, w, h) in enumerate(panels, 1):
         p = "p%d" % i
-        specs.append({"version": VERSION, "type": "lens", "panelIndex": p,
+        specs.append({"version": CORE_VERSION, "type": "lens",
+                      "panelIndex": p,
                       "gridData": {"x": x, "y": y, "w": w, "h": h, "i": p},
                       "embeddableConfig": {"enhancements": {}},
                       "panelRefName": "panel_" + p})
@@ -158,8 +165,8 @@ def dashboard(oid, title, description, panels):
                "hidePanelTitles": False}
     return {
         "id": oid, "type": "dashboard",
-        "coreMigrationVersion": VERSION,
-        "migrationVersion": {"dashboard": VERSION},
+        "coreMigrationVersion": CORE_VERSION,
+        "migrationVersion": {"dashboard": DASHBOARD_VERSION},
         "attributes": {
             "title": title, "description": description, "hits": 0,
             "timeRestore": False, "version": 1,
@@ -256,8 +263,7 @@ def application_errors():
 
 def objects():
     view = {"id": DATA_VIEW, "type": "index-pattern",
-            "coreMigrationVersion": VERSION,
-            "migrationVersion": {"index-pattern": VERSION},
+            "coreMigrationVersion": CORE_VERSION, "migrationVersion": {},
             "attributes": {"title": "sluice-*",
                            "timeFieldName": "@timestamp"},
             "references": []}

@@ -192,6 +192,20 @@ def panels_stay_on_the_grid_and_apart():
 
 
 @case
+def no_object_claims_a_newer_kibana_than_8_0():
+    objs = objects()
+    find(objs, "sluice-web-top-urls")["migrationVersion"]["lens"] = "8.9.0"
+    expect(objs, "migrationVersion lens 8.9.0: Kibana 8.0.0 knows lens "
+           "7.16.0 at most")
+    objs = objects()
+    find(objs, "sluice-web-access")["typeMigrationVersion"] = "8.9.0"
+    expect(objs, "typeMigrationVersion is Kibana 8.8's")
+    objs = objects()
+    find(objs, "sluice-data-view")["coreMigrationVersion"] = "8.8.0"
+    expect(objs, "coreMigrationVersion 8.8.0 is newer than Kibana 8.0.0")
+
+
+@case
 def a_line_that_is_not_a_saved_object_is_said():
     with tempfile.TemporaryDirectory(prefix="sluice-kibana-") as d:
         with open(os.path.join(d, "x.ndjson"), "w") as f:
