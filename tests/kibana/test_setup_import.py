@@ -141,6 +141,26 @@ def setup_imports_the_shipped_objects_as_kibana_wants_them():
 
 
 @case
+def a_kibana_space_in_the_url_is_where_the_objects_go():
+    with tempfile.TemporaryDirectory(prefix="sluice-kbimport-") as tmp:
+        stub = Stub(tmp)
+        try:
+            stub.set_routes({
+                "GET /": [200, {"version": {"number": "8.15.0"}}],
+                "GET /_index_template/sluice": [200, {"index_templates": [
+                    {"name": "sluice", "index_template": {"version": 2}}]}],
+                "POST /s/ops/api/saved_objects/_import?overwrite=true":
+                    [200, {"success": True, "successCount": 14}]})
+            p = setup(stub, tmp, stub.url + "/s/ops")
+            reqs = stub.requests()
+        finally:
+            stub.stop()
+    eq((p.returncode, p.stdout.splitlines()[-1:]),
+       (0, ["kibana: 1 files, 14 objects imported"]), p.stderr)
+    eq(reqs[-1]["path"], "/s/ops/api/saved_objects/_import?overwrite=true")
+
+
+@case
 def kibana_refusing_an_object_fails_setup_with_its_reason():
     with tempfile.TemporaryDirectory(prefix="sluice-kbimport-") as tmp:
         stub = Stub(tmp)
