@@ -61,6 +61,10 @@ int admin_http_init(struct admin_http *h, const struct admin_http_opts *opts,
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     if (h->opts.ca_file != NULL)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+    if (h->opts.no_tls_verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (h->opts.cancel != NULL) {
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -35,6 +35,9 @@ struct admin_http_opts {
     /* NULL, or a flag another thread sets to end the request in flight
      * (and the next ones) within about a second: "stopped" (SL_EIO). */
     const atomic_bool *cancel;
+    /* elasticsearch.tls_verify false: no certificate or host name check
+     * (tests only). Zero, the default, verifies. */
+    bool no_tls_verify;
 };
 
 struct admin_http {

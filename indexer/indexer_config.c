@@ -232,7 +232,9 @@ static int check_kibana(const struct sl_config_node *obj, void *out,
 #define KIBANA(m) SL_OPT_FIELD(struct indexer_kibana_config, m)
 static const struct sl_opt kibana_opts[] = {
     {"url", SL_OPT_STRING, KIBANA(url), .flags = SL_OPT_REQUIRED,
-     .help = "where `setup` imports the data view and dashboards"},
+     .help = "where `setup` imports the data view and dashboards, such as "
+             "`http://127.0.0.1:5601`; add `/s/<space>` for a Kibana "
+             "space"},
     SL_OPT_END};
 
 static const struct sl_config_table kibana_table = {

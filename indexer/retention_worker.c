@@ -52,9 +52,9 @@ static int64_t wall_ms(void)
 static void run_once(struct retention_worker *w)
 {
     const struct indexer_es_config *es = w->es;
-    struct admin_http_opts ho = {es->username, es->password,  es->api_key,
-                                 es->ca_file,  w->timeout_ms, "elasticsearch",
-                                 &w->stop};
+    struct admin_http_opts ho = {es->username, es->password,   es->api_key,
+                                 es->ca_file,  w->timeout_ms,  "elasticsearch",
+                                 &w->stop,     !es->tls_verify};
     struct admin_http h;
     struct retention_result r = {0};
     struct sl_err err = {0};

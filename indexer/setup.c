@@ -307,13 +307,9 @@ static int kibana_step(const struct setup_options *o, struct setup_result *r,
         return 0;
     }
     struct admin_http h;
-    struct admin_http_opts ho = {o->es->username,
-                                 o->es->password,
-                                 o->es->api_key,
-                                 o->es->ca_file,
-                                 o->timeout_ms,
-                                 "kibana",
-                                 NULL};
+    struct admin_http_opts ho = {
+        o->es->username, o->es->password, o->es->api_key, o->es->ca_file,
+        o->timeout_ms,   "kibana",        NULL,           !o->es->tls_verify};
     if (admin_http_init(&h, &ho, err) < 0) {
         admin_http_release(&h);
         return -1;
@@ -328,13 +324,9 @@ int setup_run(const struct setup_options *o, struct setup_result *r,
               struct sl_err *err)
 {
     struct admin_http h;
-    struct admin_http_opts ho = {o->es->username,
-                                 o->es->password,
-                                 o->es->api_key,
-                                 o->es->ca_file,
-                                 o->timeout_ms,
-                                 "elasticsearch",
-                                 NULL};
+    struct admin_http_opts ho = {
+        o->es->username, o->es->password, o->es->api_key, o->es->ca_file,
+        o->timeout_ms,   "elasticsearch", NULL,           !o->es->tls_verify};
     const char *base = NULL;
     memset(r, 0, sizeof *r);
     r->installed_version = -1;

@@ -2,7 +2,9 @@
  * conf/kibana/ imported through the saved-objects API (setup.h).
  *
  * Files are imported one request each, in name order, so a data view in
- * "00-data-view.ndjson" exists before the dashboards that refer to it;
+ * "00-data-view.ndjson" would exist before dashboards in a later file that
+ * refer to it (the shipped sluice.ndjson holds all its objects, which
+ * Kibana resolves within the one request);
  * `overwrite=true` replaces objects with the same ids, which makes a second
  * run harmless. Kibana answers 200 even when objects fail (success false,
  * errors[]), so the body is read, not only the status. Kibana checks the

@@ -84,6 +84,10 @@ static void get(const struct indexer_es_config *es, const char *host,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &a->body);
     if (es->ca_file != NULL)
         curl_easy_setopt(c, CURLOPT_CAINFO, es->ca_file);
+    if (!es->tls_verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (es->username != NULL) {
         curl_easy_setopt(c, CURLOPT_USERNAME, es->username);
         curl_easy_setopt(c, CURLOPT_PASSWORD,

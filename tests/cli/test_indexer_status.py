@@ -296,6 +296,42 @@ def a_wrong_password_is_exit_1_without_the_password():
            "answer: AUTH: " in err, err
 
 
+
+@case
+def tls_verify_false_reaches_a_node_with_a_certificate_of_its_own():
+    # status checked certificates whatever elasticsearch.tls_verify said
+    if ES != "stub":
+        return
+    d = os.path.join(tmp.name, "tls")
+    os.mkdir(d)
+    routes = os.path.join(d, "routes.json")
+    with open(routes, "w") as f:
+        json.dump({"GET /": [200, {"version": {"number": "8.15.0"}}],
+                   "GET /_cluster/health": [200, {
+                       "status": "green", "number_of_nodes": 1,
+                       "unassigned_shards": 0}]}, f)
+    stub_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                           "lib", "http_stub.py")
+    tls = subprocess.Popen([sys.executable, stub_py, routes,
+                            os.path.join(d, "record.jsonl"), d],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        host = "https://127.0.0.1:%d" % int(tls.stdout.readline())
+        for verify, answer in ((True, r"no answer: SSL certificate problem"
+                                      r"[^\n]*"),
+                               (False, r"200 in \d+ ms")):
+            path = os.path.join(d, f"verify-{verify}.json")
+            with open(path, "w") as f:
+                json.dump({"redis": {"url": url},
+                           "elasticsearch": {"hosts": [host],
+                                             "tls_verify": verify}}, f)
+            out, _ = status(path)
+            es = "NODE" + out.partition("\nNODE")[2]
+            match(rf"NODE\s+ANSWER\n{re.escape(host)}  {answer}\n.*", es)
+    finally:
+        tls.stdin.close()
+        tls.wait(timeout=10)
+
 redis.stop()
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -3,7 +3,7 @@
 records every request, for tests of Sluice's HTTP clients (setup's template
 and Kibana import) without a real server.
 
-    http_stub.py ROUTES RECORD
+    http_stub.py ROUTES RECORD [TLS_DIR]
 
 ROUTES is a JSON object {"METHOD /path?query": [status, body], ...}, read
 again on every request, so a test changes the answers by rewriting it; a
@@ -16,7 +16,9 @@ appended to RECORD as one JSON line:
 The multipart body is checked strictly (RFC 7578 framing: CRLF, the
 boundary of the Content-Type header, a closing delimiter, each part with a
 Content-Disposition: form-data; name=...). Prints the port on stdout once
-listening, then serves until stdin closes or it is killed.
+listening, then serves until stdin closes or it is killed. With TLS_DIR it
+serves HTTPS, its certificate (for 127.0.0.1 and localhost) signed by the
+CA that tls_stub.py's make_certs writes there as ca.pem.
 """
 import base64
 import http.server
@@ -94,6 +96,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.routes, server.record = sys.argv[1], sys.argv[2]
+    if len(sys.argv) > 3:
+        import os
+        import ssl
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import tls_stub
+        tls_stub.make_certs(sys.argv[3])
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(sys.argv[3], "server.pem"),
+                            os.path.join(sys.argv[3], "server.key"))
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sys.stdout.write("%d\n" % server.server_address[1])  # one write
     sys.stdout.flush()

@@ -427,7 +427,7 @@ static void test_kibana_none_and_errors(void **state)
     (void)state;
     struct admin_http h;
     struct admin_http_opts ho = {"elastic", PASSWORD, NULL, NULL,
-                                 5000,      "kibana", NULL};
+                                 5000,      "kibana", NULL, false};
     struct setup_result r = {0};
     struct sl_err err = {0};
     char empty[128];
