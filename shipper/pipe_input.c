@@ -48,6 +48,13 @@ static int multiline_check(const struct sl_config_node *obj, void *out,
         return sl_config_error(obj, err,
                                "give exactly one of 'preset' and "
                                "'pattern'");
+    /* negate and match have defaults: only the keys written say whether
+     * the user combined them with a preset */
+    if (o->preset != NULL && (sl_config_get(obj, "negate") != NULL ||
+                              sl_config_get(obj, "match") != NULL))
+        return sl_config_error(obj, err,
+                               "'negate' and 'match' go with 'pattern', "
+                               "not with 'preset'; remove them");
     if (o->preset != NULL) {
         int ok = 0;
         for (size_t i = 0; preset_words[i] != NULL; i++)
@@ -74,8 +81,10 @@ static int read_multiline(struct pipe_input *pi,
     multiline_config_init(&pi->ml);
     pi->ml.preset = o.preset;
     pi->ml.pattern = o.pattern;
-    pi->ml.negate = o.negate;
-    pi->ml.match = match_words[o.match];
+    if (o.preset == NULL) { /* a preset has its own rule */
+        pi->ml.negate = o.negate;
+        pi->ml.match = match_words[o.match];
+    }
     pi->ml.max_lines = (uint32_t)o.max_lines;
     pi->ml.max_bytes = (size_t)o.max_bytes;
     pi->ml.timeout_ms = (uint64_t)o.timeout_ms;

@@ -692,6 +692,30 @@ def data_dir_that_cannot_be_created_says_so():
         eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
 
 
+@case
+def multiline_preset_alone_joins_python_tracebacks():
+    # DESIGN.md's own example, { "preset": "python" }: check refused it
+    # ("cannot be combined with pattern, negate or match") because match's
+    # default was passed on as if the user had written it.
+    d = scratch("preset")
+    with open(APP_SAMPLE, "rb") as f:
+        data = f.read()
+    conf = write_config(d, [{"type": "stdin",
+                             "multiline": {"preset": "python"}}],
+                        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    events = [json.loads(l) for l in out.splitlines()]
+    starts = [l for l in data.decode().splitlines() if l[:4].isdigit()]
+    eq(len(events), len(starts), "event count")
+    eq("\n".join(e["message"] for e in events) + "\n", data.decode())
+    # match (or negate) written beside a preset is still refused
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "preset": "python", "match": "before"}}], {"stdout": {}})
+    _, err = run_once(conf, stdin=b"", status=2)
+    if "'negate' and 'match' go with 'pattern', not with 'preset'" not in err:
+        raise AssertionError(err)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
