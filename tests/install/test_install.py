@@ -167,7 +167,7 @@ def daemon_of(text):
 @case
 def every_installed_example_passes_check():
     examples = sorted(p for p in files_under(staged(f"{DOC}/examples"))
-                      if p.endswith(".json"))
+                      if p.endswith((".json", ".jsonc")))
     if not examples:
         print("     note: no example configs installed (conf/examples/ has "
               "none): the two configs above are all that was checked")
