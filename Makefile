@@ -6,10 +6,16 @@
 #   make test-cluster  only the 3-node Elasticsearch cluster tests (ASan tree)
 #   make fuzz     clang + libFuzzer, each target for FUZZ_SECONDS
 #   make format   clang-format the sources in place
+#   make install  release build, installed under PREFIX (default /usr/local),
+#                 configs in SYSCONFDIR/sluice (default /etc/sluice, kept if
+#                 there), systemd units in PREFIX/lib/systemd/system; DESTDIR
+#                 stages it all (cmake/SluiceInstall.cmake lists what goes where)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 FUZZ_SECONDS ?= 30
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 
-.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean
+.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean install
 
 all: release
 
@@ -30,6 +36,12 @@ asan:
 
 setup:
 	@scripts/setup
+
+# The release tree is configured with PREFIX, as the binaries (patterns,
+# template) and the units name the installed paths; DESTDIR only stages.
+install:
+	$(call build,release,Release,-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSLUICE_SYSCONFDIR=$(SYSCONFDIR))
+	@DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
 
 # Fuzz targets also run for real, briefly (FUZZ_TEST_SECONDS each), on every
 # `make test`; ctest replays their committed corpora in both trees.

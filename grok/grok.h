@@ -66,7 +66,9 @@ const char *grok_library_lookup(const struct grok_library *lib,
 
 /* Writes into buf (size bytes, GROK_DIR_MAX is enough) the directory of the
  * built-in patterns for a flavour: "v1" -> ecs-v1, "disabled" -> legacy.
- * Looks in $SLUICE_PATTERNS_DIR, then the install and source locations.
+ * Looks in $SLUICE_PATTERNS_DIR, then PREFIX/share/sluice/patterns beside
+ * the running program when it is PREFIX/bin/NAME (a relocated or DESTDIR
+ * install), then the configured install location, then the source tree.
  * -1 (err set, buf an empty string) if the flavour is unknown, no location
  * has it, or the path does not fit in buf. The result is the caller's:
  * a second call does not touch the first one's buffer. */

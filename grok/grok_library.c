@@ -297,6 +297,34 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* PREFIX/share/sluice/patterns for the PREFIX this program is installed
+ * in, when it runs as PREFIX/bin/NAME (read from /proc/self/exe): a tree
+ * installed with DESTDIR, or moved, finds its own patterns without flags.
+ * An empty string when the program is not in a bin/ folder (a build tree's
+ * build/TYPE/bin has no share/ beside it, so that costs one stat). */
+static void exe_patterns_root(char *buf, size_t size)
+{
+    static const char bin[] = "/bin", rel[] = "/share/sluice/patterns";
+    const size_t nbin = sizeof bin - 1;
+    buf[0] = '\0';
+    if (size <= sizeof rel)
+        return;
+    ssize_t n = readlink("/proc/self/exe", buf, size - sizeof rel);
+    if (n <= 0 || (size_t)n >= size - sizeof rel) {
+        buf[0] = '\0';
+        return;
+    }
+    buf[n] = '\0';
+    /* buf is PREFIX/bin/NAME: the last '/' ends PREFIX/bin */
+    char *name = strrchr(buf, '/');
+    size_t dir_len = name != NULL ? (size_t)(name - buf) : 0;
+    if (dir_len < nbin || memcmp(buf + dir_len - nbin, bin, nbin) != 0) {
+        buf[0] = '\0';
+        return;
+    }
+    memcpy(buf + dir_len - nbin, rel, sizeof rel);
+}
+
 int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
                      struct sl_err *err)
 {
@@ -312,7 +340,9 @@ int grok_builtin_dir(const char *ecs_flavour, char *buf, size_t size,
                           "unknown ECS compatibility '%s'; expected v1 or "
                           "disabled",
                           ecs_flavour);
-    const char *roots[] = {getenv("SLUICE_PATTERNS_DIR"),
+    char exe_root[GROK_DIR_MAX];
+    exe_patterns_root(exe_root, sizeof exe_root);
+    const char *roots[] = {getenv("SLUICE_PATTERNS_DIR"), exe_root,
                            SLUICE_PATTERNS_INSTALL_DIR,
                            SLUICE_PATTERNS_SOURCE_DIR};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {

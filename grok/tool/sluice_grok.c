@@ -103,7 +103,8 @@ static void usage(FILE *f)
         "  --list                  print the names of all known patterns, "
         "exit\n"
         "  --compile-all           compile every known pattern, report "
-        "errors\n",
+        "errors\n"
+        "  -V, --version           print the version and exit\n",
         f);
 }
 
@@ -200,6 +201,10 @@ static int parse_args(struct options *o, int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            printf("sluice-grok %s\n", SLUICE_VERSION);
             exit(0);
         }
         if (!strcmp(a, "--")) {

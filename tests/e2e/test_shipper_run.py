@@ -710,7 +710,6 @@ def data_dir_that_cannot_be_created_says_so():
         eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
 
 
-
 @case
 def a_multiline_preset_alone_is_accepted_and_joins_a_traceback():
     # {"preset": "python"} alone was refused: the table's defaults for
@@ -749,6 +748,7 @@ def a_multiline_preset_alone_is_accepted_and_joins_a_traceback():
         if f"inputs[0].multiline.{key}: '{key}' goes with 'pattern', not " \
                 "with 'preset'; remove it" not in err:
             raise AssertionError(err)
+
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
