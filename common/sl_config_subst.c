@@ -12,6 +12,7 @@
  * show "${REDIS_PASSWORD}", never the secret. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sl_buf.h"
 #include "sl_config_priv.h"
@@ -62,6 +63,14 @@ static int expand_one(const struct sl_config_node *n, size_t *i,
     memcpy(name, s + p, name_len);
     name[name_len] = '\0';
     const char *val = getenv(name);
+    char host[256];
+    /* ${HOSTNAME}: shells set it without exporting it, and systemd not at
+     * all; the machine's name is what every config that uses it means */
+    if (val == NULL && strcmp(name, "HOSTNAME") == 0 &&
+        gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        val = host;
+    }
     int rc;
     if (def != NULL && (val == NULL || *val == '\0'))
         rc = sl_buf_append(out, def, def_len, NULL);

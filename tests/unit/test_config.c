@@ -368,6 +368,38 @@ static void test_env_substitution(void **state)
     sl_config_free(c);
 }
 
+static void test_env_hostname_without_the_variable(void **state)
+{
+    (void)state;
+    char host[256] = {0}, *saved = NULL;
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    if (getenv("HOSTNAME") != NULL)
+        saved = strdup(getenv("HOSTNAME"));
+    /* a shell's HOSTNAME is not exported: the machine's name stands in */
+    unsetenv("HOSTNAME");
+    struct sl_config *c = must_load("{\"consumer\": \"idx-${HOSTNAME}\"}");
+    struct sl_err err = {0};
+    const char *s;
+    char want[300];
+    snprintf(want, sizeof want, "idx-%s", host);
+    assert_int_equal(
+        sl_config_string(sl_config_root(c), "consumer", NULL, &s, &err), 0);
+    assert_string_equal(s, want);
+    sl_config_free(c);
+    /* a set one wins */
+    setenv("HOSTNAME", "from-env", 1);
+    c = must_load("{\"consumer\": \"${HOSTNAME}\"}");
+    assert_int_equal(
+        sl_config_string(sl_config_root(c), "consumer", NULL, &s, &err), 0);
+    assert_string_equal(s, "from-env");
+    sl_config_free(c);
+    if (saved != NULL)
+        setenv("HOSTNAME", saved, 1);
+    else
+        unsetenv("HOSTNAME");
+    free(saved);
+}
+
 static void test_env_errors(void **state)
 {
     (void)state;
@@ -650,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_env_substitution),
+        cmocka_unit_test(test_env_hostname_without_the_variable),
         cmocka_unit_test(test_env_errors),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_syntax_errors),
