@@ -188,8 +188,9 @@ static bool stop_drained(const struct loop *l)
 {
     struct deadletter_stats ds;
     deadletter_get_stats(l->dl, &ds);
+    /* an answer just taken leaves acks due, sent at the next pass */
     return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
-           sl_redis_pending(l->cmd) == 0;
+           input_acks_due(l->in) == 0 && sl_redis_pending(l->cmd) == 0;
 }
 
 /* ---- signals ---- */
