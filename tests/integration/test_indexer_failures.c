@@ -54,6 +54,7 @@ static pid_t redis_pid;
 static int redis_port;
 static char dir[64];    /* temporary files */
 static char prefix[64]; /* sluicetest-idxf-PID */
+static bool two_days;   /* write_batches: odd events a day later */
 
 /* ---- processes ---- */
 
@@ -342,8 +343,9 @@ static bool drained(struct fx *f)
 }
 
 /* Writes batches first .. first+nb-1 of n events each, ids "bBeE"
- * (remembered once for the _id check); an event whose (b, e) `bad` says
- * gets "@timestamp":"nope"; pad: bytes of filler in each message. */
+ * (remembered once for the _id check; with two_days, odd events are
+ * dated a day later, so they go to the next daily index); an event whose (b, e)
+ * `bad` says gets "@timestamp":"nope"; pad: bytes of filler in each message. */
 static void write_batches(struct fx *f, int first, int nb, int n,
                           bool (*bad)(int b, int e), size_t pad)
 {
@@ -358,7 +360,8 @@ static void write_batches(struct fx *f, int first, int nb, int n,
         assert_non_null(w);
         for (int e = 0; e < n; e++) {
             char id[32], json[2400];
-            int64_t ts = BASE_TS + b * 1000 + e;
+            int64_t ts = BASE_TS + b * 1000 + e +
+                         (two_days && e % 2 == 1 ? 86400000 : 0);
             int il = snprintf(id, sizeof id, "b%de%d", b, e);
             int jl = snprintf(
                 json, sizeof json,
@@ -400,6 +403,19 @@ static long long es_count(struct fx *f)
     long st = es_http_request(&f->es, "GET", path, NULL, NULL);
     if (st == 503 || st == -1)
         return 0;
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    yajl_val v = es_json_at(f->es.json, "count");
+    assert_true(v != NULL && YAJL_IS_INTEGER(v));
+    return YAJL_GET_INTEGER(v);
+}
+
+/* Documents in one index (refreshed first). */
+static long long es_count_index(struct fx *f, const char *index)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/%s/_refresh", index);
+    es_http_call(&f->es, "POST", path, NULL, NULL, 200);
+    snprintf(path, sizeof path, "/%s/_count", index);
     es_http_call(&f->es, "GET", path, NULL, NULL, 200);
     yajl_val v = es_json_at(f->es.json, "count");
     assert_true(v != NULL && YAJL_IS_INTEGER(v));
@@ -638,6 +654,59 @@ static void test_retention_while_running(void **state)
     assert_contains(x.err, want);
 }
 
+/* index.blocks.read_only_allow_delete set by hand on one of two daily
+ * indices mid-run (what the flood-stage watermark does): the events for
+ * the other index are indexed at once, only the blocked ones are retried,
+ * the log says how to lift the block, the entries stay unacknowledged, and
+ * once it is lifted every event is indexed once. */
+static void test_read_only_index(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char blocked[160], other[160], path[200], want[400];
+    snprintf(blocked, sizeof blocked, "%s-2025.11.23", f->index);
+    snprintf(other, sizeof other, "%s-2025.11.24", f->index);
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "", ", \"flush_count\": 500");
+    two_days = true;
+    write_batches(f, 0, 2, 500, NULL, 0);
+    idx_start(&x);
+    wait_drained(f, RUN_MS);
+    snprintf(path, sizeof path, "/%s/_settings", blocked);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"index.blocks.read_only_allow_delete\":true}", 200);
+    write_batches(f, 2, 4, 500, NULL, 0);
+    two_days = false;
+    /* the other index takes its half; the blocked half is retried */
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    while ((es_count_index(f, other) < 1500 || metric(&x, M_RETRIED) < 1) &&
+           sl_clock_mono_ms() < end)
+        poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
+    assert_int_equal(es_count_index(f, other), 1500);
+    assert_int_equal(es_count_index(f, blocked), 500);
+    double retried = metric(&x, M_RETRIED);
+    print_message("%.0f events retried while blocked\n", retried);
+    assert_true(retried >= 1);
+    assert_true(pending(f) >= 1);
+    snprintf(want, sizeof want,
+             "free disk space below the flood-stage watermark, then lift the "
+             "block: PUT /%s/_settings "
+             "{\"index.blocks.read_only_allow_delete\":null}; retrying",
+             blocked);
+    assert_contains(x.err, want);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"index.blocks.read_only_allow_delete\":null}", 200);
+    wait_drained(f, RUN_MS);
+    assert_int_equal(es_count_index(f, blocked), 1500);
+    assert_int_equal(es_count(f), 3000);
+    assert_ids_indexed(f, 3000);
+    assert_int_equal((long long)metric(&x, M_DONE), 3000);
+    /* the other index's events were not sent again: no 409 */
+    assert_int_equal((long long)metric(&x, M_DUP), 0);
+    assert_int_equal((long long)metric(&x, M_DEAD), 0);
+    assert_int_equal(idx_stop(&x), 0);
+}
+
 /* ---- tests against es_restart (http.max_content_length 1mb) ---- */
 
 /* 3,000 events of about 1.2 KiB: one request of about 3.9 MB with the
@@ -795,6 +864,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_stop_waits_for_bulk_in_flight,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_retention_while_running, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_index, fx_setup,
                                         fx_teardown),
     };
     if (strcmp(es_var, "SLUICE_TEST_ES_RESTART_URL") == 0)
