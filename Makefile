@@ -57,7 +57,9 @@ test: setup
 # The 3-node Elasticsearch cluster tests alone (label "cluster": a node
 # killed with -9 mid-run), in the ASan tree. `make test` runs them too, in
 # the debug tree (SLUICE_TEST_CLUSTER=1): the cluster adds about 24
-# CPU-seconds to the servers' boot, its test about 6 s.
+# CPU-seconds to the servers' boot, its test about 6 s. The tests labelled
+# "restart" (es_restart: one node killed and started again, a real 413) run
+# with them: one more node to boot, about 20 s of tests.
 test-cluster: setup
 	@$(MAKE) --no-print-directory asan
 	@SLUICE_TEST_CLUSTER=only tests/run build/asan

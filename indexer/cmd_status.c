@@ -31,7 +31,6 @@
 #include "sl_redis_url.h"
 
 #define REDIS_TIMEOUT_MS 3000
-#define DEAD_WARN        100 /* dead letters past which status warns */
 
 /* A command; NULL with err set when Redis fails or answers an error. */
 static redisReply *ask(redisContext *c, struct sl_err *err, int argc,
@@ -244,6 +243,20 @@ static void show_group(struct redis_status *s, const redisReply *g)
     print_count(s, "unread", n, unread_ms);
 }
 
+/* The dead-letter stream's length, with a warning past redis.dead_warn
+ * (the threshold the daemon warns at too). */
+static void show_dead(struct redis_status *s)
+{
+    long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
+    fprintf(s->out, "  dead letters  %lld in %s", dead, s->cfg->dead_key);
+    if (dead > s->cfg->dead_warn)
+        fprintf(s->out,
+                "  WARNING: more than %lld (redis.dead_warn); see "
+                "'sluice-indexer dlq list'",
+                s->cfg->dead_warn);
+    fputc('\n', s->out);
+}
+
 static void show_stream(struct redis_status *s)
 {
     const char *argv[] = {"XINFO", "GROUPS", s->cfg->key};
@@ -259,11 +272,7 @@ static void show_stream(struct redis_status *s)
         g = find_group(s, groups);
     if (g != NULL)
         show_group(s, g);
-    long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
-    fprintf(s->out, "  dead letters  %lld in %s%s\n", dead, s->cfg->dead_key,
-            dead > DEAD_WARN ? "  WARNING: many events failed; see "
-                               "'sluice-indexer dlq list'"
-                             : "");
+    show_dead(s);
     if (g != NULL)
         print_consumers(s);
     freeReplyObject(groups);
@@ -322,11 +331,7 @@ static void show_list(struct redis_status *s)
 {
     long long len = ask_int(s->c, "LLEN", s->cfg->key);
     fprintf(s->out, "  length        %lld event%s\n", len, len == 1 ? "" : "s");
-    long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
-    fprintf(s->out, "  dead letters  %lld in %s%s\n", dead, s->cfg->dead_key,
-            dead > DEAD_WARN ? "  WARNING: many events failed; see "
-                               "'sluice-indexer dlq list'"
-                             : "");
+    show_dead(s);
     show_processing(s);
 }
 

@@ -175,6 +175,11 @@ static const struct sl_opt es_opts[] = {
      .help = "0: off; else the daily (weekly, monthly) indices of `index` "
              "whose last day is more than this many UTC days ago are deleted; "
              "no other index is touched"},
+    {"retention_interval", SL_OPT_DURATION, ES(retention_interval_ms),
+     .def = "1h", .min = 1000, .max = 86400000,
+     .help = "with retention on, `run` deletes old indices this often, the "
+             "first time a minute after it starts (or after this, if "
+             "shorter)"},
     {"username", SL_OPT_STRING, ES(username),
      .help = "basic authentication, with `password`"},
     {"password", SL_OPT_STRING, ES(password), .flags = SL_OPT_SECRET,

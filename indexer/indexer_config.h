@@ -54,6 +54,8 @@ struct indexer_es_config {
     long long max_in_flight, request_timeout_ms;
     long long retry_min_ms, retry_max_ms;
     bool gzip;
+    /* `run` with retention_days: between two retention runs, in ms. */
+    long long retention_interval_ms;
 };
 
 struct indexer_kibana_config {

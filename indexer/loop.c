@@ -25,11 +25,10 @@
 #include "sl_metrics.h"
 #include "sl_redis.h"
 
-#define COMP            "indexer"
-#define TICK_MS         1000 /* sl_log_tick */
-#define RETENTION_WAIT  60000
-#define RETENTION_EVERY (3600 * 1000)
-#define NO_TAG          SIZE_MAX
+#define COMP           "indexer"
+#define TICK_MS        1000  /* sl_log_tick */
+#define RETENTION_WAIT 60000 /* the first run, unless the interval is less */
+#define NO_TAG         SIZE_MAX
 
 struct tagged {
     struct input_event ev;
@@ -189,8 +188,9 @@ static bool stop_drained(const struct loop *l)
 {
     struct deadletter_stats ds;
     deadletter_get_stats(l->dl, &ds);
+    /* an answer just taken leaves acks due, sent at the next pass */
     return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
-           sl_redis_pending(l->cmd) == 0;
+           input_acks_due(l->in) == 0 && sl_redis_pending(l->cmd) == 0;
 }
 
 /* ---- signals ---- */
@@ -387,8 +387,9 @@ static int start_es(struct loop *l, struct sl_err *err)
     if (l->es == NULL)
         return -1;
     if (ec->retention_days > 0 && !l->once) {
-        l->rw =
-            retention_worker_new(ec, RETENTION_WAIT, RETENTION_EVERY, 0, err);
+        int64_t every = ec->retention_interval_ms;
+        l->rw = retention_worker_new(
+            ec, every < RETENTION_WAIT ? every : RETENTION_WAIT, every, 0, err);
         if (l->rw == NULL)
             return -1;
     }

@@ -474,11 +474,15 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
         sl_counter_inc(s->c[C_REFUSED]);
         delay = es_nodes_set_aside(s->nodes, (size_t)sl->node, now);
         SL_DEBUG(COMP, "%s set aside for %d ms", url, delay);
+        /* one node: there is no next one to send to; say where the
+         * events wait instead */
         sl_log(
             r->status == ES_XFER_RESOLVE ? SL_LOG_ERROR : SL_LOG_WARN, COMP,
-            "POST %s/_bulk: %s; node set aside (backoff up to %d ms), sending "
-            "to the next one; %s",
+            "POST %s/_bulk: %s; node set aside (backoff up to %d ms), %s; %s",
             url, r->msg, s->cfg.retry_max_ms,
+            es_nodes_count(s->nodes) > 1
+                ? "sending to the next one"
+                : "tried again then; nothing is lost: the events wait in Redis",
             r->status == ES_XFER_RESOLVE
                 ? "check the host name in elasticsearch.hosts"
                 : "check that the node runs and listens there, or fix "

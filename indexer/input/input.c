@@ -458,6 +458,11 @@ bool input_idle(const struct input *in)
     return in->ready && in->in_flight == 0 && in->last_empty && !in->claiming;
 }
 
+size_t input_acks_due(const struct input *in)
+{
+    return in->acks_due;
+}
+
 bool input_ready(const struct input *in)
 {
     return in->ready;

@@ -145,6 +145,10 @@ SL_MUST_CHECK int input_event_dead(struct input *in,
  * the last read that ended found nothing new (for `run --once`: the stream
  * or list held nothing more for us then; a read may be waiting again). */
 bool input_idle(const struct input *in);
+/* Entries whose events are all resolved and whose acknowledgement has not
+ * been handed to Redis yet (the next input_process() sends it): a stop
+ * waits for these, or what was indexed is read and sent again. */
+size_t input_acks_due(const struct input *in);
 /* Started: the group exists (stream) and the own pending entries or the
  * processing list were read back. */
 bool input_ready(const struct input *in);

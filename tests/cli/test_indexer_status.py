@@ -199,15 +199,16 @@ def a_stream_with_pending_unread_and_dead_letters():
           "sluice:events", ">")
     for i in range(101):
         redis("XADD", "sluice:dead", "*", "n", i)
-    out, err = status(config("stream.json", {"url": url}, HOSTS))
+    out, err = status(config("stream.json", {"url": url, "dead_warn": 100},
+                             HOSTS))
     eq(err, "")
     match(re.escape(
         f"redis {shown}: stream sluice:events, group sluice\n"
         "  length        3 entries\n"
         "  pending       1, oldest 20m ago\n"
         "  unread        2, oldest 10m ago\n"
-        "  dead letters  101 in sluice:dead  WARNING: many events failed; "
-        "see 'sluice-indexer dlq list'\n"
+        "  dead letters  101 in sluice:dead  WARNING: more than 100 "
+        "(redis.dead_warn); see 'sluice-indexer dlq list'\n"
         "CONSUMER  PENDING  IDLE\n") + r"idx-1           1   [ 0-9]\ds\n",
         es_part(out))
 
@@ -251,11 +252,13 @@ def list_mode_shows_the_list_and_each_processing_list():
     redis("RPUSH", "logstash", "a", "b", "c")
     redis("RPUSH", "logstash:processing:idx-1", "d", "e")
     redis("RPUSH", "logstash:processingnot", "f")
-    out, _ = status(config("list.json", {"url": url, "mode": "list"}, HOSTS))
+    out, _ = status(config("list.json", {"url": url, "mode": "list",
+                                         "dead_warn": 100}, HOSTS))
     eq(es_part(out), f"redis {shown}: list logstash\n"
                      "  length        3 events\n"
-                     "  dead letters  101 in sluice:dead  WARNING: many "
-                     "events failed; see 'sluice-indexer dlq list'\n"
+                     "  dead letters  101 in sluice:dead  WARNING: more "
+                     "than 100 (redis.dead_warn); see 'sluice-indexer dlq "
+                     "list'\n"
                      "PROCESSING LIST            LENGTH\n"
                      "logstash:processing:idx-1       2\n")
 
@@ -331,6 +334,24 @@ def tls_verify_false_reaches_a_node_with_a_certificate_of_its_own():
     finally:
         tls.stdin.close()
         tls.wait(timeout=10)
+
+
+@case
+def the_dead_letter_warning_is_redis_dead_warn():
+    """The 101 letters of the cases above: a warning only past the
+    configured threshold (the daemon's own), not past a fixed 100."""
+    def dead_line(redis_cfg):
+        out, _ = status(config("warn.json", dict(redis_cfg, url=url), HOSTS))
+        return [ln for ln in out.splitlines() if "dead letters" in ln]
+    eq(dead_line({}), ["  dead letters  101 in sluice:dead"])
+    eq(dead_line({"dead_warn": 101}), ["  dead letters  101 in sluice:dead"])
+    eq(dead_line({"dead_warn": 100}),
+       ["  dead letters  101 in sluice:dead  WARNING: more than 100 "
+        "(redis.dead_warn); see 'sluice-indexer dlq list'"])
+    eq(dead_line({"dead_warn": 1, "mode": "list"}),
+       ["  dead letters  101 in sluice:dead  WARNING: more than 1 "
+        "(redis.dead_warn); see 'sluice-indexer dlq list'"])
+
 
 redis.stop()
 if failures:

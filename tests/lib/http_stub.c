@@ -29,6 +29,7 @@ struct http_stub {
     pthread_mutex_t mu;
     enum stub_action script[HTTP_STUB_MAX_SCRIPT], then;
     size_t nscript, max_body, nreq;
+    int delay_ms;
     int64_t req_ms[HTTP_STUB_MAX_REQUESTS];
     size_t req_len[HTTP_STUB_MAX_REQUESTS];
     pthread_t conns[MAX_CONN];
@@ -216,6 +217,18 @@ static enum stub_action next_action(struct http_stub *st, size_t len)
     return a;
 }
 
+/* The answer's delay (http_stub_delay): a poll on the stop pipe only. */
+static void hold_back(struct http_stub *st)
+{
+    struct pollfd p = {st->stop_pipe[0], POLLIN, 0};
+    int ms;
+    pthread_mutex_lock(&st->mu);
+    ms = st->delay_ms;
+    pthread_mutex_unlock(&st->mu);
+    if (ms > 0)
+        poll(&p, 1, ms);
+}
+
 static const char no_master[] =
     "{\"error\":{\"root_cause\":[{\"type\":\"master_not_discovered_exception\","
     "\"reason\":null}],\"type\":\"master_not_discovered_exception\","
@@ -238,9 +251,10 @@ static void *serve(void *arg)
         if (a == STUB_FORWARD || a == STUB_FORWARD_HANG ||
             a == STUB_FORWARD_CUT) {
             long status = forward(st, path, head, body, blen, &out);
-            if (a == STUB_FORWARD)
+            if (a == STUB_FORWARD) {
+                hold_back(st);
                 answer(cn->fd, (int)status, out.p ? out.p : "", out.len);
-            else if (a == STUB_FORWARD_CUT)
+            } else if (a == STUB_FORWARD_CUT)
                 answer(cn->fd, 200, out.p ? out.p : "", out.len / 2);
         } else if (a == STUB_413) {
             answer(cn->fd, 413, "", 0);
@@ -348,6 +362,13 @@ void http_stub_max_body(struct http_stub *st, size_t max)
 {
     pthread_mutex_lock(&st->mu);
     st->max_body = max;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void http_stub_delay(struct http_stub *st, int ms)
+{
+    pthread_mutex_lock(&st->mu);
+    st->delay_ms = ms;
     pthread_mutex_unlock(&st->mu);
 }
 

@@ -45,6 +45,9 @@ void http_stub_script(struct http_stub *st, const enum stub_action *script,
                       size_t n, enum stub_action then);
 /* A body over max bytes gets 413 whatever the script (0: no limit). */
 void http_stub_max_body(struct http_stub *st, size_t max);
+/* A slow server: STUB_FORWARD holds each answer back ms after the real
+ * node gave it (0: none; a stop ends the wait). */
+void http_stub_delay(struct http_stub *st, int ms);
 
 /* Requests received so far, and when request i arrived (monotonic ms),
  * and its body length. */

@@ -5,7 +5,8 @@
 #
 #   . tests/lib/services.sh
 #   sluice_services_init                # run dir, traps, watchdog; once
-#   sluice_services_start redis es os   # any subset (and es_cluster); the
+#   sluice_services_start redis es os   # any subset (and es_cluster,
+#                                       # es_restart); the
 #                                       # JVMs boot in parallel
 #   ...                                 # use the SLUICE_TEST_* variables
 #   sluice_services_stop_all            # optional: exit does it anyway
@@ -34,6 +35,17 @@
 #   SLUICE_TEST_ES_CLUSTER_PIDS  their process group ids, same order: a test
 #                                kills a node with `kill -KILL -- -PGID`
 # (given URLs need the PIDS too).
+# es_restart (not in SLUICE_SEARCH_KEYS either: tests/run starts it with
+# es_cluster) is one Elasticsearch node (SLUICE_ES_RESTART_VERSION, = es)
+# that a test stops with -9 and starts again on the same ports and data dir
+# (tests/lib/es_restart.sh), with http.max_content_length 1mb so a bulk
+# request over 1 MiB gets a real 413. It exports
+#   SLUICE_TEST_ES_RESTART_URL   http://127.0.0.1:PORT
+#   SLUICE_TEST_ES_RESTART_DIR   its node dir (pid, port, console.log), which
+#                                es_restart.sh reads
+#   SLUICE_TEST_ES_RESTART_PGID  the first process group id (DIR/pid has the
+#                                current one once it was restarted)
+# (given, the URL needs the DIR too).
 # After sluice_services_start these are exported:
 #   SLUICE_TEST_REDIS_URL  redis://127.0.0.1:PORT
 #   SLUICE_TEST_KEY_URL    http://127.0.0.1:PORT   SLUICE_TEST_KEY_VERSION
@@ -77,6 +89,7 @@ SLUICE_OS_VERSION=${SLUICE_OS_VERSION:-2.17.0}
 SLUICE_OS3_VERSION=${SLUICE_OS3_VERSION:-3.0.0}
 SLUICE_ES_TLS_VERSION=${SLUICE_ES_TLS_VERSION:-$SLUICE_ES_VERSION}
 SLUICE_ES_CLUSTER_VERSION=${SLUICE_ES_CLUSTER_VERSION:-$SLUICE_ES_VERSION}
+SLUICE_ES_RESTART_VERSION=${SLUICE_ES_RESTART_VERSION:-$SLUICE_ES_VERSION}
 # Every search engine key, in the order they are launched and reported.
 SLUICE_SEARCH_KEYS=(es es9 os os3 es_tls)
 SLUICE_CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}
@@ -103,7 +116,7 @@ sluice_now_ms() { date +%s%3N; }
 
 sluice_dist_name() { # KEY -> elasticsearch|opensearch
     case $1 in
-    es | es9 | es_tls | es_cluster) echo elasticsearch ;;
+    es | es9 | es_tls | es_cluster | es_restart) echo elasticsearch ;;
     os | os3) echo opensearch ;;
     *) sluice_fail "unknown search engine '$1' (expected one of: ${SLUICE_SEARCH_KEYS[*]})" ;;
     esac
@@ -665,6 +678,43 @@ sluice_es_cluster_wait() {
     SLUICE_TEST_ES_CLUSTER_VERSION=$(sluice_search_version "$url")
 }
 
+# es_restart: one node in $SLUICE_RUN_DIR/es_restart whose settings are
+# kept in DIR/settings, one per line, so tests/lib/es_restart.sh starts it
+# again exactly so (same ports, name and data) after a test killed it.
+# http.max_content_length is static: a node only takes it at start.
+sluice_es_restart_launch() {
+    local dir=$SLUICE_RUN_DIR/es_restart port tport
+    read -r port tport < <(sluice_free_ports 2 || true)
+    [ -n "$tport" ] || { sluice_fail "could not pick free loopback ports for es_restart"; return 1; }
+    sluice__search_prepare es_restart "$dir" || return 1
+    printf '%s\n' "es_restart-$$" "$port" "$tport" -E discovery.type=single-node \
+        -E http.max_content_length=1mb >"$dir/settings"
+    sluice_es_restart_spawn "$dir"
+}
+
+# Spawns the node of DIR with DIR/settings (first launch and restarts).
+sluice_es_restart_spawn() { # DIR
+    local -a a=()
+    mapfile -t a <"$1/settings"
+    sluice__search_spawn es_restart "$1" "${a[@]}"
+}
+
+# Waits for es_restart and exports its URL, DIR and PGID (and VERSION).
+sluice_es_restart_wait() {
+    local dir=$SLUICE_RUN_DIR/es_restart url
+    url=http://127.0.0.1:$(cat "$dir/port")
+    if ! sluice_search_poll "$url" "$SLUICE_START_TIMEOUT" "$(cat "$dir/pid")"; then
+        sluice_log_tail es_restart "$dir/console.log"
+        sluice_fail "es_restart on $url not healthy within ${SLUICE_START_TIMEOUT}s: $SLUICE_POLL_WHY (log above)"
+        return 1
+    fi
+    echo $(($(sluice_now_ms) - $(cat "$dir/started_ms"))) >"$dir/ready_ms"
+    export SLUICE_TEST_ES_RESTART_URL=$url SLUICE_TEST_ES_RESTART_DIR=$dir
+    export SLUICE_TEST_ES_RESTART_PGID SLUICE_TEST_ES_RESTART_VERSION
+    SLUICE_TEST_ES_RESTART_PGID=$(cat "$dir/pid")
+    SLUICE_TEST_ES_RESTART_VERSION=$(sluice_search_version "$url")
+}
+
 # ---------------------------------------------------------------------------
 # All together.
 
@@ -672,12 +722,12 @@ sluice_es_cluster_wait() {
 # environment does not already provide, all launched before any is waited
 # on, and exports the SLUICE_TEST_* variables. Fails, after printing the
 # reason and the server's log, if one does not come up.
-sluice_services_start() { # redis|es|es9|os|os3|es_tls|es_cluster...
+sluice_services_start() { # redis|es|es9|os|os3|es_tls|es_cluster|es_restart...
     local want=" $* " s url rc=0 i=1
     local -a p=()
     for s in "$@"; do
-        case " redis ${SLUICE_SEARCH_KEYS[*]} es_cluster " in *" $s "*) ;;
-        *) sluice_fail "unknown service '$s' (expected redis, es_cluster or one of: ${SLUICE_SEARCH_KEYS[*]})"; return 1 ;;
+        case " redis ${SLUICE_SEARCH_KEYS[*]} es_cluster es_restart " in *" $s "*) ;;
+        *) sluice_fail "unknown service '$s' (expected redis, es_cluster, es_restart or one of: ${SLUICE_SEARCH_KEYS[*]})"; return 1 ;;
         esac
     done
     sluice_services_init
@@ -697,6 +747,9 @@ sluice_services_start() { # redis|es|es9|os|os3|es_tls|es_cluster...
     done
     case $want in *" es_cluster "*)
         [ -n "${SLUICE_TEST_ES_CLUSTER_URLS:-}" ] || sluice_es_cluster_launch || return 1 ;;
+    esac
+    case $want in *" es_restart "*)
+        [ -n "${SLUICE_TEST_ES_RESTART_URL:-}" ] || sluice_es_restart_launch || return 1 ;;
     esac
     # Wait for all even when one fails, so every failure is reported.
     case $want in *" redis "*)
@@ -720,6 +773,14 @@ sluice_services_start() { # redis|es|es9|os|os3|es_tls|es_cluster...
             sluice_es_cluster_wait || rc=1
         elif [ -z "${SLUICE_TEST_ES_CLUSTER_PIDS:-}" ]; then
             sluice_fail "SLUICE_TEST_ES_CLUSTER_URLS is set without SLUICE_TEST_ES_CLUSTER_PIDS (the nodes' process group ids, which the test kills); set both or unset the URLs"
+            rc=1
+        fi ;;
+    esac
+    case $want in *" es_restart "*)
+        if [ -f "$SLUICE_RUN_DIR/es_restart/settings" ]; then
+            sluice_es_restart_wait || rc=1
+        elif [ -z "${SLUICE_TEST_ES_RESTART_DIR:-}" ]; then
+            sluice_fail "SLUICE_TEST_ES_RESTART_URL is set without SLUICE_TEST_ES_RESTART_DIR (the node dir tests/lib/es_restart.sh restarts); set both or unset the URL"
             rc=1
         fi ;;
     esac
@@ -755,6 +816,14 @@ sluice_services_describe() {
             echo "elasticsearch ${SLUICE_TEST_ES_CLUSTER_VERSION:-} 3-node cluster at $SLUICE_TEST_ES_CLUSTER_URLS (green in $(awk -v m="$(cat "$dir/ready_ms")" 'BEGIN { printf "%.1f", m / 1000 }')s)"
         else
             echo "elasticsearch cluster at $SLUICE_TEST_ES_CLUSTER_URLS (given)"
+        fi
+    }
+    [ -z "${SLUICE_TEST_ES_RESTART_URL:-}" ] || {
+        dir=$SLUICE_RUN_DIR/es_restart
+        if [ -f "$dir/ready_ms" ]; then
+            echo "elasticsearch ${SLUICE_TEST_ES_RESTART_VERSION:-} restartable node at $SLUICE_TEST_ES_RESTART_URL (ready in $(awk -v m="$(cat "$dir/ready_ms")" 'BEGIN { printf "%.1f", m / 1000 }')s)"
+        else
+            echo "elasticsearch restartable node at $SLUICE_TEST_ES_RESTART_URL (given)"
         fi
     }
 }

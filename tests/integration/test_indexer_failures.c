@@ -1,0 +1,884 @@
+/* test_indexer_failures.c: the sluice-indexer binary against the failures
+ * of issue 13's "Bad input and failures" that test_indexer_run.c does not
+ * drive: two indexers in one group, the same batches shipped again, the
+ * counters on /metrics reconciled with what Elasticsearch and the
+ * dead-letter stream hold, SIGTERM with a bulk request in flight against a
+ * slow node, retention while running; and, against tests/run's es_restart
+ * node (http.max_content_length 1mb), a real 413 and the node killed with
+ * -9 mid-run and started again.
+ *
+ *   test_indexer_failures SLUICE_TEST_ES_URL           label integration
+ *   test_indexer_failures SLUICE_TEST_ES_RESTART_URL   label restart
+ *
+ * The test starts its own redis-server (on PATH) on a free loopback port
+ * and kills only that pid. Each test has its own keys and index prefix
+ * (sluicetest-idxf-PID-N). The indices take the server's defaults (no
+ * template), so a new index is yellow or green at once on one node.
+ * Processes are waited on with a deadline and killed past it; completion
+ * is polled with deadlines on Redis, Elasticsearch and the daemon's own
+ * /metrics, never slept on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "es_http.h"
+#include "http_stub.h"
+#include "sl_batch.h"
+#include "sl_clock.h"
+#include "sl_file.h"
+
+#define RUN_MS  30000 /* the longest one wait may take */
+#define MAX_IDS 40000
+#define BASE_TS 1763856000000LL /* 2025-11-23 */
+
+static const char *es_var;
+static pid_t redis_pid;
+static int redis_port;
+static char dir[64];    /* temporary files */
+static char prefix[64]; /* sluicetest-idxf-PID */
+static bool two_days;   /* write_batches: odd events a day later */
+
+/* ---- processes ---- */
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static pid_t spawn(const char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+/* Waits for pid up to ms; its exit status, or -1 (killed) past that. */
+static int wait_for(pid_t pid, int64_t ms)
+{
+    int64_t end = sl_clock_mono_ms() + ms;
+    int st;
+    while (sl_clock_mono_ms() < end) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static redisContext *redis(void)
+{
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+    if (c == NULL || c->err)
+        fail_msg("redis: %s", c ? c->errstr : "no memory");
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+static int start_redis(void)
+{
+    char port[16], out[128];
+    snprintf(port, sizeof port, "%d", redis_port);
+    const char *argv[] = {"redis-server", "--port", port, "--bind",
+                          "127.0.0.1",    "--save", "",   "--appendonly",
+                          "no",           NULL};
+    snprintf(out, sizeof out, "%s/redis.log", dir);
+    redis_pid = spawn(argv, out, out);
+    int64_t end = sl_clock_mono_ms() + 10000;
+    while (sl_clock_mono_ms() < end) {
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
+        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        redisFree(c);
+        if (up)
+            return 0;
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    }
+    return -1;
+}
+
+/* ---- the fixture ---- */
+
+struct fx {
+    int n;
+    char key[96], dead[96], index[96];
+    struct es_http es;
+    char *ids[MAX_IDS];
+    size_t nids;
+};
+
+/* One indexer process: its config, output files and metrics address. */
+struct idx {
+    char config[128], out[128], err[128], listen[32];
+    pid_t pid;
+};
+
+static void idx_init(struct fx *f, struct idx *x, const char *name)
+{
+    snprintf(x->config, sizeof x->config, "%s/%d-%s.json", dir, f->n, name);
+    snprintf(x->out, sizeof x->out, "%s/%d-%s.out", dir, f->n, name);
+    snprintf(x->err, sizeof x->err, "%s/%d-%s.err", dir, f->n, name);
+    snprintf(x->listen, sizeof x->listen, "127.0.0.1:%d", free_port());
+    x->pid = -1;
+}
+
+/* redis_extra, es_extra: more keys of those sections (", \"k\": v"). */
+static void write_config(struct fx *f, struct idx *x, const char *consumer,
+                         const char *hosts, const char *redis_extra,
+                         const char *es_extra)
+{
+    char url[64], text[2048];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", redis_port);
+    int n = snprintf(
+        text, sizeof text,
+        "{\"redis\": {\"url\": \"%s\", \"key\": \"%s\", \"dead_key\": "
+        "\"%s\", \"group\": \"g\", \"consumer\": \"%s\", \"block\": "
+        "\"200ms\"%s},\n \"elasticsearch\": {\"hosts\": [\"%s\"], "
+        "\"index\": \"%s-%%{+yyyy.MM.dd}\", \"request_timeout\": \"10s\", "
+        "\"retry_max\": \"1s\"%s},\n"
+        " \"http\": {\"listen\": \"%s\"},\n"
+        " \"log\": {\"level\": \"info\"}}\n",
+        url, f->key, f->dead, consumer, redis_extra, hosts, f->index, es_extra,
+        x->listen);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    FILE *fp = fopen(x->config, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int fx_setup(void **state)
+{
+    static struct fx f;
+    static int n;
+    es_http_free(&f.es);
+    for (size_t i = 0; i < f.nids; i++)
+        free(f.ids[i]);
+    memset(&f, 0, sizeof f);
+    f.n = ++n;
+    snprintf(f.key, sizeof f.key, "%s:%d:events", prefix, n);
+    snprintf(f.dead, sizeof f.dead, "%s:%d:dead", prefix, n);
+    snprintf(f.index, sizeof f.index, "%s-%d", prefix, n);
+    if (es_http_init(&f.es, es_var, 30) < 0)
+        return -1;
+    *state = &f;
+    return 0;
+}
+
+/* Deletes the test's indices one by one: Elasticsearch 8 refuses a
+ * wildcard DELETE (action.destructive_requires_name). */
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    char path[300];
+    snprintf(path, sizeof path, "/_cat/indices/%s*?h=index", f->index);
+    if (es_http_request(&f->es, "GET", path, NULL, NULL) != 200)
+        return 0;
+    char *names = strdup(es_http_body(&f->es)), *save = NULL;
+    for (char *n = strtok_r(names, "\n", &save); n != NULL;
+         n = strtok_r(NULL, "\n", &save)) {
+        snprintf(path, sizeof path, "/%s", n);
+        es_http_request(&f->es, "DELETE", path, NULL, NULL);
+    }
+    free(names);
+    return 0;
+}
+
+/* ---- running the binary ---- */
+
+static void idx_start(struct idx *x)
+{
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, "run", NULL};
+    x->pid = spawn(argv, x->out, x->err);
+}
+
+static int idx_once(struct idx *x)
+{
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, "run",
+                          "--once",           NULL};
+    return wait_for(spawn(argv, x->out, x->err), RUN_MS);
+}
+
+/* SIGTERM, then its exit status (within the 10 s grace and some). */
+static int idx_stop(struct idx *x)
+{
+    kill(x->pid, SIGTERM);
+    int st = wait_for(x->pid, 20000);
+    x->pid = -1;
+    return st;
+}
+
+static char *slurp(const char *path)
+{
+    struct sl_buf b;
+    struct sl_err err;
+    sl_buf_init(&b, 16u << 20);
+    if (sl_file_read(path, NULL, 16u << 20, &b, &err) < 0)
+        fail_msg("%s", err.msg);
+    return (char *)b.ptr; /* NUL-terminated; the caller frees */
+}
+
+static void assert_contains(const char *path, const char *want)
+{
+    char *s = slurp(path);
+    size_t len = strlen(s);
+    if (strstr(s, want) == NULL)
+        fail_msg("%s does not say \"%s\"; it ends with:\n%s", path, want,
+                 s + (len > 3000 ? len - 3000 : 0));
+    free(s);
+}
+
+/* GET http://ADDR/PATH into a malloc'd string (NULL when no answer). */
+static char *http_get(const char *addr, const char *path)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://%s%s", addr, path);
+    struct es_http h = {0};
+    h.curl = curl_easy_init();
+    h.url = "";
+    h.timeout = 5;
+    long st = es_http_request(&h, "GET", url, NULL, NULL);
+    char *body = st == 200 ? strdup(es_http_body(&h)) : NULL;
+    es_http_free(&h);
+    return body;
+}
+
+/* The value of the sample `name` (with its labels) on x's /metrics. */
+static double metric(const struct idx *x, const char *name)
+{
+    char *m = http_get(x->listen, "/metrics"), line[160];
+    if (m == NULL) {
+        char *log = slurp(x->err);
+        size_t len = strlen(log);
+        fail_msg("no answer from http://%s/metrics; its log ends with:\n%s",
+                 x->listen, log + (len > 3000 ? len - 3000 : 0));
+    }
+    snprintf(line, sizeof line, "\n%s ", name);
+    const char *p = strstr(m, line);
+    if (p == NULL)
+        fail_msg("/metrics has no %s:\n%s", name, m);
+    double v = strtod(p + strlen(line), NULL);
+    free(m);
+    return v;
+}
+
+#define M_READ      "sluice_input_events_total"
+#define M_DONE      "sluice_es_events_total{outcome=\"done\"}"
+#define M_DUP       "sluice_es_events_total{outcome=\"duplicate\"}"
+#define M_DEAD      "sluice_es_events_total{outcome=\"dead\"}"
+#define M_RETRIED   "sluice_es_retried_events_total"
+#define M_REQUESTS  "sluice_es_requests_total"
+#define M_RESENT    "sluice_es_resent_requests_total"
+#define M_SPLITS    "sluice_es_split_requests_total"
+#define M_IN_DEAD   "sluice_input_dead_events_total"
+#define M_DL_WRITES "sluice_dead_letters_written_total"
+#define M_ACKED     "sluice_input_acked_total"
+#define M_HELD      "sluice_indexer_entries_held"
+#define M_RSS       "process_resident_memory_bytes"
+
+/* ---- Redis and Elasticsearch ---- */
+
+static long long redis_int(const char *cmd, const char *key, const char *arg)
+{
+    redisContext *c = redis();
+    redisReply *r = arg ? redisCommand(c, "%s %s %s", cmd, key, arg)
+                        : redisCommand(c, "%s %s", cmd, key);
+    assert_non_null(r);
+    long long v = -1;
+    if (r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+             r->element[0]->type == REDIS_REPLY_INTEGER)
+        v = r->element[0]->integer; /* XPENDING's summary */
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
+static long long pending(struct fx *f)
+{
+    return redis_int("XPENDING", f->key, "g");
+}
+
+static bool drained(struct fx *f)
+{
+    return redis_int("XLEN", f->key, NULL) == 0 && pending(f) == 0;
+}
+
+/* Writes batches first .. first+nb-1 of n events each, ids "bBeE"
+ * (remembered once for the _id check; with two_days, odd events are
+ * dated a day later, so they go to the next daily index); an event whose (b, e)
+ * `bad` says gets "@timestamp":"nope"; pad: bytes of filler in each message. */
+static void write_batches(struct fx *f, int first, int nb, int n,
+                          bool (*bad)(int b, int e), size_t pad)
+{
+    struct sl_err err;
+    static char filler[2048];
+    memset(filler, 'x', sizeof filler - 1);
+    assert_true(pad < sizeof filler);
+    redisContext *c = redis();
+    for (int b = first; b < first + nb; b++) {
+        struct sl_batch_writer *w =
+            sl_batch_writer_new("web-1", SL_CODEC_LZ4, 0, 8u << 20, &err);
+        assert_non_null(w);
+        for (int e = 0; e < n; e++) {
+            char id[32], json[2400];
+            int64_t ts = BASE_TS + b * 1000 + e +
+                         (two_days && e % 2 == 1 ? 86400000 : 0);
+            int il = snprintf(id, sizeof id, "b%de%d", b, e);
+            int jl = snprintf(
+                json, sizeof json,
+                "{\"@timestamp\":\"%s\",\"message\":\"event %d of batch "
+                "%d %.*s\",\"host\":{\"name\":\"web-1\"}}",
+                bad && bad(b, e) ? "nope" : "2025-11-23T00:00:00.000Z", e, b,
+                (int)pad, filler);
+            assert_int_equal(sl_batch_writer_add(w, id, (size_t)il, ts, json,
+                                                 (size_t)jl, &err),
+                             0);
+            if (f->nids < MAX_IDS && f->nids == (size_t)(b * n + e))
+                f->ids[f->nids++] = strdup(id);
+        }
+        const char **fv;
+        const size_t *fl;
+        assert_int_equal(sl_batch_writer_seal(w, &fv, &fl, &err), 0);
+        const char *argv[3 + SL_BATCH_ARGC] = {"XADD", f->key, "*"};
+        size_t lens[3 + SL_BATCH_ARGC] = {4, strlen(f->key), 1};
+        for (int i = 0; i < SL_BATCH_ARGC; i++) {
+            argv[3 + i] = fv[i];
+            lens[3 + i] = fl[i];
+        }
+        redisReply *r = redisCommandArgv(c, 3 + SL_BATCH_ARGC, argv, lens);
+        assert_true(r != NULL && r->type == REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        sl_batch_writer_free(w);
+    }
+    redisFree(c);
+}
+
+/* Documents in the test's indices (refreshed first); 0 while no index of
+ * the test exists or its shard has not started yet (503). */
+static long long es_count(struct fx *f)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/%s-*/_refresh", f->index);
+    es_http_request(&f->es, "POST", path, NULL, NULL);
+    snprintf(path, sizeof path, "/%s-*/_count", f->index);
+    long st = es_http_request(&f->es, "GET", path, NULL, NULL);
+    if (st == 503 || st == -1)
+        return 0;
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    yajl_val v = es_json_at(f->es.json, "count");
+    assert_true(v != NULL && YAJL_IS_INTEGER(v));
+    return YAJL_GET_INTEGER(v);
+}
+
+/* Documents in one index (refreshed first). */
+static long long es_count_index(struct fx *f, const char *index)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/%s/_refresh", index);
+    es_http_call(&f->es, "POST", path, NULL, NULL, 200);
+    snprintf(path, sizeof path, "/%s/_count", index);
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    yajl_val v = es_json_at(f->es.json, "count");
+    assert_true(v != NULL && YAJL_IS_INTEGER(v));
+    return YAJL_GET_INTEGER(v);
+}
+
+/* Documents whose _id is one of the batch ids written. */
+static void assert_ids_indexed(struct fx *f, long long want)
+{
+    size_t cap = f->nids * 40 + 128, o = 0;
+    char *body = malloc(cap), path[160];
+    assert_non_null(body);
+    o += (size_t)snprintf(body, cap, "{\"query\":{\"ids\":{\"values\":[");
+    for (size_t i = 0; i < f->nids; i++)
+        o += (size_t)snprintf(body + o, cap - o, "%s\"%s\"", i ? "," : "",
+                              f->ids[i]);
+    snprintf(body + o, cap - o, "]}}}");
+    snprintf(path, sizeof path, "/%s-*/_count", f->index);
+    es_http_call(&f->es, "POST", path, "application/json", body, 200);
+    es_json_assert_int(&f->es, "count", want);
+    free(body);
+}
+
+/* Polls until Redis holds nothing of the test's stream (everything read,
+ * resolved and acknowledged), or fails at the deadline. */
+static void wait_drained(struct fx *f, int64_t ms)
+{
+    int64_t end = sl_clock_mono_ms() + ms;
+    while (!drained(f)) {
+        if (sl_clock_mono_ms() >= end)
+            fail_msg("not drained within %lld ms: %lld entries, %lld pending",
+                     (long long)ms, redis_int("XLEN", f->key, NULL),
+                     pending(f));
+        poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
+    }
+}
+
+/* ---- tests against the shared Elasticsearch ---- */
+
+/* Two indexers, consumers c1 and c2 of group g, on one stream at once:
+ * each holds at most 2 entries, so neither can take it all; every event
+ * is indexed exactly once, and both did part of the work. */
+static void test_two_indexers_one_group(void **state)
+{
+    struct fx *f = *state;
+    struct idx a, b;
+    const char *rx = ", \"max_in_flight\": 2, \"read_count\": 1";
+    const char *ex = ", \"flush_count\": 250, \"max_in_flight\": 1";
+    idx_init(f, &a, "a");
+    idx_init(f, &b, "b");
+    write_config(f, &a, "c1", f->es.url, rx, ex);
+    write_config(f, &b, "c2", f->es.url, rx, ex);
+    write_batches(f, 0, 40, 250, NULL, 0);
+    idx_start(&a);
+    idx_start(&b);
+    wait_drained(f, RUN_MS);
+    double ra = metric(&a, M_READ), rb = metric(&b, M_READ);
+    double da = metric(&a, M_DONE), db = metric(&b, M_DONE);
+    print_message("c1 read %.0f and indexed %.0f, c2 read %.0f and indexed "
+                  "%.0f\n",
+                  ra, da, rb, db);
+    assert_true(ra > 0 && rb > 0);
+    assert_int_equal((long long)(ra + rb), 10000);
+    assert_int_equal((long long)(da + db), 10000);
+    assert_int_equal((long long)metric(&a, M_DUP), 0);
+    assert_int_equal((long long)metric(&b, M_DUP), 0);
+    assert_int_equal((long long)(metric(&a, M_ACKED) + metric(&b, M_ACKED)),
+                     40);
+    assert_int_equal(idx_stop(&a), 0);
+    assert_int_equal(idx_stop(&b), 0);
+    assert_int_equal(es_count(f), 10000);
+    assert_ids_indexed(f, 10000);
+}
+
+static bool bad_timestamp(int b, int e)
+{
+    return b == 1 && (e == 3 || e == 50 || e == 99);
+}
+
+/* The counters on /metrics equal what Elasticsearch and the dead-letter
+ * stream hold, after a run with dead letters and with the same batches
+ * shipped twice more (a shipper whose registry was lost): those are 409s,
+ * counted as duplicates, and nothing is indexed twice. */
+static void test_shipped_twice_metrics_reconciled(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "", ", \"flush_count\": 100");
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    idx_start(&x);
+    wait_drained(f, RUN_MS);
+    assert_int_equal((long long)metric(&x, M_READ), 1000);
+    assert_int_equal((long long)metric(&x, M_DONE), 997);
+    assert_int_equal((long long)metric(&x, M_DEAD), 3);
+    /* the same batches again, twice */
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    wait_drained(f, RUN_MS);
+    long long dead = redis_int("XLEN", f->dead, NULL);
+    long long docs = es_count(f);
+    double requests = metric(&x, M_REQUESTS);
+    print_message("%lld documents, %lld dead letters, %.0f bulk requests\n",
+                  docs, dead, requests);
+    assert_int_equal(docs, 997);
+    assert_ids_indexed(f, 997);
+    assert_int_equal(dead, 9); /* a mapping error is one on every replay */
+    assert_int_equal((long long)metric(&x, M_READ), 3000);
+    assert_int_equal((long long)metric(&x, M_DONE), docs);
+    assert_int_equal((long long)metric(&x, M_DUP), 2 * 997);
+    assert_int_equal((long long)metric(&x, M_DEAD), dead);
+    assert_int_equal((long long)metric(&x, M_IN_DEAD), dead);
+    assert_int_equal((long long)metric(&x, M_DL_WRITES), dead);
+    assert_int_equal((long long)metric(&x, M_ACKED), 30);
+    assert_int_equal((long long)metric(&x, M_RETRIED), 0);
+    assert_int_equal((long long)metric(&x, M_RESENT), 0);
+    assert_int_equal((long long)metric(&x, M_SPLITS), 0);
+    /* flush_count 100: at least 30 requests, and no more than one per
+     * entry and flush (each entry's 100 events may straddle two) */
+    assert_true(requests >= 30 && requests <= 60);
+    assert_int_equal(idx_stop(&x), 0);
+    assert_contains(x.err, "3000 events read, 997 indexed, 1994 already there "
+                           "(409), 9 to the dead letters, 30 entries "
+                           "acknowledged");
+}
+
+/* SIGTERM while a bulk request is in flight to a slow node (the stub holds
+ * each answer back 1.5 s): the indexer waits for the answer within its
+ * grace period, acknowledges what was indexed and exits 0; a restart then
+ * indexes the rest, nothing twice. */
+static void test_stop_waits_for_bulk_in_flight(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char stub_url[64];
+    struct http_stub *st = http_stub_start(f->es.url);
+    http_stub_delay(st, 1500);
+    snprintf(stub_url, sizeof stub_url, "http://127.0.0.1:%u",
+             (unsigned)http_stub_port(st));
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", stub_url, ", \"max_in_flight\": 4",
+                 ", \"flush_count\": 500, \"max_in_flight\": 1");
+    write_batches(f, 0, 20, 250, NULL, 0);
+    idx_start(&x);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    while (http_stub_requests(st) < 1 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 10); /* a retry interval, bounded by `end` */
+    assert_int_equal(http_stub_requests(st), 1);
+    int64_t t0 = sl_clock_mono_ms();
+    assert_int_equal(idx_stop(&x), 0);
+    int64_t took = sl_clock_mono_ms() - t0;
+    size_t sent = http_stub_requests(st);
+    http_stub_stop(st);
+    long long docs = es_count(f), left = redis_int("XLEN", f->key, NULL);
+    long long held = pending(f);
+    print_message("stopped in %lld ms after %zu requests: %lld indexed, %lld "
+                  "entries left, %lld of them pending\n",
+                  (long long)took, sent, docs, left, held);
+    assert_contains(x.err, "SIGTERM: stopping");
+    /* the request in flight was answered and its events acknowledged */
+    assert_true(took >= 1000 && took < 12000);
+    assert_true(docs >= 500);
+    /* a request of 500 events is 2 whole entries: every entry whose
+     * events were indexed is acknowledged (and deleted), no other one */
+    assert_int_equal(docs % 250, 0);
+    assert_int_equal(left, 20 - docs / 250);
+    assert_true(held <= left);
+    /* the rest, straight to the node: nothing twice, nothing lost */
+    write_config(f, &x, "c1", f->es.url, "", "");
+    assert_int_equal(idx_once(&x), 0);
+    assert_contains(x.err, "indexed, 0 already there (409)");
+    assert_int_equal(es_count(f), 5000);
+    assert_ids_indexed(f, 5000);
+    assert_true(drained(f));
+}
+
+/* retention_days in `run`: the pattern's daily indices older than that
+ * are deleted while the indexer runs; a recent one, a name of another
+ * pattern that shares the prefix, and a name of the prefix that is not a
+ * day are kept. */
+static void test_retention_while_running(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char today[16], names[5][160], path[1024];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof today, "%Y.%m.%d", &tm);
+    snprintf(names[0], sizeof names[0], "%s-2020.01.01", f->index);
+    snprintf(names[1], sizeof names[1], "%s-2020.02.29", f->index);
+    snprintf(names[2], sizeof names[2], "%s-%s", f->index, today);
+    snprintf(names[3], sizeof names[3], "%s-2020.01.01-copy", f->index);
+    snprintf(names[4], sizeof names[4], "%s-old", f->index);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "/%s", names[i]);
+        es_http_call(&f->es, "PUT", path, NULL, NULL, 200);
+    }
+    /* another pattern: the same text, then no dash */
+    snprintf(path, sizeof path, "/%sx-2020.01.01", f->index);
+    es_http_call(&f->es, "PUT", path, NULL, NULL, 200);
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "",
+                 ", \"retention_days\": 30, \"retention_interval\": \"1s\"");
+    idx_start(&x);
+    int64_t end = sl_clock_mono_ms() + 20000;
+    bool gone = false;
+    while (!gone && sl_clock_mono_ms() < end) {
+        char p2[200];
+        snprintf(path, sizeof path, "/%s", names[0]);
+        snprintf(p2, sizeof p2, "/%s", names[1]);
+        gone = es_http_request(&f->es, "GET", path, NULL, NULL) == 404 &&
+               es_http_request(&f->es, "GET", p2, NULL, NULL) == 404;
+        if (!gone)
+            poll(NULL, 0, 100); /* a retry interval, bounded by `end` */
+    }
+    assert_int_equal(idx_stop(&x), 0);
+    if (!gone) {
+        char *log = slurp(x.err);
+        fail_msg("retention deleted no old index within 20 s; the log:\n%s",
+                 log);
+    }
+    for (int i = 2; i < 5; i++) {
+        snprintf(path, sizeof path, "/%s", names[i]);
+        if (es_http_request(&f->es, "GET", path, NULL, NULL) != 200)
+            fail_msg("retention deleted %s", names[i]);
+    }
+    snprintf(path, sizeof path, "/%sx-2020.01.01", f->index);
+    if (es_http_request(&f->es, "GET", path, NULL, NULL) != 200)
+        fail_msg("retention deleted %s", path);
+    es_http_request(&f->es, "DELETE", path, NULL, NULL);
+    char want[1024];
+    snprintf(want, sizeof want, "deleted index '%s': its last day, 2020-01-01",
+             names[0]);
+    assert_contains(x.err, want);
+}
+
+/* index.blocks.read_only_allow_delete set by hand on one of two daily
+ * indices mid-run (what the flood-stage watermark does): the events for
+ * the other index are indexed at once, only the blocked ones are retried,
+ * the log says how to lift the block, the entries stay unacknowledged, and
+ * once it is lifted every event is indexed once. */
+static void test_read_only_index(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char blocked[160], other[160], path[512], want[1024];
+    snprintf(blocked, sizeof blocked, "%s-2025.11.23", f->index);
+    snprintf(other, sizeof other, "%s-2025.11.24", f->index);
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "", ", \"flush_count\": 500");
+    two_days = true;
+    write_batches(f, 0, 2, 500, NULL, 0);
+    idx_start(&x);
+    wait_drained(f, RUN_MS);
+    snprintf(path, sizeof path, "/%s/_settings", blocked);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"index.blocks.read_only_allow_delete\":true}", 200);
+    write_batches(f, 2, 4, 500, NULL, 0);
+    two_days = false;
+    /* the other index takes its half; the blocked half is retried */
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    while ((es_count_index(f, other) < 1500 || metric(&x, M_RETRIED) < 1) &&
+           sl_clock_mono_ms() < end)
+        poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
+    assert_int_equal(es_count_index(f, other), 1500);
+    assert_int_equal(es_count_index(f, blocked), 500);
+    double retried = metric(&x, M_RETRIED);
+    print_message("%.0f events retried while blocked\n", retried);
+    assert_true(retried >= 1);
+    assert_true(pending(f) >= 1);
+    snprintf(want, sizeof want,
+             "free disk space below the flood-stage watermark, then lift the "
+             "block: PUT /%s/_settings "
+             "{\"index.blocks.read_only_allow_delete\":null}; retrying",
+             blocked);
+    assert_contains(x.err, want);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"index.blocks.read_only_allow_delete\":null}", 200);
+    wait_drained(f, RUN_MS);
+    assert_int_equal(es_count_index(f, blocked), 1500);
+    assert_int_equal(es_count(f), 3000);
+    assert_ids_indexed(f, 3000);
+    assert_int_equal((long long)metric(&x, M_DONE), 3000);
+    /* the other index's events were not sent again: no 409 */
+    assert_int_equal((long long)metric(&x, M_DUP), 0);
+    assert_int_equal((long long)metric(&x, M_DEAD), 0);
+    assert_int_equal(idx_stop(&x), 0);
+}
+
+/* ---- tests against es_restart (http.max_content_length 1mb) ---- */
+
+/* 3,000 events of about 1.2 KiB in 3 entries: requests of up to 3.9 MB
+ * with the default flush_bytes (5 MiB), which the node refuses with 413;
+ * split until the halves fit, every event is indexed once (none refused
+ * twice, no 409), and the splits are counted. */
+static void test_413_splits(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "", "");
+    write_batches(f, 0, 3, 1000, NULL, 1100);
+    idx_start(&x);
+    wait_drained(f, RUN_MS);
+    double splits = metric(&x, M_SPLITS), requests = metric(&x, M_REQUESTS);
+    print_message("%.0f splits, %.0f requests\n", splits, requests);
+    /* every split sends two halves in place of the one refused: R
+     * requests first, R + 2 * splits in all */
+    assert_true(splits >= 1);
+    assert_true(requests - 2 * splits >= 1 && requests - 2 * splits <= 3);
+    assert_int_equal((long long)metric(&x, M_DONE), 3000);
+    assert_int_equal((long long)metric(&x, M_DUP), 0);
+    assert_int_equal((long long)metric(&x, M_DEAD), 0);
+    assert_int_equal((long long)metric(&x, M_RESENT), 0);
+    assert_int_equal(idx_stop(&x), 0);
+    assert_contains(x.err, "is over the server's http.max_content_length: "
+                           "sent again in two halves");
+    assert_int_equal(es_count(f), 3000);
+    assert_ids_indexed(f, 3000);
+}
+
+/* Runs tests/lib/es_restart.sh CMD (kill, start): its exit status. */
+static int es_restart(const char *cmd)
+{
+    char out[128];
+    const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_restart.sh", cmd,
+                          NULL};
+    snprintf(out, sizeof out, "%s/es_restart-%s.log", dir, cmd);
+    int st = wait_for(spawn(argv, out, out), 180000);
+    if (st != 0) {
+        char *log = slurp(out);
+        print_error("es_restart.sh %s: exit %d:\n%s\n", cmd, st, log);
+        free(log);
+    }
+    return st;
+}
+
+/* Elasticsearch killed with -9 mid-run and started again on the same port
+ * and data: the indexer stops pulling meanwhile (pending entries and RSS
+ * bounded, nothing read), says so once with the URL, and once the node is
+ * back every event is there exactly once. */
+static void test_es_killed_and_restarted(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, ", \"max_in_flight\": 4",
+                 ", \"flush_count\": 200, \"max_in_flight\": 2");
+    write_batches(f, 0, 50, 200, NULL, 0);
+    idx_start(&x);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    while (es_count(f) < 2000 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    if (es_count(f) < 2000) {
+        char *log = slurp(x.err);
+        fail_msg("not 2000 indexed within %d ms; the log:\n%s", RUN_MS, log);
+    }
+    assert_int_equal(es_restart("kill"), 0);
+    write_batches(f, 50, 50, 200, NULL, 0);
+    /* the outage: it stops pulling, and stays small */
+    end = sl_clock_mono_ms() + 3000;
+    double read0 = -1, read1 = 0, rss = 0, held = 0;
+    long long most_pending = 0;
+    while (sl_clock_mono_ms() < end) {
+        long long p = pending(f);
+        most_pending = p > most_pending ? p : most_pending;
+        held = metric(&x, M_HELD);
+        rss = metric(&x, M_RSS);
+        read1 = metric(&x, M_READ);
+        if (read0 < 0 && sl_clock_mono_ms() > end - 2000)
+            read0 = read1;
+        poll(NULL, 0, 100); /* an interval between samples */
+    }
+    print_message("during the outage: at most %lld pending, %.0f held, RSS "
+                  "%.1f MiB, %.0f then %.0f read\n",
+                  most_pending, held, rss / 1048576.0, read0, read1);
+    assert_true(most_pending <= 4);
+    assert_true(held <= 4);
+    assert_true(rss < 64.0 * 1048576);
+    assert_true(read0 == read1); /* not pulling */
+    assert_true(redis_int("XLEN", f->key, NULL) >= 50);
+    /* the outage said plainly, with the URL, once (repeats are folded) */
+    char *log = slurp(x.err), want[160];
+    snprintf(want, sizeof want, "POST %s/_bulk: ", f->es.url);
+    size_t said = 0;
+    for (char *p = strstr(log, want); p != NULL; p = strstr(p + 1, want)) {
+        size_t len = strcspn(p, "\n");
+        print_message("  %.*s\n", (int)len, p);
+        char *line = strndup(p, len);
+        said += strstr(line, "Couldn't connect to server") != NULL &&
+                strstr(line, "(repeated") == NULL;
+        free(line);
+    }
+    free(log);
+    assert_int_equal(said, 1);
+    assert_contains(x.err, "Couldn't connect to server; node set aside "
+                           "(backoff up to 1000 ms), tried again then; "
+                           "nothing is lost: the events wait in Redis; check "
+                           "that the node runs and listens there");
+    assert_int_equal(es_restart("start"), 0);
+    wait_drained(f, RUN_MS);
+    assert_int_equal(idx_stop(&x), 0);
+    assert_int_equal(es_count(f), 20000);
+    assert_ids_indexed(f, 20000);
+}
+
+/* ---- main ---- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sluice-idxfail-XXXXXX");
+    snprintf(prefix, sizeof prefix, "sluicetest-idxf-%d", (int)getpid());
+    if (mkdtemp(dir) == NULL || (redis_port = free_port()) < 0)
+        return -1;
+    if (start_redis() < 0) {
+        print_error("redis-server did not start (on PATH? see %s)\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGKILL);
+        waitpid(redis_pid, NULL, 0);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s URL_VARIABLE\n", argv[0]);
+        return 2;
+    }
+    es_var = argv[1];
+    if (getenv("SLUICE_TEST_FILTER") != NULL) /* a test's name, for a rerun */
+        cmocka_set_test_filter(getenv("SLUICE_TEST_FILTER"));
+    const struct CMUnitTest restart_tests[] = {
+        cmocka_unit_test_setup_teardown(test_413_splits, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_es_killed_and_restarted, fx_setup,
+                                        fx_teardown),
+    };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_indexers_one_group, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_shipped_twice_metrics_reconciled,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_waits_for_bulk_in_flight,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_while_running, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_index, fx_setup,
+                                        fx_teardown),
+    };
+    if (strcmp(es_var, "SLUICE_TEST_ES_RESTART_URL") == 0)
+        return ES_HTTP_RUN_GROUP(es_var, restart_tests, group_setup,
+                                 group_teardown);
+    return ES_HTTP_RUN_GROUP(es_var, tests, group_setup, group_teardown);
+}
