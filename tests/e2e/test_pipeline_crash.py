@@ -11,7 +11,10 @@ The test starts its own redis-server (it kills it) and uses the
 Elasticsearch tests/run provides (SLUICE_TEST_ES_URL), with indices and an
 index template of its own.
 
-usage: test_pipeline_crash.py SLUICE_SHIPPER SLUICE_INDEXER CONF_DIR
+With --kill-es, Elasticsearch (tests/run's es_restart node) is killed with
+-9 too, mid-run, and started again with its data.
+
+usage: test_pipeline_crash.py SLUICE_SHIPPER SLUICE_INDEXER CONF_DIR [--kill-es]
   SLUICE_CRASH_SECONDS  how long lines are written (default 24)
   SLUICE_CRASH_RATE     lines per second (default 1500)
 """
@@ -28,10 +31,16 @@ import time
 import urllib.request
 
 SHIPPER, INDEXER, CONF = sys.argv[1:4]
-ES = os.environ.get("SLUICE_TEST_ES_URL", "").rstrip("/")
+# --kill-es: Elasticsearch is killed with -9 too, and started again: the
+# node tests/run starts for that (es_restart, label "restart")
+KILL_ES = sys.argv[4:5] == ["--kill-es"]
+ES_VAR = "SLUICE_TEST_ES_RESTART_URL" if KILL_ES else "SLUICE_TEST_ES_URL"
+ES = os.environ.get(ES_VAR, "").rstrip("/")
 if not ES:
-    sys.exit("test_pipeline_crash: SLUICE_TEST_ES_URL is not set: run it "
-             "through tests/run (or make test), which starts Elasticsearch")
+    sys.exit(f"test_pipeline_crash: {ES_VAR} is not set: run it through "
+             "tests/run (or make test), which starts Elasticsearch")
+ES_RESTART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "lib", "es_restart.sh")
 SECONDS = float(os.environ.get("SLUICE_CRASH_SECONDS", "24"))
 RATE = int(os.environ.get("SLUICE_CRASH_RATE", "1500"))
 DEADLINE_S = 90  # any wait for the pipeline to catch up, at most
@@ -255,6 +264,17 @@ def main():
         redis.start()
         wait_for("redis-server again",
                  lambda: redis_cli(rport, "ping") == "PONG", 10)
+        es_back = None
+        if KILL_ES:
+            subprocess.run([ES_RESTART, "kill"], check=True, timeout=30)
+            log("killed Elasticsearch with -9")
+
+            def restart_es():
+                subprocess.run([ES_RESTART, "start"], check=True,
+                               timeout=180, stdout=subprocess.DEVNULL)
+                log("Elasticsearch is back")
+            es_back = threading.Thread(target=restart_es)
+            es_back.start()                      # it boots while we go on
         at(13)
         w.rename(app + ".3", delay=1.0)          # a delay before create
         at(14)
@@ -281,6 +301,8 @@ def main():
         shipper.start()
         w.stop_at = t0 + SECONDS
         w.join()
+        if es_back is not None:
+            es_back.join()
         written = w.n
         log(f"{written} lines written in {SECONDS:.0f}s; waiting for all "
             "of them in Elasticsearch")
@@ -345,7 +367,9 @@ def main():
             es("DELETE", f"/{n['index']}")
         es("DELETE", f"/_index_template/{PREFIX}")
     print("ok   whole pipeline: every line once through kill -9 of the "
-          "shipper, the indexer and Redis, and every kind of rotation")
+          "shipper, the indexer, Redis" + (" and Elasticsearch" if KILL_ES
+                                           else "") +
+          ", and every kind of rotation")
 
 
 if __name__ == "__main__":
