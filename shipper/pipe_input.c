@@ -75,7 +75,10 @@ static int read_multiline(struct pipe_input *pi,
     pi->ml.preset = o.preset;
     pi->ml.pattern = o.pattern;
     pi->ml.negate = o.negate;
-    pi->ml.match = match_words[o.match];
+    /* match has a default for pattern mode; given with a preset it is an
+     * error (multiline_new says so), absent it must not look given. */
+    pi->ml.match =
+        sl_config_get(node, "match") != NULL ? match_words[o.match] : NULL;
     pi->ml.max_lines = (uint32_t)o.max_lines;
     pi->ml.max_bytes = (size_t)o.max_bytes;
     pi->ml.timeout_ms = (uint64_t)o.timeout_ms;

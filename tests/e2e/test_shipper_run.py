@@ -692,6 +692,29 @@ def data_dir_that_cannot_be_created_says_so():
         eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
 
 
+@case
+def the_python_preset_alone_joins_tracebacks():
+    # {"preset": "python"} with no other key (DESIGN.md's example) was
+    # refused: match's default made it look combined with pattern keys
+    d = scratch("preset")
+    with open(APP_SAMPLE, "rb") as f:
+        data = f.read()
+    conf = write_config(d, [{"type": "stdin",
+                             "multiline": {"preset": "python"}}],
+                        {"stdout": {}})
+    out, _ = run_once(conf, stdin=data)
+    events = [json.loads(l) for l in out.splitlines()]
+    starts = [l for l in data.decode().splitlines() if l[:4].isdigit()]
+    eq(len(events), len(starts), "event count")
+    eq(events[2]["message"].count("\n"), 6, "the traceback joined")
+    # given with a preset, match is still refused
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "preset": "python", "match": "after"}}], {"stdout": {}})
+    _, err = run_once(conf, stdin=b"", status=2)
+    if "cannot be combined" not in err:
+        raise AssertionError(err)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
