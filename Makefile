@@ -9,7 +9,7 @@
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 FUZZ_SECONDS ?= 30
 
-.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean
+.PHONY: all release debug asan fuzz test test-cluster demo demo-stop setup format format-check clean
 
 all: release
 
@@ -54,8 +54,14 @@ fuzz: setup
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
 	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_SECONDS)
 
+# The whole pipeline on this machine (scripts/demo): Redis, Elasticsearch,
+# an indexer and two shippers on the sample logs, left running; its state
+# and logs in build/demo/. demo-stop stops exactly what it started.
 demo: setup release
 	@scripts/demo
+
+demo-stop:
+	@scripts/demo stop
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format-14 -i
