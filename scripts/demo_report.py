@@ -329,8 +329,8 @@ def cmd_summary(args):
     print(title)
     print("=" * len(title))
     print(f"Elasticsearch {version} at {ES}, "
-          f"index {', '.join(i['index'] for i in indices)}; "
-          f"events dated {r['lo']['value_as_string'][:16]} to "
+          f"index {', '.join(i['index'] for i in indices)}")
+    print(f"events dated {r['lo']['value_as_string'][:16]} to "
           f"{r['hi']['value_as_string'][:16]} UTC")
     section_hosts(want)
     section_timeline()
