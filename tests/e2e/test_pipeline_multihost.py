@@ -244,6 +244,7 @@ def template_file():
                            "sluice-template.json")) as f:
         t = json.load(f)
     t["index_patterns"] = [PREFIX + "-*"]
+    t["priority"] = 1150  # templates of one priority may not overlap
     return write(os.path.join(TMP, "template.json"), t)
 
 
@@ -284,14 +285,17 @@ def run(procs, ports):
     eq(len(ids), total, "documents")
     eq(len(set(ids)), total, "distinct ids")
 
-    # every daemon's counters reconciled with what arrived; the indexers'
-    # acknowledgements may trail the documents by a round trip
+    # every daemon's counters reconciled with what arrived; a daemon may
+    # count a reply a moment after the next one acted on it, so each is
+    # polled until it holds, up to the deadline
+    def shippers_settled():
+        got = {h: [metric(metrics(ports[h]), n)
+                   for n in ("sluice_shipper_events_total",
+                             "sluice_output_events_total")] for h in HOSTS}
+        return True if got == {h: [want[h]] * 2 for h in HOSTS} else got
+    wait_for("the shippers' events and output counters", shippers_settled,
+             procs)
     ship = {h: metrics(ports[h]) for h in HOSTS}
-    for h in HOSTS:
-        eq(metric(ship[h], "sluice_shipper_events_total"), want[h],
-           f"{h}: sluice_shipper_events_total")
-        eq(metric(ship[h], "sluice_output_events_total"), want[h],
-           f"{h}: sluice_output_events_total")
     batches = sum(metric(ship[h], "sluice_output_batches_total")
                   for h in HOSTS)
 
@@ -340,6 +344,16 @@ def main():
             procs.append((i, spawn(i, [os.path.join(BIN, "sluice-indexer"),
                                        "-c", indexer_config(i, ports[i]),
                                        "run"])))
+        # both indexers reading before the first entry exists, so that
+        # each takes a share however slowly one of them starts
+        def indexers_up():
+            try:
+                up = [metric(metrics(ports[i]), "sluice_indexer_redis_up")
+                      for i in ("idx-1", "idx-2")]
+            except OSError as e:
+                return str(e)
+            return True if up == [1, 1] else f"redis_up {up}"
+        wait_for("both indexers connected to Redis", indexers_up, procs)
         parts = {}
         for h, (name, text, _, _) in HOSTS.items():
             conf = shipper_config(h, ports[h])
