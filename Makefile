@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 
-.PHONY: all release debug asan fuzz test test-cluster demo setup format format-check clean install
+.PHONY: all release debug asan fuzz test test-cluster demo demo-stop setup format format-check clean install
 
 all: release
 
@@ -68,8 +68,17 @@ fuzz: setup
 	$(call build,fuzz,Fuzz,-DCMAKE_C_COMPILER=clang-14)
 	@tests/fuzz/run-libfuzzer build/fuzz $(FUZZ_SECONDS)
 
-demo: setup release
+# The whole pipeline on this machine (scripts/demo): Redis, Elasticsearch,
+# an indexer and two shippers on the sample logs, left running; its state
+# and logs in build/demo/. demo-stop stops exactly what it started.
+# Setup for Elasticsearch 8 only: all a demo needs (no JDK 21).
+demo:
+	@SLUICE_SETUP_ENGINES=es scripts/setup
+	@$(MAKE) --no-print-directory release
 	@scripts/demo
+
+demo-stop:
+	@scripts/demo stop
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format-14 -i
