@@ -160,7 +160,7 @@ static const struct sl_opt es_opts[] = {
     {"hosts", SL_OPT_STRINGS, ES(hosts), .def = "http://127.0.0.1:9200",
      .min = 1, .max = LLONG_MAX,
      .help = "the nodes' URLs; a node that refuses connections is set aside "
-             "and the next one tried"},
+             "(tried again within 5 s) and the next one tried"},
     {"index", SL_OPT_STRING, ES(index), .def = "sluice-%{+yyyy.MM.dd}",
      .help = "the index written to; `%{+yyyy.MM.dd}` is the event's date "
              "(UTC), `%{[service][name]}` an event field (see Index names)"},

@@ -461,6 +461,15 @@ static void answered(struct slot *sl, long http, int64_t now)
     items_answered(sl, now);
 }
 
+/* A node that refuses connections costs nothing to try again: it is set
+ * aside for at most ES_SENDER_ASIDE_MAX_MS (retry_max if lower), so a node
+ * back from a restart gets requests within seconds, not retry_max. */
+static int aside_max_ms(const struct es_sender *s)
+{
+    return s->cfg.retry_max_ms < ES_SENDER_ASIDE_MAX_MS
+               ? s->cfg.retry_max_ms
+               : ES_SENDER_ASIDE_MAX_MS;
+}
 static void not_answered(struct slot *sl, const struct es_xfer_result *r,
                          int64_t now)
 {
@@ -479,7 +488,7 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
         sl_log(
             r->status == ES_XFER_RESOLVE ? SL_LOG_ERROR : SL_LOG_WARN, COMP,
             "POST %s/_bulk: %s; node set aside (backoff up to %d ms), %s; %s",
-            url, r->msg, s->cfg.retry_max_ms,
+            url, r->msg, aside_max_ms(s),
             es_nodes_count(s->nodes) > 1
                 ? "sending to the next one"
                 : "tried again then; nothing is lost: the events wait in Redis",
@@ -712,7 +721,7 @@ static int make_client(struct es_sender *s, struct sl_err *err)
              s->cfg.request_timeout_ms / 2 > 0 ? s->cfg.request_timeout_ms / 2
                                                : 1);
     s->nodes = es_nodes_new(s->cfg.hosts, s->cfg.nhosts, path,
-                            s->cfg.retry_min_ms, s->cfg.retry_max_ms, err);
+                            s->cfg.retry_min_ms, aside_max_ms(s), err);
     if (s->nodes == NULL)
         return -1;
     s->client = es_client_new(&cc, err);

@@ -124,6 +124,10 @@ void es_sender_config_from(struct es_sender_config *out,
 /* What the `_bulk` answer keeps: all bulk_response.h reads. */
 #define ES_SENDER_FILTER_PATH "errors,error,status,items.*.status,items.*.error"
 
+/* The longest a node that refused a connection is set aside (Logstash
+ * tries a dead node again every 5 s too). */
+#define ES_SENDER_ASIDE_MAX_MS 5000
+
 #define ES_SENDER_EVENT_MAX (8u << 20)
 #define ES_SENDER_NAME_MAX  4096u
 
