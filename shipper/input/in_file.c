@@ -274,8 +274,7 @@ static void release_succ(struct in_file *in, struct rec *r)
         return;
     r->succ = NULL;
     s->pred = NULL;
-    if (s->state == REC_LIVE)
-        in_file_want_open(in, s);
+    in_file_want_open(in, s); /* live, or renamed away while it waited */
 }
 
 /* r is over: closed, out of the hash and the table, queued for DONE. */
@@ -328,6 +327,7 @@ static void rec_free(struct in_file *in, struct rec *r)
         close(r->fd);
     free(r->path);
     free(r->old_path);
+    free(r->home);
     free(r);
 }
 

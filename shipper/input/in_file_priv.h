@@ -19,6 +19,10 @@ struct rec {
     struct in_file_src pub;
     char *path;        /* owned; pub.path points here */
     char *old_path;    /* the path before a rename this scan saw, or NULL */
+    char *home;        /* owned: the matched path of a file renamed away
+                          before it was first opened, or NULL; its registry
+                          entry is made under this name, so a restart looks
+                          for it from there */
     uint64_t dev, ino; /* from stat, before the identity is known */
     struct file_identity id; /* valid when identified */
     bool identified;         /* opened once: id, key, offset decided */

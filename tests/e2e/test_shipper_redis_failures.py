@@ -386,6 +386,135 @@ def list_mode_reads_back_as_logstash_json_codec_would():
         r.kill()
 
 
+# --- the shipper killed ----------------------------------------------------
+
+@case
+def kill_9_three_times_while_files_rotate_resends_only_after_the_registry():
+    d = scratch(TMP, "kills")
+    r = Redis()
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        where = {}  # line -> (inode, offset)
+        written = []
+
+        def write(n, tag):
+            size = os.path.getsize(log) if os.path.exists(log) else 0
+            lines = [f"{tag} {i} " + "k" * (i % 50) for i in range(n)]
+            append(log, lines)
+            ino = os.stat(log).st_ino
+            for l in lines:
+                where[l] = (ino, size)
+                size += len(l) + 1
+            written.extend(lines)
+
+        got = []
+        kills = []  # (Redis time of the kill in ms, registry at the kill)
+        # renamed while running to a matched name (app.log.rK), while
+        # stopped to one that is not (app.log.sK): found again by inode
+        # (a file renamed to a name not matched before it was ever opened,
+        # and the shipper killed before it opened it, is not in the
+        # registry: nothing can find it at the restart)
+        inputs = [{"type": "file", "paths": [log, log + ".r*"],
+                   "rotate_wait": "1s"}]
+        conf = write_config(d, inputs, redis_output(
+            r, batch_events=1000, max_pending=4, batch_age="20ms"))
+        reg = os.path.join(d, "data", "registry.json")
+        write(20000, "r0")
+        for k in range(3):
+            sh = Shipper(SHIPPER, ENV, conf, d)
+            wait_for("4 batches", lambda: r.cmd("XLEN", KEY) >= 4)
+            got += r.events(KEY, delete=True)
+            if k > 0:  # rotated by renaming while the shipper runs
+                os.rename(log, f"{log}.r{k}")
+                write(3000, f"r{k}new")
+            wait_for("4 batches", lambda: r.cmd("XLEN", KEY) >= 4)
+            got += r.events(KEY, delete=True)
+            time.sleep(0.05 * k)
+            sh.kill()
+            sec, usec = r.cmd("TIME")
+            kills.append((int(sec) * 1000 + int(usec) // 1000,
+                          registry_offsets(reg)))
+            # more lines, and a rotation while the shipper is stopped
+            write(5000, f"r{k}more")
+            os.rename(log, f"{log}.s{k}")
+            write(2000, f"r{k}stopped")
+        conf = write_config(d, inputs, redis_output(
+            r, batch_events=1000, max_pending=0))
+        run_once(conf)
+        entries = r.entries(KEY)
+        got = [(int(eid.split(b"-")[0]), e) for eid, evs in entries
+               for e in evs] + [(None, e) for e in got]
+        events = [e for _, e in got]
+        dups = at_least_once_same_ids(events, written, "after 3 kills",
+                                      renamed=True)
+        # a line sent before a kill and again after it lies at or after
+        # its file's offset in the registry at that kill
+        first_sent = {}
+        for ms, (_, _, e) in got:
+            first_sent.setdefault(e["message"], []).append(ms)
+        bad = []
+        for line, times in first_sent.items():
+            if len(times) < 2:
+                continue
+            ino, off = where[line]
+            for kill_ms, offs in kills:
+                before = any(t is None or t <= kill_ms for t in times)
+                after = any(t is not None and t > kill_ms for t in times)
+                if before and after and off < offs.get(ino, 0):
+                    bad.append((line[:20], off, offs.get(ino)))
+        eq(bad[:3], [], "sent again though the registry had passed it")
+        print(f"     {len(written)} lines, {dups} sent twice", flush=True)
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
+@case
+def a_file_renamed_before_it_was_opened_while_held_is_read_all_the_same():
+    # the output holds (max_pending): app.log is renamed while being read,
+    # the new app.log waits for it, unopened, and is renamed in its turn
+    # before the shipper gets to it; then a third. Every line, once.
+    d = scratch(TMP, "waiting")
+    r = Redis()
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"g0 {i}" for i in range(3000)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log],
+                                 "rotate_wait": "200ms"}],
+                            redis_output(r, batch_events=500, max_pending=2,
+                                         max_in_flight=1, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        wait_for("a hold", lambda: sh.metric(
+            "sluice_output_pending_holds_total") >= 1)
+        for g in (1, 2):
+            os.rename(log, f"{log}.{g}")
+            lines = [f"g{g} {i}" for i in range(500)]
+            append(log, lines)
+            want += lines
+            wait_for(f"app.log number {g + 1} found", lambda: sh.total(
+                "sluice_input_files_total") >= g + 1)
+        got = []
+        end = time.monotonic() + DEADLINE_S
+        while len(got) < len(want) and time.monotonic() < end:
+            got += r.events(KEY, delete=True)
+            time.sleep(0.05)
+        text = sh.text()
+        eq(sh.term(), 0, "exit")
+        if "not read" in text:
+            raise AssertionError(f"log:\n{text}")
+        exactly_once(got, want, "three generations")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
