@@ -97,12 +97,39 @@ static size_t take_acks(struct loop *l)
     return n;
 }
 
+/* A save that failed (a full disk, a permission taken away) leaves the
+ * registry dirty, so it is tried again every SAVE_EVERY_MS even when no
+ * new acknowledgement comes: the failure is said once, the end of it once,
+ * each attempt counted. Shipping goes on meanwhile; a restart before the
+ * disk has room again reads from the last saved offsets (guarantee 1 still
+ * holds: sent again, with the same ids). */
+static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
+{
+    if (o->result == REGISTRY_NOT_SAVED) {
+        l->reg_dirty = true;
+        sl_counter_inc(l->save_failures);
+        if (l->save_failed++ == 0)
+            SL_ERROR("registry",
+                     "%s; shipping goes on and the registry is saved again "
+                     "every %d s until it works",
+                     o->err.msg, SAVE_EVERY_MS / 1000);
+        else
+            SL_DEBUG("registry", "%s", o->err.msg);
+        return;
+    }
+    if (o->result == REGISTRY_SAVED_UNSYNCED)
+        SL_WARN("registry", "%s", o->err.msg);
+    if (l->save_failed > 0)
+        SL_INFO("registry", "saved again after %u failed attempts",
+                l->save_failed);
+    l->save_failed = 0;
+}
+
 static void save_registry(struct loop *l, int64_t now)
 {
     struct registry_save_outcome o;
-    if (registry_saver_collect(l->saver, &o) == 1 && o.result != REGISTRY_SAVED)
-        sl_log(o.result == REGISTRY_SAVED_UNSYNCED ? SL_LOG_WARN : SL_LOG_ERROR,
-               "registry", "%s", o.err.msg);
+    if (registry_saver_collect(l->saver, &o) == 1)
+        save_outcome(l, &o);
     if (now >= l->next_expire) {
         l->next_expire = now + EXPIRE_EVERY_MS;
         if (registry_expire(l->reg, (int64_t)time(NULL)) > 0)

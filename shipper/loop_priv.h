@@ -45,7 +45,9 @@ struct loop {
     struct registry *reg;
     struct registry_saver *saver;
     char reg_path[PATH_MAX];
-    bool reg_dirty;      /* acks since the last snapshot */
+    bool reg_dirty;       /* acks since the last snapshot (or it failed) */
+    unsigned save_failed; /* saves that failed in a row */
+    struct sl_counter *save_failures;
     int64_t next_save;   /* monotonic ms */
     int64_t next_expire; /* monotonic ms */
     struct output *out;

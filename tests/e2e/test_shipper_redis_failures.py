@@ -515,6 +515,97 @@ def a_file_renamed_before_it_was_opened_while_held_is_read_all_the_same():
         r.kill()
 
 
+# --- the registry's disk ---------------------------------------------------
+
+@case
+def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
+    d = scratch(TMP, "fulldisk")
+    data = os.path.join(d, "data")
+    os.makedirs(data)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                        data], capture_output=True)
+    if p.returncode != 0:
+        raise AssertionError(f"cannot mount a small tmpfs on {data}: "
+                             f"{p.stderr.decode()}")
+    r = Redis()
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        append(log, [f"a {i}" for i in range(100)])
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        reg = os.path.join(data, "registry.json")
+        ino = os.stat(log).st_ino
+        size_a = os.path.getsize(log)
+        wait_for("the registry saved", lambda: registry_offsets(reg).get(
+            ino) == size_a)
+        filler = os.path.join(data, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        os.close(fd)
+        append(log, [f"b {i}" for i in range(100)])
+        wait_for("b shipped", lambda: sh.metric(
+            "sluice_output_events_total") == 200)
+        wait_for("the full disk said", lambda: lines_matching(
+            sh.text(), "registry", "No space left"))
+        time.sleep(2.5)  # saves are tried about every second
+        eq(registry_offsets(reg).get(ino), size_a, "the registry as it was")
+        append(log, [f"c {i}" for i in range(100)])
+        wait_for("c shipped", lambda: sh.metric(
+            "sluice_output_events_total") == 300)
+        time.sleep(1.5)
+        said = [l for l in lines_matching(sh.text(), "registry")
+                if "No space left" in l or "repeated" in l]
+        if len(said) != 1 or "saved again every 1 s" not in said[0]:
+            raise AssertionError("the full disk said:\n" + "\n".join(said))
+        failed = sh.metric("sluice_registry_save_failures_total")
+        if failed < 2:
+            raise AssertionError(f"{failed} failed saves counted")
+        os.unlink(filler)  # room again: saved without a new line
+        wait_for("the registry saved again", lambda: registry_offsets(
+            reg).get(ino) == os.path.getsize(log), deadline_s=10)
+        eq(os.path.exists(reg + ".tmp"), False, "the temporary file left")
+        eq(len(lines_matching(sh.text(), "registry", "saved again after")),
+           1, "the end of it said")
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), [f"{x} {i}" for x in "abc"
+                                     for i in range(100)], "shipped")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+        subprocess.run(["umount", data])
+
+
+@case
+def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
+    # RLIMIT_FSIZE below the registry's size: write() fails with EFBIG and
+    # SIGXFSZ, whose default kills the process without a word
+    import resource
+    d = scratch(TMP, "fsize")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one", "two"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"stdout": {}})
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S,
+                       preexec_fn=lambda: resource.setrlimit(
+                           resource.RLIMIT_FSIZE, (64, 64)))
+    err = p.stderr.decode()
+    eq(p.returncode, 1, f"exit; stderr: {err!r}")
+    eq([json.loads(l)["message"] for l in p.stdout.decode().splitlines()],
+       ["one", "two"], "events")
+    if "File too large" not in err or "registry not saved" not in err:
+        raise AssertionError(err)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
