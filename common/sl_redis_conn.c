@@ -565,6 +565,7 @@ struct sl_redis_conn *sl_redis_conn_new(const struct sl_redis_conn_config *cfg,
     c->url = *cfg->url;
     copy_name(c->component, sizeof c->component, cfg->component, "redis");
     copy_name(c->client_name, sizeof c->client_name, name, "");
+    copy_name(c->url_key, sizeof c->url_key, cfg->url_key, "the url");
     c->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
     c->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 10000;
     c->max_commands = cfg->max_commands ? cfg->max_commands : 1024;

@@ -118,6 +118,9 @@ struct sl_redis_conn_config {
     size_t max_reply_bytes;         /* 0: 256 MiB */
     sl_redis_state_fn on_state;     /* may be NULL */
     void *state_ctx;
+    /* The setting the url comes from, named in what to fix
+     * ("output.redis.url"); NULL: "the url". */
+    const char *url_key;
 };
 
 /* Counters since the connection object was made, for /metrics. */

@@ -35,6 +35,7 @@ struct sl_redis_conn {
     struct sl_redis_url url;
     char component[64];
     char client_name[64];
+    char url_key[64]; /* named in what to fix */
     int connect_ms, command_ms;
     size_t max_commands, max_queued, max_reply;
     sl_redis_state_fn on_state;

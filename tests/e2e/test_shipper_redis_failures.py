@@ -348,6 +348,44 @@ def max_pending_entries_and_bytes_hold_and_consuming_resumes():
             r.kill()
 
 
+@case
+def a_wrong_password_is_said_plainly_never_logged_and_loses_nothing():
+    d = scratch(TMP, "password")
+    r = Redis(password="the-right-one")
+    sh = None
+    secret = "s3cret-Wr0ng-77"
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"pw {i}" for i in range(3000)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, password=secret,
+                                         batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        wait_for("the refusal said", lambda: lines_matching(
+            sh.text(), "WRONGPASS"))
+        time.sleep(1)  # a few attempts more
+        eq(sh.metric("sluice_shipper_lines_total"), 0.0, "lines read")
+        r.cmd("CONFIG", "SET", "requirepass", secret)
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 3000)
+        status = sh.metrics()
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once the password is right")
+        text = sh.text()
+        if secret in text or secret in json.dumps(status):
+            raise AssertionError(f"the password in the log:\n{text}")
+        said = lines_matching(text, "WRONGPASS")
+        if not 1 <= len(said) <= 2 or "output.redis.url" not in said[0]:
+            raise AssertionError("the refusal:\n" + "\n".join(said))
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
 # --- list mode -------------------------------------------------------------
 
 @case
