@@ -57,6 +57,11 @@ struct sl_redis_conn {
     bool closing;         /* in sl_redis_conn_free: refuse new commands */
     struct sl_redis_stats stats;
     char why[WHY_MAX];
+    /* The outage (the time since the last READY, or since the start)
+     * is said once: the failure said, attempts failed, since when. */
+    char said[WHY_MAX];
+    unsigned failed;
+    int64_t down_since; /* 0: not down */
 };
 
 /* sl_redis_conn.c */

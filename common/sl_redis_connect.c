@@ -25,7 +25,16 @@ static void become_ready(struct sl_redis_conn *c)
     c->phase = P_READY;
     c->stats.ready++;
     sl_backoff_reset(&c->backoff);
-    SL_INFO(c->component, "%s: ready", c->url.shown);
+    if (c->failed > 0 || c->stats.ready > 1)
+        SL_INFO(
+            c->component, "%s: ready again after %.1f s, %u attempt%s failed",
+            c->url.shown, (double)(sl_redis_now_ms() - c->down_since) / 1000.0,
+            c->failed, c->failed == 1 ? "" : "s");
+    else
+        SL_INFO(c->component, "%s: ready", c->url.shown);
+    c->failed = 0;
+    c->down_since = 0;
+    c->said[0] = '\0';
     sl_redis_conn_report(c, SL_REDIS_READY, NULL);
 }
 
