@@ -83,6 +83,9 @@ static int setup_file(struct loop *l, struct loop_input *li,
     if (li->file == NULL)
         return -1;
     in_file_set_user_free(li->file, src_free);
+    /* what the registry holds now came from disk; a new file's key is
+     * read once a save put it there (loop.c) */
+    in_file_set_keys_saved(li->file, registry_keys_added(l->reg));
     return 0;
 }
 

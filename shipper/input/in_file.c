@@ -391,6 +391,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->reg = reg;
     in->ifd = -1;
     in->fp_bytes = registry_fp_bytes(reg);
+    in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
     in->name = dup_str(name != NULL ? name : "file");
     in->buf = malloc((size_t)cfg->read_size);
@@ -484,6 +485,11 @@ int in_file_timeout_ms(const struct in_file *in, int64_t now)
 void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn)
 {
     in->user_free = fn;
+}
+
+void in_file_set_keys_saved(struct in_file *in, uint64_t keys)
+{
+    in->keys_saved = keys;
 }
 
 void in_file_rescan(struct in_file *in)
@@ -650,6 +656,8 @@ int in_file_read(struct in_file *in, size_t budget, int64_t now,
         if (open_waiting(in, now, err) < 0)
             return -1;
         struct rec *r = in->ready.head;
+        while (r != NULL && r->key_gen > in->keys_saved)
+            r = r->rnext; /* its key is not on disk yet */
         if (r == NULL)
             return 0;
         int rc = read_one(in, r, budget, now, c, err);

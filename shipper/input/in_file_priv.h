@@ -33,6 +33,9 @@ struct rec {
     bool deleted;            /* rotated: nlink was 0 */
     bool at_eof;             /* the last read found the end */
     bool has_entry;          /* the registry had an entry at creation */
+    uint64_t key_gen;        /* registry_keys_added() once this input made its
+                                entry; not read before a save covers it (0: the
+                                entry came from disk) */
     enum rec_state state;
     int fd;              /* -1 when closed */
     uint64_t offset;     /* next byte to hand out */
@@ -94,6 +97,7 @@ struct in_file {
     char *name;
     char comp[64]; /* "input:file" for logs about the input as a whole */
     uint32_t fp_bytes;
+    uint64_t keys_saved; /* in_file_set_keys_saved() */
     /* the files */
     struct rec **recs;
     size_t nrecs, caprecs;

@@ -179,6 +179,7 @@ static int start_new(struct in_file *in, struct rec *r,
         in_file_count_error(in);
         return 0;
     }
+    r->key_gen = registry_keys_added(in->reg);
     r->offset = o.offset;
     r->pub.key = o.key;
     r->copy_of = o.live;

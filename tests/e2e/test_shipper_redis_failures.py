@@ -51,6 +51,8 @@ ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
 OUTAGE_S = float(os.environ.get("SLUICE_E2E_OUTAGE_S", "4"))
 ONLY = [n for n in os.environ.get("SLUICE_E2E_ONLY", "").split(",") if n]
 KEY = "e2e:events"
+ASAN = b"libasan" in subprocess.run(["ldd", SHIPPER],
+                                    capture_output=True).stdout
 failures = []
 tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-redis-")
 TMP = os.environ.get("SLUICE_E2E_TMP") or tmp.name  # kept when given
@@ -174,7 +176,10 @@ def redis_killed_then_restarted_loses_nothing_and_memory_stays_flat():
             raise AssertionError(f"{dups} lines twice")
         # the files are the buffer: nothing read while Redis was down
         eq(read_late, read_at_kill, "bytes read while Redis was down")
-        if rss_during - rss_before > 2048 or rss_after - rss_before > 8192:
+        # after: the catch-up's batches (the outbox bounds them); under
+        # ASan, freed memory sits in its quarantine: only "during" holds
+        if rss_during - rss_before > 2048 or \
+                (rss_after - rss_before > 8192 and not ASAN):
             raise AssertionError(f"RSS {rss_before} KiB before, "
                                  f"{rss_during} during, {rss_after} after")
         eq(m.get("sluice_output_disconnects_total"), 1.0, "disconnects")
@@ -560,9 +565,8 @@ def a_file_renamed_before_it_was_opened_while_held_is_read_all_the_same():
 
 # --- the registry's disk ---------------------------------------------------
 
-@case
-def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
-    d = scratch(TMP, "fulldisk")
+def small_disk(d):
+    """d/data on a tmpfs of 256 KiB (unmount it in a finally)."""
     data = os.path.join(d, "data")
     os.makedirs(data)
     p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
@@ -570,6 +574,61 @@ def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
     if p.returncode != 0:
         raise AssertionError(f"cannot mount a small tmpfs on {data}: "
                              f"{p.stderr.decode()}")
+    return data
+
+
+def fill(data):
+    """Fills the disk under data; the file to delete for room."""
+    filler = os.path.join(data, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    os.close(fd)
+    return filler
+
+
+@case
+def a_new_file_is_not_shipped_before_its_key_is_on_disk():
+    # its key makes its events' ids: shipped, then the shipper killed
+    # before the registry held the key, its lines would come again after
+    # the restart under a new key, with other ids (duplicates in
+    # Elasticsearch). A full disk holds the registry back for good.
+    d = scratch(TMP, "keyfirst")
+    data = small_disk(d)
+    r = Redis()
+    sh = None
+    try:
+        filler = fill(data)
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"k {i}" for i in range(100)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        wait_for("two failed saves", lambda: sh.metric(
+            "sluice_registry_save_failures_total") >= 2)
+        sh.kill()
+        os.unlink(filler)
+        run_once(conf)
+        got = r.events(KEY)
+        at_least_once_same_ids(got, want, "after the kill")
+        exactly_once(got, want, "nothing sent before the key was saved")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+        subprocess.run(["umount", data])
+
+
+@case
+def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
+    d = scratch(TMP, "fulldisk")
+    data = small_disk(d)
     r = Redis()
     sh = None
     try:
@@ -585,14 +644,7 @@ def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
         size_a = os.path.getsize(log)
         wait_for("the registry saved", lambda: registry_offsets(reg).get(
             ino) == size_a)
-        filler = os.path.join(data, "filler")
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            while True:
-                os.write(fd, b"\0" * 4096)
-        except OSError:
-            pass
-        os.close(fd)
+        filler = fill(data)
         append(log, [f"b {i}" for i in range(100)])
         wait_for("b shipped", lambda: sh.metric(
             "sluice_output_events_total") == 200)
@@ -630,7 +682,9 @@ def a_full_disk_under_the_registry_is_said_once_and_saved_when_room_is_back():
 @case
 def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
     # RLIMIT_FSIZE below the registry's size: write() fails with EFBIG and
-    # SIGXFSZ, whose default kills the process without a word
+    # SIGXFSZ, whose default kills the process without a word. The file's
+    # key never reaches the disk, so nothing of it is shipped, and --once
+    # stops with an error rather than wait
     import resource
     d = scratch(TMP, "fsize")
     log = os.path.join(d, "logs", "app.log")
@@ -643,9 +697,8 @@ def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
                            resource.RLIMIT_FSIZE, (64, 64)))
     err = p.stderr.decode()
     eq(p.returncode, 1, f"exit; stderr: {err!r}")
-    eq([json.loads(l)["message"] for l in p.stdout.decode().splitlines()],
-       ["one", "two"], "events")
-    if "File too large" not in err or "registry not saved" not in err:
+    eq(p.stdout.decode(), "", "events shipped without their key on disk")
+    if "File too large" not in err or "cannot be saved; stopping" not in err:
         raise AssertionError(err)
 
 
