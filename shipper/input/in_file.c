@@ -319,6 +319,33 @@ void in_file_want_open(struct in_file *in, struct rec *r)
     r->waiting = true;
 }
 
+/* Its entry and key now, not when it is read: a file that waits may be
+ * renamed away to a name paths does not match, and if the shipper is
+ * killed before it read it, only a registry entry (under its matched path,
+ * found again by inode) tells the restart it exists. No descriptor is held
+ * while it waits; one that cannot be opened now is identified when read. */
+int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err)
+{
+    if (r->identified || r->fd >= 0 || r->pred == NULL ||
+        in->open >= (size_t)in->cfg.max_open_files)
+        return 0;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != r->dev ||
+        (uint64_t)st.st_ino != r->ino) {
+        close(fd); /* another file took the path: the scan will see */
+        return 0;
+    }
+    r->fd = fd;
+    set_open(in, +1);
+    int rc = in_file_identify(in, r, now, err);
+    in_file_rec_close(in, r);
+    return rc < 0 ? -1 : 0;
+}
+
 static void rec_free(struct in_file *in, struct rec *r)
 {
     if (in->user_free != NULL && r->pub.user != NULL)

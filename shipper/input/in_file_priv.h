@@ -148,6 +148,11 @@ void in_file_rec_done(struct in_file *in, struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);
+/* A file that waits for its predecessor gets its registry entry now
+ * (opened, identified, closed): renamed away and the shipper killed before
+ * it was read, it is still found at the restart. -1: out of memory. */
+int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err);
 uint64_t in_file_new_key(void);
 int64_t in_file_wall_s(void);
 void in_file_count_rotation(struct in_file *in, enum rot_kind k);

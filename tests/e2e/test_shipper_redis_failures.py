@@ -458,13 +458,10 @@ def kill_9_three_times_while_files_rotate_resends_only_after_the_registry():
 
         got = []
         kills = []  # (Redis time of the kill in ms, registry at the kill)
-        # renamed while running to a matched name (app.log.rK), while
-        # stopped to one that is not (app.log.sK): found again by inode
-        # (a file renamed to a name not matched before it was ever opened,
-        # and the shipper killed before it opened it, is not in the
-        # registry: nothing can find it at the restart)
-        inputs = [{"type": "file", "paths": [log, log + ".r*"],
-                   "rotate_wait": "1s"}]
+        # renamed to names paths does not match, while running (app.log.rK:
+        # the new app.log may not even be opened before it goes in its
+        # turn) and while stopped (app.log.sK): found again by inode
+        inputs = [{"type": "file", "paths": [log], "rotate_wait": "1s"}]
         conf = write_config(d, inputs, redis_output(
             r, batch_events=1000, max_pending=4, batch_age="20ms"))
         reg = os.path.join(d, "data", "registry.json")
