@@ -147,6 +147,11 @@ def redis_killed_then_restarted_loses_nothing_and_memory_stays_flat():
         wait_for("events shipped", lambda: sh.metric(
             "sluice_output_events_total") >= 2000)
         rss_before = sh.memory_kib()[0]
+        # stopped first, so batches are in flight when it dies: they are
+        # lost with the connection and sent again (retries)
+        r.proc.send_signal(signal.SIGSTOP)
+        wait_for("a batch in flight", lambda: sh.metric(
+            "sluice_output_outbox_batches") >= 1)
         r.kill()
         t_down = time.monotonic()
         rss_during = rss_before
@@ -183,6 +188,8 @@ def redis_killed_then_restarted_loses_nothing_and_memory_stays_flat():
             raise AssertionError(f"RSS {rss_before} KiB before, "
                                  f"{rss_during} during, {rss_after} after")
         eq(m.get("sluice_output_disconnects_total"), 1.0, "disconnects")
+        if not m.get("sluice_output_retries_total", 0) >= 1:
+            raise AssertionError(f"retries: {m}")
         text = sh.text()
         url = f"127.0.0.1:{r.port}"
         said = [l for l in lines_matching(text, url)
