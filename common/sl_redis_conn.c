@@ -221,27 +221,42 @@ static struct sl_redis_cmd_entry *close_socket(struct sl_redis_conn *c)
 
 /* The attempt failed or the connection was lost: log, schedule the next
  * attempt, end the written commands with ELOST. `fix` is what the user
- * should do, or NULL; it is logged at error, the rest at warn. */
+ * should do, or NULL; it is logged at error, the rest at warn. An outage
+ * is said once: an attempt that fails for the reason already said goes
+ * to debug (sl_log's folding alone would say it again every
+ * SL_LOG_FOLD_MS for as long as the server stays away). */
 static void go_down(struct sl_redis_conn *c, const char *fix)
 {
     bool was_ready = c->phase == P_READY;
     struct sl_redis_cmd_entry *gone = close_socket(c);
     int delay = sl_backoff_next(&c->backoff);
+    int64_t now = sl_redis_now_ms();
     if (was_ready) { /* the name may point elsewhere now */
         c->naddrs = c->next_addr = 0;
         c->stats.lost++;
+        c->said[0] = '\0';
+    } else {
+        c->failed++;
     }
+    if (c->down_since == 0)
+        c->down_since = now;
     c->phase = P_DOWN;
-    c->at = sl_redis_now_ms() + delay;
-    if (fix != NULL)
-        SL_ERROR(c->component, "%s: %s; %s; retrying with backoff",
-                 c->url.shown, c->why, fix);
-    else if (was_ready)
+    c->at = now + delay;
+    enum sl_log_level lv = strcmp(c->said, c->why) == 0 ? SL_LOG_DEBUG
+                           : fix != NULL                ? SL_LOG_ERROR
+                                                        : SL_LOG_WARN;
+    if (!was_ready)
+        snprintf(c->said, sizeof c->said, "%s", c->why);
+    if (was_ready)
         SL_WARN(c->component, "%s: connection lost: %s; reconnecting",
                 c->url.shown, c->why);
+    else if (fix != NULL)
+        sl_log(lv, c->component, "%s: %s; %s; retrying with backoff",
+               c->url.shown, c->why, fix);
     else
-        SL_WARN(c->component, "%s: %s; retrying with backoff (at most %d ms)",
-                c->url.shown, c->why, c->backoff.max_ms);
+        sl_log(lv, c->component,
+               "%s: %s; retrying with backoff (at most %d ms)", c->url.shown,
+               c->why, c->backoff.max_ms);
     sl_redis_conn_report(c, SL_REDIS_DOWN, c->why);
     end_list(c, gone, SL_REDIS_ELOST, c->why);
 }
@@ -565,6 +580,7 @@ struct sl_redis_conn *sl_redis_conn_new(const struct sl_redis_conn_config *cfg,
     c->url = *cfg->url;
     copy_name(c->component, sizeof c->component, cfg->component, "redis");
     copy_name(c->client_name, sizeof c->client_name, name, "");
+    copy_name(c->url_key, sizeof c->url_key, cfg->url_key, "the url");
     c->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 5000;
     c->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 10000;
     c->max_commands = cfg->max_commands ? cfg->max_commands : 1024;

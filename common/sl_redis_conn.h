@@ -31,7 +31,9 @@
  * on_state and to the log (component `component`): "ready" at info, a
  * lost connection or failed attempt at warn, a refused login at error,
  * each saying what to fix, with the URL as `shown` (password hidden).
- * Failed attempts log the same text each time, so sl_log folds them.
+ * An outage is said once: the attempts that fail after it for the same
+ * reason go to debug, and its end says how long it took and how many
+ * attempts failed ("ready again after 20.4 s, 8 attempts failed").
  *
  * Commands: sl_redis_conn_command() queues a command (argv, binary safe)
  * with a deadline; it goes out once the connection is READY, pipelined
@@ -118,6 +120,9 @@ struct sl_redis_conn_config {
     size_t max_reply_bytes;         /* 0: 256 MiB */
     sl_redis_state_fn on_state;     /* may be NULL */
     void *state_ctx;
+    /* The setting the url comes from, named in what to fix
+     * ("output.redis.url"); NULL: "the url". */
+    const char *url_key;
 };
 
 /* Counters since the connection object was made, for /metrics. */

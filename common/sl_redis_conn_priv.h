@@ -35,6 +35,7 @@ struct sl_redis_conn {
     struct sl_redis_url url;
     char component[64];
     char client_name[64];
+    char url_key[64]; /* named in what to fix */
     int connect_ms, command_ms;
     size_t max_commands, max_queued, max_reply;
     sl_redis_state_fn on_state;
@@ -56,6 +57,11 @@ struct sl_redis_conn {
     bool closing;         /* in sl_redis_conn_free: refuse new commands */
     struct sl_redis_stats stats;
     char why[WHY_MAX];
+    /* The outage (the time since the last READY, or since the start)
+     * is said once: the failure said, attempts failed, since when. */
+    char said[WHY_MAX];
+    unsigned failed;
+    int64_t down_since; /* 0: not down */
 };
 
 /* sl_redis_conn.c */

@@ -25,7 +25,16 @@ static void become_ready(struct sl_redis_conn *c)
     c->phase = P_READY;
     c->stats.ready++;
     sl_backoff_reset(&c->backoff);
-    SL_INFO(c->component, "%s: ready", c->url.shown);
+    if (c->failed > 0 || c->stats.ready > 1)
+        SL_INFO(
+            c->component, "%s: ready again after %.1f s, %u attempt%s failed",
+            c->url.shown, (double)(sl_redis_now_ms() - c->down_since) / 1000.0,
+            c->failed, c->failed == 1 ? "" : "s");
+    else
+        SL_INFO(c->component, "%s: ready", c->url.shown);
+    c->failed = 0;
+    c->down_since = 0;
+    c->said[0] = '\0';
     sl_redis_conn_report(c, SL_REDIS_READY, NULL);
 }
 
@@ -93,7 +102,7 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
         "", "allow it: ACL SETUSER USER +select",
         "allow it: ACL SETUSER USER +client|setname, or set no client name",
         "allow it: ACL SETUSER USER +ping"};
-    char t[200];
+    char t[200], fix[200];
     if (r->type != REDIS_REPLY_ERROR) {
         if (k->step == S_PING)
             become_ready(c);
@@ -103,16 +112,17 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
     if (strncmp(t, "ERR max number of clients", 25) == 0)
         sl_redis_conn_fail(c, NULL, "the server turned the connection away: %s",
                            t);
-    else if (strncmp(t, "NOAUTH", 6) == 0)
-        sl_redis_conn_fail(
-            c,
-            "write the password in the url: redis://:PASSWORD@HOST "
-            "(or USER:PASSWORD@ for an ACL user)",
-            "the server wants a password: %s", t);
-    else if (k->step == S_AUTH)
-        sl_redis_conn_fail(c, "check the user and password in the url",
-                           "login refused: %s", t);
-    else if (strncmp(t, "NOPERM", 6) == 0)
+    else if (strncmp(t, "NOAUTH", 6) == 0) {
+        snprintf(fix, sizeof fix,
+                 "write the password in %s: redis://:PASSWORD@HOST (or "
+                 "USER:PASSWORD@ for an ACL user)",
+                 c->url_key);
+        sl_redis_conn_fail(c, fix, "the server wants a password: %s", t);
+    } else if (k->step == S_AUTH) {
+        snprintf(fix, sizeof fix, "check the user and password in %s",
+                 c->url_key);
+        sl_redis_conn_fail(c, fix, "login refused: %s", t);
+    } else if (strncmp(t, "NOPERM", 6) == 0)
         sl_redis_conn_fail(c, allow[k->step], "%s refused: %s", name[k->step],
                            t);
     else if (k->step == S_SELECT)

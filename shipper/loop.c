@@ -97,24 +97,85 @@ static size_t take_acks(struct loop *l)
     return n;
 }
 
+/* A save that failed (a full disk, a permission taken away) leaves the
+ * registry dirty, so it is tried again every SAVE_EVERY_MS even when no
+ * new acknowledgement comes: the failure is said once, the end of it once,
+ * each attempt counted. Shipping goes on meanwhile; a restart before the
+ * disk has room again reads from the last saved offsets (guarantee 1 still
+ * holds: sent again, with the same ids). */
+/* The keys on disk once the snapshot seq is: the newest of the snapshots
+ * submitted up to it (a snapshot that waited was replaced by a newer one,
+ * which holds its keys too). */
+static void keys_saved(struct loop *l, uint64_t seq)
+{
+    size_t n = 0;
+    while (n < l->nsnaps && l->snaps[n].seq <= seq)
+        n++;
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < l->nin; i++)
+        if (l->in[i].file != NULL)
+            in_file_set_keys_saved(l->in[i].file, l->snaps[n - 1].keys);
+    l->nsnaps -= n;
+    memmove(l->snaps, l->snaps + n, l->nsnaps * sizeof *l->snaps);
+}
+
+static void snap_submitted(struct loop *l, uint64_t seq)
+{
+    size_t max = sizeof l->snaps / sizeof l->snaps[0];
+    if (l->nsnaps == max) { /* the oldest: a newer one covers its keys */
+        l->nsnaps--;
+        memmove(l->snaps, l->snaps + 1, l->nsnaps * sizeof *l->snaps);
+    }
+    l->keys_submitted = registry_keys_added(l->reg);
+    l->snaps[l->nsnaps++] = (struct loop_snap){seq, l->keys_submitted};
+}
+
+static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
+{
+    if (o->result == REGISTRY_NOT_SAVED) {
+        l->reg_dirty = true;
+        sl_counter_inc(l->save_failures);
+        if (l->save_failed++ == 0)
+            SL_ERROR("registry",
+                     "%s; shipping goes on and the registry is saved again "
+                     "every %d s until it works",
+                     o->err.msg, SAVE_EVERY_MS / 1000);
+        else
+            SL_DEBUG("registry", "%s", o->err.msg);
+        return;
+    }
+    if (o->result == REGISTRY_SAVED_UNSYNCED)
+        SL_WARN("registry", "%s", o->err.msg);
+    keys_saved(l, o->seq);
+    if (l->save_failed > 0)
+        SL_INFO("registry", "saved again after %u failed attempts",
+                l->save_failed);
+    l->save_failed = 0;
+}
+
 static void save_registry(struct loop *l, int64_t now)
 {
     struct registry_save_outcome o;
-    if (registry_saver_collect(l->saver, &o) == 1 && o.result != REGISTRY_SAVED)
-        sl_log(o.result == REGISTRY_SAVED_UNSYNCED ? SL_LOG_WARN : SL_LOG_ERROR,
-               "registry", "%s", o.err.msg);
+    if (registry_saver_collect(l->saver, &o) == 1)
+        save_outcome(l, &o);
     if (now >= l->next_expire) {
         l->next_expire = now + EXPIRE_EVERY_MS;
         if (registry_expire(l->reg, (int64_t)time(NULL)) > 0)
             l->reg_dirty = true;
     }
-    if (!l->reg_dirty || now < l->next_save)
+    /* a new file's key is saved at once: its bytes wait for it */
+    bool keys = registry_keys_added(l->reg) > l->keys_submitted;
+    if (!keys && (!l->reg_dirty || now < l->next_save))
         return;
     struct sl_err err = {0};
-    if (registry_saver_submit(l->saver, l->reg, NULL, &err) < 0) {
-        SL_ERROR("registry", "%s", err.msg);
+    uint64_t seq;
+    if (registry_saver_submit(l->saver, l->reg, &seq, &err) < 0) {
+        SL_ERROR("registry", "%s", err.msg); /* tried again at next_save */
+        l->keys_submitted = registry_keys_added(l->reg);
     } else {
         l->reg_dirty = false;
+        snap_submitted(l, seq);
     }
     l->next_save = now + SAVE_EVERY_MS;
 }
@@ -334,7 +395,9 @@ static size_t fill(struct loop *l, struct pollfd *p, struct pfd_range *r,
     int64_t d = pipeline_deadline(l->pipe);
     if (d != INT64_MAX)
         t = min_timeout(t, d > now ? d - now : 0);
-    if (l->reg_dirty)
+    if (registry_keys_added(l->reg) > l->keys_submitted)
+        t = 0; /* a new key to save: files wait for it */
+    else if (l->reg_dirty)
         t = min_timeout(t, l->next_save > now ? l->next_save - now : 0);
     if (l->phase == LOOP_STOPPING)
         t = min_timeout(t, l->stop_at > now ? l->stop_at - now : 0);
@@ -378,6 +441,13 @@ int loop_run(struct loop *l)
         bool busy;
         take_acks(l);
         save_registry(l, now);
+        if (l->once && l->save_failed > 0) {
+            /* a batch job fails plainly rather than wait for room: a new
+             * file's key must be on disk before its bytes are shipped */
+            SL_ERROR(COMP, "--once: the registry cannot be saved; stopping");
+            status = 1;
+            break;
+        }
         int rc = work(l, now, &busy, &err);
         if (rc != 0) {
             if (rc < 0 && err.msg[0] != '\0')

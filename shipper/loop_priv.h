@@ -45,7 +45,17 @@ struct loop {
     struct registry *reg;
     struct registry_saver *saver;
     char reg_path[PATH_MAX];
-    bool reg_dirty;      /* acks since the last snapshot */
+    bool reg_dirty;       /* acks since the last snapshot (or it failed) */
+    unsigned save_failed; /* saves that failed in a row */
+    struct sl_counter *save_failures;
+    /* New keys (registry_keys_added) are saved at once, and a file is read
+     * only once its key is on disk: the snapshots in flight, oldest first,
+     * with the count of keys each holds. */
+    uint64_t keys_submitted;
+    struct loop_snap {
+        uint64_t seq, keys;
+    } snaps[8];
+    size_t nsnaps;
     int64_t next_save;   /* monotonic ms */
     int64_t next_expire; /* monotonic ms */
     struct output *out;

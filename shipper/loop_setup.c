@@ -25,6 +25,10 @@ static int setup_signals(struct loop *l, struct sl_err *err)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is output_broken() */
+    /* past RLIMIT_FSIZE, write() fails with EFBIG: the registry's save
+     * says so and is tried again, as on a full disk, instead of the
+     * signal's default (the process killed, without a word) */
+    signal(SIGXFSZ, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
         (l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return sl_err_set(err, SL_EIO, "cannot set up signals: %s",
@@ -80,6 +84,9 @@ static int setup_file(struct loop *l, struct loop_input *li,
     if (li->file == NULL)
         return -1;
     in_file_set_user_free(li->file, src_free);
+    /* what the registry holds now came from disk; a new file's key is
+     * read once a save put it there (loop.c) */
+    in_file_set_keys_saved(li->file, registry_keys_added(l->reg));
     return 0;
 }
 
@@ -166,6 +173,11 @@ int loop_setup(struct loop *l, struct sl_err *err)
     if (sl_metrics_add_process(l->m, err) < 0 ||
         in_file_metrics_register(&l->fm, l->m, err) < 0 ||
         (l->pm = proc_metrics_new(l->m, err)) == NULL ||
+        (l->save_failures = sl_metrics_counter(
+             l->m, "sluice_registry_save_failures_total",
+             "registry saves that failed (disk full, permissions); "
+             "retried every second",
+             err)) == NULL ||
         setup_registry(l, err) < 0)
         return -1;
     output_config_from(&oc, l->sc);

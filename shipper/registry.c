@@ -21,6 +21,7 @@ struct registry {
     struct registry_entry *slots; /* cap slots; free when path == NULL */
     size_t cap;                   /* a power of two, or 0 */
     size_t count;
+    uint64_t added; /* registry_add() calls: new keys */
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -211,7 +212,13 @@ int registry_add(struct registry *r, const struct file_identity *id,
         free(ne.path);
         return -1;
     }
+    r->added++;
     return 0;
+}
+
+uint64_t registry_keys_added(const struct registry *r)
+{
+    return r->added;
 }
 
 int registry_ack(struct registry *r, const struct file_identity *id,

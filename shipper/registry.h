@@ -182,6 +182,10 @@ SL_MUST_CHECK int registry_add(struct registry *r,
                                const struct file_identity *id, uint64_t key,
                                const char *path, uint64_t offset, int64_t now,
                                struct sl_err *err);
+/* How many entries registry_add() made since registry_new(): a count of
+ * new keys. Taken when a snapshot is submitted, it tells which keys a
+ * save that ended put on disk (in_file_set_keys_saved). */
+uint64_t registry_keys_added(const struct registry *r);
 /* Records that bytes [0, offset) of file id (at path), whose entry has this
  * key, are acknowledged, and that it was seen at now. Moves the entry
  * forward and takes id as its identity (the upgrade of a short

@@ -274,8 +274,7 @@ static void release_succ(struct in_file *in, struct rec *r)
         return;
     r->succ = NULL;
     s->pred = NULL;
-    if (s->state == REC_LIVE)
-        in_file_want_open(in, s);
+    in_file_want_open(in, s); /* live, or renamed away while it waited */
 }
 
 /* r is over: closed, out of the hash and the table, queued for DONE. */
@@ -320,6 +319,33 @@ void in_file_want_open(struct in_file *in, struct rec *r)
     r->waiting = true;
 }
 
+/* Its entry and key now, not when it is read: a file that waits may be
+ * renamed away to a name paths does not match, and if the shipper is
+ * killed before it read it, only a registry entry (under its matched path,
+ * found again by inode) tells the restart it exists. No descriptor is held
+ * while it waits; one that cannot be opened now is identified when read. */
+int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err)
+{
+    if (r->identified || r->fd >= 0 || r->pred == NULL ||
+        in->open >= (size_t)in->cfg.max_open_files)
+        return 0;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != r->dev ||
+        (uint64_t)st.st_ino != r->ino) {
+        close(fd); /* another file took the path: the scan will see */
+        return 0;
+    }
+    r->fd = fd;
+    set_open(in, +1);
+    int rc = in_file_identify(in, r, now, err);
+    in_file_rec_close(in, r);
+    return rc < 0 ? -1 : 0;
+}
+
 static void rec_free(struct in_file *in, struct rec *r)
 {
     if (in->user_free != NULL && r->pub.user != NULL)
@@ -328,6 +354,7 @@ static void rec_free(struct in_file *in, struct rec *r)
         close(r->fd);
     free(r->path);
     free(r->old_path);
+    free(r->home);
     free(r);
 }
 
@@ -391,6 +418,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->reg = reg;
     in->ifd = -1;
     in->fp_bytes = registry_fp_bytes(reg);
+    in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
     in->name = dup_str(name != NULL ? name : "file");
     in->buf = malloc((size_t)cfg->read_size);
@@ -484,6 +512,11 @@ int in_file_timeout_ms(const struct in_file *in, int64_t now)
 void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn)
 {
     in->user_free = fn;
+}
+
+void in_file_set_keys_saved(struct in_file *in, uint64_t keys)
+{
+    in->keys_saved = keys;
 }
 
 void in_file_rescan(struct in_file *in)
@@ -650,6 +683,8 @@ int in_file_read(struct in_file *in, size_t budget, int64_t now,
         if (open_waiting(in, now, err) < 0)
             return -1;
         struct rec *r = in->ready.head;
+        while (r != NULL && r->key_gen > in->keys_saved)
+            r = r->rnext; /* its key is not on disk yet */
         if (r == NULL)
             return 0;
         int rc = read_one(in, r, budget, now, c, err);

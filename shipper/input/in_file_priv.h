@@ -19,6 +19,10 @@ struct rec {
     struct in_file_src pub;
     char *path;        /* owned; pub.path points here */
     char *old_path;    /* the path before a rename this scan saw, or NULL */
+    char *home;        /* owned: the matched path of a file renamed away
+                          before it was first opened, or NULL; its registry
+                          entry is made under this name, so a restart looks
+                          for it from there */
     uint64_t dev, ino; /* from stat, before the identity is known */
     struct file_identity id; /* valid when identified */
     bool identified;         /* opened once: id, key, offset decided */
@@ -29,6 +33,9 @@ struct rec {
     bool deleted;            /* rotated: nlink was 0 */
     bool at_eof;             /* the last read found the end */
     bool has_entry;          /* the registry had an entry at creation */
+    uint64_t key_gen;        /* registry_keys_added() once this input made its
+                                entry; not read before a save covers it (0: the
+                                entry came from disk) */
     enum rec_state state;
     int fd;              /* -1 when closed */
     uint64_t offset;     /* next byte to hand out */
@@ -90,6 +97,7 @@ struct in_file {
     char *name;
     char comp[64]; /* "input:file" for logs about the input as a whole */
     uint32_t fp_bytes;
+    uint64_t keys_saved; /* in_file_set_keys_saved() */
     /* the files */
     struct rec **recs;
     size_t nrecs, caprecs;
@@ -140,6 +148,11 @@ void in_file_rec_done(struct in_file *in, struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);
+/* A file that waits for its predecessor gets its registry entry now
+ * (opened, identified, closed): renamed away and the shipper killed before
+ * it was read, it is still found at the restart. -1: out of memory. */
+int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err);
 uint64_t in_file_new_key(void);
 int64_t in_file_wall_s(void);
 void in_file_count_rotation(struct in_file *in, enum rot_kind k);

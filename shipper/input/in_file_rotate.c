@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -168,7 +169,8 @@ static int start_new(struct in_file *in, struct rec *r,
         if (r->first_scan && in->cfg.start_at == IN_FILE_START_END)
             o.offset = o.acked = size;
     }
-    if (registry_add(in->reg, now, o.key, r->path, o.acked, in_file_wall_s(),
+    const char *home = r->home != NULL ? r->home : r->path;
+    if (registry_add(in->reg, now, o.key, home, o.acked, in_file_wall_s(),
                      err) < 0) {
         if (err->status == SL_ENOMEM)
             return -1;
@@ -177,6 +179,7 @@ static int start_new(struct in_file *in, struct rec *r,
         in_file_count_error(in);
         return 0;
     }
+    r->key_gen = registry_keys_added(in->reg);
     r->offset = o.offset;
     r->pub.key = o.key;
     r->copy_of = o.live;
@@ -211,7 +214,11 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             r->offset = e->offset;
             r->pub.key = e->key;
             resumed = true;
-            if (registry_touch(in->reg, r->dev, r->ino, r->path,
+            /* a file renamed away keeps its matched path in the registry:
+             * a restart looks for it by inode from there (collect_startup
+             * takes only entries at paths this input matches) */
+            if (registry_touch(in->reg, r->dev, r->ino,
+                               r->state == REC_LIVE ? r->path : NULL,
                                in_file_wall_s(), err) < 0)
                 return -1;
         } else {
@@ -383,18 +390,39 @@ static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
     in_file_make_ready(in, r);
 }
 
+/* r is closed and no longer at its path: found by its inode in its
+ * directory (the same file, if it was ever opened), it takes the name it
+ * has now. A file never opened (it waited for its predecessor, or for a
+ * descriptor, while the output held reading) has had nothing read: its
+ * inode is all there is to know it by, and it keeps its matched name as
+ * `home` for its registry entry, so a restart looks for it from there. */
+static bool renamed_while_closed(struct in_file *in, struct rec *r)
+{
+    char found[4096];
+    struct sl_err err;
+    if (!find_in_dir(r->path, r->dev, r->ino, found, sizeof found))
+        return false;
+    if (r->identified)
+        return same_file_at(in, found, &r->id) &&
+               in_file_rec_set_path(r, found, &err) == 0;
+    char *home = r->path;
+    r->path = NULL;
+    if (in_file_rec_set_path(r, found, &err) < 0) {
+        r->path = home;
+        return false;
+    }
+    free(r->home);
+    r->home = home;
+    return true;
+}
+
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd >= 0) {
         rotated_away(in, r, now);
         return;
     }
-    char found[4096];
-    struct sl_err e2;
-    if (r->identified &&
-        find_in_dir(r->path, r->dev, r->ino, found, sizeof found) &&
-        same_file_at(in, found, &r->id) &&
-        in_file_rec_set_path(r, found, &e2) == 0) {
+    if (renamed_while_closed(in, r)) {
         /* renamed while closed: read to its end when a descriptor is free */
         r->state = REC_ROTATED;
         r->rotated_at = now;
@@ -481,7 +509,7 @@ void in_file_timers(struct in_file *in, int64_t now)
     for (size_t i = in->nrecs; i-- > 0;) {
         struct rec *r = in->recs[i];
         if (r->state == REC_ROTATED) {
-            if (r->fd < 0 && !r->waiting) {
+            if (r->fd < 0 && !r->waiting && r->pred == NULL) {
                 in_file_rec_done(in, r);
             } else if (r->fd >= 0 && r->at_eof && !r->ready &&
                        now - r->last_data >= in->cfg.rotate_wait_ms) {

@@ -629,6 +629,11 @@ static int reconcile(struct in_file *in, const struct walk *w, int64_t now,
         link_pred(in, fresh[i], in->nrecs);
     if (!in->scanned_once)
         in_file_startup_resolve(in, now);
+    for (size_t i = 0; i < nfresh; i++)
+        if (in_file_enroll(in, fresh[i], now, err) < 0) {
+            free(fresh);
+            return -1;
+        }
     /* files the registry knows first: their ghosts exist before a copy is
      * looked at */
     for (int pass = 0; pass < 2; pass++)

@@ -65,8 +65,9 @@ struct h {
     struct got got[MAX_SRC];
     size_t ngot;
     size_t budget;
-    uint64_t seq; /* data chunks so far */
-    int max_fds;  /* descriptors seen at most (when counting) */
+    size_t max_reads; /* chunks a turn takes at most; 0: all there are */
+    uint64_t seq;     /* data chunks so far */
+    int max_fds;      /* descriptors seen at most (when counting) */
     bool count_fds;
     int logfd; /* the log, captured */
     char logpath[128];
@@ -237,7 +238,8 @@ static size_t turn(struct h *h, int wait_ms)
     struct in_file_chunk c;
     struct sl_err err = {0};
     int rc;
-    while ((rc = in_file_read(h->in, h->budget, now_of(h), &c, &err)) == 1) {
+    while ((h->max_reads == 0 || took < h->max_reads) &&
+           (rc = in_file_read(h->in, h->budget, now_of(h), &c, &err)) == 1) {
         struct got *g = got_of(h, c.src);
         assert_false(g->done);
         took++;
@@ -1410,6 +1412,93 @@ static void test_config(void **state)
     sl_config_free(c);
 }
 
+/* A new file is not read before a save put its key on disk
+ * (in_file_set_keys_saved), though its entry is made at once. */
+static void test_keys_saved_first(void **state)
+{
+    struct h *h = *state;
+    put(h, "k.log", "old\n", false);
+    config(h, true, "k.log", NULL);
+    start(h);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    PUMP_UNTIL(h, registry_count(h->reg) == 1);
+    int64_t end = mono_ms() + 150;
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 0);
+    assert_int_equal(registry_keys_added(h->reg), 1);
+    in_file_set_keys_saved(h->in, 1);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    /* a file known from before needs no save */
+    put(h, "k.log", "more\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 9);
+    assert_int_equal(registry_keys_added(h->reg), 1);
+}
+
+/* app.log renamed away while read (the output holds: one chunk a turn),
+ * the new app.log waits for it and gets its entry from the scan that
+ * found it; returns with the second renamed away too, never read. */
+static void waiting_renamed_away(struct h *h)
+{
+    put(h, "app.log", "first\n", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    h->budget = 2;
+    h->max_reads = 1;
+    PUMP_UNTIL(h, total_bytes(h) == 2);
+    mv(h, "app.log", "app.log.1");
+    put(h, "app.log", "second\n", false);
+    in_file_rescan(h->in);
+    turn(h, 5);
+    assert_int_equal(total_bytes(h), 4);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log"), &st), 0);
+    const struct registry_entry *e =
+        registry_get(h->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    assert_non_null(e);
+    assert_int_equal(e->offset, 0);
+    mv(h, "app.log", "app.log.2");
+}
+
+/* Then a third app.log: each read once, the second after the first. */
+static void test_waiting_renamed_away(void **state)
+{
+    struct h *h = *state;
+    waiting_renamed_away(h);
+    put(h, "app.log", "third\n", false);
+    in_file_rescan(h->in);
+    h->max_reads = 0;
+    h->skew += 1000;
+    PUMP_UNTIL(h, total_bytes(h) == 6 + 7 + 6);
+    h->skew += 1000;
+    PUMP_UNTIL(h, got_path(h, "app.log", 0)->done &&
+                      got_path(h, "app.log.2", 0)->done);
+    quiet(h);
+    assert_int_equal(h->ngot, 3);
+    assert_got(h, "app.log", 0, 0, "first\n");
+    assert_got(h, "app.log.2", 0, 0, "second\n");
+    assert_got(h, "app.log", 1, 0, "third\n");
+    assert_before(got_path(h, "app.log", 0), got_path(h, "app.log.2", 0));
+    assert_int_equal(count_in(log_text(h), "not read"), 0);
+}
+
+/* Or stopped there: the restart finds the second by its inode from its
+ * entry (under app.log) and reads it from 0, after the rest of the first. */
+static void test_waiting_renamed_away_then_stopped(void **state)
+{
+    struct h *h = *state;
+    waiting_renamed_away(h);
+    stop(h);
+    start(h);
+    h->max_reads = 0;
+    h->skew += 1000;
+    PUMP_UNTIL(h, total_bytes(h) == 2 + 7);
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+    assert_got(h, "app.log.1", 0, 4, "t\n");
+    assert_got(h, "app.log.2", 0, 0, "second\n");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1449,6 +1538,9 @@ int main(void)
         T(test_stopped_copytruncate),
         T(test_stopped_inode_reuse),
         cmocka_unit_test(test_config),
+        T(test_keys_saved_first),
+        T(test_waiting_renamed_away),
+        T(test_waiting_renamed_away_then_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
