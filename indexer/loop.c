@@ -355,8 +355,9 @@ static int add_gauges(struct loop *l, struct sl_err *err)
 static int start_redis(struct loop *l, struct sl_err *err)
 {
     const struct indexer_config *ic = l->ic;
-    struct sl_redis_config rc = {.url = ic->redis.url,
-                                 .conn = {.component = "redis"}};
+    struct sl_redis_config rc = {
+        .url = ic->redis.url,
+        .conn = {.component = "redis", .url_key = "redis.url"}};
     l->cmd = sl_redis_new(&rc, err);
     if (l->cmd == NULL)
         return -1;

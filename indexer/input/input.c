@@ -274,6 +274,7 @@ struct input *input_new(const struct indexer_redis_config *rc,
     struct sl_redis_config c = {
         .url = rc->url,
         .conn = {.component = in->component,
+                 .url_key = "redis.url",
                  .command_timeout_ms = in->block_ms + 10000}};
     in->rd = sl_redis_new(&c, err);
     if (in->rd == NULL)
