@@ -72,6 +72,7 @@ void output_config_from(struct output_config *cfg,
     cfg->fd = 1;
     if (!sc->output.has_redis) {
         cfg->kind = OUTPUT_STDOUT;
+        cfg->batch_bytes = OUTPUT_STDOUT_BATCH_BYTES;
         return;
     }
     cfg->kind =
