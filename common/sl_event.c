@@ -26,8 +26,11 @@ static bool same_key(struct sl_slice a, struct sl_slice b)
 {
     /* Paths compiled together share their segments' bytes (grok interns
      * them), so equal keys are often the same pointer. */
+    /* The last byte too before memcmp: keys of one length often share
+     * their first ("host", "http"). */
     return a.len == b.len &&
            (a.ptr == b.ptr || (a.len > 0 && a.ptr[0] == b.ptr[0] &&
+                               a.ptr[a.len - 1] == b.ptr[a.len - 1] &&
                                memcmp(a.ptr, b.ptr, a.len) == 0));
 }
 
