@@ -1,9 +1,9 @@
 /* out_stdout.c: the stdout sink: each batch's events as JSON lines, to try
  * a config without Redis (`run --once` prints every event and exits).
  *
- * A batch handed over is rewritten in place from "TS ID JSON\n" lines to
- * "JSON\n" lines (each line only moves left), then written from where the
- * last write stopped; a batch is done once its last byte is written.
+ * A batch handed over holds "JSON\n" lines (output.c's seal copied them
+ * without their "TS ID " prefixes); it is written from where the last
+ * write stopped, and is done once its last byte is written.
  *
  * Blocking: a pipe or a socket is made non-blocking, so a reader that
  * does not keep up fills the pipe, writes stop with EAGAIN, the outbox
@@ -34,20 +34,6 @@ struct out_stdout {
     const char *component;
     struct output_batch *head, *tail;
 };
-
-/* "TS ID JSON\n" lines -> "JSON\n" lines, in place. */
-static void strip_prefixes(struct output_batch *b)
-{
-    size_t at = 0, out = 0, json, end;
-    while (at < b->payload_len) {
-        output_line_json(b->payload, b->payload_len, at, &json, &end);
-        memmove(b->payload + out, b->payload + json, end - json);
-        out += end - json;
-        at = end;
-    }
-    b->payload_len = out;
-    b->bytes = out; /* what is counted: the bytes written */
-}
 
 static void write_some(struct out_stdout *s)
 {
@@ -81,7 +67,6 @@ static void write_some(struct out_stdout *s)
 static void take(void *sink, struct output_batch *b)
 {
     struct out_stdout *s = sink;
-    strip_prefixes(b);
     b->next = NULL;
     if (s->tail != NULL)
         s->tail->next = b;

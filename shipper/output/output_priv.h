@@ -43,8 +43,8 @@ struct output_batch {
     const char *argv[SL_BATCH_ARGC];
     size_t argvlen[SL_BATCH_ARGC];
     /* The payload (argv[SL_BATCH_ARGC - 1]), writable: plain "TS ID JSON"
-     * lines for list and stdout (their codec is none); out_stdout rewrites
-     * it in place into JSON lines. */
+     * lines for list (its codec is none). stdout: "JSON" lines, copied
+     * so by the seal, and argv empty. */
     char *payload;
     size_t payload_len;
     size_t nmarks;
