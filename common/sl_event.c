@@ -280,6 +280,18 @@ bool sl_event_has_tag(const struct sl_event *ev, const char *tag)
     return false;
 }
 
+struct sl_value *sl_event_append(struct sl_event *ev, struct sl_value *obj,
+                                 struct sl_slice key, bool key_plain)
+{
+    return append_child(ev, obj, key, key_plain);
+}
+
+void sl_value_set(struct sl_value *v, enum sl_value_type type, const char *text,
+                  size_t len)
+{
+    set_scalar(v, type, text, len);
+}
+
 char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len)
 {
     return sl_arena_strndup(ev->arena, s, len);
