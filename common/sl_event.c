@@ -328,7 +328,9 @@ static int write_key(struct sl_buf *out, char sep,
 
 static bool is_metadata(struct sl_slice key)
 {
-    return key.len == 9 && memcmp(key.ptr, "@metadata", 9) == 0;
+    /* '@' first: "timestamp" has the length too */
+    return key.len == 9 && key.ptr[0] == '@' &&
+           memcmp(key.ptr, "@metadata", 9) == 0;
 }
 
 /* Members or elements of v; at the root, @metadata is skipped. */
