@@ -8,6 +8,9 @@
 #   bench/bench_shipper.sh [--lines N] [--runs N] [--no-build]
 #       [--perf redis|stdout]     perf record -e cpu-clock one run of that
 #                                 case into bench/out/perf.shipper.data
+#       [--redis-opts 'JSON']     more members of output.redis, e.g.
+#                                 '"codec": "zstd"' or '"batch_bytes": "512KiB"'
+#       [--only redis|stdout]     time sluice-grok and that case only
 #
 # The corpus is bench/gen_apache.py's (seed and size its defaults), made
 # once into bench/out/apache_combined.log (--lines N: the first N lines of
@@ -31,13 +34,17 @@ LINES=1000000
 RUNS=3
 BUILD=1
 PERF=
+REDIS_OPTS=
+ONLY=
 while [ $# -gt 0 ]; do
     case $1 in
     --lines) LINES=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --perf) PERF=$2; shift 2 ;;
-    *) echo "usage: $0 [--lines N] [--runs N] [--no-build] [--perf redis|stdout]" >&2; exit 2 ;;
+    --redis-opts) REDIS_OPTS=", $2"; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "usage: $0 [--lines N] [--runs N] [--no-build] [--perf redis|stdout] [--redis-opts JSON] [--only redis|stdout]" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$OUT"
@@ -92,7 +99,7 @@ config() { # $1: output object, $2: data_dir
 }
 EOF
 }
-config '{"redis": {"url": "redis://127.0.0.1:'"$PORT"'/0"}}' "$WORK/data" \
+config '{"redis": {"url": "redis://127.0.0.1:'"$PORT"'/0"'"$REDIS_OPTS"'}}' "$WORK/data" \
     >"$WORK/redis.json"
 config '{"stdout": {}}' "$WORK/data" >"$WORK/stdout.json"
 
@@ -134,12 +141,14 @@ if [ -n "$PERF" ]; then
     exit 0
 fi
 
-echo "corpus: $CORPUS ($NLINES lines); redis-server on port $PORT"
+echo "corpus: $CORPUS ($NLINES lines); redis-server on port $PORT${REDIS_OPTS:+; redis output$REDIS_OPTS}"
 echo "name cpu_s_per_1M peak_rss_MiB wall_s redis_cpu_s_per_1M"
 for i in $(seq "$RUNS"); do
     time_run grok "$GROK" '%{HTTPD_COMBINEDLOG}' "$CORPUS"
-    time_run stdout "$SHIPPER" -c "$WORK/stdout.json" run --once
-    time_run redis "$SHIPPER" -c "$WORK/redis.json" run --once
+    [ "$ONLY" = redis ] ||
+        time_run stdout "$SHIPPER" -c "$WORK/stdout.json" run --once
+    [ "$ONLY" = stdout ] ||
+        time_run redis "$SHIPPER" -c "$WORK/redis.json" run --once
 done
 
 echo "--- median (min-max) of $RUNS runs, per 1M lines"
@@ -156,6 +165,8 @@ END {
     for (q = 1; q <= 3; q++) {
         k = names[q]
         m = n[k]
+        if (m == 0)
+            continue
         for (i = 1; i <= m; i++) { C[i] = c[k, i]; R[i] = r[k, i]; W[i] = w[k, i]; X[i] = x[k, i] }
         mc = med(C, m); lo = C[1]; hi = C[m]
         mr = med(R, m); rlo = R[1]; rhi = R[m]
