@@ -107,6 +107,9 @@ struct sl_batch_writer {
     bool sealed; /* argv is valid */
     char count_text[24];
     char raw_text[24];
+    int64_t last_ts; /* the time of the last event begun, and its text */
+    char ts_text[24];
+    size_t ts_len;
     const char *argv[SL_BATCH_ARGC];
     size_t argvlen[SL_BATCH_ARGC];
 };
@@ -226,11 +229,16 @@ static int event_does_not_fit(const struct sl_batch_writer *w, size_t len,
                                : "; it is larger than a whole batch");
 }
 
-/* The characters of an id: safe in JSON strings and URLs as they are. */
+/* The characters of an id: safe in JSON strings and URLs as they are. A
+ * bit test: the check runs on every event's id, and the comparisons were
+ * 3% of the shipper's time. Low word: '-' and 0-9; high word (c - 64):
+ * A-Z, '_' and a-z. */
 static bool id_char(unsigned char c)
 {
-    return (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 ||
-           c == '-' || c == '_';
+    static const uint64_t set[2] = {(1ull << 45) | (0x3ffull << 48),
+                                    (0x3ffffffull << 1) | (1ull << 31) |
+                                        (0x3ffffffull << 33)};
+    return c < 128 && (set[c >> 6] >> (c & 63) & 1u);
 }
 
 #define ID_VALID "expected 1 to 64 characters of A-Z a-z 0-9 - _"
@@ -241,8 +249,9 @@ static int check_id(const char *id, size_t len, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
     size_t i = 0;
-    while (i < len && i <= SL_BATCH_ID_MAX && id_char((unsigned char)id[i]))
-        i++;
+    if (len > 0 && len <= SL_BATCH_ID_MAX)
+        while (i < len && id_char((unsigned char)id[i]))
+            i++;
     if (len == 0 || len > SL_BATCH_ID_MAX || i < len)
         return sl_err_set(err, SL_EINVAL,
                           "refusing an event id of %zu bytes, %s: " ID_VALID,
@@ -287,7 +296,13 @@ struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
                    (long long)ts_ms);
         return NULL;
     }
-    size_t n = format_ts(prefix, ts_ms);
+    /* events in a row often share their time (a second's lines) */
+    if (w->ts_len == 0 || ts_ms != w->last_ts) {
+        w->ts_len = format_ts(w->ts_text, ts_ms);
+        w->last_ts = ts_ms;
+    }
+    size_t n = w->ts_len;
+    memcpy(prefix, w->ts_text, n);
     prefix[n++] = ' ';
     memcpy(prefix + n, id, id_len);
     n += id_len;

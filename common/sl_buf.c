@@ -33,12 +33,6 @@ void sl_buf_reset(struct sl_buf *b)
         b->ptr[0] = '\0';
 }
 
-int sl_buf_reserve(struct sl_buf *b, size_t n, struct sl_err *err)
-{
-    assert(sl_buf_valid(b));
-    return n < b->cap - b->len ? 0 : sl_buf_grow(b, n, err);
-}
-
 int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err)
 {
     assert(sl_buf_valid(b));

@@ -66,11 +66,17 @@ void sl_buf_init(struct sl_buf *b, size_t max);
 void sl_buf_release(struct sl_buf *b);
 /* Empties the buffer, keeps the memory. */
 void sl_buf_reset(struct sl_buf *b);
-/* Makes room for n more bytes. -1 with SL_ELIMIT past max, SL_ENOMEM. */
-SL_MUST_CHECK int sl_buf_reserve(struct sl_buf *b, size_t n,
-                                 struct sl_err *err);
 /* The slow path of sl_buf_reserve: grows the memory (or fails at max). */
 SL_MUST_CHECK int sl_buf_grow(struct sl_buf *b, size_t n, struct sl_err *err);
+/* Makes room for n more bytes. -1 with SL_ELIMIT past max, SL_ENOMEM.
+ * Inline: the JSON writer reserves once per key and string (1.7% of the
+ * shipper's time as a call). */
+SL_MUST_CHECK static inline int sl_buf_reserve(struct sl_buf *b, size_t n,
+                                               struct sl_err *err)
+{
+    assert(sl_buf_valid(b));
+    return n < b->cap - b->len ? 0 : sl_buf_grow(b, n, err);
+}
 SL_MUST_CHECK int sl_buf_append_str(struct sl_buf *b, const char *s,
                                     struct sl_err *err);
 SL_MUST_CHECK int sl_buf_printf(struct sl_buf *b, struct sl_err *err,

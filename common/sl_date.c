@@ -935,6 +935,13 @@ static void put_num(char *p, int v, int width)
     }
 }
 
+/* Events come in time order, many in one second: the text of the last
+ * second formatted (per thread) is kept, so most calls are a copy and
+ * three digits, not a calendar conversion (2.4% of the shipper's time
+ * with grok and date, where every event formats its read time). */
+static _Thread_local int64_t last_sec = INT64_MIN;
+static _Thread_local char last_text[SL_DATE_ISO8601_SIZE];
+
 int sl_date_format_iso8601_ms(int64_t epoch_ms, char out[SL_DATE_ISO8601_SIZE])
 {
     if (epoch_ms < SL_DATE_MIN_MS || epoch_ms > SL_DATE_MAX_MS) {
@@ -942,17 +949,21 @@ int sl_date_format_iso8601_ms(int64_t epoch_ms, char out[SL_DATE_ISO8601_SIZE])
         return -1;
     }
     int64_t secs = sl_floor_div(epoch_ms, 1000);
-    int64_t days = sl_floor_div(secs, 86400);
-    int sod = (int)(secs - days * 86400), m, dd;
-    int64_t y;
-    sl_civil_from_days(days, &y, &m, &dd);
-    memcpy(out, "0000-00-00T00:00:00.000Z", SL_DATE_ISO8601_SIZE);
-    put_num(out, (int)y, 4);
-    put_num(out + 5, m, 2);
-    put_num(out + 8, dd, 2);
-    put_num(out + 11, sod / 3600, 2);
-    put_num(out + 14, sod / 60 % 60, 2);
-    put_num(out + 17, sod % 60, 2);
+    if (secs != last_sec) {
+        int64_t days = sl_floor_div(secs, 86400);
+        int sod = (int)(secs - days * 86400), m, dd;
+        int64_t y;
+        sl_civil_from_days(days, &y, &m, &dd);
+        memcpy(last_text, "0000-00-00T00:00:00.000Z", SL_DATE_ISO8601_SIZE);
+        put_num(last_text, (int)y, 4);
+        put_num(last_text + 5, m, 2);
+        put_num(last_text + 8, dd, 2);
+        put_num(last_text + 11, sod / 3600, 2);
+        put_num(last_text + 14, sod / 60 % 60, 2);
+        put_num(last_text + 17, sod % 60, 2);
+        last_sec = secs;
+    }
+    memcpy(out, last_text, SL_DATE_ISO8601_SIZE);
     put_num(out + 20, (int)(epoch_ms - secs * 1000), 3);
     return 0;
 }

@@ -26,8 +26,11 @@ static bool same_key(struct sl_slice a, struct sl_slice b)
 {
     /* Paths compiled together share their segments' bytes (grok interns
      * them), so equal keys are often the same pointer. */
+    /* The last byte too before memcmp: keys of one length often share
+     * their first ("host", "http"). */
     return a.len == b.len &&
            (a.ptr == b.ptr || (a.len > 0 && a.ptr[0] == b.ptr[0] &&
+                               a.ptr[a.len - 1] == b.ptr[a.len - 1] &&
                                memcmp(a.ptr, b.ptr, a.len) == 0));
 }
 
@@ -277,6 +280,18 @@ bool sl_event_has_tag(const struct sl_event *ev, const char *tag)
     return false;
 }
 
+struct sl_value *sl_event_append(struct sl_event *ev, struct sl_value *obj,
+                                 struct sl_slice key, bool key_plain)
+{
+    return append_child(ev, obj, key, key_plain);
+}
+
+void sl_value_set(struct sl_value *v, enum sl_value_type type, const char *text,
+                  size_t len)
+{
+    set_scalar(v, type, text, len);
+}
+
 char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len)
 {
     return sl_arena_strndup(ev->arena, s, len);
@@ -313,7 +328,9 @@ static int write_key(struct sl_buf *out, char sep,
 
 static bool is_metadata(struct sl_slice key)
 {
-    return key.len == 9 && memcmp(key.ptr, "@metadata", 9) == 0;
+    /* '@' first: "timestamp" has the length too */
+    return key.len == 9 && key.ptr[0] == '@' &&
+           memcmp(key.ptr, "@metadata", 9) == 0;
 }
 
 /* Members or elements of v; at the root, @metadata is skipped. */

@@ -90,6 +90,19 @@ SL_MUST_CHECK int sl_event_add_tag(struct sl_event *ev, const char *tag,
                                    struct sl_err *err);
 bool sl_event_has_tag(const struct sl_event *ev, const char *tag);
 
+/* Building a fresh event without lookups: appends a member named key to
+ * obj (the root, or an object made with these) without looking for one of
+ * the same name, so the caller must know there is none (an event just
+ * reset, each key once; the tree is then the one the setters above would
+ * have made). key is borrowed; key_plain: it is written without escaping.
+ * The member is null until set; NULL when out of memory. */
+struct sl_value *sl_event_append(struct sl_event *ev, struct sl_value *obj,
+                                 struct sl_slice key, bool key_plain);
+/* Makes v the scalar type/text (borrowed), or an empty object with
+ * SL_VALUE_OBJECT (text unused). */
+void sl_value_set(struct sl_value *v, enum sl_value_type type, const char *text,
+                  size_t len);
+
 /* Copies bytes into the event's arena (NULL when out of memory). */
 char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);
 

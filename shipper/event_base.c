@@ -7,9 +7,11 @@
  * fields, so a path that runs through a value ("host.name.x", or "a" and
  * "a.b" both) is a config error at setup, never a failure per event.
  *
- * Per event: a reset, eight puts into the arena-backed tree, two short
- * texts formatted into the arena (the time, the offset), the id (one
- * SipHash block on the source's kept state). */
+ * Per event: a reset, the base fields appended straight into the
+ * arena-backed tree (no lookups: the tree is empty and their paths known),
+ * two short texts formatted into the arena (the time, the offset), the
+ * input's fields put, the id (one SipHash block on the source's kept
+ * state). */
 #include "event_base.h"
 
 #include <float.h>
@@ -305,6 +307,36 @@ static int put_fields(const struct event_base *b, struct sl_event *ev, size_t n,
     return 0;
 }
 
+/* The base fields are appended straight into the empty tree, in the order
+ * (and so with the keys and nesting) the setters would give them: each
+ * put looked its path up member by member first, and the lookups of
+ * eight fields were 5% of the shipper's time. */
+static const struct sl_slice timestamp_key = {"@timestamp", 10};
+static const struct sl_slice message_key = {"message", 7};
+static const struct sl_slice stream_key = {"stream", 6};
+
+/* A member of obj: the scalar given, or an object when text is NULL. */
+static struct sl_value *member(struct sl_event *ev, struct sl_value *obj,
+                               const struct sl_fieldpath *path, unsigned seg,
+                               enum sl_value_type type, const char *text,
+                               size_t len)
+{
+    struct sl_value *v =
+        sl_event_append(ev, obj, path->seg[seg], path->plain >> seg & 1u);
+    if (v != NULL)
+        sl_value_set(v, text != NULL ? type : SL_VALUE_OBJECT, text, len);
+    return v;
+}
+
+static struct sl_value *top(struct sl_event *ev, struct sl_slice key,
+                            const char *text, size_t len)
+{
+    struct sl_value *v = sl_event_append(ev, &ev->root, key, true);
+    if (v != NULL)
+        sl_value_set(v, SL_VALUE_STRING, text, len);
+    return v;
+}
+
 /* @timestamp and the batch time: the record's, else the time read. */
 static int put_time(struct sl_event *ev, const struct event_base_record *r,
                     int64_t read_ms, int64_t *ts, struct sl_err *err)
@@ -318,8 +350,9 @@ static int put_time(struct sl_event *ev, const struct event_base_record *r,
                           "event time %" PRId64 " ms is outside years 1 to "
                           "9999",
                           *ts);
-    return sl_event_put_top(ev, "@timestamp", SL_VALUE_STRING, t,
-                            SL_DATE_ISO8601_SIZE - 1, err);
+    if (top(ev, timestamp_key, t, SL_DATE_ISO8601_SIZE - 1) == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+    return 0;
 }
 
 /* v in decimal at out (room for 20 digits); the length. snprintf cost
@@ -337,43 +370,49 @@ static size_t u64_text(char *out, uint64_t v)
     return n;
 }
 
-static int put_file(const struct event_base *b, struct sl_event *ev,
-                    const struct event_source *src, uint64_t offset,
-                    struct sl_err *err)
+/* log.file.path and log.offset: NULL when out of memory. */
+static struct sl_value *put_file(const struct event_base *b,
+                                 struct sl_event *ev,
+                                 const struct event_source *src,
+                                 uint64_t offset)
 {
     char *num = sl_arena_alloc(ev->arena, 24);
     if (num == NULL)
-        return sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+        return NULL;
     size_t n = u64_text(num, offset);
-    if (sl_event_put(ev, &b->file_path, SL_VALUE_STRING, src->path,
-                     src->path_len, err) < 0 ||
-        sl_event_put(ev, &b->offset, SL_VALUE_NUMBER, num, n, err) < 0)
-        return -1;
-    return 0;
+    struct sl_value *log, *file;
+    if ((log = member(ev, &ev->root, &b->file_path, 0, 0, NULL, 0)) == NULL ||
+        (file = member(ev, log, &b->file_path, 1, 0, NULL, 0)) == NULL ||
+        member(ev, file, &b->file_path, 2, SL_VALUE_STRING, src->path,
+               src->path_len) == NULL)
+        return NULL;
+    return member(ev, log, &b->offset, 1, SL_VALUE_NUMBER, num, n);
 }
 
-/* The fields before the input's: time, message, host, agent, file, stream. */
+/* The fields before the input's: time, message, host, agent, file,
+ * stream. ev is empty. */
 static int put_base(const struct event_base *b, const struct event_source *src,
                     const struct event_base_record *r, int64_t read_ms,
                     struct sl_event *ev, int64_t *ts, struct sl_err *err)
 {
     static const char version[] = SLUICE_VERSION;
-    if (put_time(ev, r, read_ms, ts, err) < 0 ||
-        sl_event_put_top(ev, "message", SL_VALUE_STRING, r->message.ptr,
-                         r->message.len, err) < 0 ||
-        sl_event_put(ev, &b->host_name, SL_VALUE_STRING, b->host, b->host_len,
-                     err) < 0 ||
-        sl_event_put(ev, &b->agent_type, SL_VALUE_STRING, EVENT_BASE_AGENT_TYPE,
-                     sizeof EVENT_BASE_AGENT_TYPE - 1, err) < 0 ||
-        sl_event_put(ev, &b->agent_version, SL_VALUE_STRING, version,
-                     sizeof version - 1, err) < 0)
+    struct sl_value *root = &ev->root, *host, *agent;
+    if (put_time(ev, r, read_ms, ts, err) < 0)
         return -1;
-    if (src->path != NULL && put_file(b, ev, src, r->offset, err) < 0)
-        return -1;
-    if (r->stream != CONTAINER_LOG_STREAM_NONE &&
-        sl_event_put_top(ev, "stream", SL_VALUE_STRING, stream_names[r->stream],
-                         6, err) < 0)
-        return -1;
+    if (top(ev, message_key, r->message.ptr, r->message.len) == NULL ||
+        (host = member(ev, root, &b->host_name, 0, 0, NULL, 0)) == NULL ||
+        member(ev, host, &b->host_name, 1, SL_VALUE_STRING, b->host,
+               b->host_len) == NULL ||
+        (agent = member(ev, root, &b->agent_type, 0, 0, NULL, 0)) == NULL ||
+        member(ev, agent, &b->agent_type, 1, SL_VALUE_STRING,
+               EVENT_BASE_AGENT_TYPE,
+               sizeof EVENT_BASE_AGENT_TYPE - 1) == NULL ||
+        member(ev, agent, &b->agent_version, 1, SL_VALUE_STRING, version,
+               sizeof version - 1) == NULL ||
+        (src->path != NULL && put_file(b, ev, src, r->offset) == NULL) ||
+        (r->stream != CONTAINER_LOG_STREAM_NONE &&
+         top(ev, stream_key, stream_names[r->stream], 6) == NULL))
+        return sl_err_set(err, SL_ENOMEM, "out of memory building an event");
     return 0;
 }
 

@@ -1,9 +1,12 @@
 /* out_stdout.c: the stdout sink: each batch's events as JSON lines, to try
  * a config without Redis (`run --once` prints every event and exits).
  *
- * A batch handed over is rewritten in place from "TS ID JSON\n" lines to
- * "JSON\n" lines (each line only moves left), then written from where the
- * last write stopped; a batch is done once its last byte is written.
+ * At a batch's seal, output.c first offers its JSON lines to
+ * out_stdout_write_now(), which writes them straight from the batch being
+ * sealed (writev, no copy) when no batch is queued before them; the batch
+ * handed over then holds only the "JSON\n" bytes the descriptor did not
+ * take (none, for a file or /dev/null). It is written from where the last
+ * write stopped, and is done once its last byte is written.
  *
  * Blocking: a pipe or a socket is made non-blocking, so a reader that
  * does not keep up fills the pipe, writes stop with EAGAIN, the outbox
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sl_log.h"
@@ -35,18 +39,40 @@ struct out_stdout {
     struct output_batch *head, *tail;
 };
 
-/* "TS ID JSON\n" lines -> "JSON\n" lines, in place. */
-static void strip_prefixes(struct output_batch *b)
+static void broke(struct out_stdout *s, int e)
 {
-    size_t at = 0, out = 0, json, end;
-    while (at < b->payload_len) {
-        output_line_json(b->payload, b->payload_len, at, &json, &end);
-        memmove(b->payload + out, b->payload + json, end - json);
-        out += end - json;
-        at = end;
+    s->broken = true;
+    SL_ERROR(s->component,
+             "cannot write to fd %d: %s; the output stops (what reads the "
+             "shipper's output went away?)",
+             s->fd, sl_strerror(e));
+}
+
+size_t out_stdout_write_now(void *sink, const struct iovec *iov, int n)
+{
+    struct out_stdout *s = sink;
+    size_t total = 0;
+    if (s->head != NULL || s->broken)
+        return 0;
+    while (n > 0) {
+        ssize_t w = writev(s->fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            broke(s, errno);
+        if (w <= 0)
+            return total;
+        total += (size_t)w;
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0 && left > 0)
+            return total; /* a short write: the rest is copied */
     }
-    b->payload_len = out;
-    b->bytes = out; /* what is counted: the bytes written */
+    return total;
 }
 
 static void write_some(struct out_stdout *s)
@@ -60,11 +86,7 @@ static void write_some(struct out_stdout *s)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n < 0) {
-            s->broken = true;
-            SL_ERROR(s->component,
-                     "cannot write to fd %d: %s; the output stops (what "
-                     "reads the shipper's output went away?)",
-                     s->fd, sl_strerror(errno));
+            broke(s, errno);
             return;
         }
         b->written += (size_t)n;
@@ -81,7 +103,10 @@ static void write_some(struct out_stdout *s)
 static void take(void *sink, struct output_batch *b)
 {
     struct out_stdout *s = sink;
-    strip_prefixes(b);
+    if (b->payload_len == 0) { /* written through at the seal */
+        output_batch_done(s->o, b);
+        return;
+    }
     b->next = NULL;
     if (s->tail != NULL)
         s->tail->next = b;

@@ -14,6 +14,8 @@
 
 #include "sl_slice.h"
 
+#include <sys/uio.h>
+
 /* Commands one batch may take (list mode: RPUSH of OUTPUT_LIST_CHUNK events
  * each, more per command when a batch holds more than 64 of those). */
 #define OUTPUT_CHUNKS_MAX 64
@@ -43,8 +45,8 @@ struct output_batch {
     const char *argv[SL_BATCH_ARGC];
     size_t argvlen[SL_BATCH_ARGC];
     /* The payload (argv[SL_BATCH_ARGC - 1]), writable: plain "TS ID JSON"
-     * lines for list and stdout (their codec is none); out_stdout rewrites
-     * it in place into JSON lines. */
+     * lines for list (its codec is none). stdout: "JSON" lines, copied
+     * so by the seal, and argv empty. */
     char *payload;
     size_t payload_len;
     size_t nmarks;
@@ -105,6 +107,12 @@ void *out_redis_new(struct output *o, const struct output_config *cfg,
                     struct output_counters *c, struct sl_err *err);
 void *out_stdout_new(struct output *o, const struct output_config *cfg,
                      struct sl_err *err);
+/* Writes what the descriptor takes at once of iov[0..n), when no batch is
+ * queued before them and the sink is not broken: the bytes written (0 when
+ * it wrote nothing). An error other than EAGAIN breaks the sink (logged).
+ * output.c writes a batch's lines this way at its seal, and hands the sink
+ * only the rest. */
+size_t out_stdout_write_now(void *sink, const struct iovec *iov, int n);
 
 /* Redis mode: how a batch becomes commands, and how long the key is. */
 struct out_redis_mode {

@@ -359,6 +359,49 @@ static void an_event_too_large_is_refused(void **state)
     assert_string_equal(f->got, "{\"n\":1}\n{\"n\":2}\n");
 }
 
+/* A batch whose lines the pipe takes only in part at its seal (written
+ * straight from the batch being sealed): the write stops inside a line,
+ * and the rest of that line and the lines after it follow, once each. */
+static void partial_write_at_seal_goes_on_inside_a_line(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.batch_events = 300; /* 7.8 KB a batch, the pipe 4 KiB */
+    assert_true(fcntl(f->pipe[1], F_SETPIPE_SZ, 4096) >= 4096);
+    open_output(f);
+    struct sl_err err = {0};
+    char want[16384];
+    size_t want_len = 0;
+    for (int i = 0; i < 300; i++) {
+        char id[16], json[64];
+        snprintf(id, sizeof id, "id%d", i);
+        int len =
+            snprintf(json, sizeof json, "{\"n\":%03d,\"p\":\"abcdefgh\"}", i);
+        struct sl_buf *b = output_begin(f->o, id, strlen(id), 1, &err);
+        assert_non_null(b);
+        assert_int_equal(sl_buf_append(b, json, (size_t)len, &err), 0);
+        struct output_mark m = {1, (uint64_t)i + 1};
+        assert_int_equal(output_commit(f->o, &m, &err), 0);
+        memcpy(want + want_len, json, (size_t)len);
+        want_len += (size_t)len;
+        want[want_len++] = '\n';
+    }
+    /* sealed by count at the 300th: 4096 bytes written, 4096 % 26 != 0 */
+    struct output_ack ack;
+    assert_int_equal(output_next_ack(f->o, &ack), 0);
+    for (int i = 0; i < 1000 && output_next_ack(f->o, &ack) == 0; i++) {
+        drain(f);
+        pass(f, 100);
+    }
+    assert_int_equal(ack.events, 300);
+    assert_int_equal(ack.marks[0].offset, 300);
+    drain(f);
+    assert_int_equal(f->got_len, want_len);
+    assert_memory_equal(f->got, want, want_len);
+    struct output_stats st;
+    output_stats(f->o, &st);
+    assert_int_equal(st.bytes, want_len);
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_ERROR, SL_LOG_TEXT);
@@ -378,6 +421,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(an_event_too_large_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            partial_write_at_seal_goes_on_inside_a_line, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
