@@ -49,6 +49,14 @@ static int multiline_check(const struct sl_config_node *obj, void *out,
                                "give exactly one of 'preset' and "
                                "'pattern'");
     if (o->preset != NULL) {
+        /* negate and match have defaults: only the keys given count */
+        const char *pm[] = {"negate", "match"};
+        for (size_t i = 0; i < 2; i++)
+            if (sl_config_get(obj, pm[i]) != NULL)
+                return sl_config_error(sl_config_get(obj, pm[i]), err,
+                                       "'%s' is for 'pattern': a preset "
+                                       "decides itself which lines join",
+                                       pm[i]);
         int ok = 0;
         for (size_t i = 0; preset_words[i] != NULL; i++)
             ok |= strcmp(o->preset, preset_words[i]) == 0;
@@ -74,8 +82,10 @@ static int read_multiline(struct pipe_input *pi,
     multiline_config_init(&pi->ml);
     pi->ml.preset = o.preset;
     pi->ml.pattern = o.pattern;
-    pi->ml.negate = o.negate;
-    pi->ml.match = match_words[o.match];
+    if (o.pattern != NULL) { /* a preset takes neither */
+        pi->ml.negate = o.negate;
+        pi->ml.match = match_words[o.match];
+    }
     pi->ml.max_lines = (uint32_t)o.max_lines;
     pi->ml.max_bytes = (size_t)o.max_bytes;
     pi->ml.timeout_ms = (uint64_t)o.timeout_ms;
