@@ -109,17 +109,35 @@ def as_nobody():
 class Daemon:
     """`sluice-shipper run` with its stdout and stderr in files of d."""
 
-    def __init__(self, d, conf, user=None):
+    def __init__(self, d, conf, user=None, pipe=False):
+        """pipe: stdout is a pipe nobody reads until read_pipe()."""
         self.out_path = os.path.join(d, "stdout")
         self.err_path = os.path.join(d, "stderr")
         with open(self.out_path, "wb") as out, \
                 open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [SHIPPER, "-c", conf, "run"], env=ENV, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, preexec_fn=user)
+                stdout=subprocess.PIPE if pipe else out, stderr=err,
+                preexec_fn=user)
         self.pid = self.proc.pid
         self.got = []
         self.at = 0
+        self.reader = None
+
+    def read_pipe(self):
+        """From now on, what the daemon writes to its stdout pipe goes to
+        the stdout file, as if it had written there."""
+        import threading
+
+        def copy():
+            with open(self.out_path, "ab", buffering=0) as out:
+                while True:
+                    data = self.proc.stdout.read1(1 << 20)
+                    if not data:
+                        return
+                    out.write(data)
+        self.reader = threading.Thread(target=copy, daemon=True)
+        self.reader.start()
 
     def events(self):
         """Every event written so far (complete lines only)."""
@@ -159,7 +177,7 @@ class Daemon:
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
                 if line.startswith(key + ":"):
-                    return int(line.split()[1])  # kB
+                    return int(line.split()[1])  # kB, or the real uid
         raise AssertionError(f"no {key} in /proc/{self.pid}/status")
 
     def stop(self):
@@ -171,6 +189,8 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError("no exit after SIGTERM")
+        if self.reader is not None:
+            self.reader.join()
         if self.proc.returncode != 0:
             raise AssertionError(f"exit {self.proc.returncode}; "
                                  f"stderr: {self.stderr()!r}")
@@ -705,6 +725,267 @@ def a_traceback_at_the_end_of_a_file_is_flushed_by_the_timeout():
     got, _ = run_once(conf)
     check_tracebacks(got, JAVA_RECORDS[:2], JAVA_ERRORS, 1)
 
+
+# --- paths that are not readable files ---------------------------------------
+
+def warnings_about(err, path):
+    return [l for l in err.splitlines() if f"[{path}]" in l]
+
+
+@case
+def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
+    # as nobody: root reads a file of mode 000 anyway
+    d = scratch("badpaths")
+    logs = os.path.join(d, "logs")
+    for p in (TMP, d, logs):
+        os.chmod(p, 0o755)
+    os.makedirs(os.path.join(d, "data"))
+    os.chown(os.path.join(d, "data"), NOBODY, NOBODY)
+    dir_, fifo, secret, ok = (os.path.join(logs, n) for n in (
+        "dir.log", "fifo.log", "secret.log", "ok.log"))
+    os.mkdir(dir_)
+    os.mkfifo(fifo)
+    for p, text in ((secret, "secret 1\n"), (ok, "ok 1\n")):
+        with open(p, "w") as f:
+            f.write(text)
+    os.chmod(secret, 0)
+    conf = write_config(d, [{"type": "file", "paths": [dir_, fifo, secret, ok],
+                             "scan_interval": "50ms"}])
+    os.chmod(conf, 0o644)
+    sh = Daemon(d, conf, user=as_nobody)
+    try:
+        sh.wait_events(1)
+        eq(sh.status("Uid"), NOBODY, "the shipper's user")
+        time.sleep(0.5)  # ten scans: each one tries every path again
+        sh.alive()
+        err = sh.stderr()
+        eq([l.split("  ", 1)[1] for p in (dir_, fifo, secret)
+            for l in warnings_about(err, p)],
+           [f"[{dir_}] is a directory, not a file; name its files in "
+            "`paths` (a glob such as DIR/*.log); tried again at every scan",
+            f"[{fifo}] is not a regular file (a FIFO, socket or device); the "
+            "file input reads regular files only (for a pipe, use the stdin "
+            "input); tried again at every scan",
+            f"[{secret}] cannot read: Permission denied; give the shipper's "
+            "user read access (on Debian, the group adm); tried again at "
+            "every scan"], "one warning each")
+        # each put right: read at the next scan
+        os.rmdir(dir_)
+        os.unlink(fifo)
+        for p in (dir_, fifo):
+            with open(p, "w") as f:
+                f.write(os.path.basename(p) + " 1\n")
+        os.chmod(secret, 0o644)
+        with open(ok, "a") as f:
+            f.write("ok 2\n")
+        got = sh.wait_events(5)
+        sh.alive()
+    finally:
+        got = sh.stop()
+    eq(sorted(messages(got)), ["dir.log 1", "fifo.log 1", "ok 1", "ok 2",
+                               "secret 1"])
+    eq(sum(len(warnings_about(sh.stderr(), p)) for p in (dir_, fifo, secret)),
+       3, "no warning after they were put right")
+
+
+# --- a file deleted while it is read -----------------------------------------
+
+def deleted_fds(sh, path):
+    return [f for f in sh.fds() if f == path + " (deleted)"]
+
+
+def big_file(path, n):
+    lines = [b"%06d " % i + b"x" * (1000 - 8) for i in range(n)]
+    with open(path, "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+    return lines
+
+
+@case
+def a_file_deleted_while_read_is_read_to_its_end_then_released():
+    d = scratch("deleted")
+    log = os.path.join(d, "logs", "big.log")
+    lines = big_file(log, 20000)  # 20 MB: far more than the outbox holds
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "rotate_wait": "200ms"}])
+    sh = Daemon(d, conf, pipe=True)  # stdout not read: reading stops
+    try:
+        wait_for("the first read", lambda: log in sh.fds())
+        os.unlink(log)
+        wait_for("the delete seen", lambda: "deleted; reading it to its end"
+                 in sh.stderr())
+        eq(len(deleted_fds(sh, log)), 1, "still open while not drained")
+        sh.read_pipe()
+        got = sh.wait_events(len(lines))
+        wait_for("the descriptor released", lambda: not deleted_fds(sh, log))
+        sh.alive()
+    finally:
+        got = sh.stop()
+    eq(len(got), len(lines), "events")
+    eq(messages(got) == [l.decode() for l in lines], True, "every line")
+
+
+@case
+def a_deleted_file_the_output_has_no_room_for_is_released_after_a_timeout():
+    d = scratch("deleted-timeout")
+    log = os.path.join(d, "logs", "big.log")
+    lines = big_file(log, 20000)
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "delete_timeout": "300ms"}])
+    sh = Daemon(d, conf, pipe=True)
+    try:
+        wait_for("the first read", lambda: log in sh.fds())
+        os.unlink(log)
+        wait_for("the release", lambda: "releasing it at offset"
+                 in sh.stderr())
+        wait_for("the descriptor released", lambda: not deleted_fds(sh, log))
+        warn = [l for l in sh.stderr().splitlines() if "releasing" in l][0]
+        at = int(warn.split("releasing it at offset ")[1].split()[0])
+        eq(warn.split("  ", 1)[1],
+           f"[{log}] deleted and not read to its end after delete_timeout; "
+           f"releasing it at offset {at} of {len(lines) * 1000}: the rest is "
+           "lost (the output had no room)", "the warning")
+        sh.read_pipe()
+        full, part = divmod(at, 1000)
+        sh.wait_events(full + (part > 0), "what was read")
+        sh.alive()
+    finally:
+        got = sh.stop()
+    # what was read is shipped: the lines before offset `at`, the last one
+    # maybe cut where the read stopped
+    full, part = divmod(at, 1000)
+    want = [l.decode() for l in lines[:full]]
+    if part:
+        want.append(lines[full][:part].decode())
+    m = messages(got)
+    first = next((i for i, (a, b) in enumerate(zip(m, want)) if a != b),
+                 min(len(m), len(want)))
+    eq((len(got), first), (len(want), len(want)), "events, the first wrong")
+    eq(m == want, True, "the lines read")
+
+
+# --- symlinks, start_at, exclude ---------------------------------------------
+
+def free_port():
+    with socket.socket() as s:  # a free port, given back for the daemon
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metrics(port):
+    """The daemon's /metrics, or "" while it does not answer yet."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), 5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data.decode()
+                data += chunk
+    except OSError:
+        return ""
+
+
+def append(path, lines):
+    with open(path, "a") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+@case
+def symlinks_are_followed_and_a_file_behind_two_paths_is_read_once():
+    d = scratch("symlink")
+    logs = os.path.join(d, "logs")
+    other = os.path.join(d, "elsewhere")
+    os.makedirs(os.path.join(logs, "real"))
+    os.makedirs(other)
+    real = os.path.join(logs, "real", "app.log")
+    link = os.path.join(logs, "app-link.log")
+    os.symlink("real/app.log", link)
+    # a Kubernetes-style link to a file in a directory no glob names
+    k8s = os.path.join(logs, "pod_c.log")
+    os.symlink(os.path.join(other, "0.log"), k8s)
+    append(real, ["real 1", "real 2"])
+    append(os.path.join(other, "0.log"), ["pod 0 a"])
+    conf = write_config(d, [{"type": "file",
+                             "paths": [link, real, os.path.join(logs, "*.log")],
+                             "rotate_wait": "100ms"}])
+    sh = Daemon(d, conf)
+    try:
+        sh.wait_events(3)
+        # written through each name, while running
+        append(real, ["real 3"])
+        append(link, ["real 4"])
+        append(os.path.join(other, "0.log"), ["pod 0 b"])
+        sh.wait_events(6)
+        # the container restarts: the link names a new file
+        append(os.path.join(other, "1.log"), ["pod 1 a"])
+        os.symlink(os.path.join(other, "1.log"), k8s + ".new")
+        os.rename(k8s + ".new", k8s)
+        append(os.path.join(other, "0.log"), ["pod 0 c"])  # its last words
+        got = sh.wait_events(8)
+        sh.alive()
+    finally:
+        got = sh.stop()
+    by = {}
+    for e in got:
+        by.setdefault(e["message"].split()[0], []).append(
+            (e["message"], e["log"]["file"]["path"]))
+    eq(by["real"], [(f"real {i}", link) for i in range(1, 5)],
+       "the file behind two names (the first name found)")
+    eq([m for m, _ in by["pod"]], ["pod 0 a", "pod 0 b", "pod 0 c", "pod 1 a"],
+       "the file behind the link, then the one it names now")
+    eq({p for _, p in by["pod"]}, {k8s})
+
+
+@case
+def start_at_end_reads_only_what_is_written_after_the_start():
+    d = scratch("start-end")
+    logs = os.path.join(d, "logs")
+    old = os.path.join(logs, "old.log")
+    append(old, ["before 1", "before 2"])
+    inputs = [{"type": "file", "paths": [os.path.join(logs, "*.log")],
+               "start_at": "end"}]
+    port = free_port()
+    conf = write_config(d, inputs,
+                        extra={"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Daemon(d, conf)
+    try:
+        # the first scan found the file: what is written now is after it
+        wait_for("the first scan", lambda: 'sluice_input_files_total{input='
+                 '"inputs[0]"} 1\n' in metrics(port))
+        append(old, ["after 1"])
+        append(os.path.join(logs, "new.log"), ["new 1"])  # created later
+        got = sh.wait_events(2)
+        sh.alive()
+    finally:
+        got = sh.stop()
+    eq(sorted(messages(got)), ["after 1", "new 1"], "first run")
+    eq([e["log"]["offset"] for e in got if e["message"] == "after 1"],
+       [len("before 1\nbefore 2\n")], "offset")
+    # written while stopped: known files resume where they were
+    append(old, ["stopped 1"])
+    got, _ = run_once(conf)
+    eq(messages(got), ["stopped 1"], "after a restart")
+
+
+@case
+def exclude_globs_by_name_and_by_path():
+    d = scratch("exclude")
+    logs = os.path.join(d, "logs")
+    names = ["app.log", "app.log.1", "app.log.2.gz", "web/access.log",
+             "web/archive/2025/access.log", "web/.hidden.log", "db/x.log.gz"]
+    for n in names:
+        os.makedirs(os.path.dirname(os.path.join(logs, n)), exist_ok=True)
+        append(os.path.join(logs, n), [n])
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "**", "*.log*")],
+                             "exclude": ["*.gz", "*.[0-9]",
+                                         os.path.join(logs, "**", "archive",
+                                                      "**")]}])
+    got, _ = run_once(conf)
+    eq(sorted(messages(got)), ["app.log", "web/access.log"])
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
