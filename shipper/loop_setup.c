@@ -75,6 +75,7 @@ static int setup_file(struct loop *l, struct loop_input *li,
                             li->fcfg.fields, li->name, l->pm, err);
     if (li->pi == NULL)
         return -1;
+    pipe_input_set_max_line(li->pi, (size_t)li->fcfg.max_line_bytes);
     li->file = in_file_new(&li->fcfg, l->reg, li->name, &l->fm, err);
     if (li->file == NULL)
         return -1;
@@ -93,6 +94,7 @@ static int setup_stdin(struct loop *l, struct loop_input *li,
                             li->scfg.fields, li->name, l->pm, err);
     if (li->pi == NULL)
         return -1;
+    pipe_input_set_max_line(li->pi, (size_t)li->scfg.max_line_bytes);
     int64_t start = sl_clock_wall_ms();
     li->sin = in_stdin_new(0, (size_t)li->scfg.read_size, start, err);
     if (li->sin == NULL)

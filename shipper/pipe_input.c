@@ -123,6 +123,7 @@ struct pipe_input *pipe_input_new(const char *host,
         return NULL;
     }
     snprintf(pi->name, sizeof pi->name, "%s", name);
+    pi->max_line = CONTAINER_LOG_DEFAULT_MAX_BYTES;
     struct proc_env env = {.metrics = pm};
     if (container_log_format_read(format, &pi->format, err) < 0 ||
         (multiline != NULL && read_multiline(pi, multiline, err) < 0))
@@ -138,6 +139,11 @@ struct pipe_input *pipe_input_new(const char *host,
 fail:
     pipe_input_free(pi);
     return NULL;
+}
+
+void pipe_input_set_max_line(struct pipe_input *pi, size_t max_line)
+{
+    pi->max_line = max_line;
 }
 
 void pipe_input_free(struct pipe_input *pi)

@@ -216,7 +216,7 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
     s->in = pi;
     s->slot = NO_SLOT;
     s->mtime_ms = INT64_MAX;
-    size_t max = CONTAINER_LOG_DEFAULT_MAX_BYTES;
+    size_t max = pi->max_line;
     s->lr = line_reader_new(container_log_line_limit(pi->format, max));
     s->cl = container_log_new(pi->format, max, err);
     if (s->lr == NULL || s->cl == NULL)

@@ -79,6 +79,9 @@ struct pipe_input *pipe_input_new(const char *host,
                                   const char *name, struct proc_metrics *pm,
                                   struct sl_err *err);
 void pipe_input_free(struct pipe_input *pi); /* NULL is fine */
+/* The input's max_line_bytes (>= 1; pipe_input_new: 1 MiB), for the
+ * sources made after the call. */
+void pipe_input_set_max_line(struct pipe_input *pi, size_t max_line);
 
 struct pipeline;
 

@@ -13,6 +13,7 @@
 struct pipe_input {
     char name[32]; /* "inputs[0]" */
     enum container_log_format format;
+    size_t max_line; /* line_reader's limit, the text of a record */
     bool has_ml;
     struct multiline_config ml;
     struct grok_library *patterns; /* the multiline pattern's, or NULL */

@@ -136,8 +136,9 @@ struct in_file_config {
     long long rotate_wait_ms;    /* a rotated file idle this long is done */
     long long delete_timeout_ms; /* a deleted file is released by then */
     long long max_open_files;
-    long long read_size; /* bytes per read, at most */
-    bool inotify;        /* false: polling only */
+    long long read_size;      /* bytes per read, at most */
+    long long max_line_bytes; /* longer lines are cut (the pipeline's) */
+    bool inotify;             /* false: polling only */
 };
 
 extern const struct sl_config_table in_file_config_table;

@@ -30,6 +30,11 @@ static const struct sl_opt stdin_opts[] = {
     {"read_size", SL_OPT_SIZE, F(read_size), .def = "64KiB", .min = 1024,
      .max = 16 * 1024 * 1024,
      .help = "bytes read from stdin at a time, at most"},
+    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
+     .min = 1024, .max = 4 * 1024 * 1024,
+     .help = "a line longer than this is cut to it and tagged `_truncated`, "
+             "the rest of it skipped (`docker`, `cri`: a joined record's "
+             "text); with `multiline`, its `max_bytes` bounds the event"},
     SL_OPT_END};
 
 const struct sl_config_table in_stdin_config_table = {

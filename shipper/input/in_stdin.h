@@ -48,7 +48,8 @@ struct in_stdin_config {
     const char *type; /* "stdin" */
     /* the other modules' keys, read by them */
     const struct sl_config_node *format, *multiline, *processors, *fields;
-    long long read_size; /* bytes per read, at most */
+    long long read_size;      /* bytes per read, at most */
+    long long max_line_bytes; /* longer lines are cut (the pipeline's) */
 };
 
 extern const struct sl_config_table in_stdin_config_table;

@@ -238,6 +238,15 @@ def metrics(port):
         return ""
 
 
+def docker_lines(text, stream, time_, split=16384):
+    """What Docker's json-file driver writes for one line of a container:
+    16 KiB parts, only the last with its \\n."""
+    parts = [text[i:i + split] for i in range(0, len(text), split)] or [""]
+    parts[-1] += "\n"
+    return "".join(json.dumps({"log": p, "stream": stream, "time": time_})
+                   + "\n" for p in parts)
+
+
 # --- framing: long lines, garbage ------------------------------------------
 
 def long_line(n):
@@ -289,6 +298,34 @@ def a_50_mb_line_is_cut_at_1_mib_tagged_and_memory_stays_bounded():
     # batch and the batch written: a few MiB, nowhere near 50
     if hwm - base > 12 * 1024:
         raise AssertionError(f"VmHWM {base} kB -> {hwm} kB")
+
+
+@case
+def max_line_bytes_sets_the_limit():
+    d = scratch("max-line")
+    log = os.path.join(d, "logs", "app.log")
+    lines = [b"a" * 4096, b"b" * 4097 + b"\r", b"c" * 4096 + b"\r", b"d"]
+    with open(log, "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+    dock = os.path.join(d, "logs", "c-json.log")
+    with open(dock, "w") as f:
+        f.write(docker_lines("e" * 20000, "stdout", "2026-12-04T17:00:00Z"))
+        f.write(docker_lines("f" * 4096, "stdout", "2026-12-04T17:00:01Z"))
+    conf = write_config(d, [
+        {"type": "file", "paths": [log], "max_line_bytes": "4KiB"},
+        {"type": "file", "paths": [dock], "format": "docker",
+         "max_line_bytes": "4KiB"}])
+    got, _ = run_once(conf)
+    eq([(e["message"][:1], len(e["message"]), e.get("tags")) for e in got],
+       [("a", 4096, None), ("b", 4096, ["_truncated"]), ("c", 4096, None),
+        ("d", 1, None), ("e", 4096, ["_truncated"]), ("f", 4096, None)])
+    # stdin, above the default
+    conf = write_config(d, [{"type": "stdin", "max_line_bytes": "2MiB"}])
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       input=b"g" * (3 * MIB) + b"\nh\n", capture_output=True,
+                       env=ENV, timeout=DEADLINE_S)
+    eq([(len(e["message"]), e.get("tags")) for e in json_lines(p.stdout)],
+       [(2 * MIB, ["_truncated"]), (1, None)], "stdin")
 
 
 @case
@@ -493,15 +530,6 @@ def a_thousand_files_under_a_glob_each_line_once_within_the_fd_limit():
 
 
 # --- container logs ----------------------------------------------------------
-
-def docker_lines(text, stream, time_, split=16384):
-    """What Docker's json-file driver writes for one line of a container:
-    16 KiB parts, only the last with its \\n."""
-    parts = [text[i:i + split] for i in range(0, len(text), split)] or [""]
-    parts[-1] += "\n"
-    return "".join(json.dumps({"log": p, "stream": stream, "time": time_})
-                   + "\n" for p in parts)
-
 
 @case
 def docker_json_file_logs_with_split_lines():
@@ -754,6 +782,7 @@ def a_traceback_at_the_end_of_a_file_is_flushed_by_the_timeout():
     conf = write_config(d, [
         {"type": "file", "paths": [py],
          "multiline": {"preset": "python", "timeout": "300ms"},
+         "close_inactive": "50ms",
          "processors": [{"traceback": {}}]}])
     sh = Daemon(d, conf)
     try:
