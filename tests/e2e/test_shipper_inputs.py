@@ -716,10 +716,10 @@ JAVA_ERRORS = {
 }
 
 
-def check_tracebacks(got, records, errors, stack_from):
+def check_tracebacks(got, records, errors, stack_from, offsets=None):
     eq(messages(got), ["\n".join(r) for r in records], "one event a record")
     eq([e["log"]["offset"] for e in got],
-       offsets_of([m.encode() for m in messages(got)]), "offsets")
+       offsets or offsets_of([m.encode() for m in messages(got)]), "offsets")
     for i, e in enumerate(got):
         if i not in errors:
             eq(("error" in e, "origin" in e["log"]), (False, False), f"{i}")
@@ -757,6 +757,22 @@ def python_and_java_logs_joined_by_the_presets_with_their_errors():
         by[e["log"]["file"]["path"]].append(e)
     check_tracebacks(by[py], PY_RECORDS, PY_ERRORS, 1)
     check_tracebacks(by[java], JAVA_RECORDS, JAVA_ERRORS, 1)
+    # the same Python app in a container: docker's lines, then the preset
+    dock = os.path.join(d, "logs", "py-json.log")
+    times, offs = [], []
+    with open(dock, "w") as f:
+        for i, r in enumerate(PY_RECORDS):
+            times.append(f"2026-12-04T17:00:{i:02d}.{i:03d}Z")
+            offs.append(f.tell())
+            for l in r:
+                f.write(docker_lines(l, "stderr", times[-1]))
+    conf2 = write_config(d, [
+        {"type": "file", "paths": [dock], "format": "docker",
+         "multiline": {"preset": "python"}, "processors": tb}])
+    got, _ = run_once(conf2)
+    check_tracebacks(got, PY_RECORDS, PY_ERRORS, 1, offs)
+    eq([(e["@timestamp"], e["stream"]) for e in got],
+       [(t, "stderr") for t in times], "time and stream")
     # `check` takes a preset alone, and refuses the pattern mode's keys
     p = subprocess.run([SHIPPER, "-c", conf, "check"], capture_output=True,
                        env=ENV, timeout=DEADLINE_S)
