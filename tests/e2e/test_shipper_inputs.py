@@ -351,6 +351,16 @@ def a_line_written_in_pieces_waits_for_its_newline_across_close_inactive():
         got = sh.stop()
     eq([(e["message"], e["log"]["offset"]) for e in got],
        [("one", 0), ("two, written in pieces", 4), ("three", 28)])
+    # run --once ends without half a line, and the next run has it whole
+    with open(log, "a") as f:
+        f.write("four, wri")
+    got, _ = run_once(conf)
+    eq(messages(got), [], "half a line shipped by --once")
+    with open(log, "a") as f:
+        f.write("tten later\n")
+    got, _ = run_once(conf)
+    eq([(e["message"], e["log"]["offset"]) for e in got],
+       [("four, written later", 34)], "the next run")
 
 def replaced(b):
     """What the JSON writer makes of bytes: each valid UTF-8 sequence kept,
@@ -445,7 +455,7 @@ class FdWatch:
             logs = sum(1 for f in fds if f.startswith(self.under) and
                        not os.path.isdir(f))
             self.max_logs = max(self.max_logs, logs)
-            time.sleep(0.003)
+            time.sleep(0.005)
 
     def stop(self):
         self.stopping = True
