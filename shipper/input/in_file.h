@@ -66,7 +66,10 @@
  *    original's key, so nothing is sent twice. A copy found before the
  *    truncation (its first 1 KiB is a live file's) is held, without a
  *    descriptor, until the original is truncated or done, then read past
- *    where the original ended. The copy's registry entry starts at the
+ *    where the original ended. When the original is neither while the copy
+ *    stays unchanged for rotate_wait (or within a minute), it was no copy
+ *    but a file that begins alike (a banner, a header): it is read from
+ *    its start under a key of its own. The copy's registry entry starts at the
  *    original's acknowledged offset: after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
  *    Elasticsearch). When the copy does not match `paths`, those lines are
@@ -231,8 +234,8 @@ struct in_file_stats {
     size_t waiting; /* files waiting for a descriptor */
     bool inotify;   /* watching (false: polling) */
     bool idle;      /* scanned, and every file found read to its end with
-                       no DONE left to hand out: what `run --once` waits
-                       for, asked after in_file_rescan() and
+                       no DONE left to hand out and no copy held: what
+                       `run --once` waits for, asked after in_file_rescan() and
                        in_file_process() (a scan sees what inotify has not
                        said yet); a rotated file still open counts once at
                        its end */

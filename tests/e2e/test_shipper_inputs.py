@@ -539,6 +539,40 @@ def a_thousand_files_under_a_glob_each_line_once_within_the_fd_limit():
                              f"{watch.max_all} descriptors in all")
 
 
+@case
+def files_that_begin_alike_are_each_read_whole():
+    # replicas of one job, or JVMs with the same flags, write the same
+    # first KiB (a banner, a GC log header): each file is its own, not a
+    # copy of another (copytruncate), even beyond max_open_files
+    d = scratch("alike")
+    logs = os.path.join(d, "logs")
+    banner = "".join(f"starting: option {k} = default\n" for k in range(60))
+    for i in range(300):
+        with open(os.path.join(logs, f"job{i:03d}.log"), "w") as f:
+            f.write(banner + f"job {i} done\n")
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "*.log")],
+                             "max_open_files": 20, "rotate_wait": "200ms"}])
+    got, _ = run_once(conf)
+    by = {}
+    for e in got:
+        by.setdefault(e["log"]["file"]["path"], []).append(e["message"])
+    eq(len(by), 300, "files")
+    want = banner.splitlines()
+    eq([p for p, m in by.items() if m[:-1] != want or len(m) != 61][:3], [],
+       "files not read whole")
+    # while running: a new file that begins as a live one does
+    sh = Daemon(d, conf)
+    try:
+        new = os.path.join(logs, "job300.log")
+        with open(new, "w") as f:
+            f.write(banner + "job 300 done\n")
+        got = sh.wait_events(61)
+        sh.alive()
+    finally:
+        got = sh.stop()
+    eq(messages(got), want + ["job 300 done"], "a new file")
+
 # --- container logs ----------------------------------------------------------
 
 @case

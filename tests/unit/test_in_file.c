@@ -812,6 +812,43 @@ static void test_copytruncate_copy_first(void **state)
     assert_true(g->key == key);
 }
 
+/* Two files that begin alike (a banner of more than the fingerprint), the
+ * second found while the first is live: it looks like a copy and is held,
+ * but the first is never truncated; once the second has not changed for
+ * rotate_wait it is read whole, as a file of its own, under its own key. */
+static void test_files_that_begin_alike(void **state)
+{
+    struct h *h = *state;
+    char banner[2048], a[4096], b[4096];
+    memset(banner, 'x', sizeof banner - 2);
+    banner[sizeof banner - 2] = '\n';
+    banner[sizeof banner - 1] = '\0';
+    snprintf(a, sizeof a, "%sa\n", banner);
+    snprintf(b, sizeof b, "%sb\n", banner);
+    put(h, "a.log", a, false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a));
+    int64_t t0 = mono_ms();
+    put(h, "b.log", b, false);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a) + strlen(b));
+    assert_true(mono_ms() - t0 >= 200); /* held for rotate_wait */
+    struct got *ga = got_path(h, "a.log", 0), *gb = got_path(h, "b.log", 0);
+    assert_int_equal(gb->start, 0);
+    assert_memory_equal(gb->data.ptr, b, strlen(b));
+    assert_true(gb->key != ga->key);
+    struct stat st;
+    assert_int_equal(stat(at(h, "b.log"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == gb->key);
+    assert_int_equal(e->offset, strlen(b));
+    assert_non_null(strstr(log_text(h), "not a copy of it (copytruncate); "
+                                        "reading it as a file of its own "
+                                        "from offset 0"));
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+}
+
 /* copytruncate, the copy not matched: the lines in between are lost, and a
  * warning says so. */
 static void test_copytruncate_unmatched(void **state)
@@ -1430,6 +1467,7 @@ int main(void)
         T(test_copytruncate_polling),
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
+        T(test_files_that_begin_alike),
         T(test_truncated),
         T(test_truncated_same_start),
         T(test_delete_while_read),
