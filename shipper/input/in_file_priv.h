@@ -26,6 +26,7 @@ struct rec {
     bool seen;               /* found by the current scan */
     bool ready;              /* in the ready list: may have bytes */
     bool waiting;            /* in the wait list: closed, wants a descriptor */
+    bool idle;               /* in the idle list: open, live, at its end */
     bool deleted;            /* rotated: nlink was 0 */
     bool at_eof;             /* the last read found the end */
     bool has_entry;          /* the registry had an entry at creation */
@@ -43,7 +44,7 @@ struct rec {
     int64_t held_grew;   /* ms: the copy last grew (a copy being written) */
     uint64_t held_size;  /* its size then */
     uint64_t own_start;  /* where it starts if it is not a copy after all */
-    struct rec *rnext, *rprev; /* ready list or wait list */
+    struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
     size_t slot;               /* index in in->recs */
 };
@@ -104,6 +105,7 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    struct rlist idle;   /* oldest first: closed first when files wait */
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
     size_t open; /* descriptors held */

@@ -1235,6 +1235,32 @@ static void test_1000_files_limit(void **state)
     many_files(*state, 1000, 50);
 }
 
+/* Files that come after the limit was reached by files read to their end
+ * (idle, close_inactive far off): the one idle longest gives its slot, so
+ * the new ones are read at once; a closed one is reopened as it grows. */
+static void test_limit_reached_by_idle_files(void **state)
+{
+    struct h *h = *state;
+    put(h, "a.log", "a1\n", false);
+    put(h, "b.log", "b1\n", false);
+    config(h, true, "*.log", NULL);
+    h->cfg.max_open_files = 2;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    assert_int_equal(h->in->open, 2);
+    put(h, "c.log", "c1\n", false);
+    put(h, "d.log", "d1\n", false);
+    PUMP_UNTIL(h, total_bytes(h) == 12);
+    assert_int_equal(h->in->open, 2);
+    put(h, "a.log", "a2\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 15);
+    assert_got(h, "a.log", 0, 0, "a1\na2\n");
+    assert_got(h, "c.log", 0, 0, "c1\n");
+    assert_got(h, "d.log", 0, 0, "d1\n");
+    assert_true(h->in->open <= 2);
+    quiet(h);
+}
+
 /* ---- rotation while stopped --------------------------------------------- */
 
 /* Stops (frees the input, saves and loads the registry). */
@@ -1468,6 +1494,7 @@ int main(void)
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
         T(test_files_that_begin_alike),
+        T(test_limit_reached_by_idle_files),
         T(test_truncated),
         T(test_truncated_same_start),
         T(test_delete_while_read),
