@@ -85,7 +85,8 @@
  *    its end before the file now at its path.
  *
  * Limits: at most max_open_files descriptors of files are held; other files
- * wait, and an open file that reached its end is closed when others wait.
+ * wait, and an open file that reached its end is closed when others wait
+ * (the one at its end longest first, whenever a file starts waiting).
  * A file at its end for close_inactive is closed and reopened when it
  * grows. A path that cannot be read (a directory, a FIFO, a permission
  * error, a component that is not a directory) is logged once with the path
