@@ -15,8 +15,8 @@
  * once the cut line has been returned.
  *
  * Between chunks a reader keeps only what it must: when next() has nothing
- * more to return (all that is left is an unterminated line), a buffer grown
- * for a chunk goes back to IDLE_CAP bytes, or to none when nothing is left.
+ * more to return, its buffer goes (nothing is left), or back to IDLE_CAP
+ * bytes if it grew past them (an unterminated line is left).
  * A reader per file otherwise keeps a chunk's worth for good: the shipper
  * following 1,000 files read in 64 KiB chunks held 64 MiB. The cost is one
  * malloc and free a chunk. */
@@ -134,7 +134,7 @@ static void compact(struct line_reader *lr)
  * chunk (the unterminated line, if any, is compacted first). */
 static void shrink(struct line_reader *lr)
 {
-    if (lr->cap <= IDLE_CAP || lr->cut_pending || lr->len - lr->pos > IDLE_CAP)
+    if (lr->cap == 0 || lr->cut_pending || lr->len - lr->pos > IDLE_CAP)
         return;
     compact(lr);
     if (lr->len == 0) {
@@ -143,6 +143,8 @@ static void shrink(struct line_reader *lr)
         lr->cap = 0;
         return;
     }
+    if (lr->cap <= IDLE_CAP)
+        return;
     char *p = realloc(lr->buf, IDLE_CAP);
     if (p != NULL) { /* else the larger one stays: harmless */
         lr->buf = p;
