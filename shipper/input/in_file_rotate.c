@@ -287,22 +287,6 @@ int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
     return 0;
 }
 
-/* A held copy: still being written (by cp), or over its time. */
-static void check_held(struct in_file *in, struct rec *r, int64_t now)
-{
-    struct stat st;
-    if (stat(r->path, &st) == 0 && (uint64_t)st.st_size != r->held_size) {
-        r->held_size = (uint64_t)st.st_size;
-        r->held_grew = now;
-    }
-    if (now - r->held_grew < in->cfg.rotate_wait_ms &&
-        now - r->held_at < IN_FILE_COPY_HOLD_MAX_MS)
-        return;
-    struct sl_err err = {0};
-    if (in_file_not_a_copy(in, r, now, &err) < 0)
-        SL_ERROR(r->path, "%s", err.msg);
-}
-
 /* r's inode holds other bytes now: r is over, and the new content is a new
  * file on the same descriptor, read from 0. */
 static int replace(struct in_file *in, struct rec *r, const struct stat *st,
@@ -529,6 +513,46 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         wait_for(in, r, s->path);
         in_file_want_open(in, r);
     }
+}
+
+/* Whether the original of a held copy was truncated or rewritten without
+ * the input seeing it yet (no inotify, a closed file, a scan far off): it
+ * is looked at now, open, or opened to be, and its copies go with it. */
+static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
+{
+    if (o->fd >= 0) {
+        struct sl_err err = {0};
+        if (in_file_check_open(in, o, now, true, &err) < 0)
+            SL_ERROR(o->path, "%s", err.msg);
+        return false; /* replaced (copies released) or unchanged */
+    }
+    struct stat st;
+    if (stat(o->path, &st) < 0 || (uint64_t)st.st_dev != o->dev ||
+        (uint64_t)st.st_ino != o->ino)
+        return false; /* gone: the scans decide */
+    if ((uint64_t)st.st_size >= o->offset && same_file_at(in, o->path, &o->id))
+        return false;
+    in_file_want_open(in, o); /* its open sees the change, replaces it */
+    return true;
+}
+
+/* A held copy: still being written (by cp), or over its time. */
+static void check_held(struct in_file *in, struct rec *r, int64_t now)
+{
+    struct stat st;
+    if (stat(r->path, &st) == 0 && (uint64_t)st.st_size != r->held_size) {
+        r->held_size = (uint64_t)st.st_size;
+        r->held_grew = now;
+    }
+    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS;
+    if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
+        return;
+    if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))
+        return; /* a copy after all: released, or held until the original's
+                   open sees its change */
+    struct sl_err err = {0};
+    if (in_file_not_a_copy(in, r, now, &err) < 0)
+        SL_ERROR(r->path, "%s", err.msg);
 }
 
 void in_file_timers(struct in_file *in, int64_t now)

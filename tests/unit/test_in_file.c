@@ -849,6 +849,40 @@ static void test_files_that_begin_alike(void **state)
     assert_int_equal(h->ngot, 2);
 }
 
+/* copytruncate where the input hears of the truncation only late (no
+ * inotify, the original closed, the next scan far off): the copy, held
+ * past rotate_wait, is not taken for a file of its own while its original
+ * was truncated; the original is opened, seen truncated, and the copy read
+ * past it (here: nothing more). */
+static void test_copytruncate_seen_late(void **state)
+{
+    struct h *h = *state;
+    char big[2048];
+    memset(big, 'x', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    put(h, "app.log", big, false);
+    config(h, false, "app.log*", NULL);
+    h->cfg.scan_interval_ms = 60000;
+    h->cfg.close_inactive_ms = 20;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 2047 && h->in->open == 0);
+    put(h, "app.log.1", big, false); /* the copy */
+    in_file_rescan(h->in);
+    turn(h, 5); /* found, held */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    int64_t end = mono_ms() + 3 * 200; /* rotate_wait, three times */
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 2047 + 6);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    for (size_t i = 0; i < h->ngot; i++)
+        assert_true(strstr(h->got[i].first_path, "app.log.1") == NULL ||
+                    h->got[i].data.len == 0);
+    assert_null(strstr(log_text(h), "not a copy"));
+}
+
 /* copytruncate, the copy not matched: the lines in between are lost, and a
  * warning says so. */
 static void test_copytruncate_unmatched(void **state)
@@ -1494,6 +1528,7 @@ int main(void)
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
         T(test_files_that_begin_alike),
+        T(test_copytruncate_seen_late),
         T(test_limit_reached_by_idle_files),
         T(test_truncated),
         T(test_truncated_same_start),
