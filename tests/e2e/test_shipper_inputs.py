@@ -224,9 +224,19 @@ def append(path, lines):
 
 
 def free_port():
-    with socket.socket() as s:  # a free port, given back for the daemon
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port for the daemon's endpoint, from 20000-32000:
+    below the kernel's ephemeral range, where other tests' bind(0) picks
+    theirs (one of those, given back, could be taken twice)."""
+    rnd = random.Random()
+    for _ in range(100):
+        port = rnd.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError("no free port in 20000-32000")
 
 
 def metrics(port):
