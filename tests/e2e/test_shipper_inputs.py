@@ -4,11 +4,13 @@ driving the real binary in a scratch directory with `output.stdout` (or a
 redis-server of its own): a 50 MB line (cut at 1 MiB, tagged, memory
 bounded), binary garbage (valid JSON, nothing lost), 1,000 files under a
 `**` glob (each line once, the descriptor limit held, inactive files
-closed and reopened), docker and CRI files with partial lines, the python
-and java multiline presets with the traceback processor, a traceback at
-the end of a file flushed by the timeout, paths that are a directory, a
-FIFO or unreadable (logged once, retried), a file deleted while being read
-(its descriptor released), symlinks, `start_at: end` and `exclude`.
+closed and reopened), files that begin alike, memory with many files,
+`max_line_bytes`, a line written in pieces, docker and CRI files with
+partial lines, the python and java multiline presets with the traceback
+processor, a traceback at the end of a file flushed by the timeout, paths
+that are a directory, a FIFO or unreadable (logged once, retried), a file
+deleted while being read (its descriptor released), symlinks, `start_at:
+end` and `exclude`.
 
 test_shipper_run.py covers what is not here (grok and date, Redis batches,
 kill -9, rotations, SIGTERM, bad configs).
@@ -20,7 +22,6 @@ import os
 import random
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -1083,7 +1084,8 @@ def symlinks_are_followed_and_a_file_behind_two_paths_is_read_once():
     append(real, ["real 1", "real 2"])
     append(os.path.join(other, "0.log"), ["pod 0 a"])
     conf = write_config(d, [{"type": "file",
-                             "paths": [link, real, os.path.join(logs, "*.log")],
+                             "paths": [link, real,
+                                       os.path.join(logs, "*.log")],
                              "rotate_wait": "100ms"}])
     sh = Daemon(d, conf)
     try:
