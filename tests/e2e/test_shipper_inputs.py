@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`sluice-shipper run` and `run --once` on real-world inputs, end to end,
-driving the real binary in a scratch directory with `output.stdout` (or a
-redis-server of its own): a 50 MB line (cut at 1 MiB, tagged, memory
+driving the real binary in a scratch directory with `output.stdout` (to
+a file, or to a pipe read late for backpressure): a 50 MB line (cut at 1 MiB, tagged, memory
 bounded), binary garbage (valid JSON, nothing lost), 1,000 files under a
 `**` glob (each line once, the descriptor limit held, inactive files
 closed and reopened), files that begin alike, memory with many files,
