@@ -12,11 +12,20 @@
  * once that separator has been seen (or the stream ends), so that its end
  * offset is known. The bytes after buf[gap_at] sit `gap` bytes further on
  * in the stream than their index says; compaction folds the gap into base
- * once the cut line has been returned. */
+ * once the cut line has been returned.
+ *
+ * Between chunks a reader keeps only what it must: when next() has nothing
+ * more to return, its buffer goes (nothing is left), or back to IDLE_CAP
+ * bytes if it grew past them (an unterminated line is left).
+ * A reader per file otherwise keeps a chunk's worth for good: the shipper
+ * following 1,000 files read in 64 KiB chunks held 64 MiB. The cost is one
+ * malloc and free a chunk. */
 #include "line_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define IDLE_CAP 4096
 
 struct line_reader {
     char *buf;
@@ -121,6 +130,28 @@ static void compact(struct line_reader *lr)
     lr->pos = 0;
 }
 
+/* At a 0 from next(), no slice is out: give back a buffer grown for a
+ * chunk (the unterminated line, if any, is compacted first). */
+static void shrink(struct line_reader *lr)
+{
+    if (lr->cap == 0 || lr->cut_pending || lr->len - lr->pos > IDLE_CAP)
+        return;
+    compact(lr);
+    if (lr->len == 0) {
+        free(lr->buf);
+        lr->buf = NULL;
+        lr->cap = 0;
+        return;
+    }
+    if (lr->cap <= IDLE_CAP)
+        return;
+    char *p = realloc(lr->buf, IDLE_CAP);
+    if (p != NULL) { /* else the larger one stays: harmless */
+        lr->buf = p;
+        lr->cap = IDLE_CAP;
+    }
+}
+
 int line_reader_feed(struct line_reader *lr, const char *data, size_t len,
                      struct sl_err *err)
 {
@@ -169,8 +200,12 @@ int line_reader_next(struct line_reader *lr, struct sl_slice *line,
     if (lr->cut_pending)
         return lr->skipping ? 0 : return_cut_line(lr, line, truncated);
     size_t avail = lr->len - lr->pos;
+    if (avail == 0) {
+        shrink(lr); /* buf may be NULL from here */
+        return 0;
+    }
     char *start = lr->buf + lr->pos;
-    char *nl = avail ? memchr(start, lr->sep, avail) : NULL;
+    char *nl = memchr(start, lr->sep, avail);
     if (nl != NULL) {
         size_t n = (size_t)(nl - start);
         lr->line_offset = stream_offset(lr, lr->pos);
@@ -195,6 +230,7 @@ int line_reader_next(struct line_reader *lr, struct sl_slice *line,
         lr->cut_pending = true;
         lr->skipping = true;
     }
+    shrink(lr);
     return 0;
 }
 

@@ -6,9 +6,10 @@
  * cut to max_line bytes with *truncated set; the rest of it is skipped up to
  * the next newline, and the cut line comes out once that newline has
  * arrived, so that its end is known. Memory stays bounded by max_line plus
- * one fed chunk. An unterminated last line, cut or not, stays inside until
- * its newline arrives, or until line_reader_finish() at the end of the
- * stream.
+ * one fed chunk; once next() returned 0, by 4 KiB or the unterminated line
+ * it holds (a reader per idle file keeps no chunk). An unterminated last line,
+ * cut or not, stays inside until its newline arrives, or until
+ * line_reader_finish() at the end of the stream.
  *
  * Records (line_reader_new_records): the same, but a record ends at a NUL
  * byte or at the end of the stream, newlines inside it are kept, and one

@@ -3,9 +3,12 @@
  * means is in_file_rotate.c).
  *
  * Each file is a record, keyed by device + inode in a chained hash, and on
- * at most one of three lists: ready (open, may have bytes: read round-robin,
+ * at most one of four lists: ready (open, may have bytes: read round-robin,
  * a file that gave bytes goes to the tail), wait (closed, wants a
- * descriptor: opened in order as slots free up) and done (to be announced).
+ * descriptor: opened in order as slots free up), idle (open, live, read to
+ * its end: the one idle longest is closed when a file waits and no slot is
+ * free, so files that arrive later never wait for close_inactive) and done
+ * (to be announced).
  * Invariants: a record is in the hash unless it is REC_DONE; open counts
  * the records with fd >= 0 and never passes max_open_files; a record with
  * a pred is on no list until its pred reached its end.
@@ -151,7 +154,9 @@ void in_file_unlist(struct in_file *in, struct rec *r)
         list_remove(&in->ready, r);
     if (r->waiting)
         list_remove(&in->wait, r);
-    r->ready = r->waiting = false;
+    if (r->idle)
+        list_remove(&in->idle, r);
+    r->ready = r->waiting = r->idle = false;
 }
 
 static size_t hslot(const struct in_file *in, uint64_t dev, uint64_t ino)
@@ -264,6 +269,10 @@ void in_file_rec_close(struct in_file *in, struct rec *r)
         list_remove(&in->ready, r);
         r->ready = false;
     }
+    if (r->idle) {
+        list_remove(&in->idle, r);
+        r->idle = false;
+    }
 }
 
 /* Lets the file that waited for r's end go. */
@@ -302,6 +311,10 @@ void in_file_make_ready(struct in_file *in, struct rec *r)
     if (r->fd < 0 || r->ready || r->pred != NULL || r->copy_of != NULL ||
         r->state == REC_DONE)
         return;
+    if (r->idle) {
+        list_remove(&in->idle, r);
+        r->idle = false;
+    }
     list_push(&in->ready, r);
     r->ready = true;
 }
@@ -549,8 +562,11 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->ready = in->ready.n;
     st->waiting = in->wait.n;
     st->inotify = in->ifd >= 0 && !in->watch_full;
+    size_t held = 0; /* copies that wait for their original (rotate.c) */
+    for (size_t i = 0; i < in->nrecs; i++)
+        held += in->recs[i]->copy_of != NULL;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
-               in->wait.n == 0 && in->done.n == 0;
+               in->wait.n == 0 && in->done.n == 0 && held == 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -559,7 +575,12 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
  * opened is logged once and left for the next scan. */
 static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
 {
-    while (in->wait.head != NULL && in->open < (size_t)in->cfg.max_open_files) {
+    while (in->wait.head != NULL) {
+        if (in->open >= (size_t)in->cfg.max_open_files) {
+            if (in->idle.head == NULL)
+                break; /* every open file has bytes: wait for one's end */
+            in_file_rec_close(in, in->idle.head); /* reopened as it grows */
+        }
         struct rec *r = in->wait.head;
         list_remove(&in->wait, r);
         r->waiting = false;
@@ -614,8 +635,13 @@ static int at_end(struct in_file *in, struct rec *r, int64_t now,
     int rc = in_file_check_open(in, r, now, false, err);
     if (rc < 0)
         return -1;
-    if (rc == 1 && r->state == REC_LIVE && in->wait.n > 0)
+    if (rc == 1 && r->state == REC_LIVE && in->wait.n > 0) {
         in_file_rec_close(in, r); /* let a waiting file have the slot */
+    } else if (rc == 1 && r->state == REC_LIVE && r->fd >= 0 && !r->ready &&
+               !r->idle) {
+        list_push(&in->idle, r); /* a slot for a file that comes later */
+        r->idle = true;
+    }
     return 0;
 }
 

@@ -66,7 +66,10 @@
  *    original's key, so nothing is sent twice. A copy found before the
  *    truncation (its first 1 KiB is a live file's) is held, without a
  *    descriptor, until the original is truncated or done, then read past
- *    where the original ended. The copy's registry entry starts at the
+ *    where the original ended. When the original is neither while the copy
+ *    stays unchanged for rotate_wait (or within a minute), it was no copy
+ *    but a file that begins alike (a banner, a header): it is read from
+ *    its start under a key of its own. The copy's registry entry starts at the
  *    original's acknowledged offset: after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
  *    Elasticsearch). When the copy does not match `paths`, those lines are
@@ -82,7 +85,8 @@
  *    its end before the file now at its path.
  *
  * Limits: at most max_open_files descriptors of files are held; other files
- * wait, and an open file that reached its end is closed when others wait.
+ * wait, and an open file that reached its end is closed when others wait
+ * (the one at its end longest first, whenever a file starts waiting).
  * A file at its end for close_inactive is closed and reopened when it
  * grows. A path that cannot be read (a directory, a FIFO, a permission
  * error, a component that is not a directory) is logged once with the path
@@ -130,15 +134,15 @@ struct in_file_config {
     int start_at;                  /* enum in_file_start */
     /* the other modules' keys, read by them */
     const struct sl_config_node *format, *multiline, *processors, *fields;
-    long long max_line_bytes;    /* a line is cut past this */
     long long scan_interval_ms;  /* rescan for new files */
     long long poll_interval_ms;  /* growth checks without inotify */
     long long close_inactive_ms; /* close a file idle at its end */
     long long rotate_wait_ms;    /* a rotated file idle this long is done */
     long long delete_timeout_ms; /* a deleted file is released by then */
     long long max_open_files;
-    long long read_size; /* bytes per read, at most */
-    bool inotify;        /* false: polling only */
+    long long read_size;      /* bytes per read, at most */
+    long long max_line_bytes; /* longer lines are cut (the pipeline's) */
+    bool inotify;             /* false: polling only */
 };
 
 extern const struct sl_config_table in_file_config_table;
@@ -240,8 +244,8 @@ struct in_file_stats {
     size_t waiting; /* files waiting for a descriptor */
     bool inotify;   /* watching (false: polling) */
     bool idle;      /* scanned, and every file found read to its end with
-                       no DONE left to hand out: what `run --once` waits
-                       for, asked after in_file_rescan() and
+                       no DONE left to hand out and no copy held: what
+                       `run --once` waits for, asked after in_file_rescan() and
                        in_file_process() (a scan sees what inotify has not
                        said yet); a rotated file still open counts once at
                        its end */

@@ -59,10 +59,6 @@ static const struct sl_opt file_opts[] = {
     {"format", SL_OPT_RAW, F(format), .doc_type = "a string",
      .doc_default = "`lines`",
      .help = "`lines`, `docker` or `cri`: how lines are framed"},
-    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
-     .min = 1024, .max = 4 * 1024 * 1024,
-     .help = "a longer line is cut here and tagged `_truncated`; the rest of "
-             "it is skipped, with memory bounded"},
     {"multiline", SL_OPT_RAW, F(multiline), .doc_type = "an object",
      .doc_default = "off",
      .help = "joins the lines of one event (a preset or a pattern)"},
@@ -99,6 +95,11 @@ static const struct sl_opt file_opts[] = {
     {"read_size", SL_OPT_SIZE, F(read_size), .def = "64KiB", .min = 1024,
      .max = 16 * 1024 * 1024,
      .help = "bytes read from a file at a time before the next file's turn"},
+    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
+     .min = 1024, .max = 4 * 1024 * 1024,
+     .help = "a line longer than this is cut to it and tagged `_truncated`, "
+             "the rest of it skipped (`docker`, `cri`: a joined record's "
+             "text); with `multiline`, its `max_bytes` bounds the event"},
     {"inotify", SL_OPT_BOOL, F(inotify), .def = "true",
      .help = "watch directories with inotify; `false`: find changes by "
              "polling only (network file systems)"},

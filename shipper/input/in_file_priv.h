@@ -30,6 +30,7 @@ struct rec {
     bool seen;               /* found by the current scan */
     bool ready;              /* in the ready list: may have bytes */
     bool waiting;            /* in the wait list: closed, wants a descriptor */
+    bool idle;               /* in the idle list: open, live, at its end */
     bool deleted;            /* rotated: nlink was 0 */
     bool at_eof;             /* the last read found the end */
     bool has_entry;          /* the registry had an entry at creation */
@@ -46,7 +47,11 @@ struct rec {
     struct rec *pred;    /* we wait for it */
     struct rec *copy_of; /* a copy of this live file: held until it is
                             truncated or done, then read past its offset */
-    struct rec *rnext, *rprev; /* ready list or wait list */
+    int64_t held_at;     /* ms: held since (copy_of set) */
+    int64_t held_grew;   /* ms: the copy last grew (a copy being written) */
+    uint64_t held_size;  /* its size then */
+    uint64_t own_start;  /* where it starts if it is not a copy after all */
+    struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
     size_t slot;               /* index in in->recs */
 };
@@ -67,6 +72,10 @@ struct ghost {
 #define IN_FILE_SCAN_GAP_MS 100
 #define IN_FILE_GHOSTS_MAX  256
 #define IN_FILE_GHOST_MS    (5 * 60 * 1000)
+/* A file held as a copy of a live file whose original is not truncated
+ * while the copy stays unchanged for rotate_wait, or within this long at
+ * most, is no copy: files that merely begin alike (a banner, a header). */
+#define IN_FILE_COPY_HOLD_MAX_MS (60 * 1000)
 
 /* A registry entry of this input at startup: found again or looked for. */
 struct startup {
@@ -104,6 +113,7 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    struct rlist idle;   /* oldest first: closed first when files wait */
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
     size_t open; /* descriptors held */
@@ -181,6 +191,9 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now);
 void in_file_copies_go(struct in_file *in, const struct rec *orig);
+/* A held copy whose original was not truncated in time (timers). */
+int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
+                       struct sl_err *err);
 void in_file_timers(struct in_file *in, int64_t now);
 
 #endif

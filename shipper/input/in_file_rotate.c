@@ -11,7 +11,11 @@
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
- *    start_at "end" when the first scan found it.
+ *    start_at "end" when the first scan found it. A copy of a live file
+ *    is held until its original is truncated or done; if neither comes
+ *    while the copy stays unchanged for rotate_wait (a copier has
+ *    finished), or within IN_FILE_COPY_HOLD_MAX_MS, the two files merely
+ *    begin alike: the "copy" starts over as a file of its own.
  *  - every open and every end of the bytes (check_open): a file shorter
  *    than the offset read was truncated; one whose first bytes changed was
  *    truncated and rewritten. Its old bytes are over (DONE, a ghost for its
@@ -21,7 +25,8 @@
  *    so a file renamed while closed is still finished.
  *  - timers: a rotated file at its end and idle for rotate_wait is done; a
  *    deleted one is released after delete_timeout even if not drained; a
- *    live file idle at its end for close_inactive is closed.
+ *    live file idle at its end for close_inactive is closed; a held copy
+ *    over its time is not a copy (above).
  *
  * Why ghosts match on fingerprints only for files whose original is gone
  * or whose fingerprint is full: a key is shared only where its first owner
@@ -140,6 +145,7 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
         if (c->copy_of != orig)
             continue;
         c->copy_of = NULL;
+        in_file_count_rotation(in, ROT_COPYTRUNCATE);
         if (orig->offset > c->offset)
             c->offset = orig->offset;
         in_file_want_open(in, c);
@@ -163,11 +169,14 @@ static int start_new(struct in_file *in, struct rec *r,
                 now->fp_len, (unsigned long long)o.offset,
                 o.live ? "is (held until the original is truncated or gone)"
                        : "was");
-        in_file_count_rotation(in, ROT_COPYTRUNCATE);
-    } else {
+        if (o.live == NULL) /* a held copy counts once the original goes */
+            in_file_count_rotation(in, ROT_COPYTRUNCATE);
+    }
+    r->own_start =
+        r->first_scan && in->cfg.start_at == IN_FILE_START_END ? size : 0;
+    if (rc == 0) {
         o.key = in_file_new_key();
-        if (r->first_scan && in->cfg.start_at == IN_FILE_START_END)
-            o.offset = o.acked = size;
+        o.offset = o.acked = r->own_start;
     }
     const char *home = r->home != NULL ? r->home : r->path;
     if (registry_add(in->reg, now, o.key, home, o.acked, in_file_wall_s(),
@@ -247,9 +256,42 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     in_file_bad_path_clear(in, r->path);
     if (r->copy_of != NULL) {
         in_file_rec_close(in, r); /* held: no descriptor meanwhile */
+        r->held_at = r->held_grew = now;
+        r->held_size = (uint64_t)st.st_size;
         return 0;
     }
     return 1;
+}
+
+/* r was held as a copy of a live file that was neither truncated nor done
+ * in time: two files that begin alike. r is read as a file of its own, from
+ * its start, under a new key; its entry (the original's key and offset) is
+ * replaced. 0, or -1 out of memory. */
+int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
+                       struct sl_err *err)
+{
+    SL_INFO(r->path,
+            "began as '%s' does, but that file was not truncated in %lld "
+            "ms: not a copy of it (copytruncate); reading it as a file of "
+            "its own from offset %llu",
+            r->copy_of->path, (long long)(now - r->held_at),
+            (unsigned long long)r->own_start);
+    r->copy_of = NULL;
+    registry_forget(in->reg, r->dev, r->ino);
+    uint64_t key = in_file_new_key();
+    if (registry_add(in->reg, &r->id, key, r->path, r->own_start,
+                     in_file_wall_s(), err) < 0) {
+        if (err->status == SL_ENOMEM)
+            return -1;
+        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
+        in_file_count_error(in);
+        r->identified = false; /* the next open decides again */
+        return 0;
+    }
+    r->offset = r->own_start;
+    r->pub.key = key;
+    in_file_want_open(in, r);
+    return 0;
 }
 
 /* r's inode holds other bytes now: r is over, and the new content is a new
@@ -501,6 +543,46 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
     }
 }
 
+/* Whether the original of a held copy was truncated or rewritten without
+ * the input seeing it yet (no inotify, a closed file, a scan far off): it
+ * is looked at now, open, or opened to be, and its copies go with it. */
+static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
+{
+    if (o->fd >= 0) {
+        struct sl_err err = {0};
+        if (in_file_check_open(in, o, now, true, &err) < 0)
+            SL_ERROR(o->path, "%s", err.msg);
+        return false; /* replaced (copies released) or unchanged */
+    }
+    struct stat st;
+    if (stat(o->path, &st) < 0 || (uint64_t)st.st_dev != o->dev ||
+        (uint64_t)st.st_ino != o->ino)
+        return false; /* gone: the scans decide */
+    if ((uint64_t)st.st_size >= o->offset && same_file_at(in, o->path, &o->id))
+        return false;
+    in_file_want_open(in, o); /* its open sees the change, replaces it */
+    return true;
+}
+
+/* A held copy: still being written (by cp), or over its time. */
+static void check_held(struct in_file *in, struct rec *r, int64_t now)
+{
+    struct stat st;
+    if (stat(r->path, &st) == 0 && (uint64_t)st.st_size != r->held_size) {
+        r->held_size = (uint64_t)st.st_size;
+        r->held_grew = now;
+    }
+    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS;
+    if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
+        return;
+    if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))
+        return; /* a copy after all: released, or held until the original's
+                   open sees its change */
+    struct sl_err err = {0};
+    if (in_file_not_a_copy(in, r, now, &err) < 0)
+        SL_ERROR(r->path, "%s", err.msg);
+}
+
 void in_file_timers(struct in_file *in, int64_t now)
 {
     bool poll = (in->ifd < 0 || in->watch_full) && now >= in->next_poll;
@@ -530,6 +612,10 @@ void in_file_timers(struct in_file *in, int64_t now)
                 r->at_eof = false; /* look again for a writer's last bytes */
                 in_file_make_ready(in, r);
             }
+            continue;
+        }
+        if (r->copy_of != NULL) {
+            check_held(in, r, now);
             continue;
         }
         if (r->fd < 0 || r->ready)

@@ -21,10 +21,6 @@ static const struct sl_opt stdin_opts[] = {
      .help = "`file` or `stdin`: which input reads this element"},
     {"format", SL_OPT_RAW, F(format), .doc_type = "a string",
      .help = "`lines`, `docker` or `cri`: how lines are framed"},
-    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
-     .min = 1024, .max = 4 * 1024 * 1024,
-     .help = "a longer line is cut here and tagged `_truncated`; the rest of "
-             "it is skipped, with memory bounded"},
     {"multiline", SL_OPT_RAW, F(multiline), .doc_type = "an object",
      .help = "joins the lines of one event (a preset or a pattern)"},
     {"processors", SL_OPT_RAW, F(processors), .doc_type = "a list of objects",
@@ -34,6 +30,11 @@ static const struct sl_opt stdin_opts[] = {
     {"read_size", SL_OPT_SIZE, F(read_size), .def = "64KiB", .min = 1024,
      .max = 16 * 1024 * 1024,
      .help = "bytes read from stdin at a time, at most"},
+    {"max_line_bytes", SL_OPT_SIZE, F(max_line_bytes), .def = "1MiB",
+     .min = 1024, .max = 4 * 1024 * 1024,
+     .help = "a line longer than this is cut to it and tagged `_truncated`, "
+             "the rest of it skipped (`docker`, `cri`: a joined record's "
+             "text); with `multiline`, its `max_bytes` bounds the event"},
     SL_OPT_END};
 
 const struct sl_config_table in_stdin_config_table = {

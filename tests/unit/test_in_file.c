@@ -814,6 +814,77 @@ static void test_copytruncate_copy_first(void **state)
     assert_true(g->key == key);
 }
 
+/* Two files that begin alike (a banner of more than the fingerprint), the
+ * second found while the first is live: it looks like a copy and is held,
+ * but the first is never truncated; once the second has not changed for
+ * rotate_wait it is read whole, as a file of its own, under its own key. */
+static void test_files_that_begin_alike(void **state)
+{
+    struct h *h = *state;
+    char banner[2048], a[4096], b[4096];
+    memset(banner, 'x', sizeof banner - 2);
+    banner[sizeof banner - 2] = '\n';
+    banner[sizeof banner - 1] = '\0';
+    snprintf(a, sizeof a, "%sa\n", banner);
+    snprintf(b, sizeof b, "%sb\n", banner);
+    put(h, "a.log", a, false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a));
+    int64_t t0 = mono_ms();
+    put(h, "b.log", b, false);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a) + strlen(b));
+    assert_true(mono_ms() - t0 >= 200); /* held for rotate_wait */
+    struct got *ga = got_path(h, "a.log", 0), *gb = got_path(h, "b.log", 0);
+    assert_int_equal(gb->start, 0);
+    assert_memory_equal(gb->data.ptr, b, strlen(b));
+    assert_true(gb->key != ga->key);
+    struct stat st;
+    assert_int_equal(stat(at(h, "b.log"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == gb->key);
+    assert_int_equal(e->offset, strlen(b));
+    assert_non_null(strstr(log_text(h), "not a copy of it (copytruncate); "
+                                        "reading it as a file of its own "
+                                        "from offset 0"));
+    quiet(h);
+    assert_int_equal(h->ngot, 2);
+}
+
+/* copytruncate where the input hears of the truncation only late (no
+ * inotify, the original closed, the next scan far off): the copy, held
+ * past rotate_wait, is not taken for a file of its own while its original
+ * was truncated; the original is opened, seen truncated, and the copy read
+ * past it (here: nothing more). */
+static void test_copytruncate_seen_late(void **state)
+{
+    struct h *h = *state;
+    char big[2048];
+    memset(big, 'x', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    put(h, "app.log", big, false);
+    config(h, false, "app.log*", NULL);
+    h->cfg.scan_interval_ms = 60000;
+    h->cfg.close_inactive_ms = 20;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 2047 && h->in->open == 0);
+    put(h, "app.log.1", big, false); /* the copy */
+    in_file_rescan(h->in);
+    turn(h, 5); /* found, held */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    int64_t end = mono_ms() + 3 * 200; /* rotate_wait, three times */
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 2047 + 6);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    for (size_t i = 0; i < h->ngot; i++)
+        assert_true(strstr(h->got[i].first_path, "app.log.1") == NULL ||
+                    h->got[i].data.len == 0);
+    assert_null(strstr(log_text(h), "not a copy"));
+}
+
 /* copytruncate, the copy not matched: the lines in between are lost, and a
  * warning says so. */
 static void test_copytruncate_unmatched(void **state)
@@ -1200,6 +1271,32 @@ static void test_1000_files_limit(void **state)
     many_files(*state, 1000, 50);
 }
 
+/* Files that come after the limit was reached by files read to their end
+ * (idle, close_inactive far off): the one idle longest gives its slot, so
+ * the new ones are read at once; a closed one is reopened as it grows. */
+static void test_limit_reached_by_idle_files(void **state)
+{
+    struct h *h = *state;
+    put(h, "a.log", "a1\n", false);
+    put(h, "b.log", "b1\n", false);
+    config(h, true, "*.log", NULL);
+    h->cfg.max_open_files = 2;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    assert_int_equal(h->in->open, 2);
+    put(h, "c.log", "c1\n", false);
+    put(h, "d.log", "d1\n", false);
+    PUMP_UNTIL(h, total_bytes(h) == 12);
+    assert_int_equal(h->in->open, 2);
+    put(h, "a.log", "a2\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 15);
+    assert_got(h, "a.log", 0, 0, "a1\na2\n");
+    assert_got(h, "c.log", 0, 0, "c1\n");
+    assert_got(h, "d.log", 0, 0, "d1\n");
+    assert_true(h->in->open <= 2);
+    quiet(h);
+}
+
 /* ---- rotation while stopped --------------------------------------------- */
 
 /* Stops (frees the input, saves and loads the registry). */
@@ -1519,6 +1616,9 @@ int main(void)
         T(test_copytruncate_polling),
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
+        T(test_files_that_begin_alike),
+        T(test_copytruncate_seen_late),
+        T(test_limit_reached_by_idle_files),
         T(test_truncated),
         T(test_truncated_same_start),
         T(test_delete_while_read),

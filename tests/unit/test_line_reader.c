@@ -217,6 +217,65 @@ static void one_mebibyte_line_is_kept_and_one_more_is_cut(void **state)
     free(buf);
 }
 
+/* Chunks larger than what a reader keeps between them (it gives a grown
+ * buffer back once its lines are out): the unterminated line carried over,
+ * short or long, empty, after a cut line, comes out whole with its
+ * offsets. */
+static void big_chunks_carry_their_unterminated_line(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    char *buf = malloc(N);
+    struct line_reader *lr = line_reader_new(8000);
+    struct sl_slice line;
+    bool trunc;
+    uint64_t at = 0;
+    size_t tails[] = {0, 1, 100, 4095, 4096, 4097, 6000};
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+        /* 99 lines of 99 bytes + newline, then a tail with no newline */
+        memset(buf, 'a' + (int)t, N);
+        for (size_t i = 0; i < 99; i++)
+            buf[i * 100 + 99] = '\n';
+        size_t len = 9900 + tails[t];
+        assert_int_equal(line_reader_feed(lr, buf, len, NULL), 0);
+        for (size_t i = 0; i < 99; i++) {
+            assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+            assert_int_equal(line.len, 99);
+            assert_int_equal(line_reader_line_offset(lr), at + i * 100);
+        }
+        assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+        assert_int_equal(line_reader_feed(lr, "!\n", 2, NULL), 0);
+        assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+        assert_false(trunc);
+        assert_int_equal(line.len, tails[t] + 1);
+        assert_int_equal(line.ptr[line.len - 1], '!');
+        if (tails[t] > 0)
+            assert_int_equal(line.ptr[0], 'a' + (int)t);
+        assert_int_equal(line_reader_line_offset(lr), at + 9900);
+        at += len + 2;
+        assert_int_equal(line_reader_line_end(lr), at);
+        assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    }
+    /* a cut line, its skipped tail, then a chunk of lines */
+    memset(buf, 'z', N);
+    buf[N - 1] = '\n';
+    assert_int_equal(line_reader_feed(lr, buf, N, NULL), 0);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_true(trunc);
+    assert_int_equal(line.len, 8000);
+    assert_int_equal(line_reader_line_end(lr), at + N);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_int_equal(line_reader_feed(lr, "p\nq", 3, NULL), 0);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
+    assert_int_equal(line_reader_line_offset(lr), at + N);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
+    assert_memory_equal(line.ptr, "q", 1);
+    assert_int_equal(line_reader_line_offset(lr), at + N + 2);
+    line_reader_free(lr);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +286,7 @@ int main(void)
         cmocka_unit_test(offsets_point_at_line_starts_and_ends),
         cmocka_unit_test(a_cut_line_waits_for_its_newline),
         cmocka_unit_test(one_mebibyte_line_is_kept_and_one_more_is_cut),
+        cmocka_unit_test(big_chunks_carry_their_unterminated_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
