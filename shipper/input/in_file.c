@@ -332,6 +332,14 @@ void in_file_want_open(struct in_file *in, struct rec *r)
     r->waiting = true;
 }
 
+void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
+{
+    o->succ = n;
+    n->pred = o;
+    o->at_eof = false;
+    in_file_want_open(in, o);
+}
+
 /* Its entry and key now, not when it is read: a file that waits may be
  * renamed away to a name paths does not match, and if the shipper is
  * killed before it read it, only a registry entry (under its matched path,

@@ -158,6 +158,11 @@ void in_file_rec_done(struct in_file *in, struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);
+/* n waits for o's end (o took n's path before it): o is read once more,
+ * opened if closed, so that reaching its end lets n go even when o was at
+ * its end already; a predecessor renamed to a matched name is a live file,
+ * which no timer ends. */
+void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n);
 /* A file that waits for its predecessor gets its registry entry now
  * (opened, identified, closed): renamed away and the shipper killed before
  * it was read, it is still found at the restart. -1: out of memory. */

@@ -494,8 +494,7 @@ static void wait_for(struct in_file *in, struct rec *r, const char *path)
             strcmp(n->path, path) != 0)
             continue;
         in_file_unlist(in, n);
-        n->pred = r;
-        r->succ = n;
+        in_file_link_succ(in, r, n);
         return;
     }
 }

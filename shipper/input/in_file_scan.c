@@ -587,8 +587,7 @@ static void link_pred(struct in_file *in, struct rec *n, size_t nold)
         if (!moved && (strcmp(o->path, n->path) != 0 ||
                        (o->state == REC_LIVE && o->seen)))
             continue; /* not the file that left this path */
-        o->succ = n;
-        n->pred = o;
+        in_file_link_succ(in, o, n);
         return;
     }
 }

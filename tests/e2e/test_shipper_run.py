@@ -539,6 +539,38 @@ def rename_rotation_while_running_and_sigterm_saves_the_registry():
 
 
 @case
+def rename_to_a_matched_name_then_the_new_file_is_read_too():
+    # app.log* matches the rotated name: the renamed file is a live file
+    # that no timer ends, and the new app.log used to wait for it forever
+    # (nothing after a logrotate was shipped until a restart)
+    d = scratch("rotate-matched")
+    log = os.path.join(d, "logs", "app.log")
+    out = os.path.join(d, "out.json")
+    with open(log, "w") as f:
+        f.write("".join(f"old {i}\n" for i in range(100)))
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}})
+    with open(out, "wb") as o:
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=o, stderr=subprocess.DEVNULL)
+    try:
+        def shipped():
+            with open(out) as f:
+                return [json.loads(l)["message"] for l in f
+                        if l.endswith("\n")]
+        wait_for("100 events", lambda: len(shipped()) == 100)
+        os.rename(log, log + ".1")
+        with open(log, "w") as f:
+            f.write("".join(f"new {i}\n" for i in range(30)))
+        wait_for("130 events", lambda: len(shipped()) >= 130)
+        eq(shipped(), [f"old {i}" for i in range(100)] +
+           [f"new {i}" for i in range(30)], "every line once")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=DEADLINE_S)
+
+
+@case
 def sigterm_with_redis_frozen_exits_after_the_grace_period_losing_nothing():
     r = Redis()
     try:
