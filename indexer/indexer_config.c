@@ -203,7 +203,8 @@ static const struct sl_opt es_opts[] = {
     {"flush_age", SL_OPT_DURATION, ES(flush_age_ms), .def = "1s", .min = 1,
      .max = 3600000,
      .help = "a bulk request is also sent once its first event has waited "
-             "this long"},
+             "this long; at once when Redis has nothing more and no request "
+             "is in flight"},
     {"max_in_flight", SL_OPT_INT, ES(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "bulk requests on the wire at once; when all are busy the "

@@ -156,6 +156,7 @@ static void feed(struct loop *l)
 {
     struct input_event ev;
     size_t taken = 0;
+    bool drained = false; /* the input had nothing more ready */
     /* Read from Redis only once what was read is all in the sender, so
      * the input holds one read ahead of what Elasticsearch takes, not
      * max_in_flight entries decompressed (with 2,000-event batches peak
@@ -163,6 +164,7 @@ static void feed(struct loop *l)
     while (!l->fatal && es_sender_has_room(l->es)) {
         if (input_next(l->in, &ev) != 1) {
             input_pull(l->in, (size_t)l->ic->elasticsearch.flush_count);
+            drained = true;
             break;
         }
         if (send_event(l, &ev) < 0) {
@@ -173,6 +175,14 @@ static void feed(struct loop *l)
     }
     /* --once: what is open goes out now rather than after flush_age. */
     if (l->once && taken == 0 && es_sender_pending(l->es) > 0)
+        es_sender_flush(l->es);
+    /* Caught up with Redis and nothing on the wire: the open request goes
+     * now rather than after flush_age, which the shipper's batch_age
+     * already spent once. While requests are in flight, events gather
+     * into the open one (the next flush by bytes, count or age), so this
+     * costs small requests only when Elasticsearch has nothing else to do:
+     * a line is searchable about a second sooner at low rates. */
+    else if (drained && es_sender_pending(l->es) > 0 && !es_sender_busy(l->es))
         es_sender_flush(l->es);
 }
 

@@ -877,6 +877,16 @@ size_t es_sender_pending(const struct es_sender *s)
     return s->pending;
 }
 
+bool es_sender_busy(const struct es_sender *s)
+{
+    if (s->sealed != NULL || s->flush_wanted)
+        return true;
+    for (size_t i = 0; i < s->nslots; i++)
+        if (s->slots[i].state != SLOT_IDLE)
+            return true;
+    return false;
+}
+
 size_t es_sender_max_pollfds(const struct es_sender *s)
 {
     return ES_CLIENT_MAX_POLLFDS(s->nslots);

@@ -168,6 +168,11 @@ void es_sender_flush(struct es_sender *s);
 /* Events taken and not yet reported; 0 when everything is final. */
 size_t es_sender_pending(const struct es_sender *s);
 
+/* A request is on the wire, waiting to be sent again, or sealed and
+ * waiting for a slot: false when only the open request (if any) holds
+ * events. */
+bool es_sender_busy(const struct es_sender *s);
+
 /* The poll loop's three calls (sl_http_server.h's shape). */
 size_t es_sender_max_pollfds(const struct es_sender *s);
 size_t es_sender_fill_pollfds(const struct es_sender *s, struct pollfd *pfds,

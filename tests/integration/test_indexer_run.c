@@ -702,6 +702,30 @@ static void test_list_mode_once(void **state)
     assert_int_equal(redis_int("EXISTS", proc, NULL), 0);
 }
 
+/* Caught up with Redis and no request on the wire: a batch goes to
+ * Elasticsearch at once, not after flush_age (here 1 h), so a quiet
+ * pipeline adds no second wait to the shipper's batch_age. */
+static void test_caught_up_sends_without_waiting_for_flush_age(void **state)
+{
+    struct fx *f = *state;
+    write_config(f, f->es.url, ", \"flush_age\": \"1h\"");
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
+    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    for (int round = 1; round <= 3; round++) {
+        /* batches 0..round-1: only the last one is new, the others
+         * answer 409 */
+        write_batches(f, round, 10, NULL);
+        int64_t end = sl_clock_mono_ms() + 20000; /* well under 1 h */
+        while (es_count_while_running(f) < 10 * round &&
+               sl_clock_mono_ms() < end)
+            poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
+        assert_int_equal(es_count(f), 10 * round);
+    }
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_for(pid, 15000), 0);
+    assert_drained(f);
+}
+
 static void test_bad_config_exit_2(void **state)
 {
     struct fx *f = *state;
@@ -799,6 +823,9 @@ int main(int argc, char **argv)
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_mode_once, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_caught_up_sends_without_waiting_for_flush_age, fx_setup,
+            fx_teardown),
     };
     return ES_HTTP_RUN_GROUP(es_var, tests, group_setup, group_teardown);
 }
