@@ -146,8 +146,13 @@ for run in $(seq "$RUNS"); do
     [ $WITH_ES = 1 ] && [ "$run" = 1 ] && { mkdir -p "$WORK/bodies"; save=(--save "$WORK/bodies"); }
     "$BIN/bench-sink" "${save[@]+"${save[@]}"}" >"$WORK/sink.port" 2>"$WORK/sink.txt" &
     sink_pid=$!
-    for _ in $(seq 100); do [ -s "$WORK/sink.port" ] && break; sleep 0.05; done
-    port=$(cut -d' ' -f2 "$WORK/sink.port")
+    port=""
+    for _ in $(seq 200); do
+        port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$WORK/sink.port")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { echo "bench-sink did not say its port within 10 s" >&2; exit 1; }
     write_config "http://127.0.0.1:$port" "sluice-%{+yyyy.MM.dd}"
     run_indexer sink
     kill -TERM $sink_pid

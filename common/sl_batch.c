@@ -68,6 +68,8 @@ static int codec_from_bytes(const char *p, size_t len, enum sl_codec *codec)
 }
 
 #define QUOTE_SIZE 192
+/* The shortest line: "0 a b\n" (time, id, JSON of one byte each). */
+#define LINE_MIN 6
 
 int sl_codec_from_name(const char *name, enum sl_codec *codec,
                        struct sl_err *err)
@@ -472,6 +474,10 @@ struct sl_batch_reader {
     const char *payload;
     size_t payload_len;
     size_t pos; /* iteration */
+    /* between decode_header and decode_payload: the payload as stored */
+    const char *src;
+    size_t src_len, raw;
+    bool header_ok;
 };
 
 struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err)
@@ -508,6 +514,10 @@ static void forget_entry(struct sl_batch_reader *r)
     r->payload = NULL;
     r->payload_len = 0;
     r->pos = 0;
+    r->src = NULL;
+    r->src_len = 0;
+    r->raw = 0;
+    r->header_ok = false;
 }
 
 /* Plain decimal digits, nothing else; saturates at SIZE_MAX (every caller
@@ -620,9 +630,11 @@ static int read_header(struct sl_batch_reader *r, const char *const *argv,
     return 0;
 }
 
-/* Points r->payload at the uncompressed payload of exactly raw bytes. */
+/* Points r->payload at the uncompressed payload of exactly raw bytes: at
+ * dst when given (raw bytes of the caller's), else in place (codec none) or
+ * in r->out. */
 static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
-                  size_t raw, struct sl_err *err)
+                  size_t raw, char *dst, struct sl_err *err)
 {
     const char *name = codec_names[r->codec];
     if (r->codec == SL_CODEC_NONE) {
@@ -632,18 +644,23 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
                               "the payload (codec none) has %zu; the entry "
                               "is corrupt",
                               raw, len);
+        if (dst != NULL && len > 0)
+            src = memcpy(dst, src, len);
         r->payload = src;
         r->payload_len = len;
         return 0;
     }
-    sl_buf_reset(&r->out);
-    if (sl_buf_reserve(&r->out, raw, err) < 0)
-        return -1;
+    if (dst == NULL) {
+        sl_buf_reset(&r->out);
+        if (sl_buf_reserve(&r->out, raw, err) < 0)
+            return -1;
+        dst = r->out.ptr;
+    }
     size_t got;
     if (r->codec == SL_CODEC_LZ4) {
         int n = len > INT_MAX
                     ? -1
-                    : LZ4_decompress_safe(src, r->out.ptr, (int)len, (int)raw);
+                    : LZ4_decompress_safe(src, dst, (int)len, (int)raw);
         if (n < 0)
             return sl_err_set(err, SL_EPARSE,
                               "stream entry field 'events': lz4 payload of "
@@ -654,7 +671,7 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
     } else {
         if (r->zd == NULL && (r->zd = ZSTD_createDCtx()) == NULL)
             return sl_err_set(err, SL_ENOMEM, "out of memory for zstd");
-        got = ZSTD_decompressDCtx(r->zd, r->out.ptr, raw, src, len);
+        got = ZSTD_decompressDCtx(r->zd, dst, raw, src, len);
         if (ZSTD_isError(got))
             return sl_err_set(err, SL_EPARSE,
                               "stream entry field 'events': zstd payload of "
@@ -668,8 +685,9 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
                           "%s payload decompresses to %zu; the entry is "
                           "corrupt",
                           raw, name, got);
-    r->out.len = got;
-    r->payload = r->out.ptr;
+    if (dst == r->out.ptr)
+        r->out.len = got;
+    r->payload = dst;
     r->payload_len = got;
     return 0;
 }
@@ -789,12 +807,13 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
     return 0;
 }
 
-int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
-                           const char *const *argv, const size_t *argvlen,
-                           struct sl_err *err)
+/* Everything but the payload: the fields, the version, count, codec and
+ * raw; keeps where the payload is for unpack. */
+static int decode_fields(struct sl_batch_reader *r, size_t argc,
+                         const char *const *argv, const size_t *argvlen,
+                         struct sl_err *err)
 {
     size_t val[SL_BATCH_NFIELDS];
-    size_t raw = 0;
     forget_entry(r);
     if (find_fields(argc, argv, argvlen, val, err) < 0)
         return -1;
@@ -812,16 +831,71 @@ int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
                               "written by sluice-shipper",
                               field_names[f]);
     }
-    if (read_header(r, argv, argvlen, val, &raw, err) < 0 ||
-        unpack(r, argv[val[F_EVENTS]], argvlen[val[F_EVENTS]], raw, err) < 0 ||
-        check_lines(r, err) < 0)
-        goto fail;
+    if (read_header(r, argv, argvlen, val, &r->raw, err) < 0) {
+        forget_entry(r);
+        return -1;
+    }
+    r->src = argv[val[F_EVENTS]];
+    r->src_len = argvlen[val[F_EVENTS]];
     r->host.ptr = argv[val[F_HOST]];
     r->host.len = argvlen[val[F_HOST]];
+    r->header_ok = true;
     return 0;
-fail:
-    forget_entry(r);
-    return -1;
+}
+
+/* The payload (into dst, or the reader's own place) and its lines. */
+static int decode_lines(struct sl_batch_reader *r, char *dst,
+                        struct sl_err *err)
+{
+    if (unpack(r, r->src, r->src_len, r->raw, dst, err) < 0 ||
+        check_lines(r, err) < 0) {
+        forget_entry(r);
+        return -1;
+    }
+    r->header_ok = false;
+    return 0;
+}
+
+int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
+                           const char *const *argv, const size_t *argvlen,
+                           struct sl_err *err)
+{
+    if (decode_fields(r, argc, argv, argvlen, err) < 0)
+        return -1;
+    return decode_lines(r, NULL, err);
+}
+
+int sl_batch_reader_decode_header(struct sl_batch_reader *r, size_t argc,
+                                  const char *const *argv,
+                                  const size_t *argvlen, size_t *raw,
+                                  struct sl_err *err)
+{
+    if (decode_fields(r, argc, argv, argvlen, err) < 0)
+        return -1;
+    /* A count the payload cannot hold would make the caller allocate for
+     * it: the lines are checked now, which fails (each line has at least
+     * LINE_MIN bytes) with the message decode gives. */
+    if (r->count > r->raw / LINE_MIN) {
+        if (decode_lines(r, NULL, err) == 0) {
+            forget_entry(r);
+            return sl_err_set(err, SL_EPARSE, "stream entry: bad count");
+        }
+        return -1;
+    }
+    *raw = r->raw;
+    return 0;
+}
+
+int sl_batch_reader_decode_payload(struct sl_batch_reader *r, char *dst,
+                                   struct sl_err *err)
+{
+    if (!r->header_ok) {
+        forget_entry(r);
+        return sl_err_set(err, SL_EINVAL,
+                          "batch reader: decode_payload without a header "
+                          "decoded first");
+    }
+    return decode_lines(r, dst, err);
 }
 
 /* The line at p, which check_lines found well formed: no checks left to
