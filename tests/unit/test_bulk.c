@@ -961,10 +961,45 @@ static void test_max_body(void **state)
     bulk_response_free(r);
 }
 
+/* The action head kept for the last index: the same bytes whether an index
+ * repeats, alternates, needs escaping, or is too long to keep (300
+ * bytes), across a reset. */
+static void test_body_exact_with_kept_heads(void **state)
+{
+    (void)state;
+    struct bulk_request *rq = new_request(1 << 20, 16);
+    char longi[301];
+    memset(longi, 'x', 300);
+    longi[300] = '\0';
+    const char *idx[] = {"a", "a", "b", "a", "l\"x", "l\"x", longi, longi, "a"};
+    struct sl_buf want;
+    sl_buf_init(&want, 1 << 20);
+    for (size_t round = 0; round < 2; round++) {
+        sl_buf_reset(&want);
+        for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+            char id[8];
+            snprintf(id, sizeof id, "%zu", i);
+            add_ok(rq, idx[i], id, "{}", i);
+            const char *esc = strcmp(idx[i], "l\"x") == 0 ? "l\\\"x" : idx[i];
+            assert_int_equal(
+                sl_buf_printf(&want, NULL,
+                              "{\"create\":{\"_index\":\"%s\",\"_id\":\"%s\"}}"
+                              "\n{}\n",
+                              esc, id),
+                0);
+        }
+        assert_slice(bulk_request_body(rq), want.ptr);
+        bulk_request_reset(rq);
+    }
+    sl_buf_release(&want);
+    bulk_request_free(rq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_exact),
+        cmocka_unit_test(test_body_exact_with_kept_heads),
         cmocka_unit_test(test_byte_bound),
         cmocka_unit_test(test_item_bound_and_refusals),
         cmocka_unit_test(test_copy_items),
