@@ -14,9 +14,11 @@
  * before the buffer grows, decompression writes into exactly `raw` bytes
  * (LZ4_decompress_safe, ZSTD_decompressDCtx, both bounded by the output
  * size), and every line's prefix and the line count are checked on the
- * decompressed bytes, so the iteration afterwards cannot fail: it splits
- * each line again without checking (rather than keep an array of what the
- * check found: no allocation per event). It deliberately does not
+ * decompressed bytes, so the iteration afterwards cannot fail: it reads
+ * where the check found each line's JSON and newline (an array of 8 bytes
+ * an event, grown to the largest batch and kept: no allocation per event,
+ * none per batch once warm), and only parses the time again; when that
+ * array cannot be had it splits each line again. It deliberately does not
  * parse the JSON of the events: Elasticsearch does, and rejects a bad one
  * per event.
  *
@@ -463,6 +465,10 @@ void sl_batch_writer_reset(struct sl_batch_writer *w)
 
 /* ---- reader -------------------------------------------------------- */
 
+struct line_at {
+    uint32_t json, nl; /* offsets in the payload (raw is below 4 GiB) */
+};
+
 struct sl_batch_reader {
     size_t max_raw;
     struct sl_buf out; /* decompressed payloads; max is max_raw */
@@ -478,6 +484,12 @@ struct sl_batch_reader {
     const char *src;
     size_t src_len, raw;
     bool header_ok;
+    /* where check_lines found each line's JSON and newline, so the
+     * iteration splits nothing again; NULL (memory refused): it does */
+    struct line_at *at;
+    size_t at_cap;
+    bool have_at; /* at[0..count) holds the decoded entry's lines */
+    size_t next;  /* iteration: the index of the next event */
 };
 
 struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err)
@@ -502,6 +514,7 @@ void sl_batch_reader_free(struct sl_batch_reader *r)
         return;
     ZSTD_freeDCtx(r->zd);
     sl_buf_release(&r->out);
+    free(r->at);
     free(r);
 }
 
@@ -518,6 +531,8 @@ static void forget_entry(struct sl_batch_reader *r)
     r->src_len = 0;
     r->raw = 0;
     r->header_ok = false;
+    r->have_at = false;
+    r->next = 0;
 }
 
 /* Plain decimal digits, nothing else; saturates at SIZE_MAX (every caller
@@ -772,7 +787,24 @@ static enum line_fault parse_line(const char *p, size_t len,
 /* Every line ends in "\n", is "TS ID JSON", and there are exactly count of
  * them. Counting stops one line past count, so a forged count costs
  * nothing. */
-static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
+/* Room to keep where each line is, when count is one raw can hold (each
+ * line has at least LINE_MIN bytes; so memory is bounded by raw, and by the
+ * limit) and offsets fit; else the iteration splits the lines again. */
+static bool reserve_at(struct sl_batch_reader *r)
+{
+    if (r->count > r->payload_len / LINE_MIN || r->payload_len > UINT32_MAX)
+        return false;
+    if (r->count > r->at_cap) {
+        struct line_at *a = realloc(r->at, r->count * sizeof *a);
+        if (a == NULL)
+            return false;
+        r->at = a;
+        r->at_cap = r->count;
+    }
+    return true;
+}
+
+static int check_lines(struct sl_batch_reader *r, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
     const char *p = r->payload, *end = p + r->payload_len;
@@ -783,9 +815,10 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
                           "short?); the entry is corrupt",
                           r->payload_len);
     size_t lines = 0;
+    r->have_at = reserve_at(r);
     while (p < end && lines <= r->count) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        struct sl_batch_event ev;
+        struct sl_batch_event ev = {.json = {p, 0}};
         enum line_fault f =
             lines < r->count ? parse_line(p, (size_t)(nl - p), &ev) : LINE_OK;
         lines++;
@@ -796,6 +829,10 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
                 "%s; the entry is corrupt",
                 lines, r->count, line_faults[f],
                 sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
+        if (r->have_at && lines <= r->count)
+            r->at[lines - 1] =
+                (struct line_at){(uint32_t)(ev.json.ptr - r->payload),
+                                 (uint32_t)(nl - r->payload)};
         p = nl + 1;
     }
     if (lines != r->count || p != end)
@@ -924,6 +961,21 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
 {
     if (r->pos >= r->payload_len)
         return 0;
+    if (r->have_at) {
+        const struct line_at *a = &r->at[r->next++];
+        const char *p = r->payload + r->pos;
+        bool neg = p[0] == '-';
+        uint64_t v = 0;
+        for (p += neg; *p != ' '; p++)
+            v = v * 10 + (uint64_t)(*p - '0');
+        ev->ts_ms = neg ? -(int64_t)v : (int64_t)v;
+        ev->id.ptr = p + 1;
+        ev->id.len = (size_t)(r->payload + a->json - 1 - ev->id.ptr);
+        ev->json.ptr = r->payload + a->json;
+        ev->json.len = a->nl - a->json;
+        r->pos = (size_t)a->nl + 1;
+        return 1;
+    }
     const char *end = r->payload + r->payload_len;
     const char *next = split_line(r->payload + r->pos, end, ev);
     r->pos = (size_t)(next - r->payload);
@@ -933,6 +985,7 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
 void sl_batch_reader_rewind(struct sl_batch_reader *r)
 {
     r->pos = 0;
+    r->next = 0;
 }
 
 size_t sl_batch_reader_count(const struct sl_batch_reader *r)
