@@ -24,7 +24,7 @@
 # and the sink's own CPU, to show it was not the limit. The curl replay
 # sends the bodies the sink saved (index renamed), to the same URL as the
 # indexer (timeout, filter_path), with curl --parallel
-# --parallel-max = elasticsearch.max_in_flight (4), each answer checked for
+# --parallel-max = elasticsearch.max_in_flight (3), each answer checked for
 # "errors":false. Indices are deleted before each run. redis.block is 100ms
 # (default 2s): --once ends on a read that finds nothing, and that wait is
 # not the indexer's work.
@@ -164,7 +164,7 @@ done
 
 # (a) the real Elasticsearch: curl with the same bodies, then the indexer
 ES=$SLUICE_TEST_ES_URL
-inflight=4
+inflight=3
 for kv in "${SETS[@]+"${SETS[@]}"}"; do
     case $kv in elasticsearch.max_in_flight=*) inflight=${kv#*=} ;; esac
 done
