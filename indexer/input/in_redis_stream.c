@@ -71,7 +71,8 @@ static void restart_history(struct input *in)
 /* Decodes the entry's fields into a new entry: its payload is decompressed
  * straight into the entry's bytes and the slots point there, so the events
  * are written once (not decompressed into the reader, then copied) and
- * their lines walked twice (the reader's check, then one split each).
+ * their lines walked once (the reader's check, which keeps where each line
+ * is for the slots).
  * NULL with err set: SL_ENOMEM (read again later), or the entry is not a
  * valid batch. */
 static struct input_entry *decode_entry(struct input *in, size_t nf,
