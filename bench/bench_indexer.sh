@@ -24,7 +24,7 @@
 # and the sink's own CPU, to show it was not the limit. The curl replay
 # sends the bodies the sink saved (index renamed), to the same URL as the
 # indexer (timeout, filter_path), with curl --parallel
-# --parallel-max = elasticsearch.max_in_flight (4), each answer checked for
+# --parallel-max = elasticsearch.max_in_flight (3), each answer checked for
 # "errors":false. Indices are deleted before each run. redis.block is 100ms
 # (default 2s): --once ends on a read that finds nothing, and that wait is
 # not the indexer's work.
@@ -146,8 +146,13 @@ for run in $(seq "$RUNS"); do
     [ $WITH_ES = 1 ] && [ "$run" = 1 ] && { mkdir -p "$WORK/bodies"; save=(--save "$WORK/bodies"); }
     "$BIN/bench-sink" "${save[@]+"${save[@]}"}" >"$WORK/sink.port" 2>"$WORK/sink.txt" &
     sink_pid=$!
-    for _ in $(seq 100); do [ -s "$WORK/sink.port" ] && break; sleep 0.05; done
-    port=$(cut -d' ' -f2 "$WORK/sink.port")
+    port=""
+    for _ in $(seq 200); do
+        port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$WORK/sink.port")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { echo "bench-sink did not say its port within 10 s" >&2; exit 1; }
     write_config "http://127.0.0.1:$port" "sluice-%{+yyyy.MM.dd}"
     run_indexer sink
     kill -TERM $sink_pid
@@ -159,7 +164,7 @@ done
 
 # (a) the real Elasticsearch: curl with the same bodies, then the indexer
 ES=$SLUICE_TEST_ES_URL
-inflight=4
+inflight=3
 for kv in "${SETS[@]+"${SETS[@]}"}"; do
     case $kv in elasticsearch.max_in_flight=*) inflight=${kv#*=} ;; esac
 done

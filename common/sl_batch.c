@@ -14,9 +14,11 @@
  * before the buffer grows, decompression writes into exactly `raw` bytes
  * (LZ4_decompress_safe, ZSTD_decompressDCtx, both bounded by the output
  * size), and every line's prefix and the line count are checked on the
- * decompressed bytes, so the iteration afterwards cannot fail: it splits
- * each line again without checking (rather than keep an array of what the
- * check found: no allocation per event). It deliberately does not
+ * decompressed bytes, so the iteration afterwards cannot fail: it reads
+ * where the check found each line's JSON and newline (an array of 8 bytes
+ * an event, grown to the largest batch and kept: no allocation per event,
+ * none per batch once warm), and only parses the time again; when that
+ * array cannot be had it splits each line again. It deliberately does not
  * parse the JSON of the events: Elasticsearch does, and rejects a bad one
  * per event.
  *
@@ -68,6 +70,8 @@ static int codec_from_bytes(const char *p, size_t len, enum sl_codec *codec)
 }
 
 #define QUOTE_SIZE 192
+/* The shortest line: "0 a b\n" (time, id, JSON of one byte each). */
+#define LINE_MIN 6
 
 int sl_codec_from_name(const char *name, enum sl_codec *codec,
                        struct sl_err *err)
@@ -476,6 +480,10 @@ void sl_batch_writer_reset(struct sl_batch_writer *w)
 
 /* ---- reader -------------------------------------------------------- */
 
+struct line_at {
+    uint32_t json, nl; /* offsets in the payload (raw is below 4 GiB) */
+};
+
 struct sl_batch_reader {
     size_t max_raw;
     struct sl_buf out; /* decompressed payloads; max is max_raw */
@@ -487,6 +495,16 @@ struct sl_batch_reader {
     const char *payload;
     size_t payload_len;
     size_t pos; /* iteration */
+    /* between decode_header and decode_payload: the payload as stored */
+    const char *src;
+    size_t src_len, raw;
+    bool header_ok;
+    /* where check_lines found each line's JSON and newline, so the
+     * iteration splits nothing again; NULL (memory refused): it does */
+    struct line_at *at;
+    size_t at_cap;
+    bool have_at; /* at[0..count) holds the decoded entry's lines */
+    size_t next;  /* iteration: the index of the next event */
 };
 
 struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err)
@@ -511,6 +529,7 @@ void sl_batch_reader_free(struct sl_batch_reader *r)
         return;
     ZSTD_freeDCtx(r->zd);
     sl_buf_release(&r->out);
+    free(r->at);
     free(r);
 }
 
@@ -523,6 +542,12 @@ static void forget_entry(struct sl_batch_reader *r)
     r->payload = NULL;
     r->payload_len = 0;
     r->pos = 0;
+    r->src = NULL;
+    r->src_len = 0;
+    r->raw = 0;
+    r->header_ok = false;
+    r->have_at = false;
+    r->next = 0;
 }
 
 /* Plain decimal digits, nothing else; saturates at SIZE_MAX (every caller
@@ -635,9 +660,11 @@ static int read_header(struct sl_batch_reader *r, const char *const *argv,
     return 0;
 }
 
-/* Points r->payload at the uncompressed payload of exactly raw bytes. */
+/* Points r->payload at the uncompressed payload of exactly raw bytes: at
+ * dst when given (raw bytes of the caller's), else in place (codec none) or
+ * in r->out. */
 static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
-                  size_t raw, struct sl_err *err)
+                  size_t raw, char *dst, struct sl_err *err)
 {
     const char *name = codec_names[r->codec];
     if (r->codec == SL_CODEC_NONE) {
@@ -647,18 +674,23 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
                               "the payload (codec none) has %zu; the entry "
                               "is corrupt",
                               raw, len);
+        if (dst != NULL && len > 0)
+            src = memcpy(dst, src, len);
         r->payload = src;
         r->payload_len = len;
         return 0;
     }
-    sl_buf_reset(&r->out);
-    if (sl_buf_reserve(&r->out, raw, err) < 0)
-        return -1;
+    if (dst == NULL) {
+        sl_buf_reset(&r->out);
+        if (sl_buf_reserve(&r->out, raw, err) < 0)
+            return -1;
+        dst = r->out.ptr;
+    }
     size_t got;
     if (r->codec == SL_CODEC_LZ4) {
         int n = len > INT_MAX
                     ? -1
-                    : LZ4_decompress_safe(src, r->out.ptr, (int)len, (int)raw);
+                    : LZ4_decompress_safe(src, dst, (int)len, (int)raw);
         if (n < 0)
             return sl_err_set(err, SL_EPARSE,
                               "stream entry field 'events': lz4 payload of "
@@ -669,7 +701,7 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
     } else {
         if (r->zd == NULL && (r->zd = ZSTD_createDCtx()) == NULL)
             return sl_err_set(err, SL_ENOMEM, "out of memory for zstd");
-        got = ZSTD_decompressDCtx(r->zd, r->out.ptr, raw, src, len);
+        got = ZSTD_decompressDCtx(r->zd, dst, raw, src, len);
         if (ZSTD_isError(got))
             return sl_err_set(err, SL_EPARSE,
                               "stream entry field 'events': zstd payload of "
@@ -683,8 +715,9 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
                           "%s payload decompresses to %zu; the entry is "
                           "corrupt",
                           raw, name, got);
-    r->out.len = got;
-    r->payload = r->out.ptr;
+    if (dst == r->out.ptr)
+        r->out.len = got;
+    r->payload = dst;
     r->payload_len = got;
     return 0;
 }
@@ -769,7 +802,24 @@ static enum line_fault parse_line(const char *p, size_t len,
 /* Every line ends in "\n", is "TS ID JSON", and there are exactly count of
  * them. Counting stops one line past count, so a forged count costs
  * nothing. */
-static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
+/* Room to keep where each line is, when count is one raw can hold (each
+ * line has at least LINE_MIN bytes; so memory is bounded by raw, and by the
+ * limit) and offsets fit; else the iteration splits the lines again. */
+static bool reserve_at(struct sl_batch_reader *r)
+{
+    if (r->count > r->payload_len / LINE_MIN || r->payload_len > UINT32_MAX)
+        return false;
+    if (r->count > r->at_cap) {
+        struct line_at *a = realloc(r->at, r->count * sizeof *a);
+        if (a == NULL)
+            return false;
+        r->at = a;
+        r->at_cap = r->count;
+    }
+    return true;
+}
+
+static int check_lines(struct sl_batch_reader *r, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
     const char *p = r->payload, *end = p + r->payload_len;
@@ -780,9 +830,10 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
                           "short?); the entry is corrupt",
                           r->payload_len);
     size_t lines = 0;
+    r->have_at = reserve_at(r);
     while (p < end && lines <= r->count) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        struct sl_batch_event ev;
+        struct sl_batch_event ev = {.json = {p, 0}};
         enum line_fault f =
             lines < r->count ? parse_line(p, (size_t)(nl - p), &ev) : LINE_OK;
         lines++;
@@ -793,6 +844,10 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
                 "%s; the entry is corrupt",
                 lines, r->count, line_faults[f],
                 sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
+        if (r->have_at && lines <= r->count)
+            r->at[lines - 1] =
+                (struct line_at){(uint32_t)(ev.json.ptr - r->payload),
+                                 (uint32_t)(nl - r->payload)};
         p = nl + 1;
     }
     if (lines != r->count || p != end)
@@ -804,12 +859,13 @@ static int check_lines(const struct sl_batch_reader *r, struct sl_err *err)
     return 0;
 }
 
-int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
-                           const char *const *argv, const size_t *argvlen,
-                           struct sl_err *err)
+/* Everything but the payload: the fields, the version, count, codec and
+ * raw; keeps where the payload is for unpack. */
+static int decode_fields(struct sl_batch_reader *r, size_t argc,
+                         const char *const *argv, const size_t *argvlen,
+                         struct sl_err *err)
 {
     size_t val[SL_BATCH_NFIELDS];
-    size_t raw = 0;
     forget_entry(r);
     if (find_fields(argc, argv, argvlen, val, err) < 0)
         return -1;
@@ -827,16 +883,71 @@ int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
                               "written by sluice-shipper",
                               field_names[f]);
     }
-    if (read_header(r, argv, argvlen, val, &raw, err) < 0 ||
-        unpack(r, argv[val[F_EVENTS]], argvlen[val[F_EVENTS]], raw, err) < 0 ||
-        check_lines(r, err) < 0)
-        goto fail;
+    if (read_header(r, argv, argvlen, val, &r->raw, err) < 0) {
+        forget_entry(r);
+        return -1;
+    }
+    r->src = argv[val[F_EVENTS]];
+    r->src_len = argvlen[val[F_EVENTS]];
     r->host.ptr = argv[val[F_HOST]];
     r->host.len = argvlen[val[F_HOST]];
+    r->header_ok = true;
     return 0;
-fail:
-    forget_entry(r);
-    return -1;
+}
+
+/* The payload (into dst, or the reader's own place) and its lines. */
+static int decode_lines(struct sl_batch_reader *r, char *dst,
+                        struct sl_err *err)
+{
+    if (unpack(r, r->src, r->src_len, r->raw, dst, err) < 0 ||
+        check_lines(r, err) < 0) {
+        forget_entry(r);
+        return -1;
+    }
+    r->header_ok = false;
+    return 0;
+}
+
+int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
+                           const char *const *argv, const size_t *argvlen,
+                           struct sl_err *err)
+{
+    if (decode_fields(r, argc, argv, argvlen, err) < 0)
+        return -1;
+    return decode_lines(r, NULL, err);
+}
+
+int sl_batch_reader_decode_header(struct sl_batch_reader *r, size_t argc,
+                                  const char *const *argv,
+                                  const size_t *argvlen, size_t *raw,
+                                  struct sl_err *err)
+{
+    if (decode_fields(r, argc, argv, argvlen, err) < 0)
+        return -1;
+    /* A count the payload cannot hold would make the caller allocate for
+     * it: the lines are checked now, which fails (each line has at least
+     * LINE_MIN bytes) with the message decode gives. */
+    if (r->count > r->raw / LINE_MIN) {
+        if (decode_lines(r, NULL, err) == 0) {
+            forget_entry(r);
+            return sl_err_set(err, SL_EPARSE, "stream entry: bad count");
+        }
+        return -1;
+    }
+    *raw = r->raw;
+    return 0;
+}
+
+int sl_batch_reader_decode_payload(struct sl_batch_reader *r, char *dst,
+                                   struct sl_err *err)
+{
+    if (!r->header_ok) {
+        forget_entry(r);
+        return sl_err_set(err, SL_EINVAL,
+                          "batch reader: decode_payload without a header "
+                          "decoded first");
+    }
+    return decode_lines(r, dst, err);
 }
 
 /* The line at p, which check_lines found well formed: no checks left to
@@ -865,6 +976,21 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
 {
     if (r->pos >= r->payload_len)
         return 0;
+    if (r->have_at) {
+        const struct line_at *a = &r->at[r->next++];
+        const char *p = r->payload + r->pos;
+        bool neg = p[0] == '-';
+        uint64_t v = 0;
+        for (p += neg; *p != ' '; p++)
+            v = v * 10 + (uint64_t)(*p - '0');
+        ev->ts_ms = neg ? -(int64_t)v : (int64_t)v;
+        ev->id.ptr = p + 1;
+        ev->id.len = (size_t)(r->payload + a->json - 1 - ev->id.ptr);
+        ev->json.ptr = r->payload + a->json;
+        ev->json.len = a->nl - a->json;
+        r->pos = (size_t)a->nl + 1;
+        return 1;
+    }
     const char *end = r->payload + r->payload_len;
     const char *next = split_line(r->payload + r->pos, end, ev);
     r->pos = (size_t)(next - r->payload);
@@ -874,6 +1000,7 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
 void sl_batch_reader_rewind(struct sl_batch_reader *r)
 {
     r->pos = 0;
+    r->next = 0;
 }
 
 size_t sl_batch_reader_count(const struct sl_batch_reader *r)

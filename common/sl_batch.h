@@ -190,6 +190,28 @@ SL_MUST_CHECK int sl_batch_reader_decode(struct sl_batch_reader *r, size_t argc,
                                          const char *const *argv,
                                          const size_t *argvlen,
                                          struct sl_err *err);
+/* Decoding into memory the caller keeps, in two steps, which saves the
+ * copy of a caller that holds the events past the next decode (the indexer
+ * holds each entry until its events are indexed). decode_header checks
+ * everything decode checks before the payload, forgets the previous entry
+ * and sets *raw to the payload's size; count and host can be read from
+ * then on. decode_payload decompresses the payload into dst[0..raw) (codec
+ * none: copies it there) and checks its lines, as decode does; the events
+ * then point into dst, which the caller keeps as long as it uses them.
+ * The entry's values must stay alive between the two calls. Each refusal
+ * is as decode's, and leaves the reader holding no entry; decode_payload
+ * without a successful decode_header before it fails with SL_EINVAL.
+ *
+ * decode_header refuses a count above raw / 6 (the shortest line is
+ * "0 a b\n"; with decode's message for the lines), so memory sized by count
+ * before the lines are checked is bounded by raw, which the limit bounds. */
+SL_MUST_CHECK int
+sl_batch_reader_decode_header(struct sl_batch_reader *r, size_t argc,
+                              const char *const *argv, const size_t *argvlen,
+                              size_t *raw, struct sl_err *err);
+SL_MUST_CHECK int sl_batch_reader_decode_payload(struct sl_batch_reader *r,
+                                                 char *dst, struct sl_err *err);
+
 /* One event of a decoded entry: slices of the payload, valid until the
  * next decode. */
 struct sl_batch_event {

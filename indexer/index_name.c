@@ -91,6 +91,9 @@ struct index_name {
     /* cache: dates rendered for [cache_lo, cache_lo + gran_ms) */
     int64_t cache_lo;
     bool cached;
+    /* without fields: the name of the cached period, in name[] */
+    bool name_cached;
+    struct sl_slice last;
     struct rendered dates;
     struct index_name_value vals[INDEX_NAME_FIELDS_MAX];
     char name[INDEX_NAME_MAX + 1];
@@ -594,6 +597,18 @@ static size_t assemble(const struct index_name *in, const struct rendered *r,
     return n;
 }
 
+static struct sl_slice build_name(struct index_name *in)
+{
+    size_t n = assemble(in, &in->dates, in->vals, in->name), skip = 0;
+    while (skip < n && strchr("-_+.", in->name[skip]) != NULL)
+        skip++;
+    if (skip == n) {
+        memcpy(in->name, in->fallback, in->fallback_len + 1);
+        return (struct sl_slice){in->name, in->fallback_len};
+    }
+    return (struct sl_slice){in->name + skip, n - skip};
+}
+
 struct sl_slice index_name_format(struct index_name *in, int64_t ts_ms,
                                   struct sl_slice json)
 {
@@ -603,19 +618,21 @@ struct sl_slice index_name_format(struct index_name *in, int64_t ts_ms,
             ts_ms - in->cache_lo >= in->gran_ms) {
             in->cache_lo = sl_floor_div(ts_ms, in->gran_ms) * in->gran_ms;
             in->cached = true;
+            in->name_cached = false;
             render_all_dates(in, ts_ms, &in->dates);
         }
     }
-    if (in->nfields > 0)
+    if (in->nfields > 0) {
         index_name_json_lookup(&in->json, json.ptr, json.len);
-    size_t n = assemble(in, &in->dates, in->vals, in->name), skip = 0;
-    while (skip < n && strchr("-_+.", in->name[skip]) != NULL)
-        skip++;
-    if (skip == n) {
-        memcpy(in->name, in->fallback, in->fallback_len + 1);
-        return (struct sl_slice){in->name, in->fallback_len};
+        return build_name(in);
     }
-    return (struct sl_slice){in->name + skip, n - skip};
+    /* Dates only: every event of the period gets the same name, built
+     * once (a batch's events are mostly of one day). */
+    if (!in->name_cached) {
+        in->last = build_name(in);
+        in->name_cached = true;
+    }
+    return in->last;
 }
 
 /* ---- read back ---------------------------------------------------------- */

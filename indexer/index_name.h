@@ -36,11 +36,12 @@
  * the first of duplicate keys wins.
  *
  * Cost: the date parts are cached for the current period of the pattern's
- * finest letter (a day for yyyy.MM.dd), so a date-only pattern is a compare
- * and a copy; with fields, one yajl pass over the event that stops once the
- * fields are found. Nothing is allocated per event (yajl works in a pool
- * inside the struct, up to INDEX_NAME_POOL bytes; an event that needs more,
- * through deep nesting or long escaped strings, falls back to malloc).
+ * finest letter (a day for yyyy.MM.dd), and so is the whole name of a
+ * date-only pattern: a compare per event, one build per period; with fields,
+ * one yajl pass over the event that stops once the fields are found. Nothing is
+ * allocated per event (yajl works in a pool inside the struct, up to
+ * INDEX_NAME_POOL bytes; an event that needs more, through deep nesting or long
+ * escaped strings, falls back to malloc).
  *
  * Threads: a struct index_name is used by one thread at a time (it holds
  * the cache and the name it returns). */

@@ -205,10 +205,13 @@ static const struct sl_opt es_opts[] = {
      .help = "a bulk request is also sent once its first event has waited "
              "this long; at once when Redis has nothing more and no request "
              "is in flight"},
-    {"max_in_flight", SL_OPT_INT, ES(max_in_flight), .def = "4", .min = 1,
+    {"max_in_flight", SL_OPT_INT, ES(max_in_flight), .def = "3", .min = 1,
      .max = 64,
      .help = "bulk requests on the wire at once; when all are busy the "
-             "indexer stops pulling from Redis"},
+             "indexer stops pulling from Redis; each one more costs about "
+             "8 MiB at the default flush sizes (its body and the entries "
+             "its events come from): raise it for clusters of several "
+             "nodes"},
     {"request_timeout", SL_OPT_DURATION, ES(request_timeout_ms), .def = "60s",
      .min = 1000, .max = 3600000,
      .help = "the indexer's own limit on one request, after which it is sent "

@@ -19,10 +19,23 @@
 #include "sl_buf.h"
 #include "sl_json.h"
 
+/* Index names up to this long get their action head kept (Elasticsearch's
+ * own limit is 255 bytes). */
+#define HEAD_INDEX_MAX 255
+#define HEAD_OPEN      "{\"create\":{\"_index\":"
+#define HEAD_ID        ",\"_id\":"
+
 struct bulk_request {
     struct sl_buf body;
     struct bulk_req_item *items;
     size_t n, max_items;
+    /* The action line up to the _id's value, as written for the index of
+     * an earlier add (most events of a request share their index): then
+     * the next one with that index copies it instead of escaping the name
+     * again. head_len 0: none kept. */
+    char head_index[HEAD_INDEX_MAX];
+    size_t head_index_len, head_len;
+    char head[sizeof HEAD_OPEN - 1 + 6 * HEAD_INDEX_MAX + 2 + sizeof HEAD_ID];
 };
 
 struct bulk_request *bulk_request_new(size_t max_bytes, size_t max_items,
@@ -81,6 +94,25 @@ static int full(const struct bulk_request *rq, struct sl_err *err)
                       rq->body.max);
 }
 
+static bool same_head(const struct bulk_request *rq, const char *index,
+                      size_t len)
+{
+    return rq->head_len > 0 && len == rq->head_index_len &&
+           memcmp(index, rq->head_index, len) == 0;
+}
+
+static void keep_head(struct bulk_request *rq, const char *index, size_t len,
+                      const char *head, size_t head_len)
+{
+    rq->head_len = 0;
+    if (len > HEAD_INDEX_MAX || head_len > sizeof rq->head)
+        return;
+    memcpy(rq->head_index, index, len);
+    rq->head_index_len = len;
+    memcpy(rq->head, head, head_len);
+    rq->head_len = head_len;
+}
+
 int bulk_request_add(struct bulk_request *rq, const char *index,
                      size_t index_len, const char *id, size_t id_len,
                      const char *ev, size_t ev_len, uint64_t tag,
@@ -100,10 +132,17 @@ int bulk_request_add(struct bulk_request *rq, const char *index,
                           "must be one line of JSON");
     if (rq->n == rq->max_items)
         return full(rq, err);
-    if (sl_buf_append(b, "{\"create\":{\"_index\":", 20, err) < 0 ||
-        sl_json_write_string(b, index, index_len, err) < 0 ||
-        sl_buf_append(b, ",\"_id\":", 7, err) < 0 ||
-        sl_json_write_string(b, id, id_len, err) < 0 ||
+    if (same_head(rq, index, index_len)) {
+        if (sl_buf_append(b, rq->head, rq->head_len, err) < 0)
+            goto fail;
+    } else if (sl_buf_append(b, HEAD_OPEN, sizeof HEAD_OPEN - 1, err) < 0 ||
+               sl_json_write_string(b, index, index_len, err) < 0 ||
+               sl_buf_append(b, HEAD_ID, sizeof HEAD_ID - 1, err) < 0) {
+        goto fail;
+    } else {
+        keep_head(rq, index, index_len, b->ptr + start, b->len - start);
+    }
+    if (sl_json_write_string(b, id, id_len, err) < 0 ||
         sl_buf_append(b, "}}\n", 3, err) < 0)
         goto fail;
     ev_off = b->len;

@@ -33,7 +33,12 @@
  * and 3.0 took, errors, items), no _id is copied, so an all-ok answer copies no
  * string at all (error strings exist only in failed items, and are always
  * kept). Correctness does not depend on the order: every item is classified
- * from its own status and error type either way, and counted.
+ * from its own status and error type either way, and counted. Faster still:
+ * the answer es_sender's filter_path gets when every create worked,
+ * {"errors":false,"items":[{"create":{"status":201}},...]} byte for byte, is
+ * matched without yajl (a whole item is one memcmp); at the first byte that
+ * differs yajl is given what was matched and reads on, so any other answer
+ * gets yajl's outcome. Its items read as done, create, 201.
  *
  * Memory: the item array (max_items) is allocated once by _new; strings
  * (_id, error type and reason, caused_by type and reason, each cut at

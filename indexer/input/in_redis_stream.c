@@ -68,30 +68,39 @@ static void restart_history(struct input *in)
     snprintf(in->history_id, sizeof in->history_id, "0");
 }
 
-/* Copies the decoded events into a new entry. */
-static struct input_entry *copy_batch(struct input *in)
+/* Decodes the entry's fields into a new entry: its payload is decompressed
+ * straight into the entry's bytes and the slots point there, so the events
+ * are written once (not decompressed into the reader, then copied) and
+ * their lines walked once (the reader's check, which keeps where each line
+ * is for the slots).
+ * NULL with err set: SL_ENOMEM (read again later), or the entry is not a
+ * valid batch. */
+static struct input_entry *decode_entry(struct input *in, size_t nf,
+                                        const char *const *f, const size_t *fl,
+                                        struct sl_err *err)
 {
-    struct sl_batch_event bev;
+    size_t raw;
+    if (sl_batch_reader_decode_header(in->reader, nf, f, fl, &raw, err) < 0)
+        return NULL;
     size_t n = sl_batch_reader_count(in->reader);
     struct sl_slice host = sl_batch_reader_host(in->reader);
-    size_t bytes = host.len;
-    while (sl_batch_reader_next(in->reader, &bev) == 1)
-        bytes += bev.id.len + bev.json.len;
-    sl_batch_reader_rewind(in->reader);
-    struct input_entry *e = input_entry_alloc(n, bytes);
-    if (e == NULL)
+    struct input_entry *e = input_entry_alloc(n, host.len + raw);
+    if (e == NULL) {
+        sl_err_set(err, SL_ENOMEM, "out of memory for an entry");
         return NULL;
+    }
     char *p = (char *)(e->ev + n);
-    memcpy(p, host.ptr, host.len);
+    if (host.len > 0)
+        memcpy(p, host.ptr, host.len);
     e->host = (struct sl_slice){p, host.len};
-    p += host.len;
+    if (sl_batch_reader_decode_payload(in->reader, p + host.len, err) < 0) {
+        free(e);
+        return NULL;
+    }
+    struct sl_batch_event bev;
     for (size_t i = 0; sl_batch_reader_next(in->reader, &bev) == 1; i++) {
-        memcpy(p, bev.id.ptr, bev.id.len);
-        e->ev[i].id = (struct sl_slice){p, bev.id.len};
-        p += bev.id.len;
-        memcpy(p, bev.json.ptr, bev.json.len);
-        e->ev[i].json = (struct sl_slice){p, bev.json.len};
-        p += bev.json.len;
+        e->ev[i].id = bev.id;
+        e->ev[i].json = bev.json;
         e->ev[i].ts_ms = bev.ts_ms;
     }
     return e;
@@ -144,7 +153,8 @@ static int take_entry(struct input *in, const redisReply *r)
                   nf - nf % 2, f, fl);
         return 1;
     }
-    if (sl_batch_reader_decode(in->reader, nf, f, fl, &err) < 0) {
+    struct input_entry *e = decode_entry(in, nf, f, fl, &err);
+    if (e == NULL) {
         if (err.status == SL_ENOMEM) {
             input_backoff(in); /* it stays pending: read again later */
             restart_history(in);
@@ -152,12 +162,6 @@ static int take_entry(struct input *in, const redisReply *r)
         }
         bad_entry(in, sid, err.msg, nf, f, fl);
         return 1;
-    }
-    struct input_entry *e = copy_batch(in);
-    if (e == NULL) {
-        input_backoff(in); /* it stays pending: read again later */
-        restart_history(in);
-        return 0;
     }
     memcpy(e->sid, sid, sid_len);
     input_count_read(in, 1, e->nevents);

@@ -67,6 +67,43 @@ static const char *check_event(const struct sl_batch_event *ev,
     return line;
 }
 
+/* decode_header + decode_payload into memory of our own agree with what
+ * decode said of the same entry (r holds decode's result, or nothing):
+ * refused with the same message, or the same events, in our memory. */
+static void two_steps(struct sl_batch_reader *r, size_t argc,
+                      const char *const *argv, const size_t *len)
+{
+    struct sl_batch_reader *r2 = sl_batch_reader_new(1 << 20, NULL);
+    struct sl_err err, err2;
+    size_t raw = 0;
+    char *dst = NULL;
+    if (r2 == NULL)
+        abort();
+    int ok = sl_batch_reader_decode(r, argc, argv, len, &err) == 0;
+    int ok2 =
+        sl_batch_reader_decode_header(r2, argc, argv, len, &raw, &err2) == 0;
+    if (ok2) {
+        if (raw > 1 << 20 || (dst = malloc(raw ? raw : 1)) == NULL)
+            abort();
+        ok2 = sl_batch_reader_decode_payload(r2, dst, &err2) == 0;
+    }
+    if (ok != ok2 || (!ok && strcmp(err.msg, err2.msg) != 0) ||
+        sl_batch_reader_count(r) != sl_batch_reader_count(r2))
+        abort();
+    struct sl_batch_event a, b;
+    while (ok && sl_batch_reader_next(r, &a)) {
+        if (sl_batch_reader_next(r2, &b) != 1 || a.ts_ms != b.ts_ms ||
+            !sl_slice_eq(b.id, a.id.ptr, a.id.len) ||
+            !sl_slice_eq(b.json, a.json.ptr, a.json.len) || b.id.ptr < dst ||
+            b.json.ptr + b.json.len >= dst + raw)
+            abort();
+    }
+    if (ok && sl_batch_reader_next(r2, &b) != 0)
+        abort();
+    free(dst);
+    sl_batch_reader_free(r2);
+}
+
 static void decode_mode(const uint8_t *p, size_t size)
 {
     const char *argv[MAX_ELEMS];
@@ -106,6 +143,7 @@ static void decode_mode(const uint8_t *p, size_t size)
         if (n != sl_batch_reader_count(r) || n == 0 || bytes > 1 << 20)
             abort();
     }
+    two_steps(r, argc, argv, len);
     sl_batch_reader_free(r);
 }
 

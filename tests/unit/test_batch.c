@@ -1118,6 +1118,100 @@ static void reader_ignores_unknown_fields(void **state)
     sl_batch_reader_free(r);
 }
 
+/* ---- decoding into the caller's memory ----------------------------- */
+
+/* decode_header + decode_payload: the events land in the caller's bytes,
+ * exactly as decode hands them out, for every codec. */
+static void reader_decodes_into_caller_memory(void **state)
+{
+    (void)state;
+    static const enum sl_codec codecs[] = {SL_CODEC_NONE, SL_CODEC_LZ4,
+                                           SL_CODEC_ZSTD};
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    assert_non_null(r);
+    for (size_t c = 0; c < 3; c++) {
+        struct entry e = {0};
+        good_entry(&e, codecs[c]);
+        size_t raw = 0;
+        assert_int_equal(
+            sl_batch_reader_decode_header(
+                r, e.argc, (const char *const *)e.argv, e.len, &raw, &err),
+            0);
+        assert_int_equal(raw, 24);
+        assert_int_equal(sl_batch_reader_count(r), 2);
+        assert_true(sl_slice_eq(sl_batch_reader_host(r), "h", 1));
+        char *dst = malloc(raw);
+        assert_non_null(dst);
+        assert_int_equal(sl_batch_reader_decode_payload(r, dst, &err), 0);
+        assert_memory_equal(dst, "1 a {\"a\":1}\n2 b {\"b\":2}\n", 24);
+        struct sl_batch_event ev;
+        assert_int_equal(sl_batch_reader_next(r, &ev), 1);
+        assert_ptr_equal(ev.id.ptr, dst + 2);
+        assert_ptr_equal(ev.json.ptr, dst + 4);
+        assert_int_equal(ev.json.len, 7);
+        assert_int_equal(ev.ts_ms, 1);
+        assert_int_equal(sl_batch_reader_next(r, &ev), 1);
+        assert_ptr_equal(ev.json.ptr, dst + 16);
+        assert_int_equal(ev.ts_ms, 2);
+        assert_int_equal(sl_batch_reader_next(r, &ev), 0);
+        /* a second payload needs a header first */
+        assert_int_equal(sl_batch_reader_decode_payload(r, dst, &err), -1);
+        assert_int_equal(err.status, SL_EINVAL);
+        assert_string_equal(err.msg, "batch reader: decode_payload without "
+                                     "a header decoded first");
+        assert_int_equal(sl_batch_reader_count(r), 0);
+        free(dst);
+        entry_free(&e);
+    }
+    sl_batch_reader_free(r);
+}
+
+/* A count the payload cannot hold is refused by decode_header (before the
+ * caller sizes anything by it), with decode's message; a payload that does
+ * not decompress is refused by decode_payload, with decode's message, and
+ * the reader holds nothing. */
+static void reader_decode_into_refuses_as_decode(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    struct entry e = {0};
+    size_t raw = 99;
+    char dst[64];
+    good_entry(&e, SL_CODEC_NONE);
+    SET(&e, "count", "1000000000");
+    assert_int_equal(sl_batch_reader_decode_header(r, e.argc,
+                                                   (const char *const *)e.argv,
+                                                   e.len, &raw, &err),
+                     -1);
+    assert_int_equal(err.status, SL_EPARSE);
+    assert_string_equal(err.msg,
+                        "stream entry field 'count' says 1000000000 events "
+                        "but the payload holds 2 lines; the entry is corrupt");
+    assert_int_equal(raw, 99);
+    assert_int_equal(sl_batch_reader_count(r), 0);
+    entry_free(&e);
+    good_entry(&e, SL_CODEC_LZ4);
+    SET(&e, "events", "\xff\xff\xff");
+    assert_int_equal(sl_batch_reader_decode_header(r, e.argc,
+                                                   (const char *const *)e.argv,
+                                                   e.len, &raw, &err),
+                     0);
+    assert_int_equal(raw, 24);
+    assert_int_equal(sl_batch_reader_decode_payload(r, dst, &err), -1);
+    assert_int_equal(err.status, SL_EPARSE);
+    assert_string_equal(err.msg,
+                        "stream entry field 'events': lz4 payload of 3 bytes "
+                        "does not decompress into the 24 bytes 'raw' gives; "
+                        "the entry is corrupt");
+    assert_int_equal(sl_batch_reader_count(r), 0);
+    struct sl_batch_event ev;
+    assert_int_equal(sl_batch_reader_next(r, &ev), 0);
+    entry_free(&e);
+    sl_batch_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1136,6 +1230,8 @@ int main(void)
         cmocka_unit_test(reader_refuses_bad_payloads),
         cmocka_unit_test(reader_refuses_bad_lines),
         cmocka_unit_test(reader_ignores_unknown_fields),
+        cmocka_unit_test(reader_decodes_into_caller_memory),
+        cmocka_unit_test(reader_decode_into_refuses_as_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -961,15 +961,119 @@ static void test_max_body(void **state)
     bulk_response_free(r);
 }
 
+/* The action head kept for the last index: the same bytes whether an index
+ * repeats, alternates, needs escaping, or is too long to keep (300
+ * bytes), across a reset. */
+static void test_body_exact_with_kept_heads(void **state)
+{
+    (void)state;
+    struct bulk_request *rq = new_request(1 << 20, 16);
+    char longi[301];
+    memset(longi, 'x', 300);
+    longi[300] = '\0';
+    const char *idx[] = {"a", "a", "b", "a", "l\"x", "l\"x", longi, longi, "a"};
+    struct sl_buf want;
+    sl_buf_init(&want, 1 << 20);
+    for (size_t round = 0; round < 2; round++) {
+        sl_buf_reset(&want);
+        for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+            char id[8];
+            snprintf(id, sizeof id, "%zu", i);
+            add_ok(rq, idx[i], id, "{}", i);
+            const char *esc = strcmp(idx[i], "l\"x") == 0 ? "l\\\"x" : idx[i];
+            assert_int_equal(
+                sl_buf_printf(&want, NULL,
+                              "{\"create\":{\"_index\":\"%s\",\"_id\":\"%s\"}}"
+                              "\n{}\n",
+                              esc, id),
+                0);
+        }
+        assert_slice(bulk_request_body(rq), want.ptr);
+        bulk_request_reset(rq);
+    }
+    sl_buf_release(&want);
+    bulk_request_free(rq);
+}
+
+#define CANON_ITEM_T "{\"create\":{\"status\":201}}"
+
+/* The answer filtered as es_sender asks, all created: read without yajl;
+ * cut anywhere, followed by bytes, or differing late, it gives what yajl
+ * gives. parse() also feeds it in fragments of every size. */
+static void test_canonical_answer(void **state)
+{
+    (void)state;
+    struct bulk_response *r = new_parser();
+    struct sl_err err = {0};
+    const char *three = "{\"errors\":false,\"items\":[" CANON_ITEM_T
+                        "," CANON_ITEM_T "," CANON_ITEM_T "]}";
+    size_t len = strlen(three);
+
+    assert_int_equal(parse(r, three, 3, 200, &err), 0);
+    assert_int_equal(bulk_response_count(r), 3);
+    for (size_t i = 0; i < 3; i++)
+        expect_item(r, i, BULK_DONE, 201, "");
+    struct bulk_item it;
+    assert_true(bulk_response_item(r, 2, &it));
+    assert_int_equal(it.op, BULK_OP_CREATE);
+    assert_int_equal(it.id.len, 0);
+    assert_int_equal(bulk_response_class_count(r, BULK_DONE), 3);
+    assert_true(bulk_response_fast_path(r));
+
+    for (size_t cut = 0; cut < len; cut++) {
+        if (parse_in(r, three, cut, 3, 200, 1 + cut % 7, &err) != -1)
+            fail_msg("a prefix of %zu bytes was accepted", cut);
+        assert_int_equal(err.status, SL_ERETRY);
+        assert_int_equal(bulk_response_count(r), 0);
+    }
+    assert_int_equal(parse_in(r, three, len - 1, 3, 200, 5, &err), -1);
+    assert_string_equal(err.msg, "bulk: answer: cut short or not JSON after "
+                                 "103 bytes: parse error: premature EOF; "
+                                 "sending the request again");
+    /* a newline after it is fine, more JSON is not */
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s\n", three);
+    assert_int_equal(parse(r, buf, 3, 200, &err), 0);
+    assert_int_equal(bulk_response_count(r), 3);
+    snprintf(buf, sizeof buf, "%s{}", three);
+    assert_int_equal(parse_in(r, buf, strlen(buf), 3, 200, 1000, &err), -1);
+    assert_int_equal(err.status, SL_ERETRY);
+    /* differing after two canonical items: each item as it says */
+    assert_int_equal(
+        parse(r,
+              "{\"errors\":false,\"items\":[" CANON_ITEM_T "," CANON_ITEM_T
+              ",{\"create\":{\"status\":409,\"error\":{\"type\":"
+              "\"version_conflict_engine_exception\",\"reason\":\"x\"}}},"
+              "{\"create\":{\"status\":200}}]}",
+              4, 200, &err),
+        0);
+    expect_item(r, 0, BULK_DONE, 201, "");
+    expect_item(r, 1, BULK_DONE, 201, "");
+    expect_item(r, 2, BULK_DUPLICATE, 409, "version_conflict_engine_exception");
+    expect_item(r, 3, BULK_DONE, 200, "");
+    /* errors true from the start */
+    assert_int_equal(parse(r, "{\"errors\":true,\"items\":[" CANON_ITEM_T "]}",
+                           1, 200, &err),
+                     0);
+    expect_item(r, 0, BULK_DONE, 201, "");
+    assert_false(bulk_response_fast_path(r));
+    /* a non-2xx status with a canonical body is still a failed request */
+    assert_int_equal(parse_in(r, three, len, 3, 503, 1000, &err), -1);
+    assert_int_equal(err.status, SL_ERETRY);
+    bulk_response_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_exact),
+        cmocka_unit_test(test_body_exact_with_kept_heads),
         cmocka_unit_test(test_byte_bound),
         cmocka_unit_test(test_item_bound_and_refusals),
         cmocka_unit_test(test_copy_items),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_all_ok_fast_path),
+        cmocka_unit_test(test_canonical_answer),
         cmocka_unit_test(test_real_answers),
         cmocka_unit_test(test_mixed),
         cmocka_unit_test(test_classify_table),

@@ -336,6 +336,40 @@ static void test_round_trip(void **state)
     index_name_free(yday);
 }
 
+/* One instance over many events: a date-only name is kept for its period
+ * (and a name without dates for good), a name with fields never is. */
+static void test_name_kept_per_period(void **state)
+{
+    (void)state;
+    struct sl_slice none = {0};
+    struct index_name *in = compile("logs", NULL);
+    assert_string_equal(index_name_format(in, 0, none).ptr, "logs");
+    assert_string_equal(index_name_format(in, T_2027_01_01, none).ptr, "logs");
+    index_name_free(in);
+    in = compile("h-%{+yyyy.MM.dd.HH}", NULL);
+    assert_string_equal(index_name_format(in, T_2026_12_04_17H, none).ptr,
+                        "h-2026.12.04.17");
+    assert_string_equal(
+        index_name_format(in, T_2026_12_04_17H + 3599999, none).ptr,
+        "h-2026.12.04.17");
+    assert_string_equal(
+        index_name_format(in, T_2026_12_04_17H + 3600000, none).ptr,
+        "h-2026.12.04.18");
+    assert_string_equal(index_name_format(in, T_2026_12_04_17H, none).ptr,
+                        "h-2026.12.04.17");
+    index_name_free(in);
+    in = compile("s-%{a}-%{+yyyy}", NULL);
+    assert_string_equal(
+        index_name_format(in, 0, sl_slice_from("{\"a\":\"x\"}")).ptr,
+        "s-x-1970");
+    assert_string_equal(
+        index_name_format(in, 0, sl_slice_from("{\"a\":\"y\"}")).ptr,
+        "s-y-1970");
+    assert_string_equal(index_name_format(in, 0, sl_slice_from("{}")).ptr,
+                        "s-unknown-1970");
+    index_name_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_parse_back),
         cmocka_unit_test(test_dated),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_name_kept_per_period),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

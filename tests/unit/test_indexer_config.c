@@ -184,7 +184,7 @@ static void test_sender_keys(void **state)
     assert_int_equal(ic.elasticsearch.flush_bytes, 5 << 20);
     assert_int_equal(ic.elasticsearch.flush_count, 5000);
     assert_int_equal(ic.elasticsearch.flush_age_ms, 1000);
-    assert_int_equal(ic.elasticsearch.max_in_flight, 4);
+    assert_int_equal(ic.elasticsearch.max_in_flight, 3);
     assert_int_equal(ic.elasticsearch.request_timeout_ms, 60000);
     assert_int_equal(ic.elasticsearch.retry_min_ms, 100);
     assert_int_equal(ic.elasticsearch.retry_max_ms, 30000);
