@@ -231,6 +231,30 @@ fail:
     return -1;
 }
 
+int bulk_request_append_items(struct bulk_request *dst,
+                              const struct bulk_request *src,
+                              const size_t *which, size_t n, struct sl_err *err)
+{
+    size_t n0 = dst->n, len0 = dst->body.len;
+    if (dst == src)
+        return sl_err_set(err, SL_EINVAL, "bulk request: copy onto itself");
+    for (size_t k = 0; k < n; k++) {
+        if (which[k] >= src->n) {
+            sl_err_set(err, SL_EINVAL,
+                       "bulk request: item %zu of a request of %zu", which[k],
+                       src->n);
+            goto fail;
+        }
+        if (copy_one(dst, src, which[k], err) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    dst->n = n0;
+    truncate_body(&dst->body, len0);
+    return -1;
+}
+
 int bulk_request_split(const struct bulk_request *src, struct bulk_request *a,
                        struct bulk_request *b, struct sl_err *err)
 {

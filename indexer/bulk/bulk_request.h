@@ -80,6 +80,12 @@ struct sl_slice bulk_request_event(const struct bulk_request *rq, size_t i);
  * copied byte for byte with their tags (the retry of the failed items).
  * dst and src must differ. -1 with SL_ELIMIT if they do not fit dst, with
  * SL_EINVAL for an index past src's count; dst is then empty. */
+/* As bulk_request_copy_items(), after what dst holds: all n items are
+ * added, or none (-1, dst unchanged). */
+SL_MUST_CHECK int bulk_request_append_items(struct bulk_request *dst,
+                                            const struct bulk_request *src,
+                                            const size_t *which, size_t n,
+                                            struct sl_err *err);
 SL_MUST_CHECK int bulk_request_copy_items(struct bulk_request *dst,
                                           const struct bulk_request *src,
                                           const size_t *which, size_t n,

@@ -313,6 +313,26 @@ static size_t sort_items(struct slot *sl, size_t *first_retry,
     return n;
 }
 
+/* The n items of rq to send again (s->which) join the retry another slot
+ * is waiting to send, when they fit there: items refused for a while (a
+ * blocked index, 429s) then wait in one slot instead of one slot per
+ * request, and the other slots go on sending what can be indexed; with
+ * every slot waiting, nothing else would be sent until the block is
+ * lifted. */
+static bool join_waiting_retry(struct slot *sl, const struct bulk_request *rq,
+                               size_t n)
+{
+    struct es_sender *s = sl->s;
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct slot *w = &s->slots[i];
+        if (w == sl || w->state != SLOT_WAITING || w->depth != 1)
+            continue;
+        if (bulk_request_append_items(w->stack[0], rq, s->which, n, NULL) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void items_answered(struct slot *sl, int64_t now)
 {
     struct es_sender *s = sl->s;
@@ -338,10 +358,15 @@ static void items_answered(struct slot *sl, int64_t now)
         slot_pop(sl, now);
         return;
     }
-    delay = sl_backoff_next(&sl->backoff);
     if (bulk_response_item(sl->rs, first_retry, &it))
         log_retry(sl, rq, first_retry, &it, n, s->cfg.retry_max_ms);
     sl_counter_add(s->c[C_RETRIED], n);
+    if (join_waiting_retry(sl, rq, n)) {
+        put_rq(s, again);
+        slot_pop(sl, now); /* the slot takes new events again */
+        return;
+    }
+    delay = sl_backoff_next(&sl->backoff);
     /* Cannot fail: a subset of a request fits a request of the same
      * bounds, and s->which holds indices of rq. */
     if (bulk_request_copy_items(again, rq, s->which, n, &err) < 0)

@@ -197,6 +197,43 @@ static void fill5(struct bulk_request *rq)
     add_ok(rq, "a", "id-4", "{\"n\":44444}", 104);
 }
 
+/* Retries of two requests joined in one: all items appended after what
+ * dst holds, or none when they do not fit (dst unchanged). */
+static void test_append_items(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct bulk_request *src = new_request(1 << 20, 8);
+    struct bulk_request *dst = new_request(1 << 20, 4);
+    struct bulk_request *ref = new_request(1 << 20, 8);
+    const size_t first[] = {3}, more[] = {0, 2}, three[] = {0, 1, 2};
+
+    fill5(src);
+    assert_int_equal(bulk_request_copy_items(dst, src, first, 1, &err), 0);
+    assert_int_equal(bulk_request_append_items(dst, src, more, 2, &err), 0);
+    add_ok(ref, "ccc", "id-3", "{\"n\":3333}", 103);
+    add_ok(ref, "a", "id-0", "{\"n\":0}", 100);
+    add_ok(ref, "a", "i\"d-2", "{\"n\":222}", 102);
+    assert_int_equal(bulk_request_count(dst), 3);
+    assert_int_equal(bulk_request_body(dst).len, bulk_request_body(ref).len);
+    assert_memory_equal(bulk_request_body(dst).ptr, bulk_request_body(ref).ptr,
+                        bulk_request_body(ref).len);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(bulk_request_item(dst, i)->ev_off,
+                         bulk_request_item(ref, i)->ev_off);
+    /* three more do not fit a request of 4: none is added */
+    size_t len = bulk_request_body(dst).len;
+    assert_int_equal(bulk_request_append_items(dst, src, three, 3, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_int_equal(bulk_request_count(dst), 3);
+    assert_int_equal(bulk_request_body(dst).len, len);
+    assert_memory_equal(bulk_request_body(dst).ptr, bulk_request_body(ref).ptr,
+                        len);
+    bulk_request_free(src);
+    bulk_request_free(dst);
+    bulk_request_free(ref);
+}
+
 static void test_copy_items(void **state)
 {
     (void)state;
@@ -1070,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_body_exact_with_kept_heads),
         cmocka_unit_test(test_byte_bound),
         cmocka_unit_test(test_item_bound_and_refusals),
+        cmocka_unit_test(test_append_items),
         cmocka_unit_test(test_copy_items),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_all_ok_fast_path),
