@@ -5,7 +5,8 @@
 #
 #   PREFIX/bin/sluice-{shipper,indexer,grok}
 #   PREFIX/share/sluice/{patterns,elasticsearch,kibana}/
-#   PREFIX/share/doc/sluice/README.md, examples/ (conf/examples/*)
+#   PREFIX/share/doc/sluice/README.md, examples/ (conf/examples/*),
+#     stunnel/ (conf/stunnel/*: README's tunnel to a remote Redis)
 #   PREFIX/lib/systemd/system/sluice-{shipper,indexer}.service
 #   SYSCONFDIR/sluice/{shipper,indexer}.json        (only when absent)
 #   SYSCONFDIR/default/sluice-{shipper,indexer}     (only when absent; 0600)
@@ -77,3 +78,5 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/conf/examples)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/conf/examples/
           DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 endif()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/conf/stunnel/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/stunnel)
