@@ -903,11 +903,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A node that holds a request past the client's timeout on a keep-alive
- * connection (as one does while its cluster elects a master) is slow, not
- * dead: the request goes again, and the node is not set aside (es_client.c
+/* A node that answered once, then holds a request past the client's
+ * timeout (as one does while its cluster elects a master), is slow, not
+ * dead: the request goes to it again, and it is not set aside (es_client.c
  * tells the two apart by whether the request went out, not by curl's
- * connect time alone). */
+ * connect time alone). The stub closes each connection after an answer. */
 static void test_timeout_on_reused_connection(void **state)
 {
     struct fixture *f = *state;
