@@ -313,6 +313,7 @@ int es_client_timeout_ms(const struct es_client *c)
 static enum es_xfer_status classify(CURL *e, CURLcode rc)
 {
     curl_off_t connect_us = 0;
+    long request_bytes = 0;
 
     switch (rc) {
     case CURLE_OK:
@@ -322,9 +323,17 @@ static enum es_xfer_status classify(CURL *e, CURLcode rc)
     case CURLE_COULDNT_RESOLVE_HOST:
         return ES_XFER_RESOLVE;
     case CURLE_OPERATION_TIMEDOUT:
-        /* never connected: the node is unreachable, not slow */
+        /* never connected: the node is unreachable, not slow. The connect
+         * time alone cannot say so: libcurl 7.88 (Debian 12) reports 0 for
+         * a transfer that ended in an error (curl/curl#10670), so a live
+         * node that held a request past our timeout while its cluster
+         * elected a master was set aside as dead and the request sent on
+         * to the next node at once (seen with the master killed). A
+         * request whose headers went out was connected. */
         curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect_us);
-        return connect_us == 0 ? ES_XFER_REFUSED : ES_XFER_TIMEOUT;
+        curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_bytes);
+        return connect_us == 0 && request_bytes == 0 ? ES_XFER_REFUSED
+                                                     : ES_XFER_TIMEOUT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:

@@ -259,9 +259,11 @@ static void log_retry(struct slot *sl, const struct bulk_request *rq, size_t i,
                  "created (sluice-indexer setup installs the template); "
                  "retrying (backoff up to %d ms)",
                  url, n, total, (int)ix.len, ix.ptr, max_ms);
-    else if (sl_slice_eq(it->type, "cluster_block_exception", 23))
+    else if (sl_slice_eq(it->type, "cluster_block_exception", 23) &&
+             block_setting(it->reason) != NULL)
         log_blocked(url, n, total, ix, it->reason, max_ms);
-    else
+    else /* and blocks of the cluster's own that pass: "no master" while it
+          * elects one (seen with the master killed) */
         SL_WARN(COMP,
                 "POST %s/_bulk: %zu of %zu events to send again (backoff up "
                 "to %d ms): status %d %.*s: %.*s",

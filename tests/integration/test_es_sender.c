@@ -903,6 +903,48 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A node that answered once, then holds a request past the client's
+ * timeout (as one does while its cluster elects a master), is slow, not
+ * dead: the request goes to it again, and it is not set aside (es_client.c
+ * tells the two apart by whether the request went out, not by curl's
+ * connect time alone). The stub closes each connection after an answer. */
+static void test_timeout_on_reused_connection(void **state)
+{
+    struct fixture *f = *state;
+    struct http_stub *stub = http_stub_start(f->http.url);
+    static const enum stub_action script[] = {STUB_FORWARD, STUB_FORWARD_HANG};
+    char url[64], ix[128];
+    const char *hosts[] = {url};
+    struct es_sender_config c = base_cfg(f, hosts, 1);
+    struct es_sender_stats st;
+    struct es_sender *s;
+
+    stub_url(url, sizeof url, stub);
+    http_stub_script(stub, script, 2, STUB_FORWARD);
+    index_name(f, ix, sizeof ix, "reused");
+    create_index(f, ix);
+    c.request_timeout_ms = 1500;
+    c.max_in_flight = 1;
+    s = new_sender(&c);
+    add_events(s, ix, 0, 30, NULL);
+    assert_true(run(s, 30000));
+    add_events(s, ix, 30, 30, NULL);
+    assert_true(run(s, 30000));
+    expect_outcomes(f, 0, 30, ES_OUTCOME_DONE);
+    expect_outcomes(f, 30, 30, ES_OUTCOME_DUPLICATE);
+    es_sender_stats(s, &st);
+    assert_int_equal(st.resent, 1);
+    assert_int_equal(st.refused, 0);
+    assert_int_equal(http_stub_requests(stub), 3);
+    assert_int_equal(count_docs(f, ix), 60);
+    expect_in_log(log_text(f), "sending the whole request again");
+    if (strstr(log_text(f), "node set aside") != NULL)
+        fail_msg("a slow node was set aside:\n%s", log_text(f));
+    es_sender_free(s);
+    http_stub_stop(stub);
+    delete_index(f, ix);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +961,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_master_holds_off),
         cmocka_unit_test(test_tls_credentials),
         cmocka_unit_test(test_tls_failures_keep_events),
+        cmocka_unit_test(test_timeout_on_reused_connection),
     };
 
     if (argc != 2) {

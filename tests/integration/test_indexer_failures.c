@@ -9,6 +9,10 @@
  *
  *   test_indexer_failures SLUICE_TEST_ES_URL           label integration
  *   test_indexer_failures SLUICE_TEST_ES_RESTART_URL   label restart
+ *   test_indexer_failures SLUICE_TEST_ES_CLUSTER_URLS  label cluster
+ *
+ * Against tests/run's 3-node es_cluster: the elected master killed with -9
+ * while the daemon indexes through the three nodes (test_master_killed).
  *
  * The test starts its own redis-server (on PATH) on a free loopback port
  * and kills only that pid. Each test has its own keys and index prefix
@@ -312,6 +316,7 @@ static double metric(const struct idx *x, const char *name)
 #define M_ACKED     "sluice_input_acked_total"
 #define M_HELD      "sluice_indexer_entries_held"
 #define M_RSS       "process_resident_memory_bytes"
+#define M_ASIDE     "sluice_es_nodes_set_aside_total"
 
 /* ---- Redis and Elasticsearch ---- */
 
@@ -856,6 +861,284 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- against tests/run's 3-node es_cluster ---- */
+
+/* The cluster: node URLs and process group ids (from the environment),
+ * and which node is the elected master (0 .. 2). */
+struct cluster {
+    char urls[3][64];
+    long pgids[3];
+    int master;
+};
+
+static struct cluster cl;
+
+static int split_words(const char *list, char out[3][64])
+{
+    char copy[512], *save = NULL;
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", list ? list : "");
+    for (char *w = strtok_r(copy, " ", &save); w != NULL;
+         w = strtok_r(NULL, " ", &save)) {
+        if (n == 3 || strlen(w) >= 64)
+            return -1;
+        snprintf(out[n++], 64, "%s", w);
+    }
+    return n == 3 ? 0 : -1;
+}
+
+/* The elected master as node i of the three (names es_cluster-nI-...),
+ * asked of node `via` (local: as that node knows it now, without waiting
+ * for an election); -1 when it names none. */
+static int cluster_master(int via, bool local)
+{
+    char var[] = "SLUICE_TEST_ES_CLUSTER_ASK_URL", want[32];
+    struct es_http h = {0};
+    int found = -1;
+    if (setenv(var, cl.urls[via], 1) != 0 || es_http_init(&h, var, 5) < 0)
+        return -1;
+    if (es_http_request(&h, "GET",
+                        local ? "/_cat/master?format=json&local=true"
+                              : "/_cat/master?format=json",
+                        NULL, NULL) == 200 &&
+        es_http_parse(&h, NULL, 0) == 0) {
+        yajl_val v = es_json_at(h.json, "0.node");
+        const char *name = v != NULL && YAJL_IS_STRING(v) ? v->u.string : "";
+        for (int i = 0; i < 3; i++) {
+            snprintf(want, sizeof want, "es_cluster-n%d-", i + 1);
+            if (strncmp(name, want, strlen(want)) == 0)
+                found = i;
+        }
+    }
+    es_http_free(&h);
+    return found;
+}
+
+/* Runs tests/lib/es_cluster_node.sh start N: node N of the cluster
+ * started again, and the cluster back at three nodes. */
+static int cluster_node_start(int i)
+{
+    char out[128], n[16];
+    snprintf(n, sizeof n, "%d", i + 1);
+    const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_cluster_node.sh",
+                          "start", n, NULL};
+    snprintf(out, sizeof out, "%s/es_cluster_node-%s.log", dir, n);
+    int st = wait_for(spawn(argv, out, out), 180000);
+    if (st != 0) {
+        char *log = slurp(out);
+        print_error("es_cluster_node.sh start %s: exit %d:\n%s\n", n, st, log);
+        free(log);
+    }
+    return st;
+}
+
+/* Node i's process group: DIR/nI/pid (current after a restart), else the
+ * environment's. */
+static long cluster_pgid(int i, const char *env_pid)
+{
+    const char *base = getenv("SLUICE_TEST_ES_CLUSTER_DIR");
+    char path[256], buf[32] = "";
+    if (base != NULL && base[0] != '\0') {
+        snprintf(path, sizeof path, "%s/n%d/pid", base, i + 1);
+        FILE *fp = fopen(path, "r");
+        if (fp != NULL) {
+            if (fgets(buf, sizeof buf, fp) == NULL)
+                buf[0] = '\0';
+            fclose(fp);
+        }
+        env_pid = buf;
+    }
+    char *end;
+    long pgid = strtol(env_pid, &end, 10);
+    return (*end == '\0' || *end == '\n') && pgid > 1 ? pgid : -1;
+}
+
+/* Reads the cluster from the environment. This test kills the master, and
+ * a cluster of three loses its quorum with two nodes gone, so a node that
+ * an earlier test killed (test_es_cluster's) is started again first. The
+ * test talks to Elasticsearch through a node that is not the master:
+ * SLUICE_TEST_ES_CLUSTER_ADMIN_URL. */
+static int cluster_group_setup(void **state)
+{
+    char pids[3][64];
+    if (split_words(getenv("SLUICE_TEST_ES_CLUSTER_URLS"), cl.urls) < 0 ||
+        split_words(getenv("SLUICE_TEST_ES_CLUSTER_PIDS"), pids) < 0) {
+        print_error("SLUICE_TEST_ES_CLUSTER_URLS and _PIDS must each hold "
+                    "three values: run through tests/run with "
+                    "SLUICE_TEST_CLUSTER\n");
+        return -1;
+    }
+    if (group_setup(state) < 0)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        cl.pgids[i] = cluster_pgid(i, pids[i]);
+        if (cl.pgids[i] > 1 && kill(-(pid_t)cl.pgids[i], 0) == 0)
+            continue;
+        print_message("es_cluster node %d is not running: starting it\n",
+                      i + 1);
+        if (cluster_node_start(i) != 0 ||
+            (cl.pgids[i] = cluster_pgid(i, "")) < 0)
+            return -1;
+    }
+    if ((cl.master = cluster_master(0, false)) < 0) {
+        print_error("GET %s/_cat/master: no master named\n", cl.urls[0]);
+        return -1;
+    }
+    return setenv("SLUICE_TEST_ES_CLUSTER_ADMIN_URL",
+                  cl.urls[cl.master == 0 ? 1 : 0], 1);
+}
+
+/* The client's timeout of test_master_killed: the server's own ?timeout
+ * is half of it, shorter than the election after a kill (about a second
+ * here), so requests that wait for a master get the whole-request 503. */
+#define MASTER_REQUEST_TIMEOUT "2s"
+
+/* x's config with elasticsearch.request_timeout `t` (write_config's 10s). */
+static void set_request_timeout(struct idx *x, const char *t)
+{
+    const char *was = "\"request_timeout\": \"10s\"";
+    char *text = slurp(x->config), *p = strstr(text, was);
+    assert_non_null(p);
+    FILE *fp = fopen(x->config, "w");
+    assert_non_null(fp);
+    fprintf(fp, "%.*s\"request_timeout\": \"%s\"%s", (int)(p - text), text, t,
+            p + strlen(was));
+    fclose(fp);
+    free(text);
+}
+
+/* One sample of the daemon's counters after the kill. */
+struct sample {
+    int64_t t_ms;
+    double done, dup, requests, resent, retried;
+};
+
+/* The elected master killed with -9 while the indexer runs with the three
+ * nodes in hosts: the events keep flowing to the two others, the
+ * whole-request 503s without a master make every request hold off with
+ * backoff (not a storm of requests across the nodes), and at the end every
+ * event is indexed exactly once. */
+static void test_master_killed(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char hosts[256], path[320], day[160];
+    struct sample smp[400];
+    size_t ns = 0;
+
+    snprintf(hosts, sizeof hosts, "%s\", \"%s\", \"%s", cl.urls[0], cl.urls[1],
+             cl.urls[2]);
+    /* 3 shards, 1 replica each: the master's shards have copies elsewhere */
+    snprintf(day, sizeof day, "%s-2025.11.23", f->index);
+    snprintf(path, sizeof path, "/%s", day);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"settings\":{\"number_of_shards\":3,"
+                 "\"number_of_replicas\":1}}",
+                 200);
+    snprintf(path, sizeof path,
+             "/_cluster/health/%s?wait_for_status=green&timeout=30s", day);
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", hosts, ", \"max_in_flight\": 8",
+                 ", \"flush_count\": 200, \"max_in_flight\": 3");
+    set_request_timeout(&x, MASTER_REQUEST_TIMEOUT);
+    write_batches(f, 0, 40, 200, NULL, 0);
+    idx_start(&x);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    char *up = NULL;
+    while ((up = http_get(x.listen, "/metrics")) == NULL &&
+           sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    free(up);
+    while (metric(&x, M_DONE) < 2000 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    int master = cluster_master(cl.master == 0 ? 1 : 0, false);
+    assert_true(master >= 0);
+    assert_int_equal(kill(-(pid_t)cl.pgids[master], SIGKILL), 0);
+    int64_t t_kill = sl_clock_mono_ms();
+    print_message("killed the master, node %d (%s, pgid %ld), %.0f events "
+                  "done\n",
+                  master + 1, cl.urls[master], cl.pgids[master],
+                  metric(&x, M_DONE));
+    /* half of them a day later: an index to create, which takes a master */
+    two_days = true;
+    write_batches(f, 40, 40, 200, NULL, 0);
+    two_days = false;
+    end = t_kill + 45000;
+    int new_master = -1;
+    int64_t t_elected = 0;
+    while (!drained(f) && sl_clock_mono_ms() < end) {
+        struct sample *p = &smp[ns < 399 ? ns++ : ns];
+        p->t_ms = sl_clock_mono_ms() - t_kill;
+        p->done = metric(&x, M_DONE);
+        p->dup = metric(&x, M_DUP);
+        p->requests = metric(&x, M_REQUESTS);
+        p->resent = metric(&x, M_RESENT);
+        p->retried = metric(&x, M_RETRIED);
+        if (new_master < 0 &&
+            (new_master = cluster_master(master == 0 ? 1 : 0, true)) == master)
+            new_master = -1;
+        if (new_master >= 0 && t_elected == 0)
+            t_elected = sl_clock_mono_ms() - t_kill;
+        poll(NULL, 0, 250); /* an interval between samples */
+    }
+    print_message("new master: node %d, seen %.1f s after the kill\n",
+                  new_master + 1, (double)t_elected / 1000);
+    for (size_t i = 0; i < ns; i++)
+        print_message("  +%5.2f s: %6.0f done %5.0f dup %5.0f requests %3.0f "
+                      "resent %5.0f retried\n",
+                      (double)smp[i].t_ms / 1000, smp[i].done, smp[i].dup,
+                      smp[i].requests, smp[i].resent, smp[i].retried);
+    bool was_drained = drained(f);
+    double dead = metric(&x, M_DEAD), done = metric(&x, M_DONE),
+           dup = metric(&x, M_DUP), requests = metric(&x, M_REQUESTS),
+           resent = metric(&x, M_RESENT), set_aside = metric(&x, M_ASIDE);
+    double outage_s = (double)(sl_clock_mono_ms() - t_kill) / 1000;
+    assert_int_equal(idx_stop(&x), 0);
+    /* the log, complete once the daemon exited, from the kill on */
+    char *log = slurp(x.err), want[160];
+    snprintf(want, sizeof want, "POST %s/_bulk: ", cl.urls[master]);
+    int aside = 0, held = 0, live_aside = 0;
+    for (char *p = strstr(log, "[output:es]"); p != NULL;
+         p = strstr(p + 1, "[output:es]")) {
+        size_t len = strcspn(p, "\n");
+        print_message("  %.*s\n", (int)len, p);
+        char *line = strndup(p, len);
+        if (strstr(line, "node set aside") != NULL) {
+            aside++;
+            live_aside += strstr(line, want) == NULL;
+        }
+        held += strstr(line, "every request holds off") != NULL;
+        /* a "no master" block is the cluster's, not an index setting */
+        if (strstr(line, "lift the block") != NULL)
+            fail_msg("a transient block told to be lifted by hand: %s", line);
+        free(line);
+    }
+    free(log);
+    print_message("%.0f requests (%.0f resent) for 16000 events in requests "
+                  "of 200; the dead node set aside %.0f times in %.1f s; %d "
+                  "set-aside lines (%d for a live node), %d hold-off\n",
+                  requests, resent, set_aside, outage_s, aside, live_aside,
+                  held);
+    assert_true(was_drained);
+    assert_int_equal(dead, 0);
+    assert_int_equal(done + dup, 16000);
+    /* no storm: the dead node is tried about once a backoff (1 s), the
+     * cluster-wide failures hold every request, so the requests are the
+     * 80 needed and a few more */
+    assert_true(requests <= 80 + 40);
+    assert_true(resent <= 12);
+    /* only the dead node is set aside: a live one that holds a request
+     * while the cluster elects a master is slow, not gone */
+    assert_true(aside >= 1);
+    assert_int_equal(live_aside, 0);
+    /* tried again about once a second (backoff up to retry_max, 1 s) */
+    assert_true(set_aside >= 1 && set_aside <= 3 + 1.5 * outage_s);
+    assert_true(held <= 3); /* folded: one line, a few when URLs differ */
+    assert_int_equal(es_count(f), 16000);
+    assert_ids_indexed(f, 16000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -882,6 +1165,15 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_read_only_index, fx_setup,
                                         fx_teardown),
     };
+    const struct CMUnitTest cluster_tests[] = {
+        cmocka_unit_test_setup_teardown(test_master_killed, fx_setup,
+                                        fx_teardown),
+    };
+    if (strcmp(es_var, "SLUICE_TEST_ES_CLUSTER_URLS") == 0) {
+        es_var = "SLUICE_TEST_ES_CLUSTER_ADMIN_URL";
+        return ES_HTTP_RUN_GROUP("es_cluster", cluster_tests,
+                                 cluster_group_setup, group_teardown);
+    }
     if (strcmp(es_var, "SLUICE_TEST_ES_RESTART_URL") == 0)
         return ES_HTTP_RUN_GROUP(es_var, restart_tests, group_setup,
                                  group_teardown);

@@ -34,6 +34,9 @@
 #   SLUICE_TEST_ES_CLUSTER_URLS  the three http://127.0.0.1:PORT, space-separated
 #   SLUICE_TEST_ES_CLUSTER_PIDS  their process group ids, same order: a test
 #                                kills a node with `kill -KILL -- -PGID`
+#   SLUICE_TEST_ES_CLUSTER_DIR   the nodes' dirs n1..n3 (pid: the current
+#                                process group once restarted by
+#                                tests/lib/es_cluster_node.sh)
 # (given URLs need the PIDS too).
 # es_restart (not in SLUICE_SEARCH_KEYS either: tests/run starts it with
 # es_cluster) is one Elasticsearch node (SLUICE_ES_RESTART_VERSION, = es)
@@ -634,12 +637,20 @@ sluice_es_cluster_launch() {
     mkdir -p "$base"
     for i in 1 2 3; do
         sluice__search_prepare es_cluster "$base/n$i" || return 1
-        sluice__search_spawn es_cluster "$base/n$i" "es_cluster-n$i-$$" \
-            "${p[2 * i - 2]}" "${p[2 * i - 1]}" \
+        printf '%s\n' "es_cluster-n$i-$$" "${p[2 * i - 2]}" "${p[2 * i - 1]}" \
             -E "discovery.seed_hosts=$seeds" -E "cluster.initial_master_nodes=$masters" \
-            || return 1
+            >"$base/n$i/settings"
+        sluice_es_cluster_spawn "$base/n$i" || return 1
     done
     sluice_now_ms >"$base/started_ms"
+}
+
+# Spawns the cluster node of DIR with DIR/settings (first launch, and
+# restarts by tests/lib/es_cluster_node.sh).
+sluice_es_cluster_spawn() { # DIR
+    local -a a=()
+    mapfile -t a <"$1/settings"
+    sluice__search_spawn es_cluster "$1" "${a[@]}"
 }
 
 # Waits until the cluster has three nodes and is green; exports
@@ -674,6 +685,7 @@ sluice_es_cluster_wait() {
     done
     echo $(($(sluice_now_ms) - t0)) >"$base/ready_ms"
     export SLUICE_TEST_ES_CLUSTER_URLS=$urls SLUICE_TEST_ES_CLUSTER_PIDS=$pids
+    export SLUICE_TEST_ES_CLUSTER_DIR=$base
     export SLUICE_TEST_ES_CLUSTER_VERSION
     SLUICE_TEST_ES_CLUSTER_VERSION=$(sluice_search_version "$url")
 }
