@@ -393,6 +393,7 @@ static int start_es(struct loop *l, struct sl_err *err)
         return -1;
     }
     es_sender_config_from(&sc, ec);
+    sc.one_line = true; /* input.h: an event's json is one line */
     sc.on_outcome = on_outcome;
     sc.ctx = l;
     sc.metrics = l->metrics;
