@@ -12,6 +12,7 @@
  * index name from the event's timestamp (the caller passes it). */
 #include "bulk_request.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct bulk_request {
     struct sl_buf body;
     struct bulk_req_item *items;
     size_t n, max_items;
+    bool one_line; /* the caller vouches: no "\n" in its events */
     /* The action line up to the _id's value, as written for the index of
      * an earlier add (most events of a request share their index): then
      * the next one with that index copies it instead of escaping the name
@@ -75,6 +77,11 @@ void bulk_request_reset(struct bulk_request *rq)
 {
     sl_buf_reset(&rq->body);
     rq->n = 0;
+}
+
+void bulk_request_set_one_line(struct bulk_request *rq, bool vouched)
+{
+    rq->one_line = vouched;
 }
 
 static void truncate_body(struct sl_buf *b, size_t len)
@@ -126,7 +133,8 @@ int bulk_request_add(struct bulk_request *rq, const char *index,
                           ev_len == 0      ? "event"
                           : index_len == 0 ? "index"
                                            : "_id");
-    if (memchr(ev, '\n', ev_len) != NULL)
+    assert(!rq->one_line || memchr(ev, '\n', ev_len) == NULL);
+    if (!rq->one_line && memchr(ev, '\n', ev_len) != NULL)
         return sl_err_set(err, SL_EINVAL,
                           "bulk request: the event holds a newline; events "
                           "must be one line of JSON");

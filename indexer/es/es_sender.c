@@ -100,9 +100,13 @@ static void dispatch(struct es_sender *s, int64_t now);
 
 static struct bulk_request *get_rq(struct es_sender *s, struct sl_err *err)
 {
+    struct bulk_request *rq;
     if (s->nspare > 0)
         return s->spare[--s->nspare];
-    return bulk_request_new(s->max_bytes, s->cfg.flush_count, err);
+    rq = bulk_request_new(s->max_bytes, s->cfg.flush_count, err);
+    if (rq != NULL)
+        bulk_request_set_one_line(rq, s->cfg.one_line);
+    return rq;
 }
 
 static void put_rq(struct es_sender *s, struct bulk_request *rq)

@@ -43,10 +43,11 @@
  *     with backoff (no cycling through the nodes), logged with the URL and
  *     what to fix (credentials, CA file...), and sent again.
  * The callback runs from es_sender_process(), and from es_sender_add()
- * for an event that can never be sent (not one line of JSON, an empty id
- * or index, larger than a request may be): DEAD at once, status 0.
- * es_sender_free() with events still inside reports nothing for them: the
- * caller has not acknowledged them, so Redis gives them again.
+ * for an event that can never be sent (not one line of JSON, unless
+ * cfg.one_line vouches for every event; an empty id or index, larger than a
+ * request may be): DEAD at once, status 0. es_sender_free() with events still
+ * inside reports nothing for them: the caller has not acknowledged them, so
+ * Redis gives them again.
  *
  * Requests: POST {node}/_bulk?timeout={request_timeout_ms/2}ms&filter_path=
  * ES_SENDER_FILTER_PATH (the answer with only errors and each item's status
@@ -99,6 +100,7 @@ struct es_sender_config {
     const char *ca_file;             /* NULL: the system's CAs */
     bool tls_verify;                 /* verify the nodes' certificates */
     bool gzip;                       /* gzip request bodies */
+    bool one_line;                   /* events vouched "\n"-free: unchecked */
     size_t flush_bytes;              /* seal the open request at this size */
     size_t flush_count;              /* ... or this many events */
     long flush_age_ms;               /* ... or when its first is this old */

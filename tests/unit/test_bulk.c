@@ -1032,6 +1032,43 @@ static void test_body_exact_with_kept_heads(void **state)
     bulk_request_free(rq);
 }
 
+/* A request whose caller vouches for one-line events builds the same
+ * bytes and items as one that checks; the vouch survives a reset and can
+ * be taken back, and a request that checks still refuses a "\n". */
+static void test_one_line_vouched(void **state)
+{
+    (void)state;
+    struct bulk_request *checked = new_request(1 << 20, 8);
+    struct bulk_request *vouched = new_request(1 << 20, 8);
+    struct sl_err err = {0};
+    bulk_request_set_one_line(vouched, true);
+    for (int round = 0; round < 2; round++) {
+        add_ok(checked, "a", "1", "{\"m\":\"x\"}", 1);
+        add_ok(vouched, "a", "1", "{\"m\":\"x\"}", 1);
+        add_ok(checked, "b", "2", "{}", 2);
+        add_ok(vouched, "b", "2", "{}", 2);
+        struct sl_slice c = bulk_request_body(checked);
+        struct sl_slice v = bulk_request_body(vouched);
+        assert_int_equal(v.len, c.len);
+        assert_memory_equal(v.ptr, c.ptr, c.len);
+        assert_int_equal(bulk_request_count(vouched), 2);
+        assert_int_equal(bulk_request_item(vouched, 1)->ev_off,
+                         bulk_request_item(checked, 1)->ev_off);
+        bulk_request_reset(checked);
+        bulk_request_reset(vouched);
+    }
+    assert_int_equal(
+        bulk_request_add(checked, S("a"), S("1"), S("{\n}"), 3, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    bulk_request_set_one_line(vouched, false);
+    assert_int_equal(
+        bulk_request_add(vouched, S("a"), S("1"), S("{\n}"), 3, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_int_equal(bulk_request_count(vouched), 0);
+    bulk_request_free(checked);
+    bulk_request_free(vouched);
+}
+
 #define CANON_ITEM_T "{\"create\":{\"status\":201}}"
 
 /* The answer filtered as es_sender asks, all created: read without yajl;
@@ -1121,6 +1158,7 @@ int main(void)
         cmocka_unit_test(test_top_level_errors),
         cmocka_unit_test(test_reason_bounds),
         cmocka_unit_test(test_max_body),
+        cmocka_unit_test(test_one_line_vouched),
     };
     return cmocka_run_group_tests(tests, load_ok_answers, free_ok_answers);
 }
