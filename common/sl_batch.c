@@ -249,14 +249,52 @@ static bool id_char(unsigned char c)
 _Static_assert(SL_BATCH_ID_MAX == 64, "the messages say 64");
 #define TS_VALID "expected -62135596800000 to 253402300799999 (years 1 to 9999)"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* 0xffff when each of the 16 bytes at p is an id character. The signed
+ * compares are exact: every bound is below 0x80, and a byte >= 0x80 is
+ * negative, below them all. */
+static unsigned sse2_id_chars(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const void *)p);
+#define IN(lo, hi)                                                             \
+    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((lo)-1)),                    \
+                  _mm_cmplt_epi8(v, _mm_set1_epi8((hi) + 1)))
+    __m128i ok = _mm_or_si128(
+        _mm_or_si128(IN('0', '9'), IN('A', 'Z')),
+        _mm_or_si128(IN('a', 'z'),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))));
+#undef IN
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+#endif
+
+/* Whether id[0..len) (1 to SL_BATCH_ID_MAX bytes) is all id characters.
+ * 16 at a time where there are 16 (the last 16 overlapping what was
+ * checked): the shipper's ids are 22 bytes, and the byte loop was 1% of
+ * its instructions. */
+static bool id_chars(const char *id, size_t len)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    if (len >= 16) {
+        for (; i + 16 <= len; i += 16)
+            if (sse2_id_chars(id + i) != 0xffffu)
+                return false;
+        return i == len || sse2_id_chars(id + len - 16) == 0xffffu;
+    }
+#endif
+    while (i < len && id_char((unsigned char)id[i]))
+        i++;
+    return i == len;
+}
+
 static int check_id(const char *id, size_t len, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
-    size_t i = 0;
-    if (len > 0 && len <= SL_BATCH_ID_MAX)
-        while (i < len && id_char((unsigned char)id[i]))
-            i++;
-    if (len == 0 || len > SL_BATCH_ID_MAX || i < len)
+    if (len == 0 || len > SL_BATCH_ID_MAX || !id_chars(id, len))
         return sl_err_set(err, SL_EINVAL,
                           "refusing an event id of %zu bytes, %s: " ID_VALID,
                           len, sl_text_quote(q, sizeof q, id, len, '"'));

@@ -2,7 +2,9 @@
  *
  * Lookups scan members linearly: events have tens of fields and objects a
  * handful of members, where a scan beats hashing. Writing is a recursive walk
- * bounded by the depth a field path or parsed JSON can have. */
+ * bounded by the depth a field path or parsed JSON can have; a value marked
+ * rendered is copied from its JSON instead, once a walk of pointer compares
+ * (no bytes written, none escaped) has found it as it was rendered. */
 #include "sl_event.h"
 
 #include <string.h>
@@ -297,8 +299,16 @@ char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len)
     return sl_arena_strndup(ev->arena, s, len);
 }
 
-static int write_value(const struct sl_value *v, struct sl_buf *out,
-                       struct sl_err *err);
+void sl_event_set_rendered(struct sl_event *ev,
+                           const struct sl_value_json *table, size_t n)
+{
+    ev->rendered = table;
+    ev->nrendered = table != NULL ? n : 0;
+}
+
+static inline int write_value(const struct sl_event *ev,
+                              const struct sl_value *v, struct sl_buf *out,
+                              struct sl_err *err);
 
 /* Appends sep (the '{' or ',' before a member) and the member's key with
  * its colon; a key that needs no escaping is copied in one reservation. */
@@ -333,9 +343,46 @@ static bool is_metadata(struct sl_slice key)
            memcmp(key.ptr, "@metadata", 9) == 0;
 }
 
+static bool same_shape(const struct sl_value *v, const struct sl_value *s);
+
+/* v's members or elements against s's, in order. The recursion ends at
+ * the shape's depth: a deeper v differs there. */
+static bool same_children(const struct sl_value *v, const struct sl_value *s)
+{
+    const struct sl_value *a = v->first, *b = s->first;
+    for (; a != NULL && b != NULL; a = a->next, b = b->next)
+        if (!same_shape(a, b))
+            return false;
+    return a == NULL && b == NULL;
+}
+
+/* Pointers, not bytes: the shape's owner keeps its bytes unchanged. */
+static bool same_shape(const struct sl_value *v, const struct sl_value *s)
+{
+    if (v->type != s->type || v->key.ptr != s->key.ptr ||
+        v->key.len != s->key.len || v->key_plain != s->key_plain)
+        return false;
+    if (v->type == SL_VALUE_OBJECT || v->type == SL_VALUE_ARRAY)
+        return same_children(v, s);
+    return v->text.ptr == s->text.ptr && v->text.len == s->text.len;
+}
+
+/* v's JSON from the event's table when v is marked and still as it was
+ * rendered (the value only: its key is not compared, nor written). */
+static const struct sl_value_json *rendered_of(const struct sl_event *ev,
+                                               const struct sl_value *v)
+{
+    if (v->rendered == 0 || v->rendered > ev->nrendered)
+        return NULL;
+    const struct sl_value_json *r = &ev->rendered[v->rendered - 1];
+    if (v->type != r->shape->type || !same_children(v, r->shape))
+        return NULL;
+    return r;
+}
+
 /* Members or elements of v; at the root, @metadata is skipped. */
-static int write_children(const struct sl_value *v, struct sl_buf *out,
-                          bool root, struct sl_err *err)
+static int write_children(const struct sl_event *ev, const struct sl_value *v,
+                          struct sl_buf *out, bool root, struct sl_err *err)
 {
     bool object = v->type == SL_VALUE_OBJECT;
     char sep = object ? '{' : '[';
@@ -344,7 +391,13 @@ static int write_children(const struct sl_value *v, struct sl_buf *out,
             continue;
         int rc = object ? write_key(out, sep, c, err)
                         : sl_buf_append_char(out, sep, err);
-        if (rc < 0 || write_value(c, out, err) < 0)
+        if (rc < 0)
+            return -1;
+        const struct sl_value_json *r =
+            c->rendered != 0 && ev != NULL ? rendered_of(ev, c) : NULL;
+        rc = r != NULL ? sl_buf_append(out, r->json, r->len, err)
+                       : write_value(ev, c, out, err);
+        if (rc < 0)
             return -1;
         sep = ',';
     }
@@ -353,8 +406,9 @@ static int write_children(const struct sl_value *v, struct sl_buf *out,
     return sl_buf_append_char(out, object ? '}' : ']', err);
 }
 
-static int write_value(const struct sl_value *v, struct sl_buf *out,
-                       struct sl_err *err)
+static inline int write_value(const struct sl_event *ev,
+                              const struct sl_value *v, struct sl_buf *out,
+                              struct sl_err *err)
 {
     switch (v->type) {
     case SL_VALUE_NULL:
@@ -366,7 +420,7 @@ static int write_value(const struct sl_value *v, struct sl_buf *out,
         return sl_json_write_string(out, v->text.ptr, v->text.len, err);
     case SL_VALUE_OBJECT:
     case SL_VALUE_ARRAY:
-        return write_children(v, out, false, err);
+        return write_children(ev, v, out, false, err);
     }
     return sl_err_set(err, SL_EINVAL, "corrupt event value");
 }
@@ -374,5 +428,11 @@ static int write_value(const struct sl_value *v, struct sl_buf *out,
 int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
                         struct sl_err *err)
 {
-    return write_children(&ev->root, out, true, err);
+    return write_children(ev, &ev->root, out, true, err);
+}
+
+int sl_value_write_json(const struct sl_value *v, struct sl_buf *out,
+                        struct sl_err *err)
+{
+    return write_value(NULL, v, out, err);
 }

@@ -20,6 +20,7 @@
 #define SL_EVENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sl_arena.h"
 #include "sl_buf.h"
@@ -39,14 +40,34 @@ struct sl_value {
     struct sl_slice key; /* member name; empty for array elements */
     enum sl_value_type type;
     bool key_plain; /* the key is written as is, without escaping */
+    /* 1 + the index of its JSON in the event's table of rendered values
+     * (sl_event_set_rendered); 0: none. Set only by the one who built the
+     * value; the writer checks it before it trusts it. */
+    uint8_t rendered;
     struct sl_slice text;
     struct sl_value *first, *last; /* members or elements */
     struct sl_value *next;         /* next sibling */
 };
 
+/* The JSON of a value that every event of a source has alike (the
+ * shipper's host and agent objects), rendered once: the writer copies json
+ * instead of walking and escaping the value, but only while the event's
+ * value still matches shape node for node (the same types, the same
+ * members in the same order, the same key and text pointers and lengths),
+ * so a processor that changed, added or moved anything in it gets the walk
+ * and no setter needs to know. The owner keeps shape, every byte its nodes
+ * point to, and json alive and unchanged while events use the table. */
+struct sl_value_json {
+    const struct sl_value *shape;
+    const char *json;
+    size_t len;
+};
+
 struct sl_event {
-    struct sl_arena *arena; /* borrowed */
-    struct sl_value root;   /* an object */
+    struct sl_arena *arena;               /* borrowed */
+    struct sl_value root;                 /* an object */
+    const struct sl_value_json *rendered; /* borrowed; NULL: none */
+    size_t nrendered;
 };
 
 void sl_event_init(struct sl_event *ev, struct sl_arena *arena);
@@ -102,6 +123,16 @@ struct sl_value *sl_event_append(struct sl_event *ev, struct sl_value *obj,
  * SL_VALUE_OBJECT (text unused). */
 void sl_value_set(struct sl_value *v, enum sl_value_type type, const char *text,
                   size_t len);
+
+/* The table the values marked rendered (sl_value.rendered) index, until
+ * the next call; sl_event_init starts with none. table is borrowed. */
+void sl_event_set_rendered(struct sl_event *ev,
+                           const struct sl_value_json *table, size_t n);
+
+/* Appends v's JSON (its members, for an object; no key), as
+ * sl_event_write_json writes it: what a table of rendered values holds. */
+SL_MUST_CHECK int sl_value_write_json(const struct sl_value *v,
+                                      struct sl_buf *out, struct sl_err *err);
 
 /* Copies bytes into the event's arena (NULL when out of memory). */
 char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);

@@ -1,12 +1,12 @@
 /* sl_json.c: escaping and number formatting for the JSON writer.
  *
  * The string writer reserves room for the worst case (6 output bytes per
- * input byte) and then writes without checks: it tests 8 input bytes at a
- * time for a byte that needs care and stores them as one word when none
- * does. Multi-byte UTF-8 is validated per RFC 3629 (no overlongs, no
- * surrogates, max U+10FFFF); each byte of an invalid sequence becomes
- * U+FFFD, so nothing is dropped silently. Near the buffer's maximum, where
- * the worst case does not fit, a checked path appends piece by piece. */
+ * input byte) and then writes without checks: it tests 16 input bytes at a
+ * time (SSE2), then 8 (a word), for a byte that needs care and stores them
+ * whole when none does. Multi-byte UTF-8 is validated per RFC 3629 (no
+ * overlongs, no surrogates, max U+10FFFF); each byte of an invalid sequence
+ * becomes U+FFFD, so nothing is dropped silently. Near the buffer's maximum,
+ * where the worst case does not fit, a checked path appends piece by piece. */
 #include "sl_json.h"
 
 #include <math.h>
@@ -140,6 +140,25 @@ static uint64_t swar_care(uint64_t v)
 #define SL_JSON_SWAR 1
 #endif
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* One bit per byte of p[0..16) that needs care, lowest byte lowest bit.
+ * The signed compare with 0x20 catches both the control bytes and every
+ * byte >= 0x80 (negative as a signed char). Every x86-64 has SSE2; twice
+ * the bytes of swar_care per step for fewer instructions: most strings
+ * need no escaping, and the scan was 10% of the shipper's time. */
+static unsigned sse2_care(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const void *)p);
+    __m128i hit =
+        _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 /* Writes p[0..len) escaped, without quotes, at o, and returns the end. The
  * caller guarantees room for the worst case, 6 bytes per input byte, plus
  * SL_BUF_SLACK: words of 8 bytes are stored whole, before it is known how
@@ -147,6 +166,21 @@ static uint64_t swar_care(uint64_t v)
 static char *escape_into(char *o, const unsigned char *p, size_t len)
 {
     size_t i = 0;
+#ifdef __SSE2__
+    while (len - i >= 16) {
+        unsigned care = sse2_care(p + i);
+        _mm_storeu_si128((void *)o, _mm_loadu_si128((const void *)(p + i)));
+        if (care == 0) {
+            o += 16;
+            i += 16;
+            continue;
+        }
+        unsigned plain = (unsigned)__builtin_ctz(care);
+        o += plain;
+        i += plain;
+        o = put_care(o, p, len, &i);
+    }
+#endif
 #ifdef SL_JSON_SWAR
     while (len - i >= 8) {
         uint64_t v;

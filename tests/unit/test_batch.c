@@ -1212,6 +1212,35 @@ static void reader_decode_into_refuses_as_decode(void **state)
     sl_batch_reader_free(r);
 }
 
+/* Ids of 16 bytes and more are checked 16 at a time: every byte value at
+ * every position of ids of 1 to 64 bytes is refused exactly when it is not
+ * one of A-Z a-z 0-9 - _. */
+static void id_characters_checked_at_every_position(void **state)
+{
+    (void)state;
+    struct sl_err err;
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_NONE, 0, 4096, &err);
+    assert_non_null(w);
+    char id[SL_BATCH_ID_MAX];
+    for (size_t len = 1; len <= SL_BATCH_ID_MAX; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (int c = 0; c < 256; c++) {
+                memset(id, 'x', sizeof id);
+                id[at] = (char)c;
+                bool valid = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+                             (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+                struct sl_buf *b = sl_batch_writer_begin(w, id, len, 0, &err);
+                if (valid != (b != NULL))
+                    fail_msg("id of %zu bytes with byte %d at %zu: %s", len, c,
+                             at, valid ? err.msg : "accepted");
+                sl_batch_writer_rollback(w);
+            }
+        }
+    }
+    sl_batch_writer_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1232,6 +1261,7 @@ int main(void)
         cmocka_unit_test(reader_ignores_unknown_fields),
         cmocka_unit_test(reader_decodes_into_caller_memory),
         cmocka_unit_test(reader_decode_into_refuses_as_decode),
+        cmocka_unit_test(id_characters_checked_at_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -422,6 +422,63 @@ static void buffer_limit_is_an_error_not_an_overflow(void **state)
     sl_buf_release(&b);
 }
 
+/* A value marked rendered is written from the table only while it is node
+ * for node the table's shape: the table's JSON here differs from the
+ * value's on purpose, so the output shows which way was taken. */
+static void rendered_values_are_used_only_while_unchanged(void **state)
+{
+    struct fx *f = *state;
+    static const char web[] = "web", db[] = "db";
+    struct sl_event shape;
+    sl_event_init(&shape, f->arena);
+    assert_int_equal(sl_fieldpath_parse(&f->p[0], "host.name", 9, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "host", 4, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[2], "host.ip", 7, NULL), 0);
+    assert_int_equal(
+        sl_event_put(&shape, &f->p[0], SL_VALUE_STRING, web, 3, NULL), 0);
+    const struct sl_value_json table[1] = {
+        {sl_event_get(&shape, &f->p[1]), "{\"name\":\"R\"}", 12}};
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_STRING, web, 3, NULL), 0);
+    sl_event_get(&f->ev, &f->p[1])->rendered = 1;
+    /* no table yet: the walk */
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"web\"}}");
+    sl_event_set_rendered(&f->ev, table, 1);
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"R\"}}");
+    /* the same bytes at another address: not trusted */
+    char copy[] = "web";
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_STRING, copy, 3, NULL), 0);
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"web\"}}");
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_STRING, db, 2, NULL), 0);
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"db\"}}");
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_STRING, web, 3, NULL), 0);
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"R\"}}");
+    /* a member more, or a scalar type in place of a string */
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[2], SL_VALUE_STRING, "1", 1, NULL), 0);
+    assert_string_equal(written(f),
+                        "{\"host\":{\"name\":\"web\",\"ip\":\"1\"}}");
+    sl_event_reset(&f->ev);
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_NUMBER, web, 3, NULL), 0);
+    sl_event_get(&f->ev, &f->p[1])->rendered = 1;
+    assert_string_equal(written(f), "{\"host\":{\"name\":web}}");
+    /* an index past the table */
+    sl_event_reset(&f->ev);
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[0], SL_VALUE_STRING, web, 3, NULL), 0);
+    sl_event_get(&f->ev, &f->p[1])->rendered = 2;
+    assert_string_equal(written(f), "{\"host\":{\"name\":\"web\"}}");
+    /* the whole value replaced by a scalar */
+    assert_int_equal(
+        sl_event_put(&f->ev, &f->p[1], SL_VALUE_STRING, web, 3, NULL), 0);
+    sl_event_get(&f->ev, &f->p[1])->rendered = 1;
+    assert_string_equal(written(f), "{\"host\":\"web\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +507,8 @@ int main(void)
         cmocka_unit_test(arena_allocates_aligned_across_blocks),
         cmocka_unit_test(bad_field_references_are_rejected),
         cmocka_unit_test(buffer_limit_is_an_error_not_an_overflow),
+        cmocka_unit_test_setup_teardown(
+            rendered_values_are_used_only_while_unchanged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
