@@ -154,11 +154,38 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
     l->save_failed = 0;
 }
 
+/* Whether every file input is idle (scanned, every file found read to
+ * its end): each file still on disk has been identified and its entry
+ * touched, so what expiry drops is gone from disk. A file input that
+ * never rests waits for the hourly expiry. */
+static bool inputs_at_rest(const struct loop *l)
+{
+    for (size_t i = 0; i < l->nin; i++) {
+        struct in_file_stats st;
+        if (l->in[i].file == NULL)
+            continue;
+        in_file_stats(l->in[i].file, &st);
+        if (!st.idle)
+            return false;
+    }
+    return true;
+}
+
 static void save_registry(struct loop *l, int64_t now)
 {
     struct registry_save_outcome o;
     if (registry_saver_collect(l->saver, &o) == 1)
         save_outcome(l, &o);
+    /* the first expiry once the inputs first rest, then hourly: a
+     * restart, and every `run --once`, drops the entries of files gone
+     * for the ttl, not only a daemon that has run for an hour */
+    if (!l->expired_once && now >= l->rest_check) {
+        l->rest_check = now + 1000; /* in_file_stats walks every file */
+        if (inputs_at_rest(l)) {
+            l->expired_once = true;
+            l->next_expire = now;
+        }
+    }
     if (now >= l->next_expire) {
         l->next_expire = now + EXPIRE_EVERY_MS;
         if (registry_expire(l->reg, (int64_t)time(NULL)) > 0)
@@ -327,6 +354,10 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
         *busy = (n >= READ_CHUNKS || (l->once && n > 0)) && !full;
         if (l->once && n == 0 && !full && inputs_idle(l, now, busy)) {
             SL_INFO(COMP, "--once: every input read to its end; finishing");
+            if (!l->expired_once) { /* at rest: expire before the end */
+                l->expired_once = true;
+                l->next_expire = now;
+            }
             l->phase = LOOP_FLUSHING;
             pipeline_flush(l->pipe);
             *busy = true;

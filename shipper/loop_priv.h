@@ -58,6 +58,8 @@ struct loop {
     size_t nsnaps;
     int64_t next_save;   /* monotonic ms */
     int64_t next_expire; /* monotonic ms */
+    bool expired_once;   /* the first expiry (inputs at rest) ran */
+    int64_t rest_check;  /* monotonic ms: next look for inputs at rest */
     struct output *out;
     struct pipeline *pipe;
     struct loop_input *in;

@@ -23,6 +23,7 @@
  * so no path index is kept). Without inotify, or past the kernel's watch
  * limit (both logged once), the periodic scan finds new files and open
  * files are read every poll_interval. */
+#define _DEFAULT_SOURCE /* readdir's d_type constants (DT_DIR...) */
 #include "in_file_priv.h"
 
 #include <dirent.h>
@@ -367,7 +368,10 @@ static void watch_link_target(struct in_file *in, const char *path)
         watch_dir(in, dir);
 }
 
-static void candidate(struct walk *w, size_t len, bool literal)
+/* dtype: the entry's d_type from readdir, DT_UNKNOWN for a literal path;
+ * a DT_REG entry is no link, so it costs one stat, not two. */
+static void candidate(struct walk *w, size_t len, bool literal,
+                      unsigned char dtype)
 {
     const char *path = w->path;
     (void)len;
@@ -382,7 +386,8 @@ static void candidate(struct walk *w, size_t len, bool literal)
         in_file_bad_path(w->in, path, S_ISDIR(st.st_mode) ? -1 : -2, literal);
         return;
     }
-    watch_link_target(w->in, path);
+    if (dtype == DT_LNK || dtype == DT_UNKNOWN)
+        watch_link_target(w->in, path);
     struct bad_path *b = w->in->nbad ? bad_find(w->in, path) : NULL;
     if (b != NULL)
         b->seen = true; /* still bad until it opens */
@@ -447,13 +452,16 @@ static void each_subdir(struct walk *w, size_t len, size_t i, int depth,
         size_t nl = append(w, len, de->d_name);
         if (nl == 0)
             continue;
-        if (pat == NULL) { /* under `**`: real directories only */
+        /* under `**`: real directories only; d_type says which entries
+         * are, without a stat each (the file system may not say) */
+        if (pat == NULL && de->d_type != DT_DIR) {
             struct stat st;
-            if (lstat(w->path, &st) < 0 || !S_ISDIR(st.st_mode))
+            if (de->d_type != DT_UNKNOWN || lstat(w->path, &st) < 0 ||
+                !S_ISDIR(st.st_mode))
                 continue;
         }
         if (pat != NULL && i + 1 == w->ncomps)
-            candidate(w, nl, false);
+            candidate(w, nl, false, de->d_type);
         else
             walk(w, nl, pat != NULL ? i + 1 : i, depth + (pat == NULL));
     }
@@ -479,7 +487,7 @@ static void walk(struct walk *w, size_t len, size_t i, int depth)
         if (nl != 0) {
             if (last) {
                 watch_dir(w->in, len ? save : ".");
-                candidate(w, nl, true);
+                candidate(w, nl, true, DT_UNKNOWN);
             } else {
                 walk(w, nl, i + 1, depth);
             }

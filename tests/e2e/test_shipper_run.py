@@ -782,6 +782,38 @@ def a_multiline_preset_alone_is_accepted_and_joins_a_traceback():
             raise AssertionError(err)
 
 
+@case
+def run_once_drops_the_entries_of_files_gone_for_a_week_and_keeps_the_rest():
+    d = scratch("expiry")
+    with open(os.path.join(d, "logs", "here.log"), "w") as f:
+        f.write("here\n")
+    conf = write_config(d, [{"type": "file", "paths": [
+        os.path.join(d, "logs", "*.log")]}], {"stdout": {}})
+    out, _ = run_once(conf)
+    eq(len(out.splitlines()), 1, "the first run reads the file")
+    reg = os.path.join(d, "data", "registry.json")
+    with open(reg) as f:
+        text = f.read()
+    # every entry last seen 8 days ago (the ttl is 7), and one more of a
+    # file that is not there
+    week = int(time.time()) - 8 * 24 * 3600
+    parts = text.split('"seen":')
+    text = parts[0] + "".join(f'"seen":{week}' + p[p.index(","):]
+                              for p in parts[1:])
+    gone = ('{"dev":1,"ino":2,"fp":"00000000000000ff","fp_len":4,'
+            '"key":"00000000000000aa","offset":4,"seen":%d,'
+            '"path":"/nonexistent/gone.log"}' % week)
+    eq(text.count('"entries":[\n'), 1, text)
+    text = text.replace('"entries":[\n', '"entries":[\n' + gone + ",\n")
+    with open(reg, "w") as f:
+        f.write(text)
+    out, _ = run_once(conf)
+    eq(out, "", "the file still there is not read again")
+    with open(reg) as f:
+        text = f.read()
+    eq(("gone.log" in text, "here.log" in text), (False, True), text)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
