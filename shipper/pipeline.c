@@ -56,6 +56,10 @@ struct pipeline {
     int64_t read_ms;           /* the time read: the wall clock at a drain */
     struct pipe_src *head;     /* every live source */
     size_t nsrcs;
+    /* the sources with something to drain, oldest first: a drain visits
+     * them, not every source (10,000 files, a few of them written) */
+    struct pipe_src *work_head, *work_tail;
+    size_t nml; /* sources with a multiline joiner (timers) */
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
         *invalid;
     struct sl_counter own[6]; /* the counters when no registry is given */
@@ -65,6 +69,7 @@ struct pipe_src {
     struct pipeline *p;
     struct pipe_input *in;
     struct pipe_src *prev, *next;
+    struct pipe_src *wprev, *wnext; /* in the work list, while work */
     uint32_t slot;
     uint64_t base;    /* file offset of line_reader's offset 0 */
     int64_t mtime_ms; /* of the newest chunk; INT64_MAX: none */
@@ -76,10 +81,42 @@ struct pipe_src {
     struct record_meta_queue *rq;
     struct multiline_line line; /* taken from lr, not yet in cl */
     bool held;
-    bool work;                            /* something may be drained */
-    bool ending, soft;                    /* end, flush asked */
+    bool work;         /* something may be drained: in the work list */
+    bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
 };
+
+static void work_add(struct pipe_src *s)
+{
+    struct pipeline *p = s->p;
+    if (s->work)
+        return;
+    s->work = true;
+    s->wprev = p->work_tail;
+    s->wnext = NULL;
+    if (p->work_tail != NULL)
+        p->work_tail->wnext = s;
+    else
+        p->work_head = s;
+    p->work_tail = s;
+}
+
+static void work_remove(struct pipe_src *s)
+{
+    struct pipeline *p = s->p;
+    if (!s->work)
+        return;
+    s->work = false;
+    if (s->wprev != NULL)
+        s->wprev->wnext = s->wnext;
+    else
+        p->work_head = s->wnext;
+    if (s->wnext != NULL)
+        s->wnext->wprev = s->wprev;
+    else
+        p->work_tail = s->wprev;
+    s->wprev = s->wnext = NULL;
+}
 
 static struct sl_counter *counter(struct sl_metrics *m, const char *name,
                                   const char *help, struct sl_counter *dflt,
@@ -235,6 +272,7 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
         p->head->prev = s;
     p->head = s;
     p->nsrcs++;
+    p->nml += s->ml != NULL;
     return s;
 nomem:
     pipe_src_free(s);
@@ -283,6 +321,8 @@ void pipe_src_free(struct pipe_src *s)
         if (s->next != NULL)
             s->next->prev = s->prev;
         p->nsrcs--;
+        p->nml -= s->ml != NULL;
+        work_remove(s);
     }
     record_meta_queue_free(s->rq);
     multiline_free(s->ml);
@@ -311,20 +351,20 @@ int pipe_src_feed(struct pipe_src *s, const char *data, size_t len,
         s->es.path = copy;
         s->es.path_len = strlen(copy);
     }
-    s->work = true;
+    work_add(s);
     return line_reader_feed(s->lr, data, len, err);
 }
 
 void pipe_src_end(struct pipe_src *s)
 {
     s->ending = true;
-    s->work = true;
+    work_add(s);
 }
 
 void pipe_src_flush(struct pipe_src *s)
 {
     s->soft = true;
-    s->work = true;
+    work_add(s);
 }
 
 bool pipe_src_finished(const struct pipe_src *s)
@@ -544,7 +584,7 @@ int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
             continue;
         }
         if (!end_step(s)) {
-            s->work = false;
+            work_remove(s);
             return 0;
         }
     }
@@ -554,11 +594,9 @@ int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 
 int pipeline_drain(struct pipeline *p, int64_t now_ms, struct sl_err *err)
 {
-    struct pipe_src *s = p->head, *next;
+    struct pipe_src *s = p->work_head, *next;
     for (; s != NULL; s = next) {
-        next = s->next;
-        if (!s->work)
-            continue;
+        next = s->wnext;
         int rc = pipe_src_drain(s, now_ms, err);
         if (rc != 0)
             return rc;
@@ -577,6 +615,8 @@ void pipeline_flush(struct pipeline *p)
 int64_t pipeline_deadline(const struct pipeline *p)
 {
     int64_t t = INT64_MAX;
+    if (p->nml == 0)
+        return t;
     for (const struct pipe_src *s = p->head; s != NULL; s = s->next) {
         if (s->ml == NULL)
             continue; /* a source with work waits for the output, not time */
@@ -589,13 +629,15 @@ int64_t pipeline_deadline(const struct pipeline *p)
 
 void pipeline_tick(struct pipeline *p, int64_t now_ms)
 {
+    if (p->nml == 0)
+        return;
     for (struct pipe_src *s = p->head; s != NULL; s = s->next) {
         if (s->ml == NULL)
             continue;
         uint64_t d = multiline_next_deadline(s->ml);
         if (d != UINT64_MAX && (int64_t)d <= now_ms) {
             multiline_tick(s->ml, (uint64_t)now_ms);
-            s->work = true;
+            work_add(s);
         }
     }
 }
