@@ -319,9 +319,17 @@ static bool inputs_idle(struct loop *l, int64_t now, bool *ready)
             return false;
         if (li->file == NULL)
             continue;
+        struct in_file_stats st;
+        /* busy with what it knows (files to open, to read, a key to
+         * save): no rescan yet, which walks every directory (with 40,000
+         * new files a walk at each quiet turn made run --once quadratic) */
+        in_file_stats(li->file, &st);
+        if (!st.idle) {
+            *ready |= st.ready + st.waiting > 0;
+            return false;
+        }
         in_file_rescan(li->file);
         in_file_process(li->file, NULL, 0, now);
-        struct in_file_stats st;
         in_file_stats(li->file, &st);
         *ready |= st.ready + st.waiting > 0;
         if (!st.idle)

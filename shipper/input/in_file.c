@@ -570,11 +570,12 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->ready = in->ready.n;
     st->waiting = in->wait.n;
     st->inotify = in->ifd >= 0 && !in->watch_full;
-    size_t held = 0; /* copies that wait for their original (rotate.c) */
-    for (size_t i = 0; i < in->nrecs; i++)
-        held += in->recs[i]->copy_of != NULL;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
-               in->wait.n == 0 && in->done.n == 0 && held == 0;
+               in->wait.n == 0 && in->done.n == 0;
+    /* and no copy waits for its original (rotate.c): looked for only then,
+     * a walk of every record */
+    for (size_t i = 0; st->idle && i < in->nrecs; i++)
+        st->idle = in->recs[i]->copy_of == NULL;
 }
 
 /* ---- reading ------------------------------------------------------------ */
