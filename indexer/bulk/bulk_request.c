@@ -223,20 +223,7 @@ int bulk_request_copy_items(struct bulk_request *dst,
     if (dst == src)
         return sl_err_set(err, SL_EINVAL, "bulk request: copy onto itself");
     bulk_request_reset(dst);
-    for (size_t k = 0; k < n; k++) {
-        if (which[k] >= src->n) {
-            sl_err_set(err, SL_EINVAL,
-                       "bulk request: item %zu of a request of %zu", which[k],
-                       src->n);
-            goto fail;
-        }
-        if (copy_one(dst, src, which[k], err) < 0)
-            goto fail;
-    }
-    return 0;
-fail:
-    bulk_request_reset(dst);
-    return -1;
+    return bulk_request_append_items(dst, src, which, n, err);
 }
 
 int bulk_request_append_items(struct bulk_request *dst,
