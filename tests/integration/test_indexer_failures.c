@@ -401,35 +401,15 @@ static void write_batches(struct fx *f, int first, int nb, int n,
  * the test exists or its shard has not started yet (503). */
 static long long es_count(struct fx *f)
 {
-    char path[160];
-    snprintf(path, sizeof path, "/%s-*/_refresh", f->index);
-    es_http_request(&f->es, "POST", path, NULL, NULL);
-    snprintf(path, sizeof path, "/%s-*/_count", f->index);
-    long st = es_http_request(&f->es, "GET", path, NULL, NULL);
-    if (st == 503 || st == -1)
-        return 0;
-    /* this answer, not a second request: an index created in between
-     * would answer that one with 503 */
-    char err[128];
-    if (st != 200 || es_http_parse(&f->es, err, sizeof err) != 0)
-        fail_msg("GET %s%s: HTTP %ld: %.*s", f->es.url, path, st, ES_HTTP_SHOW,
-                 es_http_body(&f->es));
-    yajl_val v = es_json_at(f->es.json, "count");
-    assert_true(v != NULL && YAJL_IS_INTEGER(v));
-    return YAJL_GET_INTEGER(v);
+    char target[160];
+    snprintf(target, sizeof target, "%s-*", f->index);
+    return es_http_count(&f->es, target);
 }
 
 /* Documents in one index (refreshed first). */
 static long long es_count_index(struct fx *f, const char *index)
 {
-    char path[200];
-    snprintf(path, sizeof path, "/%s/_refresh", index);
-    es_http_call(&f->es, "POST", path, NULL, NULL, 200);
-    snprintf(path, sizeof path, "/%s/_count", index);
-    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
-    yajl_val v = es_json_at(f->es.json, "count");
-    assert_true(v != NULL && YAJL_IS_INTEGER(v));
-    return YAJL_GET_INTEGER(v);
+    return es_http_count(&f->es, index);
 }
 
 /* Documents whose _id is one of the batch ids written. */

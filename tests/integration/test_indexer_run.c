@@ -349,39 +349,13 @@ static void write_batches(struct fx *f, int nb, int n,
     redisFree(c);
 }
 
-/* Documents in the test's indices (refreshed first). */
+/* Documents in the test's indices (refreshed first; 0 while the first one
+ * is being created). */
 static long long es_count(struct fx *f)
 {
-    char path[160];
-    snprintf(path, sizeof path, "/%s-*/_refresh", f->index);
-    es_http_call(&f->es, "POST", path, NULL, NULL, 200);
-    snprintf(path, sizeof path, "/%s-*/_count", f->index);
-    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
-    yajl_val v = es_json_at(f->es.json, "count");
-    assert_true(v != NULL && YAJL_IS_INTEGER(v));
-    return YAJL_GET_INTEGER(v);
-}
-
-/* es_count() while the indexer is running: an index it has just created
- * answers 503 (no shard available) until its primary shard has started,
- * which counts as nothing indexed yet rather than a failure. */
-static long long es_count_while_running(struct fx *f)
-{
-    char path[160], err[128];
-    snprintf(path, sizeof path, "/%s-*/_refresh", f->index);
-    es_http_request(&f->es, "POST", path, NULL, NULL);
-    snprintf(path, sizeof path, "/%s-*/_count", f->index);
-    long st = es_http_request(&f->es, "GET", path, NULL, NULL);
-    if (st == 503)
-        return 0;
-    /* this answer, not a second request: an index created in between
-     * would answer that one with 503 */
-    if (st != 200 || es_http_parse(&f->es, err, sizeof err) != 0)
-        fail_msg("GET %s%s: HTTP %ld: %.*s", f->es.url, path, st, ES_HTTP_SHOW,
-                 es_http_body(&f->es));
-    yajl_val v = es_json_at(f->es.json, "count");
-    assert_true(v != NULL && YAJL_IS_INTEGER(v));
-    return YAJL_GET_INTEGER(v);
+    char target[160];
+    snprintf(target, sizeof target, "%s-*", f->index);
+    return es_http_count(&f->es, target);
 }
 
 /* Documents whose _id is one of the batch ids written: all of them. */
@@ -583,7 +557,7 @@ static void test_kill9_then_once(void **state)
     pid_t pid = spawn(argv, f->out, f->err, NULL);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
     long long n = 0;
-    while ((n = es_count_while_running(f)) < 1000 && sl_clock_mono_ms() < end)
+    while ((n = es_count(f)) < 1000 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     kill(pid, SIGKILL);
     assert_int_equal(wait_for(pid, 5000), 128 + SIGKILL);
@@ -724,8 +698,7 @@ static void test_caught_up_sends_without_waiting_for_flush_age(void **state)
          * answer 409 */
         write_batches(f, round, 10, NULL);
         int64_t end = sl_clock_mono_ms() + 20000; /* well under 1 h */
-        while (es_count_while_running(f) < 10 * round &&
-               sl_clock_mono_ms() < end)
+        while (es_count(f) < 10 * round && sl_clock_mono_ms() < end)
             poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
         assert_int_equal(es_count(f), 10 * round);
     }

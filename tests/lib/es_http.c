@@ -168,6 +168,25 @@ void es_http_call(struct es_http *h, const char *method, const char *path,
     }
 }
 
+long long es_http_count(struct es_http *h, const char *target)
+{
+    char path[512], err[128];
+    snprintf(path, sizeof path, "/%s/_refresh", target);
+    es_http_request(h, "POST", path, NULL, NULL);
+    snprintf(path, sizeof path, "/%s/_count", target);
+    long st = es_http_request(h, "GET", path, NULL, NULL);
+    if (st == 503)
+        return 0;
+    if (st != 200 || es_http_parse(h, err, sizeof err) != 0)
+        fail_msg("GET %s%s: HTTP %ld: %.*s", h->url, path, st, ES_HTTP_SHOW,
+                 es_http_body(h));
+    yajl_val v = es_json_at(h->json, "count");
+    if (v == NULL || !YAJL_IS_INTEGER(v))
+        fail_msg("GET %s%s: no count in %.*s", h->url, path, ES_HTTP_SHOW,
+                 es_http_body(h));
+    return YAJL_GET_INTEGER(v);
+}
+
 yajl_val es_json_at(yajl_val v, const char *dotted)
 {
     char buf[512], *seg, *save = NULL, *end;

@@ -83,6 +83,14 @@ int es_http_parse(struct es_http *h, char *err, size_t errlen);
 void es_http_call(struct es_http *h, const char *method, const char *path,
                   const char *ctype, const char *body, long want);
 
+/* Documents in the indices `target` names (a pattern: "prefix-*"), after
+ * a refresh; 0 while an index of it has just been created and its shard
+ * has not started (503), which a test that counts while an indexer runs
+ * meets. The count is read from the one answer, never asked twice: an
+ * index created in between would answer a second request with 503. Fails
+ * the test on any other answer. */
+long long es_http_count(struct es_http *h, const char *target);
+
 /* The node at a dotted path in v; a segment of digits indexes an array
  * ("items.0.create.status"). NULL if there is no such node, or v is NULL.
  * Keys containing dots are not reachable this way. */
