@@ -88,6 +88,7 @@ void sl_cli_version(const struct sl_cli_spec *spec, FILE *f);
  * command; a usage error is "PROG: message" on stderr and exit 2, a command
  * without fn "PROG: 'run' is not in this build yet" and exit 1. Returns
  * the exit status. */
-int sl_cli_main(const struct sl_cli_spec *spec, int argc, char *const argv[]);
+SL_MUST_CHECK int sl_cli_main(const struct sl_cli_spec *spec, int argc,
+                              char *const argv[]);
 
 #endif

@@ -94,8 +94,9 @@ struct sl_slice index_name_format(struct index_name *in, int64_t ts_ms,
  * for yyyy.MM, Dec 31 for yyyy. 0: name is not one of the pattern's, it
  * reads back as two periods (adjacent numbers of a strange pattern), or
  * the pattern's dates cannot say a period (index_name_dated is false). */
-int index_name_parse(const struct index_name *in, const char *name, size_t len,
-                     int64_t *last_day);
+SL_MUST_CHECK int index_name_parse(const struct index_name *in,
+                                   const char *name, size_t len,
+                                   int64_t *last_day);
 
 /* True when index_name_parse can find the period of a name: the pattern's
  * dates hold a full year (y, Y, not only yy) with a month and day, or a day

@@ -39,27 +39,27 @@ const char *indexer_url_redact(const char *url, char *buf, size_t size);
 struct sl_cli;
 
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */
-int indexer_cmd_check(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_check(const struct sl_cli *cli);
 
 /* run: the daemon (loop.h); with --once until nothing is left. 0 when
  * stopped by a signal or done, 1 on a failure, 2 on a bad config. */
-int indexer_cmd_run(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_run(const struct sl_cli *cli);
 
 /* setup: the index template and Kibana's objects (setup.h); 0 done, 1
  * failed (the message says what to fix), 2 a bad config. */
-int indexer_cmd_setup(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_setup(const struct sl_cli *cli);
 
 /* dlq list: the dead letters grouped by reason, a table on stdout; 0, or
  * 1 when Redis does not answer. */
-int indexer_cmd_dlq_list(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_dlq_list(const struct sl_cli *cli);
 
 /* dlq replay: each dead letter's event sent again (cmd_dlq_replay.c); a
  * letter is deleted once its event is indexed (or 409), the others stay.
  * 0 when every letter was tried, 1 when Redis or Elasticsearch failed. */
-int indexer_cmd_dlq_replay(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_dlq_replay(const struct sl_cli *cli);
 
 /* status: Redis (stream or list) and Elasticsearch as tables on stdout.
  * 0 when it could report, 1 when Redis does not answer. */
-int indexer_cmd_status(const struct sl_cli *cli);
+SL_MUST_CHECK int indexer_cmd_status(const struct sl_cli *cli);
 
 #endif

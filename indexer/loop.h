@@ -38,6 +38,7 @@
 #include <stdbool.h>
 
 #include "indexer_config.h"
+#include "sl_err.h"
 
 #define LOOP_STOP_GRACE_MS 10000
 
@@ -46,6 +47,6 @@
  * signalfd), ignored SIGPIPE, run curl_global_init and set up the log.
  * Returns the exit status: 0 stopped cleanly or finished, 1 a failure at
  * start (Redis URL, listen address in use ...) or out of memory. */
-int indexer_loop_run(const struct indexer_config *ic, bool once);
+SL_MUST_CHECK int indexer_loop_run(const struct indexer_config *ic, bool once);
 
 #endif

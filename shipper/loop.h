@@ -37,7 +37,7 @@ struct loop *loop_new(const struct shipper_config *sc, bool once,
                       struct sl_err *err);
 /* Runs until stopped or, with once, done. The exit status: 0, or 1 when
  * the shipper could not go on (logged). */
-int loop_run(struct loop *l);
+SL_MUST_CHECK int loop_run(struct loop *l);
 void loop_free(struct loop *l); /* NULL is fine */
 
 #endif

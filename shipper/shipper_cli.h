@@ -55,13 +55,13 @@ void shipper_status_summarise(const char *json, const char *listen, FILE *out);
 struct sl_cli;
 
 /* run: the daemon (loop.h); with --once, until everything is shipped. */
-int shipper_cmd_run(const struct sl_cli *cli);
+SL_MUST_CHECK int shipper_cmd_run(const struct sl_cli *cli);
 
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */
-int shipper_cmd_check(const struct sl_cli *cli);
+SL_MUST_CHECK int shipper_cmd_check(const struct sl_cli *cli);
 
 /* status: the registry's files as a table on stdout, and the running
  * daemon's /status when http.listen is set. 0 when it could report. */
-int shipper_cmd_status(const struct sl_cli *cli);
+SL_MUST_CHECK int shipper_cmd_status(const struct sl_cli *cli);
 
 #endif

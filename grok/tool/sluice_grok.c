@@ -421,10 +421,9 @@ static int process_fd(struct run *r, int fd, const char *name,
     struct sl_slice line;
     bool trunc;
     if (lr == NULL) {
-        fprintf(stderr,
-                "sluice-grok: out of memory at start (a %zu-byte %s "
-                "buffer); lower --max-line\n",
-                o->max_line, r->unit);
+        /* only the reader itself: its buffer grows with the lines */
+        fprintf(stderr, "sluice-grok: out of memory at start; free memory "
+                        "and run again\n");
         r->nomem = true;
         return -1;
     }
@@ -432,8 +431,11 @@ static int process_fd(struct run *r, int fd, const char *name,
     ssize_t n;
     while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
         if (n < 0 || line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
+            /* the buffer holds at most a --max-line line and a chunk */
             if (n >= 0)
-                fprintf(stderr, "sluice-grok: '%s': %s\n", name, err.msg);
+                fprintf(stderr, "sluice-grok: '%s': %s; lower --max-line\n",
+                        name, err.msg);
+            r->nomem = n >= 0;
             rc = -1;
             break;
         }

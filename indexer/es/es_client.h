@@ -110,7 +110,7 @@ size_t es_client_running(const struct es_client *c);
 size_t es_client_fill_pollfds(const struct es_client *c, struct pollfd *pfds,
                               size_t n);
 /* ms until curl wants to be called, 0: now, -1: no transfer. */
-int es_client_timeout_ms(const struct es_client *c);
+SL_MUST_CHECK int es_client_timeout_ms(const struct es_client *c);
 /* Does the I/O that pfds[0..n) say is ready (matched by fd), and curl's
  * timeouts when due; calls on_body and on_done. Never blocks. */
 void es_client_process(struct es_client *c, const struct pollfd *pfds,

@@ -43,11 +43,13 @@ const char *es_nodes_bulk(const struct es_nodes *ns, size_t i);
 
 /* The next node in turn not set aside at now_ms, or -1 when all are, with
  * *wait_ms set to the time until the first one is back (>= 1). */
-int es_nodes_next(struct es_nodes *ns, int64_t now_ms, int64_t *wait_ms);
+SL_MUST_CHECK int es_nodes_next(struct es_nodes *ns, int64_t now_ms,
+                                int64_t *wait_ms);
 
 /* Sets node i aside from now_ms for its next backoff delay (returned, ms);
  * the delay doubles with each refusal in a row, up to aside_max_ms. */
-int es_nodes_set_aside(struct es_nodes *ns, size_t i, int64_t now_ms);
+SL_MUST_CHECK int es_nodes_set_aside(struct es_nodes *ns, size_t i,
+                                     int64_t now_ms);
 /* Node i answered: its backoff starts again from aside_min_ms. */
 void es_nodes_ok(struct es_nodes *ns, size_t i);
 bool es_nodes_is_aside(const struct es_nodes *ns, size_t i, int64_t now_ms);

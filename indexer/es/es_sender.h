@@ -179,7 +179,7 @@ bool es_sender_busy(const struct es_sender *s);
 size_t es_sender_max_pollfds(const struct es_sender *s);
 size_t es_sender_fill_pollfds(const struct es_sender *s, struct pollfd *pfds,
                               size_t n);
-int es_sender_timeout_ms(const struct es_sender *s);
+SL_MUST_CHECK int es_sender_timeout_ms(const struct es_sender *s);
 void es_sender_process(struct es_sender *s, const struct pollfd *pfds,
                        size_t n);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "container_log.h"
+#include "sl_err.h"
 #include "sl_slice.h"
 
 struct container_part {
@@ -22,10 +23,10 @@ struct container_part {
 };
 
 /* 0 and *part, or -1: the line is not the format. */
-int container_parse_docker(const char *line, size_t len,
-                           struct container_part *part);
-int container_parse_cri(const char *line, size_t len,
-                        struct container_part *part);
+SL_MUST_CHECK int container_parse_docker(const char *line, size_t len,
+                                         struct container_part *part);
+SL_MUST_CHECK int container_parse_cri(const char *line, size_t len,
+                                      struct container_part *part);
 
 /* Appends the JSON string body s[0..len) (escapes checked by the parse),
  * unescaped, to dst[0..room): \uXXXX as UTF-8, a surrogate pair as one

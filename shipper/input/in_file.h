@@ -209,7 +209,7 @@ void in_file_free(struct in_file *in); /* NULL is fine; closes every fd */
 
 size_t in_file_fill_pollfds(struct in_file *in, struct pollfd *pfds, size_t n);
 /* ms until the next scan or timer, 0 when due; never -1. */
-int in_file_timeout_ms(const struct in_file *in, int64_t now);
+SL_MUST_CHECK int in_file_timeout_ms(const struct in_file *in, int64_t now);
 /* Reads inotify events (pfds as filled), scans when due, runs timers. */
 void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
                      int64_t now);

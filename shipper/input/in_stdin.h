@@ -69,7 +69,8 @@ void in_stdin_free(struct in_stdin *in); /* NULL is fine */
 
 size_t in_stdin_fill_pollfds(struct in_stdin *in, struct pollfd *pfds,
                              size_t n);
-int in_stdin_timeout_ms(const struct in_stdin *in); /* always -1 */
+SL_MUST_CHECK int
+in_stdin_timeout_ms(const struct in_stdin *in); /* always -1 */
 void in_stdin_process(struct in_stdin *in, const struct pollfd *pfds, size_t n);
 
 enum in_stdin_kind {

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 
+#include "sl_err.h"
 #include "sl_slice.h"
 
 enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA };
@@ -38,6 +39,6 @@ struct tb_result {
 /* 1: a traceback was found and *r is set. 0: none in s (an ordinary log
  * line). -1: a traceback's start is there but not its exception (a cut
  * event); r->lang says which kind. */
-int tb_parse(const char *s, size_t len, struct tb_result *r);
+SL_MUST_CHECK int tb_parse(const char *s, size_t len, struct tb_result *r);
 
 #endif

@@ -1,6 +1,8 @@
 /* test_arena.c: sl_arena, the bump allocator under every event: alignment,
- * sizes that would wrap, the empty arena, what a reset keeps, and (in ASan
- * builds) that unused and reset memory is poisoned. */
+ * sizes that would wrap, the empty arena, what a reset keeps, (in ASan
+ * builds) that unused and reset memory is poisoned, (in Debug builds) that
+ * forgotten memory reads as 0xA5, and (in any build with asserts) that a
+ * broken arena stops the process at its next call. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +10,11 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sl_arena.h"
 
@@ -231,6 +236,79 @@ static void unused_and_reset_memory_is_poisoned(void **state)
 }
 #endif
 
+#if !defined(NDEBUG) && !defined(SL_ARENA_ASAN)
+/* Debug builds (ASan poisons instead): what a reset or a rewind forgets
+ * reads as 0xA5, so a stale pointer into the kept block shows garbage. */
+static void forgotten_memory_reads_as_a5(void **state)
+{
+    (void)state;
+    struct sl_arena *a = sl_arena_new(256);
+    unsigned char *p = (unsigned char *)sl_arena_strndup(a, "stale", 5);
+    assert_non_null(p);
+    sl_arena_reset(a);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(p[i], 0xA5);
+    struct sl_arena_mark m = sl_arena_mark(a);
+    unsigned char *q = (unsigned char *)sl_arena_strndup(a, "again", 5);
+    assert_ptr_equal(q, p);
+    sl_arena_rewind(a, m);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(q[i], 0xA5);
+    sl_arena_free(a);
+}
+#endif
+
+enum arena_misuse { NEXT_PAST_END, NEXT_MISALIGNED, MARK_OF_A_RESET_ARENA };
+
+/* In a child: breaks the arena as a caller might, then calls it again. */
+static void arena_misuse(enum arena_misuse m)
+{
+    struct sl_arena *a = sl_arena_new(256);
+    if (a == NULL || sl_arena_alloc(a, 16) == NULL)
+        _exit(2);
+    switch (m) {
+    case NEXT_PAST_END: /* the public fields written by hand */
+        a->next = a->end + SL_ARENA_ALIGN;
+        (void)sl_arena_alloc(a, 8);
+        break;
+    case NEXT_MISALIGNED:
+        a->next += 1;
+        (void)sl_arena_alloc(a, 8);
+        break;
+    case MARK_OF_A_RESET_ARENA: {      /* its block was freed by the reset */
+        (void)sl_arena_alloc(a, 1000); /* a block of its own */
+        struct sl_arena_mark big = sl_arena_mark(a);
+        sl_arena_reset(a);
+        sl_arena_rewind(a, big);
+        break;
+    }
+    }
+    _exit(0); /* not stopped: the check is missing */
+}
+
+/* Each misuse, in a child process, dies of SIGABRT at the next call
+ * (an assert); Release builds define NDEBUG and have no checks to see. */
+static void misuse_stops_at_the_next_call(void **state)
+{
+    (void)state;
+    const enum arena_misuse all[] = {NEXT_PAST_END, NEXT_MISALIGNED,
+                                     MARK_OF_A_RESET_ARENA};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            arena_misuse(all[i]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+#ifdef NDEBUG
+        (void)status;
+#else
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+            fail_msg("arena misuse %zu was not stopped (status %d)", i, status);
+#endif
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +323,10 @@ int main(void)
 #ifdef SL_ARENA_ASAN
         cmocka_unit_test(unused_and_reset_memory_is_poisoned),
 #endif
+#if !defined(NDEBUG) && !defined(SL_ARENA_ASAN)
+        cmocka_unit_test(forgotten_memory_reads_as_a5),
+#endif
+        cmocka_unit_test(misuse_stops_at_the_next_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
