@@ -1,9 +1,13 @@
-"""What the shipper's end-to-end tests share: redis-server processes the
-test starts itself (on a free loopback port, restartable on the same port,
-with AOF or without, with a password or without), RESP over a socket,
-the batch format (common/sl_batch.h, format 2) decoded back into events,
-the daemon run in the background with its log in a file, its /metrics,
-and its memory from /proc.
+"""What the end-to-end tests share: the cases of a test file run one
+after the other (`@case`, SLUICE_E2E_ONLY), a scratch directory,
+redis-server processes the test starts itself (on a free loopback port,
+restartable on the same port, with AOF or without, with a password or
+without), RESP over a socket, the batch format (common/sl_batch.h, format
+2) decoded back into events, the shipper's config, `run --once`, the
+daemon run in the background with its stdout and its log in files, its
+/metrics, its descriptors and its memory from /proc; for the whole
+pipeline's tests, the servers tests/run provides and Elasticsearch's
+JSON API.
 
 Every wait polls with a deadline; nothing sleeps as synchronisation.
 """
@@ -13,9 +17,61 @@ import random
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 
 DEADLINE_S = 60  # any wait, at most
+# what the daemons run with: no variable of the caller's but these
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
+failures = []  # the names of the cases that failed, in order
+# SLUICE_E2E_ONLY=name,name runs only those cases (a file may add names)
+ONLY = {n for n in os.environ.get("SLUICE_E2E_ONLY", "").split(",") if n}
+_tmp_dirs = []  # kept until the test exits, then removed
+
+
+def case(fn):
+    """A decorator that runs the case fn at once (unless ONLY names
+    others) and says ok or FAIL with its time; a case that fails is in
+    `failures` and does not stop the others."""
+    if ONLY and fn.__name__ not in ONLY:
+        return fn
+    t0 = time.monotonic()
+    try:
+        fn()
+        print(f"ok   {fn.__name__} ({time.monotonic() - t0:.1f} s)",
+              flush=True)
+    except Exception as e:  # noqa: BLE001 (one case's error, the others run)
+        failures.append(fn.__name__)
+        print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}", flush=True)
+    return fn
+
+
+def tmp_dir(prefix):
+    """A scratch directory for a test file, removed when it exits; or
+    SLUICE_E2E_TMP, kept (to look at after a failure)."""
+    keep = os.environ.get("SLUICE_E2E_TMP")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        return keep
+    _tmp_dirs.append(tempfile.TemporaryDirectory(prefix=prefix))
+    return _tmp_dirs[-1].name
+
+
+def need(var):
+    """The value of a variable tests/run sets (a server's URL); exit 1
+    with a FAIL line when it is not set."""
+    v = os.environ.get(var)
+    if not v:
+        print(f"FAIL {var} is not set: run this test through tests/run "
+              f"(or set it to a running server)")
+        sys.exit(1)
+    return v
 
 
 def eq(got, want, what=""):
@@ -34,11 +90,19 @@ def wait_for(what, fn, deadline_s=DEADLINE_S, every_s=0.02):
 
 
 def free_port():
+    """A free loopback port for a server or the daemon's endpoint, from
+    20000-32000: below the kernel's ephemeral range, where other tests'
+    bind(0) picks theirs (one of those, given back, could be taken
+    twice)."""
+    rnd = random.Random()
     for _ in range(100):
-        port = random.randint(20000, 32000)
+        port = rnd.randint(20000, 32000)
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
+            try:
+                s.bind(("127.0.0.1", port))
                 return port
+            except OSError:
+                continue
     raise AssertionError("no free port in 20000-32000")
 
 
@@ -193,15 +257,42 @@ def scratch(tmp, name):
     return d
 
 
-def write_config(d, inputs, output, extra=None):
+def write_config(d, inputs, output=None, extra=None):
+    """d/shipper.json: inputs, output (stdout when None) and extra's
+    sections; data_dir is d/data."""
     cfg = {"host": {"name": "e2e-host"}, "data_dir": os.path.join(d, "data"),
-           "inputs": inputs, "output": output,
+           "inputs": inputs, "output": output or {"stdout": {}},
            "log": {"level": "info"}}
     cfg.update(extra or {})
     path = os.path.join(d, "shipper.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
     return path
+
+
+def append(path, lines):
+    with open(path, "a") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+def json_lines(data):
+    """The events of stdout (bytes or text): JSON lines (str.splitlines
+    would also split at the U+2028 or \\x1c a message may hold)."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return [json.loads(l) for l in data.split("\n") if l]
+
+
+def run_once(binary, conf, stdin=None, status=0, env=ENV):
+    """`sluice-shipper -c conf run --once`, stdin given (bytes) or not:
+    (stdout, stderr) as text; fails unless it exits with status."""
+    p = subprocess.run([binary, "-c", conf, "run", "--once"],
+                       capture_output=True, env=env, timeout=DEADLINE_S,
+                       input=stdin)
+    if p.returncode != status:
+        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
+                             f"{status}; stderr: {p.stderr.decode()!r}")
+    return p.stdout.decode(), p.stderr.decode()
 
 
 def http_get(port, path):
@@ -221,43 +312,127 @@ def http_port():
         return s.getsockname()[1]
 
 
+def es_request(base, method, path, body=None):
+    """Elasticsearch's answer at base (its URL) to method path, body sent
+    as JSON: (HTTP status, the answer parsed)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def es_json(base, method, path, body=None):
+    """The answer parsed, or None for a 404; another error fails."""
+    status, answer = es_request(base, method, path, body)
+    if status == 404:
+        return None
+    if status >= 300:
+        raise AssertionError(f"{method} {path}: {status} {answer}")
+    return answer
+
+
+def es_drop(base, prefix):
+    """Deletes the indices prefix-* (by name: Elasticsearch refuses
+    wildcard deletes by default) and the index template prefix; what
+    fails is left."""
+    status, names = es_request(base, "GET", f"/_cat/indices/{prefix}-*"
+                               "?format=json&h=index")
+    for n in (names if status == 200 else []):
+        es_request(base, "DELETE", "/" + n["index"])
+    es_request(base, "DELETE", f"/_index_template/{prefix}")
+
+
+def parse_metrics(text):
+    """{name: value} of a /metrics body (labels kept in the name)."""
+    m = {}
+    for l in text.splitlines():
+        if l and not l.startswith("#"):
+            name, v = l.rsplit(" ", 1)
+            m[name] = float(v)
+    return m
+
+
+def metric_sum(m, name):
+    """The sum of a family's series in m, whatever their labels."""
+    return sum(v for k, v in m.items()
+               if k == name or k.startswith(name + "{"))
+
+
 class Shipper:
-    """`sluice-shipper run` in the background, its stderr in d/shipper.log
+    """`sluice-shipper run` in the background: its stdout in d/stdout (or
+    a pipe nobody reads until read_pipe()), its stderr in d/shipper.log
     (appended to across restarts), /metrics on port when given."""
 
-    def __init__(self, binary, env, conf, d, port=None, preexec_fn=None):
+    def __init__(self, binary, env, conf, d, port=None, preexec_fn=None,
+                 pipe=False):
         self.log_path = os.path.join(d, "shipper.log")
+        self.out_path = os.path.join(d, "stdout")
         self.port = port
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([binary, "-c", conf, "run"], env=env,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.log, preexec_fn=preexec_fn)
+        with open(self.out_path, "wb") as out, \
+                open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [binary, "-c", conf, "run"], env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if pipe else out, stderr=log,
+                preexec_fn=preexec_fn)
         self.pid = self.proc.pid
+        self.got = []  # the events of stdout read so far
+        self.at = 0  # where in d/stdout
+        self.reader = None
         if port:
             wait_for("the shipper's /metrics", self.metrics)
 
+    def read_pipe(self):
+        """From now on, what the daemon writes to its stdout pipe goes to
+        the stdout file, as if it had written there."""
+        def copy():
+            with open(self.out_path, "ab", buffering=0) as out:
+                while True:
+                    data = self.proc.stdout.read1(1 << 20)
+                    if not data:
+                        return
+                    out.write(data)
+        self.reader = threading.Thread(target=copy, daemon=True)
+        self.reader.start()
+
+    def events(self):
+        """Every event written to stdout so far (complete lines only)."""
+        with open(self.out_path, "rb") as f:
+            f.seek(self.at)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        self.got += json_lines(data[:end])
+        self.at += end
+        return self.got
+
+    def wait_events(self, n, what=None):
+        wait_for(what or f"{n} events", lambda: len(self.events()) >= n)
+        return self.got
+
     def text(self):
+        """Its log (stderr)."""
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
-    def metrics(self):
-        """{name: value} from /metrics (labels kept in the name), or None
-        while it cannot be reached."""
+    def alive(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"the shipper exited with "
                                  f"{self.proc.returncode}; log:\n"
                                  f"{self.text()}")
+
+    def metrics(self):
+        """{name: value} from /metrics (labels kept in the name), or None
+        while it cannot be reached."""
+        self.alive()
         try:
             body = http_get(self.port, "/metrics").split("\r\n\r\n", 1)[1]
         except (OSError, IndexError):
             return None
-        m = {}
-        for l in body.splitlines():
-            if l and not l.startswith("#"):
-                name, v = l.rsplit(" ", 1)
-                m[name] = float(v)
-        return m
+        return parse_metrics(body)
 
     def metric(self, name):
         """One series, by its name with its labels; 0 when absent."""
@@ -266,29 +441,57 @@ class Shipper:
 
     def total(self, name):
         """The sum of a family's series, whatever their labels."""
-        m = wait_for("/metrics", self.metrics)
-        return sum(v for k, v in m.items()
-                   if k == name or k.startswith(name + "{"))
+        return metric_sum(wait_for("/metrics", self.metrics), name)
+
+    def fds(self):
+        """Where each descriptor of the daemon points."""
+        d = f"/proc/{self.pid}/fd"
+        got = []
+        for n in os.listdir(d):
+            try:
+                got.append(os.readlink(os.path.join(d, n)))
+            except OSError:
+                pass  # closed in between
+        return got
+
+    def status(self, key):
+        """A number of /proc/PID/status: kB, or the real uid."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        raise AssertionError(f"no {key} in /proc/{self.pid}/status")
 
     def memory_kib(self):
         """(VmRSS, VmHWM) in KiB, from /proc/PID/status."""
-        with open(f"/proc/{self.pid}/status") as f:
-            st = dict(l.split(":", 1) for l in f if ":" in l)
-        return (int(st["VmRSS"].split()[0]), int(st["VmHWM"].split()[0]))
+        return (self.status("VmRSS"), self.status("VmHWM"))
 
     def term(self, timeout=DEADLINE_S):
+        """SIGTERM; its exit status."""
         self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=timeout)
-        self.log.close()
-        return rc
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        """SIGTERM unless it exited; fails unless it exits with 0 within
+        DEADLINE_S. Every event it wrote; safe to call twice."""
+        if self.proc.poll() is None:
+            try:
+                self.term()
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError("no exit after SIGTERM")
+        if self.reader is not None:
+            self.reader.join()
+        if self.proc.returncode != 0:
+            raise AssertionError(f"exit {self.proc.returncode}; "
+                                 f"log: {self.text()!r}")
+        return self.events()
 
     def kill(self):
         """kill -9, by pid; safe to call twice."""
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if not self.log.closed:
-            self.log.close()
 
 
 def exactly_once(got, want, what):

@@ -12,29 +12,21 @@ processes the demo recorded.
 usage: test_demo.py SOURCE_DIR BIN_DIR
 """
 import collections
-import json
+import functools
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shipper_harness import eq, es_drop, es_json, need  # noqa: E402
 
 SRC, BIN = sys.argv[1:3]
 SAMPLES = os.path.join(SRC, "conf", "samples")
 DEMO = os.path.join(SRC, "scripts", "demo")
 failures = []
-
-
-def need(var):
-    v = os.environ.get(var)
-    if not v:
-        print(f"FAIL {var} is not set: run this test through tests/run "
-              f"(or set it to a running server)")
-        sys.exit(1)
-    return v
 
 
 REDIS = need("SLUICE_TEST_REDIS_URL")
@@ -47,20 +39,7 @@ ENV = dict(os.environ, SLUICE_DEMO_DIR=tmp.name, SLUICE_DEMO_BIN=BIN,
            SLUICE_DEMO_TIMEOUT="90")
 
 
-def eq(got, want, what=""):
-    if got != want:
-        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
-
-
-def es(method, path):
-    req = urllib.request.Request(ES + path, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return None
-        raise
+es = functools.partial(es_json, ES)
 
 
 # ---- what the samples hold, counted here, not by the demo ---------------
@@ -201,10 +180,7 @@ def main():
 
 
 def cleanup():
-    for idx in es("GET", f"/_cat/indices/{PREFIX}-*?format=json&h=index") \
-            or []:
-        es("DELETE", "/" + idx["index"])
-    es("DELETE", f"/_index_template/{PREFIX}")
+    es_drop(ES, PREFIX)
     subprocess.run(["redis-cli", "-u", REDIS, "DEL", KEY, KEY + ":dead"],
                    capture_output=True, timeout=30)
 

@@ -18,17 +18,21 @@ usage: test_pipeline_crash.py SLUICE_SHIPPER SLUICE_INDEXER CONF_DIR [--kill-es]
   SLUICE_CRASH_SECONDS  how long lines are written (default 24)
   SLUICE_CRASH_RATE     lines per second (default 1500)
 """
+import functools
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ENV, es_drop, es_request,  # noqa: E402
+                             free_port)
 
 SHIPPER, INDEXER, CONF = sys.argv[1:4]
 # --kill-es: Elasticsearch is killed with -9 too, and started again: the
@@ -44,9 +48,6 @@ ES_RESTART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
 SECONDS = float(os.environ.get("SLUICE_CRASH_SECONDS", "24"))
 RATE = int(os.environ.get("SLUICE_CRASH_RATE", "1500"))
 DEADLINE_S = 150  # any wait for the pipeline to catch up, at most
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
 PREFIX = f"sluicecrash-{os.getpid()}"
 tmp = tempfile.TemporaryDirectory(prefix="sluice-crash-")
 TMP = tmp.name
@@ -56,31 +57,11 @@ def log(msg):
     print(f"# {time.strftime('%H:%M:%S')} {msg}", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(what, fn, timeout=DEADLINE_S):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return shipper_harness.wait_for(what, fn, timeout, 0.05)
 
 
-def es(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(ES + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+es = functools.partial(es_request, ES)
 
 
 # --- processes -----------------------------------------------------------
@@ -363,11 +344,7 @@ def main():
             if d.alive():
                 d.p.kill()
                 d.p.wait()
-        # by name: Elasticsearch refuses wildcard deletes by default
-        st, names = es("GET", f"/_cat/indices/{PREFIX}-*?format=json&h=index")
-        for n in (names if st == 200 else []):
-            es("DELETE", f"/{n['index']}")
-        es("DELETE", f"/_index_template/{PREFIX}")
+        es_drop(ES, PREFIX)
     print("ok   whole pipeline: every line once through kill -9 of the "
           "shipper, the indexer, Redis" + (" and Elasticsearch" if KILL_ES
                                            else "") +

@@ -18,6 +18,7 @@ daemon with status 0.
 
 usage: test_pipeline_multihost.py SOURCE_DIR BIN_DIR
 """
+import functools
 import json
 import os
 import random
@@ -28,23 +29,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shipper_harness import (ENV, eq, es_drop, es_json,  # noqa: E402
+                             metric_sum, need, parse_metrics)
 
 SRC, BIN = sys.argv[1:3]
 SAMPLES = os.path.join(SRC, "conf", "samples")
 DEADLINE_S = 120
-
-
-def need(var):
-    v = os.environ.get(var)
-    if not v:
-        print(f"FAIL {var} is not set: run this test through tests/run "
-              f"(or set it to a running server)")
-        sys.exit(1)
-    return v
-
-
 REDIS = need("SLUICE_TEST_REDIS_URL")
 ES = need("SLUICE_TEST_ES_URL").rstrip("/")
 PID = os.getpid()
@@ -54,27 +47,7 @@ DEAD = KEY + ":dead"
 GROUP = "multihost"
 tmp = tempfile.TemporaryDirectory(prefix="sluice-multihost-")
 TMP = tmp.name
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
-
-
-def es(method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(ES + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return None
-        raise
+es = functools.partial(es_json, ES)
 
 
 def redis(*args):
@@ -131,19 +104,12 @@ def tail(name):
 def metrics(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
                                 timeout=5) as r:
-        text = r.read().decode()
-    got = {}
-    for l in text.splitlines():
-        if l and not l.startswith("#"):
-            name, val = l.rsplit(" ", 1)
-            got[name] = float(val)
-    return got
+        return parse_metrics(r.read().decode())
 
 
 def metric(m, name):
     """A counter, summed over its labels."""
-    return int(sum(v for k, v in m.items()
-                   if k == name or k.startswith(name + "{")))
+    return int(metric_sum(m, name))
 
 
 # ---- the three hosts' logs -----------------------------------------------
@@ -390,10 +356,7 @@ def main():
 
 
 def cleanup():
-    for idx in es("GET", f"/_cat/indices/{PREFIX}-*?format=json&h=index") \
-            or []:
-        es("DELETE", "/" + idx["index"])
-    es("DELETE", f"/_index_template/{PREFIX}")
+    es_drop(ES, PREFIX)
     redis("DEL", KEY, DEAD)
 
 

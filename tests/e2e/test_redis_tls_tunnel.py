@@ -32,12 +32,11 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (DEADLINE_S, Redis, eq, free_port,  # noqa: E402
-                             wait_for)
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, Redis, append, case,  # noqa: E402
+                             eq, failures, free_port, wait_for)
 
 SHIPPER, INDEXER, SRC = sys.argv[1:4]
 README = os.path.join(SRC, "README.md")
@@ -46,14 +45,8 @@ REDIS_CONF = os.path.join(SRC, "conf", "stunnel", "redis-tls.conf")
 HOST = "redis.example.com"  # the name the certificate and checkHost carry
 PASSWORD = "e2e-tunnel-secret"
 KEY = "e2e:events"
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", ""),
-       "REDIS_PASSWORD": PASSWORD}
-failures = []
-tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-tls-")
-TMP = os.environ.get("SLUICE_E2E_TMP") or tmp.name  # kept when given
-os.makedirs(TMP, exist_ok=True)
+ENV = dict(shipper_harness.ENV, REDIS_PASSWORD=PASSWORD)
+TMP = shipper_harness.tmp_dir("sluice-e2e-tls-")  # SLUICE_E2E_TMP: kept
 procs = []  # every server this test started, stopped by pid at the end
 
 
@@ -69,18 +62,6 @@ def stop_all():
 
 
 atexit.register(stop_all)
-
-
-def case(fn):
-    t0 = time.monotonic()
-    try:
-        fn()
-        print(f"ok   {fn.__name__} ({time.monotonic() - t0:.1f} s)",
-              flush=True)
-    except Exception as e:  # a case that breaks does not stop the others
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}", flush=True)
-    return fn
 
 
 def run(*args, env=None):
@@ -231,11 +212,6 @@ def start_tunnel(ca, redis_port):
         return "Configuration successful" in text_of("stunnel.log")
     wait_for("stunnel's configuration loaded", listening)
     return port
-
-
-def append(path, lines):
-    with open(path, "a") as f:
-        f.write("".join(l + "\n" for l in lines))
 
 
 def registry_offset(path):

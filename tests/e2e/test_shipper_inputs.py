@@ -17,193 +17,43 @@ kill -9, rotations, SIGTERM, bad configs).
 
 usage: test_shipper_inputs.py SLUICE_SHIPPER [CASE...]
 """
+import functools
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, ENV, ONLY, Shipper,  # noqa: E402
+                             append, case, eq, failures, free_port,
+                             json_lines, wait_for, write_config)
+
 SHIPPER = sys.argv[1]
-ONLY = set(sys.argv[2:])
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
-failures = []
-tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-inputs-")
-TMP = tmp.name
-DEADLINE_S = 30  # any wait in this file, at most
+ONLY.update(sys.argv[2:])
+TMP = shipper_harness.tmp_dir("sluice-e2e-inputs-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
 MIB = 1 << 20
 NOBODY = 65534
 # where RSS is measured: under ASan, freed memory waits in a quarantine
 # (256 MiB) before it is used again; a small one, so that RSS says what the
 # shipper keeps (the variable means nothing to other builds)
-MEASURED = {"ASAN_OPTIONS": (ENV["ASAN_OPTIONS"] +
-                             ":quarantine_size_mb=1").lstrip(":")}
+MEASURED = dict(ENV, ASAN_OPTIONS=(ENV["ASAN_OPTIONS"] +
+                                   ":quarantine_size_mb=1").lstrip(":"))
 
 
-def case(fn):
-    if ONLY and fn.__name__ not in ONLY:
-        return fn
-    t0 = time.monotonic()
-    try:
-        fn()
-        print(f"ok   {fn.__name__} ({time.monotonic() - t0:.1f} s)",
-              flush=True)
-    except Exception as e:  # noqa: BLE001 (one case's error, the others run)
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}", flush=True)
-    return fn
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
-
-
-def scratch(name):
-    d = os.path.join(TMP, name)
-    os.makedirs(os.path.join(d, "logs"))
-    return d
-
-
-def write_config(d, inputs, output=None, extra=None):
-    cfg = {"host": {"name": "e2e-host"}, "data_dir": os.path.join(d, "data"),
-           "inputs": inputs, "output": output or {"stdout": {}},
-           "log": {"level": "info"}}
-    cfg.update(extra or {})
-    path = os.path.join(d, "shipper.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
-
-
-def run_once(conf, status=0):
-    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
-                       capture_output=True, env=ENV, timeout=DEADLINE_S)
-    if p.returncode != status:
-        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
-                             f"{status}; stderr: {p.stderr.decode()!r}")
-    return json_lines(p.stdout), p.stderr.decode()
-
-
-def json_lines(data):
-    """The events of stdout: JSON lines (str.splitlines would also split at
-    the U+2028 or \\x1c a message may hold)."""
-    return [json.loads(l) for l in data.decode("utf-8").split("\n") if l]
-
-
-def wait_for(what, fn, deadline=DEADLINE_S):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+def run_once(conf, status=0, stdin=None):
+    """run --once: its events and its stderr."""
+    out, err = shipper_harness.run_once(SHIPPER, conf, stdin, status)
+    return json_lines(out), err
 
 
 def as_nobody():
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
-
-
-class Daemon:
-    """`sluice-shipper run` with its stdout and stderr in files of d."""
-
-    def __init__(self, d, conf, user=None, pipe=False, env=None):
-        """pipe: stdout is a pipe nobody reads until read_pipe(); env:
-        variables to change."""
-        self.out_path = os.path.join(d, "stdout")
-        self.err_path = os.path.join(d, "stderr")
-        with open(self.out_path, "wb") as out, \
-                open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [SHIPPER, "-c", conf, "run"], env={**ENV, **(env or {})},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if pipe else out, stderr=err,
-                preexec_fn=user)
-        self.pid = self.proc.pid
-        self.got = []
-        self.at = 0
-        self.reader = None
-
-    def read_pipe(self):
-        """From now on, what the daemon writes to its stdout pipe goes to
-        the stdout file, as if it had written there."""
-        import threading
-
-        def copy():
-            with open(self.out_path, "ab", buffering=0) as out:
-                while True:
-                    data = self.proc.stdout.read1(1 << 20)
-                    if not data:
-                        return
-                    out.write(data)
-        self.reader = threading.Thread(target=copy, daemon=True)
-        self.reader.start()
-
-    def events(self):
-        """Every event written so far (complete lines only)."""
-        with open(self.out_path, "rb") as f:
-            f.seek(self.at)
-            data = f.read()
-        end = data.rfind(b"\n") + 1
-        self.got += json_lines(data[:end])
-        self.at += end
-        return self.got
-
-    def wait_events(self, n, what=None):
-        wait_for(what or f"{n} events", lambda: len(self.events()) >= n)
-        return self.got
-
-    def stderr(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def alive(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"the shipper exited ({self.proc.returncode})"
-                                 f"; stderr: {self.stderr()!r}")
-
-    def fds(self):
-        """Where each descriptor of the daemon points."""
-        d = f"/proc/{self.pid}/fd"
-        got = []
-        for n in os.listdir(d):
-            try:
-                got.append(os.readlink(os.path.join(d, n)))
-            except OSError:
-                pass  # closed in between
-        return got
-
-    def status(self, key):
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])  # kB, or the real uid
-        raise AssertionError(f"no {key} in /proc/{self.pid}/status")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("no exit after SIGTERM")
-        if self.reader is not None:
-            self.reader.join()
-        if self.proc.returncode != 0:
-            raise AssertionError(f"exit {self.proc.returncode}; "
-                                 f"stderr: {self.stderr()!r}")
-        self.events()
-        return self.got
 
 
 def messages(events):
@@ -217,43 +67,6 @@ def offsets_of(lines, start=0):
         offs.append(start)
         start += len(l) + 1
     return offs
-
-
-def append(path, lines):
-    with open(path, "a") as f:
-        f.write("".join(l + "\n" for l in lines))
-
-
-def free_port():
-    """A free loopback port for the daemon's endpoint, from 20000-32000:
-    below the kernel's ephemeral range, where other tests' bind(0) picks
-    theirs (one of those, given back, could be taken twice)."""
-    rnd = random.Random()
-    for _ in range(100):
-        port = rnd.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise AssertionError("no free port in 20000-32000")
-
-
-def metrics(port):
-    """The daemon's /metrics, or "" while it does not answer yet."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), 5) as s:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
-                      b"Connection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data.decode()
-                data += chunk
-    except OSError:
-        return ""
 
 
 def docker_lines(text, stream, time_, split=16384):
@@ -282,7 +95,7 @@ def a_50_mb_line_is_cut_at_1_mib_tagged_and_memory_stays_bounded():
     with open(log, "wb") as f:
         f.write(b"\n".join(before[:2]) + b"\n")
     conf = write_config(d, [{"type": "file", "paths": [log]}])
-    sh = Daemon(d, conf, env=MEASURED)
+    sh = Shipper(SHIPPER, MEASURED, conf, d)
     try:
         sh.wait_events(2)
         base = sh.status("VmHWM")  # the daemon's peak before any long line
@@ -339,11 +152,21 @@ def max_line_bytes_sets_the_limit():
         ("d", 1, None), ("e", 4096, ["_truncated"]), ("f", 4096, None)])
     # stdin, above the default
     conf = write_config(d, [{"type": "stdin", "max_line_bytes": "2MiB"}])
-    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
-                       input=b"g" * (3 * MIB) + b"\nh\n", capture_output=True,
-                       env=ENV, timeout=DEADLINE_S)
-    eq([(len(e["message"]), e.get("tags")) for e in json_lines(p.stdout)],
+    got, _ = run_once(conf, stdin=b"g" * (3 * MIB) + b"\nh\n")
+    eq([(len(e["message"]), e.get("tags")) for e in got],
        [(2 * MIB, ["_truncated"]), (1, None)], "stdin")
+    # a cut never splits a UTF-8 character into invalid JSON: 2048 bytes
+    # of two-byte characters are 1024 of them (an input without a type
+    # is a file input)
+    utf8 = os.path.join(d, "logs", "utf8.log")
+    with open(utf8, "wb") as f:
+        f.write(b"x" * 5000 + b"\r\nshort\n" + "\u00e9".encode() * 1500
+                + b"\n")
+    conf = write_config(d, [{"paths": [utf8], "max_line_bytes": "2KiB"}])
+    got, _ = run_once(conf)
+    eq([(e["message"], e.get("tags")) for e in got],
+       [("x" * 2048, ["_truncated"]), ("short", None),
+        ("\u00e9" * 1024, ["_truncated"])], "UTF-8")
 
 
 @case
@@ -353,7 +176,7 @@ def a_line_written_in_pieces_waits_for_its_newline_across_close_inactive():
     append(log, ["one"])
     conf = write_config(d, [{"type": "file", "paths": [log],
                              "close_inactive": "200ms"}])
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         sh.wait_events(1)
         with open(log, "a") as f:
@@ -430,7 +253,8 @@ def binary_garbage_gives_valid_json_and_loses_nothing():
     d2 = scratch("garbage-run")
     log2 = os.path.join(d2, "logs", "bin.log")
     open(log2, "wb").close()
-    sh = Daemon(d2, write_config(d2, [{"type": "file", "paths": [log2]}]))
+    sh = Shipper(SHIPPER, ENV,
+                 write_config(d2, [{"type": "file", "paths": [log2]}]), d2)
     try:
         with open(log2, "ab") as f:
             at = 0
@@ -506,7 +330,7 @@ def a_thousand_files_under_a_glob_each_line_once_within_the_fd_limit():
                              "max_open_files": limit,
                              "close_inactive": "600ms",
                              "scan_interval": "500ms"}])
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     watch = FdWatch(sh, logs + "/")
     try:
         total = lambda: sum(len(v) for v in files.values())
@@ -566,7 +390,7 @@ def memory_does_not_grow_with_the_files_read():
     conf = write_config(d, [{"type": "file",
                              "paths": [os.path.join(logs, "*.log")],
                              "max_open_files": 20}])
-    sh = Daemon(d, conf, env=MEASURED)
+    sh = Shipper(SHIPPER, MEASURED, conf, d)
     try:
         append(os.path.join(logs, "first.log"), ["first"])
         sh.wait_events(1)
@@ -609,7 +433,7 @@ def files_that_begin_alike_are_each_read_whole():
     eq([p for p, m in by.items() if m[:-1] != want or len(m) != 61][:3], [],
        "files not read whole")
     # while running: a new file that begins as a live one does
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         new = os.path.join(logs, "job300.log")
         with open(new, "w") as f:
@@ -657,8 +481,9 @@ def docker_json_file_logs_with_split_lines():
     d = scratch("docker-run")
     log = os.path.join(d, "logs", "c0ffee-json.log")
     open(log, "w").close()
-    sh = Daemon(d, write_config(d, [{"type": "file", "paths": [log],
-                                     "format": "docker"}]))
+    sh = Shipper(SHIPPER, ENV, write_config(d, [{"type": "file",
+                                                 "paths": [log],
+                                                 "format": "docker"}]), d)
     try:
         parts = docker_lines(long_text, "stderr",
                              "2026-12-04T17:01:00Z").splitlines(True)
@@ -868,16 +693,29 @@ def python_and_java_logs_joined_by_the_presets_with_their_errors():
     p = subprocess.run([SHIPPER, "-c", conf, "check"], capture_output=True,
                        env=ENV, timeout=DEADLINE_S)
     eq((p.returncode, p.stdout, p.stderr), (0, b"", b""), "check")
-    conf = write_config(d, [{"type": "file", "paths": [py], "multiline": {
-        "preset": "python", "negate": False}}])
+    for preset, key, value in (("python", "negate", False),
+                               ("java", "match", "after")):
+        conf = write_config(d, [{"type": "file", "paths": [py], "multiline": {
+            "preset": preset, key: value}}])
+        p = subprocess.run([SHIPPER, "-c", conf, "check"], capture_output=True,
+                           env=ENV, timeout=DEADLINE_S)
+        with open(conf) as f:
+            col = f.read().index(json.dumps(value)) + 1
+        eq((p.returncode, p.stderr.decode()), (2, f"sluice-shipper: {conf}:1:"
+           f"{col}: "
+           f"inputs[0].multiline.{key}: '{key}' goes with 'pattern', not with "
+           "'preset'; remove it\n"), f"check with {key}")
+    # on stdin: the same events, without a file or an offset
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "preset": "python"}, "processors": tb}])
+    got, _ = run_once(conf, stdin=text_of(PY_RECORDS).encode())
+    eq([(e["message"], e.get("error"), e.get("log")) for e in got],
+       [(e["message"], e.get("error"), {k: v for k, v in e["log"].items()
+                                         if k not in ("file", "offset")}
+         or None) for e in by[py]], "on stdin")
     p = subprocess.run([SHIPPER, "-c", conf, "check"], capture_output=True,
                        env=ENV, timeout=DEADLINE_S)
-    with open(conf) as f:
-        col = f.read().index("false") + 1
-    eq((p.returncode, p.stderr.decode()), (2, f"sluice-shipper: {conf}:1:"
-       f"{col}: "
-       "inputs[0].multiline.negate: 'negate' goes with 'pattern', not with "
-       "'preset'; remove it\n"), "check")
+    eq((p.returncode, p.stdout, p.stderr), (0, b"", b""), "check on stdin")
 
 
 @case
@@ -891,7 +729,7 @@ def a_traceback_at_the_end_of_a_file_is_flushed_by_the_timeout():
          "multiline": {"preset": "python", "timeout": "300ms"},
          "close_inactive": "50ms",
          "processors": [{"traceback": {}}]}])
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         sh.wait_events(1)
         t0 = time.monotonic()
@@ -948,13 +786,13 @@ def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
         dir_, fifo, secret, ok, os.path.join(locked, "*.log")],
         "scan_interval": "50ms"}])
     os.chmod(conf, 0o644)
-    sh = Daemon(d, conf, user=as_nobody)
+    sh = Shipper(SHIPPER, ENV, conf, d, preexec_fn=as_nobody)
     try:
         sh.wait_events(1)
         eq(sh.status("Uid"), NOBODY, "the shipper's user")
         time.sleep(0.5)  # ten scans: each one tries every path again
         sh.alive()
-        err = sh.stderr()
+        err = sh.text()
         eq([l.split("  ", 1)[1] for p in (dir_, fifo, secret, locked)
             for l in warnings_about(err, p)],
            [f"[{dir_}] is a directory, not a file; name its files in "
@@ -984,7 +822,7 @@ def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
         got = sh.stop()
     eq(sorted(messages(got)), ["dir.log 1", "fifo.log 1", "locked 1",
                                "ok 1", "ok 2", "secret 1"])
-    eq(sum(len(warnings_about(sh.stderr(), p))
+    eq(sum(len(warnings_about(sh.text(), p))
            for p in (dir_, fifo, secret, locked)),
        4, "no warning after they were put right")
 
@@ -1009,12 +847,13 @@ def a_file_deleted_while_read_is_read_to_its_end_then_released():
     lines = big_file(log, 20000)  # 20 MB: far more than the outbox holds
     conf = write_config(d, [{"type": "file", "paths": [log],
                              "rotate_wait": "200ms"}])
-    sh = Daemon(d, conf, pipe=True)  # stdout not read: reading stops
+    # stdout not read: reading stops
+    sh = Shipper(SHIPPER, ENV, conf, d, pipe=True)
     try:
         wait_for("the first read", lambda: log in sh.fds())
         os.unlink(log)
         wait_for("the delete seen", lambda: "deleted; reading it to its end"
-                 in sh.stderr())
+                 in sh.text())
         eq(len(deleted_fds(sh, log)), 1, "still open while not drained")
         sh.read_pipe()
         got = sh.wait_events(len(lines))
@@ -1033,14 +872,14 @@ def a_deleted_file_the_output_has_no_room_for_is_released_after_a_timeout():
     lines = big_file(log, 20000)
     conf = write_config(d, [{"type": "file", "paths": [log],
                              "delete_timeout": "300ms"}])
-    sh = Daemon(d, conf, pipe=True)
+    sh = Shipper(SHIPPER, ENV, conf, d, pipe=True)
     try:
         wait_for("the first read", lambda: log in sh.fds())
         os.unlink(log)
         wait_for("the release", lambda: "releasing it at offset"
-                 in sh.stderr())
+                 in sh.text())
         wait_for("the descriptor released", lambda: not deleted_fds(sh, log))
-        warn = [l for l in sh.stderr().splitlines() if "releasing" in l][0]
+        warn = [l for l in sh.text().splitlines() if "releasing" in l][0]
         at = int(warn.split("releasing it at offset ")[1].split()[0])
         eq(warn.split("  ", 1)[1],
            f"[{log}] deleted and not read to its end after delete_timeout; "
@@ -1087,7 +926,7 @@ def symlinks_are_followed_and_a_file_behind_two_paths_is_read_once():
                              "paths": [link, real,
                                        os.path.join(logs, "*.log")],
                              "rotate_wait": "100ms"}])
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         sh.wait_events(3)
         # written through each name, while running
@@ -1126,11 +965,11 @@ def start_at_end_reads_only_what_is_written_after_the_start():
     port = free_port()
     conf = write_config(d, inputs,
                         extra={"http": {"listen": f"127.0.0.1:{port}"}})
-    sh = Daemon(d, conf)
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
     try:
         # the first scan found the file: what is written now is after it
-        wait_for("the first scan", lambda: 'sluice_input_files_total{input='
-                 '"inputs[0]"} 1\n' in metrics(port))
+        wait_for("the first scan", lambda: sh.metric(
+            'sluice_input_files_total{input="inputs[0]"}') == 1)
         append(old, ["after 1"])
         append(os.path.join(logs, "new.log"), ["new 1"])  # created later
         got = sh.wait_events(2)

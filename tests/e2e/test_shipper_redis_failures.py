@@ -29,61 +29,29 @@ what was written.
 usage: test_shipper_redis_failures.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
 """
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (DEADLINE_S, Redis, Shipper,  # noqa: E402
-                             at_least_once_same_ids, eq, exactly_once,
-                             http_port, redis_output, scratch, wait_for,
-                             write_config)
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, ENV, Redis, Shipper,  # noqa: E402
+                             append, at_least_once_same_ids, case, eq,
+                             exactly_once, failures, http_port, redis_output,
+                             scratch, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
 OUTAGE_S = float(os.environ.get("SLUICE_E2E_OUTAGE_S", "4"))
-ONLY = [n for n in os.environ.get("SLUICE_E2E_ONLY", "").split(",") if n]
 KEY = "e2e:events"
 ASAN = b"libasan" in subprocess.run(["ldd", SHIPPER],
                                     capture_output=True).stdout
-failures = []
-tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-redis-")
-TMP = os.environ.get("SLUICE_E2E_TMP") or tmp.name  # kept when given
-
-
-def case(fn):
-    if ONLY and fn.__name__ not in ONLY:
-        return fn
-    t0 = time.monotonic()
-    try:
-        fn()
-        print(f"ok   {fn.__name__} ({time.monotonic() - t0:.1f} s)",
-              flush=True)
-    except AssertionError as e:
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}", flush=True)
-    return fn
-
-
-def run_once(conf, status=0):
-    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
-                       capture_output=True, env=ENV, timeout=DEADLINE_S)
-    if p.returncode != status:
-        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
-                             f"{status}; stderr: {p.stderr.decode()!r}")
-    return p.stdout.decode(), p.stderr.decode()
-
-
-def append(path, lines):
-    with open(path, "a") as f:
-        f.write("".join(l + "\n" for l in lines))
+TMP = shipper_harness.tmp_dir("sluice-e2e-redis-")  # SLUICE_E2E_TMP: kept
+run_once = functools.partial(shipper_harness.run_once, SHIPPER)
 
 
 def lines_matching(text, *words):

@@ -10,78 +10,26 @@ SIGTERM (exit 0, registry saved), and bad configs (exit 2).
 
 usage: test_shipper_run.py SLUICE_SHIPPER CONF_DIR
 """
+import functools
 import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, ENV, Redis, Shipper,  # noqa: E402
+                             case, eq, failures, http_get, http_port,
+                             redis_output, wait_for, write_config)
 
 SHIPPER, CONF = sys.argv[1:3]
 SAMPLE = os.path.join(CONF, "samples", "apache_access.log")
 APP_SAMPLE = os.path.join(CONF, "samples", "app.log")
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
-       "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
-failures = []
-tmp = tempfile.TemporaryDirectory(prefix="sluice-e2e-")
-TMP = tmp.name
-DEADLINE_S = 60  # any wait in this file, at most
-
-
-def case(fn):
-    try:
-        fn()
-        print(f"ok   {fn.__name__}", flush=True)
-    except AssertionError as e:
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}", flush=True)
-    return fn
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise AssertionError(f"{what}\n   got: {got!r}\n  want: {want!r}")
-
-
-def scratch(name):
-    d = os.path.join(TMP, name)
-    os.makedirs(os.path.join(d, "logs"))
-    return d
-
-
-def write_config(d, inputs, output, extra=None):
-    cfg = {"host": {"name": "e2e-host"}, "data_dir": os.path.join(d, "data"),
-           "inputs": inputs, "output": output,
-           "log": {"level": "info"}}
-    cfg.update(extra or {})
-    path = os.path.join(d, "shipper.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    return path
-
-
-def run_once(conf, stdin=None, status=0):
-    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
-                       capture_output=True, env=ENV, timeout=DEADLINE_S,
-                       input=stdin)
-    if p.returncode != status:
-        raise AssertionError(f"run --once: exit {p.returncode}, wanted "
-                             f"{status}; stderr: {p.stderr.decode()!r}")
-    return p.stdout.decode(), p.stderr.decode()
-
-
-def wait_for(what, fn):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+TMP = shipper_harness.tmp_dir("sluice-e2e-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+run_once = functools.partial(shipper_harness.run_once, SHIPPER)
 
 
 APACHE = [{"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
@@ -230,24 +178,6 @@ def an_over_long_line_is_cut_and_tagged_and_the_next_one_is_whole():
 
 
 @case
-def max_line_bytes_sets_where_a_file_line_is_cut():
-    d = scratch("maxline")
-    log = os.path.join(d, "logs", "long.log")
-    with open(log, "wb") as f:
-        f.write(b"x" * 5000 + b"\r\nshort\n" + "é".encode() * 1500 + b"\n")
-    conf = write_config(d, [{"paths": [log], "max_line_bytes": "2KiB"}],
-                        {"stdout": {}})
-    out, _ = run_once(conf)
-    got = [json.loads(l) for l in out.splitlines()]
-    # a cut never splits a UTF-8 character into invalid JSON: 2048 bytes of
-    # two-byte characters are 1024 of them
-    eq([(e["message"][:1], len(e["message"].encode()), e.get("tags"))
-        for e in got],
-       [("x", 2048, ["_truncated"]), ("s", 5, None),
-        ("é", 2048, ["_truncated"])])
-
-
-@case
 def an_event_too_large_for_a_batch_is_cut_and_tagged_not_dropped():
     # 4 MiB of control bytes, joined by multiline, write as 24 MiB of
     # \u0001 escapes: over the 8 MiB an event may take in a batch
@@ -285,97 +215,6 @@ def cri_parts_are_joined_with_the_runtime_time_and_stream():
 
 
 # --- Redis -----------------------------------------------------------------
-
-class Redis:
-    """A redis-server of this test, on a free port, and RESP over a socket."""
-
-    def __init__(self):
-        for _ in range(50):
-            port = random.randint(20000, 32000)
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) != 0:
-                    break
-        self.port = port
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.sock = wait_for("redis-server", self._connect)
-        self.buf = b""
-
-    def _connect(self):
-        try:
-            return socket.create_connection(("127.0.0.1", self.port), 1)
-        except OSError:
-            return None
-
-    def stop(self):
-        self.sock.close()
-        self.proc.kill()
-        self.proc.wait()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise AssertionError("redis closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b":"):
-            return int(rest) if kind == b":" else rest.decode()
-        if kind == b"-":
-            raise AssertionError(f"redis error: {rest.decode()}")
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.sock.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise AssertionError(f"bad reply {line!r}")
-
-    def cmd(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self._reply()
-
-    def events(self, key, delete=False):
-        """(id, ts, event) of every batch in the stream, in order."""
-        got = []
-        for eid, fields in self.cmd("XRANGE", key, "-", "+"):
-            f = dict(zip(fields[::2], fields[1::2]))
-            eq(f[b"v"], b"2", "batch format")
-            eq(f[b"codec"], b"none", "codec")
-            lines = f[b"events"].decode().split("\n")
-            if lines and lines[-1] == "":
-                lines.pop()
-            eq(len(lines), int(f[b"count"]), "count")
-            for l in lines:
-                ts, id_, js = l.split(" ", 2)
-                got.append((id_, int(ts), json.loads(js)))
-            if delete:
-                self.cmd("XDEL", key, eid)
-        return got
-
-
-def redis_output(r, **more):
-    o = {"url": f"redis://127.0.0.1:{r.port}/0", "key": "e2e:events",
-         "codec": "none"}
-    o.update(more)
-    return {"redis": o}
-
 
 def apache_lines(n, start=0):
     return [f'192.0.2.{i % 250} - - [23/Nov/2026:09:{(i // 60) % 60:02d}:'
@@ -472,13 +311,10 @@ def kill_9_mid_stream_then_restart_loses_nothing():
         # max_pending holds the shipper after 5 batches: killed mid-stream
         conf = write_config(d, inputs, redis_output(
             r, batch_events=1000, max_pending=5))
-        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        sh = Shipper(SHIPPER, ENV, conf, d)
         wait_for("5 batches", lambda: r.cmd("XLEN", "e2e:events") >= 5)
         time.sleep(0.3)  # acks and a registry save may land, or not
-        p.kill()
-        p.wait()
+        sh.kill()
         first = r.events("e2e:events")
         if not 0 < len(first) < len(lines):
             raise AssertionError(f"{len(first)} events before the kill")
@@ -508,9 +344,7 @@ def rename_rotation_while_running_and_sigterm_saves_the_registry():
         conf = write_config(d, [{"type": "file", "paths": [log],
                                  "rotate_wait": "200ms"}],
                             redis_output(r, batch_age="50ms"))
-        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+        sh = Shipper(SHIPPER, ENV, conf, d)
         count = lambda: len(r.events("e2e:events"))
         wait_for("100 events", lambda: count() == 100)
         with open(log, "a") as f:
@@ -524,9 +358,7 @@ def rename_rotation_while_running_and_sigterm_saves_the_registry():
         want = [f"old {i}" for i in range(150)] + [f"new {i}" for i in
                                                    range(30)]
         eq(msgs, want, "every line once, the old file first")
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=DEADLINE_S)
-        eq(p.returncode, 0, f"exit after SIGTERM; stderr: {err.decode()!r}")
+        eq(sh.term(), 0, f"exit after SIGTERM; stderr: {sh.text()!r}")
         with open(os.path.join(d, "data", "registry.json")) as f:
             reg = json.load(f)
         offs = {e["ino"]: e["offset"] for e in reg["entries"]}
@@ -545,19 +377,14 @@ def rename_to_a_matched_name_then_the_new_file_is_read_too():
     # (nothing after a logrotate was shipped until a restart)
     d = scratch("rotate-matched")
     log = os.path.join(d, "logs", "app.log")
-    out = os.path.join(d, "out.json")
     with open(log, "w") as f:
         f.write("".join(f"old {i}\n" for i in range(100)))
     conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
                         {"stdout": {}})
-    with open(out, "wb") as o:
-        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                             stdout=o, stderr=subprocess.DEVNULL)
+    sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         def shipped():
-            with open(out) as f:
-                return [json.loads(l)["message"] for l in f
-                        if l.endswith("\n")]
+            return [e["message"] for e in sh.events()]
         wait_for("100 events", lambda: len(shipped()) == 100)
         os.rename(log, log + ".1")
         with open(log, "w") as f:
@@ -566,8 +393,7 @@ def rename_to_a_matched_name_then_the_new_file_is_read_too():
         eq(shipped(), [f"old {i}" for i in range(100)] +
            [f"new {i}" for i in range(30)], "every line once")
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=DEADLINE_S)
+        sh.term()
 
 
 @case
@@ -580,9 +406,7 @@ def sigterm_with_redis_frozen_exits_after_the_grace_period_losing_nothing():
             f.write("".join(f"a {i}\n" for i in range(10)))
         conf = write_config(d, [{"type": "file", "paths": [log]}],
                             redis_output(r, batch_age="20ms"))
-        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+        sh = Shipper(SHIPPER, ENV, conf, d)
         wait_for("10 events", lambda: len(r.events("e2e:events")) == 10)
         time.sleep(1.5)  # a registry save after the acks
         r.proc.send_signal(signal.SIGSTOP)  # Redis answers nothing now
@@ -590,12 +414,12 @@ def sigterm_with_redis_frozen_exits_after_the_grace_period_losing_nothing():
             f.write("".join(f"b {i}\n" for i in range(10)))
         time.sleep(0.5)  # read and sent, never acknowledged
         t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=DEADLINE_S)
+        rc = sh.term()
         took = time.monotonic() - t0
-        eq(p.returncode, 0, f"exit; stderr: {err.decode()!r}")
-        if not 9 <= took <= 20 or b"not acknowledged" not in err:
-            raise AssertionError(f"{took:.1f} s; stderr: {err.decode()!r}")
+        err = sh.text()
+        eq(rc, 0, f"exit; stderr: {err!r}")
+        if not 9 <= took <= 20 or "not acknowledged" not in err:
+            raise AssertionError(f"{took:.1f} s; stderr: {err!r}")
         r.proc.send_signal(signal.SIGCONT)
         run_once(conf)
         got = r.events("e2e:events")
@@ -614,23 +438,10 @@ def sigterm_with_redis_frozen_exits_after_the_grace_period_losing_nothing():
 
 # --- the daemon on stdin, its endpoint ----------------------------------------
 
-def http_get(port, path):
-    with socket.create_connection(("127.0.0.1", port), 5) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data.decode()
-            data += chunk
-
-
 @case
 def daemon_on_stdin_serves_metrics_and_stops_on_sigterm():
     d = scratch("http")
-    with socket.socket() as s:  # a free port, given back for the daemon
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = http_port()
     conf = write_config(d, [{"type": "stdin"}], {"stdout": {}},
                         {"http": {"listen": f"127.0.0.1:{port}"}})
     p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
@@ -668,9 +479,7 @@ def copytruncate_while_running_ships_each_line_once():
             f.write("".join(f"before {i}\n" for i in range(50)))
         conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
                             redis_output(r, batch_age="20ms"))
-        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+        sh = Shipper(SHIPPER, ENV, conf, d)
         count = lambda: len(r.events("e2e:events"))
         wait_for("50 events", lambda: count() == 50)
         with open(log, "a") as f:  # written just before the rotation
@@ -683,9 +492,7 @@ def copytruncate_while_running_ships_each_line_once():
             f.write("".join(f"after {i}\n" for i in range(20)))
         wait_for("80 events", lambda: count() >= 80)
         time.sleep(0.5)
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=DEADLINE_S)
-        eq(p.returncode, 0, f"exit; stderr: {err.decode()!r}")
+        eq(sh.term(), 0, f"exit; stderr: {sh.text()!r}")
         msgs = [e["message"] for _, _, e in r.events("e2e:events")]
         eq(sorted(msgs), sorted([f"before {i}" for i in range(60)] +
                                 [f"after {i}" for i in range(20)]),
@@ -740,46 +547,6 @@ def data_dir_that_cannot_be_created_says_so():
         raise AssertionError(err)
     with open(reg) as f:
         eq(f.read(), '{"version":1,"entries":[\n', "the registry kept")
-
-
-@case
-def a_multiline_preset_alone_is_accepted_and_joins_a_traceback():
-    # {"preset": "python"} alone was refused: the table's defaults for
-    # match and negate reached the joiner as if written beside the preset
-    d = scratch("preset")
-    conf = write_config(d, [{"type": "stdin",
-                             "multiline": {"preset": "python"},
-                             "processors": [{"traceback": {}}]}],
-                        {"stdout": {}})
-    for args in (["check"],):
-        p = subprocess.run([SHIPPER, "-c", conf, *args], capture_output=True,
-                           env=ENV, timeout=60)
-        eq((p.returncode, p.stderr.decode()), (0, ""), "check")
-    text = ("2026-11-23 10:00:02,001 ERROR app: failed\n"
-            "Traceback (most recent call last):\n"
-            '  File "/srv/app/repo.py", line 88, in load\n'
-            "    raise KeyError(order_id)\n"
-            "KeyError: 17\n"
-            "2026-11-23 10:00:03,000 INFO app: next\n")
-    out, _ = run_once(conf, stdin=text.encode())
-    evs = [json.loads(line) for line in out.splitlines()]
-    eq([e["message"] for e in evs], [text.split("\n2026-11-23 10:00:03")[0],
-                                     "2026-11-23 10:00:03,000 INFO app: next"])
-    eq(evs[0]["error"]["type"], "KeyError")
-    eq(evs[0]["log"]["origin"], {"file": {"name": "/srv/app/repo.py",
-                                          "line": 88}, "function": "load"})
-    # match or negate written beside a preset is refused, at the key
-    for extra in ({"match": "after"}, {"negate": True}):
-        conf = write_config(d, [{"type": "stdin", "multiline": dict(
-            {"preset": "java"}, **extra)}], {"stdout": {}})
-        p = subprocess.run([SHIPPER, "-c", conf, "check"],
-                           capture_output=True, env=ENV, timeout=60)
-        key = next(iter(extra))
-        err = p.stderr.decode()
-        eq(p.returncode, 2, err)
-        if f"inputs[0].multiline.{key}: '{key}' goes with 'pattern', not " \
-                "with 'preset'; remove it" not in err:
-            raise AssertionError(err)
 
 
 @case
