@@ -449,6 +449,23 @@ static int put_host_agent(const struct event_base *b, struct sl_event *ev,
     return 0;
 }
 
+/* Length of s without a UTF-8 character the cut split: a line cut at its
+ * limit keeps only whole characters, so the message is never longer than
+ * the limit once its invalid tail would have become U+FFFD (3 bytes for 1). */
+static size_t without_split_char(const char *s, size_t len)
+{
+    for (size_t back = 1; back <= 3 && back <= len; back++) {
+        unsigned char c = (unsigned char)s[len - back];
+        if (c < 0x80)
+            return len;  /* ASCII: nothing split */
+        if (c >= 0xC0) { /* the lead byte of the last character */
+            size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            return need > back ? len - back : len;
+        }
+    }
+    return len; /* continuation bytes only: not UTF-8 the cut could split */
+}
+
 /* The fields before the input's: time, message, host, agent, file,
  * stream. ev is empty. */
 static int put_base(const struct event_base *b, const struct event_source *src,
@@ -459,7 +476,10 @@ static int put_base(const struct event_base *b, const struct event_source *src,
     sl_event_set_rendered(ev, b->rendered, b->shape_arena != NULL ? 2 : 0);
     if (put_time(ev, r, read_ms, ts, err) < 0)
         return -1;
-    if (top(ev, message_key, r->message.ptr, r->message.len) == NULL ||
+    size_t message_len =
+        r->truncated ? without_split_char(r->message.ptr, r->message.len)
+                     : r->message.len;
+    if (top(ev, message_key, r->message.ptr, message_len) == NULL ||
         put_host_agent(b, ev, &host, &agent) < 0 ||
         (src->path != NULL && put_file(b, ev, src, r->offset) == NULL) ||
         (r->stream != CONTAINER_LOG_STREAM_NONE &&

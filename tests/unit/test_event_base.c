@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -338,6 +339,52 @@ static void test_fields_errors(void **state)
                        "field name: field reference 'a..b' has an empty name");
 }
 
+/* A line cut at its limit in the middle of a character keeps only whole
+ * characters: its message is never longer than the limit (a split
+ * character would have come out as a 3-byte U+FFFD). Whole characters,
+ * ASCII, and lines that were not cut are kept as they are. */
+static void test_cut_inside_a_character(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool truncated;
+        const char *message;
+    } cases[] = {
+        {"ab\xc3", true, "ab"},             /* é cut after 1 of 2 */
+        {"ab\xe2\x82", true, "ab"},         /* € cut after 2 of 3 */
+        {"ab\xf0\x9f\x98", true, "ab"},     /* 😀 cut after 3 of 4 */
+        {"ab\xc3\xa9", true, "ab\xc3\xa9"}, /* é whole */
+        {"ab\xf0\x9f\x98\x80", true, "ab\xf0\x9f\x98\x80"},
+        {"abc", true, "abc"},
+        {"ab\xc3", false, "ab\xef\xbf\xbd"}, /* not cut: U+FFFD */
+    };
+    struct fixture *f = fx_new();
+    struct sl_err err;
+    struct event_base *b = event_base_new("h", NULL, &err);
+    assert_non_null(b);
+    struct event_source src;
+    event_source_file(&src, b, 1, "/x");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct event_base_record r = {
+            .message = {cases[i].text, strlen(cases[i].text)},
+            .time_ms = CONTAINER_LOG_NO_TIME,
+            .stream = CONTAINER_LOG_STREAM_NONE,
+            .truncated = cases[i].truncated};
+        struct event_meta meta;
+        assert_int_equal(event_base_build(b, &src, &r, T1, &f->ev, &meta, &err),
+                         0);
+        sl_buf_reset(&f->out);
+        assert_int_equal(sl_event_write_json(&f->ev, &f->out, NULL), 0);
+        char want[64];
+        snprintf(want, sizeof want, "\"message\":\"%s\"", cases[i].message);
+        if (strstr(f->out.ptr, want) == NULL)
+            fail_msg("case %zu: %s lacks %s", i, f->out.ptr, want);
+    }
+    event_base_free(b);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_no_growth),
         cmocka_unit_test(test_joined_event),
         cmocka_unit_test(test_fields_errors),
+        cmocka_unit_test(test_cut_inside_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
