@@ -112,6 +112,15 @@ static bool slice_is(struct sl_slice s, const char *lit)
     return sl_slice_eq(s, lit, strlen(lit));
 }
 
+static bool mentions(struct sl_slice s, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i + n <= s.len; i++)
+        if (memcmp(s.ptr + i, word, n) == 0)
+            return true;
+    return false;
+}
+
 enum bulk_class bulk_classify(enum bulk_op op, int status, struct sl_slice type)
 {
     if (status >= 200 && status <= 299)
@@ -742,6 +751,11 @@ static int finish_failed(struct bulk_response *r, long status,
     size_t used = 0;
     bool block =
         slice_is(slice_of(r, &r->top[S_TYPE]), "cluster_block_exception");
+    /* "[SERVICE_UNAVAILABLE/2/no master]" (OpenSearch: "no
+     * cluster-manager"), "[SERVICE_UNAVAILABLE/1/state not recovered]": the
+     * cluster's own state, not a block to lift */
+    bool unavailable = block && mentions(slice_of(r, &r->top[S_REASON]),
+                                         "SERVICE_UNAVAILABLE");
     enum sl_status st = SL_EREMOTE;
     const char *hint = "";
 
@@ -762,9 +776,13 @@ static int finish_failed(struct bulk_response *r, long status,
                "split it";
     } else if (status == 408 || status == 429 || status >= 500 || block) {
         st = SL_ERETRY;
-        hint = block ? "; writes are blocked (disk watermark or "
-                       "index.blocks.*): free disk or lift the block"
-                     : "; retrying later";
+        hint = unavailable
+                   ? "; the cluster has no elected master (or is still "
+                     "starting): a majority of its master-eligible nodes "
+                     "must run; retrying later"
+               : block ? "; writes are blocked (disk watermark or "
+                         "index.blocks.*): free disk or lift the block"
+                       : "; retrying later";
     } else if (status == 401) {
         hint = "; check the user and password or API key of the indexer";
     } else if (status == 403) {

@@ -904,22 +904,36 @@ static int cluster_master(int via, bool local)
     return found;
 }
 
-/* Runs tests/lib/es_cluster_node.sh start N: node N of the cluster
- * started again, and the cluster back at three nodes. */
-static int cluster_node_start(int i)
+/* Runs tests/lib/es_cluster_node.sh start N for each node N that `down`
+ * names, all at once (each waits for the cluster to be three nodes again,
+ * so two down cannot be started one after the other); 0 once all did. */
+static int cluster_nodes_start(const bool down[3])
 {
-    char out[128], n[16];
-    snprintf(n, sizeof n, "%d", i + 1);
-    const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_cluster_node.sh",
-                          "start", n, NULL};
-    snprintf(out, sizeof out, "%s/es_cluster_node-%s.log", dir, n);
-    int st = wait_for(spawn(argv, out, out), 180000);
-    if (st != 0) {
-        char *log = slurp(out);
-        print_error("es_cluster_node.sh start %s: exit %d:\n%s\n", n, st, log);
-        free(log);
+    char out[3][128], n[3][16];
+    pid_t pid[3] = {-1, -1, -1};
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!down[i])
+            continue;
+        snprintf(n[i], sizeof n[i], "%d", i + 1);
+        const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_cluster_node.sh",
+                              "start", n[i], NULL};
+        snprintf(out[i], sizeof out[i], "%s/es_cluster_node-%s.log", dir, n[i]);
+        pid[i] = spawn(argv, out[i], out[i]);
     }
-    return st;
+    for (int i = 0; i < 3; i++) {
+        if (pid[i] < 0)
+            continue;
+        int st = wait_for(pid[i], 180000);
+        if (st != 0) {
+            char *log = slurp(out[i]);
+            print_error("es_cluster_node.sh start %s: exit %d:\n%s\n", n[i], st,
+                        log);
+            free(log);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 /* Node i's process group: DIR/nI/pid (current after a restart), else the
@@ -943,6 +957,26 @@ static long cluster_pgid(int i, const char *env_pid)
     return (*end == '\0' || *end == '\n') && pgid > 1 ? pgid : -1;
 }
 
+/* Starts the nodes of the cluster that are not running (pids: the
+ * environment's process group ids, NULL: the current ones only). */
+static int cluster_all_up(char pids[3][64])
+{
+    bool down[3] = {false, false, false};
+    for (int i = 0; i < 3; i++) {
+        cl.pgids[i] = cluster_pgid(i, pids != NULL ? pids[i] : "");
+        down[i] = cl.pgids[i] <= 1 || kill(-(pid_t)cl.pgids[i], 0) != 0;
+        if (down[i])
+            print_message("es_cluster node %d is not running: starting it\n",
+                          i + 1);
+    }
+    if (cluster_nodes_start(down) < 0)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (down[i] && (cl.pgids[i] = cluster_pgid(i, "")) < 0)
+            return -1;
+    return 0;
+}
+
 /* Reads the cluster from the environment. This test kills the master, and
  * a cluster of three loses its quorum with two nodes gone, so a node that
  * an earlier test killed (test_es_cluster's) is started again first. The
@@ -958,18 +992,8 @@ static int cluster_group_setup(void **state)
                     "SLUICE_TEST_CLUSTER\n");
         return -1;
     }
-    if (group_setup(state) < 0)
+    if (group_setup(state) < 0 || cluster_all_up(pids) < 0)
         return -1;
-    for (int i = 0; i < 3; i++) {
-        cl.pgids[i] = cluster_pgid(i, pids[i]);
-        if (cl.pgids[i] > 1 && kill(-(pid_t)cl.pgids[i], 0) == 0)
-            continue;
-        print_message("es_cluster node %d is not running: starting it\n",
-                      i + 1);
-        if (cluster_node_start(i) != 0 ||
-            (cl.pgids[i] = cluster_pgid(i, "")) < 0)
-            return -1;
-    }
     if ((cl.master = cluster_master(0, false)) < 0) {
         print_error("GET %s/_cat/master: no master named\n", cl.urls[0]);
         return -1;
@@ -1129,6 +1153,132 @@ static void test_master_killed(void **state)
     assert_ids_indexed(f, 16000);
 }
 
+/* Counts the [output:es] lines of log that hold every one of the words
+ * (NULL-terminated), each printed. */
+static int log_lines(const char *log, const char *const *words)
+{
+    int n = 0;
+    for (const char *p = strstr(log, "[output:es]"); p != NULL;
+         p = strstr(p + 1, "[output:es]")) {
+        char *line = strndup(p, strcspn(p, "\n"));
+        bool all = true;
+        for (size_t w = 0; words[w] != NULL && all; w++)
+            all = strstr(line, words[w]) != NULL;
+        if (all) {
+            print_message("  %s\n", line);
+            n++;
+        }
+        free(line);
+    }
+    return n;
+}
+
+/* Two of the three nodes killed with -9: the survivor has no quorum, so
+ * no master, and answers every bulk request with a whole-request 503
+ * (cluster_block_exception "no master") once its ?timeout (half the
+ * client's) ran out. That is the cluster's state, not the node's: every
+ * request holds off with backoff, the live node is never set aside, the
+ * requests stay about one per slot per (server timeout + backoff), and
+ * nothing is indexed or lost meanwhile; the two nodes started again, every
+ * event is indexed exactly once. */
+static void test_no_quorum_holds_off(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char hosts[256], path[320], day[160];
+    assert_int_equal(cluster_all_up(NULL), 0);
+    int master = cluster_master(0, false);
+    assert_true(master >= 0);
+    int live = master == 0 ? 1 : 0; /* a follower: it loses its leader */
+    snprintf(hosts, sizeof hosts, "%s\", \"%s\", \"%s", cl.urls[0], cl.urls[1],
+             cl.urls[2]);
+    snprintf(day, sizeof day, "%s-2025.11.23", f->index);
+    snprintf(path, sizeof path, "/%s", day);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"settings\":{\"number_of_shards\":3,"
+                 "\"number_of_replicas\":1}}",
+                 200);
+    snprintf(path, sizeof path,
+             "/_cluster/health/%s?wait_for_status=green&timeout=30s", day);
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", hosts, ", \"max_in_flight\": 8",
+                 ", \"flush_count\": 200, \"max_in_flight\": 3");
+    set_request_timeout(&x, MASTER_REQUEST_TIMEOUT);
+    write_batches(f, 0, 20, 200, NULL, 0);
+    idx_start(&x);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    char *up = NULL;
+    while ((up = http_get(x.listen, "/metrics")) == NULL &&
+           sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    free(up);
+    while (metric(&x, M_DONE) < 4000 && sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    assert_int_equal((long long)metric(&x, M_DONE), 4000);
+    /* no quorum: the master and the other follower */
+    bool down[3] = {true, true, true};
+    down[live] = false;
+    for (int i = 0; i < 3; i++)
+        if (down[i])
+            assert_int_equal(kill(-(pid_t)cl.pgids[i], SIGKILL), 0);
+    int64_t t_kill = sl_clock_mono_ms();
+    print_message("killed nodes %d and %d (the master, node %d): node %d (%s) "
+                  "alone\n",
+                  down[0] ? 1 : 2, down[2] ? 3 : 2, master + 1, live + 1,
+                  cl.urls[live]);
+    write_batches(f, 20, 20, 200, NULL, 0);
+    /* 8 s without a master: the first requests wait out the client's
+     * timeout (2 s), then every one gets the 503 after the server's 1 s */
+    double req0 = metric(&x, M_REQUESTS), done0 = metric(&x, M_DONE);
+    end = t_kill + 8000;
+    while (sl_clock_mono_ms() < end)
+        poll(NULL, 0, 100); /* the outage lasts; nothing to poll for */
+    double requests = metric(&x, M_REQUESTS) - req0,
+           done = metric(&x, M_DONE) - done0, aside = metric(&x, M_ASIDE),
+           resent = metric(&x, M_RESENT);
+    double outage_s = (double)(sl_clock_mono_ms() - t_kill) / 1000;
+    print_message("in %.1f s without a master: %.0f requests (%.0f resent "
+                  "in all), %.0f done, dead nodes set aside %.0f times\n",
+                  outage_s, requests, resent, done, aside);
+    char *log = slurp(x.err), live_url[96];
+    snprintf(live_url, sizeof live_url, "POST %s/_bulk: ", cl.urls[live]);
+    const char *no_master[] = {live_url,
+                               "HTTP 503",
+                               "no master",
+                               "the cluster has no elected master",
+                               "every request holds off",
+                               NULL};
+    const char *lift[] = {"lift the block", NULL};
+    const char *live_aside[] = {live_url, "node set aside", NULL};
+    int held = log_lines(log, no_master);
+    int live_set_aside = log_lines(log, live_aside),
+        lifts = log_lines(log, lift);
+    free(log);
+    assert_int_equal(done, 0);
+    /* said at most once a 503 (the repeats between the dead nodes' lines
+     * are folded), never as a block to lift by hand */
+    assert_true(held >= 1 && held <= resent);
+    assert_int_equal(lifts, 0);
+    assert_int_equal(live_set_aside, 0);
+    /* 3 slots, each at most one request per (1 s answer + hold), plus the
+     * dead nodes tried about once a second each: no storm */
+    assert_true(requests <= 3 * outage_s + 2 * (outage_s + 1));
+    assert_true(aside <= 2 * (outage_s + 1) + 2);
+    assert_int_equal(cluster_nodes_start(down), 0);
+    for (int i = 0; i < 3; i++)
+        if (down[i])
+            assert_true((cl.pgids[i] = cluster_pgid(i, "")) > 1);
+    print_message("nodes back %.1f s after the kill\n",
+                  (double)(sl_clock_mono_ms() - t_kill) / 1000);
+    wait_drained(f, RUN_MS);
+    assert_int_equal((long long)metric(&x, M_DEAD), 0);
+    assert_int_equal((long long)(metric(&x, M_DONE) + metric(&x, M_DUP)), 8000);
+    assert_int_equal(idx_stop(&x), 0);
+    assert_int_equal(es_count(f), 8000);
+    assert_ids_indexed(f, 8000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1157,6 +1307,8 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest cluster_tests[] = {
         cmocka_unit_test_setup_teardown(test_master_killed, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_quorum_holds_off, fx_setup,
                                         fx_teardown),
     };
     if (strcmp(es_var, "SLUICE_TEST_ES_CLUSTER_URLS") == 0) {
