@@ -1155,6 +1155,129 @@ static void test_master_killed(void **state)
     assert_ids_indexed(f, 16000);
 }
 
+/* ---- dead letters once per event, replayed (integration) ---- */
+
+#define M_DL_REPEATED "sluice_dead_letters_repeated_total"
+
+/* sluice-indexer -c CONFIG a b: its exit status. */
+static int idx_cmd(struct idx *x, const char *a, const char *b)
+{
+    const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, a, b, NULL};
+    return wait_for(spawn(argv, x->out, x->err), RUN_MS);
+}
+
+/* The entry id of the dead letter of event `id` into out; false when none. */
+static bool letter_of(struct fx *f, const char *id, char *out, size_t size)
+{
+    redisContext *c = redis();
+    redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
+    bool found = false;
+    for (size_t i = 0; r != NULL && i < r->elements && !found; i++) {
+        redisReply *fl = r->element[i]->element[1];
+        for (size_t k = 0; k + 1 < fl->elements; k += 2)
+            if (strcmp(fl->element[k]->str, "id") == 0 &&
+                strcmp(fl->element[k + 1]->str, id) == 0) {
+                snprintf(out, size, "%s", r->element[i]->element[0]->str);
+                found = true;
+            }
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return found;
+}
+
+static long long seen_keys(struct fx *f)
+{
+    char k[3][160];
+    const char *ids[] = {"b1e3", "b1e50", "b1e99"};
+    for (int i = 0; i < 3; i++)
+        snprintf(k[i], sizeof k[i], "{%s}:seen:%s", f->dead, ids[i]);
+    redisContext *c = redis();
+    redisReply *r = redisCommand(c, "EXISTS %s %s %s", k[0], k[1], k[2]);
+    long long n = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+/* The 3 bad events of 10 batches shipped three times are 3 letters, as
+ * `dlq list` shows; a letter deleted by hand comes back at the event's
+ * next refusal (none is lost); `dlq replay` with the cause still there
+ * keeps all 3; once fixed, it indexes each event once, resolves a copy
+ * of a letter (as written before letters were kept once per event) as a
+ * 409, deletes every letter and their seen keys. */
+static void test_dead_letters_once_then_replayed(void **state)
+{
+    struct fx *f = *state;
+    struct idx x;
+    char entry[64], path[256], want[512];
+    idx_init(f, &x, "x");
+    write_config(f, &x, "c1", f->es.url, "", ", \"flush_count\": 100");
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    idx_start(&x);
+    wait_drained(f, RUN_MS);
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    write_batches(f, 0, 10, 100, bad_timestamp, 0);
+    wait_drained(f, RUN_MS);
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_int_equal(seen_keys(f), 3);
+    /* an operator deletes one letter; its event is refused again */
+    assert_true(letter_of(f, "b1e50", entry, sizeof entry));
+    assert_int_equal(redis_int("XDEL", f->dead, entry), 1);
+    write_batches(f, 1, 1, 100, bad_timestamp, 0);
+    wait_drained(f, RUN_MS);
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_true(letter_of(f, "b1e50", entry, sizeof entry));
+    assert_int_equal((long long)metric(&x, M_DEAD), 12);
+    assert_int_equal((long long)metric(&x, M_DL_WRITES), 4);
+    assert_int_equal((long long)metric(&x, M_DL_REPEATED), 8);
+    assert_int_equal(idx_stop(&x), 0);
+    assert_int_equal(idx_cmd(&x, "dlq", "list"), 0);
+    snprintf(want, sizeof want, "dead letters in %s: 3 (oldest", f->dead);
+    assert_contains(x.out, want);
+    assert_contains(x.out, "    3     400  ");
+    /* the cause still there: every letter kept, the keys too */
+    assert_int_equal(idx_cmd(&x, "dlq", "replay"), 0);
+    snprintf(want, sizeof want,
+             "3 dead letters in %s: 0 indexed, 0 already there (409), 3 "
+             "failed again (kept)",
+             f->dead);
+    assert_contains(x.out, want);
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_int_equal(seen_keys(f), 3);
+    /* a letter twice, as before (same fields, a new entry id) */
+    redisContext *c = redis();
+    redisReply *r = redisCommand(c, "XRANGE %s %s %s", f->dead, entry, entry);
+    redisReply *fl = r->element[0]->element[1];
+    const char *argv[64] = {"XADD", f->dead, "*"};
+    size_t lens[64] = {4, strlen(f->dead), 1}, n = 3;
+    for (size_t k = 0; k < fl->elements && n < 64; k++, n++) {
+        argv[n] = fl->element[k]->str;
+        lens[n] = fl->element[k]->len;
+    }
+    freeReplyObject(redisCommandArgv(c, (int)n, argv, lens));
+    freeReplyObject(r);
+    redisFree(c);
+    /* the cause fixed: @timestamp a keyword in a new index */
+    snprintf(path, sizeof path, "/%s-2025.11.23", f->index);
+    es_http_call(&f->es, "DELETE", path, NULL, NULL, 200);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"mappings\":{\"properties\":{\"@timestamp\":"
+                 "{\"type\":\"keyword\"}}}}",
+                 200);
+    assert_int_equal(idx_cmd(&x, "dlq", "replay"), 0);
+    snprintf(want, sizeof want,
+             "4 dead letters in %s: 3 indexed, 1 already there (409), 0 "
+             "failed again (kept)",
+             f->dead);
+    assert_contains(x.out, want);
+    assert_int_equal(redis_int("XLEN", f->dead, NULL), 0);
+    assert_int_equal(seen_keys(f), 0);
+    assert_int_equal(es_count(f), 3);
+    assert_int_equal(idx_cmd(&x, "dlq", "list"), 0);
+    assert_contains(x.out, "no dead letters in");
+}
+
 /* Counts the [output:es] lines of log that hold every one of the words
  * (NULL-terminated), each printed. */
 static int log_lines(const char *log, const char *const *words)
@@ -1314,6 +1437,8 @@ int main(int argc, char **argv)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_read_only_index, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letters_once_then_replayed,
+                                        fx_setup, fx_teardown),
     };
     const struct CMUnitTest cluster_tests[] = {
         cmocka_unit_test_setup_teardown(test_master_killed, fx_setup,
