@@ -5,7 +5,8 @@
  * when the letter has none). The stream is read in pages (dlq.h); a page's
  * events go through the bulk sender (es_sender.h: retries, 413 splits, the
  * node list), and once every one of them has its outcome the letters whose
- * event is indexed or already there are deleted (XDEL), the others stay
+ * event is indexed or already there are deleted (XDEL, and their seen
+ * keys, deadletter.h, with DEL), the others stay
  * as they are, so none is lost: those that fail again keep their letter,
  * and their new reason is printed. Letters of whole entries and of list
  * elements that were not JSON cannot be sent and stay too.
