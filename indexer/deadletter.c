@@ -58,7 +58,8 @@ struct deadletter {
     struct letter *head, **tail;
     size_t outstanding; /* commands whose callback has not run */
     bool closing;
-    bool over; /* the length was past warn_at at the last check */
+    bool over;       /* the length was past warn_at at the last check */
+    bool no_scripts; /* Redis refused EVAL: plain XADDs */
     bool xlen_sent;
     int64_t next_check_ms;
     int64_t retry_at_ms; /* no send before this (backoff); 0: none */
@@ -87,6 +88,37 @@ static void unlink_letter(struct deadletter *dl, struct letter *l)
     dl->st.pending--;
 }
 
+/* Redis refuses the script itself (an ACL user without +eval, EVAL
+ * renamed away): the stream must still take every letter, so they are
+ * written with a plain XADD from then on, one per refusal. */
+static bool scripts_refused(const struct letter *l,
+                            const struct sl_redis_result *res)
+{
+    if (l->key_at != 3 || res->status != SL_REDIS_EREPLY)
+        return false;
+    const char *s = res->reply->str;
+    return strncmp(s, "NOPERM", 6) == 0 ||
+           strncmp(s, "ERR unknown command", 19) == 0;
+}
+
+/* EVAL SCRIPT 2 KEY SEEN TTL FIELDS... becomes XADD KEY * FIELDS... in
+ * place. */
+static void to_xadd(struct letter *l)
+{
+    const char *key = l->argv[3];
+    size_t key_len = l->lens[3];
+    l->argv += 3;
+    l->lens += 3;
+    l->argc -= 3;
+    l->key_at = 1;
+    l->argv[0] = "XADD";
+    l->lens[0] = 4;
+    l->argv[1] = key;
+    l->lens[1] = key_len;
+    l->argv[2] = "*";
+    l->lens[2] = 1;
+}
+
 static void on_xadd(void *ctx, const struct sl_redis_result *res)
 {
     struct letter *l = ctx;
@@ -113,6 +145,19 @@ static void on_xadd(void *ctx, const struct sl_redis_result *res)
         if (l->done != NULL)
             l->done(l->ctx, l->tag);
         free(l);
+        return;
+    }
+    if (scripts_refused(l, res)) {
+        if (!dl->no_scripts)
+            SL_WARN(dl->component,
+                    "EVAL on %s: %s; dead letters are written with XADD from "
+                    "now on, one per refusal of an event: allow EVAL (and "
+                    "GET, XRANGE, EXPIRE, SET) to the indexer's Redis user "
+                    "to keep one per event",
+                    dl->key, res->reply->str);
+        dl->no_scripts = true;
+        to_xadd(l);
+        l->due_ms = 0;
         return;
     }
     int delay = sl_backoff_next(&dl->backoff);
@@ -324,7 +369,7 @@ static struct letter *build(const struct deadletter *dl,
     if (reason.len > DEADLETTER_REASON_MAX)
         reason.len = DEADLETTER_REASON_MAX;
     size_t seen_len =
-        entry || in->id.len == 0
+        entry || in->id.len == 0 || dl->no_scripts
             ? 0
             : deadletter_seen_key(dl->key, in->id, seen, sizeof seen);
     struct sl_slice xadd[] = {SL_SLICE_LIT("XADD"), sl_slice_from(dl->key),

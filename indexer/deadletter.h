@@ -62,6 +62,9 @@
  * by hand; `dlq replay` deletes the keys of the letters it deletes. A
  * whole entry (no event id) is a plain XADD, every time. Cost: measured in
  * bench/RESULTS.md ("Dead letters once per event"); letters are rare.
+ * Where Redis refuses the script itself (NOPERM: an ACL user without
+ * +eval; EVAL renamed away), letters are written with XADD from then on,
+ * one per refusal, after one warning: the stream never stops taking them.
  *
  * Writing never gives up: a letter whose XADD (or EVAL) fails (Redis down,
  * OOM, a lost reply) is sent again after a backoff until Redis takes it,

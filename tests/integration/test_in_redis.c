@@ -1049,6 +1049,44 @@ static void dead_letter_seen_key_slot(void **state)
         deadletter_seen_key("sluice:dead", SL_SLICE_LIT("x1"), small, 8), 0);
 }
 
+/* A Redis user that may not run scripts (ACL -eval): the letters are
+ * written with XADD after all, one per refusal, and the entries behind
+ * them resolved; nothing waits forever. */
+static void dead_letter_without_scripts(void **state)
+{
+    struct fixture *f = *state;
+    char url[96];
+    struct sl_err err;
+    struct deadletter_stats st;
+    int done = 0;
+    freeReplyObject(ADMIN("ACL", "SETUSER", "noscripts", "on", ">pw", "~*",
+                          "&*", "+@all", "-eval", "-evalsha"));
+    snprintf(url, sizeof url, "redis://noscripts:pw@127.0.0.1:%d/0",
+             server_port);
+    struct sl_redis_config cfg = {.url = url,
+                                  .conn = {.component = "test:noscripts"}};
+    struct deadletter_config dc = {f->dead, 1, NULL, 100};
+    deadletter_free(f->dl);
+    sl_redis_free(f->cmd);
+    f->cmd = sl_redis_new(&cfg, &err);
+    assert_non_null(f->cmd);
+    f->dl = deadletter_new(&dc, f->cmd, NULL, &err);
+    assert_non_null(f->dl);
+    add_letter(f, "b1e1", &done);
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(done, 2);
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.repeated, 0);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    char *got = dead_letter(f, 1);
+    assert_non_null(strstr(got, "v=1\nerror.type=mapper_parsing_exception\n"));
+    assert_non_null(strstr(got, "\nid=b1e1\nts=1763856000000\n"));
+    free(got);
+    freeReplyObject(ADMIN("ACL", "DELUSER", "noscripts"));
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_WARN, SL_LOG_TEXT);
@@ -1083,6 +1121,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(dead_letter_once_per_event, setup,
                                         teardown),
         cmocka_unit_test(dead_letter_seen_key_slot),
+        cmocka_unit_test_setup_teardown(dead_letter_without_scripts, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
