@@ -30,15 +30,11 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +43,10 @@
 
 #include "es_http.h"
 #include "http_stub.h"
+#include "proc.h"
+#include "redis_server.h"
 #include "sl_batch.h"
 #include "sl_clock.h"
-#include "sl_file.h"
 
 #define RUN_MS  30000 /* the longest one wait may take */
 #define MAX_IDS 40000
@@ -61,84 +58,6 @@ static int redis_port;
 static char dir[64];    /* temporary files */
 static char prefix[64]; /* sluicetest-idxf-PID */
 static bool two_days;   /* write_batches: odd events a day later */
-
-/* ---- processes ---- */
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static pid_t spawn(const char *const argv[], const char *out, const char *err)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    execvp(argv[0], (char *const *)argv);
-    _exit(127);
-}
-
-/* Waits for pid up to ms; its exit status, or -1 (killed) past that. */
-static int wait_for(pid_t pid, int64_t ms)
-{
-    int64_t end = sl_clock_mono_ms() + ms;
-    int st;
-    while (sl_clock_mono_ms() < end) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
-}
-
-static redisContext *redis(void)
-{
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-    if (c == NULL || c->err)
-        fail_msg("redis: %s", c ? c->errstr : "no memory");
-    redisSetTimeout(c, tv);
-    return c;
-}
-
-static int start_redis(void)
-{
-    char port[16], out[128];
-    snprintf(port, sizeof port, "%d", redis_port);
-    const char *argv[] = {"redis-server", "--port", port, "--bind",
-                          "127.0.0.1",    "--save", "",   "--appendonly",
-                          "no",           NULL};
-    snprintf(out, sizeof out, "%s/redis.log", dir);
-    redis_pid = spawn(argv, out, out);
-    int64_t end = sl_clock_mono_ms() + 10000;
-    while (sl_clock_mono_ms() < end) {
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
-        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        redisFree(c);
-        if (up)
-            return 0;
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    return -1;
-}
 
 /* ---- the fixture ---- */
 
@@ -161,7 +80,8 @@ static void idx_init(struct fx *f, struct idx *x, const char *name)
     snprintf(x->config, sizeof x->config, "%s/%d-%s.json", dir, f->n, name);
     snprintf(x->out, sizeof x->out, "%s/%d-%s.out", dir, f->n, name);
     snprintf(x->err, sizeof x->err, "%s/%d-%s.err", dir, f->n, name);
-    snprintf(x->listen, sizeof x->listen, "127.0.0.1:%d", free_port());
+    snprintf(x->listen, sizeof x->listen, "127.0.0.1:%d",
+             redis_server_free_port());
     x->pid = -1;
 }
 
@@ -232,66 +152,31 @@ static int fx_teardown(void **state)
 static void idx_start(struct idx *x)
 {
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, "run", NULL};
-    x->pid = spawn(argv, x->out, x->err);
+    x->pid = proc_spawn(argv, x->out, x->err, NULL);
 }
 
 static int idx_once(struct idx *x)
 {
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, "run",
                           "--once",           NULL};
-    return wait_for(spawn(argv, x->out, x->err), RUN_MS);
+    return proc_wait(proc_spawn(argv, x->out, x->err, NULL), RUN_MS);
 }
 
 /* SIGTERM, then its exit status (within the 10 s grace and some). */
 static int idx_stop(struct idx *x)
 {
     kill(x->pid, SIGTERM);
-    int st = wait_for(x->pid, 20000);
+    int st = proc_wait(x->pid, 20000);
     x->pid = -1;
     return st;
-}
-
-static char *slurp(const char *path)
-{
-    struct sl_buf b;
-    struct sl_err err;
-    sl_buf_init(&b, 16u << 20);
-    if (sl_file_read(path, NULL, 16u << 20, &b, &err) < 0)
-        fail_msg("%s", err.msg);
-    return (char *)b.ptr; /* NUL-terminated; the caller frees */
-}
-
-static void assert_contains(const char *path, const char *want)
-{
-    char *s = slurp(path);
-    size_t len = strlen(s);
-    if (strstr(s, want) == NULL)
-        fail_msg("%s does not say \"%s\"; it ends with:\n%s", path, want,
-                 s + (len > 3000 ? len - 3000 : 0));
-    free(s);
-}
-
-/* GET http://ADDR/PATH into a malloc'd string (NULL when no answer). */
-static char *http_get(const char *addr, const char *path)
-{
-    char url[128];
-    snprintf(url, sizeof url, "http://%s%s", addr, path);
-    struct es_http h = {0};
-    h.curl = curl_easy_init();
-    h.url = "";
-    h.timeout = 5;
-    long st = es_http_request(&h, "GET", url, NULL, NULL);
-    char *body = st == 200 ? strdup(es_http_body(&h)) : NULL;
-    es_http_free(&h);
-    return body;
 }
 
 /* The value of the sample `name` (with its labels) on x's /metrics. */
 static double metric(const struct idx *x, const char *name)
 {
-    char *m = http_get(x->listen, "/metrics"), line[160];
+    char *m = proc_http_get(x->listen, "/metrics"), line[160];
     if (m == NULL) {
-        char *log = slurp(x->err);
+        char *log = proc_slurp(x->err);
         size_t len = strlen(log);
         fail_msg("no answer from http://%s/metrics; its log ends with:\n%s",
                  x->listen, log + (len > 3000 ? len - 3000 : 0));
@@ -322,31 +207,15 @@ static double metric(const struct idx *x, const char *name)
 
 /* ---- Redis and Elasticsearch ---- */
 
-static long long redis_int(const char *cmd, const char *key, const char *arg)
-{
-    redisContext *c = redis();
-    redisReply *r = arg ? redisCommand(c, "%s %s %s", cmd, key, arg)
-                        : redisCommand(c, "%s %s", cmd, key);
-    assert_non_null(r);
-    long long v = -1;
-    if (r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
-             r->element[0]->type == REDIS_REPLY_INTEGER)
-        v = r->element[0]->integer; /* XPENDING's summary */
-    freeReplyObject(r);
-    redisFree(c);
-    return v;
-}
-
 static long long pending(struct fx *f)
 {
-    return redis_int("XPENDING", f->key, "g");
+    return proc_redis_int(redis_port, "XPENDING", f->key, "g");
 }
 
 static bool drained(struct fx *f)
 {
-    return redis_int("XLEN", f->key, NULL) == 0 && pending(f) == 0;
+    return proc_redis_int(redis_port, "XLEN", f->key, NULL) == 0 &&
+           pending(f) == 0;
 }
 
 /* Writes batches first .. first+nb-1 of n events each, ids "bBeE"
@@ -360,7 +229,7 @@ static void write_batches(struct fx *f, int first, int nb, int n,
     static char filler[2048];
     memset(filler, 'x', sizeof filler - 1);
     assert_true(pad < sizeof filler);
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     for (int b = first; b < first + nb; b++) {
         struct sl_batch_writer *w =
             sl_batch_writer_new("web-1", SL_CODEC_LZ4, 0, 8u << 20, &err);
@@ -439,7 +308,8 @@ static void wait_drained(struct fx *f, int64_t ms)
     while (!drained(f)) {
         if (sl_clock_mono_ms() >= end)
             fail_msg("not drained within %lld ms: %lld entries, %lld pending",
-                     (long long)ms, redis_int("XLEN", f->key, NULL),
+                     (long long)ms,
+                     proc_redis_int(redis_port, "XLEN", f->key, NULL),
                      pending(f));
         poll(NULL, 0, 50); /* a retry interval, bounded by `end` */
     }
@@ -508,7 +378,7 @@ static void test_shipped_twice_metrics_reconciled(void **state)
     write_batches(f, 0, 10, 100, bad_timestamp, 0);
     write_batches(f, 0, 10, 100, bad_timestamp, 0);
     wait_drained(f, RUN_MS);
-    long long dead = redis_int("XLEN", f->dead, NULL);
+    long long dead = proc_redis_int(redis_port, "XLEN", f->dead, NULL);
     long long docs = es_count(f);
     double requests = metric(&x, M_REQUESTS);
     print_message("%lld documents, %lld dead letters, %.0f bulk requests\n",
@@ -539,9 +409,10 @@ static void test_shipped_twice_metrics_reconciled(void **state)
      * entry and flush (each entry's 100 events may straddle two) */
     assert_true(requests >= 30 && requests <= 60);
     assert_int_equal(idx_stop(&x), 0);
-    assert_contains(x.err, "3000 events read, 997 indexed, 1994 already there "
-                           "(409), 9 to the dead letters (6 had one "
-                           "already), 30 entries acknowledged");
+    proc_assert_contains(x.err,
+                         "3000 events read, 997 indexed, 1994 already there "
+                         "(409), 9 to the dead letters (6 had one "
+                         "already), 30 entries acknowledged");
 }
 
 /* SIGTERM while a bulk request is in flight to a slow node (the stub holds
@@ -571,12 +442,13 @@ static void test_stop_waits_for_bulk_in_flight(void **state)
     int64_t took = sl_clock_mono_ms() - t0;
     size_t sent = http_stub_requests(st);
     http_stub_stop(st);
-    long long docs = es_count(f), left = redis_int("XLEN", f->key, NULL);
+    long long docs = es_count(f),
+              left = proc_redis_int(redis_port, "XLEN", f->key, NULL);
     long long held = pending(f);
     print_message("stopped in %lld ms after %zu requests: %lld indexed, %lld "
                   "entries left, %lld of them pending\n",
                   (long long)took, sent, docs, left, held);
-    assert_contains(x.err, "SIGTERM: stopping");
+    proc_assert_contains(x.err, "SIGTERM: stopping");
     /* the request in flight was answered and its events acknowledged */
     assert_true(took >= 1000 && took < 12000);
     assert_true(docs >= 500);
@@ -588,7 +460,7 @@ static void test_stop_waits_for_bulk_in_flight(void **state)
     /* the rest, straight to the node: nothing twice, nothing lost */
     write_config(f, &x, "c1", f->es.url, "", "");
     assert_int_equal(idx_once(&x), 0);
-    assert_contains(x.err, "indexed, 0 already there (409)");
+    proc_assert_contains(x.err, "indexed, 0 already there (409)");
     assert_int_equal(es_count(f), 5000);
     assert_ids_indexed(f, 5000);
     assert_true(drained(f));
@@ -636,7 +508,7 @@ static void test_retention_while_running(void **state)
     }
     assert_int_equal(idx_stop(&x), 0);
     if (!gone) {
-        char *log = slurp(x.err);
+        char *log = proc_slurp(x.err);
         fail_msg("retention deleted no old index within 20 s; the log:\n%s",
                  log);
     }
@@ -652,7 +524,7 @@ static void test_retention_while_running(void **state)
     char want[1024];
     snprintf(want, sizeof want, "deleted index '%s': its last day, 2020-01-01",
              names[0]);
-    assert_contains(x.err, want);
+    proc_assert_contains(x.err, want);
 }
 
 /* index.blocks.read_only_allow_delete set by hand on one of two daily
@@ -694,7 +566,7 @@ static void test_read_only_index(void **state)
              "block: PUT /%s/_settings "
              "{\"index.blocks.read_only_allow_delete\":null}; retrying",
              blocked);
-    assert_contains(x.err, want);
+    proc_assert_contains(x.err, want);
     es_http_call(&f->es, "PUT", path, "application/json",
                  "{\"index.blocks.read_only_allow_delete\":null}", 200);
     wait_drained(f, RUN_MS);
@@ -734,8 +606,8 @@ static void test_413_splits(void **state)
     assert_int_equal((long long)metric(&x, M_DEAD), 0);
     assert_int_equal((long long)metric(&x, M_RESENT), 0);
     assert_int_equal(idx_stop(&x), 0);
-    assert_contains(x.err, "is over the server's http.max_content_length: "
-                           "sent again in two halves");
+    proc_assert_contains(x.err, "is over the server's http.max_content_length: "
+                                "sent again in two halves");
     assert_int_equal(es_count(f), 3000);
     assert_ids_indexed(f, 3000);
 }
@@ -747,9 +619,9 @@ static int es_restart(const char *cmd)
     const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_restart.sh", cmd,
                           NULL};
     snprintf(out, sizeof out, "%s/es_restart-%s.log", dir, cmd);
-    int st = wait_for(spawn(argv, out, out), 180000);
+    int st = proc_wait(proc_spawn(argv, out, out, NULL), 180000);
     if (st != 0) {
-        char *log = slurp(out);
+        char *log = proc_slurp(out);
         print_error("es_restart.sh %s: exit %d:\n%s\n", cmd, st, log);
         free(log);
     }
@@ -773,7 +645,7 @@ static void test_es_killed_and_restarted(void **state)
     while (es_count(f) < 2000 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     if (es_count(f) < 2000) {
-        char *log = slurp(x.err);
+        char *log = proc_slurp(x.err);
         fail_msg("not 2000 indexed within %d ms; the log:\n%s", RUN_MS, log);
     }
     assert_int_equal(es_restart("kill"), 0);
@@ -799,9 +671,9 @@ static void test_es_killed_and_restarted(void **state)
     assert_true(held <= 4);
     assert_true(rss < 64.0 * 1048576);
     assert_true(read0 == read1); /* not pulling */
-    assert_true(redis_int("XLEN", f->key, NULL) >= 50);
+    assert_true(proc_redis_int(redis_port, "XLEN", f->key, NULL) >= 50);
     /* the outage said plainly, with the URL, once (repeats are folded) */
-    char *log = slurp(x.err), want[160];
+    char *log = proc_slurp(x.err), want[160];
     snprintf(want, sizeof want, "POST %s/_bulk: ", f->es.url);
     size_t said = 0;
     for (char *p = strstr(log, want); p != NULL; p = strstr(p + 1, want)) {
@@ -814,10 +686,11 @@ static void test_es_killed_and_restarted(void **state)
     }
     free(log);
     assert_int_equal(said, 1);
-    assert_contains(x.err, "Couldn't connect to server; node set aside "
-                           "(backoff up to 1000 ms), tried again then; "
-                           "nothing is lost: the events wait in Redis; check "
-                           "that the node runs and listens there");
+    proc_assert_contains(x.err,
+                         "Couldn't connect to server; node set aside "
+                         "(backoff up to 1000 ms), tried again then; "
+                         "nothing is lost: the events wait in Redis; check "
+                         "that the node runs and listens there");
     assert_int_equal(es_restart("start"), 0);
     wait_drained(f, RUN_MS);
     assert_int_equal(idx_stop(&x), 0);
@@ -832,12 +705,10 @@ static int group_setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/sluice-idxfail-XXXXXX");
     snprintf(prefix, sizeof prefix, "sluicetest-idxf-%d", (int)getpid());
-    if (mkdtemp(dir) == NULL || (redis_port = free_port()) < 0)
+    /* proc_redis_start says why it failed */
+    if (mkdtemp(dir) == NULL || (redis_port = redis_server_free_port()) < 0 ||
+        proc_redis_start(redis_port, &redis_pid) < 0)
         return -1;
-    if (start_redis() < 0) {
-        print_error("redis-server did not start (on PATH? see %s)\n", dir);
-        return -1;
-    }
     return 0;
 }
 
@@ -921,14 +792,14 @@ static int cluster_nodes_start(const bool down[3])
         const char *argv[] = {SLUICE_SOURCE_DIR "/tests/lib/es_cluster_node.sh",
                               "start", n[i], NULL};
         snprintf(out[i], sizeof out[i], "%s/es_cluster_node-%s.log", dir, n[i]);
-        pid[i] = spawn(argv, out[i], out[i]);
+        pid[i] = proc_spawn(argv, out[i], out[i], NULL);
     }
     for (int i = 0; i < 3; i++) {
         if (pid[i] < 0)
             continue;
-        int st = wait_for(pid[i], 180000);
+        int st = proc_wait(pid[i], 180000);
         if (st != 0) {
-            char *log = slurp(out[i]);
+            char *log = proc_slurp(out[i]);
             print_error("es_cluster_node.sh start %s: exit %d:\n%s\n", n[i], st,
                         log);
             free(log);
@@ -1013,7 +884,7 @@ static int cluster_group_setup(void **state)
 static void set_request_timeout(struct idx *x, const char *t)
 {
     const char *was = "\"request_timeout\": \"10s\"";
-    char *text = slurp(x->config), *p = strstr(text, was);
+    char *text = proc_slurp(x->config), *p = strstr(text, was);
     assert_non_null(p);
     FILE *fp = fopen(x->config, "w");
     assert_non_null(fp);
@@ -1062,7 +933,7 @@ static void test_master_killed(void **state)
     idx_start(&x);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
     char *up = NULL;
-    while ((up = http_get(x.listen, "/metrics")) == NULL &&
+    while ((up = proc_http_get(x.listen, "/metrics")) == NULL &&
            sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     free(up);
@@ -1112,7 +983,7 @@ static void test_master_killed(void **state)
     double outage_s = (double)(sl_clock_mono_ms() - t_kill) / 1000;
     assert_int_equal(idx_stop(&x), 0);
     /* the log, complete once the daemon exited, from the kill on */
-    char *log = slurp(x.err), want[160];
+    char *log = proc_slurp(x.err), want[160];
     snprintf(want, sizeof want, "POST %s/_bulk: ", cl.urls[master]);
     int aside = 0, held = 0, live_aside = 0;
     for (char *p = strstr(log, "[output:es]"); p != NULL;
@@ -1163,13 +1034,13 @@ static void test_master_killed(void **state)
 static int idx_cmd(struct idx *x, const char *a, const char *b)
 {
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", x->config, a, b, NULL};
-    return wait_for(spawn(argv, x->out, x->err), RUN_MS);
+    return proc_wait(proc_spawn(argv, x->out, x->err, NULL), RUN_MS);
 }
 
 /* The entry id of the dead letter of event `id` into out; false when none. */
 static bool letter_of(struct fx *f, const char *id, char *out, size_t size)
 {
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
     bool found = false;
     for (size_t i = 0; r != NULL && i < r->elements && !found; i++) {
@@ -1192,7 +1063,7 @@ static long long seen_keys(struct fx *f)
     const char *ids[] = {"b1e3", "b1e50", "b1e99"};
     for (int i = 0; i < 3; i++)
         snprintf(k[i], sizeof k[i], "{%s}:seen:%s", f->dead, ids[i]);
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     redisReply *r = redisCommand(c, "EXISTS %s %s %s", k[0], k[1], k[2]);
     long long n = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
@@ -1219,14 +1090,14 @@ static void test_dead_letters_once_then_replayed(void **state)
     write_batches(f, 0, 10, 100, bad_timestamp, 0);
     write_batches(f, 0, 10, 100, bad_timestamp, 0);
     wait_drained(f, RUN_MS);
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     assert_int_equal(seen_keys(f), 3);
     /* an operator deletes one letter; its event is refused again */
     assert_true(letter_of(f, "b1e50", entry, sizeof entry));
-    assert_int_equal(redis_int("XDEL", f->dead, entry), 1);
+    assert_int_equal(proc_redis_int(redis_port, "XDEL", f->dead, entry), 1);
     write_batches(f, 1, 1, 100, bad_timestamp, 0);
     wait_drained(f, RUN_MS);
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     assert_true(letter_of(f, "b1e50", entry, sizeof entry));
     assert_int_equal((long long)metric(&x, M_DEAD), 12);
     assert_int_equal((long long)metric(&x, M_DL_WRITES), 4);
@@ -1234,19 +1105,19 @@ static void test_dead_letters_once_then_replayed(void **state)
     assert_int_equal(idx_stop(&x), 0);
     assert_int_equal(idx_cmd(&x, "dlq", "list"), 0);
     snprintf(want, sizeof want, "dead letters in %s: 3 (oldest", f->dead);
-    assert_contains(x.out, want);
-    assert_contains(x.out, "    3     400  ");
+    proc_assert_contains(x.out, want);
+    proc_assert_contains(x.out, "    3     400  ");
     /* the cause still there: every letter kept, the keys too */
     assert_int_equal(idx_cmd(&x, "dlq", "replay"), 0);
     snprintf(want, sizeof want,
              "3 dead letters in %s: 0 indexed, 0 already there (409), 3 "
              "failed again (kept)",
              f->dead);
-    assert_contains(x.out, want);
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    proc_assert_contains(x.out, want);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     assert_int_equal(seen_keys(f), 3);
     /* a letter twice, as before (same fields, a new entry id) */
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     redisReply *r = redisCommand(c, "XRANGE %s %s %s", f->dead, entry, entry);
     redisReply *fl = r->element[0]->element[1];
     const char *argv[64] = {"XADD", f->dead, "*"};
@@ -1270,12 +1141,12 @@ static void test_dead_letters_once_then_replayed(void **state)
              "4 dead letters in %s: 3 indexed, 1 already there (409), 0 "
              "failed again (kept)",
              f->dead);
-    assert_contains(x.out, want);
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 0);
+    proc_assert_contains(x.out, want);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 0);
     assert_int_equal(seen_keys(f), 0);
     assert_int_equal(es_count(f), 3);
     assert_int_equal(idx_cmd(&x, "dlq", "list"), 0);
-    assert_contains(x.out, "no dead letters in");
+    proc_assert_contains(x.out, "no dead letters in");
 }
 
 /* Counts the [output:es] lines of log that hold every one of the words
@@ -1337,7 +1208,7 @@ static void test_no_quorum_holds_off(void **state)
     idx_start(&x);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
     char *up = NULL;
-    while ((up = http_get(x.listen, "/metrics")) == NULL &&
+    while ((up = proc_http_get(x.listen, "/metrics")) == NULL &&
            sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     free(up);
@@ -1371,7 +1242,7 @@ static void test_no_quorum_holds_off(void **state)
         "in %.1f s without a master: %.0f requests (%.0f resent "
         "after the kill), %.0f done, dead nodes set aside %.0f times\n",
         outage_s, requests, resent, done, aside);
-    char *log = slurp(x.err), live_url[96];
+    char *log = proc_slurp(x.err), live_url[96];
     snprintf(live_url, sizeof live_url, "POST %s/_bulk: ", cl.urls[live]);
     const char *no_master[] = {live_url,
                                "HTTP 503",
