@@ -112,15 +112,6 @@ static bool slice_is(struct sl_slice s, const char *lit)
     return sl_slice_eq(s, lit, strlen(lit));
 }
 
-static bool mentions(struct sl_slice s, const char *word)
-{
-    size_t n = strlen(word);
-    for (size_t i = 0; i + n <= s.len; i++)
-        if (memcmp(s.ptr + i, word, n) == 0)
-            return true;
-    return false;
-}
-
 enum bulk_class bulk_classify(enum bulk_op op, int status, struct sl_slice type)
 {
     if (status >= 200 && status <= 299)
@@ -754,8 +745,8 @@ static int finish_failed(struct bulk_response *r, long status,
     /* "[SERVICE_UNAVAILABLE/2/no master]" (OpenSearch: "no
      * cluster-manager"), "[SERVICE_UNAVAILABLE/1/state not recovered]": the
      * cluster's own state, not a block to lift */
-    bool unavailable = block && mentions(slice_of(r, &r->top[S_REASON]),
-                                         "SERVICE_UNAVAILABLE");
+    bool unavailable = block && sl_slice_has(slice_of(r, &r->top[S_REASON]),
+                                             "SERVICE_UNAVAILABLE");
     enum sl_status st = SL_EREMOTE;
     const char *hint = "";
 

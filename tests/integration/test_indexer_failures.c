@@ -894,6 +894,42 @@ static void set_request_timeout(struct idx *x, const char *t)
     free(text);
 }
 
+/* x: the indexer with the three nodes in hosts (es_extra: more keys of
+ * its elasticsearch section, request_timeout `timeout`), started on nb
+ * batches of 200 events for one index of 3 shards with 1 replica each
+ * (the shards of a killed node have copies elsewhere); returns once its
+ * /metrics answers. */
+static void cluster_indexer_start(struct fx *f, struct idx *x,
+                                  const char *es_extra, const char *timeout,
+                                  int nb)
+{
+    char hosts[256], path[320], day[160], ex[256];
+    snprintf(hosts, sizeof hosts, "%s\", \"%s\", \"%s", cl.urls[0], cl.urls[1],
+             cl.urls[2]);
+    snprintf(day, sizeof day, "%s-2025.11.23", f->index);
+    snprintf(path, sizeof path, "/%s", day);
+    es_http_call(&f->es, "PUT", path, "application/json",
+                 "{\"settings\":{\"number_of_shards\":3,"
+                 "\"number_of_replicas\":1}}",
+                 200);
+    snprintf(path, sizeof path,
+             "/_cluster/health/%s?wait_for_status=green&timeout=30s", day);
+    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
+    idx_init(f, x, "x");
+    snprintf(ex, sizeof ex, ", \"flush_count\": 200, \"max_in_flight\": 3%s",
+             es_extra);
+    write_config(f, x, "c1", hosts, ", \"max_in_flight\": 8", ex);
+    set_request_timeout(x, timeout);
+    write_batches(f, 0, nb, 200, NULL, 0);
+    idx_start(x);
+    int64_t end = sl_clock_mono_ms() + RUN_MS;
+    char *up = NULL;
+    while ((up = proc_http_get(x->listen, "/metrics")) == NULL &&
+           sl_clock_mono_ms() < end)
+        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
+    free(up);
+}
+
 /* One sample of the daemon's counters after the kill. */
 struct sample {
     int64_t t_ms;
@@ -909,34 +945,11 @@ static void test_master_killed(void **state)
 {
     struct fx *f = *state;
     struct idx x;
-    char hosts[256], path[320], day[160];
     struct sample smp[400];
     size_t ns = 0;
 
-    snprintf(hosts, sizeof hosts, "%s\", \"%s\", \"%s", cl.urls[0], cl.urls[1],
-             cl.urls[2]);
-    /* 3 shards, 1 replica each: the master's shards have copies elsewhere */
-    snprintf(day, sizeof day, "%s-2025.11.23", f->index);
-    snprintf(path, sizeof path, "/%s", day);
-    es_http_call(&f->es, "PUT", path, "application/json",
-                 "{\"settings\":{\"number_of_shards\":3,"
-                 "\"number_of_replicas\":1}}",
-                 200);
-    snprintf(path, sizeof path,
-             "/_cluster/health/%s?wait_for_status=green&timeout=30s", day);
-    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
-    idx_init(f, &x, "x");
-    write_config(f, &x, "c1", hosts, ", \"max_in_flight\": 8",
-                 ", \"flush_count\": 200, \"max_in_flight\": 3");
-    set_request_timeout(&x, MASTER_REQUEST_TIMEOUT);
-    write_batches(f, 0, 40, 200, NULL, 0);
-    idx_start(&x);
+    cluster_indexer_start(f, &x, "", MASTER_REQUEST_TIMEOUT, 40);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
-    char *up = NULL;
-    while ((up = proc_http_get(x.listen, "/metrics")) == NULL &&
-           sl_clock_mono_ms() < end)
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    free(up);
     while (metric(&x, M_DONE) < 2000 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     int master = cluster_master(cl.master == 0 ? 1 : 0, false);
@@ -1071,6 +1084,19 @@ static long long seen_keys(struct fx *f)
     return n;
 }
 
+/* `dlq replay` exits 0 and sums up as it should. */
+static void replay_says(struct fx *f, struct idx *x, int letters, int indexed,
+                        int dup, int failed)
+{
+    char want[512];
+    assert_int_equal(idx_cmd(x, "dlq", "replay"), 0);
+    snprintf(want, sizeof want,
+             "%d dead letters in %s: %d indexed, %d already there (409), %d "
+             "failed again (kept)",
+             letters, f->dead, indexed, dup, failed);
+    proc_assert_contains(x->out, want);
+}
+
 /* The 3 bad events of 10 batches shipped three times are 3 letters, as
  * `dlq list` shows; a letter deleted by hand comes back at the event's
  * next refusal (none is lost); `dlq replay` with the cause still there
@@ -1108,12 +1134,7 @@ static void test_dead_letters_once_then_replayed(void **state)
     proc_assert_contains(x.out, want);
     proc_assert_contains(x.out, "    3     400  ");
     /* the cause still there: every letter kept, the keys too */
-    assert_int_equal(idx_cmd(&x, "dlq", "replay"), 0);
-    snprintf(want, sizeof want,
-             "3 dead letters in %s: 0 indexed, 0 already there (409), 3 "
-             "failed again (kept)",
-             f->dead);
-    proc_assert_contains(x.out, want);
+    replay_says(f, &x, 3, 0, 0, 3);
     assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     assert_int_equal(seen_keys(f), 3);
     /* a letter twice, as before (same fields, a new entry id) */
@@ -1136,12 +1157,7 @@ static void test_dead_letters_once_then_replayed(void **state)
                  "{\"mappings\":{\"properties\":{\"@timestamp\":"
                  "{\"type\":\"keyword\"}}}}",
                  200);
-    assert_int_equal(idx_cmd(&x, "dlq", "replay"), 0);
-    snprintf(want, sizeof want,
-             "4 dead letters in %s: 3 indexed, 1 already there (409), 0 "
-             "failed again (kept)",
-             f->dead);
-    proc_assert_contains(x.out, want);
+    replay_says(f, &x, 4, 3, 1, 0);
     assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 0);
     assert_int_equal(seen_keys(f), 0);
     assert_int_equal(es_count(f), 3);
@@ -1181,37 +1197,14 @@ static void test_no_quorum_holds_off(void **state)
 {
     struct fx *f = *state;
     struct idx x;
-    char hosts[256], path[320], day[160];
     assert_int_equal(cluster_all_up(NULL), 0);
     int master = cluster_master(0, false);
     assert_true(master >= 0);
     int live = master == 0 ? 1 : 0; /* a follower: it loses its leader */
-    snprintf(hosts, sizeof hosts, "%s\", \"%s\", \"%s", cl.urls[0], cl.urls[1],
-             cl.urls[2]);
-    snprintf(day, sizeof day, "%s-2025.11.23", f->index);
-    snprintf(path, sizeof path, "/%s", day);
-    es_http_call(&f->es, "PUT", path, "application/json",
-                 "{\"settings\":{\"number_of_shards\":3,"
-                 "\"number_of_replicas\":1}}",
-                 200);
-    snprintf(path, sizeof path,
-             "/_cluster/health/%s?wait_for_status=green&timeout=30s", day);
-    es_http_call(&f->es, "GET", path, NULL, NULL, 200);
-    idx_init(f, &x, "x");
     /* the client's timeout at its least, 1 s: the node's 503 comes after
      * 500 ms; a hold starts at retry_min, 500 ms */
-    write_config(f, &x, "c1", hosts, ", \"max_in_flight\": 8",
-                 ", \"flush_count\": 200, \"max_in_flight\": 3, "
-                 "\"retry_min\": \"500ms\"");
-    set_request_timeout(&x, "1s");
-    write_batches(f, 0, 20, 200, NULL, 0);
-    idx_start(&x);
+    cluster_indexer_start(f, &x, ", \"retry_min\": \"500ms\"", "1s", 20);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
-    char *up = NULL;
-    while ((up = proc_http_get(x.listen, "/metrics")) == NULL &&
-           sl_clock_mono_ms() < end)
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    free(up);
     while (metric(&x, M_DONE) < 4000 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     assert_int_equal((long long)metric(&x, M_DONE), 4000);
