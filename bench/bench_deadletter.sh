@@ -13,10 +13,13 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
 rpid=$!
 trap 'kill "$rpid"; wait "$rpid" 2>/dev/null || true' EXIT
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
-script="local had = redis.call('GET', KEYS[2])
-if had and #redis.call('XRANGE', KEYS[1], had, had) > 0 then
-  redis.call('EXPIRE', KEYS[2], ARGV[1])
-  return 0
+script="local had = redis.pcall('GET', KEYS[2])
+if type(had) == 'string' then
+  local r = redis.pcall('XRANGE', KEYS[1], had, had)
+  if type(r) == 'table' and r.err == nil and #r > 0 then
+    redis.call('EXPIRE', KEYS[2], ARGV[1])
+    return 0
+  end
 end
 local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
 redis.call('SET', KEYS[2], id, 'EX', ARGV[1])

@@ -26,12 +26,17 @@
 /* One letter per event: KEYS[1] the stream, KEYS[2] the event's seen key
  * (the id of its letter), ARGV[1] the seen key's TTL, ARGV[2..] the
  * letter's fields. 0: the letter is still in the stream (nothing written,
- * the TTL renewed); 1: written. An XRANGE of one id is O(log n). */
+ * the TTL renewed); 1: written. An XRANGE of one id is O(log n). A seen
+ * key that is damaged (not a string, not an entry id) counts as none, so
+ * it can never stop the letter (pcall); SET replaces it. */
 #define SEEN_SCRIPT                                                            \
-    "local had = redis.call('GET', KEYS[2])\n"                                 \
-    "if had and #redis.call('XRANGE', KEYS[1], had, had) > 0 then\n"           \
-    "  redis.call('EXPIRE', KEYS[2], ARGV[1])\n"                               \
-    "  return 0\n"                                                             \
+    "local had = redis.pcall('GET', KEYS[2])\n"                                \
+    "if type(had) == 'string' then\n"                                          \
+    "  local r = redis.pcall('XRANGE', KEYS[1], had, had)\n"                   \
+    "  if type(r) == 'table' and r.err == nil and #r > 0 then\n"               \
+    "    redis.call('EXPIRE', KEYS[2], ARGV[1])\n"                             \
+    "    return 0\n"                                                           \
+    "  end\n"                                                                  \
     "end\n"                                                                    \
     "local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))\n"           \
     "redis.call('SET', KEYS[2], id, 'EX', ARGV[1])\n"                          \

@@ -1087,6 +1087,33 @@ static void dead_letter_without_scripts(void **state)
     freeReplyObject(ADMIN("ACL", "DELUSER", "noscripts"));
 }
 
+/* A seen key that is damaged (a string that is no entry id, a key of
+ * another type) never stops the letter: it is written, and the key
+ * replaced by its id. */
+static void dead_letter_seen_key_damaged(void **state)
+{
+    struct fixture *f = *state;
+    char seen[DEADLETTER_SEEN_KEY_MAX];
+    int done = 0;
+    assert_true(deadletter_seen_key(f->dead, SL_SLICE_LIT("b1e1"), seen,
+                                    sizeof seen) > 0);
+    freeReplyObject(ADMIN("SET", seen, "not an id"));
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+    add_letter(f, "b1e1", &done); /* the key names the letter now */
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+    freeReplyObject(ADMIN("DEL", seen));
+    freeReplyObject(ADMIN("RPUSH", seen, "a list"));
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    assert_int_equal(done, 3);
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.repeated, 1);
+    assert_int_equal(st.retries, 0);
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_WARN, SL_LOG_TEXT);
@@ -1122,6 +1149,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test(dead_letter_seen_key_slot),
         cmocka_unit_test_setup_teardown(dead_letter_without_scripts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(dead_letter_seen_key_damaged, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
