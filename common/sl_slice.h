@@ -25,4 +25,14 @@ static inline bool sl_slice_eq(struct sl_slice a, const char *b, size_t blen)
     return a.len == blen && (blen == 0 || memcmp(a.ptr, b, blen) == 0);
 }
 
+/* Whether word occurs in s. */
+static inline bool sl_slice_has(struct sl_slice s, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i + n <= s.len; i++)
+        if (memcmp(s.ptr + i, word, n) == 0)
+            return true;
+    return false;
+}
+
 #endif

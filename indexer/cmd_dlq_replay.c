@@ -5,7 +5,8 @@
  * when the letter has none). The stream is read in pages (dlq.h); a page's
  * events go through the bulk sender (es_sender.h: retries, 413 splits, the
  * node list), and once every one of them has its outcome the letters whose
- * event is indexed or already there are deleted (XDEL), the others stay
+ * event is indexed or already there are deleted (XDEL, and their seen
+ * keys, deadletter.h, with DEL), the others stay
  * as they are, so none is lost: those that fail again keep their letter,
  * and their new reason is printed. Letters of whole entries and of list
  * elements that were not JSON cannot be sent and stay too.
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadletter.h"
 #include "dlq.h"
 #include "es_sender.h"
 #include "index_name.h"
@@ -113,6 +115,35 @@ static int send_letter(struct replay *r, size_t i, struct sl_err *err)
                          l->event.ptr, l->event.len, i, err);
 }
 
+/* Whether letter i's event is in Elasticsearch now. */
+static bool resolved(const struct replay *r, size_t i)
+{
+    return r->fate[i] == F_DONE || r->fate[i] == F_DUPLICATE;
+}
+
+/* DEL of the seen keys (deadletter.h) of the letters deleted: the keys
+ * would expire anyway and no longer hide anything once their letter is
+ * gone, so a failure here costs only memory until then. */
+static void forget_seen(struct replay *r)
+{
+    char(*keys)[DEADLETTER_SEEN_KEY_MAX] = calloc(r->page.n, sizeof *keys);
+    const char **argv = calloc(r->page.n + 1, sizeof *argv);
+    int argc = 1;
+    if (keys == NULL || argv == NULL)
+        goto out;
+    argv[0] = "DEL";
+    for (size_t i = 0; i < r->page.n; i++)
+        if (resolved(r, i) &&
+            deadletter_seen_key(r->ic->redis.dead_key, r->page.letters[i].id,
+                                keys[i], sizeof keys[i]) > 0)
+            argv[argc++] = keys[i];
+    if (argc > 1)
+        freeReplyObject(redisCommandArgv(r->c, argc, argv, NULL));
+out:
+    free(argv);
+    free(keys);
+}
+
 /* XDEL of the page's letters whose event is in Elasticsearch now. */
 static int delete_done(struct replay *r, struct sl_err *err)
 {
@@ -123,7 +154,7 @@ static int delete_done(struct replay *r, struct sl_err *err)
     argv[0] = "XDEL";
     argv[1] = r->ic->redis.dead_key;
     for (size_t i = 0; i < r->page.n; i++)
-        if (r->fate[i] == F_DONE || r->fate[i] == F_DUPLICATE)
+        if (resolved(r, i))
             argv[argc++] = r->page.letters[i].entry_id;
     redisReply *rep =
         argc > 2 ? redisCommandArgv(r->c, argc, argv, NULL) : NULL;
@@ -133,6 +164,8 @@ static int delete_done(struct replay *r, struct sl_err *err)
                         "XDEL %s: %s; those letters' events are indexed, "
                         "a replay again finds them there (409)",
                         r->ic->redis.dead_key, rep ? rep->str : r->c->errstr);
+    else if (argc > 2)
+        forget_seen(r);
     freeReplyObject(rep);
     free(argv);
     return rc;

@@ -23,7 +23,24 @@
 #include "sl_backoff.h"
 #include "sl_log.h"
 
-#define LETTER_FIXED 11 /* XADD KEY * and 8 name/value pairs before event */
+/* One letter per event: KEYS[1] the stream, KEYS[2] the event's seen key
+ * (the id of its letter), ARGV[1] the seen key's TTL, ARGV[2..] the
+ * letter's fields. 0: the letter is still in the stream (nothing written,
+ * the TTL renewed); 1: written. An XRANGE of one id is O(log n). A seen
+ * key that is damaged (not a string, not an entry id) counts as none, so
+ * it can never stop the letter (pcall); SET replaces it. */
+#define SEEN_SCRIPT                                                            \
+    "local had = redis.pcall('GET', KEYS[2])\n"                                \
+    "if type(had) == 'string' then\n"                                          \
+    "  local r = redis.pcall('XRANGE', KEYS[1], had, had)\n"                   \
+    "  if type(r) == 'table' and r.err == nil and #r > 0 then\n"               \
+    "    redis.call('EXPIRE', KEYS[2], ARGV[1])\n"                             \
+    "    return 0\n"                                                           \
+    "  end\n"                                                                  \
+    "end\n"                                                                    \
+    "local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))\n"           \
+    "redis.call('SET', KEYS[2], id, 'EX', ARGV[1])\n"                          \
+    "return 1\n"
 
 struct letter {
     struct letter *next;
@@ -32,7 +49,7 @@ struct letter {
     void *ctx, *tag;
     bool sent;
     int64_t due_ms;
-    int argc;
+    int argc, key_at; /* argv[key_at]: the stream */
     const char **argv;
     size_t *lens;
 };
@@ -46,13 +63,14 @@ struct deadletter {
     struct letter *head, **tail;
     size_t outstanding; /* commands whose callback has not run */
     bool closing;
-    bool over; /* the length was past warn_at at the last check */
+    bool over;       /* the length was past warn_at at the last check */
+    bool no_scripts; /* Redis refused EVAL: plain XADDs */
     bool xlen_sent;
     int64_t next_check_ms;
     int64_t retry_at_ms; /* no send before this (backoff); 0: none */
     struct sl_backoff backoff;
     struct deadletter_stats st;
-    struct sl_counter *m_written;
+    struct sl_counter *m_written, *m_repeated;
     struct sl_gauge *m_length;
 };
 
@@ -75,6 +93,37 @@ static void unlink_letter(struct deadletter *dl, struct letter *l)
     dl->st.pending--;
 }
 
+/* Redis refuses the script itself (an ACL user without +eval, EVAL
+ * renamed away): the stream must still take every letter, so they are
+ * written with a plain XADD from then on, one per refusal. */
+static bool scripts_refused(const struct letter *l,
+                            const struct sl_redis_result *res)
+{
+    if (l->key_at != 3 || res->status != SL_REDIS_EREPLY)
+        return false;
+    const char *s = res->reply->str;
+    return strncmp(s, "NOPERM", 6) == 0 ||
+           strncmp(s, "ERR unknown command", 19) == 0;
+}
+
+/* EVAL SCRIPT 2 KEY SEEN TTL FIELDS... becomes XADD KEY * FIELDS... in
+ * place. */
+static void to_xadd(struct letter *l)
+{
+    const char *key = l->argv[3];
+    size_t key_len = l->lens[3];
+    l->argv += 3;
+    l->lens += 3;
+    l->argc -= 3;
+    l->key_at = 1;
+    l->argv[0] = "XADD";
+    l->lens[0] = 4;
+    l->argv[1] = key;
+    l->lens[1] = key_len;
+    l->argv[2] = "*";
+    l->lens[2] = 1;
+}
+
 static void on_xadd(void *ctx, const struct sl_redis_result *res)
 {
     struct letter *l = ctx;
@@ -87,14 +136,33 @@ static void on_xadd(void *ctx, const struct sl_redis_result *res)
     }
     l->sent = false;
     if (res->status == SL_REDIS_OK) {
+        /* EVAL's 0: the event's letter was there already */
+        bool again =
+            res->reply->type == REDIS_REPLY_INTEGER && res->reply->integer == 0;
         unlink_letter(dl, l);
-        dl->st.written++;
+        if (again)
+            dl->st.repeated++;
+        else
+            dl->st.written++;
         if (dl->m_written != NULL)
-            sl_counter_inc(dl->m_written);
+            sl_counter_inc(again ? dl->m_repeated : dl->m_written);
         sl_backoff_reset(&dl->backoff);
         if (l->done != NULL)
             l->done(l->ctx, l->tag);
         free(l);
+        return;
+    }
+    if (scripts_refused(l, res)) {
+        if (!dl->no_scripts)
+            SL_WARN(dl->component,
+                    "EVAL on %s: %s; dead letters are written with XADD from "
+                    "now on, one per refusal of an event: allow EVAL (and "
+                    "GET, XRANGE, EXPIRE, SET) to the indexer's Redis user "
+                    "to keep one per event",
+                    dl->key, res->reply->str);
+        dl->no_scripts = true;
+        to_xadd(l);
+        l->due_ms = 0;
         return;
     }
     int delay = sl_backoff_next(&dl->backoff);
@@ -113,7 +181,7 @@ static void send_due(struct deadletter *dl, int64_t now)
     for (struct letter *l = dl->head; l != NULL; l = l->next) {
         if (l->sent || l->due_ms > now)
             continue;
-        struct sl_redis_cmd cmd = {l->argc, l->argv, l->lens, 1, 0};
+        struct sl_redis_cmd cmd = {l->argc, l->argv, l->lens, l->key_at, 0};
         struct sl_err err;
         if (sl_redis_command(dl->r, &cmd, on_xadd, l, &err) < 0) {
             /* The queue is full (backpressure) or memory is short: the
@@ -175,6 +243,13 @@ static int register_metrics(struct deadletter *dl, struct sl_metrics *m,
         "dead letters written to the dead-letter stream", err);
     if (dl->m_written == NULL)
         return -1;
+    dl->m_repeated = sl_metrics_counter(
+        m, "sluice_dead_letters_repeated_total",
+        "dead letters not written again: their event's letter is still in "
+        "the dead-letter stream",
+        err);
+    if (dl->m_repeated == NULL)
+        return -1;
     dl->m_length = sl_metrics_gauge(
         m, "sluice_dead_letters",
         "entries in the dead-letter stream at the last check (-1: unknown)",
@@ -234,19 +309,81 @@ static struct sl_slice decimal(char *buf, size_t size, long long v)
     return (struct sl_slice){buf, (size_t)n};
 }
 
-/* Builds the XADD argv: one allocation for the arrays and the bytes. */
+size_t deadletter_seen_key(const char *key, struct sl_slice id, char *buf,
+                           size_t size)
+{
+    bool tagged = strchr(key, '{') != NULL;
+    int n = snprintf(buf, size, "%s%s%s:seen:%.*s", tagged ? "" : "{", key,
+                     tagged ? "" : "}", (int)id.len, id.ptr);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* Copies the slices of head, then of pairs, into one allocation. */
+static struct letter *pack(const struct sl_slice *head, size_t nh,
+                           const struct sl_slice *pairs, size_t np,
+                           const struct deadletter_letter *in)
+{
+    size_t argc = nh + np + in->nfields, bytes = 0;
+    for (size_t i = 0; i < nh; i++)
+        bytes += head[i].len;
+    for (size_t i = 0; i < np; i++)
+        bytes += pairs[i].len;
+    for (size_t i = 0; i < in->nfields; i++)
+        bytes += in->field_lens[i] + (i % 2 == 0 ? 6 : 0); /* "entry." */
+    struct letter *l =
+        malloc(sizeof *l + argc * (sizeof(char *) + sizeof(size_t)) + bytes);
+    if (l == NULL)
+        return NULL;
+    memset(l, 0, sizeof *l);
+    l->argc = (int)argc;
+    l->argv = (const char **)(l + 1);
+    l->lens = (size_t *)(l->argv + argc);
+    char *p = (char *)(l->lens + argc);
+    for (size_t i = 0; i < argc; i++) {
+        struct sl_slice v;
+        l->argv[i] = p;
+        if (i < nh)
+            v = head[i];
+        else if (i < nh + np)
+            v = pairs[i - nh];
+        else {
+            size_t f = i - nh - np;
+            if (f % 2 == 0) {
+                memcpy(p, "entry.", 6);
+                p += 6;
+            }
+            v = (struct sl_slice){in->fields[f], in->field_lens[f]};
+        }
+        if (v.len > 0)
+            memcpy(p, v.ptr, v.len);
+        p += v.len;
+        l->lens[i] = (size_t)(p - l->argv[i]);
+    }
+    return l;
+}
+
+/* Builds the command: XADD KEY * FIELDS for a whole entry (no event id),
+ * else EVAL of SEEN_SCRIPT with the stream, the seen key, the TTL and the
+ * same FIELDS. */
 static struct letter *build(const struct deadletter *dl,
                             const struct deadletter_letter *in)
 {
-    char status[24], ts[24];
+    char status[24], ts[24], ttl[24], seen[DEADLETTER_SEEN_KEY_MAX];
     bool entry = in->nfields > 0;
     struct sl_slice reason = in->reason;
     if (reason.len > DEADLETTER_REASON_MAX)
         reason.len = DEADLETTER_REASON_MAX;
-    struct sl_slice v[] = {sl_slice_from("XADD"),
-                           sl_slice_from(dl->key),
-                           SL_SLICE_LIT("*"),
-                           SL_SLICE_LIT("v"),
+    size_t seen_len =
+        entry || in->id.len == 0 || dl->no_scripts
+            ? 0
+            : deadletter_seen_key(dl->key, in->id, seen, sizeof seen);
+    struct sl_slice xadd[] = {SL_SLICE_LIT("XADD"), sl_slice_from(dl->key),
+                              SL_SLICE_LIT("*")};
+    struct sl_slice eval[] = {
+        SL_SLICE_LIT("EVAL"), SL_SLICE_LIT(SEEN_SCRIPT),
+        SL_SLICE_LIT("2"),    sl_slice_from(dl->key),
+        {seen, seen_len},     decimal(ttl, sizeof ttl, DEADLETTER_SEEN_TTL_S)};
+    struct sl_slice v[] = {SL_SLICE_LIT("v"),
                            SL_SLICE_LIT(DEADLETTER_VERSION),
                            SL_SLICE_LIT("error.type"),
                            in->error_type,
@@ -269,42 +406,11 @@ static struct letter *build(const struct deadletter *dl,
                            SL_SLICE_LIT("event"),
                            entry ? SL_SLICE_LIT("") : in->event};
     size_t nv = sizeof v / sizeof v[0];
-    size_t argc = nv + in->nfields;
-    size_t bytes = 0;
-    for (size_t i = 0; i < nv; i++)
-        bytes += v[i].len;
-    for (size_t i = 0; i < in->nfields; i++)
-        bytes += in->field_lens[i] + (i % 2 == 0 ? 6 : 0); /* "entry." */
     struct letter *l =
-        malloc(sizeof *l + argc * (sizeof(char *) + sizeof(size_t)) + bytes);
-    if (l == NULL)
-        return NULL;
-    memset(l, 0, sizeof *l);
-    l->argc = (int)argc;
-    l->argv = (const char **)(l + 1);
-    l->lens = (size_t *)(l->argv + argc);
-    char *p = (char *)(l->lens + argc);
-    for (size_t i = 0; i < argc; i++) {
-        const char *src;
-        size_t len;
-        l->argv[i] = p;
-        if (i < nv) {
-            src = v[i].ptr;
-            len = v[i].len;
-        } else {
-            size_t f = i - nv;
-            if (f % 2 == 0) {
-                memcpy(p, "entry.", 6);
-                p += 6;
-            }
-            src = in->fields[f];
-            len = in->field_lens[f];
-        }
-        if (len > 0)
-            memcpy(p, src, len);
-        p += len;
-        l->lens[i] = (size_t)(p - l->argv[i]);
-    }
+        seen_len > 0 ? pack(eval, sizeof eval / sizeof eval[0], v, nv, in)
+                     : pack(xadd, sizeof xadd / sizeof xadd[0], v, nv, in);
+    if (l != NULL)
+        l->key_at = seen_len > 0 ? 3 : 1;
     return l;
 }
 

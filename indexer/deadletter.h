@@ -38,16 +38,46 @@
  * DEADLETTER_CHECK_MS into the `sluice_dead_letters` gauge (and `status`);
  * past the configured threshold a warning is logged, once per crossing.
  *
- * Writing never gives up: a letter whose XADD fails (Redis down, OOM, a
- * lost reply) is sent again after a backoff until Redis takes it, so the
- * entry it came from stays unacknowledged (and the input stops reading once
- * max_in_flight entries wait): the stream never refuses a letter, it only
- * slows the indexer down. A reply lost after Redis ran the XADD makes the
- * letter twice; `dlq replay` sends by _id, so that is harmless.
+ * One letter per event, however often the event is refused. The same
+ * batches read again (a shipper whose registry was lost ships a file
+ * twice) are refused again; each refusal would otherwise be a letter, and
+ * `dlq list` would show 3 bad events as 9 letters. So an event's letter is
+ * written by one Lua script (EVAL, one round trip, atomic):
+ *
+ *   GET the event's seen key ("{KEY}:seen:ID", deadletter_seen_key());
+ *   if it names an entry still in the stream (XRANGE of that one id):
+ *     renew its TTL, write nothing (counted as repeated);
+ *   else XADD the letter and SET the seen key to its entry id, with a TTL
+ *   of DEADLETTER_SEEN_TTL_S.
+ *
+ * Why this and not a letter per refusal that `dlq` groups by id: the
+ * stream, its length gauge and warning, `dlq list` and `dlq replay` all
+ * count events, and a re-shipped file does not grow the stream. Why the
+ * check looks the entry up rather than trusting the key: a letter that
+ * left the stream (replayed, deleted by an operator, the stream dropped)
+ * must never hide the next refusal of its event, or that event would be
+ * neither indexed nor in the stream; with the lookup, the worst a stale or
+ * expired key does is let a second letter in, which `dlq replay` resolves
+ * by _id (409). The TTL only bounds the memory of keys whose letters left
+ * by hand; `dlq replay` deletes the keys of the letters it deletes. A
+ * whole entry (no event id) is a plain XADD, every time. Cost: measured in
+ * bench/RESULTS.md ("Dead letters once per event"); letters are rare.
+ * Where Redis refuses the script itself (NOPERM: an ACL user without
+ * +eval; EVAL renamed away), letters are written with XADD from then on,
+ * one per refusal, after one warning: the stream never stops taking them.
+ *
+ * Writing never gives up: a letter whose XADD (or EVAL) fails (Redis down,
+ * OOM, a lost reply) is sent again after a backoff until Redis takes it,
+ * so the entry it came from stays unacknowledged (and the input stops
+ * reading once max_in_flight entries wait): the stream never refuses a
+ * letter, it only slows the indexer down. A reply lost after Redis ran the
+ * script finds the letter there when sent again (repeated, not doubled);
+ * a lost XADD of a whole entry makes it twice.
  *
  * The letter is copied by deadletter_add(); done(ctx, tag) runs once, from
- * deadletter_process() or the connection's callback, after Redis answered
- * the XADD with an id. The connection is borrowed: the caller polls it. */
+ * deadletter_process() or the connection's callback, once Redis holds the
+ * letter (written, or the event's found there). The connection is
+ * borrowed: the caller polls it. */
 #ifndef DEADLETTER_H
 #define DEADLETTER_H
 
@@ -59,11 +89,13 @@
 #include "sl_redis.h"
 #include "sl_slice.h"
 
-#define DEADLETTER_VERSION    "1"
-#define DEADLETTER_REASON_MAX 4096
-#define DEADLETTER_CHECK_MS   10000
-#define DEADLETTER_TYPE_ENTRY "sluice_bad_entry"
-#define DEADLETTER_TYPE_EVENT "sluice_bad_event"
+#define DEADLETTER_VERSION      "1"
+#define DEADLETTER_REASON_MAX   4096
+#define DEADLETTER_CHECK_MS     10000
+#define DEADLETTER_TYPE_ENTRY   "sluice_bad_entry"
+#define DEADLETTER_TYPE_EVENT   "sluice_bad_event"
+#define DEADLETTER_SEEN_TTL_S   (30 * 86400)
+#define DEADLETTER_SEEN_KEY_MAX 512
 
 struct deadletter_config {
     const char *key;       /* the stream; copied */
@@ -88,10 +120,11 @@ struct deadletter_letter {
 typedef void (*deadletter_done_fn)(void *ctx, void *tag);
 
 struct deadletter_stats {
-    uint64_t written; /* letters Redis took */
-    uint64_t retries; /* XADDs sent again */
-    uint64_t pending; /* letters not yet taken */
-    int64_t length;   /* the stream's last known length; -1: not known */
+    uint64_t written;  /* letters Redis took */
+    uint64_t repeated; /* letters not written: the event had one */
+    uint64_t retries;  /* XADDs sent again */
+    uint64_t pending;  /* letters not yet taken */
+    int64_t length;    /* the stream's last known length; -1: not known */
 };
 
 struct deadletter;
@@ -106,7 +139,7 @@ struct deadletter *deadletter_new(const struct deadletter_config *cfg,
  * they come back). NULL is fine. */
 void deadletter_free(struct deadletter *dl);
 
-/* Copies the letter and queues its XADD. -1: SL_ENOMEM; done never runs. */
+/* Copies the letter and queues its write. -1: SL_ENOMEM; done never runs. */
 SL_MUST_CHECK int deadletter_add(struct deadletter *dl,
                                  const struct deadletter_letter *l,
                                  deadletter_done_fn done, void *ctx, void *tag,
@@ -119,6 +152,13 @@ void deadletter_forget(struct deadletter *dl, const void *ctx);
 SL_MUST_CHECK int deadletter_timeout_ms(const struct deadletter *dl);
 /* Resends what is due, reads the stream's length when due. */
 void deadletter_process(struct deadletter *dl);
+
+/* The event's seen key into buf: "{KEY}:seen:ID", or "KEY:seen:ID" when
+ * KEY has a '{' (a hash tag of its own), so the key and the stream share
+ * a Redis Cluster slot and one script may touch both. Its length; 0 when
+ * it does not fit in size (the letter is then written unchecked). */
+size_t deadletter_seen_key(const char *key, struct sl_slice id, char *buf,
+                           size_t size);
 
 void deadletter_get_stats(const struct deadletter *dl,
                           struct deadletter_stats *st);

@@ -475,16 +475,20 @@ static void say_ended(const struct loop *l, bool done)
 {
     struct es_sender_stats st;
     struct input_stats is;
+    struct deadletter_stats ds;
     es_sender_stats(l->es, &st);
     input_get_stats(l->in, &is);
+    deadletter_get_stats(l->dl, &ds);
     double secs = (double)(sl_clock_mono_ms() - l->started_ms) / 1000.0;
     SL_INFO(COMP,
             "%s after %.1f s: %llu events read, %llu indexed, %llu already "
-            "there (409), %llu to the dead letters, %llu entries acknowledged",
+            "there (409), %llu to the dead letters (%llu had one already), "
+            "%llu entries acknowledged",
             done ? "nothing left to index" : "stopped", secs,
             (unsigned long long)is.events_read, (unsigned long long)st.done,
             (unsigned long long)st.duplicate,
-            (unsigned long long)is.dead_events, (unsigned long long)is.acked);
+            (unsigned long long)is.dead_events, (unsigned long long)ds.repeated,
+            (unsigned long long)is.acked);
     if (is.malformed > 0)
         SL_WARN(COMP,
                 "%llu entries were not valid (not a batch, or not a JSON "

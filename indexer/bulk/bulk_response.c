@@ -742,6 +742,11 @@ static int finish_failed(struct bulk_response *r, long status,
     size_t used = 0;
     bool block =
         slice_is(slice_of(r, &r->top[S_TYPE]), "cluster_block_exception");
+    /* "[SERVICE_UNAVAILABLE/2/no master]" (OpenSearch: "no
+     * cluster-manager"), "[SERVICE_UNAVAILABLE/1/state not recovered]": the
+     * cluster's own state, not a block to lift */
+    bool unavailable = block && sl_slice_has(slice_of(r, &r->top[S_REASON]),
+                                             "SERVICE_UNAVAILABLE");
     enum sl_status st = SL_EREMOTE;
     const char *hint = "";
 
@@ -762,9 +767,13 @@ static int finish_failed(struct bulk_response *r, long status,
                "split it";
     } else if (status == 408 || status == 429 || status >= 500 || block) {
         st = SL_ERETRY;
-        hint = block ? "; writes are blocked (disk watermark or "
-                       "index.blocks.*): free disk or lift the block"
-                     : "; retrying later";
+        hint = unavailable
+                   ? "; the cluster has no elected master (or is still "
+                     "starting): a majority of its master-eligible nodes "
+                     "must run; retrying later"
+               : block ? "; writes are blocked (disk watermark or "
+                         "index.blocks.*): free disk or lift the block"
+                       : "; retrying later";
     } else if (status == 401) {
         hint = "; check the user and password or API key of the indexer";
     } else if (status == 403) {

@@ -208,25 +208,16 @@ static void slot_pop(struct slot *sl, int64_t now)
 
 /* ---- answers ------------------------------------------------------- */
 
-static bool mentions(struct sl_slice s, const char *word)
-{
-    size_t n = strlen(word);
-    for (size_t i = 0; i + n <= s.len; i++)
-        if (memcmp(s.ptr + i, word, n) == 0)
-            return true;
-    return false;
-}
-
 /* The setting that lifts the block a cluster_block_exception names
  * (Elasticsearch's words in the reason, e.g. "index has
  * read-only-allow-delete block", "index write (api)"). */
 static const char *block_setting(struct sl_slice reason)
 {
-    if (mentions(reason, "read-only-allow-delete"))
+    if (sl_slice_has(reason, "read-only-allow-delete"))
         return "read_only_allow_delete";
-    if (mentions(reason, "index write"))
+    if (sl_slice_has(reason, "index write"))
         return "write";
-    if (mentions(reason, "index read-only"))
+    if (sl_slice_has(reason, "index read-only"))
         return "read_only";
     return NULL;
 }

@@ -561,6 +561,7 @@ static void stream_dead_event_letter(void **state)
     sl_buf_init(&b, 1 << 16);
     assert_int_equal(sl_metrics_render_json(f->metrics, &b, &err), 0);
     assert_string_equal(b.ptr, "{\"sluice_dead_letters_written_total\":1,"
+                               "\"sluice_dead_letters_repeated_total\":0,"
                                "\"sluice_dead_letters\":1,"
                                "\"sluice_input_entries_total\":1,"
                                "\"sluice_input_events_total\":3,"
@@ -930,6 +931,189 @@ static void list_redis_restarted(void **state)
     assert_int_equal(admin_int(ADMIN("LLEN", proc_key(f, "c1"))), 0);
 }
 
+/* ---- one dead letter per event (deadletter.h) ---- */
+
+static void count_done(void *ctx, void *tag)
+{
+    (void)tag;
+    (*(int *)ctx)++;
+}
+
+static bool letters_settled(struct fixture *f, void *arg)
+{
+    (void)arg;
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    return st.pending == 0;
+}
+
+static void add_letter(struct fixture *f, const char *id, int *done)
+{
+    struct sl_err err;
+    struct deadletter_letter l = {
+        .error_type = SL_SLICE_LIT("mapper_parsing_exception"),
+        .reason = SL_SLICE_LIT("failed to parse field [n] of type [long]"),
+        .index = SL_SLICE_LIT("sluice-2025.11.23"),
+        .id = sl_slice_from(id),
+        .source = SL_SLICE_LIT("stream test 1-1"),
+        .host = SL_SLICE_LIT("web-1"),
+        .event = SL_SLICE_LIT("{\"n\":\"x\"}"),
+        .status = 400,
+        .ts_ms = 1763856000000LL};
+    assert_int_equal(deadletter_add(f->dl, &l, count_done, done, NULL, &err),
+                     0);
+    pump(f, letters_settled, NULL, "the letter settled");
+}
+
+/* The same event refused three times is one letter (the others counted as
+ * repeated, their done called all the same); its seen key names the letter
+ * and expires; a letter that left the stream (deleted by hand) does not
+ * hide the next refusal: it is written again. Whole entries are written
+ * each time. */
+static void dead_letter_once_per_event(void **state)
+{
+    struct fixture *f = *state;
+    struct deadletter_stats st;
+    char seen[DEADLETTER_SEEN_KEY_MAX];
+    int done = 0;
+    assert_true(deadletter_seen_key(f->dead, SL_SLICE_LIT("b1e1"), seen,
+                                    sizeof seen) > 0);
+    for (int i = 0; i < 3; i++)
+        add_letter(f, "b1e1", &done);
+    add_letter(f, "b1e2", &done);
+    assert_int_equal(done, 4);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.repeated, 2);
+    redisReply *r = ADMIN("XRANGE", f->dead, "-", "+");
+    redisReply *g = ADMIN("GET", seen);
+    assert_string_equal(g->str, r->element[0]->element[0]->str);
+    freeReplyObject(g);
+    long long ttl = admin_int(ADMIN("TTL", seen));
+    assert_true(ttl > DEADLETTER_SEEN_TTL_S - 60 &&
+                ttl <= DEADLETTER_SEEN_TTL_S);
+    /* deleted by hand: the next refusal writes it again */
+    freeReplyObject(ADMIN("XDEL", f->dead, r->element[0]->element[0]->str));
+    freeReplyObject(r);
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    /* the stream dropped whole: the same */
+    freeReplyObject(ADMIN("DEL", f->dead));
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 4);
+    assert_int_equal(st.repeated, 2);
+    assert_int_equal(done, 6);
+    char *got = dead_letter(f, 0);
+    assert_non_null(strstr(got, "\nid=b1e1\nts=1763856000000\n"));
+    free(got);
+    /* a whole entry has no id: a letter each time */
+    struct sl_err err;
+    const char *fv[] = {"message", "hello"};
+    const size_t fl[] = {7, 5};
+    struct deadletter_letter e = {.error_type =
+                                      SL_SLICE_LIT(DEADLETTER_TYPE_ENTRY),
+                                  .reason = SL_SLICE_LIT("no field 'v'"),
+                                  .source = SL_SLICE_LIT("stream test 1-2"),
+                                  .nfields = 2,
+                                  .fields = fv,
+                                  .field_lens = fl};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(deadletter_add(f->dl, &e, NULL, NULL, NULL, &err), 0);
+        pump(f, letters_settled, NULL, "the entry's letter settled");
+    }
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 3);
+}
+
+/* The seen key shares the stream's Redis Cluster slot: the key in braces,
+ * or as it is when it has a hash tag of its own. */
+static void dead_letter_seen_key_slot(void **state)
+{
+    (void)state;
+    char k[DEADLETTER_SEEN_KEY_MAX];
+    const char *keys[] = {"sluice:dead", "{sluice}:dead", "a{b}c"};
+    const char *want[] = {"{sluice:dead}:seen:x1", "{sluice}:dead:seen:x1",
+                          "a{b}c:seen:x1"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n =
+            deadletter_seen_key(keys[i], SL_SLICE_LIT("x1"), k, sizeof k);
+        assert_int_equal(n, strlen(want[i]));
+        assert_string_equal(k, want[i]);
+        assert_int_equal(sl_redis_key_slot(k, n),
+                         sl_redis_key_slot(keys[i], strlen(keys[i])));
+    }
+    char small[8];
+    assert_int_equal(
+        deadletter_seen_key("sluice:dead", SL_SLICE_LIT("x1"), small, 8), 0);
+}
+
+/* A Redis user that may not run scripts (ACL -eval): the letters are
+ * written with XADD after all, one per refusal, and the entries behind
+ * them resolved; nothing waits forever. */
+static void dead_letter_without_scripts(void **state)
+{
+    struct fixture *f = *state;
+    char url[96];
+    struct sl_err err;
+    struct deadletter_stats st;
+    int done = 0;
+    freeReplyObject(ADMIN("ACL", "SETUSER", "noscripts", "on", ">pw", "~*",
+                          "&*", "+@all", "-eval", "-evalsha"));
+    snprintf(url, sizeof url, "redis://noscripts:pw@127.0.0.1:%d/0",
+             server_port);
+    struct sl_redis_config cfg = {.url = url,
+                                  .conn = {.component = "test:noscripts"}};
+    struct deadletter_config dc = {f->dead, 1, NULL, 100};
+    deadletter_free(f->dl);
+    sl_redis_free(f->cmd);
+    f->cmd = sl_redis_new(&cfg, &err);
+    assert_non_null(f->cmd);
+    f->dl = deadletter_new(&dc, f->cmd, NULL, &err);
+    assert_non_null(f->dl);
+    add_letter(f, "b1e1", &done);
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(done, 2);
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.repeated, 0);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    char *got = dead_letter(f, 1);
+    assert_non_null(strstr(got, "v=1\nerror.type=mapper_parsing_exception\n"));
+    assert_non_null(strstr(got, "\nid=b1e1\nts=1763856000000\n"));
+    free(got);
+    freeReplyObject(ADMIN("ACL", "DELUSER", "noscripts"));
+}
+
+/* A seen key that is damaged (a string that is no entry id, a key of
+ * another type) never stops the letter: it is written, and the key
+ * replaced by its id. */
+static void dead_letter_seen_key_damaged(void **state)
+{
+    struct fixture *f = *state;
+    char seen[DEADLETTER_SEEN_KEY_MAX];
+    int done = 0;
+    assert_true(deadletter_seen_key(f->dead, SL_SLICE_LIT("b1e1"), seen,
+                                    sizeof seen) > 0);
+    freeReplyObject(ADMIN("SET", seen, "not an id"));
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+    add_letter(f, "b1e1", &done); /* the key names the letter now */
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 1);
+    freeReplyObject(ADMIN("DEL", seen));
+    freeReplyObject(ADMIN("RPUSH", seen, "a list"));
+    add_letter(f, "b1e1", &done);
+    assert_int_equal(admin_int(ADMIN("XLEN", f->dead)), 2);
+    assert_int_equal(done, 3);
+    struct deadletter_stats st;
+    deadletter_get_stats(f->dl, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.repeated, 1);
+    assert_int_equal(st.retries, 0);
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_WARN, SL_LOG_TEXT);
@@ -961,6 +1145,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(list_many_pipelined, setup, teardown),
         cmocka_unit_test_setup_teardown(list_redis_restarted, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_letter_once_per_event, setup,
+                                        teardown),
+        cmocka_unit_test(dead_letter_seen_key_slot),
+        cmocka_unit_test_setup_teardown(dead_letter_without_scripts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(dead_letter_seen_key_damaged, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -24,21 +24,19 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "es_http.h"
+#include "proc.h"
+#include "redis_server.h"
 #include "sl_batch.h"
 #include "sl_clock.h"
 #include "sl_file.h"
@@ -81,88 +79,6 @@ static int es_open(struct es_http *h)
         es_http_set_auth(h, tls_ca(), "elastic", tls_password());
     }
     return 0;
-}
-
-/* ---- processes ---- */
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static pid_t spawn(const char *const argv[], const char *out, const char *err,
-                   const char *const env[])
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    for (size_t i = 0; env != NULL && env[i] != NULL; i += 2)
-        setenv(env[i], env[i + 1], 1);
-    execvp(argv[0], (char *const *)argv);
-    _exit(127);
-}
-
-/* Waits for pid up to ms; its exit status, or -1 (killed) past that. */
-static int wait_for(pid_t pid, int64_t ms)
-{
-    int64_t end = sl_clock_mono_ms() + ms;
-    int st;
-    while (sl_clock_mono_ms() < end) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
-}
-
-static redisContext *redis(void)
-{
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-    if (c == NULL || c->err)
-        fail_msg("redis: %s", c ? c->errstr : "no memory");
-    redisSetTimeout(c, tv);
-    return c;
-}
-
-static int start_redis(void)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", redis_port);
-    const char *argv[] = {"redis-server", "--port", port, "--bind",
-                          "127.0.0.1",    "--save", "",   "--appendonly",
-                          "no",           NULL};
-    char out[128];
-    snprintf(out, sizeof out, "%s/redis.log", dir);
-    redis_pid = spawn(argv, out, out, NULL);
-    int64_t end = sl_clock_mono_ms() + 10000;
-    while (sl_clock_mono_ms() < end) {
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
-        bool up = r != NULL && r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        redisFree(c);
-        if (up)
-            return 0;
-        poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
-    }
-    return -1;
 }
 
 /* ---- the fixture: keys, index prefix, config ---- */
@@ -238,32 +154,12 @@ static int fx_teardown(void **state)
 
 /* ---- running the binary ---- */
 
-static char *slurp(const char *path)
-{
-    struct sl_buf b;
-    struct sl_err err;
-    sl_buf_init(&b, 16u << 20);
-    if (sl_file_read(path, NULL, 16u << 20, &b, &err) < 0)
-        fail_msg("%s", err.msg);
-    return (char *)b.ptr; /* NUL-terminated; the caller frees */
-}
-
 /* Runs sluice-indexer -c CONFIG ARGS... and returns its exit status. */
 static int indexer(struct fx *f, const char *a1, const char *a2)
 {
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, a1, a2, NULL};
     const char *env[] = {"SLUICE_TEMPLATE_FILE", tmpl_path, NULL};
-    return wait_for(spawn(argv, f->out, f->err, env), RUN_MS);
-}
-
-static void assert_contains(const char *path, const char *want)
-{
-    char *s = slurp(path);
-    size_t len = strlen(s);
-    if (strstr(s, want) == NULL)
-        fail_msg("%s does not say \"%s\"; it ends with:\n%s", path, want,
-                 s + (len > 3000 ? len - 3000 : 0));
-    free(s);
+    return proc_wait(proc_spawn(argv, f->out, f->err, env), RUN_MS);
 }
 
 /* Waits ms for pid, then sends SIGTERM (as `timeout` does) and waits for
@@ -278,31 +174,14 @@ static int wait_for_or_term(pid_t pid, int64_t ms)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     }
     kill(pid, SIGTERM);
-    return wait_for(pid, 20000);
+    return proc_wait(pid, 20000);
 }
 
 /* ---- Redis and Elasticsearch ---- */
 
-static long long redis_int(const char *cmd, const char *key, const char *arg)
-{
-    redisContext *c = redis();
-    redisReply *r = arg ? redisCommand(c, "%s %s %s", cmd, key, arg)
-                        : redisCommand(c, "%s %s", cmd, key);
-    assert_non_null(r);
-    long long v = -1;
-    if (r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
-             r->element[0]->type == REDIS_REPLY_INTEGER)
-        v = r->element[0]->integer; /* XPENDING's summary */
-    freeReplyObject(r);
-    redisFree(c);
-    return v;
-}
-
 static long long pending(struct fx *f)
 {
-    return redis_int("XPENDING", f->key, "g");
+    return proc_redis_int(redis_port, "XPENDING", f->key, "g");
 }
 
 /* Writes nb batches of n events, ids "bBeE" (remembered for the _id
@@ -311,7 +190,7 @@ static void write_batches(struct fx *f, int nb, int n,
                           bool (*bad)(int b, int e))
 {
     struct sl_err err;
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     for (int b = 0; b < nb; b++) {
         struct sl_batch_writer *w =
             sl_batch_writer_new("web-1", SL_CODEC_LZ4, 0, 8u << 20, &err);
@@ -377,7 +256,7 @@ static void assert_ids_indexed(struct fx *f, long long want)
 
 static void assert_drained(struct fx *f)
 {
-    assert_int_equal(redis_int("XLEN", f->key, NULL), 0);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->key, NULL), 0);
     assert_int_equal(pending(f), 0);
 }
 
@@ -391,10 +270,10 @@ static void test_setup_twice(void **state)
     es_http_request(&f->es, "DELETE", path, NULL, NULL);
     write_config(f, f->es.url, "");
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    assert_contains(f->out, "version 2: installed");
+    proc_assert_contains(f->out, "version 2: installed");
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    assert_contains(f->out, "version 2: already up to date");
-    assert_contains(f->err, "already up to date");
+    proc_assert_contains(f->out, "version 2: already up to date");
+    proc_assert_contains(f->err, "already up to date");
 }
 
 static void test_once_exactly_once(void **state)
@@ -404,19 +283,20 @@ static void test_once_exactly_once(void **state)
     assert_int_equal(indexer(f, "setup", NULL), 0);
     write_batches(f, 5, 300, NULL);
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_contains(f->err, "1500 events read, 1500 indexed, 0 already");
+    proc_assert_contains(f->err, "1500 events read, 1500 indexed, 0 already");
     assert_int_equal(es_count(f), 1500);
     assert_ids_indexed(f, 1500);
     assert_drained(f);
     /* again: nothing to read, nothing changes */
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_contains(f->err, "0 events read");
+    proc_assert_contains(f->err, "0 events read");
     assert_int_equal(es_count(f), 1500);
     /* the same batches written twice: 409s, still once */
     write_batches(f, 5, 300, NULL);
     write_batches(f, 5, 300, NULL);
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_contains(f->err, "3000 events read, 0 indexed, 3000 already there");
+    proc_assert_contains(f->err,
+                         "3000 events read, 0 indexed, 3000 already there");
     assert_int_equal(es_count(f), 1500);
     assert_ids_indexed(f, 1500);
     assert_drained(f);
@@ -435,18 +315,18 @@ static void test_tls_setup_once(void **state)
              tls_ca(), tls_password());
     write_config(f, f->es.url, extra);
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    assert_contains(f->out, "version 2: installed");
+    proc_assert_contains(f->out, "version 2: installed");
     for (size_t i = 0; i < 2; i++) {
-        char *text = slurp(outs[i]);
+        char *text = proc_slurp(outs[i]);
         if (strstr(text, tls_password()) != NULL)
             fail_msg("setup printed the password in %s", outs[i]);
         free(text);
     }
     write_batches(f, 4, 250, NULL);
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_contains(f->err, "1000 events read, 1000 indexed, 0 already");
+    proc_assert_contains(f->err, "1000 events read, 1000 indexed, 0 already");
     for (size_t i = 0; i < 2; i++) {
-        char *text = slurp(outs[i]);
+        char *text = proc_slurp(outs[i]);
         if (strstr(text, tls_password()) != NULL)
             fail_msg("run --once printed the password in %s", outs[i]);
         free(text);
@@ -465,7 +345,7 @@ static bool bad_timestamp(int b, int e)
  * operator does by hand (XADD the fixed letter, XDEL the old one). */
 static void doctor_letters(struct fx *f)
 {
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
     assert_true(r != NULL && r->type == REDIS_REPLY_ARRAY);
     for (size_t i = 0; i < r->elements; i++) {
@@ -508,9 +388,9 @@ static void test_mapping_conflict_dead_letters(void **state)
     assert_int_equal(indexer(f, "run", "--once"), 0);
     assert_int_equal(es_count(f), 297);
     assert_drained(f);
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     /* each letter says why */
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     redisReply *r = redisCommand(c, "XRANGE %s - +", f->dead);
     assert_int_equal(r->elements, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -524,26 +404,27 @@ static void test_mapping_conflict_dead_letters(void **state)
     redisFree(c);
     /* dlq list: one row of three */
     assert_int_equal(indexer(f, "dlq", "list"), 0);
-    assert_contains(f->out, ": 3 (oldest");
+    proc_assert_contains(f->out, ": 3 (oldest");
     /* document_parsing_exception (Elasticsearch 8.x), or
      * mapper_parsing_exception (OpenSearch) */
-    assert_contains(f->out, "    3     400  ");
-    assert_contains(f->out, "parsing_exception  ");
-    assert_contains(f->out, "failed to parse field [@timestamp]");
+    proc_assert_contains(f->out, "    3     400  ");
+    proc_assert_contains(f->out, "parsing_exception  ");
+    proc_assert_contains(f->out, "failed to parse field [@timestamp]");
     /* replay with the cause still there: every letter kept */
     assert_int_equal(indexer(f, "dlq", "replay"), 0);
-    assert_contains(f->out, "0 indexed, 0 already there (409), 3 failed again");
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 3);
+    proc_assert_contains(f->out,
+                         "0 indexed, 0 already there (409), 3 failed again");
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 3);
     /* the cause removed: indexed, the dead stream empty */
     doctor_letters(f);
     assert_int_equal(indexer(f, "dlq", "replay"), 0);
-    assert_contains(f->out, "3 dead letters in");
-    assert_contains(f->out, "3 indexed, 0 already there (409), 0 failed");
-    assert_int_equal(redis_int("XLEN", f->dead, NULL), 0);
+    proc_assert_contains(f->out, "3 dead letters in");
+    proc_assert_contains(f->out, "3 indexed, 0 already there (409), 0 failed");
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->dead, NULL), 0);
     assert_int_equal(es_count(f), 300);
     assert_ids_indexed(f, 300);
     assert_int_equal(indexer(f, "dlq", "list"), 0);
-    assert_contains(f->out, "no dead letters in");
+    proc_assert_contains(f->out, "no dead letters in");
 }
 
 static void test_kill9_then_once(void **state)
@@ -554,13 +435,13 @@ static void test_kill9_then_once(void **state)
     assert_int_equal(indexer(f, "setup", NULL), 0);
     write_batches(f, 20, 500, NULL);
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
-    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    pid_t pid = proc_spawn(argv, f->out, f->err, NULL);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
     long long n = 0;
     while ((n = es_count(f)) < 1000 && sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     kill(pid, SIGKILL);
-    assert_int_equal(wait_for(pid, 5000), 128 + SIGKILL);
+    assert_int_equal(proc_wait(pid, 5000), 128 + SIGKILL);
     n = es_count(f);
     print_message("killed with %lld of 10000 indexed, %lld entries pending\n",
                   n, pending(f));
@@ -571,49 +452,35 @@ static void test_kill9_then_once(void **state)
     assert_drained(f);
 }
 
-/* GET http://ADDR/PATH into a malloc'd string (NULL when no answer). */
-static char *http_get(const char *addr, const char *path)
-{
-    char url[128];
-    snprintf(url, sizeof url, "http://%s%s", addr, path);
-    struct es_http h = {0};
-    h.curl = curl_easy_init();
-    h.url = "";
-    h.timeout = 5;
-    long st = es_http_request(&h, "GET", url, NULL, NULL);
-    char *body = st == 200 ? strdup(es_http_body(&h)) : NULL;
-    es_http_free(&h);
-    return body;
-}
-
 static void test_sigterm_stops_cleanly(void **state)
 {
     struct fx *f = *state;
     char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", redis_server_free_port());
     write_config_http(f, f->es.url, "", listen);
     write_batches(f, 2, 50, NULL);
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
-    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    pid_t pid = proc_spawn(argv, f->out, f->err, NULL);
     int64_t end = sl_clock_mono_ms() + RUN_MS;
-    while (redis_int("XLEN", f->key, NULL) > 0 && sl_clock_mono_ms() < end)
+    while (proc_redis_int(redis_port, "XLEN", f->key, NULL) > 0 &&
+           sl_clock_mono_ms() < end)
         poll(NULL, 0, 20); /* a retry interval, bounded by `end` */
     /* the counters say so too */
-    char *m = http_get(listen, "/metrics");
+    char *m = proc_http_get(listen, "/metrics");
     assert_non_null(m);
     assert_non_null(
         strstr(m, "\nsluice_es_events_total{outcome=\"done\"} 100\n"));
     assert_non_null(strstr(m, "\nsluice_input_acked_total 2\n"));
     assert_non_null(strstr(m, "\nsluice_indexer_entries_held 0\n"));
     free(m);
-    m = http_get(listen, "/status");
+    m = proc_http_get(listen, "/status");
     assert_non_null(m);
     assert_non_null(strstr(m, "\"sluice_input_events_total\":100"));
     free(m);
     kill(pid, SIGTERM);
-    assert_int_equal(wait_for(pid, 15000), 0);
-    assert_contains(f->err, "SIGTERM: stopping");
-    assert_contains(f->err, "100 indexed");
+    assert_int_equal(proc_wait(pid, 15000), 0);
+    proc_assert_contains(f->err, "SIGTERM: stopping");
+    proc_assert_contains(f->err, "100 indexed");
     assert_int_equal(es_count(f), 100);
     assert_drained(f);
 }
@@ -622,21 +489,23 @@ static void test_es_unreachable_loses_nothing(void **state)
 {
     struct fx *f = *state;
     char closed[64];
-    snprintf(closed, sizeof closed, "http://127.0.0.1:%d", free_port());
+    snprintf(closed, sizeof closed, "http://127.0.0.1:%d",
+             redis_server_free_port());
     /* the sender holds at most 300 events (open, sealed, one slot of 100):
      * 6 entries of 50, plus the one read (16 entries) the input has out */
     write_config(f, closed, ", \"flush_count\": 100, \"max_in_flight\": 1");
     write_batches(f, 60, 50, NULL);
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run",
                           "--once",           NULL};
-    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    pid_t pid = proc_spawn(argv, f->out, f->err, NULL);
     /* --once cannot end: bounded here by a timeout, then SIGTERM */
     assert_int_equal(wait_for_or_term(pid, 3000), 1);
-    assert_contains(f->err, "Couldn't connect to server");
-    assert_contains(f->err, "300 events were not indexed and 16 entries not "
-                            "acknowledged: they stay pending in Redis");
+    proc_assert_contains(f->err, "Couldn't connect to server");
+    proc_assert_contains(f->err,
+                         "300 events were not indexed and 16 entries not "
+                         "acknowledged: they stay pending in Redis");
     /* backpressure: it stopped reading; nothing lost */
-    assert_int_equal(redis_int("XLEN", f->key, NULL), 60);
+    assert_int_equal(proc_redis_int(redis_port, "XLEN", f->key, NULL), 60);
     assert_int_equal(pending(f), 16);
     /* and once it is there, every event goes in */
     write_config(f, f->es.url, "");
@@ -654,7 +523,7 @@ static void test_list_mode_once(void **state)
     char extra[160];
     write_config(f, f->es.url, "");
     /* the mode belongs to the redis section: rewrite the file with it */
-    char *text = slurp(f->config);
+    char *text = proc_slurp(f->config);
     snprintf(extra, sizeof extra, "{\"redis\": {\"mode\": \"list\", ");
     FILE *fp = fopen(f->config, "w");
     assert_non_null(fp);
@@ -662,7 +531,7 @@ static void test_list_mode_once(void **state)
     fclose(fp);
     free(text);
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    redisContext *c = redis();
+    redisContext *c = proc_redis(redis_port);
     for (int round = 0; round < 2; round++)
         for (int i = 0; i < 250; i++) {
             char ev[128];
@@ -676,12 +545,13 @@ static void test_list_mode_once(void **state)
         }
     redisFree(c);
     assert_int_equal(indexer(f, "run", "--once"), 0);
-    assert_contains(f->err, "500 events read, 250 indexed, 250 already there");
+    proc_assert_contains(f->err,
+                         "500 events read, 250 indexed, 250 already there");
     assert_int_equal(es_count(f), 250);
-    assert_int_equal(redis_int("LLEN", f->key, NULL), 0);
+    assert_int_equal(proc_redis_int(redis_port, "LLEN", f->key, NULL), 0);
     char proc[160];
     snprintf(proc, sizeof proc, "{%s}:processing:c1", f->key);
-    assert_int_equal(redis_int("EXISTS", proc, NULL), 0);
+    assert_int_equal(proc_redis_int(redis_port, "EXISTS", proc, NULL), 0);
 }
 
 /* Caught up with Redis and no request on the wire: a batch goes to
@@ -692,7 +562,7 @@ static void test_caught_up_sends_without_waiting_for_flush_age(void **state)
     struct fx *f = *state;
     write_config(f, f->es.url, ", \"flush_age\": \"1h\"");
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run", NULL};
-    pid_t pid = spawn(argv, f->out, f->err, NULL);
+    pid_t pid = proc_spawn(argv, f->out, f->err, NULL);
     for (int round = 1; round <= 3; round++) {
         /* batches 0..round-1: only the last one is new, the others
          * answer 409 */
@@ -703,7 +573,7 @@ static void test_caught_up_sends_without_waiting_for_flush_age(void **state)
         assert_int_equal(es_count(f), 10 * round);
     }
     kill(pid, SIGTERM);
-    assert_int_equal(wait_for(pid, 15000), 0);
+    assert_int_equal(proc_wait(pid, 15000), 0);
     assert_drained(f);
 }
 
@@ -715,7 +585,7 @@ static void test_bad_config_exit_2(void **state)
     fputs("{\"elasticsearch\": {\"hosts\": [\"ftp://x\"]}}\n", fp);
     fclose(fp);
     assert_int_equal(indexer(f, "run", "--once"), 2);
-    assert_contains(f->err, "elasticsearch.hosts");
+    proc_assert_contains(f->err, "elasticsearch.hosts");
 }
 
 /* ---- main ---- */
@@ -725,12 +595,10 @@ static int group_setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/sluice-idxrun-XXXXXX");
     snprintf(prefix, sizeof prefix, "sluicetest-idx-%d", (int)getpid());
-    if (mkdtemp(dir) == NULL || (redis_port = free_port()) < 0)
+    /* proc_redis_start says why it failed */
+    if (mkdtemp(dir) == NULL || (redis_port = redis_server_free_port()) < 0 ||
+        proc_redis_start(redis_port, &redis_pid) < 0)
         return -1;
-    if (start_redis() < 0) {
-        print_error("redis-server did not start (on PATH? see %s)\n", dir);
-        return -1;
-    }
     /* the template, for this run's indices only */
     struct sl_buf b;
     struct sl_err err;

@@ -1137,6 +1137,32 @@ static void test_canonical_answer(void **state)
     bulk_response_free(r);
 }
 
+/* A whole-request 503 without a master (Elasticsearch 8.15 with two of
+ * three nodes killed; OpenSearch says "cluster-manager") is retried and
+ * says what is wrong: not a block to lift, nor disk to free. */
+static void test_no_master_whole_request(void **state)
+{
+    (void)state;
+    const char *es = "{\"error\":{\"root_cause\":[{\"type\":"
+                     "\"cluster_block_exception\",\"reason\":\"blocked by: "
+                     "[SERVICE_UNAVAILABLE/2/no master];\"}],\"type\":"
+                     "\"cluster_block_exception\",\"reason\":\"blocked by: "
+                     "[SERVICE_UNAVAILABLE/2/no master];\"},\"status\":503}";
+    expect_whole(es, 3, 503, SL_ERETRY,
+                 "bulk: HTTP 503: cluster_block_exception: blocked by: "
+                 "[SERVICE_UNAVAILABLE/2/no master];; the cluster has no "
+                 "elected master (or is still starting): a majority of its "
+                 "master-eligible nodes must run; retrying later");
+    expect_whole("{\"error\":{\"type\":\"cluster_block_exception\","
+                 "\"reason\":\"blocked by: [SERVICE_UNAVAILABLE/2/no "
+                 "cluster-manager];\"},\"status\":503}",
+                 1, 503, SL_ERETRY,
+                 "bulk: HTTP 503: cluster_block_exception: blocked by: "
+                 "[SERVICE_UNAVAILABLE/2/no cluster-manager];; the cluster "
+                 "has no elected master (or is still starting): a majority "
+                 "of its master-eligible nodes must run; retrying later");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1159,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_reason_bounds),
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_one_line_vouched),
+        cmocka_unit_test(test_no_master_whole_request),
     };
     return cmocka_run_group_tests(tests, load_ok_answers, free_ok_answers);
 }
