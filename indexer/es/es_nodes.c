@@ -18,6 +18,8 @@
 struct es_node {
     char *url, *shown, *bulk;
     int64_t back_at;
+    int64_t down_since;     /* first refusal of those in a row, or 0 */
+    unsigned long refusals; /* in a row, since the node last answered */
     struct sl_backoff backoff;
 };
 
@@ -174,13 +176,28 @@ int es_nodes_next(struct es_nodes *ns, int64_t now_ms, int64_t *wait_ms)
 
 int es_nodes_set_aside(struct es_nodes *ns, size_t i, int64_t now_ms)
 {
-    int delay = sl_backoff_next(&ns->nodes[i].backoff);
-    ns->nodes[i].back_at = now_ms + delay;
+    struct es_node *nd = &ns->nodes[i];
+    int delay = sl_backoff_next(&nd->backoff);
+    nd->back_at = now_ms + delay;
+    if (nd->refusals++ == 0)
+        nd->down_since = now_ms;
     return delay;
 }
 
-void es_nodes_ok(struct es_nodes *ns, size_t i)
+unsigned long es_nodes_refusals(const struct es_nodes *ns, size_t i)
 {
-    sl_backoff_reset(&ns->nodes[i].backoff);
-    ns->nodes[i].back_at = 0;
+    return ns->nodes[i].refusals;
+}
+
+int64_t es_nodes_ok(struct es_nodes *ns, size_t i, unsigned long *refusals)
+{
+    struct es_node *nd = &ns->nodes[i];
+    int64_t since = nd->refusals > 0 ? nd->down_since : 0;
+    if (refusals != NULL)
+        *refusals = nd->refusals;
+    sl_backoff_reset(&nd->backoff);
+    nd->back_at = 0;
+    nd->refusals = 0;
+    nd->down_since = 0;
+    return since;
 }

@@ -50,8 +50,13 @@ SL_MUST_CHECK int es_nodes_next(struct es_nodes *ns, int64_t now_ms,
  * the delay doubles with each refusal in a row, up to aside_max_ms. */
 SL_MUST_CHECK int es_nodes_set_aside(struct es_nodes *ns, size_t i,
                                      int64_t now_ms);
-/* Node i answered: its backoff starts again from aside_min_ms. */
-void es_nodes_ok(struct es_nodes *ns, size_t i);
+/* Refusals of node i in a row since it last answered (0: it is up), so a
+ * caller can say a node is down once, not at every retry. */
+unsigned long es_nodes_refusals(const struct es_nodes *ns, size_t i);
+/* Node i answered: its backoff starts again from aside_min_ms. Returns
+ * when the refusals in a row began (the now_ms of the first), or 0 if it
+ * had none; *refusals (if not NULL) gets how many there were. */
+int64_t es_nodes_ok(struct es_nodes *ns, size_t i, unsigned long *refusals);
 bool es_nodes_is_aside(const struct es_nodes *ns, size_t i, int64_t now_ms);
 
 /* Copies url into out (size outsz) without its userinfo ("user:pw@"), so

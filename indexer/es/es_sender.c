@@ -465,12 +465,26 @@ static bool on_body(void *ctx, const char *buf, size_t len)
     return true;
 }
 
+/* A node answered: if it had been refusing, say once that it is back (its
+ * refusals were said once, at the first). */
+static void node_answered(struct es_sender *s, size_t node, int64_t now)
+{
+    unsigned long refusals;
+    int64_t since = es_nodes_ok(s->nodes, node, &refusals);
+    if (refusals > 0)
+        SL_INFO(COMP,
+                "%s answers again, after %.1f s and %lu refused "
+                "attempts",
+                es_nodes_shown(s->nodes, node), (double)(now - since) / 1000,
+                refusals);
+}
+
 static void answered(struct slot *sl, long http, int64_t now)
 {
     struct es_sender *s = sl->s;
     struct sl_err err;
 
-    es_nodes_ok(s->nodes, (size_t)sl->node);
+    node_answered(s, (size_t)sl->node, now);
     if (bulk_response_finish(sl->rs, http, &err) < 0) {
         request_failed(sl, http, &err, now);
         return;
@@ -506,10 +520,16 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
         delay = es_nodes_set_aside(s->nodes, (size_t)sl->node, now);
         SL_DEBUG(COMP, "%s set aside for %d ms", url, delay);
         /* one node: there is no next one to send to; say where the
-         * events wait instead */
+         * events wait instead. Said at the first refusal, at debug after
+         * (a node down for hours is tried every few seconds), and once
+         * when it answers again (node_answered). */
         sl_log(
-            r->status == ES_XFER_RESOLVE ? SL_LOG_ERROR : SL_LOG_WARN, COMP,
-            "POST %s/_bulk: %s; node set aside (backoff up to %d ms), %s; %s",
+            es_nodes_refusals(s->nodes, (size_t)sl->node) > 1 ? SL_LOG_DEBUG
+            : r->status == ES_XFER_RESOLVE                    ? SL_LOG_ERROR
+                                                              : SL_LOG_WARN,
+            COMP,
+            "POST %s/_bulk: %s; node set aside (backoff up to %d ms), %s; %s"
+            " (said once until it answers)",
             url, r->msg, aside_max_ms(s),
             es_nodes_count(s->nodes) > 1
                 ? "sending to the next one"

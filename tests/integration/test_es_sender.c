@@ -532,6 +532,15 @@ static void test_unreachable_keeps_events(void **state)
     expect_in_log(log, "set aside");
     expect_in_log(log, "check that the node runs and listens there, or fix "
                        "elasticsearch.hosts");
+    /* tried again and again, said once: a node down for hours is not a
+     * line every few seconds */
+    struct es_sender_stats st;
+    es_sender_stats(s, &st);
+    assert_true(st.refused >= 3);
+    const char *p = strstr(log, "node set aside");
+    assert_non_null(p);
+    if (strstr(p + 1, "node set aside") != NULL)
+        fail_msg("the refusals said more than once:\n%s", log);
     es_sender_free(s);
 }
 

@@ -696,6 +696,9 @@ static void test_es_killed_and_restarted(void **state)
     assert_int_equal(idx_stop(&x), 0);
     assert_int_equal(es_count(f), 20000);
     assert_ids_indexed(f, 20000);
+    /* and its end, once */
+    snprintf(want, sizeof want, "%s answers again, after ", f->es.url);
+    proc_assert_contains(x.err, want);
 }
 
 /* ---- main ---- */

@@ -100,8 +100,19 @@ static void test_nodes_turns(void **state)
     assert_true(es_nodes_set_aside(ns, 2, now) <= 100);
     assert_int_equal(es_nodes_next(ns, now, &wait), -1);
     assert_true(wait >= 50 && wait <= 100);
+    /* refusals in a row are counted from the first, for the log to say a
+     * node is down once and when it is back */
+    assert_int_equal(es_nodes_refusals(ns, 1), 2);
+    assert_int_equal(es_nodes_refusals(ns, 0), 1);
+    unsigned long refused = 0;
+    assert_true(es_nodes_ok(ns, 0, &refused) == now);
+    assert_int_equal(refused, 1);
+    assert_int_equal(es_nodes_refusals(ns, 0), 0);
+    assert_true(es_nodes_ok(ns, 0, &refused) == 0);
+    assert_int_equal(refused, 0);
     /* an answer resets a node's backoff */
-    es_nodes_ok(ns, 1);
+    assert_true(es_nodes_ok(ns, 1, NULL) == now);
+    assert_int_equal(es_nodes_refusals(ns, 1), 0);
     assert_false(es_nodes_is_aside(ns, 1, now));
     assert_true(es_nodes_set_aside(ns, 1, now) <= 100);
     es_nodes_free(ns);
