@@ -107,14 +107,10 @@ static void sip_absorb_le64(struct sip *s, uint64_t x)
     sip_absorb(s, b, sizeof b);
 }
 
-/* The last block (the remaining bytes and the length's low byte), then the
- * two finalisations of the 128-bit variant. */
-static void sip_final(const struct sip *s, uint8_t out[16])
+/* The last block b (the remaining bytes and the length's low byte), then
+ * the two finalisations of the 128-bit variant. */
+static void sip_finish(uint64_t v[4], uint64_t b, uint8_t out[16])
 {
-    uint64_t v[4] = {s->v[0], s->v[1], s->v[2], s->v[3]};
-    uint64_t b = s->len << 56;
-    for (size_t i = 0; i < (size_t)(s->len % 8); i++)
-        b |= (uint64_t)s->tail[i] << (8 * i);
     compress_block(v, b);
     v[2] ^= 0xee;
     rounds(v, 4);
@@ -122,6 +118,15 @@ static void sip_final(const struct sip *s, uint8_t out[16])
     v[1] ^= 0xdd;
     rounds(v, 4);
     store_le64(out + 8, v[0] ^ v[1] ^ v[2] ^ v[3]);
+}
+
+static void sip_final(const struct sip *s, uint8_t out[16])
+{
+    uint64_t v[4] = {s->v[0], s->v[1], s->v[2], s->v[3]};
+    uint64_t b = s->len << 56;
+    for (size_t i = 0; i < (size_t)(s->len % 8); i++)
+        b |= (uint64_t)s->tail[i] << (8 * i);
+    sip_finish(v, b, out);
 }
 
 void sl_siphash128(const uint8_t key[16], const void *msg, size_t len,
@@ -179,12 +184,13 @@ static void encode_id(const uint8_t h[16], char *out)
 void sl_event_id_make(const struct sl_event_id_source *src, uint64_t pos,
                       char out[SL_EVENT_ID_LEN + 1])
 {
-    struct sip s;
+    /* The source's state ends on a whole block (sl_event_id_source_init),
+     * so le64(pos) is one block and the last block holds only the length:
+     * no tail to copy or assemble (38 -> 30 ns an id). */
+    uint64_t v[4] = {src->v[0], src->v[1], src->v[2], src->v[3]};
     uint8_t h[16];
-    memcpy(s.v, src->v, sizeof s.v);
-    s.len = src->len;
-    sip_absorb_le64(&s, pos);
-    sip_final(&s, h);
+    compress_block(v, pos);
+    sip_finish(v, (src->len + 8) << 56, h);
     encode_id(h, out);
 }
 
