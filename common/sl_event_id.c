@@ -1,5 +1,5 @@
-/* sl_event_id.c: SipHash-2-4-128 and the event id built on it
- * (sl_event_id.h has the exact algorithm).
+/* sl_event_id.c: SipHash-2-4-128 and the event ids built on it
+ * (sl_event_id.h has the exact algorithms).
  *
  * Written from the SipHash paper's description (Aumasson and Bernstein,
  * "SipHash: a fast short-input PRF", 2012) and the 128-bit output variant
@@ -23,6 +23,7 @@ struct sip {
 };
 
 static const uint8_t id_key[16] = "sluice-event-id1";
+static const uint8_t source_key[16] = "sluice-event-id2";
 
 static uint64_t rotl(uint64_t x, int b)
 {
@@ -143,16 +144,24 @@ static void absorb_field(struct sip *s, const void *p, size_t n)
         sip_absorb(s, zeros, 8 - n % 8);
 }
 
+/* M or M2 up to the position: the length-prefixed host and key. */
+static void absorb_source(struct sip *s, const char *host, size_t host_len,
+                          const void *key, size_t key_len)
+{
+    absorb_field(s, host, host_len);
+    absorb_field(s, key, key_len);
+    assert(s->len % 8 == 0);
+}
+
 void sl_event_id_source_init(struct sl_event_id_source *src, const char *host,
                              size_t host_len, const void *key, size_t key_len)
 {
     struct sip s;
-    sip_init(&s, id_key);
-    absorb_field(&s, host, host_len);
-    absorb_field(&s, key, key_len);
-    assert(s.len % 8 == 0);
-    memcpy(src->v, s.v, sizeof src->v);
-    src->len = s.len;
+    uint8_t h[16];
+    sip_init(&s, source_key);
+    absorb_source(&s, host, host_len, key, key_len);
+    sip_final(&s, h);
+    memcpy(src->s, h, sizeof src->s);
 }
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -179,19 +188,25 @@ static void encode_id(const uint8_t h[16], char *out)
 void sl_event_id_make(const struct sl_event_id_source *src, uint64_t pos,
                       char out[SL_EVENT_ID_LEN + 1])
 {
-    struct sip s;
-    uint8_t h[16];
-    memcpy(s.v, src->v, sizeof s.v);
-    s.len = src->len;
-    sip_absorb_le64(&s, pos);
-    sip_final(&s, h);
-    encode_id(h, out);
+    /* No hash per event: the source's bytes, then the position big-endian,
+     * so the ids of one file share their first characters. */
+    uint8_t b[16];
+    memcpy(b, src->s, sizeof src->s);
+    b[8] ^= (uint8_t)(pos >> 56);
+    b[9] ^= (uint8_t)(pos >> 48);
+    for (int i = 0; i < 6; i++)
+        b[10 + i] = (uint8_t)(pos >> (40 - 8 * i));
+    encode_id(b, out);
 }
 
 void sl_event_id(const char *host, size_t host_len, const void *key,
                  size_t key_len, uint64_t pos, char out[SL_EVENT_ID_LEN + 1])
 {
-    struct sl_event_id_source src;
-    sl_event_id_source_init(&src, host, host_len, key, key_len);
-    sl_event_id_make(&src, pos, out);
+    struct sip s;
+    uint8_t h[16];
+    sip_init(&s, id_key);
+    absorb_source(&s, host, host_len, key, key_len);
+    sip_absorb_le64(&s, pos);
+    sip_final(&s, h);
+    encode_id(h, out);
 }

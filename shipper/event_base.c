@@ -10,8 +10,8 @@
  * Per event: a reset, the base fields appended straight into the
  * arena-backed tree (no lookups: the tree is empty and their paths known),
  * two short texts formatted into the arena (the time, the offset), the
- * input's fields put, the id (one SipHash block on the source's kept
- * state). */
+ * input's fields put, the id (the source's hash, kept, and the offset:
+ * no hash per event). */
 #include "event_base.h"
 
 #include <float.h>

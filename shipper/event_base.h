@@ -26,7 +26,8 @@
  * word wins, as Filebeat's fields_under_root does); "tags" in `fields` is
  * refused at setup (tags are the shipper's).
  *
- * The event id (sl_event_id.h), which the indexer uses as _id: for a file,
+ * The event id (sl_event_id.h, sl_event_id_make: the source's hash, then
+ * the position), which the indexer uses as _id: for a file,
  * host.name, the file's key from the registry (8 bytes little-endian) and
  * the offset of the event's first line; for stdin, host.name, the stream's
  * start ("stdin" and the start time in ms, 8 bytes little-endian: 13

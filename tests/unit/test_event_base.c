@@ -88,7 +88,9 @@ static void test_file_line(void **state)
     uint8_t key[8];
     char id[SL_EVENT_ID_LEN + 1];
     le64(key, 0x1234);
-    sl_event_id("web-1", 5, key, 8, 1234, id);
+    struct sl_event_id_source want;
+    sl_event_id_source_init(&want, "web-1", 5, key, 8);
+    sl_event_id_make(&want, 1234, id);
     assert_string_equal(meta.id, id);
     /* the same record gives the same event and id, whenever it is read */
     struct event_meta again;
@@ -188,7 +190,9 @@ static void test_stdin(void **state)
     uint8_t key[13] = {'s', 't', 'd', 'i', 'n'};
     le64(key + 5, (uint64_t)T1);
     char id[SL_EVENT_ID_LEN + 1];
-    sl_event_id("web-1", 5, key, sizeof key, 42, id);
+    struct sl_event_id_source want;
+    sl_event_id_source_init(&want, "web-1", 5, key, sizeof key);
+    sl_event_id_make(&want, 42, id);
     assert_string_equal(meta.id, id);
     /* never the id of a file whose key has the same bytes */
     struct event_source file;
