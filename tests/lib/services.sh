@@ -228,10 +228,13 @@ sluice_spawn() { # NAME LOG CMD...
     echo "$SLUICE_LAST_PID $name" >>"$SLUICE_RUN_DIR/jobs"
 }
 
-# True while any process of group PGID is alive. Zombies do not count: once
-# the runner is gone nobody may reap them quickly.
+# True while any process of group PGID is alive, or the process PGID itself:
+# right after sluice_spawn, setsid may not have run yet, and the group has
+# no member until it does (a restart polled at once was taken for a crash).
+# Zombies do not count: once the runner is gone nobody may reap them quickly.
 sluice_group_alive() { # PGID
-    ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+    ps -e -o pid=,pgid=,stat= |
+        awk -v g="$1" '($1 == g || $2 == g) && $3 !~ /^Z/ { f = 1 } END { exit !f }'
 }
 
 # TERM the process group (and the pid itself, in case setsid has not run yet),
