@@ -14,7 +14,9 @@
  * a pred is on no list until its pred reached its end.
  *
  * Reads use pread() at the record's offset, one read per call, into one
- * buffer of read_size bytes: the chunk points into it until the next call.
+ * buffer of read_size bytes (and the up to 1 KiB before the offset, for
+ * the identity's tail: file_identity.h): the chunk points into it until
+ * the next call.
  * Not done here: framing (the caller's line_reader), acks (the caller,
  * after Redis), deciding what a shrunk or replaced file means (rotate). */
 #include "in_file_priv.h"
@@ -442,7 +444,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
     in->name = dup_str(name != NULL ? name : "file");
-    in->buf = malloc((size_t)cfg->read_size);
+    in->buf = malloc((size_t)cfg->read_size + FILE_IDENTITY_TAIL_BYTES);
     if (in->name == NULL || in->buf == NULL) {
         sl_err_set(err, SL_ENOMEM, "file input: out of memory");
         goto fail;
@@ -659,9 +661,14 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
 {
     size_t want =
         budget < (size_t)in->cfg.read_size ? budget : (size_t)in->cfg.read_size;
+    /* the bytes before offset come along (read before, in the page cache):
+     * the chunk's identity carries the hash of those just before its end */
+    size_t back = r->offset < FILE_IDENTITY_TAIL_BYTES
+                      ? (size_t)r->offset
+                      : FILE_IDENTITY_TAIL_BYTES;
     ssize_t n;
     do
-        n = pread(r->fd, in->buf, want, (off_t)r->offset);
+        n = pread(r->fd, in->buf, back + want, (off_t)(r->offset - back));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         SL_ERROR(r->path,
@@ -672,13 +679,15 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
         in_file_rec_close(in, r);
         return 0;
     }
-    if (n == 0)
+    if ((size_t)n <= back) /* shorter than offset: at_end sees why */
         return at_end(in, r, now, err) < 0 ? -1 : 0;
+    n -= (ssize_t)back;
     uint64_t start = r->offset;
     int rc = upgrade_identity(in, r, start + (uint64_t)n, now, err);
     if (rc <= 0)
         return rc; /* replaced: these bytes belong to no file any more */
     r->offset += (uint64_t)n;
+    file_identity_set_tail(&r->id, r->offset, in->buf, back + (size_t)n);
     r->last_data = now;
     r->at_eof = false;
     list_remove(&in->ready, r); /* round-robin: to the tail */
@@ -688,7 +697,7 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     c->kind = IN_FILE_DATA;
     c->src = &r->pub;
     c->offset = start;
-    c->data = in->buf;
+    c->data = in->buf + back;
     c->len = (size_t)n;
     c->id = r->id;
     struct stat st; /* after the read: no byte read is newer */

@@ -96,10 +96,12 @@
  * little-endian, with the offset of each event's first line as pos.
  *
  * Truncation is seen by size (shorter than the offset read) at every end
- * of a file's bytes and every scan, and by the first bytes at every scan
- * and, while the fingerprint is short, at every read. A file truncated
- * and written past its old offset between two scans, whose first 1 KiB did
- * not change, cannot be told from a file that grew (as in every tailer).
+ * of a file's bytes and every scan, and by the first bytes and the tail
+ * (the KiB before the offset read: file_identity.h) at every scan, every
+ * reopen, every restart and, while the fingerprint is short, at every read.
+ * A file truncated and written past its old offset between two scans,
+ * whose first KiB and KiB before the old offset did not change, cannot be
+ * told from a file that grew.
  *
  * Not handled: a file matched by two inputs is read by both (under the same
  * registry entry and key, so with the same ids); give each file one input.

@@ -117,7 +117,7 @@ struct in_file {
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
     size_t open; /* descriptors held */
-    char *buf;   /* read_size bytes */
+    char *buf;   /* read_size + FILE_IDENTITY_TAIL_BYTES bytes */
     /* scanning */
     bool scanned_once, scan_due, scan_now;
     int64_t next_scan, next_tick, next_poll, last_scan;

@@ -814,6 +814,50 @@ def run_once_drops_the_entries_of_files_gone_for_a_week_and_keeps_the_rest():
     eq(("gone.log" in text, "here.log" in text), (False, True), text)
 
 
+@case
+def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
+    # the same first KiB (a header), other lines after it, on the same
+    # inode (rewritten in place while the shipper was stopped): the first
+    # bytes alone cannot tell them apart; the bytes before the offset can
+    d = scratch("replaced")
+    log = os.path.join(d, "logs", "app.log")
+    header = "".join(f"# header line {i:03d} of a report template\n"
+                     for i in range(40))  # 1,600 bytes
+    old = [f"old line {i}" for i in range(30)]
+    with open(log, "w") as f:
+        f.write(header + "".join(l + "\n" for l in old))
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()][40:], old,
+       "the first run")
+    ino = os.stat(log).st_ino
+    new = [f"new line {i} of the replacement" for i in range(60)]
+    with open(log, "w") as f:  # O_TRUNC: the same inode
+        f.write(header + "".join(l + "\n" for l in new))
+    eq(os.stat(log).st_ino, ino, "rewritten in place")
+    out, err = run_once(conf)
+    got = [json.loads(l)["message"] for l in out.splitlines()]
+    eq(got, header.splitlines() + new, "every line of the new file, once")
+    eq(err.count("not the file the registry knew at this inode"), 1, err)
+    eq(" info " in [l for l in err.splitlines()
+                    if "registry knew" in l][0], True, err)
+    # an unchanged file resumes exactly where it was
+    more = [f"appended {i}" for i in range(3)]
+    with open(log, "a") as f:
+        f.write("".join(l + "\n" for l in more))
+    out, err = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()], more,
+       "only the appended lines")
+    eq("registry knew" in err, False, err)
+    out, _ = run_once(conf)
+    eq(out, "", "nothing new, nothing shipped")
+    with open(os.path.join(d, "data", "registry.json")) as f:
+        e = json.load(f)["entries"][0]
+    eq((e["offset"], e["tail_at"], e["tail_len"]),
+       (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

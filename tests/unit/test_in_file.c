@@ -1445,7 +1445,8 @@ static void test_stopped_inode_reuse(void **state)
     put(h, "n.log", "a new file on an old inode\n", false);
     struct stat st;
     assert_int_equal(stat(at(h, "n.log"), &st), 0);
-    struct file_identity old = {st.st_dev, st.st_ino, 0x1234, 26};
+    struct file_identity old = {
+        .dev = st.st_dev, .ino = st.st_ino, .fp = 0x1234, .fp_len = 26};
     struct sl_err err;
     assert_int_equal(
         registry_add(h->reg, &old, 77, at(h, "n.log"), 26, 1, &err), 0);
