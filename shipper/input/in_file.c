@@ -409,13 +409,9 @@ static int collect_startup(struct in_file *in, struct sl_err *err)
     while ((e = registry_next(in->reg, &cur)) != NULL) {
         if (!in_file_path_matches(in, e->path))
             continue;
-        struct startup *s = &in->startup[in->nstartup];
+        struct startup *s = &in->startup[in->nstartup++];
         s->dev = e->id.dev;
         s->ino = e->id.ino;
-        s->path = dup_str(e->path);
-        if (s->path == NULL)
-            return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
-        in->nstartup++;
     }
     return 0;
 }
@@ -484,8 +480,6 @@ void in_file_free(struct in_file *in)
         next = r->rnext;
         rec_free(in, r);
     }
-    for (size_t i = 0; i < in->nstartup; i++)
-        free(in->startup[i].path);
     for (size_t i = 0; i < in->nbad; i++)
         free(in->bad[i].path);
     in_file_watch_free(in);

@@ -77,10 +77,10 @@ struct ghost {
  * most, is no copy: files that merely begin alike (a banner, a header). */
 #define IN_FILE_COPY_HOLD_MAX_MS (60 * 1000)
 
-/* A registry entry of this input at startup: found again or looked for. */
+/* A registry entry of this input at startup: found again or looked for
+ * (its path is the entry's: no copy, 100,000 of them are megabytes). */
 struct startup {
     uint64_t dev, ino;
-    char *path;
 };
 
 struct rlist {

@@ -529,14 +529,17 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         const struct registry_entry *e = registry_get(in->reg, s->dev, s->ino);
         if (e == NULL)
             continue;
+        /* the entry's path as loaded (an entry the first scan's files
+         * touched since is at the path its file was found at) */
+        const char *was = e->path;
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
         if (r != NULL) {
-            if (strcmp(r->path, s->path) != 0 && r->succ == NULL)
-                wait_for(in, r, s->path); /* renamed to a matched name */
+            if (strcmp(r->path, was) != 0 && r->succ == NULL)
+                wait_for(in, r, was); /* renamed to a matched name */
             continue;
         }
         struct stat st;
-        if (!find_in_dir(s->path, s->dev, s->ino, found, sizeof found) ||
+        if (!find_in_dir(was, s->dev, s->ino, found, sizeof found) ||
             !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;
@@ -553,8 +556,8 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         SL_INFO(found,
                 "rotated from '%s' while the shipper was stopped; "
                 "reading it to its end first",
-                s->path);
-        wait_for(in, r, s->path);
+                was);
+        wait_for(in, r, was);
         in_file_want_open(in, r);
     }
 }
