@@ -250,7 +250,7 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
     r->fd = -1;
     r->first_scan = !in->scanned_once;
     r->has_entry = registry_get(in->reg, r->dev, r->ino) != NULL;
-    r->slot = in->nrecs;
+    r->slot = (uint32_t)in->nrecs;
     in->recs[in->nrecs++] = r;
     size_t s = hslot(in, r->dev, r->ino);
     r->hino = in->hash[s];
