@@ -62,7 +62,15 @@ int in_file_metrics_register(struct in_file_metrics *fm, struct sl_metrics *m,
                                          "sluice_input_file_errors_total",
                                          "paths or reads that failed", in, err)
                      : NULL;
-    return fm->errors != NULL ? 0 : -1;
+    fm->scans = fm->errors
+                    ? sl_metrics_family(
+                          m, SL_METRIC_COUNTER, "sluice_shipper_scans_total",
+                          "walks of the directories the file input's "
+                          "paths name: every scan_interval, and when "
+                          "inotify or the end of run --once asks",
+                          in, err)
+                    : NULL;
+    return fm->scans != NULL ? 0 : -1;
 }
 
 static int metrics_children(struct in_file *in,
@@ -74,13 +82,17 @@ static int metrics_children(struct in_file *in,
     in->m_seen = sl_family_counter(fm->seen, v, err);
     in->m_bytes = sl_family_counter(fm->bytes, v, err);
     in->m_errors = sl_family_counter(fm->errors, v, err);
+    in->m_scans = sl_family_counter(fm->scans, v, err);
     for (int k = 0; k < 5; k++) {
         const char *kv[] = {in->name, in_file_rot_names[k], NULL};
         in->m_rot[k] = sl_family_counter(fm->rotations, kv, err);
         if (in->m_rot[k] == NULL)
             return -1;
     }
-    return in->m_open && in->m_seen && in->m_bytes && in->m_errors ? 0 : -1;
+    return in->m_open && in->m_seen && in->m_bytes && in->m_errors &&
+                   in->m_scans
+               ? 0
+               : -1;
 }
 
 void in_file_count_rotation(struct in_file *in, enum rot_kind k)
@@ -551,6 +563,9 @@ void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
     if (in->scan_now || now >= in->next_scan ||
         (in->scan_due && now >= scan_gap_end(in))) {
         in_file_scan(in, now);
+        in->scans++;
+        if (in->m_scans != NULL)
+            sl_counter_inc(in->m_scans);
         in->scan_due = in->scan_now = false;
         in->last_scan = now;
         in->next_scan = now + in->cfg.scan_interval_ms;
@@ -566,6 +581,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->ready = in->ready.n;
     st->waiting = in->wait.n;
     st->inotify = in->ifd >= 0 && !in->watch_full;
+    st->scans = in->scans;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
                in->wait.n == 0 && in->done.n == 0;
     /* and no copy waits for its original (rotate.c): looked for only then,

@@ -167,6 +167,7 @@ struct in_file_metrics {
     struct sl_metric_family *bytes;     /* bytes handed out */
     struct sl_metric_family *rotations; /* kind: rename, copytruncate, ... */
     struct sl_metric_family *errors;    /* paths or reads that failed */
+    struct sl_metric_family *scans;     /* walks of the globs' directories */
 };
 SL_MUST_CHECK int in_file_metrics_register(struct in_file_metrics *fm,
                                            struct sl_metrics *m,
@@ -245,6 +246,9 @@ struct in_file_stats {
     size_t ready;   /* files that may have bytes to read */
     size_t waiting; /* files waiting for a descriptor */
     bool inotify;   /* watching (false: polling) */
+    uint64_t scans; /* walks of the directories since in_file_new: the
+                       periodic one, and those inotify, a rescan or a
+                       replaced file asked for */
     bool idle;      /* scanned, and every file found read to its end with
                        no DONE left to hand out and no copy held: what
                        `run --once` waits for, asked after in_file_rescan() and

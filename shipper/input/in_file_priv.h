@@ -135,7 +135,8 @@ struct in_file {
     size_t nwatches, capwatches;
     /* counters (NULL when not registered) */
     struct sl_gauge *m_open;
-    struct sl_counter *m_seen, *m_bytes, *m_errors;
+    struct sl_counter *m_seen, *m_bytes, *m_errors, *m_scans;
+    uint64_t scans; /* in_file_stats */
     struct sl_counter *m_rot[5];
 };
 

@@ -858,6 +858,85 @@ def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
        (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
 
 
+def scans_of(port):
+    """sluice_shipper_scans_total of the daemon on port, summed over its
+    inputs, or None while it does not answer."""
+    try:
+        m = http_get(port, "/metrics")
+    except OSError:
+        return None
+    v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
+         if l.startswith("sluice_shipper_scans_total{")]
+    return sum(v) if v else None
+
+
+@case
+def a_file_read_steadily_asks_for_no_rescan():
+    # a file the input knows whose metadata changes as it is written (a
+    # writer that also touches it, as monitoring scripts and some loggers
+    # do; chmod, a hard link, an xattr do the same): each change is an
+    # inotify IN_ATTRIB, no reason to walk the directories again (97d2040;
+    # an atime moved by a read raises no inotify event on Linux); the
+    # periodic scan is an hour away
+    d = scratch("steady")
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("line 0\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "scan_interval": "1h"}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    out = open(os.path.join(d, "out.json"), "w")
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
+                         stderr=subprocess.PIPE)
+    try:
+        def lines():
+            with open(os.path.join(d, "out.json")) as f:
+                return len(f.read().splitlines())
+        wait_for("the first line", lambda: lines() == 1)
+        first = wait_for("the first scan counted", lambda: scans_of(port))
+        with open(log, "a") as f:
+            for i in range(1, 61):
+                f.write(f"line {i}\n")
+                f.flush()
+                os.utime(log)
+                wait_for(f"line {i} shipped", lambda: lines() == i + 1)
+                time.sleep(0.02)  # not a wait for anything: a steady writer
+        eq(scans_of(port), first, "scans after 60 lines read one by one")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        out.close()
+    eq(p.returncode, 0, err.decode())
+
+
+@case
+def run_once_over_many_files_scans_a_bounded_number_of_times():
+    # the end is confirmed by one rescan once every file is read, not by a
+    # walk at every quiet turn (33d7332); 2,000 files in 20 directories
+    d = scratch("many-once")
+    for i in range(2000):
+        sub = os.path.join(d, "logs", f"d{i % 20:02d}")
+        if i < 20:
+            os.makedirs(sub)
+        with open(os.path.join(sub, f"f{i}.log"), "w") as f:
+            f.write(f"file {i}\n")
+    conf = write_config(d, [{"type": "file", "paths": [
+        os.path.join(d, "logs", "**", "*.log")]}], {"stdout": {}})
+    out, err = run_once(conf)
+    eq(len(out.splitlines()), 2000, "every line")
+    import re
+    m = re.search(r"every input read to its end \((\d+) directory scans\)",
+                  err)
+    if m is None:
+        raise AssertionError(err)
+    if not 2 <= int(m.group(1)) <= 3:
+        raise AssertionError(f"{m.group(1)} scans: {err}")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
