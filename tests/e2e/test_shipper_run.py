@@ -937,6 +937,41 @@ def run_once_over_many_files_scans_a_bounded_number_of_times():
         raise AssertionError(f"{m.group(1)} scans: {err}")
 
 
+@case
+def copytruncate_while_stopped_of_a_file_that_begins_alike():
+    # copytruncate while the shipper is stopped, and the truncated file
+    # written again from the same header past the old offset: the copy
+    # (its name matches too) gives the lines written since the last read,
+    # the new file is read whole, nothing twice
+    d = scratch("copytruncate-stopped")
+    log = os.path.join(d, "logs", "app.log")
+    header = "".join(f"# report header {i:03d} of the template\n"
+                     for i in range(40))  # 1,440 bytes
+    first = [f"first {i}" for i in range(20)]
+    with open(log, "w") as f:
+        f.write(header + "".join(l + "\n" for l in first))
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq(len(out.splitlines()), 60, "the first run")
+    since = [f"since the last read {i}" for i in range(5)]
+    with open(log, "a") as f:
+        f.write("".join(l + "\n" for l in since))
+    with open(log, "rb") as f, open(log + ".1", "wb") as g:
+        g.write(f.read())  # the copy
+    new = [f"after the truncation, line {i}" for i in range(40)]
+    with open(log, "w") as f:  # truncated, then written again
+        f.write(header + "".join(l + "\n" for l in new))
+    out, err = run_once(conf)
+    got = [json.loads(l) for l in out.splitlines()]
+    by_file = {}
+    for e in got:
+        by_file.setdefault(e["log"]["file"]["path"], []).append(e["message"])
+    eq(by_file.get(log + ".1"), since, "from the copy: the lines since")
+    eq(by_file.get(log), header.splitlines() + new, "the new file, whole")
+    eq(len(got), len(since) + 40 + len(new), err)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
