@@ -66,7 +66,9 @@
  *    original's key, so nothing is sent twice. A copy found before the
  *    truncation (its first 1 KiB is a live file's) is held, without a
  *    descriptor, until the original is truncated or done, then read past
- *    where the original ended. When the original is neither while the copy
+ *    where the original ended. A file as long as what was read of the live
+ *    file whose KiB before that offset differs is no copy: read at once as
+ *    a file of its own. When the original is neither while the copy
  *    stays unchanged for rotate_wait (or within a minute), it was no copy
  *    but a file that begins alike (a banner, a header): it is read from
  *    its start under a key of its own. The copy's registry entry starts at the

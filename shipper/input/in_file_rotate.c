@@ -6,8 +6,9 @@
  *    matches and whose offset the file still reaches resumes there, under
  *    its key. Otherwise the entry's file is gone from that inode (reuse or
  *    truncation while stopped): the entry is forgotten and kept as a ghost.
- *    A file without an entry is a copy when its first bytes are a ghost's
- *    (the original was truncated) or a live file's full fingerprint: it
+ *    A file without an entry is a copy when its first bytes (and tail, if
+ *    it is long enough to have one: file_identity.h) are a ghost's (the
+ *    original was truncated) or a live file's full fingerprint: it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
@@ -130,6 +131,15 @@ static int find_original(struct in_file *in, const struct rec *r,
         struct rec *l = in->recs[i];
         if (l == r || !l->identified || l->id.fp_len != now->fp_len ||
             l->id.fp != now->fp || l->offset == 0 || l->copy_of != NULL)
+            continue;
+        /* long enough to hold l's tail: a copy has those bytes there; a
+         * file that differs is one that merely begins alike (a shorter
+         * one may be a copy still being written: held, as before) */
+        bool same = true;
+        if (l->id.tail_len > 0 && size >= l->id.tail_at &&
+            same_start(&l->id, now, r->fd, &same, err) < 0)
+            return -1;
+        if (!same)
             continue;
         *o = (struct original){l->offset, acked_offset(in, l), l->pub.key, l};
         return 1;

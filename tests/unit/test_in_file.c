@@ -815,9 +815,11 @@ static void test_copytruncate_copy_first(void **state)
 }
 
 /* Two files that begin alike (a banner of more than the fingerprint), the
- * second found while the first is live: it looks like a copy and is held,
- * but the first is never truncated; once the second has not changed for
- * rotate_wait it is read whole, as a file of its own, under its own key. */
+ * second found while the first is live and shorter than what was read of
+ * the first (so it may be a copy still being written): it looks like a
+ * copy and is held, but the first is never truncated; once the second has
+ * not changed for rotate_wait it is read whole, as a file of its own,
+ * under its own key. */
 static void test_files_that_begin_alike(void **state)
 {
     struct h *h = *state;
@@ -825,7 +827,7 @@ static void test_files_that_begin_alike(void **state)
     memset(banner, 'x', sizeof banner - 2);
     banner[sizeof banner - 2] = '\n';
     banner[sizeof banner - 1] = '\0';
-    snprintf(a, sizeof a, "%sa\n", banner);
+    snprintf(a, sizeof a, "%sa line longer than b's\n", banner);
     snprintf(b, sizeof b, "%sb\n", banner);
     put(h, "a.log", a, false);
     config(h, true, "*.log", NULL);
@@ -849,6 +851,38 @@ static void test_files_that_begin_alike(void **state)
                                         "from offset 0"));
     quiet(h);
     assert_int_equal(h->ngot, 2);
+}
+
+/* The same, the second as long as what was read of the first: the bytes
+ * before where the first was read (its tail) differ, so it is no copy and
+ * is read at once, whole, under its own key; nothing is held. */
+static void test_files_that_begin_alike_told_apart_at_once(void **state)
+{
+    struct h *h = *state;
+    char banner[2048], a[4096], b[4096];
+    memset(banner, 'x', sizeof banner - 2);
+    banner[sizeof banner - 2] = '\n';
+    banner[sizeof banner - 1] = '\0';
+    snprintf(a, sizeof a, "%sa\n", banner);
+    snprintf(b, sizeof b, "%sb\n", banner);
+    put(h, "a.log", a, false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a));
+    put(h, "b.log", b, false);
+    PUMP_UNTIL(h, total_bytes(h) == strlen(a) + strlen(b));
+    struct got *ga = got_path(h, "a.log", 0), *gb = got_path(h, "b.log", 0);
+    assert_int_equal(gb->start, 0);
+    assert_memory_equal(gb->data.ptr, b, strlen(b));
+    assert_true(gb->key != ga->key);
+    assert_null(strstr(log_text(h), "held until"));
+    assert_null(strstr(log_text(h), "not a copy"));
+    /* a true copy of a.log, as long: held as a copy */
+    put(h, "a-copy.log", a, false);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, strstr(log_text(h), "held until the original is "
+                                      "truncated or gone") != NULL);
+    assert_int_equal(total_bytes(h), strlen(a) + strlen(b));
 }
 
 /* copytruncate where the input hears of the truncation only late (no
@@ -1618,6 +1652,7 @@ int main(void)
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
         T(test_files_that_begin_alike),
+        T(test_files_that_begin_alike_told_apart_at_once),
         T(test_copytruncate_seen_late),
         T(test_limit_reached_by_idle_files),
         T(test_truncated),
