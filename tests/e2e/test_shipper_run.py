@@ -814,23 +814,34 @@ def run_once_drops_the_entries_of_files_gone_for_a_week_and_keeps_the_rest():
     eq(("gone.log" in text, "here.log" in text), (False, True), text)
 
 
+HEADER = "".join(f"# header line {i:03d} of a report template\n"
+                 for i in range(40))  # 1,600 bytes: more than the first KiB
+
+
+def begin_with_header(name, paths_suffix, lines):
+    """A scratch dir, its app.log (HEADER then lines), a config of paths
+    app.log + paths_suffix to stdout, and a first run --once that ships
+    all of it. Returns (log path, config)."""
+    d = scratch(name)
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write(HEADER + "".join(l + "\n" for l in lines))
+    conf = write_config(d, [{"type": "file", "paths": [log + paths_suffix]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()],
+       HEADER.splitlines() + lines, "the first run")
+    return log, conf
+
+
 @case
 def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
     # the same first KiB (a header), other lines after it, on the same
     # inode (rewritten in place while the shipper was stopped): the first
     # bytes alone cannot tell them apart; the bytes before the offset can
-    d = scratch("replaced")
-    log = os.path.join(d, "logs", "app.log")
-    header = "".join(f"# header line {i:03d} of a report template\n"
-                     for i in range(40))  # 1,600 bytes
-    old = [f"old line {i}" for i in range(30)]
-    with open(log, "w") as f:
-        f.write(header + "".join(l + "\n" for l in old))
-    conf = write_config(d, [{"type": "file", "paths": [log]}],
-                        {"stdout": {}})
-    out, _ = run_once(conf)
-    eq([json.loads(l)["message"] for l in out.splitlines()][40:], old,
-       "the first run")
+    log, conf = begin_with_header("replaced", "",
+                                  [f"old line {i}" for i in range(30)])
+    header = HEADER
     ino = os.stat(log).st_ino
     new = [f"new line {i} of the replacement" for i in range(60)]
     with open(log, "w") as f:  # O_TRUNC: the same inode
@@ -852,7 +863,8 @@ def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
     eq("registry knew" in err, False, err)
     out, _ = run_once(conf)
     eq(out, "", "nothing new, nothing shipped")
-    with open(os.path.join(d, "data", "registry.json")) as f:
+    data = os.path.join(os.path.dirname(os.path.dirname(log)), "data")
+    with open(os.path.join(data, "registry.json")) as f:
         e = json.load(f)["entries"][0]
     eq((e["offset"], e["tail_at"], e["tail_len"]),
        (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
@@ -943,17 +955,9 @@ def copytruncate_while_stopped_of_a_file_that_begins_alike():
     # written again from the same header past the old offset: the copy
     # (its name matches too) gives the lines written since the last read,
     # the new file is read whole, nothing twice
-    d = scratch("copytruncate-stopped")
-    log = os.path.join(d, "logs", "app.log")
-    header = "".join(f"# report header {i:03d} of the template\n"
-                     for i in range(40))  # 1,440 bytes
-    first = [f"first {i}" for i in range(20)]
-    with open(log, "w") as f:
-        f.write(header + "".join(l + "\n" for l in first))
-    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
-                        {"stdout": {}})
-    out, _ = run_once(conf)
-    eq(len(out.splitlines()), 60, "the first run")
+    log, conf = begin_with_header("copytruncate-stopped", "*",
+                                  [f"first {i}" for i in range(20)])
+    header = HEADER
     since = [f"since the last read {i}" for i in range(5)]
     with open(log, "a") as f:
         f.write("".join(l + "\n" for l in since))
