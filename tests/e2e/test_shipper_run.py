@@ -870,16 +870,20 @@ def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
        (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
 
 
-def scans_of(port):
-    """sluice_shipper_scans_total of the daemon on port, summed over its
-    inputs, or None while it does not answer."""
+def metric_of(port, name):
+    """The counter name of the daemon on port, summed over its labels, or
+    None while it does not answer or has no such counter."""
     try:
         m = http_get(port, "/metrics")
     except OSError:
         return None
     v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
-         if l.startswith("sluice_shipper_scans_total{")]
+         if l.startswith(name + "{") or l.startswith(name + " ")]
     return sum(v) if v else None
+
+
+def scans_of(port):
+    return metric_of(port, "sluice_shipper_scans_total")
 
 
 @case
@@ -905,9 +909,8 @@ def a_file_read_steadily_asks_for_no_rescan():
     p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
                          stderr=subprocess.PIPE)
     try:
-        def lines():
-            with open(os.path.join(d, "out.json")) as f:
-                return len(f.read().splitlines())
+        def lines():  # read and framed (the output's batch age is 1 s)
+            return metric_of(port, "sluice_shipper_lines_total")
         wait_for("the first line", lambda: lines() == 1)
         first = wait_for("the first scan counted", lambda: scans_of(port))
         with open(log, "a") as f:
@@ -915,7 +918,7 @@ def a_file_read_steadily_asks_for_no_rescan():
                 f.write(f"line {i}\n")
                 f.flush()
                 os.utime(log)
-                wait_for(f"line {i} shipped", lambda: lines() == i + 1)
+                wait_for(f"line {i} read", lambda: lines() == i + 1)
                 time.sleep(0.02)  # not a wait for anything: a steady writer
         eq(scans_of(port), first, "scans after 60 lines read one by one")
     finally:
@@ -923,6 +926,8 @@ def a_file_read_steadily_asks_for_no_rescan():
         _, err = p.communicate(timeout=DEADLINE_S)
         out.close()
     eq(p.returncode, 0, err.decode())
+    with open(os.path.join(d, "out.json")) as f:
+        eq(len(f.read().splitlines()), 61, "every line shipped")
 
 
 @case
