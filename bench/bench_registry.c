@@ -65,8 +65,14 @@ static struct registry *fill(size_t entries)
         x ^= x << 17;
         const char *svc = services[i % 9];
         snprintf(path, sizeof path, "/var/log/%s/%s.log.%zu", svc, svc, i / 9);
-        struct file_identity id = {2049, (1ull << 32) + i * 2654435761ull, x,
-                                   1024};
+        /* a file read past its first KiB: a full fingerprint and a tail */
+        struct file_identity id = {.dev = 2049,
+                                   .ino = (1ull << 32) + i * 2654435761ull,
+                                   .fp = x,
+                                   .fp_len = 1024,
+                                   .tail_len = 1024,
+                                   .tail_at = 1024 + x % 50000000,
+                                   .tail = x * 31};
         if (registry_add(r, &id, x * 0x9e3779b97f4a7c15ull, path, x % 50000000,
                          1763870000 + (int64_t)(x % 604800), &err) < 0)
             die("registry_add", &err);

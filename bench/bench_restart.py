@@ -4,6 +4,7 @@ with a registry of 100,000 entries (issue 12's benchmark: "the restart time
 with 100,000 registry entries").
 
     bench/bench_restart.py [--files N] [--runs R] [--dir DIR] [--no-build]
+                           [--no-tails]
 
 N files (100,000) of one line each in 100 directories under DIR (a tmpfs,
 /dev/shm by default: the cost measured is the daemon's, not the disk's), a
@@ -87,10 +88,13 @@ def fnv1a(data):
     return h
 
 
-def make_registry(logs, reg):
+def make_registry(logs, reg, tails=True):
     """registry.json as shipper/registry_file.c reads it: every file read to
     its end, its identity (device, inode, FNV-1a 64 of its first 1024
-    bytes) as file_identity.c computes it, a random event-id key."""
+    bytes) as file_identity.c computes it, a random event-id key, and
+    (tails) the tail a shipper saves since it has them: the FNV-1a 64 of
+    the up to 1024 bytes before the offset. Without tails, the format a
+    shipper before them wrote (and reads)."""
     now = int(time.time())
     os.makedirs(os.path.dirname(reg), exist_ok=True)
     rows = []
@@ -99,10 +103,16 @@ def make_registry(logs, reg):
             path = os.path.join(logs, d, name)
             st = os.stat(path)
             with open(path, "rb") as f:
-                head = f.read(1024)
+                data = f.read()
+            head = data[:1024]
+            tail = ""
+            if tails and data:
+                t = data[-1024:]
+                tail = (f',"tail":"{fnv1a(t):016x}","tail_len":{len(t)},'
+                        f'"tail_at":{len(data)}')
             rows.append(
                 f'{{"dev":{st.st_dev},"ino":{st.st_ino},'
-                f'"fp":"{fnv1a(head):016x}","fp_len":{len(head)},'
+                f'"fp":"{fnv1a(head):016x}","fp_len":{len(head)}{tail},'
                 f'"key":"{os.urandom(8).hex()}","offset":{st.st_size},'
                 f'"seen":{now},"path":{json.dumps(path)}}}')
     with open(reg, "w") as f:
@@ -220,6 +230,9 @@ def main():
     ap.add_argument("--dir", default="/dev/shm")
     ap.add_argument("--gone-wait", type=float, default=15)
     ap.add_argument("--real", action="store_true")
+    ap.add_argument("--no-tails", action="store_true",
+                    help="entries without tails (a shipper before them "
+                    "refuses a registry that has them)")
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
     global HTTP_PORT
@@ -259,7 +272,7 @@ def main():
             print(f"first run --once (every file new): {wall:.2f}s, "
                   f"{cpu:.2f} CPU-s, peak RSS {rss / 1024:.1f} MiB")
         else:
-            make_registry(logs, reg)
+            make_registry(logs, reg, tails=not args.no_tails)
             print(f"registry generated in {time.monotonic() - t:.1f}s")
         kept = os.path.join(work, "registry.kept")
         shutil.copy(reg, kept)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_json.h"
+
 void sl_cli_table_init(struct sl_cli_table *t, size_t ncols,
                        const char *const head[], const char *align)
 {
@@ -17,6 +19,47 @@ void sl_cli_table_init(struct sl_cli_table *t, size_t ncols,
         t->head[i] = head[i];
         t->right[i] = align[i] == 'r';
     }
+}
+
+/* The bytes of s as a cell shows them: control characters as \n, \t, \r
+ * or \xNN (C1 controls, U+0080 to U+009F, byte by byte), a byte that is
+ * not UTF-8 as \xNN, a backslash as \\, so a file name with a newline
+ * stays on its row and means one thing. */
+static char *cell_dup(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    char *out = malloc(len * 4 + 1); /* \xNN is the longest: 4 a byte */
+    if (out == NULL)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < len;) {
+        size_t n = u[i] < 0x80 ? 1 : sl_utf8_seq_len(u + i, len - i);
+        unsigned char c = u[i];
+        bool c1 = n == 2 && c == 0xC2 && u[i + 1] < 0xA0;
+        if (n > 1 && !c1) {
+            memcpy(p, u + i, n);
+            p += n;
+            i += n;
+            continue;
+        }
+        i++;
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            *p++ = (char)c;
+            continue;
+        }
+        *p++ = '\\';
+        if (c == '\\' || c == '\n' || c == '\t' || c == '\r') {
+            *p++ = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            continue;
+        }
+        static const char hex[] = "0123456789abcdef";
+        *p++ = 'x';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+    *p = '\0';
+    return out;
 }
 
 int sl_cli_table_row(struct sl_cli_table *t, struct sl_err *err, ...)
@@ -38,7 +81,7 @@ int sl_cli_table_row(struct sl_cli_table *t, struct sl_err *err, ...)
     size_t i = 0;
     for (; i < t->ncols; i++) {
         const char *s = va_arg(ap, const char *);
-        if ((row[i] = strdup(s != NULL ? s : "-")) == NULL)
+        if ((row[i] = cell_dup(s != NULL ? s : "-")) == NULL)
             break;
     }
     va_end(ap);

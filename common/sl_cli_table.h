@@ -7,9 +7,12 @@
  *   sl_cli_table_print(&t, stdout);
  *   sl_cli_table_free(&t);
  *
- * Cells are copied; widths count UTF-8 characters, so a path with é stays
- * aligned. Columns are separated by two spaces; the last column is not
- * padded when it is left-aligned. */
+ * Cells are copied, escaped: a control character shows as \n, \t, \r or
+ * \xNN, a byte that is not UTF-8 as \xNN and a backslash as \\, so a
+ * file name with a newline keeps its row (and the terminal its state).
+ * Widths count UTF-8 characters, so a path with é stays aligned. Columns
+ * are separated by two spaces; the last column is not padded when it is
+ * left-aligned. */
 #ifndef SL_CLI_TABLE_H
 #define SL_CLI_TABLE_H
 

@@ -338,6 +338,20 @@ static bool inputs_idle(struct loop *l, int64_t now, bool *ready)
     return true;
 }
 
+/* Directory scans of every file input so far (the --once log line). */
+static uint64_t scans(const struct loop *l)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < l->nin; i++) {
+        struct in_file_stats st;
+        if (l->in[i].file == NULL)
+            continue;
+        in_file_stats(l->in[i].file, &st);
+        n += st.scans;
+    }
+    return n;
+}
+
 /* ---- one turn ----------------------------------------------------------- */
 
 /* The work of a turn before the poll: 0 to go on, 1 when done (--once
@@ -361,7 +375,10 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
         /* --once: a turn that read looks again at once, for the end */
         *busy = (n >= READ_CHUNKS || (l->once && n > 0)) && !full;
         if (l->once && n == 0 && !full && inputs_idle(l, now, busy)) {
-            SL_INFO(COMP, "--once: every input read to its end; finishing");
+            SL_INFO(COMP,
+                    "--once: every input read to its end (%llu directory "
+                    "scans); finishing",
+                    (unsigned long long)scans(l));
             if (!l->expired_once) { /* at rest: expire before the end */
                 l->expired_once = true;
                 l->next_expire = now;

@@ -46,9 +46,19 @@
  *   ...
  *   ]}
  *
- * (an entry is on one line in the file). The path is informational (status,
- * messages): entries are keyed by device and inode, so a path that is not
- * UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
+ * (an entry is on one line in the file). An entry of a file read past its
+ * start also has the identity's tail (file_identity.h: the hash of the up
+ * to 1 KiB before an offset read), written after "fp_len":
+ *
+ *   "tail":"0b8e5e1d3c2a4f67","tail_len":1024,"tail_at":52311,
+ *
+ * All three or none: an entry without them (written by a shipper before
+ * tails existed, or of a file not read yet) loads and is matched on its
+ * first bytes alone until its next ack adds them; the version stays 1. A
+ * shipper older than tails refuses a registry that has them (an unknown
+ * key): going back means moving the registry aside. The path is informational
+ * (status, messages): entries are keyed by device and inode, so a path that is
+ * not UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
  * writer does, and comes back so.
  *
  * Saving writes registry.json.tmp in the same directory, fsyncs it, renames
@@ -146,10 +156,10 @@ SL_MUST_CHECK int registry_write(const struct registry *r, struct sl_buf *out,
                                  struct sl_err *err);
 
 /* A copy of the entries as they are now, for saving later or elsewhere:
- * about 90 bytes an entry (the text is 150), one pass over the table, no
- * formatting; with 100,000 entries about 3 ms (bench/RESULTS.md). It shares
- * nothing with r, which may change or be freed at once. NULL with
- * SL_ENOMEM. */
+ * about 130 bytes an entry with its path (the text is 230 with a tail),
+ * one pass over the table, no formatting; with 100,000 entries about 3 ms
+ * (bench/RESULTS.md). It shares nothing with r, which may change or be
+ * freed at once. NULL with SL_ENOMEM. */
 struct registry_snapshot;
 struct registry_snapshot *registry_snapshot_take(const struct registry *r,
                                                  struct sl_err *err);

@@ -68,7 +68,7 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
                        struct sl_err *err)
 {
     static const char hex[] = "0123456789abcdef";
-    if (sl_buf_reserve(b, 256, err) < 0)
+    if (sl_buf_reserve(b, 384, err) < 0)
         return -1;
     char *p = b->ptr + b->len;
     p = put_u64(PUT_LIT(p, "{\"dev\":"), e->id.dev);
@@ -77,6 +77,13 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
     for (int sh = 60; sh >= 0; sh -= 4)
         *p++ = hex[(e->id.fp >> sh) & 15];
     p = put_u64(PUT_LIT(p, "\",\"fp_len\":"), e->id.fp_len);
+    if (e->id.tail_len > 0) {
+        p = PUT_LIT(p, ",\"tail\":\"");
+        for (int sh = 60; sh >= 0; sh -= 4)
+            *p++ = hex[(e->id.tail >> sh) & 15];
+        p = put_u64(PUT_LIT(p, "\",\"tail_len\":"), e->id.tail_len);
+        p = put_u64(PUT_LIT(p, ",\"tail_at\":"), e->id.tail_at);
+    }
     p = PUT_LIT(p, ",\"key\":\"");
     for (int sh = 60; sh >= 0; sh -= 4)
         *p++ = hex[(e->key >> sh) & 15];
@@ -338,12 +345,18 @@ enum field {
     F_OFFSET,
     F_SEEN,
     F_PATH,
+    F_TAIL, /* the tail (file_identity.h): optional, all three or none */
+    F_TAIL_LEN,
+    F_TAIL_AT,
     F_N
 };
 
-static const char *const field_names[F_N] = {"dev", "ino",    "fp",   "fp_len",
-                                             "key", "offset", "seen", "path"};
-static const size_t field_len[F_N] = {3, 3, 2, 6, 3, 6, 4, 4};
+#define TAIL_FIELDS (7u << F_TAIL)
+
+static const char *const field_names[F_N] = {
+    "dev",  "ino",  "fp",   "fp_len",   "key",    "offset",
+    "seen", "path", "tail", "tail_len", "tail_at"};
+static const size_t field_len[F_N] = {3, 3, 2, 6, 3, 6, 4, 4, 4, 8, 7};
 
 struct parser {
     const char *name;
@@ -436,7 +449,7 @@ static const char *expected(const struct parser *p)
     case P_ENTRIES:
         return "an entry (an object) or ]";
     case P_FIELD:
-        return p->field == F_FP || p->field == F_KEY
+        return p->field == F_FP || p->field == F_KEY || p->field == F_TAIL
                    ? "16 hex digits in a string"
                : p->field == F_PATH ? "a string"
                                     : "an integer";
@@ -506,11 +519,12 @@ static int on_number(void *ctx, const char *s, size_t len)
         return ok ? on_version(p, neg, v)
                   : BAD(p, "the version must be an integer");
     if (p->st != P_FIELD || p->field == F_FP || p->field == F_KEY ||
-        p->field == F_PATH)
+        p->field == F_PATH || p->field == F_TAIL)
         return unexpected(p, "a number");
     if (!ok || (neg && p->field != F_SEEN) ||
         (p->field == F_SEEN && !neg && v > (uint64_t)INT64_MAX) ||
-        (p->field == F_FP_LEN && v > FILE_IDENTITY_MAX_BYTES))
+        (p->field == F_FP_LEN && v > FILE_IDENTITY_MAX_BYTES) ||
+        (p->field == F_TAIL_LEN && (v < 1 || v > FILE_IDENTITY_TAIL_BYTES)))
         return BAD(p, "\"%s\": %.*s is out of range", field_names[p->field],
                    (int)(len > 40 ? 40 : len), s);
     switch (p->field) {
@@ -525,6 +539,12 @@ static int on_number(void *ctx, const char *s, size_t len)
         break;
     case F_OFFSET:
         p->cur.offset = v;
+        break;
+    case F_TAIL_LEN:
+        p->cur.id.tail_len = (uint32_t)v;
+        break;
+    case F_TAIL_AT:
+        p->cur.id.tail_at = v;
         break;
     default: /* F_SEEN */
         p->cur.seen = neg ? -(int64_t)v : (int64_t)v;
@@ -550,10 +570,10 @@ static bool valid_utf8(const unsigned char *s, size_t len)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct parser *p = ctx;
-    if (p->st != P_FIELD ||
-        (p->field != F_FP && p->field != F_KEY && p->field != F_PATH))
+    if (p->st != P_FIELD || (p->field != F_FP && p->field != F_KEY &&
+                             p->field != F_PATH && p->field != F_TAIL))
         return unexpected(p, "a string");
-    if (p->field == F_FP || p->field == F_KEY) {
+    if (p->field == F_FP || p->field == F_KEY || p->field == F_TAIL) {
         uint64_t v = 0;
         for (size_t i = 0; i < len && len == 16; i++) {
             int d = sl_ascii_hex_value(s[i]);
@@ -566,6 +586,8 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
                        field_names[p->field]);
         if (p->field == F_FP)
             p->cur.id.fp = v;
+        else if (p->field == F_TAIL)
+            p->cur.id.tail = v;
         else
             p->cur.key = v;
     } else {
@@ -641,9 +663,14 @@ static int on_key(void *ctx, const unsigned char *k, size_t len)
 
 static int end_entry(struct parser *p)
 {
-    for (int f = 0; f < F_N; f++)
+    for (int f = 0; f < F_TAIL; f++)
         if (!(p->fields & (1u << f)))
             return BAD(p, "entry without \"%s\"", field_names[f]);
+    unsigned tail = p->fields & TAIL_FIELDS;
+    if (tail != 0 && tail != TAIL_FIELDS)
+        return BAD(p, "\"tail\", \"tail_len\" and \"tail_at\" go together");
+    if (tail != 0 && p->cur.id.tail_at < p->cur.id.tail_len)
+        return BAD(p, "\"tail_at\" is less than \"tail_len\"");
     if (registry_get(p->r, p->cur.id.dev, p->cur.id.ino) != NULL)
         return BAD(p, "a second entry for device %llu inode %llu",
                    (unsigned long long)p->cur.id.dev,

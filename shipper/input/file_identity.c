@@ -71,6 +71,38 @@ int file_identity_compute(int fd, uint32_t n, struct file_identity *out,
     return hash_prefix(fd, n, &out->fp, &out->fp_len, err);
 }
 
+/* Whether fd still holds known's tail bytes at known->tail_at. */
+static int tail_same(const struct file_identity *known, int fd, bool *same,
+                     struct sl_err *err)
+{
+    char buf[FILE_IDENTITY_TAIL_BYTES];
+    *same = true;
+    if (known->tail_len == 0)
+        return 0;
+    if (known->tail_len > sizeof buf || known->tail_at < known->tail_len) {
+        *same = false; /* not one this code sets: not checkable */
+        return 0;
+    }
+    size_t got = 0;
+    off_t at = (off_t)(known->tail_at - known->tail_len);
+    while (got < known->tail_len) {
+        ssize_t n =
+            pread(fd, buf + got, known->tail_len - got, at + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return sl_err_set(err, SL_EIO, "cannot read at offset %llu: %s",
+                              (unsigned long long)at, sl_strerror(errno));
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *same =
+        got == known->tail_len &&
+        file_identity_hash(FILE_IDENTITY_FNV_BASIS, buf, got) == known->tail;
+    return 0;
+}
+
 int file_identity_compare(const struct file_identity *known,
                           const struct file_identity *now, int fd,
                           enum file_id_match *match, struct sl_err *err)
@@ -84,9 +116,35 @@ int file_identity_compare(const struct file_identity *known,
     if (known->fp_len != now->fp_len &&
         hash_prefix(fd, known->fp_len, &h, &got, err) < 0)
         return -1;
-    *match =
-        got == known->fp_len && h == known->fp ? FILE_ID_SAME : FILE_ID_CHANGED;
+    if (got != known->fp_len || h != known->fp) {
+        *match = FILE_ID_CHANGED;
+        return 0;
+    }
+    bool same;
+    if (tail_same(known, fd, &same, err) < 0)
+        return -1;
+    *match = same ? FILE_ID_SAME : FILE_ID_REWRITTEN;
     return 0;
+}
+
+void file_identity_set_tail(struct file_identity *id, uint64_t end,
+                            const void *p, size_t len)
+{
+    if (len == 0 || len > end)
+        return;
+    size_t n = len < FILE_IDENTITY_TAIL_BYTES ? len : FILE_IDENTITY_TAIL_BYTES;
+    id->tail_len = (uint32_t)n;
+    id->tail_at = end;
+    id->tail = file_identity_hash(FILE_IDENTITY_FNV_BASIS,
+                                  (const char *)p + (len - n), n);
+}
+
+void file_identity_keep_tail(struct file_identity *id,
+                             const struct file_identity *from)
+{
+    id->tail_len = from->tail_len;
+    id->tail_at = from->tail_at;
+    id->tail = from->tail;
 }
 
 uint64_t file_identity_resume(enum file_id_match match, uint64_t acked,

@@ -35,6 +35,18 @@
  * (size < acknowledged offset means truncated) for the case where new
  * content begins with the same bytes as the old.
  *
+ * A file replaced by one that begins with the same first N bytes (a
+ * header, a banner, a template) keeps neither inode nor content, yet the
+ * first bytes alone would match when the inode is reused. So an identity
+ * also carries a tail: the hash of the bytes just before an offset the
+ * reader reached (up to FILE_IDENTITY_TAIL_BYTES, ending at tail_at), set
+ * by the reader from the bytes it has (file_identity_set_tail).
+ * file_identity_compare checks it too, with one pread, and says
+ * FILE_ID_REWRITTEN when those bytes are no longer there: the file is
+ * another one that begins alike, read from 0. An identity without a tail
+ * (tail_len 0: nothing read yet, or a registry entry written before tails
+ * existed) is matched on its first bytes alone.
+ *
  * Reading uses pread(): the fd's file offset is never moved. */
 #ifndef FILE_IDENTITY_H
 #define FILE_IDENTITY_H
@@ -47,36 +59,54 @@
 
 #define FILE_IDENTITY_DEFAULT_BYTES 1024
 #define FILE_IDENTITY_MAX_BYTES     (64 * 1024) /* largest N accepted */
+#define FILE_IDENTITY_TAIL_BYTES    1024 /* bytes a tail hashes, at most */
 
 struct file_identity {
-    uint64_t dev;    /* st_dev */
-    uint64_t ino;    /* st_ino */
-    uint64_t fp;     /* FNV-1a 64 of the first fp_len bytes */
-    uint32_t fp_len; /* bytes hashed: min(size, N) when computed */
+    uint64_t dev;      /* st_dev */
+    uint64_t ino;      /* st_ino */
+    uint64_t fp;       /* FNV-1a 64 of the first fp_len bytes */
+    uint32_t fp_len;   /* bytes hashed: min(size, N) when computed */
+    uint32_t tail_len; /* bytes the tail hashes; 0: no tail */
+    uint64_t tail_at;  /* file offset the tail ends at (>= tail_len) */
+    uint64_t tail;     /* FNV-1a 64 of bytes [tail_at - tail_len, tail_at) */
 };
 
 enum file_id_match {
-    FILE_ID_SAME,    /* same file: renamed or not, possibly grown */
-    FILE_ID_OTHER,   /* another device or inode: not this entry's file */
-    FILE_ID_CHANGED, /* same device and inode, other content: the inode was
-                        reused or the file truncated; read from 0 */
+    FILE_ID_SAME,      /* same file: renamed or not, possibly grown */
+    FILE_ID_OTHER,     /* another device or inode: not this entry's file */
+    FILE_ID_CHANGED,   /* same device and inode, other content: the inode was
+                          reused or the file truncated; read from 0 */
+    FILE_ID_REWRITTEN, /* same device, inode and first bytes, but the bytes
+                          before tail_at differ (or the file is shorter):
+                          another file that begins alike; read from 0 */
 };
 
 /* Computes the identity of the open file fd with a fingerprint of up to n
- * bytes (1..FILE_IDENTITY_MAX_BYTES). -1 with SL_EIO when fstat or pread
- * fails, SL_EINVAL for a bad n. */
+ * bytes (1..FILE_IDENTITY_MAX_BYTES), without a tail. -1 with SL_EIO when fstat
+ * or pread fails, SL_EINVAL for a bad n. */
 SL_MUST_CHECK int file_identity_compute(int fd, uint32_t n,
                                         struct file_identity *out,
                                         struct sl_err *err);
 
 /* Whether fd is still the file `known` describes (the rule above). `now` is
  * fd's identity from file_identity_compute(); the first known->fp_len bytes
- * are read again only when the lengths differ. -1 with SL_EIO on a read
- * error, else the match. */
+ * are read again only when the lengths differ, and known's tail (if any)
+ * with one pread when they match. -1 with SL_EIO on a read error, else the
+ * match. */
 SL_MUST_CHECK int file_identity_compare(const struct file_identity *known,
                                         const struct file_identity *now, int fd,
                                         enum file_id_match *match,
                                         struct sl_err *err);
+
+/* Sets id's tail from the len bytes at p, which are the file's bytes
+ * ending at offset end (len <= end): the last FILE_IDENTITY_TAIL_BYTES of
+ * them at most are hashed. len 0 leaves id as it was. */
+void file_identity_set_tail(struct file_identity *id, uint64_t end,
+                            const void *p, size_t len);
+/* Copies from's tail into id (an identity computed again keeps the tail
+ * the reader set). */
+void file_identity_keep_tail(struct file_identity *id,
+                             const struct file_identity *from);
 
 /* Where to resume reading a file of `size` bytes whose acknowledged offset
  * is `acked`: acked when the file is the same and not shorter than acked,

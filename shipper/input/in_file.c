@@ -14,7 +14,9 @@
  * a pred is on no list until its pred reached its end.
  *
  * Reads use pread() at the record's offset, one read per call, into one
- * buffer of read_size bytes: the chunk points into it until the next call.
+ * buffer of read_size bytes (and the up to 1 KiB before the offset, for
+ * the identity's tail: file_identity.h): the chunk points into it until
+ * the next call.
  * Not done here: framing (the caller's line_reader), acks (the caller,
  * after Redis), deciding what a shrunk or replaced file means (rotate). */
 #include "in_file_priv.h"
@@ -60,7 +62,15 @@ int in_file_metrics_register(struct in_file_metrics *fm, struct sl_metrics *m,
                                          "sluice_input_file_errors_total",
                                          "paths or reads that failed", in, err)
                      : NULL;
-    return fm->errors != NULL ? 0 : -1;
+    fm->scans = fm->errors
+                    ? sl_metrics_family(
+                          m, SL_METRIC_COUNTER, "sluice_shipper_scans_total",
+                          "walks of the directories the file input's "
+                          "paths name: every scan_interval, and when "
+                          "inotify or the end of run --once asks",
+                          in, err)
+                    : NULL;
+    return fm->scans != NULL ? 0 : -1;
 }
 
 static int metrics_children(struct in_file *in,
@@ -72,13 +82,17 @@ static int metrics_children(struct in_file *in,
     in->m_seen = sl_family_counter(fm->seen, v, err);
     in->m_bytes = sl_family_counter(fm->bytes, v, err);
     in->m_errors = sl_family_counter(fm->errors, v, err);
+    in->m_scans = sl_family_counter(fm->scans, v, err);
     for (int k = 0; k < 5; k++) {
         const char *kv[] = {in->name, in_file_rot_names[k], NULL};
         in->m_rot[k] = sl_family_counter(fm->rotations, kv, err);
         if (in->m_rot[k] == NULL)
             return -1;
     }
-    return in->m_open && in->m_seen && in->m_bytes && in->m_errors ? 0 : -1;
+    return in->m_open && in->m_seen && in->m_bytes && in->m_errors &&
+                   in->m_scans
+               ? 0
+               : -1;
 }
 
 void in_file_count_rotation(struct in_file *in, enum rot_kind k)
@@ -248,7 +262,7 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
     r->fd = -1;
     r->first_scan = !in->scanned_once;
     r->has_entry = registry_get(in->reg, r->dev, r->ino) != NULL;
-    r->slot = in->nrecs;
+    r->slot = (uint32_t)in->nrecs;
     in->recs[in->nrecs++] = r;
     size_t s = hslot(in, r->dev, r->ino);
     r->hino = in->hash[s];
@@ -407,13 +421,9 @@ static int collect_startup(struct in_file *in, struct sl_err *err)
     while ((e = registry_next(in->reg, &cur)) != NULL) {
         if (!in_file_path_matches(in, e->path))
             continue;
-        struct startup *s = &in->startup[in->nstartup];
+        struct startup *s = &in->startup[in->nstartup++];
         s->dev = e->id.dev;
         s->ino = e->id.ino;
-        s->path = dup_str(e->path);
-        if (s->path == NULL)
-            return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
-        in->nstartup++;
     }
     return 0;
 }
@@ -442,7 +452,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
     in->name = dup_str(name != NULL ? name : "file");
-    in->buf = malloc((size_t)cfg->read_size);
+    in->buf = malloc((size_t)cfg->read_size + FILE_IDENTITY_TAIL_BYTES);
     if (in->name == NULL || in->buf == NULL) {
         sl_err_set(err, SL_ENOMEM, "file input: out of memory");
         goto fail;
@@ -482,8 +492,6 @@ void in_file_free(struct in_file *in)
         next = r->rnext;
         rec_free(in, r);
     }
-    for (size_t i = 0; i < in->nstartup; i++)
-        free(in->startup[i].path);
     for (size_t i = 0; i < in->nbad; i++)
         free(in->bad[i].path);
     in_file_watch_free(in);
@@ -555,6 +563,9 @@ void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
     if (in->scan_now || now >= in->next_scan ||
         (in->scan_due && now >= scan_gap_end(in))) {
         in_file_scan(in, now);
+        in->scans++;
+        if (in->m_scans != NULL)
+            sl_counter_inc(in->m_scans);
         in->scan_due = in->scan_now = false;
         in->last_scan = now;
         in->next_scan = now + in->cfg.scan_interval_ms;
@@ -570,6 +581,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->ready = in->ready.n;
     st->waiting = in->wait.n;
     st->inotify = in->ifd >= 0 && !in->watch_full;
+    st->scans = in->scans;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
                in->wait.n == 0 && in->done.n == 0;
     /* and no copy waits for its original (rotate.c): looked for only then,
@@ -659,9 +671,14 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
 {
     size_t want =
         budget < (size_t)in->cfg.read_size ? budget : (size_t)in->cfg.read_size;
+    /* the bytes before offset come along (read before, in the page cache):
+     * the chunk's identity carries the hash of those just before its end */
+    size_t back = r->offset < FILE_IDENTITY_TAIL_BYTES
+                      ? (size_t)r->offset
+                      : FILE_IDENTITY_TAIL_BYTES;
     ssize_t n;
     do
-        n = pread(r->fd, in->buf, want, (off_t)r->offset);
+        n = pread(r->fd, in->buf, back + want, (off_t)(r->offset - back));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         SL_ERROR(r->path,
@@ -672,13 +689,15 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
         in_file_rec_close(in, r);
         return 0;
     }
-    if (n == 0)
+    if ((size_t)n <= back) /* shorter than offset: at_end sees why */
         return at_end(in, r, now, err) < 0 ? -1 : 0;
+    n -= (ssize_t)back;
     uint64_t start = r->offset;
     int rc = upgrade_identity(in, r, start + (uint64_t)n, now, err);
     if (rc <= 0)
         return rc; /* replaced: these bytes belong to no file any more */
     r->offset += (uint64_t)n;
+    file_identity_set_tail(&r->id, r->offset, in->buf, back + (size_t)n);
     r->last_data = now;
     r->at_eof = false;
     list_remove(&in->ready, r); /* round-robin: to the tail */
@@ -688,7 +707,7 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     c->kind = IN_FILE_DATA;
     c->src = &r->pub;
     c->offset = start;
-    c->data = in->buf;
+    c->data = in->buf + back;
     c->len = (size_t)n;
     c->id = r->id;
     struct stat st; /* after the read: no byte read is newer */

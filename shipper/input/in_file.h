@@ -66,7 +66,9 @@
  *    original's key, so nothing is sent twice. A copy found before the
  *    truncation (its first 1 KiB is a live file's) is held, without a
  *    descriptor, until the original is truncated or done, then read past
- *    where the original ended. When the original is neither while the copy
+ *    where the original ended. A file as long as what was read of the live
+ *    file whose KiB before that offset differs is no copy: read at once as
+ *    a file of its own. When the original is neither while the copy
  *    stays unchanged for rotate_wait (or within a minute), it was no copy
  *    but a file that begins alike (a banner, a header): it is read from
  *    its start under a key of its own. The copy's registry entry starts at the
@@ -96,10 +98,12 @@
  * little-endian, with the offset of each event's first line as pos.
  *
  * Truncation is seen by size (shorter than the offset read) at every end
- * of a file's bytes and every scan, and by the first bytes at every scan
- * and, while the fingerprint is short, at every read. A file truncated
- * and written past its old offset between two scans, whose first 1 KiB did
- * not change, cannot be told from a file that grew (as in every tailer).
+ * of a file's bytes and every scan, and by the first bytes and the tail
+ * (the KiB before the offset read: file_identity.h) at every scan, every
+ * reopen, every restart and, while the fingerprint is short, at every read.
+ * A file truncated and written past its old offset between two scans,
+ * whose first KiB and KiB before the old offset did not change, cannot be
+ * told from a file that grew.
  *
  * Not handled: a file matched by two inputs is read by both (under the same
  * registry entry and key, so with the same ids); give each file one input.
@@ -165,6 +169,7 @@ struct in_file_metrics {
     struct sl_metric_family *bytes;     /* bytes handed out */
     struct sl_metric_family *rotations; /* kind: rename, copytruncate, ... */
     struct sl_metric_family *errors;    /* paths or reads that failed */
+    struct sl_metric_family *scans;     /* walks of the globs' directories */
 };
 SL_MUST_CHECK int in_file_metrics_register(struct in_file_metrics *fm,
                                            struct sl_metrics *m,
@@ -243,6 +248,9 @@ struct in_file_stats {
     size_t ready;   /* files that may have bytes to read */
     size_t waiting; /* files waiting for a descriptor */
     bool inotify;   /* watching (false: polling) */
+    uint64_t scans; /* walks of the directories since in_file_new: the
+                       periodic one, and those inotify, a rescan or a
+                       replaced file asked for */
     bool idle;      /* scanned, and every file found read to its end with
                        no DONE left to hand out and no copy held: what
                        `run --once` waits for, asked after in_file_rescan() and

@@ -25,20 +25,22 @@ struct rec {
                           for it from there */
     uint64_t dev, ino; /* from stat, before the identity is known */
     struct file_identity id; /* valid when identified */
-    bool identified;         /* opened once: id, key, offset decided */
-    bool first_scan;         /* found by the first scan (start_at applies) */
-    bool seen;               /* found by the current scan */
-    bool ready;              /* in the ready list: may have bytes */
-    bool waiting;            /* in the wait list: closed, wants a descriptor */
-    bool idle;               /* in the idle list: open, live, at its end */
-    bool deleted;            /* rotated: nlink was 0 */
-    bool at_eof;             /* the last read found the end */
-    bool has_entry;          /* the registry had an entry at creation */
     uint64_t key_gen;        /* registry_keys_added() once this input made its
                                 entry; not read before a save covers it (0: the
                                 entry came from disk) */
     enum rec_state state;
-    int fd;              /* -1 when closed */
+    int fd; /* -1 when closed */
+    /* one bit each (100,000 records: a record is about 250 bytes) */
+    bool identified : 1; /* opened once: id, key, offset decided */
+    bool first_scan : 1; /* found by the first scan (start_at applies) */
+    bool seen : 1;       /* found by the current scan */
+    bool ready : 1;      /* in the ready list: may have bytes */
+    bool waiting : 1;    /* in the wait list: closed, wants a descriptor */
+    bool idle : 1;       /* in the idle list: open, live, at its end */
+    bool deleted : 1;    /* rotated: nlink was 0 */
+    bool at_eof : 1;     /* the last read found the end */
+    bool has_entry : 1;  /* the registry had an entry at creation */
+    uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
@@ -53,7 +55,6 @@ struct rec {
     uint64_t own_start;  /* where it starts if it is not a copy after all */
     struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
-    size_t slot;               /* index in in->recs */
 };
 
 /* Bytes of an old file that may live on in a copy (copytruncate): a copy
@@ -77,10 +78,10 @@ struct ghost {
  * most, is no copy: files that merely begin alike (a banner, a header). */
 #define IN_FILE_COPY_HOLD_MAX_MS (60 * 1000)
 
-/* A registry entry of this input at startup: found again or looked for. */
+/* A registry entry of this input at startup: found again or looked for
+ * (its path is the entry's: no copy, 100,000 of them are megabytes). */
 struct startup {
     uint64_t dev, ino;
-    char *path;
 };
 
 struct rlist {
@@ -117,7 +118,7 @@ struct in_file {
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
     size_t open; /* descriptors held */
-    char *buf;   /* read_size bytes */
+    char *buf;   /* read_size + FILE_IDENTITY_TAIL_BYTES bytes */
     /* scanning */
     bool scanned_once, scan_due, scan_now;
     int64_t next_scan, next_tick, next_poll, last_scan;
@@ -134,7 +135,8 @@ struct in_file {
     size_t nwatches, capwatches;
     /* counters (NULL when not registered) */
     struct sl_gauge *m_open;
-    struct sl_counter *m_seen, *m_bytes, *m_errors;
+    struct sl_counter *m_seen, *m_bytes, *m_errors, *m_scans;
+    uint64_t scans; /* in_file_stats */
     struct sl_counter *m_rot[5];
 };
 

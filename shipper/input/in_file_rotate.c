@@ -6,8 +6,9 @@
  *    matches and whose offset the file still reaches resumes there, under
  *    its key. Otherwise the entry's file is gone from that inode (reuse or
  *    truncation while stopped): the entry is forgotten and kept as a ghost.
- *    A file without an entry is a copy when its first bytes are a ghost's
- *    (the original was truncated) or a live file's full fingerprint: it
+ *    A file without an entry is a copy when its first bytes (and tail, if
+ *    it is long enough to have one: file_identity.h) are a ghost's (the
+ *    original was truncated) or a live file's full fingerprint: it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
@@ -17,7 +18,8 @@
  *    finished), or within IN_FILE_COPY_HOLD_MAX_MS, the two files merely
  *    begin alike: the "copy" starts over as a file of its own.
  *  - every open and every end of the bytes (check_open): a file shorter
- *    than the offset read was truncated; one whose first bytes changed was
+ *    than the offset read was truncated; one whose first bytes (or those
+ *    before the offset read: the tail, file_identity.h) changed was
  *    truncated and rewritten. Its old bytes are over (DONE, a ghost for its
  *    copy); the new content is a new file on the same descriptor.
  *  - gone from every matched path (lost): an open file is drained (renamed
@@ -130,6 +132,15 @@ static int find_original(struct in_file *in, const struct rec *r,
         if (l == r || !l->identified || l->id.fp_len != now->fp_len ||
             l->id.fp != now->fp || l->offset == 0 || l->copy_of != NULL)
             continue;
+        /* long enough to hold l's tail: a copy has those bytes there; a
+         * file that differs is one that merely begins alike (a shorter
+         * one may be a copy still being written: held, as before) */
+        bool same = true;
+        if (l->id.tail_len > 0 && size >= l->id.tail_at &&
+            same_start(&l->id, now, r->fd, &same, err) < 0)
+            return -1;
+        if (!same)
+            continue;
         *o = (struct original){l->offset, acked_offset(in, l), l->pub.key, l};
         return 1;
     }
@@ -222,6 +233,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             m == FILE_ID_SAME) {
             r->offset = e->offset;
             r->pub.key = e->key;
+            file_identity_keep_tail(&id, &e->id); /* checked again later */
             resumed = true;
             /* a file renamed away keeps its matched path in the registry:
              * a restart looks for it by inode from there (collect_startup
@@ -231,10 +243,19 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                                in_file_wall_s(), err) < 0)
                 return -1;
         } else {
-            SL_WARN(r->path,
-                    "not the file the registry knew at this inode (%s); "
-                    "reading it from the start",
-                    m == FILE_ID_SAME ? "it shrank" : "its first bytes differ");
+            if (m == FILE_ID_REWRITTEN)
+                SL_INFO(r->path,
+                        "not the file the registry knew at this inode: its "
+                        "first bytes are the same, but not the %u before "
+                        "offset %llu (replaced while the shipper was "
+                        "stopped?); reading it from the start",
+                        e->id.tail_len, (unsigned long long)e->id.tail_at);
+            else
+                SL_WARN(r->path,
+                        "not the file the registry knew at this inode (%s); "
+                        "reading it from the start",
+                        m == FILE_ID_SAME ? "it shrank"
+                                          : "its first bytes differ");
             in_file_count_rotation(in, strcmp(e->path, r->path) == 0
                                            ? ROT_TRUNCATE
                                            : ROT_INODE_REUSE);
@@ -294,16 +315,20 @@ int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
     return 0;
 }
 
-/* r's inode holds other bytes now: r is over, and the new content is a new
- * file on the same descriptor, read from 0. */
+/* r's inode holds other bytes now (m: FILE_ID_CHANGED or _REWRITTEN, or
+ * FILE_ID_SAME for a file that shrank): r is over, and the new content is
+ * a new file on the same descriptor, read from 0. */
 static int replace(struct in_file *in, struct rec *r, const struct stat *st,
-                   bool shrank, int64_t now, struct sl_err *err)
+                   enum file_id_match m, int64_t now, struct sl_err *err)
 {
     char why[96];
-    if (shrank)
+    if (m == FILE_ID_SAME)
         snprintf(why, sizeof why, "file shrank from %llu to %llu bytes",
                  (unsigned long long)r->offset,
                  (unsigned long long)st->st_size);
+    else if (m == FILE_ID_REWRITTEN)
+        snprintf(why, sizeof why, "the file's bytes before offset %llu changed",
+                 (unsigned long long)r->id.tail_at);
     else
         snprintf(why, sizeof why, "the file's first bytes changed");
     SL_WARN(r->path,
@@ -351,7 +376,7 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     }
     r->size_seen = (uint64_t)st.st_size;
     if ((uint64_t)st.st_size < r->offset)
-        return replace(in, r, &st, true, now, err);
+        return replace(in, r, &st, FILE_ID_SAME, now, err);
     if (!deep)
         return 1;
     struct file_identity id;
@@ -362,9 +387,11 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     if (file_identity_compare(&r->id, &id, r->fd, &m, &e2) < 0)
         return 1;
     if (m != FILE_ID_SAME)
-        return replace(in, r, &st, false, now, err);
-    if (id.fp_len > r->id.fp_len)
+        return replace(in, r, &st, m, now, err);
+    if (id.fp_len > r->id.fp_len) {
+        file_identity_keep_tail(&id, &r->id);
         r->id = id;
+    }
     return 1;
 }
 
@@ -512,14 +539,17 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         const struct registry_entry *e = registry_get(in->reg, s->dev, s->ino);
         if (e == NULL)
             continue;
+        /* the entry's path as loaded (an entry the first scan's files
+         * touched since is at the path its file was found at) */
+        const char *was = e->path;
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
         if (r != NULL) {
-            if (strcmp(r->path, s->path) != 0 && r->succ == NULL)
-                wait_for(in, r, s->path); /* renamed to a matched name */
+            if (strcmp(r->path, was) != 0 && r->succ == NULL)
+                wait_for(in, r, was); /* renamed to a matched name */
             continue;
         }
         struct stat st;
-        if (!find_in_dir(s->path, s->dev, s->ino, found, sizeof found) ||
+        if (!find_in_dir(was, s->dev, s->ino, found, sizeof found) ||
             !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;
@@ -536,8 +566,8 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         SL_INFO(found,
                 "rotated from '%s' while the shipper was stopped; "
                 "reading it to its end first",
-                s->path);
-        wait_for(in, r, s->path);
+                was);
+        wait_for(in, r, was);
         in_file_want_open(in, r);
     }
 }

@@ -346,21 +346,24 @@ void in_file_watch_read(struct in_file *in, int64_t now)
 
 /* ---- walking the globs -------------------------------------------------- */
 
-struct found {
-    char *path;
-    struct stat st;
-};
-
+/* A walk reconciles each file as it finds it (found_one): nothing is kept
+ * per file found but the records a scan makes (fresh), so a scan of
+ * 100,000 files holds no list of 100,000 paths and stats. */
 struct walk {
     struct in_file *in;
     char path[PATH_CAP];
     char *comps[256];
     size_t ncomps;
-    struct found *found;
-    size_t nfound, capfound;
-    bool oom;
+    struct rec **fresh; /* records this scan made */
+    size_t nfresh, capfresh;
+    size_t nold; /* records before the scan */
+    int64_t now, wall;
+    bool oom;     /* out of memory: err says so; the scan is incomplete */
     bool partial; /* a directory could not be read */
+    struct sl_err err;
 };
+
+static int found_one(struct walk *w, const struct stat *st, const char *path);
 
 static bool has_glob(const char *s)
 {
@@ -420,25 +423,8 @@ static void candidate(struct walk *w, size_t len, bool literal,
     struct bad_path *b = w->in->nbad ? bad_find(w->in, path) : NULL;
     if (b != NULL)
         b->seen = true; /* still bad until it opens */
-    if (w->nfound == w->capfound) {
-        size_t ncap = w->capfound ? w->capfound * 2 : 64;
-        struct found *nf = realloc(w->found, ncap * sizeof *nf);
-        if (nf == NULL) {
-            w->oom = true;
-            return;
-        }
-        w->found = nf;
-        w->capfound = ncap;
-    }
-    size_t n = strlen(path);
-    char *p = malloc(n + 1);
-    if (p == NULL) {
+    if (found_one(w, &st, path) < 0)
         w->oom = true;
-        return;
-    }
-    memcpy(p, path, n + 1);
-    w->found[w->nfound].path = p;
-    w->found[w->nfound++].st = st;
 }
 
 /* Appends "/name" (or "name" after a bare "/") to w->path at len. */
@@ -564,30 +550,40 @@ static void walk_pattern(struct walk *w, const char *pat)
 
 /* ---- reconciling -------------------------------------------------------- */
 
-/* A file found at f->path: the record of its inode, told where it is. */
-static int found_one(struct in_file *in, const struct found *f,
-                     struct rec **fresh, size_t *nfresh, int64_t now,
-                     int64_t wall, struct sl_err *err)
+/* A file found at path (st: its stat): the record of its inode, told
+ * where it is. -1 with w->err when out of memory. */
+static int found_one(struct walk *w, const struct stat *st, const char *path)
 {
+    struct in_file *in = w->in;
+    int64_t now = w->now;
+    struct sl_err *err = &w->err;
     struct rec *r =
-        in_file_rec_find(in, (uint64_t)f->st.st_dev, (uint64_t)f->st.st_ino);
+        in_file_rec_find(in, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
     if (r != NULL && r->seen)
         return 0; /* a second path (a link) to a file already found */
     if (r == NULL) {
-        r = in_file_rec_add(in, f->path, &f->st, err);
+        if (w->nfresh == w->capfresh) {
+            size_t ncap = w->capfresh ? w->capfresh * 2 : 64;
+            struct rec **nf = realloc(w->fresh, ncap * sizeof *nf);
+            if (nf == NULL)
+                return sl_err_set(err, SL_ENOMEM, "out of memory");
+            w->fresh = nf;
+            w->capfresh = ncap;
+        }
+        r = in_file_rec_add(in, path, st, err);
         if (r == NULL)
             return -1;
         r->seen = true;
-        fresh[(*nfresh)++] = r;
+        w->fresh[w->nfresh++] = r;
         return 0;
     }
     r->seen = true;
-    if (strcmp(r->path, f->path) != 0) {
-        SL_DEBUG(f->path, "renamed from '%s'", r->path);
+    if (strcmp(r->path, path) != 0) {
+        SL_DEBUG(path, "renamed from '%s'", r->path);
         free(r->old_path);
         r->old_path = r->path; /* a new file there waits for this one */
         r->path = NULL;
-        if (in_file_rec_set_path(r, f->path, err) < 0) {
+        if (in_file_rec_set_path(r, path, err) < 0) {
             r->path = r->old_path;
             r->old_path = NULL;
             return -1;
@@ -595,7 +591,7 @@ static int found_one(struct in_file *in, const struct found *f,
     }
     if (r->state == REC_ROTATED)
         r->state = REC_LIVE; /* back at a matched path */
-    uint64_t size = (uint64_t)f->st.st_size;
+    uint64_t size = (uint64_t)st->st_size;
     r->size_seen = size;
     if (r->fd >= 0) {
         int rc = r->identified ? in_file_check_open(in, r, now, true, err) : 1;
@@ -607,7 +603,7 @@ static int found_one(struct in_file *in, const struct found *f,
         in_file_want_open(in, r);
     }
     if (r->identified &&
-        registry_touch(in->reg, r->dev, r->ino, r->path, wall, err) < 0)
+        registry_touch(in->reg, r->dev, r->ino, r->path, w->wall, err) < 0)
         return -1;
     return 0;
 }
@@ -641,22 +637,15 @@ static void scan_begin(struct in_file *in)
         in->bad[i].seen = false;
 }
 
-/* What the walk found, against the records. A walk that could not read a
- * directory (EMFILE, EACCES) proves nothing about the files below it: no
- * record is taken for rotated away then. */
-static int reconcile(struct in_file *in, const struct walk *w, int64_t now,
+/* After the walk (each file it found is reconciled with its record as it
+ * is found: found_one), what was not found, and the new records. A walk
+ * that could not read a directory (EMFILE, EACCES) proves nothing about
+ * the files below it: no record is taken for rotated away then. */
+static int reconcile(struct in_file *in, struct walk *w, int64_t now,
                      struct sl_err *err)
 {
-    size_t nold = in->nrecs, nfresh = 0;
-    struct rec **fresh = malloc((w->nfound ? w->nfound : 1) * sizeof *fresh);
-    if (fresh == NULL)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    int64_t wall = in_file_wall_s();
-    for (size_t i = 0; i < w->nfound; i++)
-        if (found_one(in, &w->found[i], fresh, &nfresh, now, wall, err) < 0) {
-            free(fresh);
-            return -1;
-        }
+    size_t nold = w->nold, nfresh = w->nfresh;
+    struct rec **fresh = w->fresh;
     for (size_t i = nold; i-- > 0 && !w->partial;)
         if (i < in->nrecs && !in->recs[i]->seen &&
             in->recs[i]->state == REC_LIVE)
@@ -666,17 +655,14 @@ static int reconcile(struct in_file *in, const struct walk *w, int64_t now,
     if (!in->scanned_once)
         in_file_startup_resolve(in, now);
     for (size_t i = 0; i < nfresh; i++)
-        if (in_file_enroll(in, fresh[i], now, err) < 0) {
-            free(fresh);
+        if (in_file_enroll(in, fresh[i], now, err) < 0)
             return -1;
-        }
     /* files the registry knows first: their ghosts exist before a copy is
      * looked at */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < nfresh; i++)
             if (fresh[i]->has_entry == (pass == 0))
                 in_file_want_open(in, fresh[i]);
-    free(fresh);
     return 0;
 }
 
@@ -691,8 +677,6 @@ static void scan_end(struct in_file *in)
         } else {
             i++;
         }
-    for (size_t i = 0; i < in->nstartup; i++)
-        free(in->startup[i].path);
     free(in->startup);
     in->startup = NULL;
     in->nstartup = 0;
@@ -708,16 +692,19 @@ void in_file_scan(struct in_file *in, int64_t now)
         return;
     }
     w->in = in;
+    w->now = now;
+    w->wall = in_file_wall_s();
+    w->nold = in->nrecs;
     scan_begin(in);
     for (size_t i = 0; i < in->cfg.paths.n; i++)
         walk_pattern(w, in->cfg.paths.v[i]);
-    if (w->oom || reconcile(in, w, now, &err) < 0)
+    if (w->oom)
         SL_ERROR(in->comp, "scan incomplete: %s",
-                 err.msg[0] ? err.msg : "out of memory");
+                 w->err.msg[0] ? w->err.msg : "out of memory");
+    else if (reconcile(in, w, now, &err) < 0)
+        SL_ERROR(in->comp, "scan incomplete: %s", err.msg);
     else
         scan_end(in);
-    for (size_t i = 0; i < w->nfound; i++)
-        free(w->found[i].path);
-    free(w->found);
+    free(w->fresh);
     free(w);
 }

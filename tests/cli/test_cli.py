@@ -420,6 +420,34 @@ def status_says_plainly_when_the_daemon_does_not_answer():
     eq(err, "")
 
 
+@case
+def status_escapes_control_characters_in_file_names():
+    data = os.path.join(TMP, "odd-data")
+    logs = os.path.join(TMP, "o")  # short: no path is cut
+    os.makedirs(data)
+    os.makedirs(logs)
+    names = ["new\nline.log", "tab\there.log", "esc\x1b[2J.log",
+             "back\\slash.log", "caf\u00e9.log"]
+    args = [os.path.join(data, "registry.json"), str(int(time.time()) - 120)]
+    for name in names:
+        with open(os.path.join(logs, name), "w") as f:
+            f.write("one line\n")
+        args += [os.path.join(logs, name), "9"]
+    subprocess.run([WRITE_REGISTRY, *args], check=True, env=ENV)
+    out, err = run(SHIPPER, ["-c", shipper_config(data), "status"])
+    eq(err, "")
+    shown = {"new\nline.log": "new\\nline.log",
+             "tab\there.log": "tab\\there.log",
+             "esc\x1b[2J.log": "esc\\x1b[2J.log",
+             "back\\slash.log": "back\\\\slash.log",
+             "caf\u00e9.log": "caf\u00e9.log"}
+    rows = out.splitlines()[2:]
+    eq(len(rows), len(names))  # one row each: no raw newline
+    eq([r.split("  ")[0].rstrip()[len(logs) + 1:] for r in rows],
+       [shown[n] for n in sorted(names, key=lambda n: n.encode())])
+    eq([c for c in "\t\x1b" if c in out], [])
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

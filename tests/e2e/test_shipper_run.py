@@ -581,6 +581,173 @@ def run_once_drops_the_entries_of_files_gone_for_a_week_and_keeps_the_rest():
     eq(("gone.log" in text, "here.log" in text), (False, True), text)
 
 
+HEADER = "".join(f"# header line {i:03d} of a report template\n"
+                 for i in range(40))  # 1,600 bytes: more than the first KiB
+
+
+def begin_with_header(name, paths_suffix, lines):
+    """A scratch dir, its app.log (HEADER then lines), a config of paths
+    app.log + paths_suffix to stdout, and a first run --once that ships
+    all of it. Returns (log path, config)."""
+    d = scratch(name)
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write(HEADER + "".join(l + "\n" for l in lines))
+    conf = write_config(d, [{"type": "file", "paths": [log + paths_suffix]}],
+                        {"stdout": {}})
+    out, _ = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()],
+       HEADER.splitlines() + lines, "the first run")
+    return log, conf
+
+
+@case
+def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
+    # the same first KiB (a header), other lines after it, on the same
+    # inode (rewritten in place while the shipper was stopped): the first
+    # bytes alone cannot tell them apart; the bytes before the offset can
+    log, conf = begin_with_header("replaced", "",
+                                  [f"old line {i}" for i in range(30)])
+    header = HEADER
+    ino = os.stat(log).st_ino
+    new = [f"new line {i} of the replacement" for i in range(60)]
+    with open(log, "w") as f:  # O_TRUNC: the same inode
+        f.write(header + "".join(l + "\n" for l in new))
+    eq(os.stat(log).st_ino, ino, "rewritten in place")
+    out, err = run_once(conf)
+    got = [json.loads(l)["message"] for l in out.splitlines()]
+    eq(got, header.splitlines() + new, "every line of the new file, once")
+    eq(err.count("not the file the registry knew at this inode"), 1, err)
+    eq(" info " in [l for l in err.splitlines()
+                    if "registry knew" in l][0], True, err)
+    # an unchanged file resumes exactly where it was
+    more = [f"appended {i}" for i in range(3)]
+    with open(log, "a") as f:
+        f.write("".join(l + "\n" for l in more))
+    out, err = run_once(conf)
+    eq([json.loads(l)["message"] for l in out.splitlines()], more,
+       "only the appended lines")
+    eq("registry knew" in err, False, err)
+    out, _ = run_once(conf)
+    eq(out, "", "nothing new, nothing shipped")
+    data = os.path.join(os.path.dirname(os.path.dirname(log)), "data")
+    with open(os.path.join(data, "registry.json")) as f:
+        e = json.load(f)["entries"][0]
+    eq((e["offset"], e["tail_at"], e["tail_len"]),
+       (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
+
+
+def metric_of(port, name):
+    """The counter name of the daemon on port, summed over its labels, or
+    None while it does not answer or has no such counter."""
+    try:
+        m = http_get(port, "/metrics")
+    except OSError:
+        return None
+    v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
+         if l.startswith(name + "{") or l.startswith(name + " ")]
+    return sum(v) if v else None
+
+
+def scans_of(port):
+    return metric_of(port, "sluice_shipper_scans_total")
+
+
+@case
+def a_file_read_steadily_asks_for_no_rescan():
+    # a file the input knows whose metadata changes as it is written (a
+    # writer that also touches it, as monitoring scripts and some loggers
+    # do; chmod, a hard link, an xattr do the same): each change is an
+    # inotify IN_ATTRIB, no reason to walk the directories again (97d2040;
+    # an atime moved by a read raises no inotify event on Linux); the
+    # periodic scan is an hour away
+    d = scratch("steady")
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("line 0\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "scan_interval": "1h"}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    out = open(os.path.join(d, "out.json"), "w")
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
+                         stderr=subprocess.PIPE)
+    try:
+        def lines():  # read and framed (the output's batch age is 1 s)
+            return metric_of(port, "sluice_shipper_lines_total")
+        wait_for("the first line", lambda: lines() == 1)
+        first = wait_for("the first scan counted", lambda: scans_of(port))
+        with open(log, "a") as f:
+            for i in range(1, 61):
+                f.write(f"line {i}\n")
+                f.flush()
+                os.utime(log)
+                wait_for(f"line {i} read", lambda: lines() == i + 1)
+                time.sleep(0.02)  # not a wait for anything: a steady writer
+        eq(scans_of(port), first, "scans after 60 lines read one by one")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        out.close()
+    eq(p.returncode, 0, err.decode())
+    with open(os.path.join(d, "out.json")) as f:
+        eq(len(f.read().splitlines()), 61, "every line shipped")
+
+
+@case
+def run_once_over_many_files_scans_a_bounded_number_of_times():
+    # the end is confirmed by one rescan once every file is read, not by a
+    # walk at every quiet turn (33d7332); 2,000 files in 20 directories
+    d = scratch("many-once")
+    for i in range(2000):
+        sub = os.path.join(d, "logs", f"d{i % 20:02d}")
+        if i < 20:
+            os.makedirs(sub)
+        with open(os.path.join(sub, f"f{i}.log"), "w") as f:
+            f.write(f"file {i}\n")
+    conf = write_config(d, [{"type": "file", "paths": [
+        os.path.join(d, "logs", "**", "*.log")]}], {"stdout": {}})
+    out, err = run_once(conf)
+    eq(len(out.splitlines()), 2000, "every line")
+    import re
+    m = re.search(r"every input read to its end \((\d+) directory scans\)",
+                  err)
+    if m is None:
+        raise AssertionError(err)
+    if not 2 <= int(m.group(1)) <= 3:
+        raise AssertionError(f"{m.group(1)} scans: {err}")
+
+
+@case
+def copytruncate_while_stopped_of_a_file_that_begins_alike():
+    # copytruncate while the shipper is stopped, and the truncated file
+    # written again from the same header past the old offset: the copy
+    # (its name matches too) gives the lines written since the last read,
+    # the new file is read whole, nothing twice
+    log, conf = begin_with_header("copytruncate-stopped", "*",
+                                  [f"first {i}" for i in range(20)])
+    header = HEADER
+    since = [f"since the last read {i}" for i in range(5)]
+    with open(log, "a") as f:
+        f.write("".join(l + "\n" for l in since))
+    with open(log, "rb") as f, open(log + ".1", "wb") as g:
+        g.write(f.read())  # the copy
+    new = [f"after the truncation, line {i}" for i in range(40)]
+    with open(log, "w") as f:  # truncated, then written again
+        f.write(header + "".join(l + "\n" for l in new))
+    out, err = run_once(conf)
+    got = [json.loads(l) for l in out.splitlines()]
+    by_file = {}
+    for e in got:
+        by_file.setdefault(e["log"]["file"]["path"], []).append(e["message"])
+    eq(by_file.get(log + ".1"), since, "from the copy: the lines since")
+    eq(by_file.get(log), header.splitlines() + new, "the new file, whole")
+    eq(len(got), len(since) + 40 + len(new), err)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

@@ -19,7 +19,9 @@ static void same_entries(const struct registry *a, const struct registry *b)
     while ((e = registry_next(a, &cur)) != NULL) {
         const struct registry_entry *f = registry_get(b, e->id.dev, e->id.ino);
         if (f == NULL || f->id.fp != e->id.fp || f->id.fp_len != e->id.fp_len ||
-            f->key != e->key || f->offset != e->offset || f->seen != e->seen ||
+            f->id.tail != e->id.tail || f->id.tail_len != e->id.tail_len ||
+            f->id.tail_at != e->id.tail_at || f->key != e->key ||
+            f->offset != e->offset || f->seen != e->seen ||
             strcmp(f->path, e->path) != 0)
             abort();
     }

@@ -185,6 +185,31 @@ static void main_runs_the_command(void **state)
     assert_int_equal(sl_cli_main(&spec, 2, c), SL_CLI_EXIT_USAGE);
 }
 
+/* A cell never carries a control character or a byte that is not UTF-8
+ * to the terminal: a file name with a newline keeps its row. */
+static void table_escapes_control_characters(void **state)
+{
+    (void)state;
+    static const char *const head[] = {"FILE", "STATE"};
+    struct sl_cli_table t;
+    struct sl_err err;
+    char *text = NULL;
+    size_t len = 0;
+    sl_cli_table_init(&t, 2, head, "ll");
+    assert_int_equal(sl_cli_table_row(&t, &err, "/a\nb\tc\rd.log", "done"), 0);
+    assert_int_equal(
+        sl_cli_table_row(&t, &err, "\x1b[2J\x7f\\\xff\xc2\x9b\xc3\xa9", "x"),
+        0);
+    FILE *f = open_memstream(&text, &len);
+    sl_cli_table_print(&t, f);
+    fclose(f);
+    assert_string_equal(text, "FILE                        STATE\n"
+                              "/a\\nb\\tc\\rd.log             done\n"
+                              "\\x1b[2J\\x7f\\\\\\xff\\xc2\\x9b\xc3\xa9  x\n");
+    free(text);
+    sl_cli_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +219,7 @@ int main(void)
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(sizes_ages_and_cuts),
         cmocka_unit_test(table_aligns_by_characters),
+        cmocka_unit_test(table_escapes_control_characters),
         cmocka_unit_test(main_runs_the_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -814,41 +814,74 @@ static void test_copytruncate_copy_first(void **state)
     assert_true(g->key == key);
 }
 
-/* Two files that begin alike (a banner of more than the fingerprint), the
- * second found while the first is live: it looks like a copy and is held,
- * but the first is never truncated; once the second has not changed for
- * rotate_wait it is read whole, as a file of its own, under its own key. */
-static void test_files_that_begin_alike(void **state)
+/* a.log, a banner of more than the fingerprint then a_end, read whole;
+ * then b.log, the banner then b_end, read whole as a file of its own (its
+ * start 0, its own key): what two files that begin alike come to. */
+static void two_files_alike(struct h *h, const char *a_end, const char *b_end)
 {
-    struct h *h = *state;
     char banner[2048], a[4096], b[4096];
     memset(banner, 'x', sizeof banner - 2);
     banner[sizeof banner - 2] = '\n';
     banner[sizeof banner - 1] = '\0';
-    snprintf(a, sizeof a, "%sa\n", banner);
-    snprintf(b, sizeof b, "%sb\n", banner);
+    snprintf(a, sizeof a, "%s%s", banner, a_end);
+    snprintf(b, sizeof b, "%s%s", banner, b_end);
     put(h, "a.log", a, false);
     config(h, true, "*.log", NULL);
     start(h);
     PUMP_UNTIL(h, total_bytes(h) == strlen(a));
-    int64_t t0 = mono_ms();
     put(h, "b.log", b, false);
     PUMP_UNTIL(h, total_bytes(h) == strlen(a) + strlen(b));
-    assert_true(mono_ms() - t0 >= 200); /* held for rotate_wait */
     struct got *ga = got_path(h, "a.log", 0), *gb = got_path(h, "b.log", 0);
     assert_int_equal(gb->start, 0);
     assert_memory_equal(gb->data.ptr, b, strlen(b));
     assert_true(gb->key != ga->key);
+}
+
+/* Two files that begin alike (a banner of more than the fingerprint), the
+ * second found while the first is live and shorter than what was read of
+ * the first (so it may be a copy still being written): it looks like a
+ * copy and is held, but the first is never truncated; once the second has
+ * not changed for rotate_wait it is read whole, as a file of its own,
+ * under its own key. */
+static void test_files_that_begin_alike(void **state)
+{
+    struct h *h = *state;
+    int64_t t0 = mono_ms();
+    two_files_alike(h, "a line longer than b's\n", "b\n");
+    assert_true(mono_ms() - t0 >= 200); /* held for rotate_wait */
+    struct got *gb = got_path(h, "b.log", 0);
     struct stat st;
     assert_int_equal(stat(at(h, "b.log"), &st), 0);
     const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
     assert_true(e->key == gb->key);
-    assert_int_equal(e->offset, strlen(b));
+    assert_int_equal(e->offset, 2049);
     assert_non_null(strstr(log_text(h), "not a copy of it (copytruncate); "
                                         "reading it as a file of its own "
                                         "from offset 0"));
     quiet(h);
     assert_int_equal(h->ngot, 2);
+}
+
+/* The same, the second as long as what was read of the first: the bytes
+ * before where the first was read (its tail) differ, so it is no copy and
+ * is read at once, whole, under its own key; nothing is held. */
+static void test_files_that_begin_alike_told_apart_at_once(void **state)
+{
+    struct h *h = *state;
+    two_files_alike(h, "a\n", "b\n");
+    assert_null(strstr(log_text(h), "held until"));
+    assert_null(strstr(log_text(h), "not a copy"));
+    /* a true copy of a.log, as long: held as a copy */
+    char a[4096];
+    int fd = open(at(h, "a.log"), O_RDONLY);
+    assert_int_equal(read(fd, a, sizeof a), 2049);
+    close(fd);
+    a[2049] = '\0';
+    put(h, "a-copy.log", a, false);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, strstr(log_text(h), "held until the original is "
+                                      "truncated or gone") != NULL);
+    assert_int_equal(total_bytes(h), 2 * 2049);
 }
 
 /* copytruncate where the input hears of the truncation only late (no
@@ -1445,7 +1478,8 @@ static void test_stopped_inode_reuse(void **state)
     put(h, "n.log", "a new file on an old inode\n", false);
     struct stat st;
     assert_int_equal(stat(at(h, "n.log"), &st), 0);
-    struct file_identity old = {st.st_dev, st.st_ino, 0x1234, 26};
+    struct file_identity old = {
+        .dev = st.st_dev, .ino = st.st_ino, .fp = 0x1234, .fp_len = 26};
     struct sl_err err;
     assert_int_equal(
         registry_add(h->reg, &old, 77, at(h, "n.log"), 26, 1, &err), 0);
@@ -1617,6 +1651,7 @@ int main(void)
         T(test_copytruncate_copy_first),
         T(test_copytruncate_unmatched),
         T(test_files_that_begin_alike),
+        T(test_files_that_begin_alike_told_apart_at_once),
         T(test_copytruncate_seen_late),
         T(test_limit_reached_by_idle_files),
         T(test_truncated),

@@ -34,8 +34,10 @@ struct fx {
     size_t acks;
 };
 
-static const struct file_identity file_a = {1, 2, 0xabc, 1024};
-static const struct file_identity file_b = {1, 3, 0xdef, 1024};
+static const struct file_identity file_a = {
+    .dev = 1, .ino = 2, .fp = 0xabc, .fp_len = 1024};
+static const struct file_identity file_b = {
+    .dev = 1, .ino = 3, .fp = 0xdef, .fp_len = 1024};
 #define MTIME 1000000000000 /* 2001-09-09T01:46:40Z */
 
 static int setup(void **state)

@@ -324,7 +324,8 @@ static struct registry *new_reg(int64_t ttl)
 static struct file_identity fid(uint64_t dev, uint64_t ino, uint64_t fp,
                                 uint32_t fp_len)
 {
-    struct file_identity id = {dev, ino, fp, fp_len};
+    struct file_identity id = {
+        .dev = dev, .ino = ino, .fp = fp, .fp_len = fp_len};
     return id;
 }
 
@@ -372,6 +373,9 @@ static void assert_id_equal(const struct file_identity *a,
     assert_true(a->ino == b->ino);
     assert_true(a->fp == b->fp);
     assert_int_equal(a->fp_len, b->fp_len);
+    assert_int_equal(a->tail_len, b->tail_len);
+    assert_true(a->tail_at == b->tail_at);
+    assert_true(a->tail == b->tail);
 }
 
 /* Both hold the same entries. */
@@ -1297,6 +1301,127 @@ static void test_100k_entries(void **state)
     registry_free(r);
 }
 
+/* A file rewritten on its inode with the same first KiB: the tail (the
+ * bytes before the offset read) tells it from the file that was read. */
+static void test_tail_tells_a_rewritten_file(void **state)
+{
+    struct scratch *s = *state;
+    write_file(at(s, "t.log"), 3000, 1);
+    struct file_identity id = identity_of(s->path, 1024);
+    assert_int_equal(id.tail_len, 0);
+    char buf[3000];
+    int fd = open(s->path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, buf, sizeof buf, 0), 3000);
+    close(fd);
+    /* the reader had bytes [500, 2500): the last 1 KiB of them count */
+    file_identity_set_tail(&id, 2500, buf + 500, 2000);
+    assert_int_equal(id.tail_len, 1024);
+    assert_true(id.tail_at == 2500);
+    assert_true(id.tail ==
+                file_identity_hash(FILE_IDENTITY_FNV_BASIS, buf + 1476, 1024));
+    assert_int_equal(match_of(&id, s->path, 1024), FILE_ID_SAME);
+    /* fewer bytes than a KiB: those; none: unchanged */
+    struct file_identity small = id;
+    file_identity_set_tail(&small, 10, buf, 10);
+    assert_int_equal(small.tail_len, 10);
+    assert_true(small.tail ==
+                file_identity_hash(FILE_IDENTITY_FNV_BASIS, buf, 10));
+    file_identity_set_tail(&small, 20, buf, 0);
+    assert_true(small.tail_at == 10);
+    /* grown: still the same file */
+    append_file(s->path, "more\n");
+    assert_int_equal(match_of(&id, s->path, 1024), FILE_ID_SAME);
+    /* one byte changed before tail_at, after the first KiB */
+    buf[2400] = buf[2400] == 'x' ? 'y' : 'x';
+    fd = open(s->path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, sizeof buf), 3000);
+    close(fd);
+    assert_int_equal(match_of(&id, s->path, 1024), FILE_ID_REWRITTEN);
+    /* shorter than tail_at, same first KiB */
+    assert_int_equal(truncate(s->path, 2000), 0);
+    assert_int_equal(match_of(&id, s->path, 1024), FILE_ID_REWRITTEN);
+    /* a change after tail_at is growth, not another file */
+    write_file(s->path, 3000, 1);
+    buf[2400] = 'x';
+    assert_int_equal(match_of(&id, s->path, 1024), FILE_ID_SAME);
+    append_file(s->path, "x");
+    struct file_identity keep = identity_of(s->path, 1024);
+    file_identity_keep_tail(&keep, &id);
+    assert_true(keep.tail == id.tail && keep.tail_at == id.tail_at &&
+                keep.tail_len == id.tail_len);
+}
+
+/* The tail is saved and loaded; an entry without one (a registry written
+ * before tails) loads with none; the three keys go together. */
+static void test_tail_in_the_file(void **state)
+{
+    struct scratch *s = *state;
+    struct registry *r = new_reg(0);
+    struct file_identity id = fid(2049, 131, 0x9d1f0c7e2a5b4d33ull, 1024);
+    id.tail = 0x0b8e5e1d3c2a4f67ull;
+    id.tail_len = 1024;
+    id.tail_at = 52400;
+    ack(r, id, "/var/log/app.log", 52311, 1763870000);
+    ack(r, fid(2049, 132, 5, 10), "/var/log/new.log", 0, 1763870000);
+    save(r, at(s, "registry.json"));
+    struct registry *back = load(s->path, NULL);
+    assert_same(r, back);
+    registry_free(back);
+    registry_free(r);
+    r = new_reg(0);
+    ack(r, id, "/var/log/app.log", 52311, 1763870000);
+    save(r, s->path);
+    assert_string_equal(
+        read_all(s->path),
+        "{\"version\":1,\"entries\":[\n"
+        "{\"dev\":2049,\"ino\":131,\"fp\":\"9d1f0c7e2a5b4d33\",\"fp_len\":1024,"
+        "\"tail\":\"0b8e5e1d3c2a4f67\",\"tail_len\":1024,\"tail_at\":52400,"
+        "\"key\":\"5eed000000000083\",\"offset\":52311,\"seen\":1763870000,"
+        "\"path\":\"/var/log/app.log\"}\n"
+        "]}\n");
+    registry_free(r);
+    /* the format before tails */
+    const char *old = "{\"version\":1,\"entries\":[\n"
+                      "{\"dev\":1,\"ino\":2,\"fp\":\"00000000000000ff\","
+                      "\"fp_len\":3,\"key\":\"0000000000000001\","
+                      "\"offset\":3,\"seen\":4,\"path\":\"/a\"}]}";
+    struct registry_config cfg;
+    registry_config_init(&cfg);
+    struct sl_err err = {0};
+    r = registry_load_buffer("old", old, strlen(old), &cfg, &err);
+    assert_non_null(r);
+    const struct registry_entry *e = registry_get(r, 1, 2);
+    assert_non_null(e);
+    assert_int_equal(e->id.tail_len, 0);
+    assert_true(e->offset == 3);
+    registry_free(r);
+}
+
+static void test_tail_refused(void **state)
+{
+    (void)state;
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\","
+                           "\"tail\":\"0000000000000001\"}]}",
+                   "reg:2:135: \"tail\", \"tail_len\" and \"tail_at\" go "
+                   "together");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\","
+                           "\"tail\":\"0000000000000001\",\"tail_len\":9,"
+                           "\"tail_at\":8}]}",
+                   "reg:2:160: \"tail_at\" is less than \"tail_len\"");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\","
+                           "\"tail_len\":1025}]}",
+                   "reg:2:121: \"tail_len\": 1025 is out of range");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\","
+                           "\"tail_len\":0}]}",
+                   "reg:2:121: \"tail_len\": 0 is out of range");
+    expect_refused(HEAD E1 "\"offset\":3,\"seen\":4,\"path\":\"/a\","
+                           "\"tail\":5}]}",
+                   "reg:2:117: found a number, expected 16 hex digits in a "
+                   "string");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1343,6 +1468,10 @@ int main(void)
         cmocka_unit_test(test_version_mismatch),
         cmocka_unit_test(test_damaged_files_are_refused),
         cmocka_unit_test_setup_teardown(test_100k_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_tells_a_rewritten_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tail_in_the_file, setup, teardown),
+        cmocka_unit_test(test_tail_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
