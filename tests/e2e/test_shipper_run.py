@@ -665,9 +665,7 @@ def a_file_read_steadily_asks_for_no_rescan():
     log = os.path.join(d, "logs", "app.log")
     with open(log, "w") as f:
         f.write("line 0\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = http_port()
     conf = write_config(d, [{"type": "file", "paths": [log],
                              "scan_interval": "1h"}],
                         {"stdout": {}},
