@@ -5,7 +5,7 @@
  *
  *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L \
  *       bench/bench_sink.c -o bench/out/bin/bench-sink
- *   bench/out/bin/bench-sink [--port N] [--save DIR]
+ *   bench/out/bin/bench-sink [--port N] [--save DIR] [--delay MS]
  *
  * One thread, one poll loop, HTTP/1.1 keep-alive, bodies with
  * Content-Length (what libcurl sends; no chunked, no Expect). A POST is
@@ -16,7 +16,10 @@
  * the filtered answer: {"create":{"status":201}}. Any other request (GET /)
  * gets a small ES-like root document. Prints "port N" on stdout once listening;
  * on SIGTERM or SIGINT prints requests, items, body bytes and its own
- * CPU-seconds on stderr, so a run can show the sink was not the limit. */
+ * CPU-seconds on stderr, so a run can show the sink was not the limit.
+ * --delay MS: each POST is answered MS ms after it came, one at a time (the
+ * sink sleeps): a slow Elasticsearch, to see the indexer's memory when
+ * every request it may have in flight is waiting. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNS 128
@@ -56,6 +60,7 @@ struct conn {
 static volatile sig_atomic_t stop;
 static unsigned long long n_requests, n_items, n_bytes, n_saved;
 static const char *save_dir;
+static long delay_ms;
 static char *out;
 static size_t out_cap;
 
@@ -123,6 +128,10 @@ static int answer(int fd, bool post, bool filtered, const char *body,
     size_t item_len = strlen(item);
     size_t items = post ? count_items(body, len) : 0;
     size_t need = 128 + items * sizeof ITEM + sizeof ROOT;
+    if (post && delay_ms > 0) {
+        struct timespec ts = {delay_ms / 1000, delay_ms % 1000 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (need > out_cap) {
         out = realloc(out, need);
         if (out == NULL)
@@ -240,8 +249,10 @@ int main(int argc, char **argv)
             port = (int)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc)
             save_dir = argv[++i];
+        else if (!strcmp(argv[i], "--delay") && i + 1 < argc)
+            delay_ms = strtol(argv[++i], NULL, 10);
         else
-            die("usage", "[--port N] [--save DIR]");
+            die("usage", "[--port N] [--save DIR] [--delay MS]");
     }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
