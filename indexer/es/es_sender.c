@@ -302,6 +302,12 @@ static size_t sort_items(struct slot *sl, size_t *first_retry,
 
     *first_retry = *first_dead = SIZE_MAX;
     *ndead = 0;
+    if (bulk_response_class_count(sl->rs, BULK_DONE) == count) {
+        /* all created (the usual answer): no item to look at */
+        for (size_t i = 0; i < count; i++)
+            report(s, bulk_request_item(rq, i)->tag, ES_OUTCOME_DONE, NULL);
+        return 0;
+    }
     for (size_t i = 0; i < count; i++) {
         if (!bulk_response_item(sl->rs, i, &it))
             continue; /* finish succeeded: every item is there */
