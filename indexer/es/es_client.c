@@ -302,26 +302,11 @@ static struct xfer *free_slot(struct es_client *c, size_t slot,
     return &c->xfers[slot];
 }
 
-int es_client_post(struct es_client *c, size_t slot, const char *url,
-                   const char *body, size_t len, bool gzip, es_body_fn on_body,
-                   es_done_fn on_done, void *ctx, struct sl_err *err)
-{
-    struct xfer *x = free_slot(c, slot, err);
-
-    if (x == NULL)
-        return -1;
-    x->on_body = on_body;
-    x->on_done = on_done;
-    x->read = NULL;
-    x->rewind = NULL;
-    x->ctx = ctx;
-    return start(c, x, url, body, len, gzip, err);
-}
-
-int es_client_post_read(struct es_client *c, size_t slot, const char *url,
-                        size_t len, es_read_fn read, es_rewind_fn rewind,
-                        es_body_fn on_body, es_done_fn on_done, void *ctx,
-                        struct sl_err *err)
+/* Both posts: body the POSTFIELDS, or NULL for read. */
+static int post(struct es_client *c, size_t slot, const char *url,
+                const char *body, size_t len, bool gzip, es_read_fn read,
+                es_rewind_fn rewind, es_body_fn on_body, es_done_fn on_done,
+                void *ctx, struct sl_err *err)
 {
     struct xfer *x = free_slot(c, slot, err);
 
@@ -332,7 +317,24 @@ int es_client_post_read(struct es_client *c, size_t slot, const char *url,
     x->read = read;
     x->rewind = rewind;
     x->ctx = ctx;
-    return start(c, x, url, NULL, len, false, err);
+    return start(c, x, url, body, len, gzip, err);
+}
+
+int es_client_post(struct es_client *c, size_t slot, const char *url,
+                   const char *body, size_t len, bool gzip, es_body_fn on_body,
+                   es_done_fn on_done, void *ctx, struct sl_err *err)
+{
+    return post(c, slot, url, body, len, gzip, NULL, NULL, on_body, on_done,
+                ctx, err);
+}
+
+int es_client_post_read(struct es_client *c, size_t slot, const char *url,
+                        size_t len, es_read_fn read, es_rewind_fn rewind,
+                        es_body_fn on_body, es_done_fn on_done, void *ctx,
+                        struct sl_err *err)
+{
+    return post(c, slot, url, NULL, len, false, read, rewind, on_body, on_done,
+                ctx, err);
 }
 
 bool es_client_busy(const struct es_client *c, size_t slot)
