@@ -22,8 +22,9 @@
  * every request it may have in flight is waiting. To drive the indexer's
  * retry and split paths (e.g. under ASan): --fail-every N answers every
  * Nth item it sees with a 429 (the indexer sends it again), --max-body B
- * answers 413 to a body over B bytes (the indexer splits it); "items"
- * then counts the items created (answered 201). */
+ * answers 413 to a body over B bytes (the indexer splits it), --dead-every
+ * N answers an item 400 mapper_parsing_exception (to the dead letters);
+ * "items" then counts the items created (answered 201). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +54,9 @@ static const char ITEM_FILTERED[] = "{\"create\":{\"status\":201}}";
 static const char ITEM_429[] =
     "{\"create\":{\"status\":429,\"error\":{\"type\":"
     "\"es_rejected_execution_exception\",\"reason\":\"sink: try again\"}}}";
+static const char ITEM_400[] =
+    "{\"create\":{\"status\":400,\"error\":{\"type\":"
+    "\"mapper_parsing_exception\",\"reason\":\"sink: refused\"}}}";
 static const char ROOT[] =
     "{\"name\":\"sink\",\"cluster_name\":\"sink\",\"version\":{\"number\":"
     "\"8.15.0\",\"distribution\":\"elasticsearch\"},\"tagline\":\"You Know, "
@@ -68,7 +72,8 @@ static volatile sig_atomic_t stop;
 static unsigned long long n_requests, n_items, n_bytes, n_saved;
 static const char *save_dir;
 static long delay_ms;
-static unsigned long long fail_every, max_body, n_seen, n_failed, n_413;
+static unsigned long long fail_every, dead_every, max_body, n_seen, n_failed,
+    n_dead, n_413;
 static char *out;
 static size_t out_cap;
 
@@ -133,7 +138,6 @@ static int answer(int fd, bool post, bool filtered, const char *body,
                   size_t len)
 {
     const char *item = filtered ? ITEM_FILTERED : ITEM;
-    size_t item_len = strlen(item);
     size_t items = post ? count_items(body, len) : 0;
     size_t need = 128 + items * sizeof ITEM + sizeof ROOT;
     if (post && delay_ms > 0) {
@@ -155,21 +159,22 @@ static int answer(int fd, bool post, bool filtered, const char *body,
         return write_all(fd, too, sizeof too - 1);
     }
     if (post) {
-        bool errors = fail_every > 0 &&
-                      (n_seen + items) / fail_every > n_seen / fail_every;
+        bool errors = fail_every > 0 || dead_every > 0;
         n = (size_t)snprintf(out, out_cap, "{\"errors\":%s,%s\"items\":[",
                              errors ? "true" : "false",
                              filtered ? "" : "\"took\":1,");
         for (size_t i = 0; i < items; i++) {
             bool fail = fail_every > 0 && ++n_seen % fail_every == 0;
-            const char *it = fail ? ITEM_429 : item;
-            size_t it_len = fail ? sizeof ITEM_429 - 1 : item_len;
+            bool dead = !fail && dead_every > 0 && n_seen % dead_every == 1;
+            const char *it = fail ? ITEM_429 : dead ? ITEM_400 : item;
+            size_t it_len = strlen(it);
             if (i > 0)
                 out[n++] = ',';
             memcpy(out + n, it, it_len);
             n += it_len;
             n_failed += fail;
-            n_items += !fail;
+            n_dead += dead;
+            n_items += !fail && !dead;
         }
         out[n++] = ']';
         out[n++] = '}';
@@ -273,11 +278,14 @@ int main(int argc, char **argv)
             delay_ms = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--fail-every") && i + 1 < argc)
             fail_every = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--dead-every") && i + 1 < argc)
+            dead_every = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
             max_body = strtoull(argv[++i], NULL, 10);
         else
             die("usage", "[--port N] [--save DIR] [--delay MS] "
-                         "[--fail-every N] [--max-body BYTES]");
+                         "[--fail-every N] [--dead-every N] "
+                         "[--max-body BYTES]");
     }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
@@ -318,8 +326,10 @@ int main(int argc, char **argv)
                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
             ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
             ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
-    if (fail_every || max_body)
-        fprintf(stderr, "sink: %llu items answered 429, %llu requests 413\n",
-                n_failed, n_413);
+    if (fail_every || dead_every || max_body)
+        fprintf(stderr,
+                "sink: %llu items answered 429, %llu 400, %llu requests "
+                "413\n",
+                n_failed, n_dead, n_413);
     return 0;
 }
