@@ -6,7 +6,8 @@
  *
  * Entries live on one list in the order read; each is one allocation (its
  * event slots and the bytes they point into), made when it is read and
- * freed when Redis confirmed its acknowledgement: no allocation per event.
+ * freed when Redis confirmed its acknowledgement (its block kept for the
+ * next read: input_priv.h's spare): no allocation per event.
  * Acknowledgements are gathered and sent from input_process(), so the
  * entries resolved by one bulk answer go out in one pipeline.
  *
