@@ -7,6 +7,9 @@
 #
 #   bench/bench_indexer.sh [--events N] [--es] [--runs N] [--no-build]
 #       [--perf]                      perf record the sink run(s)
+#       [--perf-stat]                 perf stat -e instructions,... the sink run(s)
+#       [--sink-delay MS]             the sink answers each request MS ms late,
+#                                     one at a time (a slow node: peak RSS)
 #       [--set KEY=JSON]...           extra elasticsearch.* or redis.* keys,
 #                                     e.g. --set elasticsearch.flush_bytes='"2MiB"'
 #
@@ -38,6 +41,7 @@ RUNS=1
 WITH_ES=0
 BUILD=1
 PERF=0
+SINK_DELAY=0
 SETS=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -46,8 +50,10 @@ while [ $# -gt 0 ]; do
     --es) WITH_ES=1; shift ;;
     --no-build) BUILD=0; shift ;;
     --perf) PERF=1; shift ;;
+    --perf-stat) PERF=2; shift ;;
+    --sink-delay) SINK_DELAY=$2; shift 2 ;;
     --set) SETS+=("$2"); shift 2 ;;
-    *) echo "usage: $0 [--events N] [--runs N] [--es] [--no-build] [--perf] [--set KEY=JSON]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--events N] [--runs N] [--es] [--no-build] [--perf] [--perf-stat] [--sink-delay MS] [--set KEY=JSON]" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$BIN"
@@ -115,6 +121,8 @@ fill() {
 run_indexer() {
     local label=$1 r0 r1 t0 t1 prefix=()
     [ $PERF = 1 ] && prefix=(perf record -e cpu-clock -g -o "$OUT/perf.$label.data" --)
+    [ $PERF = 2 ] && prefix=(perf stat -x, -o "$WORK/perf.txt" \
+        -e instructions:u,instructions:k,cycles,page-faults --)
     r0=$(redis_cpu)
     t0=$(date +%s.%N)
     /usr/bin/time -v -o "$WORK/time.txt" "${prefix[@]+"${prefix[@]}"}" \
@@ -135,16 +143,32 @@ run_indexer() {
             printf "%-14s %9.0f ev/s  wall %6.2f s  cpu/M %5.2f s (user %.2f sys %.2f)  rss %5.1f MiB  redis cpu/M %.2f s  [indexed+409: %s]\n",
                 label, n / w, w, (u + s) / m, u / m, s / m, rss / 1024, (r1 - r0) / m, indexed
         }' "$WORK/time.txt"
+    [ $PERF = 2 ] && awk -F, -v n="$EVENTS" '
+        $3 ~ /^instructions|^cycles|^page-faults/ && $1 ~ /^[0-9]+$/ {
+            printf "               %s: %.0f an event (%s)\n", $3, $1 / n, $1 }' \
+        "$WORK/perf.txt"
+    return 0
 }
 
 echo "# $(date -u +%FT%TZ) $(uname -n) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $EVENTS events, ${SETS[*]:-defaults}"
 
-# (b) the sink
+# (b) the sink; SLUICE_INDEXERS="A B ..." runs each binary in turn in every
+# run (before/after, interleaved; the order turns each run), labelled by
+# its directory's name
+INDEXERS=(${SLUICE_INDEXERS:-$INDEXER})
 for run in $(seq "$RUNS"); do
+  for k in $(seq 0 $((${#INDEXERS[@]} - 1))); do
+    INDEXER=${INDEXERS[$(((k + run) % ${#INDEXERS[@]}))]}
+    label=sink
+    [ ${#INDEXERS[@]} -gt 1 ] && label=$(basename "$(dirname "$INDEXER")")
     fill
     save=()
     [ $WITH_ES = 1 ] && [ "$run" = 1 ] && { mkdir -p "$WORK/bodies"; save=(--save "$WORK/bodies"); }
-    "$BIN/bench-sink" "${save[@]+"${save[@]}"}" >"$WORK/sink.port" 2>"$WORK/sink.txt" &
+    # the file is truncated by the sink's child shell, maybe after the loop
+    # below has read the last run's port from it: remove it first
+    rm -f "$WORK/sink.port"
+    "$BIN/bench-sink" "${save[@]+"${save[@]}"}" --delay "$SINK_DELAY" \
+        >"$WORK/sink.port" 2>"$WORK/sink.txt" &
     sink_pid=$!
     port=""
     for _ in $(seq 200); do
@@ -154,10 +178,11 @@ for run in $(seq "$RUNS"); do
     done
     [ -n "$port" ] || { echo "bench-sink did not say its port within 10 s" >&2; exit 1; }
     write_config "http://127.0.0.1:$port" "sluice-%{+yyyy.MM.dd}"
-    run_indexer sink
+    run_indexer "$label"
     kill -TERM $sink_pid
     wait $sink_pid || true
     sed 's/^/               /' "$WORK/sink.txt"
+  done
 done
 
 [ $WITH_ES = 1 ] || exit 0

@@ -5,7 +5,7 @@
  *
  *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L \
  *       bench/bench_sink.c -o bench/out/bin/bench-sink
- *   bench/out/bin/bench-sink [--port N] [--save DIR]
+ *   bench/out/bin/bench-sink [--port N] [--save DIR] [--delay MS]
  *
  * One thread, one poll loop, HTTP/1.1 keep-alive, bodies with
  * Content-Length (what libcurl sends; no chunked, no Expect). A POST is
@@ -16,7 +16,15 @@
  * the filtered answer: {"create":{"status":201}}. Any other request (GET /)
  * gets a small ES-like root document. Prints "port N" on stdout once listening;
  * on SIGTERM or SIGINT prints requests, items, body bytes and its own
- * CPU-seconds on stderr, so a run can show the sink was not the limit. */
+ * CPU-seconds on stderr, so a run can show the sink was not the limit.
+ * --delay MS: each POST is answered MS ms after it came, one at a time (the
+ * sink sleeps): a slow Elasticsearch, to see the indexer's memory when
+ * every request it may have in flight is waiting. To drive the indexer's
+ * retry and split paths (e.g. under ASan): --fail-every N answers every
+ * Nth item it sees with a 429 (the indexer sends it again), --max-body B
+ * answers 413 to a body over B bytes (the indexer splits it), --dead-every
+ * N answers an item 400 mapper_parsing_exception (to the dead letters);
+ * "items" then counts the items created (answered 201). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +38,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNS 128
@@ -42,6 +51,12 @@ static const char ITEM[] =
     "1234567,\"_primary_term\":1,\"status\":201}}";
 /* with ?filter_path=errors,...,items.*.status,items.*.error */
 static const char ITEM_FILTERED[] = "{\"create\":{\"status\":201}}";
+static const char ITEM_429[] =
+    "{\"create\":{\"status\":429,\"error\":{\"type\":"
+    "\"es_rejected_execution_exception\",\"reason\":\"sink: try again\"}}}";
+static const char ITEM_400[] =
+    "{\"create\":{\"status\":400,\"error\":{\"type\":"
+    "\"mapper_parsing_exception\",\"reason\":\"sink: refused\"}}}";
 static const char ROOT[] =
     "{\"name\":\"sink\",\"cluster_name\":\"sink\",\"version\":{\"number\":"
     "\"8.15.0\",\"distribution\":\"elasticsearch\"},\"tagline\":\"You Know, "
@@ -56,6 +71,9 @@ struct conn {
 static volatile sig_atomic_t stop;
 static unsigned long long n_requests, n_items, n_bytes, n_saved;
 static const char *save_dir;
+static long delay_ms;
+static unsigned long long fail_every, dead_every, max_body, n_seen, n_failed,
+    n_dead, n_413;
 static char *out;
 static size_t out_cap;
 
@@ -120,9 +138,12 @@ static int answer(int fd, bool post, bool filtered, const char *body,
                   size_t len)
 {
     const char *item = filtered ? ITEM_FILTERED : ITEM;
-    size_t item_len = strlen(item);
     size_t items = post ? count_items(body, len) : 0;
     size_t need = 128 + items * sizeof ITEM + sizeof ROOT;
+    if (post && delay_ms > 0) {
+        struct timespec ts = {delay_ms / 1000, delay_ms % 1000 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (need > out_cap) {
         out = realloc(out, need);
         if (out == NULL)
@@ -130,20 +151,33 @@ static int answer(int fd, bool post, bool filtered, const char *body,
         out_cap = need;
     }
     size_t n = 0;
+    if (post && max_body > 0 && len > max_body) {
+        n_413++;
+        n_requests++;
+        static const char too[] = "HTTP/1.1 413 Request Entity Too Large\r\n"
+                                  "content-length: 0\r\n\r\n";
+        return write_all(fd, too, sizeof too - 1);
+    }
     if (post) {
-        n = (size_t)snprintf(out, out_cap, "%s",
-                             filtered ? "{\"errors\":false,\"items\":["
-                                      : "{\"errors\":false,\"took\":1,"
-                                        "\"items\":[");
+        bool errors = fail_every > 0 || dead_every > 0;
+        n = (size_t)snprintf(out, out_cap, "{\"errors\":%s,%s\"items\":[",
+                             errors ? "true" : "false",
+                             filtered ? "" : "\"took\":1,");
         for (size_t i = 0; i < items; i++) {
+            bool fail = fail_every > 0 && ++n_seen % fail_every == 0;
+            bool dead = !fail && dead_every > 0 && n_seen % dead_every == 1;
+            const char *it = fail ? ITEM_429 : dead ? ITEM_400 : item;
+            size_t it_len = strlen(it);
             if (i > 0)
                 out[n++] = ',';
-            memcpy(out + n, item, item_len);
-            n += item_len;
+            memcpy(out + n, it, it_len);
+            n += it_len;
+            n_failed += fail;
+            n_dead += dead;
+            n_items += !fail && !dead;
         }
         out[n++] = ']';
         out[n++] = '}';
-        n_items += items;
         n_bytes += len;
         if (save_dir != NULL)
             save_body(body, len);
@@ -240,8 +274,18 @@ int main(int argc, char **argv)
             port = (int)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc)
             save_dir = argv[++i];
+        else if (!strcmp(argv[i], "--delay") && i + 1 < argc)
+            delay_ms = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--fail-every") && i + 1 < argc)
+            fail_every = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--dead-every") && i + 1 < argc)
+            dead_every = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
+            max_body = strtoull(argv[++i], NULL, 10);
         else
-            die("usage", "[--port N] [--save DIR]");
+            die("usage", "[--port N] [--save DIR] [--delay MS] "
+                         "[--fail-every N] [--dead-every N] "
+                         "[--max-body BYTES]");
     }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
@@ -282,5 +326,10 @@ int main(int argc, char **argv)
                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
             ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
             ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    if (fail_every || dead_every || max_body)
+        fprintf(stderr,
+                "sink: %llu items answered 429, %llu 400, %llu requests "
+                "413\n",
+                n_failed, n_dead, n_413);
     return 0;
 }

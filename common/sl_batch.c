@@ -519,7 +519,8 @@ void sl_batch_writer_reset(struct sl_batch_writer *w)
 /* ---- reader -------------------------------------------------------- */
 
 struct line_at {
-    uint32_t json, nl; /* offsets in the payload (raw is below 4 GiB) */
+    int64_t ts_ms;         /* the line's time, as the check parsed it */
+    uint32_t id, json, nl; /* offsets in the payload (raw is below 4 GiB) */
 };
 
 struct sl_batch_reader {
@@ -822,8 +823,16 @@ static enum line_fault parse_line(const char *p, size_t len,
         return LINE_NO_ID;
     const char *id = p + i + 1;
     size_t n = len - i - 1, k = 0;
-    while (k < n && k <= SL_BATCH_ID_MAX && id_char((unsigned char)id[k]))
-        k++;
+    /* The space after the id, then its characters 16 at a time: the byte
+     * loop below was a tenth of the indexer's instructions. The loop still
+     * runs when that fails, to find where and why. */
+    const char *sp =
+        memchr(id, ' ', n <= SL_BATCH_ID_MAX ? n : SL_BATCH_ID_MAX + 1);
+    if (sp != NULL && sp > id && id_chars(id, (size_t)(sp - id)))
+        k = (size_t)(sp - id);
+    else
+        while (k < n && k <= SL_BATCH_ID_MAX && id_char((unsigned char)id[k]))
+            k++;
     if (k > SL_BATCH_ID_MAX)
         return LINE_ID_LONG;
     if (k == n || (id[k] == ' ' && k + 1 == n))
@@ -884,7 +893,8 @@ static int check_lines(struct sl_batch_reader *r, struct sl_err *err)
                 sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
         if (r->have_at && lines <= r->count)
             r->at[lines - 1] =
-                (struct line_at){(uint32_t)(ev.json.ptr - r->payload),
+                (struct line_at){ev.ts_ms, (uint32_t)(ev.id.ptr - r->payload),
+                                 (uint32_t)(ev.json.ptr - r->payload),
                                  (uint32_t)(nl - r->payload)};
         p = nl + 1;
     }
@@ -1016,14 +1026,9 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
         return 0;
     if (r->have_at) {
         const struct line_at *a = &r->at[r->next++];
-        const char *p = r->payload + r->pos;
-        bool neg = p[0] == '-';
-        uint64_t v = 0;
-        for (p += neg; *p != ' '; p++)
-            v = v * 10 + (uint64_t)(*p - '0');
-        ev->ts_ms = neg ? -(int64_t)v : (int64_t)v;
-        ev->id.ptr = p + 1;
-        ev->id.len = (size_t)(r->payload + a->json - 1 - ev->id.ptr);
+        ev->ts_ms = a->ts_ms;
+        ev->id.ptr = r->payload + a->id;
+        ev->id.len = a->json - 1 - a->id;
         ev->json.ptr = r->payload + a->json;
         ev->json.len = a->nl - a->json;
         r->pos = (size_t)a->nl + 1;

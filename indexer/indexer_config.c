@@ -209,9 +209,9 @@ static const struct sl_opt es_opts[] = {
      .max = 64,
      .help = "bulk requests on the wire at once; when all are busy the "
              "indexer stops pulling from Redis; each one more costs about "
-             "8 MiB at the default flush sizes (its body and the entries "
-             "its events come from): raise it for clusters of several "
-             "nodes"},
+             "4 MiB at the default flush sizes (the entries its events come "
+             "from; the request points into them): raise it for clusters "
+             "of several nodes"},
     {"request_timeout", SL_OPT_DURATION, ES(request_timeout_ms), .def = "60s",
      .min = 1000, .max = 3600000,
      .help = "the indexer's own limit on one request, after which it is sent "

@@ -394,6 +394,10 @@ static int start_es(struct loop *l, struct sl_err *err)
     }
     es_sender_config_from(&sc, ec);
     sc.one_line = true; /* input.h: an event's json is one line */
+    /* input.h: an event's slices stay valid until it is resolved, so the
+     * requests point into the entries instead of copying every event (one
+     * copy of the bodies less, and their memory: bench/RESULTS.md) */
+    sc.borrow = true;
     sc.on_outcome = on_outcome;
     sc.ctx = l;
     sc.metrics = l->metrics;

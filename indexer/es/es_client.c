@@ -27,6 +27,8 @@ struct xfer {
     bool busy;
     es_body_fn on_body;
     es_done_fn on_done;
+    es_read_fn read; /* es_client_post_read; NULL: CURLOPT_POSTFIELDS */
+    es_rewind_fn rewind;
     void *ctx;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -87,6 +89,21 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return x->on_body(x->ctx, ptr, len) ? len : 0;
 }
 
+static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct xfer *x = userdata;
+    return x->read != NULL ? x->read(x->ctx, buf, size * nitems) : 0;
+}
+
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    struct xfer *x = userdata;
+    if (x->read == NULL || offset != 0 || origin != SEEK_SET)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->rewind(x->ctx);
+    return CURL_SEEKFUNC_OK;
+}
+
 static int setup_easy(struct es_client *c, struct xfer *x,
                       const struct es_client_config *cfg)
 {
@@ -108,6 +125,10 @@ static int setup_easy(struct es_client *c, struct xfer *x,
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_READFUNCTION, on_read);
+    SET(CURLOPT_READDATA, x);
+    SET(CURLOPT_SEEKFUNCTION, on_seek);
+    SET(CURLOPT_SEEKDATA, x);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
@@ -244,21 +265,13 @@ void es_client_free(struct es_client *c)
     free(c);
 }
 
-int es_client_post(struct es_client *c, size_t slot, const char *url,
-                   const char *body, size_t len, bool gzip, es_body_fn on_body,
-                   es_done_fn on_done, void *ctx, struct sl_err *err)
+/* Starts slot's transfer of url: body the POSTFIELDS, or NULL for
+ * x->read. */
+static int start(struct es_client *c, struct xfer *x, const char *url,
+                 const char *body, size_t len, bool gzip, struct sl_err *err)
 {
-    struct xfer *x;
     CURLcode rc;
 
-    if (slot >= c->nxfers || c->xfers[slot].busy)
-        return sl_err_set(err, SL_EINVAL,
-                          "elasticsearch: slot %zu is busy or out of range",
-                          slot);
-    x = &c->xfers[slot];
-    x->on_body = on_body;
-    x->on_done = on_done;
-    x->ctx = ctx;
     x->errbuf[0] = '\0';
     rc = curl_easy_setopt(x->easy, CURLOPT_URL, url);
     if (rc == CURLE_OK)
@@ -276,6 +289,52 @@ int es_client_post(struct es_client *c, size_t slot, const char *url,
     x->busy = true;
     c->running++;
     return 0;
+}
+
+static struct xfer *free_slot(struct es_client *c, size_t slot,
+                              struct sl_err *err)
+{
+    if (slot >= c->nxfers || c->xfers[slot].busy) {
+        sl_err_set(err, SL_EINVAL,
+                   "elasticsearch: slot %zu is busy or out of range", slot);
+        return NULL;
+    }
+    return &c->xfers[slot];
+}
+
+/* Both posts: body the POSTFIELDS, or NULL for read. */
+static int post(struct es_client *c, size_t slot, const char *url,
+                const char *body, size_t len, bool gzip, es_read_fn read,
+                es_rewind_fn rewind, es_body_fn on_body, es_done_fn on_done,
+                void *ctx, struct sl_err *err)
+{
+    struct xfer *x = free_slot(c, slot, err);
+
+    if (x == NULL)
+        return -1;
+    x->on_body = on_body;
+    x->on_done = on_done;
+    x->read = read;
+    x->rewind = rewind;
+    x->ctx = ctx;
+    return start(c, x, url, body, len, gzip, err);
+}
+
+int es_client_post(struct es_client *c, size_t slot, const char *url,
+                   const char *body, size_t len, bool gzip, es_body_fn on_body,
+                   es_done_fn on_done, void *ctx, struct sl_err *err)
+{
+    return post(c, slot, url, body, len, gzip, NULL, NULL, on_body, on_done,
+                ctx, err);
+}
+
+int es_client_post_read(struct es_client *c, size_t slot, const char *url,
+                        size_t len, es_read_fn read, es_rewind_fn rewind,
+                        es_body_fn on_body, es_done_fn on_done, void *ctx,
+                        struct sl_err *err)
+{
+    return post(c, slot, url, NULL, len, false, read, rewind, on_body, on_done,
+                ctx, err);
 }
 
 bool es_client_busy(const struct es_client *c, size_t slot)

@@ -103,6 +103,22 @@ SL_MUST_CHECK int es_client_post(struct es_client *c, size_t slot,
                                  bool gzip, es_body_fn on_body,
                                  es_done_fn on_done, void *ctx,
                                  struct sl_err *err);
+
+/* The body as a scatter list: read writes its next bytes into buf[0..cap)
+ * and says how many (0: the end); rewind starts it again (curl sends a
+ * request again on a keep-alive connection the server had closed). */
+typedef size_t (*es_read_fn)(void *ctx, char *buf, size_t cap);
+typedef void (*es_rewind_fn)(void *ctx);
+
+/* As es_client_post, the body of len bytes read from read (never gzip):
+ * written straight into curl's upload buffer, not held whole anywhere.
+ * The source must give the same len bytes from each rewind until
+ * on_done. */
+SL_MUST_CHECK int es_client_post_read(struct es_client *c, size_t slot,
+                                      const char *url, size_t len,
+                                      es_read_fn read, es_rewind_fn rewind,
+                                      es_body_fn on_body, es_done_fn on_done,
+                                      void *ctx, struct sl_err *err);
 bool es_client_busy(const struct es_client *c, size_t slot);
 /* Transfers running. */
 size_t es_client_running(const struct es_client *c);

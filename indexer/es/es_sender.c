@@ -53,10 +53,11 @@ struct slot {
     struct bulk_request *stack[SPLIT_DEPTH];
     size_t depth;
     struct bulk_response *rs;
-    struct bulk_gzip *gz; /* NULL unless cfg.gzip */
-    int node;             /* of the transfer on the wire */
-    int64_t send_at;      /* WAITING */
-    int64_t sent_ms;      /* SENDING: when it went out */
+    struct bulk_gzip *gz;     /* NULL unless cfg.gzip */
+    int node;                 /* of the transfer on the wire */
+    int64_t send_at;          /* WAITING */
+    int64_t sent_ms;          /* SENDING: when it went out */
+    struct bulk_read_pos pos; /* SENDING a borrowing request: read so far */
     struct sl_backoff backoff;
 };
 
@@ -104,8 +105,10 @@ static struct bulk_request *get_rq(struct es_sender *s, struct sl_err *err)
     if (s->nspare > 0)
         return s->spare[--s->nspare];
     rq = bulk_request_new(s->max_bytes, s->cfg.flush_count, err);
-    if (rq != NULL)
+    if (rq != NULL) {
         bulk_request_set_one_line(rq, s->cfg.one_line);
+        bulk_request_set_borrowed(rq, s->cfg.borrow && !s->cfg.gzip);
+    }
     return rq;
 }
 
@@ -290,6 +293,12 @@ static size_t sort_items(struct slot *sl, size_t *first_retry,
 
     *first_retry = *first_dead = SIZE_MAX;
     *ndead = 0;
+    if (bulk_response_class_count(sl->rs, BULK_DONE) == count) {
+        /* all created (the usual answer): no item to look at */
+        for (size_t i = 0; i < count; i++)
+            report(s, bulk_request_item(rq, i)->tag, ES_OUTCOME_DONE, NULL);
+        return 0;
+    }
     for (size_t i = 0; i < count; i++) {
         if (!bulk_response_item(sl->rs, i, &it))
             continue; /* finish succeeded: every item is there */
@@ -388,7 +397,7 @@ static void split(struct slot *sl, int64_t now)
                            "the event alone (%zu bytes with its action "
                            "line) is over the server's "
                            "http.max_content_length",
-                           bulk_request_body(rq).len);
+                           bulk_request_size(rq));
         struct bulk_item it = {.status = 413,
                                .type = {"request_entity_too_large", 24},
                                .reason = {why, (size_t)len},
@@ -415,8 +424,7 @@ static void split(struct slot *sl, int64_t now)
             "POST %s/_bulk: a request of %zu bytes is over the server's "
             "http.max_content_length: sent again in two halves; lower "
             "elasticsearch.flush_bytes",
-            es_nodes_shown(s->nodes, (size_t)sl->node),
-            bulk_request_body(rq).len);
+            es_nodes_shown(s->nodes, (size_t)sl->node), bulk_request_size(rq));
     put_rq(s, rq);
     sl->stack[sl->depth - 1] = b;
     sl->stack[sl->depth++] = a;
@@ -573,13 +581,53 @@ static void on_done(void *ctx, const struct es_xfer_result *r)
 
 /* ---- sending ------------------------------------------------------- */
 
+/* A borrowing request's body, read by curl into its upload buffer. */
+static size_t read_body(void *ctx, char *buf, size_t cap)
+{
+    struct slot *sl = ctx;
+    return bulk_request_read(sl->stack[sl->depth - 1], &sl->pos, buf, cap);
+}
+
+static void rewind_body(void *ctx)
+{
+    struct slot *sl = ctx;
+    sl->pos = (struct bulk_read_pos){0};
+}
+
+/* Posts rq to node: a scatter list when it borrows its events, else its
+ * body, gzip-encoded when configured. The bytes sent, or -1. */
+static long long post(struct slot *sl, const struct bulk_request *rq, int node,
+                      struct sl_err *err)
+{
+    struct es_sender *s = sl->s;
+    const char *url = es_nodes_bulk(s->nodes, node);
+    struct sl_slice body = bulk_request_body(rq), out = body;
+    bool gz = false;
+
+    if (bulk_request_borrowed(rq)) {
+        sl->pos = (struct bulk_read_pos){0};
+        if (es_client_post_read(s->client, sl->idx, url, bulk_request_size(rq),
+                                read_body, rewind_body, on_body, on_done, sl,
+                                err) < 0)
+            return -1;
+        return (long long)bulk_request_size(rq);
+    }
+    if (sl->gz != NULL)
+        gz = bulk_gzip_encode(sl->gz, body.ptr, body.len, &out, err) == 0;
+    if (sl->gz != NULL && !gz)
+        out = body; /* incompressible past the bound: send it plain */
+    if (es_client_post(s->client, sl->idx, url, out.ptr, out.len, gz, on_body,
+                       on_done, sl, err) < 0)
+        return -1;
+    return (long long)out.len;
+}
+
 static void slot_send(struct slot *sl, int64_t now)
 {
     struct es_sender *s = sl->s;
     struct bulk_request *rq = sl->stack[sl->depth - 1];
-    struct sl_slice body = bulk_request_body(rq), out = body;
-    bool gz = false;
     int64_t wait = 0;
+    long long sent;
     struct sl_err err;
     int node;
 
@@ -591,14 +639,9 @@ static void slot_send(struct slot *sl, int64_t now)
         slot_wait(sl, now + wait);
         return;
     }
-    if (sl->gz != NULL)
-        gz = bulk_gzip_encode(sl->gz, body.ptr, body.len, &out, &err) == 0;
-    if (sl->gz != NULL && !gz)
-        out = body; /* incompressible past the bound: send it plain */
     bulk_response_reset(sl->rs, bulk_request_count(rq));
     sl->node = node;
-    if (es_client_post(s->client, sl->idx, es_nodes_bulk(s->nodes, node),
-                       out.ptr, out.len, gz, on_body, on_done, sl, &err) < 0) {
+    if ((sent = post(sl, rq, node, &err)) < 0) {
         SL_ERROR(COMP, "%s", err.msg);
         slot_wait(sl, now + sl_backoff_next(&sl->backoff));
         return;
@@ -606,14 +649,14 @@ static void slot_send(struct slot *sl, int64_t now)
     sl->state = SLOT_SENDING;
     sl->sent_ms = now;
     sl_counter_inc(s->c[C_REQUESTS]);
-    sl_counter_add(s->c[C_BYTES], out.len);
+    sl_counter_add(s->c[C_BYTES], (uint64_t)sent);
 }
 
 static bool open_due(const struct es_sender *s, int64_t now)
 {
     size_t n = bulk_request_count(s->open);
     return n > 0 && (s->flush_wanted || n >= s->cfg.flush_count ||
-                     bulk_request_body(s->open).len >= s->cfg.flush_bytes ||
+                     bulk_request_size(s->open) >= s->cfg.flush_bytes ||
                      now - s->open_since >= s->cfg.flush_age_ms);
 }
 
@@ -854,7 +897,7 @@ void es_sender_config_from(struct es_sender_config *out,
 bool es_sender_has_room(const struct es_sender *s)
 {
     return bulk_request_count(s->open) < s->cfg.flush_count &&
-           bulk_request_body(s->open).len < s->cfg.flush_bytes;
+           bulk_request_size(s->open) < s->cfg.flush_bytes;
 }
 
 static void too_large(struct es_sender *s, const char *index, size_t index_len,

@@ -107,6 +107,11 @@ struct es_sender_config {
     size_t max_in_flight;            /* requests on the wire, 1 .. 64 */
     long request_timeout_ms;         /* the client's own, per request */
     int retry_min_ms, retry_max_ms;  /* backoff of retries and hold-offs */
+    /* The caller keeps each event's bytes unchanged until its outcome:
+     * requests point at them and go out as scatter lists
+     * (bulk_request_set_borrowed) instead of copying every event into a
+     * body. Ignored with gzip. */
+    bool borrow;
     es_outcome_fn on_outcome;
     void *ctx;
     struct sl_metrics *metrics; /* NULL: no counters registered */
@@ -156,8 +161,9 @@ void es_sender_free(struct es_sender *s); /* NULL is fine */
 bool es_sender_has_room(const struct es_sender *s);
 
 /* Takes one event (json: one line) for index under id; tag comes back in
- * its outcome. index, id and json are copied. -1 with SL_ELIMIT when there
- * is no room (has_room() was false: the event is not taken), SL_ENOMEM. */
+ * its outcome. index, id and json are copied (json is borrowed with
+ * cfg.borrow). -1 with SL_ELIMIT when there is no room (has_room() was
+ * false: the event is not taken), SL_ENOMEM. */
 SL_MUST_CHECK int es_sender_add(struct es_sender *s, const char *index,
                                 size_t index_len, const char *id, size_t id_len,
                                 const char *json, size_t json_len, uint64_t tag,

@@ -90,7 +90,7 @@ static void take_element(struct input *in, const char *p, size_t len,
     }
     size_t idlen = SL_EVENT_ID_LEN;
     struct input_entry *e =
-        input_entry_alloc(1, idlen + len + (le.newlines ? len : 0));
+        input_entry_alloc(in, 1, idlen + len + (le.newlines ? len : 0));
     if (e == NULL) {
         in->need_recover = true; /* it stays in PROC */
         return;

@@ -84,7 +84,7 @@ static struct input_entry *decode_entry(struct input *in, size_t nf,
         return NULL;
     size_t n = sl_batch_reader_count(in->reader);
     struct sl_slice host = sl_batch_reader_host(in->reader);
-    struct input_entry *e = input_entry_alloc(n, host.len + raw);
+    struct input_entry *e = input_entry_alloc(in, n, host.len + raw);
     if (e == NULL) {
         sl_err_set(err, SL_ENOMEM, "out of memory for an entry");
         return NULL;
@@ -94,7 +94,7 @@ static struct input_entry *decode_entry(struct input *in, size_t nf,
         memcpy(p, host.ptr, host.len);
     e->host = (struct sl_slice){p, host.len};
     if (sl_batch_reader_decode_payload(in->reader, p + host.len, err) < 0) {
-        free(e);
+        input_entry_free(in, e);
         return NULL;
     }
     struct sl_batch_event bev;
@@ -132,7 +132,7 @@ static int take_entry(struct input *in, const redisReply *r)
     const redisReply *fr = r->element[1];
     if (fr->type != REDIS_REPLY_ARRAY) {
         /* Deleted while pending: nothing to index, only to acknowledge. */
-        struct input_entry *e = input_entry_alloc(0, 0);
+        struct input_entry *e = input_entry_alloc(in, 0, 0);
         if (e == NULL)
             return 0;
         memcpy(e->sid, sid, sid_len);
@@ -241,6 +241,8 @@ static void on_read(void *ctx, const struct sl_redis_result *res)
         take_streams(in, res->reply, last, &seen);
     if (!history) {
         in->last_empty = seen == 0;
+        if (seen == 0)
+            input_spare_drop(in); /* idle: hold no spare memory */
         return;
     }
     if (seen > 0 && last[0] != '\0') {

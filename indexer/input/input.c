@@ -6,7 +6,8 @@
  *
  * Entries live on one list in the order read; each is one allocation (its
  * event slots and the bytes they point into), made when it is read and
- * freed when Redis confirmed its acknowledgement: no allocation per event.
+ * freed when Redis confirmed its acknowledgement (its block kept for the
+ * next read: input_priv.h's spare): no allocation per event.
  * Acknowledgements are gathered and sent from input_process(), so the
  * entries resolved by one bulk answer go out in one pipeline.
  *
@@ -23,21 +24,91 @@
 
 #include "sl_log.h"
 
-struct input_entry *input_entry_alloc(size_t nevents, size_t bytes)
+/* The smallest spare block's index (nspare > 0). */
+static size_t smallest_spare(const struct input *in)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < in->nspare; i++)
+        if (in->spare[i]->size < in->spare[k]->size)
+            k = i;
+    return k;
+}
+
+/* A spare block of at least need bytes, taken out of the spares; NULL for
+ * none, and then the smallest spare is freed: the entries read now are
+ * larger, and a block that fits none of them would only be held. */
+static struct input_entry *take_spare(struct input *in, size_t need)
+{
+    size_t k;
+    for (size_t i = 0; i < in->nspare; i++) {
+        struct input_entry *e = in->spare[i];
+        if (e->size >= need) {
+            in->spare[i] = in->spare[--in->nspare];
+            return e;
+        }
+    }
+    if (in->nspare > 0) {
+        k = smallest_spare(in);
+        free(in->spare[k]);
+        in->spare[k] = in->spare[--in->nspare];
+    }
+    return NULL;
+}
+
+struct input_entry *input_entry_alloc(struct input *in, size_t nevents,
+                                      size_t bytes)
 {
     /* Only the header and the slots are zeroed: the bytes (a whole
      * decompressed batch, 1.4 MB for 2,000 events) are written over at
      * once, and zeroing them cost a memset or fresh pages each time. */
     size_t head =
         sizeof(struct input_entry) + nevents * sizeof(struct input_slot);
-    struct input_entry *e = malloc(head + bytes);
-    if (e == NULL)
+    size_t size = head + bytes;
+    struct input_entry *e = NULL;
+
+    /* blocks that may be kept are rounded up to INPUT_SPARE_MIN, so that
+     * batches of about the same size take each other's */
+    if (size >= INPUT_SPARE_MIN && size <= INPUT_SPARE_MAX) {
+        size = (size + INPUT_SPARE_MIN - 1) & ~(INPUT_SPARE_MIN - 1);
+        e = take_spare(in, size);
+    }
+    if (e != NULL) {
+        size = e->size;
+    } else if ((e = malloc(size)) == NULL) {
         return NULL;
+    }
     memset(e, 0, head);
+    e->size = size;
     e->nevents = nevents;
     e->unresolved = nevents;
     e->ev = (struct input_slot *)(void *)e->data;
     return e;
+}
+
+void input_entry_free(struct input *in, struct input_entry *e)
+{
+    if (e->size < INPUT_SPARE_MIN || e->size > INPUT_SPARE_MAX) {
+        free(e);
+        return;
+    }
+    if (in->nspare == INPUT_SPARE_N) {
+        /* keep the larger blocks: they fit any entry the smaller fit */
+        size_t k = smallest_spare(in);
+        if (in->spare[k]->size >= e->size) {
+            free(e);
+            return;
+        }
+        free(in->spare[k]);
+        in->spare[k] = e;
+        return;
+    }
+    in->spare[in->nspare++] = e;
+}
+
+void input_spare_drop(struct input *in)
+{
+    while (in->nspare > 0)
+        free(in->spare[--in->nspare]);
 }
 
 static void due_if_resolved(struct input *in, struct input_entry *e)
@@ -80,7 +151,7 @@ void input_entry_release(struct input *in, struct input_entry *e)
     in->st.acked++;
     if (in->m_acked != NULL)
         sl_counter_inc(in->m_acked);
-    free(e);
+    input_entry_free(in, e);
 }
 
 void input_ack_failed(struct input *in, struct input_entry *const *e, size_t n)
@@ -139,7 +210,7 @@ struct input_entry *input_add_bad(struct input *in, const char *sid,
                                   size_t nfields, const char *const *fields,
                                   const size_t *lens)
 {
-    struct input_entry *e = input_entry_alloc(0, raw.len);
+    struct input_entry *e = input_entry_alloc(in, 0, raw.len);
     struct sl_err err;
     if (e == NULL) {
         input_backoff(in); /* not held: read again after the backoff */
@@ -180,7 +251,7 @@ struct input_entry *input_add_bad(struct input *in, const char *sid,
                                   .field_lens = lens};
     e->unresolved = 1;
     if (deadletter_add(in->dl, &l, on_letter, in, e, &err) < 0) {
-        free(e);
+        input_entry_free(in, e);
         input_backoff(in);
         return NULL;
     }
@@ -317,6 +388,7 @@ void input_free(struct input *in)
         free(e);
     }
     in->head = in->tail = in->cursor = NULL;
+    input_spare_drop(in);
     stream_fini(in);
     list_fini(in);
     in->closing = true;

@@ -1241,6 +1241,54 @@ static void id_characters_checked_at_every_position(void **state)
     sl_batch_writer_free(w);
 }
 
+/* The reader checks ids 16 bytes at a time too: every byte value at every
+ * position of ids of the lengths around the vector's width is accepted
+ * exactly when it is one of A-Z a-z 0-9 - _, else refused with the id's
+ * message (a space ends the id early: the rest is the event; a newline
+ * ends the line). */
+static void reader_id_characters_checked_at_every_position(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1, 2, 15, 16, 17, 22, 31, 32, 33, 63, 64};
+    struct sl_err err = {0};
+    struct sl_batch_reader *r = sl_batch_reader_new(1000, &err);
+    struct entry e = {0};
+    char line[96];
+    assert_non_null(r);
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        size_t len = lens[l];
+        for (size_t at = 0; at < len; at++) {
+            for (int c = 0; c < 256; c++) {
+                if (c == ' ' || c == '\n')
+                    continue;
+                bool valid = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+                             (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+                memcpy(line, "1 ", 2);
+                memset(line + 2, 'x', len);
+                line[2 + at] = (char)c;
+                memcpy(line + 2 + len, " {}\n", 4);
+                size_t n = len + 6;
+                char raw[8];
+                snprintf(raw, sizeof raw, "%zu", n);
+                good_entry(&e, SL_CODEC_NONE);
+                SET(&e, "count", "1");
+                entry_set(&e, "raw", raw, strlen(raw));
+                entry_set(&e, "events", line, n);
+                int rc = decode(r, &e, &err);
+                if (valid != (rc == 0))
+                    fail_msg("id of %zu bytes with byte %d at %zu: %s", len, c,
+                             at, rc == 0 ? "accepted" : err.msg);
+                if (!valid &&
+                    strstr(err.msg, "its id holds a byte other than") == NULL)
+                    fail_msg("id of %zu bytes with byte %d at %zu: %s", len, c,
+                             at, err.msg);
+                entry_free(&e);
+            }
+        }
+    }
+    sl_batch_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1262,6 +1310,7 @@ int main(void)
         cmocka_unit_test(reader_decodes_into_caller_memory),
         cmocka_unit_test(reader_decode_into_refuses_as_decode),
         cmocka_unit_test(id_characters_checked_at_every_position),
+        cmocka_unit_test(reader_id_characters_checked_at_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

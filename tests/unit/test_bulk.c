@@ -1163,6 +1163,177 @@ static void test_no_master_whole_request(void **state)
                  "of its master-eligible nodes must run; retrying later");
 }
 
+/* ---- borrowed events: the body as a scatter list ------------------- */
+
+/* The whole body of rq read in pieces of `step` bytes (pos from its start),
+ * into out (cap bytes); its length. */
+static size_t read_all(const struct bulk_request *rq, size_t step, char *out,
+                       size_t cap)
+{
+    struct bulk_read_pos pos = {0};
+    size_t len = 0, n;
+    while ((n = bulk_request_read(rq, &pos, out + len,
+                                  step < cap - len ? step : cap - len)) > 0)
+        len += n;
+    return len;
+}
+
+static void assert_same_body(const struct bulk_request *borrowed,
+                             const struct bulk_request *copied)
+{
+    struct sl_slice want = bulk_request_body(copied);
+    static char got[4096];
+    assert_true(want.len < sizeof got);
+    assert_int_equal(bulk_request_size(borrowed), want.len);
+    assert_int_equal(bulk_request_size(copied), want.len);
+    assert_int_equal(bulk_request_count(borrowed), bulk_request_count(copied));
+    for (size_t step = 1; step <= want.len + 1; step++) {
+        assert_int_equal(read_all(borrowed, step, got, sizeof got), want.len);
+        assert_memory_equal(got, want.ptr, want.len);
+        assert_int_equal(read_all(copied, step, got, sizeof got), want.len);
+        assert_memory_equal(got, want.ptr, want.len);
+    }
+    for (size_t i = 0; i < bulk_request_count(copied); i++) {
+        struct sl_slice a = bulk_request_event(borrowed, i);
+        struct sl_slice b = bulk_request_event(copied, i);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.ptr, b.ptr, b.len);
+        assert_int_equal(bulk_request_item(borrowed, i)->tag,
+                         bulk_request_item(copied, i)->tag);
+    }
+}
+
+static const char *const BORROW_IX[] = {"a", "a", "l\"x", "a", "b", "b"};
+static const char *const BORROW_EV[] = {"{}",
+                                        "{\"m\":1}",
+                                        "{\"m\":\"\\n\"}",
+                                        "{\"x\":[1,2,3]}",
+                                        "{\"y\":\"z\"}",
+                                        "{\"n\":0}"};
+#define BORROW_N (sizeof BORROW_EV / sizeof BORROW_EV[0])
+
+static void add_both(struct bulk_request *b, struct bulk_request *c, size_t i)
+{
+    char id[8];
+    snprintf(id, sizeof id, "id%zu", i);
+    add_ok(b, BORROW_IX[i], id, BORROW_EV[i], 100 + i);
+    add_ok(c, BORROW_IX[i], id, BORROW_EV[i], 100 + i);
+}
+
+/* A borrowing request reads, in pieces of every size, exactly the body a
+ * copying one holds; its events are the caller's bytes, not copies; it
+ * holds the action lines only; a reset empties it and keeps the mode. */
+static void test_borrowed_body(void **state)
+{
+    (void)state;
+    struct bulk_request *b = new_request(1 << 20, 16);
+    struct bulk_request *c = new_request(1 << 20, 16);
+    char buf[8];
+    bulk_request_set_borrowed(b, true);
+    assert_true(bulk_request_borrowed(b));
+    assert_false(bulk_request_borrowed(c));
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < BORROW_N; i++)
+            add_both(b, c, i);
+        assert_same_body(b, c);
+        for (size_t i = 0; i < BORROW_N; i++)
+            assert_ptr_equal(bulk_request_event(b, i).ptr, BORROW_EV[i]);
+        assert_true(bulk_request_body(b).len < bulk_request_body(c).len);
+        assert_slice((struct sl_slice){bulk_request_body(b).ptr,
+                                       bulk_request_item(b, 1)->off},
+                     "{\"create\":{\"_index\":\"a\",\"_id\":\"id0\"}}\n");
+        bulk_request_reset(b);
+        bulk_request_reset(c);
+        assert_int_equal(bulk_request_size(b), 0);
+        assert_int_equal(read_all(b, 3, buf, sizeof buf), 0);
+        assert_true(bulk_request_borrowed(b));
+    }
+    bulk_request_free(b);
+    bulk_request_free(c);
+}
+
+/* max_bytes and max_items bind a borrowing request at the same item as a
+ * copying one, and a refused add leaves it as it was. */
+static void test_borrowed_bounds(void **state)
+{
+    (void)state;
+    struct bulk_request *c = new_request(1 << 20, 16);
+    struct sl_err err = {0};
+    for (size_t i = 0; i < 3; i++)
+        add_ok(c, BORROW_IX[i], "id", BORROW_EV[i], i);
+    size_t three = bulk_request_size(c);
+    for (size_t max = three - 1; max <= three; max++) {
+        struct bulk_request *b = new_request(max, 16);
+        struct bulk_request *k = new_request(max, 16);
+        bulk_request_set_borrowed(b, true);
+        for (size_t i = 0; i < 3; i++) {
+            struct bulk_request *rq[] = {b, k};
+            int want = i < 2 || max == three ? 0 : -1;
+            for (size_t r = 0; r < 2; r++) {
+                size_t size = bulk_request_size(rq[r]);
+                int got = bulk_request_add(
+                    rq[r], BORROW_IX[i], strlen(BORROW_IX[i]), S("id"),
+                    BORROW_EV[i], strlen(BORROW_EV[i]), i, &err);
+                assert_int_equal(got, want);
+                if (got < 0) {
+                    assert_int_equal(err.status, SL_ELIMIT);
+                    assert_int_equal(bulk_request_size(rq[r]), size);
+                    assert_int_equal(bulk_request_count(rq[r]), 2);
+                }
+            }
+        }
+        bulk_request_free(b);
+        bulk_request_free(k);
+    }
+    struct bulk_request *one = new_request(1 << 20, 1);
+    bulk_request_set_borrowed(one, true);
+    add_ok(one, "a", "1", "{}", 1);
+    assert_int_equal(bulk_request_add(one, S("a"), S("2"), S("{}"), 2, &err),
+                     -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    bulk_request_free(one);
+    bulk_request_free(c);
+}
+
+/* Retries and 413 halves of a borrowing request: the same bytes as the
+ * copying ones; copying between the two kinds is refused. */
+static void test_borrowed_copy_split(void **state)
+{
+    (void)state;
+    struct bulk_request *b = new_request(1 << 20, 16);
+    struct bulk_request *c = new_request(1 << 20, 16);
+    struct bulk_request *bd = new_request(1 << 20, 16);
+    struct bulk_request *cd = new_request(1 << 20, 16);
+    struct bulk_request *b2 = new_request(1 << 20, 16);
+    struct bulk_request *c2 = new_request(1 << 20, 16);
+    struct sl_err err = {0};
+    const size_t which[] = {4, 0, 2};
+    bulk_request_set_borrowed(b, true);
+    bulk_request_set_borrowed(bd, true);
+    bulk_request_set_borrowed(b2, true);
+    for (size_t i = 0; i < BORROW_N; i++)
+        add_both(b, c, i);
+    assert_int_equal(bulk_request_copy_items(bd, b, which, 3, &err), 0);
+    assert_int_equal(bulk_request_copy_items(cd, c, which, 3, &err), 0);
+    assert_same_body(bd, cd);
+    assert_ptr_equal(bulk_request_event(bd, 0).ptr, BORROW_EV[4]);
+    assert_int_equal(bulk_request_append_items(bd, b, which, 2, &err), 0);
+    assert_int_equal(bulk_request_append_items(cd, c, which, 2, &err), 0);
+    assert_same_body(bd, cd);
+    assert_int_equal(bulk_request_split(b, bd, b2, &err), 0);
+    assert_int_equal(bulk_request_split(c, cd, c2, &err), 0);
+    assert_same_body(bd, cd);
+    assert_same_body(b2, c2);
+    assert_int_equal(bulk_request_copy_items(cd, b, which, 3, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_int_equal(bulk_request_count(cd), 0);
+    assert_int_equal(bulk_request_split(b, cd, c2, &err), -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    struct bulk_request *rqs[] = {b, c, bd, cd, b2, c2};
+    for (size_t i = 0; i < 6; i++)
+        bulk_request_free(rqs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1186,6 +1357,9 @@ int main(void)
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_one_line_vouched),
         cmocka_unit_test(test_no_master_whole_request),
+        cmocka_unit_test(test_borrowed_body),
+        cmocka_unit_test(test_borrowed_bounds),
+        cmocka_unit_test(test_borrowed_copy_split),
     };
     return cmocka_run_group_tests(tests, load_ok_answers, free_ok_answers);
 }
