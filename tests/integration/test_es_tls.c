@@ -8,10 +8,14 @@
  * sender, neither lost nor dead), nothing indexed, the log names the URL,
  * the 401 and what to fix. No ca_file with verification on: the same,
  * with a TLS message naming elasticsearch.ca_file. An API key the server
- * does not know: a 401 from its API key realm, events kept (the
- * integ-test-zip cannot make a real key: see test_api_key_refused_kept).
- * No secret (the password, the wrong one, the API key) ever appears in
- * the log.
+ * does not know: a 401 from its API key realm, events kept. A real API key
+ * (made by elastic, limited to creating documents in these indices): every
+ * event DONE, counted; the same once invalidated: a 401, events kept. No
+ * secret (the password, the wrong one, the API key or its secret part)
+ * ever appears in the log. The real keys need the .security index, which
+ * needs the test analysis plugin scripts/setup installs into the node's
+ * home (tests/lib/es-test-analysis/: the integ-test-zip lacks the
+ * analysis-common module).
  *
  * Reads SLUICE_TEST_ES_TLS_URL, SLUICE_TEST_ES_TLS_CA and
  * SLUICE_TEST_ES_TLS_PASSWORD (tests/lib/services.sh). */
@@ -264,11 +268,10 @@ static void test_no_ca_tls_message(void **state)
     expect_in_log(log, "set elasticsearch.ca_file to the CA");
 }
 
-/* The integ-test-zip has no analysis-common module, so the .security index
- * (its mapping uses pattern_capture) cannot be created, and with it no API
- * key: POST /_security/api_key answers 400. What the real server can show
- * is that the sender's "Authorization: ApiKey" reaches its API key realm:
- * a key it does not know is a 401, and the events are kept. */
+/* A key the server never made (an id it does not know): the sender's
+ * "Authorization: ApiKey" reaches the API key realm, which answers 401,
+ * and the events are kept. Real keys: test_api_key_indexed and
+ * test_api_key_invalidated_kept. */
 static void test_api_key_refused_kept(void **state)
 {
     struct fixture *f = *state;
@@ -292,6 +295,98 @@ static void test_api_key_refused_kept(void **state)
     expect_in_log(log, "HTTP 401");
     expect_in_log(log, "unable to authenticate with provided credentials");
     expect_in_log(log, "check the user and password or API key");
+}
+
+/* A real API key, made by elastic with POST /_security/api_key (the
+ * .security index needs the test analysis plugin that scripts/setup
+ * installs: tests/lib/es-test-analysis/), limited to creating documents in
+ * this run's sluice-tls-* indices, as a deployment would give the indexer.
+ * Sets f->api_key to the "encoded" field (base64 of id:api_key, what
+ * elasticsearch.api_key takes), and id and secret (the api_key field). */
+static void make_api_key(struct fixture *f, const char *name, char *id,
+                         size_t idlen, char *secret, size_t secretlen)
+{
+    char body[512];
+    yajl_val v;
+    const char *fields[] = {"id", "api_key", "encoded"};
+    char *out[] = {id, secret, f->api_key};
+    size_t outlen[] = {idlen, secretlen, sizeof f->api_key};
+
+    snprintf(body, sizeof body,
+             "{\"name\":\"sluice-tls-%ld-%s\",\"expiration\":\"1h\","
+             "\"role_descriptors\":{\"sluice-indexer\":{\"index\":[{"
+             "\"names\":[\"sluice-tls-%ld-*\"],"
+             "\"privileges\":[\"create_doc\",\"create_index\"]}]}}}",
+             (long)getpid(), name, (long)getpid());
+    if (es_http_request(&f->http, "POST", "/_security/api_key",
+                        "application/json", body) != 200)
+        fail_msg("POST /_security/api_key as elastic: HTTP %ld %.300s (%s); "
+                 "a 400 \"Unknown filter type [pattern_capture]\" means the "
+                 "node lacks tests/lib/es-test-analysis: run scripts/setup",
+                 f->http.status, es_http_body(&f->http), f->http.errbuf);
+    if (es_http_parse(&f->http, body, sizeof body) != 0)
+        fail_msg("POST /_security/api_key: %s", body);
+    for (size_t i = 0; i < 3; i++) {
+        const char *str = NULL;
+        if ((v = es_json_at(f->http.json, fields[i])) != NULL)
+            str = YAJL_GET_STRING(v);
+        if (str == NULL || str[0] == '\0' || strlen(str) >= outlen[i])
+            fail_msg("POST /_security/api_key: no usable \"%s\" in the answer",
+                     fields[i]);
+        snprintf(out[i], outlen[i], "%s", str);
+    }
+}
+
+/* A real API key: every event DONE, exactly NEV documents in the index,
+ * neither the key nor its secret part in the log. */
+static void test_api_key_indexed(void **state)
+{
+    struct fixture *f = *state;
+    const char *hosts[] = {f->http.url};
+    struct es_sender_config c = base_cfg(f, hosts);
+    char id[128], secret[128];
+
+    make_api_key(f, "ok", id, sizeof id, secret, sizeof secret);
+    new_index(f, "keyok");
+    c.ca_file = f->ca;
+    c.api_key = f->api_key;
+    log_text(f);
+    assert_true(send_all(f, &c, 30000));
+    expect_all(f, ES_OUTCOME_DONE);
+    assert_int_equal(count_docs(f), NEV);
+    expect_no_secret(f, log_text(f), secret);
+}
+
+/* A real key invalidated (DELETE /_security/api_key) before the sender
+ * uses it: the 401 with the server's plain reason and what to fix, no
+ * outcome (the events are kept), nothing indexed, no secret in the log. */
+static void test_api_key_invalidated_kept(void **state)
+{
+    struct fixture *f = *state;
+    const char *hosts[] = {f->http.url};
+    struct es_sender_config c = base_cfg(f, hosts);
+    char id[128], secret[128], body[192], *log;
+
+    make_api_key(f, "gone", id, sizeof id, secret, sizeof secret);
+    snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", id);
+    es_http_call(&f->http, "DELETE", "/_security/api_key", "application/json",
+                 body, 200);
+    es_json_assert_string(&f->http, "invalidated_api_keys.0", id);
+    es_json_assert_int(&f->http, "error_count", 0);
+    new_index(f, "keygone");
+    c.ca_file = f->ca;
+    c.api_key = f->api_key;
+    log_text(f);
+    assert_false(send_all(f, &c, 2000));
+    expect_none(f);
+    assert_int_equal(count_docs(f), 0);
+    log = log_text(f);
+    expect_no_secret(f, log, secret);
+    expect_in_log(log, f->http.url);
+    expect_in_log(log, "HTTP 401");
+    expect_in_log(log, "unable to authenticate with provided credentials");
+    expect_in_log(log, "check the user and password or API key");
+    expect_in_log(log, "nothing is lost");
 }
 
 /* ---- fixture -------------------------------------------------------- */
@@ -340,8 +435,9 @@ static int teardown(void **state)
     long pid = (long)getpid();
     snprintf(path, sizeof path,
              "/sluice-tls-%ld-basic,sluice-tls-%ld-wrong,sluice-tls-%ld-noca,"
-             "sluice-tls-%ld-apikey?ignore_unavailable=true",
-             pid, pid, pid, pid);
+             "sluice-tls-%ld-apikey,sluice-tls-%ld-keyok,sluice-tls-%ld-keygone"
+             "?ignore_unavailable=true",
+             pid, pid, pid, pid, pid, pid);
     es_http_request(&f->http, "DELETE", path, NULL, NULL);
     sl_log_set_fd(2);
     close(f->log_fd);
@@ -356,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_wrong_password_kept),
         cmocka_unit_test(test_no_ca_tls_message),
         cmocka_unit_test(test_api_key_refused_kept),
+        cmocka_unit_test(test_api_key_indexed),
+        cmocka_unit_test(test_api_key_invalidated_kept),
     };
     signal(SIGPIPE, SIG_IGN);
     return ES_HTTP_RUN_GROUP(URL_VAR, tests, setup, teardown);
