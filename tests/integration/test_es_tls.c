@@ -204,6 +204,47 @@ static void expect_in_log(const char *log, const char *needle)
         fail_msg("the log does not say \"%s\":\n%s", needle, log);
 }
 
+/* Sends the NEV events with c: each one DONE, exactly NEV documents in
+ * the index, no secret (nor extra) in the log. */
+static void expect_indexed(struct fixture *f, const struct es_sender_config *c,
+                           const char *extra)
+{
+    log_text(f);
+    assert_true(send_all(f, c, 30000));
+    expect_all(f, ES_OUTCOME_DONE);
+    assert_int_equal(count_docs(f), NEV);
+    expect_no_secret(f, log_text(f), extra);
+}
+
+/* Sends the NEV events with c, which the server refuses, for 2 s: no
+ * outcome (the events stay in the sender), nothing indexed, no secret
+ * (nor extra) in the log, which names the URL and says nothing is lost.
+ * Returns the log, for the caller's checks. */
+static char *expect_kept(struct fixture *f, const struct es_sender_config *c,
+                         const char *extra)
+{
+    char *log;
+    log_text(f);
+    assert_false(send_all(f, c, 2000));
+    expect_none(f);
+    assert_int_equal(count_docs(f), 0);
+    log = log_text(f);
+    expect_no_secret(f, log, extra);
+    expect_in_log(log, f->http.url);
+    expect_in_log(log, "nothing is lost");
+    return log;
+}
+
+/* expect_kept() for a 401 whose server reason is `reason`. */
+static void expect_refused(struct fixture *f, const struct es_sender_config *c,
+                           const char *extra, const char *reason)
+{
+    char *log = expect_kept(f, c, extra);
+    expect_in_log(log, "HTTP 401");
+    expect_in_log(log, reason);
+    expect_in_log(log, "check the user and password or API key");
+}
+
 /* ---- tests ---------------------------------------------------------- */
 
 static void test_password_indexed(void **state)
@@ -216,10 +257,7 @@ static void test_password_indexed(void **state)
     c.ca_file = f->ca;
     c.username = "elastic";
     c.password = f->password;
-    assert_true(send_all(f, &c, 30000));
-    expect_all(f, ES_OUTCOME_DONE);
-    assert_int_equal(count_docs(f), NEV);
-    expect_no_secret(f, log_text(f), NULL);
+    expect_indexed(f, &c, NULL);
 }
 
 static void test_wrong_password_kept(void **state)
@@ -227,23 +265,14 @@ static void test_wrong_password_kept(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char wrong[128], *log;
+    char wrong[128];
 
     new_index(f, "wrong");
     snprintf(wrong, sizeof wrong, "%s-wrong", f->password);
     c.ca_file = f->ca;
     c.username = "elastic";
     c.password = wrong;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, wrong);
-    expect_in_log(log, f->http.url);
-    expect_in_log(log, "HTTP 401");
-    expect_in_log(log, "check the user and password or API key");
-    expect_in_log(log, "nothing is lost");
+    expect_refused(f, &c, wrong, "unable to authenticate user [elastic]");
 }
 
 static void test_no_ca_tls_message(void **state)
@@ -256,13 +285,7 @@ static void test_no_ca_tls_message(void **state)
     new_index(f, "noca");
     c.username = "elastic"; /* no ca_file: the system's CAs refuse it */
     c.password = f->password;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, NULL);
-    expect_in_log(log, f->http.url);
+    log = expect_kept(f, &c, NULL);
     expect_in_log(log, "TLS");
     expect_in_log(log, "certificate");
     expect_in_log(log, "set elasticsearch.ca_file to the CA");
@@ -277,7 +300,6 @@ static void test_api_key_refused_kept(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char *log;
 
     /* base64 of "sluice-test-id:sluice-test-key-not-known" */
     snprintf(f->api_key, sizeof f->api_key, "%s",
@@ -285,16 +307,8 @@ static void test_api_key_refused_kept(void **state)
     new_index(f, "apikey");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, NULL);
-    expect_in_log(log, f->http.url);
-    expect_in_log(log, "HTTP 401");
-    expect_in_log(log, "unable to authenticate with provided credentials");
-    expect_in_log(log, "check the user and password or API key");
+    expect_refused(f, &c, NULL,
+                   "unable to authenticate with provided credentials");
 }
 
 /* A real API key, made by elastic with POST /_security/api_key (the
@@ -350,11 +364,7 @@ static void test_api_key_indexed(void **state)
     new_index(f, "keyok");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    log_text(f);
-    assert_true(send_all(f, &c, 30000));
-    expect_all(f, ES_OUTCOME_DONE);
-    assert_int_equal(count_docs(f), NEV);
-    expect_no_secret(f, log_text(f), secret);
+    expect_indexed(f, &c, secret);
 }
 
 /* A real key invalidated (DELETE /_security/api_key) before the sender
@@ -365,7 +375,7 @@ static void test_api_key_invalidated_kept(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char id[128], secret[128], body[192], *log;
+    char id[128], secret[128], body[192];
 
     make_api_key(f, "gone", id, sizeof id, secret, sizeof secret);
     snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", id);
@@ -376,17 +386,8 @@ static void test_api_key_invalidated_kept(void **state)
     new_index(f, "keygone");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, secret);
-    expect_in_log(log, f->http.url);
-    expect_in_log(log, "HTTP 401");
-    expect_in_log(log, "unable to authenticate with provided credentials");
-    expect_in_log(log, "check the user and password or API key");
-    expect_in_log(log, "nothing is lost");
+    expect_refused(f, &c, secret,
+                   "unable to authenticate with provided credentials");
 }
 
 /* ---- fixture -------------------------------------------------------- */
