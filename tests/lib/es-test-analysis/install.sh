@@ -63,5 +63,9 @@ EOP
 chmod -R a+rX "$tmp/$name"
 mkdir -p "$home/plugins"
 rm -rf "$dest"
-mv "$tmp/$name" "$dest"
+# -T: never into a $dest that another setup running at once has just made
+# (then its plugin, built from the same sources, stays).
+if ! mv -T "$tmp/$name" "$dest" 2>/dev/null; then
+    [ -f "$dest/plugin-descriptor.properties" ] || die "could not move the plugin into $dest"
+fi
 echo "$want" >"$stamp"
