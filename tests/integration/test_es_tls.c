@@ -311,44 +311,21 @@ static void test_api_key_refused_kept(void **state)
                    "unable to authenticate with provided credentials");
 }
 
-/* A real API key, made by elastic with POST /_security/api_key (the
- * .security index needs the test analysis plugin that scripts/setup
- * installs: tests/lib/es-test-analysis/), limited to creating documents in
- * this run's sluice-tls-* indices, as a deployment would give the indexer.
- * Sets f->api_key to the "encoded" field (base64 of id:api_key, what
- * elasticsearch.api_key takes), and id and secret (the api_key field). */
-static void make_api_key(struct fixture *f, const char *name, char *id,
-                         size_t idlen, char *secret, size_t secretlen)
+/* A real API key, made by elastic (es_http_api_key), limited to creating
+ * documents in this run's sluice-tls-* indices, as a deployment would give
+ * the indexer; f->api_key is set to its encoded form. */
+static void make_api_key(struct fixture *f, const char *name,
+                         struct es_api_key *key)
 {
     char body[512];
-    yajl_val v;
-    const char *fields[] = {"id", "api_key", "encoded"};
-    char *out[] = {id, secret, f->api_key};
-    size_t outlen[] = {idlen, secretlen, sizeof f->api_key};
-
     snprintf(body, sizeof body,
              "{\"name\":\"sluice-tls-%ld-%s\",\"expiration\":\"1h\","
              "\"role_descriptors\":{\"sluice-indexer\":{\"index\":[{"
              "\"names\":[\"sluice-tls-%ld-*\"],"
              "\"privileges\":[\"create_doc\",\"create_index\"]}]}}}",
              (long)getpid(), name, (long)getpid());
-    if (es_http_request(&f->http, "POST", "/_security/api_key",
-                        "application/json", body) != 200)
-        fail_msg("POST /_security/api_key as elastic: HTTP %ld %.300s (%s); "
-                 "a 400 \"Unknown filter type [pattern_capture]\" means the "
-                 "node lacks tests/lib/es-test-analysis: run scripts/setup",
-                 f->http.status, es_http_body(&f->http), f->http.errbuf);
-    if (es_http_parse(&f->http, body, sizeof body) != 0)
-        fail_msg("POST /_security/api_key: %s", body);
-    for (size_t i = 0; i < 3; i++) {
-        const char *str = NULL;
-        if ((v = es_json_at(f->http.json, fields[i])) != NULL)
-            str = YAJL_GET_STRING(v);
-        if (str == NULL || str[0] == '\0' || strlen(str) >= outlen[i])
-            fail_msg("POST /_security/api_key: no usable \"%s\" in the answer",
-                     fields[i]);
-        snprintf(out[i], outlen[i], "%s", str);
-    }
+    es_http_api_key(&f->http, body, key);
+    snprintf(f->api_key, sizeof f->api_key, "%s", key->encoded);
 }
 
 /* A real API key: every event DONE, exactly NEV documents in the index,
@@ -358,13 +335,13 @@ static void test_api_key_indexed(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char id[128], secret[128];
+    struct es_api_key key;
 
-    make_api_key(f, "ok", id, sizeof id, secret, sizeof secret);
+    make_api_key(f, "ok", &key);
     new_index(f, "keyok");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    expect_indexed(f, &c, secret);
+    expect_indexed(f, &c, key.secret);
 }
 
 /* A real key invalidated (DELETE /_security/api_key) before the sender
@@ -375,18 +352,19 @@ static void test_api_key_invalidated_kept(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char id[128], secret[128], body[192];
+    struct es_api_key key;
+    char body[192];
 
-    make_api_key(f, "gone", id, sizeof id, secret, sizeof secret);
-    snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", id);
+    make_api_key(f, "gone", &key);
+    snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", key.id);
     es_http_call(&f->http, "DELETE", "/_security/api_key", "application/json",
                  body, 200);
-    es_json_assert_string(&f->http, "invalidated_api_keys.0", id);
+    es_json_assert_string(&f->http, "invalidated_api_keys.0", key.id);
     es_json_assert_int(&f->http, "error_count", 0);
     new_index(f, "keygone");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    expect_refused(f, &c, secret,
+    expect_refused(f, &c, key.secret,
                    "unable to authenticate with provided credentials");
 }
 

@@ -362,10 +362,8 @@ static void assert_not_printed(struct fx *f, const char *secret,
 static void test_tls_api_key_once(void **state)
 {
     struct fx *f = *state;
-    char body[512], extra[512], key[256], secret[128];
-    const char *fields[] = {"encoded", "api_key"};
-    char *out[] = {key, secret};
-    size_t outlen[] = {sizeof key, sizeof secret};
+    char body[512], extra[512];
+    struct es_api_key key;
 
     snprintf(body, sizeof body,
              "{\"name\":\"%s-%d\",\"expiration\":\"1h\",\"role_descriptors\":"
@@ -373,29 +371,21 @@ static void test_tls_api_key_once(void **state)
              "\"manage_index_templates\"],\"index\":[{\"names\":[\"%s-*\"],"
              "\"privileges\":[\"create_doc\",\"create_index\"]}]}}}",
              prefix, f->n, prefix);
-    es_http_call(&f->es, "POST", "/_security/api_key", "application/json", body,
-                 200);
-    for (size_t i = 0; i < 2; i++) {
-        yajl_val v = es_json_at(f->es.json, fields[i]);
-        const char *str = v != NULL ? YAJL_GET_STRING(v) : NULL;
-        if (str == NULL || str[0] == '\0' || strlen(str) >= outlen[i])
-            fail_msg("POST /_security/api_key: no usable \"%s\"", fields[i]);
-        snprintf(out[i], outlen[i], "%s", str);
-    }
+    es_http_api_key(&f->es, body, &key);
     snprintf(extra, sizeof extra, ", \"ca_file\": \"%s\", \"api_key\": \"%s\"",
-             tls_ca(), key);
+             tls_ca(), key.encoded);
     write_config(f, f->es.url, extra);
     snprintf(body, sizeof body, "/_index_template/%s", prefix);
     es_http_request(&f->es, "DELETE", body, NULL, NULL); /* PUT it again */
     assert_int_equal(indexer(f, "setup", NULL), 0);
     proc_assert_contains(f->out, "version 2: installed");
-    assert_not_printed(f, key, "setup");
-    assert_not_printed(f, secret, "setup");
+    assert_not_printed(f, key.encoded, "setup");
+    assert_not_printed(f, key.secret, "setup");
     write_batches(f, 4, 250, NULL);
     assert_int_equal(indexer(f, "run", "--once"), 0);
     proc_assert_contains(f->err, "1000 events read, 1000 indexed, 0 already");
-    assert_not_printed(f, key, "run --once");
-    assert_not_printed(f, secret, "run --once");
+    assert_not_printed(f, key.encoded, "run --once");
+    assert_not_printed(f, key.secret, "run --once");
     assert_int_equal(es_count(f), 1000);
     assert_ids_indexed(f, 1000);
     assert_drained(f);
