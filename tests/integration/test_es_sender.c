@@ -25,8 +25,8 @@
  * with ca_file; wrong credentials and a CA that does not verify keep the
  * events with a message naming the URL and what to fix, and never the
  * secret. The stub also covers what the real es_tls server cannot show
- * (a real API key, credentials in the URL); test_es_tls.c runs the rest
- * against Elasticsearch with security on.
+ * (credentials in the URL); test_es_tls.c runs the rest, real API keys
+ * included, against Elasticsearch with security on.
  *
  * Usage: test_es_sender ENV_VAR (SLUICE_TEST_ES_URL, SLUICE_TEST_ES9_URL,
  * SLUICE_TEST_OS_URL, SLUICE_TEST_OS3_URL); needs python3 and openssl on

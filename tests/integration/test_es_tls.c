@@ -8,10 +8,14 @@
  * sender, neither lost nor dead), nothing indexed, the log names the URL,
  * the 401 and what to fix. No ca_file with verification on: the same,
  * with a TLS message naming elasticsearch.ca_file. An API key the server
- * does not know: a 401 from its API key realm, events kept (the
- * integ-test-zip cannot make a real key: see test_api_key_refused_kept).
- * No secret (the password, the wrong one, the API key) ever appears in
- * the log.
+ * does not know: a 401 from its API key realm, events kept. A real API key
+ * (made by elastic, limited to creating documents in these indices): every
+ * event DONE, counted; the same once invalidated: a 401, events kept. No
+ * secret (the password, the wrong one, the API key or its secret part)
+ * ever appears in the log. The real keys need the .security index, which
+ * needs the test analysis plugin scripts/setup installs into the node's
+ * home (tests/lib/es-test-analysis/: the integ-test-zip lacks the
+ * analysis-common module).
  *
  * Reads SLUICE_TEST_ES_TLS_URL, SLUICE_TEST_ES_TLS_CA and
  * SLUICE_TEST_ES_TLS_PASSWORD (tests/lib/services.sh). */
@@ -200,6 +204,47 @@ static void expect_in_log(const char *log, const char *needle)
         fail_msg("the log does not say \"%s\":\n%s", needle, log);
 }
 
+/* Sends the NEV events with c: each one DONE, exactly NEV documents in
+ * the index, no secret (nor extra) in the log. */
+static void expect_indexed(struct fixture *f, const struct es_sender_config *c,
+                           const char *extra)
+{
+    log_text(f);
+    assert_true(send_all(f, c, 30000));
+    expect_all(f, ES_OUTCOME_DONE);
+    assert_int_equal(count_docs(f), NEV);
+    expect_no_secret(f, log_text(f), extra);
+}
+
+/* Sends the NEV events with c, which the server refuses, for 2 s: no
+ * outcome (the events stay in the sender), nothing indexed, no secret
+ * (nor extra) in the log, which names the URL and says nothing is lost.
+ * Returns the log, for the caller's checks. */
+static char *expect_kept(struct fixture *f, const struct es_sender_config *c,
+                         const char *extra)
+{
+    char *log;
+    log_text(f);
+    assert_false(send_all(f, c, 2000));
+    expect_none(f);
+    assert_int_equal(count_docs(f), 0);
+    log = log_text(f);
+    expect_no_secret(f, log, extra);
+    expect_in_log(log, f->http.url);
+    expect_in_log(log, "nothing is lost");
+    return log;
+}
+
+/* expect_kept() for a 401 whose server reason is `reason`. */
+static void expect_refused(struct fixture *f, const struct es_sender_config *c,
+                           const char *extra, const char *reason)
+{
+    char *log = expect_kept(f, c, extra);
+    expect_in_log(log, "HTTP 401");
+    expect_in_log(log, reason);
+    expect_in_log(log, "check the user and password or API key");
+}
+
 /* ---- tests ---------------------------------------------------------- */
 
 static void test_password_indexed(void **state)
@@ -212,10 +257,7 @@ static void test_password_indexed(void **state)
     c.ca_file = f->ca;
     c.username = "elastic";
     c.password = f->password;
-    assert_true(send_all(f, &c, 30000));
-    expect_all(f, ES_OUTCOME_DONE);
-    assert_int_equal(count_docs(f), NEV);
-    expect_no_secret(f, log_text(f), NULL);
+    expect_indexed(f, &c, NULL);
 }
 
 static void test_wrong_password_kept(void **state)
@@ -223,23 +265,14 @@ static void test_wrong_password_kept(void **state)
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char wrong[128], *log;
+    char wrong[128];
 
     new_index(f, "wrong");
     snprintf(wrong, sizeof wrong, "%s-wrong", f->password);
     c.ca_file = f->ca;
     c.username = "elastic";
     c.password = wrong;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, wrong);
-    expect_in_log(log, f->http.url);
-    expect_in_log(log, "HTTP 401");
-    expect_in_log(log, "check the user and password or API key");
-    expect_in_log(log, "nothing is lost");
+    expect_refused(f, &c, wrong, "unable to authenticate user [elastic]");
 }
 
 static void test_no_ca_tls_message(void **state)
@@ -252,29 +285,21 @@ static void test_no_ca_tls_message(void **state)
     new_index(f, "noca");
     c.username = "elastic"; /* no ca_file: the system's CAs refuse it */
     c.password = f->password;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, NULL);
-    expect_in_log(log, f->http.url);
+    log = expect_kept(f, &c, NULL);
     expect_in_log(log, "TLS");
     expect_in_log(log, "certificate");
     expect_in_log(log, "set elasticsearch.ca_file to the CA");
 }
 
-/* The integ-test-zip has no analysis-common module, so the .security index
- * (its mapping uses pattern_capture) cannot be created, and with it no API
- * key: POST /_security/api_key answers 400. What the real server can show
- * is that the sender's "Authorization: ApiKey" reaches its API key realm:
- * a key it does not know is a 401, and the events are kept. */
+/* A key the server never made (an id it does not know): the sender's
+ * "Authorization: ApiKey" reaches the API key realm, which answers 401,
+ * and the events are kept. Real keys: test_api_key_indexed and
+ * test_api_key_invalidated_kept. */
 static void test_api_key_refused_kept(void **state)
 {
     struct fixture *f = *state;
     const char *hosts[] = {f->http.url};
     struct es_sender_config c = base_cfg(f, hosts);
-    char *log;
 
     /* base64 of "sluice-test-id:sluice-test-key-not-known" */
     snprintf(f->api_key, sizeof f->api_key, "%s",
@@ -282,16 +307,65 @@ static void test_api_key_refused_kept(void **state)
     new_index(f, "apikey");
     c.ca_file = f->ca;
     c.api_key = f->api_key;
-    log_text(f);
-    assert_false(send_all(f, &c, 2000));
-    expect_none(f);
-    assert_int_equal(count_docs(f), 0);
-    log = log_text(f);
-    expect_no_secret(f, log, NULL);
-    expect_in_log(log, f->http.url);
-    expect_in_log(log, "HTTP 401");
-    expect_in_log(log, "unable to authenticate with provided credentials");
-    expect_in_log(log, "check the user and password or API key");
+    expect_refused(f, &c, NULL,
+                   "unable to authenticate with provided credentials");
+}
+
+/* A real API key, made by elastic (es_http_api_key), limited to creating
+ * documents in this run's sluice-tls-* indices, as a deployment would give
+ * the indexer; f->api_key is set to its encoded form. */
+static void make_api_key(struct fixture *f, const char *name,
+                         struct es_api_key *key)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"name\":\"sluice-tls-%ld-%s\",\"expiration\":\"1h\","
+             "\"role_descriptors\":{\"sluice-indexer\":{\"index\":[{"
+             "\"names\":[\"sluice-tls-%ld-*\"],"
+             "\"privileges\":[\"create_doc\",\"create_index\"]}]}}}",
+             (long)getpid(), name, (long)getpid());
+    es_http_api_key(&f->http, body, key);
+    snprintf(f->api_key, sizeof f->api_key, "%s", key->encoded);
+}
+
+/* A real API key: every event DONE, exactly NEV documents in the index,
+ * neither the key nor its secret part in the log. */
+static void test_api_key_indexed(void **state)
+{
+    struct fixture *f = *state;
+    const char *hosts[] = {f->http.url};
+    struct es_sender_config c = base_cfg(f, hosts);
+    struct es_api_key key;
+
+    make_api_key(f, "ok", &key);
+    new_index(f, "keyok");
+    c.ca_file = f->ca;
+    c.api_key = f->api_key;
+    expect_indexed(f, &c, key.secret);
+}
+
+/* A real key invalidated (DELETE /_security/api_key) before the sender
+ * uses it: the 401 with the server's plain reason and what to fix, no
+ * outcome (the events are kept), nothing indexed, no secret in the log. */
+static void test_api_key_invalidated_kept(void **state)
+{
+    struct fixture *f = *state;
+    const char *hosts[] = {f->http.url};
+    struct es_sender_config c = base_cfg(f, hosts);
+    struct es_api_key key;
+    char body[192];
+
+    make_api_key(f, "gone", &key);
+    snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", key.id);
+    es_http_call(&f->http, "DELETE", "/_security/api_key", "application/json",
+                 body, 200);
+    es_json_assert_string(&f->http, "invalidated_api_keys.0", key.id);
+    es_json_assert_int(&f->http, "error_count", 0);
+    new_index(f, "keygone");
+    c.ca_file = f->ca;
+    c.api_key = f->api_key;
+    expect_refused(f, &c, key.secret,
+                   "unable to authenticate with provided credentials");
 }
 
 /* ---- fixture -------------------------------------------------------- */
@@ -340,8 +414,9 @@ static int teardown(void **state)
     long pid = (long)getpid();
     snprintf(path, sizeof path,
              "/sluice-tls-%ld-basic,sluice-tls-%ld-wrong,sluice-tls-%ld-noca,"
-             "sluice-tls-%ld-apikey?ignore_unavailable=true",
-             pid, pid, pid, pid);
+             "sluice-tls-%ld-apikey,sluice-tls-%ld-keyok,sluice-tls-%ld-keygone"
+             "?ignore_unavailable=true",
+             pid, pid, pid, pid, pid, pid);
     es_http_request(&f->http, "DELETE", path, NULL, NULL);
     sl_log_set_fd(2);
     close(f->log_fd);
@@ -356,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_wrong_password_kept),
         cmocka_unit_test(test_no_ca_tls_message),
         cmocka_unit_test(test_api_key_refused_kept),
+        cmocka_unit_test(test_api_key_indexed),
+        cmocka_unit_test(test_api_key_invalidated_kept),
     };
     signal(SIGPIPE, SIG_IGN);
     return ES_HTTP_RUN_GROUP(URL_VAR, tests, setup, teardown);

@@ -16,7 +16,8 @@
  * With SLUICE_TEST_ES_TLS_URL (Elasticsearch with security on, from
  * tests/run's es_tls) only the TLS case runs: `setup` and `run --once` with
  * ca_file, username and password in the config, everything indexed, and
- * the password in no output of the binary. */
+ * the password in no output of the binary; then the same with an API key
+ * that has only the privileges the indexer needs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -336,6 +337,60 @@ static void test_tls_setup_once(void **state)
     assert_drained(f);
 }
 
+/* Fails the test if one of the binary's outputs holds `secret`. */
+static void assert_not_printed(struct fx *f, const char *secret,
+                               const char *what)
+{
+    const char *outs[] = {f->out, f->err};
+    for (size_t i = 0; i < 2; i++) {
+        char *text = proc_slurp(outs[i]);
+        bool shown = strstr(text, secret) != NULL;
+        free(text);
+        if (shown)
+            fail_msg("%s printed the API key in %s", what, outs[i]);
+    }
+}
+
+/* Security on, with an API key instead of a password: one that elastic
+ * makes with only what the indexer needs (cluster monitor and
+ * manage_index_templates for `setup`; create_doc and create_index on this
+ * run's indices), given as elasticsearch.api_key (the "encoded" field:
+ * base64 of id:api_key). `setup` installs the template, `run --once`
+ * indexes every event once, and neither the key nor its secret part is in
+ * their output. (The .security index needs the plugin scripts/setup installs,
+ * tests/lib/es-test-analysis/.) */
+static void test_tls_api_key_once(void **state)
+{
+    struct fx *f = *state;
+    char body[512], extra[512];
+    struct es_api_key key;
+
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s-%d\",\"expiration\":\"1h\",\"role_descriptors\":"
+             "{\"sluice-indexer\":{\"cluster\":[\"monitor\","
+             "\"manage_index_templates\"],\"index\":[{\"names\":[\"%s-*\"],"
+             "\"privileges\":[\"create_doc\",\"create_index\"]}]}}}",
+             prefix, f->n, prefix);
+    es_http_api_key(&f->es, body, &key);
+    snprintf(extra, sizeof extra, ", \"ca_file\": \"%s\", \"api_key\": \"%s\"",
+             tls_ca(), key.encoded);
+    write_config(f, f->es.url, extra);
+    snprintf(body, sizeof body, "/_index_template/%s", prefix);
+    es_http_request(&f->es, "DELETE", body, NULL, NULL); /* PUT it again */
+    assert_int_equal(indexer(f, "setup", NULL), 0);
+    proc_assert_contains(f->out, "version 2: installed");
+    assert_not_printed(f, key.encoded, "setup");
+    assert_not_printed(f, key.secret, "setup");
+    write_batches(f, 4, 250, NULL);
+    assert_int_equal(indexer(f, "run", "--once"), 0);
+    proc_assert_contains(f->err, "1000 events read, 1000 indexed, 0 already");
+    assert_not_printed(f, key.encoded, "run --once");
+    assert_not_printed(f, key.secret, "run --once");
+    assert_int_equal(es_count(f), 1000);
+    assert_ids_indexed(f, 1000);
+    assert_drained(f);
+}
+
 static bool bad_timestamp(int b, int e)
 {
     return b == 1 && (e == 3 || e == 50 || e == 99);
@@ -650,6 +705,8 @@ int main(int argc, char **argv)
     tls = strcmp(es_var, "SLUICE_TEST_ES_TLS_URL") == 0;
     const struct CMUnitTest tls_tests[] = {
         cmocka_unit_test_setup_teardown(test_tls_setup_once, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_api_key_once, fx_setup,
                                         fx_teardown),
     };
     if (tls)

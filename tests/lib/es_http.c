@@ -187,6 +187,34 @@ long long es_http_count(struct es_http *h, const char *target)
     return YAJL_GET_INTEGER(v);
 }
 
+void es_http_api_key(struct es_http *h, const char *body,
+                     struct es_api_key *key)
+{
+    const char *fields[] = {"id", "api_key", "encoded"};
+    char *out[] = {key->id, key->secret, key->encoded};
+    size_t outlen[] = {sizeof key->id, sizeof key->secret, sizeof key->encoded};
+    char err[128];
+    long st = es_http_request(h, "POST", "/_security/api_key",
+                              "application/json", body);
+
+    if (st != 200 || es_http_parse(h, err, sizeof err) != 0)
+        fail_msg("POST %s/_security/api_key: HTTP %ld: %s%.*s%s", h->url, st,
+                 st < 0 ? h->errbuf : "", ES_HTTP_SHOW, es_http_body(h),
+                 strstr(es_http_body(h), "Unknown filter type") != NULL
+                     ? "; the node lacks tests/lib/es-test-analysis/: run "
+                       "scripts/setup, which builds it into its home"
+                     : "");
+    for (size_t i = 0; i < 3; i++) {
+        yajl_val v = es_json_at(h->json, fields[i]);
+        const char *s = v != NULL ? YAJL_GET_STRING(v) : NULL;
+        if (s == NULL || s[0] == '\0' || strlen(s) >= outlen[i])
+            fail_msg("POST %s/_security/api_key: no usable \"%s\" in the "
+                     "answer",
+                     h->url, fields[i]);
+        snprintf(out[i], outlen[i], "%s", s);
+    }
+}
+
 yajl_val es_json_at(yajl_val v, const char *dotted)
 {
     char buf[512], *seg, *save = NULL, *end;

@@ -91,6 +91,22 @@ void es_http_call(struct es_http *h, const char *method, const char *path,
  * the test on any other answer. */
 long long es_http_count(struct es_http *h, const char *target);
 
+/* An API key, from the answer to POST /_security/api_key. */
+struct es_api_key {
+    char id[128];
+    char secret[128];  /* the "api_key" field */
+    char encoded[256]; /* base64 of id:secret: what elasticsearch.api_key
+                          and "Authorization: ApiKey" take */
+};
+
+/* POST /_security/api_key with body (JSON: name, role_descriptors, ...) as
+ * the es_http_set_auth user, into *key; fails the test unless the answer
+ * is a 200 with the three fields. Elasticsearch 8's integ-test zip needs
+ * tests/lib/es-test-analysis/ for it (without: a 400 "Unknown filter type
+ * [pattern_capture]"; the message then says to run scripts/setup). */
+void es_http_api_key(struct es_http *h, const char *body,
+                     struct es_api_key *key);
+
 /* The node at a dotted path in v; a segment of digits indexes an array
  * ("items.0.create.status"). NULL if there is no such node, or v is NULL.
  * Keys containing dots are not reachable this way. */

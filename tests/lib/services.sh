@@ -25,8 +25,10 @@
 #   SLUICE_TEST_ES_TLS_CA        the CA's PEM file
 #   SLUICE_TEST_ES_TLS_PASSWORD  elastic's password (never print it)
 # and its URL is https://127.0.0.1:PORT. Given in the environment, all three
-# must be set. The integ-test-zip has no analysis-common module, so the
-# .security index cannot be made: no API keys, no native users on it.
+# must be set. The integ-test-zip has no analysis-common module, whose
+# pattern_capture, unique and uax_url_email the .security index needs;
+# scripts/setup installs a test-only plugin with those three into the home
+# (tests/lib/es-test-analysis/), so API keys and native users can be made.
 # es_cluster (not in SLUICE_SEARCH_KEYS: only when named, e.g. by tests/run
 # with SLUICE_TEST_CLUSTER) is a 3-node Elasticsearch cluster (version
 # SLUICE_ES_CLUSTER_VERSION, = es; SLUICE_SEARCH_HEAP each), waited on until
