@@ -669,6 +669,11 @@ static int at_end(struct in_file *in, struct rec *r, int64_t now,
 static int read_one(struct in_file *in, struct rec *r, size_t budget,
                     int64_t now, struct in_file_chunk *c, struct sl_err *err)
 {
+    if (r->empty_new && r->offset == 0) {
+        int rc = in_file_recheck_empty_new(in, r, now, err);
+        if (rc <= 0)
+            return rc; /* held as a copy, or closed: nothing read */
+    }
     size_t want =
         budget < (size_t)in->cfg.read_size ? budget : (size_t)in->cfg.read_size;
     /* the bytes before offset come along (read before, in the page cache):

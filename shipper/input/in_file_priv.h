@@ -40,6 +40,9 @@ struct rec {
     bool deleted : 1;    /* rotated: nlink was 0 */
     bool at_eof : 1;     /* the last read found the end */
     bool has_entry : 1;  /* the registry had an entry at creation */
+    bool empty_new : 1;  /* identified empty as a file of its own: its
+                            first bytes may show it is a copy after all
+                            (one being written: a copier creates it empty) */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -188,6 +191,13 @@ void in_file_bad_path_clear(struct in_file *in, const char *path);
 /* in_file_rotate.c */
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                      struct sl_err *err);
+/* r was empty when identified as a file of its own (empty_new) and is
+ * about to be read from 0: with its first bytes it may turn out a copy
+ * being written (copytruncate: the copier creates it empty), read from
+ * its original's offset under its key, or held while that is live.
+ * 1: read on; 0: held or closed; -1: out of memory. */
+int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
+                              struct sl_err *err);
 /* 1: r goes on; 0: r was closed or replaced; -1: out of memory. deep
  * also compares the first bytes (a pread of up to fp_bytes). */
 int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,

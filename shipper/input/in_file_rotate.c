@@ -16,7 +16,11 @@
  *    is held until its original is truncated or done; if neither comes
  *    while the copy stays unchanged for rotate_wait (a copier has
  *    finished), or within IN_FILE_COPY_HOLD_MAX_MS, the two files merely
- *    begin alike: the "copy" starts over as a file of its own.
+ *    begin alike: the "copy" starts over as a file of its own. A file
+ *    that was empty when identified is decided again at its first bytes
+ *    (a copier creates the copy empty), and a copy that ends before the
+ *    offset its original was read to (the writer went on while it was
+ *    copied) starts at its end: it holds nothing new.
  *  - every open and every end of the bytes (check_open): a file shorter
  *    than the offset read was truncated; one whose first bytes (or those
  *    before the offset read: the tail, file_identity.h) changed was
@@ -67,10 +71,13 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
     g->until = now + IN_FILE_GHOST_MS;
 }
 
-/* Whether fd (identity now) begins with the bytes `old` fingerprinted. */
+/* Whether fd (identity now, size bytes) begins with the bytes `old`
+ * fingerprinted, and holds old's tail where it is long enough to: a copy
+ * may end before the offset its original was read to (its writer went on
+ * while the copier copied), and then only its first bytes can tell. */
 static int same_start(const struct file_identity *old,
-                      const struct file_identity *now, int fd, bool *same,
-                      struct sl_err *err)
+                      const struct file_identity *now, uint64_t size, int fd,
+                      bool *same, struct sl_err *err)
 {
     *same = false;
     if (now->fp_len < old->fp_len)
@@ -78,6 +85,8 @@ static int same_start(const struct file_identity *old,
     struct file_identity k = *old;
     k.dev = now->dev;
     k.ino = now->ino;
+    if (size < k.tail_at)
+        k.tail_len = 0; /* no tail to check */
     enum file_id_match m;
     if (file_identity_compare(&k, now, fd, &m, err) < 0)
         return -1;
@@ -117,11 +126,14 @@ static int find_original(struct in_file *in, const struct rec *r,
             (!full && g->acked > size))
             continue;
         bool same;
-        if (same_start(&g->id, now, r->fd, &same, err) < 0)
+        if (same_start(&g->id, now, size, r->fd, &same, err) < 0)
             return -1;
         if (!same)
             continue;
-        *o = (struct original){g->offset, g->acked, g->key, NULL};
+        /* a copy that ends before where its original was read holds
+         * nothing new (copy_start says why): it starts at its end */
+        *o = (struct original){g->offset < size ? g->offset : size,
+                               g->acked < size ? g->acked : size, g->key, NULL};
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
@@ -137,7 +149,7 @@ static int find_original(struct in_file *in, const struct rec *r,
          * one may be a copy still being written: held, as before) */
         bool same = true;
         if (l->id.tail_len > 0 && size >= l->id.tail_at &&
-            same_start(&l->id, now, r->fd, &same, err) < 0)
+            same_start(&l->id, now, size, r->fd, &same, err) < 0)
             return -1;
         if (!same)
             continue;
@@ -145,6 +157,21 @@ static int find_original(struct in_file *in, const struct rec *r,
         return 1;
     }
     return 0;
+}
+
+/* Where copy c of a file read up to offset starts: there, or at c's end
+ * when c is shorter. A copy ends where the copier stopped, and the
+ * original may have been read past that before it was truncated (its
+ * writer went on during the copy): such a copy holds nothing new, and
+ * must not look truncated (shorter than its offset), which would read it
+ * again from 0. */
+static uint64_t copy_start(const struct rec *c, uint64_t offset)
+{
+    struct stat st;
+    if (stat(c->path, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
+        (uint64_t)st.st_ino == c->ino && (uint64_t)st.st_size < offset)
+        return (uint64_t)st.st_size;
+    return offset;
 }
 
 /* The copies held for orig: orig's bytes end here (truncated, done), so
@@ -157,10 +184,32 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
             continue;
         c->copy_of = NULL;
         in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        if (orig->offset > c->offset)
-            c->offset = orig->offset;
+        c->offset =
+            copy_start(c, orig->offset > c->offset ? orig->offset : c->offset);
         in_file_want_open(in, c);
     }
+}
+
+static void say_copy(struct in_file *in, const struct rec *r,
+                     const struct file_identity *now, const struct original *o)
+{
+    SL_INFO(r->path,
+            "a copy of a file read before (its first %u bytes are the "
+            "same); reading it from offset %llu, where the original %s",
+            now->fp_len, (unsigned long long)o->offset,
+            o->live ? "is (held until the original is truncated or gone)"
+                    : "was");
+    if (o->live == NULL) /* a held copy counts once the original goes */
+        in_file_count_rotation(in, ROT_COPYTRUNCATE);
+}
+
+/* A copy of a live file waits for its original's end, closed. */
+static void hold_copy(struct in_file *in, struct rec *r, uint64_t size,
+                      int64_t now)
+{
+    in_file_rec_close(in, r); /* held: no descriptor meanwhile */
+    r->held_at = r->held_grew = now;
+    r->held_size = size;
 }
 
 /* Where a file without a (valid) entry starts, and its key: 1, or 0 when
@@ -173,16 +222,9 @@ static int start_new(struct in_file *in, struct rec *r,
     int rc = find_original(in, r, now, size, &o, err);
     if (rc < 0)
         return -1;
-    if (rc == 1) {
-        SL_INFO(r->path,
-                "a copy of a file read before (its first %u bytes are the "
-                "same); reading it from offset %llu, where the original %s",
-                now->fp_len, (unsigned long long)o.offset,
-                o.live ? "is (held until the original is truncated or gone)"
-                       : "was");
-        if (o.live == NULL) /* a held copy counts once the original goes */
-            in_file_count_rotation(in, ROT_COPYTRUNCATE);
-    }
+    if (rc == 1)
+        say_copy(in, r, now, &o);
+    r->empty_new = rc == 0 && size == 0;
     r->own_start =
         r->first_scan && in->cfg.start_at == IN_FILE_START_END ? size : 0;
     if (rc == 0) {
@@ -276,9 +318,46 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     r->size_seen = (uint64_t)st.st_size;
     in_file_bad_path_clear(in, r->path);
     if (r->copy_of != NULL) {
-        in_file_rec_close(in, r); /* held: no descriptor meanwhile */
-        r->held_at = r->held_grew = now;
-        r->held_size = (uint64_t)st.st_size;
+        hold_copy(in, r, (uint64_t)st.st_size, now);
+        return 0;
+    }
+    return 1;
+}
+
+int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
+                              struct sl_err *err)
+{
+    struct stat st;
+    struct file_identity id;
+    struct sl_err e2;
+    if (fstat(r->fd, &st) < 0 || st.st_size == 0 ||
+        file_identity_compute(r->fd, in->fp_bytes, &id, &e2) < 0)
+        return 1; /* nothing to decide yet, or the read says what is wrong */
+    r->empty_new = false;
+    struct original o;
+    int rc = find_original(in, r, &id, (uint64_t)st.st_size, &o, err);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1; /* a file of its own, as it was started */
+    say_copy(in, r, &id, &o);
+    registry_forget(in->reg, r->dev, r->ino);
+    const char *home = r->home != NULL ? r->home : r->path;
+    if (registry_add(in->reg, &id, o.key, home, o.acked, in_file_wall_s(),
+                     err) < 0) {
+        if (err->status == SL_ENOMEM)
+            return -1;
+        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
+        in_file_count_error(in);
+        r->identified = false; /* the next open decides again */
+        in_file_rec_close(in, r);
+        return 0;
+    }
+    r->key_gen = registry_keys_added(in->reg);
+    r->id = id;
+    r->offset = o.offset;
+    r->pub.key = o.key;
+    r->copy_of = o.live;
+    if (r->copy_of != NULL) {
+        hold_copy(in, r, (uint64_t)st.st_size, now);
         return 0;
     }
     return 1;

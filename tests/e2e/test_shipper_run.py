@@ -746,6 +746,94 @@ def copytruncate_while_stopped_of_a_file_that_begins_alike():
     eq(len(got), len(since) + 40 + len(new), err)
 
 
+def copytruncates_of(port):
+    """The copytruncate rotations the daemon on port counted, or None."""
+    try:
+        m = http_get(port, "/metrics")
+    except OSError:
+        return None
+    return sum(int(float(l.rpartition(" ")[2])) for l in m.splitlines()
+               if l.startswith("sluice_input_rotations_total{")
+               and 'kind="copytruncate"' in l)
+
+
+@case
+def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
+    # logrotate's copytruncate while the application writes: the copier
+    # creates the copy empty (seen so, before its bytes), and the writer
+    # goes on while it copies, so the original is read past where the copy
+    # ends before it is truncated. Each copy is recognised by its first
+    # bytes: it gives only what was not read yet (here nothing), never its
+    # lines again from 0. The three ways it was first seen: empty; complete
+    # before the truncation (held while the original lives); complete after
+    # it (matched to the truncated original's bytes).
+    d = scratch("copytruncate-race")
+    log = os.path.join(d, "logs", "app.log")
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    out = open(os.path.join(d, "out.json"), "w")
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
+                         stderr=subprocess.PIPE)
+    written = []
+
+    def write(tag, n):
+        lines = [f"{tag} line {i:05d}" for i in range(n)]
+        with open(log, "a") as f:
+            f.write("".join(l + "\n" for l in lines))
+        written.extend(lines)
+
+    def lines():
+        return metric_of(port, "sluice_shipper_lines_total")
+
+    def rotate(k, how):
+        for j in range(k, 0, -1):  # .1 -> .2 ...
+            if os.path.exists(f"{log}.{j}"):
+                os.rename(f"{log}.{j}", f"{log}.{j + 1}")
+        with open(log, "rb") as f:
+            copy = f.read()[:-200]  # the writer went on during the copy
+        scans = scans_of(port)
+        if how == "empty":
+            open(log + ".1", "wb").close()
+            wait_for("the empty copy seen", lambda: scans_of(port) > scans)
+        tmp = os.path.join(d, "copy.tmp")  # not matched by paths
+        if how == "after":
+            os.truncate(log, 0)
+        with open(tmp if how != "empty" else log + ".1", "ab") as f:
+            f.write(copy)
+        if how != "empty":
+            os.rename(tmp, log + ".1")
+        if how == "before":
+            wait_for("the copy held", lambda: scans_of(port) > scans)
+        if how != "after":
+            os.truncate(log, 0)
+
+    try:
+        wait_for("the daemon", lambda: lines() == 0)
+        for k, how in enumerate(["empty", "before", "after", "empty"], 1):
+            write(f"cycle {k}", 2000)
+            wait_for(f"cycle {k} read", lambda: lines() >= len(written))
+            eq(lines(), len(written), f"lines read by cycle {k} ({how})")
+            ct = copytruncates_of(port)
+            rotate(k, how)
+            wait_for(f"copy {k} recognised ({how})",
+                     lambda: copytruncates_of(port) > ct or
+                     lines() > len(written))
+        write("last", 10)
+        wait_for("all read", lambda: lines() >= len(written))
+        time.sleep(0.5)  # not a wait for anything: lines read twice show
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=DEADLINE_S)
+        out.close()
+    eq(p.returncode, 0, err.decode())
+    with open(os.path.join(d, "out.json")) as f:
+        got = [json.loads(l)["message"] for l in f]
+    eq(len(got) - len(set(got)), 0, "lines shipped twice")
+    eq(sorted(got), sorted(written), "every line once")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
