@@ -774,9 +774,14 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
                         {"stdout": {}},
                         {"http": {"listen": f"127.0.0.1:{port}"}})
     out = open(os.path.join(d, "out.json"), "w")
+    errf = os.path.join(d, "stderr.txt")
     p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
-                         stderr=subprocess.PIPE)
+                         stderr=open(errf, "w"))
     written = []
+
+    def said(text):
+        with open(errf) as f:
+            return f.read().count(text)
 
     def write(tag, n):
         lines = [f"{tag} line {i:05d}" for i in range(n)]
@@ -787,6 +792,8 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
     def lines():
         return metric_of(port, "sluice_shipper_lines_total")
 
+    held = "where the original is (held until the original is truncated"
+
     def rotate(k, how):
         for j in range(k, 0, -1):  # .1 -> .2 ...
             if os.path.exists(f"{log}.{j}"):
@@ -794,6 +801,7 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
         with open(log, "rb") as f:
             copy = f.read()[:-200]  # the writer went on during the copy
         scans = scans_of(port)
+        holds = said(held)
         if how == "empty":
             open(log + ".1", "wb").close()
             wait_for("the empty copy seen", lambda: scans_of(port) > scans)
@@ -805,7 +813,7 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
         if how != "empty":
             os.rename(tmp, log + ".1")
         if how == "before":
-            wait_for("the copy held", lambda: scans_of(port) > scans)
+            wait_for("the copy held", lambda: said(held) > holds)
         if how != "after":
             os.truncate(log, 0)
 
@@ -825,13 +833,17 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
         time.sleep(0.5)  # not a wait for anything: lines read twice show
     finally:
         p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=DEADLINE_S)
+        p.wait(timeout=DEADLINE_S)
         out.close()
-    eq(p.returncode, 0, err.decode())
+    with open(errf) as f:
+        err = f.read()
+    eq(p.returncode, 0, err)
     with open(os.path.join(d, "out.json")) as f:
         got = [json.loads(l)["message"] for l in f]
     eq(len(got) - len(set(got)), 0, "lines shipped twice")
     eq(sorted(got), sorted(written), "every line once")
+    # a copy shorter than its original was read is no truncated file
+    eq(said(".1] file shrank"), 0, "copies taken for truncated files")
 
 
 if failures:
