@@ -673,6 +673,8 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
         int rc = in_file_recheck_empty_new(in, r, now, err);
         if (rc <= 0)
             return rc; /* held as a copy, or closed: nothing read */
+        if (r->key_gen > in->keys_saved)
+            return 0; /* a copy, under its original's key: saved first */
     }
     size_t want =
         budget < (size_t)in->cfg.read_size ? budget : (size_t)in->cfg.read_size;
