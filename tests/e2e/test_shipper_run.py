@@ -13,9 +13,11 @@ usage: test_shipper_run.py SLUICE_SHIPPER CONF_DIR
 import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -844,6 +846,83 @@ def copytruncate_copies_made_empty_or_ending_early_ship_nothing_twice():
     eq(sorted(got), sorted(written), "every line once")
     # a copy shorter than its original was read is no truncated file
     eq(said(".1] file shrank"), 0, "copies taken for truncated files")
+
+
+@case
+def logrotate_under_a_writer_loses_and_repeats_nothing():
+    # the real logrotate (-f), three rotations of each kind while a thread
+    # writes: every line written outside a logrotate run is shipped once;
+    # a line written while copytruncate ran may be in neither file (the
+    # tool's own window between copy and truncate), never twice
+    lr = shutil.which("logrotate", path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if lr is None:
+        raise AssertionError("logrotate not found: run scripts/setup "
+                             "(Debian package logrotate)")
+    kinds = {"create": "create\ncompress\ndelaycompress",
+             "copytruncate": "copytruncate\ncompress\ndelaycompress"}
+    for kind, opts in kinds.items():
+        d = scratch(f"logrotate-{kind}")
+        log = os.path.join(d, "logs", "app.log")
+        open(log, "w").close()
+        with open(os.path.join(d, "lr.conf"), "w") as f:
+            f.write(f"{log} {{\nrotate 9\nmissingok\n{opts}\n}}\n")
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log + "*"],
+                                 "exclude": ["*.gz"]}],
+                            {"stdout": {}},
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        out = open(os.path.join(d, "out.json"), "w")
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                             stdout=out, stderr=subprocess.PIPE)
+        n, stop, windows = [0], threading.Event(), []
+
+        def writer():
+            while not stop.is_set():
+                with open(log, "a") as f:
+                    for _ in range(20):
+                        f.write(f"{kind} line {n[0]:07d}\n")
+                        n[0] += 1
+                time.sleep(0.002)
+
+        t = threading.Thread(target=writer)
+        try:
+            wait_for("the daemon", lambda: metric_of(
+                port, "sluice_shipper_lines_total") == 0)
+            t.start()
+            for _ in range(3):
+                time.sleep(0.4)  # not a wait for anything: lines to rotate
+                first = n[0]
+                r = subprocess.run([lr, "-f", "-s", os.path.join(d, "st"),
+                                    os.path.join(d, "lr.conf")],
+                                   capture_output=True, text=True)
+                windows.append((first, n[0]))
+                eq(r.returncode, 0, f"logrotate: {r.stderr}")
+            time.sleep(0.3)
+            stop.set()
+            t.join()
+            wait_for("every line read", lambda: metric_of(
+                port, "sluice_shipper_lines_total") >= n[0] - sum(
+                    b - a for a, b in windows))
+            time.sleep(0.5)  # not a wait for anything: repeats would show
+        finally:
+            stop.set()
+            if t.is_alive():
+                t.join()
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=DEADLINE_S)
+            out.close()
+        eq(p.returncode, 0, err.decode())
+        with open(os.path.join(d, "out.json")) as f:
+            got = [json.loads(l)["message"] for l in f]
+        seen = set(got)
+        eq(len(got) - len(seen), 0, f"{kind}: lines shipped twice")
+        in_window = lambda i: any(a <= i < b for a, b in windows)
+        missing = [i for i in range(n[0])
+                   if f"{kind} line {i:07d}" not in seen]
+        eq([i for i in missing if not in_window(i)], [],
+           f"{kind}: lines missing outside logrotate's runs")
+        if kind == "create":
+            eq(missing, [], "create: lines missing")
 
 
 if failures:
