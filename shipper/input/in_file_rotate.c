@@ -212,6 +212,30 @@ static void hold_copy(struct in_file *in, struct rec *r, uint64_t size,
     r->held_size = size;
 }
 
+/* r's entry (identity id) made with o's key and acknowledged offset, and r
+ * set to read from o's offset: 1, or 0 when the entry could not be made
+ * (logged), -1 out of memory. */
+static int adopt(struct in_file *in, struct rec *r,
+                 const struct file_identity *id, const struct original *o,
+                 struct sl_err *err)
+{
+    const char *home = r->home != NULL ? r->home : r->path;
+    if (registry_add(in->reg, id, o->key, home, o->acked, in_file_wall_s(),
+                     err) < 0) {
+        if (err->status == SL_ENOMEM)
+            return -1;
+        /* a caller bug (another input's entry?), never outside input */
+        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
+        in_file_count_error(in);
+        return 0;
+    }
+    r->key_gen = registry_keys_added(in->reg);
+    r->offset = o->offset;
+    r->pub.key = o->key;
+    r->copy_of = o->live;
+    return 1;
+}
+
 /* Where a file without a (valid) entry starts, and its key: 1, or 0 when
  * its entry could not be made (logged), -1 out of memory. */
 static int start_new(struct in_file *in, struct rec *r,
@@ -231,21 +255,7 @@ static int start_new(struct in_file *in, struct rec *r,
         o.key = in_file_new_key();
         o.offset = o.acked = r->own_start;
     }
-    const char *home = r->home != NULL ? r->home : r->path;
-    if (registry_add(in->reg, now, o.key, home, o.acked, in_file_wall_s(),
-                     err) < 0) {
-        if (err->status == SL_ENOMEM)
-            return -1;
-        /* a caller bug (another input's entry?), never outside input */
-        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
-        in_file_count_error(in);
-        return 0;
-    }
-    r->key_gen = registry_keys_added(in->reg);
-    r->offset = o.offset;
-    r->pub.key = o.key;
-    r->copy_of = o.live;
-    return 1;
+    return adopt(in, r, now, &o, err);
 }
 
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
@@ -340,22 +350,13 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
         return rc < 0 ? -1 : 1; /* a file of its own, as it was started */
     say_copy(in, r, &id, &o);
     registry_forget(in->reg, r->dev, r->ino);
-    const char *home = r->home != NULL ? r->home : r->path;
-    if (registry_add(in->reg, &id, o.key, home, o.acked, in_file_wall_s(),
-                     err) < 0) {
-        if (err->status == SL_ENOMEM)
-            return -1;
-        SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
-        in_file_count_error(in);
+    rc = adopt(in, r, &id, &o, err);
+    if (rc <= 0) {
         r->identified = false; /* the next open decides again */
         in_file_rec_close(in, r);
-        return 0;
+        return rc;
     }
-    r->key_gen = registry_keys_added(in->reg);
     r->id = id;
-    r->offset = o.offset;
-    r->pub.key = o.key;
-    r->copy_of = o.live;
     if (r->copy_of != NULL) {
         hold_copy(in, r, (uint64_t)st.st_size, now);
         return 0;
