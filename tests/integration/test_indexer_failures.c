@@ -30,11 +30,14 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -833,6 +836,26 @@ static long cluster_pgid(int i, const char *env_pid)
     return (*end == '\0' || *end == '\n') && pgid > 1 ? pgid : -1;
 }
 
+/* Whether something accepts connections at url's port on 127.0.0.1: a
+ * node killed with -9 stops at once, while its process group may still
+ * answer kill(0) for a moment (its processes not yet reaped). */
+static bool node_listens(const char *url)
+{
+    const char *colon = strrchr(url, ':');
+    long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+    if (port <= 0 || port > 65535)
+        return false;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(fd, (const struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 /* Starts the nodes of the cluster that are not running (pids: the
  * environment's process group ids, NULL: the current ones only). */
 static int cluster_all_up(char pids[3][64])
@@ -840,7 +863,8 @@ static int cluster_all_up(char pids[3][64])
     bool down[3] = {false, false, false};
     for (int i = 0; i < 3; i++) {
         cl.pgids[i] = cluster_pgid(i, pids != NULL ? pids[i] : "");
-        down[i] = cl.pgids[i] <= 1 || kill(-(pid_t)cl.pgids[i], 0) != 0;
+        down[i] = cl.pgids[i] <= 1 || kill(-(pid_t)cl.pgids[i], 0) != 0 ||
+                  !node_listens(cl.urls[i]);
         if (down[i])
             print_message("es_cluster node %d is not running: starting it\n",
                           i + 1);
