@@ -42,34 +42,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from bench_lib import free_port, redis_cli
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HTTP_PORT = 0
-
-
-def free_port():
-    import random
-    for _ in range(100):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    sys.exit("no free port")
-
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args],
-                          capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def make_files(logs, n):

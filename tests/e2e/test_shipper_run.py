@@ -639,15 +639,17 @@ def a_file_replaced_while_stopped_by_one_beginning_alike_is_read_whole():
        (os.path.getsize(log), os.path.getsize(log), 1024), "the tail saved")
 
 
-def metric_of(port, name):
-    """The counter name of the daemon on port, summed over its labels, or
-    None while it does not answer or has no such counter."""
+def metric_of(port, name, label=""):
+    """The counter name of the daemon on port, summed over its series (those
+    whose labels hold `label`), or None while it does not answer or has no
+    such series."""
     try:
         m = http_get(port, "/metrics")
     except OSError:
         return None
     v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
-         if l.startswith(name + "{") or l.startswith(name + " ")]
+         if (l.startswith(name + "{") or l.startswith(name + " "))
+         and label in l]
     return sum(v) if v else None
 
 
@@ -749,14 +751,12 @@ def copytruncate_while_stopped_of_a_file_that_begins_alike():
 
 
 def copytruncates_of(port):
-    """The copytruncate rotations the daemon on port counted, or None."""
-    try:
-        m = http_get(port, "/metrics")
-    except OSError:
+    """The copytruncate rotations the daemon on port counted (0 before the
+    first), or None while it does not answer."""
+    if metric_of(port, "sluice_shipper_lines_total") is None:
         return None
-    return sum(int(float(l.rpartition(" ")[2])) for l in m.splitlines()
-               if l.startswith("sluice_input_rotations_total{")
-               and 'kind="copytruncate"' in l)
+    return metric_of(port, "sluice_input_rotations_total",
+                     'kind="copytruncate"') or 0
 
 
 @case

@@ -215,15 +215,7 @@ static void write_batches(struct fx *f, int nb, int n,
         const char **fv;
         const size_t *fl;
         assert_int_equal(sl_batch_writer_seal(w, &fv, &fl, &err), 0);
-        const char *argv[3 + SL_BATCH_ARGC] = {"XADD", f->key, "*"};
-        size_t lens[3 + SL_BATCH_ARGC] = {4, strlen(f->key), 1};
-        for (int i = 0; i < SL_BATCH_ARGC; i++) {
-            argv[3 + i] = fv[i];
-            lens[3 + i] = fl[i];
-        }
-        redisReply *r = redisCommandArgv(c, 3 + SL_BATCH_ARGC, argv, lens);
-        assert_true(r != NULL && r->type == REDIS_REPLY_STRING);
-        freeReplyObject(r);
+        proc_redis_xadd_batch(c, f->key, fv, fl);
         sl_batch_writer_free(w);
     }
     redisFree(c);

@@ -23,6 +23,7 @@
 
 #include "es_http.h"
 #include "redis_server.h"
+#include "sl_batch.h"
 #include "sl_clock.h"
 #include "sl_file.h"
 
@@ -112,6 +113,24 @@ redisContext *proc_redis(int port)
     if (c == NULL || c->err)
         fail_msg("redis on port %d: %s", port, c ? c->errstr : "no memory");
     return c;
+}
+
+void proc_redis_xadd_batch(redisContext *c, const char *key,
+                           const char *const *fv, const size_t *fl)
+{
+    const char *argv[3 + SL_BATCH_ARGC] = {"XADD", key, "*"};
+    size_t lens[3 + SL_BATCH_ARGC] = {4, strlen(key), 1};
+    for (int i = 0; i < SL_BATCH_ARGC; i++) {
+        argv[3 + i] = fv[i];
+        lens[3 + i] = fl[i];
+    }
+    redisReply *r = redisCommandArgv(c, 3 + SL_BATCH_ARGC, argv, lens);
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        fail_msg("XADD %s: %s", key,
+                 r == NULL                      ? c->errstr
+                 : r->type == REDIS_REPLY_ERROR ? r->str
+                                                : "not an entry id");
+    freeReplyObject(r);
 }
 
 long long proc_redis_int(int port, const char *cmd, const char *key,

@@ -43,6 +43,11 @@ int proc_redis_start(int port, pid_t *pid);
  * when there is none. */
 redisContext *proc_redis(int port);
 
+/* XADD key * with a sealed batch's fields (sl_batch_writer_seal's fv and
+ * fl); fails the test unless Redis answers with the entry's id. */
+void proc_redis_xadd_batch(redisContext *c, const char *key,
+                           const char *const *fv, const size_t *fl);
+
 /* CMD KEY [ARG] asked of the redis-server on 127.0.0.1:port: an integer
  * answer, or the first element of an array's (XPENDING's summary); -1
  * for anything else. */
