@@ -205,7 +205,19 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         }
         if (pl.content.len == 0)
             continue;
-        return exception_line(pl.content, false, r) ? 1 : -1;
+        if (!exception_line(pl.content, false, r))
+            return -1;
+        /* "Type: message" runs to the end of the event: str() of psycopg2's
+         * errors ("DETAIL: ..."), pydantic's ValidationError and any
+         * exception made with "\n" in it has more lines. A group's lines
+         * carry its margin, so there it is the first line only. */
+        if (col < 0 && pl.content.len > r->type.len) {
+            r->message = to_end(r->message.ptr, end);
+            while (r->message.len > 0 &&
+                   (r->message.ptr[0] == '\r' || r->message.ptr[0] == '\n'))
+                r->message = tail(r->message, 1);
+        }
+        return 1;
     }
     return -1;
 }

@@ -593,6 +593,37 @@ static void traceback_parser(void **state)
        "SyntaxError: '(' was never closed",
        1, "SyntaxError", "'(' was never closed", "/srv/app/plugins/report.py",
        "7", "");
+    /* a message over several lines (psycopg2's DETAIL, pydantic) runs to
+     * the end of the event, blank lines inside kept, trailing ones not */
+    tb("2026-12-05 00:00:01,500 ERROR app.db: insert failed\n"
+       "Traceback (most recent call last):\n"
+       "  File \"/srv/app/db.py\", line 88, in insert\n"
+       "    cur.execute(sql, params)\n"
+       "psycopg2.errors.UniqueViolation: duplicate key value violates "
+       "unique constraint \"users_email_key\"\n"
+       "DETAIL:  Key (email)=(a@example.com) already exists.\n\n",
+       1, "psycopg2.errors.UniqueViolation",
+       "duplicate key value violates unique constraint "
+       "\"users_email_key\"\nDETAIL:  Key (email)=(a@example.com) already "
+       "exists.",
+       "/srv/app/db.py", "88", "insert");
+    tb("Traceback (most recent call last):\r\n"
+       "  File \"/srv/app/forms.py\", line 5, in clean\r\n"
+       "pydantic_core._pydantic_core.ValidationError: 1 validation error for "
+       "Order\r\n"
+       "qty\r\n"
+       "\r\n"
+       "  Input should be greater than 0 [type=greater_than]\r\n",
+       1, "pydantic_core._pydantic_core.ValidationError",
+       "1 validation error for Order\r\nqty\r\n\r\n  Input should be "
+       "greater than 0 [type=greater_than]",
+       "/srv/app/forms.py", "5", "clean");
+    /* a message that begins on the next line */
+    tb("Traceback (most recent call last):\n"
+       "  File \"/a.py\", line 1, in f\n"
+       "ValueError: \n"
+       "on its own line\n",
+       1, "ValueError", "on its own line", "/a.py", "1", "f");
     /* "Traceback" alone is no header */
     tb("Traceback: 3 retries left", 0, NULL, NULL, NULL, NULL, NULL);
     tb("just a line", 0, NULL, NULL, NULL, NULL, NULL);
