@@ -24,13 +24,18 @@
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
  * keys of JSON logs go to their ECS fields, so the events of one request
  * can be found together across services in Kibana:
- *   trace.id    trace_id traceId traceid TraceId otelTraceID dd.trace_id
- *   span.id     span_id spanId spanid SpanId otelSpanID dd.span_id
+ *   trace.id    trace_id traceId traceid TraceId traceID otelTraceID
+ *               dd.trace_id @tr (Serilog)
+ *   span.id     span_id spanId spanid SpanId spanID otelSpanID dd.span_id
+ *               @sp
  *   log.level   level severity severity_text severityText SeverityText
- *               loglevel log_level; pino's and bunyan's numeric levels
- *               (10 ... 60) become trace, debug, info, warn, error, fatal
+ *               levelname (Python logging's JSON formatters) loglevel
+ *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
+ *               numeric levels (10 ... 60) become trace, debug, info, warn,
+ *               error, fatal
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
- *               when the line has no "message" of its own
+ *               Message (.NET), @m (Serilog), when the line has no
+ *               "message" of its own
  * The first key of a group that the line has wins; the ECS name itself,
  * if the line has it, wins over all. */
 #include <stdlib.h>
@@ -293,20 +298,21 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
 
 struct alias {
     const char *ecs;
-    const char *const keys[10];
+    const char *const keys[14];
 };
 
 static const struct alias aliases[] = {
     {"trace.id",
-     {"trace_id", "traceId", "traceid", "TraceId", "otelTraceID", "dd.trace_id",
-      NULL}},
+     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
+      "dd.trace_id", "@tr", NULL}},
     {"span.id",
-     {"span_id", "spanId", "spanid", "SpanId", "otelSpanID", "dd.span_id",
-      NULL}},
+     {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
+      "dd.span_id", "@sp", NULL}},
     {"log.level",
      {"level", "severity", "severity_text", "severityText", "SeverityText",
-      "loglevel", "log_level", NULL}},
-    {"message", {"msg", "event", "body", NULL}},
+      "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
+      NULL}},
+    {"message", {"msg", "event", "body", "Message", "@m", NULL}},
 };
 
 static struct sl_value *member(struct sl_value *obj, const char *key)
