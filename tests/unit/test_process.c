@@ -327,6 +327,10 @@ static void config_errors(void **state)
         {"[{\"grok\": {\"patterns\": [\"x\"], \"ecs\": \"v2\"}}]",
          "shipper.json:1:53: processors[0].grok.ecs: found a string "
          "\"v2\", expected \"v1\" or \"disabled\""},
+        {"[{\"grok\": {\"patterns\": [\"x\"], \"overwrite\": [\"a\", "
+         "\"b..c\"]}}]",
+         "shipper.json:1:65: processors[0].grok.overwrite[1]: field "
+         "reference 'b..c' has an empty name"},
         {"[{\"grok\": {\"patterns\": [\"x\"], \"patern_definitions\": "
          "{}}}]",
          "shipper.json:1:46: processors[0].grok: unknown key "
