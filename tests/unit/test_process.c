@@ -622,6 +622,16 @@ static void traceback_parser(void **state)
        "1 validation error for Order\r\nqty\r\n\r\n  Input should be "
        "greater than 0 [type=greater_than]",
        "/srv/app/forms.py", "5", "clean");
+    /* logging's stack_info after the traceback is no part of the message */
+    tb("ERROR:root:failed\n"
+       "Traceback (most recent call last):\n"
+       "  File \"/a.py\", line 3, in f\n"
+       "ValueError: bad\n"
+       "more\n"
+       "Stack (most recent call last):\n"
+       "  File \"/a.py\", line 9, in <module>\n"
+       "    log.exception(\"failed\", stack_info=True)\n",
+       1, "ValueError", "bad\nmore", "/a.py", "3", "f");
     /* a message that begins on the next line */
     tb("Traceback (most recent call last):\n"
        "  File \"/a.py\", line 1, in f\n"
