@@ -39,6 +39,9 @@
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
+ *   service.name   service (Datadog's convention), otelServiceName
+ *   user.name   user          url.original   url    (strings: objects too
+ *               in the template)
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all.
@@ -326,6 +329,9 @@ static const struct alias aliases[] = {
       NULL}},
     {"message", {"msg", "event", "body", "Message", "@m", NULL}},
     {"error.message", {"error", "err", NULL}},
+    {"service.name", {"service", "otelServiceName", NULL}},
+    {"user.name", {"user", NULL}},
+    {"url.original", {"url", NULL}},
 };
 
 static struct sl_value *member(struct sl_value *obj, const char *key)
