@@ -9,10 +9,11 @@
  * captures go to their field paths. No match: _grokparsefailure; the match
  * limit hit: _groktimeout; a capture that cannot be set (its parent holds
  * a string): _grokfieldconflict, the other captures kept. A missing field is
- * a failure too, as in Logstash. A capture into a field the event has
- * already joins it into an array, as in Logstash, except for the fields
- * of `overwrite`, which it replaces (%{SYSLOGLINE} and %{PYTHON_LOG}
- * capture the text after their header into "message").
+ * a failure too, as in Logstash; an array is matched element by element,
+ * as Logstash does, and fails when no element matches. A capture into a
+ * field the event has already joins it into an array, as in Logstash,
+ * except for the fields of `overwrite`, which it replaces (%{SYSLOGLINE}
+ * and %{PYTHON_LOG} capture the text after their header into "message").
  *
  * The library: the built-in patterns of the flavour (ecs, else the
  * environment's), then the environment's pattern directories, then the
@@ -300,18 +301,64 @@ static void count(struct grok_proc *gp, enum grok_result m)
                                                   : PROC_GROK_TIMEOUTS)]);
 }
 
+/* One text: GROK_MATCH with its captures in the event (*conflict set when
+ * one could not be), or why not. */
+static enum grok_result grok_one(struct grok_proc *gp, struct sl_event *ev,
+                                 struct sl_slice s, bool *conflict)
+{
+    struct sl_err err;
+    enum grok_result m = grok_match(gp->g, s.len ? s.ptr : "", s.len);
+    if (gp->counters != NULL)
+        count(gp, m);
+    if (m != GROK_MATCH)
+        return m;
+    overwrite(gp, ev);
+    if (grok_capture_into(gp->g, ev, &err) < 0)
+        *conflict = true;
+    return m;
+}
+
+/* An array is matched element by element, as Logstash does (a message
+ * made an array by an earlier grok, a JSON list); the elements are taken
+ * first, since captures may add to the array. A timeout ends it. */
+static enum grok_result grok_array(struct grok_proc *gp, struct sl_event *ev,
+                                   const struct sl_value *arr, bool *conflict)
+{
+    size_t n = 0, i = 0;
+    for (const struct sl_value *e = arr->first; e != NULL; e = e->next)
+        n++;
+    const struct sl_value **elems =
+        n ? sl_arena_alloc(ev->arena, n * sizeof *elems) : NULL;
+    if (elems == NULL)
+        return GROK_NOMATCH;
+    for (const struct sl_value *e = arr->first; e != NULL; e = e->next)
+        elems[i++] = e;
+    enum grok_result r = GROK_NOMATCH;
+    for (i = 0; i < n; i++) {
+        if (elems[i]->type != SL_VALUE_STRING &&
+            elems[i]->type != SL_VALUE_NUMBER &&
+            elems[i]->type != SL_VALUE_BOOL)
+            continue;
+        enum grok_result m = grok_one(gp, ev, elems[i]->text, conflict);
+        if (m == GROK_TIMEOUT)
+            return m;
+        if (m == GROK_MATCH)
+            r = m;
+    }
+    return r;
+}
+
 static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
 {
     struct grok_proc *gp = p->state;
     struct sl_slice s;
-    struct sl_err err;
-    if (!proc_event_text(cx->ev, &gp->field, &s)) {
-        proc_event_tag(cx->ev, PROC_TAG_GROKPARSEFAILURE);
-        return PROC_FAILED;
-    }
-    enum grok_result m = grok_match(gp->g, s.len ? s.ptr : "", s.len);
-    if (gp->counters != NULL)
-        count(gp, m);
+    bool conflict = false;
+    enum grok_result m = GROK_NOMATCH;
+    const struct sl_value *v = sl_event_get(cx->ev, &gp->field);
+    if (v != NULL && v->type == SL_VALUE_ARRAY)
+        m = grok_array(gp, cx->ev, v, &conflict);
+    else if (proc_event_text(cx->ev, &gp->field, &s))
+        m = grok_one(gp, cx->ev, s, &conflict);
     if (m == GROK_NOMATCH) {
         proc_event_tag(cx->ev, PROC_TAG_GROKPARSEFAILURE);
         return PROC_FAILED;
@@ -320,8 +367,7 @@ static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
         proc_event_tag(cx->ev, PROC_TAG_GROKTIMEOUT);
         return PROC_FAILED;
     }
-    overwrite(gp, cx->ev);
-    if (grok_capture_into(gp->g, cx->ev, &err) < 0) {
+    if (conflict) {
         proc_event_tag(cx->ev, PROC_TAG_GROKFIELDCONFLICT);
         return PROC_FAILED;
     }
