@@ -20,10 +20,18 @@
  *     exception:" join
  *   - a column-0 exception line (`Name`, `pkg.mod.Name: message`) joins only
  *     right after frames (state TB); anywhere else it is a record
+ *   - after the exception line, a column-0 line joins as the rest of its
+ *     message (psycopg2's "DETAIL: ...", pydantic's field names,
+ *     SQLAlchemy's "[SQL: ...]", add_note() notes) when the event opened
+ *     with a record that starts with a digit (a timestamp) or '[' and the
+ *     line does not start with the same: a record of that log would
  *   - anything else starts an event.
- *   Not joined: column-0 lines of a multi-line exception message and
- *   add_note() notes, which look exactly like records; deciding them would
- *   need a record format, which the pattern mode can express.
+ *   Not joined: the rest of a multi-line message in a log whose records
+ *   start with a letter ("ERROR:root:..."), where it looks exactly like a
+ *   record; deciding it would need a record format, which the pattern mode
+ *   can express. The cost of joining: a line of another writer (a print()
+ *   with no timestamp) right after a traceback joins it, within the
+ *   timeout.
  *
  * java (Throwable.printStackTrace, Logback, Log4j 2):
  *   - a blank line is held as in python
@@ -132,6 +140,16 @@ static struct ml_verdict join(struct ml_view v, enum ml_state st)
     return verdict(v.open ? ML_CONT : ML_START, st);
 }
 
+/* After an exception line: c, a line's first byte, goes on its message
+ * when the event's records open with a digit or '[' (lead) and c does
+ * not. */
+static bool message_line(char lead, char c)
+{
+    if (sl_ascii_digit(lead))
+        return !sl_ascii_digit(c);
+    return lead == '[' && c != '[';
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
@@ -158,6 +176,8 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                  "following exception:")))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
+        return verdict(ML_CONT, ML_ST_EXC);
+    if (v.st == ML_ST_EXC && message_line(v.lead, s[0]))
         return verdict(ML_CONT, ML_ST_EXC);
     return verdict(ML_START, ML_ST_RECORD);
 }
