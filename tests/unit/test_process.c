@@ -551,6 +551,44 @@ static void tb(const char *text, int want_rc, const char *type,
 #undef EQ
 }
 
+/* Python messages over several lines: psycopg2's DETAIL and pydantic run
+ * to the end of the event (blank lines inside kept, trailing ones not),
+ * logging's stack_info after the traceback is no part of it, and a
+ * message may begin on the next line. */
+static const struct {
+    const char *text, *type, *message, *file, *line, *function;
+} messages[] = {
+    {"2026-12-05 00:00:01,500 ERROR app.db: insert failed\n"
+     "Traceback (most recent call last):\n"
+     "  File \"/srv/app/db.py\", line 88, in insert\n"
+     "    cur.execute(sql, params)\n"
+     "psycopg2.errors.UniqueViolation: duplicate key value violates "
+     "unique constraint \"users_email_key\"\n"
+     "DETAIL:  Key (email)=(a@example.com) already exists.\n\n",
+     "psycopg2.errors.UniqueViolation",
+     "duplicate key value violates unique constraint \"users_email_key\"\n"
+     "DETAIL:  Key (email)=(a@example.com) already exists.",
+     "/srv/app/db.py", "88", "insert"},
+    {"Traceback (most recent call last):\r\n"
+     "  File \"/srv/app/forms.py\", line 5, in clean\r\n"
+     "pydantic_core._pydantic_core.ValidationError: 1 validation error for "
+     "Order\r\nqty\r\n\r\n"
+     "  Input should be greater than 0 [type=greater_than]\r\n",
+     "pydantic_core._pydantic_core.ValidationError",
+     "1 validation error for Order\r\nqty\r\n\r\n  Input should be "
+     "greater than 0 [type=greater_than]",
+     "/srv/app/forms.py", "5", "clean"},
+    {"ERROR:root:failed\nTraceback (most recent call last):\n"
+     "  File \"/a.py\", line 3, in f\nValueError: bad\nmore\n"
+     "Stack (most recent call last):\n"
+     "  File \"/a.py\", line 9, in <module>\n"
+     "    log.exception(\"failed\", stack_info=True)\n",
+     "ValueError", "bad\nmore", "/a.py", "3", "f"},
+    {"Traceback (most recent call last):\n  File \"/a.py\", line 1, in f\n"
+     "ValueError: \non its own line\n",
+     "ValueError", "on its own line", "/a.py", "1", "f"},
+};
+
 static void traceback_parser(void **state)
 {
     (void)state;
@@ -597,47 +635,9 @@ static void traceback_parser(void **state)
        "SyntaxError: '(' was never closed",
        1, "SyntaxError", "'(' was never closed", "/srv/app/plugins/report.py",
        "7", "");
-    /* a message over several lines (psycopg2's DETAIL, pydantic) runs to
-     * the end of the event, blank lines inside kept, trailing ones not */
-    tb("2026-12-05 00:00:01,500 ERROR app.db: insert failed\n"
-       "Traceback (most recent call last):\n"
-       "  File \"/srv/app/db.py\", line 88, in insert\n"
-       "    cur.execute(sql, params)\n"
-       "psycopg2.errors.UniqueViolation: duplicate key value violates "
-       "unique constraint \"users_email_key\"\n"
-       "DETAIL:  Key (email)=(a@example.com) already exists.\n\n",
-       1, "psycopg2.errors.UniqueViolation",
-       "duplicate key value violates unique constraint "
-       "\"users_email_key\"\nDETAIL:  Key (email)=(a@example.com) already "
-       "exists.",
-       "/srv/app/db.py", "88", "insert");
-    tb("Traceback (most recent call last):\r\n"
-       "  File \"/srv/app/forms.py\", line 5, in clean\r\n"
-       "pydantic_core._pydantic_core.ValidationError: 1 validation error for "
-       "Order\r\n"
-       "qty\r\n"
-       "\r\n"
-       "  Input should be greater than 0 [type=greater_than]\r\n",
-       1, "pydantic_core._pydantic_core.ValidationError",
-       "1 validation error for Order\r\nqty\r\n\r\n  Input should be "
-       "greater than 0 [type=greater_than]",
-       "/srv/app/forms.py", "5", "clean");
-    /* logging's stack_info after the traceback is no part of the message */
-    tb("ERROR:root:failed\n"
-       "Traceback (most recent call last):\n"
-       "  File \"/a.py\", line 3, in f\n"
-       "ValueError: bad\n"
-       "more\n"
-       "Stack (most recent call last):\n"
-       "  File \"/a.py\", line 9, in <module>\n"
-       "    log.exception(\"failed\", stack_info=True)\n",
-       1, "ValueError", "bad\nmore", "/a.py", "3", "f");
-    /* a message that begins on the next line */
-    tb("Traceback (most recent call last):\n"
-       "  File \"/a.py\", line 1, in f\n"
-       "ValueError: \n"
-       "on its own line\n",
-       1, "ValueError", "on its own line", "/a.py", "1", "f");
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
+        tb(messages[i].text, 1, messages[i].type, messages[i].message,
+           messages[i].file, messages[i].line, messages[i].function);
     /* "Traceback" alone is no header */
     tb("Traceback: 3 retries left", 0, NULL, NULL, NULL, NULL, NULL);
     tb("just a line", 0, NULL, NULL, NULL, NULL, NULL);
