@@ -838,9 +838,9 @@ static void python_basic_log(void **state)
     check_log("python_basic", "python");
 }
 
-/* Messages over several lines (psycopg2, SQLAlchemy, pydantic, a "\n" in
- * a message) join their traceback in logs whose records open with a
- * timestamp or '['. */
+/* Messages over several lines (psycopg2, SQLAlchemy, pydantic) join their
+ * traceback in logs whose records open with a timestamp or '['; a plain
+ * line after one (a "\n" in a message, or another writer's) does not. */
 static void python_messages_log(void **state)
 {
     (void)state;
