@@ -1044,27 +1044,31 @@ def json_logs_of_common_libraries_with_a_byte_order_mark():
 
 @case
 def python_errors_with_messages_over_several_lines_and_syslog_overwrite():
-    """A Python log joined on its timestamps: psycopg2's DETAIL line is part
-    of error.message; a syslog line's text replaces message with
-    overwrite."""
+    """A Python log joined on its timestamps, and the same log by the python
+    preset: psycopg2's DETAIL line is part of error.message; a syslog line's
+    text replaces message with overwrite."""
     d = scratch("py-detail")
     app = os.path.join(d, "app.log")
-    append(app, [
-        "2026-12-05 00:00:01,500 ERROR app.db: insert failed",
-        "Traceback (most recent call last):",
-        '  File "/srv/app/db.py", line 88, in insert',
-        "    cur.execute(sql, params)",
-        "psycopg2.errors.UniqueViolation: duplicate key value violates "
-        'unique constraint "users_email_key"',
-        "DETAIL:  Key (email)=(a@example.com) already exists.",
-        "",
-        "2026-12-05 00:00:02,000 INFO app: next"])
+    preset = os.path.join(d, "preset.log")
+    for path, ms in ((app, 500), (preset, 501)):  # not alike: not copies
+        append(path, [
+            f"2026-12-05 00:00:01,{ms} ERROR app.db: insert failed",
+            "Traceback (most recent call last):",
+            '  File "/srv/app/db.py", line 88, in insert',
+            "    cur.execute(sql, params)",
+            "psycopg2.errors.UniqueViolation: duplicate key value violates "
+            'unique constraint "users_email_key"',
+            "DETAIL:  Key (email)=(a@example.com) already exists.",
+            "",
+            "2026-12-05 00:00:02,000 INFO app: next"])
     sys_log = os.path.join(d, "syslog")
     append(sys_log, ["Dec  4 23:59:59 web-1 sshd[123]: Accepted publickey "
                      "for root from 2001:db8::5 port 51234 ssh2"])
     conf = write_config(d, [
         {"type": "file", "paths": [app],
          "multiline": {"pattern": "^%{TIMESTAMP_ISO8601} ", "negate": True},
+         "processors": [{"traceback": {}}]},
+        {"type": "file", "paths": [preset], "multiline": {"preset": "python"},
          "processors": [{"traceback": {}}]},
         {"type": "file", "paths": [sys_log], "processors": [
             {"grok": {"patterns": ["%{SYSLOGLINE}"],
@@ -1073,12 +1077,14 @@ def python_errors_with_messages_over_several_lines_and_syslog_overwrite():
     by_path = {}
     for e in got:
         by_path.setdefault(e["log"]["file"]["path"], []).append(e)
-    errors = [e.get("error") for e in by_path[app]]
-    eq(errors[1], None, "the record after")
-    eq(errors[0]["type"], "psycopg2.errors.UniqueViolation")
-    eq(errors[0]["message"],
-       'duplicate key value violates unique constraint "users_email_key"\n'
-       "DETAIL:  Key (email)=(a@example.com) already exists.")
+    for path in (app, preset):
+        errors = [e.get("error") for e in by_path[path]]
+        eq(len(errors), 2, path)
+        eq(errors[1], None, "the record after")
+        eq(errors[0]["type"], "psycopg2.errors.UniqueViolation")
+        eq(errors[0]["message"],
+           'duplicate key value violates unique constraint "users_email_key"'
+           "\nDETAIL:  Key (email)=(a@example.com) already exists.")
     eq([e["message"] for e in by_path[sys_log]],
        ["Accepted publickey for root from 2001:db8::5 port 51234 ssh2"])
     eq(by_path[sys_log][0]["process"], {"name": "sshd", "pid": 123})
