@@ -220,6 +220,14 @@ static void keep_pending(struct container_log *cl,
 static void place(struct container_log *cl, const struct multiline_line *line)
 {
     struct sl_slice raw = {line->ptr, line->len};
+    /* A UTF-8 byte order mark opens the files of some writers (.NET's
+     * and PowerShell's): it is no text, and a JSON line or a ^ pattern
+     * would fail on it. */
+    if (line->offset == 0 && raw.len >= 3 &&
+        memcmp(raw.ptr, "\xEF\xBB\xBF", 3) == 0) {
+        raw.ptr += 3;
+        raw.len -= 3;
+    }
     if (cl->format == CONTAINER_LOG_LINES) {
         ready_from_line(cl, line, raw, CONTAINER_LOG_NO_TIME,
                         CONTAINER_LOG_STREAM_NONE, false);
@@ -227,8 +235,8 @@ static void place(struct container_log *cl, const struct multiline_line *line)
     }
     struct container_part p;
     int rc = cl->format == CONTAINER_LOG_DOCKER
-                 ? container_parse_docker(line->ptr, line->len, &p)
-                 : container_parse_cri(line->ptr, line->len, &p);
+                 ? container_parse_docker(raw.ptr, raw.len, &p)
+                 : container_parse_cri(raw.ptr, raw.len, &p);
     if (cl->open && (rc < 0 || p.stream != cl->cur.stream)) {
         cl->stats.interleaved++;
         complete(cl);

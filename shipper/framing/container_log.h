@@ -54,6 +54,9 @@
  * stream's records before the open one (offsets going back) or hold an
  * unbounded number of them behind it.
  *
+ * A UTF-8 byte order mark at offset 0 (the first line of a file, or of
+ * stdin) is not part of the line's text.
+ *
  * Bad input is never dropped: a line that is not the format (not a JSON
  * object with a string `log`, a `stream` of "stdout" or "stderr" and an
  * RFC 3339 `time`; not `TIME STREAM TAGS TEXT` with such a time and

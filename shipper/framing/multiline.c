@@ -360,7 +360,8 @@ static struct ml_verdict decide(const struct multiline *ml, const char *s,
                                 size_t n)
 {
     struct ml_view v = {ml->open, ml->open ? ml->st : ML_ST_NONE,
-                        ml->hold.n > 0, ml->hold_head};
+                        ml->hold.n > 0, ml->hold_head,
+                        ml->open && ml->text.len > 0 ? ml->text.ptr[0] : '\0'};
     return ml->mode == MODE_PYTHON ? multiline_python_decide(v, s, n)
                                    : multiline_java_decide(v, s, n);
 }

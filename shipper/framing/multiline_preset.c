@@ -20,10 +20,20 @@
  *     exception:" join
  *   - a column-0 exception line (`Name`, `pkg.mod.Name: message`) joins only
  *     right after frames (state TB); anywhere else it is a record
+ *   - after the exception line, in a log whose records open with a digit (a
+ *     timestamp) or '[' (the event's first byte), the column-0 lines that
+ *     the common libraries put in a message join it: PostgreSQL's
+ *     "DETAIL:  ...", "HINT:  ..." (psycopg2, asyncpg), SQLAlchemy's
+ *     "[SQL: ...]", "[parameters: ...]" and "(Background on this error
+ *     at: ...)", and pydantic's field names alone on a line ("qty",
+ *     "items.0.price")
  *   - anything else starts an event.
- *   Not joined: column-0 lines of a multi-line exception message and
- *   add_note() notes, which look exactly like records; deciding them would
- *   need a record format, which the pattern mode can express.
+ *   Not joined: other column-0 lines of a multi-line message (a "\n" in
+ *   an exception's text, add_note() notes) and any in a log whose records
+ *   start with a letter ("ERROR:root:..."): they look exactly like a line
+ *   of another writer (a print() with no timestamp) or a record; deciding
+ *   them would need a record format, which the pattern mode can
+ *   express.
  *
  * java (Throwable.printStackTrace, Logback, Log4j 2):
  *   - a blank line is held as in python
@@ -132,6 +142,54 @@ static struct ml_verdict join(struct ml_view v, enum ml_state st)
     return verdict(v.open ? ML_CONT : ML_START, st);
 }
 
+/* "DETAIL:  ", "HINT:  ", "LINE 1: ": capitals (a number after), ": ". */
+static bool pg_tag(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+        i++;
+    if (i < 2)
+        return false;
+    if (i + 1 < n && s[i] == ' ' && sl_ascii_digit(s[i + 1]))
+        for (i++; i < n && sl_ascii_digit(s[i]); i++)
+            ;
+    return i + 1 < n && s[i] == ':' && s[i + 1] == ' ';
+}
+
+/* "[SQL: ...", "[parameters: ...": '[', lower-case words, ": ". */
+static bool sa_tag(const char *s, size_t n)
+{
+    size_t i = 1;
+    if (n < 2 || s[0] != '[')
+        return false;
+    while (i < n &&
+           ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+            s[i] == ' ' || s[i] == '_'))
+        i++;
+    return i > 1 && i + 1 < n && s[i] == ':' && s[i + 1] == ' ';
+}
+
+/* A field path alone on the line, as pydantic names a failed field. */
+static bool field_path(const char *s, size_t n)
+{
+    if (!ident_start(s[0], false))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!ident_char(s[i], false) && s[i] != '.' && s[i] != '-')
+            return false;
+    return true;
+}
+
+/* After an exception line (see the top): s[0..n), n > 0, goes on its
+ * message. lead: the event's first byte. */
+static bool message_line(char lead, const char *s, size_t n)
+{
+    if (!sl_ascii_digit(lead) && lead != '[')
+        return false;
+    return pg_tag(s, n) || sa_tag(s, n) || field_path(s, n) ||
+           starts(s, n, LIT("(Background on this error at: "));
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
@@ -158,6 +216,8 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                  "following exception:")))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
+        return verdict(ML_CONT, ML_ST_EXC);
+    if (v.st == ML_ST_EXC && message_line(v.lead, s, n))
         return verdict(ML_CONT, ML_ST_EXC);
     return verdict(ML_START, ML_ST_RECORD);
 }

@@ -32,6 +32,7 @@ struct ml_view {
     enum ml_state st; /* its state (ML_ST_NONE when !open) */
     bool holding;     /* lines are held back */
     bool hold_head;   /* java: the held lines start with an exception line */
+    char lead;        /* the first byte of the event ('\0': none) */
 };
 
 struct ml_verdict {

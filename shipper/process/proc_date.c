@@ -4,7 +4,9 @@
  *             "timezone": "Europe/Berlin", "target": "@timestamp"}}
  *
  * The field's text (a string, or a number for UNIX and UNIX_MS) is parsed
- * with the formats, first whole match wins. Into "@timestamp" (the
+ * with the formats, first whole match wins. A number is read as Logstash
+ * reads a numeric field: its exponent applied (1.7333605231e+09), and a
+ * fraction UNIX_MS cannot take dropped. Into "@timestamp" (the
  * default) it sets the chain's time; into another target it writes the
  * ISO 8601 text. A field that is absent is no failure (Logstash: nothing to
  * do); one that does not parse tags _dateparsefailure and leaves the time
@@ -21,6 +23,7 @@
  * November lines last November (Logstash: next November), and a "Jan 31"
  * read on December 1st is this year's January, not the next. FUTURE_MAX
  * leaves room for clocks a little ahead and zones up to a day apart. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +65,7 @@ struct date_proc {
     struct sl_fieldpath field, target;
     bool to_timestamp;
     bool yearless; /* a format has no year: the year is guessed */
+    bool unix_ms;  /* a format is UNIX_MS */
 };
 
 /* A Joda pattern without y or Y outside quotes; keywords carry years. */
@@ -115,8 +119,10 @@ static int date_init(struct proc *p, const struct sl_config_node *cfg,
         goto done;
     dp->to_timestamp = strcmp(o.target, "@timestamp") == 0 ||
                        strcmp(o.target, "[@timestamp]") == 0;
-    for (size_t i = 0; i < o.formats.n; i++)
+    for (size_t i = 0; i < o.formats.n; i++) {
         dp->yearless |= format_yearless(o.formats.v[i]);
+        dp->unix_ms |= strcmp(o.formats.v[i], "UNIX_MS") == 0;
+    }
     dp->d = sl_date_compile(o.formats.v, o.formats.n, o.timezone, &e);
     if (dp->d == NULL) {
         /* Which key: a zone's error names the zone, a format's the format. */
@@ -154,16 +160,53 @@ static int parse(struct date_proc *dp, struct sl_slice text, int64_t now,
     return rc;
 }
 
+/* A JSON number, read as Logstash reads a numeric field: an exponent is
+ * no format's (zap in Kubernetes controllers writes "ts":1.7333605231e+09,
+ * UNIX then), and UNIX_MS drops a fraction. buf: NUMBER_TEXT_MAX bytes. */
+#define NUMBER_TEXT_MAX 64
+
+static int parse_number(struct date_proc *dp, struct sl_slice text, int64_t now,
+                        char *buf, int64_t *ms)
+{
+    if (text.len < NUMBER_TEXT_MAX &&
+        (memchr(text.ptr, 'e', text.len) || memchr(text.ptr, 'E', text.len))) {
+        memcpy(buf, text.ptr, text.len);
+        buf[text.len] = '\0';
+        double d = strtod(buf, NULL);
+        if (!(d > -1e17 && d < 1e17)) /* NaN too; past the dates anyway */
+            return -1;
+        int n = snprintf(buf, NUMBER_TEXT_MAX, "%.9f", d);
+        while (n > 0 && buf[n - 1] == '0')
+            n--;
+        if (n > 0 && buf[n - 1] == '.')
+            n--;
+        text = (struct sl_slice){buf, (size_t)n};
+    }
+    if (parse(dp, text, now, ms) == 0)
+        return 0;
+    const char *dot = dp->unix_ms ? memchr(text.ptr, '.', text.len) : NULL;
+    return dot != NULL &&
+                   parse(dp,
+                         (struct sl_slice){text.ptr, (size_t)(dot - text.ptr)},
+                         now, ms) == 0
+               ? 0
+               : -1;
+}
+
 static enum proc_result date_run(struct proc *p, const struct proc_ctx *cx)
 {
     struct date_proc *dp = p->state;
     const struct sl_value *v = sl_event_get(cx->ev, &dp->field);
     struct sl_err err;
+    char num[NUMBER_TEXT_MAX];
     int64_t ms;
     if (v == NULL)
         return PROC_OK;
-    if ((v->type != SL_VALUE_STRING && v->type != SL_VALUE_NUMBER) ||
-        parse(dp, v->text, cx->now_ms, &ms) < 0) {
+    int rc = v->type == SL_VALUE_STRING ? parse(dp, v->text, cx->now_ms, &ms)
+             : v->type == SL_VALUE_NUMBER
+                 ? parse_number(dp, v->text, cx->now_ms, num, &ms)
+                 : -1;
+    if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_DATEPARSEFAILURE);
         return PROC_FAILED;
     }

@@ -3,13 +3,17 @@
  *   {"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}", "%{COMMONAPACHELOG}"],
  *             "field": "message", "patterns_dir": ["/etc/sluice/patterns"],
  *             "pattern_definitions": {"MYAPP": "%{WORD:app.name}"},
- *             "ecs": "v1"}}
+ *             "ecs": "v1", "overwrite": ["message"]}}
  *
  * Expressions are tried in order and the first that matches wins; its
  * captures go to their field paths. No match: _grokparsefailure; the match
  * limit hit: _groktimeout; a capture that cannot be set (its parent holds
  * a string): _grokfieldconflict, the other captures kept. A missing field is
- * a failure too, as in Logstash.
+ * a failure too, as in Logstash; an array is matched element by element,
+ * as Logstash does, and fails when no element matches. A capture into a
+ * field the event has already joins it into an array, as in Logstash,
+ * except for the fields of `overwrite`, which it replaces (%{SYSLOGLINE}
+ * and %{PYTHON_LOG} capture the text after their header into "message").
  *
  * The library: the built-in patterns of the flavour (ecs, else the
  * environment's), then the environment's pattern directories, then the
@@ -35,6 +39,7 @@ struct grok_opts {
     struct sl_opt_strings patterns_dir;
     const struct sl_config_node *definitions;
     const char *ecs;
+    struct sl_opt_strings overwrite;
 };
 
 #define G(m) SL_OPT_FIELD(struct grok_opts, m)
@@ -54,6 +59,10 @@ static const struct sl_opt grok_opts[] = {
     {"ecs", SL_OPT_STRING, G(ecs), .doc_default = "\"v1\"",
      .help = "built-in pattern flavour: \"v1\" (ECS field names) or "
              "\"disabled\" (Logstash's legacy names)"},
+    {"overwrite", SL_OPT_STRINGS, G(overwrite), .max = 64,
+     .help = "fields a capture replaces instead of joining the value there "
+             "into an array, as Logstash's overwrite: [\"message\"] with "
+             "%{SYSLOGLINE}"},
     SL_OPT_END};
 static const struct sl_config_table grok_table = {
     "grok", sizeof(struct grok_opts), grok_opts, NULL};
@@ -65,6 +74,8 @@ struct grok_proc {
     /* per expression: matches, failures, timeouts (NULL: no metrics) */
     struct sl_counter **counters;
     uint64_t *timeouts_seen; /* grok's own count, to find which timed out */
+    struct sl_fieldpath *overwrite;
+    size_t noverwrite;
 };
 
 static int load_path(struct grok_library *lib, const char *path,
@@ -158,6 +169,26 @@ static int counters_init(struct grok_proc *gp, struct proc *p,
     return 0;
 }
 
+static int overwrite_init(struct grok_proc *gp, const struct grok_opts *o,
+                          const struct sl_config_node *cfg, struct sl_err *err)
+{
+    if (o->overwrite.n == 0)
+        return 0;
+    gp->overwrite = calloc(o->overwrite.n, sizeof *gp->overwrite);
+    if (gp->overwrite == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    const struct sl_config_node *list = sl_config_get(cfg, "overwrite");
+    for (size_t i = 0; i < o->overwrite.n; i++) {
+        const struct sl_config_node *e = sl_config_type(list) == SL_CONFIG_ARRAY
+                                             ? sl_config_at(list, i)
+                                             : list;
+        gp->noverwrite = i + 1;
+        if (proc_fieldpath(&gp->overwrite[i], e, o->overwrite.v[i], err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void grok_fini(struct proc *p)
 {
     struct grok_proc *gp = p->state;
@@ -167,6 +198,9 @@ static void grok_fini(struct proc *p)
     sl_fieldpath_release(&gp->field);
     free(gp->counters);
     free(gp->timeouts_seen);
+    for (size_t i = 0; i < gp->noverwrite; i++)
+        sl_fieldpath_release(&gp->overwrite[i]);
+    free(gp->overwrite);
     free(gp);
 }
 
@@ -198,6 +232,8 @@ static int grok_init(struct proc *p, const struct sl_config_node *cfg,
         goto done;
     }
     gp->n = o.patterns.n;
+    if (overwrite_init(gp, &o, cfg, err) < 0)
+        goto done;
     rc = counters_init(gp, p, err);
 done:
     grok_library_free(lib);
@@ -207,6 +243,37 @@ done:
         p->state = NULL;
     }
     return rc;
+}
+
+static bool same_path(const struct sl_fieldpath *a,
+                      const struct sl_fieldpath *b)
+{
+    if (a->nseg != b->nseg)
+        return false;
+    for (unsigned i = 0; i < a->nseg; i++)
+        if (a->seg[i].len != b->seg[i].len ||
+            memcmp(a->seg[i].ptr, b->seg[i].ptr, a->seg[i].len) != 0)
+            return false;
+    return true;
+}
+
+/* The fields of `overwrite` that the match sets (a capture that took part
+ * and is not empty) are taken out of the event first. */
+static void overwrite(struct grok_proc *gp, struct sl_event *ev)
+{
+    size_t n = grok_capture_count(gp->g);
+    for (size_t k = 0; k < gp->noverwrite; k++)
+        for (size_t i = 0; i < n; i++) {
+            const struct sl_fieldpath *f;
+            enum grok_type t;
+            const char *v;
+            size_t len;
+            if (grok_capture_get(gp->g, i, &f, &t, &v, &len) == 1 && len > 0 &&
+                same_path(f, &gp->overwrite[k])) {
+                proc_event_detach(ev, &gp->overwrite[k]);
+                break;
+            }
+        }
 }
 
 /* Counts one line: expressions before the one that matched (or timed
@@ -234,18 +301,64 @@ static void count(struct grok_proc *gp, enum grok_result m)
                                                   : PROC_GROK_TIMEOUTS)]);
 }
 
+/* One text: GROK_MATCH with its captures in the event (*conflict set when
+ * one could not be), or why not. */
+static enum grok_result grok_one(struct grok_proc *gp, struct sl_event *ev,
+                                 struct sl_slice s, bool *conflict)
+{
+    struct sl_err err;
+    enum grok_result m = grok_match(gp->g, s.len ? s.ptr : "", s.len);
+    if (gp->counters != NULL)
+        count(gp, m);
+    if (m != GROK_MATCH)
+        return m;
+    overwrite(gp, ev);
+    if (grok_capture_into(gp->g, ev, &err) < 0)
+        *conflict = true;
+    return m;
+}
+
+/* An array is matched element by element, as Logstash does (a message
+ * made an array by an earlier grok, a JSON list); the elements are taken
+ * first, since captures may add to the array. A timeout ends it. */
+static enum grok_result grok_array(struct grok_proc *gp, struct sl_event *ev,
+                                   const struct sl_value *arr, bool *conflict)
+{
+    size_t n = 0, i = 0;
+    for (const struct sl_value *e = arr->first; e != NULL; e = e->next)
+        n++;
+    const struct sl_value **elems =
+        n ? sl_arena_alloc(ev->arena, n * sizeof *elems) : NULL;
+    if (elems == NULL)
+        return GROK_NOMATCH;
+    for (const struct sl_value *e = arr->first; e != NULL; e = e->next)
+        elems[i++] = e;
+    enum grok_result r = GROK_NOMATCH;
+    for (i = 0; i < n; i++) {
+        if (elems[i]->type != SL_VALUE_STRING &&
+            elems[i]->type != SL_VALUE_NUMBER &&
+            elems[i]->type != SL_VALUE_BOOL)
+            continue;
+        enum grok_result m = grok_one(gp, ev, elems[i]->text, conflict);
+        if (m == GROK_TIMEOUT)
+            return m;
+        if (m == GROK_MATCH)
+            r = m;
+    }
+    return r;
+}
+
 static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
 {
     struct grok_proc *gp = p->state;
     struct sl_slice s;
-    struct sl_err err;
-    if (!proc_event_text(cx->ev, &gp->field, &s)) {
-        proc_event_tag(cx->ev, PROC_TAG_GROKPARSEFAILURE);
-        return PROC_FAILED;
-    }
-    enum grok_result m = grok_match(gp->g, s.len ? s.ptr : "", s.len);
-    if (gp->counters != NULL)
-        count(gp, m);
+    bool conflict = false;
+    enum grok_result m = GROK_NOMATCH;
+    const struct sl_value *v = sl_event_get(cx->ev, &gp->field);
+    if (v != NULL && v->type == SL_VALUE_ARRAY)
+        m = grok_array(gp, cx->ev, v, &conflict);
+    else if (proc_event_text(cx->ev, &gp->field, &s))
+        m = grok_one(gp, cx->ev, s, &conflict);
     if (m == GROK_NOMATCH) {
         proc_event_tag(cx->ev, PROC_TAG_GROKPARSEFAILURE);
         return PROC_FAILED;
@@ -254,7 +367,7 @@ static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
         proc_event_tag(cx->ev, PROC_TAG_GROKTIMEOUT);
         return PROC_FAILED;
     }
-    if (grok_capture_into(gp->g, cx->ev, &err) < 0) {
+    if (conflict) {
         proc_event_tag(cx->ev, PROC_TAG_GROKFIELDCONFLICT);
         return PROC_FAILED;
     }

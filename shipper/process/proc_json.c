@@ -24,15 +24,35 @@
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
  * keys of JSON logs go to their ECS fields, so the events of one request
  * can be found together across services in Kibana:
- *   trace.id    trace_id traceId traceid TraceId otelTraceID dd.trace_id
- *   span.id     span_id spanId spanid SpanId otelSpanID dd.span_id
+ *   trace.id    trace_id traceId traceid TraceId traceID otelTraceID
+ *               dd.trace_id @tr (Serilog)
+ *   span.id     span_id spanId spanid SpanId spanID otelSpanID dd.span_id
+ *               @sp
  *   log.level   level severity severity_text severityText SeverityText
- *               loglevel log_level; pino's and bunyan's numeric levels
- *               (10 ... 60) become trace, debug, info, warn, error, fatal
+ *               levelname (Python logging's JSON formatters) loglevel
+ *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
+ *               numeric levels (10 ... 60) become trace, debug, info, warn,
+ *               error, fatal
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
- *               when the line has no "message" of its own
- * The first key of a group that the line has wins; the ECS name itself,
- * if the line has it, wins over all. */
+ *               Message (.NET), @m (Serilog), when the line has no
+ *               "message" of its own
+ *   error.message  error, err as a string (zap's zap.Error, logrus's
+ *               WithError, slog): ECS's error is an object, so the index
+ *               template refuses a string there
+ *   service.name   service (Datadog's convention), otelServiceName
+ *   user.name   user          url.original   url    (strings: objects too
+ *               in the template)
+ * The first key of a group that the line has wins (strings and numbers
+ * only: an "error" or "event" object is ECS's own); the ECS name itself,
+ * dotted or nested, if the line has it, wins over all.
+ *
+ * A line's value never replaces an object the event has at the top level
+ * (the shipper's host, log and agent, an input's fields): it goes to
+ * "_<key>" instead ("host": "$host" of an nginx JSON log becomes
+ * "_host"), as Logstash puts a "tags" or "@timestamp" that cannot be
+ * read; the template maps those objects, so a string there would cost
+ * the event at the indexer.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
@@ -293,20 +313,25 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
 
 struct alias {
     const char *ecs;
-    const char *const keys[10];
+    const char *const keys[14];
 };
 
 static const struct alias aliases[] = {
     {"trace.id",
-     {"trace_id", "traceId", "traceid", "TraceId", "otelTraceID", "dd.trace_id",
-      NULL}},
+     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
+      "dd.trace_id", "@tr", NULL}},
     {"span.id",
-     {"span_id", "spanId", "spanid", "SpanId", "otelSpanID", "dd.span_id",
-      NULL}},
+     {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
+      "dd.span_id", "@sp", NULL}},
     {"log.level",
      {"level", "severity", "severity_text", "severityText", "SeverityText",
-      "loglevel", "log_level", NULL}},
-    {"message", {"msg", "event", "body", NULL}},
+      "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
+      NULL}},
+    {"message", {"msg", "event", "body", "Message", "@m", NULL}},
+    {"error.message", {"error", "err", NULL}},
+    {"service.name", {"service", "otelServiceName", NULL}},
+    {"user.name", {"user", NULL}},
+    {"url.original", {"url", NULL}},
 };
 
 static struct sl_value *member(struct sl_value *obj, const char *key)
@@ -330,10 +355,26 @@ static void level_name(struct sl_value *v)
     v->text = sl_slice_from(names[v->text.ptr[0] - '1']);
 }
 
+/* The line has the ECS field name, dotted ("log.level") or nested
+ * ({"log": {"level": ...}}). */
+static bool has_ecs(struct sl_value *obj, const char *name)
+{
+    if (member(obj, name) != NULL)
+        return true;
+    const char *dot = strchr(name, '.');
+    if (dot == NULL)
+        return false;
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
+        if (m->type == SL_VALUE_OBJECT &&
+            sl_slice_eq(m->key, name, (size_t)(dot - name)))
+            return has_ecs(m, dot + 1);
+    return false;
+}
+
 static void ecs_keys(struct sl_value *obj)
 {
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
-        if (member(obj, aliases[a].ecs) != NULL)
+        if (has_ecs(obj, aliases[a].ecs))
             continue;
         for (const char *const *k = aliases[a].keys; *k != NULL; k++) {
             struct sl_value *m = member(obj, *k);
@@ -453,6 +494,18 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
     proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
 }
 
+/* "_" and the key, in the event's arena; NULL when out of memory. */
+static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
+{
+    char *k = sl_arena_alloc(ev->arena, key.len + 1);
+    if (k == NULL)
+        return (struct sl_slice){NULL, 0};
+    k[0] = '_';
+    if (key.len > 0)
+        memcpy(k + 1, key.ptr, key.len);
+    return (struct sl_slice){k, key.len + 1};
+}
+
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
@@ -468,7 +521,14 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
         if (parent == NULL)
             return -1; /* out of memory */
         m->key = last;
-        m->key_plain = sl_json_plain_prefix(last.ptr, last.len) == last.len;
+        if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
+            struct sl_value *old = find(parent, last);
+            if (old != NULL && old->type == SL_VALUE_OBJECT &&
+                (m->key = aside_key(ev, last)).ptr == NULL)
+                return -1;
+        }
+        m->key_plain =
+            sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
         merge_value(parent, m);
     }
     return 0;

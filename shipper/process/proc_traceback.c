@@ -174,6 +174,17 @@ static bool py_header(struct sl_slice content)
     return starts(t, PY_HEADER) || starts(t, "Exception Group " PY_HEADER);
 }
 
+/* Where the lines after an exception line stop being its message: at
+ * "Stack (most recent call last):", which logging writes after the
+ * traceback for stack_info=True, else at the end. */
+static const char *message_end(const char *p, const char *end)
+{
+    for (const char *next; p < end; p = next)
+        if (starts(line_at(p, end, &next), "Stack (most recent call last):"))
+            return p;
+    return end;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -205,7 +216,20 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         }
         if (pl.content.len == 0)
             continue;
-        return exception_line(pl.content, false, r) ? 1 : -1;
+        if (!exception_line(pl.content, false, r))
+            return -1;
+        /* "Type: message" runs to the end of the event: str() of psycopg2's
+         * errors ("DETAIL: ..."), pydantic's ValidationError and any
+         * exception made with "\n" in it has more lines, up to logging's
+         * stack_info block if one follows. A group's lines carry its
+         * margin, so there it is the first line only. */
+        if (col < 0 && pl.content.len > r->type.len) {
+            r->message = to_end(r->message.ptr, message_end(next, end));
+            while (r->message.len > 0 &&
+                   (r->message.ptr[0] == '\r' || r->message.ptr[0] == '\n'))
+                r->message = tail(r->message, 1);
+        }
+        return 1;
     }
     return -1;
 }

@@ -6,8 +6,10 @@
  * Python: the last "Traceback (most recent call last):" block is the
  * exception that propagated (earlier ones are its context or cause); its
  * exception line ("KeyError: 17", "app.errors.PaymentError: gateway ...")
- * is the first line after the block's frames that starts at column 0, and
- * the innermost frame is the block's last `File "...", line N, in f`.
+ * is the first line after the block's frames that starts at column 0, its
+ * message running to the end of the event (an exception's text may span
+ * lines; in an exception group, its first line only), and the innermost
+ * frame is the block's last `File "...", line N, in f`.
  *
  * Java: the exception at the top is the line above the first "\tat ..."
  * frame that starts with a class name ("java.lang.IllegalStateException:

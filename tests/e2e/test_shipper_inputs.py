@@ -10,7 +10,9 @@ partial lines, the python and java multiline presets with the traceback
 processor, a traceback at the end of a file flushed by the timeout, paths
 that are a directory, a FIFO or unreadable (logged once, retried), a file
 deleted while being read (its descriptor released), symlinks, `start_at:
-end` and `exclude`.
+end` and `exclude`, JSON logs of common libraries behind a byte order
+mark, Python errors whose message spans lines, syslog with grok's
+`overwrite`.
 
 test_shipper_run.py covers what is not here (grok and date, Redis batches,
 kill -9, rotations, SIGTERM, bad configs).
@@ -1001,6 +1003,92 @@ def exclude_globs_by_name_and_by_path():
                                                       "**")]}])
     got, _ = run_once(conf)
     eq(sorted(messages(got)), ["app.log", "web/access.log"])
+
+@case
+def json_logs_of_common_libraries_with_a_byte_order_mark():
+    """A .NET service's JSON log opens with a UTF-8 byte order mark; Python's
+    JSON formatters say levelname, zap in Kubernetes controllers writes its
+    epoch time with an exponent. Each event gets its message, log.level and
+    @timestamp; the mark is no part of the first line."""
+    d = scratch("json-libs")
+    path = os.path.join(d, "app.json")
+    lines = [
+        '{"Timestamp":"2026-12-05T00:00:01Z","LogLevel":"Warning",'
+        '"Category":"Shop.Orders","Message":"slow","TraceId":"4bf92f35"}',
+        '{"asctime":"2026-12-05 00:00:02,250","levelname":"ERROR",'
+        '"message":"charge failed","otelTraceID":"0af76519","otelSpanID":"b7ad"}',
+        '{"level":"info","ts":1.7964288031234567e+09,"msg":"Starting workers"}',
+    ]
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + "".join(l + "\n" for l in lines).encode())
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}},
+        {"date": {"when": {"has_fields": ["Timestamp"]},
+                  "field": "Timestamp", "formats": ["ISO8601"]}},
+        {"date": {"when": {"has_fields": ["asctime"]}, "field": "asctime",
+                  "formats": ["yyyy-MM-dd HH:mm:ss,SSS"]}},
+        {"date": {"when": {"has_fields": ["ts"]}, "field": "ts",
+                  "formats": ["UNIX"]}}]}])
+    got, _ = run_once(conf)
+    eq([e.get("tags") for e in got], [None, None, None], "tags")
+    eq(messages(got), ["slow", "charge failed", "Starting workers"])
+    eq([e["log"].get("level") for e in got], ["Warning", "ERROR", "info"])
+    eq([e["@timestamp"] for e in got],
+       ["2026-12-05T00:00:01.000Z", "2026-12-05T00:00:02.250Z",
+        "2026-12-05T00:00:03.123Z"])
+    eq([e.get("trace", {}).get("id") for e in got],
+       ["4bf92f35", "0af76519", None])
+    eq([e["log"]["offset"] for e in got],
+       [0] + offsets_of([l.encode() for l in lines], 3)[1:], "offsets")
+
+
+@case
+def python_errors_with_messages_over_several_lines_and_syslog_overwrite():
+    """A Python log joined on its timestamps, and the same log by the python
+    preset: psycopg2's DETAIL line is part of error.message; a syslog line's
+    text replaces message with overwrite."""
+    d = scratch("py-detail")
+    app = os.path.join(d, "app.log")
+    preset = os.path.join(d, "preset.log")
+    for path, ms in ((app, 500), (preset, 501)):  # not alike: not copies
+        append(path, [
+            f"2026-12-05 00:00:01,{ms} ERROR app.db: insert failed",
+            "Traceback (most recent call last):",
+            '  File "/srv/app/db.py", line 88, in insert',
+            "    cur.execute(sql, params)",
+            "psycopg2.errors.UniqueViolation: duplicate key value violates "
+            'unique constraint "users_email_key"',
+            "DETAIL:  Key (email)=(a@example.com) already exists.",
+            "",
+            "2026-12-05 00:00:02,000 INFO app: next"])
+    sys_log = os.path.join(d, "syslog")
+    append(sys_log, ["Dec  4 23:59:59 web-1 sshd[123]: Accepted publickey "
+                     "for root from 2001:db8::5 port 51234 ssh2"])
+    conf = write_config(d, [
+        {"type": "file", "paths": [app],
+         "multiline": {"pattern": "^%{TIMESTAMP_ISO8601} ", "negate": True},
+         "processors": [{"traceback": {}}]},
+        {"type": "file", "paths": [preset], "multiline": {"preset": "python"},
+         "processors": [{"traceback": {}}]},
+        {"type": "file", "paths": [sys_log], "processors": [
+            {"grok": {"patterns": ["%{SYSLOGLINE}"],
+                      "overwrite": ["message"]}}]}])
+    got, _ = run_once(conf)
+    by_path = {}
+    for e in got:
+        by_path.setdefault(e["log"]["file"]["path"], []).append(e)
+    for path in (app, preset):
+        errors = [e.get("error") for e in by_path[path]]
+        eq(len(errors), 2, path)
+        eq(errors[1], None, "the record after")
+        eq(errors[0]["type"], "psycopg2.errors.UniqueViolation")
+        eq(errors[0]["message"],
+           'duplicate key value violates unique constraint "users_email_key"'
+           "\nDETAIL:  Key (email)=(a@example.com) already exists.")
+    eq([e["message"] for e in by_path[sys_log]],
+       ["Accepted publickey for root from 2001:db8::5 port 51234 ssh2"])
+    eq(by_path[sys_log][0]["process"], {"name": "sshd", "pid": 123})
+
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -477,6 +477,27 @@ static void test_lines(void **state)
 
 /* ---- the contract ------------------------------------------------------ */
 
+/* A byte order mark is no text, on the first line only. */
+static void test_bom(void **state)
+{
+    (void)state;
+    static const char in[] = "\xEF\xBB\xBF{\"a\":1}\r\n\xEF\xBB\xBF"
+                             "second\n";
+    struct rec want[] = {
+        {"{\"a\":1}", 0, 0, 12, NONE, NOS, 1, false, false},
+        {"\xEF\xBB\xBF"
+         "second",
+         0, 12, 22, NONE, NOS, 1, false, false},
+    };
+    struct container_log_stats st;
+    CHECK(CONTAINER_LOG_LINES, 64, in, want, &st);
+    static const char cri[] = "\xEF\xBB\xBF"
+                              "2026-12-04T17:00:32.123456789Z stdout F x\n";
+    struct rec cwant[] = {{"x", 0, 0, 45, T1, OUT, 1, false, false}};
+    CHECK(CONTAINER_LOG_CRI, 64, cri, cwant, &st);
+    assert_int_equal(st.invalid, 0);
+}
+
 static void test_push_refused_while_waiting(void **state)
 {
     (void)state;
@@ -721,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_cri),
         cmocka_unit_test(test_cri_truncated_and_flush),
         cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_bom),
         cmocka_unit_test(test_push_refused_while_waiting),
         cmocka_unit_test(test_records_into_multiline),
         cmocka_unit_test(test_record_meta),

@@ -838,6 +838,15 @@ static void python_basic_log(void **state)
     check_log("python_basic", "python");
 }
 
+/* Messages over several lines (psycopg2, SQLAlchemy, pydantic) join their
+ * traceback in logs whose records open with a timestamp or '['; a plain
+ * line after one (a "\n" in a message, or another writer's) does not. */
+static void python_messages_log(void **state)
+{
+    (void)state;
+    check_log("python_messages", "python");
+}
+
 static void java_logback_log(void **state)
 {
     (void)state;
@@ -1097,6 +1106,7 @@ int main(void)
         cmocka_unit_test(java_hold_released_by_limit_timeout_and_flush),
         cmocka_unit_test(python_app_log),
         cmocka_unit_test(python_basic_log),
+        cmocka_unit_test(python_messages_log),
         cmocka_unit_test(java_logback_log),
         cmocka_unit_test(push_refused_while_an_event_waits),
         cmocka_unit_test(done_offset_walks_event_by_event),

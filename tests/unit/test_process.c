@@ -327,6 +327,10 @@ static void config_errors(void **state)
         {"[{\"grok\": {\"patterns\": [\"x\"], \"ecs\": \"v2\"}}]",
          "shipper.json:1:53: processors[0].grok.ecs: found a string "
          "\"v2\", expected \"v1\" or \"disabled\""},
+        {"[{\"grok\": {\"patterns\": [\"x\"], \"overwrite\": [\"a\", "
+         "\"b..c\"]}}]",
+         "shipper.json:1:65: processors[0].grok.overwrite[1]: field "
+         "reference 'b..c' has an empty name"},
         {"[{\"grok\": {\"patterns\": [\"x\"], \"patern_definitions\": "
          "{}}}]",
          "shipper.json:1:46: processors[0].grok: unknown key "
@@ -547,6 +551,44 @@ static void tb(const char *text, int want_rc, const char *type,
 #undef EQ
 }
 
+/* Python messages over several lines: psycopg2's DETAIL and pydantic run
+ * to the end of the event (blank lines inside kept, trailing ones not),
+ * logging's stack_info after the traceback is no part of it, and a
+ * message may begin on the next line. */
+static const struct {
+    const char *text, *type, *message, *file, *line, *function;
+} messages[] = {
+    {"2026-12-05 00:00:01,500 ERROR app.db: insert failed\n"
+     "Traceback (most recent call last):\n"
+     "  File \"/srv/app/db.py\", line 88, in insert\n"
+     "    cur.execute(sql, params)\n"
+     "psycopg2.errors.UniqueViolation: duplicate key value violates "
+     "unique constraint \"users_email_key\"\n"
+     "DETAIL:  Key (email)=(a@example.com) already exists.\n\n",
+     "psycopg2.errors.UniqueViolation",
+     "duplicate key value violates unique constraint \"users_email_key\"\n"
+     "DETAIL:  Key (email)=(a@example.com) already exists.",
+     "/srv/app/db.py", "88", "insert"},
+    {"Traceback (most recent call last):\r\n"
+     "  File \"/srv/app/forms.py\", line 5, in clean\r\n"
+     "pydantic_core._pydantic_core.ValidationError: 1 validation error for "
+     "Order\r\nqty\r\n\r\n"
+     "  Input should be greater than 0 [type=greater_than]\r\n",
+     "pydantic_core._pydantic_core.ValidationError",
+     "1 validation error for Order\r\nqty\r\n\r\n  Input should be "
+     "greater than 0 [type=greater_than]",
+     "/srv/app/forms.py", "5", "clean"},
+    {"ERROR:root:failed\nTraceback (most recent call last):\n"
+     "  File \"/a.py\", line 3, in f\nValueError: bad\nmore\n"
+     "Stack (most recent call last):\n"
+     "  File \"/a.py\", line 9, in <module>\n"
+     "    log.exception(\"failed\", stack_info=True)\n",
+     "ValueError", "bad\nmore", "/a.py", "3", "f"},
+    {"Traceback (most recent call last):\n  File \"/a.py\", line 1, in f\n"
+     "ValueError: \non its own line\n",
+     "ValueError", "on its own line", "/a.py", "1", "f"},
+};
+
 static void traceback_parser(void **state)
 {
     (void)state;
@@ -593,6 +635,9 @@ static void traceback_parser(void **state)
        "SyntaxError: '(' was never closed",
        1, "SyntaxError", "'(' was never closed", "/srv/app/plugins/report.py",
        "7", "");
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
+        tb(messages[i].text, 1, messages[i].type, messages[i].message,
+           messages[i].file, messages[i].line, messages[i].function);
     /* "Traceback" alone is no header */
     tb("Traceback: 3 retries left", 0, NULL, NULL, NULL, NULL, NULL);
     tb("just a line", 0, NULL, NULL, NULL, NULL, NULL);
@@ -636,6 +681,9 @@ static void traceback_sample_logs(void **state)
           "ExceptionGroup", "SyntaxError", "RuntimeError", NULL}},
         {"python_basic",
          {"ValueError", "KeyboardInterrupt", "SystemExit", NULL}},
+        {"python_messages",
+         {"psycopg2.errors.UniqueViolation", "sqlalchemy.exc.IntegrityError",
+          "pydantic_core._pydantic_core.ValidationError", "ValueError", NULL}},
         {"java_logback",
          {"java.lang.IllegalStateException",
           "org.springframework.web.client.ResourceAccessException",
