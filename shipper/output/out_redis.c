@@ -184,10 +184,14 @@ static void update_over(struct out_redis *s)
                 sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes);
 }
 
-/* The server's error text, one line, without its final full stop. */
+/* The server's error text, one line, its first sentence without the full
+ * stop: MISCONF's 330 bytes cut at size ended mid-word ("because th"). */
 static const char *reply_text(const char *str, char *buf, size_t size)
 {
     size_t n = strcspn(str, "\r\n");
+    const char *stop = strstr(str, ". ");
+    if (stop != NULL && (size_t)(stop - str) < n)
+        n = (size_t)(stop - str);
     if (n > 0 && str[n - 1] == '.')
         n--;
     snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), str);

@@ -674,6 +674,178 @@ def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
         raise AssertionError(err)
 
 
+# --- Redis's own trouble, and users who may do little ----------------------
+
+@case
+def an_acl_user_allowed_only_its_writes_ships_to_its_database():
+    # least privilege, as the NOPERM advice words it: the key's commands
+    # and SELECT, no PING, no CLIENT SETNAME. Every attempt failed on
+    # "CLIENT SETNAME refused: NOPERM" and nothing was ever shipped.
+    d = scratch(TMP, "acl")
+    r = Redis()
+    secret = "acl-Pw-31337"
+    try:
+        r.cmd("ACL", "SETUSER", "shipper", "on", ">" + secret, "~e2e:*",
+              "+xadd", "+rpush", "+xlen", "+llen", "+select")
+        for mode, key in (("stream", KEY), ("list", "e2e:list")):
+            log = os.path.join(d, "logs", f"{mode}.log")
+            want = [f"{mode} {i}" for i in range(300)]
+            append(log, want)
+            out = redis_output(r, mode=mode, key=key, batch_events=100)
+            out["redis"]["url"] = (f"redis://shipper:{secret}@127.0.0.1:"
+                                   f"{r.port}/2")
+            conf = write_config(d, [{"type": "file", "paths": [log]}], out)
+            _, err = run_once(conf)
+            if secret in err or " error " in err or " warn " in err:
+                raise AssertionError(f"{mode}: log:\n{err}")
+            eq(r.cmd("EXISTS", key), 0, f"{mode}: the key in database 0")
+            r.cmd("SELECT", 2)
+            if mode == "stream":
+                exactly_once(r.events(KEY), want, "stream, database 2")
+            else:
+                els = r.cmd("LRANGE", key, 0, -1)
+                eq([json.loads(e)["message"] for e in els], want,
+                   "list, database 2")
+            r.cmd("SELECT", 0)
+    finally:
+        r.kill()
+
+
+def fill_disk(data):
+    """Fills the file system under data (a small tmpfs); the file to
+    delete for room."""
+    filler = os.path.join(data, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, os.urandom(4096))
+    except OSError:
+        pass
+    os.close(fd)
+    return filler
+
+
+def bgsave_status(r):
+    def done():
+        p = r.info("persistence")
+        return p["rdb_bgsave_in_progress"] == "0" and p
+    return wait_for("the BGSAVE", done)["rdb_last_bgsave_status"]
+
+
+@case
+def redis_that_cannot_save_its_snapshot_holds_the_shipper_said_plainly():
+    # Redis with `save` points and stop-writes-on-bgsave-error (its
+    # defaults) whose disk is full: every write answers MISCONF, and so
+    # does PING, which a new connection's login sends. The reply's 330
+    # bytes were cut mid-word ("... disabled, because th"), and a shipper
+    # (re)started meanwhile logged "PING answered: MISCONF ... report erro"
+    # with nothing to do. Now: said once with what to do, nothing lost.
+    d = scratch(TMP, "misconf")
+    rdb = os.path.join(d, "rdb")
+    os.makedirs(rdb)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                        rdb], capture_output=True)
+    if p.returncode != 0:
+        raise AssertionError(f"cannot mount a tmpfs on {rdb}: "
+                             f"{p.stderr.decode()}")
+    r = None
+    sh = None
+    try:
+        r = Redis(args=["--dir", rdb, "--save", "3600 1"])
+        log = os.path.join(d, "logs", "app.log")
+        a = [f"a {i}" for i in range(100)]
+        append(log, a)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        reg = os.path.join(d, "data", "registry.json")
+        size_a = os.path.getsize(log)
+        wait_for("a in the registry", lambda: registry_offsets(reg).get(
+            os.stat(log).st_ino) == size_a)
+        filler = fill_disk(rdb)
+        r.cmd("BGSAVE")
+        eq(bgsave_status(r), "err", "the snapshot on a full disk")
+        b = [f"b {i}" for i in range(100)]
+        append(log, b)
+        misconf = 'sluice_output_error_replies_total{reason="misconf"}'
+        wait_for("a MISCONF reply", lambda: sh.metric(misconf) >= 1)
+        eq(sh.metric("sluice_output_holds_total"), 1.0, "holds")
+        sh.kill()
+        # started again while Redis still refuses: its login's PING
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        wait_for("the login refused", lambda: lines_matching(
+            sh.text(), "PING answered: MISCONF"))
+        os.unlink(filler)
+        r.cmd("BGSAVE")
+        eq(bgsave_status(r), "ok", "the snapshot with room")
+        wait_for("b shipped", lambda: sh.metric(
+            "sluice_output_events_total") == 100)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), a + b, "once Redis could save")
+        text = sh.text()
+        said = lines_matching(text, "MISCONF")
+        cut = "unable to persist to disk;"
+        if len(said) != 2 or not all(cut in l and "see" in l and
+                                     "disk full" in l for l in said):
+            raise AssertionError("MISCONF said:\n" + "\n".join(said))
+    finally:
+        if sh:
+            sh.kill()
+        if r:
+            r.kill()
+        subprocess.run(["umount", rdb])
+
+
+@case
+def a_server_that_accepts_and_never_answers_is_named_then_redis_is_used():
+    # a port whose listener accepts and says nothing (a stopped Redis, or
+    # not Redis at all): "no connection within 5000 ms (still logging
+    # in)" said a connection was missing, where it was the answer
+    import socket
+    d = scratch(TMP, "silent")
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    port_r = shipper_harness.free_port()
+    lsock.bind(("127.0.0.1", port_r))
+    lsock.listen(16)
+    held = []
+    taker = threading.Thread(target=lambda: held.append(lsock.accept()),
+                             daemon=True)
+    taker.start()
+    r = None
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"s {i}" for i in range(100)]
+        append(log, want)
+        port = http_port()
+        out = {"redis": {"url": f"redis://127.0.0.1:{port_r}/0",
+                         "key": KEY, "codec": "none", "batch_age": "20ms"}}
+        conf = write_config(d, [{"type": "file", "paths": [log]}], out,
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        said = wait_for("the silence said", lambda: lines_matching(
+            sh.text(), "no answer to the login"))
+        if "is a Redis server listening there" not in said[0]:
+            raise AssertionError(said[0])
+        lsock.close()
+        for c, _ in held:
+            c.close()
+        r = Redis(port=port_r)
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 100)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once Redis answers")
+    finally:
+        if sh:
+            sh.kill()
+        if r:
+            r.kill()
+        lsock.close()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
