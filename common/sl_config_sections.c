@@ -5,6 +5,7 @@
  * (a person reads them; "json" is one word away for a collector), no HTTP
  * endpoint unless asked (it opens a port). */
 #include "sl_config_sections.h"
+#include "sl_http_server.h"
 #include "sl_redis_url.h"
 
 #include <errno.h>
@@ -20,10 +21,29 @@ static const struct sl_opt log_opts[] = {
     {"format", SL_OPT_ENUM, LOG(format), .def = "text",
      .words = sl_log_format_names,
      .help = "one line per message on stderr, as text or as a JSON object"},
+    {"file", SL_OPT_STRING, LOG(file),
+     .help = "a file to log to instead of stderr, appended to; SIGHUP opens "
+             "it again (logrotate's `postrotate`: `kill -HUP`)"},
     SL_OPT_END};
 
+static int check_log(const struct sl_config_node *obj, void *out,
+                     struct sl_err *err)
+{
+    const struct sl_log_section *l = out;
+    if (l->file == NULL || l->file[0] != '\0')
+        return 0;
+    return sl_config_error_expected(sl_config_get(obj, "file"), err,
+                                    "a file name");
+}
+
 const struct sl_config_table sl_log_section_table = {
-    "log", sizeof(struct sl_log_section), log_opts, NULL};
+    "log", sizeof(struct sl_log_section), log_opts, check_log};
+
+int sl_log_section_apply(const struct sl_log_section *s, struct sl_err *err)
+{
+    sl_log_init(s->level, s->format);
+    return s->file != NULL ? sl_log_open(s->file, err) : 0;
+}
 
 #define HTTP(m) SL_OPT_FIELD(struct sl_http_section, m)
 static const struct sl_opt http_opts[] = {
@@ -33,8 +53,21 @@ static const struct sl_opt http_opts[] = {
              "section there is no endpoint"},
     SL_OPT_END};
 
+/* The address as the endpoint will take it, so that `check` refuses what
+ * `run` would (it said nothing, and run exited 2 without a position). */
+static int check_http(const struct sl_config_node *obj, void *out,
+                      struct sl_err *err)
+{
+    const struct sl_http_section *h = out;
+    struct sl_err why;
+    if (obj == NULL || h->listen == NULL ||
+        sl_http_address_check(h->listen, &why) == 0)
+        return 0;
+    return sl_config_error(sl_config_get(obj, "listen"), err, "%s", why.msg);
+}
+
 const struct sl_config_table sl_http_section_table = {
-    "http", sizeof(struct sl_http_section), http_opts, NULL};
+    "http", sizeof(struct sl_http_section), http_opts, check_http};
 
 const char *const sl_redis_mode_names[] = {"stream", "list", NULL};
 

@@ -74,7 +74,11 @@ static void take_signals(struct loop *l)
         if (si.ssi_signo == SIGHUP) {
             struct sl_err err = {0};
             if (sl_log_reopen(&err) < 0)
-                SL_WARN(COMP, "%s", err.msg);
+                SL_WARN(COMP, "SIGHUP: %s; logging on to the file as it was",
+                        err.msg);
+            else
+                SL_INFO(COMP, "SIGHUP: %srescanning the inputs",
+                        l->sc->log.file != NULL ? "log reopened; " : "");
             for (size_t i = 0; i < l->nin; i++)
                 if (l->in[i].file != NULL)
                     in_file_rescan(l->in[i].file);

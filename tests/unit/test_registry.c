@@ -1115,9 +1115,18 @@ static void test_saver_refuses_bad_paths(void **state)
                         "registry saver: the path must have 1 to 4096 bytes");
 }
 
-#define ADVICE                                                                 \
-    "; the registry is damaged: fix it, or move it aside to start over "       \
-    "(every file is then shipped again from its start)"
+/* What a damaged registry's message ends with: the command that moves it
+ * aside, by its name. */
+static const char *advice(const char *name)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf,
+             "; the registry is damaged: fix it, or move it aside to start "
+             "over: mv %s %s.damaged (every file is then new to the shipper: "
+             "read from its start, or its end with start_at \"end\")",
+             name, name);
+    return buf;
+}
 
 static void test_truncated_file_is_refused(void **state)
 {
@@ -1138,20 +1147,20 @@ static void test_truncated_file_is_refused(void **state)
     assert_int_equal(truncate(reg, l3 - text), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
     assert_int_equal(err.status, SL_EPARSE);
-    snprintf(want, sizeof want,
-             "%s:3:1: the file ends early (truncated?)" ADVICE, reg);
+    snprintf(want, sizeof want, "%s:3:1: the file ends early (truncated?)%s",
+             reg, advice(reg));
     assert_string_equal(err.msg, want);
     /* cut inside a line */
     assert_int_equal(truncate(reg, (l3 - text) - 20), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    snprintf(want, sizeof want,
-             "%s:2:%d: the file ends early (truncated?)" ADVICE, reg,
-             (int)(l3 - strchr(text, '\n') - 1 - 20 + 1));
+    snprintf(want, sizeof want, "%s:2:%d: the file ends early (truncated?)%s",
+             reg, (int)(l3 - strchr(text, '\n') - 1 - 20 + 1), advice(reg));
     assert_string_equal(err.msg, want);
     /* empty */
     assert_int_equal(truncate(reg, 0), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    snprintf(want, sizeof want, "%s:1:1: the file is empty" ADVICE, reg);
+    snprintf(want, sizeof want, "%s:1:1: the file is empty%s", reg,
+             advice(reg));
     assert_string_equal(err.msg, want);
     registry_free(r);
 }
@@ -1186,7 +1195,8 @@ static void test_damage_far_into_a_big_file(void **state)
     assert_null(registry_load(reg, &cfg, NULL, &err));
     char want[1024];
     snprintf(want, sizeof want,
-             "%s:3002:109: a second entry for device 1 inode 5" ADVICE, reg);
+             "%s:3002:109: a second entry for device 1 inode 5%s", reg,
+             advice(reg));
     assert_string_equal(err.msg, want);
 }
 
@@ -1204,12 +1214,18 @@ static void test_version_mismatch(void **state)
                         "registry.json:1:12: registry format version 2, this "
                         "sluice-shipper reads version 1; run the "
                         "sluice-shipper that wrote it, or move the file aside "
-                        "to start over (every file is then shipped again "
-                        "from its start)");
+                        "to start over: mv registry.json "
+                        "registry.json.damaged (every file is then new to "
+                        "the shipper: read from its start, or its end with "
+                        "start_at \"end\")");
     const char *none = "{\"entries\":[]}";
     assert_null(registry_load_buffer("r", none, strlen(none), &cfg, &err));
-    assert_string_equal(err.msg, "r:1:2: expected \"version\" before "
-                                 "\"entries\"" ADVICE);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "r:1:2: expected \"version\" before "
+             "\"entries\"%s",
+             advice("r"));
+    assert_string_equal(err.msg, want);
 }
 
 static void expect_refused(const char *text, const char *msg)
@@ -1224,7 +1240,7 @@ static void expect_refused(const char *text, const char *msg)
         fail_msg("loaded: %s", text);
     }
     char want[1024];
-    snprintf(want, sizeof want, "%s" ADVICE, msg);
+    snprintf(want, sizeof want, "%s%s", msg, advice("reg"));
     assert_string_equal(err.msg, want);
 }
 
