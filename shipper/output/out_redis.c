@@ -402,10 +402,31 @@ static void take(void *sink, struct output_batch *b)
 
 /* ---- the loop ---- */
 
+/* A login the server refused (why ends with its reply: "login refused:
+ * WRONGPASS ...", "PING answered: MISCONF ..."): counted with the error
+ * replies to batches, by reason, so that a wrong password or a full disk
+ * shows in the counter an alert watches, not as a disconnect only. */
+static void count_refused_login(struct out_redis *s, const char *why)
+{
+    for (int i = 0; why != NULL && i < OUTPUT_OTHER; i++) {
+        const char *w = reasons[i].word, *at = why;
+        size_t n = strlen(w);
+        while ((at = strstr(at, ": ")) != NULL) {
+            at += 2;
+            if (strncmp(at, w, n) == 0 && (at[n] == ' ' || at[n] == '\0')) {
+                sl_counter_inc(s->c->errors[i]);
+                return;
+            }
+        }
+    }
+}
+
 static void on_state(void *ctx, enum sl_redis_state st, const char *why)
 {
     struct out_redis *s = ctx;
-    (void)why; /* the client logged it, saying what to fix */
+    /* the client logged it, saying what to fix */
+    if (st == SL_REDIS_DOWN && !s->closing)
+        count_refused_login(s, why);
     if (st == SL_REDIS_READY) {
         s->next_check = 0; /* the key may have changed meanwhile */
         s->down = false;

@@ -153,7 +153,9 @@ struct output_stats {
     uint64_t batches;       /* acknowledged */
     uint64_t bytes;         /* entries' payload bytes as sent, acknowledged */
     uint64_t retries;       /* commands sent again after a failure */
-    uint64_t error_replies; /* error replies to batches, all reasons */
+    uint64_t error_replies; /* error replies to batches and to logins
+                               (WRONGPASS, a PING answered MISCONF), all
+                               reasons */
     uint64_t holds;         /* times the output held the pipeline for an
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */

@@ -777,6 +777,9 @@ def redis_that_cannot_save_its_snapshot_holds_the_shipper_said_plainly():
         sh = Shipper(SHIPPER, ENV, conf, d, port)
         wait_for("the login refused", lambda: lines_matching(
             sh.text(), "PING answered: MISCONF"))
+        # counted with the replies to batches (a disconnect only, before)
+        wait_for("the refused login counted", lambda: sh.metric(
+            misconf) >= 1)
         os.unlink(filler)
         r.cmd("BGSAVE")
         eq(bgsave_status(r), "ok", "the snapshot with room")
@@ -844,6 +847,41 @@ def a_server_that_accepts_and_never_answers_is_named_then_redis_is_used():
         if r:
             r.kill()
         lsock.close()
+
+
+@case
+def a_missing_password_is_said_counted_and_nothing_is_lost():
+    # NOAUTH at the login: said once with what to write in the URL, and
+    # counted by reason as an error reply (it showed as a disconnect only)
+    d = scratch(TMP, "noauth")
+    r = Redis(password="needed-pw")
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"na {i}" for i in range(200)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        noauth = 'sluice_output_error_replies_total{reason="noauth"}'
+        wait_for("two refused logins", lambda: sh.metric(noauth) >= 2)
+        eq(sh.metric("sluice_shipper_lines_total"), 0.0, "lines read")
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        r.cmd("CONFIG", "SET", "requirepass", "")
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 200)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once no password is needed")
+        said = lines_matching(sh.text(), "NOAUTH")
+        if len(said) != 1 or "write the password in output.redis.url" \
+                not in said[0]:
+            raise AssertionError("NOAUTH said:\n" + "\n".join(said))
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
 
 
 if failures:
