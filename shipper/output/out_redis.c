@@ -63,7 +63,22 @@ struct out_redis {
     int checks_out;
     bool checked, over, bytes_off, len_warned;
     long long pending, pending_bytes;
+    /* the limit's holds said: when last, and how many since */
+    bool over_said;
+    int64_t over_said_at;
+    uint64_t over_unsaid;
 };
+
+/* While over the pending limit the key is asked this often: consumers
+ * that drain it fast (a Logstash popping 125 at a time) no longer leave
+ * the shipper waiting out a whole pending_check_ms each time it passes
+ * the limit (about max_pending events a second, whatever they could
+ * take). */
+#define OVER_CHECK_MS 100
+/* A hold that starts again within this long of the last one said goes to
+ * debug (counted all the same): a shipper that keeps catching up with
+ * its consumers said "at its limit" and "below again" every second. */
+#define OVER_SAY_MS (5 * 60 * 1000)
 
 /* ---- error replies ---- */
 
@@ -161,27 +176,46 @@ static void update_over(struct out_redis *s)
     if ((count || bytes) == s->over)
         return;
     s->over = count || bytes;
+    int64_t now = sl_redis_now_ms();
     if (!s->over) {
-        SL_INFO(s->component,
-                "%s: key '%s' is below its pending limit again (%lld %s); "
-                "reading resumes",
-                sl_redis_shown(s->r), s->key, s->pending, unit);
+        sl_log(s->over_said ? SL_LOG_INFO : SL_LOG_DEBUG, s->component,
+               "%s: key '%s' is below its pending limit again (%lld %s); "
+               "reading resumes",
+               sl_redis_shown(s->r), s->key, s->pending, unit);
         return;
     }
     sl_counter_inc(s->c->pending_holds);
+    if (s->next_check > now + OVER_CHECK_MS)
+        s->next_check = now + OVER_CHECK_MS;
+    s->over_said = s->over_said_at == 0 || now - s->over_said_at >= OVER_SAY_MS;
+    if (!s->over_said) {
+        s->over_unsaid++;
+        SL_DEBUG(s->component, "%s: key '%s' at its pending limit again",
+                 sl_redis_shown(s->r), s->key);
+        return;
+    }
+    char again[96] = "";
+    if (s->over_unsaid > 0)
+        snprintf(again, sizeof again,
+                 " (reached %llu times more since this was last said)",
+                 (unsigned long long)s->over_unsaid);
+    s->over_said_at = now;
+    s->over_unsaid = 0;
     if (count)
         SL_WARN(s->component,
                 "%s: key '%s' holds %lld %s, at its limit "
-                "(output.redis.max_pending %lld); reading stops until the "
+                "(output.redis.max_pending %lld)%s; reading stops until the "
                 "consumers catch up: check that they run, or raise the limit",
-                sl_redis_shown(s->r), s->key, s->pending, unit, s->max_pending);
+                sl_redis_shown(s->r), s->key, s->pending, unit, s->max_pending,
+                again);
     else
         SL_WARN(s->component,
                 "%s: key '%s' uses %lld bytes of Redis memory, at its limit "
-                "(output.redis.max_pending_bytes %lld); reading stops until "
+                "(output.redis.max_pending_bytes %lld)%s; reading stops until "
                 "the consumers catch up: check that they run, or raise the "
                 "limit",
-                sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes);
+                sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes,
+                again);
 }
 
 /* The server's error text, one line, its first sentence without the full
@@ -285,7 +319,9 @@ static void check_pending(struct out_redis *s, int64_t now)
         now < s->next_check)
         return;
     struct sl_err err = {0};
-    s->next_check = now + s->check_ms;
+    s->next_check =
+        now +
+        (s->over && s->check_ms > OVER_CHECK_MS ? OVER_CHECK_MS : s->check_ms);
     const char *len[] = {s->mode->len_cmd, s->key};
     struct sl_redis_cmd cmd = {2, len, NULL, 1, s->command_ms};
     if (counting(s) && sl_redis_command(s->r, &cmd, on_len, s, &err) == 0)

@@ -884,6 +884,58 @@ def a_missing_password_is_said_counted_and_nothing_is_lost():
         r.kill()
 
 
+@case
+def a_list_drained_as_fast_as_logstash_reads_it_is_not_held_a_second_a_time():
+    # a Logstash draining the list 125 at a time (LRANGE + LTRIM, as its
+    # redis input's batch does) while the shipper passes max_pending again
+    # and again: the key was asked again only every second, so about
+    # max_pending events went a second whatever the consumer took, and
+    # each hold and its end were logged (two lines a second, for hours)
+    d = scratch(TMP, "drained")
+    r = Redis()
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"dr {i} " + "d" * (i % 90) for i in range(4000)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, mode="list", key="logstash",
+                                         batch_events=100, batch_age="20ms",
+                                         max_in_flight=2, max_pending=200),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        t0 = time.monotonic()
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        got = []
+        end = time.monotonic() + DEADLINE_S
+        while len(got) < len(want) and time.monotonic() < end:
+            els = r.cmd("LRANGE", "logstash", 0, 124)
+            if els:
+                r.cmd("LTRIM", "logstash", len(els), -1)
+            got += els
+            if not els:
+                time.sleep(0.005)
+        took = time.monotonic() - t0
+        holds = sh.metric("sluice_output_pending_holds_total")
+        eq(sh.term(), 0, "exit")
+        eq([json.loads(e)["message"] for e in got], want, "every event once")
+        if holds < 5:
+            raise AssertionError(f"{holds} holds: the limit never held")
+        if took > 8:
+            raise AssertionError(f"{took:.1f} s for {len(want)} events")
+        said = lines_matching(sh.text(), "pending limit") + \
+            lines_matching(sh.text(), "at its limit")
+        if len(said) > 2:
+            raise AssertionError(f"{holds} holds said in {len(said)} "
+                                 "lines:\n" + "\n".join(said[:6]))
+        print(f"     {len(want)} events in {took:.1f} s, {holds} holds",
+              flush=True)
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
