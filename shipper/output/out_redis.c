@@ -56,6 +56,12 @@ struct out_redis {
     int64_t retry_at;
     enum output_reason held; /* OUTPUT_NREASONS: not held */
     int64_t held_since;
+    /* holds said: the last one's reason and time, how many since; and
+     * whether this one was said (its end is said then) */
+    enum output_reason held_said_why;
+    int64_t held_said_at;
+    uint64_t held_unsaid;
+    bool held_said;
     /* pending limit */
     long long max_pending, max_bytes;
     int check_ms;
@@ -143,12 +149,30 @@ static void hold(struct out_redis *s, const char *text)
         s->held_since = now;
     }
     s->held = why;
-    char shown[160];
+    char shown[160], again[96] = "";
     reply_text(text, shown, sizeof shown);
+    /* Redis at maxmemory with an indexer draining it refuses and accepts
+     * by turns, several times a second: the same reason within
+     * OVER_SAY_MS of the last time it was said is counted only */
+    s->held_said = why != s->held_said_why || s->held_said_at == 0 ||
+                   now - s->held_said_at >= OVER_SAY_MS;
+    if (!s->held_said) {
+        s->held_unsaid++;
+        SL_DEBUG(s->component, "%s: key '%s': Redis refused a batch: %s",
+                 sl_redis_shown(s->r), s->key, shown);
+        return;
+    }
+    if (s->held_unsaid > 0 && why == s->held_said_why)
+        snprintf(again, sizeof again,
+                 " (refused so %llu times more since this was last said)",
+                 (unsigned long long)s->held_unsaid);
+    s->held_said_why = why;
+    s->held_said_at = now;
+    s->held_unsaid = 0;
     SL_ERROR(s->component,
-             "%s: key '%s': Redis refused a batch: %s; reading stops (nothing "
-             "is lost) and the batch is sent again with backoff; %s",
-             sl_redis_shown(s->r), s->key, shown, reasons[why].fix);
+             "%s: key '%s': Redis refused a batch: %s%s; reading stops "
+             "(nothing is lost) and the batch is sent again with backoff; %s",
+             sl_redis_shown(s->r), s->key, shown, again, reasons[why].fix);
 }
 
 static void unhold(struct out_redis *s)
@@ -157,11 +181,11 @@ static void unhold(struct out_redis *s)
     s->retry_at = 0;
     if (s->held == OUTPUT_NREASONS)
         return;
-    SL_INFO(s->component,
-            "%s: key '%s': Redis accepts batches again after %.1f s; reading "
-            "resumes",
-            sl_redis_shown(s->r), s->key,
-            (double)(sl_redis_now_ms() - s->held_since) / 1000.0);
+    sl_log(s->held_said ? SL_LOG_INFO : SL_LOG_DEBUG, s->component,
+           "%s: key '%s': Redis accepts batches again after %.1f s; reading "
+           "resumes",
+           sl_redis_shown(s->r), s->key,
+           (double)(sl_redis_now_ms() - s->held_since) / 1000.0);
     s->held = OUTPUT_NREASONS;
 }
 
@@ -593,7 +617,7 @@ void *out_redis_new(struct output *o, const struct output_config *cfg,
     s->mode = cfg->kind == OUTPUT_REDIS_LIST ? &out_redis_list_mode
                                              : &out_redis_stream_mode;
     s->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 10000;
-    s->held = OUTPUT_NREASONS;
+    s->held = s->held_said_why = OUTPUT_NREASONS;
     s->max_pending = cfg->max_pending;
     s->max_bytes = cfg->max_pending_bytes;
     s->check_ms = cfg->pending_check_ms ? cfg->pending_check_ms : 1000;

@@ -936,6 +936,51 @@ def a_list_drained_as_fast_as_logstash_reads_it_is_not_held_a_second_a_time():
         r.kill()
 
 
+@case
+def redis_at_maxmemory_drained_by_an_indexer_says_oom_once_not_each_time():
+    # Redis at maxmemory (noeviction) with a consumer deleting what it
+    # read, as sluice-indexer does: Redis refuses and accepts by turns,
+    # several times a second; each refusal was an error line and each
+    # acceptance an info line
+    d = scratch(TMP, "oomdrained")
+    r = Redis()
+    sh = None
+    try:
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"od {i} " + "o" * 300 for i in range(10000)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_events=200,
+                                         batch_age="20ms", max_pending=0),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        used = int(r.info("memory")["used_memory"])
+        r.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        r.cmd("CONFIG", "SET", "maxmemory", used + 1500000)
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        got = []
+        end = time.monotonic() + DEADLINE_S
+        while len(got) < len(want) and time.monotonic() < end:
+            got += r.events(KEY, delete=True)
+            time.sleep(0.2)
+        holds = sh.metric("sluice_output_holds_total")
+        eq(sh.term(), 0, "exit")
+        exactly_once(got, want, "at maxmemory, drained")
+        if holds < 3:
+            raise AssertionError(f"{holds} holds: Redis never refused")
+        text = sh.text()
+        said = lines_matching(text, "Redis refused a batch: OOM")
+        back = lines_matching(text, "accepts batches again")
+        if len(said) != 1 or len(back) != 1:
+            raise AssertionError(f"{holds} holds said in "
+                                 f"{len(said) + len(back)} lines:\n" +
+                                 "\n".join((said + back)[:6]))
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
