@@ -981,6 +981,45 @@ def redis_at_maxmemory_drained_by_an_indexer_says_oom_once_not_each_time():
         r.kill()
 
 
+@case
+def a_full_disk_at_the_start_says_new_files_wait_for_it():
+    # no room for the registry when the shipper starts: a new file waits
+    # for its key on disk (its events' ids), so nothing is shipped; the log
+    # said "shipping goes on", which was not so. Room again: all of it.
+    d = scratch(TMP, "fullstart")
+    data = small_disk(d)
+    r = Redis()
+    sh = None
+    try:
+        filler = fill(data)
+        log = os.path.join(d, "logs", "app.log")
+        want = [f"fs {i}" for i in range(100)]
+        append(log, want)
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        said = wait_for("the full disk said", lambda: lines_matching(
+            sh.text(), "registry not saved"))
+        if "files new to it wait until it is saved" not in said[0] or \
+                "shipping goes on" in said[0]:
+            raise AssertionError(said[0])
+        eq(sh.metric("sluice_output_events_total"), 0.0, "events shipped")
+        os.unlink(filler)
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 100, deadline_s=10)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once the key is on disk")
+        eq(len(lines_matching(sh.text(), "registry not saved")), 1,
+           "the full disk said once")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+        subprocess.run(["umount", data])
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
