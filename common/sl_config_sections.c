@@ -9,8 +9,10 @@
 #include "sl_redis_url.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG(m) SL_OPT_FIELD(struct sl_log_section, m)
@@ -39,10 +41,34 @@ static int check_log(const struct sl_config_node *obj, void *out,
 const struct sl_config_table sl_log_section_table = {
     "log", sizeof(struct sl_log_section), log_opts, check_log};
 
+/* The path of the file stderr appends to (`2>>file`, systemd's
+ * StandardError=append:), or "" when stderr is anything else. */
+static void stderr_file(char *path, size_t size)
+{
+    struct stat fd2, named;
+    int fl = fcntl(2, F_GETFL);
+    ssize_t n = readlink("/proc/self/fd/2", path, size - 1);
+    path[n > 0 ? n : 0] = '\0';
+    if (n <= 0 || (size_t)n >= size - 1 || fl < 0 || !(fl & O_APPEND) ||
+        fstat(2, &fd2) < 0 || !S_ISREG(fd2.st_mode) || stat(path, &named) < 0 ||
+        named.st_dev != fd2.st_dev || named.st_ino != fd2.st_ino)
+        path[0] = '\0';
+}
+
 int sl_log_section_apply(const struct sl_log_section *s, struct sl_err *err)
 {
     sl_log_init(s->level, s->format);
-    return s->file != NULL ? sl_log_open(s->file, err) : 0;
+    if (s->file != NULL)
+        return sl_log_open(s->file, err);
+    /* stderr appended to a file: that file by its name, so that SIGHUP
+     * after logrotate moved it opens the new one (the log went on into
+     * the moved file until a restart) */
+    char path[4096];
+    struct sl_err ignored;
+    stderr_file(path, sizeof path);
+    if (path[0] != '\0' && sl_log_open(path, &ignored) < 0)
+        SL_DEBUG("log", "%s", ignored.msg);
+    return 0;
 }
 
 #define HTTP(m) SL_OPT_FIELD(struct sl_http_section, m)

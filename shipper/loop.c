@@ -77,8 +77,7 @@ static void take_signals(struct loop *l)
                 SL_WARN(COMP, "SIGHUP: %s; logging on to the file as it was",
                         err.msg);
             else
-                SL_INFO(COMP, "SIGHUP: %srescanning the inputs",
-                        l->sc->log.file != NULL ? "log reopened; " : "");
+                SL_INFO(COMP, "SIGHUP: log reopened; rescanning the inputs");
             for (size_t i = 0; i < l->nin; i++)
                 if (l->in[i].file != NULL)
                     in_file_rescan(l->in[i].file);

@@ -11,7 +11,7 @@
  * room (backpressure is not reading). SIGTERM or SIGINT: reading stops,
  * the batches in flight get a grace period to be acknowledged, the
  * registry is saved on this thread, exit 0. SIGHUP reopens the log
- * (log.file; nothing when it logs to stderr) and asks for a rescan.
+ * (log.file, or the file stderr appends to) and asks for a rescan.
  *
  * --once: once every matched file was read to its end (in_file_stats'
  * idle after a rescan) and stdin reached EOF, open events are completed

@@ -151,6 +151,33 @@ def a_damaged_registry_says_how_to_move_it_aside_and_that_works():
         eq(f.read(), text[:len(text) // 2], "the damaged file kept")
 
 
+@case
+def sighup_reopens_the_file_stderr_appends_to_once_logrotate_moved_it():
+    # no log.file, stderr appended to a file (`2>>shipper.log`, as the
+    # harness and many init scripts start it): the log went on into the
+    # moved file for good, SIGHUP changed nothing
+    d = scratch(TMP, "stderr")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None)
+    sh = Shipper(SHIPPER, ENV, conf, d)  # stderr: d/shipper.log, "ab"
+    try:
+        wait_for("started", lambda: sh.alive() or "started" in sh.text())
+        os.rename(sh.log_path, sh.log_path + ".1")
+        sh.proc.send_signal(signal.SIGHUP)
+        wait_for("a new log file", lambda: os.path.exists(sh.log_path) and
+                 "SIGHUP: log reopened" in sh.text())
+        sh.stop()
+        with open(sh.log_path + ".1") as f:
+            old = f.read()
+        if "started" not in old or "SIGHUP" in old or "stopped" in old:
+            raise AssertionError(f"the moved log:\n{old}")
+        if "stopped" not in sh.text():
+            raise AssertionError(f"the new log:\n{sh.text()}")
+    finally:
+        sh.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
