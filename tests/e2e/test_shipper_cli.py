@@ -77,6 +77,15 @@ def check_refuses_what_run_refuses_each_with_file_line_column():
         raise AssertionError(said)
 
 
+def rotate_and_hup(sh, path):
+    """path moved to path.1 as logrotate's create mode does, SIGHUP, and
+    the daemon's next line in a new path."""
+    os.rename(path, path + ".1")
+    sh.proc.send_signal(signal.SIGHUP)
+    wait_for("a new log file", lambda: os.path.exists(path) and
+             "SIGHUP: log reopened" in open(path).read())
+
+
 @case
 def sighup_reopens_the_log_file_that_logrotate_moved():
     d = scratch(TMP, "sighup")
@@ -90,10 +99,7 @@ def sighup_reopens_the_log_file_that_logrotate_moved():
         wait_for("10 events", lambda: sh.alive() or len(sh.events()) >= 10)
         wait_for("the log file", lambda: os.path.exists(own) and
                  "started" in open(own).read())
-        os.rename(own, own + ".1")  # logrotate's create mode
-        sh.proc.send_signal(signal.SIGHUP)
-        wait_for("a new log file", lambda: os.path.exists(own) and
-                 "SIGHUP: log reopened" in open(own).read())
+        rotate_and_hup(sh, own)
         append(log, [f"b {i}" for i in range(10)])
         sh.wait_events(20)
         got = sh.stop()
@@ -163,10 +169,7 @@ def sighup_reopens_the_file_stderr_appends_to_once_logrotate_moved_it():
     sh = Shipper(SHIPPER, ENV, conf, d)  # stderr: d/shipper.log, "ab"
     try:
         wait_for("started", lambda: sh.alive() or "started" in sh.text())
-        os.rename(sh.log_path, sh.log_path + ".1")
-        sh.proc.send_signal(signal.SIGHUP)
-        wait_for("a new log file", lambda: os.path.exists(sh.log_path) and
-                 "SIGHUP: log reopened" in sh.text())
+        rotate_and_hup(sh, sh.log_path)
         sh.stop()
         with open(sh.log_path + ".1") as f:
             old = f.read()

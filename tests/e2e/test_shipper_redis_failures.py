@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -676,6 +677,20 @@ def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
 
 # --- Redis's own trouble, and users who may do little ----------------------
 
+def shipping(d, r, lines, **more):
+    """d/logs/app.log with lines, and the daemon shipping it to r (batches
+    of at most 20 ms, more: output.redis's other keys) with /metrics on:
+    (the log's path, the Shipper)."""
+    log = os.path.join(d, "logs", "app.log")
+    append(log, lines)
+    port = http_port()
+    more.setdefault("batch_age", "20ms")
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        redis_output(r, **more),
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    return log, Shipper(SHIPPER, ENV, conf, d, port)
+
+
 @case
 def an_acl_user_allowed_only_its_writes_ships_to_its_database():
     # least privilege, as the NOPERM advice words it: the key's commands
@@ -711,20 +726,6 @@ def an_acl_user_allowed_only_its_writes_ships_to_its_database():
         r.kill()
 
 
-def fill_disk(data):
-    """Fills the file system under data (a small tmpfs); the file to
-    delete for room."""
-    filler = os.path.join(data, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        while True:
-            os.write(fd, os.urandom(4096))
-    except OSError:
-        pass
-    os.close(fd)
-    return filler
-
-
 def bgsave_status(r):
     def done():
         p = r.info("persistence")
@@ -752,19 +753,13 @@ def redis_that_cannot_save_its_snapshot_holds_the_shipper_said_plainly():
     sh = None
     try:
         r = Redis(args=["--dir", rdb, "--save", "3600 1"])
-        log = os.path.join(d, "logs", "app.log")
         a = [f"a {i}" for i in range(100)]
-        append(log, a)
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            redis_output(r, batch_age="20ms"),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        log, sh = shipping(d, r, a)
         reg = os.path.join(d, "data", "registry.json")
         size_a = os.path.getsize(log)
         wait_for("a in the registry", lambda: registry_offsets(reg).get(
             os.stat(log).st_ino) == size_a)
-        filler = fill_disk(rdb)
+        filler = fill(rdb)
         r.cmd("BGSAVE")
         eq(bgsave_status(r), "err", "the snapshot on a full disk")
         b = [f"b {i}" for i in range(100)]
@@ -774,7 +769,8 @@ def redis_that_cannot_save_its_snapshot_holds_the_shipper_said_plainly():
         eq(sh.metric("sluice_output_holds_total"), 1.0, "holds")
         sh.kill()
         # started again while Redis still refuses: its login's PING
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        sh = Shipper(SHIPPER, ENV, os.path.join(d, "shipper.json"), d,
+                     sh.port)
         wait_for("the login refused", lambda: lines_matching(
             sh.text(), "PING answered: MISCONF"))
         # counted with the replies to batches (a disconnect only, before)
@@ -820,15 +816,9 @@ def a_server_that_accepts_and_never_answers_is_named_then_redis_is_used():
     r = None
     sh = None
     try:
-        log = os.path.join(d, "logs", "app.log")
         want = [f"s {i}" for i in range(100)]
-        append(log, want)
-        port = http_port()
-        out = {"redis": {"url": f"redis://127.0.0.1:{port_r}/0",
-                         "key": KEY, "codec": "none", "batch_age": "20ms"}}
-        conf = write_config(d, [{"type": "file", "paths": [log]}], out,
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        # where a Redis will be: redis_output needs its port only
+        _, sh = shipping(d, types.SimpleNamespace(port=port_r), want)
         said = wait_for("the silence said", lambda: lines_matching(
             sh.text(), "no answer to the login"))
         if "is a Redis server listening there" not in said[0]:
@@ -857,14 +847,8 @@ def a_missing_password_is_said_counted_and_nothing_is_lost():
     r = Redis(password="needed-pw")
     sh = None
     try:
-        log = os.path.join(d, "logs", "app.log")
         want = [f"na {i}" for i in range(200)]
-        append(log, want)
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            redis_output(r, batch_age="20ms"),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        _, sh = shipping(d, r, want)
         noauth = 'sluice_output_error_replies_total{reason="noauth"}'
         wait_for("two refused logins", lambda: sh.metric(noauth) >= 2)
         eq(sh.metric("sluice_shipper_lines_total"), 0.0, "lines read")
@@ -895,17 +879,10 @@ def a_list_drained_as_fast_as_logstash_reads_it_is_not_held_a_second_a_time():
     r = Redis()
     sh = None
     try:
-        log = os.path.join(d, "logs", "app.log")
         want = [f"dr {i} " + "d" * (i % 90) for i in range(4000)]
-        append(log, want)
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            redis_output(r, mode="list", key="logstash",
-                                         batch_events=100, batch_age="20ms",
-                                         max_in_flight=2, max_pending=200),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
         t0 = time.monotonic()
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        _, sh = shipping(d, r, want, mode="list", key="logstash",
+                         batch_events=100, max_in_flight=2, max_pending=200)
         got = []
         end = time.monotonic() + DEADLINE_S
         while len(got) < len(want) and time.monotonic() < end:
@@ -946,18 +923,11 @@ def redis_at_maxmemory_drained_by_an_indexer_says_oom_once_not_each_time():
     r = Redis()
     sh = None
     try:
-        log = os.path.join(d, "logs", "app.log")
         want = [f"od {i} " + "o" * 300 for i in range(10000)]
-        append(log, want)
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            redis_output(r, batch_events=200,
-                                         batch_age="20ms", max_pending=0),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
         used = int(r.info("memory")["used_memory"])
         r.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
         r.cmd("CONFIG", "SET", "maxmemory", used + 1500000)
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        _, sh = shipping(d, r, want, batch_events=200, max_pending=0)
         got = []
         end = time.monotonic() + DEADLINE_S
         while len(got) < len(want) and time.monotonic() < end:
@@ -992,14 +962,8 @@ def a_full_disk_at_the_start_says_new_files_wait_for_it():
     sh = None
     try:
         filler = fill(data)
-        log = os.path.join(d, "logs", "app.log")
         want = [f"fs {i}" for i in range(100)]
-        append(log, want)
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            redis_output(r, batch_age="20ms"),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
-        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        _, sh = shipping(d, r, want)
         said = wait_for("the full disk said", lambda: lines_matching(
             sh.text(), "registry not saved"))
         if "files new to it wait until it is saved" not in said[0] or \
