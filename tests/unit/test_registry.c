@@ -672,7 +672,7 @@ static void test_failed_save_keeps_the_old_file(void **state)
     struct sl_err err = {0};
     assert_int_equal(registry_save(r, reg, &err), REGISTRY_NOT_SAVED);
     assert_int_equal(err.status, SL_EIO);
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want,
              "registry not saved, '%s' is as it was: cannot "
              "create '%s': Is a directory; check free space and permissions "
@@ -1140,7 +1140,7 @@ static void test_truncated_file_is_refused(void **state)
     struct registry_config cfg;
     registry_config_init(&cfg);
     struct sl_err err = {0};
-    char want[1024];
+    char want[2048];
     /* cut at a line end: every line there is whole, still refused */
     const char *text = read_all(reg);
     const char *l3 = strchr(strchr(text, '\n') + 1, '\n') + 1;
@@ -1193,7 +1193,7 @@ static void test_damage_far_into_a_big_file(void **state)
     registry_config_init(&cfg);
     struct sl_err err = {0};
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want,
              "%s:3002:109: a second entry for device 1 inode 5%s", reg,
              advice(reg));
@@ -1220,7 +1220,7 @@ static void test_version_mismatch(void **state)
                         "start_at \"end\")");
     const char *none = "{\"entries\":[]}";
     assert_null(registry_load_buffer("r", none, strlen(none), &cfg, &err));
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want,
              "r:1:2: expected \"version\" before "
              "\"entries\"%s",
@@ -1239,7 +1239,7 @@ static void expect_refused(const char *text, const char *msg)
         registry_free(r);
         fail_msg("loaded: %s", text);
     }
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want, "%s%s", msg, advice("reg"));
     assert_string_equal(err.msg, want);
 }
