@@ -476,7 +476,8 @@ struct sl_config *sl_config_load_buffer(const char *name, const char *buf,
         goto fail;
     }
     if (skip_space(buf, len, 0) == len) {
-        sl_err_set(err, SL_EINVAL, "%s: file is empty, expected an object",
+        /* a position too, as every other config error has one */
+        sl_err_set(err, SL_EINVAL, "%s:1:1: file is empty, expected an object",
                    name);
         goto fail;
     }

@@ -5,11 +5,14 @@
  * (a person reads them; "json" is one word away for a collector), no HTTP
  * endpoint unless asked (it opens a port). */
 #include "sl_config_sections.h"
+#include "sl_http_server.h"
 #include "sl_redis_url.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG(m) SL_OPT_FIELD(struct sl_log_section, m)
@@ -20,10 +23,53 @@ static const struct sl_opt log_opts[] = {
     {"format", SL_OPT_ENUM, LOG(format), .def = "text",
      .words = sl_log_format_names,
      .help = "one line per message on stderr, as text or as a JSON object"},
+    {"file", SL_OPT_STRING, LOG(file),
+     .help = "a file to log to instead of stderr, appended to; SIGHUP opens "
+             "it again (logrotate's `postrotate`: `kill -HUP`)"},
     SL_OPT_END};
 
+static int check_log(const struct sl_config_node *obj, void *out,
+                     struct sl_err *err)
+{
+    const struct sl_log_section *l = out;
+    if (l->file == NULL || l->file[0] != '\0')
+        return 0;
+    return sl_config_error_expected(sl_config_get(obj, "file"), err,
+                                    "a file name");
+}
+
 const struct sl_config_table sl_log_section_table = {
-    "log", sizeof(struct sl_log_section), log_opts, NULL};
+    "log", sizeof(struct sl_log_section), log_opts, check_log};
+
+/* The path of the file stderr appends to (`2>>file`, systemd's
+ * StandardError=append:), or "" when stderr is anything else. */
+static void stderr_file(char *path, size_t size)
+{
+    struct stat fd2, named;
+    int fl = fcntl(2, F_GETFL);
+    ssize_t n = readlink("/proc/self/fd/2", path, size - 1);
+    path[n > 0 ? n : 0] = '\0';
+    if (n <= 0 || (size_t)n >= size - 1 || fl < 0 || !(fl & O_APPEND) ||
+        fstat(2, &fd2) < 0 || !S_ISREG(fd2.st_mode) || stat(path, &named) < 0 ||
+        named.st_dev != fd2.st_dev || named.st_ino != fd2.st_ino)
+        path[0] = '\0';
+}
+
+int sl_log_section_apply(const struct sl_log_section *s, struct sl_err *err)
+{
+    sl_log_init(s->level, s->format);
+    if (s->file != NULL)
+        return sl_log_open(s->file, err);
+    /* stderr appended to a file: that file by its name, so that SIGHUP
+     * after logrotate moved it opens the new one (the log went on into
+     * the moved file until a restart) */
+    char path[4096];
+    struct sl_err ignored;
+    stderr_file(path, sizeof path);
+    if (path[0] != '\0' && sl_log_open(path, &ignored) < 0)
+        SL_DEBUG("log", "%s", ignored.msg);
+    return 0;
+}
 
 #define HTTP(m) SL_OPT_FIELD(struct sl_http_section, m)
 static const struct sl_opt http_opts[] = {
@@ -33,8 +79,21 @@ static const struct sl_opt http_opts[] = {
              "section there is no endpoint"},
     SL_OPT_END};
 
+/* The address as the endpoint will take it, so that `check` refuses what
+ * `run` would (it said nothing, and run exited 2 without a position). */
+static int check_http(const struct sl_config_node *obj, void *out,
+                      struct sl_err *err)
+{
+    const struct sl_http_section *h = out;
+    struct sl_err why;
+    if (obj == NULL || h->listen == NULL ||
+        sl_http_address_check(h->listen, &why) == 0)
+        return 0;
+    return sl_config_error(sl_config_get(obj, "listen"), err, "%s", why.msg);
+}
+
 const struct sl_config_table sl_http_section_table = {
-    "http", sizeof(struct sl_http_section), http_opts, NULL};
+    "http", sizeof(struct sl_http_section), http_opts, check_http};
 
 const char *const sl_redis_mode_names[] = {"stream", "list", NULL};
 

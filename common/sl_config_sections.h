@@ -12,12 +12,21 @@
 #include "sl_err.h"
 #include "sl_log.h"
 
-/* "log": {"level": "info", "format": "text"} */
+/* "log": {"level": "info", "format": "text", "file": "/var/log/x.log"} */
 struct sl_log_section {
     enum sl_log_level level;   /* default info */
     enum sl_log_format format; /* default text */
+    const char *file;          /* NULL: stderr */
 };
 extern const struct sl_config_table sl_log_section_table;
+
+/* The daemon's log as the section says: sl_log_init, then the file opened
+ * when one is named (sl_log_reopen() opens it again on SIGHUP). SL_EIO
+ * when the file cannot be opened; the log is then stderr. Without a file:
+ * when stderr appends to a regular file (`2>>shipper.log`), that file is
+ * opened by its name, so SIGHUP reopens it too. */
+SL_MUST_CHECK int sl_log_section_apply(const struct sl_log_section *s,
+                                       struct sl_err *err);
 
 /* "http": {"listen": "127.0.0.1:5066"}; /metrics and /status. */
 struct sl_http_section {

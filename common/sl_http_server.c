@@ -162,8 +162,7 @@ static int parse_address(const char *addr, bool allow_non_loopback,
         return sl_err_set(err, SL_EINVAL,
                           "metrics address '%s' is not a loopback address, "
                           "and the counters are not meant to be public; "
-                          "listen on 127.0.0.1, [::1] or localhost, or allow "
-                          "a non-loopback address explicitly",
+                          "listen on 127.0.0.1, [::1] or localhost",
                           addr);
     return 0;
 bad_form:
@@ -171,6 +170,13 @@ bad_form:
                       "metrics address '%s' is not HOST:PORT; write "
                       "127.0.0.1:9600, [::1]:9600 or localhost:9600",
                       addr);
+}
+
+int sl_http_address_check(const char *addr, struct sl_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    return parse_address(addr, false, &ss, &sslen, err);
 }
 
 static int listen_error(const char *addr, unsigned port, int e,

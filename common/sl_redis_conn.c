@@ -457,9 +457,7 @@ static void expire(struct sl_redis_conn *c, int64_t now)
 
 static const char *phase_name(enum sl_redis_phase p)
 {
-    return p == P_RESOLVING    ? "resolving the host name"
-           : p == P_CONNECTING ? "connecting"
-                               : "logging in";
+    return p == P_RESOLVING ? "resolving the host name" : "connecting";
 }
 
 void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
@@ -483,7 +481,15 @@ void sl_redis_conn_process(struct sl_redis_conn *c, const struct pollfd *pfds,
     if (c->phase == P_HANDSHAKE || c->phase == P_READY)
         do_write(c);
     now = sl_redis_now_ms();
-    if (c->phase != P_DOWN && c->phase != P_READY && now >= c->at)
+    if (c->phase == P_HANDSHAKE && now >= c->at)
+        /* the kernel accepted, the server said nothing: a server stopped
+         * (SIGSTOP), stuck, or not Redis at all */
+        sl_redis_conn_fail(c, NULL,
+                           "connected, but no answer to the login within %d "
+                           "ms: is a Redis server listening there, and "
+                           "running (not stopped or stuck)?",
+                           c->connect_ms);
+    else if (c->phase != P_DOWN && c->phase != P_READY && now >= c->at)
         sl_redis_conn_fail(c, NULL, "no connection within %d ms (still %s)",
                            c->connect_ms, phase_name(c->phase));
     expire(c, now);

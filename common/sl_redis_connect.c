@@ -82,14 +82,31 @@ static int queue_handshake(struct sl_redis_conn *c)
     return 0;
 }
 
-/* A server's error text, cut and with control bytes as '?'. */
+/* A server's error text, its first sentence (MISCONF's runs to 330
+ * bytes; cut at a fixed size it ended mid-word, "because th"), cut at
+ * size, control bytes as '?'. */
 static const char *server_text(const redisReply *r, char *buf, size_t size)
 {
     size_t n = r->len < size - 1 ? r->len : size - 1;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (r->str[i] == '.' && r->str[i + 1] == ' ')
+            n = i;
+    if (n > 0 && n == r->len && r->str[n - 1] == '.')
+        n--;
     for (size_t i = 0; i < n; i++)
         buf[i] = (unsigned char)r->str[i] < 0x20 ? '?' : r->str[i];
     buf[n] = '\0';
     return buf;
+}
+
+/* An error reply the handshake goes on after: NOPERM to CLIENT SETNAME
+ * (the name only shows in CLIENT LIST) or to PING (the server answered
+ * it, so the login and SELECT before it are done). An ACL user given only
+ * what it writes (+xadd +xlen, say) then connects. */
+static bool harmless(const struct sl_redis_cmd_entry *k, const char *t)
+{
+    return strncmp(t, "NOPERM", 6) == 0 &&
+           (k->step == S_SETNAME || k->step == S_PING);
 }
 
 void sl_redis_handshake_reply(struct sl_redis_conn *c,
@@ -103,12 +120,16 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
         "allow it: ACL SETUSER USER +client|setname, or set no client name",
         "allow it: ACL SETUSER USER +ping"};
     char t[200], fix[200];
-    if (r->type != REDIS_REPLY_ERROR) {
+    if (r->type == REDIS_REPLY_ERROR)
+        server_text(r, t, sizeof t);
+    if (r->type != REDIS_REPLY_ERROR || harmless(k, t)) {
+        if (r->type == REDIS_REPLY_ERROR)
+            SL_DEBUG(c->component, "%s: %s answered: %s; going on",
+                     c->url.shown, name[k->step], t);
         if (k->step == S_PING)
             become_ready(c);
         return;
     }
-    server_text(r, t, sizeof t);
     if (strncmp(t, "ERR max number of clients", 25) == 0)
         sl_redis_conn_fail(c, NULL, "the server turned the connection away: %s",
                            t);
@@ -125,6 +146,17 @@ void sl_redis_handshake_reply(struct sl_redis_conn *c,
     } else if (strncmp(t, "NOPERM", 6) == 0)
         sl_redis_conn_fail(c, allow[k->step], "%s refused: %s", name[k->step],
                            t);
+    else if (strncmp(t, "MISCONF", 7) == 0)
+        sl_redis_conn_fail(c,
+                           "Redis refuses writes until it can save its "
+                           "snapshot again (stop-writes-on-bgsave-error): "
+                           "see its log (disk full? permissions?)",
+                           "%s answered: %s", name[k->step], t);
+    else if (strncmp(t, "LOADING", 7) == 0)
+        sl_redis_conn_fail(c,
+                           "it answers once its data is loaded; nothing is "
+                           "lost meanwhile",
+                           "%s answered: %s", name[k->step], t);
     else if (k->step == S_SELECT)
         sl_redis_conn_fail(
             c,

@@ -1,9 +1,9 @@
 /* cmd_run.c: `sluice-shipper run [--once]`: the config loaded as `check`
  * loads it (a bad one: its message and exit 2), the log set from its log
- * section, then the daemon's loop (loop.h) until a signal or, with --once,
- * until everything was shipped. Exit 0 on a clean stop, 1 when the
- * shipper could not start (data_dir, Redis URL, the HTTP address) or go
- * on. */
+ * section (a log.file that cannot be opened: exit 1), then the daemon's loop
+ * (loop.h) until a signal or, with --once, until everything was shipped. Exit 0
+ * on a clean stop, 1 when the shipper could not start (data_dir, Redis URL, the
+ * HTTP address) or go on. */
 #include "shipper_cli.h"
 
 #include "loop.h"
@@ -18,7 +18,11 @@ int shipper_cmd_run(const struct sl_cli *cli)
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
-    sl_log_init(ld.sc.log.level, ld.sc.log.format);
+    if (sl_log_section_apply(&ld.sc.log, &err) < 0) {
+        fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
+        shipper_cli_unload(&ld);
+        return SL_CLI_EXIT_FAIL;
+    }
     struct loop *l = loop_new(&ld.sc, cli->once, &err);
     if (l == NULL) {
         SL_ERROR("shipper", "%s", err.msg);

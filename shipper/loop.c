@@ -74,7 +74,10 @@ static void take_signals(struct loop *l)
         if (si.ssi_signo == SIGHUP) {
             struct sl_err err = {0};
             if (sl_log_reopen(&err) < 0)
-                SL_WARN(COMP, "%s", err.msg);
+                SL_WARN(COMP, "SIGHUP: %s; logging on to the file as it was",
+                        err.msg);
+            else
+                SL_INFO(COMP, "SIGHUP: log reopened; rescanning the inputs");
             for (size_t i = 0; i < l->nin; i++)
                 if (l->in[i].file != NULL)
                     in_file_rescan(l->in[i].file);
@@ -113,6 +116,7 @@ static void keys_saved(struct loop *l, uint64_t seq)
         n++;
     if (n == 0)
         return;
+    l->keys_on_disk = l->snaps[n - 1].keys;
     for (size_t i = 0; i < l->nin; i++)
         if (l->in[i].file != NULL)
             in_file_set_keys_saved(l->in[i].file, l->snaps[n - 1].keys);
@@ -136,11 +140,19 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
     if (o->result == REGISTRY_NOT_SAVED) {
         l->reg_dirty = true;
         sl_counter_inc(l->save_failures);
+        /* a file new to the registry waits for its key on disk (its
+         * events' ids): "shipping goes on" was not so for it */
+        bool waiting = registry_keys_added(l->reg) > l->keys_on_disk;
         if (l->save_failed++ == 0)
             SL_ERROR("registry",
-                     "%s; shipping goes on and the registry is saved again "
-                     "every %d s until it works",
-                     o->err.msg, SAVE_EVERY_MS / 1000);
+                     "%s; %s, and the registry is saved again every %d s "
+                     "until it works",
+                     o->err.msg,
+                     waiting ? "files new to it wait until it is saved (the "
+                               "ids of their events need their keys on "
+                               "disk), the others are shipped meanwhile"
+                             : "shipping goes on",
+                     SAVE_EVERY_MS / 1000);
         else
             SL_DEBUG("registry", "%s", o->err.msg);
         return;

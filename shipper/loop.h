@@ -10,8 +10,8 @@
  * is drained into the output; then inputs are read while the output has
  * room (backpressure is not reading). SIGTERM or SIGINT: reading stops,
  * the batches in flight get a grace period to be acknowledged, the
- * registry is saved on this thread, exit 0. SIGHUP reopens nothing but
- * the log (the shipper logs to stderr) and asks for a rescan.
+ * registry is saved on this thread, exit 0. SIGHUP reopens the log
+ * (log.file, or the file stderr appends to) and asks for a rescan.
  *
  * --once: once every matched file was read to its end (in_file_stats'
  * idle after a rescan) and stdin reached EOF, open events are completed

@@ -52,6 +52,7 @@ struct loop {
      * only once its key is on disk: the snapshots in flight, oldest first,
      * with the count of keys each holds. */
     uint64_t keys_submitted;
+    uint64_t keys_on_disk; /* registry_keys_added() at the last good save */
     struct loop_snap {
         uint64_t seq, keys;
     } snaps[8];

@@ -377,6 +377,7 @@ struct parser {
     /* the first error */
     bool failed;
     bool damaged; /* suffix: fix or move aside */
+    bool aside;   /* suffix: how to move it aside */
     enum sl_status status;
     uint64_t err_off;
     char msg[256];
@@ -497,13 +498,14 @@ static bool parse_int(const char *s, size_t len, bool *neg, uint64_t *out)
 
 static int on_version(struct parser *p, bool neg, uint64_t v)
 {
-    if (neg || v != REGISTRY_VERSION)
+    if (neg || v != REGISTRY_VERSION) {
+        p->aside = !p->failed;
         return fail_at(p, token_start(p, here(p)), SL_EPARSE, false,
                        "registry format version %s%llu, this sluice-shipper "
                        "reads version %d; run the sluice-shipper that wrote "
-                       "it, or move the file aside to start over (every file "
-                       "is then shipped again from its start)",
+                       "it, or move the file aside to start over",
                        neg ? "-" : "", (unsigned long long)v, REGISTRY_VERSION);
+    }
     p->have_version = true;
     p->st = P_TOP;
     return good(p);
@@ -815,11 +817,19 @@ static struct registry *parser_done(struct parser *p, bool ok,
     if (!ok && p->failed) {
         unsigned line, col;
         line_col(p, p->err_off, &line, &col);
-        sl_err_set(err, p->status, "%s:%u:%u: %s%s", p->name, line, col, p->msg,
-                   p->damaged ? "; the registry is damaged: fix it, or move "
-                                "it aside to start over (every file is then "
-                                "shipped again from its start)"
-                              : "");
+        if (p->damaged || p->aside)
+            sl_err_set(err, p->status,
+                       "%s:%u:%u: %s%s: mv %s %s.damaged (every file is then "
+                       "new to the shipper: read from its start, or its end "
+                       "with start_at \"end\")",
+                       p->name, line, col, p->msg,
+                       p->damaged ? "; the registry is damaged: fix it, or "
+                                    "move it aside to start over"
+                                  : "",
+                       p->name, p->name);
+        else
+            sl_err_set(err, p->status, "%s:%u:%u: %s", p->name, line, col,
+                       p->msg);
     }
     yajl_free(p->h);
     if (!ok) {

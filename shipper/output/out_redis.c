@@ -56,6 +56,12 @@ struct out_redis {
     int64_t retry_at;
     enum output_reason held; /* OUTPUT_NREASONS: not held */
     int64_t held_since;
+    /* holds said: the last one's reason and time, how many since; and
+     * whether this one was said (its end is said then) */
+    enum output_reason held_said_why;
+    int64_t held_said_at;
+    uint64_t held_unsaid;
+    bool held_said;
     /* pending limit */
     long long max_pending, max_bytes;
     int check_ms;
@@ -63,7 +69,22 @@ struct out_redis {
     int checks_out;
     bool checked, over, bytes_off, len_warned;
     long long pending, pending_bytes;
+    /* the limit's holds said: when last, and how many since */
+    bool over_said;
+    int64_t over_said_at;
+    uint64_t over_unsaid;
 };
+
+/* While over the pending limit the key is asked this often: consumers
+ * that drain it fast (a Logstash popping 125 at a time) no longer leave
+ * the shipper waiting out a whole pending_check_ms each time it passes
+ * the limit (about max_pending events a second, whatever they could
+ * take). */
+#define OVER_CHECK_MS 100
+/* A hold that starts again within this long of the last one said goes to
+ * debug (counted all the same): a shipper that keeps catching up with
+ * its consumers said "at its limit" and "below again" every second. */
+#define OVER_SAY_MS (5 * 60 * 1000)
 
 /* ---- error replies ---- */
 
@@ -128,12 +149,30 @@ static void hold(struct out_redis *s, const char *text)
         s->held_since = now;
     }
     s->held = why;
-    char shown[160];
+    char shown[160], again[96] = "";
     reply_text(text, shown, sizeof shown);
+    /* Redis at maxmemory with an indexer draining it refuses and accepts
+     * by turns, several times a second: the same reason within
+     * OVER_SAY_MS of the last time it was said is counted only */
+    s->held_said = why != s->held_said_why || s->held_said_at == 0 ||
+                   now - s->held_said_at >= OVER_SAY_MS;
+    if (!s->held_said) {
+        s->held_unsaid++;
+        SL_DEBUG(s->component, "%s: key '%s': Redis refused a batch: %s",
+                 sl_redis_shown(s->r), s->key, shown);
+        return;
+    }
+    if (s->held_unsaid > 0 && why == s->held_said_why)
+        snprintf(again, sizeof again,
+                 " (refused so %llu times more since this was last said)",
+                 (unsigned long long)s->held_unsaid);
+    s->held_said_why = why;
+    s->held_said_at = now;
+    s->held_unsaid = 0;
     SL_ERROR(s->component,
-             "%s: key '%s': Redis refused a batch: %s; reading stops (nothing "
-             "is lost) and the batch is sent again with backoff; %s",
-             sl_redis_shown(s->r), s->key, shown, reasons[why].fix);
+             "%s: key '%s': Redis refused a batch: %s%s; reading stops "
+             "(nothing is lost) and the batch is sent again with backoff; %s",
+             sl_redis_shown(s->r), s->key, shown, again, reasons[why].fix);
 }
 
 static void unhold(struct out_redis *s)
@@ -142,11 +181,11 @@ static void unhold(struct out_redis *s)
     s->retry_at = 0;
     if (s->held == OUTPUT_NREASONS)
         return;
-    SL_INFO(s->component,
-            "%s: key '%s': Redis accepts batches again after %.1f s; reading "
-            "resumes",
-            sl_redis_shown(s->r), s->key,
-            (double)(sl_redis_now_ms() - s->held_since) / 1000.0);
+    sl_log(s->held_said ? SL_LOG_INFO : SL_LOG_DEBUG, s->component,
+           "%s: key '%s': Redis accepts batches again after %.1f s; reading "
+           "resumes",
+           sl_redis_shown(s->r), s->key,
+           (double)(sl_redis_now_ms() - s->held_since) / 1000.0);
     s->held = OUTPUT_NREASONS;
 }
 
@@ -161,33 +200,56 @@ static void update_over(struct out_redis *s)
     if ((count || bytes) == s->over)
         return;
     s->over = count || bytes;
+    int64_t now = sl_redis_now_ms();
     if (!s->over) {
-        SL_INFO(s->component,
-                "%s: key '%s' is below its pending limit again (%lld %s); "
-                "reading resumes",
-                sl_redis_shown(s->r), s->key, s->pending, unit);
+        sl_log(s->over_said ? SL_LOG_INFO : SL_LOG_DEBUG, s->component,
+               "%s: key '%s' is below its pending limit again (%lld %s); "
+               "reading resumes",
+               sl_redis_shown(s->r), s->key, s->pending, unit);
         return;
     }
     sl_counter_inc(s->c->pending_holds);
+    if (s->next_check > now + OVER_CHECK_MS)
+        s->next_check = now + OVER_CHECK_MS;
+    s->over_said = s->over_said_at == 0 || now - s->over_said_at >= OVER_SAY_MS;
+    if (!s->over_said) {
+        s->over_unsaid++;
+        SL_DEBUG(s->component, "%s: key '%s' at its pending limit again",
+                 sl_redis_shown(s->r), s->key);
+        return;
+    }
+    char again[96] = "";
+    if (s->over_unsaid > 0)
+        snprintf(again, sizeof again,
+                 " (reached %llu times more since this was last said)",
+                 (unsigned long long)s->over_unsaid);
+    s->over_said_at = now;
+    s->over_unsaid = 0;
     if (count)
         SL_WARN(s->component,
                 "%s: key '%s' holds %lld %s, at its limit "
-                "(output.redis.max_pending %lld); reading stops until the "
+                "(output.redis.max_pending %lld)%s; reading stops until the "
                 "consumers catch up: check that they run, or raise the limit",
-                sl_redis_shown(s->r), s->key, s->pending, unit, s->max_pending);
+                sl_redis_shown(s->r), s->key, s->pending, unit, s->max_pending,
+                again);
     else
         SL_WARN(s->component,
                 "%s: key '%s' uses %lld bytes of Redis memory, at its limit "
-                "(output.redis.max_pending_bytes %lld); reading stops until "
+                "(output.redis.max_pending_bytes %lld)%s; reading stops until "
                 "the consumers catch up: check that they run, or raise the "
                 "limit",
-                sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes);
+                sl_redis_shown(s->r), s->key, s->pending_bytes, s->max_bytes,
+                again);
 }
 
-/* The server's error text, one line, without its final full stop. */
+/* The server's error text, one line, its first sentence without the full
+ * stop: MISCONF's 330 bytes cut at size ended mid-word ("because th"). */
 static const char *reply_text(const char *str, char *buf, size_t size)
 {
     size_t n = strcspn(str, "\r\n");
+    const char *stop = strstr(str, ". ");
+    if (stop != NULL && (size_t)(stop - str) < n)
+        n = (size_t)(stop - str);
     if (n > 0 && str[n - 1] == '.')
         n--;
     snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), str);
@@ -281,7 +343,9 @@ static void check_pending(struct out_redis *s, int64_t now)
         now < s->next_check)
         return;
     struct sl_err err = {0};
-    s->next_check = now + s->check_ms;
+    s->next_check =
+        now +
+        (s->over && s->check_ms > OVER_CHECK_MS ? OVER_CHECK_MS : s->check_ms);
     const char *len[] = {s->mode->len_cmd, s->key};
     struct sl_redis_cmd cmd = {2, len, NULL, 1, s->command_ms};
     if (counting(s) && sl_redis_command(s->r, &cmd, on_len, s, &err) == 0)
@@ -398,10 +462,31 @@ static void take(void *sink, struct output_batch *b)
 
 /* ---- the loop ---- */
 
+/* A login the server refused (why ends with its reply: "login refused:
+ * WRONGPASS ...", "PING answered: MISCONF ..."): counted with the error
+ * replies to batches, by reason, so that a wrong password or a full disk
+ * shows in the counter an alert watches, not as a disconnect only. */
+static void count_refused_login(struct out_redis *s, const char *why)
+{
+    for (int i = 0; why != NULL && i < OUTPUT_OTHER; i++) {
+        const char *w = reasons[i].word, *at = why;
+        size_t n = strlen(w);
+        while ((at = strstr(at, ": ")) != NULL) {
+            at += 2;
+            if (strncmp(at, w, n) == 0 && (at[n] == ' ' || at[n] == '\0')) {
+                sl_counter_inc(s->c->errors[i]);
+                return;
+            }
+        }
+    }
+}
+
 static void on_state(void *ctx, enum sl_redis_state st, const char *why)
 {
     struct out_redis *s = ctx;
-    (void)why; /* the client logged it, saying what to fix */
+    /* the client logged it, saying what to fix */
+    if (st == SL_REDIS_DOWN && !s->closing)
+        count_refused_login(s, why);
     if (st == SL_REDIS_READY) {
         s->next_check = 0; /* the key may have changed meanwhile */
         s->down = false;
@@ -532,7 +617,7 @@ void *out_redis_new(struct output *o, const struct output_config *cfg,
     s->mode = cfg->kind == OUTPUT_REDIS_LIST ? &out_redis_list_mode
                                              : &out_redis_stream_mode;
     s->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : 10000;
-    s->held = OUTPUT_NREASONS;
+    s->held = s->held_said_why = OUTPUT_NREASONS;
     s->max_pending = cfg->max_pending;
     s->max_bytes = cfg->max_pending_bytes;
     s->check_ms = cfg->pending_check_ms ? cfg->pending_check_ms : 1000;

@@ -171,8 +171,8 @@ static int register_counters(struct output *o, struct sl_metrics *m,
 #undef GAUGE
     struct sl_metric_family *f = sl_metrics_family(
         m, SL_METRIC_COUNTER, "sluice_output_error_replies_total",
-        "error replies Redis gave to batches, by reason (oom, noauth, "
-        "readonly, ...)",
+        "error replies Redis gave to batches or to the login, by reason "
+        "(oom, noauth, wrongpass, readonly, misconf, ...)",
         reason, err);
     if (f == NULL)
         return -1;

@@ -50,7 +50,10 @@
  * LLEN in list mode) or uses max_pending_bytes or more (MEMORY USAGE).
  * The pipeline then stops reading: the files are the buffer. Each of these
  * is logged once when it starts, in plain words with what to do, once
- * when it ends, and counted (output_stats, /metrics). A Redis that cannot
+ * when it ends, and counted (output_stats, /metrics); the pending limit
+ * reached again within 5 minutes of the last time it was said is counted
+ * only (a shipper keeping pace with its consumers reaches it every few
+ * batches). A Redis that cannot
  * be reached is logged by the client itself (sl_redis_conn.h: each failed
  * attempt the same words, which sl_log folds) and counted here once per
  * outage (disconnects).
@@ -65,7 +68,8 @@
  * no event ids, so a lost reply there may duplicate up to one command's
  * events (at least once).
  *
- * Pending check (Redis): about every pending_check_ms the output asks the
+ * Pending check (Redis): about every pending_check_ms (every 100 ms while
+ * over the limit, so a fast consumer is followed) the output asks the
  * key's length (XLEN: sluice-indexer deletes the entries it acknowledged,
  * XACK then XDEL, so the length is what waits for the indexers; LLEN:
  * Logstash pops what it read) and, with max_pending_bytes, its MEMORY
@@ -153,7 +157,9 @@ struct output_stats {
     uint64_t batches;       /* acknowledged */
     uint64_t bytes;         /* entries' payload bytes as sent, acknowledged */
     uint64_t retries;       /* commands sent again after a failure */
-    uint64_t error_replies; /* error replies to batches, all reasons */
+    uint64_t error_replies; /* error replies to batches and to logins
+                               (WRONGPASS, a PING answered MISCONF), all
+                               reasons */
     uint64_t holds;         /* times the output held the pipeline for an
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */

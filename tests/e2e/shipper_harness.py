@@ -111,12 +111,14 @@ class Redis:
     socket. aof: a directory, the server then writes an append-only file
     there with `appendfsync always` (DESIGN.md guarantee 3), so a restart
     on the same port keeps every entry it acknowledged. password: the
-    server's requirepass; the admin connection authenticates with it."""
+    server's requirepass; the admin connection authenticates with it.
+    args: more of redis-server's options, after the others."""
 
-    def __init__(self, aof=None, password=None, port=None):
+    def __init__(self, aof=None, password=None, port=None, args=()):
         self.port = port or free_port()
         self.aof = aof
         self.password = password
+        self.args = list(args)
         self.proc = None
         self.sock = None
         self.start()
@@ -132,6 +134,7 @@ class Redis:
             args += ["--appendonly", "no"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.args
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.sock = wait_for(f"redis-server on port {self.port}",

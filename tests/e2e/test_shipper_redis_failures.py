@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -672,6 +673,315 @@ def a_file_size_limit_makes_the_registry_save_fail_plainly_not_kill():
     eq(p.stdout.decode(), "", "events shipped without their key on disk")
     if "File too large" not in err or "cannot be saved; stopping" not in err:
         raise AssertionError(err)
+
+
+# --- Redis's own trouble, and users who may do little ----------------------
+
+def shipping(d, r, lines, **more):
+    """d/logs/app.log with lines, and the daemon shipping it to r (batches
+    of at most 20 ms, more: output.redis's other keys) with /metrics on:
+    (the log's path, the Shipper)."""
+    log = os.path.join(d, "logs", "app.log")
+    append(log, lines)
+    port = http_port()
+    more.setdefault("batch_age", "20ms")
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        redis_output(r, **more),
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    return log, Shipper(SHIPPER, ENV, conf, d, port)
+
+
+@case
+def an_acl_user_allowed_only_its_writes_ships_to_its_database():
+    # least privilege, as the NOPERM advice words it: the key's commands
+    # and SELECT, no PING, no CLIENT SETNAME. Every attempt failed on
+    # "CLIENT SETNAME refused: NOPERM" and nothing was ever shipped.
+    d = scratch(TMP, "acl")
+    r = Redis()
+    secret = "acl-Pw-31337"
+    try:
+        r.cmd("ACL", "SETUSER", "shipper", "on", ">" + secret, "~e2e:*",
+              "+xadd", "+rpush", "+xlen", "+llen", "+select")
+        for mode, key in (("stream", KEY), ("list", "e2e:list")):
+            log = os.path.join(d, "logs", f"{mode}.log")
+            want = [f"{mode} {i}" for i in range(300)]
+            append(log, want)
+            out = redis_output(r, mode=mode, key=key, batch_events=100)
+            out["redis"]["url"] = (f"redis://shipper:{secret}@127.0.0.1:"
+                                   f"{r.port}/2")
+            conf = write_config(d, [{"type": "file", "paths": [log]}], out)
+            _, err = run_once(conf)
+            if secret in err or " error " in err or " warn " in err:
+                raise AssertionError(f"{mode}: log:\n{err}")
+            eq(r.cmd("EXISTS", key), 0, f"{mode}: the key in database 0")
+            r.cmd("SELECT", 2)
+            if mode == "stream":
+                exactly_once(r.events(KEY), want, "stream, database 2")
+            else:
+                els = r.cmd("LRANGE", key, 0, -1)
+                eq([json.loads(e)["message"] for e in els], want,
+                   "list, database 2")
+            r.cmd("SELECT", 0)
+    finally:
+        r.kill()
+
+
+def bgsave_status(r):
+    def done():
+        p = r.info("persistence")
+        return p["rdb_bgsave_in_progress"] == "0" and p
+    return wait_for("the BGSAVE", done)["rdb_last_bgsave_status"]
+
+
+@case
+def redis_that_cannot_save_its_snapshot_holds_the_shipper_said_plainly():
+    # Redis with `save` points and stop-writes-on-bgsave-error (its
+    # defaults) whose disk is full: every write answers MISCONF, and so
+    # does PING, which a new connection's login sends. The reply's 330
+    # bytes were cut mid-word ("... disabled, because th"), and a shipper
+    # (re)started meanwhile logged "PING answered: MISCONF ... report erro"
+    # with nothing to do. Now: said once with what to do, nothing lost.
+    d = scratch(TMP, "misconf")
+    rdb = os.path.join(d, "rdb")
+    os.makedirs(rdb)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                        rdb], capture_output=True)
+    if p.returncode != 0:
+        raise AssertionError(f"cannot mount a tmpfs on {rdb}: "
+                             f"{p.stderr.decode()}")
+    r = None
+    sh = None
+    try:
+        r = Redis(args=["--dir", rdb, "--save", "3600 1"])
+        a = [f"a {i}" for i in range(100)]
+        log, sh = shipping(d, r, a)
+        reg = os.path.join(d, "data", "registry.json")
+        size_a = os.path.getsize(log)
+        wait_for("a in the registry", lambda: registry_offsets(reg).get(
+            os.stat(log).st_ino) == size_a)
+        filler = fill(rdb)
+        r.cmd("BGSAVE")
+        eq(bgsave_status(r), "err", "the snapshot on a full disk")
+        b = [f"b {i}" for i in range(100)]
+        append(log, b)
+        misconf = 'sluice_output_error_replies_total{reason="misconf"}'
+        wait_for("a MISCONF reply", lambda: sh.metric(misconf) >= 1)
+        eq(sh.metric("sluice_output_holds_total"), 1.0, "holds")
+        sh.kill()
+        # started again while Redis still refuses: its login's PING
+        sh = Shipper(SHIPPER, ENV, os.path.join(d, "shipper.json"), d,
+                     sh.port)
+        wait_for("the login refused", lambda: lines_matching(
+            sh.text(), "PING answered: MISCONF"))
+        # counted with the replies to batches (a disconnect only, before)
+        wait_for("the refused login counted", lambda: sh.metric(
+            misconf) >= 1)
+        os.unlink(filler)
+        r.cmd("BGSAVE")
+        eq(bgsave_status(r), "ok", "the snapshot with room")
+        wait_for("b shipped", lambda: sh.metric(
+            "sluice_output_events_total") == 100)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), a + b, "once Redis could save")
+        text = sh.text()
+        said = lines_matching(text, "MISCONF")
+        cut = "unable to persist to disk;"
+        if len(said) != 2 or not all(cut in l and "see" in l and
+                                     "disk full" in l for l in said):
+            raise AssertionError("MISCONF said:\n" + "\n".join(said))
+    finally:
+        if sh:
+            sh.kill()
+        if r:
+            r.kill()
+        subprocess.run(["umount", rdb])
+
+
+@case
+def a_server_that_accepts_and_never_answers_is_named_then_redis_is_used():
+    # a port whose listener accepts and says nothing (a stopped Redis, or
+    # not Redis at all): "no connection within 5000 ms (still logging
+    # in)" said a connection was missing, where it was the answer
+    import socket
+    d = scratch(TMP, "silent")
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    port_r = shipper_harness.free_port()
+    lsock.bind(("127.0.0.1", port_r))
+    lsock.listen(16)
+    held = []
+    taker = threading.Thread(target=lambda: held.append(lsock.accept()),
+                             daemon=True)
+    taker.start()
+    r = None
+    sh = None
+    try:
+        want = [f"s {i}" for i in range(100)]
+        # where a Redis will be: redis_output needs its port only
+        _, sh = shipping(d, types.SimpleNamespace(port=port_r), want)
+        said = wait_for("the silence said", lambda: lines_matching(
+            sh.text(), "no answer to the login"))
+        if "is a Redis server listening there" not in said[0]:
+            raise AssertionError(said[0])
+        lsock.close()
+        for c, _ in held:
+            c.close()
+        r = Redis(port=port_r)
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 100)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once Redis answers")
+    finally:
+        if sh:
+            sh.kill()
+        if r:
+            r.kill()
+        lsock.close()
+
+
+@case
+def a_missing_password_is_said_counted_and_nothing_is_lost():
+    # NOAUTH at the login: said once with what to write in the URL, and
+    # counted by reason as an error reply (it showed as a disconnect only)
+    d = scratch(TMP, "noauth")
+    r = Redis(password="needed-pw")
+    sh = None
+    try:
+        want = [f"na {i}" for i in range(200)]
+        _, sh = shipping(d, r, want)
+        noauth = 'sluice_output_error_replies_total{reason="noauth"}'
+        wait_for("two refused logins", lambda: sh.metric(noauth) >= 2)
+        eq(sh.metric("sluice_shipper_lines_total"), 0.0, "lines read")
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        r.cmd("CONFIG", "SET", "requirepass", "")
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 200)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once no password is needed")
+        said = lines_matching(sh.text(), "NOAUTH")
+        if len(said) != 1 or "write the password in output.redis.url" \
+                not in said[0]:
+            raise AssertionError("NOAUTH said:\n" + "\n".join(said))
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
+@case
+def a_list_drained_as_fast_as_logstash_reads_it_is_not_held_a_second_a_time():
+    # a Logstash draining the list 125 at a time (LRANGE + LTRIM, as its
+    # redis input's batch does) while the shipper passes max_pending again
+    # and again: the key was asked again only every second, so about
+    # max_pending events went a second whatever the consumer took, and
+    # each hold and its end were logged (two lines a second, for hours)
+    d = scratch(TMP, "drained")
+    r = Redis()
+    sh = None
+    try:
+        want = [f"dr {i} " + "d" * (i % 90) for i in range(4000)]
+        t0 = time.monotonic()
+        _, sh = shipping(d, r, want, mode="list", key="logstash",
+                         batch_events=100, max_in_flight=2, max_pending=200)
+        got = []
+        end = time.monotonic() + DEADLINE_S
+        while len(got) < len(want) and time.monotonic() < end:
+            els = r.cmd("LRANGE", "logstash", 0, 124)
+            if els:
+                r.cmd("LTRIM", "logstash", len(els), -1)
+            got += els
+            if not els:
+                time.sleep(0.005)
+        took = time.monotonic() - t0
+        holds = sh.metric("sluice_output_pending_holds_total")
+        eq(sh.term(), 0, "exit")
+        eq([json.loads(e)["message"] for e in got], want, "every event once")
+        if holds < 5:
+            raise AssertionError(f"{holds} holds: the limit never held")
+        if took > 8:
+            raise AssertionError(f"{took:.1f} s for {len(want)} events")
+        said = lines_matching(sh.text(), "pending limit") + \
+            lines_matching(sh.text(), "at its limit")
+        if len(said) > 2:
+            raise AssertionError(f"{holds} holds said in {len(said)} "
+                                 "lines:\n" + "\n".join(said[:6]))
+        print(f"     {len(want)} events in {took:.1f} s, {holds} holds",
+              flush=True)
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
+@case
+def redis_at_maxmemory_drained_by_an_indexer_says_oom_once_not_each_time():
+    # Redis at maxmemory (noeviction) with a consumer deleting what it
+    # read, as sluice-indexer does: Redis refuses and accepts by turns,
+    # several times a second; each refusal was an error line and each
+    # acceptance an info line
+    d = scratch(TMP, "oomdrained")
+    r = Redis()
+    sh = None
+    try:
+        want = [f"od {i} " + "o" * 300 for i in range(10000)]
+        used = int(r.info("memory")["used_memory"])
+        r.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        r.cmd("CONFIG", "SET", "maxmemory", used + 1500000)
+        _, sh = shipping(d, r, want, batch_events=200, max_pending=0)
+        got = []
+        end = time.monotonic() + DEADLINE_S
+        while len(got) < len(want) and time.monotonic() < end:
+            got += r.events(KEY, delete=True)
+            time.sleep(0.2)
+        holds = sh.metric("sluice_output_holds_total")
+        eq(sh.term(), 0, "exit")
+        exactly_once(got, want, "at maxmemory, drained")
+        if holds < 3:
+            raise AssertionError(f"{holds} holds: Redis never refused")
+        text = sh.text()
+        said = lines_matching(text, "Redis refused a batch: OOM")
+        back = lines_matching(text, "accepts batches again")
+        if len(said) != 1 or len(back) != 1:
+            raise AssertionError(f"{holds} holds said in "
+                                 f"{len(said) + len(back)} lines:\n" +
+                                 "\n".join((said + back)[:6]))
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+
+
+@case
+def a_full_disk_at_the_start_says_new_files_wait_for_it():
+    # no room for the registry when the shipper starts: a new file waits
+    # for its key on disk (its events' ids), so nothing is shipped; the log
+    # said "shipping goes on", which was not so. Room again: all of it.
+    d = scratch(TMP, "fullstart")
+    data = small_disk(d)
+    r = Redis()
+    sh = None
+    try:
+        filler = fill(data)
+        want = [f"fs {i}" for i in range(100)]
+        _, sh = shipping(d, r, want)
+        said = wait_for("the full disk said", lambda: lines_matching(
+            sh.text(), "registry not saved"))
+        if "files new to it wait until it is saved" not in said[0] or \
+                "shipping goes on" in said[0]:
+            raise AssertionError(said[0])
+        eq(sh.metric("sluice_output_events_total"), 0.0, "events shipped")
+        os.unlink(filler)
+        wait_for("every line", lambda: sh.metric(
+            "sluice_output_events_total") == 100, deadline_s=10)
+        eq(sh.term(), 0, "exit")
+        exactly_once(r.events(KEY), want, "once the key is on disk")
+        eq(len(lines_matching(sh.text(), "registry not saved")), 1,
+           "the full disk said once")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
+        subprocess.run(["umount", data])
 
 
 if failures:

@@ -498,7 +498,7 @@ static void wrong_password_then_fixed(void **state)
     assert_true(sl_redis_now_ms() - t0 >= 3 * 25);
     assert_string_equal(f->last_down, "login refused: WRONGPASS invalid "
                                       "username-password pair or user is "
-                                      "disabled.");
+                                      "disabled");
     /* fixed on the server's side: the client gets in by itself */
     admin_cmd(&f->srv, "CONFIG SET requirepass wrong-pw");
     f->srv.password = "wrong-pw";
@@ -512,7 +512,7 @@ static void wrong_password_then_fixed(void **state)
     char want[300];
     snprintf(want, sizeof want,
              "error [test:redis] redis://:***@127.0.0.1:%d/0: login refused: "
-             "WRONGPASS invalid username-password pair or user is disabled.; "
+             "WRONGPASS invalid username-password pair or user is disabled; "
              "check the user and password in the url; retrying with backoff",
              f->srv.port);
     if (strstr(log, want) == NULL || strstr(log, "pw@") != NULL ||
@@ -533,7 +533,7 @@ static void missing_password(void **state)
     int downs = 1;
     pump(f, downs_at_least, &downs, "NOAUTH");
     assert_string_equal(f->last_down, "the server wants a password: NOAUTH "
-                                      "Authentication required.");
+                                      "Authentication required");
     admin_cmd(&f->srv, "CONFIG SET requirepass %s", "");
     f->srv.password = NULL;
     pump(f, is_ready, NULL, "ready without a password");
@@ -552,7 +552,7 @@ static void acl_user(void **state)
     pump(f, downs_at_least, &downs, "two refused logins");
     assert_string_equal(f->last_down, "login refused: WRONGPASS invalid "
                                       "username-password pair or user is "
-                                      "disabled.");
+                                      "disabled");
     admin_cmd(&f->srv, "ACL SETUSER shipper >pw-2");
     pump(f, is_ready, NULL, "ready as shipper");
     RUN(f, &c, "ACL", "WHOAMI");
@@ -574,6 +574,29 @@ static void acl_user(void **state)
     assert_string_equal(f->last_down, "SELECT refused: NOPERM this user has "
                                       "no permissions to run the 'select' "
                                       "command");
+}
+
+/* A user given only what it writes (+xadd +select), as an operator keeping
+ * to least privilege makes it: CLIENT SETNAME and PING are refused with
+ * NOPERM, and the client is READY all the same (PING answered: the login
+ * and SELECT before it are done). It never was: every attempt failed. */
+static void user_without_setname_or_ping(void **state)
+{
+    struct fixture *f = *state;
+    static struct call c;
+    start_server(&f->srv);
+    admin_cmd(&f->srv, "ACL SETUSER writer on >pw-4 ~sluice:* +xadd +select");
+    client_on(f, "writer:pw-4@", 2);
+    pump(f, is_ready, NULL, "ready as writer");
+    assert_int_equal(f->states[SL_REDIS_DOWN], 0);
+    RUN(f, &c, "XADD", "sluice:s", "*", "f", "v");
+    assert_int_equal(c.status, SL_REDIS_OK);
+    redisContext *a = admin(&f->srv);
+    freeReplyObject(redisCommand(a, "SELECT 2"));
+    redisReply *r = redisCommand(a, "XLEN sluice:s");
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    redisFree(a);
 }
 
 static void select_db(void **state)
@@ -681,6 +704,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(missing_password, setup, teardown),
         cmocka_unit_test_setup_teardown(acl_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(user_without_setname_or_ping, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(select_db, setup, teardown),
         cmocka_unit_test_setup_teardown(maxmemory_is_an_error_reply, setup,
                                         teardown),

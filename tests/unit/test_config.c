@@ -482,9 +482,9 @@ static void test_structure_errors(void **state)
 {
     (void)state;
     assert_load_fails("", SL_EINVAL,
-                      "t.json: file is empty, expected an object");
+                      "t.json:1:1: file is empty, expected an object");
     assert_load_fails("  // only a comment\n\n", SL_EINVAL,
-                      "t.json: file is empty, expected an object");
+                      "t.json:1:1: file is empty, expected an object");
     assert_load_fails("\n  [1, 2]", SL_EINVAL,
                       "t.json:2:3: found an array, expected an object at the "
                       "top level");

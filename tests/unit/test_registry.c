@@ -672,7 +672,7 @@ static void test_failed_save_keeps_the_old_file(void **state)
     struct sl_err err = {0};
     assert_int_equal(registry_save(r, reg, &err), REGISTRY_NOT_SAVED);
     assert_int_equal(err.status, SL_EIO);
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want,
              "registry not saved, '%s' is as it was: cannot "
              "create '%s': Is a directory; check free space and permissions "
@@ -1115,9 +1115,18 @@ static void test_saver_refuses_bad_paths(void **state)
                         "registry saver: the path must have 1 to 4096 bytes");
 }
 
-#define ADVICE                                                                 \
-    "; the registry is damaged: fix it, or move it aside to start over "       \
-    "(every file is then shipped again from its start)"
+/* What a damaged registry's message ends with: the command that moves it
+ * aside, by its name. */
+static const char *advice(const char *name)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf,
+             "; the registry is damaged: fix it, or move it aside to start "
+             "over: mv %s %s.damaged (every file is then new to the shipper: "
+             "read from its start, or its end with start_at \"end\")",
+             name, name);
+    return buf;
+}
 
 static void test_truncated_file_is_refused(void **state)
 {
@@ -1131,27 +1140,27 @@ static void test_truncated_file_is_refused(void **state)
     struct registry_config cfg;
     registry_config_init(&cfg);
     struct sl_err err = {0};
-    char want[1024];
+    char want[2048];
     /* cut at a line end: every line there is whole, still refused */
     const char *text = read_all(reg);
     const char *l3 = strchr(strchr(text, '\n') + 1, '\n') + 1;
     assert_int_equal(truncate(reg, l3 - text), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
     assert_int_equal(err.status, SL_EPARSE);
-    snprintf(want, sizeof want,
-             "%s:3:1: the file ends early (truncated?)" ADVICE, reg);
+    snprintf(want, sizeof want, "%s:3:1: the file ends early (truncated?)%s",
+             reg, advice(reg));
     assert_string_equal(err.msg, want);
     /* cut inside a line */
     assert_int_equal(truncate(reg, (l3 - text) - 20), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    snprintf(want, sizeof want,
-             "%s:2:%d: the file ends early (truncated?)" ADVICE, reg,
-             (int)(l3 - strchr(text, '\n') - 1 - 20 + 1));
+    snprintf(want, sizeof want, "%s:2:%d: the file ends early (truncated?)%s",
+             reg, (int)(l3 - strchr(text, '\n') - 1 - 20 + 1), advice(reg));
     assert_string_equal(err.msg, want);
     /* empty */
     assert_int_equal(truncate(reg, 0), 0);
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    snprintf(want, sizeof want, "%s:1:1: the file is empty" ADVICE, reg);
+    snprintf(want, sizeof want, "%s:1:1: the file is empty%s", reg,
+             advice(reg));
     assert_string_equal(err.msg, want);
     registry_free(r);
 }
@@ -1184,9 +1193,10 @@ static void test_damage_far_into_a_big_file(void **state)
     registry_config_init(&cfg);
     struct sl_err err = {0};
     assert_null(registry_load(reg, &cfg, NULL, &err));
-    char want[1024];
+    char want[2048];
     snprintf(want, sizeof want,
-             "%s:3002:109: a second entry for device 1 inode 5" ADVICE, reg);
+             "%s:3002:109: a second entry for device 1 inode 5%s", reg,
+             advice(reg));
     assert_string_equal(err.msg, want);
 }
 
@@ -1204,12 +1214,18 @@ static void test_version_mismatch(void **state)
                         "registry.json:1:12: registry format version 2, this "
                         "sluice-shipper reads version 1; run the "
                         "sluice-shipper that wrote it, or move the file aside "
-                        "to start over (every file is then shipped again "
-                        "from its start)");
+                        "to start over: mv registry.json "
+                        "registry.json.damaged (every file is then new to "
+                        "the shipper: read from its start, or its end with "
+                        "start_at \"end\")");
     const char *none = "{\"entries\":[]}";
     assert_null(registry_load_buffer("r", none, strlen(none), &cfg, &err));
-    assert_string_equal(err.msg, "r:1:2: expected \"version\" before "
-                                 "\"entries\"" ADVICE);
+    char want[2048];
+    snprintf(want, sizeof want,
+             "r:1:2: expected \"version\" before "
+             "\"entries\"%s",
+             advice("r"));
+    assert_string_equal(err.msg, want);
 }
 
 static void expect_refused(const char *text, const char *msg)
@@ -1223,8 +1239,8 @@ static void expect_refused(const char *text, const char *msg)
         registry_free(r);
         fail_msg("loaded: %s", text);
     }
-    char want[1024];
-    snprintf(want, sizeof want, "%s" ADVICE, msg);
+    char want[2048];
+    snprintf(want, sizeof want, "%s%s", msg, advice("reg"));
     assert_string_equal(err.msg, want);
 }
 

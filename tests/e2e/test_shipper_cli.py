@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""`sluice-shipper`'s command line as a user meets it, end to end with the
+real binary: `check` refuses what `run` would refuse, each time with
+file:line:column and exit 2, and is silent on a good file; `log.file`
+and SIGHUP after logrotate moved the log; a damaged registry refused with
+the command that moves it aside, and that command works.
+
+usage: test_shipper_cli.py SLUICE_SHIPPER
+       (SLUICE_E2E_ONLY=name,name runs only those cases)
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, ENV, Shipper, append,  # noqa: E402
+                             case, eq, failures, json_lines, scratch,
+                             wait_for, write_config)
+
+SHIPPER = sys.argv[1]
+TMP = shipper_harness.tmp_dir("sluice-e2e-cli-")
+
+
+def shipper(conf, *args, stdin=b""):
+    p = subprocess.run([SHIPPER, "-c", conf, *args], capture_output=True,
+                       env=ENV, timeout=DEADLINE_S, input=stdin)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def refused_with_position(conf, what):
+    """check and run --once both exit 2 with one line that starts with
+    conf:LINE:COL: and names what; that line."""
+    said = []
+    for args in (["check"], ["run", "--once"]):
+        rc, _, err = shipper(conf, *args)
+        eq(rc, 2, f"{args} on {what}: {err!r}")
+        if not re.match(re.escape(f"sluice-shipper: {conf}:") +
+                        r"\d+:\d+: ", err) or err.count("\n") != 1:
+            raise AssertionError(f"{args} on {what}: {err!r}")
+        said.append(err)
+    eq(said[0], said[1], f"check and run on {what}")
+    return said[0]
+
+
+@case
+def check_refuses_what_run_refuses_each_with_file_line_column():
+    # http.listen was read as a string only: check said nothing (exit 0)
+    # and run exited 2 with a line without file:line:column. An empty
+    # file had no position either.
+    d = scratch(TMP, "check")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["a line"])
+    inputs = [{"type": "file", "paths": [log]}]
+    good = write_config(d, inputs, None,
+                        {"http": {"listen": "127.0.0.1:0"}})
+    eq(shipper(good, "check"), (0, "", ""), "check on a good file")
+    for listen, word in (("nope", "HOST:PORT"), (":5066", "HOST:PORT"),
+                         ("127.0.0.1:99999", "99999"),
+                         ("0.0.0.0:5066", "loopback"),
+                         ("::1:5066", "brackets")):
+        conf = write_config(d, inputs, None, {"http": {"listen": listen}})
+        said = refused_with_position(conf, listen)
+        if "http.listen" not in said or word not in said:
+            raise AssertionError(said)
+    conf = write_config(d, inputs, None, {"log": {"file": ""}})
+    said = refused_with_position(conf, "an empty log.file")
+    if "log.file" not in said:
+        raise AssertionError(said)
+    with open(conf, "w") as f:
+        f.write("  // nothing but a comment\n")
+    said = refused_with_position(conf, "an empty file")
+    if "file is empty" not in said:
+        raise AssertionError(said)
+
+
+def rotate_and_hup(sh, path):
+    """path moved to path.1 as logrotate's create mode does, SIGHUP, and
+    the daemon's next line in a new path."""
+    os.rename(path, path + ".1")
+    sh.proc.send_signal(signal.SIGHUP)
+    wait_for("a new log file", lambda: os.path.exists(path) and
+             "SIGHUP: log reopened" in open(path).read())
+
+
+@case
+def sighup_reopens_the_log_file_that_logrotate_moved():
+    d = scratch(TMP, "sighup")
+    log = os.path.join(d, "logs", "app.log")
+    own = os.path.join(d, "shipper-own.log")
+    append(log, [f"a {i}" for i in range(10)])
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"log": {"level": "info", "file": own}})
+    sh = Shipper(SHIPPER, ENV, conf, d)
+    try:
+        wait_for("10 events", lambda: sh.alive() or len(sh.events()) >= 10)
+        wait_for("the log file", lambda: os.path.exists(own) and
+                 "started" in open(own).read())
+        rotate_and_hup(sh, own)
+        append(log, [f"b {i}" for i in range(10)])
+        sh.wait_events(20)
+        got = sh.stop()
+        eq([e["message"] for e in got],
+           [f"{x} {i}" for x in "ab" for i in range(10)], "events")
+        with open(own) as f:
+            new = f.read()
+        with open(own + ".1") as f:
+            old = f.read()
+        if "stopped" not in new or "stopped" in old or "SIGHUP" in old:
+            raise AssertionError(f"rotated:\n{old}\nnew:\n{new}")
+        eq(sh.text(), "", "stderr, with log.file set")
+    finally:
+        sh.kill()
+    # a log file that cannot be opened: said on stderr, exit 1
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"log": {"file": os.path.join(d, "no", "x.log")}})
+    rc, _, err = shipper(conf, "run", "--once")
+    eq(rc, 1, f"run with log.file in a missing directory: {err!r}")
+    if "cannot open log file" not in err:
+        raise AssertionError(err)
+
+
+@case
+def a_damaged_registry_says_how_to_move_it_aside_and_that_works():
+    d = scratch(TMP, "damaged")
+    log = os.path.join(d, "logs", "app.log")
+    want = [f"r {i}" for i in range(50)]
+    append(log, want)
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "start_at": "beginning"}], None)
+    rc, out, _ = shipper(conf, "run", "--once")
+    eq(rc, 0, "the first run")
+    reg = os.path.join(d, "data", "registry.json")
+    with open(reg) as f:
+        text = f.read()
+    with open(reg, "w") as f:  # a crash of the disk, not of the shipper
+        f.write(text[:len(text) // 2])
+    for args in (["run", "--once"], ["status"]):
+        rc, out, err = shipper(conf, *args)
+        eq((rc, out), (1, ""), f"{args} with a damaged registry: {err!r}")
+        m = re.search(r": mv (\S+) (\S+) \(every file is then new", err)
+        if m is None or "damaged" not in err or not \
+                err.startswith(f"sluice-shipper: {reg}:") and \
+                f"] {reg}:" not in err:
+            raise AssertionError(f"{args}: {err!r}")
+    eq(m.group(1), reg, "the file the command moves")
+    subprocess.run(["mv", m.group(1), m.group(2)], check=True)
+    rc, out, err = shipper(conf, "run", "--once")
+    eq(rc, 0, f"run after the move: {err!r}")
+    eq([e["message"] for e in json_lines(out)], want, "every line again")
+    with open(reg) as f:
+        eq(len(json.load(f)["entries"]), 1, "a new registry")
+    with open(m.group(2)) as f:
+        eq(f.read(), text[:len(text) // 2], "the damaged file kept")
+
+
+@case
+def sighup_reopens_the_file_stderr_appends_to_once_logrotate_moved_it():
+    # no log.file, stderr appended to a file (`2>>shipper.log`, as the
+    # harness and many init scripts start it): the log went on into the
+    # moved file for good, SIGHUP changed nothing
+    d = scratch(TMP, "stderr")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None)
+    sh = Shipper(SHIPPER, ENV, conf, d)  # stderr: d/shipper.log, "ab"
+    try:
+        wait_for("started", lambda: sh.alive() or "started" in sh.text())
+        rotate_and_hup(sh, sh.log_path)
+        sh.stop()
+        with open(sh.log_path + ".1") as f:
+            old = f.read()
+        if "started" not in old or "SIGHUP" in old or "stopped" in old:
+            raise AssertionError(f"the moved log:\n{old}")
+        if "stopped" not in sh.text():
+            raise AssertionError(f"the new log:\n{sh.text()}")
+    finally:
+        sh.kill()
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
