@@ -375,6 +375,44 @@ static inline int write_value(const struct sl_event *ev,
                               const struct sl_value *v, struct sl_buf *out,
                               struct sl_err *err);
 
+/* Copies n bytes from k to o without a call for the short keys events
+ * have: two overlapping loads for 4..16 bytes, three bytes below that. */
+static inline void copy_key(char *o, const char *k, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        o[0] = k[0];
+        o[n / 2] = k[n / 2];
+        o[n - 1] = k[n - 1];
+    } else if (n > 16) {
+        memcpy(o, k, n);
+    }
+}
+
+/* Writes sep (the '{' or ',' before a member) and the plain key with its
+ * quotes and colon at o; returns the end. Room: key.len + 4. */
+static inline char *put_plain_key(char *o, char sep, struct sl_slice key)
+{
+    o[0] = sep;
+    o[1] = '"';
+    copy_key(o + 2, key.ptr, key.len);
+    o += key.len + 2;
+    o[0] = '"';
+    o[1] = ':';
+    return o + 2;
+}
+
 /* Appends sep (the '{' or ',' before a member) and the member's key with
  * its colon; a key that needs no escaping is copied in one reservation. */
 static int write_key(struct sl_buf *out, char sep,
@@ -389,16 +427,36 @@ static int write_key(struct sl_buf *out, char sep,
     }
     if (sl_buf_reserve(out, key.len + 4, err) < 0)
         return -1;
-    char *o = out->ptr + out->len;
-    o[0] = sep;
-    o[1] = '"';
-    memcpy(o + 2, key.ptr, key.len);
-    o += key.len + 2;
-    o[0] = '"';
-    o[1] = ':';
-    o[2] = '\0';
-    out->len = (size_t)(o + 2 - out->ptr);
+    char *o = put_plain_key(out->ptr + out->len, sep, key);
+    *o = '\0';
+    out->len = (size_t)(o - out->ptr);
     return 0;
+}
+
+/* A string member with a plain key, the most common member, written in one
+ * reservation (sep, key, colon, the value escaped): 1. 0: written nothing,
+ * as the worst case of its escaping does not fit below the buffer's
+ * maximum; the caller writes it piece by piece, which says whether it
+ * fits. */
+static inline int write_string_member(struct sl_buf *out, char sep,
+                                      const struct sl_value *m,
+                                      struct sl_err *err)
+{
+    size_t klen = m->key.len, len = m->text.len;
+    if ((klen | len) >> 40 != 0)
+        return 0;                                      /* no overflow below */
+    size_t need = klen + SL_JSON_ESCAPED_MAX(len) + 6; /* sep "k":"v" */
+    if (need > out->max - out->len)
+        return 0;
+    if (sl_buf_reserve(out, need, err) < 0)
+        return -1;
+    char *o = put_plain_key(out->ptr + out->len, sep, m->key);
+    *o++ = '"';
+    o = sl_json_escape_into(o, m->text.ptr, len);
+    o[0] = '"';
+    o[1] = '\0';
+    out->len = (size_t)(o + 1 - out->ptr);
+    return 1;
 }
 
 static bool is_metadata(struct sl_slice key)
@@ -454,6 +512,16 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
     for (const struct sl_value *c = v->first; c != NULL; c = c->next) {
         if (root && is_metadata(c->key))
             continue;
+        if (object && c->type == SL_VALUE_STRING && c->key_plain &&
+            c->rendered == 0) {
+            int done = write_string_member(out, sep, c, err);
+            if (done < 0)
+                return -1;
+            if (done > 0) {
+                sep = ',';
+                continue;
+            }
+        }
         int rc = object ? write_key(out, sep, c, err)
                         : sl_buf_append_char(out, sep, err);
         if (rc < 0)

@@ -590,6 +590,61 @@ static void add_under_builds_what_add_builds(void **state)
     sl_arena_free(arena);
 }
 
+/* An event written into a buffer of every maximum from 0 up: below its
+ * length a clean SL_ELIMIT, from its length on the same bytes as into a
+ * large buffer. Near the limit string members are written piece by piece
+ * (their worst case does not fit), so this compares that way with the one
+ * that reserves a whole member at once. */
+static void event_written_at_every_buffer_limit(void **state)
+{
+    struct fx *f = *state;
+    static const char msg[] =
+        "1.2.3.4 - \"GET /a\\b HTTP/1.1\" \x01 caf\xc3\xa9 "
+        "\xff end of a line longer than sixteen bytes";
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[0], "http.request.method", 19, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "[a\"b]", 5, NULL), 0);
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[2], "user_agent.original", 19, NULL), 0);
+    assert_int_equal(sl_event_put_top(&f->ev, "message", SL_VALUE_STRING, msg,
+                                      sizeof msg - 1, NULL),
+                     0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "GET", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "q\"", 2, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[3], "e", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[3], SL_VALUE_STRING, "", 0, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "Mozilla/", 8, NULL),
+        0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_x", NULL), 0);
+    const char *want = written(f);
+    size_t n = strlen(want);
+    assert_string_equal(
+        want,
+        "{\"message\":\"1.2.3.4 - \\\"GET /a\\\\b HTTP/1.1\\\" \\u0001 "
+        "caf\xc3\xa9 \xef\xbf\xbd end of a line longer than sixteen bytes\","
+        "\"http\":{\"request\":{\"method\":\"GET\"}},\"a\\\"b\":\"q\\\"\","
+        "\"e\":\"\",\"user_agent\":{\"original\":\"Mozilla/\"},"
+        "\"tags\":[\"_x\"]}");
+    for (size_t max = 0; max <= n + 8; max++) {
+        struct sl_buf b = SL_BUF_INIT(max);
+        struct sl_err err = {0};
+        int rc = sl_event_write_json(&f->ev, &b, &err);
+        if (max < n) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.status, SL_ELIMIT);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(b.len, n);
+            assert_memory_equal(b.ptr, want, n);
+        }
+        sl_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +676,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             rendered_values_are_used_only_while_unchanged, setup, teardown),
         cmocka_unit_test(add_under_builds_what_add_builds),
+        cmocka_unit_test_setup_teardown(event_written_at_every_buffer_limit,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
