@@ -89,10 +89,10 @@ static int add_tag(struct sl_event *ev, const char *tag);
 /* Walks path's segments from i on, down from v, making what is missing
  * (as null, made an object when a segment goes through it). first stands
  * for seg[0]. fresh: v was just made, so it has no members to look for. */
-static struct sl_value *descend(struct sl_event *ev, struct sl_value *v,
-                                const struct sl_fieldpath *path, unsigned i,
-                                struct sl_slice first, bool fresh,
-                                struct sl_err *err)
+static inline struct sl_value *descend(struct sl_event *ev, struct sl_value *v,
+                                       const struct sl_fieldpath *path,
+                                       unsigned i, struct sl_slice first,
+                                       bool fresh, struct sl_err *err)
 {
     for (; i < path->nseg; i++) {
         struct sl_slice seg = i == 0 ? first : path->seg[i];
