@@ -103,39 +103,40 @@ static char *put_escape(char *o, unsigned char c)
     return o + 6;
 }
 
-/* Writes what the byte at p[*i] becomes, a byte that needs care: an escape,
+/* Where an escape leaves the output (o) and the input (i). Returned, not
+ * passed by address: the loops keep both in registers. */
+struct at {
+    char *o;
+    size_t i;
+};
+
+/* Writes what the byte at p[i] becomes, a byte that needs care: an escape,
  * the valid multi-byte sequence it starts (copied as is), or U+FFFD for a
- * byte that starts no valid sequence. Advances *i past what it consumed and
- * returns the end of what it wrote (at most 6 bytes per byte consumed). */
-static char *put_care(char *o, const unsigned char *p, size_t len, size_t *i)
+ * byte that starts no valid sequence; at most 6 bytes per byte consumed. */
+static struct at put_care(char *o, const unsigned char *p, size_t len, size_t i)
 {
-    unsigned char c = p[*i];
-    if (c < 0x80) {
-        (*i)++;
-        return put_escape(o, c);
-    }
-    size_t n = sl_utf8_seq_len(p + *i, len - *i);
+    unsigned char c = p[i];
+    if (c < 0x80)
+        return (struct at){put_escape(o, c), i + 1};
+    size_t n = sl_utf8_seq_len(p + i, len - i);
     if (n > 0) {
-        memcpy(o, p + *i, n);
-        *i += n;
-        return o + n;
+        memcpy(o, p + i, n);
+        return (struct at){o + n, i + n};
     }
     memcpy(o, "\xEF\xBF\xBD", 3);
-    (*i)++;
-    return o + 3;
+    return (struct at){o + 3, i + 1};
 }
 
 /* put_care, with the escapes a log line has most (quotes, backslashes)
  * written here: no call. */
-static inline char *put_next(char *o, const unsigned char *p, size_t len,
-                             size_t *i)
+static inline struct at put_next(char *o, const unsigned char *p, size_t len,
+                                 size_t i)
 {
-    unsigned char c = p[*i];
+    unsigned char c = p[i];
     if (c == '"' || c == '\\') {
         o[0] = '\\';
         o[1] = (char)c;
-        (*i)++;
-        return o + 2;
+        return (struct at){o + 2, i + 1};
     }
     return put_care(o, p, len, i);
 }
@@ -217,7 +218,9 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
         unsigned plain = (unsigned)__builtin_ctz(care);
         o += plain;
         i += plain;
-        o = put_next(o, p, len, &i);
+        struct at a = put_next(o, p, len, i);
+        o = a.o;
+        i = a.i;
     }
 #endif
 #ifdef SL_JSON_SWAR
@@ -234,7 +237,9 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
         unsigned plain = (unsigned)__builtin_ctzll(care) / 8;
         o += plain;
         i += plain;
-        o = put_next(o, p, len, &i);
+        struct at a = put_next(o, p, len, i);
+        o = a.o;
+        i = a.i;
     }
     if (i < len) {
         /* The last 1..7 bytes as the low bytes of a word (the zeros above
@@ -249,10 +254,13 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
     }
 #endif
     while (i < len) {
-        if (!needs_care[p[i]])
+        if (!needs_care[p[i]]) {
             *o++ = (char)p[i++];
-        else
-            o = put_care(o, p, len, &i);
+        } else {
+            struct at a = put_care(o, p, len, i);
+            o = a.o;
+            i = a.i;
+        }
     }
     return o;
 }
@@ -280,8 +288,9 @@ static int write_string_checked(struct sl_buf *b, const unsigned char *p,
         i = run;
         if (i < len) {
             char tmp[8];
-            char *end = put_care(tmp, p, len, &i);
-            if (sl_buf_append(b, tmp, (size_t)(end - tmp), err) < 0)
+            struct at a = put_care(tmp, p, len, i);
+            i = a.i;
+            if (sl_buf_append(b, tmp, (size_t)(a.o - tmp), err) < 0)
                 return -1;
         }
     }
