@@ -582,6 +582,42 @@ static int listener(int *port)
     return fd;
 }
 
+/* A connection (default settings) to a fake server listening on *lfd. */
+static struct sl_redis_conn *conn_to_fake(int *lfd)
+{
+    int port;
+    char s[100];
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    *lfd = listener(&port);
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    struct sl_redis_conn_config cfg = {.url = &url};
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    if (c == NULL)
+        fail_msg("%s", err.msg);
+    return c;
+}
+
+/* One pass of a loop driving c beside a fake server: polls both, accepts
+ * c's connection (non-blocking, no delay) on the first, lets c do its I/O. */
+static void pass_with_fake(struct sl_redis_conn *c, int lfd, int *cfd)
+{
+    struct pollfd p[2];
+    size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+    p[n].fd = lfd;
+    p[n].events = *cfd < 0 ? POLLIN : 0;
+    p[n].revents = 0;
+    poll(p, n + 1, *cfd >= 0 ? 1 : 100);
+    if (p[n].revents & POLLIN) {
+        int one = 1;
+        *cfd = accept(lfd, NULL, NULL);
+        fcntl(*cfd, F_SETFL, O_NONBLOCK);
+        setsockopt(*cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    sl_redis_conn_process(c, p, n);
+}
+
 /* Drives c until st->downs reaches 1; when answer is set, the fake
  * server accepts and writes it. */
 static void pump_fake(struct sl_redis_conn *c, struct seen *st, int lfd,
@@ -662,14 +698,9 @@ static void replies_fed_one_byte_at_a_time(void **state)
     static struct seen get, arr, bad;
     static const char answer[] = "+PONG\r\n$5\r\nhe\0lo\r\n*2\r\n:1\r\n"
                                  "$-1\r\n-ERR no\r\n";
-    int port, lfd = listener(&port), cfd = -1;
-    char s[100];
-    struct sl_redis_url url;
+    int lfd, cfd = -1;
     struct sl_err err = {0};
-    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
-    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
-    struct sl_redis_conn_config cfg = {.url = &url};
-    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    struct sl_redis_conn *c = conn_to_fake(&lfd);
     const char *g[] = {"GET", "k"}, *l[] = {"LRANGE", "l", "0", "1"};
     assert_int_equal(
         sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &get, &err), 0);
@@ -687,19 +718,7 @@ static void replies_fed_one_byte_at_a_time(void **state)
          * answers a command only after reading it */
         if (cfd >= 0 && at < sizeof answer - 1 && (at < 7 || rx >= 91))
             assert_int_equal(write(cfd, answer + at++, 1), 1);
-        struct pollfd p[2];
-        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
-        p[n].fd = lfd;
-        p[n].events = cfd < 0 ? POLLIN : 0;
-        p[n].revents = 0;
-        poll(p, n + 1, cfd >= 0 ? 1 : 100);
-        if (p[n].revents & POLLIN) {
-            int one = 1;
-            cfd = accept(lfd, NULL, NULL);
-            fcntl(cfd, F_SETFL, O_NONBLOCK);
-            setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        }
-        sl_redis_conn_process(c, p, n);
+        pass_with_fake(c, lfd, &cfd);
     }
     assert_int_equal(get.calls, 1);
     assert_int_equal(get.status, SL_REDIS_OK);
@@ -783,14 +802,9 @@ static void large_commands_reuse_the_written_buffer(void **state)
     static struct seen rep;
     static char want[160 * 1024], got[160 * 1024], value[160 * 1024];
     memset(&rep, 0, sizeof rep);
-    int port, lfd = listener(&port), cfd = -1;
-    char s[100];
-    struct sl_redis_url url;
+    int lfd, cfd = -1;
     struct sl_err err = {0};
-    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
-    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
-    struct sl_redis_conn_config cfg = {.url = &url};
-    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    struct sl_redis_conn *c = conn_to_fake(&lfd);
     size_t queued = 0, nwant = 0, ngot = 0, answered = 0;
     bool ponged = false, replied = false; /* to the last command queued */
     int64_t end = sl_redis_now_ms() + 10000;
@@ -830,17 +844,7 @@ static void large_commands_reuse_the_written_buffer(void **state)
                 replied = true;
             }
         }
-        struct pollfd p[2];
-        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
-        p[n].fd = lfd;
-        p[n].events = cfd < 0 ? POLLIN : 0;
-        p[n].revents = 0;
-        poll(p, n + 1, cfd >= 0 ? 1 : 100);
-        if (p[n].revents & POLLIN) {
-            cfd = accept(lfd, NULL, NULL);
-            fcntl(cfd, F_SETFL, O_NONBLOCK);
-        }
-        sl_redis_conn_process(c, p, n);
+        pass_with_fake(c, lfd, &cfd);
         if (rep.calls > (int)answered) {
             assert_int_equal(rep.status, SL_REDIS_OK);
             answered++;
