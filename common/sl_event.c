@@ -1,10 +1,13 @@
 /* sl_event.c: the event tree (see header for ownership).
  *
  * Lookups scan members linearly: events have tens of fields and objects a
- * handful of members, where a scan beats hashing. Writing is a recursive walk
- * bounded by the depth a field path or parsed JSON can have; a value marked
- * rendered is copied from its JSON instead, once a walk of pointer compares
- * (no bytes written, none escaped) has found it as it was rendered. */
+ * handful of members, where a scan beats hashing. A caller adding many
+ * paths (grok) scans the root once per first segment, and not at all for a
+ * name sl_event_root_keys shows is not there (sl_event_add_under).
+ * Writing is a recursive walk bounded by the depth a field path or parsed
+ * JSON can have; a value marked rendered is copied from its JSON instead,
+ * once a walk of pointer compares (no bytes written, none escaped) has
+ * found it as it was rendered. */
 #include "sl_event.h"
 
 #include <string.h>
@@ -45,9 +48,9 @@ static struct sl_value *find_member(const struct sl_value *obj,
     return NULL;
 }
 
-static struct sl_value *append_child(struct sl_event *ev,
-                                     struct sl_value *parent,
-                                     struct sl_slice key, bool key_plain)
+static inline struct sl_value *append_child(struct sl_event *ev,
+                                            struct sl_value *parent,
+                                            struct sl_slice key, bool key_plain)
 {
     struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
     if (v == NULL)
@@ -83,24 +86,15 @@ struct sl_value *sl_event_get(const struct sl_event *ev,
 
 static int add_tag(struct sl_event *ev, const char *tag);
 
-/* The slot for path's last segment, created (as null) when absent. A path
- * into "tags" ([tags][x]) goes to [_tags][x] instead, and the event is
- * tagged _tagsparsefailure: "tags" holds strings only (see
- * sl_event_add_tag). */
-static struct sl_value *slot_for(struct sl_event *ev,
-                                 const struct sl_fieldpath *path,
-                                 struct sl_err *err)
+/* Walks path's segments from i on, down from v, making what is missing
+ * (as null, made an object when a segment goes through it). first stands
+ * for seg[0]. fresh: v was just made, so it has no members to look for. */
+static inline struct sl_value *descend(struct sl_event *ev, struct sl_value *v,
+                                       const struct sl_fieldpath *path,
+                                       unsigned i, struct sl_slice first,
+                                       bool fresh, struct sl_err *err)
 {
-    struct sl_value *v = &ev->root;
-    struct sl_slice first = path->nseg > 0 ? path->seg[0] : SL_SLICE_LIT("");
-    if (path->nseg > 1 && same_key(first, SL_SLICE_LIT("tags"))) {
-        if (add_tag(ev, SL_TAG_TAGSPARSEFAILURE) < 0) {
-            sl_err_set(err, SL_ENOMEM, "out of memory building an event");
-            return NULL;
-        }
-        first = SL_SLICE_LIT("_tags");
-    }
-    for (unsigned i = 0; i < path->nseg; i++) {
+    for (; i < path->nseg; i++) {
         struct sl_slice seg = i == 0 ? first : path->seg[i];
         if (v->type == SL_VALUE_NULL) {
             v->type = SL_VALUE_OBJECT;
@@ -112,9 +106,11 @@ static struct sl_value *slot_for(struct sl_event *ev,
                        (int)up.len, up.ptr, path->text);
             return NULL;
         }
-        struct sl_value *child = find_member(v, seg);
-        if (child == NULL)
+        struct sl_value *child = fresh ? NULL : find_member(v, seg);
+        if (child == NULL) {
             child = append_child(ev, v, seg, path->plain >> i & 1u);
+            fresh = true;
+        }
         if (child == NULL) {
             sl_err_set(err, SL_ENOMEM, "out of memory building an event");
             return NULL;
@@ -122,6 +118,31 @@ static struct sl_value *slot_for(struct sl_event *ev,
         v = child;
     }
     return v;
+}
+
+static inline bool into_tags(const struct sl_fieldpath *path)
+{
+    return path->nseg > 1 && path->seg[0].len == 4 &&
+           memcmp(path->seg[0].ptr, "tags", 4) == 0;
+}
+
+/* The slot for path's last segment, created (as null) when absent. A path
+ * into "tags" ([tags][x]) goes to [_tags][x] instead, and the event is
+ * tagged _tagsparsefailure: "tags" holds strings only (see
+ * sl_event_add_tag). */
+static struct sl_value *slot_for(struct sl_event *ev,
+                                 const struct sl_fieldpath *path,
+                                 struct sl_err *err)
+{
+    struct sl_slice first = path->nseg > 0 ? path->seg[0] : SL_SLICE_LIT("");
+    if (into_tags(path)) {
+        if (add_tag(ev, SL_TAG_TAGSPARSEFAILURE) < 0) {
+            sl_err_set(err, SL_ENOMEM, "out of memory building an event");
+            return NULL;
+        }
+        first = SL_SLICE_LIT("_tags");
+    }
+    return descend(ev, &ev->root, path, 0, first, false, err);
 }
 
 static void set_scalar(struct sl_value *v, enum sl_value_type type,
@@ -162,13 +183,12 @@ int sl_event_put(struct sl_event *ev, const struct sl_fieldpath *path,
     return 0;
 }
 
-int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
-                 enum sl_value_type type, const char *text, size_t len,
-                 struct sl_err *err)
+/* Logstash's capture rule (sl_event_add) at v, the slot of path. */
+static inline int add_at(struct sl_event *ev, struct sl_value *v,
+                         const struct sl_fieldpath *path,
+                         enum sl_value_type type, const char *text, size_t len,
+                         struct sl_err *err)
 {
-    struct sl_value *v = slot_for(ev, path, err);
-    if (v == NULL)
-        return -1;
     if (v->type == SL_VALUE_NULL) {
         set_scalar(v, type, text, len);
         return 0;
@@ -188,6 +208,51 @@ int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     set_scalar(elem, type, text, len);
     return 0;
+}
+
+int sl_event_add(struct sl_event *ev, const struct sl_fieldpath *path,
+                 enum sl_value_type type, const char *text, size_t len,
+                 struct sl_err *err)
+{
+    struct sl_value *v = slot_for(ev, path, err);
+    if (v == NULL)
+        return -1;
+    return add_at(ev, v, path, type, text, len, err);
+}
+
+uint64_t sl_event_root_keys(const struct sl_event *ev)
+{
+    uint64_t held = 0;
+    for (const struct sl_value *v = ev->root.first; v != NULL; v = v->next)
+        held |= sl_event_key_bit(v->key);
+    return held;
+}
+
+int sl_event_add_under(struct sl_event *ev, struct sl_value **top, bool absent,
+                       const struct sl_fieldpath *path, enum sl_value_type type,
+                       const char *text, size_t len, struct sl_err *err)
+{
+    if (into_tags(path) || path->nseg == 0)
+        return sl_event_add(ev, path, type, text, len, err);
+    struct sl_value *v = *top;
+    bool fresh = false;
+    if (v == NULL) {
+        v = absent ? NULL : find_member(&ev->root, path->seg[0]);
+        if (v == NULL) {
+            v = append_child(ev, &ev->root, path->seg[0], path->plain & 1u);
+            fresh = true;
+        }
+        if (v == NULL)
+            return sl_err_set(err, SL_ENOMEM,
+                              "out of memory building an event");
+        *top = v;
+    }
+    if (path->nseg > 1) {
+        v = descend(ev, v, path, 1, path->seg[0], fresh, err);
+        if (v == NULL)
+            return -1;
+    }
+    return add_at(ev, v, path, type, text, len, err);
 }
 
 int sl_event_put_top(struct sl_event *ev, const char *key,
@@ -310,6 +375,44 @@ static inline int write_value(const struct sl_event *ev,
                               const struct sl_value *v, struct sl_buf *out,
                               struct sl_err *err);
 
+/* Copies n bytes from k to o without a call for the short keys events
+ * have: two overlapping loads for 4..16 bytes, three bytes below that. */
+static inline void copy_key(char *o, const char *k, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        o[0] = k[0];
+        o[n / 2] = k[n / 2];
+        o[n - 1] = k[n - 1];
+    } else if (n > 16) {
+        memcpy(o, k, n);
+    }
+}
+
+/* Writes sep (the '{' or ',' before a member) and the plain key with its
+ * quotes and colon at o; returns the end. Room: key.len + 4. */
+static inline char *put_plain_key(char *o, char sep, struct sl_slice key)
+{
+    o[0] = sep;
+    o[1] = '"';
+    copy_key(o + 2, key.ptr, key.len);
+    o += key.len + 2;
+    o[0] = '"';
+    o[1] = ':';
+    return o + 2;
+}
+
 /* Appends sep (the '{' or ',' before a member) and the member's key with
  * its colon; a key that needs no escaping is copied in one reservation. */
 static int write_key(struct sl_buf *out, char sep,
@@ -324,16 +427,36 @@ static int write_key(struct sl_buf *out, char sep,
     }
     if (sl_buf_reserve(out, key.len + 4, err) < 0)
         return -1;
-    char *o = out->ptr + out->len;
-    o[0] = sep;
-    o[1] = '"';
-    memcpy(o + 2, key.ptr, key.len);
-    o += key.len + 2;
-    o[0] = '"';
-    o[1] = ':';
-    o[2] = '\0';
-    out->len = (size_t)(o + 2 - out->ptr);
+    char *o = put_plain_key(out->ptr + out->len, sep, key);
+    *o = '\0';
+    out->len = (size_t)(o - out->ptr);
     return 0;
+}
+
+/* A string member with a plain key, the most common member, written in one
+ * reservation (sep, key, colon, the value escaped): 1. 0: written nothing,
+ * as the worst case of its escaping does not fit below the buffer's
+ * maximum; the caller writes it piece by piece, which says whether it
+ * fits. */
+static inline int write_string_member(struct sl_buf *out, char sep,
+                                      const struct sl_value *m,
+                                      struct sl_err *err)
+{
+    size_t klen = m->key.len, len = m->text.len;
+    if ((klen | len) >> 40 != 0)
+        return 0;                                      /* no overflow below */
+    size_t need = klen + SL_JSON_ESCAPED_MAX(len) + 6; /* sep "k":"v" */
+    if (need > out->max - out->len)
+        return 0;
+    if (sl_buf_reserve(out, need, err) < 0)
+        return -1;
+    char *o = put_plain_key(out->ptr + out->len, sep, m->key);
+    *o++ = '"';
+    o = sl_json_escape_into(o, m->text.ptr, len);
+    o[0] = '"';
+    o[1] = '\0';
+    out->len = (size_t)(o + 1 - out->ptr);
+    return 1;
 }
 
 static bool is_metadata(struct sl_slice key)
@@ -389,6 +512,16 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
     for (const struct sl_value *c = v->first; c != NULL; c = c->next) {
         if (root && is_metadata(c->key))
             continue;
+        if (object && c->type == SL_VALUE_STRING && c->key_plain &&
+            c->rendered == 0) {
+            int done = write_string_member(out, sep, c, err);
+            if (done < 0)
+                return -1;
+            if (done > 0) {
+                sep = ',';
+                continue;
+            }
+        }
         int rc = object ? write_key(out, sep, c, err)
                         : sl_buf_append_char(out, sep, err);
         if (rc < 0)

@@ -90,6 +90,37 @@ SL_MUST_CHECK int sl_event_add(struct sl_event *ev,
                                const struct sl_fieldpath *path,
                                enum sl_value_type type, const char *text,
                                size_t len, struct sl_err *err);
+/* Adding many paths to one event (grok's captures: a dozen paths under a
+ * few top-level names, into a root that already holds others) without a
+ * search of the root's members for each path.
+ *
+ * sl_event_root_keys: for each member of the root, bit sl_event_key_bit of
+ * its name is set. A name whose bit is clear is not in the root; a set bit
+ * proves nothing (names share bits).
+ *
+ * sl_event_add_under: sl_event_add (the same rules, result and errors),
+ * given the root's member named path->seg[0] in *top: NULL the first time
+ * (it is then looked for, or made without a search when absent is true,
+ * and stored in *top), the same member for every later path of that first
+ * segment in this event. absent is a promise: the root holds no member of
+ * that name (its bit was clear in sl_event_root_keys, and nothing has been
+ * added to the root since but through this *top; note that a path into
+ * "tags" adds "tags" and "_tags"). A path into "tags" is passed to
+ * sl_event_add, *top untouched. */
+static inline uint64_t sl_event_key_bit(struct sl_slice key)
+{
+    if (key.len == 0)
+        return 1;
+    unsigned h = (unsigned)key.len * 5u + (unsigned char)key.ptr[0] +
+                 (unsigned char)key.ptr[key.len - 1] * 3u;
+    return UINT64_C(1) << (h & 63u);
+}
+uint64_t sl_event_root_keys(const struct sl_event *ev);
+SL_MUST_CHECK int sl_event_add_under(struct sl_event *ev, struct sl_value **top,
+                                     bool absent,
+                                     const struct sl_fieldpath *path,
+                                     enum sl_value_type type, const char *text,
+                                     size_t len, struct sl_err *err);
 /* Top-level string member by name (message, tags, ...), overwriting. */
 SL_MUST_CHECK int sl_event_put_top(struct sl_event *ev, const char *key,
                                    enum sl_value_type type, const char *text,

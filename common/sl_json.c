@@ -3,10 +3,12 @@
  * The string writer reserves room for the worst case (6 output bytes per
  * input byte) and then writes without checks: it tests 16 input bytes at a
  * time (SSE2), then 8 (a word), for a byte that needs care and stores them
- * whole when none does. Multi-byte UTF-8 is validated per RFC 3629 (no
- * overlongs, no surrogates, max U+10FFFF); each byte of an invalid sequence
- * becomes U+FFFD, so nothing is dropped silently. Near the buffer's maximum,
- * where the worst case does not fit, a checked path appends piece by piece. */
+ * whole when none does; a string shorter than 8 bytes is tested as one word
+ * put together from two overlapping loads. Multi-byte UTF-8 is validated per
+ * RFC 3629 (no overlongs, no surrogates, max U+10FFFF); each byte of an invalid
+ * sequence becomes U+FFFD, so nothing is dropped silently. Near the buffer's
+ * maximum, where the worst case does not fit, a checked path appends piece by
+ * piece. */
 #include "sl_json.h"
 
 #include <math.h>
@@ -101,26 +103,42 @@ static char *put_escape(char *o, unsigned char c)
     return o + 6;
 }
 
-/* Writes what the byte at p[*i] becomes, a byte that needs care: an escape,
+/* Where an escape leaves the output (o) and the input (i). Returned, not
+ * passed by address: the loops keep both in registers. */
+struct at {
+    char *o;
+    size_t i;
+};
+
+/* Writes what the byte at p[i] becomes, a byte that needs care: an escape,
  * the valid multi-byte sequence it starts (copied as is), or U+FFFD for a
- * byte that starts no valid sequence. Advances *i past what it consumed and
- * returns the end of what it wrote (at most 6 bytes per byte consumed). */
-static char *put_care(char *o, const unsigned char *p, size_t len, size_t *i)
+ * byte that starts no valid sequence; at most 6 bytes per byte consumed. */
+static struct at put_care(char *o, const unsigned char *p, size_t len, size_t i)
 {
-    unsigned char c = p[*i];
-    if (c < 0x80) {
-        (*i)++;
-        return put_escape(o, c);
-    }
-    size_t n = sl_utf8_seq_len(p + *i, len - *i);
+    unsigned char c = p[i];
+    if (c < 0x80)
+        return (struct at){put_escape(o, c), i + 1};
+    size_t n = sl_utf8_seq_len(p + i, len - i);
     if (n > 0) {
-        memcpy(o, p + *i, n);
-        *i += n;
-        return o + n;
+        memcpy(o, p + i, n);
+        return (struct at){o + n, i + n};
     }
     memcpy(o, "\xEF\xBF\xBD", 3);
-    (*i)++;
-    return o + 3;
+    return (struct at){o + 3, i + 1};
+}
+
+/* put_care, with the escapes a log line has most (quotes, backslashes)
+ * written here: no call. */
+static inline struct at put_next(char *o, const unsigned char *p, size_t len,
+                                 size_t i)
+{
+    unsigned char c = p[i];
+    if (c == '"' || c == '\\') {
+        o[0] = '\\';
+        o[1] = (char)c;
+        return (struct at){o + 2, i + 1};
+    }
+    return put_care(o, p, len, i);
 }
 
 /* Nonzero when one of the 8 bytes in v needs care: >= 0x80, < 0x20, '"' or
@@ -138,6 +156,28 @@ static uint64_t swar_care(uint64_t v)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SL_JSON_SWAR 1
+
+/* The last n (1..7) of the 8 bytes at p, as the low bytes of a word. */
+static inline uint64_t last_bytes(const unsigned char *p, size_t n)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v >> (8 - n) * 8;
+}
+
+/* p[0..n), n 1..7, as the low bytes of a word, read without passing
+ * p[n - 1]: two overlapping loads of 4 bytes, or three of one. */
+static inline uint64_t short_word(const unsigned char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << (n - 4) * 8;
+    }
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (n / 2 * 8) |
+           (uint64_t)p[n - 1] << (n - 1) * 8;
+}
 #endif
 
 #ifdef __SSE2__
@@ -178,7 +218,9 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
         unsigned plain = (unsigned)__builtin_ctz(care);
         o += plain;
         i += plain;
-        o = put_care(o, p, len, &i);
+        struct at a = put_next(o, p, len, i);
+        o = a.o;
+        i = a.i;
     }
 #endif
 #ifdef SL_JSON_SWAR
@@ -195,15 +237,16 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
         unsigned plain = (unsigned)__builtin_ctzll(care) / 8;
         o += plain;
         i += plain;
-        o = put_care(o, p, len, &i);
+        struct at a = put_next(o, p, len, i);
+        o = a.o;
+        i = a.i;
     }
-    if (i < len && len >= 8) {
-        /* The last 1..7 bytes: the word that ends the string, shifted so
-         * they are its low bytes (the zeros shifted in are masked off). */
+    if (i < len) {
+        /* The last 1..7 bytes as the low bytes of a word (the zeros above
+         * them are masked off; a borrow never flags a byte below a hit). */
         size_t rest = len - i;
-        uint64_t v;
-        memcpy(&v, p + len - 8, 8);
-        v >>= (8 - rest) * 8;
+        uint64_t v =
+            len >= 8 ? last_bytes(p + len - 8, rest) : short_word(p, len);
         if ((swar_care(v) & ((UINT64_C(1) << (rest * 8)) - 1)) == 0) {
             memcpy(o, &v, 8);
             return o + rest;
@@ -211,12 +254,20 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
     }
 #endif
     while (i < len) {
-        if (!needs_care[p[i]])
+        if (!needs_care[p[i]]) {
             *o++ = (char)p[i++];
-        else
-            o = put_care(o, p, len, &i);
+        } else {
+            struct at a = put_care(o, p, len, i);
+            o = a.o;
+            i = a.i;
+        }
     }
     return o;
+}
+
+char *sl_json_escape_into(char *o, const char *s, size_t len)
+{
+    return escape_into(o, (const unsigned char *)s, len);
 }
 
 /* Near the buffer's maximum, where room for the worst case cannot be had:
@@ -237,8 +288,9 @@ static int write_string_checked(struct sl_buf *b, const unsigned char *p,
         i = run;
         if (i < len) {
             char tmp[8];
-            char *end = put_care(tmp, p, len, &i);
-            if (sl_buf_append(b, tmp, (size_t)(end - tmp), err) < 0)
+            struct at a = put_care(tmp, p, len, i);
+            i = a.i;
+            if (sl_buf_append(b, tmp, (size_t)(a.o - tmp), err) < 0)
                 return -1;
         }
     }

@@ -19,6 +19,13 @@
 /* Appends "..." with s escaped. */
 SL_MUST_CHECK int sl_json_write_string(struct sl_buf *b, const char *s,
                                        size_t len, struct sl_err *err);
+/* For a writer that reserves room for a whole member at once (the event
+ * writer): writes s[0..len) escaped, without quotes, at o and returns the
+ * end of what it wrote. The caller provides room for the worst case,
+ * SL_JSON_ESCAPED_MAX(len) bytes, plus 8 past them that may be stored to
+ * and not counted (SL_BUF_SLACK gives those at the end of an sl_buf). */
+#define SL_JSON_ESCAPED_MAX(len) (6 * (len))
+char *sl_json_escape_into(char *o, const char *s, size_t len);
 /* Appends a double as a JSON number (null when not finite); integral values
  * keep a ".0" so readers see a float, as Logstash prints them. */
 SL_MUST_CHECK int sl_json_write_double(struct sl_buf *b, double v,

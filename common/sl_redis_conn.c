@@ -64,15 +64,29 @@ static void unlink_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
         c->ncmds--;
 }
 
-static void free_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
+/* Frees a command's buffer, or keeps it as the spare (a command's, not
+ * the handshake's: AUTH carries the password, and is zeroed). */
+static void drop_buf(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
 {
-    if (k->buf != NULL) {
-        if (k->cb != NULL)
-            c->queued_bytes -= k->len;
-        else /* AUTH carries the password */
-            memset(k->buf, 0, k->len);
+    if (k->cb != NULL)
+        c->queued_bytes -= k->len;
+    else
+        memset(k->buf, 0, k->len);
+    if (k->cb != NULL && k->cap >= SL_REDIS_SPARE_MIN &&
+        k->cap > c->spare_cap) {
+        free(c->spare);
+        c->spare = k->buf;
+        c->spare_cap = k->cap;
+    } else {
         free(k->buf);
     }
+    k->buf = NULL;
+}
+
+static void free_cmd(struct sl_redis_conn *c, struct sl_redis_cmd_entry *k)
+{
+    if (k->buf != NULL)
+        drop_buf(c, k);
     free(k);
 }
 
@@ -144,14 +158,11 @@ static char *put_header(char *p, char type, size_t v)
     return p;
 }
 
-/* RESP: *argc, then $len and the bytes for each argument. */
-static char *format_cmd(int argc, const char **argv, const size_t *argvlen,
-                        size_t *len)
+/* RESP at buf (room: resp_len): *argc, then $len and the bytes for each
+ * argument. */
+static void put_cmd(char *buf, int argc, const char **argv,
+                    const size_t *argvlen)
 {
-    size_t total = resp_len(argc, argv, argvlen);
-    char *buf = malloc(total);
-    if (buf == NULL)
-        return NULL;
     char *p = put_header(buf, '*', (size_t)argc);
     for (int i = 0; i < argc; i++) {
         size_t n = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
@@ -162,22 +173,38 @@ static char *format_cmd(int argc, const char **argv, const size_t *argvlen,
         *p++ = '\r';
         *p++ = '\n';
     }
-    *len = total;
-    return buf;
+}
+
+/* A command formatted into c's spare when it is large and the spare holds
+ * it, else into new memory; c NULL: always new memory. */
+static struct sl_redis_cmd_entry *cmd_new(struct sl_redis_conn *c, int argc,
+                                          const char **argv,
+                                          const size_t *argvlen)
+{
+    struct sl_redis_cmd_entry *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return NULL;
+    k->len = k->cap = resp_len(argc, argv, argvlen);
+    if (c != NULL && k->len >= SL_REDIS_SPARE_MIN && c->spare_cap >= k->len) {
+        k->buf = c->spare;
+        k->cap = c->spare_cap;
+        c->spare = NULL;
+        c->spare_cap = 0;
+    } else {
+        k->buf = malloc(k->len);
+    }
+    if (k->buf == NULL) {
+        free(k);
+        return NULL;
+    }
+    put_cmd(k->buf, argc, argv, argvlen);
+    return k;
 }
 
 struct sl_redis_cmd_entry *sl_redis_cmd_new(int argc, const char **argv,
                                             const size_t *argvlen)
 {
-    struct sl_redis_cmd_entry *k = calloc(1, sizeof *k);
-    if (k == NULL)
-        return NULL;
-    k->buf = format_cmd(argc, argv, argvlen, &k->len);
-    if (k->buf == NULL) {
-        free(k);
-        return NULL;
-    }
-    return k;
+    return cmd_new(NULL, argc, argv, argvlen);
 }
 
 /* ---- state changes ---- */
@@ -290,12 +317,7 @@ static void advance(struct sl_redis_conn *c, size_t w)
         w -= t;
         if (k->off < k->len)
             continue;
-        if (k->cb != NULL)
-            c->queued_bytes -= k->len;
-        else
-            memset(k->buf, 0, k->len);
-        free(k->buf);
-        k->buf = NULL;
+        drop_buf(c, k);
         c->wnext = k->next;
     }
 }
@@ -544,7 +566,7 @@ int sl_redis_conn_command(struct sl_redis_conn *c, int argc, const char **argv,
                           "%s: a command of %zu bytes does not fit with the "
                           "%zu bytes not yet written (max_queued_bytes %zu)",
                           c->url.shown, len, c->queued_bytes, c->max_queued);
-    struct sl_redis_cmd_entry *k = sl_redis_cmd_new(argc, argv, argvlen);
+    struct sl_redis_cmd_entry *k = cmd_new(c, argc, argv, argvlen);
     if (k == NULL)
         return sl_err_set(err, SL_ENOMEM, "%s: out of memory", c->url.shown);
     k->cb = cb;
@@ -618,6 +640,7 @@ void sl_redis_conn_free(struct sl_redis_conn *c)
     }
     sl_resolve_free(c->res);
     memset(c->url.password, 0, sizeof c->url.password);
+    free(c->spare);
     free(c);
 }
 

@@ -9,7 +9,8 @@
 #include "sl_redis_conn.h"
 #include "sl_resolve.h"
 
-#define WHY_MAX 400
+#define WHY_MAX            400
+#define SL_REDIS_SPARE_MIN (64 * 1024)
 
 /* P_DOWN: the next attempt is at `at`. P_RESOLVING: sl_resolve is at
  * work, no socket yet. P_CONNECTING: a non-blocking connect; POLLOUT says
@@ -29,6 +30,7 @@ struct sl_redis_cmd_entry {
     bool sent;
     char *buf; /* the formatted command; NULL once written */
     size_t len, off;
+    size_t cap; /* buf's size, len or more (a spare's, see below) */
 };
 
 struct sl_redis_conn {
@@ -53,6 +55,12 @@ struct sl_redis_conn {
 
     struct sl_redis_cmd_entry *head, *tail, *wnext;
     size_t ncmds, queued_bytes;
+    /* The largest buffer of a command of SL_REDIS_SPARE_MIN bytes or more
+     * once written, for the next such command: the shipper's XADD of a
+     * batch (about 230 KB) each took malloc's mmap and munmap, and their
+     * page faults cost 2-3% of its CPU. NULL: none. */
+    char *spare;
+    size_t spare_cap;
     int64_t min_deadline; /* <= every command's deadline */
     bool closing;         /* in sl_redis_conn_free: refuse new commands */
     struct sl_redis_stats stats;

@@ -154,6 +154,29 @@ static void share_segments(struct grok *g)
     }
 }
 
+/* Numbers the distinct first segments of each expression's captures, in
+ * the order they first appear (grok_capture_into). A path into tags
+ * ([tags][x], set at [_tags][x]) gets none: sl_event_add adds it. */
+static void number_tops(struct grok_expr *e)
+{
+    uint32_t ntops = 0;
+    for (size_t j = 0; j < e->ncaps; j++) {
+        struct grok_capture *c = &e->caps[j];
+        struct sl_slice first = c->path.seg[0];
+        c->top = GROK_TOP_NONE;
+        c->top_bit = sl_event_key_bit(first);
+        if (c->path.nseg > 1 && sl_slice_eq(first, "tags", 4))
+            continue;
+        for (size_t k = 0; k < j && c->top == GROK_TOP_NONE; k++)
+            if (e->caps[k].top != GROK_TOP_NONE &&
+                sl_slice_eq(e->caps[k].path.seg[0], first.ptr, first.len))
+                c->top = e->caps[k].top;
+        if (c->top == GROK_TOP_NONE && ntops < GROK_MAX_TOPS)
+            c->top = ntops++;
+    }
+    e->ntops = ntops;
+}
+
 static int make_match_context(struct grok *g, const struct grok_options *o,
                               struct sl_err *err)
 {
@@ -194,6 +217,8 @@ struct grok *grok_compile(const struct grok_library *lib,
     if (make_match_context(g, o, err) < 0)
         goto fail;
     share_segments(g);
+    for (size_t i = 0; i < n; i++)
+        number_tops(&g->exprs[i]);
     return g;
 fail:
     grok_free(g);

@@ -33,7 +33,15 @@ struct grok_capture {
     enum grok_type type;
     uint32_t group; /* PCRE2 group number, known after compiling */
     char gname[16]; /* the PCRE2 group name we gave it: g<N> */
+    /* Index of path's first segment among the expression's distinct ones
+     * (grok_capture_into finds each once per event), GROK_TOP_NONE past
+     * GROK_MAX_TOPS; top_bit: sl_event_key_bit of that segment. */
+    uint32_t top;
+    uint64_t top_bit;
 };
+
+#define GROK_MAX_TOPS 32
+#define GROK_TOP_NONE UINT32_MAX
 
 struct grok_expr {
     char *text;     /* as written */
@@ -42,6 +50,7 @@ struct grok_expr {
     pcre2_match_data *md;
     struct grok_capture *caps;
     size_t ncaps;
+    size_t ntops; /* distinct first segments of the captures' paths */
     struct grok_stats stats; /* ns unused: see timed_ns */
     uint64_t timed_ns;       /* time of the calls that were timed */
     uint64_t timed;          /* how many calls were timed */

@@ -122,22 +122,44 @@ static bool is_plain_int(const char *s, size_t len)
     return true;
 }
 
-/* Adds capture c's bytes to the event, converted to its type. */
-static int add_converted(struct sl_event *ev, const struct grok_capture *c,
-                         const char *v, size_t len, struct sl_err *err)
+/* Capture c's bytes, converted to its type: a number is formatted into
+ * ev's arena unless the capture is one already (*v and *len are then
+ * replaced); NULL when out of memory. */
+static int convert(struct sl_event *ev, const struct grok_capture *c,
+                   const char **v, size_t *len, struct sl_err *err)
 {
-    const struct sl_fieldpath *f = &c->path;
-    if (c->type == GROK_TYPE_STRING)
-        return sl_event_add(ev, f, SL_VALUE_STRING, v, len, err);
-    if (c->type == GROK_TYPE_INT && is_plain_int(v, len))
-        return sl_event_add(ev, f, SL_VALUE_NUMBER, v, len, err);
-    size_t cap = c->type == GROK_TYPE_INT ? len + 2 : 64;
+    if (c->type == GROK_TYPE_INT && is_plain_int(*v, *len))
+        return 0;
+    size_t cap = c->type == GROK_TYPE_INT ? *len + 2 : 64;
     char *out = sl_arena_alloc(ev->arena, cap);
     if (out == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    size_t n = c->type == GROK_TYPE_INT ? grok_convert_int(v, len, out, cap)
-                                        : grok_convert_float(v, len, out, cap);
-    return sl_event_add(ev, f, SL_VALUE_NUMBER, out, n, err);
+    *len = c->type == GROK_TYPE_INT ? grok_convert_int(*v, *len, out, cap)
+                                    : grok_convert_float(*v, *len, out, cap);
+    *v = out;
+    return 0;
+}
+
+/* Adds capture c's bytes to the event, converted to its type. The root's
+ * member for the path's first segment is found once per event (tops), and
+ * made without a search when the root's key summary (held) says it is not
+ * there: most are new (http, url...), and each search walked the shipper's
+ * base fields. */
+static int add_capture(struct sl_event *ev, const struct grok_capture *c,
+                       const char *v, size_t len, struct sl_value **tops,
+                       uint64_t *held, struct sl_err *err)
+{
+    enum sl_value_type type = SL_VALUE_STRING;
+    if (c->type != GROK_TYPE_STRING) {
+        type = SL_VALUE_NUMBER;
+        if (convert(ev, c, &v, &len, err) < 0)
+            return -1;
+    }
+    if (c->top != GROK_TOP_NONE)
+        return sl_event_add_under(ev, &tops[c->top], (*held & c->top_bit) == 0,
+                                  &c->path, type, v, len, err);
+    *held = ~UINT64_C(0); /* a path into tags adds tags and _tags */
+    return sl_event_add(ev, &c->path, type, v, len, err);
 }
 
 int grok_capture_into(const struct grok *g, struct sl_event *ev,
@@ -147,6 +169,9 @@ int grok_capture_into(const struct grok *g, struct sl_event *ev,
         return 0;
     const struct grok_expr *e = &g->exprs[g->matched];
     struct groups m = groups_of(g, e);
+    struct sl_value *tops[GROK_MAX_TOPS];
+    memset(tops, 0, e->ntops * sizeof *tops);
+    uint64_t held = sl_event_root_keys(ev);
     int rc = 0;
     for (const struct grok_capture *c = e->caps; c < e->caps + e->ncaps; c++) {
         const char *v;
@@ -155,7 +180,7 @@ int grok_capture_into(const struct grok *g, struct sl_event *ev,
          * keep_empty_captures => false). */
         if (!capture_bytes(&m, c, &v, &len) || len == 0)
             continue;
-        if (add_converted(ev, c, v, len, err) < 0) {
+        if (add_capture(ev, c, v, len, tops, &held, err) < 0) {
             /* Out of memory ends the event; a conflict (a path through a
              * value) drops this capture and goes on, for the caller to tag. */
             if (err != NULL && err->status == SL_ENOMEM)

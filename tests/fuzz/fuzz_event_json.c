@@ -2,9 +2,10 @@
  * the JSON written must parse, and a value that was valid UTF-8 must read
  * back byte for byte. The whole input as one string must come out as the
  * byte-at-a-time reference writes it (tests/lib/json_reference.c), through
- * the fast path and through the checked path of a buffer at its limit.
- * Layout: segments separated by NUL bytes, alternating field reference and
- * value. */
+ * the fast path and through the checked path of a buffer at its limit; the
+ * event written into a buffer of exactly its size gives the same bytes,
+ * and one byte less fails cleanly. Layout: segments separated by NUL bytes,
+ * alternating field reference and value. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     yajl_tree_free(v);
+    /* At a buffer's limit (members then written piece by piece): the same
+     * bytes at exactly its length, SL_ELIMIT one byte short. */
+    struct sl_buf exact = SL_BUF_INIT(out.len), less = SL_BUF_INIT(out.len - 1);
+    struct sl_err err;
+    if (sl_event_write_json(&ev, &exact, NULL) < 0 || exact.len != out.len ||
+        memcmp(exact.ptr, out.ptr, out.len) != 0 ||
+        sl_event_write_json(&ev, &less, &err) == 0 || err.status != SL_ELIMIT)
+        abort();
+    sl_buf_release(&exact);
+    sl_buf_release(&less);
     sl_buf_release(&out);
     for (size_t i = 0; i < npaths; i++)
         sl_fieldpath_release(&paths[i]);

@@ -479,6 +479,172 @@ static void rendered_values_are_used_only_while_unchanged(void **state)
     assert_string_equal(written(f), "{\"host\":\"web\"}");
 }
 
+/* One step of add_under_builds_what_add_builds on both events. */
+struct twin {
+    struct sl_event *by_add, *by_under;
+    struct sl_value **tops;
+    uint64_t held;
+};
+
+static void add_both(struct twin *t, const struct sl_fieldpath *p, int top,
+                     const char *v)
+{
+    struct sl_err e1 = {0}, e2 = {0};
+    int r1 = sl_event_add(t->by_add, p, SL_VALUE_STRING, v, strlen(v), &e1);
+    int r2;
+    if (top < 0) {
+        /* a path into tags: either way, and its *top stays untouched */
+        struct sl_value *none = NULL;
+        r2 = v[0] == 'v'
+                 ? sl_event_add(t->by_under, p, SL_VALUE_STRING, v, strlen(v),
+                                &e2)
+                 : sl_event_add_under(t->by_under, &none, false, p,
+                                      SL_VALUE_STRING, v, strlen(v), &e2);
+        assert_null(none);
+        t->held = ~UINT64_C(0);
+    } else {
+        r2 = sl_event_add_under(t->by_under, &t->tops[top],
+                                (t->held & sl_event_key_bit(p->seg[0])) == 0, p,
+                                SL_VALUE_STRING, v, strlen(v), &e2);
+    }
+    assert_int_equal(r1, r2);
+    if (r1 < 0) {
+        assert_int_equal(e1.status, e2.status);
+        assert_string_equal(e1.msg, e2.msg);
+    }
+}
+
+/* sl_event_add_under, used as grok uses it (one *top per first segment,
+ * absent from sl_event_root_keys, a path into tags through sl_event_add
+ * and every name unknown after it), builds the tree sl_event_add builds,
+ * with the same results and messages: random paths over a few names, into
+ * events whose root already holds some of them as values or objects. */
+static void add_under_builds_what_add_builds(void **state)
+{
+    static const char *const refs[] = {
+        "a",       "a.b",   "a.b.c",     "a.d",         "b",
+        "b.x",     "tags",  "[tags][x]", "_tags",       "_tags.y",
+        "message", "c.d.e", "c",         "http.version"};
+    enum { NREFS = sizeof refs / sizeof refs[0] };
+    struct fieldpaths {
+        struct sl_fieldpath p[NREFS];
+        int top[NREFS];
+    } fp;
+    struct sl_arena *arena = sl_arena_new(4096);
+    struct sl_event e1, e2;
+    struct sl_buf b1 = SL_BUF_INIT(1 << 20), b2 = SL_BUF_INIT(1 << 20);
+    uint64_t x = 0x2545f4914f6cdd1du;
+    (void)state;
+    int ntops = 0;
+    for (int i = 0; i < NREFS; i++) {
+        assert_int_equal(
+            sl_fieldpath_parse(&fp.p[i], refs[i], strlen(refs[i]), NULL), 0);
+        struct sl_slice first = fp.p[i].seg[0];
+        fp.top[i] = -1;
+        if (fp.p[i].nseg > 1 && sl_slice_eq(first, "tags", 4))
+            continue;
+        for (int j = 0; j < i && fp.top[i] < 0; j++)
+            if (fp.top[j] >= 0 &&
+                sl_slice_eq(fp.p[j].seg[0], first.ptr, first.len))
+                fp.top[i] = fp.top[j];
+        if (fp.top[i] < 0)
+            fp.top[i] = ntops++;
+    }
+    for (int round = 0; round < 3000; round++) {
+        struct sl_value *tops[NREFS] = {NULL};
+        sl_arena_reset(arena);
+        sl_event_init(&e1, arena);
+        sl_event_init(&e2, arena);
+        struct twin t = {&e1, &e2, tops, 0};
+        /* the root before: a few members, set the usual way on both */
+        for (int k = round % 4; k > 0; k--) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const struct sl_fieldpath *p = &fp.p[x % NREFS];
+            assert_int_equal(sl_event_put(&e1, p, SL_VALUE_STRING, "r", 1,
+                                          &(struct sl_err){0}) == 0,
+                             sl_event_put(&e2, p, SL_VALUE_STRING, "r", 1,
+                                          &(struct sl_err){0}) == 0);
+            if (x % 7 == 0) {
+                assert_int_equal(sl_event_add_tag(&e1, "_t", NULL), 0);
+                assert_int_equal(sl_event_add_tag(&e2, "_t", NULL), 0);
+            }
+        }
+        t.held = sl_event_root_keys(&e2);
+        for (const struct sl_value *m = e2.root.first; m != NULL; m = m->next)
+            assert_true(t.held & sl_event_key_bit(m->key));
+        for (int k = 1 + round % 9; k > 0; k--) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int i = (int)(x % NREFS);
+            add_both(&t, &fp.p[i], fp.top[i], k % 2 ? "v" : "w");
+        }
+        sl_buf_reset(&b1);
+        sl_buf_reset(&b2);
+        assert_int_equal(sl_event_write_json(&e1, &b1, NULL), 0);
+        assert_int_equal(sl_event_write_json(&e2, &b2, NULL), 0);
+        assert_string_equal(b1.ptr, b2.ptr);
+    }
+    for (int i = 0; i < NREFS; i++)
+        sl_fieldpath_release(&fp.p[i]);
+    sl_buf_release(&b1);
+    sl_buf_release(&b2);
+    sl_arena_free(arena);
+}
+
+/* An event written into a buffer of every maximum from 0 up: below its
+ * length a clean SL_ELIMIT, from its length on the same bytes as into a
+ * large buffer. Near the limit string members are written piece by piece
+ * (their worst case does not fit), so this compares that way with the one
+ * that reserves a whole member at once. */
+static void event_written_at_every_buffer_limit(void **state)
+{
+    struct fx *f = *state;
+    static const char msg[] =
+        "1.2.3.4 - \"GET /a\\b HTTP/1.1\" \x01 caf\xc3\xa9 "
+        "\xff end of a line longer than sixteen bytes";
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[0], "http.request.method", 19, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[1], "[a\"b]", 5, NULL), 0);
+    assert_int_equal(
+        sl_fieldpath_parse(&f->p[2], "user_agent.original", 19, NULL), 0);
+    assert_int_equal(sl_event_put_top(&f->ev, "message", SL_VALUE_STRING, msg,
+                                      sizeof msg - 1, NULL),
+                     0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[0], SL_VALUE_STRING, "GET", 3, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[1], SL_VALUE_STRING, "q\"", 2, NULL), 0);
+    assert_int_equal(sl_fieldpath_parse(&f->p[3], "e", 1, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[3], SL_VALUE_STRING, "", 0, NULL), 0);
+    assert_int_equal(
+        sl_event_add(&f->ev, &f->p[2], SL_VALUE_STRING, "Mozilla/", 8, NULL),
+        0);
+    assert_int_equal(sl_event_add_tag(&f->ev, "_x", NULL), 0);
+    const char *want = written(f);
+    size_t n = strlen(want);
+    assert_string_equal(
+        want,
+        "{\"message\":\"1.2.3.4 - \\\"GET /a\\\\b HTTP/1.1\\\" \\u0001 "
+        "caf\xc3\xa9 \xef\xbf\xbd end of a line longer than sixteen bytes\","
+        "\"http\":{\"request\":{\"method\":\"GET\"}},\"a\\\"b\":\"q\\\"\","
+        "\"e\":\"\",\"user_agent\":{\"original\":\"Mozilla/\"},"
+        "\"tags\":[\"_x\"]}");
+    for (size_t max = 0; max <= n + 8; max++) {
+        struct sl_buf b = SL_BUF_INIT(max);
+        struct sl_err err = {0};
+        int rc = sl_event_write_json(&f->ev, &b, &err);
+        if (max < n) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.status, SL_ELIMIT);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(b.len, n);
+            assert_memory_equal(b.ptr, want, n);
+        }
+        sl_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +675,9 @@ int main(void)
         cmocka_unit_test(buffer_limit_is_an_error_not_an_overflow),
         cmocka_unit_test_setup_teardown(
             rendered_values_are_used_only_while_unchanged, setup, teardown),
+        cmocka_unit_test(add_under_builds_what_add_builds),
+        cmocka_unit_test_setup_teardown(event_written_at_every_buffer_limit,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

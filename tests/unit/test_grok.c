@@ -464,6 +464,41 @@ static void builtin_dir_results_are_independent(void **state)
     assert_true(ends_with(v1, "/ecs-v1"));
 }
 
+/* Captures into a root that already holds fields (the shipper's base
+ * fields): a name already there as an object is added to, one there as a
+ * value is a conflict, a new one goes at the end; a path into tags makes
+ * _tags, which a later capture into _tags then finds. */
+static void captures_meet_the_fields_already_there(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_fieldpath p;
+    struct sl_err err = {0};
+    const char *expr = "%{WORD:[http][method]} %{WORD:[url][path]} "
+                       "%{WORD:[tags][x]} %{WORD:[_tags][y]} "
+                       "%{INT:[http][status]:int} %{WORD:[source][ip]} "
+                       "%{WORD:log}";
+    const char *line = "GET home a b 0200 ip z";
+    f->g = grok_compile(f->lib, &expr, 1, NULL, &err);
+    assert_non_null(f->g);
+    assert_int_equal(sl_fieldpath_parse(&p, "http.version", 12, NULL), 0);
+    assert_int_equal(sl_event_put(&f->ev, &p, SL_VALUE_STRING, "1.1", 3, NULL),
+                     0);
+    assert_int_equal(
+        sl_event_put_top(&f->ev, "source", SL_VALUE_STRING, "s", 1, NULL), 0);
+    assert_int_equal(grok_match(f->g, line, strlen(line)), GROK_MATCH);
+    assert_int_equal(grok_capture_into(f->g, &f->ev, &err), -1);
+    assert_string_equal(err.msg, "field 'source' holds a value, not an "
+                                 "object, so '[source][ip]' cannot be set");
+    assert_int_equal(sl_event_write_json(&f->ev, &f->out, NULL), 0);
+    assert_string_equal(
+        f->out.ptr,
+        "{\"http\":{\"version\":\"1.1\",\"method\":\"GET\",\"status\":200},"
+        "\"source\":\"s\",\"url\":{\"path\":\"home\"},"
+        "\"tags\":[\"_tagsparsefailure\"],\"_tags\":{\"x\":\"a\",\"y\":\"b\"},"
+        "\"log\":\"z\"}");
+    sl_fieldpath_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +545,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(invalid_utf8_subject_still_matches,
                                         setup, teardown),
         cmocka_unit_test(builtin_dir_results_are_independent),
+        cmocka_unit_test_setup_teardown(captures_meet_the_fields_already_there,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

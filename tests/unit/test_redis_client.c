@@ -3,7 +3,9 @@
  * key slots (vectors from the cluster spec and from CLUSTER KEYSLOT of
  * redis-server 7.0), MOVED/ASK parsing, backoff bounds, the resolver
  * thread, and a connection to a port nobody listens on (refused, retried
- * with backoff, commands ending by their deadline, limits, free). */
+ * with backoff, commands ending by their deadline, limits, free), and a
+ * fake server checking large commands formatted into the buffer of one
+ * written before. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -580,6 +582,42 @@ static int listener(int *port)
     return fd;
 }
 
+/* A connection (default settings) to a fake server listening on *lfd. */
+static struct sl_redis_conn *conn_to_fake(int *lfd)
+{
+    int port;
+    char s[100];
+    struct sl_redis_url url;
+    struct sl_err err = {0};
+    *lfd = listener(&port);
+    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
+    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
+    struct sl_redis_conn_config cfg = {.url = &url};
+    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    if (c == NULL)
+        fail_msg("%s", err.msg);
+    return c;
+}
+
+/* One pass of a loop driving c beside a fake server: polls both, accepts
+ * c's connection (non-blocking, no delay) on the first, lets c do its I/O. */
+static void pass_with_fake(struct sl_redis_conn *c, int lfd, int *cfd)
+{
+    struct pollfd p[2];
+    size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
+    p[n].fd = lfd;
+    p[n].events = *cfd < 0 ? POLLIN : 0;
+    p[n].revents = 0;
+    poll(p, n + 1, *cfd >= 0 ? 1 : 100);
+    if (p[n].revents & POLLIN) {
+        int one = 1;
+        *cfd = accept(lfd, NULL, NULL);
+        fcntl(*cfd, F_SETFL, O_NONBLOCK);
+        setsockopt(*cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    sl_redis_conn_process(c, p, n);
+}
+
 /* Drives c until st->downs reaches 1; when answer is set, the fake
  * server accepts and writes it. */
 static void pump_fake(struct sl_redis_conn *c, struct seen *st, int lfd,
@@ -662,14 +700,9 @@ static void replies_fed_one_byte_at_a_time(void **state)
     static struct seen get, arr, bad;
     static const char answer[] = "+PONG\r\n$5\r\nhe\0lo\r\n*2\r\n:1\r\n"
                                  "$-1\r\n-ERR no\r\n";
-    int port, lfd = listener(&port), cfd = -1;
-    char s[100];
-    struct sl_redis_url url;
+    int lfd, cfd = -1;
     struct sl_err err = {0};
-    snprintf(s, sizeof s, "redis://127.0.0.1:%d", port);
-    assert_int_equal(sl_redis_url_parse(s, &url, &err), 0);
-    struct sl_redis_conn_config cfg = {.url = &url};
-    struct sl_redis_conn *c = sl_redis_conn_new(&cfg, &err);
+    struct sl_redis_conn *c = conn_to_fake(&lfd);
     const char *g[] = {"GET", "k"}, *l[] = {"LRANGE", "l", "0", "1"};
     assert_int_equal(
         sl_redis_conn_command(c, 2, g, NULL, 0, on_reply, &get, &err), 0);
@@ -687,19 +720,7 @@ static void replies_fed_one_byte_at_a_time(void **state)
          * answers a command only after reading it */
         if (cfd >= 0 && at < sizeof answer - 1 && (at < 7 || rx >= 91))
             assert_int_equal(write(cfd, answer + at++, 1), 1);
-        struct pollfd p[2];
-        size_t n = sl_redis_conn_fill_pollfds(c, p, 1);
-        p[n].fd = lfd;
-        p[n].events = cfd < 0 ? POLLIN : 0;
-        p[n].revents = 0;
-        poll(p, n + 1, cfd >= 0 ? 1 : 100);
-        if (p[n].revents & POLLIN) {
-            int one = 1;
-            cfd = accept(lfd, NULL, NULL);
-            fcntl(cfd, F_SETFL, O_NONBLOCK);
-            setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        }
-        sl_redis_conn_process(c, p, n);
+        pass_with_fake(c, lfd, &cfd);
     }
     assert_int_equal(get.calls, 1);
     assert_int_equal(get.status, SL_REDIS_OK);
@@ -762,6 +783,86 @@ static void next_address_at_once(void **state)
     close(lfd);
 }
 
+/* The RESP of SET k <n bytes of ch> into out (room: n + 64); its length. */
+static size_t set_resp(char *out, size_t n, char ch)
+{
+    int h = snprintf(out, 64, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", n);
+    memset(out + h, ch, n);
+    memcpy(out + h + n, "\r\n", 2);
+    return (size_t)h + n + 2;
+}
+
+/* Large commands, each queued once the one before was answered, through a
+ * fake server that checks every byte: a written command's buffer is kept
+ * (the largest one) and the next command it holds is formatted into it;
+ * one it cannot hold gets new memory. Sizes: 100, 70, 150, 120 KiB. */
+static void large_commands_reuse_the_written_buffer(void **state)
+{
+    (void)state;
+    static const size_t kib[] = {100, 70, 150, 120};
+    static const char fill[] = "abcd";
+    static struct seen rep;
+    static char want[160 * 1024], got[160 * 1024], value[160 * 1024];
+    memset(&rep, 0, sizeof rep);
+    int lfd, cfd = -1;
+    struct sl_err err = {0};
+    struct sl_redis_conn *c = conn_to_fake(&lfd);
+    size_t queued = 0, nwant = 0, ngot = 0, answered = 0;
+    bool ponged = false, replied = false; /* to the last command queued */
+    int64_t end = sl_redis_now_ms() + 10000;
+    while (answered < 4 && sl_redis_now_ms() < end) {
+        if (queued == answered && queued < 4) {
+            size_t n = kib[queued] * 1024;
+            memset(value, fill[queued], n);
+            const char *argv[] = {"SET", "k", value};
+            const size_t lens[] = {3, 1, n};
+            bool spare_holds = c->spare != NULL && c->spare_cap >= n + 32;
+            char *spare = c->spare;
+            assert_int_equal(sl_redis_conn_command(c, 3, argv, lens, 0,
+                                                   on_reply, &rep, &err),
+                             0);
+            /* 70 and 120 KiB fit the spare (of 100 and 150): taken */
+            assert_int_equal(spare_holds, queued == 1 || queued == 3);
+            if (spare_holds)
+                assert_ptr_equal(c->tail->buf, spare);
+            assert_null(spare_holds ? c->spare : NULL);
+            nwant = set_resp(want, n, fill[queued]);
+            ngot = 0;
+            replied = false;
+            queued++;
+        }
+        if (cfd >= 0 && !replied) {
+            /* the handshake's PING (14 bytes), then the command */
+            ssize_t r = read(cfd, got + ngot, (ponged ? nwant : 14) - ngot);
+            ngot += r > 0 ? (size_t)r : 0;
+            if (!ponged && ngot == 14) {
+                assert_memory_equal(got, "*1\r\n$4\r\nPING\r\n", 14);
+                assert_int_equal(write(cfd, "+PONG\r\n", 7), 7);
+                ponged = true;
+                ngot = 0;
+            } else if (ponged && queued > answered && ngot == nwant) {
+                assert_memory_equal(got, want, nwant);
+                assert_int_equal(write(cfd, "+OK\r\n", 5), 5);
+                replied = true;
+            }
+        }
+        pass_with_fake(c, lfd, &cfd);
+        if (rep.calls > (int)answered) {
+            assert_int_equal(rep.status, SL_REDIS_OK);
+            answered++;
+            /* written: the largest buffer so far is the spare */
+            size_t largest = answered > 2 ? 150 : 100;
+            assert_non_null(c->spare);
+            assert_true(c->spare_cap >= largest * 1024);
+            assert_true(c->spare_cap < largest * 1024 + 64);
+        }
+    }
+    assert_int_equal(answered, 4);
+    sl_redis_conn_free(c);
+    close(cfd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -779,6 +880,7 @@ int main(void)
         cmocka_unit_test(silent_or_garbled_server),
         cmocka_unit_test(replies_fed_one_byte_at_a_time),
         cmocka_unit_test(next_address_at_once),
+        cmocka_unit_test(large_commands_reuse_the_written_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
