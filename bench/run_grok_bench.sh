@@ -7,7 +7,7 @@
 #   --runs N      runs per configuration, median taken (default 5)
 #   --callgrind   also count instructions with valgrind on 100k lines
 #                 (repeatable where wall time is not: a shared machine)
-#   --no-build    use the binaries already in bench/out/bin
+#   --no-build    use the binaries already built (build/release, bench/out/bin)
 #   SLUICE_GROK=path  measure that sluice-grok (a CMake Release build, say)
 #                 instead of the one this script compiles
 #
@@ -42,21 +42,17 @@ mkdir -p "$BIN"
 CFLAGS=(-std=c11 -O2 -DNDEBUG -D_POSIX_C_SOURCE=200809L)
 if [ "$BUILD" = 1 ]; then
     echo "== building (cc ${CFLAGS[*]})"
-    # The same sources and definitions as grok/CMakeLists.txt and
-    # common/CMakeLists.txt, without touching the CMake tree.
-    # shellcheck disable=SC2046
-    cc "${CFLAGS[@]}" -DSLUICE_VERSION='"bench"' \
-        -DSLUICE_PATTERNS_SOURCE_DIR="\"$ROOT/grok/patterns\"" \
-        -DSLUICE_PATTERNS_INSTALL_DIR='"/usr/local/share/sluice/patterns"' \
-        -I"$ROOT/common" -I"$ROOT/grok" "$ROOT"/common/*.c \
-        "$ROOT"/grok/grok_*.c "$ROOT/grok/tool/sluice_grok.c" \
-        $(pkg-config --cflags --libs libpcre2-8 yajl) -lm \
-        -o "$BIN/sluice-grok"
+    # sluice-grok from the CMake Release tree, as every other benchmark:
+    # compiling common/*.c by hand here stopped linking once common/ used
+    # hiredis, lz4 and zstd.
+    cmake -S "$ROOT" -B "$ROOT/build/release" -G Ninja \
+        -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$ROOT/build/release" --target sluice-grok >/dev/null
     # shellcheck disable=SC2046
     cc "${CFLAGS[@]}" -Wall -Wextra -Werror "$ROOT/bench/baseline_pcre2.c" \
         $(pkg-config --cflags --libs libpcre2-8) -o "$BIN/baseline-pcre2"
 fi
-GROK=${SLUICE_GROK:-$BIN/sluice-grok}
+GROK=${SLUICE_GROK:-$ROOT/build/release/bin/sluice-grok}
 BASE=$BIN/baseline-pcre2
 PATTERN='%{HTTPD_COMBINEDLOG}'
 
