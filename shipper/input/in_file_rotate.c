@@ -8,7 +8,8 @@
  *    truncation while stopped): the entry is forgotten and kept as a ghost.
  *    A file without an entry is a copy when its first bytes (and tail, if
  *    it is long enough to have one: file_identity.h) are a ghost's (the
- *    original was truncated) or a live file's full fingerprint: it
+ *    original was truncated) or a live file's (all of its fingerprint, or,
+ *    for a file shorter than that, as many of its first bytes): it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
@@ -34,12 +35,12 @@
  *    live file idle at its end for close_inactive is closed; a held copy
  *    over its time is not a copy (above).
  *
- * Why ghosts match on fingerprints only for files whose original is gone
- * or whose fingerprint is full: a key is shared only where its first owner
- * will write no new bytes under it (a truncated file gets a new key) or
- * where 1 KiB of identical first bytes makes the new file a copy in all
- * likelihood. Two unrelated short files that begin alike would otherwise
- * get equal ids for different lines, and one of them would be lost. */
+ * Why a key is shared only with a ghost or a held copy: its first owner
+ * will write no new bytes under it (a truncated file gets a new key), and
+ * a file that merely begins as a live one (short files often do: a banner,
+ * a header) is read as a file of its own once that one is not truncated
+ * in time. Two unrelated files that begin alike would otherwise get equal
+ * ids for different lines, and one of them would be lost. */
 #include "in_file_priv.h"
 
 #include <dirent.h>
@@ -104,8 +105,62 @@ static uint64_t acked_offset(const struct in_file *in, const struct rec *r)
     return r->offset;
 }
 
+/* Whether path and other are in the same directory. */
+static bool same_dir(const char *path, const char *other)
+{
+    const char *a = strrchr(path, '/'), *b = strrchr(other, '/');
+    size_t la = a == NULL ? 0 : (size_t)(a - path);
+    size_t lb = b == NULL ? 0 : (size_t)(b - other);
+    return la == lb && memcmp(path, other, la) == 0;
+}
+
+/* Whether the live file l begins with the n first bytes of a new file
+ * (their hash fp), read from l now. */
+static bool live_begins_with(const struct rec *l, uint32_t n, uint64_t fp)
+{
+    int fd = l->fd >= 0
+                 ? l->fd
+                 : open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct file_identity id;
+    struct sl_err e2;
+    bool same = file_identity_compute(fd, n, &id, &e2) == 0 &&
+                id.dev == l->dev && id.ino == l->ino && id.fp_len == n &&
+                id.fp == fp;
+    if (fd != l->fd)
+        close(fd);
+    return same;
+}
+
+/* Whether r's file (identity now, size bytes) begins as the live file l,
+ * so may be its copy (held until l is truncated, which tells):
+ *  - as long as l's fingerprint or longer: it holds l's first bytes as l's
+ *    identity knows them, and l's tail if it is long enough to (a longer
+ *    file that differs there merely begins alike; a shorter one may be a
+ *    copy still being written);
+ *  - shorter (a copy of a short file that ends before where l was read,
+ *    its writer having gone on; a copy still being written): its bytes are
+ *    l's first ones now. A pread of l each, so only for a file found after
+ *    the first scan and l in its directory, where copiers put copies. */
+static int begins_as_live(const struct rec *r, const struct rec *l,
+                          const struct file_identity *now, uint64_t size,
+                          bool *same, struct sl_err *err)
+{
+    *same = false;
+    if (now->fp_len == 0)
+        return 0; /* an empty file begins as every file */
+    if (now->fp_len > l->id.fp_len ||
+        (now->fp_len == l->id.fp_len && now->fp == l->id.fp))
+        return same_start(&l->id, now, size, r->fd, same, err);
+    if (now->fp_len < l->id.fp_len && !r->first_scan &&
+        same_dir(r->path, l->path))
+        *same = live_begins_with(l, now->fp_len, now->fp);
+    return 0;
+}
+
 /* What a new file is a copy of: a ghost (the original's bytes are gone) or
- * a live file with the same full fingerprint. */
+ * a live file it begins as (begins_as_live). */
 struct original {
     uint64_t offset; /* read: the copy starts here */
     uint64_t acked;  /* the copy's registry offset: a crash re-reads from
@@ -137,23 +192,20 @@ static int find_original(struct in_file *in, const struct rec *r,
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
-    if (!full)
-        return 0;
     for (size_t i = 0; i < in->nrecs; i++) {
         struct rec *l = in->recs[i];
-        if (l == r || !l->identified || l->id.fp_len != now->fp_len ||
-            l->id.fp != now->fp || l->offset == 0 || l->copy_of != NULL)
+        if (l == r || !l->identified || l->offset == 0 || l->copy_of != NULL)
             continue;
-        /* long enough to hold l's tail: a copy has those bytes there; a
-         * file that differs is one that merely begins alike (a shorter
-         * one may be a copy still being written: held, as before) */
-        bool same = true;
-        if (l->id.tail_len > 0 && size >= l->id.tail_at &&
-            same_start(&l->id, now, size, r->fd, &same, err) < 0)
+        bool same;
+        if (begins_as_live(r, l, now, size, &same, err) < 0)
             return -1;
         if (!same)
             continue;
-        *o = (struct original){l->offset, acked_offset(in, l), l->pub.key, l};
+        /* its entry not past its end either (a short fingerprint's entry
+         * cannot be): read past it, l's copies_go says where it starts */
+        uint64_t acked = acked_offset(in, l);
+        *o = (struct original){l->offset, acked < size ? acked : size,
+                               l->pub.key, l};
         return 1;
     }
     return 0;

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""copytruncate's copies through the real `sluice-shipper run`: a file
+shorter than the fingerprint (1 KiB) copied and truncated while the copy's
+name matches `paths` too, each way the copy may first be seen (empty,
+complete before the truncation, complete after it), holding lines not read
+yet or ending before where the original was read; and a copy found at its
+first bytes, which is not read before the registry holds its key.
+
+usage: test_shipper_copies.py SLUICE_SHIPPER
+"""
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (DEADLINE_S, ENV, case, eq, failures,  # noqa: E402
+                             http_get, http_port, wait_for, write_config)
+
+SHIPPER = sys.argv[1]
+TMP = shipper_harness.tmp_dir("sluice-e2e-copies-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+run_once = functools.partial(shipper_harness.run_once, SHIPPER)
+
+
+def metric_of(port, name, label=""):
+    """The counter name of the daemon on port summed over the series whose
+    labels hold `label`; None while it does not answer or has none."""
+    try:
+        m = http_get(port, "/metrics")
+    except OSError:
+        return None
+    v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
+         if (l.startswith(name + "{") or l.startswith(name + " "))
+         and label in l]
+    return sum(v) if v else None
+
+
+def registry_offset(path, log):
+    """The offset the registry at path holds for the file log is now, or
+    None."""
+    try:
+        with open(path) as f:
+            entries = json.load(f)["entries"]
+        ino = os.stat(log).st_ino
+    except (OSError, ValueError):
+        return None
+    return next((e["offset"] for e in entries if e["ino"] == ino), None)
+
+
+@case
+def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
+    # a quiet log of a few hundred bytes (under the 1 KiB fingerprint),
+    # copytruncated with its copy matching `paths`: the copy is the file
+    # already read, so it gives only the lines the original had not given
+    # yet (two here, written to the copy alone: the shipper cannot tell),
+    # or nothing when it ends before where the original was read (the
+    # writer went on while it was copied). Each way the copy is first
+    # seen: empty (the copier creates it so), complete before the
+    # truncation (held while the original lives), complete after it
+    # (matched to the truncated original's bytes; not when it ends early:
+    # those bytes are gone, and the copy cannot be told from a new file).
+    d = scratch("short-copies")
+    log = os.path.join(d, "logs", "app.log")
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    out = open(os.path.join(d, "out.json"), "w")
+    errf = os.path.join(d, "stderr.txt")
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
+                         stderr=open(errf, "w"))
+    written = []
+    reg = os.path.join(d, "data", "registry.json")
+
+    def said(text):
+        with open(errf) as f:
+            return f.read().count(text)
+
+    def lines():
+        return metric_of(port, "sluice_shipper_lines_total")
+
+    def copies():
+        return metric_of(port, "sluice_input_rotations_total",
+                         'kind="copytruncate"') or 0
+
+    def rotate(k, how, early):
+        for j in range(k, 0, -1):  # .1 -> .2 ...
+            if os.path.exists(f"{log}.{j}"):
+                os.rename(f"{log}.{j}", f"{log}.{j + 1}")
+        with open(log, "rb") as f:
+            copy = f.read()
+        if early:  # its last line was read from the original
+            copy = copy[:copy.rstrip(b"\n").rfind(b"\n") + 1]
+        else:  # lines written before the copy, not read yet
+            unread = [f"cycle {k} unread {i} " + "u" * 30 for i in range(2)]
+            copy += "".join(l + "\n" for l in unread).encode()
+            written.extend(unread)
+        holds = said("(held until the original is truncated")
+        if how == "empty":
+            scans = metric_of(port, "sluice_shipper_scans_total")
+            open(log + ".1", "wb").close()
+            wait_for("the empty copy seen", lambda: metric_of(
+                port, "sluice_shipper_scans_total") > scans)
+            with open(log + ".1", "ab") as f:
+                f.write(copy)
+            if early:  # seen after the truncation, it could not be told
+                wait_for("the copy held", lambda: said(
+                    "(held until the original is truncated") > holds,
+                    deadline_s=10)
+            os.truncate(log, 0)
+            return
+        if how == "after":
+            os.truncate(log, 0)
+        tmp = os.path.join(d, "copy.tmp")  # not matched by paths
+        with open(tmp, "wb") as f:
+            f.write(copy)
+        os.rename(tmp, log + ".1")
+        if how == "before":
+            wait_for("the copy held", lambda: said(
+                "(held until the original is truncated") > holds,
+                deadline_s=10)
+            os.truncate(log, 0)
+
+    cycles = [("before", False), ("empty", False), ("after", False),
+              ("before", True), ("empty", True)]
+    try:
+        wait_for("the daemon", lambda: lines() == 0)
+        for k, (how, early) in enumerate(cycles, 1):
+            new = [f"cycle {k} line {i} " + "x" * 30 for i in range(8)]
+            with open(log, "a") as f:
+                f.write("".join(l + "\n" for l in new))
+            written.extend(new)
+            wait_for(f"cycle {k} read", lambda: lines() >= len(written))
+            wait_for(f"cycle {k} acknowledged", lambda: registry_offset(
+                reg, log) == os.path.getsize(log))
+            ct = copies()
+            rotate(k, how, early)
+            wait_for(f"copy {k} let go ({how}, early {early})",
+                     lambda: copies() > ct)
+            wait_for(f"cycle {k}: the copy's lines",
+                     lambda: lines() >= len(written))
+        with open(log, "a") as f:
+            f.write("last\n")
+        written.append("last")
+        wait_for("all read", lambda: lines() >= len(written))
+        time.sleep(0.5)  # not a wait for anything: lines read twice show
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=DEADLINE_S)
+        out.close()
+    with open(errf) as f:
+        err = f.read()
+    eq(p.returncode, 0, err)
+    with open(os.path.join(d, "out.json")) as f:
+        got = [json.loads(l)["message"] for l in f]
+    eq(len(got) - len(set(got)), 0, "lines shipped twice")
+    eq(sorted(got), sorted(written), "every line once")
+    eq(said("reading it as a file of its own"), 0, "copies taken for files")
+    out, err = run_once(conf)
+    eq(out, "", f"shipped again after a restart; stderr: {err}")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
