@@ -339,6 +339,9 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             r->pub.key = e->key;
             file_identity_keep_tail(&id, &e->id); /* checked again later */
             resumed = true;
+            /* an entry made while the file was empty: its first bytes may
+             * show a copy (the shipper stopped before they were seen) */
+            r->empty_new = e->id.fp_len == 0;
             /* a file renamed away keeps its matched path in the registry:
              * a restart looks for it by inode from there (collect_startup
              * takes only entries at paths this input matches) */

@@ -4,7 +4,8 @@ shorter than the fingerprint (1 KiB) copied and truncated while the copy's
 name matches `paths` too, each way the copy may first be seen (empty,
 complete before the truncation, complete after it), holding lines not read
 yet or ending before where the original was read; and a copy found at its
-first bytes, which is not read before the registry holds its key.
+first bytes, which is not read before the registry holds its key, nor read
+again from 0 when the shipper is killed then (its entry made empty).
 
 usage: test_shipper_copies.py SLUICE_SHIPPER
 """
@@ -38,6 +39,16 @@ def metric_of(port, name, label=""):
          if (l.startswith(name + "{") or l.startswith(name + " "))
          and label in l]
     return sum(v) if v else None
+
+
+def mkdir(path):
+    """True once path is a new directory (False while a file is there: a
+    registry save in progress)."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        return False
 
 
 def registry_offset(path, log):
@@ -163,6 +174,70 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
     eq(said("reading it as a file of its own"), 0, "copies taken for files")
     out, err = run_once(conf)
     eq(out, "", f"shipped again after a restart; stderr: {err}")
+
+
+@case
+def a_copy_found_at_its_first_bytes_waits_for_its_key_on_disk():
+    # a copy created empty (its own key, saved) whose first bytes show it
+    # is the copy of a truncated file takes that file's key and offset:
+    # its lines carry the ids they would have had in the original. Read
+    # before that entry is on disk, then killed, the restart would not know
+    # the copy by that key. A directory where the registry's temporary file
+    # goes makes every save fail, for as long as the test wants; then the
+    # shipper is killed in that window and run again with saves working.
+    d = scratch("copy-key-first")
+    log = os.path.join(d, "logs", "app.log")
+    reg = os.path.join(d, "data", "registry.json")
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    read = [f"read {i} " + "r" * 60 for i in range(20)]  # over 1 KiB
+    unread = [f"unread {i}" for i in range(3)]
+    with open(log, "w") as f:
+        f.write("".join(l + "\n" for l in read))
+    outf = os.path.join(d, "out.json")
+    errf = os.path.join(d, "stderr.txt")
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
+                         stdout=open(outf, "w"), stderr=open(errf, "w"))
+
+    def said(text):
+        with open(errf) as f:
+            return f.read().count(text)
+
+    def metric(name):
+        return metric_of(port, name)
+
+    try:
+        wait_for("the file acknowledged", lambda: registry_offset(
+            reg, log) == os.path.getsize(log))
+        open(log + ".1", "w").close()  # the copier creates the copy empty
+        wait_for("the empty copy's key on disk",
+                 lambda: registry_offset(reg, log + ".1") == 0)
+        wait_for("saves made to fail", lambda: mkdir(reg + ".tmp"))
+        failed = metric("sluice_registry_save_failures_total") or 0
+        os.truncate(log, 0)
+        wait_for("the truncation seen", lambda: said("file shrank") == 1)
+        wait_for("a failed save", lambda: metric(
+            "sluice_registry_save_failures_total") > failed)
+        with open(log + ".1", "a") as f:  # the copy's bytes
+            f.write("".join(l + "\n" for l in read + unread))
+        wait_for("the copy recognised", lambda: said(
+            "a copy of a file read before") == 1)
+        failed = metric("sluice_registry_save_failures_total")
+        wait_for("two more failed saves", lambda: metric(
+            "sluice_registry_save_failures_total") >= failed + 2)
+        eq(metric("sluice_shipper_lines_total"), len(read),
+           "lines read from the copy before its key was on disk")
+    finally:
+        p.kill()
+        p.wait()
+    os.rmdir(reg + ".tmp")
+    out, err = run_once(conf)
+    with open(outf) as f:
+        got = [json.loads(l)["message"] for l in f.read().splitlines() +
+               out.splitlines()]
+    eq(sorted(got), sorted(read + unread), f"every line once; {err}")
 
 
 if failures:
