@@ -159,6 +159,21 @@ static int begins_as_live(const struct rec *r, const struct rec *l,
     return 0;
 }
 
+/* Where a copy of size bytes starts, or its entry, when its original was
+ * read (or acknowledged) to offset: there, or at the copy's end when it is
+ * shorter. A copy ends where the copier stopped, and the original may
+ * have been read past that before it was truncated (its writer went on
+ * during the copy): such a copy holds nothing new, and must not look
+ * truncated (shorter than its offset or its entry's), which would read it
+ * again from 0, nor get an entry past a short fingerprint (the registry
+ * refuses one). The one rule for a copy matched to a truncated original's
+ * bytes (find_original) and for one held while its original lived, at
+ * its match and when it is let go (in_file_copies_go). */
+static uint64_t copy_start(uint64_t offset, uint64_t size)
+{
+    return offset < size ? offset : size;
+}
+
 /* What a new file is a copy of: a ghost (the original's bytes are gone) or
  * a live file it begins as (begins_as_live). */
 struct original {
@@ -185,10 +200,8 @@ static int find_original(struct in_file *in, const struct rec *r,
             return -1;
         if (!same)
             continue;
-        /* a copy that ends before where its original was read holds
-         * nothing new (copy_start says why): it starts at its end */
-        *o = (struct original){g->offset < size ? g->offset : size,
-                               g->acked < size ? g->acked : size, g->key, NULL};
+        *o = (struct original){copy_start(g->offset, size),
+                               copy_start(g->acked, size), g->key, NULL};
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
@@ -201,29 +214,23 @@ static int find_original(struct in_file *in, const struct rec *r,
             return -1;
         if (!same)
             continue;
-        /* its entry not past its end either (a short fingerprint's entry
-         * cannot be): read past it, l's copies_go says where it starts */
-        uint64_t acked = acked_offset(in, l);
-        *o = (struct original){l->offset, acked < size ? acked : size,
+        /* held: where it is read from is decided when it is let go */
+        *o = (struct original){l->offset, copy_start(acked_offset(in, l), size),
                                l->pub.key, l};
         return 1;
     }
     return 0;
 }
 
-/* Where copy c of a file read up to offset starts: there, or at c's end
- * when c is shorter. A copy ends where the copier stopped, and the
- * original may have been read past that before it was truncated (its
- * writer went on during the copy): such a copy holds nothing new, and
- * must not look truncated (shorter than its offset), which would read it
- * again from 0. */
-static uint64_t copy_start(const struct rec *c, uint64_t offset)
+/* The size of the held copy c now; UINT64_MAX when it is not at its path
+ * any more (the scans see where it went; its offset stays as it was). */
+static uint64_t copy_size(const struct rec *c)
 {
     struct stat st;
     if (stat(c->path, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
-        (uint64_t)st.st_ino == c->ino && (uint64_t)st.st_size < offset)
+        (uint64_t)st.st_ino == c->ino)
         return (uint64_t)st.st_size;
-    return offset;
+    return UINT64_MAX;
 }
 
 /* The copies held for orig: orig's bytes end here (truncated, done), so
@@ -236,8 +243,8 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
             continue;
         c->copy_of = NULL;
         in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        c->offset =
-            copy_start(c, orig->offset > c->offset ? orig->offset : c->offset);
+        c->offset = copy_start(
+            orig->offset > c->offset ? orig->offset : c->offset, copy_size(c));
         in_file_want_open(in, c);
     }
 }
