@@ -12,15 +12,13 @@ usage: test_shipper_copies.py SLUICE_SHIPPER
 import functools
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
-from shipper_harness import (DEADLINE_S, ENV, case, eq, failures,  # noqa: E402
-                             http_get, http_port, wait_for, write_config)
+from shipper_harness import (ENV, Shipper, case, eq, failures,  # noqa: E402
+                             http_port, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 TMP = shipper_harness.tmp_dir("sluice-e2e-copies-")
@@ -28,17 +26,17 @@ scratch = functools.partial(shipper_harness.scratch, TMP)
 run_once = functools.partial(shipper_harness.run_once, SHIPPER)
 
 
-def metric_of(port, name, label=""):
-    """The counter name of the daemon on port summed over the series whose
-    labels hold `label`; None while it does not answer or has none."""
-    try:
-        m = http_get(port, "/metrics")
-    except OSError:
-        return None
-    v = [int(float(l.rpartition(" ")[2])) for l in m.splitlines()
-         if (l.startswith(name + "{") or l.startswith(name + " "))
-         and label in l]
-    return sum(v) if v else None
+def daemon(d, log):
+    """`run` on d/logs/LOG* to stdout, with /metrics: (Shipper, conf)."""
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    return Shipper(SHIPPER, ENV, conf, d, port), conf
+
+
+def said(sh, text):
+    return sh.text().count(text)
 
 
 def mkdir(path):
@@ -77,27 +75,18 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
     # those bytes are gone, and the copy cannot be told from a new file).
     d = scratch("short-copies")
     log = os.path.join(d, "logs", "app.log")
-    port = http_port()
-    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
-                        {"stdout": {}},
-                        {"http": {"listen": f"127.0.0.1:{port}"}})
-    out = open(os.path.join(d, "out.json"), "w")
-    errf = os.path.join(d, "stderr.txt")
-    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdout=out,
-                         stderr=open(errf, "w"))
+    sh, conf = daemon(d, log)
     written = []
     reg = os.path.join(d, "data", "registry.json")
-
-    def said(text):
-        with open(errf) as f:
-            return f.read().count(text)
+    held = "(held until the original is truncated"
 
     def lines():
-        return metric_of(port, "sluice_shipper_lines_total")
+        return sh.total("sluice_shipper_lines_total")
 
     def copies():
-        return metric_of(port, "sluice_input_rotations_total",
-                         'kind="copytruncate"') or 0
+        return sum(v for k, v in wait_for("/metrics", sh.metrics).items()
+                   if k.startswith("sluice_input_rotations_total{")
+                   and 'kind="copytruncate"' in k)
 
     def rotate(k, how, early):
         for j in range(k, 0, -1):  # .1 -> .2 ...
@@ -111,18 +100,17 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
             unread = [f"cycle {k} unread {i} " + "u" * 30 for i in range(2)]
             copy += "".join(l + "\n" for l in unread).encode()
             written.extend(unread)
-        holds = said("(held until the original is truncated")
+        holds = said(sh, held)
         if how == "empty":
-            scans = metric_of(port, "sluice_shipper_scans_total")
+            scans = sh.total("sluice_shipper_scans_total")
             open(log + ".1", "wb").close()
-            wait_for("the empty copy seen", lambda: metric_of(
-                port, "sluice_shipper_scans_total") > scans)
+            wait_for("the empty copy seen", lambda: sh.total(
+                "sluice_shipper_scans_total") > scans)
             with open(log + ".1", "ab") as f:
                 f.write(copy)
             if early:  # seen after the truncation, it could not be told
-                wait_for("the copy held", lambda: said(
-                    "(held until the original is truncated") > holds,
-                    deadline_s=10)
+                wait_for("the copy held", lambda: said(sh, held) > holds,
+                         deadline_s=10)
             os.truncate(log, 0)
             return
         if how == "after":
@@ -132,15 +120,13 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
             f.write(copy)
         os.rename(tmp, log + ".1")
         if how == "before":
-            wait_for("the copy held", lambda: said(
-                "(held until the original is truncated") > holds,
-                deadline_s=10)
+            wait_for("the copy held", lambda: said(sh, held) > holds,
+                     deadline_s=10)
             os.truncate(log, 0)
 
     cycles = [("before", False), ("empty", False), ("after", False),
               ("before", True), ("empty", True)]
     try:
-        wait_for("the daemon", lambda: lines() == 0)
         for k, (how, early) in enumerate(cycles, 1):
             new = [f"cycle {k} line {i} " + "x" * 30 for i in range(8)]
             with open(log, "a") as f:
@@ -160,18 +146,13 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
         written.append("last")
         wait_for("all read", lambda: lines() >= len(written))
         time.sleep(0.5)  # not a wait for anything: lines read twice show
+        got = [e["message"] for e in sh.stop()]
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=DEADLINE_S)
-        out.close()
-    with open(errf) as f:
-        err = f.read()
-    eq(p.returncode, 0, err)
-    with open(os.path.join(d, "out.json")) as f:
-        got = [json.loads(l)["message"] for l in f]
+        sh.kill()
     eq(len(got) - len(set(got)), 0, "lines shipped twice")
     eq(sorted(got), sorted(written), "every line once")
-    eq(said("reading it as a file of its own"), 0, "copies taken for files")
+    eq(said(sh, "reading it as a file of its own"), 0,
+       "copies taken for files")
     out, err = run_once(conf)
     eq(out, "", f"shipped again after a restart; stderr: {err}")
 
@@ -188,26 +169,12 @@ def a_copy_found_at_its_first_bytes_waits_for_its_key_on_disk():
     d = scratch("copy-key-first")
     log = os.path.join(d, "logs", "app.log")
     reg = os.path.join(d, "data", "registry.json")
-    port = http_port()
-    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
-                        {"stdout": {}},
-                        {"http": {"listen": f"127.0.0.1:{port}"}})
     read = [f"read {i} " + "r" * 60 for i in range(20)]  # over 1 KiB
     unread = [f"unread {i}" for i in range(3)]
     with open(log, "w") as f:
         f.write("".join(l + "\n" for l in read))
-    outf = os.path.join(d, "out.json")
-    errf = os.path.join(d, "stderr.txt")
-    p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV,
-                         stdout=open(outf, "w"), stderr=open(errf, "w"))
-
-    def said(text):
-        with open(errf) as f:
-            return f.read().count(text)
-
-    def metric(name):
-        return metric_of(port, name)
-
+    sh, conf = daemon(d, log)
+    metric = sh.total
     try:
         wait_for("the file acknowledged", lambda: registry_offset(
             reg, log) == os.path.getsize(log))
@@ -215,28 +182,26 @@ def a_copy_found_at_its_first_bytes_waits_for_its_key_on_disk():
         wait_for("the empty copy's key on disk",
                  lambda: registry_offset(reg, log + ".1") == 0)
         wait_for("saves made to fail", lambda: mkdir(reg + ".tmp"))
-        failed = metric("sluice_registry_save_failures_total") or 0
+        failed = metric("sluice_registry_save_failures_total")
         os.truncate(log, 0)
-        wait_for("the truncation seen", lambda: said("file shrank") == 1)
+        wait_for("the truncation seen", lambda: said(sh, "file shrank") == 1)
         wait_for("a failed save", lambda: metric(
             "sluice_registry_save_failures_total") > failed)
         with open(log + ".1", "a") as f:  # the copy's bytes
             f.write("".join(l + "\n" for l in read + unread))
         wait_for("the copy recognised", lambda: said(
-            "a copy of a file read before") == 1)
+            sh, "a copy of a file read before") == 1)
         failed = metric("sluice_registry_save_failures_total")
         wait_for("two more failed saves", lambda: metric(
             "sluice_registry_save_failures_total") >= failed + 2)
         eq(metric("sluice_shipper_lines_total"), len(read),
            "lines read from the copy before its key was on disk")
     finally:
-        p.kill()
-        p.wait()
+        sh.kill()
     os.rmdir(reg + ".tmp")
     out, err = run_once(conf)
-    with open(outf) as f:
-        got = [json.loads(l)["message"] for l in f.read().splitlines() +
-               out.splitlines()]
+    got = [e["message"] for e in sh.events()]
+    got += [json.loads(l)["message"] for l in out.splitlines()]
     eq(sorted(got), sorted(read + unread), f"every line once; {err}")
 
 
