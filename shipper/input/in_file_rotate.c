@@ -735,6 +735,22 @@ static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
     return true;
 }
 
+/* Whether held file r is longer than its original now while that was
+ * not truncated (it is the same file, as long as it was read): a copy is
+ * no longer than its original was when copied, and an original only
+ * grows until it is truncated, so r merely began as it (a header, a
+ * banner: short files often do). */
+static bool outgrew(const struct in_file *in, const struct rec *r)
+{
+    const struct rec *o = r->copy_of;
+    struct stat st;
+    return stat(o->path, &st) == 0 && (uint64_t)st.st_dev == o->dev &&
+           (uint64_t)st.st_ino == o->ino &&
+           r->held_size > (uint64_t)st.st_size &&
+           (uint64_t)st.st_size >= o->offset &&
+           same_file_at(in, o->path, &o->id);
+}
+
 /* A held copy: still being written (by cp), or over its time. */
 static void check_held(struct in_file *in, struct rec *r, int64_t now)
 {
@@ -743,7 +759,7 @@ static void check_held(struct in_file *in, struct rec *r, int64_t now)
         r->held_size = (uint64_t)st.st_size;
         r->held_grew = now;
     }
-    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS;
+    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS || outgrew(in, r);
     if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
         return;
     if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))

@@ -66,9 +66,10 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
     # a quiet log of a few hundred bytes (under the 1 KiB fingerprint),
     # copytruncated with its copy matching `paths`: the copy is the file
     # already read, so it gives only the lines the original had not given
-    # yet (two here, written to the copy alone: the shipper cannot tell),
-    # or nothing when it ends before where the original was read (the
-    # writer went on while it was copied). Each way the copy is first
+    # yet (two here, written to the copy alone, after the truncation: the
+    # shipper cannot tell), or nothing when it ends before where the
+    # original was read (the writer went on while it was copied). Each
+    # way the copy is first
     # seen: empty (the copier creates it so), complete before the
     # truncation (held while the original lives), complete after it
     # (matched to the truncated original's bytes; not when it ends early:
@@ -96,7 +97,9 @@ def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
             copy = f.read()
         if early:  # its last line was read from the original
             copy = copy[:copy.rstrip(b"\n").rfind(b"\n") + 1]
-        else:  # lines written before the copy, not read yet
+        elif how == "after":  # lines written before the truncation, not
+            # read yet (a copy seen before it is never longer than the
+            # original: held, it would be taken for a file of its own)
             unread = [f"cycle {k} unread {i} " + "u" * 30 for i in range(2)]
             copy += "".join(l + "\n" for l in unread).encode()
             written.extend(unread)
@@ -203,6 +206,39 @@ def a_copy_found_at_its_first_bytes_waits_for_its_key_on_disk():
     got = [e["message"] for e in sh.events()]
     got += [json.loads(l)["message"] for l in out.splitlines()]
     eq(sorted(got), sorted(read + unread), f"every line once; {err}")
+
+
+@case
+def a_file_beginning_as_a_short_live_one_is_read_while_it_grows():
+    # a short live file (a header only) and a new file beginning with the
+    # same header, then rows: the new file begins as the short one, so it
+    # may be its copy and is held; a copy is never longer than its
+    # original (which only grows until it is truncated), so once it is,
+    # it is read as a file of its own at once, not held while it grows
+    d = scratch("begins-alike-short")
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("ts,level,message\n")
+    sh, conf = daemon(d, log)
+    try:
+        wait_for("the header read", lambda: sh.total(
+            "sluice_shipper_lines_total") == 1)
+        other = log + "-worker-2"
+        rows = []
+        with open(other, "w") as f:
+            f.write("ts,level,message\n")
+
+        def grow():  # a row every 50 ms, as a busy writer would
+            rows.append(f"{len(rows)},info,row {len(rows)}")
+            with open(other, "a") as f:
+                f.write(rows[-1] + "\n")
+            time.sleep(0.05)
+            return any(e["message"] == rows[0] for e in sh.events())
+        wait_for("its first row shipped while it grows", grow, deadline_s=20)
+        got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(sorted(got), sorted(["ts,level,message"] * 2 + rows), "every line once")
 
 
 if failures:
