@@ -4,6 +4,7 @@
 
     bench/bench_idle.py [--minutes M] [--files N] [--dirs D] [--lines L]
                         [--only inotify|poll] [--settle S] [--no-build]
+                        [--multiline PRESET]
 
 N files (1,000) of L lines (20) in D directories two levels deep
 (logs/dK/sub/app-J.log), matched by one `**` glob, are read to their ends by
@@ -13,6 +14,8 @@ Once every line is in the stream (sluice_shipper_lines_total) and S seconds
 more have passed (20: the first saves, a scan_interval), the window of M
 minutes (5) starts; at its end the daemon is stopped. Twice: with inotify
 (the default) and with `"inotify": false` (polling every poll_interval, 1s).
+--multiline python|java gives the input that multiline preset (each file's
+last event waits for its timeout, then nothing waits for the clock).
 
 Over the window, from /proc (every thread of the daemon summed):
     cpu       utime + stime (/proc/PID/stat, clock ticks), CPU-s per hour
@@ -109,6 +112,8 @@ def run_mode(args, shipper, work, redis_port, inotify):
         "http": {"listen": f"127.0.0.1:{http_port}"},
         "log": {"level": "info"},
     }
+    if args.multiline:
+        conf["inputs"][0]["multiline"] = {"preset": args.multiline}
     cpath = os.path.join(work, f"{name}.json")
     with open(cpath, "w") as f:
         json.dump(conf, f)
@@ -181,6 +186,7 @@ def main():
     ap.add_argument("--settle", type=float, default=20)
     ap.add_argument("--only", choices=["inotify", "poll"])
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--multiline", choices=["python", "java"])
     args = ap.parse_args()
     os.chdir(ROOT)
     if not args.no_build:
@@ -212,7 +218,8 @@ def main():
         if args.only:
             modes = [args.only == "inotify"]
         print(f"{args.files} files x {args.lines} lines in {args.dirs} "
-              f"directories, window {args.minutes:g} min")
+              f"directories, window {args.minutes:g} min"
+              + (f", multiline {args.multiline}" if args.multiline else ""))
         for inotify in modes:
             r = run_mode(args, shipper, work, port, inotify)
             print(f"{r['mode']:8} read {r['read_s']:.1f}s  window "

@@ -33,35 +33,21 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--rate N] [--seconds S] [--no-build]" >&2; exit 2 ;;
     esac
 done
-if [ $BUILD = 1 ]; then
-    cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build/release --target sluice-shipper sluice-indexer >/dev/null
-fi
-. tests/lib/services.sh
-sluice_services_init
-export SLUICE_SEARCH_LEAN=${SLUICE_SEARCH_LEAN:-0}
-sluice_services_start redis es
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(date -u +%Y-%m-%d); Elasticsearch $SLUICE_TEST_ES_VERSION"
+. bench/pipeline_lib.sh
+bench_pipeline_up
 
 python3 - "$ROOT" "$RATE" "$SECONDS_" <<'PY'
-import json, os, signal, subprocess, sys, tempfile, threading, time
-import urllib.request
+import os, signal, sys, tempfile, threading, time
 
 root, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-es, redis = os.environ["SLUICE_TEST_ES_URL"], os.environ["SLUICE_TEST_REDIS_URL"]
-bin_ = os.path.join(root, "build", "release", "bin")
+sys.path.insert(0, os.path.join(root, "bench"))
+from bench_lib import drop_pipeline, es_call, start_pipeline  # noqa: E402
+
+es = os.environ["SLUICE_TEST_ES_URL"]
 
 
 def call(method, path, body=None):
-    req = urllib.request.Request(
-        es + path, method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return json.loads(e.read() or b"null")
+    return es_call(es, method, path, body)
 
 
 def pct(xs, p):
@@ -72,31 +58,10 @@ def pct(xs, p):
 def round_(refresh):
     tmp = tempfile.mkdtemp(prefix="sluice-latency-")
     prefix = f"sluicelat-{refresh}-{os.getpid()}"
-    with open(os.path.join(root, "conf/elasticsearch/sluice-template.json")) as f:
-        t = json.load(f)
-    t["index_patterns"] = [prefix + "-*"]
-    t["priority"] = t.get("priority", 0) + 5
-    if refresh != "template":
-        t["template"]["settings"]["index"]["refresh_interval"] = refresh
-    tfile = os.path.join(tmp, "template.json")
-    json.dump(t, open(tfile, "w"))
     log = os.path.join(tmp, "app.log")
     open(log, "w").close()
-    key = prefix + ":events"
-    json.dump({"host": {"name": "lat"}, "data_dir": os.path.join(tmp, "data"),
-               "inputs": [{"paths": [log]}],
-               "output": {"redis": {"url": redis, "key": key}}},
-              open(os.path.join(tmp, "shipper.json"), "w"))
-    json.dump({"redis": {"url": redis, "key": key, "consumer": "lat"},
-               "elasticsearch": {"hosts": [es], "template_name": prefix,
-                                 "index": prefix + "-%{+yyyy.MM.dd}"}},
-              open(os.path.join(tmp, "indexer.json"), "w"))
-    env = dict(os.environ, SLUICE_TEMPLATE_FILE=tfile)
-    subprocess.run([f"{bin_}/sluice-indexer", "-c", f"{tmp}/indexer.json",
-                    "setup"], check=True, env=env, capture_output=True)
-    procs = [subprocess.Popen([f"{bin_}/sluice-{d}", "-c", f"{tmp}/{d}.json",
-                               "run"], stderr=open(f"{tmp}/{d}.log", "w"))
-             for d in ("indexer", "shipper")]
+    procs = start_pipeline(root, tmp, "lat", prefix, [{"paths": [log]}], 5,
+                           None if refresh == "template" else refresh)
     time.sleep(1)
     n = int(rate * seconds)
     written, seen, done = [0.0] * n, [None] * n, threading.Event()
@@ -123,14 +88,12 @@ def round_(refresh):
                     (time.strftime("%H:%M:%S").encode(), i))
     poller.join(timeout=60)
     done.set()
-    for p in procs:
+    for p in procs.values():
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
     lat = [(s - w) * 1000 for s, w in zip(seen, written) if s is not None]
     lost = n - len(lat)
-    for i in call("GET", f"/_cat/indices/{prefix}-*?format=json&h=index"):
-        call("DELETE", "/" + i["index"])
-    call("DELETE", f"/_index_template/{prefix}")
+    drop_pipeline(es, prefix)
     label = "template (5s)" if refresh == "template" else refresh
     print(f"refresh {label:>13}: {n} lines at {rate}/s, "
           f"p50 {pct(lat, 50):.0f} ms, p90 {pct(lat, 90):.0f} ms, "

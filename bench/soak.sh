@@ -28,37 +28,23 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--minutes N] [--rate N] [--sample S] [--no-build]" >&2; exit 2 ;;
     esac
 done
-if [ $BUILD = 1 ]; then
-    cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build/release --target sluice-shipper sluice-indexer >/dev/null
-fi
-. tests/lib/services.sh
-sluice_services_init
-export SLUICE_SEARCH_LEAN=${SLUICE_SEARCH_LEAN:-0}
-sluice_services_start redis es
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(date -u '+%Y-%m-%d %H:%M UTC'); Elasticsearch $SLUICE_TEST_ES_VERSION; redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"
+. bench/pipeline_lib.sh
+bench_pipeline_up
 
 python3 - "$ROOT" "$MINUTES" "$RATE" "$SAMPLE" <<'PY'
-import json, os, signal, subprocess, sys, tempfile, threading, time
-import urllib.request
+import os, signal, subprocess, sys, tempfile, threading, time
 
 root, minutes, rate, sample = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+sys.path.insert(0, os.path.join(root, "bench"))
+from bench_lib import drop_pipeline, es_call, start_pipeline  # noqa: E402
+
 es, redis = os.environ["SLUICE_TEST_ES_URL"], os.environ["SLUICE_TEST_REDIS_URL"]
 rport = redis.rsplit(":", 1)[1].split("/")[0]
-bin_ = os.path.join(root, "build", "release", "bin")
 tick = os.sysconf("SC_CLK_TCK")
 
 
 def call(method, path, body=None):
-    req = urllib.request.Request(
-        es + path, method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return json.loads(e.read() or b"null")
+    return es_call(es, method, path, body, timeout=30)
 
 
 def proc_stats(pid):
@@ -81,34 +67,15 @@ def redis_mem():
 
 tmp = tempfile.mkdtemp(prefix="sluice-soak-")
 prefix = f"sluicesoak-{os.getpid()}"
-with open(os.path.join(root, "conf/elasticsearch/sluice-template.json")) as f:
-    t = json.load(f)
-t["index_patterns"] = [prefix + "-*"]
-t["priority"] = t.get("priority", 0) + 9
-tfile = os.path.join(tmp, "template.json")
-json.dump(t, open(tfile, "w"))
 logs = os.path.join(tmp, "logs")
 os.makedirs(logs)
 app = os.path.join(logs, "app.log")
-key = prefix + ":events"
-json.dump({"host": {"name": "soak"}, "data_dir": os.path.join(tmp, "data"),
-           "inputs": [{"paths": [app + "*"],
-                       "processors": [{"grok": {"patterns": [
-                           "%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:[log][level]} %{GREEDYDATA}"]}},
-                           {"date": {"field": "timestamp", "formats": ["ISO8601"]}},
-                           {"remove": {"fields": ["timestamp"]}}]}],
-           "output": {"redis": {"url": redis, "key": key}}},
-          open(os.path.join(tmp, "shipper.json"), "w"))
-json.dump({"redis": {"url": redis, "key": key, "consumer": "soak"},
-           "elasticsearch": {"hosts": [es], "template_name": prefix,
-                             "index": prefix + "-%{+yyyy.MM.dd}"}},
-          open(os.path.join(tmp, "indexer.json"), "w"))
-env = dict(os.environ, SLUICE_TEMPLATE_FILE=tfile)
-subprocess.run([f"{bin_}/sluice-indexer", "-c", f"{tmp}/indexer.json", "setup"],
-               check=True, env=env, capture_output=True)
-procs = {d: subprocess.Popen([f"{bin_}/sluice-{d}", "-c", f"{tmp}/{d}.json", "run"],
-                             stderr=open(f"{tmp}/{d}.log", "w"))
-         for d in ("indexer", "shipper")}
+procs = start_pipeline(root, tmp, "soak", prefix, [{
+    "paths": [app + "*"],
+    "processors": [{"grok": {"patterns": [
+        "%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:[log][level]} %{GREEDYDATA}"]}},
+        {"date": {"field": "timestamp", "formats": ["ISO8601"]}},
+        {"remove": {"fields": ["timestamp"]}}]}], 9)
 
 written, stop = [0], threading.Event()
 
@@ -166,8 +133,6 @@ for d in ("shipper", "indexer"):
 print(f"end: {n} lines written, {c} documents indexed"
       + (" (all, once each: ids are the lines' own)" if c == n else " MISMATCH"),
       flush=True)
-for x in call("GET", f"/_cat/indices/{prefix}-*?format=json&h=index"):
-    call("DELETE", "/" + x["index"])
-call("DELETE", f"/_index_template/{prefix}")
+drop_pipeline(es, prefix)
 sys.exit(0 if c == n else 1)
 PY

@@ -8,7 +8,8 @@
  *    truncation while stopped): the entry is forgotten and kept as a ghost.
  *    A file without an entry is a copy when its first bytes (and tail, if
  *    it is long enough to have one: file_identity.h) are a ghost's (the
- *    original was truncated) or a live file's full fingerprint: it
+ *    original was truncated) or a live file's (all of its fingerprint, or,
+ *    for a file shorter than that, as many of its first bytes): it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
@@ -34,12 +35,12 @@
  *    live file idle at its end for close_inactive is closed; a held copy
  *    over its time is not a copy (above).
  *
- * Why ghosts match on fingerprints only for files whose original is gone
- * or whose fingerprint is full: a key is shared only where its first owner
- * will write no new bytes under it (a truncated file gets a new key) or
- * where 1 KiB of identical first bytes makes the new file a copy in all
- * likelihood. Two unrelated short files that begin alike would otherwise
- * get equal ids for different lines, and one of them would be lost. */
+ * Why a key is shared only with a ghost or a held copy: its first owner
+ * will write no new bytes under it (a truncated file gets a new key), and
+ * a file that merely begins as a live one (short files often do: a banner,
+ * a header) is read as a file of its own once that one is not truncated
+ * in time. Two unrelated files that begin alike would otherwise get equal
+ * ids for different lines, and one of them would be lost. */
 #include "in_file_priv.h"
 
 #include <dirent.h>
@@ -104,8 +105,77 @@ static uint64_t acked_offset(const struct in_file *in, const struct rec *r)
     return r->offset;
 }
 
+/* Whether path and other are in the same directory. */
+static bool same_dir(const char *path, const char *other)
+{
+    const char *a = strrchr(path, '/'), *b = strrchr(other, '/');
+    size_t la = a == NULL ? 0 : (size_t)(a - path);
+    size_t lb = b == NULL ? 0 : (size_t)(b - other);
+    return la == lb && memcmp(path, other, la) == 0;
+}
+
+/* Whether the live file l begins with the n first bytes of a new file
+ * (their hash fp), read from l now. */
+static bool live_begins_with(const struct rec *l, uint32_t n, uint64_t fp)
+{
+    int fd = l->fd >= 0
+                 ? l->fd
+                 : open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct file_identity id;
+    struct sl_err e2;
+    bool same = file_identity_compute(fd, n, &id, &e2) == 0 &&
+                id.dev == l->dev && id.ino == l->ino && id.fp_len == n &&
+                id.fp == fp;
+    if (fd != l->fd)
+        close(fd);
+    return same;
+}
+
+/* Whether r's file (identity now, size bytes) begins as the live file l,
+ * so may be its copy (held until l is truncated, which tells):
+ *  - as long as l's fingerprint or longer: it holds l's first bytes as l's
+ *    identity knows them, and l's tail if it is long enough to (a longer
+ *    file that differs there merely begins alike; a shorter one may be a
+ *    copy still being written);
+ *  - shorter (a copy of a short file that ends before where l was read,
+ *    its writer having gone on; a copy still being written): its bytes are
+ *    l's first ones now. A pread of l each, so only for a file found after
+ *    the first scan and l in its directory, where copiers put copies. */
+static int begins_as_live(const struct rec *r, const struct rec *l,
+                          const struct file_identity *now, uint64_t size,
+                          bool *same, struct sl_err *err)
+{
+    *same = false;
+    if (now->fp_len == 0)
+        return 0; /* an empty file begins as every file */
+    if (now->fp_len > l->id.fp_len ||
+        (now->fp_len == l->id.fp_len && now->fp == l->id.fp))
+        return same_start(&l->id, now, size, r->fd, same, err);
+    if (now->fp_len < l->id.fp_len && !r->first_scan &&
+        same_dir(r->path, l->path))
+        *same = live_begins_with(l, now->fp_len, now->fp);
+    return 0;
+}
+
+/* Where a copy of size bytes starts, or its entry, when its original was
+ * read (or acknowledged) to offset: there, or at the copy's end when it is
+ * shorter. A copy ends where the copier stopped, and the original may
+ * have been read past that before it was truncated (its writer went on
+ * during the copy): such a copy holds nothing new, and must not look
+ * truncated (shorter than its offset or its entry's), which would read it
+ * again from 0, nor get an entry past a short fingerprint (the registry
+ * refuses one). The one rule for a copy matched to a truncated original's
+ * bytes (find_original) and for one held while its original lived, at
+ * its match and when it is let go (in_file_copies_go). */
+static uint64_t copy_start(uint64_t offset, uint64_t size)
+{
+    return offset < size ? offset : size;
+}
+
 /* What a new file is a copy of: a ghost (the original's bytes are gone) or
- * a live file with the same full fingerprint. */
+ * a live file it begins as (begins_as_live). */
 struct original {
     uint64_t offset; /* read: the copy starts here */
     uint64_t acked;  /* the copy's registry offset: a crash re-reads from
@@ -130,48 +200,37 @@ static int find_original(struct in_file *in, const struct rec *r,
             return -1;
         if (!same)
             continue;
-        /* a copy that ends before where its original was read holds
-         * nothing new (copy_start says why): it starts at its end */
-        *o = (struct original){g->offset < size ? g->offset : size,
-                               g->acked < size ? g->acked : size, g->key, NULL};
+        *o = (struct original){copy_start(g->offset, size),
+                               copy_start(g->acked, size), g->key, NULL};
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
-    if (!full)
-        return 0;
     for (size_t i = 0; i < in->nrecs; i++) {
         struct rec *l = in->recs[i];
-        if (l == r || !l->identified || l->id.fp_len != now->fp_len ||
-            l->id.fp != now->fp || l->offset == 0 || l->copy_of != NULL)
+        if (l == r || !l->identified || l->offset == 0 || l->copy_of != NULL)
             continue;
-        /* long enough to hold l's tail: a copy has those bytes there; a
-         * file that differs is one that merely begins alike (a shorter
-         * one may be a copy still being written: held, as before) */
-        bool same = true;
-        if (l->id.tail_len > 0 && size >= l->id.tail_at &&
-            same_start(&l->id, now, size, r->fd, &same, err) < 0)
+        bool same;
+        if (begins_as_live(r, l, now, size, &same, err) < 0)
             return -1;
         if (!same)
             continue;
-        *o = (struct original){l->offset, acked_offset(in, l), l->pub.key, l};
+        /* held: where it is read from is decided when it is let go */
+        *o = (struct original){l->offset, copy_start(acked_offset(in, l), size),
+                               l->pub.key, l};
         return 1;
     }
     return 0;
 }
 
-/* Where copy c of a file read up to offset starts: there, or at c's end
- * when c is shorter. A copy ends where the copier stopped, and the
- * original may have been read past that before it was truncated (its
- * writer went on during the copy): such a copy holds nothing new, and
- * must not look truncated (shorter than its offset), which would read it
- * again from 0. */
-static uint64_t copy_start(const struct rec *c, uint64_t offset)
+/* The size of the held copy c now; UINT64_MAX when it is not at its path
+ * any more (the scans see where it went; its offset stays as it was). */
+static uint64_t copy_size(const struct rec *c)
 {
     struct stat st;
     if (stat(c->path, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
-        (uint64_t)st.st_ino == c->ino && (uint64_t)st.st_size < offset)
+        (uint64_t)st.st_ino == c->ino)
         return (uint64_t)st.st_size;
-    return offset;
+    return UINT64_MAX;
 }
 
 /* The copies held for orig: orig's bytes end here (truncated, done), so
@@ -184,8 +243,8 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
             continue;
         c->copy_of = NULL;
         in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        c->offset =
-            copy_start(c, orig->offset > c->offset ? orig->offset : c->offset);
+        c->offset = copy_start(
+            orig->offset > c->offset ? orig->offset : c->offset, copy_size(c));
         in_file_want_open(in, c);
     }
 }
@@ -287,6 +346,9 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             r->pub.key = e->key;
             file_identity_keep_tail(&id, &e->id); /* checked again later */
             resumed = true;
+            /* an entry made while the file was empty: its first bytes may
+             * show a copy (the shipper stopped before they were seen) */
+            r->empty_new = e->id.fp_len == 0;
             /* a file renamed away keeps its matched path in the registry:
              * a restart looks for it by inode from there (collect_startup
              * takes only entries at paths this input matches) */
@@ -673,6 +735,22 @@ static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
     return true;
 }
 
+/* Whether held file r is longer than its original now while that was
+ * not truncated (it is the same file, as long as it was read): a copy is
+ * no longer than its original was when copied, and an original only
+ * grows until it is truncated, so r merely began as it (a header, a
+ * banner: short files often do). */
+static bool outgrew(const struct in_file *in, const struct rec *r)
+{
+    const struct rec *o = r->copy_of;
+    struct stat st;
+    return stat(o->path, &st) == 0 && (uint64_t)st.st_dev == o->dev &&
+           (uint64_t)st.st_ino == o->ino &&
+           r->held_size > (uint64_t)st.st_size &&
+           (uint64_t)st.st_size >= o->offset &&
+           same_file_at(in, o->path, &o->id);
+}
+
 /* A held copy: still being written (by cp), or over its time. */
 static void check_held(struct in_file *in, struct rec *r, int64_t now)
 {
@@ -681,7 +759,7 @@ static void check_held(struct in_file *in, struct rec *r, int64_t now)
         r->held_size = (uint64_t)st.st_size;
         r->held_grew = now;
     }
-    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS;
+    bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS || outgrew(in, r);
     if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
         return;
     if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))

@@ -303,6 +303,56 @@ static void stub_url(char *out, size_t outsz, struct http_stub *st)
     snprintf(out, outsz, "http://127.0.0.1:%u", http_stub_port(st));
 }
 
+/* A sender's way through one stub to the real node, on an index of its
+ * own (f->prefix-WHAT, created); c is the config to start the sender with
+ * (base_cfg's, to the stub). */
+struct stubbed {
+    struct http_stub *stub;
+    char url[64], ix[128];
+    const char *hosts[1];
+    struct es_sender_config c;
+};
+
+/* The stub plays script (n actions; none: it forwards all), then forwards
+ * every request. */
+static void stubbed_start(struct fixture *f, struct stubbed *t,
+                          const char *what, const enum stub_action *script,
+                          size_t n)
+{
+    t->stub = http_stub_start(f->http.url);
+    stub_url(t->url, sizeof t->url, t->stub);
+    t->hosts[0] = t->url;
+    t->c = base_cfg(f, t->hosts, 1);
+    if (n > 0)
+        http_stub_script(t->stub, script, n, STUB_FORWARD);
+    index_name(f, t->ix, sizeof t->ix, what);
+    create_index(f, t->ix);
+}
+
+static void stubbed_end(struct fixture *f, struct stubbed *t,
+                        struct es_sender *s)
+{
+    es_sender_free(s);
+    http_stub_stop(t->stub);
+    delete_index(f, t->ix);
+}
+
+/* One whole request was sent again (its answer lost or cut): the events
+ * from..from+n-1 came back DUPLICATE, the stub saw `requests`, the index
+ * holds `docs` and the log says `why`. */
+static void expect_resent(struct fixture *f, struct stubbed *t,
+                          struct es_sender *s, size_t from, size_t n,
+                          size_t requests, long long docs, const char *why)
+{
+    struct es_sender_stats st;
+    expect_outcomes(f, from, n, ES_OUTCOME_DUPLICATE);
+    es_sender_stats(s, &st);
+    assert_int_equal(st.resent, 1);
+    assert_int_equal(http_stub_requests(t->stub), requests);
+    assert_int_equal(count_docs(f, t->ix), docs);
+    expect_in_log(log_text(f), why);
+}
+
 /* ---- tests against the real node ----------------------------------- */
 
 static void test_land_then_replay(void **state)
@@ -549,24 +599,20 @@ static void test_unreachable_keeps_events(void **state)
 static void test_413_splits(void **state)
 {
     struct fixture *f = *state;
-    struct http_stub *stub = http_stub_start(f->http.url);
-    char url[64], ix[128], big[5000], why[160];
-    const char *hosts[] = {url};
-    struct es_sender_config c = base_cfg(f, hosts, 1);
+    struct stubbed t;
+    char big[5000], why[160];
     struct es_sender_stats st;
     struct es_sender *s;
 
-    stub_url(url, sizeof url, stub);
-    http_stub_max_body(stub, 3000); /* about 30 events */
-    index_name(f, ix, sizeof ix, "split");
-    create_index(f, ix);
-    c.flush_age_ms = 10000;
-    s = new_sender(&c);
-    add_events(s, ix, 0, 99, NULL);
+    stubbed_start(f, &t, "split", NULL, 0);
+    http_stub_max_body(t.stub, 3000); /* about 30 events */
+    t.c.flush_age_ms = 10000;
+    s = new_sender(&t.c);
+    add_events(s, t.ix, 0, 99, NULL);
     memset(big, 'x', sizeof big);
     memcpy(big, "{\"message\":\"", 12);
     memcpy(big + sizeof big - 3, "\"}", 3);
-    add_one(s, ix, "too-big", big, 99); /* the 100th: seals the request */
+    add_one(s, t.ix, "too-big", big, 99); /* the 100th: seals the request */
     assert_true(run(s, 30000));
     expect_outcomes(f, 0, 99, ES_OUTCOME_DONE);
     expect_outcomes(f, 99, 1, ES_OUTCOME_DEAD);
@@ -577,49 +623,33 @@ static void test_413_splits(void **state)
              "the event alone (%zu bytes with its action line) is over the "
              "server's http.max_content_length",
              strlen("{\"create\":{\"_index\":\"\",\"_id\":\"too-big\"}}\n") +
-                 strlen(ix) + strlen(big) + 1);
+                 strlen(t.ix) + strlen(big) + 1);
     assert_string_equal(f->recs[99].reason, why);
     es_sender_stats(s, &st);
     assert_true(st.splits >= 3);
-    for (size_t i = 0; i < http_stub_requests(stub); i++)
-        printf("request %zu: %zu bytes\n", i, http_stub_request_len(stub, i));
-    assert_int_equal(count_docs(f, ix), 99);
-    es_sender_free(s);
-    http_stub_stop(stub);
-    delete_index(f, ix);
+    for (size_t i = 0; i < http_stub_requests(t.stub); i++)
+        printf("request %zu: %zu bytes\n", i, http_stub_request_len(t.stub, i));
+    assert_int_equal(count_docs(f, t.ix), 99);
+    stubbed_end(f, &t, s);
 }
 
 static void test_timeout_resent_no_duplicate(void **state)
 {
     struct fixture *f = *state;
-    struct http_stub *stub = http_stub_start(f->http.url);
     static const enum stub_action script[] = {STUB_FORWARD_HANG};
-    char url[64], ix[128];
-    const char *hosts[] = {url};
-    struct es_sender_config c = base_cfg(f, hosts, 1);
-    struct es_sender_stats st;
+    struct stubbed t;
     struct es_sender *s;
     int64_t t0 = sl_clock_mono_ms();
 
-    stub_url(url, sizeof url, stub);
-    http_stub_script(stub, script, 1, STUB_FORWARD);
-    index_name(f, ix, sizeof ix, "timeout");
-    create_index(f, ix);
-    c.request_timeout_ms = 1500;
-    s = new_sender(&c);
-    add_events(s, ix, 0, 30, NULL);
+    stubbed_start(f, &t, "timeout", script, 1);
+    t.c.request_timeout_ms = 1500;
+    s = new_sender(&t.c);
+    add_events(s, t.ix, 0, 30, NULL);
     assert_true(run(s, 30000));
-    /* the first request was indexed, its answer lost: the resend's 409s */
-    expect_outcomes(f, 0, 30, ES_OUTCOME_DUPLICATE);
     assert_true(sl_clock_mono_ms() - t0 >= 1500);
-    es_sender_stats(s, &st);
-    assert_int_equal(st.resent, 1);
-    assert_int_equal(http_stub_requests(stub), 2);
-    assert_int_equal(count_docs(f, ix), 30);
-    expect_in_log(log_text(f), "sending the whole request again");
-    es_sender_free(s);
-    http_stub_stop(stub);
-    delete_index(f, ix);
+    /* the first request was indexed, its answer lost: the resend's 409s */
+    expect_resent(f, &t, s, 0, 30, 2, 30, "sending the whole request again");
+    stubbed_end(f, &t, s);
 }
 
 /* A 200 whose body is cut: the items cannot be known, the whole request
@@ -627,30 +657,16 @@ static void test_timeout_resent_no_duplicate(void **state)
 static void test_cut_answer_resent(void **state)
 {
     struct fixture *f = *state;
-    struct http_stub *stub = http_stub_start(f->http.url);
     static const enum stub_action script[] = {STUB_FORWARD_CUT};
-    char url[64], ix[128];
-    const char *hosts[] = {url};
-    struct es_sender_config c = base_cfg(f, hosts, 1);
-    struct es_sender_stats st;
+    struct stubbed t;
     struct es_sender *s;
 
-    stub_url(url, sizeof url, stub);
-    http_stub_script(stub, script, 1, STUB_FORWARD);
-    index_name(f, ix, sizeof ix, "cut");
-    create_index(f, ix);
-    s = new_sender(&c);
-    add_events(s, ix, 0, 30, NULL);
+    stubbed_start(f, &t, "cut", script, 1);
+    s = new_sender(&t.c);
+    add_events(s, t.ix, 0, 30, NULL);
     assert_true(run(s, 30000));
-    expect_outcomes(f, 0, 30, ES_OUTCOME_DUPLICATE);
-    es_sender_stats(s, &st);
-    assert_int_equal(st.resent, 1);
-    assert_int_equal(http_stub_requests(stub), 2);
-    assert_int_equal(count_docs(f, ix), 30);
-    expect_in_log(log_text(f), "cut short or not JSON");
-    es_sender_free(s);
-    http_stub_stop(stub);
-    delete_index(f, ix);
+    expect_resent(f, &t, s, 0, 30, 2, 30, "cut short or not JSON");
+    stubbed_end(f, &t, s);
 }
 
 static void test_no_master_holds_off(void **state)
@@ -920,38 +936,26 @@ static int teardown(void **state)
 static void test_timeout_on_reused_connection(void **state)
 {
     struct fixture *f = *state;
-    struct http_stub *stub = http_stub_start(f->http.url);
     static const enum stub_action script[] = {STUB_FORWARD, STUB_FORWARD_HANG};
-    char url[64], ix[128];
-    const char *hosts[] = {url};
-    struct es_sender_config c = base_cfg(f, hosts, 1);
+    struct stubbed t;
     struct es_sender_stats st;
     struct es_sender *s;
 
-    stub_url(url, sizeof url, stub);
-    http_stub_script(stub, script, 2, STUB_FORWARD);
-    index_name(f, ix, sizeof ix, "reused");
-    create_index(f, ix);
-    c.request_timeout_ms = 1500;
-    c.max_in_flight = 1;
-    s = new_sender(&c);
-    add_events(s, ix, 0, 30, NULL);
+    stubbed_start(f, &t, "reused", script, 2);
+    t.c.request_timeout_ms = 1500;
+    t.c.max_in_flight = 1;
+    s = new_sender(&t.c);
+    add_events(s, t.ix, 0, 30, NULL);
     assert_true(run(s, 30000));
-    add_events(s, ix, 30, 30, NULL);
+    add_events(s, t.ix, 30, 30, NULL);
     assert_true(run(s, 30000));
     expect_outcomes(f, 0, 30, ES_OUTCOME_DONE);
-    expect_outcomes(f, 30, 30, ES_OUTCOME_DUPLICATE);
     es_sender_stats(s, &st);
-    assert_int_equal(st.resent, 1);
     assert_int_equal(st.refused, 0);
-    assert_int_equal(http_stub_requests(stub), 3);
-    assert_int_equal(count_docs(f, ix), 60);
-    expect_in_log(log_text(f), "sending the whole request again");
+    expect_resent(f, &t, s, 30, 30, 3, 60, "sending the whole request again");
     if (strstr(log_text(f), "node set aside") != NULL)
         fail_msg("a slow node was set aside:\n%s", log_text(f));
-    es_sender_free(s);
-    http_stub_stop(stub);
-    delete_index(f, ix);
+    stubbed_end(f, &t, s);
 }
 
 int main(int argc, char **argv)

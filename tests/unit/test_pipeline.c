@@ -250,6 +250,69 @@ static void a_freed_slot_acks_its_own_file(void **state)
     pipe_src_free(b);
 }
 
+/* Every event a drain or a tick lets out, then the output flushed. */
+static size_t events_out(struct fx *f, int64_t now)
+{
+    struct sl_err err = {0};
+    int rc;
+    for (int i = 0; (rc = pipeline_drain(f->p, now, &err)) == 1; i++) {
+        assert_true(i < 1000);
+        turn(f);
+    }
+    assert_int_equal(rc, 0);
+    finish(f);
+    size_t n = 0;
+    for (const char *c = f->got; (c = strchr(c, '\n')) != NULL; c++)
+        n++;
+    return n;
+}
+
+/* Multiline timeouts among many sources: the deadline is the earliest of
+ * the open events', a tick lets out those due and no other, and a source
+ * freed with its event open is no deadline any more (the deadline and the
+ * tick visit only the sources that wait: bench/RESULTS.md). */
+static void multiline_timeouts_among_many_quiet_sources(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    struct pipe_src *s[50];
+    for (int i = 0; i < 50; i++) {
+        s[i] = pipe_src_new_file(f->p, f->pi, 100 + (uint64_t)i, "/q.log", 0,
+                                 &err);
+        assert_non_null(s[i]);
+        assert_int_equal(pipe_src_feed(s[i], "y\n", 2, NULL, NULL, MTIME, &err),
+                         0);
+        assert_int_equal(pipe_src_drain(s[i], 0, &err), 0);
+    }
+    /* each quiet source's "y" is an event of its own, open: ticked out */
+    assert_int_equal(pipeline_deadline(f->p), 100);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(events_out(f, 100), 50);
+    assert_int_equal(pipeline_deadline(f->p), INT64_MAX);
+    for (int i = 0; i < 3; i++) { /* three open events, 10 ms apart */
+        assert_int_equal(
+            pipe_src_feed(s[i * 10], "x head\n", 7, NULL, NULL, MTIME, &err),
+            0);
+        assert_int_equal(pipe_src_drain(s[i * 10], 1000 + i * 10, &err), 0);
+    }
+    assert_int_equal(pipeline_deadline(f->p), 1100);
+    pipeline_tick(f->p, 1099);
+    assert_int_equal(events_out(f, 1099), 50);
+    pipeline_tick(f->p, 1100);
+    assert_int_equal(events_out(f, 1100), 51);
+    assert_int_equal(pipeline_deadline(f->p), 1110);
+    pipe_src_free(s[10]); /* freed with its event open */
+    s[10] = NULL;
+    assert_int_equal(pipeline_deadline(f->p), 1120);
+    pipeline_tick(f->p, 5000);
+    assert_int_equal(events_out(f, 5000), 52);
+    assert_int_equal(pipeline_deadline(f->p), INT64_MAX);
+    for (int i = 0; i < 50; i++)
+        pipe_src_free(s[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +322,8 @@ int main(void)
             trailing_drops_move_the_registry_once_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(a_freed_slot_acks_its_own_file, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            multiline_timeouts_among_many_quiet_sources, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

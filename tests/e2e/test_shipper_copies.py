@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""copytruncate's copies through the real `sluice-shipper run`: a file
+shorter than the fingerprint (1 KiB) copied and truncated while the copy's
+name matches `paths` too, each way the copy may first be seen (empty,
+complete before the truncation, complete after it), holding lines not read
+yet or ending before where the original was read; and a copy found at its
+first bytes, which is not read before the registry holds its key, nor read
+again from 0 when the shipper is killed then (its entry made empty).
+
+usage: test_shipper_copies.py SLUICE_SHIPPER
+"""
+import functools
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ENV, Shipper, case, eq, failures,  # noqa: E402
+                             http_port, wait_for, write_config)
+
+SHIPPER = sys.argv[1]
+TMP = shipper_harness.tmp_dir("sluice-e2e-copies-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+run_once = functools.partial(shipper_harness.run_once, SHIPPER)
+
+
+def daemon(d, log):
+    """`run` on d/logs/LOG* to stdout, with /metrics: (Shipper, conf)."""
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log + "*"]}],
+                        {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    return Shipper(SHIPPER, ENV, conf, d, port), conf
+
+
+def said(sh, text):
+    return sh.text().count(text)
+
+
+def mkdir(path):
+    """True once path is a new directory (False while a file is there: a
+    registry save in progress)."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        return False
+
+
+def registry_offset(path, log):
+    """The offset the registry at path holds for the file log is now, or
+    None."""
+    try:
+        with open(path) as f:
+            entries = json.load(f)["entries"]
+        ino = os.stat(log).st_ino
+    except (OSError, ValueError):
+        return None
+    return next((e["offset"] for e in entries if e["ino"] == ino), None)
+
+
+@case
+def a_short_file_copytruncated_ships_nothing_twice_and_loses_nothing():
+    # a quiet log of a few hundred bytes (under the 1 KiB fingerprint),
+    # copytruncated with its copy matching `paths`: the copy is the file
+    # already read, so it gives only the lines the original had not given
+    # yet (two here, written to the copy alone, after the truncation: the
+    # shipper cannot tell), or nothing when it ends before where the
+    # original was read (the writer went on while it was copied). Each
+    # way the copy is first
+    # seen: empty (the copier creates it so), complete before the
+    # truncation (held while the original lives), complete after it
+    # (matched to the truncated original's bytes; not when it ends early:
+    # those bytes are gone, and the copy cannot be told from a new file).
+    d = scratch("short-copies")
+    log = os.path.join(d, "logs", "app.log")
+    sh, conf = daemon(d, log)
+    written = []
+    reg = os.path.join(d, "data", "registry.json")
+    held = "(held until the original is truncated"
+
+    def lines():
+        return sh.total("sluice_shipper_lines_total")
+
+    def copies():
+        return sum(v for k, v in wait_for("/metrics", sh.metrics).items()
+                   if k.startswith("sluice_input_rotations_total{")
+                   and 'kind="copytruncate"' in k)
+
+    def rotate(k, how, early):
+        for j in range(k, 0, -1):  # .1 -> .2 ...
+            if os.path.exists(f"{log}.{j}"):
+                os.rename(f"{log}.{j}", f"{log}.{j + 1}")
+        with open(log, "rb") as f:
+            copy = f.read()
+        if early:  # its last line was read from the original
+            copy = copy[:copy.rstrip(b"\n").rfind(b"\n") + 1]
+        elif how == "after":  # lines written before the truncation, not
+            # read yet (a copy seen before it is never longer than the
+            # original: held, it would be taken for a file of its own)
+            unread = [f"cycle {k} unread {i} " + "u" * 30 for i in range(2)]
+            copy += "".join(l + "\n" for l in unread).encode()
+            written.extend(unread)
+        holds = said(sh, held)
+        if how == "empty":
+            scans = sh.total("sluice_shipper_scans_total")
+            open(log + ".1", "wb").close()
+            wait_for("the empty copy seen", lambda: sh.total(
+                "sluice_shipper_scans_total") > scans)
+            with open(log + ".1", "ab") as f:
+                f.write(copy)
+            if early:  # seen after the truncation, it could not be told
+                wait_for("the copy held", lambda: said(sh, held) > holds,
+                         deadline_s=10)
+            os.truncate(log, 0)
+            return
+        if how == "after":
+            os.truncate(log, 0)
+        tmp = os.path.join(d, "copy.tmp")  # not matched by paths
+        with open(tmp, "wb") as f:
+            f.write(copy)
+        os.rename(tmp, log + ".1")
+        if how == "before":
+            wait_for("the copy held", lambda: said(sh, held) > holds,
+                     deadline_s=10)
+            os.truncate(log, 0)
+
+    cycles = [("before", False), ("empty", False), ("after", False),
+              ("before", True), ("empty", True)]
+    try:
+        for k, (how, early) in enumerate(cycles, 1):
+            new = [f"cycle {k} line {i} " + "x" * 30 for i in range(8)]
+            with open(log, "a") as f:
+                f.write("".join(l + "\n" for l in new))
+            written.extend(new)
+            wait_for(f"cycle {k} read", lambda: lines() >= len(written))
+            wait_for(f"cycle {k} acknowledged", lambda: registry_offset(
+                reg, log) == os.path.getsize(log))
+            ct = copies()
+            rotate(k, how, early)
+            wait_for(f"copy {k} let go ({how}, early {early})",
+                     lambda: copies() > ct)
+            wait_for(f"cycle {k}: the copy's lines",
+                     lambda: lines() >= len(written))
+        with open(log, "a") as f:
+            f.write("last\n")
+        written.append("last")
+        wait_for("all read", lambda: lines() >= len(written))
+        time.sleep(0.5)  # not a wait for anything: lines read twice show
+        got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(len(got) - len(set(got)), 0, "lines shipped twice")
+    eq(sorted(got), sorted(written), "every line once")
+    eq(said(sh, "reading it as a file of its own"), 0,
+       "copies taken for files")
+    out, err = run_once(conf)
+    eq(out, "", f"shipped again after a restart; stderr: {err}")
+
+
+@case
+def a_copy_found_at_its_first_bytes_waits_for_its_key_on_disk():
+    # a copy created empty (its own key, saved) whose first bytes show it
+    # is the copy of a truncated file takes that file's key and offset:
+    # its lines carry the ids they would have had in the original. Read
+    # before that entry is on disk, then killed, the restart would not know
+    # the copy by that key. A directory where the registry's temporary file
+    # goes makes every save fail, for as long as the test wants; then the
+    # shipper is killed in that window and run again with saves working.
+    d = scratch("copy-key-first")
+    log = os.path.join(d, "logs", "app.log")
+    reg = os.path.join(d, "data", "registry.json")
+    read = [f"read {i} " + "r" * 60 for i in range(20)]  # over 1 KiB
+    unread = [f"unread {i}" for i in range(3)]
+    with open(log, "w") as f:
+        f.write("".join(l + "\n" for l in read))
+    sh, conf = daemon(d, log)
+    metric = sh.total
+    try:
+        wait_for("the file acknowledged", lambda: registry_offset(
+            reg, log) == os.path.getsize(log))
+        open(log + ".1", "w").close()  # the copier creates the copy empty
+        wait_for("the empty copy's key on disk",
+                 lambda: registry_offset(reg, log + ".1") == 0)
+        wait_for("saves made to fail", lambda: mkdir(reg + ".tmp"))
+        failed = metric("sluice_registry_save_failures_total")
+        os.truncate(log, 0)
+        wait_for("the truncation seen", lambda: said(sh, "file shrank") == 1)
+        wait_for("a failed save", lambda: metric(
+            "sluice_registry_save_failures_total") > failed)
+        with open(log + ".1", "a") as f:  # the copy's bytes
+            f.write("".join(l + "\n" for l in read + unread))
+        wait_for("the copy recognised", lambda: said(
+            sh, "a copy of a file read before") == 1)
+        failed = metric("sluice_registry_save_failures_total")
+        wait_for("two more failed saves", lambda: metric(
+            "sluice_registry_save_failures_total") >= failed + 2)
+        eq(metric("sluice_shipper_lines_total"), len(read),
+           "lines read from the copy before its key was on disk")
+    finally:
+        sh.kill()
+    os.rmdir(reg + ".tmp")
+    out, err = run_once(conf)
+    got = [e["message"] for e in sh.events()]
+    got += [json.loads(l)["message"] for l in out.splitlines()]
+    eq(sorted(got), sorted(read + unread), f"every line once; {err}")
+
+
+@case
+def a_file_beginning_as_a_short_live_one_is_read_while_it_grows():
+    # a short live file (a header only) and a new file beginning with the
+    # same header, then rows: the new file begins as the short one, so it
+    # may be its copy and is held; a copy is never longer than its
+    # original (which only grows until it is truncated), so once it is,
+    # it is read as a file of its own at once, not held while it grows
+    d = scratch("begins-alike-short")
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("ts,level,message\n")
+    sh, conf = daemon(d, log)
+    try:
+        wait_for("the header read", lambda: sh.total(
+            "sluice_shipper_lines_total") == 1)
+        other = log + "-worker-2"
+        rows = []
+        with open(other, "w") as f:
+            f.write("ts,level,message\n")
+
+        def grow():  # a row every 50 ms, as a busy writer would
+            rows.append(f"{len(rows)},info,row {len(rows)}")
+            with open(other, "a") as f:
+                f.write(rows[-1] + "\n")
+            time.sleep(0.05)
+            return any(e["message"] == rows[0] for e in sh.events())
+        wait_for("its first row shipped while it grows", grow, deadline_s=20)
+        got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(sorted(got), sorted(["ts,level,message"] * 2 + rows), "every line once")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
