@@ -5,6 +5,7 @@
  * (a person reads them; "json" is one word away for a collector), no HTTP
  * endpoint unless asked (it opens a port). */
 #include "sl_config_sections.h"
+#include "sl_http_server.h"
 #include "sl_redis_url.h"
 
 #include <errno.h>
@@ -33,8 +34,21 @@ static const struct sl_opt http_opts[] = {
              "section there is no endpoint"},
     SL_OPT_END};
 
+/* The address is checked as the daemon will bind it (loopback only), so
+ * `check` refuses what `run` would. */
+static int check_http(const struct sl_config_node *obj, void *out,
+                      struct sl_err *err)
+{
+    const struct sl_http_section *h = out;
+    struct sl_err e = {0};
+    if (h->listen != NULL &&
+        sl_http_server_check_address(h->listen, false, &e) < 0)
+        return sl_config_error(sl_config_get(obj, "listen"), err, "%s", e.msg);
+    return 0;
+}
+
 const struct sl_config_table sl_http_section_table = {
-    "http", sizeof(struct sl_http_section), http_opts, NULL};
+    "http", sizeof(struct sl_http_section), http_opts, check_http};
 
 const char *const sl_redis_mode_names[] = {"stream", "list", NULL};
 

@@ -224,6 +224,15 @@ static int open_listener(struct sl_http_server *s, const char *addr,
     return 0;
 }
 
+int sl_http_server_check_address(const char *address, bool allow_non_loopback,
+                                 struct sl_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    return parse_address(address != NULL ? address : "", allow_non_loopback,
+                         &ss, &sslen, err);
+}
+
 struct sl_http_server *
 sl_http_server_new(const struct sl_http_server_config *cfg, struct sl_err *err)
 {
