@@ -202,7 +202,7 @@ static bool stop_drained(const struct loop *l)
     deadletter_get_stats(l->dl, &ds);
     /* an answer just taken leaves acks due, sent at the next pass */
     return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
-           input_acks_due(l->in) == 0 && sl_redis_pending(l->cmd) == 0;
+           input_acks_due(l->in) == 0 && input_acks_in_flight(l->in) == 0;
 }
 
 /* ---- signals ---- */

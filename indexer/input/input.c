@@ -536,6 +536,14 @@ size_t input_acks_due(const struct input *in)
     return in->acks_due;
 }
 
+size_t input_acks_in_flight(const struct input *in)
+{
+    size_t n = 0;
+    for (const struct input_entry *e = in->head; e != NULL; e = e->next)
+        n += e->acking;
+    return n;
+}
+
 bool input_ready(const struct input *in)
 {
     return in->ready;

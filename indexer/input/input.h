@@ -149,6 +149,10 @@ bool input_idle(const struct input *in);
  * been handed to Redis yet (the next input_process() sends it): a stop
  * waits for these, or what was indexed is read and sent again. */
 size_t input_acks_due(const struct input *in);
+/* Entries whose acknowledgement was sent and not yet answered; a stop
+ * waits for these too (other commands of `cmd`, such as a group creation
+ * queued while Redis is down, are not worth waiting for). */
+size_t input_acks_in_flight(const struct input *in);
 /* Started: the group exists (stream) and the own pending entries or the
  * processing list were read back. */
 bool input_ready(const struct input *in);
