@@ -60,6 +60,39 @@ static void check_tree(const char *p, size_t len, int rc,
     free(s);
 }
 
+/* An element without "@timestamp": its line with the time added is one
+ * line, the element's bytes around an inserted "@timestamp" member, and
+ * (when the tree can tell) an object whose first key is "@timestamp". */
+static void check_line_ts(const char *p, size_t len)
+{
+    char *line = malloc(len + LIST_EVENT_TS_EXTRA);
+    if (line == NULL)
+        abort();
+    size_t n = list_event_copy_line_ts(line, p, len, NOW_MS);
+    const char ts[] = "\"@timestamp\":\"2025-11-23T00:00:00.123Z\"";
+    size_t b = 0; /* the blanks before the object */
+    while (b < n && (line[b] == ' ' || line[b] == '\t'))
+        b++;
+    if (n > len + LIST_EVENT_TS_EXTRA || b + 1 + sizeof ts > n ||
+        line[b] != '{' || memcmp(line + b + 1, ts, sizeof ts - 1) != 0 ||
+        memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
+        abort();
+    if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
+        char *s = malloc(n + 1);
+        if (s == NULL)
+            abort();
+        memcpy(s, line, n);
+        s[n] = '\0';
+        yajl_val v = yajl_tree_parse(s, NULL, 0);
+        if (v != NULL && (!YAJL_IS_OBJECT(v) || v->u.object.len == 0 ||
+                          strcmp(v->u.object.keys[0], "@timestamp") != 0))
+            abort();
+        yajl_tree_free(v);
+        free(s);
+    }
+    free(line);
+}
+
 /* "\u0000": the tree's C strings would end there. */
 static bool has_nul_escape(const char *p, size_t len)
 {
@@ -105,6 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (memchr(line, '\n', size) != NULL || memchr(line, '\r', size))
             abort();
         free(line);
+        if (!le.ts_key)
+            check_line_ts(p, size);
     }
     if (memchr(p, '\0', size) == NULL && memchr(p, '/', size) == NULL &&
         !has_nul_escape(p, size))
