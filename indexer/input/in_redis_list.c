@@ -198,14 +198,18 @@ static void on_move(void *ctx, const struct sl_redis_result *res)
             if (r->element[i]->type == REDIS_REPLY_STRING)
                 take_element(in, r->element[i]->str, r->element[i]->len, false);
         in->full = r->elements == asked;
-    } else if (res->status == SL_REDIS_EREPLY) {
+    }
+    /* only an answer says the list ran dry: not an error (a key of
+     * another type), nor a lost answer, so `run --once` goes on */
+    if (res->status == SL_REDIS_OK)
+        in->last_empty = !in->full;
+    if (res->status == SL_REDIS_EREPLY) {
         SL_ERROR(in->component, "moving from %s to %s: %s", in->key,
                  in->proc_key, r->str);
         input_backoff(in);
     } else if (res->status != SL_REDIS_OK) {
         in->need_recover = true; /* it may have moved what we never saw */
     }
-    in->last_empty = !in->full;
 }
 
 static void move(struct input *in)

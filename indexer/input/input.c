@@ -528,7 +528,11 @@ int input_event_dead(struct input *in, const struct input_event *ev,
 
 bool input_idle(const struct input *in)
 {
-    return in->ready && in->in_flight == 0 && in->last_empty && !in->claiming;
+    /* a lost answer may have moved entries to us unseen: idle only once
+     * they are read back (stream: the history; list: the processing list) */
+    return in->ready && in->in_flight == 0 && in->last_empty &&
+           !in->claiming && !in->history && !in->need_recover &&
+           !in->recovering;
 }
 
 size_t input_acks_due(const struct input *in)

@@ -143,7 +143,10 @@ SL_MUST_CHECK int input_event_dead(struct input *in,
 
 /* Nothing held: no entry read and unacknowledged, no claim in flight, and
  * the last read that ended found nothing new (for `run --once`: the stream
- * or list held nothing more for us then; a read may be waiting again). */
+ * or list held nothing more for us then; a read may be waiting again). A
+ * read that failed (an error such as WRONGTYPE, or a lost answer, which
+ * may have moved entries to us unseen) says nothing: not idle until a
+ * read is answered and what may have moved is read back. */
 bool input_idle(const struct input *in);
 /* Entries whose events are all resolved and whose acknowledgement has not
  * been handed to Redis yet (the next input_process() sends it): a stop

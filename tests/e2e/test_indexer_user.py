@@ -11,6 +11,9 @@ Each case found a defect; each fails on the code before its fix.
 - SIGTERM while Redis is unreachable and nothing is held: the indexer
   stops at once (it waited the whole 10 s grace period for a group
   creation queued on the dead connection).
+- `run --once` in list mode on a key that is not a list: it exited 0,
+  "nothing left to index", having read nothing; it now goes on (saying
+  why) until it has read the list.
 
 A redis-server of this test on a free port; Elasticsearch from tests/run
 (SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
@@ -122,6 +125,35 @@ def sigterm_with_redis_down_stops_at_once():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+@case
+def once_goes_on_while_the_list_cannot_be_read():
+    """`run --once` in list mode where the key holds a stream (another
+    program's, or a mode mixed up): it said "nothing left to index" and
+    exited 0 at once, indexing nothing. It now says why it cannot read,
+    goes on trying, and ends once the key is a list it has drained."""
+    key = "logstash-wrongtype"
+    conf = config(key, {"mode": "list", "key": key})
+    redis.cmd("XADD", key, "*", "a", "b")
+    log = os.path.join(TMP, key + ".log")
+    with open(log, "w") as f:
+        p = subprocess.Popen([INDEXER, "-c", conf, "run", "--once"],
+                             stderr=f, stdout=subprocess.DEVNULL, env=ENV)
+    try:
+        wait_for("the WRONGTYPE error", lambda: "WRONGTYPE" in open(log).read())
+        assert p.poll() is None, f"exited {p.returncode}: {open(log).read()}"
+        redis.cmd("DEL", key)
+        redis.cmd("RPUSH", key, json.dumps(
+            {"@timestamp": "2025-11-23T02:46:00.000Z", "message": "late"}))
+        eq(p.wait(timeout=30), 0, "exit status")
+        assert "1 events read, 1 indexed" in open(log).read(), open(log).read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    eq([d["message"] for d in search({"match": {"message": "late"}})],
+       ["late"], "indexed")
 
 
 es_drop(ES, PREFIX)
