@@ -380,6 +380,8 @@ static int start_redis(struct loop *l, struct sl_err *err)
     if (l->dl == NULL)
         return -1;
     l->in = input_new(&ic->redis, l->cmd, l->dl, l->metrics, err);
+    if (l->in != NULL && l->once)
+        input_set_once(l->in);
     return l->in != NULL ? 0 : -1;
 }
 

@@ -148,6 +148,11 @@ SL_MUST_CHECK int input_event_dead(struct input *in,
  * may have moved entries to us unseen) says nothing: not idle until a
  * read is answered and what may have moved is read back. */
 bool input_idle(const struct input *in);
+/* For `run --once`: in stream mode input_idle() also waits until the
+ * group has no pending entry, another consumer's included (DESIGN.md: the
+ * stream holds nothing unacknowledged): a live consumer acknowledges its
+ * own, and those of a dead one are claimed once idle for claim_idle. */
+void input_set_once(struct input *in);
 /* Entries whose events are all resolved and whose acknowledgement has not
  * been handed to Redis yet (the next input_process() sends it): a stop
  * waits for these, or what was indexed is read and sent again. */

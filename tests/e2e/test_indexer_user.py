@@ -11,6 +11,8 @@ Each case found a defect; each fails on the code before its fix.
 - SIGTERM while Redis is unreachable and nothing is held: the indexer
   stops at once (it waited the whole 10 s grace period for a group
   creation queued on the dead connection).
+- `run --once` after an indexer died holding entries: it now claims and
+  indexes them (it exited 0 at once, those events left out).
 - `run --once` in list mode on a key that is not a list: it exited 0,
   "nothing left to index", having read nothing; it now goes on (saying
   why) until it has read the list.
@@ -34,6 +36,7 @@ from shipper_harness import (ENV, Redis, case, eq, es_drop,  # noqa: E402
 
 BIN = sys.argv[1]
 INDEXER = os.path.join(BIN, "sluice-indexer")
+SHIPPER = os.path.join(BIN, "sluice-shipper")
 ES = need("SLUICE_TEST_ES_URL").rstrip("/")
 PREFIX = f"sluiceidxuser-{os.getpid()}"
 TMP = tmp_dir("sluice-idxuser-")
@@ -154,6 +157,49 @@ def once_goes_on_while_the_list_cannot_be_read():
             p.wait()
     eq([d["message"] for d in search({"match": {"message": "late"}})],
        ["late"], "indexed")
+
+
+@case
+def once_claims_what_a_dead_indexer_left():
+    """An indexer killed with entries read and not acknowledged (its
+    consumer never comes back), then `run --once` under another consumer
+    name: DESIGN.md's --once ends when the stream holds nothing
+    unacknowledged, so it waits for those entries to be idle claim_idle,
+    claims them (XAUTOCLAIM) and indexes them. It said "nothing left to
+    index" and exited 0 at once, the dead consumer's events left out."""
+    key = "stream-dead-consumer"
+    logs = os.path.join(TMP, "dead-consumer")
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        for i in range(3000):
+            f.write(f"line {i}\n")
+    ship = os.path.join(TMP, "dead-consumer.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"}, "data_dir": logs,
+                   "inputs": [{"type": "file",
+                               "paths": [os.path.join(logs, "*.log")]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": 500}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    # the dead indexer: read everything, acknowledged nothing
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XREADGROUP", "GROUP", "sluice", "idx-dead", "COUNT", "100",
+              "STREAMS", key, ">")
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 6, "pending for the dead")
+    conf = config(key, {"key": key, "claim_idle": "1s"})
+    t0 = time.monotonic()
+    err = run_once(conf)
+    assert "claimed 6 entries" in err, err
+    assert "3000 events read, 3000 indexed" in err, err
+    assert time.monotonic() - t0 < 20, err
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending after")
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
+               {"query": {"prefix": {"message": "line"}}})["count"], 3000,
+       "every event")
 
 
 es_drop(ES, PREFIX)
