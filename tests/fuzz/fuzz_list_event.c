@@ -25,14 +25,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct sl_date *iso;
 
-static void check_tree(const char *p, size_t len, int rc,
-                       const struct list_event *le)
+/* A NUL-terminated copy, for yajl's tree parser. */
+static char *nul_copy(const char *p, size_t len)
 {
     char *s = malloc(len + 1);
     if (s == NULL)
         abort();
     memcpy(s, p, len);
     s[len] = '\0';
+    return s;
+}
+
+static void check_tree(const char *p, size_t len, int rc,
+                       const struct list_event *le)
+{
+    char *s = nul_copy(p, len);
     yajl_val v = yajl_tree_parse(s, NULL, 0);
     bool object = v != NULL && YAJL_IS_OBJECT(v);
     if ((rc == 0) != object)
@@ -78,11 +85,7 @@ static void check_line_ts(const char *p, size_t len)
         memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
         abort();
     if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
-        char *s = malloc(n + 1);
-        if (s == NULL)
-            abort();
-        memcpy(s, line, n);
-        s[n] = '\0';
+        char *s = nul_copy(line, n);
         yajl_val v = yajl_tree_parse(s, NULL, 0);
         if (v != NULL && (!YAJL_IS_OBJECT(v) || v->u.object.len == 0 ||
                           strcmp(v->u.object.keys[0], "@timestamp") != 0))
