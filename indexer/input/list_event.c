@@ -173,8 +173,8 @@ size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
     while (brace < len && p[brace] != '{')
         brace++;
     size_t rest = brace + 1;
-    while (rest < len && (p[rest] == ' ' || p[rest] == '\t' ||
-                          p[rest] == '\r' || p[rest] == '\n'))
+    while (rest < len && strchr(" \t\r\n\f\v", p[rest]) != NULL &&
+           p[rest] != '\0') /* yajl's blanks */
         rest++;
     bool empty = rest < len && p[rest] == '}';
     list_event_copy_line(dst, p, brace + 1);

@@ -69,7 +69,7 @@ static void check_tree(const char *p, size_t len, int rc,
 
 /* An element without "@timestamp": its line with the time added is one
  * line, the element's bytes around an inserted "@timestamp" member, and
- * (when the tree can tell) an object whose first key is "@timestamp". */
+ * (when the tree can tell) the element's object with "@timestamp" first. */
 static void check_line_ts(const char *p, size_t len)
 {
     char *line = malloc(len + LIST_EVENT_TS_EXTRA);
@@ -85,12 +85,17 @@ static void check_line_ts(const char *p, size_t len)
         memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
         abort();
     if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
-        char *s = nul_copy(line, n);
+        char *e = nul_copy(p, len), *s = nul_copy(line, n);
+        yajl_val ev = yajl_tree_parse(e, NULL, 0);
         yajl_val v = yajl_tree_parse(s, NULL, 0);
-        if (v != NULL && (!YAJL_IS_OBJECT(v) || v->u.object.len == 0 ||
-                          strcmp(v->u.object.keys[0], "@timestamp") != 0))
+        if (ev != NULL && YAJL_IS_OBJECT(ev) &&
+            (v == NULL || !YAJL_IS_OBJECT(v) ||
+             v->u.object.len != ev->u.object.len + 1 ||
+             strcmp(v->u.object.keys[0], "@timestamp") != 0))
             abort();
+        yajl_tree_free(ev);
         yajl_tree_free(v);
+        free(e);
         free(s);
     }
     free(line);
