@@ -76,8 +76,19 @@ static int check_one_url(const struct sl_config_node *n,
     char list[160];
     size_t o = 0;
     for (size_t i = 0; schemes[i] != NULL; i++) {
-        if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
-            return 0;
+        size_t sl = strlen(schemes[i]);
+        if (strncmp(s, schemes[i], sl) == 0) {
+            /* a host must follow, and no blank (curl refuses both, at
+             * every request) */
+            if (s[sl] != '\0' && strchr("/:?#@", s[sl]) == NULL &&
+                strpbrk(s, " \t\r\n") == NULL)
+                return 0;
+            return sl_config_error_expected(
+                n, err,
+                "a URL with a host name after \"%s\" and no blanks "
+                "(such as \"%s\")",
+                schemes[i], example);
+        }
         int w = snprintf(list + o, sizeof list - o, "%s\"%s\"",
                          i == 0 ? "" : " or ", schemes[i]);
         o += w > 0 && (size_t)w < sizeof list - o ? (size_t)w : 0;

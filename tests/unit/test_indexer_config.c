@@ -316,6 +316,21 @@ static void test_refused_before_run(void **state)
                  "indexer.json:1:35: redis.key: found \"sluice:dead\" for "
                  "both key and dead_key, expected two keys: dead letters "
                  "written to the key read would be read again");
+    assert_fails(
+        "{\"elasticsearch\": {\"hosts\": [\"http://\"]}}",
+        "indexer.json:1:30: elasticsearch.hosts[0]: found a string "
+        "\"http://\", expected a URL with a host name after "
+        "\"http://\" and no blanks (such as \"http://127.0.0.1:9200\")");
+    assert_fails("{\"elasticsearch\": {\"hosts\": \"https://es 1:9200\"}}",
+                 "indexer.json:1:29: elasticsearch.hosts: found a string "
+                 "\"https://es 1:9200\", expected a URL with a host name "
+                 "after \"https://\" and no blanks (such as "
+                 "\"http://127.0.0.1:9200\")");
+    assert_fails(
+        "{\"kibana\": {\"url\": \"http://:5601\"}}",
+        "indexer.json:1:20: kibana.url: found a string "
+        "\"http://:5601\", expected a URL with a host name after "
+        "\"http://\" and no blanks (such as \"http://127.0.0.1:5601\")");
     assert_fails("{\"http\": {\"listen\": \"5067\"}}",
                  "indexer.json:1:21: http.listen: metrics address '5067' is "
                  "not HOST:PORT; write 127.0.0.1:9600, [::1]:9600 or "
