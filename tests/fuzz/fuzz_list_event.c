@@ -78,7 +78,7 @@ static void check_line_ts(const char *p, size_t len)
     size_t n = list_event_copy_line_ts(line, p, len, NOW_MS);
     const char ts[] = "\"@timestamp\":\"2025-11-23T00:00:00.123Z\"";
     size_t b = 0; /* the blanks before the object */
-    while (b < n && (line[b] == ' ' || line[b] == '\t'))
+    while (b < n && line[b] != '\0' && strchr(" \t\f\v", line[b]) != NULL)
         b++;
     if (n > len + LIST_EVENT_TS_EXTRA || b + 1 + sizeof ts > n ||
         line[b] != '{' || memcmp(line + b + 1, ts, sizeof ts - 1) != 0 ||
