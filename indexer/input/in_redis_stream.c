@@ -460,11 +460,12 @@ static void on_pending(void *ctx, const struct sl_redis_result *res)
 
 /* --once, holding nothing: how many entries the group still has pending
  * (XPENDING's summary), others' included. */
-static void ask_pending(struct input *in)
+static void ask_pending(struct input *in, int64_t now)
 {
     const char *argv[] = {"XPENDING", in->key, in->group};
     struct sl_redis_cmd cmd = {3, argv, NULL, 1, 0};
     struct sl_err err;
+    in->next_pending_ms = now + PENDING_EVERY_MS; /* if it cannot go out */
     if (sl_redis_command(in->cmd, &cmd, on_pending, in, &err) < 0)
         return;
     in->outstanding++;
@@ -490,7 +491,7 @@ void stream_tick(struct input *in, int64_t now)
         now >= in->next_claim_ms && input_room(in) > 0)
         claim(in);
     if (pending_due(in) && now >= in->next_pending_ms)
-        ask_pending(in);
+        ask_pending(in, now);
 }
 
 int64_t stream_due(const struct input *in)
