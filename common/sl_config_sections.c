@@ -79,17 +79,17 @@ static const struct sl_opt http_opts[] = {
              "section there is no endpoint"},
     SL_OPT_END};
 
-/* The address as the endpoint will take it, so that `check` refuses what
- * `run` would (it said nothing, and run exited 2 without a position). */
+/* The address is checked as the daemon will bind it (loopback only), so
+ * `check` refuses what `run` would. */
 static int check_http(const struct sl_config_node *obj, void *out,
                       struct sl_err *err)
 {
     const struct sl_http_section *h = out;
-    struct sl_err why;
-    if (obj == NULL || h->listen == NULL ||
-        sl_http_address_check(h->listen, &why) == 0)
-        return 0;
-    return sl_config_error(sl_config_get(obj, "listen"), err, "%s", why.msg);
+    struct sl_err e = {0};
+    if (obj != NULL && h->listen != NULL &&
+        sl_http_server_check_address(h->listen, false, &e) < 0)
+        return sl_config_error(sl_config_get(obj, "listen"), err, "%s", e.msg);
+    return 0;
 }
 
 const struct sl_config_table sl_http_section_table = {
@@ -121,8 +121,19 @@ static int check_one_url(const struct sl_config_node *n,
     char list[160];
     size_t o = 0;
     for (size_t i = 0; schemes[i] != NULL; i++) {
-        if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
-            return 0;
+        size_t sl = strlen(schemes[i]);
+        if (strncmp(s, schemes[i], sl) == 0) {
+            /* a host must follow, and no blank (curl refuses both, at
+             * every request) */
+            if (s[sl] != '\0' && strchr("/:?#@", s[sl]) == NULL &&
+                strpbrk(s, " \t\r\n") == NULL)
+                return 0;
+            return sl_config_error_expected(
+                n, err,
+                "a URL with a host name after \"%s\" and no blanks "
+                "(such as \"%s\")",
+                schemes[i], example);
+        }
         int w = snprintf(list + o, sizeof list - o, "%s\"%s\"",
                          i == 0 ? "" : " or ", schemes[i]);
         o += w > 0 && (size_t)w < sizeof list - o ? (size_t)w : 0;

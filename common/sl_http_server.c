@@ -172,13 +172,6 @@ bad_form:
                       addr);
 }
 
-int sl_http_address_check(const char *addr, struct sl_err *err)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen = 0;
-    return parse_address(addr, false, &ss, &sslen, err);
-}
-
 static int listen_error(const char *addr, unsigned port, int e,
                         struct sl_err *err)
 {
@@ -228,6 +221,15 @@ static int open_listener(struct sl_http_server *s, const char *addr,
         return listen_error(addr, port, errno, err);
     s->port = ntohs(((const struct sockaddr_in *)(void *)&bound)->sin_port);
     return 0;
+}
+
+int sl_http_server_check_address(const char *address, bool allow_non_loopback,
+                                 struct sl_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    return parse_address(address != NULL ? address : "", allow_non_loopback,
+                         &ss, &sslen, err);
 }
 
 struct sl_http_server *

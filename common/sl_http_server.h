@@ -73,10 +73,11 @@ struct sl_http_server;
  * use or cannot be bound; the message names the address and what to do. */
 struct sl_http_server *
 sl_http_server_new(const struct sl_http_server_config *cfg, struct sl_err *err);
-/* Whether addr is an address sl_http_server_new() takes without
- * allow_non_loopback (it binds nothing): 0, or -1 with SL_EINVAL and the
- * message it would give. For `check`. */
-SL_MUST_CHECK int sl_http_address_check(const char *addr, struct sl_err *err);
+/* The address checks of sl_http_server_new() alone, without binding: for
+ * a config's `check`. 0, or -1 with SL_EINVAL and the same message. */
+SL_MUST_CHECK int sl_http_server_check_address(const char *address,
+                                               bool allow_non_loopback,
+                                               struct sl_err *err);
 /* Closes the listener and every client. NULL is fine. */
 void sl_http_server_free(struct sl_http_server *s);
 

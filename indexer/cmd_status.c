@@ -243,10 +243,29 @@ static void show_group(struct redis_status *s, const redisReply *g)
     print_count(s, "unread", n, unread_ms);
 }
 
+/* Whether key is of type want, or not there yet; else says what it holds
+ * (an XLEN or LLEN of it answers an error: "length -1 entries"). */
+static bool key_is(struct redis_status *s, const char *key, const char *want,
+                   const char *fix)
+{
+    const char *argv[] = {"TYPE", key};
+    redisReply *r = ask(s->c, NULL, 2, argv);
+    bool ok = r == NULL || r->type != REDIS_REPLY_STATUS ||
+              strcmp(r->str, want) == 0 || strcmp(r->str, "none") == 0;
+    if (!ok)
+        fprintf(s->out, "  %s holds a %s, not a %s: %s\n", key, r->str, want,
+                fix);
+    freeReplyObject(r);
+    return ok;
+}
+
 /* The dead-letter stream's length, with a warning past redis.dead_warn
  * (the threshold the daemon warns at too). */
 static void show_dead(struct redis_status *s)
 {
+    if (!key_is(s, s->cfg->dead_key, "stream",
+                "no dead letter can be written there; check redis.dead_key"))
+        return;
     long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
     fprintf(s->out, "  dead letters  %lld in %s", dead, s->cfg->dead_key);
     if (dead > s->cfg->dead_warn)
@@ -353,7 +372,10 @@ static int show_redis(const struct indexer_redis_config *cfg, FILE *out,
                 cfg->group);
     else
         fprintf(out, "redis %s: list %s\n", u.shown, cfg->key);
-    if (cfg->mode == SL_REDIS_STREAM)
+    if (!key_is(&s, cfg->key, cfg->mode == SL_REDIS_STREAM ? "stream" : "list",
+                "the indexer cannot read it; check redis.key and redis.mode"))
+        show_dead(&s);
+    else if (cfg->mode == SL_REDIS_STREAM)
         show_stream(&s);
     else
         show_list(&s);

@@ -49,6 +49,16 @@ static int check_redis(const struct sl_config_node *obj, void *out,
         not_empty(obj, "consumer", r->consumer, err) < 0 ||
         not_empty(obj, "dead_key", r->dead_key, err) < 0)
         return -1;
+    /* Letters written to the key read would be read back, refused as not
+     * a batch and written again, without end. */
+    if (strcmp(r->dead_key, r->key) == 0) {
+        const struct sl_config_node *at = sl_config_get(obj, "dead_key");
+        return sl_config_error(at != NULL ? at : sl_config_get(obj, "key"), err,
+                               "found \"%s\" for both key and dead_key, "
+                               "expected two keys: dead letters written to "
+                               "the key read would be read again",
+                               r->key);
+    }
     return sl_config_check_redis_url(sl_config_get(obj, "url"), err);
 }
 

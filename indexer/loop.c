@@ -202,7 +202,7 @@ static bool stop_drained(const struct loop *l)
     deadletter_get_stats(l->dl, &ds);
     /* an answer just taken leaves acks due, sent at the next pass */
     return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
-           input_acks_due(l->in) == 0 && sl_redis_pending(l->cmd) == 0;
+           input_acks_due(l->in) == 0 && input_acks_in_flight(l->in) == 0;
 }
 
 /* ---- signals ---- */
@@ -380,6 +380,8 @@ static int start_redis(struct loop *l, struct sl_err *err)
     if (l->dl == NULL)
         return -1;
     l->in = input_new(&ic->redis, l->cmd, l->dl, l->metrics, err);
+    if (l->in != NULL && l->once)
+        input_set_once(l->in);
     return l->in != NULL ? 0 : -1;
 }
 

@@ -29,7 +29,7 @@
  * (sl_log_reopen). SIGPIPE must be ignored by the caller.
  *
  * --once: as run, and returns 0 once the input is idle (nothing
- * unacknowledged for this consumer, the last read found nothing new), the
+ * unacknowledged in the group, the last read found nothing new), the
  * sender holds nothing and no dead letter waits to be written. Stopped by
  * a signal before that, it returns 1. */
 #ifndef LOOP_H

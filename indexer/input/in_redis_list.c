@@ -89,8 +89,10 @@ static void take_element(struct input *in, const char *p, size_t len,
         return;
     }
     size_t idlen = SL_EVENT_ID_LEN;
-    struct input_entry *e =
-        input_entry_alloc(in, 1, idlen + len + (le.newlines ? len : 0));
+    size_t line = !le.ts_key    ? len + LIST_EVENT_TS_EXTRA
+                  : le.newlines ? len
+                                : 0; /* the bulk line, when not the raw */
+    struct input_entry *e = input_entry_alloc(in, 1, idlen + len + line);
     if (e == NULL) {
         in->need_recover = true; /* it stays in PROC */
         return;
@@ -102,7 +104,10 @@ static void take_element(struct input *in, const char *p, size_t len,
     memcpy(d, p, len);
     e->raw = (struct sl_slice){d, len};
     e->ev[0].json = e->raw;
-    if (le.newlines) {
+    if (!le.ts_key) /* Logstash gives such an event the time read too */
+        e->ev[0].json = (struct sl_slice){
+            d + len, list_event_copy_line_ts(d + len, p, len, le.ts_ms)};
+    else if (le.newlines) {
         list_event_copy_line(d + len, p, len);
         e->ev[0].json = (struct sl_slice){d + len, len};
     }
@@ -193,14 +198,18 @@ static void on_move(void *ctx, const struct sl_redis_result *res)
             if (r->element[i]->type == REDIS_REPLY_STRING)
                 take_element(in, r->element[i]->str, r->element[i]->len, false);
         in->full = r->elements == asked;
-    } else if (res->status == SL_REDIS_EREPLY) {
+    }
+    /* only an answer says the list ran dry: not an error (a key of
+     * another type), nor a lost answer, so `run --once` goes on */
+    if (res->status == SL_REDIS_OK)
+        in->last_empty = !in->full;
+    if (res->status == SL_REDIS_EREPLY) {
         SL_ERROR(in->component, "moving from %s to %s: %s", in->key,
                  in->proc_key, r->str);
         input_backoff(in);
     } else if (res->status != SL_REDIS_OK) {
         in->need_recover = true; /* it may have moved what we never saw */
     }
-    in->last_empty = !in->full;
 }
 
 static void move(struct input *in)

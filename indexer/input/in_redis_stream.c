@@ -432,6 +432,54 @@ static void touch(struct input *in, int64_t now)
     free(argv);
 }
 
+#define PENDING_EVERY_MS 200 /* --once: XPENDING while others hold entries */
+
+static void on_pending(void *ctx, const struct sl_redis_result *res)
+{
+    struct input *in = ctx;
+    in->outstanding--;
+    if (input_closing_done(in))
+        return;
+    in->pending_asking = false;
+    in->next_pending_ms = sl_redis_now_ms() + PENDING_EVERY_MS;
+    const redisReply *r = res->reply;
+    if (res->status != SL_REDIS_OK || r->type != REDIS_REPLY_ARRAY ||
+        r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER)
+        return; /* asked again later; a read says what is wrong */
+    long long n = r->element[0]->integer;
+    in->group_drained = n == 0 && in->pending_taken == in->taken;
+    if (n > 0 && !in->waiting_said) {
+        in->waiting_said = true;
+        SL_INFO(in->component,
+                "--once: %lld entries of %s are pending for other "
+                "consumers of group %s: waiting until they are "
+                "acknowledged, or idle for %d ms and claimed",
+                n, in->key, in->group, in->claim_idle_ms);
+    }
+}
+
+/* --once, holding nothing: how many entries the group still has pending
+ * (XPENDING's summary), others' included. */
+static void ask_pending(struct input *in, int64_t now)
+{
+    const char *argv[] = {"XPENDING", in->key, in->group};
+    struct sl_redis_cmd cmd = {3, argv, NULL, 1, 0};
+    struct sl_err err;
+    in->next_pending_ms = now + PENDING_EVERY_MS; /* if it cannot go out */
+    if (sl_redis_command(in->cmd, &cmd, on_pending, in, &err) < 0)
+        return;
+    in->outstanding++;
+    in->pending_asking = true;
+    in->pending_taken = in->taken;
+}
+
+static bool pending_due(const struct input *in)
+{
+    return in->once && in->group_state == 2 && in->ready && !in->history &&
+           in->in_flight == 0 && in->last_empty && !in->claiming &&
+           !in->pending_asking;
+}
+
 void stream_tick(struct input *in, int64_t now)
 {
     if (in->group_state == 0)
@@ -442,6 +490,8 @@ void stream_tick(struct input *in, int64_t now)
     if (in->group_state == 2 && in->ready && !in->claiming &&
         now >= in->next_claim_ms && input_room(in) > 0)
         claim(in);
+    if (pending_due(in) && now >= in->next_pending_ms)
+        ask_pending(in, now);
 }
 
 int64_t stream_due(const struct input *in)
@@ -452,6 +502,8 @@ int64_t stream_due(const struct input *in)
     if (in->group_state == 2 && in->ready && !in->touching &&
         in->head != NULL && (due == 0 || in->next_touch_ms < due))
         due = in->next_touch_ms > 0 ? in->next_touch_ms : 1;
+    if (pending_due(in) && (due == 0 || in->next_pending_ms < due))
+        due = in->next_pending_ms > 0 ? in->next_pending_ms : 1;
     return due;
 }
 

@@ -131,6 +131,8 @@ void input_entry_add(struct input *in, struct input_entry *e)
         in->cursor = e;
     in->in_flight++;
     in->st.in_flight = in->in_flight;
+    in->taken++;
+    in->group_drained = false;
     due_if_resolved(in, e);
 }
 
@@ -528,12 +530,29 @@ int input_event_dead(struct input *in, const struct input_event *ev,
 
 bool input_idle(const struct input *in)
 {
-    return in->ready && in->in_flight == 0 && in->last_empty && !in->claiming;
+    /* a lost answer may have moved entries to us unseen: idle only once
+     * they are read back (stream: the history; list: the processing list) */
+    return in->ready && in->in_flight == 0 && in->last_empty && !in->claiming &&
+           !in->history && !in->need_recover && !in->recovering &&
+           (!in->once || in->mode != SL_REDIS_STREAM || in->group_drained);
 }
 
 size_t input_acks_due(const struct input *in)
 {
     return in->acks_due;
+}
+
+void input_set_once(struct input *in)
+{
+    in->once = true;
+}
+
+size_t input_acks_in_flight(const struct input *in)
+{
+    size_t n = 0;
+    for (const struct input_entry *e = in->head; e != NULL; e = e->next)
+        n += e->acking;
+    return n;
 }
 
 bool input_ready(const struct input *in)

@@ -143,12 +143,24 @@ SL_MUST_CHECK int input_event_dead(struct input *in,
 
 /* Nothing held: no entry read and unacknowledged, no claim in flight, and
  * the last read that ended found nothing new (for `run --once`: the stream
- * or list held nothing more for us then; a read may be waiting again). */
+ * or list held nothing more for us then; a read may be waiting again). A
+ * read that failed (an error such as WRONGTYPE, or a lost answer, which
+ * may have moved entries to us unseen) says nothing: not idle until a
+ * read is answered and what may have moved is read back. */
 bool input_idle(const struct input *in);
+/* For `run --once`: in stream mode input_idle() also waits until the
+ * group has no pending entry, another consumer's included (DESIGN.md: the
+ * stream holds nothing unacknowledged): a live consumer acknowledges its
+ * own, and those of a dead one are claimed once idle for claim_idle. */
+void input_set_once(struct input *in);
 /* Entries whose events are all resolved and whose acknowledgement has not
  * been handed to Redis yet (the next input_process() sends it): a stop
  * waits for these, or what was indexed is read and sent again. */
 size_t input_acks_due(const struct input *in);
+/* Entries whose acknowledgement was sent and not yet answered; a stop
+ * waits for these too (other commands of `cmd`, such as a group creation
+ * queued while Redis is down, are not worth waiting for). */
+size_t input_acks_in_flight(const struct input *in);
 /* Started: the group exists (stream) and the own pending entries or the
  * processing list were read back. */
 bool input_ready(const struct input *in);

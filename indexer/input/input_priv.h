@@ -90,6 +90,12 @@ struct input {
     int64_t next_claim_ms;
     bool touching;
     int64_t next_touch_ms;
+    /* run --once: the group's pending entries, asked with XPENDING once
+     * this input holds nothing; drained when the last answer, sent after
+     * the last entry was taken, said 0 */
+    bool once, pending_asking, group_drained, waiting_said;
+    int64_t next_pending_ms;
+    uint64_t taken, pending_taken; /* entries taken: now, when asked */
 
     /* list */
     struct sl_date *date;

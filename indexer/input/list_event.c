@@ -4,6 +4,7 @@
  * whether the element is an object; the parser stops there if not. */
 #include "list_event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <yajl/yajl_parse.h>
@@ -148,6 +149,7 @@ int list_event_parse(struct sl_date *iso, const char *p, size_t len,
         return -1;
     sl_event_id("", 0, p, len, 0, out->id);
     out->has_ts = s.has_ts;
+    out->ts_key = s.ts_seen;
     out->ts_ms = s.has_ts ? s.ts_ms : now_ms;
     out->newlines =
         memchr(p, '\n', len) != NULL || memchr(p, '\r', len) != NULL;
@@ -158,4 +160,27 @@ void list_event_copy_line(char *dst, const char *p, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         dst[i] = p[i] == '\n' || p[i] == '\r' ? ' ' : p[i];
+}
+
+size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
+                               int64_t ts_ms)
+{
+    char iso[SL_DATE_ISO8601_SIZE];
+    if (sl_date_format_iso8601_ms(ts_ms, iso) < 0)
+        memcpy(iso, "1970-01-01T00:00:00.000Z", sizeof iso);
+    /* accepted: blanks, then the object's "{" */
+    size_t brace = 0;
+    while (brace < len && p[brace] != '{')
+        brace++;
+    size_t rest = brace + 1;
+    while (rest < len && strchr(" \t\r\n\f\v", p[rest]) != NULL &&
+           p[rest] != '\0') /* yajl's blanks */
+        rest++;
+    bool empty = rest < len && p[rest] == '}';
+    list_event_copy_line(dst, p, brace + 1);
+    int n = snprintf(dst + brace + 1, LIST_EVENT_TS_EXTRA,
+                     "\"@timestamp\":\"%s\"%s", iso, empty ? "" : ",");
+    size_t o = brace + 1 + (size_t)n;
+    list_event_copy_line(dst + o, p + brace + 1, len - brace - 1);
+    return o + len - brace - 1;
 }

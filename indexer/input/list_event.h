@@ -21,7 +21,12 @@
  * or when it does not parse, the time read (now_ms) is used: such an event
  * replayed on another day lands in that day's index, a duplicate. Only the
  * top level counts: an "@timestamp" inside a nested object or a string is
- * not the event's.
+ * not the event's. An element with no top-level "@timestamp" key at all
+ * gets one, the time read, as Logstash gives an event that lacks it
+ * (list_event_copy_line_ts): else the document would have no time and no
+ * time-filtered view (Kibana's) would ever show it. One whose
+ * "@timestamp" does not parse is sent as it is: Elasticsearch refuses it
+ * with the reason, for the dead letters.
  *
  * Cost: yajl's parser, allocated per element (yajl 2 has no reset); list
  * mode carries Logstash's throughput, batches are the fast path. */
@@ -41,7 +46,12 @@ struct list_event {
     int64_t ts_ms;
     bool has_ts;   /* ts_ms is the element's @timestamp, not now_ms */
     bool newlines; /* the element holds "\n" or "\r" (between tokens) */
+    bool ts_key;   /* it has a top-level "@timestamp" key, parsed or not */
 };
+
+/* What list_event_copy_line_ts() adds at most: "@timestamp":"...", */
+#define LIST_EVENT_TS_EXTRA                                                    \
+    (sizeof "\"@timestamp\":\"\"," + SL_DATE_ISO8601_SIZE)
 
 /* iso: sl_date_compile of {"ISO8601"}. 0, or -1 with SL_EPARSE and err a
  * short reason ("not JSON: ...", "a JSON array, expected an object"),
@@ -52,5 +62,10 @@ SL_MUST_CHECK int list_event_parse(struct sl_date *iso, const char *p,
 
 /* Copies len bytes of p to dst with "\n" and "\r" turned into spaces. */
 void list_event_copy_line(char *dst, const char *p, size_t len);
+/* The same for an element list_event_parse() accepted without ts_key,
+ * with "@timestamp":"<ts_ms as ISO 8601, UTC, ms>" first in its object;
+ * dst has room for len + LIST_EVENT_TS_EXTRA bytes. Its length. */
+size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
+                               int64_t ts_ms);
 
 #endif

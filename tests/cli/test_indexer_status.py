@@ -353,6 +353,29 @@ def the_dead_letter_warning_is_redis_dead_warn():
         "(redis.dead_warn); see 'sluice-indexer dlq list'"])
 
 
+@case
+def a_key_of_another_type_is_said_so():
+    """A key the indexer cannot use (the mode mixed up, another program's
+    key): what it holds and what to check, not "length -1 entries" and
+    "does not exist yet"."""
+    redis("SET", "astring", "x")
+    redis("RPUSH", "alist", "x")
+    out, _ = status(config("wrongtype.json", {"url": url, "key": "astring",
+                                              "dead_key": "alist"}, HOSTS))
+    eq(es_part(out), f"redis {shown}: stream astring, group sluice\n"
+                     "  astring holds a string, not a stream: the indexer "
+                     "cannot read it; check redis.key and redis.mode\n"
+                     "  alist holds a list, not a stream: no dead letter can "
+                     "be written there; check redis.dead_key\n")
+    out, _ = status(config("wrongtype-list.json",
+                           {"url": url, "key": "astring", "mode": "list",
+                            "dead_key": "astring:dead"}, HOSTS))
+    eq(es_part(out), f"redis {shown}: list astring\n"
+                     "  astring holds a string, not a list: the indexer "
+                     "cannot read it; check redis.key and redis.mode\n"
+                     "  dead letters  0 in astring:dead\n")
+
+
 redis.stop()
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

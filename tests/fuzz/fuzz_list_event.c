@@ -25,14 +25,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct sl_date *iso;
 
-static void check_tree(const char *p, size_t len, int rc,
-                       const struct list_event *le)
+/* A NUL-terminated copy, for yajl's tree parser. */
+static char *nul_copy(const char *p, size_t len)
 {
     char *s = malloc(len + 1);
     if (s == NULL)
         abort();
     memcpy(s, p, len);
     s[len] = '\0';
+    return s;
+}
+
+static void check_tree(const char *p, size_t len, int rc,
+                       const struct list_event *le)
+{
+    char *s = nul_copy(p, len);
     yajl_val v = yajl_tree_parse(s, NULL, 0);
     bool object = v != NULL && YAJL_IS_OBJECT(v);
     if ((rc == 0) != object)
@@ -58,6 +65,40 @@ static void check_tree(const char *p, size_t len, int rc,
     }
     yajl_tree_free(v);
     free(s);
+}
+
+/* An element without "@timestamp": its line with the time added is one
+ * line, the element's bytes around an inserted "@timestamp" member, and
+ * (when the tree can tell) the element's object with "@timestamp" first. */
+static void check_line_ts(const char *p, size_t len)
+{
+    char *line = malloc(len + LIST_EVENT_TS_EXTRA);
+    if (line == NULL)
+        abort();
+    size_t n = list_event_copy_line_ts(line, p, len, NOW_MS);
+    const char ts[] = "\"@timestamp\":\"2025-11-23T00:00:00.123Z\"";
+    size_t b = 0; /* the blanks before the object */
+    while (b < n && line[b] != '\0' && strchr(" \t\f\v", line[b]) != NULL)
+        b++;
+    if (n > len + LIST_EVENT_TS_EXTRA || b + 1 + sizeof ts > n ||
+        line[b] != '{' || memcmp(line + b + 1, ts, sizeof ts - 1) != 0 ||
+        memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
+        abort();
+    if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
+        char *e = nul_copy(p, len), *s = nul_copy(line, n);
+        yajl_val ev = yajl_tree_parse(e, NULL, 0);
+        yajl_val v = yajl_tree_parse(s, NULL, 0);
+        if (ev != NULL && YAJL_IS_OBJECT(ev) &&
+            (v == NULL || !YAJL_IS_OBJECT(v) ||
+             v->u.object.len != ev->u.object.len + 1 ||
+             strcmp(v->u.object.keys[0], "@timestamp") != 0))
+            abort();
+        yajl_tree_free(ev);
+        yajl_tree_free(v);
+        free(e);
+        free(s);
+    }
+    free(line);
 }
 
 /* "\u0000": the tree's C strings would end there. */
@@ -105,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (memchr(line, '\n', size) != NULL || memchr(line, '\r', size))
             abort();
         free(line);
+        if (!le.ts_key)
+            check_line_ts(p, size);
     }
     if (memchr(p, '\0', size) == NULL && memchr(p, '/', size) == NULL &&
         !has_nul_escape(p, size))

@@ -301,6 +301,51 @@ static void test_other_sections(void **state)
                  "such as stunnel");
 }
 
+/* What `run` would refuse or loop on, `check` refuses: the dead letters
+ * in the key read (each would be read back as a bad entry and written
+ * again, without end: 147,804 letters in 5 s before this check), and an
+ * http.listen the endpoint cannot bind (run exited 1, check said 0). */
+static void test_refused_before_run(void **state)
+{
+    (void)state;
+    assert_fails("{\"redis\": {\"dead_key\": \"sluice:events\"}}",
+                 "indexer.json:1:24: redis.dead_key: found \"sluice:events\" "
+                 "for both key and dead_key, expected two keys: dead letters "
+                 "written to the key read would be read again");
+    assert_fails("{\"redis\": {\"mode\": \"list\", \"key\": \"sluice:dead\"}}",
+                 "indexer.json:1:35: redis.key: found \"sluice:dead\" for "
+                 "both key and dead_key, expected two keys: dead letters "
+                 "written to the key read would be read again");
+    assert_fails(
+        "{\"elasticsearch\": {\"hosts\": [\"http://\"]}}",
+        "indexer.json:1:30: elasticsearch.hosts[0]: found a string "
+        "\"http://\", expected a URL with a host name after "
+        "\"http://\" and no blanks (such as \"http://127.0.0.1:9200\")");
+    assert_fails("{\"elasticsearch\": {\"hosts\": \"https://es 1:9200\"}}",
+                 "indexer.json:1:29: elasticsearch.hosts: found a string "
+                 "\"https://es 1:9200\", expected a URL with a host name "
+                 "after \"https://\" and no blanks (such as "
+                 "\"http://127.0.0.1:9200\")");
+    assert_fails(
+        "{\"kibana\": {\"url\": \"http://:5601\"}}",
+        "indexer.json:1:20: kibana.url: found a string "
+        "\"http://:5601\", expected a URL with a host name after "
+        "\"http://\" and no blanks (such as \"http://127.0.0.1:5601\")");
+    assert_fails("{\"http\": {\"listen\": \"5067\"}}",
+                 "indexer.json:1:21: http.listen: metrics address '5067' is "
+                 "not HOST:PORT; write 127.0.0.1:9600, [::1]:9600 or "
+                 "localhost:9600");
+    assert_fails("{\"http\": {\"listen\": \"0.0.0.0:5067\"}}",
+                 "indexer.json:1:21: http.listen: metrics address "
+                 "'0.0.0.0:5067' is not a loopback address, and the counters "
+                 "are not meant to be public; listen on 127.0.0.1, [::1] or "
+                 "localhost");
+    assert_fails("{\"http\": {\"listen\": \"127.0.0.1:65536\"}}",
+                 "indexer.json:1:21: http.listen: metrics address "
+                 "'127.0.0.1:65536': port '65536' is not a number from 0 to "
+                 "65535");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_sender_keys),
         cmocka_unit_test(test_index_pattern),
         cmocka_unit_test(test_other_sections),
+        cmocka_unit_test(test_refused_before_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

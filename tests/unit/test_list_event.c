@@ -138,6 +138,45 @@ static void test_refused(void **state)
             "comments are not enabled. near byte 1");
 }
 
+/* An element without a top-level "@timestamp" key gets the time read as
+ * one, first in its object, as Logstash gives it; one with the key keeps
+ * it as it is, parsed or not (Elasticsearch says why, for the dead
+ * letters). */
+static void assert_line_ts(const char *ev, const char *want)
+{
+    struct list_event le;
+    char line[256];
+    parse_ok(ev, &le);
+    assert_false(le.ts_key);
+    assert_int_equal(le.ts_ms, NOW);
+    size_t n = list_event_copy_line_ts(line, ev, strlen(ev), le.ts_ms);
+    assert_true(n <= strlen(ev) + LIST_EVENT_TS_EXTRA);
+    line[n] = '\0';
+    assert_string_equal(line, want);
+}
+
+static void test_time_added_when_missing(void **state)
+{
+    (void)state;
+    assert_line_ts("{\"message\":\"x\",\"@version\":\"1\"}",
+                   "{\"@timestamp\":\"2025-11-23T00:00:00.999Z\","
+                   "\"message\":\"x\",\"@version\":\"1\"}");
+    assert_line_ts(" \n{ \r\n}\n",
+                   "  {\"@timestamp\":\"2025-11-23T00:00:00.999Z\"   } ");
+    assert_line_ts("{\"a\":{\"@timestamp\":\"2025-11-23T02:46:00Z\"}}",
+                   "{\"@timestamp\":\"2025-11-23T00:00:00.999Z\","
+                   "\"a\":{\"@timestamp\":\"2025-11-23T02:46:00Z\"}}");
+    struct list_event le;
+    parse_ok("{\"@timestamp\":\"yesterday\"}", &le);
+    assert_true(le.ts_key);
+    assert_false(le.has_ts);
+    parse_ok("{\"@timestamp\":null}", &le);
+    assert_true(le.ts_key);
+    parse_ok("{\"@timestamp\":\"2025-11-23T02:46:00.5Z\"}", &le);
+    assert_true(le.ts_key);
+    assert_true(le.has_ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_newlines),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_time_added_when_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""sluice-indexer as a user drives it, through the real binary: what the
+integration tests (tests/integration/test_indexer_*.c) do not cover.
+Each case found a defect; each fails on the code before its fix.
+
+- Logstash's list mode: an event without "@timestamp" (Logstash's redis
+  output sends what its pipeline made; a codec or a filter may leave it
+  out) is indexed with one, the time it was read, as Logstash's own redis
+  input gives it; before, the document had no time, and Kibana's
+  time-filtered views never showed it. One with "@timestamp" keeps it.
+- SIGTERM while Redis is unreachable and nothing is held: the indexer
+  stops at once (it waited the whole 10 s grace period for a group
+  creation queued on the dead connection).
+- `run --once` after an indexer died holding entries: it now claims and
+  indexes them (it exited 0 at once, those events left out).
+- `run --once` in list mode on a key that is not a list: it exited 0,
+  "nothing left to index", having read nothing; it now goes on (saying
+  why) until it has read the list.
+
+A redis-server of this test on a free port; Elasticsearch from tests/run
+(SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
+
+usage: test_indexer_user.py BIN_DIR
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shipper_harness import (ENV, Redis, case, eq, es_drop,  # noqa: E402
+                             es_json, failures, free_port, need, tmp_dir,
+                             wait_for)
+
+BIN = sys.argv[1]
+INDEXER = os.path.join(BIN, "sluice-indexer")
+SHIPPER = os.path.join(BIN, "sluice-shipper")
+ES = need("SLUICE_TEST_ES_URL").rstrip("/")
+PREFIX = f"sluiceidxuser-{os.getpid()}"
+TMP = tmp_dir("sluice-idxuser-")
+redis = Redis()
+
+
+def config(name, redis_section, es_section=None):
+    """Writes TMP/name.json: redis_section's keys over this test's Redis
+    and a block of 200 ms; Elasticsearch with the test's prefix."""
+    r = {"url": f"redis://127.0.0.1:{redis.port}/0", "block": "200ms",
+         "consumer": "c1", "dead_key": f"{name}:dead", **redis_section}
+    es = {"hosts": [ES], "index": PREFIX + "-%{+yyyy.MM.dd}",
+          "request_timeout": "10s", **(es_section or {})}
+    path = os.path.join(TMP, name + ".json")
+    with open(path, "w") as f:
+        json.dump({"redis": r, "elasticsearch": es}, f)
+    return path
+
+
+def run_once(conf):
+    p = subprocess.run([INDEXER, "-c", conf, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"run --once: {p.stderr}")
+    return p.stderr
+
+
+def search(query):
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    got = es_json(ES, "POST", f"/{PREFIX}-*/_search",
+                  {"size": 100, "query": query, "sort": ["_doc"]})
+    return [h["_source"] for h in got["hits"]["hits"]]
+
+
+@case
+def list_event_without_timestamp_gets_the_time_read():
+    key = "logstash-notime"
+    conf = config(key, {"mode": "list", "key": key})
+    events = [
+        {"@timestamp": "2025-11-23T02:46:00.123Z", "@version": "1",
+         "message": "with a time", "host": {"name": "ls-1"}},
+        {"@version": "1", "message": "without a time",
+         "host": {"name": "ls-1"}},
+        {"message": "a nested one is not the event's",
+         "log": {"@timestamp": "2025-11-23T02:46:00Z"}},
+    ]
+    before = time.time()
+    redis.cmd("RPUSH", key, *[json.dumps(e) for e in events])
+    redis.cmd("RPUSH", key, "{ }")  # empty, and with a blank
+    err = run_once(conf)
+    after = time.time()
+    assert "4 events read, 4 indexed" in err, err
+    docs = search({"match_all": {}})
+    eq(len(docs), 4, "documents")
+    by_msg = {d.get("message", ""): d for d in docs}
+    eq(by_msg["with a time"]["@timestamp"], "2025-11-23T02:46:00.123Z",
+       "a Logstash event's own time")
+    for msg in ("without a time", "a nested one is not the event's", ""):
+        d = by_msg[msg]
+        assert "@timestamp" in d, f"no @timestamp in {d}"
+        t = time.mktime(time.strptime(d["@timestamp"][:19],
+                                      "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        assert before - 1 <= t <= after + 1, (d, before, after)
+    eq(by_msg["without a time"]["@version"], "1", "the rest kept")
+    eq(by_msg["a nested one is not the event's"]["log"],
+       {"@timestamp": "2025-11-23T02:46:00Z"}, "the nested one kept")
+    # what a time-filtered view (Kibana's) finds: every event
+    eq(len(search({"range": {"@timestamp": {"gte": "2025-01-01"}}})), 4,
+       "documents with a time")
+    eq(redis.cmd("LLEN", key), 0, "list drained")
+
+
+@case
+def sigterm_with_redis_down_stops_at_once():
+    conf = config("down", {"url": f"redis://127.0.0.1:{free_port()}/0"})
+    log = os.path.join(TMP, "down.log")
+    with open(log, "w") as f:
+        p = subprocess.Popen([INDEXER, "-c", conf, "run"], stderr=f,
+                             stdout=subprocess.DEVNULL, env=ENV)
+    try:
+        wait_for("the indexer to find Redis down",
+                 lambda: "cannot connect" in open(log).read())
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        eq(p.wait(timeout=15), 0, "exit status")
+        took = time.monotonic() - t0
+        # nothing read, nothing held: nothing to wait for (it took 10 s)
+        assert took < 3, f"stopped after {took:.1f} s; {open(log).read()}"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@case
+def once_goes_on_while_the_list_cannot_be_read():
+    """`run --once` in list mode where the key holds a stream (another
+    program's, or a mode mixed up): it said "nothing left to index" and
+    exited 0 at once, indexing nothing. It now says why it cannot read,
+    goes on trying, and ends once the key is a list it has drained."""
+    key = "logstash-wrongtype"
+    conf = config(key, {"mode": "list", "key": key})
+    redis.cmd("XADD", key, "*", "a", "b")
+    log = os.path.join(TMP, key + ".log")
+    with open(log, "w") as f:
+        p = subprocess.Popen([INDEXER, "-c", conf, "run", "--once"],
+                             stderr=f, stdout=subprocess.DEVNULL, env=ENV)
+    try:
+        wait_for("the WRONGTYPE error", lambda: "WRONGTYPE" in open(log).read())
+        assert p.poll() is None, f"exited {p.returncode}: {open(log).read()}"
+        redis.cmd("DEL", key)
+        redis.cmd("RPUSH", key, json.dumps(
+            {"@timestamp": "2025-11-23T02:46:00.000Z", "message": "late"}))
+        eq(p.wait(timeout=30), 0, "exit status")
+        assert "1 events read, 1 indexed" in open(log).read(), open(log).read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    eq([d["message"] for d in search({"match": {"message": "late"}})],
+       ["late"], "indexed")
+
+
+@case
+def once_claims_what_a_dead_indexer_left():
+    """An indexer killed with entries read and not acknowledged (its
+    consumer never comes back), then `run --once` under another consumer
+    name: DESIGN.md's --once ends when the stream holds nothing
+    unacknowledged, so it waits for those entries to be idle claim_idle,
+    claims them (XAUTOCLAIM) and indexes them. It said "nothing left to
+    index" and exited 0 at once, the dead consumer's events left out."""
+    key = "stream-dead-consumer"
+    logs = os.path.join(TMP, "dead-consumer")
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        for i in range(3000):
+            f.write(f"line {i}\n")
+    ship = os.path.join(TMP, "dead-consumer.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"}, "data_dir": logs,
+                   "inputs": [{"type": "file",
+                               "paths": [os.path.join(logs, "*.log")]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": 500}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    # the dead indexer: read everything, acknowledged nothing
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XREADGROUP", "GROUP", "sluice", "idx-dead", "COUNT", "100",
+              "STREAMS", key, ">")
+    entries = redis.cmd("XLEN", key)  # 6 batches of 500, unless cut by age
+    eq(redis.cmd("XPENDING", key, "sluice")[0], entries, "pending for the dead")
+    conf = config(key, {"key": key, "claim_idle": "1s"})
+    t0 = time.monotonic()
+    err = run_once(conf)
+    eq(sum(int(n) for n in re.findall(r"claimed (\d+) entries", err)),
+       entries, f"entries claimed: {err}")
+    assert "3000 events read, 3000 indexed" in err, err
+    assert time.monotonic() - t0 < 20, err
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending after")
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
+               {"query": {"prefix": {"message": "line"}}})["count"], 3000,
+       "every event")
+
+
+es_drop(ES, PREFIX)
+redis.kill()
+sys.exit(1 if failures else 0)
