@@ -386,7 +386,11 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
             return -1;
         /* --once: a turn that read looks again at once, for the end */
         *busy = (n >= READ_CHUNKS || (l->once && n > 0)) && !full;
-        if (l->once && n == 0 && !full && inputs_idle(l, now, busy)) {
+        /* no room in the output (Redis unreachable, or batches in
+         * flight): nothing can be read, so the end is not asked for, and
+         * a file waiting to be opened is no reason to spin */
+        if (l->once && n == 0 && !full && output_has_room(l->out) &&
+            inputs_idle(l, now, busy)) {
             SL_INFO(COMP,
                     "--once: every input read to its end (%llu directory "
                     "scans); finishing",
