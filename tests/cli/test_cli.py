@@ -448,6 +448,37 @@ def status_escapes_control_characters_in_file_names():
     eq([c for c in "\t\x1b" if c in out], [])
 
 
+@case
+def readme_config_errors_are_what_check_prints():
+    # README's "Configuration" examples: a misspelt required key is named
+    # with its hint (not "missing required key"), a size that is not one,
+    # an unset ${VAR}; and setup takes --force, which its warning names.
+    path = write("pathh.json", '{"inputs": [{\n    "pathh": ["/x"]}], '
+                 + OUT + '}')
+    eq(run(SHIPPER, ["-c", path, "check"], status=2),
+       ("", f"sluice-shipper: {path}:2:5: inputs[0]: unknown key 'pathh' "
+            "(did you mean 'paths'?)\n"))
+    path = write("lots.json", '{"inputs": [{"paths": ["/x"], '
+                 '"max_line_bytes": "lots"}], ' + OUT + '}')
+    eq(run(SHIPPER, ["-c", path, "check"], status=2),
+       ("", f"sluice-shipper: {path}:1:49: inputs[0].max_line_bytes: found "
+            'a string "lots", expected a size from 1KiB to 4MiB (such as '
+            '"512KiB", "1MiB", "10MB" or a number of bytes)\n'))
+    path = write("unset.json", '{"inputs": [{"paths": ["/x"]}], "output": '
+                 '{"redis": {"url": "redis://:${SLUICE_T_UNSET}@h:1/0"}}}')
+    eq(run(SHIPPER, ["-c", path, "check"], status=2),
+       ("", f"sluice-shipper: {path}:1:61: output.redis.url: environment "
+            "variable 'SLUICE_T_UNSET' is not set; set it or write "
+            "${SLUICE_T_UNSET:-default}\n"))
+    path = write("force.json", '{"elasticsearch": {"hosts": '
+                 '["http://127.0.0.1:1"]}}')
+    _, err = run(INDEXER, ["-c", path, "setup", "--force"], status=1)
+    assert "cannot connect" in err, err
+    _, err = run(INDEXER, ["-c", path, "status", "--force"], status=2)
+    eq(err, "sluice-indexer: option '--force' does not go with 'status'; "
+            "see 'sluice-indexer --help'\n")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
