@@ -479,6 +479,26 @@ def readme_config_errors_are_what_check_prints():
             "see 'sluice-indexer --help'\n")
 
 
+@case
+def status_shows_every_counter_of_the_daemon():
+    # the shipper registers 20 counters; lines and events come last, and
+    # README's status example shows sluice_shipper_lines_total
+    counters = {f"sluice_c{i:02d}_total": i for i in range(20)}
+    counters["sluice_shipper_lines_total"] = 2412018
+    StatusHandler.body = json.dumps(counters).encode()
+    server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listen = f"127.0.0.1:{server.server_address[1]}"
+    data = os.path.join(TMP, "empty-data-2")
+    try:
+        out, _ = run(SHIPPER, ["-c", shipper_config(data, listen), "status"])
+    finally:
+        server.shutdown()
+    lines = out.splitlines()[2:]
+    eq(len(lines), 21)
+    eq(lines[-1], f"  {'sluice_shipper_lines_total':<40} 2412018")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
