@@ -154,6 +154,8 @@ static int option(const struct sl_cli_spec *spec, int argc, char *const argv[],
         return out->action = SL_CLI_VERSION, 0;
     if (!strcmp(a, "--once"))
         return out->once = true, 0;
+    if (!strcmp(a, "--force"))
+        return out->force = true, 0;
     const char *v = NULL;
     if (!strncmp(a, "--config=", 9))
         v = a + 9;
@@ -196,8 +198,10 @@ int sl_cli_parse(const struct sl_cli_spec *spec, int argc, char *const argv[],
     out->command = match(spec, words, nwords, err);
     if (out->command == NULL)
         return -1;
-    if (out->once && !out->command->once) {
-        snprintf(msg, sizeof msg, "option '--once' does not go with '%s'",
+    if ((out->once && !out->command->once) ||
+        (out->force && !out->command->force)) {
+        snprintf(msg, sizeof msg, "option '%s' does not go with '%s'",
+                 out->once && !out->command->once ? "--once" : "--force",
                  out->command->name);
         return usage_error(spec, err, msg);
     }
@@ -210,11 +214,11 @@ void sl_cli_usage(const struct sl_cli_spec *spec, FILE *f)
             spec->what);
     for (const struct sl_cli_command *c = spec->commands; c->name; c++) {
         char name[40];
-        snprintf(name, sizeof name, "%s%s", c->name,
-                 c->once ? " [--once]" : "");
-        fprintf(f, "  %-20s %s%s\n", name, c->help,
-                c == spec->commands ? " (the default)" : "");
+        snprintf(name, sizeof name, "%s%s%s", c->name,
+                 c->once ? " [--once]" : "", c->force ? " [--force]" : "");
+        fprintf(f, "  %-20s %s\n", name, c->help);
     }
+    fprintf(f, "without a command: %s\n", spec->commands[0].name);
     fprintf(f,
             "\noptions:\n"
             "  -c, --config FILE    the config to read (default: %s)\n"

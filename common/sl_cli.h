@@ -1,15 +1,16 @@
 /* sl_cli.h: the daemons' command lines, parsed the same way for both.
  *
  *   sluice-shipper [-c shipper.json] [run [--once] | check | status]
- *   sluice-indexer [-c indexer.json] [run [--once] | check | status | setup
- *                                     | dlq list | dlq replay]
+ *   sluice-indexer [-c indexer.json] [run [--once] | check | status
+ *                                     | setup [--force] | dlq list
+ *                                     | dlq replay]
  *
  * A program describes its subcommands in a table (struct sl_cli_spec);
  * sl_cli_parse() reads argv against it. Options may stand before or after
  * the subcommand: -c FILE (--config FILE, --config=FILE), -h/--help,
- * -V/--version, and --once for a subcommand that takes it. A subcommand
- * may be two words ("dlq list"). No subcommand means the first of the
- * table (run).
+ * -V/--version, and --once (--force) for a subcommand that takes it. A
+ * subcommand may be two words ("dlq list"). No subcommand means the first of
+ * the table (run).
  *
  * Nothing is printed and nothing exits here: the caller prints the usage
  * (sl_cli_usage) or the error and picks the exit status, so the parsing is
@@ -47,6 +48,7 @@ struct sl_cli_command {
     bool once;        /* takes --once */
     const char *help; /* one line for --help */
     sl_cli_fn fn;     /* NULL: not in this build yet (says so, exits 1) */
+    bool force;       /* takes --force (last, so tables may leave it out) */
 };
 
 struct sl_cli_spec {
@@ -69,6 +71,7 @@ struct sl_cli {
     const struct sl_cli_command *command; /* an entry of the spec's table */
     const char *config; /* -c's argument (points into argv), else default */
     bool once;
+    bool force;
 };
 
 /* Fills out from argv[1..argc). -1 with SL_EINVAL and the message (without

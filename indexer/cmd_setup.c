@@ -88,7 +88,8 @@ int indexer_cmd_setup(const struct sl_cli *cli)
         .template_path = find_file("SLUICE_TEMPLATE_FILE", TEMPLATE_REL, tpath,
                                    sizeof tpath),
         .kibana_dir =
-            find_file("SLUICE_KIBANA_DIR", "kibana", kpath, sizeof kpath)};
+            find_file("SLUICE_KIBANA_DIR", "kibana", kpath, sizeof kpath),
+        .force = cli->force};
     struct setup_result r = {0};
     int rc = SL_CLI_EXIT_OK;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -354,7 +354,8 @@ static void show_list(struct redis_status *s)
     show_processing(s);
 }
 
-/* 0 reported, -1 Redis did not answer (err says why). */
+/* 0 reported, -1 Redis did not answer, or refused AUTH or SELECT
+ * (SL_EREMOTE; err says why). */
 static int show_redis(const struct indexer_redis_config *cfg, FILE *out,
                       struct sl_err *err)
 {
@@ -364,7 +365,10 @@ static int show_redis(const struct indexer_redis_config *cfg, FILE *out,
     if (sl_redis_url_parse(cfg->url, &u, err) < 0)
         return -1;
     if (connect_redis(&s, &u, err) < 0) {
-        sl_err_prefix(err, "Redis at %s does not answer", u.shown);
+        if (err->status == SL_EREMOTE) /* AUTH or SELECT refused */
+            sl_err_prefix(err, "Redis at %s refused", u.shown);
+        else
+            sl_err_prefix(err, "Redis at %s does not answer", u.shown);
         goto done;
     }
     if (cfg->mode == SL_REDIS_STREAM)
@@ -397,8 +401,10 @@ int indexer_cmd_status(const struct sl_cli *cli)
     int rc = SL_CLI_EXIT_OK;
     if (show_redis(&l.ic.redis, stdout, &err) < 0) {
         fflush(stdout);
-        fprintf(stderr, INDEXER_PROG ": %s; is redis-server running?\n",
-                err.msg);
+        fprintf(stderr, INDEXER_PROG ": %s; %s\n", err.msg,
+                err.status == SL_EREMOTE
+                    ? "check the user, password and database in redis.url"
+                    : "is redis-server running?");
         rc = SL_CLI_EXIT_FAIL;
     }
     if (rc == SL_CLI_EXIT_OK)

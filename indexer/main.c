@@ -10,18 +10,20 @@
 
 static const struct sl_cli_command commands[] = {
     {"run", true, "index what Redis holds; --once: until nothing is left",
-     indexer_cmd_run},
+     indexer_cmd_run, false},
     {"check", false, "validate the config; silent when it is good",
-     indexer_cmd_check},
+     indexer_cmd_check, false},
     {"status", false,
      "stream length, pending, lag, dead letters; Elasticsearch health",
-     indexer_cmd_status},
-    {"setup", false, "install the index template (and Kibana objects)",
-     indexer_cmd_setup},
-    {"dlq list", false, "show the dead letters", indexer_cmd_dlq_list},
+     indexer_cmd_status, false},
+    {"setup", false,
+     "install the index template (and Kibana objects); --force: replace a "
+     "newer one",
+     indexer_cmd_setup, true},
+    {"dlq list", false, "show the dead letters", indexer_cmd_dlq_list, false},
     {"dlq replay", false, "send the dead letters to Elasticsearch again",
-     indexer_cmd_dlq_replay},
-    {NULL, false, NULL, NULL}};
+     indexer_cmd_dlq_replay, false},
+    {NULL, false, NULL, NULL, false}};
 
 static const struct sl_cli_spec spec = {
     INDEXER_PROG,

@@ -53,7 +53,9 @@ static int check_input(const struct sl_config_node *in, struct sl_err *err)
     /* no "type": a file input, as the reference says */
     if (sl_config_enum(in, "type", input_types, INPUT_FILE, &type, err) < 0)
         return -1;
-    if (type == INPUT_FILE && check_paths(in, err) < 0)
+    /* without paths, the table says why: a misspelt key ('pathh') first */
+    if (type == INPUT_FILE && sl_config_get(in, "paths") != NULL &&
+        check_paths(in, err) < 0)
         return -1;
     if (type == INPUT_FILE) {
         struct in_file_config fc;

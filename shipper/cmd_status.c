@@ -36,7 +36,7 @@
 #define REGISTRY_FILE_MAX (2ull << 30)
 #define STATUS_BODY_MAX   (1u << 20)
 #define STATUS_TIMEOUT_MS 2000
-#define MAX_COUNTERS      12
+#define MAX_COUNTERS      40 /* the daemon has 20: lines and events come last */
 #define JSON_DEPTH_MAX    16 /* /status nests 3 deep */
 
 /* A double from outside as a count: 0 when negative or NaN, capped. */

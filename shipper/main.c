@@ -7,12 +7,12 @@
 static const struct sl_cli_command commands[] = {
     {"run", true,
      "tail the inputs, ship their events; --once: until all is shipped",
-     shipper_cmd_run},
+     shipper_cmd_run, false},
     {"check", false, "validate the config; silent when it is good",
-     shipper_cmd_check},
+     shipper_cmd_check, false},
     {"status", false, "files, offsets, sizes and lag; the daemon's counters",
-     shipper_cmd_status},
-    {NULL, false, NULL, NULL}};
+     shipper_cmd_status, false},
+    {NULL, false, NULL, NULL, false}};
 
 static const struct sl_cli_spec spec = {
     SHIPPER_PROG,

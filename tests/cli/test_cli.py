@@ -369,6 +369,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def status_from_stub(data_name):
+    """`status` with http.listen on a stub answering StatusHandler.body:
+    its stdout and the address."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listen = f"127.0.0.1:{server.server_address[1]}"
+    data = os.path.join(TMP, data_name)
+    try:
+        out, _ = run(SHIPPER, ["-c", shipper_config(data, listen), "status"])
+    finally:
+        server.shutdown()
+    return out, listen
+
+
 @case
 def status_summarises_the_daemons_status_endpoint():
     StatusHandler.body = json.dumps({
@@ -379,14 +393,7 @@ def status_summarises_the_daemons_status_endpoint():
         "sluice_batches_total": [{"labels": {"o": "a"}, "value": 2},
                                  {"labels": {"o": "b"}, "value": 3}],
         "sluice_outbox_batches": 7}).encode()
-    server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    listen = f"127.0.0.1:{server.server_address[1]}"
-    data = os.path.join(TMP, "empty-data")
-    try:
-        out, _ = run(SHIPPER, ["-c", shipper_config(data, listen), "status"])
-    finally:
-        server.shutdown()
+    out, listen = status_from_stub("empty-data")
     lines = out.splitlines()[1:]
     eq(lines, [f"daemon at {listen}: up 2h, memory 4.0 MiB (peak 5.0 MiB)",
                f"  {'sluice_lines_read_total':<40} 1234",
@@ -446,6 +453,48 @@ def status_escapes_control_characters_in_file_names():
     eq([r.split("  ")[0].rstrip()[len(logs) + 1:] for r in rows],
        [shown[n] for n in sorted(names, key=lambda n: n.encode())])
     eq([c for c in "\t\x1b" if c in out], [])
+
+
+@case
+def readme_config_errors_are_what_check_prints():
+    # README's "Configuration" examples: a misspelt required key is named
+    # with its hint (not "missing required key"), a size that is not one,
+    # an unset ${VAR}; and setup takes --force, which its warning names.
+    for name, text, msg in [
+            ("pathh", '{"inputs": [{\n    "pathh": ["/x"]}], ' + OUT + '}',
+             "2:5: inputs[0]: unknown key 'pathh' (did you mean 'paths'?)"),
+            ("lots", '{"inputs": [{"paths": ["/x"], "max_line_bytes": '
+             '"lots"}], ' + OUT + '}',
+             '1:49: inputs[0].max_line_bytes: found a string "lots", '
+             'expected a size from 1KiB to 4MiB (such as "512KiB", "1MiB", '
+             '"10MB" or a number of bytes)'),
+            ("unset", '{"inputs": [{"paths": ["/x"]}], "output": {"redis": '
+             '{"url": "redis://:${SLUICE_T_UNSET}@h:1/0"}}}',
+             "1:61: output.redis.url: environment variable 'SLUICE_T_UNSET' "
+             "is not set; set it or write ${SLUICE_T_UNSET:-default}")]:
+        path = write(f"{name}.json", text)
+        eq(run(SHIPPER, ["-c", path, "check"], status=2),
+           ("", f"sluice-shipper: {path}:{msg}\n"))
+    path = write("force.json", '{"elasticsearch": {"hosts": '
+                 '["http://127.0.0.1:1"]}}')
+    _, err = run(INDEXER, ["-c", path, "setup", "--force"], status=1)
+    assert "cannot connect" in err, err
+    _, err = run(INDEXER, ["-c", path, "status", "--force"], status=2)
+    eq(err, "sluice-indexer: option '--force' does not go with 'status'; "
+            "see 'sluice-indexer --help'\n")
+
+
+@case
+def status_shows_every_counter_of_the_daemon():
+    # the shipper registers 20 counters; lines and events come last, and
+    # README's status example shows sluice_shipper_lines_total
+    counters = {f"sluice_c{i:02d}_total": i for i in range(20)}
+    counters["sluice_shipper_lines_total"] = 2412018
+    StatusHandler.body = json.dumps(counters).encode()
+    out, _ = status_from_stub("empty-data-2")
+    lines = out.splitlines()[2:]
+    eq(len(lines), 21)
+    eq(lines[-1], f"  {'sluice_shipper_lines_total':<40} 2412018")
 
 
 if failures:

@@ -295,8 +295,11 @@ def an_api_key_goes_in_its_header():
 def a_wrong_password_is_exit_1_without_the_password():
     wrong = f"redis://:not-{PASSWORD}@127.0.0.1:{redis.port}/0"
     _, err = status(config("wrong.json", {"url": wrong}, HOSTS), code=1)
-    assert f"Redis at redis://:***@127.0.0.1:{redis.port}/0 does not " \
-           "answer: AUTH: " in err, err
+    # Redis answered: a refusal, not "does not answer ... is it running?"
+    assert f"Redis at redis://:***@127.0.0.1:{redis.port}/0 refused: " \
+           "AUTH: " in err, err
+    assert err.endswith("; check the user, password and database in "
+                        "redis.url\n"), err
 
 
 

@@ -217,5 +217,40 @@ def over_https_setup_checks_certificates_unless_tls_verify_is_false():
             stub.stop()
 
 
+@case
+def setup_force_replaces_a_newer_template():
+    # the warning (and README's Troubleshooting) say `setup --force`
+    # replaces a template a newer Sluice installed: the command line takes it
+    with tempfile.TemporaryDirectory(prefix="sluice-force-") as tmp:
+        stub = Stub(tmp)
+        cfg = os.path.join(tmp, "indexer.json")
+        with open(cfg, "w") as f:
+            json.dump({"elasticsearch": {"hosts": [stub.url]}}, f)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+               "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", ""),
+               "SLUICE_TEMPLATE_FILE": TEMPLATE}
+        routes = {"GET /": [200, {"version": {"number": "8.15.0"}}],
+                  "GET /_index_template/sluice": [200, {"index_templates": [
+                      {"name": "sluice", "index_template": {"version": 99}}]}],
+                  "PUT /_index_template/sluice": [200, {"acknowledged": True}]}
+        try:
+            said = []
+            for args in (["setup"], ["setup", "--force"]):
+                stub.set_routes(routes)
+                p = subprocess.run([INDEXER, "-c", cfg] + args,
+                                   capture_output=True, text=True, env=env,
+                                   timeout=60)
+                eq(p.returncode, 0, "exit status; stderr: " + p.stderr)
+                said.append((p.stdout.splitlines()[0],
+                             [r["method"] for r in stub.requests()]))
+        finally:
+            stub.stop()
+    eq(said, [("Elasticsearch 8.15.0: index template 'sluice' version 2: "
+               "a newer version is installed: kept", ["GET", "GET"]),
+              ("Elasticsearch 8.15.0: index template 'sluice' version 2: "
+               "replaced", ["GET", "GET", "PUT"])])
+
+
 print("%d failed" % len(failures) if failures else "all passed")
 sys.exit(1 if failures else 0)

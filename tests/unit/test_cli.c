@@ -20,10 +20,13 @@ static int fake(const struct sl_cli *cli)
 }
 
 static const struct sl_cli_command commands[] = {
-    {"run", true, "run", fake},        {"check", false, "check", fake},
-    {"status", false, "status", fake}, {"setup", false, "setup", NULL},
-    {"dlq list", false, "list", fake}, {"dlq replay", false, "replay", fake},
-    {NULL, false, NULL, NULL}};
+    {"run", true, "run", fake, false},
+    {"check", false, "check", fake, false},
+    {"status", false, "status", fake, false},
+    {"setup", false, "setup", NULL, false},
+    {"dlq list", false, "list", fake, false},
+    {"dlq replay", false, "replay", fake, false},
+    {NULL, false, NULL, NULL, false}};
 
 static const struct sl_cli_spec spec = {"sluice-x", "does x",
                                         "/etc/sluice/x.json", commands};
@@ -210,6 +213,42 @@ static void table_escapes_control_characters(void **state)
     sl_cli_table_free(&t);
 }
 
+/* setup --force (the message of a newer installed template tells users to
+ * type it): taken by a command that says so, refused by the others, and
+ * shown in --help with which command runs when none is given. */
+static void force_only_where_it_goes(void **state)
+{
+    (void)state;
+    static const struct sl_cli_command cmds[] = {
+        {"run", true, "run", fake, false},
+        {"setup", false, "set up", fake, true},
+        {NULL, false, NULL, NULL, false}};
+    static const struct sl_cli_spec fspec = {"sluice-y", "does y",
+                                             "/etc/sluice/y.json", cmds};
+    char x[] = "x", setup[] = "setup", force[] = "--force", run[] = "run";
+    char *a[] = {x, setup, force, NULL}, *b[] = {x, force, run, NULL};
+    struct sl_cli cli;
+    struct sl_err err = {0};
+    assert_int_equal(sl_cli_parse(&fspec, 3, a, &cli, &err), 0);
+    assert_string_equal(cli.command->name, "setup");
+    assert_true(cli.force);
+    assert_false(cli.once);
+    assert_int_equal(sl_cli_parse(&fspec, 3, b, &cli, &err), -1);
+    assert_string_equal(err.msg, "option '--force' does not go with 'run'; "
+                                 "see 'sluice-y --help'");
+    expect_error("x status --force", "option '--force' does not go with "
+                                     "'status'; see 'sluice-x --help'");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    sl_cli_usage(&fspec, f);
+    fclose(f);
+    assert_non_null(strstr(text, "\n  run [--once]         run\n"
+                                 "  setup [--force]      set up\n"
+                                 "without a command: run\n"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +260,7 @@ int main(void)
         cmocka_unit_test(table_aligns_by_characters),
         cmocka_unit_test(table_escapes_control_characters),
         cmocka_unit_test(main_runs_the_command),
+        cmocka_unit_test(force_only_where_it_goes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
