@@ -121,7 +121,7 @@ static int check_index(const struct sl_config_node *obj,
     struct index_name *in = index_name_new(es->index, es->index_fallback, &e);
     if (in == NULL)
         return sl_config_error(sl_config_get(obj, "index"), err,
-                               "%s; see the README's index patterns", e.msg);
+                               "%s; see the README's \"Index names\"", e.msg);
     bool dated = index_name_dated(in);
     size_t prefix = index_name_prefix(in).len;
     index_name_free(in);
