@@ -232,7 +232,7 @@ static void test_index_pattern(void **state)
     assert_fails("{\"elasticsearch\": {\"index\": \"Logs-%{+yyyy}\"}}",
                  "indexer.json:1:29: elasticsearch.index: 'L' at byte 1 of "
                  "the pattern: index names are lower case; see the README's "
-                 "index patterns");
+                 "\"Index names\"");
     assert_fails("{\"elasticsearch\": {\"index_fallback\": \"N/A\"}}",
                  "indexer.json:1:38: elasticsearch.index_fallback: fallback "
                  "\"N/A\": expected a-z 0-9 . _ - only, not starting with . _ "
