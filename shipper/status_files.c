@@ -116,7 +116,7 @@ int status_files_render(struct sl_metrics *m, struct in_file *const *inputs,
             0 ||
         write_rows(body, &rs, mono_now, wall_now_ms, max_bytes, &shown, err) <
             0 ||
-        sl_buf_printf(body, err, "],\"files_total\":%zu,\"files_omitted\":%zu}",
+        sl_buf_printf(body, err, "],\"files_known\":%zu,\"files_omitted\":%zu}",
                       rs.n, rs.n - shown) < 0)
         goto done;
     rc = 0;

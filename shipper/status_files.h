@@ -8,7 +8,7 @@
  *             {"path":"/var/log/x.log","state":"error",
  *              "reason":"permission denied","acked":null,"read":null,
  *              "size":null,"last_read":null}],
- *    "files_total":2,"files_omitted":0}
+ *    "files_known":2,"files_omitted":0}
  *
  * acked: the registry's offset (in Redis up to there), null when the file
  * has no entry yet; read: the next byte the input hands out, null until
@@ -36,7 +36,7 @@
 #define STATUS_FILES_MAX_BYTES (768u << 10)
 
 /* Appends the /status body to body: m's JSON object (may be NULL: no
- * counters) with "files", "files_total" and "files_omitted" added, from
+ * counters) with "files", "files_known" and "files_omitted" added, from
  * the n inputs (NULL entries skipped: stdin inputs). mono_now and
  * wall_now_ms are the two clocks now (sl_clock.h), to turn a row's
  * monotonic last_read into wall-clock seconds. -1 with err (out of

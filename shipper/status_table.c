@@ -87,23 +87,22 @@ int shipper_status_files(struct yajl_val_s *root, const char *listen, FILE *out,
     long long left = omitted != NULL && YAJL_IS_INTEGER(omitted)
                          ? YAJL_GET_INTEGER(omitted)
                          : 0;
-    fprintf(out, "files from the daemon at %s, newer than the registry: %zu",
-            listen, files->u.array.len);
-    if (left > 0)
-        fprintf(out,
-                " (and %lld more not shown: /status sends 768 KiB of "
-                "rows at most)",
-                left);
-    fputc('\n', out);
-    if (files->u.array.len == 0)
-        return 1;
     sl_cli_table_init(&t, 7, head, "lrrrrrl");
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < files->u.array.len; i++)
         if (YAJL_IS_OBJECT(files->u.array.values[i]) &&
             add_row(&t, files->u.array.values[i], now, err) < 0)
             goto done;
-    sl_cli_table_print(&t, out);
+    fprintf(out, "files from the daemon at %s, newer than the registry: %zu",
+            listen, t.nrows);
+    if (left > 0)
+        fprintf(out,
+                " (and %lld more not shown: /status sends 768 KiB of "
+                "rows at most)",
+                left);
+    fputc('\n', out);
+    if (t.nrows > 0)
+        sl_cli_table_print(&t, out);
     rc = 1;
 done:
     sl_cli_table_free(&t);

@@ -954,7 +954,7 @@ def status_shows_the_daemons_files_while_redis_is_down_from_the_start():
     try:
         body = json.loads(http_get(port, "/status").split("\r\n\r\n", 1)[1])
         eq(body["sluice_shipper_events_total"], 0, "/status keeps its counters")
-        eq((body["files"], body["files_total"], body["files_omitted"]),
+        eq((body["files"], body["files_known"], body["files_omitted"]),
            ([{"path": log, "state": "waiting", "acked": None, "read": None,
               "size": 8, "last_read": None}], 1, 0), "/status files")
         lines = shipper_status(conf).splitlines()

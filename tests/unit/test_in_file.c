@@ -1693,7 +1693,7 @@ static void test_status_rows(void **state)
                                          STATUS_FILES_MAX_BYTES, &body, &err),
                      0);
     snprintf(want, sizeof want,
-             "{\"files\":[%s,%s,%s,%s],\"files_total\":4,"
+             "{\"files\":[%s,%s,%s,%s],\"files_known\":4,"
              "\"files_omitted\":0}",
              a, b, cc, d);
     assert_string_equal(body.ptr, want);
@@ -1704,7 +1704,7 @@ static void test_status_rows(void **state)
                                          &err),
                      0);
     snprintf(want, sizeof want,
-             "{\"files\":[%s,%s],\"files_total\":4,\"files_omitted\":2}", a, b);
+             "{\"files\":[%s,%s],\"files_known\":4,\"files_omitted\":2}", a, b);
     assert_string_equal(body.ptr, want);
     sl_buf_release(&body);
 }
@@ -1729,7 +1729,7 @@ static void test_status_rows_after_metrics(void **state)
     char want[600];
     snprintf(want, sizeof want, ",\"files\":[{\"path\":\"%s/a.log\"", h->dir);
     assert_memory_equal(body.ptr + m.len - 1, want, strlen(want));
-    assert_non_null(strstr(body.ptr, "\"files_total\":1,\"files_omitted\":0}"));
+    assert_non_null(strstr(body.ptr, "\"files_known\":1,\"files_omitted\":0}"));
     sl_buf_release(&m);
     sl_buf_release(&body);
 }
