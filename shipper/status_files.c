@@ -1,7 +1,8 @@
 /* status_files.c: the /status body (status_files.h): the counters' JSON
  * object, reopened to add the files the inputs know. One pass over the
- * inputs' records, one sort by path, one pass writing: about 10 ms for
- * 10,000 files, and no system call. */
+ * inputs' records, one sort by path, one pass writing, and no system
+ * call: 10,000 files cost the daemon about 7 ms of CPU a request (a debug
+ * build, -O0). */
 #include "status_files.h"
 
 #include <stdlib.h>

@@ -31,8 +31,9 @@
 #include "sl_err.h"
 #include "sl_metrics.h"
 
-/* The rows' text at most, by default: 10,000 files of 60-byte paths fit;
- * the counters and the rest of the body stay far below 1 MiB. */
+/* The rows' text at most: about 5,700 files of 65-byte paths (measured:
+ * 10,000 such files gave 5,744 rows, a body of 858 KB with the counters),
+ * so the whole body stays below the 1 MiB `status` reads. */
 #define STATUS_FILES_MAX_BYTES (768u << 10)
 
 /* Appends the /status body to body: m's JSON object (may be NULL: no
