@@ -12,21 +12,26 @@
 
 struct rows {
     struct in_file_row *v;
-    size_t n, cap;
+    size_t n;
 };
 
-static int rows_add(struct rows *rs, const struct in_file_row *row,
-                    struct sl_err *err)
+/* Every row of the inputs, in one allocation: counted, then copied. */
+static int rows_collect(struct rows *rs, struct in_file *const *inputs,
+                        size_t n, struct sl_err *err)
 {
-    if (rs->n == rs->cap) {
-        size_t ncap = rs->cap ? rs->cap * 2 : 64;
-        struct in_file_row *nv = realloc(rs->v, ncap * sizeof *nv);
-        if (nv == NULL)
-            return sl_err_set(err, SL_ENOMEM, "out of memory for /status");
-        rs->v = nv;
-        rs->cap = ncap;
-    }
-    rs->v[rs->n++] = *row;
+    struct in_file_row row;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0;
+             inputs[i] != NULL && in_file_next_row(inputs[i], &c, &row);)
+            total++;
+    rs->v = malloc((total ? total : 1) * sizeof *rs->v);
+    if (rs->v == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory for /status");
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; inputs[i] != NULL && rs->n < total &&
+                           in_file_next_row(inputs[i], &c, &rs->v[rs->n]);)
+            rs->n++;
     return 0;
 }
 
@@ -98,18 +103,14 @@ int status_files_render(struct sl_metrics *m, struct in_file *const *inputs,
                         struct sl_err *err)
 {
     struct rows rs = {0};
-    struct in_file_row row;
     size_t shown = 0, start = body->len;
     int rc = -1;
     if (m != NULL ? sl_metrics_render_json(m, body, err) < 0
                   : sl_buf_append_str(body, "{}", err) < 0)
         return -1;
     body->ptr[--body->len] = '\0'; /* the object's '}': reopened */
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0;
-             inputs[i] != NULL && in_file_next_row(inputs[i], &c, &row);)
-            if (rows_add(&rs, &row, err) < 0)
-                goto done;
+    if (rows_collect(&rs, inputs, n, err) < 0)
+        goto done;
     if (rs.n > 1)
         qsort(rs.v, rs.n, sizeof *rs.v, by_path);
     if (sl_buf_append_str(
