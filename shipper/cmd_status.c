@@ -16,8 +16,11 @@
  * file (reading while its size passes the offset, done at it, truncated
  * below it); another inode at the path means the file was rotated away;
  * no file means gone. The daemon's /status (http.listen) adds its memory,
- * uptime and counters; a daemon that does not answer is one plain line,
- * not a failure: the registry is still worth showing. */
+ * uptime and counters, and its own table of files (status_table.c), which
+ * then replaces the registry's: it is newer (the registry is saved every
+ * few seconds) and has the files not acknowledged yet (Redis down since
+ * the start). A daemon that does not answer is one plain line, not a
+ * failure: the registry's table is shown, as it is. */
 #include "shipper_cli.h"
 
 #include <errno.h>
@@ -106,8 +109,10 @@ done:
     return rc;
 }
 
-/* 0 shown, 1 no registry yet, -1 with err (unreadable, damaged). */
-static int show_registry(const char *data_dir, FILE *out, struct sl_err *err)
+/* 0 shown, 1 no registry yet, -1 with err (unreadable, damaged). table:
+ * its files too (else its line alone: the daemon's table is newer). */
+static int show_registry(const char *data_dir, bool table, FILE *out,
+                         struct sl_err *err)
 {
     char path[REGISTRY_MAX_PATH + 32], age[SL_CLI_SHOWN_MAX];
     struct sl_buf b = SL_BUF_INIT(REGISTRY_FILE_MAX);
@@ -132,7 +137,7 @@ static int show_registry(const char *data_dir, FILE *out, struct sl_err *err)
     fprintf(out, "registry %s: %zu file%s, saved %s ago\n", path, n,
             n == 1 ? "" : "s",
             sl_cli_age(age, sizeof age, (int64_t)time(NULL) - st.st_mtime));
-    int rc = n > 0 ? print_entries(r, out, err) : 0;
+    int rc = n > 0 && table ? print_entries(r, out, err) : 0;
     registry_free(r);
     return rc;
 }
@@ -182,51 +187,92 @@ static void summarise(yajl_val root, const char *listen, FILE *out)
     }
 }
 
-void shipper_status_summarise(const char *json, const char *listen, FILE *out)
+/* The JSON of /status (a body of the 1 MiB at most fetched), parsed: an
+ * object, or NULL. */
+static yajl_val parse_status(const char *json)
 {
     char why[128];
     yajl_val root = sl_cli_json_shallow(json, strlen(json), JSON_DEPTH_MAX)
                         ? yajl_tree_parse(json, why, sizeof why)
                         : NULL;
-    if (root == NULL || !YAJL_IS_OBJECT(root))
-        fprintf(out, "daemon at %s: /status is not a JSON object\n", listen);
-    else
-        summarise(root, listen, out);
-    yajl_tree_free(root);
+    if (root != NULL && !YAJL_IS_OBJECT(root)) {
+        yajl_tree_free(root);
+        return NULL;
+    }
+    return root;
 }
 
-static void show_daemon(const char *listen, FILE *out)
+/* 1 when the files' table was shown. */
+static int show_status(yajl_val root, const char *listen, FILE *out)
+{
+    struct sl_err err = {0};
+    if (root == NULL) {
+        fprintf(out, "daemon at %s: /status is not a JSON object\n", listen);
+        return 0;
+    }
+    summarise(root, listen, out);
+    int rc = shipper_status_files(root, listen, out, &err);
+    if (rc < 0)
+        fprintf(out, "daemon at %s: its files not shown: %s\n", listen,
+                err.msg);
+    return rc > 0;
+}
+
+int shipper_status_summarise(const char *json, const char *listen, FILE *out)
+{
+    yajl_val root = parse_status(json);
+    int rc = show_status(root, listen, out);
+    yajl_tree_free(root);
+    return rc;
+}
+
+/* What the daemon at listen answered: 0 and its parsed /status in *root
+ * (NULL when not a JSON object), or -1 with err. */
+static int ask_daemon(const char *listen, yajl_val *root, struct sl_err *err)
 {
     struct sl_buf body = SL_BUF_INIT(STATUS_BODY_MAX);
-    struct sl_err err = {0};
-    if (shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, &err) < 0) {
-        if (err.status == SL_EREMOTE)
-            fprintf(out, "daemon at %s: bad answer (%s)\n", listen, err.msg);
-        else
-            fprintf(out,
-                    "daemon at %s: no answer (%s); is sluice-shipper "
-                    "running?\n",
-                    listen, err.msg);
-        goto done;
-    }
-    shipper_status_summarise(body.ptr ? body.ptr : "", listen, out);
-done:
+    int rc = shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, err);
+    if (rc == 0)
+        *root = parse_status(body.ptr ? body.ptr : "");
     sl_buf_release(&body);
+    return rc;
 }
 
+static void no_answer(const char *listen, const struct sl_err *err, FILE *out)
+{
+    if (err->status == SL_EREMOTE)
+        fprintf(out, "daemon at %s: bad answer (%s)\n", listen, err->msg);
+    else
+        fprintf(out,
+                "daemon at %s: no answer (%s); is sluice-shipper "
+                "running?\n",
+                listen, err->msg);
+}
+
+/* The daemon's rows when it answers with them (fresher, and with the
+ * files not in the registry yet), else the registry's: the registry's
+ * line comes first either way, the daemon's after it. */
 int shipper_cmd_status(const struct sl_cli *cli)
 {
+    const char *files_key[] = {"files", NULL};
     struct shipper_loaded l;
-    struct sl_err err = {0};
+    struct sl_err err = {0}, asked_err = {0};
     if (shipper_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
-    int rc = show_registry(l.sc.data_dir, stdout, &err);
+    const char *listen = l.sc.http.listen;
+    yajl_val root = NULL;
+    int asked = listen != NULL ? ask_daemon(listen, &root, &asked_err) : -1;
+    bool rows = root != NULL && yajl_tree_get(root, files_key, yajl_t_array);
+    int rc = show_registry(l.sc.data_dir, !rows, stdout, &err);
     if (rc < 0)
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
-    if (l.sc.http.listen != NULL)
-        show_daemon(l.sc.http.listen, stdout);
+    if (asked == 0)
+        show_status(root, listen, stdout);
+    else if (listen != NULL)
+        no_answer(listen, &asked_err, stdout);
+    yajl_tree_free(root);
     shipper_cli_unload(&l);
     return rc < 0 ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_OK;
 }

@@ -16,6 +16,7 @@
 
 #include "sl_clock.h"
 #include "sl_log.h"
+#include "status_files.h"
 
 static int setup_signals(struct loop *l, struct sl_err *err)
 {
@@ -140,11 +141,22 @@ static int metrics_render(void *ctx, struct sl_buf *body, const char **type,
     return sl_metrics_render_prometheus(ctx, body, err);
 }
 
+/* The counters and the files the file inputs know (status_files.h). */
 static int status_render(void *ctx, struct sl_buf *body, const char **type,
                          struct sl_err *err)
 {
+    struct loop *l = ctx;
+    struct in_file **files = calloc(l->nin ? l->nin : 1, sizeof *files);
     *type = "application/json";
-    return sl_metrics_render_json(ctx, body, err);
+    if (files == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory for /status");
+    for (size_t i = 0; i < l->nin; i++)
+        files[i] = l->in[i].file;
+    int rc = status_files_render(l->m, files, l->nin, sl_clock_mono_ms(),
+                                 sl_clock_wall_ms(), STATUS_FILES_MAX_BYTES,
+                                 body, err);
+    free(files);
+    return rc;
 }
 
 static int setup_http(struct loop *l, struct sl_err *err)
@@ -156,7 +168,7 @@ static int setup_http(struct loop *l, struct sl_err *err)
     if (l->http == NULL ||
         sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
             0 ||
-        sl_http_server_route(l->http, "/status", status_render, l->m, err) < 0)
+        sl_http_server_route(l->http, "/status", status_render, l, err) < 0)
         return -1;
     SL_INFO("http", "serving /metrics and /status on %s", l->sc->http.listen);
     return 0;

@@ -49,8 +49,18 @@ SL_MUST_CHECK int shipper_status_answer(const char *in, size_t len, long *code,
                                         size_t *body_at);
 
 /* Writes the few lines status shows of a /status JSON body (json is
- * NUL-terminated; anything that is not a JSON object says so). */
-void shipper_status_summarise(const char *json, const char *listen, FILE *out);
+ * NUL-terminated; anything that is not a JSON object says so): the
+ * daemon's memory, uptime and counters, then its files' table when the
+ * body has "files" rows. 1 when it showed that table, else 0. */
+int shipper_status_summarise(const char *json, const char *listen, FILE *out);
+
+/* The table of /status's "files" rows (status_table.c), root a parsed
+ * JSON object (yajl_tree.h's yajl_val). 1 shown, 0 when root has no
+ * "files" (a daemon older than them), -1 with err (out of memory). */
+struct yajl_val_s;
+SL_MUST_CHECK int shipper_status_files(struct yajl_val_s *root,
+                                       const char *listen, FILE *out,
+                                       struct sl_err *err);
 
 struct sl_cli;
 
@@ -60,8 +70,9 @@ SL_MUST_CHECK int shipper_cmd_run(const struct sl_cli *cli);
 /* check: silent and 0 on a good config, the message and 2 on a bad one. */
 SL_MUST_CHECK int shipper_cmd_check(const struct sl_cli *cli);
 
-/* status: the registry's files as a table on stdout, and the running
- * daemon's /status when http.listen is set. 0 when it could report. */
+/* status: the files as a table on stdout: the running daemon's (its
+ * /status, when http.listen is set and it answers with them), else the
+ * registry's; and the daemon's counters. 0 when it could report. */
 SL_MUST_CHECK int shipper_cmd_status(const struct sl_cli *cli);
 
 #endif

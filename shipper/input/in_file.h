@@ -260,4 +260,44 @@ struct in_file_stats {
 };
 void in_file_stats(const struct in_file *in, struct in_file_stats *st);
 
+/* One file as a status page shows it (`sluice-shipper status`, /status):
+ * what the input holds in memory, no system call, so 10,000 files cost a
+ * walk of 10,000 records and as many registry lookups. state is a word:
+ *   reading      open, with bytes to read (or reading them)
+ *   idle         open, read to its end
+ *   closed       at its path, descriptor closed (close_inactive, or given
+ *                to a waiting file): reopened when it grows
+ *   waiting      not opened yet: the output has no room (Redis down or
+ *                full: backpressure), or max_open_files are held
+ *   waiting-key  its registry entry is new and not saved yet: read once
+ *                a save put its key on disk (in_file_set_keys_saved)
+ *   queued       took the path of a rotated file: read after its end
+ *   held-copy    a copy of a live file (copytruncate): held until the
+ *                original is truncated or done
+ *   rotated      left its path (renamed away): read to its end, then done
+ *   deleted      deleted while known: drained, then released
+ *   new          found at the last scan, not opened yet
+ *   done         over: its last notice is being handed out
+ *   error        cannot be read; reason says why in a few words
+ *   skipped      a directory a glob matched (reason "a directory")
+ * A path that cannot be read and has no record otherwise is a row of its
+ * own (state error, no offsets). */
+struct in_file_row {
+    const char *path;   /* valid until the next in_file call */
+    const char *state;  /* a static word, above */
+    const char *reason; /* error, skipped: "permission denied"...; else
+                           NULL */
+    bool has_acked;     /* the registry has this file's entry */
+    bool has_read;      /* opened once: read and last_read are known */
+    bool has_size;      /* a record's (not a bare unreadable path's) */
+    uint64_t acked;     /* the registry's offset: in Redis up to here */
+    uint64_t read;      /* the next byte to hand out */
+    uint64_t size;      /* at the last stat (scan, open, rotation check);
+                           at least read */
+    int64_t last_read;  /* monotonic ms of the last byte read (or opening) */
+};
+/* The next row (true), from *cursor (0 at first), or false at the end. */
+bool in_file_next_row(const struct in_file *in, size_t *cursor,
+                      struct in_file_row *row);
+
 #endif

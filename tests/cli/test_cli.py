@@ -497,6 +497,62 @@ def status_shows_every_counter_of_the_daemon():
     eq(lines[-1], f"  {'sluice_shipper_lines_total':<40} 2412018")
 
 
+@case
+def status_shows_the_daemons_files_instead_of_the_registrys():
+    now = int(time.time())
+    StatusHandler.body = json.dumps({
+        "process_resident_memory_bytes": 4 << 20,
+        "process_resident_memory_peak_bytes": 5 << 20,
+        "process_start_time_seconds": now - 60,
+        "sluice_lines_read_total": 3,
+        "files": [
+            {"path": "/l/app.log", "state": "reading", "acked": 1000,
+             "read": 3072, "size": 4096, "last_read": now - 7200},
+            {"path": "/l/new.log", "state": "waiting", "acked": None,
+             "read": None, "size": 10, "last_read": None},
+            {"path": "/l/x.log", "state": "error",
+             "reason": "permission denied", "acked": None, "read": None,
+             "size": None, "last_read": None},
+            {"path": "/l/odd.log", "state": "idle", "acked": -1,
+             "read": "12", "size": 1.5, "last_read": 2 ** 70},
+            {"state": "no path: skipped"}, 7],
+        "files_known": 9, "files_omitted": 3}).encode()
+    server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listen = f"127.0.0.1:{server.server_address[1]}"
+    data = os.path.join(TMP, "daemon-rows-data")
+    os.makedirs(data)
+    reg = os.path.join(data, "registry.json")
+    write(os.path.join(data, "a.log"), "x" * 99 + "\n")
+    subprocess.run([WRITE_REGISTRY, reg, str(now),
+                    os.path.join(data, "a.log"), "100"], check=True, env=ENV)
+    os.utime(reg, (now - 3600, now - 3600))
+    try:
+        out, err = run(SHIPPER, ["-c", shipper_config(data, listen),
+                                 "status"])
+    finally:
+        server.shutdown()
+    eq(err, "")
+    head = ("FILE", "ACKED", "READ", "SIZE", "LAG", "LAST READ", "STATE")
+    rows = [head,
+            ("/l/app.log", "1000 B", "3.0 KiB", "4.0 KiB", "3.0 KiB", "2h",
+             "reading"),
+            ("/l/new.log", "-", "-", "10 B", "-", "-", "waiting"),
+            ("/l/x.log", "-", "-", "-", "-", "-", "error: permission denied"),
+            ("/l/odd.log", "-", "-", "-", "-", "-", "idle")]
+    w = [max(len(r[i]) for r in rows) for i in range(7)]
+    want = "".join("  ".join([r[0].ljust(w[0])] +
+                             [r[i].rjust(w[i]) for i in range(1, 6)] +
+                             [r[6]]) + "\n" for r in rows)
+    eq(out, f"registry {reg}: 1 file, saved 1h ago\n"
+            f"daemon at {listen}: up 1m, memory 4.0 MiB (peak 5.0 MiB)\n"
+            f"  {'sluice_lines_read_total':<40} 3\n"
+            f"files from the daemon at {listen}, newer than the registry: "
+            "4 (and 3 more not shown: /status sends 768 KiB of rows at "
+            "most)\n" + want)
+    StatusHandler.body = b""
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

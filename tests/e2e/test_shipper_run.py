@@ -925,6 +925,61 @@ def logrotate_under_a_writer_loses_and_repeats_nothing():
             eq(missing, [], "create: lines missing")
 
 
+def shipper_status(conf):
+    """`sluice-shipper status` on conf: its stdout; fails unless exit 0."""
+    p = subprocess.run([SHIPPER, "-c", conf, "status"], capture_output=True,
+                       env=ENV, timeout=DEADLINE_S)
+    eq((p.returncode, p.stderr.decode()), (0, ""), "status")
+    return p.stdout.decode()
+
+
+@case
+def status_shows_the_daemons_files_while_redis_is_down_from_the_start():
+    """The registry has nothing (Redis never took a line), yet `status`
+    against the running daemon lists the file with its size and state;
+    once Redis is up, its acknowledged offset."""
+    d = scratch("status-redis-down")
+    log = os.path.join(d, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("one\ntwo\n")
+    port, redis_port = http_port(), shipper_harness.free_port()
+    listen = f"127.0.0.1:{port}"
+    conf = write_config(
+        d, [{"type": "file", "paths": [os.path.join(d, "logs", "*.log")]}],
+        {"redis": {"url": f"redis://127.0.0.1:{redis_port}/0",
+                   "key": "e2e:events"}},
+        {"http": {"listen": listen}})
+    s = Shipper(SHIPPER, ENV, conf, d, port=port)
+    r = None
+    try:
+        body = json.loads(http_get(port, "/status").split("\r\n\r\n", 1)[1])
+        eq(body["sluice_shipper_events_total"], 0, "/status keeps its counters")
+        eq((body["files"], body["files_known"], body["files_omitted"]),
+           ([{"path": log, "state": "waiting", "acked": None, "read": None,
+              "size": 8, "last_read": None}], 1, 0), "/status files")
+        lines = shipper_status(conf).splitlines()
+        eq(lines[0], f"registry {d}/data/registry.json: none yet (the "
+                     "shipper has not acknowledged anything)")
+        at = lines.index(f"files from the daemon at {listen}, newer than the "
+                         "registry: 1")
+        eq(lines[at + 1].split(), ["FILE", "ACKED", "READ", "SIZE", "LAG",
+                                   "LAST", "READ", "STATE"])
+        # the path is cut in its middle to 48 columns, its end kept
+        cut = lambda row: [row[0][-13:], *row[1:]]
+        eq([cut(l.split()) for l in lines[at + 2:]],
+           [["/logs/app.log", "-", "-", "8", "B", "-", "-", "waiting"]])
+        r = Redis(port=redis_port)
+        row = lambda: cut(shipper_status(conf).splitlines()[-1].split())
+        wait_for("app.log acknowledged", lambda: row()[1:3] == ["8", "B"])
+        got = row()
+        eq(got, ["/logs/app.log"] + ["8", "B"] * 3 + ["0", "B", got[-2],
+                                                      "idle"])
+    finally:
+        s.stop()
+        if r is not None:
+            r.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

@@ -3,7 +3,8 @@
  * says 200, the summary of its JSON body (shipper_status_summarise, through
  * sl_cli_json_shallow and yajl_tree). Checks: a parsed answer has a code
  * from 0 to 999 and a body inside the input, after its blank line; the
- * summary never crashes or leaks on any body, however nested. */
+ * summary never crashes or leaks on any body, however nested, its "files"
+ * rows included. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

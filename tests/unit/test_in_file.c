@@ -36,6 +36,7 @@
 #include "sl_config.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
+#include "status_files.h"
 
 /* ---- the harness -------------------------------------------------------- */
 
@@ -1630,6 +1631,109 @@ static void test_waiting_renamed_away_then_stopped(void **state)
     assert_got(h, "app.log.2", 0, 0, "second\n");
 }
 
+/* ---- status rows (in_file_next_row, status_files_render) ---------------- */
+
+/* One row of /status as status_files_render writes it. */
+static void status_row(struct h *h, char *buf, size_t size, const char *name,
+                       const char *state, const char *acked, const char *read,
+                       const char *fsize, const char *last)
+{
+    snprintf(buf, size,
+             "{\"path\":\"%s/%s\",\"state\":\"%s\",\"acked\":%s,\"read\":%s,"
+             "\"size\":%s,\"last_read\":%s}",
+             h->dir, name, state, acked, read, fsize, last);
+}
+
+/* a.log read past what Redis acknowledged, b.log at its end, c.log new
+ * with its key not saved yet, dir.log a directory the glob matched: each
+ * a row, sorted by path, with the offsets the input holds; a body that
+ * would pass max_bytes stops before the row and counts the rest. */
+static void test_status_rows(void **state)
+{
+    struct h *h = *state;
+    struct sl_err err = {0};
+    put(h, "a.log", "one\ntwo\n", false);
+    put(h, "b.log", "x\n", false);
+    assert_int_equal(mkdir(at(h, "dir.log"), 0755), 0);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 10);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    put(h, "c.log", "new\n", false);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, registry_count(h->reg) == 3);
+    /* a's new bytes read once, not acknowledged (Redis has not answered) */
+    put(h, "a.log", "three\n", true);
+    in_file_rescan(h->in);
+    struct in_file_chunk c = {0};
+    int64_t deadline = mono_ms() + 10000;
+    for (int rc = 0; rc == 0;) {
+        assert_true(mono_ms() < deadline);
+        in_file_process(h->in, NULL, 0, now_of(h));
+        rc = in_file_read(h->in, 1 << 20, now_of(h), &c, &err);
+        assert_true(rc >= 0);
+    }
+    assert_true(c.kind == IN_FILE_DATA && c.offset == 8 && c.len == 6);
+    for (size_t i = 0; i < h->in->nrecs; i++)
+        h->in->recs[i]->last_data = 5000;
+    char a[512], b[512], cc[512], d[512], want[4096];
+    status_row(h, a, sizeof a, "a.log", "reading", "8", "14", "14",
+               "1700000000");
+    status_row(h, b, sizeof b, "b.log", "idle", "2", "2", "2", "1700000000");
+    status_row(h, cc, sizeof cc, "c.log", "waiting-key", "0", "0", "4",
+               "1700000000");
+    snprintf(d, sizeof d,
+             "{\"path\":\"%s/dir.log\",\"state\":\"skipped\",\"reason\":"
+             "\"a directory\",\"acked\":null,\"read\":null,\"size\":null,"
+             "\"last_read\":null}",
+             h->dir);
+    struct sl_buf body = SL_BUF_INIT(1 << 20);
+    struct in_file *ins[2] = {NULL, h->in}; /* a stdin input: NULL */
+    assert_int_equal(status_files_render(NULL, ins, 2, 8000, 1700000003000,
+                                         STATUS_FILES_MAX_BYTES, &body, &err),
+                     0);
+    snprintf(want, sizeof want,
+             "{\"files\":[%s,%s,%s,%s],\"files_known\":4,"
+             "\"files_omitted\":0}",
+             a, b, cc, d);
+    assert_string_equal(body.ptr, want);
+    /* bounded: a and b fit in max_bytes, c would pass it */
+    sl_buf_reset(&body);
+    assert_int_equal(status_files_render(NULL, ins, 2, 8000, 1700000003000,
+                                         strlen(a) + 1 + strlen(b) + 1, &body,
+                                         &err),
+                     0);
+    snprintf(want, sizeof want,
+             "{\"files\":[%s,%s],\"files_known\":4,\"files_omitted\":2}", a, b);
+    assert_string_equal(body.ptr, want);
+    sl_buf_release(&body);
+}
+
+/* The counters stay as they were, the files added after them. */
+static void test_status_rows_after_metrics(void **state)
+{
+    struct h *h = *state;
+    struct sl_err err = {0};
+    put(h, "a.log", "one\n", false);
+    config(h, true, "a.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    struct sl_buf m = SL_BUF_INIT(1 << 20), body = SL_BUF_INIT(1 << 20);
+    assert_int_equal(sl_metrics_render_json(h->m, &m, &err), 0);
+    assert_int_equal(status_files_render(h->m, &h->in, 1, mono_ms(),
+                                         1700000000000, STATUS_FILES_MAX_BYTES,
+                                         &body, &err),
+                     0);
+    assert_true(m.len > 2 && body.len > m.len);
+    assert_memory_equal(body.ptr, m.ptr, m.len - 1);
+    char want[600];
+    snprintf(want, sizeof want, ",\"files\":[{\"path\":\"%s/a.log\"", h->dir);
+    assert_memory_equal(body.ptr + m.len - 1, want, strlen(want));
+    assert_non_null(strstr(body.ptr, "\"files_known\":1,\"files_omitted\":0}"));
+    sl_buf_release(&m);
+    sl_buf_release(&body);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1676,6 +1780,8 @@ int main(void)
         T(test_keys_saved_first),
         T(test_waiting_renamed_away),
         T(test_waiting_renamed_away_then_stopped),
+        T(test_status_rows),
+        T(test_status_rows_after_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
