@@ -256,11 +256,20 @@ struct multiline *multiline_new(const struct multiline_config *cfg,
     return ml;
 }
 
+/* Frees b's memory, if any (a trim once a drain costs two tests then). */
+static void buf_drop(struct sl_buf *b)
+{
+    if (b->ptr != NULL)
+        sl_buf_release(b);
+}
+
 static void lines_release(struct lines *l)
 {
-    sl_buf_release(&l->bytes);
-    free(l->line);
-    l->line = NULL;
+    buf_drop(&l->bytes);
+    if (l->line != NULL) {
+        free(l->line);
+        l->line = NULL;
+    }
 }
 
 void multiline_free(struct multiline *ml)
@@ -673,13 +682,13 @@ void multiline_trim(struct multiline *ml)
 {
     if (!idle(ml))
         return; /* the pending line or the replay may be in these buffers */
-    sl_buf_release(&ml->pend_buf);
+    buf_drop(&ml->pend_buf);
     lines_release(&ml->replay);
     if (ml->hold.n == 0)
         lines_release(&ml->hold);
     if (!ml->open) { /* out too: the next event grows them again */
-        sl_buf_release(&ml->text);
-        sl_buf_release(&ml->out);
+        buf_drop(&ml->text);
+        buf_drop(&ml->out);
     }
 }
 
