@@ -1041,9 +1041,11 @@ static void run_timed(const struct multiline_config *cfg, const char *log,
     multiline_free(ml);
 }
 
-static void lazy_consumers_match_eager_with_the_clock(void **state)
+/* The real logs through every consumer (with trim: multiline_trim after
+ * every drain and push, from the eager one on) give the eager consumer's
+ * events, in every mode, with the clock. */
+static void consumers_match_eager(bool trim)
 {
-    (void)state;
     char path[4096];
     const char *file = __FILE__;
     const char *slash = strrchr(file, '/');
@@ -1076,9 +1078,11 @@ static void lazy_consumers_match_eager_with_the_clock(void **state)
             use_consumer(0);
             run_timed(&cfg[k], log, len, &eager, &want);
             assert_true(want.events > 5);
-            for (size_t c = 1; c < NCONSUMERS; c++) {
+            for (size_t c = trim ? 0 : 1; c < NCONSUMERS; c++) {
                 use_consumer(c);
+                sink.trim = trim;
                 run_timed(&cfg[k], log, len, &g, &st);
+                sink.trim = false;
                 assert_same_events(&eager, &g, logs[f]);
                 assert_memory_equal(&st, &want, sizeof st);
                 got_free(&g);
@@ -1088,6 +1092,12 @@ static void lazy_consumers_match_eager_with_the_clock(void **state)
         free(log);
     }
     use_consumer(0);
+}
+
+static void lazy_consumers_match_eager_with_the_clock(void **state)
+{
+    (void)state;
+    consumers_match_eager(false);
 }
 
 /* ---- memory: trim and shared rules ------------------------------------ */
@@ -1208,53 +1218,10 @@ static void trim_keeps_an_event_waiting_and_held_lines(void **state)
     got_free(&g);
 }
 
-/* Joiners that trim after every drain and push give the eager consumer's
- * events on the real logs, in every mode, with the clock. */
 static void trimming_consumers_match_eager(void **state)
 {
     (void)state;
-    char path[4096];
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    int dir = slash ? (int)(slash - file) : 1;
-    const char *logs[] = {"python_app", "java_logback"};
-    struct multiline_config cfg[4];
-    for (size_t k = 0; k < 4; k++) {
-        multiline_config_init(&cfg[k]);
-        cfg[k].max_lines = 6;
-        cfg[k].max_bytes = 180;
-    }
-    cfg[0].preset = "python";
-    cfg[1].preset = "java";
-    cfg[2].pattern = "^[0-9]{4}-";
-    cfg[2].negate = true;
-    cfg[3].pattern = "^[ \\t]";
-    cfg[3].match = "before";
-    static struct got eager, g;
-    for (size_t f = 0; f < 2; f++) {
-        snprintf(path, sizeof path, "%.*s/../shipper/multiline/%s.log", dir,
-                 slash ? file : ".", logs[f]);
-        size_t len;
-        char *log = slurp(path, &len);
-        for (size_t k = 0; k < 4; k++) {
-            struct multiline_stats want, st;
-            use_consumer(0);
-            run_timed(&cfg[k], log, len, &eager, &want);
-            assert_true(want.events > 5);
-            for (size_t c = 0; c < NCONSUMERS; c++) {
-                use_consumer(c);
-                sink.trim = true;
-                run_timed(&cfg[k], log, len, &g, &st);
-                sink.trim = false;
-                assert_same_events(&eager, &g, logs[f]);
-                assert_memory_equal(&st, &want, sizeof st);
-                got_free(&g);
-            }
-            got_free(&eager);
-        }
-        free(log);
-    }
-    use_consumer(0);
+    consumers_match_eager(true);
 }
 
 /* Two joiners on one rules object (one compiled pattern), pushed in turn,
