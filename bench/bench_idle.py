@@ -4,7 +4,7 @@
 
     bench/bench_idle.py [--minutes M] [--files N] [--dirs D] [--lines L]
                         [--only inotify|poll] [--settle S] [--no-build]
-                        [--multiline PRESET]
+                        [--multiline PRESET] [--multiline-pattern RE]
 
 N files (1,000) of L lines (20) in D directories two levels deep
 (logs/dK/sub/app-J.log), matched by one `**` glob, are read to their ends by
@@ -15,7 +15,10 @@ more have passed (20: the first saves, a scan_interval), the window of M
 minutes (5) starts; at its end the daemon is stopped. Twice: with inotify
 (the default) and with `"inotify": false` (polling every poll_interval, 1s).
 --multiline python|java gives the input that multiline preset (each file's
-last event waits for its timeout, then nothing waits for the clock).
+last event waits for its timeout, then nothing waits for the clock);
+--multiline-pattern RE the pattern mode instead, with negate (a line that
+does not match RE joins the one above; the lines start with a timestamp,
+so `^%{TIMESTAMP_ISO8601} ` makes an event of each).
 
 Over the window, from /proc (every thread of the daemon summed):
     cpu       utime + stime (/proc/PID/stat, clock ticks), CPU-s per hour
@@ -114,6 +117,9 @@ def run_mode(args, shipper, work, redis_port, inotify):
     }
     if args.multiline:
         conf["inputs"][0]["multiline"] = {"preset": args.multiline}
+    elif args.multiline_pattern:
+        conf["inputs"][0]["multiline"] = {"pattern": args.multiline_pattern,
+                                          "negate": True}
     cpath = os.path.join(work, f"{name}.json")
     with open(cpath, "w") as f:
         json.dump(conf, f)
@@ -187,6 +193,7 @@ def main():
     ap.add_argument("--only", choices=["inotify", "poll"])
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--multiline", choices=["python", "java"])
+    ap.add_argument("--multiline-pattern", metavar="RE")
     args = ap.parse_args()
     os.chdir(ROOT)
     if not args.no_build:
@@ -219,7 +226,9 @@ def main():
             modes = [args.only == "inotify"]
         print(f"{args.files} files x {args.lines} lines in {args.dirs} "
               f"directories, window {args.minutes:g} min"
-              + (f", multiline {args.multiline}" if args.multiline else ""))
+              + (f", multiline {args.multiline}" if args.multiline else "")
+              + (f", multiline pattern {args.multiline_pattern!r}"
+                 if args.multiline_pattern else ""))
         for inotify in modes:
             r = run_mode(args, shipper, work, port, inotify)
             print(f"{r['mode']:8} read {r['read_s']:.1f}s  window "

@@ -10,15 +10,20 @@
  *       build/release/grok/libsluice_grok.a \
  *       build/release/common/libsluice_common.a \
  *       -lpcre2-8 -lyajl -llz4 -lzstd -lm -o bench/out/bin/bench-multiline
- *   bench/out/bin/bench-multiline [--lines N] [--runs N]
+ *   bench/out/bin/bench-multiline [--lines N] [--runs N] [--trim 1]
  *
  * The log is cut into lines (offsets) before timing; each run times, with
  * the process CPU clock, multiline_push of every line plus the final flush,
  * with a consumer that drains (multiline_peek, multiline_pop) after each
  * push and only counts. Configurations: the python
  * preset; pattern mode `^%{TIMESTAMP_ISO8601} ` with negate (what a user
- * would write instead, one PCRE2 JIT match per line); and a loop that only
- * walks the lines, for scale. Prints the median of the runs. */
+ * would write instead, one PCRE2 JIT match per line); pattern `\\$` with
+ * match before (no line ends in a backslash: each line is an event,
+ * complete at once); and a loop that only walks the lines, for scale.
+ * --trim 1 calls multiline_trim after every drain, as the shipper does
+ * once a drain: a drain per line is its worst case (with `\\$ before`,
+ * nothing is open after any line, so every buffer is freed and grown
+ * again each line). Prints the median of the runs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +117,7 @@ static void generate(struct text *t, size_t lines)
 }
 
 static uint64_t events;
+static bool trim;
 
 static void drain(struct multiline *ml)
 {
@@ -120,6 +126,8 @@ static void drain(struct multiline *ml)
         events++;
         multiline_pop(ml);
     }
+    if (trim)
+        multiline_trim(ml);
 }
 
 static int cmp(const void *a, const void *b)
@@ -169,6 +177,8 @@ int main(int argc, char **argv)
             lines = strtoul(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--runs") == 0)
             runs = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--trim") == 0)
+            trim = strcmp(argv[i + 1], "0") != 0;
     }
     if (runs < 1 || runs > 99)
         runs = 5;
@@ -183,21 +193,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-multiline: %s\n", err.msg);
         return 1;
     }
-    struct multiline_config py, pat;
+    struct multiline_config py, pat, each;
     multiline_config_init(&py);
     py.preset = "python";
     multiline_config_init(&pat);
     pat.pattern = "^%{TIMESTAMP_ISO8601} ";
     pat.negate = true;
     pat.patterns = lib;
+    multiline_config_init(&each);
+    each.pattern = "\\\\$";
+    each.match = "before";
     struct {
         const char *name;
         const struct multiline_config *cfg;
     } cases[] = {{"walk the lines only", NULL},
                  {"preset python", &py},
-                 {"pattern ^%{TIMESTAMP_ISO8601} negate", &pat}};
+                 {"pattern ^%{TIMESTAMP_ISO8601} negate", &pat},
+                 {"pattern \\\\$ before (a line an event)", &each}};
 
-    printf("%zu lines, %.1f MB\n", t.n, (double)t.len / 1e6);
+    printf("%zu lines, %.1f MB%s\n", t.n, (double)t.len / 1e6,
+           trim ? ", multiline_trim after every drain" : "");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         double dt[99];
         for (int r = 0; r < runs; r++)

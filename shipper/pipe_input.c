@@ -105,11 +105,9 @@ static int read_multiline(struct pipe_input *pi,
         pi->ml.patterns = pi->patterns;
     }
     struct sl_err e = {0};
-    struct multiline *ml = multiline_new(&pi->ml, &e);
-    if (ml == NULL)
+    pi->ml_rules = multiline_rules_new(&pi->ml, &e);
+    if (pi->ml_rules == NULL)
         return sl_config_error(node, err, "%s", e.msg);
-    multiline_free(ml);
-    pi->has_ml = true;
     return 0;
 }
 
@@ -156,6 +154,7 @@ void pipe_input_free(struct pipe_input *pi)
         return;
     proc_chain_free(pi->chain);
     event_base_free(pi->base);
+    multiline_rules_free(pi->ml_rules);
     grok_library_free(pi->patterns);
     free(pi);
 }

@@ -295,12 +295,16 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
     s->cl = container_log_new(pi->format, max, err);
     if (s->lr == NULL || s->cl == NULL)
         goto nomem;
-    if (pi->has_ml) {
-        s->ml = multiline_new(&pi->ml, err); /* checked at pipe_input_new */
-        s->rq = record_meta_queue_new(META_CAP, err);
-        if (s->ml == NULL || s->rq == NULL)
+    if (pi->ml_rules != NULL) {
+        s->ml = multiline_new_shared(pi->ml_rules, err);
+        if (s->ml == NULL)
             goto nomem;
     }
+    /* plain lines carry no time, stream or invalid flag: no queue (2 KiB
+     * a file), their events get record_meta_take's defaults */
+    if (pi->ml_rules != NULL && pi->format != CONTAINER_LOG_LINES &&
+        (s->rq = record_meta_queue_new(META_CAP, err)) == NULL)
+        goto nomem;
     s->slot = slot_take(p, file, key);
     if (s->slot == NO_SLOT)
         goto nomem;
@@ -536,8 +540,10 @@ static int emit_ready(struct pipe_src *s, struct sl_err *err)
         while (multiline_peek(s->ml, &ev)) {
             if (!output_has_room(o))
                 return 1;
-            struct record_meta m;
-            record_meta_take(s->rq, ev.offset, ev.end, &m);
+            struct record_meta m = {ev.offset, CONTAINER_LOG_NO_TIME,
+                                    CONTAINER_LOG_STREAM_NONE, false};
+            if (s->rq != NULL)
+                record_meta_take(s->rq, ev.offset, ev.end, &m);
             struct event_base_record r = event_base_record_joined(&ev, &m);
             if (emit(s, &r, err) < 0)
                 return -1;
@@ -607,7 +613,8 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
         if (s->ml != NULL && container_log_peek(s->cl, &rec)) {
             struct multiline_line l = container_log_as_line(&rec);
             if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
-                record_meta_push(s->rq, &rec);
+                if (s->rq != NULL)
+                    record_meta_push(s->rq, &rec);
                 container_log_pop(s->cl);
             }
             continue;
@@ -621,6 +628,8 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
         }
         if (!end_step(s)) {
             work_remove(s);
+            if (s->ml != NULL) /* drained: what is empty goes back */
+                multiline_trim(s->ml);
             return 0;
         }
     }

@@ -14,8 +14,10 @@ struct pipe_input {
     char name[32]; /* "inputs[0]" */
     enum container_log_format format;
     size_t max_line; /* bytes of a line (a record's text), at most */
-    bool has_ml;
     struct multiline_config ml;
+    /* checked and compiled once; every source's joiner borrows them.
+     * NULL: no multiline */
+    struct multiline_rules *ml_rules;
     struct grok_library *patterns; /* the multiline pattern's, or NULL */
     struct event_base *base;
     struct proc_chain *chain;

@@ -62,11 +62,24 @@ struct held {
     bool cut;
 };
 
-/* Lines kept back, bytes and where each starts; bytes <= max_bytes. */
+/* Lines kept back, bytes and where each starts; bytes <= max_bytes. The
+ * array (MULTILINE_HOLD_MAX lines) is allocated when a line is first kept
+ * and freed by multiline_trim: most joiners never hold a line. */
 struct lines {
     struct sl_buf bytes;
-    struct held line[MULTILINE_HOLD_MAX];
+    struct held *line;
     size_t n;
+};
+
+/* The checked configuration and the compiled pattern; the joiners of one
+ * input share it (see multiline_rules_new). */
+struct multiline_rules {
+    enum mode mode;
+    bool negate, before;
+    uint32_t max_lines;
+    size_t max_bytes;
+    uint64_t timeout_ms;
+    struct grok *re; /* pattern mode */
 };
 
 struct multiline {
@@ -75,7 +88,8 @@ struct multiline {
     uint32_t max_lines;
     size_t max_bytes;
     uint64_t timeout_ms;
-    struct grok *re; /* pattern mode */
+    struct grok *re;             /* pattern mode: the rules' */
+    struct multiline_rules *own; /* multiline_new's rules, else NULL */
 
     /* the open event */
     bool open, full;
@@ -174,46 +188,100 @@ static struct grok *compile_pattern(const struct multiline_config *cfg,
     return re;
 }
 
-struct multiline *multiline_new(const struct multiline_config *cfg,
-                                struct sl_err *err)
+struct multiline_rules *multiline_rules_new(const struct multiline_config *cfg,
+                                            struct sl_err *err)
 {
     enum mode mode = MODE_PATTERN;
     bool before = false;
     if (check_config(cfg, &mode, &before, err) < 0)
         return NULL;
+    struct multiline_rules *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        sl_err_set(err, SL_ENOMEM, "multiline: out of memory");
+        return NULL;
+    }
+    *r = (struct multiline_rules){
+        mode,           cfg->negate,     before, cfg->max_lines,
+        cfg->max_bytes, cfg->timeout_ms, NULL};
+    if (mode == MODE_PATTERN && (r->re = compile_pattern(cfg, err)) == NULL) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void multiline_rules_free(struct multiline_rules *r)
+{
+    if (r == NULL)
+        return;
+    grok_free(r->re);
+    free(r);
+}
+
+struct multiline *multiline_new_shared(const struct multiline_rules *r,
+                                       struct sl_err *err)
+{
     struct multiline *ml = calloc(1, sizeof *ml);
     if (ml == NULL) {
         sl_err_set(err, SL_ENOMEM, "multiline: out of memory");
         return NULL;
     }
-    ml->mode = mode;
-    ml->negate = cfg->negate;
-    ml->before = before;
-    ml->max_lines = cfg->max_lines;
-    ml->max_bytes = cfg->max_bytes;
-    ml->timeout_ms = cfg->timeout_ms;
-    sl_buf_init(&ml->text, cfg->max_bytes);
-    sl_buf_init(&ml->out, cfg->max_bytes);
-    sl_buf_init(&ml->pend_buf, cfg->max_bytes);
-    sl_buf_init(&ml->hold.bytes, cfg->max_bytes);
-    sl_buf_init(&ml->replay.bytes, cfg->max_bytes);
-    if (mode == MODE_PATTERN && (ml->re = compile_pattern(cfg, err)) == NULL) {
-        free(ml);
+    ml->mode = r->mode;
+    ml->negate = r->negate;
+    ml->before = r->before;
+    ml->max_lines = r->max_lines;
+    ml->max_bytes = r->max_bytes;
+    ml->timeout_ms = r->timeout_ms;
+    ml->re = r->re;
+    sl_buf_init(&ml->text, r->max_bytes);
+    sl_buf_init(&ml->out, r->max_bytes);
+    sl_buf_init(&ml->pend_buf, r->max_bytes);
+    sl_buf_init(&ml->hold.bytes, r->max_bytes);
+    sl_buf_init(&ml->replay.bytes, r->max_bytes);
+    return ml;
+}
+
+struct multiline *multiline_new(const struct multiline_config *cfg,
+                                struct sl_err *err)
+{
+    struct multiline_rules *r = multiline_rules_new(cfg, err);
+    if (r == NULL)
+        return NULL;
+    struct multiline *ml = multiline_new_shared(r, err);
+    if (ml == NULL) {
+        multiline_rules_free(r);
         return NULL;
     }
+    ml->own = r;
     return ml;
+}
+
+/* Frees b's memory, if any (a trim once a drain costs two tests then). */
+static void buf_drop(struct sl_buf *b)
+{
+    if (b->ptr != NULL)
+        sl_buf_release(b);
+}
+
+static void lines_release(struct lines *l)
+{
+    buf_drop(&l->bytes);
+    if (l->line != NULL) {
+        free(l->line);
+        l->line = NULL;
+    }
 }
 
 void multiline_free(struct multiline *ml)
 {
     if (ml == NULL)
         return;
-    grok_free(ml->re);
+    multiline_rules_free(ml->own);
     sl_buf_release(&ml->text);
     sl_buf_release(&ml->out);
     sl_buf_release(&ml->pend_buf);
-    sl_buf_release(&ml->hold.bytes);
-    sl_buf_release(&ml->replay.bytes);
+    lines_release(&ml->hold);
+    lines_release(&ml->replay);
     free(ml);
 }
 
@@ -372,6 +440,11 @@ static bool step(struct multiline *ml, const struct multiline_line *l)
 {
     struct ml_verdict v = decide(ml, l->ptr, l->len);
     bool holding = ml->hold.n > 0;
+    if (v.dec == ML_HOLD && ml->hold.line == NULL &&
+        (ml->hold.line = malloc(MULTILINE_HOLD_MAX * sizeof(struct held))) ==
+            NULL)
+        v = (struct ml_verdict){ML_START, ML_ST_RECORD, false}; /* no memory
+                                                    to wait: a record */
     if (holding && (v.dec == ML_START || v.dec == ML_DROP ||
                     (v.dec == ML_HOLD && !hold_fits(ml, l->len))))
         return false;
@@ -601,4 +674,37 @@ uint64_t multiline_done_offset(const struct multiline *ml)
 const struct multiline_stats *multiline_stats(const struct multiline *ml)
 {
     return &ml->stats;
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+void multiline_trim(struct multiline *ml)
+{
+    if (!idle(ml))
+        return; /* the pending line or the replay may be in these buffers */
+    buf_drop(&ml->pend_buf);
+    lines_release(&ml->replay);
+    if (ml->hold.n == 0)
+        lines_release(&ml->hold);
+    if (!ml->open) { /* out too: the next event grows them again */
+        buf_drop(&ml->text);
+        buf_drop(&ml->out);
+    }
+}
+
+static size_t buf_memory(const struct sl_buf *b)
+{
+    return b->ptr != NULL ? b->cap + SL_BUF_SLACK : 0;
+}
+
+size_t multiline_memory(const struct multiline *ml)
+{
+    size_t n = buf_memory(&ml->text) + buf_memory(&ml->out) +
+               buf_memory(&ml->pend_buf) + buf_memory(&ml->hold.bytes) +
+               buf_memory(&ml->replay.bytes);
+    if (ml->hold.line != NULL)
+        n += MULTILINE_HOLD_MAX * sizeof(struct held);
+    if (ml->replay.line != NULL)
+        n += MULTILINE_HOLD_MAX * sizeof(struct held);
+    return n;
 }

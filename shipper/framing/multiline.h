@@ -67,11 +67,18 @@
  * multiline_tick() (or by the next push, which checks the clock first); a
  * line after that starts a new event.
  *
- * Memory: five buffers of at most max_bytes each, grown on demand and kept
- * (the event being built, the event waiting, the lines a preset holds back,
- * the lines it decides again, one pushed line that had to wait); pattern
- * mode uses three. No allocation per line once they have grown; a failed
- * growth cuts the event as max_bytes would.
+ * Memory: five buffers of at most max_bytes each, grown on demand (the
+ * event being built, the event waiting, the lines a preset holds back, the
+ * lines it decides again, one pushed line that had to wait; pattern mode
+ * uses three), and two arrays of MULTILINE_HOLD_MAX held lines, made when a
+ * preset first holds a line. They are kept between lines: no allocation per
+ * line once they have grown; a failed growth cuts the event as max_bytes
+ * would (a line a preset cannot hold starts an event). multiline_trim()
+ * gives back what holds nothing, so a source that is quiet keeps only its
+ * open event's text (10,000 quiet files with a preset held 51 MiB). The
+ * compiled pattern is in the rules, which the joiners of one input share
+ * (multiline_rules_new); a match keeps nothing past the call, so sharing is
+ * safe in one thread.
  *
  * Not taken: a multiline_next() that hands out an event and takes it off
  * at once. done_offset would pass the event before the caller has placed
@@ -144,13 +151,25 @@ struct multiline_stats {
 };
 
 struct multiline;
+struct multiline_rules;
 
 /* max_lines, max_bytes and timeout_ms to their defaults, the rest zero. */
 void multiline_config_init(struct multiline_config *cfg);
 
-/* Checks cfg, compiles the pattern. NULL and err set (SL_EINVAL, one line
- * saying what to change) on a bad regex, an unknown preset or match,
- * conflicting options or zero limits. */
+/* Checks cfg, compiles the pattern: what every joiner made from cfg
+ * shares. NULL and err set (SL_EINVAL, one line saying what to change) on
+ * a bad regex, an unknown preset or match, conflicting options or zero
+ * limits. */
+struct multiline_rules *multiline_rules_new(const struct multiline_config *cfg,
+                                            struct sl_err *err);
+/* NULL is fine. After every joiner made from r is freed. */
+void multiline_rules_free(struct multiline_rules *r);
+/* A joiner that borrows r (kept until multiline_free); the joiners of one
+ * rules object must be used from one thread. NULL (SL_ENOMEM) when out of
+ * memory. */
+struct multiline *multiline_new_shared(const struct multiline_rules *r,
+                                       struct sl_err *err);
+/* A joiner with rules of its own: multiline_rules_new's errors. */
 struct multiline *multiline_new(const struct multiline_config *cfg,
                                 struct sl_err *err);
 /* NULL is fine. Whatever was pushed and not popped is forgotten. */
@@ -185,5 +204,16 @@ void multiline_flush(struct multiline *ml);
 uint64_t multiline_done_offset(const struct multiline *ml);
 
 const struct multiline_stats *multiline_stats(const struct multiline *ml);
+
+/* Frees the memory of the buffers that hold nothing now: every one when no
+ * event is open; with an event open (waiting for its next line or its
+ * timeout), all but its text and the buffer the next event takes. Does
+ * nothing while work waits for a peek. Nothing else changes: the next
+ * pushes grow the buffers again. For a caller that has drained a source
+ * (peek returned false): once a drain, never once a line. */
+void multiline_trim(struct multiline *ml);
+/* Bytes of memory the buffers and held-line arrays hold (not the joiner
+ * itself nor its rules). */
+size_t multiline_memory(const struct multiline *ml);
 
 #endif

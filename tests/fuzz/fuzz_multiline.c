@@ -7,7 +7,8 @@
  * The same input goes to two consumers making the same push, tick and flush
  * calls: an eager one that drains after each, and a lazy one that pulls at
  * times drawn from a generator seeded by the input (often nothing, one
- * event when a push is refused, sometimes everything). Checks the joiner's
+ * event when a push is refused, sometimes everything) and calls
+ * multiline_trim at random after half of its calls. Checks the joiner's
  * promises: both get the same events, in the same order, with the same
  * offsets, flags and counters; every line pushed is in exactly one event or
  * counted dropped; events start in stream order at the bytes of their first
@@ -128,19 +129,22 @@ static void drain(struct multiline *ml, struct run *r)
 }
 
 /* After a push or a tick: the eager consumer drains, the lazy one pulls
- * nothing most of the time, a few events or everything now and then. */
+ * nothing most of the time, a few events or everything now and then, and
+ * trims half of the time (whatever waits must survive it). */
 static void after_call(struct multiline *ml, struct run *r)
 {
     if (!r->lazy) {
         drain(ml, r);
         return;
     }
-    uint32_t x = rnd(r) % 16;
+    uint32_t v = rnd(r), x = v % 16;
     if (x == 0)
         drain(ml, r);
     else if (x < 4)
         for (uint32_t i = 0; i < x && pull_one(ml, r); i++)
             ;
+    if (v & 0x100)
+        multiline_trim(ml);
 }
 
 static const char *const patterns[] = {"^[ \\t]", "^\\[", "\\\\$", ";$"};

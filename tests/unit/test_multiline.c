@@ -45,7 +45,8 @@ static struct {
     struct got *g; /* where the joiner made last by make() delivers */
     enum pull pull;
     unsigned every, pushes;
-} sink = {NULL, PULL_EAGER, 1, 0};
+    bool trim; /* multiline_trim after every drain and every push */
+} sink = {NULL, PULL_EAGER, 1, 0, false};
 
 static void see_done(struct multiline *ml, struct got *g)
 {
@@ -87,6 +88,8 @@ static void drain(struct multiline *ml)
 {
     while (pull_one(ml, sink.g))
         ;
+    if (sink.trim)
+        multiline_trim(ml);
 }
 
 static void got_free(struct got *g)
@@ -188,6 +191,8 @@ static void push_line(struct multiline *ml, const struct multiline_line *line,
         assert_int_equal(st->lines, lines);
         assert_true(pull_one(ml, g));
     }
+    if (sink.trim) /* work may wait for a peek: then it changes nothing */
+        multiline_trim(ml);
     see_done(ml, g);
     assert_true(g->done <= line->end);
     sink.pushes++;
@@ -1036,9 +1041,11 @@ static void run_timed(const struct multiline_config *cfg, const char *log,
     multiline_free(ml);
 }
 
-static void lazy_consumers_match_eager_with_the_clock(void **state)
+/* The real logs through every consumer (with trim: multiline_trim after
+ * every drain and push, from the eager one on) give the eager consumer's
+ * events, in every mode, with the clock. */
+static void consumers_match_eager(bool trim)
 {
-    (void)state;
     char path[4096];
     const char *file = __FILE__;
     const char *slash = strrchr(file, '/');
@@ -1071,9 +1078,11 @@ static void lazy_consumers_match_eager_with_the_clock(void **state)
             use_consumer(0);
             run_timed(&cfg[k], log, len, &eager, &want);
             assert_true(want.events > 5);
-            for (size_t c = 1; c < NCONSUMERS; c++) {
+            for (size_t c = trim ? 0 : 1; c < NCONSUMERS; c++) {
                 use_consumer(c);
+                sink.trim = trim;
                 run_timed(&cfg[k], log, len, &g, &st);
+                sink.trim = false;
                 assert_same_events(&eager, &g, logs[f]);
                 assert_memory_equal(&st, &want, sizeof st);
                 got_free(&g);
@@ -1083,6 +1092,177 @@ static void lazy_consumers_match_eager_with_the_clock(void **state)
         free(log);
     }
     use_consumer(0);
+}
+
+static void lazy_consumers_match_eager_with_the_clock(void **state)
+{
+    (void)state;
+    consumers_match_eager(false);
+}
+
+/* ---- memory: trim and shared rules ------------------------------------ */
+
+/* Pushes lines by hand from offset *off on, advancing it. */
+static void push_lines(struct multiline *ml, const char *const *lines, size_t n,
+                       uint64_t *off, uint64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        push(ml, lines[i], *off, now);
+        *off += strlen(lines[i]) + 1;
+    }
+}
+
+static const char *const py_error[] = {
+    "2024-05-01 10:00:00 ERROR boom",
+    "Traceback (most recent call last):",
+    "  File \"app.py\", line 3, in <module>",
+    "    main()",
+    "ValueError: bad",
+    "", /* held, then dropped: a record follows */
+    "2024-05-01 10:00:01 INFO next",
+};
+
+static void trim_after_drain_releases_and_joins_again(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_preset("python", &g);
+    assert_int_equal(multiline_memory(ml), 0);
+    uint64_t off = 0;
+    push_lines(ml, py_error, 7, &off, 0);
+    assert_int_equal(g.n, 1);
+    assert_event(&g, 0, 0, 5,
+                 "2024-05-01 10:00:00 ERROR boom\n"
+                 "Traceback (most recent call last):\n"
+                 "  File \"app.py\", line 3, in <module>\n"
+                 "    main()\n"
+                 "ValueError: bad");
+    /* the blank line was held (the hold array), the record after it
+     * waited in pend_buf: both empty now, and freed */
+    size_t before = multiline_memory(ml);
+    assert_true(before > 32 * sizeof(uint64_t));
+    uint64_t done = multiline_done_offset(ml);
+    multiline_trim(ml);
+    /* "next" waits for its timeout: its text (64 bytes + 8 of slack) and
+     * out, the first event's buffer (129 bytes: 256 + 8), are kept */
+    assert_int_equal(multiline_memory(ml), 72 + 264);
+    assert_int_equal(multiline_done_offset(ml), done);
+    assert_int_equal(multiline_next_deadline(ml), 5000);
+    tick(ml, 5000);
+    assert_int_equal(g.n, 2);
+    assert_event(&g, 1, done, 1, "2024-05-01 10:00:01 INFO next");
+    multiline_trim(ml); /* nothing open: everything goes */
+    assert_int_equal(multiline_memory(ml), 0);
+    assert_int_equal(multiline_done_offset(ml), off);
+    /* and the same lines join the same way again */
+    uint64_t again = off;
+    push_lines(ml, py_error, 7, &off, 6000);
+    multiline_trim(ml);
+    flush(ml);
+    assert_int_equal(g.n, 4);
+    assert_event(&g, 2, again, 5, g.texts[0]);
+    assert_event(&g, 3, again + (done - 0), 1, g.texts[1]);
+    multiline_trim(ml);
+    assert_int_equal(multiline_memory(ml), 0);
+    assert_int_equal(multiline_stats(ml)->events, 4);
+    assert_int_equal(multiline_stats(ml)->dropped, 2);
+    multiline_free(ml);
+    got_free(&g);
+}
+
+/* A trim while an event waits for its timeout, and while a preset holds
+ * lines back, keeps them: the event completes with every line. */
+static void trim_keeps_an_event_waiting_and_held_lines(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_preset("python", &g);
+    uint64_t off = 0;
+    push_lines(ml, py_error, 3, &off, 0);
+    multiline_trim(ml);
+    assert_int_equal(g.n, 0);
+    push_lines(ml, py_error + 3, 2, &off, 100);
+    multiline_trim(ml);
+    assert_int_equal(multiline_next_deadline(ml), 5100);
+    tick(ml, 5100);
+    multiline_trim(ml);
+    assert_int_equal(g.n, 1);
+    assert_event(&g, 0, 0, 5, g.texts[0]);
+    assert_int_equal(strlen(g.texts[0]), 129);
+    assert_int_equal(multiline_stats(ml)->timeouts, 1);
+    multiline_free(ml);
+    got_free(&g);
+
+    /* java: the exception line is held until its first frame */
+    ml = make_preset("java", &g);
+    off = 0;
+    static const char *const java[] = {
+        "2024-05-01 10:00:00 ERROR failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat com.x.Svc.run(Svc.java:10)",
+    };
+    push_lines(ml, java, 2, &off, 0);
+    multiline_trim(ml);
+    assert_true(multiline_memory(ml) >= 32 * sizeof(uint64_t)); /* held */
+    push_lines(ml, java + 2, 1, &off, 10);
+    multiline_trim(ml);
+    flush(ml);
+    assert_int_equal(g.n, 1);
+    assert_event(&g, 0, 0, 3,
+                 "2024-05-01 10:00:00 ERROR failed\n"
+                 "java.lang.IllegalStateException: boom\n"
+                 "\tat com.x.Svc.run(Svc.java:10)");
+    multiline_trim(ml);
+    assert_int_equal(multiline_memory(ml), 0);
+    multiline_free(ml);
+    got_free(&g);
+}
+
+static void trimming_consumers_match_eager(void **state)
+{
+    (void)state;
+    consumers_match_eager(true);
+}
+
+/* Two joiners on one rules object (one compiled pattern), pushed in turn,
+ * make the events each would make alone. */
+static void joiners_share_rules(void **state)
+{
+    (void)state;
+    struct multiline_config cfg;
+    multiline_config_init(&cfg);
+    cfg.pattern = "^[ \\t]";
+    struct sl_err err = {0};
+    struct multiline_rules *r = multiline_rules_new(&cfg, &err);
+    assert_non_null(r);
+    struct multiline *a = multiline_new_shared(r, &err);
+    struct multiline *b = multiline_new_shared(r, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    struct got ga = {0}, gb = {0};
+    sink.g = &ga;
+    push(a, "a1", 0, 0);
+    sink.g = &gb;
+    push(b, "b1", 0, 0);
+    push(b, " b2", 3, 0);
+    sink.g = &ga;
+    push(a, " a2", 3, 0);
+    push(a, "a3", 7, 0);
+    sink.g = &gb;
+    push(b, "b3", 7, 0);
+    assert_int_equal(ga.n, 1);
+    assert_event(&ga, 0, 0, 2, "a1\n a2");
+    assert_int_equal(gb.n, 1);
+    assert_event(&gb, 0, 0, 2, "b1\n b2");
+    multiline_free(a);
+    multiline_free(b);
+    multiline_rules_free(r);
+    got_free(&ga);
+    got_free(&gb);
+
+    cfg.pattern = "(";
+    assert_null(multiline_rules_new(&cfg, &err));
+    assert_int_equal(err.status, SL_EINVAL);
 }
 
 int main(void)
@@ -1112,6 +1292,10 @@ int main(void)
         cmocka_unit_test(done_offset_walks_event_by_event),
         cmocka_unit_test(tick_while_busy_applies_after_the_waiting_line),
         cmocka_unit_test(lazy_consumers_match_eager_with_the_clock),
+        cmocka_unit_test(trim_after_drain_releases_and_joins_again),
+        cmocka_unit_test(trim_keeps_an_event_waiting_and_held_lines),
+        cmocka_unit_test(trimming_consumers_match_eager),
+        cmocka_unit_test(joiners_share_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
