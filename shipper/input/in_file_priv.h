@@ -43,6 +43,10 @@ struct rec {
     bool empty_new : 1;  /* identified empty as a file of its own: its
                             first bytes may show it is a copy after all
                             (one being written: a copier creates it empty) */
+    bool at_known : 1;   /* found by the first scan at a path a registry
+                            entry of this input names: it took the place of
+                            a file read before (rotated while stopped), so
+                            it is read from 0 whatever start_at says */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -129,6 +133,7 @@ struct in_file {
     size_t nbad, capbad;
     struct startup *startup;
     size_t nstartup;
+    uint64_t *known_paths; /* sorted hashes of the startup entries' paths */
     struct ghost ghosts[IN_FILE_GHOSTS_MAX];
     size_t nghosts;
     /* inotify */

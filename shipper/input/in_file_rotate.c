@@ -249,8 +249,13 @@ static int start_new(struct in_file *in, struct rec *r,
     if (rc == 1)
         say_copy(in, r, now, &o);
     r->empty_new = rc == 0 && size == 0;
-    r->own_start =
-        r->first_scan && in->cfg.start_at == IN_FILE_START_END ? size : 0;
+    /* start_at "end" is for files the shipper never followed: not one
+     * whose entry no longer matches (truncated while stopped), nor one at
+     * a path an entry names (the file there was rotated while stopped) */
+    r->own_start = r->first_scan && in->cfg.start_at == IN_FILE_START_END &&
+                           !r->has_entry && !r->at_known
+                       ? size
+                       : 0;
     if (rc == 0) {
         o.key = in_file_new_key();
         o.offset = o.acked = r->own_start;
@@ -475,18 +480,21 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     return 1;
 }
 
-/* Looks in dir for the file dev + ino; its path into out. */
-static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
-                        size_t cap)
+/* The directory of path into dir: 0, or -1 when it does not fit. */
+static int dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
-    char dir[4096];
-    int dl = slash == NULL ? snprintf(dir, sizeof dir, ".")
+    int dl = slash == NULL ? snprintf(dir, cap, ".")
              : slash == path
-                 ? snprintf(dir, sizeof dir, "/")
-                 : snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (dl < 0 || (size_t)dl >= sizeof dir)
-        return false;
+                 ? snprintf(dir, cap, "/")
+                 : snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+    return dl < 0 || (size_t)dl >= cap ? -1 : 0;
+}
+
+/* Looks in dir for the file dev + ino; its path into out. */
+static bool find_in(const char *dir, uint64_t dev, uint64_t ino, char *out,
+                    size_t cap)
+{
     DIR *d = opendir(dir);
     if (d == NULL)
         return false;
@@ -504,6 +512,56 @@ static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
     }
     closedir(d);
     return found;
+}
+
+/* Looks in dir, then in each directory in it (logrotate's `olddir`, a
+ * name such as old/ or archive/ next to the log: not entered through a
+ * link). */
+static bool find_below(const char *dir, uint64_t dev, uint64_t ino, char *out,
+                       size_t cap)
+{
+    if (find_in(dir, dev, ino, out, cap))
+        return true;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    char sub[4096];
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        struct stat st;
+        int n = snprintf(sub, sizeof sub, "%s/%s", strcmp(dir, "/") ? dir : "",
+                         de->d_name);
+        found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                n > 0 && (size_t)n < sizeof sub && lstat(sub, &st) == 0 &&
+                S_ISDIR(st.st_mode) && find_in(sub, dev, ino, out, cap);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Where the file dev + ino, once at path, is now: in path's directory or
+ * one in it, and when path is a symbolic link, in those of the file the
+ * link names (its target was rotated where it lives). */
+static bool find_rotated(const char *path, uint64_t dev, uint64_t ino,
+                         char *out, size_t cap)
+{
+    char dir[4096], target[4096], tdir[4096];
+    if (dir_of(path, dir, sizeof dir) < 0)
+        return false;
+    if (find_below(dir, dev, ino, out, cap))
+        return true;
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return false; /* not a link */
+    target[n] = '\0';
+    int tl = target[0] == '/'
+                 ? snprintf(tdir, sizeof tdir, "%s", target)
+                 : snprintf(tdir, sizeof tdir, "%s/%s", dir, target);
+    if (tl < 0 || (size_t)tl >= sizeof tdir ||
+        dir_of(tdir, target, sizeof target) < 0 || strcmp(target, dir) == 0)
+        return false;
+    return find_below(target, dev, ino, out, cap);
 }
 
 /* Whether the file at path is the one id describes (its inode may have
@@ -549,7 +607,7 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
 {
     char found[4096];
     struct sl_err err;
-    if (!find_in_dir(r->path, r->dev, r->ino, found, sizeof found))
+    if (!find_rotated(r->path, r->dev, r->ino, found, sizeof found))
         return false;
     if (r->identified)
         return same_file_at(in, found, &r->id) &&
@@ -629,7 +687,7 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
             continue;
         }
         struct stat st;
-        if (!find_in_dir(was, s->dev, s->ino, found, sizeof found) ||
+        if (!find_rotated(was, s->dev, s->ino, found, sizeof found) ||
             !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;

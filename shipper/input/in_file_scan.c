@@ -679,6 +679,8 @@ static void scan_end(struct in_file *in)
         }
     free(in->startup);
     in->startup = NULL;
+    free(in->known_paths);
+    in->known_paths = NULL;
     in->nstartup = 0;
     in->scanned_once = true;
 }
