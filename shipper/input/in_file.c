@@ -385,7 +385,13 @@ void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err)
 {
-    if (r->identified || r->fd >= 0 || r->pred == NULL ||
+    return r->pred == NULL ? 0 : in_file_settle(in, r, now, err);
+}
+
+int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err)
+{
+    if (r->identified || r->fd >= 0 ||
         in->open >= (size_t)in->cfg.max_open_files)
         return 0;
     int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

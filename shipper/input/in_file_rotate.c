@@ -607,11 +607,17 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
 {
     char found[4096];
     struct sl_err err;
-    if (!find_rotated(r->path, r->dev, r->ino, found, sizeof found))
+    struct stat st;
+    if (!find_rotated(r->path, r->dev, r->ino, found, sizeof found) ||
+        in_file_excluded(in, found))
         return false;
     if (r->identified)
         return same_file_at(in, found, &r->id) &&
                in_file_rec_set_path(r, found, &err) == 0;
+    /* never read: a file that took its inode after it was deleted is as
+     * likely; a renamed log is no shorter than it was seen */
+    if (stat(found, &st) < 0 || (uint64_t)st.st_size < r->size_seen)
+        return false;
     char *home = r->path;
     r->path = NULL;
     if (in_file_rec_set_path(r, found, &err) < 0) {
@@ -688,7 +694,8 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         }
         struct stat st;
         if (!find_rotated(was, s->dev, s->ino, found, sizeof found) ||
-            !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
+            in_file_excluded(in, found) || !same_file_at(in, found, &e->id) ||
+            stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;
         }
@@ -708,6 +715,59 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         wait_for(in, r, was);
         in_file_want_open(in, r);
     }
+}
+
+/* Whether r's registry entry names r's path: the file known there. */
+static bool known_here(const struct in_file *in, const struct rec *r)
+{
+    const struct registry_entry *e =
+        r->has_entry ? registry_get(in->reg, r->dev, r->ino) : NULL;
+    return e != NULL && strcmp(e->path, r->path) == 0;
+}
+
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? (size_t)(slash - path) : 0;
+}
+
+#define SETTLE_DIRS 8
+
+static bool in_dirs(const char *const *dirs, const size_t *lens, size_t nd,
+                    const char *path)
+{
+    size_t l = dir_len(path);
+    for (size_t k = 0; k < nd; k++)
+        if (lens[k] == l && memcmp(dirs[k], path, l) == 0)
+            return true;
+    return false;
+}
+
+int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
+                         int64_t now, struct sl_err *err)
+{
+    const char *dirs[SETTLE_DIRS];
+    size_t lens[SETTLE_DIRS], nd = 0;
+    bool all = false; /* new files in more directories: settle every one */
+    for (size_t i = 0; i < n && !all; i++) {
+        const struct rec *c = fresh[i];
+        if (c->identified || known_here(in, c) ||
+            in_dirs(dirs, lens, nd, c->path))
+            continue;
+        all = nd == SETTLE_DIRS;
+        if (!all) {
+            dirs[nd] = c->path;
+            lens[nd++] = dir_len(c->path);
+        }
+    }
+    for (size_t i = 0; i < n && (nd > 0 || all); i++) {
+        struct rec *k = fresh[i];
+        if (!k->identified && known_here(in, k) &&
+            (all || in_dirs(dirs, lens, nd, k->path)) &&
+            in_file_settle(in, k, now, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Whether the original of a held copy was truncated or rewritten without

@@ -12,7 +12,10 @@ cover, each found losing lines and fixed with its case here; the real
   two reads (`>` of a shell; same first KiB): read again from 0;
 - `start_at: end` with a rotation while the shipper was stopped: the new
   file at a path the registry knows is read from its start, as is a file
-  truncated and written again while stopped.
+  truncated and written again while stopped;
+- logrotate's copytruncate with `rotate 2` while stopped: the copy takes
+  the name the last rotated file had (app.log.1, moved to app.log.2) and
+  is known as a copy, nothing sent twice.
 
 usage: test_shipper_rotation_cases.py SLUICE_SHIPPER [CASE...]
 """
@@ -127,6 +130,34 @@ def start_at_end_reads_files_that_replaced_known_ones_while_stopped():
     # a file the shipper never knew, found at a restart: start_at holds
     append(os.path.join(logs, "third.log"), ["t 1"])
     eq(once(conf), [], "a new file at a restart")
+
+
+@case
+def logrotate_copytruncate_rotate_2_while_stopped_sends_nothing_twice():
+    # the copy takes app.log.1, whose file moved to app.log.2: the copy is
+    # the successor of a known file and was decided before the original's
+    # truncation was seen (read whole under a new key: new ids)
+    d = scratch("copytruncate-chain")
+    logs = os.path.join(d, "logs")
+    log = os.path.join(logs, "app.log")
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "app.log*")]}])
+
+    def copytruncate():
+        with open(log) as src, open(log + ".1", "w") as dst:
+            dst.write(src.read())
+        os.truncate(log, 0)
+
+    append(log, ["a 1", "a 2"])
+    eq(once(conf), ["a 1", "a 2"], "first run")
+    copytruncate()
+    append(log, ["b 1", "b 2"])
+    eq(once(conf), ["b 1", "b 2"], "after a first rotation")
+    append(log, ["b 3"])
+    os.rename(log + ".1", log + ".2")
+    copytruncate()
+    append(log, ["c 1"])
+    eq(sorted(once(conf)), ["b 3", "c 1"], "after a second rotation")
 
 
 if failures:
