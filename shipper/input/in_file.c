@@ -686,6 +686,34 @@ static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
     return in_file_check_open(in, r, now, true, err);
 }
 
+/* Bytes past the fingerprint r's registry entry holds are handed out only
+ * once the entry on disk covers them. A short fingerprint (a file seen
+ * empty, or under fp_bytes) matches any file that begins alike: after a
+ * kill, a file truncated and written again while the shipper was down
+ * would resume under this key from the offset acknowledged, and its new
+ * lines would take the ids of lines sent before (Elasticsearch keeps the
+ * first: the new ones lost). 1: go on; 0: the entry was renewed with r's
+ * longer fingerprint, the bytes wait for its save; -1: out of memory. */
+static int fp_on_disk(struct in_file *in, struct rec *r, uint64_t end,
+                      struct sl_err *err)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e == NULL || e->key != r->pub.key || e->id.fp_len >= in->fp_bytes ||
+        end <= e->id.fp_len || r->id.fp_len <= e->id.fp_len)
+        return 1;
+    char path[REGISTRY_MAX_PATH + 1];
+    snprintf(path, sizeof path, "%s", e->path);
+    struct file_identity id = r->id;
+    file_identity_keep_tail(&id, &e->id); /* where the offset acked is */
+    uint64_t offset = e->offset;
+    registry_forget(in->reg, r->dev, r->ino);
+    if (registry_add(in->reg, &id, r->pub.key, path, offset, in_file_wall_s(),
+                     err) < 0)
+        return -1;
+    r->key_gen = registry_keys_added(in->reg);
+    return 0;
+}
+
 /* At the end of r's bytes: what that means depends on its state. */
 static int at_end(struct in_file *in, struct rec *r, int64_t now,
                   struct sl_err *err)
@@ -747,6 +775,9 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     int rc = upgrade_identity(in, r, back, start + (uint64_t)n, now, err);
     if (rc <= 0)
         return rc; /* replaced: these bytes belong to no file any more */
+    rc = fp_on_disk(in, r, start + (uint64_t)n, err);
+    if (rc <= 0)
+        return rc; /* read again once the registry is saved */
     r->offset += (uint64_t)n;
     file_identity_set_tail(&r->id, r->offset, in->buf, back + (size_t)n);
     r->last_data = now;

@@ -15,18 +15,25 @@ cover, each found losing lines and fixed with its case here; the real
   truncated and written again while stopped;
 - logrotate's copytruncate with `rotate 2` while stopped: the copy takes
   the name the last rotated file had (app.log.1, moved to app.log.2) and
-  is known as a copy, nothing sent twice.
+  is known as a copy, nothing sent twice;
+- a file seen empty, its first lines sent and not acknowledged, the
+  shipper killed, the file truncated and written again: the new lines do
+  not take the ids of the old ones (against a redis-server, stopped with
+  SIGSTOP so that the batch stays unacknowledged).
 
 usage: test_shipper_rotation_cases.py SLUICE_SHIPPER [CASE...]
 """
 import functools
+import json
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
-from shipper_harness import (ENV, ONLY, Shipper, append, case,  # noqa: E402
-                             eq, failures, wait_for, write_config)
+from shipper_harness import (ENV, ONLY, Redis, Shipper, append,  # noqa: E402
+                             case, eq, failures, http_port, redis_output,
+                             wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 ONLY.update(sys.argv[2:])
@@ -158,6 +165,63 @@ def logrotate_copytruncate_rotate_2_while_stopped_sends_nothing_twice():
     copytruncate()
     append(log, ["c 1"])
     eq(sorted(once(conf)), ["b 3", "c 1"], "after a second rotation")
+
+
+def registry_inodes(d):
+    try:
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            return {e["ino"] for e in json.load(f)["entries"]}
+    except (OSError, ValueError):
+        return set()
+
+
+@case
+def a_file_rewritten_after_a_kill_does_not_reuse_the_ids_sent_before():
+    d = scratch("short-fp")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    sh = None
+    try:
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            redis_output(r, batch_age="20ms"),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        open(log, "w").close()  # seen empty: a fingerprint of 0 bytes
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        ino = os.stat(log).st_ino
+        wait_for("the empty file's entry", lambda: ino in registry_inodes(d))
+        old = [f"old {i:03d}" for i in range(5)]
+        os.kill(r.proc.pid, signal.SIGSTOP)  # sent, never acknowledged
+        try:
+            append(log, old)
+            wait_for("a batch sent", lambda: sh.metric(
+                "sluice_output_outbox_batches") >= 1)
+            sh.kill()
+        finally:
+            os.kill(r.proc.pid, signal.SIGCONT)
+        new = [f"new {i:03d}" for i in range(5)]  # as long: same offsets
+        with open(log, "w") as f:  # truncated, written again, stopped
+            f.write("".join(l + "\n" for l in new))
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        got = []
+
+        def arrived():
+            got.extend(r.events("e2e:events", delete=True))
+            return {e["message"] for _, _, e in got} >= set(new)
+        wait_for("the new lines", arrived, deadline_s=10)
+        eq(sh.term(), 0, "exit")
+        got.extend(r.events("e2e:events", delete=True))
+        ids = {}
+        for id_, _, e in got:
+            ids.setdefault(id_, set()).add(e["message"])
+        eq(sorted(sorted(m) for m in ids.values() if len(m) > 1), [],
+           "one id for two lines")
+        eq(sorted({e["message"] for _, _, e in got}), sorted(old + new),
+           "every line")
+    finally:
+        if sh:
+            sh.kill()
+        r.kill()
 
 
 if failures:

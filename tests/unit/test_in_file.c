@@ -1560,10 +1560,24 @@ static void test_keys_saved_first(void **state)
     assert_int_equal(registry_keys_added(h->reg), 1);
     in_file_set_keys_saved(h->in, 1);
     PUMP_UNTIL(h, total_bytes(h) == 4);
-    /* a file known from before needs no save */
+    /* bytes past the fingerprint on disk (4 bytes: short) wait for a
+     * save of the longer one: a kill, then the file truncated and written
+     * again, must not resume it under this key */
     put(h, "k.log", "more\n", true);
+    PUMP_UNTIL(h, registry_keys_added(h->reg) == 2);
+    end = mono_ms() + 150;
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 4);
+    struct stat st;
+    assert_int_equal(stat(at(h, "k.log"), &st), 0);
+    assert_int_equal(
+        registry_get(h->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino)
+            ->id.fp_len,
+        9);
+    in_file_set_keys_saved(h->in, 2);
     PUMP_UNTIL(h, total_bytes(h) == 9);
-    assert_int_equal(registry_keys_added(h->reg), 1);
+    assert_int_equal(registry_keys_added(h->reg), 2);
 }
 
 /* app.log renamed away while read (the output holds: one chunk a turn),
