@@ -686,20 +686,22 @@ static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
     return in_file_check_open(in, r, now, true, err);
 }
 
-/* Bytes past the fingerprint r's registry entry holds are handed out only
- * once the entry on disk covers them. A short fingerprint (a file seen
- * empty, or under fp_bytes) matches any file that begins alike: after a
- * kill, a file truncated and written again while the shipper was down
- * would resume under this key from the offset acknowledged, and its new
- * lines would take the ids of lines sent before (Elasticsearch keeps the
- * first: the new ones lost). 1: go on; 0: the entry was renewed with r's
- * longer fingerprint, the bytes wait for its save; -1: out of memory. */
+/* The first bytes of a file seen empty are handed out only once its
+ * registry entry on disk holds their fingerprint. An empty fingerprint
+ * matches every file: after a kill, a file truncated and written again
+ * while the shipper was down (logrotate's create makes the file empty,
+ * the shipper sees it so) would resume under this key from offset 0, and
+ * its new lines would take the ids of lines sent before (Elasticsearch
+ * keeps the first: the new ones lost). Once the fingerprint holds some
+ * bytes, growth needs no save: a registry on a full disk stalls only new
+ * files. 1: go on; 0: the entry was renewed with r's fingerprint, the
+ * bytes wait for its save; -1: out of memory. */
 static int fp_on_disk(struct in_file *in, struct rec *r, uint64_t end,
                       struct sl_err *err)
 {
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    if (e == NULL || e->key != r->pub.key || e->id.fp_len >= in->fp_bytes ||
-        end <= e->id.fp_len || r->id.fp_len <= e->id.fp_len)
+    if (e == NULL || e->key != r->pub.key || e->id.fp_len != 0 || end == 0 ||
+        r->id.fp_len == 0)
         return 1;
     char path[REGISTRY_MAX_PATH + 1];
     snprintf(path, sizeof path, "%s", e->path);

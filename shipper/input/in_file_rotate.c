@@ -58,6 +58,10 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
 {
     if (id->fp_len == 0)
         return; /* an empty file's bytes match every file */
+    for (size_t i = 0; i < in->nghosts; i++)
+        if (in->ghosts[i].key == key && in->ghosts[i].id.ino == id->ino &&
+            in->ghosts[i].id.dev == id->dev)
+            return; /* told already (in_file_settle_known) */
     if (in->nghosts == IN_FILE_GHOSTS_MAX) {
         memmove(in->ghosts, in->ghosts + 1,
                 (IN_FILE_GHOSTS_MAX - 1) * sizeof in->ghosts[0]);
@@ -281,6 +285,13 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     }
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
     bool resumed = false;
+    if (e != NULL && e->id.fp_len == 0) {
+        /* an entry of an empty file: nothing was shipped under its key
+         * (bytes wait for the fingerprint on disk: in_file.c), and its
+         * inode may hold any file now, a copy among them: decided anew */
+        registry_forget(in->reg, r->dev, r->ino);
+        e = NULL;
+    }
     if (e != NULL) {
         enum file_id_match m;
         if (file_identity_compare(&e->id, &id, r->fd, &m, err) < 0)
@@ -717,6 +728,31 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
     }
 }
 
+/* r, not opened yet, has a registry entry: its ghost now if r no longer
+ * holds the entry's bytes up to its offset (its identify adds no second). */
+static void ghost_if_changed(struct in_file *in, const struct rec *r,
+                             int64_t now)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (e == NULL || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct stat st;
+    struct file_identity id;
+    struct sl_err err;
+    enum file_id_match m = FILE_ID_OTHER;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == r->ino &&
+        (uint64_t)st.st_dev == r->dev &&
+        file_identity_compute(fd, in->fp_bytes, &id, &err) == 0 &&
+        file_identity_compare(&e->id, &id, fd, &m, &err) == 0 &&
+        file_identity_resume(m, e->offset, (uint64_t)st.st_size) != e->offset)
+        in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+    close(fd);
+}
+
 /* Whether r's registry entry names r's path: the file known there. */
 static bool known_here(const struct in_file *in, const struct rec *r)
 {
@@ -759,6 +795,16 @@ int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
             dirs[nd] = c->path;
             lens[nd++] = dir_len(c->path);
         }
+    }
+    /* first, the ghosts of every file the registry knows by its inode
+     * there that no longer holds its entry's bytes (truncated, renamed
+     * while stopped, or a new file on the inode: cp over an old copy),
+     * then the files at their entries' paths decided, copies included */
+    for (size_t i = 0; i < n && (nd > 0 || all); i++) {
+        struct rec *k = fresh[i];
+        if (!k->identified && k->has_entry &&
+            (all || in_dirs(dirs, lens, nd, k->path)))
+            ghost_if_changed(in, k, now);
     }
     for (size_t i = 0; i < n && (nd > 0 || all); i++) {
         struct rec *k = fresh[i];

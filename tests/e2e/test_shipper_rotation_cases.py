@@ -15,7 +15,8 @@ cover, each found losing lines and fixed with its case here; the real
   truncated and written again while stopped;
 - logrotate's copytruncate with `rotate 2` while stopped: the copy takes
   the name the last rotated file had (app.log.1, moved to app.log.2) and
-  is known as a copy, nothing sent twice;
+  is known as a copy, nothing sent twice; so is a copy whose truncated
+  original was then renamed to a matched name during the same stop;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -165,6 +166,29 @@ def logrotate_copytruncate_rotate_2_while_stopped_sends_nothing_twice():
     copytruncate()
     append(log, ["c 1"])
     eq(sorted(once(conf)), ["b 3", "c 1"], "after a second rotation")
+
+
+@case
+def copytruncate_then_rename_while_stopped_sends_nothing_twice():
+    # two rotations during one stop: app.log copied to app.log.1 (over a
+    # file read before: cp keeps its inode, which the registry knows) and
+    # truncated, then the truncated file renamed to app.log.2 (a matched
+    # name) and a new app.log made; the copy is known by its first bytes
+    d = scratch("copytruncate-rename")
+    logs = os.path.join(d, "logs")
+    log = os.path.join(logs, "app.log")
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "app.log*")]}])
+    append(log, [f"a {i} " + "x" * 60 for i in range(30)])  # > 1 KiB
+    append(log + ".1", [f"o {i}" for i in range(10)])  # a file read before
+    eq(len(once(conf)), 40, "first run")
+    append(log, ["a 30"])
+    with open(log) as src, open(log + ".1", "w") as dst:
+        dst.write(src.read())
+    os.truncate(log, 0)
+    os.rename(log, log + ".2")
+    append(log, ["b 1"])
+    eq(sorted(once(conf)), ["a 30", "b 1"], "after two rotations")
 
 
 def registry_inodes(d):

@@ -1560,23 +1560,42 @@ static void test_keys_saved_first(void **state)
     assert_int_equal(registry_keys_added(h->reg), 1);
     in_file_set_keys_saved(h->in, 1);
     PUMP_UNTIL(h, total_bytes(h) == 4);
-    /* bytes past the fingerprint on disk (4 bytes: short) wait for a
-     * save of the longer one: a kill, then the file truncated and written
-     * again, must not resume it under this key */
+    /* a file known from before needs no save */
     put(h, "k.log", "more\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 9);
+    assert_int_equal(registry_keys_added(h->reg), 1);
+}
+
+/* A file seen empty: its first bytes wait for a save of their
+ * fingerprint, as a new key does (an empty fingerprint matches every
+ * file: after a kill, a file written again would resume under this key,
+ * its lines taking the ids of lines sent before). */
+static void test_empty_file_fp_saved_first(void **state)
+{
+    struct h *h = *state;
+    put(h, "e.log", "", false);
+    config(h, true, "e.log", NULL);
+    start(h);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    PUMP_UNTIL(h, registry_count(h->reg) == 1);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    put(h, "e.log", "first\n", true);
     PUMP_UNTIL(h, registry_keys_added(h->reg) == 2);
-    end = mono_ms() + 150;
+    int64_t end = mono_ms() + 150;
     while (mono_ms() < end)
         turn(h, 5);
-    assert_int_equal(total_bytes(h), 4);
+    assert_int_equal(total_bytes(h), 0);
     struct stat st;
-    assert_int_equal(stat(at(h, "k.log"), &st), 0);
+    assert_int_equal(stat(at(h, "e.log"), &st), 0);
     assert_int_equal(
         registry_get(h->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino)
             ->id.fp_len,
-        9);
+        6);
     in_file_set_keys_saved(h->in, 2);
-    PUMP_UNTIL(h, total_bytes(h) == 9);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    /* a fingerprint of some bytes: growth needs no save */
+    put(h, "e.log", "second\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 13);
     assert_int_equal(registry_keys_added(h->reg), 2);
 }
 
@@ -1688,6 +1707,7 @@ int main(void)
         T(test_stopped_inode_reuse),
         cmocka_unit_test(test_config),
         T(test_keys_saved_first),
+        T(test_empty_file_fp_saved_first),
         T(test_waiting_renamed_away),
         T(test_waiting_renamed_away_then_stopped),
     };
