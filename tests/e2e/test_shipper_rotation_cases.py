@@ -140,30 +140,38 @@ def start_at_end_reads_files_that_replaced_known_ones_while_stopped():
     eq(once(conf), [], "a new file at a restart")
 
 
+def app_log(name):
+    """A scratch directory's logs/app.log, and a config whose paths match
+    app.log*."""
+    d = scratch(name)
+    logs = os.path.join(d, "logs")
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "app.log*")]}])
+    return os.path.join(logs, "app.log"), conf
+
+
+def copytruncate(log):
+    """log copied to log.1 (over a file there: cp keeps its inode), then
+    truncated."""
+    with open(log) as src, open(log + ".1", "w") as dst:
+        dst.write(src.read())
+    os.truncate(log, 0)
+
+
 @case
 def logrotate_copytruncate_rotate_2_while_stopped_sends_nothing_twice():
     # the copy takes app.log.1, whose file moved to app.log.2: the copy is
     # the successor of a known file and was decided before the original's
     # truncation was seen (read whole under a new key: new ids)
-    d = scratch("copytruncate-chain")
-    logs = os.path.join(d, "logs")
-    log = os.path.join(logs, "app.log")
-    conf = write_config(d, [{"type": "file",
-                             "paths": [os.path.join(logs, "app.log*")]}])
-
-    def copytruncate():
-        with open(log) as src, open(log + ".1", "w") as dst:
-            dst.write(src.read())
-        os.truncate(log, 0)
-
+    log, conf = app_log("copytruncate-chain")
     append(log, ["a 1", "a 2"])
     eq(once(conf), ["a 1", "a 2"], "first run")
-    copytruncate()
+    copytruncate(log)
     append(log, ["b 1", "b 2"])
     eq(once(conf), ["b 1", "b 2"], "after a first rotation")
     append(log, ["b 3"])
     os.rename(log + ".1", log + ".2")
-    copytruncate()
+    copytruncate(log)
     append(log, ["c 1"])
     eq(sorted(once(conf)), ["b 3", "c 1"], "after a second rotation")
 
@@ -174,18 +182,12 @@ def copytruncate_then_rename_while_stopped_sends_nothing_twice():
     # file read before: cp keeps its inode, which the registry knows) and
     # truncated, then the truncated file renamed to app.log.2 (a matched
     # name) and a new app.log made; the copy is known by its first bytes
-    d = scratch("copytruncate-rename")
-    logs = os.path.join(d, "logs")
-    log = os.path.join(logs, "app.log")
-    conf = write_config(d, [{"type": "file",
-                             "paths": [os.path.join(logs, "app.log*")]}])
+    log, conf = app_log("copytruncate-rename")
     append(log, [f"a {i} " + "x" * 60 for i in range(30)])  # > 1 KiB
     append(log + ".1", [f"o {i}" for i in range(10)])  # a file read before
     eq(len(once(conf)), 40, "first run")
     append(log, ["a 30"])
-    with open(log) as src, open(log + ".1", "w") as dst:
-        dst.write(src.read())
-    os.truncate(log, 0)
+    copytruncate(log)
     os.rename(log, log + ".2")
     append(log, ["b 1"])
     eq(sorted(once(conf)), ["a 30", "b 1"], "after two rotations")
