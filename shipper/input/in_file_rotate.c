@@ -52,6 +52,31 @@
 
 #include "sl_log.h"
 
+/* A ghost's entry on disk, under its inode with the top bit set (no file
+ * has such an inode): a kill before the copy is decided leaves the
+ * restart the ghost to know the copy by (startup_resolve finds no file
+ * for the entry, and makes it a ghost again). Dropped once the ghost is
+ * used or expires. */
+#define GHOST_INO_BIT (1ull << 63)
+
+static void ghost_keep(struct in_file *in, const struct file_identity *id,
+                       uint64_t acked, uint64_t key, const char *path)
+{
+    if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
+        return;
+    struct file_identity g = *id;
+    g.ino |= GHOST_INO_BIT;
+    struct sl_err err;
+    registry_forget(in->reg, g.dev, g.ino);
+    if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
+        SL_DEBUG(path, "its ghost not kept on disk: %s", err.msg);
+}
+
+static void ghost_drop(struct in_file *in, const struct ghost *g)
+{
+    registry_forget(in->reg, g->id.dev, g->id.ino | GHOST_INO_BIT);
+}
+
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now)
@@ -63,6 +88,7 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
             in->ghosts[i].id.dev == id->dev)
             return; /* told already (in_file_settle_known) */
     if (in->nghosts == IN_FILE_GHOSTS_MAX) {
+        ghost_drop(in, &in->ghosts[0]);
         memmove(in->ghosts, in->ghosts + 1,
                 (IN_FILE_GHOSTS_MAX - 1) * sizeof in->ghosts[0]);
         in->nghosts--;
@@ -138,6 +164,7 @@ static int find_original(struct in_file *in, const struct rec *r,
          * nothing new (copy_start says why): it starts at its end */
         *o = (struct original){g->offset < size ? g->offset : size,
                                g->acked < size ? g->acked : size, g->key, NULL};
+        ghost_drop(in, g);
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
@@ -328,6 +355,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                                            ? ROT_TRUNCATE
                                            : ROT_INODE_REUSE);
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            ghost_keep(in, &e->id, e->offset, e->key, e->path);
             registry_forget(in->reg, r->dev, r->ino);
         }
     }
@@ -436,8 +464,10 @@ static int replace(struct in_file *in, struct rec *r, const struct stat *st,
     in_file_ghost_add(in, &r->id, r->offset, acked_offset(in, r), r->pub.key,
                       now);
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    if (e != NULL && e->key == r->pub.key)
+    if (e != NULL && e->key == r->pub.key) {
+        ghost_keep(in, &r->id, e->offset, r->pub.key, e->path);
         registry_forget(in->reg, r->dev, r->ino);
+    }
     int fd = r->fd;
     r->fd = -1; /* the descriptor goes to the new record, still counted */
     enum rec_state state = r->state;
@@ -899,10 +929,12 @@ void in_file_timers(struct in_file *in, int64_t now)
             in_file_make_ready(in, r);
     }
     for (size_t i = 0; i < in->nghosts;)
-        if (in->ghosts[i].until <= now)
+        if (in->ghosts[i].until <= now) {
+            ghost_drop(in, &in->ghosts[i]);
             in->ghosts[i] = in->ghosts[--in->nghosts];
-        else
+        } else {
             i++;
+        }
     int64_t tick = 1000;
     long long t[] = {in->cfg.close_inactive_ms / 4, in->cfg.rotate_wait_ms / 4,
                      in->cfg.poll_interval_ms};

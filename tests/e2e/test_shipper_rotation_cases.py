@@ -16,7 +16,8 @@ cover, each found losing lines and fixed with its case here; the real
 - logrotate's copytruncate with `rotate 2` while stopped: the copy takes
   the name the last rotated file had (app.log.1, moved to app.log.2) and
   is known as a copy, nothing sent twice; so is a copy whose truncated
-  original was then renamed to a matched name during the same stop;
+  original was then renamed to a matched name during the same stop, and a
+  copy not yet found when the shipper was killed after the truncation;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -191,6 +192,45 @@ def copytruncate_then_rename_while_stopped_sends_nothing_twice():
     os.rename(log, log + ".2")
     append(log, ["b 1"])
     eq(sorted(once(conf)), ["a 30", "b 1"], "after two rotations")
+
+
+def registry_keys(d):
+    try:
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            return {e["ino"]: e["key"] for e in json.load(f)["entries"]}
+    except (OSError, ValueError):
+        return {}
+
+
+@case
+def a_kill_after_a_truncation_before_the_copy_is_found_sends_nothing_twice():
+    # the copy is found by a scan only (no inotify, scans an hour apart),
+    # the truncation by the poll of the open file: killed in between, the
+    # restart has the original's old entry no more, yet knows the copy
+    d = scratch("copytruncate-kill")
+    logs = os.path.join(d, "logs")
+    log = os.path.join(logs, "app.log")
+    slow = {"type": "file", "paths": [os.path.join(logs, "app.log*")],
+            "inotify": False, "scan_interval": "1h", "poll_interval": "20ms"}
+    conf = write_config(d, [slow])
+    want = [f"a {i} " + "x" * 40 for i in range(40)]
+    append(log, want)
+    sh = Shipper(SHIPPER, ENV, conf, d)
+    try:
+        sh.wait_events(len(want))
+        ino = os.stat(log).st_ino
+        key = wait_for("the entry saved", lambda: registry_keys(d).get(ino))
+        copytruncate(log)
+        wait_for("the truncation's new entry saved",
+                 lambda: registry_keys(d).get(ino, key) != key)
+        sh.kill()
+        first = [e["message"] for e in sh.events()]
+    finally:
+        sh.kill()
+    append(log, ["b 1"])
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "app.log*")]}])
+    eq(sorted(first + once(conf)), sorted(want + ["b 1"]), "every line once")
 
 
 def registry_inodes(d):
