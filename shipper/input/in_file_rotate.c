@@ -54,9 +54,9 @@
 
 /* A ghost's entry on disk, under its inode with the top bit set (no file
  * has such an inode): a kill before the copy is decided leaves the
- * restart the ghost to know the copy by (startup_resolve finds no file
- * for the entry, and makes it a ghost again). Dropped once the ghost is
- * used or expires. */
+ * restart the ghost to know the copy by (startup_resolve makes it a
+ * ghost again and drops the entry: the copy is found by the first scan).
+ * Dropped too once the ghost is used or expires. */
 #define GHOST_INO_BIT (1ull << 63)
 
 static void ghost_keep(struct in_file *in, const struct file_identity *id,
@@ -727,6 +727,13 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         /* the entry's path as loaded (an entry the first scan's files
          * touched since is at the path its file was found at) */
         const char *was = e->path;
+        if ((s->ino & GHOST_INO_BIT) != 0) {
+            /* a ghost kept for a copy not found before a stop: the copy,
+             * if `paths` matches it, is found by this first scan */
+            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            registry_forget(in->reg, s->dev, s->ino);
+            continue;
+        }
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
         if (r != NULL) {
             if (strcmp(r->path, was) != 0 && r->succ == NULL)
