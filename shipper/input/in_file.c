@@ -681,6 +681,12 @@ static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
                            in->buf + (back - id->tail_len),
                            id->tail_len) != id->tail)
         return in_file_check_open(in, r, now, true, err);
+    /* bytes the fingerprint covers and not handed out yet: hashed when
+     * the file was opened, or before a wait for a save (the file may have
+     * been truncated and written again since: a copy of the old bytes
+     * would then be taken for a copy of this file, and skipped) */
+    if (r->offset < id->fp_len)
+        return in_file_check_open(in, r, now, true, err);
     if (id->fp_len >= in->fp_bytes || end <= id->fp_len)
         return 1;
     return in_file_check_open(in, r, now, true, err);
