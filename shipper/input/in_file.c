@@ -244,6 +244,28 @@ int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err)
     return 0;
 }
 
+/* The hash in known_paths of a path. */
+static uint64_t path_hash(const char *path)
+{
+    return file_identity_hash(FILE_IDENTITY_FNV_BASIS, path, strlen(path));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether a startup entry names path (the first scan's files only). */
+static bool known_path(const struct in_file *in, const char *path)
+{
+    if (in->known_paths == NULL)
+        return false;
+    uint64_t h = path_hash(path);
+    return bsearch(&h, in->known_paths, in->nstartup, sizeof h, cmp_u64) !=
+           NULL;
+}
+
 /* A record for the file st at path, not yet opened (wants a descriptor). */
 struct rec *in_file_rec_add(struct in_file *in, const char *path,
                             const struct stat *st, struct sl_err *err)
@@ -261,6 +283,7 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
     r->size_seen = (uint64_t)st->st_size;
     r->fd = -1;
     r->first_scan = !in->scanned_once;
+    r->at_known = r->first_scan && known_path(in, path);
     r->has_entry = registry_get(in->reg, r->dev, r->ino) != NULL;
     r->slot = (uint32_t)in->nrecs;
     in->recs[in->nrecs++] = r;
@@ -362,7 +385,13 @@ void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err)
 {
-    if (r->identified || r->fd >= 0 || r->pred == NULL ||
+    return r->pred == NULL ? 0 : in_file_settle(in, r, now, err);
+}
+
+int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err)
+{
+    if (r->identified || r->fd >= 0 ||
         in->open >= (size_t)in->cfg.max_open_files)
         return 0;
     int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -405,7 +434,8 @@ static char *dup_str(const char *s)
 }
 
 /* The registry entries whose paths this input matches: after the first
- * scan, those not found are looked for (rotation while stopped). */
+ * scan, those not found are looked for (rotation while stopped), and a
+ * new file at one of their paths took a known file's place. */
 static int collect_startup(struct in_file *in, struct sl_err *err)
 {
     size_t cur = 0, n = 0;
@@ -415,16 +445,19 @@ static int collect_startup(struct in_file *in, struct sl_err *err)
     if (n == 0)
         return 0;
     in->startup = calloc(n, sizeof *in->startup);
-    if (in->startup == NULL)
+    in->known_paths = calloc(n, sizeof *in->known_paths);
+    if (in->startup == NULL || in->known_paths == NULL)
         return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
     cur = 0;
     while ((e = registry_next(in->reg, &cur)) != NULL) {
         if (!in_file_path_matches(in, e->path))
             continue;
+        in->known_paths[in->nstartup] = path_hash(e->path);
         struct startup *s = &in->startup[in->nstartup++];
         s->dev = e->id.dev;
         s->ino = e->id.ino;
     }
+    qsort(in->known_paths, in->nstartup, sizeof *in->known_paths, cmp_u64);
     return 0;
 }
 
@@ -496,6 +529,7 @@ void in_file_free(struct in_file *in)
         free(in->bad[i].path);
     in_file_watch_free(in);
     free(in->startup);
+    free(in->known_paths);
     free(in->bad);
     free(in->recs);
     free(in->hash);
@@ -632,14 +666,60 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
 }
 
 /* Before bytes up to end are handed out: a short fingerprint grows with
- * the file, checked against the bytes it covered (0: r was replaced, the
- * file changed under us, and the bytes read belong to no file any more). */
-static int upgrade_identity(struct in_file *in, struct rec *r, uint64_t end,
-                            int64_t now, struct sl_err *err)
+ * the file, checked against the bytes it covered, and the back bytes read
+ * before the offset (in->buf) must still be the tail the last read left
+ * there: a file truncated and written again past the offset between two
+ * reads (`>` of a shell, a log opened with O_TRUNC, faster than a look at
+ * its size) shows only there. 0: r was replaced, the file changed under
+ * us, and the bytes read belong to no file any more. */
+static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
+                            uint64_t end, int64_t now, struct sl_err *err)
 {
-    if (r->id.fp_len >= in->fp_bytes || end <= r->id.fp_len)
+    const struct file_identity *id = &r->id;
+    if (id->tail_len > 0 && id->tail_at == r->offset && back >= id->tail_len &&
+        file_identity_hash(FILE_IDENTITY_FNV_BASIS,
+                           in->buf + (back - id->tail_len),
+                           id->tail_len) != id->tail)
+        return in_file_check_open(in, r, now, true, err);
+    /* bytes the fingerprint covers and not handed out yet: hashed when
+     * the file was opened, or before a wait for a save (the file may have
+     * been truncated and written again since: a copy of the old bytes
+     * would then be taken for a copy of this file, and skipped) */
+    if (r->offset < id->fp_len)
+        return in_file_check_open(in, r, now, true, err);
+    if (id->fp_len >= in->fp_bytes || end <= id->fp_len)
         return 1;
     return in_file_check_open(in, r, now, true, err);
+}
+
+/* The first bytes of a file seen empty are handed out only once its
+ * registry entry on disk holds their fingerprint. An empty fingerprint
+ * matches every file: after a kill, a file truncated and written again
+ * while the shipper was down (logrotate's create makes the file empty,
+ * the shipper sees it so) would resume under this key from offset 0, and
+ * its new lines would take the ids of lines sent before (Elasticsearch
+ * keeps the first: the new ones lost). Once the fingerprint holds some
+ * bytes, growth needs no save: a registry on a full disk stalls only new
+ * files. 1: go on; 0: the entry was renewed with r's fingerprint, the
+ * bytes wait for its save; -1: out of memory. */
+static int fp_on_disk(struct in_file *in, struct rec *r, uint64_t end,
+                      struct sl_err *err)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e == NULL || e->key != r->pub.key || e->id.fp_len != 0 || end == 0 ||
+        r->id.fp_len == 0)
+        return 1;
+    char path[REGISTRY_MAX_PATH + 1];
+    snprintf(path, sizeof path, "%s", e->path);
+    struct file_identity id = r->id;
+    file_identity_keep_tail(&id, &e->id); /* where the offset acked is */
+    uint64_t offset = e->offset;
+    registry_forget(in->reg, r->dev, r->ino);
+    if (registry_add(in->reg, &id, r->pub.key, path, offset, in_file_wall_s(),
+                     err) < 0)
+        return -1;
+    r->key_gen = registry_keys_added(in->reg);
+    return 0;
 }
 
 /* At the end of r's bytes: what that means depends on its state. */
@@ -700,9 +780,12 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
         return at_end(in, r, now, err) < 0 ? -1 : 0;
     n -= (ssize_t)back;
     uint64_t start = r->offset;
-    int rc = upgrade_identity(in, r, start + (uint64_t)n, now, err);
+    int rc = upgrade_identity(in, r, back, start + (uint64_t)n, now, err);
     if (rc <= 0)
         return rc; /* replaced: these bytes belong to no file any more */
+    rc = fp_on_disk(in, r, start + (uint64_t)n, err);
+    if (rc <= 0)
+        return rc; /* read again once the registry is saved */
     r->offset += (uint64_t)n;
     file_identity_set_tail(&r->id, r->offset, in->buf, back + (size_t)n);
     r->last_data = now;

@@ -54,8 +54,10 @@ static const struct sl_opt file_opts[] = {
              "file's name (`*.gz`), with one against the whole path"},
     {"start_at", SL_OPT_ENUM, F(start_at), .def = "beginning",
      .words = start_words,
-     .help = "where a file found at startup and not in the registry starts; "
-             "files created later are always read from their start"},
+     .help = "where a file found at startup and not in the registry starts "
+             "(one at a path the registry names took the place of a file "
+             "read before: read from its start); files created later are "
+             "always read from their start"},
     {"format", SL_OPT_RAW, F(format), .doc_type = "a string",
      .doc_default = "`lines`",
      .help = "`lines`, `docker` or `cri`: how lines are framed"},

@@ -43,6 +43,10 @@ struct rec {
     bool empty_new : 1;  /* identified empty as a file of its own: its
                             first bytes may show it is a copy after all
                             (one being written: a copier creates it empty) */
+    bool at_known : 1;   /* found by the first scan at a path a registry
+                            entry of this input names: it took the place of
+                            a file read before (rotated while stopped), so
+                            it is read from 0 whatever start_at says */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -129,6 +133,7 @@ struct in_file {
     size_t nbad, capbad;
     struct startup *startup;
     size_t nstartup;
+    uint64_t *known_paths; /* sorted hashes of the startup entries' paths */
     struct ghost ghosts[IN_FILE_GHOSTS_MAX];
     size_t nghosts;
     /* inotify */
@@ -173,6 +178,10 @@ void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n);
  * it was read, it is still found at the restart. -1: out of memory. */
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err);
+/* r opened, identified and closed now (in_file_enroll's work, whatever r
+ * waits for): 0, or -1 out of memory. */
+int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
+                   struct sl_err *err);
 uint64_t in_file_new_key(void);
 int64_t in_file_wall_s(void);
 void in_file_count_rotation(struct in_file *in, enum rot_kind k);
@@ -181,6 +190,9 @@ void in_file_count_error(struct in_file *in);
 /* in_file_scan.c */
 void in_file_scan(struct in_file *in, int64_t now);
 bool in_file_path_matches(const struct in_file *in, const char *path);
+/* Whether an exclude glob names path (a rotated file found by its inode
+ * under such a name is not followed there: `*.gz` is another file). */
+bool in_file_excluded(const struct in_file *in, const char *path);
 int in_file_watch_init(struct in_file *in);
 void in_file_watch_read(struct in_file *in, int64_t now);
 void in_file_watch_free(struct in_file *in);
@@ -204,6 +216,13 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
                        bool deep, struct sl_err *err);
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now);
 void in_file_startup_resolve(struct in_file *in, int64_t now);
+/* The first scan's files at the paths their registry entries name, in the
+ * directories of its other new files, identified before those: a file
+ * truncated while stopped leaves its ghost first, so that its copy (any
+ * new file, or one at a name a registry entry's inode had) is known as
+ * one. 0, or -1 out of memory. */
+int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
+                         int64_t now, struct sl_err *err);
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now);

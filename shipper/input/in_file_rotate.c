@@ -53,13 +53,43 @@
 
 #include "sl_log.h"
 
+/* A ghost's entry on disk, under its inode with the top bit set (no file
+ * has such an inode): a kill before the copy is decided leaves the
+ * restart the ghost to know the copy by (startup_resolve makes it a
+ * ghost again and drops the entry: the copy is found by the first scan).
+ * Dropped too once the ghost is used or expires. */
+#define GHOST_INO_BIT (1ull << 63)
+
+static void ghost_keep(struct in_file *in, const struct file_identity *id,
+                       uint64_t acked, uint64_t key, const char *path)
+{
+    if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
+        return;
+    struct file_identity g = *id;
+    g.ino |= GHOST_INO_BIT;
+    struct sl_err err;
+    registry_forget(in->reg, g.dev, g.ino);
+    if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
+        SL_DEBUG(path, "its ghost not kept on disk: %s", err.msg);
+}
+
+static void ghost_drop(struct in_file *in, const struct ghost *g)
+{
+    registry_forget(in->reg, g->id.dev, g->id.ino | GHOST_INO_BIT);
+}
+
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now)
 {
     if (id->fp_len == 0)
         return; /* an empty file's bytes match every file */
+    for (size_t i = 0; i < in->nghosts; i++)
+        if (in->ghosts[i].key == key && in->ghosts[i].id.ino == id->ino &&
+            in->ghosts[i].id.dev == id->dev)
+            return; /* told already (in_file_settle_known) */
     if (in->nghosts == IN_FILE_GHOSTS_MAX) {
+        ghost_drop(in, &in->ghosts[0]);
         memmove(in->ghosts, in->ghosts + 1,
                 (IN_FILE_GHOSTS_MAX - 1) * sizeof in->ghosts[0]);
         in->nghosts--;
@@ -202,6 +232,7 @@ static int find_original(struct in_file *in, const struct rec *r,
             continue;
         *o = (struct original){copy_start(g->offset, size),
                                copy_start(g->acked, size), g->key, NULL};
+        ghost_drop(in, g);
         in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
         return 1;
     }
@@ -308,8 +339,13 @@ static int start_new(struct in_file *in, struct rec *r,
     if (rc == 1)
         say_copy(in, r, now, &o);
     r->empty_new = rc == 0 && size == 0;
-    r->own_start =
-        r->first_scan && in->cfg.start_at == IN_FILE_START_END ? size : 0;
+    /* start_at "end" is for files the shipper never followed: not one
+     * whose entry no longer matches (truncated while stopped), nor one at
+     * a path an entry names (the file there was rotated while stopped) */
+    r->own_start = r->first_scan && in->cfg.start_at == IN_FILE_START_END &&
+                           !r->has_entry && !r->at_known
+                       ? size
+                       : 0;
     if (rc == 0) {
         o.key = in_file_new_key();
         o.offset = o.acked = r->own_start;
@@ -335,6 +371,13 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     }
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
     bool resumed = false;
+    if (e != NULL && e->id.fp_len == 0) {
+        /* an entry of an empty file: nothing was shipped under its key
+         * (bytes wait for the fingerprint on disk: in_file.c), and its
+         * inode may hold any file now, a copy among them: decided anew */
+        registry_forget(in->reg, r->dev, r->ino);
+        e = NULL;
+    }
     if (e != NULL) {
         enum file_id_match m;
         if (file_identity_compare(&e->id, &id, r->fd, &m, err) < 0)
@@ -374,6 +417,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                                            ? ROT_TRUNCATE
                                            : ROT_INODE_REUSE);
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            ghost_keep(in, &e->id, e->offset, e->key, e->path);
             registry_forget(in->reg, r->dev, r->ino);
         }
     }
@@ -482,8 +526,10 @@ static int replace(struct in_file *in, struct rec *r, const struct stat *st,
     in_file_ghost_add(in, &r->id, r->offset, acked_offset(in, r), r->pub.key,
                       now);
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    if (e != NULL && e->key == r->pub.key)
+    if (e != NULL && e->key == r->pub.key) {
+        ghost_keep(in, &r->id, e->offset, r->pub.key, e->path);
         registry_forget(in->reg, r->dev, r->ino);
+    }
     int fd = r->fd;
     r->fd = -1; /* the descriptor goes to the new record, still counted */
     enum rec_state state = r->state;
@@ -537,18 +583,21 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     return 1;
 }
 
-/* Looks in dir for the file dev + ino; its path into out. */
-static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
-                        size_t cap)
+/* The directory of path into dir: 0, or -1 when it does not fit. */
+static int dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
-    char dir[4096];
-    int dl = slash == NULL ? snprintf(dir, sizeof dir, ".")
+    int dl = slash == NULL ? snprintf(dir, cap, ".")
              : slash == path
-                 ? snprintf(dir, sizeof dir, "/")
-                 : snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (dl < 0 || (size_t)dl >= sizeof dir)
-        return false;
+                 ? snprintf(dir, cap, "/")
+                 : snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+    return dl < 0 || (size_t)dl >= cap ? -1 : 0;
+}
+
+/* Looks in dir for the file dev + ino; its path into out. */
+static bool find_in(const char *dir, uint64_t dev, uint64_t ino, char *out,
+                    size_t cap)
+{
     DIR *d = opendir(dir);
     if (d == NULL)
         return false;
@@ -566,6 +615,56 @@ static bool find_in_dir(const char *path, uint64_t dev, uint64_t ino, char *out,
     }
     closedir(d);
     return found;
+}
+
+/* Looks in dir, then in each directory in it (logrotate's `olddir`, a
+ * name such as old/ or archive/ next to the log: not entered through a
+ * link). */
+static bool find_below(const char *dir, uint64_t dev, uint64_t ino, char *out,
+                       size_t cap)
+{
+    if (find_in(dir, dev, ino, out, cap))
+        return true;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    char sub[4096];
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        struct stat st;
+        int n = snprintf(sub, sizeof sub, "%s/%s", strcmp(dir, "/") ? dir : "",
+                         de->d_name);
+        found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                n > 0 && (size_t)n < sizeof sub && lstat(sub, &st) == 0 &&
+                S_ISDIR(st.st_mode) && find_in(sub, dev, ino, out, cap);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Where the file dev + ino, once at path, is now: in path's directory or
+ * one in it, and when path is a symbolic link, in those of the file the
+ * link names (its target was rotated where it lives). */
+static bool find_rotated(const char *path, uint64_t dev, uint64_t ino,
+                         char *out, size_t cap)
+{
+    char dir[4096], target[4096], tdir[4096];
+    if (dir_of(path, dir, sizeof dir) < 0)
+        return false;
+    if (find_below(dir, dev, ino, out, cap))
+        return true;
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return false; /* not a link */
+    target[n] = '\0';
+    int tl = target[0] == '/'
+                 ? snprintf(tdir, sizeof tdir, "%s", target)
+                 : snprintf(tdir, sizeof tdir, "%s/%s", dir, target);
+    if (tl < 0 || (size_t)tl >= sizeof tdir ||
+        dir_of(tdir, target, sizeof target) < 0 || strcmp(target, dir) == 0)
+        return false;
+    return find_below(target, dev, ino, out, cap);
 }
 
 /* Whether the file at path is the one id describes (its inode may have
@@ -611,11 +710,17 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
 {
     char found[4096];
     struct sl_err err;
-    if (!find_in_dir(r->path, r->dev, r->ino, found, sizeof found))
+    struct stat st;
+    if (!find_rotated(r->path, r->dev, r->ino, found, sizeof found) ||
+        in_file_excluded(in, found))
         return false;
     if (r->identified)
         return same_file_at(in, found, &r->id) &&
                in_file_rec_set_path(r, found, &err) == 0;
+    /* never read: a file that took its inode after it was deleted is as
+     * likely; a renamed log is no shorter than it was seen */
+    if (stat(found, &st) < 0 || (uint64_t)st.st_size < r->size_seen)
+        return false;
     char *home = r->path;
     r->path = NULL;
     if (in_file_rec_set_path(r, found, &err) < 0) {
@@ -684,6 +789,13 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         /* the entry's path as loaded (an entry the first scan's files
          * touched since is at the path its file was found at) */
         const char *was = e->path;
+        if ((s->ino & GHOST_INO_BIT) != 0) {
+            /* a ghost kept for a copy not found before a stop: the copy,
+             * if `paths` matches it, is found by this first scan */
+            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+            registry_forget(in->reg, s->dev, s->ino);
+            continue;
+        }
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
         if (r != NULL) {
             if (strcmp(r->path, was) != 0 && r->succ == NULL)
@@ -691,8 +803,9 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
             continue;
         }
         struct stat st;
-        if (!find_in_dir(was, s->dev, s->ino, found, sizeof found) ||
-            !same_file_at(in, found, &e->id) || stat(found, &st) < 0) {
+        if (!find_rotated(was, s->dev, s->ino, found, sizeof found) ||
+            in_file_excluded(in, found) || !same_file_at(in, found, &e->id) ||
+            stat(found, &st) < 0) {
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             continue;
         }
@@ -712,6 +825,94 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
         wait_for(in, r, was);
         in_file_want_open(in, r);
     }
+}
+
+/* r, not opened yet, has a registry entry: its ghost now if r no longer
+ * holds the entry's bytes up to its offset (its identify adds no second). */
+static void ghost_if_changed(struct in_file *in, const struct rec *r,
+                             int64_t now)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (e == NULL || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct stat st;
+    struct file_identity id;
+    struct sl_err err;
+    enum file_id_match m = FILE_ID_OTHER;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == r->ino &&
+        (uint64_t)st.st_dev == r->dev &&
+        file_identity_compute(fd, in->fp_bytes, &id, &err) == 0 &&
+        file_identity_compare(&e->id, &id, fd, &m, &err) == 0 &&
+        file_identity_resume(m, e->offset, (uint64_t)st.st_size) != e->offset)
+        in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
+    close(fd);
+}
+
+/* Whether r's registry entry names r's path: the file known there. */
+static bool known_here(const struct in_file *in, const struct rec *r)
+{
+    const struct registry_entry *e =
+        r->has_entry ? registry_get(in->reg, r->dev, r->ino) : NULL;
+    return e != NULL && strcmp(e->path, r->path) == 0;
+}
+
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? (size_t)(slash - path) : 0;
+}
+
+#define SETTLE_DIRS 8
+
+static bool in_dirs(const char *const *dirs, const size_t *lens, size_t nd,
+                    const char *path)
+{
+    size_t l = dir_len(path);
+    for (size_t k = 0; k < nd; k++)
+        if (lens[k] == l && memcmp(dirs[k], path, l) == 0)
+            return true;
+    return false;
+}
+
+int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
+                         int64_t now, struct sl_err *err)
+{
+    const char *dirs[SETTLE_DIRS];
+    size_t lens[SETTLE_DIRS], nd = 0;
+    bool all = false; /* new files in more directories: settle every one */
+    for (size_t i = 0; i < n && !all; i++) {
+        const struct rec *c = fresh[i];
+        if (c->identified || known_here(in, c) ||
+            in_dirs(dirs, lens, nd, c->path))
+            continue;
+        all = nd == SETTLE_DIRS;
+        if (!all) {
+            dirs[nd] = c->path;
+            lens[nd++] = dir_len(c->path);
+        }
+    }
+    /* first, the ghosts of every file the registry knows by its inode
+     * there that no longer holds its entry's bytes (truncated, renamed
+     * while stopped, or a new file on the inode: cp over an old copy),
+     * then the files at their entries' paths decided, copies included */
+    for (size_t i = 0; i < n && (nd > 0 || all); i++) {
+        struct rec *k = fresh[i];
+        if (!k->identified && k->has_entry &&
+            (all || in_dirs(dirs, lens, nd, k->path)))
+            ghost_if_changed(in, k, now);
+    }
+    for (size_t i = 0; i < n && (nd > 0 || all); i++) {
+        struct rec *k = fresh[i];
+        if (!k->identified && known_here(in, k) &&
+            (all || in_dirs(dirs, lens, nd, k->path)) &&
+            in_file_settle(in, k, now, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Whether the original of a held copy was truncated or rewritten without
@@ -813,10 +1014,12 @@ void in_file_timers(struct in_file *in, int64_t now)
             in_file_make_ready(in, r);
     }
     for (size_t i = 0; i < in->nghosts;)
-        if (in->ghosts[i].until <= now)
+        if (in->ghosts[i].until <= now) {
+            ghost_drop(in, &in->ghosts[i]);
             in->ghosts[i] = in->ghosts[--in->nghosts];
-        else
+        } else {
             i++;
+        }
     int64_t tick = 1000;
     long long t[] = {in->cfg.close_inactive_ms / 4, in->cfg.rotate_wait_ms / 4,
                      in->cfg.poll_interval_ms};

@@ -80,7 +80,7 @@ static bool match_from(const char *pat, const char *path)
     }
 }
 
-static bool excluded(const struct in_file *in, const char *path)
+bool in_file_excluded(const struct in_file *in, const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -96,7 +96,7 @@ static bool excluded(const struct in_file *in, const char *path)
 
 bool in_file_path_matches(const struct in_file *in, const char *path)
 {
-    if (excluded(in, path))
+    if (in_file_excluded(in, path))
         return false;
     for (size_t i = 0; i < in->cfg.paths.n; i++) {
         const char *p = in->cfg.paths.v[i];
@@ -407,7 +407,7 @@ static void candidate(struct walk *w, size_t len, bool literal,
 {
     const char *path = w->path;
     (void)len;
-    if (excluded(w->in, path))
+    if (in_file_excluded(w->in, path))
         return;
     struct stat st;
     if (stat(path, &st) < 0) {
@@ -652,8 +652,11 @@ static int reconcile(struct in_file *in, struct walk *w, int64_t now,
             in_file_lost(in, in->recs[i], now);
     for (size_t i = 0; i < nfresh && nold > 0; i++)
         link_pred(in, fresh[i], in->nrecs);
-    if (!in->scanned_once)
+    if (!in->scanned_once) {
         in_file_startup_resolve(in, now);
+        if (in_file_settle_known(in, fresh, nfresh, now, err) < 0)
+            return -1;
+    }
     for (size_t i = 0; i < nfresh; i++)
         if (in_file_enroll(in, fresh[i], now, err) < 0)
             return -1;
@@ -679,6 +682,8 @@ static void scan_end(struct in_file *in)
         }
     free(in->startup);
     in->startup = NULL;
+    free(in->known_paths);
+    in->known_paths = NULL;
     in->nstartup = 0;
     in->scanned_once = true;
 }

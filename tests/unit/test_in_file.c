@@ -1567,6 +1567,39 @@ static void test_keys_saved_first(void **state)
     assert_int_equal(registry_keys_added(h->reg), 1);
 }
 
+/* A file seen empty: its first bytes wait for a save of their
+ * fingerprint, as a new key does (an empty fingerprint matches every
+ * file: after a kill, a file written again would resume under this key,
+ * its lines taking the ids of lines sent before). */
+static void test_empty_file_fp_saved_first(void **state)
+{
+    struct h *h = *state;
+    put(h, "e.log", "", false);
+    config(h, true, "e.log", NULL);
+    start(h);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    PUMP_UNTIL(h, registry_count(h->reg) == 1);
+    in_file_set_keys_saved(h->in, registry_keys_added(h->reg));
+    put(h, "e.log", "first\n", true);
+    PUMP_UNTIL(h, registry_keys_added(h->reg) == 2);
+    int64_t end = mono_ms() + 150;
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 0);
+    struct stat st;
+    assert_int_equal(stat(at(h, "e.log"), &st), 0);
+    assert_int_equal(
+        registry_get(h->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino)
+            ->id.fp_len,
+        6);
+    in_file_set_keys_saved(h->in, 2);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    /* a fingerprint of some bytes: growth needs no save */
+    put(h, "e.log", "second\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 13);
+    assert_int_equal(registry_keys_added(h->reg), 2);
+}
+
 /* app.log renamed away while read (the output holds: one chunk a turn),
  * the new app.log waits for it and gets its entry from the scan that
  * found it; returns with the second renamed away too, never read. */
@@ -1778,6 +1811,7 @@ int main(void)
         T(test_stopped_inode_reuse),
         cmocka_unit_test(test_config),
         T(test_keys_saved_first),
+        T(test_empty_file_fp_saved_first),
         T(test_waiting_renamed_away),
         T(test_waiting_renamed_away_then_stopped),
         T(test_status_rows),
