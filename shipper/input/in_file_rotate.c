@@ -327,10 +327,13 @@ static int adopt(struct in_file *in, struct rec *r,
 }
 
 /* Where a file without a (valid) entry starts, and its key: 1, or 0 when
- * its entry could not be made (logged), -1 out of memory. */
+ * its entry could not be made (logged), -1 out of memory. decide_later:
+ * a file that is no copy of what is known now is asked again at its first
+ * read (in_file_recheck_empty_new), as an empty one is: at a restart, its
+ * original may be a file this scan has not identified yet. */
 static int start_new(struct in_file *in, struct rec *r,
                      const struct file_identity *now, uint64_t size,
-                     struct sl_err *err)
+                     bool decide_later, struct sl_err *err)
 {
     struct original o = {0, 0, 0, NULL};
     int rc = find_original(in, r, now, size, &o, err);
@@ -338,7 +341,7 @@ static int start_new(struct in_file *in, struct rec *r,
         return -1;
     if (rc == 1)
         say_copy(in, r, now, &o);
-    r->empty_new = rc == 0 && size == 0;
+    r->empty_new = rc == 0 && (size == 0 || decide_later);
     /* start_at "end" is for files the shipper never followed: not one
      * whose entry no longer matches (truncated while stopped), nor one at
      * a path an entry names (the file there was rotated while stopped) */
@@ -370,13 +373,16 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         return 0;
     }
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    bool resumed = false;
+    bool resumed = false, was_empty = false;
     if (e != NULL && e->id.fp_len == 0) {
         /* an entry of an empty file: nothing was shipped under its key
          * (bytes wait for the fingerprint on disk: in_file.c), and its
-         * inode may hold any file now, a copy among them: decided anew */
+         * inode may hold any file now, a copy among them: decided anew,
+         * once this scan has seen the others (a copytruncate's original
+         * may come later in it) */
         registry_forget(in->reg, r->dev, r->ino);
         e = NULL;
+        was_empty = true;
     }
     if (e != NULL) {
         enum file_id_match m;
@@ -389,9 +395,6 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             r->pub.key = e->key;
             file_identity_keep_tail(&id, &e->id); /* checked again later */
             resumed = true;
-            /* an entry made while the file was empty: its first bytes may
-             * show a copy (the shipper stopped before they were seen) */
-            r->empty_new = e->id.fp_len == 0;
             /* a file renamed away keeps its matched path in the registry:
              * a restart looks for it by inode from there (collect_startup
              * takes only entries at paths this input matches) */
@@ -422,7 +425,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         }
     }
     if (!resumed) {
-        int rc = start_new(in, r, &id, (uint64_t)st.st_size, err);
+        int rc = start_new(in, r, &id, (uint64_t)st.st_size, was_empty, err);
         if (rc <= 0) {
             if (rc == 0)
                 in_file_rec_close(in, r);
