@@ -430,17 +430,30 @@ static int put_fields(const struct event_base *b, struct sl_event *ev, size_t n,
 }
 
 /* v in decimal at out (room for 20 digits); the length. snprintf cost
- * a third of a build. */
+ * a third of a build; a digit at a time from the end, 1.2% of the
+ * shipper's instructions: now its length first, then two digits a step. */
 static size_t u64_text(char *out, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    static const uint64_t pow10[20] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                       1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                       1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    static const char pairs[] = "00010203040506070809101112131415161718192021"
+                                "22232425262728293031323334353637383940414243"
+                                "44454647484950515253545556575859606162636465"
+                                "66676869707172737475767778798081828384858687"
+                                "888990919293949596979899";
+    size_t n = 1;
+    while (n < 20 && v >= pow10[n])
+        n++;
+    char *o = out + n;
+    for (; v >= 100; v /= 100) {
+        o -= 2;
+        memcpy(o, pairs + 2 * (v % 100), 2);
+    }
+    if (v >= 10)
+        memcpy(o - 2, pairs + 2 * v, 2);
+    else
+        o[-1] = (char)('0' + v);
     return n;
 }
 
