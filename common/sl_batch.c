@@ -369,7 +369,8 @@ void sl_batch_writer_rollback(struct sl_batch_writer *w)
     w->open = false;
 }
 
-int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
+/* checked: look for a newline (else only assert there is none). */
+static int commit(struct sl_batch_writer *w, bool checked, struct sl_err *err)
 {
     if (!w->open || w->sealed)
         return sl_err_set(err, SL_EINVAL,
@@ -380,7 +381,8 @@ int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
         sl_batch_writer_rollback(w);
         return sl_err_set(err, SL_EINVAL, "refusing an empty event");
     }
-    const char *nl = memchr(ev, '\n', len);
+    assert(checked || memchr(ev, '\n', len) == NULL);
+    const char *nl = checked ? memchr(ev, '\n', len) : NULL;
     if (nl != NULL) {
         size_t at = (size_t)(nl - ev);
         sl_batch_writer_rollback(w);
@@ -399,6 +401,16 @@ int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
     w->count++;
     w->open = false;
     return 0;
+}
+
+int sl_batch_writer_commit(struct sl_batch_writer *w, struct sl_err *err)
+{
+    return commit(w, true, err);
+}
+
+int sl_batch_writer_commit_json(struct sl_batch_writer *w, struct sl_err *err)
+{
+    return commit(w, false, err);
 }
 
 int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,

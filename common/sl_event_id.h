@@ -76,9 +76,12 @@
 #define SL_EVENT_ID_LEN 22 /* characters, without the NUL */
 
 /* A source's (file's or stream's) first 10 bytes of B (S[0..10)), set up
- * once, then used for each event. Plain data; copy it freely. */
+ * once, then used for each event, with the id's first 10 characters (the
+ * first 60 bits of S, which no position changes). Plain data; copy it
+ * freely. */
 struct sl_event_id_source {
     uint8_t s[10];
+    char head[10];
 };
 
 void sl_event_id_source_init(struct sl_event_id_source *src, const char *host,

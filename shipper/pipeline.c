@@ -482,7 +482,9 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
 {
     struct pipeline *p = s->p;
     struct event_meta meta;
-    struct sl_err e = {0};
+    struct sl_err e; /* not = {0}: zeroing its 512 bytes was 0.6% */
+    e.status = SL_OK;
+    e.msg[0] = '\0';
     sl_arena_reset(p->arena);
     if (event_base_build(s->in->base, &s->es, r, p->read_ms, &p->ev, &meta,
                          &e) < 0) {

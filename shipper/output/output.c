@@ -463,7 +463,7 @@ int output_commit(struct output *o, const struct output_mark *mark,
         return sl_err_set(err, SL_EINVAL,
                           "output: no event to commit; call output_begin()");
     o->open = false;
-    if (sl_batch_writer_commit(o->w, err) < 0)
+    if (sl_batch_writer_commit_json(o->w, err) < 0)
         return -1;
     size_t n = sl_batch_writer_count(o->w);
     assert(n <= o->cfg.batch_events); /* a full batch is sealed or refused */

@@ -198,8 +198,10 @@ bool output_has_room(const struct output *o);
 struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
                             int64_t ts_ms, struct sl_err *err);
 /* Ends the event and records its mark; seals the batch when it is full.
- * On failure the event is rolled back: SL_EINVAL (empty, or a newline in
- * it), SL_ELIMIT (larger than OUTPUT_EVENT_MAX). */
+ * The JSON is sl_event_write_json's, which holds no newline (only debug
+ * builds check: sl_batch_writer_commit_json). On failure the event is
+ * rolled back: SL_EINVAL (empty), SL_ELIMIT (larger than
+ * OUTPUT_EVENT_MAX). */
 SL_MUST_CHECK int output_commit(struct output *o,
                                 const struct output_mark *mark,
                                 struct sl_err *err);

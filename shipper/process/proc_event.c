@@ -66,7 +66,11 @@ int proc_event_graft(struct sl_event *ev, const struct sl_fieldpath *path,
 bool proc_event_text(const struct sl_event *ev, const struct sl_fieldpath *path,
                      struct sl_slice *out)
 {
-    const struct sl_value *v = sl_event_get(ev, path);
+    return proc_value_text(sl_event_get(ev, path), out);
+}
+
+bool proc_value_text(const struct sl_value *v, struct sl_slice *out)
+{
     if (v == NULL || (v->type != SL_VALUE_STRING &&
                       v->type != SL_VALUE_NUMBER && v->type != SL_VALUE_BOOL))
         return false;

@@ -357,7 +357,7 @@ static enum proc_result grok_run(struct proc *p, const struct proc_ctx *cx)
     const struct sl_value *v = sl_event_get(cx->ev, &gp->field);
     if (v != NULL && v->type == SL_VALUE_ARRAY)
         m = grok_array(gp, cx->ev, v, &conflict);
-    else if (proc_event_text(cx->ev, &gp->field, &s))
+    else if (proc_value_text(v, &s)) /* one lookup, not a second walk */
         m = grok_one(gp, cx->ev, s, &conflict);
     if (m == GROK_NOMATCH) {
         proc_event_tag(cx->ev, PROC_TAG_GROKPARSEFAILURE);

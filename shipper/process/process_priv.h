@@ -105,7 +105,9 @@ struct sl_value *proc_event_detach(struct sl_event *ev,
 int proc_event_graft(struct sl_event *ev, const struct sl_fieldpath *path,
                      const struct sl_value *v, struct sl_err *err);
 /* The text of a string or number at path (a bool too): true and *out set;
- * false when absent or an object, array or null. */
+ * false when absent or an object, array or null. proc_value_text: the
+ * same of a value already found (v may be NULL). */
+bool proc_value_text(const struct sl_value *v, struct sl_slice *out);
 bool proc_event_text(const struct sl_event *ev, const struct sl_fieldpath *path,
                      struct sl_slice *out);
 /* Adds tag; an event that cannot take it (out of memory) goes on without. */

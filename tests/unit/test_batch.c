@@ -1289,6 +1289,36 @@ static void reader_id_characters_checked_at_every_position(void **state)
     sl_batch_reader_free(r);
 }
 
+/* commit_json ends a line as commit does, and refuses what it refuses
+ * but the newline (not looked for: the caller vouches); the batch is the
+ * same bytes. */
+static void commit_json_as_commit(void **state)
+{
+    (void)state;
+    struct sl_err err = {0};
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_NONE, 0, 1024, &err);
+    struct sl_buf *b = BEGIN(w, &err);
+    assert_int_equal(sl_buf_append(b, "{\"a\":1}", 7, &err), 0);
+    assert_int_equal(sl_batch_writer_commit_json(w, &err), 0);
+    b = BEGIN(w, &err);
+    assert_int_equal(sl_batch_writer_commit_json(w, &err), -1);
+    assert_string_equal(err.msg, "refusing an empty event");
+    assert_int_equal(sl_batch_writer_commit_json(w, &err), -1);
+    assert_string_equal(err.msg,
+                        "no event to commit; call sl_batch_writer_begin");
+    b = BEGIN(w, &err);
+    assert_int_equal(sl_buf_append(b, "{}", 2, &err), 0);
+    assert_int_equal(sl_batch_writer_commit_json(w, &err), 0);
+    assert_int_equal(sl_batch_writer_count(w), 2);
+    const char **argv;
+    const size_t *len;
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &len, &err), 0);
+    assert_int_equal(len[11], 21);
+    assert_memory_equal(argv[11], "1 id {\"a\":1}\n1 id {}\n", 21);
+    sl_batch_writer_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1311,6 +1341,7 @@ int main(void)
         cmocka_unit_test(reader_decode_into_refuses_as_decode),
         cmocka_unit_test(id_characters_checked_at_every_position),
         cmocka_unit_test(reader_id_characters_checked_at_every_position),
+        cmocka_unit_test(commit_json_as_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1478,6 +1478,32 @@ static void bad_tzif_data_is_refused(void **state)
                         "time zone 'v1': an offset is beyond 25:59:59");
 }
 
+/* The writer keeps the last two seconds' texts: two times alternating,
+ * a third, then the first again (replaced by then), each exact. */
+static void iso8601_writer_seconds_alternating(void **state)
+{
+    static const struct {
+        int64_t ms;
+        const char *want;
+    } v[] = {
+        {1795401960123LL, "2026-11-23T02:46:00.123Z"},
+        {1764802800000LL, "2025-12-03T23:00:00.000Z"},
+        {1795401960999LL, "2026-11-23T02:46:00.999Z"},
+        {1764802800042LL, "2025-12-03T23:00:00.042Z"},
+        {1795401961000LL, "2026-11-23T02:46:01.000Z"},
+        {1764802800500LL, "2025-12-03T23:00:00.500Z"},
+        {1795401960007LL, "2026-11-23T02:46:00.007Z"},
+        {-1, "1969-12-31T23:59:59.999Z"},
+        {1795401961001LL, "2026-11-23T02:46:01.001Z"},
+    };
+    char out[SL_DATE_ISO8601_SIZE];
+    (void)state;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        assert_int_equal(sl_date_format_iso8601_ms(v[i].ms, out), 0);
+        assert_string_equal(out, v[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1517,6 +1543,7 @@ int main(void)
         cmocka_unit_test(named_zones_match_the_c_library),
         cmocka_unit_test(posix_rules_match_the_c_library),
         cmocka_unit_test(bad_tzif_data_is_refused),
+        cmocka_unit_test(iso8601_writer_seconds_alternating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
