@@ -89,6 +89,7 @@ class Stress:
         self.log = os.path.join(self.logs, "app.log")
         self.reg = os.path.join(self.d, "data", "registry.json")
         self.redis = Redis()
+        self.starts = 0  # shipper processes started, for term()
         self.long_inactive = self.rnd.random() < 0.5
         self.max_open = self.rnd.choice([2, 64])
         inputs = [{"type": "file",
@@ -169,6 +170,7 @@ class Stress:
 
     def start(self):
         self.sh = Shipper(SHIPPER, ENV, self.conf, self.d)
+        self.starts += 1
 
     def registry(self):
         try:
@@ -185,6 +187,13 @@ class Stress:
                            self.registry(), dict(self.gen)))
 
     def term(self):
+        # a SIGTERM that comes before the shipper has set up its signal
+        # handling (ASan's start takes 50-100 ms) ends it by the default
+        # action, -15, with nothing read: a graceful stop is what this
+        # step tests, so it waits for the start first (the log is one file
+        # across restarts: this process's "started" is the starts-th)
+        wait_for("the shipper started", lambda: self.sh.text().count(
+            "[shipper] started") >= self.starts)
         eq(self.sh.term(), 0, "exit status after SIGTERM")
         self.sh = None
 
