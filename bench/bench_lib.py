@@ -2,23 +2,14 @@
 redis-cli call; imported by bench_idle.py and bench_restart.py, which run
 from this directory) and the whole pipeline bench_latency.sh and soak.sh
 start (their Python, with bench/ on its path)."""
-import random
-import socket
+import os
 import subprocess
 import sys
 
-
-def free_port():
-    """A port on 127.0.0.1 in 20000-32000 that nothing listens on now."""
-    for _ in range(100):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    sys.exit("no free port")
+# the e2e tests' harness has the free port and Elasticsearch's JSON calls
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "e2e"))
+from shipper_harness import es_drop, es_request, free_port  # noqa: E402,F401
 
 
 def redis_cli(port, *args):
@@ -30,21 +21,10 @@ def redis_cli(port, *args):
 
 # ---- the whole pipeline: bench_latency.sh and soak.sh ---------------------
 
-def es_call(es, method, path, body=None, timeout=10):
+def es_call(es, method, path, body=None):
     """Elasticsearch's JSON answer to method path (body as JSON), errors
     included (their JSON too)."""
-    import json
-    import urllib.error
-    import urllib.request
-    req = urllib.request.Request(
-        es + path, method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return json.loads(e.read() or b"null")
+    return es_request(es, method, path, body)[1]
 
 
 def start_pipeline(root, tmp, name, prefix, inputs, priority, refresh=None):
@@ -94,6 +74,4 @@ def start_pipeline(root, tmp, name, prefix, inputs, priority, refresh=None):
 
 def drop_pipeline(es, prefix):
     """Deletes the indices PREFIX-* and the template start_pipeline made."""
-    for x in es_call(es, "GET", f"/_cat/indices/{prefix}-*?format=json&h=index"):
-        es_call(es, "DELETE", "/" + x["index"])
-    es_call(es, "DELETE", f"/_index_template/{prefix}")
+    es_drop(es, prefix)

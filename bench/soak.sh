@@ -44,7 +44,7 @@ tick = os.sysconf("SC_CLK_TCK")
 
 
 def call(method, path, body=None):
-    return es_call(es, method, path, body, timeout=30)
+    return es_call(es, method, path, body)
 
 
 def proc_stats(pid):
