@@ -412,6 +412,11 @@ bool pipe_src_finished(const struct pipe_src *s)
     return s->over;
 }
 
+size_t pipe_src_multiline_memory(const struct pipe_src *s)
+{
+    return s->ml != NULL ? multiline_memory(s->ml) : 0;
+}
+
 /* ---- events --------------------------------------------------------- */
 
 static uint64_t done_offset(const struct pipe_src *s)

@@ -129,6 +129,9 @@ SL_MUST_CHECK int pipe_src_drain(struct pipe_src *s, int64_t now_ms,
                                  struct sl_err *err);
 /* Ended and drained: nothing more will come out. */
 bool pipe_src_finished(const struct pipe_src *s);
+/* Bytes the source's multiline joiner holds in its buffers (0 without
+ * multiline): what a drain gives back (multiline_trim). For tests. */
+size_t pipe_src_multiline_memory(const struct pipe_src *s);
 
 /* Every source: drain those with work (1 when the output filled up),
  * flush them all (--once), the earliest multiline deadline (INT64_MAX:
