@@ -27,6 +27,18 @@ static uint32_t compile_flags(const struct grok_options *o)
     return f;
 }
 
+/* True unless the pattern turned UTF on itself ("(*UTF)") without
+ * PCRE2_MATCH_INVALID_UTF: pcre2_jit_match does not check the subject's
+ * UTF-8 (pcre2_match does), so it is taken only when the JIT code copes
+ * with invalid sequences itself, or there is no UTF at all. */
+static bool checks_own_utf(const pcre2_code *code)
+{
+    uint32_t opts = 0;
+    if (pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &opts) != 0)
+        return false;
+    return !(opts & PCRE2_UTF) || (opts & PCRE2_MATCH_INVALID_UTF);
+}
+
 /* Compiles re[0..len); on failure writes PCRE2's reason and offset. */
 static pcre2_code *try_compile(const char *re, size_t len, uint32_t flags,
                                char *why, size_t whysz, size_t *off)
@@ -108,7 +120,8 @@ static int compile_expr(const struct grok_library *lib, struct grok_expr *e,
     }
     /* JIT is an optimisation: without it (no JIT on this CPU) we still
      * match, with the interpreter. */
-    (void)pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE);
+    e->jit = pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE) == 0 &&
+             checks_own_utf(e->code);
     e->md = pcre2_match_data_create_from_pattern(e->code, NULL);
     if (e->md == NULL) {
         sl_err_set(err, SL_ENOMEM, "out of memory");

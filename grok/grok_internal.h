@@ -48,6 +48,7 @@ struct grok_expr {
     char *expanded; /* the PCRE2 regex */
     pcre2_code *code;
     pcre2_match_data *md;
+    bool jit; /* JIT-compiled: matched with pcre2_jit_match */
     struct grok_capture *caps;
     size_t ncaps;
     size_t ntops; /* distinct first segments of the captures' paths */

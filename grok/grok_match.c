@@ -4,7 +4,9 @@
  * data is per expression and made at compile time; converted numbers go to
  * the event's arena). Time spent is sampled: CLOCK_MONOTONIC around one
  * pcre2_match call in 64, scaled, because reading the clock costs 20-70 ns
- * (bench/RESULTS.md), a tenth of a whole match. */
+ * (bench/RESULTS.md), a tenth of a whole match. A JIT-compiled expression
+ * is matched with pcre2_jit_match, which skips pcre2_match's checks of its
+ * arguments (5-8 ns a line; grok_compile.c says when it is safe). */
 #include "grok_internal.h"
 
 #include <stdio.h>
@@ -41,7 +43,10 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len)
             e->stats.matches + e->stats.failures + e->stats.timeouts;
         bool timed = calls % 64 == 0;
         uint64_t t0 = timed ? now_ns() : 0;
-        int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md, g->mctx);
+        int rc = e->jit ? pcre2_jit_match(e->code, (PCRE2_SPTR)s, len, 0, 0,
+                                          e->md, g->mctx)
+                        : pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md,
+                                      g->mctx);
         if (timed) {
             e->timed_ns += now_ns() - t0;
             e->timed++;

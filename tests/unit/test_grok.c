@@ -499,6 +499,19 @@ static void captures_meet_the_fields_already_there(void **state)
     sl_fieldpath_release(&p);
 }
 
+/* A pattern that turns UTF on itself, without PCRE2_MATCH_INVALID_UTF, is
+ * matched with pcre2_match, which checks the subject's UTF-8 and refuses a
+ * line that is not (pcre2_jit_match, which does not check, took 0xff as
+ * the lead byte of a character and read past the line's end). A valid
+ * line still matches. */
+static void own_utf_pattern_refuses_invalid_utf8(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(grok_json(f, "(*UTF)^(?<c>.)", "\xff\xfe"), "NOMATCH");
+    assert_string_equal(grok_json(f, "(*UTF)^(?<c>.)", "\xc3\xa9"),
+                        "{\"c\":\"\xc3\xa9\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +559,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(builtin_dir_results_are_independent),
         cmocka_unit_test_setup_teardown(captures_meet_the_fields_already_there,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(own_utf_pattern_refuses_invalid_utf8,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
