@@ -97,8 +97,15 @@ static size_t dotted_name(struct sl_slice l, size_t *dots)
     }
 }
 
+/* Which names a line must start with to be an exception line. */
+enum tb_name {
+    TB_ANY,      /* Python: any name */
+    TB_DOTTED,   /* Java, Node at column 0: dotted, or named like an error */
+    TB_ERRORISH, /* within a line: "...Error", "...Exception", "...Throwable" */
+};
+
 /* "Type: message" or "Type" alone: the type and message. */
-static bool exception_line(struct sl_slice l, bool need_dot,
+static bool exception_line(struct sl_slice l, enum tb_name want,
                            struct tb_result *r)
 {
     size_t dots, n = dotted_name(l, &dots);
@@ -108,7 +115,8 @@ static bool exception_line(struct sl_slice l, bool need_dot,
     bool errorish = (n >= 5 && memcmp(l.ptr + n - 5, "Error", 5) == 0) ||
                     (n >= 9 && memcmp(l.ptr + n - 9, "Exception", 9) == 0) ||
                     (n >= 9 && memcmp(l.ptr + n - 9, "Throwable", 9) == 0);
-    if (need_dot && dots == 0 && !errorish)
+    if ((want == TB_DOTTED && dots == 0 && !errorish) ||
+        (want == TB_ERRORISH && !errorish))
         return false;
     if (n < l.len && l.ptr[n] != ':')
         return false;
@@ -216,7 +224,7 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         }
         if (pl.content.len == 0)
             continue;
-        if (!exception_line(pl.content, false, r))
+        if (!exception_line(pl.content, TB_ANY, r))
             return -1;
         /* "Type: message" runs to the end of the event: str() of psycopg2's
          * errors ("DETAIL: ..."), pydantic's ValidationError and any
@@ -283,6 +291,34 @@ static bool is_frame(struct sl_slice l)
     return indented(l) && starts(trim_left(l), "at ");
 }
 
+/* No line above the first frame starts with the exception: a logger put
+ * it after the record's text ("... ERROR c.e.Ctl - failed: java.lang.
+ * NumberFormatException: For input string", winston's "error: TypeError:
+ * x" from err.stack). The last column-0 line above the frame that has,
+ * after a space, a name like an error's followed by ':' or the end of the
+ * line: its first such name. Where it starts, NULL if none. */
+static const char *exception_within(const char *s, const char *frame,
+                                    struct tb_result *r)
+{
+    const char *best = NULL, *next;
+    for (const char *p = s; p < frame; p = next) {
+        struct sl_slice l = line_at(p, frame, &next);
+        if (indented(l))
+            continue;
+        for (size_t i = 1; i < l.len; i++) {
+            struct tb_result t = *r;
+            if (l.ptr[i - 1] == ' ' &&
+                exception_line(tail(l, i), TB_ERRORISH, &t)) {
+                best = l.ptr + i;
+                r->type = t.type;
+                r->message = t.message;
+                break;
+            }
+        }
+    }
+    return best;
+}
+
 static int parse_java(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *frame = NULL;
@@ -305,12 +341,14 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
                 l = tail(l, (size_t)(q - l.ptr) + 2);
         }
         struct tb_result t = *r;
-        if (!indented(l) && exception_line(l, true, &t)) {
+        if (!indented(l) && exception_line(l, TB_DOTTED, &t)) {
             best = p;
             r->type = t.type;
             r->message = t.message;
         }
     }
+    if (best == NULL)
+        best = exception_within(s, frame, r);
     if (best == NULL)
         return -1;
     /* The message runs to the frame (a message may span lines). */

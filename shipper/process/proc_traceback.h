@@ -17,7 +17,11 @@
  * running to that frame; the innermost frame is that first frame, where the
  * exception was thrown. "Caused by:" blocks stay in the stack trace only.
  * Node.js traces ("TypeError: x" then "    at f (/app/x.js:10:5)") read
- * the same way. */
+ * the same way. When no line above the frame starts with a class name, the
+ * exception may follow the record's text on its line (winston's
+ * "2026-... error: TypeError: x", "... - failed: java.io.IOException: x"):
+ * then it is the first name there, after a space, that ends in "Error",
+ * "Exception" or "Throwable" and is followed by ':' or the line's end. */
 #ifndef PROC_TRACEBACK_H
 #define PROC_TRACEBACK_H
 

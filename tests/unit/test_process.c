@@ -802,6 +802,43 @@ static void arena_cap(void **state)
     sl_config_free(cfg);
 }
 
+/* The exception after the record's text on its line: winston's err.stack
+ * behind a level, a Java logger's message then the exception; a name that
+ * merely contains a colon or is not an error's is not taken, and a column-0
+ * exception line above the frame still wins. */
+static void traceback_exception_within_a_line(void **state)
+{
+    (void)state;
+    tb("2026-12-05T10:00:00.000Z error: TypeError: Cannot read properties "
+       "of null (reading 'x')\n"
+       "    at f (/srv/app/h.js:1:20)\n"
+       "    at Object.<anonymous> (/srv/app/h.js:2:7)\n",
+       1, "TypeError", "Cannot read properties of null (reading 'x')",
+       "/srv/app/h.js", "1", "f");
+    tb("2026-12-05 10:00:02,000 ERROR [exec-1] c.e.Ctl - request failed: "
+       "java.lang.NumberFormatException: For input string: \"abc\"\n"
+       "\tat java.base/java.lang.Integer.parseInt(Integer.java:652)\n",
+       1, "java.lang.NumberFormatException", "For input string: \"abc\"",
+       "Integer.java", "652", "java.lang.Integer.parseInt");
+    /* a message over two lines after the name; no message */
+    tb("W 12:00 app: UploadError: part 1\nof 2\n    at up (/a.js:3:1)\n", 1,
+       "UploadError", "part 1\nof 2", "/a.js", "3", "up");
+    tb("10:00 failed with IOException\n\tat x.Y.z(Y.java:1)\n", 1,
+       "IOException", "", "Y.java", "1", "x.Y.z");
+    /* upper-case ERROR, a dotted logger name, "key=Error": none is one */
+    tb("2026 ERROR: c.e.Ctl: x=Error: boom\n\tat x.Y.z(Y.java:1)\n", -1, NULL,
+       NULL, NULL, NULL, NULL);
+    tb("2026 INFO c.e.Ctl - got TypeError: a\n"
+       "java.lang.IllegalStateException: b\n\tat x.Y.z(Y.java:1)\n",
+       1, "java.lang.IllegalStateException", "b", "Y.java", "1", "x.Y.z");
+    struct tb_result r;
+    static const char within[] =
+        "t error: RangeError: big\n    at g (/b.js:2:3)";
+    assert_int_equal(tb_parse(within, sizeof within - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(within, "RangeError"));
+    assert_int_equal(r.stack.len, strlen(strstr(within, "RangeError")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +852,7 @@ int main(void)
         cmocka_unit_test(traceback_sample_logs),
         cmocka_unit_test(json_numbers_keep_their_text),
         cmocka_unit_test(arena_cap),
+        cmocka_unit_test(traceback_exception_within_a_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

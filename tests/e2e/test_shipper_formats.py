@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run --once` with the stdout output on real-world logs, as
+a user who reads the README tries a config: stack traces whose exception
+follows the record's text on its line (Node.js through winston, a Java
+logger's message then the exception) through the java preset and the
+traceback processor.
+
+test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
+CRI files, framing and bad input; test_shipper_run.py grok and date.
+
+usage: test_shipper_formats.py SLUICE_SHIPPER [CASE...]
+"""
+import functools
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ONLY, case, eq, failures, json_lines,  # noqa: E402
+                             write_config)
+
+SHIPPER = sys.argv[1]
+ONLY.update(sys.argv[2:])
+TMP = shipper_harness.tmp_dir("sluice-e2e-formats-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+
+
+def run_once(conf, status=0, stdin=None):
+    """run --once: its events and its stderr."""
+    out, err = shipper_harness.run_once(SHIPPER, conf, stdin, status)
+    return json_lines(out), err
+
+
+def errors_of(events):
+    """(error, log.origin, tags) of each event."""
+    return [(e.get("error"), e["log"].get("origin"), e.get("tags"))
+            for e in events]
+
+
+# What `console.log(\`${time} error: ${err.stack}\`)` (winston's default
+# printf format) and a Java logger that puts the exception in its message
+# write: the exception is not at the start of a line.
+NODE_AND_JAVA = """\
+2026-12-05T10:00:00.000Z error: TypeError: Cannot read properties of null (reading 'x')
+    at f (/srv/app/handler.js:1:20)
+    at Object.<anonymous> (/srv/app/handler.js:2:7)
+    at Module._compile (node:internal/modules/cjs/loader:1521:14)
+2026-12-05T10:00:01.000Z info: next request
+2026-12-05 10:00:02,000 ERROR [http-nio-8080-exec-1] c.e.Ctl - request failed: java.lang.NumberFormatException: For input string: "abc"
+\tat java.base/java.lang.NumberFormatException.forInputString(NumberFormatException.java:67)
+\tat com.example.Ctl.get(Ctl.java:22)
+2026-12-05 10:00:03,000 INFO  [main] c.e.App - done
+"""
+
+
+@case
+def exceptions_after_the_record_text_get_their_error_fields():
+    d = scratch("inline-exceptions")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(NODE_AND_JAVA)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = NODE_AND_JAVA.splitlines()
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:4]), lines[4], "\n".join(lines[5:8]), lines[8]],
+       "events")
+    node_stack = NODE_AND_JAVA[NODE_AND_JAVA.index("TypeError"):
+                               NODE_AND_JAVA.index("\n2026-12-05T10:00:01")]
+    java_stack = "\n".join(lines[5:8])
+    java_stack = java_stack[java_stack.index("java.lang."):]
+    eq(errors_of(got), [
+        ({"type": "TypeError",
+          "message": "Cannot read properties of null (reading 'x')",
+          "stack_trace": node_stack},
+         {"file": {"name": "/srv/app/handler.js", "line": 1},
+          "function": "f"}, None),
+        (None, None, None),
+        ({"type": "java.lang.NumberFormatException",
+          "message": 'For input string: "abc"', "stack_trace": java_stack},
+         {"file": {"name": "NumberFormatException.java", "line": 67},
+          "function": "java.lang.NumberFormatException.forInputString"},
+         None),
+        (None, None, None)], "errors")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
