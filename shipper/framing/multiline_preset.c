@@ -39,7 +39,8 @@
  *   - a blank line is held as in python
  *   - "\tat ..." and "\t... N more" / "\t... N common frames omitted" join;
  *     so does any other indented line ("\tSuppressed: ...", "\t\tat ...")
- *   - "Caused by: ..." joins
+ *   - "Caused by: ..." joins, and "Wrapped by: ..." (the root cause
+ *     first, Logback's and Log4j 2's %rEx)
  *   - `Exception in thread "main" x.Y: msg` starts an event (an uncaught
  *     exception on stderr has no record line above it)
  *   - after a record line, a column-0 `qualified.ClassName` or
@@ -244,7 +245,8 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
             return join(v, ML_ST_CAUSE);
         return join(v, v.open ? v.st : ML_ST_RECORD);
     }
-    if (starts(s, n, LIT("Caused by: ")))
+    /* "Wrapped by: ": Logback's and Log4j 2's root-cause-first %rEx */
+    if (starts(s, n, LIT("Caused by: ")) || starts(s, n, LIT("Wrapped by: ")))
         return join(v, ML_ST_CAUSE);
     if (starts(s, n, LIT("Exception in thread \"")))
         return verdict(ML_START, ML_ST_CAUSE);

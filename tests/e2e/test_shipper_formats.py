@@ -3,7 +3,7 @@
 a user who reads the README tries a config: stack traces whose exception
 follows the record's text on its line (Node.js through winston, a Java
 logger's message then the exception) through the java preset and the
-traceback processor.
+traceback processor; Logback's root-cause-first traces ("Wrapped by:").
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -85,6 +85,42 @@ def exceptions_after_the_record_text_get_their_error_fields():
          None),
         (None, None, None)], "errors")
 
+
+# Logback's (and Log4j 2's) %rEx: the root cause first, then its wrappers.
+ROOT_CAUSE_FIRST = """\
+2026-12-05 10:00:00,000 ERROR [main] c.e.App - order 17 failed
+java.net.SocketException: Connection reset
+\tat java.base/sun.nio.ch.NioSocketImpl.implRead(NioSocketImpl.java:323)
+\tat com.example.Db.query(Db.java:40)
+Wrapped by: java.sql.SQLException: query failed
+on two lines
+\tat com.example.Db.query(Db.java:44)
+\t... 1 common frames omitted
+Wrapped by: com.example.OrderException: order 17
+\tat com.example.Orders.load(Orders.java:12)
+\t... 2 common frames omitted
+2026-12-05 10:00:01,000 INFO  [main] c.e.App - next
+"""
+
+
+@case
+def a_root_cause_first_stack_trace_is_one_event():
+    d = scratch("root-cause-first")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(ROOT_CAUSE_FIRST)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = ROOT_CAUSE_FIRST.splitlines()
+    eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "java.net.SocketException", "message": "Connection reset",
+         "stack_trace": "\n".join(lines[1:-1])},
+        {"file": {"name": "NioSocketImpl.java", "line": 323},
+         "function": "sun.nio.ch.NioSocketImpl.implRead"}, None), "error")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

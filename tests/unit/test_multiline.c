@@ -1265,6 +1265,19 @@ static void joiners_share_rules(void **state)
     assert_int_equal(err.status, SL_EINVAL);
 }
 
+/* Logback's and Log4j 2's %rEx print the root cause first, each wrapper
+ * after it as "Wrapped by: ": one event, its message lines held as after
+ * "Caused by:". */
+static void java_root_cause_first(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "R\nx.Root: r\n\tat a\nWrapped by: x.Wrap: w\nmore\n"
+                  "\tat b\n\t... 3 common frames omitted\nS\n",
+                  "R\nx.Root: r\n\tat a\nWrapped by: x.Wrap: w\nmore\n\tat b"
+                  "\n\t... 3 common frames omitted|S|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1296,6 +1309,7 @@ int main(void)
         cmocka_unit_test(trim_keeps_an_event_waiting_and_held_lines),
         cmocka_unit_test(trimming_consumers_match_eager),
         cmocka_unit_test(joiners_share_rules),
+        cmocka_unit_test(java_root_cause_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
