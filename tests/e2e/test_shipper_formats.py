@@ -3,16 +3,19 @@
 a user who reads the README tries a config: stack traces whose exception
 follows the record's text on its line (Node.js through winston, a Java
 logger's message then the exception) through the java preset and the
-traceback processor; Logback's root-cause-first traces ("Wrapped by:").
+traceback processor; Logback's root-cause-first traces ("Wrapped by:");
+@timestamp renamed to event.created before a date processor.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
 
 usage: test_shipper_formats.py SLUICE_SHIPPER [CASE...]
 """
+import datetime
 import functools
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -121,6 +124,37 @@ def a_root_cause_first_stack_trace_is_one_event():
          "stack_trace": "\n".join(lines[1:-1])},
         {"file": {"name": "NioSocketImpl.java", "line": 323},
          "function": "sun.nio.ch.NioSocketImpl.implRead"}, None), "error")
+
+
+@case
+def renaming_timestamp_keeps_the_read_time_beside_the_parsed_one():
+    # Logstash's idiom: keep when the line was read (event.created) before
+    # the date processor replaces @timestamp with the line's own time
+    d = scratch("rename-timestamp")
+    path = os.path.join(d, "logs", "access.log")
+    with open(path, "w") as f:
+        f.write('192.0.2.1 - - [05/Dec/2026:10:00:00 +0100] "GET / HTTP/1.1" '
+                '200 12 "-" "curl/8.0"\n')
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"rename": {"fields": [{"from": "@timestamp",
+                                "to": "event.created"}]}},
+        {"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
+        {"date": {"field": "timestamp",
+                  "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}},
+        {"add_tags": {"tags": ["dated"], "when": {
+            "regexp": {"@timestamp": "^2026-12-05T09:00:00"}}}}]}])
+    t0 = time.time()
+    out, _ = shipper_harness.run_once(SHIPPER, conf)
+    got = json_lines(out)
+    eq(list(got[0])[0], "@timestamp", "first key")
+    eq((got[0]["@timestamp"], got[0]["tags"]),
+       ("2026-12-05T09:00:00.000Z", ["dated"]), "the line's time")
+    created = got[0].get("event", {}).get("created")
+    if not isinstance(created, str) or not created.endswith("Z"):
+        raise AssertionError(f"event.created: {created!r}")
+    read = datetime.datetime.fromisoformat(created[:-1] + "+00:00")
+    if abs(read.timestamp() - t0) > 60:
+        raise AssertionError(f"event.created {created} is not the read time")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
