@@ -331,18 +331,24 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
     if (frame == NULL)
         return 0;
     r->lang = TB_JAVA;
-    /* The nearest line above the frame, at column 0, that names a class. */
+    /* The nearest line above the frame, indented less than it (at column
+     * 0; Tomcat's OneLineFormatter indents a whole trace by a tab), that
+     * names a class. */
+    size_t indent = fl.len - trim_left(fl).len;
     const char *best = NULL;
     for (p = s; p < frame; p = next) {
         struct sl_slice l = line_at(p, frame, &next);
+        if (l.len - trim_left(l).len >= indent)
+            continue;
+        const char *at = (l = trim_left(l)).ptr;
         if (starts(l, "Exception in thread \"")) {
             const char *q = memchr(l.ptr + 21, '"', l.len - 21);
             if (q != NULL && (size_t)(q - l.ptr) + 2 <= l.len)
                 l = tail(l, (size_t)(q - l.ptr) + 2);
         }
         struct tb_result t = *r;
-        if (!indented(l) && exception_line(l, TB_DOTTED, &t)) {
-            best = p;
+        if (exception_line(l, TB_DOTTED, &t)) {
+            best = at;
             r->type = t.type;
             r->message = t.message;
         }

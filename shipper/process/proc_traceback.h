@@ -12,8 +12,9 @@
  * frame is the block's last `File "...", line N, in f`.
  *
  * Java: the exception at the top is the line above the first "\tat ..."
- * frame that starts with a class name ("java.lang.IllegalStateException:
- * order 17 ...", also after `Exception in thread "main" `), the message
+ * frame, indented less than it, that starts with a class name
+ * ("java.lang.IllegalStateException: order 17 ...", also after `Exception
+ * in thread "main" `; Tomcat's OneLineFormatter indents it a tab), the message
  * running to that frame; the innermost frame is that first frame, where the
  * exception was thrown. "Caused by:" blocks stay in the stack trace only.
  * Node.js traces ("TypeError: x" then "    at f (/app/x.js:10:5)") read

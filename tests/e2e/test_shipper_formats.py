@@ -4,7 +4,8 @@ a user who reads the README tries a config: stack traces whose exception
 follows the record's text on its line (Node.js through winston, a Java
 logger's message then the exception) through the java preset and the
 traceback processor; Logback's root-cause-first traces ("Wrapped by:");
-@timestamp renamed to event.created before a date processor.
+@timestamp renamed to event.created before a date processor; Tomcat's
+stack traces, indented by a tab.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -155,6 +156,43 @@ def renaming_timestamp_keeps_the_read_time_beside_the_parsed_one():
     read = datetime.datetime.fromisoformat(created[:-1] + "+00:00")
     if abs(read.timestamp() - t0) > 60:
         raise AssertionError(f"event.created {created} is not the read time")
+
+
+# Tomcat's catalina log (JULI's OneLineFormatter): the stack trace indented
+# by a tab, its frames by two.
+CATALINA = """\
+05-Dec-2026 10:00:00.000 SEVERE [main] org.apache.catalina.startup.Catalina.start The required Server component failed to start so Tomcat is unable to start.
+\torg.apache.catalina.LifecycleException: Protocol handler initialization failed
+\t\tat org.apache.catalina.connector.Connector.initInternal(Connector.java:1050)
+\t\tat org.apache.catalina.util.LifecycleBase.init(LifecycleBase.java:136)
+\tCaused by: java.net.BindException: Address already in use
+\t\tat java.base/sun.nio.ch.Net.bind0(Native Method)
+\t\t... 12 more
+05-Dec-2026 10:00:01.000 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds
+"""
+
+
+@case
+def tomcat_indented_stack_traces_get_their_error_fields():
+    d = scratch("catalina")
+    path = os.path.join(d, "logs", "catalina.out")
+    with open(path, "w") as f:
+        f.write(CATALINA)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = CATALINA.splitlines()
+    eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "org.apache.catalina.LifecycleException",
+          "message": "Protocol handler initialization failed",
+          "stack_trace": "\n".join(lines[1:-1]).lstrip("\t")},
+         {"file": {"name": "Connector.java", "line": 1050},
+          "function": "org.apache.catalina.connector.Connector.initInternal"},
+         None),
+        (None, None, None)], "errors")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -842,6 +842,29 @@ static void traceback_exception_within_a_line(void **state)
     assert_int_equal(r.stack.len, strlen(strstr(within, "RangeError")));
 }
 
+/* Tomcat's OneLineFormatter indents a whole stack trace by a tab: the
+ * exception line is indented, less than the frames. A line indented as
+ * deep as the frame is no exception line. */
+static void traceback_indented_java(void **state)
+{
+    (void)state;
+    tb("05-Dec-2026 10:00:00.000 SEVERE [main] o.a.c.s.Catalina.start "
+       "Failed\n"
+       "\torg.apache.catalina.LifecycleException: Protocol handler failed\n"
+       "\t\tat org.apache.catalina.connector.Connector.initInternal("
+       "Connector.java:1050)\n"
+       "\tCaused by: java.net.BindException: Address already in use\n"
+       "\t\tat java.base/sun.nio.ch.Net.bind0(Native Method)\n",
+       1, "org.apache.catalina.LifecycleException", "Protocol handler failed",
+       "Connector.java", "1050",
+       "org.apache.catalina.connector.Connector.initInternal");
+    tb("R\n\tx.y.Z: m\n\tat a.b(C.java:1)\n", -1, NULL, NULL, NULL, NULL, NULL);
+    struct tb_result r;
+    static const char t[] = "R\n  x.y.Z: m\n    at f (/a.js:1:2)";
+    assert_int_equal(tb_parse(t, sizeof t - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(t, "x.y.Z"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -856,6 +879,7 @@ int main(void)
         cmocka_unit_test(json_numbers_keep_their_text),
         cmocka_unit_test(arena_cap),
         cmocka_unit_test(traceback_exception_within_a_line),
+        cmocka_unit_test(traceback_indented_java),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
