@@ -19,7 +19,16 @@
  *     and "The above exception was the direct cause of the following
  *     exception:" join
  *   - a column-0 exception line (`Name`, `pkg.mod.Name: message`) joins only
- *     right after frames (state TB); anywhere else it is a record
+ *     right after frames (state TB); anywhere else it is a record, but for
+ *     one right after a record (state RECORD) whose name is qualified or
+ *     ends in "Error" or "Exception": it may be a cause printed with no
+ *     traceback of its own (`raise X from Y()`, multiprocessing's and
+ *     concurrent.futures' RemoteTraceback, whose message is the worker's
+ *     traceback in triple quotes). It is held, with the lines after it
+ *     that may be its message (indented, `"""`, a "Traceback" header, an
+ *     exception line, blank), until a chain message joins them all to the
+ *     record; anything else releases them as records (the same trade-off
+ *     as java's holding, below)
  *   - after the exception line, in a log whose records open with a digit (a
  *     timestamp) or '[' (the event's first byte), the column-0 lines that
  *     the common libraries put in a message join it: PostgreSQL's
@@ -191,11 +200,51 @@ static bool message_line(char lead, const char *s, size_t n)
            starts(s, n, LIT("(Background on this error at: "));
 }
 
+static bool chain_message(const char *s, size_t n)
+{
+    return same(s, n,
+                LIT("During handling of the above exception, another "
+                    "exception occurred:")) ||
+           same(s, n,
+                LIT("The above exception was the direct cause of the "
+                    "following exception:"));
+}
+
+/* An exception line that may be the cause of what follows, printed with
+ * no traceback of its own: a qualified name ("multiprocessing.pool.
+ * RemoteTraceback: ") or one like an error's ("ValueError: bad"). */
+static bool cause_line(const char *s, size_t n)
+{
+    if (!exception_line(s, n, false, 0))
+        return false;
+    const char *colon = memchr(s, ':', n);
+    size_t len = colon ? (size_t)(colon - s) : n;
+    return memchr(s, '.', len) != NULL ||
+           (len >= 5 && memcmp(s + len - 5, "Error", 5) == 0) ||
+           (len >= 9 && memcmp(s + len - 9, "Exception", 9) == 0);
+}
+
+/* Lines after a held cause line (hold_head): held while they may be its
+ * message (a remote traceback in triple quotes, as multiprocessing and
+ * concurrent.futures put it); a chain message joins them all. */
+static struct ml_verdict python_held(struct ml_view v, const char *s, size_t n)
+{
+    if (chain_message(s, n))
+        return verdict(ML_CONT, ML_ST_CHAIN);
+    if (indented(s, n) || same(s, n, LIT("\"\"\"")) ||
+        same(s, n, LIT("Traceback (most recent call last):")) ||
+        exception_line(s, n, false, 0))
+        return verdict(ML_HOLD, v.st);
+    return verdict(ML_START, ML_ST_RECORD);
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
     if (n == 0)
         return blank(v);
+    if (v.holding && v.hold_head)
+        return python_held(v, s, n);
     if (indented(s, n)) {
         size_t i = indent_len(s, n);
         bool frame = starts(s + i, n - i, LIT("File \""));
@@ -209,17 +258,17 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     /* logging's stack_info=True: frames with no exception line after them */
     if (same(s, n, LIT("Stack (most recent call last):")))
         return join(v, ML_ST_STACK);
-    if (same(s, n,
-             LIT("During handling of the above exception, another "
-                 "exception occurred:")) ||
-        same(s, n,
-             LIT("The above exception was the direct cause of the "
-                 "following exception:")))
+    if (chain_message(s, n))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
         return verdict(ML_CONT, ML_ST_EXC);
     if (v.st == ML_ST_EXC && message_line(v.lead, s, n))
         return verdict(ML_CONT, ML_ST_EXC);
+    if (v.open && v.st == ML_ST_RECORD && cause_line(s, n)) {
+        struct ml_verdict h = verdict(ML_HOLD, v.st);
+        h.head = true;
+        return h;
+    }
     return verdict(ML_START, ML_ST_RECORD);
 }
 

@@ -193,6 +193,28 @@ static const char *message_end(const char *p, const char *end)
     return end;
 }
 
+/* Where a Python stack trace starts when its first block is a cause
+ * printed with no traceback ("ValueError: y"; multiprocessing's
+ * "multiprocessing.pool.RemoteTraceback: ", whose message holds the
+ * worker's traceback), then a chain message: at that cause, the first
+ * line above the first header that is an exception line with a qualified
+ * or error-like name, if a chain message follows. first otherwise. */
+static const char *python_cause(const char *s, const char *end,
+                                const char *first)
+{
+    const char *p = s, *next, *cause = NULL;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        struct tb_result t;
+        if (cause == NULL && p < first && exception_line(l, TB_DOTTED, &t))
+            cause = p;
+        if (starts(l, "The above exception was the direct cause") ||
+            starts(l, "During handling of the above exception"))
+            return cause != NULL ? cause : first;
+    }
+    return first;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -213,7 +235,7 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
     if (first == NULL)
         return 0;
     r->lang = TB_PYTHON;
-    r->stack = to_end(first, end);
+    r->stack = to_end(python_cause(s, end, first), end);
     for (p = body; p < end; p = next) {
         struct pyline pl = py_line(line_at(p, end, &next));
         if (pl.col != col)

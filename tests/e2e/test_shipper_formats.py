@@ -5,7 +5,8 @@ follows the record's text on its line (Node.js through winston, a Java
 logger's message then the exception) through the java preset and the
 traceback processor; Logback's root-cause-first traces ("Wrapped by:");
 @timestamp renamed to event.created before a date processor; Tomcat's
-stack traces, indented by a tab.
+stack traces, indented by a tab; Python causes printed without a
+traceback (multiprocessing's RemoteTraceback, `raise X from Y()`).
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -192,6 +193,72 @@ def tomcat_indented_stack_traces_get_their_error_fields():
          {"file": {"name": "Connector.java", "line": 1050},
           "function": "org.apache.catalina.connector.Connector.initInternal"},
          None),
+        (None, None, None)], "errors")
+
+
+# What Python 3.11 logs for logging.exception() after a multiprocessing
+# pool's worker failed (the worker's traceback is the message of a cause
+# printed with no traceback of its own), and after `raise RuntimeError(...)
+# from ValueError(...)`.
+REMOTE = '''\
+2026-12-05 03:22:36,531 ERROR pool failed
+multiprocessing.pool.RemoteTraceback:\x20
+"""
+Traceback (most recent call last):
+  File "/usr/lib/python3.11/multiprocessing/pool.py", line 125, in worker
+    result = (True, func(*args, **kwds))
+                    ^^^^^^^^^^^^^^^^^^^
+  File "/srv/app/jobs.py", line 3, in f
+    def f(x): return 1/0
+                     ~^~
+ZeroDivisionError: division by zero
+"""
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/srv/app/jobs.py", line 6, in <module>
+    try: p.map(f, [1])
+         ^^^^^^^^^^^^^
+  File "/usr/lib/python3.11/multiprocessing/pool.py", line 774, in get
+    raise self._value
+ZeroDivisionError: division by zero
+2026-12-05 03:23:53,033 ERROR startup failed
+ValueError: port must be a number
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/srv/app/main.py", line 4, in <module>
+RuntimeError: config unusable
+2026-12-05 03:23:54,000 INFO next
+'''
+
+
+
+@case
+def a_cause_printed_without_its_traceback_stays_with_its_record():
+    d = scratch("remote-traceback")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(REMOTE)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "python"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = REMOTE.splitlines()
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:22]), "\n".join(lines[22:30]), lines[30]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "ZeroDivisionError", "message": "division by zero",
+          "stack_trace": "\n".join(lines[1:22])},
+         {"file": {"name": "/usr/lib/python3.11/multiprocessing/pool.py",
+                   "line": 774}, "function": "get"}, None),
+        ({"type": "RuntimeError", "message": "config unusable",
+          "stack_trace": "\n".join(lines[23:30])},
+         {"file": {"name": "/srv/app/main.py", "line": 4},
+          "function": "<module>"}, None),
         (None, None, None)], "errors")
 
 if failures:

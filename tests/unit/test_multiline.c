@@ -1278,6 +1278,47 @@ static void java_root_cause_first(void **state)
                   "\n\t... 3 common frames omitted|S|");
 }
 
+/* A cause printed with no traceback of its own after a record (`raise X
+ * from Y()`; multiprocessing's RemoteTraceback, the worker's traceback in
+ * its message) joins once the chain message comes; without one, the held
+ * lines are records as before. */
+static void python_cause_without_traceback(void **state)
+{
+    (void)state;
+    assert_preset("python",
+                  "R\nValueError: y\n\nThe above exception was the direct "
+                  "cause of the following exception:\n\nTraceback (most "
+                  "recent call last):\n  File \"a\", line 1, in f\n"
+                  "RuntimeError: x\nS\n",
+                  "R\nValueError: y\n\nThe above exception was the direct "
+                  "cause of the following exception:\n\nTraceback (most "
+                  "recent call last):\n  File \"a\", line 1, in f\n"
+                  "RuntimeError: x|S|");
+    assert_preset("python",
+                  "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+                  "Traceback (most recent call last):\n  File \"w\", line 3, "
+                  "in f\n    1/0\nZeroDivisionError: division by zero\n"
+                  "\"\"\"\n\nThe above exception was the direct cause of the "
+                  "following exception:\n\nTraceback (most recent call "
+                  "last):\n  File \"m\", line 6, in <module>\n"
+                  "ZeroDivisionError: division by zero\nS\n",
+                  "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+                  "Traceback (most recent call last):\n  File \"w\", line 3, "
+                  "in f\n    1/0\nZeroDivisionError: division by zero\n"
+                  "\"\"\"\n\nThe above exception was the direct cause of the "
+                  "following exception:\n\nTraceback (most recent call "
+                  "last):\n  File \"m\", line 6, in <module>\n"
+                  "ZeroDivisionError: division by zero|S|");
+    /* no chain message: records, as before */
+    assert_preset("python", "R\napp.db: connected\nS\n",
+                  "R|app.db: connected|S|");
+    assert_preset("python", "R\nValueError: y\n\nS\nT\n",
+                  "R|ValueError: y|S|T|");
+    assert_preset("python", "R\nValueError: y\n", "R|ValueError: y|");
+    /* a plain word or an upper-case level is not held */
+    assert_preset("python", "R\nDone\nINFO: x\n", "R|Done|INFO: x|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1310,6 +1351,7 @@ int main(void)
         cmocka_unit_test(trimming_consumers_match_eager),
         cmocka_unit_test(joiners_share_rules),
         cmocka_unit_test(java_root_cause_first),
+        cmocka_unit_test(python_cause_without_traceback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

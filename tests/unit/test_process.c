@@ -865,6 +865,36 @@ static void traceback_indented_java(void **state)
     assert_ptr_equal(r.stack.ptr, strstr(t, "x.y.Z"));
 }
 
+/* A cause printed with no traceback: the stack trace starts at it. */
+static void traceback_cause_without_traceback(void **state)
+{
+    (void)state;
+    static const char t[] =
+        "2026-12-05 ERROR pool failed\n"
+        "multiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+        "Traceback (most recent call last):\n"
+        "  File \"/w.py\", line 3, in f\nZeroDivisionError: division by "
+        "zero\n\"\"\"\n\nThe above exception was the direct cause of the "
+        "following exception:\n\nTraceback (most recent call last):\n"
+        "  File \"/m.py\", line 6, in <module>\n"
+        "ZeroDivisionError: division by zero";
+    struct tb_result r;
+    tb(t, 1, "ZeroDivisionError", "division by zero", "/m.py", "6", "<module>");
+    assert_int_equal(tb_parse(t, sizeof t - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(t, "multiprocessing"));
+    static const char u[] =
+        "ValueError: y\n\nThe above exception was the direct cause of the "
+        "following exception:\n\nTraceback (most recent call last):\n"
+        "  File \"/a.py\", line 4, in <module>\nRuntimeError: x";
+    assert_int_equal(tb_parse(u, sizeof u - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, u);
+    /* no chain message: the header starts it */
+    static const char v[] = "app.x: failed\nTraceback (most recent call "
+                            "last):\n  File \"/a.py\", line 4, in g\nE: x";
+    assert_int_equal(tb_parse(v, sizeof v - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(v, "Traceback"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +910,7 @@ int main(void)
         cmocka_unit_test(arena_cap),
         cmocka_unit_test(traceback_exception_within_a_line),
         cmocka_unit_test(traceback_indented_java),
+        cmocka_unit_test(traceback_cause_without_traceback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
