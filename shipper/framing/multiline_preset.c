@@ -53,12 +53,14 @@
  *   - `Exception in thread "main" x.Y: msg` starts an event (an uncaught
  *     exception on stderr has no record line above it)
  *   - after a record line, a column-0 `qualified.ClassName` or
- *     `qualified.ClassName: message` is held, with the column-0 lines after
- *     it (a multi-line message), until a frame or "Caused by:" arrives: then
- *     they all join. Anything else (MULTILINE_HOLD_MAX lines, the timeout,
- *     the end of input) releases them as records. Likewise column-0 lines
- *     after a "Caused by:" head wait for its first frame.
- *   A second class-name line while lines are held releases them (they were
+ *     `qualified.ClassName: message` (or a name ending in "Error" or
+ *     "Exception": Node.js's "TypeError: x" under a logger's record
+ *     line, a class of Java's default package) is held, with the
+ *     column-0 lines after it (a multi-line message), until a frame or
+ *     "Caused by:" arrives: then they all join. Anything else
+ * (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases them as
+ * records. Likewise column-0 lines after a "Caused by:" head wait for its first
+ * frame. A second class-name line while lines are held releases them (they were
  *   not a message: "db.primary: UP", a record, then the real exception).
  *   The trade-off of holding: a record that looks like a class name
  *   ("com.x.Svc: started") is emitted up to MULTILINE_HOLD_MAX lines later
@@ -133,6 +135,16 @@ static bool exception_line(const char *s, size_t n, bool java, int min_dots)
     if (dots < min_dots)
         return false;
     return i == n || (s[i] == ':' && (i + 1 == n || s[i + 1] == ' '));
+}
+
+/* Of an exception line: its name (up to ':') ends in "Error" or
+ * "Exception". */
+static bool error_name(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t len = colon ? (size_t)(colon - s) : n;
+    return (len >= 5 && memcmp(s + len - 5, "Error", 5) == 0) ||
+           (len >= 9 && memcmp(s + len - 9, "Exception", 9) == 0);
 }
 
 static struct ml_verdict verdict(enum ml_dec d, enum ml_state st)
@@ -215,13 +227,8 @@ static bool chain_message(const char *s, size_t n)
  * RemoteTraceback: ") or one like an error's ("ValueError: bad"). */
 static bool cause_line(const char *s, size_t n)
 {
-    if (!exception_line(s, n, false, 0))
-        return false;
-    const char *colon = memchr(s, ':', n);
-    size_t len = colon ? (size_t)(colon - s) : n;
-    return memchr(s, '.', len) != NULL ||
-           (len >= 5 && memcmp(s + len - 5, "Error", 5) == 0) ||
-           (len >= 9 && memcmp(s + len - 9, "Exception", 9) == 0);
+    return exception_line(s, n, false, 1) ||
+           (exception_line(s, n, false, 0) && error_name(s, n));
 }
 
 /* Lines after a held cause line (hold_head): held while they may be its
@@ -272,6 +279,15 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     return verdict(ML_START, ML_ST_RECORD);
 }
 
+/* An exception's first line in a java log: a qualified class name, or a
+ * name that ends in "Error" or "Exception" (Node.js's "TypeError: x", a
+ * class in Java's default package). */
+static bool java_head(const char *s, size_t n)
+{
+    return exception_line(s, n, true, 1) ||
+           (exception_line(s, n, true, 0) && error_name(s, n));
+}
+
 static bool java_frame(const char *s, size_t n)
 {
     size_t i = indent_len(s, n);
@@ -301,11 +317,11 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
         return verdict(ML_START, ML_ST_CAUSE);
     if (v.open && (v.hold_head || v.st == ML_ST_CAUSE)) {
         /* a second exception line: what was held was not its message */
-        if (v.holding && exception_line(s, n, true, 1))
+        if (v.holding && java_head(s, n))
             return verdict(ML_START, ML_ST_RECORD);
         return verdict(ML_HOLD, v.st); /* a message line, or a record */
     }
-    if (v.st == ML_ST_RECORD && exception_line(s, n, true, 1)) {
+    if (v.st == ML_ST_RECORD && java_head(s, n)) {
         struct ml_verdict h = verdict(ML_HOLD, v.st);
         h.head = true;
         return h;

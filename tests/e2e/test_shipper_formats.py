@@ -6,7 +6,8 @@ logger's message then the exception) through the java preset and the
 traceback processor; Logback's root-cause-first traces ("Wrapped by:");
 @timestamp renamed to event.created before a date processor; Tomcat's
 stack traces, indented by a tab; Python causes printed without a
-traceback (multiprocessing's RemoteTraceback, `raise X from Y()`).
+traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
+Node.js stack trace under its record.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -260,6 +261,38 @@ def a_cause_printed_without_its_traceback_stays_with_its_record():
          {"file": {"name": "/srv/app/main.py", "line": 4},
           "function": "<module>"}, None),
         (None, None, None)], "errors")
+
+
+# A Node.js service whose logger writes the record, then err.stack on the
+# lines below it (console.error(err), pino-pretty, winston's errors()).
+NODE = """\
+2026-12-05T10:00:00.000Z ERROR request failed
+TypeError: Cannot read properties of undefined (reading 'id')
+    at handler (/app/src/h.js:10:5)
+    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)
+2026-12-05T10:00:01.000Z INFO next
+"""
+
+
+@case
+def a_node_stack_trace_under_its_record_is_one_event():
+    d = scratch("node")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(NODE)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = NODE.splitlines()
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "TypeError",
+         "message": "Cannot read properties of undefined (reading 'id')",
+         "stack_trace": "\n".join(lines[1:4])},
+        {"file": {"name": "/app/src/h.js", "line": 10},
+         "function": "handler"}, None), "error")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

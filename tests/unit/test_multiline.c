@@ -1319,6 +1319,22 @@ static void python_cause_without_traceback(void **state)
     assert_preset("python", "R\nDone\nINFO: x\n", "R|Done|INFO: x|");
 }
 
+/* java preset: an unqualified name that ends in "Error" or "Exception"
+ * under a record (Node.js's "TypeError: x", Java's default package) is
+ * held like a qualified one: it joins when frames follow. */
+static void java_error_names_unqualified(void **state)
+{
+    (void)state;
+    assert_preset("java", "R\nTypeError: x\n    at f (/a.js:1:2)\nS\n",
+                  "R\nTypeError: x\n    at f (/a.js:1:2)|S|");
+    assert_preset("java", "R\nMyException\n\tat a.b(C.java:1)\nS\n",
+                  "R\nMyException\n\tat a.b(C.java:1)|S|");
+    assert_preset("java", "R\nError: not a trace\nS\n",
+                  "R|Error: not a trace|S|");
+    assert_preset("java", "R\nTypeErrors: x\n\tat a\n",
+                  "R|TypeErrors: x\n\tat a|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1352,6 +1368,7 @@ int main(void)
         cmocka_unit_test(joiners_share_rules),
         cmocka_unit_test(java_root_cause_first),
         cmocka_unit_test(python_cause_without_traceback),
+        cmocka_unit_test(java_error_names_unqualified),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
