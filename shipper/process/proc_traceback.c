@@ -3,7 +3,9 @@
  * (the multiline presets make those events), so Kibana can count crash
  * sites by error.type and log.origin.file.name + line.
  *
- *   {"traceback": {}}                   on "message"
+ *   {"traceback": {}}                   on "message", else a JSON log's
+ *                                       exc_info, exception, stack_trace
+ *                                       or err.stack
  *   {"traceback": {"field": "error.stack_trace"}}
  *
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
@@ -414,14 +416,26 @@ struct tb_opts {
 static const struct sl_opt tb_opts[] = {
     PROC_WHEN_OPT(struct tb_opts),
     {"field", SL_OPT_STRING, T(field), .def = "message",
-     .help = "the field that holds the multi-line event"},
+     .help = "the field that holds the multi-line event; when not given, "
+             "a JSON log's exc_info, exception, stack_trace or err.stack "
+             "is read if message holds no traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
 
+/* Where JSON logs keep a traceback, looked at (in this order) when the
+ * processor has no "field" and "message" holds none: Python's
+ * python-json-logger ("exc_info"), structlog ("exception"),
+ * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"). */
+static const char *const json_fields[] = {"exc_info", "exception",
+                                          "stack_trace", "err.stack"};
+#define NJSON (sizeof json_fields / sizeof json_fields[0])
+
 struct tb_proc {
     struct sl_fieldpath field;
     struct sl_fieldpath out[NFIELDS];
+    bool fallback; /* no "field": json_fields too */
+    struct sl_fieldpath json[NJSON];
 };
 
 static void tb_fini(struct proc *p)
@@ -432,6 +446,8 @@ static void tb_fini(struct proc *p)
     sl_fieldpath_release(&tp->field);
     for (int i = 0; i < NFIELDS; i++)
         sl_fieldpath_release(&tp->out[i]);
+    for (size_t i = 0; i < NJSON; i++)
+        sl_fieldpath_release(&tp->json[i]);
     free(tp);
 }
 
@@ -451,6 +467,10 @@ static int tb_init(struct proc *p, const struct sl_config_node *cfg,
     for (int i = 0; i < NFIELDS; i++)
         if (proc_fieldpath(&tp->out[i], cfg, field_names[i], err) < 0)
             goto fail;
+    tp->fallback = sl_config_get(cfg, "field") == NULL;
+    for (size_t i = 0; tp->fallback && i < NJSON; i++)
+        if (proc_fieldpath(&tp->json[i], cfg, json_fields[i], err) < 0)
+            goto fail;
     return 0;
 fail:
     tb_fini(p);
@@ -464,9 +484,12 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
     struct sl_slice s;
     struct tb_result r;
     struct sl_err err;
-    if (!proc_event_text(cx->ev, &tp->field, &s))
-        return PROC_OK;
-    int rc = tb_parse(s.ptr, s.len, &r);
+    int rc = 0;
+    if (proc_event_text(cx->ev, &tp->field, &s))
+        rc = tb_parse(s.ptr, s.len, &r);
+    for (size_t i = 0; rc == 0 && tp->fallback && i < NJSON; i++)
+        if (proc_event_text(cx->ev, &tp->json[i], &s))
+            rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
         return PROC_OK;
     if (rc < 0) {

@@ -7,7 +7,8 @@ traceback processor; Logback's root-cause-first traces ("Wrapped by:");
 @timestamp renamed to event.created before a date processor; Tomcat's
 stack traces, indented by a tab; Python causes printed without a
 traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
-Node.js stack trace under its record.
+Node.js stack trace under its record; JSON logs with the traceback in a
+field of its own (exc_info, exception, err.stack).
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -16,6 +17,7 @@ usage: test_shipper_formats.py SLUICE_SHIPPER [CASE...]
 """
 import datetime
 import functools
+import json
 import os
 import sys
 import time
@@ -293,6 +295,46 @@ def a_node_stack_trace_under_its_record_is_one_event():
          "stack_trace": "\n".join(lines[1:4])},
         {"file": {"name": "/app/src/h.js", "line": 10},
          "function": "handler"}, None), "error")
+
+
+@case
+def json_logs_with_a_traceback_in_a_field_of_their_own():
+    # python-json-logger's exc_info, structlog's exception, pino's err.stack:
+    # {"traceback": {}} finds them when message holds none
+    d = scratch("json-tracebacks")
+    path = os.path.join(d, "logs", "app.log")
+    py_tb = ('Traceback (most recent call last):\n'
+             '  File "/srv/app/jobs.py", line 11, in run\n'
+             '    return 1 / 0\n'
+             'ZeroDivisionError: division by zero')
+    node_tb = ("TypeError: x is undefined\n"
+               "    at handler (/app/h.js:3:9)\n    at next (/app/r.js:1:1)")
+    records = [
+        {"asctime": "2026-12-05 03:16:41,841", "levelname": "ERROR",
+         "message": "job failed", "exc_info": py_tb},
+        {"event": "job failed", "level": "error", "exception": py_tb},
+        {"level": 50, "msg": "request failed",
+         "err": {"type": "TypeError", "message": "x is undefined",
+                 "stack": node_tb}},
+        {"levelname": "INFO", "message": "plain"}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    py_error = ({"type": "ZeroDivisionError", "message": "division by zero",
+                 "stack_trace": py_tb},
+                {"file": {"name": "/srv/app/jobs.py", "line": 11},
+                 "function": "run"}, None)
+    eq(errors_of(got), [
+        py_error, py_error,
+        ({"type": "TypeError", "message": "x is undefined",
+          "stack_trace": node_tb},
+         {"file": {"name": "/app/h.js", "line": 3}, "function": "handler"},
+         None),
+        (None, None, None)], "errors")
+    eq([e["message"] for e in got],
+       ["job failed", "job failed", "request failed", "plain"], "messages")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
