@@ -25,10 +25,13 @@
  *     traceback of its own (`raise X from Y()`, multiprocessing's and
  *     concurrent.futures' RemoteTraceback, whose message is the worker's
  *     traceback in triple quotes). It is held, with the lines after it
- *     that may be its message (indented, `"""`, a "Traceback" header, an
+ *     that may be its message (indented, a "Traceback" header, an
  *     exception line, blank), until a chain message joins them all to the
  *     record; anything else releases them as records (the same trade-off
- *     as java's holding, below)
+ *     as java's holding, below). A `"""` line joins them at once: what
+ *     follows, up to the closing `"""`, is the remote traceback (however
+ *     long; a line that opens like the record, with a digit or '[', ends
+ *     it if the quotes are never closed)
  *   - after the exception line, in a log whose records open with a digit (a
  *     timestamp) or '[' (the event's first byte), the column-0 lines that
  *     the common libraries put in a message join it: PostgreSQL's
@@ -238,11 +241,28 @@ static struct ml_verdict python_held(struct ml_view v, const char *s, size_t n)
 {
     if (chain_message(s, n))
         return verdict(ML_CONT, ML_ST_CHAIN);
-    if (indented(s, n) || same(s, n, LIT("\"\"\"")) ||
+    if (same(s, n, LIT("\"\"\"")))
+        return verdict(ML_CONT, ML_ST_QUOTE);
+    if (indented(s, n) ||
         same(s, n, LIT("Traceback (most recent call last):")) ||
         exception_line(s, n, false, 0))
         return verdict(ML_HOLD, v.st);
     return verdict(ML_START, ML_ST_RECORD);
+}
+
+/* A line in a cause's message in triple quotes: it joins, up to the
+ * closing quotes (then the message is over: state EXC) or a line that
+ * opens like the event's record (a digit or '[' under one that did: the
+ * quotes were never closed). */
+static struct ml_verdict python_quoted(struct ml_view v, const char *s,
+                                       size_t n)
+{
+    if (same(s, n, LIT("\"\"\"")))
+        return verdict(ML_CONT, ML_ST_EXC);
+    if ((sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
+        (v.lead == '[' && s[0] == '['))
+        return verdict(ML_START, ML_ST_RECORD);
+    return verdict(ML_CONT, ML_ST_QUOTE);
 }
 
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
@@ -252,6 +272,8 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
         return blank(v);
     if (v.holding && v.hold_head)
         return python_held(v, s, n);
+    if (v.st == ML_ST_QUOTE)
+        return python_quoted(v, s, n);
     if (indented(s, n)) {
         size_t i = indent_len(s, n);
         bool frame = starts(s + i, n - i, LIT("File \""));

@@ -16,6 +16,7 @@ enum ml_state {
     ML_ST_EXC,    /* python: after the exception line that ends a traceback */
     ML_ST_CHAIN,  /* python: after "During handling ..." / "The above ..." */
     ML_ST_STACK,  /* python: in "Stack (most recent call last):" frames */
+    ML_ST_QUOTE,  /* python: in a cause's message in triple quotes */
     ML_ST_TRACE,  /* java: after a "\tat" or "\t... N more" line */
     ML_ST_CAUSE   /* java: after an exception head, before its first frame */
 };

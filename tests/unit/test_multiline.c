@@ -1335,6 +1335,40 @@ static void java_error_names_unqualified(void **state)
                   "R|TypeErrors: x\n\tat a|");
 }
 
+/* A remote traceback in triple quotes joins however long it is (more
+ * lines than can be held); quotes never closed end at the next line that
+ * opens like the record. */
+static void python_quoted_cause(void **state)
+{
+    (void)state;
+    char in[8192], want[8192];
+    size_t a = 0;
+    a += (size_t)snprintf(in + a, sizeof in - a,
+                          "2026 R\nx.RemoteTraceback: \n\"\"\"\n"
+                          "Traceback (most recent call last):\n");
+    for (int i = 0; i < 3 * MULTILINE_HOLD_MAX; i++)
+        a += (size_t)snprintf(in + a, sizeof in - a,
+                              "  File \"w.py\", line %d, in f\n", i);
+    a += (size_t)snprintf(in + a, sizeof in - a,
+                          "KeyError: 1\n\"\"\"\n\nThe above exception was the "
+                          "direct cause of the following exception:\n\n"
+                          "Traceback (most recent call last):\n"
+                          "  File \"m.py\", line 1, in g\nKeyError: 1\n");
+    memcpy(want, in, a - 1);
+    snprintf(want + a - 1, sizeof want - (a - 1), "|2026 S|");
+    snprintf(in + a, sizeof in - a, "2026 S\n");
+    assert_preset("python", in, want);
+    assert_preset("python",
+                  "2026 R\nx.Remote: \n\"\"\"\nTraceback (most recent call "
+                  "last):\n  File \"w\", line 1, in f\n2026 S\n2026 T\n",
+                  "2026 R\nx.Remote: \n\"\"\"\nTraceback (most recent call "
+                  "last):\n  File \"w\", line 1, in f|2026 S|2026 T|");
+    /* after the closing quotes, no chain message: a record */
+    assert_preset("python",
+                  "2026 R\nx.Remote: \n\"\"\"\nE: 1\n\"\"\"\n\n2026 S\n",
+                  "2026 R\nx.Remote: \n\"\"\"\nE: 1\n\"\"\"|2026 S|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1369,6 +1403,7 @@ int main(void)
         cmocka_unit_test(java_root_cause_first),
         cmocka_unit_test(python_cause_without_traceback),
         cmocka_unit_test(java_error_names_unqualified),
+        cmocka_unit_test(python_quoted_cause),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
