@@ -268,8 +268,30 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
 
 /* ---- Java (and Node.js) ------------------------------------------------- */
 
+/* What follows a .NET frame's parameters: " in /src/Svc.cs:line 42".
+ * true with the file and line set. */
+static bool dotnet_frame(struct sl_slice after, struct tb_result *r)
+{
+    if (!starts(after, " in "))
+        return false;
+    after = tail(after, 4);
+    const char *p = after.ptr, *end = after.ptr + after.len, *at = NULL;
+    for (; p + 6 <= end; p++)
+        if (memcmp(p, ":line ", 6) == 0)
+            at = p;
+    if (at == NULL)
+        return false;
+    r->file = (struct sl_slice){after.ptr, (size_t)(at - after.ptr)};
+    size_t d = 0;
+    while (at + 6 + d < end && sl_ascii_digit(at[6 + d]))
+        d++;
+    r->line = (struct sl_slice){at + 6, d};
+    return true;
+}
+
 /* "\tat pkg.Class.method(File.java:88)", "at java.base/x.Y.z(Native
- * Method)", "    at f (/app/x.js:10:5)": the function, file and line. */
+ * Method)", "    at f (/app/x.js:10:5)", .NET's "   at N.C.M(Int32 id) in
+ * /src/C.cs:line 42": the function, file and line. */
 static void java_frame(struct sl_slice l, struct tb_result *r)
 {
     l = tail(trim_left(l), 3); /* "at " */
@@ -285,8 +307,11 @@ static void java_frame(struct sl_slice l, struct tb_result *r)
     r->function = fn;
     struct sl_slice in = open ? tail(l, (size_t)(open - l.ptr) + 1) : l;
     const char *close = in.len ? memchr(in.ptr, ')', in.len) : NULL;
-    if (close != NULL)
+    if (close != NULL) {
         in.len = (size_t)(close - in.ptr);
+        if (dotnet_frame(tail(l, (size_t)(close - l.ptr) + 1), r))
+            return;
+    }
     /* file[:line[:column]]: digits after the last one or two colons */
     size_t n = in.len, colons = 0, cut[2] = {0, 0};
     while (n > 0 && colons < 2) {
@@ -299,8 +324,10 @@ static void java_frame(struct sl_slice l, struct tb_result *r)
         n = d - 1;
     }
     if (colons == 0) {
-        bool native = starts(in, "Native Method") || starts(in, "Unknown");
-        r->file = native ? (struct sl_slice){0} : in;
+        /* "Native Method", "Unknown Source"; .NET's parameters */
+        bool none = starts(in, "Native Method") || starts(in, "Unknown") ||
+                    memchr(in.ptr, ' ', in.len) != NULL;
+        r->file = none ? (struct sl_slice){0} : in;
         r->line = (struct sl_slice){0};
         return;
     }

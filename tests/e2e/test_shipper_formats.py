@@ -8,7 +8,7 @@ traceback processor; Logback's root-cause-first traces ("Wrapped by:");
 stack traces, indented by a tab; Python causes printed without a
 traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
-field of its own (exc_info, exception, err.stack).
+field of its own (exc_info, exception, err.stack); .NET frames.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -335,6 +335,38 @@ def json_logs_with_a_traceback_in_a_field_of_their_own():
         (None, None, None)], "errors")
     eq([e["message"] for e in got],
        ["job failed", "job failed", "request failed", "plain"], "messages")
+
+
+# An ASP.NET Core service (Serilog's default template): .NET frames put the
+# file after the parameters, as " in FILE:line N".
+DOTNET = """\
+2026-12-05 10:00:02.000 +00:00 [ERR] Cache lookup failed
+System.ArgumentNullException: Value cannot be null. (Parameter 'key')
+   at MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 7
+   at MyApp.Program.Main(String[] args) in /src/MyApp/Program.cs:line 12
+2026-12-05 10:00:03.000 +00:00 [INF] next
+"""
+
+
+@case
+def dotnet_stack_traces_name_the_file_not_the_parameters():
+    d = scratch("dotnet")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(DOTNET)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    lines = DOTNET.splitlines()
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "System.ArgumentNullException",
+         "message": "Value cannot be null. (Parameter 'key')",
+         "stack_trace": "\n".join(lines[1:4])},
+        {"file": {"name": "/src/MyApp/Cache.cs", "line": 7},
+         "function": "MyApp.Cache.Get"}, None), "error")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

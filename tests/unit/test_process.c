@@ -895,6 +895,26 @@ static void traceback_cause_without_traceback(void **state)
     assert_ptr_equal(r.stack.ptr, strstr(v, "Traceback"));
 }
 
+/* .NET frames: the file and line after " in ", never the parameters. */
+static void traceback_dotnet_frames(void **state)
+{
+    (void)state;
+    tb("System.ArgumentNullException: Value cannot be null. (Parameter "
+       "'key')\n"
+       "   at MyApp.Cache.Get(String key, Int32 n) in C:\\src\\Cache.cs:line "
+       "7\n"
+       "   at MyApp.Program.Main(String[] args) in /src/Program.cs:line 12\n",
+       1, "System.ArgumentNullException",
+       "Value cannot be null. (Parameter 'key')", "C:\\src\\Cache.cs", "7",
+       "MyApp.Cache.Get");
+    tb("System.InvalidOperationException: empty\n"
+       "   at System.Linq.Enumerable.First[TSource](IEnumerable`1 source)\n",
+       1, "System.InvalidOperationException", "empty", "", "",
+       "System.Linq.Enumerable.First[TSource]");
+    /* Java's own, with a space in a file name's place: none */
+    tb("x.Y: m\n\tat a.B.c(Unknown Source)\n", 1, "x.Y", "m", "", "", "a.B.c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -911,6 +931,7 @@ int main(void)
         cmocka_unit_test(traceback_exception_within_a_line),
         cmocka_unit_test(traceback_indented_java),
         cmocka_unit_test(traceback_cause_without_traceback),
+        cmocka_unit_test(traceback_dotnet_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
