@@ -45,6 +45,32 @@ def errors_of(events):
             for e in events]
 
 
+def preset_events(name, text, preset):
+    """text in a file, read with the multiline preset and the traceback
+    processor: the events, and text's lines."""
+    d = scratch(name)
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(text)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": preset},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    return got, text.splitlines()
+
+
+def trace_then_record(name, text, type_, message, origin):
+    """text: a record with a stack trace on its 3 lines below, then a
+    record; read with the java preset, these are two events, the first
+    with that error and origin."""
+    got, lines = preset_events(name, text, "java")
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0], ({"type": type_, "message": message,
+                            "stack_trace": "\n".join(lines[1:4])},
+                           origin, None), "error")
+
+
 # What `console.log(\`${time} error: ${err.stack}\`)` (winston's default
 # printf format) and a Java logger that puts the exception in its message
 # write: the exception is not at the start of a line.
@@ -63,15 +89,7 @@ NODE_AND_JAVA = """\
 
 @case
 def exceptions_after_the_record_text_get_their_error_fields():
-    d = scratch("inline-exceptions")
-    path = os.path.join(d, "logs", "app.log")
-    with open(path, "w") as f:
-        f.write(NODE_AND_JAVA)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = NODE_AND_JAVA.splitlines()
+    got, lines = preset_events("inline-exceptions", NODE_AND_JAVA, "java")
     eq([e["message"] for e in got],
        ["\n".join(lines[0:4]), lines[4], "\n".join(lines[5:8]), lines[8]],
        "events")
@@ -113,15 +131,7 @@ Wrapped by: com.example.OrderException: order 17
 
 @case
 def a_root_cause_first_stack_trace_is_one_event():
-    d = scratch("root-cause-first")
-    path = os.path.join(d, "logs", "app.log")
-    with open(path, "w") as f:
-        f.write(ROOT_CAUSE_FIRST)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = ROOT_CAUSE_FIRST.splitlines()
+    got, lines = preset_events("root-cause-first", ROOT_CAUSE_FIRST, "java")
     eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
        "events")
     eq(errors_of(got)[0], (
@@ -178,15 +188,7 @@ CATALINA = """\
 
 @case
 def tomcat_indented_stack_traces_get_their_error_fields():
-    d = scratch("catalina")
-    path = os.path.join(d, "logs", "catalina.out")
-    with open(path, "w") as f:
-        f.write(CATALINA)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = CATALINA.splitlines()
+    got, lines = preset_events("catalina", CATALINA, "java")
     eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
        "events")
     eq(errors_of(got), [
@@ -241,15 +243,7 @@ RuntimeError: config unusable
 
 @case
 def a_cause_printed_without_its_traceback_stays_with_its_record():
-    d = scratch("remote-traceback")
-    path = os.path.join(d, "logs", "app.log")
-    with open(path, "w") as f:
-        f.write(REMOTE)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "python"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = REMOTE.splitlines()
+    got, lines = preset_events("remote-traceback", REMOTE, "python")
     eq([e["message"] for e in got],
        ["\n".join(lines[0:22]), "\n".join(lines[22:30]), lines[30]],
        "events")
@@ -278,23 +272,10 @@ TypeError: Cannot read properties of undefined (reading 'id')
 
 @case
 def a_node_stack_trace_under_its_record_is_one_event():
-    d = scratch("node")
-    path = os.path.join(d, "logs", "app.log")
-    with open(path, "w") as f:
-        f.write(NODE)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = NODE.splitlines()
-    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
-       "events")
-    eq(errors_of(got)[0], (
-        {"type": "TypeError",
-         "message": "Cannot read properties of undefined (reading 'id')",
-         "stack_trace": "\n".join(lines[1:4])},
-        {"file": {"name": "/app/src/h.js", "line": 10},
-         "function": "handler"}, None), "error")
+    trace_then_record("node", NODE, "TypeError",
+                      "Cannot read properties of undefined (reading 'id')",
+                      {"file": {"name": "/app/src/h.js", "line": 10},
+                       "function": "handler"})
 
 
 @case
@@ -350,23 +331,10 @@ System.ArgumentNullException: Value cannot be null. (Parameter 'key')
 
 @case
 def dotnet_stack_traces_name_the_file_not_the_parameters():
-    d = scratch("dotnet")
-    path = os.path.join(d, "logs", "app.log")
-    with open(path, "w") as f:
-        f.write(DOTNET)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
-    got, _ = run_once(conf)
-    lines = DOTNET.splitlines()
-    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
-       "events")
-    eq(errors_of(got)[0], (
-        {"type": "System.ArgumentNullException",
-         "message": "Value cannot be null. (Parameter 'key')",
-         "stack_trace": "\n".join(lines[1:4])},
-        {"file": {"name": "/src/MyApp/Cache.cs", "line": 7},
-         "function": "MyApp.Cache.Get"}, None), "error")
+    trace_then_record("dotnet", DOTNET, "System.ArgumentNullException",
+                      "Value cannot be null. (Parameter 'key')",
+                      {"file": {"name": "/src/MyApp/Cache.cs", "line": 7},
+                       "function": "MyApp.Cache.Get"})
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

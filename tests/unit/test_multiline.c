@@ -1278,6 +1278,16 @@ static void java_root_cause_first(void **state)
                   "\n\t... 3 common frames omitted|S|");
 }
 
+/* The event, then a line after it: one event, then that line. */
+static void assert_one_event(const char *preset, const char *event,
+                             const char *after)
+{
+    char in[2048], want[2048];
+    snprintf(in, sizeof in, "%s\n%s\n", event, after);
+    snprintf(want, sizeof want, "%s|%s|", event, after);
+    assert_preset(preset, in, want);
+}
+
 /* A cause printed with no traceback of its own after a record (`raise X
  * from Y()`; multiprocessing's RemoteTraceback, the worker's traceback in
  * its message) joins once the chain message comes; without one, the held
@@ -1285,30 +1295,21 @@ static void java_root_cause_first(void **state)
 static void python_cause_without_traceback(void **state)
 {
     (void)state;
-    assert_preset("python",
-                  "R\nValueError: y\n\nThe above exception was the direct "
-                  "cause of the following exception:\n\nTraceback (most "
-                  "recent call last):\n  File \"a\", line 1, in f\n"
-                  "RuntimeError: x\nS\n",
-                  "R\nValueError: y\n\nThe above exception was the direct "
-                  "cause of the following exception:\n\nTraceback (most "
-                  "recent call last):\n  File \"a\", line 1, in f\n"
-                  "RuntimeError: x|S|");
-    assert_preset("python",
-                  "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
-                  "Traceback (most recent call last):\n  File \"w\", line 3, "
-                  "in f\n    1/0\nZeroDivisionError: division by zero\n"
-                  "\"\"\"\n\nThe above exception was the direct cause of the "
-                  "following exception:\n\nTraceback (most recent call "
-                  "last):\n  File \"m\", line 6, in <module>\n"
-                  "ZeroDivisionError: division by zero\nS\n",
-                  "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
-                  "Traceback (most recent call last):\n  File \"w\", line 3, "
-                  "in f\n    1/0\nZeroDivisionError: division by zero\n"
-                  "\"\"\"\n\nThe above exception was the direct cause of the "
-                  "following exception:\n\nTraceback (most recent call "
-                  "last):\n  File \"m\", line 6, in <module>\n"
-                  "ZeroDivisionError: division by zero|S|");
+    assert_one_event("python",
+                     "R\nValueError: y\n\nThe above exception was the direct "
+                     "cause of the following exception:\n\nTraceback (most "
+                     "recent call last):\n  File \"a\", line 1, in f\n"
+                     "RuntimeError: x",
+                     "S");
+    assert_one_event("python",
+                     "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+                     "Traceback (most recent call last):\n  File \"w\", line "
+                     "3, in f\n    1/0\nZeroDivisionError: division by zero\n"
+                     "\"\"\"\n\nThe above exception was the direct cause of "
+                     "the following exception:\n\nTraceback (most recent "
+                     "call last):\n  File \"m\", line 6, in <module>\n"
+                     "ZeroDivisionError: division by zero",
+                     "S");
     /* no chain message: records, as before */
     assert_preset("python", "R\napp.db: connected\nS\n",
                   "R|app.db: connected|S|");
