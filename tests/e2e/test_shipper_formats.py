@@ -8,7 +8,8 @@ traceback processor; Logback's root-cause-first traces ("Wrapped by:");
 stack traces, indented by a tab; Python causes printed without a
 traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
-field of its own (exc_info, exception, err.stack); .NET frames.
+field of its own (exc_info, exception, err.stack); .NET frames; docker
+and CRI lines after NUL padding.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -335,6 +336,32 @@ def dotnet_stack_traces_name_the_file_not_the_parameters():
                       "Value cannot be null. (Parameter 'key')",
                       {"file": {"name": "/src/MyApp/Cache.cs", "line": 7},
                        "function": "MyApp.Cache.Get"})
+
+
+@case
+def container_lines_after_nul_padding_are_read_as_the_format():
+    # a host that lost power: the log's unwritten end reads as zeros, and
+    # the runtime writes on after them
+    d = scratch("nul-padding")
+    docker = os.path.join(d, "logs", "docker.log")
+    cri = os.path.join(d, "logs", "cri.log")
+    with open(docker, "wb") as f:
+        f.write(b'{"log":"before\\n","stream":"stdout",'
+                b'"time":"2026-12-05T10:00:00Z"}\n' + b"\0" * 4096 +
+                b'{"log":"after\\n","stream":"stderr",'
+                b'"time":"2026-12-05T10:00:01Z"}\n')
+    with open(cri, "wb") as f:
+        f.write(b"2026-12-05T10:00:00Z stdout F before\n" + b"\0" * 4096 +
+                b"2026-12-05T10:00:01Z stderr F after\n")
+    conf = write_config(d, [
+        {"type": "file", "paths": [docker], "format": "docker"},
+        {"type": "file", "paths": [cri], "format": "cri"}])
+    got, _ = run_once(conf)
+    for path in (docker, cri):
+        eq([(e["message"], e["stream"], e["@timestamp"], e.get("tags"))
+            for e in got if e["log"]["file"]["path"] == path],
+           [("before", "stdout", "2026-12-05T10:00:00.000Z", None),
+            ("after", "stderr", "2026-12-05T10:00:01.000Z", None)], path)
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
