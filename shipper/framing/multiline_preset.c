@@ -11,7 +11,8 @@
  *   - a blank line is held: kept if a continuation follows (the blank lines
  *     around "During handling ..."), dropped otherwise (a trailing blank)
  *   - an indented line joins (frames, code, carets "    ^^^", "  [Previous
- *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ")
+ *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ");
+ *     so does loguru's "> File ..." (the frame that caught the exception)
  *   - "Traceback (most recent call last):" joins, except right after a
  *     finished traceback with no chain message between: that is a new one
  *   - "Stack (most recent call last):" (logging's stack_info) joins
@@ -274,8 +275,10 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
         return python_held(v, s, n);
     if (v.st == ML_ST_QUOTE)
         return python_quoted(v, s, n);
-    if (indented(s, n)) {
-        size_t i = indent_len(s, n);
+    /* loguru marks the frame that caught the exception: "> File ..." */
+    bool marked = starts(s, n, LIT("> File \""));
+    if (indented(s, n) || marked) {
+        size_t i = marked ? 2 : indent_len(s, n);
         bool frame = starts(s + i, n - i, LIT("File \""));
         enum ml_state st = v.open ? v.st : ML_ST_RECORD;
         bool tb = frame && st != ML_ST_EXC && st != ML_ST_STACK;

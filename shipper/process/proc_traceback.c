@@ -135,6 +135,8 @@ static bool exception_line(struct sl_slice l, enum tb_name want,
 static void python_frame(struct sl_slice l, struct tb_result *r)
 {
     l = trim_left(l);
+    if (starts(l, "> ")) /* loguru's mark on the frame that caught it */
+        l = tail(l, 2);
     if (!starts(l, "File \""))
         return;
     l = tail(l, 6);
@@ -242,7 +244,7 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         struct pyline pl = py_line(line_at(p, end, &next));
         if (pl.col != col)
             continue;
-        if (indented(pl.content)) {
+        if (indented(pl.content) || starts(pl.content, "> File \"")) {
             python_frame(pl.content, r);
             continue;
         }

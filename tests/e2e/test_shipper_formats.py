@@ -9,7 +9,7 @@ stack traces, indented by a tab; Python causes printed without a
 traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
 field of its own (exc_info, exception, err.stack); .NET frames; docker
-and CRI lines after NUL padding.
+and CRI lines after NUL padding; loguru's tracebacks.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -362,6 +362,62 @@ def container_lines_after_nul_padding_are_read_as_the_format():
             for e in got if e["log"]["file"]["path"] == path],
            [("before", "stdout", "2026-12-05T10:00:00.000Z", None),
             ("after", "stderr", "2026-12-05T10:00:01.000Z", None)], path)
+
+
+# loguru 0.7's exception() in a file (backtrace and diagnose on, its
+# defaults): "> File" marks the frame that caught the exception, blank
+# lines part the blocks, "└" lines show the values.
+LOGURU = """\
+2026-12-05 03:33:43.517 | ERROR    | __main__:<module>:11 - failed
+Traceback (most recent call last):
+
+> File "/srv/app/jobs.py", line 9, in <module>
+    g(1)
+    \u2514 <function g at 0x7f51d7ed2ac0>
+
+  File "/srv/app/jobs.py", line 5, in f
+    return 1 / x
+               \u2514 0
+
+ZeroDivisionError: division by zero
+2026-12-05 03:33:43.542 | ERROR    | __main__:<module>:19 - chained
+Traceback (most recent call last):
+
+  File "/srv/app/jobs.py", line 15, in <module>
+    {}['k']
+
+KeyError: 'k'
+
+
+The above exception was the direct cause of the following exception:
+
+
+Traceback (most recent call last):
+
+> File "/srv/app/jobs.py", line 17, in <module>
+    raise ValueError('bad') from e
+
+ValueError: bad
+2026-12-05 03:33:43.543 | INFO     | __main__:<module>:20 - end
+"""
+
+
+@case
+def loguru_tracebacks_are_one_event_with_their_error():
+    got, lines = preset_events("loguru", LOGURU, "python")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[:12]), "\n".join(lines[12:30]), lines[30]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "ZeroDivisionError", "message": "division by zero",
+          "stack_trace": "\n".join(lines[1:12])},
+         {"file": {"name": "/srv/app/jobs.py", "line": 5}, "function": "f"},
+         None),
+        ({"type": "ValueError", "message": "bad",
+          "stack_trace": "\n".join(lines[13:30])},
+         {"file": {"name": "/srv/app/jobs.py", "line": 17},
+          "function": "<module>"}, None),
+        (None, None, None)], "errors")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

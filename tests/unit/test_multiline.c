@@ -1370,6 +1370,20 @@ static void python_quoted_cause(void **state)
                   "2026 R\nx.Remote: \n\"\"\"\nE: 1\n\"\"\"|2026 S|");
 }
 
+/* loguru: "> File" marks the frame that caught the exception, blank
+ * lines part the frames and the exception line. */
+static void python_loguru(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 | ERROR | failed\nTraceback (most recent call "
+                     "last):\n\n> File \"/a.py\", line 9, in <module>\n"
+                     "    g(1)\n    \xe2\x94\x94 <function g>\n\n  File "
+                     "\"/a.py\", line 5, in f\n    return 1 / x\n\n"
+                     "ZeroDivisionError: division by zero",
+                     "2026 | INFO | next");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1405,6 +1419,7 @@ int main(void)
         cmocka_unit_test(python_cause_without_traceback),
         cmocka_unit_test(java_error_names_unqualified),
         cmocka_unit_test(python_quoted_cause),
+        cmocka_unit_test(python_loguru),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -915,6 +915,21 @@ static void traceback_dotnet_frames(void **state)
     tb("x.Y: m\n\tat a.B.c(Unknown Source)\n", 1, "x.Y", "m", "", "", "a.B.c");
 }
 
+/* loguru's "> File" frame and blank lines between the blocks. */
+static void traceback_loguru(void **state)
+{
+    (void)state;
+    tb("2026 | ERROR | x\nTraceback (most recent call last):\n\n"
+       "> File \"/a.py\", line 17, in <module>\n"
+       "    raise ValueError('bad') from e\n\nValueError: bad",
+       1, "ValueError", "bad", "/a.py", "17", "<module>");
+    tb("Traceback (most recent call last):\n\n"
+       "> File \"/a.py\", line 9, in <module>\n    g(1)\n\n"
+       "  File \"/a.py\", line 5, in f\n    return 1 / x\n\n"
+       "ZeroDivisionError: division by zero",
+       1, "ZeroDivisionError", "division by zero", "/a.py", "5", "f");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -932,6 +947,7 @@ int main(void)
         cmocka_unit_test(traceback_indented_java),
         cmocka_unit_test(traceback_cause_without_traceback),
         cmocka_unit_test(traceback_dotnet_frames),
+        cmocka_unit_test(traceback_loguru),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
