@@ -54,6 +54,9 @@
  *     so does any other indented line ("\tSuppressed: ...", "\t\tat ...")
  *   - "Caused by: ..." joins, and "Wrapped by: ..." (the root cause
  *     first, Logback's and Log4j 2's %rEx)
+ *   - java.util.logging's two-line records ("Dec 05, 2026 3:37:38 AM
+ *     com.example.App main", then "SEVERE: message"): the level line joins
+ *     its header
  *   - `Exception in thread "main" x.Y: msg` starts an event (an uncaught
  *     exception on stderr has no record line above it)
  *   - after a record line, a column-0 `qualified.ClassName` or
@@ -320,11 +323,46 @@ static bool java_frame(const char *s, size_t n)
                      starts(s + i, n - i, LIT("...")));
 }
 
+/* java.util.logging's SimpleFormatter writes a record on two lines:
+ * "Dec 05, 2026 3:37:38 AM com.example.App main", then "SEVERE: message".
+ * The first: a month, a day, ", ", a year. */
+static bool jul_header(const char *s, size_t n)
+{
+    size_t i = 3;
+    if (n < 14 || !(s[0] >= 'A' && s[0] <= 'Z') || !sl_ascii_alpha(s[1]) ||
+        !sl_ascii_alpha(s[2]) || s[i++] != ' ')
+        return false;
+    size_t d = i;
+    while (i < n && i - d < 2 && sl_ascii_digit(s[i]))
+        i++;
+    if (i == d || i + 7 > n || s[i] != ',' || s[i + 1] != ' ')
+        return false;
+    for (i += 2, d = i; i < d + 4; i++)
+        if (!sl_ascii_digit(s[i]))
+            return false;
+    return s[i] == ' ';
+}
+
+/* The second line: its level (JUL's names, in English), then ": ". */
+static bool jul_level(const char *s, size_t n)
+{
+    static const char *const levels[] = {
+        "SEVERE: ", "WARNING: ", "INFO: ",  "CONFIG: ",
+        "FINE: ",   "FINER: ",   "FINEST: "};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (starts(s, n, levels[i], strlen(levels[i])))
+            return true;
+    return false;
+}
+
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
     if (n == 0)
         return blank(v);
+    if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
+        jul_level(s, n) && jul_header(v.text, v.text_len))
+        return verdict(ML_CONT, ML_ST_RECORD);
     if (indented(s, n)) {
         if (java_frame(s, n))
             return join(v, ML_ST_TRACE);

@@ -34,6 +34,9 @@ struct ml_view {
     bool holding;     /* lines are held back */
     bool hold_head;   /* java: the held lines start with an exception line */
     char lead;        /* the first byte of the event ('\0': none) */
+    size_t lines;     /* lines joined in the event so far */
+    const char *text; /* the event so far (its first line when lines is 1) */
+    size_t text_len;
 };
 
 struct ml_verdict {

@@ -9,7 +9,8 @@ stack traces, indented by a tab; Python causes printed without a
 traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
 field of its own (exc_info, exception, err.stack); .NET frames; docker
-and CRI lines after NUL padding; loguru's tracebacks.
+and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
+two-line records.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -418,6 +419,32 @@ def loguru_tracebacks_are_one_event_with_their_error():
          {"file": {"name": "/srv/app/jobs.py", "line": 17},
           "function": "<module>"}, None),
         (None, None, None)], "errors")
+
+
+# java.util.logging's SimpleFormatter (the JDK's default): a record is two
+# lines, a blank line after a stack trace.
+JUL = """\
+Dec 05, 2026 3:37:38 AM com.example.App main
+INFO: starting
+Dec 05, 2026 3:37:38 AM com.example.App main
+SEVERE: parse failed
+java.lang.NumberFormatException: For input string: "x"
+\tat java.base/java.lang.NumberFormatException.forInputString(NumberFormatException.java:67)
+\tat com.example.App.main(App.java:8)
+
+Dec 05, 2026 3:37:39 AM com.example.App main
+WARNING: low disk
+"""
+
+
+@case
+def java_util_logging_records_are_one_event_each():
+    got, lines = preset_events("jul", JUL, "java")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:2]), "\n".join(lines[2:7]),
+        "\n".join(lines[8:10])], "events")
+    eq(errors_of(got)[1][0]["type"], "java.lang.NumberFormatException",
+       "error.type")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -1384,6 +1384,27 @@ static void python_loguru(void **state)
                      "2026 | INFO | next");
 }
 
+/* java.util.logging's two-line records: the level line joins its
+ * header, once; a level line under anything else is a record. */
+static void java_jul_records(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: starting\n"
+                  "Dec 05, 2026 3:37:38 AM J main\nSEVERE: failed\n"
+                  "java.lang.NumberFormatException: x\n\tat J.main(J.java:8)"
+                  "\n\nDec 05, 2026 3:37:39 AM J main\nWARNING: low\n",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: starting|"
+                  "Dec 05, 2026 3:37:38 AM J main\nSEVERE: failed\n"
+                  "java.lang.NumberFormatException: x\n\tat J.main(J.java:8)|"
+                  "Dec 05, 2026 3:37:39 AM J main\nWARNING: low|");
+    assert_preset("java", "INFO: a\nINFO: b\nR\nSEVERE: c\n",
+                  "INFO: a|INFO: b|R|SEVERE: c|");
+    assert_preset("java", "Dec 05, 2026 3:37:38 AM J main\nINFO: a\nINFO: b\n",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: a|INFO: b|");
+    assert_preset("java", "Dec 5 2026 x\nINFO: a\n", "Dec 5 2026 x|INFO: a|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1420,6 +1441,7 @@ int main(void)
         cmocka_unit_test(java_error_names_unqualified),
         cmocka_unit_test(python_quoted_cause),
         cmocka_unit_test(python_loguru),
+        cmocka_unit_test(java_jul_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
