@@ -14,7 +14,10 @@
  *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ");
  *     so does loguru's "> File ..." (the frame that caught the exception)
  *   - "Traceback (most recent call last):" joins, except right after a
- *     finished traceback with no chain message between: that is a new one
+ *     finished traceback with no chain message between: that is a new one;
+ *     so is a SyntaxError's frame ("  File "x.py", line 2", no function)
+ *     there, which CPython prints with no header when a program cannot
+ *     start
  *   - "Stack (most recent call last):" (logging's stack_info) joins
  *   - "During handling of the above exception, another exception occurred:"
  *     and "The above exception was the direct cause of the following
@@ -88,6 +91,14 @@
 static bool starts(const char *s, size_t n, const char *p, size_t pn)
 {
     return n >= pn && memcmp(s, p, pn) == 0;
+}
+
+static bool has(const char *s, size_t n, const char *p, size_t pn)
+{
+    for (size_t i = 0; i + pn <= n; i++)
+        if (memcmp(s + i, p, pn) == 0)
+            return true;
+    return false;
 }
 
 static bool same(const char *s, size_t n, const char *p, size_t pn)
@@ -283,6 +294,11 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     if (indented(s, n) || marked) {
         size_t i = marked ? 2 : indent_len(s, n);
         bool frame = starts(s + i, n - i, LIT("File \""));
+        /* A SyntaxError's frame ("File ..., line 2", no function) after an
+         * exception line: the program failed to start again (a crash loop;
+         * CPython prints no "Traceback" header above it). */
+        if (frame && v.st == ML_ST_EXC && !has(s, n, LIT(", in ")))
+            return verdict(ML_START, ML_ST_TB);
         enum ml_state st = v.open ? v.st : ML_ST_RECORD;
         bool tb = frame && st != ML_ST_EXC && st != ML_ST_STACK;
         return join(v, tb ? ML_ST_TB : st);

@@ -219,6 +219,32 @@ static const char *python_cause(const char *s, const char *end,
     return first;
 }
 
+/* A SyntaxError that stopped a program from starting: CPython prints its
+ * frame with no "Traceback" header above it:
+ *   File "/app/main.py", line 2
+ *     def f(:
+ *           ^
+ * SyntaxError: invalid syntax
+ * The frame's line, when a line of the SyntaxError family (SyntaxError,
+ * IndentationError, TabError) follows it at column 0; else NULL. */
+static const char *syntax_error(const char *s, const char *end)
+{
+    const char *frame = NULL, *next;
+    for (const char *p = s; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (indented(l) && starts(trim_left(l), "File \"")) {
+            if (frame == NULL)
+                frame = p;
+        } else if (frame != NULL && !indented(l) && l.len > 0) {
+            return starts(l, "SyntaxError") || starts(l, "IndentationError") ||
+                           starts(l, "TabError")
+                       ? frame
+                       : NULL;
+        }
+    }
+    return NULL;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -236,6 +262,8 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
             col = pl.col;
         }
     }
+    if (first == NULL && (first = syntax_error(s, end)) != NULL)
+        body = first, col = -1;
     if (first == NULL)
         return 0;
     r->lang = TB_PYTHON;

@@ -10,7 +10,7 @@ traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
 field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
-two-line records.
+two-line records; a SyntaxError at start-up, which has no header.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -445,6 +445,32 @@ def java_util_logging_records_are_one_event_each():
         "\n".join(lines[8:10])], "events")
     eq(errors_of(got)[1][0]["type"], "java.lang.NumberFormatException",
        "error.type")
+
+
+# A Python service that cannot start, restarted by its supervisor: CPython
+# prints a SyntaxError with no "Traceback" header, once per start.
+CRASH_LOOP = """\
+  File "/srv/app/main.py", line 2
+    def f(:
+          ^
+SyntaxError: invalid syntax
+  File "/srv/app/main.py", line 2
+    def f(:
+          ^
+SyntaxError: invalid syntax
+"""
+
+
+@case
+def a_syntax_error_crash_loop_is_one_event_per_start():
+    got, lines = preset_events("crash-loop", CRASH_LOOP, "python")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:4]), "\n".join(lines[4:8])], "events")
+    eq(errors_of(got), [
+        ({"type": "SyntaxError", "message": "invalid syntax",
+          "stack_trace": "\n".join(lines[0:4])},
+         {"file": {"name": "/srv/app/main.py", "line": 2}}, None)] * 2,
+       "errors")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

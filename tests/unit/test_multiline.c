@@ -1405,6 +1405,28 @@ static void java_jul_records(void **state)
     assert_preset("java", "Dec 5 2026 x\nINFO: a\n", "Dec 5 2026 x|INFO: a|");
 }
 
+/* A SyntaxError that stops a program from starting has no "Traceback"
+ * header: a crash loop prints one after the other, one event each. */
+static void python_syntax_error_crash_loop(void **state)
+{
+    (void)state;
+    assert_preset("python",
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax\n"
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax\n",
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax|"
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax|");
+    /* a frame with a function after an exception line still joins */
+    assert_preset("python",
+                  "Traceback (most recent call last):\n  File \"a\", line 1, "
+                  "in f\nE: x\n  File \"b\", line 2, in g\n",
+                  "Traceback (most recent call last):\n  File \"a\", line 1, "
+                  "in f\nE: x\n  File \"b\", line 2, in g|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1442,6 +1464,7 @@ int main(void)
         cmocka_unit_test(python_quoted_cause),
         cmocka_unit_test(python_loguru),
         cmocka_unit_test(java_jul_records),
+        cmocka_unit_test(python_syntax_error_crash_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -930,6 +930,21 @@ static void traceback_loguru(void **state)
        1, "ZeroDivisionError", "division by zero", "/a.py", "5", "f");
 }
 
+/* A SyntaxError at start-up: a frame and no "Traceback" header. */
+static void traceback_syntax_error_without_header(void **state)
+{
+    (void)state;
+    tb("  File \"/app/main.py\", line 2\n    def f(:\n          ^\n"
+       "SyntaxError: invalid syntax",
+       1, "SyntaxError", "invalid syntax", "/app/main.py", "2", "");
+    tb("2026 ERROR boot\n  File \"/app/m.py\", line 3\n    y=2\n"
+       "IndentationError: unexpected indent\n",
+       1, "IndentationError", "unexpected indent", "/app/m.py", "3", "");
+    /* frames with no SyntaxError after them: nothing */
+    tb("R\n  File \"/app/m.py\", line 3\nValueError: x\n", 0, NULL, NULL, NULL,
+       NULL, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,6 +963,7 @@ int main(void)
         cmocka_unit_test(traceback_cause_without_traceback),
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
+        cmocka_unit_test(traceback_syntax_error_without_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
