@@ -200,9 +200,10 @@ static const char *message_end(const char *p, const char *end)
 /* Where a Python stack trace starts when its first block is a cause
  * printed with no traceback ("ValueError: y"; multiprocessing's
  * "multiprocessing.pool.RemoteTraceback: ", whose message holds the
- * worker's traceback), then a chain message: at that cause, the first
+ * worker's traceback), then a chain message: at that cause, the last
  * line above the first header that is an exception line with a qualified
- * or error-like name, if a chain message follows. first otherwise. */
+ * or error-like name (not the record above it, "app.jobs: failed"), if a
+ * chain message follows. first otherwise. */
 static const char *python_cause(const char *s, const char *end,
                                 const char *first)
 {
@@ -210,7 +211,7 @@ static const char *python_cause(const char *s, const char *end,
     for (; p < end; p = next) {
         struct sl_slice l = line_at(p, end, &next);
         struct tb_result t;
-        if (cause == NULL && p < first && exception_line(l, TB_DOTTED, &t))
+        if (p < first && exception_line(l, TB_DOTTED, &t))
             cause = p;
         if (starts(l, "The above exception was the direct cause") ||
             starts(l, "During handling of the above exception"))

@@ -888,6 +888,13 @@ static void traceback_cause_without_traceback(void **state)
         "  File \"/a.py\", line 4, in <module>\nRuntimeError: x";
     assert_int_equal(tb_parse(u, sizeof u - 1, &r), 1);
     assert_ptr_equal(r.stack.ptr, u);
+    /* a record named like a cause ("%(name)s: %(message)s") is not one */
+    static const char w[] =
+        "app.jobs: failed\nValueError: y\n\nThe above exception was the "
+        "direct cause of the following exception:\n\nTraceback (most recent "
+        "call last):\n  File \"/a.py\", line 4, in <module>\nRuntimeError: x";
+    assert_int_equal(tb_parse(w, sizeof w - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(w, "ValueError"));
     /* no chain message: the header starts it */
     static const char v[] = "app.x: failed\nTraceback (most recent call "
                             "last):\n  File \"/a.py\", line 4, in g\nE: x";
