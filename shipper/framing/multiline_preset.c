@@ -68,9 +68,10 @@
  *     line, a class of Java's default package) is held, with the
  *     column-0 lines after it (a multi-line message), until a frame or
  *     "Caused by:" arrives: then they all join. Anything else
- * (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases them as
- * records. Likewise column-0 lines after a "Caused by:" head wait for its first
- * frame. A second class-name line while lines are held releases them (they were
+ *     (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases
+ *     them as records. Likewise column-0 lines after a "Caused by:" head
+ *     wait for its first frame.
+ *   A second class-name line while lines are held releases them (they were
  *   not a message: "db.primary: UP", a record, then the real exception).
  *   The trade-off of holding: a record that looks like a class name
  *   ("com.x.Svc: started") is emitted up to MULTILINE_HOLD_MAX lines later
