@@ -36,6 +36,10 @@
  *     follows, up to the closing `"""`, is the remote traceback (however
  *     long; a line that opens like the record, with a digit or '[', ends
  *     it if the quotes are never closed)
+ *   - under a record, in a log whose records open with a digit or '[',
+ *     the context lines of asyncio's exception handler join it ("future:
+ *     <Task finished ...>", "handle: <Handle ...>"): its traceback follows
+ *     them
  *   - after the exception line, in a log whose records open with a digit (a
  *     timestamp) or '[' (the event's first byte), the column-0 lines that
  *     the common libraries put in a message join it: PostgreSQL's
@@ -221,6 +225,23 @@ static bool field_path(const char *s, size_t n)
     return true;
 }
 
+/* The context asyncio's exception handler puts under its message ("Task
+ * exception was never retrieved", "Exception in callback ..."), a line a
+ * key, each value a repr: "future: <Task finished ...>", "handle:
+ * <Handle ...>", "source_traceback: Object created at ...". */
+static bool asyncio_context(const char *s, size_t n)
+{
+    static const char *const keys[] = {
+        "future: <",    "task: <",
+        "handle: <",    "protocol: <",
+        "transport: <", "socket: <",
+        "asyncgen: <",  "source_traceback: Object created at"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (starts(s, n, keys[i], strlen(keys[i])))
+            return true;
+    return false;
+}
+
 /* After an exception line (see the top): s[0..n), n > 0, goes on its
  * message. lead: the event's first byte. */
 static bool message_line(char lead, const char *s, size_t n)
@@ -316,6 +337,9 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
         return verdict(ML_CONT, ML_ST_EXC);
     if (v.st == ML_ST_EXC && message_line(v.lead, s, n))
         return verdict(ML_CONT, ML_ST_EXC);
+    if (v.open && v.st == ML_ST_RECORD &&
+        (sl_ascii_digit(v.lead) || v.lead == '[') && asyncio_context(s, n))
+        return verdict(ML_CONT, ML_ST_RECORD);
     if (v.open && v.st == ML_ST_RECORD && cause_line(s, n)) {
         struct ml_verdict h = verdict(ML_HOLD, v.st);
         h.head = true;

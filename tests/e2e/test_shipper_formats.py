@@ -10,7 +10,8 @@ traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
 Node.js stack trace under its record; JSON logs with the traceback in a
 field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
-two-line records; a SyntaxError at start-up, which has no header.
+two-line records; a SyntaxError at start-up, which has no header;
+asyncio's "Task exception was never retrieved".
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -471,6 +472,32 @@ def a_syntax_error_crash_loop_is_one_event_per_start():
           "stack_trace": "\n".join(lines[0:4])},
          {"file": {"name": "/srv/app/main.py", "line": 2}}, None)] * 2,
        "errors")
+
+
+# asyncio's exception handler (Python 3.11): a task's exception nobody
+# retrieved, its context on the line under the record.
+ASYNCIO = """\
+2026-12-05 03:47:59,626 ERROR asyncio: Task exception was never retrieved
+future: <Task finished name='Task-2' coro=<f() done, defined at /srv/app/jobs.py:3> exception=ValueError('boom')>
+Traceback (most recent call last):
+  File "/srv/app/jobs.py", line 3, in f
+    async def f(): raise ValueError("boom")
+                   ^^^^^^^^^^^^^^^^^^^^^^^^
+ValueError: boom
+2026-12-05 03:47:59,632 ERROR app: after
+"""
+
+
+@case
+def an_asyncio_task_exception_is_one_event_with_its_record():
+    got, lines = preset_events("asyncio", ASYNCIO, "python")
+    eq([e["message"] for e in got], ["\n".join(lines[:7]), lines[7]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "ValueError", "message": "boom",
+         "stack_trace": "\n".join(lines[2:7])},
+        {"file": {"name": "/srv/app/jobs.py", "line": 3}, "function": "f"},
+        None), "error")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -1427,6 +1427,28 @@ static void python_syntax_error_crash_loop(void **state)
                   "in f\nE: x\n  File \"b\", line 2, in g|");
 }
 
+/* asyncio's exception handler: its context lines under the record, then
+ * the traceback; only in a log whose records open with a digit or '['. */
+static void python_asyncio_context(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 ERROR asyncio: Task exception was never retrieved\n"
+                     "future: <Task finished name='Task-2' coro=<f() done>>\n"
+                     "Traceback (most recent call last):\n  File \"/a.py\", "
+                     "line 3, in f\nValueError: boom",
+                     "2026 ERROR app: after");
+    assert_one_event("python",
+                     "[2026] ERROR Exception in callback cb()\n"
+                     "handle: <Handle cb()>\nTraceback (most recent call "
+                     "last):\n  File \"/a.py\", line 9, in cb\nKeyError: 1",
+                     "[2026] INFO next");
+    assert_preset("python", "ERROR:asyncio:x\nfuture: <Task>\n",
+                  "ERROR:asyncio:x|future: <Task>|");
+    assert_preset("python", "2026 R\nfuture: not a repr\n",
+                  "2026 R|future: not a repr|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1465,6 +1487,7 @@ int main(void)
         cmocka_unit_test(python_loguru),
         cmocka_unit_test(java_jul_records),
         cmocka_unit_test(python_syntax_error_crash_loop),
+        cmocka_unit_test(python_asyncio_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
