@@ -138,7 +138,8 @@ static bool ident_char(char c, bool dollar)
 /* `Name`, `a.b.Name`, each followed by the end of the line or ": " (or a
  * bare ":"), as Python and Java print an exception. min_dots: 1 for Java's
  * qualified class names. "ERROR:root:msg" (logging's default format) is not
- * one: its colon is not followed by a space. */
+ * one: its colon is not followed by a space. Python names a class defined
+ * in a function "f.<locals>.E". */
 static bool exception_line(const char *s, size_t n, bool java, int min_dots)
 {
     size_t i = 0;
@@ -148,6 +149,10 @@ static bool exception_line(const char *s, size_t n, bool java, int min_dots)
             return false;
         while (i < n && ident_char(s[i], java))
             i++;
+        if (!java && starts(s + i, n - i, LIT(".<locals>"))) {
+            dots++;
+            i += 9;
+        }
         if (i < n && s[i] == '.') {
             dots++;
             i++;

@@ -75,9 +75,9 @@ static bool ident_char(char c)
     return sl_ascii_alpha(c) || sl_ascii_digit(c) || c == '_' || c == '$';
 }
 
-/* A dotted name ("app.errors.PaymentError", "java.lang.X$Y") at the start
- * of l: its length, and how many dots it has; 0 if l does not start with
- * one. */
+/* A dotted name ("app.errors.PaymentError", "java.lang.X$Y", Python's
+ * "f.<locals>.E" for a class defined in a function) at the start of l: its
+ * length, and how many dots it has; 0 if l does not start with one. */
 static size_t dotted_name(struct sl_slice l, size_t *dots)
 {
     size_t i = 0;
@@ -88,6 +88,10 @@ static size_t dotted_name(struct sl_slice l, size_t *dots)
             return 0;
         while (i < l.len && ident_char(l.ptr[i]))
             i++;
+        if (starts(tail(l, i), ".<locals>.")) {
+            (*dots)++;
+            i += 9;
+        }
         if (i + 1 < l.len && l.ptr[i] == '.' &&
             (sl_ascii_alpha(l.ptr[i + 1]) || l.ptr[i + 1] == '_' ||
              l.ptr[i + 1] == '$')) {

@@ -11,7 +11,8 @@ Node.js stack trace under its record; JSON logs with the traceback in a
 field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
 two-line records; a SyntaxError at start-up, which has no header;
-asyncio's "Task exception was never retrieved".
+asyncio's "Task exception was never retrieved"; an exception class
+defined in a function ("f.<locals>.E").
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -498,6 +499,19 @@ def an_asyncio_task_exception_is_one_event_with_its_record():
          "stack_trace": "\n".join(lines[2:7])},
         {"file": {"name": "/srv/app/jobs.py", "line": 3}, "function": "f"},
         None), "error")
+
+
+@case
+def an_exception_class_defined_in_a_function_is_named_whole():
+    text = ("2026-12-05 03:50:29,854 ERROR failed\n"
+            "Traceback (most recent call last):\n"
+            '  File "/srv/app/retry.py", line 6, in call\n'
+            "make.<locals>.RetryError: gave up after 3 tries\n"
+            "2026-12-05 03:50:29,855 ERROR after\n")
+    got, lines = preset_events("locals", text, "python")
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0][0]["type"], "make.<locals>.RetryError", "type")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -1449,6 +1449,16 @@ static void python_asyncio_context(void **state)
                   "2026 R|future: not a repr|");
 }
 
+/* An exception class defined in a function: "f.<locals>.E". */
+static void python_locals_class(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 ERROR failed\nTraceback (most recent call last):\n"
+                     "  File \"/a.py\", line 6, in f\nf.<locals>.E: inner",
+                     "2026 ERROR after");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1488,6 +1498,7 @@ int main(void)
         cmocka_unit_test(java_jul_records),
         cmocka_unit_test(python_syntax_error_crash_loop),
         cmocka_unit_test(python_asyncio_context),
+        cmocka_unit_test(python_locals_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -947,6 +947,10 @@ static void traceback_syntax_error_without_header(void **state)
     tb("2026 ERROR boot\n  File \"/app/m.py\", line 3\n    y=2\n"
        "IndentationError: unexpected indent\n",
        1, "IndentationError", "unexpected indent", "/app/m.py", "3", "");
+    /* an exception class defined in a function */
+    tb("Traceback (most recent call last):\n  File \"/a.py\", line 6, in f\n"
+       "make.<locals>.RetryError: gave up",
+       1, "make.<locals>.RetryError", "gave up", "/a.py", "6", "f");
     /* frames with no SyntaxError after them: nothing */
     tb("R\n  File \"/app/m.py\", line 3\nValueError: x\n", 0, NULL, NULL, NULL,
        NULL, NULL);
