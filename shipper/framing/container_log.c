@@ -233,10 +233,18 @@ static void place(struct container_log *cl, const struct multiline_line *line)
                         CONTAINER_LOG_STREAM_NONE, false);
         return;
     }
+    /* NUL bytes before a line: after a crash the file system may give a
+     * file's unwritten end as zeros, and the runtime goes on writing after
+     * them; the line is still the format. */
+    struct sl_slice body = raw;
+    while (body.len > 0 && body.ptr[0] == '\0') {
+        body.ptr++;
+        body.len--;
+    }
     struct container_part p;
     int rc = cl->format == CONTAINER_LOG_DOCKER
-                 ? container_parse_docker(raw.ptr, raw.len, &p)
-                 : container_parse_cri(raw.ptr, raw.len, &p);
+                 ? container_parse_docker(body.ptr, body.len, &p)
+                 : container_parse_cri(body.ptr, body.len, &p);
     if (cl->open && (rc < 0 || p.stream != cl->cur.stream)) {
         cl->stats.interleaved++;
         complete(cl);

@@ -427,9 +427,14 @@ static void hold_join(struct multiline *ml)
 static struct ml_verdict decide(const struct multiline *ml, const char *s,
                                 size_t n)
 {
-    struct ml_view v = {ml->open, ml->open ? ml->st : ML_ST_NONE,
-                        ml->hold.n > 0, ml->hold_head,
-                        ml->open && ml->text.len > 0 ? ml->text.ptr[0] : '\0'};
+    struct ml_view v = {ml->open,
+                        ml->open ? ml->st : ML_ST_NONE,
+                        ml->hold.n > 0,
+                        ml->hold_head,
+                        ml->open && ml->text.len > 0 ? ml->text.ptr[0] : '\0',
+                        ml->open ? ml->ev.lines : 0,
+                        ml->text.len > 0 ? ml->text.ptr : "",
+                        ml->open ? ml->text.len : 0};
     return ml->mode == MODE_PYTHON ? multiline_python_decide(v, s, n)
                                    : multiline_java_decide(v, s, n);
 }

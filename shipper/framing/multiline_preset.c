@@ -11,15 +11,35 @@
  *   - a blank line is held: kept if a continuation follows (the blank lines
  *     around "During handling ..."), dropped otherwise (a trailing blank)
  *   - an indented line joins (frames, code, carets "    ^^^", "  [Previous
- *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ")
+ *     line repeated N more times]", 3.11 exception groups "  + ...", "  | ");
+ *     so does loguru's "> File ..." (the frame that caught the exception)
  *   - "Traceback (most recent call last):" joins, except right after a
- *     finished traceback with no chain message between: that is a new one
+ *     finished traceback with no chain message between: that is a new one;
+ *     so is a SyntaxError's frame ("  File "x.py", line 2", no function)
+ *     there, which CPython prints with no header when a program cannot
+ *     start
  *   - "Stack (most recent call last):" (logging's stack_info) joins
  *   - "During handling of the above exception, another exception occurred:"
  *     and "The above exception was the direct cause of the following
  *     exception:" join
  *   - a column-0 exception line (`Name`, `pkg.mod.Name: message`) joins only
- *     right after frames (state TB); anywhere else it is a record
+ *     right after frames (state TB); anywhere else it is a record, but for
+ *     one right after a record (state RECORD) whose name is qualified or
+ *     ends in "Error" or "Exception": it may be a cause printed with no
+ *     traceback of its own (`raise X from Y()`, multiprocessing's and
+ *     concurrent.futures' RemoteTraceback, whose message is the worker's
+ *     traceback in triple quotes). It is held, with the lines after it
+ *     that may be its message (indented, a "Traceback" header, an
+ *     exception line, blank), until a chain message joins them all to the
+ *     record; anything else releases them as records (the same trade-off
+ *     as java's holding, below). A `"""` line joins them at once: what
+ *     follows, up to the closing `"""`, is the remote traceback (however
+ *     long; a line that opens like the record, with a digit or '[', ends
+ *     it if the quotes are never closed)
+ *   - under a record, in a log whose records open with a digit or '[',
+ *     the context lines of asyncio's exception handler join it ("future:
+ *     <Task finished ...>", "handle: <Handle ...>"): its traceback follows
+ *     them
  *   - after the exception line, in a log whose records open with a digit (a
  *     timestamp) or '[' (the event's first byte), the column-0 lines that
  *     the common libraries put in a message join it: PostgreSQL's
@@ -39,15 +59,22 @@
  *   - a blank line is held as in python
  *   - "\tat ..." and "\t... N more" / "\t... N common frames omitted" join;
  *     so does any other indented line ("\tSuppressed: ...", "\t\tat ...")
- *   - "Caused by: ..." joins
+ *   - "Caused by: ..." joins, and "Wrapped by: ..." (the root cause
+ *     first, Logback's and Log4j 2's %rEx)
+ *   - java.util.logging's two-line records ("Dec 05, 2026 3:37:38 AM
+ *     com.example.App main", then "SEVERE: message"): the level line joins
+ *     its header
  *   - `Exception in thread "main" x.Y: msg` starts an event (an uncaught
  *     exception on stderr has no record line above it)
  *   - after a record line, a column-0 `qualified.ClassName` or
- *     `qualified.ClassName: message` is held, with the column-0 lines after
- *     it (a multi-line message), until a frame or "Caused by:" arrives: then
- *     they all join. Anything else (MULTILINE_HOLD_MAX lines, the timeout,
- *     the end of input) releases them as records. Likewise column-0 lines
- *     after a "Caused by:" head wait for its first frame.
+ *     `qualified.ClassName: message` (or a name ending in "Error" or
+ *     "Exception": Node.js's "TypeError: x" under a logger's record
+ *     line, a class of Java's default package) is held, with the
+ *     column-0 lines after it (a multi-line message), until a frame or
+ *     "Caused by:" arrives: then they all join. Anything else
+ *     (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases
+ *     them as records. Likewise column-0 lines after a "Caused by:" head
+ *     wait for its first frame.
  *   A second class-name line while lines are held releases them (they were
  *   not a message: "db.primary: UP", a record, then the real exception).
  *   The trade-off of holding: a record that looks like a class name
@@ -69,6 +96,14 @@
 static bool starts(const char *s, size_t n, const char *p, size_t pn)
 {
     return n >= pn && memcmp(s, p, pn) == 0;
+}
+
+static bool has(const char *s, size_t n, const char *p, size_t pn)
+{
+    for (size_t i = 0; i + pn <= n; i++)
+        if (memcmp(s + i, p, pn) == 0)
+            return true;
+    return false;
 }
 
 static bool same(const char *s, size_t n, const char *p, size_t pn)
@@ -103,7 +138,8 @@ static bool ident_char(char c, bool dollar)
 /* `Name`, `a.b.Name`, each followed by the end of the line or ": " (or a
  * bare ":"), as Python and Java print an exception. min_dots: 1 for Java's
  * qualified class names. "ERROR:root:msg" (logging's default format) is not
- * one: its colon is not followed by a space. */
+ * one: its colon is not followed by a space. Python names a class defined
+ * in a function "f.<locals>.E". */
 static bool exception_line(const char *s, size_t n, bool java, int min_dots)
 {
     size_t i = 0;
@@ -113,6 +149,10 @@ static bool exception_line(const char *s, size_t n, bool java, int min_dots)
             return false;
         while (i < n && ident_char(s[i], java))
             i++;
+        if (!java && starts(s + i, n - i, LIT(".<locals>"))) {
+            dots++;
+            i += 9;
+        }
         if (i < n && s[i] == '.') {
             dots++;
             i++;
@@ -123,6 +163,16 @@ static bool exception_line(const char *s, size_t n, bool java, int min_dots)
     if (dots < min_dots)
         return false;
     return i == n || (s[i] == ':' && (i + 1 == n || s[i + 1] == ' '));
+}
+
+/* Of an exception line: its name (up to ':') ends in "Error" or
+ * "Exception". */
+static bool error_name(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t len = colon ? (size_t)(colon - s) : n;
+    return (len >= 5 && memcmp(s + len - 5, "Error", 5) == 0) ||
+           (len >= 9 && memcmp(s + len - 9, "Exception", 9) == 0);
 }
 
 static struct ml_verdict verdict(enum ml_dec d, enum ml_state st)
@@ -180,6 +230,23 @@ static bool field_path(const char *s, size_t n)
     return true;
 }
 
+/* The context asyncio's exception handler puts under its message ("Task
+ * exception was never retrieved", "Exception in callback ..."), a line a
+ * key, each value a repr: "future: <Task finished ...>", "handle:
+ * <Handle ...>", "source_traceback: Object created at ...". */
+static bool asyncio_context(const char *s, size_t n)
+{
+    static const char *const keys[] = {
+        "future: <",    "task: <",
+        "handle: <",    "protocol: <",
+        "transport: <", "socket: <",
+        "asyncgen: <",  "source_traceback: Object created at"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (starts(s, n, keys[i], strlen(keys[i])))
+            return true;
+    return false;
+}
+
 /* After an exception line (see the top): s[0..n), n > 0, goes on its
  * message. lead: the event's first byte. */
 static bool message_line(char lead, const char *s, size_t n)
@@ -190,14 +257,75 @@ static bool message_line(char lead, const char *s, size_t n)
            starts(s, n, LIT("(Background on this error at: "));
 }
 
+static bool chain_message(const char *s, size_t n)
+{
+    return same(s, n,
+                LIT("During handling of the above exception, another "
+                    "exception occurred:")) ||
+           same(s, n,
+                LIT("The above exception was the direct cause of the "
+                    "following exception:"));
+}
+
+/* An exception line that may be the cause of what follows, printed with
+ * no traceback of its own: a qualified name ("multiprocessing.pool.
+ * RemoteTraceback: ") or one like an error's ("ValueError: bad"). */
+static bool cause_line(const char *s, size_t n)
+{
+    return exception_line(s, n, false, 1) ||
+           (exception_line(s, n, false, 0) && error_name(s, n));
+}
+
+/* Lines after a held cause line (hold_head): held while they may be its
+ * message (a remote traceback in triple quotes, as multiprocessing and
+ * concurrent.futures put it); a chain message joins them all. */
+static struct ml_verdict python_held(struct ml_view v, const char *s, size_t n)
+{
+    if (chain_message(s, n))
+        return verdict(ML_CONT, ML_ST_CHAIN);
+    if (same(s, n, LIT("\"\"\"")))
+        return verdict(ML_CONT, ML_ST_QUOTE);
+    if (indented(s, n) ||
+        same(s, n, LIT("Traceback (most recent call last):")) ||
+        exception_line(s, n, false, 0))
+        return verdict(ML_HOLD, v.st);
+    return verdict(ML_START, ML_ST_RECORD);
+}
+
+/* A line in a cause's message in triple quotes: it joins, up to the
+ * closing quotes (then the message is over: state EXC) or a line that
+ * opens like the event's record (a digit or '[' under one that did: the
+ * quotes were never closed). */
+static struct ml_verdict python_quoted(struct ml_view v, const char *s,
+                                       size_t n)
+{
+    if (same(s, n, LIT("\"\"\"")))
+        return verdict(ML_CONT, ML_ST_EXC);
+    if ((sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
+        (v.lead == '[' && s[0] == '['))
+        return verdict(ML_START, ML_ST_RECORD);
+    return verdict(ML_CONT, ML_ST_QUOTE);
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
     if (n == 0)
         return blank(v);
-    if (indented(s, n)) {
-        size_t i = indent_len(s, n);
+    if (v.holding && v.hold_head)
+        return python_held(v, s, n);
+    if (v.st == ML_ST_QUOTE)
+        return python_quoted(v, s, n);
+    /* loguru marks the frame that caught the exception: "> File ..." */
+    bool marked = starts(s, n, LIT("> File \""));
+    if (indented(s, n) || marked) {
+        size_t i = marked ? 2 : indent_len(s, n);
         bool frame = starts(s + i, n - i, LIT("File \""));
+        /* A SyntaxError's frame ("File ..., line 2", no function) after an
+         * exception line: the program failed to start again (a crash loop;
+         * CPython prints no "Traceback" header above it). */
+        if (frame && v.st == ML_ST_EXC && !has(s, n, LIT(", in ")))
+            return verdict(ML_START, ML_ST_TB);
         enum ml_state st = v.open ? v.st : ML_ST_RECORD;
         bool tb = frame && st != ML_ST_EXC && st != ML_ST_STACK;
         return join(v, tb ? ML_ST_TB : st);
@@ -208,18 +336,30 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     /* logging's stack_info=True: frames with no exception line after them */
     if (same(s, n, LIT("Stack (most recent call last):")))
         return join(v, ML_ST_STACK);
-    if (same(s, n,
-             LIT("During handling of the above exception, another "
-                 "exception occurred:")) ||
-        same(s, n,
-             LIT("The above exception was the direct cause of the "
-                 "following exception:")))
+    if (chain_message(s, n))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
         return verdict(ML_CONT, ML_ST_EXC);
     if (v.st == ML_ST_EXC && message_line(v.lead, s, n))
         return verdict(ML_CONT, ML_ST_EXC);
+    if (v.open && v.st == ML_ST_RECORD &&
+        (sl_ascii_digit(v.lead) || v.lead == '[') && asyncio_context(s, n))
+        return verdict(ML_CONT, ML_ST_RECORD);
+    if (v.open && v.st == ML_ST_RECORD && cause_line(s, n)) {
+        struct ml_verdict h = verdict(ML_HOLD, v.st);
+        h.head = true;
+        return h;
+    }
     return verdict(ML_START, ML_ST_RECORD);
+}
+
+/* An exception's first line in a java log: a qualified class name, or a
+ * name that ends in "Error" or "Exception" (Node.js's "TypeError: x", a
+ * class in Java's default package). */
+static bool java_head(const char *s, size_t n)
+{
+    return exception_line(s, n, true, 1) ||
+           (exception_line(s, n, true, 0) && error_name(s, n));
 }
 
 static bool java_frame(const char *s, size_t n)
@@ -229,11 +369,46 @@ static bool java_frame(const char *s, size_t n)
                      starts(s + i, n - i, LIT("...")));
 }
 
+/* java.util.logging's SimpleFormatter writes a record on two lines:
+ * "Dec 05, 2026 3:37:38 AM com.example.App main", then "SEVERE: message".
+ * The first: a month, a day, ", ", a year. */
+static bool jul_header(const char *s, size_t n)
+{
+    size_t i = 3;
+    if (n < 14 || !(s[0] >= 'A' && s[0] <= 'Z') || !sl_ascii_alpha(s[1]) ||
+        !sl_ascii_alpha(s[2]) || s[i++] != ' ')
+        return false;
+    size_t d = i;
+    while (i < n && i - d < 2 && sl_ascii_digit(s[i]))
+        i++;
+    if (i == d || i + 7 > n || s[i] != ',' || s[i + 1] != ' ')
+        return false;
+    for (i += 2, d = i; i < d + 4; i++)
+        if (!sl_ascii_digit(s[i]))
+            return false;
+    return s[i] == ' ';
+}
+
+/* The second line: its level (JUL's names, in English), then ": ". */
+static bool jul_level(const char *s, size_t n)
+{
+    static const char *const levels[] = {
+        "SEVERE: ", "WARNING: ", "INFO: ",  "CONFIG: ",
+        "FINE: ",   "FINER: ",   "FINEST: "};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (starts(s, n, levels[i], strlen(levels[i])))
+            return true;
+    return false;
+}
+
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
     if (n == 0)
         return blank(v);
+    if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
+        jul_level(s, n) && jul_header(v.text, v.text_len))
+        return verdict(ML_CONT, ML_ST_RECORD);
     if (indented(s, n)) {
         if (java_frame(s, n))
             return join(v, ML_ST_TRACE);
@@ -244,17 +419,18 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
             return join(v, ML_ST_CAUSE);
         return join(v, v.open ? v.st : ML_ST_RECORD);
     }
-    if (starts(s, n, LIT("Caused by: ")))
+    /* "Wrapped by: ": Logback's and Log4j 2's root-cause-first %rEx */
+    if (starts(s, n, LIT("Caused by: ")) || starts(s, n, LIT("Wrapped by: ")))
         return join(v, ML_ST_CAUSE);
     if (starts(s, n, LIT("Exception in thread \"")))
         return verdict(ML_START, ML_ST_CAUSE);
     if (v.open && (v.hold_head || v.st == ML_ST_CAUSE)) {
         /* a second exception line: what was held was not its message */
-        if (v.holding && exception_line(s, n, true, 1))
+        if (v.holding && java_head(s, n))
             return verdict(ML_START, ML_ST_RECORD);
         return verdict(ML_HOLD, v.st); /* a message line, or a record */
     }
-    if (v.st == ML_ST_RECORD && exception_line(s, n, true, 1)) {
+    if (v.st == ML_ST_RECORD && java_head(s, n)) {
         struct ml_verdict h = verdict(ML_HOLD, v.st);
         h.head = true;
         return h;

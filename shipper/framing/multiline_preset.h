@@ -16,6 +16,7 @@ enum ml_state {
     ML_ST_EXC,    /* python: after the exception line that ends a traceback */
     ML_ST_CHAIN,  /* python: after "During handling ..." / "The above ..." */
     ML_ST_STACK,  /* python: in "Stack (most recent call last):" frames */
+    ML_ST_QUOTE,  /* python: in a cause's message in triple quotes */
     ML_ST_TRACE,  /* java: after a "\tat" or "\t... N more" line */
     ML_ST_CAUSE   /* java: after an exception head, before its first frame */
 };
@@ -33,6 +34,9 @@ struct ml_view {
     bool holding;     /* lines are held back */
     bool hold_head;   /* java: the held lines start with an exception line */
     char lead;        /* the first byte of the event ('\0': none) */
+    size_t lines;     /* lines joined in the event so far */
+    const char *text; /* the event so far (its first line when lines is 1) */
+    size_t text_len;
 };
 
 struct ml_verdict {

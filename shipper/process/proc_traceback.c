@@ -3,7 +3,9 @@
  * (the multiline presets make those events), so Kibana can count crash
  * sites by error.type and log.origin.file.name + line.
  *
- *   {"traceback": {}}                   on "message"
+ *   {"traceback": {}}                   on "message", else a JSON log's
+ *                                       exc_info, exception, stack_trace
+ *                                       or err.stack
  *   {"traceback": {"field": "error.stack_trace"}}
  *
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
@@ -73,9 +75,9 @@ static bool ident_char(char c)
     return sl_ascii_alpha(c) || sl_ascii_digit(c) || c == '_' || c == '$';
 }
 
-/* A dotted name ("app.errors.PaymentError", "java.lang.X$Y") at the start
- * of l: its length, and how many dots it has; 0 if l does not start with
- * one. */
+/* A dotted name ("app.errors.PaymentError", "java.lang.X$Y", Python's
+ * "f.<locals>.E" for a class defined in a function) at the start of l: its
+ * length, and how many dots it has; 0 if l does not start with one. */
 static size_t dotted_name(struct sl_slice l, size_t *dots)
 {
     size_t i = 0;
@@ -86,6 +88,10 @@ static size_t dotted_name(struct sl_slice l, size_t *dots)
             return 0;
         while (i < l.len && ident_char(l.ptr[i]))
             i++;
+        if (starts(tail(l, i), ".<locals>.")) {
+            (*dots)++;
+            i += 9;
+        }
         if (i + 1 < l.len && l.ptr[i] == '.' &&
             (sl_ascii_alpha(l.ptr[i + 1]) || l.ptr[i + 1] == '_' ||
              l.ptr[i + 1] == '$')) {
@@ -97,8 +103,15 @@ static size_t dotted_name(struct sl_slice l, size_t *dots)
     }
 }
 
+/* Which names a line must start with to be an exception line. */
+enum tb_name {
+    TB_ANY,      /* Python: any name */
+    TB_DOTTED,   /* Java, Node at column 0: dotted, or named like an error */
+    TB_ERRORISH, /* within a line: "...Error", "...Exception", "...Throwable" */
+};
+
 /* "Type: message" or "Type" alone: the type and message. */
-static bool exception_line(struct sl_slice l, bool need_dot,
+static bool exception_line(struct sl_slice l, enum tb_name want,
                            struct tb_result *r)
 {
     size_t dots, n = dotted_name(l, &dots);
@@ -108,7 +121,8 @@ static bool exception_line(struct sl_slice l, bool need_dot,
     bool errorish = (n >= 5 && memcmp(l.ptr + n - 5, "Error", 5) == 0) ||
                     (n >= 9 && memcmp(l.ptr + n - 9, "Exception", 9) == 0) ||
                     (n >= 9 && memcmp(l.ptr + n - 9, "Throwable", 9) == 0);
-    if (need_dot && dots == 0 && !errorish)
+    if ((want == TB_DOTTED && dots == 0 && !errorish) ||
+        (want == TB_ERRORISH && !errorish))
         return false;
     if (n < l.len && l.ptr[n] != ':')
         return false;
@@ -125,6 +139,8 @@ static bool exception_line(struct sl_slice l, bool need_dot,
 static void python_frame(struct sl_slice l, struct tb_result *r)
 {
     l = trim_left(l);
+    if (starts(l, "> ")) /* loguru's mark on the frame that caught it */
+        l = tail(l, 2);
     if (!starts(l, "File \""))
         return;
     l = tail(l, 6);
@@ -185,6 +201,55 @@ static const char *message_end(const char *p, const char *end)
     return end;
 }
 
+/* Where a Python stack trace starts when its first block is a cause
+ * printed with no traceback ("ValueError: y"; multiprocessing's
+ * "multiprocessing.pool.RemoteTraceback: ", whose message holds the
+ * worker's traceback), then a chain message: at that cause, the last
+ * line above the first header that is an exception line with a qualified
+ * or error-like name (not the record above it, "app.jobs: failed"), if a
+ * chain message follows. first otherwise. */
+static const char *python_cause(const char *s, const char *end,
+                                const char *first)
+{
+    const char *p = s, *next, *cause = NULL;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        struct tb_result t;
+        if (p < first && exception_line(l, TB_DOTTED, &t))
+            cause = p;
+        if (starts(l, "The above exception was the direct cause") ||
+            starts(l, "During handling of the above exception"))
+            return cause != NULL ? cause : first;
+    }
+    return first;
+}
+
+/* A SyntaxError that stopped a program from starting: CPython prints its
+ * frame with no "Traceback" header above it:
+ *   File "/app/main.py", line 2
+ *     def f(:
+ *           ^
+ * SyntaxError: invalid syntax
+ * The frame's line, when a line of the SyntaxError family (SyntaxError,
+ * IndentationError, TabError) follows it at column 0; else NULL. */
+static const char *syntax_error(const char *s, const char *end)
+{
+    const char *frame = NULL, *next;
+    for (const char *p = s; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (indented(l) && starts(trim_left(l), "File \"")) {
+            if (frame == NULL)
+                frame = p;
+        } else if (frame != NULL && !indented(l) && l.len > 0) {
+            return starts(l, "SyntaxError") || starts(l, "IndentationError") ||
+                           starts(l, "TabError")
+                       ? frame
+                       : NULL;
+        }
+    }
+    return NULL;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -202,21 +267,23 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
             col = pl.col;
         }
     }
+    if (first == NULL && (first = syntax_error(s, end)) != NULL)
+        body = first, col = -1;
     if (first == NULL)
         return 0;
     r->lang = TB_PYTHON;
-    r->stack = to_end(first, end);
+    r->stack = to_end(python_cause(s, end, first), end);
     for (p = body; p < end; p = next) {
         struct pyline pl = py_line(line_at(p, end, &next));
         if (pl.col != col)
             continue;
-        if (indented(pl.content)) {
+        if (indented(pl.content) || starts(pl.content, "> File \"")) {
             python_frame(pl.content, r);
             continue;
         }
         if (pl.content.len == 0)
             continue;
-        if (!exception_line(pl.content, false, r))
+        if (!exception_line(pl.content, TB_ANY, r))
             return -1;
         /* "Type: message" runs to the end of the event: str() of psycopg2's
          * errors ("DETAIL: ..."), pydantic's ValidationError and any
@@ -236,8 +303,30 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
 
 /* ---- Java (and Node.js) ------------------------------------------------- */
 
+/* What follows a .NET frame's parameters: " in /src/Svc.cs:line 42".
+ * true with the file and line set. */
+static bool dotnet_frame(struct sl_slice after, struct tb_result *r)
+{
+    if (!starts(after, " in "))
+        return false;
+    after = tail(after, 4);
+    const char *p = after.ptr, *end = after.ptr + after.len, *at = NULL;
+    for (; p + 6 <= end; p++)
+        if (memcmp(p, ":line ", 6) == 0)
+            at = p;
+    if (at == NULL)
+        return false;
+    r->file = (struct sl_slice){after.ptr, (size_t)(at - after.ptr)};
+    size_t d = 0;
+    while (at + 6 + d < end && sl_ascii_digit(at[6 + d]))
+        d++;
+    r->line = (struct sl_slice){at + 6, d};
+    return true;
+}
+
 /* "\tat pkg.Class.method(File.java:88)", "at java.base/x.Y.z(Native
- * Method)", "    at f (/app/x.js:10:5)": the function, file and line. */
+ * Method)", "    at f (/app/x.js:10:5)", .NET's "   at N.C.M(Int32 id) in
+ * /src/C.cs:line 42": the function, file and line. */
 static void java_frame(struct sl_slice l, struct tb_result *r)
 {
     l = tail(trim_left(l), 3); /* "at " */
@@ -253,8 +342,11 @@ static void java_frame(struct sl_slice l, struct tb_result *r)
     r->function = fn;
     struct sl_slice in = open ? tail(l, (size_t)(open - l.ptr) + 1) : l;
     const char *close = in.len ? memchr(in.ptr, ')', in.len) : NULL;
-    if (close != NULL)
+    if (close != NULL) {
         in.len = (size_t)(close - in.ptr);
+        if (dotnet_frame(tail(l, (size_t)(close - l.ptr) + 1), r))
+            return;
+    }
     /* file[:line[:column]]: digits after the last one or two colons */
     size_t n = in.len, colons = 0, cut[2] = {0, 0};
     while (n > 0 && colons < 2) {
@@ -267,8 +359,10 @@ static void java_frame(struct sl_slice l, struct tb_result *r)
         n = d - 1;
     }
     if (colons == 0) {
-        bool native = starts(in, "Native Method") || starts(in, "Unknown");
-        r->file = native ? (struct sl_slice){0} : in;
+        /* "Native Method", "Unknown Source"; .NET's parameters */
+        bool none = starts(in, "Native Method") || starts(in, "Unknown") ||
+                    memchr(in.ptr, ' ', in.len) != NULL;
+        r->file = none ? (struct sl_slice){0} : in;
         r->line = (struct sl_slice){0};
         return;
     }
@@ -283,6 +377,34 @@ static bool is_frame(struct sl_slice l)
     return indented(l) && starts(trim_left(l), "at ");
 }
 
+/* No line above the first frame starts with the exception: a logger put
+ * it after the record's text ("... ERROR c.e.Ctl - failed: java.lang.
+ * NumberFormatException: For input string", winston's "error: TypeError:
+ * x" from err.stack). The last column-0 line above the frame that has,
+ * after a space, a name like an error's followed by ':' or the end of the
+ * line: its first such name. Where it starts, NULL if none. */
+static const char *exception_within(const char *s, const char *frame,
+                                    struct tb_result *r)
+{
+    const char *best = NULL, *next;
+    for (const char *p = s; p < frame; p = next) {
+        struct sl_slice l = line_at(p, frame, &next);
+        if (indented(l))
+            continue;
+        for (size_t i = 1; i < l.len; i++) {
+            struct tb_result t = *r;
+            if (l.ptr[i - 1] == ' ' &&
+                exception_line(tail(l, i), TB_ERRORISH, &t)) {
+                best = l.ptr + i;
+                r->type = t.type;
+                r->message = t.message;
+                break;
+            }
+        }
+    }
+    return best;
+}
+
 static int parse_java(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *frame = NULL;
@@ -295,22 +417,30 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
     if (frame == NULL)
         return 0;
     r->lang = TB_JAVA;
-    /* The nearest line above the frame, at column 0, that names a class. */
+    /* The nearest line above the frame, indented less than it (at column
+     * 0; Tomcat's OneLineFormatter indents a whole trace by a tab), that
+     * names a class. */
+    size_t indent = fl.len - trim_left(fl).len;
     const char *best = NULL;
     for (p = s; p < frame; p = next) {
         struct sl_slice l = line_at(p, frame, &next);
+        if (l.len - trim_left(l).len >= indent)
+            continue;
+        const char *at = (l = trim_left(l)).ptr;
         if (starts(l, "Exception in thread \"")) {
             const char *q = memchr(l.ptr + 21, '"', l.len - 21);
             if (q != NULL && (size_t)(q - l.ptr) + 2 <= l.len)
                 l = tail(l, (size_t)(q - l.ptr) + 2);
         }
         struct tb_result t = *r;
-        if (!indented(l) && exception_line(l, true, &t)) {
-            best = p;
+        if (exception_line(l, TB_DOTTED, &t)) {
+            best = at;
             r->type = t.type;
             r->message = t.message;
         }
     }
+    if (best == NULL)
+        best = exception_within(s, frame, r);
     if (best == NULL)
         return -1;
     /* The message runs to the frame (a message may span lines). */
@@ -348,14 +478,26 @@ struct tb_opts {
 static const struct sl_opt tb_opts[] = {
     PROC_WHEN_OPT(struct tb_opts),
     {"field", SL_OPT_STRING, T(field), .def = "message",
-     .help = "the field that holds the multi-line event"},
+     .help = "the field that holds the multi-line event; when not given, "
+             "a JSON log's exc_info, exception, stack_trace or err.stack "
+             "is read if message holds no traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
 
+/* Where JSON logs keep a traceback, looked at (in this order) when the
+ * processor has no "field" and "message" holds none: Python's
+ * python-json-logger ("exc_info"), structlog ("exception"),
+ * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"). */
+static const char *const json_fields[] = {"exc_info", "exception",
+                                          "stack_trace", "err.stack"};
+#define NJSON (sizeof json_fields / sizeof json_fields[0])
+
 struct tb_proc {
     struct sl_fieldpath field;
     struct sl_fieldpath out[NFIELDS];
+    bool fallback; /* no "field": json_fields too */
+    struct sl_fieldpath json[NJSON];
 };
 
 static void tb_fini(struct proc *p)
@@ -366,6 +508,8 @@ static void tb_fini(struct proc *p)
     sl_fieldpath_release(&tp->field);
     for (int i = 0; i < NFIELDS; i++)
         sl_fieldpath_release(&tp->out[i]);
+    for (size_t i = 0; i < NJSON; i++)
+        sl_fieldpath_release(&tp->json[i]);
     free(tp);
 }
 
@@ -385,6 +529,10 @@ static int tb_init(struct proc *p, const struct sl_config_node *cfg,
     for (int i = 0; i < NFIELDS; i++)
         if (proc_fieldpath(&tp->out[i], cfg, field_names[i], err) < 0)
             goto fail;
+    tp->fallback = sl_config_get(cfg, "field") == NULL;
+    for (size_t i = 0; tp->fallback && i < NJSON; i++)
+        if (proc_fieldpath(&tp->json[i], cfg, json_fields[i], err) < 0)
+            goto fail;
     return 0;
 fail:
     tb_fini(p);
@@ -398,9 +546,12 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
     struct sl_slice s;
     struct tb_result r;
     struct sl_err err;
-    if (!proc_event_text(cx->ev, &tp->field, &s))
-        return PROC_OK;
-    int rc = tb_parse(s.ptr, s.len, &r);
+    int rc = 0;
+    if (proc_event_text(cx->ev, &tp->field, &s))
+        rc = tb_parse(s.ptr, s.len, &r);
+    for (size_t i = 0; rc == 0 && tp->fallback && i < NJSON; i++)
+        if (proc_event_text(cx->ev, &tp->json[i], &s))
+            rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
         return PROC_OK;
     if (rc < 0) {

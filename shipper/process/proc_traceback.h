@@ -9,15 +9,25 @@
  * is the first line after the block's frames that starts at column 0, its
  * message running to the end of the event (an exception's text may span
  * lines; in an exception group, its first line only), and the innermost
- * frame is the block's last `File "...", line N, in f`.
+ * frame is the block's last `File "...", line N, in f` (loguru marks one
+ * "> File"). The stack trace starts at the first header, or at a cause
+ * printed with no traceback above it ("ValueError: y", a RemoteTraceback,
+ * then a chain message). A SyntaxError that stopped a program from
+ * starting has a frame and no header: it is read from that frame.
  *
  * Java: the exception at the top is the line above the first "\tat ..."
- * frame that starts with a class name ("java.lang.IllegalStateException:
- * order 17 ...", also after `Exception in thread "main" `), the message
- * running to that frame; the innermost frame is that first frame, where the
- * exception was thrown. "Caused by:" blocks stay in the stack trace only.
- * Node.js traces ("TypeError: x" then "    at f (/app/x.js:10:5)") read
- * the same way. */
+ * frame, indented less than it, that starts with a class name
+ * ("java.lang.IllegalStateException: order 17 ...", also after `Exception
+ * in thread "main" `; Tomcat's OneLineFormatter indents it a tab), the
+ * message running to that frame; the innermost frame is that first frame,
+ * where the exception was thrown. "Caused by:" blocks stay in the stack
+ * trace only. Node.js traces ("TypeError: x" then "    at f
+ * (/app/x.js:10:5)") and .NET's ("   at N.C.M(Int32 id) in /src/C.cs:line
+ * 42") read the same way. When no line above the frame starts with a class
+ * name, the exception may follow the record's text on its line (winston's
+ * "2026-... error: TypeError: x", "... - failed: java.io.IOException: x"):
+ * then it is the first name there, after a space, that ends in "Error",
+ * "Exception" or "Throwable" and is followed by ':' or the line's end. */
 #ifndef PROC_TRACEBACK_H
 #define PROC_TRACEBACK_H
 

@@ -11,7 +11,10 @@
  * put one (a json merge, add_fields, rename), a "@timestamp" member is read
  * as ISO 8601 into the time, or moved to "_@timestamp" with a tag, and the
  * member is nulled; so the processors' order decides, as in Logstash. At the
- * end "@timestamp" is written from the time.
+ * end "@timestamp" is written from the time. A processor whose options name
+ * "@timestamp" as something to read (rename's from, a condition, a field)
+ * sees the time so far there: the member is written before it runs, and
+ * read back (and nulled) after.
  *
  * Not done: processors that branch or loop (Logstash's if/else); a `when`
  * per processor covers the cases the issue names. */
@@ -143,6 +146,29 @@ static int counters_of(struct proc *p, const struct proc_env *env,
     return p->failures != NULL && p->dropped != NULL ? 0 : -1;
 }
 
+/* Whether a processor's options name "@timestamp" as a field to read: a
+ * string or a key anywhere in them, but for the values of "target" and
+ * "to", which name where results go. */
+static bool names_timestamp(const struct sl_config_node *n)
+{
+    const char *key = sl_config_key(n), *s;
+    struct sl_err err;
+    if (key != NULL &&
+        (strcmp(key, "@timestamp") == 0 || strcmp(key, "[@timestamp]") == 0))
+        return true;
+    if (sl_config_type(n) == SL_CONFIG_STRING) {
+        if (key != NULL &&
+            (strcmp(key, "target") == 0 || strcmp(key, "to") == 0))
+            return false;
+        return sl_config_string(n, NULL, NULL, &s, &err) == 0 &&
+               (strcmp(s, "@timestamp") == 0 || strcmp(s, "[@timestamp]") == 0);
+    }
+    for (size_t i = 0; i < sl_config_len(n); i++)
+        if (names_timestamp(sl_config_at(n, i)))
+            return true;
+    return false;
+}
+
 static int build_one(struct proc_chain *c, const struct sl_config_node *entry,
                      const struct proc_env *env, struct sl_err *err)
 {
@@ -161,6 +187,7 @@ static int build_one(struct proc_chain *c, const struct sl_config_node *entry,
         return -1;
     if (counters_of(p, env, &c->dummy, err) < 0)
         goto fail;
+    p->reads_timestamp = names_timestamp(cfg);
     if (p->ops->init(p, cfg, env, err) < 0)
         goto fail;
     c->n++;
@@ -326,11 +353,24 @@ static void put_timestamp(struct proc_chain *c, struct sl_event *ev,
     /* The placeholder is there unless a processor removed it: set in place
      * (sl_event_put_top's strlen and memcmp were 1% of the shipper). */
     struct sl_value *v = find_top(ev, timestamp_key);
-    if (v != NULL)
+    if (v != NULL) {
         sl_value_set(v, SL_VALUE_STRING, s, SL_DATE_ISO8601_SIZE - 1);
-    else
-        SL_IGNORE_RESULT(sl_event_put_top(ev, "@timestamp", SL_VALUE_STRING, s,
-                                          SL_DATE_ISO8601_SIZE - 1, &err));
+        return;
+    }
+    /* Renamed or removed: a new member, moved first (process.h). */
+    if (sl_event_put_top(ev, "@timestamp", SL_VALUE_STRING, s,
+                         SL_DATE_ISO8601_SIZE - 1, &err) < 0)
+        return;
+    struct sl_value *head = ev->root.first, *last = ev->root.last;
+    if (head == last)
+        return;
+    struct sl_value *before = head;
+    while (before->next != last)
+        before = before->next;
+    before->next = NULL;
+    ev->root.last = before;
+    last->next = head;
+    ev->root.first = last;
 }
 
 enum proc_verdict proc_chain_run(struct proc_chain *c, struct sl_event *ev,
@@ -345,10 +385,15 @@ enum proc_verdict proc_chain_run(struct proc_chain *c, struct sl_event *ev,
     struct proc_ctx cx = {ev, ts_ms, *ts_ms};
     for (size_t i = 0; i < c->n; i++) {
         struct proc *p = &c->procs[i];
-        if (p->when != NULL && !proc_when_eval(p->when, ev))
+        if (p->reads_timestamp)
+            put_timestamp(c, ev, *ts_ms);
+        if (p->when != NULL && !proc_when_eval(p->when, ev)) {
+            if (p->reads_timestamp)
+                take_timestamp(c, ev, ts_ms);
             continue;
+        }
         enum proc_result r = p->ops->run(p, &cx);
-        if (p->ops->may_put_timestamp)
+        if (p->ops->may_put_timestamp || p->reads_timestamp)
             take_timestamp(c, ev, ts_ms);
         if (r == PROC_FAILED) {
             sl_counter_inc(p->failures);

@@ -18,7 +18,9 @@
  * sets *ts_ms; a "@timestamp" string another processor put in the event (a
  * JSON log's own, add_fields, rename) becomes *ts_ms when it reads as ISO
  * 8601, else it moves to "_@timestamp" and the event is tagged
- * _timestampparsefailure (Logstash's rule). At the end the chain writes
+ * _timestampparsefailure (Logstash's rule). A processor that names
+ * "@timestamp" as a field to read (rename's from, a condition) finds the
+ * time so far there, as ISO 8601. At the end the chain writes
  * "@timestamp" as "2026-11-23T10:00:02.118Z", so the event's @timestamp and
  * the batch prefix always agree. To keep "@timestamp" first in the JSON,
  * put any "@timestamp" value first when building the event: run overwrites

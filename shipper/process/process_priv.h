@@ -57,6 +57,7 @@ struct proc {
     char label[PROC_LABEL_MAX];
     struct sl_counter *failures, *dropped; /* never NULL (a dummy) */
     struct proc_metrics *metrics;          /* NULL: none */
+    bool reads_timestamp; /* its options name "@timestamp" (process.c) */
 };
 
 extern const struct proc_ops proc_grok_ops, proc_date_ops, proc_json_ops,

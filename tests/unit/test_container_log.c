@@ -730,6 +730,28 @@ static void test_rfc3339(void **state)
             fail_msg("'%s' parsed", bad[i]);
 }
 
+/* NUL bytes before a docker or CRI line (a file's end zeroed by a crash,
+ * the runtime writing on after it): the line is still read as the format;
+ * NULs alone stay a line that is not. */
+static void test_nul_padding(void **state)
+{
+    (void)state;
+    static const char in[] =
+        "\0\0\0{\"log\":\"a\\n\",\"stream\":\"stdout\"," DT "\0\0\n";
+    struct rec want[] = {
+        {"a", 0, 0, 75, T1, OUT, 1, false, false},
+        {"\0\0", 2, 75, 78, NONE, NOS, 1, false, true},
+    };
+    struct container_log_stats st;
+    CHECK(CONTAINER_LOG_DOCKER, 64, in, want, &st);
+    assert_int_equal(st.invalid, 1);
+    static const char cri[] = "\0\0"
+                              "2026-12-04T17:00:32.123456789Z stdout F x\n";
+    struct rec cwant[] = {{"x", 0, 0, 44, T1, OUT, 1, false, false}};
+    CHECK(CONTAINER_LOG_CRI, 64, cri, cwant, &st);
+    assert_int_equal(st.invalid, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_record_meta_overflow),
         cmocka_unit_test(test_line_limit),
         cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_nul_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1265,6 +1265,200 @@ static void joiners_share_rules(void **state)
     assert_int_equal(err.status, SL_EINVAL);
 }
 
+/* Logback's and Log4j 2's %rEx print the root cause first, each wrapper
+ * after it as "Wrapped by: ": one event, its message lines held as after
+ * "Caused by:". */
+static void java_root_cause_first(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "R\nx.Root: r\n\tat a\nWrapped by: x.Wrap: w\nmore\n"
+                  "\tat b\n\t... 3 common frames omitted\nS\n",
+                  "R\nx.Root: r\n\tat a\nWrapped by: x.Wrap: w\nmore\n\tat b"
+                  "\n\t... 3 common frames omitted|S|");
+}
+
+/* The event, then a line after it: one event, then that line. */
+static void assert_one_event(const char *preset, const char *event,
+                             const char *after)
+{
+    char in[2048], want[2048];
+    snprintf(in, sizeof in, "%s\n%s\n", event, after);
+    snprintf(want, sizeof want, "%s|%s|", event, after);
+    assert_preset(preset, in, want);
+}
+
+/* A cause printed with no traceback of its own after a record (`raise X
+ * from Y()`; multiprocessing's RemoteTraceback, the worker's traceback in
+ * its message) joins once the chain message comes; without one, the held
+ * lines are records as before. */
+static void python_cause_without_traceback(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "R\nValueError: y\n\nThe above exception was the direct "
+                     "cause of the following exception:\n\nTraceback (most "
+                     "recent call last):\n  File \"a\", line 1, in f\n"
+                     "RuntimeError: x",
+                     "S");
+    assert_one_event("python",
+                     "R\nmultiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+                     "Traceback (most recent call last):\n  File \"w\", line "
+                     "3, in f\n    1/0\nZeroDivisionError: division by zero\n"
+                     "\"\"\"\n\nThe above exception was the direct cause of "
+                     "the following exception:\n\nTraceback (most recent "
+                     "call last):\n  File \"m\", line 6, in <module>\n"
+                     "ZeroDivisionError: division by zero",
+                     "S");
+    /* no chain message: records, as before */
+    assert_preset("python", "R\napp.db: connected\nS\n",
+                  "R|app.db: connected|S|");
+    assert_preset("python", "R\nValueError: y\n\nS\nT\n",
+                  "R|ValueError: y|S|T|");
+    assert_preset("python", "R\nValueError: y\n", "R|ValueError: y|");
+    /* a plain word or an upper-case level is not held */
+    assert_preset("python", "R\nDone\nINFO: x\n", "R|Done|INFO: x|");
+}
+
+/* java preset: an unqualified name that ends in "Error" or "Exception"
+ * under a record (Node.js's "TypeError: x", Java's default package) is
+ * held like a qualified one: it joins when frames follow. */
+static void java_error_names_unqualified(void **state)
+{
+    (void)state;
+    assert_preset("java", "R\nTypeError: x\n    at f (/a.js:1:2)\nS\n",
+                  "R\nTypeError: x\n    at f (/a.js:1:2)|S|");
+    assert_preset("java", "R\nMyException\n\tat a.b(C.java:1)\nS\n",
+                  "R\nMyException\n\tat a.b(C.java:1)|S|");
+    assert_preset("java", "R\nError: not a trace\nS\n",
+                  "R|Error: not a trace|S|");
+    assert_preset("java", "R\nTypeErrors: x\n\tat a\n",
+                  "R|TypeErrors: x\n\tat a|");
+}
+
+/* A remote traceback in triple quotes joins however long it is (more
+ * lines than can be held); quotes never closed end at the next line that
+ * opens like the record. */
+static void python_quoted_cause(void **state)
+{
+    (void)state;
+    char in[8192], want[8192];
+    size_t a = 0;
+    a += (size_t)snprintf(in + a, sizeof in - a,
+                          "2026 R\nx.RemoteTraceback: \n\"\"\"\n"
+                          "Traceback (most recent call last):\n");
+    for (int i = 0; i < 3 * MULTILINE_HOLD_MAX; i++)
+        a += (size_t)snprintf(in + a, sizeof in - a,
+                              "  File \"w.py\", line %d, in f\n", i);
+    a += (size_t)snprintf(in + a, sizeof in - a,
+                          "KeyError: 1\n\"\"\"\n\nThe above exception was the "
+                          "direct cause of the following exception:\n\n"
+                          "Traceback (most recent call last):\n"
+                          "  File \"m.py\", line 1, in g\nKeyError: 1\n");
+    memcpy(want, in, a - 1);
+    snprintf(want + a - 1, sizeof want - (a - 1), "|2026 S|");
+    snprintf(in + a, sizeof in - a, "2026 S\n");
+    assert_preset("python", in, want);
+    assert_preset("python",
+                  "2026 R\nx.Remote: \n\"\"\"\nTraceback (most recent call "
+                  "last):\n  File \"w\", line 1, in f\n2026 S\n2026 T\n",
+                  "2026 R\nx.Remote: \n\"\"\"\nTraceback (most recent call "
+                  "last):\n  File \"w\", line 1, in f|2026 S|2026 T|");
+    /* after the closing quotes, no chain message: a record */
+    assert_preset("python",
+                  "2026 R\nx.Remote: \n\"\"\"\nE: 1\n\"\"\"\n\n2026 S\n",
+                  "2026 R\nx.Remote: \n\"\"\"\nE: 1\n\"\"\"|2026 S|");
+}
+
+/* loguru: "> File" marks the frame that caught the exception, blank
+ * lines part the frames and the exception line. */
+static void python_loguru(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 | ERROR | failed\nTraceback (most recent call "
+                     "last):\n\n> File \"/a.py\", line 9, in <module>\n"
+                     "    g(1)\n    \xe2\x94\x94 <function g>\n\n  File "
+                     "\"/a.py\", line 5, in f\n    return 1 / x\n\n"
+                     "ZeroDivisionError: division by zero",
+                     "2026 | INFO | next");
+}
+
+/* java.util.logging's two-line records: the level line joins its
+ * header, once; a level line under anything else is a record. */
+static void java_jul_records(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: starting\n"
+                  "Dec 05, 2026 3:37:38 AM J main\nSEVERE: failed\n"
+                  "java.lang.NumberFormatException: x\n\tat J.main(J.java:8)"
+                  "\n\nDec 05, 2026 3:37:39 AM J main\nWARNING: low\n",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: starting|"
+                  "Dec 05, 2026 3:37:38 AM J main\nSEVERE: failed\n"
+                  "java.lang.NumberFormatException: x\n\tat J.main(J.java:8)|"
+                  "Dec 05, 2026 3:37:39 AM J main\nWARNING: low|");
+    assert_preset("java", "INFO: a\nINFO: b\nR\nSEVERE: c\n",
+                  "INFO: a|INFO: b|R|SEVERE: c|");
+    assert_preset("java", "Dec 05, 2026 3:37:38 AM J main\nINFO: a\nINFO: b\n",
+                  "Dec 05, 2026 3:37:38 AM J main\nINFO: a|INFO: b|");
+    assert_preset("java", "Dec 5 2026 x\nINFO: a\n", "Dec 5 2026 x|INFO: a|");
+}
+
+/* A SyntaxError that stops a program from starting has no "Traceback"
+ * header: a crash loop prints one after the other, one event each. */
+static void python_syntax_error_crash_loop(void **state)
+{
+    (void)state;
+    assert_preset("python",
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax\n"
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax\n",
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax|"
+                  "  File \"/a.py\", line 2\n    def f(:\n          ^\n"
+                  "SyntaxError: invalid syntax|");
+    /* a frame with a function after an exception line still joins */
+    assert_preset("python",
+                  "Traceback (most recent call last):\n  File \"a\", line 1, "
+                  "in f\nE: x\n  File \"b\", line 2, in g\n",
+                  "Traceback (most recent call last):\n  File \"a\", line 1, "
+                  "in f\nE: x\n  File \"b\", line 2, in g|");
+}
+
+/* asyncio's exception handler: its context lines under the record, then
+ * the traceback; only in a log whose records open with a digit or '['. */
+static void python_asyncio_context(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 ERROR asyncio: Task exception was never retrieved\n"
+                     "future: <Task finished name='Task-2' coro=<f() done>>\n"
+                     "Traceback (most recent call last):\n  File \"/a.py\", "
+                     "line 3, in f\nValueError: boom",
+                     "2026 ERROR app: after");
+    assert_one_event("python",
+                     "[2026] ERROR Exception in callback cb()\n"
+                     "handle: <Handle cb()>\nTraceback (most recent call "
+                     "last):\n  File \"/a.py\", line 9, in cb\nKeyError: 1",
+                     "[2026] INFO next");
+    assert_preset("python", "ERROR:asyncio:x\nfuture: <Task>\n",
+                  "ERROR:asyncio:x|future: <Task>|");
+    assert_preset("python", "2026 R\nfuture: not a repr\n",
+                  "2026 R|future: not a repr|");
+}
+
+/* An exception class defined in a function: "f.<locals>.E". */
+static void python_locals_class(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "2026 ERROR failed\nTraceback (most recent call last):\n"
+                     "  File \"/a.py\", line 6, in f\nf.<locals>.E: inner",
+                     "2026 ERROR after");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1296,6 +1490,15 @@ int main(void)
         cmocka_unit_test(trim_keeps_an_event_waiting_and_held_lines),
         cmocka_unit_test(trimming_consumers_match_eager),
         cmocka_unit_test(joiners_share_rules),
+        cmocka_unit_test(java_root_cause_first),
+        cmocka_unit_test(python_cause_without_traceback),
+        cmocka_unit_test(java_error_names_unqualified),
+        cmocka_unit_test(python_quoted_cause),
+        cmocka_unit_test(python_loguru),
+        cmocka_unit_test(java_jul_records),
+        cmocka_unit_test(python_syntax_error_crash_loop),
+        cmocka_unit_test(python_asyncio_context),
+        cmocka_unit_test(python_locals_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -794,12 +794,166 @@ static void arena_cap(void **state)
     assert_int_equal(proc_chain_run(c, &ev, &ts), PROC_KEEP);
     assert_true(sl_event_has_tag(&ev, "_jsonparsefailure"));
     assert_true(sl_event_has_tag(&ev, "after"));
-    struct sl_value *msg = ev.root.first;
+    struct sl_value *msg = ev.root.first; /* @timestamp was put first */
+    while (msg != NULL && !sl_slice_eq(msg->key, "message", 7))
+        msg = msg->next;
+    assert_non_null(msg);
     assert_int_equal(msg->text.len, line.len);
     sl_arena_free(a);
     sl_buf_release(&line);
     proc_chain_free(c);
     sl_config_free(cfg);
+}
+
+/* The exception after the record's text on its line: winston's err.stack
+ * behind a level, a Java logger's message then the exception; a name that
+ * merely contains a colon or is not an error's is not taken, and a column-0
+ * exception line above the frame still wins. */
+static void traceback_exception_within_a_line(void **state)
+{
+    (void)state;
+    tb("2026-12-05T10:00:00.000Z error: TypeError: Cannot read properties "
+       "of null (reading 'x')\n"
+       "    at f (/srv/app/h.js:1:20)\n"
+       "    at Object.<anonymous> (/srv/app/h.js:2:7)\n",
+       1, "TypeError", "Cannot read properties of null (reading 'x')",
+       "/srv/app/h.js", "1", "f");
+    tb("2026-12-05 10:00:02,000 ERROR [exec-1] c.e.Ctl - request failed: "
+       "java.lang.NumberFormatException: For input string: \"abc\"\n"
+       "\tat java.base/java.lang.Integer.parseInt(Integer.java:652)\n",
+       1, "java.lang.NumberFormatException", "For input string: \"abc\"",
+       "Integer.java", "652", "java.lang.Integer.parseInt");
+    /* a message over two lines after the name; no message */
+    tb("W 12:00 app: UploadError: part 1\nof 2\n    at up (/a.js:3:1)\n", 1,
+       "UploadError", "part 1\nof 2", "/a.js", "3", "up");
+    tb("10:00 failed with IOException\n\tat x.Y.z(Y.java:1)\n", 1,
+       "IOException", "", "Y.java", "1", "x.Y.z");
+    /* upper-case ERROR, a dotted logger name, "key=Error": none is one */
+    tb("2026 ERROR: c.e.Ctl: x=Error: boom\n\tat x.Y.z(Y.java:1)\n", -1, NULL,
+       NULL, NULL, NULL, NULL);
+    tb("2026 INFO c.e.Ctl - got TypeError: a\n"
+       "java.lang.IllegalStateException: b\n\tat x.Y.z(Y.java:1)\n",
+       1, "java.lang.IllegalStateException", "b", "Y.java", "1", "x.Y.z");
+    struct tb_result r;
+    static const char within[] =
+        "t error: RangeError: big\n    at g (/b.js:2:3)";
+    assert_int_equal(tb_parse(within, sizeof within - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(within, "RangeError"));
+    assert_int_equal(r.stack.len, strlen(strstr(within, "RangeError")));
+}
+
+/* Tomcat's OneLineFormatter indents a whole stack trace by a tab: the
+ * exception line is indented, less than the frames. A line indented as
+ * deep as the frame is no exception line. */
+static void traceback_indented_java(void **state)
+{
+    (void)state;
+    tb("05-Dec-2026 10:00:00.000 SEVERE [main] o.a.c.s.Catalina.start "
+       "Failed\n"
+       "\torg.apache.catalina.LifecycleException: Protocol handler failed\n"
+       "\t\tat org.apache.catalina.connector.Connector.initInternal("
+       "Connector.java:1050)\n"
+       "\tCaused by: java.net.BindException: Address already in use\n"
+       "\t\tat java.base/sun.nio.ch.Net.bind0(Native Method)\n",
+       1, "org.apache.catalina.LifecycleException", "Protocol handler failed",
+       "Connector.java", "1050",
+       "org.apache.catalina.connector.Connector.initInternal");
+    tb("R\n\tx.y.Z: m\n\tat a.b(C.java:1)\n", -1, NULL, NULL, NULL, NULL, NULL);
+    struct tb_result r;
+    static const char t[] = "R\n  x.y.Z: m\n    at f (/a.js:1:2)";
+    assert_int_equal(tb_parse(t, sizeof t - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(t, "x.y.Z"));
+}
+
+/* A cause printed with no traceback: the stack trace starts at it. */
+static void traceback_cause_without_traceback(void **state)
+{
+    (void)state;
+    static const char t[] =
+        "2026-12-05 ERROR pool failed\n"
+        "multiprocessing.pool.RemoteTraceback: \n\"\"\"\n"
+        "Traceback (most recent call last):\n"
+        "  File \"/w.py\", line 3, in f\nZeroDivisionError: division by "
+        "zero\n\"\"\"\n\nThe above exception was the direct cause of the "
+        "following exception:\n\nTraceback (most recent call last):\n"
+        "  File \"/m.py\", line 6, in <module>\n"
+        "ZeroDivisionError: division by zero";
+    struct tb_result r;
+    tb(t, 1, "ZeroDivisionError", "division by zero", "/m.py", "6", "<module>");
+    assert_int_equal(tb_parse(t, sizeof t - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(t, "multiprocessing"));
+    static const char u[] =
+        "ValueError: y\n\nThe above exception was the direct cause of the "
+        "following exception:\n\nTraceback (most recent call last):\n"
+        "  File \"/a.py\", line 4, in <module>\nRuntimeError: x";
+    assert_int_equal(tb_parse(u, sizeof u - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, u);
+    /* a record named like a cause ("%(name)s: %(message)s") is not one */
+    static const char w[] =
+        "app.jobs: failed\nValueError: y\n\nThe above exception was the "
+        "direct cause of the following exception:\n\nTraceback (most recent "
+        "call last):\n  File \"/a.py\", line 4, in <module>\nRuntimeError: x";
+    assert_int_equal(tb_parse(w, sizeof w - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(w, "ValueError"));
+    /* no chain message: the header starts it */
+    static const char v[] = "app.x: failed\nTraceback (most recent call "
+                            "last):\n  File \"/a.py\", line 4, in g\nE: x";
+    assert_int_equal(tb_parse(v, sizeof v - 1, &r), 1);
+    assert_ptr_equal(r.stack.ptr, strstr(v, "Traceback"));
+}
+
+/* .NET frames: the file and line after " in ", never the parameters. */
+static void traceback_dotnet_frames(void **state)
+{
+    (void)state;
+    tb("System.ArgumentNullException: Value cannot be null. (Parameter "
+       "'key')\n"
+       "   at MyApp.Cache.Get(String key, Int32 n) in C:\\src\\Cache.cs:line "
+       "7\n"
+       "   at MyApp.Program.Main(String[] args) in /src/Program.cs:line 12\n",
+       1, "System.ArgumentNullException",
+       "Value cannot be null. (Parameter 'key')", "C:\\src\\Cache.cs", "7",
+       "MyApp.Cache.Get");
+    tb("System.InvalidOperationException: empty\n"
+       "   at System.Linq.Enumerable.First[TSource](IEnumerable`1 source)\n",
+       1, "System.InvalidOperationException", "empty", "", "",
+       "System.Linq.Enumerable.First[TSource]");
+    /* Java's own, with a space in a file name's place: none */
+    tb("x.Y: m\n\tat a.B.c(Unknown Source)\n", 1, "x.Y", "m", "", "", "a.B.c");
+}
+
+/* loguru's "> File" frame and blank lines between the blocks. */
+static void traceback_loguru(void **state)
+{
+    (void)state;
+    tb("2026 | ERROR | x\nTraceback (most recent call last):\n\n"
+       "> File \"/a.py\", line 17, in <module>\n"
+       "    raise ValueError('bad') from e\n\nValueError: bad",
+       1, "ValueError", "bad", "/a.py", "17", "<module>");
+    tb("Traceback (most recent call last):\n\n"
+       "> File \"/a.py\", line 9, in <module>\n    g(1)\n\n"
+       "  File \"/a.py\", line 5, in f\n    return 1 / x\n\n"
+       "ZeroDivisionError: division by zero",
+       1, "ZeroDivisionError", "division by zero", "/a.py", "5", "f");
+}
+
+/* A SyntaxError at start-up: a frame and no "Traceback" header. */
+static void traceback_syntax_error_without_header(void **state)
+{
+    (void)state;
+    tb("  File \"/app/main.py\", line 2\n    def f(:\n          ^\n"
+       "SyntaxError: invalid syntax",
+       1, "SyntaxError", "invalid syntax", "/app/main.py", "2", "");
+    tb("2026 ERROR boot\n  File \"/app/m.py\", line 3\n    y=2\n"
+       "IndentationError: unexpected indent\n",
+       1, "IndentationError", "unexpected indent", "/app/m.py", "3", "");
+    /* an exception class defined in a function */
+    tb("Traceback (most recent call last):\n  File \"/a.py\", line 6, in f\n"
+       "make.<locals>.RetryError: gave up",
+       1, "make.<locals>.RetryError", "gave up", "/a.py", "6", "f");
+    /* frames with no SyntaxError after them: nothing */
+    tb("R\n  File \"/app/m.py\", line 3\nValueError: x\n", 0, NULL, NULL, NULL,
+       NULL, NULL);
 }
 
 int main(void)
@@ -815,6 +969,12 @@ int main(void)
         cmocka_unit_test(traceback_sample_logs),
         cmocka_unit_test(json_numbers_keep_their_text),
         cmocka_unit_test(arena_cap),
+        cmocka_unit_test(traceback_exception_within_a_line),
+        cmocka_unit_test(traceback_indented_java),
+        cmocka_unit_test(traceback_cause_without_traceback),
+        cmocka_unit_test(traceback_dotnet_frames),
+        cmocka_unit_test(traceback_loguru),
+        cmocka_unit_test(traceback_syntax_error_without_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run --once` with the stdout output on real-world logs, as
+a user who reads the README tries a config: stack traces whose exception
+follows the record's text on its line (Node.js through winston, a Java
+logger's message then the exception) through the java preset and the
+traceback processor; Logback's root-cause-first traces ("Wrapped by:");
+@timestamp renamed to event.created before a date processor; Tomcat's
+stack traces, indented by a tab; Python causes printed without a
+traceback (multiprocessing's RemoteTraceback, `raise X from Y()`); a
+Node.js stack trace under its record; JSON logs with the traceback in a
+field of its own (exc_info, exception, err.stack); .NET frames; docker
+and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
+two-line records; a SyntaxError at start-up, which has no header;
+asyncio's "Task exception was never retrieved"; an exception class
+defined in a function ("f.<locals>.E").
+
+test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
+CRI files, framing and bad input; test_shipper_run.py grok and date.
+
+usage: test_shipper_formats.py SLUICE_SHIPPER [CASE...]
+"""
+import datetime
+import functools
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ONLY, case, eq, failures, json_lines,  # noqa: E402
+                             write_config)
+
+SHIPPER = sys.argv[1]
+ONLY.update(sys.argv[2:])
+TMP = shipper_harness.tmp_dir("sluice-e2e-formats-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+
+
+def run_once(conf, status=0, stdin=None):
+    """run --once: its events and its stderr."""
+    out, err = shipper_harness.run_once(SHIPPER, conf, stdin, status)
+    return json_lines(out), err
+
+
+def errors_of(events):
+    """(error, log.origin, tags) of each event."""
+    return [(e.get("error"), e["log"].get("origin"), e.get("tags"))
+            for e in events]
+
+
+def preset_events(name, text, preset):
+    """text in a file, read with the multiline preset and the traceback
+    processor: the events, and text's lines."""
+    d = scratch(name)
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write(text)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": preset},
+                             "processors": [{"traceback": {}}]}])
+    got, _ = run_once(conf)
+    return got, text.splitlines()
+
+
+def trace_then_record(name, text, type_, message, origin):
+    """text: a record with a stack trace on its 3 lines below, then a
+    record; read with the java preset, these are two events, the first
+    with that error and origin."""
+    got, lines = preset_events(name, text, "java")
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0], ({"type": type_, "message": message,
+                            "stack_trace": "\n".join(lines[1:4])},
+                           origin, None), "error")
+
+
+# What `console.log(\`${time} error: ${err.stack}\`)` (winston's default
+# printf format) and a Java logger that puts the exception in its message
+# write: the exception is not at the start of a line.
+NODE_AND_JAVA = """\
+2026-12-05T10:00:00.000Z error: TypeError: Cannot read properties of null (reading 'x')
+    at f (/srv/app/handler.js:1:20)
+    at Object.<anonymous> (/srv/app/handler.js:2:7)
+    at Module._compile (node:internal/modules/cjs/loader:1521:14)
+2026-12-05T10:00:01.000Z info: next request
+2026-12-05 10:00:02,000 ERROR [http-nio-8080-exec-1] c.e.Ctl - request failed: java.lang.NumberFormatException: For input string: "abc"
+\tat java.base/java.lang.NumberFormatException.forInputString(NumberFormatException.java:67)
+\tat com.example.Ctl.get(Ctl.java:22)
+2026-12-05 10:00:03,000 INFO  [main] c.e.App - done
+"""
+
+
+@case
+def exceptions_after_the_record_text_get_their_error_fields():
+    got, lines = preset_events("inline-exceptions", NODE_AND_JAVA, "java")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:4]), lines[4], "\n".join(lines[5:8]), lines[8]],
+       "events")
+    node_stack = NODE_AND_JAVA[NODE_AND_JAVA.index("TypeError"):
+                               NODE_AND_JAVA.index("\n2026-12-05T10:00:01")]
+    java_stack = "\n".join(lines[5:8])
+    java_stack = java_stack[java_stack.index("java.lang."):]
+    eq(errors_of(got), [
+        ({"type": "TypeError",
+          "message": "Cannot read properties of null (reading 'x')",
+          "stack_trace": node_stack},
+         {"file": {"name": "/srv/app/handler.js", "line": 1},
+          "function": "f"}, None),
+        (None, None, None),
+        ({"type": "java.lang.NumberFormatException",
+          "message": 'For input string: "abc"', "stack_trace": java_stack},
+         {"file": {"name": "NumberFormatException.java", "line": 67},
+          "function": "java.lang.NumberFormatException.forInputString"},
+         None),
+        (None, None, None)], "errors")
+
+
+# Logback's (and Log4j 2's) %rEx: the root cause first, then its wrappers.
+ROOT_CAUSE_FIRST = """\
+2026-12-05 10:00:00,000 ERROR [main] c.e.App - order 17 failed
+java.net.SocketException: Connection reset
+\tat java.base/sun.nio.ch.NioSocketImpl.implRead(NioSocketImpl.java:323)
+\tat com.example.Db.query(Db.java:40)
+Wrapped by: java.sql.SQLException: query failed
+on two lines
+\tat com.example.Db.query(Db.java:44)
+\t... 1 common frames omitted
+Wrapped by: com.example.OrderException: order 17
+\tat com.example.Orders.load(Orders.java:12)
+\t... 2 common frames omitted
+2026-12-05 10:00:01,000 INFO  [main] c.e.App - next
+"""
+
+
+@case
+def a_root_cause_first_stack_trace_is_one_event():
+    got, lines = preset_events("root-cause-first", ROOT_CAUSE_FIRST, "java")
+    eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "java.net.SocketException", "message": "Connection reset",
+         "stack_trace": "\n".join(lines[1:-1])},
+        {"file": {"name": "NioSocketImpl.java", "line": 323},
+         "function": "sun.nio.ch.NioSocketImpl.implRead"}, None), "error")
+
+
+@case
+def renaming_timestamp_keeps_the_read_time_beside_the_parsed_one():
+    # Logstash's idiom: keep when the line was read (event.created) before
+    # the date processor replaces @timestamp with the line's own time
+    d = scratch("rename-timestamp")
+    path = os.path.join(d, "logs", "access.log")
+    with open(path, "w") as f:
+        f.write('192.0.2.1 - - [05/Dec/2026:10:00:00 +0100] "GET / HTTP/1.1" '
+                '200 12 "-" "curl/8.0"\n')
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"rename": {"fields": [{"from": "@timestamp",
+                                "to": "event.created"}]}},
+        {"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
+        {"date": {"field": "timestamp",
+                  "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}},
+        {"add_tags": {"tags": ["dated"], "when": {
+            "regexp": {"@timestamp": "^2026-12-05T09:00:00"}}}}]}])
+    t0 = time.time()
+    out, _ = shipper_harness.run_once(SHIPPER, conf)
+    got = json_lines(out)
+    eq(list(got[0])[0], "@timestamp", "first key")
+    eq((got[0]["@timestamp"], got[0]["tags"]),
+       ("2026-12-05T09:00:00.000Z", ["dated"]), "the line's time")
+    created = got[0].get("event", {}).get("created")
+    if not isinstance(created, str) or not created.endswith("Z"):
+        raise AssertionError(f"event.created: {created!r}")
+    read = datetime.datetime.fromisoformat(created[:-1] + "+00:00")
+    if abs(read.timestamp() - t0) > 60:
+        raise AssertionError(f"event.created {created} is not the read time")
+
+
+# Tomcat's catalina log (JULI's OneLineFormatter): the stack trace indented
+# by a tab, its frames by two.
+CATALINA = """\
+05-Dec-2026 10:00:00.000 SEVERE [main] org.apache.catalina.startup.Catalina.start The required Server component failed to start so Tomcat is unable to start.
+\torg.apache.catalina.LifecycleException: Protocol handler initialization failed
+\t\tat org.apache.catalina.connector.Connector.initInternal(Connector.java:1050)
+\t\tat org.apache.catalina.util.LifecycleBase.init(LifecycleBase.java:136)
+\tCaused by: java.net.BindException: Address already in use
+\t\tat java.base/sun.nio.ch.Net.bind0(Native Method)
+\t\t... 12 more
+05-Dec-2026 10:00:01.000 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds
+"""
+
+
+@case
+def tomcat_indented_stack_traces_get_their_error_fields():
+    got, lines = preset_events("catalina", CATALINA, "java")
+    eq([e["message"] for e in got], ["\n".join(lines[:-1]), lines[-1]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "org.apache.catalina.LifecycleException",
+          "message": "Protocol handler initialization failed",
+          "stack_trace": "\n".join(lines[1:-1]).lstrip("\t")},
+         {"file": {"name": "Connector.java", "line": 1050},
+          "function": "org.apache.catalina.connector.Connector.initInternal"},
+         None),
+        (None, None, None)], "errors")
+
+
+# What Python 3.11 logs for logging.exception() after a multiprocessing
+# pool's worker failed (the worker's traceback is the message of a cause
+# printed with no traceback of its own), and after `raise RuntimeError(...)
+# from ValueError(...)`.
+REMOTE = '''\
+2026-12-05 03:22:36,531 ERROR pool failed
+multiprocessing.pool.RemoteTraceback:\x20
+"""
+Traceback (most recent call last):
+  File "/usr/lib/python3.11/multiprocessing/pool.py", line 125, in worker
+    result = (True, func(*args, **kwds))
+                    ^^^^^^^^^^^^^^^^^^^
+  File "/srv/app/jobs.py", line 3, in f
+    def f(x): return 1/0
+                     ~^~
+ZeroDivisionError: division by zero
+"""
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/srv/app/jobs.py", line 6, in <module>
+    try: p.map(f, [1])
+         ^^^^^^^^^^^^^
+  File "/usr/lib/python3.11/multiprocessing/pool.py", line 774, in get
+    raise self._value
+ZeroDivisionError: division by zero
+2026-12-05 03:23:53,033 ERROR startup failed
+ValueError: port must be a number
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/srv/app/main.py", line 4, in <module>
+RuntimeError: config unusable
+2026-12-05 03:23:54,000 INFO next
+'''
+
+
+
+@case
+def a_cause_printed_without_its_traceback_stays_with_its_record():
+    got, lines = preset_events("remote-traceback", REMOTE, "python")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:22]), "\n".join(lines[22:30]), lines[30]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "ZeroDivisionError", "message": "division by zero",
+          "stack_trace": "\n".join(lines[1:22])},
+         {"file": {"name": "/usr/lib/python3.11/multiprocessing/pool.py",
+                   "line": 774}, "function": "get"}, None),
+        ({"type": "RuntimeError", "message": "config unusable",
+          "stack_trace": "\n".join(lines[23:30])},
+         {"file": {"name": "/srv/app/main.py", "line": 4},
+          "function": "<module>"}, None),
+        (None, None, None)], "errors")
+
+
+# A Node.js service whose logger writes the record, then err.stack on the
+# lines below it (console.error(err), pino-pretty, winston's errors()).
+NODE = """\
+2026-12-05T10:00:00.000Z ERROR request failed
+TypeError: Cannot read properties of undefined (reading 'id')
+    at handler (/app/src/h.js:10:5)
+    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)
+2026-12-05T10:00:01.000Z INFO next
+"""
+
+
+@case
+def a_node_stack_trace_under_its_record_is_one_event():
+    trace_then_record("node", NODE, "TypeError",
+                      "Cannot read properties of undefined (reading 'id')",
+                      {"file": {"name": "/app/src/h.js", "line": 10},
+                       "function": "handler"})
+
+
+@case
+def json_logs_with_a_traceback_in_a_field_of_their_own():
+    # python-json-logger's exc_info, structlog's exception, pino's err.stack:
+    # {"traceback": {}} finds them when message holds none
+    d = scratch("json-tracebacks")
+    path = os.path.join(d, "logs", "app.log")
+    py_tb = ('Traceback (most recent call last):\n'
+             '  File "/srv/app/jobs.py", line 11, in run\n'
+             '    return 1 / 0\n'
+             'ZeroDivisionError: division by zero')
+    node_tb = ("TypeError: x is undefined\n"
+               "    at handler (/app/h.js:3:9)\n    at next (/app/r.js:1:1)")
+    records = [
+        {"asctime": "2026-12-05 03:16:41,841", "levelname": "ERROR",
+         "message": "job failed", "exc_info": py_tb},
+        {"event": "job failed", "level": "error", "exception": py_tb},
+        {"level": 50, "msg": "request failed",
+         "err": {"type": "TypeError", "message": "x is undefined",
+                 "stack": node_tb}},
+        {"levelname": "INFO", "message": "plain"}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    py_error = ({"type": "ZeroDivisionError", "message": "division by zero",
+                 "stack_trace": py_tb},
+                {"file": {"name": "/srv/app/jobs.py", "line": 11},
+                 "function": "run"}, None)
+    eq(errors_of(got), [
+        py_error, py_error,
+        ({"type": "TypeError", "message": "x is undefined",
+          "stack_trace": node_tb},
+         {"file": {"name": "/app/h.js", "line": 3}, "function": "handler"},
+         None),
+        (None, None, None)], "errors")
+    eq([e["message"] for e in got],
+       ["job failed", "job failed", "request failed", "plain"], "messages")
+
+
+# An ASP.NET Core service (Serilog's default template): .NET frames put the
+# file after the parameters, as " in FILE:line N".
+DOTNET = """\
+2026-12-05 10:00:02.000 +00:00 [ERR] Cache lookup failed
+System.ArgumentNullException: Value cannot be null. (Parameter 'key')
+   at MyApp.Cache.Get(String key) in /src/MyApp/Cache.cs:line 7
+   at MyApp.Program.Main(String[] args) in /src/MyApp/Program.cs:line 12
+2026-12-05 10:00:03.000 +00:00 [INF] next
+"""
+
+
+@case
+def dotnet_stack_traces_name_the_file_not_the_parameters():
+    trace_then_record("dotnet", DOTNET, "System.ArgumentNullException",
+                      "Value cannot be null. (Parameter 'key')",
+                      {"file": {"name": "/src/MyApp/Cache.cs", "line": 7},
+                       "function": "MyApp.Cache.Get"})
+
+
+@case
+def container_lines_after_nul_padding_are_read_as_the_format():
+    # a host that lost power: the log's unwritten end reads as zeros, and
+    # the runtime writes on after them
+    d = scratch("nul-padding")
+    docker = os.path.join(d, "logs", "docker.log")
+    cri = os.path.join(d, "logs", "cri.log")
+    with open(docker, "wb") as f:
+        f.write(b'{"log":"before\\n","stream":"stdout",'
+                b'"time":"2026-12-05T10:00:00Z"}\n' + b"\0" * 4096 +
+                b'{"log":"after\\n","stream":"stderr",'
+                b'"time":"2026-12-05T10:00:01Z"}\n')
+    with open(cri, "wb") as f:
+        f.write(b"2026-12-05T10:00:00Z stdout F before\n" + b"\0" * 4096 +
+                b"2026-12-05T10:00:01Z stderr F after\n")
+    conf = write_config(d, [
+        {"type": "file", "paths": [docker], "format": "docker"},
+        {"type": "file", "paths": [cri], "format": "cri"}])
+    got, _ = run_once(conf)
+    for path in (docker, cri):
+        eq([(e["message"], e["stream"], e["@timestamp"], e.get("tags"))
+            for e in got if e["log"]["file"]["path"] == path],
+           [("before", "stdout", "2026-12-05T10:00:00.000Z", None),
+            ("after", "stderr", "2026-12-05T10:00:01.000Z", None)], path)
+
+
+# loguru 0.7's exception() in a file (backtrace and diagnose on, its
+# defaults): "> File" marks the frame that caught the exception, blank
+# lines part the blocks, "└" lines show the values.
+LOGURU = """\
+2026-12-05 03:33:43.517 | ERROR    | __main__:<module>:11 - failed
+Traceback (most recent call last):
+
+> File "/srv/app/jobs.py", line 9, in <module>
+    g(1)
+    \u2514 <function g at 0x7f51d7ed2ac0>
+
+  File "/srv/app/jobs.py", line 5, in f
+    return 1 / x
+               \u2514 0
+
+ZeroDivisionError: division by zero
+2026-12-05 03:33:43.542 | ERROR    | __main__:<module>:19 - chained
+Traceback (most recent call last):
+
+  File "/srv/app/jobs.py", line 15, in <module>
+    {}['k']
+
+KeyError: 'k'
+
+
+The above exception was the direct cause of the following exception:
+
+
+Traceback (most recent call last):
+
+> File "/srv/app/jobs.py", line 17, in <module>
+    raise ValueError('bad') from e
+
+ValueError: bad
+2026-12-05 03:33:43.543 | INFO     | __main__:<module>:20 - end
+"""
+
+
+@case
+def loguru_tracebacks_are_one_event_with_their_error():
+    got, lines = preset_events("loguru", LOGURU, "python")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[:12]), "\n".join(lines[12:30]), lines[30]],
+       "events")
+    eq(errors_of(got), [
+        ({"type": "ZeroDivisionError", "message": "division by zero",
+          "stack_trace": "\n".join(lines[1:12])},
+         {"file": {"name": "/srv/app/jobs.py", "line": 5}, "function": "f"},
+         None),
+        ({"type": "ValueError", "message": "bad",
+          "stack_trace": "\n".join(lines[13:30])},
+         {"file": {"name": "/srv/app/jobs.py", "line": 17},
+          "function": "<module>"}, None),
+        (None, None, None)], "errors")
+
+
+# java.util.logging's SimpleFormatter (the JDK's default): a record is two
+# lines, a blank line after a stack trace.
+JUL = """\
+Dec 05, 2026 3:37:38 AM com.example.App main
+INFO: starting
+Dec 05, 2026 3:37:38 AM com.example.App main
+SEVERE: parse failed
+java.lang.NumberFormatException: For input string: "x"
+\tat java.base/java.lang.NumberFormatException.forInputString(NumberFormatException.java:67)
+\tat com.example.App.main(App.java:8)
+
+Dec 05, 2026 3:37:39 AM com.example.App main
+WARNING: low disk
+"""
+
+
+@case
+def java_util_logging_records_are_one_event_each():
+    got, lines = preset_events("jul", JUL, "java")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:2]), "\n".join(lines[2:7]),
+        "\n".join(lines[8:10])], "events")
+    eq(errors_of(got)[1][0]["type"], "java.lang.NumberFormatException",
+       "error.type")
+
+
+# A Python service that cannot start, restarted by its supervisor: CPython
+# prints a SyntaxError with no "Traceback" header, once per start.
+CRASH_LOOP = """\
+  File "/srv/app/main.py", line 2
+    def f(:
+          ^
+SyntaxError: invalid syntax
+  File "/srv/app/main.py", line 2
+    def f(:
+          ^
+SyntaxError: invalid syntax
+"""
+
+
+@case
+def a_syntax_error_crash_loop_is_one_event_per_start():
+    got, lines = preset_events("crash-loop", CRASH_LOOP, "python")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:4]), "\n".join(lines[4:8])], "events")
+    eq(errors_of(got), [
+        ({"type": "SyntaxError", "message": "invalid syntax",
+          "stack_trace": "\n".join(lines[0:4])},
+         {"file": {"name": "/srv/app/main.py", "line": 2}}, None)] * 2,
+       "errors")
+
+
+# asyncio's exception handler (Python 3.11): a task's exception nobody
+# retrieved, its context on the line under the record.
+ASYNCIO = """\
+2026-12-05 03:47:59,626 ERROR asyncio: Task exception was never retrieved
+future: <Task finished name='Task-2' coro=<f() done, defined at /srv/app/jobs.py:3> exception=ValueError('boom')>
+Traceback (most recent call last):
+  File "/srv/app/jobs.py", line 3, in f
+    async def f(): raise ValueError("boom")
+                   ^^^^^^^^^^^^^^^^^^^^^^^^
+ValueError: boom
+2026-12-05 03:47:59,632 ERROR app: after
+"""
+
+
+@case
+def an_asyncio_task_exception_is_one_event_with_its_record():
+    got, lines = preset_events("asyncio", ASYNCIO, "python")
+    eq([e["message"] for e in got], ["\n".join(lines[:7]), lines[7]],
+       "events")
+    eq(errors_of(got)[0], (
+        {"type": "ValueError", "message": "boom",
+         "stack_trace": "\n".join(lines[2:7])},
+        {"file": {"name": "/srv/app/jobs.py", "line": 3}, "function": "f"},
+        None), "error")
+
+
+@case
+def an_exception_class_defined_in_a_function_is_named_whole():
+    text = ("2026-12-05 03:50:29,854 ERROR failed\n"
+            "Traceback (most recent call last):\n"
+            '  File "/srv/app/retry.py", line 6, in call\n'
+            "make.<locals>.RetryError: gave up after 3 tries\n"
+            "2026-12-05 03:50:29,855 ERROR after\n")
+    got, lines = preset_events("locals", text, "python")
+    eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
+       "events")
+    eq(errors_of(got)[0][0]["type"], "make.<locals>.RetryError", "type")
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
