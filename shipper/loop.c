@@ -219,7 +219,11 @@ static void save_registry(struct loop *l, int64_t now)
     l->next_save = now + SAVE_EVERY_MS;
 }
 
-/* The last save, on this thread, once the saver's thread has ended. */
+/* The last save, on this thread, once the saver's thread has ended. A
+ * failure is 1 for `run --once` (a batch job is told: its next run ships
+ * again what this one did) and 0 for a daemon a signal stopped: nothing is
+ * lost, what Redis acknowledged since the last good save is shipped again
+ * at the next start with the same ids, and the log says so plainly. */
 static int save_final(struct loop *l)
 {
     struct sl_err err = {0};
@@ -227,8 +231,13 @@ static int save_final(struct loop *l)
     l->saver = NULL;
     enum registry_save_result r = registry_save(l->reg, l->reg_path, &err);
     if (r == REGISTRY_NOT_SAVED) {
-        SL_ERROR("registry", "%s", err.msg);
-        return 1;
+        SL_ERROR("registry",
+                 "not saved at the stop: %s; nothing is lost, but what was "
+                 "shipped since its last save will be shipped again at the "
+                 "next start (with the same event ids, so Elasticsearch "
+                 "indexes it once); %s",
+                 err.msg, l->once ? "exiting 1" : "exiting 0, as a stop does");
+        return l->once ? 1 : 0;
     }
     if (r == REGISTRY_SAVED_UNSYNCED)
         SL_WARN("registry", "%s", err.msg);

@@ -141,20 +141,32 @@ static int metrics_render(void *ctx, struct sl_buf *body, const char **type,
     return sl_metrics_render_prometheus(ctx, body, err);
 }
 
-/* The counters and the files the file inputs know (status_files.h). */
+/* The counters and a page of the files the file inputs know
+ * (status_files.h): the first, or the one after the query's "after". */
 static int status_render(void *ctx, struct sl_buf *body, const char **type,
                          struct sl_err *err)
 {
     struct loop *l = ctx;
-    struct in_file **files = calloc(l->nin ? l->nin : 1, sizeof *files);
+    struct sl_slice q = sl_http_server_query(l->http);
+    char after[PATH_MAX];
+    int found = status_files_query_after(q.ptr, q.len, after, sizeof after);
     *type = "application/json";
+    if (found < 0)
+        return sl_err_set(err, SL_EINVAL,
+                          "/status?%.*s: \"after\" is not a percent-encoded "
+                          "path; follow the \"files_next\" a page gives",
+                          (int)(q.len > 200 ? 200 : q.len), q.ptr);
+    struct in_file **files = calloc(l->nin ? l->nin : 1, sizeof *files);
     if (files == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory for /status");
     for (size_t i = 0; i < l->nin; i++)
         files[i] = l->in[i].file;
-    int rc = status_files_render(l->m, files, l->nin, sl_clock_mono_ms(),
-                                 sl_clock_wall_ms(), STATUS_FILES_MAX_BYTES,
-                                 body, err);
+    struct status_files_page pg = {.after = found ? after : NULL,
+                                   .max_bytes = STATUS_FILES_MAX_BYTES,
+                                   .output_full = !output_has_room(l->out),
+                                   .mono_now = sl_clock_mono_ms(),
+                                   .wall_now_ms = sl_clock_wall_ms()};
+    int rc = status_files_render_page(l->m, files, l->nin, &pg, body, err);
     free(files);
     return rc;
 }
