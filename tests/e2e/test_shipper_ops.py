@@ -56,8 +56,8 @@ def saved_offsets(reg):
 
 @case
 def status_lists_every_one_of_10000_files():
-    # /status sent 768 KiB of rows at most: with 10,000 files of 70-byte
-    # paths `status` showed 4,500 of them and "(and 5500 more not shown)";
+    # /status sent 768 KiB of rows at most: with 10,000 files of 65-byte
+    # paths `status` showed 5,427 of them and "(and 4573 more not shown)";
     # an operator could not see the rest at all. Now /status comes in
     # pages (files_next), each bounded, and `status` follows them.
     d = scratch(TMP, "many")
