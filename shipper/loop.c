@@ -56,10 +56,21 @@ void loop_free(struct loop *l)
 
 /* ---- signals, acks, saves --------------------------------------------- */
 
+/* The first signal stops the reading and gives the batches in flight the
+ * grace period; a second one ends it at once (the registry is saved all
+ * the same: what Redis did not acknowledge is read again at the start). */
 static void stop(struct loop *l, const char *why)
 {
-    if (l->phase == LOOP_STOPPING)
+    if (l->phase == LOOP_STOPPING) {
+        if (!l->stop_now)
+            SL_WARN(COMP,
+                    "%s again: stopping now; the batches not acknowledged "
+                    "yet are read again at the next start",
+                    why);
+        l->stop_now = true;
+        l->stop_at = sl_clock_mono_ms();
         return;
+    }
     SL_INFO(COMP, "%s: stopping; batches in flight get %d s", why,
             LOOP_GRACE_MS / 1000);
     l->phase = LOOP_STOPPING;
@@ -422,6 +433,8 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
     if (was != LOOP_READING && !full && output_idle(l->out))
         return 1;
     if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
+        if (l->stop_now)
+            return 1;
         SL_WARN(COMP,
                 "batches not acknowledged after %d s: they will be "
                 "read again at the next start",

@@ -38,6 +38,7 @@ struct loop {
     bool once;
     enum loop_phase phase;
     int64_t stop_at; /* LOOP_STOPPING: the grace period's end */
+    bool stop_now;   /* a second signal: no more grace */
     int sigfd;
     struct sl_metrics *m;
     struct proc_metrics *pm;

@@ -10,9 +10,10 @@ usage: test_shipper_ops.py SLUICE_SHIPPER
 """
 import json
 import os
+import signal
 import subprocess
 import sys
-import urllib.parse
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -175,6 +176,44 @@ def sigterm_with_a_registry_that_cannot_be_saved():
            "again at the restart, the same event (its id too)")
     finally:
         sh.kill()
+
+
+@case
+def a_second_sigterm_ends_the_grace_period():
+    # Redis refusing writes (a read-only replica): SIGTERM gives the batches
+    # in flight 10 s; a second SIGTERM (or Ctrl-C) was ignored, so an
+    # operator who knew Redis would not come back had to wait them out or
+    # kill -9. Now the second one stops at once, still saving the registry:
+    # the batches not acknowledged are read again at the next start.
+    r = shipper_harness.Redis(args=["--replicaof", "127.0.0.1",
+                                    str(free_port())])
+    try:
+        d = scratch(TMP, "second")
+        log = os.path.join(d, "logs", "app.log")
+        append(log, ["one", "two"])
+        port = http_port()
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            shipper_harness.redis_output(r),
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+        try:
+            wait_for("a refused batch", lambda: sh.metric(
+                'sluice_output_error_replies_total{reason="readonly"}') > 0)
+            sh.proc.send_signal(signal.SIGTERM)
+            wait_for("the grace period", lambda: "batches in flight get"
+                     in sh.text())
+            t0 = time.monotonic()
+            eq(sh.term(timeout=5), 0, "exit after the second SIGTERM")
+            if time.monotonic() - t0 > 3:
+                raise AssertionError("the second SIGTERM waited")
+            if "SIGTERM again: stopping now" not in sh.text():
+                raise AssertionError(f"the log: {sh.text()!r}")
+        finally:
+            sh.kill()
+        reg = os.path.join(d, "data", "registry.json")
+        eq(list(saved_offsets(reg).values()), [0], "nothing acknowledged")
+    finally:
+        r.kill()
 
 
 if failures:
