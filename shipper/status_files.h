@@ -27,8 +27,9 @@
  * no "files_next". files_omitted counts the rows not in this body.
  *
  * "waiting" (in_file.h) is shown as one of its two causes: waiting-output
- * (the output has no room: Redis down, refusing writes, or max_pending
- * reached; nothing is read until it has) or waiting-max-open (every one
+ * (the output has no room: Redis down, refusing writes, max_pending
+ * reached, or every batch slot in flight; nothing is read until it has)
+ * or waiting-max-open (every one
  * of max_open_files descriptors holds a file with bytes to read). */
 #ifndef STATUS_FILES_H
 #define STATUS_FILES_H
