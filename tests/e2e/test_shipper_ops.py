@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (DEADLINE_S, ENV, Shipper, append,  # noqa: E402
                              case, eq, failures, free_port, http_get,
-                             http_port, scratch, wait_for, write_config)
+                             http_port, registry_offsets, scratch, wait_for,
+                             write_config)
 
 SHIPPER = sys.argv[1]
 TMP = shipper_harness.tmp_dir("sluice-e2e-ops-")
@@ -44,15 +45,6 @@ def get_json(port, target):
     if not head.startswith("HTTP/1.1 200"):
         raise AssertionError(f"GET {target}: {head!r}")
     return json.loads(body), len(body)
-
-
-def saved_offsets(reg):
-    """{inode: offset} of the registry on disk ({} while there is none)."""
-    try:
-        with open(reg) as f:
-            return {e["ino"]: e["offset"] for e in json.load(f)["entries"]}
-    except (OSError, ValueError):
-        return {}
 
 
 @case
@@ -153,7 +145,7 @@ def sigterm_with_a_registry_that_cannot_be_saved():
     try:
         sh.wait_events(2)
         def saved():
-            return list(saved_offsets(reg).values()) == [8]
+            return list(registry_offsets(reg).values()) == [8]
         wait_for("the registry at 8", saved)
         os.mkdir(reg + ".tmp")  # every save from now on fails
         append(log, ["three"])
@@ -211,7 +203,7 @@ def a_second_sigterm_ends_the_grace_period():
         finally:
             sh.kill()
         reg = os.path.join(d, "data", "registry.json")
-        eq(list(saved_offsets(reg).values()), [0], "nothing acknowledged")
+        eq(list(registry_offsets(reg).values()), [0], "nothing acknowledged")
     finally:
         r.kill()
 
