@@ -56,10 +56,12 @@ def status_lists_every_one_of_10000_files():
     d = scratch(TMP, "many")
     logs = os.path.join(d, "logs")
     n = 10000
-    names = [f"service-{i:05d}-with-a-longer-name.log" for i in range(n)]
+    # some names with what a query must escape, around page boundaries
+    names = [f"service-{i:05d}-with-a-longer-name.log" if i % 997
+             else f"service-{i:05d} %&#+?=\u00e9.log" for i in range(n)]
     for name in names:
         with open(os.path.join(logs, name), "w") as f:
-            f.write(f"{name}\n")
+            f.write("a line\n")
     port = http_port()
     conf = write_config(d, [{"type": "file",
                              "paths": [os.path.join(logs, "*.log")]}],
