@@ -37,6 +37,7 @@ struct loop *loop_new(const struct shipper_config *sc, bool once,
     l->sc = sc;
     l->once = once;
     l->sigfd = -1;
+    l->lock_fd = -1;
     if (loop_setup(l, err) < 0) {
         loop_free(l);
         return NULL;

@@ -40,6 +40,7 @@ struct loop {
     int64_t stop_at; /* LOOP_STOPPING: the grace period's end */
     bool stop_now;   /* a second signal: no more grace */
     int sigfd;
+    int lock_fd; /* data_dir/lock, flocked: one shipper per data_dir */
     struct sl_metrics *m;
     struct proc_metrics *pm;
     struct in_file_metrics fm;

@@ -6,10 +6,12 @@
 #include "loop_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +39,45 @@ static int setup_signals(struct loop *l, struct sl_err *err)
     return 0;
 }
 
+/* One shipper per data_dir: an flock on data_dir/lock, held until exit
+ * (the kernel lets go of it even after a kill -9), with the holder's pid
+ * in it for the message. A second shipper would read every file again and
+ * save its offsets over the first's registry. A lock file that cannot be
+ * made (a read-only or full data_dir) only costs that check: said, and
+ * the shipper goes on, as it does when the registry cannot be saved. */
+static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
+{
+    char path[PATH_MAX], pid[32] = "";
+    if (snprintf(path, sizeof path, "%s/lock", dir) >= (int)sizeof path)
+        return sl_err_set(err, SL_EINVAL, "data_dir '%s' is too long", dir);
+    l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (l->lock_fd < 0) {
+        SL_WARN("registry",
+                "cannot open %s: %s; a second shipper on this data_dir "
+                "would not be refused",
+                path, sl_strerror(errno));
+        return 0;
+    }
+    if (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        ssize_t n = e == EWOULDBLOCK ? pread(l->lock_fd, pid, 20, 0) : -1;
+        pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+        if (e != EWOULDBLOCK)
+            return sl_err_set(err, SL_EIO, "cannot lock %s: %s", path,
+                              sl_strerror(e));
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is in use by another sluice-shipper "
+                          "(pid %s): stop it, or give this one its own "
+                          "data_dir",
+                          dir, pid[0] ? pid : "unknown");
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(l->lock_fd, 0) < 0 ||
+        pwrite(l->lock_fd, pid, (size_t)n, 0) != n)
+        SL_DEBUG("registry", "cannot write the pid into %s", path);
+    return 0;
+}
+
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
@@ -45,6 +86,8 @@ static int setup_registry(struct loop *l, struct sl_err *err)
                           "cannot create data_dir '%s': %s; create it with "
                           "write access for the shipper, or set data_dir",
                           dir, sl_strerror(errno));
+    if (lock_data_dir(l, dir, err) < 0)
+        return -1;
     int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);
     if (n < 0 || (size_t)n >= sizeof l->reg_path)
         return sl_err_set(err, SL_EINVAL, "data_dir '%s' is too long", dir);
@@ -239,4 +282,6 @@ void loop_teardown(struct loop *l)
     sl_metrics_free(l->m);
     if (l->sigfd >= 0)
         close(l->sigfd);
+    if (l->lock_fd >= 0)
+        close(l->lock_fd); /* the lock goes with it */
 }

@@ -210,6 +210,40 @@ def a_second_sigterm_ends_the_grace_period():
         r.kill()
 
 
+@case
+def a_second_shipper_on_the_same_data_dir_is_refused():
+    # `run --once` to try a config on a host where the daemon runs with
+    # the same data_dir: both read every file, so Redis got each line
+    # twice, and each process saved its own offsets over the other's
+    # registry. Now the second is refused, naming the first's pid.
+    d = scratch(TMP, "twice")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one"])
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    try:
+        sh.wait_events(1)
+        other = write_config(scratch(TMP, "twice-other"),
+                             [{"type": "file", "paths": [log]}], None,
+                             {"data_dir": os.path.join(d, "data")})
+        p = subprocess.run([SHIPPER, "-c", other, "run", "--once"],
+                           capture_output=True, env=ENV, timeout=DEADLINE_S)
+        err = p.stderr.decode()
+        eq((p.returncode, p.stdout), (1, b""), f"the second: {err!r}")
+        want = (f"data_dir '{d}/data' is in use by another sluice-shipper "
+                f"(pid {sh.pid}): stop it, or give this one its own data_dir")
+        if want not in err:
+            raise AssertionError(f"the second's log: {err!r}")
+        sh.alive()
+        eq(sh.stop(), [sh.got[0]], "the first shipped its line once")
+        out, _ = shipper_harness.run_once(SHIPPER, other)
+        eq(out, "", "after the first stopped: nothing new, no refusal")
+    finally:
+        sh.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
