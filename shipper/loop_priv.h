@@ -70,6 +70,12 @@ struct loop {
     struct sl_http_server *http;
 };
 
+/* Fits the file inputs' max_open_files (their configs read) to the
+ * process's descriptor limit (loop_limits.c): raises the soft
+ * RLIMIT_NOFILE up to the hard one when they need more, else lowers each
+ * input's max_open_files in proportion; says so once. */
+void loop_fit_descriptors(struct loop *l);
+
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);
 void loop_teardown(struct loop *l);

@@ -113,11 +113,8 @@ static void src_free(void *user)
     pipe_src_free(user);
 }
 
-static int setup_file(struct loop *l, struct loop_input *li,
-                      const struct sl_config_node *node, struct sl_err *err)
+static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
 {
-    if (in_file_config_read(&li->fcfg, node, err) < 0)
-        return -1;
     li->pi = pipe_input_new(l->sc->host.name, li->fcfg.format,
                             li->fcfg.multiline, li->fcfg.processors,
                             li->fcfg.fields, li->name, l->pm, err);
@@ -135,11 +132,8 @@ static int setup_file(struct loop *l, struct loop_input *li,
 }
 
 static int setup_stdin(struct loop *l, struct loop_input *li,
-                       const struct sl_config_node *node, struct sl_err *err)
+                       struct sl_err *err)
 {
-    li->is_stdin = true;
-    if (in_stdin_config_read(&li->scfg, node, err) < 0)
-        return -1;
     li->pi = pipe_input_new(l->sc->host.name, li->scfg.format,
                             li->scfg.multiline, li->scfg.processors,
                             li->scfg.fields, li->name, l->pm, err);
@@ -154,6 +148,8 @@ static int setup_stdin(struct loop *l, struct loop_input *li,
     return li->stdin_src == NULL ? -1 : 0;
 }
 
+/* Every input's config first, so the file inputs' descriptor limits are
+ * fitted to the process's together (loop_limits.c), then the inputs. */
 static int setup_inputs(struct loop *l, struct sl_err *err)
 {
     size_t n = sl_config_len(l->sc->inputs);
@@ -169,8 +165,17 @@ static int setup_inputs(struct loop *l, struct sl_err *err)
         snprintf(li->name, sizeof li->name, "inputs[%zu]", i);
         if (t != NULL && sl_config_string(t, NULL, NULL, &type, err) < 0)
             return -1;
-        int rc = strcmp(type, "stdin") == 0 ? setup_stdin(l, li, node, err)
-                                            : setup_file(l, li, node, err);
+        li->is_stdin = strcmp(type, "stdin") == 0;
+        int rc = li->is_stdin ? in_stdin_config_read(&li->scfg, node, err)
+                              : in_file_config_read(&li->fcfg, node, err);
+        if (rc < 0)
+            return -1;
+    }
+    loop_fit_descriptors(l);
+    for (size_t i = 0; i < n; i++) {
+        struct loop_input *li = &l->in[i];
+        int rc =
+            li->is_stdin ? setup_stdin(l, li, err) : setup_file(l, li, err);
         if (rc < 0)
             return -1;
     }

@@ -10,6 +10,8 @@ usage: test_shipper_ops.py SLUICE_SHIPPER
 """
 import json
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,8 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (DEADLINE_S, ENV, Shipper, append,  # noqa: E402
                              case, eq, failures, free_port, http_get,
-                             http_port, registry_offsets, scratch, wait_for,
-                             write_config)
+                             http_port, json_lines, registry_offsets,
+                             scratch, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 TMP = shipper_harness.tmp_dir("sluice-e2e-ops-")
@@ -242,6 +244,46 @@ def a_second_shipper_on_the_same_data_dir_is_refused():
         eq(out, "", "after the first stopped: nothing new, no refusal")
     finally:
         sh.kill()
+
+
+@case
+def max_open_files_above_the_descriptor_limit():
+    # max_open_files (512 by default, per input) above the process's
+    # descriptor limit (ulimit -n; systemd's soft LimitNOFILE is 1024):
+    # 400 files under a limit of 128 gave 282 warnings "cannot read: Too
+    # many open files", one per file, the registry could not be saved
+    # (no descriptor for its temporary file) and `run --once` exited 1
+    # with nothing shipped. Now the shipper raises its soft limit to the
+    # hard one when that is enough, and else lowers max_open_files to
+    # what fits, saying so once.
+    d = scratch(TMP, "nofile")
+    logs = os.path.join(d, "logs")
+    want = []
+    for i in range(400):
+        append(os.path.join(logs, f"f{i:03d}.log"), [f"file {i}"])
+        want.append(f"file {i}")
+    for soft, hard, most, word in ((128, 128, 100000, "lowered"),
+                                   (128, 4096, 1000, "raised")):
+        conf = write_config(d, [{"type": "file",
+                                 "paths": [os.path.join(logs, "*.log")],
+                                 "max_open_files": most}])
+        shutil.rmtree(os.path.join(d, "data"), ignore_errors=True)
+        p = subprocess.run(
+            [SHIPPER, "-c", conf, "run", "--once"], capture_output=True,
+            env=ENV, timeout=DEADLINE_S,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                  (soft, hard)))
+        err = p.stderr.decode()
+        eq(p.returncode, 0, f"exit with ulimit -n {soft} (hard {hard}); "
+           f"log: {err[-600:]!r}")
+        eq(sorted(e["message"] for e in json_lines(p.stdout)), sorted(want),
+           "every file's line")
+        if "Too many open files" in err:
+            raise AssertionError(f"EMFILE: {err[-600:]!r}")
+        said = [l for l in err.splitlines() if "RLIMIT_NOFILE" in l]
+        eq(len(said), 1, f"said once: {err[-600:]!r}")
+        if word not in said[0]:
+            raise AssertionError(said[0])
 
 
 if failures:
