@@ -176,6 +176,13 @@ static void summarise(yajl_val root, const char *listen, FILE *out)
                  count_of(field(root, "process_resident_memory_peak_bytes")));
     fprintf(out, "daemon at %s: up %s, memory %s (peak %s)\n", listen, up, rss,
             peak);
+    const char *full_key[] = {"output_full", NULL};
+    if (YAJL_IS_TRUE(yajl_tree_get(root, full_key, yajl_t_true)))
+        fprintf(out,
+                "daemon at %s: reading waits: the output has no room (Redis "
+                "down, refusing writes or at max_pending, or busy: its log "
+                "says which)\n",
+                listen);
     size_t shown = 0;
     for (size_t i = 0; i < root->u.object.len && shown < MAX_COUNTERS; i++) {
         const char *k = root->u.object.keys[i];

@@ -206,8 +206,10 @@ int status_files_render_page(struct sl_metrics *m,
     body->ptr[--body->len] = '\0'; /* the object's '}': reopened */
     if (rows_collect(&rs, inputs, n, pg->after, err) < 0)
         goto done;
-    if (sl_buf_append_str(
-            body, body->len - start > 1 ? ",\"files\":[" : "\"files\":[", err) <
+    const char *sep = body->len - start > 1 ? "," : "";
+    if ((pg->output_full &&
+         sl_buf_printf(body, err, "%s\"output_full\":true", sep) < 0) ||
+        sl_buf_printf(body, err, "%s\"files\":[", pg->output_full ? "," : sep) <
             0 ||
         write_rows(body, &rs, pg, &shown, err) < 0 ||
         sl_buf_printf(body, err, "],\"files_known\":%zu,\"files_omitted\":%zu",

@@ -26,6 +26,9 @@
  * sharing a path are never split across pages); at the last page there is
  * no "files_next". files_omitted counts the rows not in this body.
  *
+ * "output_full":true comes before "files" while the output has no room
+ * (nothing is read then: `status` says so above its table).
+ *
  * "waiting" (in_file.h) is shown as one of its two causes: waiting-output
  * (the output has no room: Redis down, refusing writes, max_pending
  * reached, or every batch slot in flight; nothing is read until it has)

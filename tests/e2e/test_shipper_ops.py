@@ -123,9 +123,14 @@ def waiting_files_say_why_they_wait():
             return got if len(got) == 3 else None
         wait_for("3 files in /status", states)
         eq(states(), ["waiting-output"] * 3, "states with Redis down")
+        body, _ = get_json(port, "/status")
+        eq(body.get("output_full"), True, "/status output_full")
         rc, out, _ = status_cmd(conf)
         rows, _ = daemon_rows(out)
         eq([r[-1] for r in rows], ["waiting-output"] * 3, "status")
+        if f"daemon at 127.0.0.1:{port}: reading waits: the output has no " \
+                "room" not in out:
+            raise AssertionError(out)
         eq(sh.term(), 0, "exit")
     finally:
         sh.kill()

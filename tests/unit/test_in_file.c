@@ -1818,6 +1818,11 @@ static void test_status_waiting_reasons(void **state)
                                               : "\"state\":\"waiting-max-"
                                                 "open\""));
         assert_null(strstr(body.ptr, "\"waiting\""));
+        if (full)
+            assert_memory_equal(body.ptr, "{\"output_full\":true,\"files\":[",
+                                29);
+        else
+            assert_null(strstr(body.ptr, "output_full"));
     }
     sl_buf_release(&body);
 }
