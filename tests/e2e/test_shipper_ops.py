@@ -49,6 +49,18 @@ def get_json(port, target):
     return json.loads(body), len(body)
 
 
+def one_file(name, lines, output=None):
+    """A scratch dir with logs/app.log holding lines, a config reading it
+    with http on: (d, log, port, conf)."""
+    d = scratch(TMP, name)
+    log = os.path.join(d, "logs", "app.log")
+    append(log, lines)
+    port = http_port()
+    conf = write_config(d, [{"type": "file", "paths": [log]}], output,
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    return d, log, port, conf
+
+
 @case
 def status_lists_every_one_of_10000_files():
     # /status sent 768 KiB of rows at most: with 10,000 files of 65-byte
@@ -143,12 +155,7 @@ def sigterm_with_a_registry_that_cannot_be_saved():
     # against the documented "save the registry and exit 0", and without
     # saying what it costs. Now: exit 0, and the log says the events since
     # the last save are shipped again at the next start, with their ids.
-    d = scratch(TMP, "nosave")
-    log = os.path.join(d, "logs", "app.log")
-    append(log, ["one", "two"])
-    port = http_port()
-    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
-                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    d, log, port, conf = one_file("nosave", ["one", "two"])
     reg = os.path.join(d, "data", "registry.json")
     sh = Shipper(SHIPPER, ENV, conf, d, port=port)
     try:
@@ -189,13 +196,8 @@ def a_second_sigterm_ends_the_grace_period():
     r = shipper_harness.Redis(args=["--replicaof", "127.0.0.1",
                                     str(free_port())])
     try:
-        d = scratch(TMP, "second")
-        log = os.path.join(d, "logs", "app.log")
-        append(log, ["one", "two"])
-        port = http_port()
-        conf = write_config(d, [{"type": "file", "paths": [log]}],
-                            shipper_harness.redis_output(r),
-                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        d, _, port, conf = one_file("second", ["one", "two"],
+                                    shipper_harness.redis_output(r))
         sh = Shipper(SHIPPER, ENV, conf, d, port=port)
         try:
             wait_for("a refused batch", lambda: sh.metric(
@@ -223,12 +225,7 @@ def a_second_shipper_on_the_same_data_dir_is_refused():
     # the same data_dir: both read every file, so Redis got each line
     # twice, and each process saved its own offsets over the other's
     # registry. Now the second is refused, naming the first's pid.
-    d = scratch(TMP, "twice")
-    log = os.path.join(d, "logs", "app.log")
-    append(log, ["one"])
-    port = http_port()
-    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
-                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    d, log, port, conf = one_file("twice", ["one"])
     sh = Shipper(SHIPPER, ENV, conf, d, port=port)
     try:
         sh.wait_events(1)
