@@ -458,9 +458,32 @@ static int parse(struct parser *p)
     return st == yajl_status_ok ? 0 : -1;
 }
 
+/* A byte order mark at the start: UTF-8's is skipped (editors on Windows
+ * write one; RFC 8259 lets a parser ignore it), and lines and columns then
+ * count from after it, as the editor shows them; UTF-16's is refused in
+ * plain words, not as a byte 0xFF. 0, or -1 with err. */
+static int byte_order_mark(const char *name, const char **buf, size_t *len,
+                           struct sl_err *err)
+{
+    const unsigned char *b = (const unsigned char *)*buf;
+    if (*len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+        *buf += 3;
+        *len -= 3;
+    } else if (*len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) ||
+                             (b[0] == 0xFE && b[1] == 0xFF))) {
+        return sl_err_set(err, SL_EPARSE,
+                          "%s:1:1: the file is in UTF-16 (it starts with the "
+                          "bytes 0x%02X 0x%02X); save it as UTF-8",
+                          name, b[0], b[1]);
+    }
+    return 0;
+}
+
 struct sl_config *sl_config_load_buffer(const char *name, const char *buf,
                                         size_t len, struct sl_err *err)
 {
+    if (byte_order_mark(name, &buf, &len, err) < 0)
+        return NULL;
     struct parser p = {
         .buf = buf, .len = len, .lc_line = 1, .lc_col = 1, .err = err};
     struct sl_config *c = calloc(1, sizeof *c);

@@ -65,7 +65,8 @@ struct sl_http_server {
     struct client *clients; /* max_clients slots */
     struct route routes[SL_HTTP_MAX_ROUTES];
     size_t nroutes;
-    struct sl_buf body; /* handlers write here; copied into a client's out */
+    struct sl_buf body;    /* handlers write here; copied into a client's out */
+    struct sl_slice query; /* the request's, while its handler runs */
 };
 
 static int64_t now_ms(void)
@@ -440,6 +441,22 @@ static void not_found(struct sl_http_server *s, struct client *c, bool head)
     respond_text(s, c, 404, "", text, head);
 }
 
+/* The target after "path?" up to a '#'; empty when it has none. */
+static struct sl_slice query_of(const struct sl_http_request *req)
+{
+    const char *end = req->target.ptr + req->target.len;
+    const char *q = req->path.ptr + req->path.len;
+    if (q >= end || *q != '?')
+        return (struct sl_slice){"", 0};
+    const char *hash = memchr(q + 1, '#', (size_t)(end - q - 1));
+    return (struct sl_slice){q + 1, (size_t)((hash ? hash : end) - q - 1)};
+}
+
+struct sl_slice sl_http_server_query(const struct sl_http_server *s)
+{
+    return s->query.ptr != NULL ? s->query : (struct sl_slice){"", 0};
+}
+
 static void dispatch(struct sl_http_server *s, struct client *c,
                      const struct sl_http_request *req)
 {
@@ -461,7 +478,10 @@ static void dispatch(struct sl_http_server *s, struct client *c,
     const char *ctype = TEXT_PLAIN;
     struct sl_err err = {0};
     sl_buf_reset(&s->body);
-    if (r->fn(r->ctx, &s->body, &ctype, &err) < 0) {
+    s->query = query_of(req);
+    int rc = r->fn(r->ctx, &s->body, &ctype, &err);
+    s->query = (struct sl_slice){"", 0};
+    if (rc < 0) {
         SL_WARN("http", "GET %s failed: %s", r->path, err.msg);
         respond_text(s, c, 500, "",
                      "internal error; the daemon's log says why\n", head);

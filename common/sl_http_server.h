@@ -86,6 +86,11 @@ SL_MUST_CHECK int sl_http_server_route(struct sl_http_server *s,
                                        const char *path, sl_http_handler_fn fn,
                                        void *ctx, struct sl_err *err);
 
+/* The query of the request being answered ("after=x" of "/status?after=x",
+ * up to a '#'; raw, not decoded; empty when it has none), for a handler
+ * to read while it runs: it points into the request, gone after. */
+struct sl_slice sl_http_server_query(const struct sl_http_server *s);
+
 /* The bound port (the chosen one when the address asked for port 0). */
 uint16_t sl_http_server_port(const struct sl_http_server *s);
 /* Open client connections. */

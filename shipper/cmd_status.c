@@ -176,6 +176,13 @@ static void summarise(yajl_val root, const char *listen, FILE *out)
                  count_of(field(root, "process_resident_memory_peak_bytes")));
     fprintf(out, "daemon at %s: up %s, memory %s (peak %s)\n", listen, up, rss,
             peak);
+    const char *full_key[] = {"output_full", NULL};
+    if (YAJL_IS_TRUE(yajl_tree_get(root, full_key, yajl_t_true)))
+        fprintf(out,
+                "daemon at %s: reading waits: the output has no room (Redis "
+                "down, refusing writes or at max_pending, or busy: its log "
+                "says which)\n",
+                listen);
     size_t shown = 0;
     for (size_t i = 0; i < root->u.object.len && shown < MAX_COUNTERS; i++) {
         const char *k = root->u.object.keys[i];
@@ -202,8 +209,9 @@ static yajl_val parse_status(const char *json)
     return root;
 }
 
-/* 1 when the files' table was shown. */
-static int show_status(yajl_val root, const char *listen, FILE *out)
+/* 1 when the files' table was shown (with follow: every page of it). */
+static int show_status(yajl_val root, const char *listen, bool follow,
+                       FILE *out)
 {
     struct sl_err err = {0};
     if (root == NULL) {
@@ -211,7 +219,7 @@ static int show_status(yajl_val root, const char *listen, FILE *out)
         return 0;
     }
     summarise(root, listen, out);
-    int rc = shipper_status_files(root, listen, out, &err);
+    int rc = shipper_status_files(root, listen, follow, out, &err);
     if (rc < 0)
         fprintf(out, "daemon at %s: its files not shown: %s\n", listen,
                 err.msg);
@@ -221,17 +229,17 @@ static int show_status(yajl_val root, const char *listen, FILE *out)
 int shipper_status_summarise(const char *json, const char *listen, FILE *out)
 {
     yajl_val root = parse_status(json);
-    int rc = show_status(root, listen, out);
+    int rc = show_status(root, listen, false, out);
     yajl_tree_free(root);
     return rc;
 }
 
-/* What the daemon at listen answered: 0 and its parsed /status in *root
- * (NULL when not a JSON object), or -1 with err. */
-static int ask_daemon(const char *listen, yajl_val *root, struct sl_err *err)
+int shipper_status_ask(const char *listen, const char *target,
+                       struct yajl_val_s **root, struct sl_err *err)
 {
     struct sl_buf body = SL_BUF_INIT(STATUS_BODY_MAX);
-    int rc = shipper_status_fetch(listen, STATUS_TIMEOUT_MS, &body, err);
+    int rc =
+        shipper_status_fetch(listen, target, STATUS_TIMEOUT_MS, &body, err);
     if (rc == 0)
         *root = parse_status(body.ptr ? body.ptr : "");
     sl_buf_release(&body);
@@ -263,13 +271,15 @@ int shipper_cmd_status(const struct sl_cli *cli)
     }
     const char *listen = l.sc.http.listen;
     yajl_val root = NULL;
-    int asked = listen != NULL ? ask_daemon(listen, &root, &asked_err) : -1;
+    int asked = listen != NULL
+                    ? shipper_status_ask(listen, "/status", &root, &asked_err)
+                    : -1;
     bool rows = root != NULL && yajl_tree_get(root, files_key, yajl_t_array);
     int rc = show_registry(l.sc.data_dir, !rows, stdout, &err);
     if (rc < 0)
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
     if (asked == 0)
-        show_status(root, listen, stdout);
+        show_status(root, listen, true, stdout);
     else if (listen != NULL)
         no_answer(listen, &asked_err, stdout);
     yajl_tree_free(root);

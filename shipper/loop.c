@@ -37,6 +37,7 @@ struct loop *loop_new(const struct shipper_config *sc, bool once,
     l->sc = sc;
     l->once = once;
     l->sigfd = -1;
+    l->lock_fd = -1;
     if (loop_setup(l, err) < 0) {
         loop_free(l);
         return NULL;
@@ -56,10 +57,21 @@ void loop_free(struct loop *l)
 
 /* ---- signals, acks, saves --------------------------------------------- */
 
+/* The first signal stops the reading and gives the batches in flight the
+ * grace period; a second one ends it at once (the registry is saved all
+ * the same: what Redis did not acknowledge is read again at the start). */
 static void stop(struct loop *l, const char *why)
 {
-    if (l->phase == LOOP_STOPPING)
+    if (l->phase == LOOP_STOPPING) {
+        if (!l->stop_now)
+            SL_WARN(COMP,
+                    "%s again: stopping now; the batches not acknowledged "
+                    "yet are read again at the next start",
+                    why);
+        l->stop_now = true;
+        l->stop_at = sl_clock_mono_ms();
         return;
+    }
     SL_INFO(COMP, "%s: stopping; batches in flight get %d s", why,
             LOOP_GRACE_MS / 1000);
     l->phase = LOOP_STOPPING;
@@ -219,7 +231,11 @@ static void save_registry(struct loop *l, int64_t now)
     l->next_save = now + SAVE_EVERY_MS;
 }
 
-/* The last save, on this thread, once the saver's thread has ended. */
+/* The last save, on this thread, once the saver's thread has ended. A
+ * failure is 1 for `run --once` (a batch job is told: its next run ships
+ * again what this one did) and 0 for a daemon a signal stopped: nothing is
+ * lost, what Redis acknowledged since the last good save is shipped again
+ * at the next start with the same ids, and the log says so plainly. */
 static int save_final(struct loop *l)
 {
     struct sl_err err = {0};
@@ -227,8 +243,13 @@ static int save_final(struct loop *l)
     l->saver = NULL;
     enum registry_save_result r = registry_save(l->reg, l->reg_path, &err);
     if (r == REGISTRY_NOT_SAVED) {
-        SL_ERROR("registry", "%s", err.msg);
-        return 1;
+        SL_ERROR("registry",
+                 "not saved at the stop: %s; nothing is lost, but what was "
+                 "shipped since its last save will be shipped again at the "
+                 "next start (with the same event ids, so Elasticsearch "
+                 "indexes it once); %s",
+                 err.msg, l->once ? "exiting 1" : "exiting 0, as a stop does");
+        return l->once ? 1 : 0;
     }
     if (r == REGISTRY_SAVED_UNSYNCED)
         SL_WARN("registry", "%s", err.msg);
@@ -413,6 +434,8 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
     if (was != LOOP_READING && !full && output_idle(l->out))
         return 1;
     if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
+        if (l->stop_now)
+            return 1;
         SL_WARN(COMP,
                 "batches not acknowledged after %d s: they will be "
                 "read again at the next start",

@@ -38,7 +38,9 @@ struct loop {
     bool once;
     enum loop_phase phase;
     int64_t stop_at; /* LOOP_STOPPING: the grace period's end */
+    bool stop_now;   /* a second signal: no more grace */
     int sigfd;
+    int lock_fd; /* data_dir/lock, flocked: one shipper per data_dir */
     struct sl_metrics *m;
     struct proc_metrics *pm;
     struct in_file_metrics fm;
@@ -67,6 +69,12 @@ struct loop {
     size_t nin;
     struct sl_http_server *http;
 };
+
+/* Fits the file inputs' max_open_files (their configs read) to the
+ * process's descriptor limit (loop_limits.c): raises the soft
+ * RLIMIT_NOFILE up to the hard one when they need more, else lowers each
+ * input's max_open_files in proportion; says so once. */
+void loop_fit_descriptors(struct loop *l);
 
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);

@@ -6,10 +6,12 @@
 #include "loop_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +39,45 @@ static int setup_signals(struct loop *l, struct sl_err *err)
     return 0;
 }
 
+/* One shipper per data_dir: an flock on data_dir/lock, held until exit
+ * (the kernel lets go of it even after a kill -9), with the holder's pid
+ * in it for the message. A second shipper would read every file again and
+ * save its offsets over the first's registry. A lock file that cannot be
+ * made (a read-only or full data_dir) only costs that check: said, and
+ * the shipper goes on, as it does when the registry cannot be saved. */
+static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
+{
+    char path[PATH_MAX], pid[32] = "";
+    if (snprintf(path, sizeof path, "%s/lock", dir) >= (int)sizeof path)
+        return sl_err_set(err, SL_EINVAL, "data_dir '%s' is too long", dir);
+    l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (l->lock_fd < 0) {
+        SL_WARN("registry",
+                "cannot open %s: %s; a second shipper on this data_dir "
+                "would not be refused",
+                path, sl_strerror(errno));
+        return 0;
+    }
+    if (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        ssize_t n = e == EWOULDBLOCK ? pread(l->lock_fd, pid, 20, 0) : -1;
+        pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+        if (e != EWOULDBLOCK)
+            return sl_err_set(err, SL_EIO, "cannot lock %s: %s", path,
+                              sl_strerror(e));
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is in use by another sluice-shipper "
+                          "(pid %s): stop it, or give this one its own "
+                          "data_dir",
+                          dir, pid[0] ? pid : "unknown");
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(l->lock_fd, 0) < 0 ||
+        pwrite(l->lock_fd, pid, (size_t)n, 0) != n)
+        SL_DEBUG("registry", "cannot write the pid into %s", path);
+    return 0;
+}
+
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
@@ -45,6 +86,8 @@ static int setup_registry(struct loop *l, struct sl_err *err)
                           "cannot create data_dir '%s': %s; create it with "
                           "write access for the shipper, or set data_dir",
                           dir, sl_strerror(errno));
+    if (lock_data_dir(l, dir, err) < 0)
+        return -1;
     int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);
     if (n < 0 || (size_t)n >= sizeof l->reg_path)
         return sl_err_set(err, SL_EINVAL, "data_dir '%s' is too long", dir);
@@ -70,11 +113,8 @@ static void src_free(void *user)
     pipe_src_free(user);
 }
 
-static int setup_file(struct loop *l, struct loop_input *li,
-                      const struct sl_config_node *node, struct sl_err *err)
+static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
 {
-    if (in_file_config_read(&li->fcfg, node, err) < 0)
-        return -1;
     li->pi = pipe_input_new(l->sc->host.name, li->fcfg.format,
                             li->fcfg.multiline, li->fcfg.processors,
                             li->fcfg.fields, li->name, l->pm, err);
@@ -92,11 +132,8 @@ static int setup_file(struct loop *l, struct loop_input *li,
 }
 
 static int setup_stdin(struct loop *l, struct loop_input *li,
-                       const struct sl_config_node *node, struct sl_err *err)
+                       struct sl_err *err)
 {
-    li->is_stdin = true;
-    if (in_stdin_config_read(&li->scfg, node, err) < 0)
-        return -1;
     li->pi = pipe_input_new(l->sc->host.name, li->scfg.format,
                             li->scfg.multiline, li->scfg.processors,
                             li->scfg.fields, li->name, l->pm, err);
@@ -111,6 +148,8 @@ static int setup_stdin(struct loop *l, struct loop_input *li,
     return li->stdin_src == NULL ? -1 : 0;
 }
 
+/* Every input's config first, so the file inputs' descriptor limits are
+ * fitted to the process's together (loop_limits.c), then the inputs. */
 static int setup_inputs(struct loop *l, struct sl_err *err)
 {
     size_t n = sl_config_len(l->sc->inputs);
@@ -126,8 +165,17 @@ static int setup_inputs(struct loop *l, struct sl_err *err)
         snprintf(li->name, sizeof li->name, "inputs[%zu]", i);
         if (t != NULL && sl_config_string(t, NULL, NULL, &type, err) < 0)
             return -1;
-        int rc = strcmp(type, "stdin") == 0 ? setup_stdin(l, li, node, err)
-                                            : setup_file(l, li, node, err);
+        li->is_stdin = strcmp(type, "stdin") == 0;
+        int rc = li->is_stdin ? in_stdin_config_read(&li->scfg, node, err)
+                              : in_file_config_read(&li->fcfg, node, err);
+        if (rc < 0)
+            return -1;
+    }
+    loop_fit_descriptors(l);
+    for (size_t i = 0; i < n; i++) {
+        struct loop_input *li = &l->in[i];
+        int rc =
+            li->is_stdin ? setup_stdin(l, li, err) : setup_file(l, li, err);
         if (rc < 0)
             return -1;
     }
@@ -141,20 +189,32 @@ static int metrics_render(void *ctx, struct sl_buf *body, const char **type,
     return sl_metrics_render_prometheus(ctx, body, err);
 }
 
-/* The counters and the files the file inputs know (status_files.h). */
+/* The counters and a page of the files the file inputs know
+ * (status_files.h): the first, or the one after the query's "after". */
 static int status_render(void *ctx, struct sl_buf *body, const char **type,
                          struct sl_err *err)
 {
     struct loop *l = ctx;
-    struct in_file **files = calloc(l->nin ? l->nin : 1, sizeof *files);
+    struct sl_slice q = sl_http_server_query(l->http);
+    char after[PATH_MAX];
+    int found = status_files_query_after(q.ptr, q.len, after, sizeof after);
     *type = "application/json";
+    if (found < 0)
+        return sl_err_set(err, SL_EINVAL,
+                          "/status?%.*s: \"after\" is not a percent-encoded "
+                          "path; follow the \"files_next\" a page gives",
+                          (int)(q.len > 200 ? 200 : q.len), q.ptr);
+    struct in_file **files = calloc(l->nin ? l->nin : 1, sizeof *files);
     if (files == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory for /status");
     for (size_t i = 0; i < l->nin; i++)
         files[i] = l->in[i].file;
-    int rc = status_files_render(l->m, files, l->nin, sl_clock_mono_ms(),
-                                 sl_clock_wall_ms(), STATUS_FILES_MAX_BYTES,
-                                 body, err);
+    struct status_files_page pg = {.after = found ? after : NULL,
+                                   .max_bytes = STATUS_FILES_MAX_BYTES,
+                                   .output_full = !output_has_room(l->out),
+                                   .mono_now = sl_clock_mono_ms(),
+                                   .wall_now_ms = sl_clock_wall_ms()};
+    int rc = status_files_render_page(l->m, files, l->nin, &pg, body, err);
     free(files);
     return rc;
 }
@@ -227,4 +287,6 @@ void loop_teardown(struct loop *l)
     sl_metrics_free(l->m);
     if (l->sigfd >= 0)
         close(l->sigfd);
+    if (l->lock_fd >= 0)
+        close(l->lock_fd); /* the lock goes with it */
 }

@@ -6,6 +6,7 @@
 #ifndef SHIPPER_CLI_H
 #define SHIPPER_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "shipper_config.h"
@@ -34,13 +35,24 @@ void shipper_cli_unload(struct shipper_loaded *l); /* zeroed is fine */
 SL_MUST_CHECK int shipper_inputs_check(const struct sl_config_node *inputs,
                                        struct sl_err *err);
 
-/* GETs /status from the daemon's http.listen address ("127.0.0.1:5066",
- * "[::1]:5066", "localhost:5066"; a wildcard address is asked on loopback)
- * over a plain socket, within timeout_ms. The body goes to body (its max
- * bounds it). -1 with SL_EIO (no answer: refused, timed out) or SL_EREMOTE
- * (an answer that is not 200). */
-SL_MUST_CHECK int shipper_status_fetch(const char *listen, int timeout_ms,
-                                       struct sl_buf *body, struct sl_err *err);
+/* GETs target ("/status", or a page's "files_next") from the daemon's
+ * http.listen address ("127.0.0.1:5066", "[::1]:5066", "localhost:5066"; a
+ * wildcard address is asked on loopback) over a plain socket, within
+ * timeout_ms. The body goes to body (its max bounds it). -1 with SL_EIO
+ * (no answer: refused, timed out) or SL_EREMOTE (an answer that is not
+ * 200). */
+SL_MUST_CHECK int shipper_status_fetch(const char *listen, const char *target,
+                                       int timeout_ms, struct sl_buf *body,
+                                       struct sl_err *err);
+
+struct yajl_val_s;
+
+/* GETs target from the daemon (shipper_status_fetch) and parses it: 0
+ * with *root its JSON object (NULL when the body is not one; the caller
+ * frees it with yajl_tree_free), or -1 with err. */
+SL_MUST_CHECK int shipper_status_ask(const char *listen, const char *target,
+                                     struct yajl_val_s **root,
+                                     struct sl_err *err);
 
 /* Reads a raw HTTP answer in[0..len) (bytes from the network; need not
  * be NUL-terminated): its status code and where its body starts. -1 when
@@ -55,12 +67,14 @@ SL_MUST_CHECK int shipper_status_answer(const char *in, size_t len, long *code,
 int shipper_status_summarise(const char *json, const char *listen, FILE *out);
 
 /* The table of /status's "files" rows (status_table.c), root a parsed
- * JSON object (yajl_tree.h's yajl_val). 1 shown, 0 when root has no
- * "files" (a daemon older than them), -1 with err (out of memory). */
-struct yajl_val_s;
+ * JSON object (yajl_tree.h's yajl_val). With follow, the pages after
+ * root's ("files_next") are asked for and their rows added, so the table
+ * has every file the daemon knows; without, root's rows alone, and a
+ * count of the others. 1 shown, 0 when root has no "files" (a daemon
+ * older than them), -1 with err (out of memory). */
 SL_MUST_CHECK int shipper_status_files(struct yajl_val_s *root,
-                                       const char *listen, FILE *out,
-                                       struct sl_err *err);
+                                       const char *listen, bool follow,
+                                       FILE *out, struct sl_err *err);
 
 struct sl_cli;
 

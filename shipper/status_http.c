@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sl_http_server.h"
+
 #define HOST_MAX 64
 #define HEAD_MAX 8192 /* the answer's status line and headers */
 
@@ -103,13 +105,16 @@ static int connect_to(const char *listen, long long deadline,
                       sl_strerror(e));
 }
 
-static int exchange(int fd, const char *listen, long long deadline,
-                    struct sl_buf *in, struct sl_err *err)
+static int exchange(int fd, const char *listen, const char *target,
+                    long long deadline, struct sl_buf *in, struct sl_err *err)
 {
-    static const char req[] = "GET /status HTTP/1.0\r\n\r\n";
-    char chunk[4096];
+    char req[SL_HTTP_MAX_HEADER], chunk[4096];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", target);
+    if (len < 0 || (size_t)len >= sizeof req)
+        return sl_err_set(err, SL_EINVAL, "%.64s...: too long to ask for",
+                          target);
     if (wait_fd(fd, POLLOUT, deadline) < 0 ||
-        send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)sizeof req - 1)
+        send(fd, req, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len)
         return sl_err_set(err, SL_EIO, "cannot send to %s", listen);
     for (;;) {
         if (wait_fd(fd, POLLIN, deadline) < 0)
@@ -147,7 +152,7 @@ int shipper_status_answer(const char *in, size_t len, long *code,
     return 0;
 }
 
-int shipper_status_fetch(const char *listen, int timeout_ms,
+int shipper_status_fetch(const char *listen, const char *target, int timeout_ms,
                          struct sl_buf *body, struct sl_err *err)
 {
     long long deadline = now_ms() + timeout_ms;
@@ -155,7 +160,7 @@ int shipper_status_fetch(const char *listen, int timeout_ms,
     int fd = connect_to(listen, deadline, err), rc = -1;
     if (fd < 0)
         return -1;
-    if (exchange(fd, listen, deadline, &in, err) < 0)
+    if (exchange(fd, listen, target, deadline, &in, err) < 0)
         goto done;
     long code;
     size_t at;
@@ -164,8 +169,8 @@ int shipper_status_fetch(const char *listen, int timeout_ms,
         goto done;
     }
     if (code != 200) {
-        sl_err_set(err, SL_EREMOTE, "%s answered %ld to GET /status", listen,
-                   code);
+        sl_err_set(err, SL_EREMOTE, "%s answered %ld to GET %.200s", listen,
+                   code, target);
         goto done;
     }
     rc = sl_buf_append(body, in.ptr + at, in.len - at, err);

@@ -162,9 +162,13 @@ static int register_counters(struct output *o, struct sl_metrics *m,
             "times Redis could not be reached (lost, refused, login "
             "refused) and reading stopped until it could")
     GAUGE(pending, "sluice_output_pending",
-          "entries (stream) or events (list) in the key at the last check")
+          "entries (stream) or events (list) in the key at the last check; "
+          "-1 before the first, and always when max_pending and "
+          "max_pending_bytes are 0 (not checked)")
     GAUGE(pending_bytes, "sluice_output_pending_bytes",
-          "bytes the key uses in Redis at the last check (MEMORY USAGE)")
+          "bytes the key uses in Redis at the last check (MEMORY USAGE); "
+          "-1 before the first, and always when max_pending_bytes is 0 "
+          "(not checked)")
     GAUGE(outbox, "sluice_output_outbox_batches",
           "sealed batches not yet acknowledged")
 #undef COUNTER

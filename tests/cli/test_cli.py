@@ -516,7 +516,8 @@ def status_shows_the_daemons_files_instead_of_the_registrys():
             {"path": "/l/odd.log", "state": "idle", "acked": -1,
              "read": "12", "size": 1.5, "last_read": 2 ** 70},
             {"state": "no path: skipped"}, 7],
-        "files_known": 9, "files_omitted": 3}).encode()
+        "files_known": 9, "files_omitted": 3,
+        "files_next": "/status?after=%2Fl%2Fx.log"}).encode()
     server = http.server.HTTPServer(("127.0.0.1", 0), StatusHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     listen = f"127.0.0.1:{server.server_address[1]}"
@@ -548,8 +549,8 @@ def status_shows_the_daemons_files_instead_of_the_registrys():
             f"daemon at {listen}: up 1m, memory 4.0 MiB (peak 5.0 MiB)\n"
             f"  {'sluice_lines_read_total':<40} 3\n"
             f"files from the daemon at {listen}, newer than the registry: "
-            "4 (and 3 more not shown: /status sends 768 KiB of rows at "
-            "most)\n" + want)
+            f"4 (and 5 more not shown: {listen} answered 404 to GET "
+            "/status?after=%2Fl%2Fx.log)\n" + want)
     StatusHandler.body = b""
 
 

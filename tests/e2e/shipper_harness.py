@@ -540,3 +540,13 @@ def at_least_once_same_ids(got, want, what, renamed=False):
     eq([i for i, s in ids.items() if len(s) != 1][:3], [],
        f"{what}: one id for two lines")
     return len(got) - len(want)
+
+
+def registry_offsets(path):
+    """{inode: offset} of the registry at path ({} while there is none, or
+    while it cannot be read)."""
+    try:
+        with open(path) as f:
+            return {e["ino"]: e["offset"] for e in json.load(f)["entries"]}
+    except (OSError, ValueError):
+        return {}

@@ -181,6 +181,36 @@ def sighup_reopens_the_file_stderr_appends_to_once_logrotate_moved_it():
         sh.kill()
 
 
+@case
+def a_config_saved_with_a_byte_order_mark():
+    # Notepad and PowerShell write a byte order mark first: a good config
+    # saved so was refused with "1:1: invalid character, found byte
+    # 0xEF", and a UTF-16 one with "found byte 0xFF", which says nothing
+    # to whoever cannot see the mark. UTF-8's mark is skipped now (lines
+    # and columns count as the editor shows them), UTF-16 is named.
+    d = scratch(TMP, "bom")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one"])
+    good = write_config(d, [{"type": "file", "paths": [log]}], None)
+    with open(good, "rb") as f:
+        text = f.read()
+    with open(good, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + text)
+    eq(shipper(good, "check"), (0, "", ""), "check on a good file with BOM")
+    rc, out, _ = shipper(good, "run", "--once")
+    eq((rc, [e["message"] for e in json_lines(out)]), (0, ["one"]), "run")
+    with open(good, "wb") as f:
+        f.write(b"\xef\xbb\xbf{\"oops\": 1}")
+    said = refused_with_position(good, "an unknown key after a BOM")
+    if f"{good}:1:2: " not in said:
+        raise AssertionError(said)
+    with open(good, "wb") as f:
+        f.write("{}".encode("utf-16"))
+    said = refused_with_position(good, "UTF-16")
+    eq(said, f"sluice-shipper: {good}:1:1: the file is in UTF-16 (it starts "
+       "with the bytes 0xFF 0xFE); save it as UTF-8\n", "UTF-16")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

@@ -44,7 +44,8 @@ import shipper_harness  # noqa: E402
 from shipper_harness import (DEADLINE_S, ENV, Redis, Shipper,  # noqa: E402
                              append, at_least_once_same_ids, case, eq,
                              exactly_once, failures, free_port, http_port,
-                             redis_output, scratch, wait_for, write_config)
+                             redis_output, registry_offsets, scratch,
+                             wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 OUTAGE_S = float(os.environ.get("SLUICE_E2E_OUTAGE_S", "4"))
@@ -57,14 +58,6 @@ run_once = functools.partial(shipper_harness.run_once, SHIPPER)
 
 def lines_matching(text, *words):
     return [l for l in text.splitlines() if all(w in l for w in words)]
-
-
-def registry_offsets(path):
-    try:
-        with open(path) as f:
-            return {e["ino"]: e["offset"] for e in json.load(f)["entries"]}
-    except (OSError, ValueError):
-        return {}
 
 
 class Writer(threading.Thread):

@@ -955,8 +955,9 @@ def status_shows_the_daemons_files_while_redis_is_down_from_the_start():
         body = json.loads(http_get(port, "/status").split("\r\n\r\n", 1)[1])
         eq(body["sluice_shipper_events_total"], 0, "/status keeps its counters")
         eq((body["files"], body["files_known"], body["files_omitted"]),
-           ([{"path": log, "state": "waiting", "acked": None, "read": None,
-              "size": 8, "last_read": None}], 1, 0), "/status files")
+           ([{"path": log, "state": "waiting-output", "acked": None,
+              "read": None, "size": 8, "last_read": None}], 1, 0),
+           "/status files")
         lines = shipper_status(conf).splitlines()
         eq(lines[0], f"registry {d}/data/registry.json: none yet (the "
                      "shipper has not acknowledged anything)")
@@ -967,7 +968,7 @@ def status_shows_the_daemons_files_while_redis_is_down_from_the_start():
         # the path is cut in its middle to 48 columns, its end kept
         cut = lambda row: [row[0][-13:], *row[1:]]
         eq([cut(l.split()) for l in lines[at + 2:]],
-           [["/logs/app.log", "-", "-", "8", "B", "-", "-", "waiting"]])
+           [["/logs/app.log", "-", "-", "8", "B", "-", "-", "waiting-output"]])
         r = Redis(port=redis_port)
         row = lambda: cut(shipper_status(conf).splitlines()[-1].split())
         wait_for("app.log acknowledged", lambda: row()[1:3] == ["8", "B"])

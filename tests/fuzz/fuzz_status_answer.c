@@ -4,13 +4,16 @@
  * sl_cli_json_shallow and yajl_tree). Checks: a parsed answer has a code
  * from 0 to 999 and a body inside the input, after its blank line; the
  * summary never crashes or leaks on any body, however nested, its "files"
- * rows included. */
+ * rows included. The same bytes as the query of a /status request
+ * (status_files_query_after, the daemon's side of paging): a found
+ * "after" is NUL-terminated inside its buffer and holds no NUL. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shipper_cli.h"
+#include "status_files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *in = (const char *)data;
     long code;
     size_t at;
+    char after[256];
     if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
+        abort();
+    int found = status_files_query_after(in, size, after, sizeof after);
+    if (found == 1 && strnlen(after, sizeof after) == sizeof after)
         abort();
     if (size > (1u << 20) || shipper_status_answer(in, size, &code, &at) < 0)
         return 0;

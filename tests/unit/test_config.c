@@ -670,6 +670,25 @@ static void test_long_line_is_linear(void **state)
     free(text);
 }
 
+/* A UTF-8 byte order mark is skipped, positions counted after it; UTF-16
+ * (either order) is refused by name. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    struct sl_config *c = must_load("\xEF\xBB\xBF{\"a\": 1}");
+    assert_int_equal(sl_config_type(sl_config_get(sl_config_root(c), "a")),
+                     SL_CONFIG_INT);
+    sl_config_free(c);
+    assert_load_fails("\xEF\xBB\xBF{\"a\": }", SL_EPARSE,
+                      "t.json:1:7: unexpected token, found '}'");
+    assert_load_fails("\xFF\xFE{\0}\0", SL_EPARSE,
+                      "t.json:1:1: the file is in UTF-16 (it starts with the "
+                      "bytes 0xFF 0xFE); save it as UTF-8");
+    assert_load_fails("\xFE\xFF\0{", SL_EPARSE,
+                      "t.json:1:1: the file is in UTF-16 (it starts with the "
+                      "bytes 0xFE 0xFF); save it as UTF-8");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_caller_errors),
         cmocka_unit_test(test_long_values_are_cut_in_messages),
         cmocka_unit_test(test_long_line_is_linear),
+        cmocka_unit_test(test_byte_order_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

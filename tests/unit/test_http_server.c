@@ -77,6 +77,16 @@ static int big_handler(void *ctx, struct sl_buf *body,
     return 0;
 }
 
+/* The request's query, as the handler sees it, in brackets. */
+static int echo_handler(void *ctx, struct sl_buf *body,
+                        const char **content_type, struct sl_err *err)
+{
+    struct fixture *fx = ctx;
+    struct sl_slice q = sl_http_server_query(fx->s);
+    (void)content_type;
+    return sl_buf_printf(body, err, "[%.*s]", (int)q.len, q.ptr);
+}
+
 static struct fixture *start(const char *addr, int max_clients, int idle_ms)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
@@ -637,6 +647,33 @@ static void parser_waits_for_the_blank_line_at_every_prefix(void **state)
         SL_HTTP_PARSE_BAD);
 }
 
+/* A handler reads the query: after '?', up to a '#', raw; empty without
+ * one; and the route still matches on the path alone. */
+static void handler_reads_the_query(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *target, *want;
+    } cases[] = {{"/echo", "[]"},
+                 {"/echo?", "[]"},
+                 {"/echo?after=%2Fvar%2Flog&x=1", "[after=%2Fvar%2Flog&x=1]"},
+                 {"/echo?a=b#frag", "[a=b]"},
+                 {"/echo#frag?a=b", "[]"}};
+    struct fixture *fx = start("127.0.0.1:0", 0, 0);
+    assert_int_equal(
+        sl_http_server_route(fx->s, "/echo", echo_handler, fx, NULL), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", cases[i].target);
+        char *got = get(fx, req);
+        assert_response(got, 200, "OK", TEXT, "", cases[i].want);
+        free(got);
+    }
+    struct sl_slice q = sl_http_server_query(fx->s);
+    assert_int_equal(q.len, 0); /* none outside a handler */
+    stop(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +691,7 @@ int main(void)
         cmocka_unit_test(non_loopback_and_bad_addresses_are_refused),
         cmocka_unit_test(port_in_use_says_what_to_do),
         cmocka_unit_test(parser_waits_for_the_blank_line_at_every_prefix),
+        cmocka_unit_test(handler_reads_the_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

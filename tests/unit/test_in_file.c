@@ -1737,7 +1737,23 @@ static void test_status_rows(void **state)
                                          &err),
                      0);
     snprintf(want, sizeof want,
-             "{\"files\":[%s,%s],\"files_known\":4,\"files_omitted\":2}", a, b);
+             "{\"files\":[%s,%s],\"files_known\":4,\"files_omitted\":2,"
+             "\"files_next\":\"/status?after=%s/b.log\"}",
+             a, b, h->dir);
+    assert_string_equal(body.ptr, want);
+    /* the next page: the rows after b.log, and no files_next at the end */
+    char after[600];
+    snprintf(after, sizeof after, "%s/b.log", h->dir);
+    struct status_files_page pg = {.after = after,
+                                   .max_bytes = STATUS_FILES_MAX_BYTES,
+                                   .mono_now = 8000,
+                                   .wall_now_ms = 1700000003000};
+    sl_buf_reset(&body);
+    assert_int_equal(status_files_render_page(NULL, ins, 2, &pg, &body, &err),
+                     0);
+    snprintf(want, sizeof want,
+             "{\"files\":[%s,%s],\"files_known\":4,\"files_omitted\":2}", cc,
+             d);
     assert_string_equal(body.ptr, want);
     sl_buf_release(&body);
 }
@@ -1765,6 +1781,75 @@ static void test_status_rows_after_metrics(void **state)
     assert_non_null(strstr(body.ptr, "\"files_known\":1,\"files_omitted\":0}"));
     sl_buf_release(&m);
     sl_buf_release(&body);
+}
+
+/* A file waiting to be opened says why: waiting-max-open while every one
+ * of max_open_files descriptors holds a file with bytes left, and
+ * waiting-output when the output has no room (then nothing is read). */
+static void test_status_waiting_reasons(void **state)
+{
+    struct h *h = *state;
+    struct sl_err err = {0};
+    put(h, "a.log", "aaaaaaaa\n", false);
+    put(h, "b.log", "bbbbbbbb\n", false);
+    config(h, true, "*.log", NULL);
+    h->cfg.max_open_files = 1;
+    start(h);
+    struct in_file_chunk c = {0};
+    int64_t deadline = mono_ms() + 10000;
+    for (int rc = 0; rc == 0;) { /* one byte of the first: it has more */
+        assert_true(mono_ms() < deadline);
+        in_file_process(h->in, NULL, 0, now_of(h));
+        rc = in_file_read(h->in, 1, now_of(h), &c, &err);
+        assert_true(rc >= 0);
+    }
+    assert_int_equal(h->in->open, 1);
+    struct status_files_page pg = {.max_bytes = STATUS_FILES_MAX_BYTES,
+                                   .mono_now = 8000,
+                                   .wall_now_ms = 1700000003000};
+    struct sl_buf body = SL_BUF_INIT(1 << 20);
+    for (int full = 0; full < 2; full++) {
+        pg.output_full = full;
+        sl_buf_reset(&body);
+        assert_int_equal(
+            status_files_render_page(NULL, &h->in, 1, &pg, &body, &err), 0);
+        assert_non_null(strstr(body.ptr, "\"state\":\"reading\""));
+        assert_non_null(strstr(body.ptr, full ? "\"state\":\"waiting-output\""
+                                              : "\"state\":\"waiting-max-"
+                                                "open\""));
+        assert_null(strstr(body.ptr, "\"waiting\""));
+        if (full)
+            assert_memory_equal(body.ptr, "{\"output_full\":true,\"files\":[",
+                                29);
+        else
+            assert_null(strstr(body.ptr, "output_full"));
+    }
+    sl_buf_release(&body);
+}
+
+/* The "after" of a /status query, decoded: other parameters ignored, a
+ * bad escape, a NUL or a path too long refused. */
+static void test_status_query_after(void **state)
+{
+    (void)state;
+    char out[16];
+    static const char q[] = "x=1&after=%2Fa%20b%25+&y";
+    assert_int_equal(status_files_query_after(q, strlen(q), out, sizeof out),
+                     1);
+    assert_string_equal(out, "/a b%+");
+    assert_int_equal(status_files_query_after("x=1", 3, out, sizeof out), 0);
+    assert_int_equal(status_files_query_after("", 0, out, sizeof out), 0);
+    assert_int_equal(status_files_query_after("after=", 6, out, sizeof out), 1);
+    assert_string_equal(out, "");
+    assert_int_equal(status_files_query_after("after=%zz", 9, out, sizeof out),
+                     -1);
+    assert_int_equal(status_files_query_after("after=%2", 8, out, sizeof out),
+                     -1);
+    assert_int_equal(status_files_query_after("after=%00", 9, out, sizeof out),
+                     -1);
+    assert_int_equal(
+        status_files_query_after("after=0123456789abcdef", 22, out, sizeof out),
+        -1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1816,6 +1901,8 @@ int main(void)
         T(test_waiting_renamed_away_then_stopped),
         T(test_status_rows),
         T(test_status_rows_after_metrics),
+        T(test_status_waiting_reasons),
+        T(test_status_query_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
