@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "list_event.h"
@@ -227,10 +228,11 @@ static void test_legacy_fields(void **state)
         assert_int_equal(list_event_line_size(&le, strlen(alone[i])), 0);
     }
     /* at most LIST_EVENT_FIX_MAX; the id is always the element's bytes */
-    char many[512] = "{\"@timestamp\":1";
+    char many[512];
+    size_t at = (size_t)snprintf(many, sizeof many, "{\"@timestamp\":1");
     for (int i = 0; i < LIST_EVENT_FIX_MAX + 2; i++)
-        strcat(many, ",\"host\":\"h\"");
-    strcat(many, "}");
+        at += (size_t)snprintf(many + at, sizeof many - at, ",\"host\":\"h\"");
+    snprintf(many + at, sizeof many - at, "}");
     struct list_event le;
     parse_ok(many, &le);
     assert_int_equal(le.nfix, LIST_EVENT_FIX_MAX);
