@@ -11,8 +11,9 @@ legacy COMBINEDAPACHELOG captures "agent" as one; the template maps both
 as objects. Checks: every event is indexed (none a dead letter), once;
 "host" is host.name (what the dashboards group by: "Errors by host"); the
 user agent is kept, as "_agent"; events already in ECS shape (Filebeat's,
-Logstash 8's) are indexed as they are. And the indexer's list of the
-template's objects is the template's.
+Logstash 8's) are indexed as they are; the dead letters an older indexer
+wrote for such events are indexed by `dlq replay`. And the indexer's list
+of the template's objects is the template's.
 
 usage: test_pipeline_logstash.py SOURCE_DIR BIN_DIR
 """
@@ -173,10 +174,45 @@ def object_keys_are_the_templates():
        "the template's top-level objects but source")
 
 
+@case
+def older_letters_replayed():
+    """Letters an indexer before the fix wrote for Logstash 7's events
+    (the element as read: "host" a string, one without "@timestamp"):
+    `dlq replay` sends them as the list input now does, so they are
+    indexed, with host.name and the letter's time, and leave the stream."""
+    conf = os.path.join(TMP, "indexer.json")
+    ts = 1795420800000  # 2026-11-23T08:00:00Z
+    events = [apache(1000 + i, "web-9") for i in range(3)]
+    del events[2]["@timestamp"]
+    for i, e in enumerate(events):
+        redis("XADD", DEAD, "*", "v", "1", "error.type",
+              "document_parsing_exception", "error.reason",
+              "object mapping for [host] tried to parse field [host] as "
+              "object, but found a concrete value", "status", "400",
+              "index", f"{PREFIX}-2026.11.23", "id", f"oldletter{i:013d}",
+              "ts", str(ts + i), "source", f"list {KEY}", "host", "",
+              "event", json.dumps(e))
+    p = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "dlq",
+             "replay"])
+    if not p.stdout.startswith(f"3 dead letters in {DEAD}: 3 indexed"):
+        raise AssertionError(f"dlq replay: {p.stdout}{p.stderr[-1500:]}")
+    es("POST", f"/{PREFIX}-*/_refresh")
+    r = search({"size": 10, "query": {"term": {"host.name": "web-9"}}})
+    eq(sorted((h["_id"], h["_source"]["@timestamp"],
+               h["_source"].get("_agent")) for h in r["hits"]["hits"]),
+       [(f"oldletter{i:013d}", t, '"Mozilla/5.0 (X11; Linux x86_64)"')
+        for i, t in enumerate(["2026-11-23T08:16:40.000Z",
+                               "2026-11-23T08:16:41.000Z",
+                               "2026-11-23T08:00:00.002Z"])],
+       "replayed letters: id, @timestamp, _agent")
+    eq(redis("XLEN", DEAD), "0", "dead letters after the replay")
+
+
 def main():
     try:
         logstash_legacy_events_indexed
         object_keys_are_the_templates
+        older_letters_replayed
     finally:
         es_drop(ES, PREFIX)
         subprocess.run(["redis-cli", "-u", REDIS, "DEL", KEY, DEAD],
