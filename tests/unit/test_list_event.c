@@ -218,8 +218,8 @@ static void test_legacy_fields(void **state)
         "{\"@timestamp\":1,\"host\":{\"name\":\"h\"},\"agent\":null}",
         "{\"@timestamp\":1,\"a\":{\"host\":\"h\",\"b\":[{\"agent\":1}]}}",
         "{\"@timestamp\":1,\"ho\\u0073t\":\"h\"}",
-        "{\"@timestamp\":1,\"source\":\"/var/log/a\",\"hostname\":\"h\","
-        "\"hos\":\"h\",\"zeekz\":1,\"a\":\"host\"}",
+        ("{\"@timestamp\":1,\"source\":\"/var/log/a\",\"hostname\":\"h\","
+         "\"hos\":\"h\",\"zeekz\":1,\"a\":\"host\"}"),
     };
     for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
         struct list_event le;
