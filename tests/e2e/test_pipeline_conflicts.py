@@ -19,7 +19,6 @@ list` names the reasons; nothing is left pending.
 
 usage: test_pipeline_conflicts.py SOURCE_DIR BIN_DIR
 """
-import functools
 import json
 import os
 import signal
@@ -28,19 +27,13 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, case, es_drop, es_json,  # noqa: E402
-                             eq, failures, free_port, metric_sum, need,
-                             parse_metrics, tmp_dir, wait_for)
+from pipeline_harness import Pipeline, run, write  # noqa: E402
+from shipper_harness import (ENV, case, eq, free_port,  # noqa: E402
+                             metric_sum, parse_metrics, wait_for)
 
-SRC, BIN = sys.argv[1:3]
-REDIS = need("SLUICE_TEST_REDIS_URL")
-ES = need("SLUICE_TEST_ES_URL").rstrip("/")
-PID = os.getpid()
-PREFIX = f"sluiceconflicts-{PID}"
-KEY = f"sluiceconflicts:{PID}"
-DEAD = KEY + ":dead"
-TMP = tmp_dir("sluice-conflicts-")
-es = functools.partial(es_json, ES)
+BIN = sys.argv[2]
+P = Pipeline("conflicts", priority=1180)
+es, redis = P.es, P.redis
 N = 6000
 
 
@@ -74,46 +67,13 @@ def event(i):
 EVENTS = [event(i) for i in range(N)]
 
 
-def write(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
-    return path
-
-
-def redis(*args):
-    p = subprocess.run(["redis-cli", "-u", REDIS, *args], capture_output=True,
-                       text=True, timeout=30)
-    if p.returncode != 0:
-        raise AssertionError(f"redis-cli {args}: {p.stderr}")
-    return p.stdout.strip()
-
-
-def run(argv, env=ENV):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env,
-                       timeout=120)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}: "
-                             f"{p.stderr[-2000:]}")
-    return p
-
-
-def template_file():
-    with open(os.path.join(SRC, "conf", "elasticsearch",
-                           "sluice-template.json")) as f:
-        t = json.load(f)
-    t["index_patterns"] = [PREFIX + "-*"]
-    t["priority"] = 1180  # templates of one priority may not overlap
-    return write(os.path.join(TMP, "template.json"), t)
-
-
 def indexer_config(port):
-    return write(os.path.join(TMP, "indexer.json"), {
-        "redis": {"url": REDIS, "key": KEY, "group": "conflicts",
-                  "consumer": "c1", "dead_key": DEAD, "block": "50ms",
+    return write(P.path("indexer.json"), {
+        "redis": {"url": P.redis_url, "key": P.key, "group": "conflicts",
+                  "consumer": "c1", "dead_key": P.dead, "block": "50ms",
                   "read_count": 2},
-        "elasticsearch": {"hosts": [ES], "index": PREFIX + "-%{+yyyy.MM.dd}",
-                          "template_name": PREFIX, "flush_age": "5ms",
-                          "flush_count": 100, "max_in_flight": 1},
+        "elasticsearch": P.elasticsearch(flush_age="5ms", flush_count=100,
+                                         max_in_flight=1),
         "http": {"listen": f"127.0.0.1:{port}"}})
 
 
@@ -131,7 +91,7 @@ def indexed(port):
 def all_docs():
     """{_id: the event's "n"} of every document, by scroll."""
     got = {}
-    r = es("POST", f"/{PREFIX}-*/_search?scroll=1m", {
+    r = es("POST", f"/{P.prefix}-*/_search?scroll=1m", {
         "size": 2000, "_source": ["n"], "sort": ["_doc"]})
     while r and r["hits"]["hits"]:
         for h in r["hits"]["hits"]:
@@ -148,9 +108,7 @@ def all_docs():
 def dead_letters():
     """The "n" of each dead letter's event, and their reasons."""
     ns, reasons = [], set()
-    p = subprocess.run(["redis-cli", "-u", REDIS, "XRANGE", DEAD, "-", "+"],
-                       capture_output=True, text=True)
-    lines = p.stdout.splitlines()
+    lines = redis("XRANGE", P.dead, "-", "+").splitlines()
     for k, v in zip(lines, lines[1:]):
         if k == "event":
             ns.append(json.loads(v)["n"])
@@ -161,20 +119,20 @@ def dead_letters():
 
 @case
 def conflicts_through_kill_9():
-    log = os.path.join(TMP, "app.json.log")
+    log = P.path("app.json.log")
     with open(log, "w") as f:
         for e, _ in EVENTS:
             f.write(json.dumps(e) + "\n")
-    shipper = write(os.path.join(TMP, "shipper.json"), {
-        "host": {"name": "conflicts"}, "data_dir": os.path.join(TMP, "data"),
+    shipper = write(P.path("shipper.json"), {
+        "host": {"name": "conflicts"}, "data_dir": P.path("data"),
         "inputs": [{"type": "file", "paths": [log],
                     "processors": [{"json": {}}]}],
-        "output": {"redis": {"url": REDIS, "key": KEY, "batch_events": 200,
+        "output": {"redis": {"url": P.redis_url, "key": P.key,
+                             "batch_events": 200,
                              "max_pending": 0}}})
     port = free_port()
     conf = indexer_config(port)
-    run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "setup"],
-        dict(ENV, SLUICE_TEMPLATE_FILE=template_file()))
+    P.setup(os.path.join(BIN, "sluice-indexer"), conf)
     run([os.path.join(BIN, "sluice-shipper"), "-c", shipper, "run",
          "--once"])
     done = 0
@@ -193,7 +151,7 @@ def conflicts_through_kill_9():
         done = max(done, k)
     p = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "run",
              "--once"])
-    es("POST", f"/{PREFIX}-*/_refresh")
+    P.refresh()
     docs = all_docs()
     good = sorted(i for i, (_, bad) in enumerate(EVENTS) if not bad)
     eq(len(docs), len(good), "documents (by _id)")
@@ -202,13 +160,13 @@ def conflicts_through_kill_9():
     refused = sorted(i for i, (_, bad) in enumerate(EVENTS) if bad)
     eq(sorted(ns), refused, "dead letters (each refused event once)")
     eq(reasons, {"document_parsing_exception"}, "dead letters' reasons")
-    big = es("POST", f"/{PREFIX}-*/_search", {
-        "size": 1, "query": {"term": {"n": 7}}})["hits"]["hits"][0]
+    big = P.search({"size": 1,
+                    "query": {"term": {"n": 7}}})["hits"]["hits"][0]
     eq([len(big["_source"].get("user", {}).get("name", "")),
         sorted(big.get("_ignored", []))],
        [40000, ["labels.big", "user.name"]], "a 40 KB keyword")
-    bad_ts = es("POST", f"/{PREFIX}-*/_search", {
-        "size": 1, "query": {"term": {"n": 5}}})["hits"]["hits"][0]
+    bad_ts = P.search({"size": 1,
+                       "query": {"term": {"n": 5}}})["hits"]["hits"][0]
     eq([bad_ts["_source"].get("_@timestamp"), bad_ts["_source"]["tags"]],
        ["garbage 5", ["_timestampparsefailure"]], "an unreadable @timestamp")
     listing = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "dlq",
@@ -217,7 +175,7 @@ def conflicts_through_kill_9():
                 "failed to parse field [message]"):
         if why not in listing:
             raise AssertionError(f"dlq list does not say {why!r}:\n{listing}")
-    eq(redis("XPENDING", KEY, "conflicts").splitlines()[0], "0", "pending")
+    eq(redis("XPENDING", P.key, "conflicts").splitlines()[0], "0", "pending")
     print(f"     {len(good)} indexed, {len(refused)} dead letters, "
           f"{done} kills", flush=True)
 
@@ -226,13 +184,8 @@ def main():
     try:
         conflicts_through_kill_9
     finally:
-        es_drop(ES, PREFIX)
-        keys = redis("--scan", "--pattern", "{" + DEAD + "}*").split()
-        redis("DEL", KEY, DEAD, *keys)
-    if failures:
-        print(f"FAILED: {', '.join(failures)}", flush=True)
-        return 1
-    return 0
+        rc = P.finish()
+    return rc
 
 
 if __name__ == "__main__":

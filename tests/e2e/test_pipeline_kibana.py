@@ -21,26 +21,18 @@ whatever logger wrote them, and no event that is not.
 
 usage: test_pipeline_kibana.py SOURCE_DIR BIN_DIR
 """
-import functools
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, case, es_drop, es_json,  # noqa: E402
-                             failures, eq, need, tmp_dir)
+from pipeline_harness import Pipeline, run, write  # noqa: E402
+from shipper_harness import case, eq  # noqa: E402
 
 SRC, BIN = sys.argv[1:3]
-REDIS = need("SLUICE_TEST_REDIS_URL")
-ES = need("SLUICE_TEST_ES_URL").rstrip("/")
-PID = os.getpid()
-PREFIX = f"sluicekibana-{PID}"
-KEY = f"sluicekibana:{PID}"
-DEAD = KEY + ":dead"
-TMP = tmp_dir("sluice-kibana-")
-es = functools.partial(es_json, ES)
+P = Pipeline("kibana", priority=1160)
+es = P.es
 
 # The levels of "error or worse" as loggers write them, and levels that
 # are not errors (some spelled like the others but for case).
@@ -112,53 +104,27 @@ TOTAL = sum(v[1] for v in FILES.values())
 ERRORS = APP_ERRORS + len(ERROR_LEVELS)
 
 
-def write(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
-    return path
-
-
-def run(argv, env=ENV):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env,
-                       timeout=120)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}: "
-                             f"{p.stderr[-2000:]}")
-    return p
-
-
-def template_file():
-    with open(os.path.join(SRC, "conf", "elasticsearch",
-                           "sluice-template.json")) as f:
-        t = json.load(f)
-    t["index_patterns"] = [PREFIX + "-*"]
-    t["priority"] = 1160  # templates of one priority may not overlap
-    return write(os.path.join(TMP, "template.json"), t)
-
-
 def ship_and_index():
     inputs = []
     for name, (text, _, settings) in FILES.items():
-        path = os.path.join(TMP, "logs", name)
+        path = P.path(os.path.join("logs", name))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         inputs.append(dict({"type": "file", "paths": [path]}, **settings))
-    shipper = write(os.path.join(TMP, "shipper.json"), {
-        "host": {"name": "kibana-host"}, "data_dir": os.path.join(TMP, "data"),
+    shipper = write(P.path("shipper.json"), {
+        "host": {"name": "kibana-host"}, "data_dir": P.path("data"),
         "inputs": inputs,
-        "output": {"redis": {"url": REDIS, "key": KEY,
+        "output": {"redis": {"url": P.redis_url, "key": P.key,
                              "batch_age": "20ms"}}})
-    indexer = write(os.path.join(TMP, "indexer.json"), {
-        "redis": {"url": REDIS, "key": KEY, "group": "kibana",
-                  "consumer": "k1", "dead_key": DEAD, "block": "50ms"},
-        "elasticsearch": {"hosts": [ES], "index": PREFIX + "-%{+yyyy.MM.dd}",
-                          "template_name": PREFIX, "flush_age": "20ms"}})
-    run([os.path.join(BIN, "sluice-indexer"), "-c", indexer, "setup"],
-        dict(ENV, SLUICE_TEMPLATE_FILE=template_file()))
+    indexer = write(P.path("indexer.json"), {
+        "redis": {"url": P.redis_url, "key": P.key, "group": "kibana",
+                  "consumer": "k1", "dead_key": P.dead, "block": "50ms"},
+        "elasticsearch": P.elasticsearch()})
+    P.setup(os.path.join(BIN, "sluice-indexer"), indexer)
     run([os.path.join(BIN, "sluice-shipper"), "-c", shipper, "run", "--once"])
     run([os.path.join(BIN, "sluice-indexer"), "-c", indexer, "run", "--once"])
-    es("POST", f"/{PREFIX}-*/_refresh")
+    P.refresh()
 
 
 # ---- the saved objects, read as Kibana would run them ----------------------
@@ -191,7 +157,7 @@ def search(query, aggs=None):
     body = {"size": 0, "track_total_hits": True, "query": query}
     if aggs:
         body["aggs"] = aggs
-    return es("POST", f"/{PREFIX}-*/_search", body)
+    return P.search(body)
 
 
 # ---- the cases ----------------------------------------------------------------
@@ -201,17 +167,14 @@ def every_event_indexed():
     ship_and_index()
     eq(search({"match_all": {}})["hits"]["total"]["value"], TOTAL,
        "documents")
-    eq(es("POST", f"/{PREFIX}-*/_count",
-          {"query": {"exists": {"field": "error.type"}}})["count"],
+    eq(search({"exists": {"field": "error.type"}})["hits"]["total"]["value"],
        TRACEBACKS, "events with error.type (one a record with a traceback)")
-    dead = subprocess.run(["redis-cli", "-u", REDIS, "XLEN", DEAD],
-                          capture_output=True, text=True).stdout.strip()
-    eq(dead, "0", "dead letters")
+    eq(P.redis("XLEN", P.dead), "0", "dead letters")
 
 
 @case
 def every_panel_has_data():
-    caps = es("GET", f"/{PREFIX}-*/_field_caps?fields=*")["fields"]
+    caps = es("GET", f"/{P.prefix}-*/_field_caps?fields=*")["fields"]
     empty = []
     for lens in lenses():
         title = lens["attributes"]["title"]
@@ -256,9 +219,8 @@ def error_panels_count_every_error():
     # which levels the panels miss, for the message
     missed = []
     for lvl in ERROR_LEVELS:
-        r = es("POST", f"/{PREFIX}-*/_search", {
-            "size": 0, "track_total_hits": True, "query": {"bool": {
-                "filter": [kql(q), {"term": {"log.level": lvl}}]}}})
+        r = search({"bool": {"filter": [kql(q),
+                                         {"term": {"log.level": lvl}}]}})
         if r["hits"]["total"]["value"] == 0:
             missed.append(lvl)
     eq(missed, [], "error levels the error panels do not count")
@@ -271,13 +233,8 @@ def main():
         every_panel_has_data
         error_panels_count_every_error
     finally:
-        es_drop(ES, PREFIX)
-        subprocess.run(["redis-cli", "-u", REDIS, "DEL", KEY, DEAD],
-                       capture_output=True)
-    if failures:
-        print(f"FAILED: {', '.join(failures)}", flush=True)
-        return 1
-    return 0
+        rc = P.finish()
+    return rc
 
 
 if __name__ == "__main__":

@@ -17,27 +17,18 @@ of the template's objects is the template's.
 
 usage: test_pipeline_logstash.py SOURCE_DIR BIN_DIR
 """
-import functools
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, case, es_drop, es_json,  # noqa: E402
-                             eq, failures, need, tmp_dir)
+from pipeline_harness import SRC, TEMPLATE, Pipeline, run, write  # noqa: E402
+from shipper_harness import case, eq  # noqa: E402
 
-SRC, BIN = sys.argv[1:3]
-REDIS = need("SLUICE_TEST_REDIS_URL")
-ES = need("SLUICE_TEST_ES_URL").rstrip("/")
-PID = os.getpid()
-PREFIX = f"sluicelogstash-{PID}"
-KEY = f"sluicelogstash:{PID}"
-DEAD = KEY + ":dead"
-TMP = tmp_dir("sluice-logstash-")
-es = functools.partial(es_json, ES)
-TEMPLATE = os.path.join(SRC, "conf", "elasticsearch", "sluice-template.json")
+BIN = sys.argv[2]
+P = Pipeline("logstash", priority=1170)
+es, search, redis = P.es, P.search, P.redis
 
 
 def apache(i, host):
@@ -89,60 +80,22 @@ WANT_HOSTS = {"web-1": 40, "web-2": 20, "10.0.0.5": 15, "app-1": 5,
               "beat-1": 10}
 
 
-def redis(*args):
-    p = subprocess.run(["redis-cli", "-u", REDIS, *args], capture_output=True,
-                       text=True, timeout=30)
-    if p.returncode != 0:
-        raise AssertionError(f"redis-cli {args}: {p.stderr}")
-    return p.stdout.strip()
-
-
-def write(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
-    return path
-
-
-def run(argv, env=ENV):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env,
-                       timeout=120)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}: "
-                             f"{p.stderr[-2000:]}")
-    return p
-
-
-def template_file():
-    with open(TEMPLATE) as f:
-        t = json.load(f)
-    t["index_patterns"] = [PREFIX + "-*"]
-    t["priority"] = 1170  # templates of one priority may not overlap
-    return write(os.path.join(TMP, "template.json"), t)
-
-
-def search(body):
-    return es("POST", f"/{PREFIX}-*/_search", body)
-
-
 @case
 def logstash_legacy_events_indexed():
-    conf = write(os.path.join(TMP, "indexer.json"), {
-        "redis": {"url": REDIS, "mode": "list", "key": KEY,
-                  "dead_key": DEAD, "block": "50ms"},
-        "elasticsearch": {"hosts": [ES], "index": PREFIX + "-%{+yyyy.MM.dd}",
-                          "template_name": PREFIX, "flush_age": "20ms"}})
-    run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "setup"],
-        dict(ENV, SLUICE_TEMPLATE_FILE=template_file()))
+    conf = write(P.path("indexer.json"), {
+        "redis": {"url": P.redis_url, "mode": "list", "key": P.key,
+                  "dead_key": P.dead, "block": "50ms"},
+        "elasticsearch": P.elasticsearch()})
+    P.setup(os.path.join(BIN, "sluice-indexer"), conf)
     for i in range(0, len(EVENTS), 50):
-        redis("RPUSH", KEY, *[json.dumps(e) for e in EVENTS[i:i + 50]])
+        redis("RPUSH", P.key, *[json.dumps(e) for e in EVENTS[i:i + 50]])
     p = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "run",
              "--once"])
-    es("POST", f"/{PREFIX}-*/_refresh")
-    dead = redis("XLEN", DEAD)
+    P.refresh()
+    dead = redis("XLEN", P.dead)
     if dead != "0":
-        letters = subprocess.run(
-            [os.path.join(BIN, "sluice-indexer"), "-c", conf, "dlq", "list"],
-            capture_output=True, text=True, env=ENV).stdout
+        letters = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "dlq",
+                       "list"]).stdout
         raise AssertionError(f"{dead} of {len(EVENTS)} events are dead "
                              f"letters:\n{letters}\n{p.stderr[-1500:]}")
     r = search({"size": 0, "track_total_hits": True,
@@ -157,7 +110,7 @@ def logstash_legacy_events_indexed():
        "a Logstash 7 event's host and agent")
     doc = search({"size": 1, "query": {"term": {"log.offset": 3}}})
     eq(doc["hits"]["hits"][0]["_source"], ecs(3), "a Filebeat event")
-    eq(redis("LLEN", KEY), "0", "the list after --once")
+    eq(redis("LLEN", P.key), "0", "the list after --once")
 
 
 @case
@@ -180,23 +133,23 @@ def older_letters_replayed():
     (the element as read: "host" a string, one without "@timestamp"):
     `dlq replay` sends them as the list input now does, so they are
     indexed, with host.name and the letter's time, and leave the stream."""
-    conf = os.path.join(TMP, "indexer.json")
+    conf = P.path("indexer.json")
     ts = 1795420800000  # 2026-11-23T08:00:00Z
     events = [apache(1000 + i, "web-9") for i in range(3)]
     del events[2]["@timestamp"]
     for i, e in enumerate(events):
-        redis("XADD", DEAD, "*", "v", "1", "error.type",
+        redis("XADD", P.dead, "*", "v", "1", "error.type",
               "document_parsing_exception", "error.reason",
               "object mapping for [host] tried to parse field [host] as "
               "object, but found a concrete value", "status", "400",
-              "index", f"{PREFIX}-2026.11.23", "id", f"oldletter{i:013d}",
-              "ts", str(ts + i), "source", f"list {KEY}", "host", "",
+              "index", f"{P.prefix}-2026.11.23", "id", f"oldletter{i:013d}",
+              "ts", str(ts + i), "source", f"list {P.key}", "host", "",
               "event", json.dumps(e))
     p = run([os.path.join(BIN, "sluice-indexer"), "-c", conf, "dlq",
              "replay"])
-    if not p.stdout.startswith(f"3 dead letters in {DEAD}: 3 indexed"):
+    if not p.stdout.startswith(f"3 dead letters in {P.dead}: 3 indexed"):
         raise AssertionError(f"dlq replay: {p.stdout}{p.stderr[-1500:]}")
-    es("POST", f"/{PREFIX}-*/_refresh")
+    P.refresh()
     r = search({"size": 10, "query": {"term": {"host.name": "web-9"}}})
     eq(sorted((h["_id"], h["_source"]["@timestamp"],
                h["_source"].get("_agent")) for h in r["hits"]["hits"]),
@@ -205,7 +158,7 @@ def older_letters_replayed():
                                "2026-11-23T08:16:41.000Z",
                                "2026-11-23T08:00:00.002Z"])],
        "replayed letters: id, @timestamp, _agent")
-    eq(redis("XLEN", DEAD), "0", "dead letters after the replay")
+    eq(redis("XLEN", P.dead), "0", "dead letters after the replay")
 
 
 def main():
@@ -214,13 +167,8 @@ def main():
         object_keys_are_the_templates
         older_letters_replayed
     finally:
-        es_drop(ES, PREFIX)
-        subprocess.run(["redis-cli", "-u", REDIS, "DEL", KEY, DEAD],
-                       capture_output=True)
-    if failures:
-        print(f"FAILED: {', '.join(failures)}", flush=True)
-        return 1
-    return 0
+        rc = P.finish()
+    return rc
 
 
 if __name__ == "__main__":

@@ -38,6 +38,16 @@ static char *nul_copy(const char *p, size_t len)
     return s;
 }
 
+/* yajl's tree of p (NULL when it does not parse); it copies what it
+ * keeps. */
+static yajl_val tree(const char *p, size_t len)
+{
+    char *s = nul_copy(p, len);
+    yajl_val v = yajl_tree_parse(s, NULL, 0);
+    free(s);
+    return v;
+}
+
 static void check_tree(const char *p, size_t len, int rc,
                        const struct list_event *le)
 {
@@ -87,9 +97,7 @@ static void check_line_ts(const char *p, size_t len)
         memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
         abort();
     if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
-        char *e = nul_copy(p, len), *s = nul_copy(line, n);
-        yajl_val ev = yajl_tree_parse(e, NULL, 0);
-        yajl_val v = yajl_tree_parse(s, NULL, 0);
+        yajl_val ev = tree(p, len), v = tree(line, n);
         if (ev != NULL && YAJL_IS_OBJECT(ev) &&
             (v == NULL || !YAJL_IS_OBJECT(v) ||
              v->u.object.len != ev->u.object.len + 1 ||
@@ -97,8 +105,6 @@ static void check_line_ts(const char *p, size_t len)
             abort();
         yajl_tree_free(ev);
         yajl_tree_free(v);
-        free(e);
-        free(s);
     }
     free(line);
 }
@@ -145,9 +151,7 @@ static void check_fixed(const char *p, size_t len, const struct list_event *le)
         abort();
     if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL &&
         memchr(p, '\\', len) == NULL) {
-        char *e = nul_copy(p, len), *s = nul_copy(line, n);
-        yajl_val ev = yajl_tree_parse(e, NULL, 0);
-        yajl_val v = yajl_tree_parse(s, NULL, 0);
+        yajl_val ev = tree(p, len), v = tree(line, n);
         if (ev != NULL && YAJL_IS_OBJECT(ev)) {
             if (v == NULL || !YAJL_IS_OBJECT(v) ||
                 v->u.object.len != ev->u.object.len + !le->ts_key)
@@ -162,8 +166,6 @@ static void check_fixed(const char *p, size_t len, const struct list_event *le)
         }
         yajl_tree_free(ev);
         yajl_tree_free(v);
-        free(e);
-        free(s);
     }
     free(line);
 }
