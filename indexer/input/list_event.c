@@ -16,14 +16,13 @@
 #include "sl_slice.h"
 
 const char *const list_event_object_keys[] = {
-    "agent",      "apache",   "aws",         "bacula",  "bind",
-    "cisco",      "client",   "destination", "dns",     "error",
-    "event",      "exim",     "file",        "haproxy", "host",
-    "http",       "iptables", "java",        "juniper", "log",
-    "mongodb",    "nagios",   "netscreen",   "network", "observer",
-    "postgresql", "process",  "rails",       "redis",   "rule",
-    "server",     "service",  "shorewall",   "squid",   "suse",
-    "system",     "tls",      "url",         "user",    "user_agent",
+    "agent",    "apache",      "aws",       "bacula", "bind",      "cisco",
+    "client",   "destination", "dns",       "error",  "event",     "exim",
+    "file",     "haproxy",     "host",      "http",   "iptables",  "java",
+    "juniper",  "log",         "mongodb",   "nagios", "netscreen", "network",
+    "observer", "postgresql",  "process",   "rails",  "redis",     "rule",
+    "server",   "service",     "shorewall", "span",   "squid",     "suse",
+    "system",   "tls",         "trace",     "url",    "user",      "user_agent",
     "zeek"};
 const size_t list_event_object_nkeys =
     sizeof list_event_object_keys / sizeof list_event_object_keys[0];

@@ -227,11 +227,58 @@ def error_panels_count_every_error():
     eq(got_n, {t: ERRORS for t in got_n}, "errors per error panel")
 
 
+def hex_id(i, n):
+    """An OpenTelemetry-style id of n hex digits, letters in it."""
+    return ("4bf92f3577b34da6a3ce929d0e0e4736" + f"{i:02x}")[-n:]
+
+
+@case
+def trace_ids_searchable_whatever_came_first():
+    """One request's events across services, as Discover's trace.id
+    filter finds them: a Go service logging Datadog's ids as numbers
+    (zap.Uint64("dd.trace_id", ...)), first in the day's index, and the
+    others with hex ids; each id finds its events (dynamic mapping made
+    trace.id a long from the first number, and the hex ids were dropped)."""
+    lines = [{"time": "2026-11-24T08:00:00.000Z", "msg": "go first",
+              "dd.trace_id": 1234567890123, "dd.span_id": 42}]
+    for i in range(4):
+        lines.append({"time": f"2026-11-24T08:00:0{i + 1}.000Z",
+                      "msg": f"python {i}", "trace_id": hex_id(i, 32),
+                      "span_id": hex_id(i, 16)})
+    lines.append({"time": "2026-11-24T08:00:09.000Z", "msg": "go again",
+                  "dd.trace_id": 1234567890123})
+    path = P.path(os.path.join("logs", "traces.json.log"))
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(l) + "\n" for l in lines))
+    shipper = write(P.path("shipper-traces.json"), {
+        "host": {"name": "kibana-host"}, "data_dir": P.path("data-traces"),
+        "inputs": [{"type": "file", "paths": [path], "processors": [
+            {"json": {}}, {"date": {"field": "time", "formats": ["ISO8601"]}}]}],
+        "output": {"redis": {"url": P.redis_url, "key": P.key,
+                             "batch_age": "20ms"}}})
+    run([os.path.join(BIN, "sluice-shipper"), "-c", shipper, "run", "--once"])
+    run([os.path.join(BIN, "sluice-indexer"), "-c", P.path("indexer.json"),
+         "run", "--once"])
+    P.refresh()
+    found = {}
+    for tid in ["1234567890123"] + [hex_id(i, 32) for i in range(4)]:
+        r = search({"term": {"trace.id": tid}})
+        if r["_shards"]["failed"]:
+            raise AssertionError(f"trace.id {tid}: {r['_shards']}")
+        found[tid] = r["hits"]["total"]["value"]
+    eq(found, dict({"1234567890123": 2}, **{hex_id(i, 32): 1
+                                            for i in range(4)}),
+       "events per trace.id")
+    r = search({"term": {"span.id": hex_id(3, 16)}})
+    eq(r["hits"]["total"]["value"], 1, "events of a span.id")
+
+
 def main():
     try:
         every_event_indexed
         every_panel_has_data
         error_panels_count_every_error
+        trace_ids_searchable_whatever_came_first
     finally:
         rc = P.finish()
     return rc
