@@ -9,7 +9,11 @@
  * keys, deadletter.h, with DEL), the others stay
  * as they are, so none is lost: those that fail again keep their letter,
  * and their new reason is printed. Letters of whole entries and of list
- * elements that were not JSON cannot be sent and stay too.
+ * elements that were not JSON cannot be sent and stay too. A list
+ * element's letter holds the element as it was read: it is sent as the
+ * list input sends it (list_event.h: its time added when it has none,
+ * Logstash's legacy "host" and "agent" fitted to the template), so the
+ * letters an older indexer wrote for those fields can be replayed.
  *
  * A blocking command with a small poll loop of its own around the sender;
  * it gives up, keeping every letter not yet resolved, when no outcome came
@@ -25,6 +29,7 @@
 #include "dlq.h"
 #include "es_sender.h"
 #include "index_name.h"
+#include "list_event.h"
 #include "sl_cli.h"
 #include "sl_clock.h"
 #include "sl_log.h"
@@ -44,6 +49,8 @@ struct replay {
     size_t max_pfds;
     struct dlq_page page;
     enum fate *fate;
+    char **lines; /* a list element's bulk line, per letter of the page */
+    struct sl_date *iso;
     int64_t last_progress, stall_ms;
     unsigned long long n[F_SKIPPED + 1];
     char again[AGAIN_SHOWN][AGAIN_MAX];
@@ -95,10 +102,35 @@ static int pump(struct replay *r, struct sl_err *err)
     return 0;
 }
 
+/* Letter i's event as the list input sends it, when it is a list
+ * element's (source "list KEY"); else, or when it does not parse (sent as
+ * it is: Elasticsearch says why), the event as it is. */
+static int letter_json(struct replay *r, size_t i, struct sl_slice *json,
+                       struct sl_err *err)
+{
+    const struct dlq_letter *l = &r->page.letters[i];
+    struct list_event le;
+    struct sl_err perr;
+    *json = l->event;
+    if (l->source.len < 5 || memcmp(l->source.ptr, "list ", 5) != 0 ||
+        list_event_parse(r->iso, l->event.ptr, l->event.len,
+                         strtoll(l->ts.ptr, NULL, 10), &le, &perr) < 0)
+        return 0;
+    size_t size = list_event_line_size(&le, l->event.len);
+    if (size == 0)
+        return 0;
+    if ((r->lines[i] = malloc(size)) == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    *json = (struct sl_slice){
+        r->lines[i],
+        list_event_copy_fixed(&le, r->lines[i], l->event.ptr, l->event.len)};
+    return 0;
+}
+
 static int send_letter(struct replay *r, size_t i, struct sl_err *err)
 {
     const struct dlq_letter *l = &r->page.letters[i];
-    struct sl_slice index = l->index;
+    struct sl_slice index = l->index, json;
     if (!dlq_replayable(l)) {
         r->fate[i] = F_SKIPPED;
         r->n[F_SKIPPED]++;
@@ -110,9 +142,11 @@ static int send_letter(struct replay *r, size_t i, struct sl_err *err)
     while (!es_sender_has_room(r->es))
         if (pump(r, err) < 0)
             return -1;
+    if (letter_json(r, i, &json, err) < 0)
+        return -1;
     r->fate[i] = F_PENDING;
     return es_sender_add(r->es, index.ptr, index.len, l->id.ptr, l->id.len,
-                         l->event.ptr, l->event.len, i, err);
+                         json.ptr, json.len, i, err);
 }
 
 /* Whether letter i's event is in Elasticsearch now. */
@@ -171,11 +205,20 @@ static int delete_done(struct replay *r, struct sl_err *err)
     return rc;
 }
 
+static void free_lines(struct replay *r, size_t n)
+{
+    for (size_t i = 0; r->lines != NULL && i < n; i++)
+        free(r->lines[i]);
+    free(r->lines);
+    r->lines = NULL;
+}
+
 static int replay_page(struct replay *r, struct sl_err *err)
 {
     free(r->fate);
     r->fate = calloc(r->page.n, sizeof *r->fate);
-    if (r->fate == NULL)
+    r->lines = calloc(r->page.n, sizeof *r->lines);
+    if (r->fate == NULL || r->lines == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     r->last_progress = sl_clock_mono_ms();
     for (size_t i = 0; i < r->page.n; i++)
@@ -198,7 +241,8 @@ static int replay_all(struct replay *r, struct sl_err *err)
         if (r->page.n == 0)
             return 0;
         if (replay_page(r, err) < 0)
-            return -1;
+            return -1; /* the lines go after the sender, which may hold them */
+        free_lines(r, r->page.n);
         snprintf(after, sizeof after, "%s",
                  r->page.letters[r->page.n - 1].entry_id);
     }
@@ -221,8 +265,11 @@ static int start(struct replay *r, struct sl_err *err)
 {
     const struct indexer_es_config *ec = &r->ic->elasticsearch;
     struct es_sender_config sc;
+    const char *iso[] = {"ISO8601"};
     if ((r->c = dlq_connect(r->ic->redis.url, err)) == NULL ||
-        (r->names = index_name_new(ec->index, ec->index_fallback, err)) == NULL)
+        (r->names = index_name_new(ec->index, ec->index_fallback, err)) ==
+            NULL ||
+        (r->iso = sl_date_compile(iso, 1, NULL, err)) == NULL)
         return -1;
     es_sender_config_from(&sc, ec);
     sc.on_outcome = on_outcome;
@@ -250,7 +297,9 @@ static int replay_run(const struct indexer_config *ic, struct sl_err *err)
         rc = replay_all(r, err);
     print_summary(r);
     es_sender_free(r->es);
+    free_lines(r, r->page.n);
     index_name_free(r->names);
+    sl_date_free(r->iso);
     dlq_page_free(&r->page);
     redisFree(r->c);
     free(r->fate);

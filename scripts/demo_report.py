@@ -30,6 +30,14 @@ INDEX = ENV.get("SLUICE_DEMO_INDEX", "sluice") + "-*"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORD_START = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 UTF8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+# An error, as the Kibana dashboards count one (conf/kibana, written by
+# tests/kibana/kibana_objects.py): a traceback was found, or the log said
+# error or worse, in any logger's spelling.
+sys.path.insert(0, os.path.join(ROOT, "tests", "kibana"))
+from kibana_objects import ERROR_LEVELS  # noqa: E402
+IS_ERROR = {"bool": {"should": [{"exists": {"field": "error.type"}},
+                                {"terms": {"log.level": list(ERROR_LEVELS)}}],
+                     "minimum_should_match": 1}}
 BAR_WIDTH = 28
 
 
@@ -209,7 +217,7 @@ def section_hosts(want):
 def section_timeline():
     r = search({"size": 0, "aggs": {"t": {"date_histogram": {
         "field": "@timestamp", "fixed_interval": "5m"}, "aggs": {
-        "err": {"filter": {"exists": {"field": "error.type"}}}}}}})
+        "err": {"filter": IS_ERROR}}}}})
     b = r["aggregations"]["t"]["buckets"]
     if not b:
         return

@@ -89,9 +89,7 @@ static void take_element(struct input *in, const char *p, size_t len,
         return;
     }
     size_t idlen = SL_EVENT_ID_LEN;
-    size_t line = !le.ts_key    ? len + LIST_EVENT_TS_EXTRA
-                  : le.newlines ? len
-                                : 0; /* the bulk line, when not the raw */
+    size_t line = list_event_line_size(&le, len); /* 0: the raw is it */
     struct input_entry *e = input_entry_alloc(in, 1, idlen + len + line);
     if (e == NULL) {
         in->need_recover = true; /* it stays in PROC */
@@ -104,13 +102,9 @@ static void take_element(struct input *in, const char *p, size_t len,
     memcpy(d, p, len);
     e->raw = (struct sl_slice){d, len};
     e->ev[0].json = e->raw;
-    if (!le.ts_key) /* Logstash gives such an event the time read too */
+    if (line > 0) /* a time added, as Logstash does; a line; ECS objects */
         e->ev[0].json = (struct sl_slice){
-            d + len, list_event_copy_line_ts(d + len, p, len, le.ts_ms)};
-    else if (le.newlines) {
-        list_event_copy_line(d + len, p, len);
-        e->ev[0].json = (struct sl_slice){d + len, len};
-    }
+            d + len, list_event_copy_fixed(&le, d + len, p, len)};
     e->ev[0].ts_ms = le.ts_ms;
     e->recovered = recovered;
     input_count_read(in, 1, 1);

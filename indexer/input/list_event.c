@@ -1,24 +1,95 @@
 /* list_event.c: a list element as an event (list_event.h): yajl's parser
  * checks the JSON and, through callbacks that track the depth, finds the
- * top-level "@timestamp"; nothing is built. The first value decides
- * whether the element is an object; the parser stops there if not. */
+ * top-level "@timestamp" and the top-level keys to fix; nothing is built.
+ * The first value decides whether the element is an object; the parser
+ * stops there if not. A key's and a string's place in the element is
+ * yajl_get_bytes_consumed() in their callback: the offset just past the
+ * token (the whole element is parsed in one call). */
 #include "list_event.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_parse.h>
 
+#include "sl_slice.h"
+
+const char *const list_event_object_keys[] = {
+    "agent",    "apache",      "aws",       "bacula", "bind",      "cisco",
+    "client",   "destination", "dns",       "error",  "event",     "exim",
+    "file",     "haproxy",     "host",      "http",   "iptables",  "java",
+    "juniper",  "log",         "mongodb",   "nagios", "netscreen", "network",
+    "observer", "postgresql",  "process",   "rails",  "redis",     "rule",
+    "server",   "service",     "shorewall", "span",   "squid",     "suse",
+    "system",   "tls",         "trace",     "url",    "user",      "user_agent",
+    "zeek"};
+const size_t list_event_object_nkeys =
+    sizeof list_event_object_keys / sizeof list_event_object_keys[0];
+
+#define WRAP_OPEN  "{\"name\":"
+#define WRAP_CLOSE "}"
+
 struct scan {
     struct sl_date *iso;
+    yajl_handle h;
+    const char *p;
     int depth;
     bool started; /* the first value was seen */
     bool not_object;
-    bool ts_next; /* the last key at depth 1 was "@timestamp" */
-    bool ts_seen; /* the first top-level "@timestamp" was met */
+    bool ts_next;              /* the last key at depth 1 was "@timestamp" */
+    bool ts_seen;              /* the first top-level "@timestamp" was met */
+    bool fix_next;             /* the last key at depth 1 is one to fix */
+    bool fix_host;             /* ... and it is "host" */
+    size_t fix_key, fix_after; /* its opening quote; just past its end */
     bool has_ts;
     int64_t ts_ms;
+    size_t nfix;
+    struct list_event_fix fix[LIST_EVENT_FIX_MAX];
 };
+
+static int key_cmp(const void *k, const void *name)
+{
+    const struct sl_slice *key = k;
+    const char *n = *(const char *const *)name;
+    size_t nlen = strlen(n);
+    int c = memcmp(key->ptr, n, key->len < nlen ? key->len : nlen);
+    return c != 0 ? c : (key->len > nlen) - (key->len < nlen);
+}
+
+/* A top-level key: one to fix when the template maps it as an object and
+ * the element spells it without escapes (the raw bytes are the key). */
+static void fix_key(struct scan *s, const unsigned char *key, size_t len)
+{
+    struct sl_slice k = {(const char *)key, len};
+    size_t after = yajl_get_bytes_consumed(s->h);
+    s->fix_next = s->nfix < LIST_EVENT_FIX_MAX && after >= len + 2 &&
+                  s->p[after - len - 2] == '"' &&
+                  memcmp(s->p + after - len - 1, key, len) == 0 &&
+                  bsearch(&k, list_event_object_keys, list_event_object_nkeys,
+                          sizeof list_event_object_keys[0], key_cmp) != NULL;
+    s->fix_host = len == 4 && memcmp(key, "host", 4) == 0;
+    s->fix_key = after - len - 2;
+    s->fix_after = after;
+}
+
+/* The value of a key to fix, not an object and not null: a string under
+ * "host" is wrapped (wrap: it is a string), anything else renamed. */
+static void fix_value(struct scan *s, bool string)
+{
+    if (!s->fix_next)
+        return;
+    struct list_event_fix *f = &s->fix[s->nfix++];
+    *f = (struct list_event_fix){.key = s->fix_key};
+    if (string && s->fix_host) {
+        size_t v = s->fix_after;
+        while (s->p[v] != '"') /* blanks and the ':' */
+            v++;
+        f->wrap = true;
+        f->val = v;
+        f->end = yajl_get_bytes_consumed(s->h);
+    }
+}
 
 /* A value at the current depth: a scalar, or the start of a container. */
 static int value(struct scan *s)
@@ -29,6 +100,7 @@ static int value(struct scan *s)
         return 0;             /* cancel: the reason is ours */
     }
     s->ts_next = false;
+    s->fix_next = false;
     return 1;
 }
 
@@ -40,6 +112,7 @@ static int on_null(void *ctx)
 static int on_bool(void *ctx, int b)
 {
     (void)b;
+    fix_value(ctx, false);
     return value(ctx);
 }
 
@@ -47,6 +120,7 @@ static int on_number(void *ctx, const char *n, size_t len)
 {
     (void)n;
     (void)len;
+    fix_value(ctx, false);
     return value(ctx);
 }
 
@@ -60,6 +134,7 @@ static int on_string(void *ctx, const unsigned char *str, size_t len)
             s->has_ts = true;
         }
     }
+    fix_value(s, true);
     return value(s);
 }
 
@@ -69,7 +144,7 @@ static int on_start_map(void *ctx)
     if (!s->started)
         s->started = true;
     else
-        s->ts_next = false;
+        s->ts_next = s->fix_next = false;
     s->depth++;
     return 1;
 }
@@ -81,6 +156,9 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
                  memcmp(key, "@timestamp", 10) == 0;
     if (s->ts_next)
         s->ts_seen = true; /* only the first counts, as in a tree */
+    s->fix_next = false;
+    if (s->depth == 1)
+        fix_key(s, key, len);
     return 1;
 }
 
@@ -94,6 +172,7 @@ static int on_end(void *ctx)
 static int on_start_array(void *ctx)
 {
     struct scan *s = ctx;
+    fix_value(s, false);
     if (value(s) == 0)
         return 0;
     s->depth++;
@@ -122,10 +201,11 @@ static int parse_error(yajl_handle h, const char *p, size_t len, size_t at,
 int list_event_parse(struct sl_date *iso, const char *p, size_t len,
                      int64_t now_ms, struct list_event *out, struct sl_err *err)
 {
-    struct scan s = {.iso = iso};
+    struct scan s = {.iso = iso, .p = p};
     yajl_handle h = yajl_alloc(&callbacks, NULL, &s);
     if (h == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
+    s.h = h;
     yajl_status st = yajl_parse(h, (const unsigned char *)p, len);
     size_t at = yajl_get_bytes_consumed(h);
     if (st == yajl_status_ok) {
@@ -153,6 +233,8 @@ int list_event_parse(struct sl_date *iso, const char *p, size_t len,
     out->ts_ms = s.has_ts ? s.ts_ms : now_ms;
     out->newlines =
         memchr(p, '\n', len) != NULL || memchr(p, '\r', len) != NULL;
+    out->nfix = s.nfix;
+    memcpy(out->fix, s.fix, s.nfix * sizeof s.fix[0]);
     return 0;
 }
 
@@ -162,8 +244,11 @@ void list_event_copy_line(char *dst, const char *p, size_t len)
         dst[i] = p[i] == '\n' || p[i] == '\r' ? ' ' : p[i];
 }
 
-size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
-                               int64_t ts_ms)
+/* Where "@timestamp" goes in an accepted element (just past its "{"),
+ * and the member to insert there, in ts (LIST_EVENT_TS_EXTRA bytes): its
+ * length. */
+static size_t ts_member(const char *p, size_t len, int64_t ts_ms, char *ts,
+                        size_t *at)
 {
     char iso[SL_DATE_ISO8601_SIZE];
     if (sl_date_format_iso8601_ms(ts_ms, iso) < 0)
@@ -177,10 +262,57 @@ size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
            p[rest] != '\0') /* yajl's blanks */
         rest++;
     bool empty = rest < len && p[rest] == '}';
-    list_event_copy_line(dst, p, brace + 1);
-    int n = snprintf(dst + brace + 1, LIST_EVENT_TS_EXTRA,
-                     "\"@timestamp\":\"%s\"%s", iso, empty ? "" : ",");
-    size_t o = brace + 1 + (size_t)n;
-    list_event_copy_line(dst + o, p + brace + 1, len - brace - 1);
-    return o + len - brace - 1;
+    *at = brace + 1;
+    int n = snprintf(ts, LIST_EVENT_TS_EXTRA, "\"@timestamp\":\"%s\"%s", iso,
+                     empty ? "" : ",");
+    return (size_t)n;
+}
+
+size_t list_event_copy_line_ts(char *dst, const char *p, size_t len,
+                               int64_t ts_ms)
+{
+    struct list_event le = {.ts_ms = ts_ms};
+    return list_event_copy_fixed(&le, dst, p, len);
+}
+
+size_t list_event_line_size(const struct list_event *le, size_t len)
+{
+    if (le->ts_key && !le->newlines && le->nfix == 0)
+        return 0;
+    size_t n = len + (le->ts_key ? 0 : LIST_EVENT_TS_EXTRA);
+    for (size_t i = 0; i < le->nfix; i++)
+        n += le->fix[i].wrap ? sizeof WRAP_OPEN - 1 + sizeof WRAP_CLOSE - 1 : 1;
+    return n;
+}
+
+/* The element's bytes [*pos, to) as one line, then ins: the new end. */
+static size_t put(char *dst, size_t o, const char *p, size_t *pos, size_t to,
+                  const char *ins, size_t n)
+{
+    list_event_copy_line(dst + o, p + *pos, to - *pos);
+    o += to - *pos;
+    memcpy(dst + o, ins, n);
+    *pos = to;
+    return o + n;
+}
+
+size_t list_event_copy_fixed(const struct list_event *le, char *dst,
+                             const char *p, size_t len)
+{
+    size_t o = 0, pos = 0;
+    if (!le->ts_key) {
+        char ts[LIST_EVENT_TS_EXTRA];
+        size_t at, n = ts_member(p, len, le->ts_ms, ts, &at);
+        o = put(dst, o, p, &pos, at, ts, n);
+    }
+    for (size_t i = 0; i < le->nfix; i++) {
+        const struct list_event_fix *f = &le->fix[i];
+        if (!f->wrap) {
+            o = put(dst, o, p, &pos, f->key + 1, "_", 1);
+            continue;
+        }
+        o = put(dst, o, p, &pos, f->val, WRAP_OPEN, sizeof WRAP_OPEN - 1);
+        o = put(dst, o, p, &pos, f->end, WRAP_CLOSE, sizeof WRAP_CLOSE - 1);
+    }
+    return put(dst, o, p, &pos, len, "", 0);
 }

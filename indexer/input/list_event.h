@@ -28,6 +28,24 @@
  * "@timestamp" does not parse is sent as it is: Elasticsearch refuses it
  * with the reason, for the dead letters.
  *
+ * Logstash's own fields, without ECS compatibility (Logstash 7's default):
+ * its file, syslog, tcp, udp and http inputs set "host" to a string (the
+ * machine's name or the peer's address), and the legacy grok patterns
+ * capture "agent" (COMBINEDAPACHELOG's user agent), "error" or "url" as
+ * strings; the index template maps those names as objects (ECS), so
+ * Elasticsearch refuses every such event ("object mapping for [host]
+ * tried to parse field [host] as object, but found a concrete value"), and
+ * a whole fleet's events would go to the dead letters. So, in the bulk
+ * line only (the id and the dead letter keep the element's bytes): a
+ * top-level "host" whose value is a string becomes {"name": that string}
+ * (ECS's host.name, what Logstash's ECS mode writes, what Kibana groups
+ * by); any other top-level key the template maps as an object
+ * (list_event_object_keys) holding a string, a number, a boolean or an
+ * array is renamed "_<key>", as the shipper's json processor does. Only
+ * keys spelled without escapes, and at most LIST_EVENT_FIX_MAX per
+ * element; "source" is not among them ("_source" is Elasticsearch's own):
+ * a string there is still refused, with the reason.
+ *
  * Cost: yajl's parser, allocated per element (yajl 2 has no reset); list
  * mode carries Logstash's throughput, batches are the fast path. */
 #ifndef LIST_EVENT_H
@@ -41,13 +59,31 @@
 #include "sl_err.h"
 #include "sl_event_id.h"
 
+#define LIST_EVENT_FIX_MAX 8
+
+/* A top-level key to change in the bulk line (offsets into the element):
+ * wrap, "host": its string value [val, end) becomes {"name":...}; else
+ * the key whose opening quote is at key is renamed "_<key>". */
+struct list_event_fix {
+    size_t key, val, end;
+    bool wrap;
+};
+
 struct list_event {
     char id[SL_EVENT_ID_LEN + 1];
     int64_t ts_ms;
     bool has_ts;   /* ts_ms is the element's @timestamp, not now_ms */
     bool newlines; /* the element holds "\n" or "\r" (between tokens) */
     bool ts_key;   /* it has a top-level "@timestamp" key, parsed or not */
+    size_t nfix;   /* fix[0..nfix), in the order of the element's bytes */
+    struct list_event_fix fix[LIST_EVENT_FIX_MAX];
 };
+
+/* The top-level names the index template maps as objects, sorted
+ * (tests/e2e/test_pipeline_logstash.py checks them against
+ * conf/elasticsearch/sluice-template.json), and their number. */
+extern const char *const list_event_object_keys[];
+extern const size_t list_event_object_nkeys;
 
 /* What list_event_copy_line_ts() adds at most: "@timestamp":"...", */
 #define LIST_EVENT_TS_EXTRA                                                    \
@@ -59,6 +95,16 @@ struct list_event {
 SL_MUST_CHECK int list_event_parse(struct sl_date *iso, const char *p,
                                    size_t len, int64_t now_ms,
                                    struct list_event *out, struct sl_err *err);
+
+/* The bulk line of an element list_event_parse() accepted into le, as
+ * Elasticsearch gets it: the element's bytes with "\n" and "\r" turned
+ * into spaces, "@timestamp" added first when le has no such key (the time
+ * read, as list_event_copy_line_ts), and le's fixes made. 0 when the
+ * element's own bytes are that line (nothing to change). */
+size_t list_event_line_size(const struct list_event *le, size_t len);
+/* Writes that line to dst, of list_event_line_size() bytes: its length. */
+size_t list_event_copy_fixed(const struct list_event *le, char *dst,
+                             const char *p, size_t len);
 
 /* Copies len bytes of p to dst with "\n" and "\r" turned into spaces. */
 void list_event_copy_line(char *dst, const char *p, size_t len);

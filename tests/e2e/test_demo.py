@@ -13,6 +13,7 @@ usage: test_demo.py SOURCE_DIR BIN_DIR
 """
 import collections
 import functools
+import json
 import os
 import re
 import subprocess
@@ -81,6 +82,22 @@ def section(out, title):
     return got
 
 
+def dashboard_errors_per_5m():
+    """The Application errors dashboard's query (conf/kibana), run per 5
+    minutes: {"HH:MM": errors}."""
+    with open(os.path.join(SRC, "conf", "kibana", "sluice.ndjson")) as f:
+        q = next(json.loads(l)["attributes"]["state"]["query"]["query"]
+                 for l in f if '"sluice-errors-over-time"' in l)
+    q = re.sub(r"\s*:\s*", ":", q)
+    q = re.sub(r"\bor\b", "OR", q)
+    r = es("POST", f"/{PREFIX}-*/_search", {
+        "size": 0, "aggs": {"t": {"date_histogram": {
+            "field": "@timestamp", "fixed_interval": "5m"}, "aggs": {
+            "e": {"filter": {"query_string": {"query": q}}}}}}})
+    return {b["key_as_string"][11:16]: b["e"]["doc_count"]
+            for b in r["aggregations"]["t"]["buckets"]}
+
+
 def check_summary(out):
     hosts = {}
     for l in section(out, "Events per host"):
@@ -99,6 +116,10 @@ def check_summary(out):
                  "PaymentClient.java:88"):
         if want not in errors:
             raise AssertionError(f"{want!r} not in the exceptions:\n{errors}")
+    # errors per 5 minutes as the dashboards count them (their query)
+    per5 = {l.split()[0]: int(l.split()[-2])
+            for l in section(out, "Events per 5 minutes")}
+    eq(per5, dashboard_errors_per_5m(), "errors per 5 minutes")
     trace = section(out, "One request followed")
     seen = {re.search(r" ms\s+(\S+)", l).group(1) for l in trace}
     eq(seen, {"web-1", "app-1"}, "hosts in the trace")

@@ -9,7 +9,9 @@
  * element is accepted exactly when the tree is an object; its time is the first
  * top-level "@timestamp" when that is a string sl_date reads as ISO 8601, else
  * the given now; its id is sl_event_id over the bytes; its one-line copy has
- * the same length, no "\n" or "\r", and the other bytes unchanged. */
+ * the same length, no "\n" or "\r", and the other bytes unchanged; its bulk
+ * line (list_event_copy_fixed) has the same keys, none of the template's
+ * objects holding anything but an object or null. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,16 @@ static char *nul_copy(const char *p, size_t len)
     memcpy(s, p, len);
     s[len] = '\0';
     return s;
+}
+
+/* yajl's tree of p (NULL when it does not parse); it copies what it
+ * keeps. */
+static yajl_val tree(const char *p, size_t len)
+{
+    char *s = nul_copy(p, len);
+    yajl_val v = yajl_tree_parse(s, NULL, 0);
+    free(s);
+    return v;
 }
 
 static void check_tree(const char *p, size_t len, int rc,
@@ -85,9 +97,7 @@ static void check_line_ts(const char *p, size_t len)
         memchr(line, '\n', n) != NULL || memchr(line, '\r', n) != NULL)
         abort();
     if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL) {
-        char *e = nul_copy(p, len), *s = nul_copy(line, n);
-        yajl_val ev = yajl_tree_parse(e, NULL, 0);
-        yajl_val v = yajl_tree_parse(s, NULL, 0);
+        yajl_val ev = tree(p, len), v = tree(line, n);
         if (ev != NULL && YAJL_IS_OBJECT(ev) &&
             (v == NULL || !YAJL_IS_OBJECT(v) ||
              v->u.object.len != ev->u.object.len + 1 ||
@@ -95,8 +105,6 @@ static void check_line_ts(const char *p, size_t len)
             abort();
         yajl_tree_free(ev);
         yajl_tree_free(v);
-        free(e);
-        free(s);
     }
     free(line);
 }
@@ -108,6 +116,58 @@ static bool has_nul_escape(const char *p, size_t len)
         if (memcmp(p + i, "\\u0000", 6) == 0)
             return true;
     return false;
+}
+
+/* Whether the tree's top-level key k is one the template maps as an
+ * object (list_event_object_keys). */
+static bool object_key(const char *k)
+{
+    for (size_t i = 0; i < list_event_object_nkeys; i++)
+        if (strcmp(k, list_event_object_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The bulk line with the fixes made: one line of at most its size; when
+ * the tree can tell (and the element has no escape, which may spell a key
+ * the scan leaves alone), an object with the element's keys (and
+ * "@timestamp" first when it had none), where no key of
+ * list_event_object_keys holds a string, a number, a boolean or an array
+ * any more, unless more than LIST_EVENT_FIX_MAX such keys were there. */
+static void check_fixed(const char *p, size_t len, const struct list_event *le)
+{
+    size_t size = list_event_line_size(le, len);
+    if (size == 0) {
+        if (le->nfix != 0 || !le->ts_key || le->newlines)
+            abort();
+        return;
+    }
+    char *line = malloc(size);
+    if (line == NULL)
+        abort();
+    size_t n = list_event_copy_fixed(le, line, p, len);
+    if (n > size || memchr(line, '\n', n) != NULL ||
+        memchr(line, '\r', n) != NULL)
+        abort();
+    if (memchr(p, '\0', len) == NULL && memchr(p, '/', len) == NULL &&
+        memchr(p, '\\', len) == NULL) {
+        yajl_val ev = tree(p, len), v = tree(line, n);
+        if (ev != NULL && YAJL_IS_OBJECT(ev)) {
+            if (v == NULL || !YAJL_IS_OBJECT(v) ||
+                v->u.object.len != ev->u.object.len + !le->ts_key)
+                abort();
+            for (size_t i = 0;
+                 le->nfix < LIST_EVENT_FIX_MAX && i < v->u.object.len; i++) {
+                yajl_val x = v->u.object.values[i];
+                if (object_key(v->u.object.keys[i]) && !YAJL_IS_OBJECT(x) &&
+                    !YAJL_IS_NULL(x))
+                    abort();
+            }
+        }
+        yajl_tree_free(ev);
+        yajl_tree_free(v);
+    }
+    free(line);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -148,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(line);
         if (!le.ts_key)
             check_line_ts(p, size);
+        check_fixed(p, size, &le);
     }
     if (memchr(p, '\0', size) == NULL && memchr(p, '/', size) == NULL &&
         !has_nul_escape(p, size))

@@ -263,9 +263,9 @@ static void test_setup_twice(void **state)
     es_http_request(&f->es, "DELETE", path, NULL, NULL);
     write_config(f, f->es.url, "");
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    proc_assert_contains(f->out, "version 2: installed");
+    proc_assert_contains(f->out, "version 3: installed");
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    proc_assert_contains(f->out, "version 2: already up to date");
+    proc_assert_contains(f->out, "version 3: already up to date");
     proc_assert_contains(f->err, "already up to date");
 }
 
@@ -308,7 +308,7 @@ static void test_tls_setup_once(void **state)
              tls_ca(), tls_password());
     write_config(f, f->es.url, extra);
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    proc_assert_contains(f->out, "version 2: installed");
+    proc_assert_contains(f->out, "version 3: installed");
     for (size_t i = 0; i < 2; i++) {
         char *text = proc_slurp(outs[i]);
         if (strstr(text, tls_password()) != NULL)
@@ -370,7 +370,7 @@ static void test_tls_api_key_once(void **state)
     snprintf(body, sizeof body, "/_index_template/%s", prefix);
     es_http_request(&f->es, "DELETE", body, NULL, NULL); /* PUT it again */
     assert_int_equal(indexer(f, "setup", NULL), 0);
-    proc_assert_contains(f->out, "version 2: installed");
+    proc_assert_contains(f->out, "version 3: installed");
     assert_not_printed(f, key.encoded, "setup");
     assert_not_printed(f, key.secret, "setup");
     write_batches(f, 4, 250, NULL);

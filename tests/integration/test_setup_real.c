@@ -52,8 +52,8 @@ static int write_copy(const char *path, const char *prefix, int version)
     if (sl_file_read(template_path, NULL, 16u << 20, &b, &err) < 0)
         goto done;
     const char *pat = strstr(b.ptr, "\"sluice-*\"");
-    const char *ver = strstr(b.ptr, "\"version\": 2,");
-    const char *tv = strstr(b.ptr, "\"template_version\": 2");
+    const char *ver = strstr(b.ptr, "\"version\": 3,");
+    const char *tv = strstr(b.ptr, "\"template_version\": 3");
     if (pat == NULL || ver == NULL || tv == NULL || !(pat < ver && ver < tv))
         goto done;
     if (sl_buf_printf(&out, &err,

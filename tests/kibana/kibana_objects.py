@@ -44,11 +44,21 @@ CORE_VERSION = "8.0.0"     # coreMigrationVersion, and panels' version
 LENS_VERSION = "7.16.0"    # see the docstring
 DASHBOARD_VERSION = "7.14.0"
 # Events that are errors: a traceback was found (error.type), or the log
-# said so (log.level as the python/logback patterns capture it, and as the
-# json processor normalises numeric levels). Keyword match is exact, hence
-# both cases.
-ERRORS = ("error.type : * or log.level : (ERROR or error or CRITICAL or "
-          "critical or FATAL or fatal)")
+# said so: log.level as the loggers write "error or worse" (kept as
+# written, and a keyword matches exactly, so every spelling is listed):
+# Python's and log4j's ERROR, CRITICAL, FATAL (and the json processor's
+# error and fatal for pino's numbers), .NET's Error and Critical,
+# Serilog's Fatal, java.util.logging's SEVERE, zap's and logrus's panic
+# and dpanic, syslog's err, crit, alert and emerg, Monolog's and Google
+# Cloud's ALERT and EMERGENCY.
+ERROR_LEVELS = (
+    "ERROR", "error", "Error", "ERR", "err", "CRITICAL", "critical",
+    "Critical", "CRIT", "crit", "FATAL", "fatal", "Fatal", "SEVERE",
+    "severe", "Severe", "PANIC", "panic", "DPANIC", "dpanic", "ALERT",
+    "alert", "Alert", "EMERGENCY", "emergency", "Emergency", "EMERG",
+    "emerg")
+ERRORS = ("error.type : * or log.level : (" + " or ".join(ERROR_LEVELS) +
+          ")")
 
 
 # --- Lens columns ---------------------------------------------------------
@@ -254,7 +264,8 @@ def application_errors():
         "sluice-application-errors", "Application errors",
         "Errors from application logs: Python tracebacks and Java stack "
         "traces found by the traceback processor (error.type, "
-        "log.origin.*), and lines logged at ERROR, CRITICAL or FATAL.",
+        "log.origin.*), and lines logged at ERROR, CRITICAL, FATAL or "
+        "worse, in each logger's spelling.",
         [(over_time, 0, 0, 48, 12), (types, 0, 12, 24, 14),
          (sites, 24, 12, 24, 14), (hosts, 0, 26, 24, 12),
          (services, 24, 26, 24, 12)])

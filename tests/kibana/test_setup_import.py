@@ -111,7 +111,7 @@ def setup_imports_the_shipped_objects_as_kibana_wants_them():
         finally:
             stub.stop()
     eq(p.returncode, 0, "exit status; stderr: " + p.stderr)
-    eq(p.stdout, "Elasticsearch 8.15.0: index template 'sluice' version 2: "
+    eq(p.stdout, "Elasticsearch 8.15.0: index template 'sluice' version 3: "
        "installed\nkibana: %d files, 14 objects imported\n" %
        len(shipped_files()))
     imports = [r for r in reqs if r["path"].startswith("/api/")]
@@ -148,7 +148,7 @@ def a_kibana_space_in_the_url_is_where_the_objects_go():
             stub.set_routes({
                 "GET /": [200, {"version": {"number": "8.15.0"}}],
                 "GET /_index_template/sluice": [200, {"index_templates": [
-                    {"name": "sluice", "index_template": {"version": 2}}]}],
+                    {"name": "sluice", "index_template": {"version": 3}}]}],
                 "POST /s/ops/api/saved_objects/_import?overwrite=true":
                     [200, {"success": True, "successCount": 14}]})
             p = setup(stub, tmp, stub.url + "/s/ops")
@@ -168,7 +168,7 @@ def kibana_refusing_an_object_fails_setup_with_its_reason():
             stub.set_routes({
                 "GET /": [200, {"version": {"number": "8.15.0"}}],
                 "GET /_index_template/sluice": [200, {"index_templates": [
-                    {"name": "sluice", "index_template": {"version": 2}}]}],
+                    {"name": "sluice", "index_template": {"version": 3}}]}],
                 "POST /api/saved_objects/_import?overwrite=true": [200, {
                     "success": False, "successCount": 13, "errors": [
                         {"id": "sluice-web-access", "type": "dashboard",
@@ -189,7 +189,7 @@ def over_https_setup_checks_certificates_unless_tls_verify_is_false():
     # node that `run` reached was refused by `setup`
     routes = {"GET /": [200, {"version": {"number": "8.15.0"}}],
               "GET /_index_template/sluice": [200, {"index_templates": [
-                  {"name": "sluice", "index_template": {"version": 2}}]}],
+                  {"name": "sluice", "index_template": {"version": 3}}]}],
               "POST /api/saved_objects/_import?overwrite=true":
                   [200, {"success": True, "successCount": 14}]}
     with tempfile.TemporaryDirectory(prefix="sluice-kbimport-") as tmp:
@@ -246,9 +246,9 @@ def setup_force_replaces_a_newer_template():
                              [r["method"] for r in stub.requests()]))
         finally:
             stub.stop()
-    eq(said, [("Elasticsearch 8.15.0: index template 'sluice' version 2: "
+    eq(said, [("Elasticsearch 8.15.0: index template 'sluice' version 3: "
                "a newer version is installed: kept", ["GET", "GET"]),
-              ("Elasticsearch 8.15.0: index template 'sluice' version 2: "
+              ("Elasticsearch 8.15.0: index template 'sluice' version 3: "
                "replaced", ["GET", "GET", "PUT"])])
 
 

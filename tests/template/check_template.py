@@ -54,6 +54,10 @@ SHIPPER_FIELDS = {
     "log.origin.file.name": "keyword",
     "log.origin.file.line": "long",
     "log.origin.function": "keyword",
+    # the json processor's ECS keys (trace_id, spanId, ... and Datadog's
+    # numbers): keyword, or a day's first numeric id maps them long
+    "trace.id": "keyword",
+    "span.id": "keyword",
 }
 
 # ECS fields mapped though no library pattern captures them: one a processor

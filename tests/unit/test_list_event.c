@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "list_event.h"
@@ -177,6 +178,79 @@ static void test_time_added_when_missing(void **state)
     assert_true(le.has_ts);
 }
 
+/* The bulk line of an element with Logstash's legacy fields: "host" as
+ * a string becomes host.name; another key the template maps as an object,
+ * holding a scalar or an array, is renamed "_<key>"; objects, null,
+ * nested keys, escaped keys and "source" stay as they are. */
+static void assert_fixed(const char *ev, const char *want)
+{
+    struct list_event le;
+    char line[512];
+    parse_ok(ev, &le);
+    size_t size = list_event_line_size(&le, strlen(ev));
+    assert_true(size < sizeof line);
+    size_t n = list_event_copy_fixed(&le, line, ev, strlen(ev));
+    assert_true(n <= size);
+    line[n] = '\0';
+    assert_string_equal(line, want);
+}
+
+static void test_legacy_fields(void **state)
+{
+    (void)state;
+    assert_fixed("{\"@timestamp\":\"2025-11-23T02:46:00Z\",\"host\":\"web-1\","
+                 "\"path\":\"/var/log/a.log\",\"message\":\"x\"}",
+                 "{\"@timestamp\":\"2025-11-23T02:46:00Z\","
+                 "\"host\":{\"name\":\"web-1\"},"
+                 "\"path\":\"/var/log/a.log\",\"message\":\"x\"}");
+    /* blanks, an escape in the value, the time added, a renamed agent,
+     * an array and a number renamed, a newline between tokens */
+    assert_fixed("{ \"host\" :\n \"a\\\"b\" , \"agent\":\"\\\"curl\\\"\","
+                 "\"url\":[\"/a\"],\"error\":500,\"event\":true}",
+                 "{\"@timestamp\":\"2025-11-23T00:00:00.999Z\", \"host\" :  "
+                 "{\"name\":\"a\\\"b\"} , \"_agent\":\"\\\"curl\\\"\","
+                 "\"_url\":[\"/a\"],\"_error\":500,\"_event\":true}");
+    /* a number under host is renamed, not wrapped */
+    assert_fixed("{\"@timestamp\":1,\"host\":5}",
+                 "{\"@timestamp\":1,\"_host\":5}");
+    /* left alone: objects, null, nested, escaped, source, unknown keys */
+    const char *alone[] = {
+        "{\"@timestamp\":1,\"host\":{\"name\":\"h\"},\"agent\":null}",
+        "{\"@timestamp\":1,\"a\":{\"host\":\"h\",\"b\":[{\"agent\":1}]}}",
+        "{\"@timestamp\":1,\"ho\\u0073t\":\"h\"}",
+        ("{\"@timestamp\":1,\"source\":\"/var/log/a\",\"hostname\":\"h\","
+         "\"hos\":\"h\",\"zeekz\":1,\"a\":\"host\"}"),
+    };
+    for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
+        struct list_event le;
+        parse_ok(alone[i], &le);
+        assert_int_equal(le.nfix, 0);
+        assert_int_equal(list_event_line_size(&le, strlen(alone[i])), 0);
+    }
+    /* at most LIST_EVENT_FIX_MAX; the id is always the element's bytes */
+    char many[512];
+    size_t at = (size_t)snprintf(many, sizeof many, "{\"@timestamp\":1");
+    for (int i = 0; i < LIST_EVENT_FIX_MAX + 2; i++)
+        at += (size_t)snprintf(many + at, sizeof many - at, ",\"host\":\"h\"");
+    snprintf(many + at, sizeof many - at, "}");
+    struct list_event le;
+    parse_ok(many, &le);
+    assert_int_equal(le.nfix, LIST_EVENT_FIX_MAX);
+    char id[SL_EVENT_ID_LEN + 1];
+    sl_event_id("", 0, many, strlen(many), 0, id);
+    assert_string_equal(le.id, id);
+}
+
+/* The names are sorted (they are searched in halves) and unique. */
+static void test_object_keys_sorted(void **state)
+{
+    (void)state;
+    assert_true(list_event_object_nkeys > 1);
+    for (size_t i = 1; i < list_event_object_nkeys; i++)
+        assert_true(strcmp(list_event_object_keys[i - 1],
+                           list_event_object_keys[i]) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +259,8 @@ int main(void)
         cmocka_unit_test(test_newlines),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_time_added_when_missing),
+        cmocka_unit_test(test_legacy_fields),
+        cmocka_unit_test(test_object_keys_sorted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

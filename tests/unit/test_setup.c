@@ -262,7 +262,7 @@ static void test_template_installed_then_up_to_date(void **state)
     assert_string_equal(r.server, "Elasticsearch 8.15.0");
     assert_false(r.opensearch);
     assert_int_equal(r.template, SETUP_TEMPLATE_INSTALLED);
-    assert_int_equal(r.file_version, 2);
+    assert_int_equal(r.file_version, 3);
     assert_int_equal(r.installed_version, -1);
     assert_true(r.template_matches);
     assert_true(r.kibana_skipped);
@@ -275,19 +275,19 @@ static void test_template_installed_then_up_to_date(void **state)
                         "application/json");
     assert_b64_is_file(str_at(rec[2], "body_b64", NULL), TEMPLATE);
     free_records(rec, n);
-    assert_true(log_has("index template 'sluice' version 2 installed"));
+    assert_true(log_has("index template 'sluice' version 3 installed"));
     assert_true(log_has("no kibana.url: no data view or dashboards imported"));
 
     /* Installed at the file's version: nothing sent. */
-    routes("{" ES_ROOT ", " TEMPLATE_AT("2") "}");
+    routes("{" ES_ROOT ", " TEMPLATE_AT("3") "}");
     assert_int_equal(run(&o, &r, &err), 0);
     assert_int_equal(r.template, SETUP_TEMPLATE_UP_TO_DATE);
-    assert_int_equal(r.installed_version, 2);
+    assert_int_equal(r.installed_version, 3);
     n = records(rec, 8);
     assert_int_equal(n, 2);
     free_records(rec, n);
     assert_true(
-        log_has("index template 'sluice' version 2: already up to date"));
+        log_has("index template 'sluice' version 3: already up to date"));
 }
 
 static void test_template_older_newer(void **state)
@@ -308,7 +308,7 @@ static void test_template_older_newer(void **state)
     assert_int_equal(n, 3);
     assert_request(rec[2], "PUT", "/_index_template/sluice");
     free_records(rec, n);
-    assert_true(log_has("index template 'sluice': version 1 replaced by 2"));
+    assert_true(log_has("index template 'sluice': version 1 replaced by 3"));
 
     routes("{" ES_ROOT ", " TEMPLATE_AT("99") ", " PUT_OK "}");
     assert_int_equal(run(&o, &r, &err), 0);
@@ -317,7 +317,7 @@ static void test_template_older_newer(void **state)
     assert_int_equal(n, 2);
     free_records(rec, n);
     assert_true(log_has("the installed version 99 is newer than this "
-                        "Sluice's 2 (a newer Sluice installed it); left as "
+                        "Sluice's 3 (a newer Sluice installed it); left as "
                         "it is (setup --force replaces it)"));
 
     o.force = true;
@@ -345,7 +345,7 @@ static void test_template_mismatch_warns(void **state)
     struct setup_options o = {&es, NULL, TEMPLATE, S.kibana, 5000, false};
     struct setup_result r;
     struct sl_err err;
-    routes("{" ES_ROOT ", " TEMPLATE_AT("2") "}");
+    routes("{" ES_ROOT ", " TEMPLATE_AT("3") "}");
     assert_int_equal(run(&o, &r, &err), 0);
     assert_false(r.template_matches);
     assert_true(log_has("the template's index_patterns do not match \"logs-"));
@@ -396,7 +396,7 @@ static void test_kibana_import(void **state)
     yajl_val rec[8];
 
     kibana_files();
-    routes("{" ES_ROOT ", " TEMPLATE_AT("2") ", " IMPORT_OK("3") "}");
+    routes("{" ES_ROOT ", " TEMPLATE_AT("3") ", " IMPORT_OK("3") "}");
     assert_int_equal(run(&o, &r, &err), 0);
     assert_false(r.kibana_skipped);
     assert_int_equal(r.kibana_files, 2);
@@ -409,7 +409,7 @@ static void test_kibana_import(void **state)
     assert_true(log_has("Kibana: 3 objects of '"));
 
     /* OpenSearch: Kibana skipped, said, nothing sent. */
-    routes("{" OS_ROOT ", " TEMPLATE_AT("2") ", " IMPORT_OK("3") "}");
+    routes("{" OS_ROOT ", " TEMPLATE_AT("3") ", " IMPORT_OK("3") "}");
     assert_int_equal(run(&o, &r, &err), 0);
     assert_true(r.opensearch);
     assert_string_equal(r.server, "OpenSearch 2.17.0");
@@ -481,7 +481,7 @@ static void test_es_errors(void **state)
     struct sl_err err;
 
     /* The first host refuses: the second answers. */
-    routes("{" ES_ROOT ", " TEMPLATE_AT("2") "}");
+    routes("{" ES_ROOT ", " TEMPLATE_AT("3") "}");
     assert_int_equal(run(&o, &r, &err), 0);
     assert_true(log_has("GET http://127.0.0.1:1/: cannot connect ("));
     assert_true(log_has("); is the server running, and is "
