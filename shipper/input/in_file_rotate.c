@@ -56,8 +56,8 @@
 /* A ghost's entry on disk, under its inode with the top bit set (no file
  * has such an inode): a kill before the copy is decided leaves the
  * restart the ghost to know the copy by (startup_resolve makes it a
- * ghost again and drops the entry: the copy is found by the first scan).
- * Dropped too once the ghost is used or expires. */
+ * ghost again, the entry kept: ghost_resume). Dropped once the ghost is
+ * used or expires. */
 #define GHOST_INO_BIT (1ull << 63)
 
 static void ghost_keep(struct in_file *in, const struct file_identity *id,
@@ -776,6 +776,27 @@ static void wait_for(struct in_file *in, struct rec *r, const char *path)
     }
 }
 
+/* A ghost kept on disk for a copy not found before a stop is a ghost
+ * again, for what is left of its time (its entry's `seen` is when it was
+ * kept). Its entry stays until the ghost is used or expires, as it was
+ * before the stop: the copy this first scan found is identified only when
+ * opened, and a save before that (max_open_files, the output holding
+ * reading) followed by a kill would leave the next start neither the
+ * ghost nor the copy's entry: the copy read from 0 under a new key, each
+ * of its lines sent again with another id. */
+static void ghost_resume(struct in_file *in, const struct registry_entry *e,
+                         int64_t now)
+{
+    int64_t age_ms = (in_file_wall_s() - e->seen) * 1000;
+    if (age_ms < 0)
+        age_ms = 0; /* the wall clock went back */
+    if (age_ms >= IN_FILE_GHOST_MS) {
+        registry_forget(in->reg, e->id.dev, e->id.ino);
+        return;
+    }
+    in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now - age_ms);
+}
+
 /* After the first scan: each registry entry of this input not found at its
  * path may have been rotated while the shipper was stopped. Found at
  * another matched path, or by its inode in its directory, it is read from
@@ -793,10 +814,7 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
          * touched since is at the path its file was found at) */
         const char *was = e->path;
         if ((s->ino & GHOST_INO_BIT) != 0) {
-            /* a ghost kept for a copy not found before a stop: the copy,
-             * if `paths` matches it, is found by this first scan */
-            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
-            registry_forget(in->reg, s->dev, s->ino);
+            ghost_resume(in, e, now);
             continue;
         }
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
