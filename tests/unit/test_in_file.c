@@ -1495,6 +1495,75 @@ static void test_stopped_inode_reuse(void **state)
     assert_int_equal(e->offset, 27);
 }
 
+/* copytruncate while stopped, the copy out of `paths`' sight (app.old)
+ * until a restart after the one that saw the truncation: the ghost, kept
+ * in the registry under its inode with the top bit set, still knows it
+ * (nothing read twice, the original's key). A ghost kept longer ago than
+ * IN_FILE_GHOST_MS (its entry's `seen`) is forgotten at the start
+ * instead, and the copy is then a file of its own. */
+static void ghost_across_restarts(struct h *h, bool expired)
+{
+    char big[1100];
+    memset(big, 'x', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    put(h, "app.log", big, false);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log"), &st), 0);
+    uint64_t ghost_ino = (uint64_t)st.st_ino | (1ull << 63);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1099);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.old", big, false); /* the copy, not matched */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    start(h); /* the truncation seen: the ghost kept */
+    quiet(h);
+    stop(h);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, ghost_ino);
+    assert_non_null(e);
+    if (expired) { /* kept 301 s ago */
+        struct file_identity id = e->id;
+        uint64_t off = e->offset;
+        char path[512];
+        snprintf(path, sizeof path, "%s", e->path);
+        registry_forget(h->reg, st.st_dev, ghost_ino);
+        struct sl_err err;
+        assert_int_equal(
+            registry_add(h->reg, &id, key, path, off, time(NULL) - 301, &err),
+            0);
+    }
+    start(h); /* a restart: the copy not in sight yet */
+    quiet(h);
+    stop(h);
+    assert_true((registry_get(h->reg, st.st_dev, ghost_ino) == NULL) ==
+                expired);
+    mv(h, "app.old", "app.log.1");
+    put(h, "app.log", "after\n", true);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == (expired ? 1099 : 0) + 6);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "after\n");
+    if (expired)
+        assert_got(h, "app.log.1", 0, 0, big);
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_non_null(e);
+    assert_int_equal(e->offset, 1099);
+    assert_true((e->key == key) == !expired);
+}
+
+static void test_stopped_ghost_kept_across_restarts(void **state)
+{
+    ghost_across_restarts(*state, false);
+}
+
+static void test_stopped_ghost_expired(void **state)
+{
+    ghost_across_restarts(*state, true);
+}
+
 /* ---- the config --------------------------------------------------------- */
 
 static void test_config(void **state)
@@ -1809,6 +1878,8 @@ int main(void)
         T(test_stopped_delete),
         T(test_stopped_copytruncate),
         T(test_stopped_inode_reuse),
+        T(test_stopped_ghost_kept_across_restarts),
+        T(test_stopped_ghost_expired),
         cmocka_unit_test(test_config),
         T(test_keys_saved_first),
         T(test_empty_file_fp_saved_first),
