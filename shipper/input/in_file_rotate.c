@@ -53,12 +53,27 @@
 
 #include "sl_log.h"
 
-/* A ghost's entry on disk, under its inode with the top bit set (no file
+/* A ghost's entry on disk, under an inode with the top bit set (no file
  * has such an inode): a kill before the copy is decided leaves the
  * restart the ghost to know the copy by (startup_resolve makes it a
  * ghost again, the entry kept: ghost_resume). Dropped once the ghost is
- * used or expires. */
+ * used or expires. The other 63 bits hash the file's inode with the key
+ * of the bytes the ghost stands for: a file truncated twice before the
+ * first copy was found (copytruncate, a few lines, copytruncate) has two
+ * ghosts, and one entry per inode kept only the second on disk (after a
+ * kill, the first copy was read from 0 under a new key). */
 #define GHOST_INO_BIT (1ull << 63)
+
+/* The inode of the entry that keeps the ghost of id's bytes under key (a
+ * ghost loaded from disk has it already). */
+static uint64_t ghost_ino(const struct file_identity *id, uint64_t key)
+{
+    if ((id->ino & GHOST_INO_BIT) != 0)
+        return id->ino;
+    uint64_t h =
+        file_identity_hash(FILE_IDENTITY_FNV_BASIS, &id->ino, sizeof id->ino);
+    return file_identity_hash(h, &key, sizeof key) | GHOST_INO_BIT;
+}
 
 static void ghost_keep(struct in_file *in, const struct file_identity *id,
                        uint64_t acked, uint64_t key, const char *path)
@@ -66,7 +81,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
     if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
         return;
     struct file_identity g = *id;
-    g.ino |= GHOST_INO_BIT;
+    g.ino = ghost_ino(id, key);
     struct sl_err err;
     registry_forget(in->reg, g.dev, g.ino);
     if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
@@ -75,7 +90,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
 
 static void ghost_drop(struct in_file *in, const struct ghost *g)
 {
-    registry_forget(in->reg, g->id.dev, g->id.ino | GHOST_INO_BIT);
+    registry_forget(in->reg, g->id.dev, ghost_ino(&g->id, g->key));
 }
 
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,

@@ -18,7 +18,8 @@ cover, each found losing lines and fixed with its case here; the real
   is known as a copy, nothing sent twice; so is a copy whose truncated
   original was then renamed to a matched name during the same stop, and a
   copy not yet found when the shipper was killed after the truncation,
-  and one found only two restarts after it;
+  one found only two restarts after it, and two copies of one file
+  truncated twice before either was found;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -314,6 +315,33 @@ def a_copy_found_two_restarts_after_its_truncation_sends_nothing_twice():
     os.rename(away, log + ".1")
     append(log, ["b 1"])
     eq(once(conf), ["b 1"], "the copy found")
+
+
+@case
+def two_copytruncates_of_one_file_before_either_copy_is_found():
+    # copytruncate, lines, copytruncate, each seen (a ghost each) before
+    # either copy was: the ghosts were kept on disk one per inode, the
+    # second over the first, and after a stop the first copy was read
+    # again from 0 with other ids (the stress test's seed 49 under load)
+    log, conf = app_log("copytruncate-twice")
+    logs = os.path.dirname(log)
+    os.makedirs(os.path.join(logs, "hold"))
+    first = [f"a {i} " + "x" * 60 for i in range(30)]  # > 1 KiB
+    append(log, first)
+    eq(once(conf), first, "first run")
+    second = [f"b {i} " + "y" * 60 for i in range(30)]
+    for n, lines in ((1, first), (2, second)):
+        with open(log) as src, open(os.path.join(logs, "hold", str(n)),
+                                    "w") as dst:
+            dst.write(src.read())
+        os.truncate(log, 0)
+        if n == 1:
+            append(log, second)
+        eq(once(conf), second if n == 1 else [], f"truncation {n} seen")
+    for n in (1, 2):
+        os.rename(os.path.join(logs, "hold", str(n)), f"{log}.{n}")
+    append(log, ["c 1"])
+    eq(once(conf), ["c 1"], "both copies found")
 
 
 if failures:
