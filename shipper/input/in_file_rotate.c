@@ -864,7 +864,11 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
 }
 
 /* r, not opened yet, has a registry entry: its ghost now if r no longer
- * holds the entry's bytes up to its offset (its identify adds no second). */
+ * holds the entry's bytes up to its offset (its identify adds no second).
+ * An entry at offset 0 too: bytes sent under its key and not acknowledged
+ * before a kill are in its copy, which must take that key (the file
+ * renamed between this scan and its open, the copy was decided first and
+ * read under a new key: each line sent again with another id). */
 static void ghost_if_changed(struct in_file *in, const struct rec *r,
                              int64_t now)
 {
@@ -883,7 +887,7 @@ static void ghost_if_changed(struct in_file *in, const struct rec *r,
         (uint64_t)st.st_dev == r->dev &&
         file_identity_compute(fd, in->fp_bytes, &id, &err) == 0 &&
         file_identity_compare(&e->id, &id, fd, &m, &err) == 0 &&
-        file_identity_resume(m, e->offset, (uint64_t)st.st_size) != e->offset)
+        (m != FILE_ID_SAME || (uint64_t)st.st_size < e->offset))
         in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
     close(fd);
 }

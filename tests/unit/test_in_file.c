@@ -1623,6 +1623,44 @@ static void test_stopped_two_ghosts_of_one_file(void **state)
     assert_true(registry_get(h->reg, st.st_dev, st.st_ino)->key == key_b);
 }
 
+/* A file read and sent, nothing of it acknowledged (its entry at offset
+ * 0), then while stopped copied over a file read before (cp keeps that
+ * one's inode, so the copy is settled first, at its entry's path),
+ * truncated and renamed: its ghost, at offset 0, exists before the copy
+ * is decided, which is read from 0 under the original's key (the lines
+ * sent again keep their ids). */
+static void test_stopped_unacked_copy_over_a_known_file(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log.1", "an old rotated file\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 20);
+    stop(h);
+    char big[1100];
+    put(h, "app.log", line_of(big, 'x', 1099), false);
+    int fd = open(at(h, "app.log"), O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct file_identity id;
+    struct sl_err err;
+    assert_int_equal(
+        file_identity_compute(fd, FILE_IDENTITY_DEFAULT_BYTES, &id, &err), 0);
+    close(fd);
+    assert_int_equal(
+        registry_add(h->reg, &id, 77, at(h, "app.log"), 0, time(NULL), &err),
+        0);
+    put(h, "app.log.1", big, false); /* over the old file: its inode */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    mv(h, "app.log", "app.log.2");
+    put(h, "app.log", "new\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1099 + 4);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 0, big);
+    assert_true(got_path(h, "app.log.1", 0)->key == 77);
+    assert_got(h, "app.log", 0, 0, "new\n");
+}
+
 /* ---- the config --------------------------------------------------------- */
 
 static void test_config(void **state)
@@ -1940,6 +1978,7 @@ int main(void)
         T(test_stopped_ghost_kept_across_restarts),
         T(test_stopped_ghost_expired),
         T(test_stopped_two_ghosts_of_one_file),
+        T(test_stopped_unacked_copy_over_a_known_file),
         cmocka_unit_test(test_config),
         T(test_keys_saved_first),
         T(test_empty_file_fp_saved_first),
