@@ -89,7 +89,7 @@ class Stress:
         self.log = os.path.join(self.logs, "app.log")
         self.reg = os.path.join(self.d, "data", "registry.json")
         self.redis = Redis()
-        self.starts = 0  # shipper processes started, for term()
+        self.log_at = 0  # the log's length when the shipper was started
         self.long_inactive = self.rnd.random() < 0.5
         self.max_open = self.rnd.choice([2, 64])
         inputs = [{"type": "file",
@@ -169,8 +169,9 @@ class Stress:
     # --- the shipper --------------------------------------------------------
 
     def start(self):
+        log = os.path.join(self.d, "shipper.log")
+        self.log_at = os.path.getsize(log) if os.path.exists(log) else 0
         self.sh = Shipper(SHIPPER, ENV, self.conf, self.d)
-        self.starts += 1
 
     def registry(self):
         try:
@@ -191,9 +192,11 @@ class Stress:
         # handling (ASan's start takes 50-100 ms) ends it by the default
         # action, -15, with nothing read: a graceful stop is what this
         # step tests, so it waits for the start first (the log is one file
-        # across restarts: this process's "started" is the starts-th)
-        wait_for("the shipper started", lambda: self.sh.text().count(
-            "[shipper] started") >= self.starts)
+        # across restarts: this process's "started" is after where the log
+        # ended when it was started; a count of them went wrong when a kill
+        # came before one logged it)
+        wait_for("the shipper started", lambda: "[shipper] started" in
+                 self.sh.text()[self.log_at:])
         eq(self.sh.term(), 0, "exit status after SIGTERM")
         self.sh = None
 
