@@ -53,12 +53,27 @@
 
 #include "sl_log.h"
 
-/* A ghost's entry on disk, under its inode with the top bit set (no file
+/* A ghost's entry on disk, under an inode with the top bit set (no file
  * has such an inode): a kill before the copy is decided leaves the
  * restart the ghost to know the copy by (startup_resolve makes it a
- * ghost again and drops the entry: the copy is found by the first scan).
- * Dropped too once the ghost is used or expires. */
+ * ghost again, the entry kept: ghost_resume). Dropped once the ghost is
+ * used or expires. The other 63 bits hash the file's inode with the key
+ * of the bytes the ghost stands for: a file truncated twice before the
+ * first copy was found (copytruncate, a few lines, copytruncate) has two
+ * ghosts, and one entry per inode kept only the second on disk (after a
+ * kill, the first copy was read from 0 under a new key). */
 #define GHOST_INO_BIT (1ull << 63)
+
+/* The inode of the entry that keeps the ghost of id's bytes under key (a
+ * ghost loaded from disk has it already). */
+static uint64_t ghost_ino(const struct file_identity *id, uint64_t key)
+{
+    if ((id->ino & GHOST_INO_BIT) != 0)
+        return id->ino;
+    uint64_t h =
+        file_identity_hash(FILE_IDENTITY_FNV_BASIS, &id->ino, sizeof id->ino);
+    return file_identity_hash(h, &key, sizeof key) | GHOST_INO_BIT;
+}
 
 static void ghost_keep(struct in_file *in, const struct file_identity *id,
                        uint64_t acked, uint64_t key, const char *path)
@@ -66,7 +81,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
     if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
         return;
     struct file_identity g = *id;
-    g.ino |= GHOST_INO_BIT;
+    g.ino = ghost_ino(id, key);
     struct sl_err err;
     registry_forget(in->reg, g.dev, g.ino);
     if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
@@ -75,7 +90,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
 
 static void ghost_drop(struct in_file *in, const struct ghost *g)
 {
-    registry_forget(in->reg, g->id.dev, g->id.ino | GHOST_INO_BIT);
+    registry_forget(in->reg, g->id.dev, ghost_ino(&g->id, g->key));
 }
 
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
@@ -776,6 +791,27 @@ static void wait_for(struct in_file *in, struct rec *r, const char *path)
     }
 }
 
+/* A ghost kept on disk for a copy not found before a stop is a ghost
+ * again, for what is left of its time (its entry's `seen` is when it was
+ * kept). Its entry stays until the ghost is used or expires, as it was
+ * before the stop: the copy this first scan found is identified only when
+ * opened, and a save before that (max_open_files, the output holding
+ * reading) followed by a kill would leave the next start neither the
+ * ghost nor the copy's entry: the copy read from 0 under a new key, each
+ * of its lines sent again with another id. */
+static void ghost_resume(struct in_file *in, const struct registry_entry *e,
+                         int64_t now)
+{
+    int64_t age_ms = (in_file_wall_s() - e->seen) * 1000;
+    if (age_ms < 0)
+        age_ms = 0; /* the wall clock went back */
+    if (age_ms >= IN_FILE_GHOST_MS) {
+        registry_forget(in->reg, e->id.dev, e->id.ino);
+        return;
+    }
+    in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now - age_ms);
+}
+
 /* After the first scan: each registry entry of this input not found at its
  * path may have been rotated while the shipper was stopped. Found at
  * another matched path, or by its inode in its directory, it is read from
@@ -793,10 +829,7 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
          * touched since is at the path its file was found at) */
         const char *was = e->path;
         if ((s->ino & GHOST_INO_BIT) != 0) {
-            /* a ghost kept for a copy not found before a stop: the copy,
-             * if `paths` matches it, is found by this first scan */
-            in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
-            registry_forget(in->reg, s->dev, s->ino);
+            ghost_resume(in, e, now);
             continue;
         }
         struct rec *r = in_file_rec_find(in, s->dev, s->ino);
@@ -831,7 +864,11 @@ void in_file_startup_resolve(struct in_file *in, int64_t now)
 }
 
 /* r, not opened yet, has a registry entry: its ghost now if r no longer
- * holds the entry's bytes up to its offset (its identify adds no second). */
+ * holds the entry's bytes up to its offset (its identify adds no second).
+ * An entry at offset 0 too: bytes sent under its key and not acknowledged
+ * before a kill are in its copy, which must take that key (the file
+ * renamed between this scan and its open, the copy was decided first and
+ * read under a new key: each line sent again with another id). */
 static void ghost_if_changed(struct in_file *in, const struct rec *r,
                              int64_t now)
 {
@@ -850,7 +887,7 @@ static void ghost_if_changed(struct in_file *in, const struct rec *r,
         (uint64_t)st.st_dev == r->dev &&
         file_identity_compute(fd, in->fp_bytes, &id, &err) == 0 &&
         file_identity_compare(&e->id, &id, fd, &m, &err) == 0 &&
-        file_identity_resume(m, e->offset, (uint64_t)st.st_size) != e->offset)
+        (m != FILE_ID_SAME || (uint64_t)st.st_size < e->offset))
         in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
     close(fd);
 }

@@ -17,7 +17,9 @@ cover, each found losing lines and fixed with its case here; the real
   the name the last rotated file had (app.log.1, moved to app.log.2) and
   is known as a copy, nothing sent twice; so is a copy whose truncated
   original was then renamed to a matched name during the same stop, and a
-  copy not yet found when the shipper was killed after the truncation;
+  copy not yet found when the shipper was killed after the truncation,
+  one found only two restarts after it, and two copies of one file
+  truncated twice before either was found;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -288,6 +290,58 @@ def a_file_rewritten_after_a_kill_does_not_reuse_the_ids_sent_before():
         if sh:
             sh.kill()
         r.kill()
+
+
+@case
+def a_copy_found_two_restarts_after_its_truncation_sends_nothing_twice():
+    # the ghost of a truncated file (what knows its copy) lives on disk
+    # across more than one restart: a restart made it a ghost in memory
+    # only, and one save before its copy was identified (a kill after it
+    # in the stress test: copytruncate, rename, copytruncate, kill -9) sent
+    # every line of the copy again, under a new key: other ids. Here the
+    # copy comes to a matched name only two restarts after the truncation.
+    log, conf = app_log("copytruncate-ghost-restarts")
+    logs = os.path.dirname(log)
+    want = [f"a {i} " + "x" * 60 for i in range(30)]  # > 1 KiB
+    append(log, want)
+    eq(once(conf), want, "first run")
+    os.makedirs(os.path.join(logs, "hold"))
+    away = os.path.join(logs, "hold", "app.log.1")  # not matched yet
+    with open(log) as src, open(away, "w") as dst:
+        dst.write(src.read())
+    os.truncate(log, 0)
+    eq(once(conf), [], "the truncation seen")
+    eq(once(conf), [], "a restart")
+    os.rename(away, log + ".1")
+    append(log, ["b 1"])
+    eq(once(conf), ["b 1"], "the copy found")
+
+
+@case
+def two_copytruncates_of_one_file_before_either_copy_is_found():
+    # copytruncate, lines, copytruncate, each seen (a ghost each) before
+    # either copy was: the ghosts were kept on disk one per inode, the
+    # second over the first, and after a stop the first copy was read
+    # again from 0 with other ids (the stress test's seed 49 under load)
+    log, conf = app_log("copytruncate-twice")
+    logs = os.path.dirname(log)
+    os.makedirs(os.path.join(logs, "hold"))
+    first = [f"a {i} " + "x" * 60 for i in range(30)]  # > 1 KiB
+    append(log, first)
+    eq(once(conf), first, "first run")
+    second = [f"b {i} " + "y" * 60 for i in range(30)]
+    for n, lines in ((1, first), (2, second)):
+        with open(log) as src, open(os.path.join(logs, "hold", str(n)),
+                                    "w") as dst:
+            dst.write(src.read())
+        os.truncate(log, 0)
+        if n == 1:
+            append(log, second)
+        eq(once(conf), second if n == 1 else [], f"truncation {n} seen")
+    for n in (1, 2):
+        os.rename(os.path.join(logs, "hold", str(n)), f"{log}.{n}")
+    append(log, ["c 1"])
+    eq(once(conf), ["c 1"], "both copies found")
 
 
 if failures:

@@ -1495,6 +1495,172 @@ static void test_stopped_inode_reuse(void **state)
     assert_int_equal(e->offset, 27);
 }
 
+/* The registry entry that keeps the ghost of the bytes under key (its
+ * inode has the top bit set), or NULL. */
+static const struct registry_entry *ghost_entry(struct h *h, uint64_t key)
+{
+    size_t cur = 0;
+    const struct registry_entry *e;
+    while ((e = registry_next(h->reg, &cur)) != NULL)
+        if ((e->id.ino >> 63) != 0 && e->key == key)
+            return e;
+    return NULL;
+}
+
+/* A line of n bytes of c, with its newline, into buf (n + 2 bytes). */
+static const char *line_of(char *buf, char c, size_t n)
+{
+    memset(buf, c, n - 1);
+    buf[n - 1] = '\n';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* copytruncate while stopped, the copy out of `paths`' sight (app.old)
+ * until a restart after the one that saw the truncation: the ghost, kept
+ * in the registry under its inode with the top bit set, still knows it
+ * (nothing read twice, the original's key). A ghost kept longer ago than
+ * IN_FILE_GHOST_MS (its entry's `seen`) is forgotten at the start
+ * instead, and the copy is then a file of its own. */
+static void ghost_across_restarts(struct h *h, bool expired)
+{
+    char big[1100];
+    put(h, "app.log", line_of(big, 'x', 1099), false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1099);
+    uint64_t key = h->got[0].key;
+    stop(h);
+    put(h, "app.old", big, false); /* the copy, not matched */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    start(h); /* the truncation seen: the ghost kept */
+    quiet(h);
+    stop(h);
+    const struct registry_entry *e = ghost_entry(h, key);
+    assert_non_null(e);
+    if (expired) { /* kept 301 s ago */
+        struct file_identity id = e->id;
+        uint64_t off = e->offset;
+        char path[512];
+        snprintf(path, sizeof path, "%s", e->path);
+        registry_forget(h->reg, id.dev, id.ino);
+        struct sl_err err;
+        assert_int_equal(
+            registry_add(h->reg, &id, key, path, off, time(NULL) - 301, &err),
+            0);
+    }
+    start(h); /* a restart: the copy not in sight yet */
+    quiet(h);
+    stop(h);
+    assert_true((ghost_entry(h, key) == NULL) == expired);
+    mv(h, "app.old", "app.log.1");
+    put(h, "app.log", "after\n", true);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == (expired ? 1099 : 0) + 6);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "after\n");
+    if (expired)
+        assert_got(h, "app.log.1", 0, 0, big);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_non_null(e);
+    assert_int_equal(e->offset, 1099);
+    assert_true((e->key == key) == !expired);
+    assert_null(ghost_entry(h, key));
+}
+
+static void test_stopped_ghost_kept_across_restarts(void **state)
+{
+    ghost_across_restarts(*state, false);
+}
+
+static void test_stopped_ghost_expired(void **state)
+{
+    ghost_across_restarts(*state, true);
+}
+
+/* One file copytruncated twice, each copy out of `paths`' sight until
+ * both truncations were seen (two restarts): each truncation's ghost
+ * keeps its own registry entry (one per inode kept only the second, and
+ * the first copy was read again from 0 under a new key). */
+static void test_stopped_two_ghosts_of_one_file(void **state)
+{
+    struct h *h = *state;
+    char a[1100], b[1200];
+    put(h, "app.log", line_of(a, 'a', 1099), false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1099);
+    uint64_t key_a = h->got[0].key;
+    stop(h);
+    put(h, "app.old1", a, false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", line_of(b, 'b', 1199), true);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1199);
+    uint64_t key_b = h->got[0].key;
+    stop(h);
+    put(h, "app.old2", b, false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    start(h);
+    quiet(h);
+    stop(h);
+    assert_non_null(ghost_entry(h, key_a));
+    assert_non_null(ghost_entry(h, key_b));
+    mv(h, "app.old1", "app.log.1");
+    mv(h, "app.old2", "app.log.2");
+    put(h, "app.log", "after\n", true);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 6);
+    quiet(h);
+    assert_int_equal(h->ngot, 1);
+    assert_got(h, "app.log", 0, 0, "after\n");
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    assert_true(registry_get(h->reg, st.st_dev, st.st_ino)->key == key_a);
+    assert_int_equal(stat(at(h, "app.log.2"), &st), 0);
+    assert_true(registry_get(h->reg, st.st_dev, st.st_ino)->key == key_b);
+}
+
+/* A file read and sent, nothing of it acknowledged (its entry at offset
+ * 0), then while stopped copied over a file read before (cp keeps that
+ * one's inode, so the copy is settled first, at its entry's path),
+ * truncated and renamed: its ghost, at offset 0, exists before the copy
+ * is decided, which is read from 0 under the original's key (the lines
+ * sent again keep their ids). */
+static void test_stopped_unacked_copy_over_a_known_file(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log.1", "an old rotated file\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 20);
+    stop(h);
+    char big[1100];
+    put(h, "app.log", line_of(big, 'x', 1099), false);
+    int fd = open(at(h, "app.log"), O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct file_identity id;
+    struct sl_err err;
+    assert_int_equal(
+        file_identity_compute(fd, FILE_IDENTITY_DEFAULT_BYTES, &id, &err), 0);
+    close(fd);
+    assert_int_equal(
+        registry_add(h->reg, &id, 77, at(h, "app.log"), 0, time(NULL), &err),
+        0);
+    put(h, "app.log.1", big, false); /* over the old file: its inode */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    mv(h, "app.log", "app.log.2");
+    put(h, "app.log", "new\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1099 + 4);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 0, big);
+    assert_true(got_path(h, "app.log.1", 0)->key == 77);
+    assert_got(h, "app.log", 0, 0, "new\n");
+}
+
 /* ---- the config --------------------------------------------------------- */
 
 static void test_config(void **state)
@@ -1894,6 +2060,10 @@ int main(void)
         T(test_stopped_delete),
         T(test_stopped_copytruncate),
         T(test_stopped_inode_reuse),
+        T(test_stopped_ghost_kept_across_restarts),
+        T(test_stopped_ghost_expired),
+        T(test_stopped_two_ghosts_of_one_file),
+        T(test_stopped_unacked_copy_over_a_known_file),
         cmocka_unit_test(test_config),
         T(test_keys_saved_first),
         T(test_empty_file_fp_saved_first),
