@@ -42,16 +42,33 @@
  *   service.name   service (Datadog's convention), otelServiceName
  *   user.name   user          url.original   url    (strings: objects too
  *               in the template)
+ *   process.pid    process (Python logging's %(process)d), pid (pino,
+ *               bunyan): numbers only
+ *   process.name   processName       process.thread.name   threadName
+ *   process.thread.id   thread (Python logging's ident): a number only
+ *   log.origin.function   func (logrus's ReportCaller)
+ *   log.origin.file.name and .line   file, when it is "path:line"
+ *               (logrus's ReportCaller: "main.go:42")
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
- * dotted or nested, if the line has it, wins over all.
+ * dotted or nested, if the line has it, wins over all. pino's and
+ * bunyan's "hostname" stays as it is: host.name is the shipper's (set
+ * for every event, what the dashboards and /status group by), and a
+ * container's hostname there would split one machine's events.
  *
- * A line's value never replaces an object the event has at the top level
- * (the shipper's host, log and agent, an input's fields): it goes to
- * "_<key>" instead ("host": "$host" of an nginx JSON log becomes
- * "_host"), as Logstash puts a "tags" or "@timestamp" that cannot be
- * read; the template maps those objects, so a string there would cost
- * the event at the indexer.
+ * A line's value that is no object never lands where the index template
+ * maps an object at the top level (proc_json_object_roots, checked
+ * against conf/elasticsearch/sluice-template.json by test_process): it
+ * goes to "_<key>" instead ("host": "$host" of an nginx JSON log becomes
+ * "_host", "log": "text" read from stdin "_log", "event": "login" next to
+ * a "message" "_event"), as Logstash puts a "tags" or "@timestamp" that
+ * cannot be read; Elasticsearch would refuse the event, and the indexer
+ * send it to the dead letters. null, and arrays of objects and nulls,
+ * are taken there and stay. "source" goes to "_source_": "_source" is
+ * Elasticsearch's own. Nor does any value replace an object the event has
+ * at the top level (the shipper's host, log and agent, an input's
+ * fields). Only the top level is checked: a string at "log.origin" from
+ * a dotted key is rare and still refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -314,24 +331,33 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
 struct alias {
     const char *ecs;
     const char *const keys[14];
+    bool number; /* numbers only (a "process" string is no pid) */
 };
 
 static const struct alias aliases[] = {
     {"trace.id",
      {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
-      "dd.trace_id", "@tr", NULL}},
+      "dd.trace_id", "@tr", NULL},
+     false},
     {"span.id",
      {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
-      "dd.span_id", "@sp", NULL}},
+      "dd.span_id", "@sp", NULL},
+     false},
     {"log.level",
      {"level", "severity", "severity_text", "severityText", "SeverityText",
       "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
-      NULL}},
-    {"message", {"msg", "event", "body", "Message", "@m", NULL}},
-    {"error.message", {"error", "err", NULL}},
-    {"service.name", {"service", "otelServiceName", NULL}},
-    {"user.name", {"user", NULL}},
-    {"url.original", {"url", NULL}},
+      NULL},
+     false},
+    {"message", {"msg", "event", "body", "Message", "@m", NULL}, false},
+    {"error.message", {"error", "err", NULL}, false},
+    {"service.name", {"service", "otelServiceName", NULL}, false},
+    {"user.name", {"user", NULL}, false},
+    {"url.original", {"url", NULL}, false},
+    {"process.pid", {"process", "pid", NULL}, true},
+    {"process.name", {"processName", NULL}, false},
+    {"process.thread.id", {"thread", NULL}, true},
+    {"process.thread.name", {"threadName", NULL}, false},
+    {"log.origin.function", {"func", NULL}, false},
 };
 
 static struct sl_value *member(struct sl_value *obj, const char *key)
@@ -371,8 +397,51 @@ static bool has_ecs(struct sl_value *obj, const char *name)
     return false;
 }
 
-static void ecs_keys(struct sl_value *obj)
+static void link(struct sl_value *obj, struct sl_value *v);
+
+/* logrus's ReportCaller: "file": "main.go:42" becomes
+ * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
+ * string ending in ":" and a line number (no leading zero, at most 9
+ * digits) is read so: another "file" (an upload's name) is no caller. */
+static int origin_file(struct sl_event *ev, struct sl_value *obj)
 {
+    if (has_ecs(obj, "log.origin.file.name") ||
+        has_ecs(obj, "log.origin.file.line"))
+        return 0;
+    struct sl_value *m = member(obj, "file");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        return 0;
+    const char *s = m->text.ptr, *colon = NULL;
+    for (size_t i = m->text.len; i > 0; i--)
+        if (s[i - 1] == ':') {
+            colon = s + i - 1;
+            break;
+        }
+    size_t ndig = colon == NULL ? 0 : m->text.len - (size_t)(colon - s) - 1;
+    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
+        (ndig > 1 && colon[1] == '0'))
+        return 0;
+    for (size_t i = 1; i <= ndig; i++)
+        if (colon[i] < '0' || colon[i] > '9')
+            return 0;
+    struct sl_value *line = sl_arena_alloc(ev->arena, sizeof *line);
+    if (line == NULL)
+        return -1;
+    *line = (struct sl_value){.type = SL_VALUE_NUMBER,
+                              .key = SL_SLICE_LIT("log.origin.file.line"),
+                              .key_plain = true,
+                              .text = {colon + 1, ndig}};
+    m->key = SL_SLICE_LIT("log.origin.file.name");
+    m->key_plain = true;
+    m->text.len = (size_t)(colon - s);
+    link(obj, line);
+    return 0;
+}
+
+static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
+{
+    if (origin_file(ev, obj) < 0)
+        return -1;
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
         if (has_ecs(obj, aliases[a].ecs))
             continue;
@@ -381,7 +450,8 @@ static void ecs_keys(struct sl_value *obj)
             /* a string (or number) only: structlog's "event" is a string,
              * an "event" object is ECS's own */
             if (m == NULL ||
-                (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER))
+                (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER) ||
+                (aliases[a].number && m->type != SL_VALUE_NUMBER))
                 continue;
             if (strcmp(aliases[a].ecs, "log.level") == 0)
                 level_name(m);
@@ -390,6 +460,7 @@ static void ecs_keys(struct sl_value *obj)
             break;
         }
     }
+    return 0;
 }
 
 /* ---- merging ------------------------------------------------------------ */
@@ -494,16 +565,60 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
     proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
 }
 
-/* "_" and the key, in the event's arena; NULL when out of memory. */
+/* The top-level keys the index template (conf/elasticsearch/
+ * sluice-template.json) maps as objects, sorted; test_process checks the
+ * list against the template both ways, so the two cannot drift. */
+const char *const proc_json_object_roots[] = {
+    "agent",      "apache",      "aws",       "bacula", "bind",      "cisco",
+    "client",     "destination", "dns",       "error",  "event",     "exim",
+    "file",       "haproxy",     "host",      "http",   "iptables",  "java",
+    "juniper",    "log",         "mongodb",   "nagios", "netscreen", "network",
+    "observer",   "postgresql",  "process",   "rails",  "redis",     "rule",
+    "server",     "service",     "shorewall", "source", "span",      "squid",
+    "suse",       "system",      "tls",       "trace",  "url",       "user",
+    "user_agent", "zeek"};
+const size_t proc_json_nobject_roots =
+    sizeof proc_json_object_roots / sizeof proc_json_object_roots[0];
+
+/* A walk of 44 names, for a line's top-level value that is no object. */
+static bool object_root(struct sl_slice key)
+{
+    for (size_t i = 0; i < proc_json_nobject_roots; i++)
+        if (sl_slice_eq(key, proc_json_object_roots[i],
+                        strlen(proc_json_object_roots[i])))
+            return true;
+    return false;
+}
+
+/* What Elasticsearch takes at a field mapped as an object: an object,
+ * null, or an array of those. */
+static bool fits_object(const struct sl_value *v)
+{
+    if (v->type == SL_VALUE_OBJECT || v->type == SL_VALUE_NULL)
+        return true;
+    if (v->type != SL_VALUE_ARRAY)
+        return false;
+    for (const struct sl_value *e = v->first; e != NULL; e = e->next)
+        if (!fits_object(e))
+            return false;
+    return true;
+}
+
+/* "_" and the key, in the event's arena; NULL when out of memory.
+ * "source" becomes "_source_": "_source" is Elasticsearch's own. */
 static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
 {
-    char *k = sl_arena_alloc(ev->arena, key.len + 1);
+    bool source = sl_slice_eq(key, "source", 6);
+    size_t len = key.len + 1 + (source ? 1 : 0);
+    char *k = sl_arena_alloc(ev->arena, len);
     if (k == NULL)
         return (struct sl_slice){NULL, 0};
     k[0] = '_';
     if (key.len > 0)
         memcpy(k + 1, key.ptr, key.len);
-    return (struct sl_slice){k, key.len + 1};
+    if (source)
+        k[len - 1] = '_';
+    return (struct sl_slice){k, len};
 }
 
 /* The parsed object into the event, key by key; dotted keys nest. */
@@ -523,8 +638,10 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
         m->key = last;
         if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
             struct sl_value *old = find(parent, last);
-            if (old != NULL && old->type == SL_VALUE_OBJECT &&
-                (m->key = aside_key(ev, last)).ptr == NULL)
+            bool aside = old != NULL && old->type == SL_VALUE_OBJECT;
+            if (!aside && object_root(last) && !fits_object(m))
+                aside = true;
+            if (aside && (m->key = aside_key(ev, last)).ptr == NULL)
                 return -1;
         }
         m->key_plain =
@@ -593,9 +710,9 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
     if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);
     } else {
-        if (jp->ecs_keys)
-            ecs_keys(v);
-        rc = merge(cx->ev, v);
+        rc = jp->ecs_keys ? ecs_keys(cx->ev, v) : 0;
+        if (rc == 0)
+            rc = merge(cx->ev, v);
     }
     if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);

@@ -30,6 +30,7 @@
 
 #include "proc_traceback.h"
 #include "process.h"
+#include "process_priv.h"
 #include "sl_arena.h"
 #include "sl_buf.h"
 #include "sl_config.h"
@@ -956,6 +957,49 @@ static void traceback_syntax_error_without_header(void **state)
        NULL, NULL);
 }
 
+/* ---- the json processor's object roots against the template ----------- */
+
+/* proc_json_object_roots is exactly the set of top-level properties that
+ * conf/elasticsearch/sluice-template.json maps as objects: a root the
+ * template gains is set aside too, one it loses no longer is. */
+static void json_object_roots_match_template(void **state)
+{
+    (void)state;
+    struct sl_err err;
+    struct sl_config *cfg = sl_config_load_file(
+        SLUICE_SOURCE_DIR "/conf/elasticsearch/sluice-template.json", &err);
+    if (cfg == NULL)
+        fail_msg("%s", err.msg);
+    const struct sl_config_node *props = sl_config_get(
+        sl_config_get(sl_config_get(sl_config_root(cfg), "template"),
+                      "mappings"),
+        "properties");
+    assert_true(sl_config_len(props) > 0);
+    size_t n = 0;
+    for (size_t i = 0; i < sl_config_len(props); i++) {
+        const struct sl_config_node *f = sl_config_at(props, i);
+        const struct sl_config_node *t = sl_config_get(f, "type");
+        const char *type = NULL;
+        if (t != NULL)
+            assert_int_equal(sl_config_string(f, "type", NULL, &type, &err), 0);
+        bool object = sl_config_get(f, "properties") != NULL ||
+                      (type != NULL && strcmp(type, "object") == 0);
+        bool listed = false;
+        for (size_t j = 0; j < proc_json_nobject_roots; j++)
+            listed |= strcmp(proc_json_object_roots[j], sl_config_key(f)) == 0;
+        if (object != listed)
+            fail_msg("\"%s\": %s in the template, %s proc_json_object_roots",
+                     sl_config_key(f), object ? "an object" : "a leaf",
+                     listed ? "but in" : "but not in");
+        n += object;
+    }
+    assert_int_equal(n, proc_json_nobject_roots);
+    for (size_t j = 1; j < proc_json_nobject_roots; j++)
+        assert_true(strcmp(proc_json_object_roots[j - 1],
+                           proc_json_object_roots[j]) < 0);
+    sl_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -975,6 +1019,7 @@ int main(void)
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
         cmocka_unit_test(traceback_syntax_error_without_header),
+        cmocka_unit_test(json_object_roots_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
