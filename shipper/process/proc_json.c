@@ -57,18 +57,20 @@
  * container's hostname there would split one machine's events.
  *
  * A line's value that is no object never lands where the index template
- * maps an object at the top level (proc_json_object_roots, checked
- * against conf/elasticsearch/sluice-template.json by test_process): it
- * goes to "_<key>" instead ("host": "$host" of an nginx JSON log becomes
- * "_host", "log": "text" read from stdin "_log", "event": "login" next to
- * a "message" "_event"), as Logstash puts a "tags" or "@timestamp" that
- * cannot be read; Elasticsearch would refuse the event, and the indexer
- * send it to the dead letters. null, and arrays of objects and nulls,
- * are taken there and stay. "source" goes to "_source_": "_source" is
- * Elasticsearch's own. Nor does any value replace an object the event has
- * at the top level (the shipper's host, log and agent, an input's
- * fields). Only the top level is checked: a string at "log.origin" from
- * a dotted key is rare and still refused.
+ * maps an object (proc_json_object_paths, the 137 objects of
+ * conf/elasticsearch/sluice-template.json, checked against it by
+ * test_process), at the top level or nested: it goes to "_<key>" in its
+ * object instead ("host": "$host" of an nginx JSON log becomes "_host",
+ * "log": "text" read from stdin "_log", "event": "login" next to a
+ * "message" "_event", {"log": {"origin": "a.go:1"}} log._origin, a
+ * dotted "log.file": "x" log._file), as Logstash puts a "tags" or
+ * "@timestamp" that cannot be read; Elasticsearch would refuse the
+ * event, and the indexer send it to the dead letters. null, and arrays
+ * of objects and nulls, are taken there and stay. "source" goes to
+ * "_source_": "_source" is Elasticsearch's own. Nor does any value
+ * replace an object the event has at the top level (the shipper's host,
+ * log and agent, an input's fields). The reverse, an object where the
+ * template maps a leaf ("message": {...}), is still refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -565,29 +567,165 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
     proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
 }
 
-/* The top-level keys the index template (conf/elasticsearch/
- * sluice-template.json) maps as objects, sorted; test_process checks the
- * list against the template both ways, so the two cannot drift. */
-const char *const proc_json_object_roots[] = {
-    "agent",      "apache",      "aws",       "bacula", "bind",      "cisco",
-    "client",     "destination", "dns",       "error",  "event",     "exim",
-    "file",       "haproxy",     "host",      "http",   "iptables",  "java",
-    "juniper",    "log",         "mongodb",   "nagios", "netscreen", "network",
-    "observer",   "postgresql",  "process",   "rails",  "redis",     "rule",
-    "server",     "service",     "shorewall", "source", "span",      "squid",
-    "suse",       "system",      "tls",       "trace",  "url",       "user",
-    "user_agent", "zeek"};
-const size_t proc_json_nobject_roots =
-    sizeof proc_json_object_roots / sizeof proc_json_object_roots[0];
+/* The paths the index template (conf/elasticsearch/sluice-template.json)
+ * maps as objects, sorted (strcmp); test_process checks the list against
+ * the template both ways, so the two cannot drift. */
+const char *const proc_json_object_paths[] = {
+    "agent",
+    "apache",
+    "apache.access",
+    "apache.access.user",
+    "apache.error",
+    "apache.error.proxy",
+    "apache.error.proxy.error",
+    "aws",
+    "aws.cloudfront",
+    "aws.cloudfront.http",
+    "aws.cloudfront.http.request",
+    "aws.cloudfront.http.request.range",
+    "aws.elb",
+    "aws.elb.backend",
+    "aws.elb.backend.http",
+    "aws.elb.backend.http.response",
+    "aws.elb.backend_processing_time",
+    "aws.elb.request_processing_time",
+    "aws.elb.response_processing_time",
+    "aws.s3access",
+    "bacula",
+    "bacula.client",
+    "bacula.job",
+    "bacula.volume",
+    "bind",
+    "bind.log",
+    "bind.log.question",
+    "cisco",
+    "cisco.asa",
+    "cisco.asa.burst",
+    "cisco.asa.connections",
+    "cisco.asa.ipsec",
+    "cisco.asa.network",
+    "cisco.asa.original_ip_payload",
+    "cisco.asa.original_ip_payload.destination",
+    "cisco.asa.original_ip_payload.destination.user",
+    "cisco.asa.original_ip_payload.network",
+    "cisco.asa.original_ip_payload.source",
+    "cisco.asa.original_ip_payload.source.user",
+    "cisco.asa.resource",
+    "cisco.asa.source",
+    "client",
+    "client.user",
+    "destination",
+    "destination.nat",
+    "destination.user",
+    "dns",
+    "dns.question",
+    "error",
+    "event",
+    "exim",
+    "exim.log",
+    "exim.log.message",
+    "exim.log.recipient",
+    "exim.log.sender",
+    "file",
+    "file.hash",
+    "haproxy",
+    "haproxy.connections",
+    "haproxy.http",
+    "haproxy.http.request",
+    "haproxy.http.response",
+    "host",
+    "http",
+    "http.request",
+    "http.request.body",
+    "http.response",
+    "http.response.body",
+    "iptables",
+    "iptables.tcp",
+    "java",
+    "java.log",
+    "java.log.origin",
+    "java.log.origin.class",
+    "java.log.origin.thread",
+    "juniper",
+    "juniper.srx",
+    "log",
+    "log.file",
+    "log.origin",
+    "log.origin.file",
+    "log.syslog",
+    "log.syslog.facility",
+    "mongodb",
+    "mongodb.profile",
+    "mongodb.query",
+    "nagios",
+    "nagios.log",
+    "netscreen",
+    "netscreen.session",
+    "network",
+    "network.interface",
+    "observer",
+    "observer.egress",
+    "observer.egress.interface",
+    "observer.ingress",
+    "observer.ingress.interface",
+    "postgresql",
+    "postgresql.log",
+    "process",
+    "process.thread",
+    "rails",
+    "rails.controller",
+    "rails.request",
+    "rails.request.duration",
+    "rails.request.explain",
+    "redis",
+    "redis.command",
+    "redis.database",
+    "rule",
+    "server",
+    "service",
+    "shorewall",
+    "shorewall.firewall",
+    "source",
+    "source.nat",
+    "source.user",
+    "span",
+    "squid",
+    "squid.request",
+    "suse",
+    "suse.firewall",
+    "system",
+    "system.auth",
+    "system.auth.pam",
+    "system.cron",
+    "system.syslog",
+    "tls",
+    "trace",
+    "url",
+    "user",
+    "user_agent",
+    "zeek",
+    "zeek.connection",
+    "zeek.dns",
+    "zeek.files",
+    "zeek.http"};
+const size_t proc_json_nobject_paths =
+    sizeof proc_json_object_paths / sizeof proc_json_object_paths[0];
 
-/* A walk of 44 names, for a line's top-level value that is no object. */
-static bool object_root(struct sl_slice key)
+#define PATH_BYTES 128 /* more than the template's longest path */
+
+static int path_cmp(const void *k, const void *name)
 {
-    for (size_t i = 0; i < proc_json_nobject_roots; i++)
-        if (sl_slice_eq(key, proc_json_object_roots[i],
-                        strlen(proc_json_object_roots[i])))
-            return true;
-    return false;
+    const struct sl_slice *path = k;
+    const char *n = *(const char *const *)name;
+    size_t nlen = strlen(n);
+    int c = memcmp(path->ptr, n, path->len < nlen ? path->len : nlen);
+    return c != 0 ? c : (path->len > nlen) - (path->len < nlen);
+}
+
+static bool object_path(struct sl_slice path)
+{
+    return bsearch(&path, proc_json_object_paths, proc_json_nobject_paths,
+                   sizeof proc_json_object_paths[0], path_cmp) != NULL;
 }
 
 /* What Elasticsearch takes at a field mapped as an object: an object,
@@ -604,26 +742,67 @@ static bool fits_object(const struct sl_value *v)
     return true;
 }
 
-/* "_" and the key, in the event's arena; NULL when out of memory.
- * "source" becomes "_source_": "_source" is Elasticsearch's own. */
+/* The key with "_" before its last segment ("log" "_log", "log.origin"
+ * "log._origin"), in the event's arena; NULL when out of memory. "source"
+ * becomes "_source_": "_source" is Elasticsearch's own. */
 static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
 {
+    size_t at = key.len;
+    while (at > 0 && key.ptr[at - 1] != '.')
+        at--;
     bool source = sl_slice_eq(key, "source", 6);
     size_t len = key.len + 1 + (source ? 1 : 0);
     char *k = sl_arena_alloc(ev->arena, len);
     if (k == NULL)
         return (struct sl_slice){NULL, 0};
-    k[0] = '_';
-    if (key.len > 0)
-        memcpy(k + 1, key.ptr, key.len);
+    if (at > 0)
+        memcpy(k, key.ptr, at);
+    k[at] = '_';
+    if (key.len > at)
+        memcpy(k + at + 1, key.ptr + at, key.len - at);
     if (source)
         k[len - 1] = '_';
     return (struct sl_slice){k, len};
 }
 
+/* The members of obj (the line, or an object of it at path[0..plen)) that
+ * are no object where the template maps one go aside (aside_key); objects
+ * the template maps are walked in turn, and only those: under any other
+ * the template maps nothing. Dotted keys are paths as they are. */
+static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
+                     size_t plen)
+{
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next) {
+        size_t len = plen + (plen > 0) + m->key.len;
+        if (len >= PATH_BYTES)
+            continue;
+        if (plen > 0)
+            path[plen] = '.';
+        if (m->key.len > 0)
+            memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
+        if (!object_path((struct sl_slice){path, len}))
+            continue;
+        if (!fits_object(m)) {
+            if ((m->key = aside_key(ev, m->key)).ptr == NULL)
+                return -1;
+            continue;
+        }
+        if (m->type == SL_VALUE_OBJECT && set_aside(ev, m, path, len) < 0)
+            return -1;
+        for (struct sl_value *e = m->type == SL_VALUE_ARRAY ? m->first : NULL;
+             e != NULL; e = e->next)
+            if (e->type == SL_VALUE_OBJECT && set_aside(ev, e, path, len) < 0)
+                return -1;
+    }
+    return 0;
+}
+
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
+    char path[PATH_BYTES];
+    if (set_aside(ev, obj, path, 0) < 0)
+        return -1;
     struct sl_value *m = obj->first, *next;
     for (; m != NULL; m = next) {
         next = m->next;
@@ -638,10 +817,8 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
         m->key = last;
         if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
             struct sl_value *old = find(parent, last);
-            bool aside = old != NULL && old->type == SL_VALUE_OBJECT;
-            if (!aside && object_root(last) && !fits_object(m))
-                aside = true;
-            if (aside && (m->key = aside_key(ev, last)).ptr == NULL)
+            if (old != NULL && old->type == SL_VALUE_OBJECT &&
+                (m->key = aside_key(ev, last)).ptr == NULL)
                 return -1;
         }
         m->key_plain =

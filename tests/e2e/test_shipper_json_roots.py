@@ -88,6 +88,8 @@ def scalars_at_the_templates_objects_go_aside():
          "agent": "curl/8.5", "file": "upload.csv", "process": "worker"},
         {"host": "shop.example.com", "message": "n", "user_agent": None,
          "client": [{"address": "10.0.0.1"}], "dns": [1, 2]},
+        {"log": {"origin": "main.go:42"}, "http": {"request": "GET /"},
+         "log.file": "f"},
     ])
     eq(fields(got[0], "_log", "log"),
        {"_log": "text from a container", "log": {"level": "info"}}, "log")
@@ -101,6 +103,9 @@ def scalars_at_the_templates_objects_go_aside():
        {"_host": "shop.example.com", "user_agent": None,
         "client": [{"address": "10.0.0.1"}], "_dns": [1, 2]}, "host")
     eq(got[2]["host"]["name"], "e2e-host", "the shipper's host.name")
+    eq((got[3]["log"], got[3]["http"]),
+       ({"_origin": "main.go:42", "_file": "f"}, {"_request": "GET /"}),
+       "nested")
 
 
 @case
