@@ -713,18 +713,18 @@ const size_t proc_json_nobject_paths =
 
 #define PATH_BYTES 128 /* more than the template's longest path */
 
-static int path_cmp(const void *k, const void *name)
+static int path_cmp(const void *path, const void *name)
 {
-    const struct sl_slice *path = k;
-    const char *n = *(const char *const *)name;
-    size_t nlen = strlen(n);
-    int c = memcmp(path->ptr, n, path->len < nlen ? path->len : nlen);
-    return c != 0 ? c : (path->len > nlen) - (path->len < nlen);
+    return strcmp(path, *(const char *const *)name);
 }
 
-static bool object_path(struct sl_slice path)
+/* path[0..len) is one of them; path has room for a NUL at len. A key
+ * with a NUL in it is no path of the template. */
+static bool object_path(char *path, size_t len)
 {
-    return bsearch(&path, proc_json_object_paths, proc_json_nobject_paths,
+    path[len] = '\0';
+    return memchr(path, '\0', len) == NULL &&
+           bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
                    sizeof proc_json_object_paths[0], path_cmp) != NULL;
 }
 
@@ -780,7 +780,7 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
             path[plen] = '.';
         if (m->key.len > 0)
             memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
-        if (!object_path((struct sl_slice){path, len}))
+        if (!object_path(path, len))
             continue;
         if (!fits_object(m)) {
             if ((m->key = aside_key(ev, m->key)).ptr == NULL)
