@@ -362,10 +362,14 @@ static const struct alias aliases[] = {
     {"log.origin.function", {"func", NULL}, false},
 };
 
+/* Called for every key of every group on every line: the first byte is
+ * compared before memcmp is. key is not empty. */
 static struct sl_value *member(struct sl_value *obj, const char *key)
 {
+    size_t len = strlen(key);
     for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (sl_slice_eq(m->key, key, strlen(key)))
+        if (m->key.len == len && m->key.ptr[0] == key[0] &&
+            memcmp(m->key.ptr, key, len) == 0)
             return m;
     return NULL;
 }
@@ -407,11 +411,10 @@ static void link(struct sl_value *obj, struct sl_value *v);
  * digits) is read so: another "file" (an upload's name) is no caller. */
 static int origin_file(struct sl_event *ev, struct sl_value *obj)
 {
-    if (has_ecs(obj, "log.origin.file.name") ||
-        has_ecs(obj, "log.origin.file.line"))
-        return 0;
     struct sl_value *m = member(obj, "file");
-    if (m == NULL || m->type != SL_VALUE_STRING)
+    if (m == NULL || m->type != SL_VALUE_STRING ||
+        has_ecs(obj, "log.origin.file.name") ||
+        has_ecs(obj, "log.origin.file.line"))
         return 0;
     const char *s = m->text.ptr, *colon = NULL;
     for (size_t i = m->text.len; i > 0; i--)
@@ -444,9 +447,9 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     if (origin_file(ev, obj) < 0)
         return -1;
+    /* has_ecs (two walks of the line) only once a key of the group is
+     * there: most lines have few of them */
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
-        if (has_ecs(obj, aliases[a].ecs))
-            continue;
         for (const char *const *k = aliases[a].keys; *k != NULL; k++) {
             struct sl_value *m = member(obj, *k);
             /* a string (or number) only: structlog's "event" is a string,
@@ -455,6 +458,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
                 (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER) ||
                 (aliases[a].number && m->type != SL_VALUE_NUMBER))
                 continue;
+            if (has_ecs(obj, aliases[a].ecs))
+                break;
             if (strcmp(aliases[a].ecs, "log.level") == 0)
                 level_name(m);
             m->key = sl_slice_from(aliases[a].ecs);
@@ -723,9 +728,9 @@ static int path_cmp(const void *path, const void *name)
 static bool object_path(char *path, size_t len)
 {
     path[len] = '\0';
-    return memchr(path, '\0', len) == NULL &&
-           bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
-                   sizeof proc_json_object_paths[0], path_cmp) != NULL;
+    return bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
+                   sizeof proc_json_object_paths[0], path_cmp) != NULL &&
+           memchr(path, '\0', len) == NULL;
 }
 
 /* What Elasticsearch takes at a field mapped as an object: an object,
