@@ -42,16 +42,35 @@
  *   service.name   service (Datadog's convention), otelServiceName
  *   user.name   user          url.original   url    (strings: objects too
  *               in the template)
+ *   process.pid    process (Python logging's %(process)d), pid (pino,
+ *               bunyan): numbers only
+ *   process.name   processName       process.thread.name   threadName
+ *   process.thread.id   thread (Python logging's ident): a number only
+ *   log.origin.function   func (logrus's ReportCaller)
+ *   log.origin.file.name and .line   file, when it is "path:line"
+ *               (logrus's ReportCaller: "main.go:42")
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
- * dotted or nested, if the line has it, wins over all.
+ * dotted or nested, if the line has it, wins over all. pino's and
+ * bunyan's "hostname" stays as it is: host.name is the shipper's (set
+ * for every event, what the dashboards and /status group by), and a
+ * container's hostname there would split one machine's events.
  *
- * A line's value never replaces an object the event has at the top level
- * (the shipper's host, log and agent, an input's fields): it goes to
- * "_<key>" instead ("host": "$host" of an nginx JSON log becomes
- * "_host"), as Logstash puts a "tags" or "@timestamp" that cannot be
- * read; the template maps those objects, so a string there would cost
- * the event at the indexer.
+ * A line's value that is no object never lands where the index template
+ * maps an object (proc_json_object_paths, the 137 objects of
+ * conf/elasticsearch/sluice-template.json, checked against it by
+ * test_process), at the top level or nested: it goes to "_<key>" in its
+ * object instead ("host": "$host" of an nginx JSON log becomes "_host",
+ * "log": "text" read from stdin "_log", "event": "login" next to a
+ * "message" "_event", {"log": {"origin": "a.go:1"}} log._origin, a
+ * dotted "log.file": "x" log._file), as Logstash puts a "tags" or
+ * "@timestamp" that cannot be read; Elasticsearch would refuse the
+ * event, and the indexer send it to the dead letters. null, and arrays
+ * of objects and nulls, are taken there and stay. "source" goes to
+ * "_source_": "_source" is Elasticsearch's own. Nor does any value
+ * replace an object the event has at the top level (the shipper's host,
+ * log and agent, an input's fields). The reverse, an object where the
+ * template maps a leaf ("message": {...}), is still refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -314,30 +333,43 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
 struct alias {
     const char *ecs;
     const char *const keys[14];
+    bool number; /* numbers only (a "process" string is no pid) */
 };
 
 static const struct alias aliases[] = {
     {"trace.id",
      {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
-      "dd.trace_id", "@tr", NULL}},
+      "dd.trace_id", "@tr", NULL},
+     false},
     {"span.id",
      {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
-      "dd.span_id", "@sp", NULL}},
+      "dd.span_id", "@sp", NULL},
+     false},
     {"log.level",
      {"level", "severity", "severity_text", "severityText", "SeverityText",
       "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
-      NULL}},
-    {"message", {"msg", "event", "body", "Message", "@m", NULL}},
-    {"error.message", {"error", "err", NULL}},
-    {"service.name", {"service", "otelServiceName", NULL}},
-    {"user.name", {"user", NULL}},
-    {"url.original", {"url", NULL}},
+      NULL},
+     false},
+    {"message", {"msg", "event", "body", "Message", "@m", NULL}, false},
+    {"error.message", {"error", "err", NULL}, false},
+    {"service.name", {"service", "otelServiceName", NULL}, false},
+    {"user.name", {"user", NULL}, false},
+    {"url.original", {"url", NULL}, false},
+    {"process.pid", {"process", "pid", NULL}, true},
+    {"process.name", {"processName", NULL}, false},
+    {"process.thread.id", {"thread", NULL}, true},
+    {"process.thread.name", {"threadName", NULL}, false},
+    {"log.origin.function", {"func", NULL}, false},
 };
 
+/* Called for every key of every group on every line: the first byte is
+ * compared before memcmp is. key is not empty. */
 static struct sl_value *member(struct sl_value *obj, const char *key)
 {
+    size_t len = strlen(key);
     for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (sl_slice_eq(m->key, key, strlen(key)))
+        if (m->key.len == len && m->key.ptr[0] == key[0] &&
+            memcmp(m->key.ptr, key, len) == 0)
             return m;
     return NULL;
 }
@@ -371,18 +403,63 @@ static bool has_ecs(struct sl_value *obj, const char *name)
     return false;
 }
 
-static void ecs_keys(struct sl_value *obj)
+static void link(struct sl_value *obj, struct sl_value *v);
+
+/* logrus's ReportCaller: "file": "main.go:42" becomes
+ * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
+ * string ending in ":" and a line number (no leading zero, at most 9
+ * digits) is read so: another "file" (an upload's name) is no caller. */
+static int origin_file(struct sl_event *ev, struct sl_value *obj)
 {
+    struct sl_value *m = member(obj, "file");
+    if (m == NULL || m->type != SL_VALUE_STRING ||
+        has_ecs(obj, "log.origin.file.name") ||
+        has_ecs(obj, "log.origin.file.line"))
+        return 0;
+    const char *s = m->text.ptr, *colon = NULL;
+    for (size_t i = m->text.len; i > 0; i--)
+        if (s[i - 1] == ':') {
+            colon = s + i - 1;
+            break;
+        }
+    size_t ndig = colon == NULL ? 0 : m->text.len - (size_t)(colon - s) - 1;
+    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
+        (ndig > 1 && colon[1] == '0'))
+        return 0;
+    for (size_t i = 1; i <= ndig; i++)
+        if (colon[i] < '0' || colon[i] > '9')
+            return 0;
+    struct sl_value *line = sl_arena_alloc(ev->arena, sizeof *line);
+    if (line == NULL)
+        return -1;
+    *line = (struct sl_value){.type = SL_VALUE_NUMBER,
+                              .key = SL_SLICE_LIT("log.origin.file.line"),
+                              .key_plain = true,
+                              .text = {colon + 1, ndig}};
+    m->key = SL_SLICE_LIT("log.origin.file.name");
+    m->key_plain = true;
+    m->text.len = (size_t)(colon - s);
+    link(obj, line);
+    return 0;
+}
+
+static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
+{
+    if (origin_file(ev, obj) < 0)
+        return -1;
+    /* has_ecs (two walks of the line) only once a key of the group is
+     * there: most lines have few of them */
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
-        if (has_ecs(obj, aliases[a].ecs))
-            continue;
         for (const char *const *k = aliases[a].keys; *k != NULL; k++) {
             struct sl_value *m = member(obj, *k);
             /* a string (or number) only: structlog's "event" is a string,
              * an "event" object is ECS's own */
             if (m == NULL ||
-                (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER))
+                (m->type != SL_VALUE_STRING && m->type != SL_VALUE_NUMBER) ||
+                (aliases[a].number && m->type != SL_VALUE_NUMBER))
                 continue;
+            if (has_ecs(obj, aliases[a].ecs))
+                break;
             if (strcmp(aliases[a].ecs, "log.level") == 0)
                 level_name(m);
             m->key = sl_slice_from(aliases[a].ecs);
@@ -390,6 +467,7 @@ static void ecs_keys(struct sl_value *obj)
             break;
         }
     }
+    return 0;
 }
 
 /* ---- merging ------------------------------------------------------------ */
@@ -494,21 +572,242 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
     proc_event_tag(ev, SL_TAG_TAGSPARSEFAILURE);
 }
 
-/* "_" and the key, in the event's arena; NULL when out of memory. */
+/* The paths the index template (conf/elasticsearch/sluice-template.json)
+ * maps as objects, sorted (strcmp); test_process checks the list against
+ * the template both ways, so the two cannot drift. */
+const char *const proc_json_object_paths[] = {
+    "agent",
+    "apache",
+    "apache.access",
+    "apache.access.user",
+    "apache.error",
+    "apache.error.proxy",
+    "apache.error.proxy.error",
+    "aws",
+    "aws.cloudfront",
+    "aws.cloudfront.http",
+    "aws.cloudfront.http.request",
+    "aws.cloudfront.http.request.range",
+    "aws.elb",
+    "aws.elb.backend",
+    "aws.elb.backend.http",
+    "aws.elb.backend.http.response",
+    "aws.elb.backend_processing_time",
+    "aws.elb.request_processing_time",
+    "aws.elb.response_processing_time",
+    "aws.s3access",
+    "bacula",
+    "bacula.client",
+    "bacula.job",
+    "bacula.volume",
+    "bind",
+    "bind.log",
+    "bind.log.question",
+    "cisco",
+    "cisco.asa",
+    "cisco.asa.burst",
+    "cisco.asa.connections",
+    "cisco.asa.ipsec",
+    "cisco.asa.network",
+    "cisco.asa.original_ip_payload",
+    "cisco.asa.original_ip_payload.destination",
+    "cisco.asa.original_ip_payload.destination.user",
+    "cisco.asa.original_ip_payload.network",
+    "cisco.asa.original_ip_payload.source",
+    "cisco.asa.original_ip_payload.source.user",
+    "cisco.asa.resource",
+    "cisco.asa.source",
+    "client",
+    "client.user",
+    "destination",
+    "destination.nat",
+    "destination.user",
+    "dns",
+    "dns.question",
+    "error",
+    "event",
+    "exim",
+    "exim.log",
+    "exim.log.message",
+    "exim.log.recipient",
+    "exim.log.sender",
+    "file",
+    "file.hash",
+    "haproxy",
+    "haproxy.connections",
+    "haproxy.http",
+    "haproxy.http.request",
+    "haproxy.http.response",
+    "host",
+    "http",
+    "http.request",
+    "http.request.body",
+    "http.response",
+    "http.response.body",
+    "iptables",
+    "iptables.tcp",
+    "java",
+    "java.log",
+    "java.log.origin",
+    "java.log.origin.class",
+    "java.log.origin.thread",
+    "juniper",
+    "juniper.srx",
+    "log",
+    "log.file",
+    "log.origin",
+    "log.origin.file",
+    "log.syslog",
+    "log.syslog.facility",
+    "mongodb",
+    "mongodb.profile",
+    "mongodb.query",
+    "nagios",
+    "nagios.log",
+    "netscreen",
+    "netscreen.session",
+    "network",
+    "network.interface",
+    "observer",
+    "observer.egress",
+    "observer.egress.interface",
+    "observer.ingress",
+    "observer.ingress.interface",
+    "postgresql",
+    "postgresql.log",
+    "process",
+    "process.thread",
+    "rails",
+    "rails.controller",
+    "rails.request",
+    "rails.request.duration",
+    "rails.request.explain",
+    "redis",
+    "redis.command",
+    "redis.database",
+    "rule",
+    "server",
+    "service",
+    "shorewall",
+    "shorewall.firewall",
+    "source",
+    "source.nat",
+    "source.user",
+    "span",
+    "squid",
+    "squid.request",
+    "suse",
+    "suse.firewall",
+    "system",
+    "system.auth",
+    "system.auth.pam",
+    "system.cron",
+    "system.syslog",
+    "tls",
+    "trace",
+    "url",
+    "user",
+    "user_agent",
+    "zeek",
+    "zeek.connection",
+    "zeek.dns",
+    "zeek.files",
+    "zeek.http"};
+const size_t proc_json_nobject_paths =
+    sizeof proc_json_object_paths / sizeof proc_json_object_paths[0];
+
+#define PATH_BYTES 128 /* more than the template's longest path */
+
+static int path_cmp(const void *path, const void *name)
+{
+    return strcmp(path, *(const char *const *)name);
+}
+
+/* path[0..len) is one of them; path has room for a NUL at len. A key
+ * with a NUL in it is no path of the template. */
+static bool object_path(char *path, size_t len)
+{
+    path[len] = '\0';
+    return bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
+                   sizeof proc_json_object_paths[0], path_cmp) != NULL &&
+           memchr(path, '\0', len) == NULL;
+}
+
+/* What Elasticsearch takes at a field mapped as an object: an object,
+ * null, or an array of those. */
+static bool fits_object(const struct sl_value *v)
+{
+    if (v->type == SL_VALUE_OBJECT || v->type == SL_VALUE_NULL)
+        return true;
+    if (v->type != SL_VALUE_ARRAY)
+        return false;
+    for (const struct sl_value *e = v->first; e != NULL; e = e->next)
+        if (!fits_object(e))
+            return false;
+    return true;
+}
+
+/* The key with "_" before its last segment ("log" "_log", "log.origin"
+ * "log._origin"), in the event's arena; NULL when out of memory. "source"
+ * becomes "_source_": "_source" is Elasticsearch's own. */
 static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
 {
-    char *k = sl_arena_alloc(ev->arena, key.len + 1);
+    size_t at = key.len;
+    while (at > 0 && key.ptr[at - 1] != '.')
+        at--;
+    bool source = sl_slice_eq(key, "source", 6);
+    size_t len = key.len + 1 + (source ? 1 : 0);
+    char *k = sl_arena_alloc(ev->arena, len);
     if (k == NULL)
         return (struct sl_slice){NULL, 0};
-    k[0] = '_';
-    if (key.len > 0)
-        memcpy(k + 1, key.ptr, key.len);
-    return (struct sl_slice){k, key.len + 1};
+    if (at > 0)
+        memcpy(k, key.ptr, at);
+    k[at] = '_';
+    if (key.len > at)
+        memcpy(k + at + 1, key.ptr + at, key.len - at);
+    if (source)
+        k[len - 1] = '_';
+    return (struct sl_slice){k, len};
+}
+
+/* The members of obj (the line, or an object of it at path[0..plen)) that
+ * are no object where the template maps one go aside (aside_key); objects
+ * the template maps are walked in turn, and only those: under any other
+ * the template maps nothing. Dotted keys are paths as they are. */
+static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
+                     size_t plen)
+{
+    for (struct sl_value *m = obj->first; m != NULL; m = m->next) {
+        size_t len = plen + (plen > 0) + m->key.len;
+        if (len >= PATH_BYTES)
+            continue;
+        if (plen > 0)
+            path[plen] = '.';
+        if (m->key.len > 0)
+            memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
+        if (!object_path(path, len))
+            continue;
+        if (!fits_object(m)) {
+            if ((m->key = aside_key(ev, m->key)).ptr == NULL)
+                return -1;
+            continue;
+        }
+        if (m->type == SL_VALUE_OBJECT && set_aside(ev, m, path, len) < 0)
+            return -1;
+        for (struct sl_value *e = m->type == SL_VALUE_ARRAY ? m->first : NULL;
+             e != NULL; e = e->next)
+            if (e->type == SL_VALUE_OBJECT && set_aside(ev, e, path, len) < 0)
+                return -1;
+    }
+    return 0;
 }
 
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
+    char path[PATH_BYTES];
+    if (set_aside(ev, obj, path, 0) < 0)
+        return -1;
     struct sl_value *m = obj->first, *next;
     for (; m != NULL; m = next) {
         next = m->next;
@@ -593,9 +892,9 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
     if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);
     } else {
-        if (jp->ecs_keys)
-            ecs_keys(v);
-        rc = merge(cx->ev, v);
+        rc = jp->ecs_keys ? ecs_keys(cx->ev, v) : 0;
+        if (rc == 0)
+            rc = merge(cx->ev, v);
     }
     if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);

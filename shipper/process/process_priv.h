@@ -118,4 +118,9 @@ void proc_event_tag(struct sl_event *ev, const char *tag);
 int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
                    const char *text, struct sl_err *err);
 
+/* proc_json.c: the paths the index template maps as objects, sorted; a
+ * line's value there that is no object goes to "_<key>". */
+extern const char *const proc_json_object_paths[];
+extern const size_t proc_json_nobject_paths;
+
 #endif

@@ -30,6 +30,7 @@
 
 #include "proc_traceback.h"
 #include "process.h"
+#include "process_priv.h"
 #include "sl_arena.h"
 #include "sl_buf.h"
 #include "sl_config.h"
@@ -956,6 +957,68 @@ static void traceback_syntax_error_without_header(void **state)
        NULL, NULL);
 }
 
+/* ---- the json processor's object paths against the template ----------- */
+
+static bool json_object_listed(const char *path)
+{
+    for (size_t j = 0; j < proc_json_nobject_paths; j++)
+        if (strcmp(proc_json_object_paths[j], path) == 0)
+            return true;
+    return false;
+}
+
+/* The template's properties under prefix, each checked: an object is
+ * listed in proc_json_object_paths, a leaf is not. The objects counted. */
+static size_t json_object_paths_under(const struct sl_config_node *props,
+                                      const char *prefix)
+{
+    struct sl_err err;
+    size_t n = 0;
+    for (size_t i = 0; i < sl_config_len(props); i++) {
+        const struct sl_config_node *f = sl_config_at(props, i);
+        const char *type = NULL;
+        assert_int_equal(sl_config_string(f, "type", "", &type, &err), 0);
+        const struct sl_config_node *sub = sl_config_get(f, "properties");
+        bool object = sub != NULL || strcmp(type, "object") == 0;
+        char path[256];
+        snprintf(path, sizeof path, "%s%s", prefix, sl_config_key(f));
+        if (object != json_object_listed(path))
+            fail_msg("\"%s\": %s in the template, %s proc_json_object_paths",
+                     path, object ? "an object" : "a leaf",
+                     object ? "but not in" : "but in");
+        if (!object)
+            continue;
+        char sub_prefix[sizeof path + 1];
+        snprintf(sub_prefix, sizeof sub_prefix, "%s.", path);
+        n += 1 + json_object_paths_under(sub, sub_prefix);
+    }
+    return n;
+}
+
+/* proc_json_object_paths is exactly the set of paths that
+ * conf/elasticsearch/sluice-template.json maps as objects: an object the
+ * template gains is guarded too, one it loses no longer is. */
+static void json_object_paths_match_template(void **state)
+{
+    (void)state;
+    struct sl_err err;
+    struct sl_config *cfg = sl_config_load_file(
+        SLUICE_SOURCE_DIR "/conf/elasticsearch/sluice-template.json", &err);
+    if (cfg == NULL)
+        fail_msg("%s", err.msg);
+    const struct sl_config_node *props = sl_config_get(
+        sl_config_get(sl_config_get(sl_config_root(cfg), "template"),
+                      "mappings"),
+        "properties");
+    assert_true(sl_config_len(props) > 0);
+    assert_int_equal(json_object_paths_under(props, ""),
+                     proc_json_nobject_paths);
+    for (size_t j = 1; j < proc_json_nobject_paths; j++)
+        assert_true(strcmp(proc_json_object_paths[j - 1],
+                           proc_json_object_paths[j]) < 0);
+    sl_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -975,6 +1038,7 @@ int main(void)
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
         cmocka_unit_test(traceback_syntax_error_without_header),
+        cmocka_unit_test(json_object_paths_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

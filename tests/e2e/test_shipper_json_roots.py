@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run --once`, stdin through the json processor to the
+stdout output, on JSON logs whose keys are scalars where the index template
+maps an object: "log" read from stdin (the event has no log object then),
+Python logging's "process" and "thread", logrus's "file" and "func",
+"event" next to a "message", "http", "source", "agent", nginx's "host";
+pino's "pid" and "hostname". Every event the shipper writes is checked
+against conf/elasticsearch/sluice-template.json as Elasticsearch would map
+it (an object never on a leaf, no value but an object, null or an array of
+objects on an object, integers in long fields), so an event the indexer
+would send to the dead letters fails here, without Elasticsearch; then the
+fields' places are checked.
+
+usage: test_shipper_json_roots.py SLUICE_SHIPPER TEMPLATE [CASE...]
+"""
+import functools
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ONLY, case, eq, failures, json_lines,  # noqa: E402
+                             write_config)
+
+SHIPPER = sys.argv[1]
+with open(sys.argv[2]) as f:
+    TEMPLATE = json.load(f)["template"]["mappings"]["properties"]
+ONLY.update(sys.argv[3:])
+TMP = shipper_harness.tmp_dir("sluice-e2e-json-roots-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+
+
+def fits_object(v):
+    return v is None or isinstance(v, dict) or (
+        isinstance(v, list) and all(fits_object(e) for e in v))
+
+
+def refusals(value, props, path=""):
+    """Why Elasticsearch would refuse value (an object) under props (a
+    mapping's properties): the list of reasons, empty if none. Fields the
+    template does not know go through its dynamic templates: any value."""
+    why = []
+    for key, v in value.items():
+        p = f"{path}{key}"
+        m = props.get(key)
+        if m is None:
+            continue
+        items = v if isinstance(v, list) else [v]
+        if "properties" in m or m.get("type") == "object":
+            if not fits_object(v):
+                why.append(f"{p}: {v!r} where an object is mapped")
+            for e in items:
+                if isinstance(e, dict):
+                    why += refusals(e, m.get("properties", {}), p + ".")
+            continue
+        for e in items:
+            if isinstance(e, (dict, list)):
+                why.append(f"{p}: {e!r} on a {m.get('type')} leaf")
+            elif m.get("type") == "long" and not m.get("ignore_malformed") \
+                    and not isinstance(e, int):
+                why.append(f"{p}: {e!r} in a long field")
+    return why
+
+
+def run_stdin(name, lines):
+    d = scratch(name)
+    conf = write_config(d, [{"type": "stdin",
+                             "processors": [{"json": {}}]}])
+    out, _ = shipper_harness.run_once(
+        SHIPPER, conf, "".join(json.dumps(l) + "\n" for l in lines).encode())
+    got = json_lines(out)
+    eq(len(got), len(lines), "events")
+    for e in got:
+        eq(refusals(e, TEMPLATE), [], "what Elasticsearch would refuse")
+    return got
+
+
+def fields(e, *keys):
+    return {k: e.get(k) for k in keys}
+
+
+@case
+def scalars_at_the_templates_objects_go_aside():
+    got = run_stdin("aside", [
+        {"log": "text from a container", "level": "info"},
+        {"message": "m", "event": "login", "http": "GET /", "source": "db",
+         "agent": "curl/8.5", "file": "upload.csv", "process": "worker"},
+        {"host": "shop.example.com", "message": "n", "user_agent": None,
+         "client": [{"address": "10.0.0.1"}], "dns": [1, 2]},
+        {"log": {"origin": "main.go:42"}, "http": {"request": "GET /"},
+         "log.file": "f"},
+    ])
+    eq(fields(got[0], "_log", "log"),
+       {"_log": "text from a container", "log": {"level": "info"}}, "log")
+    eq(fields(got[1], "message", "_event", "_http", "_source_", "_agent",
+              "_file", "_process"),
+       {"message": "m", "_event": "login", "_http": "GET /",
+        "_source_": "db", "_agent": "curl/8.5", "_file": "upload.csv",
+        "_process": "worker"}, "event, http, source, agent, file, process")
+    eq(got[1]["agent"]["type"], "sluice-shipper", "the shipper's agent")
+    eq(fields(got[2], "_host", "user_agent", "client", "_dns"),
+       {"_host": "shop.example.com", "user_agent": None,
+        "client": [{"address": "10.0.0.1"}], "_dns": [1, 2]}, "host")
+    eq(got[2]["host"]["name"], "e2e-host", "the shipper's host.name")
+    eq((got[3]["log"], got[3]["http"]),
+       ({"_origin": "main.go:42", "_file": "f"}, {"_request": "GET /"}),
+       "nested")
+
+
+@case
+def python_logging_logrus_and_pino_fields_go_to_ecs():
+    got = run_stdin("ecs", [
+        {"asctime": "2026-12-05 04:30:00,000", "levelname": "ERROR",
+         "name": "app", "message": "charge failed", "process": 1234,
+         "processName": "MainProcess", "thread": 140245,
+         "threadName": "MainThread"},
+        {"file": "/src/app/main.go:42", "func": "main.handler",
+         "level": "warning", "msg": "slow request",
+         "time": "2026-12-05T04:30:01Z"},
+        {"level": 30, "time": 1796445001000, "pid": 7,
+         "hostname": "c0ffee", "msg": "listening"},
+    ])
+    eq(got[0]["process"], {"pid": 1234, "name": "MainProcess",
+                           "thread": {"id": 140245, "name": "MainThread"}},
+       "python-json-logger")
+    eq(got[0]["log"]["level"], "ERROR", "levelname")
+    eq(got[1]["log"].get("origin"),
+       {"file": {"name": "/src/app/main.go", "line": 42},
+        "function": "main.handler"}, "logrus's ReportCaller")
+    eq((got[1]["message"], got[1]["log"]["level"]),
+       ("slow request", "warning"), "logrus")
+    eq((got[2]["process"], got[2]["hostname"], got[2]["host"]["name"],
+        got[2]["log"]["level"]),
+       ({"pid": 7}, "c0ffee", "e2e-host", "info"), "pino")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
