@@ -62,7 +62,7 @@
  * first copy was found (copytruncate, a few lines, copytruncate) has two
  * ghosts, and one entry per inode kept only the second on disk (after a
  * kill, the first copy was read from 0 under a new key). */
-#define GHOST_INO_BIT (1ull << 63)
+#define GHOST_INO_BIT FILE_IDENTITY_GHOST_INO_BIT
 
 /* The inode of the entry that keeps the ghost of id's bytes under key (a
  * ghost loaded from disk has it already). */

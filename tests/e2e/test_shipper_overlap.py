@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Two defects a user met with the real `sluice-shipper` (issue 12):
+two file inputs whose globs match the same file (each file is read by the
+first input that matches it, and the shipper says so once), and `status`
+listing the registry's ghosts of copytruncated files as rows of their own.
+
+usage: test_shipper_overlap.py SLUICE_SHIPPER
+"""
+import functools
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ENV, case, eq, failures,  # noqa: E402
+                             json_lines, write_config)
+
+SHIPPER = sys.argv[1]
+TMP = shipper_harness.tmp_dir("sluice-e2e-overlap-")
+scratch = functools.partial(shipper_harness.scratch, TMP)
+run_once = functools.partial(shipper_harness.run_once, SHIPPER)
+
+
+def status(conf):
+    p = subprocess.run([SHIPPER, "-c", conf, "status"], capture_output=True,
+                       env=ENV, timeout=shipper_harness.DEADLINE_S, text=True)
+    eq((p.returncode, p.stderr), (0, ""), "status")
+    return p.stdout.splitlines()
+
+
+@case
+def status_hides_the_ghost_of_a_truncated_file():
+    # A file truncated while the shipper was stopped leaves a ghost in the
+    # registry (its first bytes, under an inode with the top bit set, kept
+    # up to 5 minutes for its copy). `status` showed it as a second row of
+    # the live file's path, "rotated", with 691 B of an offset: "2 files"
+    # for one file. Now: one row, and a line saying what the ghost is.
+    d = scratch("ghost")
+    log = os.path.join(d, "logs", "app.log")
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    with open(log, "w") as f:
+        f.write("".join(f"first line {i}\n" for i in range(50)))
+    eq(len(json_lines(run_once(conf)[0])), 50, "first run")
+    with open(log, "w") as f:  # truncated, other first bytes
+        f.write("second 1\nsecond 2\n")
+    eq(len(json_lines(run_once(conf)[0])), 2, "second run")
+    with open(os.path.join(d, "data", "registry.json")) as f:
+        eq(f.read().count('"path"'), 2, "the registry holds the ghost")
+    out = status(conf)
+    eq(out[0].split(": ", 1)[1].split(",")[0], "1 file", "count")
+    eq(out[1].split(": ", 1)[1],
+       "and the first bytes of 1 copytruncated file, kept to recognise its "
+       "copy (at most 5 minutes)", "ghost line")
+    rows = [l.split() for l in out[3:]]
+    eq([r[-1] for r in rows], ["done"], "rows (the path is cut to fit)")
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
