@@ -56,6 +56,63 @@ def status_hides_the_ghost_of_a_truncated_file():
     eq([r[-1] for r in rows], ["done"], "rows (the path is cut to fit)")
 
 
+TRACE = ["2026-12-05 10:00:00 ERROR boom",
+         "java.lang.IllegalStateException: bad",
+         "\tat a.B.c(B.java:1)",
+         "2026-12-05 10:00:01 INFO fine"]
+OVERLAP_WARNING = "is matched by inputs[0] too, which comes first in inputs"
+
+
+def overlapping(d, exclude=None):
+    """inputs[0] on d/logs/*.log (exclude given), inputs[1] on
+    d/logs/app.log with the java preset: the config's path."""
+    logs = os.path.join(d, "logs")
+    first = {"type": "file", "paths": [os.path.join(logs, "*.log")]}
+    if exclude:
+        first["exclude"] = exclude
+    return write_config(d, [first, {"type": "file",
+                                    "paths": [os.path.join(logs, "app.log")],
+                                    "multiline": {"preset": "java"}}])
+
+
+@case
+def two_inputs_on_one_file_read_it_once():
+    # inputs[0] on logs/*.log and inputs[1] on logs/app.log (a multiline
+    # preset): app.log was read by both, each line shipped twice under the
+    # same id (and once with the preset, once without), silently. Now the
+    # first input that matches reads it, the second says so once, and a
+    # restart resumes it with the same input: every line exactly once.
+    d = scratch("overlap")
+    app, other = (os.path.join(d, "logs", n) for n in ("app.log", "b.log"))
+    conf = overlapping(d)
+    shipper_harness.append(app, TRACE)
+    shipper_harness.append(other, ["other 1", "other 2"])
+    out, err = run_once(conf)
+    got = sorted(e["message"] for e in json_lines(out))
+    eq(got, sorted(TRACE + ["other 1", "other 2"]), "every line once")
+    eq(err.count(OVERLAP_WARNING), 1, "said once")
+    eq(err.count(f"'{app}'"), 1, "with the path")
+    shipper_harness.append(app, ["2026-12-05 10:00:02 INFO again"])
+    out, err = run_once(conf)
+    eq([e["message"] for e in json_lines(out)],
+       ["2026-12-05 10:00:02 INFO again"], "after a restart: the new line")
+    eq(err.count(OVERLAP_WARNING), 1, "said once a run")
+
+
+@case
+def an_exclude_in_the_first_input_gives_the_file_to_the_second():
+    # What the warning says to do: the file goes to inputs[1], its
+    # multiline preset joins the trace, nothing is said.
+    d = scratch("exclude")
+    app = os.path.join(d, "logs", "app.log")
+    conf = overlapping(d, exclude=["app.log"])
+    shipper_harness.append(app, TRACE)
+    out, err = run_once(conf)
+    eq([e["message"] for e in json_lines(out)],
+       ["\n".join(TRACE[:3]), TRACE[3]], "joined by inputs[1]'s preset")
+    eq(err.count(OVERLAP_WARNING), 0, "nothing said")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
