@@ -328,6 +328,8 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
 {
     if (r->state == REC_DONE)
         return;
+    if (r->state == REC_ROTATED && !r->deleted)
+        in_file_note_drained(in, r);
     in_file_rec_close(in, r);
     in_file_unlist(in, r);
     release_succ(in, r);

@@ -4,7 +4,8 @@
  * path (and whose exclude does not leave it out) owns the file at that
  * path; the others skip it, each saying so once. A file reached under
  * another path (a link, a rotated file an input still drains) is
- * skipped by an input while another input's record holds its inode. */
+ * skipped by an input while another input's record holds its inode, or
+ * after that input drained it (renamed away: IN_FILE_DRAINED_MAX). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,13 +52,28 @@ const struct in_file *in_file_holder(const struct in_file *in, uint64_t dev,
                                      uint64_t ino, bool *rotated)
 {
     for (size_t i = 0; i < in->npeers; i++) {
-        const struct rec *r = in_file_rec_find(in->peers[i], dev, ino);
+        const struct in_file *p = in->peers[i];
+        const struct rec *r = in_file_rec_find(p, dev, ino);
         if (r != NULL) {
             *rotated = r->state != REC_LIVE;
-            return in->peers[i];
+            return p;
         }
+        size_t n = p->ndrained < IN_FILE_DRAINED_MAX ? p->ndrained
+                                                     : IN_FILE_DRAINED_MAX;
+        for (size_t j = 0; j < n; j++)
+            if (p->drained[j].dev == dev && p->drained[j].ino == ino) {
+                *rotated = true;
+                return p;
+            }
     }
     return NULL;
+}
+
+void in_file_note_drained(struct in_file *in, const struct rec *r)
+{
+    size_t at = in->ndrained++ % IN_FILE_DRAINED_MAX;
+    in->drained[at].dev = r->dev;
+    in->drained[at].ino = r->ino;
 }
 
 /* Whether path was said already (and marks it seen by this scan). */

@@ -103,6 +103,12 @@ struct bad_path {
     bool seen;  /* in the current scan */
 };
 
+/* The files renamed away and drained an input remembers, so that another
+ * input whose paths match their new names does not read them again (from
+ * an offset whose last acks may not have come yet): a few rotations' worth;
+ * an older one is read by that input from its acknowledged offset. */
+#define IN_FILE_DRAINED_MAX 64
+
 struct watch {
     int wd;
     char *dir;
@@ -140,6 +146,11 @@ struct in_file {
     size_t npeers, nearlier;
     struct bad_path *notes; /* paths said to be another input's */
     size_t nnotes, capnotes;
+    struct {
+        uint64_t dev, ino;
+    } drained[IN_FILE_DRAINED_MAX]; /* renamed-away files read to their
+                                       end, the latest: not the peers' */
+    size_t ndrained;                /* ever: the ring's next is % MAX */
     struct ghost ghosts[IN_FILE_GHOSTS_MAX];
     size_t nghosts;
     /* inotify */
@@ -210,6 +221,8 @@ const struct in_file *in_file_holder(const struct in_file *in, uint64_t dev,
 void in_file_note_other(struct in_file *in, const char *path,
                         const struct in_file *other, bool by_path);
 void in_file_notes_end_scan(struct in_file *in);
+/* r, renamed away, was read to its end (in_file_rec_done). */
+void in_file_note_drained(struct in_file *in, const struct rec *r);
 void in_file_notes_free(struct in_file *in);
 
 /* in_file_scan.c */

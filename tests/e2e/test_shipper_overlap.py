@@ -7,14 +7,16 @@ listing the registry's ghosts of copytruncated files as rows of their own.
 usage: test_shipper_overlap.py SLUICE_SHIPPER
 """
 import functools
+import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
-from shipper_harness import (ENV, case, eq, failures,  # noqa: E402
-                             json_lines, write_config)
+from shipper_harness import (ENV, Shipper, case, eq,  # noqa: E402
+                             failures, http_get, http_port, json_lines,
+                             wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 TMP = shipper_harness.tmp_dir("sluice-e2e-overlap-")
@@ -111,6 +113,51 @@ def an_exclude_in_the_first_input_gives_the_file_to_the_second():
     eq([e["message"] for e in json_lines(out)],
        ["\n".join(TRACE[:3]), TRACE[3]], "joined by inputs[1]'s preset")
     eq(err.count(OVERLAP_WARNING), 0, "nothing said")
+
+
+@case
+def a_renamed_file_two_inputs_match_is_drained_once():
+    # The daemon, inputs[0] on logs/*.log and inputs[1] on logs/app.log*:
+    # app.log renamed to app.log.1 (which only inputs[1] matches) while
+    # inputs[0] still drains it, then a new app.log. inputs[1] read
+    # app.log.1 again, from its acknowledged offset, once inputs[0] had
+    # drained it: a line appended after the rename came out twice. Now
+    # a file an input drained is not another input's (it is over), and
+    # /status lists each file once.
+    d = scratch("rename")
+    logs = os.path.join(d, "logs")
+    app = os.path.join(logs, "app.log")
+    port = http_port()
+    fast = {"type": "file", "rotate_wait": "200ms", "scan_interval": "200ms"}
+    conf = write_config(
+        d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
+            dict(fast, paths=[app + "*"])],
+        None, {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        want = [f"one {i}" for i in range(100)]
+        shipper_harness.append(app, want)
+        sh.wait_events(100)
+        os.rename(app, app + ".1")
+        shipper_harness.append(app + ".1", ["one late"])
+        shipper_harness.append(app, ["two 0", "two 1"])
+        want += ["one late", "two 0", "two 1"]
+        sh.wait_events(len(want))
+
+        def paths():
+            body = http_get(port, "/status").split("\r\n\r\n", 1)[1]
+            return sorted(f["path"] for f in json.loads(body)["files"])
+        wait_for("/status: app.log.1 drained", lambda: paths() == [app])
+        scans = 'sluice_shipper_scans_total{input="inputs[1]"}'
+        after = sh.metric(scans) + 2
+        wait_for("two scans of inputs[1] after the drain",
+                 lambda: sh.metric(scans) >= after)
+        eq(paths(), [app], "/status: inputs[1] did not take app.log.1")
+        got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(sorted(got), sorted(want), "every line once")
+    eq(sh.text().count("is matched by inputs[0] too"), 1, "said once")
 
 
 if failures:
