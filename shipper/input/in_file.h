@@ -105,22 +105,25 @@
  * whose first KiB and KiB before the old offset did not change, cannot be
  * told from a file that grew.
  *
- * Two inputs, one file: a file is read by one input only, the first in
- * the config whose paths match its path (and whose exclude does not leave
- * it out): with inputs[0] on every .log file of /var/log and inputs[1]
- * on /var/log/app.log with a multiline preset, app.log is read as
- * inputs[0] says, without the preset. Each
- * later input that matches it says so once, as a warning with what to do
- * (an exclude in the first, or narrower paths in the later one), and
- * again only after the file left its paths and came back. A file reached
- * by another path (a link) is read by the input that found it first, a
- * rotated file by the input that drains it. The registry keys files (by
- * device and inode), not inputs: the input that reads a file owns its
- * entry, and after a restart the same rule picks the same input, so the
- * file resumes where it was acknowledged. Needs in_file_set_peers().
+ * Two inputs, one file: a file is read by one input only, the first in the
+ * config whose paths match its path (and whose exclude does not leave it
+ * out): with inputs[0] on every .log file of /var/log and inputs[1] on
+ * /var/log/app.log with a multiline preset, app.log is read as inputs[0]
+ * says, without the preset. Each later input that matches it says so once,
+ * as a warning with what to do (an exclude in the first, or narrower paths
+ * in the later one), and again only after the file left its paths and came
+ * back. A file reached by another path (a link) is read by the input that
+ * found it first, a rotated file by the input that drains it. The registry
+ * keys files (by device and inode), not inputs: the input that reads a file
+ * owns its entry, and after a restart the same rule picks the same input, so
+ * the file resumes where it was acknowledged. Needs in_file_set_peers().
  *
- * Not handled: when max_open_files files all keep having bytes, a waiting file
- * waits until one of them reaches its end (as Filebeat's harvester_limit).
+ * Not handled: a copytruncate copy that another input's paths match than the
+ * original's is not known as a copy there (the original's ghost and record
+ * are its input's): it is read from its start, under a key of its own; let
+ * the input that reads a file match its copies too. When max_open_files
+ * files all keep having bytes, a waiting file waits until one of them
+ * reaches its end (as Filebeat's harvester_limit).
  *
  * Time: the caller's monotonic clock in ms (`now`), so tests drive time.
  * Wall-clock seconds for the registry's `seen` come from time(). One
