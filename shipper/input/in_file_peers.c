@@ -84,19 +84,21 @@ static int noted(struct in_file *in, const char *path)
             in->notes[i].seen = true;
             return 1;
         }
-    if (in->nnotes == in->capnotes) {
-        size_t cap = in->capnotes ? in->capnotes * 2 : 8;
-        struct bad_path *v = realloc(in->notes, cap * sizeof *v);
-        if (v == NULL)
-            return -1;
-        in->notes = v;
-        in->capnotes = cap;
-    }
     size_t len = strlen(path);
     char *p = malloc(len + 1);
     if (p == NULL)
         return -1;
     memcpy(p, path, len + 1);
+    if (in->nnotes == in->capnotes) {
+        size_t cap = in->capnotes ? in->capnotes * 2 : 8;
+        struct bad_path *v = realloc(in->notes, cap * sizeof *v);
+        if (v == NULL) {
+            free(p);
+            return -1;
+        }
+        in->capnotes = cap;
+        in->notes = v;
+    }
     in->notes[in->nnotes++] = (struct bad_path){.path = p, .seen = true};
     return 0;
 }
