@@ -118,12 +118,15 @@
  * owns its entry, and after a restart the same rule picks the same input, so
  * the file resumes where it was acknowledged. Needs in_file_set_peers().
  *
- * Not handled: a copytruncate copy that another input's paths match than the
- * original's is not known as a copy there (the original's ghost and record
- * are its input's): it is read from its start, under a key of its own; let
- * the input that reads a file match its copies too. When max_open_files
- * files all keep having bytes, a waiting file waits until one of them
- * reaches its end (as Filebeat's harvester_limit).
+ * Copytruncate across inputs: a copy that only another input matches is
+ * known by the original's ghost (its input's) once the truncation was seen;
+ * one found before that, while its original is live in another input, is
+ * read from its start under a key of its own (new ids): let the input that
+ * reads a file match its copies too.
+ *
+ * Not handled: when max_open_files files all keep having bytes, a waiting
+ * file waits until one of them reaches its end (as Filebeat's
+ * harvester_limit).
  *
  * Time: the caller's monotonic clock in ms (`now`), so tests drive time.
  * Wall-clock seconds for the registry's `seen` come from time(). One

@@ -9,6 +9,7 @@ usage: test_shipper_overlap.py SLUICE_SHIPPER
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -158,6 +159,51 @@ def a_renamed_file_two_inputs_match_is_drained_once():
         sh.kill()
     eq(sorted(got), sorted(want), "every line once")
     eq(sh.text().count("is matched by inputs[0] too"), 1, "said once")
+
+
+@case
+def a_copy_only_the_second_input_matches_is_known_as_a_copy():
+    # inputs[0] on logs/*.log reads app.log; copytruncate makes app.log.1,
+    # which only inputs[1] (logs/app.log*) matches. inputs[1] did not know
+    # it as a copy (the original's ghost was inputs[0]'s): it read its 51
+    # lines from the start under a new key, 50 of them again, with other
+    # ids (duplicates in Elasticsearch). Now the other inputs' ghosts count:
+    # it is read from where app.log was, the one line written since. (The
+    # copy shows up after the truncation was seen, so the test does not
+    # depend on which input looks first; a copy another input finds while
+    # its original is live is read from its start: in_file.h.)
+    d = scratch("copy")
+    logs = os.path.join(d, "logs")
+    app = os.path.join(logs, "app.log")
+    port = http_port()
+    fast = {"type": "file", "rotate_wait": "200ms", "scan_interval": "200ms"}
+    conf = write_config(
+        d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
+            dict(fast, paths=[app + "*"])],
+        None, {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        want = [f"line {i} " + "x" * 40 for i in range(50)]
+        shipper_harness.append(app, want)
+        sh.wait_events(50)
+        shipper_harness.append(app, ["late"])
+        tmp = os.path.join(logs, "copy.tmp")  # matched by neither input
+        shutil.copyfile(app, tmp)
+        open(app, "w").close()
+        shipper_harness.append(app, ["new"])
+        want += ["late", "new"]
+        wait_for("the truncated file's new line",
+                 lambda: "new" in [e["message"] for e in sh.events()])
+        os.rename(tmp, app + ".1")  # the copy, seen after the truncation
+        sh.wait_events(len(want))
+        scans = 'sluice_shipper_scans_total{input="inputs[1]"}'
+        after = sh.metric(scans) + 2
+        wait_for("two scans of inputs[1] after the copy",
+                 lambda: sh.metric(scans) >= after)
+        got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(sorted(got), sorted(want), "every line once")
 
 
 if failures:
