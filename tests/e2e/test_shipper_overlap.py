@@ -116,6 +116,28 @@ def an_exclude_in_the_first_input_gives_the_file_to_the_second():
     eq(err.count(OVERLAP_WARNING), 0, "nothing said")
 
 
+def daemon(name):
+    """`run` with /status, inputs[0] on logs/*.log and inputs[1] on
+    logs/app.log*, scanning and rotating fast: (Shipper, logs, app)."""
+    d = scratch(name)
+    logs = os.path.join(d, "logs")
+    app = os.path.join(logs, "app.log")
+    port = http_port()
+    fast = {"type": "file", "rotate_wait": "200ms", "scan_interval": "200ms"}
+    conf = write_config(
+        d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
+            dict(fast, paths=[app + "*"])],
+        None, {"http": {"listen": f"127.0.0.1:{port}"}})
+    return Shipper(SHIPPER, ENV, conf, d, port), logs, app
+
+
+def two_scans(sh):
+    """Waits for two more scans of inputs[1]: what it would take, it did."""
+    scans = 'sluice_shipper_scans_total{input="inputs[1]"}'
+    after = sh.metric(scans) + 2
+    wait_for("two scans of inputs[1]", lambda: sh.metric(scans) >= after)
+
+
 @case
 def a_renamed_file_two_inputs_match_is_drained_once():
     # The daemon, inputs[0] on logs/*.log and inputs[1] on logs/app.log*:
@@ -125,16 +147,7 @@ def a_renamed_file_two_inputs_match_is_drained_once():
     # drained it: a line appended after the rename came out twice. Now
     # a file an input drained is not another input's (it is over), and
     # /status lists each file once.
-    d = scratch("rename")
-    logs = os.path.join(d, "logs")
-    app = os.path.join(logs, "app.log")
-    port = http_port()
-    fast = {"type": "file", "rotate_wait": "200ms", "scan_interval": "200ms"}
-    conf = write_config(
-        d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
-            dict(fast, paths=[app + "*"])],
-        None, {"http": {"listen": f"127.0.0.1:{port}"}})
-    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    sh, logs, app = daemon("rename")
     try:
         want = [f"one {i}" for i in range(100)]
         shipper_harness.append(app, want)
@@ -146,13 +159,10 @@ def a_renamed_file_two_inputs_match_is_drained_once():
         sh.wait_events(len(want))
 
         def paths():
-            body = http_get(port, "/status").split("\r\n\r\n", 1)[1]
+            body = http_get(sh.port, "/status").split("\r\n\r\n", 1)[1]
             return sorted(f["path"] for f in json.loads(body)["files"])
         wait_for("/status: app.log.1 drained", lambda: paths() == [app])
-        scans = 'sluice_shipper_scans_total{input="inputs[1]"}'
-        after = sh.metric(scans) + 2
-        wait_for("two scans of inputs[1] after the drain",
-                 lambda: sh.metric(scans) >= after)
+        two_scans(sh)
         eq(paths(), [app], "/status: inputs[1] did not take app.log.1")
         got = [e["message"] for e in sh.stop()]
     finally:
@@ -172,16 +182,7 @@ def a_copy_only_the_second_input_matches_is_known_as_a_copy():
     # copy shows up after the truncation was seen, so the test does not
     # depend on which input looks first; a copy another input finds while
     # its original is live is read from its start: in_file.h.)
-    d = scratch("copy")
-    logs = os.path.join(d, "logs")
-    app = os.path.join(logs, "app.log")
-    port = http_port()
-    fast = {"type": "file", "rotate_wait": "200ms", "scan_interval": "200ms"}
-    conf = write_config(
-        d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
-            dict(fast, paths=[app + "*"])],
-        None, {"http": {"listen": f"127.0.0.1:{port}"}})
-    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    sh, logs, app = daemon("copy")
     try:
         want = [f"line {i} " + "x" * 40 for i in range(50)]
         shipper_harness.append(app, want)
@@ -196,10 +197,7 @@ def a_copy_only_the_second_input_matches_is_known_as_a_copy():
                  lambda: "new" in [e["message"] for e in sh.events()])
         os.rename(tmp, app + ".1")  # the copy, seen after the truncation
         sh.wait_events(len(want))
-        scans = 'sluice_shipper_scans_total{input="inputs[1]"}'
-        after = sh.metric(scans) + 2
-        wait_for("two scans of inputs[1] after the copy",
-                 lambda: sh.metric(scans) >= after)
+        two_scans(sh)
         got = [e["message"] for e in sh.stop()]
     finally:
         sh.kill()
