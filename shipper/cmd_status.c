@@ -15,12 +15,15 @@
  * Each entry's path is stat()ed now: the same device and inode is the
  * file (reading while its size passes the offset, done at it, truncated
  * below it); another inode at the path means the file was rotated away;
- * no file means gone. The daemon's /status (http.listen) adds its memory,
- * uptime and counters, and its own table of files (status_table.c), which
- * then replaces the registry's: it is newer (the registry is saved every
- * few seconds) and has the files not acknowledged yet (Redis down since
- * the start). A daemon that does not answer is one plain line, not a
- * failure: the registry's table is shown, as it is. */
+ * no file means gone. A ghost's entry (a copytruncated file's first
+ * bytes, kept up to 5 minutes to recognise its copy: file_identity.h) is
+ * no file: it gets no row (its odd inode and the path of the live file
+ * only confused), only a count on a line of its own. The daemon's /status
+ * (http.listen) adds its memory, uptime and counters, and its own table of
+ * files (status_table.c), which then replaces the registry's: it is newer (the
+ * registry is saved every few seconds) and has the files not acknowledged yet
+ * (Redis down since the start). A daemon that does not answer is one plain
+ * line, not a failure: the registry's table is shown, as it is. */
 #include "shipper_cli.h"
 
 #include <errno.h>
@@ -94,7 +97,9 @@ static int print_entries(const struct registry *r, FILE *out,
     if (v == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory for the registry");
     for (const struct registry_entry *e; (e = registry_next(r, &cursor));)
-        v[i++] = e;
+        if (!file_identity_ino_is_ghost(e->id.ino))
+            v[i++] = e;
+    n = i;
     qsort(v, n, sizeof *v, by_path);
     sl_cli_table_init(&t, 6, head, "lrrrrl");
     int64_t now = (int64_t)time(NULL);
@@ -107,6 +112,16 @@ done:
     sl_cli_table_free(&t);
     free(v);
     return rc;
+}
+
+/* The entries that are ghosts (file_identity.h): no file of their own,
+ * so no row; the registry's line counts them apart. */
+static size_t count_ghosts(const struct registry *r)
+{
+    size_t cursor = 0, n = 0;
+    for (const struct registry_entry *e; (e = registry_next(r, &cursor));)
+        n += file_identity_ino_is_ghost(e->id.ino);
+    return n;
 }
 
 /* 0 shown, 1 no registry yet, -1 with err (unreadable, damaged). table:
@@ -133,10 +148,17 @@ static int show_registry(const char *data_dir, bool table, FILE *out,
     sl_buf_release(&b);
     if (r == NULL)
         return -1;
-    size_t n = registry_count(r);
+    size_t n = registry_count(r), ghosts = count_ghosts(r);
+    n -= ghosts;
     fprintf(out, "registry %s: %zu file%s, saved %s ago\n", path, n,
             n == 1 ? "" : "s",
             sl_cli_age(age, sizeof age, (int64_t)time(NULL) - st.st_mtime));
+    if (ghosts > 0)
+        fprintf(out,
+                "registry %s: and the first bytes of %zu copytruncated "
+                "file%s, kept to recognise %s copy (at most 5 minutes)\n",
+                path, ghosts, ghosts == 1 ? "" : "s",
+                ghosts == 1 ? "its" : "their");
     int rc = n > 0 && table ? print_entries(r, out, err) : 0;
     registry_free(r);
     return rc;

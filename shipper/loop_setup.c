@@ -148,6 +148,22 @@ static int setup_stdin(struct loop *l, struct loop_input *li,
     return li->stdin_src == NULL ? -1 : 0;
 }
 
+/* Each file input knows the others: a file two match is the first's. */
+static int setup_peers(struct loop *l, size_t n, struct sl_err *err)
+{
+    struct in_file **v = calloc(n ? n : 1, sizeof *v);
+    int rc = 0;
+    if (v == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        v[i] = l->in[i].file;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (v[i] != NULL)
+            rc = in_file_set_peers(v[i], v, n, i, err);
+    free(v);
+    return rc;
+}
+
 /* Every input's config first, so the file inputs' descriptor limits are
  * fitted to the process's together (loop_limits.c), then the inputs. */
 static int setup_inputs(struct loop *l, struct sl_err *err)
@@ -179,7 +195,7 @@ static int setup_inputs(struct loop *l, struct sl_err *err)
         if (rc < 0)
             return -1;
     }
-    return 0;
+    return setup_peers(l, n, err);
 }
 
 static int metrics_render(void *ctx, struct sl_buf *body, const char **type,

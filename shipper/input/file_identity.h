@@ -58,8 +58,19 @@
 #include "sl_err.h"
 
 #define FILE_IDENTITY_DEFAULT_BYTES 1024
-#define FILE_IDENTITY_MAX_BYTES     (64 * 1024) /* largest N accepted */
-#define FILE_IDENTITY_TAIL_BYTES    1024 /* bytes a tail hashes, at most */
+
+/* An inode with the top bit set names no file: the registry entry of a
+ * copytruncated file's "ghost" (in_file_rotate.c), the first bytes of an
+ * original kept until its copy is found or five minutes pass. Readers of
+ * the registry that list files (`status`) leave such entries out. */
+#define FILE_IDENTITY_GHOST_INO_BIT (1ull << 63)
+
+static inline bool file_identity_ino_is_ghost(uint64_t ino)
+{
+    return (ino & FILE_IDENTITY_GHOST_INO_BIT) != 0;
+}
+#define FILE_IDENTITY_MAX_BYTES  (64 * 1024) /* largest N accepted */
+#define FILE_IDENTITY_TAIL_BYTES 1024        /* bytes a tail hashes, at most */
 
 struct file_identity {
     uint64_t dev;      /* st_dev */

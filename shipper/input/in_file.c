@@ -328,6 +328,8 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
 {
     if (r->state == REC_DONE)
         return;
+    if (r->state == REC_ROTATED && !r->deleted)
+        in_file_note_drained(in, r);
     in_file_rec_close(in, r);
     in_file_unlist(in, r);
     release_succ(in, r);
@@ -436,12 +438,17 @@ static char *dup_str(const char *s)
 /* The registry entries whose paths this input matches: after the first
  * scan, those not found are looked for (rotation while stopped), and a
  * new file at one of their paths took a known file's place. */
-static int collect_startup(struct in_file *in, struct sl_err *err)
+int in_file_collect_startup(struct in_file *in, struct sl_err *err)
 {
     size_t cur = 0, n = 0;
     const struct registry_entry *e;
+    free(in->startup);
+    free(in->known_paths);
+    in->startup = NULL;
+    in->known_paths = NULL;
+    in->nstartup = 0;
     while ((e = registry_next(in->reg, &cur)) != NULL)
-        n += in_file_path_matches(in, e->path);
+        n += in_file_owns(in, e->path);
     if (n == 0)
         return 0;
     in->startup = calloc(n, sizeof *in->startup);
@@ -450,7 +457,7 @@ static int collect_startup(struct in_file *in, struct sl_err *err)
         return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
     cur = 0;
     while ((e = registry_next(in->reg, &cur)) != NULL) {
-        if (!in_file_path_matches(in, e->path))
+        if (!in_file_owns(in, e->path))
             continue;
         in->known_paths[in->nstartup] = path_hash(e->path);
         struct startup *s = &in->startup[in->nstartup++];
@@ -493,7 +500,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     snprintf(in->comp, sizeof in->comp, "input:file:%s", in->name);
     if (fm != NULL && metrics_children(in, fm, err) < 0)
         goto fail;
-    if (collect_startup(in, err) < 0)
+    if (in_file_collect_startup(in, err) < 0)
         goto fail;
     if (cfg->inotify)
         (void)in_file_watch_init(in); /* logs and polls when it fails */
@@ -528,6 +535,7 @@ void in_file_free(struct in_file *in)
     for (size_t i = 0; i < in->nbad; i++)
         free(in->bad[i].path);
     in_file_watch_free(in);
+    in_file_notes_free(in);
     free(in->startup);
     free(in->known_paths);
     free(in->bad);

@@ -105,10 +105,28 @@
  * whose first KiB and KiB before the old offset did not change, cannot be
  * told from a file that grew.
  *
- * Not handled: a file matched by two inputs is read by both (under the same
- * registry entry and key, so with the same ids); give each file one input.
- * When max_open_files files all keep having bytes, a waiting file waits
- * until one of them reaches its end (as Filebeat's harvester_limit).
+ * Two inputs, one file: a file is read by one input only, the first in the
+ * config whose paths match its path (and whose exclude does not leave it
+ * out): with inputs[0] on every .log file of /var/log and inputs[1] on
+ * /var/log/app.log with a multiline preset, app.log is read as inputs[0]
+ * says, without the preset. Each later input that matches it says so once,
+ * as a warning with what to do (an exclude in the first, or narrower paths
+ * in the later one), and again only after the file left its paths and came
+ * back. A file reached by another path (a link) is read by the input that
+ * found it first, a rotated file by the input that drains it. The registry
+ * keys files (by device and inode), not inputs: the input that reads a file
+ * owns its entry, and after a restart the same rule picks the same input, so
+ * the file resumes where it was acknowledged. Needs in_file_set_peers().
+ *
+ * Copytruncate across inputs: a copy that only another input matches is
+ * known by the original's ghost (its input's) once the truncation was seen;
+ * one found before that, while its original is live in another input, is
+ * read from its start under a key of its own (new ids): let the input that
+ * reads a file match its copies too.
+ *
+ * Not handled: when max_open_files files all keep having bytes, a waiting
+ * file waits until one of them reaches its end (as Filebeat's
+ * harvester_limit).
  *
  * Time: the caller's monotonic clock in ms (`now`), so tests drive time.
  * Wall-clock seconds for the registry's `seen` come from time(). One
@@ -232,6 +250,15 @@ void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn);
  * calls this after each save that ended. Until the first call every file
  * is read at once (a caller that saves nothing: tests). */
 void in_file_set_keys_saved(struct in_file *in, uint64_t keys);
+
+/* The daemon's file inputs in config order (inputs[self] is in; NULL
+ * entries skipped: stdin inputs), so that a file two of them match is
+ * read by the first only (above). Call before the first
+ * in_file_process(); the pointers are copied, and must outlive in. -1
+ * with err when out of memory. */
+SL_MUST_CHECK int in_file_set_peers(struct in_file *in,
+                                    struct in_file *const *inputs, size_t n,
+                                    size_t self, struct sl_err *err);
 
 /* Asks for a rescan at the next in_file_process (tests, SIGHUP). */
 void in_file_rescan(struct in_file *in);

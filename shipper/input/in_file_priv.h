@@ -103,6 +103,12 @@ struct bad_path {
     bool seen;  /* in the current scan */
 };
 
+/* The files renamed away and drained an input remembers, so that another
+ * input whose paths match their new names does not read them again (from
+ * an offset whose last acks may not have come yet): a few rotations' worth;
+ * an older one is read by that input from its acknowledged offset. */
+#define IN_FILE_DRAINED_MAX 64
+
 struct watch {
     int wd;
     char *dir;
@@ -134,6 +140,17 @@ struct in_file {
     struct startup *startup;
     size_t nstartup;
     uint64_t *known_paths; /* sorted hashes of the startup entries' paths */
+    /* the daemon's other file inputs (in_file_peers.c): peers[0..nearlier)
+     * come before this one in the config */
+    struct in_file **peers;
+    size_t npeers, nearlier;
+    struct bad_path *notes; /* paths said to be another input's */
+    size_t nnotes, capnotes;
+    struct {
+        uint64_t dev, ino;
+    } drained[IN_FILE_DRAINED_MAX]; /* renamed-away files read to their
+                                       end, the latest: not the peers' */
+    size_t ndrained;                /* ever: the ring's next is % MAX */
     struct ghost ghosts[IN_FILE_GHOSTS_MAX];
     size_t nghosts;
     /* inotify */
@@ -186,6 +203,27 @@ uint64_t in_file_new_key(void);
 int64_t in_file_wall_s(void);
 void in_file_count_rotation(struct in_file *in, enum rot_kind k);
 void in_file_count_error(struct in_file *in);
+
+/* in_file.c: the registry entries this input owns (in_file_owns), to
+ * look for after the first scan; again when the peers are set. */
+int in_file_collect_startup(struct in_file *in, struct sl_err *err);
+
+/* in_file_peers.c */
+/* The first input before this one whose paths match path, or NULL. */
+const struct in_file *in_file_owner(const struct in_file *in, const char *path);
+/* path matches this input's paths and no earlier input's. */
+bool in_file_owns(const struct in_file *in, const char *path);
+/* Another input whose record holds dev + ino (*rotated: not at a path of
+ * its own any more, drained), or NULL. */
+const struct in_file *in_file_holder(const struct in_file *in, uint64_t dev,
+                                     uint64_t ino, bool *rotated);
+/* Says once (until a scan no longer finds it) that path is other's. */
+void in_file_note_other(struct in_file *in, const char *path,
+                        const struct in_file *other, bool by_path);
+void in_file_notes_end_scan(struct in_file *in);
+/* r, renamed away, was read to its end (in_file_rec_done). */
+void in_file_note_drained(struct in_file *in, const struct rec *r);
+void in_file_notes_free(struct in_file *in);
 
 /* in_file_scan.c */
 void in_file_scan(struct in_file *in, int64_t now);

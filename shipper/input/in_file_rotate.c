@@ -62,7 +62,7 @@
  * first copy was found (copytruncate, a few lines, copytruncate) has two
  * ghosts, and one entry per inode kept only the second on disk (after a
  * kill, the first copy was read from 0 under a new key). */
-#define GHOST_INO_BIT (1ull << 63)
+#define GHOST_INO_BIT FILE_IDENTITY_GHOST_INO_BIT
 
 /* The inode of the entry that keeps the ghost of id's bytes under key (a
  * ghost loaded from disk has it already). */
@@ -235,21 +235,26 @@ static int find_original(struct in_file *in, const struct rec *r,
                          struct original *o, struct sl_err *err)
 {
     bool full = now->fp_len >= in->fp_bytes;
-    for (size_t i = in->nghosts; i-- > 0;) {
-        struct ghost *g = &in->ghosts[i];
-        if ((g->id.dev == now->dev && g->id.ino == now->ino) ||
-            (!full && g->acked > size))
-            continue;
-        bool same;
-        if (same_start(&g->id, now, size, r->fd, &same, err) < 0)
-            return -1;
-        if (!same)
-            continue;
-        *o = (struct original){copy_start(g->offset, size),
-                               copy_start(g->acked, size), g->key, NULL};
-        ghost_drop(in, g);
-        in->ghosts[i] = in->ghosts[--in->nghosts]; /* one copy per ghost */
-        return 1;
+    /* this input's ghosts, then the other inputs' (a copy only this one
+     * matches of a file another reads: in_file_peers.c) */
+    for (size_t p = 0; p <= in->npeers; p++) {
+        struct in_file *gi = p == 0 ? in : in->peers[p - 1];
+        for (size_t i = gi->nghosts; i-- > 0;) {
+            struct ghost *g = &gi->ghosts[i];
+            if ((g->id.dev == now->dev && g->id.ino == now->ino) ||
+                (!full && g->acked > size))
+                continue;
+            bool same;
+            if (same_start(&g->id, now, size, r->fd, &same, err) < 0)
+                return -1;
+            if (!same)
+                continue;
+            *o = (struct original){copy_start(g->offset, size),
+                                   copy_start(g->acked, size), g->key, NULL};
+            ghost_drop(gi, g);
+            gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
+            return 1;
+        }
     }
     for (size_t i = 0; i < in->nrecs; i++) {
         struct rec *l = in->recs[i];

@@ -267,8 +267,8 @@ static void wake(struct in_file *in, const char *dir, const char *name)
     struct rec *r =
         in_file_rec_find(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
     if (r == NULL) {
-        if (S_ISREG(st.st_mode) && in_file_path_matches(in, path))
-            in->scan_due = true;
+        if (S_ISREG(st.st_mode) && in_file_owns(in, path))
+            in->scan_due = true; /* not for another input's file */
         return;
     }
     r->at_eof = false;
@@ -300,7 +300,7 @@ static void attrib_changed(struct in_file *in, const char *dir,
     }
     if (in_file_rec_find(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ==
             NULL &&
-        in_file_path_matches(in, path))
+        in_file_owns(in, path))
         in->scan_due = true;
 }
 
@@ -409,6 +409,11 @@ static void candidate(struct walk *w, size_t len, bool literal,
     (void)len;
     if (in_file_excluded(w->in, path))
         return;
+    const struct in_file *owner = in_file_owner(w->in, path);
+    if (owner != NULL) {
+        in_file_note_other(w->in, path, owner, true);
+        return;
+    }
     struct stat st;
     if (stat(path, &st) < 0) {
         in_file_bad_path(w->in, path, errno, literal);
@@ -561,6 +566,18 @@ static int found_one(struct walk *w, const struct stat *st, const char *path)
         in_file_rec_find(in, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
     if (r != NULL && r->seen)
         return 0; /* a second path (a link) to a file already found */
+    bool rotated = false;
+    const struct in_file *holder =
+        r == NULL ? in_file_holder(in, (uint64_t)st->st_dev,
+                                   (uint64_t)st->st_ino, &rotated)
+                  : NULL;
+    if (holder != NULL) { /* another input reads it: a link, or drained */
+        if (rotated)
+            SL_DEBUG(path, "rotated, %s reads it to its end", holder->name);
+        else
+            in_file_note_other(in, path, holder, false);
+        return 0;
+    }
     if (r == NULL) {
         if (w->nfresh == w->capfresh) {
             size_t ncap = w->capfresh ? w->capfresh * 2 : 64;
@@ -680,6 +697,7 @@ static void scan_end(struct in_file *in)
         } else {
             i++;
         }
+    in_file_notes_end_scan(in);
     free(in->startup);
     in->startup = NULL;
     free(in->known_paths);

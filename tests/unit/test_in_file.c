@@ -2018,6 +2018,45 @@ static void test_status_query_after(void **state)
         -1);
 }
 
+/* Two inputs, one file: the second input (paths: app.log) leaves the file
+ * to the first (paths: *.log), which comes first: it reads nothing, lists
+ * no row, and says so once, however many scans. */
+static void test_two_inputs_one_file(void **state)
+{
+    struct h *h = *state;
+    struct sl_err err = {0};
+    config(h, true, "*.log", NULL);
+    put(h, "app.log", "a\n", false);
+    put(h, "other.log", "b\n", false);
+    start(h);
+    struct in_file_config c2 = h->cfg;
+    char p2[512];
+    snprintf(p2, sizeof p2, "%s/app.log", h->dir);
+    const char *v2[1] = {p2};
+    c2.paths.v = v2;
+    c2.paths.n = 1;
+    struct in_file *in2 = in_file_new(&c2, h->reg, "second", NULL, &err);
+    assert_non_null(in2);
+    struct in_file *all[2] = {h->in, in2};
+    assert_int_equal(in_file_set_peers(h->in, all, 2, 0, &err), 0);
+    assert_int_equal(in_file_set_peers(in2, all, 2, 1, &err), 0);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    for (int i = 0; i < 3; i++) {
+        struct in_file_chunk c;
+        in_file_rescan(in2);
+        in_file_process(in2, NULL, 0, now_of(h));
+        assert_int_equal(in_file_read(in2, 4096, now_of(h), &c, &err), 0);
+    }
+    size_t cur = 0;
+    struct in_file_row row;
+    assert_false(in_file_next_row(in2, &cur, &row));
+    const char *log = log_text(h);
+    const char *w = strstr(log, "is matched by t too, which comes first");
+    assert_non_null(w);
+    assert_null(strstr(w + 1, "is matched by t too"));
+    in_file_free(in2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2073,6 +2112,7 @@ int main(void)
         T(test_status_rows_after_metrics),
         T(test_status_waiting_reasons),
         T(test_status_query_after),
+        T(test_two_inputs_one_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
