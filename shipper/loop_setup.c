@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sl_clock.h"
@@ -45,6 +46,23 @@ static int setup_signals(struct loop *l, struct sl_err *err)
  * save its offsets over the first's registry. A lock file that cannot be
  * made (a read-only or full data_dir) only costs that check: said, and
  * the shipper goes on, as it does when the registry cannot be saved. */
+/* flock, waiting up to DATA_DIR_LOCK_WAIT_MS for a holder that is on its
+ * way out: a shipper killed with -9, or stopped, and started again at once
+ * (a supervisor, a script) would otherwise find the old process's lock
+ * for the few milliseconds the kernel takes to end it. */
+#define DATA_DIR_LOCK_WAIT_MS 3000
+static int lock_wait(int fd)
+{
+    int64_t deadline = sl_clock_mono_ms() + DATA_DIR_LOCK_WAIT_MS;
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK || sl_clock_mono_ms() >= deadline)
+            return -1;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
 {
     char path[PATH_MAX], pid[32] = "";
@@ -58,7 +76,7 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
                 path, sl_strerror(errno));
         return 0;
     }
-    if (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    if (lock_wait(l->lock_fd) < 0) {
         int e = errno;
         ssize_t n = e == EWOULDBLOCK ? pread(l->lock_fd, pid, 20, 0) : -1;
         pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';

@@ -249,6 +249,34 @@ def a_second_shipper_on_the_same_data_dir_is_refused():
 
 
 @case
+def a_shipper_started_as_the_last_one_dies_is_not_refused():
+    # A supervisor or a script that starts the shipper again at once after
+    # a kill -9 (or a stop) met the dying process's lock for the moment
+    # the kernel took to end it, and the new shipper exited 1 "in use".
+    # It now waits up to 3 s for a holder on its way out.
+    d, log, port, conf = one_file("again", ["one"])
+    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    try:
+        sh.wait_events(1)
+        other = write_config(scratch(TMP, "again-other"),
+                             [{"type": "file", "paths": [log]}], None,
+                             {"data_dir": os.path.join(d, "data")})
+        p = subprocess.Popen([SHIPPER, "-c", other, "run", "--once"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=ENV)
+        # not a synchronisation: the second must reach the held lock
+        # (its start takes milliseconds) before the first dies
+        time.sleep(0.5)
+        sh.kill()
+        out, err = p.communicate(timeout=DEADLINE_S)
+        eq(p.returncode, 0, f"the second: {err.decode()!r}")
+        if "in use by another" in err.decode():
+            raise AssertionError(f"the second's log: {err.decode()!r}")
+    finally:
+        sh.kill()
+
+
+@case
 def max_open_files_above_the_descriptor_limit():
     # max_open_files (512 by default, per input) above the process's
     # descriptor limit (ulimit -n; systemd's soft LimitNOFILE is 1024):
