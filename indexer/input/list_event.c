@@ -16,14 +16,14 @@
 #include "sl_slice.h"
 
 const char *const list_event_object_keys[] = {
-    "agent",    "apache",      "aws",       "bacula", "bind",      "cisco",
-    "client",   "destination", "dns",       "error",  "event",     "exim",
-    "file",     "haproxy",     "host",      "http",   "iptables",  "java",
-    "juniper",  "log",         "mongodb",   "nagios", "netscreen", "network",
-    "observer", "postgresql",  "process",   "rails",  "redis",     "rule",
-    "server",   "service",     "shorewall", "span",   "squid",     "suse",
-    "system",   "tls",         "trace",     "url",    "user",      "user_agent",
-    "zeek"};
+    "agent",      "apache",      "aws",       "bacula", "bind",      "cisco",
+    "client",     "destination", "dns",       "error",  "event",     "exim",
+    "file",       "haproxy",     "host",      "http",   "iptables",  "java",
+    "juniper",    "log",         "mongodb",   "nagios", "netscreen", "network",
+    "observer",   "postgresql",  "process",   "rails",  "redis",     "rule",
+    "server",     "service",     "shorewall", "source", "span",      "squid",
+    "suse",       "system",      "tls",       "trace",  "url",       "user",
+    "user_agent", "zeek"};
 const size_t list_event_object_nkeys =
     sizeof list_event_object_keys / sizeof list_event_object_keys[0];
 
@@ -41,6 +41,7 @@ struct scan {
     bool ts_seen;              /* the first top-level "@timestamp" was met */
     bool fix_next;             /* the last key at depth 1 is one to fix */
     bool fix_host;             /* ... and it is "host" */
+    bool fix_source;           /* ... and it is "source" */
     size_t fix_key, fix_after; /* its opening quote; just past its end */
     bool has_ts;
     int64_t ts_ms;
@@ -69,6 +70,7 @@ static void fix_key(struct scan *s, const unsigned char *key, size_t len)
                   bsearch(&k, list_event_object_keys, list_event_object_nkeys,
                           sizeof list_event_object_keys[0], key_cmp) != NULL;
     s->fix_host = len == 4 && memcmp(key, "host", 4) == 0;
+    s->fix_source = len == 6 && memcmp(key, "source", 6) == 0;
     s->fix_key = after - len - 2;
     s->fix_after = after;
 }
@@ -81,6 +83,10 @@ static void fix_value(struct scan *s, bool string)
         return;
     struct list_event_fix *f = &s->fix[s->nfix++];
     *f = (struct list_event_fix){.key = s->fix_key};
+    if (s->fix_source) { /* "_source" is Elasticsearch's own */
+        f->suffix = true;
+        f->close = s->fix_after - 1;
+    }
     if (string && s->fix_host) {
         size_t v = s->fix_after;
         while (s->p[v] != '"') /* blanks and the ':' */
@@ -281,7 +287,8 @@ size_t list_event_line_size(const struct list_event *le, size_t len)
         return 0;
     size_t n = len + (le->ts_key ? 0 : LIST_EVENT_TS_EXTRA);
     for (size_t i = 0; i < le->nfix; i++)
-        n += le->fix[i].wrap ? sizeof WRAP_OPEN - 1 + sizeof WRAP_CLOSE - 1 : 1;
+        n += le->fix[i].wrap ? sizeof WRAP_OPEN - 1 + sizeof WRAP_CLOSE - 1
+                             : (size_t)1 + le->fix[i].suffix;
     return n;
 }
 
@@ -309,6 +316,8 @@ size_t list_event_copy_fixed(const struct list_event *le, char *dst,
         const struct list_event_fix *f = &le->fix[i];
         if (!f->wrap) {
             o = put(dst, o, p, &pos, f->key + 1, "_", 1);
+            if (f->suffix)
+                o = put(dst, o, p, &pos, f->close, "_", 1);
             continue;
         }
         o = put(dst, o, p, &pos, f->val, WRAP_OPEN, sizeof WRAP_OPEN - 1);

@@ -41,10 +41,9 @@
  * (ECS's host.name, what Logstash's ECS mode writes, what Kibana groups
  * by); any other top-level key the template maps as an object
  * (list_event_object_keys) holding a string, a number, a boolean or an
- * array is renamed "_<key>", as the shipper's json processor does. Only
- * keys spelled without escapes, and at most LIST_EVENT_FIX_MAX per
- * element; "source" is not among them ("_source" is Elasticsearch's own):
- * a string there is still refused, with the reason.
+ * array is renamed "_<key>", as the shipper's json processor does
+ * ("source" to "_source_": "_source" is Elasticsearch's own). Only keys
+ * spelled without escapes, and at most LIST_EVENT_FIX_MAX per element.
  *
  * Cost: yajl's parser, allocated per element (yajl 2 has no reset); list
  * mode carries Logstash's throughput, batches are the fast path. */
@@ -63,10 +62,11 @@
 
 /* A top-level key to change in the bulk line (offsets into the element):
  * wrap, "host": its string value [val, end) becomes {"name":...}; else
- * the key whose opening quote is at key is renamed "_<key>". */
+ * the key whose opening quote is at key is renamed "_<key>", and with
+ * suffix ("source") "_<key>_", its closing quote at close. */
 struct list_event_fix {
-    size_t key, val, end;
-    bool wrap;
+    size_t key, val, end, close;
+    bool wrap, suffix;
 };
 
 struct list_event {

@@ -180,8 +180,9 @@ static void test_time_added_when_missing(void **state)
 
 /* The bulk line of an element with Logstash's legacy fields: "host" as
  * a string becomes host.name; another key the template maps as an object,
- * holding a scalar or an array, is renamed "_<key>"; objects, null,
- * nested keys, escaped keys and "source" stay as they are. */
+ * holding a scalar or an array, is renamed "_<key>" ("source", Filebeat
+ * 6's path, "_source_": "_source" is Elasticsearch's own); objects, null,
+ * nested keys and escaped keys stay as they are. */
 static void assert_fixed(const char *ev, const char *want)
 {
     struct list_event le;
@@ -213,12 +214,16 @@ static void test_legacy_fields(void **state)
     /* a number under host is renamed, not wrapped */
     assert_fixed("{\"@timestamp\":1,\"host\":5}",
                  "{\"@timestamp\":1,\"_host\":5}");
-    /* left alone: objects, null, nested, escaped, source, unknown keys */
+    /* source: "_source_", the rest of the line as it was */
+    assert_fixed("{\"@timestamp\":1,\"source\" : \"/var/log/a\",\"agent\":1}",
+                 "{\"@timestamp\":1,\"_source_\" : \"/var/log/a\","
+                 "\"_agent\":1}");
+    /* left alone: objects, null, nested, escaped, unknown keys */
     const char *alone[] = {
         "{\"@timestamp\":1,\"host\":{\"name\":\"h\"},\"agent\":null}",
         "{\"@timestamp\":1,\"a\":{\"host\":\"h\",\"b\":[{\"agent\":1}]}}",
         "{\"@timestamp\":1,\"ho\\u0073t\":\"h\"}",
-        ("{\"@timestamp\":1,\"source\":\"/var/log/a\",\"hostname\":\"h\","
+        ("{\"@timestamp\":1,\"source\":{\"ip\":\"::1\"},\"hostname\":\"h\","
          "\"hos\":\"h\",\"zeekz\":1,\"a\":\"host\"}"),
     };
     for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
