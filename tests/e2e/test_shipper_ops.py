@@ -219,19 +219,30 @@ def a_second_sigterm_ends_the_grace_period():
         r.kill()
 
 
+def beside_a_daemon(name):
+    """A daemon on one file with its line shipped, and a second config on
+    the same file and data_dir: (dir, daemon, the second's config)."""
+    d, log, port, conf = one_file(name, ["one"])
+    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    try:
+        sh.wait_events(1)
+    except BaseException:
+        sh.kill()
+        raise
+    other = write_config(scratch(TMP, name + "-other"),
+                         [{"type": "file", "paths": [log]}], None,
+                         {"data_dir": os.path.join(d, "data")})
+    return d, sh, other
+
+
 @case
 def a_second_shipper_on_the_same_data_dir_is_refused():
     # `run --once` to try a config on a host where the daemon runs with
     # the same data_dir: both read every file, so Redis got each line
     # twice, and each process saved its own offsets over the other's
     # registry. Now the second is refused, naming the first's pid.
-    d, log, port, conf = one_file("twice", ["one"])
-    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    d, sh, other = beside_a_daemon("twice")
     try:
-        sh.wait_events(1)
-        other = write_config(scratch(TMP, "twice-other"),
-                             [{"type": "file", "paths": [log]}], None,
-                             {"data_dir": os.path.join(d, "data")})
         p = subprocess.run([SHIPPER, "-c", other, "run", "--once"],
                            capture_output=True, env=ENV, timeout=DEADLINE_S)
         err = p.stderr.decode()
@@ -254,13 +265,8 @@ def a_shipper_started_as_the_last_one_dies_is_not_refused():
     # a kill -9 (or a stop) met the dying process's lock for the moment
     # the kernel took to end it, and the new shipper exited 1 "in use".
     # It now waits up to 3 s for a holder on its way out.
-    d, log, port, conf = one_file("again", ["one"])
-    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    _, sh, other = beside_a_daemon("again")
     try:
-        sh.wait_events(1)
-        other = write_config(scratch(TMP, "again-other"),
-                             [{"type": "file", "paths": [log]}], None,
-                             {"data_dir": os.path.join(d, "data")})
         p = subprocess.Popen([SHIPPER, "-c", other, "run", "--once"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env=ENV)
