@@ -194,11 +194,24 @@ static int parse_option(struct options *o, int argc, char **argv, int *i)
     return 0;
 }
 
+/* Options may come before, between or after PATTERN and the FILEs, as in
+ * grep (sluice-grok '%{HTTPD_COMBINEDLOG}' access.log --stats); "--" ends
+ * them, so a file may start with '-'. The operands are moved, in order, to
+ * the front of argv + 1 (the options' values were taken already). */
 static int parse_args(struct options *o, int argc, char **argv)
 {
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
+    int nops = 0;
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!options || a[0] != '-' || a[1] == '\0') {
+            argv[1 + nops++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            options = false;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             exit(0);
@@ -207,12 +220,6 @@ static int parse_args(struct options *o, int argc, char **argv)
             printf("sluice-grok %s\n", SLUICE_VERSION);
             exit(0);
         }
-        if (!strcmp(a, "--")) {
-            i++;
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0')
-            break;
         int rc = parse_option(o, argc, argv, &i);
         if (rc < 0)
             return -1;
@@ -222,15 +229,16 @@ static int parse_args(struct options *o, int argc, char **argv)
             return -1;
         }
     }
+    int i = 1;
     if (o->nexprs == 0 && !o->list && !o->compile_all) {
-        if (i >= argc) {
+        if (nops == 0) {
             usage(stderr);
             return -1;
         }
         o->exprs[o->nexprs++] = argv[i++];
     }
     o->files = argv + i;
-    o->nfiles = argc - i;
+    o->nfiles = nops + 1 - i;
     return 0;
 }
 

@@ -405,5 +405,31 @@ def null_data_help_and_exit_statuses():
        "sluice-grok: cannot open '/nonexistent/log': No such file or directory")
 
 
+@case
+def options_after_the_pattern_and_the_files_are_options():
+    # sluice-grok '%{HTTPD_COMBINEDLOG}' access.log --stats, as grep and the
+    # shipper take them; "--" ends the options, so a file may start with '-'
+    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET / HTTP/1.1" '
+            b'200 5 "-" "-"\n')
+    with tempfile.TemporaryDirectory() as d:
+        log, dash = os.path.join(d, "access.log"), os.path.join(d, "-x.log")
+        open(log, "wb").write(line)
+        open(dash, "wb").write(b"7\n")
+        p = grok(["%{HTTPD_COMBINEDLOG}", log, "--stats"])
+        eq(events(p)[0]["url"], {"original": "/"})
+        if "1 matched (100.00%)" not in p.stderr.decode():
+            raise AssertionError(f"no --stats: {p.stderr.decode()!r}")
+        p = grok(["%{HTTPD_COMMONLOG}", "--ecs", "disabled", log])
+        eq(events(p)[0]["clientip"], "203.0.113.9")
+        p = grok(["%{HTTPD_COMBINEDLOG}", "--explain"])
+        if not p.stdout.decode().startswith("expression 1: "):
+            raise AssertionError(f"no --explain: {p.stdout.decode()!r}")
+        p = subprocess.run([os.path.abspath(TOOL), "^%{INT:n:int}$", "--",
+                            "-x.log"], capture_output=True, cwd=d, timeout=60)
+        eq((p.returncode, events(p)), (0, [{"message": "7", "n": 7}]))
+        eq(grok(["x", log, "--frobnicate"], expect_status=2).stderr.decode()
+           .strip(), "sluice-grok: unknown option '--frobnicate'; see --help")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
