@@ -152,11 +152,15 @@ static int push_pattern(struct expander *ex, const char *name, size_t n,
                         const struct grok_def **def)
 {
     *def = grok_library_find(ex->lib, name, n);
-    if (*def == NULL)
+    if (*def == NULL) {
+        const char *near = grok_library_closest(ex->lib, name, n);
         return fail(ex, SL_EINVAL,
-                    "at %%{%.*s}: unknown pattern '%.*s'; add --patterns-dir "
-                    "or check the spelling",
-                    (int)reflen, ref, (int)n, name);
+                    "at %%{%.*s}: unknown pattern '%.*s'%s%s%s; add "
+                    "--patterns-dir or check the spelling",
+                    (int)reflen, ref, (int)n, name,
+                    near ? " (did you mean '" : "", near ? near : "",
+                    near ? "'?)" : "");
+    }
     for (size_t i = 1; i < ex->depth; i++) {
         if (ex->stack[i].def == *def) {
             char chain[256] = "";

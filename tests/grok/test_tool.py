@@ -431,5 +431,14 @@ def options_after_the_pattern_and_the_files_are_options():
            .strip(), "sluice-grok: unknown option '--frobnicate'; see --help")
 
 
+@case
+def a_misspelt_pattern_name_gets_the_known_one_suggested():
+    for typo in ("%{HTTPD_COMBINEDLOGG}", "%{httpd_combinedlog}"):
+        eq(grok([typo], expect_status=2).stderr.decode().strip(),
+           f"sluice-grok: grok: expression '{typo}': at {typo}: unknown "
+           f"pattern '{typo[2:-1]}' (did you mean 'HTTPD_COMBINEDLOG'?); add "
+           "--patterns-dir or check the spelling")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)

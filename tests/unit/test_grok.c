@@ -333,6 +333,38 @@ static void error_unknown_pattern_names_it(void **state)
                         "spelling");
 }
 
+/* A name a typo or the wrong case away from a known one is suggested;
+ * one no known name is close to gets the plain advice. */
+static void error_unknown_pattern_suggests_the_closest_name(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(compile_error(f, "%{word:w}"),
+                        "grok: expression '%{word:w}': at %{word:w}: unknown "
+                        "pattern 'word' (did you mean 'WORD'?); add "
+                        "--patterns-dir or check the spelling");
+    assert_string_equal(compile_error(f, "%{NUMBR}"),
+                        "grok: expression '%{NUMBR}': at %{NUMBR}: unknown "
+                        "pattern 'NUMBR' (did you mean 'NUMBER'?); add "
+                        "--patterns-dir or check the spelling");
+    assert_string_equal(compile_error(f, "%{WROD}"),
+                        "grok: expression '%{WROD}': at %{WROD}: unknown "
+                        "pattern 'WROD' (did you mean 'WORD'?); add "
+                        "--patterns-dir or check the spelling");
+    assert_string_equal(compile_error(f, "%{DOUBLE11}"),
+                        "grok: expression '%{DOUBLE11}': at %{DOUBLE11}: "
+                        "unknown pattern 'DOUBLE11' (did you mean "
+                        "'DOUBLE1'?); add --patterns-dir or check the "
+                        "spelling");
+    /* too far from every name: INT is 4 edits from INTEGER, IP 2 from X */
+    assert_string_equal(compile_error(f, "%{INTEGER}"),
+                        "grok: expression '%{INTEGER}': at %{INTEGER}: "
+                        "unknown pattern 'INTEGER'; add --patterns-dir or "
+                        "check the spelling");
+    assert_string_equal(compile_error(f, "%{X}"),
+                        "grok: expression '%{X}': at %{X}: unknown pattern "
+                        "'X'; add --patterns-dir or check the spelling");
+}
+
 static void error_recursion_is_detected(void **state)
 {
     struct fixture *f = *state;
@@ -542,6 +574,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(error_unknown_pattern_names_it, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            error_unknown_pattern_suggests_the_closest_name, setup, teardown),
         cmocka_unit_test_setup_teardown(error_recursion_is_detected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_regex_blames_the_pattern, setup,
