@@ -9,7 +9,9 @@
  * When PCRE2 rejects the expanded regex, the error offset points into text
  * the user never wrote; we compile the expansion of each referenced pattern
  * alone, innermost first, and blame the first that fails by itself, so the
- * message names the pattern, its file and line. */
+ * message names the pattern, its file and line. When none does, the error is
+ * in the expression's own text, and the offset is mapped back into it
+ * (grok_expansion_source). */
 #include "grok_expand.h"
 
 #include <stdio.h>
@@ -18,6 +20,8 @@
 
 #define DEFAULT_MATCH_LIMIT 1000000u
 #define DEFAULT_JIT_STACK   (1u << 20)
+#define REGEX_ADVICE                                                           \
+    "a literal ( ) [ ] { } * + ? | or \\ needs a backslash before it"
 
 static uint32_t compile_flags(const struct grok_options *o)
 {
@@ -76,10 +80,18 @@ static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
                           r->def->name, r->def->origin, r->def->line, why, off,
                           (int)(len < 60 ? len : 60), x->out.ptr + r->body);
     }
+    /* The error is in the expression's own text, or in how it joins the
+     * patterns: point into what the user wrote. */
+    size_t src = grok_expansion_source(x, off_all);
+    if (x->text[src] == '\0')
+        return sl_err_set(err, SL_EINVAL,
+                          "grok: expression '%.200s': invalid regex: %s at "
+                          "its end; %s",
+                          x->text, why_all, REGEX_ADVICE);
     return sl_err_set(err, SL_EINVAL,
-                      "grok: expression '%.200s': invalid regex: %s at offset "
-                      "%zu of the expanded regex",
-                      x->text, why_all, off_all);
+                      "grok: expression '%.200s': invalid regex: %s at "
+                      "offset %zu, at '%.20s'; %s",
+                      x->text, why_all, src, x->text + src, REGEX_ADVICE);
 }
 
 /* Resolves each capture's PCRE2 group number from the name we gave it. */

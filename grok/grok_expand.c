@@ -411,6 +411,27 @@ static int expand_brace(struct expander *ex, const char **p)
     return 1;
 }
 
+/* Notes where the expression's own text at src lands in out (top level
+ * only: the text of a referenced pattern maps to the reference). */
+static int note_source(struct expander *ex, const char *text, const char *src,
+                       bool linear)
+{
+    struct grok_expansion *x = ex->x;
+    if (ex->depth != 1)
+        return 0;
+    if (x->nmap == x->mapcap) {
+        size_t cap = x->mapcap ? x->mapcap * 2 : 16;
+        struct grok_srcmap *m = realloc(x->map, cap * sizeof *m);
+        if (m == NULL)
+            return fail(ex, SL_ENOMEM, "out of memory");
+        x->map = m;
+        x->mapcap = cap;
+    }
+    x->map[x->nmap++] =
+        (struct grok_srcmap){x->out.len, (size_t)(src - text), linear};
+    return 0;
+}
+
 static int expand_text(struct expander *ex, const char *text)
 {
     const char *p = text;
@@ -421,10 +442,13 @@ static int expand_text(struct expander *ex, const char *text)
         while (*p && *p != '\\' && *p != '[' && *p != '%' && *p != '(' &&
                *p != '{')
             p++;
-        if (p > run && emit(ex, run, (size_t)(p - run)) < 0)
+        if (p > run && (note_source(ex, text, run, true) < 0 ||
+                        emit(ex, run, (size_t)(p - run)) < 0))
             return -1;
         if (*p == '\0')
             break;
+        if (note_source(ex, text, p, false) < 0)
+            return -1;
         if (*p == '\\') {
             rc = expand_escape(ex, &p, false);
         } else if (*p == '[') {
@@ -485,6 +509,20 @@ int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
     return 0;
 }
 
+size_t grok_expansion_source(const struct grok_expansion *x, size_t off)
+{
+    size_t len = strlen(x->text), i = x->nmap;
+    if (off >= x->out.len)
+        return len;
+    while (i > 0 && x->map[i - 1].out > off)
+        i--;
+    if (i == 0)
+        return 0;
+    const struct grok_srcmap *m = &x->map[i - 1];
+    size_t src = m->linear ? m->src + (off - m->out) : m->src;
+    return src < len ? src : len;
+}
+
 void grok_expansion_release(struct grok_expansion *x)
 {
     sl_buf_release(&x->out);
@@ -492,5 +530,6 @@ void grok_expansion_release(struct grok_expansion *x)
         sl_fieldpath_release(&x->caps[i].path);
     free(x->caps);
     free(x->refs);
+    free(x->map);
     memset(x, 0, sizeof *x);
 }

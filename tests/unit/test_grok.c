@@ -381,10 +381,22 @@ static void error_regex_blames_the_pattern(void **state)
                         "grok: pattern 'BROKEN' (test.grok:10): invalid "
                         "regex: missing closing parenthesis at offset 4 of "
                         "its expansion '(abc'");
+    /* in the expression's own text: where the user wrote it */
     assert_string_equal(compile_error(f, "%{WORD:w} (x"),
                         "grok: expression '%{WORD:w} (x': invalid regex: "
-                        "missing closing parenthesis at offset 17 of the "
-                        "expanded regex");
+                        "missing closing parenthesis at its end; a literal ( "
+                        ") [ ] { } * + ? | or \\ needs a backslash before "
+                        "it");
+    assert_string_equal(compile_error(f, "%{WORD:w} x) %{INT:n}"),
+                        "grok: expression '%{WORD:w} x) %{INT:n}': invalid "
+                        "regex: unmatched closing parenthesis at offset 11, "
+                        "at ') %{INT:n}'; a literal ( ) [ ] { } * + ? | or "
+                        "\\ needs a backslash before it");
+    assert_string_equal(compile_error(f, "(?<a>x)%{WORD}{2,1}"),
+                        "grok: expression '(?<a>x)%{WORD}{2,1}': invalid "
+                        "regex: numbers out of order in {} quantifier at "
+                        "offset 18, at '}'; a literal ( ) [ ] { } * + ? | or "
+                        "\\ needs a backslash before it");
 }
 
 static void error_bad_type_and_field(void **state)
