@@ -277,8 +277,11 @@ int grok_library_load_file(struct grok_library *lib, const char *path,
 {
     struct sl_buf b = SL_BUF_INIT(PATTERN_FILE_MAX);
     int rc = sl_file_read(path, "pattern file", PATTERN_FILE_MAX, &b, err);
+    /* A UTF-8 byte order mark (Windows editors write one) is not text. */
+    bool bom = b.len >= 3 && memcmp(b.ptr, "\xef\xbb\xbf", 3) == 0;
     if (rc == 0)
-        rc = grok_library_load_text(lib, path, b.ptr, b.len, err);
+        rc = grok_library_load_text(lib, path, bom ? b.ptr + 3 : b.ptr,
+                                    bom ? b.len - 3 : b.len, err);
     sl_buf_release(&b);
     return rc;
 }

@@ -440,5 +440,23 @@ def a_misspelt_pattern_name_gets_the_known_one_suggested():
            "--patterns-dir or check the spelling")
 
 
+@case
+def a_patterns_file_saved_with_a_byte_order_mark_loads():
+    # Windows editors (Notepad) start a UTF-8 file with EF BB BF, and CRLF
+    with tempfile.TemporaryDirectory() as d:
+        pat = os.path.join(d, "vhost")
+        open(pat, "wb").write(b"\xef\xbb\xbfVHOST %{IPORHOST:[url][domain]}:"
+                              b"%{POSINT:[url][port]:int}\r\n"
+                              b"VHOSTLOG %{VHOST} %{HTTPD_COMBINEDLOG}\r\n")
+        line = (b'www.example.com:443 203.0.113.9 - - [21/Nov/2025:00:00:00 '
+                b'+0000] "GET / HTTP/1.1" 200 5 "-" "-"\n')
+        for where in (pat, d):
+            p = grok(["--patterns-dir", where, "%{VHOSTLOG}"], line)
+            e = events(p)[0]
+            eq((e["url"], e["source"]),
+               ({"domain": "www.example.com", "port": 443, "original": "/"},
+                {"address": "203.0.113.9"}))
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
