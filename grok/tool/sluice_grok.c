@@ -278,6 +278,25 @@ fail:
     return NULL;
 }
 
+/* An expression that is only a pattern's name (HTTPD_COMBINEDLOG, not
+ * %{HTTPD_COMBINEDLOG}) is a regex that matches that text: every line
+ * would fail. Says so; the run goes on, as the regex is valid. */
+static void warn_bare_names(const struct grok_library *lib,
+                            const struct options *o)
+{
+    for (size_t i = 0; i < o->nexprs; i++) {
+        const char *e = o->exprs[i];
+        if (e[strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] != '\0' ||
+            grok_library_lookup(lib, e) == NULL)
+            continue;
+        fprintf(stderr,
+                "sluice-grok: warning: expression '%s' is matched as the "
+                "text '%s'; to use the pattern of that name, write "
+                "'%%{%s}'\n",
+                e, e, e);
+    }
+}
+
 static int compile_all(const struct grok_library *lib, const struct options *o)
 {
     size_t n = grok_library_count(lib), bad = 0;
@@ -534,6 +553,7 @@ int main(int argc, char **argv)
         return status;
     }
     struct run r = {.unit = o.null_data ? "record" : "line"};
+    warn_bare_names(lib, &o);
     r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
     grok_library_free(lib);
     if (r.g == NULL) {

@@ -458,5 +458,19 @@ def a_patterns_file_saved_with_a_byte_order_mark_loads():
                 {"address": "203.0.113.9"}))
 
 
+@case
+def a_bare_pattern_name_is_matched_as_text_and_said_so():
+    # HTTPD_COMBINEDLOG without %{...}: a valid regex that fails every line
+    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET / HTTP/1.1" '
+            b'200 5 "-" "-"\n')
+    p = grok(["HTTPD_COMBINEDLOG"], line)
+    eq(events(p)[0]["tags"], ["_grokparsefailure"])
+    eq(p.stderr.decode().strip(),
+       "sluice-grok: warning: expression 'HTTPD_COMBINEDLOG' is matched as "
+       "the text 'HTTPD_COMBINEDLOG'; to use the pattern of that name, write "
+       "'%{HTTPD_COMBINEDLOG}'")
+    eq(grok(["-e", "ERRORS", "-e", "%{WORD}"], b"x\n").stderr, b"")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
