@@ -494,6 +494,18 @@ int grok_expansion_run(const struct grok_library *lib, struct grok_expansion *x,
     return 0;
 }
 
+char *grok_expand(const struct grok_library *lib, const char *expr,
+                  struct sl_err *err)
+{
+    struct grok_expansion x = {.text = expr};
+    char *re = NULL;
+    if (grok_expansion_run(lib, &x, err) == 0 &&
+        (re = sl_buf_take(&x.out)) == NULL)
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+    grok_expansion_release(&x);
+    return re;
+}
+
 int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
                           size_t start, size_t body, size_t end)
 {

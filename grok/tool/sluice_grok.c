@@ -330,6 +330,21 @@ static void explain(const struct grok *g)
     }
 }
 
+/* --explain of expressions that do not compile: what each expands to, where
+ * it does, so the regex PCRE2 refused can be read (the error follows). */
+static void explain_failed(const struct grok_library *lib,
+                           const struct options *o)
+{
+    for (size_t i = 0; i < o->nexprs; i++) {
+        struct sl_err err;
+        char *re = grok_expand(lib, o->exprs[i], &err);
+        printf("expression %zu: %s\nregex: %s\n", i + 1, o->exprs[i],
+               re ? re : "(none: see the error)");
+        free(re);
+    }
+    fflush(stdout);
+}
+
 static int flush_out(struct run *r)
 {
     if (r->out.len > 0 &&
@@ -555,6 +570,8 @@ int main(int argc, char **argv)
     struct run r = {.unit = o.null_data ? "record" : "line"};
     warn_bare_names(lib, &o);
     r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
+    if (r.g == NULL && o.explain)
+        explain_failed(lib, &o);
     grok_library_free(lib);
     if (r.g == NULL) {
         fprintf(stderr, "sluice-grok: %s\n", err.msg);

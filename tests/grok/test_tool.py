@@ -472,5 +472,19 @@ def a_bare_pattern_name_is_matched_as_text_and_said_so():
     eq(grok(["-e", "ERRORS", "-e", "%{WORD}"], b"x\n").stderr, b"")
 
 
+@case
+def explain_shows_the_regex_of_an_expression_that_does_not_compile():
+    # the regex PCRE2 refused is what one needs to see; the error follows
+    p = grok(["--explain", "-D", "NUM [0-9]+", "-e", "%{NUM:n} (x",
+              "-e", "%{NOPE}"], expect_status=2)
+    eq(p.stdout.decode(),
+       "expression 1: %{NUM:n} (x\nregex: (?<g1>[0-9]+) (x\n"
+       "expression 2: %{NOPE}\nregex: (none: see the error)\n")
+    eq(p.stderr.decode(),
+       "sluice-grok: grok: expression '%{NUM:n} (x': invalid regex: missing "
+       "closing parenthesis at its end; a literal ( ) [ ] { } * + ? | or \\ "
+       "needs a backslash before it\n")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
