@@ -2,10 +2,11 @@
  *
  *   sluice-grok [options] PATTERN [FILE...]
  *
- * Reads lines from the files (or stdin) and prints one JSON object per line,
- * in order: {"message": line, ...captures...}, tagged _grokparsefailure when
- * no expression matches, _groktimeout when the match limit stopped it, and
- * _truncated when the line was longer than --max-line. Exit status: 0 when
+ * Reads lines from the files (or stdin; a gzip file decompressed) and prints
+ * one JSON object per line, in order: {"message": line, ...captures...},
+ * tagged _grokparsefailure when no expression matches, _groktimeout when
+ * the match limit stopped it, and _truncated when the line was longer than
+ * --max-line. Exit status: 0 when
  * all input was read (lines that do not match are not errors), 1 on an I/O
  * error, 2 on a usage or pattern error, 3 when memory ran out (at start, or
  * building an event: past --event-memory or from the system). Every failure
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "grok.h"
 #include "line_reader.h"
@@ -436,25 +438,84 @@ static int process_line(struct run *r, struct sl_slice line, bool truncated)
     return r->out.len >= 65536 ? flush_out(r) : 0;
 }
 
-/* Reads the next chunk of fd into chunk: its length, 0 at the end, or -1
+/* An input: a plain descriptor, or a gzip file read through zlib
+ * (logrotate's access.log.2.gz, which a shell glob takes with the rest). */
+struct input {
+    int fd;
+    gzFile gz; /* NULL: read fd as it is */
+    const char *name;
+};
+
+/* Reads the next chunk of in into chunk: its length, 0 at the end, or -1
  * (with a message) on an error. */
-static ssize_t read_chunk(int fd, const char *name, char *chunk, size_t size)
+static ssize_t read_chunk(struct input *in, char *chunk, size_t size)
 {
     for (;;) {
-        ssize_t n = read(fd, chunk, size);
+        if (in->gz != NULL) {
+            /* a file cut short ends with Z_BUF_ERROR, not with -1 */
+            int n = gzread(in->gz, chunk, (unsigned)size);
+            int zerr = Z_OK;
+            const char *why = n <= 0 ? gzerror(in->gz, &zerr) : NULL;
+            if (n > 0 || (n == 0 && zerr == Z_OK))
+                return n;
+            if (zerr == Z_ERRNO && errno == EINTR)
+                continue;
+            /* zlib names a gzdopen()ed file "<fd:N>": drop that */
+            const char *after = strstr(why, ">: ");
+            if (why[0] == '<' && after != NULL)
+                why = after + 3;
+            fprintf(stderr, "sluice-grok: cannot read '%s' (gzip): %s\n",
+                    in->name, zerr == Z_ERRNO ? sl_strerror(errno) : why);
+            return -1;
+        }
+        ssize_t n = read(in->fd, chunk, size);
         if (n >= 0)
             return n;
         if (errno != EINTR) {
-            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
+            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", in->name,
                     sl_strerror(errno));
             return -1;
         }
     }
 }
 
-/* Frames fd into lines (or -z records) and processes each. */
-static int process_fd(struct run *r, int fd, const char *name,
-                      const struct options *o)
+/* Opens a named file (stdin for "-"); a regular file that starts with
+ * gzip's magic bytes is read decompressed. -1 with a message on error. */
+static int input_open(struct input *in, const char *name)
+{
+    unsigned char magic[2];
+    *in = (struct input){.fd = 0, .name = name};
+    if (strcmp(name, "-") == 0)
+        return 0;
+    in->fd = open(name, O_RDONLY);
+    if (in->fd < 0) {
+        fprintf(stderr, "sluice-grok: cannot open '%s': %s\n", name,
+                sl_strerror(errno));
+        return -1;
+    }
+    if (pread(in->fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+        return 0;
+    in->gz = gzdopen(in->fd, "rb");
+    if (in->gz == NULL) {
+        fprintf(stderr, "sluice-grok: cannot read '%s': out of memory\n", name);
+        close(in->fd);
+        return -1;
+    }
+    gzbuffer(in->gz, 1 << 16);
+    return 0;
+}
+
+static void input_close(struct input *in)
+{
+    if (in->gz != NULL)
+        gzclose(in->gz); /* closes fd too */
+    else if (in->fd != 0)
+        close(in->fd);
+}
+
+/* Frames the input into lines (or -z records) and processes each. */
+static int process_input(struct run *r, struct input *in,
+                         const struct options *o)
 {
     struct sl_err err;
     struct line_reader *lr = o->null_data ? line_reader_new_records(o->max_line)
@@ -471,12 +532,12 @@ static int process_fd(struct run *r, int fd, const char *name,
     }
     int rc = 0;
     ssize_t n;
-    while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
+    while (rc == 0 && (n = read_chunk(in, chunk, sizeof chunk)) != 0) {
         if (n < 0 || line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
             /* the buffer holds at most a --max-line line and a chunk */
             if (n >= 0)
                 fprintf(stderr, "sluice-grok: '%s': %s; lower --max-line\n",
-                        name, err.msg);
+                        in->name, err.msg);
             r->nomem = n >= 0;
             rc = -1;
             break;
@@ -527,19 +588,16 @@ static int run_inputs(struct run *r, const struct options *o)
 {
     double t0 = now_s();
     int rc = 0;
+    struct input in = {.fd = 0, .name = "stdin"};
     if (o->nfiles == 0)
-        rc = process_fd(r, 0, "stdin", o);
+        rc = process_input(r, &in, o);
     for (int i = 0; i < o->nfiles && rc == 0; i++) {
-        int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
-        if (fd < 0) {
-            fprintf(stderr, "sluice-grok: cannot open '%s': %s\n", o->files[i],
-                    sl_strerror(errno));
+        if (input_open(&in, o->files[i]) < 0) {
             rc = -1;
             break;
         }
-        rc = process_fd(r, fd, o->files[i], o);
-        if (fd != 0)
-            close(fd);
+        rc = process_input(r, &in, o);
+        input_close(&in);
     }
     if (flush_out(r) < 0 || fflush(stdout) != 0)
         rc = -1;

@@ -486,5 +486,32 @@ def explain_shows_the_regex_of_an_expression_that_does_not_compile():
        "needs a backslash before it\n")
 
 
+@case
+def rotated_gzip_files_are_read_as_their_text():
+    # sluice-grok '%{HTTPD_COMBINEDLOG}' /var/log/apache2/access.log*: the
+    # glob takes logrotate's access.log.2.gz too
+    import gzip
+    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:0%d +0000] "GET /%d HTTP/1.1" '
+            b'200 5 "-" "-"\n')
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "access.log")
+        packed = os.path.join(d, "access.log.2.gz")
+        bad = os.path.join(d, "access.log.3.gz")
+        open(plain, "wb").write(line % (1, 1))
+        with gzip.open(packed, "wb") as f:
+            f.write(line % (2, 2) + line % (3, 3))
+        p = grok(["%{HTTPD_COMBINEDLOG}", plain, packed])
+        eq([e["url"]["original"] for e in events(p)], ["/1", "/2", "/3"])
+        p = grok(["-z", "(?<n>[0-9]+) HTTP", packed])
+        eq([e["n"] for e in events(p)], ["2"])
+        # cut short (its trailer lost): the lines are read, then a clear error
+        # and exit 1
+        open(bad, "wb").write(open(packed, "rb").read()[:-8])
+        p = grok(["%{HTTPD_COMBINEDLOG}", bad], expect_status=1)
+        eq((p.stderr.decode(), [e["url"]["original"] for e in events(p)]),
+           (f"sluice-grok: cannot read '{bad}' (gzip): unexpected end of "
+            "file\n", ["/2", "/3"]))
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
