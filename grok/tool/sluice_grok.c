@@ -309,13 +309,13 @@ static int compile_all(const struct grok_library *lib, const struct options *o)
         struct sl_err err;
         struct grok *g = grok_compile(lib, &e, 1, &o->grok, &err);
         if (g == NULL) {
-            fprintf(stderr, "%s\n", err.msg);
+            fprintf(stderr, "sluice-grok: %s\n", err.msg);
             bad++;
         }
         grok_free(g);
     }
     printf("%zu of %zu patterns compile\n", n - bad, n);
-    return bad ? 1 : 0;
+    return bad ? EXIT_USAGE : 0;
 }
 
 static void explain(const struct grok *g)

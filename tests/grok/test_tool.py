@@ -513,5 +513,22 @@ def rotated_gzip_files_are_read_as_their_text():
             "file\n", ["/2", "/3"]))
 
 
+@case
+def compile_all_reports_broken_patterns_as_pattern_errors():
+    # README: 2 on a pattern error, each failure one line naming the tool
+    with tempfile.TemporaryDirectory() as d:
+        pat = os.path.join(d, "mine")
+        open(pat, "w").write("BROKEN (abc\nMYLOG %{HTTPDAT:ts}\n")
+        p = grok(["--compile-all", "--patterns-dir", pat], expect_status=2)
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: grok: pattern 'BROKEN' ({pat}:1): invalid regex: "
+            "missing closing parenthesis at offset 4 of its expansion '(abc'",
+            f"sluice-grok: grok: pattern 'MYLOG' ({pat}:2): at %{{HTTPDAT:ts}}"
+            ": unknown pattern 'HTTPDAT' (did you mean 'HTTPDATE'?); add "
+            "--patterns-dir or check the spelling"])
+        if not p.stdout.decode().endswith(" patterns compile\n"):
+            raise AssertionError(p.stdout.decode())
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
