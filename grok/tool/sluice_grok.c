@@ -60,7 +60,8 @@ struct run {
     const char *unit; /* "line", or "record" with -z */
     size_t event_memory;
     uint64_t lines, bytes, matched, failed, timeouts, truncated;
-    bool nomem; /* the run stopped because memory ran out */
+    bool nomem;       /* the run stopped because memory ran out */
+    bool read_failed; /* an input could not be read: the next one may be */
 };
 
 static void usage(FILE *f)
@@ -539,6 +540,7 @@ static int process_input(struct run *r, struct input *in,
                 fprintf(stderr, "sluice-grok: '%s': %s; lower --max-line\n",
                         in->name, err.msg);
             r->nomem = n >= 0;
+            r->read_failed = n < 0;
             rc = -1;
             break;
         }
@@ -589,16 +591,26 @@ static int run_inputs(struct run *r, const struct options *o)
     double t0 = now_s();
     int rc = 0;
     struct input in = {.fd = 0, .name = "stdin"};
+    bool unread = false; /* a file could not be opened or read */
     if (o->nfiles == 0)
         rc = process_input(r, &in, o);
+    /* As cat and grep: a file that cannot be read is said, the others are
+     * read, and the status says it at the end. */
     for (int i = 0; i < o->nfiles && rc == 0; i++) {
         if (input_open(&in, o->files[i]) < 0) {
-            rc = -1;
-            break;
+            unread = true;
+            continue;
         }
         rc = process_input(r, &in, o);
         input_close(&in);
+        if (rc < 0 && r->read_failed) {
+            unread = true;
+            r->read_failed = false;
+            rc = 0;
+        }
     }
+    if (unread)
+        rc = -1;
     if (flush_out(r) < 0 || fflush(stdout) != 0)
         rc = -1;
     if (o->stats)

@@ -530,5 +530,23 @@ def compile_all_reports_broken_patterns_as_pattern_errors():
             raise AssertionError(p.stdout.decode())
 
 
+@case
+def a_file_that_cannot_be_read_does_not_stop_the_others():
+    # as cat and grep: say so, read the rest, exit 1 at the end
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.log"), os.path.join(d, "b.log")
+        cut = os.path.join(d, "c.log.gz")
+        open(a, "w").write("1\n")
+        open(b, "w").write("3\n")
+        open(cut, "wb").write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+        gone = os.path.join(d, "gone.log")
+        p = grok(["^(?<n>\\d)$", a, gone, cut, b], expect_status=1)
+        eq([e["n"] for e in events(p)], ["1", "3"])
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: cannot open '{gone}': No such file or directory",
+            f"sluice-grok: cannot read '{cut}' (gzip): unexpected end of "
+            "file"])
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
