@@ -96,20 +96,31 @@ static int emit_group(struct expander *ex, const char *open, const char *name,
     return 0;
 }
 
+/* arr (n elements used of *cap, each size bytes) with room for one more,
+ * doubling from first; NULL when out of memory (arr is then unchanged). */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size,
+                          size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t want = *cap ? *cap * 2 : first;
+    void *grown = realloc(arr, want * size);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
+}
+
 /* Registers a capture of field (with type) and writes "(?<gN>". */
 static int open_capture(struct expander *ex, const char *field, size_t flen,
                         enum grok_type type)
 {
     struct grok_expansion *x = ex->x;
-    if (x->ncaps == x->capcap) {
-        size_t cap = x->capcap ? x->capcap * 2 : 16;
-        struct grok_capture *c = realloc(x->caps, cap * sizeof *c);
-        if (c == NULL)
-            return fail(ex, SL_ENOMEM, "out of memory");
-        x->caps = c;
-        x->capcap = cap;
-    }
-    struct grok_capture *c = &x->caps[x->ncaps];
+    struct grok_capture *c =
+        room_for_one(x->caps, x->ncaps, &x->capcap, sizeof *c, 16);
+    if (c == NULL)
+        return fail(ex, SL_ENOMEM, "out of memory");
+    x->caps = c;
+    c = &x->caps[x->ncaps];
     memset(c, 0, sizeof *c);
     struct sl_err perr;
     if (sl_fieldpath_parse(&c->path, field, flen, &perr) < 0)
@@ -419,14 +430,11 @@ static int note_source(struct expander *ex, const char *text, const char *src,
     struct grok_expansion *x = ex->x;
     if (ex->depth != 1)
         return 0;
-    if (x->nmap == x->mapcap) {
-        size_t cap = x->mapcap ? x->mapcap * 2 : 16;
-        struct grok_srcmap *m = realloc(x->map, cap * sizeof *m);
-        if (m == NULL)
-            return fail(ex, SL_ENOMEM, "out of memory");
-        x->map = m;
-        x->mapcap = cap;
-    }
+    struct grok_srcmap *m =
+        room_for_one(x->map, x->nmap, &x->mapcap, sizeof *m, 16);
+    if (m == NULL)
+        return fail(ex, SL_ENOMEM, "out of memory");
+    x->map = m;
     x->map[x->nmap++] =
         (struct grok_srcmap){x->out.len, (size_t)(src - text), linear};
     return 0;
@@ -509,14 +517,11 @@ char *grok_expand(const struct grok_library *lib, const char *expr,
 int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
                           size_t start, size_t body, size_t end)
 {
-    if (x->nrefs == x->refcap) {
-        size_t cap = x->refcap ? x->refcap * 2 : 32;
-        struct grok_ref *r = realloc(x->refs, cap * sizeof *r);
-        if (r == NULL)
-            return -1;
-        x->refs = r;
-        x->refcap = cap;
-    }
+    struct grok_ref *r =
+        room_for_one(x->refs, x->nrefs, &x->refcap, sizeof *r, 32);
+    if (r == NULL)
+        return -1;
+    x->refs = r;
     x->refs[x->nrefs++] = (struct grok_ref){def, start, body, end};
     return 0;
 }

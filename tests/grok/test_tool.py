@@ -405,12 +405,18 @@ def null_data_help_and_exit_statuses():
        "sluice-grok: cannot open '/nonexistent/log': No such file or directory")
 
 
+def access_line(path="/", prefix=b""):
+    """One Apache combined line (with prefix before it, a vhost_combined
+    "host:port " for example), newline included."""
+    return (prefix + b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET '
+            + path.encode() + b' HTTP/1.1" 200 5 "-" "-"\n')
+
+
 @case
 def options_after_the_pattern_and_the_files_are_options():
     # sluice-grok '%{HTTPD_COMBINEDLOG}' access.log --stats, as grep and the
     # shipper take them; "--" ends the options, so a file may start with '-'
-    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET / HTTP/1.1" '
-            b'200 5 "-" "-"\n')
+    line = access_line()
     with tempfile.TemporaryDirectory() as d:
         log, dash = os.path.join(d, "access.log"), os.path.join(d, "-x.log")
         open(log, "wb").write(line)
@@ -448,8 +454,7 @@ def a_patterns_file_saved_with_a_byte_order_mark_loads():
         open(pat, "wb").write(b"\xef\xbb\xbfVHOST %{IPORHOST:[url][domain]}:"
                               b"%{POSINT:[url][port]:int}\r\n"
                               b"VHOSTLOG %{VHOST} %{HTTPD_COMBINEDLOG}\r\n")
-        line = (b'www.example.com:443 203.0.113.9 - - [21/Nov/2025:00:00:00 '
-                b'+0000] "GET / HTTP/1.1" 200 5 "-" "-"\n')
+        line = access_line(prefix=b"www.example.com:443 ")
         for where in (pat, d):
             p = grok(["--patterns-dir", where, "%{VHOSTLOG}"], line)
             e = events(p)[0]
@@ -461,9 +466,7 @@ def a_patterns_file_saved_with_a_byte_order_mark_loads():
 @case
 def a_bare_pattern_name_is_matched_as_text_and_said_so():
     # HTTPD_COMBINEDLOG without %{...}: a valid regex that fails every line
-    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET / HTTP/1.1" '
-            b'200 5 "-" "-"\n')
-    p = grok(["HTTPD_COMBINEDLOG"], line)
+    p = grok(["HTTPD_COMBINEDLOG"], access_line())
     eq(events(p)[0]["tags"], ["_grokparsefailure"])
     eq(p.stderr.decode().strip(),
        "sluice-grok: warning: expression 'HTTPD_COMBINEDLOG' is matched as "
@@ -491,15 +494,13 @@ def rotated_gzip_files_are_read_as_their_text():
     # sluice-grok '%{HTTPD_COMBINEDLOG}' /var/log/apache2/access.log*: the
     # glob takes logrotate's access.log.2.gz too
     import gzip
-    line = (b'203.0.113.9 - - [21/Nov/2025:00:00:0%d +0000] "GET /%d HTTP/1.1" '
-            b'200 5 "-" "-"\n')
     with tempfile.TemporaryDirectory() as d:
         plain = os.path.join(d, "access.log")
         packed = os.path.join(d, "access.log.2.gz")
         bad = os.path.join(d, "access.log.3.gz")
-        open(plain, "wb").write(line % (1, 1))
+        open(plain, "wb").write(access_line("/1"))
         with gzip.open(packed, "wb") as f:
-            f.write(line % (2, 2) + line % (3, 3))
+            f.write(access_line("/2") + access_line("/3"))
         p = grok(["%{HTTPD_COMBINEDLOG}", plain, packed])
         eq([e["url"]["original"] for e in events(p)], ["/1", "/2", "/3"])
         p = grok(["-z", "(?<n>[0-9]+) HTTP", packed])
