@@ -147,13 +147,18 @@ static const struct grok_capture *capture_named(struct expander *ex,
 static int parse_type(struct expander *ex, const char *t, size_t n,
                       const char *ref, size_t reflen, enum grok_type *type)
 {
-    if (n == 3 && memcmp(t, "int", 3) == 0)
+    /* long and double: the names Elasticsearch's ingest grok also takes
+     * (Filebeat's pipelines use them), for the same two conversions */
+    if ((n == 3 && memcmp(t, "int", 3) == 0) ||
+        (n == 4 && memcmp(t, "long", 4) == 0))
         *type = GROK_TYPE_INT;
-    else if (n == 5 && memcmp(t, "float", 5) == 0)
+    else if ((n == 5 && memcmp(t, "float", 5) == 0) ||
+             (n == 6 && memcmp(t, "double", 6) == 0))
         *type = GROK_TYPE_FLOAT;
     else
         return fail(ex, SL_EINVAL,
-                    "at %%{%.*s}: unknown type '%.*s'; expected int or float",
+                    "at %%{%.*s}: unknown type '%.*s'; expected int, long, "
+                    "float or double",
                     (int)reflen, ref, (int)n, t);
     return 0;
 }

@@ -115,6 +115,20 @@ static void captures_nest_and_convert(void **state)
         "\"took\":0.25,\"user\":{\"name\":\"alice\"}}");
 }
 
+/* Elasticsearch's ingest grok (Filebeat's module pipelines, where many
+ * nginx and Apache patterns are copied from) also names long and double:
+ * numbers as :int and :float. */
+static void long_and_double_convert_as_int_and_float(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(
+        grok_json(f,
+                  "%{INT:[process][pid]:long}#%{INT:[process][thread][id]:"
+                  "long} %{NUMBER:took:double}",
+                  "123#0 0.5"),
+        "{\"process\":{\"pid\":123,\"thread\":{\"id\":0}},\"took\":0.5}");
+}
+
 static void unnamed_reference_captures_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -399,7 +413,7 @@ static void error_bad_type_and_field(void **state)
     assert_string_equal(compile_error(f, "%{INT:n:integer}"),
                         "grok: expression '%{INT:n:integer}': at "
                         "%{INT:n:integer}: unknown type 'integer'; expected "
-                        "int or float");
+                        "int, long, float or double");
     assert_string_equal(compile_error(f, "%{INT:[a][}"),
                         "grok: expression '%{INT:[a][}': field reference "
                         "'[a][' is not of the form [a][b] (unbalanced or "
@@ -582,6 +596,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             error_unknown_pattern_suggests_the_closest_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            long_and_double_convert_as_int_and_float, setup, teardown),
         cmocka_unit_test_setup_teardown(error_recursion_is_detected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_regex_blames_the_pattern, setup,
