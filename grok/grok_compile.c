@@ -58,6 +58,36 @@ static pcre2_code *try_compile(const char *re, size_t len, uint32_t flags,
     return c;
 }
 
+/* The offset of the last '(' of text that no ')' closes, skipping escapes,
+ * character classes and %{...} references; SIZE_MAX if there is none (or
+ * groups nest too deep to say). PCRE2 only reports the end of the regex. */
+static size_t unclosed_paren(const char *text)
+{
+    size_t open[64], n = 0;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            p++;
+        } else if (*p == '%' && p[1] == '{' && strchr(p, '}') != NULL) {
+            p = strchr(p, '}');
+        } else if (*p == '[') {
+            const char *q = p + 1 + (p[1] == '^');
+            q += *q == ']'; /* a ']' first is literal */
+            while (*q != '\0' && *q != ']')
+                q += *q == '\\' && q[1] != '\0' ? 2 : 1;
+            if (*q == '\0')
+                return SIZE_MAX;
+            p = q;
+        } else if (*p == '(') {
+            if (n == sizeof open / sizeof *open)
+                return SIZE_MAX;
+            open[n++] = (size_t)(p - text);
+        } else if (*p == ')' && n > 0) {
+            n--;
+        }
+    }
+    return n > 0 ? open[n - 1] : SIZE_MAX;
+}
+
 /* Finds the innermost referenced pattern whose expansion fails alone. */
 static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
                          const char *why_all, size_t off_all,
@@ -83,6 +113,16 @@ static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
     /* The error is in the expression's own text, or in how it joins the
      * patterns: point into what the user wrote. */
     size_t src = grok_expansion_source(x, off_all);
+    size_t paren = strstr(why_all, "missing closing parenthesis") != NULL
+                       ? unclosed_paren(x->text)
+                       : SIZE_MAX;
+    if (x->text[src] == '\0' && paren != SIZE_MAX)
+        return sl_err_set(err, SL_EINVAL,
+                          "grok: expression '%.200s': invalid regex: %s at "
+                          "its end: the '(' at offset %zu, at '%.20s', is not "
+                          "closed; %s",
+                          x->text, why_all, paren, x->text + paren,
+                          REGEX_ADVICE);
     if (x->text[src] == '\0')
         return sl_err_set(err, SL_EINVAL,
                           "grok: expression '%.200s': invalid regex: %s at "

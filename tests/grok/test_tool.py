@@ -485,8 +485,9 @@ def explain_shows_the_regex_of_an_expression_that_does_not_compile():
        "expression 2: %{NOPE}\nregex: (none: see the error)\n")
     eq(p.stderr.decode(),
        "sluice-grok: grok: expression '%{NUM:n} (x': invalid regex: missing "
-       "closing parenthesis at its end; a literal ( ) [ ] { } * + ? | or \\ "
-       "needs a backslash before it\n")
+       "closing parenthesis at its end: the '(' at offset 9, at '(x', is not "
+       "closed; a literal ( ) [ ] { } * + ? | or \\ needs a backslash before "
+       "it\n")
 
 
 @case

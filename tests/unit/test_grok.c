@@ -389,12 +389,19 @@ static void error_regex_blames_the_pattern(void **state)
                         "grok: pattern 'BROKEN' (test.grok:10): invalid "
                         "regex: missing closing parenthesis at offset 4 of "
                         "its expansion '(abc'");
-    /* in the expression's own text: where the user wrote it */
+    /* in the expression's own text: where the user wrote it; an unclosed
+     * group is found in the text (PCRE2 only sees the end) */
     assert_string_equal(compile_error(f, "%{WORD:w} (x"),
                         "grok: expression '%{WORD:w} (x': invalid regex: "
-                        "missing closing parenthesis at its end; a literal ( "
-                        ") [ ] { } * + ? | or \\ needs a backslash before "
-                        "it");
+                        "missing closing parenthesis at its end: the '(' at "
+                        "offset 10, at '(x', is not closed; a literal ( ) [ "
+                        "] { } * + ? | or \\ needs a backslash before it");
+    assert_string_equal(
+        compile_error(f, "(?<a>x) \\( [(] (?<ms>%{INT}(y) %{WORD}"),
+        "grok: expression '(?<a>x) \\( [(] (?<ms>%{INT}(y) %{WORD}': "
+        "invalid regex: missing closing parenthesis at its end: the '(' at "
+        "offset 15, at '(?<ms>%{INT}(y) %{WO', is not closed; a literal ( ) "
+        "[ ] { } * + ? | or \\ needs a backslash before it");
     assert_string_equal(compile_error(f, "%{WORD:w} x) %{INT:n}"),
                         "grok: expression '%{WORD:w} x) %{INT:n}': invalid "
                         "regex: unmatched closing parenthesis at offset 11, "
