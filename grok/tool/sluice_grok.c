@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -298,6 +299,20 @@ static void warn_bare_names(const struct grok_library *lib,
                 "'%%{%s}'\n",
                 e, e, e);
     }
+}
+
+/* sluice-grok access.log: the file became the PATTERN and stdin is read
+ * (a terminal then seems to hang). Says so. */
+static void warn_file_as_pattern(const struct options *o)
+{
+    struct stat st;
+    if (o->nfiles != 0 || o->nexprs != 1 || stat(o->exprs[0], &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return;
+    fprintf(stderr,
+            "sluice-grok: warning: PATTERN '%s' is a file, and stdin is read; "
+            "the pattern comes first: sluice-grok PATTERN %s\n",
+            o->exprs[0], o->exprs[0]);
 }
 
 static int compile_all(const struct grok_library *lib, const struct options *o)
@@ -639,6 +654,7 @@ int main(int argc, char **argv)
     }
     struct run r = {.unit = o.null_data ? "record" : "line"};
     warn_bare_names(lib, &o);
+    warn_file_as_pattern(&o);
     r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
     if (r.g == NULL && o.explain)
         explain_failed(lib, &o);

@@ -550,5 +550,19 @@ def a_file_that_cannot_be_read_does_not_stop_the_others():
             "file"])
 
 
+@case
+def a_file_given_where_the_pattern_goes_is_said():
+    # sluice-grok access.log: the file is taken as PATTERN, stdin is read
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "access.log")
+        open(log, "wb").write(access_line())
+        p = grok([log], b"x\n")
+        eq(events(p), [{"message": "x", "tags": ["_grokparsefailure"]}])
+        eq(p.stderr.decode().strip(),
+           f"sluice-grok: warning: PATTERN '{log}' is a file, and stdin is "
+           f"read; the pattern comes first: sluice-grok PATTERN {log}")
+        eq(grok(["%{WORD}", log]).stderr, b"")
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
