@@ -495,11 +495,31 @@ static ssize_t read_chunk(struct input *in, char *chunk, size_t size)
     }
 }
 
+/* The compressor other than gzip whose magic bytes start head (n >= 4), or
+ * NULL: logrotate's compresscmd may be one of them. */
+static const char *compressed_by(const unsigned char *head, size_t n)
+{
+    if (n >= 6 && memcmp(head,
+                         "\xfd"
+                         "7zXZ\0",
+                         6) == 0)
+        return "xz";
+    if (n >= 6 && memcmp(head, "BZh", 3) == 0 && head[3] >= '1' &&
+        head[3] <= '9' && head[4] == 0x31 && head[5] == 0x41)
+        return "bzip2";
+    if (memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0)
+        return "zstd";
+    if (memcmp(head, "\x04\x22\x4d\x18", 4) == 0)
+        return "lz4";
+    return NULL;
+}
+
 /* Opens a named file (stdin for "-"); a regular file that starts with
- * gzip's magic bytes is read decompressed. -1 with a message on error. */
+ * gzip's magic bytes is read decompressed; one of another compressor is
+ * refused, with what to do. -1 with a message on error. */
 static int input_open(struct input *in, const char *name)
 {
-    unsigned char magic[2];
+    unsigned char magic[6];
     *in = (struct input){.fd = 0, .name = name};
     if (strcmp(name, "-") == 0)
         return 0;
@@ -509,7 +529,18 @@ static int input_open(struct input *in, const char *name)
                 sl_strerror(errno));
         return -1;
     }
-    if (pread(in->fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+    ssize_t got = pread(in->fd, magic, sizeof magic, 0);
+    const char *packer = got < 4 ? NULL : compressed_by(magic, (size_t)got);
+    if (packer != NULL) { /* xzcat, zstdcat, lz4cat; bzip2's is bzcat */
+        fprintf(stderr,
+                "sluice-grok: cannot read '%s': it is %s-compressed; "
+                "decompress it first: %.*scat '%s' | sluice-grok PATTERN\n",
+                name, packer, strcmp(packer, "bzip2") ? (int)strlen(packer) : 2,
+                packer, name);
+        close(in->fd);
+        return -1;
+    }
+    if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
         return 0;
     in->gz = gzdopen(in->fd, "rb");
     if (in->gz == NULL) {

@@ -564,5 +564,25 @@ def a_file_given_where_the_pattern_goes_is_said():
         eq(grok(["%{WORD}", log]).stderr, b"")
 
 
+@case
+def xz_and_bzip2_files_are_refused_with_what_to_do():
+    # logrotate's compresscmd may be xz or bzip2: not read as lines of bytes
+    import bz2
+    import lzma
+    with tempfile.TemporaryDirectory() as d:
+        xz, bz = os.path.join(d, "access.log.2.xz"), os.path.join(d, "a.bz2")
+        plain = os.path.join(d, "access.log")
+        open(xz, "wb").write(lzma.compress(access_line()))
+        open(bz, "wb").write(bz2.compress(access_line()))
+        open(plain, "wb").write(access_line("/1"))
+        p = grok(["%{HTTPD_COMBINEDLOG}", xz, bz, plain], expect_status=1)
+        eq([e["url"]["original"] for e in events(p)], ["/1"])
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: cannot read '{xz}': it is xz-compressed; "
+            f"decompress it first: xzcat '{xz}' | sluice-grok PATTERN",
+            f"sluice-grok: cannot read '{bz}': it is bzip2-compressed; "
+            f"decompress it first: bzcat '{bz}' | sluice-grok PATTERN"])
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)
