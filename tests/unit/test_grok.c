@@ -129,6 +129,39 @@ static void long_and_double_convert_as_int_and_float(void **state)
         "{\"process\":{\"pid\":123,\"thread\":{\"id\":0}},\"took\":0.5}");
 }
 
+/* Filebeat's GREEDYMULTILINE, (.|\n|\t)*, repeats a group once per
+ * character: past some 30,000 of them the JIT's 1 MiB stack is full. The
+ * line is matched again by the interpreter, whose frames are on the heap
+ * (its limits still hold), so a long message matches. */
+static void a_group_repeated_past_the_jit_stack_still_matches(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 100000;
+    char *line = malloc(n + 1);
+    memset(line, 'x', n);
+    line[n] = '\0';
+    const char *expr = "^(?<m>(?:.|\n|\t)*)$";
+    struct sl_err err;
+    struct grok *g = grok_compile(f->lib, &expr, 1, NULL, &err);
+    assert_non_null(g);
+    assert_int_equal(grok_match(g, line, n), GROK_MATCH);
+    const struct sl_fieldpath *field;
+    enum grok_type type;
+    const char *value;
+    size_t len;
+    assert_int_equal(grok_capture_get(g, 0, &field, &type, &value, &len), 1);
+    assert_int_equal(len, n);
+    /* a runaway pattern on that line still ends, as a timeout */
+    const char *runaway = "^(\\w+\\s?)*$";
+    line[n - 1] = '!';
+    grok_free(g);
+    g = grok_compile(f->lib, &runaway, 1, NULL, &err);
+    assert_non_null(g);
+    assert_int_equal(grok_match(g, line, n), GROK_TIMEOUT);
+    grok_free(g);
+    free(line);
+}
+
 static void unnamed_reference_captures_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -605,6 +638,8 @@ int main(void)
             error_unknown_pattern_suggests_the_closest_name, setup, teardown),
         cmocka_unit_test_setup_teardown(
             long_and_double_convert_as_int_and_float, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_group_repeated_past_the_jit_stack_still_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(error_recursion_is_detected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_regex_blames_the_pattern, setup,
