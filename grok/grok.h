@@ -104,6 +104,13 @@ struct grok *grok_compile(const struct grok_library *lib,
                           const struct grok_options *opts, struct sl_err *err);
 void grok_free(struct grok *g); /* NULL is fine */
 
+/* The PCRE2 regex expr expands to, malloc'd (the caller frees it), also
+ * when PCRE2 would refuse it: what --explain shows of an expression that
+ * does not compile. NULL (err set) if the expansion itself fails (an
+ * unknown pattern, a cycle, a bad field name). */
+char *grok_expand(const struct grok_library *lib, const char *expr,
+                  struct sl_err *err);
+
 size_t grok_expr_count(const struct grok *g);
 /* The fully expanded PCRE2 regex of expression i, for debugging. */
 const char *grok_expanded(const struct grok *g, size_t i);

@@ -9,7 +9,9 @@
  * When PCRE2 rejects the expanded regex, the error offset points into text
  * the user never wrote; we compile the expansion of each referenced pattern
  * alone, innermost first, and blame the first that fails by itself, so the
- * message names the pattern, its file and line. */
+ * message names the pattern, its file and line. When none does, the error is
+ * in the expression's own text, and the offset is mapped back into it
+ * (grok_expansion_source). */
 #include "grok_expand.h"
 
 #include <stdio.h>
@@ -18,6 +20,8 @@
 
 #define DEFAULT_MATCH_LIMIT 1000000u
 #define DEFAULT_JIT_STACK   (1u << 20)
+#define REGEX_ADVICE                                                           \
+    "a literal ( ) [ ] { } * + ? | or \\ needs a backslash before it"
 
 static uint32_t compile_flags(const struct grok_options *o)
 {
@@ -54,6 +58,36 @@ static pcre2_code *try_compile(const char *re, size_t len, uint32_t flags,
     return c;
 }
 
+/* The offset of the last '(' of text that no ')' closes, skipping escapes,
+ * character classes and %{...} references; SIZE_MAX if there is none (or
+ * groups nest too deep to say). PCRE2 only reports the end of the regex. */
+static size_t unclosed_paren(const char *text)
+{
+    size_t open[64], n = 0;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            p++;
+        } else if (*p == '%' && p[1] == '{' && strchr(p, '}') != NULL) {
+            p = strchr(p, '}');
+        } else if (*p == '[') {
+            const char *q = p + 1 + (p[1] == '^');
+            q += *q == ']'; /* a ']' first is literal */
+            while (*q != '\0' && *q != ']')
+                q += *q == '\\' && q[1] != '\0' ? 2 : 1;
+            if (*q == '\0')
+                return SIZE_MAX;
+            p = q;
+        } else if (*p == '(') {
+            if (n == sizeof open / sizeof *open)
+                return SIZE_MAX;
+            open[n++] = (size_t)(p - text);
+        } else if (*p == ')' && n > 0) {
+            n--;
+        }
+    }
+    return n > 0 ? open[n - 1] : SIZE_MAX;
+}
+
 /* Finds the innermost referenced pattern whose expansion fails alone. */
 static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
                          const char *why_all, size_t off_all,
@@ -76,10 +110,28 @@ static int blame_pattern(const struct grok_expansion *x, uint32_t flags,
                           r->def->name, r->def->origin, r->def->line, why, off,
                           (int)(len < 60 ? len : 60), x->out.ptr + r->body);
     }
+    /* The error is in the expression's own text, or in how it joins the
+     * patterns: point into what the user wrote. */
+    size_t src = grok_expansion_source(x, off_all);
+    size_t paren = strstr(why_all, "missing closing parenthesis") != NULL
+                       ? unclosed_paren(x->text)
+                       : SIZE_MAX;
+    if (x->text[src] == '\0' && paren != SIZE_MAX)
+        return sl_err_set(err, SL_EINVAL,
+                          "grok: expression '%.200s': invalid regex: %s at "
+                          "its end: the '(' at offset %zu, at '%.20s', is not "
+                          "closed; %s",
+                          x->text, why_all, paren, x->text + paren,
+                          REGEX_ADVICE);
+    if (x->text[src] == '\0')
+        return sl_err_set(err, SL_EINVAL,
+                          "grok: expression '%.200s': invalid regex: %s at "
+                          "its end; %s",
+                          x->text, why_all, REGEX_ADVICE);
     return sl_err_set(err, SL_EINVAL,
-                      "grok: expression '%.200s': invalid regex: %s at offset "
-                      "%zu of the expanded regex",
-                      x->text, why_all, off_all);
+                      "grok: expression '%.200s': invalid regex: %s at "
+                      "offset %zu, at '%.20s'; %s",
+                      x->text, why_all, src, x->text + src, REGEX_ADVICE);
 }
 
 /* Resolves each capture's PCRE2 group number from the name we gave it. */

@@ -96,20 +96,31 @@ static int emit_group(struct expander *ex, const char *open, const char *name,
     return 0;
 }
 
+/* arr (n elements used of *cap, each size bytes) with room for one more,
+ * doubling from first; NULL when out of memory (arr is then unchanged). */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size,
+                          size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t want = *cap ? *cap * 2 : first;
+    void *grown = realloc(arr, want * size);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
+}
+
 /* Registers a capture of field (with type) and writes "(?<gN>". */
 static int open_capture(struct expander *ex, const char *field, size_t flen,
                         enum grok_type type)
 {
     struct grok_expansion *x = ex->x;
-    if (x->ncaps == x->capcap) {
-        size_t cap = x->capcap ? x->capcap * 2 : 16;
-        struct grok_capture *c = realloc(x->caps, cap * sizeof *c);
-        if (c == NULL)
-            return fail(ex, SL_ENOMEM, "out of memory");
-        x->caps = c;
-        x->capcap = cap;
-    }
-    struct grok_capture *c = &x->caps[x->ncaps];
+    struct grok_capture *c =
+        room_for_one(x->caps, x->ncaps, &x->capcap, sizeof *c, 16);
+    if (c == NULL)
+        return fail(ex, SL_ENOMEM, "out of memory");
+    x->caps = c;
+    c = &x->caps[x->ncaps];
     memset(c, 0, sizeof *c);
     struct sl_err perr;
     if (sl_fieldpath_parse(&c->path, field, flen, &perr) < 0)
@@ -136,13 +147,18 @@ static const struct grok_capture *capture_named(struct expander *ex,
 static int parse_type(struct expander *ex, const char *t, size_t n,
                       const char *ref, size_t reflen, enum grok_type *type)
 {
-    if (n == 3 && memcmp(t, "int", 3) == 0)
+    /* long and double: the names Elasticsearch's ingest grok also takes
+     * (Filebeat's pipelines use them), for the same two conversions */
+    if ((n == 3 && memcmp(t, "int", 3) == 0) ||
+        (n == 4 && memcmp(t, "long", 4) == 0))
         *type = GROK_TYPE_INT;
-    else if (n == 5 && memcmp(t, "float", 5) == 0)
+    else if ((n == 5 && memcmp(t, "float", 5) == 0) ||
+             (n == 6 && memcmp(t, "double", 6) == 0))
         *type = GROK_TYPE_FLOAT;
     else
         return fail(ex, SL_EINVAL,
-                    "at %%{%.*s}: unknown type '%.*s'; expected int or float",
+                    "at %%{%.*s}: unknown type '%.*s'; expected int, long, "
+                    "float or double",
                     (int)reflen, ref, (int)n, t);
     return 0;
 }
@@ -152,11 +168,15 @@ static int push_pattern(struct expander *ex, const char *name, size_t n,
                         const struct grok_def **def)
 {
     *def = grok_library_find(ex->lib, name, n);
-    if (*def == NULL)
+    if (*def == NULL) {
+        const char *near = grok_library_closest(ex->lib, name, n);
         return fail(ex, SL_EINVAL,
-                    "at %%{%.*s}: unknown pattern '%.*s'; add --patterns-dir "
-                    "or check the spelling",
-                    (int)reflen, ref, (int)n, name);
+                    "at %%{%.*s}: unknown pattern '%.*s'%s%s%s; add "
+                    "--patterns-dir or check the spelling",
+                    (int)reflen, ref, (int)n, name,
+                    near ? " (did you mean '" : "", near ? near : "",
+                    near ? "'?)" : "");
+    }
     for (size_t i = 1; i < ex->depth; i++) {
         if (ex->stack[i].def == *def) {
             char chain[256] = "";
@@ -407,6 +427,24 @@ static int expand_brace(struct expander *ex, const char **p)
     return 1;
 }
 
+/* Notes where the expression's own text at src lands in out (top level
+ * only: the text of a referenced pattern maps to the reference). */
+static int note_source(struct expander *ex, const char *text, const char *src,
+                       bool linear)
+{
+    struct grok_expansion *x = ex->x;
+    if (ex->depth != 1)
+        return 0;
+    struct grok_srcmap *m =
+        room_for_one(x->map, x->nmap, &x->mapcap, sizeof *m, 16);
+    if (m == NULL)
+        return fail(ex, SL_ENOMEM, "out of memory");
+    x->map = m;
+    x->map[x->nmap++] =
+        (struct grok_srcmap){x->out.len, (size_t)(src - text), linear};
+    return 0;
+}
+
 static int expand_text(struct expander *ex, const char *text)
 {
     const char *p = text;
@@ -417,10 +455,13 @@ static int expand_text(struct expander *ex, const char *text)
         while (*p && *p != '\\' && *p != '[' && *p != '%' && *p != '(' &&
                *p != '{')
             p++;
-        if (p > run && emit(ex, run, (size_t)(p - run)) < 0)
+        if (p > run && (note_source(ex, text, run, true) < 0 ||
+                        emit(ex, run, (size_t)(p - run)) < 0))
             return -1;
         if (*p == '\0')
             break;
+        if (note_source(ex, text, p, false) < 0)
+            return -1;
         if (*p == '\\') {
             rc = expand_escape(ex, &p, false);
         } else if (*p == '[') {
@@ -466,19 +507,42 @@ int grok_expansion_run(const struct grok_library *lib, struct grok_expansion *x,
     return 0;
 }
 
+char *grok_expand(const struct grok_library *lib, const char *expr,
+                  struct sl_err *err)
+{
+    struct grok_expansion x = {.text = expr};
+    char *re = NULL;
+    if (grok_expansion_run(lib, &x, err) == 0 &&
+        (re = sl_buf_take(&x.out)) == NULL)
+        sl_err_set(err, SL_ENOMEM, "out of memory");
+    grok_expansion_release(&x);
+    return re;
+}
+
 int grok_expansion_record(struct grok_expansion *x, const struct grok_def *def,
                           size_t start, size_t body, size_t end)
 {
-    if (x->nrefs == x->refcap) {
-        size_t cap = x->refcap ? x->refcap * 2 : 32;
-        struct grok_ref *r = realloc(x->refs, cap * sizeof *r);
-        if (r == NULL)
-            return -1;
-        x->refs = r;
-        x->refcap = cap;
-    }
+    struct grok_ref *r =
+        room_for_one(x->refs, x->nrefs, &x->refcap, sizeof *r, 32);
+    if (r == NULL)
+        return -1;
+    x->refs = r;
     x->refs[x->nrefs++] = (struct grok_ref){def, start, body, end};
     return 0;
+}
+
+size_t grok_expansion_source(const struct grok_expansion *x, size_t off)
+{
+    size_t len = strlen(x->text), i = x->nmap;
+    if (off >= x->out.len)
+        return len;
+    while (i > 0 && x->map[i - 1].out > off)
+        i--;
+    if (i == 0)
+        return 0;
+    const struct grok_srcmap *m = &x->map[i - 1];
+    size_t src = m->linear ? m->src + (off - m->out) : m->src;
+    return src < len ? src : len;
 }
 
 void grok_expansion_release(struct grok_expansion *x)
@@ -488,5 +552,6 @@ void grok_expansion_release(struct grok_expansion *x)
         sl_fieldpath_release(&x->caps[i].path);
     free(x->caps);
     free(x->refs);
+    free(x->map);
     memset(x, 0, sizeof *x);
 }

@@ -14,6 +14,14 @@ struct grok_ref {
     size_t start, body, end;
 };
 
+/* Where a step of the expression's own text (not of a pattern it refers
+ * to) landed in out: the bytes of a plain run map one to one (linear), a
+ * construct (%{...}, a group, a class, an escape) maps to where it began. */
+struct grok_srcmap {
+    size_t out, src;
+    bool linear;
+};
+
 struct grok_expansion {
     const char *text;  /* in: the expression, borrowed */
     struct sl_buf out; /* the regex */
@@ -21,6 +29,8 @@ struct grok_expansion {
     size_t ncaps, capcap;
     struct grok_ref *refs; /* in the order their expansion finished */
     size_t nrefs, refcap;
+    struct grok_srcmap *map; /* in order of out */
+    size_t nmap, mapcap;
 };
 
 /* Fills x->out, x->caps and x->refs from x->text. On error, x still needs
@@ -31,6 +41,9 @@ SL_MUST_CHECK int grok_expansion_run(const struct grok_library *lib,
 SL_MUST_CHECK int grok_expansion_record(struct grok_expansion *x,
                                         const struct grok_def *def,
                                         size_t start, size_t body, size_t end);
+/* The offset in x->text of the text that became out[off] (an offset PCRE2
+ * reported); strlen(x->text) for the end of out. */
+size_t grok_expansion_source(const struct grok_expansion *x, size_t off);
 void grok_expansion_release(struct grok_expansion *x);
 
 #endif

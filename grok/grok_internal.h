@@ -28,6 +28,13 @@ struct grok_library {
 const struct grok_def *grok_library_find(const struct grok_library *lib,
                                          const char *name, size_t n);
 
+/* The known name closest to name[0..n) when it is one a typo away (letters'
+ * case ignored; one edit for names of 3 to 5 characters, two from 6; a
+ * swap of neighbours is one), to suggest after "unknown pattern"; NULL if
+ * none is. */
+const char *grok_library_closest(const struct grok_library *lib,
+                                 const char *name, size_t n);
+
 struct grok_capture {
     struct sl_fieldpath path;
     enum grok_type type;

@@ -30,6 +30,26 @@ static bool is_limit_error(int rc)
            rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
 }
 
+/* A group repeated once per character (Filebeat's GREEDYMULTILINE,
+ * (.|\n)*) fills the JIT's 1 MiB stack past some 30,000 of them: the line
+ * is matched again on a stack of BIG_JIT_STACK, made for it and unmapped
+ * after, so the memory comes back (the match limit still holds). */
+#define BIG_JIT_STACK (32u << 20)
+
+static int match_on_big_stack(struct grok *g, struct grok_expr *e,
+                              const char *s, size_t len)
+{
+    pcre2_jit_stack *big =
+        pcre2_jit_stack_create(1u << 20, BIG_JIT_STACK, NULL);
+    if (big == NULL)
+        return PCRE2_ERROR_JIT_STACKLIMIT;
+    pcre2_jit_stack_assign(g->mctx, NULL, big);
+    int rc = pcre2_jit_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md, g->mctx);
+    pcre2_jit_stack_assign(g->mctx, NULL, g->jit_stack);
+    pcre2_jit_stack_free(big);
+    return rc;
+}
+
 enum grok_result grok_match(struct grok *g, const char *s, size_t len)
 {
     g->matched = -1;
@@ -47,6 +67,8 @@ enum grok_result grok_match(struct grok *g, const char *s, size_t len)
                                           e->md, g->mctx)
                         : pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, e->md,
                                       g->mctx);
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+            rc = match_on_big_stack(g, e, s, len);
         if (timed) {
             e->timed_ns += now_ns() - t0;
             e->timed++;

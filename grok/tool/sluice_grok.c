@@ -2,10 +2,11 @@
  *
  *   sluice-grok [options] PATTERN [FILE...]
  *
- * Reads lines from the files (or stdin) and prints one JSON object per line,
- * in order: {"message": line, ...captures...}, tagged _grokparsefailure when
- * no expression matches, _groktimeout when the match limit stopped it, and
- * _truncated when the line was longer than --max-line. Exit status: 0 when
+ * Reads lines from the files (or stdin; a gzip file decompressed) and prints
+ * one JSON object per line, in order: {"message": line, ...captures...},
+ * tagged _grokparsefailure when no expression matches, _groktimeout when
+ * the match limit stopped it, and _truncated when the line was longer than
+ * --max-line. Exit status: 0 when
  * all input was read (lines that do not match are not errors), 1 on an I/O
  * error, 2 on a usage or pattern error, 3 when memory ran out (at start, or
  * building an event: past --event-memory or from the system). Every failure
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "sl_arena.h"
 #include "sl_buf.h"
 #include "sl_event.h"
+#include "tool_input.h"
 
 #define MAX_EXPRS 64
 #define MAX_DIRS  64
@@ -58,7 +61,8 @@ struct run {
     const char *unit; /* "line", or "record" with -z */
     size_t event_memory;
     uint64_t lines, bytes, matched, failed, timeouts, truncated;
-    bool nomem; /* the run stopped because memory ran out */
+    bool nomem;       /* the run stopped because memory ran out */
+    bool read_failed; /* an input could not be read: the next one may be */
 };
 
 static void usage(FILE *f)
@@ -194,11 +198,24 @@ static int parse_option(struct options *o, int argc, char **argv, int *i)
     return 0;
 }
 
+/* Options may come before, between or after PATTERN and the FILEs, as in
+ * grep (sluice-grok '%{HTTPD_COMBINEDLOG}' access.log --stats); "--" ends
+ * them, so a file may start with '-'. The operands are moved, in order, to
+ * the front of argv + 1 (the options' values were taken already). */
 static int parse_args(struct options *o, int argc, char **argv)
 {
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
+    int nops = 0;
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!options || a[0] != '-' || a[1] == '\0') {
+            argv[1 + nops++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            options = false;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             exit(0);
@@ -207,12 +224,6 @@ static int parse_args(struct options *o, int argc, char **argv)
             printf("sluice-grok %s\n", SLUICE_VERSION);
             exit(0);
         }
-        if (!strcmp(a, "--")) {
-            i++;
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0')
-            break;
         int rc = parse_option(o, argc, argv, &i);
         if (rc < 0)
             return -1;
@@ -222,15 +233,16 @@ static int parse_args(struct options *o, int argc, char **argv)
             return -1;
         }
     }
+    int i = 1;
     if (o->nexprs == 0 && !o->list && !o->compile_all) {
-        if (i >= argc) {
+        if (nops == 0) {
             usage(stderr);
             return -1;
         }
         o->exprs[o->nexprs++] = argv[i++];
     }
     o->files = argv + i;
-    o->nfiles = argc - i;
+    o->nfiles = nops + 1 - i;
     return 0;
 }
 
@@ -270,6 +282,39 @@ fail:
     return NULL;
 }
 
+/* An expression that is only a pattern's name (HTTPD_COMBINEDLOG, not
+ * %{HTTPD_COMBINEDLOG}) is a regex that matches that text: every line
+ * would fail. Says so; the run goes on, as the regex is valid. */
+static void warn_bare_names(const struct grok_library *lib,
+                            const struct options *o)
+{
+    for (size_t i = 0; i < o->nexprs; i++) {
+        const char *e = o->exprs[i];
+        if (e[strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] != '\0' ||
+            grok_library_lookup(lib, e) == NULL)
+            continue;
+        fprintf(stderr,
+                "sluice-grok: warning: expression '%s' is matched as the "
+                "text '%s'; to use the pattern of that name, write "
+                "'%%{%s}'\n",
+                e, e, e);
+    }
+}
+
+/* sluice-grok access.log: the file became the PATTERN and stdin is read
+ * (a terminal then seems to hang). Says so. */
+static void warn_file_as_pattern(const struct options *o)
+{
+    struct stat st;
+    if (o->nfiles != 0 || o->nexprs != 1 || stat(o->exprs[0], &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return;
+    fprintf(stderr,
+            "sluice-grok: warning: PATTERN '%s' is a file, and stdin is read; "
+            "the pattern comes first: sluice-grok PATTERN %s\n",
+            o->exprs[0], o->exprs[0]);
+}
+
 static int compile_all(const struct grok_library *lib, const struct options *o)
 {
     size_t n = grok_library_count(lib), bad = 0;
@@ -280,13 +325,13 @@ static int compile_all(const struct grok_library *lib, const struct options *o)
         struct sl_err err;
         struct grok *g = grok_compile(lib, &e, 1, &o->grok, &err);
         if (g == NULL) {
-            fprintf(stderr, "%s\n", err.msg);
+            fprintf(stderr, "sluice-grok: %s\n", err.msg);
             bad++;
         }
         grok_free(g);
     }
     printf("%zu of %zu patterns compile\n", n - bad, n);
-    return bad ? 1 : 0;
+    return bad ? EXIT_USAGE : 0;
 }
 
 static void explain(const struct grok *g)
@@ -301,6 +346,21 @@ static void explain(const struct grok *g)
             printf("  g%zu  %s (%s)\n", j + 1, field, type_names[t]);
         }
     }
+}
+
+/* --explain of expressions that do not compile: what each expands to, where
+ * it does, so the regex PCRE2 refused can be read (the error follows). */
+static void explain_failed(const struct grok_library *lib,
+                           const struct options *o)
+{
+    for (size_t i = 0; i < o->nexprs; i++) {
+        struct sl_err err;
+        char *re = grok_expand(lib, o->exprs[i], &err);
+        printf("expression %zu: %s\nregex: %s\n", i + 1, o->exprs[i],
+               re ? re : "(none: see the error)");
+        free(re);
+    }
+    fflush(stdout);
 }
 
 static int flush_out(struct run *r)
@@ -394,25 +454,9 @@ static int process_line(struct run *r, struct sl_slice line, bool truncated)
     return r->out.len >= 65536 ? flush_out(r) : 0;
 }
 
-/* Reads the next chunk of fd into chunk: its length, 0 at the end, or -1
- * (with a message) on an error. */
-static ssize_t read_chunk(int fd, const char *name, char *chunk, size_t size)
-{
-    for (;;) {
-        ssize_t n = read(fd, chunk, size);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR) {
-            fprintf(stderr, "sluice-grok: cannot read '%s': %s\n", name,
-                    sl_strerror(errno));
-            return -1;
-        }
-    }
-}
-
-/* Frames fd into lines (or -z records) and processes each. */
-static int process_fd(struct run *r, int fd, const char *name,
-                      const struct options *o)
+/* Frames the input into lines (or -z records) and processes each. */
+static int process_input(struct run *r, struct input *in,
+                         const struct options *o)
 {
     struct sl_err err;
     struct line_reader *lr = o->null_data ? line_reader_new_records(o->max_line)
@@ -429,13 +473,14 @@ static int process_fd(struct run *r, int fd, const char *name,
     }
     int rc = 0;
     ssize_t n;
-    while (rc == 0 && (n = read_chunk(fd, name, chunk, sizeof chunk)) != 0) {
+    while (rc == 0 && (n = input_read(in, chunk, sizeof chunk)) != 0) {
         if (n < 0 || line_reader_feed(lr, chunk, (size_t)n, &err) < 0) {
             /* the buffer holds at most a --max-line line and a chunk */
             if (n >= 0)
                 fprintf(stderr, "sluice-grok: '%s': %s; lower --max-line\n",
-                        name, err.msg);
+                        in->name, err.msg);
             r->nomem = n >= 0;
+            r->read_failed = n < 0;
             rc = -1;
             break;
         }
@@ -485,20 +530,27 @@ static int run_inputs(struct run *r, const struct options *o)
 {
     double t0 = now_s();
     int rc = 0;
+    struct input in = {.fd = 0, .name = "stdin"};
+    bool unread = false; /* a file could not be opened or read */
     if (o->nfiles == 0)
-        rc = process_fd(r, 0, "stdin", o);
+        rc = process_input(r, &in, o);
+    /* As cat and grep: a file that cannot be read is said, the others are
+     * read, and the status says it at the end. */
     for (int i = 0; i < o->nfiles && rc == 0; i++) {
-        int fd = strcmp(o->files[i], "-") ? open(o->files[i], O_RDONLY) : 0;
-        if (fd < 0) {
-            fprintf(stderr, "sluice-grok: cannot open '%s': %s\n", o->files[i],
-                    sl_strerror(errno));
-            rc = -1;
-            break;
+        if (input_open(&in, o->files[i]) < 0) {
+            unread = true;
+            continue;
         }
-        rc = process_fd(r, fd, o->files[i], o);
-        if (fd != 0)
-            close(fd);
+        rc = process_input(r, &in, o);
+        input_close(&in);
+        if (rc < 0 && r->read_failed) {
+            unread = true;
+            r->read_failed = false;
+            rc = 0;
+        }
     }
+    if (unread)
+        rc = -1;
     if (flush_out(r) < 0 || fflush(stdout) != 0)
         rc = -1;
     if (o->stats)
@@ -526,7 +578,11 @@ int main(int argc, char **argv)
         return status;
     }
     struct run r = {.unit = o.null_data ? "record" : "line"};
+    warn_bare_names(lib, &o);
+    warn_file_as_pattern(&o);
     r.g = grok_compile(lib, o.exprs, o.nexprs, &o.grok, &err);
+    if (r.g == NULL && o.explain)
+        explain_failed(lib, &o);
     grok_library_free(lib);
     if (r.g == NULL) {
         fprintf(stderr, "sluice-grok: %s\n", err.msg);

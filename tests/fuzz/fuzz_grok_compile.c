@@ -1,7 +1,8 @@
 /* fuzz_grok_compile.c: pattern-library text and a grok expression from
  * outside input. Layout: library text, a NUL byte, the expression. Anything
  * may fail to compile; nothing may crash, leak or hang. Whatever compiles is
- * matched once against the input itself. */
+ * matched once against the input itself; whatever does not is expanded
+ * alone (grok_expand, as --explain does then). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g != NULL) {
         grok_match(g, (const char *)data, size);
         grok_free(g);
+    } else {
+        free(grok_expand(lib, expr, &err));
     }
     grok_library_free(lib);
     free(buf);

@@ -405,5 +405,184 @@ def null_data_help_and_exit_statuses():
        "sluice-grok: cannot open '/nonexistent/log': No such file or directory")
 
 
+def access_line(path="/", prefix=b""):
+    """One Apache combined line (with prefix before it, a vhost_combined
+    "host:port " for example), newline included."""
+    return (prefix + b'203.0.113.9 - - [21/Nov/2025:00:00:00 +0000] "GET '
+            + path.encode() + b' HTTP/1.1" 200 5 "-" "-"\n')
+
+
+@case
+def options_after_the_pattern_and_the_files_are_options():
+    # sluice-grok '%{HTTPD_COMBINEDLOG}' access.log --stats, as grep and the
+    # shipper take them; "--" ends the options, so a file may start with '-'
+    line = access_line()
+    with tempfile.TemporaryDirectory() as d:
+        log, dash = os.path.join(d, "access.log"), os.path.join(d, "-x.log")
+        open(log, "wb").write(line)
+        open(dash, "wb").write(b"7\n")
+        p = grok(["%{HTTPD_COMBINEDLOG}", log, "--stats"])
+        eq(events(p)[0]["url"], {"original": "/"})
+        if "1 matched (100.00%)" not in p.stderr.decode():
+            raise AssertionError(f"no --stats: {p.stderr.decode()!r}")
+        p = grok(["%{HTTPD_COMMONLOG}", "--ecs", "disabled", log])
+        eq(events(p)[0]["clientip"], "203.0.113.9")
+        p = grok(["%{HTTPD_COMBINEDLOG}", "--explain"])
+        if not p.stdout.decode().startswith("expression 1: "):
+            raise AssertionError(f"no --explain: {p.stdout.decode()!r}")
+        p = subprocess.run([os.path.abspath(TOOL), "^%{INT:n:int}$", "--",
+                            "-x.log"], capture_output=True, cwd=d, timeout=60)
+        eq((p.returncode, events(p)), (0, [{"message": "7", "n": 7}]))
+        eq(grok(["x", log, "--frobnicate"], expect_status=2).stderr.decode()
+           .strip(), "sluice-grok: unknown option '--frobnicate'; see --help")
+
+
+@case
+def a_misspelt_pattern_name_gets_the_known_one_suggested():
+    for typo in ("%{HTTPD_COMBINEDLOGG}", "%{httpd_combinedlog}"):
+        eq(grok([typo], expect_status=2).stderr.decode().strip(),
+           f"sluice-grok: grok: expression '{typo}': at {typo}: unknown "
+           f"pattern '{typo[2:-1]}' (did you mean 'HTTPD_COMBINEDLOG'?); add "
+           "--patterns-dir or check the spelling")
+
+
+@case
+def a_patterns_file_saved_with_a_byte_order_mark_loads():
+    # Windows editors (Notepad) start a UTF-8 file with EF BB BF, and CRLF
+    with tempfile.TemporaryDirectory() as d:
+        pat = os.path.join(d, "vhost")
+        open(pat, "wb").write(b"\xef\xbb\xbfVHOST %{IPORHOST:[url][domain]}:"
+                              b"%{POSINT:[url][port]:int}\r\n"
+                              b"VHOSTLOG %{VHOST} %{HTTPD_COMBINEDLOG}\r\n")
+        line = access_line(prefix=b"www.example.com:443 ")
+        for where in (pat, d):
+            p = grok(["--patterns-dir", where, "%{VHOSTLOG}"], line)
+            e = events(p)[0]
+            eq((e["url"], e["source"]),
+               ({"domain": "www.example.com", "port": 443, "original": "/"},
+                {"address": "203.0.113.9"}))
+
+
+@case
+def a_bare_pattern_name_is_matched_as_text_and_said_so():
+    # HTTPD_COMBINEDLOG without %{...}: a valid regex that fails every line
+    p = grok(["HTTPD_COMBINEDLOG"], access_line())
+    eq(events(p)[0]["tags"], ["_grokparsefailure"])
+    eq(p.stderr.decode().strip(),
+       "sluice-grok: warning: expression 'HTTPD_COMBINEDLOG' is matched as "
+       "the text 'HTTPD_COMBINEDLOG'; to use the pattern of that name, write "
+       "'%{HTTPD_COMBINEDLOG}'")
+    eq(grok(["-e", "ERRORS", "-e", "%{WORD}"], b"x\n").stderr, b"")
+
+
+@case
+def explain_shows_the_regex_of_an_expression_that_does_not_compile():
+    # the regex PCRE2 refused is what one needs to see; the error follows
+    p = grok(["--explain", "-D", "NUM [0-9]+", "-e", "%{NUM:n} (x",
+              "-e", "%{NOPE}"], expect_status=2)
+    eq(p.stdout.decode(),
+       "expression 1: %{NUM:n} (x\nregex: (?<g1>[0-9]+) (x\n"
+       "expression 2: %{NOPE}\nregex: (none: see the error)\n")
+    eq(p.stderr.decode(),
+       "sluice-grok: grok: expression '%{NUM:n} (x': invalid regex: missing "
+       "closing parenthesis at its end: the '(' at offset 9, at '(x', is not "
+       "closed; a literal ( ) [ ] { } * + ? | or \\ needs a backslash before "
+       "it\n")
+
+
+@case
+def rotated_gzip_files_are_read_as_their_text():
+    # sluice-grok '%{HTTPD_COMBINEDLOG}' /var/log/apache2/access.log*: the
+    # glob takes logrotate's access.log.2.gz too
+    import gzip
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "access.log")
+        packed = os.path.join(d, "access.log.2.gz")
+        bad = os.path.join(d, "access.log.3.gz")
+        open(plain, "wb").write(access_line("/1"))
+        with gzip.open(packed, "wb") as f:
+            f.write(access_line("/2") + access_line("/3"))
+        p = grok(["%{HTTPD_COMBINEDLOG}", plain, packed])
+        eq([e["url"]["original"] for e in events(p)], ["/1", "/2", "/3"])
+        p = grok(["-z", "(?<n>[0-9]+) HTTP", packed])
+        eq([e["n"] for e in events(p)], ["2"])
+        # cut short (its trailer lost): the lines are read, then a clear error
+        # and exit 1
+        open(bad, "wb").write(open(packed, "rb").read()[:-8])
+        p = grok(["%{HTTPD_COMBINEDLOG}", bad], expect_status=1)
+        eq((p.stderr.decode(), [e["url"]["original"] for e in events(p)]),
+           (f"sluice-grok: cannot read '{bad}' (gzip): unexpected end of "
+            "file\n", ["/2", "/3"]))
+
+
+@case
+def compile_all_reports_broken_patterns_as_pattern_errors():
+    # README: 2 on a pattern error, each failure one line naming the tool
+    with tempfile.TemporaryDirectory() as d:
+        pat = os.path.join(d, "mine")
+        open(pat, "w").write("BROKEN (abc\nMYLOG %{HTTPDAT:ts}\n")
+        p = grok(["--compile-all", "--patterns-dir", pat], expect_status=2)
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: grok: pattern 'BROKEN' ({pat}:1): invalid regex: "
+            "missing closing parenthesis at offset 4 of its expansion '(abc'",
+            f"sluice-grok: grok: pattern 'MYLOG' ({pat}:2): at %{{HTTPDAT:ts}}"
+            ": unknown pattern 'HTTPDAT' (did you mean 'HTTPDATE'?); add "
+            "--patterns-dir or check the spelling"])
+        if not p.stdout.decode().endswith(" patterns compile\n"):
+            raise AssertionError(p.stdout.decode())
+
+
+@case
+def a_file_that_cannot_be_read_does_not_stop_the_others():
+    # as cat and grep: say so, read the rest, exit 1 at the end
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.log"), os.path.join(d, "b.log")
+        cut = os.path.join(d, "c.log.gz")
+        open(a, "w").write("1\n")
+        open(b, "w").write("3\n")
+        open(cut, "wb").write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+        gone = os.path.join(d, "gone.log")
+        p = grok(["^(?<n>\\d)$", a, gone, cut, b], expect_status=1)
+        eq([e["n"] for e in events(p)], ["1", "3"])
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: cannot open '{gone}': No such file or directory",
+            f"sluice-grok: cannot read '{cut}' (gzip): unexpected end of "
+            "file"])
+
+
+@case
+def a_file_given_where_the_pattern_goes_is_said():
+    # sluice-grok access.log: the file is taken as PATTERN, stdin is read
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "access.log")
+        open(log, "wb").write(access_line())
+        p = grok([log], b"x\n")
+        eq(events(p), [{"message": "x", "tags": ["_grokparsefailure"]}])
+        eq(p.stderr.decode().strip(),
+           f"sluice-grok: warning: PATTERN '{log}' is a file, and stdin is "
+           f"read; the pattern comes first: sluice-grok PATTERN {log}")
+        eq(grok(["%{WORD}", log]).stderr, b"")
+
+
+@case
+def xz_and_bzip2_files_are_refused_with_what_to_do():
+    # logrotate's compresscmd may be xz or bzip2: not read as lines of bytes
+    import bz2
+    import lzma
+    with tempfile.TemporaryDirectory() as d:
+        xz, bz = os.path.join(d, "access.log.2.xz"), os.path.join(d, "a.bz2")
+        plain = os.path.join(d, "access.log")
+        open(xz, "wb").write(lzma.compress(access_line()))
+        open(bz, "wb").write(bz2.compress(access_line()))
+        open(plain, "wb").write(access_line("/1"))
+        p = grok(["%{HTTPD_COMBINEDLOG}", xz, bz, plain], expect_status=1)
+        eq([e["url"]["original"] for e in events(p)], ["/1"])
+        eq(p.stderr.decode().splitlines(),
+           [f"sluice-grok: cannot read '{xz}': it is xz-compressed; "
+            f"decompress it first: xzcat '{xz}' | sluice-grok PATTERN",
+            f"sluice-grok: cannot read '{bz}': it is bzip2-compressed; "
+            f"decompress it first: bzcat '{bz}' | sluice-grok PATTERN"])
+
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)

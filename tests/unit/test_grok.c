@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,53 @@ static void captures_nest_and_convert(void **state)
                   "10.0.0.1 404 0.25 alice"),
         "{\"source\":{\"address\":\"10.0.0.1\"},\"http\":{\"status\":404},"
         "\"took\":0.25,\"user\":{\"name\":\"alice\"}}");
+}
+
+/* Elasticsearch's ingest grok (Filebeat's module pipelines, where many
+ * nginx and Apache patterns are copied from) also names long and double:
+ * numbers as :int and :float. */
+static void long_and_double_convert_as_int_and_float(void **state)
+{
+    struct fixture *f = *state;
+    assert_string_equal(
+        grok_json(f,
+                  "%{INT:[process][pid]:long}#%{INT:[process][thread][id]:"
+                  "long} %{NUMBER:took:double}",
+                  "123#0 0.5"),
+        "{\"process\":{\"pid\":123,\"thread\":{\"id\":0}},\"took\":0.5}");
+}
+
+/* Filebeat's GREEDYMULTILINE, (.|\n|\t)*, repeats a group once per
+ * character: past some 30,000 of them the JIT's 1 MiB stack is full. The
+ * line is matched again by the interpreter, whose frames are on the heap
+ * (its limits still hold), so a long message matches. */
+static void a_group_repeated_past_the_jit_stack_still_matches(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 100000;
+    char *line = malloc(n + 1);
+    memset(line, 'x', n);
+    line[n] = '\0';
+    const char *expr = "^(?<m>(?:.|\n|\t)*)$";
+    struct sl_err err;
+    struct grok *g = grok_compile(f->lib, &expr, 1, NULL, &err);
+    assert_non_null(g);
+    assert_int_equal(grok_match(g, line, n), GROK_MATCH);
+    const struct sl_fieldpath *field;
+    enum grok_type type;
+    const char *value;
+    size_t len;
+    assert_int_equal(grok_capture_get(g, 0, &field, &type, &value, &len), 1);
+    assert_int_equal(len, n);
+    /* a runaway pattern on that line still ends, as a timeout */
+    const char *runaway = "^(\\w+\\s?)*$";
+    line[n - 1] = '!';
+    grok_free(g);
+    g = grok_compile(f->lib, &runaway, 1, NULL, &err);
+    assert_non_null(g);
+    assert_int_equal(grok_match(g, line, n), GROK_TIMEOUT);
+    grok_free(g);
+    free(line);
 }
 
 static void unnamed_reference_captures_nothing(void **state)
@@ -333,6 +381,31 @@ static void error_unknown_pattern_names_it(void **state)
                         "spelling");
 }
 
+/* A name a typo or the wrong case away from a known one is suggested;
+ * one no known name is close to gets the plain advice. */
+static void error_unknown_pattern_suggests_the_closest_name(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const cases[][2] = {
+        {"%{word:w}", "'word' (did you mean 'WORD'?)"},
+        {"%{NUMBR}", "'NUMBR' (did you mean 'NUMBER'?)"},
+        {"%{WROD}", "'WROD' (did you mean 'WORD'?)"},
+        {"%{DOUBLE11}", "'DOUBLE11' (did you mean 'DOUBLE1'?)"},
+        /* too far from every name: INT is 4 edits from INTEGER, IP 2 from X */
+        {"%{INTEGER}", "'INTEGER'"},
+        {"%{X}", "'X'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *expr = cases[i][0];
+        char want[256];
+        snprintf(want, sizeof want,
+                 "grok: expression '%s': at %s: unknown pattern %s; add "
+                 "--patterns-dir or check the spelling",
+                 expr, expr, cases[i][1]);
+        assert_string_equal(compile_error(f, expr), want);
+    }
+}
+
 static void error_recursion_is_detected(void **state)
 {
     struct fixture *f = *state;
@@ -349,10 +422,29 @@ static void error_regex_blames_the_pattern(void **state)
                         "grok: pattern 'BROKEN' (test.grok:10): invalid "
                         "regex: missing closing parenthesis at offset 4 of "
                         "its expansion '(abc'");
+    /* in the expression's own text: where the user wrote it; an unclosed
+     * group is found in the text (PCRE2 only sees the end) */
     assert_string_equal(compile_error(f, "%{WORD:w} (x"),
                         "grok: expression '%{WORD:w} (x': invalid regex: "
-                        "missing closing parenthesis at offset 17 of the "
-                        "expanded regex");
+                        "missing closing parenthesis at its end: the '(' at "
+                        "offset 10, at '(x', is not closed; a literal ( ) [ "
+                        "] { } * + ? | or \\ needs a backslash before it");
+    assert_string_equal(
+        compile_error(f, "(?<a>x) \\( [(] (?<ms>%{INT}(y) %{WORD}"),
+        "grok: expression '(?<a>x) \\( [(] (?<ms>%{INT}(y) %{WORD}': "
+        "invalid regex: missing closing parenthesis at its end: the '(' at "
+        "offset 15, at '(?<ms>%{INT}(y) %{WO', is not closed; a literal ( ) "
+        "[ ] { } * + ? | or \\ needs a backslash before it");
+    assert_string_equal(compile_error(f, "%{WORD:w} x) %{INT:n}"),
+                        "grok: expression '%{WORD:w} x) %{INT:n}': invalid "
+                        "regex: unmatched closing parenthesis at offset 11, "
+                        "at ') %{INT:n}'; a literal ( ) [ ] { } * + ? | or "
+                        "\\ needs a backslash before it");
+    assert_string_equal(compile_error(f, "(?<a>x)%{WORD}{2,1}"),
+                        "grok: expression '(?<a>x)%{WORD}{2,1}': invalid "
+                        "regex: numbers out of order in {} quantifier at "
+                        "offset 18, at '}'; a literal ( ) [ ] { } * + ? | or "
+                        "\\ needs a backslash before it");
 }
 
 static void error_bad_type_and_field(void **state)
@@ -361,7 +453,7 @@ static void error_bad_type_and_field(void **state)
     assert_string_equal(compile_error(f, "%{INT:n:integer}"),
                         "grok: expression '%{INT:n:integer}': at "
                         "%{INT:n:integer}: unknown type 'integer'; expected "
-                        "int or float");
+                        "int, long, float or double");
     assert_string_equal(compile_error(f, "%{INT:[a][}"),
                         "grok: expression '%{INT:[a][}': field reference "
                         "'[a][' is not of the form [a][b] (unbalanced or "
@@ -542,6 +634,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(error_unknown_pattern_names_it, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            error_unknown_pattern_suggests_the_closest_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            long_and_double_convert_as_int_and_float, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_group_repeated_past_the_jit_stack_still_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(error_recursion_is_detected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(error_regex_blames_the_pattern, setup,

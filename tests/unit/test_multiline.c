@@ -596,8 +596,10 @@ static void errors_say_what_to_do(void **state)
     assert_null(multiline_new(&cfg, &err));
     assert_string_equal(err.msg,
                         "multiline: grok: expression '^(unclosed': invalid "
-                        "regex: missing closing parenthesis at offset 10 of "
-                        "the expanded regex");
+                        "regex: missing closing parenthesis at its end: the "
+                        "'(' at offset 1, at '(unclosed', is not closed; a "
+                        "literal ( ) [ ] { } * + ? | or \\ needs a "
+                        "backslash before it");
     cfg.pattern = "^%{NOSUCH} ";
     assert_null(multiline_new(&cfg, &err));
     assert_non_null(strstr(err.msg, "unknown pattern 'NOSUCH'"));
