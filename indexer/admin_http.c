@@ -119,8 +119,13 @@ static int transport_error(struct admin_http *h, CURLcode rc,
                           method, shown, detail, sec,
                           strcmp(sec, "kibana") == 0 ? ".url" : ".hosts");
     case CURLE_OPERATION_TIMEDOUT:
-        return sl_err_set(err, SL_EIO, "%s %s: no answer within %ld ms (%s)",
-                          method, shown, h->opts.timeout_ms, detail);
+        return sl_err_set(err, SL_EIO,
+                          "%s %s: no answer within %ld ms (%s); is %s%s "
+                          "right (something there takes the connection and "
+                          "never answers), and is the server up and not "
+                          "overloaded?",
+                          method, shown, h->opts.timeout_ms, detail, sec,
+                          strcmp(sec, "kibana") == 0 ? ".url" : ".hosts");
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
