@@ -14,6 +14,8 @@ case found a defect and fails on the code before its fix.
   lost: exactly the lines shipped into the stream that no indexer had
   read; everything before and after is indexed once, and both daemons
   go on.
+- Two indexers in one group, one killed with -9 for good while it holds
+  entries: the other claims them, every event once (passed at once).
 
 A redis-server of this test's own on a free port (restarted by the
 test); Elasticsearch from tests/run (SLUICE_TEST_ES_URL), with this
@@ -47,7 +49,7 @@ def line(i):
     return f"14/Mar/2026:12:00:00 +0000 line {i}"
 
 
-def shipper_config(name):
+def shipper_config(name, **output):
     """TMP/name/shipper.json: TMP/name/logs/*.log, a date processor (the
     index is the line's day), to this test's Redis at stream name."""
     d = os.path.join(TMP, name)
@@ -61,7 +63,8 @@ def shipper_config(name):
                             {"date": {"field": "ts", "formats": [
                                 "dd/MMM/yyyy:HH:mm:ss Z"]}}]}],
             "output": {"redis": {"url": f"redis://127.0.0.1:{redis.port}/0",
-                                 "key": name, "batch_age": "20ms"}}}
+                                 "key": name, "batch_age": "20ms",
+                                 **output}}}
     path = os.path.join(d, "shipper.json")
     with open(path, "w") as f:
         json.dump(conf, f)
@@ -112,6 +115,28 @@ def messages(name):
         return []
     return sorted(int(h["_source"]["message"].rsplit(" ", 1)[1])
                   for h in got["hits"]["hits"])
+
+
+def count(name):
+    es_request(ES, "POST", f"/{PREFIX}-{name}-*/_refresh")
+    status, got = es_request(ES, "GET", f"/{PREFIX}-{name}-*/_count")
+    return got["count"] if status == 200 else 0
+
+
+def ids(name):
+    """Every document's line number, in name's indices (by search_after:
+    more than a search's 10,000)."""
+    got, after = [], None
+    while True:
+        body = {"size": 5000, "_source": ["message"], "sort": ["_doc"]}
+        if after:
+            body["search_after"] = after
+        hits = es_json(ES, "POST", f"/{PREFIX}-{name}-*/_search",
+                       body)["hits"]["hits"]
+        if not hits:
+            return got
+        got += [h["_source"]["message"].split(" ")[-2] for h in hits]
+        after = hits[-1]["sort"]
 
 
 def stream_events(key):
@@ -201,6 +226,52 @@ def redis_restarted_without_persistence():
     eq(messages(name), list(range(200)) + list(range(300, 400)),
        "lines indexed: all but those in the stream at the second restart")
 
+
+@case
+def two_indexers_one_killed_for_good():
+    """Two indexers in one group share a stream of 20,000 events (80
+    entries, each indexer holding at most 4); one is killed with -9 while
+    it holds entries (its bulk requests on the wire) and never comes
+    back: the other takes its entries over (XAUTOCLAIM, once idle
+    claim_idle) and every event is in Elasticsearch once. No defect
+    found: this pins it down."""
+    name = "claimed"
+    sconf, log, _ = shipper_config(name, batch_events=250)
+    append(log, [line(i) + " " + "x" * 200 for i in range(20000)])
+    run_once(SHIPPER, sconf)
+    confs = []
+    for c in ("a", "b"):
+        path = indexer_config(name)
+        with open(path) as f:
+            conf = json.load(f)
+        # 80 entries, at most 4 held by each: both get some
+        conf["redis"].update(consumer=c, claim_idle="1s", max_in_flight=4,
+                             read_count=2)
+        conf["elasticsearch"]["flush_count"] = 500
+        path = os.path.join(TMP, f"{name}-{c}.json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        confs.append(path)
+    a, b = Indexer(confs[0], name + "-a"), Indexer(confs[1], name + "-b")
+
+    def held_by_a():
+        try:
+            got = redis.cmd("XPENDING", name, "sluice")
+        except AssertionError:  # NOGROUP: not made yet
+            return False
+        return dict(got[3] or []).get(b"a", b"0") != b"0"
+    try:
+        wait_for("a holds entries", held_by_a)
+        a.p.kill()
+        a.p.wait()
+        wait_for("20,000 indexed", lambda: count(name) >= 20000)
+        wait_for("the stream read and acknowledged",
+                 lambda: redis.cmd("XLEN", name) == 0)
+    finally:
+        b.stop()
+    assert "claimed " in b.text(), b.text()
+    eq(count(name), 20000, "documents")
+    eq(len(set(ids(name))), 20000, "distinct ids")
 
 def main():
     try:
