@@ -124,19 +124,20 @@ def count(name):
 
 
 def ids(name):
-    """Every document's line number, in name's indices (by search_after:
-    more than a search's 10,000)."""
-    got, after = [], None
-    while True:
-        body = {"size": 5000, "_source": ["message"], "sort": ["_doc"]}
-        if after:
-            body["search_after"] = after
-        hits = es_json(ES, "POST", f"/{PREFIX}-{name}-*/_search",
-                       body)["hits"]["hits"]
-        if not hits:
-            return got
-        got += [h["_source"]["message"].split(" ")[-2] for h in hits]
-        after = hits[-1]["sort"]
+    """Every document's line number, in name's indices: a scroll (more
+    than a search's 10,000, on one snapshot: the order of _doc moves when
+    segments merge between two plain searches)."""
+    got = es_json(ES, "POST", f"/{PREFIX}-{name}-*/_search?scroll=1m",
+                  {"size": 5000, "_source": ["message"], "sort": ["_doc"]})
+    lines = []
+    while got["hits"]["hits"]:
+        lines += [h["_source"]["message"].split(" ")[-2]
+                  for h in got["hits"]["hits"]]
+        got = es_json(ES, "POST", "/_search/scroll",
+                      {"scroll": "1m", "scroll_id": got["_scroll_id"]})
+    es_request(ES, "DELETE", "/_search/scroll",
+               {"scroll_id": got["_scroll_id"]})
+    return lines
 
 
 def stream_events(key):
