@@ -121,15 +121,22 @@ static long long number(yajl_val root, const char *name)
     return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
+/* The answer's body as a tree (free with yajl_tree_free); NULL when it
+ * is not JSON or nested deeper than an answer we read is. */
+static yajl_val parse_body(const struct answer *a)
+{
+    char why[128];
+    const char *body = a->body.ptr ? a->body.ptr : "";
+    return sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
+               ? yajl_tree_parse(body, why, sizeof why)
+               : NULL;
+}
+
 /* The health line from a 200 answer of /_cluster/health. */
 static void print_health(const struct answer *a, FILE *out)
 {
-    char why[128];
     const char *status_key[] = {"status", NULL};
-    const char *body = a->body.ptr ? a->body.ptr : "";
-    yajl_val root = sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
-                        ? yajl_tree_parse(body, why, sizeof why)
-                        : NULL;
+    yajl_val root = parse_body(a);
     yajl_val st = yajl_tree_get(root, status_key, yajl_t_string);
     if (st == NULL) {
         fprintf(out, "cluster: health answer without a status\n");
@@ -147,12 +154,8 @@ static void print_health(const struct answer *a, FILE *out)
  * of those whose "status" is "close"; -1 when it is not one. */
 static long long cat_count(const struct answer *a, long long *closed)
 {
-    char why[128];
     const char *status_key[] = {"status", NULL};
-    const char *body = a->body.ptr ? a->body.ptr : "";
-    yajl_val root = sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
-                        ? yajl_tree_parse(body, why, sizeof why)
-                        : NULL;
+    yajl_val root = parse_body(a);
     long long n = -1;
     *closed = 0;
     if (YAJL_IS_ARRAY(root)) {
@@ -208,11 +211,7 @@ static void print_indices(const struct indexer_es_config *es, const char *host,
     snprintf(path, sizeof path, "/%.*s*/_count", (int)pre.len, pre.ptr);
     get(es, host, path, &c);
     if (c.code == 200) {
-        char why[128];
-        const char *body = c.body.ptr ? c.body.ptr : "";
-        yajl_val root = sl_cli_json_shallow(body, c.body.len, JSON_DEPTH_MAX)
-                            ? yajl_tree_parse(body, why, sizeof why)
-                            : NULL;
+        yajl_val root = parse_body(&c);
         docs = number(root, "count");
         yajl_tree_free(root);
     }

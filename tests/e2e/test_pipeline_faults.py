@@ -34,15 +34,13 @@ from shipper_harness import (ENV, Redis, Shipper, append,  # noqa: E402
                              case, eq, es_drop, es_json, es_request,
                              failures, need, run_once, tmp_dir, wait_for)
 
-BIN = sys.argv[1]
-INDEXER = os.path.join(BIN, "sluice-indexer")
-SHIPPER = os.path.join(BIN, "sluice-shipper")
+INDEXER, SHIPPER = (os.path.join(sys.argv[1], f"sluice-{d}")
+                    for d in ("indexer", "shipper"))
 ES = need("SLUICE_TEST_ES_URL").rstrip("/")
-PREFIX = f"sluicefaults-{os.getpid()}"
-TMP = tmp_dir("sluice-faults-")
-redis = Redis()
 # a fixed day, so the index is known and the same on every run
 DAY = "2026.03.14"
+PREFIX, TMP = f"sluicefaults-{os.getpid()}", tmp_dir("sluice-faults-")
+redis = Redis()
 
 
 def line(i):
