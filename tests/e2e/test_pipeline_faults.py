@@ -13,7 +13,8 @@ case found a defect and fails on the code before its fix.
   (README: Redis restarts). The case also pins down what README says is
   lost: exactly the lines shipped into the stream that no indexer had
   read; everything before and after is indexed once, and both daemons
-  go on.
+  go on. It now also warns once at start that its Redis keeps no
+  append-only file, and what that loses (not with one that keeps it).
 - Two indexers in one group, one killed with -9 for good while it holds
   entries: the other claims them, every event once (passed at once).
 
@@ -222,6 +223,11 @@ def redis_restarted_without_persistence():
             "(restarted without persistence, or the key was deleted); the "
             "entries no indexer had read are lost with it")
     assert want in ix.text(), ix.text()
+    # said at start, once, however often Redis comes back
+    eq(ix.text().count("keeps no append-only file (INFO persistence: "
+                        "aof_enabled:0): if Redis crashes, or stops without "
+                        "saving, the entries of norestore that no indexer "
+                        "has read are lost"), 2, "warnings (two starts)")
     eq(messages(name), list(range(200)) + list(range(300, 400)),
        "lines indexed: all but those in the stream at the second restart")
 
@@ -271,6 +277,25 @@ def two_indexers_one_killed_for_good():
     assert "claimed " in b.text(), b.text()
     eq(count(name), 20000, "documents")
     eq(len(set(ids(name))), 20000, "distinct ids")
+
+@case
+def redis_with_aof_is_not_warned_of():
+    """The same indexer on a Redis with an append-only file: no warning
+    (it says at debug that it checked)."""
+    r = Redis(aof=os.path.join(TMP, "aof"))
+    path = os.path.join(TMP, "aof.json")
+    with open(path, "w") as f:
+        json.dump({"redis": {"url": f"redis://127.0.0.1:{r.port}/0",
+                             "key": "aof", "block": "200ms"},
+                   "elasticsearch": {"hosts": [ES]},
+                   "log": {"level": "debug"}}, f)
+    ix = Indexer(path, "aof")
+    try:
+        wait_for("the check", lambda: "keeps an append-only file" in ix.text())
+    finally:
+        ix.stop()
+        r.kill()
+    assert "keeps no append-only file" not in ix.text(), ix.text()
 
 def main():
     try:
