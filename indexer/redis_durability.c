@@ -33,8 +33,15 @@ static void on_info(void *ctx, const struct sl_redis_result *res)
         d->done = true;
         return;
     }
-    if (res->status != SL_REDIS_OK)
+    if (res->status == SL_REDIS_ELOST)
         return; /* asked again once READY */
+    if (res->status != SL_REDIS_OK) {
+        /* no answer in time: not asked again, so a server that never
+         * answers INFO costs one command, not one every deadline */
+        SL_DEBUG(COMP, "INFO persistence: %s; not checked", res->why);
+        d->done = true;
+        return;
+    }
     d->done = true;
     if (res->reply->type != REDIS_REPLY_STRING || !aof_off(res->reply->str))
         SL_DEBUG(COMP, "%s keeps an append-only file (or said nothing of it)",
