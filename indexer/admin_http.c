@@ -301,6 +301,14 @@ int admin_http_status_error(const struct admin_http *h, const char *method,
                           "in a role, or use a user who has it",
                           method, shown, what_for ? what_for : "a privilege");
     reason_of(h, reason, sizeof reason);
-    return sl_err_set(err, SL_EREMOTE, "%s %s: %ld%s%s", method, shown,
-                      h->status, reason[0] ? ": " : "", reason);
+    /* Elasticsearch's (and OpenSearch's) answer to a path it does not
+     * serve: kibana.url names the cluster, a common slip (9200 for 5601) */
+    bool es_at_kibana = strcmp(sec, "kibana") == 0 && h->body.ptr != NULL &&
+                        strstr(h->body.ptr, "no handler found for uri") != NULL;
+    return sl_err_set(err, SL_EREMOTE, "%s %s: %ld%s%s%s", method, shown,
+                      h->status, reason[0] ? ": " : "", reason,
+                      es_at_kibana ? "; this is Elasticsearch's answer, not "
+                                     "Kibana's: set kibana.url to Kibana "
+                                     "(port 5601 by default)"
+                                   : "");
 }

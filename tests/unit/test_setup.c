@@ -507,6 +507,36 @@ static void test_kibana_never_answers(void **state)
     close(fd);
 }
 
+/* kibana.url given Elasticsearch's URL (9200 for 5601): setup said
+ * "400: no handler found for uri [...]", not that the URL is the
+ * cluster's. */
+static void test_kibana_url_of_elasticsearch(void **state)
+{
+    (void)state;
+    struct admin_http h;
+    struct admin_http_opts ho = {NULL, NULL,     NULL, NULL,
+                                 5000, "kibana", NULL, false};
+    struct setup_result r = {0};
+    struct sl_err err = {0};
+    char want[512];
+    assert_int_equal(admin_http_init(&h, &ho, &err), 0);
+    kibana_files();
+    routes("{\"POST /api/saved_objects/_import?overwrite=true\": [400, "
+           "{\"error\": \"no handler found for uri "
+           "[/api/saved_objects/_import?overwrite=true] and method [POST]\", "
+           "\"status\": 400}]}");
+    assert_int_equal(setup_kibana_import(&h, S.url, S.kibana, &r, &err), -1);
+    snprintf(want, sizeof want,
+             "importing '%s/a-data-view.ndjson': POST "
+             "%s/api/saved_objects/_import?overwrite=true: 400: no handler "
+             "found for uri [/api/saved_objects/_import?overwrite=true] and "
+             "method [POST]; this is Elasticsearch's answer, not Kibana's: "
+             "set kibana.url to Kibana (port 5601 by default)",
+             S.kibana, S.url);
+    assert_string_equal(err.msg, want);
+    admin_http_release(&h);
+}
+
 static void test_es_errors(void **state)
 {
     (void)state;
@@ -630,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_kibana_import),
         cmocka_unit_test(test_kibana_none_and_errors),
         cmocka_unit_test(test_kibana_never_answers),
+        cmocka_unit_test(test_kibana_url_of_elasticsearch),
         cmocka_unit_test(test_es_errors),
         cmocka_unit_test(test_retention_worker),
     };
