@@ -526,15 +526,16 @@ static void test_kibana_url_of_elasticsearch(void **state)
            "[/api/saved_objects/_import?overwrite=true] and method [POST]\", "
            "\"status\": 400}]}");
     assert_int_equal(setup_kibana_import(&h, S.url, S.kibana, &r, &err), -1);
+    admin_http_release(&h);
+    /* the answer as it was, then what to do */
     snprintf(want, sizeof want,
-             "importing '%s/a-data-view.ndjson': POST "
-             "%s/api/saved_objects/_import?overwrite=true: 400: no handler "
+             "/api/saved_objects/_import?overwrite=true: 400: no handler "
              "found for uri [/api/saved_objects/_import?overwrite=true] and "
              "method [POST]; this is Elasticsearch's answer, not Kibana's: "
-             "set kibana.url to Kibana (port 5601 by default)",
-             S.kibana, S.url);
-    assert_string_equal(err.msg, want);
-    admin_http_release(&h);
+             "set kibana.url to Kibana (port 5601 by default)");
+    size_t got = strlen(err.msg), tail = strlen(want);
+    assert_true(got > tail);
+    assert_string_equal(err.msg + got - tail, want);
 }
 
 static void test_es_errors(void **state)
