@@ -15,6 +15,9 @@ case found a defect and fails on the code before its fix.
   read; everything before and after is indexed once, and both daemons
   go on. It now also warns once at start that its Redis keeps no
   append-only file, and what that loses (not with one that keeps it).
+- JSON logs with a key named as a metadata field of Elasticsearch
+  ("_id" of a MongoDB document, "_index", "_source"): each such event
+  went to the dead letters; the json processor now writes "_id_".
 - Two indexers in one group, one killed with -9 for good while it holds
   entries: the other claims them, every event once (passed at once).
 
@@ -306,6 +309,48 @@ def redis_with_aof_is_not_warned_of():
         ix.stop()
         r.kill()
     assert "keeps no append-only file" not in ix.text(), ix.text()
+
+# The top-level keys Elasticsearch 8.15 refuses in a document (checked:
+# "... is a metadata field and cannot be added inside a document"), and
+# _doc_count, which it reads as an aggregation count.
+META = ["_id", "_index", "_source", "_routing", "_ignored", "_ignored_source",
+        "_seq_no", "_primary_term", "_version", "_field_names", "_doc_count",
+        "_tier", "_nested_path", "_data_stream_timestamp"]
+
+
+@case
+def json_logs_with_metadata_keys_are_indexed():
+    """JSON logs whose lines have a key named as one of Elasticsearch's
+    metadata fields ("_id" of a MongoDB document logged whole, "_index",
+    "_source", ...): each such event went to the dead letters
+    (document_parsing_exception); the key now gets a "_" after it, and
+    every event is indexed. A nested "_id" stays as it is."""
+    name = "metajson"
+    sconf, log, _ = shipper_config(name)
+    with open(sconf) as f:
+        conf = json.load(f)
+    conf["inputs"][0]["processors"] = [{"json": {}}]
+    with open(sconf, "w") as f:
+        json.dump(conf, f)
+    lines = [json.dumps({k: f"v{i}", "message": f"with {k}",
+                         "@timestamp": "2026-03-14T12:00:00Z",
+                         "doc": {"_id": i}})
+             for i, k in enumerate(META)]
+    append(log, lines)
+    run_once(SHIPPER, sconf)
+    p = subprocess.run([INDEXER, "-c", indexer_config(name), "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"indexer: {p.stderr}")
+    eq(redis.cmd("XLEN", name + ":dead"), 0, f"dead letters: {p.stderr}")
+    es_request(ES, "POST", f"/{PREFIX}-{name}-*/_refresh")
+    got = es_json(ES, "POST", f"/{PREFIX}-{name}-*/_search",
+                  {"size": 100})["hits"]["hits"]
+    docs = {h["_source"]["message"]: h["_source"] for h in got}
+    eq(sorted(docs), sorted(f"with {k}" for k in META), "events indexed")
+    for i, k in enumerate(META):
+        d = docs[f"with {k}"]
+        eq((k in d, d.get(k + "_"), d["doc"]), (False, f"v{i}", {"_id": i}),
+           f"the event with {k}")
 
 def main():
     try:
