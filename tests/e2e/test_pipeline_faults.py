@@ -105,9 +105,15 @@ class Indexer:
             return f.read().decode(errors="replace")
 
     def stop(self):
+        """SIGTERM; fails unless it exits 0 within 30 s (killed if not)."""
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
-        eq(self.p.wait(timeout=30), 0, f"indexer exit; log: {self.text()}")
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        eq(self.p.returncode, 0, f"indexer exit; log: {self.text()}")
 
 
 def messages(name):
@@ -227,8 +233,10 @@ def redis_restarted_without_persistence():
         wait_for("the stream read and acknowledged",
                  lambda: redis.cmd("XLEN", name) == 0)
     finally:
-        sh.stop()
-        ix.stop()
+        try:
+            sh.stop()
+        finally:
+            ix.stop()
     want = ("group sluice of norestore is gone: Redis lost the stream "
             "(restarted without persistence, or the key was deleted); the "
             "entries no indexer had read are lost with it")
@@ -286,6 +294,9 @@ def two_indexers_one_killed_for_good():
         wait_for("the stream read and acknowledged",
                  lambda: redis.cmd("XLEN", name) == 0)
     finally:
+        if a.p.poll() is None:  # the case failed before the kill
+            a.p.kill()
+            a.p.wait()
         b.stop()
     assert "claimed " in b.text(), b.text()
     eq(count(name), 20000, "documents")
