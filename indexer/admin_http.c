@@ -119,8 +119,13 @@ static int transport_error(struct admin_http *h, CURLcode rc,
                           method, shown, detail, sec,
                           strcmp(sec, "kibana") == 0 ? ".url" : ".hosts");
     case CURLE_OPERATION_TIMEDOUT:
-        return sl_err_set(err, SL_EIO, "%s %s: no answer within %ld ms (%s)",
-                          method, shown, h->opts.timeout_ms, detail);
+        return sl_err_set(err, SL_EIO,
+                          "%s %s: no answer within %ld ms (%s); is %s%s "
+                          "right (something there takes the connection and "
+                          "never answers), and is the server up and not "
+                          "overloaded?",
+                          method, shown, h->opts.timeout_ms, detail, sec,
+                          strcmp(sec, "kibana") == 0 ? ".url" : ".hosts");
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
@@ -296,6 +301,14 @@ int admin_http_status_error(const struct admin_http *h, const char *method,
                           "in a role, or use a user who has it",
                           method, shown, what_for ? what_for : "a privilege");
     reason_of(h, reason, sizeof reason);
-    return sl_err_set(err, SL_EREMOTE, "%s %s: %ld%s%s", method, shown,
-                      h->status, reason[0] ? ": " : "", reason);
+    /* Elasticsearch's (and OpenSearch's) answer to a path it does not
+     * serve: kibana.url names the cluster, a common slip (9200 for 5601) */
+    bool es_at_kibana = strcmp(sec, "kibana") == 0 && h->body.ptr != NULL &&
+                        strstr(h->body.ptr, "no handler found for uri") != NULL;
+    return sl_err_set(err, SL_EREMOTE, "%s %s: %ld%s%s%s", method, shown,
+                      h->status, reason[0] ? ": " : "", reason,
+                      es_at_kibana ? "; this is Elasticsearch's answer, not "
+                                     "Kibana's: set kibana.url to Kibana "
+                                     "(port 5601 by default)"
+                                   : "");
 }

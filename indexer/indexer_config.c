@@ -90,10 +90,15 @@ static const struct sl_opt redis_opts[] = {
      .max = 60000,
      .help = "how long one read waits on Redis for new entries before it "
              "asks again"},
-    {"claim_idle", SL_OPT_DURATION, REDIS(claim_idle_ms), .def = "2m",
+    /* 30 s: a live indexer touches what it holds every claim_idle / 4,
+     * so only a dead one's entries get this old; 2 min left a killed
+     * indexer's events out of Elasticsearch for 2 to 3 minutes */
+    {"claim_idle", SL_OPT_DURATION, REDIS(claim_idle_ms), .def = "30s",
      .min = 1000, .max = 86400000,
      .help = "stream mode: entries another consumer left unacknowledged "
-             "this long are taken over (its indexer is taken for dead)"},
+             "this long are taken over (its indexer is taken for dead; a "
+             "live one keeps what it holds, however long Elasticsearch "
+             "takes)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .min = 1,
      .max = 1000000, .doc_default = "64 (stream), 8192 (list)",
      .help = "entries (stream) or elements (list) read and not yet "

@@ -18,6 +18,7 @@
 #include "es_sender.h"
 #include "index_name.h"
 #include "input.h"
+#include "redis_durability.h"
 #include "retention_worker.h"
 #include "sl_clock.h"
 #include "sl_http_server.h"
@@ -34,6 +35,7 @@ struct loop {
     bool once;
     struct sl_metrics *metrics;
     struct sl_redis *cmd;
+    struct redis_durability durability;
     struct deadletter *dl;
     struct input *in;
     struct index_name *names;
@@ -294,6 +296,7 @@ static void pass(struct loop *l)
     if (l->http != NULL)
         sl_http_server_handle(l->http, l->pfds + s.http, s.cmd - s.http);
     sl_redis_process(l->cmd, l->pfds + s.cmd, s.in - s.cmd);
+    redis_durability_poll(&l->durability);
     input_process(l->in, l->pfds + s.in, s.es - s.in);
     deadletter_process(l->dl);
     es_sender_process(l->es, l->pfds + s.es, s.end - s.es);
@@ -373,6 +376,7 @@ static int start_redis(struct loop *l, struct sl_err *err)
     l->cmd = sl_redis_new(&rc, err);
     if (l->cmd == NULL)
         return -1;
+    redis_durability_init(&l->durability, l->cmd, ic->redis.key);
     l->dl = deadletter_new(&(struct deadletter_config){ic->redis.dead_key,
                                                        ic->redis.dead_warn,
                                                        NULL, 0},

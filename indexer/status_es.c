@@ -4,12 +4,16 @@
  *   http://127.0.0.1:9200   200 in 4 ms
  *   http://127.0.0.1:9201   no answer: Couldn't connect to server
  *   cluster: green, 3 nodes, 0 unassigned shards
+ *   indices: 3 named sluice-*, 1204 documents
  *
  * A node is reachable when it answers HTTP at all: Elasticsearch 9's
  * integration build answers 405 to GET /, an unauthorised request 401, and
  * both prove the node is there (the code is shown, so 401 reads as "check
  * the credentials"). The health comes from the first node whose
- * GET /_cluster/health answers 200.
+ * GET /_cluster/health answers 200, and so do the indices (GET
+ * /_cat/indices/PREFIX* and /PREFIX*\/_count, PREFIX the pattern's text
+ * before its first reference), so the documents can be held against the
+ * indexer's counters.
  *
  * libcurl easy, one request at a time with a short timeout: a one-shot
  * command, not the daemon's client. Credentials go through libcurl's
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "index_name.h"
 #include "sl_buf.h"
 #include "sl_cli_table.h"
 
@@ -116,15 +121,22 @@ static long long number(yajl_val root, const char *name)
     return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
+/* The answer's body as a tree (free with yajl_tree_free); NULL when it
+ * is not JSON or nested deeper than an answer we read is. */
+static yajl_val parse_body(const struct answer *a)
+{
+    char why[128];
+    const char *body = a->body.ptr ? a->body.ptr : "";
+    return sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
+               ? yajl_tree_parse(body, why, sizeof why)
+               : NULL;
+}
+
 /* The health line from a 200 answer of /_cluster/health. */
 static void print_health(const struct answer *a, FILE *out)
 {
-    char why[128];
     const char *status_key[] = {"status", NULL};
-    const char *body = a->body.ptr ? a->body.ptr : "";
-    yajl_val root = sl_cli_json_shallow(body, a->body.len, JSON_DEPTH_MAX)
-                        ? yajl_tree_parse(body, why, sizeof why)
-                        : NULL;
+    yajl_val root = parse_body(a);
     yajl_val st = yajl_tree_get(root, status_key, yajl_t_string);
     if (st == NULL) {
         fprintf(out, "cluster: health answer without a status\n");
@@ -136,6 +148,85 @@ static void print_health(const struct answer *a, FILE *out)
                 shards == 1 ? "" : "s");
     }
     yajl_tree_free(root);
+}
+
+/* The number of elements of a _cat answer (a JSON array of objects) and
+ * of those whose "status" is "close"; -1 when it is not one. */
+static long long cat_count(const struct answer *a, long long *closed)
+{
+    const char *status_key[] = {"status", NULL};
+    yajl_val root = parse_body(a);
+    long long n = -1;
+    *closed = 0;
+    if (YAJL_IS_ARRAY(root)) {
+        n = (long long)root->u.array.len;
+        for (size_t i = 0; i < root->u.array.len; i++) {
+            yajl_val st = yajl_tree_get(root->u.array.values[i], status_key,
+                                        yajl_t_string);
+            const char *v = st != NULL ? st->u.string : NULL;
+            if (v != NULL && strcmp(v, "close") == 0)
+                (*closed)++;
+        }
+    }
+    yajl_tree_free(root);
+    return n;
+}
+
+/* "indices: 3 named sluice-* (1 closed), 12345 documents": the indices
+ * elasticsearch.index writes (its literal prefix, then anything) and the
+ * documents of the open ones, so what the indexer counted can be held
+ * against what Elasticsearch has. */
+static void print_indices(const struct indexer_es_config *es, const char *host,
+                          FILE *out)
+{
+    struct sl_err err = {0};
+    struct index_name *in = index_name_new(es->index, es->index_fallback, &err);
+    struct sl_slice pre = {NULL, 0};
+    char path[512];
+    struct answer a = {0}, c = {0};
+    if (in != NULL)
+        pre = index_name_prefix(in);
+    long long n = -1, closed = 0, docs = -1;
+    if (pre.len == 0 || pre.len > 200) {
+        fprintf(out, "indices: not counted (elasticsearch.index does not "
+                     "begin with a name)\n");
+        goto done;
+    }
+    snprintf(path, sizeof path,
+             "/_cat/indices/%.*s*?format=json&h=index,status"
+             "&expand_wildcards=all",
+             (int)pre.len, pre.ptr);
+    get(es, host, path, &a);
+    if (a.code == 200)
+        n = cat_count(&a, &closed);
+    if (n < 0) {
+        fprintf(out, "indices: not counted (GET /_cat/indices: %ld%s%s)\n",
+                a.code, a.code ? "" : ": ", a.code ? "" : a.why);
+        goto done;
+    }
+    if (n == 0) {
+        fprintf(out, "indices: none named %.*s* yet\n", (int)pre.len, pre.ptr);
+        goto done;
+    }
+    snprintf(path, sizeof path, "/%.*s*/_count", (int)pre.len, pre.ptr);
+    get(es, host, path, &c);
+    if (c.code == 200) {
+        yajl_val root = parse_body(&c);
+        docs = number(root, "count");
+        yajl_tree_free(root);
+    }
+    fprintf(out, "indices: %lld named %.*s*", n, (int)pre.len, pre.ptr);
+    if (closed > 0)
+        fprintf(out, " (%lld closed: %s not counted)", closed,
+                closed == 1 ? "its documents" : "their documents");
+    if (docs >= 0)
+        fprintf(out, ", %lld document%s\n", docs, docs == 1 ? "" : "s");
+    else
+        fprintf(out, ", documents not counted (GET _count: %ld)\n", c.code);
+done:
+    sl_buf_release(&a.body);
+    sl_buf_release(&c.body);
+    index_name_free(in);
 }
 
 /* One row per node; 1 if it answered. */
@@ -167,10 +258,13 @@ size_t indexer_status_es(const struct indexer_es_config *es, FILE *out)
     sl_cli_table_print(&t, out);
     sl_cli_table_free(&t);
     struct answer a = {0};
+    const char *healthy = NULL;
     for (size_t i = 0; i < es->hosts.n && answered > 0; i++) {
         get(es, es->hosts.v[i], "/_cluster/health", &a);
-        if (a.code == 200)
+        if (a.code == 200) {
+            healthy = es->hosts.v[i];
             break;
+        }
         sl_buf_release(&a.body);
     }
     if (answered == 0)
@@ -182,5 +276,7 @@ size_t indexer_status_es(const struct indexer_es_config *es, FILE *out)
         fprintf(out, "cluster: health not available (%ld%s%s)\n", a.code,
                 a.code ? "" : ": ", a.code ? "" : a.why);
     sl_buf_release(&a.body);
+    if (healthy != NULL)
+        print_indices(es, healthy, out);
     return answered;
 }

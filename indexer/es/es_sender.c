@@ -269,15 +269,28 @@ static void log_retry(struct slot *sl, const struct bulk_request *rq, size_t i,
                 it->type.ptr, (int)it->reason.len, it->reason.ptr);
 }
 
-static void log_dead(struct slot *sl, const struct bulk_item *it, size_t n,
-                     size_t total)
+static void log_dead(struct slot *sl, const struct bulk_request *rq, size_t i,
+                     const struct bulk_item *it, size_t n)
 {
-    SL_ERROR(COMP,
-             "POST %s/_bulk: %zu of %zu events refused: %.*s \"%.*s\"; to the "
-             "dead-letter stream",
-             es_nodes_shown(sl->s->nodes, (size_t)sl->node), n, total,
-             (int)it->type.len, it->type.ptr, (int)it->reason.len,
-             it->reason.ptr);
+    const char *url = es_nodes_shown(sl->s->nodes, (size_t)sl->node);
+    size_t total = bulk_request_count(rq);
+    struct sl_slice ix = action_index(rq, i);
+
+    /* a closed index answers 400 with reason "closed" only: name it and
+     * say how to get the events in once it is open */
+    if (sl_slice_eq(it->type, "index_closed_exception", 22))
+        SL_ERROR(COMP,
+                 "POST %s/_bulk: %zu of %zu events refused: index \"%.*s\" "
+                 "is closed (index_closed_exception); to the dead-letter "
+                 "stream: open it (POST /%.*s/_open), then run "
+                 "`sluice-indexer dlq replay`",
+                 url, n, total, (int)ix.len, ix.ptr, (int)ix.len, ix.ptr);
+    else
+        SL_ERROR(COMP,
+                 "POST %s/_bulk: %zu of %zu events refused: %.*s \"%.*s\" "
+                 "(index \"%.*s\"); to the dead-letter stream",
+                 url, n, total, (int)it->type.len, it->type.ptr,
+                 (int)it->reason.len, it->reason.ptr, (int)ix.len, ix.ptr);
 }
 
 /* Reports the final items of an answered request; the others go into
@@ -358,7 +371,7 @@ static void items_answered(struct slot *sl, int64_t now)
     }
     n = sort_items(sl, &first_retry, &first_dead, &ndead);
     if (ndead > 0 && bulk_response_item(sl->rs, first_dead, &it))
-        log_dead(sl, &it, ndead, bulk_request_count(rq));
+        log_dead(sl, rq, first_dead, &it, ndead);
     if (n == 0) {
         put_rq(s, again);
         slot_pop(sl, now);

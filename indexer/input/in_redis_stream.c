@@ -206,8 +206,12 @@ static void read_failed(struct input *in, const struct sl_redis_result *res,
                         const char *what)
 {
     if (is_error(res, "NOGROUP")) {
-        SL_WARN(in->component, "%s: group %s is gone; making it again", what,
-                in->group);
+        SL_WARN(in->component,
+                "%s: group %s of %s is gone: Redis lost the stream "
+                "(restarted without persistence, or the key was deleted); "
+                "the entries no indexer had read are lost with it (README: "
+                "Redis restarts); making the group again",
+                what, in->group, in->key);
         in->group_state = 0;
         restart_history(in);
         return;

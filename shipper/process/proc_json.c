@@ -67,7 +67,11 @@
  * "@timestamp" that cannot be read; Elasticsearch would refuse the
  * event, and the indexer send it to the dead letters. null, and arrays
  * of objects and nulls, are taken there and stay. "source" goes to
- * "_source_": "_source" is Elasticsearch's own. Nor does any value
+ * "_source_": "_source" is Elasticsearch's own. A top-level key that is
+ * one of Elasticsearch's metadata fields ("_id", "_index", "_routing",
+ * ... meta_key) gets a "_" after it ("_id_"): Elasticsearch refuses a
+ * document that holds one (MongoDB documents logged whole have "_id").
+ * Nor does any value
  * replace an object the event has at the top level (the shipper's host,
  * log and agent, an input's fields). The reverse, an object where the
  * template maps a leaf ("message": {...}), is still refused.
@@ -802,6 +806,39 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
     return 0;
 }
 
+/* True for the names Elasticsearch (8, 9) and OpenSearch keep for their
+ * metadata fields, which a document may not hold at its top level
+ * ("... is a metadata field and cannot be added inside a document"). */
+static bool meta_key(struct sl_slice key)
+{
+    static const char *const names[] = {
+        "_id",          "_index",
+        "_source",      "_routing",
+        "_ignored",     "_ignored_source",
+        "_seq_no",      "_primary_term",
+        "_version",     "_field_names",
+        "_doc_count",   "_tier",
+        "_nested_path", "_data_stream_timestamp",
+        "_tsid",        "_ts_routing_hash"};
+    if (key.len < 3 || key.ptr[0] != '_')
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (sl_slice_eq(key, names[i], strlen(names[i])))
+            return true;
+    return false;
+}
+
+/* key with a "_" after it, in the event's arena; NULL when out of memory. */
+static struct sl_slice meta_aside(struct sl_event *ev, struct sl_slice key)
+{
+    char *k = sl_arena_alloc(ev->arena, key.len + 1);
+    if (k == NULL)
+        return (struct sl_slice){NULL, 0};
+    memcpy(k, key.ptr, key.len);
+    k[key.len] = '_';
+    return (struct sl_slice){k, key.len + 1};
+}
+
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
@@ -820,6 +857,9 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
         if (parent == NULL)
             return -1; /* out of memory */
         m->key = last;
+        if (parent == &ev->root && meta_key(last) &&
+            (m->key = meta_aside(ev, last)).ptr == NULL)
+            return -1;
         if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
             struct sl_value *old = find(parent, last);
             if (old != NULL && old->type == SL_VALUE_OBJECT &&

@@ -96,6 +96,15 @@ class EsStub(http.server.BaseHTTPRequestHandler):
                                "number_of_nodes": 1,
                                "unassigned_shards": 5}).encode()
             self.send_response(200)
+        elif self.path.startswith("/_cat/indices/sluice-*?format=json&"):
+            body = json.dumps([{"index": "sluice-2026.01.01",
+                                "status": "open"},
+                               {"index": "sluice-2026.01.02",
+                                "status": "close"}]).encode()
+            self.send_response(200)
+        elif self.path == "/sluice-*/_count":
+            body = b'{"count": 42, "_shards": {}}'
+            self.send_response(200)
         else:
             body = b'{"error":"Incorrect HTTP method"}'
             self.send_response(405)
@@ -177,7 +186,9 @@ def es_part(out):
               rf"{re.escape(HOSTS[0].ljust(w))}  405 in \d+ ms\n"
               rf"{re.escape(HOSTS[1].ljust(w))}  no answer: [^\n]*Couldn't connect "
               rf"to server\n"
-              r"cluster: yellow, 1 node, 5 unassigned shards\n", es)
+              r"cluster: yellow, 1 node, 5 unassigned shards\n"
+              r"indices: 2 named sluice-\* \(1 closed: its documents not "
+              r"counted\), 42 documents\n", es)
         want = "Basic " + base64.b64encode(
             f"elastic:{ES_PASSWORD}".encode()).decode()
         assert EsStub.seen_auth and set(EsStub.seen_auth) == {want}, \
@@ -185,7 +196,10 @@ def es_part(out):
     else:
         match(r"NODE\s+ANSWER\n\S+\s+\d{3} in \d+ ms\n"
               r"cluster: (green|yellow|red), \d+ nodes?, \d+ unassigned "
-              r"shards?\n", es)
+              r"shards?\n"
+              r"indices: (none named sluice-\* yet|\d+ named sluice-\*"
+              r"( \(\d+ closed: (its|their) documents not counted\))?, "
+              r"\d+ documents?)\n", es)
     return head
 
 

@@ -64,7 +64,7 @@ static void test_example_file(void **state)
     assert_string_equal(ic.redis.dead_key, "sluice:dead");
     assert_int_equal(ic.redis.read_count, 16);
     assert_int_equal(ic.redis.block_ms, 2000);
-    assert_int_equal(ic.redis.claim_idle_ms, 120000);
+    assert_int_equal(ic.redis.claim_idle_ms, 30000);
     assert_int_equal(ic.redis.max_in_flight, 64);
     assert_int_equal(ic.redis.dead_warn, 10000);
     assert_int_equal(ic.elasticsearch.hosts.n, 1);

@@ -7,7 +7,9 @@
  * Kibana, and each failure's message (401, 403, Kibana's own errors, an
  * unreachable host), with the password never in one. The real servers'
  * side is tests/integration/test_setup_real.c. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -467,6 +470,74 @@ static void test_kibana_none_and_errors(void **state)
     admin_http_release(&h);
 }
 
+/* kibana.url on a port that takes connections and never answers (a
+ * wrong port, a hung server): setup said only "no answer within 30000
+ * ms", not which key to check. */
+static void test_kibana_never_answers(void **state)
+{
+    (void)state;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 8), 0); /* never accepted, never answered */
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    char url[64], want[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(a.sin_port));
+    struct admin_http h;
+    struct admin_http_opts ho = {NULL, NULL,     NULL, NULL,
+                                 300,  "kibana", NULL, false};
+    struct setup_result r = {0};
+    struct sl_err err = {0};
+    assert_int_equal(admin_http_init(&h, &ho, &err), 0);
+    kibana_files();
+    assert_int_equal(setup_kibana_import(&h, url, S.kibana, &r, &err), -1);
+    snprintf(want, sizeof want,
+             "%s/api/saved_objects/_import?overwrite=true: no answer within "
+             "300 ms (",
+             url);
+    assert_non_null(strstr(err.msg, want));
+    assert_non_null(strstr(err.msg, "); is kibana.url right (something "
+                                    "there takes the connection and never "
+                                    "answers), and is the server up and not "
+                                    "overloaded?"));
+    admin_http_release(&h);
+    close(fd);
+}
+
+/* kibana.url given Elasticsearch's URL (9200 for 5601): setup said
+ * "400: no handler found for uri [...]", not that the URL is the
+ * cluster's. */
+static void test_kibana_url_of_elasticsearch(void **state)
+{
+    (void)state;
+    struct admin_http h;
+    struct admin_http_opts ho = {NULL, NULL,     NULL, NULL,
+                                 5000, "kibana", NULL, false};
+    struct setup_result r = {0};
+    struct sl_err err = {0};
+    char want[512];
+    assert_int_equal(admin_http_init(&h, &ho, &err), 0);
+    kibana_files();
+    routes("{\"POST /api/saved_objects/_import?overwrite=true\": [400, "
+           "{\"error\": \"no handler found for uri "
+           "[/api/saved_objects/_import?overwrite=true] and method [POST]\", "
+           "\"status\": 400}]}");
+    assert_int_equal(setup_kibana_import(&h, S.url, S.kibana, &r, &err), -1);
+    admin_http_release(&h);
+    /* the answer as it was, then what to do */
+    snprintf(want, sizeof want,
+             "/api/saved_objects/_import?overwrite=true: 400: no handler "
+             "found for uri [/api/saved_objects/_import?overwrite=true] and "
+             "method [POST]; this is Elasticsearch's answer, not Kibana's: "
+             "set kibana.url to Kibana (port 5601 by default)");
+    size_t got = strlen(err.msg), tail = strlen(want);
+    assert_true(got > tail);
+    assert_string_equal(err.msg + got - tail, want);
+}
+
 static void test_es_errors(void **state)
 {
     (void)state;
@@ -589,6 +660,8 @@ int main(void)
         cmocka_unit_test(test_template_mismatch_warns),
         cmocka_unit_test(test_kibana_import),
         cmocka_unit_test(test_kibana_none_and_errors),
+        cmocka_unit_test(test_kibana_never_answers),
+        cmocka_unit_test(test_kibana_url_of_elasticsearch),
         cmocka_unit_test(test_es_errors),
         cmocka_unit_test(test_retention_worker),
     };
