@@ -270,6 +270,52 @@ char *sl_json_escape_into(char *o, const char *s, size_t len)
     return escape_into(o, (const unsigned char *)s, len);
 }
 
+/* How many bytes put_care writes for the byte that needs care at p[i],
+ * and how many it consumes: the escaper's rule, counted. */
+static size_t care_len(const unsigned char *p, size_t len, size_t i,
+                       size_t *used)
+{
+    unsigned char c = p[i];
+    *used = 1;
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ||
+        c == '\b' || c == '\f')
+        return 2;
+    if (c < 0x80)
+        return 6;
+    size_t n = sl_utf8_seq_len(p + i, len - i);
+    if (n > 0) {
+        *used = n;
+        return n;
+    }
+    return 3;
+}
+
+size_t sl_json_escaped_len(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, out = 0;
+    while (i < len) {
+#ifdef __SSE2__
+        while (len - i >= 16) {
+            unsigned care = sse2_care(p + i);
+            if (care != 0) {
+                i += (unsigned)__builtin_ctz(care);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i < len && !needs_care[p[i]])
+            i++;
+        if (i == len)
+            break;
+        size_t used;
+        out += care_len(p, len, i, &used) - used;
+        i += used;
+    }
+    return len + out;
+}
+
 /* Near the buffer's maximum, where room for the worst case cannot be had:
  * each run of plain bytes and each byte that needs care is appended with
  * its own check, so a string that fits is written whole. */

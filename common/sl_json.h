@@ -26,6 +26,9 @@ SL_MUST_CHECK int sl_json_write_string(struct sl_buf *b, const char *s,
  * and not counted (SL_BUF_SLACK gives those at the end of an sl_buf). */
 #define SL_JSON_ESCAPED_MAX(len) (6 * (len))
 char *sl_json_escape_into(char *o, const char *s, size_t len);
+/* The length of what sl_json_escape_into writes for s[0..len), without
+ * writing it; equal to len exactly when the escaped text is s itself. */
+size_t sl_json_escaped_len(const char *s, size_t len);
 /* Appends a double as a JSON number (null when not finite); integral values
  * keep a ".0" so readers see a float, as Logstash prints them. */
 SL_MUST_CHECK int sl_json_write_double(struct sl_buf *b, double v,
