@@ -347,7 +347,7 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
         return sl_err_set(err, SL_EINVAL, "no event prepared");
     size_t lens[5] = {e->shapes.len, e->sids.len, e->times.len, e->ids.len,
                       e->origins.len};
-    size_t nshapes = e->nshapes, shape, bucket, origin_at = 0;
+    size_t nshapes = e->nshapes, shape = 0, bucket = HASH_SIZE, origin_at = 0;
     uint32_t old = 0;
     e->gen++;
     if (shape_index(e, &shape, &bucket, &old, err) < 0 ||

@@ -51,7 +51,8 @@ static int check_redis(const struct sl_config_node *obj, void *out,
     return sl_config_check_redis_url(sl_config_get(obj, "url"), err);
 }
 
-static const char *const codec_names[] = {"none", "lz4", "zstd", NULL};
+static const char *const codec_names[] = {"none", "lz4", "zstd", "columnar",
+                                           NULL};
 
 #define REDIS(m) SL_OPT_FIELD(struct shipper_redis_output, m)
 static const struct sl_opt redis_opts[] = {
