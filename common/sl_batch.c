@@ -336,6 +336,17 @@ size_t sl_batch_format_ts(char *out, int64_t ts)
     return len;
 }
 
+/* ts_ms in decimal in w->ts_text; its length. Events in a row often share
+ * their time (a second's lines). */
+static size_t ts_text(struct sl_batch_writer *w, int64_t ts_ms)
+{
+    if (w->ts_len == 0 || ts_ms != w->last_ts) {
+        w->ts_len = sl_batch_format_ts(w->ts_text, ts_ms);
+        w->last_ts = ts_ms;
+    }
+    return w->ts_len;
+}
+
 /* What begin checks of an event before the batch changes: the batch is
  * open, the id and the time are as the format says. */
 static int check_event(const struct sl_batch_writer *w, const char *id,
@@ -364,12 +375,7 @@ static struct sl_buf *begin_line(struct sl_batch_writer *w, const char *id,
     sl_batch_writer_rollback(w); /* an event begun twice starts over */
     if (check_event(w, id, id_len, ts_ms, err) < 0)
         return NULL;
-    /* events in a row often share their time (a second's lines) */
-    if (w->ts_len == 0 || ts_ms != w->last_ts) {
-        w->ts_len = sl_batch_format_ts(w->ts_text, ts_ms);
-        w->last_ts = ts_ms;
-    }
-    size_t n = w->ts_len;
+    size_t n = ts_text(w, ts_ms);
     memcpy(prefix, w->ts_text, n);
     prefix[n++] = ' ';
     memcpy(prefix + n, id, id_len);
@@ -512,8 +518,7 @@ int sl_batch_writer_add_event(struct sl_batch_writer *w, const char *id,
     if (check_event(w, id, id_len, ts_ms, err) < 0 ||
         sl_columnar_enc_prepare(w->enc, ev, &json_len, err) < 0)
         return -1;
-    char ts[24];
-    size_t line = sl_batch_format_ts(ts, ts_ms) + id_len + json_len + 3;
+    size_t line = ts_text(w, ts_ms) + id_len + json_len + 3;
     if (line > w->raw.max - w->committed)
         return event_does_not_fit(w, line, err);
     size_t before = w->committed;

@@ -30,9 +30,10 @@
 #include "sl_json.h"
 
 /* Every buffer's maximum: SL_COLUMNAR_MAX of the largest payload. */
-#define BUF_MAX    SL_COLUMNAR_MAX(SL_BATCH_RAW_MAX)
-#define HASH_SIZE  1024u
-#define VARINT_MAX 10
+#define BUF_MAX     SL_COLUMNAR_MAX(SL_BATCH_RAW_MAX)
+#define HASH_SIZE   1024u
+#define VARINT_MAX  10
+#define ORIGIN_CARE 64
 
 enum value_kind { V_SAME = 0, V_SPAN = 1, V_LIT = 2 };
 #define TAG_PLAIN 4u
@@ -100,9 +101,22 @@ struct shape_ent {
 
 struct sl_columnar_enc {
     struct sl_event_shape sh; /* the prepared event */
-    size_t *esc;              /* escaped length of each string value */
-    size_t esc_cap;
+    /* each value's length escaped, and where it is in the origin
+     * (SIZE_MAX: not a span of it) */
+    struct val_info {
+        size_t esc, off;
+    } * info;
+    size_t info_cap;
     struct sl_slice origin; /* the prepared event's message, or NULL */
+    /* the origin is stored as its JSON (an ASCII origin that needs
+     * escaping), origin_esc bytes: spans of it are the values' JSON */
+    bool origin_escaped;
+    size_t origin_esc;
+    /* the origin's bytes that need escaping (an ASCII origin with at most
+     * ORIGIN_CARE of them: norigin_care; else SIZE_MAX) */
+    size_t norigin_care;
+    uint32_t care_at[ORIGIN_CARE];
+    uint8_t care_extra[ORIGIN_CARE];
     bool prepared;
     struct sl_buf shapes; /* varint n + text, for each shape */
     struct shape_ent *tab;
@@ -141,7 +155,7 @@ void sl_columnar_enc_free(struct sl_columnar_enc *e)
     if (e == NULL)
         return;
     sl_event_shape_release(&e->sh);
-    free(e->esc);
+    free(e->info);
     free(e->tab);
     sl_buf_release(&e->shapes);
     sl_buf_release(&e->sids);
@@ -183,6 +197,36 @@ static struct sl_slice find_origin(const struct sl_event *ev)
     return (struct sl_slice){NULL, 0};
 }
 
+/* Where p[0..n) lies in the origin, or SIZE_MAX. */
+static size_t origin_offset(const struct sl_columnar_enc *e, const char *p,
+                            size_t n)
+{
+    uintptr_t o = (uintptr_t)e->origin.ptr, at = (uintptr_t)p;
+    if (e->origin.ptr == NULL || at < o || at - o > e->origin.len ||
+        n > e->origin.len - (at - o))
+        return SIZE_MAX;
+    return (size_t)(at - o);
+}
+
+/* The escaped length of v, a span of the origin at *off when that is
+ * not SIZE_MAX: counted from the origin's list when it has one, which
+ * also moves *off to where the span is in the escaped origin. */
+static size_t escaped_len(const struct sl_columnar_enc *e,
+                          const struct sl_value *v, size_t *off)
+{
+    if (*off == SIZE_MAX || e->norigin_care == SIZE_MAX)
+        return sl_json_escaped_len(v->text.ptr, v->text.len);
+    size_t n = v->text.len, end = *off + n, before = 0;
+    for (size_t i = 0; i < e->norigin_care && e->care_at[i] < end; i++) {
+        if (e->care_at[i] >= *off)
+            n += e->care_extra[i];
+        else
+            before += e->care_extra[i];
+    }
+    *off += before;
+    return n;
+}
+
 int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
                             const struct sl_event *ev, size_t *json_len,
                             struct sl_err *err)
@@ -190,22 +234,41 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
     e->prepared = false;
     if (sl_event_write_shape(ev, &e->sh, err) < 0)
         return -1;
-    if (e->sh.nval > e->esc_cap) {
-        size_t *a = realloc(e->esc, e->sh.cap * sizeof *a);
+    if (e->sh.nval > e->info_cap) {
+        struct val_info *a = realloc(e->info, e->sh.cap * sizeof *a);
         if (a == NULL)
             return sl_err_set(err, SL_ENOMEM, "out of memory for an event");
-        e->esc = a;
-        e->esc_cap = e->sh.cap;
+        e->info = a;
+        e->info_cap = e->sh.cap;
     }
+    e->origin = find_origin(ev);
+    e->norigin_care =
+        e->origin.ptr == NULL
+            ? SIZE_MAX
+            : sl_json_care_list(e->origin.ptr, e->origin.len, e->care_at,
+                                e->care_extra, ORIGIN_CARE);
+    e->origin_escaped = e->norigin_care != SIZE_MAX && e->norigin_care > 0;
+    e->origin_esc = e->origin.len;
+    for (size_t i = 0; e->origin_escaped && i < e->norigin_care; i++)
+        e->origin_esc += e->care_extra[i];
     size_t len = e->sh.text.len - e->sh.nval;
     for (size_t i = 0; i < e->sh.nval; i++) {
         /* for a number too: "same as before" takes the previous value's
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
-        e->esc[i] = sl_json_escaped_len(v->text.ptr, v->text.len);
-        len += v->type == SL_VALUE_STRING ? e->esc[i] + 2 : v->text.len;
+        struct val_info *in = &e->info[i];
+        in->off = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
+                                  : SIZE_MAX;
+        in->esc = escaped_len(e, v, &in->off);
+        /* a number is written as it is, not as a span's JSON */
+        if (e->origin_escaped && v->type == SL_VALUE_NUMBER &&
+            in->esc != v->text.len)
+            in->off = SIZE_MAX;
+        /* a span only when shorter than the bytes */
+        if (in->off != SIZE_MAX && varint_size(in->off) >= v->text.len)
+            in->off = SIZE_MAX;
+        len += v->type == SL_VALUE_STRING ? in->esc + 2 : v->text.len;
     }
-    e->origin = find_origin(ev);
     e->prepared = true;
     *json_len = len;
     return 0;
@@ -288,33 +351,38 @@ static struct col *touch(struct sl_columnar_enc *e, size_t k)
 /* One value into its column: the same as before, a span of the origin, or
  * the bytes. */
 static int put_value(struct sl_columnar_enc *e, struct col *c,
-                     const struct sl_value *v, bool plain, size_t origin_at,
-                     struct sl_err *err)
+                     const struct sl_value *v, const struct val_info *in,
+                     size_t origin_at, struct sl_err *err)
 {
     const char *p = v->text.ptr;
     size_t n = v->text.len;
-    if (c->now.has_prev && c->now.prev_len == n &&
+    bool plain = in->esc == n;
+    /* "the same" only between values stored as they are written, where
+     * the bytes compared are the JSON's */
+    if (plain && c->now.has_prev && c->now.prev_len == n &&
         memcmp((c->now.prev_origin ? e->origins.ptr : c->b.ptr) +
                    c->now.prev_off,
                p, n) == 0)
         return append_varint(&c->b, 0, err);
-    uint64_t tag = (uint64_t)n << 3 | (plain ? TAG_PLAIN : 0);
-    uintptr_t o = (uintptr_t)e->origin.ptr, at = (uintptr_t)p;
-    if (e->origin.ptr != NULL && n > 0 && at >= o && at - o <= e->origin.len &&
-        n <= e->origin.len - (at - o) && varint_size(at - o) < n) {
-        if (append_varint(&c->b, tag | V_SPAN, err) < 0 ||
-            append_varint(&c->b, at - o, err) < 0)
+    if (in->off != SIZE_MAX) {
+        /* a span of an escaped origin is the value's JSON: copied */
+        size_t len = e->origin_escaped ? in->esc : n;
+        uint64_t tag = (uint64_t)len << 3 |
+                       (plain || e->origin_escaped ? TAG_PLAIN : 0) | V_SPAN;
+        if (append_varint(&c->b, tag, err) < 0 ||
+            append_varint(&c->b, in->off, err) < 0)
             return -1;
         c->now =
-            (struct col_state){c->b.len, origin_at + (at - o), n, true, true};
+            (struct col_state){c->b.len, origin_at + in->off, n, plain, true};
         return 0;
     }
-    if (append_varint(&c->b, tag | V_LIT, err) < 0)
+    uint64_t tag = (uint64_t)n << 3 | (plain ? TAG_PLAIN : 0) | V_LIT;
+    if (append_varint(&c->b, tag, err) < 0)
         return -1;
     size_t off = c->b.len;
     if (sl_buf_append(&c->b, p, n, err) < 0)
         return -1;
-    c->now = (struct col_state){c->b.len, off, n, true, false};
+    c->now = (struct col_state){c->b.len, off, n, plain, false};
     return 0;
 }
 
@@ -334,10 +402,32 @@ static int put_record(struct sl_columnar_enc *e, size_t shape, const char *id,
         return -1;
     if (e->origin.ptr == NULL)
         return append_varint(&e->origins, 0, err);
-    if (append_varint(&e->origins, (uint64_t)e->origin.len + 1, err) < 0)
+    if (!e->origin_escaped) {
+        if (append_varint(&e->origins, (uint64_t)e->origin.len + 1, err) < 0)
+            return -1;
+        *origin_at = e->origins.len;
+        return sl_buf_append(&e->origins, e->origin.ptr, e->origin.len, err);
+    }
+    /* as the JSON has it: the runs between the bytes the list names, and
+     * each of those escaped */
+    size_t len = e->origin_esc;
+    if (append_varint(&e->origins, (uint64_t)len + 1, err) < 0 ||
+        sl_buf_reserve(&e->origins, len + SL_BUF_SLACK, err) < 0)
         return -1;
     *origin_at = e->origins.len;
-    return sl_buf_append(&e->origins, e->origin.ptr, e->origin.len, err);
+    char *o = e->origins.ptr + e->origins.len;
+    const char *src = e->origin.ptr;
+    size_t at = 0;
+    for (size_t i = 0; i < e->norigin_care; i++) {
+        size_t k = e->care_at[i];
+        memcpy(o, src + at, k - at);
+        o = sl_json_escape_into(o + (k - at), src + k, 1);
+        at = k + 1;
+    }
+    memcpy(o, src + at, e->origin.len - at);
+    e->origins.len += len;
+    e->origins.ptr[e->origins.len] = '\0';
+    return 0;
 }
 
 int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
@@ -354,8 +444,7 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
         put_record(e, shape, id, id_len, ts_ms, &origin_at, err) < 0)
         goto fail;
     for (size_t k = 0; k < e->sh.nval; k++) {
-        const struct sl_value *v = e->sh.val[k];
-        if (put_value(e, touch(e, k), v, e->esc[k] == v->text.len, origin_at,
+        if (put_value(e, touch(e, k), e->sh.val[k], &e->info[k], origin_at,
                       err) < 0)
             goto fail;
     }
@@ -454,6 +543,7 @@ struct shp {
 struct sl_columnar_dec {
     struct sl_buf flat;
     struct sl_buf esc; /* an escaped value near dst's end */
+    bool oom;          /* the decoding failed for memory */
     struct seg *seg;
     size_t seg_cap;
     struct shp *shp;
@@ -488,8 +578,12 @@ struct cur {
     const unsigned char *p, *end;
 };
 
-static int get_varint(struct cur *c, uint64_t *v)
+static inline int get_varint(struct cur *c, uint64_t *v)
 {
+    if (c->p < c->end && *c->p < 0x80) { /* most are one byte */
+        *v = *c->p++;
+        return 0;
+    }
     uint64_t r = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (c->p == c->end)
@@ -571,46 +665,68 @@ static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
     return 0;
 }
 
-/* Where the lines are written: o up to end. */
-struct out {
-    char *o, *end;
-};
+/* Bytes the decoder may read past any source (they are in d->flat's
+ * memory) and write past o when that much room is left: a copy of up to
+ * this many bytes is then two fixed moves, not a call. The writers below
+ * take and return the output position, NULL when what they write does not
+ * fit before end: a position kept in a register, where one in a struct is
+ * reloaded after every byte stored (a char store may alias it). */
+#define OVER 32
 
-static int put(struct out *w, const void *p, size_t n)
+static inline char *put(char *o, const char *end, const void *p, size_t n)
 {
-    if (n > (size_t)(w->end - w->o))
-        return -1;
+    if (n <= OVER && end - o >= OVER) {
+        memcpy(o, p, 16);
+        memcpy(o + 16, (const char *)p + 16, 16);
+        return o + n;
+    }
+    if (n > (size_t)(end - o))
+        return NULL;
     if (n > 0)
-        memcpy(w->o, p, n);
-    w->o += n;
-    return 0;
+        memcpy(o, p, n);
+    return o + n;
 }
 
-/* A string value, quoted and escaped; -1 when it does not fit, -2 out of
- * memory. */
-static int put_string(struct sl_columnar_dec *d, struct out *w, const char *p,
-                      size_t n, bool plain)
+/* A string value, quoted and escaped (as it is, when plain). NULL when it
+ * does not fit, and d->oom set when memory failed. */
+static char *put_string(struct sl_columnar_dec *d, char *o, const char *end,
+                        const char *p, size_t n, bool plain)
 {
-    size_t need = plain ? n : sl_json_escaped_len(p, n);
-    size_t room = (size_t)(w->end - w->o);
-    if (room < 2 || need > room - 2)
-        return -1;
-    *w->o++ = '"';
+    size_t room = (size_t)(end - o);
+    if (room < 2)
+        return NULL;
     if (plain) {
-        memcpy(w->o, p, n);
-    } else if (room - 2 - need >= SL_BUF_SLACK) {
-        sl_json_escape_into(w->o, p, n);
+        *o++ = '"';
+        o = put(o, end, p, n);
+        if (o == NULL || o == end)
+            return NULL;
+        *o++ = '"';
+        return o;
+    }
+    /* room for the worst case (each byte a \u00XX) and the escaper's
+     * stores past its end: escape at once */
+    if (n < room / 6 && room - 6 * n >= 16) {
+        *o = '"';
+        o = sl_json_escape_into(o + 1, p, n);
     } else {
+        size_t need = sl_json_escaped_len(p, n);
+        if (need > room - 2)
+            return NULL;
         /* near the end: the escaper stores words past what it writes */
         sl_buf_reset(&d->esc);
-        if (sl_buf_reserve(&d->esc, need, NULL) < 0)
-            return -2;
+        if (sl_buf_reserve(&d->esc, need, NULL) < 0) {
+            d->oom = true;
+            return NULL;
+        }
         sl_json_escape_into(d->esc.ptr, p, n);
-        memcpy(w->o, d->esc.ptr, need);
+        *o = '"';
+        memcpy(o + 1, d->esc.ptr, need);
+        o += 1 + need;
     }
-    w->o += need;
-    *w->o++ = '"';
-    return 0;
+    if (o >= end)
+        return NULL;
+    *o++ = '"';
+    return o;
 }
 
 /* The previous value of each column. */
@@ -629,96 +745,106 @@ struct walk {
     const unsigned char *origin;
     size_t origin_len;
     int64_t ts;
-    struct out w;
+    char *o, *end;   /* the output */
+    int64_t text_ts; /* the time last formatted, in text[0..text_len) */
+    size_t text_len;
+    char text[24 + OVER]; /* put reads OVER bytes */
 };
 
-/* The next value of column k into *v. */
-static int get_value(struct walk *s, size_t k, struct prev *v)
+/* The next value of column k, or NULL. */
+static inline const struct prev *get_value(struct walk *s, size_t k)
 {
     if (k >= s->ncols)
-        return -1;
+        return NULL;
     struct cur *c = &s->col[k];
     uint64_t tag, off;
     const unsigned char *p;
     if (get_varint(c, &tag) < 0)
-        return -1;
-    if (tag == 0) {
-        if (!s->prev[k].set)
-            return -1;
-        *v = s->prev[k];
-        return 0;
-    }
+        return NULL;
+    if (tag == 0)
+        return s->prev[k].set ? &s->prev[k] : NULL;
     uint64_t n = tag >> 3;
     if ((tag & 3) == V_SPAN) {
         if (get_varint(c, &off) < 0 || off > s->origin_len ||
             n > s->origin_len - off)
-            return -1;
+            return NULL;
         p = s->origin + off;
     } else if ((tag & 3) != V_LIT || get_bytes(c, n, &p) < 0) {
-        return -1;
+        return NULL;
     }
-    *v =
+    s->prev[k] =
         (struct prev){(const char *)p, (size_t)n, (tag & TAG_PLAIN) != 0, true};
-    s->prev[k] = *v;
-    return 0;
+    return &s->prev[k];
 }
 
-/* The record of the next event and its line's prefix. */
-static int put_prefix(struct walk *s, const struct seg **first,
-                      const struct sl_columnar_dec *d)
+/* The record of the next event and its line's prefix, at o. */
+static char *put_prefix(struct walk *s, char *o, const struct seg **first,
+                        const struct sl_columnar_dec *d)
 {
-    uint64_t sid, zz, o;
+    uint64_t sid, zz, n_origin;
     const unsigned char *id, *n;
     if (get_varint(&s->sids, &sid) < 0 || sid >= s->nshapes ||
         get_varint(&s->times, &zz) < 0 || get_bytes(&s->ids, 1, &n) < 0 ||
         *n == 0 || *n > SL_BATCH_ID_MAX || get_bytes(&s->ids, *n, &id) < 0 ||
-        get_varint(&s->origins, &o) < 0)
-        return -1;
+        get_varint(&s->origins, &n_origin) < 0)
+        return NULL;
     s->origin = NULL;
     s->origin_len = 0;
-    if (o > 0 && get_bytes(&s->origins, o - 1, &s->origin) < 0)
-        return -1;
-    if (o > 0)
-        s->origin_len = (size_t)(o - 1);
+    if (n_origin > 0 && get_bytes(&s->origins, n_origin - 1, &s->origin) < 0)
+        return NULL;
+    if (n_origin > 0)
+        s->origin_len = (size_t)(n_origin - 1);
     /* the times are in range, so a step between two is below 2^49 */
     if (zz >> 50 != 0)
-        return -1;
+        return NULL;
     int64_t delta = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
     s->ts += delta;
     if (s->ts < SL_BATCH_TS_MIN || s->ts > SL_BATCH_TS_MAX)
-        return -1;
-    char ts[24];
-    size_t tl = sl_batch_format_ts(ts, s->ts);
-    ts[tl++] = ' ';
-    if (put(&s->w, ts, tl) < 0 || put(&s->w, id, *n) < 0 ||
-        put(&s->w, " ", 1) < 0)
-        return -1;
+        return NULL;
+    if (s->text_len == 0 || s->ts != s->text_ts) {
+        s->text_len = sl_batch_format_ts(s->text, s->ts);
+        s->text[s->text_len++] = ' ';
+        s->text_ts = s->ts;
+    }
     *first = &d->seg[d->shp[sid].first];
-    return 0;
+    o = put(o, s->end, s->text, s->text_len);
+    if (o != NULL)
+        o = put(o, s->end, id, *n);
+    if (o == NULL || o == s->end)
+        return NULL;
+    *o++ = ' ';
+    return o;
 }
 
-/* One line; -1 corrupt, -2 out of memory. */
+/* One line; -1 when the entry is corrupt (or d->oom). */
 static int put_line(struct sl_columnar_dec *d, struct walk *s)
 {
     const struct seg *g;
-    if (put_prefix(s, &g, d) < 0)
+    const char *end = s->end;
+    char *o = put_prefix(s, s->o, &g, d);
+    if (o == NULL)
         return -1;
     for (size_t k = 0;; k++, g++) {
-        if (put(&s->w, g->p, g->len) < 0)
+        o = put(o, end, g->p, g->len);
+        if (o == NULL)
             return -1;
         if (g->kind == 0)
             break;
-        struct prev v;
-        if (get_value(s, k < SL_COLUMNAR_COLS ? k : SL_COLUMNAR_COLS - 1, &v) <
-            0)
+        const struct prev *v =
+            get_value(s, k < SL_COLUMNAR_COLS ? k : SL_COLUMNAR_COLS - 1);
+        if (v == NULL)
             return -1;
-        int rc = g->kind == SL_SHAPE_STRING
-                     ? put_string(d, &s->w, v.p, v.len, v.plain)
-                     : put(&s->w, v.p, v.len);
-        if (rc < 0)
-            return rc;
+        o = g->kind == SL_SHAPE_STRING
+                ? put_string(d, o, end, v->p, v->len, v->plain)
+                : put(o, end, v->p, v->len);
+        if (o == NULL)
+            return -1;
     }
-    return put(&s->w, "\n", 1);
+    if (o == end)
+        return -1;
+    *o++ = '\n';
+    s->o = o;
+    return 0;
 }
 
 /* Everything after the shapes: the sections and columns. */
@@ -770,7 +896,7 @@ static int unpack_flat(struct sl_columnar_dec *d, const char *src, size_t len,
     if (t > SL_COLUMNAR_MAX(raw) || t > LZ4_MAX_INPUT_SIZE)
         return corrupt(err, "says it is larger than its payload can be");
     sl_buf_reset(&d->flat);
-    if (sl_buf_reserve(&d->flat, (size_t)t, err) < 0)
+    if (sl_buf_reserve(&d->flat, (size_t)t + OVER, err) < 0)
         return -1;
     size_t in = (size_t)(c.end - c.p);
     int n = in > INT_MAX ? -1
@@ -790,7 +916,8 @@ int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
         return -1;
     struct cur c = {(const unsigned char *)d->flat.ptr,
                     (const unsigned char *)d->flat.ptr + d->flat.len};
-    struct walk s = {.w = {dst, dst + raw}};
+    struct walk s = {.o = dst, .end = dst + raw};
+    d->oom = false;
     uint64_t n;
     if (get_varint(&c, &n) < 0 || n != count)
         return corrupt(err, "does not hold as many events as 'count' says");
@@ -801,7 +928,7 @@ int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
         return corrupt(err, "has a shape or section cut short");
     for (size_t i = 0; i < count; i++) {
         rc = put_line(d, &s);
-        if (rc == -2)
+        if (rc < 0 && d->oom)
             return sl_err_set(err, SL_ENOMEM, "out of memory decoding a batch");
         if (rc < 0) {
             char what[96];
@@ -813,7 +940,7 @@ int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
     }
     if (!all_read(&s))
         return corrupt(err, "holds more than its events");
-    if (s.w.o != s.w.end)
+    if (s.o != s.end)
         return corrupt(err, "decodes to fewer bytes than 'raw' says");
     return 0;
 }

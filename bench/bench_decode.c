@@ -1,0 +1,104 @@
+/* bench_decode.c: what the indexer pays to decode the shipper's stream
+ * entries, per codec: every entry of a Redis stream (as the shipper wrote
+ * it) read once with XRANGE and kept in memory, then decoded as the
+ * indexer does (sl_batch_reader_decode_header, _payload into memory of
+ * its own, every line checked) and iterated, five rounds; prints the
+ * median CPU-s per 1M events, the events and the bytes of the entries.
+ *
+ *   gcc -O2 -DNDEBUG -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon \
+ *       bench/bench_decode.c build/release/common/libsluice_common.a \
+ *       -lhiredis -llz4 -lzstd -lyajl -lm -lpthread -o
+ * bench/out/bin/bench-decode bench-decode PORT KEY     (bench/RESULTS.md,
+ * "columnar") */
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_clock.h"
+#include "sl_batch.h"
+
+struct kept {
+    size_t argc;
+    char **argv;
+    size_t *len;
+};
+
+static size_t load(redisContext *c, const char *key, struct kept **out,
+                   size_t *bytes)
+{
+    size_t n = 0, cap = 0;
+    char start[64] = "-";
+    *bytes = 0;
+    for (;;) {
+        redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 100", key, start);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+            exit(1);
+        if (r->elements == 0) {
+            freeReplyObject(r);
+            return n;
+        }
+        for (size_t i = 0; i < r->elements; i++) {
+            redisReply *e = r->element[i], *f = e->element[1];
+            if (n == cap) {
+                cap = cap ? 2 * cap : 256;
+                *out = realloc(*out, cap * sizeof **out);
+            }
+            struct kept *k = &(*out)[n++];
+            k->argc = f->elements;
+            k->argv = malloc(f->elements * sizeof *k->argv);
+            k->len = malloc(f->elements * sizeof *k->len);
+            for (size_t j = 0; j < f->elements; j++) {
+                k->len[j] = f->element[j]->len;
+                k->argv[j] = malloc(k->len[j] + 1);
+                memcpy(k->argv[j], f->element[j]->str, k->len[j]);
+                *bytes += k->len[j];
+            }
+            snprintf(start, sizeof start, "(%s", e->element[0]->str);
+        }
+        freeReplyObject(r);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: bench-decode PORT KEY\n");
+        return 2;
+    }
+    redisContext *c = redisConnect("127.0.0.1", atoi(argv[1]));
+    if (c == NULL || c->err)
+        return 1;
+    struct kept *e = NULL;
+    size_t bytes, n = load(c, argv[2], &e, &bytes), events = 0;
+    struct sl_batch_reader *r = sl_batch_reader_new(0, NULL);
+    char *dst = malloc(SL_BATCH_RAW_DEFAULT);
+    double t[5];
+    const char *codec = "?";
+    for (int round = 0; round < 5; round++) {
+        double t0 = bench_cpu_seconds();
+        events = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct sl_err err;
+            size_t raw;
+            struct sl_batch_event ev;
+            if (sl_batch_reader_decode_header(r, e[i].argc,
+                                              (const char *const *)e[i].argv,
+                                              e[i].len, &raw, &err) < 0 ||
+                sl_batch_reader_decode_payload(r, dst, &err) < 0) {
+                fprintf(stderr, "entry %zu: %s\n", i, err.msg);
+                return 1;
+            }
+            codec = sl_codec_name(sl_batch_reader_codec(r));
+            while (sl_batch_reader_next(r, &ev) == 1)
+                events++;
+        }
+        t[round] = bench_cpu_seconds() - t0;
+    }
+    qsort(t, 5, sizeof t[0], bench_cmp_double);
+    printf("%s: %zu entries, %zu events, %.1f MB as stored; decode %.3f "
+           "(%.3f-%.3f) CPU-s per 1M events\n",
+           codec, n, events, (double)bytes / 1e6, t[2] * 1e6 / (double)events,
+           t[0] * 1e6 / (double)events, t[4] * 1e6 / (double)events);
+    return 0;
+}
