@@ -757,6 +757,7 @@ static inline const struct prev *get_value(struct walk *s, size_t k)
     if (k >= s->ncols)
         return NULL;
     struct cur *c = &s->col[k];
+    __builtin_prefetch(c->p + 192);
     uint64_t tag, off;
     const unsigned char *p;
     if (get_varint(c, &tag) < 0)
