@@ -766,8 +766,8 @@ static inline const struct prev *get_value(struct walk *s, size_t k)
         return s->prev[k].set ? &s->prev[k] : NULL;
     uint64_t n = tag >> 3;
     if ((tag & 3) == V_SPAN) {
-        if (get_varint(c, &off) < 0 || off > s->origin_len ||
-            n > s->origin_len - off)
+        if (s->origin == NULL || get_varint(c, &off) < 0 ||
+            off > s->origin_len || n > s->origin_len - off)
             return NULL;
         p = s->origin + off;
     } else if ((tag & 3) != V_LIT || get_bytes(c, n, &p) < 0) {
