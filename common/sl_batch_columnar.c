@@ -61,7 +61,8 @@ static size_t varint_size(uint64_t v)
     return n;
 }
 
-static int append_varint(struct sl_buf *b, uint64_t v, struct sl_err *err)
+static inline int append_varint(struct sl_buf *b, uint64_t v,
+                                struct sl_err *err)
 {
     if (sl_buf_reserve(b, VARINT_MAX, err) < 0)
         return -1;
@@ -421,7 +422,7 @@ static int put_record(struct sl_columnar_enc *e, size_t shape, const char *id,
     for (size_t i = 0; i < e->norigin_care; i++) {
         size_t k = e->care_at[i];
         memcpy(o, src + at, k - at);
-        o = sl_json_escape_into(o + (k - at), src + k, 1);
+        o = sl_json_escape_ascii(o + (k - at), (unsigned char)src[k]);
         at = k + 1;
     }
     memcpy(o, src + at, e->origin.len - at);

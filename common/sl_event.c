@@ -543,8 +543,8 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
 }
 
 /* A string or number of a shape: its marker, and v in sh->val. */
-static int shape_slot(struct sl_event_shape *sh, const struct sl_value *v,
-                      struct sl_err *err)
+static inline int shape_slot(struct sl_event_shape *sh,
+                             const struct sl_value *v, struct sl_err *err)
 {
     if (sh->nval == sh->cap) {
         size_t cap = sh->cap > 0 ? 2 * sh->cap : 64;

@@ -265,6 +265,11 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
     return o;
 }
 
+char *sl_json_escape_ascii(char *o, unsigned char c)
+{
+    return put_escape(o, c);
+}
+
 char *sl_json_escape_into(char *o, const char *s, size_t len)
 {
     return escape_into(o, (const unsigned char *)s, len);

@@ -27,6 +27,10 @@ SL_MUST_CHECK int sl_json_write_string(struct sl_buf *b, const char *s,
  * and not counted (SL_BUF_SLACK gives those at the end of an sl_buf). */
 #define SL_JSON_ESCAPED_MAX(len) (6 * (len))
 char *sl_json_escape_into(char *o, const char *s, size_t len);
+/* Writes the escape of c, an ASCII byte that needs one (below 0x20, '"',
+ * '\\'), at o as sl_json_escape_into does; returns its end (2 or 6 bytes
+ * on). */
+char *sl_json_escape_ascii(char *o, unsigned char c);
 /* The length of what sl_json_escape_into writes for s[0..len), without
  * writing it; equal to len exactly when the escaped text is s itself. */
 size_t sl_json_escaped_len(const char *s, size_t len);
