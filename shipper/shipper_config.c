@@ -80,9 +80,9 @@ static const struct sl_opt redis_opts[] = {
              "0.4 to 0.8 CPU-s per million events and Redis under 0.1; zstd "
              "(level 1) takes 25 to 40% less Redis memory for 30% more "
              "shipper CPU; columnar (the JSON lines as columns, then lz4) "
-             "takes 30% less Redis memory and 0.1 CPU-s less than lz4 per "
-             "million Apache events, and costs the indexer 0.04 more to "
-             "decode (bench/RESULTS.md)"},
+             "takes 28% less Redis memory and 0.1 CPU-s less shipper CPU "
+             "than lz4 per million Apache events, and 0.05 more indexer "
+             "CPU to decode (bench/RESULTS.md)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "batches sent and not yet acknowledged; more stops reading: the "
