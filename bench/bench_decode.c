@@ -66,7 +66,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-decode PORT KEY\n");
         return 2;
     }
-    redisContext *c = redisConnect("127.0.0.1", atoi(argv[1]));
+    char *end;
+    long port = strtol(argv[1], &end, 10);
+    if (*end != '\0' || port <= 0 || port > 65535) {
+        fprintf(stderr, "bench-decode: bad port %s\n", argv[1]);
+        return 2;
+    }
+    redisContext *c = redisConnect("127.0.0.1", (int)port);
     if (c == NULL || c->err)
         return 1;
     struct kept *e = NULL;

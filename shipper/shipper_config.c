@@ -52,7 +52,7 @@ static int check_redis(const struct sl_config_node *obj, void *out,
 }
 
 static const char *const codec_names[] = {"none", "lz4", "zstd", "columnar",
-                                           NULL};
+                                          NULL};
 
 #define REDIS(m) SL_OPT_FIELD(struct shipper_redis_output, m)
 static const struct sl_opt redis_opts[] = {

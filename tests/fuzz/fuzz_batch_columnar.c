@@ -39,8 +39,8 @@ static void check(struct sl_batch_writer *none, struct sl_batch_writer *col,
     size_t n, raw;
     const char *want = payload(none, &n);
     if (sl_batch_writer_seal(col, &argv, &len, NULL) < 0 ||
-        sl_batch_reader_decode_header(r, SL_BATCH_ARGC, argv, len, &raw,
-                                      NULL) < 0 ||
+        sl_batch_reader_decode_header(r, SL_BATCH_ARGC, argv, len, &raw, NULL) <
+            0 ||
         raw != n)
         abort();
     char *got = malloc(raw);
