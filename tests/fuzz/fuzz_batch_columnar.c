@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sl_arena_reset(arena);
         if (event_gen_build(&g, &ev) < 0)
             abort();
-        char id[24];
+        char id[48];
         snprintf(id, sizeof id, "e%zu", i);
         ts += (int64_t)(i % 3) - 1;
         struct sl_err e1, e2;

@@ -331,7 +331,7 @@ static void columnar_entries_through_redis(void **state)
             sl_arena_reset(arena);
             event_gen_feed(&g, bytes, sizeof bytes);
             assert_int_equal(event_gen_build(&g, &ev), 0);
-            char id[24];
+            char id[48];
             snprintf(id, sizeof id, "c%d-%zu", b, i);
             int64_t ts = 1763856000000 + (int64_t)(rnd() % 5000);
             assert_int_equal(
