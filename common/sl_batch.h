@@ -68,9 +68,13 @@
  *
  * Memory: a writer owns two buffers (the payload, bounded by max_raw, and
  * the compressed copy, bounded by the codec's bound of max_raw) and at most
- * one zstd context; a reader owns one buffer (bounded by its limit) and at
- * most one zstd context. All of them grow to the largest batch seen and are
- * kept: no allocation per event, none per batch once warm. */
+ * one zstd context, and for codec columnar its columns instead of the
+ * payload (about the batch's size; debug builds keep the payload too, to
+ * check each sealed entry); a reader owns one buffer (bounded by its limit)
+ * and at most one zstd context, and for columnar entries the transposed
+ * buffer (at most SL_COLUMNAR_MAX(raw), 4 times the limit). All of them
+ * grow to the largest batch seen and are kept: no allocation per event,
+ * none per batch once warm. */
 #ifndef SL_BATCH_H
 #define SL_BATCH_H
 

@@ -36,8 +36,10 @@
  *               1, 2, 3)
  *     ids       one byte n (1 .. SL_BATCH_ID_MAX) and the n bytes of ID
  *     origins   varint: 0, the event has no origin; else n + 1 and the n
- *               bytes of its origin: the raw bytes of its top-level
- *               "message" when that is a string
+ *               bytes of its origin: its top-level "message" when that is
+ *               a string, as the JSON writes it between its quotes when
+ *               it is ASCII (escaped: a span of it is then a value's
+ *               JSON, copied as it is), else its raw bytes
  *   varint ncols      0 .. SL_COLUMNAR_COLS, then ncols columns, each a
  *                     varint n and n bytes of values
  *
@@ -52,11 +54,13 @@
  *                      inside it
  *   tag & 3 == 2       a literal: tag >> 3 bytes
  *
- * and bit 2 of the tag says the bytes need no escaping. A line is the
+ * and bit 2 of the tag says the bytes are written as they are (they need
+ * no escaping, or are a span of an escaped origin). A line is the
  * event's TS in plain decimal, a space, its ID, a space, its shape with
  * each 0x01 replaced by '"', the value escaped as sl_json_escape_into does
- * (as is when it needs no escaping), '"', and each 0x02 by the value as
- * is, then "\n".
+ * (as is when bit 2 says so), '"', and each 0x02 by the value as is,
+ * then "\n". A value the same as before takes the bit of the one it
+ * repeats.
  *
  * The decoder trusts nothing: every length, varint, shape number, span
  * and column is checked against what holds it, T against the bound before
