@@ -12,6 +12,12 @@
 #                                     one at a time (a slow node: peak RSS)
 #       [--set KEY=JSON]...           extra elasticsearch.* or redis.* keys,
 #                                     e.g. --set elasticsearch.flush_bytes='"2MiB"'
+#       [--fill-shipper CODEC]        fill the stream with sluice-shipper
+#                                     (build/release, grok + date over the
+#                                     first N lines of the Apache corpus,
+#                                     output.redis.codec CODEC) instead of
+#                                     bench-fill: the entries the shipper
+#                                     writes, of any codec
 #
 # Redis (and, with --es, Elasticsearch 8, SLUICE_SEARCH_LEAN=0 for full JIT)
 # are started through tests/lib/services.sh and stopped at exit; export
@@ -43,6 +49,7 @@ BUILD=1
 PERF=0
 SINK_DELAY=0
 SETS=()
+FILL_CODEC=
 while [ $# -gt 0 ]; do
     case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -53,7 +60,8 @@ while [ $# -gt 0 ]; do
     --perf-stat) PERF=2; shift ;;
     --sink-delay) SINK_DELAY=$2; shift 2 ;;
     --set) SETS+=("$2"); shift 2 ;;
-    *) echo "usage: $0 [--events N] [--runs N] [--es] [--no-build] [--perf] [--perf-stat] [--sink-delay MS] [--set KEY=JSON]" >&2; exit 2 ;;
+    --fill-shipper) FILL_CODEC=$2; shift 2 ;;
+    *) echo "usage: $0 [--events N] [--runs N] [--es] [--no-build] [--perf] [--perf-stat] [--sink-delay MS] [--set KEY=JSON] [--fill-shipper CODEC]" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$BIN"
@@ -113,6 +121,21 @@ EOF
 
 fill() {
     rcli FLUSHALL >/dev/null
+    if [ -n "$FILL_CODEC" ]; then
+        [ -s "$WORK/lines.log" ] ||
+            head -n "$EVENTS" "$OUT/apache_combined.log" >"$WORK/lines.log"
+        rm -rf "$WORK/ship"
+        cat >"$WORK/shipper.json" <<EOF
+{"host": {"name": "bench-1"}, "data_dir": "$WORK/ship",
+ "inputs": [{"type": "file", "paths": ["$WORK/lines.log"], "start_at": "beginning",
+   "processors": [{"grok": {"patterns": ["%{HTTPD_COMBINEDLOG}"]}},
+     {"date": {"field": "timestamp", "formats": ["dd/MMM/yyyy:HH:mm:ss Z"]}}]}],
+ "output": {"redis": {"url": "$REDIS_URL", "codec": "$FILL_CODEC"}},
+ "log": {"level": "warn"}}
+EOF
+        "$ROOT/build/release/bin/sluice-shipper" -c "$WORK/shipper.json" run --once
+        return
+    fi
     "$BIN/bench-fill" --redis "$REDIS_HP" --events "$EVENTS" \
         "$OUT/batch_events.ndjson" >"$WORK/fill.txt"
 }

@@ -114,7 +114,7 @@ time_run() {
     local name=$1
     shift
     rm -rf "$WORK/data"
-    local r0 r1
+    local r0 r1 mem=0
     r0=$(redis_cpu)
     /usr/bin/time -f '%U %S %M %e' -o "$WORK/time" "$@" >/dev/null
     r1=$(redis_cpu)
@@ -122,14 +122,15 @@ time_run() {
         local n
         n=$(redis-cli -p "$PORT" xlen sluice:events)
         [ "$n" -gt 0 ] || { echo "no entries in sluice:events" >&2; exit 1; }
+        mem=$(redis-cli -p "$PORT" memory usage sluice:events samples 0)
         redis-cli -p "$PORT" del sluice:events >/dev/null
     fi
     read -r u s m e <"$WORK/time"
     awk -v n="$name" -v u="$u" -v s="$s" -v m="$m" -v e="$e" -v a="$r0" \
-        -v b="$r1" -v l="$NLINES" 'BEGIN {
+        -v b="$r1" -v l="$NLINES" -v mem="$mem" 'BEGIN {
         k = 1e6 / l
-        printf "%s %.3f %.1f %.2f %.3f\n", n, (u + s) * k, m / 1024, e,
-            n == "redis" ? (b - a) * k : 0 }' >>"$WORK/rows"
+        printf "%s %.3f %.1f %.2f %.3f %.1f\n", n, (u + s) * k, m / 1024, e,
+            n == "redis" ? (b - a) * k : 0, mem * k / 1e6 }' >>"$WORK/rows"
     tail -n 1 "$WORK/rows"
 }
 
@@ -142,7 +143,7 @@ if [ -n "$PERF" ]; then
 fi
 
 echo "corpus: $CORPUS ($NLINES lines); redis-server on port $PORT${REDIS_OPTS:+; redis output$REDIS_OPTS}"
-echo "name cpu_s_per_1M peak_rss_MiB wall_s redis_cpu_s_per_1M"
+echo "name cpu_s_per_1M peak_rss_MiB wall_s redis_cpu_s_per_1M redis_MB_per_1M"
 for i in $(seq "$RUNS"); do
     time_run grok "$GROK" '%{HTTPD_COMBINEDLOG}' "$CORPUS"
     [ "$ONLY" = redis ] ||
@@ -159,7 +160,7 @@ function med(a, n,   i, j, t) {
             if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ k = $1; n[k]++; c[k, n[k]] = $2; r[k, n[k]] = $3; w[k, n[k]] = $4; x[k, n[k]] = $5 }
+{ k = $1; n[k]++; c[k, n[k]] = $2; r[k, n[k]] = $3; w[k, n[k]] = $4; x[k, n[k]] = $5; y[k, n[k]] = $6 }
 END {
     split("grok stdout redis", names, " ")
     for (q = 1; q <= 3; q++) {
@@ -167,16 +168,17 @@ END {
         m = n[k]
         if (m == 0)
             continue
-        for (i = 1; i <= m; i++) { C[i] = c[k, i]; R[i] = r[k, i]; W[i] = w[k, i]; X[i] = x[k, i] }
+        for (i = 1; i <= m; i++) { C[i] = c[k, i]; R[i] = r[k, i]; W[i] = w[k, i]; X[i] = x[k, i]; Y[i] = y[k, i] }
         mc = med(C, m); lo = C[1]; hi = C[m]
         mr = med(R, m); rlo = R[1]; rhi = R[m]
         mw = med(W, m)
         mx = med(X, m); xlo = X[1]; xhi = X[m]
+        my = med(Y, m)
         cpu[k] = mc
         printf "%-7s cpu %.2f (%.2f-%.2f) CPU-s  rss %.1f (%.1f-%.1f) MiB  wall %.2f s",
             k, mc, lo, hi, mr, rlo, rhi, mw
         if (k == "redis")
-            printf "  redis %.3f (%.3f-%.3f) CPU-s", mx, xlo, xhi
+            printf "  redis %.3f (%.3f-%.3f) CPU-s, %.1f MB", mx, xlo, xhi, my
         if (k != "grok")
             printf "  x%.2f of sluice-grok", mc / cpu["grok"]
         printf "\n"

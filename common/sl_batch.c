@@ -38,6 +38,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include "sl_batch_columnar.h"
 #include "sl_text.h"
 
 /* The field order of an entry, as written. */
@@ -46,9 +47,9 @@ enum field { F_V, F_HOST, F_COUNT, F_CODEC, F_RAW, F_EVENTS };
 static const char *const field_names[SL_BATCH_NFIELDS] = {
     "v", "host", "count", "codec", "raw", "events"};
 
-static const char *const codec_names[] = {"none", "lz4", "zstd"};
+static const char *const codec_names[] = {"none", "lz4", "zstd", "columnar"};
 
-#define CODEC_VALID "expected none, lz4 or zstd"
+#define CODEC_VALID "expected none, lz4, zstd or columnar"
 
 const char *sl_codec_name(enum sl_codec codec)
 {
@@ -101,7 +102,11 @@ struct sl_batch_writer {
     size_t host_len;
     enum sl_codec codec;
     int level;
-    ZSTD_CCtx *zc;        /* only while the codec is zstd */
+    ZSTD_CCtx *zc;               /* only while the codec is zstd */
+    struct sl_columnar_enc *enc; /* made for the first columnar batch */
+#ifndef NDEBUG
+    struct sl_columnar_dec *check; /* the seal's check of a columnar entry */
+#endif
     struct sl_buf raw;    /* the payload; max is max_raw */
     struct sl_buf packed; /* the compressed payload */
     size_t committed;     /* bytes of complete lines in raw */
@@ -133,6 +138,7 @@ static int configure_codec(struct sl_batch_writer *w, enum sl_codec codec,
     case SL_CODEC_NONE:
         break;
     case SL_CODEC_LZ4:
+    case SL_CODEC_COLUMNAR:
         if (level == 0)
             level = 1;
         if (level < 1 || level > 65537)
@@ -141,6 +147,9 @@ static int configure_codec(struct sl_batch_writer *w, enum sl_codec codec,
                               "65537 (the acceleration: higher is faster "
                               "and compresses less)",
                               level);
+        if (codec == SL_CODEC_COLUMNAR && w->enc == NULL &&
+            (w->enc = sl_columnar_enc_new(err)) == NULL)
+            return -1;
         break;
     case SL_CODEC_ZSTD:
         if (level == 0)
@@ -185,9 +194,15 @@ struct sl_batch_writer *sl_batch_writer_new(const char *host,
         goto nomem;
     memcpy(w->host, host, w->host_len + 1);
     sl_buf_init(&w->raw, max_raw);
-    /* Room for the worse of both codecs, so set_codec never resizes. */
-    sl_buf_init(&w->packed, max_size((size_t)LZ4_COMPRESSBOUND((int)max_raw),
-                                     ZSTD_COMPRESSBOUND(max_raw)));
+    /* Room for the worst of the codecs, so set_codec never resizes (a
+     * maximum only: the buffer grows as batches need). */
+    size_t flat = SL_COLUMNAR_MAX(max_raw) < LZ4_MAX_INPUT_SIZE
+                      ? SL_COLUMNAR_MAX(max_raw)
+                      : LZ4_MAX_INPUT_SIZE;
+    sl_buf_init(&w->packed,
+                max_size(max_size((size_t)LZ4_COMPRESSBOUND((int)max_raw),
+                                  ZSTD_COMPRESSBOUND(max_raw)),
+                         (size_t)LZ4_COMPRESSBOUND((int)flat) + 16));
     if (configure_codec(w, codec, level, err) < 0)
         goto fail;
     return w;
@@ -203,6 +218,10 @@ void sl_batch_writer_free(struct sl_batch_writer *w)
     if (w == NULL)
         return;
     ZSTD_freeCCtx(w->zc);
+    sl_columnar_enc_free(w->enc);
+#ifndef NDEBUG
+    sl_columnar_dec_free(w->check);
+#endif
     sl_buf_release(&w->raw);
     sl_buf_release(&w->packed);
     free(w->host);
@@ -301,8 +320,7 @@ static int check_id(const char *id, size_t len, struct sl_err *err)
     return 0;
 }
 
-/* ts in plain decimal into out (at least 20 bytes); returns its length. */
-static size_t format_ts(char *out, int64_t ts)
+size_t sl_batch_format_ts(char *out, int64_t ts)
 {
     char digits[20];
     size_t n = 0, len = 0;
@@ -318,32 +336,46 @@ static size_t format_ts(char *out, int64_t ts)
     return len;
 }
 
-struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
-                                     size_t id_len, int64_t ts_ms,
-                                     struct sl_err *err)
+/* ts_ms in decimal in w->ts_text; its length. Events in a row often share
+ * their time (a second's lines). */
+static size_t ts_text(struct sl_batch_writer *w, int64_t ts_ms)
 {
-    char prefix[SL_BATCH_ID_MAX + 24];
-    if (w->sealed) {
-        sl_err_set(err, SL_EINVAL,
-                   "the batch is sealed; reset it after Redis accepted it");
-        return NULL;
-    }
-    assert(w->raw.len == w->committed || w->open);
-    sl_batch_writer_rollback(w); /* an event begun twice starts over */
-    if (check_id(id, id_len, err) < 0)
-        return NULL;
-    if (ts_ms < SL_BATCH_TS_MIN || ts_ms > SL_BATCH_TS_MAX) {
-        sl_err_set(err, SL_EINVAL,
-                   "refusing an event time of %lld ms: " TS_VALID,
-                   (long long)ts_ms);
-        return NULL;
-    }
-    /* events in a row often share their time (a second's lines) */
     if (w->ts_len == 0 || ts_ms != w->last_ts) {
-        w->ts_len = format_ts(w->ts_text, ts_ms);
+        w->ts_len = sl_batch_format_ts(w->ts_text, ts_ms);
         w->last_ts = ts_ms;
     }
-    size_t n = w->ts_len;
+    return w->ts_len;
+}
+
+/* What begin checks of an event before the batch changes: the batch is
+ * open, the id and the time are as the format says. */
+static int check_event(const struct sl_batch_writer *w, const char *id,
+                       size_t id_len, int64_t ts_ms, struct sl_err *err)
+{
+    if (w->sealed)
+        return sl_err_set(err, SL_EINVAL,
+                          "the batch is sealed; reset it after Redis "
+                          "accepted it");
+    if (check_id(id, id_len, err) < 0)
+        return -1;
+    if (ts_ms < SL_BATCH_TS_MIN || ts_ms > SL_BATCH_TS_MAX)
+        return sl_err_set(err, SL_EINVAL,
+                          "refusing an event time of %lld ms: " TS_VALID,
+                          (long long)ts_ms);
+    return 0;
+}
+
+/* begin, whatever the codec. */
+static struct sl_buf *begin_line(struct sl_batch_writer *w, const char *id,
+                                 size_t id_len, int64_t ts_ms,
+                                 struct sl_err *err)
+{
+    char prefix[SL_BATCH_ID_MAX + 24];
+    assert(w->raw.len == w->committed || w->open);
+    sl_batch_writer_rollback(w); /* an event begun twice starts over */
+    if (check_event(w, id, id_len, ts_ms, err) < 0)
+        return NULL;
+    size_t n = ts_text(w, ts_ms);
     memcpy(prefix, w->ts_text, n);
     prefix[n++] = ' ';
     memcpy(prefix + n, id, id_len);
@@ -359,9 +391,24 @@ struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
     return &w->raw;
 }
 
+struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
+                                     size_t id_len, int64_t ts_ms,
+                                     struct sl_err *err)
+{
+    if (w->codec == SL_CODEC_COLUMNAR) {
+        sl_err_set(err, SL_EINVAL,
+                   "codec columnar takes events, not JSON text "
+                   "(sl_batch_writer_add_event)");
+        return NULL;
+    }
+    return begin_line(w, id, id_len, ts_ms, err);
+}
+
 void sl_batch_writer_rollback(struct sl_batch_writer *w)
 {
-    if (w->sealed)
+    /* not open: nothing to forget (a columnar batch, outside debug
+     * builds, has committed bytes it never wrote) */
+    if (w->sealed || !w->open)
         return;
     w->raw.len = w->committed;
     if (w->raw.cap > 0)
@@ -428,6 +475,71 @@ int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
     return sl_batch_writer_commit(w, err);
 }
 
+/* Debug builds: the event's line in raw as codec none has it, for the
+ * seal's check; nothing in release builds. */
+static int mirror_line(struct sl_batch_writer *w, const char *id, size_t id_len,
+                       int64_t ts_ms, const struct sl_event *ev,
+                       size_t json_len, struct sl_err *err)
+{
+#ifndef NDEBUG
+    struct sl_buf *b = begin_line(w, id, id_len, ts_ms, err);
+    if (b == NULL)
+        return -1;
+    size_t at = b->len;
+    if (sl_event_write_json(ev, b, err) < 0) {
+        sl_batch_writer_rollback(w);
+        return -1;
+    }
+    assert(b->len - at == json_len);
+    return sl_batch_writer_commit_json(w, err);
+#else
+    (void)w, (void)id, (void)id_len, (void)ts_ms, (void)ev, (void)json_len,
+        (void)err;
+    return 0;
+#endif
+}
+
+int sl_batch_writer_add_event(struct sl_batch_writer *w, const char *id,
+                              size_t id_len, int64_t ts_ms,
+                              const struct sl_event *ev, struct sl_err *err)
+{
+    if (w->codec != SL_CODEC_COLUMNAR) {
+        struct sl_buf *b = begin_line(w, id, id_len, ts_ms, err);
+        if (b == NULL)
+            return -1;
+        if (sl_event_write_json(ev, b, err) < 0) {
+            sl_batch_writer_rollback(w);
+            return -1;
+        }
+        return sl_batch_writer_commit_json(w, err);
+    }
+    sl_batch_writer_rollback(w);
+    size_t json_len;
+    if (check_event(w, id, id_len, ts_ms, err) < 0 ||
+        sl_columnar_enc_prepare(w->enc, ev, &json_len, err) < 0)
+        return -1;
+    size_t line = ts_text(w, ts_ms) + id_len + json_len + 3;
+    if (line > w->raw.max - w->committed)
+        return event_does_not_fit(w, line, err);
+    size_t before = w->committed;
+    if (mirror_line(w, id, id_len, ts_ms, ev, json_len, err) < 0)
+        return -1;
+    if (sl_columnar_enc_append(w->enc, id, id_len, ts_ms, err) < 0) {
+#ifndef NDEBUG
+        w->raw.len = w->committed = before; /* the mirrored line */
+        w->raw.ptr[before] = '\0';
+        w->count--;
+#endif
+        return -1;
+    }
+#ifdef NDEBUG
+    w->committed = before + line;
+    w->count++;
+#endif
+    assert(w->committed == before + line);
+    return 0;
+}
+
 size_t sl_batch_writer_count(const struct sl_batch_writer *w)
 {
     return w->count;
@@ -438,12 +550,49 @@ size_t sl_batch_writer_bytes(const struct sl_batch_writer *w)
     return w->committed;
 }
 
+/* Debug builds: the columnar entry in packed decodes to the lines in raw
+ * (sl_batch_writer_add_event mirrors them there), so every test that
+ * ships events checks the codec on them. */
+static int check_columnar(struct sl_batch_writer *w, struct sl_err *err)
+{
+#ifndef NDEBUG
+    if (w->check == NULL && (w->check = sl_columnar_dec_new(err)) == NULL)
+        return -1;
+    char *out = malloc(w->committed + 1);
+    if (out == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    struct sl_err e = {0};
+    if (sl_columnar_decode(w->check, w->packed.ptr, w->packed.len, w->count,
+                           out, w->committed, &e) < 0) {
+        fprintf(stderr, "columnar check: %s\n", e.msg);
+        abort();
+    }
+    if (memcmp(out, w->raw.ptr, w->committed) != 0) {
+        fprintf(stderr, "columnar check: the entry does not decode to its "
+                        "lines\n");
+        abort();
+    }
+    free(out);
+#else
+    (void)w, (void)err;
+#endif
+    return 0;
+}
+
 /* Compresses raw into packed; the payload's bytes come back in *p, *n. */
 static int compress_payload(struct sl_batch_writer *w, const char **p,
                             size_t *n, struct sl_err *err)
 {
     const char *src = w->raw.ptr;
     size_t len = w->committed;
+    if (w->codec == SL_CODEC_COLUMNAR) {
+        if (sl_columnar_enc_seal(w->enc, len, w->level, &w->packed, err) < 0 ||
+            check_columnar(w, err) < 0)
+            return -1;
+        *p = w->packed.ptr;
+        *n = w->packed.len;
+        return 0;
+    }
     if (w->codec == SL_CODEC_NONE) {
         *p = src;
         *n = len;
@@ -520,6 +669,8 @@ int sl_batch_writer_seal(struct sl_batch_writer *w, const char ***argv,
 
 void sl_batch_writer_reset(struct sl_batch_writer *w)
 {
+    if (w->enc != NULL)
+        sl_columnar_enc_reset(w->enc);
     sl_buf_reset(&w->raw);
     sl_buf_reset(&w->packed);
     w->committed = 0;
@@ -537,8 +688,9 @@ struct line_at {
 
 struct sl_batch_reader {
     size_t max_raw;
-    struct sl_buf out; /* decompressed payloads; max is max_raw */
-    ZSTD_DCtx *zd;     /* made on the first zstd entry, then kept */
+    struct sl_buf out;          /* decompressed payloads; max is max_raw */
+    ZSTD_DCtx *zd;              /* made on the first zstd entry, then kept */
+    struct sl_columnar_dec *cd; /* made on the first columnar entry */
     /* the entry decoded last */
     struct sl_slice host;
     size_t count;
@@ -579,6 +731,7 @@ void sl_batch_reader_free(struct sl_batch_reader *r)
     if (r == NULL)
         return;
     ZSTD_freeDCtx(r->zd);
+    sl_columnar_dec_free(r->cd);
     sl_buf_release(&r->out);
     free(r->at);
     free(r);
@@ -738,7 +891,13 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
         dst = r->out.ptr;
     }
     size_t got;
-    if (r->codec == SL_CODEC_LZ4) {
+    if (r->codec == SL_CODEC_COLUMNAR) {
+        if (r->cd == NULL && (r->cd = sl_columnar_dec_new(err)) == NULL)
+            return -1;
+        if (sl_columnar_decode(r->cd, src, len, r->count, dst, raw, err) < 0)
+            return -1;
+        got = raw;
+    } else if (r->codec == SL_CODEC_LZ4) {
         int n = len > INT_MAX
                     ? -1
                     : LZ4_decompress_safe(src, dst, (int)len, (int)raw);

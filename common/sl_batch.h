@@ -11,8 +11,10 @@
  *   v       "2", the format version
  *   host    the shipper's host.name (any bytes, may be empty)
  *   count   number of events, decimal, at least 1
- *   codec   "none", "lz4" (LZ4 block format) or "zstd" (one zstd frame,
- *           with its content size and a checksum)
+ *   codec   "none", "lz4" (LZ4 block format), "zstd" (one zstd frame,
+ *           with its content size and a checksum) or "columnar" (the
+ *           lines transposed into columns, then one LZ4 block:
+ *           sl_batch_columnar.h; it decodes to the same lines)
  *   raw     byte length of the uncompressed payload, decimal
  *   events  the payload: one line per event, every line ending in "\n";
  *           compressed with the codec unless it is "none"
@@ -66,9 +68,13 @@
  *
  * Memory: a writer owns two buffers (the payload, bounded by max_raw, and
  * the compressed copy, bounded by the codec's bound of max_raw) and at most
- * one zstd context; a reader owns one buffer (bounded by its limit) and at
- * most one zstd context. All of them grow to the largest batch seen and are
- * kept: no allocation per event, none per batch once warm. */
+ * one zstd context, and for codec columnar its columns instead of the
+ * payload (about the batch's size; debug builds keep the payload too, to
+ * check each sealed entry); a reader owns one buffer (bounded by its limit)
+ * and at most one zstd context, and for columnar entries the transposed
+ * buffer (at most SL_COLUMNAR_MAX(raw), 4 times the limit). All of them
+ * grow to the largest batch seen and are kept: no allocation per event,
+ * none per batch once warm. */
 #ifndef SL_BATCH_H
 #define SL_BATCH_H
 
@@ -78,6 +84,7 @@
 
 #include "sl_buf.h"
 #include "sl_err.h"
+#include "sl_event.h"
 #include "sl_slice.h"
 
 #define SL_BATCH_VERSION 2
@@ -96,11 +103,15 @@
 
 enum sl_codec {
     SL_CODEC_NONE,
-    SL_CODEC_LZ4, /* LZ4 block; level is the acceleration, 1 (default) up */
-    SL_CODEC_ZSTD /* one frame; level as zstd's, 0 means zstd's default (3) */
+    SL_CODEC_LZ4,  /* LZ4 block; level is the acceleration, 1 (default) up */
+    SL_CODEC_ZSTD, /* one frame; level as zstd's, 0 means zstd's default (3) */
+    /* the lines transposed into columns, then one LZ4 block
+     * (sl_batch_columnar.h); level is lz4's acceleration. Only for events
+     * added with sl_batch_writer_add_event. */
+    SL_CODEC_COLUMNAR
 };
 
-/* "none", "lz4", "zstd". */
+/* "none", "lz4", "zstd", "columnar". */
 const char *sl_codec_name(enum sl_codec codec);
 /* Parses a codec name from the config; the error lists the valid names. */
 SL_MUST_CHECK int sl_codec_from_name(const char *name, enum sl_codec *codec,
@@ -139,6 +150,7 @@ SL_MUST_CHECK int sl_batch_writer_set_codec(struct sl_batch_writer *w,
  * Any append that failed with SL_ELIMIT is followed by rollback: the batch
  * is then exactly as before begin. SL_ELIMIT with count 0 means the event
  * alone is larger than max_raw; otherwise, flush and add it again. */
+/* A columnar writer refuses begin and add (SL_EINVAL): it takes events. */
 struct sl_buf *sl_batch_writer_begin(struct sl_batch_writer *w, const char *id,
                                      size_t id_len, int64_t ts_ms,
                                      struct sl_err *err);
@@ -152,6 +164,20 @@ SL_MUST_CHECK int sl_batch_writer_commit(struct sl_batch_writer *w,
 SL_MUST_CHECK int sl_batch_writer_commit_json(struct sl_batch_writer *w,
                                               struct sl_err *err);
 void sl_batch_writer_rollback(struct sl_batch_writer *w);
+/* Adds the event ev (its JSON is sl_event_write_json's) with its id and
+ * time: begin, the JSON, commit_json for codecs none, lz4 and zstd; for
+ * columnar, the event's values go to the batch's columns and its JSON is
+ * never written, but the batch counts its line's bytes exactly as the
+ * others do (sl_batch_writer_bytes, `raw`). The errors of begin and
+ * commit, the JSON writer's (the batch's max: SL_ELIMIT), and for
+ * columnar SL_ENOMEM; on failure the batch is as before. ev's bytes need
+ * to live only until it returns. In debug builds a columnar writer also
+ * writes the lines and its seal checks that the entry decodes to them. */
+SL_MUST_CHECK int sl_batch_writer_add_event(struct sl_batch_writer *w,
+                                            const char *id, size_t id_len,
+                                            int64_t ts_ms,
+                                            const struct sl_event *ev,
+                                            struct sl_err *err);
 /* begin + append a copy of json + commit, for callers that have the text. */
 SL_MUST_CHECK int sl_batch_writer_add(struct sl_batch_writer *w, const char *id,
                                       size_t id_len, int64_t ts_ms,

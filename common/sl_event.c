@@ -10,6 +10,7 @@
  * found it as it was rendered. */
 #include "sl_event.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl_json.h"
@@ -373,7 +374,7 @@ void sl_event_set_rendered(struct sl_event *ev,
 
 static inline int write_value(const struct sl_event *ev,
                               const struct sl_value *v, struct sl_buf *out,
-                              struct sl_err *err);
+                              struct sl_event_shape *sh, struct sl_err *err);
 
 /* Copies n bytes from k to o without a call for the short keys events
  * have: two overlapping loads for 4..16 bytes, three bytes below that. */
@@ -503,9 +504,11 @@ static const struct sl_value_json *rendered_of(const struct sl_event *ev,
     return r;
 }
 
-/* Members or elements of v; at the root, @metadata is skipped. */
+/* Members or elements of v; at the root, @metadata is skipped. sh: the
+ * shape is written (out is sh->text), see sl_event_write_shape. */
 static int write_children(const struct sl_event *ev, const struct sl_value *v,
-                          struct sl_buf *out, bool root, struct sl_err *err)
+                          struct sl_buf *out, bool root,
+                          struct sl_event_shape *sh, struct sl_err *err)
 {
     bool object = v->type == SL_VALUE_OBJECT;
     char sep = object ? '{' : '[';
@@ -513,7 +516,7 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
         if (root && is_metadata(c->key))
             continue;
         if (object && c->type == SL_VALUE_STRING && c->key_plain &&
-            c->rendered == 0) {
+            c->rendered == 0 && sh == NULL) {
             int done = write_string_member(out, sep, c, err);
             if (done < 0)
                 return -1;
@@ -529,7 +532,7 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
         const struct sl_value_json *r =
             c->rendered != 0 && ev != NULL ? rendered_of(ev, c) : NULL;
         rc = r != NULL ? sl_buf_append(out, r->json, r->len, err)
-                       : write_value(ev, c, out, err);
+                       : write_value(ev, c, out, sh, err);
         if (rc < 0)
             return -1;
         sep = ',';
@@ -539,21 +542,44 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
     return sl_buf_append_char(out, object ? '}' : ']', err);
 }
 
+/* A string or number of a shape: its marker, and v in sh->val. */
+static inline int shape_slot(struct sl_event_shape *sh,
+                             const struct sl_value *v, struct sl_err *err)
+{
+    if (sh->nval == sh->cap) {
+        size_t cap = sh->cap > 0 ? 2 * sh->cap : 64;
+        const struct sl_value **a = realloc(sh->val, cap * sizeof *a);
+        if (a == NULL)
+            return sl_err_set(err, SL_ENOMEM, "out of memory for an event");
+        sh->val = a;
+        sh->cap = cap;
+    }
+    sh->val[sh->nval++] = v;
+    return sl_buf_append_char(
+        &sh->text,
+        v->type == SL_VALUE_STRING ? SL_SHAPE_STRING : SL_SHAPE_NUMBER, err);
+}
+
 static inline int write_value(const struct sl_event *ev,
                               const struct sl_value *v, struct sl_buf *out,
-                              struct sl_err *err)
+                              struct sl_event_shape *sh, struct sl_err *err)
 {
     switch (v->type) {
     case SL_VALUE_NULL:
         return sl_buf_append(out, "null", 4, err);
     case SL_VALUE_BOOL:
+        return sl_buf_append(out, v->text.ptr, v->text.len, err);
     case SL_VALUE_NUMBER:
+        if (sh != NULL)
+            return shape_slot(sh, v, err);
         return sl_buf_append(out, v->text.ptr, v->text.len, err);
     case SL_VALUE_STRING:
+        if (sh != NULL)
+            return shape_slot(sh, v, err);
         return sl_json_write_string(out, v->text.ptr, v->text.len, err);
     case SL_VALUE_OBJECT:
     case SL_VALUE_ARRAY:
-        return write_children(ev, v, out, false, err);
+        return write_children(ev, v, out, false, sh, err);
     }
     return sl_err_set(err, SL_EINVAL, "corrupt event value");
 }
@@ -561,11 +587,33 @@ static inline int write_value(const struct sl_event *ev,
 int sl_event_write_json(const struct sl_event *ev, struct sl_buf *out,
                         struct sl_err *err)
 {
-    return write_children(ev, &ev->root, out, true, err);
+    return write_children(ev, &ev->root, out, true, NULL, err);
 }
 
 int sl_value_write_json(const struct sl_value *v, struct sl_buf *out,
                         struct sl_err *err)
 {
-    return write_value(NULL, v, out, err);
+    return write_value(NULL, v, out, NULL, err);
+}
+
+void sl_event_shape_init(struct sl_event_shape *sh, size_t max)
+{
+    memset(sh, 0, sizeof *sh);
+    sl_buf_init(&sh->text, max);
+}
+
+void sl_event_shape_release(struct sl_event_shape *sh)
+{
+    sl_buf_release(&sh->text);
+    free(sh->val);
+    sh->val = NULL;
+    sh->nval = sh->cap = 0;
+}
+
+int sl_event_write_shape(const struct sl_event *ev, struct sl_event_shape *sh,
+                         struct sl_err *err)
+{
+    sl_buf_reset(&sh->text);
+    sh->nval = 0;
+    return write_children(ev, &ev->root, &sh->text, true, sh, err);
 }

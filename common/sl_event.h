@@ -174,4 +174,30 @@ char *sl_event_strdup(struct sl_event *ev, const char *s, size_t len);
 SL_MUST_CHECK int sl_event_write_json(const struct sl_event *ev,
                                       struct sl_buf *out, struct sl_err *err);
 
+/* An event's shape: its JSON as sl_event_write_json writes it, with each
+ * string value (quotes included) replaced by the byte SL_SHAPE_STRING and
+ * each number by SL_SHAPE_NUMBER, and those values, in order, in val. The
+ * JSON is the shape with each marker replaced by its value (a string
+ * escaped and quoted as the writer does, a number as is); keys, null,
+ * booleans and rendered values (sl_value_json) stay in the text. Neither
+ * byte appears in the rest of the text: keys are escaped or plain (the
+ * caller's promise, sl_event_append), and no JSON text holds a control
+ * byte. The columnar codec (sl_batch_columnar.h) stores one shape per
+ * kind of event instead of every event's keys. */
+#define SL_SHAPE_STRING '\x01'
+#define SL_SHAPE_NUMBER '\x02'
+struct sl_event_shape {
+    struct sl_buf text;
+    const struct sl_value **val; /* nval of them; cap allocated */
+    size_t nval, cap;
+};
+/* max bounds the text. */
+void sl_event_shape_init(struct sl_event_shape *sh, size_t max);
+void sl_event_shape_release(struct sl_event_shape *sh);
+/* Replaces sh's contents with ev's shape. -1: SL_ELIMIT (the text's max),
+ * SL_ENOMEM. */
+SL_MUST_CHECK int sl_event_write_shape(const struct sl_event *ev,
+                                       struct sl_event_shape *sh,
+                                       struct sl_err *err);
+
 #endif

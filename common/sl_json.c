@@ -265,9 +265,149 @@ static char *escape_into(char *o, const unsigned char *p, size_t len)
     return o;
 }
 
+char *sl_json_escape_ascii(char *o, unsigned char c)
+{
+    return put_escape(o, c);
+}
+
 char *sl_json_escape_into(char *o, const char *s, size_t len)
 {
     return escape_into(o, (const unsigned char *)s, len);
+}
+
+/* How many bytes put_care writes for the byte that needs care at p[i],
+ * and how many it consumes: the escaper's rule, counted. */
+static size_t care_len(const unsigned char *p, size_t len, size_t i,
+                       size_t *used)
+{
+    unsigned char c = p[i];
+    *used = 1;
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ||
+        c == '\b' || c == '\f')
+        return 2;
+    if (c < 0x80)
+        return 6;
+    size_t n = sl_utf8_seq_len(p + i, len - i);
+    if (n > 0) {
+        *used = n;
+        return n;
+    }
+    return 3;
+}
+
+#ifdef __SSE2__
+/* The bits set in x (16 bits): __builtin_popcount is a call without
+ * -mpopcnt. */
+static inline unsigned pop16(unsigned x)
+{
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0f0fu;
+    return (x + (x >> 8)) & 0x1fu;
+}
+
+/* What the bytes of v that mask selects add to their length when escaped,
+ * all ASCII: a quote, a backslash or a control byte with a name 1, any
+ * other control byte 5. *hi: one is >= 0x80, and nothing was counted. */
+static unsigned sse2_extra(__m128i v, unsigned mask, bool *hi)
+{
+    if (((unsigned)_mm_movemask_epi8(v) & mask) != 0) {
+        *hi = true;
+        return 0;
+    }
+#define EQ(c) _mm_cmpeq_epi8(v, _mm_set1_epi8(c))
+    unsigned ctl =
+        (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) &
+        mask;
+    unsigned qb =
+        (unsigned)_mm_movemask_epi8(_mm_or_si128(EQ('"'), EQ('\\'))) & mask;
+    if ((ctl | qb) == 0)
+        return 0;
+    unsigned named = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(EQ('\n'), EQ('\r')),
+                     _mm_or_si128(EQ('\t'), _mm_or_si128(EQ('\b'), EQ('\f')))));
+#undef EQ
+    return pop16(qb) + pop16(ctl) + 4 * pop16(ctl & ~named);
+}
+#endif
+
+/* 16 bytes at a time while they are ASCII (the last 16 overlapping, a
+ * string shorter than that copied out first), counting the escapes of
+ * each block by its masks; from the first byte >= 0x80 on, byte by byte,
+ * as put_care goes. */
+size_t sl_json_escaped_len(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, out = len;
+#ifdef __SSE2__
+    bool hi = false;
+    for (; len - i >= 16; i += 16) {
+        out += sse2_extra(_mm_loadu_si128((const void *)(p + i)), 0xffffu, &hi);
+        if (hi)
+            break;
+    }
+    if (!hi && i < len) {
+        size_t rest = len - i;
+        __m128i v;
+        unsigned mask;
+        if (len >= 16) {
+            v = _mm_loadu_si128((const void *)(p + len - 16));
+            mask = (0xffffu << (16 - rest)) & 0xffffu;
+        } else {
+            unsigned char tmp[16] = {0};
+            memcpy(tmp, p, len);
+            v = _mm_loadu_si128((const void *)tmp);
+            mask = (1u << rest) - 1;
+        }
+        out += sse2_extra(v, mask, &hi);
+    }
+    if (!hi)
+        return out;
+#endif
+    while (i < len) {
+        if (!needs_care[p[i]]) {
+            i++;
+            continue;
+        }
+        size_t used;
+        out += care_len(p, len, i, &used) - used;
+        i += used;
+    }
+    return out;
+}
+
+/* sl_json_care_list's step: records the byte at p[i], which needs care;
+ * -1 when it is not ASCII or the list is full. */
+static int list_care(const unsigned char *p, size_t len, size_t i, uint32_t *at,
+                     uint8_t *extra, size_t *n, size_t max)
+{
+    size_t used;
+    if (p[i] >= 0x80 || *n == max)
+        return -1;
+    at[*n] = (uint32_t)i;
+    extra[(*n)++] = (uint8_t)(care_len(p, len, i, &used) - 1);
+    return 0;
+}
+
+size_t sl_json_care_list(const char *s, size_t len, uint32_t *at,
+                         uint8_t *extra, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = 0, i = 0;
+    if (len > UINT32_MAX)
+        return SIZE_MAX;
+#ifdef __SSE2__
+    for (; len - i >= 16; i += 16) {
+        for (unsigned m = sse2_care(p + i); m != 0; m &= m - 1)
+            if (list_care(p, len, i + (unsigned)__builtin_ctz(m), at, extra, &n,
+                          max) < 0)
+                return SIZE_MAX;
+    }
+#endif
+    for (; i < len; i++)
+        if (needs_care[p[i]] && list_care(p, len, i, at, extra, &n, max) < 0)
+            return SIZE_MAX;
+    return n;
 }
 
 /* Near the buffer's maximum, where room for the worst case cannot be had:

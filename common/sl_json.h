@@ -12,6 +12,7 @@
 #define SL_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sl_buf.h"
 #include "sl_err.h"
@@ -26,6 +27,21 @@ SL_MUST_CHECK int sl_json_write_string(struct sl_buf *b, const char *s,
  * and not counted (SL_BUF_SLACK gives those at the end of an sl_buf). */
 #define SL_JSON_ESCAPED_MAX(len) (6 * (len))
 char *sl_json_escape_into(char *o, const char *s, size_t len);
+/* Writes the escape of c, an ASCII byte that needs one (below 0x20, '"',
+ * '\\'), at o as sl_json_escape_into does; returns its end (2 or 6 bytes
+ * on). */
+char *sl_json_escape_ascii(char *o, unsigned char c);
+/* The length of what sl_json_escape_into writes for s[0..len), without
+ * writing it; equal to len exactly when the escaped text is s itself. */
+size_t sl_json_escaped_len(const char *s, size_t len);
+/* For an ASCII string: the positions of the bytes that need escaping
+ * (at) and how many bytes each adds escaped (extra), at most max of them;
+ * how many there are, or SIZE_MAX when s holds a byte >= 0x80 or more than
+ * max. A piece of s is then escaped to its length plus the extra of the
+ * positions inside it (the columnar codec measures grok's captures of a
+ * message this way, without a scan of each). */
+size_t sl_json_care_list(const char *s, size_t len, uint32_t *at,
+                         uint8_t *extra, size_t max);
 /* Appends a double as a JSON number (null when not finite); integral values
  * keep a ".0" so readers see a float, as Logstash prints them. */
 SL_MUST_CHECK int sl_json_write_double(struct sl_buf *b, double v,

@@ -451,13 +451,12 @@ static void refused(const struct pipe_src *s, uint64_t offset,
  * dropped: it is built again from the record with its message cut to
  * CUT_MESSAGE_MAX bytes (whose JSON, escapes and all, fits), without the
  * processors (their captures are what made it large), and tagged
- * _truncated. The same offset gives it the same id. The output buffer it
- * was written to, or NULL with e set. */
+ * _truncated. The same offset gives it the same id. 0, or -1 with e
+ * set. */
 #define CUT_MESSAGE_MAX ((size_t)1 << 20)
 
-static struct sl_buf *write_cut(struct pipe_src *s,
-                                const struct event_base_record *r, int64_t *ts,
-                                struct sl_err *e)
+static int write_cut(struct pipe_src *s, const struct event_base_record *r,
+                     int64_t *ts, struct sl_err *e)
 {
     struct pipeline *p = s->p;
     struct event_base_record cut = *r;
@@ -468,15 +467,12 @@ static struct sl_buf *write_cut(struct pipe_src *s,
     sl_arena_reset(p->arena);
     if (event_base_build(s->in->base, &s->es, &cut, p->read_ms, &p->ev, &meta,
                          e) < 0)
-        return NULL;
+        return -1;
     *ts = meta.ts_ms;
-    struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, *ts, e);
-    if (b != NULL && sl_event_write_json(&p->ev, b, e) < 0) {
-        output_rollback(p->out);
-        return NULL;
-    }
+    if (output_add_event(p->out, meta.id, SL_EVENT_ID_LEN, *ts, &p->ev, e) < 0)
+        return -1;
     sl_counter_inc(p->truncated);
-    return b;
+    return 0;
 }
 
 /* Builds, processes, writes and commits the event of r, then pops it
@@ -510,12 +506,10 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
         sl->drop_off = done_offset(s); /* > 0: past the dropped event */
         return 0;
     }
-    struct sl_buf *b = output_begin(p->out, meta.id, SL_EVENT_ID_LEN, ts, &e);
-    if (b != NULL && sl_event_write_json(&p->ev, b, &e) < 0) {
-        output_rollback(p->out);
-        b = e.status == SL_ELIMIT ? write_cut(s, r, &ts, &e) : NULL;
-    }
-    if (b == NULL) {
+    int rc = output_add_event(p->out, meta.id, SL_EVENT_ID_LEN, ts, &p->ev, &e);
+    if (rc < 0 && e.status == SL_ELIMIT && output_has_room(p->out))
+        rc = write_cut(s, r, &ts, &e);
+    if (rc < 0) {
         refused(s, r->offset, &e);
         pop(s);
         return e.status == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "%s", e.msg)

@@ -42,6 +42,7 @@ struct output {
     } * spans;
     size_t json_at; /* of the open event */
     bool open;      /* an event between begin and commit */
+    bool added;     /* the open event is in the writer's batch already */
     bool flushing;  /* seal the batch as soon as a slot is free */
     int64_t first_at;
     size_t nmarks;
@@ -280,30 +281,32 @@ static bool batch_full(const struct output *o)
 
 static void seal_if_due(struct output *o, bool full);
 
+/* Whether an event may start: none open, room, a batch not full. */
+static int can_start(struct output *o, struct sl_err *err)
+{
+    if (o->open)
+        return sl_err_set(err, SL_EINVAL,
+                          "output: an event is already open; commit or roll "
+                          "it back first");
+    if (!output_has_room(o))
+        return sl_err_set(err, SL_ELIMIT,
+                          "output: no room for an event; ask "
+                          "output_has_room() before reading");
+    if (batch_full(o)) { /* its seal failed at the commit: once more */
+        seal_if_due(o, true);
+        if (batch_full(o))
+            return sl_err_set(err, SL_ENOMEM,
+                              "output: the full batch could not be sealed "
+                              "(out of memory); try again later");
+    }
+    return 0;
+}
+
 struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
                             int64_t ts_ms, struct sl_err *err)
 {
-    if (o->open) {
-        sl_err_set(err, SL_EINVAL,
-                   "output: an event is already open; commit or roll it "
-                   "back first");
+    if (can_start(o, err) < 0)
         return NULL;
-    }
-    if (!output_has_room(o)) {
-        sl_err_set(err, SL_ELIMIT,
-                   "output: no room for an event; ask output_has_room() "
-                   "before reading");
-        return NULL;
-    }
-    if (batch_full(o)) { /* its seal failed at the commit: once more */
-        seal_if_due(o, true);
-        if (batch_full(o)) {
-            sl_err_set(err, SL_ENOMEM,
-                       "output: the full batch could not be sealed (out of "
-                       "memory); try again later");
-            return NULL;
-        }
-    }
     struct sl_buf *b = sl_batch_writer_begin(o->w, id, id_len, ts_ms, err);
     o->open = b != NULL;
     if (b != NULL)
@@ -311,11 +314,36 @@ struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
     return b;
 }
 
+int output_add_event(struct output *o, const char *id, size_t id_len,
+                     int64_t ts_ms, const struct sl_event *ev,
+                     struct sl_err *err)
+{
+    if (o->cfg.kind != OUTPUT_REDIS_STREAM) {
+        struct sl_buf *b = output_begin(o, id, id_len, ts_ms, err);
+        if (b == NULL)
+            return -1;
+        if (sl_event_write_json(ev, b, err) < 0) {
+            output_rollback(o);
+            return -1;
+        }
+        return 0;
+    }
+    if (can_start(o, err) < 0 ||
+        sl_batch_writer_add_event(o->w, id, id_len, ts_ms, ev, err) < 0)
+        return -1;
+    o->open = true;
+    o->added = true;
+    return 0;
+}
+
 void output_rollback(struct output *o)
 {
-    if (o->open)
+    /* an event added whole stays: output_add_event's contract is a commit
+     * after it */
+    assert(!o->added);
+    if (o->open && !o->added)
         sl_batch_writer_rollback(o->w);
-    o->open = false;
+    o->open = o->added;
 }
 
 static void keep_mark(struct output *o, const struct output_mark *mark)
@@ -467,7 +495,9 @@ int output_commit(struct output *o, const struct output_mark *mark,
         return sl_err_set(err, SL_EINVAL,
                           "output: no event to commit; call output_begin()");
     o->open = false;
-    if (sl_batch_writer_commit_json(o->w, err) < 0)
+    if (o->added)
+        o->added = false;
+    else if (sl_batch_writer_commit_json(o->w, err) < 0)
         return -1;
     size_t n = sl_batch_writer_count(o->w);
     assert(n <= o->cfg.batch_events); /* a full batch is sealed or refused */

@@ -14,8 +14,8 @@
  *     while (output_next_ack(o, &ack))          marks -> the registry
  *         for each ack.marks[i]: registry moves source to offset
  *     while (have an event && output_has_room(o)) {
- *         struct sl_buf *b = output_begin(o, id, SL_EVENT_ID_LEN, ts, &err);
- *         sl_event_write_json(ev, b, &err)      (else output_rollback)
+ *         output_add_event(o, id, SL_EVENT_ID_LEN, ts, ev, &err);
+ *           (or output_begin, sl_event_write_json, else output_rollback)
  *         output_commit(o, &(struct output_mark){source, offset}, &err);
  *     }
  *   at the end of input (run --once) or at shutdown: output_flush(o), then
@@ -205,6 +205,18 @@ struct sl_buf *output_begin(struct output *o, const char *id, size_t id_len,
 SL_MUST_CHECK int output_commit(struct output *o,
                                 const struct output_mark *mark,
                                 struct sl_err *err);
+/* Starts an event and adds it whole, ev's JSON as sl_event_write_json
+ * writes it: for a Redis stream, sl_batch_writer_add_event (codec columnar
+ * never writes the JSON); for a list and stdout, output_begin and the
+ * JSON. output_commit must follow, with the event's mark (ev's bytes may
+ * go before it); output_rollback may not. Errors as output_begin's, and
+ * SL_ELIMIT for an event larger than the batch can take (as the JSON
+ * writer's, on output_begin's buffer), after which the output is as
+ * before. */
+SL_MUST_CHECK int output_add_event(struct output *o, const char *id,
+                                   size_t id_len, int64_t ts_ms,
+                                   const struct sl_event *ev,
+                                   struct sl_err *err);
 /* Forgets the open event (after a failed append). */
 void output_rollback(struct output *o);
 

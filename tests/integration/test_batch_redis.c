@@ -1,7 +1,8 @@
 /* test_batch_redis.c: sl_batch through a real redis-server.
  *
  * The shipper's path and the indexer's, with hiredis as they will use it:
- * sealed batches of every codec XADDed with redisCommandArgv (compressed
+ * sealed batches of every codec (columnar: of event trees, against codec
+ * none's payload) XADDed with redisCommandArgv (compressed
  * payloads are binary: NULs, 0xff, anything), read back with XRANGE and
  * with XREADGROUP in a consumer group, decoded, and every event, id and
  * time compared byte for byte with what was written; XACK then empties the
@@ -26,6 +27,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "event_gen.h"
+#include "sl_arena.h"
 #include "sl_batch.h"
 #include "sl_event_id.h"
 
@@ -295,11 +298,101 @@ static void xreadgroup_decode_and_ack(void **state)
     sl_batch_reader_free(rd);
 }
 
+/* Codec columnar through Redis: batches of event trees (event_gen.h:
+ * every byte, every value type, spans of the message), written by a
+ * columnar writer and a none writer alike, the columnar entry XADDed and
+ * read back with XREADGROUP, decoded to exactly none's payload. */
+static void columnar_entries_through_redis(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    char key[80];
+    snprintf(key, sizeof key, "%s:columnar", f->key);
+    freeReplyObject(run(f, REDIS_REPLY_STATUS,
+                        "XGROUP CREATE %s indexers $ MKSTREAM", key));
+    struct sl_arena *arena = sl_arena_new(1 << 16);
+    struct event_gen g;
+    struct sl_event ev;
+    event_gen_init(&g, arena);
+    sl_event_init(&ev, arena);
+    struct sl_batch_reader *rd = sl_batch_reader_new(MAX_RAW, &err);
+    assert_non_null(rd);
+    uint8_t bytes[2048];
+    for (int b = 0; b < 4; b++) {
+        struct sl_batch_writer *none =
+            sl_batch_writer_new("h", SL_CODEC_NONE, 0, MAX_RAW, &err);
+        struct sl_batch_writer *col =
+            sl_batch_writer_new("h", SL_CODEC_COLUMNAR, 0, MAX_RAW, &err);
+        assert_non_null(none);
+        assert_non_null(col);
+        for (size_t i = 0, n = 1 + rnd() % 300; i < n; i++) {
+            for (size_t k = 0; k < sizeof bytes; k++)
+                bytes[k] = (uint8_t)rnd();
+            sl_arena_reset(arena);
+            event_gen_feed(&g, bytes, sizeof bytes);
+            assert_int_equal(event_gen_build(&g, &ev), 0);
+            char id[48];
+            snprintf(id, sizeof id, "c%d-%zu", b, i);
+            int64_t ts = 1763856000000 + (int64_t)(rnd() % 5000);
+            assert_int_equal(
+                sl_batch_writer_add_event(none, id, strlen(id), ts, &ev, &err),
+                0);
+            assert_int_equal(
+                sl_batch_writer_add_event(col, id, strlen(id), ts, &ev, &err),
+                0);
+        }
+        const char **fields, **want;
+        const size_t *flen, *wlen;
+        if (sl_batch_writer_seal(col, &fields, &flen, &err) < 0 ||
+            sl_batch_writer_seal(none, &want, &wlen, &err) < 0)
+            fail_msg("seal: %s", err.msg);
+        const char *argv[3 + SL_BATCH_ARGC] = {"XADD", key, "*"};
+        size_t argvlen[3 + SL_BATCH_ARGC] = {4, strlen(key), 1};
+        memcpy(argv + 3, fields, SL_BATCH_ARGC * sizeof *argv);
+        memcpy(argvlen + 3, flen, SL_BATCH_ARGC * sizeof *argvlen);
+        redisReply *r =
+            redisCommandArgv(f->c, 3 + SL_BATCH_ARGC, argv, argvlen);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        r = run(f, REDIS_REPLY_ARRAY,
+                "XREADGROUP GROUP indexers idx-1 COUNT 1 STREAMS %s >", key);
+        const redisReply *kv =
+            r->element[0]->element[1]->element[0]->element[1];
+        const char *av[32];
+        size_t al[32], raw;
+        assert_true(kv->elements <= 32);
+        for (size_t i = 0; i < kv->elements; i++) {
+            av[i] = kv->element[i]->str;
+            al[i] = kv->element[i]->len;
+        }
+        if (sl_batch_reader_decode_header(rd, kv->elements, av, al, &raw,
+                                          &err) < 0)
+            fail_msg("decode: %s", err.msg);
+        assert_int_equal(sl_batch_reader_codec(rd), SL_CODEC_COLUMNAR);
+        assert_int_equal(raw, wlen[SL_BATCH_ARGC - 1]);
+        char *out = malloc(raw);
+        assert_non_null(out);
+        if (sl_batch_reader_decode_payload(rd, out, &err) < 0)
+            fail_msg("decode: %s", err.msg);
+        assert_memory_equal(out, want[SL_BATCH_ARGC - 1], raw);
+        free(out);
+        freeReplyObject(r);
+        sl_batch_writer_free(none);
+        sl_batch_writer_free(col);
+    }
+    freeReplyObject(run(f, REDIS_REPLY_INTEGER, "DEL %s", key));
+    sl_batch_reader_free(rd);
+    event_gen_release(&g);
+    sl_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(xadd_then_xrange_every_codec),
         cmocka_unit_test(xreadgroup_decode_and_ack),
+        cmocka_unit_test(columnar_entries_through_redis),
     };
     return cmocka_run_group_tests_name("integration_batch_redis", tests, setup,
                                        teardown);

@@ -666,11 +666,11 @@ static void codec_names_and_levels(void **state)
     }
     assert_int_equal(sl_codec_from_name("LZ4", &c, &err), -1);
     assert_int_equal(err.status, SL_EINVAL);
-    assert_string_equal(err.msg,
-                        "unknown codec \"LZ4\"; expected none, lz4 or zstd");
+    assert_string_equal(
+        err.msg, "unknown codec \"LZ4\"; expected none, lz4, zstd or columnar");
     assert_int_equal(sl_codec_from_name("", &c, &err), -1);
-    assert_string_equal(err.msg,
-                        "unknown codec \"\"; expected none, lz4 or zstd");
+    assert_string_equal(
+        err.msg, "unknown codec \"\"; expected none, lz4, zstd or columnar");
     assert_null(sl_batch_writer_new("h", SL_CODEC_LZ4, -1, 100, &err));
     assert_string_equal(err.msg, "lz4 level -1 is out of range; expected 1 to "
                                  "65537 (the acceleration: higher is faster "
@@ -800,10 +800,11 @@ static void reader_refuses_bad_headers(void **state)
     }
     good_entry(&e, SL_CODEC_NONE);
     SET(&e, "codec", "brotli");
-    expect_refused(r, &e, SL_EPARSE,
-                   "stream entry field 'codec': found \"brotli\", expected "
-                   "none, lz4 or zstd; upgrade sluice-indexer if the shipper "
-                   "is newer");
+    expect_refused(
+        r, &e, SL_EPARSE,
+        "stream entry field 'codec': found \"brotli\", expected "
+        "none, lz4, zstd or columnar; upgrade sluice-indexer if the shipper "
+        "is newer");
     good_entry(&e, SL_CODEC_NONE);
     SET(&e, "raw", "0x10");
     expect_refused(r, &e, SL_EPARSE,

@@ -6,6 +6,7 @@
  * and the arena under it. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -645,6 +646,48 @@ static void event_written_at_every_buffer_limit(void **state)
     }
 }
 
+/* sl_json_escaped_len and sl_json_care_list count what the escaper
+ * writes: random strings of bytes that need care, at every length around
+ * the 16-byte blocks, ASCII and not. */
+static void escaped_lengths_match_the_escaper(void **state)
+{
+    static const unsigned char alphabet[] = {
+        'a',  ' ',  '"',  '\\', '\n', '\b', 1,    0,    0x1f, 0x7f, 0xc3, 0xa9,
+        0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 'z',  'q',  'x',  '/'};
+    char in[80];
+    uint32_t at[80];
+    uint8_t extra[80];
+    uint64_t r = 12345;
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)round % 70;
+        bool ascii = round % 3 != 0;
+        for (size_t i = 0; i < len; i++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            unsigned k = (unsigned)(r >> 33) % sizeof alphabet;
+            if (ascii && alphabet[k] >= 0x80)
+                k = 0;
+            /* mostly plain: runs of blocks with no escape */
+            in[i] = (char)((r >> 50) % 4 == 0 ? alphabet[k] : 'm');
+        }
+        const char *json = json_string(in, len);
+        size_t want = strlen(json) - 2;
+        assert_int_equal(sl_json_escaped_len(in, len), want);
+        size_t n = sl_json_care_list(in, len, at, extra, 80);
+        if (n == SIZE_MAX) {
+            bool hi = false;
+            for (size_t i = 0; i < len; i++)
+                hi |= (unsigned char)in[i] >= 0x80;
+            assert_true(hi);
+            continue;
+        }
+        size_t sum = len;
+        for (size_t i = 0; i < n; i++)
+            sum += extra[i];
+        assert_int_equal(sum, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +721,7 @@ int main(void)
         cmocka_unit_test(add_under_builds_what_add_builds),
         cmocka_unit_test_setup_teardown(event_written_at_every_buffer_limit,
                                         setup, teardown),
+        cmocka_unit_test(escaped_lengths_match_the_escaper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

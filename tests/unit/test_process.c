@@ -32,6 +32,7 @@
 #include "process.h"
 #include "process_priv.h"
 #include "sl_arena.h"
+#include "sl_batch.h"
 #include "sl_buf.h"
 #include "sl_config.h"
 #include "sl_date.h"
@@ -125,12 +126,38 @@ static void event_from(struct sl_event *ev, const struct sl_config_node *n)
         append(&ev->root, node_value(ev->arena, sl_config_at(n, i)));
 }
 
+/* Codec columnar (sl_batch_columnar.h) gives back json for ev, its JSON:
+ * every case's events go through it too. */
+static void columnar_gives(const struct sl_event *ev, const char *json,
+                           size_t len)
+{
+    struct sl_err err;
+    const char **argv;
+    const size_t *argvlen;
+    struct sl_batch_event e;
+    struct sl_batch_writer *w =
+        sl_batch_writer_new("h", SL_CODEC_COLUMNAR, 0, 1 << 22, &err);
+    struct sl_batch_reader *r = sl_batch_reader_new(0, &err);
+    assert_non_null(w);
+    assert_non_null(r);
+    assert_int_equal(sl_batch_writer_add_event(w, "a", 1, 0, ev, &err), 0);
+    assert_int_equal(sl_batch_writer_seal(w, &argv, &argvlen, &err), 0);
+    assert_int_equal(
+        sl_batch_reader_decode(r, SL_BATCH_ARGC, argv, argvlen, &err), 0);
+    assert_int_equal(sl_batch_reader_next(r, &e), 1);
+    assert_int_equal(e.json.len, len);
+    assert_memory_equal(e.json.ptr, json, len);
+    sl_batch_reader_free(r);
+    sl_batch_writer_free(w);
+}
+
 static char *event_json(const struct sl_event *ev)
 {
     struct sl_buf b;
     struct sl_err err;
     sl_buf_init(&b, 1 << 20);
     assert_int_equal(sl_event_write_json(ev, &b, &err), 0);
+    columnar_gives(ev, b.ptr, b.len);
     return sl_buf_take(&b);
 }
 

@@ -210,8 +210,8 @@ static void test_bad_values(void **state)
     assert_fails("{\"inputs\": [{}], \"output\": {\"redis\": {\"codec\": "
                  "\"lz5\"}}}",
                  "shipper.json:1:48: output.redis.codec: found a string "
-                 "\"lz5\", expected one of \"none\", \"lz4\", \"zstd\" (did "
-                 "you mean \"lz4\"?)");
+                 "\"lz5\", expected one of \"none\", \"lz4\", \"zstd\", "
+                 "\"columnar\" (did you mean \"lz4\"?)");
     assert_fails(
         "{\"inputs\": [{}], \"output\": {\"redis\": "
         "{\"max_in_flight\": 0}}}",

@@ -1,0 +1,471 @@
+/* test_batch_columnar.c: codec "columnar" (sl_batch_columnar.h) gives back
+ * exactly the lines codec none carries for the same events: random event
+ * trees (tests/lib/event_gen.h) in batches of every size, the shipper's
+ * Apache event, and the cases by name (quotes, backslashes, control bytes,
+ * NUL, invalid UTF-8, empty strings, long values, arrays, nested objects,
+ * more values than columns, shapes mixed in one batch, the message absent,
+ * not a string or overwritten by a capture, @metadata, rendered values,
+ * spans and literals); the batch's byte count is the lines' exactly; an
+ * event too large leaves the batch as it was; and a reader refuses every
+ * entry cut short, with a wrong count or raw, or with any byte changed
+ * that breaks it, without reading or writing out of bounds (ASan). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event_gen.h"
+#include "sl_arena.h"
+#include "sl_batch.h"
+#include "sl_event.h"
+#include "sl_json.h"
+
+/* An entry copied out of the writer, as a Redis reply holds it. */
+struct entry {
+    char *argv[SL_BATCH_ARGC];
+    size_t len[SL_BATCH_ARGC];
+};
+
+static void entry_take(struct sl_batch_writer *w, struct entry *e)
+{
+    struct sl_err err = {0};
+    const char **argv;
+    const size_t *len;
+    if (sl_batch_writer_seal(w, &argv, &len, &err) < 0)
+        fail_msg("seal: %s", err.msg);
+    for (int i = 0; i < SL_BATCH_ARGC; i++) {
+        e->argv[i] = malloc(len[i] + 1);
+        assert_non_null(e->argv[i]);
+        memcpy(e->argv[i], argv[i], len[i]);
+        e->argv[i][len[i]] = '\0';
+        e->len[i] = len[i];
+    }
+}
+
+static void entry_free(struct entry *e)
+{
+    for (int i = 0; i < SL_BATCH_ARGC; i++)
+        free(e->argv[i]);
+}
+
+/* Decodes e into memory of its own; 0 or -1 with err. *out (malloc'd) and
+ * *n: the payload. */
+static int decode(struct sl_batch_reader *r, const struct entry *e, char **out,
+                  size_t *n, struct sl_err *err)
+{
+    size_t raw;
+    *out = NULL;
+    if (sl_batch_reader_decode_header(r, SL_BATCH_ARGC,
+                                      (const char *const *)e->argv, e->len,
+                                      &raw, err) < 0)
+        return -1;
+    *out = malloc(raw + 1);
+    assert_non_null(*out);
+    *n = raw;
+    if (sl_batch_reader_decode_payload(r, *out, err) < 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Two writers, one per codec, fed the same events. */
+struct pair {
+    struct sl_batch_writer *none, *col;
+    struct sl_batch_reader *r;
+    size_t events;
+};
+
+static void pair_init(struct pair *p, size_t max_raw)
+{
+    struct sl_err err = {0};
+    p->none = sl_batch_writer_new("h", SL_CODEC_NONE, 0, max_raw, &err);
+    p->col = sl_batch_writer_new("h", SL_CODEC_COLUMNAR, 0, max_raw, &err);
+    p->r = sl_batch_reader_new(0, &err);
+    assert_non_null(p->none);
+    assert_non_null(p->col);
+    assert_non_null(p->r);
+    p->events = 0;
+}
+
+static void pair_free(struct pair *p)
+{
+    sl_batch_writer_free(p->none);
+    sl_batch_writer_free(p->col);
+    sl_batch_reader_free(p->r);
+}
+
+/* Seals both, decodes the columnar entry and compares it with none's
+ * payload; resets both. */
+static void pair_check(struct pair *p)
+{
+    if (sl_batch_writer_count(p->none) == 0)
+        return;
+    struct entry a, b;
+    entry_take(p->none, &a);
+    entry_take(p->col, &b);
+    assert_memory_equal(b.argv[7], "columnar", 8);
+    /* raw, count: the same numbers */
+    assert_int_equal(a.len[9], b.len[9]);
+    assert_memory_equal(a.argv[9], b.argv[9], a.len[9]);
+    assert_memory_equal(a.argv[5], b.argv[5], a.len[5]);
+    char *out;
+    size_t n;
+    struct sl_err err = {0};
+    if (decode(p->r, &b, &out, &n, &err) < 0)
+        fail_msg("decode: %s", err.msg);
+    assert_int_equal(n, a.len[11]);
+    assert_memory_equal(out, a.argv[11], n);
+    free(out);
+    entry_free(&a);
+    entry_free(&b);
+    sl_batch_writer_reset(p->none);
+    sl_batch_writer_reset(p->col);
+}
+
+/* Adds ev to both: the same result, the same byte count. */
+static int pair_add(struct pair *p, const struct sl_event *ev, int64_t ts)
+{
+    char id[32];
+    snprintf(id, sizeof id, "id-%zu", p->events++);
+    struct sl_err e1 = {0}, e2 = {0};
+    int r1 = sl_batch_writer_add_event(p->none, id, strlen(id), ts, ev, &e1);
+    int r2 = sl_batch_writer_add_event(p->col, id, strlen(id), ts, ev, &e2);
+    assert_int_equal(r1, r2);
+    if (r1 < 0)
+        assert_int_equal(e1.status, e2.status);
+    assert_int_equal(sl_batch_writer_count(p->none),
+                     sl_batch_writer_count(p->col));
+    assert_int_equal(sl_batch_writer_bytes(p->none),
+                     sl_batch_writer_bytes(p->col));
+    return r1;
+}
+
+static uint64_t rng_state = 88172645463325252u;
+
+static uint64_t rng(void)
+{
+    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
+    return rng_state >> 29;
+}
+
+static void random_events_round_trip(void **state)
+{
+    (void)state;
+    struct sl_arena *arena = sl_arena_new(1 << 16);
+    struct event_gen g;
+    struct sl_event ev;
+    uint8_t bytes[4096];
+    event_gen_init(&g, arena);
+    sl_event_init(&ev, arena);
+    struct pair p;
+    pair_init(&p, 1 << 20);
+    int64_t ts = 1763856000000;
+    for (int batch = 0; batch < 300; batch++) {
+        size_t n = 1 + rng() % (batch % 10 == 0 ? 400 : 20);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < sizeof bytes; k++)
+                bytes[k] = (uint8_t)rng();
+            sl_arena_reset(arena);
+            event_gen_feed(&g, bytes, sizeof bytes);
+            assert_int_equal(event_gen_build(&g, &ev), 0);
+            /* times that repeat, step, and jump across the range */
+            uint64_t t = rng() % 8;
+            ts = t < 5   ? ts + (int64_t)t
+                 : t < 7 ? SL_BATCH_TS_MIN + (int64_t)(rng() % 1000)
+                         : SL_BATCH_TS_MAX - (int64_t)(rng() % 1000);
+            /* a full batch (both refused it alike): flushed, then the
+             * event again, unless it is larger than a batch alone */
+            if (pair_add(&p, &ev, ts) < 0 &&
+                sl_batch_writer_count(p.none) > 0) {
+                pair_check(&p);
+                (void)pair_add(&p, &ev, ts);
+            }
+        }
+        pair_check(&p);
+    }
+    pair_free(&p);
+    event_gen_release(&g);
+    sl_arena_free(arena);
+}
+
+/* ---- named cases ---------------------------------------------------- */
+
+struct build {
+    struct sl_arena *arena;
+    struct sl_event ev;
+};
+
+static struct sl_value *put(struct build *b, struct sl_value *obj,
+                            const char *key, enum sl_value_type t,
+                            const char *text, size_t len)
+{
+    struct sl_slice k = sl_slice_from(key);
+    struct sl_value *v = sl_event_append(
+        &b->ev, obj, k, sl_json_plain_prefix(key, k.len) == k.len);
+    assert_non_null(v);
+    sl_value_set(v, t, text, len);
+    return v;
+}
+
+#define PUTS(b, obj, key, s) put(b, obj, key, SL_VALUE_STRING, s, strlen(s))
+
+static const char apache[] =
+    "192.0.2.44 - alice [23/Nov/2026:09:00:07 +0100] \"GET /admin?q=\\\"x\\\" "
+    "HTTP/1.1\" 200 5120 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"";
+
+/* The shipper's event: the line as message, grok's captures pointing
+ * into it, base fields, a rendered host. */
+static void build_apache(struct build *b, const char *line)
+{
+    struct sl_value *root = &b->ev.root;
+    sl_event_reset(&b->ev);
+    PUTS(b, root, "@timestamp", "2026-11-23T08:00:07.000Z");
+    put(b, root, "message", SL_VALUE_STRING, line, strlen(line));
+    struct sl_value *log = put(b, root, "log", SL_VALUE_OBJECT, NULL, 0);
+    struct sl_value *file = put(b, log, "file", SL_VALUE_OBJECT, NULL, 0);
+    PUTS(b, file, "path", "/var/log/apache2/access.log");
+    put(b, log, "offset", SL_VALUE_NUMBER, "123456", 6);
+    const char *sp = strchr(line, ' ');
+    put(b, root, "clientip", SL_VALUE_STRING, line, (size_t)(sp - line));
+    put(b, root, "ident", SL_VALUE_STRING, sp + 1, 1);
+    put(b, root, "auth", SL_VALUE_STRING, sp + 3, 5);
+    const char *q = strchr(line, '"');
+    put(b, root, "verb", SL_VALUE_STRING, q + 1, 3);
+    put(b, root, "response", SL_VALUE_NUMBER, strstr(line, "200"), 3);
+    PUTS(b, root, "bytes", "5120"); /* a copy: not a span */
+    struct sl_value *tags = put(b, root, "tags", SL_VALUE_ARRAY, NULL, 0);
+    put(b, tags, "", SL_VALUE_STRING, "_grokparsefailure", 17);
+    struct sl_value *md = put(b, root, "@metadata", SL_VALUE_OBJECT, NULL, 0);
+    PUTS(b, md, "secret", "never shipped");
+}
+
+static void named_cases_round_trip(void **state)
+{
+    (void)state;
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct pair p;
+    pair_init(&p, 1 << 22);
+    struct sl_value *root = &b.ev.root;
+    /* the Apache event, many of them, then one per case between them */
+    for (int i = 0; i < 50; i++) {
+        build_apache(&b, apache);
+        assert_int_equal(pair_add(&p, &b.ev, 1763856000000 + i / 10), 0);
+    }
+    static const char nasty[] =
+        "q\"b\\s\n\t\x01\x7f\0nul \xc3\xa9 \xff\xc0 end";
+    const size_t nn = sizeof nasty - 1;
+    char *longv = malloc(100000);
+    assert_non_null(longv);
+    for (size_t i = 0; i < 100000; i++)
+        longv[i] = (char)(i % 7 == 0 ? '"' : 'a' + i % 26);
+    for (int c = 0; c < 12; c++) {
+        sl_event_reset(&b.ev);
+        switch (c) {
+        case 0: /* empty event */
+            break;
+        case 1: /* message alone, full of bytes that need care */
+            put(&b, root, "message", SL_VALUE_STRING, nasty, nn);
+            break;
+        case 2: /* captures of a nasty message, and empty strings */
+            put(&b, root, "message", SL_VALUE_STRING, nasty, nn);
+            put(&b, root, "a", SL_VALUE_STRING, nasty + 1, 4);
+            put(&b, root, "b", SL_VALUE_STRING, nasty + 10, 5);
+            put(&b, root, "e", SL_VALUE_STRING, nasty, 0);
+            put(&b, root, "k\"\x01", SL_VALUE_STRING, "", 0);
+            break;
+        case 3: /* message not a string */
+            put(&b, root, "message", SL_VALUE_NUMBER, "42", 2);
+            PUTS(&b, root, "x", "42");
+            break;
+        case 4: /* message overwritten by a capture of itself */
+            put(&b, root, "message", SL_VALUE_STRING, apache + 20, 10);
+            put(&b, root, "before", SL_VALUE_STRING, apache, 10);
+            put(&b, root, "inside", SL_VALUE_STRING, apache + 22, 4);
+            break;
+        case 5: { /* more values than columns, arrays, nesting */
+            struct sl_value *a = put(&b, root, "arr", SL_VALUE_ARRAY, NULL, 0);
+            for (int i = 0; i < 150; i++)
+                put(&b, a, "", i % 3 ? SL_VALUE_STRING : SL_VALUE_NUMBER,
+                    i % 3 ? "v\"" : "17", 2);
+            struct sl_value *o = put(&b, root, "o", SL_VALUE_OBJECT, NULL, 0);
+            struct sl_value *o2 = put(&b, o, "p", SL_VALUE_OBJECT, NULL, 0);
+            put(&b, o2, "q", SL_VALUE_ARRAY, NULL, 0);
+            put(&b, o2, "r", SL_VALUE_OBJECT, NULL, 0);
+            put(&b, o2, "t", SL_VALUE_BOOL, "true", 4);
+            put(&b, o2, "n", SL_VALUE_NULL, NULL, 0);
+            break;
+        }
+        case 6: /* a long value, literal and escaped */
+            put(&b, root, "long", SL_VALUE_STRING, longv, 100000);
+            break;
+        case 7: /* a long message and a long span of it */
+            put(&b, root, "message", SL_VALUE_STRING, longv, 100000);
+            put(&b, root, "rest", SL_VALUE_STRING, longv + 7, 90000);
+            break;
+        case 8: /* only @metadata */
+            put(&b, put(&b, root, "@metadata", SL_VALUE_OBJECT, NULL, 0), "x",
+                SL_VALUE_STRING, "y", 1);
+            break;
+        case 9: /* a value equal to the column's previous: the same bytes,
+                 * needing escapes */
+            PUTS(&b, root, "@timestamp", "a\"b");
+            break;
+        case 10: /* the marker bytes inside values */
+            PUTS(&b, root, "@timestamp", "\x01\x02");
+            put(&b, root, "n", SL_VALUE_NUMBER, "1", 1);
+            break;
+        default: /* a key that needs escaping, duplicated */
+            PUTS(&b, root, "k\\", "1");
+            PUTS(&b, root, "k\\", "\xe2\x82\xac");
+            break;
+        }
+        assert_int_equal(pair_add(&p, &b.ev, 1763856000000 + c), 0);
+        build_apache(&b, apache);
+        assert_int_equal(pair_add(&p, &b.ev, 1763856000000 + c), 0);
+    }
+    pair_check(&p);
+    free(longv);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
+/* An event past the batch's room: SL_ELIMIT, the batch unchanged; alone,
+ * "larger than a whole batch". */
+static void event_too_large_leaves_the_batch(void **state)
+{
+    (void)state;
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct pair p;
+    pair_init(&p, 1000);
+    build_apache(&b, apache);
+    struct sl_err err = {0};
+    size_t before = 0;
+    int rc = 0;
+    for (int i = 0; i < 20 && rc == 0; i++) {
+        before = sl_batch_writer_bytes(p.col);
+        rc = pair_add(&p, &b.ev, 1763856000000);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(sl_batch_writer_bytes(p.col), before);
+    pair_check(&p); /* what was in it decodes to the lines */
+    char big[2000];
+    memset(big, 'x', sizeof big);
+    sl_event_reset(&b.ev);
+    put(&b, &b.ev.root, "message", SL_VALUE_STRING, big, sizeof big);
+    assert_int_equal(sl_batch_writer_add_event(p.col, "a", 1, 0, &b.ev, &err),
+                     -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_non_null(strstr(err.msg, "larger than a whole batch"));
+    assert_int_equal(sl_batch_writer_count(p.col), 0);
+    /* bad ids and times: refused as by begin */
+    assert_int_equal(sl_batch_writer_add_event(p.col, "a b", 3, 0, &b.ev, &err),
+                     -1);
+    assert_int_equal(err.status, SL_EINVAL);
+    assert_int_equal(sl_batch_writer_add_event(
+                         p.col, "a", 1, SL_BATCH_TS_MAX + 1, &b.ev, &err),
+                     -1);
+    assert_null(sl_batch_writer_begin(p.col, "a", 1, 0, &err));
+    assert_non_null(strstr(err.msg, "codec columnar takes events"));
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
+/* ---- a reader refuses what is broken -------------------------------- */
+
+static void expect_refused(struct sl_batch_reader *r, struct entry *e,
+                           const char *msg)
+{
+    char *out;
+    size_t n;
+    struct sl_err err = {0};
+    if (decode(r, e, &out, &n, &err) == 0)
+        fail_msg("accepted a broken entry");
+    assert_int_equal(err.status, SL_EPARSE);
+    if (msg != NULL && strstr(err.msg, msg) == NULL)
+        fail_msg("refused with '%s', expected '%s'", err.msg, msg);
+}
+
+static void set_value(struct entry *e, int i, const char *s)
+{
+    free(e->argv[i]);
+    e->argv[i] = strdup(s);
+    e->len[i] = strlen(s);
+}
+
+static void broken_entries_are_refused(void **state)
+{
+    (void)state;
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct pair p;
+    pair_init(&p, 1 << 20);
+    for (int i = 0; i < 5; i++) {
+        build_apache(&b, apache);
+        assert_int_equal(pair_add(&p, &b.ev, 1763856000000 + i), 0);
+    }
+    struct entry good;
+    entry_take(p.col, &good);
+    char rawtext[32];
+    size_t raw = strtoul(good.argv[9], NULL, 10);
+    /* raw one more, one less; count one more, one less */
+    struct entry e;
+    entry_take(p.col, &e);
+    snprintf(rawtext, sizeof rawtext, "%zu", raw + 1);
+    set_value(&e, 9, rawtext);
+    expect_refused(p.r, &e, "decodes to fewer bytes than 'raw' says");
+    snprintf(rawtext, sizeof rawtext, "%zu", raw - 1);
+    set_value(&e, 9, rawtext);
+    expect_refused(p.r, &e, "event 5 of 5 cut short or not as 'raw' says");
+    set_value(&e, 9, good.argv[9]);
+    set_value(&e, 5, "6");
+    expect_refused(p.r, &e, "does not hold as many events as 'count' says");
+    set_value(&e, 5, "4");
+    expect_refused(p.r, &e, "does not hold as many events as 'count' says");
+    entry_free(&e);
+    /* the events cut at every length */
+    for (size_t cut = 0; cut < good.len[11]; cut++) {
+        entry_take(p.col, &e);
+        e.len[11] = cut;
+        expect_refused(p.r, &e, NULL);
+        entry_free(&e);
+    }
+    /* every byte of a transposed buffer changed: refused, or lines that
+     * pass the reader's checks; never out of bounds (ASan) */
+    for (size_t i = 0; i < good.len[11]; i++) {
+        for (int x = 1; x < 256; x <<= 2) {
+            entry_take(p.col, &e);
+            e.argv[11][i] = (char)(e.argv[11][i] ^ x);
+            char *out;
+            size_t n;
+            struct sl_err err = {0};
+            if (decode(p.r, &e, &out, &n, &err) == 0)
+                free(out);
+            else
+                assert_int_equal(err.status, SL_EPARSE);
+            entry_free(&e);
+        }
+    }
+    entry_free(&good);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(random_events_round_trip),
+        cmocka_unit_test(named_cases_round_trip),
+        cmocka_unit_test(event_too_large_leaves_the_batch),
+        cmocka_unit_test(broken_entries_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
