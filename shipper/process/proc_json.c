@@ -69,8 +69,11 @@
  * of objects and nulls, are taken there and stay. "source" goes to
  * "_source_": "_source" is Elasticsearch's own. Nor does any value
  * replace an object the event has at the top level (the shipper's host,
- * log and agent, an input's fields). The reverse, an object where the
- * template maps a leaf ("message": {...}), is still refused.
+ * log and agent, an input's fields). The reverse likewise: an object (or
+ * an array holding one) where the template maps a leaf
+ * (proc_json_leaf_paths: "message": {...} of a logger that logs a dict,
+ * "log.level": {...}, "host": {"name": {...}}) goes to "_<key>"
+ * ("_message", "log._level"), and "message" keeps the line.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -723,14 +726,26 @@ static int path_cmp(const void *path, const void *name)
     return strcmp(path, *(const char *const *)name);
 }
 
-/* path[0..len) is one of them; path has room for a NUL at len. A key
- * with a NUL in it is no path of the template. */
-static bool object_path(char *path, size_t len)
+/* path[0..len) is one of list's n paths; path has room for a NUL at
+ * len. A key with a NUL in it is no path of the template. */
+static bool listed(const char *const *list, size_t n, char *path, size_t len)
 {
     path[len] = '\0';
-    return bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
-                   sizeof proc_json_object_paths[0], path_cmp) != NULL &&
+    return bsearch(path, list, n, sizeof list[0], path_cmp) != NULL &&
            memchr(path, '\0', len) == NULL;
+}
+
+static bool object_path(char *path, size_t len)
+{
+    return listed(proc_json_object_paths, proc_json_nobject_paths, path, len);
+}
+
+/* A leaf of the template, but "@timestamp" and "tags": the chain and
+ * merge_tags have their own rules for those. */
+static bool leaf_path(char *path, size_t len)
+{
+    return listed(proc_json_leaf_paths, proc_json_nleaf_paths, path, len) &&
+           strcmp(path, "@timestamp") != 0 && strcmp(path, "tags") != 0;
 }
 
 /* What Elasticsearch takes at a field mapped as an object: an object,
@@ -743,6 +758,19 @@ static bool fits_object(const struct sl_value *v)
         return false;
     for (const struct sl_value *e = v->first; e != NULL; e = e->next)
         if (!fits_object(e))
+            return false;
+    return true;
+}
+
+/* What Elasticsearch takes at a field mapped as a leaf: a scalar, null,
+ * or an array of those (nested arrays are flattened). */
+static bool fits_leaf(const struct sl_value *v)
+{
+    if (v->type == SL_VALUE_OBJECT)
+        return false;
+    for (const struct sl_value *e = v->type == SL_VALUE_ARRAY ? v->first : NULL;
+         e != NULL; e = e->next)
+        if (!fits_leaf(e))
             return false;
     return true;
 }
@@ -771,7 +799,8 @@ static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
 }
 
 /* The members of obj (the line, or an object of it at path[0..plen)) that
- * are no object where the template maps one go aside (aside_key); objects
+ * are no object where the template maps one, or hold an object where it
+ * maps a leaf, go aside (aside_key); objects
  * the template maps are walked in turn, and only those: under any other
  * the template maps nothing. Dotted keys are paths as they are. */
 static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
@@ -785,8 +814,12 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
             path[plen] = '.';
         if (m->key.len > 0)
             memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
-        if (!object_path(path, len))
+        if (!object_path(path, len)) {
+            if (!fits_leaf(m) && leaf_path(path, len) &&
+                (m->key = aside_key(ev, m->key)).ptr == NULL)
+                return -1;
             continue;
+        }
         if (!fits_object(m)) {
             if ((m->key = aside_key(ev, m->key)).ptr == NULL)
                 return -1;

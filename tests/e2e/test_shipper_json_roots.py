@@ -4,7 +4,8 @@ stdout output, on JSON logs whose keys are scalars where the index template
 maps an object: "log" read from stdin (the event has no log object then),
 Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
-pino's "pid" and "hostname". Every event the shipper writes is checked
+pino's "pid" and "hostname"; objects where the template maps a leaf
+("message": {...}, "log.level": {...}). Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -133,6 +134,32 @@ def python_logging_logrus_and_pino_fields_go_to_ecs():
     eq((got[2]["process"], got[2]["hostname"], got[2]["host"]["name"],
         got[2]["log"]["level"]),
        ({"pid": 7}, "c0ffee", "e2e-host", "info"), "pino")
+
+
+
+@case
+def objects_at_the_templates_leaves_go_aside():
+    """winston's logger.info({message: {...}}), a level object, an object
+    at host.name or error.message: Elasticsearch refuses an object on a
+    keyword or text leaf, so the event went to the dead letters."""
+    got = run_stdin("leaves", [
+        {"level": "info", "message": {"user": "bob", "action": "login"}},
+        {"log.level": {"name": "warn", "value": 40}, "msg": "slow"},
+        {"message": "m", "host": {"name": {"short": "web-1"}},
+         "error": {"message": {"code": 7}, "type": "E"},
+         "stream": [{"fd": 1}], "trace": {"id": ["a", "b"]}},
+    ])
+    eq((got[0]["_message"], got[0]["message"], got[0]["log"]["level"]),
+       ({"user": "bob", "action": "login"},
+        '{"level": "info", "message": {"user": "bob", "action": "login"}}',
+        "info"), "message object")
+    eq((got[1]["log"], got[1]["message"]),
+       ({"_level": {"name": "warn", "value": 40}}, "slow"), "level object")
+    eq((got[2]["host"], got[2]["error"], got[2]["_stream"],
+        got[2]["trace"]),
+       ({"name": "e2e-host", "_name": {"short": "web-1"}},
+        {"_message": {"code": 7}, "type": "E"}, [{"fd": 1}],
+        {"id": ["a", "b"]}), "nested")
 
 
 if failures:
