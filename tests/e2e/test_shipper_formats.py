@@ -12,7 +12,8 @@ field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
 two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
-defined in a function ("f.<locals>.E").
+defined in a function ("f.<locals>.E"); and, through the daemon, the
+last partial line of a stopped container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -512,6 +513,46 @@ def an_exception_class_defined_in_a_function_is_named_whole():
     eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
        "events")
     eq(errors_of(got)[0][0]["type"], "make.<locals>.RetryError", "type")
+
+
+@case
+def a_stopped_containers_last_partial_line_is_shipped():
+    """A container that stops in the middle of a line: Docker writes its
+    last "log" without "\n", a CRI runtime a "P" part with no "F" after
+    it. No part follows, ever; the daemon waited for one forever, and
+    the line never reached Redis (run --once, which ends the input,
+    printed it)."""
+    d = scratch("stopped-partial")
+    docker = os.path.join(d, "logs", "docker.log")
+    cri = os.path.join(d, "logs", "cri.log")
+    with open(docker, "w") as f:
+        f.write(json.dumps({"log": "starting\n", "stream": "stdout",
+                            "time": "2026-12-05T06:00:00Z"}) + "\n")
+        f.write(json.dumps({"log": "Progress: 42%", "stream": "stdout",
+                            "time": "2026-12-05T06:00:01Z"}) + "\n")
+    with open(cri, "w") as f:
+        f.write("2026-12-05T06:00:00.000000000Z stderr F starting\n"
+                "2026-12-05T06:00:01.000000000Z stderr P Enter password: \n")
+    conf = write_config(d, [
+        {"type": "file", "paths": [docker], "format": "docker"},
+        {"type": "file", "paths": [cri], "format": "cri",
+         "multiline": {"pattern": "^ ", "timeout": "100ms"}}])
+    sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
+    try:
+        sh.wait_events(4, "the partial lines, once their rest is not coming")
+        got = sorted((e["log"]["file"]["path"], e["log"]["offset"],
+                      e["message"], e["stream"]) for e in sh.events())
+        eq(got, [(cri, 0, "starting", "stderr"),
+                 (cri, 49, "Enter password: ", "stderr"),
+                 (docker, 0, "starting", "stdout"),
+                 (docker, 74, "Progress: 42%", "stdout")], "events")
+        with open(docker, "a") as f:  # the container started again
+            f.write(json.dumps({"log": "restarted\n", "stream": "stdout",
+                                "time": "2026-12-05T06:05:00Z"}) + "\n")
+        sh.wait_events(5)
+        eq(sh.events()[4]["message"], "restarted", "a new event")
+    finally:
+        sh.stop()
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
