@@ -32,10 +32,14 @@
  *               levelname (Python logging's JSON formatters) loglevel
  *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
- *               error, fatal
+ *               error, fatal; a Serilog compact line ("@t") with no "@l"
+ *               is "Information"
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
- *               Message (.NET), @m (Serilog), when the line has no
- *               "message" of its own
+ *               Message (.NET), @m (Serilog), else @mt (Serilog's
+ *               CompactJsonFormatter writes the template only), when the
+ *               line has no "message" of its own
+ *   log.logger  logger_name (logstash-logback-encoder), logger
+ *               (structlog), loggerName (Log4j 2's JsonLayout)
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
@@ -44,11 +48,13 @@
  *               in the template)
  *   process.pid    process (Python logging's %(process)d), pid (pino,
  *               bunyan): numbers only
- *   process.name   processName       process.thread.name   threadName
+ *   process.name   processName       process.thread.name   threadName,
+ *               thread_name (logstash-logback-encoder)
  *   process.thread.id   thread (Python logging's ident): a number only
  *   log.origin.function   func (logrus's ReportCaller)
- *   log.origin.file.name and .line   file, when it is "path:line"
- *               (logrus's ReportCaller: "main.go:42")
+ *   log.origin.file.name and .line   file or caller, when it is
+ *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
+ *               caller "app/main.go:42")
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -353,7 +359,8 @@ static const struct alias aliases[] = {
       "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
       NULL},
      false},
-    {"message", {"msg", "event", "body", "Message", "@m", NULL}, false},
+    {"message", {"msg", "event", "body", "Message", "@m", "@mt", NULL}, false},
+    {"log.logger", {"logger_name", "logger", "loggerName", NULL}, false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
     {"user.name", {"user", NULL}, false},
@@ -361,7 +368,7 @@ static const struct alias aliases[] = {
     {"process.pid", {"process", "pid", NULL}, true},
     {"process.name", {"processName", NULL}, false},
     {"process.thread.id", {"thread", NULL}, true},
-    {"process.thread.name", {"threadName", NULL}, false},
+    {"process.thread.name", {"threadName", "thread_name", NULL}, false},
     {"log.origin.function", {"func", NULL}, false},
 };
 
@@ -408,13 +415,15 @@ static bool has_ecs(struct sl_value *obj, const char *name)
 
 static void link(struct sl_value *obj, struct sl_value *v);
 
-/* logrus's ReportCaller: "file": "main.go:42" becomes
+/* logrus's ReportCaller: "file": "main.go:42" (zap: "caller") becomes
  * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
  * string ending in ":" and a line number (no leading zero, at most 9
  * digits) is read so: another "file" (an upload's name) is no caller. */
 static int origin_file(struct sl_event *ev, struct sl_value *obj)
 {
     struct sl_value *m = member(obj, "file");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        m = member(obj, "caller");
     if (m == NULL || m->type != SL_VALUE_STRING ||
         has_ecs(obj, "log.origin.file.name") ||
         has_ecs(obj, "log.origin.file.line"))
@@ -446,6 +455,28 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     return 0;
 }
 
+/* Serilog's compact JSON (CLEF) leaves "@l" out for Information, its
+ * most common level: a line with "@t" and a message ("@m", "@mt", moved
+ * by now) and no level gets log.level "Information". */
+static int clef_level(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *t = member(obj, "@t");
+    if (t == NULL || t->type != SL_VALUE_STRING ||
+        (member(obj, "@m") == NULL && member(obj, "@mt") == NULL &&
+         member(obj, "message") == NULL) ||
+        has_ecs(obj, "log.level"))
+        return 0;
+    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
+    if (v == NULL)
+        return -1;
+    *v = (struct sl_value){.type = SL_VALUE_STRING,
+                           .key = SL_SLICE_LIT("log.level"),
+                           .key_plain = true,
+                           .text = SL_SLICE_LIT("Information")};
+    link(obj, v);
+    return 0;
+}
+
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     if (origin_file(ev, obj) < 0)
@@ -470,7 +501,7 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
             break;
         }
     }
-    return 0;
+    return clef_level(ev, obj);
 }
 
 /* ---- merging ------------------------------------------------------------ */

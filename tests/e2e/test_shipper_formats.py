@@ -12,7 +12,9 @@ field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
 two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
-defined in a function ("f.<locals>.E"); and, through the daemon, the
+defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
+caller, logstash-logback-encoder's and ECS loggers' fields; and, through
+the daemon, the
 last partial line of a stopped container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
@@ -553,6 +555,69 @@ def a_stopped_containers_last_partial_line_is_shipped():
         eq(sh.events()[4]["message"], "restarted", "a new event")
     finally:
         sh.stop()
+
+
+@case
+def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
+    """JSON logs as the libraries print them, through {"json": {}} and
+    {"traceback": {}}: Serilog's CompactJsonFormatter writes "@mt" (no
+    "@m"), leaves "@l" out for Information and puts the exception in
+    "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
+    "thread_name"; an ECS logger's "error.stack_trace". Before: the whole
+    JSON line as message, no log.level, no error fields, the crash site
+    not found."""
+    d = scratch("json-libraries")
+    path = os.path.join(d, "logs", "app.log")
+    dotnet_tb = ("System.InvalidOperationException: Sequence contains no "
+                 "elements\n   at MyApp.Orders.First() in "
+                 "/src/MyApp/Orders.cs:line 31\n   at MyApp.Program.Main()")
+    java_tb = ("java.lang.IllegalStateException: pool closed\n"
+               "\tat com.example.Pool.get(Pool.java:88)\n"
+               "\tat com.example.App.main(App.java:12)")
+    records = [
+        {"@t": "2026-12-05T06:00:00.1234567Z", "@mt": "Order {Id} placed",
+         "Id": 42},
+        {"@t": "2026-12-05T06:00:01.0000000Z", "@mt": "Order {Id} failed",
+         "@l": "Error", "@x": dotnet_tb, "Id": 43},
+        {"level": "warn", "ts": 1796450402.5, "caller": "api/server.go:118",
+         "msg": "slow request", "latency": 2.5},
+        {"@timestamp": "2026-12-05T06:00:03.000+00:00", "@version": "1",
+         "message": "pool failed", "logger_name": "com.example.Pool",
+         "thread_name": "http-nio-8080-exec-3", "level": "ERROR",
+         "level_value": 40000},
+        {"@timestamp": "2026-12-05T06:00:04.000Z", "log.level": "error",
+         "message": "pool failed", "ecs.version": "1.2.0",
+         "log.logger": "com.example.Pool",
+         "error.type": "java.lang.IllegalStateException",
+         "error.message": "pool closed", "error.stack_trace": java_tb}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    eq([(e["message"], e["log"].get("level"), e["log"].get("logger"))
+        for e in got],
+       [("Order {Id} placed", "Information", None),
+        ("Order {Id} failed", "Error", None),
+        ("slow request", "warn", None),
+        ("pool failed", "ERROR", "com.example.Pool"),
+        ("pool failed", "error", "com.example.Pool")], "message, level")
+    java_error = ({"type": "java.lang.IllegalStateException",
+                   "message": "pool closed", "stack_trace": java_tb},
+                  {"file": {"name": "Pool.java", "line": 88},
+                   "function": "com.example.Pool.get"}, None)
+    eq(errors_of(got), [
+        (None, None, None),
+        ({"type": "System.InvalidOperationException",
+          "message": "Sequence contains no elements",
+          "stack_trace": dotnet_tb},
+         {"file": {"name": "/src/MyApp/Orders.cs", "line": 31},
+          "function": "MyApp.Orders.First"}, None),
+        (None, {"file": {"name": "api/server.go", "line": 118}}, None),
+        (None, None, None),
+        java_error], "errors")
+    eq(got[3]["process"], {"thread": {"name": "http-nio-8080-exec-3"}},
+       "thread_name")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
