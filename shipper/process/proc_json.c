@@ -24,17 +24,20 @@
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
  * keys of JSON logs go to their ECS fields, so the events of one request
  * can be found together across services in Kibana:
- *   trace.id    trace_id traceId traceid TraceId traceID otelTraceID
- *               dd.trace_id @tr (Serilog)
- *   span.id     span_id spanId spanid SpanId spanID otelSpanID dd.span_id
- *               @sp
+ *   trace.id    trace_id traceId traceid TraceId traceID TraceID
+ *               otelTraceID dd.trace_id @tr (Serilog)
+ *   span.id     span_id spanId spanid SpanId spanID SpanID otelSpanID
+ *               dd.span_id @sp; "0x" before the hex digits (OpenTelemetry
+ *               Python's console exporters) is dropped
  *   log.level   level severity severity_text severityText SeverityText
  *               levelname (Python logging's JSON formatters) loglevel
  *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
  *               error, fatal; a Serilog compact line ("@t") with no "@l"
  *               is "Information"
- *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
+ *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
+ *               {"stringValue": s} too), Body (OpenTelemetry Go's
+ *               stdoutlog: {"Type": "String", "Value": s} too),
  *               Message (.NET), @m (Serilog), else @mt (Serilog's
  *               CompactJsonFormatter writes the template only), when the
  *               line has no "message" of its own
@@ -347,11 +350,11 @@ struct alias {
 
 static const struct alias aliases[] = {
     {"trace.id",
-     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
-      "dd.trace_id", "@tr", NULL},
+     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "TraceID",
+      "otelTraceID", "dd.trace_id", "@tr", NULL},
      false},
     {"span.id",
-     {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
+     {"span_id", "spanId", "spanid", "SpanId", "spanID", "SpanID", "otelSpanID",
       "dd.span_id", "@sp", NULL},
      false},
     {"log.level",
@@ -359,7 +362,9 @@ static const struct alias aliases[] = {
       "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
       NULL},
      false},
-    {"message", {"msg", "event", "body", "Message", "@m", "@mt", NULL}, false},
+    {"message",
+     {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
+     false},
     {"log.logger", {"logger_name", "logger", "loggerName", NULL}, false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
@@ -477,10 +482,54 @@ static int clef_level(struct sl_event *ev, struct sl_value *obj)
     return 0;
 }
 
+/* OpenTelemetry's body as its exporters write a string one: OTLP JSON's
+ * {"stringValue": "..."}, Go's stdoutlog {"Type": "String", "Value":
+ * "..."}: the string itself, so it can be the message. */
+static void otel_body(struct sl_value *obj)
+{
+    static const char *const keys[] = {"body", "Body"};
+    for (size_t i = 0; i < 2; i++) {
+        struct sl_value *b = member(obj, keys[i]), *v, *t;
+        if (b == NULL || b->type != SL_VALUE_OBJECT || b->first == NULL)
+            continue;
+        if ((v = member(b, "stringValue")) == NULL) {
+            v = member(b, "Value");
+            t = member(b, "Type");
+            if (t == NULL || t->type != SL_VALUE_STRING ||
+                !sl_slice_eq(t->text, "String", 6))
+                continue;
+        }
+        if (v == NULL || v->type != SL_VALUE_STRING)
+            continue;
+        b->type = SL_VALUE_STRING;
+        b->text = v->text;
+        b->first = b->last = NULL;
+    }
+}
+
+/* OpenTelemetry Python's console exporters write ids as "0x" and the
+ * hex digits: the id other services log is the digits alone. */
+static void otel_id(struct sl_value *v)
+{
+    if (v->type != SL_VALUE_STRING || v->text.len < 3 ||
+        v->text.ptr[0] != '0' || (v->text.ptr[1] | 0x20) != 'x')
+        return;
+    size_t n = v->text.len - 2;
+    if (n != 32 && n != 16)
+        return;
+    for (size_t i = 2; i < v->text.len; i++) {
+        char c = (char)(v->text.ptr[i] | 0x20);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return;
+    }
+    v->text = (struct sl_slice){v->text.ptr + 2, n};
+}
+
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     if (origin_file(ev, obj) < 0)
         return -1;
+    otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
      * there: most lines have few of them */
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
@@ -496,6 +545,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
                 break;
             if (strcmp(aliases[a].ecs, "log.level") == 0)
                 level_name(m);
+            if (a < 2) /* trace.id, span.id */
+                otel_id(m);
             m->key = sl_slice_from(aliases[a].ecs);
             m->key_plain = true;
             break;

@@ -5,7 +5,8 @@ maps an object: "log" read from stdin (the event has no log object then),
 Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
-("message": {...}, "log.level": {...}). Every event the shipper writes is checked
+("message": {...}, "log.level": {...}); OpenTelemetry's log records.
+Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -160,6 +161,38 @@ def objects_at_the_templates_leaves_go_aside():
        ({"name": "e2e-host", "_name": {"short": "web-1"}},
         {"_message": {"code": 7}, "type": "E"}, [{"fd": 1}],
         {"id": ["a", "b"]}), "nested")
+
+
+
+@case
+def opentelemetry_log_records_give_message_and_ids():
+    """OpenTelemetry's exporters as they print a log record: Go's
+    stdoutlog ("Body": {"Type": "String", "Value": ...}, "TraceID"),
+    Python's console exporter ("0x" before the ids), OTLP JSON
+    ("body": {"stringValue": ...}). Before: the whole line as message,
+    and Python's ids did not match the other services' trace.id."""
+    tid, sid = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    got = run_stdin("otel", [
+        {"Timestamp": "2026-12-05T06:00:00.123456789Z", "Severity": 9,
+         "SeverityText": "INFO",
+         "Body": {"Type": "String", "Value": "hello from go"},
+         "TraceID": tid, "SpanID": sid, "TraceFlags": "01"},
+        {"body": "hello from python", "severity_text": "WARN",
+         "timestamp": "2026-12-05T06:00:01.000000Z",
+         "trace_id": "0x" + tid, "span_id": "0x" + sid, "trace_flags": 1},
+        {"timeUnixNano": "1796450402000000000", "severityText": "ERROR",
+         "body": {"stringValue": "hello from otlp"}, "traceId": tid,
+         "spanId": sid},
+        {"body": {"kvlistValue": {"values": []}}, "message": "kept"},
+    ])
+    eq([(e["message"], e.get("log", {}).get("level"),
+         e.get("trace", {}).get("id"), e.get("span", {}).get("id"))
+        for e in got],
+       [("hello from go", "INFO", tid, sid),
+        ("hello from python", "WARN", tid, sid),
+        ("hello from otlp", "ERROR", tid, sid),
+        ("kept", None, None, None)], "message, level, ids")
+    eq(got[3]["body"], {"kvlistValue": {"values": []}}, "another body")
 
 
 if failures:
