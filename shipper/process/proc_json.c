@@ -10,7 +10,10 @@
  * event's arena; yajl's own memory comes from the arena too (its free is a
  * no-op), so a line costs no malloc. Strings are copied (yajl hands out
  * unescaped bytes in its own buffer); invalid UTF-8 is kept and replaced
- * when written (DESIGN.md). Nesting deeper than max_depth fails the parse.
+ * when written (DESIGN.md). A key Elasticsearch refuses as a field name
+ * (empty, or an empty or blank segment between dots: "", "a..b",
+ * "example.com.") gets "_" for each such segment ("_", "a._.b",
+ * "example.com._"). Nesting deeper than max_depth fails the parse.
  * Anything that does not parse (or, without a target, is not an object)
  * leaves the event as it was, tagged _jsonparsefailure.
  *
@@ -89,6 +92,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "process_priv.h"
+#include "sl_ascii.h"
 #include "sl_json.h"
 
 #define JSON_DEPTH_MAX 64
@@ -284,10 +288,58 @@ static int on_start_map(void *ctx)
     return open_container(ctx, SL_VALUE_OBJECT);
 }
 
+/* Whether Elasticsearch refuses k as a field name: empty, or with an
+ * empty or blank segment between its dots ("", " ", "a..b", ".a",
+ * "a."). */
+static bool bad_name(const unsigned char *k, size_t len)
+{
+    bool blank = true;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || k[i] == '.') {
+            if (blank)
+                return true;
+            blank = true;
+        } else if (!sl_ascii_space((char)k[i])) {
+            blank = false;
+        }
+    }
+    return false;
+}
+
+/* k with each empty or blank segment written "_" ("" "_", "a..b" "a._.b",
+ * "example.com." "example.com._"), in the arena: at most 2 * len + 1
+ * bytes; *n its length. */
+static const char *good_name(struct build *b, const unsigned char *k,
+                             size_t len, size_t *n)
+{
+    char *out = sl_arena_alloc(b->ev->arena, 2 * len + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && k[i] != '.')
+            continue;
+        if (bad_name(k + start, i - start)) {
+            out[o++] = '_';
+        } else {
+            memcpy(out + o, k + start, i - start);
+            o += i - start;
+        }
+        if (i < len)
+            out[o++] = '.';
+        start = i + 1;
+    }
+    *n = o;
+    return out;
+}
+
+/* A key Elasticsearch would refuse (the whole event with it) is renamed
+ * as good_name says. */
 static int on_key(void *ctx, const unsigned char *s, size_t len)
 {
     struct build *b = ctx;
-    const char *p = copy(b, s, len);
+    const char *p =
+        bad_name(s, len) ? good_name(b, s, len, &len) : copy(b, s, len);
     b->key = (struct sl_slice){p, len};
     return p != NULL;
 }

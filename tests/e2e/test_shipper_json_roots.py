@@ -5,8 +5,8 @@ maps an object: "log" read from stdin (the event has no log object then),
 Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
-("message": {...}, "log.level": {...}); OpenTelemetry's log records.
-Every event the shipper writes is checked
+("message": {...}, "log.level": {...}); OpenTelemetry's log records; field names Elasticsearch refuses ("",
+"a..b"). Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -193,6 +193,39 @@ def opentelemetry_log_records_give_message_and_ids():
         ("hello from otlp", "ERROR", tid, sid),
         ("kept", None, None, None)], "message, level, ids")
     eq(got[3]["body"], {"kvlistValue": {"values": []}}, "another body")
+
+
+
+def bad_names(value, path=""):
+    """The field names in value Elasticsearch refuses whatever the
+    template: empty, or an empty or blank segment between dots."""
+    why = []
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else []
+    for k, v in items:
+        if isinstance(value, dict) and any(
+                not seg.strip() for seg in k.split(".")):
+            why.append(f"{path}{k!r}")
+        why += bad_names(v, f"{path}{k}.")
+    return why
+
+
+@case
+def field_names_elasticsearch_refuses_are_renamed():
+    """An empty key (a Go map or a Python dict logged whole), a host name
+    with its final dot as a key ("example.com."), "a..b": Elasticsearch
+    refuses the event ("field name cannot be an empty string", "object
+    field starting or ending with a [.]"), which went to the dead
+    letters."""
+    got = run_stdin("names", [
+        {"msg": "counts", "": 1, "hits": {"example.com.": 3, "a..b": 4}},
+        {"msg": "blank", ".x": 5, " ": 2, "ok.name": 6},
+    ])
+    eq([bad_names(e) for e in got], [[], []], "names refused")
+    eq((got[0]["_"], got[0]["hits"], got[0]["message"]),
+       (1, {"example.com._": 3, "a._.b": 4}, "counts"), "renamed")
+    eq((got[1]["_"], got[1]["ok"]), ({"x": 5}, {"name": 6}), "top level")
+    eq(got[1]["__"], 2, "a blank key where an object is")
 
 
 if failures:
