@@ -653,10 +653,15 @@ static void merge_value(struct sl_value *obj, struct sl_value *m)
     old->last = m->last;
 }
 
+static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key);
+
 /* The object a dotted top-level key ("log.level") goes into, made as
  * needed, with *last its final segment; the root itself (and the whole
- * key) when a segment is empty or a value that is no object is in the way:
- * Elasticsearch then reads the dotted name as it would have. */
+ * key) when a segment is empty. A value that is no object in the way
+ * ({"db": "main", "db.rows": 5}: Elasticsearch cannot map db as both)
+ * stays, and the key goes into "_<segment>" beside it ("_db": {"rows":
+ * 5}), as a scalar after an object goes to "_<key>" (merge); the root and
+ * the whole key when that one is no object either. */
 static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
                                   struct sl_slice *last)
 {
@@ -671,6 +676,11 @@ static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
     while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL) {
         struct sl_slice seg = {s, (size_t)(dot - s)};
         struct sl_value *v = find(obj, seg);
+        if (v != NULL && v->type != SL_VALUE_OBJECT) {
+            if ((seg = aside_key(ev, seg)).ptr == NULL)
+                return NULL;
+            v = find(obj, seg);
+        }
         if (v == NULL) {
             v = sl_arena_alloc(ev->arena, sizeof *v);
             if (v == NULL)
@@ -932,6 +942,37 @@ static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
     return (struct sl_slice){k, len};
 }
 
+/* A dotted key m whose path (path[0..len)) runs through a leaf of the
+ * template ("stream.x", "log.level.x"): "_" before that segment
+ * ("_stream.x", "log._level.x"), as an object there goes aside. 1 when
+ * renamed, 0 not, -1 out of memory. */
+static int through_leaf(struct sl_event *ev, struct sl_value *m, char *path,
+                        size_t len)
+{
+    size_t from = len - m->key.len; /* the key's first byte in path */
+    for (size_t i = from; i < len; i++) {
+        if (path[i] != '.')
+            continue;
+        bool leaf = leaf_path(path, i);
+        path[i] = '.'; /* leaf_path ended the path there */
+        if (!leaf)
+            continue;
+        size_t seg = i;
+        while (seg > from && path[seg - 1] != '.')
+            seg--;
+        size_t at = seg - from;
+        char *k = sl_arena_alloc(ev->arena, m->key.len + 1);
+        if (k == NULL)
+            return -1;
+        memcpy(k, m->key.ptr, at);
+        k[at] = '_';
+        memcpy(k + at + 1, m->key.ptr + at, m->key.len - at);
+        m->key = (struct sl_slice){k, m->key.len + 1};
+        return 1;
+    }
+    return 0;
+}
+
 /* The members of obj (the line, or an object of it at path[0..plen)) that
  * are no object where the template maps one, or hold an object where it
  * maps a leaf, go aside (aside_key); objects
@@ -948,6 +989,14 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
             path[plen] = '.';
         if (m->key.len > 0)
             memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
+        int r = memchr(m->key.ptr, '.', m->key.len) != NULL
+                    ? through_leaf(ev, m, path, len)
+                    : 0;
+        if (r != 0) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
         if (!object_path(path, len)) {
             if (!fits_leaf(m) && leaf_path(path, len) &&
                 (m->key = aside_key(ev, m->key)).ptr == NULL)

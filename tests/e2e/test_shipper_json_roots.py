@@ -6,7 +6,7 @@ Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
 ("message": {...}, "log.level": {...}); OpenTelemetry's log records; field names Elasticsearch refuses ("",
-"a..b"). Every event the shipper writes is checked
+"a..b"); dotted keys through a value ("db" and "db.rows"). Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -226,6 +226,23 @@ def field_names_elasticsearch_refuses_are_renamed():
        (1, {"example.com._": 3, "a._.b": 4}, "counts"), "renamed")
     eq((got[1]["_"], got[1]["ok"]), ({"x": 5}, {"name": 6}), "top level")
     eq(got[1]["__"], 2, "a blank key where an object is")
+
+
+
+@case
+def dotted_keys_through_a_value_go_aside():
+    """zap's and logrus's fields as a service names them: "db" a string and
+    "db.rows" a number in one line; Elasticsearch cannot map db as a value
+    and an object, and refused the event. A dotted key through a leaf of
+    the template ("stream.fd", "log.level.code") was an object there."""
+    got = run_stdin("dotted", [
+        {"msg": "query", "db": "orders", "db.rows": 5, "db.ms.p99": 3},
+        {"msg": "fd", "stream.fd": 2, "log.level.code": 40},
+    ])
+    eq((got[0]["db"], got[0]["_db"]), ("orders", {"rows": 5,
+                                                  "ms": {"p99": 3}}), "db")
+    eq((got[1]["_stream"], got[1]["log"]),
+       ({"fd": 2}, {"_level": {"code": 40}}), "through leaves")
 
 
 if failures:
