@@ -953,8 +953,10 @@ static int through_leaf(struct sl_event *ev, struct sl_value *m, char *path,
     for (size_t i = from; i < len; i++) {
         if (path[i] != '.')
             continue;
-        bool leaf = leaf_path(path, i);
-        path[i] = '.'; /* leaf_path ended the path there */
+        /* "tags" too: "tags.x" is no tag, and would make tags an object */
+        bool leaf =
+            listed(proc_json_leaf_paths, proc_json_nleaf_paths, path, i);
+        path[i] = '.'; /* listed ended the path there */
         if (!leaf)
             continue;
         size_t seg = i;

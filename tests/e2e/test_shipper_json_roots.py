@@ -238,11 +238,14 @@ def dotted_keys_through_a_value_go_aside():
     got = run_stdin("dotted", [
         {"msg": "query", "db": "orders", "db.rows": 5, "db.ms.p99": 3},
         {"msg": "fd", "stream.fd": 2, "log.level.code": 40},
+        {"msg": "audit", "tags.kind": "audit"},
     ])
     eq((got[0]["db"], got[0]["_db"]), ("orders", {"rows": 5,
                                                   "ms": {"p99": 3}}), "db")
     eq((got[1]["_stream"], got[1]["log"]),
        ({"fd": 2}, {"_level": {"code": 40}}), "through leaves")
+    eq((got[2].get("tags"), got[2]["_tags"]), (None, {"kind": "audit"}),
+       "through tags")
 
 
 if failures:
