@@ -45,7 +45,8 @@
  *               CompactJsonFormatter writes the template only), when the
  *               line has no "message" of its own
  *   log.logger  logger_name (logstash-logback-encoder), logger
- *               (structlog), loggerName (Log4j 2's JsonLayout)
+ *               (structlog), loggerName (Log4j 2's JsonLayout), Category
+ *               (.NET's JSON console formatter)
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
@@ -55,7 +56,8 @@
  *   process.pid    process (Python logging's %(process)d), pid (pino,
  *               bunyan): numbers only
  *   process.name   processName       process.thread.name   threadName,
- *               thread_name (logstash-logback-encoder)
+ *               thread_name (logstash-logback-encoder), thread as a
+ *               string (Log4j 2's JsonLayout; a number is the id, below)
  *   process.thread.id   thread (Python logging's ident): a number only
  *   log.origin.function   func (logrus's ReportCaller)
  *   log.origin.file.name and .line   file or caller, when it is
@@ -417,7 +419,9 @@ static const struct alias aliases[] = {
     {"message",
      {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
      false},
-    {"log.logger", {"logger_name", "logger", "loggerName", NULL}, false},
+    {"log.logger",
+     {"logger_name", "logger", "loggerName", "Category", NULL},
+     false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
     {"user.name", {"user", NULL}, false},
@@ -425,7 +429,9 @@ static const struct alias aliases[] = {
     {"process.pid", {"process", "pid", NULL}, true},
     {"process.name", {"processName", NULL}, false},
     {"process.thread.id", {"thread", NULL}, true},
-    {"process.thread.name", {"threadName", "thread_name", NULL}, false},
+    {"process.thread.name",
+     {"threadName", "thread_name", "thread", NULL},
+     false},
     {"log.origin.function", {"func", NULL}, false},
 };
 

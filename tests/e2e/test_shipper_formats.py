@@ -13,7 +13,8 @@ and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
 two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
 defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
-caller, logstash-logback-encoder's and ECS loggers' fields; and, through
+caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
+Log4j 2's JSON layouts; and, through
 the daemon, the
 last partial line of a stopped container.
 
@@ -618,6 +619,42 @@ def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
         java_error], "errors")
     eq(got[3]["process"], {"thread": {"name": "http-nio-8080-exec-3"}},
        "thread_name")
+
+
+@case
+def dotnet_and_log4j2_json_layouts_fill_their_ecs_fields():
+    """.NET's JsonConsoleFormatter ("LogLevel", "Category", "Message",
+    "Exception") and Log4j 2's JsonLayout ("loggerName", "thread" as a
+    name): the logger and the thread stayed under names of their own."""
+    d = scratch("json-layouts")
+    path = os.path.join(d, "logs", "app.log")
+    dotnet_tb = ("System.TimeoutException: The operation has timed out.\n"
+                 "   at Shop.Payments.Charge() in /src/Shop/Payments.cs:"
+                 "line 19")
+    records = [
+        {"EventId": 3, "LogLevel": "Error", "Category": "Shop.Payments",
+         "Message": "charge failed", "Exception": dotnet_tb,
+         "State": {"Message": "charge failed",
+                   "{OriginalFormat}": "charge failed"}},
+        {"instant": {"epochSecond": 1796450400, "nanoOfSecond": 0},
+         "thread": "main", "level": "WARN", "loggerName": "com.example.App",
+         "message": "slow", "threadId": 1, "threadPriority": 5}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    eq([(e["message"], e["log"]["level"], e["log"]["logger"],
+         e.get("process")) for e in got],
+       [("charge failed", "Error", "Shop.Payments", None),
+        ("slow", "WARN", "com.example.App", {"thread": {"name": "main"}})],
+       "message, level, logger, thread")
+    eq(errors_of(got)[0], (
+        {"type": "System.TimeoutException",
+         "message": "The operation has timed out.",
+         "stack_trace": dotnet_tb},
+        {"file": {"name": "/src/Shop/Payments.cs", "line": 19},
+         "function": "Shop.Payments.Charge"}, None), "error")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
