@@ -478,6 +478,20 @@ static bool has_ecs(struct sl_value *obj, const char *name)
 
 static void link(struct sl_value *obj, struct sl_value *v);
 
+/* A new member of obj, last, its key plain: -1 when out of memory. */
+static int link_new(struct sl_event *ev, struct sl_value *obj,
+                    enum sl_value_type type, struct sl_slice key,
+                    struct sl_slice text)
+{
+    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
+    if (v == NULL)
+        return -1;
+    *v = (struct sl_value){
+        .type = type, .key = key, .key_plain = true, .text = text};
+    link(obj, v);
+    return 0;
+}
+
 /* logrus's ReportCaller: "file": "main.go:42" (zap: "caller") becomes
  * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
  * string ending in ":" and a line number (no leading zero, at most 9
@@ -504,17 +518,12 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     for (size_t i = 1; i <= ndig; i++)
         if (colon[i] < '0' || colon[i] > '9')
             return 0;
-    struct sl_value *line = sl_arena_alloc(ev->arena, sizeof *line);
-    if (line == NULL)
+    if (link_new(ev, obj, SL_VALUE_NUMBER, SL_SLICE_LIT("log.origin.file.line"),
+                 (struct sl_slice){colon + 1, ndig}) < 0)
         return -1;
-    *line = (struct sl_value){.type = SL_VALUE_NUMBER,
-                              .key = SL_SLICE_LIT("log.origin.file.line"),
-                              .key_plain = true,
-                              .text = {colon + 1, ndig}};
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
     m->text.len = (size_t)(colon - s);
-    link(obj, line);
     return 0;
 }
 
@@ -529,15 +538,8 @@ static int clef_level(struct sl_event *ev, struct sl_value *obj)
          member(obj, "message") == NULL) ||
         has_ecs(obj, "log.level"))
         return 0;
-    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
-    if (v == NULL)
-        return -1;
-    *v = (struct sl_value){.type = SL_VALUE_STRING,
-                           .key = SL_SLICE_LIT("log.level"),
-                           .key_plain = true,
-                           .text = SL_SLICE_LIT("Information")};
-    link(obj, v);
-    return 0;
+    return link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("log.level"),
+                    SL_SLICE_LIT("Information"));
 }
 
 /* OpenTelemetry's body as its exporters write a string one: OTLP JSON's
