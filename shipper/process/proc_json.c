@@ -13,7 +13,9 @@
  * when written (DESIGN.md). A key Elasticsearch refuses as a field name
  * (empty, or an empty or blank segment between dots: "", "a..b",
  * "example.com.") gets "_" for each such segment ("_", "a._.b",
- * "example.com._"). Nesting deeper than max_depth fails the parse.
+ * "example.com._"). A line that does not parse is tried once more with
+ * Python's NaN, Infinity and -Infinity (json.dumps's, no JSON) as null.
+ * Nesting deeper than max_depth fails the parse.
  * Anything that does not parse (or, without a target, is not an object)
  * leaves the event as it was, tagged _jsonparsefailure.
  *
@@ -392,6 +394,69 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
         yajl_complete_parse(h) == yajl_status_ok;
     yajl_free(h);
     return ok ? b->root : NULL;
+}
+
+/* The length of Python's NaN, Infinity or -Infinity at s[i], ended by a
+ * delimiter; 0 when none is there. */
+static size_t nonfinite_at(struct sl_slice s, size_t i)
+{
+    static const char *const words[] = {"NaN", "Infinity", "-Infinity"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t len = strlen(words[w]), end = i + len;
+        if (end > s.len || memcmp(s.ptr + i, words[w], len) != 0)
+            continue;
+        if (end == s.len || s.ptr[end] == ',' || s.ptr[end] == '}' ||
+            s.ptr[end] == ']' || sl_ascii_space(s.ptr[end]))
+            return len;
+    }
+    return 0;
+}
+
+/* Python's json.dumps (python-json-logger, structlog) writes a float that
+ * is not finite as NaN, Infinity or -Infinity, which is no JSON: the line
+ * with those values (after ':', ',' or '[', outside strings) written null
+ * (Elasticsearch takes no NaN either), in the arena; {NULL, 0} when it has
+ * none, or out of memory. */
+static struct sl_slice python_nonfinite(struct sl_event *ev, struct sl_slice s)
+{
+    char *out = NULL;
+    size_t o = 0, done = 0;
+    bool in_str = false;
+    char prev = '\0'; /* the last byte outside strings that is no space */
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        size_t n;
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        if (sl_ascii_space(c))
+            continue;
+        if ((prev != ':' && prev != ',' && prev != '[') ||
+            (n = nonfinite_at(s, i)) == 0) {
+            prev = c;
+            continue;
+        }
+        if (out == NULL &&
+            (out = sl_arena_alloc(ev->arena, s.len + s.len / 3 + 1)) == NULL)
+            return (struct sl_slice){NULL, 0};
+        memcpy(out + o, s.ptr + done, i - done);
+        o += i - done;
+        memcpy(out + o, "null", 4);
+        o += 4;
+        done = i + n;
+        i = done - 1;
+        prev = 'l';
+    }
+    if (out == NULL)
+        return (struct sl_slice){NULL, 0};
+    memcpy(out + o, s.ptr + done, s.len - done);
+    return (struct sl_slice){out, o + s.len - done};
 }
 
 /* ---- ECS keys ----------------------------------------------------------- */
@@ -1109,6 +1174,11 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
     struct sl_arena_mark mark = sl_arena_mark(cx->ev->arena);
     struct sl_value *v =
         src->type == SL_VALUE_STRING ? parse(jp, cx->ev, src->text) : NULL;
+    if (v == NULL && src->type == SL_VALUE_STRING) {
+        sl_arena_rewind(cx->ev->arena, mark);
+        struct sl_slice fixed = python_nonfinite(cx->ev, src->text);
+        v = fixed.ptr != NULL ? parse(jp, cx->ev, fixed) : NULL;
+    }
     if (v == NULL || (!jp->has_target && v->type != SL_VALUE_OBJECT)) {
         sl_arena_rewind(cx->ev->arena, mark);
         proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);

@@ -6,7 +6,7 @@ Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
 ("message": {...}, "log.level": {...}); OpenTelemetry's log records; field names Elasticsearch refuses ("",
-"a..b"); dotted keys through a value ("db" and "db.rows"). Every event the shipper writes is checked
+"a..b"); dotted keys through a value ("db" and "db.rows"); Python's NaN. Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -246,6 +246,30 @@ def dotted_keys_through_a_value_go_aside():
        ({"fd": 2}, {"_level": {"code": 40}}), "through leaves")
     eq((got[2].get("tags"), got[2]["_tags"]), (None, {"kind": "audit"}),
        "through tags")
+
+
+
+@case
+def python_nan_and_infinity_are_null():
+    """python-json-logger and structlog write json.dumps's NaN, Infinity
+    and -Infinity for floats that are not finite (a latency that was never
+    measured): no JSON, so the line was kept whole and tagged
+    _jsonparsefailure."""
+    d = scratch("nan")
+    conf = write_config(d, [{"type": "stdin",
+                             "processors": [{"json": {}}]}])
+    lines = [json.dumps({"levelname": "WARNING", "message": "p99 NaN",
+                         "latency": float("nan"), "limits":
+                         [float("inf"), -float("inf"), 1.5]}),
+             '{"message": "kept", "x": NaNo}']
+    out, _ = shipper_harness.run_once(
+        SHIPPER, conf, "".join(l + "\n" for l in lines).encode())
+    got = json_lines(out)
+    eq(lines[0].count("NaN") + lines[0].count("Infinity"), 4, "the input")
+    eq([(e["message"], e.get("latency", "absent"), e.get("limits"),
+         e.get("tags")) for e in got],
+       [("p99 NaN", None, [None, None, 1.5], None),
+        (lines[1], "absent", None, ["_jsonparsefailure"])], "events")
 
 
 if failures:
