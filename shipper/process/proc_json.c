@@ -22,8 +22,10 @@
  * Merging at the top level follows Logstash's json filter: a key of the
  * line overwrites the event's ("message" then holds the log's message, not
  * the line). Dotted keys nest ("log.level": "info" from ecs-logging becomes
- * log.level), as Elasticsearch would read them, so conditions and rename
- * see them. "tags" (a string or strings) are added to the event's tags;
+ * log.level), at any depth ({"log.origin": {"file.name": "a.go"}} of
+ * ecszap, OpenTelemetry's attributes; with a target too), as
+ * Elasticsearch would read them, so conditions and rename see them. "tags" (a
+ * string or strings) are added to the event's tags;
  * "@timestamp" is read by the chain (process.h).
  *
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
@@ -728,24 +730,25 @@ static void merge_value(struct sl_value *obj, struct sl_value *m)
 
 static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key);
 
-/* The object a dotted top-level key ("log.level") goes into, made as
- * needed, with *last its final segment; the root itself (and the whole
- * key) when a segment is empty. A value that is no object in the way
+/* The object a dotted key ("log.level") of root (the event's, or an
+ * object of the line) goes into, made as needed, with *last its final
+ * segment; root itself (and the whole key) when a segment is empty. A value
+ * that is no object in the way
  * ({"db": "main", "db.rows": 5}: Elasticsearch cannot map db as both)
  * stays, and the key goes into "_<segment>" beside it ("_db": {"rows":
  * 5}), as a scalar after an object goes to "_<key>" (merge); the root and
  * the whole key when that one is no object either. */
-static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
-                                  struct sl_slice *last)
+static struct sl_value *parent_of(struct sl_event *ev, struct sl_value *root,
+                                  struct sl_slice key, struct sl_slice *last)
 {
-    struct sl_value *obj = &ev->root;
+    struct sl_value *obj = root;
     const char *s = key.ptr, *end = key.ptr + key.len, *dot;
     *last = key;
     if (key.len == 0 || memchr(key.ptr, '.', key.len) == NULL)
         return obj;
     for (const char *q = s; q < end; q++) /* "a..b", ".a", "a.": literal */
         if (*q == '.' && (q == s || q + 1 == end || q[1] == '.'))
-            return &ev->root;
+            return root;
     while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL) {
         struct sl_slice seg = {s, (size_t)(dot - s)};
         struct sl_value *v = find(obj, seg);
@@ -764,7 +767,7 @@ static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
                 .key_plain = sl_json_plain_prefix(seg.ptr, seg.len) == seg.len};
             link(obj, v);
         } else if (v->type != SL_VALUE_OBJECT) {
-            return &ev->root;
+            return root;
         }
         obj = v;
         s = dot + 1;
@@ -1093,6 +1096,59 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
     return 0;
 }
 
+/* m, a member of the line, into root by its key (a dotted one nests:
+ * parent_of); a value that is no object does not replace an object there
+ * but goes to "_<key>" (with top_only, at root's own level only: below,
+ * the event's objects merge as Logstash's merge does). -1 out of
+ * memory. */
+static int place(struct sl_event *ev, struct sl_value *root, struct sl_value *m,
+                 bool top_only)
+{
+    struct sl_slice last;
+    struct sl_value *parent = parent_of(ev, root, m->key, &last);
+    if (parent == NULL)
+        return -1;
+    m->key = last;
+    if ((!top_only || parent == root) && m->type != SL_VALUE_OBJECT) {
+        struct sl_value *old = find(parent, last);
+        if (old != NULL && old->type == SL_VALUE_OBJECT &&
+            (m->key = aside_key(ev, last)).ptr == NULL)
+            return -1;
+    }
+    m->key_plain = sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
+    merge_value(parent, m);
+    return 0;
+}
+
+/* The dotted keys of v's objects below the top ({"log.origin":
+ * {"file.name": "a.go"}}, a target's object with top false) nest as the
+ * top's do in merge, so the event has the shape Elasticsearch reads (and
+ * processors find log.origin.file.name); a value in the way sends the key
+ * under "_<segment>" (parent_of), and a value that is no object does not
+ * replace an object the dotted keys made: it goes to "_<key>". Objects
+ * without a dotted key are left as they are. */
+static int nest_below(struct sl_event *ev, struct sl_value *v, bool top)
+{
+    bool dotted = false;
+    for (struct sl_value *m = v->first; m != NULL; m = m->next) {
+        if ((m->type == SL_VALUE_OBJECT || m->type == SL_VALUE_ARRAY) &&
+            nest_below(ev, m, false) < 0)
+            return -1;
+        dotted |= v->type == SL_VALUE_OBJECT &&
+                  memchr(m->key.ptr, '.', m->key.len) != NULL;
+    }
+    if (top || !dotted)
+        return 0;
+    struct sl_value *m = v->first, *next;
+    v->first = v->last = NULL;
+    for (; m != NULL; m = next) {
+        next = m->next;
+        if (place(ev, v, m, false) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
@@ -1106,20 +1162,8 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
             merge_tags(ev, m);
             continue;
         }
-        struct sl_slice last;
-        struct sl_value *parent = parent_of(ev, m->key, &last);
-        if (parent == NULL)
+        if (place(ev, &ev->root, m, true) < 0)
             return -1; /* out of memory */
-        m->key = last;
-        if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
-            struct sl_value *old = find(parent, last);
-            if (old != NULL && old->type == SL_VALUE_OBJECT &&
-                (m->key = aside_key(ev, last)).ptr == NULL)
-                return -1;
-        }
-        m->key_plain =
-            sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
-        merge_value(parent, m);
     }
     return 0;
 }
@@ -1185,7 +1229,9 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
         return PROC_FAILED;
     }
     int rc;
-    if (jp->has_target) {
+    if (nest_below(cx->ev, v, !jp->has_target) < 0) {
+        rc = -1;
+    } else if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);
     } else {
         rc = jp->ecs_keys ? ecs_keys(cx->ev, v) : 0;

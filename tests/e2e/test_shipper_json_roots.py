@@ -6,7 +6,8 @@ Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
 ("message": {...}, "log.level": {...}); OpenTelemetry's log records; field names Elasticsearch refuses ("",
-"a..b"); dotted keys through a value ("db" and "db.rows"); Python's NaN. Every event the shipper writes is checked
+"a..b"); dotted keys through a value ("db" and "db.rows") and inside objects;
+Python's NaN. Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -223,7 +224,8 @@ def field_names_elasticsearch_refuses_are_renamed():
     ])
     eq([bad_names(e) for e in got], [[], []], "names refused")
     eq((got[0]["_"], got[0]["hits"], got[0]["message"]),
-       (1, {"example.com._": 3, "a._.b": 4}, "counts"), "renamed")
+       (1, {"example": {"com": {"_": 3}}, "a": {"_": {"b": 4}}}, "counts"),
+       "renamed")
     eq((got[1]["_"], got[1]["ok"]), ({"x": 5}, {"name": 6}), "top level")
     eq(got[1]["__"], 2, "a blank key where an object is")
 
@@ -270,6 +272,26 @@ def python_nan_and_infinity_are_null():
          e.get("tags")) for e in got],
        [("p99 NaN", None, [None, None, 1.5], None),
         (lines[1], "absent", None, ["_jsonparsefailure"])], "events")
+
+
+
+@case
+def dotted_keys_inside_objects_nest():
+    """ecszap's "log.origin": {"file.name": ..., "file.line": ...}, and
+    OpenTelemetry attributes with "http" beside "http.route": dotted keys
+    below the top stayed dotted, so processors did not find
+    log.origin.file.name, and Elasticsearch, which reads them as paths,
+    refused an object where a sibling holds a value."""
+    got = run_stdin("nested-dots", [
+        {"log.level": "error", "message": "x",
+         "log.origin": {"file.name": "main.go", "file.line": 12}},
+        {"body": "y", "attributes": {"http": "h2", "http.route": "/orders",
+                                     "db.system": "redis"}},
+    ])
+    eq(got[0]["log"], {"level": "error", "origin": {
+        "file": {"name": "main.go", "line": 12}}}, "log.origin")
+    eq(got[1]["attributes"], {"http": "h2", "_http": {"route": "/orders"},
+                              "db": {"system": "redis"}}, "attributes")
 
 
 if failures:
