@@ -5,9 +5,10 @@ maps an object: "log" read from stdin (the event has no log object then),
 Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
-("message": {...}, "log.level": {...}); OpenTelemetry's log records; field names Elasticsearch refuses ("",
-"a..b"); dotted keys through a value ("db" and "db.rows") and inside objects;
-Python's NaN. Every event the shipper writes is checked
+("message": {...}, "log.level": {...}); OpenTelemetry's log records;
+field names Elasticsearch refuses ("", "a..b"); dotted keys through a
+value ("db" and "db.rows") and inside objects; Python's NaN; a line of
+60,000 keys in linear time. Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -19,6 +20,7 @@ usage: test_shipper_json_roots.py SLUICE_SHIPPER TEMPLATE [CASE...]
 import functools
 import json
 import os
+import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -292,6 +294,29 @@ def dotted_keys_inside_objects_nest():
         "file": {"name": "main.go", "line": 12}}}, "log.origin")
     eq(got[1]["attributes"], {"http": "h2", "_http": {"route": "/orders"},
                               "db": {"system": "redis"}}, "attributes")
+
+
+
+@case
+def a_line_of_many_keys_costs_no_quadratic_time():
+    """A JSON line of 60,000 top-level keys (a dict logged whole): each
+    key was looked up among all the event's members before it, 1.8 * 10^9
+    compares, the shipper stalled for seconds (49 s of CPU for 80,000
+    keys) while nothing else moved."""
+    d = scratch("many-keys")
+    conf = write_config(d, [{"type": "stdin", "max_line_bytes": "4MiB",
+                             "processors": [{"json": {}}]}])
+    line = {f"k{i}": i for i in range(60000)}
+    line.update({"msg": "many", "a.b": 1})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    out, _ = shipper_harness.run_once(SHIPPER, conf,
+                                      (json.dumps(line) + "\n").encode())
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+    got = json_lines(out)
+    eq((len(got), got[0]["message"], got[0]["k59999"], got[0]["a"]),
+       (1, "many", 59999, {"b": 1}), "the event")
+    if cpu > 3:
+        raise AssertionError(f"{cpu:.1f} CPU-s for one line of 60,000 keys")
 
 
 if failures:
