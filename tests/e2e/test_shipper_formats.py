@@ -14,9 +14,8 @@ two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
 defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
 caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
-Log4j 2's JSON layouts; and, through
-the daemon, the
-last partial line of a stopped container.
+Log4j 2's JSON layouts; a stdin input with stdin closed; and, through
+the daemon, the last partial line of a stopped container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -27,6 +26,7 @@ import datetime
 import functools
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -655,6 +655,21 @@ def dotnet_and_log4j2_json_layouts_fill_their_ecs_fields():
          "stack_trace": dotnet_tb},
         {"file": {"name": "/src/Shop/Payments.cs", "line": 19},
          "function": "Shop.Payments.Charge"}, None), "error")
+
+
+@case
+def a_stdin_input_started_with_stdin_closed_ends():
+    """`sluice-shipper run --once <&-` (a supervisor or script that closes
+    the standard descriptors) with a stdin input: the daemon's first
+    descriptor, its signalfd, took the number 0 and was read as stdin;
+    the run never ended, and a SIGTERM was read as log data."""
+    d = scratch("stdin-closed")
+    conf = write_config(d, [{"type": "stdin"}])
+    proc = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                          env=shipper_harness.ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=20,
+                          preexec_fn=lambda: os.close(0))
+    eq((proc.returncode, proc.stdout), (0, b""), "exit, events")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
