@@ -6,6 +6,8 @@
  * pointers into argv and allocates nothing. */
 #include "sl_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #define MAX_WORDS 2
@@ -234,10 +236,23 @@ void sl_cli_version(const struct sl_cli_spec *spec, FILE *f)
     fprintf(f, "%s %s\n", spec->prog, SLUICE_VERSION);
 }
 
+/* A daemon started with a standard descriptor closed (some supervisors,
+ * `<&-` in a script) got it back from its first open(): `run --once`
+ * with a stdin input read the signalfd as stdin and never ended, and
+ * events or logs would go into whatever took 1 or 2. Each closed one is
+ * opened on /dev/null first (the lowest free descriptor is the one). */
+static void std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+            SL_IGNORE_RESULT(open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY));
+}
+
 int sl_cli_main(const struct sl_cli_spec *spec, int argc, char *const argv[])
 {
     struct sl_cli cli;
     struct sl_err err = {0};
+    std_fds_open();
     if (sl_cli_parse(spec, argc, argv, &cli, &err) < 0) {
         fprintf(stderr, "%s: %s\n", spec->prog, err.msg);
         return SL_CLI_EXIT_USAGE;

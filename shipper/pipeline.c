@@ -31,6 +31,11 @@
 #define EVENT_ARENA_MAX   ((size_t)64 << 20) /* one event, at most */
 #define META_CAP          64
 #define NO_SLOT           UINT32_MAX
+/* A split container line whose next part has not come for this long is
+ * complete as it is: the runtime writes a line's parts at once, so the
+ * rest is never coming (a container that stopped mid-line: Docker's last
+ * "log" without "\n", a CRI "P" with no "F"). */
+#define PARTIAL_WAIT_MS 5000
 
 struct slot {
     uint64_t key;
@@ -86,7 +91,9 @@ struct pipe_src {
     struct multiline_line line; /* taken from lr, not yet in cl */
     bool held;
     bool work;         /* something may be drained: in the work list */
-    bool timed;        /* multiline has a deadline: in the timed list */
+    bool timed;        /* a deadline (multiline's, or a split line's) */
+    int64_t part_ms;   /* the open container record's last part came; or
+                          INT64_MAX: none open, or flushed */
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
 };
@@ -147,12 +154,26 @@ static void timer_set(struct pipe_src *s, bool timed)
     s->tprev = s->tnext = NULL;
 }
 
-/* s in the timed list while its multiline has a deadline. That moves only
- * in a drain (lines pushed, events popped, a flush) and after a tick
- * (which asks for a drain), so the end of each drain says. */
+/* The source's earliest deadline: its multiline's, or the one of its
+ * open container record (PARTIAL_WAIT_MS after its last part); INT64_MAX
+ * none. */
+static int64_t src_deadline(const struct pipe_src *s)
+{
+    int64_t t = INT64_MAX;
+    if (s->part_ms != INT64_MAX && container_log_open(s->cl))
+        t = s->part_ms + PARTIAL_WAIT_MS;
+    uint64_t d = s->ml != NULL ? multiline_next_deadline(s->ml) : UINT64_MAX;
+    if (d != UINT64_MAX && (int64_t)d < t)
+        t = (int64_t)d;
+    return t;
+}
+
+/* s in the timed list while it has a deadline. That moves only in a drain
+ * (lines pushed, events popped, a flush) and after a tick (which asks for
+ * a drain), so the end of each drain says. */
 static void timer_update(struct pipe_src *s)
 {
-    timer_set(s, s->ml != NULL && multiline_next_deadline(s->ml) != UINT64_MAX);
+    timer_set(s, src_deadline(s) != INT64_MAX);
 }
 
 static struct sl_counter *counter(struct sl_metrics *m, const char *name,
@@ -290,6 +311,7 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
     s->in = pi;
     s->slot = NO_SLOT;
     s->mtime_ms = INT64_MAX;
+    s->part_ms = INT64_MAX;
     size_t max = pi->max_line;
     s->lr = line_reader_new(container_log_line_limit(pi->format, max));
     s->cl = container_log_new(pi->format, max, err);
@@ -622,6 +644,7 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
         }
         if (s->held || take_line(s)) {
             if (container_log_push(s->cl, &s->line)) {
+                s->part_ms = now_ms;
                 s->held = false;
                 sl_counter_inc(s->p->lines);
             }
@@ -669,9 +692,9 @@ int64_t pipeline_deadline(const struct pipeline *p)
 {
     int64_t t = INT64_MAX;
     for (const struct pipe_src *s = p->timed; s != NULL; s = s->tnext) {
-        uint64_t d = multiline_next_deadline(s->ml);
-        if (d != UINT64_MAX && (int64_t)d < t)
-            t = (int64_t)d;
+        int64_t d = src_deadline(s);
+        if (d < t)
+            t = d;
     }
     return t;
 }
@@ -679,7 +702,14 @@ int64_t pipeline_deadline(const struct pipeline *p)
 void pipeline_tick(struct pipeline *p, int64_t now_ms)
 {
     for (struct pipe_src *s = p->timed; s != NULL; s = s->tnext) {
-        uint64_t d = multiline_next_deadline(s->ml);
+        if (s->part_ms != INT64_MAX && container_log_open(s->cl) &&
+            s->part_ms + PARTIAL_WAIT_MS <= now_ms) {
+            s->part_ms = INT64_MAX; /* until the next part */
+            container_log_flush(s->cl);
+            work_add(s);
+        }
+        uint64_t d =
+            s->ml != NULL ? multiline_next_deadline(s->ml) : UINT64_MAX;
         if (d != UINT64_MAX && (int64_t)d <= now_ms) {
             multiline_tick(s->ml, (uint64_t)now_ms);
             work_add(s);

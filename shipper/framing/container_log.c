@@ -17,7 +17,9 @@
  * record to line_reader's buffer, which the caller's next feed moves.
  *
  * Not done here: reading, the clock (a split line's last part comes
- * within microseconds of the first: no timeout; the end of input flushes),
+ * within microseconds of the first; a part that is the last the runtime
+ * writes, from a container that stopped mid-line, the pipeline completes
+ * after a wait: container_log_open(), container_log_flush()),
  * the stream filter Filebeat has (a processor's job: drop by `stream`). */
 #include "container_log.h"
 
@@ -298,6 +300,11 @@ void container_log_pop(struct container_log *cl)
 void container_log_flush(struct container_log *cl)
 {
     cl->flush_wanted = true;
+}
+
+bool container_log_open(const struct container_log *cl)
+{
+    return cl->open;
 }
 
 uint64_t container_log_done_offset(const struct container_log *cl)

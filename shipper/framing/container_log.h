@@ -170,10 +170,16 @@ bool container_log_peek(struct container_log *cl,
                         struct container_log_record *rec);
 /* Takes off the record peek hands out; nothing when none waits. */
 void container_log_pop(struct container_log *cl);
-/* End of input: the record being joined is completed as it is (after the
- * lines already pushed), and comes out of the next peeks. A file that is
- * only at its end for now is not flushed: its next part may come. */
+/* End of input, or a split line whose rest is not coming (the caller's
+ * wait after container_log_open()): the record being joined is completed
+ * as it is (after the lines already pushed), and comes out of the next
+ * peeks. A file that is only at its end for now is not flushed at once:
+ * its next part may come. */
 void container_log_flush(struct container_log *cl);
+/* A record is being joined: its last part so far was partial. The caller
+ * decides, by its clock, when the rest is not coming (container_log_flush
+ * then completes it). */
+bool container_log_open(const struct container_log *cl);
 /* Where a restart must resume (see above); 0 before any push. */
 uint64_t container_log_done_offset(const struct container_log *cl);
 

@@ -10,32 +10,47 @@
  * event's arena; yajl's own memory comes from the arena too (its free is a
  * no-op), so a line costs no malloc. Strings are copied (yajl hands out
  * unescaped bytes in its own buffer); invalid UTF-8 is kept and replaced
- * when written (DESIGN.md). Nesting deeper than max_depth fails the parse.
+ * when written (DESIGN.md). A key Elasticsearch refuses as a field name
+ * (empty, or an empty or blank segment between dots: "", "a..b",
+ * "example.com.") gets "_" for each such segment ("_", "a._.b",
+ * "example.com._"). A line that does not parse is tried once more with
+ * Python's NaN, Infinity and -Infinity (json.dumps's, no JSON) as null.
+ * Nesting deeper than max_depth fails the parse.
  * Anything that does not parse (or, without a target, is not an object)
  * leaves the event as it was, tagged _jsonparsefailure.
  *
  * Merging at the top level follows Logstash's json filter: a key of the
  * line overwrites the event's ("message" then holds the log's message, not
  * the line). Dotted keys nest ("log.level": "info" from ecs-logging becomes
- * log.level), as Elasticsearch would read them, so conditions and rename
- * see them. "tags" (a string or strings) are added to the event's tags;
+ * log.level), at any depth ({"log.origin": {"file.name": "a.go"}} of
+ * ecszap, OpenTelemetry's attributes; with a target too), as
+ * Elasticsearch would read them, so conditions and rename see them. "tags" (a
+ * string or strings) are added to the event's tags;
  * "@timestamp" is read by the chain (process.h).
  *
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
  * keys of JSON logs go to their ECS fields, so the events of one request
  * can be found together across services in Kibana:
- *   trace.id    trace_id traceId traceid TraceId traceID otelTraceID
- *               dd.trace_id @tr (Serilog)
- *   span.id     span_id spanId spanid SpanId spanID otelSpanID dd.span_id
- *               @sp
+ *   trace.id    trace_id traceId traceid TraceId traceID TraceID
+ *               otelTraceID dd.trace_id @tr (Serilog)
+ *   span.id     span_id spanId spanid SpanId spanID SpanID otelSpanID
+ *               dd.span_id @sp; "0x" before the hex digits (OpenTelemetry
+ *               Python's console exporters) is dropped
  *   log.level   level severity severity_text severityText SeverityText
  *               levelname (Python logging's JSON formatters) loglevel
  *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
- *               error, fatal
- *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP),
- *               Message (.NET), @m (Serilog), when the line has no
- *               "message" of its own
+ *               error, fatal; a Serilog compact line ("@t") with no "@l"
+ *               is "Information"
+ *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
+ *               {"stringValue": s} too), Body (OpenTelemetry Go's
+ *               stdoutlog: {"Type": "String", "Value": s} too),
+ *               Message (.NET), @m (Serilog), else @mt (Serilog's
+ *               CompactJsonFormatter writes the template only), when the
+ *               line has no "message" of its own
+ *   log.logger  logger_name (logstash-logback-encoder), logger
+ *               (structlog), loggerName (Log4j 2's JsonLayout), Category
+ *               (.NET's JSON console formatter)
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
@@ -44,11 +59,14 @@
  *               in the template)
  *   process.pid    process (Python logging's %(process)d), pid (pino,
  *               bunyan): numbers only
- *   process.name   processName       process.thread.name   threadName
+ *   process.name   processName       process.thread.name   threadName,
+ *               thread_name (logstash-logback-encoder), thread as a
+ *               string (Log4j 2's JsonLayout; a number is the id, below)
  *   process.thread.id   thread (Python logging's ident): a number only
  *   log.origin.function   func (logrus's ReportCaller)
- *   log.origin.file.name and .line   file, when it is "path:line"
- *               (logrus's ReportCaller: "main.go:42")
+ *   log.origin.file.name and .line   file or caller, when it is
+ *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
+ *               caller "app/main.go:42")
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -73,14 +91,18 @@
  * document that holds one (MongoDB documents logged whole have "_id").
  * Nor does any value
  * replace an object the event has at the top level (the shipper's host,
- * log and agent, an input's fields). The reverse, an object where the
- * template maps a leaf ("message": {...}), is still refused.
+ * log and agent, an input's fields). The reverse likewise: an object (or
+ * an array holding one) where the template maps a leaf
+ * (proc_json_leaf_paths: "message": {...} of a logger that logs a dict,
+ * "log.level": {...}, "host": {"name": {...}}) goes to "_<key>"
+ * ("_message", "log._level"), and "message" keeps the line.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
 #include "process_priv.h"
+#include "sl_ascii.h"
 #include "sl_json.h"
 
 #define JSON_DEPTH_MAX 64
@@ -276,10 +298,58 @@ static int on_start_map(void *ctx)
     return open_container(ctx, SL_VALUE_OBJECT);
 }
 
+/* Whether Elasticsearch refuses k as a field name: empty, or with an
+ * empty or blank segment between its dots ("", " ", "a..b", ".a",
+ * "a."). */
+static bool bad_name(const unsigned char *k, size_t len)
+{
+    bool blank = true;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || k[i] == '.') {
+            if (blank)
+                return true;
+            blank = true;
+        } else if (!sl_ascii_space((char)k[i])) {
+            blank = false;
+        }
+    }
+    return false;
+}
+
+/* k with each empty or blank segment written "_" ("" "_", "a..b" "a._.b",
+ * "example.com." "example.com._"), in the arena: at most 2 * len + 1
+ * bytes; *n its length. */
+static const char *good_name(struct build *b, const unsigned char *k,
+                             size_t len, size_t *n)
+{
+    char *out = sl_arena_alloc(b->ev->arena, 2 * len + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && k[i] != '.')
+            continue;
+        if (bad_name(k + start, i - start)) {
+            out[o++] = '_';
+        } else {
+            memcpy(out + o, k + start, i - start);
+            o += i - start;
+        }
+        if (i < len)
+            out[o++] = '.';
+        start = i + 1;
+    }
+    *n = o;
+    return out;
+}
+
+/* A key Elasticsearch would refuse (the whole event with it) is renamed
+ * as good_name says. */
 static int on_key(void *ctx, const unsigned char *s, size_t len)
 {
     struct build *b = ctx;
-    const char *p = copy(b, s, len);
+    const char *p =
+        bad_name(s, len) ? good_name(b, s, len, &len) : copy(b, s, len);
     b->key = (struct sl_slice){p, len};
     return p != NULL;
 }
@@ -332,6 +402,69 @@ static struct sl_value *parse(struct json_proc *jp, struct sl_event *ev,
     return ok ? b->root : NULL;
 }
 
+/* The length of Python's NaN, Infinity or -Infinity at s[i], ended by a
+ * delimiter; 0 when none is there. */
+static size_t nonfinite_at(struct sl_slice s, size_t i)
+{
+    static const char *const words[] = {"NaN", "Infinity", "-Infinity"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t len = strlen(words[w]), end = i + len;
+        if (end > s.len || memcmp(s.ptr + i, words[w], len) != 0)
+            continue;
+        if (end == s.len || s.ptr[end] == ',' || s.ptr[end] == '}' ||
+            s.ptr[end] == ']' || sl_ascii_space(s.ptr[end]))
+            return len;
+    }
+    return 0;
+}
+
+/* Python's json.dumps (python-json-logger, structlog) writes a float that
+ * is not finite as NaN, Infinity or -Infinity, which is no JSON: the line
+ * with those values (after ':', ',' or '[', outside strings) written null
+ * (Elasticsearch takes no NaN either), in the arena; {NULL, 0} when it has
+ * none, or out of memory. */
+static struct sl_slice python_nonfinite(struct sl_event *ev, struct sl_slice s)
+{
+    char *out = NULL;
+    size_t o = 0, done = 0;
+    bool in_str = false;
+    char prev = '\0'; /* the last byte outside strings that is no space */
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        size_t n;
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        if (sl_ascii_space(c))
+            continue;
+        if ((prev != ':' && prev != ',' && prev != '[') ||
+            (n = nonfinite_at(s, i)) == 0) {
+            prev = c;
+            continue;
+        }
+        if (out == NULL &&
+            (out = sl_arena_alloc(ev->arena, s.len + s.len / 3 + 1)) == NULL)
+            return (struct sl_slice){NULL, 0};
+        memcpy(out + o, s.ptr + done, i - done);
+        o += i - done;
+        memcpy(out + o, "null", 4);
+        o += 4;
+        done = i + n;
+        i = done - 1;
+        prev = 'l';
+    }
+    if (out == NULL)
+        return (struct sl_slice){NULL, 0};
+    memcpy(out + o, s.ptr + done, s.len - done);
+    return (struct sl_slice){out, o + s.len - done};
+}
+
 /* ---- ECS keys ----------------------------------------------------------- */
 
 struct alias {
@@ -342,11 +475,11 @@ struct alias {
 
 static const struct alias aliases[] = {
     {"trace.id",
-     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "otelTraceID",
-      "dd.trace_id", "@tr", NULL},
+     {"trace_id", "traceId", "traceid", "TraceId", "traceID", "TraceID",
+      "otelTraceID", "dd.trace_id", "@tr", NULL},
      false},
     {"span.id",
-     {"span_id", "spanId", "spanid", "SpanId", "spanID", "otelSpanID",
+     {"span_id", "spanId", "spanid", "SpanId", "spanID", "SpanID", "otelSpanID",
       "dd.span_id", "@sp", NULL},
      false},
     {"log.level",
@@ -354,7 +487,12 @@ static const struct alias aliases[] = {
       "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
       NULL},
      false},
-    {"message", {"msg", "event", "body", "Message", "@m", NULL}, false},
+    {"message",
+     {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
+     false},
+    {"log.logger",
+     {"logger_name", "logger", "loggerName", "Category", NULL},
+     false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
     {"user.name", {"user", NULL}, false},
@@ -362,7 +500,9 @@ static const struct alias aliases[] = {
     {"process.pid", {"process", "pid", NULL}, true},
     {"process.name", {"processName", NULL}, false},
     {"process.thread.id", {"thread", NULL}, true},
-    {"process.thread.name", {"threadName", NULL}, false},
+    {"process.thread.name",
+     {"threadName", "thread_name", "thread", NULL},
+     false},
     {"log.origin.function", {"func", NULL}, false},
 };
 
@@ -409,13 +549,29 @@ static bool has_ecs(struct sl_value *obj, const char *name)
 
 static void link(struct sl_value *obj, struct sl_value *v);
 
-/* logrus's ReportCaller: "file": "main.go:42" becomes
+/* A new member of obj, last, its key plain: -1 when out of memory. */
+static int link_new(struct sl_event *ev, struct sl_value *obj,
+                    enum sl_value_type type, struct sl_slice key,
+                    struct sl_slice text)
+{
+    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
+    if (v == NULL)
+        return -1;
+    *v = (struct sl_value){
+        .type = type, .key = key, .key_plain = true, .text = text};
+    link(obj, v);
+    return 0;
+}
+
+/* logrus's ReportCaller: "file": "main.go:42" (zap: "caller") becomes
  * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
  * string ending in ":" and a line number (no leading zero, at most 9
  * digits) is read so: another "file" (an upload's name) is no caller. */
 static int origin_file(struct sl_event *ev, struct sl_value *obj)
 {
     struct sl_value *m = member(obj, "file");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        m = member(obj, "caller");
     if (m == NULL || m->type != SL_VALUE_STRING ||
         has_ecs(obj, "log.origin.file.name") ||
         has_ecs(obj, "log.origin.file.line"))
@@ -433,24 +589,78 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     for (size_t i = 1; i <= ndig; i++)
         if (colon[i] < '0' || colon[i] > '9')
             return 0;
-    struct sl_value *line = sl_arena_alloc(ev->arena, sizeof *line);
-    if (line == NULL)
+    if (link_new(ev, obj, SL_VALUE_NUMBER, SL_SLICE_LIT("log.origin.file.line"),
+                 (struct sl_slice){colon + 1, ndig}) < 0)
         return -1;
-    *line = (struct sl_value){.type = SL_VALUE_NUMBER,
-                              .key = SL_SLICE_LIT("log.origin.file.line"),
-                              .key_plain = true,
-                              .text = {colon + 1, ndig}};
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
     m->text.len = (size_t)(colon - s);
-    link(obj, line);
     return 0;
+}
+
+/* Serilog's compact JSON (CLEF) leaves "@l" out for Information, its
+ * most common level: a line with "@t" and a message ("@m", "@mt", moved
+ * by now) and no level gets log.level "Information". */
+static int clef_level(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *t = member(obj, "@t");
+    if (t == NULL || t->type != SL_VALUE_STRING ||
+        (member(obj, "@m") == NULL && member(obj, "@mt") == NULL &&
+         member(obj, "message") == NULL) ||
+        has_ecs(obj, "log.level"))
+        return 0;
+    return link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("log.level"),
+                    SL_SLICE_LIT("Information"));
+}
+
+/* OpenTelemetry's body as its exporters write a string one: OTLP JSON's
+ * {"stringValue": "..."}, Go's stdoutlog {"Type": "String", "Value":
+ * "..."}: the string itself, so it can be the message. */
+static void otel_body(struct sl_value *obj)
+{
+    static const char *const keys[] = {"body", "Body"};
+    for (size_t i = 0; i < 2; i++) {
+        struct sl_value *b = member(obj, keys[i]), *v, *t;
+        if (b == NULL || b->type != SL_VALUE_OBJECT || b->first == NULL)
+            continue;
+        if ((v = member(b, "stringValue")) == NULL) {
+            v = member(b, "Value");
+            t = member(b, "Type");
+            if (t == NULL || t->type != SL_VALUE_STRING ||
+                !sl_slice_eq(t->text, "String", 6))
+                continue;
+        }
+        if (v == NULL || v->type != SL_VALUE_STRING)
+            continue;
+        b->type = SL_VALUE_STRING;
+        b->text = v->text;
+        b->first = b->last = NULL;
+    }
+}
+
+/* OpenTelemetry Python's console exporters write ids as "0x" and the
+ * hex digits: the id other services log is the digits alone. */
+static void otel_id(struct sl_value *v)
+{
+    if (v->type != SL_VALUE_STRING || v->text.len < 3 ||
+        v->text.ptr[0] != '0' || (v->text.ptr[1] | 0x20) != 'x')
+        return;
+    size_t n = v->text.len - 2;
+    if (n != 32 && n != 16)
+        return;
+    for (size_t i = 2; i < v->text.len; i++) {
+        char c = (char)(v->text.ptr[i] | 0x20);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return;
+    }
+    v->text = (struct sl_slice){v->text.ptr + 2, n};
 }
 
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     if (origin_file(ev, obj) < 0)
         return -1;
+    otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
      * there: most lines have few of them */
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
@@ -466,19 +676,28 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
                 break;
             if (strcmp(aliases[a].ecs, "log.level") == 0)
                 level_name(m);
+            if (a < 2) /* trace.id, span.id */
+                otel_id(m);
             m->key = sl_slice_from(aliases[a].ecs);
             m->key_plain = true;
             break;
         }
     }
-    return 0;
+    return clef_level(ev, obj);
 }
 
 /* ---- merging ------------------------------------------------------------ */
 
+/* obj's member of that key, among its first DEDUP_MAX members: merging a
+ * line of 80,000 top-level keys took 49 s of CPU walking the event's
+ * members for each (10^9 compares); the event's own members come first,
+ * and past that many a key is taken as new (a duplicate there goes to the
+ * dead letters with Elasticsearch's reason, as in parse). */
 static struct sl_value *find(struct sl_value *obj, struct sl_slice key)
 {
-    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
+    size_t n = 0;
+    for (struct sl_value *m = obj->first; m != NULL && n < DEDUP_MAX;
+         m = m->next, n++)
         if (m->key.len == key.len &&
             (key.len == 0 || memcmp(m->key.ptr, key.ptr, key.len) == 0))
             return m;
@@ -520,24 +739,35 @@ static void merge_value(struct sl_value *obj, struct sl_value *m)
     old->last = m->last;
 }
 
-/* The object a dotted top-level key ("log.level") goes into, made as
- * needed, with *last its final segment; the root itself (and the whole
- * key) when a segment is empty or a value that is no object is in the way:
- * Elasticsearch then reads the dotted name as it would have. */
-static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
-                                  struct sl_slice *last)
+static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key);
+
+/* The object a dotted key ("log.level") of root (the event's, or an
+ * object of the line) goes into, made as needed, with *last its final
+ * segment; root itself (and the whole key) when a segment is empty. A value
+ * that is no object in the way
+ * ({"db": "main", "db.rows": 5}: Elasticsearch cannot map db as both)
+ * stays, and the key goes into "_<segment>" beside it ("_db": {"rows":
+ * 5}), as a scalar after an object goes to "_<key>" (merge); the root and
+ * the whole key when that one is no object either. */
+static struct sl_value *parent_of(struct sl_event *ev, struct sl_value *root,
+                                  struct sl_slice key, struct sl_slice *last)
 {
-    struct sl_value *obj = &ev->root;
+    struct sl_value *obj = root;
     const char *s = key.ptr, *end = key.ptr + key.len, *dot;
     *last = key;
     if (key.len == 0 || memchr(key.ptr, '.', key.len) == NULL)
         return obj;
     for (const char *q = s; q < end; q++) /* "a..b", ".a", "a.": literal */
         if (*q == '.' && (q == s || q + 1 == end || q[1] == '.'))
-            return &ev->root;
+            return root;
     while ((dot = memchr(s, '.', (size_t)(end - s))) != NULL) {
         struct sl_slice seg = {s, (size_t)(dot - s)};
         struct sl_value *v = find(obj, seg);
+        if (v != NULL && v->type != SL_VALUE_OBJECT) {
+            if ((seg = aside_key(ev, seg)).ptr == NULL)
+                return NULL;
+            v = find(obj, seg);
+        }
         if (v == NULL) {
             v = sl_arena_alloc(ev->arena, sizeof *v);
             if (v == NULL)
@@ -548,7 +778,7 @@ static struct sl_value *parent_of(struct sl_event *ev, struct sl_slice key,
                 .key_plain = sl_json_plain_prefix(seg.ptr, seg.len) == seg.len};
             link(obj, v);
         } else if (v->type != SL_VALUE_OBJECT) {
-            return &ev->root;
+            return root;
         }
         obj = v;
         s = dot + 1;
@@ -727,14 +957,26 @@ static int path_cmp(const void *path, const void *name)
     return strcmp(path, *(const char *const *)name);
 }
 
-/* path[0..len) is one of them; path has room for a NUL at len. A key
- * with a NUL in it is no path of the template. */
-static bool object_path(char *path, size_t len)
+/* path[0..len) is one of list's n paths; path has room for a NUL at
+ * len. A key with a NUL in it is no path of the template. */
+static bool listed(const char *const *list, size_t n, char *path, size_t len)
 {
     path[len] = '\0';
-    return bsearch(path, proc_json_object_paths, proc_json_nobject_paths,
-                   sizeof proc_json_object_paths[0], path_cmp) != NULL &&
+    return bsearch(path, list, n, sizeof list[0], path_cmp) != NULL &&
            memchr(path, '\0', len) == NULL;
+}
+
+static bool object_path(char *path, size_t len)
+{
+    return listed(proc_json_object_paths, proc_json_nobject_paths, path, len);
+}
+
+/* A leaf of the template, but "@timestamp" and "tags": the chain and
+ * merge_tags have their own rules for those. */
+static bool leaf_path(char *path, size_t len)
+{
+    return listed(proc_json_leaf_paths, proc_json_nleaf_paths, path, len) &&
+           strcmp(path, "@timestamp") != 0 && strcmp(path, "tags") != 0;
 }
 
 /* What Elasticsearch takes at a field mapped as an object: an object,
@@ -747,6 +989,19 @@ static bool fits_object(const struct sl_value *v)
         return false;
     for (const struct sl_value *e = v->first; e != NULL; e = e->next)
         if (!fits_object(e))
+            return false;
+    return true;
+}
+
+/* What Elasticsearch takes at a field mapped as a leaf: a scalar, null,
+ * or an array of those (nested arrays are flattened). */
+static bool fits_leaf(const struct sl_value *v)
+{
+    if (v->type == SL_VALUE_OBJECT)
+        return false;
+    for (const struct sl_value *e = v->type == SL_VALUE_ARRAY ? v->first : NULL;
+         e != NULL; e = e->next)
+        if (!fits_leaf(e))
             return false;
     return true;
 }
@@ -774,8 +1029,42 @@ static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
     return (struct sl_slice){k, len};
 }
 
+/* A dotted key m whose path (path[0..len)) runs through a leaf of the
+ * template ("stream.x", "log.level.x"): "_" before that segment
+ * ("_stream.x", "log._level.x"), as an object there goes aside. 1 when
+ * renamed, 0 not, -1 out of memory. */
+static int through_leaf(struct sl_event *ev, struct sl_value *m, char *path,
+                        size_t len)
+{
+    size_t from = len - m->key.len; /* the key's first byte in path */
+    for (size_t i = from; i < len; i++) {
+        if (path[i] != '.')
+            continue;
+        /* "tags" too: "tags.x" is no tag, and would make tags an object */
+        bool leaf =
+            listed(proc_json_leaf_paths, proc_json_nleaf_paths, path, i);
+        path[i] = '.'; /* listed ended the path there */
+        if (!leaf)
+            continue;
+        size_t seg = i;
+        while (seg > from && path[seg - 1] != '.')
+            seg--;
+        size_t at = seg - from;
+        char *k = sl_arena_alloc(ev->arena, m->key.len + 1);
+        if (k == NULL)
+            return -1;
+        memcpy(k, m->key.ptr, at);
+        k[at] = '_';
+        memcpy(k + at + 1, m->key.ptr + at, m->key.len - at);
+        m->key = (struct sl_slice){k, m->key.len + 1};
+        return 1;
+    }
+    return 0;
+}
+
 /* The members of obj (the line, or an object of it at path[0..plen)) that
- * are no object where the template maps one go aside (aside_key); objects
+ * are no object where the template maps one, or hold an object where it
+ * maps a leaf, go aside (aside_key); objects
  * the template maps are walked in turn, and only those: under any other
  * the template maps nothing. Dotted keys are paths as they are. */
 static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
@@ -789,8 +1078,20 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
             path[plen] = '.';
         if (m->key.len > 0)
             memcpy(path + len - m->key.len, m->key.ptr, m->key.len);
-        if (!object_path(path, len))
+        int r = memchr(m->key.ptr, '.', m->key.len) != NULL
+                    ? through_leaf(ev, m, path, len)
+                    : 0;
+        if (r != 0) {
+            if (r < 0)
+                return -1;
             continue;
+        }
+        if (!object_path(path, len)) {
+            if (!fits_leaf(m) && leaf_path(path, len) &&
+                (m->key = aside_key(ev, m->key)).ptr == NULL)
+                return -1;
+            continue;
+        }
         if (!fits_object(m)) {
             if ((m->key = aside_key(ev, m->key)).ptr == NULL)
                 return -1;
@@ -839,6 +1140,62 @@ static struct sl_slice meta_aside(struct sl_event *ev, struct sl_slice key)
     return (struct sl_slice){k, key.len + 1};
 }
 
+/* m, a member of the line, into root by its key (a dotted one nests:
+ * parent_of); a value that is no object does not replace an object there
+ * but goes to "_<key>" (with top_only, at root's own level only: below,
+ * the event's objects merge as Logstash's merge does). -1 out of
+ * memory. */
+static int place(struct sl_event *ev, struct sl_value *root, struct sl_value *m,
+                 bool top_only)
+{
+    struct sl_slice last;
+    struct sl_value *parent = parent_of(ev, root, m->key, &last);
+    if (parent == NULL)
+        return -1;
+    m->key = last;
+    if (parent == &ev->root && meta_key(last) &&
+        (m->key = meta_aside(ev, last)).ptr == NULL)
+        return -1;
+    if ((!top_only || parent == root) && m->type != SL_VALUE_OBJECT) {
+        struct sl_value *old = find(parent, last);
+        if (old != NULL && old->type == SL_VALUE_OBJECT &&
+            (m->key = aside_key(ev, last)).ptr == NULL)
+            return -1;
+    }
+    m->key_plain = sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
+    merge_value(parent, m);
+    return 0;
+}
+
+/* The dotted keys of v's objects below the top ({"log.origin":
+ * {"file.name": "a.go"}}, a target's object with top false) nest as the
+ * top's do in merge, so the event has the shape Elasticsearch reads (and
+ * processors find log.origin.file.name); a value in the way sends the key
+ * under "_<segment>" (parent_of), and a value that is no object does not
+ * replace an object the dotted keys made: it goes to "_<key>". Objects
+ * without a dotted key are left as they are. */
+static int nest_below(struct sl_event *ev, struct sl_value *v, bool top)
+{
+    bool dotted = false;
+    for (struct sl_value *m = v->first; m != NULL; m = m->next) {
+        if ((m->type == SL_VALUE_OBJECT || m->type == SL_VALUE_ARRAY) &&
+            nest_below(ev, m, false) < 0)
+            return -1;
+        dotted |= v->type == SL_VALUE_OBJECT &&
+                  memchr(m->key.ptr, '.', m->key.len) != NULL;
+    }
+    if (top || !dotted)
+        return 0;
+    struct sl_value *m = v->first, *next;
+    v->first = v->last = NULL;
+    for (; m != NULL; m = next) {
+        next = m->next;
+        if (place(ev, v, m, false) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The parsed object into the event, key by key; dotted keys nest. */
 static int merge(struct sl_event *ev, struct sl_value *obj)
 {
@@ -852,23 +1209,8 @@ static int merge(struct sl_event *ev, struct sl_value *obj)
             merge_tags(ev, m);
             continue;
         }
-        struct sl_slice last;
-        struct sl_value *parent = parent_of(ev, m->key, &last);
-        if (parent == NULL)
+        if (place(ev, &ev->root, m, true) < 0)
             return -1; /* out of memory */
-        m->key = last;
-        if (parent == &ev->root && meta_key(last) &&
-            (m->key = meta_aside(ev, last)).ptr == NULL)
-            return -1;
-        if (parent == &ev->root && m->type != SL_VALUE_OBJECT) {
-            struct sl_value *old = find(parent, last);
-            if (old != NULL && old->type == SL_VALUE_OBJECT &&
-                (m->key = aside_key(ev, last)).ptr == NULL)
-                return -1;
-        }
-        m->key_plain =
-            sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
-        merge_value(parent, m);
     }
     return 0;
 }
@@ -923,13 +1265,20 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
     struct sl_arena_mark mark = sl_arena_mark(cx->ev->arena);
     struct sl_value *v =
         src->type == SL_VALUE_STRING ? parse(jp, cx->ev, src->text) : NULL;
+    if (v == NULL && src->type == SL_VALUE_STRING) {
+        sl_arena_rewind(cx->ev->arena, mark);
+        struct sl_slice fixed = python_nonfinite(cx->ev, src->text);
+        v = fixed.ptr != NULL ? parse(jp, cx->ev, fixed) : NULL;
+    }
     if (v == NULL || (!jp->has_target && v->type != SL_VALUE_OBJECT)) {
         sl_arena_rewind(cx->ev->arena, mark);
         proc_event_tag(cx->ev, PROC_TAG_JSONPARSEFAILURE);
         return PROC_FAILED;
     }
     int rc;
-    if (jp->has_target) {
+    if (nest_below(cx->ev, v, !jp->has_target) < 0) {
+        rc = -1;
+    } else if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);
     } else {
         rc = jp->ecs_keys ? ecs_keys(cx->ev, v) : 0;

@@ -4,8 +4,9 @@
  * sites by error.type and log.origin.file.name + line.
  *
  *   {"traceback": {}}                   on "message", else a JSON log's
- *                                       exc_info, exception, stack_trace
- *                                       or err.stack
+ *                                       exc_info, exception, stack_trace,
+ *                                       err.stack, @x, Exception or
+ *                                       error.stack_trace
  *   {"traceback": {"field": "error.stack_trace"}}
  *
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
@@ -479,8 +480,9 @@ static const struct sl_opt tb_opts[] = {
     PROC_WHEN_OPT(struct tb_opts),
     {"field", SL_OPT_STRING, T(field), .def = "message",
      .help = "the field that holds the multi-line event; when not given, "
-             "a JSON log's exc_info, exception, stack_trace or err.stack "
-             "is read if message holds no traceback"},
+             "a JSON log's exc_info, exception, stack_trace, err.stack, "
+             "@x, Exception or error.stack_trace is read if message holds "
+             "no traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
@@ -488,9 +490,13 @@ static const struct sl_config_table tb_table = {
 /* Where JSON logs keep a traceback, looked at (in this order) when the
  * processor has no "field" and "message" holds none: Python's
  * python-json-logger ("exc_info"), structlog ("exception"),
- * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"). */
-static const char *const json_fields[] = {"exc_info", "exception",
-                                          "stack_trace", "err.stack"};
+ * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"),
+ * Serilog's compact JSON ("@x"), .NET's JSON console and Serilog's
+ * JsonFormatter ("Exception"), the ECS loggers ("error.stack_trace": they
+ * set error.type and error.message, not the crash site). */
+static const char *const json_fields[] = {
+    "exc_info", "exception", "stack_trace",      "err.stack",
+    "@x",       "Exception", "error.stack_trace"};
 #define NJSON (sizeof json_fields / sizeof json_fields[0])
 
 struct tb_proc {

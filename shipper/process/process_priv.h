@@ -122,5 +122,9 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
  * line's value there that is no object goes to "_<key>". */
 extern const char *const proc_json_object_paths[];
 extern const size_t proc_json_nobject_paths;
+/* proc_json_leaves.c: the paths it maps as leaves, sorted; an object
+ * there goes to "_<key>". */
+extern const char *const proc_json_leaf_paths[];
+extern const size_t proc_json_nleaf_paths;
 
 #endif

@@ -12,7 +12,10 @@ field of its own (exc_info, exception, err.stack); .NET frames; docker
 and CRI lines after NUL padding; loguru's tracebacks; java.util.logging's
 two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
-defined in a function ("f.<locals>.E").
+defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
+caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
+Log4j 2's JSON layouts; a stdin input with stdin closed; and, through
+the daemon, the last partial line of a stopped container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -23,6 +26,7 @@ import datetime
 import functools
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -512,6 +516,160 @@ def an_exception_class_defined_in_a_function_is_named_whole():
     eq([e["message"] for e in got], ["\n".join(lines[:4]), lines[4]],
        "events")
     eq(errors_of(got)[0][0]["type"], "make.<locals>.RetryError", "type")
+
+
+@case
+def a_stopped_containers_last_partial_line_is_shipped():
+    """A container that stops in the middle of a line: Docker writes its
+    last "log" without "\n", a CRI runtime a "P" part with no "F" after
+    it. No part follows, ever; the daemon waited for one forever, and
+    the line never reached Redis (run --once, which ends the input,
+    printed it)."""
+    d = scratch("stopped-partial")
+    docker = os.path.join(d, "logs", "docker.log")
+    cri = os.path.join(d, "logs", "cri.log")
+    with open(docker, "w") as f:
+        f.write(json.dumps({"log": "starting\n", "stream": "stdout",
+                            "time": "2026-12-05T06:00:00Z"}) + "\n")
+        f.write(json.dumps({"log": "Progress: 42%", "stream": "stdout",
+                            "time": "2026-12-05T06:00:01Z"}) + "\n")
+    with open(cri, "w") as f:
+        f.write("2026-12-05T06:00:00.000000000Z stderr F starting\n"
+                "2026-12-05T06:00:01.000000000Z stderr P Enter password: \n")
+    conf = write_config(d, [
+        {"type": "file", "paths": [docker], "format": "docker"},
+        {"type": "file", "paths": [cri], "format": "cri",
+         "multiline": {"pattern": "^ ", "timeout": "100ms"}}])
+    sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
+    try:
+        sh.wait_events(4, "the partial lines, once their rest is not coming")
+        got = sorted((e["log"]["file"]["path"], e["log"]["offset"],
+                      e["message"], e["stream"]) for e in sh.events())
+        eq(got, [(cri, 0, "starting", "stderr"),
+                 (cri, 49, "Enter password: ", "stderr"),
+                 (docker, 0, "starting", "stdout"),
+                 (docker, 74, "Progress: 42%", "stdout")], "events")
+        with open(docker, "a") as f:  # the container started again
+            f.write(json.dumps({"log": "restarted\n", "stream": "stdout",
+                                "time": "2026-12-05T06:05:00Z"}) + "\n")
+        sh.wait_events(5)
+        eq(sh.events()[4]["message"], "restarted", "a new event")
+    finally:
+        sh.stop()
+
+
+@case
+def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
+    """JSON logs as the libraries print them, through {"json": {}} and
+    {"traceback": {}}: Serilog's CompactJsonFormatter writes "@mt" (no
+    "@m"), leaves "@l" out for Information and puts the exception in
+    "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
+    "thread_name"; an ECS logger's "error.stack_trace". Before: the whole
+    JSON line as message, no log.level, no error fields, the crash site
+    not found."""
+    d = scratch("json-libraries")
+    path = os.path.join(d, "logs", "app.log")
+    dotnet_tb = ("System.InvalidOperationException: Sequence contains no "
+                 "elements\n   at MyApp.Orders.First() in "
+                 "/src/MyApp/Orders.cs:line 31\n   at MyApp.Program.Main()")
+    java_tb = ("java.lang.IllegalStateException: pool closed\n"
+               "\tat com.example.Pool.get(Pool.java:88)\n"
+               "\tat com.example.App.main(App.java:12)")
+    records = [
+        {"@t": "2026-12-05T06:00:00.1234567Z", "@mt": "Order {Id} placed",
+         "Id": 42},
+        {"@t": "2026-12-05T06:00:01.0000000Z", "@mt": "Order {Id} failed",
+         "@l": "Error", "@x": dotnet_tb, "Id": 43},
+        {"level": "warn", "ts": 1796450402.5, "caller": "api/server.go:118",
+         "msg": "slow request", "latency": 2.5},
+        {"@timestamp": "2026-12-05T06:00:03.000+00:00", "@version": "1",
+         "message": "pool failed", "logger_name": "com.example.Pool",
+         "thread_name": "http-nio-8080-exec-3", "level": "ERROR",
+         "level_value": 40000},
+        {"@timestamp": "2026-12-05T06:00:04.000Z", "log.level": "error",
+         "message": "pool failed", "ecs.version": "1.2.0",
+         "log.logger": "com.example.Pool",
+         "error.type": "java.lang.IllegalStateException",
+         "error.message": "pool closed", "error.stack_trace": java_tb}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    eq([(e["message"], e["log"].get("level"), e["log"].get("logger"))
+        for e in got],
+       [("Order {Id} placed", "Information", None),
+        ("Order {Id} failed", "Error", None),
+        ("slow request", "warn", None),
+        ("pool failed", "ERROR", "com.example.Pool"),
+        ("pool failed", "error", "com.example.Pool")], "message, level")
+    java_error = ({"type": "java.lang.IllegalStateException",
+                   "message": "pool closed", "stack_trace": java_tb},
+                  {"file": {"name": "Pool.java", "line": 88},
+                   "function": "com.example.Pool.get"}, None)
+    eq(errors_of(got), [
+        (None, None, None),
+        ({"type": "System.InvalidOperationException",
+          "message": "Sequence contains no elements",
+          "stack_trace": dotnet_tb},
+         {"file": {"name": "/src/MyApp/Orders.cs", "line": 31},
+          "function": "MyApp.Orders.First"}, None),
+        (None, {"file": {"name": "api/server.go", "line": 118}}, None),
+        (None, None, None),
+        java_error], "errors")
+    eq(got[3]["process"], {"thread": {"name": "http-nio-8080-exec-3"}},
+       "thread_name")
+
+
+@case
+def dotnet_and_log4j2_json_layouts_fill_their_ecs_fields():
+    """.NET's JsonConsoleFormatter ("LogLevel", "Category", "Message",
+    "Exception") and Log4j 2's JsonLayout ("loggerName", "thread" as a
+    name): the logger and the thread stayed under names of their own."""
+    d = scratch("json-layouts")
+    path = os.path.join(d, "logs", "app.log")
+    dotnet_tb = ("System.TimeoutException: The operation has timed out.\n"
+                 "   at Shop.Payments.Charge() in /src/Shop/Payments.cs:"
+                 "line 19")
+    records = [
+        {"EventId": 3, "LogLevel": "Error", "Category": "Shop.Payments",
+         "Message": "charge failed", "Exception": dotnet_tb,
+         "State": {"Message": "charge failed",
+                   "{OriginalFormat}": "charge failed"}},
+        {"instant": {"epochSecond": 1796450400, "nanoOfSecond": 0},
+         "thread": "main", "level": "WARN", "loggerName": "com.example.App",
+         "message": "slow", "threadId": 1, "threadPriority": 5}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    eq([(e["message"], e["log"]["level"], e["log"]["logger"],
+         e.get("process")) for e in got],
+       [("charge failed", "Error", "Shop.Payments", None),
+        ("slow", "WARN", "com.example.App", {"thread": {"name": "main"}})],
+       "message, level, logger, thread")
+    eq(errors_of(got)[0], (
+        {"type": "System.TimeoutException",
+         "message": "The operation has timed out.",
+         "stack_trace": dotnet_tb},
+        {"file": {"name": "/src/Shop/Payments.cs", "line": 19},
+         "function": "Shop.Payments.Charge"}, None), "error")
+
+
+@case
+def a_stdin_input_started_with_stdin_closed_ends():
+    """`sluice-shipper run --once <&-` (a supervisor or script that closes
+    the standard descriptors) with a stdin input: the daemon's first
+    descriptor, its signalfd, took the number 0 and was read as stdin;
+    the run never ended, and a SIGTERM was read as log data."""
+    d = scratch("stdin-closed")
+    conf = write_config(d, [{"type": "stdin"}])
+    proc = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                          env=shipper_harness.ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=20,
+                          preexec_fn=lambda: os.close(0))
+    eq((proc.returncode, proc.stdout), (0, b""), "exit, events")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -4,7 +4,11 @@ stdout output, on JSON logs whose keys are scalars where the index template
 maps an object: "log" read from stdin (the event has no log object then),
 Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
-pino's "pid" and "hostname". Every event the shipper writes is checked
+pino's "pid" and "hostname"; objects where the template maps a leaf
+("message": {...}, "log.level": {...}); OpenTelemetry's log records;
+field names Elasticsearch refuses ("", "a..b"); dotted keys through a
+value ("db" and "db.rows") and inside objects; Python's NaN; a line of
+60,000 keys in linear time. Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
 objects on an object, integers in long fields), so an event the indexer
@@ -16,6 +20,7 @@ usage: test_shipper_json_roots.py SLUICE_SHIPPER TEMPLATE [CASE...]
 import functools
 import json
 import os
+import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +138,185 @@ def python_logging_logrus_and_pino_fields_go_to_ecs():
     eq((got[2]["process"], got[2]["hostname"], got[2]["host"]["name"],
         got[2]["log"]["level"]),
        ({"pid": 7}, "c0ffee", "e2e-host", "info"), "pino")
+
+
+
+@case
+def objects_at_the_templates_leaves_go_aside():
+    """winston's logger.info({message: {...}}), a level object, an object
+    at host.name or error.message: Elasticsearch refuses an object on a
+    keyword or text leaf, so the event went to the dead letters."""
+    got = run_stdin("leaves", [
+        {"level": "info", "message": {"user": "bob", "action": "login"}},
+        {"log.level": {"name": "warn", "value": 40}, "msg": "slow"},
+        {"message": "m", "host": {"name": {"short": "web-1"}},
+         "error": {"message": {"code": 7}, "type": "E"},
+         "stream": [{"fd": 1}], "trace": {"id": ["a", "b"]}},
+    ])
+    eq((got[0]["_message"], got[0]["message"], got[0]["log"]["level"]),
+       ({"user": "bob", "action": "login"},
+        '{"level": "info", "message": {"user": "bob", "action": "login"}}',
+        "info"), "message object")
+    eq((got[1]["log"], got[1]["message"]),
+       ({"_level": {"name": "warn", "value": 40}}, "slow"), "level object")
+    eq((got[2]["host"], got[2]["error"], got[2]["_stream"],
+        got[2]["trace"]),
+       ({"name": "e2e-host", "_name": {"short": "web-1"}},
+        {"_message": {"code": 7}, "type": "E"}, [{"fd": 1}],
+        {"id": ["a", "b"]}), "nested")
+
+
+
+@case
+def opentelemetry_log_records_give_message_and_ids():
+    """OpenTelemetry's exporters as they print a log record: Go's
+    stdoutlog ("Body": {"Type": "String", "Value": ...}, "TraceID"),
+    Python's console exporter ("0x" before the ids), OTLP JSON
+    ("body": {"stringValue": ...}). Before: the whole line as message,
+    and Python's ids did not match the other services' trace.id."""
+    tid, sid = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    got = run_stdin("otel", [
+        {"Timestamp": "2026-12-05T06:00:00.123456789Z", "Severity": 9,
+         "SeverityText": "INFO",
+         "Body": {"Type": "String", "Value": "hello from go"},
+         "TraceID": tid, "SpanID": sid, "TraceFlags": "01"},
+        {"body": "hello from python", "severity_text": "WARN",
+         "timestamp": "2026-12-05T06:00:01.000000Z",
+         "trace_id": "0x" + tid, "span_id": "0x" + sid, "trace_flags": 1},
+        {"timeUnixNano": "1796450402000000000", "severityText": "ERROR",
+         "body": {"stringValue": "hello from otlp"}, "traceId": tid,
+         "spanId": sid},
+        {"body": {"kvlistValue": {"values": []}}, "message": "kept"},
+    ])
+    eq([(e["message"], e.get("log", {}).get("level"),
+         e.get("trace", {}).get("id"), e.get("span", {}).get("id"))
+        for e in got],
+       [("hello from go", "INFO", tid, sid),
+        ("hello from python", "WARN", tid, sid),
+        ("hello from otlp", "ERROR", tid, sid),
+        ("kept", None, None, None)], "message, level, ids")
+    eq(got[3]["body"], {"kvlistValue": {"values": []}}, "another body")
+
+
+
+def bad_names(value, path=""):
+    """The field names in value Elasticsearch refuses whatever the
+    template: empty, or an empty or blank segment between dots."""
+    why = []
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else []
+    for k, v in items:
+        if isinstance(value, dict) and any(
+                not seg.strip() for seg in k.split(".")):
+            why.append(f"{path}{k!r}")
+        why += bad_names(v, f"{path}{k}.")
+    return why
+
+
+@case
+def field_names_elasticsearch_refuses_are_renamed():
+    """An empty key (a Go map or a Python dict logged whole), a host name
+    with its final dot as a key ("example.com."), "a..b": Elasticsearch
+    refuses the event ("field name cannot be an empty string", "object
+    field starting or ending with a [.]"), which went to the dead
+    letters."""
+    got = run_stdin("names", [
+        {"msg": "counts", "": 1, "hits": {"example.com.": 3, "a..b": 4}},
+        {"msg": "blank", ".x": 5, " ": 2, "ok.name": 6},
+    ])
+    eq([bad_names(e) for e in got], [[], []], "names refused")
+    eq((got[0]["_"], got[0]["hits"], got[0]["message"]),
+       (1, {"example": {"com": {"_": 3}}, "a": {"_": {"b": 4}}}, "counts"),
+       "renamed")
+    eq((got[1]["_"], got[1]["ok"]), ({"x": 5}, {"name": 6}), "top level")
+    eq(got[1]["__"], 2, "a blank key where an object is")
+
+
+
+@case
+def dotted_keys_through_a_value_go_aside():
+    """zap's and logrus's fields as a service names them: "db" a string and
+    "db.rows" a number in one line; Elasticsearch cannot map db as a value
+    and an object, and refused the event. A dotted key through a leaf of
+    the template ("stream.fd", "log.level.code") was an object there."""
+    got = run_stdin("dotted", [
+        {"msg": "query", "db": "orders", "db.rows": 5, "db.ms.p99": 3},
+        {"msg": "fd", "stream.fd": 2, "log.level.code": 40},
+        {"msg": "audit", "tags.kind": "audit"},
+    ])
+    eq((got[0]["db"], got[0]["_db"]), ("orders", {"rows": 5,
+                                                  "ms": {"p99": 3}}), "db")
+    eq((got[1]["_stream"], got[1]["log"]),
+       ({"fd": 2}, {"_level": {"code": 40}}), "through leaves")
+    eq((got[2].get("tags"), got[2]["_tags"]), (None, {"kind": "audit"}),
+       "through tags")
+
+
+
+@case
+def python_nan_and_infinity_are_null():
+    """python-json-logger and structlog write json.dumps's NaN, Infinity
+    and -Infinity for floats that are not finite (a latency that was never
+    measured): no JSON, so the line was kept whole and tagged
+    _jsonparsefailure."""
+    d = scratch("nan")
+    conf = write_config(d, [{"type": "stdin",
+                             "processors": [{"json": {}}]}])
+    lines = [json.dumps({"levelname": "WARNING", "message": "p99 NaN",
+                         "latency": float("nan"), "limits":
+                         [float("inf"), -float("inf"), 1.5]}),
+             '{"message": "kept", "x": NaNo}']
+    out, _ = shipper_harness.run_once(
+        SHIPPER, conf, "".join(l + "\n" for l in lines).encode())
+    got = json_lines(out)
+    eq(lines[0].count("NaN") + lines[0].count("Infinity"), 4, "the input")
+    eq([(e["message"], e.get("latency", "absent"), e.get("limits"),
+         e.get("tags")) for e in got],
+       [("p99 NaN", None, [None, None, 1.5], None),
+        (lines[1], "absent", None, ["_jsonparsefailure"])], "events")
+
+
+
+@case
+def dotted_keys_inside_objects_nest():
+    """ecszap's "log.origin": {"file.name": ..., "file.line": ...}, and
+    OpenTelemetry attributes with "http" beside "http.route": dotted keys
+    below the top stayed dotted, so processors did not find
+    log.origin.file.name, and Elasticsearch, which reads them as paths,
+    refused an object where a sibling holds a value."""
+    got = run_stdin("nested-dots", [
+        {"log.level": "error", "message": "x",
+         "log.origin": {"file.name": "main.go", "file.line": 12}},
+        {"body": "y", "attributes": {"http": "h2", "http.route": "/orders",
+                                     "db.system": "redis"}},
+    ])
+    eq(got[0]["log"], {"level": "error", "origin": {
+        "file": {"name": "main.go", "line": 12}}}, "log.origin")
+    eq(got[1]["attributes"], {"http": "h2", "_http": {"route": "/orders"},
+                              "db": {"system": "redis"}}, "attributes")
+
+
+
+@case
+def a_line_of_many_keys_costs_no_quadratic_time():
+    """A JSON line of 60,000 top-level keys (a dict logged whole): each
+    key was looked up among all the event's members before it, 1.8 * 10^9
+    compares, the shipper stalled for seconds (49 s of CPU for 80,000
+    keys) while nothing else moved."""
+    d = scratch("many-keys")
+    conf = write_config(d, [{"type": "stdin", "max_line_bytes": "4MiB",
+                             "processors": [{"json": {}}]}])
+    line = {f"k{i}": i for i in range(60000)}
+    line.update({"msg": "many", "a.b": 1})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    out, _ = shipper_harness.run_once(SHIPPER, conf,
+                                      (json.dumps(line) + "\n").encode())
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+    got = json_lines(out)
+    eq((len(got), got[0]["message"], got[0]["k59999"], got[0]["a"]),
+       (1, "many", 59999, {"b": 1}), "the event")
+    if cpu > 3:
+        raise AssertionError(f"{cpu:.1f} CPU-s for one line of 60,000 keys")
 
 
 if failures:

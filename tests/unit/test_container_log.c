@@ -510,11 +510,14 @@ static void test_push_refused_while_waiting(void **state)
     struct container_log_record r;
     assert_int_equal(container_log_done_offset(cl), 0);
     assert_false(container_log_peek(cl, &r));
+    assert_false(container_log_open(cl));
     assert_true(container_log_push(cl, &la));
+    assert_true(container_log_open(cl)); /* a's rest may come */
     assert_int_equal(container_log_done_offset(cl), 100);
     assert_false(container_log_peek(cl, &r));
     /* b completes a first, and waits itself */
     assert_true(container_log_push(cl, &lb));
+    assert_false(container_log_open(cl));
     assert_false(container_log_push(cl, &lb));
     assert_int_equal(container_log_stats(cl)->lines, 2);
     assert_true(container_log_peek(cl, &r));
@@ -530,9 +533,21 @@ static void test_push_refused_while_waiting(void **state)
     assert_int_equal(container_log_done_offset(cl), 172);
     assert_false(container_log_peek(cl, &r));
     container_log_pop(cl); /* nothing waits: nothing happens */
-    /* a flush asked for refuses pushes until a peek applies it */
+    /* a flush asked for refuses pushes until a peek applies it; one
+     * asked while a record is open completes it (the caller's wait for a
+     * rest that never came) */
     container_log_flush(cl);
     assert_false(container_log_push(cl, &la));
+    assert_false(container_log_peek(cl, &r));
+    struct multiline_line lc = {a, strlen(a), 172, 208, false};
+    assert_true(container_log_push(cl, &lc));
+    assert_true(container_log_open(cl));
+    container_log_flush(cl);
+    assert_true(container_log_peek(cl, &r));
+    assert_false(container_log_open(cl));
+    assert_int_equal(r.text.len, 1);
+    assert_int_equal(r.offset, 172);
+    container_log_pop(cl);
     assert_false(container_log_peek(cl, &r));
     container_log_free(cl);
     container_log_free(NULL);

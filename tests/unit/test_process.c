@@ -994,10 +994,19 @@ static bool json_object_listed(const char *path)
     return false;
 }
 
+static bool json_leaf_listed(const char *path)
+{
+    for (size_t j = 0; j < proc_json_nleaf_paths; j++)
+        if (strcmp(proc_json_leaf_paths[j], path) == 0)
+            return true;
+    return false;
+}
+
 /* The template's properties under prefix, each checked: an object is
- * listed in proc_json_object_paths, a leaf is not. The objects counted. */
+ * listed in proc_json_object_paths, a leaf in proc_json_leaf_paths, and
+ * neither in the other. The objects counted, and the leaves in *leaves. */
 static size_t json_object_paths_under(const struct sl_config_node *props,
-                                      const char *prefix)
+                                      const char *prefix, size_t *leaves)
 {
     struct sl_err err;
     size_t n = 0;
@@ -1013,18 +1022,25 @@ static size_t json_object_paths_under(const struct sl_config_node *props,
             fail_msg("\"%s\": %s in the template, %s proc_json_object_paths",
                      path, object ? "an object" : "a leaf",
                      object ? "but not in" : "but in");
-        if (!object)
+        if (object == json_leaf_listed(path))
+            fail_msg("\"%s\": %s in the template, %s proc_json_leaf_paths",
+                     path, object ? "an object" : "a leaf",
+                     object ? "but in" : "but not in");
+        if (!object) {
+            (*leaves)++;
             continue;
+        }
         char sub_prefix[sizeof path + 1];
         snprintf(sub_prefix, sizeof sub_prefix, "%s.", path);
-        n += 1 + json_object_paths_under(sub, sub_prefix);
+        n += 1 + json_object_paths_under(sub, sub_prefix, leaves);
     }
     return n;
 }
 
 /* proc_json_object_paths is exactly the set of paths that
- * conf/elasticsearch/sluice-template.json maps as objects: an object the
- * template gains is guarded too, one it loses no longer is. */
+ * conf/elasticsearch/sluice-template.json maps as objects, and
+ * proc_json_leaf_paths the set it maps as leaves: a field the template
+ * gains is guarded too, one it loses no longer is. */
 static void json_object_paths_match_template(void **state)
 {
     (void)state;
@@ -1038,11 +1054,16 @@ static void json_object_paths_match_template(void **state)
                       "mappings"),
         "properties");
     assert_true(sl_config_len(props) > 0);
-    assert_int_equal(json_object_paths_under(props, ""),
+    size_t leaves = 0;
+    assert_int_equal(json_object_paths_under(props, "", &leaves),
                      proc_json_nobject_paths);
+    assert_int_equal(leaves, proc_json_nleaf_paths);
     for (size_t j = 1; j < proc_json_nobject_paths; j++)
         assert_true(strcmp(proc_json_object_paths[j - 1],
                            proc_json_object_paths[j]) < 0);
+    for (size_t j = 1; j < proc_json_nleaf_paths; j++)
+        assert_true(
+            strcmp(proc_json_leaf_paths[j - 1], proc_json_leaf_paths[j]) < 0);
     sl_config_free(cfg);
 }
 
