@@ -211,6 +211,37 @@ def a_config_saved_with_a_byte_order_mark():
        "with the bytes 0xFF 0xFE); save it as UTF-8\n", "UTF-16")
 
 
+@case
+def hand_written_json_mistakes_point_at_the_mistake_and_say_what_to_write():
+    # a regex's \d written as it is was "'\\' occurs before a character
+    # which it may not", a comma after the last member was "expected a key
+    # in quotes" at the '}' on the line below, and a file cut short was
+    # "unexpected end of file": none said what to write, or where
+    d = scratch(TMP, "syntax")
+    conf = os.path.join(d, "shipper.json")
+    log = os.path.join(d, "app.log")
+    head = ('{\n  "data_dir": "%s",\n  "output": {"stdout": {}},\n'
+            '  "inputs": [{"type": "file", "paths": ["%s"],\n' % (d, log))
+    cases = (
+        ('    "multiline": {"pattern": "^\\d{4}-"}}]\n}\n', "5:32: '\\d' is "
+         "not an escape JSON knows; write '\\\\d' (in JSON a backslash is "
+         "written twice: a regular expression's \\d is \"\\\\d\")"),
+        ('    "start_at": "end",\n  }]\n}\n', "5:22: a ',' after the last "
+         "member of an object; remove it (JSON allows no comma before '}')"),
+        ('    "start_at": "end}]\n}\n', "5:17: the string that starts here is "
+         "not closed on its line; end it with '\"' (a line break inside a "
+         "string is written \\n)"),
+        ('    "start_at": "end"}\n', "6:1: the file ends inside the array "
+         "that starts at 4:13; a ']' is missing (or the file was cut "
+         "short)"),
+    )
+    for tail, want in cases:
+        with open(conf, "w") as f:
+            f.write(head + tail)
+        said = refused_with_position(conf, tail)
+        eq(said, f"sluice-shipper: {conf}:{want}\n", tail)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
