@@ -77,6 +77,27 @@ const struct sl_config_table pipe_multiline_table = {
 
 /* The multiline config of the input, checked by building one joiner
  * (a bad regex says so with the key's position). */
+
+/* The joiner's error at the key it is about. Its "multiline: " is the key
+ * path's last word already, and grok's advice for an unknown pattern names
+ * sluice-grok's --patterns-dir, which a multiline pattern has no key for. */
+static int multiline_error(const struct sl_config_node *node,
+                           const struct sl_err *e, struct sl_err *err)
+{
+    const char *msg = e->msg;
+    if (strncmp(msg, "multiline: ", 11) == 0)
+        msg += 11;
+    const struct sl_config_node *at = sl_config_get(node, "pattern");
+    const char *advice = strstr(msg, "; add --patterns-dir or check the "
+                                     "spelling");
+    if (advice != NULL)
+        return sl_config_error(at != NULL ? at : node, err,
+                               "%.*s; check the spelling (a multiline "
+                               "pattern knows the built-in patterns: "
+                               "sluice-grok --list shows them)",
+                               (int)(advice - msg), msg);
+    return sl_config_error(at != NULL ? at : node, err, "%s", msg);
+}
 static int read_multiline(struct pipe_input *pi,
                           const struct sl_config_node *node, struct sl_err *err)
 {
@@ -107,7 +128,7 @@ static int read_multiline(struct pipe_input *pi,
     struct sl_err e = {0};
     pi->ml_rules = multiline_rules_new(&pi->ml, &e);
     if (pi->ml_rules == NULL)
-        return sl_config_error(node, err, "%s", e.msg);
+        return multiline_error(node, &e, err);
     return 0;
 }
 

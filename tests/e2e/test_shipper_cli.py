@@ -242,6 +242,27 @@ def hand_written_json_mistakes_point_at_the_mistake_and_say_what_to_write():
         eq(said, f"sluice-shipper: {conf}:{want}\n", tail)
 
 
+@case
+def a_multiline_pattern_with_an_unknown_grok_name_says_what_to_do():
+    # said "inputs[0].multiline: multiline: grok: ...; add --patterns-dir
+    # or check the spelling": sluice-grok's flag, which the shipper has
+    # no key for, at the multiline object rather than its pattern
+    d = scratch(TMP, "mlname")
+    log = os.path.join(d, "app.log")
+    conf = write_config(d, [{"type": "file", "paths": [log], "multiline":
+                             {"pattern": "^%{TIMESTAMP_ISO8061} "}}])
+    said = refused_with_position(conf, "an unknown name in a multiline "
+                                 "pattern")
+    with open(conf) as f:
+        text = f.read()
+    at = text.index('"^%{TIME')
+    eq(said, f"sluice-shipper: {conf}:1:{at + 1}: inputs[0].multiline."
+       "pattern: grok: expression '^%{TIMESTAMP_ISO8061} ': at "
+       "%{TIMESTAMP_ISO8061}: unknown pattern 'TIMESTAMP_ISO8061'; check the "
+       "spelling (a multiline pattern knows the built-in patterns: "
+       "sluice-grok --list shows them)\n", "the message")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
