@@ -263,6 +263,29 @@ def a_multiline_pattern_with_an_unknown_grok_name_says_what_to_do():
        "sluice-grok --list shows them)\n", "the message")
 
 
+@case
+def a_glob_of_a_directory_and_a_second_stdin_input_are_refused():
+    # "paths": ["/var/log/app/"] matched nothing, for ever, without a word
+    # (check exit 0, run read nothing); two stdin inputs were accepted and
+    # the second never read a line
+    d = scratch(TMP, "globdir")
+    logs = os.path.join(d, "logs") + "/"
+    append(os.path.join(logs, "app.log"), ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [logs]}])
+    said = refused_with_position(conf, "a path ending in /")
+    if " inputs[0].paths[0]: found a string " not in said or not \
+            said.endswith("expected a glob of files, not a directory: name "
+                          f"its files, such as {logs}*.log\n"):
+        raise AssertionError(said)
+    conf = write_config(d, [{"type": "stdin"}, {"type": "file", "paths":
+                            [logs + "*.log"]}, {"type": "stdin"}])
+    said = refused_with_position(conf, "two stdin inputs")
+    if not said.endswith("inputs[2].type: inputs[0] reads stdin already, and "
+                         "stdin is read by one input only; keep one (a "
+                         "processor's `when` can treat its lines apart)\n"):
+        raise AssertionError(said)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
