@@ -71,8 +71,9 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
     l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (l->lock_fd < 0) {
         SL_WARN("registry",
-                "cannot open %s: %s; a second shipper on this data_dir "
-                "would not be refused",
+                "cannot open %s: %s; give the shipper's user write access "
+                "to data_dir (the registry is saved there too); meanwhile a "
+                "second shipper on this data_dir would not be refused",
                 path, sl_strerror(errno));
         return 0;
     }
@@ -99,11 +100,18 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
+    struct stat st;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST)
         return sl_err_set(err, SL_EIO,
                           "cannot create data_dir '%s': %s; create it with "
                           "write access for the shipper, or set data_dir",
                           dir, sl_strerror(errno));
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is not a directory; set data_dir to "
+                          "a directory the shipper may write (its registry "
+                          "is kept there), or move the file away",
+                          dir);
     if (lock_data_dir(l, dir, err) < 0)
         return -1;
     int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);

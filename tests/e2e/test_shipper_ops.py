@@ -322,6 +322,37 @@ def max_open_files_above_the_descriptor_limit():
             raise AssertionError(said[0])
 
 
+@case
+def a_data_dir_that_is_a_file_or_a_registry_that_is_a_directory():
+    # run said "cannot open <data_dir>/lock: Not a directory; a second
+    # shipper on this data_dir would not be refused" then "cannot open
+    # registry ...: Not a directory", status "cannot open the registry
+    # ...": neither said the data_dir was the matter, nor what to do
+    d, log, _, _ = one_file("notdir", ["one"])
+    data = os.path.join(d, "data")
+    with open(data, "w") as f:
+        f.write("not a directory\n")
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S)
+    err = p.stderr.decode()
+    eq((p.returncode, p.stdout), (1, b""), f"run: {err!r}")
+    want = (f"data_dir '{data}' is not a directory; set data_dir to a "
+            "directory the shipper may write (its registry is kept there), "
+            "or move the file away")
+    eq([l.split("] ", 1)[1] for l in err.splitlines() if " error " in l],
+       [want], "run's log")
+    eq(status_cmd(conf), (1, "", f"sluice-shipper: data_dir '{data}' is not "
+       "a directory; set data_dir to the shipper's (its registry is kept "
+       "there)\n"), "status")
+    os.unlink(data)
+    reg = os.path.join(data, "registry.json")
+    os.makedirs(reg)
+    eq(status_cmd(conf), (1, "", "sluice-shipper: cannot read the registry "
+       f"'{reg}': Is a directory; move it aside: mv {reg} {reg}.damaged "
+       "(every file is then new to the shipper)\n"), "status")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
