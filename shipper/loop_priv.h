@@ -25,6 +25,7 @@ struct loop_input {
     struct in_stdin *sin;
     struct pipe_src *stdin_src; /* until its EOF (then the pipeline's) */
     struct pipe_input *pi;
+    bool match_said; /* loop_say_unmatched looked at its first scan */
 };
 
 enum loop_phase {
@@ -75,6 +76,10 @@ struct loop {
  * RLIMIT_NOFILE up to the hard one when they need more, else lowers each
  * input's max_open_files in proportion; says so once. */
 void loop_fit_descriptors(struct loop *l);
+
+/* Warns once of each file input whose paths match nothing at its first
+ * scan (loop_unmatched.c). */
+void loop_say_unmatched(struct loop *l);
 
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);

@@ -1090,6 +1090,35 @@ def python_errors_with_messages_over_several_lines_and_syslog_overwrite():
     eq(by_path[sys_log][0]["process"], {"name": "sshd", "pid": 123})
 
 
+@case
+def paths_that_match_no_file_are_said_once():
+    # a typo in paths ("apache" for "apache2"), or an exclude that leaves
+    # nothing: the shipper read nothing, said nothing, and run --once
+    # exited 0 as if every file had been read
+    d = scratch("unmatched")
+    logs = os.path.join(d, "logs")
+    append(os.path.join(logs, "app.log"), ["one"])
+    typo = os.path.join(d, "log", "*.log")
+    for inp, tail in (({"paths": [typo]}, ""),
+                      ({"paths": [os.path.join(logs, "*.log")],
+                        "exclude": ["app*"]}, " (after exclude)")):
+        inp["type"] = "file"
+        conf = write_config(d, [{"type": "stdin"}, inp])
+        got, err = run_once(conf, stdin=b"")
+        eq(got, [], "events")
+        said = [l.split("  ", 1)[1] for l in err.splitlines()
+                if " warn " in l or " error " in l]
+        eq(said, [f"[input:file:inputs[1]] no file matches paths "
+                  f"[\"{inp['paths'][0]}\"]{tail}; a file that appears there "
+                  "later is read from its start; if none is meant to, fix "
+                  "paths"], "the warning")
+    conf = write_config(d, [{"type": "file", "paths": [
+        typo, os.path.join(logs, "*.log")]}])
+    got, err = run_once(conf)
+    eq((messages(got), [l for l in err.splitlines() if " warn " in l]),
+       (["one"], []), "one of two globs matches: no warning")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
