@@ -201,28 +201,17 @@ int in_file_watch_init(struct in_file *in)
 
 void in_file_watch_free(struct in_file *in)
 {
-    for (size_t i = 0; i < in->nwatches; i++)
-        free(in->watches[i].dir);
-    free(in->watches);
+    in_file_watches_free(in);
     if (in->ifd >= 0)
         close(in->ifd);
-}
-
-static struct watch *watch_by_wd(struct in_file *in, int wd)
-{
-    for (size_t i = 0; i < in->nwatches; i++)
-        if (in->watches[i].wd == wd)
-            return &in->watches[i];
-    return NULL;
 }
 
 static void watch_dir(struct in_file *in, const char *dir)
 {
     if (in->ifd < 0 || in->watch_full)
         return;
-    for (size_t i = 0; i < in->nwatches; i++)
-        if (strcmp(in->watches[i].dir, dir) == 0)
-            return;
+    if (in_file_watch_by_dir(in, dir) != NULL)
+        return;
     int wd = inotify_add_watch(in->ifd, dir,
                                IN_MODIFY | IN_CREATE | IN_DELETE |
                                    IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
@@ -237,23 +226,9 @@ static void watch_dir(struct in_file *in, const char *dir)
                 in->cfg.scan_interval_ms, in->cfg.poll_interval_ms);
         return;
     }
-    if (wd < 0 || watch_by_wd(in, wd) != NULL)
+    if (wd < 0 || in_file_watch_by_wd(in, wd) != NULL)
         return;
-    if (in->nwatches == in->capwatches) {
-        size_t ncap = in->capwatches ? in->capwatches * 2 : 16;
-        struct watch *nw = realloc(in->watches, ncap * sizeof *nw);
-        if (nw == NULL)
-            return;
-        in->watches = nw;
-        in->capwatches = ncap;
-    }
-    size_t n = strlen(dir);
-    char *d = malloc(n + 1);
-    if (d == NULL)
-        return;
-    memcpy(d, dir, n + 1);
-    in->watches[in->nwatches].wd = wd;
-    in->watches[in->nwatches++].dir = d;
+    (void)in_file_watch_add(in, wd, dir); /* no memory: the scan finds it */
 }
 
 /* A modify event: the file dir/name, if the input follows it, has bytes. */
@@ -324,12 +299,11 @@ void in_file_watch_read(struct in_file *in, int64_t now)
                 in->scan_due = true;
                 continue;
             }
-            struct watch *w = watch_by_wd(in, ev->wd);
+            struct watch *w = in_file_watch_by_wd(in, ev->wd);
             if (w == NULL)
                 continue;
             if (ev->mask & IN_IGNORED) {
-                free(w->dir);
-                *w = in->watches[--in->nwatches];
+                in_file_watch_remove(in, w);
                 in->scan_due = true;
                 continue;
             }
