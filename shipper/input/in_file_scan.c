@@ -152,6 +152,10 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
     else if (reason == ENOTDIR)
         SL_WARN(path, "cannot read: a component of the path is not a "
                       "directory; check `paths`; tried again at every scan");
+    else if (reason == ELOOP)
+        SL_WARN(path, "cannot read: a loop of symbolic links (or too many "
+                      "in a row); point the link at the log file, or remove "
+                      "it; tried again at every scan");
     else if (reason == EACCES)
         SL_WARN(path, "cannot read: Permission denied; give the shipper's "
                       "user read access (on Debian, the group adm); tried "

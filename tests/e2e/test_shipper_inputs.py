@@ -1152,6 +1152,41 @@ def a_glob_over_20000_directories_scans_in_linear_time():
             raise AssertionError(f"{run} run: {cpu:.2f} CPU-s")
 
 
+@case
+def a_socket_a_device_and_a_symlink_loop_are_said_once_with_what_to_do():
+    # the loop said "cannot read: Too many levels of symbolic links",
+    # which names no cause a user would look for, nor what to do
+    import socket
+    d = scratch("oddpaths")
+    logs = os.path.join(d, "logs")
+    append(os.path.join(logs, "ok.log"), ["ok 1"])
+    sock_path, dev, loop1, loop2 = (os.path.join(logs, n) for n in (
+        "sock.log", "dev.log", "loop1.log", "loop2.log"))
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(sock_path)
+    os.symlink("/dev/null", dev)
+    os.symlink(loop2, loop1)
+    os.symlink(loop1, loop2)
+    try:
+        conf = write_config(d, [{"type": "file", "paths": [
+            os.path.join(logs, "*.log")]}])
+        got, err = run_once(conf)
+    finally:
+        sock.close()
+    eq(messages(got), ["ok 1"], "events")
+    other = ("is not a regular file (a FIFO, socket or device); the file "
+             "input reads regular files only (for a pipe, use the stdin "
+             "input); tried again at every scan")
+    looped = ("cannot read: a loop of symbolic links (or too many in a row); "
+              "point the link at the log file, or remove it; tried again at "
+              "every scan")
+    eq(sorted(l.split("  ", 1)[1] for l in err.splitlines()
+              if " warn " in l),
+       sorted([f"[{dev}] {other}", f"[{loop1}] {looped}",
+               f"[{loop2}] {looped}", f"[{sock_path}] {other}"]),
+       "one warning each")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
