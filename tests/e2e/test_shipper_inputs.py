@@ -1187,6 +1187,50 @@ def a_socket_a_device_and_a_symlink_loop_are_said_once_with_what_to_do():
        "one warning each")
 
 
+@case
+def copytruncate_under_a_writer_without_append_loses_no_line():
+    # the writer keeps its offset past the truncation, so the file reads
+    # as zeros (a hole) up to its next line: those zeros were one line cut
+    # at 1 MiB and tagged (6 MB of \u0000 as JSON), and the first line
+    # after them, the rest of that "line", was skipped: lost
+    d = scratch("holes")
+    log = os.path.join(d, "logs", "app.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT, 0o644)  # no O_APPEND
+    try:
+        before = [f"before {i:05d} " + "x" * 100 for i in range(12000)]
+        os.write(fd, "".join(l + "\n" for l in before).encode())
+        size = os.fstat(fd).st_size
+        sh = Shipper(SHIPPER, ENV, write_config(d, [{
+            "type": "file", "paths": [log], "scan_interval": "50ms",
+            "poll_interval": "50ms"}]), d)
+        try:
+            sh.wait_events(len(before))
+            os.truncate(log, 0)  # logrotate's copytruncate, copy aside
+            wait_for("the truncation seen", lambda: sh.alive() or
+                     "offset 0" in sh.text())
+            after = [f"after {i}" for i in range(3)]
+            for l in after:
+                os.write(fd, (l + "\n").encode())
+            # in file order: zeros made an event, it would come first
+            got = sh.wait_events(len(before) + len(after))
+            sh.alive()
+        finally:
+            got = sh.stop()
+    finally:
+        os.close(fd)
+    eq(messages(got), before + after, "every line once, no zeros")
+    eq([e["log"]["offset"] for e in got[len(before):]],
+       offsets_of(after, size), "offsets after the hole")
+    said = [l.split("  ", 1)[1] for l in sh.text().splitlines()
+            if "NUL bytes" in l]
+    eq(said, [f"[input:file:{log}] skipped {size} NUL bytes before offset "
+              f"{size}: a hole, as a file truncated while its writer kept "
+              "its offset reads (copytruncate, and a writer not in append "
+              "mode: open its log with O_APPEND, or rotate by renaming); "
+              "the lines after it are read"], "said once")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
