@@ -81,6 +81,10 @@ void loop_fit_descriptors(struct loop *l);
  * scan (loop_unmatched.c). */
 void loop_say_unmatched(struct loop *l);
 
+/* Tells every file input the file the stdout output writes to, if it is
+ * one, so that none reads it (loop_own.c). */
+void loop_note_own_output(struct loop *l);
+
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);
 void loop_teardown(struct loop *l);

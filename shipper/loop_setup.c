@@ -221,6 +221,7 @@ static int setup_inputs(struct loop *l, struct sl_err *err)
         if (rc < 0)
             return -1;
     }
+    loop_note_own_output(l);
     return setup_peers(l, n, err);
 }
 

@@ -260,6 +260,12 @@ SL_MUST_CHECK int in_file_set_peers(struct in_file *in,
                                     struct in_file *const *inputs, size_t n,
                                     size_t self, struct sl_err *err);
 
+/* The file the shipper writes its events to, when its stdout output is
+ * redirected to one (`run > out.log`): never read, and said once when
+ * paths match it: read, each event would come back as a new line, and
+ * that one again, for ever, each time longer. dev 0 and ino 0: none. */
+void in_file_set_own_output(struct in_file *in, uint64_t dev, uint64_t ino);
+
 /* Asks for a rescan at the next in_file_process (tests, SIGHUP). */
 void in_file_rescan(struct in_file *in);
 

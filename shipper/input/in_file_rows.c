@@ -21,6 +21,8 @@ static const char *reason_of(int reason)
         return "a directory";
     case -2:
         return "not a regular file";
+    case -3:
+        return "the shipper's own output";
     case EACCES:
         return "permission denied";
     case ENOTDIR:

@@ -126,7 +126,8 @@ void in_file_bad_path_clear(struct in_file *in, const char *path)
     *b = in->bad[--in->nbad];
 }
 
-/* reason: an errno, or -1 a directory, -2 another kind of file. literal:
+/* reason: an errno, or -1 a directory, -2 another kind of file, -3 the
+ * shipper's own output (in_file_set_own_output). literal:
  * the user named this exact path (a glob's match that is a directory is
  * only debug). */
 void in_file_bad_path(struct in_file *in, const char *path, int reason,
@@ -145,6 +146,11 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
         SL_WARN(path, "is a directory, not a file; name its files in "
                       "`paths` (a glob such as DIR/*.log); tried again at "
                       "every scan");
+    else if (reason == -3)
+        SL_WARN(path, "is the shipper's own output (stdout): not read (each "
+                      "event would come back as a new line, for ever); keep "
+                      "it out of `paths` (an `exclude`, or write it "
+                      "elsewhere)");
     else if (reason == -2)
         SL_WARN(path, "is not a regular file (a FIFO, socket or device); "
                       "the file input reads regular files only (for a pipe, "
@@ -184,6 +190,12 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
     }
     b->reason = reason;
     b->seen = true;
+}
+
+void in_file_set_own_output(struct in_file *in, uint64_t dev, uint64_t ino)
+{
+    in->own_dev = dev;
+    in->own_ino = ino;
 }
 
 /* ---- inotify ------------------------------------------------------------ */
@@ -399,6 +411,11 @@ static void candidate(struct walk *w, size_t len, bool literal,
     }
     if (!S_ISREG(st.st_mode)) {
         in_file_bad_path(w->in, path, S_ISDIR(st.st_mode) ? -1 : -2, literal);
+        return;
+    }
+    if (w->in->own_ino != 0 && w->in->own_ino == st.st_ino &&
+        w->in->own_dev == st.st_dev) {
+        in_file_bad_path(w->in, path, -3, true);
         return;
     }
     if (dtype == DT_LNK || dtype == DT_UNKNOWN)

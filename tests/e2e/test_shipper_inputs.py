@@ -1231,6 +1231,32 @@ def copytruncate_under_a_writer_without_append_loses_no_line():
               "the lines after it are read"], "said once")
 
 
+@case
+def the_shippers_own_stdout_under_paths_is_not_read():
+    # `run > out.log` with the stdout output, out.log matched by paths:
+    # each event came back as a new line a second later, quoted once more,
+    # for ever (one line grew to 1 MiB in 20 generations)
+    d = scratch("ownout")
+    log = os.path.join(d, "logs", "app.log")
+    append(log, ["one"])
+    sh = Shipper(SHIPPER, ENV, write_config(d, [{
+        "type": "file", "paths": [log, os.path.join(d, "std*")],
+        "scan_interval": "50ms"}]), d)
+    try:
+        sh.wait_events(1)
+        said = (f"[{sh.out_path}] is the shipper's own output (stdout): not "
+                "read (each event would come back as a new line, for ever); "
+                "keep it out of `paths` (an `exclude`, or write it "
+                "elsewhere)")
+        wait_for("the warning", lambda: sh.alive() or said in sh.text())
+        append(log, ["two"])
+        sh.wait_events(2)
+    finally:
+        got = sh.stop()
+    eq(messages(got), ["one", "two"], "events")
+    eq(sh.text().count(said), 1, "said once")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
