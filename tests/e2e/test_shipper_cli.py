@@ -286,6 +286,23 @@ def a_glob_of_a_directory_and_a_second_stdin_input_are_refused():
         raise AssertionError(said)
 
 
+@case
+def a_field_named_message_in_fields_is_refused():
+    # "fields": {"message": ...} replaced the line of every event: each
+    # line read was shipped as that value, the line itself lost
+    d = scratch(TMP, "fieldmsg")
+    log = os.path.join(d, "app.log")
+    append(log, ["the line"])
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "fields": {"message": "shop"}}])
+    said = refused_with_position(conf, "fields.message")
+    if not said.endswith(" inputs[0].fields.message: 'message' is the line "
+                         "read: a field of that name would replace every "
+                         "line, which is then lost; name it otherwise "
+                         "(labels.message...)\n"):
+        raise AssertionError(said)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
