@@ -444,6 +444,33 @@ const struct sl_config_node *sl_config_require(const struct sl_config_node *obj,
     return n;
 }
 
+/* Keys Logstash's and Filebeat's redis sections take, met in a "redis"
+ * object of ours, which has a url for them: what to write instead. NULL:
+ * not one of them. */
+static const char *url_part(const struct sl_config_node *obj,
+                            const struct sl_config_node *m)
+{
+    static const struct {
+        const char *key, *what;
+    } parts[] = {
+        {"password", "the password goes in url: redis://:PASSWORD@HOST:PORT "
+                     "(USER:PASSWORD@ for an ACL user), the password from "
+                     "the environment: ${REDIS_PASSWORD}"},
+        {"username", "the user goes in url: redis://USER:PASSWORD@HOST:PORT"},
+        {"host", "the address goes in url: redis://HOST:PORT/DB"},
+        {"hosts", "the address goes in url: redis://HOST:PORT/DB"},
+        {"port", "the address goes in url: redis://HOST:PORT/DB"},
+        {"db", "the database goes in url: redis://HOST:PORT/DB"},
+    };
+    if (obj->key == NULL || strcmp(obj->key, "redis") != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strlen(parts[i].key) == m->key_len &&
+            memcmp(parts[i].key, m->key, m->key_len) == 0)
+            return parts[i].what;
+    return NULL;
+}
+
 int sl_config_check_keys(const struct sl_config_node *obj,
                          const char *const known[], struct sl_err *err)
 {
@@ -462,6 +489,10 @@ int sl_config_check_keys(const struct sl_config_node *obj,
         char key[200], hint[300];
         sl_text_quote(key, sizeof key, m->key, m->key_len, '\'');
         const char *close = suggest(m->key, m->key_len, known);
+        const char *part = url_part(obj, m);
+        if (part != NULL)
+            return sl_config_error_at(m, true, SL_EINVAL, err,
+                                      "unknown key %s: %s", key, part);
         if (known[0] == NULL) {
             snprintf(hint, sizeof hint, "this object takes no keys");
         } else if (close != NULL) {

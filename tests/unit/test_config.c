@@ -514,6 +514,31 @@ static void test_syntax_errors_said_with_what_to_write(void **state)
                       "t.json:1:9: expected a key in quotes, found ','");
 }
 
+/* Logstash's and Filebeat's redis keys in a "redis" object: said where they
+ * go in url, not "unknown key (known keys: ...)". Elsewhere, as any key. */
+static void test_redis_keys_of_other_tools_say_they_go_in_url(void **state)
+{
+    (void)state;
+    struct sl_config *c = must_load("{\"redis\": {\"url\": \"redis://h\",\n"
+                                    "  \"password\": \"x\"},\n"
+                                    " \"other\": {\"password\": \"x\"}}");
+    const struct sl_config_node *r = sl_config_root(c);
+    static const char *const keys[] = {"url", "mode", NULL};
+    struct sl_err err = {0};
+    assert_int_equal(
+        sl_config_check_keys(sl_config_get(r, "redis"), keys, &err), -1);
+    assert_string_equal(err.msg,
+                        "t.json:2:3: redis: unknown key 'password': the "
+                        "password goes in url: redis://:PASSWORD@HOST:PORT "
+                        "(USER:PASSWORD@ for an ACL user), the password from "
+                        "the environment: ${REDIS_PASSWORD}");
+    assert_int_equal(
+        sl_config_check_keys(sl_config_get(r, "other"), keys, &err), -1);
+    assert_string_equal(err.msg, "t.json:3:12: other: unknown key 'password' "
+                                 "(known keys: 'url', 'mode')");
+    sl_config_free(c);
+}
+
 static void test_structure_errors(void **state)
 {
     (void)state;
@@ -750,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_long_line_is_linear),
         cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_syntax_errors_said_with_what_to_write),
+        cmocka_unit_test(test_redis_keys_of_other_tools_say_they_go_in_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
