@@ -19,7 +19,8 @@ static const char *const input_types[] = {"file", "stdin", NULL};
 enum { INPUT_FILE, INPUT_STDIN };
 
 /* One glob of "paths": not empty, and naming files: one that ends in '/'
- * names directories only, which the file input never reads, so it would
+ * names directories only, which the file input never reads, and one that
+ * starts with the shell's '~' names a directory '~' here: either would
  * match nothing, silently, for ever. */
 static int check_glob(const struct sl_config_node *g, struct sl_err *err)
 {
@@ -29,6 +30,12 @@ static int check_glob(const struct sl_config_node *g, struct sl_err *err)
         return -1;
     if (s[0] == '\0')
         return sl_config_error_expected(g, err, "a file name or glob");
+    if (s[0] == '~')
+        return sl_config_error_expected(
+            g, err,
+            "a path without '~' (a shell's, not expanded here): write "
+            "${HOME}%.200s, or the whole path",
+            s + 1);
     len = strlen(s);
     if (s[len - 1] == '/')
         return sl_config_error_expected(

@@ -303,6 +303,29 @@ def a_field_named_message_in_fields_is_refused():
         raise AssertionError(said)
 
 
+@case
+def a_tilde_in_paths_or_data_dir_is_refused_with_home():
+    # "~/logs/*.log" is the shell's: here it named a directory "~" under
+    # the working directory, which matched nothing, silently; data_dir
+    # "~/sluice" made one there
+    d = scratch(TMP, "tilde")
+    conf = write_config(d, [{"type": "file", "paths": ["~/logs/*.log"]}])
+    said = refused_with_position(conf, "~ in paths")
+    if not said.endswith("inputs[0].paths[0]: found a string \"~/logs/*.log"
+                         "\", expected a path without '~' (a shell's, not "
+                         "expanded here): write ${HOME}/logs/*.log, or the "
+                         "whole path\n"):
+        raise AssertionError(said)
+    conf = write_config(d, [{"type": "stdin"}], None,
+                        {"data_dir": "~/sluice"})
+    said = refused_with_position(conf, "~ in data_dir")
+    if not said.endswith("data_dir: found a string \"~/sluice\", expected a "
+                         "directory without '~' (a shell's, not expanded "
+                         "here): write ${HOME}/sluice, or the whole path\n"):
+        raise AssertionError(said)
+    eq(os.path.exists(os.path.join(os.getcwd(), "~")), False, "no ~ made")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
