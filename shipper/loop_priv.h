@@ -48,6 +48,7 @@ struct loop {
     struct registry *reg;
     struct registry_saver *saver;
     char reg_path[PATH_MAX];
+    char data_dir_real[PATH_MAX]; /* realpath, for the inputs (loop_own.c) */
     bool reg_dirty;       /* acks since the last snapshot (or it failed) */
     unsigned save_failed; /* saves that failed in a row */
     struct sl_counter *save_failures;
@@ -82,7 +83,7 @@ void loop_fit_descriptors(struct loop *l);
 void loop_say_unmatched(struct loop *l);
 
 /* Tells every file input the file the stdout output writes to, if it is
- * one, so that none reads it (loop_own.c). */
+ * one, and data_dir, so that none reads them (loop_own.c). */
 void loop_note_own_output(struct loop *l);
 
 /* Builds and frees everything but the run state (loop_setup.c). */

@@ -159,6 +159,7 @@ struct in_file {
     struct watch *watches;
     size_t nwatches, capwatches;
     uint64_t own_dev, own_ino; /* in_file_set_own_output; 0, 0: none */
+    const char *own_dir[2];    /* in_file_set_own_dir; borrowed */
     uint32_t *watch_by_dir, *watch_by_wd; /* in_file_watches.c */
     size_t watch_slots;                   /* of each; a power of 2 */
     /* counters (NULL when not registered) */

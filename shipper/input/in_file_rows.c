@@ -23,6 +23,8 @@ static const char *reason_of(int reason)
         return "not a regular file";
     case -3:
         return "the shipper's own output";
+    case -4:
+        return "the shipper's data_dir";
     case EACCES:
         return "permission denied";
     case ENOTDIR:
