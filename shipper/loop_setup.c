@@ -268,8 +268,11 @@ static int setup_http(struct loop *l, struct sl_err *err)
         return 0;
     struct sl_http_server_config hc = {.address = l->sc->http.listen};
     l->http = sl_http_server_new(&hc, err);
-    if (l->http == NULL ||
-        sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
+    if (l->http == NULL) { /* in use: the key to change */
+        sl_err_prefix(err, "http.listen");
+        return -1;
+    }
+    if (sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
             0 ||
         sl_http_server_route(l->http, "/status", status_render, l, err) < 0)
         return -1;

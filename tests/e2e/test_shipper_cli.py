@@ -326,6 +326,30 @@ def a_tilde_in_paths_or_data_dir_is_refused_with_home():
     eq(os.path.exists(os.path.join(os.getcwd(), "~")), False, "no ~ made")
 
 
+@case
+def http_listen_in_use_names_the_key():
+    # run said "[shipper] metrics address 127.0.0.1:N is in use; ...",
+    # without the key to change
+    import socket
+    d = scratch(TMP, "inuse")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        conf = write_config(d, [{"type": "stdin"}], None,
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        eq(shipper(conf, "check"), (0, "", ""), "check: a good config")
+        rc, out, err = shipper(conf, "run", "--once")
+    finally:
+        busy.close()
+    eq((rc, out), (1, ""), f"run: {err!r}")
+    said = [l.split("] ", 1)[1] for l in err.splitlines() if " error " in l]
+    eq(said, [f"http.listen: metrics address 127.0.0.1:{port} is in use; "
+              "pick another port or stop the other process (ss -ltnp "
+              f"'sport = :{port}' shows it)"], "the error")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
