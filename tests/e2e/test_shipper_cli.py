@@ -46,6 +46,13 @@ def refused_with_position(conf, what):
     return said[0]
 
 
+def refused_ending(conf, what, tail):
+    """refused_with_position, its line ending with tail."""
+    said = refused_with_position(conf, what)
+    if not said.endswith(tail + "\n"):
+        raise AssertionError(f"{what}: {said!r}")
+
+
 @case
 def check_refuses_what_run_refuses_each_with_file_line_column():
     # http.listen was read as a string only: check said nothing (exit 0)
@@ -272,18 +279,15 @@ def a_glob_of_a_directory_and_a_second_stdin_input_are_refused():
     logs = os.path.join(d, "logs") + "/"
     append(os.path.join(logs, "app.log"), ["one"])
     conf = write_config(d, [{"type": "file", "paths": [logs]}])
-    said = refused_with_position(conf, "a path ending in /")
-    if " inputs[0].paths[0]: found a string " not in said or not \
-            said.endswith("expected a glob of files, not a directory: name "
-                          f"its files, such as {logs}*.log\n"):
-        raise AssertionError(said)
+    refused_ending(conf, "a path ending in /",
+                   "expected a glob of files, not a directory: name its "
+                   f"files, such as {logs}*.log")
     conf = write_config(d, [{"type": "stdin"}, {"type": "file", "paths":
                             [logs + "*.log"]}, {"type": "stdin"}])
-    said = refused_with_position(conf, "two stdin inputs")
-    if not said.endswith("inputs[2].type: inputs[0] reads stdin already, and "
-                         "stdin is read by one input only; keep one (a "
-                         "processor's `when` can treat its lines apart)\n"):
-        raise AssertionError(said)
+    refused_ending(conf, "two stdin inputs",
+                   "inputs[2].type: inputs[0] reads stdin already, and "
+                   "stdin is read by one input only; keep one (a "
+                   "processor's `when` can treat its lines apart)")
 
 
 @case
@@ -295,12 +299,11 @@ def a_field_named_message_in_fields_is_refused():
     append(log, ["the line"])
     conf = write_config(d, [{"type": "file", "paths": [log],
                              "fields": {"message": "shop"}}])
-    said = refused_with_position(conf, "fields.message")
-    if not said.endswith(" inputs[0].fields.message: 'message' is the line "
-                         "read: a field of that name would replace every "
-                         "line, which is then lost; name it otherwise "
-                         "(labels.message...)\n"):
-        raise AssertionError(said)
+    refused_ending(conf, "fields.message",
+                   " inputs[0].fields.message: 'message' is the line "
+                   "read: a field of that name would replace every "
+                   "line, which is then lost; name it otherwise "
+                   "(labels.message...)")
 
 
 @case
@@ -310,19 +313,17 @@ def a_tilde_in_paths_or_data_dir_is_refused_with_home():
     # "~/sluice" made one there
     d = scratch(TMP, "tilde")
     conf = write_config(d, [{"type": "file", "paths": ["~/logs/*.log"]}])
-    said = refused_with_position(conf, "~ in paths")
-    if not said.endswith("inputs[0].paths[0]: found a string \"~/logs/*.log"
-                         "\", expected a path without '~' (a shell's, not "
-                         "expanded here): write ${HOME}/logs/*.log, or the "
-                         "whole path\n"):
-        raise AssertionError(said)
+    refused_ending(conf, "~ in paths",
+                   "inputs[0].paths[0]: found a string \"~/logs/*.log"
+                   "\", expected a path without '~' (a shell's, not "
+                   "expanded here): write ${HOME}/logs/*.log, or the "
+                   "whole path")
     conf = write_config(d, [{"type": "stdin"}], None,
                         {"data_dir": "~/sluice"})
-    said = refused_with_position(conf, "~ in data_dir")
-    if not said.endswith("data_dir: found a string \"~/sluice\", expected a "
-                         "directory without '~' (a shell's, not expanded "
-                         "here): write ${HOME}/sluice, or the whole path\n"):
-        raise AssertionError(said)
+    refused_ending(conf, "~ in data_dir",
+                   "data_dir: found a string \"~/sluice\", expected a "
+                   "directory without '~' (a shell's, not expanded "
+                   "here): write ${HOME}/sluice, or the whole path")
     eq(os.path.exists(os.path.join(os.getcwd(), "~")), False, "no ~ made")
 
 
