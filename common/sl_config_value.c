@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sl_ascii.h"
 #include "sl_config_priv.h"
 
 struct unit {
@@ -321,6 +322,11 @@ static size_t min3(size_t a, size_t b, size_t c)
 
 /* Optimal string alignment distance (Levenshtein plus swapped neighbours),
  * cut off at 8: only small distances make useful suggestions. */
+static bool same_letter(char a, char b)
+{
+    return sl_ascii_lower(a) == sl_ascii_lower(b);
+}
+
 static size_t distance(const char *a, size_t la, const char *b, size_t lb)
 {
     enum { MAXLEN = 64 };
@@ -333,11 +339,14 @@ static size_t distance(const char *a, size_t la, const char *b, size_t lb)
         d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
         for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
+            /* case is no distance: "INFO", "Docker" are meant as the
+             * lower-case words */
+            size_t cost = !same_letter(a[i - 1], b[j - 1]);
             d[i][j] =
                 min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+            if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
+                same_letter(a[i - 2], b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < d[i][j])
                 d[i][j] = d[i - 2][j - 2] + 1;
         }
     }

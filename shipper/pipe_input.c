@@ -75,9 +75,6 @@ const struct sl_config_table pipe_multiline_table = {
     "inputs[].multiline", sizeof(struct pipe_multiline_opts), multiline_opts,
     multiline_check};
 
-/* The multiline config of the input, checked by building one joiner
- * (a bad regex says so with the key's position). */
-
 /* The joiner's error at the key it is about. Its "multiline: " is the key
  * path's last word already, and grok's advice for an unknown pattern names
  * sluice-grok's --patterns-dir, which a multiline pattern has no key for. */
@@ -98,10 +95,22 @@ static int multiline_error(const struct sl_config_node *node,
                                (int)(advice - msg), msg);
     return sl_config_error(at != NULL ? at : node, err, "%s", msg);
 }
+
+/* The multiline config of the input, checked by building one joiner
+ * (a bad regex says so with the key's position). */
 static int read_multiline(struct pipe_input *pi,
                           const struct sl_config_node *node, struct sl_err *err)
 {
     struct pipe_multiline_opts o;
+    const char *s;
+    /* "multiline": "python", a preset's name where its object goes */
+    if (sl_config_type(node) == SL_CONFIG_STRING &&
+        sl_config_string(node, NULL, NULL, &s, err) == 0 &&
+        (strcmp(s, "python") == 0 || strcmp(s, "java") == 0))
+        return sl_config_error_expected(node, err,
+                                        "an object: write {\"preset\": "
+                                        "\"%s\"}",
+                                        s);
     if (sl_config_table_fill(&pipe_multiline_table, node, &o, err) < 0)
         return -1;
     multiline_config_init(&pi->ml);

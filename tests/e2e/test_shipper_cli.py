@@ -351,6 +351,26 @@ def http_listen_in_use_names_the_key():
               f"'sport = :{port}' shows it)"], "the error")
 
 
+@case
+def a_word_in_the_wrong_case_or_a_preset_name_alone_says_what_to_write():
+    # "INFO", "STDIN", "Docker": "expected one of ..." with no suggestion
+    # (case counted as distance); "multiline": "python" was "found a
+    # string, expected an object"
+    d = scratch(TMP, "case")
+    for inp, extra, tail in (
+            ({"type": "STDIN"}, {}, 'inputs[0].type: found a string '
+             '"STDIN", expected one of "file", "stdin" (did you mean '
+             '"stdin"?)'),
+            ({"type": "stdin"}, {"log": {"level": "INFO"}}, 'log.level: '
+             'found a string "INFO", expected one of "error", "warn", '
+             '"info", "debug" (did you mean "info"?)'),
+            ({"type": "stdin", "multiline": "python"}, {}, 'inputs[0].'
+             'multiline: found a string "python", expected an object: write '
+             '{"preset": "python"}')):
+        conf = write_config(d, [inp], None, extra)
+        refused_ending(conf, tail, tail)
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
