@@ -371,6 +371,40 @@ def a_word_in_the_wrong_case_or_a_preset_name_alone_says_what_to_write():
         refused_ending(conf, tail, tail)
 
 
+def run_closed(conf, fd, timeout=DEADLINE_S):
+    """run --once with descriptor fd closed (`>&-`, `<&-`): rc, stderr."""
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       stdout=subprocess.DEVNULL if fd != 1 else None,
+                       stderr=subprocess.PIPE, env=ENV, timeout=timeout,
+                       preexec_fn=lambda: os.close(fd))
+    return p.returncode, p.stderr.decode()
+
+
+@case
+def started_with_stdout_or_stdin_closed():
+    # `>&-`: the first files the shipper opened took fd 1, and the events
+    # went to whichever it was ("cannot write to fd 1: Invalid argument"
+    # when a signalfd took it; the data_dir lock is opened for writing);
+    # `<&-` with a stdin input: run --once read a descriptor of its own as
+    # stdin and never ended
+    d = scratch(TMP, "closed")
+    log = os.path.join(d, "app.log")
+    append(log, ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    rc, err = run_closed(conf, 1)
+    eq((rc, [l.split("] ", 1)[1] for l in err.splitlines()
+             if " error " in l]),
+       (1, ["stdout is closed, and output.stdout writes the events there; "
+            "start the shipper with stdout open (a file, a pipe), or use "
+            "output.redis"]), f"stdout closed: {err!r}")
+    conf = write_config(d, [{"type": "stdin"}])
+    rc, err = run_closed(conf, 0, timeout=10)
+    eq((rc, [l.split("] ", 1)[1] for l in err.splitlines()
+             if " warn " in l or " error " in l]),
+       (0, ["stdin is closed: the stdin input reads nothing; start the "
+            "shipper with stdin open (a pipe, a file)"]), "stdin closed")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
