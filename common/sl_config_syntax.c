@@ -12,7 +12,9 @@
  *     inside the next line; we point at the string's start;
  *   - the end of the file inside a string, a comment or an object: yajl
  *     says "premature EOF"; we say which one is open, and where it opened;
- *   - single quotes, as in Python or JavaScript.
+ *   - single quotes, as in Python or JavaScript;
+ *   - a string in Latin-1 or another encoding: yajl stops after the bad
+ *     byte, at the closing quote; we point at the byte.
  * Anything else keeps yajl's words (sl_config.c cleans them up). */
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +138,49 @@ static bool control_in_string(const struct sl_config_syntax *s,
     return true;
 }
 
+/* Length of the valid UTF-8 sequence at b[0..n), or 0. */
+static size_t utf8_len(const unsigned char *b, size_t n)
+{
+    size_t len = b[0] < 0x80                    ? 1
+                 : b[0] >= 0xC2 && b[0] <= 0xDF ? 2
+                 : b[0] >= 0xE0 && b[0] <= 0xEF ? 3
+                 : b[0] >= 0xF0 && b[0] <= 0xF4 ? 4
+                                                : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((b[i] & 0xC0) != 0x80)
+            return 0;
+    if ((b[0] == 0xE0 && b[1] < 0xA0) || (b[0] == 0xED && b[1] > 0x9F) ||
+        (b[0] == 0xF0 && b[1] < 0x90) || (b[0] == 0xF4 && b[1] > 0x8F))
+        return 0; /* overlong, a surrogate, past U+10FFFF */
+    return len;
+}
+
+/* The first byte of the string at the error that is not UTF-8: yajl
+ * stops after it, at a byte that may be the closing quote. */
+static bool bad_utf8(const struct sl_config_syntax *s,
+                     struct sl_config_explained *e)
+{
+    size_t t = next_token(s, s->last);
+    if (t >= s->len || s->buf[t] != '"')
+        return false;
+    const unsigned char *b = (const unsigned char *)s->buf;
+    for (size_t k = t + 1; k < s->len && b[k] != '"';) {
+        size_t n = b[k] == '\\' ? 2 : utf8_len(b + k, s->len - k);
+        if (n == 0) {
+            e->at = k;
+            snprintf(e->reason, sizeof e->reason,
+                     "invalid UTF-8 in a string, found byte 0x%02X; save "
+                     "the file as UTF-8",
+                     b[k]);
+            return true;
+        }
+        k += n;
+    }
+    return false;
+}
+
 static bool single_quote(const struct sl_config_syntax *s,
                          struct sl_config_explained *e)
 {
@@ -157,5 +202,7 @@ bool sl_config_syntax_explain(const struct sl_config_syntax *s,
         return bad_escape(s, e);
     if (strstr(s->yajl, "invalid character inside string") != NULL)
         return control_in_string(s, e);
+    if (strstr(s->yajl, "invalid bytes in UTF8 string") != NULL)
+        return bad_utf8(s, e);
     return trailing_comma(s, e) || single_quote(s, e);
 }

@@ -471,7 +471,12 @@ static void test_syntax_errors(void **state)
                       "t.json:1:10: expected ',' or ']' after an element of an "
                       "array, found '2'");
     assert_load_fails("{\"a\": \"\xff\"}", SL_EPARSE,
-                      "t.json:1:8: invalid UTF-8 in a string, found byte 0xFF");
+                      "t.json:1:8: invalid UTF-8 in a string, found byte 0xFF; "
+                      "save the file as UTF-8");
+    /* Latin-1: yajl stops after the byte, at the closing quote */
+    assert_load_fails("{\"a\": \"caf\xe9\"}", SL_EPARSE,
+                      "t.json:1:11: invalid UTF-8 in a string, found byte "
+                      "0xE9; save the file as UTF-8");
     assert_load_fails("{\"a\": {\"b\": 1}\n", SL_EPARSE,
                       "t.json:2:1: the file ends inside the object that starts "
                       "at 1:1; a '}' is missing (or the file was cut short)");
