@@ -6,8 +6,9 @@
  * ran, read nothing and said nothing, and `run --once` exited 0 as if all
  * had been read. Logs that appear later (a service not started yet) are
  * read as soon as they do, so it is a warning, not a refusal. A path that
- * matched but could not be read has a row of its own and its own warning:
- * only an input with no row at all is said. */
+ * matched but could not be read has a row of its own and its own warning,
+ * and one another input reads is said by the overlap's warning: only an
+ * input with neither is said. */
 #include "loop_priv.h"
 
 #include <stdio.h>
@@ -43,7 +44,8 @@ void loop_say_unmatched(struct loop *l)
         if (st.scans == 0)
             continue;
         li->match_said = true;
-        if (st.files > 0 || in_file_next_row(li->file, &cursor, &row))
+        if (st.files > 0 || st.others > 0 ||
+            in_file_next_row(li->file, &cursor, &row))
             continue;
         char paths[512], comp[48];
         paths_text(&li->fcfg, paths, sizeof paths);

@@ -285,6 +285,7 @@ struct in_file_stats {
     size_t open;    /* descriptors held */
     size_t ready;   /* files that may have bytes to read */
     size_t waiting; /* files waiting for a descriptor */
+    size_t others;  /* files its paths match that another input reads */
     bool inotify;   /* watching (false: polling) */
     uint64_t scans; /* walks of the directories since in_file_new: the
                        periodic one, and those inotify, a rescan or a

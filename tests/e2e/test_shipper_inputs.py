@@ -1117,6 +1117,14 @@ def paths_that_match_no_file_are_said_once():
     got, err = run_once(conf)
     eq((messages(got), [l for l in err.splitlines() if " warn " in l]),
        (["one"], []), "one of two globs matches: no warning")
+    # a file another input reads: the overlap's warning, not this one
+    conf = write_config(d, [{"type": "file", "paths": [os.path.join(
+        logs, "*.log")]}, {"type": "file", "paths": [os.path.join(
+            logs, "app.log")]}])
+    got, err = run_once(conf)
+    said = [l for l in err.splitlines() if " warn " in l]
+    eq((messages(got), len(said), "is matched by inputs[0] too" in said[0]),
+       ([], 1, True), f"an overlap: {said}")
 
 
 @case
