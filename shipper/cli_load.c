@@ -62,6 +62,30 @@ static int check_paths(const struct sl_config_node *in, struct sl_err *err)
     return 0;
 }
 
+/* "exclude" (its types checked by in_file's table): a glob ending in '/'
+ * excludes nothing (no file's path ends so), where a directory's files
+ * were meant. */
+static int check_excludes(const struct sl_config_node *in, struct sl_err *err)
+{
+    const struct sl_config_node *x = sl_config_get(in, "exclude");
+    size_t n = sl_config_type(x) == SL_CONFIG_ARRAY ? sl_config_len(x) : 1;
+    for (size_t i = 0; x != NULL && i < n; i++) {
+        const struct sl_config_node *g =
+            sl_config_type(x) == SL_CONFIG_ARRAY ? sl_config_at(x, i) : x;
+        const char *s;
+        if (sl_config_string(g, NULL, NULL, &s, err) < 0)
+            return -1;
+        size_t len = strlen(s);
+        if (len > 0 && s[len - 1] == '/')
+            return sl_config_error_expected(
+                g, err,
+                "a glob of files (one ending in '/' excludes nothing): "
+                "write %s%.200s** for every file under it",
+                s[0] == '/' ? "" : "**/", s);
+    }
+    return 0;
+}
+
 /* *stdin_at: the index of the first stdin input so far, or -1; a second
  * one is refused: stdin is one stream, read by one input. */
 static int check_input(const struct sl_config_node *in, size_t i,
@@ -91,7 +115,7 @@ static int check_input(const struct sl_config_node *in, size_t i,
         struct in_file_config fc;
         int rc = in_file_config_read(&fc, in, err);
         in_file_config_release(&fc);
-        return rc;
+        return rc < 0 ? -1 : check_excludes(in, err);
     }
     struct in_stdin_config sc;
     int rc = in_stdin_config_read(&sc, in, err);

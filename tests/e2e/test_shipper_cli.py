@@ -405,6 +405,23 @@ def started_with_stdout_or_stdin_closed():
             "shipper with stdin open (a pipe, a file)"]), "stdin closed")
 
 
+@case
+def an_exclude_ending_in_a_slash_is_refused_with_what_to_write():
+    # "exclude": ["/var/log/old/"] excluded nothing (no file's path ends
+    # in '/'): the directory's files were read, check said nothing
+    d = scratch(TMP, "exclude")
+    logs = os.path.join(d, "logs")
+    os.makedirs(os.path.join(logs, "old"), exist_ok=True)
+    append(os.path.join(logs, "old", "b.log"), ["old"])
+    for x, tail in ((logs + "/old/", f"write {logs}/old/** for every file "
+                     "under it"),
+                    ("old/", "write **/old/** for every file under it")):
+        conf = write_config(d, [{"type": "file", "paths": [
+            os.path.join(logs, "**", "*.log")], "exclude": ["*.gz", x]}])
+        refused_ending(conf, x, "expected a glob of files (one ending in "
+                       f"'/' excludes nothing): {tail}")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
