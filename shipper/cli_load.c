@@ -30,13 +30,18 @@ static int check_glob(const struct sl_config_node *g, struct sl_err *err)
         return -1;
     if (s[0] == '\0')
         return sl_config_error_expected(g, err, "a file name or glob");
+    len = strlen(s);
+    if (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t')
+        return sl_config_error_expected(
+            g, err,
+            "a path without white space at its start or end (a copy and "
+            "paste?); remove it");
     if (s[0] == '~')
         return sl_config_error_expected(
             g, err,
             "a path without '~' (a shell's, not expanded here): write "
             "${HOME}%.200s, or the whole path",
             s + 1);
-    len = strlen(s);
     if (s[len - 1] == '/')
         return sl_config_error_expected(
             g, err,

@@ -422,6 +422,17 @@ def an_exclude_ending_in_a_slash_is_refused_with_what_to_write():
                        f"'/' excludes nothing): {tail}")
 
 
+@case
+def a_path_with_a_space_at_its_end_is_refused():
+    # "/var/log/*.log " (pasted with its space) matched nothing, silently
+    d = scratch(TMP, "space")
+    conf = write_config(d, [{"type": "file", "paths": ["/var/log/*.log "]}])
+    refused_ending(conf, "a trailing space",
+                   'inputs[0].paths[0]: found a string "/var/log/*.log ", '
+                   "expected a path without white space at its start or end "
+                   "(a copy and paste?); remove it")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
