@@ -39,6 +39,9 @@ struct line_reader {
     uint64_t base;        /* stream offset of buf[0] */
     uint64_t line_offset; /* of the line last returned */
     uint64_t line_end;    /* just past what that line consumed */
+    bool skip_holes;      /* line_reader_skip_holes() */
+    bool in_hole;         /* the last chunk ended inside a skipped hole */
+    uint64_t hole_bytes;  /* skipped so far */
 };
 
 /* Stream offset of buf[i]. */
@@ -194,11 +197,45 @@ static int return_cut_line(struct line_reader *lr, struct sl_slice *line,
     return 1;
 }
 
+void line_reader_skip_holes(struct line_reader *lr)
+{
+    lr->skip_holes = lr->sep == '\n';
+}
+
+uint64_t line_reader_hole_bytes(const struct line_reader *lr)
+{
+    return lr->hole_bytes;
+}
+
+/* At a line's start (pos): skips the NUL bytes there when they are a hole
+ * (a run of LINE_READER_HOLE_MIN, or the rest of one). true when they are
+ * all there is and too few to tell yet: wait for more (at most
+ * LINE_READER_HOLE_MIN bytes held). */
+static bool skip_hole(struct line_reader *lr)
+{
+    size_t avail = lr->len - lr->pos, k = 0;
+    const char *s = lr->buf + lr->pos;
+    while (k < avail && s[k] == '\0')
+        k++;
+    if (k > 0 && (lr->in_hole || k >= LINE_READER_HOLE_MIN)) {
+        lr->pos += k;
+        lr->hole_bytes += k;
+        lr->in_hole = k == avail; /* it may go on in the next chunk */
+        return false;
+    }
+    lr->in_hole = false;
+    return k > 0 && k == avail;
+}
+
 int line_reader_next(struct line_reader *lr, struct sl_slice *line,
                      bool *truncated)
 {
     if (lr->cut_pending)
         return lr->skipping ? 0 : return_cut_line(lr, line, truncated);
+    if (lr->skip_holes && lr->pos < lr->len && skip_hole(lr)) {
+        shrink(lr);
+        return 0;
+    }
     size_t avail = lr->len - lr->pos;
     if (avail == 0) {
         shrink(lr); /* buf may be NULL from here */

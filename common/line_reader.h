@@ -43,6 +43,20 @@ SL_MUST_CHECK int line_reader_next(struct line_reader *lr,
 /* At the end of the stream: 1 and the unterminated last line, if any. */
 SL_MUST_CHECK int line_reader_finish(struct line_reader *lr,
                                      struct sl_slice *line, bool *truncated);
+/* Holes: a run of at least LINE_READER_HOLE_MIN NUL bytes at the start of
+ * a line is skipped (and the rest of that run in later chunks), not made
+ * a line: it is what a file truncated under a writer that kept its offset
+ * reads as (copytruncate, a writer not in append mode: the bytes before
+ * its next write are a hole of zeros). Without this, the zeros made one
+ * line cut at max_line and tagged, and the first real line after them,
+ * the rest of that "line", was skipped: lost. A shorter run of NULs stays
+ * in its line, as any other byte. The next line's offset is then past the
+ * hole (line_reader_line_end() of the line before is not). Off unless
+ * asked for; not for records. */
+#define LINE_READER_HOLE_MIN 4096
+void line_reader_skip_holes(struct line_reader *lr);
+/* NUL bytes skipped as holes so far. */
+uint64_t line_reader_hole_bytes(const struct line_reader *lr);
 /* Stream offset of the first byte of the line last returned. */
 uint64_t line_reader_line_offset(const struct line_reader *lr);
 /* Stream offset just past the line last returned: past its separator (and,

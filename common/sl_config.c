@@ -48,7 +48,7 @@ struct parser {
     bool failed; /* a callback set err */
 };
 
-static size_t skip_space(const char *b, size_t len, size_t i)
+size_t sl_config_skip_space(const char *b, size_t len, size_t i)
 {
     while (i < len) {
         char c = b[i];
@@ -78,9 +78,9 @@ static size_t skip_space(const char *b, size_t len, size_t i)
 
 static size_t token_start(const struct parser *p)
 {
-    size_t i = skip_space(p->buf, p->len, p->prev_end);
+    size_t i = sl_config_skip_space(p->buf, p->len, p->prev_end);
     if (i < p->len && (p->buf[i] == ',' || p->buf[i] == ':'))
-        i = skip_space(p->buf, p->len, i + 1);
+        i = sl_config_skip_space(p->buf, p->len, i + 1);
     return i;
 }
 
@@ -409,10 +409,10 @@ static size_t error_offset(const struct parser *p, size_t consumed,
 {
     if (p->finishing || consumed > p->len)
         return p->len;
-    size_t i = skip_space(p->buf, p->len, p->prev_end);
+    size_t i = sl_config_skip_space(p->buf, p->len, p->prev_end);
     if (i < p->len && (p->buf[i] == ',' || p->buf[i] == ':') &&
         consumed > i + 1)
-        i = skip_space(p->buf, p->len, i + 1);
+        i = sl_config_skip_space(p->buf, p->len, i + 1);
     if (lexical && i < p->len && p->buf[i] == '"' && consumed > i + 1)
         i = consumed - 1; /* the bad byte inside the string */
     return i;
@@ -426,8 +426,25 @@ static void syntax_error(struct parser *p)
     clean_reason(m, reason, sizeof reason);
     size_t off = error_offset(p, yajl_get_bytes_consumed(p->h),
                               strncmp(m, "lexical", 7) == 0);
+    struct sl_config_syntax s = {.buf = p->buf,
+                                 .len = p->len,
+                                 .last = p->prev_end,
+                                 .off = off,
+                                 .at_end = p->finishing ||
+                                           strstr(m, "premature EOF") != NULL,
+                                 .yajl = m,
+                                 .open = p->cur};
+    struct sl_config_explained e;
+    bool explained = sl_config_syntax_explain(&s, &e);
     if (msg != NULL)
         yajl_free_error(p->h, msg);
+    unsigned line, col;
+    if (explained) {
+        line_col(p, e.at, &line, &col);
+        sl_err_set(p->err, SL_EPARSE, "%s:%u:%u: %s", p->cfg->name, line, col,
+                   e.reason);
+        return;
+    }
     if (off < p->len) {
         unsigned char c = (unsigned char)p->buf[off];
         if (c > ' ' && c < 0x7F)
@@ -435,7 +452,6 @@ static void syntax_error(struct parser *p)
         else
             snprintf(found, sizeof found, ", found byte 0x%02X", c);
     }
-    unsigned line, col;
     line_col(p, off, &line, &col);
     sl_err_set(p->err, SL_EPARSE, "%s:%u:%u: %s%s", p->cfg->name, line, col,
                reason, found);
@@ -498,7 +514,7 @@ struct sl_config *sl_config_load_buffer(const char *name, const char *buf,
                    SL_CONFIG_MAX_FILE >> 20);
         goto fail;
     }
-    if (skip_space(buf, len, 0) == len) {
+    if (sl_config_skip_space(buf, len, 0) == len) {
         /* a position too, as every other config error has one */
         sl_err_set(err, SL_EINVAL, "%s:1:1: file is empty, expected an object",
                    name);

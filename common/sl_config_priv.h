@@ -68,4 +68,28 @@ enum sl_config_kind {
 void sl_config_expected_text(char *buf, size_t size, enum sl_config_kind kind,
                              long long min, long long max);
 
+/* The first offset at or after i that is not white space or a comment (an
+ * unterminated comment stops it at the comment's start). */
+size_t sl_config_skip_space(const char *b, size_t len, size_t i);
+
+/* A syntax error as the parser saw it (sl_config_syntax.c). */
+struct sl_config_syntax {
+    const char *buf;
+    size_t len;
+    size_t last;      /* offset just after the last good token */
+    size_t off;       /* where yajl stopped */
+    bool at_end;      /* the file ended early */
+    const char *yajl; /* yajl's message */
+    const struct sl_config_node *open; /* innermost open container, or NULL */
+};
+struct sl_config_explained {
+    size_t at; /* the offset to report */
+    char reason[240];
+};
+/* Better words and place for the errors people make most by hand
+ * (trailing comma, \d in a string, a string or object left open...):
+ * true with e filled, false to keep yajl's. */
+bool sl_config_syntax_explain(const struct sl_config_syntax *s,
+                              struct sl_config_explained *e);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sl_ascii.h"
 #include "sl_config_priv.h"
 
 struct unit {
@@ -321,6 +322,11 @@ static size_t min3(size_t a, size_t b, size_t c)
 
 /* Optimal string alignment distance (Levenshtein plus swapped neighbours),
  * cut off at 8: only small distances make useful suggestions. */
+static bool same_letter(char a, char b)
+{
+    return sl_ascii_lower(a) == sl_ascii_lower(b);
+}
+
 static size_t distance(const char *a, size_t la, const char *b, size_t lb)
 {
     enum { MAXLEN = 64 };
@@ -333,11 +339,14 @@ static size_t distance(const char *a, size_t la, const char *b, size_t lb)
         d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
         for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
+            /* case is no distance: "INFO", "Docker" are meant as the
+             * lower-case words */
+            size_t cost = !same_letter(a[i - 1], b[j - 1]);
             d[i][j] =
                 min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+            if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
+                same_letter(a[i - 2], b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < d[i][j])
                 d[i][j] = d[i - 2][j - 2] + 1;
         }
     }
@@ -444,6 +453,33 @@ const struct sl_config_node *sl_config_require(const struct sl_config_node *obj,
     return n;
 }
 
+/* Keys Logstash's and Filebeat's redis sections take, met in a "redis"
+ * object of ours, which has a url for them: what to write instead. NULL:
+ * not one of them. */
+static const char *url_part(const struct sl_config_node *obj,
+                            const struct sl_config_node *m)
+{
+    static const struct {
+        const char *key, *what;
+    } parts[] = {
+        {"password", "the password goes in url: redis://:PASSWORD@HOST:PORT "
+                     "(USER:PASSWORD@ for an ACL user), the password from "
+                     "the environment: ${REDIS_PASSWORD}"},
+        {"username", "the user goes in url: redis://USER:PASSWORD@HOST:PORT"},
+        {"host", "the address goes in url: redis://HOST:PORT/DB"},
+        {"hosts", "the address goes in url: redis://HOST:PORT/DB"},
+        {"port", "the address goes in url: redis://HOST:PORT/DB"},
+        {"db", "the database goes in url: redis://HOST:PORT/DB"},
+    };
+    if (obj->key == NULL || strcmp(obj->key, "redis") != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strlen(parts[i].key) == m->key_len &&
+            memcmp(parts[i].key, m->key, m->key_len) == 0)
+            return parts[i].what;
+    return NULL;
+}
+
 int sl_config_check_keys(const struct sl_config_node *obj,
                          const char *const known[], struct sl_err *err)
 {
@@ -462,6 +498,10 @@ int sl_config_check_keys(const struct sl_config_node *obj,
         char key[200], hint[300];
         sl_text_quote(key, sizeof key, m->key, m->key_len, '\'');
         const char *close = suggest(m->key, m->key_len, known);
+        const char *part = url_part(obj, m);
+        if (part != NULL)
+            return sl_config_error_at(m, true, SL_EINVAL, err,
+                                      "unknown key %s: %s", key, part);
         if (known[0] == NULL) {
             snprintf(hint, sizeof hint, "this object takes no keys");
         } else if (close != NULL) {

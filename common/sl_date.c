@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "sl_ascii.h"
@@ -352,6 +353,11 @@ static int compile_one(struct fmt *f, const char *src, struct sl_err *err)
             f->cacheable = f->kind == FMT_ISO8601;
             return 0;
         }
+        if (strcasecmp(src, keywords[k].name) == 0) /* "iso8601", "unix" */
+            return sl_err_set(err, SL_EINVAL,
+                              "date format '%s': write %s, in capitals (as "
+                              "Logstash's date filter)",
+                              src, keywords[k].name);
     }
     f->kind = FMT_PATTERN;
     return compile_pattern(f, src, err);

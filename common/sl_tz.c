@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sl_ascii.h"
 #include "sl_file.h"
@@ -616,6 +617,11 @@ struct sl_tz *sl_tz_load(const char *name, size_t len, struct sl_err *err)
             tz->off = off;
         }
         return tz;
+    }
+    if (len == 3 && strncasecmp(name, "UTC", 3) == 0) {
+        sl_err_set(err, SL_EINVAL, "time zone '%.*s': write UTC, in capitals",
+                   (int)len, name);
+        return NULL;
     }
     if (!valid_id(name, len)) {
         sl_err_set(err, SL_EINVAL,

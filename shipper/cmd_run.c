@@ -6,20 +6,81 @@
  * HTTP address) or go on. */
 #include "shipper_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "loop.h"
 #include "sl_cli.h"
 #include "sl_log.h"
+
+/* The standard descriptors the shipper was started without (`>&-`, `<&-`,
+ * some supervisors): each gets /dev/null, else the first files the shipper
+ * opens land on them, and stdout's events go into whichever took fd 1 (the
+ * data_dir lock is opened for writing). Bit fd: fd was closed. */
+static unsigned open_std_fds(void)
+{
+    unsigned closed = 0;
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        closed |= 1u << fd;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) { /* lower ones are open: n is fd */
+            dup2(n, fd);
+            close(n);
+        }
+    }
+    return closed;
+}
+
+static bool reads_stdin(const struct shipper_config *sc)
+{
+    for (size_t i = 0; i < sl_config_len(sc->inputs); i++) {
+        const char *type = NULL;
+        const struct sl_config_node *t =
+            sl_config_get(sl_config_at(sc->inputs, i), "type");
+        if (t != NULL && sl_config_string(t, NULL, NULL, &type, NULL) == 0 &&
+            strcmp(type, "stdin") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* With stdout closed the stdout output writes to nothing: refused, or
+ * every event would be taken for shipped. Stdin closed: said. */
+static int check_std_fds(unsigned closed, const struct shipper_config *sc)
+{
+    if ((closed & 2) && sc->output.stdout_node != NULL) {
+        SL_ERROR("shipper", "stdout is closed, and output.stdout writes the "
+                            "events there; start the shipper with stdout "
+                            "open (a file, a pipe), or use output.redis");
+        return -1;
+    }
+    if ((closed & 1) && reads_stdin(sc))
+        SL_WARN("shipper", "stdin is closed: the stdin input reads nothing; "
+                           "start the shipper with stdin open (a pipe, a "
+                           "file)");
+    return 0;
+}
 
 int shipper_cmd_run(const struct sl_cli *cli)
 {
     struct shipper_loaded ld;
     struct sl_err err = {0};
+    unsigned closed = open_std_fds();
     if (shipper_cli_load(cli->config, &ld, &err) < 0) {
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
     if (sl_log_section_apply(&ld.sc.log, &err) < 0) {
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
+        shipper_cli_unload(&ld);
+        return SL_CLI_EXIT_FAIL;
+    }
+    if (check_std_fds(closed, &ld.sc) < 0) {
+        sl_log_flush();
         shipper_cli_unload(&ld);
         return SL_CLI_EXIT_FAIL;
     }

@@ -124,6 +124,31 @@ static size_t count_ghosts(const struct registry *r)
     return n;
 }
 
+/* sl_file_read failed with errno: what to do, for the causes a user meets
+ * (status run as another user, a data_dir that is a file, a registry that
+ * is a directory). -1. */
+static int registry_unreadable(const char *data_dir, const char *path,
+                               struct sl_err *err)
+{
+    int e = errno;
+    char msg[SL_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err != NULL ? err->msg : "");
+    if (e == EACCES)
+        return sl_err_set(
+            err, SL_EIO, "%s; run status as the shipper's user (or root)", msg);
+    if (e == ENOTDIR)
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is not a directory; set data_dir "
+                          "to the shipper's (its registry is kept there)",
+                          data_dir);
+    if (e == EISDIR || e == EINVAL)
+        return sl_err_set(err, SL_EIO,
+                          "%s; move it aside: mv %s %s.damaged (every file "
+                          "is then new to the shipper)",
+                          msg, path, path);
+    return -1;
+}
+
 /* 0 shown, 1 no registry yet, -1 with err (unreadable, damaged). table:
  * its files too (else its line alone: the daemon's table is newer). */
 static int show_registry(const char *data_dir, bool table, FILE *out,
@@ -142,7 +167,7 @@ static int show_registry(const char *data_dir, bool table, FILE *out,
         return 1;
     }
     if (sl_file_read(path, "the registry", REGISTRY_FILE_MAX, &b, err) < 0)
-        return -1;
+        return registry_unreadable(data_dir, path, err);
     registry_config_init(&cfg);
     struct registry *r = registry_load_buffer(path, b.ptr, b.len, &cfg, err);
     sl_buf_release(&b);

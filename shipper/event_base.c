@@ -159,6 +159,11 @@ static int add_leaf(struct event_base *b, const struct sl_config_node *n,
                                "'%s' is the shipper's own; tags come from "
                                "the processors",
                                path);
+    if (f->path.nseg == 1 && sl_slice_eq(first, "message", 7))
+        return sl_config_error(n, err,
+                               "'message' is the line read: a field of that "
+                               "name would replace every line, which is then "
+                               "lost; name it otherwise (labels.message...)");
     if (sl_slice_eq(first, "@timestamp", 10))
         return sl_config_error(n, err,
                                "'%s' is the shipper's own; set it with a "

@@ -402,6 +402,7 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
         full = rc == 1;
     }
     if (l->phase == LOOP_READING && !full) {
+        loop_say_unmatched(l);
         int n = read_inputs(l, now, &full, err);
         if (n < 0)
             return -1;

@@ -25,6 +25,7 @@ struct loop_input {
     struct in_stdin *sin;
     struct pipe_src *stdin_src; /* until its EOF (then the pipeline's) */
     struct pipe_input *pi;
+    bool match_said; /* loop_say_unmatched looked at its first scan */
 };
 
 enum loop_phase {
@@ -47,6 +48,7 @@ struct loop {
     struct registry *reg;
     struct registry_saver *saver;
     char reg_path[PATH_MAX];
+    char data_dir_real[PATH_MAX]; /* realpath, for the inputs (loop_own.c) */
     bool reg_dirty;       /* acks since the last snapshot (or it failed) */
     unsigned save_failed; /* saves that failed in a row */
     struct sl_counter *save_failures;
@@ -75,6 +77,14 @@ struct loop {
  * RLIMIT_NOFILE up to the hard one when they need more, else lowers each
  * input's max_open_files in proportion; says so once. */
 void loop_fit_descriptors(struct loop *l);
+
+/* Warns once of each file input whose paths match nothing at its first
+ * scan (loop_unmatched.c). */
+void loop_say_unmatched(struct loop *l);
+
+/* Tells every file input the file the stdout output writes to, if it is
+ * one, and data_dir, so that none reads them (loop_own.c). */
+void loop_note_own_output(struct loop *l);
 
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);

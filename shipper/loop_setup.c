@@ -71,8 +71,9 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
     l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (l->lock_fd < 0) {
         SL_WARN("registry",
-                "cannot open %s: %s; a second shipper on this data_dir "
-                "would not be refused",
+                "cannot open %s: %s; give the shipper's user write access "
+                "to data_dir (the registry is saved there too); meanwhile a "
+                "second shipper on this data_dir would not be refused",
                 path, sl_strerror(errno));
         return 0;
     }
@@ -99,11 +100,18 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
+    struct stat st;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST)
         return sl_err_set(err, SL_EIO,
                           "cannot create data_dir '%s': %s; create it with "
                           "write access for the shipper, or set data_dir",
                           dir, sl_strerror(errno));
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is not a directory; set data_dir to "
+                          "a directory the shipper may write (its registry "
+                          "is kept there), or move the file away",
+                          dir);
     if (lock_data_dir(l, dir, err) < 0)
         return -1;
     int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);
@@ -213,6 +221,7 @@ static int setup_inputs(struct loop *l, struct sl_err *err)
         if (rc < 0)
             return -1;
     }
+    loop_note_own_output(l);
     return setup_peers(l, n, err);
 }
 
@@ -259,8 +268,11 @@ static int setup_http(struct loop *l, struct sl_err *err)
         return 0;
     struct sl_http_server_config hc = {.address = l->sc->http.listen};
     l->http = sl_http_server_new(&hc, err);
-    if (l->http == NULL ||
-        sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
+    if (l->http == NULL) { /* in use: the key to change */
+        sl_err_prefix(err, "http.listen");
+        return -1;
+    }
+    if (sl_http_server_route(l->http, "/metrics", metrics_render, l->m, err) <
             0 ||
         sl_http_server_route(l->http, "/status", status_render, l, err) < 0)
         return -1;

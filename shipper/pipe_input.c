@@ -75,12 +75,42 @@ const struct sl_config_table pipe_multiline_table = {
     "inputs[].multiline", sizeof(struct pipe_multiline_opts), multiline_opts,
     multiline_check};
 
+/* The joiner's error at the key it is about. Its "multiline: " is the key
+ * path's last word already, and grok's advice for an unknown pattern names
+ * sluice-grok's --patterns-dir, which a multiline pattern has no key for. */
+static int multiline_error(const struct sl_config_node *node,
+                           const struct sl_err *e, struct sl_err *err)
+{
+    const char *msg = e->msg;
+    if (strncmp(msg, "multiline: ", 11) == 0)
+        msg += 11;
+    const struct sl_config_node *at = sl_config_get(node, "pattern");
+    const char *advice = strstr(msg, "; add --patterns-dir or check the "
+                                     "spelling");
+    if (advice != NULL)
+        return sl_config_error(at != NULL ? at : node, err,
+                               "%.*s; check the spelling (a multiline "
+                               "pattern knows the built-in patterns: "
+                               "sluice-grok --list shows them)",
+                               (int)(advice - msg), msg);
+    return sl_config_error(at != NULL ? at : node, err, "%s", msg);
+}
+
 /* The multiline config of the input, checked by building one joiner
  * (a bad regex says so with the key's position). */
 static int read_multiline(struct pipe_input *pi,
                           const struct sl_config_node *node, struct sl_err *err)
 {
     struct pipe_multiline_opts o;
+    const char *s;
+    /* "multiline": "python", a preset's name where its object goes */
+    if (sl_config_type(node) == SL_CONFIG_STRING &&
+        sl_config_string(node, NULL, NULL, &s, err) == 0 &&
+        (strcmp(s, "python") == 0 || strcmp(s, "java") == 0))
+        return sl_config_error_expected(node, err,
+                                        "an object: write {\"preset\": "
+                                        "\"%s\"}",
+                                        s);
     if (sl_config_table_fill(&pipe_multiline_table, node, &o, err) < 0)
         return -1;
     multiline_config_init(&pi->ml);
@@ -107,7 +137,7 @@ static int read_multiline(struct pipe_input *pi,
     struct sl_err e = {0};
     pi->ml_rules = multiline_rules_new(&pi->ml, &e);
     if (pi->ml_rules == NULL)
-        return sl_config_error(node, err, "%s", e.msg);
+        return multiline_error(node, &e, err);
     return 0;
 }
 

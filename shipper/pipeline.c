@@ -96,6 +96,7 @@ struct pipe_src {
                           INT64_MAX: none open, or flushed */
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
+    uint64_t holes_said; /* line_reader_hole_bytes() last logged */
 };
 
 static void work_add(struct pipe_src *s)
@@ -317,6 +318,7 @@ static struct pipe_src *src_new(struct pipeline *p, struct pipe_input *pi,
     s->cl = container_log_new(pi->format, max, err);
     if (s->lr == NULL || s->cl == NULL)
         goto nomem;
+    line_reader_skip_holes(s->lr);
     if (pi->ml_rules != NULL) {
         s->ml = multiline_new_shared(pi->ml_rules, err);
         if (s->ml == NULL)
@@ -584,6 +586,26 @@ static int emit_ready(struct pipe_src *s, struct sl_err *err)
     return 0;
 }
 
+/* NUL bytes line_reader skipped before the line just taken: said once a
+ * hole, with what it usually means. */
+static void hole_said(struct pipe_src *s)
+{
+    char comp[256];
+    uint64_t n = line_reader_hole_bytes(s->lr) - s->holes_said;
+    s->holes_said += n;
+    if (s->path != NULL)
+        snprintf(comp, sizeof comp, "input:file:%s", s->path);
+    else
+        snprintf(comp, sizeof comp, "input:stdin");
+    SL_WARN(comp,
+            "skipped %" PRIu64 " NUL bytes before offset %" PRIu64
+            ": a hole, as a file truncated while its writer kept its "
+            "offset reads (copytruncate, and a writer not in append "
+            "mode: open its log with O_APPEND, or rotate by renaming); "
+            "the lines after it are read",
+            n, s->line.offset);
+}
+
 /* The next line out of line_reader, held until container_log takes it. */
 static bool take_line(struct pipe_src *s)
 {
@@ -600,6 +622,8 @@ static bool take_line(struct pipe_src *s)
         l.ptr, l.len, s->base + line_reader_line_offset(s->lr),
         s->base + line_reader_line_end(s->lr), cut};
     s->held = true;
+    if (line_reader_hole_bytes(s->lr) != s->holes_said)
+        hole_said(s);
     return true;
 }
 

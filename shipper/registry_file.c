@@ -759,7 +759,15 @@ static void syntax_error(struct parser *p)
         s += 13;
         n -= 13;
     }
-    fail_at(p, token_start(p, here(p)), SL_EPARSE, true, "%.*s", (int)n, s);
+    bool lexical = strncmp(s, "lexical error: ", 15) == 0 && n >= 15;
+    if (lexical) { /* "lexical error: invalid char in json text." */
+        s += 15;
+        n -= 15;
+    }
+    while (n > 0 && s[n - 1] == '.')
+        n--;
+    fail_at(p, token_start(p, here(p)), SL_EPARSE, true, "%s%.*s%s",
+            lexical ? "not JSON (" : "", (int)n, s, lexical ? ")" : "");
     if (m != NULL)
         yajl_free_error(p->h, m);
 }

@@ -149,6 +149,12 @@ static int check_shipper(const struct sl_config_node *obj, void *out,
     if (sc->data_dir[0] == '\0')
         return sl_config_error_expected(sl_config_get(obj, "data_dir"), err,
                                         "a directory");
+    if (sc->data_dir[0] == '~')
+        return sl_config_error_expected(
+            sl_config_get(obj, "data_dir"), err,
+            "a directory without '~' (a shell's, not expanded here): write "
+            "${HOME}%.200s, or the whole path",
+            sc->data_dir + 1);
     if (in != NULL && sl_config_len(in) == 0)
         return sl_config_error_expected(in, err, "at least one input");
     return 0;

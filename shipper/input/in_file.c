@@ -622,6 +622,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->open = in->open;
     st->ready = in->ready.n;
     st->waiting = in->wait.n;
+    st->others = in->nnotes;
     st->inotify = in->ifd >= 0 && !in->watch_full;
     st->scans = in->scans;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&

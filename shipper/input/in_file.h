@@ -260,6 +260,17 @@ SL_MUST_CHECK int in_file_set_peers(struct in_file *in,
                                     struct in_file *const *inputs, size_t n,
                                     size_t self, struct sl_err *err);
 
+/* The file the shipper writes its events to, when its stdout output is
+ * redirected to one (`run > out.log`): never read, and said once when
+ * paths match it: read, each event would come back as a new line, and
+ * that one again, for ever, each time longer. dev 0 and ino 0: none. */
+void in_file_set_own_output(struct in_file *in, uint64_t dev, uint64_t ino);
+/* The shipper's data_dir, as written and as realpath(3) gives it (either
+ * may be NULL; borrowed, they must outlive in): no file under it is read
+ * (its registry, replaced at each save, would come back as new files, its
+ * entries as events, for ever), and one paths match is said once. */
+void in_file_set_own_dir(struct in_file *in, const char *dir, const char *real);
+
 /* Asks for a rescan at the next in_file_process (tests, SIGHUP). */
 void in_file_rescan(struct in_file *in);
 
@@ -274,6 +285,7 @@ struct in_file_stats {
     size_t open;    /* descriptors held */
     size_t ready;   /* files that may have bytes to read */
     size_t waiting; /* files waiting for a descriptor */
+    size_t others;  /* files its paths match that another input reads */
     bool inotify;   /* watching (false: polling) */
     uint64_t scans; /* walks of the directories since in_file_new: the
                        periodic one, and those inotify, a rescan or a

@@ -158,6 +158,10 @@ struct in_file {
     bool watch_full; /* the watch limit was reached (logged once) */
     struct watch *watches;
     size_t nwatches, capwatches;
+    uint64_t own_dev, own_ino; /* in_file_set_own_output; 0, 0: none */
+    const char *own_dir[2];    /* in_file_set_own_dir; borrowed */
+    uint32_t *watch_by_dir, *watch_by_wd; /* in_file_watches.c */
+    size_t watch_slots;                   /* of each; a power of 2 */
     /* counters (NULL when not registered) */
     struct sl_gauge *m_open;
     struct sl_counter *m_seen, *m_bytes, *m_errors, *m_scans;
@@ -234,6 +238,16 @@ bool in_file_excluded(const struct in_file *in, const char *path);
 int in_file_watch_init(struct in_file *in);
 void in_file_watch_read(struct in_file *in, int64_t now);
 void in_file_watch_free(struct in_file *in);
+
+/* The watched directories, by name and by descriptor (in_file_watches.c):
+ * NULL when not watched. add: -1 out of memory (the directory is then not
+ * watched: the periodic scan still finds its changes). remove: w leaves
+ * (the last watch takes its place). */
+struct watch *in_file_watch_by_dir(struct in_file *in, const char *dir);
+struct watch *in_file_watch_by_wd(struct in_file *in, int wd);
+int in_file_watch_add(struct in_file *in, int wd, const char *dir);
+void in_file_watch_remove(struct in_file *in, struct watch *w);
+void in_file_watches_free(struct in_file *in);
 void in_file_bad_path(struct in_file *in, const char *path, int reason,
                       bool literal);
 void in_file_bad_path_clear(struct in_file *in, const char *path);

@@ -21,6 +21,10 @@ static const char *reason_of(int reason)
         return "a directory";
     case -2:
         return "not a regular file";
+    case -3:
+        return "the shipper's own output";
+    case -4:
+        return "the shipper's data_dir";
     case EACCES:
         return "permission denied";
     case ENOTDIR:

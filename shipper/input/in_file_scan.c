@@ -126,7 +126,9 @@ void in_file_bad_path_clear(struct in_file *in, const char *path)
     *b = in->bad[--in->nbad];
 }
 
-/* reason: an errno, or -1 a directory, -2 another kind of file. literal:
+/* reason: an errno, or -1 a directory, -2 another kind of file, -3 the
+ * shipper's own output (in_file_set_own_output), -4 a file of its data_dir
+ * (in_file_set_own_dir). literal:
  * the user named this exact path (a glob's match that is a directory is
  * only debug). */
 void in_file_bad_path(struct in_file *in, const char *path, int reason,
@@ -145,6 +147,15 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
         SL_WARN(path, "is a directory, not a file; name its files in "
                       "`paths` (a glob such as DIR/*.log); tried again at "
                       "every scan");
+    else if (reason == -4)
+        SL_WARN(path, "is the shipper's data_dir, and paths match files in "
+                      "it: they are not read (its registry would come back "
+                      "as events, for ever); keep data_dir out of `paths`");
+    else if (reason == -3)
+        SL_WARN(path, "is the shipper's own output (stdout): not read (each "
+                      "event would come back as a new line, for ever); keep "
+                      "it out of `paths` (an `exclude`, or write it "
+                      "elsewhere)");
     else if (reason == -2)
         SL_WARN(path, "is not a regular file (a FIFO, socket or device); "
                       "the file input reads regular files only (for a pipe, "
@@ -152,6 +163,10 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
     else if (reason == ENOTDIR)
         SL_WARN(path, "cannot read: a component of the path is not a "
                       "directory; check `paths`; tried again at every scan");
+    else if (reason == ELOOP)
+        SL_WARN(path, "cannot read: a loop of symbolic links (or too many "
+                      "in a row); point the link at the log file, or remove "
+                      "it; tried again at every scan");
     else if (reason == EACCES)
         SL_WARN(path, "cannot read: Permission denied; give the shipper's "
                       "user read access (on Debian, the group adm); tried "
@@ -182,6 +197,33 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
     b->seen = true;
 }
 
+void in_file_set_own_output(struct in_file *in, uint64_t dev, uint64_t ino)
+{
+    in->own_dev = dev;
+    in->own_ino = ino;
+}
+
+void in_file_set_own_dir(struct in_file *in, const char *dir, const char *real)
+{
+    in->own_dir[0] = dir;
+    in->own_dir[1] = real;
+}
+
+/* The shipper's data_dir path is under, or NULL. */
+static const char *in_own_dir(const struct in_file *in, const char *path)
+{
+    for (int i = 0; i < 2; i++) {
+        const char *d = in->own_dir[i];
+        size_t n = d != NULL ? strlen(d) : 0;
+        while (n > 1 && d[n - 1] == '/')
+            n--;
+        if (n > 0 && strncmp(path, d, n) == 0 &&
+            (path[n] == '/' || (n == 1 && d[0] == '/')))
+            return d;
+    }
+    return NULL;
+}
+
 /* ---- inotify ------------------------------------------------------------ */
 
 int in_file_watch_init(struct in_file *in)
@@ -201,28 +243,17 @@ int in_file_watch_init(struct in_file *in)
 
 void in_file_watch_free(struct in_file *in)
 {
-    for (size_t i = 0; i < in->nwatches; i++)
-        free(in->watches[i].dir);
-    free(in->watches);
+    in_file_watches_free(in);
     if (in->ifd >= 0)
         close(in->ifd);
-}
-
-static struct watch *watch_by_wd(struct in_file *in, int wd)
-{
-    for (size_t i = 0; i < in->nwatches; i++)
-        if (in->watches[i].wd == wd)
-            return &in->watches[i];
-    return NULL;
 }
 
 static void watch_dir(struct in_file *in, const char *dir)
 {
     if (in->ifd < 0 || in->watch_full)
         return;
-    for (size_t i = 0; i < in->nwatches; i++)
-        if (strcmp(in->watches[i].dir, dir) == 0)
-            return;
+    if (in_file_watch_by_dir(in, dir) != NULL)
+        return;
     int wd = inotify_add_watch(in->ifd, dir,
                                IN_MODIFY | IN_CREATE | IN_DELETE |
                                    IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
@@ -237,23 +268,9 @@ static void watch_dir(struct in_file *in, const char *dir)
                 in->cfg.scan_interval_ms, in->cfg.poll_interval_ms);
         return;
     }
-    if (wd < 0 || watch_by_wd(in, wd) != NULL)
+    if (wd < 0 || in_file_watch_by_wd(in, wd) != NULL)
         return;
-    if (in->nwatches == in->capwatches) {
-        size_t ncap = in->capwatches ? in->capwatches * 2 : 16;
-        struct watch *nw = realloc(in->watches, ncap * sizeof *nw);
-        if (nw == NULL)
-            return;
-        in->watches = nw;
-        in->capwatches = ncap;
-    }
-    size_t n = strlen(dir);
-    char *d = malloc(n + 1);
-    if (d == NULL)
-        return;
-    memcpy(d, dir, n + 1);
-    in->watches[in->nwatches].wd = wd;
-    in->watches[in->nwatches++].dir = d;
+    (void)in_file_watch_add(in, wd, dir); /* no memory: the scan finds it */
 }
 
 /* A modify event: the file dir/name, if the input follows it, has bytes. */
@@ -324,12 +341,11 @@ void in_file_watch_read(struct in_file *in, int64_t now)
                 in->scan_due = true;
                 continue;
             }
-            struct watch *w = watch_by_wd(in, ev->wd);
+            struct watch *w = in_file_watch_by_wd(in, ev->wd);
             if (w == NULL)
                 continue;
             if (ev->mask & IN_IGNORED) {
-                free(w->dir);
-                *w = in->watches[--in->nwatches];
+                in_file_watch_remove(in, w);
                 in->scan_due = true;
                 continue;
             }
@@ -409,6 +425,14 @@ static void candidate(struct walk *w, size_t len, bool literal,
     (void)len;
     if (in_file_excluded(w->in, path))
         return;
+    const char *own = in_own_dir(w->in, path);
+    if (own != NULL) { /* said once for the directory, not per file; as
+                          "DIR/", not DIR, which `**` matches as itself */
+        char dir[PATH_CAP];
+        snprintf(dir, sizeof dir, "%s/", own);
+        in_file_bad_path(w->in, dir, -4, true);
+        return;
+    }
     const struct in_file *owner = in_file_owner(w->in, path);
     if (owner != NULL) {
         in_file_note_other(w->in, path, owner, true);
@@ -421,6 +445,11 @@ static void candidate(struct walk *w, size_t len, bool literal,
     }
     if (!S_ISREG(st.st_mode)) {
         in_file_bad_path(w->in, path, S_ISDIR(st.st_mode) ? -1 : -2, literal);
+        return;
+    }
+    if (w->in->own_ino != 0 && w->in->own_ino == st.st_ino &&
+        w->in->own_dev == st.st_dev) {
+        in_file_bad_path(w->in, path, -3, true);
         return;
     }
     if (dtype == DT_LNK || dtype == DT_UNKNOWN)

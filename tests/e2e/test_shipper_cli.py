@@ -46,6 +46,13 @@ def refused_with_position(conf, what):
     return said[0]
 
 
+def refused_ending(conf, what, tail):
+    """refused_with_position, its line ending with tail."""
+    said = refused_with_position(conf, what)
+    if not said.endswith(tail + "\n"):
+        raise AssertionError(f"{what}: {said!r}")
+
+
 @case
 def check_refuses_what_run_refuses_each_with_file_line_column():
     # http.listen was read as a string only: check said nothing (exit 0)
@@ -209,6 +216,221 @@ def a_config_saved_with_a_byte_order_mark():
     said = refused_with_position(good, "UTF-16")
     eq(said, f"sluice-shipper: {good}:1:1: the file is in UTF-16 (it starts "
        "with the bytes 0xFF 0xFE); save it as UTF-8\n", "UTF-16")
+
+
+@case
+def hand_written_json_mistakes_point_at_the_mistake_and_say_what_to_write():
+    # a regex's \d written as it is was "'\\' occurs before a character
+    # which it may not", a comma after the last member was "expected a key
+    # in quotes" at the '}' on the line below, and a file cut short was
+    # "unexpected end of file": none said what to write, or where
+    d = scratch(TMP, "syntax")
+    conf = os.path.join(d, "shipper.json")
+    log = os.path.join(d, "app.log")
+    head = ('{\n  "data_dir": "%s",\n  "output": {"stdout": {}},\n'
+            '  "inputs": [{"type": "file", "paths": ["%s"],\n' % (d, log))
+    cases = (
+        ('    "multiline": {"pattern": "^\\d{4}-"}}]\n}\n', "5:32: '\\d' is "
+         "not an escape JSON knows; write '\\\\d' (in JSON a backslash is "
+         "written twice: a regular expression's \\d is \"\\\\d\")"),
+        ('    "start_at": "end",\n  }]\n}\n', "5:22: a ',' after the last "
+         "member of an object; remove it (JSON allows no comma before '}')"),
+        ('    "start_at": "end}]\n}\n', "5:17: the string that starts here is "
+         "not closed on its line; end it with '\"' (a line break inside a "
+         "string is written \\n)"),
+        ('    "start_at": "end"}\n', "6:1: the file ends inside the array "
+         "that starts at 4:13; a ']' is missing (or the file was cut "
+         "short)"),
+    )
+    for tail, want in cases:
+        with open(conf, "w") as f:
+            f.write(head + tail)
+        said = refused_with_position(conf, tail)
+        eq(said, f"sluice-shipper: {conf}:{want}\n", tail)
+
+
+@case
+def a_multiline_pattern_with_an_unknown_grok_name_says_what_to_do():
+    # said "inputs[0].multiline: multiline: grok: ...; add --patterns-dir
+    # or check the spelling": sluice-grok's flag, which the shipper has
+    # no key for, at the multiline object rather than its pattern
+    d = scratch(TMP, "mlname")
+    log = os.path.join(d, "app.log")
+    conf = write_config(d, [{"type": "file", "paths": [log], "multiline":
+                             {"pattern": "^%{TIMESTAMP_ISO8061} "}}])
+    said = refused_with_position(conf, "an unknown name in a multiline "
+                                 "pattern")
+    with open(conf) as f:
+        text = f.read()
+    at = text.index('"^%{TIME')
+    eq(said, f"sluice-shipper: {conf}:1:{at + 1}: inputs[0].multiline."
+       "pattern: grok: expression '^%{TIMESTAMP_ISO8061} ': at "
+       "%{TIMESTAMP_ISO8061}: unknown pattern 'TIMESTAMP_ISO8061'; check the "
+       "spelling (a multiline pattern knows the built-in patterns: "
+       "sluice-grok --list shows them)\n", "the message")
+
+
+@case
+def a_glob_of_a_directory_and_a_second_stdin_input_are_refused():
+    # "paths": ["/var/log/app/"] matched nothing, for ever, without a word
+    # (check exit 0, run read nothing); two stdin inputs were accepted and
+    # the second never read a line
+    d = scratch(TMP, "globdir")
+    logs = os.path.join(d, "logs") + "/"
+    append(os.path.join(logs, "app.log"), ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [logs]}])
+    refused_ending(conf, "a path ending in /",
+                   "expected a glob of files, not a directory: name its "
+                   f"files, such as {logs}*.log")
+    conf = write_config(d, [{"type": "stdin"}, {"type": "file", "paths":
+                            [logs + "*.log"]}, {"type": "stdin"}])
+    refused_ending(conf, "two stdin inputs",
+                   "inputs[2].type: inputs[0] reads stdin already, and "
+                   "stdin is read by one input only; keep one (a "
+                   "processor's `when` can treat its lines apart)")
+
+
+@case
+def a_field_named_message_in_fields_is_refused():
+    # "fields": {"message": ...} replaced the line of every event: each
+    # line read was shipped as that value, the line itself lost
+    d = scratch(TMP, "fieldmsg")
+    log = os.path.join(d, "app.log")
+    append(log, ["the line"])
+    conf = write_config(d, [{"type": "file", "paths": [log],
+                             "fields": {"message": "shop"}}])
+    refused_ending(conf, "fields.message",
+                   " inputs[0].fields.message: 'message' is the line "
+                   "read: a field of that name would replace every "
+                   "line, which is then lost; name it otherwise "
+                   "(labels.message...)")
+
+
+@case
+def a_tilde_in_paths_or_data_dir_is_refused_with_home():
+    # "~/logs/*.log" is the shell's: here it named a directory "~" under
+    # the working directory, which matched nothing, silently; data_dir
+    # "~/sluice" made one there
+    d = scratch(TMP, "tilde")
+    conf = write_config(d, [{"type": "file", "paths": ["~/logs/*.log"]}])
+    refused_ending(conf, "~ in paths",
+                   "inputs[0].paths[0]: found a string \"~/logs/*.log"
+                   "\", expected a path without '~' (a shell's, not "
+                   "expanded here): write ${HOME}/logs/*.log, or the "
+                   "whole path")
+    conf = write_config(d, [{"type": "stdin"}], None,
+                        {"data_dir": "~/sluice"})
+    refused_ending(conf, "~ in data_dir",
+                   "data_dir: found a string \"~/sluice\", expected a "
+                   "directory without '~' (a shell's, not expanded "
+                   "here): write ${HOME}/sluice, or the whole path")
+    eq(os.path.exists(os.path.join(os.getcwd(), "~")), False, "no ~ made")
+
+
+@case
+def http_listen_in_use_names_the_key():
+    # run said "[shipper] metrics address 127.0.0.1:N is in use; ...",
+    # without the key to change
+    import socket
+    d = scratch(TMP, "inuse")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        conf = write_config(d, [{"type": "stdin"}], None,
+                            {"http": {"listen": f"127.0.0.1:{port}"}})
+        eq(shipper(conf, "check"), (0, "", ""), "check: a good config")
+        rc, out, err = shipper(conf, "run", "--once")
+    finally:
+        busy.close()
+    eq((rc, out), (1, ""), f"run: {err!r}")
+    said = [l.split("] ", 1)[1] for l in err.splitlines() if " error " in l]
+    eq(said, [f"http.listen: metrics address 127.0.0.1:{port} is in use; "
+              "pick another port or stop the other process (ss -ltnp "
+              f"'sport = :{port}' shows it)"], "the error")
+
+
+@case
+def a_word_in_the_wrong_case_or_a_preset_name_alone_says_what_to_write():
+    # "INFO", "STDIN", "Docker": "expected one of ..." with no suggestion
+    # (case counted as distance); "multiline": "python" was "found a
+    # string, expected an object"
+    d = scratch(TMP, "case")
+    for inp, extra, tail in (
+            ({"type": "STDIN"}, {}, 'inputs[0].type: found a string '
+             '"STDIN", expected one of "file", "stdin" (did you mean '
+             '"stdin"?)'),
+            ({"type": "stdin"}, {"log": {"level": "INFO"}}, 'log.level: '
+             'found a string "INFO", expected one of "error", "warn", '
+             '"info", "debug" (did you mean "info"?)'),
+            ({"type": "stdin", "multiline": "python"}, {}, 'inputs[0].'
+             'multiline: found a string "python", expected an object: write '
+             '{"preset": "python"}')):
+        conf = write_config(d, [inp], None, extra)
+        refused_ending(conf, tail, tail)
+
+
+def run_closed(conf, fd, timeout=DEADLINE_S):
+    """run --once with descriptor fd closed (`>&-`, `<&-`): rc, stderr."""
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       stdout=subprocess.DEVNULL if fd != 1 else None,
+                       stderr=subprocess.PIPE, env=ENV, timeout=timeout,
+                       preexec_fn=lambda: os.close(fd))
+    return p.returncode, p.stderr.decode()
+
+
+@case
+def started_with_stdout_or_stdin_closed():
+    # `>&-`: the first files the shipper opened took fd 1, and the events
+    # went to whichever it was ("cannot write to fd 1: Invalid argument"
+    # when a signalfd took it; the data_dir lock is opened for writing);
+    # `<&-` with a stdin input: run --once read a descriptor of its own as
+    # stdin and never ended
+    d = scratch(TMP, "closed")
+    log = os.path.join(d, "app.log")
+    append(log, ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    rc, err = run_closed(conf, 1)
+    eq((rc, [l.split("] ", 1)[1] for l in err.splitlines()
+             if " error " in l]),
+       (1, ["stdout is closed, and output.stdout writes the events there; "
+            "start the shipper with stdout open (a file, a pipe), or use "
+            "output.redis"]), f"stdout closed: {err!r}")
+    conf = write_config(d, [{"type": "stdin"}])
+    rc, err = run_closed(conf, 0, timeout=10)
+    eq((rc, [l.split("] ", 1)[1] for l in err.splitlines()
+             if " warn " in l or " error " in l]),
+       (0, ["stdin is closed: the stdin input reads nothing; start the "
+            "shipper with stdin open (a pipe, a file)"]), "stdin closed")
+
+
+@case
+def an_exclude_ending_in_a_slash_is_refused_with_what_to_write():
+    # "exclude": ["/var/log/old/"] excluded nothing (no file's path ends
+    # in '/'): the directory's files were read, check said nothing
+    d = scratch(TMP, "exclude")
+    logs = os.path.join(d, "logs")
+    os.makedirs(os.path.join(logs, "old"), exist_ok=True)
+    append(os.path.join(logs, "old", "b.log"), ["old"])
+    for x, tail in ((logs + "/old/", f"write {logs}/old/** for every file "
+                     "under it"),
+                    ("old/", "write **/old/** for every file under it")):
+        conf = write_config(d, [{"type": "file", "paths": [
+            os.path.join(logs, "**", "*.log")], "exclude": ["*.gz", x]}])
+        refused_ending(conf, x, "expected a glob of files (one ending in "
+                       f"'/' excludes nothing): {tail}")
+
+
+@case
+def a_path_with_a_space_at_its_end_is_refused():
+    # "/var/log/*.log " (pasted with its space) matched nothing, silently
+    d = scratch(TMP, "space")
+    conf = write_config(d, [{"type": "file", "paths": ["/var/log/*.log "]}])
+    refused_ending(conf, "a trailing space",
+                   'inputs[0].paths[0]: found a string "/var/log/*.log ", '
+                   "expected a path without white space at its start or end "
+                   "(a copy and paste?); remove it")
 
 
 if failures:

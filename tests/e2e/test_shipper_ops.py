@@ -28,10 +28,14 @@ SHIPPER = sys.argv[1]
 TMP = shipper_harness.tmp_dir("sluice-e2e-ops-")
 
 
-def status_cmd(conf):
-    p = subprocess.run([SHIPPER, "-c", conf, "status"], capture_output=True,
+def shipper_cli(conf, *args):
+    p = subprocess.run([SHIPPER, "-c", conf, *args], capture_output=True,
                        env=ENV, timeout=DEADLINE_S)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def status_cmd(conf):
+    return shipper_cli(conf, "status")
 
 
 def daemon_rows(out):
@@ -320,6 +324,74 @@ def max_open_files_above_the_descriptor_limit():
         eq(len(said), 1, f"said once: {err[-600:]!r}")
         if word not in said[0]:
             raise AssertionError(said[0])
+
+
+@case
+def a_data_dir_that_is_a_file_or_a_registry_that_is_a_directory():
+    # run said "cannot open <data_dir>/lock: Not a directory; a second
+    # shipper on this data_dir would not be refused" then "cannot open
+    # registry ...: Not a directory", status "cannot open the registry
+    # ...": neither said the data_dir was the matter, nor what to do
+    d, log, _, _ = one_file("notdir", ["one"])
+    data = os.path.join(d, "data")
+    with open(data, "w") as f:
+        f.write("not a directory\n")
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S)
+    err = p.stderr.decode()
+    eq((p.returncode, p.stdout), (1, b""), f"run: {err!r}")
+    want = (f"data_dir '{data}' is not a directory; set data_dir to a "
+            "directory the shipper may write (its registry is kept there), "
+            "or move the file away")
+    eq([l.split("] ", 1)[1] for l in err.splitlines() if " error " in l],
+       [want], "run's log")
+    eq(status_cmd(conf), (1, "", f"sluice-shipper: data_dir '{data}' is not "
+       "a directory; set data_dir to the shipper's (its registry is kept "
+       "there)\n"), "status")
+    os.unlink(data)
+    reg = os.path.join(data, "registry.json")
+    os.makedirs(reg)
+    eq(status_cmd(conf), (1, "", "sluice-shipper: cannot read the registry "
+       f"'{reg}': Is a directory; move it aside: mv {reg} {reg}.damaged "
+       "(every file is then new to the shipper)\n"), "status")
+
+
+@case
+def a_registry_damaged_each_way_is_refused_with_where_and_what():
+    # not JSON said yajl's own "lexical error: invalid char in json
+    # text.;"; each way now: where, what, and the command to move it aside
+    d, log, _, _ = one_file("damaged", ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}])
+    rc, _, err = shipper_cli(conf, "run", "--once")
+    eq(rc, 0, f"first run: {err!r}")
+    reg = os.path.join(d, "data", "registry.json")
+    with open(reg) as f:
+        good = f.read()
+    tail = (f"; the registry is damaged: fix it, or move it aside to start "
+            f"over: mv {reg} {reg}.damaged (every file is then new to the "
+            "shipper: read from its start, or its end with start_at "
+            "\"end\")\n")
+    for text, where in (("", "1:1: the file is empty"),
+                        ("hello\n", "1:1: not JSON (invalid char in json "
+                         "text)"),
+                        ('{"foo": 1}', '1:2: unknown key "foo"'),
+                        ("[]", "1:1: found an array, expected an object"),
+                        (good[:len(good) // 2],
+                         "the file ends early (truncated?)")):
+        with open(reg, "w") as f:
+            f.write(text)
+        rc, out, err = status_cmd(conf)
+        eq((rc, out), (1, ""), f"status on {text[:20]!r}: {err!r}")
+        if not err.startswith(f"sluice-shipper: {reg}:") or \
+                not err.endswith(tail) or where.split(": ", 1)[-1] not in err:
+            raise AssertionError(f"{text[:20]!r}: {err!r}")
+        if where[0].isdigit() and f"{reg}:{where}" not in err:
+            raise AssertionError(f"{text[:20]!r}: {err!r}")
+        rc, out, err = shipper_cli(conf, "run", "--once")
+        eq((rc, out), (1, ""), f"run on {text[:20]!r}: {err!r}")
+        if tail.strip() not in err:
+            raise AssertionError(f"run on {text[:20]!r}: {err!r}")
 
 
 if failures:

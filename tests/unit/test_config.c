@@ -453,9 +453,11 @@ static void test_syntax_errors(void **state)
     assert_load_fails("{\n  \"a\": 1,\n  \"b\" 2\n}", SL_EPARSE,
                       "t.json:3:7: expected ':' after the key, found '2'");
     assert_load_fails("{\"a\": 1,\n /* c */ }", SL_EPARSE,
-                      "t.json:2:10: expected a key in quotes, found '}'");
+                      "t.json:1:8: a ',' after the last member of an object; "
+                      "remove it (JSON allows no comma before '}')");
     assert_load_fails("{\"a\": [1, 2,]}", SL_EPARSE,
-                      "t.json:1:13: unexpected token, found ']'");
+                      "t.json:1:12: a ',' after the last element of an array; "
+                      "remove it (JSON allows no comma before ']')");
     assert_load_fails("{\"a\": tru}", SL_EPARSE,
                       "t.json:1:7: expected a value (an object, array, string, "
                       "number, true, false or null), found 't'");
@@ -469,13 +471,77 @@ static void test_syntax_errors(void **state)
                       "t.json:1:10: expected ',' or ']' after an element of an "
                       "array, found '2'");
     assert_load_fails("{\"a\": \"\xff\"}", SL_EPARSE,
-                      "t.json:1:8: invalid UTF-8 in a string, found byte 0xFF");
+                      "t.json:1:8: invalid UTF-8 in a string, found byte 0xFF; "
+                      "save the file as UTF-8");
+    /* Latin-1: yajl stops after the byte, at the closing quote */
+    assert_load_fails("{\"a\": \"caf\xe9\"}", SL_EPARSE,
+                      "t.json:1:11: invalid UTF-8 in a string, found byte "
+                      "0xE9; save the file as UTF-8");
     assert_load_fails("{\"a\": {\"b\": 1}\n", SL_EPARSE,
-                      "t.json:2:1: unexpected end of file");
+                      "t.json:2:1: the file ends inside the object that starts "
+                      "at 1:1; a '}' is missing (or the file was cut short)");
     assert_load_fails("{\"a\": 1 /* open", SL_EPARSE,
-                      "t.json:1:16: unexpected end of file");
+                      "t.json:1:9: the comment that starts here is not closed; "
+                      "end it with '*/'");
     assert_load_fails("{a: 1}", SL_EPARSE,
                       "t.json:1:2: invalid character, found 'a'");
+}
+
+/* The mistakes people make by hand, said with what to write and where: a
+ * regular expression's backslash, a string left open, a tab, single
+ * quotes, a file cut short inside an array. yajl's words for these ("'\\'
+ * occurs before a character which it may not", "premature EOF", a '}'
+ * lines below the comma) said neither. */
+static void test_syntax_errors_said_with_what_to_write(void **state)
+{
+    (void)state;
+    assert_load_fails("{\"p\": \"^\\d+ %{WORD}\"}", SL_EPARSE,
+                      "t.json:1:9: '\\d' is not an escape JSON knows; write "
+                      "'\\\\d' (in JSON a backslash is written twice: a "
+                      "regular expression's \\d is \"\\\\d\")");
+    assert_load_fails("{\"a\": 1,\n \"b\": \"open,\n \"c\": 2}", SL_EPARSE,
+                      "t.json:2:7: the string that starts here is not closed "
+                      "on its line; end it with '\"' (a line break inside a "
+                      "string is written \\n)");
+    assert_load_fails("{\"a\": \"x\ty\"}", SL_EPARSE,
+                      "t.json:1:9: a control character (byte 0x09, a tab) "
+                      "inside a string; write it as \\t");
+    assert_load_fails("{\"a\": \"open", SL_EPARSE,
+                      "t.json:1:7: the string that starts here is not closed; "
+                      "end it with '\"'");
+    assert_load_fails("{\"a\": 'b'}", SL_EPARSE,
+                      "t.json:1:7: found ''', expected '\"': JSON writes "
+                      "strings and keys in double quotes");
+    assert_load_fails("{\"a\": {\"b\": [1,\n2", SL_EPARSE,
+                      "t.json:2:2: the file ends inside the array that starts "
+                      "at 1:13; a ']' is missing (or the file was cut short)");
+    assert_load_fails("{\"a\": 1,,}", SL_EPARSE,
+                      "t.json:1:9: expected a key in quotes, found ','");
+}
+
+/* Logstash's and Filebeat's redis keys in a "redis" object: said where they
+ * go in url, not "unknown key (known keys: ...)". Elsewhere, as any key. */
+static void test_redis_keys_of_other_tools_say_they_go_in_url(void **state)
+{
+    (void)state;
+    struct sl_config *c = must_load("{\"redis\": {\"url\": \"redis://h\",\n"
+                                    "  \"password\": \"x\"},\n"
+                                    " \"other\": {\"password\": \"x\"}}");
+    const struct sl_config_node *r = sl_config_root(c);
+    static const char *const keys[] = {"url", "mode", NULL};
+    struct sl_err err = {0};
+    assert_int_equal(
+        sl_config_check_keys(sl_config_get(r, "redis"), keys, &err), -1);
+    assert_string_equal(err.msg,
+                        "t.json:2:3: redis: unknown key 'password': the "
+                        "password goes in url: redis://:PASSWORD@HOST:PORT "
+                        "(USER:PASSWORD@ for an ACL user), the password from "
+                        "the environment: ${REDIS_PASSWORD}");
+    assert_int_equal(
+        sl_config_check_keys(sl_config_get(r, "other"), keys, &err), -1);
+    assert_string_equal(err.msg, "t.json:3:12: other: unknown key 'password' "
+                                 "(known keys: 'url', 'mode')");
+    sl_config_free(c);
 }
 
 static void test_structure_errors(void **state)
@@ -713,6 +779,8 @@ int main(void)
         cmocka_unit_test(test_long_values_are_cut_in_messages),
         cmocka_unit_test(test_long_line_is_linear),
         cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_syntax_errors_said_with_what_to_write),
+        cmocka_unit_test(test_redis_keys_of_other_tools_say_they_go_in_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

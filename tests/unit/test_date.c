@@ -846,10 +846,10 @@ static void compile_errors_say_what_is_supported(void **state)
          "date format 'yyyy-MM-ddTHH:mm:ss': unknown field letter 'T' at "
          "column 11; the letters are y M d H h a m s S Z E (quote other text: "
          "'T'), or use ISO8601, UNIX, UNIX_MS or TAI64N"},
-        {"iso8601",
-         "date format 'iso8601': unknown field letter 'i' at column 1; the "
-         "letters are y M d H h a m s S Z E (quote other text: 'T'), or use "
-         "ISO8601, UNIX, UNIX_MS or TAI64N"},
+        {"iso8601", "date format 'iso8601': write ISO8601, in capitals (as "
+                    "Logstash's date filter)"},
+        {"Unix_Ms", "date format 'Unix_Ms': write UNIX_MS, in capitals (as "
+                    "Logstash's date filter)"},
         {"yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSS",
          "date format 'yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSS': 10 fraction digits "
          "at column 23; at most 9 (S to SSSSSSSSS)"},
@@ -911,6 +911,7 @@ static void zone_errors_say_what_to_write(void **state)
          "time zone 'Europe//Berlin': not a zone name (letters, digits, '_', "
          "'-' and '+' in parts separated by '/'); use an IANA name such as "
          "Europe/Berlin, UTC, or an offset such as +01:00"},
+        {"utc", "time zone 'utc': write UTC, in capitals"},
         {"+25:00", "time zone '+25:00': not an offset; write +hh:mm, +hhmm or "
                    "+hh (hours up to 23), such as +01:00"},
         {"+01:00x", "time zone '+01:00x': not an offset; write +hh:mm, +hhmm "

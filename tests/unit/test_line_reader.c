@@ -276,6 +276,69 @@ static void big_chunks_carry_their_unterminated_line(void **state)
     free(buf);
 }
 
+/* Holes (line_reader_skip_holes): a file truncated under a writer that
+ * kept its offset reads as zeros up to its next write. A run of 4096 NUL
+ * bytes or more at a line's start is skipped, in any fragments, the next
+ * line's offset past it; a shorter run stays in its line; a hole longer
+ * than max_line no longer swallows the line after it (the zeros were one
+ * cut line, and the real line their skipped tail). */
+static void holes_are_skipped_and_the_line_after_them_kept(void **state)
+{
+    (void)state;
+    size_t hole = 3 * LINE_READER_HOLE_MIN + 5;
+    size_t len = 2 + hole + 6 + 100 + 6 + LINE_READER_HOLE_MIN;
+    char *in = calloc(1, len);
+    assert_non_null(in);
+    memcpy(in, "a\n", 2);
+    memcpy(in + 2 + hole, "after\n", 6);
+    memcpy(in + 2 + hole + 6 + 100, "short\n", 6);
+    size_t steps[] = {1, 7, 4096, len};
+    for (size_t i = 0; i < 4; i++) {
+        struct line_reader *lr = line_reader_new(1024);
+        line_reader_skip_holes(lr);
+        struct sl_slice line;
+        bool trunc;
+        char got[3][8] = {{0}};
+        uint64_t off[3] = {0}, holes = 0;
+        size_t k = 0;
+        for (size_t at = 0; at < len; at += steps[i]) {
+            size_t n = len - at < steps[i] ? len - at : steps[i];
+            assert_int_equal(line_reader_feed(lr, in + at, n, NULL), 0);
+            while (line_reader_next(lr, &line, &trunc)) {
+                assert_true(k < 3);
+                assert_false(trunc);
+                off[k] = line_reader_line_offset(lr);
+                /* the short run stays: its NULs, then "short" */
+                snprintf(got[k++], 8, "%.*s",
+                         (int)(line.len > 5 ? 5 : line.len),
+                         line.ptr + (line.len > 5 ? line.len - 5 : 0));
+                if (k == 3)
+                    assert_int_equal(line.len, 105);
+                if (k == 2)
+                    holes = line_reader_hole_bytes(lr);
+            }
+        }
+        assert_int_equal(line_reader_finish(lr, &line, &trunc), 0);
+        assert_int_equal(k, 3);
+        assert_string_equal(got[0], "a");
+        assert_string_equal(got[1], "after");
+        assert_string_equal(got[2], "short");
+        assert_int_equal(off[0], 0);
+        assert_int_equal(off[1], 2 + hole);
+        assert_int_equal(off[2], 2 + hole + 6);
+        assert_int_equal(holes, hole);
+        assert_int_equal(line_reader_hole_bytes(lr),
+                         hole + LINE_READER_HOLE_MIN);
+        line_reader_free(lr);
+    }
+    /* off (sluice-grok): the zeros are a cut line, "after" its skipped
+     * tail, the short run's line shows empty here (%.*s stops at a NUL),
+     * and the last zeros an unterminated cut line */
+    struct collected c = run_n(in, len, 1024, 4096, false);
+    assert_string_equal(c.text, "a|~||~|");
+    free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +350,7 @@ int main(void)
         cmocka_unit_test(a_cut_line_waits_for_its_newline),
         cmocka_unit_test(one_mebibyte_line_is_kept_and_one_more_is_cut),
         cmocka_unit_test(big_chunks_carry_their_unterminated_line),
+        cmocka_unit_test(holes_are_skipped_and_the_line_after_them_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
