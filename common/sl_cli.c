@@ -240,12 +240,22 @@ void sl_cli_version(const struct sl_cli_spec *spec, FILE *f)
  * `<&-` in a script) got it back from its first open(): `run --once`
  * with a stdin input read the signalfd as stdin and never ended, and
  * events or logs would go into whatever took 1 or 2. Each closed one is
- * opened on /dev/null first (the lowest free descriptor is the one). */
+ * opened on /dev/null first (the lowest free descriptor is the one), and
+ * remembered for sl_cli_std_fds_closed(). */
+static unsigned std_fds_closed;
+
 static void std_fds_open(void)
 {
     for (int fd = 0; fd <= 2; fd++)
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            std_fds_closed |= 1u << fd;
             SL_IGNORE_RESULT(open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY));
+        }
+}
+
+unsigned sl_cli_std_fds_closed(void)
+{
+    return std_fds_closed;
 }
 
 int sl_cli_main(const struct sl_cli_spec *spec, int argc, char *const argv[])

@@ -86,6 +86,10 @@ void sl_cli_usage(const struct sl_cli_spec *spec, FILE *f);
 
 /* Writes "sluice-shipper 0.1.0\n". */
 void sl_cli_version(const struct sl_cli_spec *spec, FILE *f);
+/* The standard descriptors the process was started without (bit fd set:
+ * fd was closed); sl_cli_main opened each on /dev/null before anything
+ * else, so nothing the daemon opens lands on them. */
+unsigned sl_cli_std_fds_closed(void);
 
 /* A daemon's whole main(): parses, prints --help or --version, or runs the
  * command; a usage error is "PROG: message" on stderr and exit 2, a command

@@ -6,34 +6,12 @@
  * HTTP address) or go on. */
 #include "shipper_cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "loop.h"
 #include "sl_cli.h"
 #include "sl_log.h"
-
-/* The standard descriptors the shipper was started without (`>&-`, `<&-`,
- * some supervisors): each gets /dev/null, else the first files the shipper
- * opens land on them, and stdout's events go into whichever took fd 1 (the
- * data_dir lock is opened for writing). Bit fd: fd was closed. */
-static unsigned open_std_fds(void)
-{
-    unsigned closed = 0;
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-            continue;
-        closed |= 1u << fd;
-        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-        if (n >= 0 && n != fd) { /* lower ones are open: n is fd */
-            dup2(n, fd);
-            close(n);
-        }
-    }
-    return closed;
-}
 
 static bool reads_stdin(const struct shipper_config *sc)
 {
@@ -69,7 +47,7 @@ int shipper_cmd_run(const struct sl_cli *cli)
 {
     struct shipper_loaded ld;
     struct sl_err err = {0};
-    unsigned closed = open_std_fds();
+    unsigned closed = sl_cli_std_fds_closed();
     if (shipper_cli_load(cli->config, &ld, &err) < 0) {
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
