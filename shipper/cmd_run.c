@@ -7,7 +7,6 @@
 #include "shipper_cli.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include "loop.h"
 #include "sl_cli.h"
