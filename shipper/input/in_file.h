@@ -74,8 +74,11 @@
  *    its start under a key of its own. The copy's registry entry starts at the
  *    original's acknowledged offset: after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
- *    Elasticsearch). When the copy does not match `paths`, those lines are
- *    lost: copytruncate's limit, logged as a warning.
+ *    Elasticsearch). Acks that name the original move the copy's entry
+ *    (and the ghost's) too, those of batches in flight at the truncation
+ *    included (in_file_shared.c): after a stop, nothing is read again.
+ *    When the copy does not match `paths`, those lines are lost:
+ *    copytruncate's limit, logged as a warning.
  *  - delete: drained, then released; a file that cannot be drained (the
  *    caller has no room) is released after delete_timeout anyway, with a
  *    warning of how many bytes were not read, so disk space comes back.

@@ -64,9 +64,8 @@
  * kill, the first copy was read from 0 under a new key). */
 #define GHOST_INO_BIT FILE_IDENTITY_GHOST_INO_BIT
 
-/* The inode of the entry that keeps the ghost of id's bytes under key (a
- * ghost loaded from disk has it already). */
-static uint64_t ghost_ino(const struct file_identity *id, uint64_t key)
+/* A ghost loaded from disk has its entry's inode already. */
+uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key)
 {
     if ((id->ino & GHOST_INO_BIT) != 0)
         return id->ino;
@@ -81,7 +80,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
     if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
         return;
     struct file_identity g = *id;
-    g.ino = ghost_ino(id, key);
+    g.ino = in_file_ghost_ino(id, key);
     struct sl_err err;
     registry_forget(in->reg, g.dev, g.ino);
     if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
@@ -90,7 +89,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
 
 static void ghost_drop(struct in_file *in, const struct ghost *g)
 {
-    registry_forget(in->reg, g->id.dev, ghost_ino(&g->id, g->key));
+    registry_forget(in->reg, g->id.dev, in_file_ghost_ino(&g->id, g->key));
 }
 
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
@@ -227,6 +226,7 @@ struct original {
                         here, under the same key, so with the same ids */
     uint64_t key;
     struct rec *live; /* the live original, or NULL */
+    bool shared;      /* a copy: the key is the original's */
 };
 
 /* 1 with *o set when fd (identity now, size bytes) is a copy. */
@@ -250,7 +250,8 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             *o = (struct original){copy_start(g->offset, size),
-                                   copy_start(g->acked, size), g->key, NULL};
+                                   copy_start(g->acked, size), g->key, NULL,
+                                   true};
             ghost_drop(gi, g);
             gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
             return 1;
@@ -267,7 +268,7 @@ static int find_original(struct in_file *in, const struct rec *r,
             continue;
         /* held: where it is read from is decided when it is let go */
         *o = (struct original){l->offset, copy_start(acked_offset(in, l), size),
-                               l->pub.key, l};
+                               l->pub.key, l, true};
         return 1;
     }
     return 0;
@@ -327,7 +328,7 @@ static void hold_copy(struct in_file *in, struct rec *r, uint64_t size,
  * (logged), -1 out of memory. */
 static int adopt(struct in_file *in, struct rec *r,
                  const struct file_identity *id, const struct original *o,
-                 struct sl_err *err)
+                 int64_t now, struct sl_err *err)
 {
     const char *home = r->home != NULL ? r->home : r->path;
     if (registry_add(in->reg, id, o->key, home, o->acked, in_file_wall_s(),
@@ -343,6 +344,8 @@ static int adopt(struct in_file *in, struct rec *r,
     r->offset = o->offset;
     r->pub.key = o->key;
     r->copy_of = o->live;
+    if (o->shared)
+        in_file_share_key(in, r, now);
     return 1;
 }
 
@@ -353,9 +356,9 @@ static int adopt(struct in_file *in, struct rec *r,
  * original may be a file this scan has not identified yet. */
 static int start_new(struct in_file *in, struct rec *r,
                      const struct file_identity *now, uint64_t size,
-                     bool decide_later, struct sl_err *err)
+                     bool decide_later, int64_t at, struct sl_err *err)
 {
-    struct original o = {0, 0, 0, NULL};
+    struct original o = {0, 0, 0, NULL, false};
     int rc = find_original(in, r, now, size, &o, err);
     if (rc < 0)
         return -1;
@@ -373,7 +376,7 @@ static int start_new(struct in_file *in, struct rec *r,
         o.key = in_file_new_key();
         o.offset = o.acked = r->own_start;
     }
-    return adopt(in, r, now, &o, err);
+    return adopt(in, r, now, &o, at, err);
 }
 
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
@@ -445,7 +448,8 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         }
     }
     if (!resumed) {
-        int rc = start_new(in, r, &id, (uint64_t)st.st_size, was_empty, err);
+        int rc =
+            start_new(in, r, &id, (uint64_t)st.st_size, was_empty, now, err);
         if (rc <= 0) {
             if (rc == 0)
                 in_file_rec_close(in, r);
@@ -479,7 +483,7 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
         return rc < 0 ? -1 : 1; /* a file of its own, as it was started */
     say_copy(in, r, &id, &o);
     registry_forget(in->reg, r->dev, r->ino);
-    rc = adopt(in, r, &id, &o, err);
+    rc = adopt(in, r, &id, &o, now, err);
     if (rc <= 0) {
         r->identified = false; /* the next open decides again */
         in_file_rec_close(in, r);
@@ -507,6 +511,7 @@ int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
             r->copy_of->path, (long long)(now - r->held_at),
             (unsigned long long)r->own_start);
     r->copy_of = NULL;
+    in_file_unshare_key(in, r);
     registry_forget(in->reg, r->dev, r->ino);
     uint64_t key = in_file_new_key();
     if (registry_add(in->reg, &r->id, key, r->path, r->own_start,
@@ -1047,6 +1052,8 @@ void in_file_timers(struct in_file *in, int64_t now)
             }
             continue;
         }
+        if (r->shares_key && r->copy_of == NULL && now >= r->share_end)
+            in_file_unshare_key(in, r);
         if (r->copy_of != NULL) {
             check_held(in, r, now);
             continue;

@@ -72,6 +72,14 @@ struct h {
     bool count_fds;
     int logfd; /* the log, captured */
     char logpath[128];
+    /* acks held back (defer_acks): Redis took the batches, its answers
+     * come later (late_acks) */
+    bool defer_acks;
+    struct {
+        struct file_identity id;
+        uint64_t key, offset;
+    } pend[64];
+    size_t npend;
 };
 
 static int64_t mono_ms(void)
@@ -265,6 +273,13 @@ static size_t turn(struct h *h, int wait_ms)
         if (g->first_seq == 0)
             g->first_seq = h->seq + 1;
         g->last_seq = ++h->seq;
+        if (h->defer_acks) {
+            assert_true(h->npend < 64);
+            h->pend[h->npend].id = c.id;
+            h->pend[h->npend].key = c.src->key;
+            h->pend[h->npend++].offset = g->next;
+            continue;
+        }
         /* Redis took it: ack at once */
         int a = registry_ack(h->reg, &c.id, c.src->key, NULL, g->next,
                              time(NULL), &err);
@@ -2057,6 +2072,83 @@ static void test_two_inputs_one_file(void **state)
     in_file_free(in2);
 }
 
+/* The acks held back come now, and later ones at once again. */
+static void ack_late(struct h *h)
+{
+    struct sl_err err = {0};
+    for (size_t i = 0; i < h->npend; i++)
+        if (registry_ack(h->reg, &h->pend[i].id, h->pend[i].key, NULL,
+                         h->pend[i].offset, time(NULL), &err) < 0)
+            fail_msg("registry_ack: %s", err.msg);
+    h->npend = 0;
+    h->defer_acks = false;
+}
+
+enum late { LATE_HELD, LATE_BEFORE_COPY, LATE_AFTER_COPY };
+
+/* copytruncate while the acks of the original's last lines are in flight:
+ * they name the original, whose entry has a new key once the truncation
+ * is seen (or, while a copy found first is held, only the original's
+ * entry). They must still move the entry the copy reads from (its own,
+ * or the ghost's that makes it), else a restart (a SIGTERM, here the
+ * registry saved and loaded) reads those lines again from the copy. The
+ * copy found before the truncation (held), after it with the acks before
+ * it, or after it with the acks after. */
+static void acks_after_copytruncate(struct h *h, enum late when)
+{
+    put(h, "app.log", "acked at once\n", false); /* 14 bytes */
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 14);
+    h->defer_acks = true;
+    put(h, "app.log", "read, its ack late\n", true); /* 19: 33 */
+    PUMP_UNTIL(h, total_bytes(h) == 33);
+    uint64_t key = h->got[0].key;
+    const char *both = "acked at once\nread, its ack late\n";
+    if (when == LATE_HELD) {
+        put(h, "app.log.1", both, false);
+        PUMP_UNTIL(h, count_in(log_text(h), "held until") == 1);
+        ack_late(h);
+        assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    } else {
+        put(h, "copying", both, false); /* not matched yet */
+        assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+        PUMP_UNTIL(h, rotations(h, ROT_TRUNCATE) == 1);
+        if (when == LATE_BEFORE_COPY)
+            ack_late(h);
+        mv(h, "copying", "app.log.1");
+    }
+    PUMP_UNTIL(h, rotations(h, ROT_COPYTRUNCATE) == 1);
+    if (when == LATE_AFTER_COPY)
+        ack_late(h);
+    quiet(h);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_non_null(e);
+    assert_true(e->key == key);
+    assert_int_equal(e->offset, 33);
+    stop(h); /* forgets what came */
+    start(h);
+    quiet(h); /* nothing read again */
+    assert_int_equal(h->ngot, 0);
+}
+
+static void test_copytruncate_acks_while_held(void **state)
+{
+    acks_after_copytruncate(*state, LATE_HELD);
+}
+
+static void test_copytruncate_acks_before_copy(void **state)
+{
+    acks_after_copytruncate(*state, LATE_BEFORE_COPY);
+}
+
+static void test_copytruncate_acks_after_copy(void **state)
+{
+    acks_after_copytruncate(*state, LATE_AFTER_COPY);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2113,6 +2205,9 @@ int main(void)
         T(test_status_waiting_reasons),
         T(test_status_query_after),
         T(test_two_inputs_one_file),
+        T(test_copytruncate_acks_while_held),
+        T(test_copytruncate_acks_before_copy),
+        T(test_copytruncate_acks_after_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
