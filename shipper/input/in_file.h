@@ -122,10 +122,11 @@
  * the file resumes where it was acknowledged. Needs in_file_set_peers().
  *
  * Copytruncate across inputs: a copy that only another input matches is
- * known by the original's ghost (its input's) once the truncation was seen;
- * one found before that, while its original is live in another input, is
- * read from its start under a key of its own (new ids): let the input that
- * reads a file match its copies too.
+ * known by the original's ghost (its input's) once the truncation was seen,
+ * and held, as a copy of a live file is, when found before that while its
+ * original is live in another input: read from where the original was,
+ * under its key, by the input that matches the copy (its format,
+ * multiline and processors for those lines).
  *
  * Not handled: when max_open_files files all keep having bytes, a waiting
  * file waits until one of them reaches its end (as Filebeat's

@@ -250,6 +250,10 @@ bool in_file_shared_ack(void *ctx, const struct file_identity *id, uint64_t key,
                         uint64_t offset, int64_t now);
 /* r, a copy, shares its original's key from now on (adopt). */
 void in_file_share_key(struct in_file *in, struct rec *r, int64_t now);
+/* c, a held copy of size bytes, let go: its entry to acked, where its
+ * original was acknowledged, if it holds those bytes. */
+void in_file_copy_acked(struct in_file *in, const struct rec *c, uint64_t acked,
+                        uint64_t size);
 /* r no longer shares it: over, or its time passed (timers). */
 void in_file_unshare_key(struct in_file *in, struct rec *r);
 /* The inode of the entry that keeps the ghost of id's bytes under key. */

@@ -257,21 +257,38 @@ static int find_original(struct in_file *in, const struct rec *r,
             return 1;
         }
     }
-    for (size_t i = 0; i < in->nrecs; i++) {
-        struct rec *l = in->recs[i];
-        if (l == r || !l->identified || l->offset == 0 || l->copy_of != NULL)
-            continue;
-        bool same;
-        if (begins_as_live(r, l, now, size, &same, err) < 0)
-            return -1;
-        if (!same)
-            continue;
-        /* held: where it is read from is decided when it is let go */
-        *o = (struct original){l->offset, copy_start(acked_offset(in, l), size),
-                               l->pub.key, l, true};
-        return 1;
+    /* a live file, this input's or another's (held for it: a copy only
+     * this input matches, found before the other saw the truncation) */
+    for (size_t p = 0; p <= in->npeers; p++) {
+        struct in_file *li = p == 0 ? in : in->peers[p - 1];
+        for (size_t i = 0; i < li->nrecs; i++) {
+            struct rec *l = li->recs[i];
+            if (l == r || !l->identified || l->offset == 0 ||
+                l->copy_of != NULL)
+                continue;
+            bool same;
+            if (begins_as_live(r, l, now, size, &same, err) < 0)
+                return -1;
+            if (!same)
+                continue;
+            /* held: where it is read from is decided when it is let go */
+            *o = (struct original){l->offset,
+                                   copy_start(acked_offset(in, l), size),
+                                   l->pub.key, l, true};
+            return 1;
+        }
     }
     return 0;
+}
+
+/* The input whose record o is: in or one of its peers (a copy is held for
+ * another input's file: find_original). */
+static struct in_file *input_of(struct in_file *in, const struct rec *o)
+{
+    for (size_t p = 0; p < in->npeers; p++)
+        if (in_file_rec_find(in->peers[p], o->dev, o->ino) == o)
+            return in->peers[p];
+    return in;
 }
 
 /* The size of the held copy c now; UINT64_MAX when it is not at its path
@@ -287,17 +304,37 @@ static uint64_t copy_size(const struct rec *c)
 
 /* The copies held for orig: orig's bytes end here (truncated, done), so
  * they are read from where orig was. */
+/* Where orig's bytes were acknowledged: its entry, or (truncated: the
+ * entry has a new key) its ghost's. */
+static uint64_t orig_acked(const struct in_file *in, const struct rec *orig)
+{
+    const struct registry_entry *e =
+        registry_get(in->reg, orig->dev, orig->ino);
+    if (e != NULL && e->key == orig->pub.key)
+        return e->offset;
+    for (size_t i = 0; i < in->nghosts; i++)
+        if (in->ghosts[i].key == orig->pub.key)
+            return in->ghosts[i].acked;
+    return 0;
+}
+
 void in_file_copies_go(struct in_file *in, const struct rec *orig)
 {
-    for (size_t i = 0; i < in->nrecs; i++) {
-        struct rec *c = in->recs[i];
-        if (c->copy_of != orig)
-            continue;
-        c->copy_of = NULL;
-        in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        c->offset = copy_start(
-            orig->offset > c->offset ? orig->offset : c->offset, copy_size(c));
-        in_file_want_open(in, c);
+    for (size_t p = 0; p <= in->npeers; p++) {
+        struct in_file *ci = p == 0 ? in : in->peers[p - 1];
+        for (size_t i = 0; i < ci->nrecs; i++) {
+            struct rec *c = ci->recs[i];
+            if (c->copy_of != orig)
+                continue;
+            c->copy_of = NULL;
+            in_file_count_rotation(ci, ROT_COPYTRUNCATE);
+            uint64_t size = copy_size(c);
+            c->offset = copy_start(
+                orig->offset > c->offset ? orig->offset : c->offset, size);
+            in_file_copy_acked(ci, c, orig_acked(in, orig),
+                               size != UINT64_MAX ? size : c->held_size);
+            in_file_want_open(ci, c);
+        }
     }
 }
 
@@ -1013,7 +1050,8 @@ static void check_held(struct in_file *in, struct rec *r, int64_t now)
     bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS || outgrew(in, r);
     if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
         return;
-    if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))
+    if (!over && (original_changed(input_of(in, r->copy_of), r->copy_of, now) ||
+                  r->copy_of == NULL))
         return; /* a copy after all: released, or held until the original's
                    open sees its change */
     struct sl_err err = {0};

@@ -15,9 +15,12 @@
  *  - this input's ghosts of that key (what a copy not found yet starts
  *    at), in memory and their entries on disk, up to where the original
  *    was read when it was truncated;
- *  - the entries of the copies that took the key (shares_key), up to
- *    where the copy is read (a copy shorter than what was acknowledged
- *    holds nothing new past its end) or, held, its size;
+ *  - the entries of the copies that took the key (shares_key), when the
+ *    copy holds the bytes up to the ack's offset (a copy being written,
+ *    or one that ends before it, is left as it is: an offset moved to its
+ *    end would be in the middle of a line, read as a line of its own
+ *    after a kill), and once more when a held copy is let go, to where
+ *    its original was acknowledged;
  * never past a short fingerprint (the registry's rule). A copy shares its
  * original's acks for IN_FILE_GHOST_MS after it was found, as long as a
  * ghost is kept: acks come seconds after the reads. */
@@ -54,23 +57,32 @@ bool in_file_shared_ack(void *ctx, const struct file_identity *id, uint64_t key,
         struct ghost *g = &in->ghosts[i];
         if (g->key != key)
             continue;
-        uint64_t to = offset < g->offset ? offset : g->offset;
-        if (to <= g->acked)
+        if (offset > g->offset || offset <= g->acked)
             continue;
-        g->acked = to;
+        g->acked = offset;
         moved |= move_entry(in, g->id.dev, in_file_ghost_ino(&g->id, key), key,
-                            to, now);
+                            offset, now);
     }
     for (size_t i = 0; in->nshared > 0 && i < in->nrecs; i++) {
         const struct rec *c = in->recs[i];
         if (!c->shares_key || c->pub.key != key ||
             (c->dev == id->dev && c->ino == id->ino))
             continue;
-        uint64_t cap = c->copy_of != NULL ? c->held_size : c->offset;
-        moved |= move_entry(in, c->dev, c->ino, key,
-                            offset < cap ? offset : cap, now);
+        uint64_t has = c->copy_of != NULL ? c->held_size : c->offset;
+        if (c->size_seen > has)
+            has = c->size_seen;
+        if (offset <= has)
+            moved |= move_entry(in, c->dev, c->ino, key, offset, now);
     }
     return moved;
+}
+
+void in_file_copy_acked(struct in_file *in, const struct rec *c, uint64_t acked,
+                        uint64_t size)
+{
+    if (c->shares_key && acked <= size)
+        (void)move_entry(in, c->dev, c->ino, c->pub.key, acked,
+                         in_file_wall_s());
 }
 
 void in_file_share_key(struct in_file *in, struct rec *r, int64_t now)

@@ -128,7 +128,9 @@ def daemon(name):
         d, [dict(fast, paths=[os.path.join(logs, "*.log")]),
             dict(fast, paths=[app + "*"])],
         None, {"http": {"listen": f"127.0.0.1:{port}"}})
-    return Shipper(SHIPPER, ENV, conf, d, port), logs, app
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    sh.conf, sh.dir = conf, d  # to start it again
+    return sh, logs, app
 
 
 def two_scans(sh):
@@ -199,6 +201,44 @@ def a_copy_only_the_second_input_matches_is_known_as_a_copy():
         sh.wait_events(len(want))
         two_scans(sh)
         got = [e["message"] for e in sh.stop()]
+    finally:
+        sh.kill()
+    eq(sorted(got), sorted(want), "every line once")
+
+
+@case
+def a_copy_the_second_input_finds_first_is_held_for_the_first():
+    # The same two inputs; the copy, app.log.1 (only inputs[1] matches
+    # it), is made as cp makes it and found by inputs[1] while app.log,
+    # inputs[0]'s, is not truncated yet. inputs[1] looked only among its
+    # own files for an original: it read the copy from its start under a
+    # key of its own, the 50 lines inputs[0] had sent again with other
+    # ids (duplicates in Elasticsearch). Now it knows the other inputs'
+    # files too: the copy is held until app.log is truncated, then read
+    # from where app.log was (the one line written since), nothing twice,
+    # across a restart too.
+    sh, logs, app = daemon("copy-first")
+    try:
+        want = [f"line {i} " + "x" * 40 for i in range(50)]
+        shipper_harness.append(app, want)
+        sh.wait_events(50)
+        shipper_harness.append(app, ["late"])
+        shutil.copyfile(app, app + ".1")
+
+        def found():
+            body = http_get(sh.port, "/status").split("\r\n\r\n", 1)[1]
+            return [f["state"] for f in json.loads(body)["files"]
+                    if f["path"] == app + ".1"]
+        wait_for("inputs[1] found app.log.1", found, every_s=0.01)
+        open(app, "w").close()
+        shipper_harness.append(app, ["new"])
+        want += ["late", "new"]
+        sh.wait_events(len(want))
+        two_scans(sh)
+        got = [e["message"] for e in sh.stop()]
+        sh = Shipper(SHIPPER, ENV, sh.conf, sh.dir, sh.port)
+        two_scans(sh)
+        got += [e["message"] for e in sh.stop()]
     finally:
         sh.kill()
     eq(sorted(got), sorted(want), "every line once")

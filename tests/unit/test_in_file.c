@@ -2149,6 +2149,35 @@ static void test_copytruncate_acks_after_copy(void **state)
     acks_after_copytruncate(*state, LATE_AFTER_COPY);
 }
 
+/* The copy found while cp still writes it, ending in the middle of a
+ * line, and the original's acks come: its entry moves to an ack's offset
+ * only where the copy already has those bytes. Moved to its end (the
+ * middle of a line), a kill before the truncation left the restart
+ * reading the rest of that line as a line of its own, under an id no
+ * line had. */
+static void test_copytruncate_acks_while_copy_written(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "acked at once\n", false); /* 14 bytes */
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 14);
+    h->defer_acks = true;
+    put(h, "app.log", "read, its ack late\n", true); /* 33 */
+    PUMP_UNTIL(h, total_bytes(h) == 33);
+    put(h, "app.log.1", "acked at once\nread,", false); /* 19 so far */
+    PUMP_UNTIL(h, count_in(log_text(h), "held until") == 1);
+    ack_late(h);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    assert_int_equal(registry_get(h->reg, st.st_dev, st.st_ino)->offset, 14);
+    stop(h); /* a kill: the copy still held */
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 14, "read,");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2208,6 +2237,7 @@ int main(void)
         T(test_copytruncate_acks_while_held),
         T(test_copytruncate_acks_before_copy),
         T(test_copytruncate_acks_after_copy),
+        T(test_copytruncate_acks_while_copy_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
