@@ -2178,6 +2178,47 @@ static void test_copytruncate_acks_while_copy_written(void **state)
     assert_got(h, "app.log.1", 0, 14, "read,");
 }
 
+/* A registry entry of a file that was empty when seen (an empty
+ * fingerprint: nothing was sent under its key, its offset is 0), then,
+ * while stopped: the same file written (e.log), and a new file on the
+ * inode of such an entry (n.log, constructed as inode reuse: the old
+ * file deleted, the inode given to the next file). Both are read from 0,
+ * every byte once, under keys of their own (no bytes were sent under
+ * the old ones, so no id can collide), and leave no ghost (an empty
+ * fingerprint would take any file for a copy). */
+static void test_stopped_empty_entry(void **state)
+{
+    struct h *h = *state;
+    put(h, "e.log", "", false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, registry_count(h->reg) == 1);
+    struct stat st;
+    assert_int_equal(stat(at(h, "e.log"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_int_equal(e->id.fp_len, 0);
+    uint64_t old_key = e->key;
+    stop(h);
+    put(h, "e.log", "the same file, written while stopped\n", true);
+    put(h, "n.log", "a new file on an old inode\n", false);
+    struct stat sn;
+    assert_int_equal(stat(at(h, "n.log"), &sn), 0);
+    struct file_identity empty = {.dev = sn.st_dev, .ino = sn.st_ino};
+    struct sl_err err;
+    assert_int_equal(
+        registry_add(h->reg, &empty, 77, at(h, "n.log"), 0, 1, &err), 0);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 37 + 27);
+    quiet(h);
+    assert_got(h, "e.log", 0, 0, "the same file, written while stopped\n");
+    assert_got(h, "n.log", 0, 0, "a new file on an old inode\n");
+    assert_true(got_path(h, "e.log", 0)->key != old_key);
+    assert_true(got_path(h, "n.log", 0)->key != 77);
+    assert_int_equal(registry_get(h->reg, st.st_dev, st.st_ino)->offset, 37);
+    assert_int_equal(registry_get(h->reg, sn.st_dev, sn.st_ino)->offset, 27);
+    assert_int_equal(registry_count(h->reg), 2); /* no ghost */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2238,6 +2279,7 @@ int main(void)
         T(test_copytruncate_acks_before_copy),
         T(test_copytruncate_acks_after_copy),
         T(test_copytruncate_acks_while_copy_written),
+        T(test_stopped_empty_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
