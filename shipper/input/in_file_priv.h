@@ -262,10 +262,12 @@ uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
 /* in_file_rotate.c */
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                      struct sl_err *err);
-/* r was empty when identified as a file of its own (empty_new) and is
- * about to be read from 0: with its first bytes it may turn out a copy
- * being written (copytruncate: the copier creates it empty), read from
- * its original's offset under its key, or held while that is live.
+/* r was empty when identified as a file of its own (empty_new), or took
+ * the inode of another file's entry at a restart, and is about to be read
+ * from 0: with its first bytes it may turn out a copy being written
+ * (copytruncate: the copier creates it empty) or one whose original this
+ * scan identified later, read from its original's offset under its key,
+ * or held while that is live.
  * 1: read on; 0: held or closed; -1: out of memory. */
 int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
                               struct sl_err *err);

@@ -433,7 +433,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         return 0;
     }
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    bool resumed = false, was_empty = false;
+    bool resumed = false, was_empty = false, replaced = false;
     if (e != NULL && e->id.fp_len == 0) {
         /* an entry of an empty file: nothing was shipped under its key
          * (bytes wait for the fingerprint on disk: in_file.c), and its
@@ -482,11 +482,16 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             ghost_keep(in, &e->id, e->offset, e->key, e->path);
             registry_forget(in->reg, r->dev, r->ino);
+            replaced = true;
         }
     }
     if (!resumed) {
-        int rc =
-            start_new(in, r, &id, (uint64_t)st.st_size, was_empty, now, err);
+        /* a restart's file on an inode whose entry is another file's (cp
+         * of a copytruncate onto the inode compress just freed) is asked
+         * again at its first read too: its original may come later in
+         * this scan, its ghost with it */
+        int rc = start_new(in, r, &id, (uint64_t)st.st_size,
+                           was_empty || (replaced && r->first_scan), now, err);
         if (rc <= 0) {
             if (rc == 0)
                 in_file_rec_close(in, r);
