@@ -48,12 +48,18 @@ registry by the restart before the copy was decided (then a save and a
 kill), kept one per inode (copytruncate, a few lines, copytruncate: the
 second over the first), or not made at all by the first scan for an entry
 at offset 0 (sent, nothing acknowledged).
-STILL FOUND with SLUICE_ROTATION_SETTLE=0 (seeds 62 and 70 of 21-120): a
-stop a few ms after a copytruncate whose copy `paths` matches sends again,
-from the copy, the lines acknowledged after the truncation was seen, with
-the ids they had (Elasticsearch keeps one): those acks name the original's
-inode, whose entry has a new key by then, and move neither the copy's
-entry nor the ghost's. Not a kill, so the check calls it wrong.
+Then, in the debug tree on 2026-12-05 (wave 7), fixed, each with its
+case: a stop a few ms after a copytruncate whose copy `paths` matches sent
+again, from the copy, the lines acknowledged after the truncation was seen
+(same ids: the acks named the original, whose entry had a new key, and
+moved neither the copy's entry nor the ghost's; seeds 62 and 70 with
+SLUICE_ROTATION_SETTLE=0); a copy's entry moved to the end of a copy cp
+was still writing, so a kill read the rest of a line as a line of its own
+(seed 28, "lines invented"); and the test's own model: a delete with
+lines written after it, a few ms after a restart, before the new shipper
+had opened the file (seeds 121 and 201: nothing can read those lines; the
+step now waits for a line read first). After them: seeds 121-220 with
+SLUICE_ROTATION_SETTLE=0 passed 100 of 100.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 

@@ -2094,7 +2094,9 @@ enum late { LATE_HELD, LATE_BEFORE_COPY, LATE_AFTER_COPY };
  * registry saved and loaded) reads those lines again from the copy. The
  * copy found before the truncation (held), after it with the acks before
  * it, or after it with the acks after. */
-static void acks_after_copytruncate(struct h *h, enum late when)
+/* app.log: a line read and acknowledged, then one read whose ack is held
+ * back (33 bytes in all). */
+static void read_one_ack_late(struct h *h)
 {
     put(h, "app.log", "acked at once\n", false); /* 14 bytes */
     config(h, true, "app.log*", NULL);
@@ -2103,6 +2105,11 @@ static void acks_after_copytruncate(struct h *h, enum late when)
     h->defer_acks = true;
     put(h, "app.log", "read, its ack late\n", true); /* 19: 33 */
     PUMP_UNTIL(h, total_bytes(h) == 33);
+}
+
+static void acks_after_copytruncate(struct h *h, enum late when)
+{
+    read_one_ack_late(h);
     uint64_t key = h->got[0].key;
     const char *both = "acked at once\nread, its ack late\n";
     if (when == LATE_HELD) {
@@ -2158,13 +2165,7 @@ static void test_copytruncate_acks_after_copy(void **state)
 static void test_copytruncate_acks_while_copy_written(void **state)
 {
     struct h *h = *state;
-    put(h, "app.log", "acked at once\n", false); /* 14 bytes */
-    config(h, true, "app.log*", NULL);
-    start(h);
-    PUMP_UNTIL(h, total_bytes(h) == 14);
-    h->defer_acks = true;
-    put(h, "app.log", "read, its ack late\n", true); /* 33 */
-    PUMP_UNTIL(h, total_bytes(h) == 33);
+    read_one_ack_late(h);
     put(h, "app.log.1", "acked at once\nread,", false); /* 19 so far */
     PUMP_UNTIL(h, count_in(log_text(h), "held until") == 1);
     ack_late(h);
