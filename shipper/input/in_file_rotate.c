@@ -802,6 +802,23 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
     return true;
 }
 
+/* r, closed, is gone from disk: copytruncated and deleted while it waited
+ * for a descriptor (or idle), its bytes may live on in the copy, found
+ * after this (cp, then truncate and rm: the scan saw only the end). Its
+ * entry's bytes become a ghost, as an entry not found at a restart does,
+ * so the copy is read from its offset under its key, not whole again
+ * under a new one. */
+static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e == NULL || (r->identified && e->key != r->pub.key))
+        return;
+    uint64_t read =
+        r->identified && r->offset > e->offset ? r->offset : e->offset;
+    in_file_ghost_add(in, &e->id, read, e->offset, e->key, now);
+    ghost_keep(in, &e->id, e->offset, e->key, e->path);
+}
+
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd >= 0) {
@@ -826,6 +843,7 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
                 "read; raise close_inactive or max_open_files",
                 (unsigned long long)(r->size_seen - r->offset),
                 (unsigned long long)r->offset);
+    lost_ghost(in, r, now);
     in_file_rec_done(in, r);
 }
 

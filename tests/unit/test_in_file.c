@@ -2220,6 +2220,35 @@ static void test_stopped_empty_entry(void **state)
     assert_int_equal(registry_count(h->reg), 2); /* no ghost */
 }
 
+/* app.log closed (idle), then copytruncated and deleted before a scan
+ * saw it (or waiting for a descriptor after a restart: stress seed 61),
+ * the copy found after: it was read whole under a new key (a file gone
+ * while closed left no ghost), every line sent twice with other ids. Now
+ * it is read from where app.log was acknowledged, under its key. */
+static void test_copytruncate_then_delete_while_closed(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read before it was closed\n", false); /* 26 */
+    config(h, true, "app.log*", NULL);
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 26);
+    uint64_t key = h->got[0].key;
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0);
+    put(h, "app.log", "then written\n", true); /* 13: 39 */
+    put(h, "copying", "read before it was closed\nthen written\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    assert_int_equal(unlink(at(h, "app.log")), 0);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, h->in->nrecs == 0);
+    mv(h, "copying", "app.log.1");
+    PUMP_UNTIL(h, total_bytes(h) == 39);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 26, "then written\n");
+    assert_true(got_path(h, "app.log.1", 0)->key == key);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2281,6 +2310,7 @@ int main(void)
         T(test_copytruncate_acks_after_copy),
         T(test_copytruncate_acks_while_copy_written),
         T(test_stopped_empty_entry),
+        T(test_copytruncate_then_delete_while_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
