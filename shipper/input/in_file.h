@@ -77,8 +77,10 @@
  *    Elasticsearch). Acks that name the original move the copy's entry
  *    (and the ghost's) too, those of batches in flight at the truncation
  *    included (in_file_shared.c): after a stop, nothing is read again.
- *    When the copy does not match `paths`, those lines are lost:
- *    copytruncate's limit, logged as a warning.
+ *    A file gone while closed (truncated and deleted before a look at it,
+ *    or while it waited for a descriptor) leaves a ghost of its entry's
+ *    bytes too. When the copy does not match `paths`, those lines are
+ *    lost: copytruncate's limit, logged as a warning.
  *  - delete: drained, then released; a file that cannot be drained (the
  *    caller has no room) is released after delete_timeout anyway, with a
  *    warning of how many bytes were not read, so disk space comes back.
