@@ -807,7 +807,8 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
  * after this (cp, then truncate and rm: the scan saw only the end). Its
  * entry's bytes become a ghost, as an entry not found at a restart does,
  * so the copy is read from its offset under its key, not whole again
- * under a new one. */
+ * under a new one. The entry stays (it expires): after a kill, the
+ * restart makes the ghost again from it, so none is kept on disk. */
 static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
 {
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
@@ -816,7 +817,6 @@ static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
     uint64_t read =
         r->identified && r->offset > e->offset ? r->offset : e->offset;
     in_file_ghost_add(in, &e->id, read, e->offset, e->key, now);
-    ghost_keep(in, &e->id, e->offset, e->key, e->path);
 }
 
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now)

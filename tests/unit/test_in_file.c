@@ -2225,9 +2225,8 @@ static void test_stopped_empty_entry(void **state)
  * the copy found after: it was read whole under a new key (a file gone
  * while closed left no ghost), every line sent twice with other ids. Now
  * it is read from where app.log was acknowledged, under its key. */
-static void test_copytruncate_then_delete_while_closed(void **state)
+static void delete_while_closed(struct h *h, bool restart)
 {
-    struct h *h = *state;
     put(h, "app.log", "read before it was closed\n", false); /* 26 */
     config(h, true, "app.log*", NULL);
     h->cfg.close_inactive_ms = 100;
@@ -2242,11 +2241,31 @@ static void test_copytruncate_then_delete_while_closed(void **state)
     assert_int_equal(unlink(at(h, "app.log")), 0);
     in_file_rescan(h->in);
     PUMP_UNTIL(h, h->in->nrecs == 0);
+    size_t before = total_bytes(h);
+    if (restart) { /* the ghost made again from the entry */
+        stop(h);
+        start(h);
+        before = 0;
+    }
     mv(h, "copying", "app.log.1");
-    PUMP_UNTIL(h, total_bytes(h) == 39);
+    PUMP_UNTIL(h, total_bytes(h) == before + 13);
     quiet(h);
     assert_got(h, "app.log.1", 0, 26, "then written\n");
     assert_true(got_path(h, "app.log.1", 0)->key == key);
+    stop(h);
+    start(h);
+    quiet(h);
+    assert_int_equal(h->ngot, 0);
+}
+
+static void test_copytruncate_then_delete_while_closed(void **state)
+{
+    delete_while_closed(*state, false);
+}
+
+static void test_copytruncate_then_delete_while_closed_restart(void **state)
+{
+    delete_while_closed(*state, true);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2311,6 +2330,7 @@ int main(void)
         T(test_copytruncate_acks_while_copy_written),
         T(test_stopped_empty_entry),
         T(test_copytruncate_then_delete_while_closed),
+        T(test_copytruncate_then_delete_while_closed_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
