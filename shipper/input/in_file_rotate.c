@@ -263,8 +263,10 @@ static int find_original(struct in_file *in, const struct rec *r,
         struct in_file *li = p == 0 ? in : in->peers[p - 1];
         for (size_t i = 0; i < li->nrecs; i++) {
             struct rec *l = li->recs[i];
-            if (l == r || !l->identified || l->offset == 0 ||
-                l->copy_of != NULL)
+            /* one not read yet (offset 0) only if read before a restart:
+             * its lines may have been sent, their acks not saved */
+            if (l == r || !l->identified || l->id.fp_len == 0 ||
+                (l->offset == 0 && !l->has_entry) || l->copy_of != NULL)
                 continue;
             bool same;
             if (begins_as_live(r, l, now, size, &same, err) < 0)

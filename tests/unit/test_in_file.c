@@ -2268,6 +2268,40 @@ static void test_copytruncate_then_delete_while_closed_restart(void **state)
     delete_while_closed(*state, true);
 }
 
+/* Lines sent, their acks not saved, a kill; while stopped app.log is
+ * copied (not truncated yet). At the restart app.log resumes at its
+ * entry's offset, 0, under its key, and the copy begins as it: it was
+ * taken for a file of its own (a live file at offset 0 was no original),
+ * read from 0 under a new key, the lines sent before the kill sent again
+ * with other ids. Now it is held as a copy of a file that has an entry
+ * from before the restart, and goes with it at the truncation. */
+static void test_copy_of_a_file_resumed_at_0(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "sent, never acknowledged\n", false); /* 25 */
+    config(h, true, "app.log*", NULL);
+    start(h);
+    h->defer_acks = true;
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    uint64_t key = h->got[0].key;
+    stop(h); /* the key on disk, offset 0: a kill */
+    h->defer_acks = false;
+    h->npend = 0;
+    put(h, "app.log.1", "sent, never acknowledged\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 31);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "sent, never acknowledged\n");
+    assert_true(got_path(h, "app.log", 0)->key == key);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    for (size_t i = 0; i < h->ngot; i++)
+        if (strstr(h->got[i].first_path, "app.log.1") != NULL)
+            assert_int_equal(h->got[i].data.len, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2331,6 +2365,7 @@ int main(void)
         T(test_stopped_empty_entry),
         T(test_copytruncate_then_delete_while_closed),
         T(test_copytruncate_then_delete_while_closed_restart),
+        T(test_copy_of_a_file_resumed_at_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
