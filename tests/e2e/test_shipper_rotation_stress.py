@@ -48,18 +48,22 @@ registry by the restart before the copy was decided (then a save and a
 kill), kept one per inode (copytruncate, a few lines, copytruncate: the
 second over the first), or not made at all by the first scan for an entry
 at offset 0 (sent, nothing acknowledged).
-Then, in the debug tree on 2026-12-05 (wave 7), fixed, each with its
-case: a stop a few ms after a copytruncate whose copy `paths` matches sent
-again, from the copy, the lines acknowledged after the truncation was seen
-(same ids: the acks named the original, whose entry had a new key, and
-moved neither the copy's entry nor the ghost's; seeds 62 and 70 with
-SLUICE_ROTATION_SETTLE=0); a copy's entry moved to the end of a copy cp
-was still writing, so a kill read the rest of a line as a line of its own
-(seed 28, "lines invented"); and the test's own model: a delete with
-lines written after it, a few ms after a restart, before the new shipper
-had opened the file (seeds 121 and 201: nothing can read those lines; the
-step now waits for a line read first). After them: seeds 121-220 with
-SLUICE_ROTATION_SETTLE=0 passed 100 of 100.
+Then, in wave 7 (2026-12-05), found by it with SLUICE_ROTATION_SETTLE=0
+on seeds 1-220 and fixed, each with its case: a stop a few ms after a
+copytruncate whose copy `paths` matches sent the lines acknowledged after
+the truncation was seen again from the copy (same ids: the acks named the
+original, whose entry had a new key, and moved neither the copy's entry
+nor the ghost's; seeds 62 and 70); a copy of a file closed while it
+waited for a descriptor, copytruncated and deleted, read whole under a
+new key (seed 61); a copy of a file resumed at offset 0 after a kill read
+whole under a new key (seed 2 under ASan). The test's own model too: a
+delete with lines written after it, a few ms after a restart, before the
+new shipper had opened the file (seeds 121 and 201: nothing can read
+those lines; the step now waits for a line read first). After them, in
+the debug tree: seeds 1-220 with SLUICE_ROTATION_SETTLE=0 passed 219 of
+220 (seed 62 once: a copy read under a new key during a run, not seen in
+8 replays: open), 1-120 with the default settle 120 of 120; under ASan
+1-20 with SLUICE_ROTATION_SETTLE=0 20 of 20.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 
