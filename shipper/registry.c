@@ -28,6 +28,12 @@ struct registry {
     uint32_t *index; /* icap slots: position + 1, 0 free */
     size_t icap;     /* a power of two, or 0 */
     uint64_t added;  /* registry_add() calls: new keys */
+    struct hook {
+        registry_ack_hook fn;
+        void *ctx;
+    } * hooks;
+    size_t nhooks;
+    bool in_hook; /* a hook's acks call no hook */
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -171,6 +177,7 @@ void registry_free(struct registry *r)
         free(r->ents[i].path);
     free(r->ents);
     free(r->index);
+    free(r->hooks);
     free(r);
 }
 
@@ -257,26 +264,48 @@ uint64_t registry_keys_added(const struct registry *r)
     return r->added;
 }
 
-int registry_ack(struct registry *r, const struct file_identity *id,
-                 uint64_t key, const char *path, uint64_t offset, int64_t now,
-                 struct sl_err *err)
+int registry_hook_add(struct registry *r, registry_ack_hook fn, void *ctx,
+                      struct sl_err *err)
 {
-    if (check_ack(r, id, path != NULL ? path : "-", offset, err) < 0)
-        return -1;
+    struct hook *h = realloc(r->hooks, (r->nhooks + 1) * sizeof *h);
+    if (h == NULL)
+        return sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+    r->hooks = h;
+    r->hooks[r->nhooks++] = (struct hook){fn, ctx};
+    return 0;
+}
+
+void registry_hook_remove(struct registry *r, registry_ack_hook fn, void *ctx)
+{
+    for (size_t i = 0; i < r->nhooks; i++)
+        if (r->hooks[i].fn == fn && r->hooks[i].ctx == ctx) {
+            memmove(&r->hooks[i], &r->hooks[i + 1],
+                    (r->nhooks - i - 1) * sizeof r->hooks[0]);
+            r->nhooks--;
+            return;
+        }
+}
+
+/* The ack of one entry (registry_ack without the hooks). */
+static int ack_entry(struct registry *r, const struct file_identity *id,
+                     uint64_t key, const char *path, uint64_t offset,
+                     int64_t now, struct sl_err *err)
+{
     struct registry_entry *e = find(r, id->dev, id->ino);
     if (e == NULL || e->key != key)
         return 0;
+    const char *name = path != NULL ? path : e->path;
     if (e->id.fp_len == id->fp_len && e->id.fp != id->fp)
         return sl_err_set(err, SL_EINVAL,
                           "registry: '%s': another file has this inode "
                           "(fingerprint differs); forget the old entry "
                           "first",
-                          path);
+                          name);
     if (offset < e->offset)
         return sl_err_set(err, SL_EINVAL,
                           "registry: '%s': offset would go back from "
                           "%llu to %llu",
-                          path, (unsigned long long)e->offset,
+                          name, (unsigned long long)e->offset,
                           (unsigned long long)offset);
     if (path != NULL && set_path(&e->path, path, err) < 0)
         return -1;
@@ -284,6 +313,23 @@ int registry_ack(struct registry *r, const struct file_identity *id,
     e->offset = offset;
     e->seen = now;
     return 1;
+}
+
+int registry_ack(struct registry *r, const struct file_identity *id,
+                 uint64_t key, const char *path, uint64_t offset, int64_t now,
+                 struct sl_err *err)
+{
+    if (check_ack(r, id, path != NULL ? path : "-", offset, err) < 0)
+        return -1;
+    int rc = ack_entry(r, id, key, path, offset, now, err);
+    if (rc < 0 || r->in_hook)
+        return rc;
+    r->in_hook = true;
+    for (size_t i = 0; i < r->nhooks; i++)
+        if (r->hooks[i].fn(r->hooks[i].ctx, id, key, offset, now))
+            rc = 1;
+    r->in_hook = false;
+    return rc;
 }
 
 int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,

@@ -200,14 +200,30 @@ uint64_t registry_keys_added(const struct registry *r);
  * key, are acknowledged, and that it was seen at now. Moves the entry
  * forward and takes id as its identity (the upgrade of a short
  * fingerprint) and path as its path (a rename; NULL keeps the entry's,
- * which the input updates itself through registry_touch). 1: recorded. 0: there
- * is no entry for dev + ino with this key (the file was forgotten or replaced
- * since it was read: a late ack, nothing to record). The invariants above
+ * which the input updates itself through registry_touch). 1: recorded, here
+ * or by a hook in an entry that shares the key. 0: there is no entry for
+ * dev + ino with this key (the file was forgotten or replaced since it was
+ * read: a late ack) and no hook moved one. The invariants above
  * are refused with SL_EINVAL (-1) and change nothing. */
 SL_MUST_CHECK int registry_ack(struct registry *r,
                                const struct file_identity *id, uint64_t key,
                                const char *path, uint64_t offset, int64_t now,
                                struct sl_err *err);
+/* Shared keys: a key's bytes may be in more than one entry at the same
+ * offsets (a copytruncated file's ghost and its copy take the original's
+ * key: in_file.h), and an ack names one file, which may have been replaced
+ * since it was read (its entry has a new key: the ack finds nothing). So
+ * registry_ack calls each hook after its own work, recorded or not, with
+ * its arguments, and the file input moves the entries that share the key
+ * (through registry_ack, which calls no hook while one runs). A hook
+ * returns whether it moved an entry; registry_ack then returns 1 too.
+ * Hooks run in the order added. -1 with SL_ENOMEM. */
+typedef bool (*registry_ack_hook)(void *ctx, const struct file_identity *id,
+                                  uint64_t key, uint64_t offset, int64_t now);
+SL_MUST_CHECK int registry_hook_add(struct registry *r, registry_ack_hook fn,
+                                    void *ctx, struct sl_err *err);
+/* Removes the hook added with fn and ctx, if any. */
+void registry_hook_remove(struct registry *r, registry_ack_hook fn, void *ctx);
 /* Marks the entry of dev + ino seen at now, and its path if not NULL
  * (an empty or over-long path is left as it was). 1 if there is one, 0 if
  * not, -1 when out of memory. */

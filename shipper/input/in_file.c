@@ -338,6 +338,7 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
         r->pred = NULL;
     }
     hash_remove(in, r);
+    in_file_unshare_key(in, r);
     in_file_copies_go(in, r); /* copies of r held until now */
     in->recs[r->slot] = in->recs[--in->nrecs];
     in->recs[r->slot]->slot = r->slot;
@@ -502,6 +503,9 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
         goto fail;
     if (in_file_collect_startup(in, err) < 0)
         goto fail;
+    if (registry_hook_add(reg, in_file_shared_ack, in, err) < 0)
+        goto fail;
+    in->hooked = true;
     if (cfg->inotify)
         (void)in_file_watch_init(in); /* logs and polls when it fails */
     return in;
@@ -525,6 +529,8 @@ void in_file_free(struct in_file *in)
 {
     if (in == NULL)
         return;
+    if (in->hooked)
+        registry_hook_remove(in->reg, in_file_shared_ack, in);
     free_done(in);
     for (size_t i = 0; i < in->nrecs; i++)
         rec_free(in, in->recs[i]);

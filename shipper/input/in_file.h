@@ -74,7 +74,12 @@
  *    its start under a key of its own. The copy's registry entry starts at the
  *    original's acknowledged offset: after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
- *    Elasticsearch). When the copy does not match `paths`, those lines are
+ *    Elasticsearch). Acks that name the original move the copy's entry
+ *    (and the ghost's) too, those of batches in flight at the truncation
+ *    included (in_file_shared.c): after a stop, nothing is read again.
+ *    A file gone while closed (truncated and deleted before a look at it,
+ *    or while it waited for a descriptor) leaves a ghost of its entry's
+ *    bytes too. When the copy does not match `paths`, those lines are
  *    lost: copytruncate's limit, logged as a warning.
  *  - delete: drained, then released; a file that cannot be drained (the
  *    caller has no room) is released after delete_timeout anyway, with a
@@ -119,10 +124,11 @@
  * the file resumes where it was acknowledged. Needs in_file_set_peers().
  *
  * Copytruncate across inputs: a copy that only another input matches is
- * known by the original's ghost (its input's) once the truncation was seen;
- * one found before that, while its original is live in another input, is
- * read from its start under a key of its own (new ids): let the input that
- * reads a file match its copies too.
+ * known by the original's ghost (its input's) once the truncation was seen,
+ * and held, as a copy of a live file is, when found before that while its
+ * original is live in another input: read from where the original was,
+ * under its key, by the input that matches the copy (its format,
+ * multiline and processors for those lines).
  *
  * Not handled: when max_open_files files all keep having bytes, a waiting
  * file waits until one of them reaches its end (as Filebeat's

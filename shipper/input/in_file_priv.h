@@ -43,6 +43,9 @@ struct rec {
     bool empty_new : 1;  /* identified empty as a file of its own: its
                             first bytes may show it is a copy after all
                             (one being written: a copier creates it empty) */
+    bool shares_key : 1; /* a copy: its key is its original's, whose acks
+                            move its entry too (in_file_shared.c), until
+                            share_end */
     bool at_known : 1;   /* found by the first scan at a path a registry
                             entry of this input names: it took the place of
                             a file read before (rotated while stopped), so
@@ -52,6 +55,7 @@ struct rec {
     uint64_t size_seen;  /* st_size at the last stat */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
+    int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */
     struct rec *succ;    /* the file now at our old path: waits for our end */
     struct rec *pred;    /* we wait for it */
     struct rec *copy_of; /* a copy of this live file: held until it is
@@ -153,6 +157,8 @@ struct in_file {
     size_t ndrained;                /* ever: the ring's next is % MAX */
     struct ghost ghosts[IN_FILE_GHOSTS_MAX];
     size_t nghosts;
+    size_t nshared; /* live records with shares_key */
+    bool hooked;    /* in_file_shared_ack is the registry's hook */
     /* inotify */
     int ifd;         /* -1: polling only */
     bool watch_full; /* the watch limit was reached (logged once) */
@@ -252,13 +258,30 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
                       bool literal);
 void in_file_bad_path_clear(struct in_file *in, const char *path);
 
+/* in_file_shared.c: acks of a key that copies share (registry.h's
+ * hooks). The registry hook, added by in_file_new. */
+bool in_file_shared_ack(void *ctx, const struct file_identity *id, uint64_t key,
+                        uint64_t offset, int64_t now);
+/* r, a copy, shares its original's key from now on (adopt). */
+void in_file_share_key(struct in_file *in, struct rec *r, int64_t now);
+/* c, a held copy of size bytes, let go: its entry to acked, where its
+ * original was acknowledged, if it holds those bytes. */
+void in_file_copy_acked(struct in_file *in, const struct rec *c, uint64_t acked,
+                        uint64_t size);
+/* r no longer shares it: over, or its time passed (timers). */
+void in_file_unshare_key(struct in_file *in, struct rec *r);
+/* The inode of the entry that keeps the ghost of id's bytes under key. */
+uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
+
 /* in_file_rotate.c */
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                      struct sl_err *err);
-/* r was empty when identified as a file of its own (empty_new) and is
- * about to be read from 0: with its first bytes it may turn out a copy
- * being written (copytruncate: the copier creates it empty), read from
- * its original's offset under its key, or held while that is live.
+/* r was empty when identified as a file of its own (empty_new), or took
+ * the inode of another file's entry at a restart, and is about to be read
+ * from 0: with its first bytes it may turn out a copy being written
+ * (copytruncate: the copier creates it empty) or one whose original this
+ * scan identified later, read from its original's offset under its key,
+ * or held while that is live.
  * 1: read on; 0: held or closed; -1: out of memory. */
 int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
                               struct sl_err *err);

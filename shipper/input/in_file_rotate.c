@@ -64,9 +64,8 @@
  * kill, the first copy was read from 0 under a new key). */
 #define GHOST_INO_BIT FILE_IDENTITY_GHOST_INO_BIT
 
-/* The inode of the entry that keeps the ghost of id's bytes under key (a
- * ghost loaded from disk has it already). */
-static uint64_t ghost_ino(const struct file_identity *id, uint64_t key)
+/* A ghost loaded from disk has its entry's inode already. */
+uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key)
 {
     if ((id->ino & GHOST_INO_BIT) != 0)
         return id->ino;
@@ -81,7 +80,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
     if (id->fp_len == 0 || (id->ino & GHOST_INO_BIT) != 0)
         return;
     struct file_identity g = *id;
-    g.ino = ghost_ino(id, key);
+    g.ino = in_file_ghost_ino(id, key);
     struct sl_err err;
     registry_forget(in->reg, g.dev, g.ino);
     if (registry_add(in->reg, &g, key, path, acked, in_file_wall_s(), &err) < 0)
@@ -90,7 +89,7 @@ static void ghost_keep(struct in_file *in, const struct file_identity *id,
 
 static void ghost_drop(struct in_file *in, const struct ghost *g)
 {
-    registry_forget(in->reg, g->id.dev, ghost_ino(&g->id, g->key));
+    registry_forget(in->reg, g->id.dev, in_file_ghost_ino(&g->id, g->key));
 }
 
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
@@ -227,6 +226,7 @@ struct original {
                         here, under the same key, so with the same ids */
     uint64_t key;
     struct rec *live; /* the live original, or NULL */
+    bool shared;      /* a copy: the key is the original's */
 };
 
 /* 1 with *o set when fd (identity now, size bytes) is a copy. */
@@ -250,27 +250,47 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             *o = (struct original){copy_start(g->offset, size),
-                                   copy_start(g->acked, size), g->key, NULL};
+                                   copy_start(g->acked, size), g->key, NULL,
+                                   true};
             ghost_drop(gi, g);
             gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
             return 1;
         }
     }
-    for (size_t i = 0; i < in->nrecs; i++) {
-        struct rec *l = in->recs[i];
-        if (l == r || !l->identified || l->offset == 0 || l->copy_of != NULL)
-            continue;
-        bool same;
-        if (begins_as_live(r, l, now, size, &same, err) < 0)
-            return -1;
-        if (!same)
-            continue;
-        /* held: where it is read from is decided when it is let go */
-        *o = (struct original){l->offset, copy_start(acked_offset(in, l), size),
-                               l->pub.key, l};
-        return 1;
+    /* a live file, this input's or another's (held for it: a copy only
+     * this input matches, found before the other saw the truncation) */
+    for (size_t p = 0; p <= in->npeers; p++) {
+        struct in_file *li = p == 0 ? in : in->peers[p - 1];
+        for (size_t i = 0; i < li->nrecs; i++) {
+            struct rec *l = li->recs[i];
+            /* one not read yet (offset 0) only if read before a restart:
+             * its lines may have been sent, their acks not saved */
+            if (l == r || !l->identified || l->id.fp_len == 0 ||
+                (l->offset == 0 && !l->has_entry) || l->copy_of != NULL)
+                continue;
+            bool same;
+            if (begins_as_live(r, l, now, size, &same, err) < 0)
+                return -1;
+            if (!same)
+                continue;
+            /* held: where it is read from is decided when it is let go */
+            *o = (struct original){l->offset,
+                                   copy_start(acked_offset(in, l), size),
+                                   l->pub.key, l, true};
+            return 1;
+        }
     }
     return 0;
+}
+
+/* The input whose record o is: in or one of its peers (a copy is held for
+ * another input's file: find_original). */
+static struct in_file *input_of(struct in_file *in, const struct rec *o)
+{
+    for (size_t p = 0; p < in->npeers; p++)
+        if (in_file_rec_find(in->peers[p], o->dev, o->ino) == o)
+            return in->peers[p];
+    return in;
 }
 
 /* The size of the held copy c now; UINT64_MAX when it is not at its path
@@ -286,17 +306,37 @@ static uint64_t copy_size(const struct rec *c)
 
 /* The copies held for orig: orig's bytes end here (truncated, done), so
  * they are read from where orig was. */
+/* Where orig's bytes were acknowledged: its entry, or (truncated: the
+ * entry has a new key) its ghost's. */
+static uint64_t orig_acked(const struct in_file *in, const struct rec *orig)
+{
+    const struct registry_entry *e =
+        registry_get(in->reg, orig->dev, orig->ino);
+    if (e != NULL && e->key == orig->pub.key)
+        return e->offset;
+    for (size_t i = 0; i < in->nghosts; i++)
+        if (in->ghosts[i].key == orig->pub.key)
+            return in->ghosts[i].acked;
+    return 0;
+}
+
 void in_file_copies_go(struct in_file *in, const struct rec *orig)
 {
-    for (size_t i = 0; i < in->nrecs; i++) {
-        struct rec *c = in->recs[i];
-        if (c->copy_of != orig)
-            continue;
-        c->copy_of = NULL;
-        in_file_count_rotation(in, ROT_COPYTRUNCATE);
-        c->offset = copy_start(
-            orig->offset > c->offset ? orig->offset : c->offset, copy_size(c));
-        in_file_want_open(in, c);
+    for (size_t p = 0; p <= in->npeers; p++) {
+        struct in_file *ci = p == 0 ? in : in->peers[p - 1];
+        for (size_t i = 0; i < ci->nrecs; i++) {
+            struct rec *c = ci->recs[i];
+            if (c->copy_of != orig)
+                continue;
+            c->copy_of = NULL;
+            in_file_count_rotation(ci, ROT_COPYTRUNCATE);
+            uint64_t size = copy_size(c);
+            c->offset = copy_start(
+                orig->offset > c->offset ? orig->offset : c->offset, size);
+            in_file_copy_acked(ci, c, orig_acked(in, orig),
+                               size != UINT64_MAX ? size : c->held_size);
+            in_file_want_open(ci, c);
+        }
     }
 }
 
@@ -327,7 +367,7 @@ static void hold_copy(struct in_file *in, struct rec *r, uint64_t size,
  * (logged), -1 out of memory. */
 static int adopt(struct in_file *in, struct rec *r,
                  const struct file_identity *id, const struct original *o,
-                 struct sl_err *err)
+                 int64_t now, struct sl_err *err)
 {
     const char *home = r->home != NULL ? r->home : r->path;
     if (registry_add(in->reg, id, o->key, home, o->acked, in_file_wall_s(),
@@ -343,6 +383,8 @@ static int adopt(struct in_file *in, struct rec *r,
     r->offset = o->offset;
     r->pub.key = o->key;
     r->copy_of = o->live;
+    if (o->shared)
+        in_file_share_key(in, r, now);
     return 1;
 }
 
@@ -353,9 +395,9 @@ static int adopt(struct in_file *in, struct rec *r,
  * original may be a file this scan has not identified yet. */
 static int start_new(struct in_file *in, struct rec *r,
                      const struct file_identity *now, uint64_t size,
-                     bool decide_later, struct sl_err *err)
+                     bool decide_later, int64_t at, struct sl_err *err)
 {
-    struct original o = {0, 0, 0, NULL};
+    struct original o = {0, 0, 0, NULL, false};
     int rc = find_original(in, r, now, size, &o, err);
     if (rc < 0)
         return -1;
@@ -373,7 +415,7 @@ static int start_new(struct in_file *in, struct rec *r,
         o.key = in_file_new_key();
         o.offset = o.acked = r->own_start;
     }
-    return adopt(in, r, now, &o, err);
+    return adopt(in, r, now, &o, at, err);
 }
 
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
@@ -393,7 +435,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         return 0;
     }
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    bool resumed = false, was_empty = false;
+    bool resumed = false, was_empty = false, replaced = false;
     if (e != NULL && e->id.fp_len == 0) {
         /* an entry of an empty file: nothing was shipped under its key
          * (bytes wait for the fingerprint on disk: in_file.c), and its
@@ -442,10 +484,16 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
             ghost_keep(in, &e->id, e->offset, e->key, e->path);
             registry_forget(in->reg, r->dev, r->ino);
+            replaced = true;
         }
     }
     if (!resumed) {
-        int rc = start_new(in, r, &id, (uint64_t)st.st_size, was_empty, err);
+        /* a restart's file on an inode whose entry is another file's (cp
+         * of a copytruncate onto the inode compress just freed) is asked
+         * again at its first read too: its original may come later in
+         * this scan, its ghost with it */
+        int rc = start_new(in, r, &id, (uint64_t)st.st_size,
+                           was_empty || (replaced && r->first_scan), now, err);
         if (rc <= 0) {
             if (rc == 0)
                 in_file_rec_close(in, r);
@@ -479,7 +527,7 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
         return rc < 0 ? -1 : 1; /* a file of its own, as it was started */
     say_copy(in, r, &id, &o);
     registry_forget(in->reg, r->dev, r->ino);
-    rc = adopt(in, r, &id, &o, err);
+    rc = adopt(in, r, &id, &o, now, err);
     if (rc <= 0) {
         r->identified = false; /* the next open decides again */
         in_file_rec_close(in, r);
@@ -507,6 +555,7 @@ int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
             r->copy_of->path, (long long)(now - r->held_at),
             (unsigned long long)r->own_start);
     r->copy_of = NULL;
+    in_file_unshare_key(in, r);
     registry_forget(in->reg, r->dev, r->ino);
     uint64_t key = in_file_new_key();
     if (registry_add(in->reg, &r->id, key, r->path, r->own_start,
@@ -755,6 +804,23 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
     return true;
 }
 
+/* r, closed, is gone from disk: copytruncated and deleted while it waited
+ * for a descriptor (or idle), its bytes may live on in the copy, found
+ * after this (cp, then truncate and rm: the scan saw only the end). Its
+ * entry's bytes become a ghost, as an entry not found at a restart does,
+ * so the copy is read from its offset under its key, not whole again
+ * under a new one. The entry stays (it expires): after a kill, the
+ * restart makes the ghost again from it, so none is kept on disk. */
+static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e == NULL || (r->identified && e->key != r->pub.key))
+        return;
+    uint64_t read =
+        r->identified && r->offset > e->offset ? r->offset : e->offset;
+    in_file_ghost_add(in, &e->id, read, e->offset, e->key, now);
+}
+
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd >= 0) {
@@ -779,6 +845,7 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
                 "read; raise close_inactive or max_open_files",
                 (unsigned long long)(r->size_seen - r->offset),
                 (unsigned long long)r->offset);
+    lost_ghost(in, r, now);
     in_file_rec_done(in, r);
 }
 
@@ -1008,7 +1075,8 @@ static void check_held(struct in_file *in, struct rec *r, int64_t now)
     bool over = now - r->held_at >= IN_FILE_COPY_HOLD_MAX_MS || outgrew(in, r);
     if (now - r->held_grew < in->cfg.rotate_wait_ms && !over)
         return;
-    if (!over && (original_changed(in, r->copy_of, now) || r->copy_of == NULL))
+    if (!over && (original_changed(input_of(in, r->copy_of), r->copy_of, now) ||
+                  r->copy_of == NULL))
         return; /* a copy after all: released, or held until the original's
                    open sees its change */
     struct sl_err err = {0};
@@ -1047,6 +1115,8 @@ void in_file_timers(struct in_file *in, int64_t now)
             }
             continue;
         }
+        if (r->shares_key && r->copy_of == NULL && now >= r->share_end)
+            in_file_unshare_key(in, r);
         if (r->copy_of != NULL) {
             check_held(in, r, now);
             continue;

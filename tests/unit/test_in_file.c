@@ -72,6 +72,14 @@ struct h {
     bool count_fds;
     int logfd; /* the log, captured */
     char logpath[128];
+    /* acks held back (defer_acks): Redis took the batches, its answers
+     * come later (late_acks) */
+    bool defer_acks;
+    struct {
+        struct file_identity id;
+        uint64_t key, offset;
+    } pend[64];
+    size_t npend;
 };
 
 static int64_t mono_ms(void)
@@ -265,6 +273,13 @@ static size_t turn(struct h *h, int wait_ms)
         if (g->first_seq == 0)
             g->first_seq = h->seq + 1;
         g->last_seq = ++h->seq;
+        if (h->defer_acks) {
+            assert_true(h->npend < 64);
+            h->pend[h->npend].id = c.id;
+            h->pend[h->npend].key = c.src->key;
+            h->pend[h->npend++].offset = g->next;
+            continue;
+        }
         /* Redis took it: ack at once */
         int a = registry_ack(h->reg, &c.id, c.src->key, NULL, g->next,
                              time(NULL), &err);
@@ -2057,6 +2072,236 @@ static void test_two_inputs_one_file(void **state)
     in_file_free(in2);
 }
 
+/* The acks held back come now, and later ones at once again. */
+static void ack_late(struct h *h)
+{
+    struct sl_err err = {0};
+    for (size_t i = 0; i < h->npend; i++)
+        if (registry_ack(h->reg, &h->pend[i].id, h->pend[i].key, NULL,
+                         h->pend[i].offset, time(NULL), &err) < 0)
+            fail_msg("registry_ack: %s", err.msg);
+    h->npend = 0;
+    h->defer_acks = false;
+}
+
+enum late { LATE_HELD, LATE_BEFORE_COPY, LATE_AFTER_COPY };
+
+/* copytruncate while the acks of the original's last lines are in flight:
+ * they name the original, whose entry has a new key once the truncation
+ * is seen (or, while a copy found first is held, only the original's
+ * entry). They must still move the entry the copy reads from (its own,
+ * or the ghost's that makes it), else a restart (a SIGTERM, here the
+ * registry saved and loaded) reads those lines again from the copy. The
+ * copy found before the truncation (held), after it with the acks before
+ * it, or after it with the acks after. */
+/* app.log: a line read and acknowledged, then one read whose ack is held
+ * back (33 bytes in all). */
+static void read_one_ack_late(struct h *h)
+{
+    put(h, "app.log", "acked at once\n", false); /* 14 bytes */
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 14);
+    h->defer_acks = true;
+    put(h, "app.log", "read, its ack late\n", true); /* 19: 33 */
+    PUMP_UNTIL(h, total_bytes(h) == 33);
+}
+
+static void acks_after_copytruncate(struct h *h, enum late when)
+{
+    read_one_ack_late(h);
+    uint64_t key = h->got[0].key;
+    const char *both = "acked at once\nread, its ack late\n";
+    if (when == LATE_HELD) {
+        put(h, "app.log.1", both, false);
+        PUMP_UNTIL(h, count_in(log_text(h), "held until") == 1);
+        ack_late(h);
+        assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    } else {
+        put(h, "copying", both, false); /* not matched yet */
+        assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+        PUMP_UNTIL(h, rotations(h, ROT_TRUNCATE) == 1);
+        if (when == LATE_BEFORE_COPY)
+            ack_late(h);
+        mv(h, "copying", "app.log.1");
+    }
+    PUMP_UNTIL(h, rotations(h, ROT_COPYTRUNCATE) == 1);
+    if (when == LATE_AFTER_COPY)
+        ack_late(h);
+    quiet(h);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_non_null(e);
+    assert_true(e->key == key);
+    assert_int_equal(e->offset, 33);
+    stop(h); /* forgets what came */
+    start(h);
+    quiet(h); /* nothing read again */
+    assert_int_equal(h->ngot, 0);
+}
+
+static void test_copytruncate_acks_while_held(void **state)
+{
+    acks_after_copytruncate(*state, LATE_HELD);
+}
+
+static void test_copytruncate_acks_before_copy(void **state)
+{
+    acks_after_copytruncate(*state, LATE_BEFORE_COPY);
+}
+
+static void test_copytruncate_acks_after_copy(void **state)
+{
+    acks_after_copytruncate(*state, LATE_AFTER_COPY);
+}
+
+/* The copy found while cp still writes it, ending in the middle of a
+ * line, and the original's acks come: its entry moves to an ack's offset
+ * only where the copy already has those bytes. Moved to its end (the
+ * middle of a line), a kill before the truncation left the restart
+ * reading the rest of that line as a line of its own, under an id no
+ * line had. */
+static void test_copytruncate_acks_while_copy_written(void **state)
+{
+    struct h *h = *state;
+    read_one_ack_late(h);
+    put(h, "app.log.1", "acked at once\nread,", false); /* 19 so far */
+    PUMP_UNTIL(h, count_in(log_text(h), "held until") == 1);
+    ack_late(h);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    assert_int_equal(registry_get(h->reg, st.st_dev, st.st_ino)->offset, 14);
+    stop(h); /* a kill: the copy still held */
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 14, "read,");
+}
+
+/* A registry entry of a file that was empty when seen (an empty
+ * fingerprint: nothing was sent under its key, its offset is 0), then,
+ * while stopped: the same file written (e.log), and a new file on the
+ * inode of such an entry (n.log, constructed as inode reuse: the old
+ * file deleted, the inode given to the next file). Both are read from 0,
+ * every byte once, under keys of their own (no bytes were sent under
+ * the old ones, so no id can collide), and leave no ghost (an empty
+ * fingerprint would take any file for a copy). */
+static void test_stopped_empty_entry(void **state)
+{
+    struct h *h = *state;
+    put(h, "e.log", "", false);
+    config(h, true, "*.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, registry_count(h->reg) == 1);
+    struct stat st;
+    assert_int_equal(stat(at(h, "e.log"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_int_equal(e->id.fp_len, 0);
+    uint64_t old_key = e->key;
+    stop(h);
+    put(h, "e.log", "the same file, written while stopped\n", true);
+    put(h, "n.log", "a new file on an old inode\n", false);
+    struct stat sn;
+    assert_int_equal(stat(at(h, "n.log"), &sn), 0);
+    struct file_identity empty = {.dev = sn.st_dev, .ino = sn.st_ino};
+    struct sl_err err;
+    assert_int_equal(
+        registry_add(h->reg, &empty, 77, at(h, "n.log"), 0, 1, &err), 0);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 37 + 27);
+    quiet(h);
+    assert_got(h, "e.log", 0, 0, "the same file, written while stopped\n");
+    assert_got(h, "n.log", 0, 0, "a new file on an old inode\n");
+    assert_true(got_path(h, "e.log", 0)->key != old_key);
+    assert_true(got_path(h, "n.log", 0)->key != 77);
+    assert_int_equal(registry_get(h->reg, st.st_dev, st.st_ino)->offset, 37);
+    assert_int_equal(registry_get(h->reg, sn.st_dev, sn.st_ino)->offset, 27);
+    assert_int_equal(registry_count(h->reg), 2); /* no ghost */
+}
+
+/* app.log closed (idle), then copytruncated and deleted before a scan
+ * saw it (or waiting for a descriptor after a restart: stress seed 61),
+ * the copy found after: it was read whole under a new key (a file gone
+ * while closed left no ghost), every line sent twice with other ids. Now
+ * it is read from where app.log was acknowledged, under its key. */
+static void delete_while_closed(struct h *h, bool restart)
+{
+    put(h, "app.log", "read before it was closed\n", false); /* 26 */
+    config(h, true, "app.log*", NULL);
+    h->cfg.close_inactive_ms = 100;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 26);
+    uint64_t key = h->got[0].key;
+    h->skew += 1000;
+    PUMP_UNTIL(h, h->in->open == 0);
+    put(h, "app.log", "then written\n", true); /* 13: 39 */
+    put(h, "copying", "read before it was closed\nthen written\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    assert_int_equal(unlink(at(h, "app.log")), 0);
+    in_file_rescan(h->in);
+    PUMP_UNTIL(h, h->in->nrecs == 0);
+    size_t before = total_bytes(h);
+    if (restart) { /* the ghost made again from the entry */
+        stop(h);
+        start(h);
+        before = 0;
+    }
+    mv(h, "copying", "app.log.1");
+    PUMP_UNTIL(h, total_bytes(h) == before + 13);
+    quiet(h);
+    assert_got(h, "app.log.1", 0, 26, "then written\n");
+    assert_true(got_path(h, "app.log.1", 0)->key == key);
+    stop(h);
+    start(h);
+    quiet(h);
+    assert_int_equal(h->ngot, 0);
+}
+
+static void test_copytruncate_then_delete_while_closed(void **state)
+{
+    delete_while_closed(*state, false);
+}
+
+static void test_copytruncate_then_delete_while_closed_restart(void **state)
+{
+    delete_while_closed(*state, true);
+}
+
+/* Lines sent, their acks not saved, a kill; while stopped app.log is
+ * copied (not truncated yet). At the restart app.log resumes at its
+ * entry's offset, 0, under its key, and the copy begins as it: it was
+ * taken for a file of its own (a live file at offset 0 was no original),
+ * read from 0 under a new key, the lines sent before the kill sent again
+ * with other ids. Now it is held as a copy of a file that has an entry
+ * from before the restart, and goes with it at the truncation. */
+static void test_copy_of_a_file_resumed_at_0(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "sent, never acknowledged\n", false); /* 25 */
+    config(h, true, "app.log*", NULL);
+    start(h);
+    h->defer_acks = true;
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    uint64_t key = h->got[0].key;
+    stop(h); /* the key on disk, offset 0: a kill */
+    h->defer_acks = false;
+    h->npend = 0;
+    put(h, "app.log.1", "sent, never acknowledged\n", false);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 25);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    put(h, "app.log", "after\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 31);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "sent, never acknowledged\n");
+    assert_true(got_path(h, "app.log", 0)->key == key);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    for (size_t i = 0; i < h->ngot; i++)
+        if (strstr(h->got[i].first_path, "app.log.1") != NULL)
+            assert_int_equal(h->got[i].data.len, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2113,6 +2358,14 @@ int main(void)
         T(test_status_waiting_reasons),
         T(test_status_query_after),
         T(test_two_inputs_one_file),
+        T(test_copytruncate_acks_while_held),
+        T(test_copytruncate_acks_before_copy),
+        T(test_copytruncate_acks_after_copy),
+        T(test_copytruncate_acks_while_copy_written),
+        T(test_stopped_empty_entry),
+        T(test_copytruncate_then_delete_while_closed),
+        T(test_copytruncate_then_delete_while_closed_restart),
+        T(test_copy_of_a_file_resumed_at_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

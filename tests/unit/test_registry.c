@@ -580,6 +580,62 @@ static void test_keys(void **state)
     registry_free(r);
 }
 
+/* A hook that moves the entry of inode 7 (a copy sharing key 0xabc) to
+ * each ack's offset, through registry_ack (which calls no hook then). */
+struct hook_calls {
+    struct registry *r;
+    int n;
+    uint64_t key, offset;
+};
+
+static bool copy_hook(void *ctx, const struct file_identity *id, uint64_t key,
+                      uint64_t offset, int64_t now)
+{
+    struct hook_calls *c = ctx;
+    c->n++;
+    c->key = key;
+    c->offset = offset;
+    assert_int_equal(id->ino, 2); /* never its own ack of inode 7 */
+    struct file_identity copy = fid(1, 7, 3, 1024);
+    struct sl_err err = {0};
+    return registry_ack(c->r, &copy, key, NULL, offset, now, &err) == 1;
+}
+
+static void test_ack_hooks(void **state)
+{
+    (void)state;
+    struct registry *r = new_reg(0);
+    struct sl_err err = {0};
+    struct file_identity id = fid(1, 2, 3, 1024), copy = fid(1, 7, 3, 1024);
+    assert_int_equal(registry_add(r, &id, 0xabcull, "/l", 0, 10, &err), 0);
+    assert_int_equal(registry_add(r, &copy, 0xabcull, "/l.1", 0, 10, &err), 0);
+    struct hook_calls c = {r, 0, 0, 0};
+    assert_int_equal(registry_hook_add(r, copy_hook, &c, &err), 0);
+    /* recorded here, and by the hook */
+    assert_int_equal(registry_ack(r, &id, 0xabcull, NULL, 40, 11, &err), 1);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(registry_get(r, 1, 2)->offset, 40);
+    assert_int_equal(registry_get(r, 1, 7)->offset, 40);
+    /* the original replaced: its late ack moves only what shares its key,
+     * and says it moved something */
+    registry_forget(r, 1, 2);
+    struct file_identity next = fid(1, 2, 4, 1024);
+    assert_int_equal(registry_add(r, &next, 0x123ull, "/l", 0, 12, &err), 0);
+    assert_int_equal(registry_ack(r, &id, 0xabcull, NULL, 60, 13, &err), 1);
+    assert_int_equal(c.n, 2);
+    assert_true(c.key == 0xabcull && c.offset == 60);
+    assert_int_equal(registry_get(r, 1, 2)->offset, 0);
+    assert_int_equal(registry_get(r, 1, 7)->offset, 60);
+    /* refused acks call no hook */
+    assert_int_equal(registry_ack(r, &id, 0xabcull, "", 70, 13, &err), -1);
+    assert_int_equal(c.n, 2);
+    registry_hook_remove(r, copy_hook, &c);
+    assert_int_equal(registry_ack(r, &id, 0xabcull, NULL, 80, 13, &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(registry_get(r, 1, 7)->offset, 60);
+    registry_free(r);
+}
+
 static void test_expire_by_ttl(void **state)
 {
     (void)state;
@@ -1458,6 +1514,7 @@ int main(void)
         cmocka_unit_test(test_ack_refuses_another_file),
         cmocka_unit_test(test_ack_short_fingerprint_covers_offset),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_ack_hooks),
         cmocka_unit_test(test_expire_by_ttl),
         cmocka_unit_test(test_expire_keeps_the_rest_findable),
         cmocka_unit_test_setup_teardown(test_leftover_tmp_is_ignored, setup,
