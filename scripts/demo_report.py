@@ -356,7 +356,8 @@ def print_next_steps(day):
     e = ENV.get
     print(f"""
 Everything is still running, tailing the copies of the samples in
-{rel}/logs/ (append a line to one and it is searchable a second later).
+{rel}/logs/ (append a line to one and it is searchable within about 5 s:
+the index template refreshes every 5 s).
   configs      conf/demo/shipper-web-1.json, conf/demo/shipper-app-1.json,
                conf/demo/indexer.json (commented)
   own logs     {rel}/out/ (each daemon's), and the URLs in {rel}/env
