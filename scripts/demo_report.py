@@ -349,6 +349,17 @@ def cmd_summary(args):
     return 0
 
 
+def refresh_interval():
+    """The refresh_interval of the template the demo installed: how long
+    an appended line may wait to be searchable (Elasticsearch's 1s when the
+    template sets none)."""
+    path = ENV.get("SLUICE_TEMPLATE_FILE") or os.path.join(
+        ROOT, "conf", "elasticsearch", "sluice-template.json")
+    with open(path, encoding="utf-8") as f:
+        t = json.load(f)
+    return t["template"]["settings"]["index"].get("refresh_interval", "1s")
+
+
 def print_next_steps(day):
     rel = os.path.relpath(DIR, os.getcwd())
     if rel.startswith(".."):
@@ -356,7 +367,8 @@ def print_next_steps(day):
     e = ENV.get
     print(f"""
 Everything is still running, tailing the copies of the samples in
-{rel}/logs/ (append a line to one and it is searchable a second later).
+{rel}/logs/ (append a line to one and it is searchable within about
+{refresh_interval()}: the index template's refresh_interval).
   configs      conf/demo/shipper-web-1.json, conf/demo/shipper-app-1.json,
                conf/demo/indexer.json (commented)
   own logs     {rel}/out/ (each daemon's), and the URLs in {rel}/env

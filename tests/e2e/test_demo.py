@@ -98,7 +98,25 @@ def dashboard_errors_per_5m():
             for b in r["aggregations"]["t"]["buckets"]}
 
 
+def template_refresh():
+    with open(os.path.join(SRC, "conf", "elasticsearch",
+                           "sluice-template.json"), encoding="utf-8") as f:
+        return json.load(f)["template"]["settings"]["index"][
+            "refresh_interval"]
+
+
 def check_summary(out):
+    # what a user is told to wait after appending a line, and README too
+    wait = f"searchable within about\n{template_refresh()}:"
+    if wait not in out:
+        raise AssertionError(f"the summary does not say {wait!r}")
+    with open(os.path.join(SRC, "README.md"), encoding="utf-8") as f:
+        readme = " ".join(f.read().split())
+    said = (f"is searchable within about {template_refresh()[:-1]} s "
+            f"(it is in Redis 0.1 s later; the index template's "
+            f"`refresh_interval` is {template_refresh()[:-1]} s")
+    if said not in readme:
+        raise AssertionError(f"README does not say {said!r}")
     hosts = {}
     for l in section(out, "Events per host"):
         f = l.split()

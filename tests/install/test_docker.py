@@ -15,7 +15,9 @@
     staged DESTDIR what the runtime copies, and the runtime stage holding
     the package of every shared library the binaries load (readelf + dpkg,
     on this Debian 12 machine the image's twin);
-  - the configs compose mounts pass `check` with this tree's binaries.
+  - the configs compose mounts pass `check` with this tree's binaries, and
+    the shipper's, run on the samples compose mounts by default, gives
+    every event the fields the Kibana dashboards read.
 
 usage: test_docker.py SOURCE_DIR SLUICE_SHIPPER SLUICE_INDEXER
 """
@@ -363,6 +365,51 @@ def the_configs_compose_mounts_pass_check():
     for prog, name in ((SHIPPER, "shipper"), (INDEXER, "indexer")):
         path = os.path.join(DOCKER, "conf", f"{name}.json")
         eq(run([prog, "-c", path, "check"], env=env)[:3], (0, "", ""))
+
+
+@case
+def the_compose_shipper_gives_the_dashboards_their_fields_on_the_samples():
+    # compose's default: conf/samples mounted at /logs. Every event of every
+    # sample file must carry what the dashboards read (the shipper once
+    # read everything but the access log as bare lines: "Application
+    # errors" stayed empty).
+    import json
+    import tempfile
+    with open(os.path.join(DOCKER, "conf", "shipper.json")) as f:
+        text = f.read()
+    samples = os.path.join(SOURCE, "conf", "samples")
+    env = dict(os.environ, LOG_TIMEZONE=default_of(environment(
+        SERVICES["shipper"])["LOG_TIMEZONE"]))
+    with tempfile.TemporaryDirectory(prefix="sluice-docker-") as d:
+        text = text.replace('"/logs/', '"' + samples + "/")
+        text = text.replace("/var/lib/sluice-shipper", os.path.join(d, "data"))
+        text = re.sub(r'"output": \{.*?\n  \},', '"output": {"stdout": {}},',
+                      text, flags=re.S)
+        conf = os.path.join(d, "shipper.json")
+        with open(conf, "w") as f:
+            f.write(text)
+        rc, out, err = run([SHIPPER, "-c", conf, "run", "--once"], env=env)
+    eq(rc, 0)
+    seen = {}
+    for line in out.splitlines():
+        e = json.loads(line)
+        name = os.path.basename(e["log"]["file"]["path"])
+        s = seen.setdefault(name, {"events": 0, "level": 0, "status": 0,
+                                   "error.type": 0, "tags": 0})
+        s["events"] += 1
+        s["level"] += bool(e["log"].get("level"))
+        s["status"] += "status_code" in e.get("http", {}).get("response", {})
+        s["error.type"] += "type" in e.get("error", {})
+        s["tags"] += bool(e.get("tags"))
+    eq(sorted(seen), sorted(os.listdir(samples)))
+    for name, s in seen.items():
+        assert s["tags"] == 0, (name, s)  # no parse failure of any kind
+        if "access" in name:
+            eq(s["status"], s["events"])
+        else:
+            eq(s["level"], s["events"])
+    assert seen["app.log"]["error.type"] > 0, seen["app.log"]
+    assert seen["services.json.log"]["error.type"] > 0, seen
 
 
 print(f"{len(failures)} failed" if failures else "all passed")
