@@ -265,8 +265,9 @@ def a_multiline_pattern_with_an_unknown_grok_name_says_what_to_do():
     at = text.index('"^%{TIME')
     eq(said, f"sluice-shipper: {conf}:1:{at + 1}: inputs[0].multiline."
        "pattern: grok: expression '^%{TIMESTAMP_ISO8061} ': at "
-       "%{TIMESTAMP_ISO8061}: unknown pattern 'TIMESTAMP_ISO8061'; check the "
-       "spelling (a multiline pattern knows the built-in patterns: "
+       "%{TIMESTAMP_ISO8061}: unknown pattern 'TIMESTAMP_ISO8061' (did you "
+       "mean 'TIMESTAMP_ISO8601'?); check the spelling (a multiline pattern "
+       "knows the built-in patterns: "
        "sluice-grok --list shows them)\n", "the message")
 
 
