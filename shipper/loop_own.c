@@ -1,5 +1,6 @@
 /* loop_own.c: the file the shipper writes its events to, and its
- * data_dir, told to every file input so that none reads them (loop_priv.h,
+ * data_dir (whose registry and lock), told to every file input so that none
+ * reads them (loop_priv.h,
  * in_file_set_own_output, in_file_set_own_dir).
  *
  * `sluice-shipper run > /var/log/sluice-out.log` with the stdout output

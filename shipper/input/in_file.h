@@ -272,9 +272,11 @@ SL_MUST_CHECK int in_file_set_peers(struct in_file *in,
  * that one again, for ever, each time longer. dev 0 and ino 0: none. */
 void in_file_set_own_output(struct in_file *in, uint64_t dev, uint64_t ino);
 /* The shipper's data_dir, as written and as realpath(3) gives it (either
- * may be NULL; borrowed, they must outlive in): no file under it is read
- * (its registry, replaced at each save, would come back as new files, its
- * entries as events, for ever), and one paths match is said once. */
+ * may be NULL; borrowed, they must outlive in): the shipper's own files
+ * there (registry.json and its .tmp and .damaged, lock) are never read
+ * (the registry, replaced at each save, would come back as new files, its
+ * entries as events, for ever), each said once when paths match it; other
+ * files in data_dir are read as any. */
 void in_file_set_own_dir(struct in_file *in, const char *dir, const char *real);
 
 /* Asks for a rescan at the next in_file_process (tests, SIGHUP). */

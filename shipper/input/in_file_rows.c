@@ -24,7 +24,7 @@ static const char *reason_of(int reason)
     case -3:
         return "the shipper's own output";
     case -4:
-        return "the shipper's data_dir";
+        return "the shipper's own file";
     case EACCES:
         return "permission denied";
     case ENOTDIR:

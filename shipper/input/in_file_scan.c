@@ -127,8 +127,8 @@ void in_file_bad_path_clear(struct in_file *in, const char *path)
 }
 
 /* reason: an errno, or -1 a directory, -2 another kind of file, -3 the
- * shipper's own output (in_file_set_own_output), -4 a file of its data_dir
- * (in_file_set_own_dir). literal:
+ * shipper's own output (in_file_set_own_output), -4 its registry or lock
+ * in its data_dir (in_file_set_own_dir). literal:
  * the user named this exact path (a glob's match that is a directory is
  * only debug). */
 void in_file_bad_path(struct in_file *in, const char *path, int reason,
@@ -148,9 +148,9 @@ void in_file_bad_path(struct in_file *in, const char *path, int reason,
                       "`paths` (a glob such as DIR/*.log); tried again at "
                       "every scan");
     else if (reason == -4)
-        SL_WARN(path, "is the shipper's data_dir, and paths match files in "
-                      "it: they are not read (its registry would come back "
-                      "as events, for ever); keep data_dir out of `paths`");
+        SL_WARN(path, "is the shipper's own file in its data_dir: not read "
+                      "(its registry would come back as events, for ever); "
+                      "keep data_dir out of `paths`");
     else if (reason == -3)
         SL_WARN(path, "is the shipper's own output (stdout): not read (each "
                       "event would come back as a new line, for ever); keep "
@@ -209,19 +209,31 @@ void in_file_set_own_dir(struct in_file *in, const char *dir, const char *real)
     in->own_dir[1] = real;
 }
 
-/* The shipper's data_dir path is under, or NULL. */
-static const char *in_own_dir(const struct in_file *in, const char *path)
+/* Whether path is one of the files the shipper keeps in its data_dir
+ * (registry.json, its .tmp and a .damaged copy moved aside, the lock),
+ * named under data_dir as written or its realpath. Other files there are
+ * logs like any (a test or a script may keep both in one directory). */
+static bool in_own_file(const struct in_file *in, const char *path)
 {
     for (int i = 0; i < 2; i++) {
         const char *d = in->own_dir[i];
         size_t n = d != NULL ? strlen(d) : 0;
         while (n > 1 && d[n - 1] == '/')
             n--;
-        if (n > 0 && strncmp(path, d, n) == 0 &&
-            (path[n] == '/' || (n == 1 && d[0] == '/')))
-            return d;
+        if (n == 0 || strncmp(path, d, n) != 0)
+            continue;
+        const char *name = path + n;
+        if (!(n == 1 && d[0] == '/')) {
+            if (*name != '/')
+                continue;
+            name++;
+        }
+        if (strchr(name, '/') == NULL &&
+            (strcmp(name, "lock") == 0 ||
+             strncmp(name, "registry.json", 13) == 0))
+            return true;
     }
-    return NULL;
+    return false;
 }
 
 /* ---- inotify ------------------------------------------------------------ */
@@ -425,12 +437,8 @@ static void candidate(struct walk *w, size_t len, bool literal,
     (void)len;
     if (in_file_excluded(w->in, path))
         return;
-    const char *own = in_own_dir(w->in, path);
-    if (own != NULL) { /* said once for the directory, not per file; as
-                          "DIR/", not DIR, which `**` matches as itself */
-        char dir[PATH_CAP];
-        snprintf(dir, sizeof dir, "%s/", own);
-        in_file_bad_path(w->in, dir, -4, true);
+    if (in_own_file(w->in, path)) {
+        in_file_bad_path(w->in, path, -4, true);
         return;
     }
     const struct in_file *owner = in_file_owner(w->in, path);

@@ -1270,25 +1270,28 @@ def a_data_dir_under_paths_is_not_read():
     # data_dir inside what paths match (`**` over the logs' directory):
     # each registry save made a new registry.json, read as a new file,
     # each entry of it an event, each event's file a new entry: 900 events
-    # in 4 s from one line, and growing
+    # in 4 s from one line, and growing. A log kept in data_dir itself is
+    # read as any other (tests and scripts put both in one directory).
     d = scratch("owndir")
     logs = os.path.join(d, "logs")
     append(os.path.join(logs, "app.log"), ["one"])
     state = os.path.join(logs, "state")
+    os.makedirs(state)
+    append(os.path.join(state, "beside.log"), ["beside"])
     sh = Shipper(SHIPPER, ENV, write_config(d, [{
         "type": "file", "paths": [os.path.join(logs, "**", "*")],
         "scan_interval": "50ms"}], None, {"data_dir": state}), d)
     try:
-        sh.wait_events(1)
-        said = (f"[{state}/] is the shipper's data_dir, and paths match "
-                "files in it: they are not read (its registry would come "
-                "back as events, for ever); keep data_dir out of `paths`")
+        sh.wait_events(2)
+        said = (f"[{state}/registry.json] is the shipper's own file in its "
+                "data_dir: not read (its registry would come back as "
+                "events, for ever); keep data_dir out of `paths`")
         wait_for("the warning", lambda: sh.alive() or said in sh.text())
         append(os.path.join(logs, "app.log"), ["two"])
-        sh.wait_events(2)
+        sh.wait_events(3)
     finally:
         got = sh.stop()
-    eq(messages(got), ["one", "two"], "events")
+    eq(sorted(messages(got)), ["beside", "one", "two"], "events")
     eq(sh.text().count(said), 1, "said once")
 
 
