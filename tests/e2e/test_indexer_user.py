@@ -16,6 +16,11 @@ Each case found a defect; each fails on the code before its fix.
 - `run --once` in list mode on a key that is not a list: it exited 0,
   "nothing left to index", having read nothing; it now goes on (saying
   why) until it has read the list.
+- List mode, "@timestamp" as epoch milliseconds (a number, which
+  Elasticsearch reads as epoch_millis): the event went to the index of
+  the day it was read, not its own day; "@timestamp": null was indexed
+  as null, a document without a time that Kibana never showed (Logstash
+  gives it the time read).
 
 A redis-server of this test on a free port; Elasticsearch from tests/run
 (SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
@@ -203,6 +208,31 @@ def once_claims_what_a_dead_indexer_left():
     eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
                {"query": {"prefix": {"message": "line"}}})["count"], 3000,
        "every event")
+
+
+
+@case
+def list_times_as_numbers_and_null():
+    key = "ls-times"
+    redis.cmd("RPUSH", key,
+              '{"message":"epoch ms","@timestamp":1700000000123}',
+              '{"message":"null time","@timestamp":null}')
+    t0 = int(time.time() * 1000)
+    err = run_once(config(key, {"mode": "list", "key": key}))
+    assert "2 events read, 2 indexed" in err, err
+    t1 = int(time.time() * 1000)
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    got = es_json(ES, "POST", f"/{PREFIX}-*/_search",
+                  {"size": 10, "query": {"bool": {"should": [
+                      {"match_phrase": {"message": "epoch ms"}},
+                      {"match_phrase": {"message": "null time"}}]}},
+                   "docvalue_fields": [{"field": "@timestamp",
+                                        "format": "epoch_millis"}]})
+    by = {h["_source"]["message"]: h for h in got["hits"]["hits"]}
+    eq(sorted(by), ["epoch ms", "null time"], "documents")
+    eq(by["epoch ms"]["_index"], f"{PREFIX}-2023.11.14", "epoch ms index")
+    stamp = by["null time"]["fields"]["@timestamp"][0]
+    assert t0 - 1000 <= int(float(stamp)) <= t1, (stamp, t0, t1)
 
 
 es_drop(ES, PREFIX)
