@@ -181,7 +181,8 @@ def once_claims_what_a_dead_indexer_left():
             f.write(f"line {i}\n")
     ship = os.path.join(TMP, "dead-consumer.json")
     with open(ship, "w") as f:
-        json.dump({"host": {"name": "web-1"}, "data_dir": logs,
+        json.dump({"host": {"name": "web-1"},
+                   "data_dir": os.path.join(TMP, "dead-consumer-data"),
                    "inputs": [{"type": "file",
                                "paths": [os.path.join(logs, "*.log")]}],
                    "output": {"redis": {
