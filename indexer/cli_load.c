@@ -1,9 +1,43 @@
 /* cli_load.c: an indexer.json loaded and read through its tables, as
- * `check`, `status` and (later) `run`, `setup` and `dlq` need it. */
+ * `check`, `status` and (later) `run`, `setup` and `dlq` need it; then
+ * the files it names are opened, so a path mistake is a config error
+ * (curl read elasticsearch.ca_file only at each request, so `check`
+ * passed and `run` retried every batch for ever). */
 #include "indexer_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* elasticsearch.ca_file, when given, is a file this process can read. */
+static int check_ca_file(const struct indexer_loaded *l, struct sl_err *err)
+{
+    const char *path = l->ic.elasticsearch.ca_file;
+    if (path == NULL)
+        return 0;
+    const struct sl_config_node *n = sl_config_get(
+        sl_config_get(sl_config_root(l->cfg), "elasticsearch"), "ca_file");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sl_config_error(n, err,
+                               "cannot read \"%s\": %s; expected the PEM "
+                               "file of the CA that signed the nodes' "
+                               "certificates",
+                               path, sl_strerror(errno));
+    struct stat st;
+    bool file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    if (file)
+        return 0;
+    return sl_config_error(n, err,
+                           "\"%s\" is not a file; expected the PEM file of "
+                           "the CA that signed the nodes' certificates",
+                           path);
+}
 
 int indexer_cli_load(const char *path, struct indexer_loaded *l,
                      struct sl_err *err)
@@ -19,6 +53,10 @@ int indexer_cli_load(const char *path, struct indexer_loaded *l,
         return -1;
     }
     if (indexer_config_read(&l->ic, sl_config_root(l->cfg), err) < 0) {
+        indexer_cli_unload(l);
+        return -1;
+    }
+    if (check_ca_file(l, err) < 0) {
         indexer_cli_unload(l);
         return -1;
     }

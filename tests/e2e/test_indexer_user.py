@@ -21,6 +21,9 @@ Each case found a defect; each fails on the code before its fix.
   the day it was read, not its own day; "@timestamp": null was indexed
   as null, a document without a time that Kibana never showed (Logstash
   gives it the time read).
+- elasticsearch.ca_file naming no file: `check` said nothing (exit 0) and
+  `run` retried every batch for ever ("error setting certificate file");
+  both now refuse the config (exit 2), saying which file and why.
 
 A redis-server of this test on a free port; Elasticsearch from tests/run
 (SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
@@ -234,6 +237,20 @@ def list_times_as_numbers_and_null():
     eq(by["epoch ms"]["_index"], f"{PREFIX}-2023.11.14", "epoch ms index")
     stamp = by["null time"]["fields"]["@timestamp"][0]
     assert t0 - 1000 <= int(float(stamp)) <= t1, (stamp, t0, t1)
+
+
+
+@case
+def ca_file_that_is_not_there_is_a_config_error():
+    missing = os.path.join(TMP, "no-such-ca.pem")
+    conf = config("ca", {}, {"hosts": ["https://127.0.0.1:9200"],
+                             "ca_file": missing})
+    for cmd in (["check"], ["run", "--once"]):
+        p = subprocess.run([INDEXER, "-c", conf] + cmd, capture_output=True,
+                           text=True, env=ENV, timeout=30)
+        eq(p.returncode, 2, f"{cmd}: {p.stderr}")
+        assert (f'elasticsearch.ca_file: cannot read "{missing}": No such '
+                "file or directory") in p.stderr, p.stderr
 
 
 es_drop(ES, PREFIX)
