@@ -24,6 +24,10 @@ Each case found a defect; each fails on the code before its fix.
 - elasticsearch.ca_file naming no file: `check` said nothing (exit 0) and
   `run` retried every batch for ever ("error setting certificate file");
   both now refuse the config (exit 2), saying which file and why.
+- A list element above the 8 MiB an event may be (a 50 MB stack trace):
+  dead-lettered with only "1 to the dead letters" in the log and the
+  reason "over the largest an item may be (8388608, 4096, 4096)"; now a
+  warning says which index and what to do, and so does the letter.
 
 A redis-server of this test on a free port; Elasticsearch from tests/run
 (SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
@@ -251,6 +255,27 @@ def ca_file_that_is_not_there_is_a_config_error():
         eq(p.returncode, 2, f"{cmd}: {p.stderr}")
         assert (f'elasticsearch.ca_file: cannot read "{missing}": No such '
                 "file or directory") in p.stderr, p.stderr
+
+
+
+@case
+def list_element_too_large_is_said():
+    key = "ls-big"
+    big = ('{"@timestamp":"2026-12-05T01:00:00Z","message":"big","stack":"'
+           + "z" * (9 << 20) + '"}')
+    redis.cmd("RPUSH", key, '{"message":"before big"}', big,
+              '{"message":"after big"}')
+    err = run_once(config(key, {"mode": "list", "key": key}))
+    assert "3 events read, 2 indexed" in err, err
+    want = (r'an event for index "%s-2026\.12\.05" is not sent: event of '
+            r"\d+ bytes, above the 8388608 bytes an event may be; cut it "
+            r"where it is made" % PREFIX)
+    assert re.search(want, err), err
+    eq(redis.cmd("LLEN", key), 0, "list after")
+    letter = redis.cmd("XRANGE", key + ":dead", "-", "+")[0][1]
+    fields = dict(zip(letter[0::2], letter[1::2]))
+    eq(fields[b"error.type"], b"sluice_event_too_large", "letter type")
+    eq(fields[b"event"], big.encode(), "the whole event kept")
 
 
 es_drop(ES, PREFIX)
