@@ -126,9 +126,10 @@ static int on_null(void *ctx)
     return value(ctx);
 }
 
-/* A top-level "@timestamp" number: milliseconds since the epoch, as
- * Elasticsearch's epoch_millis reads it (an integer; a fraction or an
- * exponent is left to Elasticsearch, and the time read names the index). */
+/* A top-level "@timestamp" number, or a string of digits: milliseconds
+ * since the epoch, as Elasticsearch's epoch_millis reads it (an integer;
+ * a fraction or an exponent is left to Elasticsearch, and the time read
+ * names the index). */
 static void ts_number(struct scan *s, const char *n, size_t len)
 {
     size_t i = len > 0 && n[0] == '-';
@@ -171,6 +172,9 @@ static int on_string(void *ctx, const unsigned char *str, size_t len)
         if (sl_date_parse(s->iso, (const char *)str, len, &ms) == 0) {
             s->ts_ms = ms;
             s->has_ts = true;
+        } else {
+            ts_number(s, (const char *)str, len); /* epoch_millis reads
+                                                     "1700000000123" too */
         }
     }
     fix_value(s, true);

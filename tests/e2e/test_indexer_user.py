@@ -16,8 +16,8 @@ Each case found a defect; each fails on the code before its fix.
 - `run --once` in list mode on a key that is not a list: it exited 0,
   "nothing left to index", having read nothing; it now goes on (saying
   why) until it has read the list.
-- List mode, "@timestamp" as epoch milliseconds (a number, which
-  Elasticsearch reads as epoch_millis): the event went to the index of
+- List mode, "@timestamp" as epoch milliseconds (a number or a string
+  of digits, which Elasticsearch reads as epoch_millis): the event went to the index of
   the day it was read, not its own day; "@timestamp": null was indexed
   as null, a document without a time that Kibana never showed (Logstash
   gives it the time read).
@@ -34,6 +34,7 @@ A redis-server of this test on a free port; Elasticsearch from tests/run
 
 usage: test_indexer_user.py BIN_DIR
 """
+import datetime
 import json
 import os
 import re
@@ -225,6 +226,11 @@ def list_times_as_numbers_and_null():
     redis.cmd("RPUSH", key,
               '{"message":"epoch ms","@timestamp":1700000000123}',
               '{"message":"null time","@timestamp":null}')
+    # its own index: without the template, the first maps @timestamp long
+    redis.cmd("RPUSH", key + "-s",
+              '{"message":"epoch string","@timestamp":"1700000000123"}')
+    run_once(config(key + "-s", {"mode": "list", "key": key + "-s"},
+                    {"index": PREFIX + "-s-%{+yyyy.MM.dd}"}))
     t0 = int(time.time() * 1000)
     err = run_once(config(key, {"mode": "list", "key": key}))
     assert "2 events read, 2 indexed" in err, err
@@ -233,14 +239,15 @@ def list_times_as_numbers_and_null():
     got = es_json(ES, "POST", f"/{PREFIX}-*/_search",
                   {"size": 10, "query": {"bool": {"should": [
                       {"match_phrase": {"message": "epoch ms"}},
-                      {"match_phrase": {"message": "null time"}}]}},
-                   "docvalue_fields": [{"field": "@timestamp",
-                                        "format": "epoch_millis"}]})
+                      {"match_phrase": {"message": "null time"}},
+                      {"match_phrase": {"message": "epoch string"}}]}}})
     by = {h["_source"]["message"]: h for h in got["hits"]["hits"]}
-    eq(sorted(by), ["epoch ms", "null time"], "documents")
+    eq(sorted(by), ["epoch ms", "epoch string", "null time"], "documents")
     eq(by["epoch ms"]["_index"], f"{PREFIX}-2023.11.14", "epoch ms index")
-    stamp = by["null time"]["fields"]["@timestamp"][0]
-    assert t0 - 1000 <= int(float(stamp)) <= t1, (stamp, t0, t1)
+    eq(by["epoch string"]["_index"], f"{PREFIX}-s-2023.11.14", "string index")
+    stamp = by["null time"]["_source"]["@timestamp"]
+    ms = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert t0 - 1000 <= ms.timestamp() * 1000 <= t1, (stamp, t0, t1)
 
 
 

@@ -265,12 +265,18 @@ static void test_epoch_millis(void **state)
     parse_ok("{\"@timestamp\":0}", &le);
     assert_true(le.has_ts);
     assert_int_equal(le.ts_ms, 0);
+    /* a string of digits too, as epoch_millis reads it */
+    parse_ok("{\"@timestamp\":\"1700000000123\"}", &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 1700000000123LL);
     const char *not_ms[] = {"{\"@timestamp\":1700000000123.5}",
                             "{\"@timestamp\":1.7e12}",
                             "{\"@timestamp\":1234567890123456}",
                             "{\"@timestamp\":253402300800000}",
                             "{\"a\":{\"@timestamp\":1700000000123}}",
-                            "{\"n\":1700000000123}"};
+                            "{\"n\":1700000000123}",
+                            "{\"@timestamp\":\"17000000001x\"}",
+                            "{\"@timestamp\":\"\"}"};
     for (size_t i = 0; i < sizeof not_ms / sizeof not_ms[0]; i++) {
         parse_ok(not_ms[i], &le);
         assert_false(le.has_ts);
