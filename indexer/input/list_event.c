@@ -13,7 +13,6 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "sl_batch.h"
 #include "sl_slice.h"
 
 const char *const list_event_object_keys[] = {
@@ -142,7 +141,7 @@ static void ts_number(struct scan *s, const char *n, size_t len)
         v = v * 10 + (n[i] - '0');
     }
     v = n[0] == '-' ? -v : v;
-    if (v < SL_BATCH_TS_MIN || v > SL_BATCH_TS_MAX)
+    if (v < SL_DATE_MIN_MS || v > SL_DATE_MAX_MS)
         return;
     s->ts_ms = v;
     s->has_ts = true;
