@@ -26,6 +26,12 @@ struct indexer_loaded {
  * path and that -c picks another). */
 SL_MUST_CHECK int indexer_cli_load(const char *path, struct indexer_loaded *l,
                                    struct sl_err *err);
+/* The same, then the files the config names (elasticsearch.ca_file) are
+ * opened: for the commands that send to Elasticsearch (run, setup, dlq
+ * replay); a file that cannot be read is a config error (SL_EINVAL). */
+SL_MUST_CHECK int indexer_cli_load_to_send(const char *path,
+                                           struct indexer_loaded *l,
+                                           struct sl_err *err);
 void indexer_cli_unload(struct indexer_loaded *l); /* zeroed is fine */
 
 /* status's Elasticsearch part (status_es.c): each node of es->hosts

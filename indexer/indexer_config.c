@@ -139,12 +139,62 @@ static int check_index(const struct sl_config_node *obj,
         es->index, prefix == 0 ? "no text first" : "no full date");
 }
 
+/* The port of a host URL that sl_config_check_url() took, when it has
+ * one, is 1 to 65535 (curl refused "http://es:99999" or "http://es:92OO"
+ * at every request, so `check` passed and `run` retried for ever). */
+static int check_port(const struct sl_config_node *n, struct sl_err *err)
+{
+    const char *s = NULL;
+    if (sl_config_string(n, NULL, NULL, &s, err) < 0)
+        return -1;
+    const char *host = strstr(s, "://") + 3;
+    size_t end = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', end);
+    while (at != NULL) { /* the last '@' ends the user part */
+        end -= (size_t)(at + 1 - host);
+        host = at + 1;
+        at = memchr(host, '@', end);
+    }
+    const char *colon = host;
+    if (*host == '[') /* an IPv6 address */
+        colon = memchr(host, ']', end);
+    colon =
+        colon != NULL ? memchr(colon, ':', end - (size_t)(colon - host)) : NULL;
+    if (colon == NULL)
+        return 0;
+    size_t len = end - (size_t)(colon + 1 - host);
+    long port = 0;
+    for (size_t i = 0; i < len && port <= 65535; i++)
+        port = colon[1 + i] >= '0' && colon[1 + i] <= '9'
+                   ? port * 10 + (colon[1 + i] - '0')
+                   : 65536;
+    if (len > 0 && port >= 1 && port <= 65535)
+        return 0;
+    /* the port only: the URL may hold a password */
+    return sl_config_error(n, err,
+                           "found the port \"%.*s\", expected a port from 1 "
+                           "to 65535 (such as \"http://127.0.0.1:9200\")",
+                           (int)(len < 16 ? len : 16), colon + 1);
+}
+
+static int check_hosts(const struct sl_config_node *hosts, struct sl_err *err)
+{
+    if (sl_config_check_url(hosts, http_schemes, "http://127.0.0.1:9200", err) <
+        0)
+        return -1;
+    if (sl_config_type(hosts) != SL_CONFIG_ARRAY)
+        return hosts == NULL ? 0 : check_port(hosts, err);
+    for (size_t i = 0; i < sl_config_len(hosts); i++)
+        if (check_port(sl_config_at(hosts, i), err) < 0)
+            return -1;
+    return 0;
+}
+
 static int check_es(const struct sl_config_node *obj, void *out,
                     struct sl_err *err)
 {
     const struct indexer_es_config *es = out;
-    if (sl_config_check_url(sl_config_get(obj, "hosts"), http_schemes,
-                            "http://127.0.0.1:9200", err) < 0 ||
+    if (check_hosts(sl_config_get(obj, "hosts"), err) < 0 ||
         not_empty(obj, "index", es->index, err) < 0 ||
         not_empty(obj, "template_name", es->template_name, err) < 0 ||
         check_index(obj, es, err) < 0)

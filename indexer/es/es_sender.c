@@ -88,6 +88,8 @@ struct es_sender {
     size_t nspare, spare_cap;
     size_t *which; /* scratch: the items of an answer to retry */
     size_t max_bytes, pending;
+    int64_t refused_logged_ms; /* the last warning of dead_at_add() */
+    uint64_t refused_quiet;    /* refused since, not logged */
     int64_t hold_until;
     struct sl_backoff hold;
     struct sl_counter own[C_N];
@@ -173,7 +175,25 @@ static void dead_at_add(struct es_sender *s, const char *index,
                         .cause_reason = {"", 0},
                         .event = {json, json_len}};
     s->pending++;
-    SL_DEBUG(COMP, "event refused before sending: %s", why);
+    /* One warning per 10 s at most (never per event above debug): only
+     * "N to the dead letters" said an event was never sent, not why. */
+    int64_t now = sl_clock_mono_ms();
+    if (s->refused_logged_ms == 0 || now - s->refused_logged_ms >= 10000) {
+        char more[80] = "";
+        if (s->refused_quiet > 0)
+            snprintf(more, sizeof more,
+                     " (and %llu more since the last such message)",
+                     (unsigned long long)s->refused_quiet);
+        SL_WARN(COMP,
+                "an event for index \"%.*s\" is not sent: %s; to the "
+                "dead letters%s",
+                (int)(index_len < 256 ? index_len : 256), index, why, more);
+        s->refused_logged_ms = now;
+        s->refused_quiet = 0;
+    } else {
+        s->refused_quiet++;
+        SL_DEBUG(COMP, "event refused before sending: %s", why);
+    }
     report(s, tag, ES_OUTCOME_DEAD, &d);
 }
 
@@ -917,12 +937,19 @@ static void too_large(struct es_sender *s, const char *index, size_t index_len,
                       size_t id_len, const char *json, size_t json_len,
                       uint64_t tag)
 {
-    char msg[160];
-    snprintf(msg, sizeof msg,
-             "event of %zu bytes (index %zu, id %zu) over the largest an "
-             "item may be (%u, %u, %u)",
-             json_len, index_len, id_len, ES_SENDER_EVENT_MAX,
-             ES_SENDER_NAME_MAX, ES_SENDER_NAME_MAX);
+    char msg[256];
+    if (json_len > ES_SENDER_EVENT_MAX)
+        snprintf(msg, sizeof msg,
+                 "event of %zu bytes, above the %u bytes an event may be; "
+                 "cut it where it is made (the shipper's max_line_bytes, "
+                 "Logstash's truncate filter)",
+                 json_len, ES_SENDER_EVENT_MAX);
+    else
+        snprintf(msg, sizeof msg,
+                 "%s of %zu bytes, above the %u bytes it may be",
+                 index_len > ES_SENDER_NAME_MAX ? "index name" : "id",
+                 index_len > ES_SENDER_NAME_MAX ? index_len : id_len,
+                 ES_SENDER_NAME_MAX);
     dead_at_add(s, index, index_len, json, json_len, tag,
                 "sluice_event_too_large", msg);
 }

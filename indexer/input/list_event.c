@@ -110,9 +110,41 @@ static int value(struct scan *s)
     return 1;
 }
 
+/* A top-level "@timestamp": null is the time read, as Logstash makes it:
+ * the bulk line gets that time in its place (else the document has no
+ * time, and no time-filtered view shows it). */
 static int on_null(void *ctx)
 {
+    struct scan *s = ctx;
+    if (s->started && s->depth == 1 && s->ts_next &&
+        s->nfix < LIST_EVENT_FIX_MAX) {
+        size_t end = yajl_get_bytes_consumed(s->h);
+        s->fix[s->nfix++] =
+            (struct list_event_fix){.stamp = true, .val = end - 4, .end = end};
+    }
     return value(ctx);
+}
+
+/* A top-level "@timestamp" number, or a string of digits: milliseconds
+ * since the epoch, as Elasticsearch's epoch_millis reads it (an integer;
+ * a fraction or an exponent is left to Elasticsearch, and the time read
+ * names the index). */
+static void ts_number(struct scan *s, const char *n, size_t len)
+{
+    size_t i = len > 0 && n[0] == '-';
+    if (len == i || len - i > 15)
+        return;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        if (n[i] < '0' || n[i] > '9')
+            return;
+        v = v * 10 + (n[i] - '0');
+    }
+    v = n[0] == '-' ? -v : v;
+    if (v < SL_DATE_MIN_MS || v > SL_DATE_MAX_MS)
+        return;
+    s->ts_ms = v;
+    s->has_ts = true;
 }
 
 static int on_bool(void *ctx, int b)
@@ -124,8 +156,9 @@ static int on_bool(void *ctx, int b)
 
 static int on_number(void *ctx, const char *n, size_t len)
 {
-    (void)n;
-    (void)len;
+    struct scan *s = ctx;
+    if (s->started && s->depth == 1 && s->ts_next)
+        ts_number(s, n, len);
     fix_value(ctx, false);
     return value(ctx);
 }
@@ -138,6 +171,9 @@ static int on_string(void *ctx, const unsigned char *str, size_t len)
         if (sl_date_parse(s->iso, (const char *)str, len, &ms) == 0) {
             s->ts_ms = ms;
             s->has_ts = true;
+        } else {
+            ts_number(s, (const char *)str, len); /* epoch_millis reads
+                                                     "1700000000123" too */
         }
     }
     fix_value(s, true);
@@ -286,10 +322,25 @@ size_t list_event_line_size(const struct list_event *le, size_t len)
     if (le->ts_key && !le->newlines && le->nfix == 0)
         return 0;
     size_t n = len + (le->ts_key ? 0 : LIST_EVENT_TS_EXTRA);
-    for (size_t i = 0; i < le->nfix; i++)
-        n += le->fix[i].wrap ? sizeof WRAP_OPEN - 1 + sizeof WRAP_CLOSE - 1
-                             : (size_t)1 + le->fix[i].suffix;
+    for (size_t i = 0; i < le->nfix; i++) {
+        if (le->fix[i].stamp) /* null (4 bytes) becomes "ISO" */
+            n += SL_DATE_ISO8601_SIZE + 1 - 4;
+        else
+            n += le->fix[i].wrap ? sizeof WRAP_OPEN - 1 + sizeof WRAP_CLOSE - 1
+                                 : (size_t)1 + le->fix[i].suffix;
+    }
     return n;
+}
+
+/* ts_ms as a JSON string, "2025-11-23T02:46:00.123Z", in ts
+ * (SL_DATE_ISO8601_SIZE + 2 bytes): its length. */
+static size_t stamp(int64_t ts_ms, char *ts)
+{
+    char iso[SL_DATE_ISO8601_SIZE];
+    if (sl_date_format_iso8601_ms(ts_ms, iso) < 0)
+        memcpy(iso, "1970-01-01T00:00:00.000Z", sizeof iso);
+    int n = snprintf(ts, SL_DATE_ISO8601_SIZE + 2, "\"%s\"", iso);
+    return n > 0 ? (size_t)n : 0;
 }
 
 /* The element's bytes [*pos, to) as one line, then ins: the new end. */
@@ -314,6 +365,13 @@ size_t list_event_copy_fixed(const struct list_event *le, char *dst,
     }
     for (size_t i = 0; i < le->nfix; i++) {
         const struct list_event_fix *f = &le->fix[i];
+        if (f->stamp) {
+            char ts[SL_DATE_ISO8601_SIZE + 2];
+            size_t n = stamp(le->ts_ms, ts);
+            o = put(dst, o, p, &pos, f->val, ts, n);
+            pos = f->end;
+            continue;
+        }
         if (!f->wrap) {
             o = put(dst, o, p, &pos, f->key + 1, "_", 1);
             if (f->suffix)

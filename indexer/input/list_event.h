@@ -17,14 +17,18 @@
  * @timestamp) makes a second document. Only exact byte-equal replays dedup.
  *
  * The time: the top-level "@timestamp" string, as ISO 8601 (sl_date's
- * ISO8601, what Logstash writes: "2025-11-23T02:46:00.123Z"). Without one,
- * or when it does not parse, the time read (now_ms) is used: such an event
+ * ISO8601, what Logstash writes: "2025-11-23T02:46:00.123Z"), or a number,
+ * milliseconds since the epoch (Elasticsearch's epoch_millis: the index
+ * follows the time the document gets). Without one, or when it does not
+ * parse, the time read (now_ms) is used: such an event
  * replayed on another day lands in that day's index, a duplicate. Only the
  * top level counts: an "@timestamp" inside a nested object or a string is
  * not the event's. An element with no top-level "@timestamp" key at all
  * gets one, the time read, as Logstash gives an event that lacks it
  * (list_event_copy_line_ts): else the document would have no time and no
- * time-filtered view (Kibana's) would ever show it. One whose
+ * time-filtered view (Kibana's) would ever show it; one whose
+ * "@timestamp" is null gets the time read in its place, as Logstash
+ * does (a LIST_EVENT_FIX_MAX fix, stamp). One whose
  * "@timestamp" does not parse is sent as it is: Elasticsearch refuses it
  * with the reason, for the dead letters.
  *
@@ -67,6 +71,7 @@
 struct list_event_fix {
     size_t key, val, end, close;
     bool wrap, suffix;
+    bool stamp; /* a top-level "@timestamp" null [val, end): the time read */
 };
 
 struct list_event {

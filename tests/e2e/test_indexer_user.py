@@ -16,12 +16,27 @@ Each case found a defect; each fails on the code before its fix.
 - `run --once` in list mode on a key that is not a list: it exited 0,
   "nothing left to index", having read nothing; it now goes on (saying
   why) until it has read the list.
+- List mode, "@timestamp" as epoch milliseconds (a number or a string
+  of digits, which Elasticsearch reads as epoch_millis): the event went to the index of
+  the day it was read, not its own day; "@timestamp": null was indexed
+  as null, a document without a time that Kibana never showed (Logstash
+  gives it the time read).
+- elasticsearch.ca_file naming no file: `run` retried every batch for
+  ever ("error setting certificate file"); it now refuses the config at
+  start (exit 2), saying which file and why, and so do `setup` and `dlq
+  replay`. `check` still passes it: it checks the words of a config on
+  any machine (the examples name a CA that is not on this one).
+- A list element above the 8 MiB an event may be (a 50 MB stack trace):
+  dead-lettered with only "1 to the dead letters" in the log and the
+  reason "over the largest an item may be (8388608, 4096, 4096)"; now a
+  warning says which index and what to do, and so does the letter.
 
 A redis-server of this test on a free port; Elasticsearch from tests/run
 (SLUICE_TEST_ES_URL), with this test's index prefix, dropped at the end.
 
 usage: test_indexer_user.py BIN_DIR
 """
+import datetime
 import json
 import os
 import re
@@ -176,7 +191,8 @@ def once_claims_what_a_dead_indexer_left():
             f.write(f"line {i}\n")
     ship = os.path.join(TMP, "dead-consumer.json")
     with open(ship, "w") as f:
-        json.dump({"host": {"name": "web-1"}, "data_dir": logs,
+        json.dump({"host": {"name": "web-1"},
+                   "data_dir": os.path.join(TMP, "dead-consumer-data"),
                    "inputs": [{"type": "file",
                                "paths": [os.path.join(logs, "*.log")]}],
                    "output": {"redis": {
@@ -203,6 +219,72 @@ def once_claims_what_a_dead_indexer_left():
     eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
                {"query": {"prefix": {"message": "line"}}})["count"], 3000,
        "every event")
+
+
+
+@case
+def list_times_as_numbers_and_null():
+    key = "ls-times"
+    redis.cmd("RPUSH", key,
+              '{"message":"epoch ms","@timestamp":1700000000123}',
+              '{"message":"null time","@timestamp":null}')
+    # its own index: without the template, the first maps @timestamp long
+    redis.cmd("RPUSH", key + "-s",
+              '{"message":"epoch string","@timestamp":"1700000000123"}')
+    run_once(config(key + "-s", {"mode": "list", "key": key + "-s"},
+                    {"index": PREFIX + "-s-%{+yyyy.MM.dd}"}))
+    t0 = int(time.time() * 1000)
+    err = run_once(config(key, {"mode": "list", "key": key}))
+    assert "2 events read, 2 indexed" in err, err
+    t1 = int(time.time() * 1000)
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    got = es_json(ES, "POST", f"/{PREFIX}-*/_search",
+                  {"size": 10, "query": {"bool": {"should": [
+                      {"match_phrase": {"message": "epoch ms"}},
+                      {"match_phrase": {"message": "null time"}},
+                      {"match_phrase": {"message": "epoch string"}}]}}})
+    by = {h["_source"]["message"]: h for h in got["hits"]["hits"]}
+    eq(sorted(by), ["epoch ms", "epoch string", "null time"], "documents")
+    eq(by["epoch ms"]["_index"], f"{PREFIX}-2023.11.14", "epoch ms index")
+    eq(by["epoch string"]["_index"], f"{PREFIX}-s-2023.11.14", "string index")
+    stamp = by["null time"]["_source"]["@timestamp"]
+    ms = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert t0 - 1000 <= ms.timestamp() * 1000 <= t1, (stamp, t0, t1)
+
+
+
+@case
+def ca_file_that_is_not_there_is_a_config_error():
+    missing = os.path.join(TMP, "no-such-ca.pem")
+    conf = config("ca", {}, {"hosts": ["https://127.0.0.1:9200"],
+                             "ca_file": missing})
+    for cmd in (["run", "--once"], ["setup"], ["dlq", "replay"]):
+        p = subprocess.run([INDEXER, "-c", conf] + cmd, capture_output=True,
+                           text=True, env=ENV, timeout=30)
+        eq(p.returncode, 2, f"{cmd}: {p.stderr}")
+        assert (f'elasticsearch.ca_file: cannot read "{missing}": No such '
+                "file or directory") in p.stderr, p.stderr
+
+
+
+@case
+def list_element_too_large_is_said():
+    key = "ls-big"
+    big = ('{"@timestamp":"2026-12-05T01:00:00Z","message":"big","stack":"'
+           + "z" * (9 << 20) + '"}')
+    redis.cmd("RPUSH", key, '{"message":"before big"}', big,
+              '{"message":"after big"}')
+    err = run_once(config(key, {"mode": "list", "key": key}))
+    assert "3 events read, 2 indexed" in err, err
+    want = (r'an event for index "%s-2026\.12\.05" is not sent: event of '
+            r"\d+ bytes, above the 8388608 bytes an event may be; cut it "
+            r"where it is made" % PREFIX)
+    assert re.search(want, err), err
+    eq(redis.cmd("LLEN", key), 0, "list after")
+    letter = redis.cmd("XRANGE", key + ":dead", "-", "+")[0][1]
+    fields = dict(zip(letter[0::2], letter[1::2]))
+    eq(fields[b"error.type"], b"sluice_event_too_large", "letter type")
+    eq(fields[b"event"], big.encode(), "the whole event kept")
 
 
 es_drop(ES, PREFIX)

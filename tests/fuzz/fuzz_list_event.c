@@ -7,11 +7,12 @@
  * with a NUL or a "\u0000", whose C strings end early, and with "/"
  * because the tree parser allows comments, are only checked not to crash): an
  * element is accepted exactly when the tree is an object; its time is the first
- * top-level "@timestamp" when that is a string sl_date reads as ISO 8601, else
- * the given now; its id is sl_event_id over the bytes; its one-line copy has
- * the same length, no "\n" or "\r", and the other bytes unchanged; its bulk
- * line (list_event_copy_fixed) has the same keys, none of the template's
- * objects holding anything but an object or null. */
+ * top-level "@timestamp" when that is a string sl_date reads as ISO 8601, or
+ * epoch milliseconds (an integer, or a string of one), else the given now; its
+ * id is sl_event_id over the bytes; its one-line copy has the same length, no
+ * "\n" or "\r", and the other bytes unchanged; its bulk line
+ * (list_event_copy_fixed) has the same keys, none of the template's objects
+ * holding anything but an object or null. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +49,21 @@ static yajl_val tree(const char *p, size_t len)
     return v;
 }
 
+/* Epoch milliseconds as Elasticsearch's epoch_millis reads them, within
+ * sl_date's years: an optional "-" and 1 to 15 digits. */
+static bool epoch_ms(const char *s, int64_t *ms)
+{
+    char *end;
+    size_t digits = strspn(s + (s[0] == '-'), "0123456789");
+    if (digits == 0 || digits > 15 || s[(s[0] == '-') + digits] != '\0')
+        return false;
+    long long v = strtoll(s, &end, 10);
+    if (v < SL_DATE_MIN_MS || v > SL_DATE_MAX_MS)
+        return false;
+    *ms = v;
+    return true;
+}
+
 static void check_tree(const char *p, size_t len, int rc,
                        const struct list_event *le)
 {
@@ -64,9 +80,11 @@ static void check_tree(const char *p, size_t len, int rc,
                 continue;
             yajl_val t = v->u.object.values[i];
             int64_t ms;
-            if (YAJL_IS_STRING(t) &&
-                sl_date_parse(iso, t->u.string, strlen(t->u.string), &ms) ==
-                    0) {
+            if ((YAJL_IS_STRING(t) &&
+                 (sl_date_parse(iso, t->u.string, strlen(t->u.string), &ms) ==
+                      0 ||
+                  epoch_ms(t->u.string, &ms))) ||
+                (YAJL_IS_NUMBER(t) && epoch_ms(t->u.number.r, &ms))) {
                 want = ms;
                 has = true;
             }

@@ -123,7 +123,7 @@ struct seen {
     uint64_t tag;
     enum es_outcome o;
     int status;
-    char type[64], index[64], event[64];
+    char type[64], index[64], event[64], reason[256];
 };
 
 static void on_outcome(void *ctx, uint64_t tag, enum es_outcome o,
@@ -139,6 +139,8 @@ static void on_outcome(void *ctx, uint64_t tag, enum es_outcome o,
              d->index.ptr);
     snprintf(s->event, sizeof s->event, "%.*s", (int)d->event.len,
              d->event.ptr);
+    snprintf(s->reason, sizeof s->reason, "%.*s", (int)d->reason.len,
+             d->reason.ptr);
 }
 
 static struct es_sender *sender(struct seen *seen)
@@ -214,6 +216,13 @@ static void test_sender_dead_at_add(void **state)
     assert_int_equal(seen.calls, 2);
     assert_int_equal(seen.tag, 8);
     assert_string_equal(seen.type, "sluice_event_too_large");
+    /* the reason says what to do (it said "over the largest an item may
+     * be (8388608, 4096, 4096)") */
+    assert_string_equal(seen.reason,
+                        "event of 8388618 bytes, above the 8388608 bytes an "
+                        "event may be; cut it where it is made (the "
+                        "shipper's max_line_bytes, Logstash's truncate "
+                        "filter)");
     assert_int_equal(es_sender_pending(s), 0);
     assert_true(es_sender_has_room(s));
     es_sender_free(s);

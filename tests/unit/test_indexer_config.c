@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -346,6 +347,46 @@ static void test_refused_before_run(void **state)
                  "65535");
 }
 
+/* A host's port is 1 to 65535: curl refused "http://es:99999" at each
+ * request, so `check` passed and `run` retried every batch for ever. The
+ * message shows the port only (the URL may hold a password). */
+static void test_host_ports(void **state)
+{
+    (void)state;
+    assert_fails("{\"elasticsearch\": {\"hosts\": [\"http://es:99999\"]}}",
+                 "indexer.json:1:30: elasticsearch.hosts[0]: found the port "
+                 "\"99999\", expected a port from 1 to 65535 (such as "
+                 "\"http://127.0.0.1:9200\")");
+    assert_fails("{\"elasticsearch\": {\"hosts\": [\"http://a:9200\", "
+                 "\"https://u:s3cret@es:92OO/\"]}}",
+                 "indexer.json:1:47: elasticsearch.hosts[1]: found the port "
+                 "\"92OO\", expected a port from 1 to 65535 (such as "
+                 "\"http://127.0.0.1:9200\")");
+    assert_fails("{\"elasticsearch\": {\"hosts\": \"http://[::1]:0\"}}",
+                 "indexer.json:1:29: elasticsearch.hosts: found the port "
+                 "\"0\", expected a port from 1 to 65535 (such as "
+                 "\"http://127.0.0.1:9200\")");
+    assert_fails("{\"elasticsearch\": {\"hosts\": [\"http://es:\"]}}",
+                 "indexer.json:1:30: elasticsearch.hosts[0]: found the port "
+                 "\"\", expected a port from 1 to 65535 (such as "
+                 "\"http://127.0.0.1:9200\")");
+    const char *good[] = {"http://es", "https://es:443/prefix?x=1",
+                          "http://u:p@es:9200", "http://[::1]:65535",
+                          "http://[fe80::1]"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text,
+                 "{\"elasticsearch\": {\"hosts\": [\"%s\"]}}", good[i]);
+        struct sl_config *c = load(text);
+        struct indexer_config ic;
+        struct sl_err err = {0};
+        if (indexer_config_read(&ic, sl_config_root(c), &err) < 0)
+            fail_msg("%s: %s", good[i], err.msg);
+        indexer_config_release(&ic);
+        sl_config_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_index_pattern),
         cmocka_unit_test(test_other_sections),
         cmocka_unit_test(test_refused_before_run),
+        cmocka_unit_test(test_host_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,7 @@ static void test_times(void **state)
     assert_false(le.has_ts);
     assert_int_equal(le.ts_ms, NOW);
     parse_ok("{\"@timestamp\":1763865960123}", &le);
-    assert_false(le.has_ts);
+    assert_true(le.has_ts); /* epoch_millis: see test_epoch_millis */
     /* nested or in a string: not the event's */
     parse_ok("{\"a\":{\"@timestamp\":\"2025-11-23T02:46:00Z\"},"
              "\"b\":[\"@timestamp\",\"2025-11-23T02:46:00Z\"],"
@@ -247,6 +247,68 @@ static void test_legacy_fields(void **state)
 }
 
 /* The names are sorted (they are searched in halves) and unique. */
+/* "@timestamp" as a number is epoch milliseconds, as Elasticsearch reads
+ * it: the index is the document's day (it was the day read, so a replay
+ * on another day was a second document, and retention kept it by the
+ * wrong day). What epoch_millis may read otherwise, or no time in years
+ * 1 to 9999, stays the time read. */
+static void test_epoch_millis(void **state)
+{
+    (void)state;
+    struct list_event le;
+    parse_ok("{\"message\":\"x\",\"@timestamp\":1700000000123}", &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 1700000000123LL);
+    assert_int_equal(list_event_line_size(&le, 42), 0); /* sent as it is */
+    parse_ok("{\"@timestamp\":-1000}", &le);
+    assert_int_equal(le.ts_ms, -1000);
+    parse_ok("{\"@timestamp\":0}", &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 0);
+    /* a string of digits too, as epoch_millis reads it */
+    parse_ok("{\"@timestamp\":\"1700000000123\"}", &le);
+    assert_true(le.has_ts);
+    assert_int_equal(le.ts_ms, 1700000000123LL);
+    const char *not_ms[] = {"{\"@timestamp\":1700000000123.5}",
+                            "{\"@timestamp\":1.7e12}",
+                            "{\"@timestamp\":1234567890123456}",
+                            "{\"@timestamp\":253402300800000}",
+                            "{\"a\":{\"@timestamp\":1700000000123}}",
+                            "{\"n\":1700000000123}",
+                            "{\"@timestamp\":\"17000000001x\"}",
+                            "{\"@timestamp\":\"\"}"};
+    for (size_t i = 0; i < sizeof not_ms / sizeof not_ms[0]; i++) {
+        parse_ok(not_ms[i], &le);
+        assert_false(le.has_ts);
+        assert_int_equal(le.ts_ms, NOW);
+    }
+}
+
+/* "@timestamp": null is the time read, in its place (the document had a
+ * null time, and Kibana never showed it); nested nulls stay. */
+static void test_null_time_is_the_time_read(void **state)
+{
+    (void)state;
+    assert_fixed("{\"message\":\"x\",\"@timestamp\":null,\"b\":null}",
+                 "{\"message\":\"x\",\"@timestamp\":"
+                 "\"2025-11-23T00:00:00.999Z\",\"b\":null}");
+    assert_fixed("{\"@timestamp\" :\nnull , \"host\":\"web1\"}",
+                 "{\"@timestamp\" : \"2025-11-23T00:00:00.999Z\" , "
+                 "\"host\":{\"name\":\"web1\"}}");
+    assert_fixed("{\"a\":{\"@timestamp\":null}}",
+                 "{\"@timestamp\":\"2025-11-23T00:00:00.999Z\","
+                 "\"a\":{\"@timestamp\":null}}");
+    /* only the first counts: a second one is Elasticsearch's to refuse */
+    struct list_event le;
+    parse_ok("{\"@timestamp\":\"2025-11-23T02:46:00Z\",\"@timestamp\":null}",
+             &le);
+    assert_int_equal(le.nfix, 0);
+    assert_int_equal(list_event_line_size(&le, 50), 0);
+    parse_ok("{\"@timestamp\":null}", &le);
+    assert_false(le.has_ts);
+    assert_int_equal(le.ts_ms, NOW);
+}
+
 static void test_object_keys_sorted(void **state)
 {
     (void)state;
@@ -266,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_time_added_when_missing),
         cmocka_unit_test(test_legacy_fields),
         cmocka_unit_test(test_object_keys_sorted),
+        cmocka_unit_test(test_epoch_millis),
+        cmocka_unit_test(test_null_time_is_the_time_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
