@@ -78,7 +78,7 @@ struct ghost {
  * where files are created all the time would otherwise walk the globs for
  * each one). */
 #define IN_FILE_SCAN_GAP_MS 100
-#define IN_FILE_GHOSTS_MAX  256
+#define IN_FILE_GHOSTS_MAX  256 /* ghosts: this and one a file at most */
 #define IN_FILE_GHOST_MS    (5 * 60 * 1000)
 /* A file held as a copy of a live file whose original is not truncated
  * while the copy stays unchanged for rotate_wait, or within this long at
@@ -151,8 +151,10 @@ struct in_file {
     } drained[IN_FILE_DRAINED_MAX]; /* renamed-away files read to their
                                        end, the latest: not the peers' */
     size_t ndrained;                /* ever: the ring's next is % MAX */
-    struct ghost ghosts[IN_FILE_GHOSTS_MAX];
-    size_t nghosts;
+    struct ghost *ghosts; /* grown as needed, up to IN_FILE_GHOSTS_MAX and
+                             one a file: a rotation of every file at once
+                             (copytruncate of 1,000) keeps each one's */
+    size_t nghosts, cap_ghosts;
     /* inotify */
     int ifd;         /* -1: polling only */
     bool watch_full; /* the watch limit was reached (logged once) */
@@ -185,6 +187,12 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
                             const struct stat *st, struct sl_err *err);
 int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err);
 void in_file_rec_close(struct in_file *in, struct rec *r);
+/* A descriptor of path to look at (-1 when it cannot be opened), counted
+ * in open and within max_open_files where an idle file other than keep
+ * can give its slot; closed with in_file_probe_close. */
+int in_file_probe_open(struct in_file *in, const char *path,
+                       const struct rec *keep);
+void in_file_probe_close(struct in_file *in, int fd);
 void in_file_rec_done(struct in_file *in, struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
