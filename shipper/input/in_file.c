@@ -290,6 +290,7 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
     r->dev = (uint64_t)st->st_dev;
     r->ino = (uint64_t)st->st_ino;
     r->size_seen = (uint64_t)st->st_size;
+    r->mtime_seen = in_file_mtime_ns(st);
     r->fd = -1;
     r->first_scan = !in->scanned_once;
     r->at_known = r->first_scan && known_path(in, path);
@@ -358,6 +359,13 @@ static void release_succ(struct in_file *in, struct rec *r)
     in_file_want_open(in, s); /* live, or renamed away while it waited */
 }
 
+void in_file_forget_gone(struct in_file *in, const struct rec *r)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e != NULL && e->key == r->pub.key)
+        registry_forget(in->reg, r->dev, r->ino);
+}
+
 /* r is over: closed, out of the hash and the table, queued for DONE. */
 void in_file_rec_done(struct in_file *in, struct rec *r)
 {
@@ -365,6 +373,8 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
         return;
     if (r->state == REC_ROTATED && !r->deleted)
         in_file_note_drained(in, r);
+    if (r->state == REC_ROTATED && r->deleted)
+        in_file_forget_gone(in, r);
     in_file_rec_close(in, r);
     in_file_unlist(in, r);
     release_succ(in, r);

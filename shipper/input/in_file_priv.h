@@ -50,6 +50,7 @@ struct rec {
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
+    int64_t mtime_seen;  /* st_mtim (ns) at the last scan */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     struct rec *succ;    /* the file now at our old path: waits for our end */
@@ -186,6 +187,10 @@ struct rec *in_file_rec_find(const struct in_file *in, uint64_t dev,
 struct rec *in_file_rec_add(struct in_file *in, const char *path,
                             const struct stat *st, struct sl_err *err);
 int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err);
+static inline int64_t in_file_mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
 void in_file_rec_close(struct in_file *in, struct rec *r);
 /* A descriptor of path to look at (-1 when it cannot be opened), counted
  * in open and within max_open_files where an idle file other than keep
@@ -194,6 +199,12 @@ int in_file_probe_open(struct in_file *in, const char *path,
                        const struct rec *keep);
 void in_file_probe_close(struct in_file *in, int fd);
 void in_file_rec_done(struct in_file *in, struct rec *r);
+/* Drops r's registry entry (its key's): r is gone from disk, deleted
+ * (no link left) or gone while closed, read to its end or not, so nothing
+ * can read it again. Kept, each rotation's deleted file stayed until the
+ * 7-day expiry (a file rotated every 5 s: 12 entries a minute). An ack
+ * still in flight for it finds no entry and records nothing. */
+void in_file_forget_gone(struct in_file *in, const struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);

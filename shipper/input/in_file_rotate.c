@@ -800,6 +800,8 @@ void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
                 "read; raise close_inactive or max_open_files",
                 (unsigned long long)(r->size_seen - r->offset),
                 (unsigned long long)r->offset);
+    if (r->identified)
+        in_file_forget_gone(in, r);
     in_file_rec_done(in, r);
 }
 

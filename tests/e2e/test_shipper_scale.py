@@ -13,6 +13,7 @@ issue's 10,000 takes about a minute).
 usage: test_shipper_scale.py SLUICE_SHIPPER [CASE...]
 """
 import functools
+import json
 import os
 import random
 import shutil
@@ -265,6 +266,61 @@ def the_watch_limit_reached_new_files_found_by_the_scan_said_once():
 def inotify_unavailable_new_files_found_by_the_scan_said_once():
     found_by_scans("max_inotify_instances", 0,
                    "cannot watch for changes with inotify")
+
+
+def real_entries(d):
+    """The registry's entries as saved, but ghosts' (the first bytes of a
+    truncated file, kept 5 minutes for its copy: their inode's top bit)."""
+    try:
+        with open(os.path.join(d, "data", "registry.json")) as f:
+            ents = json.load(f)["entries"]
+    except (OSError, ValueError):
+        return None
+    return sorted(e["path"] for e in ents if e["ino"] < 1 << 63)
+
+
+@case
+def deleted_files_leave_the_registry():
+    # logrotate's `rotate 1`: app.log.1 deleted, app.log renamed to it, a
+    # new app.log; and files deleted outright, open or closed. Each
+    # deleted file's entry stayed for the 7-day expiry: the registry grew
+    # by one a rotation (on main: 3 files on disk, 23 entries after 10
+    # rotations of 2 files and 3 deletions)
+    d = scratch("gone")
+    logs = os.path.join(d, "logs")
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "*.log*")],
+                             "rotate_wait": "100ms",
+                             "close_inactive": "300ms",
+                             "scan_interval": "300ms"}])
+    apps = [os.path.join(logs, f"app{k}.log") for k in range(2)]
+    others = [os.path.join(logs, f"other{k}.log") for k in range(3)]
+    want = []
+    for p in apps + others:
+        put(p, [f"{p} 0"])
+        want.append(f"{p} 0")
+    sh = Shipper(SHIPPER, ENV, conf, d)
+    try:
+        sh.wait_events(len(want))
+        for r in range(5):
+            for p in apps:
+                if os.path.exists(p + ".1"):
+                    os.unlink(p + ".1")
+                os.rename(p, p + ".1")
+                put(p, [f"{p} {r + 1}"])
+                want.append(f"{p} {r + 1}")
+            sh.wait_events(len(want))
+        os.unlink(others[0])  # open
+        wait_for("the others closed", lambda: not [
+            f for f in sh.fds() if os.path.basename(f).startswith("other")])
+        os.unlink(others[1])  # closed
+        on_disk = sorted(os.path.join(logs, f) for f in os.listdir(logs))
+        wait_for("a registry of the files on disk",
+                 lambda: real_entries(d) == on_disk, deadline_s=10)
+    finally:
+        got = sh.stop()
+    check_once(got, want)
+    eq(real_entries(d), on_disk, "the registry's files after the stop")
 
 
 if failures:
