@@ -66,6 +66,18 @@ def put(path, lines, mode="a"):
         f.write("".join(l + "\n" for l in lines))
 
 
+def copytruncate(p, i, want):
+    """A line, then p copied to p.1 and truncated, then a line: both in
+    want."""
+    put(p, [f"{i} before copy"])
+    want.append(f"{i} before copy")
+    shutil.copyfile(p, p + ".1")
+    with open(p, "r+") as f:
+        f.truncate(0)
+    put(p, [f"{i} after truncate"])
+    want.append(f"{i} after truncate")
+
+
 def by_file(events):
     """{message: count} of every event."""
     got = {}
@@ -128,14 +140,7 @@ def many_files_rotated_and_deleted_under_a_low_open_files_limit():
             put(p, [f"{i} after rename"], "w")
             want.append(f"{i} after rename")
         for i in copied:
-            p = paths[i]
-            put(p, [f"{i} before copy"])
-            want.append(f"{i} before copy")
-            shutil.copyfile(p, p + ".1")
-            with open(p, "r+") as f:
-                f.truncate(0)
-            put(p, [f"{i} after truncate"])
-            want.append(f"{i} after truncate")
+            copytruncate(paths[i], i, want)
         for i in deleted:
             os.unlink(paths[i])
         for i in grown:
@@ -190,13 +195,7 @@ def four_hundred_files_copytruncated_while_stopped():
     finally:
         got = sh.stop()
     for i, p in enumerate(paths):
-        put(p, [f"{i} before copy"])
-        want.append(f"{i} before copy")
-        shutil.copyfile(p, p + ".1")
-        with open(p, "r+") as f:
-            f.truncate(0)
-        put(p, [f"{i} after truncate"])
-        want.append(f"{i} after truncate")
+        copytruncate(p, i, want)
     sh = Shipper(SHIPPER, ENV, conf, d)
     try:
         sh.wait_events(len(want) - len(got), "the lines after the restart")
