@@ -215,6 +215,8 @@ static void save_registry(struct loop *l, int64_t now)
         if (registry_expire(l->reg, (int64_t)time(NULL)) > 0)
             l->reg_dirty = true;
     }
+    if (registry_count(l->reg) != l->reg_count)
+        l->reg_dirty = true;
     /* a new file's key is saved at once: its bytes wait for it */
     bool keys = registry_keys_added(l->reg) > l->keys_submitted;
     if (!keys && (!l->reg_dirty || now < l->next_save))
@@ -226,6 +228,7 @@ static void save_registry(struct loop *l, int64_t now)
         l->keys_submitted = registry_keys_added(l->reg);
     } else {
         l->reg_dirty = false;
+        l->reg_count = registry_count(l->reg);
         snap_submitted(l, seq);
     }
     l->next_save = now + SAVE_EVERY_MS;

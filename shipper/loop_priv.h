@@ -50,6 +50,8 @@ struct loop {
     char reg_path[PATH_MAX];
     char data_dir_real[PATH_MAX]; /* realpath, for the inputs (loop_own.c) */
     bool reg_dirty;       /* acks since the last snapshot (or it failed) */
+    size_t reg_count;     /* entries at the last snapshot: an input's
+                             forget (a deleted file) dirties it too */
     unsigned save_failed; /* saves that failed in a row */
     struct sl_counter *save_failures;
     /* New keys (registry_keys_added) are saved at once, and a file is read

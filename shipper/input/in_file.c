@@ -107,6 +107,15 @@ void in_file_count_error(struct in_file *in)
         sl_counter_inc(in->m_errors);
 }
 
+/* How many files may be held open: max_open_files but one, the slot of a
+ * look at a closed file (in_file_probe_open) while every other holds a
+ * file with bytes left, so that the descriptors never pass the limit. */
+static size_t hold_max(const struct in_file *in)
+{
+    size_t max = (size_t)in->cfg.max_open_files;
+    return max > 1 ? max - 1 : max;
+}
+
 static void set_open(struct in_file *in, long d)
 {
     in->open = (size_t)((long)in->open + d);
@@ -281,6 +290,7 @@ struct rec *in_file_rec_add(struct in_file *in, const char *path,
     r->dev = (uint64_t)st->st_dev;
     r->ino = (uint64_t)st->st_ino;
     r->size_seen = (uint64_t)st->st_size;
+    r->mtime_seen = in_file_mtime_ns(st);
     r->fd = -1;
     r->first_scan = !in->scanned_once;
     r->at_known = r->first_scan && known_path(in, path);
@@ -312,6 +322,32 @@ void in_file_rec_close(struct in_file *in, struct rec *r)
     }
 }
 
+/* A look at a closed file's first bytes takes a descriptor too, so it
+ * counts in open: at max_open_files, the file idle longest gives its slot
+ * first (reopened as it grows). Files held keep one slot free for it
+ * (hold_max), so only max_open_files 1 can go one over, for the time of a
+ * read, while its file has bytes left. keep (the file being looked at
+ * with it, or NULL) keeps its descriptor. */
+int in_file_probe_open(struct in_file *in, const char *path,
+                       const struct rec *keep)
+{
+    struct rec *give = in->idle.head;
+    if (give == keep && give != NULL)
+        give = give->rnext;
+    if (in->open >= (size_t)in->cfg.max_open_files && give != NULL)
+        in_file_rec_close(in, give);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0)
+        set_open(in, +1);
+    return fd;
+}
+
+void in_file_probe_close(struct in_file *in, int fd)
+{
+    close(fd);
+    set_open(in, -1);
+}
+
 /* Lets the file that waited for r's end go. */
 static void release_succ(struct in_file *in, struct rec *r)
 {
@@ -323,6 +359,13 @@ static void release_succ(struct in_file *in, struct rec *r)
     in_file_want_open(in, s); /* live, or renamed away while it waited */
 }
 
+void in_file_forget_gone(struct in_file *in, const struct rec *r)
+{
+    const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
+    if (e != NULL && e->key == r->pub.key)
+        registry_forget(in->reg, r->dev, r->ino);
+}
+
 /* r is over: closed, out of the hash and the table, queued for DONE. */
 void in_file_rec_done(struct in_file *in, struct rec *r)
 {
@@ -330,6 +373,8 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
         return;
     if (r->state == REC_ROTATED && !r->deleted)
         in_file_note_drained(in, r);
+    if (r->state == REC_ROTATED && r->deleted)
+        in_file_forget_gone(in, r);
     in_file_rec_close(in, r);
     in_file_unlist(in, r);
     release_succ(in, r);
@@ -394,8 +439,7 @@ int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
 int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err)
 {
-    if (r->identified || r->fd >= 0 ||
-        in->open >= (size_t)in->cfg.max_open_files)
+    if (r->identified || r->fd >= 0 || in->open >= hold_max(in))
         return 0;
     int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
@@ -543,6 +587,7 @@ void in_file_free(struct in_file *in)
     in_file_watch_free(in);
     in_file_notes_free(in);
     free(in->startup);
+    free(in->ghosts);
     free(in->known_paths);
     free(in->bad);
     free(in->recs);
@@ -646,7 +691,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
 static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
 {
     while (in->wait.head != NULL) {
-        if (in->open >= (size_t)in->cfg.max_open_files) {
+        if (in->open >= hold_max(in)) {
             if (in->idle.head == NULL)
                 break; /* every open file has bytes: wait for one's end */
             in_file_rec_close(in, in->idle.head); /* reopened as it grows */

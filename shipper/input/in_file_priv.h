@@ -53,6 +53,7 @@ struct rec {
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
+    int64_t mtime_seen;  /* st_mtim (ns) at the last scan */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */
@@ -82,7 +83,7 @@ struct ghost {
  * where files are created all the time would otherwise walk the globs for
  * each one). */
 #define IN_FILE_SCAN_GAP_MS 100
-#define IN_FILE_GHOSTS_MAX  256
+#define IN_FILE_GHOSTS_MAX  256 /* ghosts: this and one a file at most */
 #define IN_FILE_GHOST_MS    (5 * 60 * 1000)
 /* A file held as a copy of a live file whose original is not truncated
  * while the copy stays unchanged for rotate_wait, or within this long at
@@ -155,8 +156,10 @@ struct in_file {
     } drained[IN_FILE_DRAINED_MAX]; /* renamed-away files read to their
                                        end, the latest: not the peers' */
     size_t ndrained;                /* ever: the ring's next is % MAX */
-    struct ghost ghosts[IN_FILE_GHOSTS_MAX];
-    size_t nghosts;
+    struct ghost *ghosts; /* grown as needed, up to IN_FILE_GHOSTS_MAX and
+                             one a file: a rotation of every file at once
+                             (copytruncate of 1,000) keeps each one's */
+    size_t nghosts, cap_ghosts;
     size_t nshared; /* live records with shares_key */
     bool hooked;    /* in_file_shared_ack is the registry's hook */
     /* inotify */
@@ -190,8 +193,24 @@ struct rec *in_file_rec_find(const struct in_file *in, uint64_t dev,
 struct rec *in_file_rec_add(struct in_file *in, const char *path,
                             const struct stat *st, struct sl_err *err);
 int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err);
+static inline int64_t in_file_mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
 void in_file_rec_close(struct in_file *in, struct rec *r);
+/* A descriptor of path to look at (-1 when it cannot be opened), counted
+ * in open and within max_open_files where an idle file other than keep
+ * can give its slot; closed with in_file_probe_close. */
+int in_file_probe_open(struct in_file *in, const char *path,
+                       const struct rec *keep);
+void in_file_probe_close(struct in_file *in, int fd);
 void in_file_rec_done(struct in_file *in, struct rec *r);
+/* Drops r's registry entry (its key's): r is gone from disk, deleted
+ * (no link left) or gone while closed, read to its end or not, so nothing
+ * can read it again. Kept, each rotation's deleted file stayed until the
+ * 7-day expiry (a file rotated every 5 s: 12 entries a minute). An ack
+ * still in flight for it finds no entry and records nothing. */
+void in_file_forget_gone(struct in_file *in, const struct rec *r);
 void in_file_make_ready(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);

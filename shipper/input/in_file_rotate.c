@@ -92,6 +92,26 @@ static void ghost_drop(struct in_file *in, const struct ghost *g)
     registry_forget(in->reg, g->id.dev, in_file_ghost_ino(&g->id, g->key));
 }
 
+/* Room for one more ghost: false at the most (IN_FILE_GHOSTS_MAX and one
+ * a file) or without memory; then the oldest goes. A fixed 256 lost the
+ * ghosts of all but the last 256 files of a copytruncate of 1,000 at
+ * once, whose copies were then read from their start: every line twice. */
+static bool ghosts_grow(struct in_file *in)
+{
+    size_t most = IN_FILE_GHOSTS_MAX + in->nrecs;
+    if (in->cap_ghosts >= most)
+        return false;
+    size_t cap = in->cap_ghosts == 0 ? 16 : in->cap_ghosts * 2;
+    if (cap > most)
+        cap = most;
+    struct ghost *g = realloc(in->ghosts, cap * sizeof *g);
+    if (g == NULL)
+        return false;
+    in->ghosts = g;
+    in->cap_ghosts = cap;
+    return true;
+}
+
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now)
@@ -102,10 +122,12 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
         if (in->ghosts[i].key == key && in->ghosts[i].id.ino == id->ino &&
             in->ghosts[i].id.dev == id->dev)
             return; /* told already (in_file_settle_known) */
-    if (in->nghosts == IN_FILE_GHOSTS_MAX) {
-        ghost_drop(in, &in->ghosts[0]);
+    if (in->nghosts == in->cap_ghosts && !ghosts_grow(in)) {
+        if (in->nghosts == 0)
+            return;                     /* no memory for one */
+        ghost_drop(in, &in->ghosts[0]); /* the oldest, or about */
         memmove(in->ghosts, in->ghosts + 1,
-                (IN_FILE_GHOSTS_MAX - 1) * sizeof in->ghosts[0]);
+                (in->nghosts - 1) * sizeof in->ghosts[0]);
         in->nghosts--;
     }
     struct ghost *g = &in->ghosts[in->nghosts++];
@@ -160,11 +182,10 @@ static bool same_dir(const char *path, const char *other)
 
 /* Whether the live file l begins with the n first bytes of a new file
  * (their hash fp), read from l now. */
-static bool live_begins_with(const struct rec *l, uint32_t n, uint64_t fp)
+static bool live_begins_with(struct in_file *in, const struct rec *r,
+                             const struct rec *l, uint32_t n, uint64_t fp)
 {
-    int fd = l->fd >= 0
-                 ? l->fd
-                 : open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = l->fd >= 0 ? l->fd : in_file_probe_open(in, l->path, r);
     if (fd < 0)
         return false;
     struct file_identity id;
@@ -173,7 +194,7 @@ static bool live_begins_with(const struct rec *l, uint32_t n, uint64_t fp)
                 id.dev == l->dev && id.ino == l->ino && id.fp_len == n &&
                 id.fp == fp;
     if (fd != l->fd)
-        close(fd);
+        in_file_probe_close(in, fd);
     return same;
 }
 
@@ -187,9 +208,9 @@ static bool live_begins_with(const struct rec *l, uint32_t n, uint64_t fp)
  *    its writer having gone on; a copy still being written): its bytes are
  *    l's first ones now. A pread of l each, so only for a file found after
  *    the first scan and l in its directory, where copiers put copies. */
-static int begins_as_live(const struct rec *r, const struct rec *l,
-                          const struct file_identity *now, uint64_t size,
-                          bool *same, struct sl_err *err)
+static int begins_as_live(struct in_file *in, const struct rec *r,
+                          const struct rec *l, const struct file_identity *now,
+                          uint64_t size, bool *same, struct sl_err *err)
 {
     *same = false;
     if (now->fp_len == 0)
@@ -199,7 +220,7 @@ static int begins_as_live(const struct rec *r, const struct rec *l,
         return same_start(&l->id, now, size, r->fd, same, err);
     if (now->fp_len < l->id.fp_len && !r->first_scan &&
         same_dir(r->path, l->path))
-        *same = live_begins_with(l, now->fp_len, now->fp);
+        *same = live_begins_with(in, r, l, now->fp_len, now->fp);
     return 0;
 }
 
@@ -269,7 +290,7 @@ static int find_original(struct in_file *in, const struct rec *r,
                 (l->offset == 0 && !l->has_entry) || l->copy_of != NULL)
                 continue;
             bool same;
-            if (begins_as_live(r, l, now, size, &same, err) < 0)
+            if (begins_as_live(in, r, l, now, size, &same, err) < 0)
                 return -1;
             if (!same)
                 continue;
@@ -741,10 +762,10 @@ static bool find_rotated(const char *path, uint64_t dev, uint64_t ino,
 
 /* Whether the file at path is the one id describes (its inode may have
  * gone to another file in the same directory). */
-static bool same_file_at(const struct in_file *in, const char *path,
+static bool same_file_at(struct in_file *in, const char *path,
                          const struct file_identity *id)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = in_file_probe_open(in, path, NULL);
     if (fd < 0)
         return false;
     struct file_identity now;
@@ -753,7 +774,7 @@ static bool same_file_at(const struct in_file *in, const char *path,
     bool same = file_identity_compute(fd, in->fp_bytes, &now, &err) == 0 &&
                 file_identity_compare(id, &now, fd, &m, &err) == 0 &&
                 m == FILE_ID_SAME;
-    close(fd);
+    in_file_probe_close(in, fd);
     return same;
 }
 
@@ -807,10 +828,11 @@ static bool renamed_while_closed(struct in_file *in, struct rec *r)
 /* r, closed, is gone from disk: copytruncated and deleted while it waited
  * for a descriptor (or idle), its bytes may live on in the copy, found
  * after this (cp, then truncate and rm: the scan saw only the end). Its
- * entry's bytes become a ghost, as an entry not found at a restart does,
- * so the copy is read from its offset under its key, not whole again
- * under a new one. The entry stays (it expires): after a kill, the
- * restart makes the ghost again from it, so none is kept on disk. */
+ * entry's bytes become a ghost, as a truncated file's do, so the copy is
+ * read from its offset under its key, not whole again under a new one;
+ * the ghost is kept on disk (a restart after a kill makes it again) and
+ * the file's own entry goes, so the registry holds the files on disk and
+ * the ghosts of the last IN_FILE_GHOST_MS only. */
 static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
 {
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
@@ -819,6 +841,8 @@ static void lost_ghost(struct in_file *in, const struct rec *r, int64_t now)
     uint64_t read =
         r->identified && r->offset > e->offset ? r->offset : e->offset;
     in_file_ghost_add(in, &e->id, read, e->offset, e->key, now);
+    ghost_keep(in, &e->id, e->offset, e->key, e->path);
+    registry_forget(in->reg, r->dev, r->ino);
 }
 
 void in_file_lost(struct in_file *in, struct rec *r, int64_t now)
@@ -945,12 +969,9 @@ static void ghost_if_changed(struct in_file *in, const struct rec *r,
                              int64_t now)
 {
     const struct registry_entry *e = registry_get(in->reg, r->dev, r->ino);
-    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (e == NULL || fd < 0) {
-        if (fd >= 0)
-            close(fd);
+    int fd = e == NULL ? -1 : in_file_probe_open(in, r->path, r);
+    if (fd < 0)
         return;
-    }
     struct stat st;
     struct file_identity id;
     struct sl_err err;
@@ -961,7 +982,7 @@ static void ghost_if_changed(struct in_file *in, const struct rec *r,
         file_identity_compare(&e->id, &id, fd, &m, &err) == 0 &&
         (m != FILE_ID_SAME || (uint64_t)st.st_size < e->offset))
         in_file_ghost_add(in, &e->id, e->offset, e->offset, e->key, now);
-    close(fd);
+    in_file_probe_close(in, fd);
 }
 
 /* Whether r's registry entry names r's path: the file known there. */
@@ -1053,7 +1074,7 @@ static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
  * no longer than its original was when copied, and an original only
  * grows until it is truncated, so r merely began as it (a header, a
  * banner: short files often do). */
-static bool outgrew(const struct in_file *in, const struct rec *r)
+static bool outgrew(struct in_file *in, const struct rec *r)
 {
     const struct rec *o = r->copy_of;
     struct stat st;
@@ -1135,6 +1156,11 @@ void in_file_timers(struct in_file *in, int64_t now)
         } else {
             i++;
         }
+    if (in->nghosts == 0 && in->cap_ghosts > IN_FILE_GHOSTS_MAX) {
+        free(in->ghosts); /* a burst's room, given back once it is over */
+        in->ghosts = NULL;
+        in->cap_ghosts = 0;
+    }
     int64_t tick = 1000;
     long long t[] = {in->cfg.close_inactive_ms / 4, in->cfg.rotate_wait_ms / 4,
                      in->cfg.poll_interval_ms};

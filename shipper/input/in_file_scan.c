@@ -647,13 +647,20 @@ static int found_one(struct walk *w, const struct stat *st, const char *path)
         r->state = REC_LIVE; /* back at a matched path */
     uint64_t size = (uint64_t)st->st_size;
     r->size_seen = size;
+    /* written since the last scan: a closed file no longer than where it
+     * was read may be another file on its inode (deleted, its inode
+     * taken by a new file, as logrotate's rename and create do at once),
+     * whose first line was lost when the size alone said nothing new */
+    int64_t mtime = in_file_mtime_ns(st);
+    bool written = mtime != r->mtime_seen;
+    r->mtime_seen = mtime;
     if (r->fd >= 0) {
         int rc = r->identified ? in_file_check_open(in, r, now, true, err) : 1;
         if (rc <= 0)
             return rc; /* replaced: the new record is in place */
         if (size != r->offset)
             in_file_make_ready(in, r);
-    } else if (!r->identified || size != r->offset) {
+    } else if (!r->identified || size != r->offset || written) {
         in_file_want_open(in, r);
     }
     if (r->identified &&

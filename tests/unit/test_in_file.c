@@ -1332,11 +1332,13 @@ static void test_limit_reached_by_idle_files(void **state)
     h->cfg.max_open_files = 2;
     start(h);
     PUMP_UNTIL(h, total_bytes(h) == 6);
-    assert_int_equal(h->in->open, 2);
+    /* one of the 2 slots is kept for a look at a closed file's first
+     * bytes, so the descriptors never pass the limit */
+    assert_int_equal(h->in->open, 1);
     put(h, "c.log", "c1\n", false);
     put(h, "d.log", "d1\n", false);
     PUMP_UNTIL(h, total_bytes(h) == 12);
-    assert_int_equal(h->in->open, 2);
+    assert_int_equal(h->in->open, 1);
     put(h, "a.log", "a2\n", true);
     PUMP_UNTIL(h, total_bytes(h) == 15);
     assert_got(h, "a.log", 0, 0, "a1\na2\n");
