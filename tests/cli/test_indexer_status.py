@@ -199,7 +199,10 @@ def es_part(out):
               r"shards?\n"
               r"indices: (none named sluice-\* yet|\d+ named sluice-\*"
               r"( \(\d+ closed: (its|their) documents not counted\))?, "
-              r"\d+ documents?)\n", es)
+              # an index created the moment before may not count yet
+              # (OpenSearch 3: 503 while its shard starts)
+              r"(\d+ documents?|documents not counted \(GET _count: "
+              r"\d{3}\)))\n", es)
     return head
 
 
