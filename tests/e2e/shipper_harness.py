@@ -550,3 +550,34 @@ def registry_offsets(path):
             return {e["ino"]: e["offset"] for e in json.load(f)["entries"]}
     except (OSError, ValueError):
         return {}
+
+
+class FdWatch:
+    """Samples the daemon's descriptors every few ms in a thread: the most
+    held at once, of all and of the files (not directories) under a
+    directory."""
+
+    def __init__(self, sh, under):
+        self.sh, self.under = sh, under
+        self.max_all = self.max_logs = 0
+        self.stopping = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                fds = self.sh.fds()
+            except OSError:
+                return  # exited
+            self.max_all = max(self.max_all, len(fds))
+            # a scan's walk holds directories open too: those are not
+            # files the limit is about
+            logs = sum(1 for f in fds if f.startswith(self.under) and
+                       not os.path.isdir(f))
+            self.max_logs = max(self.max_logs, logs)
+            time.sleep(0.005)
+
+    def stop(self):
+        self.stopping = True
+        self.t.join()

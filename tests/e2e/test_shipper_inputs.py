@@ -30,8 +30,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (DEADLINE_S, ENV, ONLY, Shipper,  # noqa: E402
-                             append, case, eq, failures, free_port,
-                             json_lines, wait_for, write_config)
+                             FdWatch, append, case, eq, failures,
+                             free_port, json_lines, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 ONLY.update(sys.argv[2:])
@@ -273,38 +273,6 @@ def binary_garbage_gives_valid_json_and_loses_nothing():
 
 
 # --- many files ----------------------------------------------------------
-
-class FdWatch:
-    """Samples the daemon's descriptors every few ms in a thread: the most
-    held at once, of all and of the files (not directories) under a
-    directory."""
-
-    def __init__(self, sh, under):
-        import threading
-        self.sh, self.under = sh, under
-        self.max_all = self.max_logs = 0
-        self.stopping = False
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while not self.stopping:
-            try:
-                fds = self.sh.fds()
-            except OSError:
-                return  # exited
-            self.max_all = max(self.max_all, len(fds))
-            # a scan's walk holds directories open too: those are not
-            # files the limit is about
-            logs = sum(1 for f in fds if f.startswith(self.under) and
-                       not os.path.isdir(f))
-            self.max_logs = max(self.max_logs, logs)
-            time.sleep(0.005)
-
-    def stop(self):
-        self.stopping = True
-        self.t.join()
-
 
 @case
 def a_thousand_files_under_a_glob_each_line_once_within_the_fd_limit():

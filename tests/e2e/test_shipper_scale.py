@@ -18,47 +18,17 @@ import os
 import random
 import shutil
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
-from shipper_harness import (ENV, ONLY, Shipper, case, eq,  # noqa: E402
-                             failures, wait_for, write_config)
+from shipper_harness import (ENV, ONLY, FdWatch, Shipper, case,  # noqa: E402
+                             eq, failures, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
 ONLY.update(sys.argv[2:])
 TMP = shipper_harness.tmp_dir("sluice-e2e-scale-")
 scratch = functools.partial(shipper_harness.scratch, TMP)
 N = int(os.environ.get("SLUICE_E2E_SCALE_FILES", "2000"))
-
-
-class FdMax:
-    """Samples the daemon's descriptors in a thread: the most regular
-    files under a directory held at once (directories a scan walks are
-    not what max_open_files is about)."""
-
-    def __init__(self, sh, under):
-        self.sh, self.under = sh, under
-        self.most = 0
-        self.at_most = []
-        self.stopping = False
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while not self.stopping:
-            try:
-                fds = self.sh.fds()
-            except OSError:
-                return
-            n = sum(1 for f in fds if f.startswith(self.under) and
-                    not os.path.isdir(f))
-            if n > self.most:
-                self.most, self.at_most = n, fds
-
-    def stop(self):
-        self.stopping = True
-        self.t.join()
 
 
 def put(path, lines, mode="a"):
@@ -113,7 +83,7 @@ def many_files_rotated_and_deleted_under_a_low_open_files_limit():
                              "rotate_wait": "300ms",
                              "scan_interval": "500ms"}])
     sh = Shipper(SHIPPER, ENV, conf, d)
-    fdmax = FdMax(sh, logs + "/")
+    fdmax = FdWatch(sh, logs + "/")
     want = []
     try:
         # every file written at once, while the daemon runs
@@ -161,10 +131,10 @@ def many_files_rotated_and_deleted_under_a_low_open_files_limit():
         fdmax.stop()
         got = sh.stop()
     check_once(got, want)
-    print(f"     {N} files: at most {fdmax.most} log files open "
+    print(f"     {N} files: at most {fdmax.max_logs} log files open "
           f"(limit {limit}), {len(got)} events")
-    if fdmax.most > limit:
-        raise AssertionError(f"{fdmax.most} log files open at once, "
+    if fdmax.max_logs > limit:
+        raise AssertionError(f"{fdmax.max_logs} log files open at once, "
                              f"over max_open_files {limit}")
 
 
