@@ -10,39 +10,15 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "sl_suggest.h"
+
 #define MAX_WORDS 2
-#define WORD_MAX  32 /* longer words are never "close" to a command */
+#define WORD_MAX  32 /* longer commands are never suggested */
 
 static int usage_error(const struct sl_cli_spec *spec, struct sl_err *err,
                        const char *what)
 {
     return sl_err_set(err, SL_EINVAL, "%s; see '%s --help'", what, spec->prog);
-}
-
-/* Levenshtein distance of two short strings; WORD_MAX for longer ones. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la >= WORD_MAX || lb >= WORD_MAX)
-        return WORD_MAX;
-    size_t row[WORD_MAX + 1];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
 }
 
 /* The length of the first word of a command's name. */
@@ -70,7 +46,7 @@ static const char *suggest(const struct sl_cli_spec *spec, const char *word,
             continue;
         memcpy(first, c->name, n);
         first[n] = '\0';
-        size_t d = distance(word, first);
+        size_t d = sl_edit_distance(word, strlen(word), first, n);
         if (d < best) {
             best = d;
             found = c->name;

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sl_ascii.h"
 #include "sl_config_priv.h"
+#include "sl_suggest.h"
 
 struct unit {
     const char *name;
@@ -314,45 +314,6 @@ int sl_config_string(const struct sl_config_node *obj, const char *key,
     return 0;
 }
 
-static size_t min3(size_t a, size_t b, size_t c)
-{
-    size_t m = a < b ? a : b;
-    return m < c ? m : c;
-}
-
-/* Optimal string alignment distance (Levenshtein plus swapped neighbours),
- * cut off at 8: only small distances make useful suggestions. */
-static bool same_letter(char a, char b)
-{
-    return sl_ascii_lower(a) == sl_ascii_lower(b);
-}
-
-static size_t distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    enum { MAXLEN = 64 };
-    if (la > MAXLEN || lb > MAXLEN)
-        return 8;
-    size_t d[MAXLEN + 1][MAXLEN + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            /* case is no distance: "INFO", "Docker" are meant as the
-             * lower-case words */
-            size_t cost = !same_letter(a[i - 1], b[j - 1]);
-            d[i][j] =
-                min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
-                same_letter(a[i - 2], b[j - 1]) &&
-                d[i - 2][j - 2] + 1 < d[i][j])
-                d[i][j] = d[i - 2][j - 2] + 1;
-        }
-    }
-    return d[la][lb] < 8 ? d[la][lb] : 8;
-}
-
 /* The word closest to s if it is close enough to be a likely typo. */
 static const char *suggest(const char *s, size_t len, const char *const words[])
 {
@@ -360,7 +321,7 @@ static const char *suggest(const char *s, size_t len, const char *const words[])
     size_t best_d = 8;
     for (size_t i = 0; words[i] != NULL; i++) {
         size_t wl = strlen(words[i]);
-        size_t d = distance(s, len, words[i], wl);
+        size_t d = sl_edit_distance(s, len, words[i], wl);
         if (d < best_d && d * 3 <= (len > wl ? len : wl)) {
             best = words[i];
             best_d = d;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sl_ascii.h"
 #include "sl_buf.h"
 #include "sl_file.h"
+#include "sl_suggest.h"
 
 struct grok_library *grok_library_new(void)
 {
@@ -91,49 +91,20 @@ const struct grok_def *grok_library_find(const struct grok_library *lib,
     return at ? &lib->defs[at - 1] : NULL;
 }
 
-#define SUGGEST_MAX 64 /* longer names are not compared */
-
-/* Edits from a[0..n) to b[0..m), letters' case ignored: insertions,
- * deletions, substitutions and swaps of neighbours (optimal string
- * alignment); n, m <= SUGGEST_MAX. */
-static size_t edits(const char *a, size_t n, const char *b, size_t m)
-{
-    size_t d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        for (size_t j = 1; j <= m; j++) {
-            char ai = sl_ascii_lower(a[i - 1]), bj = sl_ascii_lower(b[j - 1]);
-            size_t best = d[i - 1][j - 1] + (ai != bj);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ai == sl_ascii_lower(b[j - 2]) &&
-                sl_ascii_lower(a[i - 2]) == bj && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[n][m];
-}
-
 const char *grok_library_closest(const struct grok_library *lib,
                                  const char *name, size_t n)
 {
     size_t limit = n >= 6 ? 2 : n >= 3 ? 1 : 0;
     const char *best = NULL;
     size_t best_d = limit + 1;
-    if (n > SUGGEST_MAX)
+    if (n > SL_SUGGEST_MAX)
         return NULL;
     for (size_t i = 0; i < lib->ndefs; i++) {
         const char *cand = lib->defs[i].name;
         size_t m = strlen(cand);
-        if (m > SUGGEST_MAX || (m > n ? m - n : n - m) >= best_d)
+        if (m > SL_SUGGEST_MAX || (m > n ? m - n : n - m) >= best_d)
             continue;
-        size_t d = edits(name, n, cand, m);
+        size_t d = sl_edit_distance(name, n, cand, m);
         if (d < best_d || (d == best_d && best && strcmp(cand, best) < 0)) {
             best = cand;
             best_d = d;
