@@ -24,8 +24,11 @@ Each case found a defect; each fails on the code before its fix.
 - elasticsearch.ca_file naming no file: `run` retried every batch for
   ever ("error setting certificate file"); it now refuses the config at
   start (exit 2), saying which file and why, and so do `setup` and `dlq
-  replay`. `check` still passes it: it checks the words of a config on
-  any machine (the examples name a CA that is not on this one).
+  replay`; `check` passed it (exit 0), so a config `check` accepted did
+  not run: `check` now refuses it too when an https:// URL would read it.
+  With every URL http:// the file is not used: `check` and `run` warn and
+  go on (`run` refused it, and the installed indexer.json, which names the
+  CA to copy for the day the node is https://, did not run as installed).
 - A list element above the 8 MiB an event may be (a 50 MB stack trace):
   dead-lettered with only "1 to the dead letters" in the log and the
   reason "over the largest an item may be (8388608, 4096, 4096)"; now a
@@ -285,6 +288,29 @@ def list_element_too_large_is_said():
     fields = dict(zip(letter[0::2], letter[1::2]))
     eq(fields[b"error.type"], b"sluice_event_too_large", "letter type")
     eq(fields[b"event"], big.encode(), "the whole event kept")
+
+
+@case
+def check_says_what_run_does_of_a_missing_ca_file():
+    missing = os.path.join(TMP, "no-such-ca-2.pem")
+    key = "ls-ca"
+    tls = config(key + "-tls", {"mode": "list", "key": key},
+                 {"hosts": ["https://127.0.0.1:9200"], "ca_file": missing})
+    p = subprocess.run([INDEXER, "-c", tls, "check"], capture_output=True,
+                       text=True, env=ENV, timeout=30)
+    eq(p.returncode, 2, p.stderr)
+    assert (f'elasticsearch.ca_file: cannot read "{missing}": No such '
+            "file or directory") in p.stderr, p.stderr
+    plain = config(key, {"mode": "list", "key": key}, {"ca_file": missing})
+    p = subprocess.run([INDEXER, "-c", plain, "check"], capture_output=True,
+                       text=True, env=ENV, timeout=30)
+    eq((p.returncode, p.stdout), (0, ""), p.stderr)
+    assert p.stderr.startswith("sluice-indexer: warning: "), p.stderr
+    assert "it is not used while every URL is http://" in p.stderr, p.stderr
+    redis.cmd("RPUSH", key, '{"message":"plain http with a CA named"}')
+    err = run_once(plain)
+    assert "1 events read, 1 indexed" in err, err
+    assert "it is not used while every URL is http://" in err, err
 
 
 es_drop(ES, PREFIX)
