@@ -54,6 +54,7 @@ struct loop {
     size_t ntags, nfree, used_tags;
     struct sl_gauge *g_events, *g_entries, *g_redis_up;
     bool stopping, fatal;
+    bool giving_up; /* --once: Elasticsearch failed too long (give_up) */
     int64_t stop_at, started_ms;
     char reason[DEADLETTER_REASON_MAX];
 };
@@ -202,9 +203,35 @@ static bool stop_drained(const struct loop *l)
 {
     struct deadletter_stats ds;
     deadletter_get_stats(l->dl, &ds);
-    /* an answer just taken leaves acks due, sent at the next pass */
-    return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
+    /* an answer just taken leaves acks due, sent at the next pass; giving
+     * up, what the sender holds is not waited for (it stays pending) */
+    return (l->giving_up || es_sender_pending(l->es) == 0) && ds.pending == 0 &&
            input_acks_due(l->in) == 0 && input_acks_in_flight(l->in) == 0;
+}
+
+/* --once while every request fails (loop.h): after request_timeout of
+ * failures in a row, stop as a signal would, without waiting for the
+ * requests that cannot end: what is resolved is acknowledged, the rest
+ * stays pending in Redis. */
+static void give_up(struct loop *l)
+{
+    const char *why;
+    int64_t since = es_sender_failing_since(l->es, &why);
+    int64_t now = sl_clock_mono_ms();
+    if (since == 0 || es_sender_pending(l->es) == 0 ||
+        now - since < l->ic->elasticsearch.request_timeout_ms)
+        return;
+    SL_ERROR(COMP,
+             "--once gives up: Elasticsearch has failed every request for "
+             "%.1f s (elasticsearch.request_timeout), the last: %s; nothing "
+             "it did not index is acknowledged: the events wait in Redis for "
+             "the next run; make the node answer (is it running? "
+             "elasticsearch.hosts, its credentials and ca_file), then run "
+             "again",
+             (double)(now - since) / 1000.0, why);
+    l->giving_up = true;
+    l->stopping = true;
+    l->stop_at = now + LOOP_STOP_GRACE_MS;
 }
 
 /* ---- signals ---- */
@@ -533,6 +560,8 @@ int indexer_loop_run(const struct indexer_config *ic, bool once)
             done = true;
             break;
         }
+        if (once && !l.stopping)
+            give_up(&l);
         if (l.stopping && (stop_drained(&l) || sl_clock_mono_ms() >= l.stop_at))
             break;
         pass(&l);

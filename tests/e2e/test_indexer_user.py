@@ -29,6 +29,11 @@ Each case found a defect; each fails on the code before its fix.
   With every URL http:// the file is not used: `check` and `run` warn and
   go on (`run` refused it, and the installed indexer.json, which names the
   CA to copy for the day the node is https://, did not run as installed).
+- `run --once` while Elasticsearch is down (refusing, or accepting and
+  never answering): it never ended, a cron job's runs piled up. It now
+  gives up after elasticsearch.request_timeout of failures in a row,
+  exit 1, saying the node, the failure and what to do, with nothing
+  acknowledged that was not indexed: the next run indexes every event.
 - A list element above the 8 MiB an event may be (a 50 MB stack trace):
   dead-lettered with only "1 to the dead letters" in the log and the
   reason "over the largest an item may be (8388608, 4096, 4096)"; now a
@@ -311,6 +316,76 @@ def check_says_what_run_does_of_a_missing_ca_file():
     err = run_once(plain)
     assert "1 events read, 1 indexed" in err, err
     assert "it is not used while every URL is http://" in err, err
+
+
+def ship_lines(key, n):
+    """n lines shipped by sluice-shipper into the stream key, in batches
+    of 100; returns the number of entries."""
+    logs = os.path.join(TMP, key)
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        for i in range(n):
+            f.write(f"{key} line {i}\n")
+    ship = os.path.join(TMP, key + "-shipper.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"},
+                   "data_dir": os.path.join(TMP, key + "-data"),
+                   "inputs": [{"type": "file",
+                               "paths": [os.path.join(logs, "*.log")]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": 100}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    return redis.cmd("XLEN", key)
+
+
+def count_lines(key):
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    return es_json(ES, "POST", f"/{PREFIX}-*/_count",
+                   {"query": {"match_phrase": {"message": key}}})["count"]
+
+
+@case
+def once_gives_up_while_elasticsearch_is_down():
+    import socket
+    key = "stream-es-down"
+    entries = ship_lines(key, 1000)
+    hung = socket.socket()  # accepts connections (backlog), never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    down = f"http://127.0.0.1:{free_port()}"
+    silent = f"http://127.0.0.1:{hung.getsockname()[1]}"
+    try:
+        for host, what in ((down, "Couldn't connect"),
+                           (silent, "timed out")):
+            conf = config(key, {"key": key},
+                          {"hosts": [host], "request_timeout": "1s"})
+            t0 = time.monotonic()
+            p = subprocess.run([INDEXER, "-c", conf, "run", "--once"],
+                               capture_output=True, text=True, env=ENV,
+                               timeout=60)
+            took = time.monotonic() - t0
+            eq(p.returncode, 1, p.stderr)
+            assert took < 10, f"{took:.1f} s: {p.stderr}"
+            assert re.search(r"--once gives up: Elasticsearch has failed "
+                             r"every request for \d\.\d s "
+                             r"\(elasticsearch.request_timeout\), the last: "
+                             rf"POST {host}/_bulk: [^;]*{what}", p.stderr), \
+                p.stderr
+            assert "the events wait in Redis for the next run" in p.stderr
+            assert "0 indexed" in p.stderr, p.stderr
+            # nothing acknowledged: every entry still there, pending
+            eq(redis.cmd("XLEN", key), entries, f"entries after {what}")
+            eq(redis.cmd("XPENDING", key, "sluice")[0], entries,
+               f"pending after {what}")
+    finally:
+        hung.close()
+    err = run_once(config(key, {"key": key}))
+    assert "1000 events read, 1000 indexed" in err, err
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending at the end")
+    eq(count_lines(key), 1000, "every event once")
 
 
 es_drop(ES, PREFIX)

@@ -545,7 +545,8 @@ static void test_es_unreachable_loses_nothing(void **state)
     const char *argv[] = {SLUICE_INDEXER_BIN, "-c", f->config, "run",
                           "--once",           NULL};
     pid_t pid = proc_spawn(argv, f->out, f->err, NULL);
-    /* --once cannot end: bounded here by a timeout, then SIGTERM */
+    /* --once gives up only after request_timeout (60 s) of failures:
+     * bounded here by a timeout, then SIGTERM */
     assert_int_equal(wait_for_or_term(pid, 3000), 1);
     proc_assert_contains(f->err, "Couldn't connect to server");
     proc_assert_contains(f->err,
