@@ -99,6 +99,12 @@ static const struct sl_opt redis_opts[] = {
              "this long are taken over (its indexer is taken for dead; a "
              "live one keeps what it holds, however long Elasticsearch "
              "takes)"},
+    {"forget_idle", SL_OPT_DURATION, REDIS(forget_idle_ms), .def = "1h",
+     .min = 1000, .max = 2592000000LL,
+     .help = "stream mode: consumers of the group that hold no entry and "
+             "have not read for this long (an indexer gone, or started again "
+             "under another name) are removed from it, and the log says so; "
+             "one that holds entries is kept until they are claimed"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .min = 1,
      .max = 1000000, .doc_default = "64 (stream), 8192 (list)",
      .help = "entries (stream) or elements (list) read and not yet "

@@ -22,8 +22,10 @@ struct indexer_redis_config {
     /* Entries (stream) or elements (list) asked for per read; the default
      * depends on the mode (INDEXER_READ_COUNT_*). */
     long long read_count;
-    long long block_ms;      /* how long a read waits for new work */
-    long long claim_idle_ms; /* stream: claim others' entries idle this long */
+    long long block_ms;       /* how long a read waits for new work */
+    long long claim_idle_ms;  /* stream: claim others' entries idle this long */
+    long long forget_idle_ms; /* stream: remove consumers holding nothing,
+                                 idle this long (consumer_sweep.h) */
     /* Entries (stream) or elements (list) read and not yet acknowledged:
      * the input stops reading at this many (INDEXER_IN_FLIGHT_*). */
     long long max_in_flight;

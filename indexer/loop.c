@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "consumer_sweep.h"
 #include "deadletter.h"
 #include "es_sender.h"
 #include "index_name.h"
@@ -37,6 +38,7 @@ struct loop {
     struct sl_redis *cmd;
     struct redis_durability durability;
     struct deadletter *dl;
+    struct consumer_sweep *sweep; /* stream mode only */
     struct input *in;
     struct index_name *names;
     struct es_sender *es;
@@ -304,6 +306,8 @@ static int fill(struct loop *l, struct spans *s)
     t = min_timeout(t, sl_redis_timeout_ms(l->cmd));
     t = min_timeout(t, input_timeout_ms(l->in));
     t = min_timeout(t, deadletter_timeout_ms(l->dl));
+    if (l->sweep != NULL)
+        t = min_timeout(t, consumer_sweep_timeout_ms(l->sweep));
     t = min_timeout(t, es_sender_timeout_ms(l->es));
     if (l->stopping) {
         int64_t left = l->stop_at - sl_clock_mono_ms();
@@ -326,6 +330,8 @@ static void pass(struct loop *l)
     redis_durability_poll(&l->durability);
     input_process(l->in, l->pfds + s.in, s.es - s.in);
     deadletter_process(l->dl);
+    if (l->sweep != NULL)
+        consumer_sweep_process(l->sweep);
     es_sender_process(l->es, l->pfds + s.es, s.end - s.es);
     sl_log_tick();
 }
@@ -410,6 +416,13 @@ static int start_redis(struct loop *l, struct sl_err *err)
                            l->cmd, l->metrics, err);
     if (l->dl == NULL)
         return -1;
+    if (ic->redis.mode == SL_REDIS_STREAM) {
+        struct consumer_sweep_config sc = {ic->redis.key, ic->redis.group,
+                                           ic->redis.consumer,
+                                           ic->redis.forget_idle_ms, NULL};
+        if ((l->sweep = consumer_sweep_new(&sc, l->cmd, err)) == NULL)
+            return -1;
+    }
     l->in = input_new(&ic->redis, l->cmd, l->dl, l->metrics, err);
     if (l->in != NULL && l->once)
         input_set_once(l->in);
@@ -485,6 +498,7 @@ static void finish(struct loop *l)
     es_sender_free(l->es);
     input_free(l->in);
     deadletter_free(l->dl);
+    consumer_sweep_free(l->sweep);
     sl_redis_free(l->cmd);
     index_name_free(l->names);
     sl_metrics_free(l->metrics);

@@ -34,6 +34,11 @@ Each case found a defect; each fails on the code before its fix.
   gives up after elasticsearch.request_timeout of failures in a row,
   exit 1, saying the node, the failure and what to do, with nothing
   acknowledged that was not indexed: the next run indexes every event.
+- Consumers of the group were never removed: each indexer started under
+  a new name (a container's host name) left one for ever. Those that
+  hold nothing and were idle redis.forget_idle are now removed, said at
+  info; one that holds entries is kept until they are claimed, and a
+  live indexer is never removed.
 - A list element above the 8 MiB an event may be (a 50 MB stack trace):
   dead-lettered with only "1 to the dead letters" in the log and the
   reason "over the largest an item may be (8388608, 4096, 4096)"; now a
@@ -386,6 +391,56 @@ def once_gives_up_while_elasticsearch_is_down():
     assert "1000 events read, 1000 indexed" in err, err
     eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending at the end")
     eq(count_lines(key), 1000, "every event once")
+
+
+def consumers(key):
+    return {dict(zip(c[0::2], c[1::2]))[b"name"].decode(): c
+            for c in redis.cmd("XINFO", "CONSUMERS", key, "sluice")}
+
+
+@case
+def idle_consumers_that_hold_nothing_are_removed():
+    key = "stream-consumers"
+    entries = ship_lines(key, 300)
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XGROUP", "CREATECONSUMER", key, "sluice", "gone-empty")
+    redis.cmd("XREADGROUP", "GROUP", "sluice", "gone-holding", "COUNT", "1",
+              "STREAMS", key, ">")
+    eq(sorted(consumers(key)), ["gone-empty", "gone-holding"], "before")
+    procs, logs = [], []
+    try:
+        for name in ("c1", "c2"):
+            conf = config(key + "-" + name,
+                          {"key": key, "consumer": name, "claim_idle": "3s",
+                           "forget_idle": "1s"})
+            logs.append(os.path.join(TMP, f"{key}-{name}.log"))
+            with open(logs[-1], "w") as f:
+                procs.append(subprocess.Popen(
+                    [INDEXER, "-c", conf, "run"], stderr=f,
+                    stdout=subprocess.DEVNULL, env=ENV))
+        # gone-holding is idle past forget_idle at the first sweep, but
+        # keeps its entry until c1 or c2 claims it (claim_idle)
+        wait_for("the idle consumers removed",
+                 lambda: sorted(consumers(key)) == ["c1", "c2"])
+        wait_for("every event indexed", lambda: count_lines(key) == 300)
+        # the live ones stay, sweep after sweep (every second)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3:
+            eq(sorted(consumers(key)), ["c1", "c2"], "live consumers kept")
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            eq(p.wait(timeout=20), 0, "exit status")
+    said = "".join(open(log).read() for log in logs)
+    removed = re.findall(r'removed \d+ consumers? of group sluice on '
+                         + key + r' that held nothing and were idle 1 s or '
+                         r'more \(redis.forget_idle\): (.*)', said)
+    names = sorted(re.findall(r'"([^"]+)" \(idle \d+ s\)', " ".join(removed)))
+    eq(names, ["gone-empty", "gone-holding"], said)
+    assert f"claimed 1 entries" in said, said
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending at the end")
+    eq(redis.cmd("XLEN", key), 0, f"entries left of {entries}")
 
 
 es_drop(ES, PREFIX)
