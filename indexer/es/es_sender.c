@@ -490,8 +490,11 @@ static void request_failed(struct slot *sl, long http, const struct sl_err *e,
         split(sl, now);
         return;
     }
-    if (http == 429)
-        s->failing_since = 0; /* it answers, busy: not down */
+    /* it answers, busy (429) or blocked (a whole-request block below 500,
+     * the flood stage's 429 or a 403): not down */
+    if (http == 429 ||
+        (e->status == SL_ERETRY && http >= 400 && http < 500 && http != 408))
+        s->failing_since = 0;
     else
         note_failure(s, now, url, e->msg);
     sl_counter_inc(s->c[C_RESENT]);

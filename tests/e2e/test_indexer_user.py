@@ -443,6 +443,85 @@ def idle_consumers_that_hold_nothing_are_removed():
     eq(redis.cmd("XLEN", key), 0, f"entries left of {entries}")
 
 
+class BusyNode:
+    """An HTTP node in front of ES that answers every _bulk with 429 until
+    `until` (monotonic s): the whole request (whole=True) or each item;
+    then forwards to ES."""
+
+    def __init__(self, whole):
+        import http.server
+        import threading
+        import urllib.request
+        node = self
+        self.until, self.busy = 0.0, 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if time.monotonic() < node.until:
+                    node.busy += 1
+                    if whole:
+                        out = json.dumps({"error": {
+                            "type": "es_rejected_execution_exception",
+                            "reason": "rejected execution"}, "status": 429})
+                        status = 429
+                    else:
+                        n = body.count(b"\n") // 2
+                        item = {"create": {"status": 429, "error": {
+                            "type": "es_rejected_execution_exception",
+                            "reason": "rejected execution"}}}
+                        out = json.dumps({"errors": True,
+                                          "items": [item] * n})
+                        status = 200
+                    out = out.encode()
+                else:
+                    req = urllib.request.Request(
+                        ES + self.path, data=body, method="POST",
+                        headers={"Content-Type": "application/x-ndjson"})
+                    with urllib.request.urlopen(req) as r:
+                        status, out = r.status, r.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@case
+def once_goes_on_while_elasticsearch_answers_429():
+    """A cluster that answers, if only 429 (the whole request, or each
+    item), is not down: `run --once` keeps retrying past
+    request_timeout and ends once the events are in."""
+    for whole in (True, False):
+        key = f"ls-busy-{int(whole)}"
+        redis.cmd("RPUSH", key, *[json.dumps({"message": f"{key} {i}"})
+                                  for i in range(50)])
+        node = BusyNode(whole)
+        try:
+            node.until = time.monotonic() + 3
+            conf = config(key, {"mode": "list", "key": key},
+                          {"hosts": [node.url], "request_timeout": "1s",
+                           "retry_max": "500ms"})
+            err = run_once(conf)
+        finally:
+            node.close()
+        assert node.busy >= 3, (node.busy, err)
+        assert "gives up" not in err, err
+        assert "50 events read, 50 indexed" in err, err
+        eq(count_lines(key), 50, f"indexed, whole={whole}")
+
+
 es_drop(ES, PREFIX)
 redis.kill()
 sys.exit(1 if failures else 0)
