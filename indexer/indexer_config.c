@@ -285,9 +285,11 @@ static const struct sl_opt es_opts[] = {
              "of several nodes"},
     {"request_timeout", SL_OPT_DURATION, ES(request_timeout_ms), .def = "60s",
      .min = 1000, .max = 3600000,
-     .help = "the indexer's own limit on one request, after which it is sent "
-             "again (the node is asked to answer within half of it); `run "
-             "--once` gives up after this long of failed requests in a row"},
+     .help =
+         "the indexer's own limit on one request, after which it is sent "
+         "again (the node is asked to answer within half of it); `run "
+         "--once` gives up after this long of failed requests in a row, or of "
+         "Redis unreachable"},
     {"retry_min", SL_OPT_DURATION, ES(retry_min_ms), .def = "100ms", .min = 1,
      .max = 3600000,
      .help = "first backoff before events refused with 429, 5xx or a block "

@@ -56,7 +56,8 @@ struct loop {
     size_t ntags, nfree, used_tags;
     struct sl_gauge *g_events, *g_entries, *g_redis_up;
     bool stopping, fatal;
-    bool giving_up; /* --once: Elasticsearch failed too long (give_up) */
+    bool giving_up; /* --once: Elasticsearch or Redis failed too long */
+    int64_t redis_down_since; /* --once: when `cmd` was last seen ready */
     int64_t stop_at, started_ms;
     char reason[DEADLETTER_REASON_MAX];
 };
@@ -215,11 +216,10 @@ static bool stop_drained(const struct loop *l)
  * failures in a row, stop as a signal would, without waiting for the
  * requests that cannot end: what is resolved is acknowledged, the rest
  * stays pending in Redis. */
-static void give_up(struct loop *l)
+static void give_up_es(struct loop *l, int64_t now)
 {
     const char *why;
     int64_t since = es_sender_failing_since(l->es, &why);
-    int64_t now = sl_clock_mono_ms();
     if (since == 0 || es_sender_pending(l->es) == 0 ||
         now - since < l->ic->elasticsearch.request_timeout_ms)
         return;
@@ -234,6 +234,39 @@ static void give_up(struct loop *l)
     l->giving_up = true;
     l->stopping = true;
     l->stop_at = now + LOOP_STOP_GRACE_MS;
+}
+
+/* The same when Redis does not answer: nothing can be read or
+ * acknowledged, so it stops at once; entries read stay pending there. */
+static void give_up_redis(struct loop *l, int64_t now)
+{
+    if (sl_redis_state(l->cmd) == SL_REDIS_READY) {
+        l->redis_down_since = 0;
+        return;
+    }
+    if (l->redis_down_since == 0)
+        l->redis_down_since = now;
+    if (now - l->redis_down_since < l->ic->elasticsearch.request_timeout_ms)
+        return;
+    SL_ERROR(COMP,
+             "--once gives up: %s has not been reachable for %.1f s "
+             "(elasticsearch.request_timeout; the connection's message above "
+             "says why); nothing is lost: what was read and not acknowledged "
+             "stays pending in Redis; start redis-server or fix redis.url, "
+             "then run again",
+             sl_redis_shown(l->cmd),
+             (double)(now - l->redis_down_since) / 1000.0);
+    l->giving_up = true;
+    l->stopping = true;
+    l->stop_at = now;
+}
+
+static void give_up(struct loop *l)
+{
+    int64_t now = sl_clock_mono_ms();
+    give_up_es(l, now);
+    if (!l->stopping)
+        give_up_redis(l, now);
 }
 
 /* ---- signals ---- */

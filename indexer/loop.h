@@ -41,7 +41,9 @@
  * signal would. Why that budget: it is the time the indexer already
  * grants one request to answer, so a hung node is given two of them and a
  * refusing one a dozen attempts (the set-aside backoff is at most 5 s),
- * and a user who raised it for a slow cluster gets a longer wait too. */
+ * and a user who raised it for a slow cluster gets a longer wait too.
+ * Redis unreachable as long (its command connection not ready) ends
+ * --once too, with 1, at once: nothing can be acknowledged then. */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -34,6 +34,8 @@ Each case found a defect; each fails on the code before its fix.
   gives up after elasticsearch.request_timeout of failures in a row,
   exit 1, saying the node, the failure and what to do, with nothing
   acknowledged that was not indexed: the next run indexes every event.
+  The same with Redis unreachable: it waited for ever; it now ends, exit
+  1, naming the URL and what to do.
 - Consumers of the group were never removed: each indexer started under
   a new name (a container's host name) left one for ever. Those that
   hold nothing and were idle redis.forget_idle are now removed, said at
@@ -520,6 +522,21 @@ def once_goes_on_while_elasticsearch_answers_429():
         assert "gives up" not in err, err
         assert "50 events read, 50 indexed" in err, err
         eq(count_lines(key), 50, f"indexed, whole={whole}")
+
+
+@case
+def once_gives_up_while_redis_is_down():
+    conf = config("redis-down", {"url": f"redis://127.0.0.1:{free_port()}/0"},
+                  {"request_timeout": "1s"})
+    t0 = time.monotonic()
+    p = subprocess.run([INDEXER, "-c", conf, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    took = time.monotonic() - t0
+    eq(p.returncode, 1, p.stderr)
+    assert took < 10, f"{took:.1f} s: {p.stderr}"
+    assert re.search(r"--once gives up: redis://127.0.0.1:\d+/0 has not been "
+                     r"reachable for \d\.\d s .*start redis-server or fix "
+                     r"redis.url", p.stderr), p.stderr
 
 
 es_drop(ES, PREFIX)
