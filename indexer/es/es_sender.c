@@ -93,7 +93,7 @@ struct es_sender {
     int64_t hold_until;
     struct sl_backoff hold;
     int64_t failing_since; /* es_sender_failing_since(); 0: answered */
-    char failure[320];     /* the last failure, "POST URL/_bulk: why" */
+    char failure[768];     /* the last failure, "POST URL/_bulk: why" */
     struct sl_counter own[C_N];
     struct sl_counter *c[C_N];
 };
@@ -208,7 +208,8 @@ static void note_failure(struct es_sender *s, int64_t now, const char *url,
 {
     if (s->failing_since == 0)
         s->failing_since = now > 0 ? now : 1;
-    snprintf(s->failure, sizeof s->failure, "POST %s/_bulk: %s", url, why);
+    snprintf(s->failure, sizeof s->failure, "POST %.200s/_bulk: %.500s", url,
+             why);
 }
 
 /* ---- waiting ------------------------------------------------------- */
