@@ -190,6 +190,35 @@ def once_goes_on_while_the_list_cannot_be_read():
        ["late"], "indexed")
 
 
+def ship_lines(key, n, batch=100):
+    """n lines shipped by sluice-shipper into the stream key, in batches
+    of `batch`; returns the number of entries."""
+    logs = os.path.join(TMP, key)
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        for i in range(n):
+            f.write(f"{key} line {i}\n")
+    ship = os.path.join(TMP, key + "-shipper.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"},
+                   "data_dir": os.path.join(TMP, key + "-data"),
+                   "inputs": [{"type": "file",
+                               "paths": [os.path.join(logs, "*.log")]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": batch}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    return redis.cmd("XLEN", key)
+
+
+def count_lines(key):
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    return es_json(ES, "POST", f"/{PREFIX}-*/_count",
+                   {"query": {"match_phrase": {"message": key}}})["count"]
+
+
 @case
 def once_claims_what_a_dead_indexer_left():
     """An indexer killed with entries read and not acknowledged (its
@@ -199,23 +228,7 @@ def once_claims_what_a_dead_indexer_left():
     claims them (XAUTOCLAIM) and indexes them. It said "nothing left to
     index" and exited 0 at once, the dead consumer's events left out."""
     key = "stream-dead-consumer"
-    logs = os.path.join(TMP, "dead-consumer")
-    os.makedirs(logs)
-    with open(os.path.join(logs, "app.log"), "w") as f:
-        for i in range(3000):
-            f.write(f"line {i}\n")
-    ship = os.path.join(TMP, "dead-consumer.json")
-    with open(ship, "w") as f:
-        json.dump({"host": {"name": "web-1"},
-                   "data_dir": os.path.join(TMP, "dead-consumer-data"),
-                   "inputs": [{"type": "file",
-                               "paths": [os.path.join(logs, "*.log")]}],
-                   "output": {"redis": {
-                       "url": f"redis://127.0.0.1:{redis.port}/0",
-                       "key": key, "batch_events": 500}}}, f)
-    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
-                       capture_output=True, text=True, env=ENV, timeout=60)
-    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    ship_lines(key, 3000, batch=500)
     # the dead indexer: read everything, acknowledged nothing
     redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
     redis.cmd("XREADGROUP", "GROUP", "sluice", "idx-dead", "COUNT", "100",
@@ -230,11 +243,7 @@ def once_claims_what_a_dead_indexer_left():
     assert "3000 events read, 3000 indexed" in err, err
     assert time.monotonic() - t0 < 20, err
     eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending after")
-    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
-    eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
-               {"query": {"prefix": {"message": "line"}}})["count"], 3000,
-       "every event")
-
+    eq(count_lines(key), 3000, "every event")
 
 
 @case
@@ -323,35 +332,6 @@ def check_says_what_run_does_of_a_missing_ca_file():
     err = run_once(plain)
     assert "1 events read, 1 indexed" in err, err
     assert "it is not used while every URL is http://" in err, err
-
-
-def ship_lines(key, n):
-    """n lines shipped by sluice-shipper into the stream key, in batches
-    of 100; returns the number of entries."""
-    logs = os.path.join(TMP, key)
-    os.makedirs(logs)
-    with open(os.path.join(logs, "app.log"), "w") as f:
-        for i in range(n):
-            f.write(f"{key} line {i}\n")
-    ship = os.path.join(TMP, key + "-shipper.json")
-    with open(ship, "w") as f:
-        json.dump({"host": {"name": "web-1"},
-                   "data_dir": os.path.join(TMP, key + "-data"),
-                   "inputs": [{"type": "file",
-                               "paths": [os.path.join(logs, "*.log")]}],
-                   "output": {"redis": {
-                       "url": f"redis://127.0.0.1:{redis.port}/0",
-                       "key": key, "batch_events": 100}}}, f)
-    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
-                       capture_output=True, text=True, env=ENV, timeout=60)
-    eq(p.returncode, 0, f"shipper: {p.stderr}")
-    return redis.cmd("XLEN", key)
-
-
-def count_lines(key):
-    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
-    return es_json(ES, "POST", f"/{PREFIX}-*/_count",
-                   {"query": {"match_phrase": {"message": key}}})["count"]
 
 
 @case
