@@ -1,10 +1,18 @@
 /* cli_load.c: an indexer.json loaded and read through its tables, as
- * `check`, `status`, `run`, `setup` and `dlq` need it; for the commands
- * that send to Elasticsearch, the files it names are opened too, so a
- * path mistake is a config error at start (curl read
+ * `check`, `status`, `run`, `setup` and `dlq` need it; for `check` and the
+ * commands that send to Elasticsearch, the files it names are opened too,
+ * so a path mistake is a config error at start (curl read
  * elasticsearch.ca_file only at each request: `run` retried every batch
- * for ever). `check` does not open them: it checks the file's words, on
- * any machine (the examples name a CA that is not on this one). */
+ * for ever), and `check` says what `run` would.
+ *
+ * elasticsearch.ca_file is read by curl for https:// only. A CA file that
+ * cannot be read is an error (exit 2) when a node of elasticsearch.hosts
+ * or kibana.url is https://: every request would fail. When every URL is
+ * http:// it is not used: a warning, and the command goes on. Why not an
+ * error there too: the installed /etc/sluice/indexer.json names the CA to
+ * copy for the day security is turned on, with an http:// node until
+ * then, and must run as installed; and why not silence: a user who meant
+ * https:// learns it from `check`. */
 #include "indexer_cli.h"
 
 #include <errno.h>
@@ -12,10 +20,27 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* elasticsearch.ca_file, when given, is a file this process can read. */
+static bool is_https(const char *url)
+{
+    return url != NULL && strncasecmp(url, "https://", 8) == 0;
+}
+
+/* A URL that curl reaches with elasticsearch.ca_file: an https:// node,
+ * or an https:// Kibana (setup checks its certificate against it too). */
+static bool ca_file_used(const struct indexer_config *ic)
+{
+    for (size_t i = 0; i < ic->elasticsearch.hosts.n; i++)
+        if (is_https(ic->elasticsearch.hosts.v[i]))
+            return true;
+    return is_https(ic->kibana.url);
+}
+
+/* elasticsearch.ca_file, when given, is a file this process can read; if
+ * not, an error when it is used, else a warning on stderr. */
 static int check_ca_file(const struct indexer_loaded *l, struct sl_err *err)
 {
     const char *path = l->ic.elasticsearch.ca_file;
@@ -23,22 +48,33 @@ static int check_ca_file(const struct indexer_loaded *l, struct sl_err *err)
         return 0;
     const struct sl_config_node *n = sl_config_get(
         sl_config_get(sl_config_root(l->cfg), "elasticsearch"), "ca_file");
+    bool used = ca_file_used(&l->ic);
+    const char *what = used ? ""
+                            : "; it is not used while every URL is "
+                              "http://: copy the CA there before "
+                              "switching to https://, or remove ca_file";
+    struct sl_err e = {0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sl_config_error(n, err,
-                               "cannot read \"%s\": %s; expected the PEM "
-                               "file of the CA that signed the nodes' "
-                               "certificates",
-                               path, sl_strerror(errno));
-    struct stat st;
-    bool file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    close(fd);
-    if (file)
-        return 0;
-    return sl_config_error(n, err,
-                           "\"%s\" is not a file; expected the PEM file of "
-                           "the CA that signed the nodes' certificates",
-                           path);
+    if (fd < 0) {
+        sl_config_error(n, &e,
+                        "cannot read \"%s\": %s; expected the PEM file of "
+                        "the CA that signed the nodes' certificates%s",
+                        path, sl_strerror(errno), what);
+    } else {
+        struct stat st;
+        bool file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        close(fd);
+        if (file)
+            return 0;
+        sl_config_error(n, &e,
+                        "\"%s\" is not a file; expected the PEM file of the "
+                        "CA that signed the nodes' certificates%s",
+                        path, what);
+    }
+    if (used)
+        return sl_err_set(err, SL_EINVAL, "%s", e.msg);
+    fprintf(stderr, INDEXER_PROG ": warning: %s\n", e.msg);
+    return 0;
 }
 
 int indexer_cli_load(const char *path, struct indexer_loaded *l,

@@ -1,7 +1,9 @@
 /* cmd_check.c: `sluice-indexer check`: the config is loaded and read as
  * `run` would, then nothing else happens. A good file prints nothing and
  * exits 0 (DESIGN.md); a bad one prints its one-line message and exits 2.
- * Neither Redis nor Elasticsearch is asked: `status` does that. */
+ * Neither Redis nor Elasticsearch is asked (`status` does that), but the
+ * files the config names are opened, as `run` opens them: a CA file that
+ * `run` would refuse is refused here too (indexer_cli.h). */
 #include "indexer_cli.h"
 
 #include <stdio.h>
@@ -12,7 +14,7 @@ int indexer_cmd_check(const struct sl_cli *cli)
 {
     struct indexer_loaded l;
     struct sl_err err = {0};
-    if (indexer_cli_load(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }

@@ -27,8 +27,10 @@ struct indexer_loaded {
 SL_MUST_CHECK int indexer_cli_load(const char *path, struct indexer_loaded *l,
                                    struct sl_err *err);
 /* The same, then the files the config names (elasticsearch.ca_file) are
- * opened: for the commands that send to Elasticsearch (run, setup, dlq
- * replay); a file that cannot be read is a config error (SL_EINVAL). */
+ * opened: for `check` and the commands that send to Elasticsearch (run,
+ * setup, dlq replay). A file that cannot be read is a config error
+ * (SL_EINVAL) when an https:// URL would use it, else a warning on stderr
+ * (cli_load.c says why). */
 SL_MUST_CHECK int indexer_cli_load_to_send(const char *path,
                                            struct indexer_loaded *l,
                                            struct sl_err *err);

@@ -99,6 +99,12 @@ static const struct sl_opt redis_opts[] = {
              "this long are taken over (its indexer is taken for dead; a "
              "live one keeps what it holds, however long Elasticsearch "
              "takes)"},
+    {"forget_idle", SL_OPT_DURATION, REDIS(forget_idle_ms), .def = "1h",
+     .min = 1000, .max = 2592000000LL,
+     .help = "stream mode: consumers of the group that hold no entry and "
+             "have not read for this long (an indexer gone, or started again "
+             "under another name) are removed from it, and the log says so; "
+             "one that holds entries is kept until they are claimed"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .min = 1,
      .max = 1000000, .doc_default = "64 (stream), 8192 (list)",
      .help = "entries (stream) or elements (list) read and not yet "
@@ -190,10 +196,44 @@ static int check_hosts(const struct sl_config_node *hosts, struct sl_err *err)
     return 0;
 }
 
+/* Logstash's api_key is "id:api_key", as Elasticsearch's create API key
+ * answers them; the header takes base64 of that ("encoded" in the same
+ * answer), which never holds ':'. The first form is encoded here, so a
+ * Logstash config's key works (it was sent as it is: 401 for ever). */
+static int encode_api_key(const struct sl_config_node *obj,
+                          struct indexer_es_config *es, struct sl_err *err)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *in = (const unsigned char *)es->api_key;
+    size_t n = in != NULL ? strlen(es->api_key) : 0, o = 0;
+    if (in == NULL || strchr(es->api_key, ':') == NULL)
+        return 0;
+    if ((n + 2) / 3 * 4 >= sizeof es->api_key_buf)
+        return sl_config_error(sl_config_get(obj, "api_key"), err,
+                               "found an \"id:api_key\" of %zu bytes, "
+                               "expected at most %zu",
+                               n, (sizeof es->api_key_buf - 1) / 4 * 3);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        es->api_key_buf[o++] = b64[v >> 18 & 63];
+        es->api_key_buf[o++] = b64[v >> 12 & 63];
+        es->api_key_buf[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        es->api_key_buf[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    es->api_key_buf[o] = '\0';
+    es->api_key = es->api_key_buf;
+    return 0;
+}
+
 static int check_es(const struct sl_config_node *obj, void *out,
                     struct sl_err *err)
 {
-    const struct indexer_es_config *es = out;
+    struct indexer_es_config *es = out;
     if (check_hosts(sl_config_get(obj, "hosts"), err) < 0 ||
         not_empty(obj, "index", es->index, err) < 0 ||
         not_empty(obj, "template_name", es->template_name, err) < 0 ||
@@ -209,6 +249,8 @@ static int check_es(const struct sl_config_node *obj, void *out,
             "found %s without %s, expected both or neither",
             es->username ? "username" : "password",
             es->username ? "password" : "username");
+    if (encode_api_key(obj, es, err) < 0)
+        return -1;
     if (es->retry_max_ms < es->retry_min_ms)
         return sl_config_error(sl_config_get(obj, "retry_max") != NULL
                                    ? sl_config_get(obj, "retry_max")
@@ -250,8 +292,9 @@ static const struct sl_opt es_opts[] = {
     {"password", SL_OPT_STRING, ES(password), .flags = SL_OPT_SECRET,
      .help = "put it in `${ES_PASSWORD}`"},
     {"api_key", SL_OPT_STRING, ES(api_key), .flags = SL_OPT_SECRET,
-     .help = "instead of username and password: the base64 `id:key` that "
-             "Elasticsearch returns"},
+     .help = "instead of username and password: the `encoded` (base64) "
+             "key that Elasticsearch returns, or its `id:api_key` as "
+             "Logstash takes it"},
     {"ca_file", SL_OPT_STRING, ES(ca_file),
      .help = "PEM file of the CA that signed the nodes' certificates; "
              "without it, the system's CAs"},
@@ -279,8 +322,11 @@ static const struct sl_opt es_opts[] = {
              "of several nodes"},
     {"request_timeout", SL_OPT_DURATION, ES(request_timeout_ms), .def = "60s",
      .min = 1000, .max = 3600000,
-     .help = "the indexer's own limit on one request, after which it is sent "
-             "again (the node is asked to answer within half of it)"},
+     .help =
+         "the indexer's own limit on one request, after which it is sent "
+         "again (the node is asked to answer within half of it); `run "
+         "--once` gives up after this long of failed requests in a row, or of "
+         "Redis unreachable"},
     {"retry_min", SL_OPT_DURATION, ES(retry_min_ms), .def = "100ms", .min = 1,
      .max = 3600000,
      .help = "first backoff before events refused with 429, 5xx or a block "

@@ -22,8 +22,10 @@ struct indexer_redis_config {
     /* Entries (stream) or elements (list) asked for per read; the default
      * depends on the mode (INDEXER_READ_COUNT_*). */
     long long read_count;
-    long long block_ms;      /* how long a read waits for new work */
-    long long claim_idle_ms; /* stream: claim others' entries idle this long */
+    long long block_ms;       /* how long a read waits for new work */
+    long long claim_idle_ms;  /* stream: claim others' entries idle this long */
+    long long forget_idle_ms; /* stream: remove consumers holding nothing,
+                                 idle this long (consumer_sweep.h) */
     /* Entries (stream) or elements (list) read and not yet acknowledged:
      * the input stops reading at this many (INDEXER_IN_FLIGHT_*). */
     long long max_in_flight;
@@ -38,6 +40,8 @@ struct indexer_redis_config {
 #define INDEXER_IN_FLIGHT_STREAM  64
 #define INDEXER_IN_FLIGHT_LIST    8192
 
+#define INDEXER_API_KEY_MAX 1024 /* an "id:api_key" in base64, and its NUL */
+
 struct indexer_es_config {
     struct sl_opt_strings hosts; /* at least one http:// or https:// URL */
     const char *index;           /* with %{+yyyy.MM.dd} for daily indices */
@@ -46,7 +50,7 @@ struct indexer_es_config {
     long long retention_days;    /* 0: off; else days of indices kept */
     const char *username;        /* with password, or neither */
     const char *password;        /* secret */
-    const char *api_key;         /* secret; not with username */
+    const char *api_key;         /* secret; not with username; base64 */
     const char *ca_file;         /* NULL: the system's CAs */
     bool tls_verify;             /* check the nodes' certificates */
     /* The bulk sender's (es_sender.h); durations in ms. */
@@ -56,6 +60,10 @@ struct indexer_es_config {
     bool gzip;
     /* `run` with retention_days: between two retention runs, in ms. */
     long long retention_interval_ms;
+    /* An api_key given as Logstash takes it, "id:api_key", in the base64
+     * form Elasticsearch's header needs; api_key then points here, so the
+     * struct must not be copied. */
+    char api_key_buf[INDEXER_API_KEY_MAX];
 };
 
 struct indexer_kibana_config {

@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "consumer_sweep.h"
 #include "deadletter.h"
 #include "es_sender.h"
 #include "index_name.h"
@@ -37,6 +38,7 @@ struct loop {
     struct sl_redis *cmd;
     struct redis_durability durability;
     struct deadletter *dl;
+    struct consumer_sweep *sweep; /* stream mode only */
     struct input *in;
     struct index_name *names;
     struct es_sender *es;
@@ -54,6 +56,8 @@ struct loop {
     size_t ntags, nfree, used_tags;
     struct sl_gauge *g_events, *g_entries, *g_redis_up;
     bool stopping, fatal;
+    bool giving_up; /* --once: Elasticsearch or Redis failed too long */
+    int64_t redis_down_since; /* --once: when `cmd` was last seen ready */
     int64_t stop_at, started_ms;
     char reason[DEADLETTER_REASON_MAX];
 };
@@ -202,9 +206,67 @@ static bool stop_drained(const struct loop *l)
 {
     struct deadletter_stats ds;
     deadletter_get_stats(l->dl, &ds);
-    /* an answer just taken leaves acks due, sent at the next pass */
-    return es_sender_pending(l->es) == 0 && ds.pending == 0 &&
+    /* an answer just taken leaves acks due, sent at the next pass; giving
+     * up, what the sender holds is not waited for (it stays pending) */
+    return (l->giving_up || es_sender_pending(l->es) == 0) && ds.pending == 0 &&
            input_acks_due(l->in) == 0 && input_acks_in_flight(l->in) == 0;
+}
+
+/* --once while every request fails (loop.h): after request_timeout of
+ * failures in a row, stop as a signal would, without waiting for the
+ * requests that cannot end: what is resolved is acknowledged, the rest
+ * stays pending in Redis. */
+static void give_up_es(struct loop *l, int64_t now)
+{
+    const char *why;
+    int64_t since = es_sender_failing_since(l->es, &why);
+    if (since == 0 || es_sender_pending(l->es) == 0 ||
+        now - since < l->ic->elasticsearch.request_timeout_ms)
+        return;
+    SL_ERROR(COMP,
+             "--once gives up: Elasticsearch has failed every request for "
+             "%.1f s (elasticsearch.request_timeout), the last: %s; nothing "
+             "it did not index is acknowledged: the events wait in Redis for "
+             "the next run; make the node answer (is it running? "
+             "elasticsearch.hosts, its credentials and ca_file), then run "
+             "again",
+             (double)(now - since) / 1000.0, why);
+    l->giving_up = true;
+    l->stopping = true;
+    l->stop_at = now + LOOP_STOP_GRACE_MS;
+}
+
+/* The same when Redis does not answer: nothing can be read or
+ * acknowledged, so it stops at once; entries read stay pending there. */
+static void give_up_redis(struct loop *l, int64_t now)
+{
+    if (sl_redis_state(l->cmd) == SL_REDIS_READY) {
+        l->redis_down_since = 0;
+        return;
+    }
+    if (l->redis_down_since == 0)
+        l->redis_down_since = now;
+    if (now - l->redis_down_since < l->ic->elasticsearch.request_timeout_ms)
+        return;
+    SL_ERROR(COMP,
+             "--once gives up: %s has not been reachable for %.1f s "
+             "(elasticsearch.request_timeout; the connection's message above "
+             "says why); nothing is lost: what was read and not acknowledged "
+             "stays pending in Redis; start redis-server or fix redis.url, "
+             "then run again",
+             sl_redis_shown(l->cmd),
+             (double)(now - l->redis_down_since) / 1000.0);
+    l->giving_up = true;
+    l->stopping = true;
+    l->stop_at = now;
+}
+
+static void give_up(struct loop *l)
+{
+    int64_t now = sl_clock_mono_ms();
+    give_up_es(l, now);
+    if (!l->stopping)
+        give_up_redis(l, now);
 }
 
 /* ---- signals ---- */
@@ -277,6 +339,8 @@ static int fill(struct loop *l, struct spans *s)
     t = min_timeout(t, sl_redis_timeout_ms(l->cmd));
     t = min_timeout(t, input_timeout_ms(l->in));
     t = min_timeout(t, deadletter_timeout_ms(l->dl));
+    if (l->sweep != NULL)
+        t = min_timeout(t, consumer_sweep_timeout_ms(l->sweep));
     t = min_timeout(t, es_sender_timeout_ms(l->es));
     if (l->stopping) {
         int64_t left = l->stop_at - sl_clock_mono_ms();
@@ -299,6 +363,8 @@ static void pass(struct loop *l)
     redis_durability_poll(&l->durability);
     input_process(l->in, l->pfds + s.in, s.es - s.in);
     deadletter_process(l->dl);
+    if (l->sweep != NULL)
+        consumer_sweep_process(l->sweep);
     es_sender_process(l->es, l->pfds + s.es, s.end - s.es);
     sl_log_tick();
 }
@@ -383,6 +449,13 @@ static int start_redis(struct loop *l, struct sl_err *err)
                            l->cmd, l->metrics, err);
     if (l->dl == NULL)
         return -1;
+    if (ic->redis.mode == SL_REDIS_STREAM) {
+        struct consumer_sweep_config sc = {ic->redis.key, ic->redis.group,
+                                           ic->redis.consumer,
+                                           ic->redis.forget_idle_ms, NULL};
+        if ((l->sweep = consumer_sweep_new(&sc, l->cmd, err)) == NULL)
+            return -1;
+    }
     l->in = input_new(&ic->redis, l->cmd, l->dl, l->metrics, err);
     if (l->in != NULL && l->once)
         input_set_once(l->in);
@@ -458,6 +531,7 @@ static void finish(struct loop *l)
     es_sender_free(l->es);
     input_free(l->in);
     deadletter_free(l->dl);
+    consumer_sweep_free(l->sweep);
     sl_redis_free(l->cmd);
     index_name_free(l->names);
     sl_metrics_free(l->metrics);
@@ -533,6 +607,8 @@ int indexer_loop_run(const struct indexer_config *ic, bool once)
             done = true;
             break;
         }
+        if (once && !l.stopping)
+            give_up(&l);
         if (l.stopping && (stop_drained(&l) || sl_clock_mono_ms() >= l.stop_at))
             break;
         pass(&l);

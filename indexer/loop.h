@@ -31,7 +31,19 @@
  * --once: as run, and returns 0 once the input is idle (nothing
  * unacknowledged in the group, the last read found nothing new), the
  * sender holds nothing and no dead letter waits to be written. Stopped by
- * a signal before that, it returns 1. */
+ * a signal before that, it returns 1. It also returns 1 when Elasticsearch
+ * has failed every request for elasticsearch.request_timeout (60 s by
+ * default) since the first failure while events wait (es_sender_failing_
+ * since: down, unreachable, hung, TLS, 401, 403, a whole-request 5xx; not
+ * 429s, per item or whole, nor blocks: a cluster that answers keeps --once
+ * going): said with the last failure and what to do, the events resolved
+ * so far acknowledged, the others left pending for the next run, as a
+ * signal would. Why that budget: it is the time the indexer already
+ * grants one request to answer, so a hung node is given two of them and a
+ * refusing one a dozen attempts (the set-aside backoff is at most 5 s),
+ * and a user who raised it for a slow cluster gets a longer wait too.
+ * Redis unreachable as long (its command connection not ready) ends
+ * --once too, with 1, at once: nothing can be acknowledged then. */
 #ifndef LOOP_H
 #define LOOP_H
 

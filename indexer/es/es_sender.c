@@ -92,6 +92,8 @@ struct es_sender {
     uint64_t refused_quiet;    /* refused since, not logged */
     int64_t hold_until;
     struct sl_backoff hold;
+    int64_t failing_since; /* es_sender_failing_since(); 0: answered */
+    char failure[768];     /* the last failure, "POST URL/_bulk: why" */
     struct sl_counter own[C_N];
     struct sl_counter *c[C_N];
 };
@@ -195,6 +197,19 @@ static void dead_at_add(struct es_sender *s, const char *index,
         SL_DEBUG(COMP, "event refused before sending: %s", why);
     }
     report(s, tag, ES_OUTCOME_DEAD, &d);
+}
+
+/* ---- failing in a row (es_sender_failing_since) --------------------- */
+
+/* A request failed without an answer that resolves its items: the first
+ * such failure since the last answer starts the count. */
+static void note_failure(struct es_sender *s, int64_t now, const char *url,
+                         const char *why)
+{
+    if (s->failing_since == 0)
+        s->failing_since = now > 0 ? now : 1;
+    snprintf(s->failure, sizeof s->failure, "POST %.200s/_bulk: %.500s", url,
+             why);
 }
 
 /* ---- waiting ------------------------------------------------------- */
@@ -472,9 +487,17 @@ static void request_failed(struct slot *sl, long http, const struct sl_err *e,
     const char *url = es_nodes_shown(s->nodes, (size_t)sl->node);
 
     if (http == 413) {
+        s->failing_since = 0; /* it answers: the halves will do */
         split(sl, now);
         return;
     }
+    /* it answers, busy (429) or blocked (a whole-request block below 500,
+     * the flood stage's 429 or a 403): not down */
+    if (http == 429 ||
+        (e->status == SL_ERETRY && http >= 400 && http < 500 && http != 408))
+        s->failing_since = 0;
+    else
+        note_failure(s, now, url, e->msg);
     sl_counter_inc(s->c[C_RESENT]);
     if (http >= 200 && http <= 299) {
         /* cut or unreadable: resend it all; its 409s count as done */
@@ -531,6 +554,7 @@ static void answered(struct slot *sl, long http, int64_t now)
         return;
     }
     sl_backoff_reset(&s->hold);
+    s->failing_since = 0;
     SL_DEBUG(COMP, "POST %s/_bulk: %zu events answered (fast path: %s)",
              es_nodes_shown(s->nodes, (size_t)sl->node),
              bulk_response_count(sl->rs),
@@ -554,6 +578,7 @@ static void not_answered(struct slot *sl, const struct es_xfer_result *r,
     const char *url = es_nodes_shown(s->nodes, (size_t)sl->node);
     int delay;
 
+    note_failure(s, now, url, r->msg);
     switch (r->status) {
     case ES_XFER_REFUSED:
     case ES_XFER_RESOLVE:
@@ -1057,6 +1082,13 @@ void es_sender_process(struct es_sender *s, const struct pollfd *pfds, size_t n)
             slot_send(sl, now);
     }
     dispatch(s, now);
+}
+
+int64_t es_sender_failing_since(const struct es_sender *s, const char **why)
+{
+    if (why != NULL)
+        *why = s->failing_since != 0 ? s->failure : "";
+    return s->failing_since;
 }
 
 void es_sender_stats(const struct es_sender *s, struct es_sender_stats *out)

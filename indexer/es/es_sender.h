@@ -191,4 +191,13 @@ void es_sender_process(struct es_sender *s, const struct pollfd *pfds,
 
 void es_sender_stats(const struct es_sender *s, struct es_sender_stats *out);
 
+/* Since when (sl_clock_mono_ms) every request has failed without an
+ * answer that resolves its items: refused, unresolvable, timed out, lost,
+ * TLS, or a whole-request error (401, 403, 5xx, a cut answer); 0 while the
+ * last request ended in an answer (items, a 413, a whole-request 429 or
+ * block: the cluster is there, only busy or blocked). *why (if not NULL) gets
+ * the last failure, "POST URL/_bulk: why" (URL without userinfo), valid until
+ * the next es_sender_process(). `run --once` gives up on it (loop.h). */
+int64_t es_sender_failing_since(const struct es_sender *s, const char **why);
+
 #endif

@@ -24,8 +24,23 @@ Each case found a defect; each fails on the code before its fix.
 - elasticsearch.ca_file naming no file: `run` retried every batch for
   ever ("error setting certificate file"); it now refuses the config at
   start (exit 2), saying which file and why, and so do `setup` and `dlq
-  replay`. `check` still passes it: it checks the words of a config on
-  any machine (the examples name a CA that is not on this one).
+  replay`; `check` passed it (exit 0), so a config `check` accepted did
+  not run: `check` now refuses it too when an https:// URL would read it.
+  With every URL http:// the file is not used: `check` and `run` warn and
+  go on (`run` refused it, and the installed indexer.json, which names the
+  CA to copy for the day the node is https://, did not run as installed).
+- `run --once` while Elasticsearch is down (refusing, or accepting and
+  never answering): it never ended, a cron job's runs piled up. It now
+  gives up after elasticsearch.request_timeout of failures in a row,
+  exit 1, saying the node, the failure and what to do, with nothing
+  acknowledged that was not indexed: the next run indexes every event.
+  The same with Redis unreachable: it waited for ever; it now ends, exit
+  1, naming the URL and what to do.
+- Consumers of the group were never removed: each indexer started under
+  a new name (a container's host name) left one for ever. Those that
+  hold nothing and were idle redis.forget_idle are now removed, said at
+  info; one that holds entries is kept until they are claimed, and a
+  live indexer is never removed.
 - A list element above the 8 MiB an event may be (a 50 MB stack trace):
   dead-lettered with only "1 to the dead letters" in the log and the
   reason "over the largest an item may be (8388608, 4096, 4096)"; now a
@@ -175,6 +190,35 @@ def once_goes_on_while_the_list_cannot_be_read():
        ["late"], "indexed")
 
 
+def ship_lines(key, n, batch=100):
+    """n lines shipped by sluice-shipper into the stream key, in batches
+    of `batch`; returns the number of entries."""
+    logs = os.path.join(TMP, key)
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        for i in range(n):
+            f.write(f"{key} line {i}\n")
+    ship = os.path.join(TMP, key + "-shipper.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"},
+                   "data_dir": os.path.join(TMP, key + "-data"),
+                   "inputs": [{"type": "file",
+                               "paths": [os.path.join(logs, "*.log")]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": batch}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    return redis.cmd("XLEN", key)
+
+
+def count_lines(key):
+    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
+    return es_json(ES, "POST", f"/{PREFIX}-*/_count",
+                   {"query": {"match_phrase": {"message": key}}})["count"]
+
+
 @case
 def once_claims_what_a_dead_indexer_left():
     """An indexer killed with entries read and not acknowledged (its
@@ -184,23 +228,7 @@ def once_claims_what_a_dead_indexer_left():
     claims them (XAUTOCLAIM) and indexes them. It said "nothing left to
     index" and exited 0 at once, the dead consumer's events left out."""
     key = "stream-dead-consumer"
-    logs = os.path.join(TMP, "dead-consumer")
-    os.makedirs(logs)
-    with open(os.path.join(logs, "app.log"), "w") as f:
-        for i in range(3000):
-            f.write(f"line {i}\n")
-    ship = os.path.join(TMP, "dead-consumer.json")
-    with open(ship, "w") as f:
-        json.dump({"host": {"name": "web-1"},
-                   "data_dir": os.path.join(TMP, "dead-consumer-data"),
-                   "inputs": [{"type": "file",
-                               "paths": [os.path.join(logs, "*.log")]}],
-                   "output": {"redis": {
-                       "url": f"redis://127.0.0.1:{redis.port}/0",
-                       "key": key, "batch_events": 500}}}, f)
-    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
-                       capture_output=True, text=True, env=ENV, timeout=60)
-    eq(p.returncode, 0, f"shipper: {p.stderr}")
+    ship_lines(key, 3000, batch=500)
     # the dead indexer: read everything, acknowledged nothing
     redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
     redis.cmd("XREADGROUP", "GROUP", "sluice", "idx-dead", "COUNT", "100",
@@ -215,11 +243,7 @@ def once_claims_what_a_dead_indexer_left():
     assert "3000 events read, 3000 indexed" in err, err
     assert time.monotonic() - t0 < 20, err
     eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending after")
-    es_json(ES, "POST", f"/{PREFIX}-*/_refresh")
-    eq(es_json(ES, "POST", f"/{PREFIX}-*/_count",
-               {"query": {"prefix": {"message": "line"}}})["count"], 3000,
-       "every event")
-
+    eq(count_lines(key), 3000, "every event")
 
 
 @case
@@ -285,6 +309,214 @@ def list_element_too_large_is_said():
     fields = dict(zip(letter[0::2], letter[1::2]))
     eq(fields[b"error.type"], b"sluice_event_too_large", "letter type")
     eq(fields[b"event"], big.encode(), "the whole event kept")
+
+
+@case
+def check_says_what_run_does_of_a_missing_ca_file():
+    missing = os.path.join(TMP, "no-such-ca-2.pem")
+    key = "ls-ca"
+    tls = config(key + "-tls", {"mode": "list", "key": key},
+                 {"hosts": ["https://127.0.0.1:9200"], "ca_file": missing})
+    p = subprocess.run([INDEXER, "-c", tls, "check"], capture_output=True,
+                       text=True, env=ENV, timeout=30)
+    eq(p.returncode, 2, p.stderr)
+    assert (f'elasticsearch.ca_file: cannot read "{missing}": No such '
+            "file or directory") in p.stderr, p.stderr
+    plain = config(key, {"mode": "list", "key": key}, {"ca_file": missing})
+    p = subprocess.run([INDEXER, "-c", plain, "check"], capture_output=True,
+                       text=True, env=ENV, timeout=30)
+    eq((p.returncode, p.stdout), (0, ""), p.stderr)
+    assert p.stderr.startswith("sluice-indexer: warning: "), p.stderr
+    assert "it is not used while every URL is http://" in p.stderr, p.stderr
+    redis.cmd("RPUSH", key, '{"message":"plain http with a CA named"}')
+    err = run_once(plain)
+    assert "1 events read, 1 indexed" in err, err
+    assert "it is not used while every URL is http://" in err, err
+
+
+@case
+def once_gives_up_while_elasticsearch_is_down():
+    import socket
+    key = "stream-es-down"
+    entries = ship_lines(key, 1000)
+    hung = socket.socket()  # accepts connections (backlog), never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    down = f"http://127.0.0.1:{free_port()}"
+    silent = f"http://127.0.0.1:{hung.getsockname()[1]}"
+    try:
+        for host, what in ((down, "Couldn't connect"),
+                           (silent, "timed out")):
+            conf = config(key, {"key": key},
+                          {"hosts": [host], "request_timeout": "1s"})
+            t0 = time.monotonic()
+            p = subprocess.run([INDEXER, "-c", conf, "run", "--once"],
+                               capture_output=True, text=True, env=ENV,
+                               timeout=60)
+            took = time.monotonic() - t0
+            eq(p.returncode, 1, p.stderr)
+            assert took < 10, f"{took:.1f} s: {p.stderr}"
+            assert re.search(r"--once gives up: Elasticsearch has failed "
+                             r"every request for \d\.\d s "
+                             r"\(elasticsearch.request_timeout\), the last: "
+                             rf"POST {host}/_bulk: [^;]*{what}", p.stderr), \
+                p.stderr
+            assert "the events wait in Redis for the next run" in p.stderr
+            assert "0 indexed" in p.stderr, p.stderr
+            # nothing acknowledged: every entry still there, pending
+            eq(redis.cmd("XLEN", key), entries, f"entries after {what}")
+            eq(redis.cmd("XPENDING", key, "sluice")[0], entries,
+               f"pending after {what}")
+    finally:
+        hung.close()
+    err = run_once(config(key, {"key": key}))
+    assert "1000 events read, 1000 indexed" in err, err
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending at the end")
+    eq(count_lines(key), 1000, "every event once")
+
+
+def consumers(key):
+    return {dict(zip(c[0::2], c[1::2]))[b"name"].decode(): c
+            for c in redis.cmd("XINFO", "CONSUMERS", key, "sluice")}
+
+
+@case
+def idle_consumers_that_hold_nothing_are_removed():
+    key = "stream-consumers"
+    entries = ship_lines(key, 300)
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XGROUP", "CREATECONSUMER", key, "sluice", "gone-empty")
+    redis.cmd("XREADGROUP", "GROUP", "sluice", "gone-holding", "COUNT", "1",
+              "STREAMS", key, ">")
+    eq(sorted(consumers(key)), ["gone-empty", "gone-holding"], "before")
+    procs, logs = [], []
+    try:
+        for name in ("c1", "c2"):
+            conf = config(key + "-" + name,
+                          {"key": key, "consumer": name, "claim_idle": "3s",
+                           "forget_idle": "1s"})
+            logs.append(os.path.join(TMP, f"{key}-{name}.log"))
+            with open(logs[-1], "w") as f:
+                procs.append(subprocess.Popen(
+                    [INDEXER, "-c", conf, "run"], stderr=f,
+                    stdout=subprocess.DEVNULL, env=ENV))
+        # gone-holding is idle past forget_idle at the first sweep, but
+        # keeps its entry until c1 or c2 claims it (claim_idle)
+        wait_for("the idle consumers removed",
+                 lambda: sorted(consumers(key)) == ["c1", "c2"])
+        wait_for("every event indexed", lambda: count_lines(key) == 300)
+        # the live ones stay, sweep after sweep (every second)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3:
+            eq(sorted(consumers(key)), ["c1", "c2"], "live consumers kept")
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            eq(p.wait(timeout=20), 0, "exit status")
+    said = "".join(open(log).read() for log in logs)
+    removed = re.findall(r'removed \d+ consumers? of group sluice on '
+                         + key + r' that held nothing and were idle 1 s or '
+                         r'more \(redis.forget_idle\): (.*)', said)
+    names = sorted(re.findall(r'"([^"]+)" \(idle \d+ s\)', " ".join(removed)))
+    eq(names, ["gone-empty", "gone-holding"], said)
+    assert f"claimed 1 entries" in said, said
+    eq(redis.cmd("XPENDING", key, "sluice")[0], 0, "pending at the end")
+    eq(redis.cmd("XLEN", key), 0, f"entries left of {entries}")
+
+
+class BusyNode:
+    """An HTTP node in front of ES that answers every _bulk with 429 until
+    `until` (monotonic s): the whole request (whole=True) or each item;
+    then forwards to ES."""
+
+    def __init__(self, whole):
+        import http.server
+        import threading
+        import urllib.request
+        node = self
+        self.until, self.busy = 0.0, 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if time.monotonic() < node.until:
+                    node.busy += 1
+                    if whole:
+                        out = json.dumps({"error": {
+                            "type": "es_rejected_execution_exception",
+                            "reason": "rejected execution"}, "status": 429})
+                        status = 429
+                    else:
+                        n = body.count(b"\n") // 2
+                        item = {"create": {"status": 429, "error": {
+                            "type": "es_rejected_execution_exception",
+                            "reason": "rejected execution"}}}
+                        out = json.dumps({"errors": True,
+                                          "items": [item] * n})
+                        status = 200
+                    out = out.encode()
+                else:
+                    req = urllib.request.Request(
+                        ES + self.path, data=body, method="POST",
+                        headers={"Content-Type": "application/x-ndjson"})
+                    with urllib.request.urlopen(req) as r:
+                        status, out = r.status, r.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@case
+def once_goes_on_while_elasticsearch_answers_429():
+    """A cluster that answers, if only 429 (the whole request, or each
+    item), is not down: `run --once` keeps retrying past
+    request_timeout and ends once the events are in."""
+    for whole in (True, False):
+        key = f"ls-busy-{int(whole)}"
+        redis.cmd("RPUSH", key, *[json.dumps({"message": f"{key} {i}"})
+                                  for i in range(50)])
+        node = BusyNode(whole)
+        try:
+            node.until = time.monotonic() + 3
+            conf = config(key, {"mode": "list", "key": key},
+                          {"hosts": [node.url], "request_timeout": "1s",
+                           "retry_max": "500ms"})
+            err = run_once(conf)
+        finally:
+            node.close()
+        assert node.busy >= 3, (node.busy, err)
+        assert "gives up" not in err, err
+        assert "50 events read, 50 indexed" in err, err
+        eq(count_lines(key), 50, f"indexed, whole={whole}")
+
+
+@case
+def once_gives_up_while_redis_is_down():
+    conf = config("redis-down", {"url": f"redis://127.0.0.1:{free_port()}/0"},
+                  {"request_timeout": "1s"})
+    t0 = time.monotonic()
+    p = subprocess.run([INDEXER, "-c", conf, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    took = time.monotonic() - t0
+    eq(p.returncode, 1, p.stderr)
+    assert took < 10, f"{took:.1f} s: {p.stderr}"
+    assert re.search(r"--once gives up: redis://127.0.0.1:\d+/0 has not been "
+                     r"reachable for \d\.\d s .*start redis-server or fix "
+                     r"redis.url", p.stderr), p.stderr
 
 
 es_drop(ES, PREFIX)

@@ -88,6 +88,24 @@ def get(event, path):
     return event
 
 
+def with_ca_here(name):
+    """The example itself, or, when it names a CA file that is not on this
+    machine (`check` refuses it for https:// nodes, as `run` does), a copy
+    in TMP naming an empty file of TMP instead."""
+    path = os.path.join(EXAMPLES, name)
+    with open(path) as f:
+        text = f.read()
+    m = re.search(r'"ca_file": "([^"$]+)"', text)
+    if m is None or os.path.exists(m.group(1)):
+        return path
+    ca = os.path.join(TMP.name, "ca.pem")
+    open(ca, "w").close()
+    copy = os.path.join(TMP.name, name)
+    with open(copy, "w") as f:
+        f.write(text.replace(m.group(0), '"ca_file": "%s"' % ca))
+    return copy
+
+
 @case
 def every_example_passes_check_silently():
     eq(len(examples()) >= 8, True, "examples")
@@ -95,7 +113,7 @@ def every_example_passes_check_silently():
         prog = SHIPPER if name.startswith("shipper-") else INDEXER
         eq(name.startswith(("shipper-", "indexer-")), True, name)
         env = env_for(os.path.join(EXAMPLES, name))
-        p = subprocess.run([prog, "-c", os.path.join(EXAMPLES, name),
+        p = subprocess.run([prog, "-c", with_ca_here(name),
                             "check"], capture_output=True, text=True,
                            env=env, timeout=60)
         eq((p.returncode, p.stdout, p.stderr), (0, "", ""), name)
@@ -243,6 +261,25 @@ def syslog_lines_get_their_year_and_zone():
            e["@timestamp"])
     eq(evs[2]["@timestamp"], "2026-11-23T08:00:03.123Z")
     eq([e.get("tags") for e in evs], [None] * 3, "tags")
+
+
+@case
+def an_https_example_without_its_ca_here_is_refused_by_check():
+    """indexer-tls.json names /etc/sluice/es-ca.pem for https:// nodes:
+    `run` refuses it where that file is not, so `check` does too (it
+    passed, and `run` then exited 2)."""
+    name = "indexer-tls.json"
+    path = os.path.join(EXAMPLES, name)
+    if os.path.exists("/etc/sluice/es-ca.pem"):
+        return
+    p = subprocess.run([INDEXER, "-c", path, "check"], capture_output=True,
+                       text=True, env=env_for(path), timeout=60)
+    eq((p.returncode, p.stdout), (2, ""), p.stderr)
+    want = ('sluice-indexer: %s:21:16: elasticsearch.ca_file: cannot read '
+            '"/etc/sluice/es-ca.pem": No such file or directory; expected '
+            "the PEM file of the CA that signed the nodes' certificates\n"
+            % path)
+    eq(p.stderr, want)
 
 
 print("%d failed" % len(failures) if failures else "all passed")

@@ -387,6 +387,43 @@ static void test_host_ports(void **state)
     }
 }
 
+/* An api_key as Logstash's elasticsearch output takes it, "id:api_key",
+ * is sent as Elasticsearch needs it, base64 (the example of its create
+ * API key docs); the encoded form and any other string as they are. It
+ * was sent as it was: 401 at every request. */
+static void test_api_key_as_logstash_takes_it(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw",
+         "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="},
+        {"VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
+         "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="},
+        {"a:b", "YTpi"},
+        {"ab:c", "YWI6Yw=="},
+        {"ab:cd", "YWI6Y2Q="}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"elasticsearch\": {\"api_key\": \"%s\"}}", cases[i][0]);
+        struct sl_config *c = load(text);
+        struct indexer_config ic;
+        struct sl_err err = {0};
+        assert_int_equal(indexer_config_read(&ic, sl_config_root(c), &err), 0);
+        assert_string_equal(ic.elasticsearch.api_key, cases[i][1]);
+        struct es_sender_config sc;
+        es_sender_config_from(&sc, &ic.elasticsearch);
+        assert_string_equal(sc.api_key, cases[i][1]);
+        indexer_config_release(&ic);
+        sl_config_free(c);
+    }
+    char text[1200];
+    snprintf(text, sizeof text,
+             "{\"elasticsearch\": {\"api_key\": \"i:%0800d\"}}", 0);
+    assert_fails(text, "indexer.json:1:31: elasticsearch.api_key: found an "
+                       "\"id:api_key\" of 802 bytes, expected at most 765");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_other_sections),
         cmocka_unit_test(test_refused_before_run),
         cmocka_unit_test(test_host_ports),
+        cmocka_unit_test(test_api_key_as_logstash_takes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
