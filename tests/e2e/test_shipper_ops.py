@@ -3,7 +3,9 @@
 end with the real binary: `status` and `/status` with 10,000 files (every
 one listed, in bounded pages), the two reasons a file waits
 (waiting-output, waiting-max-open), and SIGTERM when the registry cannot
-be saved (exit 0, and the log says what that costs).
+be saved (exit 0, and the log says what that costs); a Redis outage
+whose wording flaps (a FIN, then a RST: Redis down behind stunnel) said
+once.
 
 usage: test_shipper_ops.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
@@ -13,8 +15,11 @@ import os
 import resource
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -392,6 +397,61 @@ def a_registry_damaged_each_way_is_refused_with_where_and_what():
         eq((rc, out), (1, ""), f"run on {text[:20]!r}: {err!r}")
         if tail.strip() not in err:
             raise AssertionError(f"run on {text[:20]!r}: {err!r}")
+
+
+class FlappingServer(threading.Thread):
+    """A port that takes each connection and ends it, one time with a
+    FIN (read: "the server closed the connection"), the next with a RST
+    ("Connection reset by peer"): what the shipper meets behind stunnel
+    while the Redis past the tunnel is down, each attempt ending either
+    way as the tunnel's timing goes."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return  # closed: the case is over
+            if self.accepted % 2:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+            else:
+                c.recv(4096)  # the login, then a FIN
+            c.close()
+            self.accepted += 1
+
+
+@case
+def an_outage_whose_reason_flaps_is_said_once():
+    # Redis stopped behind stunnel: each attempt ended either "the server
+    # closed the connection" or "Connection reset by peer", and every
+    # change of wording was a new warning (3 in 33 s, for one outage)
+    srv = FlappingServer()
+    d, log, port, _ = one_file("flap", ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"redis": {"url": f"redis://127.0.0.1:{srv.port}/0"}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        wait_for("5 attempts", lambda: srv.accepted >= 5)
+        said = [l for l in sh.text().splitlines()
+                if f"127.0.0.1:{srv.port}" in l and
+                (" warn " in l or " error " in l)]
+        eq(len(said), 1, "warnings for one outage:\n" + "\n".join(said))
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        eq(sh.stop(), [], "events")
+    finally:
+        sh.kill()
+        srv.sock.close()
 
 
 if failures:
