@@ -74,6 +74,8 @@ static void stop(struct loop *l, const char *why)
     }
     SL_INFO(COMP, "%s: stopping; batches in flight get %d s", why,
             LOOP_GRACE_MS / 1000);
+    if (l->once && l->phase == LOOP_READING)
+        l->cut_short = why;
     l->phase = LOOP_STOPPING;
     l->stop_at = sl_clock_mono_ms() + LOOP_GRACE_MS;
     output_flush(l->out);
@@ -438,6 +440,8 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
     if (was != LOOP_READING && !full && output_idle(l->out))
         return 1;
     if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
+        if (l->once && l->cut_short == NULL)
+            l->cut_short = "the signal";
         if (l->stop_now)
             return 1;
         SL_WARN(COMP,
@@ -571,6 +575,13 @@ int loop_run(struct loop *l)
     take_acks(l);
     if (save_final(l) != 0)
         status = 1;
+    if (l->cut_short != NULL) {
+        SL_WARN(COMP,
+                "--once: %s stopped it before every line was shipped; the "
+                "next run ships the rest (exit 1)",
+                l->cut_short);
+        status = 1;
+    }
     SL_INFO(COMP, "stopped");
     sl_log_flush();
     return status;

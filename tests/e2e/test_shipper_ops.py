@@ -5,7 +5,7 @@ one listed, in bounded pages), the two reasons a file waits
 (waiting-output, waiting-max-open), and SIGTERM when the registry cannot
 be saved (exit 0, and the log says what that costs); a Redis outage
 whose wording flaps (a FIN, then a RST: Redis down behind stunnel) said
-once.
+once; `run --once` stopped by a signal before its end exits 1.
 
 usage: test_shipper_ops.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
@@ -452,6 +452,42 @@ def an_outage_whose_reason_flaps_is_said_once():
     finally:
         sh.kill()
         srv.sock.close()
+
+
+@case
+def run_once_stopped_by_a_signal_before_its_end_exits_1():
+    # `run --once` with Redis away, stopped with SIGTERM or Ctrl-C: it
+    # exited 0, as when every line was shipped, so `run --once && mv
+    # app.log archive/` moved away lines never shipped
+    for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+        d, log, _, _ = one_file(f"once-{name}", ["one", "two"])
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            {"redis": {"url": f"redis://127.0.0.1:"
+                                              f"{free_port()}/0"}})
+        err_path = os.path.join(d, "stderr")
+        with open(err_path, "wb") as err:
+            p = subprocess.Popen([SHIPPER, "-c", conf, "run", "--once"],
+                                 env=ENV, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            def text():
+                with open(err_path, "rb") as f:
+                    return f.read().decode(errors="replace")
+            wait_for("Redis said unreachable",
+                     lambda: "retrying with backoff" in text())
+            p.send_signal(sig)
+            eq(p.wait(timeout=DEADLINE_S), 1, f"exit; log:\n{text()}")
+            want = (f"--once: {name} stopped it before every line was "
+                    "shipped; the next run ships the rest (exit 1)")
+            if want not in text():
+                raise AssertionError(f"no {want!r} in:\n{text()}")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    # a run that ends by itself is still 0 (and a daemon's SIGTERM too)
+    d, log, _, conf = one_file("once-done", ["one"])
+    eq(shipper_cli(conf, "run", "--once")[0], 0, "run --once to its end")
 
 
 if failures:
