@@ -295,8 +295,10 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
                c->url.shown, c->why, fix);
     else
         sl_log(lv, c->component,
-               "%s: %s; retrying with backoff (at most %d ms)", c->url.shown,
-               c->why, c->backoff.max_ms);
+               "%s: %s; retrying with backoff (at most %d ms); nothing is "
+               "lost meanwhile: check that Redis runs there and that %s "
+               "names it",
+               c->url.shown, c->why, c->backoff.max_ms, c->url_key);
     sl_redis_conn_report(c, SL_REDIS_DOWN, c->why);
     end_list(c, gone, SL_REDIS_ELOST, c->why);
 }

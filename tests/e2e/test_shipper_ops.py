@@ -490,6 +490,34 @@ def run_once_stopped_by_a_signal_before_its_end_exits_1():
     eq(shipper_cli(conf, "run", "--once")[0], 0, "run --once to its end")
 
 
+@case
+def redis_down_at_the_start_says_what_to_do_and_is_counted():
+    # said "cannot connect to 127.0.0.1:P: Connection refused; retrying
+    # with backoff (at most 5000 ms)": what failed, not what to do
+    redis_port = free_port()
+    d, log, port, _ = one_file("down-at-start", ["one", "two"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"redis": {"url": f"redis://127.0.0.1:{redis_port}"
+                                          "/0"}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        want = (f"redis://127.0.0.1:{redis_port}/0: cannot connect to "
+                f"127.0.0.1:{redis_port}: Connection refused; retrying "
+                "with backoff (at most 5000 ms); nothing is lost "
+                "meanwhile: check that Redis runs there and that "
+                "output.redis.url names it")
+        wait_for("Redis said unreachable", lambda: want in sh.text())
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        rc, out, err = status_cmd(conf)
+        rows, _ = daemon_rows(out)
+        eq((rc, [r[-1] for r in rows]), (0, ["waiting-output"]),
+           f"status: {out}{err}")
+        eq(sh.stop(), [], "events")
+    finally:
+        sh.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
