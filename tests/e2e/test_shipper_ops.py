@@ -518,6 +518,24 @@ def redis_down_at_the_start_says_what_to_do_and_is_counted():
         sh.kill()
 
 
+@case
+def a_data_dir_whose_parents_are_missing_is_created():
+    # README: "the directory created when missing"; with its parent
+    # missing too (/var/lib/sluice/shipper on a fresh host) run said
+    # "cannot create data_dir ...: No such file or directory"
+    d, log, _, _ = one_file("nested", ["one", "two"])
+    data = os.path.join(d, "state", "sluice", "shipper")
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"data_dir": data})
+    rc, out, err = shipper_cli(conf, "run", "--once")
+    eq(rc, 0, f"run --once: {err!r}")
+    eq([e["message"] for e in json_lines(out)], ["one", "two"], "events")
+    eq(list(registry_offsets(os.path.join(data, "registry.json")).values()),
+       [os.path.getsize(log)], "registry offset")
+    eq(oct(os.stat(os.path.join(d, "state")).st_mode & 0o777), "0o750",
+       "a parent's mode")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
