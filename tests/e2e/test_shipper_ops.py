@@ -6,7 +6,9 @@ one listed, in bounded pages), the two reasons a file waits
 be saved (exit 0, and the log says what that costs); a Redis outage
 whose wording flaps (a FIN, then a RST: Redis down behind stunnel) said
 once; `run --once` stopped by a signal before its end exits 1; the
-output's counters against what Redis holds (stream and list mode).
+output's counters against what Redis holds (stream and list mode);
+SIGTERM ships what stdin gave (an open multi-line event, a last line
+without its newline).
 
 usage: test_shipper_ops.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
@@ -585,6 +587,50 @@ def output_counters_reconcile_with_what_redis_holds():
                 sh.kill()
     finally:
         r.kill()
+
+
+@case
+def sigterm_ships_what_was_read_from_stdin():
+    # a pipe cannot be read again: the event the multiline joiner held
+    # (a traceback waiting for its next line) and the last line without
+    # its newline were dropped at SIGTERM, silently, though Redis (here
+    # stdout) was there to take them
+    d = scratch(TMP, "stdin-term")
+    port = http_port()
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "preset": "python", "timeout": "1h"}}], None,
+        {"http": {"listen": f"127.0.0.1:{port}"}})
+    r, w = os.pipe()
+    with open(os.path.join(d, "stdout"), "wb") as out, \
+            open(os.path.join(d, "shipper.log"), "wb") as log:
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdin=r,
+                             stdout=out, stderr=log)
+    os.close(r)
+    try:
+        os.write(w, b"first\nTraceback (most recent call last):\n"
+                    b'  File "x.py", line 1, in <module>\nKeyError: 1\n'
+                    b"the last, without its newline")
+        def lines():
+            try:
+                body = http_get(port, "/metrics").split("\r\n\r\n", 1)[1]
+            except OSError:
+                return None  # not listening yet
+            return shipper_harness.metric_sum(
+                shipper_harness.parse_metrics(body),
+                "sluice_shipper_lines_total")
+        wait_for("4 lines read", lambda: p.poll() is None and lines() == 4)
+        p.send_signal(signal.SIGTERM)
+        eq(p.wait(timeout=DEADLINE_S), 0, "exit")
+        with open(os.path.join(d, "stdout"), "rb") as f:
+            got = [e["message"] for e in json_lines(f.read())]
+        eq(got, ["first\nTraceback (most recent call last):\n  File "
+                 '"x.py", line 1, in <module>\nKeyError: 1',
+                 "the last, without its newline"], "events")
+    finally:
+        os.close(w)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 if failures:
