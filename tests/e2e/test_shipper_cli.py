@@ -466,6 +466,19 @@ def a_config_read_from_a_pipe():
     writer.wait(timeout=DEADLINE_S)
 
 
+@case
+def the_config_option_written_as_getopt_allows():
+    # -cFILE, as getopt takes it (and every tool built on it), said
+    # "unknown option '-cshipper.json'"
+    d = scratch(TMP, "getopt")
+    conf = write_config(d, [{"type": "stdin"}])
+    for args in ([f"-c{conf}", "check"], ["check", f"-c{conf}"],
+                 [f"--config={conf}", "check"], ["-c", conf, "check"]):
+        p = subprocess.run([SHIPPER, *args], capture_output=True, env=ENV,
+                           timeout=DEADLINE_S)
+        eq((p.returncode, p.stdout, p.stderr), (0, b"", b""), str(args))
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
