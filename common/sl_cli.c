@@ -137,6 +137,8 @@ static int option(const struct sl_cli_spec *spec, int argc, char *const argv[],
     const char *v = NULL;
     if (!strncmp(a, "--config=", 9))
         v = a + 9;
+    else if (!strncmp(a, "-c", 2) && a[2] != '\0') /* getopt's -cFILE */
+        v = a + 2;
     else if (!strcmp(a, "-c") || !strcmp(a, "--config"))
         v = *i + 1 < argc ? argv[++*i] : "";
     if (v != NULL && v[0] != '\0')

@@ -20,9 +20,12 @@
 #include "sl_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yajl/yajl_parse.h>
 
 #include "sl_arena.h"
@@ -529,10 +532,53 @@ fail:
 }
 
 /* Reads the whole file (sl_file: EINTR, short reads, size limit). */
+/* A config from a pipe (`-c <(envsubst < shipper.tpl)`, `-c /dev/stdin`,
+ * a FIFO), read to its end: sl_file_read takes regular files only. */
+static int read_pipe(const char *path, struct sl_buf *b, struct sl_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sl_err_set(err, SL_EIO, "cannot open '%s': %s", path,
+                          sl_strerror(errno));
+    for (;;) {
+        if (b->len == SL_CONFIG_MAX_FILE) {
+            char probe;
+            ssize_t n = sl_file_read_full(fd, &probe, 1);
+            close(fd);
+            return n == 0 ? 0
+                          : sl_err_set(err, SL_ELIMIT,
+                                       "'%s' is larger than %u bytes", path,
+                                       SL_CONFIG_MAX_FILE);
+        }
+        size_t want = SL_CONFIG_MAX_FILE - b->len;
+        want = want < 65536 ? want : 65536;
+        if (sl_buf_reserve(b, want, err) < 0) {
+            close(fd);
+            return -1;
+        }
+        ssize_t n = sl_file_read_full(fd, b->ptr + b->len, want);
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return sl_err_set(err, SL_EIO, "cannot read '%s': %s", path,
+                              sl_strerror(e));
+        }
+        b->len += (size_t)n;
+        b->ptr[b->len] = '\0';
+        if ((size_t)n < want) {
+            close(fd);
+            return 0;
+        }
+    }
+}
+
 static char *read_file(const char *path, size_t *len, struct sl_err *err)
 {
     struct sl_buf b = SL_BUF_INIT(SL_CONFIG_MAX_FILE);
-    if (sl_file_read(path, NULL, SL_CONFIG_MAX_FILE, &b, err) < 0) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)
+            ? read_pipe(path, &b, err) < 0
+            : sl_file_read(path, NULL, SL_CONFIG_MAX_FILE, &b, err) < 0) {
         sl_buf_release(&b);
         return NULL;
     }

@@ -58,8 +58,19 @@ static void stderr_file(char *path, size_t size)
 int sl_log_section_apply(const struct sl_log_section *s, struct sl_err *err)
 {
     sl_log_init(s->level, s->format);
+    if (s->file != NULL && sl_log_open(s->file, err) < 0) {
+        if (err == NULL)
+            return -1;
+        char why[SL_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return sl_err_set(err, err->status,
+                          "log.file: %.380s; create its directory, writable "
+                          "by the daemon's user, or leave log.file out to "
+                          "log to stderr",
+                          why);
+    }
     if (s->file != NULL)
-        return sl_log_open(s->file, err);
+        return 0;
     /* stderr appended to a file: that file by its name, so that SIGHUP
      * after logrotate moved it opens the new one (the log went on into
      * the moved file until a restart) */

@@ -246,12 +246,25 @@ static struct sl_redis_cmd_entry *close_socket(struct sl_redis_conn *c)
     return gone;
 }
 
+/* Whether a failed attempt is news to the user: the first of an outage,
+ * or one that asks for something (a fix) not asked yet. An attempt that
+ * fails again, for the reason said or for another without a fix, is not:
+ * behind a tunnel (stunnel) a server that is down ends each attempt with
+ * a FIN or a RST as the timing goes, and each change of wording was a new
+ * warning, all through one outage. */
+static bool news(const struct sl_redis_conn *c, const char *fix)
+{
+    if (c->said[0] == '\0')
+        return true;
+    return fix != NULL && strcmp(c->said, c->why) != 0;
+}
+
 /* The attempt failed or the connection was lost: log, schedule the next
  * attempt, end the written commands with ELOST. `fix` is what the user
  * should do, or NULL; it is logged at error, the rest at warn. An outage
- * is said once: an attempt that fails for the reason already said goes
- * to debug (sl_log's folding alone would say it again every
- * SL_LOG_FOLD_MS for as long as the server stays away). */
+ * is said once (news()): the attempts that fail after it go to debug
+ * (sl_log's folding alone would say it again every SL_LOG_FOLD_MS for as
+ * long as the server stays away), and its end says how long it took. */
 static void go_down(struct sl_redis_conn *c, const char *fix)
 {
     bool was_ready = c->phase == P_READY;
@@ -269,10 +282,10 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
         c->down_since = now;
     c->phase = P_DOWN;
     c->at = now + delay;
-    enum sl_log_level lv = strcmp(c->said, c->why) == 0 ? SL_LOG_DEBUG
-                           : fix != NULL                ? SL_LOG_ERROR
-                                                        : SL_LOG_WARN;
-    if (!was_ready)
+    enum sl_log_level lv = !was_ready && !news(c, fix) ? SL_LOG_DEBUG
+                           : fix != NULL               ? SL_LOG_ERROR
+                                                       : SL_LOG_WARN;
+    if (!was_ready && lv != SL_LOG_DEBUG)
         snprintf(c->said, sizeof c->said, "%s", c->why);
     if (was_ready)
         SL_WARN(c->component, "%s: connection lost: %s; reconnecting",
@@ -282,8 +295,10 @@ static void go_down(struct sl_redis_conn *c, const char *fix)
                c->url.shown, c->why, fix);
     else
         sl_log(lv, c->component,
-               "%s: %s; retrying with backoff (at most %d ms)", c->url.shown,
-               c->why, c->backoff.max_ms);
+               "%s: %s; retrying with backoff (at most %d ms); nothing is "
+               "lost meanwhile: check that Redis runs there and that %s "
+               "names it",
+               c->url.shown, c->why, c->backoff.max_ms, c->url_key);
     sl_redis_conn_report(c, SL_REDIS_DOWN, c->why);
     end_list(c, gone, SL_REDIS_ELOST, c->why);
 }

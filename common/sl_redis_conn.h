@@ -31,9 +31,10 @@
  * on_state and to the log (component `component`): "ready" at info, a
  * lost connection or failed attempt at warn, a refused login at error,
  * each saying what to fix, with the URL as `shown` (password hidden).
- * An outage is said once: the attempts that fail after it for the same
- * reason go to debug, and its end says how long it took and how many
- * attempts failed ("ready again after 20.4 s, 8 attempts failed").
+ * An outage is said once: the attempts that fail after it go to debug,
+ * whatever their wording (a FIN or a RST), unless one asks for a fix not
+ * asked yet (a refused login), and its end says how long it took and how
+ * many attempts failed ("ready again after 20.4 s, 8 attempts failed").
  *
  * Commands: sl_redis_conn_command() queues a command (argv, binary safe)
  * with a deadline; it goes out once the connection is READY, pipelined

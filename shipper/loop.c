@@ -57,9 +57,27 @@ void loop_free(struct loop *l)
 
 /* ---- signals, acks, saves --------------------------------------------- */
 
+/* stdin's stream is over for the shipper: at its EOF, or at a stop, since
+ * a pipe cannot be read again (what was read goes out now or never). Its
+ * unterminated last line is an event, its open events are completed, and
+ * it is drained into the output (the pipeline frees it once drained, if
+ * the output is full now). 0, 1 the output is full, -1 on SL_ENOMEM. */
+static int end_stdin(struct loop_input *li, int64_t now, struct sl_err *err)
+{
+    struct pipe_src *s = li->stdin_src;
+    li->stdin_src = NULL;
+    pipe_src_end(s);
+    int rc = pipe_src_drain(s, now, err);
+    if (rc == 0 && pipe_src_finished(s))
+        pipe_src_free(s);
+    return rc;
+}
+
 /* The first signal stops the reading and gives the batches in flight the
  * grace period; a second one ends it at once (the registry is saved all
- * the same: what Redis did not acknowledge is read again at the start). */
+ * the same: what Redis did not acknowledge is read again at the start).
+ * What stdin gave is shipped in that grace: the event a multiline joiner
+ * holds and a last line without its newline were dropped. */
 static void stop(struct loop *l, const char *why)
 {
     if (l->phase == LOOP_STOPPING) {
@@ -74,8 +92,19 @@ static void stop(struct loop *l, const char *why)
     }
     SL_INFO(COMP, "%s: stopping; batches in flight get %d s", why,
             LOOP_GRACE_MS / 1000);
+    if (l->once && l->phase == LOOP_READING)
+        l->cut_short = why;
     l->phase = LOOP_STOPPING;
     l->stop_at = sl_clock_mono_ms() + LOOP_GRACE_MS;
+    for (size_t i = 0; i < l->nin; i++) {
+        struct sl_err err = {0};
+        if (l->in[i].stdin_src != NULL &&
+            end_stdin(&l->in[i], sl_clock_mono_ms(), &err) != 0)
+            SL_WARN(l->in[i].name,
+                    "%s: the last events read from stdin are not shipped "
+                    "(%s)",
+                    why, err.msg[0] ? err.msg : "the output has no room");
+    }
     output_flush(l->out);
 }
 
@@ -301,11 +330,7 @@ static int stdin_chunk(struct loop_input *li, int64_t now, struct sl_err *err)
     if (s == NULL)
         return 0;
     if (c.kind == IN_STDIN_EOF) {
-        li->stdin_src = NULL; /* the pipeline frees it once drained */
-        pipe_src_end(s);
-        rc = pipe_src_drain(s, now, err);
-        if (rc == 0 && pipe_src_finished(s))
-            pipe_src_free(s);
+        rc = end_stdin(li, now, err);
         return rc < 0 ? -1 : rc == 1 ? 2 : 1;
     }
     if (pipe_src_feed(s, c.data, c.len, NULL, NULL, INT64_MAX, err) < 0)
@@ -438,6 +463,8 @@ static int work(struct loop *l, int64_t now, bool *busy, struct sl_err *err)
     if (was != LOOP_READING && !full && output_idle(l->out))
         return 1;
     if (l->phase == LOOP_STOPPING && now >= l->stop_at) {
+        if (l->once && l->cut_short == NULL)
+            l->cut_short = "the signal";
         if (l->stop_now)
             return 1;
         SL_WARN(COMP,
@@ -571,6 +598,13 @@ int loop_run(struct loop *l)
     take_acks(l);
     if (save_final(l) != 0)
         status = 1;
+    if (l->cut_short != NULL) {
+        SL_WARN(COMP,
+                "--once: %s stopped it before every line was shipped; the "
+                "next run ships the rest (exit 1)",
+                l->cut_short);
+        status = 1;
+    }
     SL_INFO(COMP, "stopped");
     sl_log_flush();
     return status;

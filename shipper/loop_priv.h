@@ -40,6 +40,9 @@ struct loop {
     enum loop_phase phase;
     int64_t stop_at; /* LOOP_STOPPING: the grace period's end */
     bool stop_now;   /* a second signal: no more grace */
+    /* --once stopped by a signal (named here) before every line was
+     * shipped: exit 1, so a batch job does not take its files for done */
+    const char *cut_short;
     int sigfd;
     int lock_fd; /* data_dir/lock, flocked: one shipper per data_dir */
     struct sl_metrics *m;

@@ -97,11 +97,34 @@ static int lock_data_dir(struct loop *l, const char *dir, struct sl_err *err)
     return 0;
 }
 
+/* mkdir -p: dir and the parents it lacks, each 0750; errno set on
+ * failure (ENOTDIR: a file in the way). */
+static int make_dirs(const char *dir)
+{
+    char path[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0750) < 0 && errno != EEXIST)
+            return -1;
+        path[i] = c;
+    }
+    return 0;
+}
+
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
     struct stat st;
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+    if (make_dirs(dir) < 0)
         return sl_err_set(err, SL_EIO,
                           "cannot create data_dir '%s': %s; create it with "
                           "write access for the shipper, or set data_dir",

@@ -24,9 +24,11 @@ size_t out_redis_list_argv_max(size_t batch_events)
     return 2 + per_chunk(batch_events);
 }
 
+/* Also sets b->bytes to what the elements hold, the JSON alone: what
+ * sluice_output_bytes_total counts once they are pushed. */
 static void split(struct output_batch *b)
 {
-    size_t per = per_chunk(b->events), at = 0, json, end;
+    size_t per = per_chunk(b->events), at = 0, json, end, bytes = 0;
     b->nchunks = 0;
     for (size_t e = 0; e < b->events; e++) {
         if (e % per == 0) {
@@ -36,8 +38,10 @@ static void split(struct output_batch *b)
         }
         b->chunks[b->nchunks - 1].events++;
         output_line_json(b->payload, b->payload_len, at, &json, &end);
+        bytes += end - 1 - json;
         at = end;
     }
+    b->bytes = bytes;
 }
 
 static int build(const struct output_batch *b, unsigned i, const char *key,

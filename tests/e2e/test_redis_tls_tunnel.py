@@ -17,9 +17,14 @@ certificate for redis.example.com and 127.0.0.1), stunnel in front.
   the registry does not move; the right certificate back (CONFIG SET,
   no restart): the same run ships the lines and exits 0
 - a certificate the CA signed for another host: refused too (checkHost)
+- `sluice-shipper run` through the README's client tunnel and a stunnel
+  in server mode in front of a plain redis-server (README: "an older
+  Redis can sit behind a stunnel in server mode"): Redis killed behind
+  both and started again, the lines written meanwhile all arrive, the
+  outage is said once, SIGTERM exits 0 with the registry at the end
 
 The test starts its own redis-server and stunnel on free loopback ports
-and stops them by pid. About 2 s.
+and stops them by pid. About 4 s.
 
 usage: test_redis_tls_tunnel.py SLUICE_SHIPPER SLUICE_INDEXER SOURCE_DIR
 """
@@ -35,8 +40,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
-from shipper_harness import (DEADLINE_S, Redis, append, case,  # noqa: E402
-                             eq, failures, free_port, wait_for)
+from shipper_harness import (DEADLINE_S, Redis, Shipper,  # noqa: E402
+                             append, case, eq, failures, free_port, wait_for)
 
 SHIPPER, INDEXER, SRC = sys.argv[1:4]
 README = os.path.join(SRC, "README.md")
@@ -190,26 +195,32 @@ class TlsRedis(Redis):
                     "tls-key-file", cert[1]), "OK", "CONFIG SET")
 
 
-def start_tunnel(ca, redis_port):
-    """stunnel with the README's config: ports and the CA file changed.
-    Only root may change user: as another user the setuid and setgid lines
-    are left out. Returns the tunnel's port."""
+def start_tunnel(ca, redis_port, name="sluice-redis", text=None):
+    """stunnel with the README's config (or text): ports and the CA file
+    changed. Only root may change user: as another user the setuid and
+    setgid lines are left out. Its config is TMP/name.conf, its log
+    TMP/stunnel.log (TMP/name.log for another name). Returns the tunnel's
+    port."""
     port = free_port()
-    with open(TUNNEL_CONF) as f:
-        text = f.read()
-    conf = os.path.join(TMP, "sluice-redis.conf")
+    if text is None:
+        with open(TUNNEL_CONF) as f:
+            text = with_values(f.read(), " = ", {
+                "accept": f"127.0.0.1:{port}",
+                "connect": f"127.0.0.1:{redis_port}", "CAfile": ca[0]},
+                () if os.geteuid() == 0 else ("setuid", "setgid"))
+    else:
+        text = text.format(port=port, redis_port=redis_port)
+    conf = os.path.join(TMP, f"{name}.conf")
     with open(conf, "w") as f:
-        f.write(with_values(text, " = ", {
-            "accept": f"127.0.0.1:{port}",
-            "connect": f"127.0.0.1:{redis_port}", "CAfile": ca[0]},
-            () if os.geteuid() == 0 else ("setuid", "setgid")))
-    p = started(["stunnel", conf], "stunnel.log")
+        f.write(text)
+    log_name = "stunnel.log" if name == "sluice-redis" else f"{name}.log"
+    p = started(["stunnel", conf], log_name)
 
     def listening():
         if p.poll() is not None:
             raise AssertionError(f"stunnel exited with {p.returncode}:\n"
-                                 f"{text_of('stunnel.log')}")
-        return "Configuration successful" in text_of("stunnel.log")
+                                 f"{text_of(log_name)}")
+        return "Configuration successful" in text_of(log_name)
     wait_for("stunnel's configuration loaded", listening)
     return port
 
@@ -377,6 +388,85 @@ def certificate_for_another_host_refused():
                          "other.example.com")
     finally:
         r.use_cert(GOOD)
+
+
+# stunnel in server mode in front of a plain redis-server, as README says
+# an older Redis can sit: TLS on its accept port, plain to Redis
+SERVER_TUNNEL = """foreground = yes
+[redis-tls]
+accept = 127.0.0.1:{port}
+connect = 127.0.0.1:{redis_port}
+cert = %s
+key = %s
+"""
+
+
+@case
+def daemon_through_client_and_server_tunnels_rides_out_a_redis_restart():
+    # the shipper -> stunnel client (README's file) -> TLS -> stunnel
+    # server -> redis-server, with `run` as the daemon: Redis killed
+    # behind both tunnels and started again, the lines written meanwhile
+    # all arrive, and the outage is said once (each attempt through the
+    # tunnel ended with a FIN or a RST, and each change was a warning)
+    plain = Redis(password=PASSWORD)
+    try:
+        srv_port = start_tunnel(None, plain.port, "redis-tls",
+                                SERVER_TUNNEL % GOOD)
+        cli_port = start_tunnel(CA, srv_port, "sluice-redis-2",
+                                with_values(open(TUNNEL_CONF).read(), " = ", {
+                                    "accept": "127.0.0.1:{port}",
+                                    "connect": "127.0.0.1:{redis_port}",
+                                    "CAfile": CA[0]},
+                                    () if os.geteuid() == 0
+                                    else ("setuid", "setgid")))
+        d = os.path.join(TMP, "daemon")
+        log = os.path.join(d, "logs", "app.log")
+        os.makedirs(os.path.dirname(log))
+        url = f"redis://:${{REDIS_PASSWORD}}@127.0.0.1:{cli_port}/0"
+        http = free_port()
+        conf = os.path.join(d, "shipper.json")
+        with open(conf, "w") as f:
+            json.dump({"host": {"name": "e2e-host"},
+                       "data_dir": os.path.join(d, "data"),
+                       "inputs": [{"type": "file", "paths": [log]}],
+                       "output": {"redis": {"url": url, "key": KEY,
+                                            "codec": "none",
+                                            "batch_age": "20ms"}},
+                       "http": {"listen": f"127.0.0.1:{http}"}}, f)
+        sh = Shipper(SHIPPER, ENV, conf, d, http)
+        try:
+            before = [f"before the restart {i}" for i in range(100)]
+            append(log, before)
+            got = lambda: [e["message"] for _, _, e in plain.events(KEY)]
+            wait_for("the lines through both tunnels",
+                     lambda: got() == before)
+            plain.kill()
+            during = [f"while Redis is down {i}" for i in range(100)]
+            append(log, during)
+            wait_for("3 attempts refused behind the tunnels",
+                     lambda: text_of("redis-tls.log").count(
+                         "Connection refused") >= 3)
+            plain.start()  # no persistence: the stream starts empty
+            wait_for("the lines written while Redis was down",
+                     lambda: got() == during)
+            text = sh.text()
+            shown = f"redis://:***@127.0.0.1:{cli_port}/0"
+            said = [l for l in text.splitlines()
+                    if shown in l and (" warn " in l or " error " in l)]
+            if len(said) != 2 or "connection lost" not in said[0] or \
+                    PASSWORD in text:
+                raise AssertionError("the outage said in "
+                                     f"{len(said)} lines:\n{text}")
+            if "ready again after" not in text:
+                raise AssertionError(f"its end not said:\n{text}")
+            eq(sh.term(), 0, "exit after SIGTERM")
+            with open(os.path.join(d, "data", "registry.json")) as f:
+                eq([e["offset"] for e in json.load(f)["entries"]],
+                   [os.path.getsize(log)], "registry offset")
+        finally:
+            sh.kill()
+    finally:
+        plain.kill()
 
 
 stop_all()

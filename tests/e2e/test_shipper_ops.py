@@ -3,7 +3,12 @@
 end with the real binary: `status` and `/status` with 10,000 files (every
 one listed, in bounded pages), the two reasons a file waits
 (waiting-output, waiting-max-open), and SIGTERM when the registry cannot
-be saved (exit 0, and the log says what that costs).
+be saved (exit 0, and the log says what that costs); a Redis outage
+whose wording flaps (a FIN, then a RST: Redis down behind stunnel) said
+once; `run --once` stopped by a signal before its end exits 1; the
+output's counters against what Redis holds (stream and list mode);
+SIGTERM ships what stdin gave (an open multi-line event, a last line
+without its newline).
 
 usage: test_shipper_ops.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
@@ -13,8 +18,11 @@ import os
 import resource
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -392,6 +400,237 @@ def a_registry_damaged_each_way_is_refused_with_where_and_what():
         eq((rc, out), (1, ""), f"run on {text[:20]!r}: {err!r}")
         if tail.strip() not in err:
             raise AssertionError(f"run on {text[:20]!r}: {err!r}")
+
+
+class FlappingServer(threading.Thread):
+    """A port that takes each connection and ends it, one time with a
+    FIN (read: "the server closed the connection"), the next with a RST
+    ("Connection reset by peer"): what the shipper meets behind stunnel
+    while the Redis past the tunnel is down, each attempt ending either
+    way as the tunnel's timing goes."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return  # closed: the case is over
+            if self.accepted % 2:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+            else:
+                c.recv(4096)  # the login, then a FIN
+            c.close()
+            self.accepted += 1
+
+
+@case
+def an_outage_whose_reason_flaps_is_said_once():
+    # Redis stopped behind stunnel: each attempt ended either "the server
+    # closed the connection" or "Connection reset by peer", and every
+    # change of wording was a new warning (3 in 33 s, for one outage)
+    srv = FlappingServer()
+    d, log, port, _ = one_file("flap", ["one"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"redis": {"url": f"redis://127.0.0.1:{srv.port}/0"}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        wait_for("5 attempts", lambda: srv.accepted >= 5)
+        said = [l for l in sh.text().splitlines()
+                if f"127.0.0.1:{srv.port}" in l and
+                (" warn " in l or " error " in l)]
+        eq(len(said), 1, "warnings for one outage:\n" + "\n".join(said))
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        eq(sh.stop(), [], "events")
+    finally:
+        sh.kill()
+        srv.sock.close()
+
+
+@case
+def run_once_stopped_by_a_signal_before_its_end_exits_1():
+    # `run --once` with Redis away, stopped with SIGTERM or Ctrl-C: it
+    # exited 0, as when every line was shipped, so `run --once && mv
+    # app.log archive/` moved away lines never shipped
+    for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+        d, log, _, _ = one_file(f"once-{name}", ["one", "two"])
+        conf = write_config(d, [{"type": "file", "paths": [log]}],
+                            {"redis": {"url": f"redis://127.0.0.1:"
+                                              f"{free_port()}/0"}})
+        err_path = os.path.join(d, "stderr")
+        with open(err_path, "wb") as err:
+            p = subprocess.Popen([SHIPPER, "-c", conf, "run", "--once"],
+                                 env=ENV, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            def text():
+                with open(err_path, "rb") as f:
+                    return f.read().decode(errors="replace")
+            wait_for("Redis said unreachable",
+                     lambda: "retrying with backoff" in text())
+            p.send_signal(sig)
+            eq(p.wait(timeout=DEADLINE_S), 1, f"exit; log:\n{text()}")
+            want = (f"--once: {name} stopped it before every line was "
+                    "shipped; the next run ships the rest (exit 1)")
+            if want not in text():
+                raise AssertionError(f"no {want!r} in:\n{text()}")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    # a run that ends by itself is still 0 (and a daemon's SIGTERM too)
+    d, log, _, conf = one_file("once-done", ["one"])
+    eq(shipper_cli(conf, "run", "--once")[0], 0, "run --once to its end")
+
+
+@case
+def redis_down_at_the_start_says_what_to_do_and_is_counted():
+    # said "cannot connect to 127.0.0.1:P: Connection refused; retrying
+    # with backoff (at most 5000 ms)": what failed, not what to do
+    redis_port = free_port()
+    d, log, port, _ = one_file("down-at-start", ["one", "two"])
+    conf = write_config(d, [{"type": "file", "paths": [log]}],
+                        {"redis": {"url": f"redis://127.0.0.1:{redis_port}"
+                                          "/0"}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        want = (f"redis://127.0.0.1:{redis_port}/0: cannot connect to "
+                f"127.0.0.1:{redis_port}: Connection refused; retrying "
+                "with backoff (at most 5000 ms); nothing is lost "
+                "meanwhile: check that Redis runs there and that "
+                "output.redis.url names it")
+        wait_for("Redis said unreachable", lambda: want in sh.text())
+        eq(sh.metric("sluice_output_disconnects_total"), 1.0, "disconnects")
+        rc, out, err = status_cmd(conf)
+        rows, _ = daemon_rows(out)
+        eq((rc, [r[-1] for r in rows]), (0, ["waiting-output"]),
+           f"status: {out}{err}")
+        eq(sh.stop(), [], "events")
+    finally:
+        sh.kill()
+
+
+@case
+def a_data_dir_whose_parents_are_missing_is_created():
+    # README: "the directory created when missing"; with its parent
+    # missing too (/var/lib/sluice/shipper on a fresh host) run said
+    # "cannot create data_dir ...: No such file or directory"
+    d, log, _, _ = one_file("nested", ["one", "two"])
+    data = os.path.join(d, "state", "sluice", "shipper")
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"data_dir": data})
+    rc, out, err = shipper_cli(conf, "run", "--once")
+    eq(rc, 0, f"run --once: {err!r}")
+    eq([e["message"] for e in json_lines(out)], ["one", "two"], "events")
+    eq(list(registry_offsets(os.path.join(data, "registry.json")).values()),
+       [os.path.getsize(log)], "registry offset")
+    eq(oct(os.stat(os.path.join(d, "state")).st_mode & 0o777), "0o750",
+       "a parent's mode")
+
+
+@case
+def output_counters_reconcile_with_what_redis_holds():
+    # list mode counted in sluice_output_bytes_total each event's batch
+    # line ("TS ID JSON\n", 38 bytes more an event) where Redis got the
+    # JSON alone: 1,428,196 bytes counted for 1,238,196 pushed
+    r = shipper_harness.Redis()
+    try:
+        for mode, codec in (("stream", "none"), ("stream", "lz4"),
+                            ("list", "none")):
+            key = f"e2e:{mode}:{codec}"
+            lines = [f"{mode} line {i} " + "y" * (i % 50)
+                     for i in range(3000)]
+            d, log, port, _ = one_file(f"reconcile-{mode}-{codec}", lines)
+            out = shipper_harness.redis_output(r, key=key, mode=mode,
+                                               batch_events=700)
+            if mode == "stream":
+                out["redis"]["codec"] = codec
+            else:
+                del out["redis"]["codec"]
+            conf = write_config(d, [{"type": "file", "paths": [log]}], out,
+                                {"http": {"listen": f"127.0.0.1:{port}"}})
+            sh = Shipper(SHIPPER, ENV, conf, d, port)
+            try:
+                wait_for("every event", lambda: sh.metric(
+                    "sluice_output_events_total") == len(lines))
+                m = sh.metrics()
+                if mode == "stream":
+                    got = r.cmd("XRANGE", key, "-", "+")
+                    fields = [dict(zip(f[::2], f[1::2])) for _, f in got]
+                    held = (sum(int(f[b"count"]) for f in fields), len(got),
+                            sum(len(f[b"events"]) for f in fields))
+                else:
+                    got = r.cmd("LRANGE", key, 0, -1)
+                    held = (len(got), 5, sum(len(x) for x in got))
+                eq((m["sluice_output_events_total"],
+                    m["sluice_output_batches_total"],
+                    m["sluice_output_bytes_total"]), held,
+                   f"{mode} {codec}: events, batches, bytes")
+                eq((m["sluice_shipper_lines_total"],
+                    m["sluice_shipper_events_total"],
+                    m['sluice_input_bytes_read_total{input="inputs[0]"}']),
+                   (len(lines), len(lines), os.path.getsize(log)),
+                   f"{mode} {codec}: lines, events, bytes read")
+                sh.stop()
+            finally:
+                sh.kill()
+    finally:
+        r.kill()
+
+
+@case
+def sigterm_ships_what_was_read_from_stdin():
+    # a pipe cannot be read again: the event the multiline joiner held
+    # (a traceback waiting for its next line) and the last line without
+    # its newline were dropped at SIGTERM, silently, though Redis (here
+    # stdout) was there to take them
+    d = scratch(TMP, "stdin-term")
+    port = http_port()
+    conf = write_config(d, [{"type": "stdin", "multiline": {
+        "preset": "python", "timeout": "1h"}}], None,
+        {"http": {"listen": f"127.0.0.1:{port}"}})
+    r, w = os.pipe()
+    with open(os.path.join(d, "stdout"), "wb") as out, \
+            open(os.path.join(d, "shipper.log"), "wb") as log:
+        p = subprocess.Popen([SHIPPER, "-c", conf, "run"], env=ENV, stdin=r,
+                             stdout=out, stderr=log)
+    os.close(r)
+    try:
+        os.write(w, b"first\nTraceback (most recent call last):\n"
+                    b'  File "x.py", line 1, in <module>\nKeyError: 1\n'
+                    b"the last, without its newline")
+        def lines():
+            try:
+                body = http_get(port, "/metrics").split("\r\n\r\n", 1)[1]
+            except OSError:
+                return None  # not listening yet
+            return shipper_harness.metric_sum(
+                shipper_harness.parse_metrics(body),
+                "sluice_shipper_lines_total")
+        wait_for("4 lines read", lambda: p.poll() is None and lines() == 4)
+        p.send_signal(signal.SIGTERM)
+        eq(p.wait(timeout=DEADLINE_S), 0, "exit")
+        with open(os.path.join(d, "stdout"), "rb") as f:
+            got = [e["message"] for e in json_lines(f.read())]
+        eq(got, ["first\nTraceback (most recent call last):\n  File "
+                 '"x.py", line 1, in <module>\nKeyError: 1',
+                 "the last, without its newline"], "events")
+    finally:
+        os.close(w)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 if failures:
