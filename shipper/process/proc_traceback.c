@@ -12,12 +12,16 @@
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
  * log.origin.file.line (a number) and log.origin.function, as slices of
  * the field's bytes (nothing copied). An event with no traceback is left
- * alone; one whose traceback is cut before its exception line (a truncated
- * event) is tagged _tracebackparsefailure. The parsing rules are in
- * proc_traceback.h. Lines are walked once or twice; nothing is allocated. */
+ * alone; one whose traceback has no exception line is tagged
+ * _tracebackparsefailure, but for a part of a record that a limit cut
+ * (tagged _truncated or _multiline_continued): a multiline limit splits a
+ * long traceback into parts, and the part with the exception line (a
+ * Python traceback's last, a Java trace's first) is read. The parsing rules are
+ * in proc_traceback.h. Lines are walked once or twice; nothing is allocated. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_base.h"
 #include "proc_traceback.h"
 #include "process_priv.h"
 #include "sl_ascii.h"
@@ -251,6 +255,27 @@ static const char *syntax_error(const char *s, const char *end)
     return NULL;
 }
 
+/* The rest of a traceback a multiline limit split off (the event flagged
+ * continued): frames and their code, indented, from its first line on,
+ * then the exception line at column 0, no header above. Its start when s
+ * is one (a `File "` frame among the indented lines), else NULL. */
+static const char *headless(const char *s, const char *end)
+{
+    const char *next;
+    bool frame = false;
+    for (const char *p = s; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (l.len == 0)
+            continue;
+        if (!indented(l)) {
+            struct tb_result t;
+            return frame && exception_line(l, TB_ANY, &t) ? s : NULL;
+        }
+        frame |= starts(trim_left(l), "File \"");
+    }
+    return NULL;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -269,6 +294,8 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         }
     }
     if (first == NULL && (first = syntax_error(s, end)) != NULL)
+        body = first, col = -1;
+    if (first == NULL && (first = headless(s, end)) != NULL)
         body = first, col = -1;
     if (first == NULL)
         return 0;
@@ -559,6 +586,12 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
         if (proc_event_text(cx->ev, &tp->json[i], &s))
             rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
+        return PROC_OK;
+    /* a part of a record a multiline limit split: the head of a Python
+     * traceback (its exception line is in a later part, which is read),
+     * Java's frames after their head; the parts are tagged already */
+    if (rc < 0 && (sl_event_has_tag(cx->ev, MULTILINE_TAG_CONTINUED) ||
+                   sl_event_has_tag(cx->ev, SL_TAG_TRUNCATED)))
         return PROC_OK;
     if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_TRACEBACKPARSEFAILURE);

@@ -13,7 +13,9 @@
  * "> File"). The stack trace starts at the first header, or at a cause
  * printed with no traceback above it ("ValueError: y", a RemoteTraceback,
  * then a chain message). A SyntaxError that stopped a program from
- * starting has a frame and no header: it is read from that frame.
+ * starting has a frame and no header: it is read from that frame; so is
+ * the last part of a traceback a multiline limit split (frames from its
+ * first line, then the exception line, no header).
  *
  * Java: the exception at the top is the line above the first "\tat ..."
  * frame, indented less than it, that starts with a class name

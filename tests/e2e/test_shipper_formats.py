@@ -671,6 +671,63 @@ def a_stdin_input_started_with_stdin_closed_ends():
                           preexec_fn=lambda: os.close(0))
     eq((proc.returncode, proc.stdout), (0, b""), "exit, events")
 
+
+@case
+def a_traceback_past_max_lines_ships_every_line():
+    """A Python traceback of 12 lines and a Java stack trace with "Caused
+    by:" and "... 12 more", each longer than multiline.max_lines (5), as
+    Logstash's multiline codec does it: the event is cut at the limit and
+    tagged _truncated, the rest goes on in the next events, tagged
+    _multiline_continued. Before, the lines past the limit were dropped:
+    the Python traceback lost its exception line, the one that says what
+    failed, and the traceback processor could not name it."""
+    d = scratch("max-lines")
+    frames = "".join(f'  File "/app/m{i}.py", line {i}, in f{i}\n    g{i}()\n'
+                     for i in range(5))
+    py = ("2026-12-05 09:00:00,000 ERROR app: job failed\n"
+          "Traceback (most recent call last):\n" + frames +
+          "KeyError: 'order_id'\n"
+          "2026-12-05 09:00:01,000 INFO app: next\n")
+    java = ("2026-12-05 09:00:00.000 ERROR c.e.Svc - failed\n"
+            "java.lang.IllegalStateException: pool closed\n"
+            "\tat com.example.Pool.get(Pool.java:88)\n"
+            "\tat com.example.App.main(App.java:12)\n"
+            "Caused by: java.io.IOException: disk full\n"
+            "\tat java.io.F.w(F.java:1)\n"
+            "\t... 12 more\n"
+            "2026-12-05 09:00:01.000 INFO c.e.Svc - next\n")
+    inputs = []
+    for name, text, preset in (("py.log", py, "python"),
+                               ("java.log", java, "java")):
+        path = os.path.join(d, "logs", name)
+        with open(path, "w") as f:
+            f.write(text)
+        inputs.append({"type": "file", "paths": [path],
+                       "multiline": {"preset": preset, "max_lines": 5},
+                       "processors": [{"traceback": {}}]})
+    got, _ = run_once(write_config(d, inputs))
+    for name, text in (("py.log", py), ("java.log", java)):
+        evs = [e for e in got if e["log"]["file"]["path"].endswith(name)]
+        eq("\n".join(e["message"] for e in evs) + "\n", text,
+           name + ": every line, in order")
+        eq([e.get("tags") for e in evs],
+           [["_truncated"], ["_truncated", "_multiline_continued"],
+            ["_multiline_continued"], None] if name == "py.log" else
+           [["_truncated"], ["_multiline_continued"], None],
+           name + ": tags")
+    py_evs = [e for e in got if e["log"]["file"]["path"].endswith("py.log")]
+    eq((py_evs[2]["message"], py_evs[2]["error"]["type"],
+        py_evs[2]["log"]["origin"]),
+       ('  File "/app/m4.py", line 4, in f4\n    g4()\nKeyError: '
+        "'order_id'", "KeyError",
+        {"file": {"name": "/app/m4.py", "line": 4}, "function": "f4"}),
+       "the exception line and its crash site")
+    java_evs = [e for e in got if e["log"]["file"]["path"].endswith("java.log")]
+    eq(java_evs[0]["error"]["type"], "java.lang.IllegalStateException",
+       "the head names the exception")
+    eq("error" in java_evs[1], False, "the rest: no error, no failure tag")
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
