@@ -45,9 +45,12 @@
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
  *               {"stringValue": s} too), Body (OpenTelemetry Go's
  *               stdoutlog: {"Type": "String", "Value": s} too),
- *               Message (.NET), @m (Serilog), else @mt (Serilog's
- *               CompactJsonFormatter writes the template only), when the
- *               line has no "message" of its own
+ *               Message (.NET), when the line has no "message" of its
+ *               own; Serilog's compact JSON (CLEF): "@m", else "@mt"
+ *               rendered with the line's properties, as Serilog renders
+ *               it (CompactJsonFormatter writes the template only; the
+ *               template goes to labels.MessageTemplate:
+ *               proc_json_clef.c)
  *   log.logger  logger_name (logstash-logback-encoder), logger
  *               (structlog), loggerName (Log4j 2's JsonLayout), Category
  *               (.NET's JSON console formatter)
@@ -658,7 +661,8 @@ static void otel_id(struct sl_value *v)
 
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
-    if (origin_file(ev, obj) < 0)
+    /* before the keys move: the template names the line's properties */
+    if (proc_json_clef(ev, obj) < 0 || origin_file(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is

@@ -122,6 +122,11 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
  * line's value there that is no object goes to "_<key>". */
 extern const char *const proc_json_object_paths[];
 extern const size_t proc_json_nobject_paths;
+/* proc_json_clef.c: a Serilog compact JSON line (its "@mt" or "@m"): its
+ * "message" rendered from the template and the properties, the template
+ * to labels.MessageTemplate. Nothing for other lines, or one with a
+ * "message". -1 when out of memory. */
+int proc_json_clef(struct sl_event *ev, struct sl_value *line);
 /* proc_json_leaves.c: the paths it maps as leaves, sorted; an object
  * there goes to "_<key>". */
 extern const char *const proc_json_leaf_paths[];

@@ -562,8 +562,9 @@ def a_stopped_containers_last_partial_line_is_shipped():
 def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
     """JSON logs as the libraries print them, through {"json": {}} and
     {"traceback": {}}: Serilog's CompactJsonFormatter writes "@mt" (no
-    "@m"), leaves "@l" out for Information and puts the exception in
-    "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
+    "@m": the message is the template rendered, the template kept in
+    labels.MessageTemplate; before, the message was the template),
+    leaves "@l" out for Information and puts the exception in "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
     "thread_name"; an ECS logger's "error.stack_trace". Before: the whole
     JSON line as message, no log.level, no error fields, the crash site
     not found."""
@@ -598,8 +599,8 @@ def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
     got, _ = run_once(conf)
     eq([(e["message"], e["log"].get("level"), e["log"].get("logger"))
         for e in got],
-       [("Order {Id} placed", "Information", None),
-        ("Order {Id} failed", "Error", None),
+       [("Order 42 placed", "Information", None),
+        ("Order 43 failed", "Error", None),
         ("slow request", "warn", None),
         ("pool failed", "ERROR", "com.example.Pool"),
         ("pool failed", "error", "com.example.Pool")], "message, level")
@@ -619,6 +620,9 @@ def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
         java_error], "errors")
     eq(got[3]["process"], {"thread": {"name": "http-nio-8080-exec-3"}},
        "thread_name")
+    eq([got[0]["labels"], got[1]["labels"]],
+       [{"MessageTemplate": "Order {Id} placed"},
+        {"MessageTemplate": "Order {Id} failed"}], "the templates")
 
 
 @case
