@@ -25,7 +25,10 @@
  * log.level), at any depth ({"log.origin": {"file.name": "a.go"}} of
  * ecszap, OpenTelemetry's attributes; with a target too), as
  * Elasticsearch would read them, so conditions and rename see them. "tags" (a
- * string or strings) are added to the event's tags;
+ * string or strings) are added to the event's tags (anything else in it,
+ * the whole value goes to "_tags" with _tagsparsefailure, Logstash's
+ * rule); arrays Elasticsearch refuses (objects and scalars mixed) become
+ * their JSON text under "_<key>" (proc_json_arrays.c);
  * "@timestamp" is read by the chain (process.h).
  *
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
@@ -743,8 +746,6 @@ static void merge_value(struct sl_value *obj, struct sl_value *m)
     old->last = m->last;
 }
 
-static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key);
-
 /* The object a dotted key ("log.level") of root (the event's, or an
  * object of the line) goes into, made as needed, with *last its final
  * segment; root itself (and the whole key) when a segment is empty. A value
@@ -768,7 +769,7 @@ static struct sl_value *parent_of(struct sl_event *ev, struct sl_value *root,
         struct sl_slice seg = {s, (size_t)(dot - s)};
         struct sl_value *v = find(obj, seg);
         if (v != NULL && v->type != SL_VALUE_OBJECT) {
-            if ((seg = aside_key(ev, seg)).ptr == NULL)
+            if ((seg = proc_json_aside_key(ev, seg)).ptr == NULL)
                 return NULL;
             v = find(obj, seg);
         }
@@ -800,10 +801,17 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
         return;
     }
     if (tags->type == SL_VALUE_ARRAY) {
-        for (struct sl_value *e = tags->first; e != NULL; e = e->next)
+        bool other = false; /* numbers, objects: no tags */
+        for (struct sl_value *e = tags->first; e != NULL; e = e->next) {
             if (e->type == SL_VALUE_STRING)
                 merge_tags(ev, e);
-        return;
+            else
+                other |= e->type != SL_VALUE_NULL;
+        }
+        /* the array goes to _tags too, as its JSON text when it mixes
+         * objects and scalars (proc_json_arrays.c): nothing is lost */
+        if (!other || proc_json_mixed_as_text(ev, tags) < 0)
+            return;
     }
     tags->key = SL_SLICE_LIT("_tags"); /* Logstash's rename rule */
     merge_value(&ev->root, tags);
@@ -1013,7 +1021,7 @@ static bool fits_leaf(const struct sl_value *v)
 /* The key with "_" before its last segment ("log" "_log", "log.origin"
  * "log._origin"), in the event's arena; NULL when out of memory. "source"
  * becomes "_source_": "_source" is Elasticsearch's own. */
-static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
+struct sl_slice proc_json_aside_key(struct sl_event *ev, struct sl_slice key)
 {
     size_t at = key.len;
     while (at > 0 && key.ptr[at - 1] != '.')
@@ -1068,7 +1076,7 @@ static int through_leaf(struct sl_event *ev, struct sl_value *m, char *path,
 
 /* The members of obj (the line, or an object of it at path[0..plen)) that
  * are no object where the template maps one, or hold an object where it
- * maps a leaf, go aside (aside_key); objects
+ * maps a leaf, go aside (proc_json_aside_key); objects
  * the template maps are walked in turn, and only those: under any other
  * the template maps nothing. Dotted keys are paths as they are. */
 static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
@@ -1092,12 +1100,12 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
         }
         if (!object_path(path, len)) {
             if (!fits_leaf(m) && leaf_path(path, len) &&
-                (m->key = aside_key(ev, m->key)).ptr == NULL)
+                (m->key = proc_json_aside_key(ev, m->key)).ptr == NULL)
                 return -1;
             continue;
         }
         if (!fits_object(m)) {
-            if ((m->key = aside_key(ev, m->key)).ptr == NULL)
+            if ((m->key = proc_json_aside_key(ev, m->key)).ptr == NULL)
                 return -1;
             continue;
         }
@@ -1163,7 +1171,7 @@ static int place(struct sl_event *ev, struct sl_value *root, struct sl_value *m,
     if ((!top_only || parent == root) && m->type != SL_VALUE_OBJECT) {
         struct sl_value *old = find(parent, last);
         if (old != NULL && old->type == SL_VALUE_OBJECT &&
-            (m->key = aside_key(ev, last)).ptr == NULL)
+            (m->key = proc_json_aside_key(ev, last)).ptr == NULL)
             return -1;
     }
     m->key_plain = sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
@@ -1280,7 +1288,8 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
         return PROC_FAILED;
     }
     int rc;
-    if (nest_below(cx->ev, v, !jp->has_target) < 0) {
+    if (proc_json_arrays(cx->ev, v, !jp->has_target) < 0 ||
+        nest_below(cx->ev, v, !jp->has_target) < 0) {
         rc = -1;
     } else if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);

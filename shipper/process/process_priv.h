@@ -122,6 +122,19 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
  * line's value there that is no object goes to "_<key>". */
 extern const char *const proc_json_object_paths[];
 extern const size_t proc_json_nobject_paths;
+/* proc_json.c: key with "_" before its last segment ("log" "_log",
+ * "log.origin" "log._origin"; "source" "_source_"), in the event's
+ * arena; {NULL, 0} when out of memory. */
+struct sl_slice proc_json_aside_key(struct sl_event *ev, struct sl_slice key);
+/* proc_json_arrays.c: the arrays of a parsed line v that Elasticsearch
+ * refuses made indexable: one that mixes objects and scalars becomes its
+ * JSON text under "_<key>", booleans among other scalars become strings.
+ * top: v is the line merged at the top, its "tags" left to the merge.
+ * -1 when out of memory. */
+int proc_json_arrays(struct sl_event *ev, struct sl_value *v, bool top);
+/* An array that mixes objects and scalars becomes its JSON text (a
+ * string); any other is left alone. -1 when out of memory. */
+int proc_json_mixed_as_text(struct sl_event *ev, struct sl_value *a);
 /* proc_json_clef.c: a Serilog compact JSON line (its "@mt" or "@m"): its
  * "message" rendered from the template and the properties, the template
  * to labels.MessageTemplate. Nothing for other lines, or one with a
