@@ -73,6 +73,9 @@
  *   log.origin.file.name and .line   file or caller, when it is
  *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
  *               caller "app/main.go:42")
+ * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
+ * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
+ * (proc_json_journald.c).
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -665,7 +668,8 @@ static void otel_id(struct sl_value *v)
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     /* before the keys move: the template names the line's properties */
-    if (proc_json_clef(ev, obj) < 0 || origin_file(ev, obj) < 0)
+    if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
+        origin_file(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is

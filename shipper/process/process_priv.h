@@ -135,6 +135,11 @@ int proc_json_arrays(struct sl_event *ev, struct sl_value *v, bool top);
 /* An array that mixes objects and scalars becomes its JSON text (a
  * string); any other is left alone. -1 when out of memory. */
 int proc_json_mixed_as_text(struct sl_event *ev, struct sl_value *a);
+/* proc_json_journald.c: a line of the journal's JSON (journalctl -o json):
+ * its fields renamed to Filebeat's and ECS's names, @timestamp from
+ * __REALTIME_TIMESTAMP, byte arrays as strings. Nothing for other lines.
+ * -1 when out of memory. */
+int proc_json_journald(struct sl_event *ev, struct sl_value *line);
 /* proc_json_clef.c: a Serilog compact JSON line (its "@mt" or "@m"): its
  * "message" rendered from the template and the properties, the template
  * to labels.MessageTemplate. Nothing for other lines, or one with a

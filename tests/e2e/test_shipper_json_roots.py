@@ -370,6 +370,54 @@ def arrays_that_mix_objects_and_scalars_go_aside_as_text():
                   "ok": [{"_x": '[1,{"y":2}]'}]}, "deep")
     eq(e["flags"], ["true", "maybe", None], "a boolean among strings")
 
+
+@case
+def journald_json_goes_to_filebeats_and_ecs_names():
+    """`journalctl -o json` through the json processor. Before, every
+    field kept the journal's name (MESSAGE, _SYSTEMD_UNIT, PRIORITY as a
+    string...), message was the whole line, @timestamp the time read, and
+    a MESSAGE that is no UTF-8 (an array of its bytes) stayed numbers."""
+    got = run_stdin("journald", [
+        {"__CURSOR": "s=1;i=2", "__REALTIME_TIMESTAMP": "1796450400250000",
+         "__MONOTONIC_TIMESTAMP": "99", "_BOOT_ID": "b00", "PRIORITY": "4",
+         "SYSLOG_FACILITY": "3", "SYSLOG_IDENTIFIER": "sshd", "_PID": "4242",
+         "_UID": "0", "_GID": "0", "_COMM": "sshd", "_EXE": "/usr/sbin/sshd",
+         "_SYSTEMD_UNIT": "ssh.service", "_TRANSPORT": "syslog",
+         "_HOSTNAME": "bastion", "_MACHINE_ID": "m1",
+         "MESSAGE": "Invalid user admin from 203.0.113.9 port 50022"},
+        {"__REALTIME_TIMESTAMP": "1796450401000000", "_TRANSPORT": "kernel",
+         "PRIORITY": "2", "MESSAGE": [99, 97, 102, 233]}])
+    e = got[0]
+    eq((e["@timestamp"], e["message"], e["log"]["level"],
+        e["log"]["syslog"], e["systemd"]["unit"], e["process"]["pid"],
+        e["syslog"], e["host"]),
+       ("2026-12-05T06:00:00.250Z",
+        "Invalid user admin from 203.0.113.9 port 50022", "warning",
+        {"priority": 4, "facility": {"code": 3}}, "ssh.service", 4242,
+        {"identifier": "sshd"},
+        {"name": "e2e-host", "hostname": "bastion", "id": "m1"}),
+       "mapped")
+    eq(e["journald"]["custom"], {"cursor": "s=1;i=2",
+                                 "monotonic_timestamp": "99"}, "the rest")
+    eq((got[1]["message"], got[1]["log"]["level"]),
+       ("caf\ufffd", "crit"), "bytes that are no UTF-8")
+
+
+@case
+def serilog_compact_json_is_rendered_and_indexable():
+    """Serilog's CompactJsonFormatter: before, the message was the
+    template."""
+    got = run_stdin("serilog", [
+        {"@t": "2026-12-05T06:40:00.0000000Z",
+         "@mt": "Processed {@Position} in {Elapsed:000} ms for {User}",
+         "@r": ["034"], "Position": {"Latitude": 25, "Longitude": 134},
+         "Elapsed": 34, "User": "ann", "Tags": ["a", {"b": 1}]}])
+    eq((got[0]["message"], got[0]["labels"], got[0]["_Tags"]),
+       ('Processed { Latitude: 25, Longitude: 134 } in 034 ms for "ann"',
+        {"MessageTemplate":
+         "Processed {@Position} in {Elapsed:000} ms for {User}"},
+        '["a",{"b":1}]'), "message, template")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
