@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "multiline_preset.h"
+#include "sl_ansi.h"
 #include "sl_buf.h"
 
 enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA };
@@ -410,7 +411,9 @@ static void start(struct multiline *ml, const char *s, size_t n,
     memset(&ml->ev, 0, sizeof ml->ev);
     ml->ev.offset = offset;
     ml->open = true;
-    ml->lead = n > 0 ? s[0] : '\0';
+    size_t plain = n;
+    const char *p = sl_ansi_trim(s, &plain); /* a coloured record's */
+    ml->lead = plain > 0 ? p[0] : '\0';
     append(ml, s, n, offset, end, cut);
 }
 

@@ -84,11 +84,16 @@
  *   a logger never writes. A multi-line message with a line shaped like
  *   `a.b: text` is split there. Waiting after "Caused by" costs the same.
  *   Not joined: a column-0 class line after a finished trace (a second
- *   printStackTrace with no record of its own) starts its own event. */
+ *   printStackTrace with no record of its own) starts its own event.
+ *
+ * Both read a line without the terminal colour codes at its start and end
+ * (sl_ansi.h): "\x1b[1mValueError: x\x1b[0m" is an exception line, and an
+ * event's first byte is its record's first byte after them. */
 #include "multiline_preset.h"
 
 #include <string.h>
 
+#include "sl_ansi.h"
 #include "sl_ascii.h"
 
 #define LIT(s) (s), sizeof(s) - 1
@@ -310,6 +315,7 @@ static struct ml_verdict python_quoted(struct ml_view v, const char *s,
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
+    s = sl_ansi_trim(s, &n); /* a coloured line is read as its text */
     if (n == 0)
         return blank(v);
     if (v.holding && v.hold_head)
@@ -404,6 +410,7 @@ static bool jul_level(const char *s, size_t n)
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
+    s = sl_ansi_trim(s, &n);
     if (n == 0)
         return blank(v);
     if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&

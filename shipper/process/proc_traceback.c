@@ -24,11 +24,13 @@
 #include "event_base.h"
 #include "proc_traceback.h"
 #include "process_priv.h"
+#include "sl_ansi.h"
 #include "sl_ascii.h"
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* The line at p (without "\n" or "\r\n"), and where the next one starts. */
+/* The line at p (without "\n" or "\r\n", nor the terminal colour codes
+ * at its start and end: sl_ansi.h), and where the next one starts. */
 static struct sl_slice line_at(const char *p, const char *end,
                                const char **next)
 {
@@ -37,7 +39,9 @@ static struct sl_slice line_at(const char *p, const char *end,
     *next = nl ? nl + 1 : end;
     if (stop > p && stop[-1] == '\r')
         stop--;
-    return (struct sl_slice){p, (size_t)(stop - p)};
+    size_t n = (size_t)(stop - p);
+    p = sl_ansi_trim(p, &n);
+    return (struct sl_slice){p, n};
 }
 
 static bool starts(struct sl_slice l, const char *lit)
@@ -484,10 +488,13 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
     if (len == 0)
         return 0;
     int rc = parse_python(s, s + len, r);
-    if (rc != 0)
-        return rc;
-    memset(r, 0, sizeof *r);
-    return parse_java(s, s + len, r);
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_java(s, s + len, r);
+    }
+    if (rc == 1 && r->message.len > 0) /* a coloured line's reset code */
+        r->message.ptr = sl_ansi_trim(r->message.ptr, &r->message.len);
+    return rc;
 }
 
 /* ---- the processor ------------------------------------------------------ */

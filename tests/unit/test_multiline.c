@@ -1641,6 +1641,27 @@ static void python_locals_class(void **state)
                      "2026 ERROR after");
 }
 
+/* Coloured output redirected to a file (colorlog, uvicorn, Spring Boot's
+ * console pattern): the presets read a line without the colour codes at
+ * its start and end. Before, "\x1b[1mValueError: x\x1b[0m" was no
+ * exception line, and the traceback was cut from its record. */
+static void ansi_coloured_lines(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "\x1b[31m2026-12-05 09:00:00 ERROR\x1b[0m app: x\n"
+                     "Traceback (most recent call last):\n"
+                     "  File \"/a.py\", line 1, in f\n"
+                     "\x1b[1mValueError: x\x1b[0m\n"
+                     "\x1b[1mDETAIL:  more\x1b[0m",
+                     "\x1b[32m2026-12-05 09:00:01 INFO\x1b[0m app: y");
+    assert_one_event("java",
+                     "\x1b[31m2026-12-05 ERROR\x1b[0m c.e.A - failed\n"
+                     "\x1b[31mjava.lang.IllegalStateException: x\x1b[0m\n"
+                     "\tat a.B.c(B.java:1)",
+                     "\x1b[32m2026-12-05 INFO\x1b[0m c.e.A - ok");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1684,6 +1705,7 @@ int main(void)
         cmocka_unit_test(python_syntax_error_crash_loop),
         cmocka_unit_test(python_asyncio_context),
         cmocka_unit_test(python_locals_class),
+        cmocka_unit_test(ansi_coloured_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -984,6 +984,19 @@ static void traceback_syntax_error_without_header(void **state)
        NULL, NULL);
 }
 
+/* Coloured output: the colour codes around a line are no part of its
+ * shape, nor of the exception's type and message. */
+static void traceback_ansi_colours(void **state)
+{
+    (void)state;
+    tb("\x1b[31m2026 ERROR\x1b[0m x\nTraceback (most recent call last):\n"
+       "  File \"/a.py\", line 4, in f\n\x1b[1mKeyError\x1b[0m\n",
+       1, "KeyError", "", "/a.py", "4", "f");
+    tb("\x1b[31m2026 ERROR\x1b[0m x\n\x1b[1;31mjava.io.IOException: "
+       "disk\x1b[0m\n\tat a.B.c(B.java:9)\n",
+       1, "java.io.IOException", "disk", "B.java", "9", "a.B.c");
+}
+
 /* ---- the json processor's object paths against the template ----------- */
 
 static bool json_object_listed(const char *path)
@@ -1086,6 +1099,7 @@ int main(void)
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
         cmocka_unit_test(traceback_syntax_error_without_header),
+        cmocka_unit_test(traceback_ansi_colours),
         cmocka_unit_test(json_object_paths_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
