@@ -12,12 +12,13 @@
 #include <string.h>
 
 static const char *const match_words[] = {"after", "before", NULL};
-static const char *const preset_words[] = {"python", "java", NULL};
+static const char *const preset_words[] = {"python", "java", "go", NULL};
 
 #define F(m) SL_OPT_FIELD(struct pipe_multiline_opts, m)
 static const struct sl_opt multiline_opts[] = {
     {"preset", SL_OPT_STRING, F(preset),
-     .help = "`python` or `java`: tracebacks and stack traces joined to the "
+     .help = "`python`, `java` or `go`: tracebacks, stack traces and "
+             "panics joined to the "
              "line above; not with `pattern`"},
     {"pattern", SL_OPT_STRING, F(pattern),
      .help = "a grok expression (`^%{TIMESTAMP_ISO8601} `) that decides which "
@@ -69,7 +70,7 @@ static int multiline_check(const struct sl_config_node *obj, void *out,
             ok |= strcmp(o->preset, preset_words[i]) == 0;
         if (!ok)
             return sl_config_error_expected(sl_config_get(obj, "preset"), err,
-                                            "\"python\" or \"java\"");
+                                            "\"python\", \"java\" or \"go\"");
     }
     return 0;
 }

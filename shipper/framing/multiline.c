@@ -61,7 +61,7 @@
 #include "sl_ansi.h"
 #include "sl_buf.h"
 
-enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA };
+enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA, MODE_GO };
 
 /* Why open events are being completed, until none is open. CLOSE_CUT: a
  * line of match=before ended the event while the event it split off
@@ -166,10 +166,12 @@ static int check_config(const struct multiline_config *cfg, enum mode *mode,
             *mode = MODE_PYTHON;
         else if (strcmp(cfg->preset, "java") == 0)
             *mode = MODE_JAVA;
+        else if (strcmp(cfg->preset, "go") == 0)
+            *mode = MODE_GO;
         else
             return sl_err_set(err, SL_EINVAL,
-                              "multiline: unknown preset '%s'; use 'python' "
-                              "or 'java', or a pattern",
+                              "multiline: unknown preset '%s'; use 'python', "
+                              "'java' or 'go', or a pattern",
                               cfg->preset);
         if (cfg->pattern != NULL || cfg->negate || cfg->match != NULL)
             return sl_err_set(err, SL_EINVAL,
@@ -182,8 +184,8 @@ static int check_config(const struct multiline_config *cfg, enum mode *mode,
         if (cfg->pattern == NULL || cfg->pattern[0] == '\0')
             return sl_err_set(err, SL_EINVAL,
                               "multiline: no pattern; set 'pattern' (a "
-                              "regular expression) or 'preset' ('python' or "
-                              "'java')");
+                              "regular expression) or 'preset' ('python', "
+                              "'java' or 'go')");
     }
     *before = false;
     if (cfg->match != NULL && strcmp(cfg->match, "before") == 0)
@@ -503,6 +505,8 @@ static struct ml_verdict decide(const struct multiline *ml, const char *s,
                         ml->open ? ml->ev.lines + ml->ev.continued : 0,
                         ml->text.len > 0 ? ml->text.ptr : "",
                         ml->open ? ml->text.len : 0};
+    if (ml->mode == MODE_GO)
+        return multiline_go_decide(v, s, n);
     return ml->mode == MODE_PYTHON ? multiline_python_decide(v, s, n)
                                    : multiline_java_decide(v, s, n);
 }

@@ -13,7 +13,8 @@
  *              negate=true  after:  a line that does not match joins above
  *              negate=false before: a line that matches joins the line below
  *              negate=true  before: a line that does not match joins below
- *   preset   "python" or "java": small state machines that know tracebacks
+ *   preset   "python", "java" or "go": small state machines that know
+ *            tracebacks, stack traces and panics
  *            (see multiline.c for exactly which lines join and why).
  *
  * Pulling, so the caller can stop at any moment (its outbox is full) and go

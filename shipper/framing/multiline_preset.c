@@ -86,7 +86,17 @@
  *   Not joined: a column-0 class line after a finished trace (a second
  *   printStackTrace with no record of its own) starts its own event.
  *
- * Both read a line without the terminal colour codes at its start and end
+ * go (a program's crash on stderr, as the runtime prints it):
+ *   - "panic: ..." and "fatal error: ..." start an event; in it, the
+ *     lines the runtime writes join: "[signal ...]", "goroutine N
+ *     [running]:", each frame's function line ("main.(*S).f(0x0)") and
+ *     its tab-indented file and line, "created by ...", "...additional
+ *     frames elided...", "exit status 2", blank lines between them (held
+ *     as in python), a nested panic's tab-indented "panic: ..."
+ *   - elsewhere an indented line joins the record above it, and anything
+ *     else starts a record.
+ *
+ * All read a line without the terminal colour codes at its start and end
  * (sl_ansi.h): "\x1b[1mValueError: x\x1b[0m" is an exception line, and an
  * event's first byte is its record's first byte after them. */
 #include "multiline_preset.h"
@@ -442,5 +452,34 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
         h.head = true;
         return h;
     }
+    return verdict(ML_START, ML_ST_RECORD);
+}
+
+/* A frame's function line in a goroutine's stack: "main.main()",
+ * "main.(*S).f(0x0, {0x5c1e20, 0xc000010000})", "panic({0x4b8e40?, ...})":
+ * no space before its first '(', and a ')' at its end. */
+static bool go_function_line(const char *s, size_t n)
+{
+    const char *open = memchr(s, '(', n);
+    return open != NULL && open > s && s[n - 1] == ')' &&
+           memchr(s, ' ', (size_t)(open - s)) == NULL;
+}
+
+struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
+{
+    s = sl_ansi_trim(s, &n);
+    if (n == 0)
+        return blank(v);
+    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))
+        return verdict(ML_START, ML_ST_PANIC);
+    if (v.open && v.st == ML_ST_PANIC &&
+        (indented(s, n) || starts(s, n, LIT("goroutine ")) ||
+         starts(s, n, LIT("[signal ")) || starts(s, n, LIT("created by ")) ||
+         starts(s, n, LIT("exit status ")) ||
+         starts(s, n, LIT("...additional frames elided...")) ||
+         go_function_line(s, n)))
+        return verdict(ML_CONT, ML_ST_PANIC);
+    if (indented(s, n))
+        return join(v, v.open ? v.st : ML_ST_RECORD);
     return verdict(ML_START, ML_ST_RECORD);
 }

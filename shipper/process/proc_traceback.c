@@ -482,6 +482,78 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
     return 1;
 }
 
+/* ---- Go ----------------------------------------------------------------- */
+
+/* "main.(*Server).handle(0x0, {...})": the function, up to the '(' of its
+ * arguments, the first one not after a '.' (a method's receiver is). */
+static struct sl_slice go_function(struct sl_slice l)
+{
+    for (size_t i = 1; i < l.len; i++)
+        if (l.ptr[i] == '(' && l.ptr[i - 1] != '.')
+            return (struct sl_slice){l.ptr, i};
+    return (struct sl_slice){0};
+}
+
+/* "\t/app/server.go:42 +0x1c": the file and the line. */
+static bool go_location(struct sl_slice l, struct tb_result *r)
+{
+    if (!indented(l))
+        return false;
+    l = trim_left(l);
+    const char *sp = memchr(l.ptr, ' ', l.len);
+    size_t n = sp ? (size_t)(sp - l.ptr) : l.len, d = n;
+    while (d > 0 && sl_ascii_digit(l.ptr[d - 1]))
+        d--;
+    if (d == n || d < 2 || l.ptr[d - 1] != ':')
+        return false;
+    r->file = (struct sl_slice){l.ptr, d - 1};
+    r->line = (struct sl_slice){l.ptr + d, n - d};
+    return true;
+}
+
+/* A Go program's crash on stderr: "panic: <value>" (or the runtime's
+ * "fatal error: <text>"), then "goroutine 1 [running]:" and two lines a
+ * frame, the function, then its file and line, tab-indented. error.type is
+ * "panic" (or "fatal error": a panic's value has no type in the text),
+ * error.message the rest of the line; the crash site is the first frame
+ * of the first goroutine that is not the runtime's own (panic(),
+ * runtime.*). */
+static int parse_go(const char *s, const char *end, struct tb_result *r)
+{
+    const char *p = s, *next, *head = NULL;
+    for (; p < end && head == NULL; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "panic: ") || starts(l, "fatal error: ")) {
+            head = l.ptr;
+            size_t n = l.ptr[0] == 'p' ? 5 : 11;
+            r->type = (struct sl_slice){l.ptr, n};
+            r->message = tail(l, n + 2);
+        }
+    }
+    if (head == NULL)
+        return 0;
+    r->lang = TB_GO;
+    r->stack = to_end(head, end);
+    bool in_goroutine = false;
+    struct sl_slice fn = {0};
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "goroutine ")) {
+            if (in_goroutine)
+                break; /* the first goroutine is the one that crashed */
+            in_goroutine = true;
+        } else if (in_goroutine && !indented(l)) {
+            fn = go_function(l);
+        } else if (in_goroutine && fn.len > 0 && go_location(l, r)) {
+            r->function = fn;
+            if (!starts(fn, "panic") && !starts(fn, "runtime."))
+                return 1;
+        }
+    }
+    r->file = r->line = r->function = (struct sl_slice){0};
+    return 1;
+}
+
 int tb_parse(const char *s, size_t len, struct tb_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -491,6 +563,10 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
     if (rc == 0) {
         memset(r, 0, sizeof *r);
         rc = parse_java(s, s + len, r);
+    }
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_go(s, s + len, r);
     }
     if (rc == 1 && r->message.len > 0) /* a coloured line's reset code */
         r->message.ptr = sl_ansi_trim(r->message.ptr, &r->message.len);

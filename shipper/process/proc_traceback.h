@@ -29,7 +29,13 @@
  * name, the exception may follow the record's text on its line (winston's
  * "2026-... error: TypeError: x", "... - failed: java.io.IOException: x"):
  * then it is the first name there, after a space, that ends in "Error",
- * "Exception" or "Throwable" and is followed by ':' or the line's end. */
+ * "Exception" or "Throwable" and is followed by ':' or the line's end.
+ *
+ * Go: a panic ("panic: runtime error: ...", the runtime's "fatal error:
+ * ...") is error.type "panic" or "fatal error" with the rest of its line
+ * as the message; the crash site is the crashed goroutine's first frame
+ * outside the runtime (each frame is a function line, then its
+ * "\t/path/file.go:42 +0x1c"). */
 #ifndef PROC_TRACEBACK_H
 #define PROC_TRACEBACK_H
 
@@ -38,7 +44,7 @@
 #include "sl_err.h"
 #include "sl_slice.h"
 
-enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA };
+enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA, TB_GO };
 
 struct tb_result {
     enum tb_lang lang;

@@ -732,6 +732,57 @@ def a_traceback_past_max_lines_ships_every_line():
     eq("error" in java_evs[1], False, "the rest: no error, no failure tag")
 
 
+@case
+def go_panics_and_coloured_tracebacks_are_one_event_with_their_error():
+    """A Go program's crash on stderr through the go preset and the
+    traceback processor: one event, error.type "panic", the crash site
+    the first frame outside the runtime; before, there was no go preset
+    (the java one made seven events of it) and no error fields. A Python
+    traceback coloured by its logger (ANSI codes): before, the coloured
+    exception line started an event of its own, and the traceback's was
+    tagged _tracebackparsefailure."""
+    d = scratch("go-ansi")
+    go = ("2026/12/05 09:00:00 serving on :8080\n"
+          "panic: runtime error: invalid memory address or nil pointer "
+          "dereference\n"
+          "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 "
+          "pc=0x4a2b3c]\n\n"
+          "goroutine 1 [running]:\n"
+          "main.(*Server).handle(0x0, {0x5c1e20, 0xc000010000})\n"
+          "\t/app/server.go:42 +0x1c\n"
+          "main.main()\n\t/app/main.go:17 +0x85\n"
+          "exit status 2\n"
+          "2026/12/05 09:00:01 serving on :8080\n")
+    py = ("\x1b[31m2026-12-05 09:00:00,000 ERROR\x1b[0m app: failed\n"
+          "Traceback (most recent call last):\n"
+          '  File "/app/a.py", line 7, in run\n'
+          "    step()\n"
+          "\x1b[1;31mKeyError: 'sku'\x1b[0m\n"
+          "\x1b[32m2026-12-05 09:00:01,000 INFO\x1b[0m app: next\n")
+    inputs = []
+    for name, text, preset in (("go.log", go, "go"), ("py.log", py,
+                                                       "python")):
+        path = os.path.join(d, "logs", name)
+        with open(path, "w") as f:
+            f.write(text)
+        inputs.append({"type": "file", "paths": [path],
+                       "multiline": {"preset": preset},
+                       "processors": [{"traceback": {}}]})
+    got, _ = run_once(write_config(d, inputs))
+    g = [e for e in got if e["log"]["file"]["path"].endswith("go.log")]
+    lines = go.splitlines()
+    eq([e["message"] for e in g],
+       [lines[0], "\n".join(lines[1:-1]), lines[-1]], "go events")
+    eq(errors_of(g)[1][:2], (
+        {"type": "panic", "message": "runtime error: invalid memory address "
+         "or nil pointer dereference", "stack_trace": "\n".join(lines[1:-1])},
+        {"file": {"name": "/app/server.go", "line": 42},
+         "function": "main.(*Server).handle"}), "go error")
+    p = [e for e in got if e["log"]["file"]["path"].endswith("py.log")]
+    eq(len(p), 2, "python events")
+    eq((p[0]["error"]["type"], p[0]["error"]["message"], p[0].get("tags")),
+       ("KeyError", "'sku'", None), "python error")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

@@ -1,5 +1,6 @@
 /* fuzz_multiline.c: arbitrary bytes cut into lines by line_reader (fed in
- * chunks) and joined by multiline in each preset and pattern mode. Byte 0
+ * chunks) and joined by multiline in each preset (python, java, go) and
+ * pattern mode. Byte 0
  * picks the chunk size and the mode, byte 1 the limits and the timeout; each
  * line's first byte moves the clock, a line starting with '!' ticks before
  * its push, one ending with '!' ticks after it, past any timeout.
@@ -167,12 +168,14 @@ static struct multiline *make(uint8_t b0, uint8_t b1, struct run *r)
     cfg.max_bytes = r->max_bytes = bytes[b1 & 3];
     cfg.max_lines = r->max_lines = lines[(b1 >> 2) & 3];
     cfg.timeout_ms = (b1 >> 4) * 10u; /* 0: none */
-    unsigned mode = (b0 >> 5) % 6;
-    r->pattern = mode >= 2;
+    unsigned mode = (b0 >> 5) % 7;
+    r->pattern = mode >= 2 && mode <= 5;
     if (mode == 0)
         cfg.preset = "python";
     else if (mode == 1)
         cfg.preset = "java";
+    else if (mode == 6)
+        cfg.preset = "go";
     else {
         cfg.pattern = patterns[mode - 2];
         cfg.negate = b0 & 0x10;

@@ -753,10 +753,10 @@ static void errors_say_what_to_do(void **state)
     struct multiline_config cfg;
     multiline_config_init(&cfg);
     expect_error(&cfg, "multiline: no pattern; set 'pattern' (a regular "
-                       "expression) or 'preset' ('python' or 'java')");
+                       "expression) or 'preset' ('python', 'java' or 'go')");
     cfg.preset = "pyton";
-    expect_error(&cfg, "multiline: unknown preset 'pyton'; use 'python' or "
-                       "'java', or a pattern");
+    expect_error(&cfg, "multiline: unknown preset 'pyton'; use 'python', "
+                       "'java' or 'go', or a pattern");
     cfg.preset = "python";
     cfg.match = "before";
     expect_error(&cfg, "multiline: preset 'python' cannot be combined with "
@@ -1662,6 +1662,32 @@ static void ansi_coloured_lines(void **state)
                      "\x1b[32m2026-12-05 INFO\x1b[0m c.e.A - ok");
 }
 
+/* go: a program's crash, as the runtime prints it on stderr, is one
+ * event: the panic, its signal line, each goroutine's frames; records
+ * around it are their own. */
+static void go_panics(void **state)
+{
+    (void)state;
+    assert_one_event(
+        "go",
+        "panic: runtime error: index out of range [5] with length 3\n\n"
+        "goroutine 7 [running]:\nmain.(*Server).handle(0x0, {0x5c1e20, "
+        "0xc000010000})\n\t/app/server.go:42 +0x1c\n"
+        "created by main.main in goroutine 1\n\t/app/main.go:12 +0x85\n\n"
+        "goroutine 1 [chan receive]:\nmain.main()\n\t/app/main.go:17 +0x85\n"
+        "exit status 2",
+        "2026/12/05 09:00:01 restarted");
+    assert_one_event("go",
+                     "panic: first [recovered]\n\tpanic: second\n"
+                     "[signal SIGSEGV: segmentation violation code=0x1]\n\n"
+                     "goroutine 1 [running]:\npanic({0x4b8e40?, 0xc0000a4000?})"
+                     "\n\t/usr/local/go/src/runtime/panic.go:770 +0x132\n"
+                     "...additional frames elided...",
+                     "fatal error: concurrent map writes");
+    assert_one_event("go", "2026/12/05 09:00:00 request failed\n\twith detail",
+                     "2026/12/05 09:00:00 next");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1706,6 +1732,7 @@ int main(void)
         cmocka_unit_test(python_asyncio_context),
         cmocka_unit_test(python_locals_class),
         cmocka_unit_test(ansi_coloured_lines),
+        cmocka_unit_test(go_panics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -997,6 +997,30 @@ static void traceback_ansi_colours(void **state)
        1, "java.io.IOException", "disk", "B.java", "9", "a.B.c");
 }
 
+/* Go: a panic or the runtime's fatal error, the crash site the first
+ * frame of the crashed goroutine outside the runtime. */
+static void traceback_go_panics(void **state)
+{
+    (void)state;
+    tb("2026/12/05 09:00:00 serving\npanic: runtime error: invalid memory "
+       "address or nil pointer dereference\n[signal SIGSEGV: segmentation "
+       "violation code=0x1 addr=0x0 pc=0x4a2b3c]\n\ngoroutine 1 [running]:\n"
+       "main.(*Server).handle(0x0, {0x5c1e20, 0xc000010000})\n"
+       "\t/app/server.go:42 +0x1c\nmain.main()\n\t/app/main.go:17 +0x85\n"
+       "exit status 2\n",
+       1, "panic",
+       "runtime error: invalid memory address or nil pointer dereference",
+       "/app/server.go", "42", "main.(*Server).handle");
+    tb("panic: boom\n\ngoroutine 1 [running]:\npanic({0x4b8e40?, "
+       "0xc0000a4000?})\n\t/usr/local/go/src/runtime/panic.go:770 +0x132\n"
+       "main.f(...)\n\t/app/f.go:9\nmain.main()\n\t/app/main.go:3 +0x25\n",
+       1, "panic", "boom", "/app/f.go", "9", "main.f");
+    tb("fatal error: concurrent map writes\n\ngoroutine 5 [running]:\n"
+       "runtime.throw({0x4c2f1e?, 0x0?})\n\t/usr/local/go/src/runtime/"
+       "panic.go:1047 +0x5d\n",
+       1, "fatal error", "concurrent map writes", "", "", "");
+}
+
 /* ---- the json processor's object paths against the template ----------- */
 
 static bool json_object_listed(const char *path)
@@ -1100,6 +1124,7 @@ int main(void)
         cmocka_unit_test(traceback_loguru),
         cmocka_unit_test(traceback_syntax_error_without_header),
         cmocka_unit_test(traceback_ansi_colours),
+        cmocka_unit_test(traceback_go_panics),
         cmocka_unit_test(json_object_paths_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
