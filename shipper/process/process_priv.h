@@ -62,7 +62,7 @@ struct proc {
 
 extern const struct proc_ops proc_grok_ops, proc_date_ops, proc_json_ops,
     proc_traceback_ops, proc_add_fields_ops, proc_add_tags_ops, proc_rename_ops,
-    proc_remove_ops, proc_drop_ops;
+    proc_remove_ops, proc_drop_ops, proc_charset_ops;
 
 /* Every processor's table has the "when" key, which the chain reads: */
 #define PROC_WHEN_OPT(type)                                                    \

@@ -783,6 +783,25 @@ def go_panics_and_coloured_tracebacks_are_one_event_with_their_error():
     eq((p[0]["error"]["type"], p[0]["error"]["message"], p[0].get("tags")),
        ("KeyError", "'sku'", None), "python error")
 
+
+@case
+def a_latin1_log_keeps_its_letters_with_the_charset_processor():
+    """A log written in Windows-1252 (a .NET Framework program, a Java
+    application on a Windows platform charset), a UTF-8 line after it:
+    before, every accented letter and the euro sign were written U+FFFD,
+    and nothing could read them back."""
+    d = scratch("latin1")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "wb") as f:
+        f.write("2026-12-05 commande de Zoé : 12 €\n".encode("cp1252") +
+                "2026-12-05 déjà en UTF-8\n".encode("utf-8"))
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "processors": [{"charset": {}}]}])
+    got, _ = run_once(conf)
+    eq([e["message"] for e in got],
+       ["2026-12-05 commande de Zoé : 12 €", "2026-12-05 déjà en UTF-8"],
+       "messages")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)

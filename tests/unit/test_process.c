@@ -1021,6 +1021,42 @@ static void traceback_go_panics(void **state)
        1, "fatal error", "concurrent map writes", "", "", "");
 }
 
+/* The charset processor on the bytes of a line in ISO-8859-1 or
+ * Windows-1252 (before, each accented letter was written U+FFFD), and on
+ * one that is UTF-8 already (kept). */
+static void charset_reads_legacy_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *processors, *message, *want;
+    } cases[] = {
+        {"[{\"charset\": {\"from\": \"ISO-8859-1\"}}]", "caf\xe9 \x80 \xff",
+         "\"message\":\"caf\xc3\xa9 \xc2\x80 \xc3\xbf\""},
+        {"[{\"charset\": {}}]", "\x93quoted\x94 \x80 \x81",
+         "\"message\":\"\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac "
+         "\xc2\x81\""},
+        {"[{\"charset\": {}}]", "d\xc3\xa9j\xc3\xa0 UTF-8",
+         "\"message\":\"d\xc3\xa9j\xc3\xa0 UTF-8\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[512];
+        struct sl_err err;
+        snprintf(doc, sizeof doc, "{\"p\": %s}", cases[i].processors);
+        struct sl_config *cfg =
+            sl_config_load_buffer("c.json", doc, strlen(doc), &err);
+        assert_non_null(cfg);
+        struct proc_chain *c = proc_chain_new(
+            sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
+        assert_non_null(c);
+        struct outcome o = run_chain(c, NULL, cases[i].message, NOW_DEFAULT);
+        if (strstr(o.json, cases[i].want) == NULL)
+            fail_msg("case %zu: %s", i, o.json);
+        free(o.json);
+        proc_chain_free(c);
+        sl_config_free(cfg);
+    }
+}
+
 /* ---- the json processor's object paths against the template ----------- */
 
 static bool json_object_listed(const char *path)
@@ -1125,6 +1161,7 @@ int main(void)
         cmocka_unit_test(traceback_syntax_error_without_header),
         cmocka_unit_test(traceback_ansi_colours),
         cmocka_unit_test(traceback_go_panics),
+        cmocka_unit_test(charset_reads_legacy_bytes),
         cmocka_unit_test(json_object_paths_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
