@@ -517,14 +517,19 @@ static const struct alias aliases[] = {
 
 /* Called for every key of every group on every line: the first byte is
  * compared before memcmp is. key is not empty. */
-static struct sl_value *member(struct sl_value *obj, const char *key)
+struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key)
 {
-    size_t len = strlen(key);
     for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (m->key.len == len && m->key.ptr[0] == key[0] &&
-            memcmp(m->key.ptr, key, len) == 0)
+        if (m->key.len == key.len &&
+            (key.len == 0 || (m->key.ptr[0] == key.ptr[0] &&
+                              memcmp(m->key.ptr, key.ptr, key.len) == 0)))
             return m;
     return NULL;
+}
+
+static struct sl_value *member(struct sl_value *obj, const char *key)
+{
+    return proc_json_member(obj, sl_slice_from(key));
 }
 
 /* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60
@@ -559,9 +564,9 @@ static bool has_ecs(struct sl_value *obj, const char *name)
 static void link(struct sl_value *obj, struct sl_value *v);
 
 /* A new member of obj, last, its key plain: -1 when out of memory. */
-static int link_new(struct sl_event *ev, struct sl_value *obj,
-                    enum sl_value_type type, struct sl_slice key,
-                    struct sl_slice text)
+int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
+                       enum sl_value_type type, struct sl_slice key,
+                       struct sl_slice text)
 {
     struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
     if (v == NULL)
@@ -598,8 +603,9 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     for (size_t i = 1; i <= ndig; i++)
         if (colon[i] < '0' || colon[i] > '9')
             return 0;
-    if (link_new(ev, obj, SL_VALUE_NUMBER, SL_SLICE_LIT("log.origin.file.line"),
-                 (struct sl_slice){colon + 1, ndig}) < 0)
+    if (proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
+                           SL_SLICE_LIT("log.origin.file.line"),
+                           (struct sl_slice){colon + 1, ndig}) < 0)
         return -1;
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
@@ -618,8 +624,9 @@ static int clef_level(struct sl_event *ev, struct sl_value *obj)
          member(obj, "message") == NULL) ||
         has_ecs(obj, "log.level"))
         return 0;
-    return link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("log.level"),
-                    SL_SLICE_LIT("Information"));
+    return proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                              SL_SLICE_LIT("log.level"),
+                              SL_SLICE_LIT("Information"));
 }
 
 /* OpenTelemetry's body as its exporters write a string one: OTLP JSON's

@@ -34,10 +34,7 @@
 static struct sl_value *member(struct sl_value *obj, const char *key,
                                size_t len)
 {
-    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (m->key.len == len && memcmp(m->key.ptr, key, len) == 0)
-            return m;
-    return NULL;
+    return proc_json_member(obj, (struct sl_slice){key, len});
 }
 
 /* Each append's result, or-ed: one failure (the buffer's max) and the
@@ -261,19 +258,10 @@ static int put_message(struct sl_event *ev, struct sl_value *line,
         text = (struct sl_slice){s, o.b.len};
     }
     sl_buf_release(&o.b);
-    struct sl_value *msg = sl_arena_alloc(ev->arena, sizeof *msg);
-    if (msg == NULL || text.ptr == NULL)
+    if (text.ptr == NULL)
         return -1;
-    *msg = (struct sl_value){.type = SL_VALUE_STRING,
-                             .key = SL_SLICE_LIT("message"),
-                             .key_plain = true,
-                             .text = text};
-    if (line->last != NULL)
-        line->last->next = msg;
-    else
-        line->first = msg;
-    line->last = msg;
-    return 0;
+    return proc_json_link_new(ev, line, SL_VALUE_STRING,
+                              SL_SLICE_LIT("message"), text);
 }
 
 int proc_json_clef(struct sl_event *ev, struct sl_value *line)

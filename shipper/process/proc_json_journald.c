@@ -32,11 +32,7 @@
 
 static struct sl_value *member(struct sl_value *obj, const char *key)
 {
-    size_t len = strlen(key);
-    for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (m->key.len == len && memcmp(m->key.ptr, key, len) == 0)
-            return m;
-    return NULL;
+    return proc_json_member(obj, sl_slice_from(key));
 }
 
 /* A journal field, where it goes, and whether it is a number there. */
@@ -187,19 +183,8 @@ static struct sl_slice custom_name(struct sl_event *ev, struct sl_value *line,
 static int add(struct sl_event *ev, struct sl_value *line, const char *key,
                struct sl_slice text)
 {
-    struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
-    if (v == NULL)
-        return -1;
-    *v = (struct sl_value){.type = SL_VALUE_STRING,
-                           .key = sl_slice_from(key),
-                           .key_plain = true,
-                           .text = text};
-    if (line->last != NULL)
-        line->last->next = v;
-    else
-        line->first = v;
-    line->last = v;
-    return 0;
+    return proc_json_link_new(ev, line, SL_VALUE_STRING, sl_slice_from(key),
+                              text);
 }
 
 /* log.level from PRIORITY, @timestamp from __REALTIME_TIMESTAMP. */

@@ -122,6 +122,13 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
  * line's value there that is no object goes to "_<key>". */
 extern const char *const proc_json_object_paths[];
 extern const size_t proc_json_nobject_paths;
+/* proc_json.c: obj's member named key (NULL: none); a new member of
+ * obj, last, its key plain (key and text borrowed; -1 when out of
+ * memory). */
+struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key);
+int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
+                       enum sl_value_type type, struct sl_slice key,
+                       struct sl_slice text);
 /* proc_json.c: key with "_" before its last segment ("log" "_log",
  * "log.origin" "log._origin"; "source" "_source_"), in the event's
  * arena; {NULL, 0} when out of memory. */

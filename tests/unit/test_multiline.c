@@ -518,6 +518,20 @@ static void assert_lossless(const struct got *g, const char *lines)
     free(all);
 }
 
+/* log through a joiner of the preset and max_lines, flushed, into g. */
+static struct multiline *split_run(const char *preset, uint32_t max_lines,
+                                   const char *log, struct got *g)
+{
+    struct multiline_config cfg;
+    multiline_config_init(&cfg);
+    cfg.preset = preset;
+    cfg.max_lines = max_lines;
+    struct multiline *ml = make(&cfg, g);
+    feed(ml, log);
+    flush(ml);
+    return ml;
+}
+
 /* A Python traceback longer than max_lines: the parts that go on carry
  * the rest, the exception line (the one that says what failed) last;
  * what follows is decided as it would have been in one event. */
@@ -538,13 +552,7 @@ static void python_traceback_past_max_lines_keeps_its_exception(void **state)
     for (size_t c = 0; c < NCONSUMERS; c++) {
         use_consumer(c);
         struct got g = {0};
-        struct multiline_config cfg;
-        multiline_config_init(&cfg);
-        cfg.preset = "python";
-        cfg.max_lines = 4;
-        struct multiline *ml = make(&cfg, &g);
-        feed(ml, log);
-        flush(ml);
+        struct multiline *ml = split_run("python", 4, log, &g);
         assert_int_equal(g.n, 4);
         assert_true(g.ev[0].truncated && !g.ev[0].continued);
         assert_true(g.ev[1].truncated && g.ev[1].continued);
@@ -579,13 +587,7 @@ static void java_held_lines_split_more_than_once(void **state)
     for (size_t c = 0; c < NCONSUMERS; c++) {
         use_consumer(c);
         struct got g = {0};
-        struct multiline_config cfg;
-        multiline_config_init(&cfg);
-        cfg.preset = "java";
-        cfg.max_lines = 2;
-        struct multiline *ml = make(&cfg, &g);
-        feed(ml, log);
-        flush(ml);
+        struct multiline *ml = split_run("java", 2, log, &g);
         assert_int_equal(g.n, 6);
         for (size_t i = 0; i < 5; i++) {
             assert_int_equal(g.ev[i].lines, i < 4 ? 2 : 1);
