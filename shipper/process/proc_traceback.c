@@ -672,9 +672,12 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
         return PROC_OK;
     /* a part of a record a multiline limit split: the head of a Python
      * traceback (its exception line is in a later part, which is read),
-     * Java's frames after their head; the parts are tagged already */
-    if (rc < 0 && (sl_event_has_tag(cx->ev, MULTILINE_TAG_CONTINUED) ||
-                   sl_event_has_tag(cx->ev, SL_TAG_TRUNCATED)))
+     * Java's frames after their head (the head named the exception; a
+     * "Caused by:" in a later part is no second crash to count); the
+     * parts are tagged already */
+    bool continued = sl_event_has_tag(cx->ev, MULTILINE_TAG_CONTINUED);
+    if ((rc < 0 && (continued || sl_event_has_tag(cx->ev, SL_TAG_TRUNCATED))) ||
+        (rc == 1 && continued && r.lang == TB_JAVA))
         return PROC_OK;
     if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_TRACEBACKPARSEFAILURE);
