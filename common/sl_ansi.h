@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "sl_slice.h"
+
 /* Bytes of the CSI sequence at s[0..n), 0 when none is there. */
 static inline size_t sl_ansi_csi_len(const char *s, size_t n)
 {
@@ -24,25 +26,28 @@ static inline size_t sl_ansi_csi_len(const char *s, size_t n)
     return i < n && s[i] >= 0x40 && s[i] <= 0x7E ? i + 1 : 0;
 }
 
-/* s[0..*n) without the CSI sequences at its start and the colour ones
- * ("\x1b[...m") at its end: its first byte, *n its new length. */
-static inline const char *sl_ansi_trim(const char *s, size_t *n)
+/* s[0..n) without the CSI sequences at its start and the colour ones
+ * ("\x1b[...m") at its end. By value, so a caller's length stays in a
+ * register: this runs on every line a preset decides. */
+static inline struct sl_slice sl_ansi_plain(const char *s, size_t n)
 {
+    if (n == 0 || (s[0] != '\x1b' && s[n - 1] != 'm'))
+        return (struct sl_slice){s, n}; /* the common case */
     size_t k;
-    while ((k = sl_ansi_csi_len(s, *n)) > 0) {
+    while ((k = sl_ansi_csi_len(s, n)) > 0) {
         s += k;
-        *n -= k;
+        n -= k;
     }
-    while (*n >= 3 && s[*n - 1] == 'm') {
-        size_t i = *n - 1;
+    while (n >= 3 && s[n - 1] == 'm') {
+        size_t i = n - 1;
         while (i > 0 &&
                ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == ';'))
             i--;
         if (i < 2 || s[i - 1] != '[' || s[i - 2] != '\x1b')
             break;
-        *n = i - 2;
+        n = i - 2;
     }
-    return s;
+    return (struct sl_slice){s, n};
 }
 
 #endif

@@ -354,8 +354,24 @@ static void complete(struct multiline *ml)
     ml->st = ML_ST_NONE;
 }
 
-static void append(struct multiline *ml, const char *s, size_t n,
-                   uint64_t offset, uint64_t end, bool cut);
+/* Puts a line that fits into the open event; out of memory, it is
+ * dropped (counted). */
+static void put(struct multiline *ml, const char *s, size_t n, uint64_t end,
+                bool cut)
+{
+    size_t sep = ml->ev.lines > 0;
+    if (sl_buf_reserve(&ml->text, sep + n, NULL) < 0) {
+        drop(ml, end);
+        return;
+    }
+    /* reserved: neither append can fail */
+    if (sep)
+        SL_IGNORE_RESULT(sl_buf_append_char(&ml->text, '\n', NULL));
+    SL_IGNORE_RESULT(sl_buf_append(&ml->text, s, n, NULL));
+    ml->ev.lines++;
+    ml->ev.end = end;
+    ml->ev.truncated |= cut;
+}
 
 /* The line does not fit: the open event is complete, cut at the limit
  * (tagged truncated), and the line opens its continuation, which keeps
@@ -373,37 +389,22 @@ static void split(struct multiline *ml, const char *s, size_t n,
     ml->open = true;
     ml->st = st;
     ml->stats.splits++;
-    append(ml, s, n, offset, end, cut);
+    put(ml, s, n, end, cut); /* n <= max_bytes: it fits */
 }
 
 /* Adds a line to the open event; one that does not fit splits it (no
- * event may wait then: callers check fits() while one does). n <=
+ * event may wait then: callers check fits() while one does), and so does
+ * a line no memory can hold, which then starts the next event. n <=
  * max_bytes. */
 static void append(struct multiline *ml, const char *s, size_t n,
                    uint64_t offset, uint64_t end, bool cut)
 {
-    if (!fits(ml, n)) {
-        split(ml, s, n, offset, end, cut);
-        return;
-    }
     size_t sep = ml->ev.lines > 0;
-    if (sl_buf_reserve(&ml->text, sep + n, NULL) < 0) {
-        /* out of memory: the event so far goes, the line starts the next
-         * one; with nothing to give back, the line is dropped (counted) */
-        if (ml->ev.lines > 0 && !ml->ready) {
-            split(ml, s, n, offset, end, cut);
-            return;
-        }
-        drop(ml, end);
-        return;
-    }
-    /* reserved: neither append can fail */
-    if (sep)
-        SL_IGNORE_RESULT(sl_buf_append_char(&ml->text, '\n', NULL));
-    SL_IGNORE_RESULT(sl_buf_append(&ml->text, s, n, NULL));
-    ml->ev.lines++;
-    ml->ev.end = end;
-    ml->ev.truncated |= cut;
+    if (!fits(ml, n) || (sl_buf_reserve(&ml->text, sep + n, NULL) < 0 &&
+                         ml->ev.lines > 0 && !ml->ready))
+        split(ml, s, n, offset, end, cut);
+    else
+        put(ml, s, n, end, cut);
 }
 
 static void start(struct multiline *ml, const char *s, size_t n,
@@ -413,9 +414,8 @@ static void start(struct multiline *ml, const char *s, size_t n,
     memset(&ml->ev, 0, sizeof ml->ev);
     ml->ev.offset = offset;
     ml->open = true;
-    size_t plain = n;
-    const char *p = sl_ansi_trim(s, &plain); /* a coloured record's */
-    ml->lead = plain > 0 ? p[0] : '\0';
+    struct sl_slice plain = sl_ansi_plain(s, n); /* a coloured record's */
+    ml->lead = plain.len > 0 ? plain.ptr[0] : '\0';
     append(ml, s, n, offset, end, cut);
 }
 

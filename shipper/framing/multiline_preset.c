@@ -325,7 +325,9 @@ static struct ml_verdict python_quoted(struct ml_view v, const char *s,
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
-    s = sl_ansi_trim(s, &n); /* a coloured line is read as its text */
+    struct sl_slice plain = sl_ansi_plain(s, n); /* a coloured line's text */
+    s = plain.ptr;
+    n = plain.len;
     if (n == 0)
         return blank(v);
     if (v.holding && v.hold_head)
@@ -420,7 +422,9 @@ static bool jul_level(const char *s, size_t n)
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
-    s = sl_ansi_trim(s, &n);
+    struct sl_slice plain = sl_ansi_plain(s, n);
+    s = plain.ptr;
+    n = plain.len;
     if (n == 0)
         return blank(v);
     if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
@@ -467,7 +471,9 @@ static bool go_function_line(const char *s, size_t n)
 
 struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
 {
-    s = sl_ansi_trim(s, &n);
+    struct sl_slice plain = sl_ansi_plain(s, n);
+    s = plain.ptr;
+    n = plain.len;
     if (n == 0)
         return blank(v);
     if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))

@@ -39,9 +39,7 @@ static struct sl_slice line_at(const char *p, const char *end,
     *next = nl ? nl + 1 : end;
     if (stop > p && stop[-1] == '\r')
         stop--;
-    size_t n = (size_t)(stop - p);
-    p = sl_ansi_trim(p, &n);
-    return (struct sl_slice){p, n};
+    return sl_ansi_plain(p, (size_t)(stop - p));
 }
 
 static bool starts(struct sl_slice l, const char *lit)
@@ -569,7 +567,7 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
         rc = parse_go(s, s + len, r);
     }
     if (rc == 1 && r->message.len > 0) /* a coloured line's reset code */
-        r->message.ptr = sl_ansi_trim(r->message.ptr, &r->message.len);
+        r->message = sl_ansi_plain(r->message.ptr, r->message.len);
     return rc;
 }
 
