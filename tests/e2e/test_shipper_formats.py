@@ -802,6 +802,24 @@ def a_latin1_log_keeps_its_letters_with_the_charset_processor():
        ["2026-12-05 commande de Zoé : 12 €", "2026-12-05 déjà en UTF-8"],
        "messages")
 
+
+@case
+def a_utf16_file_is_said_once_with_what_to_do():
+    """A log written in UTF-16 (PowerShell's redirection, a Windows tool):
+    its lines are cut at the byte "\\n", so its events hold a NUL every
+    other byte. Before, nothing said why; now the daemon says it once,
+    with the command that converts the file. The events are still valid
+    JSON, nothing dropped."""
+    d = scratch("utf16")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "wb") as f:
+        f.write("2026-12-05 started\nsecond line\n".encode("utf-16"))
+    got, err = run_once(write_config(d, [{"type": "file", "paths": [path]}]))
+    # the NUL after the last "\\n" is a line that waits for its newline
+    eq(len(got), 2, "events")
+    eq(err.count("UTF-16 byte order mark"), 1, "said once")
+    eq("iconv -f UTF-16 -t UTF-8" in err, True, "what to do")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
