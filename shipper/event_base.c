@@ -225,8 +225,8 @@ static int try_fields(const struct event_base *b, struct sl_err *err)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     struct event_source src;
     event_source_file(&src, b, 1, "/x");
-    struct event_base_record r = {SL_SLICE_LIT("x"),           0,    0,
-                                  CONTAINER_LOG_STREAM_STDOUT, true, true};
+    struct event_base_record r = {
+        SL_SLICE_LIT("x"), 0, 0, CONTAINER_LOG_STREAM_STDOUT, true, true, true};
     struct sl_event ev;
     int64_t ts;
     int rc = 0;
@@ -537,7 +537,9 @@ int event_base_build(const struct event_base *b, const struct event_source *src,
         return -1;
     if ((r->invalid &&
          sl_event_add_tag(ev, CONTAINER_LOG_TAG_PARSEFAILURE, err) < 0) ||
-        (r->truncated && sl_event_add_tag(ev, SL_TAG_TRUNCATED, err) < 0))
+        (r->truncated && sl_event_add_tag(ev, SL_TAG_TRUNCATED, err) < 0) ||
+        (r->continued &&
+         sl_event_add_tag(ev, MULTILINE_TAG_CONTINUED, err) < 0))
         return -1;
     sl_event_id_make(&src->id, r->offset, meta->id);
     return 0;

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "container_log.h"
+#include "multiline.h"
 #include "record_meta.h"
 #include "sl_config.h"
 #include "sl_err.h"
@@ -96,6 +97,8 @@ struct event_base_record {
     int64_t time_ms;         /* CONTAINER_LOG_NO_TIME: the time read */
     enum container_log_stream stream;
     bool truncated, invalid;
+    bool continued; /* multiline: goes on with the event before (a limit
+                       split the record): tagged MULTILINE_TAG_CONTINUED */
 };
 
 /* What the batch line needs besides the JSON (sl_batch.h). */
@@ -119,7 +122,8 @@ static inline struct event_base_record
 event_base_record_from(const struct container_log_record *r)
 {
     struct event_base_record e = {r->text,   r->offset,    r->time_ms,
-                                  r->stream, r->truncated, r->invalid};
+                                  r->stream, r->truncated, r->invalid,
+                                  false};
     return e;
 }
 
@@ -129,8 +133,9 @@ static inline struct event_base_record
 event_base_record_joined(const struct multiline_event *ev,
                          const struct record_meta *m)
 {
-    struct event_base_record e = {ev->text,  ev->offset,    m->time_ms,
-                                  m->stream, ev->truncated, m->invalid};
+    struct event_base_record e = {ev->text,     ev->offset,    m->time_ms,
+                                  m->stream,    ev->truncated, m->invalid,
+                                  ev->continued};
     return e;
 }
 

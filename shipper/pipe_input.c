@@ -12,12 +12,13 @@
 #include <string.h>
 
 static const char *const match_words[] = {"after", "before", NULL};
-static const char *const preset_words[] = {"python", "java", NULL};
+static const char *const preset_words[] = {"python", "java", "go", NULL};
 
 #define F(m) SL_OPT_FIELD(struct pipe_multiline_opts, m)
 static const struct sl_opt multiline_opts[] = {
     {"preset", SL_OPT_STRING, F(preset),
-     .help = "`python` or `java`: tracebacks and stack traces joined to the "
+     .help = "`python`, `java` or `go`: tracebacks, stack traces and "
+             "panics joined to the "
              "line above; not with `pattern`"},
     {"pattern", SL_OPT_STRING, F(pattern),
      .help = "a grok expression (`^%{TIMESTAMP_ISO8601} `) that decides which "
@@ -28,11 +29,14 @@ static const struct sl_opt multiline_opts[] = {
      .help = "pattern mode: `after`, a joining line goes with the line above; "
              "`before`, with the line below"},
     {"max_lines", SL_OPT_INT, F(max_lines), .def = "500", .min = 1,
-     .max = 1000000, .help = "lines in one event, at most; the rest dropped"},
+     .max = 1000000,
+     .help = "lines in one event, at most: past it the event is cut "
+             "(`_truncated`) and the rest goes on in the next event "
+             "(`_multiline_continued`)"},
     {"max_bytes", SL_OPT_SIZE, F(max_bytes), .def = "1MiB", .min = 1,
      .max = 4 * 1024 * 1024,
      .help = "bytes of one event, at most (4MiB: a batch takes 8MiB of JSON "
-             "an event); cut after"},
+             "an event): cut as max_lines, a longer line cut to it"},
     {"timeout", SL_OPT_DURATION, F(timeout_ms), .def = "5s", .min = 0,
      .max = 3600 * 1000,
      .help = "an event with no new line for this long is complete; 0: never"},
@@ -66,7 +70,7 @@ static int multiline_check(const struct sl_config_node *obj, void *out,
             ok |= strcmp(o->preset, preset_words[i]) == 0;
         if (!ok)
             return sl_config_error_expected(sl_config_get(obj, "preset"), err,
-                                            "\"python\" or \"java\"");
+                                            "\"python\", \"java\" or \"go\"");
     }
     return 0;
 }

@@ -457,15 +457,21 @@ static void pop(struct pipe_src *s)
         container_log_pop(s->cl);
 }
 
+/* The log component of a source: "input:file:PATH", "input:stdin". */
+static void src_component(const struct pipe_src *s, char *comp, size_t size)
+{
+    if (s->path != NULL)
+        snprintf(comp, size, "input:file:%s", s->path);
+    else
+        snprintf(comp, size, "input:stdin");
+}
+
 /* An event that could not be shipped: said with its source and offset. */
 static void refused(const struct pipe_src *s, uint64_t offset,
                     const struct sl_err *e)
 {
     char comp[256];
-    if (s->path != NULL)
-        snprintf(comp, sizeof comp, "input:file:%s", s->path);
-    else
-        snprintf(comp, sizeof comp, "input:stdin");
+    src_component(s, comp, sizeof comp);
     SL_WARN(comp, "the event at offset %" PRIu64 " was not shipped: %s", offset,
             e->msg);
     sl_counter_inc(s->p->rejected);
@@ -593,10 +599,7 @@ static void hole_said(struct pipe_src *s)
     char comp[256];
     uint64_t n = line_reader_hole_bytes(s->lr) - s->holes_said;
     s->holes_said += n;
-    if (s->path != NULL)
-        snprintf(comp, sizeof comp, "input:file:%s", s->path);
-    else
-        snprintf(comp, sizeof comp, "input:stdin");
+    src_component(s, comp, sizeof comp);
     SL_WARN(comp,
             "skipped %" PRIu64 " NUL bytes before offset %" PRIu64
             ": a hole, as a file truncated while its writer kept its "
@@ -604,6 +607,24 @@ static void hole_said(struct pipe_src *s)
             "mode: open its log with O_APPEND, or rotate by renaming); "
             "the lines after it are read",
             n, s->line.offset);
+}
+
+/* A source that starts with UTF-16's byte order mark (Windows tools,
+ * PowerShell's redirections, some .NET writers): its lines are cut at
+ * the byte "\n", so its events hold a NUL every other byte; said once
+ * when its first line is read, with what to do. */
+static void utf16_said(const struct pipe_src *s)
+{
+    const unsigned char *p = (const unsigned char *)s->line.ptr;
+    if (s->line.offset != 0 || s->line.len < 2 ||
+        !((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
+        return;
+    char comp[256];
+    src_component(s, comp, sizeof comp);
+    SL_WARN(comp,
+            "it starts with a UTF-16 byte order mark: it is read as UTF-8, "
+            "so its events hold NUL bytes and garbled text; convert it "
+            "(iconv -f UTF-16 -t UTF-8) or have its writer write UTF-8");
 }
 
 /* The next line out of line_reader, held until container_log takes it. */
@@ -624,6 +645,7 @@ static bool take_line(struct pipe_src *s)
     s->held = true;
     if (line_reader_hole_bytes(s->lr) != s->holes_said)
         hole_said(s);
+    utf16_said(s);
     return true;
 }
 

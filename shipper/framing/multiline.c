@@ -2,8 +2,9 @@
  *
  * Invariants:
  *   - at most one event is open; its bytes are text, text.len <= max_bytes,
- *     lines <= max_lines; `full` once either limit cut it (later
- *     continuation lines are counted in `dropped`, not stored)
+ *     lines <= max_lines; a line that would pass either limit splits it:
+ *     the event is complete (truncated) and the line opens its
+ *     continuation (continued), so no line is dropped
  *   - at most one complete event waits (`ready`, its bytes in `out`); the
  *     work that completes the next one is done only once it is popped
  *   - what is owed, in stream order: the waiting event, the open event, the
@@ -41,6 +42,14 @@
  * pushed line is copied (into `pend_buf`) only when the push stops before
  * placing it, after a timeout or a rejection of held lines.
  *
+ * Splits: a limit completes an event where a line does not fit, so one
+ * line can complete an event inside a piece of work that completes
+ * another (held lines joining, a match=before line that ends its event).
+ * Such a piece stops where the second would be completed: the held lines
+ * not joined yet stay held with the line's verdict kept (joining), or
+ * the event's end is left to a CLOSE_CUT closing, and it is done after
+ * the pop, as the rest of the work is.
+ *
  * Not done here: reading, time, the registry. The caller owns the clock. */
 #include "multiline.h"
 
@@ -49,12 +58,24 @@
 #include <string.h>
 
 #include "multiline_preset.h"
+#include "sl_ansi.h"
 #include "sl_buf.h"
 
-enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA };
+enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA, MODE_GO };
 
-/* Why open events are being completed, until none is open. */
-enum closing { CLOSE_NONE, CLOSE_TIMEOUT, CLOSE_FLUSH };
+/* Why open events are being completed, until none is open. CLOSE_CUT: a
+ * line of match=before ended the event while the event it split off
+ * still waited (see push_pattern). */
+enum closing { CLOSE_NONE, CLOSE_TIMEOUT, CLOSE_FLUSH, CLOSE_CUT };
+
+/* What placing a line did. */
+enum placed {
+    PLACED, /* the line is in the event, held, or dropped */
+    REJECT, /* not placed: the held lines must be decided again first */
+    WAIT    /* not placed: it joins, but an event split off by a limit
+               waits to be popped first; placed again with the same
+               verdict (the joiner keeps it) */
+};
 
 struct held {
     uint64_t offset, end;
@@ -92,10 +113,11 @@ struct multiline {
     struct multiline_rules *own; /* multiline_new's rules, else NULL */
 
     /* the open event */
-    bool open, full;
+    bool open;
     struct sl_buf text;        /* its lines joined, at most max_bytes */
-    struct multiline_event ev; /* offset, end, lines, dropped, truncated */
+    struct multiline_event ev; /* offset, end, lines, dropped, flags */
     enum ml_state st;
+    char lead;        /* the first byte of its record (a split keeps it) */
     uint64_t last_ms; /* when its last line (joined or held) came */
 
     /* the complete event waiting to be popped; its text is in out */
@@ -106,6 +128,11 @@ struct multiline {
     struct lines hold, replay;
     bool hold_head;
     size_t replay_i, hold_from; /* replay position; where hold began in it */
+    /* a line that joins, held lines first, stopped by a split (WAIT):
+     * hold_joined of the held lines are in the event; the line's state */
+    bool joining;
+    size_t hold_joined;
+    enum ml_state join_st;
 
     /* work left: the pushed line not yet placed (its bytes in pend_buf
      * once the push has returned); events being closed; a tick (at
@@ -139,10 +166,12 @@ static int check_config(const struct multiline_config *cfg, enum mode *mode,
             *mode = MODE_PYTHON;
         else if (strcmp(cfg->preset, "java") == 0)
             *mode = MODE_JAVA;
+        else if (strcmp(cfg->preset, "go") == 0)
+            *mode = MODE_GO;
         else
             return sl_err_set(err, SL_EINVAL,
-                              "multiline: unknown preset '%s'; use 'python' "
-                              "or 'java', or a pattern",
+                              "multiline: unknown preset '%s'; use 'python', "
+                              "'java' or 'go', or a pattern",
                               cfg->preset);
         if (cfg->pattern != NULL || cfg->negate || cfg->match != NULL)
             return sl_err_set(err, SL_EINVAL,
@@ -155,8 +184,8 @@ static int check_config(const struct multiline_config *cfg, enum mode *mode,
         if (cfg->pattern == NULL || cfg->pattern[0] == '\0')
             return sl_err_set(err, SL_EINVAL,
                               "multiline: no pattern; set 'pattern' (a "
-                              "regular expression) or 'preset' ('python' or "
-                              "'java')");
+                              "regular expression) or 'preset' ('python', "
+                              "'java' or 'go')");
     }
     *before = false;
     if (cfg->match != NULL && strcmp(cfg->match, "before") == 0)
@@ -294,37 +323,12 @@ static void drop(struct multiline *ml, uint64_t end)
     ml->stats.dropped++;
 }
 
-/* Adds a line to the open event, cutting it at the limits. */
-static void append(struct multiline *ml, const char *s, size_t n, uint64_t end,
-                   bool cut)
+/* A line of n bytes joins the open event without passing a limit. */
+static bool fits(const struct multiline *ml, size_t n)
 {
-    if (ml->full || ml->ev.lines >= ml->max_lines) {
-        ml->full = ml->ev.truncated = true;
-        drop(ml, end);
-        return;
-    }
     size_t sep = ml->ev.lines > 0;
-    size_t room = ml->max_bytes - ml->text.len;
-    if (sep + n > room) {
-        ml->full = ml->ev.truncated = true;
-        if (room <= sep) {
-            drop(ml, end);
-            return;
-        }
-        n = room - sep;
-    }
-    if (sl_buf_reserve(&ml->text, sep + n, NULL) < 0) {
-        ml->full = ml->ev.truncated = true; /* out of memory: cut here */
-        drop(ml, end);
-        return;
-    }
-    /* reserved: neither append can fail */
-    if (sep)
-        SL_IGNORE_RESULT(sl_buf_append_char(&ml->text, '\n', NULL));
-    SL_IGNORE_RESULT(sl_buf_append(&ml->text, s, n, NULL));
-    ml->ev.lines++;
-    ml->ev.end = end;
-    ml->ev.truncated |= cut;
+    return ml->ev.lines < ml->max_lines &&
+           sep + n <= ml->max_bytes - ml->text.len;
 }
 
 /* The open event becomes the one waiting: its buffer is swapped into out,
@@ -350,6 +354,59 @@ static void complete(struct multiline *ml)
     ml->st = ML_ST_NONE;
 }
 
+/* Puts a line that fits into the open event; out of memory, it is
+ * dropped (counted). */
+static void put(struct multiline *ml, const char *s, size_t n, uint64_t end,
+                bool cut)
+{
+    size_t sep = ml->ev.lines > 0;
+    if (sl_buf_reserve(&ml->text, sep + n, NULL) < 0) {
+        drop(ml, end);
+        return;
+    }
+    /* reserved: neither append can fail */
+    if (sep)
+        SL_IGNORE_RESULT(sl_buf_append_char(&ml->text, '\n', NULL));
+    SL_IGNORE_RESULT(sl_buf_append(&ml->text, s, n, NULL));
+    ml->ev.lines++;
+    ml->ev.end = end;
+    ml->ev.truncated |= cut;
+}
+
+/* The line does not fit: the open event is complete, cut at the limit
+ * (tagged truncated), and the line opens its continuation, which keeps
+ * the record's state and first byte, so the preset decides the lines
+ * after it as it would have in one event. Nothing is dropped. */
+static void split(struct multiline *ml, const char *s, size_t n,
+                  uint64_t offset, uint64_t end, bool cut)
+{
+    enum ml_state st = ml->st;
+    ml->ev.truncated = true;
+    complete(ml);
+    memset(&ml->ev, 0, sizeof ml->ev);
+    ml->ev.offset = offset;
+    ml->ev.continued = true;
+    ml->open = true;
+    ml->st = st;
+    ml->stats.splits++;
+    put(ml, s, n, end, cut); /* n <= max_bytes: it fits */
+}
+
+/* Adds a line to the open event; one that does not fit splits it (no
+ * event may wait then: callers check fits() while one does), and so does
+ * a line no memory can hold, which then starts the next event. n <=
+ * max_bytes. */
+static void append(struct multiline *ml, const char *s, size_t n,
+                   uint64_t offset, uint64_t end, bool cut)
+{
+    size_t sep = ml->ev.lines > 0;
+    if (!fits(ml, n) || (sl_buf_reserve(&ml->text, sep + n, NULL) < 0 &&
+                         ml->ev.lines > 0 && !ml->ready))
+        split(ml, s, n, offset, end, cut);
+    else
+        put(ml, s, n, end, cut);
+}
+
 static void start(struct multiline *ml, const char *s, size_t n,
                   uint64_t offset, uint64_t end, bool cut)
 {
@@ -357,8 +414,9 @@ static void start(struct multiline *ml, const char *s, size_t n,
     memset(&ml->ev, 0, sizeof ml->ev);
     ml->ev.offset = offset;
     ml->open = true;
-    ml->full = false;
-    append(ml, s, n, end, cut);
+    struct sl_slice plain = sl_ansi_plain(s, n); /* a coloured record's */
+    ml->lead = plain.len > 0 ? plain.ptr[0] : '\0';
+    append(ml, s, n, offset, end, cut);
 }
 
 /* ---- pattern mode ----------------------------------------------------- */
@@ -369,11 +427,17 @@ static void push_pattern(struct multiline *ml, const struct multiline_line *l)
     bool cont =
         (grok_match(ml->re, l->ptr, l->len) == GROK_MATCH) != ml->negate;
     if (ml->open && (ml->before || cont))
-        append(ml, l->ptr, l->len, l->end, l->cut);
+        append(ml, l->ptr, l->len, l->offset, l->end, l->cut);
     else
         start(ml, l->ptr, l->len, l->offset, l->end, l->cut);
-    if (ml->before && !cont)
-        complete(ml);
+    /* the line ends its event; when a limit split that event here, the
+     * part before waits: this one is completed after it is popped */
+    if (ml->before && !cont) {
+        if (ml->ready)
+            ml->closing = CLOSE_CUT;
+        else
+            complete(ml);
+    }
 }
 
 /* ---- presets: deciding, holding, replaying ----------------------------- */
@@ -409,42 +473,51 @@ static const char *held_bytes(const struct lines *h, const struct held *x)
 
 static void hold_clear(struct multiline *ml)
 {
-    ml->hold.n = 0;
+    ml->hold.n = ml->hold_joined = 0;
     sl_buf_reset(&ml->hold.bytes);
     ml->hold_head = false;
 }
 
-/* The held lines join the open event. */
-static void hold_join(struct multiline *ml)
+/* The held lines join the open event: true. false: a limit split the
+ * event while the part before it waits; the lines not joined yet stay
+ * held (hold_joined says how many are in), for the next call. */
+static bool hold_join(struct multiline *ml)
 {
-    for (size_t i = 0; i < ml->hold.n; i++) {
-        const struct held *x = &ml->hold.line[i];
-        append(ml, held_bytes(&ml->hold, x), x->len, x->end, x->cut);
+    for (; ml->hold_joined < ml->hold.n; ml->hold_joined++) {
+        const struct held *x = &ml->hold.line[ml->hold_joined];
+        if (ml->ready && !fits(ml, x->len))
+            return false;
+        append(ml, held_bytes(&ml->hold, x), x->len, x->offset, x->end, x->cut);
     }
     hold_clear(ml);
+    return true;
 }
 
 static struct ml_verdict decide(const struct multiline *ml, const char *s,
                                 size_t n)
 {
+    /* a continuation is never at its record's first line */
     struct ml_view v = {ml->open,
                         ml->open ? ml->st : ML_ST_NONE,
                         ml->hold.n > 0,
                         ml->hold_head,
-                        ml->open && ml->text.len > 0 ? ml->text.ptr[0] : '\0',
-                        ml->open ? ml->ev.lines : 0,
+                        ml->open ? ml->lead : '\0',
+                        ml->open ? ml->ev.lines + ml->ev.continued : 0,
                         ml->text.len > 0 ? ml->text.ptr : "",
                         ml->open ? ml->text.len : 0};
+    if (ml->mode == MODE_GO)
+        return multiline_go_decide(v, s, n);
     return ml->mode == MODE_PYTHON ? multiline_python_decide(v, s, n)
                                    : multiline_java_decide(v, s, n);
 }
 
-/* Places one line; false (nothing done) when the held lines must be
- * decided again first. */
-static bool step(struct multiline *ml, const struct multiline_line *l)
+/* Places one line (see enum placed). */
+static enum placed step(struct multiline *ml, const struct multiline_line *l)
 {
-    struct ml_verdict v = decide(ml, l->ptr, l->len);
-    bool holding = ml->hold.n > 0;
+    struct ml_verdict v = ml->joining
+                              ? (struct ml_verdict){ML_CONT, ml->join_st, false}
+                              : decide(ml, l->ptr, l->len);
+    bool holding = ml->hold.n > 0 && !ml->joining;
     if (v.dec == ML_HOLD && ml->hold.line == NULL &&
         (ml->hold.line = malloc(MULTILINE_HOLD_MAX * sizeof(struct held))) ==
             NULL)
@@ -452,7 +525,7 @@ static bool step(struct multiline *ml, const struct multiline_line *l)
                                                     to wait: a record */
     if (holding && (v.dec == ML_START || v.dec == ML_DROP ||
                     (v.dec == ML_HOLD && !hold_fits(ml, l->len))))
-        return false;
+        return REJECT;
     switch (v.dec) {
     case ML_DROP:
         ml->stats.dropped++;
@@ -461,8 +534,13 @@ static bool step(struct multiline *ml, const struct multiline_line *l)
         hold_add(ml, l, v.head);
         break;
     case ML_CONT:
-        hold_join(ml);
-        append(ml, l->ptr, l->len, l->end, l->cut);
+        if (!hold_join(ml) || (ml->ready && !fits(ml, l->len))) {
+            ml->joining = true;
+            ml->join_st = v.st;
+            return WAIT;
+        }
+        ml->joining = false;
+        append(ml, l->ptr, l->len, l->offset, l->end, l->cut);
         ml->st = v.st;
         break;
     case ML_START:
@@ -470,7 +548,7 @@ static bool step(struct multiline *ml, const struct multiline_line *l)
         ml->st = v.st;
         break;
     }
-    return true;
+    return PLACED;
 }
 
 /* The held lines do not belong to the open event: completes it and queues
@@ -493,13 +571,18 @@ static void replay_one(struct multiline *ml)
     const struct held *x = &ml->replay.line[ml->replay_i];
     struct multiline_line l = {held_bytes(&ml->replay, x), x->len, x->offset,
                                x->end, x->cut};
-    if (step(ml, &l)) {
+    switch (step(ml, &l)) {
+    case PLACED:
         ml->replay_i++;
-    } else {
+        break;
+    case WAIT: /* the same line again, after the pop */
+        break;
+    case REJECT:
         /* the lines held during this replay are replay[hold_from..i) */
         complete(ml);
         ml->replay_i = ml->hold_from;
         hold_clear(ml);
+        break;
     }
     if (ml->replay_i == ml->replay.n) {
         ml->replay.n = ml->replay_i = 0;
@@ -508,17 +591,18 @@ static void replay_one(struct multiline *ml)
 }
 
 /* Places a pushed line: true. false: it must wait for the held lines,
- * rejected, to be decided again first. */
+ * rejected, to be decided again first, or for the event a limit split
+ * off to be popped. */
 static bool place(struct multiline *ml, const struct multiline_line *l)
 {
     if (ml->mode == MODE_PATTERN) {
         push_pattern(ml, l);
         return true;
     }
-    if (step(ml, l))
-        return true;
-    hold_reject(ml);
-    return false;
+    enum placed r = step(ml, l);
+    if (r == REJECT)
+        hold_reject(ml);
+    return r == PLACED;
 }
 
 static bool expired(const struct multiline *ml, uint64_t now_ms);

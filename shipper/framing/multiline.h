@@ -13,7 +13,8 @@
  *              negate=true  after:  a line that does not match joins above
  *              negate=false before: a line that matches joins the line below
  *              negate=true  before: a line that does not match joins below
- *   preset   "python" or "java": small state machines that know tracebacks
+ *   preset   "python", "java" or "go": small state machines that know
+ *            tracebacks, stack traces and panics
  *            (see multiline.c for exactly which lines join and why).
  *
  * Pulling, so the caller can stop at any moment (its outbox is full) and go
@@ -59,13 +60,18 @@
  * is acknowledged. An event peeked but not popped is not done.
  *
  * Limits: an event keeps at most max_lines lines and max_bytes bytes (lines
- * joined with "\n"); past either it is cut, tagged truncated, and the rest of
- * its continuation lines are dropped (counted) until the next event starts.
- * A line is judged on its first max_bytes bytes, the only ones any event can
- * keep, so a line decided at once and a line decided after waiting get the
- * same answer. An event that gets no new line for timeout_ms is completed by
- * multiline_tick() (or by the next push, which checks the clock first); a
- * line after that starts a new event.
+ * joined with "\n"). A line that would pass either limit splits the event
+ * there, as Logstash's multiline codec does: the event is complete, flagged
+ * truncated, and the line starts the next event, flagged continued, which
+ * goes on with the record (its later lines join it as they would have
+ * joined the first part; it may be split again). No line is dropped: a
+ * Python traceback cut at max_lines still ships its exception line, in the
+ * last part. A line is judged and kept on its first max_bytes bytes, the
+ * only ones any event can keep (the rest of a line longer than max_bytes
+ * is cut, as a line over the reader's max_line is), so a line decided at
+ * once and a line decided after waiting get the same answer. An event that gets
+ * no new line for timeout_ms is completed by multiline_tick() (or by the next
+ * push, which checks the clock first); a line after that starts a new event.
  *
  * Memory: five buffers of at most max_bytes each, grown on demand (the
  * event being built, the event waiting, the lines a preset holds back, the
@@ -109,6 +115,9 @@
  * the event above (java: an exception line and its message before the first
  * "\tat"; both: blank lines). Past this the held lines start new events. */
 #define MULTILINE_HOLD_MAX 32
+/* The tag of an event that goes on with the record of the event before it
+ * (flagged continued): a limit split the record. */
+#define MULTILINE_TAG_CONTINUED "_multiline_continued"
 
 struct multiline_config {
     const char *preset;  /* "python", "java", or NULL for pattern mode */
@@ -138,15 +147,19 @@ struct multiline_event {
     uint64_t offset;      /* stream offset of the first line */
     uint64_t end;         /* end of the last line consumed into the event */
     uint32_t lines;       /* lines in text (a line cut by the limit counts) */
-    uint32_t dropped;     /* continuation lines dropped after the cut */
-    bool truncated;       /* cut by max_lines / max_bytes, or a cut line */
+    uint32_t dropped;     /* lines dropped: only when out of memory */
+    bool truncated;       /* split by max_lines / max_bytes, or a cut line */
+    bool continued;       /* goes on with the record of the event before,
+                             which a limit split */
 };
 
 struct multiline_stats {
     uint64_t lines;     /* pushed (taken) */
     uint64_t events;    /* completed (waiting or popped) */
-    uint64_t dropped;   /* lines in no event: past a cut, or preset blanks */
+    uint64_t dropped;   /* lines in no event: preset blanks (and lines
+                           no memory could hold) */
     uint64_t truncated; /* events completed truncated */
+    uint64_t splits;    /* events split by a limit */
     uint64_t timeouts;  /* events completed by the timeout */
 };
 

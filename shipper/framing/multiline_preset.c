@@ -84,11 +84,26 @@
  *   a logger never writes. A multi-line message with a line shaped like
  *   `a.b: text` is split there. Waiting after "Caused by" costs the same.
  *   Not joined: a column-0 class line after a finished trace (a second
- *   printStackTrace with no record of its own) starts its own event. */
+ *   printStackTrace with no record of its own) starts its own event.
+ *
+ * go (a program's crash on stderr, as the runtime prints it):
+ *   - "panic: ..." and "fatal error: ..." start an event; in it, the
+ *     lines the runtime writes join: "[signal ...]", "goroutine N
+ *     [running]:", each frame's function line ("main.(*S).f(0x0)") and
+ *     its tab-indented file and line, "created by ...", "...additional
+ *     frames elided...", "exit status 2", blank lines between them (held
+ *     as in python), a nested panic's tab-indented "panic: ..."
+ *   - elsewhere an indented line joins the record above it, and anything
+ *     else starts a record.
+ *
+ * All read a line without the terminal colour codes at its start and end
+ * (sl_ansi.h): "\x1b[1mValueError: x\x1b[0m" is an exception line, and an
+ * event's first byte is its record's first byte after them. */
 #include "multiline_preset.h"
 
 #include <string.h>
 
+#include "sl_ansi.h"
 #include "sl_ascii.h"
 
 #define LIT(s) (s), sizeof(s) - 1
@@ -310,6 +325,9 @@ static struct ml_verdict python_quoted(struct ml_view v, const char *s,
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
+    struct sl_slice plain = sl_ansi_plain(s, n); /* a coloured line's text */
+    s = plain.ptr;
+    n = plain.len;
     if (n == 0)
         return blank(v);
     if (v.holding && v.hold_head)
@@ -404,6 +422,9 @@ static bool jul_level(const char *s, size_t n)
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
+    struct sl_slice plain = sl_ansi_plain(s, n);
+    s = plain.ptr;
+    n = plain.len;
     if (n == 0)
         return blank(v);
     if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
@@ -435,5 +456,36 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
         h.head = true;
         return h;
     }
+    return verdict(ML_START, ML_ST_RECORD);
+}
+
+/* A frame's function line in a goroutine's stack: "main.main()",
+ * "main.(*S).f(0x0, {0x5c1e20, 0xc000010000})", "panic({0x4b8e40?, ...})":
+ * no space before its first '(', and a ')' at its end. */
+static bool go_function_line(const char *s, size_t n)
+{
+    const char *open = memchr(s, '(', n);
+    return open != NULL && open > s && s[n - 1] == ')' &&
+           memchr(s, ' ', (size_t)(open - s)) == NULL;
+}
+
+struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
+{
+    struct sl_slice plain = sl_ansi_plain(s, n);
+    s = plain.ptr;
+    n = plain.len;
+    if (n == 0)
+        return blank(v);
+    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))
+        return verdict(ML_START, ML_ST_PANIC);
+    if (v.open && v.st == ML_ST_PANIC &&
+        (indented(s, n) || starts(s, n, LIT("goroutine ")) ||
+         starts(s, n, LIT("[signal ")) || starts(s, n, LIT("created by ")) ||
+         starts(s, n, LIT("exit status ")) ||
+         starts(s, n, LIT("...additional frames elided...")) ||
+         go_function_line(s, n)))
+        return verdict(ML_CONT, ML_ST_PANIC);
+    if (indented(s, n))
+        return join(v, v.open ? v.st : ML_ST_RECORD);
     return verdict(ML_START, ML_ST_RECORD);
 }

@@ -1,4 +1,4 @@
-/* multiline_preset.h: the python and java presets as decision functions,
+/* multiline_preset.h: the python, java and go presets as decision functions,
  * internal to framing/. Each looks at one line and at the joiner's state and
  * says what to do with the line; multiline.c does it. Pure functions of
  * their arguments, so the rules are testable one line at a time. */
@@ -18,7 +18,8 @@ enum ml_state {
     ML_ST_STACK,  /* python: in "Stack (most recent call last):" frames */
     ML_ST_QUOTE,  /* python: in a cause's message in triple quotes */
     ML_ST_TRACE,  /* java: after a "\tat" or "\t... N more" line */
-    ML_ST_CAUSE   /* java: after an exception head, before its first frame */
+    ML_ST_CAUSE,  /* java: after an exception head, before its first frame */
+    ML_ST_PANIC   /* go: in a panic and its goroutines' stacks */
 };
 
 enum ml_dec {
@@ -49,5 +50,7 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n);
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n);
+struct ml_verdict multiline_go_decide(struct ml_view v, const char *s,
+                                      size_t n);
 
 #endif

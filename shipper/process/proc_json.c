@@ -25,7 +25,10 @@
  * log.level), at any depth ({"log.origin": {"file.name": "a.go"}} of
  * ecszap, OpenTelemetry's attributes; with a target too), as
  * Elasticsearch would read them, so conditions and rename see them. "tags" (a
- * string or strings) are added to the event's tags;
+ * string or strings) are added to the event's tags (anything else in it,
+ * the whole value goes to "_tags" with _tagsparsefailure, Logstash's
+ * rule); arrays Elasticsearch refuses (objects and scalars mixed) become
+ * their JSON text under "_<key>" (proc_json_arrays.c);
  * "@timestamp" is read by the chain (process.h).
  *
  * ECS keys (ecs_keys, on by default, merging at the top only): well-known
@@ -45,9 +48,12 @@
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
  *               {"stringValue": s} too), Body (OpenTelemetry Go's
  *               stdoutlog: {"Type": "String", "Value": s} too),
- *               Message (.NET), @m (Serilog), else @mt (Serilog's
- *               CompactJsonFormatter writes the template only), when the
- *               line has no "message" of its own
+ *               Message (.NET), when the line has no "message" of its
+ *               own; Serilog's compact JSON (CLEF): "@m", else "@mt"
+ *               rendered with the line's properties, as Serilog renders
+ *               it (CompactJsonFormatter writes the template only; the
+ *               template goes to labels.MessageTemplate:
+ *               proc_json_clef.c)
  *   log.logger  logger_name (logstash-logback-encoder), logger
  *               (structlog), loggerName (Log4j 2's JsonLayout), Category
  *               (.NET's JSON console formatter)
@@ -67,6 +73,9 @@
  *   log.origin.file.name and .line   file or caller, when it is
  *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
  *               caller "app/main.go:42")
+ * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
+ * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
+ * (proc_json_journald.c).
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -508,14 +517,19 @@ static const struct alias aliases[] = {
 
 /* Called for every key of every group on every line: the first byte is
  * compared before memcmp is. key is not empty. */
-static struct sl_value *member(struct sl_value *obj, const char *key)
+struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key)
 {
-    size_t len = strlen(key);
     for (struct sl_value *m = obj->first; m != NULL; m = m->next)
-        if (m->key.len == len && m->key.ptr[0] == key[0] &&
-            memcmp(m->key.ptr, key, len) == 0)
+        if (m->key.len == key.len &&
+            (key.len == 0 || (m->key.ptr[0] == key.ptr[0] &&
+                              memcmp(m->key.ptr, key.ptr, key.len) == 0)))
             return m;
     return NULL;
+}
+
+static struct sl_value *member(struct sl_value *obj, const char *key)
+{
+    return proc_json_member(obj, sl_slice_from(key));
 }
 
 /* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60
@@ -550,9 +564,9 @@ static bool has_ecs(struct sl_value *obj, const char *name)
 static void link(struct sl_value *obj, struct sl_value *v);
 
 /* A new member of obj, last, its key plain: -1 when out of memory. */
-static int link_new(struct sl_event *ev, struct sl_value *obj,
-                    enum sl_value_type type, struct sl_slice key,
-                    struct sl_slice text)
+int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
+                       enum sl_value_type type, struct sl_slice key,
+                       struct sl_slice text)
 {
     struct sl_value *v = sl_arena_alloc(ev->arena, sizeof *v);
     if (v == NULL)
@@ -589,8 +603,9 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     for (size_t i = 1; i <= ndig; i++)
         if (colon[i] < '0' || colon[i] > '9')
             return 0;
-    if (link_new(ev, obj, SL_VALUE_NUMBER, SL_SLICE_LIT("log.origin.file.line"),
-                 (struct sl_slice){colon + 1, ndig}) < 0)
+    if (proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
+                           SL_SLICE_LIT("log.origin.file.line"),
+                           (struct sl_slice){colon + 1, ndig}) < 0)
         return -1;
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
@@ -609,8 +624,9 @@ static int clef_level(struct sl_event *ev, struct sl_value *obj)
          member(obj, "message") == NULL) ||
         has_ecs(obj, "log.level"))
         return 0;
-    return link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("log.level"),
-                    SL_SLICE_LIT("Information"));
+    return proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                              SL_SLICE_LIT("log.level"),
+                              SL_SLICE_LIT("Information"));
 }
 
 /* OpenTelemetry's body as its exporters write a string one: OTLP JSON's
@@ -658,7 +674,9 @@ static void otel_id(struct sl_value *v)
 
 static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
-    if (origin_file(ev, obj) < 0)
+    /* before the keys move: the template names the line's properties */
+    if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
+        origin_file(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
@@ -739,8 +757,6 @@ static void merge_value(struct sl_value *obj, struct sl_value *m)
     old->last = m->last;
 }
 
-static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key);
-
 /* The object a dotted key ("log.level") of root (the event's, or an
  * object of the line) goes into, made as needed, with *last its final
  * segment; root itself (and the whole key) when a segment is empty. A value
@@ -764,7 +780,7 @@ static struct sl_value *parent_of(struct sl_event *ev, struct sl_value *root,
         struct sl_slice seg = {s, (size_t)(dot - s)};
         struct sl_value *v = find(obj, seg);
         if (v != NULL && v->type != SL_VALUE_OBJECT) {
-            if ((seg = aside_key(ev, seg)).ptr == NULL)
+            if ((seg = proc_json_aside_key(ev, seg)).ptr == NULL)
                 return NULL;
             v = find(obj, seg);
         }
@@ -796,10 +812,17 @@ static void merge_tags(struct sl_event *ev, struct sl_value *tags)
         return;
     }
     if (tags->type == SL_VALUE_ARRAY) {
-        for (struct sl_value *e = tags->first; e != NULL; e = e->next)
+        bool other = false; /* numbers, objects: no tags */
+        for (struct sl_value *e = tags->first; e != NULL; e = e->next) {
             if (e->type == SL_VALUE_STRING)
                 merge_tags(ev, e);
-        return;
+            else
+                other |= e->type != SL_VALUE_NULL;
+        }
+        /* the array goes to _tags too, as its JSON text when it mixes
+         * objects and scalars (proc_json_arrays.c): nothing is lost */
+        if (!other || proc_json_mixed_as_text(ev, tags) < 0)
+            return;
     }
     tags->key = SL_SLICE_LIT("_tags"); /* Logstash's rename rule */
     merge_value(&ev->root, tags);
@@ -1009,7 +1032,7 @@ static bool fits_leaf(const struct sl_value *v)
 /* The key with "_" before its last segment ("log" "_log", "log.origin"
  * "log._origin"), in the event's arena; NULL when out of memory. "source"
  * becomes "_source_": "_source" is Elasticsearch's own. */
-static struct sl_slice aside_key(struct sl_event *ev, struct sl_slice key)
+struct sl_slice proc_json_aside_key(struct sl_event *ev, struct sl_slice key)
 {
     size_t at = key.len;
     while (at > 0 && key.ptr[at - 1] != '.')
@@ -1064,7 +1087,7 @@ static int through_leaf(struct sl_event *ev, struct sl_value *m, char *path,
 
 /* The members of obj (the line, or an object of it at path[0..plen)) that
  * are no object where the template maps one, or hold an object where it
- * maps a leaf, go aside (aside_key); objects
+ * maps a leaf, go aside (proc_json_aside_key); objects
  * the template maps are walked in turn, and only those: under any other
  * the template maps nothing. Dotted keys are paths as they are. */
 static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
@@ -1088,12 +1111,12 @@ static int set_aside(struct sl_event *ev, struct sl_value *obj, char *path,
         }
         if (!object_path(path, len)) {
             if (!fits_leaf(m) && leaf_path(path, len) &&
-                (m->key = aside_key(ev, m->key)).ptr == NULL)
+                (m->key = proc_json_aside_key(ev, m->key)).ptr == NULL)
                 return -1;
             continue;
         }
         if (!fits_object(m)) {
-            if ((m->key = aside_key(ev, m->key)).ptr == NULL)
+            if ((m->key = proc_json_aside_key(ev, m->key)).ptr == NULL)
                 return -1;
             continue;
         }
@@ -1159,7 +1182,7 @@ static int place(struct sl_event *ev, struct sl_value *root, struct sl_value *m,
     if ((!top_only || parent == root) && m->type != SL_VALUE_OBJECT) {
         struct sl_value *old = find(parent, last);
         if (old != NULL && old->type == SL_VALUE_OBJECT &&
-            (m->key = aside_key(ev, last)).ptr == NULL)
+            (m->key = proc_json_aside_key(ev, last)).ptr == NULL)
             return -1;
     }
     m->key_plain = sl_json_plain_prefix(m->key.ptr, m->key.len) == m->key.len;
@@ -1276,7 +1299,8 @@ static enum proc_result json_run(struct proc *p, const struct proc_ctx *cx)
         return PROC_FAILED;
     }
     int rc;
-    if (nest_below(cx->ev, v, !jp->has_target) < 0) {
+    if (proc_json_arrays(cx->ev, v, !jp->has_target) < 0 ||
+        nest_below(cx->ev, v, !jp->has_target) < 0) {
         rc = -1;
     } else if (jp->has_target) {
         rc = proc_event_graft(cx->ev, &jp->target, v, &err);

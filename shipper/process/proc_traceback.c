@@ -12,19 +12,25 @@
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
  * log.origin.file.line (a number) and log.origin.function, as slices of
  * the field's bytes (nothing copied). An event with no traceback is left
- * alone; one whose traceback is cut before its exception line (a truncated
- * event) is tagged _tracebackparsefailure. The parsing rules are in
- * proc_traceback.h. Lines are walked once or twice; nothing is allocated. */
+ * alone; one whose traceback has no exception line is tagged
+ * _tracebackparsefailure, but for a part of a record that a limit cut
+ * (tagged _truncated or _multiline_continued): a multiline limit splits a
+ * long traceback into parts, and the part with the exception line (a
+ * Python traceback's last, a Java trace's first) is read. The parsing rules are
+ * in proc_traceback.h. Lines are walked once or twice; nothing is allocated. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_base.h"
 #include "proc_traceback.h"
 #include "process_priv.h"
+#include "sl_ansi.h"
 #include "sl_ascii.h"
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* The line at p (without "\n" or "\r\n"), and where the next one starts. */
+/* The line at p (without "\n" or "\r\n", nor the terminal colour codes
+ * at its start and end: sl_ansi.h), and where the next one starts. */
 static struct sl_slice line_at(const char *p, const char *end,
                                const char **next)
 {
@@ -33,7 +39,7 @@ static struct sl_slice line_at(const char *p, const char *end,
     *next = nl ? nl + 1 : end;
     if (stop > p && stop[-1] == '\r')
         stop--;
-    return (struct sl_slice){p, (size_t)(stop - p)};
+    return sl_ansi_plain(p, (size_t)(stop - p));
 }
 
 static bool starts(struct sl_slice l, const char *lit)
@@ -251,6 +257,27 @@ static const char *syntax_error(const char *s, const char *end)
     return NULL;
 }
 
+/* The rest of a traceback a multiline limit split off (the event flagged
+ * continued): frames and their code, indented, from its first line on,
+ * then the exception line at column 0, no header above. Its start when s
+ * is one (a `File "` frame among the indented lines), else NULL. */
+static const char *headless(const char *s, const char *end)
+{
+    const char *next;
+    bool frame = false;
+    for (const char *p = s; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (l.len == 0)
+            continue;
+        if (!indented(l)) {
+            struct tb_result t;
+            return frame && exception_line(l, TB_ANY, &t) ? s : NULL;
+        }
+        frame |= starts(trim_left(l), "File \"");
+    }
+    return NULL;
+}
+
 /* The block that propagated: the last header of the outermost level (a
  * plain traceback, or an exception group's own, not its members'). */
 static int parse_python(const char *s, const char *end, struct tb_result *r)
@@ -269,6 +296,8 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         }
     }
     if (first == NULL && (first = syntax_error(s, end)) != NULL)
+        body = first, col = -1;
+    if (first == NULL && (first = headless(s, end)) != NULL)
         body = first, col = -1;
     if (first == NULL)
         return 0;
@@ -451,16 +480,95 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
     return 1;
 }
 
+/* ---- Go ----------------------------------------------------------------- */
+
+/* "main.(*Server).handle(0x0, {...})": the function, up to the '(' of its
+ * arguments, the first one not after a '.' (a method's receiver is). */
+static struct sl_slice go_function(struct sl_slice l)
+{
+    for (size_t i = 1; i < l.len; i++)
+        if (l.ptr[i] == '(' && l.ptr[i - 1] != '.')
+            return (struct sl_slice){l.ptr, i};
+    return (struct sl_slice){0};
+}
+
+/* "\t/app/server.go:42 +0x1c": the file and the line. */
+static bool go_location(struct sl_slice l, struct tb_result *r)
+{
+    if (!indented(l))
+        return false;
+    l = trim_left(l);
+    const char *sp = memchr(l.ptr, ' ', l.len);
+    size_t n = sp ? (size_t)(sp - l.ptr) : l.len, d = n;
+    while (d > 0 && sl_ascii_digit(l.ptr[d - 1]))
+        d--;
+    if (d == n || d < 2 || l.ptr[d - 1] != ':')
+        return false;
+    r->file = (struct sl_slice){l.ptr, d - 1};
+    r->line = (struct sl_slice){l.ptr + d, n - d};
+    return true;
+}
+
+/* A Go program's crash on stderr: "panic: <value>" (or the runtime's
+ * "fatal error: <text>"), then "goroutine 1 [running]:" and two lines a
+ * frame, the function, then its file and line, tab-indented. error.type is
+ * "panic" (or "fatal error": a panic's value has no type in the text),
+ * error.message the rest of the line; the crash site is the first frame
+ * of the first goroutine that is not the runtime's own (panic(),
+ * runtime.*). */
+static int parse_go(const char *s, const char *end, struct tb_result *r)
+{
+    const char *p = s, *next, *head = NULL;
+    for (; p < end && head == NULL; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "panic: ") || starts(l, "fatal error: ")) {
+            head = l.ptr;
+            size_t n = l.ptr[0] == 'p' ? 5 : 11;
+            r->type = (struct sl_slice){l.ptr, n};
+            r->message = tail(l, n + 2);
+        }
+    }
+    if (head == NULL)
+        return 0;
+    r->lang = TB_GO;
+    r->stack = to_end(head, end);
+    bool in_goroutine = false;
+    struct sl_slice fn = {0};
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "goroutine ")) {
+            if (in_goroutine)
+                break; /* the first goroutine is the one that crashed */
+            in_goroutine = true;
+        } else if (in_goroutine && !indented(l)) {
+            fn = go_function(l);
+        } else if (in_goroutine && fn.len > 0 && go_location(l, r)) {
+            r->function = fn;
+            if (!starts(fn, "panic") && !starts(fn, "runtime."))
+                return 1;
+        }
+    }
+    r->file = r->line = r->function = (struct sl_slice){0};
+    return 1;
+}
+
 int tb_parse(const char *s, size_t len, struct tb_result *r)
 {
     memset(r, 0, sizeof *r);
     if (len == 0)
         return 0;
     int rc = parse_python(s, s + len, r);
-    if (rc != 0)
-        return rc;
-    memset(r, 0, sizeof *r);
-    return parse_java(s, s + len, r);
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_java(s, s + len, r);
+    }
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_go(s, s + len, r);
+    }
+    if (rc == 1 && r->message.len > 0) /* a coloured line's reset code */
+        r->message = sl_ansi_plain(r->message.ptr, r->message.len);
+    return rc;
 }
 
 /* ---- the processor ------------------------------------------------------ */
@@ -559,6 +667,15 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
         if (proc_event_text(cx->ev, &tp->json[i], &s))
             rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
+        return PROC_OK;
+    /* a part of a record a multiline limit split: the head of a Python
+     * traceback (its exception line is in a later part, which is read),
+     * Java's frames after their head (the head named the exception; a
+     * "Caused by:" in a later part is no second crash to count); the
+     * parts are tagged already */
+    bool continued = sl_event_has_tag(cx->ev, MULTILINE_TAG_CONTINUED);
+    if ((rc < 0 && (continued || sl_event_has_tag(cx->ev, SL_TAG_TRUNCATED))) ||
+        (rc == 1 && continued && r.lang == TB_JAVA))
         return PROC_OK;
     if (rc < 0) {
         proc_event_tag(cx->ev, PROC_TAG_TRACEBACKPARSEFAILURE);

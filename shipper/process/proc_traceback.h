@@ -13,7 +13,9 @@
  * "> File"). The stack trace starts at the first header, or at a cause
  * printed with no traceback above it ("ValueError: y", a RemoteTraceback,
  * then a chain message). A SyntaxError that stopped a program from
- * starting has a frame and no header: it is read from that frame.
+ * starting has a frame and no header: it is read from that frame; so is
+ * the last part of a traceback a multiline limit split (frames from its
+ * first line, then the exception line, no header).
  *
  * Java: the exception at the top is the line above the first "\tat ..."
  * frame, indented less than it, that starts with a class name
@@ -27,7 +29,13 @@
  * name, the exception may follow the record's text on its line (winston's
  * "2026-... error: TypeError: x", "... - failed: java.io.IOException: x"):
  * then it is the first name there, after a space, that ends in "Error",
- * "Exception" or "Throwable" and is followed by ':' or the line's end. */
+ * "Exception" or "Throwable" and is followed by ':' or the line's end.
+ *
+ * Go: a panic ("panic: runtime error: ...", the runtime's "fatal error:
+ * ...") is error.type "panic" or "fatal error" with the rest of its line
+ * as the message; the crash site is the crashed goroutine's first frame
+ * outside the runtime (each frame is a function line, then its
+ * "\t/path/file.go:42 +0x1c"). */
 #ifndef PROC_TRACEBACK_H
 #define PROC_TRACEBACK_H
 
@@ -36,7 +44,7 @@
 #include "sl_err.h"
 #include "sl_slice.h"
 
-enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA };
+enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA, TB_GO };
 
 struct tb_result {
     enum tb_lang lang;

@@ -28,12 +28,13 @@
 static const struct proc_ops *const all_ops[] = {
     &proc_grok_ops,      &proc_date_ops,       &proc_json_ops,
     &proc_traceback_ops, &proc_add_fields_ops, &proc_add_tags_ops,
-    &proc_rename_ops,    &proc_remove_ops,     &proc_drop_ops};
+    &proc_rename_ops,    &proc_remove_ops,     &proc_drop_ops,
+    &proc_charset_ops};
 #define NOPS (sizeof all_ops / sizeof all_ops[0])
 
 static const char *const op_names[] = {
-    "grok",     "date",   "json",   "traceback", "add_fields",
-    "add_tags", "rename", "remove", "drop",      NULL};
+    "grok",   "date",   "json", "traceback", "add_fields", "add_tags",
+    "rename", "remove", "drop", "charset",   NULL};
 
 struct proc_metrics {
     struct sl_metric_family *failures, *dropped;

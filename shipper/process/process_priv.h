@@ -62,7 +62,7 @@ struct proc {
 
 extern const struct proc_ops proc_grok_ops, proc_date_ops, proc_json_ops,
     proc_traceback_ops, proc_add_fields_ops, proc_add_tags_ops, proc_rename_ops,
-    proc_remove_ops, proc_drop_ops;
+    proc_remove_ops, proc_drop_ops, proc_charset_ops;
 
 /* Every processor's table has the "when" key, which the chain reads: */
 #define PROC_WHEN_OPT(type)                                                    \
@@ -122,6 +122,36 @@ int proc_fieldpath(struct sl_fieldpath *p, const struct sl_config_node *n,
  * line's value there that is no object goes to "_<key>". */
 extern const char *const proc_json_object_paths[];
 extern const size_t proc_json_nobject_paths;
+/* proc_json.c: obj's member named key (NULL: none); a new member of
+ * obj, last, its key plain (key and text borrowed; -1 when out of
+ * memory). */
+struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key);
+int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
+                       enum sl_value_type type, struct sl_slice key,
+                       struct sl_slice text);
+/* proc_json.c: key with "_" before its last segment ("log" "_log",
+ * "log.origin" "log._origin"; "source" "_source_"), in the event's
+ * arena; {NULL, 0} when out of memory. */
+struct sl_slice proc_json_aside_key(struct sl_event *ev, struct sl_slice key);
+/* proc_json_arrays.c: the arrays of a parsed line v that Elasticsearch
+ * refuses made indexable: one that mixes objects and scalars becomes its
+ * JSON text under "_<key>", booleans among other scalars become strings.
+ * top: v is the line merged at the top, its "tags" left to the merge.
+ * -1 when out of memory. */
+int proc_json_arrays(struct sl_event *ev, struct sl_value *v, bool top);
+/* An array that mixes objects and scalars becomes its JSON text (a
+ * string); any other is left alone. -1 when out of memory. */
+int proc_json_mixed_as_text(struct sl_event *ev, struct sl_value *a);
+/* proc_json_journald.c: a line of the journal's JSON (journalctl -o json):
+ * its fields renamed to Filebeat's and ECS's names, @timestamp from
+ * __REALTIME_TIMESTAMP, byte arrays as strings. Nothing for other lines.
+ * -1 when out of memory. */
+int proc_json_journald(struct sl_event *ev, struct sl_value *line);
+/* proc_json_clef.c: a Serilog compact JSON line (its "@mt" or "@m"): its
+ * "message" rendered from the template and the properties, the template
+ * to labels.MessageTemplate. Nothing for other lines, or one with a
+ * "message". -1 when out of memory. */
+int proc_json_clef(struct sl_event *ev, struct sl_value *line);
 /* proc_json_leaves.c: the paths it maps as leaves, sorted; an object
  * there goes to "_<key>". */
 extern const char *const proc_json_leaf_paths[];

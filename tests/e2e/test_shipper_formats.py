@@ -562,8 +562,9 @@ def a_stopped_containers_last_partial_line_is_shipped():
 def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
     """JSON logs as the libraries print them, through {"json": {}} and
     {"traceback": {}}: Serilog's CompactJsonFormatter writes "@mt" (no
-    "@m"), leaves "@l" out for Information and puts the exception in
-    "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
+    "@m": the message is the template rendered, the template kept in
+    labels.MessageTemplate; before, the message was the template),
+    leaves "@l" out for Information and puts the exception in "@x"; zap's "caller"; logstash-logback-encoder's "logger_name" and
     "thread_name"; an ECS logger's "error.stack_trace". Before: the whole
     JSON line as message, no log.level, no error fields, the crash site
     not found."""
@@ -598,8 +599,8 @@ def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
     got, _ = run_once(conf)
     eq([(e["message"], e["log"].get("level"), e["log"].get("logger"))
         for e in got],
-       [("Order {Id} placed", "Information", None),
-        ("Order {Id} failed", "Error", None),
+       [("Order 42 placed", "Information", None),
+        ("Order 43 failed", "Error", None),
         ("slow request", "warn", None),
         ("pool failed", "ERROR", "com.example.Pool"),
         ("pool failed", "error", "com.example.Pool")], "message, level")
@@ -619,6 +620,9 @@ def serilog_zap_logback_and_ecs_json_logs_fill_their_ecs_fields():
         java_error], "errors")
     eq(got[3]["process"], {"thread": {"name": "http-nio-8080-exec-3"}},
        "thread_name")
+    eq([got[0]["labels"], got[1]["labels"]],
+       [{"MessageTemplate": "Order {Id} placed"},
+        {"MessageTemplate": "Order {Id} failed"}], "the templates")
 
 
 @case
@@ -670,6 +674,151 @@ def a_stdin_input_started_with_stdin_closed_ends():
                           stderr=subprocess.PIPE, timeout=20,
                           preexec_fn=lambda: os.close(0))
     eq((proc.returncode, proc.stdout), (0, b""), "exit, events")
+
+
+@case
+def a_traceback_past_max_lines_ships_every_line():
+    """A Python traceback of 12 lines and a Java stack trace with "Caused
+    by:" and "... 12 more", each longer than multiline.max_lines (5), as
+    Logstash's multiline codec does it: the event is cut at the limit and
+    tagged _truncated, the rest goes on in the next events, tagged
+    _multiline_continued. Before, the lines past the limit were dropped:
+    the Python traceback lost its exception line, the one that says what
+    failed, and the traceback processor could not name it."""
+    d = scratch("max-lines")
+    frames = "".join(f'  File "/app/m{i}.py", line {i}, in f{i}\n    g{i}()\n'
+                     for i in range(5))
+    py = ("2026-12-05 09:00:00,000 ERROR app: job failed\n"
+          "Traceback (most recent call last):\n" + frames +
+          "KeyError: 'order_id'\n"
+          "2026-12-05 09:00:01,000 INFO app: next\n")
+    java = ("2026-12-05 09:00:00.000 ERROR c.e.Svc - failed\n"
+            "java.lang.IllegalStateException: pool closed\n"
+            "\tat com.example.Pool.get(Pool.java:88)\n"
+            "\tat com.example.App.main(App.java:12)\n"
+            "Caused by: java.io.IOException: disk full\n"
+            "\tat java.io.F.w(F.java:1)\n"
+            "\t... 12 more\n"
+            "2026-12-05 09:00:01.000 INFO c.e.Svc - next\n")
+    inputs = []
+    for name, text, preset in (("py.log", py, "python"),
+                               ("java.log", java, "java")):
+        path = os.path.join(d, "logs", name)
+        with open(path, "w") as f:
+            f.write(text)
+        inputs.append({"type": "file", "paths": [path],
+                       "multiline": {"preset": preset, "max_lines": 5},
+                       "processors": [{"traceback": {}}]})
+    got, _ = run_once(write_config(d, inputs))
+    for name, text in (("py.log", py), ("java.log", java)):
+        evs = [e for e in got if e["log"]["file"]["path"].endswith(name)]
+        eq("\n".join(e["message"] for e in evs) + "\n", text,
+           name + ": every line, in order")
+        eq([e.get("tags") for e in evs],
+           [["_truncated"], ["_truncated", "_multiline_continued"],
+            ["_multiline_continued"], None] if name == "py.log" else
+           [["_truncated"], ["_multiline_continued"], None],
+           name + ": tags")
+    py_evs = [e for e in got if e["log"]["file"]["path"].endswith("py.log")]
+    eq((py_evs[2]["message"], py_evs[2]["error"]["type"],
+        py_evs[2]["log"]["origin"]),
+       ('  File "/app/m4.py", line 4, in f4\n    g4()\nKeyError: '
+        "'order_id'", "KeyError",
+        {"file": {"name": "/app/m4.py", "line": 4}, "function": "f4"}),
+       "the exception line and its crash site")
+    java_evs = [e for e in got if e["log"]["file"]["path"].endswith("java.log")]
+    eq(java_evs[0]["error"]["type"], "java.lang.IllegalStateException",
+       "the head names the exception")
+    eq("error" in java_evs[1], False, "the rest: no error, no failure tag")
+
+
+@case
+def go_panics_and_coloured_tracebacks_are_one_event_with_their_error():
+    """A Go program's crash on stderr through the go preset and the
+    traceback processor: one event, error.type "panic", the crash site
+    the first frame outside the runtime; before, there was no go preset
+    (the java one made seven events of it) and no error fields. A Python
+    traceback coloured by its logger (ANSI codes): before, the coloured
+    exception line started an event of its own, and the traceback's was
+    tagged _tracebackparsefailure."""
+    d = scratch("go-ansi")
+    go = ("2026/12/05 09:00:00 serving on :8080\n"
+          "panic: runtime error: invalid memory address or nil pointer "
+          "dereference\n"
+          "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 "
+          "pc=0x4a2b3c]\n\n"
+          "goroutine 1 [running]:\n"
+          "main.(*Server).handle(0x0, {0x5c1e20, 0xc000010000})\n"
+          "\t/app/server.go:42 +0x1c\n"
+          "main.main()\n\t/app/main.go:17 +0x85\n"
+          "exit status 2\n"
+          "2026/12/05 09:00:01 serving on :8080\n")
+    py = ("\x1b[31m2026-12-05 09:00:00,000 ERROR\x1b[0m app: failed\n"
+          "Traceback (most recent call last):\n"
+          '  File "/app/a.py", line 7, in run\n'
+          "    step()\n"
+          "\x1b[1;31mKeyError: 'sku'\x1b[0m\n"
+          "\x1b[32m2026-12-05 09:00:01,000 INFO\x1b[0m app: next\n")
+    inputs = []
+    for name, text, preset in (("go.log", go, "go"), ("py.log", py,
+                                                       "python")):
+        path = os.path.join(d, "logs", name)
+        with open(path, "w") as f:
+            f.write(text)
+        inputs.append({"type": "file", "paths": [path],
+                       "multiline": {"preset": preset},
+                       "processors": [{"traceback": {}}]})
+    got, _ = run_once(write_config(d, inputs))
+    g = [e for e in got if e["log"]["file"]["path"].endswith("go.log")]
+    lines = go.splitlines()
+    eq([e["message"] for e in g],
+       [lines[0], "\n".join(lines[1:-1]), lines[-1]], "go events")
+    eq(errors_of(g)[1][:2], (
+        {"type": "panic", "message": "runtime error: invalid memory address "
+         "or nil pointer dereference", "stack_trace": "\n".join(lines[1:-1])},
+        {"file": {"name": "/app/server.go", "line": 42},
+         "function": "main.(*Server).handle"}), "go error")
+    p = [e for e in got if e["log"]["file"]["path"].endswith("py.log")]
+    eq(len(p), 2, "python events")
+    eq((p[0]["error"]["type"], p[0]["error"]["message"], p[0].get("tags")),
+       ("KeyError", "'sku'", None), "python error")
+
+
+@case
+def a_latin1_log_keeps_its_letters_with_the_charset_processor():
+    """A log written in Windows-1252 (a .NET Framework program, a Java
+    application on a Windows platform charset), a UTF-8 line after it:
+    before, every accented letter and the euro sign were written U+FFFD,
+    and nothing could read them back."""
+    d = scratch("latin1")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "wb") as f:
+        f.write("2026-12-05 commande de Zoé : 12 €\n".encode("cp1252") +
+                "2026-12-05 déjà en UTF-8\n".encode("utf-8"))
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "processors": [{"charset": {}}]}])
+    got, _ = run_once(conf)
+    eq([e["message"] for e in got],
+       ["2026-12-05 commande de Zoé : 12 €", "2026-12-05 déjà en UTF-8"],
+       "messages")
+
+
+@case
+def a_utf16_file_is_said_once_with_what_to_do():
+    """A log written in UTF-16 (PowerShell's redirection, a Windows tool):
+    its lines are cut at the byte "\\n", so its events hold a NUL every
+    other byte. Before, nothing said why; now the daemon says it once,
+    with the command that converts the file. The events are still valid
+    JSON, nothing dropped."""
+    d = scratch("utf16")
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "wb") as f:
+        f.write("2026-12-05 started\nsecond line\n".encode("utf-16"))
+    got, err = run_once(write_config(d, [{"type": "file", "paths": [path]}]))
+    # the NUL after the last "\\n" is a line that waits for its newline
+    eq(len(got), 2, "events")
+    eq(err.count("UTF-16 byte order mark"), 1, "said once")
+    eq("iconv -f UTF-16 -t UTF-8" in err, True, "what to do")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

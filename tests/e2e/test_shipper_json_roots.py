@@ -6,12 +6,14 @@ Python logging's "process" and "thread", logrus's "file" and "func",
 "event" next to a "message", "http", "source", "agent", nginx's "host";
 pino's "pid" and "hostname"; objects where the template maps a leaf
 ("message": {...}, "log.level": {...}); OpenTelemetry's log records;
-field names Elasticsearch refuses ("", "a..b"); dotted keys through a
+field names Elasticsearch refuses ("", "a..b"); arrays that mix objects
+and scalars, or booleans and other scalars; dotted keys through a
 value ("db" and "db.rows") and inside objects; Python's NaN; a line of
 60,000 keys in linear time. Every event the shipper writes is checked
 against conf/elasticsearch/sluice-template.json as Elasticsearch would map
 it (an object never on a leaf, no value but an object, null or an array of
-objects on an object, integers in long fields), so an event the indexer
+objects on an object, integers in long fields, no array that mixes objects
+and scalars, or a boolean and other scalars), so an event the indexer
 would send to the dead letters fails here, without Elasticsearch; then the
 fields' places are checked.
 
@@ -68,6 +70,35 @@ def refusals(value, props, path=""):
     return why
 
 
+def flat(v):
+    for e in v:
+        if isinstance(e, list):
+            yield from flat(e)
+        else:
+            yield e
+
+
+def mixed_arrays(value, path=""):
+    """The arrays Elasticsearch refuses whatever the template: objects and
+    scalars in one (nested arrays are one field), or a boolean among other
+    scalars (a boolean field takes nothing else)."""
+    why = []
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else []
+    for key, v in items:
+        p = f"{path}{key}"
+        if isinstance(v, list):
+            kinds = {"object" if isinstance(e, dict) else
+                     "bool" if isinstance(e, bool) else "scalar"
+                     for e in flat(v) if e is not None}
+            if "object" in kinds and len(kinds) > 1 or kinds == {"bool",
+                                                                 "scalar"}:
+                why.append(f"{p}: {v!r} mixes {sorted(kinds)}")
+        if isinstance(v, (dict, list)):
+            why += mixed_arrays(v, p + ".")
+    return why
+
+
 def run_stdin(name, lines):
     d = scratch(name)
     conf = write_config(d, [{"type": "stdin",
@@ -77,7 +108,8 @@ def run_stdin(name, lines):
     got = json_lines(out)
     eq(len(got), len(lines), "events")
     for e in got:
-        eq(refusals(e, TEMPLATE), [], "what Elasticsearch would refuse")
+        eq(refusals(e, TEMPLATE) + mixed_arrays(e), [],
+           "what Elasticsearch would refuse")
     return got
 
 
@@ -318,6 +350,73 @@ def a_line_of_many_keys_costs_no_quadratic_time():
     if cpu > 3:
         raise AssertionError(f"{cpu:.1f} CPU-s for one line of 60,000 keys")
 
+
+@case
+def arrays_that_mix_objects_and_scalars_go_aside_as_text():
+    """Before, Elasticsearch refused these events (the indexer sent them to
+    the dead letters): an array holding an object and a scalar, at the top
+    or deep, and a boolean among strings; "tags" with an object in it lost
+    the object."""
+    got = run_stdin("mixed-arrays", [
+        {"message": "m", "tags": ["web", {"team": "pay"}],
+         "items": ["sku-1", {"sku": 2, "qty": 1}],
+         "req": {"params": [[1, 2], [{"id": 3}]], "ok": [{"x": [1, {"y": 2}]}]},
+         "flags": [True, "maybe", None]}])
+    e = got[0]
+    eq((e["tags"], e["_tags"]),
+       (["web", "_tagsparsefailure"], '["web",{"team":"pay"}]'), "tags")
+    eq(e["_items"], '["sku-1",{"sku":2,"qty":1}]', "items")
+    eq(e["req"], {"_params": '[[1,2],[{"id":3}]]',
+                  "ok": [{"_x": '[1,{"y":2}]'}]}, "deep")
+    eq(e["flags"], ["true", "maybe", None], "a boolean among strings")
+
+
+@case
+def journald_json_goes_to_filebeats_and_ecs_names():
+    """`journalctl -o json` through the json processor. Before, every
+    field kept the journal's name (MESSAGE, _SYSTEMD_UNIT, PRIORITY as a
+    string...), message was the whole line, @timestamp the time read, and
+    a MESSAGE that is no UTF-8 (an array of its bytes) stayed numbers."""
+    got = run_stdin("journald", [
+        {"__CURSOR": "s=1;i=2", "__REALTIME_TIMESTAMP": "1796450400250000",
+         "__MONOTONIC_TIMESTAMP": "99", "_BOOT_ID": "b00", "PRIORITY": "4",
+         "SYSLOG_FACILITY": "3", "SYSLOG_IDENTIFIER": "sshd", "_PID": "4242",
+         "_UID": "0", "_GID": "0", "_COMM": "sshd", "_EXE": "/usr/sbin/sshd",
+         "_SYSTEMD_UNIT": "ssh.service", "_TRANSPORT": "syslog",
+         "_HOSTNAME": "bastion", "_MACHINE_ID": "m1",
+         "MESSAGE": "Invalid user admin from 203.0.113.9 port 50022"},
+        {"__REALTIME_TIMESTAMP": "1796450401000000", "_TRANSPORT": "kernel",
+         "PRIORITY": "2", "MESSAGE": [99, 97, 102, 233]}])
+    e = got[0]
+    eq((e["@timestamp"], e["message"], e["log"]["level"],
+        e["log"]["syslog"], e["systemd"]["unit"], e["process"]["pid"],
+        e["syslog"], e["host"]),
+       ("2026-12-05T06:00:00.250Z",
+        "Invalid user admin from 203.0.113.9 port 50022", "warning",
+        {"priority": 4, "facility": {"code": 3}}, "ssh.service", 4242,
+        {"identifier": "sshd"},
+        {"name": "e2e-host", "hostname": "bastion", "id": "m1"}),
+       "mapped")
+    eq(e["journald"]["custom"], {"cursor": "s=1;i=2",
+                                 "monotonic_timestamp": "99"}, "the rest")
+    eq((got[1]["message"], got[1]["log"]["level"]),
+       ("caf\ufffd", "crit"), "bytes that are no UTF-8")
+
+
+@case
+def serilog_compact_json_is_rendered_and_indexable():
+    """Serilog's CompactJsonFormatter: before, the message was the
+    template."""
+    got = run_stdin("serilog", [
+        {"@t": "2026-12-05T06:40:00.0000000Z",
+         "@mt": "Processed {@Position} in {Elapsed:000} ms for {User}",
+         "@r": ["034"], "Position": {"Latitude": 25, "Longitude": 134},
+         "Elapsed": 34, "User": "ann", "Tags": ["a", {"b": 1}]}])
+    eq((got[0]["message"], got[0]["labels"], got[0]["_Tags"]),
+       ('Processed { Latitude: 25, Longitude: 134 } in 034 ms for "ann"',
+        {"MessageTemplate":
+         "Processed {@Position} in {Elapsed:000} ms for {User}"},
+        '["a",{"b":1}]'), "message, template")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -191,10 +191,12 @@ def an_event_too_large_for_a_batch_is_cut_and_tagged_not_dropped():
                         {"stdout": {}})
     out, _ = run_once(conf, stdin=data)
     got = [json.loads(l) for l in out.splitlines()]
+    # the fifth line passes max_bytes: it goes on in the next event
     eq([(len(e["message"]), e.get("tags")) for e in got],
-       [(1 << 20, ["_truncated"]), (7, None)])
+       [(1 << 20, ["_truncated"]), (1000000, ["_multiline_continued"]),
+        (7, None)])
     eq(got[0]["message"][:7], "start\n\x01")
-    eq(got[1]["message"], "start 2")
+    eq(got[2]["message"], "start 2")
 
 
 @case

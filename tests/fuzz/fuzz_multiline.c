@@ -1,5 +1,6 @@
 /* fuzz_multiline.c: arbitrary bytes cut into lines by line_reader (fed in
- * chunks) and joined by multiline in each preset and pattern mode. Byte 0
+ * chunks) and joined by multiline in each preset (python, java, go) and
+ * pattern mode. Byte 0
  * picks the chunk size and the mode, byte 1 the limits and the timeout; each
  * line's first byte moves the clock, a line starting with '!' ticks before
  * its push, one ending with '!' ticks after it, past any timeout.
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct rec { /* an event as the eager consumer got it */
     uint64_t offset, end;
     uint32_t lines, dropped;
-    bool truncated;
+    bool truncated, continued;
     size_t pos, len; /* its text in run.texts */
 };
 
@@ -40,6 +41,7 @@ struct run {
     size_t size;
     size_t max_bytes;
     uint32_t max_lines;
+    bool pattern; /* pattern mode: it drops no line */
     bool lazy;
     uint64_t rng;
 
@@ -47,6 +49,7 @@ struct run {
     char *texts;
     size_t n, texts_len; /* events popped, text bytes */
     uint64_t lines;      /* sum of events' lines */
+    uint64_t continued;  /* events flagged continued */
     uint64_t done;       /* the last done_offset seen */
 };
 
@@ -86,6 +89,10 @@ static void check_event(struct run *r, const struct multiline_event *ev)
         abort();
     if (ev->end <= ev->offset || ev->end > r->size)
         abort();
+    /* a continuation follows the event a limit split, right after it */
+    if (ev->continued && (r->n == 0 || !r->ev[r->n - 1].truncated ||
+                          r->ev[r->n - 1].end > ev->offset))
+        abort();
 }
 
 /* Pulls one event: the eager run records it, the lazy run compares it. */
@@ -105,18 +112,21 @@ static bool pull_one(struct multiline *ml, struct run *r)
     if (r->lazy) {
         if (x->len == SIZE_MAX || x->offset != ev.offset || x->end != ev.end ||
             x->lines != ev.lines || x->dropped != ev.dropped ||
-            x->truncated != ev.truncated || x->len != ev.text.len ||
+            x->truncated != ev.truncated || x->continued != ev.continued ||
+            x->len != ev.text.len ||
             memcmp(r->texts + x->pos, ev.text.ptr, ev.text.len) != 0)
             abort();
     } else {
-        *x = (struct rec){ev.offset,    ev.end,       ev.lines,   ev.dropped,
-                          ev.truncated, r->texts_len, ev.text.len};
+        *x =
+            (struct rec){ev.offset,    ev.end,       ev.lines,     ev.dropped,
+                         ev.truncated, ev.continued, r->texts_len, ev.text.len};
         memcpy(r->texts + r->texts_len, ev.text.ptr, ev.text.len);
         r->texts_len += ev.text.len;
         r->ev[r->n + 1].len = SIZE_MAX; /* none known after it yet */
     }
     r->n++;
     r->lines += ev.lines;
+    r->continued += ev.continued;
     multiline_pop(ml);
     check_done(ml, r);
     return true;
@@ -158,11 +168,14 @@ static struct multiline *make(uint8_t b0, uint8_t b1, struct run *r)
     cfg.max_bytes = r->max_bytes = bytes[b1 & 3];
     cfg.max_lines = r->max_lines = lines[(b1 >> 2) & 3];
     cfg.timeout_ms = (b1 >> 4) * 10u; /* 0: none */
-    unsigned mode = (b0 >> 5) % 6;
+    unsigned mode = (b0 >> 5) % 7;
+    r->pattern = mode >= 2 && mode <= 5;
     if (mode == 0)
         cfg.preset = "python";
     else if (mode == 1)
         cfg.preset = "java";
+    else if (mode == 6)
+        cfg.preset = "go";
     else {
         cfg.pattern = patterns[mode - 2];
         cfg.negate = b0 & 0x10;
@@ -232,7 +245,8 @@ static void run_once(const uint8_t *data, struct run *r,
     drain(ml, r);
     *st = *multiline_stats(ml);
     if (st->lines != pushed || r->lines + st->dropped != pushed ||
-        st->events != r->n)
+        st->events != r->n || st->splits != r->continued ||
+        (r->pattern && st->dropped != 0))
         abort();
     if (multiline_next_deadline(ml) != UINT64_MAX ||
         (pushed > 0 && multiline_done_offset(ml) != r->size))
@@ -254,8 +268,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t seed = 0xcbf29ce484222325u;
     for (size_t i = 0; i < size; i++)
         seed = (seed ^ data[i]) * 0x100000001b3u;
-    struct run eager = {data + 2, size - 2, 0, 0, false, 0,
-                        ev,       texts,    0, 0, 0,     0};
+    struct run eager = {
+        .stream = data + 2, .size = size - 2, .ev = ev, .texts = texts};
     struct run lazy = eager;
     lazy.lazy = true;
     lazy.rng = seed | 1;

@@ -74,9 +74,13 @@ static void test_file_line(void **state)
     assert_non_null(b);
     struct event_source src;
     event_source_file(&src, b, 0x1234, "/var/log/app.log");
-    struct event_base_record r = {
-        SL_SLICE_LIT("GET / 200"), 1234,  CONTAINER_LOG_NO_TIME,
-        CONTAINER_LOG_STREAM_NONE, false, false};
+    struct event_base_record r = {SL_SLICE_LIT("GET / 200"),
+                                  1234,
+                                  CONTAINER_LOG_NO_TIME,
+                                  CONTAINER_LOG_STREAM_NONE,
+                                  false,
+                                  false,
+                                  false};
     struct event_meta meta;
     assert_int_equal(event_base_build(b, &src, &r, T1, &f->ev, &meta, &err), 0);
     assert_json(f,
@@ -178,9 +182,13 @@ static void test_stdin(void **state)
     assert_non_null(b);
     struct event_source src;
     event_source_stdin(&src, b, T1);
-    struct event_base_record r = {
-        SL_SLICE_LIT("hello"),     42,    CONTAINER_LOG_NO_TIME,
-        CONTAINER_LOG_STREAM_NONE, false, false};
+    struct event_base_record r = {SL_SLICE_LIT("hello"),
+                                  42,
+                                  CONTAINER_LOG_NO_TIME,
+                                  CONTAINER_LOG_STREAM_NONE,
+                                  false,
+                                  false,
+                                  false};
     struct event_meta meta;
     assert_int_equal(event_base_build(b, &src, &r, T1 + 5, &f->ev, &meta, &err),
                      0);
@@ -213,9 +221,13 @@ static void test_time_out_of_range(void **state)
     assert_non_null(b);
     struct event_source src;
     event_source_stdin(&src, b, 0);
-    struct event_base_record r = {
-        SL_SLICE_LIT("x"),         0,     SL_DATE_MAX_MS + 1,
-        CONTAINER_LOG_STREAM_NONE, false, false};
+    struct event_base_record r = {SL_SLICE_LIT("x"),
+                                  0,
+                                  SL_DATE_MAX_MS + 1,
+                                  CONTAINER_LOG_STREAM_NONE,
+                                  false,
+                                  false,
+                                  false};
     struct event_meta meta;
     assert_int_equal(event_base_build(b, &src, &r, T1, &f->ev, &meta, &err),
                      -1);
@@ -240,8 +252,13 @@ static void test_no_growth(void **state)
     assert_non_null(b);
     struct event_source src;
     event_source_file(&src, b, 1, "/p");
-    struct event_base_record r = {SL_SLICE_LIT("m"),           1,    T1,
-                                  CONTAINER_LOG_STREAM_STDOUT, true, true};
+    struct event_base_record r = {SL_SLICE_LIT("m"),
+                                  1,
+                                  T1,
+                                  CONTAINER_LOG_STREAM_STDOUT,
+                                  true,
+                                  true,
+                                  false};
     struct event_meta meta;
     size_t fp = 0;
     for (int i = 0; i < 1000; i++) {

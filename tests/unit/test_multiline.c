@@ -131,7 +131,7 @@ static void assert_same_events(const struct got *want, const struct got *got,
         const struct multiline_event *a = &got->ev[i], *b = &want->ev[i];
         if (a->offset != b->offset || a->end != b->end ||
             a->lines != b->lines || a->dropped != b->dropped ||
-            a->truncated != b->truncated ||
+            a->truncated != b->truncated || a->continued != b->continued ||
             strcmp(got->texts[i], want->texts[i]) != 0)
             fail_msg("%s: event %zu at %llu differs from the eager one at "
                      "%llu",
@@ -369,7 +369,7 @@ static void grok_pattern_and_library(void **state)
 
 /* ---- limits ----------------------------------------------------------- */
 
-static void max_lines_cuts_and_drops_until_next_event(void **state)
+static void max_lines_splits_and_goes_on_in_the_next_event(void **state)
 {
     (void)state;
     struct got g = {0};
@@ -381,22 +381,28 @@ static void max_lines_cuts_and_drops_until_next_event(void **state)
     feed(ml, "a\n 1\n 2\n 3\n 4\nb\n 5\n");
     assert_int_equal(multiline_done_offset(ml), 14); /* b is open */
     flush(ml);
-    assert_int_equal(g.n, 2);
+    assert_int_equal(g.n, 3);
     assert_event(&g, 0, 0, 3, "a\n 1\n 2");
     assert_true(g.ev[0].truncated);
-    assert_int_equal(g.ev[0].dropped, 2);
-    assert_int_equal(g.ev[0].end, 14); /* the dropped lines are consumed */
-    assert_event(&g, 1, 14, 2, "b\n 5");
+    assert_false(g.ev[0].continued);
+    assert_int_equal(g.ev[0].end, 8);
+    /* the lines past the limit: the next event, flagged continued */
+    assert_event(&g, 1, 8, 2, " 3\n 4");
     assert_false(g.ev[1].truncated);
+    assert_true(g.ev[1].continued);
+    assert_int_equal(g.ev[1].end, 14);
+    assert_event(&g, 2, 14, 2, "b\n 5");
+    assert_false(g.ev[2].truncated || g.ev[2].continued);
     const struct multiline_stats *st = multiline_stats(ml);
     assert_int_equal(st->lines, 7);
-    assert_int_equal(st->dropped, 2);
+    assert_int_equal(st->dropped, 0);
     assert_int_equal(st->truncated, 1);
+    assert_int_equal(st->splits, 1);
     multiline_free(ml);
     got_free(&g);
 }
 
-static void max_bytes_cuts_line_and_event(void **state)
+static void max_bytes_splits_events_and_cuts_lines(void **state)
 {
     (void)state;
     struct got g = {0};
@@ -405,64 +411,240 @@ static void max_bytes_cuts_line_and_event(void **state)
     cfg.pattern = "^ ";
     cfg.max_bytes = 10;
     struct multiline *ml = make(&cfg, &g);
-    /* 6 + "\n" + 3 of " 12345" = 10; " x" dropped; a first line longer
-     * than max_bytes is cut too; exactly max_bytes is not cut */
+    /* 6 + "\n" + 6 > 10: " 12345" goes on in the next event, with " x";
+     * a line longer than max_bytes is cut; exactly max_bytes is not */
     feed(ml, "abcdef\n 12345\n x\n0123456789ABC\nabcd\n 1234\nok\n");
     flush(ml);
-    assert_int_equal(g.n, 4);
-    assert_event(&g, 0, 0, 2, "abcdef\n 12");
+    assert_int_equal(g.n, 5);
+    assert_event(&g, 0, 0, 1, "abcdef");
     assert_true(g.ev[0].truncated);
-    assert_int_equal(g.ev[0].dropped, 1);
-    assert_event(&g, 1, 17, 1, "0123456789");
-    assert_true(g.ev[1].truncated);
-    assert_event(&g, 2, 31, 2, "abcd\n 1234");
-    assert_false(g.ev[2].truncated);
-    assert_event(&g, 3, 42, 1, "ok");
+    assert_event(&g, 1, 7, 2, " 12345\n x");
+    assert_true(g.ev[1].continued);
+    assert_false(g.ev[1].truncated);
+    assert_event(&g, 2, 17, 1, "0123456789");
+    assert_true(g.ev[2].truncated);
+    assert_false(g.ev[2].continued);
+    assert_event(&g, 3, 31, 2, "abcd\n 1234");
+    assert_false(g.ev[3].truncated);
+    assert_event(&g, 4, 42, 1, "ok");
     multiline_free(ml);
     got_free(&g);
 
     /* a line is judged on the bytes an event can keep: "cdefZ" cut to
-     * "cdef" does not end in Z, so it does not join */
+     * "cdef" does not end in Z, so it does not join; "xyZ" joins it, past
+     * the limit: its own part */
     cfg.pattern = "Z$";
     cfg.max_bytes = 4;
     ml = make(&cfg, &g);
     feed(ml, "ab\ncdefZ\nxyZ\n");
     flush(ml);
-    assert_int_equal(g.n, 2);
+    assert_int_equal(g.n, 3);
     assert_event(&g, 0, 0, 1, "ab");
     assert_false(g.ev[0].truncated);
     assert_event(&g, 1, 3, 1, "cdef");
     assert_true(g.ev[1].truncated);
-    assert_int_equal(g.ev[1].dropped, 1);
+    assert_event(&g, 2, 9, 1, "xyZ");
+    assert_true(g.ev[2].continued);
+    assert_int_equal(multiline_stats(ml)->dropped, 0);
     multiline_free(ml);
     got_free(&g);
 }
 
-/* 100000 continuation lines of 100 bytes: the event stays at max_bytes
- * (ASan and the allocator see the buffer: it never grows past it). */
+/* 100000 continuation lines of 100 bytes: every event stays within
+ * max_bytes (ASan and the allocator see the buffers: they never grow past
+ * it), and every line is in one. */
 static void memory_bounded_on_endless_event(void **state)
 {
     (void)state;
-    struct got g = {0};
     struct multiline_config cfg;
     multiline_config_init(&cfg);
     cfg.preset = "java";
     cfg.max_bytes = 4096;
-    struct multiline *ml = make(&cfg, &g);
+    struct sl_err err = {0};
+    struct multiline *ml = multiline_new(&cfg, &err);
+    assert_non_null(ml);
     char frame[101];
     memset(frame, 'x', sizeof frame - 1);
     memcpy(frame, "\tat ", 4);
     frame[100] = '\0';
-    push(ml, "record", 0, 0);
-    for (uint64_t i = 0; i < 100000; i++)
-        push(ml, frame, 7 + i * 101, 0);
+    struct multiline_line l = {"record", 6, 0, 7, false};
+    uint64_t lines = 0, events = 0;
+    struct multiline_event ev;
+    for (uint64_t i = 0; i <= 100000; i++) {
+        while (!multiline_push(ml, &l, 0)) {
+            assert_true(multiline_peek(ml, &ev));
+            assert_true(ev.text.len <= 4096);
+            assert_int_equal(ev.continued, events > 0);
+            assert_true(ev.truncated);
+            lines += ev.lines;
+            events++;
+            multiline_pop(ml);
+        }
+        l = (struct multiline_line){frame, 100, 7 + i * 101, 7 + i * 101 + 101,
+                                    false};
+        assert_true(multiline_memory(ml) <= 5 * (4096 + 2 * SL_BUF_SLACK));
+    }
+    multiline_flush(ml);
+    while (multiline_peek(ml, &ev)) {
+        assert_true(ev.continued);
+        lines += ev.lines;
+        events++;
+        multiline_pop(ml);
+    }
+    /* the record and 40 frames fit 4096, then 40 frames a part */
+    assert_int_equal(lines, 100001);
+    assert_int_equal(events, 2500);
+    assert_int_equal(multiline_stats(ml)->dropped, 0);
+    multiline_free(ml);
+}
+
+/* Joins the events' texts with "\n": the lines that went in, when no
+ * blank line was dropped. */
+static void assert_lossless(const struct got *g, const char *lines)
+{
+    size_t n = 0, at = 0;
+    for (size_t i = 0; i < g->n; i++)
+        n += strlen(g->texts[i]) + 1;
+    char *all = malloc(n + 1);
+    assert_non_null(all);
+    for (size_t i = 0; i < g->n; i++) {
+        size_t len = strlen(g->texts[i]);
+        memcpy(all + at, g->texts[i], len);
+        all[at + len] = '\n';
+        at += len + 1;
+    }
+    all[at] = '\0';
+    assert_string_equal(all, lines);
+    free(all);
+}
+
+/* log through a joiner of the preset and max_lines, flushed, into g. */
+static struct multiline *split_run(const char *preset, uint32_t max_lines,
+                                   const char *log, struct got *g)
+{
+    struct multiline_config cfg;
+    multiline_config_init(&cfg);
+    cfg.preset = preset;
+    cfg.max_lines = max_lines;
+    struct multiline *ml = make(&cfg, g);
+    feed(ml, log);
     flush(ml);
-    assert_int_equal(g.n, 1);
-    assert_int_equal(g.ev[0].text.len, 4096);
-    assert_true(g.ev[0].truncated);
-    assert_int_equal(g.ev[0].lines + g.ev[0].dropped, 100001);
+    return ml;
+}
+
+/* A Python traceback longer than max_lines: the parts that go on carry
+ * the rest, the exception line (the one that says what failed) last;
+ * what follows is decided as it would have been in one event. */
+static void python_traceback_past_max_lines_keeps_its_exception(void **state)
+{
+    (void)state;
+    static const char log[] = "2026-12-05 09:00:00 ERROR app: failed\n"
+                              "Traceback (most recent call last):\n"
+                              "  File \"/app/a.py\", line 1, in main\n"
+                              "    run()\n"
+                              "  File \"/app/b.py\", line 2, in run\n"
+                              "    step()\n"
+                              "  File \"/app/c.py\", line 3, in step\n"
+                              "    raise ValueError(\"bad\")\n"
+                              "ValueError: bad\n"
+                              "DETAIL:  a message line of the exception\n"
+                              "2026-12-05 09:00:01 INFO app: next\n";
+    for (size_t c = 0; c < NCONSUMERS; c++) {
+        use_consumer(c);
+        struct got g = {0};
+        struct multiline *ml = split_run("python", 4, log, &g);
+        assert_int_equal(g.n, 4);
+        assert_true(g.ev[0].truncated && !g.ev[0].continued);
+        assert_true(g.ev[1].truncated && g.ev[1].continued);
+        assert_event(&g, 2, 229, 2,
+                     "ValueError: bad\nDETAIL:  a message line of the "
+                     "exception");
+        assert_true(g.ev[2].continued && !g.ev[2].truncated);
+        assert_event(&g, 3, 286, 1, "2026-12-05 09:00:01 INFO app: next");
+        assert_lossless(&g, log);
+        multiline_free(ml);
+        got_free(&g);
+    }
+    use_consumer(0);
+}
+
+/* Java: held lines (an exception line and its message, waiting for the
+ * first frame) join past the limit more than once in one step; every
+ * part comes out, in order, with nothing lost, through every consumer. */
+static void java_held_lines_split_more_than_once(void **state)
+{
+    (void)state;
+    static const char log[] = "2026-12-05 09:00:00 ERROR c.e.Svc - failed\n"
+                              "com.example.BadThing: first line\n"
+                              "second line of the message\n"
+                              "third line of the message\n"
+                              "\tat com.example.Svc.run(Svc.java:10)\n"
+                              "\t... 12 more\n"
+                              "Caused by: java.io.IOException: disk\n"
+                              "\tat java.io.F.w(F.java:1)\n"
+                              "\t... 3 more\n"
+                              "2026-12-05 09:00:01 INFO c.e.Svc - next\n";
+    for (size_t c = 0; c < NCONSUMERS; c++) {
+        use_consumer(c);
+        struct got g = {0};
+        struct multiline *ml = split_run("java", 2, log, &g);
+        assert_int_equal(g.n, 6);
+        for (size_t i = 0; i < 5; i++) {
+            assert_int_equal(g.ev[i].lines, i < 4 ? 2 : 1);
+            assert_int_equal(g.ev[i].continued, i > 0);
+            assert_int_equal(g.ev[i].truncated, i < 4);
+        }
+        assert_string_equal(g.texts[3], "Caused by: java.io.IOException: "
+                                        "disk\n\tat java.io.F.w(F.java:1)");
+        assert_lossless(&g, log);
+        assert_int_equal(multiline_stats(ml)->splits, 4);
+        multiline_free(ml);
+        got_free(&g);
+    }
+    use_consumer(0);
+
+    /* by bytes: a continuation longer than the room left */
+    struct got g = {0};
+    struct multiline_config cfg;
+    multiline_config_init(&cfg);
+    cfg.preset = "java";
+    cfg.max_bytes = 60;
+    struct multiline *ml = make(&cfg, &g);
+    feed(ml, log);
+    flush(ml);
+    assert_lossless(&g, log);
+    for (size_t i = 0; i < g.n; i++)
+        assert_true(strlen(g.texts[i]) <= 60);
     multiline_free(ml);
     got_free(&g);
+}
+
+/* match=before: the line that ends an event past the limit ends its
+ * last part, after the first part is popped. */
+static void before_split_then_end(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < NCONSUMERS; c++) {
+        use_consumer(c);
+        struct got g = {0};
+        struct multiline_config cfg;
+        multiline_config_init(&cfg);
+        cfg.pattern = "\\\\$";
+        cfg.match = "before";
+        cfg.max_lines = 2;
+        struct multiline *ml = make(&cfg, &g);
+        feed(ml, "a \\\nb \\\nc\nd\n");
+        flush(ml);
+        assert_int_equal(g.n, 3);
+        assert_event(&g, 0, 0, 2, "a \\\nb \\");
+        assert_event(&g, 1, 8, 1, "c");
+        assert_true(g.ev[1].continued);
+        assert_event(&g, 2, 10, 1, "d");
+        assert_false(g.ev[2].continued);
+        multiline_free(ml);
+        got_free(&g);
+    }
+    use_consumer(0);
 }
 
 static void cut_lines_from_line_reader_are_truncated(void **state)
@@ -573,10 +755,10 @@ static void errors_say_what_to_do(void **state)
     struct multiline_config cfg;
     multiline_config_init(&cfg);
     expect_error(&cfg, "multiline: no pattern; set 'pattern' (a regular "
-                       "expression) or 'preset' ('python' or 'java')");
+                       "expression) or 'preset' ('python', 'java' or 'go')");
     cfg.preset = "pyton";
-    expect_error(&cfg, "multiline: unknown preset 'pyton'; use 'python' or "
-                       "'java', or a pattern");
+    expect_error(&cfg, "multiline: unknown preset 'pyton'; use 'python', "
+                       "'java' or 'go', or a pattern");
     cfg.preset = "python";
     cfg.match = "before";
     expect_error(&cfg, "multiline: preset 'python' cannot be combined with "
@@ -1461,6 +1643,53 @@ static void python_locals_class(void **state)
                      "2026 ERROR after");
 }
 
+/* Coloured output redirected to a file (colorlog, uvicorn, Spring Boot's
+ * console pattern): the presets read a line without the colour codes at
+ * its start and end. Before, "\x1b[1mValueError: x\x1b[0m" was no
+ * exception line, and the traceback was cut from its record. */
+static void ansi_coloured_lines(void **state)
+{
+    (void)state;
+    assert_one_event("python",
+                     "\x1b[31m2026-12-05 09:00:00 ERROR\x1b[0m app: x\n"
+                     "Traceback (most recent call last):\n"
+                     "  File \"/a.py\", line 1, in f\n"
+                     "\x1b[1mValueError: x\x1b[0m\n"
+                     "\x1b[1mDETAIL:  more\x1b[0m",
+                     "\x1b[32m2026-12-05 09:00:01 INFO\x1b[0m app: y");
+    assert_one_event("java",
+                     "\x1b[31m2026-12-05 ERROR\x1b[0m c.e.A - failed\n"
+                     "\x1b[31mjava.lang.IllegalStateException: x\x1b[0m\n"
+                     "\tat a.B.c(B.java:1)",
+                     "\x1b[32m2026-12-05 INFO\x1b[0m c.e.A - ok");
+}
+
+/* go: a program's crash, as the runtime prints it on stderr, is one
+ * event: the panic, its signal line, each goroutine's frames; records
+ * around it are their own. */
+static void go_panics(void **state)
+{
+    (void)state;
+    assert_one_event(
+        "go",
+        "panic: runtime error: index out of range [5] with length 3\n\n"
+        "goroutine 7 [running]:\nmain.(*Server).handle(0x0, {0x5c1e20, "
+        "0xc000010000})\n\t/app/server.go:42 +0x1c\n"
+        "created by main.main in goroutine 1\n\t/app/main.go:12 +0x85\n\n"
+        "goroutine 1 [chan receive]:\nmain.main()\n\t/app/main.go:17 +0x85\n"
+        "exit status 2",
+        "2026/12/05 09:00:01 restarted");
+    assert_one_event("go",
+                     "panic: first [recovered]\n\tpanic: second\n"
+                     "[signal SIGSEGV: segmentation violation code=0x1]\n\n"
+                     "goroutine 1 [running]:\npanic({0x4b8e40?, 0xc0000a4000?})"
+                     "\n\t/usr/local/go/src/runtime/panic.go:770 +0x132\n"
+                     "...additional frames elided...",
+                     "fatal error: concurrent map writes");
+    assert_one_event("go", "2026/12/05 09:00:00 request failed\n\twith detail",
+                     "2026/12/05 09:00:00 next");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1469,9 +1698,12 @@ int main(void)
         cmocka_unit_test(before_match_joins_below),
         cmocka_unit_test(before_negate_joins_non_matching_below),
         cmocka_unit_test(grok_pattern_and_library),
-        cmocka_unit_test(max_lines_cuts_and_drops_until_next_event),
-        cmocka_unit_test(max_bytes_cuts_line_and_event),
+        cmocka_unit_test(max_lines_splits_and_goes_on_in_the_next_event),
+        cmocka_unit_test(max_bytes_splits_events_and_cuts_lines),
         cmocka_unit_test(memory_bounded_on_endless_event),
+        cmocka_unit_test(python_traceback_past_max_lines_keeps_its_exception),
+        cmocka_unit_test(java_held_lines_split_more_than_once),
+        cmocka_unit_test(before_split_then_end),
         cmocka_unit_test(cut_lines_from_line_reader_are_truncated),
         cmocka_unit_test(crlf_is_stripped_upstream),
         cmocka_unit_test(timeout_flushes_through_the_passed_clock),
@@ -1501,6 +1733,8 @@ int main(void)
         cmocka_unit_test(python_syntax_error_crash_loop),
         cmocka_unit_test(python_asyncio_context),
         cmocka_unit_test(python_locals_class),
+        cmocka_unit_test(ansi_coloured_lines),
+        cmocka_unit_test(go_panics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

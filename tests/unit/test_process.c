@@ -984,6 +984,79 @@ static void traceback_syntax_error_without_header(void **state)
        NULL, NULL);
 }
 
+/* Coloured output: the colour codes around a line are no part of its
+ * shape, nor of the exception's type and message. */
+static void traceback_ansi_colours(void **state)
+{
+    (void)state;
+    tb("\x1b[31m2026 ERROR\x1b[0m x\nTraceback (most recent call last):\n"
+       "  File \"/a.py\", line 4, in f\n\x1b[1mKeyError\x1b[0m\n",
+       1, "KeyError", "", "/a.py", "4", "f");
+    tb("\x1b[31m2026 ERROR\x1b[0m x\n\x1b[1;31mjava.io.IOException: "
+       "disk\x1b[0m\n\tat a.B.c(B.java:9)\n",
+       1, "java.io.IOException", "disk", "B.java", "9", "a.B.c");
+}
+
+/* Go: a panic or the runtime's fatal error, the crash site the first
+ * frame of the crashed goroutine outside the runtime. */
+static void traceback_go_panics(void **state)
+{
+    (void)state;
+    tb("2026/12/05 09:00:00 serving\npanic: runtime error: invalid memory "
+       "address or nil pointer dereference\n[signal SIGSEGV: segmentation "
+       "violation code=0x1 addr=0x0 pc=0x4a2b3c]\n\ngoroutine 1 [running]:\n"
+       "main.(*Server).handle(0x0, {0x5c1e20, 0xc000010000})\n"
+       "\t/app/server.go:42 +0x1c\nmain.main()\n\t/app/main.go:17 +0x85\n"
+       "exit status 2\n",
+       1, "panic",
+       "runtime error: invalid memory address or nil pointer dereference",
+       "/app/server.go", "42", "main.(*Server).handle");
+    tb("panic: boom\n\ngoroutine 1 [running]:\npanic({0x4b8e40?, "
+       "0xc0000a4000?})\n\t/usr/local/go/src/runtime/panic.go:770 +0x132\n"
+       "main.f(...)\n\t/app/f.go:9\nmain.main()\n\t/app/main.go:3 +0x25\n",
+       1, "panic", "boom", "/app/f.go", "9", "main.f");
+    tb("fatal error: concurrent map writes\n\ngoroutine 5 [running]:\n"
+       "runtime.throw({0x4c2f1e?, 0x0?})\n\t/usr/local/go/src/runtime/"
+       "panic.go:1047 +0x5d\n",
+       1, "fatal error", "concurrent map writes", "", "", "");
+}
+
+/* The charset processor on the bytes of a line in ISO-8859-1 or
+ * Windows-1252 (before, each accented letter was written U+FFFD), and on
+ * one that is UTF-8 already (kept). */
+static void charset_reads_legacy_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *processors, *message, *want;
+    } cases[] = {
+        {"[{\"charset\": {\"from\": \"ISO-8859-1\"}}]", "caf\xe9 \x80 \xff",
+         "\"message\":\"caf\xc3\xa9 \xc2\x80 \xc3\xbf\""},
+        {"[{\"charset\": {}}]", "\x93quoted\x94 \x80 \x81",
+         "\"message\":\"\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac "
+         "\xc2\x81\""},
+        {"[{\"charset\": {}}]", "d\xc3\xa9j\xc3\xa0 UTF-8",
+         "\"message\":\"d\xc3\xa9j\xc3\xa0 UTF-8\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[512];
+        struct sl_err err;
+        snprintf(doc, sizeof doc, "{\"p\": %s}", cases[i].processors);
+        struct sl_config *cfg =
+            sl_config_load_buffer("c.json", doc, strlen(doc), &err);
+        assert_non_null(cfg);
+        struct proc_chain *c = proc_chain_new(
+            sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
+        assert_non_null(c);
+        struct outcome o = run_chain(c, NULL, cases[i].message, NOW_DEFAULT);
+        if (strstr(o.json, cases[i].want) == NULL)
+            fail_msg("case %zu: %s", i, o.json);
+        free(o.json);
+        proc_chain_free(c);
+        sl_config_free(cfg);
+    }
+}
+
 /* ---- the json processor's object paths against the template ----------- */
 
 static bool json_object_listed(const char *path)
@@ -1086,6 +1159,9 @@ int main(void)
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
         cmocka_unit_test(traceback_syntax_error_without_header),
+        cmocka_unit_test(traceback_ansi_colours),
+        cmocka_unit_test(traceback_go_panics),
+        cmocka_unit_test(charset_reads_legacy_bytes),
         cmocka_unit_test(json_object_paths_match_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
