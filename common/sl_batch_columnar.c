@@ -101,6 +101,7 @@ struct sl_columnar_enc {
      * (SIZE_MAX: not a span of it) */
     struct val_info {
         size_t esc, off;
+        bool same; /* the bytes of its column's previous value */
     } * info;
     size_t info_cap;
     struct sl_slice origin; /* the prepared event's message, or NULL */
@@ -203,6 +204,40 @@ static size_t origin_offset(const struct sl_columnar_enc *e, const char *p,
     return (size_t)(at - o);
 }
 
+/* p[0..n) == q[0..n): a call only for the long ones (the messages) */
+static inline bool same_bytes(const char *p, const char *q, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b, c, d;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(&c, q, 8);
+        memcpy(&d, q + n - 8, 8);
+        return ((a ^ c) | (b ^ d)) == 0;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != q[i])
+                return false;
+        return true;
+    }
+    return memcmp(p, q, n) == 0;
+}
+
+/* Whether v has the bytes of the previous value of column k (one of
+ * its own, not the shared last), and so needs no escaping: that value
+ * was stored as it is written. Nothing of this event is in the column
+ * yet. */
+static bool same_as_before(const struct sl_columnar_enc *e, size_t k,
+                           const struct sl_value *v)
+{
+    const struct col *c = &e->col[k];
+    return c->has_prev && c->prev_len == v->text.len &&
+           same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) +
+                          c->prev_off,
+                      v->text.ptr, v->text.len);
+}
+
 /* The escaped length of v, a span of the origin at *off when that is
  * not SIZE_MAX: counted from the origin's list when it has one, which
  * also moves *off to where the span is in the escaped origin. */
@@ -255,6 +290,13 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
         struct val_info *in = &e->info[i];
+        in->same = i < SL_COLUMNAR_COLS - 1 && same_as_before(e, i, v);
+        if (in->same) { /* plain, as the value it repeats */
+            in->esc = v->text.len;
+            in->off = SIZE_MAX;
+            len += v->text.len + (v->type == SL_VALUE_STRING ? 2 : 0);
+            continue;
+        }
         in->off = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
                                   : SIZE_MAX;
         in->esc = escaped_len(e, v, &in->off);
@@ -335,26 +377,6 @@ static int shape_index(struct sl_columnar_enc *e, size_t *idx, size_t *bucket,
     return 0;
 }
 
-/* p[0..n) == q[0..n): a call only for the long ones (the messages) */
-static inline bool same_bytes(const char *p, const char *q, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b, c, d;
-        memcpy(&a, p, 8);
-        memcpy(&b, p + n - 8, 8);
-        memcpy(&c, q, 8);
-        memcpy(&d, q + n - 8, 8);
-        return ((a ^ c) | (b ^ d)) == 0;
-    }
-    if (n < 8) {
-        for (size_t i = 0; i < n; i++)
-            if (p[i] != q[i])
-                return false;
-        return true;
-    }
-    return memcmp(p, q, n) == 0;
-}
-
 /* The most one value takes in its column: a tag, an offset, its bytes. */
 static inline size_t value_room(const struct sl_value *v)
 {
@@ -377,7 +399,7 @@ static int reserve_values(struct sl_columnar_enc *e, struct sl_err *err)
 
 /* One value into its column, whose room is reserved: the same as before,
  * a span of the origin, or the bytes. */
-static void put_value(struct sl_columnar_enc *e, struct col *c,
+static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
                       const struct sl_value *v, const struct val_info *in,
                       size_t origin_at)
 {
@@ -386,10 +408,12 @@ static void put_value(struct sl_columnar_enc *e, struct col *c,
     bool plain = in->esc == n;
     unsigned char *o = (unsigned char *)c->b.ptr + c->b.len;
     /* "the same" only between values stored as they are written, where
-     * the bytes compared are the JSON's */
-    if (plain && c->has_prev && c->prev_len == n &&
-        same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) + c->prev_off,
-                   p, n)) {
+     * the bytes compared are the JSON's (in the shared last column, found
+     * here: the values before it in this event change its previous) */
+    if (in->same ||
+        (shared && plain && c->has_prev && c->prev_len == n &&
+         same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) + c->prev_off,
+                    p, n))) {
         *o++ = 0;
     } else if (in->off != SIZE_MAX) {
         /* a span of an escaped origin is the value's JSON: copied */
@@ -474,11 +498,11 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
         reserve_values(e, err) < 0)
         goto fail;
     size_t k = 0, nval = e->sh.nval;
-    for (; k < nval && k < SL_COLUMNAR_COLS; k++)
-        put_value(e, &e->col[k], e->sh.val[k], &e->info[k], origin_at);
+    for (; k < nval && k < SL_COLUMNAR_COLS - 1; k++)
+        put_value(e, &e->col[k], false, e->sh.val[k], &e->info[k], origin_at);
     for (; k < nval; k++)
-        put_value(e, &e->col[SL_COLUMNAR_COLS - 1], e->sh.val[k], &e->info[k],
-                  origin_at);
+        put_value(e, &e->col[SL_COLUMNAR_COLS - 1], true, e->sh.val[k],
+                  &e->info[k], origin_at);
     e->prev_ts = ts_ms;
     e->last_shape = shape;
     e->count++;
