@@ -9,8 +9,9 @@
  * shorter than the bytes; anything else a literal. Each column remembers
  * its previous value by offset into the buffer holding its bytes (its own,
  * or the origins), as the event's memory is gone by the next event. An
- * append that fails puts every buffer back as it was: the state of each
- * column is saved the first time the event touches it.
+ * append reserves the room of all its values first, and then writes them
+ * without a check that can fail: when the room cannot be had, the event's
+ * record is taken back and no column has changed.
  *
  * Decoder: one LZ4_decompress_safe into a buffer of exactly T bytes, the
  * shapes split once per entry at their markers, then a walk over the
@@ -82,17 +83,11 @@ static int append_counted(struct sl_buf *b, const void *p, size_t n,
 
 /* ---- encoder -------------------------------------------------------- */
 
-struct col_state {
-    size_t len;      /* of the column's buffer */
+struct col {
+    struct sl_buf b;
     size_t prev_off; /* the previous value's bytes, in the column or in */
     size_t prev_len; /* the origins (prev_origin) */
     bool has_prev, prev_origin;
-};
-
-struct col {
-    struct sl_buf b;
-    struct col_state now, saved;
-    uint64_t gen; /* the append that saved the state */
 };
 
 struct shape_ent {
@@ -106,6 +101,7 @@ struct sl_columnar_enc {
      * (SIZE_MAX: not a span of it) */
     struct val_info {
         size_t esc, off;
+        bool same; /* the bytes of its column's previous value */
     } * info;
     size_t info_cap;
     struct sl_slice origin; /* the prepared event's message, or NULL */
@@ -128,7 +124,6 @@ struct sl_columnar_enc {
     struct col col[SL_COLUMNAR_COLS];
     int64_t prev_ts;
     size_t count;
-    uint64_t gen;
     struct sl_buf flat; /* the transposed buffer, at seal */
 };
 
@@ -179,7 +174,7 @@ void sl_columnar_enc_reset(struct sl_columnar_enc *e)
     sl_buf_reset(&e->flat);
     for (int i = 0; i < SL_COLUMNAR_COLS; i++) {
         sl_buf_reset(&e->col[i].b);
-        e->col[i].now = (struct col_state){0};
+        e->col[i].has_prev = false;
     }
     memset(e->hash, 0, sizeof e->hash);
     e->nshapes = 0;
@@ -209,6 +204,40 @@ static size_t origin_offset(const struct sl_columnar_enc *e, const char *p,
     return (size_t)(at - o);
 }
 
+/* p[0..n) == q[0..n): a call only for the long ones (the messages) */
+static inline bool same_bytes(const char *p, const char *q, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b, c, d;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(&c, q, 8);
+        memcpy(&d, q + n - 8, 8);
+        return ((a ^ c) | (b ^ d)) == 0;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != q[i])
+                return false;
+        return true;
+    }
+    return memcmp(p, q, n) == 0;
+}
+
+/* Whether v has the bytes of the previous value of column k (one of
+ * its own, not the shared last), and so needs no escaping: that value
+ * was stored as it is written. Nothing of this event is in the column
+ * yet. */
+static bool same_as_before(const struct sl_columnar_enc *e, size_t k,
+                           const struct sl_value *v)
+{
+    const struct col *c = &e->col[k];
+    return c->has_prev && c->prev_len == v->text.len &&
+           same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) +
+                          c->prev_off,
+                      v->text.ptr, v->text.len);
+}
+
 /* The escaped length of v, a span of the origin at *off when that is
  * not SIZE_MAX: counted from the origin's list when it has one, which
  * also moves *off to where the span is in the escaped origin. */
@@ -216,7 +245,10 @@ static size_t escaped_len(const struct sl_columnar_enc *e,
                           const struct sl_value *v, size_t *off)
 {
     if (*off == SIZE_MAX || e->norigin_care == SIZE_MAX)
-        return sl_json_escaped_len(v->text.ptr, v->text.len);
+        /* a number is JSON as it is: nothing in it needs escaping */
+        return v->type == SL_VALUE_NUMBER
+                   ? v->text.len
+                   : sl_json_escaped_len(v->text.ptr, v->text.len);
     size_t n = v->text.len, end = *off + n, before = 0;
     for (size_t i = 0; i < e->norigin_care && e->care_at[i] < end; i++) {
         if (e->care_at[i] >= *off)
@@ -258,6 +290,13 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
         struct val_info *in = &e->info[i];
+        in->same = i < SL_COLUMNAR_COLS - 1 && same_as_before(e, i, v);
+        if (in->same) { /* plain, as the value it repeats */
+            in->esc = v->text.len;
+            in->off = SIZE_MAX;
+            len += v->text.len + (v->type == SL_VALUE_STRING ? 2 : 0);
+            continue;
+        }
         in->off = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
                                   : SIZE_MAX;
         in->esc = escaped_len(e, v, &in->off);
@@ -338,53 +377,67 @@ static int shape_index(struct sl_columnar_enc *e, size_t *idx, size_t *bucket,
     return 0;
 }
 
-static struct col *touch(struct sl_columnar_enc *e, size_t k)
+/* The most one value takes in its column: a tag, an offset, its bytes. */
+static inline size_t value_room(const struct sl_value *v)
 {
-    struct col *c = &e->col[k < SL_COLUMNAR_COLS ? k : SL_COLUMNAR_COLS - 1];
-    if (c->gen != e->gen) {
-        c->gen = e->gen;
-        c->now.len = c->b.len;
-        c->saved = c->now;
-    }
-    return c;
+    return 2 * VARINT_MAX + v->text.len;
 }
 
-/* One value into its column: the same as before, a span of the origin, or
- * the bytes. */
-static int put_value(struct sl_columnar_enc *e, struct col *c,
-                     const struct sl_value *v, const struct val_info *in,
-                     size_t origin_at, struct sl_err *err)
+/* Room for every value of the prepared event in its column (the values
+ * from the last column on share it), before any is written. */
+static int reserve_values(struct sl_columnar_enc *e, struct sl_err *err)
+{
+    size_t k = 0, nval = e->sh.nval, last = SL_COLUMNAR_COLS - 1;
+    for (; k < nval && k < last; k++)
+        if (sl_buf_reserve(&e->col[k].b, value_room(e->sh.val[k]), err) < 0)
+            return -1;
+    size_t need = 0;
+    for (; k < nval; k++)
+        need += value_room(e->sh.val[k]);
+    return need > 0 ? sl_buf_reserve(&e->col[last].b, need, err) : 0;
+}
+
+/* One value into its column, whose room is reserved: the same as before,
+ * a span of the origin, or the bytes. */
+static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
+                      const struct sl_value *v, const struct val_info *in,
+                      size_t origin_at)
 {
     const char *p = v->text.ptr;
     size_t n = v->text.len;
     bool plain = in->esc == n;
+    unsigned char *o = (unsigned char *)c->b.ptr + c->b.len;
     /* "the same" only between values stored as they are written, where
-     * the bytes compared are the JSON's */
-    if (plain && c->now.has_prev && c->now.prev_len == n &&
-        memcmp((c->now.prev_origin ? e->origins.ptr : c->b.ptr) +
-                   c->now.prev_off,
-               p, n) == 0)
-        return append_varint(&c->b, 0, err);
-    if (in->off != SIZE_MAX) {
+     * the bytes compared are the JSON's (in the shared last column, found
+     * here: the values before it in this event change its previous) */
+    if (in->same ||
+        (shared && plain && c->has_prev && c->prev_len == n &&
+         same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) + c->prev_off,
+                    p, n))) {
+        *o++ = 0;
+    } else if (in->off != SIZE_MAX) {
         /* a span of an escaped origin is the value's JSON: copied */
         size_t len = e->origin_escaped ? in->esc : n;
         uint64_t tag = (uint64_t)len << 3 |
                        (plain || e->origin_escaped ? TAG_PLAIN : 0) | V_SPAN;
-        if (append_varint(&c->b, tag, err) < 0 ||
-            append_varint(&c->b, in->off, err) < 0)
-            return -1;
-        c->now =
-            (struct col_state){c->b.len, origin_at + in->off, n, plain, true};
-        return 0;
+        o += put_varint(o, tag);
+        o += put_varint(o, in->off);
+        c->prev_off = origin_at + in->off;
+        c->prev_len = n;
+        c->has_prev = plain;
+        c->prev_origin = true;
+    } else {
+        o += put_varint(o, (uint64_t)n << 3 | (plain ? TAG_PLAIN : 0) | V_LIT);
+        c->prev_off = (size_t)(o - (unsigned char *)c->b.ptr);
+        c->prev_len = n;
+        c->has_prev = plain;
+        c->prev_origin = false;
+        if (n > 0)
+            memcpy(o, p, n);
+        o += n;
     }
-    uint64_t tag = (uint64_t)n << 3 | (plain ? TAG_PLAIN : 0) | V_LIT;
-    if (append_varint(&c->b, tag, err) < 0)
-        return -1;
-    size_t off = c->b.len;
-    if (sl_buf_append(&c->b, p, n, err) < 0)
-        return -1;
-    c->now = (struct col_state){c->b.len, off, n, plain, false};
-    return 0;
+    c->b.len = (size_t)((char *)o - c->b.ptr);
+    *o = '\0';
 }
 
 /* The event's record: shape, time, id, origin (where its bytes start in
@@ -440,15 +493,16 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
                       e->origins.len};
     size_t nshapes = e->nshapes, shape = 0, bucket = HASH_SIZE, origin_at = 0;
     uint32_t old = 0;
-    e->gen++;
     if (shape_index(e, &shape, &bucket, &old, err) < 0 ||
-        put_record(e, shape, id, id_len, ts_ms, &origin_at, err) < 0)
+        put_record(e, shape, id, id_len, ts_ms, &origin_at, err) < 0 ||
+        reserve_values(e, err) < 0)
         goto fail;
-    for (size_t k = 0; k < e->sh.nval; k++) {
-        if (put_value(e, touch(e, k), e->sh.val[k], &e->info[k], origin_at,
-                      err) < 0)
-            goto fail;
-    }
+    size_t k = 0, nval = e->sh.nval;
+    for (; k < nval && k < SL_COLUMNAR_COLS - 1; k++)
+        put_value(e, &e->col[k], false, e->sh.val[k], &e->info[k], origin_at);
+    for (; k < nval; k++)
+        put_value(e, &e->col[SL_COLUMNAR_COLS - 1], true, e->sh.val[k],
+                  &e->info[k], origin_at);
     e->prev_ts = ts_ms;
     e->last_shape = shape;
     e->count++;
@@ -468,15 +522,6 @@ fail:
     e->nshapes = nshapes;
     if (bucket < HASH_SIZE)
         e->hash[bucket] = old;
-    for (int i = 0; i < SL_COLUMNAR_COLS; i++) {
-        struct col *c = &e->col[i];
-        if (c->gen != e->gen)
-            continue;
-        c->now = c->saved;
-        c->b.len = c->saved.len;
-        if (c->b.cap > 0)
-            c->b.ptr[c->b.len] = '\0';
-    }
     return -1;
 }
 

@@ -504,6 +504,23 @@ static const struct sl_value_json *rendered_of(const struct sl_event *ev,
     return r;
 }
 
+/* A string or number member with a plain key, the most common member of
+ * a shape, when sh->val has room: sep, the key and the marker in one
+ * reservation (write_key and shape_slot's bytes); 1, or -1. */
+static inline int shape_member(struct sl_event_shape *sh, char sep,
+                               const struct sl_value *m, struct sl_err *err)
+{
+    struct sl_buf *out = &sh->text;
+    if (sl_buf_reserve(out, m->key.len + 5, err) < 0)
+        return -1;
+    char *o = put_plain_key(out->ptr + out->len, sep, m->key);
+    o[0] = m->type == SL_VALUE_STRING ? SL_SHAPE_STRING : SL_SHAPE_NUMBER;
+    o[1] = '\0';
+    out->len = (size_t)(o + 1 - out->ptr);
+    sh->val[sh->nval++] = m;
+    return 1;
+}
+
 /* Members or elements of v; at the root, @metadata is skipped. sh: the
  * shape is written (out is sh->text), see sl_event_write_shape. */
 static int write_children(const struct sl_event *ev, const struct sl_value *v,
@@ -515,9 +532,15 @@ static int write_children(const struct sl_event *ev, const struct sl_value *v,
     for (const struct sl_value *c = v->first; c != NULL; c = c->next) {
         if (root && is_metadata(c->key))
             continue;
-        if (object && c->type == SL_VALUE_STRING && c->key_plain &&
-            c->rendered == 0 && sh == NULL) {
-            int done = write_string_member(out, sep, c, err);
+        /* the common members in one step: a string for the JSON, a
+         * string or number for a shape */
+        if (object &&
+            (c->type == SL_VALUE_STRING ||
+             (sh != NULL && c->type == SL_VALUE_NUMBER)) &&
+            c->key_plain && c->rendered == 0) {
+            int done = sh == NULL ? write_string_member(out, sep, c, err)
+                       : sh->nval < sh->cap ? shape_member(sh, sep, c, err)
+                                            : 0;
             if (done < 0)
                 return -1;
             if (done > 0) {
