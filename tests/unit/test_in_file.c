@@ -2319,6 +2319,19 @@ static size_t read_all_at(struct h *h, int64_t t)
     return n;
 }
 
+/* One file of one line, the rescan every 10 s, polls every second,
+ * close_inactive 5 s. */
+static void start_at_rest(struct h *h, bool inotify, const char *name)
+{
+    put(h, name, "one\n", false);
+    config(h, inotify, name, NULL);
+    h->cfg.scan_interval_ms = 10000;
+    h->cfg.poll_interval_ms = 1000;
+    h->cfg.close_inactive_ms = 5000;
+    h->cfg.rotate_wait_ms = 3600000;
+    start(h);
+}
+
 /* At rest the input's timeout is a real deadline, not a tick: after a
  * read the timers look within a tick, then wait for the idle file's
  * close_inactive (to the ms), then only for the rescan. Polling, open
@@ -2327,13 +2340,7 @@ static size_t read_all_at(struct h *h, int64_t t)
 static void test_timers_at_rest(void **state)
 {
     struct h *h = *state;
-    put(h, "r.log", "one\n", false);
-    config(h, true, "r.log", NULL);
-    h->cfg.scan_interval_ms = 10000;
-    h->cfg.poll_interval_ms = 1000;
-    h->cfg.close_inactive_ms = 5000;
-    h->cfg.rotate_wait_ms = 3600000;
-    start(h);
+    start_at_rest(h, true, "r.log");
     int64_t t = 1000000;
     struct pollfd pfd[2];
     in_file_process(h->in, pfd, 0, t);
@@ -2349,13 +2356,7 @@ static void test_timers_at_rest(void **state)
     assert_int_equal(in_file_timeout_ms(h->in, t + 5000), 5000);
 
     /* polling: the poll's deadline while a file is open */
-    put(h, "p.log", "one\n", false);
-    config(h, false, "p.log", NULL);
-    h->cfg.scan_interval_ms = 10000;
-    h->cfg.poll_interval_ms = 1000;
-    h->cfg.close_inactive_ms = 5000;
-    h->cfg.rotate_wait_ms = 3600000;
-    start(h);
+    start_at_rest(h, false, "p.log");
     in_file_process(h->in, pfd, 0, t);
     assert_int_equal(read_all_at(h, t), 4);
     in_file_process(h->in, pfd, 0, t + 1000);
