@@ -304,6 +304,18 @@ void sl_log_tick(void)
     pthread_mutex_unlock(&g.lock);
 }
 
+int sl_log_tick_in_ms(void)
+{
+    pthread_mutex_lock(&g.lock);
+    int64_t left = -1;
+    if (g.repeats > 0) {
+        left = g.first_ms + SL_LOG_FOLD_MS - clock_ms(CLOCK_MONOTONIC);
+        left = left < 0 ? 0 : left;
+    }
+    pthread_mutex_unlock(&g.lock);
+    return (int)left;
+}
+
 void sl_log_flush(void)
 {
     pthread_mutex_lock(&g.lock);

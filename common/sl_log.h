@@ -63,6 +63,9 @@ void sl_vlog(enum sl_log_level level, const char *component, const char *fmt,
 /* Prints a pending repeat count if its window has ended (call about once a
  * second from the main loop), or in any case (at exit). */
 void sl_log_tick(void);
+/* Milliseconds until sl_log_tick() has a count to print (0: now), -1 when
+ * none waits: a loop sleeps until then rather than ticking every second. */
+int sl_log_tick_in_ms(void);
 void sl_log_flush(void);
 
 /* From a signal handler: writes "<time> error [signal] <msg>" (or JSON) with

@@ -527,7 +527,14 @@ static size_t fill(struct loop *l, struct pollfd *p, struct pfd_range *r,
         t = min_timeout(t, l->next_save > now ? l->next_save - now : 0);
     if (l->phase == LOOP_STOPPING)
         t = min_timeout(t, l->stop_at > now ? l->stop_at - now : 0);
-    t = min_timeout(t, 1000); /* sl_log_tick, the registry's expiry */
+    /* no tick when nothing is due: the log's folded repeats, the
+     * registry's expiry (hourly, and the look for the inputs' first rest
+     * before the first one) */
+    t = min_timeout(t, sl_log_tick_in_ms());
+    int64_t due = l->next_expire;
+    if (!l->expired_once && l->rest_check < due)
+        due = l->rest_check;
+    t = min_timeout(t, due > now ? due - now : 0);
     *timeout = t;
     return n;
 }

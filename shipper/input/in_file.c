@@ -536,6 +536,7 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->fp_bytes = registry_fp_bytes(reg);
     in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
+    in->tick_ms = in_file_tick_ms(cfg);
     in->name = dup_str(name != NULL ? name : "file");
     in->buf = malloc((size_t)cfg->read_size + FILE_IDENTITY_TAIL_BYTES);
     if (in->name == NULL || in->buf == NULL) {
@@ -662,6 +663,7 @@ void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
         in->scan_due = in->scan_now = false;
         in->last_scan = now;
         in->next_scan = now + in->cfg.scan_interval_ms;
+        in->next_tick = now; /* what it found may have deadlines */
     }
     if (now >= in->next_tick)
         in_file_timers(in, now);
@@ -873,6 +875,8 @@ int in_file_read(struct in_file *in, size_t budget, int64_t now,
     free_done(in);
     if (budget == 0)
         return 0;
+    if (in->ready.n + in->wait.n + in->done.n > 0)
+        in_file_timers_soon(in, now); /* opens, reads, ends: deadlines */
     for (;;) {
         if (in->done.head != NULL) {
             struct rec *r = in->done.head;

@@ -140,6 +140,7 @@ struct in_file {
     /* scanning */
     bool scanned_once, scan_due, scan_now;
     int64_t next_scan, next_tick, next_poll, last_scan;
+    int64_t tick_ms; /* in_file_tick_ms of cfg */
     struct bad_path *bad;
     size_t nbad, capbad;
     struct startup *startup;
@@ -325,5 +326,13 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig);
 int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
                        struct sl_err *err);
 void in_file_timers(struct in_file *in, int64_t now);
+/* The timers' look at most a tick apart while files change (a scan, a
+ * read, an open), so that each new deadline is seen: at rest the loop
+ * wakes for a real deadline only. */
+void in_file_timers_soon(struct in_file *in, int64_t now);
+/* How far apart the timers look at files that change: 1 s, or a quarter
+ * of close_inactive or rotate_wait, or poll_interval if shorter (5 ms at
+ * least). */
+int64_t in_file_tick_ms(const struct in_file_config *cfg);
 
 #endif

@@ -1105,55 +1105,55 @@ static void check_held(struct in_file *in, struct rec *r, int64_t now)
         SL_ERROR(r->path, "%s", err.msg);
 }
 
-void in_file_timers(struct in_file *in, int64_t now)
+/* Polling: whether an open file may have bytes to read, by one fstat: a
+ * file at its end that kept its size is not read (a pread of the KiB
+ * before the offset, a fstat, for each of them every poll_interval). A
+ * file truncated to where it was read and written again shows at the
+ * scan (its mtime), as with inotify. */
+static bool poll_changed(const struct rec *r)
 {
-    bool poll = (in->ifd < 0 || in->watch_full) && now >= in->next_poll;
-    if (poll)
-        in->next_poll = now + in->cfg.poll_interval_ms;
-    for (size_t i = in->nrecs; i-- > 0;) {
-        struct rec *r = in->recs[i];
-        if (r->state == REC_ROTATED) {
-            if (r->fd < 0 && !r->waiting && r->pred == NULL) {
-                in_file_rec_done(in, r);
-            } else if (r->fd >= 0 && r->at_eof && !r->ready &&
-                       now - r->last_data >= in->cfg.rotate_wait_ms) {
-                in_file_rec_done(in, r);
-            } else if (r->fd >= 0 && r->deleted &&
-                       now - r->rotated_at >= in->cfg.delete_timeout_ms) {
-                struct stat st;
-                if (fstat(r->fd, &st) == 0)
-                    r->size_seen = (uint64_t)st.st_size;
-                SL_WARN(r->path,
-                        "deleted and not read to its end after "
-                        "delete_timeout; releasing it at offset %llu of "
-                        "%llu: the rest is lost (the output had no room)",
-                        (unsigned long long)r->offset,
-                        (unsigned long long)r->size_seen);
-                in_file_rec_done(in, r);
-            } else if (r->fd >= 0 && r->at_eof && !r->ready) {
-                r->at_eof = false; /* look again for a writer's last bytes */
-                in_file_make_ready(in, r);
-            }
-            continue;
-        }
-        if (r->shares_key && r->copy_of == NULL && now >= r->share_end)
-            in_file_unshare_key(in, r);
-        if (r->copy_of != NULL) {
-            check_held(in, r, now);
-            continue;
-        }
-        if (r->fd < 0 || r->ready)
-            continue;
-        if (r->at_eof && now - r->last_data >= in->cfg.close_inactive_ms)
-            in_file_rec_close(in, r);
-        else if (poll)
-            in_file_make_ready(in, r);
+    struct stat st;
+    if (!r->at_eof || fstat(r->fd, &st) < 0)
+        return true; /* not at its end, or its read says what is wrong */
+    return (uint64_t)st.st_size != r->offset;
+}
+
+/* A rotated file: released once drained (rotate_wait after its last
+ * bytes), or deleted past delete_timeout; until then looked at again. */
+static void rotated_timer(struct in_file *in, struct rec *r, int64_t now)
+{
+    if (r->fd < 0 && !r->waiting && r->pred == NULL) {
+        in_file_rec_done(in, r);
+    } else if (r->fd >= 0 && r->at_eof && !r->ready &&
+               now - r->last_data >= in->cfg.rotate_wait_ms) {
+        in_file_rec_done(in, r);
+    } else if (r->fd >= 0 && r->deleted &&
+               now - r->rotated_at >= in->cfg.delete_timeout_ms) {
+        struct stat st;
+        if (fstat(r->fd, &st) == 0)
+            r->size_seen = (uint64_t)st.st_size;
+        SL_WARN(r->path,
+                "deleted and not read to its end after "
+                "delete_timeout; releasing it at offset %llu of "
+                "%llu: the rest is lost (the output had no room)",
+                (unsigned long long)r->offset,
+                (unsigned long long)r->size_seen);
+        in_file_rec_done(in, r);
+    } else if (r->fd >= 0 && r->at_eof && !r->ready) {
+        r->at_eof = false; /* look again for a writer's last bytes */
+        in_file_make_ready(in, r);
     }
+}
+
+static void ghost_timers(struct in_file *in, int64_t now, int64_t *next)
+{
     for (size_t i = 0; i < in->nghosts;)
         if (in->ghosts[i].until <= now) {
             ghost_drop(in, &in->ghosts[i]);
             in->ghosts[i] = in->ghosts[--in->nghosts];
         } else {
+            if (in->ghosts[i].until < *next)
+                *next = in->ghosts[i].until;
             i++;
         }
     if (in->nghosts == 0 && in->cap_ghosts > IN_FILE_GHOSTS_MAX) {
@@ -1161,11 +1161,66 @@ void in_file_timers(struct in_file *in, int64_t now)
         in->ghosts = NULL;
         in->cap_ghosts = 0;
     }
+}
+
+int64_t in_file_tick_ms(const struct in_file_config *cfg)
+{
     int64_t tick = 1000;
-    long long t[] = {in->cfg.close_inactive_ms / 4, in->cfg.rotate_wait_ms / 4,
-                     in->cfg.poll_interval_ms};
+    long long t[] = {cfg->close_inactive_ms / 4, cfg->rotate_wait_ms / 4,
+                     cfg->poll_interval_ms};
     for (size_t k = 0; k < 3; k++)
         if (t[k] < tick)
             tick = t[k];
-    in->next_tick = now + (tick < 5 ? 5 : tick);
+    return tick < 5 ? 5 : tick;
+}
+
+/* The next run is the earliest deadline of what the walk saw: a rotated
+ * file or a held copy is looked at every tick while it lasts, an idle
+ * file at its close_inactive, a shared key and a ghost at their end, open
+ * files at the next poll; at rest with nothing due, never (the scans and
+ * reads call in_file_timers_soon when they change something). */
+void in_file_timers(struct in_file *in, int64_t now)
+{
+    bool polling = in->ifd < 0 || in->watch_full;
+    bool poll = polling && now >= in->next_poll;
+    int64_t tick = now + in->tick_ms, next = INT64_MAX;
+    if (poll)
+        in->next_poll = now + in->cfg.poll_interval_ms;
+    for (size_t i = in->nrecs; i-- > 0;) {
+        struct rec *r = in->recs[i];
+        if (r->state == REC_ROTATED) {
+            rotated_timer(in, r, now);
+            if (r->state == REC_ROTATED)
+                next = tick < next ? tick : next;
+            continue;
+        }
+        if (r->shares_key && r->copy_of == NULL && now >= r->share_end)
+            in_file_unshare_key(in, r);
+        if (r->shares_key && r->copy_of == NULL && r->share_end < next)
+            next = r->share_end;
+        if (r->copy_of != NULL) {
+            check_held(in, r, now);
+            next = tick < next ? tick : next;
+            continue;
+        }
+        if (r->fd < 0 || r->ready)
+            continue;
+        if (r->at_eof && now - r->last_data >= in->cfg.close_inactive_ms)
+            in_file_rec_close(in, r);
+        else if (poll && poll_changed(r))
+            in_file_make_ready(in, r);
+        if (r->fd >= 0 && r->at_eof &&
+            r->last_data + in->cfg.close_inactive_ms < next)
+            next = r->last_data + in->cfg.close_inactive_ms;
+    }
+    ghost_timers(in, now, &next);
+    if (polling && in->open > 0 && in->next_poll < next)
+        next = in->next_poll;
+    in->next_tick = next < now + 5 ? now + 5 : next;
+}
+
+void in_file_timers_soon(struct in_file *in, int64_t now)
+{
+    if (in->next_tick > now + in->tick_ms)
+        in->next_tick = now + in->tick_ms;
 }

@@ -655,7 +655,10 @@ static int found_one(struct walk *w, const struct stat *st, const char *path)
     bool written = mtime != r->mtime_seen;
     r->mtime_seen = mtime;
     if (r->fd >= 0) {
-        int rc = r->identified ? in_file_check_open(in, r, now, true, err) : 1;
+        /* its first bytes hashed again only when it changed: an open file
+         * at rest costs this scan its stat, nothing more */
+        bool look = r->identified && (written || size != r->offset);
+        int rc = look ? in_file_check_open(in, r, now, true, err) : 1;
         if (rc <= 0)
             return rc; /* replaced: the new record is in place */
         if (size != r->offset)

@@ -23,9 +23,10 @@
  *
  * The pending check: the mode's length command (XLEN, LLEN) and, with a
  * byte limit, MEMORY USAGE, about every pending_check_ms while READY and
- * at once after each (re)connection; between answers, what this shipper
- * added is counted in, so the limit is passed by at most what is in
- * flight. Until the first answer the output has no room: a shipper
+ * batches wait or the key is over its limit, and at once after each
+ * (re)connection (not at rest: check_wanted); between answers, what this
+ * shipper added is counted in, so the limit is passed by at most what is
+ * in flight. Until the first answer the output has no room: a shipper
  * restarted against a full stream sends nothing. */
 #include "output_priv.h"
 
@@ -337,10 +338,20 @@ static bool weighing(const struct out_redis *s)
     return s->max_bytes > 0 && !s->bytes_off;
 }
 
+/* Whether a check is worth its round trip: before the first answer and
+ * after a reconnection, while over the limit (room comes back), and
+ * while batches wait here. A shipper at rest (nothing to send, under the
+ * limit) asks nothing: it woke the loop and Redis every pending_check_ms
+ * for a count that no batch needed (the gauge keeps the last one). */
+static bool check_wanted(const struct out_redis *s)
+{
+    return (counting(s) || weighing(s)) && s->checks_out == 0 &&
+           (!s->checked || s->next_check == 0 || s->over || s->head != NULL);
+}
+
 static void check_pending(struct out_redis *s, int64_t now)
 {
-    if ((!counting(s) && !weighing(s)) || s->checks_out > 0 ||
-        now < s->next_check)
+    if (!check_wanted(s) || now < s->next_check)
         return;
     struct sl_err err = {0};
     s->next_check =
@@ -525,7 +536,7 @@ static int timeout_ms(const void *sink)
     int64_t now = sl_redis_now_ms();
     if (!s->blocked && unsent(s))
         t = min_ms(t, s->retry_at - now);
-    if ((counting(s) || weighing(s)) && s->checks_out == 0)
+    if (check_wanted(s))
         t = min_ms(t, s->next_check - now);
     return t;
 }

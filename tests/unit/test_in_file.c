@@ -1194,8 +1194,9 @@ static void test_no_inotify(void **state)
     assert_false(st.inotify);
 }
 
-/* The loop's side: a scan at once after start, then the timers' and the
- * rescan's deadlines; an event's scan waits for the gap after the last. */
+/* The loop's side: a scan at once after start, then the rescan's
+ * deadline (no file: the timers have none, so no tick); an event's scan
+ * waits for the gap after the last. */
 static void test_timeouts(void **state)
 {
     struct h *h = *state;
@@ -1211,17 +1212,17 @@ static void test_timeouts(void **state)
     assert_int_equal(in_file_fill_pollfds(h->in, pfd, 2), 1);
     assert_int_equal(pfd[0].events, POLLIN);
     in_file_process(h->in, pfd, 0, t);
-    /* the tick (1 s at most), then the rescan (10 s) */
-    assert_int_equal(in_file_timeout_ms(h->in, t), 1000);
+    /* the rescan (10 s): nothing else is due */
+    assert_int_equal(in_file_timeout_ms(h->in, t), 10000);
     h->in->scan_due = true; /* as an inotify event does: 100 ms after */
     assert_int_equal(in_file_timeout_ms(h->in, t + 30), 70);
     in_file_process(h->in, pfd, 0, t + 30);
     assert_true(h->in->scan_due); /* not yet */
     in_file_process(h->in, pfd, 0, t + 100);
     assert_false(h->in->scan_due);
-    assert_int_equal(in_file_timeout_ms(h->in, t + 100), 900);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 100), 10000);
     in_file_process(h->in, pfd, 0, t + 1000);
-    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 1000);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 9100);
     in_file_rescan(h->in);
     assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 0);
     struct in_file_stats st;
@@ -2304,6 +2305,69 @@ static void test_copy_of_a_file_resumed_at_0(void **state)
             assert_int_equal(h->got[i].data.len, 0);
 }
 
+/* Reads at time t until nothing comes; the bytes. */
+static size_t read_all_at(struct h *h, int64_t t)
+{
+    struct in_file_chunk c;
+    struct sl_err err = {0};
+    size_t n = 0;
+    int rc;
+    while ((rc = in_file_read(h->in, 4096, t, &c, &err)) == 1)
+        n += c.kind == IN_FILE_DATA ? c.len : 0;
+    if (rc < 0)
+        fail_msg("in_file_read: %s", err.msg);
+    return n;
+}
+
+/* One file of one line, the rescan every 10 s, polls every second,
+ * close_inactive 5 s. */
+static void start_at_rest(struct h *h, bool inotify, const char *name)
+{
+    put(h, name, "one\n", false);
+    config(h, inotify, name, NULL);
+    h->cfg.scan_interval_ms = 10000;
+    h->cfg.poll_interval_ms = 1000;
+    h->cfg.close_inactive_ms = 5000;
+    h->cfg.rotate_wait_ms = 3600000;
+    start(h);
+}
+
+/* At rest the input's timeout is a real deadline, not a tick: after a
+ * read the timers look within a tick, then wait for the idle file's
+ * close_inactive (to the ms), then only for the rescan. Polling, open
+ * files are looked at every poll_interval, and one that kept its size is
+ * not read (a fstat, no pread): it stays off the ready list. */
+static void test_timers_at_rest(void **state)
+{
+    struct h *h = *state;
+    start_at_rest(h, true, "r.log");
+    int64_t t = 1000000;
+    struct pollfd pfd[2];
+    in_file_process(h->in, pfd, 0, t);
+    assert_int_equal(read_all_at(h, t), 4);
+    assert_int_equal(in_file_timeout_ms(h->in, t), 1000);
+    in_file_process(h->in, pfd, 0, t + 1000);
+    assert_int_equal(h->in->open, 1);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 4000);
+    in_file_process(h->in, pfd, 0, t + 4999);
+    assert_int_equal(h->in->open, 1);
+    in_file_process(h->in, pfd, 0, t + 5000);
+    assert_int_equal(h->in->open, 0);
+    assert_int_equal(in_file_timeout_ms(h->in, t + 5000), 5000);
+
+    /* polling: the poll's deadline while a file is open */
+    start_at_rest(h, false, "p.log");
+    in_file_process(h->in, pfd, 0, t);
+    assert_int_equal(read_all_at(h, t), 4);
+    in_file_process(h->in, pfd, 0, t + 1000);
+    assert_int_equal(h->in->ready.n, 0); /* unchanged: not read */
+    assert_int_equal(in_file_timeout_ms(h->in, t + 1000), 1000);
+    put(h, "p.log", "two\n", true);
+    in_file_process(h->in, pfd, 0, t + 2000);
+    assert_int_equal(h->in->ready.n, 1); /* grown: read */
+    assert_int_equal(read_all_at(h, t + 2000), 4);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2368,6 +2432,7 @@ int main(void)
         T(test_copytruncate_then_delete_while_closed),
         T(test_copytruncate_then_delete_while_closed_restart),
         T(test_copy_of_a_file_resumed_at_0),
+        T(test_timers_at_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -439,6 +439,29 @@ static void test_threads_while_the_level_changes(void **state)
     sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
 }
 
+/* When a folded count waits, sl_log_tick_in_ms says how long until its
+ * window ends (a loop sleeps that long, not a second at a time); -1 when
+ * nothing waits. */
+static void test_tick_deadline(void **state)
+{
+    (void)state;
+    assert_int_equal(sl_log_tick_in_ms(), -1);
+    SL_WARN("x", "slow");
+    assert_int_equal(sl_log_tick_in_ms(), -1); /* printed: nothing folded */
+    fake_now += 4000;
+    SL_WARN("x", "slow");
+    assert_int_equal(sl_log_tick_in_ms(), 6000);
+    fake_now += 5999;
+    assert_int_equal(sl_log_tick_in_ms(), 1);
+    fake_now += 5;
+    assert_int_equal(sl_log_tick_in_ms(), 0);
+    sl_log_tick();
+    assert_string_equal(take(), "2025-11-21T20:56:01.123Z warn  [x] slow\n"
+                                "2025-11-21T20:56:05.123Z warn  [x] slow "
+                                "(repeated 1 time in 4s)\n");
+    assert_int_equal(sl_log_tick_in_ms(), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_while_the_level_changes,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_deadline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
