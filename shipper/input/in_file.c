@@ -11,7 +11,8 @@
  * (to be announced).
  * Invariants: a record is in the hash unless it is REC_DONE; open counts
  * the records with fd >= 0 and never passes max_open_files; a record with
- * a pred is on no list until its pred reached its end.
+ * a pred is on no list until its pred reached its end, but the idle list
+ * when it holds a descriptor (given up first when a file needs a slot).
  *
  * Reads use pread() at the record's offset, one read per call, into one
  * buffer of read_size bytes (and the up to 1 KiB before the offset, for
@@ -428,8 +429,12 @@ void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
 /* Its entry and key now, not when it is read: a file that waits may be
  * renamed away to a name paths does not match, and if the shipper is
  * killed before it read it, only a registry entry (under its matched path,
- * found again by inode) tells the restart it exists. No descriptor is held
- * while it waits; one that cannot be opened now is identified when read. */
+ * found again by inode) tells the restart it exists. Its descriptor is
+ * kept while it waits (on the idle list: given up first when a file needs
+ * a slot), so that it is read even when it is deleted before its
+ * predecessor's end (a restart draining a rotated file, the output
+ * holding reading: its lines were lost); one that cannot be opened now is
+ * identified when read. */
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err)
 {
@@ -452,8 +457,14 @@ int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
     }
     r->fd = fd;
     set_open(in, +1);
+    r->last_data = now;
     int rc = in_file_identify(in, r, now, err);
-    in_file_rec_close(in, r);
+    if (rc != 1 || r->pred == NULL) {
+        in_file_rec_close(in, r);
+    } else if (!r->idle) { /* a successor keeps it: in_file_enroll */
+        list_push(&in->idle, r);
+        r->idle = true;
+    }
     return rc < 0 ? -1 : 0;
 }
 

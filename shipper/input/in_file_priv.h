@@ -220,12 +220,15 @@ void in_file_want_open(struct in_file *in, struct rec *r);
  * which no timer ends. */
 void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n);
 /* A file that waits for its predecessor gets its registry entry now
- * (opened, identified, closed): renamed away and the shipper killed before
- * it was read, it is still found at the restart. -1: out of memory. */
+ * (opened, identified, and kept open on the idle list while a slot is
+ * free): renamed away and the shipper killed before it was read, it is
+ * still found at the restart; deleted before it was read, it is read
+ * through its descriptor. -1: out of memory. */
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err);
 /* r opened, identified and closed now (in_file_enroll's work, whatever r
- * waits for): 0, or -1 out of memory. */
+ * waits for; one with a predecessor stays open, idle): 0, or -1 out of
+ * memory. */
 int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err);
 uint64_t in_file_new_key(void);

@@ -377,6 +377,55 @@ def copytruncate_delaycompress_while_stopped_sends_nothing_twice():
     eq(sorted(once(conf)), ["b late", "c 1"], "after a second rotation")
 
 
+@case
+def a_new_file_deleted_before_a_restart_drained_the_rotated_one_is_read():
+    # rotated while stopped (app.log renamed to app.log.1, a new app.log
+    # written), then the shipper started with Redis down: the new file
+    # waits for the rotated one's end, which the output holds back, and
+    # was held without a descriptor; deleted meanwhile (logrotate again,
+    # compress), its lines were lost (10 of 10). Now it is opened at the
+    # scan that finds it, and read through its descriptor after the
+    # rotated file.
+    d = scratch("restart-new-deleted")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    try:
+        conf = write_config(d, [{"type": "file", "paths": [log + "*"],
+                                 "exclude": ["*.gz"]}],
+                            redis_output(r, batch_age="20ms"))
+        a = [f"a {i}" for i in range(20)]
+        append(log, a)
+        sh = Shipper(SHIPPER, ENV, conf, d)
+        got = []
+
+        def arrived(want):
+            got.extend(r.events("e2e:events", delete=True))
+            sh.alive()
+            return {e["message"] for _, _, e in got} >= set(want)
+        wait_for("the first lines", lambda: arrived(a))
+        eq(sh.term(), 0, "exit after SIGTERM")
+        a2 = [f"a2 {i}" for i in range(200)]
+        append(log, a2)
+        os.rename(log, log + ".1")
+        b = [f"b {i}" for i in range(10)]
+        append(log, b)
+        ino = os.stat(log).st_ino
+        r.kill()
+        sh = Shipper(SHIPPER, ENV, conf, d)
+        wait_for("the new file's entry",
+                 lambda: ino in registry_inodes(d) or sh.alive())
+        os.unlink(log)
+        r.start()
+        try:
+            wait_for("every line", lambda: arrived(a + a2 + b), deadline_s=10)
+        finally:
+            eq(sh.term(), 0, "exit after SIGTERM")
+        got.extend(r.events("e2e:events", delete=True))
+        shipper_harness.exactly_once(got, a + a2 + b, "after the restart")
+    finally:
+        r.kill()
+
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
