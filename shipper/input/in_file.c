@@ -752,6 +752,12 @@ static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
                            in->buf + (back - id->tail_len),
                            id->tail_len) != id->tail)
         return in_file_check_open(in, r, now, true, err);
+    /* no tail at the offset (the offset was set, not read to: a resume, a
+     * copy let go at its original's offset, start_at end): the file may
+     * have been written over in place since (cp onto an old copy), and
+     * the new bytes past the offset be another file's */
+    if (r->offset > 0 && (id->tail_len == 0 || id->tail_at != r->offset))
+        return in_file_check_open(in, r, now, true, err);
     /* bytes the fingerprint covers and not handed out yet: hashed when
      * the file was opened, or before a wait for a save (the file may have
      * been truncated and written again since: a copy of the old bytes
@@ -872,9 +878,11 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     c->len = (size_t)n;
     c->id = r->id;
     struct stat st; /* after the read: no byte read is newer */
-    c->mtime_ms = fstat(r->fd, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000 +
-                                               st.st_mtim.tv_nsec / 1000000
-                                         : INT64_MAX;
+    bool stat_ok = fstat(r->fd, &st) == 0;
+    c->mtime_ms = stat_ok ? (int64_t)st.st_mtim.tv_sec * 1000 +
+                                st.st_mtim.tv_nsec / 1000000
+                          : INT64_MAX;
+    r->mtime_read = stat_ok ? in_file_mtime_ns(&st) : 0;
     return 1;
 }
 

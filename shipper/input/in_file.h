@@ -105,7 +105,11 @@
  * Truncation is seen by size (shorter than the offset read) at every end
  * of a file's bytes and every scan, and by the first bytes and the tail
  * (the KiB before the offset read: file_identity.h) at every scan, every
- * reopen, every restart and, while the fingerprint is short, at every read.
+ * reopen, every restart, the first read past an offset that was set, not
+ * read to (no tail there: a resume, a copy let go), an end reached when the
+ * file was written since the last read and is no longer (written over in
+ * place: cp onto an older copy of the same size) and, while the
+ * fingerprint is short, at every read.
  * A file truncated and written past its old offset between two scans,
  * whose first KiB and KiB before the old offset did not change, cannot be
  * told from a file that grew.

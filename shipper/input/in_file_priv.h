@@ -54,6 +54,9 @@ struct rec {
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
     int64_t mtime_seen;  /* st_mtim (ns) at the last scan */
+    int64_t mtime_read;  /* st_mtim (ns) after the last read, or when the
+                            first bytes were last checked: written since
+                            and no longer, it was written over in place */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */

@@ -658,6 +658,11 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     r->size_seen = (uint64_t)st.st_size;
     if ((uint64_t)st.st_size < r->offset)
         return replace(in, r, &st, FILE_ID_SAME, now, err);
+    /* written since the last read, and no byte longer: written over in
+     * place (cp onto an old copy of the same size), or touched */
+    int64_t mtime = in_file_mtime_ns(&st);
+    deep |= (uint64_t)st.st_size == r->offset && r->offset > 0 &&
+            mtime != r->mtime_read;
     if (!deep)
         return 1;
     struct file_identity id;
@@ -669,6 +674,7 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
         return 1;
     if (m != FILE_ID_SAME)
         return replace(in, r, &st, m, now, err);
+    r->mtime_read = mtime;
     if (id.fp_len > r->id.fp_len) {
         file_identity_keep_tail(&id, &r->id);
         r->id = id;
