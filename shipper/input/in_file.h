@@ -72,7 +72,9 @@
  *    stays unchanged for rotate_wait (or within a minute), it was no copy
  *    but a file that begins alike (a banner, a header): it is read from
  *    its start under a key of its own. The copy's registry entry starts at the
- *    original's acknowledged offset: after a crash the lines in between are
+ *    original's acknowledged offset (or just past the copy's last newline
+ *    when it does not hold those bytes yet: being written, or ending
+ *    early): after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
  *    Elasticsearch). Acks that name the original move the copy's entry
  *    (and the ghost's) too, those of batches in flight at the truncation

@@ -239,6 +239,30 @@ static uint64_t copy_start(uint64_t offset, uint64_t size)
     return offset < size ? offset : size;
 }
 
+/* Where a copy's registry entry starts when its original was acknowledged
+ * to acked: there when the copy holds those bytes; else (a copy still
+ * being written, or one that ends early) just past its last newline, so
+ * that a restart resumes at the start of a line, reading acknowledged
+ * lines again under the same key (the same ids), never in the middle of
+ * one, whose rest went out as a line of its own (killed while cp wrote
+ * the copy: an event with half a line). 0 when no newline is found. */
+static uint64_t copy_entry_at(int fd, uint64_t acked, uint64_t size)
+{
+    if (acked <= size)
+        return acked;
+    char buf[4096];
+    for (uint64_t end = size; end > 0;) {
+        size_t n = end < sizeof buf ? (size_t)end : sizeof buf;
+        if (pread(fd, buf, n, (off_t)(end - n)) != (ssize_t)n)
+            return 0;
+        for (size_t i = n; i-- > 0;)
+            if (buf[i] == '\n')
+                return end - n + i + 1;
+        end -= n;
+    }
+    return 0;
+}
+
 /* What a new file is a copy of: a ghost (the original's bytes are gone) or
  * a live file it begins as (begins_as_live). */
 struct original {
@@ -271,8 +295,8 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             *o = (struct original){copy_start(g->offset, size),
-                                   copy_start(g->acked, size), g->key, NULL,
-                                   true};
+                                   copy_entry_at(r->fd, g->acked, size), g->key,
+                                   NULL, true};
             ghost_drop(gi, g);
             gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
             return 1;
@@ -295,9 +319,9 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             /* held: where it is read from is decided when it is let go */
-            *o = (struct original){l->offset,
-                                   copy_start(acked_offset(in, l), size),
-                                   l->pub.key, l, true};
+            *o = (struct original){
+                l->offset, copy_entry_at(r->fd, acked_offset(in, l), size),
+                l->pub.key, l, true};
             return 1;
         }
     }

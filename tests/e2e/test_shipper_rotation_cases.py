@@ -22,6 +22,10 @@ cover, each found losing lines and fixed with its case here; the real
   truncated twice before either was found, and, with compress and
   delaycompress, a copy on the inode of the rotated file compress just
   removed;
+- a new file that waited for a rotated one's end at a restart (the output
+  down), deleted before that end: read through its descriptor;
+- the shipper killed while a copytruncate's copy is being written (held,
+  its entry inside a line): no half line at the restart;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -424,6 +428,43 @@ def a_new_file_deleted_before_a_restart_drained_the_rotated_one_is_read():
         shipper_harness.exactly_once(got, a + a2 + b, "after the restart")
     finally:
         r.kill()
+
+
+@case
+def a_kill_while_a_copy_is_written_invents_no_half_line():
+    # copytruncate: the copy seen while cp was still writing it (1,500 of
+    # its 4,000 bytes, ending inside a line) is held as the copy of the
+    # live app.log, its registry entry where the original was
+    # acknowledged but no further than its bytes then: the middle of a
+    # line. Killed there, the copy finished and app.log truncated while
+    # stopped, the restart resumed the copy at that entry and sent the
+    # rest of that line as a line of its own. Now the entry is just past
+    # the copy's last newline: lines read again, with their ids.
+    log, conf = app_log("copy-written-kill")
+    d = os.path.dirname(os.path.dirname(log))
+    want = [f"a {i:02d} " + "x" * 40 for i in range(80)]  # 4,000 bytes
+    append(log, want)
+    sh = Shipper(SHIPPER, ENV, conf, d)
+    try:
+        sh.wait_events(len(want))
+        with open(log, "rb") as f:
+            data = f.read()
+        with open(log + ".1", "wb") as f:
+            f.write(data[:1500])  # inside line 30
+        ino = os.stat(log + ".1").st_ino
+        wait_for("the copy held", lambda: "held until the original" in
+                 sh.text() and ino in registry_inodes(d))
+        sh.kill()
+        first = [e["message"] for e in sh.events()]
+    finally:
+        sh.kill()
+    with open(log + ".1", "ab") as f:
+        f.write(data[1500:])
+    os.truncate(log, 0)
+    append(log, ["b 1"])
+    got = first + once(conf)
+    eq(sorted(set(got) - set(want + ["b 1"])), [], "lines invented")
+    eq(sorted(set(got)), sorted(want + ["b 1"]), "every line")
 
 
 if failures:
