@@ -1093,8 +1093,14 @@ static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
     }
     struct stat st;
     if (stat(o->path, &st) < 0 || (uint64_t)st.st_dev != o->dev ||
-        (uint64_t)st.st_ino != o->ino)
-        return false; /* gone: the scans decide */
+        (uint64_t)st.st_ino != o->ino) {
+        /* gone from its path (truncated, then renamed or deleted, before
+         * the input looked): a scan finds where it went, or that it is
+         * gone, and lets its copies go; taken for no copy, the copy was
+         * read from 0 under a new key, each line twice with other ids */
+        in->scan_due = true;
+        return true;
+    }
     if ((uint64_t)st.st_size >= o->offset && same_file_at(in, o->path, &o->id))
         return false;
     in_file_want_open(in, o); /* its open sees the change, replaces it */

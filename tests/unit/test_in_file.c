@@ -934,6 +934,42 @@ static void test_copytruncate_seen_late(void **state)
     assert_null(strstr(log_text(h), "not a copy"));
 }
 
+/* The same, the truncated original then renamed away and a new app.log
+ * made before the input looked: the held copy's timer found another file
+ * at its original's path and took the copy for a file of its own, read
+ * from 0 under a new key (every line twice, other ids). Now a scan is
+ * asked for, which finds the original gone, and lets the copy go where
+ * the original was read (nothing more here). */
+static void test_copytruncate_then_renamed_seen_late(void **state)
+{
+    struct h *h = *state;
+    char big[2048];
+    memset(big, 'x', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    put(h, "app.log", big, false);
+    config(h, false, "app.log*", NULL);
+    h->cfg.scan_interval_ms = 60000;
+    h->cfg.close_inactive_ms = 20;
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 2047 && h->in->open == 0);
+    put(h, "app.log.1", big, false); /* the copy */
+    in_file_rescan(h->in);
+    turn(h, 5); /* found, held */
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    mv(h, "app.log", "rotated"); /* a name paths does not match */
+    put(h, "app.log", "after\n", false);
+    int64_t end = mono_ms() + 3 * 200; /* rotate_wait, three times */
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_int_equal(total_bytes(h), 2047 + 6);
+    assert_got(h, "app.log", 1, 0, "after\n");
+    for (size_t i = 0; i < h->ngot; i++)
+        assert_true(strstr(h->got[i].first_path, "app.log.1") == NULL ||
+                    h->got[i].data.len == 0);
+    assert_null(strstr(log_text(h), "not a copy"));
+}
+
 /* copytruncate, the copy not matched: the lines in between are lost, and a
  * warning says so. */
 static void test_copytruncate_unmatched(void **state)
@@ -2370,6 +2406,7 @@ int main(void)
         T(test_copytruncate_then_delete_while_closed),
         T(test_copytruncate_then_delete_while_closed_restart),
         T(test_copy_of_a_file_resumed_at_0),
+        T(test_copytruncate_then_renamed_seen_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
