@@ -900,14 +900,10 @@ static void test_files_that_begin_alike_told_apart_at_once(void **state)
     assert_int_equal(total_bytes(h), 2 * 2049);
 }
 
-/* copytruncate where the input hears of the truncation only late (no
- * inotify, the original closed, the next scan far off): the copy, held
- * past rotate_wait, is not taken for a file of its own while its original
- * was truncated; the original is opened, seen truncated, and the copy read
- * past it (here: nothing more). */
-static void test_copytruncate_seen_late(void **state)
+/* app.log read and closed (no inotify, the next scan far off), its copy
+ * found and held, then app.log truncated. */
+static void held_copy_of_a_closed_file(struct h *h)
 {
-    struct h *h = *state;
     char big[2048];
     memset(big, 'x', sizeof big - 2);
     big[sizeof big - 2] = '\n';
@@ -922,8 +918,13 @@ static void test_copytruncate_seen_late(void **state)
     in_file_rescan(h->in);
     turn(h, 5); /* found, held */
     assert_int_equal(truncate(at(h, "app.log"), 0), 0);
-    put(h, "app.log", "after\n", true);
-    int64_t end = mono_ms() + 3 * 200; /* rotate_wait, three times */
+}
+
+/* rotate_wait three times over; then app.log gave "after" (a file of its
+ * own), the copy nothing, and it was never taken for no copy. */
+static void copy_let_go_at_its_end(struct h *h)
+{
+    int64_t end = mono_ms() + 3 * 200;
     while (mono_ms() < end)
         turn(h, 5);
     assert_int_equal(total_bytes(h), 2047 + 6);
@@ -932,6 +933,19 @@ static void test_copytruncate_seen_late(void **state)
         assert_true(strstr(h->got[i].first_path, "app.log.1") == NULL ||
                     h->got[i].data.len == 0);
     assert_null(strstr(log_text(h), "not a copy"));
+}
+
+/* copytruncate where the input hears of the truncation only late (no
+ * inotify, the original closed, the next scan far off): the copy, held
+ * past rotate_wait, is not taken for a file of its own while its original
+ * was truncated; the original is opened, seen truncated, and the copy read
+ * past it (here: nothing more). */
+static void test_copytruncate_seen_late(void **state)
+{
+    struct h *h = *state;
+    held_copy_of_a_closed_file(h);
+    put(h, "app.log", "after\n", true);
+    copy_let_go_at_its_end(h);
 }
 
 /* The same, the truncated original then renamed away and a new app.log
@@ -943,31 +957,10 @@ static void test_copytruncate_seen_late(void **state)
 static void test_copytruncate_then_renamed_seen_late(void **state)
 {
     struct h *h = *state;
-    char big[2048];
-    memset(big, 'x', sizeof big - 2);
-    big[sizeof big - 2] = '\n';
-    big[sizeof big - 1] = '\0';
-    put(h, "app.log", big, false);
-    config(h, false, "app.log*", NULL);
-    h->cfg.scan_interval_ms = 60000;
-    h->cfg.close_inactive_ms = 20;
-    start(h);
-    PUMP_UNTIL(h, total_bytes(h) == 2047 && h->in->open == 0);
-    put(h, "app.log.1", big, false); /* the copy */
-    in_file_rescan(h->in);
-    turn(h, 5); /* found, held */
-    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    held_copy_of_a_closed_file(h);
     mv(h, "app.log", "rotated"); /* a name paths does not match */
     put(h, "app.log", "after\n", false);
-    int64_t end = mono_ms() + 3 * 200; /* rotate_wait, three times */
-    while (mono_ms() < end)
-        turn(h, 5);
-    assert_int_equal(total_bytes(h), 2047 + 6);
-    assert_got(h, "app.log", 1, 0, "after\n");
-    for (size_t i = 0; i < h->ngot; i++)
-        assert_true(strstr(h->got[i].first_path, "app.log.1") == NULL ||
-                    h->got[i].data.len == 0);
-    assert_null(strstr(log_text(h), "not a copy"));
+    copy_let_go_at_its_end(h);
 }
 
 /* copytruncate, the copy not matched: the lines in between are lost, and a
