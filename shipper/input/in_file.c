@@ -11,7 +11,8 @@
  * (to be announced).
  * Invariants: a record is in the hash unless it is REC_DONE; open counts
  * the records with fd >= 0 and never passes max_open_files; a record with
- * a pred is on no list until its pred reached its end.
+ * a pred is on no list until its pred reached its end, but the idle list
+ * when it holds a descriptor (given up first when a file needs a slot).
  *
  * Reads use pread() at the record's offset, one read per call, into one
  * buffer of read_size bytes (and the up to 1 KiB before the offset, for
@@ -428,8 +429,12 @@ void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
 /* Its entry and key now, not when it is read: a file that waits may be
  * renamed away to a name paths does not match, and if the shipper is
  * killed before it read it, only a registry entry (under its matched path,
- * found again by inode) tells the restart it exists. No descriptor is held
- * while it waits; one that cannot be opened now is identified when read. */
+ * found again by inode) tells the restart it exists. Its descriptor is
+ * kept while it waits (on the idle list: given up first when a file needs
+ * a slot), so that it is read even when it is deleted before its
+ * predecessor's end (a restart draining a rotated file, the output
+ * holding reading: its lines were lost); one that cannot be opened now is
+ * identified when read. */
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err)
 {
@@ -452,8 +457,14 @@ int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
     }
     r->fd = fd;
     set_open(in, +1);
+    r->last_data = now;
     int rc = in_file_identify(in, r, now, err);
-    in_file_rec_close(in, r);
+    if (rc != 1 || r->pred == NULL) {
+        in_file_rec_close(in, r);
+    } else if (!r->idle) { /* a successor keeps it: in_file_enroll */
+        list_push(&in->idle, r);
+        r->idle = true;
+    }
     return rc < 0 ? -1 : 0;
 }
 
@@ -743,6 +754,12 @@ static int upgrade_identity(struct in_file *in, struct rec *r, size_t back,
                            in->buf + (back - id->tail_len),
                            id->tail_len) != id->tail)
         return in_file_check_open(in, r, now, true, err);
+    /* no tail at the offset (the offset was set, not read to: a resume, a
+     * copy let go at its original's offset, start_at end): the file may
+     * have been written over in place since (cp onto an old copy), and
+     * the new bytes past the offset be another file's */
+    if (r->offset > 0 && (id->tail_len == 0 || id->tail_at != r->offset))
+        return in_file_check_open(in, r, now, true, err);
     /* bytes the fingerprint covers and not handed out yet: hashed when
      * the file was opened, or before a wait for a save (the file may have
      * been truncated and written again since: a copy of the old bytes
@@ -863,9 +880,11 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     c->len = (size_t)n;
     c->id = r->id;
     struct stat st; /* after the read: no byte read is newer */
-    c->mtime_ms = fstat(r->fd, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000 +
-                                               st.st_mtim.tv_nsec / 1000000
-                                         : INT64_MAX;
+    bool stat_ok = fstat(r->fd, &st) == 0;
+    c->mtime_ms = stat_ok ? (int64_t)st.st_mtim.tv_sec * 1000 +
+                                st.st_mtim.tv_nsec / 1000000
+                          : INT64_MAX;
+    r->mtime_read = stat_ok ? in_file_mtime_ns(&st) : 0;
     return 1;
 }
 

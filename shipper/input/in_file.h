@@ -72,7 +72,9 @@
  *    stays unchanged for rotate_wait (or within a minute), it was no copy
  *    but a file that begins alike (a banner, a header): it is read from
  *    its start under a key of its own. The copy's registry entry starts at the
- *    original's acknowledged offset: after a crash the lines in between are
+ *    original's acknowledged offset (or just past the copy's last newline
+ *    when it does not hold those bytes yet: being written, or ending
+ *    early): after a crash the lines in between are
  *    read again under the same key, so with the same ids (no duplicate in
  *    Elasticsearch). Acks that name the original move the copy's entry
  *    (and the ghost's) too, those of batches in flight at the truncation
@@ -105,7 +107,11 @@
  * Truncation is seen by size (shorter than the offset read) at every end
  * of a file's bytes and every scan, and by the first bytes and the tail
  * (the KiB before the offset read: file_identity.h) at every scan, every
- * reopen, every restart and, while the fingerprint is short, at every read.
+ * reopen, every restart, the first read past an offset that was set, not
+ * read to (no tail there: a resume, a copy let go), an end reached when the
+ * file was written since the last read and is no longer (written over in
+ * place: cp onto an older copy of the same size) and, while the
+ * fingerprint is short, at every read.
  * A file truncated and written past its old offset between two scans,
  * whose first KiB and KiB before the old offset did not change, cannot be
  * told from a file that grew.

@@ -54,6 +54,9 @@ struct rec {
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
     int64_t mtime_seen;  /* st_mtim (ns) at the last scan */
+    int64_t mtime_read;  /* st_mtim (ns) after the last read, or when the
+                            first bytes were last checked: written since
+                            and no longer, it was written over in place */
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */
@@ -221,12 +224,15 @@ void in_file_want_open(struct in_file *in, struct rec *r);
  * which no timer ends. */
 void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n);
 /* A file that waits for its predecessor gets its registry entry now
- * (opened, identified, closed): renamed away and the shipper killed before
- * it was read, it is still found at the restart. -1: out of memory. */
+ * (opened, identified, and kept open on the idle list while a slot is
+ * free): renamed away and the shipper killed before it was read, it is
+ * still found at the restart; deleted before it was read, it is read
+ * through its descriptor. -1: out of memory. */
 int in_file_enroll(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err);
 /* r opened, identified and closed now (in_file_enroll's work, whatever r
- * waits for): 0, or -1 out of memory. */
+ * waits for; one with a predecessor stays open, idle): 0, or -1 out of
+ * memory. */
 int in_file_settle(struct in_file *in, struct rec *r, int64_t now,
                    struct sl_err *err);
 uint64_t in_file_new_key(void);

@@ -239,6 +239,30 @@ static uint64_t copy_start(uint64_t offset, uint64_t size)
     return offset < size ? offset : size;
 }
 
+/* Where a copy's registry entry starts when its original was acknowledged
+ * to acked: there when the copy holds those bytes; else (a copy still
+ * being written, or one that ends early) just past its last newline, so
+ * that a restart resumes at the start of a line, reading acknowledged
+ * lines again under the same key (the same ids), never in the middle of
+ * one, whose rest went out as a line of its own (killed while cp wrote
+ * the copy: an event with half a line). 0 when no newline is found. */
+static uint64_t copy_entry_at(int fd, uint64_t acked, uint64_t size)
+{
+    if (acked <= size)
+        return acked;
+    char buf[4096];
+    for (uint64_t end = size; end > 0;) {
+        size_t n = end < sizeof buf ? (size_t)end : sizeof buf;
+        if (pread(fd, buf, n, (off_t)(end - n)) != (ssize_t)n)
+            return 0;
+        for (size_t i = n; i-- > 0;)
+            if (buf[i] == '\n')
+                return end - n + i + 1;
+        end -= n;
+    }
+    return 0;
+}
+
 /* What a new file is a copy of: a ghost (the original's bytes are gone) or
  * a live file it begins as (begins_as_live). */
 struct original {
@@ -271,8 +295,8 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             *o = (struct original){copy_start(g->offset, size),
-                                   copy_start(g->acked, size), g->key, NULL,
-                                   true};
+                                   copy_entry_at(r->fd, g->acked, size), g->key,
+                                   NULL, true};
             ghost_drop(gi, g);
             gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
             return 1;
@@ -295,9 +319,9 @@ static int find_original(struct in_file *in, const struct rec *r,
             if (!same)
                 continue;
             /* held: where it is read from is decided when it is let go */
-            *o = (struct original){l->offset,
-                                   copy_start(acked_offset(in, l), size),
-                                   l->pub.key, l, true};
+            *o = (struct original){
+                l->offset, copy_entry_at(r->fd, acked_offset(in, l), size),
+                l->pub.key, l, true};
             return 1;
         }
     }
@@ -658,6 +682,11 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     r->size_seen = (uint64_t)st.st_size;
     if ((uint64_t)st.st_size < r->offset)
         return replace(in, r, &st, FILE_ID_SAME, now, err);
+    /* written since the last read, and no byte longer: written over in
+     * place (cp onto an old copy of the same size), or touched */
+    int64_t mtime = in_file_mtime_ns(&st);
+    deep |= (uint64_t)st.st_size == r->offset && r->offset > 0 &&
+            mtime != r->mtime_read;
     if (!deep)
         return 1;
     struct file_identity id;
@@ -669,6 +698,7 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
         return 1;
     if (m != FILE_ID_SAME)
         return replace(in, r, &st, m, now, err);
+    r->mtime_read = mtime;
     if (id.fp_len > r->id.fp_len) {
         file_identity_keep_tail(&id, &r->id);
         r->id = id;
@@ -785,6 +815,8 @@ static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
     r->deleted = fstat(r->fd, &st) == 0 && st.st_nlink == 0;
     r->state = REC_ROTATED;
     r->rotated_at = now;
+    if (r->pred != NULL)
+        in_file_unlist(in, r); /* keeps its descriptor: no slot to give */
     in_file_count_rotation(in, r->deleted ? ROT_DELETE : ROT_RENAME);
     SL_INFO(r->path, "%s; reading it to its end (offset %llu now)",
             r->deleted ? "deleted" : "renamed away",
@@ -1061,8 +1093,14 @@ static bool original_changed(struct in_file *in, struct rec *o, int64_t now)
     }
     struct stat st;
     if (stat(o->path, &st) < 0 || (uint64_t)st.st_dev != o->dev ||
-        (uint64_t)st.st_ino != o->ino)
-        return false; /* gone: the scans decide */
+        (uint64_t)st.st_ino != o->ino) {
+        /* gone from its path (truncated, then renamed or deleted, before
+         * the input looked): a scan finds where it went, or that it is
+         * gone, and lets its copies go; taken for no copy, the copy was
+         * read from 0 under a new key, each line twice with other ids */
+        in->scan_due = true;
+        return true;
+    }
     if ((uint64_t)st.st_size >= o->offset && same_file_at(in, o->path, &o->id))
         return false;
     in_file_want_open(in, o); /* its open sees the change, replaces it */

@@ -22,6 +22,10 @@ cover, each found losing lines and fixed with its case here; the real
   truncated twice before either was found, and, with compress and
   delaycompress, a copy on the inode of the rotated file compress just
   removed;
+- a new file that waited for a rotated one's end at a restart (the output
+  down), deleted before that end: read through its descriptor;
+- the shipper killed while a copytruncate's copy is being written (held,
+  its entry inside a line): no half line at the restart;
 - a file seen empty, its first lines sent and not acknowledged, the
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
@@ -375,6 +379,92 @@ def copytruncate_delaycompress_while_stopped_sends_nothing_twice():
     copytruncate(log)
     append(log, ["c 1"])
     eq(sorted(once(conf)), ["b late", "c 1"], "after a second rotation")
+
+
+@case
+def a_new_file_deleted_before_a_restart_drained_the_rotated_one_is_read():
+    # rotated while stopped (app.log renamed to app.log.1, a new app.log
+    # written), then the shipper started with Redis down: the new file
+    # waits for the rotated one's end, which the output holds back, and
+    # was held without a descriptor; deleted meanwhile (logrotate again,
+    # compress), its lines were lost (10 of 10). Now it is opened at the
+    # scan that finds it, and read through its descriptor after the
+    # rotated file.
+    d = scratch("restart-new-deleted")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    try:
+        conf = write_config(d, [{"type": "file", "paths": [log + "*"],
+                                 "exclude": ["*.gz"]}],
+                            redis_output(r, batch_age="20ms"))
+        a = [f"a {i}" for i in range(20)]
+        append(log, a)
+        sh = Shipper(SHIPPER, ENV, conf, d)
+        got = []
+
+        def arrived(want):
+            got.extend(r.events("e2e:events", delete=True))
+            sh.alive()
+            return {e["message"] for _, _, e in got} >= set(want)
+        wait_for("the first lines", lambda: arrived(a))
+        eq(sh.term(), 0, "exit after SIGTERM")
+        a2 = [f"a2 {i}" for i in range(200)]
+        append(log, a2)
+        os.rename(log, log + ".1")
+        b = [f"b {i}" for i in range(10)]
+        append(log, b)
+        ino = os.stat(log).st_ino
+        r.kill()
+        sh = Shipper(SHIPPER, ENV, conf, d)
+        wait_for("the new file's entry",
+                 lambda: ino in registry_inodes(d) or sh.alive())
+        os.unlink(log)
+        r.start()
+        try:
+            wait_for("every line", lambda: arrived(a + a2 + b), deadline_s=10)
+        finally:
+            eq(sh.term(), 0, "exit after SIGTERM")
+        got.extend(r.events("e2e:events", delete=True))
+        shipper_harness.exactly_once(got, a + a2 + b, "after the restart")
+    finally:
+        r.kill()
+
+
+@case
+def a_kill_while_a_copy_is_written_invents_no_half_line():
+    # copytruncate: the copy seen while cp was still writing it (1,500 of
+    # its 4,000 bytes, ending inside a line) is held as the copy of the
+    # live app.log, its registry entry where the original was
+    # acknowledged but no further than its bytes then: the middle of a
+    # line. Killed there, the copy finished and app.log truncated while
+    # stopped, the restart resumed the copy at that entry and sent the
+    # rest of that line as a line of its own. Now the entry is just past
+    # the copy's last newline: lines read again, with their ids.
+    log, conf = app_log("copy-written-kill")
+    d = os.path.dirname(os.path.dirname(log))
+    want = [f"a {i:02d} " + "x" * 40 for i in range(80)]  # 4,000 bytes
+    append(log, want)
+    sh = Shipper(SHIPPER, ENV, conf, d)
+    try:
+        sh.wait_events(len(want))
+        with open(log, "rb") as f:
+            data = f.read()
+        with open(log + ".1", "wb") as f:
+            f.write(data[:1500])  # inside line 30
+        ino = os.stat(log + ".1").st_ino
+        wait_for("the copy held", lambda: "held until the original" in
+                 sh.text() and ino in registry_inodes(d))
+        sh.kill()
+        first = [e["message"] for e in sh.events()]
+    finally:
+        sh.kill()
+    with open(log + ".1", "ab") as f:
+        f.write(data[1500:])
+    os.truncate(log, 0)
+    append(log, ["b 1"])
+    got = first + once(conf)
+    eq(sorted(set(got) - set(want + ["b 1"])), [], "lines invented")
+    eq(sorted(set(got)), sorted(want + ["b 1"]), "every line")
 
 
 if failures:

@@ -64,6 +64,15 @@ the debug tree: seeds 1-220 with SLUICE_ROTATION_SETTLE=0 passed 219 of
 220 (seed 62 once: a copy read under a new key during a run, not seen in
 8 replays: open), 1-120 with the default settle 120 of 120; under ASan
 1-20 with SLUICE_ROTATION_SETTLE=0 20 of 20.
+In wave 9 (2026-12-05), with a new file deleted while a restart drained
+a rotated one, a copy written over an older copy in place, a kill while a
+copy is written and a held copy whose original left its path fixed (each
+with its case elsewhere; the last is a way to seed 62's symptom, a copy
+read under a new key, not seen again to confirm): in the debug tree,
+seeds 1-150 with SLUICE_ROTATION_SETTLE=0 passed 150 of 150 on the last
+of them, 1-220 220 of 220 and 1-120 with SLUICE_ROTATION_PACED=0 too 120
+of 120 on the first three; under ASan 1-20 with SLUICE_ROTATION_SETTLE=0
+20 of 20.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 
