@@ -432,6 +432,15 @@ def half_traceback_kill9(st, w):
     return True
 
 
+def counters(st):
+    """Events the shipper read and shipped, the indexer read and indexed
+    (their /metrics, this life of each)."""
+    return (st.shipper.metric("sluice_shipper_events_total"),
+            st.shipper.metric("sluice_output_events_total"),
+            st.indexer.metric("sluice_input_events_total"),
+            st.indexer.metric('sluice_es_events_total{outcome="done"}'))
+
+
 @case
 def random_chaos():
     rng = random.Random(SEED)
@@ -503,21 +512,13 @@ def random_chaos():
         st.check_once(w.want)
         # the last lives of both daemons, reconciled on a quiet tail: a
         # batch of events more, each counted once by each
-        before = (st.shipper.metric("sluice_shipper_events_total"),
-                  st.shipper.metric("sluice_output_events_total"),
-                  st.indexer.metric("sluice_input_events_total"),
-                  st.indexer.metric(
-                      'sluice_es_events_total{outcome="done"}'))
+        before = counters(st)
         tail = 200
         with w.lock:
             for _ in range(tail):
                 w.event()
         st.check_once(w.want)
-        after = (st.shipper.metric("sluice_shipper_events_total"),
-                 st.shipper.metric("sluice_output_events_total"),
-                 st.indexer.metric("sluice_input_events_total"),
-                 st.indexer.metric(
-                     'sluice_es_events_total{outcome="done"}'))
+        after = counters(st)
         eq([a - b for a, b in zip(after, before)], [tail] * 4,
            "metrics' growth over the tail (shipper read, shipped; "
            "indexer read, indexed)")
