@@ -452,11 +452,14 @@ def random_chaos():
     log(f"seed {SEED} (SLUICE_CHAOS_SEED={SEED} replays this schedule), "
         f"{SECONDS:.0f} s at {RATE} lines/s")
     steps = schedule(rng)
-    st = Stack("chaos", "python")
+    # 3 s: far more than a kill takes after the half is read (the
+    # machine may be loaded), so no timeout cuts a traceback here
+    st = Stack("chaos", "python", multiline_timeout="3s")
     w = Writer(st.app, random.Random(SEED + 1))
     es_back = None
     try:
         w.start()
+        t0 = time.monotonic()
         rot = 0
         done = []
         for pause, what, down in steps:
@@ -505,7 +508,7 @@ def random_chaos():
                 if what.startswith("down-"):
                     time.sleep(down)
                     st.shipper.start()
-            done.append(what)
+            done.append(f"{what}@{time.monotonic() - t0:.1f}")
         w.stop_at = 0
         w.join()
         if es_back is not None:
