@@ -74,7 +74,7 @@ static void test_example_file(void **state)
     assert_string_equal(ic.elasticsearch.username, "elastic");
     assert_string_equal(ic.elasticsearch.password, "changeme");
     assert_null(ic.elasticsearch.api_key);
-    assert_string_equal(ic.elasticsearch.ca_file, "/etc/ssl/es-ca.pem");
+    assert_null(ic.elasticsearch.ca_file); /* added with https:// */
     assert_string_equal(ic.kibana.url, "http://127.0.0.1:5601");
     assert_string_equal(ic.http.listen, "127.0.0.1:5067");
     assert_int_equal(ic.log.level, SL_LOG_INFO);
