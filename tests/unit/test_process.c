@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -1140,6 +1141,53 @@ static void json_object_paths_match_template(void **state)
     sl_config_free(cfg);
 }
 
+/* ---- Serilog templates of outside lines --------------------------------- */
+
+/* A template of many '{' and no '}' (a 1 MiB line of "{a") is kept as it
+ * is, in time linear in its length: each '{' looked for the next '}' to
+ * the end of the template, 4 s of CPU for that line (ASan build). */
+static void clef_template_without_close_is_linear(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"p\": [{\"json\": {}}]}";
+    static const char head[] = "{\"@t\":\"2026-12-05T09:00:00Z\",\"@mt\":\"";
+    struct sl_err err;
+    struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
+    assert_non_null(c);
+    size_t pairs = 512 * 1024;
+    struct sl_buf line;
+    sl_buf_init(&line, 2 << 20);
+    assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
+    for (size_t i = 0; i < pairs; i++)
+        assert_int_equal(sl_buf_append(&line, "{a", 2, &err), 0);
+    assert_int_equal(sl_buf_append(&line, "\",\"a\":1}", 8, &err), 0);
+    struct sl_arena *a = sl_arena_new(4096);
+    struct sl_event ev;
+    sl_event_init(&ev, a);
+    assert_int_equal(sl_event_put_top(&ev, "message", SL_VALUE_STRING, line.ptr,
+                                      line.len, &err),
+                     0);
+    int64_t ts = NOW_DEFAULT;
+    clock_t t0 = clock();
+    assert_int_equal(proc_chain_run(c, &ev, &ts), PROC_KEEP);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_false(sl_event_has_tag(&ev, "_jsonparsefailure"));
+    const struct sl_value *msg = ev.root.first;
+    while (msg != NULL && !sl_slice_eq(msg->key, "message", 7))
+        msg = msg->next;
+    assert_non_null(msg);
+    assert_int_equal(msg->text.len, 2 * pairs);
+    assert_memory_equal(msg->text.ptr, line.ptr + strlen(head), 2 * pairs);
+    if (cpu > 0.5)
+        fail_msg("rendering a 1 MiB template took %.2f s of CPU", cpu);
+    sl_arena_free(a);
+    sl_buf_release(&line);
+    proc_chain_free(c);
+    sl_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1163,6 +1211,7 @@ int main(void)
         cmocka_unit_test(traceback_go_panics),
         cmocka_unit_test(charset_reads_legacy_bytes),
         cmocka_unit_test(json_object_paths_match_template),
+        cmocka_unit_test(clef_template_without_close_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
