@@ -30,6 +30,10 @@
 #include "sl_buf.h"
 
 #define RENDER_MAX ((size_t)1 << 20) /* a longer message keeps the template */
+/* Tokens a template may have looked up (each walks the line's members); a
+ * template of more keeps itself, as one too long to render: 170,000
+ * "{zz}" among 50,000 members took seconds of CPU per line. */
+#define TOKENS_MAX 200
 
 static struct sl_value *member(struct sl_value *obj, const char *key,
                                size_t len)
@@ -207,7 +211,7 @@ static void render_token(struct out *o, const struct token *k,
 static void render_template(struct out *o, struct sl_value *line,
                             struct sl_slice t, const struct sl_value *r)
 {
-    size_t i = 0;
+    size_t i = 0, tokens = 0;
     const char *next_close = NULL; /* the next '}', once looked for */
     bool looked = false;
     while (i < t.len && !o->bad) {
@@ -231,6 +235,10 @@ static void render_template(struct out *o, struct sl_value *line,
         const struct sl_value *v = NULL;
         if (close != NULL && open == NULL &&
             token_of(t.ptr + i + 1, (size_t)(close - t.ptr) - i - 1, &k)) {
+            if (++tokens > TOKENS_MAX) {
+                o->bad = -1;
+                return;
+            }
             const struct sl_value *rendering =
                 k.format.ptr != NULL ? next_rendering(&r) : NULL;
             v = member(line, k.name.ptr, k.name.len);

@@ -218,8 +218,18 @@ static int derived(struct sl_event *ev, struct sl_value *line)
                (struct sl_slice){iso, SL_DATE_ISO8601_SIZE - 1});
 }
 
+/* journald stores at most 1024 fields an entry (ENTRY_FIELD_COUNT_MAX);
+ * journalctl adds its own few (__CURSOR, the timestamps). A line of more
+ * members is no journal's: mapping looks each member's new name up among
+ * the others, and a 1 MiB line of 93,000 members took minutes of CPU. */
+#define JOURNAL_MEMBERS_MAX 1100
+
 static bool journal_line(struct sl_value *line)
 {
+    size_t n = 0;
+    for (const struct sl_value *m = line->first; m != NULL; m = m->next)
+        if (++n > JOURNAL_MEMBERS_MAX)
+            return false;
     struct sl_value *t = member(line, "__REALTIME_TIMESTAMP");
     return (t != NULL && t->type == SL_VALUE_STRING) ||
            (member(line, "MESSAGE") != NULL &&
