@@ -1143,53 +1143,31 @@ static void json_object_paths_match_template(void **state)
 
 /* ---- Serilog templates of outside lines --------------------------------- */
 
-/* A template of many '{' and no '}' (a 1 MiB line of "{a") is kept as it
- * is, in time linear in its length: each '{' looked for the next '}' to
- * the end of the template, 4 s of CPU for that line (ASan build). */
-static void clef_template_without_close_is_linear(void **state)
+/* n members ",\"<prefix><i in hex>\":<value>" appended to line. */
+static void append_members(struct sl_buf *line, const char *prefix,
+                           const char *value, int n)
 {
-    (void)state;
-    static const char doc[] = "{\"p\": [{\"json\": {}}]}";
-    static const char head[] = "{\"@t\":\"2026-12-05T09:00:00Z\",\"@mt\":\"";
     struct sl_err err;
-    struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
-    struct proc_chain *c = proc_chain_new(
-        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
-    assert_non_null(c);
-    size_t pairs = 512 * 1024;
-    struct sl_buf line;
-    sl_buf_init(&line, 2 << 20);
-    assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
-    for (size_t i = 0; i < pairs; i++)
-        assert_int_equal(sl_buf_append(&line, "{a", 2, &err), 0);
-    assert_int_equal(sl_buf_append(&line, "\",\"a\":1}", 8, &err), 0);
-    struct sl_arena *a = sl_arena_new(4096);
-    struct sl_event ev;
-    sl_event_init(&ev, a);
-    assert_int_equal(sl_event_put_top(&ev, "message", SL_VALUE_STRING, line.ptr,
-                                      line.len, &err),
-                     0);
-    int64_t ts = NOW_DEFAULT;
-    clock_t t0 = clock();
-    assert_int_equal(proc_chain_run(c, &ev, &ts), PROC_KEEP);
-    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    assert_false(sl_event_has_tag(&ev, "_jsonparsefailure"));
-    const struct sl_value *msg = ev.root.first;
-    while (msg != NULL && !sl_slice_eq(msg->key, "message", 7))
-        msg = msg->next;
-    assert_non_null(msg);
-    assert_int_equal(msg->text.len, 2 * pairs);
-    assert_memory_equal(msg->text.ptr, line.ptr + strlen(head), 2 * pairs);
-    if (cpu > 0.5)
-        fail_msg("rendering a 1 MiB template took %.2f s of CPU", cpu);
-    sl_arena_free(a);
-    sl_buf_release(&line);
-    proc_chain_free(c);
-    sl_config_free(cfg);
+    for (int i = 0; i < n; i++) {
+        char f[64];
+        int k =
+            snprintf(f, sizeof f, ",\"%s%x\":%s", prefix, (unsigned)i, value);
+        assert_int_equal(sl_buf_append(line, f, (size_t)k, &err), 0);
+    }
 }
 
-/* Runs the json processor on line, a 1 MiB buffer's worth of outside
- * bytes: the event it makes, and the CPU seconds it took. */
+/* The event's top-level member of that key, or NULL. */
+static const struct sl_value *top_member(const struct sl_event *ev,
+                                         const char *key)
+{
+    const struct sl_value *v = ev->root.first;
+    while (v != NULL && !sl_slice_eq(v->key, key, strlen(key)))
+        v = v->next;
+    return v;
+}
+
+/* Runs the json processor on line, outside bytes: the event it makes, and the
+ * CPU seconds it took. */
 static double json_cpu(struct sl_buf *line, struct sl_event *ev,
                        struct sl_arena *a)
 {
@@ -1213,6 +1191,34 @@ static double json_cpu(struct sl_buf *line, struct sl_event *ev,
     return cpu;
 }
 
+/* A template of many '{' and no '}' (a 1 MiB line of "{a") is kept as it
+ * is, in time linear in its length: each '{' looked for the next '}' to
+ * the end of the template, 4 s of CPU for that line (ASan build). */
+static void clef_template_without_close_is_linear(void **state)
+{
+    (void)state;
+    static const char head[] = "{\"@t\":\"2026-12-05T09:00:00Z\",\"@mt\":\"";
+    size_t pairs = 512 * 1024;
+    struct sl_err err;
+    struct sl_buf line;
+    sl_buf_init(&line, 2 << 20);
+    assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
+    for (size_t i = 0; i < pairs; i++)
+        assert_int_equal(sl_buf_append(&line, "{a", 2, &err), 0);
+    assert_int_equal(sl_buf_append(&line, "\",\"a\":1}", 8, &err), 0);
+    struct sl_arena *a = sl_arena_new(4096);
+    struct sl_event ev;
+    double cpu = json_cpu(&line, &ev, a);
+    const struct sl_value *msg = top_member(&ev, "message");
+    assert_non_null(msg);
+    assert_int_equal(msg->text.len, 2 * pairs);
+    assert_memory_equal(msg->text.ptr, line.ptr + strlen(head), 2 * pairs);
+    if (cpu > 0.5)
+        fail_msg("rendering a 1 MiB template took %.2f s of CPU", cpu);
+    sl_arena_free(a);
+    sl_buf_release(&line);
+}
+
 /* A journal line of 24,000 fields (more than journald stores) is left as
  * it is, in linear time: each field's new name was looked up among all
  * the others, 5 s of CPU for 256 KiB (ASan build), minutes for 1 MiB. */
@@ -1224,19 +1230,13 @@ static void journald_too_many_fields_is_linear(void **state)
     sl_buf_init(&line, 1 << 20);
     static const char head[] = "{\"__REALTIME_TIMESTAMP\":\"1764925200123456\"";
     assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
-    for (int i = 0; i < 24000; i++) {
-        char f[32];
-        int n = snprintf(f, sizeof f, ",\"K%x\":\"\"", (unsigned)i);
-        assert_int_equal(sl_buf_append(&line, f, (size_t)n, &err), 0);
-    }
+    append_members(&line, "K", "\"\"", 24000);
     assert_int_equal(sl_buf_append(&line, "}", 1, &err), 0);
     struct sl_arena *a = sl_arena_new(4096);
     struct sl_event ev;
     double cpu = json_cpu(&line, &ev, a);
-    const struct sl_value *v = ev.root.first;
-    while (v != NULL && !sl_slice_eq(v->key, "K0", 2))
-        v = v->next;
-    assert_non_null(v); /* not journald.custom.k0: not mapped */
+    /* not journald.custom.k0: not mapped */
+    assert_non_null(top_member(&ev, "K0"));
     if (cpu > 0.5)
         fail_msg("a journal line of 24,000 fields took %.2f s of CPU", cpu);
     sl_arena_free(a);
@@ -1252,11 +1252,7 @@ static void clef_too_many_tokens_is_linear(void **state)
     struct sl_buf line;
     sl_buf_init(&line, 1 << 20);
     assert_int_equal(sl_buf_append(&line, "{\"@t\":\"x\"", 9, &err), 0);
-    for (int i = 0; i < 50000; i++) {
-        char f[32];
-        int n = snprintf(f, sizeof f, ",\"m%x\":1", (unsigned)i);
-        assert_int_equal(sl_buf_append(&line, f, (size_t)n, &err), 0);
-    }
+    append_members(&line, "m", "1", 50000);
     assert_int_equal(sl_buf_append(&line, ",\"zz\":1,\"@mt\":\"", 15, &err), 0);
     size_t at = line.len, tokens = 120000;
     for (size_t i = 0; i < tokens; i++)
@@ -1265,9 +1261,7 @@ static void clef_too_many_tokens_is_linear(void **state)
     struct sl_arena *a = sl_arena_new(4096);
     struct sl_event ev;
     double cpu = json_cpu(&line, &ev, a);
-    const struct sl_value *msg = ev.root.first;
-    while (msg != NULL && !sl_slice_eq(msg->key, "message", 7))
-        msg = msg->next;
+    const struct sl_value *msg = top_member(&ev, "message");
     assert_non_null(msg);
     assert_int_equal(msg->text.len, 4 * tokens);
     assert_memory_equal(msg->text.ptr, line.ptr + at, 4 * tokens);
