@@ -17,7 +17,8 @@
  * value is rendered as it is. An alignment (",8", ",-8") pads the value
  * with spaces. "{{" and "}}" are braces; a token with no property of its
  * name, or that is no token (an unclosed or empty brace, a bad name), is
- * kept as it is written.
+ * kept as it is written. A template of more than TOKENS_MAX tokens, or
+ * whose message passes RENDER_MAX, is the message as it is.
  *
  * The template goes to labels.MessageTemplate, where Elastic's Serilog
  * formatter (Elastic.CommonSchema.Serilog) puts it, so Kibana can count

@@ -4,7 +4,8 @@
  * there is one, so Kibana finds a unit's lines as it finds Filebeat's.
  *
  * A line is the journal's when it has "__REALTIME_TIMESTAMP" (journalctl
- * always writes it), or "MESSAGE" and "_TRANSPORT". Every value is a
+ * always writes it), or "MESSAGE" and "_TRANSPORT", and at most
+ * JOURNAL_MEMBERS_MAX members (journald's own limit). Every value is a
  * string; a field logged twice is an array of them; a value that is not
  * valid UTF-8 (or is binary) is an array of its bytes, numbers, which
  * becomes the string of those bytes (invalid UTF-8 is replaced when the
