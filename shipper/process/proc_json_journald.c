@@ -4,7 +4,8 @@
  * there is one, so Kibana finds a unit's lines as it finds Filebeat's.
  *
  * A line is the journal's when it has "__REALTIME_TIMESTAMP" (journalctl
- * always writes it), or "MESSAGE" and "_TRANSPORT". Every value is a
+ * always writes it), or "MESSAGE" and "_TRANSPORT", and at most
+ * JOURNAL_MEMBERS_MAX members (journald's own limit). Every value is a
  * string; a field logged twice is an array of them; a value that is not
  * valid UTF-8 (or is binary) is an array of its bytes, numbers, which
  * becomes the string of those bytes (invalid UTF-8 is replaced when the
@@ -218,8 +219,18 @@ static int derived(struct sl_event *ev, struct sl_value *line)
                (struct sl_slice){iso, SL_DATE_ISO8601_SIZE - 1});
 }
 
+/* journald stores at most 1024 fields an entry (ENTRY_FIELD_COUNT_MAX);
+ * journalctl adds its own few (__CURSOR, the timestamps). A line of more
+ * members is no journal's: mapping looks each member's new name up among
+ * the others, and a 1 MiB line of 93,000 members took minutes of CPU. */
+#define JOURNAL_MEMBERS_MAX 1100
+
 static bool journal_line(struct sl_value *line)
 {
+    size_t n = 0;
+    for (const struct sl_value *m = line->first; m != NULL; m = m->next)
+        if (++n > JOURNAL_MEMBERS_MAX)
+            return false;
     struct sl_value *t = member(line, "__REALTIME_TIMESTAMP");
     return (t != NULL && t->type == SL_VALUE_STRING) ||
            (member(line, "MESSAGE") != NULL &&

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -1140,6 +1141,136 @@ static void json_object_paths_match_template(void **state)
     sl_config_free(cfg);
 }
 
+/* ---- Serilog templates of outside lines --------------------------------- */
+
+/* n members ",\"<prefix><i in hex>\":<value>" appended to line. */
+static void append_members(struct sl_buf *line, const char *prefix,
+                           const char *value, int n)
+{
+    struct sl_err err;
+    for (int i = 0; i < n; i++) {
+        char f[64];
+        int k =
+            snprintf(f, sizeof f, ",\"%s%x\":%s", prefix, (unsigned)i, value);
+        assert_int_equal(sl_buf_append(line, f, (size_t)k, &err), 0);
+    }
+}
+
+/* The event's top-level member of that key, or NULL. */
+static const struct sl_value *top_member(const struct sl_event *ev,
+                                         const char *key)
+{
+    const struct sl_value *v = ev->root.first;
+    while (v != NULL && !sl_slice_eq(v->key, key, strlen(key)))
+        v = v->next;
+    return v;
+}
+
+/* Runs the json processor on line, outside bytes: the event it makes, and the
+ * CPU seconds it took. */
+static double json_cpu(struct sl_buf *line, struct sl_event *ev,
+                       struct sl_arena *a)
+{
+    static const char doc[] = "{\"p\": [{\"json\": {}}]}";
+    struct sl_err err;
+    struct sl_config *cfg = sl_config_load_buffer("c", doc, strlen(doc), &err);
+    struct proc_chain *c = proc_chain_new(
+        sl_config_get(sl_config_root(cfg), "p"), NULL, NULL, &err);
+    assert_non_null(c);
+    sl_event_init(ev, a);
+    assert_int_equal(sl_event_put_top(ev, "message", SL_VALUE_STRING, line->ptr,
+                                      line->len, &err),
+                     0);
+    int64_t ts = NOW_DEFAULT;
+    clock_t t0 = clock();
+    assert_int_equal(proc_chain_run(c, ev, &ts), PROC_KEEP);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_false(sl_event_has_tag(ev, "_jsonparsefailure"));
+    proc_chain_free(c);
+    sl_config_free(cfg);
+    return cpu;
+}
+
+/* A template of many '{' and no '}' (a 1 MiB line of "{a") is kept as it
+ * is, in time linear in its length: each '{' looked for the next '}' to
+ * the end of the template, 4 s of CPU for that line (ASan build). */
+static void clef_template_without_close_is_linear(void **state)
+{
+    (void)state;
+    static const char head[] = "{\"@t\":\"2026-12-05T09:00:00Z\",\"@mt\":\"";
+    size_t pairs = 512 * 1024;
+    struct sl_err err;
+    struct sl_buf line;
+    sl_buf_init(&line, 2 << 20);
+    assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
+    for (size_t i = 0; i < pairs; i++)
+        assert_int_equal(sl_buf_append(&line, "{a", 2, &err), 0);
+    assert_int_equal(sl_buf_append(&line, "\",\"a\":1}", 8, &err), 0);
+    struct sl_arena *a = sl_arena_new(4096);
+    struct sl_event ev;
+    double cpu = json_cpu(&line, &ev, a);
+    const struct sl_value *msg = top_member(&ev, "message");
+    assert_non_null(msg);
+    assert_int_equal(msg->text.len, 2 * pairs);
+    assert_memory_equal(msg->text.ptr, line.ptr + strlen(head), 2 * pairs);
+    if (cpu > 0.5)
+        fail_msg("rendering a 1 MiB template took %.2f s of CPU", cpu);
+    sl_arena_free(a);
+    sl_buf_release(&line);
+}
+
+/* A journal line of 24,000 fields (more than journald stores) is left as
+ * it is, in linear time: each field's new name was looked up among all
+ * the others, 5 s of CPU for 256 KiB (ASan build), minutes for 1 MiB. */
+static void journald_too_many_fields_is_linear(void **state)
+{
+    (void)state;
+    struct sl_err err;
+    struct sl_buf line;
+    sl_buf_init(&line, 1 << 20);
+    static const char head[] = "{\"__REALTIME_TIMESTAMP\":\"1764925200123456\"";
+    assert_int_equal(sl_buf_append(&line, head, strlen(head), &err), 0);
+    append_members(&line, "K", "\"\"", 24000);
+    assert_int_equal(sl_buf_append(&line, "}", 1, &err), 0);
+    struct sl_arena *a = sl_arena_new(4096);
+    struct sl_event ev;
+    double cpu = json_cpu(&line, &ev, a);
+    /* not journald.custom.k0: not mapped */
+    assert_non_null(top_member(&ev, "K0"));
+    if (cpu > 0.5)
+        fail_msg("a journal line of 24,000 fields took %.2f s of CPU", cpu);
+    sl_arena_free(a);
+    sl_buf_release(&line);
+}
+
+/* A Serilog template of 120,000 tokens among 50,000 properties is kept as
+ * it is, in linear time: each token walked the properties. */
+static void clef_too_many_tokens_is_linear(void **state)
+{
+    (void)state;
+    struct sl_err err;
+    struct sl_buf line;
+    sl_buf_init(&line, 1 << 20);
+    assert_int_equal(sl_buf_append(&line, "{\"@t\":\"x\"", 9, &err), 0);
+    append_members(&line, "m", "1", 50000);
+    assert_int_equal(sl_buf_append(&line, ",\"zz\":1,\"@mt\":\"", 15, &err), 0);
+    size_t at = line.len, tokens = 120000;
+    for (size_t i = 0; i < tokens; i++)
+        assert_int_equal(sl_buf_append(&line, "{zz}", 4, &err), 0);
+    assert_int_equal(sl_buf_append(&line, "\"}", 2, &err), 0);
+    struct sl_arena *a = sl_arena_new(4096);
+    struct sl_event ev;
+    double cpu = json_cpu(&line, &ev, a);
+    const struct sl_value *msg = top_member(&ev, "message");
+    assert_non_null(msg);
+    assert_int_equal(msg->text.len, 4 * tokens);
+    assert_memory_equal(msg->text.ptr, line.ptr + at, 4 * tokens);
+    if (cpu > 0.5)
+        fail_msg("a template of 120,000 tokens took %.2f s of CPU", cpu);
+    sl_arena_free(a);
+    sl_buf_release(&line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1163,6 +1294,9 @@ int main(void)
         cmocka_unit_test(traceback_go_panics),
         cmocka_unit_test(charset_reads_legacy_bytes),
         cmocka_unit_test(json_object_paths_match_template),
+        cmocka_unit_test(clef_template_without_close_is_linear),
+        cmocka_unit_test(journald_too_many_fields_is_linear),
+        cmocka_unit_test(clef_too_many_tokens_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
