@@ -25,7 +25,10 @@
  * with Redis longer than forget_idle) is made again by its next read, and
  * nothing is lost: it held nothing.
  *
- * When: a sweep soon after start, then every min(forget_idle / 2, 5 min)
+ * When: a sweep at start (it sets this indexer's mark before another
+ * indexer's sweep can find its consumer idle: of two indexers started
+ * together, each with its first sweep a second later, one could remove
+ * the other's consumer), then every min(forget_idle / 2, 5 min)
  * (at least CONSUMER_SWEEP_MIN_MS). Removals are said at info, one line
  * per sweep with the names (the first CONSUMER_SWEEP_NAMES_SHOWN). A
  * group or stream not made yet is nothing to sweep. Where Redis refuses
@@ -45,7 +48,7 @@
 
 #define CONSUMER_SWEEP_MAX_MS      300000 /* sweeps are at most this apart */
 #define CONSUMER_SWEEP_MIN_MS      500
-#define CONSUMER_SWEEP_FIRST_MS    1000 /* after start */
+#define CONSUMER_SWEEP_FIRST_MS    0 /* after start: our mark at once */
 #define CONSUMER_SWEEP_NAMES_SHOWN 10
 
 struct consumer_sweep_config {
