@@ -102,7 +102,7 @@ const char *grok_library_closest(const struct grok_library *lib,
     for (size_t i = 0; i < lib->ndefs; i++) {
         const char *cand = lib->defs[i].name;
         size_t m = strlen(cand);
-        if (m > SL_SUGGEST_MAX || (m > n ? m - n : n - m) >= best_d)
+        if ((m > n ? m - n : n - m) >= best_d) /* too far by length */
             continue;
         size_t d = sl_edit_distance(name, n, cand, m);
         if (d < best_d || (d == best_d && best && strcmp(cand, best) < 0)) {

@@ -10,10 +10,15 @@ everything of the test's removed from the servers afterwards.
     p.setup(indexer_conf)                   # the template, for PREFIX-*
     p.run([...]); p.search({...}); p.redis("XLEN", p.dead)
     sys.exit(p.finish())                    # cleanup, 1 if a case failed
+
+The tests that run their own Redis and daemons and kill them
+(test_pipeline_crash.py, test_chaos_pipeline.py) share Daemon and
+redis_cli.
 """
 import functools
 import json
 import os
+import signal
 import subprocess
 
 from shipper_harness import ENV, es_drop, es_json, failures, need, tmp_dir
@@ -37,6 +42,51 @@ def run(argv, env=ENV):
         raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}: "
                              f"{p.stderr[-2000:]}")
     return p
+
+
+def redis_cli(port, *args):
+    """redis-cli against 127.0.0.1:port; its answer, stripped."""
+    p = subprocess.run(["redis-cli", "-p", str(port), *args],
+                       capture_output=True, timeout=10)
+    return p.stdout.decode().strip()
+
+
+class Daemon:
+    """A process of a test: started, killed with -9 by pid, started
+    again; its output appended to LOG_DIR/NAME.log."""
+
+    def __init__(self, name, argv, log_dir):
+        self.name, self.argv, self.log_dir = name, argv, log_dir
+        self.p, self.starts, self.kills = None, 0, 0
+
+    def start(self):
+        self.starts += 1
+        with open(os.path.join(self.log_dir, f"{self.name}.log"), "ab") as out:
+            self.p = subprocess.Popen(self.argv, stdout=out, stderr=out,
+                                      env=ENV, stdin=subprocess.DEVNULL)
+
+    def kill9(self):
+        self.p.send_signal(signal.SIGKILL)
+        self.p.wait(timeout=10)
+        self.kills += 1
+
+    def alive(self):
+        return self.p is not None and self.p.poll() is None
+
+    def stop(self):
+        """SIGTERM; its exit status (killed after 20 s)."""
+        if self.alive():
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode if self.p else None
+
+    def output(self):
+        with open(os.path.join(self.log_dir, f"{self.name}.log"), "rb") as f:
+            return f.read().decode(errors="replace")
 
 
 class Pipeline:

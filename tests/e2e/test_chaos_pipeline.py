@@ -50,6 +50,7 @@ import shipper_harness  # noqa: E402
 from shipper_harness import (ENV, case, eq, es_drop, es_request,  # noqa: E402
                              failures, free_port, parse_metrics, metric_sum,
                              tmp_dir)
+from pipeline_harness import Daemon, redis_cli  # noqa: E402
 
 SHIPPER, INDEXER, CONF = sys.argv[1:4]
 KILL_ES = sys.argv[4:5] == ["--kill-es"]
@@ -77,44 +78,13 @@ def es(method, path, body=None):
     return es_request(ES, method, path, body)
 
 
-def redis_cli(port, *args):
-    p = subprocess.run(["redis-cli", "-p", str(port), *args],
-                       capture_output=True, timeout=10)
-    return p.stdout.decode().strip()
-
-
-class Proc:
-    """A process of this test: started, killed with -9 by pid, started
-    again; its output appended to TMP/NAME.log."""
+class Proc(Daemon):
+    """A process of this test (pipeline_harness.Daemon) with its
+    /metrics on port."""
 
     def __init__(self, name, argv, port=None):
-        self.name, self.argv, self.port = name, argv, port
-        self.p, self.starts, self.kills = None, 0, 0
-
-    def start(self):
-        self.starts += 1
-        with open(os.path.join(TMP, f"{self.name}.log"), "ab") as out:
-            self.p = subprocess.Popen(self.argv, stdout=out, stderr=out,
-                                      env=ENV, stdin=subprocess.DEVNULL)
-
-    def kill9(self):
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(timeout=10)
-        self.kills += 1
-
-    def alive(self):
-        return self.p is not None and self.p.poll() is None
-
-    def stop(self):
-        """SIGTERM; its exit status (killed after 20 s)."""
-        if self.alive():
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        return self.p.returncode if self.p else None
+        super().__init__(name, argv, TMP)
+        self.port = port
 
     def metrics(self):
         try:
@@ -127,10 +97,6 @@ class Proc:
     def metric(self, name):
         m = self.metrics()
         return None if m is None else int(metric_sum(m, name))
-
-    def output(self):
-        with open(os.path.join(TMP, f"{self.name}.log"), "rb") as f:
-            return f.read().decode(errors="replace")
 
 
 class Stack:
@@ -276,6 +242,16 @@ class Stack:
         eq(dead, "0", "dead letters")
         pending = redis_cli(self.rport, "XPENDING", self.key, "chaos")
         eq(pending.split()[:1], ["0"], "entries pending in Redis")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        """A case's end: each process's output shown if it failed, then
+        every process killed."""
+        if kind is not None:
+            self.dump()
+        self.close()
 
     def close(self):
         for d in (self.shipper, self.indexer, self.redis):
@@ -557,8 +533,7 @@ def random_chaos():
 def traceback_through_kill9():
     """Half a traceback read, the shipper killed with -9, the rest
     written while it is down: one event, whole. Three times in a row."""
-    st = Stack("tb", "python", multiline_timeout="1s")
-    try:
+    with Stack("tb", "python", multiline_timeout="1s") as st:
         want = {}
         with open(st.app, "ab", buffering=0) as f:
             for s in range(3):
@@ -575,11 +550,6 @@ def traceback_through_kill9():
             f.write((plain(200) + "\n").encode())
             want[200] = plain(200)
         st.check_once(want)
-    except BaseException:
-        st.dump()
-        raise
-    finally:
-        st.close()
 
 
 @case
@@ -588,8 +558,7 @@ def java_trace_through_copytruncate():
     multiline timeout, 3 s, not reached) the file is copied to app.log.1
     and truncated, the shipper killed with -9 and started again, more
     written: each event once, whole (the trace not from the copy too)."""
-    st = Stack("java", "java", multiline_timeout="3s")
-    try:
+    with Stack("java", "java", multiline_timeout="3s") as st:
         want = {}
         with open(st.app, "ab", buffering=0) as f:
             f.write((plain(0) + "\n").encode())
@@ -610,11 +579,6 @@ def java_trace_through_copytruncate():
             want[3] = plain(3)
             want[4] = plain(4)
         st.check_once(want)
-    except BaseException:
-        st.dump()
-        raise
-    finally:
-        st.close()
 
 
 def timeout_cut_traceback_through_kill9():
@@ -627,8 +591,7 @@ def timeout_cut_traceback_through_kill9():
     again: it reads the whole traceback from the half's offset, under the
     half's id, and Elasticsearch keeps the half (create: 409), so the end
     of the traceback is lost."""
-    st = Stack("cut", "python", multiline_timeout="1s")
-    try:
+    with Stack("cut", "python", multiline_timeout="1s") as st:
         with open(st.app, "ab", buffering=0) as f:
             f.write((plain(0) + "\n").encode())
             st.caught_up(1)
@@ -651,13 +614,6 @@ def timeout_cut_traceback_through_kill9():
         text = "\n".join(sorted(st.messages()))
         for ln in (head + rest).splitlines():
             assert ln in text, f"{ln!r} not indexed: {text!r}"
-    except BaseException:
-        st.dump()
-        raise
-    finally:
-        st.redis.p.send_signal(signal.SIGCONT)
-        st.close()
-
 
 
 if "timeout_cut_traceback_through_kill9" in shipper_harness.ONLY:

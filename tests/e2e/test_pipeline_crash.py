@@ -22,7 +22,6 @@ import functools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (ENV, es_drop, es_request,  # noqa: E402
                              free_port)
+from pipeline_harness import Daemon, redis_cli  # noqa: E402
 
 SHIPPER, INDEXER, CONF = sys.argv[1:4]
 # --kill-es: Elasticsearch is killed with -9 too, and started again: the
@@ -66,46 +66,15 @@ es = functools.partial(es_request, ES)
 
 # --- processes -----------------------------------------------------------
 
-class Proc:
+class Proc(Daemon):
     """A daemon of this test: started, killed with -9, started again."""
 
     def __init__(self, name, argv):
-        self.name, self.argv, self.p, self.starts = name, argv, None, 0
-
-    def start(self):
-        self.starts += 1
-        out = open(os.path.join(TMP, f"{self.name}.log"), "ab")
-        self.p = subprocess.Popen(self.argv, stdout=out, stderr=out, env=ENV,
-                                  stdin=subprocess.DEVNULL)
-        out.close()
+        super().__init__(name, argv, TMP)
 
     def kill9(self):
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(timeout=10)
+        super().kill9()
         log(f"killed {self.name} with -9")
-
-    def alive(self):
-        return self.p is not None and self.p.poll() is None
-
-    def stop(self):
-        if self.alive():
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        return self.p.returncode if self.p else None
-
-    def output(self):
-        with open(os.path.join(TMP, f"{self.name}.log"), "rb") as f:
-            return f.read().decode(errors="replace")
-
-
-def redis_cli(port, *args):
-    p = subprocess.run(["redis-cli", "-p", str(port), *args],
-                       capture_output=True, timeout=10)
-    return p.stdout.decode().strip()
 
 
 # --- the application that writes the log ---------------------------------
