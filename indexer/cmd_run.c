@@ -19,7 +19,7 @@ int indexer_cmd_run(const struct sl_cli *cli)
     sigset_t set;
     struct sigaction ign = {.sa_handler = SIG_IGN};
 
-    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
