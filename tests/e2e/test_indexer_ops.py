@@ -9,20 +9,34 @@ asked): each case found a defect, and fails on the code before its fix.
   certificate file" and exited 0, and `dlq list` said nothing; with
   every node http:// `check` warned and `status` did not. Every
   subcommand now reads the config alike: the same line, the same exit.
+- The sweep of idle consumers (redis.forget_idle) under a Redis ACL
+  user: README did not say what the indexer needs of Redis; now it does,
+  and an indexer with just that user reads, indexes (into a stub node of
+  this test), writes a dead letter, acknowledges and removes the idle
+  consumers. A user without XGROUP DELCONSUMER got "removing idle
+  consumers ...: ERR The user executing the script can't run this command
+  or subcommand" at every sweep, naming no command; it is now said once,
+  naming the command refused and what to allow, and the indexer goes on.
 
 usage: test_indexer_ops.py BIN_DIR
 """
+import http.server
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shipper_harness import (ENV, Redis, case, eq, failures,  # noqa: E402
-                             free_port, tmp_dir)
+                             free_port, tmp_dir, wait_for)
 
 BIN = sys.argv[1]
 INDEXER = os.path.join(BIN, "sluice-indexer")
+SHIPPER = os.path.join(BIN, "sluice-shipper")
 TMP = tmp_dir("sluice-idxops-")
 redis = Redis()
 COMMANDS = (["check"], ["status"], ["dlq", "list"], ["run", "--once"],
@@ -76,6 +90,190 @@ def every_subcommand_judges_a_missing_ca_file_alike():
     assert p.stdout.startswith(f"redis redis://127.0.0.1:{redis.port}/0: "
                                "stream sluice:events, group sluice\n"), \
         p.stdout
+
+
+class StubNode:
+    """An Elasticsearch node that answers each _bulk at once: every
+    event created, but those whose line holds "bad-line", refused with a
+    mapping error. `events` counts the documents it took."""
+
+    def __init__(self):
+        node = self
+        self.events, self.refused = 0, 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                lines = body.decode().splitlines()
+                items = []
+                for action, doc in zip(lines[0::2], lines[1::2]):
+                    meta = json.loads(action)["create"]
+                    item = {"_index": meta["_index"], "_id": meta["_id"],
+                            "status": 201}
+                    if "bad-line" in doc:
+                        item["status"] = 400
+                        item["error"] = {"type": "mapper_parsing_exception",
+                                         "reason": "failed to parse"}
+                        node.refused += 1
+                    else:
+                        node.events += 1
+                    items.append({"create": item})
+                out = json.dumps({"took": 1, "items": items, "errors": any(
+                    i["create"]["status"] != 201 for i in items)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def readme_acl():
+    """The rules of README's `ACL SETUSER sluice-indexer` block (stream
+    mode), after the password: what the test's user gets, so README and
+    the test cannot part."""
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "..", "README.md")
+    text = open(readme).read()
+    m = re.search(r"```\nACL SETUSER sluice-indexer on >PASSWORD (.*?)```",
+                  text, re.S)
+    assert m, "README has no ACL SETUSER sluice-indexer block"
+    return " ".join(m.group(1).split())
+
+
+README_ACL = readme_acl()
+
+
+def acl_user(name, rules):
+    redis.cmd("ACL", "SETUSER", name, "reset", "on", ">pw-" + name,
+              *rules.split())
+    return f"redis://{name}:pw-{name}@127.0.0.1:{redis.port}/0"
+
+
+def ship_lines(key, lines):
+    """lines shipped by sluice-shipper (as Redis's default user) into the
+    stream key, in batches of 50."""
+    logs = os.path.join(TMP, key.replace(":", "-"))
+    os.makedirs(logs)
+    with open(os.path.join(logs, "app.log"), "w") as f:
+        f.writelines(line + "\n" for line in lines)
+    ship = os.path.join(logs, "shipper.json")
+    with open(ship, "w") as f:
+        json.dump({"host": {"name": "web-1"}, "data_dir": logs + "/data",
+                   "inputs": [{"paths": [logs + "/*.log"]}],
+                   "output": {"redis": {
+                       "url": f"redis://127.0.0.1:{redis.port}/0",
+                       "key": key, "batch_events": 50}}}, f)
+    p = subprocess.run([SHIPPER, "-c", ship, "run", "--once"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    eq(p.returncode, 0, f"shipper: {p.stderr}")
+
+
+def consumers(key):
+    return sorted(dict(zip(c[0::2], c[1::2]))[b"name"].decode()
+                  for c in redis.cmd("XINFO", "CONSUMERS", key, "sluice"))
+
+
+def run_indexer(conf, log):
+    with open(log, "w") as f:
+        return subprocess.Popen([INDEXER, "-c", conf, "run"], stderr=f,
+                                stdout=subprocess.DEVNULL, env=ENV)
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        eq(p.wait(timeout=20), 0, "the indexer's exit status")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@case
+def readme_acl_user_indexes_and_removes_idle_consumers():
+    key = "sluice:acl"
+    ship_lines(key, [f"acl line {i}" for i in range(199)] + ["bad-line"])
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XGROUP", "CREATECONSUMER", key, "sluice", "gone-1")
+    redis.cmd("XGROUP", "CREATECONSUMER", key, "sluice", "gone-2")
+    node = StubNode()
+    conf = config("acl", {"key": key, "dead_key": "sluice:acl:dead",
+                          "forget_idle": "1s"}, {"hosts": [node.url]},
+                  url=acl_user("sluice-indexer", README_ACL))
+    log = os.path.join(TMP, "acl.log")
+    p = run_indexer(conf, log)
+    try:
+        wait_for("every event indexed or refused",
+                 lambda: (node.events, node.refused) == (199, 1))
+        wait_for("every entry acknowledged and deleted",
+                 lambda: redis.cmd("XLEN", key) == 0)
+        wait_for("the idle consumers removed",
+                 lambda: consumers(key) == ["c1"])
+    finally:
+        stop(p)
+        node.close()
+    said = open(log).read()
+    eq(redis.cmd("XLEN", "sluice:acl:dead"), 1, f"dead letters: {said}")
+    assert re.search(r'removed 2 consumers of group sluice on sluice:acl '
+                     r'that held nothing and were idle 1 s or more '
+                     r'\(redis.forget_idle\): "gone-[12]" \(idle \d+ s\), '
+                     r'"gone-[12]"', said), said
+    for word in ("NOPERM", "not removed", "allow it"):
+        assert word not in said, said
+
+
+@case
+def sweep_refused_by_acl_says_what_to_allow_once_and_goes_on():
+    key = "sluice:acl2"
+    ship_lines(key, [f"acl2 line {i}" for i in range(100)])
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    redis.cmd("XGROUP", "CREATECONSUMER", key, "sluice", "gone-3")
+    node = StubNode()
+    conf = config("acl2", {"key": key, "dead_key": "sluice:acl2:dead",
+                           "forget_idle": "1s"}, {"hosts": [node.url]},
+                  url=acl_user("no-delconsumer",
+                               README_ACL.replace("+xgroup|delconsumer",
+                                                  "")))
+    log = os.path.join(TMP, "acl2.log")
+    p = run_indexer(conf, log)
+    try:
+        wait_for("every event indexed", lambda: node.events == 100)
+        wait_for("the sweep refused", lambda: "not removed" in open(log).read())
+        # sweeps are due every 500 ms: the next ones would have said it
+        # again by the time 100 more lines are shipped and indexed
+        t0 = time.monotonic()
+        ship_lines(key + ":more", ["x"])  # another key: its own shipper
+        redis.cmd("XADD", key, "*", "v", "2")  # not a batch: dead letter
+        wait_for("the indexer going on (a dead letter)",
+                 lambda: redis.cmd("XLEN", "sluice:acl2:dead") == 1)
+        wait_for("two sweep periods", lambda: time.monotonic() - t0 > 1.2,
+                 every_s=0.1)
+        assert p.poll() is None, open(log).read()
+    finally:
+        stop(p)
+        node.close()
+    said = open(log).read()
+    want = ("idle consumers of group sluice on sluice:acl2 are not removed: "
+            "EVAL: NOPERM XGROUP DELCONSUMER refused: ERR The user executing "
+            "the script can't run this command or subcommand; give the "
+            "indexer's Redis user +eval +set +exists +xinfo|consumers "
+            "+xgroup|delconsumer and the keys {sluice:acl2}:alive:* (README: "
+            "a Redis ACL user), or remove them by hand (XGROUP DELCONSUMER); "
+            "the indexer goes on without")
+    eq(said.count(want), 1, said)
+    eq(said.count("not removed"), 1, said)
+    eq(consumers(key), ["c1", "gone-3"], "consumers kept")
 
 
 redis.kill()
