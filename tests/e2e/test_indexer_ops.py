@@ -17,6 +17,12 @@ asked): each case found a defect, and fails on the code before its fix.
   consumers ...: ERR The user executing the script can't run this command
   or subcommand" at every sweep, naming no command; it is now said once,
   naming the command refused and what to allow, and the indexer goes on.
+- `run --once` with a Redis user that may not use redis.key (an ACL
+  of another key): "XGROUP CREATE ...: NOPERM ...; is the key a
+  stream?" every few seconds, for ever: Redis answered, so --once never
+  gave up, and a cron job's runs piled up. It now gives up after
+  elasticsearch.request_timeout, as with Redis down (exit 1), saying
+  Redis refused and what to allow.
 
 usage: test_indexer_ops.py BIN_DIR
 """
@@ -274,6 +280,28 @@ def sweep_refused_by_acl_says_what_to_allow_once_and_goes_on():
     eq(said.count(want), 1, said)
     eq(said.count("not removed"), 1, said)
     eq(consumers(key), ["c1", "gone-3"], "consumers kept")
+
+
+@case
+def once_gives_up_when_redis_refuses_the_key():
+    conf = config("acl3", {"key": "other:events"},
+                  url=acl_user("only-sluice", README_ACL))
+    t0 = time.monotonic()
+    p = indexer(conf, "run", "--once", timeout=60)
+    took = time.monotonic() - t0
+    eq(p.returncode, 1, p.stderr)
+    assert took < 10, f"{took:.1f} s: {p.stderr}"
+    assert ("XGROUP CREATE other:events sluice: NOPERM this user has no "
+            "permissions to access one of the keys used as arguments; "
+            "redis.url's user may not do it: give it the keys and commands "
+            "README lists (a Redis ACL user)") in p.stderr, p.stderr
+    assert re.search(
+        r"--once gives up: redis://only-sluice:\*\*\*@127.0.0.1:\d+/0 has "
+        r"refused what the indexer asks for 1\.\d s \(elasticsearch."
+        r"request_timeout; the error above says why\); nothing is lost: "
+        r"what was read and not acknowledged stays pending in Redis; give "
+        r"redis.url's user the keys and commands README lists \(a Redis ACL "
+        r"user\), or fix redis.key, then run again", p.stderr), p.stderr
 
 
 redis.kill()
