@@ -386,8 +386,10 @@ static int start_http(struct loop *l, struct sl_err *err)
         return 0;
     struct sl_http_server_config hc = {.address = l->ic->http.listen};
     l->http = sl_http_server_new(&hc, err);
-    if (l->http == NULL)
+    if (l->http == NULL) {
+        sl_err_prefix(err, "http.listen"); /* the key, as the shipper says */
         return -1;
+    }
     SL_INFO(COMP, "/metrics and /status on http://%s (port %u)",
             l->ic->http.listen, (unsigned)sl_http_server_port(l->http));
     return 0;

@@ -23,6 +23,9 @@ asked): each case found a defect, and fails on the code before its fix.
   gave up, and a cron job's runs piled up. It now gives up after
   elasticsearch.request_timeout, as with Redis down (exit 1), saying
   Redis refused and what to allow.
+- http.listen on a port another process holds: the indexer said
+  "metrics address ... is in use" without the key (the shipper names
+  http.listen); now both do, and exit 1.
 
 usage: test_indexer_ops.py BIN_DIR
 """
@@ -31,6 +34,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -302,6 +306,29 @@ def once_gives_up_when_redis_refuses_the_key():
         r"what was read and not acknowledged stays pending in Redis; give "
         r"redis.url's user the keys and commands README lists \(a Redis ACL "
         r"user\), or fix redis.key, then run again", p.stderr), p.stderr
+
+
+@case
+def http_port_in_use_names_the_key():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        path = config("busy")
+        with open(path) as f:
+            c = json.load(f)
+        c["http"] = {"listen": f"127.0.0.1:{port}"}
+        with open(path, "w") as f:
+            json.dump(c, f)
+        for cmd in (["run"], ["run", "--once"]):
+            p = indexer(path, *cmd)
+            eq((p.returncode, p.stdout), (1, ""), f"{cmd}: {p.stderr}")
+            errors = [l.split("] ", 1)[1] for l in p.stderr.splitlines()
+                      if " error " in l]
+            eq(errors, [f"http.listen: metrics address 127.0.0.1:{port} is "
+                        "in use; pick another port or stop the other "
+                        f"process (ss -ltnp 'sport = :{port}' shows it)"],
+               f"{cmd}: {p.stderr}")
 
 
 redis.kill()
