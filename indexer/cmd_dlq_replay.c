@@ -293,9 +293,11 @@ static int replay_run(const struct indexer_config *ic, struct sl_err *err)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     r->ic = ic;
     int rc = start(r, err);
-    if (rc == 0)
+    if (rc == 0) {
         rc = replay_all(r, err);
-    print_summary(r);
+        /* not before it started: "0 dead letters" would be a guess */
+        print_summary(r);
+    }
     es_sender_free(r->es);
     free_lines(r, r->page.n);
     index_name_free(r->names);

@@ -26,6 +26,11 @@ asked): each case found a defect, and fails on the code before its fix.
 - http.listen on a port another process holds: the indexer said
   "metrics address ... is in use" without the key (the shipper names
   http.listen); now both do, and exit 1.
+- `dlq list` and `dlq replay` on a redis.url whose database Redis
+  refuses (SELECT 99 of 16): "SELECT: ERR DB index is out of range" and
+  nothing on what to do; `dlq replay` also printed "0 dead letters in
+  sluice:dead: 0 indexed ..." on stdout, a count it never read. Now the
+  line says to check redis.url, and stdout stays empty (exit 1).
 
 usage: test_indexer_ops.py BIN_DIR
 """
@@ -329,6 +334,18 @@ def http_port_in_use_names_the_key():
                         "in use; pick another port or stop the other "
                         f"process (ss -ltnp 'sport = :{port}' shows it)"],
                f"{cmd}: {p.stderr}")
+
+
+@case
+def dlq_on_a_database_redis_refuses_says_what_to_check():
+    url = f"redis://127.0.0.1:{redis.port}/99"
+    conf = config("db99", url=url)
+    for cmd in (["dlq", "list"], ["dlq", "replay"]):
+        p = indexer(conf, *cmd)
+        eq((p.returncode, p.stdout, p.stderr),
+           (1, "", f"sluice-indexer: {' '.join(cmd)}: redis {url}: SELECT: "
+            "ERR DB index is out of range; check the user, password and "
+            "database in redis.url\n"), f"{cmd}")
 
 
 redis.kill()
