@@ -31,6 +31,12 @@ asked): each case found a defect, and fails on the code before its fix.
   nothing on what to do; `dlq replay` also printed "0 dead letters in
   sluice:dead: 0 indexed ..." on stdout, a count it never read. Now the
   line says to check redis.url, and stdout stays empty (exit 1).
+- `status` with a Redis ACL user that may not run XINFO GROUPS (or
+  TIME, or TYPE): "stream sluice:events does not exist yet (nothing
+  shipped)" for a stream that holds entries, exit 0; without TIME, no
+  report at all, "check the user, password and database". Now the parts
+  it could not read say "unknown", one line says what to allow, exit 1;
+  TIME is not needed (this host's clock stands in).
 
 usage: test_indexer_ops.py BIN_DIR
 """
@@ -346,6 +352,34 @@ def dlq_on_a_database_redis_refuses_says_what_to_check():
            (1, "", f"sluice-indexer: {' '.join(cmd)}: redis {url}: SELECT: "
             "ERR DB index is out of range; check the user, password and "
             "database in redis.url\n"), f"{cmd}")
+
+
+@case
+def status_says_what_the_acl_user_may_not_read():
+    key = "sluice:acl-status"
+    redis.cmd("XADD", key, "*", "v", "2")
+    redis.cmd("XGROUP", "CREATE", key, "sluice", "0")
+    for rules, status in ((README_ACL, 1),
+                          (README_ACL + " +xinfo|groups +type", 0)):
+        user = f"status-{status}"
+        url = acl_user(user, rules)
+        p = indexer(config("st" + user, {"key": key}, url=url), "status")
+        shown = url.replace(f":pw-{user}@", ":***@")
+        head = (f"redis {shown}: stream {key}, group sluice\n"
+                "  length        1 entry\n")
+        assert p.stdout.startswith(head), p.stdout
+        eq(p.returncode, status, p.stderr)
+        if status == 1:
+            eq(p.stdout.split("\n")[2], "  groups        unknown", p.stdout)
+            eq(p.stderr, "sluice-indexer: status: Redis refused commands of "
+               "this report to redis.url's user (NOPERM), so parts of it "
+               "are unknown or missing; allow it +type +xinfo|groups "
+               "(README: a Redis ACL user)\n", "stderr")
+        else:
+            eq(p.stdout.split("\n")[2:4],
+               ["  pending       0", "  unread        1, oldest 0s ago"],
+               p.stdout)
+            eq(p.stderr, "", "stderr")
 
 
 redis.kill()
