@@ -40,7 +40,6 @@ asked): each case found a defect, and fails on the code before its fix.
 
 usage: test_indexer_ops.py BIN_DIR
 """
-import http.server
 import json
 import os
 import re
@@ -48,12 +47,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, Redis, case, eq, failures,  # noqa: E402
-                             free_port, tmp_dir, wait_for)
+from shipper_harness import (ENV, HttpNode, Redis, case, eq,  # noqa: E402
+                             failures, free_port, tmp_dir, wait_for)
 
 BIN = sys.argv[1]
 INDEXER = os.path.join(BIN, "sluice-indexer")
@@ -113,50 +111,33 @@ def every_subcommand_judges_a_missing_ca_file_alike():
         p.stdout
 
 
-class StubNode:
+class StubNode(HttpNode):
     """An Elasticsearch node that answers each _bulk at once: every
     event created, but those whose line holds "bad-line", refused with a
     mapping error. `events` counts the documents it took."""
 
     def __init__(self):
-        node = self
         self.events, self.refused = 0, 0
+        super().__init__(self.bulk)
 
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                lines = body.decode().splitlines()
-                items = []
-                for action, doc in zip(lines[0::2], lines[1::2]):
-                    meta = json.loads(action)["create"]
-                    item = {"_index": meta["_index"], "_id": meta["_id"],
-                            "status": 201}
-                    if "bad-line" in doc:
-                        item["status"] = 400
-                        item["error"] = {"type": "mapper_parsing_exception",
-                                         "reason": "failed to parse"}
-                        node.refused += 1
-                    else:
-                        node.events += 1
-                    items.append({"create": item})
-                out = json.dumps({"took": 1, "items": items, "errors": any(
-                    i["create"]["status"] != 201 for i in items)}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def bulk(self, path, body):
+        lines = body.decode().splitlines()
+        items = []
+        for action, doc in zip(lines[0::2], lines[1::2]):
+            meta = json.loads(action)["create"]
+            item = {"_index": meta["_index"], "_id": meta["_id"],
+                    "status": 201}
+            if "bad-line" in doc:
+                item["status"] = 400
+                item["error"] = {"type": "mapper_parsing_exception",
+                                 "reason": "failed to parse"}
+                self.refused += 1
+            else:
+                self.events += 1
+            items.append({"create": item})
+        errors = any(i["create"]["status"] != 201 for i in items)
+        return 200, json.dumps({"took": 1, "errors": errors,
+                                "items": items}).encode()
 
 
 def readme_acl():
