@@ -120,6 +120,24 @@ static const struct sl_cli_command *match(const struct sl_cli_spec *spec,
     return NULL;
 }
 
+/* The known option nearest a mistyped one ("--conifg=x" is "--config"),
+ * or NULL when none is within two edits. */
+static const char *suggest_option(const char *a)
+{
+    static const char *const known[] = {"--config", "--once",    "--force",
+                                        "--help",   "--version", NULL};
+    size_t len = strcspn(a, "="), best = 3;
+    const char *found = NULL;
+    for (size_t i = 0; known[i] != NULL; i++) {
+        size_t d = sl_edit_distance(a, len, known[i], strlen(known[i]));
+        if (d < best) {
+            best = d;
+            found = known[i];
+        }
+    }
+    return found;
+}
+
 /* The option at argv[*i]: 0, or -1 with the usage error set. */
 static int option(const struct sl_cli_spec *spec, int argc, char *const argv[],
                   int *i, struct sl_cli *out, struct sl_err *err)
@@ -145,6 +163,9 @@ static int option(const struct sl_cli_spec *spec, int argc, char *const argv[],
         return out->config = v, 0;
     if (v != NULL)
         snprintf(msg, sizeof msg, "option '%s' needs a file name", a);
+    else if (suggest_option(a) != NULL)
+        snprintf(msg, sizeof msg, "unknown option '%.64s' (did you mean '%s'?)",
+                 a, suggest_option(a));
     else
         snprintf(msg, sizeof msg, "unknown option '%.64s'", a);
     return usage_error(spec, err, msg);

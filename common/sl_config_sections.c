@@ -55,14 +55,23 @@ static void stderr_file(char *path, size_t size)
         path[0] = '\0';
 }
 
-int sl_log_section_apply(const struct sl_log_section *s, struct sl_err *err)
+int sl_log_section_apply(const struct sl_log_section *s,
+                         const struct sl_config_node *section,
+                         struct sl_err *err)
 {
     sl_log_init(s->level, s->format);
     if (s->file != NULL && sl_log_open(s->file, err) < 0) {
         if (err == NULL)
             return -1;
         char why[SL_ERR_MSG_MAX];
+        const struct sl_config_node *n = sl_config_get(section, "file");
         snprintf(why, sizeof why, "%s", err->msg);
+        if (n != NULL) /* where: the daemon runs without a look at check */
+            return sl_config_error(n, err,
+                                   "%.380s; create its directory, writable "
+                                   "by the daemon's user, or leave log.file "
+                                   "out to log to stderr",
+                                   why);
         return sl_err_set(err, err->status,
                           "log.file: %.380s; create its directory, writable "
                           "by the daemon's user, or leave log.file out to "

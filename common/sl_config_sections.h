@@ -21,11 +21,14 @@ struct sl_log_section {
 extern const struct sl_config_table sl_log_section_table;
 
 /* The daemon's log as the section says: sl_log_init, then the file opened
- * when one is named (sl_log_reopen() opens it again on SIGHUP). SL_EIO
- * when the file cannot be opened; the log is then stderr. Without a file:
- * when stderr appends to a regular file (`2>>shipper.log`), that file is
- * opened by its name, so SIGHUP reopens it too. */
+ * when one is named (sl_log_reopen() opens it again on SIGHUP). -1 when
+ * the file cannot be opened, the message at log.file's place in the
+ * config (FILE:L:C) when section is the "log" node it was read from
+ * (NULL: without); the log is then stderr. Without a file: when stderr
+ * appends to a regular file (`2>>shipper.log`), that file is opened by
+ * its name, so SIGHUP reopens it too. */
 SL_MUST_CHECK int sl_log_section_apply(const struct sl_log_section *s,
+                                       const struct sl_config_node *section,
                                        struct sl_err *err);
 
 /* "http": {"listen": "127.0.0.1:5066"}; /metrics and /status. */

@@ -1,9 +1,11 @@
 /* cli_load.c: an indexer.json loaded and read through its tables, as
- * `check`, `status`, `run`, `setup` and `dlq` need it; for `check` and the
- * commands that send to Elasticsearch, the files it names are opened too,
- * so a path mistake is a config error at start (curl read
- * elasticsearch.ca_file only at each request: `run` retried every batch
- * for ever), and `check` says what `run` would.
+ * every subcommand (`check`, `run`, `status`, `setup`, `dlq list`, `dlq
+ * replay`) needs it, and the files it names opened, so a path mistake is
+ * a config error at start (curl read elasticsearch.ca_file only at each
+ * request: `run` retried every batch for ever) and every subcommand judges
+ * one config alike: `check` says what `run` would, and `status` no longer
+ * showed each https:// node as "no answer: error setting certificate
+ * file" (exit 0) for a config `check` and `run` refuse.
  *
  * elasticsearch.ca_file is read by curl for https:// only. A CA file that
  * cannot be read is an error (exit 2) when a node of elasticsearch.hosts
@@ -90,19 +92,8 @@ int indexer_cli_load(const char *path, struct indexer_loaded *l,
         }
         return -1;
     }
-    if (indexer_config_read(&l->ic, sl_config_root(l->cfg), err) < 0) {
-        indexer_cli_unload(l);
-        return -1;
-    }
-    return 0;
-}
-
-int indexer_cli_load_to_send(const char *path, struct indexer_loaded *l,
-                             struct sl_err *err)
-{
-    if (indexer_cli_load(path, l, err) < 0)
-        return -1;
-    if (check_ca_file(l, err) < 0) {
+    if (indexer_config_read(&l->ic, sl_config_root(l->cfg), err) < 0 ||
+        check_ca_file(l, err) < 0) {
         indexer_cli_unload(l);
         return -1;
     }

@@ -14,7 +14,7 @@ int indexer_cmd_check(const struct sl_cli *cli)
 {
     struct indexer_loaded l;
     struct sl_err err = {0};
-    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }

@@ -293,9 +293,11 @@ static int replay_run(const struct indexer_config *ic, struct sl_err *err)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     r->ic = ic;
     int rc = start(r, err);
-    if (rc == 0)
+    if (rc == 0) {
         rc = replay_all(r, err);
-    print_summary(r);
+        /* not before it started: "0 dead letters" would be a guess */
+        print_summary(r);
+    }
     es_sender_free(r->es);
     free_lines(r, r->page.n);
     index_name_free(r->names);
@@ -313,7 +315,7 @@ int indexer_cmd_dlq_replay(const struct sl_cli *cli)
     struct indexer_loaded l;
     struct sl_err err = {0};
     struct sigaction ign = {.sa_handler = SIG_IGN};
-    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }

@@ -19,11 +19,12 @@ int indexer_cmd_run(const struct sl_cli *cli)
     sigset_t set;
     struct sigaction ign = {.sa_handler = SIG_IGN};
 
-    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
-    if (sl_log_section_apply(&l.ic.log, &err) < 0) {
+    if (sl_log_section_apply(
+            &l.ic.log, sl_config_get(sl_config_root(l.cfg), "log"), &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         indexer_cli_unload(&l);
         return SL_CLI_EXIT_FAIL;

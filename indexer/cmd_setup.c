@@ -77,7 +77,7 @@ int indexer_cmd_setup(const struct sl_cli *cli)
     struct indexer_loaded l;
     struct sl_err err = {0};
     char tpath[4096], kpath[4096];
-    if (indexer_cli_load_to_send(cli->config, &l, &err) < 0) {
+    if (indexer_cli_load(cli->config, &l, &err) < 0) {
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }

@@ -17,9 +17,13 @@
  * hiredis blocking with a timeout: a one-shot command needs no loop. The
  * URL goes through sl_redis_url_parse, so it means what the daemon reads,
  * and only its shown form (password "***") is ever printed. Exit 1 when
- * Redis does not answer; Elasticsearch down is reported, not a failure. */
+ * Redis does not answer, or refuses a command of the report (an ACL
+ * user's NOPERM, said with what to allow; TIME alone is not needed, this
+ * host's clock stands in); Elasticsearch down is reported, not a
+ * failure. */
 #include "indexer_cli.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@
 
 #include "sl_cli.h"
 #include "sl_cli_table.h"
+#include "sl_clock.h"
 #include "sl_redis_url.h"
 
 #define REDIS_TIMEOUT_MS 3000
@@ -58,11 +63,54 @@ static int ask_ok(redisContext *c, struct sl_err *err, int argc,
     return r != NULL ? 0 : -1;
 }
 
+struct redis_status {
+    redisContext *c;
+    const struct indexer_redis_config *cfg;
+    long long now_ms; /* the server's clock */
+    FILE *out;
+    unsigned refused; /* commands the ACL refused: said, and exit 1 */
+    char allow[256];  /* " +type +xinfo|groups": what to allow them */
+};
+
+/* A command of the report: as ask(), but a refusal of the user's ACL
+ * (NOPERM) is noted, with the ACL name to allow ("+type",
+ * "+xinfo|groups"), for one line on stderr at the end: the part of the
+ * table it would fill says "unknown", where it read "does not exist yet"
+ * or "length -1". Other errors (no such key...) stay quiet. */
+static redisReply *query(struct redis_status *s, int argc, const char **argv)
+{
+    struct sl_err e = {0};
+    redisReply *r = ask(s->c, &e, argc, argv);
+    if (r == NULL && strstr(e.msg, "NOPERM") != NULL) {
+        char acl[48];
+        bool sub = argc > 1 && strcmp(argv[0], "XINFO") == 0;
+        snprintf(acl, sizeof acl, " +%.20s%s%.20s", argv[0], sub ? "|" : "",
+                 sub ? argv[1] : "");
+        for (char *p = acl; *p != '\0'; p++)
+            *p = (char)tolower((unsigned char)*p);
+        size_t n = strlen(s->allow);
+        if (strstr(s->allow, acl) == NULL && n + strlen(acl) < sizeof s->allow)
+            memcpy(s->allow + n, acl, strlen(acl) + 1);
+        s->refused++;
+    }
+    return r;
+}
+
+/* v as text, "unknown" for -1 (a command refused or failed). */
+static const char *count_text(char *buf, size_t size, long long v)
+{
+    if (v < 0)
+        return "unknown";
+    snprintf(buf, size, "%lld", v);
+    return buf;
+}
+
 /* An integer answer, or -1. */
-static long long ask_int(redisContext *c, const char *cmd, const char *key)
+static long long ask_int(struct redis_status *s, const char *cmd,
+                         const char *key)
 {
     const char *argv[] = {cmd, key};
-    redisReply *r = ask(c, NULL, 2, argv);
+    redisReply *r = query(s, 2, argv);
     long long v = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
     return v;
@@ -99,13 +147,6 @@ static const char *age_ms(char *buf, size_t size, long long now, long long then)
     return sl_cli_age(buf, size, (now - then) / 1000);
 }
 
-struct redis_status {
-    redisContext *c;
-    const struct indexer_redis_config *cfg;
-    long long now_ms; /* the server's clock */
-    FILE *out;
-};
-
 static int connect_redis(struct redis_status *s, const struct sl_redis_url *u,
                          struct sl_err *err)
 {
@@ -126,8 +167,14 @@ static int connect_redis(struct redis_status *s, const struct sl_redis_url *u,
         return -1;
     if (u->db != 0 && ask_ok(s->c, err, 2, sel) < 0)
         return -1;
-    if ((r = ask(s->c, err, 1, time_argv)) == NULL)
-        return -1;
+    if ((r = ask(s->c, err, 1, time_argv)) == NULL) {
+        if (strstr(err->msg, "NOPERM") == NULL)
+            return -1;
+        /* an ACL without +time: ages on this host's clock, near enough */
+        *err = (struct sl_err){0};
+        s->now_ms = sl_clock_wall_ms();
+        return 0;
+    }
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
         s->now_ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
                     strtoll(r->element[1]->str, NULL, 10) / 1000;
@@ -140,7 +187,7 @@ static int connect_redis(struct redis_status *s, const struct sl_redis_url *u,
 static long long oldest_unread(struct redis_status *s, const char *last)
 {
     const char *argv[] = {"XRANGE", s->cfg->key, last, "+", "COUNT", "2"};
-    redisReply *r = ask(s->c, NULL, 6, argv);
+    redisReply *r = query(s, 6, argv);
     long long ms = -1;
     for (size_t i = 0;
          r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements && ms < 0;
@@ -158,7 +205,7 @@ static long long oldest_unread(struct redis_status *s, const char *last)
 static void pending(struct redis_status *s, long long *count, long long *ms)
 {
     const char *argv[] = {"XPENDING", s->cfg->key, s->cfg->group};
-    redisReply *r = ask(s->c, NULL, 3, argv);
+    redisReply *r = query(s, 3, argv);
     *count = -1;
     *ms = -1;
     if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
@@ -173,9 +220,12 @@ static void print_consumers(struct redis_status *s)
 {
     static const char *const head[] = {"CONSUMER", "PENDING", "IDLE"};
     const char *argv[] = {"XINFO", "CONSUMERS", s->cfg->key, s->cfg->group};
-    redisReply *r = ask(s->c, NULL, 4, argv);
+    unsigned refused = s->refused;
+    redisReply *r = query(s, 4, argv);
     struct sl_cli_table t;
     char n[32], idle[SL_CLI_SHOWN_MAX];
+    if (r == NULL && s->refused > refused)
+        return; /* said on stderr */
     if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
         fprintf(s->out, "  no consumers in group %s yet\n", s->cfg->group);
         freeReplyObject(r);
@@ -230,8 +280,7 @@ static void show_group(struct redis_status *s, const redisReply *g)
     char n[32];
     long long count, ms;
     pending(s, &count, &ms);
-    snprintf(n, sizeof n, "%lld", count);
-    print_count(s, "pending", n, ms);
+    print_count(s, "pending", count_text(n, sizeof n, count), ms);
     const redisReply *last = map_get(g, "last-delivered-id");
     long long unread_ms =
         last != NULL && last->str ? oldest_unread(s, last->str) : -1;
@@ -249,7 +298,7 @@ static bool key_is(struct redis_status *s, const char *key, const char *want,
                    const char *fix)
 {
     const char *argv[] = {"TYPE", key};
-    redisReply *r = ask(s->c, NULL, 2, argv);
+    redisReply *r = query(s, 2, argv);
     bool ok = r == NULL || r->type != REDIS_REPLY_STATUS ||
               strcmp(r->str, want) == 0 || strcmp(r->str, "none") == 0;
     if (!ok)
@@ -266,8 +315,10 @@ static void show_dead(struct redis_status *s)
     if (!key_is(s, s->cfg->dead_key, "stream",
                 "no dead letter can be written there; check redis.dead_key"))
         return;
-    long long dead = ask_int(s->c, "XLEN", s->cfg->dead_key);
-    fprintf(s->out, "  dead letters  %lld in %s", dead, s->cfg->dead_key);
+    long long dead = ask_int(s, "XLEN", s->cfg->dead_key);
+    char n[32];
+    fprintf(s->out, "  dead letters  %s in %s", count_text(n, sizeof n, dead),
+            s->cfg->dead_key);
     if (dead > s->cfg->dead_warn)
         fprintf(s->out,
                 "  WARNING: more than %lld (redis.dead_warn); see "
@@ -279,12 +330,16 @@ static void show_dead(struct redis_status *s)
 static void show_stream(struct redis_status *s)
 {
     const char *argv[] = {"XINFO", "GROUPS", s->cfg->key};
-    long long len = ask_int(s->c, "XLEN", s->cfg->key);
-    fprintf(s->out, "  length        %lld entr%s\n", len,
+    long long len = ask_int(s, "XLEN", s->cfg->key);
+    char n[32];
+    fprintf(s->out, "  length        %s entr%s\n", count_text(n, sizeof n, len),
             len == 1 ? "y" : "ies");
-    redisReply *groups = ask(s->c, NULL, 3, argv);
+    unsigned refused = s->refused;
+    redisReply *groups = query(s, 3, argv);
     const redisReply *g = NULL;
-    if (groups == NULL)
+    if (groups == NULL && s->refused > refused)
+        fprintf(s->out, "  groups        unknown\n");
+    else if (groups == NULL)
         fprintf(s->out, "  stream %s does not exist yet (nothing shipped)\n",
                 s->cfg->key);
     else if (groups->type == REDIS_REPLY_ARRAY)
@@ -323,7 +378,7 @@ static void show_processing(struct redis_status *s)
     do {
         const char *argv[] = {"SCAN",  cursor,  "MATCH",
                               pattern, "COUNT", "1000"};
-        redisReply *r = ask(s->c, NULL, 6, argv);
+        redisReply *r = query(s, 6, argv);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             freeReplyObject(r);
             break;
@@ -333,7 +388,7 @@ static void show_processing(struct redis_status *s)
         for (size_t i = 0; i < keys->elements && t.nrows < MAX_PROCESSING;
              i++) {
             snprintf(n, sizeof n, "%lld",
-                     ask_int(s->c, "LLEN", keys->element[i]->str));
+                     ask_int(s, "LLEN", keys->element[i]->str));
             SL_IGNORE_RESULT(
                 sl_cli_table_row(&t, NULL, keys->element[i]->str, n));
         }
@@ -348,19 +403,22 @@ static void show_processing(struct redis_status *s)
 
 static void show_list(struct redis_status *s)
 {
-    long long len = ask_int(s->c, "LLEN", s->cfg->key);
-    fprintf(s->out, "  length        %lld event%s\n", len, len == 1 ? "" : "s");
+    long long len = ask_int(s, "LLEN", s->cfg->key);
+    char n[32];
+    fprintf(s->out, "  length        %s event%s\n",
+            count_text(n, sizeof n, len), len == 1 ? "" : "s");
     show_dead(s);
     show_processing(s);
 }
 
-/* 0 reported, -1 Redis did not answer, or refused AUTH or SELECT
- * (SL_EREMOTE; err says why). */
+/* 0 reported, 1 reported with a part missing (a command the user's ACL
+ * refused, said on stderr), -1 Redis did not answer, or refused AUTH or
+ * SELECT (SL_EREMOTE; err says why). */
 static int show_redis(const struct indexer_redis_config *cfg, FILE *out,
                       struct sl_err *err)
 {
     struct sl_redis_url u;
-    struct redis_status s = {NULL, cfg, 0, out};
+    struct redis_status s = {.cfg = cfg, .out = out};
     int rc = -1;
     if (sl_redis_url_parse(cfg->url, &u, err) < 0)
         return -1;
@@ -384,6 +442,16 @@ static int show_redis(const struct indexer_redis_config *cfg, FILE *out,
     else
         show_list(&s);
     rc = 0;
+    if (s.refused > 0) {
+        fflush(out);
+        fprintf(stderr,
+                INDEXER_PROG ": status: Redis refused commands of this "
+                             "report to redis.url's user (NOPERM), so parts "
+                             "of it are unknown or missing; allow it%s "
+                             "(README: a Redis ACL user)\n",
+                s.allow);
+        rc = 1;
+    }
 done:
     memset(u.password, 0, sizeof u.password);
     redisFree(s.c);
@@ -398,8 +466,8 @@ int indexer_cmd_status(const struct sl_cli *cli)
         fprintf(stderr, INDEXER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
-    int rc = SL_CLI_EXIT_OK;
-    if (show_redis(&l.ic.redis, stdout, &err) < 0) {
+    int rc = SL_CLI_EXIT_OK, shown = show_redis(&l.ic.redis, stdout, &err);
+    if (shown < 0) {
         fflush(stdout);
         fprintf(stderr, INDEXER_PROG ": %s; %s\n", err.msg,
                 err.status == SL_EREMOTE
@@ -409,6 +477,8 @@ int indexer_cmd_status(const struct sl_cli *cli)
     }
     if (rc == SL_CLI_EXIT_OK)
         fputc('\n', stdout); /* between the two parts */
+    if (shown > 0)
+        rc = SL_CLI_EXIT_FAIL; /* a command refused: the report is short */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
         indexer_status_es(&l.ic.elasticsearch, stdout);
         curl_global_cleanup();

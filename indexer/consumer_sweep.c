@@ -13,25 +13,51 @@
  * consumer, forget_idle in ms, the marks' prefix. Renews our mark, then
  * removes the others that hold nothing, are idle forget_idle and have no
  * mark. Returns name, idle, name, idle ... of those removed. A stream or
- * group not there yet is nothing to sweep. */
+ * group not there yet is nothing to sweep. Each call is a pcall: an ACL
+ * user's refusal inside a script is "ERR The user executing the script
+ * can't run this command or subcommand", which names no command, so the
+ * script answers "NOPERM <the command> refused: ..." itself (SET, EXISTS,
+ * XINFO CONSUMERS or XGROUP DELCONSUMER), and the warning says which. */
 #define SWEEP_SCRIPT                                                           \
-    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])\n"                         \
-    "local list = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])\n"       \
-    "if list.err then\n"                                                       \
-    "  if string.find(list.err, 'NOGROUP') or\n"                               \
-    "     string.find(list.err, 'no such key') then return {} end\n"           \
-    "  return list\n"                                                          \
+    "local function call(what, ...)\n"                                         \
+    "  local r = redis.pcall(...)\n"                                           \
+    "  if type(r) ~= 'table' or not r.err then return r end\n"                 \
+    "  local e = r.err\n"                                                      \
+    "  if string.find(e, \"can't\", 1, true) or\n"                             \
+    "     string.find(e, 'NOPERM', 1, true) or\n"                              \
+    "     string.find(e, 'no permission', 1, true) then\n"                     \
+    "    e = 'NOPERM ' .. what .. ' refused: ' .. e\n"                         \
+    "  end\n"                                                                  \
+    "  return nil, e\n"                                                        \
+    "end\n"                                                                    \
+    "local r, e = call('SET ' .. KEYS[2], 'SET', KEYS[2], '1', 'PX', "         \
+    "ARGV[3])\n"                                                               \
+    "if e then return redis.error_reply(e) end\n"                              \
+    "local list\n"                                                             \
+    "list, e = call('XINFO CONSUMERS', 'XINFO', 'CONSUMERS', KEYS[1], "        \
+    "ARGV[1])\n"                                                               \
+    "if e then\n"                                                              \
+    "  if string.find(e, 'NOGROUP') or\n"                                      \
+    "     string.find(e, 'no such key') then return {} end\n"                  \
+    "  return redis.error_reply(e)\n"                                          \
     "end\n"                                                                    \
     "local out = {}\n"                                                         \
     "for _, c in ipairs(list) do\n"                                            \
     "  local f = {}\n"                                                         \
     "  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"                           \
     "  if f['name'] ~= ARGV[2] and f['pending'] == 0 and\n"                    \
-    "     f['idle'] >= tonumber(ARGV[3]) and\n"                                \
-    "     redis.call('EXISTS', ARGV[4] .. f['name']) == 0 then\n"              \
-    "    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])\n"   \
-    "    out[#out + 1] = f['name']\n"                                          \
-    "    out[#out + 1] = f['idle']\n"                                          \
+    "     f['idle'] >= tonumber(ARGV[3]) then\n"                               \
+    "    local mark = ARGV[4] .. f['name']\n"                                  \
+    "    local there\n"                                                        \
+    "    there, e = call('EXISTS ' .. mark, 'EXISTS', mark)\n"                 \
+    "    if e then return redis.error_reply(e) end\n"                          \
+    "    if there == 0 then\n"                                                 \
+    "      r, e = call('XGROUP DELCONSUMER', 'XGROUP', 'DELCONSUMER',\n"       \
+    "                  KEYS[1], ARGV[1], f['name'])\n"                         \
+    "      if e then return redis.error_reply(e) end\n"                        \
+    "      out[#out + 1] = f['name']\n"                                        \
+    "      out[#out + 1] = f['idle']\n"                                        \
+    "    end\n"                                                                \
     "  end\n"                                                                  \
     "end\n"                                                                    \
     "return out\n"
@@ -112,11 +138,12 @@ static void on_sweep(void *ctx, const struct sl_redis_result *res)
     }
     if (scripts_refused(res)) {
         SL_WARN(cs->component,
-                "EVAL on %s: %s; idle consumers of group %s are not removed: "
-                "allow EVAL (and XINFO, XGROUP, SET and EXISTS on "
-                "{%s}:alive:*) to the indexer's Redis user, or remove them by "
-                "hand (XGROUP DELCONSUMER)",
-                cs->key, res->reply->str, cs->group, cs->key);
+                "idle consumers of group %s on %s are not removed: EVAL: %s; "
+                "give the indexer's Redis user +eval +set +exists "
+                "+xinfo|consumers +xgroup|delconsumer and the keys "
+                "{%s}:alive:* (README: a Redis ACL user), or remove them by "
+                "hand (XGROUP DELCONSUMER); the indexer goes on without",
+                cs->group, cs->key, res->reply->str, cs->key);
         cs->next_ms = -1;
         return;
     }

@@ -32,9 +32,10 @@
  * (at least CONSUMER_SWEEP_MIN_MS). Removals are said at info, one line
  * per sweep with the names (the first CONSUMER_SWEEP_NAMES_SHOWN). A
  * group or stream not made yet is nothing to sweep. Where Redis refuses
- * the script (an ACL user without +eval, EVAL renamed away) sweeping
- * stops, after one warning saying what to allow; other failures (Redis
- * down, a timeout) wait for the next sweep.
+ * the script (an ACL user without +eval, EVAL renamed away) or a command
+ * in it (the script names which: NOPERM XGROUP DELCONSUMER refused ...),
+ * sweeping stops, after one warning saying what to allow; other failures
+ * (Redis down, a timeout) wait for the next sweep.
  *
  * The connection is borrowed (the caller polls it), as deadletter.h's. Not
  * thread-safe: one loop owns it. */

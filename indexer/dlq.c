@@ -16,9 +16,11 @@ static int ask_ok(redisContext *c, int argc, const char **argv,
     int rc = 0;
     if (r == NULL)
         rc = sl_err_set(err, SL_EIO, "redis %s: %s", shown, c->errstr);
-    else if (r->type == REDIS_REPLY_ERROR)
-        rc = sl_err_set(err, SL_EREMOTE, "redis %s: %s: %.200s", shown, argv[0],
-                        r->str);
+    else if (r->type == REDIS_REPLY_ERROR) /* AUTH or SELECT refused */
+        rc = sl_err_set(err, SL_EREMOTE,
+                        "redis %s: %s: %.200s; check the user, password and "
+                        "database in redis.url",
+                        shown, argv[0], r->str);
     freeReplyObject(r);
     return rc;
 }

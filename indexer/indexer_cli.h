@@ -21,19 +21,14 @@ struct indexer_loaded {
     struct indexer_config ic;
 };
 
-/* Loads path and fills the tables. -1 with the one-line message
- * (file:line:column, key path, found, expected; for a missing file, which
- * path and that -c picks another). */
+/* Loads path and fills the tables, then opens the files the config
+ * names (elasticsearch.ca_file), alike for every subcommand. -1 with the
+ * one-line message (file:line:column, key path, found, expected; for a
+ * missing file, which path and that -c picks another). A CA file that
+ * cannot be read is a config error (SL_EINVAL) when an https:// URL would
+ * use it, else a warning on stderr (cli_load.c says why). */
 SL_MUST_CHECK int indexer_cli_load(const char *path, struct indexer_loaded *l,
                                    struct sl_err *err);
-/* The same, then the files the config names (elasticsearch.ca_file) are
- * opened: for `check` and the commands that send to Elasticsearch (run,
- * setup, dlq replay). A file that cannot be read is a config error
- * (SL_EINVAL) when an https:// URL would use it, else a warning on stderr
- * (cli_load.c says why). */
-SL_MUST_CHECK int indexer_cli_load_to_send(const char *path,
-                                           struct indexer_loaded *l,
-                                           struct sl_err *err);
 void indexer_cli_unload(struct indexer_loaded *l); /* zeroed is fine */
 
 /* status's Elasticsearch part (status_es.c): each node of es->hosts

@@ -326,7 +326,7 @@ static const struct sl_opt es_opts[] = {
          "the indexer's own limit on one request, after which it is sent "
          "again (the node is asked to answer within half of it); `run "
          "--once` gives up after this long of failed requests in a row, or of "
-         "Redis unreachable"},
+         "Redis unreachable or refusing to start the reads"},
     {"retry_min", SL_OPT_DURATION, ES(retry_min_ms), .def = "100ms", .min = 1,
      .max = 3600000,
      .help = "first backoff before events refused with 429, 5xx or a block "

@@ -236,11 +236,16 @@ static void give_up_es(struct loop *l, int64_t now)
     l->stop_at = now + LOOP_STOP_GRACE_MS;
 }
 
-/* The same when Redis does not answer: nothing can be read or
- * acknowledged, so it stops at once; entries read stay pending there. */
+/* The same when Redis does not answer, or answers and refuses what the
+ * input needs to start (XGROUP CREATE or the read-back of its pending
+ * entries: an ACL user without the key, a key of another type): nothing
+ * can be read or acknowledged, so it stops at once; entries read stay
+ * pending there. Once started, a read refused (WRONGTYPE in list mode)
+ * is waited on, as before: it may be a moment's mix-up. */
 static void give_up_redis(struct loop *l, int64_t now)
 {
-    if (sl_redis_state(l->cmd) == SL_REDIS_READY) {
+    bool up = sl_redis_state(l->cmd) == SL_REDIS_READY;
+    if (up && input_ready(l->in)) {
         l->redis_down_since = 0;
         return;
     }
@@ -249,13 +254,17 @@ static void give_up_redis(struct loop *l, int64_t now)
     if (now - l->redis_down_since < l->ic->elasticsearch.request_timeout_ms)
         return;
     SL_ERROR(COMP,
-             "--once gives up: %s has not been reachable for %.1f s "
-             "(elasticsearch.request_timeout; the connection's message above "
-             "says why); nothing is lost: what was read and not acknowledged "
-             "stays pending in Redis; start redis-server or fix redis.url, "
-             "then run again",
+             "--once gives up: %s has %s for %.1f s "
+             "(elasticsearch.request_timeout; the %s above says why); "
+             "nothing is lost: what was read and not acknowledged stays "
+             "pending in Redis; %s, then run again",
              sl_redis_shown(l->cmd),
-             (double)(now - l->redis_down_since) / 1000.0);
+             up ? "refused what the indexer asks" : "not been reachable",
+             (double)(now - l->redis_down_since) / 1000.0,
+             up ? "error" : "connection's message",
+             up ? "give redis.url's user the keys and commands README lists "
+                  "(a Redis ACL user), or fix redis.key"
+                : "start redis-server or fix redis.url");
     l->giving_up = true;
     l->stopping = true;
     l->stop_at = now;
@@ -377,8 +386,10 @@ static int start_http(struct loop *l, struct sl_err *err)
         return 0;
     struct sl_http_server_config hc = {.address = l->ic->http.listen};
     l->http = sl_http_server_new(&hc, err);
-    if (l->http == NULL)
+    if (l->http == NULL) {
+        sl_err_prefix(err, "http.listen"); /* the key, as the shipper says */
         return -1;
+    }
     SL_INFO(COMP, "/metrics and /status on http://%s (port %u)",
             l->ic->http.listen, (unsigned)sl_http_server_port(l->http));
     return 0;

@@ -42,8 +42,12 @@
  * grants one request to answer, so a hung node is given two of them and a
  * refusing one a dozen attempts (the set-aside backoff is at most 5 s),
  * and a user who raised it for a slow cluster gets a longer wait too.
- * Redis unreachable as long (its command connection not ready) ends
- * --once too, with 1, at once: nothing can be acknowledged then. */
+ * Redis unreachable as long (its command connection not ready), or
+ * answering and refusing what the input needs to start (the group's
+ * creation, its pending entries read back: an ACL user without the key),
+ * ends --once too, with 1, at once: nothing can be acknowledged then.
+ * One budget for both servers: a batch job has one wait to tune, and the
+ * message names the key. */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -51,7 +51,9 @@ int shipper_cmd_run(const struct sl_cli *cli)
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         return err.status == SL_ENOMEM ? SL_CLI_EXIT_FAIL : SL_CLI_EXIT_USAGE;
     }
-    if (sl_log_section_apply(&ld.sc.log, &err) < 0) {
+    if (sl_log_section_apply(&ld.sc.log,
+                             sl_config_get(sl_config_root(ld.cfg), "log"),
+                             &err) < 0) {
         fprintf(stderr, SHIPPER_PROG ": %s\n", err.msg);
         shipper_cli_unload(&ld);
         return SL_CLI_EXIT_FAIL;

@@ -120,21 +120,48 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
+/* data_dir must take the registry's saves: on a read-only file system,
+ * or not writable by this user, `run` went on with a warning about the
+ * lock and an error at each save, shipping nothing of the files new to
+ * the registry (their keys must be on disk first), for ever. e: the
+ * errno of access(W_OK) on the directory there, or of its creation
+ * (made: false). */
+static int unwritable(const char *dir, int e, bool made, struct sl_err *err)
+{
+    if (e == EROFS)
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is on a read-only file system, and "
+                          "the registry is saved there; remount it "
+                          "read-write, or set data_dir to a directory the "
+                          "shipper may write",
+                          dir);
+    if (e == EACCES && made)
+        return sl_err_set(err, SL_EIO,
+                          "data_dir '%s' is not writable by the shipper's "
+                          "user (uid %u), and the registry is saved there; "
+                          "give that user write access to it (chown), or "
+                          "set data_dir to a directory it may write",
+                          dir, (unsigned)geteuid());
+    return sl_err_set(err, SL_EIO,
+                      "cannot create data_dir '%s': %s; create it with "
+                      "write access for the shipper, or set data_dir",
+                      dir, sl_strerror(e));
+}
+
 static int setup_registry(struct loop *l, struct sl_err *err)
 {
     const char *dir = l->sc->data_dir;
     struct stat st;
     if (make_dirs(dir) < 0)
-        return sl_err_set(err, SL_EIO,
-                          "cannot create data_dir '%s': %s; create it with "
-                          "write access for the shipper, or set data_dir",
-                          dir, sl_strerror(errno));
+        return unwritable(dir, errno, false, err);
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return sl_err_set(err, SL_EIO,
                           "data_dir '%s' is not a directory; set data_dir to "
                           "a directory the shipper may write (its registry "
                           "is kept there), or move the file away",
                           dir);
+    if (stat(dir, &st) == 0 && access(dir, W_OK | X_OK) != 0)
+        return unwritable(dir, errno, true, err);
     if (lock_data_dir(l, dir, err) < 0)
         return -1;
     int n = snprintf(l->reg_path, sizeof l->reg_path, "%s/registry.json", dir);

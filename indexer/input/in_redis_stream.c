@@ -304,8 +304,12 @@ static void on_group(void *ctx, const struct sl_redis_result *res)
     }
     in->group_state = 0;
     if (res->status == SL_REDIS_EREPLY)
-        SL_ERROR(in->component, "XGROUP CREATE %s %s: %s; is the key a stream?",
-                 in->key, in->group, res->reply->str);
+        SL_ERROR(in->component, "XGROUP CREATE %s %s: %s; %s", in->key,
+                 in->group, res->reply->str,
+                 is_error(res, "NOPERM")
+                     ? "redis.url's user may not do it: give it the keys and "
+                       "commands README lists (a Redis ACL user)"
+                     : "is the key a stream?");
     input_backoff(in);
 }
 

@@ -581,3 +581,33 @@ class FdWatch:
     def stop(self):
         self.stopping = True
         self.t.join()
+
+
+class HttpNode:
+    """An HTTP server of the test's on a loopback port, in a thread, that
+    answers each POST with answer(path, body) -> (status, bytes of JSON):
+    a stand-in for an Elasticsearch node. .url, and close() when done."""
+
+    def __init__(self, answer):
+        import http.server
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, out = answer(self.path, body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -61,9 +61,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, Redis, case, eq, es_drop,  # noqa: E402
-                             es_json, failures, free_port, need, tmp_dir,
-                             wait_for)
+from shipper_harness import (ENV, HttpNode, Redis, case, eq,  # noqa: E402
+                             es_drop, es_json, failures, free_port, need,
+                             tmp_dir, wait_for)
 
 BIN = sys.argv[1]
 INDEXER = os.path.join(BIN, "sluice-indexer")
@@ -425,59 +425,32 @@ def idle_consumers_that_hold_nothing_are_removed():
     eq(redis.cmd("XLEN", key), 0, f"entries left of {entries}")
 
 
-class BusyNode:
+class BusyNode(HttpNode):
     """An HTTP node in front of ES that answers every _bulk with 429 until
     `until` (monotonic s): the whole request (whole=True) or each item;
     then forwards to ES."""
 
     def __init__(self, whole):
-        import http.server
-        import threading
+        self.whole, self.until, self.busy = whole, 0.0, 0
+        super().__init__(self.bulk)
+
+    def bulk(self, path, body):
         import urllib.request
-        node = self
-        self.until, self.busy = 0.0, 0
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if time.monotonic() < node.until:
-                    node.busy += 1
-                    if whole:
-                        out = json.dumps({"error": {
-                            "type": "es_rejected_execution_exception",
-                            "reason": "rejected execution"}, "status": 429})
-                        status = 429
-                    else:
-                        n = body.count(b"\n") // 2
-                        item = {"create": {"status": 429, "error": {
-                            "type": "es_rejected_execution_exception",
-                            "reason": "rejected execution"}}}
-                        out = json.dumps({"errors": True,
-                                          "items": [item] * n})
-                        status = 200
-                    out = out.encode()
-                else:
-                    req = urllib.request.Request(
-                        ES + self.path, data=body, method="POST",
-                        headers={"Content-Type": "application/x-ndjson"})
-                    with urllib.request.urlopen(req) as r:
-                        status, out = r.status, r.read()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        if time.monotonic() >= self.until:
+            req = urllib.request.Request(
+                ES + path, data=body, method="POST",
+                headers={"Content-Type": "application/x-ndjson"})
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.read()
+        self.busy += 1
+        error = {"type": "es_rejected_execution_exception",
+                 "reason": "rejected execution"}
+        if self.whole:
+            return 429, json.dumps({"error": error, "status": 429}).encode()
+        item = {"create": {"status": 429, "error": error}}
+        n = body.count(b"\n") // 2
+        return 200, json.dumps({"errors": True,
+                                "items": [item] * n}).encode()
 
 
 @case

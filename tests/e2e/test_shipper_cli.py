@@ -127,11 +127,12 @@ def sighup_reopens_the_log_file_that_logrotate_moved():
                         {"log": {"file": os.path.join(d, "no", "x.log")}})
     rc, _, err = shipper(conf, "run", "--once")
     eq(rc, 1, f"run with log.file in a missing directory: {err!r}")
-    # it said neither the key nor what to do
+    # it said neither the key nor what to do; then not where
     want = (f"log.file: cannot open log file '{d}/no/x.log': No such file "
             "or directory; create its directory, writable by the daemon's "
             "user, or leave log.file out to log to stderr")
-    eq(err, f"sluice-shipper: {want}\n", "run's message")
+    col = open(conf).read().index(f'"{d}/no/x.log"') + 1
+    eq(err, f"sluice-shipper: {conf}:1:{col}: {want}\n", "run's message")
 
 
 @case

@@ -8,7 +8,8 @@ whose wording flaps (a FIN, then a RST: Redis down behind stunnel) said
 once; `run --once` stopped by a signal before its end exits 1; the
 output's counters against what Redis holds (stream and list mode);
 SIGTERM ships what stdin gave (an open multi-line event, a last line
-without its newline).
+without its newline); a data_dir that cannot be written refused at start
+(as root: a read-only tmpfs, and a directory nobody may write).
 
 usage: test_shipper_ops.py SLUICE_SHIPPER
        (SLUICE_E2E_ONLY=name,name runs only those cases)
@@ -631,6 +632,69 @@ def sigterm_ships_what_was_read_from_stdin():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def as_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+@case
+def a_data_dir_that_cannot_be_written_is_refused_at_start():
+    # A data_dir on a read-only file system (or not writable by the
+    # shipper's user): `run` warned about the lock, then logged "registry
+    # not saved ... saved again every 1 s until it works" and shipped
+    # nothing of the files new to the registry, for ever; `run --once`
+    # read everything, then exited 1 on the save. Both now refuse to
+    # start (exit 1) with one line saying why and what to do. As root:
+    # it mounts a read-only tmpfs.
+    d, log, _, _ = one_file("rodata", ["one"])
+    ro = os.path.join(d, "ro")
+    os.mkdir(ro)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=755",
+                        "tmpfs", ro], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise AssertionError(f"cannot mount a tmpfs on {ro} (this case "
+                             f"runs as root): {p.stderr}")
+    try:
+        os.mkdir(os.path.join(ro, "data"))
+        subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
+        for data in (os.path.join(ro, "data"), os.path.join(ro, "new")):
+            conf = write_config(d, [{"type": "file", "paths": [log]}],
+                                None, {"data_dir": data})
+            want = (f"data_dir '{data}' is on a read-only file system, and "
+                    "the registry is saved there; remount it read-write, or "
+                    "set data_dir to a directory the shipper may write")
+            for cmd in (["run", "--once"], ["run"]):
+                p = subprocess.run([SHIPPER, "-c", conf, *cmd],
+                                   capture_output=True, env=ENV,
+                                   timeout=DEADLINE_S)
+                err = p.stderr.decode()
+                eq((p.returncode, p.stdout), (1, b""), f"{cmd}: {err!r}")
+                eq([l.split("] ", 1)[1] for l in err.splitlines()
+                    if " error " in l or " warn " in l], [want],
+                   f"{cmd}: {err!r}")
+    finally:
+        subprocess.run(["umount", ro])
+    # not writable by the user the shipper runs as
+    data = os.path.join(d, "rootdir")
+    os.mkdir(data, 0o755)
+    for up in (TMP, d):  # nobody reaches the config (tmp dirs are 0700)
+        os.chmod(up, 0o755)
+    conf = write_config(d, [{"type": "file", "paths": [log]}], None,
+                        {"data_dir": data})
+    os.chmod(conf, 0o644)
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S,
+                       preexec_fn=as_nobody)
+    err = p.stderr.decode()
+    eq((p.returncode, p.stdout), (1, b""), err)
+    eq([l.split("] ", 1)[1] for l in err.splitlines() if " error " in l],
+       [f"data_dir '{data}' is not writable by the shipper's user (uid "
+        "65534), and the registry is saved there; give that user write "
+        "access to it (chown), or set data_dir to a directory it may "
+        "write"], err)
 
 
 if failures:

@@ -127,6 +127,25 @@ static void usage_errors(void **state)
                                     "'status'; see 'sluice-x --help'");
 }
 
+/* A mistyped option gets the known one it is nearest (as a mistyped
+ * command does): "--conifg" said only "unknown option". */
+static void mistyped_options_are_suggested(void **state)
+{
+    (void)state;
+    expect_error("x --conifg a.json check",
+                 "unknown option '--conifg' (did you mean '--config'?); see "
+                 "'sluice-x --help'");
+    expect_error("x --confg=a.json", "unknown option '--confg=a.json' (did "
+                                     "you mean '--config'?); see 'sluice-x "
+                                     "--help'");
+    expect_error("x run --onec", "unknown option '--onec' (did you mean "
+                                 "'--once'?); see 'sluice-x --help'");
+    expect_error("x -version", "unknown option '-version' (did you mean "
+                               "'--version'?); see 'sluice-x --help'");
+    expect_error("x --frobnicate",
+                 "unknown option '--frobnicate'; see 'sluice-x --help'");
+}
+
 static void sizes_ages_and_cuts(void **state)
 {
     (void)state;
@@ -261,6 +280,7 @@ int main(void)
         cmocka_unit_test(table_escapes_control_characters),
         cmocka_unit_test(main_runs_the_command),
         cmocka_unit_test(force_only_where_it_goes),
+        cmocka_unit_test(mistyped_options_are_suggested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
