@@ -339,7 +339,7 @@ def id_parts(id_):
     return b[:8], int.from_bytes(b[10:16], "big")
 
 
-def traceback_through_copytruncate(name, rest_after, kill):
+def traceback_through_copytruncate(name, rest_after, kill, matched=True):
     """Cycles of: a line, a traceback's head written and read (multiline
     `python`), the shipper stopped (SIGSTOP), then logrotate's
     copytruncate (app.log.N to .N+1, cp app.log app.log.1, truncate) with
@@ -347,7 +347,9 @@ def traceback_through_copytruncate(name, rest_after, kill):
     the truncation (in the emptied app.log), the shipper killed with -9
     and started again when kill, else let go on. Each traceback one event,
     whole, under the id of its head in app.log (the original's key, the
-    head's offset); every line once (by id, for a replay after a kill)."""
+    head's offset); every line once (by id, for a replay after a kill).
+    Not matched (`paths` app.log alone): the rest in the copy is lost
+    (copytruncate's limit, README), the head shipped once, alone."""
     d = scratch(name)
     log = os.path.join(d, "logs", "app.log")
     r = Redis()
@@ -355,7 +357,7 @@ def traceback_through_copytruncate(name, rest_after, kill):
     try:
         port = http_port()
         conf = write_config(
-            d, [{"type": "file", "paths": [log + "*"],
+            d, [{"type": "file", "paths": [log + ("*" if matched else "")],
                  "multiline": {"preset": "python", "timeout": "2s"}}],
             redis_output(r, batch_age="20ms"),
             {"http": {"listen": f"127.0.0.1:{port}"}})
@@ -400,7 +402,7 @@ def traceback_through_copytruncate(name, rest_after, kill):
                     os.kill(sh.pid, signal.SIGCONT)
             if kill:
                 sh = Shipper(SHIPPER, ENV, conf, d, port)
-            want += [line, (head + rest)[:-1]]
+            want += [line, (head + rest if matched else head)[:-1]]
             wait_for(f"traceback {k}", lambda: arrived(len(want)),
                      deadline_s=20)
         last = "2026-12-05 09:00:09,000 INFO the end"
@@ -422,7 +424,7 @@ def traceback_through_copytruncate(name, rest_after, kill):
        "every event once, each traceback whole")
     ids = {m: i for i, _, m in msgs()}
     for k, (offset, line) in heads.items():
-        tb = (traceback(k)[0] + traceback(k)[1])[:-1]
+        tb = (traceback(k)[0] + (traceback(k)[1] if matched else ""))[:-1]
         eq(id_parts(ids[tb]), (id_parts(ids[line])[0], offset),
            f"traceback {k}'s id: app.log's key, its head's offset")
 
@@ -435,6 +437,26 @@ def a_traceback_read_at_a_copytruncate_with_its_rest_in_the_copy():
 @case
 def a_traceback_read_at_a_copytruncate_then_a_kill():
     traceback_through_copytruncate("tb-rest-in-copy-kill", False, True)
+
+
+@case
+def a_traceback_read_at_a_copytruncate_whose_copy_is_not_matched():
+    traceback_through_copytruncate("tb-copy-unmatched", False, False,
+                                   matched=False)
+
+
+def a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file():
+    """KNOWN DEFECT, run only when SLUICE_E2E_ONLY names it (it fails):
+    the head written and read, the copy made and the file truncated, then
+    the rest written into the emptied app.log: the head is finished from
+    the copy, which ends there, and the rest is read from app.log under its
+    new key: two events (README: what is not guaranteed)."""
+    traceback_through_copytruncate("tb-rest-after", True, False)
+
+
+if "a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file" in \
+        shipper_harness.ONLY:
+    case(a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file)
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
