@@ -2430,6 +2430,53 @@ static void test_timers_at_rest(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* The truncation seen before the copy exists (its DONE parked), then the
+ * copy, matched to the original's ghost: the copy takes the original's
+ * state and goes on where it was read to (in_file_carry.c), the state not
+ * ended; the original's DONE ends nothing. */
+static void test_copytruncate_carried_after_truncation(void **state)
+{
+    struct h *h = *state;
+    char head[1200], full[1300];
+    memset(head, 'h', sizeof head - 2);
+    head[sizeof head - 2] = '\n';
+    head[sizeof head - 1] = '\0';
+    put(h, "app.log", head, false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1199);
+    struct got *g0 = got_path(h, "app.log", 0);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    PUMP_UNTIL(h, h->in->parked.n == 1);
+    assert_false(g0->done);
+    snprintf(full, sizeof full, "%srest\n", head);
+    put(h, "app.log.1", full, false);
+    PUMP_UNTIL(h, total_bytes(h) == 1199 + 5);
+    quiet(h);
+    assert_int_equal(h->ngot, 1); /* the copy went on in app.log's */
+    assert_false(g0->done);
+    assert_int_equal(g0->data.len, 1204);
+    assert_memory_equal(g0->data.ptr + 1199, "rest\n", 5);
+    assert_int_equal(rotations(h, ROT_COPYTRUNCATE), 1);
+}
+
+/* A copy paths do not match: the parked DONE comes once a scan found
+ * every file (no copy), and ends the original's state. */
+static void test_copytruncate_unmatched_state_ended(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    put(h, "app.log-old", "read\nlost\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    assert_int_equal(h->in->parked.n, 0);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "read\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2494,6 +2541,8 @@ int main(void)
         T(test_copy_of_a_file_resumed_at_0),
         T(test_timers_at_rest),
         T(test_copytruncate_then_renamed_seen_late),
+        T(test_copytruncate_carried_after_truncation),
+        T(test_copytruncate_unmatched_state_ended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
