@@ -7,7 +7,10 @@ yet or ending before where the original was read; and a copy found at its
 first bytes, which is not read before the registry holds its key, nor read
 again from 0 when the shipper is killed then (its entry made empty); a
 copy written over an older copy in place (cp keeps the inode), longer
-than it or as long.
+than it or as long; and a traceback (multiline `python`, Redis output)
+being read when copytruncate empties its file, its rest in the copy:
+one event, whole, under its head's id in the original, also with a kill
+-9 after the rotation; with the copy not matched, the head once, alone.
 
 usage: test_shipper_copies.py SLUICE_SHIPPER
 """
