@@ -392,6 +392,18 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
     list_push(&in->done, r);
 }
 
+void in_file_done_hold(struct in_file *in, struct rec *r)
+{
+    list_remove(&in->done, r);
+    list_push(&in->parked, r);
+}
+
+void in_file_done_release(struct in_file *in, struct rec *r)
+{
+    list_remove(&in->parked, r);
+    list_push(&in->done, r);
+}
+
 void in_file_make_ready(struct in_file *in, struct rec *r)
 {
     if (r->fd < 0 || r->ready || r->pred != NULL || r->copy_of != NULL ||
@@ -594,6 +606,10 @@ void in_file_free(struct in_file *in)
         next = r->rnext;
         rec_free(in, r);
     }
+    for (struct rec *r = in->parked.head, *next; r != NULL; r = next) {
+        next = r->rnext;
+        rec_free(in, r);
+    }
     for (size_t i = 0; i < in->nbad; i++)
         free(in->bad[i].path);
     in_file_watch_free(in);
@@ -690,7 +706,7 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
     st->inotify = in->ifd >= 0 && !in->watch_full;
     st->scans = in->scans;
     st->idle = in->scanned_once && !in->scan_now && in->ready.n == 0 &&
-               in->wait.n == 0 && in->done.n == 0;
+               in->wait.n == 0 && in->done.n == 0 && in->parked.n == 0;
     /* and no copy waits for its original (rotate.c): looked for only then,
      * a walk of every record */
     for (size_t i = 0; st->idle && i < in->nrecs; i++)

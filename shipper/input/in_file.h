@@ -34,8 +34,9 @@
  * is (as Filebeat does when it closes a file). DONE for a rotated file
  * comes only after it was read to its end and nothing was appended for
  * rotate_wait, the time a writer needs to reopen its log; a file that
- * shrank (copytruncate) is announced at once, because its old bytes are
- * gone. A file still at its path never gets DONE while it stays there: its
+ * shrank (copytruncate) is announced once its copy took its src->user
+ * (below), or once no copy can (the next scan found none: rotate_wait at
+ * most). A file still at its path never gets DONE while it stays there: its
  * unterminated last line waits for its newline, across close_inactive
  * (the descriptor is closed, the record and its offset kept).
  *
@@ -43,9 +44,13 @@
  * create), the new file is held back until the old one has been read to
  * its end, so the lines of a rotated log come out old first; only the old
  * file's unterminated last line, if any, waits for its DONE, which may come
- * after the new file's first chunks. A line that a copytruncate cut (its
- * start read from the original, its end only in the copy) comes out as two
- * events: the start at the original's DONE, the end as the copy's first.
+ * after the new file's first chunks. A copy that goes on where a
+ * truncated file was read to, under its key (copytruncate, below), takes
+ * that file's src->user (when it has none), and the file's DONE comes
+ * with user NULL: the caller's framing goes on with the copy's bytes, so
+ * a line or an event that the truncation cut (its start read from the
+ * original, its end only in the copy) is finished whole
+ * (in_file_carry.c). A caller ends nothing at a DONE whose user is NULL.
  *
  * The registry (borrowed, owned by the daemon): a file seen for the first
  * time gets a random 64-bit key and its entry (registry_add) before any of

@@ -65,6 +65,8 @@ struct rec {
     struct rec *copy_of; /* a copy of this live file: held until it is
                             truncated or done, then read past its offset */
     int64_t held_at;     /* ms: held since (copy_of set) */
+    int64_t parked_at;   /* ms: truncated, its DONE waits for its copy */
+    uint64_t park_scan;  /* in->scans then (in_file_carry.c) */
     int64_t held_grew;   /* ms: the copy last grew (a copy being written) */
     uint64_t held_size;  /* its size then */
     uint64_t own_start;  /* where it starts if it is not a copy after all */
@@ -135,6 +137,8 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    struct rlist parked; /* truncated, their DONE waiting for a copy to
+                            take their state (in_file_carry.c) */
     struct rlist idle;   /* oldest first: closed first when files wait */
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
@@ -209,6 +213,10 @@ int in_file_probe_open(struct in_file *in, const char *path,
                        const struct rec *keep);
 void in_file_probe_close(struct in_file *in, int fd);
 void in_file_rec_done(struct in_file *in, struct rec *r);
+/* r, DONE, from the done list to the parked one (its DONE waits), and
+ * back (in_file_carry.c). */
+void in_file_done_hold(struct in_file *in, struct rec *r);
+void in_file_done_release(struct in_file *in, struct rec *r);
 /* Drops r's registry entry (its key's): r is gone from disk, deleted
  * (no link left) or gone while closed, read to its end or not, so nothing
  * can read it again. Kept, each rotation's deleted file stayed until the
@@ -299,6 +307,30 @@ void in_file_unshare_key(struct in_file *in, struct rec *r);
 /* The inode of the entry that keeps the ghost of id's bytes under key. */
 uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
 
+/* in_file_carry.c: the caller's framing state (src->user) of a file
+ * copytruncate emptied goes on in its copy, read from where the file was
+ * read to, so that an event open at the truncation (its lines read from
+ * the original, its next line not come yet) is finished from the copy,
+ * whole. The same bytes at the same offsets under the same key: one
+ * stream. */
+/* c, a copy read from where orig was read to, under its key, takes orig's
+ * state when it has none (orig's DONE then ends nothing); only within one
+ * input (another input's framing is not this one's). */
+void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c);
+/* r, truncated (replaced), is over with a state the caller holds: its
+ * DONE waits (parked) until its copy took the state (in_file_carry) or
+ * none can come any more (in_file_parked_timers). */
+void in_file_park(struct in_file *in, struct rec *r, int64_t now);
+/* The parked record of the bytes a ghost (id, key, offset) stands for,
+ * or NULL. */
+struct rec *in_file_parked(const struct in_file *in,
+                           const struct file_identity *id, uint64_t key,
+                           uint64_t offset);
+/* Parked records no copy can take any more go to DONE: a scan ran since
+ * the truncation and every file found is identified, or rotate_wait
+ * passed. *next: their deadline, when earlier. */
+void in_file_parked_timers(struct in_file *in, int64_t now, int64_t *next);
+
 /* in_file_rotate.c */
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                      struct sl_err *err);
@@ -327,7 +359,7 @@ int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now);
-void in_file_copies_go(struct in_file *in, const struct rec *orig);
+void in_file_copies_go(struct in_file *in, struct rec *orig);
 /* A held copy whose original was not truncated in time (timers). */
 int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
                        struct sl_err *err);

@@ -272,6 +272,9 @@ struct original {
     uint64_t key;
     struct rec *live; /* the live original, or NULL */
     bool shared;      /* a copy: the key is the original's */
+    /* the truncated original whose framing state the copy goes on with
+     * (in_file_carry.c), or NULL */
+    struct rec *parked;
 };
 
 /* 1 with *o set when fd (identity now, size bytes) is a copy. */
@@ -294,9 +297,13 @@ static int find_original(struct in_file *in, const struct rec *r,
                 return -1;
             if (!same)
                 continue;
-            *o = (struct original){copy_start(g->offset, size),
-                                   copy_entry_at(r->fd, g->acked, size), g->key,
-                                   NULL, true};
+            *o =
+                (struct original){.offset = copy_start(g->offset, size),
+                                  .acked = copy_entry_at(r->fd, g->acked, size),
+                                  .key = g->key,
+                                  .shared = true};
+            if (gi == in)
+                o->parked = in_file_parked(in, &g->id, g->key, o->offset);
             ghost_drop(gi, g);
             gi->ghosts[i] = gi->ghosts[--gi->nghosts]; /* one copy a ghost */
             return 1;
@@ -320,8 +327,11 @@ static int find_original(struct in_file *in, const struct rec *r,
                 continue;
             /* held: where it is read from is decided when it is let go */
             *o = (struct original){
-                l->offset, copy_entry_at(r->fd, acked_offset(in, l), size),
-                l->pub.key, l, true};
+                .offset = l->offset,
+                .acked = copy_entry_at(r->fd, acked_offset(in, l), size),
+                .key = l->pub.key,
+                .live = l,
+                .shared = true};
             return 1;
         }
     }
@@ -365,7 +375,7 @@ static uint64_t orig_acked(const struct in_file *in, const struct rec *orig)
     return 0;
 }
 
-void in_file_copies_go(struct in_file *in, const struct rec *orig)
+void in_file_copies_go(struct in_file *in, struct rec *orig)
 {
     for (size_t p = 0; p <= in->npeers; p++) {
         struct in_file *ci = p == 0 ? in : in->peers[p - 1];
@@ -380,6 +390,8 @@ void in_file_copies_go(struct in_file *in, const struct rec *orig)
                 orig->offset > c->offset ? orig->offset : c->offset, size);
             in_file_copy_acked(ci, c, orig_acked(in, orig),
                                size != UINT64_MAX ? size : c->held_size);
+            if (ci == in)
+                in_file_carry(in, orig, c);
             in_file_want_open(ci, c);
         }
     }
@@ -430,6 +442,8 @@ static int adopt(struct in_file *in, struct rec *r,
     r->copy_of = o->live;
     if (o->shared)
         in_file_share_key(in, r, now);
+    if (o->parked != NULL)
+        in_file_carry(in, o->parked, r);
     return 1;
 }
 
@@ -442,7 +456,7 @@ static int start_new(struct in_file *in, struct rec *r,
                      const struct file_identity *now, uint64_t size,
                      bool decide_later, int64_t at, struct sl_err *err)
 {
-    struct original o = {0, 0, 0, NULL, false};
+    struct original o = {0, 0, 0, NULL, false, NULL};
     int rc = find_original(in, r, now, size, &o, err);
     if (rc < 0)
         return -1;
@@ -653,6 +667,7 @@ static int replace(struct in_file *in, struct rec *r, const struct stat *st,
     int64_t rotated_at = r->rotated_at;
     bool deleted = r->deleted;
     in_file_rec_done(in, r);
+    in_file_park(in, r, now); /* its DONE waits for its copy */
     struct rec *n = in_file_rec_add(in, r->path, st, err);
     if (n == NULL) {
         close(fd);
@@ -1252,6 +1267,7 @@ void in_file_timers(struct in_file *in, int64_t now)
             next = r->last_data + in->cfg.close_inactive_ms;
     }
     ghost_timers(in, now, &next);
+    in_file_parked_timers(in, now, &next);
     if (polling && in->open > 0 && in->next_poll < next)
         next = in->next_poll;
     in->next_tick = next < now + 5 ? now + 5 : next;

@@ -504,7 +504,7 @@ def random_chaos():
             if not d.alive():
                 d.start()
         log(f"{w.n} events written; done: {' '.join(done)}")
-        st.check_once(w.want, splits_allowed=True)
+        st.check_once(w.want)
         # the last lives of both daemons, reconciled on a quiet tail: a
         # batch of events more, each counted once by each
         before = counters(st)
@@ -512,7 +512,7 @@ def random_chaos():
         with w.lock:
             for _ in range(tail):
                 w.event()
-        st.check_once(w.want, splits_allowed=True)
+        st.check_once(w.want)
         after = counters(st)
         eq([a - b for a, b in zip(after, before)], [tail] * 4,
            "metrics' growth over the tail (shipper read, shipped; "

@@ -30,6 +30,10 @@ cover, each found losing lines and fixed with its case here; the real
   shipper killed, the file truncated and written again: the new lines do
   not take the ids of the old ones (against a redis-server, stopped with
   SIGSTOP so that the batch stays unacknowledged).
+- max_open_files 2 under 5 files written all the time: each gets a
+  descriptor in turn, none starves while the writers go on, and files
+  waiting for one (Redis stopped) renamed away or copytruncated lose and
+  repeat no line.
 
 usage: test_shipper_rotation_cases.py SLUICE_SHIPPER [CASE...]
 """
@@ -39,6 +43,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -466,6 +472,118 @@ def a_kill_while_a_copy_is_written_invents_no_half_line():
     eq(sorted(set(got) - set(want + ["b 1"])), [], "lines invented")
     eq(sorted(set(got)), sorted(want + ["b 1"]), "every line")
 
+
+
+def file_states(port):
+    """{path: state} of /status's rows (the first page)."""
+    try:
+        body = shipper_harness.http_get(port, "/status").split(
+            "\r\n\r\n", 1)[1]
+        return {f["path"]: f["state"] for f in json.loads(body)["files"]}
+    except (OSError, IndexError, ValueError, KeyError):
+        return {}
+
+
+@case
+def files_waiting_for_a_descriptor_are_read_and_rotated_without_loss():
+    # max_open_files 2 with 5 files written all the time: a file that
+    # waits for a descriptor gets one in turn (a file at its end gives its
+    # slot up when others wait), so none starves while the writers go on;
+    # and waiting files (Redis stopped: reading stops, 3 of the 5 wait)
+    # renamed away (found again by its inode) or copytruncated (its copy
+    # matched) lose no line and repeat none.
+    d = scratch("max-open-files-busy")
+    logs = os.path.join(d, "logs")
+    r = Redis()
+    port = http_port()
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "*.log*")],
+                             "max_open_files": 2}],
+                        redis_output(r, batch_age="20ms", batch_events=50,
+                                     max_in_flight=1),
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    names = "abcde"
+    paths = {n: os.path.join(logs, f"{n}.log") for n in names}
+    files = {n: open(paths[n], "ab", buffering=0) for n in names}
+    written = {n: [] for n in names}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            with lock:
+                for n in names:
+                    line = f"{n} {i:05d} " + "w" * 60
+                    files[n].write((line + "\n").encode())
+                    written[n].append((time.monotonic(), line))
+            i += 1
+            time.sleep(0.005)
+
+    got = set()
+    twice = []
+
+    def shipped_by(t):
+        """Every line written before t has come (Redis read as it goes)."""
+        for _, _, e in r.events("e2e:events", delete=True):
+            m = e["message"]
+            (twice if m in got else []).append(m)
+            got.add(m)
+        with lock:
+            return all(l in got for n in names for at, l in written[n]
+                       if at < t)
+
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    t = threading.Thread(target=writer, daemon=True)
+    rotated = []
+    try:
+        t.start()
+        t0 = time.monotonic() + 0.5
+        wait_for("the first lines of every file", lambda: shipped_by(t0),
+                 deadline_s=20)
+        os.kill(r.proc.pid, signal.SIGSTOP)  # reading stops: files wait
+        try:
+            def waiting():
+                st = file_states(port)  # waiting-output, waiting...
+                w = [n for n in names
+                     if st.get(paths[n], "").startswith("waiting")]
+                return w if len(w) >= 2 else None
+            w = wait_for("two files waiting", waiting, deadline_s=20)
+            with lock:
+                for n, how in zip(w, ("rename", "copytruncate")):
+                    p = paths[n]
+                    rotated.append((n, how))
+                    if how == "rename":  # not matched: found by inode
+                        os.rename(p, os.path.join(logs, f"{n}-rotated"))
+                        files[n].close()
+                        files[n] = open(p, "ab", buffering=0)
+                    else:
+                        with open(p, "rb") as src, \
+                                open(p + ".1", "wb") as dst:
+                            dst.write(src.read())
+                        os.truncate(p, 0)
+        finally:
+            os.kill(r.proc.pid, signal.SIGCONT)
+        # none starves: while the writers go on, every file's lines come
+        t1 = time.monotonic() + 0.5
+        wait_for("every file's lines, the writers going on",
+                 lambda: shipped_by(t1), deadline_s=30)
+        stop.set()
+        t.join()
+        wait_for("every line", lambda: shipped_by(time.monotonic()),
+                 deadline_s=30)
+        eq(sh.term(), 0, "exit")
+        shipped_by(0)
+    finally:
+        stop.set()
+        sh.kill()
+        r.kill()
+        for f in files.values():
+            f.close()
+    print(f"     rotated while waiting: {rotated}")
+    want = {l for n in names for _, l in written[n]}
+    eq(twice[:5], [], "lines shipped twice")
+    eq(sorted(got ^ want)[:5], [], "every line")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

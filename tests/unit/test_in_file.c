@@ -48,7 +48,8 @@ struct got {
     uint64_t start, next; /* first offset, next expected */
     struct sl_buf data;
     bool done;
-    uint64_t first_seq, last_seq; /* of its first and last data chunks */
+    uint64_t first_seq, last_seq;  /* of its first and last data chunks */
+    const struct in_file_src *src; /* whose user it was made as */
 };
 
 struct h {
@@ -229,7 +230,20 @@ static struct got *got_of(struct h *h, struct in_file_src *src)
     g->key = src->key;
     sl_buf_init(&g->data, (size_t)1 << 28);
     src->user = g;
+    g->src = src;
     return g;
+}
+
+/* Whether src's state (a got not done) was taken by its copy
+ * (in_file_carry.c): src->user was set, and is NULL now. */
+static bool carried(const struct h *h, const struct in_file_src *src)
+{
+    if (src->user != NULL)
+        return false;
+    for (size_t i = 0; i < h->ngot; i++)
+        if (h->got[i].src == src && !h->got[i].done)
+            return true;
+    return false;
 }
 
 /* One turn of the loop. Returns the bytes and notices it took. */
@@ -249,6 +263,10 @@ static size_t turn(struct h *h, int wait_ms)
     int rc;
     while ((h->max_reads == 0 || took < h->max_reads) &&
            (rc = in_file_read(h->in, h->budget, now_of(h), &c, &err)) == 1) {
+        if (c.kind == IN_FILE_DONE && carried(h, c.src)) {
+            took++; /* its state goes on in its copy: nothing to end */
+            continue;
+        }
         struct got *g = got_of(h, c.src);
         assert_false(g->done);
         took++;
@@ -319,6 +337,8 @@ static void dump(struct h *h)
 /* Turns with rescans for a while and asserts nothing more comes. */
 static void quiet(struct h *h)
 {
+    /* a truncated file's DONE waits for its copy (in_file_carry.c) */
+    PUMP_UNTIL(h, h->in->parked.n == 0);
     int64_t end = mono_ms() + 150;
     size_t total = 0;
     while (mono_ms() < end) {
@@ -755,11 +775,17 @@ static void copytruncate(struct h *h, bool inotify)
     put(h, "app.log", "after\n", true);
     PUMP_UNTIL(h, total_bytes(h) == 38 + 8 + 6);
     quiet(h);
-    assert_got(h, "app.log", 0, 0, "first lines, read before the rotation\n");
-    assert_true(got_path(h, "app.log", 0)->done);
-    assert_got(h, "app.log.1", 0, 38, "between\n");
-    assert_true(got_path(h, "app.log.1", 0)->key ==
-                got_path(h, "app.log", 0)->key);
+    /* the copy's bytes go on in the original's state, from where it was
+     * read to (in_file_carry.c): a line or an event open at the
+     * truncation is finished from the copy */
+    assert_got(h, "app.log", 0, 0,
+               "first lines, read before the rotation\nbetween\n");
+    assert_false(got_path(h, "app.log", 0)->done); /* the copy is live */
+    assert_int_equal(h->ngot, 2);
+    struct stat st;
+    assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
+    const struct registry_entry *e = registry_get(h->reg, st.st_dev, st.st_ino);
+    assert_true(e->key == got_path(h, "app.log", 0)->key);
     assert_got(h, "app.log", 1, 0, "after\n");
     assert_true(got_path(h, "app.log", 1)->key !=
                 got_path(h, "app.log", 0)->key);
@@ -809,12 +835,15 @@ static void test_copytruncate_copy_first(void **state)
         registry_ack(h->reg, &c.id, c.src->key, NULL, 2054, time(NULL), &err),
         1);
     uint64_t key = c.src->key;
+    struct got *g0 = c.src->user; /* the chunk read by hand, to the harness */
+    assert_int_equal(sl_buf_append(&g0->data, c.data, c.len, &err), 0);
+    g0->next = 2054;
     assert_int_equal(truncate(at(h, "app.log"), 0), 0);
     put(h, "app.log", "after\n", true);
-    /* (the harness did not see the chunk read by hand above) */
-    PUMP_UNTIL(h, total_bytes(h) == 2047 + 6);
+    PUMP_UNTIL(h, total_bytes(h) == 2054 + 6);
     quiet(h);
     assert_int_equal(h->ngot, 2); /* app.log's old src, the new one */
+    assert_false(g0->done);       /* carried to the copy (in_file_carry.c) */
     assert_got(h, "app.log", 1, 0, "after\n");
     struct stat st;
     assert_int_equal(stat(at(h, "app.log.1"), &st), 0);
@@ -824,10 +853,10 @@ static void test_copytruncate_copy_first(void **state)
                                         "truncated or gone"));
     /* the copy grows (someone appends to it): read past 2054 */
     put(h, "app.log.1", "appended to the copy\n", true);
-    PUMP_UNTIL(h, total_bytes(h) == 2047 + 6 + 21);
-    struct got *g = got_path(h, "app.log.1", 0);
-    assert_int_equal(g->start, 2054);
-    assert_true(g->key == key);
+    PUMP_UNTIL(h, total_bytes(h) == 2054 + 6 + 21);
+    assert_int_equal(g0->data.len, 2054 + 21);
+    assert_memory_equal(g0->data.ptr + 2054, "appended to the copy\n", 21);
+    assert_true(g0->key == key);
 }
 
 /* a.log, a banner of more than the fingerprint then a_end, read whole;
@@ -2401,6 +2430,53 @@ static void test_timers_at_rest(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* The truncation seen before the copy exists (its DONE parked), then the
+ * copy, matched to the original's ghost: the copy takes the original's
+ * state and goes on where it was read to (in_file_carry.c), the state not
+ * ended; the original's DONE ends nothing. */
+static void test_copytruncate_carried_after_truncation(void **state)
+{
+    struct h *h = *state;
+    char head[1200], full[1300];
+    memset(head, 'h', sizeof head - 2);
+    head[sizeof head - 2] = '\n';
+    head[sizeof head - 1] = '\0';
+    put(h, "app.log", head, false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 1199);
+    struct got *g0 = got_path(h, "app.log", 0);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    PUMP_UNTIL(h, h->in->parked.n == 1);
+    assert_false(g0->done);
+    snprintf(full, sizeof full, "%srest\n", head);
+    put(h, "app.log.1", full, false);
+    PUMP_UNTIL(h, total_bytes(h) == 1199 + 5);
+    quiet(h);
+    assert_int_equal(h->ngot, 1); /* the copy went on in app.log's */
+    assert_false(g0->done);
+    assert_int_equal(g0->data.len, 1204);
+    assert_memory_equal(g0->data.ptr + 1199, "rest\n", 5);
+    assert_int_equal(rotations(h, ROT_COPYTRUNCATE), 1);
+}
+
+/* A copy paths do not match: the parked DONE comes once a scan found
+ * every file (no copy), and ends the original's state. */
+static void test_copytruncate_unmatched_state_ended(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "read\n", false);
+    config(h, true, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 5);
+    put(h, "app.log-old", "read\nlost\n", false);
+    assert_int_equal(truncate(at(h, "app.log"), 0), 0);
+    PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    assert_int_equal(h->in->parked.n, 0);
+    quiet(h);
+    assert_got(h, "app.log", 0, 0, "read\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2465,6 +2541,8 @@ int main(void)
         T(test_copy_of_a_file_resumed_at_0),
         T(test_timers_at_rest),
         T(test_copytruncate_then_renamed_seen_late),
+        T(test_copytruncate_carried_after_truncation),
+        T(test_copytruncate_unmatched_state_ended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
