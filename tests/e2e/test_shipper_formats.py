@@ -820,6 +820,60 @@ def a_utf16_file_is_said_once_with_what_to_do():
     eq(err.count("UTF-16 byte order mark"), 1, "said once")
     eq("iconv -f UTF-16 -t UTF-8" in err, True, "what to do")
 
+
+@case
+def a_container_traceback_on_stderr_does_not_join_a_stdout_line():
+    """A Python service in a container: its access lines on stdout, an
+    uncaught exception's traceback on stderr, both in one docker (and one
+    CRI) file, read with the python preset. Before, the traceback's header
+    joined the stdout line above it: one event with the stdout request
+    line as its message's head, "stream": "stdout" and the stderr error;
+    a stdout line inside the traceback took the rest of the frames. A
+    record of the other stream now ends the open event."""
+    d = scratch("streams")
+    rows = [("stdout", "GET /health 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stderr", '  File "/app/w.py", line 9, in run'),
+            ("stderr", "    step()"),
+            ("stderr", "KeyError: 'sku'"),
+            ("stdout", "GET /cart 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stdout", "GET /next 200"),
+            ("stderr", '  File "/app/w.py", line 9, in run')]
+    docker = os.path.join(d, "logs", "c-json.log")
+    with open(docker, "w") as f:
+        for i, (stream, text) in enumerate(rows):
+            f.write(json.dumps({"log": text + "\n", "stream": stream,
+                                "time": "2026-12-05T10:00:0%d.5Z" % i}) +
+                    "\n")
+    cri = os.path.join(d, "logs", "c.cri")
+    with open(cri, "w") as f:
+        for i, (stream, text) in enumerate(rows):
+            f.write("2026-12-05T10:00:0%d.5Z %s F %s\n" % (i, stream, text))
+    inputs = [{"type": "file", "paths": [path], "format": fmt,
+               "multiline": {"preset": "python"},
+               "processors": [{"traceback": {}}]}
+              for path, fmt in ((docker, "docker"), (cri, "cri"))]
+    got, _ = run_once(write_config(d, inputs))
+    for path in (docker, cri):
+        evs = [e for e in got if e["log"]["file"]["path"] == path]
+        eq([(e["stream"], e["message"]) for e in evs],
+           [("stdout", "GET /health 200"),
+            ("stderr", "Traceback (most recent call last):\n"
+             '  File "/app/w.py", line 9, in run\n    step()\n'
+             "KeyError: 'sku'"),
+            ("stdout", "GET /cart 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stdout", "GET /next 200"),
+            ("stderr", '  File "/app/w.py", line 9, in run')],
+           path + ": events")
+        eq(errors_of(evs[:3]),
+           [(None, None, None),
+            ({"type": "KeyError", "message": "'sku'",
+              "stack_trace": evs[1]["message"]},
+             {"file": {"name": "/app/w.py", "line": 9}, "function": "run"},
+             None), (None, None, None)], path + ": errors")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
