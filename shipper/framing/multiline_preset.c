@@ -83,6 +83,9 @@
  *   frame would join it only if no other exception line came between, which
  *   a logger never writes. A multi-line message with a line shaped like
  *   `a.b: text` is split there. Waiting after "Caused by" costs the same.
+ *   - after frames, Node.js's "}" that closes an Error's properties
+ *     ("{\n  code: 'ECONNREFUSED'\n}") and the "Node.js v18.19.0" line
+ *     that ends an uncaught exception's output join
  *   Not joined: a column-0 class line after a finished trace (a second
  *   printStackTrace with no record of its own) starts its own event.
  *
@@ -440,6 +443,12 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
             return join(v, ML_ST_CAUSE);
         return join(v, v.open ? v.st : ML_ST_RECORD);
     }
+    /* Node.js: an Error's properties, in braces after its frames, end
+     * with a "}" at column 0; an uncaught one's trace ends with the
+     * version, after a blank ("Node.js v18.19.0") */
+    if (v.open && v.st == ML_ST_TRACE &&
+        (same(s, n, LIT("}")) || starts(s, n, LIT("Node.js v"))))
+        return verdict(ML_CONT, ML_ST_TRACE);
     /* "Wrapped by: ": Logback's and Log4j 2's root-cause-first %rEx */
     if (starts(s, n, LIT("Caused by: ")) || starts(s, n, LIT("Wrapped by: ")))
         return join(v, ML_ST_CAUSE);

@@ -874,6 +874,49 @@ def a_container_traceback_on_stderr_does_not_join_a_stdout_line():
              {"file": {"name": "/app/w.py", "line": 9}, "function": "run"},
              None), (None, None, None)], path + ": errors")
 
+
+@case
+def a_node_error_with_properties_is_one_event_with_its_closing_brace():
+    """Node.js prints an Error that has properties (every system error:
+    code, errno, syscall) with them in braces after its frames, the "}"
+    at column 0; an uncaught one ends with the "Node.js v18.19.0" line
+    after a blank. Read with the java preset, as README says for Node.js:
+    before, each "}" and each "Node.js v..." was an event of its own."""
+    d = scratch("node-props")
+    text = ("2026-12-05T10:00:00.000Z error: db connect failed\n"
+            "Error: connect ECONNREFUSED 127.0.0.1:5432\n"
+            "    at TCPConnectWrap.afterConnect [as oncomplete] "
+            "(node:net:1555:16) {\n"
+            "  errno: -111,\n"
+            "  code: 'ECONNREFUSED',\n"
+            "  syscall: 'connect'\n"
+            "}\n"
+            "2026-12-05T10:00:01.000Z error: with cause\n"
+            "Error: outer\n"
+            "    at Object.<anonymous> (/app/x.js:3:9) {\n"
+            "  [cause]: Error: inner\n"
+            "      at Object.<anonymous> (/app/x.js:1:15)\n"
+            "}\n"
+            "/app/server.js:10\n"
+            "    throw new Error('boom');\n"
+            "    ^\n"
+            "\n"
+            "Error: boom\n"
+            "    at Server.<anonymous> (/app/server.js:10:11)\n"
+            "    at Server.emit (node:events:517:28)\n"
+            "\n"
+            "Node.js v18.19.0\n"
+            "2026-12-05T10:00:02.000Z info: listening on 3000\n"
+            "}\n")
+    got, lines = preset_events("node.log", text, "java")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:7]), "\n".join(lines[7:13]),
+        "\n".join(lines[13:22]), lines[22], lines[23]], "events")
+    eq([(e.get("error", {}).get("type"), e.get("error", {}).get("message"))
+        for e in got],
+       [("Error", "connect ECONNREFUSED 127.0.0.1:5432"), ("Error", "outer"),
+        ("Error", "boom"), (None, None), (None, None)], "errors")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
