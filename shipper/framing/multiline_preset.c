@@ -96,6 +96,11 @@
  *     its tab-indented file and line, "created by ...", "...additional
  *     frames elided...", "exit status 2", blank lines between them (held
  *     as in python), a nested panic's tab-indented "panic: ..."
+ *   - under a record, "goroutine N [running]:" joins and the lines above
+ *     join after it (net/http's "http: panic serving ...", a logged
+ *     debug.Stack()); so does a function name alone on its line with
+ *     its tab-indented file line (zap's stacktrace: "main.handle", then
+ *     "\t/app/main.go:12"): the name is held until that line comes
  *   - elsewhere an indented line joins the record above it, and anything
  *     else starts a record.
  *
@@ -478,6 +483,15 @@ static bool go_function_line(const char *s, size_t n)
            memchr(s, ' ', (size_t)(open - s)) == NULL;
 }
 
+/* A frame's function alone on its line, as zap's stacktrace writes it
+ * ("main.(*Server).handle", "net/http.HandlerFunc.ServeHTTP"): no space,
+ * a '.', and not a digit or '[' first (a record's date). */
+static bool go_frame_name(const char *s, size_t n)
+{
+    return !sl_ascii_digit(s[0]) && s[0] != '[' && memchr(s, ' ', n) == NULL &&
+           memchr(s, '.', n) != NULL;
+}
+
 struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
 {
     struct sl_slice plain = sl_ansi_plain(s, n);
@@ -487,6 +501,20 @@ struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
         return blank(v);
     if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))
         return verdict(ML_START, ML_ST_PANIC);
+    /* a held function name: its file line joins them, anything else
+     * releases it as a record */
+    if (v.holding && v.hold_head)
+        return indented(s, n) ? verdict(ML_CONT, v.st)
+                              : verdict(ML_START, ML_ST_RECORD);
+    /* a stack under a record: net/http's "http: panic serving ...",
+     * debug.Stack() logged */
+    if (v.open && starts(s, n, LIT("goroutine ")) && s[n - 1] == ':')
+        return verdict(ML_CONT, ML_ST_PANIC);
+    if (v.open && v.st == ML_ST_RECORD && go_frame_name(s, n)) {
+        struct ml_verdict h = verdict(ML_HOLD, v.st);
+        h.head = true;
+        return h;
+    }
     if (v.open && v.st == ML_ST_PANIC &&
         (indented(s, n) || starts(s, n, LIT("goroutine ")) ||
          starts(s, n, LIT("[signal ")) || starts(s, n, LIT("created by ")) ||

@@ -509,13 +509,41 @@ static bool go_location(struct sl_slice l, struct tb_result *r)
     return true;
 }
 
+/* net/http's recovered panic, logged under the record's date:
+ * "2026/12/05 10:00:02 http: panic serving 10.0.0.1:5555: boom", then the
+ * goroutine's stack. error.type "panic", error.message the value after
+ * the client's address; *head: where the stack trace starts. */
+static bool go_http_panic(struct sl_slice l, struct tb_result *r,
+                          const char **head)
+{
+    static const char mark[] = "http: panic serving ";
+    size_t m = sizeof mark - 1;
+    for (size_t i = 0; i + m <= l.len; i++) {
+        if (memcmp(l.ptr + i, mark, m) != 0)
+            continue;
+        struct sl_slice rest = tail(l, i + m);
+        for (size_t j = 0; j + 1 < rest.len; j++) {
+            if (rest.ptr[j] == ':' && rest.ptr[j + 1] == ' ') {
+                *head = l.ptr + i;
+                r->type = (struct sl_slice){l.ptr + i + 6, 5};
+                r->message = tail(rest, j + 2);
+                return true;
+            }
+        }
+        return false;
+    }
+    return false;
+}
+
 /* A Go program's crash on stderr: "panic: <value>" (or the runtime's
  * "fatal error: <text>"), then "goroutine 1 [running]:" and two lines a
  * frame, the function, then its file and line, tab-indented. error.type is
  * "panic" (or "fatal error": a panic's value has no type in the text),
  * error.message the rest of the line; the crash site is the first frame
  * of the first goroutine that is not the runtime's own (panic(),
- * runtime.*). */
+ * runtime.*), below its last panic() (above it: the deferred calls that
+ * recovered it or panicked again). Or net/http's recovered panic on the event's
+ * first line (go_http_panic). */
 static int parse_go(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *head = NULL;
@@ -526,29 +554,40 @@ static int parse_go(const char *s, const char *end, struct tb_result *r)
             size_t n = l.ptr[0] == 'p' ? 5 : 11;
             r->type = (struct sl_slice){l.ptr, n};
             r->message = tail(l, n + 2);
+        } else if (p == s) {
+            go_http_panic(l, r, &head);
         }
     }
     if (head == NULL)
         return 0;
     r->lang = TB_GO;
     r->stack = to_end(head, end);
-    bool in_goroutine = false;
+    bool in_goroutine = false, found = false;
     struct sl_slice fn = {0};
     for (; p < end; p = next) {
         struct sl_slice l = line_at(p, end, &next);
+        struct tb_result at = {0};
         if (starts(l, "goroutine ")) {
             if (in_goroutine)
                 break; /* the first goroutine is the one that crashed */
             in_goroutine = true;
         } else if (in_goroutine && !indented(l)) {
             fn = go_function(l);
-        } else if (in_goroutine && fn.len > 0 && go_location(l, r)) {
+            /* the frames above a panic() are the deferred calls that
+             * recovered (net/http's) or panicked again: the crash site
+             * is below the last one */
+            found = found && !starts(fn, "panic");
+        } else if (in_goroutine && fn.len > 0 && !found &&
+                   !starts(fn, "panic") && !starts(fn, "runtime.") &&
+                   go_location(l, &at)) {
+            found = true;
+            r->file = at.file;
+            r->line = at.line;
             r->function = fn;
-            if (!starts(fn, "panic") && !starts(fn, "runtime."))
-                return 1;
         }
     }
-    r->file = r->line = r->function = (struct sl_slice){0};
+    if (!found)
+        r->file = r->line = r->function = (struct sl_slice){0};
     return 1;
 }
 

@@ -917,6 +917,47 @@ def a_node_error_with_properties_is_one_event_with_its_closing_brace():
        [("Error", "connect ECONNREFUSED 127.0.0.1:5432"), ("Error", "outer"),
         ("Error", "boom"), (None, None), (None, None)], "errors")
 
+
+@case
+def a_go_servers_recovered_panic_and_zaps_stacktrace_are_one_event():
+    """The Go stacks a service logs under a record, through the go preset
+    and the traceback processor: net/http's "http: panic serving ADDR:
+    VALUE" with the goroutine's stack (every handler that panics), and
+    zap's console stacktrace (a function name alone on its line, then its
+    file). Before, each goroutine header and each frame was an event of
+    its own, and the panic had no error fields; now one event each, the
+    panic's crash site the handler below panic(), not net/http's deferred
+    recover above it."""
+    d = scratch("go-logged")
+    text = ("2026/12/05 10:00:00 http: panic serving 10.0.0.1:5555: "
+            "assignment to entry in nil map\n"
+            "goroutine 33 [running]:\n"
+            "net/http.(*conn).serve.func1()\n"
+            "\t/usr/local/go/src/net/http/server.go:1868 +0xb9\n"
+            "panic({0x6a5e40?, 0x7c1b10?})\n"
+            "\t/usr/local/go/src/runtime/panic.go:920 +0x270\n"
+            "main.handler({0x7c4a28?, 0xc0001a0000?}, 0x0?)\n"
+            "\t/app/main.go:9 +0x25\n"
+            "2026/12/05 10:00:01 serving on :8080\n"
+            "2026-12-05T10:00:02.000+0100\tERROR\tserver/h.go:88\t"
+            "request failed\t{\"error\": \"EOF\"}\n"
+            "main.(*Server).handle\n"
+            "\t/src/server/h.go:88\n"
+            "net/http.HandlerFunc.ServeHTTP\n"
+            "\t/usr/local/go/src/net/http/server.go:2136\n"
+            "2026-12-05T10:00:03.000+0100\tINFO\tserver/main.go:12\tok\n"
+            "no.space.line\n")
+    got, lines = preset_events("go.log", text, "go")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:8]), lines[8], "\n".join(lines[9:14]),
+        lines[14], lines[15]], "events")
+    eq(errors_of(got)[0],
+       ({"type": "panic", "message": "assignment to entry in nil map",
+         "stack_trace": "\n".join(lines[0:8])[20:]},
+        {"file": {"name": "/app/main.go", "line": 9},
+         "function": "main.handler"}, None), "the panic")
+    eq([e.get("error") for e in got[1:]], [None] * 4, "no other error")
+
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
     sys.exit(1)
