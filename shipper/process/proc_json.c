@@ -72,7 +72,10 @@
  *   log.origin.function   func (logrus's ReportCaller)
  *   log.origin.file.name and .line   file or caller, when it is
  *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
- *               caller "app/main.go:42")
+ *               caller "app/main.go:42"); slog's "source" object
+ *               (function, file, line: slog_source)
+ *   message     also Rust tracing's "fields": {"message": ...}
+ *               (tracing_message)
  * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
  * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
  * (proc_json_journald.c).
@@ -613,6 +616,80 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     return 0;
 }
 
+/* Takes m out of obj's members; prev is the member before it (NULL: m is
+ * the first). */
+static void unlink_member(struct sl_value *obj, struct sl_value *prev,
+                          struct sl_value *m)
+{
+    if (prev != NULL)
+        prev->next = m->next;
+    else
+        obj->first = m->next;
+    if (obj->last == m)
+        obj->last = prev;
+}
+
+/* obj's member of that key, and the member before it in *prev. */
+static struct sl_value *member_prev(struct sl_value *obj, const char *key,
+                                    struct sl_value **prev)
+{
+    *prev = NULL;
+    for (struct sl_value *m = obj->first; m != NULL; *prev = m, m = m->next)
+        if (sl_slice_eq(m->key, key, strlen(key)))
+            return m;
+    return NULL;
+}
+
+/* Rust's tracing-subscriber JSON keeps the message among the event's
+ * fields: {"fields": {"message": "query failed", "error": ...}}. It
+ * becomes the line's message when the line has none of its own. */
+static int tracing_message(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *f = member(obj, "fields"), *prev;
+    if (f == NULL || f->type != SL_VALUE_OBJECT || has_ecs(obj, "message"))
+        return 0;
+    struct sl_value *m = member_prev(f, "message", &prev);
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        return 0;
+    if (proc_json_link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("message"),
+                           m->text) < 0)
+        return -1;
+    unlink_member(f, prev, m);
+    return 0;
+}
+
+/* Go's log/slog with AddSource: "source": {"function": "main.main",
+ * "file": "/app/main.go", "line": 21} is the code's place, not ECS's
+ * source (the client): log.origin.function, .file.name and .file.line.
+ * Only an object of those members, file a string and line a number. */
+static int slog_source(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *prev, *src = member_prev(obj, "source", &prev);
+    if (src == NULL || src->type != SL_VALUE_OBJECT ||
+        has_ecs(obj, "log.origin"))
+        return 0;
+    struct sl_value *file = member(src, "file"), *line = member(src, "line");
+    struct sl_value *fn = member(src, "function");
+    if (file == NULL || file->type != SL_VALUE_STRING || line == NULL ||
+        line->type != SL_VALUE_NUMBER)
+        return 0;
+    for (struct sl_value *m = src->first; m != NULL; m = m->next)
+        if (m != file && m != line && (m != fn || m->type != SL_VALUE_STRING))
+            return 0;
+    if ((fn != NULL && proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                                          SL_SLICE_LIT("log.origin.function"),
+                                          fn->text) < 0) ||
+        proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                           SL_SLICE_LIT("log.origin.file.name"),
+                           file->text) < 0 ||
+        proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
+                           SL_SLICE_LIT("log.origin.file.line"),
+                           line->text) < 0)
+        return -1;
+    unlink_member(obj, prev, src);
+    return 0;
+}
+
 /* Serilog's compact JSON (CLEF) leaves "@l" out for Information, its
  * most common level: a line with "@t" and a message ("@m", "@mt", moved
  * by now) and no level gets log.level "Information". */
@@ -676,7 +753,7 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     /* before the keys move: the template names the line's properties */
     if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
-        origin_file(ev, obj) < 0)
+        origin_file(ev, obj) < 0 || slog_source(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
@@ -701,6 +778,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
             break;
         }
     }
+    if (tracing_message(ev, obj) < 0) /* after msg, event, ... moved */
+        return -1;
     return clef_level(ev, obj);
 }
 

@@ -5,7 +5,7 @@
  *
  *   {"traceback": {}}                   on "message", else a JSON log's
  *                                       exc_info, exception, stack_trace,
- *                                       err.stack, @x, Exception or
+ *                                       err.stack, stack, @x, Exception or
  *                                       error.stack_trace
  *   {"traceback": {"field": "error.stack_trace"}}
  *
@@ -628,8 +628,8 @@ static const struct sl_opt tb_opts[] = {
     {"field", SL_OPT_STRING, T(field), .def = "message",
      .help = "the field that holds the multi-line event; when not given, "
              "a JSON log's exc_info, exception, stack_trace, err.stack, "
-             "@x, Exception or error.stack_trace is read if message holds "
-             "no traceback"},
+             "stack, @x, Exception or error.stack_trace is read if message "
+             "holds no traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
@@ -638,12 +638,13 @@ static const struct sl_config_table tb_table = {
  * processor has no "field" and "message" holds none: Python's
  * python-json-logger ("exc_info"), structlog ("exception"),
  * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"),
- * Serilog's compact JSON ("@x"), .NET's JSON console and Serilog's
- * JsonFormatter ("Exception"), the ECS loggers ("error.stack_trace": they
- * set error.type and error.message, not the crash site). */
+ * winston's format.errors() ("stack"), Serilog's compact JSON ("@x"), .NET's
+ * JSON console and Serilog's JsonFormatter ("Exception"), the ECS loggers
+ * ("error.stack_trace": they set error.type and error.message, not the crash
+ * site). */
 static const char *const json_fields[] = {
-    "exc_info", "exception", "stack_trace",      "err.stack",
-    "@x",       "Exception", "error.stack_trace"};
+    "exc_info", "exception", "stack_trace", "err.stack",
+    "stack",    "@x",        "Exception",   "error.stack_trace"};
 #define NJSON (sizeof json_fields / sizeof json_fields[0])
 
 struct tb_proc {
