@@ -39,7 +39,9 @@
  *   span.id     span_id spanId spanid SpanId spanID SpanID otelSpanID
  *               dd.span_id @sp; "0x" before the hex digits (OpenTelemetry
  *               Python's console exporters) is dropped
- *   log.level   level severity severity_text severityText SeverityText
+ *   log.level   level_name (PHP's Monolog: its "level" is a number, 400
+ *               for ERROR) level severity severity_text severityText
+ *               SeverityText
  *               levelname (Python logging's JSON formatters) loglevel
  *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
@@ -495,9 +497,9 @@ static const struct alias aliases[] = {
       "dd.span_id", "@sp", NULL},
      false},
     {"log.level",
-     {"level", "severity", "severity_text", "severityText", "SeverityText",
-      "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
-      NULL},
+     {"level_name", "level", "severity", "severity_text", "severityText",
+      "SeverityText", "levelname", "loglevel", "log_level", "LogLevel", "Level",
+      "lvl", "@l", NULL},
      false},
     {"message",
      {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
