@@ -43,22 +43,23 @@
  *               for ERROR) level severity severity_text severityText
  *               SeverityText
  *               levelname (Python logging's JSON formatters) loglevel
- *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
+ *               log_level LogLevel (.NET) Level lvl @l @level (HashiCorp's
+ *               hclog: Vault, Consul, Nomad); pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
  *               error, fatal; a Serilog compact line ("@t") with no "@l"
  *               is "Information"
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
  *               {"stringValue": s} too), Body (OpenTelemetry Go's
  *               stdoutlog: {"Type": "String", "Value": s} too),
- *               Message (.NET), when the line has no "message" of its
- *               own; Serilog's compact JSON (CLEF): "@m", else "@mt"
- *               rendered with the line's properties, as Serilog renders
- *               it (CompactJsonFormatter writes the template only; the
- *               template goes to labels.MessageTemplate:
- *               proc_json_clef.c)
+ *               Message (.NET), @message (hclog), when the line has no
+ *               "message" of its own; Serilog's compact JSON (CLEF):
+ *               "@m", else "@mt" rendered with the line's properties,
+ *               as Serilog renders it (CompactJsonFormatter writes the
+ *               template only; the template goes to
+ *               labels.MessageTemplate: proc_json_clef.c)
  *   log.logger  logger_name (logstash-logback-encoder), logger
  *               (structlog), loggerName (Log4j 2's JsonLayout), Category
- *               (.NET's JSON console formatter)
+ *               (.NET's JSON console formatter), @module (hclog)
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
@@ -74,8 +75,8 @@
  *   log.origin.function   func (logrus's ReportCaller)
  *   log.origin.file.name and .line   file or caller, when it is
  *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
- *               caller "app/main.go:42"); slog's "source" object
- *               (function, file, line: slog_source)
+ *               caller "app/main.go:42", hclog's @caller); slog's
+ *               "source" object (function, file, line: slog_source)
  *   message     also Rust tracing's "fields": {"message": ...}
  *               (tracing_message)
  * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
@@ -483,7 +484,7 @@ static struct sl_slice python_nonfinite(struct sl_event *ev, struct sl_slice s)
 
 struct alias {
     const char *ecs;
-    const char *const keys[14];
+    const char *const keys[15];
     bool number; /* numbers only (a "process" string is no pid) */
 };
 
@@ -499,13 +500,13 @@ static const struct alias aliases[] = {
     {"log.level",
      {"level_name", "level", "severity", "severity_text", "severityText",
       "SeverityText", "levelname", "loglevel", "log_level", "LogLevel", "Level",
-      "lvl", "@l", NULL},
+      "lvl", "@l", "@level", NULL},
      false},
     {"message",
-     {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
+     {"msg", "event", "body", "Body", "Message", "@m", "@mt", "@message", NULL},
      false},
     {"log.logger",
-     {"logger_name", "logger", "loggerName", "Category", NULL},
+     {"logger_name", "logger", "loggerName", "Category", "@module", NULL},
      false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
@@ -591,6 +592,8 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     struct sl_value *m = member(obj, "file");
     if (m == NULL || m->type != SL_VALUE_STRING)
         m = member(obj, "caller");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        m = member(obj, "@caller"); /* HashiCorp's hclog */
     if (m == NULL || m->type != SL_VALUE_STRING ||
         has_ecs(obj, "log.origin.file.name") ||
         has_ecs(obj, "log.origin.file.line"))
