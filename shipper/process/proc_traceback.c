@@ -510,22 +510,30 @@ static bool go_location(struct sl_slice l, struct tb_result *r)
 }
 
 /* net/http's recovered panic, logged under the record's date:
- * "2026/12/05 10:00:02 http: panic serving 10.0.0.1:5555: boom", then the
- * goroutine's stack. error.type "panic", error.message the value after
- * the client's address; *head: where the stack trace starts. */
+ * "2026/12/05 10:00:02 http: panic serving 10.0.0.1:5555: boom" (x/net's
+ * HTTP/2 server: "http2: panic serving ..."), then the goroutine's stack.
+ * error.type "panic", error.message the value after the client's
+ * address; *head: where the stack trace starts. */
 static bool go_http_panic(struct sl_slice l, struct tb_result *r,
                           const char **head)
 {
-    static const char mark[] = "http: panic serving ";
+    static const char mark[] = "panic serving ";
     size_t m = sizeof mark - 1;
-    for (size_t i = 0; i + m <= l.len; i++) {
+    for (size_t i = 6; i + m <= l.len; i++) {
         if (memcmp(l.ptr + i, mark, m) != 0)
+            continue;
+        size_t h;
+        if (memcmp(l.ptr + i - 6, "http: ", 6) == 0)
+            h = i - 6;
+        else if (i >= 7 && memcmp(l.ptr + i - 7, "http2: ", 7) == 0)
+            h = i - 7;
+        else
             continue;
         struct sl_slice rest = tail(l, i + m);
         for (size_t j = 0; j + 1 < rest.len; j++) {
             if (rest.ptr[j] == ':' && rest.ptr[j + 1] == ' ') {
-                *head = l.ptr + i;
-                r->type = (struct sl_slice){l.ptr + i + 6, 5};
+                *head = l.ptr + h;
+                r->type = (struct sl_slice){l.ptr + i, 5};
                 r->message = tail(rest, j + 2);
                 return true;
             }
