@@ -14,8 +14,11 @@ two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
 defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
 caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
-Log4j 2's JSON layouts; a stdin input with stdin closed; and, through
-the daemon, the last partial line of a stopped container.
+Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
+stderr traceback between its stdout lines; Node.js errors with their
+properties in braces; Go's recovered panics (net/http) and zap's
+stacktraces; and, through the daemon, the last partial line of a stopped
+container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
