@@ -621,45 +621,21 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     return 0;
 }
 
-/* Takes m out of obj's members; prev is the member before it (NULL: m is
- * the first). */
-static void unlink_member(struct sl_value *obj, struct sl_value *prev,
-                          struct sl_value *m)
-{
-    if (prev != NULL)
-        prev->next = m->next;
-    else
-        obj->first = m->next;
-    if (obj->last == m)
-        obj->last = prev;
-}
-
-/* obj's member of that key, and the member before it in *prev. */
-static struct sl_value *member_prev(struct sl_value *obj, const char *key,
-                                    struct sl_value **prev)
-{
-    *prev = NULL;
-    for (struct sl_value *m = obj->first; m != NULL; *prev = m, m = m->next)
-        if (sl_slice_eq(m->key, key, strlen(key)))
-            return m;
-    return NULL;
-}
-
 /* Rust's tracing-subscriber JSON keeps the message among the event's
  * fields: {"fields": {"message": "query failed", "error": ...}}. It
  * becomes the line's message when the line has none of its own. */
 static int tracing_message(struct sl_event *ev, struct sl_value *obj)
 {
-    struct sl_value *f = member(obj, "fields"), *prev;
+    struct sl_value *f = member(obj, "fields");
     if (f == NULL || f->type != SL_VALUE_OBJECT || has_ecs(obj, "message"))
         return 0;
-    struct sl_value *m = member_prev(f, "message", &prev);
+    struct sl_value *m = member(f, "message");
     if (m == NULL || m->type != SL_VALUE_STRING)
         return 0;
     if (proc_json_link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("message"),
                            m->text) < 0)
         return -1;
-    unlink_member(f, prev, m);
+    unlink_key(f, m->key);
     return 0;
 }
 
@@ -669,7 +645,7 @@ static int tracing_message(struct sl_event *ev, struct sl_value *obj)
  * Only an object of those members, file a string and line a number. */
 static int slog_source(struct sl_event *ev, struct sl_value *obj)
 {
-    struct sl_value *prev, *src = member_prev(obj, "source", &prev);
+    struct sl_value *src = member(obj, "source");
     if (src == NULL || src->type != SL_VALUE_OBJECT ||
         has_ecs(obj, "log.origin"))
         return 0;
@@ -691,7 +667,7 @@ static int slog_source(struct sl_event *ev, struct sl_value *obj)
                            SL_SLICE_LIT("log.origin.file.line"),
                            line->text) < 0)
         return -1;
-    unlink_member(obj, prev, src);
+    unlink_key(obj, src->key);
     return 0;
 }
 
