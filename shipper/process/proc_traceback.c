@@ -435,6 +435,37 @@ static const char *exception_within(const char *s, const char *frame,
     return best;
 }
 
+/* .NET's inner exceptions (Exception.ToString()): " ---> Inner: message"
+ * lines under the head, then the innermost one's frames, each set closed
+ * by "--- End of inner exception stack trace ---", the head's own frames
+ * last. Where the head's message ends: at the first inner head. */
+static const char *dotnet_inner_head(const char *p, const char *end)
+{
+    const char *next;
+    for (; p < end; p = next)
+        if (starts(line_at(p, end, &next), " ---> "))
+            return p;
+    return end;
+}
+
+/* The head's first frame: the one after the last "--- End of inner
+ * exception stack trace ---" (fl, the trace's first frame, if none). */
+static struct sl_slice dotnet_head_frame(const char *p, const char *end,
+                                         struct sl_slice fl)
+{
+    static const char mark[] = "--- End of inner exception stack trace ---";
+    const char *next;
+    bool after = false;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (sl_slice_eq(trim_left(l), mark, sizeof mark - 1))
+            after = true;
+        else if (after && is_frame(l))
+            fl = l, after = false;
+    }
+    return fl;
+}
+
 static int parse_java(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *frame = NULL;
@@ -473,10 +504,12 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
         best = exception_within(s, frame, r);
     if (best == NULL)
         return -1;
-    /* The message runs to the frame (a message may span lines). */
-    r->message = to_end(r->message.ptr, frame);
+    /* The message runs to the frame (a message may span lines), or to
+     * .NET's first inner exception. */
+    r->message =
+        to_end(r->message.ptr, dotnet_inner_head(r->message.ptr, frame));
     r->stack = to_end(best, end);
-    java_frame(fl, r);
+    java_frame(dotnet_head_frame(frame, end, fl), r);
     return 1;
 }
 
