@@ -18,7 +18,11 @@
  *     so is a SyntaxError's frame ("  File "x.py", line 2", no function)
  *     there, which CPython prints with no header when a program cannot
  *     start
- *   - "Stack (most recent call last):" (logging's stack_info) joins
+ *   - "Stack (most recent call last):" (logging's stack_info) joins; so
+ *     do faulthandler's "Current thread 0x... (most recent call first):"
+ *     and "Thread 0x... (most recent call first):" under its "Fatal
+ *     Python error: ..." (a crash in C code), and its "Extension
+ *     modules: ..." line after the frames
  *   - "During handling of the above exception, another exception occurred:"
  *     and "The above exception was the direct cause of the following
  *     exception:" join
@@ -330,6 +334,17 @@ static struct ml_verdict python_quoted(struct ml_view v, const char *s,
     return verdict(ML_CONT, ML_ST_QUOTE);
 }
 
+/* faulthandler's "Current thread 0x00007f3a2c5f7740 (most recent call
+ * first):" (and "Thread 0x...: " for the others) */
+static bool fault_thread(const char *s, size_t n)
+{
+    static const char tail_[] = " (most recent call first):";
+    size_t t = sizeof tail_ - 1;
+    return (starts(s, n, LIT("Current thread 0x")) ||
+            starts(s, n, LIT("Thread 0x"))) &&
+           n > t && memcmp(s + n - t, tail_, t) == 0;
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
@@ -362,6 +377,13 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     /* logging's stack_info=True: frames with no exception line after them */
     if (same(s, n, LIT("Stack (most recent call last):")))
         return join(v, ML_ST_STACK);
+    /* faulthandler, under "Fatal Python error: ...": each thread's frames,
+     * newest first, then the extension modules loaded */
+    if (v.open && fault_thread(s, n))
+        return verdict(ML_CONT, ML_ST_STACK);
+    if (v.open && v.st == ML_ST_STACK &&
+        starts(s, n, LIT("Extension modules: ")))
+        return verdict(ML_CONT, ML_ST_STACK);
     if (chain_message(s, n))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))

@@ -167,7 +167,9 @@ static void python_frame(struct sl_slice l, struct tb_result *r)
     r->file = file;
     r->line = (struct sl_slice){l.ptr, d};
     l = tail(l, d);
-    r->function = starts(l, ", in ") ? tail(l, 5) : (struct sl_slice){0};
+    r->function = starts(l, ", in ")  ? tail(l, 5)
+                  : starts(l, " in ") ? tail(l, 4) /* faulthandler's */
+                                      : (struct sl_slice){0};
 }
 
 /* A line of a traceback, with an exception group's margin taken off:
@@ -329,6 +331,40 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
         return 1;
     }
     return -1;
+}
+
+/* CPython's faulthandler, a crash in C code (a segfault, an abort):
+ * "Fatal Python error: Segmentation fault", then "Current thread 0x...
+ * (most recent call first):" and that thread's frames, the newest first
+ * (`  File "/app/x.py", line 12 in crash`). error.type "Fatal Python
+ * error", error.message the rest of its line, the crash site the current
+ * thread's first frame. */
+static int parse_pyfatal(const char *s, const char *end, struct tb_result *r)
+{
+    const char *p = s, *next = s;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "Fatal Python error: ")) {
+            r->lang = TB_PYTHON;
+            r->type = (struct sl_slice){l.ptr, 18};
+            r->message = tail(l, 20);
+            r->stack = to_end(l.ptr, end);
+            break;
+        }
+    }
+    if (p >= end)
+        return 0;
+    bool current = false;
+    for (p = next; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "Current thread 0x")) {
+            current = true;
+        } else if (current && indented(l)) {
+            python_frame(l, r);
+            break;
+        }
+    }
+    return 1;
 }
 
 /* ---- Java (and Node.js) ------------------------------------------------- */
@@ -637,7 +673,11 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
     memset(r, 0, sizeof *r);
     if (len == 0)
         return 0;
-    int rc = parse_python(s, s + len, r);
+    int rc = parse_pyfatal(s, s + len, r);
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_python(s, s + len, r);
+    }
     if (rc == 0) {
         memset(r, 0, sizeof *r);
         rc = parse_java(s, s + len, r);

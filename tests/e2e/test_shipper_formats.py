@@ -17,7 +17,7 @@ caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
 Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
 stderr traceback between its stdout lines; Node.js errors with their
 properties in braces; Go's recovered panics (net/http) and zap's
-stacktraces; and, through the daemon, the last partial line of a stopped
+stacktraces; faulthandler's "Fatal Python error"; and, through the daemon, the last partial line of a stopped
 container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
@@ -960,6 +960,34 @@ def a_go_servers_recovered_panic_and_zaps_stacktrace_are_one_event():
         {"file": {"name": "/app/main.go", "line": 9},
          "function": "main.handler"}, None), "the panic")
     eq([e.get("error") for e in got[1:]], [None] * 4, "no other error")
+
+
+@case
+def a_python_crash_in_c_code_is_one_event_with_its_crash_site():
+    """CPython's faulthandler when a C extension crashes: "Fatal Python
+    error: Segmentation fault", a blank, "Current thread 0x... (most
+    recent call first):" and the frames, newest first, "line 12 in crash"
+    with no comma, then the extension modules. Read with the python preset
+    and the traceback processor: before, the thread's block was an event
+    apart from the error line, and neither had error fields."""
+    text = ("2026-12-05 10:00:00,000 INFO app: loading model\n"
+            "Fatal Python error: Segmentation fault\n"
+            "\n"
+            "Current thread 0x00007f3a2c5f7740 (most recent call first):\n"
+            '  File "/app/native.py", line 12 in crash\n'
+            '  File "/app/main.py", line 3 in <module>\n'
+            "\n"
+            "Extension modules: numpy.core._multiarray_umath, "
+            "numpy.linalg._umath_linalg (total: 2)\n"
+            "2026-12-05 10:00:05,000 INFO app: restarted\n")
+    got, lines = preset_events("fault.log", text, "python")
+    eq([e["message"] for e in got],
+       [lines[0], "\n".join(lines[1:8]), lines[8]], "events")
+    eq(errors_of(got)[1],
+       ({"type": "Fatal Python error", "message": "Segmentation fault",
+         "stack_trace": "\n".join(lines[1:8])},
+        {"file": {"name": "/app/native.py", "line": 12},
+         "function": "crash"}, None), "the crash")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
