@@ -94,12 +94,14 @@
  *   printStackTrace with no record of its own) starts its own event.
  *
  * go (a program's crash on stderr, as the runtime prints it):
- *   - "panic: ..." and "fatal error: ..." start an event; in it, the
- *     lines the runtime writes join: "[signal ...]", "goroutine N
- *     [running]:", each frame's function line ("main.(*S).f(0x0)") and
- *     its tab-indented file and line, "created by ...", "...additional
- *     frames elided...", "exit status 2", blank lines between them (held
- *     as in python), a nested panic's tab-indented "panic: ..."
+ *   - "panic: ...", "fatal error: ..." and a signal's "SIGQUIT: quit"
+ *     start an event; in it, the lines the runtime writes join:
+ *     "[signal ...]", "goroutine N [running]:", each frame's function line
+ *     ("main.(*S).f(0x0)") and its tab-indented file and line, "created
+ *     by ...", "...additional frames elided...", "exit status 2", a cgo
+ *     crash's "runtime stack:", a signal's "PC=0x...", "signal arrived
+ *     during cgo execution" and its registers ("rax    0xca"), blank lines
+ * between them (held as in python), a nested panic's tab-indented "panic: ..."
  *   - under a record, "goroutine N [running]:" joins and the lines above
  *     join after it (net/http's "http: panic serving ...", a logged
  *     debug.Stack()); so does a function name alone on its line with
@@ -514,6 +516,37 @@ static bool go_frame_name(const char *s, size_t n)
            memchr(s, '.', n) != NULL;
 }
 
+/* The runtime's head for a signal it dies of (GOTRACEBACK=crash, a
+ * SIGQUIT's goroutine dump): "SIGQUIT: quit", "SIGSEGV: segmentation
+ * violation": "SIG", capitals, ": ". */
+static bool go_signal_head(const char *s, size_t n)
+{
+    size_t i = 3;
+    if (!starts(s, n, LIT("SIG")))
+        return false;
+    while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+        i++;
+    return i > 3 && i + 1 < n && s[i] == ':' && s[i + 1] == ' ';
+}
+
+/* A register in the runtime's dump after a signal: "rax    0xca",
+ * "rflags 0x246": a lower-case name, blanks, a hex number. */
+static bool go_register(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (sl_ascii_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z')))
+        i++;
+    size_t name = i;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (name == 0 || i == name || !starts(s + i, n - i, LIT("0x")))
+        return false;
+    for (i += 2; i < n; i++)
+        if (sl_ascii_hex_value(s[i]) < 0)
+            return false;
+    return true;
+}
+
 struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
 {
     struct sl_slice plain = sl_ansi_plain(s, n);
@@ -521,7 +554,8 @@ struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
     n = plain.len;
     if (n == 0)
         return blank(v);
-    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))
+    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")) ||
+        go_signal_head(s, n))
         return verdict(ML_START, ML_ST_PANIC);
     /* a held function name: its file line joins them, anything else
      * releases it as a record */
@@ -542,6 +576,8 @@ struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
          starts(s, n, LIT("[signal ")) || starts(s, n, LIT("created by ")) ||
          starts(s, n, LIT("exit status ")) ||
          starts(s, n, LIT("...additional frames elided...")) ||
+         same(s, n, LIT("runtime stack:")) || starts(s, n, LIT("PC=0x")) ||
+         starts(s, n, LIT("signal arrived during ")) || go_register(s, n) ||
          go_function_line(s, n)))
         return verdict(ML_CONT, ML_ST_PANIC);
     if (indented(s, n))

@@ -612,6 +612,26 @@ static bool go_http_panic(struct sl_slice l, struct tb_result *r,
     return false;
 }
 
+/* A signal the runtime dies of, "SIGQUIT: quit" (the goroutine dump
+ * kill -QUIT asks for) or "SIGSEGV: segmentation violation"
+ * (GOTRACEBACK=crash), with the runtime's "PC=0x..." on the next line:
+ * error.type the signal's name, error.message its text. */
+static bool go_signal(struct sl_slice l, const char *next, const char *end,
+                      struct tb_result *r)
+{
+    size_t i = 3;
+    if (!starts(l, "SIG"))
+        return false;
+    while (i < l.len && l.ptr[i] >= 'A' && l.ptr[i] <= 'Z')
+        i++;
+    if (i == 3 || i + 1 >= l.len || l.ptr[i] != ':' || l.ptr[i + 1] != ' ' ||
+        !starts(line_at(next, end, &next), "PC=0x"))
+        return false;
+    r->type = (struct sl_slice){l.ptr, i};
+    r->message = tail(l, i + 2);
+    return true;
+}
+
 /* A Go program's crash on stderr: "panic: <value>" (or the runtime's
  * "fatal error: <text>"), then "goroutine 1 [running]:" and two lines a
  * frame, the function, then its file and line, tab-indented. error.type is
@@ -619,7 +639,8 @@ static bool go_http_panic(struct sl_slice l, struct tb_result *r,
  * error.message the rest of the line; the crash site is the first frame
  * of the first goroutine that is not the runtime's own (panic(),
  * runtime.*), below its last panic() (above it: the deferred calls that
- * recovered it or panicked again). Or net/http's recovered panic on the event's
+ * recovered it or panicked again). Or a signal's head (go_signal), or
+ * net/http's recovered panic on the event's
  * first line (go_http_panic). */
 static int parse_go(const char *s, const char *end, struct tb_result *r)
 {
@@ -631,6 +652,8 @@ static int parse_go(const char *s, const char *end, struct tb_result *r)
             size_t n = l.ptr[0] == 'p' ? 5 : 11;
             r->type = (struct sl_slice){l.ptr, n};
             r->message = tail(l, n + 2);
+        } else if (go_signal(l, next, end, r)) {
+            head = l.ptr;
         } else if (p == s) {
             go_http_panic(l, r, &head);
         }

@@ -17,7 +17,8 @@ caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
 Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
 stderr traceback between its stdout lines; Node.js errors with their
 properties in braces; Go's recovered panics (net/http) and zap's
-stacktraces; faulthandler's "Fatal Python error"; and, through the daemon, the last partial line of a stopped
+stacktraces; the Go runtime's crashes on a signal; faulthandler's
+"Fatal Python error"; and, through the daemon, the last partial line of a stopped
 container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
@@ -988,6 +989,55 @@ def a_python_crash_in_c_code_is_one_event_with_its_crash_site():
          "stack_trace": "\n".join(lines[1:8])},
         {"file": {"name": "/app/native.py", "line": 12},
          "function": "crash"}, None), "the crash")
+
+
+@case
+def a_go_crash_on_a_signal_is_one_event():
+    """The Go runtime's other crash outputs, through the go preset and the
+    traceback processor: a crash in C code ("fatal error: unexpected
+    signal", then "runtime stack:" and the runtime's frames before the
+    goroutines), and the goroutine dump a SIGQUIT asks for ("SIGQUIT:
+    quit", "PC=0x...", the goroutines, the registers with
+    GOTRACEBACK=crash). Before, "runtime stack:", "PC=..." and each
+    register were events of their own."""
+    text = ("2026/12/05 10:00:00 serving\n"
+            "fatal error: unexpected signal during runtime execution\n"
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 "
+            "pc=0x7f1c2b3a4d5e]\n"
+            "\n"
+            "runtime stack:\n"
+            "runtime.throw({0x4b2c3e?, 0x0?})\n"
+            "\t/usr/local/go/src/runtime/panic.go:1077 +0x5c\n"
+            "\n"
+            "goroutine 1 [syscall]:\n"
+            "main.crash()\n"
+            "\t/app/main.go:12 +0x17\n"
+            "2026/12/05 10:00:01 restarted\n"
+            "SIGQUIT: quit\n"
+            "PC=0x46b3c1 m=0 sigcode=0\n"
+            "signal arrived during cgo execution\n"
+            "\n"
+            "goroutine 0 [idle]:\n"
+            "runtime.futex(0x5c2e28, 0x80, 0x0)\n"
+            "\t/usr/local/go/src/runtime/sys_linux_amd64.s:557 +0x21\n"
+            "\n"
+            "rax    0xca\n"
+            "rflags 0x246\n"
+            "2026/12/05 10:00:02 restarted\n")
+    got, lines = preset_events("go-signal.log", text, "go")
+    eq([e["message"] for e in got],
+       [lines[0], "\n".join(lines[1:11]), lines[11],
+        "\n".join(lines[12:22]), lines[22]], "events")
+    eq(errors_of(got)[1][:2],
+       ({"type": "fatal error",
+         "message": "unexpected signal during runtime execution",
+         "stack_trace": "\n".join(lines[1:11])},
+        {"file": {"name": "/app/main.go", "line": 12},
+         "function": "main.crash"}), "the crash in C code")
+    eq(errors_of(got)[3],
+       ({"type": "SIGQUIT", "message": "quit",
+         "stack_trace": "\n".join(lines[12:22])}, None, None),
+       "the SIGQUIT dump")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
