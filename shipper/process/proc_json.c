@@ -81,7 +81,8 @@
  *               (tracing_message)
  * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
  * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
- * (proc_json_journald.c).
+ * (proc_json_journald.c); loguru's serialized lines ("text" and
+ * "record") to ECS's (proc_json_loguru.c).
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -210,8 +211,7 @@ struct build {
     struct sl_slice key;
 };
 
-/* Takes the member named key out of obj, if there is one. */
-static void unlink_key(struct sl_value *obj, struct sl_slice key)
+void proc_json_unlink_key(struct sl_value *obj, struct sl_slice key)
 {
     struct sl_value *prev = NULL, *m = obj->first;
     for (; m != NULL; prev = m, m = m->next) {
@@ -246,7 +246,7 @@ static struct sl_value *value_new(struct build *b, enum sl_value_type t)
         v->key_plain =
             sl_json_plain_prefix(b->key.ptr, b->key.len) == b->key.len;
         if (b->members[b->depth - 1]++ < DEDUP_MAX)
-            unlink_key(parent, b->key);
+            proc_json_unlink_key(parent, b->key);
     }
     if (parent->last != NULL)
         parent->last->next = v;
@@ -635,7 +635,7 @@ static int tracing_message(struct sl_event *ev, struct sl_value *obj)
     if (proc_json_link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("message"),
                            m->text) < 0)
         return -1;
-    unlink_key(f, m->key);
+    proc_json_unlink_key(f, m->key);
     return 0;
 }
 
@@ -667,7 +667,7 @@ static int slog_source(struct sl_event *ev, struct sl_value *obj)
                            SL_SLICE_LIT("log.origin.file.line"),
                            line->text) < 0)
         return -1;
-    unlink_key(obj, src->key);
+    proc_json_unlink_key(obj, src->key);
     return 0;
 }
 
@@ -734,7 +734,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     /* before the keys move: the template names the line's properties */
     if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
-        origin_file(ev, obj) < 0 || slog_source(ev, obj) < 0)
+        proc_json_loguru(ev, obj) < 0 || origin_file(ev, obj) < 0 ||
+        slog_source(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
