@@ -65,7 +65,8 @@
  *               template refuses a string there
  *   service.name   service (Datadog's convention), otelServiceName
  *   user.name   user          url.original   url    (strings: objects too
- *               in the template)
+ *               in the template)   user_agent.original   user_agent (Envoy's
+ *               access log)
  *   process.pid    process (Python logging's %(process)d), pid (pino,
  *               bunyan): numbers only
  *   process.name   processName       process.thread.name   threadName,
@@ -512,6 +513,7 @@ static const struct alias aliases[] = {
     {"service.name", {"service", "otelServiceName", NULL}, false},
     {"user.name", {"user", NULL}, false},
     {"url.original", {"url", NULL}, false},
+    {"user_agent.original", {"user_agent", NULL}, false},
     {"process.pid", {"process", "pid", NULL}, true},
     {"process.name", {"processName", NULL}, false},
     {"process.thread.id", {"thread", NULL}, true},
