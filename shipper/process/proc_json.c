@@ -83,7 +83,8 @@
  * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
  * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
  * (proc_json_journald.c); loguru's serialized lines ("text" and
- * "record") to ECS's (proc_json_loguru.c).
+ * "record") to ECS's (proc_json_loguru.c); a Monolog line's exception
+ * (context.exception) to error.* and log.origin.* (proc_json_monolog.c).
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -585,6 +586,27 @@ int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
     return 0;
 }
 
+bool proc_json_path_line(struct sl_slice t, struct sl_slice *path,
+                         struct sl_slice *line)
+{
+    const char *s = t.ptr, *colon = NULL;
+    for (size_t i = t.len; i > 0; i--)
+        if (s[i - 1] == ':') {
+            colon = s + i - 1;
+            break;
+        }
+    size_t ndig = colon == NULL ? 0 : t.len - (size_t)(colon - s) - 1;
+    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
+        (ndig > 1 && colon[1] == '0'))
+        return false;
+    for (size_t i = 1; i <= ndig; i++)
+        if (colon[i] < '0' || colon[i] > '9')
+            return false;
+    *path = (struct sl_slice){s, (size_t)(colon - s)};
+    *line = (struct sl_slice){colon + 1, ndig};
+    return true;
+}
+
 /* logrus's ReportCaller: "file": "main.go:42" (zap: "caller") becomes
  * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
  * string ending in ":" and a line number (no leading zero, at most 9
@@ -596,30 +618,18 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
         m = member(obj, "caller");
     if (m == NULL || m->type != SL_VALUE_STRING)
         m = member(obj, "@caller"); /* HashiCorp's hclog */
+    struct sl_slice path, line;
     if (m == NULL || m->type != SL_VALUE_STRING ||
         has_ecs(obj, "log.origin.file.name") ||
-        has_ecs(obj, "log.origin.file.line"))
+        has_ecs(obj, "log.origin.file.line") ||
+        !proc_json_path_line(m->text, &path, &line))
         return 0;
-    const char *s = m->text.ptr, *colon = NULL;
-    for (size_t i = m->text.len; i > 0; i--)
-        if (s[i - 1] == ':') {
-            colon = s + i - 1;
-            break;
-        }
-    size_t ndig = colon == NULL ? 0 : m->text.len - (size_t)(colon - s) - 1;
-    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
-        (ndig > 1 && colon[1] == '0'))
-        return 0;
-    for (size_t i = 1; i <= ndig; i++)
-        if (colon[i] < '0' || colon[i] > '9')
-            return 0;
     if (proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
-                           SL_SLICE_LIT("log.origin.file.line"),
-                           (struct sl_slice){colon + 1, ndig}) < 0)
+                           SL_SLICE_LIT("log.origin.file.line"), line) < 0)
         return -1;
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
-    m->text.len = (size_t)(colon - s);
+    m->text = path;
     return 0;
 }
 
@@ -736,8 +746,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     /* before the keys move: the template names the line's properties */
     if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
-        proc_json_loguru(ev, obj) < 0 || origin_file(ev, obj) < 0 ||
-        slog_source(ev, obj) < 0)
+        proc_json_loguru(ev, obj) < 0 || proc_json_monolog(ev, obj) < 0 ||
+        origin_file(ev, obj) < 0 || slog_source(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
