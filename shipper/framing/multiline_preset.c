@@ -100,8 +100,9 @@
  *     ("main.(*S).f(0x0)") and its tab-indented file and line, "created
  *     by ...", "...additional frames elided...", "exit status 2", a cgo
  *     crash's "runtime stack:", a signal's "PC=0x...", "signal arrived
- *     during cgo execution" and its registers ("rax    0xca"), blank lines
- * between them (held as in python), a nested panic's tab-indented "panic: ..."
+ *     during cgo execution" and its registers ("rax    0xca"), blank
+ *     lines between them (held as in python), a nested panic's
+ *     tab-indented "panic: ..."
  *   - under a record, "goroutine N [running]:" joins and the lines above
  *     join after it (net/http's "http: panic serving ...", a logged
  *     debug.Stack()); so does a function name alone on its line with
