@@ -41,10 +41,9 @@
  *               Python's console exporters) is dropped
  *   log.level   level_name (PHP's Monolog: its "level" is a number, 400
  *               for ERROR) level severity severity_text severityText
- *               SeverityText
- *               levelname (Python logging's JSON formatters) loglevel
- *               log_level LogLevel (.NET) Level lvl @l @level (HashiCorp's
- *               hclog: Vault, Consul, Nomad); pino's and bunyan's
+ *               SeverityText levelname (Python logging's JSON formatters)
+ *               loglevel log_level LogLevel (.NET) Level lvl @l @level
+ *               (HashiCorp's hclog: Vault, Consul, Nomad); pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
  *               error, fatal; a Serilog compact line ("@t") with no "@l"
  *               is "Information"

@@ -640,8 +640,7 @@ static bool go_signal(struct sl_slice l, const char *next, const char *end,
  * of the first goroutine that is not the runtime's own (panic(),
  * runtime.*), below its last panic() (above it: the deferred calls that
  * recovered it or panicked again). Or a signal's head (go_signal), or
- * net/http's recovered panic on the event's
- * first line (go_http_panic). */
+ * net/http's recovered panic on the event's first line (go_http_panic). */
 static int parse_go(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *head = NULL;
