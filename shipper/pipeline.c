@@ -88,7 +88,8 @@ struct pipe_src {
     struct container_log *cl;
     struct multiline *ml; /* NULL: no multiline */
     struct record_meta_queue *rq;
-    struct multiline_line line; /* taken from lr, not yet in cl */
+    struct multiline_line line;          /* taken from lr, not yet in cl */
+    enum container_log_stream ml_stream; /* of the last record in ml */
     bool held;
     bool work;         /* something may be drained: in the work list */
     bool timed;        /* a deadline (multiline's, or a split line's) */
@@ -680,6 +681,12 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
             return rc;
         struct container_log_record rec;
         if (s->ml != NULL && container_log_peek(s->cl, &rec)) {
+            /* a record of the other stream ends the open event: a stderr
+             * traceback never joins the stdout line above it */
+            if (rec.stream != s->ml_stream) {
+                multiline_flush(s->ml);
+                s->ml_stream = rec.stream;
+            }
             struct multiline_line l = container_log_as_line(&rec);
             if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
                 if (s->rq != NULL)

@@ -18,7 +18,11 @@
  *     so is a SyntaxError's frame ("  File "x.py", line 2", no function)
  *     there, which CPython prints with no header when a program cannot
  *     start
- *   - "Stack (most recent call last):" (logging's stack_info) joins
+ *   - "Stack (most recent call last):" (logging's stack_info) joins; so
+ *     do faulthandler's "Current thread 0x... (most recent call first):"
+ *     and "Thread 0x... (most recent call first):" under its "Fatal
+ *     Python error: ..." (a crash in C code), and its "Extension
+ *     modules: ..." line after the frames
  *   - "During handling of the above exception, another exception occurred:"
  *     and "The above exception was the direct cause of the following
  *     exception:" join
@@ -83,16 +87,27 @@
  *   frame would join it only if no other exception line came between, which
  *   a logger never writes. A multi-line message with a line shaped like
  *   `a.b: text` is split there. Waiting after "Caused by" costs the same.
+ *   - after frames, Node.js's "}" that closes an Error's properties
+ *     ("{\n  code: 'ECONNREFUSED'\n}") and the "Node.js v18.19.0" line
+ *     that ends an uncaught exception's output join
  *   Not joined: a column-0 class line after a finished trace (a second
  *   printStackTrace with no record of its own) starts its own event.
  *
  * go (a program's crash on stderr, as the runtime prints it):
- *   - "panic: ..." and "fatal error: ..." start an event; in it, the
- *     lines the runtime writes join: "[signal ...]", "goroutine N
- *     [running]:", each frame's function line ("main.(*S).f(0x0)") and
- *     its tab-indented file and line, "created by ...", "...additional
- *     frames elided...", "exit status 2", blank lines between them (held
- *     as in python), a nested panic's tab-indented "panic: ..."
+ *   - "panic: ...", "fatal error: ..." and a signal's "SIGQUIT: quit"
+ *     start an event; in it, the lines the runtime writes join:
+ *     "[signal ...]", "goroutine N [running]:", each frame's function line
+ *     ("main.(*S).f(0x0)") and its tab-indented file and line, "created
+ *     by ...", "...additional frames elided...", "exit status 2", a cgo
+ *     crash's "runtime stack:", a signal's "PC=0x...", "signal arrived
+ *     during cgo execution" and its registers ("rax    0xca"), blank
+ *     lines between them (held as in python), a nested panic's
+ *     tab-indented "panic: ..."
+ *   - under a record, "goroutine N [running]:" joins and the lines above
+ *     join after it (net/http's "http: panic serving ...", a logged
+ *     debug.Stack()); so does a function name alone on its line with
+ *     its tab-indented file line (zap's stacktrace: "main.handle", then
+ *     "\t/app/main.go:12"): the name is held until that line comes
  *   - elsewhere an indented line joins the record above it, and anything
  *     else starts a record.
  *
@@ -322,6 +337,17 @@ static struct ml_verdict python_quoted(struct ml_view v, const char *s,
     return verdict(ML_CONT, ML_ST_QUOTE);
 }
 
+/* faulthandler's "Current thread 0x00007f3a2c5f7740 (most recent call
+ * first):" (and "Thread 0x...: " for the others) */
+static bool fault_thread(const char *s, size_t n)
+{
+    static const char tail_[] = " (most recent call first):";
+    size_t t = sizeof tail_ - 1;
+    return (starts(s, n, LIT("Current thread 0x")) ||
+            starts(s, n, LIT("Thread 0x"))) &&
+           n > t && memcmp(s + n - t, tail_, t) == 0;
+}
+
 struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
                                           size_t n)
 {
@@ -354,6 +380,13 @@ struct ml_verdict multiline_python_decide(struct ml_view v, const char *s,
     /* logging's stack_info=True: frames with no exception line after them */
     if (same(s, n, LIT("Stack (most recent call last):")))
         return join(v, ML_ST_STACK);
+    /* faulthandler, under "Fatal Python error: ...": each thread's frames,
+     * newest first, then the extension modules loaded */
+    if (v.open && fault_thread(s, n))
+        return verdict(ML_CONT, ML_ST_STACK);
+    if (v.open && v.st == ML_ST_STACK &&
+        starts(s, n, LIT("Extension modules: ")))
+        return verdict(ML_CONT, ML_ST_STACK);
     if (chain_message(s, n))
         return join(v, v.open ? ML_ST_CHAIN : ML_ST_RECORD);
     if (v.st == ML_ST_TB && exception_line(s, n, false, 0))
@@ -440,6 +473,12 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
             return join(v, ML_ST_CAUSE);
         return join(v, v.open ? v.st : ML_ST_RECORD);
     }
+    /* Node.js: an Error's properties, in braces after its frames, end
+     * with a "}" at column 0; an uncaught one's trace ends with the
+     * version, after a blank ("Node.js v18.19.0") */
+    if (v.open && v.st == ML_ST_TRACE &&
+        (same(s, n, LIT("}")) || starts(s, n, LIT("Node.js v"))))
+        return verdict(ML_CONT, ML_ST_TRACE);
     /* "Wrapped by: ": Logback's and Log4j 2's root-cause-first %rEx */
     if (starts(s, n, LIT("Caused by: ")) || starts(s, n, LIT("Wrapped by: ")))
         return join(v, ML_ST_CAUSE);
@@ -469,6 +508,46 @@ static bool go_function_line(const char *s, size_t n)
            memchr(s, ' ', (size_t)(open - s)) == NULL;
 }
 
+/* A frame's function alone on its line, as zap's stacktrace writes it
+ * ("main.(*Server).handle", "net/http.HandlerFunc.ServeHTTP"): no space,
+ * a '.', and not a digit or '[' first (a record's date). */
+static bool go_frame_name(const char *s, size_t n)
+{
+    return !sl_ascii_digit(s[0]) && s[0] != '[' && memchr(s, ' ', n) == NULL &&
+           memchr(s, '.', n) != NULL;
+}
+
+/* The runtime's head for a signal it dies of (GOTRACEBACK=crash, a
+ * SIGQUIT's goroutine dump): "SIGQUIT: quit", "SIGSEGV: segmentation
+ * violation": "SIG", capitals, ": ". */
+static bool go_signal_head(const char *s, size_t n)
+{
+    size_t i = 3;
+    if (!starts(s, n, LIT("SIG")))
+        return false;
+    while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+        i++;
+    return i > 3 && i + 1 < n && s[i] == ':' && s[i + 1] == ' ';
+}
+
+/* A register in the runtime's dump after a signal: "rax    0xca",
+ * "rflags 0x246": a lower-case name, blanks, a hex number. */
+static bool go_register(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (sl_ascii_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z')))
+        i++;
+    size_t name = i;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (name == 0 || i == name || !starts(s + i, n - i, LIT("0x")))
+        return false;
+    for (i += 2; i < n; i++)
+        if (sl_ascii_hex_value(s[i]) < 0)
+            return false;
+    return true;
+}
+
 struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
 {
     struct sl_slice plain = sl_ansi_plain(s, n);
@@ -476,13 +555,30 @@ struct ml_verdict multiline_go_decide(struct ml_view v, const char *s, size_t n)
     n = plain.len;
     if (n == 0)
         return blank(v);
-    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")))
+    if (starts(s, n, LIT("panic: ")) || starts(s, n, LIT("fatal error: ")) ||
+        go_signal_head(s, n))
         return verdict(ML_START, ML_ST_PANIC);
+    /* a held function name: its file line joins them, anything else
+     * releases it as a record */
+    if (v.holding && v.hold_head)
+        return indented(s, n) ? verdict(ML_CONT, v.st)
+                              : verdict(ML_START, ML_ST_RECORD);
+    /* a stack under a record: net/http's "http: panic serving ...",
+     * debug.Stack() logged */
+    if (v.open && starts(s, n, LIT("goroutine ")) && s[n - 1] == ':')
+        return verdict(ML_CONT, ML_ST_PANIC);
+    if (v.open && v.st == ML_ST_RECORD && go_frame_name(s, n)) {
+        struct ml_verdict h = verdict(ML_HOLD, v.st);
+        h.head = true;
+        return h;
+    }
     if (v.open && v.st == ML_ST_PANIC &&
         (indented(s, n) || starts(s, n, LIT("goroutine ")) ||
          starts(s, n, LIT("[signal ")) || starts(s, n, LIT("created by ")) ||
          starts(s, n, LIT("exit status ")) ||
          starts(s, n, LIT("...additional frames elided...")) ||
+         same(s, n, LIT("runtime stack:")) || starts(s, n, LIT("PC=0x")) ||
+         starts(s, n, LIT("signal arrived during ")) || go_register(s, n) ||
          go_function_line(s, n)))
         return verdict(ML_CONT, ML_ST_PANIC);
     if (indented(s, n))

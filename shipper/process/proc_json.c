@@ -39,30 +39,33 @@
  *   span.id     span_id spanId spanid SpanId spanID SpanID otelSpanID
  *               dd.span_id @sp; "0x" before the hex digits (OpenTelemetry
  *               Python's console exporters) is dropped
- *   log.level   level severity severity_text severityText SeverityText
- *               levelname (Python logging's JSON formatters) loglevel
- *               log_level LogLevel (.NET) Level lvl @l; pino's and bunyan's
+ *   log.level   level_name (PHP's Monolog: its "level" is a number, 400
+ *               for ERROR) level severity severity_text severityText
+ *               SeverityText levelname (Python logging's JSON formatters)
+ *               loglevel log_level LogLevel (.NET) Level lvl @l @level
+ *               (HashiCorp's hclog: Vault, Consul, Nomad); pino's and bunyan's
  *               numeric levels (10 ... 60) become trace, debug, info, warn,
  *               error, fatal; a Serilog compact line ("@t") with no "@l"
  *               is "Information"
  *   message     msg (pino, bunyan, zap), event (structlog), body (OTLP;
  *               {"stringValue": s} too), Body (OpenTelemetry Go's
  *               stdoutlog: {"Type": "String", "Value": s} too),
- *               Message (.NET), when the line has no "message" of its
- *               own; Serilog's compact JSON (CLEF): "@m", else "@mt"
- *               rendered with the line's properties, as Serilog renders
- *               it (CompactJsonFormatter writes the template only; the
- *               template goes to labels.MessageTemplate:
- *               proc_json_clef.c)
+ *               Message (.NET), @message (hclog), when the line has no
+ *               "message" of its own; Serilog's compact JSON (CLEF):
+ *               "@m", else "@mt" rendered with the line's properties,
+ *               as Serilog renders it (CompactJsonFormatter writes the
+ *               template only; the template goes to
+ *               labels.MessageTemplate: proc_json_clef.c)
  *   log.logger  logger_name (logstash-logback-encoder), logger
  *               (structlog), loggerName (Log4j 2's JsonLayout), Category
- *               (.NET's JSON console formatter)
+ *               (.NET's JSON console formatter), @module (hclog)
  *   error.message  error, err as a string (zap's zap.Error, logrus's
  *               WithError, slog): ECS's error is an object, so the index
  *               template refuses a string there
  *   service.name   service (Datadog's convention), otelServiceName
  *   user.name   user          url.original   url    (strings: objects too
- *               in the template)
+ *               in the template)   user_agent.original   user_agent (Envoy's
+ *               access log)
  *   process.pid    process (Python logging's %(process)d), pid (pino,
  *               bunyan): numbers only
  *   process.name   processName       process.thread.name   threadName,
@@ -72,10 +75,15 @@
  *   log.origin.function   func (logrus's ReportCaller)
  *   log.origin.file.name and .line   file or caller, when it is
  *               "path:line" (logrus's ReportCaller: "main.go:42", zap's
- *               caller "app/main.go:42")
+ *               caller "app/main.go:42", hclog's @caller); slog's
+ *               "source" object (function, file, line: slog_source)
+ *   message     also Rust tracing's "fields": {"message": ...}
+ *               (tracing_message)
  * The journal's JSON (journalctl -o json: MESSAGE, PRIORITY,
  * _SYSTEMD_UNIT, ...) goes to Filebeat's journald names and ECS's
- * (proc_json_journald.c).
+ * (proc_json_journald.c); loguru's serialized lines ("text" and
+ * "record") to ECS's (proc_json_loguru.c); a Monolog line's exception
+ * (context.exception) to error.* and log.origin.* (proc_json_monolog.c).
  * The first key of a group that the line has wins (strings and numbers
  * only: an "error" or "event" object is ECS's own); the ECS name itself,
  * dotted or nested, if the line has it, wins over all. pino's and
@@ -204,8 +212,7 @@ struct build {
     struct sl_slice key;
 };
 
-/* Takes the member named key out of obj, if there is one. */
-static void unlink_key(struct sl_value *obj, struct sl_slice key)
+void proc_json_unlink_key(struct sl_value *obj, struct sl_slice key)
 {
     struct sl_value *prev = NULL, *m = obj->first;
     for (; m != NULL; prev = m, m = m->next) {
@@ -240,7 +247,7 @@ static struct sl_value *value_new(struct build *b, enum sl_value_type t)
         v->key_plain =
             sl_json_plain_prefix(b->key.ptr, b->key.len) == b->key.len;
         if (b->members[b->depth - 1]++ < DEDUP_MAX)
-            unlink_key(parent, b->key);
+            proc_json_unlink_key(parent, b->key);
     }
     if (parent->last != NULL)
         parent->last->next = v;
@@ -478,7 +485,7 @@ static struct sl_slice python_nonfinite(struct sl_event *ev, struct sl_slice s)
 
 struct alias {
     const char *ecs;
-    const char *const keys[14];
+    const char *const keys[15];
     bool number; /* numbers only (a "process" string is no pid) */
 };
 
@@ -492,20 +499,21 @@ static const struct alias aliases[] = {
       "dd.span_id", "@sp", NULL},
      false},
     {"log.level",
-     {"level", "severity", "severity_text", "severityText", "SeverityText",
-      "levelname", "loglevel", "log_level", "LogLevel", "Level", "lvl", "@l",
-      NULL},
+     {"level_name", "level", "severity", "severity_text", "severityText",
+      "SeverityText", "levelname", "loglevel", "log_level", "LogLevel", "Level",
+      "lvl", "@l", "@level", NULL},
      false},
     {"message",
-     {"msg", "event", "body", "Body", "Message", "@m", "@mt", NULL},
+     {"msg", "event", "body", "Body", "Message", "@m", "@mt", "@message", NULL},
      false},
     {"log.logger",
-     {"logger_name", "logger", "loggerName", "Category", NULL},
+     {"logger_name", "logger", "loggerName", "Category", "@module", NULL},
      false},
     {"error.message", {"error", "err", NULL}, false},
     {"service.name", {"service", "otelServiceName", NULL}, false},
     {"user.name", {"user", NULL}, false},
     {"url.original", {"url", NULL}, false},
+    {"user_agent.original", {"user_agent", NULL}, false},
     {"process.pid", {"process", "pid", NULL}, true},
     {"process.name", {"processName", NULL}, false},
     {"process.thread.id", {"thread", NULL}, true},
@@ -577,6 +585,27 @@ int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
     return 0;
 }
 
+bool proc_json_path_line(struct sl_slice t, struct sl_slice *path,
+                         struct sl_slice *line)
+{
+    const char *s = t.ptr, *colon = NULL;
+    for (size_t i = t.len; i > 0; i--)
+        if (s[i - 1] == ':') {
+            colon = s + i - 1;
+            break;
+        }
+    size_t ndig = colon == NULL ? 0 : t.len - (size_t)(colon - s) - 1;
+    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
+        (ndig > 1 && colon[1] == '0'))
+        return false;
+    for (size_t i = 1; i <= ndig; i++)
+        if (colon[i] < '0' || colon[i] > '9')
+            return false;
+    *path = (struct sl_slice){s, (size_t)(colon - s)};
+    *line = (struct sl_slice){colon + 1, ndig};
+    return true;
+}
+
 /* logrus's ReportCaller: "file": "main.go:42" (zap: "caller") becomes
  * log.origin.file.name "main.go" and log.origin.file.line 42. Only a
  * string ending in ":" and a line number (no leading zero, at most 9
@@ -586,30 +615,70 @@ static int origin_file(struct sl_event *ev, struct sl_value *obj)
     struct sl_value *m = member(obj, "file");
     if (m == NULL || m->type != SL_VALUE_STRING)
         m = member(obj, "caller");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        m = member(obj, "@caller"); /* HashiCorp's hclog */
+    struct sl_slice path, line;
     if (m == NULL || m->type != SL_VALUE_STRING ||
         has_ecs(obj, "log.origin.file.name") ||
-        has_ecs(obj, "log.origin.file.line"))
+        has_ecs(obj, "log.origin.file.line") ||
+        !proc_json_path_line(m->text, &path, &line))
         return 0;
-    const char *s = m->text.ptr, *colon = NULL;
-    for (size_t i = m->text.len; i > 0; i--)
-        if (s[i - 1] == ':') {
-            colon = s + i - 1;
-            break;
-        }
-    size_t ndig = colon == NULL ? 0 : m->text.len - (size_t)(colon - s) - 1;
-    if (colon == NULL || colon == s || ndig == 0 || ndig > 9 ||
-        (ndig > 1 && colon[1] == '0'))
-        return 0;
-    for (size_t i = 1; i <= ndig; i++)
-        if (colon[i] < '0' || colon[i] > '9')
-            return 0;
     if (proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
-                           SL_SLICE_LIT("log.origin.file.line"),
-                           (struct sl_slice){colon + 1, ndig}) < 0)
+                           SL_SLICE_LIT("log.origin.file.line"), line) < 0)
         return -1;
     m->key = SL_SLICE_LIT("log.origin.file.name");
     m->key_plain = true;
-    m->text.len = (size_t)(colon - s);
+    m->text = path;
+    return 0;
+}
+
+/* Rust's tracing-subscriber JSON keeps the message among the event's
+ * fields: {"fields": {"message": "query failed", "error": ...}}. It
+ * becomes the line's message when the line has none of its own. */
+static int tracing_message(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *f = member(obj, "fields");
+    if (f == NULL || f->type != SL_VALUE_OBJECT || has_ecs(obj, "message"))
+        return 0;
+    struct sl_value *m = member(f, "message");
+    if (m == NULL || m->type != SL_VALUE_STRING)
+        return 0;
+    if (proc_json_link_new(ev, obj, SL_VALUE_STRING, SL_SLICE_LIT("message"),
+                           m->text) < 0)
+        return -1;
+    proc_json_unlink_key(f, m->key);
+    return 0;
+}
+
+/* Go's log/slog with AddSource: "source": {"function": "main.main",
+ * "file": "/app/main.go", "line": 21} is the code's place, not ECS's
+ * source (the client): log.origin.function, .file.name and .file.line.
+ * Only an object of those members, file a string and line a number. */
+static int slog_source(struct sl_event *ev, struct sl_value *obj)
+{
+    struct sl_value *src = member(obj, "source");
+    if (src == NULL || src->type != SL_VALUE_OBJECT ||
+        has_ecs(obj, "log.origin"))
+        return 0;
+    struct sl_value *file = member(src, "file"), *line = member(src, "line");
+    struct sl_value *fn = member(src, "function");
+    if (file == NULL || file->type != SL_VALUE_STRING || line == NULL ||
+        line->type != SL_VALUE_NUMBER)
+        return 0;
+    for (struct sl_value *m = src->first; m != NULL; m = m->next)
+        if (m != file && m != line && (m != fn || m->type != SL_VALUE_STRING))
+            return 0;
+    if ((fn != NULL && proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                                          SL_SLICE_LIT("log.origin.function"),
+                                          fn->text) < 0) ||
+        proc_json_link_new(ev, obj, SL_VALUE_STRING,
+                           SL_SLICE_LIT("log.origin.file.name"),
+                           file->text) < 0 ||
+        proc_json_link_new(ev, obj, SL_VALUE_NUMBER,
+                           SL_SLICE_LIT("log.origin.file.line"),
+                           line->text) < 0)
+        return -1;
+    proc_json_unlink_key(obj, src->key);
     return 0;
 }
 
@@ -676,7 +745,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
 {
     /* before the keys move: the template names the line's properties */
     if (proc_json_journald(ev, obj) < 0 || proc_json_clef(ev, obj) < 0 ||
-        origin_file(ev, obj) < 0)
+        proc_json_loguru(ev, obj) < 0 || proc_json_monolog(ev, obj) < 0 ||
+        origin_file(ev, obj) < 0 || slog_source(ev, obj) < 0)
         return -1;
     otel_body(obj);
     /* has_ecs (two walks of the line) only once a key of the group is
@@ -701,6 +771,8 @@ static int ecs_keys(struct sl_event *ev, struct sl_value *obj)
             break;
         }
     }
+    if (tracing_message(ev, obj) < 0) /* after msg, event, ... moved */
+        return -1;
     return clef_level(ev, obj);
 }
 

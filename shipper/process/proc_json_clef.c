@@ -20,6 +20,12 @@
  * kept as it is written. A template of more than TOKENS_MAX tokens, or
  * whose message passes RENDER_MAX, is the message as it is.
  *
+ * JsonFormatter (Serilog.Formatting.Json) writes the same as
+ * "MessageTemplate", the properties in "Properties", the message as
+ * "RenderedMessage" (renderMessage: true), beside "Timestamp" and "Level"
+ * (json_formatter): rendered the same way, but for its formats
+ * ("Renderings"), which are not read: such a value is rendered as it is.
+ *
  * The template goes to labels.MessageTemplate, where Elastic's Serilog
  * formatter (Elastic.CommonSchema.Serilog) puts it, so Kibana can count
  * the events of one template; "@m", when the line has it, is the message
@@ -206,10 +212,10 @@ static void render_token(struct out *o, const struct token *k,
     o->b.ptr[o->b.len] = '\0'; /* sl_buf's invariant */
 }
 
-/* The template t rendered with the line's properties into o. The next
+/* The template t rendered with the properties of props into o. The next
  * '}' is looked for again only once i has passed it: a template of many
  * '{' and no '}' is read once, not once per '{' (a 1 MiB one took 4 s). */
-static void render_template(struct out *o, struct sl_value *line,
+static void render_template(struct out *o, struct sl_value *props,
                             struct sl_slice t, const struct sl_value *r)
 {
     size_t i = 0, tokens = 0;
@@ -242,7 +248,7 @@ static void render_template(struct out *o, struct sl_value *line,
             }
             const struct sl_value *rendering =
                 k.format.ptr != NULL ? next_rendering(&r) : NULL;
-            v = member(line, k.name.ptr, k.name.len);
+            v = member(props, k.name.ptr, k.name.len);
             if (v != NULL) {
                 render_token(o, &k, v, rendering);
                 i = (size_t)(close - t.ptr) + 1;
@@ -260,15 +266,16 @@ static void render_template(struct out *o, struct sl_value *line,
     }
 }
 
-/* The rendered template as the line's "message", last. -1: out of
- * memory. */
+/* The template rendered with the properties of props (the line, or
+ * JsonFormatter's "Properties") as the line's "message", last. -1: out
+ * of memory. */
 static int put_message(struct sl_event *ev, struct sl_value *line,
-                       const struct sl_value *mt)
+                       struct sl_value *props, const struct sl_value *mt)
 {
     struct out o = {.bad = 0};
     const struct sl_value *r = member(line, "@r", 2);
     sl_buf_init(&o.b, RENDER_MAX);
-    render_template(&o, line, mt->text,
+    render_template(&o, props, mt->text,
                     r != NULL && r->type == SL_VALUE_ARRAY ? r->first : NULL);
     struct sl_slice text = mt->text; /* too long to render: as before */
     if (!o.bad) {
@@ -282,20 +289,45 @@ static int put_message(struct sl_event *ev, struct sl_value *line,
                               SL_SLICE_LIT("message"), text);
 }
 
+/* Serilog's JsonFormatter (Serilog.Formatting.Json, not compact):
+ * "Timestamp", "Level", "MessageTemplate", the properties in
+ * "Properties", and "RenderedMessage" with renderMessage: true. The
+ * template and the message, as CLEF's "@mt" and "@m"; *props the
+ * properties' object. */
+static void json_formatter(struct sl_value *line, struct sl_value **mt,
+                           struct sl_value **m, struct sl_value **props)
+{
+    *mt = member(line, "MessageTemplate", 15);
+    *m = member(line, "RenderedMessage", 15);
+    struct sl_value *p = member(line, "Properties", 10);
+    if (*mt == NULL || (*mt)->type != SL_VALUE_STRING ||
+        member(line, "Timestamp", 9) == NULL) {
+        *mt = *m = NULL;
+        return;
+    }
+    if (*m != NULL && (*m)->type != SL_VALUE_STRING)
+        *m = NULL;
+    if (p != NULL && p->type == SL_VALUE_OBJECT)
+        *props = p;
+}
+
 int proc_json_clef(struct sl_event *ev, struct sl_value *line)
 {
     struct sl_value *mt = member(line, "@mt", 3);
     struct sl_value *m = member(line, "@m", 2);
+    struct sl_value *props = line;
     if (mt != NULL && mt->type != SL_VALUE_STRING)
         mt = NULL;
     if (m != NULL &&
         (m->type != SL_VALUE_STRING || member(line, "@t", 2) == NULL))
         m = NULL;
+    if (mt == NULL && m == NULL)
+        json_formatter(line, &mt, &m, &props);
     if ((mt == NULL && m == NULL) || member(line, "message", 7) != NULL)
         return 0;
     if (m != NULL) /* rendered by Serilog */
         m->key = SL_SLICE_LIT("message");
-    else if (put_message(ev, line, mt) < 0)
+    else if (put_message(ev, line, props, mt) < 0)
         return -1;
     struct sl_value *labels = member(line, "labels", 6);
     if (mt != NULL && member(line, "labels.MessageTemplate", 22) == NULL &&

@@ -5,7 +5,7 @@
  *
  *   {"traceback": {}}                   on "message", else a JSON log's
  *                                       exc_info, exception, stack_trace,
- *                                       err.stack, @x, Exception or
+ *                                       err.stack, stack, @x, Exception or
  *                                       error.stack_trace
  *   {"traceback": {"field": "error.stack_trace"}}
  *
@@ -167,7 +167,9 @@ static void python_frame(struct sl_slice l, struct tb_result *r)
     r->file = file;
     r->line = (struct sl_slice){l.ptr, d};
     l = tail(l, d);
-    r->function = starts(l, ", in ") ? tail(l, 5) : (struct sl_slice){0};
+    r->function = starts(l, ", in ")  ? tail(l, 5)
+                  : starts(l, " in ") ? tail(l, 4) /* faulthandler's */
+                                      : (struct sl_slice){0};
 }
 
 /* A line of a traceback, with an exception group's margin taken off:
@@ -331,6 +333,40 @@ static int parse_python(const char *s, const char *end, struct tb_result *r)
     return -1;
 }
 
+/* CPython's faulthandler, a crash in C code (a segfault, an abort):
+ * "Fatal Python error: Segmentation fault", then "Current thread 0x...
+ * (most recent call first):" and that thread's frames, the newest first
+ * (`  File "/app/x.py", line 12 in crash`). error.type "Fatal Python
+ * error", error.message the rest of its line, the crash site the current
+ * thread's first frame. */
+static int parse_pyfatal(const char *s, const char *end, struct tb_result *r)
+{
+    const char *p = s, *next = s;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "Fatal Python error: ")) {
+            r->lang = TB_PYTHON;
+            r->type = (struct sl_slice){l.ptr, 18};
+            r->message = tail(l, 20);
+            r->stack = to_end(l.ptr, end);
+            break;
+        }
+    }
+    if (p >= end)
+        return 0;
+    bool current = false;
+    for (p = next; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (starts(l, "Current thread 0x")) {
+            current = true;
+        } else if (current && indented(l)) {
+            python_frame(l, r);
+            break;
+        }
+    }
+    return 1;
+}
+
 /* ---- Java (and Node.js) ------------------------------------------------- */
 
 /* What follows a .NET frame's parameters: " in /src/Svc.cs:line 42".
@@ -435,6 +471,37 @@ static const char *exception_within(const char *s, const char *frame,
     return best;
 }
 
+/* .NET's inner exceptions (Exception.ToString()): " ---> Inner: message"
+ * lines under the head, then the innermost one's frames, each set closed
+ * by "--- End of inner exception stack trace ---", the head's own frames
+ * last. Where the head's message ends: at the first inner head. */
+static const char *dotnet_inner_head(const char *p, const char *end)
+{
+    const char *next;
+    for (; p < end; p = next)
+        if (starts(line_at(p, end, &next), " ---> "))
+            return p;
+    return end;
+}
+
+/* The head's first frame: the one after the last "--- End of inner
+ * exception stack trace ---" (fl, the trace's first frame, if none). */
+static struct sl_slice dotnet_head_frame(const char *p, const char *end,
+                                         struct sl_slice fl)
+{
+    static const char mark[] = "--- End of inner exception stack trace ---";
+    const char *next;
+    bool after = false;
+    for (; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        if (sl_slice_eq(trim_left(l), mark, sizeof mark - 1))
+            after = true;
+        else if (after && is_frame(l))
+            fl = l, after = false;
+    }
+    return fl;
+}
+
 static int parse_java(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *frame = NULL;
@@ -473,10 +540,12 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
         best = exception_within(s, frame, r);
     if (best == NULL)
         return -1;
-    /* The message runs to the frame (a message may span lines). */
-    r->message = to_end(r->message.ptr, frame);
+    /* The message runs to the frame (a message may span lines), or to
+     * .NET's first inner exception. */
+    r->message =
+        to_end(r->message.ptr, dotnet_inner_head(r->message.ptr, frame));
     r->stack = to_end(best, end);
-    java_frame(fl, r);
+    java_frame(dotnet_head_frame(frame, end, fl), r);
     return 1;
 }
 
@@ -509,13 +578,69 @@ static bool go_location(struct sl_slice l, struct tb_result *r)
     return true;
 }
 
+/* net/http's recovered panic, logged under the record's date:
+ * "2026/12/05 10:00:02 http: panic serving 10.0.0.1:5555: boom" (x/net's
+ * HTTP/2 server: "http2: panic serving ..."), then the goroutine's stack.
+ * error.type "panic", error.message the value after the client's
+ * address; *head: where the stack trace starts. */
+static bool go_http_panic(struct sl_slice l, struct tb_result *r,
+                          const char **head)
+{
+    static const char mark[] = "panic serving ";
+    size_t m = sizeof mark - 1;
+    for (size_t i = 6; i + m <= l.len; i++) {
+        if (memcmp(l.ptr + i, mark, m) != 0)
+            continue;
+        size_t h;
+        if (memcmp(l.ptr + i - 6, "http: ", 6) == 0)
+            h = i - 6;
+        else if (i >= 7 && memcmp(l.ptr + i - 7, "http2: ", 7) == 0)
+            h = i - 7;
+        else
+            continue;
+        struct sl_slice rest = tail(l, i + m);
+        for (size_t j = 0; j + 1 < rest.len; j++) {
+            if (rest.ptr[j] == ':' && rest.ptr[j + 1] == ' ') {
+                *head = l.ptr + h;
+                r->type = (struct sl_slice){l.ptr + i, 5};
+                r->message = tail(rest, j + 2);
+                return true;
+            }
+        }
+        return false;
+    }
+    return false;
+}
+
+/* A signal the runtime dies of, "SIGQUIT: quit" (the goroutine dump
+ * kill -QUIT asks for) or "SIGSEGV: segmentation violation"
+ * (GOTRACEBACK=crash), with the runtime's "PC=0x..." on the next line:
+ * error.type the signal's name, error.message its text. */
+static bool go_signal(struct sl_slice l, const char *next, const char *end,
+                      struct tb_result *r)
+{
+    size_t i = 3;
+    if (!starts(l, "SIG"))
+        return false;
+    while (i < l.len && l.ptr[i] >= 'A' && l.ptr[i] <= 'Z')
+        i++;
+    if (i == 3 || i + 1 >= l.len || l.ptr[i] != ':' || l.ptr[i + 1] != ' ' ||
+        !starts(line_at(next, end, &next), "PC=0x"))
+        return false;
+    r->type = (struct sl_slice){l.ptr, i};
+    r->message = tail(l, i + 2);
+    return true;
+}
+
 /* A Go program's crash on stderr: "panic: <value>" (or the runtime's
  * "fatal error: <text>"), then "goroutine 1 [running]:" and two lines a
  * frame, the function, then its file and line, tab-indented. error.type is
  * "panic" (or "fatal error": a panic's value has no type in the text),
  * error.message the rest of the line; the crash site is the first frame
  * of the first goroutine that is not the runtime's own (panic(),
- * runtime.*). */
+ * runtime.*), below its last panic() (above it: the deferred calls that
+ * recovered it or panicked again). Or a signal's head (go_signal), or
+ * net/http's recovered panic on the event's first line (go_http_panic). */
 static int parse_go(const char *s, const char *end, struct tb_result *r)
 {
     const char *p = s, *next, *head = NULL;
@@ -526,29 +651,42 @@ static int parse_go(const char *s, const char *end, struct tb_result *r)
             size_t n = l.ptr[0] == 'p' ? 5 : 11;
             r->type = (struct sl_slice){l.ptr, n};
             r->message = tail(l, n + 2);
+        } else if (go_signal(l, next, end, r)) {
+            head = l.ptr;
+        } else if (p == s) {
+            go_http_panic(l, r, &head);
         }
     }
     if (head == NULL)
         return 0;
     r->lang = TB_GO;
     r->stack = to_end(head, end);
-    bool in_goroutine = false;
+    bool in_goroutine = false, found = false;
     struct sl_slice fn = {0};
     for (; p < end; p = next) {
         struct sl_slice l = line_at(p, end, &next);
+        struct tb_result at = {0};
         if (starts(l, "goroutine ")) {
             if (in_goroutine)
                 break; /* the first goroutine is the one that crashed */
             in_goroutine = true;
         } else if (in_goroutine && !indented(l)) {
             fn = go_function(l);
-        } else if (in_goroutine && fn.len > 0 && go_location(l, r)) {
+            /* the frames above a panic() are the deferred calls that
+             * recovered (net/http's) or panicked again: the crash site
+             * is below the last one */
+            found = found && !starts(fn, "panic");
+        } else if (in_goroutine && fn.len > 0 && !found &&
+                   !starts(fn, "panic") && !starts(fn, "runtime.") &&
+                   go_location(l, &at)) {
+            found = true;
+            r->file = at.file;
+            r->line = at.line;
             r->function = fn;
-            if (!starts(fn, "panic") && !starts(fn, "runtime."))
-                return 1;
         }
     }
-    r->file = r->line = r->function = (struct sl_slice){0};
+    if (!found)
+        r->file = r->line = r->function = (struct sl_slice){0};
     return 1;
 }
 
@@ -557,7 +695,11 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
     memset(r, 0, sizeof *r);
     if (len == 0)
         return 0;
-    int rc = parse_python(s, s + len, r);
+    int rc = parse_pyfatal(s, s + len, r);
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_python(s, s + len, r);
+    }
     if (rc == 0) {
         memset(r, 0, sizeof *r);
         rc = parse_java(s, s + len, r);
@@ -589,8 +731,8 @@ static const struct sl_opt tb_opts[] = {
     {"field", SL_OPT_STRING, T(field), .def = "message",
      .help = "the field that holds the multi-line event; when not given, "
              "a JSON log's exc_info, exception, stack_trace, err.stack, "
-             "@x, Exception or error.stack_trace is read if message holds "
-             "no traceback"},
+             "stack, @x, Exception or error.stack_trace is read if message "
+             "holds no traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
@@ -599,12 +741,13 @@ static const struct sl_config_table tb_table = {
  * processor has no "field" and "message" holds none: Python's
  * python-json-logger ("exc_info"), structlog ("exception"),
  * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"),
- * Serilog's compact JSON ("@x"), .NET's JSON console and Serilog's
- * JsonFormatter ("Exception"), the ECS loggers ("error.stack_trace": they
- * set error.type and error.message, not the crash site). */
+ * winston's format.errors() ("stack"), Serilog's compact JSON ("@x"), .NET's
+ * JSON console and Serilog's JsonFormatter ("Exception"), the ECS loggers
+ * ("error.stack_trace": they set error.type and error.message, not the crash
+ * site). */
 static const char *const json_fields[] = {
-    "exc_info", "exception", "stack_trace",      "err.stack",
-    "@x",       "Exception", "error.stack_trace"};
+    "exc_info", "exception", "stack_trace", "err.stack",
+    "stack",    "@x",        "Exception",   "error.stack_trace"};
 #define NJSON (sizeof json_fields / sizeof json_fields[0])
 
 struct tb_proc {

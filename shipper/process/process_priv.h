@@ -129,6 +129,13 @@ struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key);
 int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
                        enum sl_value_type type, struct sl_slice key,
                        struct sl_slice text);
+/* proc_json.c: takes obj's first member named key out of it, if there is
+ * one. */
+void proc_json_unlink_key(struct sl_value *obj, struct sl_slice key);
+/* proc_json.c: a caller's "path:line" ("main.go:42"): its path and its
+ * line (digits, no leading zero, at most 9); false for any other text. */
+bool proc_json_path_line(struct sl_slice t, struct sl_slice *path,
+                         struct sl_slice *line);
 /* proc_json.c: key with "_" before its last segment ("log" "_log",
  * "log.origin" "log._origin"; "source" "_source_"), in the event's
  * arena; {NULL, 0} when out of memory. */
@@ -152,6 +159,15 @@ int proc_json_journald(struct sl_event *ev, struct sl_value *line);
  * to labels.MessageTemplate. Nothing for other lines, or one with a
  * "message". -1 when out of memory. */
 int proc_json_clef(struct sl_event *ev, struct sl_value *line);
+/* proc_json_loguru.c: a line of loguru's serialized JSON ("text" and
+ * "record"): the record's fields to ECS's names, @timestamp from its
+ * time, the text to error.stack_trace (with an exception) or
+ * event.original. Nothing for other lines. -1 when out of memory. */
+int proc_json_loguru(struct sl_event *ev, struct sl_value *line);
+/* proc_json_monolog.c: a Monolog line's exception (context.exception):
+ * its class, message and file to error.type, error.message and
+ * log.origin.file.*. Nothing for other lines. -1 when out of memory. */
+int proc_json_monolog(struct sl_event *ev, struct sl_value *line);
 /* proc_json_leaves.c: the paths it maps as leaves, sorted; an object
  * there goes to "_<key>". */
 extern const char *const proc_json_leaf_paths[];

@@ -14,8 +14,12 @@ two-line records; a SyntaxError at start-up, which has no header;
 asyncio's "Task exception was never retrieved"; an exception class
 defined in a function ("f.<locals>.E"); Serilog's compact JSON, zap's
 caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
-Log4j 2's JSON layouts; a stdin input with stdin closed; and, through
-the daemon, the last partial line of a stopped container.
+Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
+stderr traceback between its stdout lines; Node.js errors with their
+properties in braces; Go's recovered panics (net/http) and zap's
+stacktraces; the Go runtime's crashes on a signal; faulthandler's
+"Fatal Python error"; and, through the daemon, the last partial line of a stopped
+container.
 
 test_shipper_inputs.py has the presets on column-0 tracebacks, docker and
 CRI files, framing and bad input; test_shipper_run.py grok and date.
@@ -819,6 +823,221 @@ def a_utf16_file_is_said_once_with_what_to_do():
     eq(len(got), 2, "events")
     eq(err.count("UTF-16 byte order mark"), 1, "said once")
     eq("iconv -f UTF-16 -t UTF-8" in err, True, "what to do")
+
+
+@case
+def a_container_traceback_on_stderr_does_not_join_a_stdout_line():
+    """A Python service in a container: its access lines on stdout, an
+    uncaught exception's traceback on stderr, both in one docker (and one
+    CRI) file, read with the python preset. Before, the traceback's header
+    joined the stdout line above it: one event with the stdout request
+    line as its message's head, "stream": "stdout" and the stderr error;
+    a stdout line inside the traceback took the rest of the frames. A
+    record of the other stream now ends the open event."""
+    d = scratch("streams")
+    rows = [("stdout", "GET /health 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stderr", '  File "/app/w.py", line 9, in run'),
+            ("stderr", "    step()"),
+            ("stderr", "KeyError: 'sku'"),
+            ("stdout", "GET /cart 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stdout", "GET /next 200"),
+            ("stderr", '  File "/app/w.py", line 9, in run')]
+    docker = os.path.join(d, "logs", "c-json.log")
+    with open(docker, "w") as f:
+        for i, (stream, text) in enumerate(rows):
+            f.write(json.dumps({"log": text + "\n", "stream": stream,
+                                "time": "2026-12-05T10:00:0%d.5Z" % i}) +
+                    "\n")
+    cri = os.path.join(d, "logs", "c.cri")
+    with open(cri, "w") as f:
+        for i, (stream, text) in enumerate(rows):
+            f.write("2026-12-05T10:00:0%d.5Z %s F %s\n" % (i, stream, text))
+    inputs = [{"type": "file", "paths": [path], "format": fmt,
+               "multiline": {"preset": "python"},
+               "processors": [{"traceback": {}}]}
+              for path, fmt in ((docker, "docker"), (cri, "cri"))]
+    got, _ = run_once(write_config(d, inputs))
+    for path in (docker, cri):
+        evs = [e for e in got if e["log"]["file"]["path"] == path]
+        eq([(e["stream"], e["message"]) for e in evs],
+           [("stdout", "GET /health 200"),
+            ("stderr", "Traceback (most recent call last):\n"
+             '  File "/app/w.py", line 9, in run\n    step()\n'
+             "KeyError: 'sku'"),
+            ("stdout", "GET /cart 200"),
+            ("stderr", "Traceback (most recent call last):"),
+            ("stdout", "GET /next 200"),
+            ("stderr", '  File "/app/w.py", line 9, in run')],
+           path + ": events")
+        eq(errors_of(evs[:3]),
+           [(None, None, None),
+            ({"type": "KeyError", "message": "'sku'",
+              "stack_trace": evs[1]["message"]},
+             {"file": {"name": "/app/w.py", "line": 9}, "function": "run"},
+             None), (None, None, None)], path + ": errors")
+
+
+@case
+def a_node_error_with_properties_is_one_event_with_its_closing_brace():
+    """Node.js prints an Error that has properties (every system error:
+    code, errno, syscall) with them in braces after its frames, the "}"
+    at column 0; an uncaught one ends with the "Node.js v18.19.0" line
+    after a blank. Read with the java preset, as README says for Node.js:
+    before, each "}" and each "Node.js v..." was an event of its own."""
+    d = scratch("node-props")
+    text = ("2026-12-05T10:00:00.000Z error: db connect failed\n"
+            "Error: connect ECONNREFUSED 127.0.0.1:5432\n"
+            "    at TCPConnectWrap.afterConnect [as oncomplete] "
+            "(node:net:1555:16) {\n"
+            "  errno: -111,\n"
+            "  code: 'ECONNREFUSED',\n"
+            "  syscall: 'connect'\n"
+            "}\n"
+            "2026-12-05T10:00:01.000Z error: with cause\n"
+            "Error: outer\n"
+            "    at Object.<anonymous> (/app/x.js:3:9) {\n"
+            "  [cause]: Error: inner\n"
+            "      at Object.<anonymous> (/app/x.js:1:15)\n"
+            "}\n"
+            "/app/server.js:10\n"
+            "    throw new Error('boom');\n"
+            "    ^\n"
+            "\n"
+            "Error: boom\n"
+            "    at Server.<anonymous> (/app/server.js:10:11)\n"
+            "    at Server.emit (node:events:517:28)\n"
+            "\n"
+            "Node.js v18.19.0\n"
+            "2026-12-05T10:00:02.000Z info: listening on 3000\n"
+            "}\n")
+    got, lines = preset_events("node.log", text, "java")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:7]), "\n".join(lines[7:13]),
+        "\n".join(lines[13:22]), lines[22], lines[23]], "events")
+    eq([(e.get("error", {}).get("type"), e.get("error", {}).get("message"))
+        for e in got],
+       [("Error", "connect ECONNREFUSED 127.0.0.1:5432"), ("Error", "outer"),
+        ("Error", "boom"), (None, None), (None, None)], "errors")
+
+
+@case
+def a_go_servers_recovered_panic_and_zaps_stacktrace_are_one_event():
+    """The Go stacks a service logs under a record, through the go preset
+    and the traceback processor: net/http's "http: panic serving ADDR:
+    VALUE" with the goroutine's stack (every handler that panics), and
+    zap's console stacktrace (a function name alone on its line, then its
+    file). Before, each goroutine header and each frame was an event of
+    its own, and the panic had no error fields; now one event each, the
+    panic's crash site the handler below panic(), not net/http's deferred
+    recover above it."""
+    d = scratch("go-logged")
+    text = ("2026/12/05 10:00:00 http: panic serving 10.0.0.1:5555: "
+            "assignment to entry in nil map\n"
+            "goroutine 33 [running]:\n"
+            "net/http.(*conn).serve.func1()\n"
+            "\t/usr/local/go/src/net/http/server.go:1868 +0xb9\n"
+            "panic({0x6a5e40?, 0x7c1b10?})\n"
+            "\t/usr/local/go/src/runtime/panic.go:920 +0x270\n"
+            "main.handler({0x7c4a28?, 0xc0001a0000?}, 0x0?)\n"
+            "\t/app/main.go:9 +0x25\n"
+            "2026/12/05 10:00:01 serving on :8080\n"
+            "2026-12-05T10:00:02.000+0100\tERROR\tserver/h.go:88\t"
+            "request failed\t{\"error\": \"EOF\"}\n"
+            "main.(*Server).handle\n"
+            "\t/src/server/h.go:88\n"
+            "net/http.HandlerFunc.ServeHTTP\n"
+            "\t/usr/local/go/src/net/http/server.go:2136\n"
+            "2026-12-05T10:00:03.000+0100\tINFO\tserver/main.go:12\tok\n"
+            "no.space.line\n")
+    got, lines = preset_events("go.log", text, "go")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:8]), lines[8], "\n".join(lines[9:14]),
+        lines[14], lines[15]], "events")
+    eq(errors_of(got)[0],
+       ({"type": "panic", "message": "assignment to entry in nil map",
+         "stack_trace": "\n".join(lines[0:8])[20:]},
+        {"file": {"name": "/app/main.go", "line": 9},
+         "function": "main.handler"}, None), "the panic")
+    eq([e.get("error") for e in got[1:]], [None] * 4, "no other error")
+
+
+@case
+def a_python_crash_in_c_code_is_one_event_with_its_crash_site():
+    """CPython's faulthandler when a C extension crashes: "Fatal Python
+    error: Segmentation fault", a blank, "Current thread 0x... (most
+    recent call first):" and the frames, newest first, "line 12 in crash"
+    with no comma, then the extension modules. Read with the python preset
+    and the traceback processor: before, the thread's block was an event
+    apart from the error line, and neither had error fields."""
+    text = ("2026-12-05 10:00:00,000 INFO app: loading model\n"
+            "Fatal Python error: Segmentation fault\n"
+            "\n"
+            "Current thread 0x00007f3a2c5f7740 (most recent call first):\n"
+            '  File "/app/native.py", line 12 in crash\n'
+            '  File "/app/main.py", line 3 in <module>\n'
+            "\n"
+            "Extension modules: numpy.core._multiarray_umath, "
+            "numpy.linalg._umath_linalg (total: 2)\n"
+            "2026-12-05 10:00:05,000 INFO app: restarted\n")
+    got, lines = preset_events("fault.log", text, "python")
+    eq([e["message"] for e in got],
+       [lines[0], "\n".join(lines[1:8]), lines[8]], "events")
+    eq(errors_of(got)[1],
+       ({"type": "Fatal Python error", "message": "Segmentation fault",
+         "stack_trace": "\n".join(lines[1:8])},
+        {"file": {"name": "/app/native.py", "line": 12},
+         "function": "crash"}, None), "the crash")
+
+
+@case
+def a_go_crash_on_a_signal_is_one_event():
+    """The Go runtime's other crash outputs, through the go preset and the
+    traceback processor: a crash in C code ("fatal error: unexpected
+    signal", then "runtime stack:" and the runtime's frames before the
+    goroutines), and the goroutine dump a SIGQUIT asks for ("SIGQUIT:
+    quit", "PC=0x...", the goroutines, the registers with
+    GOTRACEBACK=crash). Before, "runtime stack:", "PC=..." and each
+    register were events of their own."""
+    text = ("2026/12/05 10:00:00 serving\n"
+            "fatal error: unexpected signal during runtime execution\n"
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 "
+            "pc=0x7f1c2b3a4d5e]\n"
+            "\n"
+            "runtime stack:\n"
+            "runtime.throw({0x4b2c3e?, 0x0?})\n"
+            "\t/usr/local/go/src/runtime/panic.go:1077 +0x5c\n"
+            "\n"
+            "goroutine 1 [syscall]:\n"
+            "main.crash()\n"
+            "\t/app/main.go:12 +0x17\n"
+            "2026/12/05 10:00:01 restarted\n"
+            "SIGQUIT: quit\n"
+            "PC=0x46b3c1 m=0 sigcode=0\n"
+            "signal arrived during cgo execution\n"
+            "\n"
+            "goroutine 0 [idle]:\n"
+            "runtime.futex(0x5c2e28, 0x80, 0x0)\n"
+            "\t/usr/local/go/src/runtime/sys_linux_amd64.s:557 +0x21\n"
+            "\n"
+            "rax    0xca\n"
+            "rflags 0x246\n"
+            "2026/12/05 10:00:02 restarted\n")
+    got, lines = preset_events("go-signal.log", text, "go")
+    eq([e["message"] for e in got],
+       [lines[0], "\n".join(lines[1:11]), lines[11],
+        "\n".join(lines[12:22]), lines[22]], "events")
+    eq(errors_of(got)[1][:2],
+       ({"type": "fatal error",
+         "message": "unexpected signal during runtime execution",
+         "stack_trace": "\n".join(lines[1:11])},
+        {"file": {"name": "/app/main.go", "line": 12},
+         "function": "main.crash"}), "the crash in C code")
+    eq(errors_of(got)[3],
+       ({"type": "SIGQUIT", "message": "quit",
+         "stack_trace": "\n".join(lines[12:22])}, None, None),
+       "the SIGQUIT dump")
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
