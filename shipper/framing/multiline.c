@@ -346,10 +346,9 @@ static void complete(struct multiline *ml)
     ml->text = tmp;
     sl_buf_reset(&ml->text);
     ml->ready_ev = ml->ev;
-    ml->ready_ev.cut = ml->closing == CLOSE_TIMEOUT ||
-                               ml->closing == CLOSE_FLUSH
-                           ? ml->cut_end
-                           : 0;
+    ml->ready_ev.cut =
+        ml->closing == CLOSE_TIMEOUT || ml->closing == CLOSE_FLUSH ? ml->cut_end
+                                                                   : 0;
     /* never a NULL pointer, even for an empty first line and no buffer */
     ml->ready_ev.text =
         (struct sl_slice){ml->out.len > 0 ? ml->out.ptr : "", ml->out.len};

@@ -947,8 +947,9 @@ static void forced_cut_repeats_a_timeout(void **state)
     /* the rest: "    f()", "ValueError: boom" and "next", which the
      * preset held to the end, so the flush completed them */
     assert_int_equal(first.n, 4);
-    assert_event(&first, 0, 0, 2, "Traceback (most recent call last):\n"
-                                  "  File \"a.py\", line 1");
+    assert_event(&first, 0, 0, 2,
+                 "Traceback (most recent call last):\n"
+                 "  File \"a.py\", line 1");
     for (size_t i = 1; i < 4; i++)
         assert_int_equal(first.ev[i].cut, off);
     multiline_free(ml);
@@ -985,8 +986,7 @@ static void forced_cut_repeats_a_timeout(void **state)
 static void forced_cut_releases_held_lines_as_the_timeout(void **state)
 {
     (void)state;
-    static const char *const tr[] = {"R", "x.Y: m", "\tat a.b(C.java:1)",
-                                     "S"};
+    static const char *const tr[] = {"R", "x.Y: m", "\tat a.b(C.java:1)", "S"};
     struct got first = {0}, again = {0}, lazy = {0};
     uint64_t off = 0;
     struct multiline *ml = make_preset("java", &first);
