@@ -15,7 +15,19 @@
  * (key, newest identity), reused only once every event committed under
  * it was acknowledged: events are numbered as they commit, batches are
  * acknowledged in seal order, so the acknowledged count is the number of
- * the last acknowledged event. */
+ * the last acknowledged event.
+ *
+ * Cuts (registry.h): a file's multiline event completed by the clock or
+ * a flush is recorded in the registry (its key, the cut's offset) when it
+ * is first peeked, and waits, with everything after it, until the loop
+ * says a save put that cut on disk (pipeline_set_cuts_saved): the drain
+ * returns 1 as for a full output, so no file is read meanwhile. That is
+ * one save (a few ms) per quiet period of a file whose last event was
+ * open; the way not taken, letting the event into a batch and holding the
+ * batch's seal instead, would keep reading, but needs the output to hold
+ * sealed batches for the pipeline. A source made for a file resumes with
+ * the cuts its key has past where it starts, and repeats each
+ * (multiline_cut) before the first line at or past it. */
 #include "pipeline_priv.h"
 
 #include <inttypes.h>
@@ -58,8 +70,12 @@ struct pipeline {
     size_t nslots;
     uint64_t committed, acked; /* events, numbered from 1 */
     size_t ndrops;             /* slots with a drop_off */
-    int64_t read_ms;           /* the time read: the wall clock at a drain */
-    struct pipe_src *head;     /* every live source */
+    /* cuts up to this number are on disk; until the loop first says so
+     * (cuts_durable), cuts are neither recorded nor waited for */
+    uint64_t cuts_saved;
+    bool cuts_durable;
+    int64_t read_ms;       /* the time read: the wall clock at a drain */
+    struct pipe_src *head; /* every live source */
     size_t nsrcs;
     /* the sources with something to drain, oldest first: a drain visits
      * them, not every source (10,000 files, a few of them written) */
@@ -90,11 +106,16 @@ struct pipe_src {
     struct record_meta_queue *rq;
     struct multiline_line line; /* taken from lr, not yet in cl */
     bool held;
-    bool work;         /* something may be drained: in the work list */
-    bool timed;        /* a deadline (multiline's, or a split line's) */
-    int64_t part_ms;   /* the open container record's last part came; or
-                          INT64_MAX: none open, or flushed */
-    bool ending, soft; /* end, flush asked */
+    bool work;       /* something may be drained: in the work list */
+    bool timed;      /* a deadline (multiline's, or a split line's) */
+    int64_t part_ms; /* the open container record's last part came; or
+                        INT64_MAX: none open, or flushed */
+    /* the cuts to repeat (registry_cuts at the start: a restart), from
+     * cuts[icut] on; NULL for most sources */
+    uint64_t *cuts;
+    size_t ncuts, icut;
+    uint64_t cut_at, cut_seq; /* the last cut recorded, and its number */
+    bool ending, soft;        /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
 };
@@ -344,6 +365,20 @@ nomem:
     return NULL;
 }
 
+/* The cuts of key past base, to be repeated (a restart). */
+static int src_cuts(struct pipe_src *s, uint64_t key, uint64_t base,
+                    struct sl_err *err)
+{
+    size_t n = registry_cuts(s->p->reg, key, base, NULL, 0);
+    if (n == 0)
+        return 0;
+    s->cuts = malloc(n * sizeof *s->cuts);
+    if (s->cuts == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory starting a source");
+    s->ncuts = registry_cuts(s->p->reg, key, base, s->cuts, n);
+    return 0;
+}
+
 struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
                                    uint64_t key, const char *path,
                                    uint64_t base, struct sl_err *err)
@@ -359,6 +394,10 @@ struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
         return NULL;
     }
     event_source_file(&s->es, pi->base, key, s->path);
+    if (s->ml != NULL && p->reg != NULL && src_cuts(s, key, base, err) < 0) {
+        pipe_src_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -389,6 +428,7 @@ void pipe_src_free(struct pipe_src *s)
         timer_set(s, false);
     }
     record_meta_queue_free(s->rq);
+    free(s->cuts);
     multiline_free(s->ml);
     container_log_free(s->cl);
     line_reader_free(s->lr);
@@ -561,15 +601,42 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     return 0;
 }
 
+/* Whether the event of the file's cut at must wait: the cut is recorded
+ * (once), and not on disk yet. A cut that cannot be recorded (REGISTRY_
+ * MAX_CUTS wait for acks) waits too, and is tried again at the next
+ * drain. */
+static bool cut_waits(struct pipe_src *s, uint64_t at)
+{
+    struct pipeline *p = s->p;
+    const struct slot *sl = &p->slots[s->slot];
+    if (!sl->file || p->reg == NULL || !p->cuts_durable)
+        return false;
+    if (s->cut_at != at) {
+        struct sl_err e = {0};
+        uint64_t seq;
+        if (registry_cut_add(p->reg, sl->key, at, &seq, &e) < 0) {
+            char comp[256];
+            src_component(s, comp, sizeof comp);
+            SL_WARN(comp, "the event cut at offset %" PRIu64 " waits: %s", at,
+                    e.msg);
+            return true;
+        }
+        s->cut_at = at;
+        s->cut_seq = seq;
+    }
+    return s->cut_seq > p->cuts_saved;
+}
+
 /* The last stage's events, while the output has room: 1 when it has none
- * left and an event waits, 0 when none waits. */
+ * left and an event waits (or waits for its cut on disk), 0 when none
+ * waits. */
 static int emit_ready(struct pipe_src *s, struct sl_err *err)
 {
     struct output *o = s->p->out;
     if (s->ml != NULL) {
         struct multiline_event ev;
         while (multiline_peek(s->ml, &ev)) {
-            if (!output_has_room(o))
+            if (!output_has_room(o) || (ev.cut != 0 && cut_waits(s, ev.cut)))
                 return 1;
             struct record_meta m = {ev.offset, CONTAINER_LOG_NO_TIME,
                                     CONTAINER_LOG_STREAM_NONE, false};
@@ -681,6 +748,12 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
         struct container_log_record rec;
         if (s->ml != NULL && container_log_peek(s->cl, &rec)) {
             struct multiline_line l = container_log_as_line(&rec);
+            if (s->icut < s->ncuts && l.offset >= s->cuts[s->icut]) {
+                multiline_cut(s->ml); /* as the first read did */
+                while (s->icut < s->ncuts && s->cuts[s->icut] <= l.offset)
+                    s->icut++;
+                continue;
+            }
             if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
                 if (s->rq != NULL)
                     record_meta_push(s->rq, &rec);
@@ -766,4 +839,11 @@ void pipeline_tick(struct pipeline *p, int64_t now_ms)
 size_t pipeline_sources(const struct pipeline *p)
 {
     return p->nsrcs;
+}
+
+void pipeline_set_cuts_saved(struct pipeline *p, uint64_t cuts)
+{
+    p->cuts_durable = true;
+    if (cuts > p->cuts_saved)
+        p->cuts_saved = cuts;
 }
