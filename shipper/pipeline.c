@@ -19,15 +19,19 @@
  *
  * Cuts (registry.h): a file's multiline event completed by the clock or
  * a flush is recorded in the registry (its key, the cut's offset) when it
- * is first peeked, and waits, with everything after it, until the loop
- * says a save put that cut on disk (pipeline_set_cuts_saved): the drain
- * returns 1 as for a full output, so no file is read meanwhile. That is
- * one save (a few ms) per quiet period of a file whose last event was
- * open; the way not taken, letting the event into a batch and holding the
- * batch's seal instead, would keep reading, but needs the output to hold
- * sealed batches for the pipeline. A source made for a file resumes with
- * the cuts its key has past where it starts, and repeats each
- * (multiline_cut) before the first line at or past it. */
+ * is first peeked, and goes into the batch being filled, which the output
+ * then holds unsealed, so unsent, with every later batch (output_hold),
+ * until the loop says a save put the cut on disk (pipeline_set_cuts_saved
+ * releases it). Reading goes on meanwhile; only the sending waits, one
+ * save (a few ms; about 35 ms with 100,000 entries) per quiet period of a
+ * file whose last event was open. The way not taken: the event held in
+ * its joiner until the save, the drain saying "full"; a source that holds
+ * a chunk cannot be fed another and in_file may hand out that file's next
+ * one, so no file could be read meanwhile. That is still the way when a
+ * cut cannot be recorded (REGISTRY_MAX_CUTS wait for their acks). A
+ * source made for a file resumes with the cuts its key has past where it
+ * starts, and repeats each (multiline_cut) before the first line at or
+ * past it. */
 #include "pipeline_priv.h"
 
 #include <inttypes.h>
@@ -71,8 +75,9 @@ struct pipeline {
     uint64_t committed, acked; /* events, numbered from 1 */
     size_t ndrops;             /* slots with a drop_off */
     /* cuts up to this number are on disk; until the loop first says so
-     * (cuts_durable), cuts are neither recorded nor waited for */
-    uint64_t cuts_saved;
+     * (cuts_durable), cuts are neither recorded nor waited for. The output
+     * is held while a cut up to hold_seq is not. */
+    uint64_t cuts_saved, hold_seq;
     bool cuts_durable;
     int64_t read_ms;       /* the time read: the wall clock at a drain */
     struct pipe_src *head; /* every live source */
@@ -113,7 +118,7 @@ struct pipe_src {
     /* the cuts to repeat (registry_cuts at the start: a restart), from
      * cuts[icut] on; NULL for most sources */
     uint64_t *cuts;
-    size_t ncuts, icut;
+    uint32_t ncuts, icut;     /* at most REGISTRY_MAX_CUTS */
     uint64_t cut_at, cut_seq; /* the last cut recorded, and its number */
     bool ending, soft;        /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
@@ -375,7 +380,7 @@ static int src_cuts(struct pipe_src *s, uint64_t key, uint64_t base,
     s->cuts = malloc(n * sizeof *s->cuts);
     if (s->cuts == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory starting a source");
-    s->ncuts = registry_cuts(s->p->reg, key, base, s->cuts, n);
+    s->ncuts = (uint32_t)registry_cuts(s->p->reg, key, base, s->cuts, n);
     return 0;
 }
 
@@ -601,10 +606,10 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     return 0;
 }
 
-/* Whether the event of the file's cut at must wait: the cut is recorded
- * (once), and not on disk yet. A cut that cannot be recorded (REGISTRY_
- * MAX_CUTS wait for acks) waits too, and is tried again at the next
- * drain. */
+/* Records the cut at of the event s is about to emit (once), and holds
+ * the output until it is on disk. true: the event must wait, the cut
+ * could not be recorded (REGISTRY_MAX_CUTS wait for acks); tried again at
+ * the next drain. */
 static bool cut_waits(struct pipe_src *s, uint64_t at)
 {
     struct pipeline *p = s->p;
@@ -624,11 +629,16 @@ static bool cut_waits(struct pipe_src *s, uint64_t at)
         s->cut_at = at;
         s->cut_seq = seq;
     }
-    return s->cut_seq > p->cuts_saved;
+    if (s->cut_seq > p->cuts_saved) {
+        output_hold(p->out);
+        if (s->cut_seq > p->hold_seq)
+            p->hold_seq = s->cut_seq;
+    }
+    return false;
 }
 
 /* The last stage's events, while the output has room: 1 when it has none
- * left and an event waits (or waits for its cut on disk), 0 when none
+ * left and an event waits (or its cut could not be recorded), 0 when none
  * waits. */
 static int emit_ready(struct pipe_src *s, struct sl_err *err)
 {
@@ -846,4 +856,8 @@ void pipeline_set_cuts_saved(struct pipeline *p, uint64_t cuts)
     p->cuts_durable = true;
     if (cuts > p->cuts_saved)
         p->cuts_saved = cuts;
+    if (p->hold_seq != 0 && p->cuts_saved >= p->hold_seq) {
+        p->hold_seq = 0;
+        output_release(p->out);
+    }
 }
