@@ -46,7 +46,8 @@ struct loop *loop_new(const struct shipper_config *sc, bool once,
     l->next_expire = now + EXPIRE_EVERY_MS;
     /* the cuts loaded are on disk; a cut made from now on waits for a
      * save */
-    pipeline_set_cuts_saved(l->pipe, registry_cuts_added(l->reg));
+    l->cuts_on_disk = registry_cuts_added(l->reg);
+    pipeline_set_cuts_saved(l->pipe, l->cuts_on_disk);
     return l;
 }
 
@@ -161,7 +162,8 @@ static void keys_saved(struct loop *l, uint64_t seq)
     if (n == 0)
         return;
     l->keys_on_disk = l->snaps[n - 1].keys;
-    pipeline_set_cuts_saved(l->pipe, l->snaps[n - 1].cuts);
+    l->cuts_on_disk = l->snaps[n - 1].cuts;
+    pipeline_set_cuts_saved(l->pipe, l->cuts_on_disk);
     for (size_t i = 0; i < l->nin; i++)
         if (l->in[i].file != NULL)
             in_file_set_keys_saved(l->in[i].file, l->snaps[n - 1].keys);
@@ -188,8 +190,10 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
         l->reg_dirty = true;
         sl_counter_inc(l->save_failures);
         /* a file new to the registry waits for its key on disk (its
-         * events' ids): "shipping goes on" was not so for it */
+         * events' ids), a batch with a cut event for the cut: "shipping
+         * goes on" was not so for them */
         bool waiting = registry_keys_added(l->reg) > l->keys_on_disk;
+        bool cuts = registry_cuts_added(l->reg) > l->cuts_on_disk;
         if (l->save_failed++ == 0)
             SL_ERROR("registry",
                      "%s; %s, and the registry is saved again every %d s "
@@ -198,6 +202,10 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
                      waiting ? "files new to it wait until it is saved (the "
                                "ids of their events need their keys on "
                                "disk), the others are shipped meanwhile"
+                     : cuts  ? "the batch with an event multiline.timeout "
+                               "completed waits until it is saved (a restart "
+                               "must complete it there too), and shipping "
+                               "with it"
                              : "shipping goes on",
                      SAVE_EVERY_MS / 1000);
         else

@@ -65,6 +65,7 @@ struct loop {
     /* Cuts (registry_cuts_added) are saved at once too: their events wait
      * for them (pipeline_set_cuts_saved). */
     uint64_t cuts_submitted;
+    uint64_t cuts_on_disk; /* registry_cuts_added() at the last good save */
     struct loop_snap {
         uint64_t seq, keys, cuts;
     } snaps[8];
