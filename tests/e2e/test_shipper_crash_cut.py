@@ -22,14 +22,23 @@ Cases:
 - timeout_cut_without_kill: the same writes, no kill: each event once
   (E1 the head alone, the rest after it), and the registry holds no cut
   once the rest is acknowledged.
+- once_flush_cut_through_kill9: `run --once` completes the open head at
+  its end (a flush: the same kind of cut); its batch reaches Redis through
+  a proxy that passes no reply once an XADD went by, so the shipper never
+  hears the ack; kill -9, the rest written, a second `run --once`: the
+  events of two runs without a kill, the head twice under one id.
 
 usage: test_shipper_crash_cut.py SLUICE_SHIPPER
 """
 import functools
 import json
 import os
+import select
 import signal
+import socket
+import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -159,6 +168,108 @@ def timeout_cut_through_kill9():
     eq(shape(got), shape(want), "the events of the run without a kill")
     e1 = [i for i, _, e in got if e["message"] == HEAD[:-1]]
     eq(len(e1) >= 1 and len(set(e1)) == 1, True, f"E1's ids: {e1}")
+
+
+class ReplyCut(threading.Thread):
+    """A proxy on a loopback port to Redis's: it passes the client's
+    bytes, and Redis's replies until the client has sent an XADD, none
+    after (so Redis runs the XADD and its ack never comes back)."""
+
+    def __init__(self, redis_port):
+        super().__init__(daemon=True)
+        self.redis_port = redis_port
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.lsock.getsockname()[1]
+        self.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.pump, args=(c,), daemon=True).start()
+
+    def pump(self, c):
+        s = socket.create_connection(("127.0.0.1", self.redis_port))
+        cut = False
+        try:
+            while True:
+                ready, _, _ = select.select([c, s], [], [])
+                if c in ready:
+                    data = c.recv(1 << 16)
+                    if not data:
+                        return
+                    cut = cut or b"XADD" in data
+                    s.sendall(data)
+                if s in ready:
+                    data = s.recv(1 << 16)
+                    if not data:
+                        return
+                    if not cut:
+                        c.sendall(data)
+        except OSError:
+            return
+        finally:
+            c.close()
+            s.close()
+
+    def close(self):
+        self.lsock.close()
+
+
+def once_runs(name, kill):
+    """Two `run --once` over the file, the rest appended between them;
+    with kill, the first talks to Redis through ReplyCut and is killed
+    with -9 once its batch is in the stream."""
+    d = scratch(name)
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    inputs = [{"type": "file", "paths": [log],
+               "multiline": {"preset": "python", "timeout": "1s"},
+               "processors": PROCESSORS}]
+    proxy = ReplyCut(r.port) if kill else None
+    try:
+        with open(log, "ab", buffering=0) as f:
+            f.write((START + "\n" + HEAD).encode())
+            if kill:
+                out = redis_output(r)
+                out["redis"]["url"] = f"redis://127.0.0.1:{proxy.port}/0"
+                conf = write_config(d, inputs, out)
+                p = subprocess.Popen([SHIPPER, "-c", conf, "run", "--once"],
+                                     env=ENV, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                try:
+                    wait_for("the batch in Redis", lambda: events(r))
+                finally:
+                    p.kill()
+                    p.wait()
+                eq(p.returncode, -signal.SIGKILL, "killed, not ended")
+            else:
+                shipper_harness.run_once(SHIPPER, write_config(
+                    d, inputs, redis_output(r)))
+            f.write((REST + NEXT + "\n").encode())
+        shipper_harness.run_once(SHIPPER, write_config(d, inputs,
+                                                       redis_output(r)))
+        return events(r)
+    finally:
+        if proxy is not None:
+            proxy.close()
+        r.kill()
+
+
+@case
+def once_flush_cut_through_kill9():
+    want = once_runs("once-reference", kill=False)
+    check_ids(want)
+    eq(len(want), len(shape(want)), "each event once")
+    eq([e["message"] for _, _, e in want][:2], [START, HEAD[:-1]],
+       "the first line, then the head alone")
+    got = once_runs("once-kill9", kill=True)
+    check_ids(got)
+    eq(shape(got), shape(want), "the events of two runs without a kill")
+    e1 = [i for i, _, e in got if e["message"] == HEAD[:-1]]
+    eq(len(e1) == 2 and len(set(e1)) == 1, True, f"E1's ids: {e1}")
 
 
 def main():
