@@ -74,13 +74,8 @@ struct pipeline {
     size_t nslots;
     uint64_t committed, acked; /* events, numbered from 1 */
     size_t ndrops;             /* slots with a drop_off */
-    /* cuts up to this number are on disk; until the loop first says so
-     * (cuts_durable), cuts are neither recorded nor waited for. The output
-     * is held while a cut up to hold_seq is not. */
-    uint64_t cuts_saved, hold_seq;
-    bool cuts_durable;
-    int64_t read_ms;       /* the time read: the wall clock at a drain */
-    struct pipe_src *head; /* every live source */
+    int64_t read_ms;           /* the time read: the wall clock at a drain */
+    struct pipe_src *head;     /* every live source */
     size_t nsrcs;
     /* the sources with something to drain, oldest first: a drain visits
      * them, not every source (10,000 files, a few of them written) */
@@ -92,6 +87,11 @@ struct pipeline {
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
         *invalid;
     struct sl_counter own[6]; /* the counters when no registry is given */
+    /* cuts up to this number are on disk; until the loop first says so
+     * (cuts_durable), cuts are neither recorded nor waited for. The output
+     * is held while a cut up to hold_seq is not. */
+    uint64_t cuts_saved, hold_seq;
+    bool cuts_durable;
 };
 
 struct pipe_src {
@@ -111,18 +111,18 @@ struct pipe_src {
     struct record_meta_queue *rq;
     struct multiline_line line; /* taken from lr, not yet in cl */
     bool held;
-    bool work;       /* something may be drained: in the work list */
-    bool timed;      /* a deadline (multiline's, or a split line's) */
-    int64_t part_ms; /* the open container record's last part came; or
-                        INT64_MAX: none open, or flushed */
+    bool work;         /* something may be drained: in the work list */
+    bool timed;        /* a deadline (multiline's, or a split line's) */
+    int64_t part_ms;   /* the open container record's last part came; or
+                          INT64_MAX: none open, or flushed */
+    bool ending, soft; /* end, flush asked */
+    bool lr_done, cl_done, ml_done, over; /* end steps taken */
+    uint64_t holes_said; /* line_reader_hole_bytes() last logged */
     /* the cuts to repeat (registry_cuts at the start: a restart), from
      * cuts[icut] on; NULL for most sources */
     uint64_t *cuts;
     uint32_t ncuts, icut;     /* at most REGISTRY_MAX_CUTS */
     uint64_t cut_at, cut_seq; /* the last cut recorded, and its number */
-    bool ending, soft;        /* end, flush asked */
-    bool lr_done, cl_done, ml_done, over; /* end steps taken */
-    uint64_t holes_said; /* line_reader_hole_bytes() last logged */
 };
 
 static void work_add(struct pipe_src *s)

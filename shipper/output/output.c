@@ -268,17 +268,19 @@ void output_free(struct output *o)
     free(o);
 }
 
-static bool batch_full(const struct output *o)
-{
-    return sl_batch_writer_count(o->w) >= o->cfg.batch_events ||
-           sl_batch_writer_bytes(o->w) >= o->cfg.batch_bytes ||
-           o->nmarks == OUTPUT_MARKS_MAX;
-}
+static bool batch_full(const struct output *o);
 
 bool output_has_room(const struct output *o)
 {
     return o->used < o->nslots && !(o->held && batch_full(o)) &&
            o->ops->has_room(o->sink);
+}
+
+static bool batch_full(const struct output *o)
+{
+    return sl_batch_writer_count(o->w) >= o->cfg.batch_events ||
+           sl_batch_writer_bytes(o->w) >= o->cfg.batch_bytes ||
+           o->nmarks == OUTPUT_MARKS_MAX;
 }
 
 static void seal_if_due(struct output *o, bool full);
