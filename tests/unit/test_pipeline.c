@@ -417,6 +417,55 @@ static void a_timeout_cut_waits_for_its_save_and_is_repeated(void **state)
     pipe_src_free(b);
 }
 
+/* Several cuts before one save: two files' events cut by one tick are
+ * held until a save covers both (one that covers the first only keeps the
+ * hold); stdin's events are never held (no registry to repeat a cut). */
+static void cuts_of_two_files_wait_for_the_save_of_both(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    char got[256];
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    pipeline_set_cuts_saved(f->p, 0);
+    struct pipe_src *a = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
+    struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(pipe_src_feed(a, "x a\n", 4, &file_a, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipe_src_feed(b, "x b\n", 4, &file_b, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipeline_drain(f->p, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(pipeline_drain(f->p, 100, &err), 0);
+    assert_int_equal(registry_cuts_added(f->reg), 2);
+    pipeline_set_cuts_saved(f->p, 1);
+    output_flush(f->o);
+    turn(f);
+    assert_int_equal(f->got_len, 0);
+    pipeline_set_cuts_saved(f->p, 2);
+    finish(f);
+    messages(f, got, sizeof got); /* in the order the tick found them */
+    assert_true(strcmp(got, "x a|x b|") == 0 || strcmp(got, "x b|x a|") == 0);
+    pipe_src_free(a);
+    pipe_src_free(b);
+
+    f->got_len = 0;
+    struct pipe_src *s = pipe_src_new_stdin(f->p, f->pi, 0, &err);
+    assert_non_null(s);
+    assert_int_equal(pipe_src_feed(s, "x in\n", 5, NULL, NULL, INT64_MAX, &err),
+                     0);
+    assert_int_equal(pipe_src_drain(s, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(pipeline_drain(f->p, 100, &err), 0);
+    finish(f);
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x in|");
+    assert_int_equal(registry_cuts_added(f->reg), 2);
+    pipe_src_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +481,8 @@ int main(void)
             a_drained_source_holds_no_multiline_buffers, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_timeout_cut_waits_for_its_save_and_is_repeated, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            cuts_of_two_files_wait_for_the_save_of_both, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
