@@ -22,6 +22,10 @@ Cases:
 - timeout_cut_without_kill: the same writes, no kill: each event once
   (E1 the head alone, the rest after it), and the registry holds no cut
   once the rest is acknowledged.
+- timeout_cut_through_kill9_and_copytruncate: as timeout_cut_through_kill9,
+  and while the shipper is down the rest is written and the log
+  copytruncated (the copy matched by `paths`): the copy is read again from
+  the head under the original's key and cut where the original was.
 - once_flush_cut_through_kill9: `run --once` completes the open head at
   its end (a flush: the same kind of cut); its batch reaches Redis through
   a proxy that passes no reply once an XADD went by, so the shipper never
@@ -34,6 +38,7 @@ import functools
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -216,6 +221,59 @@ class ReplyCut(threading.Thread):
 
     def close(self):
         self.lsock.close()
+
+
+@case
+def timeout_cut_through_kill9_and_copytruncate():
+    d = scratch("copytruncate")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    port = http_port()
+    conf = write_config(
+        d, [{"type": "file", "paths": [log + "*"],
+             "multiline": {"preset": "python", "timeout": "1s"},
+             "processors": PROCESSORS}],
+        redis_output(r), {"http": {"listen": f"127.0.0.1:{port}"}})
+    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    try:
+        with open(log, "ab", buffering=0) as f:
+            f.write((START + "\n").encode())
+            wait_for("the first line in Redis", lambda: len(events(r)) == 1)
+            f.write(HEAD.encode())
+            wait_for("the head read", lambda: sh.metric(
+                "sluice_shipper_lines_total") == 4)
+            r.proc.send_signal(signal.SIGSTOP)
+            wait_for("the head cut by the timeout", lambda: sh.metric(
+                "sluice_shipper_events_total") == 2)
+            wait_for("E1's batch in Redis's socket",
+                     lambda: redis_unread(r.port) > 0)
+            sh.kill()
+            f.write(REST.encode())
+            shutil.copyfile(log, log + ".1")
+            os.truncate(log, 0)
+            f.write((NEXT + "\n").encode())
+        r.proc.send_signal(signal.SIGCONT)
+        sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+        wait_for("the last line in Redis", lambda: any(
+            e["message"] == NEXT for _, _, e in events(r)))
+        # the rest as its own event, or (the loss) inside the head's
+        wait_for("the rest in Redis", lambda: any(
+            e["log"]["offset"] == len(START) + 1 + len(HEAD) or
+            (e["log"]["offset"] == len(START) + 1 and
+             e["message"] != HEAD[:-1]) for _, _, e in events(r)))
+        eq(sh.stop(), [], "stdout")
+        got = events(r)
+    finally:
+        sh.kill()
+        r.kill()
+    # the copy's events name the copy: the same bytes but the path
+    for _, _, e in got:
+        e["log"]["file"].pop("path")
+    check_ids([(i, json.dumps(e, sort_keys=True), e) for i, _, e in got])
+    eq(shape(got), sorted([(0, START), (len(START) + 1, HEAD[:-1]),
+                           (len(START) + 1 + len(HEAD), REST[:-1]),
+                           (0, NEXT)]),
+       "the events of the original, the copy and the new file")
 
 
 def once_runs(name, kill):
