@@ -629,7 +629,7 @@ def timeout_cut_traceback_through_kill9():
         def indexed():
             lines = [ln for m in st.messages() for ln in m.split("\n")]
             return all(ln in lines for ln in want) and lines
-        lines = wait_for("every line indexed", indexed, 60)
+        lines = wait_for("every line indexed", indexed, 60, 0.5)
         eq(sorted(lines), sorted(want), "each line in one document")
         eq(st.messages().count(head[:-1]), 1, "the half, a document")
 
