@@ -44,6 +44,10 @@ struct loop *loop_new(const struct shipper_config *sc, bool once,
     }
     int64_t now = sl_clock_mono_ms();
     l->next_expire = now + EXPIRE_EVERY_MS;
+    /* the cuts loaded are on disk; a cut made from now on waits for a
+     * save */
+    l->cuts_on_disk = registry_cuts_added(l->reg);
+    pipeline_set_cuts_saved(l->pipe, l->cuts_on_disk);
     return l;
 }
 
@@ -158,6 +162,8 @@ static void keys_saved(struct loop *l, uint64_t seq)
     if (n == 0)
         return;
     l->keys_on_disk = l->snaps[n - 1].keys;
+    l->cuts_on_disk = l->snaps[n - 1].cuts;
+    pipeline_set_cuts_saved(l->pipe, l->cuts_on_disk);
     for (size_t i = 0; i < l->nin; i++)
         if (l->in[i].file != NULL)
             in_file_set_keys_saved(l->in[i].file, l->snaps[n - 1].keys);
@@ -173,7 +179,9 @@ static void snap_submitted(struct loop *l, uint64_t seq)
         memmove(l->snaps, l->snaps + 1, l->nsnaps * sizeof *l->snaps);
     }
     l->keys_submitted = registry_keys_added(l->reg);
-    l->snaps[l->nsnaps++] = (struct loop_snap){seq, l->keys_submitted};
+    l->cuts_submitted = registry_cuts_added(l->reg);
+    l->snaps[l->nsnaps++] =
+        (struct loop_snap){seq, l->keys_submitted, l->cuts_submitted};
 }
 
 static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
@@ -182,8 +190,10 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
         l->reg_dirty = true;
         sl_counter_inc(l->save_failures);
         /* a file new to the registry waits for its key on disk (its
-         * events' ids): "shipping goes on" was not so for it */
+         * events' ids), a batch with a cut event for the cut: "shipping
+         * goes on" was not so for them */
         bool waiting = registry_keys_added(l->reg) > l->keys_on_disk;
+        bool cuts = registry_cuts_added(l->reg) > l->cuts_on_disk;
         if (l->save_failed++ == 0)
             SL_ERROR("registry",
                      "%s; %s, and the registry is saved again every %d s "
@@ -192,6 +202,10 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
                      waiting ? "files new to it wait until it is saved (the "
                                "ids of their events need their keys on "
                                "disk), the others are shipped meanwhile"
+                     : cuts  ? "the batch with an event multiline.timeout "
+                               "completed waits until it is saved (a restart "
+                               "must complete it there too), and shipping "
+                               "with it"
                              : "shipping goes on",
                      SAVE_EVERY_MS / 1000);
         else
@@ -224,6 +238,14 @@ static bool inputs_at_rest(const struct loop *l)
     return true;
 }
 
+/* A key or a cut not in any save yet: what waits for it waits for a
+ * save, so it is submitted at once. */
+static bool save_now(const struct loop *l)
+{
+    return registry_keys_added(l->reg) > l->keys_submitted ||
+           registry_cuts_added(l->reg) > l->cuts_submitted;
+}
+
 static void save_registry(struct loop *l, int64_t now)
 {
     struct registry_save_outcome o;
@@ -246,8 +268,9 @@ static void save_registry(struct loop *l, int64_t now)
     }
     if (registry_count(l->reg) != l->reg_count)
         l->reg_dirty = true;
-    /* a new file's key is saved at once: its bytes wait for it */
-    bool keys = registry_keys_added(l->reg) > l->keys_submitted;
+    /* a new file's key is saved at once: its bytes wait for it; and a
+     * cut: its event waits for it */
+    bool keys = save_now(l);
     if (!keys && (!l->reg_dirty || now < l->next_save))
         return;
     struct sl_err err = {0};
@@ -255,6 +278,7 @@ static void save_registry(struct loop *l, int64_t now)
     if (registry_saver_submit(l->saver, l->reg, &seq, &err) < 0) {
         SL_ERROR("registry", "%s", err.msg); /* tried again at next_save */
         l->keys_submitted = registry_keys_added(l->reg);
+        l->cuts_submitted = registry_cuts_added(l->reg);
     } else {
         l->reg_dirty = false;
         l->reg_count = registry_count(l->reg);
@@ -521,8 +545,8 @@ static size_t fill(struct loop *l, struct pollfd *p, struct pfd_range *r,
     int64_t d = pipeline_deadline(l->pipe);
     if (d != INT64_MAX)
         t = min_timeout(t, d > now ? d - now : 0);
-    if (registry_keys_added(l->reg) > l->keys_submitted)
-        t = 0; /* a new key to save: files wait for it */
+    if (save_now(l))
+        t = 0; /* a new key or cut to save: files or events wait for it */
     else if (l->reg_dirty)
         t = min_timeout(t, l->next_save > now ? l->next_save - now : 0);
     if (l->phase == LOOP_STOPPING)

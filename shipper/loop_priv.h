@@ -62,8 +62,12 @@ struct loop {
      * with the count of keys each holds. */
     uint64_t keys_submitted;
     uint64_t keys_on_disk; /* registry_keys_added() at the last good save */
+    /* Cuts (registry_cuts_added) are saved at once too: their events wait
+     * for them (pipeline_set_cuts_saved). */
+    uint64_t cuts_submitted;
+    uint64_t cuts_on_disk; /* registry_cuts_added() at the last good save */
     struct loop_snap {
-        uint64_t seq, keys;
+        uint64_t seq, keys, cuts;
     } snaps[8];
     size_t nsnaps;
     int64_t next_save;   /* monotonic ms */

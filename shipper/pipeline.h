@@ -29,6 +29,11 @@
  * next committed event, or, when none follows, by pipeline_settle() once
  * every event committed before it was acknowledged.
  *
+ * Cuts: a multiline event that the clock or a flush completed ends where
+ * it does because of when its lines came; its batch is sent only once the
+ * registry has the cut on disk, and a restart repeats it, so a read again
+ * makes the same events with the same ids (pipeline_set_cuts_saved).
+ *
  * The time read: an event with no time of its own (no date processor
  * matched, `lines` format) gets the wall clock when it was framed, bounded
  * by the file's mtime after the read of its newest chunk (no byte of it
@@ -143,6 +148,16 @@ int64_t pipeline_deadline(const struct pipeline *p);
 void pipeline_tick(struct pipeline *p, int64_t now_ms);
 /* Sources that are not finished (framing state alive). */
 size_t pipeline_sources(const struct pipeline *p);
+
+/* Every cut up to registry_cuts_added() == cuts is on disk (registry.h,
+ * cuts). From the first call on, a file's multiline event completed by
+ * the clock or a flush is recorded as a cut, and the batch that carries it
+ * (with every later one) is held unsent until a save covers it
+ * (output_hold; this call releases it): so a caller saves at once when
+ * registry_cuts_added() grows, and calls this after each save that ended
+ * (and once at the start). Before the first call nothing is held (a
+ * caller that saves nothing: tests). */
+void pipeline_set_cuts_saved(struct pipeline *p, uint64_t cuts);
 
 /* Moves the registry to the marks of an acknowledged batch; wall_s is
  * the `seen` time. Returns how many entries moved. */

@@ -11,6 +11,16 @@
  * entries: 8 MiB of entries and 1 MiB of index, where a table of entries
  * at 3/4 load took 21 MiB.
  *
+ * Cuts (registry.h) sit apart from the entries, in one array sorted by key
+ * and offset: a file has one only between a timeout cut and the ack past
+ * it, so most registries hold none, and a field in every entry would have
+ * cost 8 bytes each (100,000 entries: 800 KiB) for nothing. Each ack of a
+ * key looks at its cuts with a binary search; an entry removed may leave
+ * its key's cuts without an entry (a copytruncate forgets the original
+ * before its copy takes the key), so orphans are dropped only at an expiry
+ * and when the array is full, and a save writes a cut only in the line of
+ * an entry of its key.
+ *
  * Not done here: deciding whether a file on disk is an entry's file
  * (input/file_identity), when to save (the caller rate-limits), locking
  * against a second shipper on the same registry (the daemon's job). */
@@ -33,7 +43,10 @@ struct registry {
         void *ctx;
     } * hooks;
     size_t nhooks;
-    bool in_hook; /* a hook's acks call no hook */
+    bool in_hook;              /* a hook's acks call no hook */
+    struct registry_cut *cuts; /* ncuts, sorted by key then at */
+    size_t ncuts, cap_cuts;
+    uint64_t cuts_added; /* registry_cut_add() calls that made one */
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -178,6 +191,7 @@ void registry_free(struct registry *r)
     free(r->ents);
     free(r->index);
     free(r->hooks);
+    free(r->cuts);
     free(r);
 }
 
@@ -286,6 +300,132 @@ void registry_hook_remove(struct registry *r, registry_ack_hook fn, void *ctx)
         }
 }
 
+/* ---- cuts --------------------------------------------------------------- */
+
+/* The first cut at or after (key, at). */
+static size_t cut_lower(const struct registry_cut *c, size_t n, uint64_t key,
+                        uint64_t at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c[mid].key < key || (c[mid].key == key && c[mid].at < at))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t registry_cut_find(const struct registry_cut *cuts, size_t n,
+                         uint64_t key, uint64_t after)
+{
+    if (after < UINT64_MAX)
+        return cut_lower(cuts, n, key, after + 1);
+    size_t i = cut_lower(cuts, n, key, after);
+    while (i < n && cuts[i].key == key)
+        i++;
+    return i;
+}
+
+/* Drops the cuts of key at or before offset: the ack put them behind. */
+static void cuts_ack(struct registry *r, uint64_t key, uint64_t offset)
+{
+    size_t from = cut_lower(r->cuts, r->ncuts, key, 0);
+    size_t to = registry_cut_find(r->cuts, r->ncuts, key, offset);
+    if (to == from)
+        return;
+    memmove(&r->cuts[from], &r->cuts[to], (r->ncuts - to) * sizeof r->cuts[0]);
+    r->ncuts -= to - from;
+}
+
+/* Drops the cuts whose key no entry has: one pass over the entries. */
+static void cuts_prune(struct registry *r)
+{
+    bool *live = calloc(r->ncuts, sizeof *live);
+    if (live == NULL)
+        return; /* tried again at the next expiry */
+    for (size_t k = 0; k < r->count; k++) {
+        uint64_t key = r->ents[k].key;
+        for (size_t i = cut_lower(r->cuts, r->ncuts, key, 0);
+             i < r->ncuts && r->cuts[i].key == key && !live[i]; i++)
+            live[i] = true;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < r->ncuts; i++)
+        if (live[i])
+            r->cuts[n++] = r->cuts[i];
+    r->ncuts = n;
+    free(live);
+}
+
+int registry_cut_insert(struct registry *r, uint64_t key, uint64_t at,
+                        uint64_t seq, struct sl_err *err)
+{
+    size_t i = cut_lower(r->cuts, r->ncuts, key, at);
+    if (i < r->ncuts && r->cuts[i].key == key && r->cuts[i].at == at)
+        return 0;
+    if (r->ncuts >= REGISTRY_MAX_CUTS)
+        return sl_err_set(err, SL_ELIMIT,
+                          "registry: %d cuts wait for their acks already",
+                          REGISTRY_MAX_CUTS);
+    if (r->ncuts == r->cap_cuts) {
+        size_t ncap = r->cap_cuts ? r->cap_cuts * 2 : 8;
+        struct registry_cut *nc = realloc(r->cuts, ncap * sizeof *nc);
+        if (nc == NULL)
+            return sl_err_set(err, SL_ENOMEM, "registry: out of memory");
+        r->cuts = nc;
+        r->cap_cuts = ncap;
+    }
+    memmove(&r->cuts[i + 1], &r->cuts[i], (r->ncuts - i) * sizeof r->cuts[0]);
+    r->cuts[i] = (struct registry_cut){key, at, seq};
+    r->ncuts++;
+    return 1;
+}
+
+int registry_cut_add(struct registry *r, uint64_t key, uint64_t at,
+                     uint64_t *seq, struct sl_err *err)
+{
+    if (at == 0)
+        return sl_err_set(err, SL_EINVAL, "registry: a cut at offset 0");
+    size_t i = cut_lower(r->cuts, r->ncuts, key, at);
+    if (i < r->ncuts && r->cuts[i].key == key && r->cuts[i].at == at) {
+        *seq = r->cuts[i].seq;
+        return 0;
+    }
+    if (r->ncuts >= REGISTRY_MAX_CUTS)
+        cuts_prune(r);
+    if (registry_cut_insert(r, key, at, r->cuts_added + 1, err) < 0)
+        return -1;
+    *seq = ++r->cuts_added;
+    return 0;
+}
+
+uint64_t registry_cuts_added(const struct registry *r)
+{
+    return r->cuts_added;
+}
+
+size_t registry_cuts(const struct registry *r, uint64_t key, uint64_t after,
+                     uint64_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = registry_cut_find(r->cuts, r->ncuts, key, after);
+         i < r->ncuts && r->cuts[i].key == key; i++) {
+        if (n < max)
+            out[n] = r->cuts[i].at;
+        n++;
+    }
+    return n;
+}
+
+const struct registry_cut *registry_cut_list(const struct registry *r,
+                                             size_t *n)
+{
+    *n = r->ncuts;
+    return r->cuts;
+}
+
 /* The ack of one entry (registry_ack without the hooks). */
 static int ack_entry(struct registry *r, const struct file_identity *id,
                      uint64_t key, const char *path, uint64_t offset,
@@ -322,7 +462,11 @@ int registry_ack(struct registry *r, const struct file_identity *id,
     if (check_ack(r, id, path != NULL ? path : "-", offset, err) < 0)
         return -1;
     int rc = ack_entry(r, id, key, path, offset, now, err);
-    if (rc < 0 || r->in_hook)
+    if (rc < 0)
+        return rc;
+    if (r->ncuts > 0)
+        cuts_ack(r, key, offset);
+    if (r->in_hook)
         return rc;
     r->in_hook = true;
     for (size_t i = 0; i < r->nhooks; i++)
@@ -360,6 +504,8 @@ size_t registry_expire(struct registry *r, int64_t now)
         return 0;
     int64_t oldest = now - r->cfg.ttl_s;
     size_t n = 0;
+    if (r->ncuts > 0)
+        cuts_prune(r);
     /* remove_at() moves the last entry into position k: look at k again */
     for (size_t k = 0; k < r->count;) {
         const struct registry_entry *e = &r->ents[k];

@@ -61,6 +61,25 @@
  * not UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
  * writer does, and comes back so.
  *
+ * Cuts: multiline events completed by the clock (a timeout) or a flush
+ * end where they end because of when the lines came, not what they say;
+ * a restart that reads the same bytes again from the first line of such
+ * an event (its batch was in Redis, the ack not saved) would join the
+ * lines written since into it, under its id, and Elasticsearch would keep
+ * the event it has and refuse the whole one (create: 409): the rest lost.
+ * So the pipeline records each such cut (the file's key and the offset of
+ * the cut: registry_cut_add) and ships the event only once a save put the
+ * cut on disk; a restart repeats the cuts of a file past where it resumes
+ * (registry_cuts, multiline_cut). An ack of the key at or past a cut drops
+ * it: a restart resumes past it. In the file, a cut is in the line of each
+ * entry with its key whose offset is before it, after "offset":
+ *
+ *   "offset":52311,"cuts":[52400,52988],
+ *
+ * ascending, each past the offset. Optional, as the tail: a registry
+ * without cuts is written exactly as before them, so a shipper older than
+ * cuts reads it; one with cuts it refuses (an unknown key), as for tails.
+ *
  * Saving writes registry.json.tmp in the same directory, fsyncs it, renames
  * it over registry.json and fsyncs the directory: after a crash at any point
  * the file is the old or the new registry, complete. A .tmp left by a crash
@@ -93,6 +112,7 @@
 #define REGISTRY_DEFAULT_TTL_S (7 * 24 * 3600)
 #define REGISTRY_MAX_PATH      4096     /* bytes of a path, as PATH_MAX */
 #define REGISTRY_MAX_ENTRIES   10000000 /* a file with more is refused */
+#define REGISTRY_MAX_CUTS      4096     /* cuts not acked yet, all files */
 
 struct registry_config {
     int64_t ttl_s;     /* >= 1; registry_config_init: 7 days */
@@ -203,8 +223,9 @@ uint64_t registry_keys_added(const struct registry *r);
  * which the input updates itself through registry_touch). 1: recorded, here
  * or by a hook in an entry that shares the key. 0: there is no entry for
  * dev + ino with this key (the file was forgotten or replaced since it was
- * read: a late ack) and no hook moved one. The invariants above
- * are refused with SL_EINVAL (-1) and change nothing. */
+ * read: a late ack) and no hook moved one. Either way the key's cuts at
+ * or before offset are dropped. The invariants above are refused with
+ * SL_EINVAL (-1) and change nothing. */
 SL_MUST_CHECK int registry_ack(struct registry *r,
                                const struct file_identity *id, uint64_t key,
                                const char *path, uint64_t offset, int64_t now,
@@ -233,7 +254,24 @@ SL_MUST_CHECK int registry_touch(struct registry *r, uint64_t dev, uint64_t ino,
 /* Drops the entry of dev + ino, if any. */
 void registry_forget(struct registry *r, uint64_t dev, uint64_t ino);
 /* Drops every entry not seen for more than ttl_s before now; returns how
- * many. */
+ * many. Cuts of keys no entry has any more go too. */
 size_t registry_expire(struct registry *r, int64_t now);
+
+/* Records that the file of key (an entry's event-id key) had an event cut
+ * at offset at (> 0) by the clock or a flush (above). *seq: the cut's
+ * number, registry_cuts_added() when it was made, so every cut up to N is
+ * on disk once a save that began with registry_cuts_added() >= N ended;
+ * the same cut recorded again keeps its number (0: loaded from the file).
+ * -1: SL_EINVAL (offset 0), SL_ELIMIT (REGISTRY_MAX_CUTS cuts wait for
+ * their acks: try again after acks), SL_ENOMEM. */
+SL_MUST_CHECK int registry_cut_add(struct registry *r, uint64_t key,
+                                   uint64_t at, uint64_t *seq,
+                                   struct sl_err *err);
+/* How many cuts registry_cut_add() made since registry_new(). */
+uint64_t registry_cuts_added(const struct registry *r);
+/* The cuts of key past offset after, ascending: writes up to max of them
+ * to out and returns how many there are. */
+size_t registry_cuts(const struct registry *r, uint64_t key, uint64_t after,
+                     uint64_t *out, size_t max);
 
 #endif

@@ -64,11 +64,17 @@ static char *put_u64(char *p, uint64_t v)
 #define PUT_LIT(p, lit)                                                        \
     (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
+/* The cuts of one entry: those of its key past its offset. */
+struct cut_run {
+    const struct registry_cut *c;
+    size_t n;
+};
+
 static int write_entry(struct sl_buf *b, const struct registry_entry *e,
-                       struct sl_err *err)
+                       struct cut_run cuts, struct sl_err *err)
 {
     static const char hex[] = "0123456789abcdef";
-    if (sl_buf_reserve(b, 384, err) < 0)
+    if (sl_buf_reserve(b, 384 + cuts.n * 22, err) < 0)
         return -1;
     char *p = b->ptr + b->len;
     p = put_u64(PUT_LIT(p, "{\"dev\":"), e->id.dev);
@@ -89,6 +95,11 @@ static int write_entry(struct sl_buf *b, const struct registry_entry *e,
         *p++ = hex[(e->key >> sh) & 15];
     p = PUT_LIT(p, "\",\"offset\":");
     p = put_u64(p, e->offset);
+    for (size_t i = 0; i < cuts.n; i++)
+        p = put_u64(i == 0 ? PUT_LIT(p, ",\"cuts\":[") : PUT_LIT(p, ","),
+                    cuts.c[i].at);
+    if (cuts.n > 0)
+        *p++ = ']';
     p = PUT_LIT(p, ",\"seen\":");
     if (e->seen < 0)
         *p++ = '-';
@@ -114,6 +125,8 @@ struct registry_snapshot {
     size_t count;
     struct snap_entry *entries;
     struct sl_buf paths;
+    struct registry_cut *cuts; /* ncuts, as the registry's (sorted) */
+    size_t ncuts;
 };
 
 /* What is written: the table itself, or else a snapshot of it. */
@@ -139,6 +152,25 @@ source_next(const struct source *src, size_t *cur, struct registry_entry *tmp)
     return tmp;
 }
 
+/* The cuts e's line carries. */
+static struct cut_run entry_cuts(const struct source *src,
+                                 const struct registry_entry *e)
+{
+    size_t n;
+    const struct registry_cut *all =
+        src->r != NULL ? registry_cut_list(src->r, &n) : src->snap->cuts;
+    if (src->r == NULL)
+        n = src->snap->ncuts;
+    struct cut_run run = {NULL, 0};
+    if (n == 0)
+        return run;
+    size_t i = registry_cut_find(all, n, e->key, e->offset);
+    run.c = all + i;
+    while (i + run.n < n && all[i + run.n].key == e->key)
+        run.n++;
+    return run;
+}
+
 static int write_all(const struct source *src, struct sink *s,
                      struct sl_err *err)
 {
@@ -150,7 +182,7 @@ static int write_all(const struct source *src, struct sink *s,
     const struct registry_entry *e;
     while ((e = source_next(src, &cur, &tmp)) != NULL) {
         if (sl_buf_append_str(s->b, sep, err) < 0 ||
-            write_entry(s->b, e, err) < 0)
+            write_entry(s->b, e, entry_cuts(src, e), err) < 0)
             return -1;
         sep = ",\n";
         if (s->fd >= 0 && s->b->len >= IO_CHUNK && sink_flush(s, err) < 0)
@@ -195,6 +227,15 @@ struct registry_snapshot *registry_snapshot_take(const struct registry *r,
         if (sl_buf_append(&snap->paths, e->path, strlen(e->path) + 1, err) < 0)
             goto fail;
     }
+    size_t ncuts;
+    const struct registry_cut *cuts = registry_cut_list(r, &ncuts);
+    if (ncuts > 0) {
+        snap->cuts = malloc(ncuts * sizeof *snap->cuts);
+        if (snap->cuts == NULL)
+            goto nomem;
+        memcpy(snap->cuts, cuts, ncuts * sizeof *snap->cuts);
+        snap->ncuts = ncuts;
+    }
     return snap;
 nomem:
     sl_err_set(err, SL_ENOMEM, "registry: out of memory");
@@ -208,6 +249,7 @@ void registry_snapshot_free(struct registry_snapshot *snap)
     if (snap == NULL)
         return;
     free(snap->entries);
+    free(snap->cuts);
     sl_buf_release(&snap->paths);
     free(snap);
 }
@@ -333,6 +375,7 @@ enum pstate {
     P_ENTRIES, /* in the entries array */
     P_ENTRY,   /* in an entry, expecting a key */
     P_FIELD,   /* expecting the value of field `field` */
+    P_CUTS,    /* in an entry's "cuts" array */
     P_DONE     /* after the top-level object */
 };
 
@@ -348,15 +391,16 @@ enum field {
     F_TAIL, /* the tail (file_identity.h): optional, all three or none */
     F_TAIL_LEN,
     F_TAIL_AT,
+    F_CUTS, /* optional: registry.h, cuts */
     F_N
 };
 
 #define TAIL_FIELDS (7u << F_TAIL)
 
 static const char *const field_names[F_N] = {
-    "dev",  "ino",  "fp",   "fp_len",   "key",    "offset",
-    "seen", "path", "tail", "tail_len", "tail_at"};
-static const size_t field_len[F_N] = {3, 3, 2, 6, 3, 6, 4, 4, 4, 8, 7};
+    "dev",  "ino",  "fp",   "fp_len",   "key",     "offset",
+    "seen", "path", "tail", "tail_len", "tail_at", "cuts"};
+static const size_t field_len[F_N] = {3, 3, 2, 6, 3, 6, 4, 4, 4, 8, 7, 4};
 
 struct parser {
     const char *name;
@@ -367,6 +411,8 @@ struct parser {
     enum field field;
     unsigned fields; /* bit per field seen in the current entry */
     struct registry_entry cur;
+    uint64_t *cuts; /* the current entry's, ncuts (cap_cuts allocated) */
+    size_t ncuts, cap_cuts;
     /* positions: the chunk being parsed and the lines before it */
     const char *chunk;
     size_t chunk_len;
@@ -449,8 +495,11 @@ static const char *expected(const struct parser *p)
         return "an array of entries";
     case P_ENTRIES:
         return "an entry (an object) or ]";
+    case P_CUTS:
+        return "an offset (an integer) or ]";
     case P_FIELD:
-        return p->field == F_FP || p->field == F_KEY || p->field == F_TAIL
+        return p->field == F_CUTS ? "an array of offsets"
+               : p->field == F_FP || p->field == F_KEY || p->field == F_TAIL
                    ? "16 hex digits in a string"
                : p->field == F_PATH ? "a string"
                                     : "an integer";
@@ -511,6 +560,28 @@ static int on_version(struct parser *p, bool neg, uint64_t v)
     return good(p);
 }
 
+/* One offset of an entry's "cuts": after 0 and the one before it. */
+static int on_cut(struct parser *p, bool ok, uint64_t v, const char *s,
+                  size_t len)
+{
+    if (!ok || v == 0 || (p->ncuts > 0 && v <= p->cuts[p->ncuts - 1]))
+        return BAD(p, "\"cuts\": %.*s is not an offset past the one before it",
+                   (int)(len > 40 ? 40 : len), s);
+    if (p->ncuts == REGISTRY_MAX_CUTS)
+        return fail_at(p, here(p), SL_ELIMIT, true, "more than %d cuts",
+                       REGISTRY_MAX_CUTS);
+    if (p->ncuts == p->cap_cuts) {
+        size_t ncap = p->cap_cuts ? p->cap_cuts * 2 : 8;
+        uint64_t *nc = realloc(p->cuts, ncap * sizeof *nc);
+        if (nc == NULL)
+            return fail_at(p, here(p), SL_ENOMEM, false, "out of memory");
+        p->cuts = nc;
+        p->cap_cuts = ncap;
+    }
+    p->cuts[p->ncuts++] = v;
+    return good(p);
+}
+
 static int on_number(void *ctx, const char *s, size_t len)
 {
     struct parser *p = ctx;
@@ -520,8 +591,10 @@ static int on_number(void *ctx, const char *s, size_t len)
     if (p->st == P_VERSION)
         return ok ? on_version(p, neg, v)
                   : BAD(p, "the version must be an integer");
-    if (p->st != P_FIELD || p->field == F_FP || p->field == F_KEY ||
-        p->field == F_PATH || p->field == F_TAIL)
+    if (p->st == P_CUTS)
+        return on_cut(p, ok && !neg, v, s, len);
+    if (p->st != P_FIELD || p->field == F_CUTS || p->field == F_FP ||
+        p->field == F_KEY || p->field == F_PATH || p->field == F_TAIL)
         return unexpected(p, "a number");
     if (!ok || (neg && p->field != F_SEEN) ||
         (p->field == F_SEEN && !neg && v > (uint64_t)INT64_MAX) ||
@@ -623,6 +696,7 @@ static int on_start_map(void *ctx)
                        REGISTRY_MAX_ENTRIES);
     memset(&p->cur, 0, sizeof p->cur);
     p->fields = 0;
+    p->ncuts = 0;
     p->st = P_ENTRY;
     return good(p);
 }
@@ -677,10 +751,17 @@ static int end_entry(struct parser *p)
         return BAD(p, "a second entry for device %llu inode %llu",
                    (unsigned long long)p->cur.id.dev,
                    (unsigned long long)p->cur.id.ino);
+    if (p->ncuts > 0 && p->cuts[0] <= p->cur.offset)
+        return BAD(p, "\"cuts\": %llu is not past the offset",
+                   (unsigned long long)p->cuts[0]);
     struct sl_err e;
     if (registry_insert(p->r, &p->cur, &e) < 0)
         return fail_at(p, here(p), SL_ENOMEM, false, "out of memory");
     p->cur.path = NULL; /* the table has it */
+    for (size_t i = 0; i < p->ncuts; i++)
+        if (registry_cut_insert(p->r, p->cur.key, p->cuts[i], 0, &e) < 0)
+            return fail_at(p, here(p), e.status, e.status == SL_ELIMIT, "%s",
+                           e.msg);
     p->st = P_ENTRIES;
     return good(p);
 }
@@ -700,6 +781,10 @@ static int on_end_map(void *ctx)
 static int on_start_array(void *ctx)
 {
     struct parser *p = ctx;
+    if (p->st == P_FIELD && p->field == F_CUTS) {
+        p->st = P_CUTS;
+        return good(p);
+    }
     if (p->st != P_LIST)
         return unexpected(p, "an array");
     p->st = P_ENTRIES;
@@ -708,8 +793,8 @@ static int on_start_array(void *ctx)
 
 static int on_end_array(void *ctx)
 {
-    struct parser *p = ctx; /* only P_ENTRIES: others never open one */
-    p->st = P_TOP;
+    struct parser *p = ctx; /* only P_ENTRIES and P_CUTS open one */
+    p->st = p->st == P_CUTS ? P_ENTRY : P_TOP;
     return good(p);
 }
 
@@ -822,6 +907,7 @@ static struct registry *parser_done(struct parser *p, bool ok,
 {
     struct registry *r = p->r;
     free(p->cur.path);
+    free(p->cuts);
     if (!ok && p->failed) {
         unsigned line, col;
         line_col(p, p->err_off, &line, &col);

@@ -141,8 +141,11 @@ struct multiline {
     struct multiline_line pend;
     struct sl_buf pend_buf;
     enum closing closing;
-    bool tick_wanted, flush_wanted;
+    bool tick_wanted, flush_wanted, cut_wanted;
     uint64_t tick_ms;
+    /* the closing's cut (CLOSE_TIMEOUT, CLOSE_FLUSH): last_end when it
+     * began, which the events it completes carry (multiline_event.cut) */
+    uint64_t cut_end;
 
     uint64_t last_end; /* end of the last line pushed */
     struct multiline_stats stats;
@@ -343,6 +346,9 @@ static void complete(struct multiline *ml)
     ml->text = tmp;
     sl_buf_reset(&ml->text);
     ml->ready_ev = ml->ev;
+    ml->ready_ev.cut =
+        ml->closing == CLOSE_TIMEOUT || ml->closing == CLOSE_FLUSH ? ml->cut_end
+                                                                   : 0;
     /* never a NULL pointer, even for an empty first line and no buffer */
     ml->ready_ev.text =
         (struct sl_slice){ml->out.len > 0 ? ml->out.ptr : "", ml->out.len};
@@ -607,6 +613,14 @@ static bool place(struct multiline *ml, const struct multiline_line *l)
 
 static bool expired(const struct multiline *ml, uint64_t now_ms);
 
+/* Starts completing what is open (a timeout, a flush or a forced cut):
+ * the events it completes carry where it began. */
+static void close_for(struct multiline *ml, enum closing why)
+{
+    ml->closing = why;
+    ml->cut_end = ml->last_end;
+}
+
 /* Does the next piece of work, which completes at most one event. false:
  * nothing was left to do. */
 static bool work(struct multiline *ml)
@@ -622,13 +636,14 @@ static bool work(struct multiline *ml)
             ml->closing = CLOSE_NONE;
     } else if (ml->has_pend) {
         ml->has_pend = !place(ml, &ml->pend);
-    } else if (ml->tick_wanted) {
-        ml->tick_wanted = false;
-        if (expired(ml, ml->tick_ms))
-            ml->closing = CLOSE_TIMEOUT;
+    } else if (ml->tick_wanted || ml->cut_wanted) {
+        bool due = (ml->cut_wanted && ml->open) || expired(ml, ml->tick_ms);
+        ml->tick_wanted = ml->cut_wanted = false;
+        if (due)
+            close_for(ml, CLOSE_TIMEOUT);
     } else if (ml->flush_wanted) {
         ml->flush_wanted = false;
-        ml->closing = CLOSE_FLUSH;
+        close_for(ml, CLOSE_FLUSH);
     } else {
         return false;
     }
@@ -645,7 +660,8 @@ static void run(struct multiline *ml)
 static bool idle(const struct multiline *ml)
 {
     return !ml->ready && ml->replay.n == 0 && ml->closing == CLOSE_NONE &&
-           !ml->has_pend && !ml->tick_wanted && !ml->flush_wanted;
+           !ml->has_pend && !ml->tick_wanted && !ml->flush_wanted &&
+           !ml->cut_wanted;
 }
 
 /* ---- the public verbs ------------------------------------------------- */
@@ -670,7 +686,7 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms)
 {
     if (idle(ml)) {
         if (expired(ml, now_ms))
-            ml->closing = CLOSE_TIMEOUT;
+            close_for(ml, CLOSE_TIMEOUT);
     } else if (!ml->flush_wanted) { /* after a flush a tick finds nothing */
         ml->tick_wanted = true;
         if (now_ms > ml->tick_ms)
@@ -682,9 +698,19 @@ void multiline_flush(struct multiline *ml)
 {
     if (idle(ml)) {
         if (ml->open)
-            ml->closing = CLOSE_FLUSH;
+            close_for(ml, CLOSE_FLUSH);
     } else {
         ml->flush_wanted = true;
+    }
+}
+
+void multiline_cut(struct multiline *ml)
+{
+    if (idle(ml)) {
+        if (ml->open)
+            close_for(ml, CLOSE_TIMEOUT);
+    } else if (!ml->flush_wanted) { /* after a flush a cut finds nothing */
+        ml->cut_wanted = true;
     }
 }
 
@@ -709,7 +735,7 @@ bool multiline_push(struct multiline *ml, const struct multiline_line *line,
             return false;
     }
     if (expired(ml, now_ms))
-        ml->closing = CLOSE_TIMEOUT;
+        close_for(ml, CLOSE_TIMEOUT);
     ml->stats.lines++;
     ml->last_ms = now_ms;
     ml->last_end = line->end;

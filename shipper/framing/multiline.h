@@ -151,6 +151,13 @@ struct multiline_event {
     bool truncated;       /* split by max_lines / max_bytes, or a cut line */
     bool continued;       /* goes on with the record of the event before,
                              which a limit split */
+    /* Completed by the clock or a flush (a timeout, multiline_flush,
+     * multiline_cut), not by the lines: where that began, the end of the
+     * last line pushed before it (every event it completed carries the
+     * same one); 0: completed by a line. A read of the same bytes again
+     * (a restart) makes the same events only if it cuts there too, since
+     * the line after it could have joined: multiline_cut. */
+    uint64_t cut;
 };
 
 struct multiline_stats {
@@ -212,6 +219,13 @@ uint64_t multiline_next_deadline(const struct multiline *ml);
 /* End of input or shutdown: completes, after the lines already pushed,
  * every event still open or held. */
 void multiline_flush(struct multiline *ml);
+/* Completes, after the lines already pushed, every event still open or
+ * held, as the timeout does, whatever the clock says (its events carry
+ * the cut): a read again of bytes that a timeout or a flush cut before a
+ * crash calls it before pushing the first line at or past that event's
+ * cut, and makes the same events the first read made. Nothing open: does
+ * nothing. */
+void multiline_cut(struct multiline *ml);
 /* Stream offset up to which everything pushed is in a popped event or was
  * dropped (see above; 0 before any push). */
 uint64_t multiline_done_offset(const struct multiline *ml);

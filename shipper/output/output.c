@@ -44,6 +44,7 @@ struct output {
     bool open;      /* an event between begin and commit */
     bool added;     /* the open event is in the writer's batch already */
     bool flushing;  /* seal the batch as soon as a slot is free */
+    bool held;      /* output_hold: no seal until output_release */
     int64_t first_at;
     size_t nmarks;
     struct output_mark marks[OUTPUT_MARKS_MAX];
@@ -267,9 +268,12 @@ void output_free(struct output *o)
     free(o);
 }
 
+static bool batch_full(const struct output *o);
+
 bool output_has_room(const struct output *o)
 {
-    return o->used < o->nslots && o->ops->has_room(o->sink);
+    return o->used < o->nslots && !(o->held && batch_full(o)) &&
+           o->ops->has_room(o->sink);
 }
 
 static bool batch_full(const struct output *o)
@@ -477,7 +481,8 @@ static int seal(struct output *o, struct sl_err *err)
  * and the batch kept, to be tried again at the next pass. */
 static void seal_if_due(struct output *o, bool full)
 {
-    if (sl_batch_writer_count(o->w) == 0 || o->open || o->used >= o->nslots)
+    if (sl_batch_writer_count(o->w) == 0 || o->open || o->held ||
+        o->used >= o->nslots)
         return;
     if (!full && !o->flushing &&
         sl_redis_now_ms() < o->first_at + o->cfg.batch_age_ms)
@@ -525,6 +530,19 @@ void output_flush(struct output *o)
     seal_if_due(o, true);
 }
 
+void output_hold(struct output *o)
+{
+    o->held = true;
+}
+
+void output_release(struct output *o)
+{
+    if (!o->held)
+        return;
+    o->held = false;
+    seal_if_due(o, batch_full(o)); /* full, flushed or aged meanwhile */
+}
+
 void output_batch_done(struct output *o, struct output_batch *b)
 {
     b->done = true;
@@ -569,7 +587,8 @@ size_t output_fill_pollfds(const struct output *o, struct pollfd *pfds,
 int output_timeout_ms(const struct output *o)
 {
     int t = o->ops->timeout_ms(o->sink);
-    if (sl_batch_writer_count(o->w) == 0 || o->open || o->used >= o->nslots)
+    if (sl_batch_writer_count(o->w) == 0 || o->open || o->held ||
+        o->used >= o->nslots)
         return t;
     int64_t left =
         o->flushing ? 0 : o->first_at + o->cfg.batch_age_ms - sl_redis_now_ms();

@@ -223,6 +223,16 @@ void output_rollback(struct output *o);
 /* Seals the batch being filled as soon as the outbox has room (now, if it
  * has): at the end of input and at shutdown. */
 void output_flush(struct output *o);
+/* Holds the batch being filled, and every later one, unsealed (so not
+ * sent) until output_release: for an event that must not reach Redis
+ * before something else is on disk (a multiline cut in the registry:
+ * pipeline.h), called before that event is committed. Meanwhile a full
+ * batch leaves no room (output_has_room) and no batch ages; the batches
+ * sealed before are sent as usual. A hold twice is one hold. */
+void output_hold(struct output *o);
+/* Ends the hold: the batch is sealed now if it is due (full, flushed,
+ * aged). */
+void output_release(struct output *o);
 /* Nothing is left: no event in a batch, no batch unacknowledged, no ack
  * not taken by output_next_ack(). */
 bool output_idle(const struct output *o);

@@ -22,11 +22,11 @@ Cases:
   file copied and truncated before the shipper completed the event
   (multiline timeout not reached), the shipper killed with -9 and
   started again: one event, whole, not one from the copy too.
-- timeout_cut_traceback_through_kill9: a KNOWN DEFECT, not fixed, run
-  only when SLUICE_E2E_ONLY names it (it fails): a traceback whose first
-  half multiline.timeout shipped alone, the shipper killed with -9
-  before its registry saved that; read again whole under the half's id,
-  Elasticsearch keeps the half and the end of the traceback is lost.
+- timeout_cut_traceback_through_kill9: a traceback whose first half
+  multiline.timeout shipped alone, the shipper killed with -9 before its
+  registry saved that, the rest written meanwhile: the restart cuts
+  where the first run did (the cut was in the registry before the half
+  was sent), so the half and the rest are each indexed, every line.
 
 The test starts its own redis-server (port on loopback, killed by pid)
 and uses tests/run's Elasticsearch: SLUICE_TEST_ES_URL, or with
@@ -592,16 +592,18 @@ def java_trace_through_copytruncate():
         st.check_once(want)
 
 
+@case
 def timeout_cut_traceback_through_kill9():
-    """KNOWN DEFECT, run only when SLUICE_E2E_ONLY names it (it fails on
-    main): a traceback cut by multiline.timeout (its first half shipped
+    """A traceback cut by multiline.timeout (its first half shipped
     alone), the shipper killed with -9 before its registry saved that
     (here: Redis stopped until the shipper is dead, so the half is in the
     stream and the shipper never heard it; without that, any kill within
     the registry's save interval, 1 s), the rest written before it starts
-    again: it reads the whole traceback from the half's offset, under the
-    half's id, and Elasticsearch keeps the half (create: 409), so the end
-    of the traceback is lost."""
+    again: it reads from the half's offset again and cuts where the
+    first run did (the registry kept the cut), so Elasticsearch has the
+    half (sent twice under its id: a 409) and the rest, every line (it
+    joined the whole under the half's id, and lost the rest, before the
+    registry kept cuts)."""
     with Stack("cut", "python", multiline_timeout="1s") as st:
         with open(st.app, "ab", buffering=0) as f:
             f.write((plain(0) + "\n").encode())
@@ -620,15 +622,16 @@ def timeout_cut_traceback_through_kill9():
             st.redis.p.send_signal(signal.SIGCONT)
             f.write((rest + plain(2) + "\n").encode())
             st.shipper.start()
-        # the half and then the rest, or the whole: every line indexed
-        st.caught_up(3)
-        text = "\n".join(sorted(st.messages()))
-        for ln in (head + rest).splitlines():
-            assert ln in text, f"{ln!r} not indexed: {text!r}"
+        # the half and then the rest as events of their own: every line
+        # in exactly one document, the half one of them
+        want = (plain(0) + "\n" + head + rest + plain(2)).splitlines()
 
-
-if "timeout_cut_traceback_through_kill9" in shipper_harness.ONLY:
-    case(timeout_cut_traceback_through_kill9)
+        def indexed():
+            lines = [ln for m in st.messages() for ln in m.split("\n")]
+            return all(ln in lines for ln in want) and lines
+        lines = wait_for("every line indexed", indexed, 60, 0.5)
+        eq(sorted(lines), sorted(want), "each line in one document")
+        eq(st.messages().count(head[:-1]), 1, "the half, a document")
 
 
 def main():

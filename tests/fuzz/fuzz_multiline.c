@@ -3,7 +3,8 @@
  * pattern mode. Byte 0
  * picks the chunk size and the mode, byte 1 the limits and the timeout; each
  * line's first byte moves the clock, a line starting with '!' ticks before
- * its push, one ending with '!' ticks after it, past any timeout.
+ * its push, one ending with '!' ticks after it, past any timeout, and
+ * one starting with '%' forces a cut (multiline_cut) before its push.
  *
  * The same input goes to two consumers making the same push, tick and flush
  * calls: an eager one that drains after each, and a lazy one that pulls at
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_LINE 64
 
 struct rec { /* an event as the eager consumer got it */
-    uint64_t offset, end;
+    uint64_t offset, end, cut;
     uint32_t lines, dropped;
     bool truncated, continued;
     size_t pos, len; /* its text in run.texts */
@@ -89,6 +90,9 @@ static void check_event(struct run *r, const struct multiline_event *ev)
         abort();
     if (ev->end <= ev->offset || ev->end > r->size)
         abort();
+    /* a cut is at or past the event's end, at the end of a line pushed */
+    if (ev->cut != 0 && (ev->cut < ev->end || ev->cut > r->size))
+        abort();
     /* a continuation follows the event a limit split, right after it */
     if (ev->continued && (r->n == 0 || !r->ev[r->n - 1].truncated ||
                           r->ev[r->n - 1].end > ev->offset))
@@ -113,13 +117,13 @@ static bool pull_one(struct multiline *ml, struct run *r)
         if (x->len == SIZE_MAX || x->offset != ev.offset || x->end != ev.end ||
             x->lines != ev.lines || x->dropped != ev.dropped ||
             x->truncated != ev.truncated || x->continued != ev.continued ||
-            x->len != ev.text.len ||
+            x->cut != ev.cut || x->len != ev.text.len ||
             memcmp(r->texts + x->pos, ev.text.ptr, ev.text.len) != 0)
             abort();
     } else {
-        *x =
-            (struct rec){ev.offset,    ev.end,       ev.lines,     ev.dropped,
-                         ev.truncated, ev.continued, r->texts_len, ev.text.len};
+        *x = (struct rec){ev.offset,    ev.end,       ev.cut,
+                          ev.lines,     ev.dropped,   ev.truncated,
+                          ev.continued, r->texts_len, ev.text.len};
         memcpy(r->texts + r->texts_len, ev.text.ptr, ev.text.len);
         r->texts_len += ev.text.len;
         r->ev[r->n + 1].len = SIZE_MAX; /* none known after it yet */
@@ -193,6 +197,10 @@ static void push(struct multiline *ml, struct run *r,
     *now += l.len > 0 ? (uint8_t)l.ptr[0] % 8 : 0;
     if (l.len > 0 && l.ptr[0] == '!') {
         multiline_tick(ml, *now);
+        after_call(ml, r);
+    }
+    if (l.len > 0 && l.ptr[0] == '%') {
+        multiline_cut(ml);
         after_call(ml, r);
     }
     const struct multiline_stats *st = multiline_stats(ml);

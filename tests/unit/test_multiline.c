@@ -132,7 +132,7 @@ static void assert_same_events(const struct got *want, const struct got *got,
         if (a->offset != b->offset || a->end != b->end ||
             a->lines != b->lines || a->dropped != b->dropped ||
             a->truncated != b->truncated || a->continued != b->continued ||
-            strcmp(got->texts[i], want->texts[i]) != 0)
+            a->cut != b->cut || strcmp(got->texts[i], want->texts[i]) != 0)
             fail_msg("%s: event %zu at %llu differs from the eager one at "
                      "%llu",
                      what, i, (unsigned long long)a->offset,
@@ -908,6 +908,130 @@ static void java_hold_released_by_limit_timeout_and_flush(void **state)
     assert_int_equal(multiline_stats(ml)->lines, 2 + 2 + MULTILINE_HOLD_MAX);
     multiline_free(ml);
     got_free(&g);
+}
+
+/* ---- forced cuts ------------------------------------------------------ */
+
+/* Pushes lines[from, to) one after the other from offset *off at clock
+ * now; *off moves past them. */
+static void push_range(struct multiline *ml, const char *const *lines,
+                       size_t from, size_t to, uint64_t *off, uint64_t now)
+{
+    for (size_t i = from; i < to; i++) {
+        push(ml, lines[i], *off, now);
+        *off += strlen(lines[i]) + 1;
+    }
+}
+
+/* A traceback whose writer paused after its second line for longer than
+ * the timeout: the first read cut it there (the head an event of its own,
+ * carrying the cut), and a read of the same lines again that is told to
+ * cut there (a restart: no pause this time) makes the same events, cut
+ * included; without the cut the lines make one event. */
+static void forced_cut_repeats_a_timeout(void **state)
+{
+    (void)state;
+    static const char *const tb[] = {
+        "Traceback (most recent call last):", "  File \"a.py\", line 1",
+        "    f()", "ValueError: boom", "next"};
+    struct got first = {0}, again = {0}, whole = {0};
+    uint64_t off = 0;
+    struct multiline *ml = make_preset("python", &first);
+    push_range(ml, tb, 0, 2, &off, 1000);
+    uint64_t cut = off;
+    tick(ml, 1000 + MULTILINE_DEFAULT_TIMEOUT_MS);
+    assert_int_equal(first.n, 1);
+    assert_int_equal(first.ev[0].cut, cut);
+    push_range(ml, tb, 2, 5, &off, 90000);
+    flush(ml);
+    /* the rest: "    f()", "ValueError: boom" and "next", which the
+     * preset held to the end, so the flush completed them */
+    assert_int_equal(first.n, 4);
+    assert_event(&first, 0, 0, 2,
+                 "Traceback (most recent call last):\n"
+                 "  File \"a.py\", line 1");
+    for (size_t i = 1; i < 4; i++)
+        assert_int_equal(first.ev[i].cut, off);
+    multiline_free(ml);
+
+    off = 0;
+    ml = make_preset("python", &again);
+    push_range(ml, tb, 0, 2, &off, 1000);
+    multiline_cut(ml); /* the next line is at the cut */
+    drain(ml);
+    push_range(ml, tb, 2, 5, &off, 1000);
+    flush(ml);
+    assert_same_events(&first, &again, "forced cut");
+    assert_int_equal(multiline_stats(ml)->timeouts, 1);
+    multiline_free(ml);
+
+    off = 0;
+    ml = make_preset("python", &whole);
+    push_range(ml, tb, 0, 5, &off, 1000);
+    flush(ml);
+    assert_int_equal(whole.n, 2);
+    assert_int_equal(whole.ev[0].lines, 4);
+    assert_int_equal(whole.ev[0].cut, 0); /* completed by "next" */
+    multiline_free(ml);
+    got_free(&first);
+    got_free(&again);
+    got_free(&whole);
+}
+
+/* Held lines (java: a class line before its first frame) are completed
+ * by a timeout as events of their own, each carrying the cut; a forced
+ * cut makes the same ones, and so does a cut asked while work waits for
+ * a peek (it applies after that work). A cut with nothing open, or after
+ * a flush, does nothing. */
+static void forced_cut_releases_held_lines_as_the_timeout(void **state)
+{
+    (void)state;
+    static const char *const tr[] = {"R", "x.Y: m", "\tat a.b(C.java:1)", "S"};
+    struct got first = {0}, again = {0}, lazy = {0};
+    uint64_t off = 0;
+    struct multiline *ml = make_preset("java", &first);
+    push_range(ml, tr, 0, 2, &off, 0);
+    tick(ml, MULTILINE_DEFAULT_TIMEOUT_MS);
+    push_range(ml, tr, 2, 4, &off, 60000);
+    flush(ml);
+    assert_int_equal(first.n, 4);
+    assert_int_equal(first.ev[0].cut, 9);
+    assert_int_equal(first.ev[1].cut, 9);
+    assert_event(&first, 1, 2, 1, "x.Y: m");
+    multiline_free(ml);
+
+    off = 0;
+    ml = make_preset("java", &again);
+    multiline_cut(ml); /* nothing open: nothing */
+    push_range(ml, tr, 0, 2, &off, 0);
+    multiline_cut(ml);
+    drain(ml);
+    push_range(ml, tr, 2, 4, &off, 0);
+    flush(ml);
+    assert_same_events(&first, &again, "forced cut");
+    multiline_free(ml);
+
+    /* a lazy consumer: the cut is asked while an event waits */
+    off = 0;
+    use_consumer(1); /* PULL_ONE */
+    ml = make_preset("java", &lazy);
+    push_range(ml, tr, 0, 1, &off, 0);
+    push(ml, "S", off, 0); /* R is complete: it waits, S is open */
+    off += 2;
+    multiline_cut(ml);
+    multiline_flush(ml); /* after the cut: finds nothing more to do */
+    multiline_cut(ml);   /* after a flush: nothing */
+    drain(ml);
+    assert_int_equal(lazy.n, 2);
+    assert_int_equal(lazy.ev[0].cut, 0);
+    assert_event(&lazy, 1, 2, 1, "S");
+    assert_int_equal(lazy.ev[1].cut, off);
+    assert_int_equal(multiline_stats(ml)->timeouts, 1);
+    use_consumer(0);
+    multiline_free(ml);
+    got_free(&first);
+    got_free(&again);
+    got_free(&lazy);
 }
 
 /* ---- real-looking logs ------------------------------------------------ */
@@ -1735,6 +1859,8 @@ int main(void)
         cmocka_unit_test(python_locals_class),
         cmocka_unit_test(ansi_coloured_lines),
         cmocka_unit_test(go_panics),
+        cmocka_unit_test(forced_cut_repeats_a_timeout),
+        cmocka_unit_test(forced_cut_releases_held_lines_as_the_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,6 +401,43 @@ static void partial_write_at_seal_goes_on_inside_a_line(void **state)
     assert_int_equal(st.bytes, want_len);
 }
 
+/* output_hold: the batch being filled is not sealed, by count, age or a
+ * flush, and a full one leaves no room, until output_release seals it;
+ * batches sealed before the hold are sent meanwhile. */
+static void a_held_batch_waits_for_its_release(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.batch_events = 2;
+    f->cfg.batch_age_ms = 1;
+    f->cfg.max_in_flight = 4;
+    open_output(f);
+    struct output_ack ack;
+    add(f, 1, 1, 1);
+    add(f, 2, 1, 2); /* sealed by count, before the hold */
+    output_hold(f->o);
+    output_hold(f->o); /* twice is once */
+    add(f, 3, 1, 3);
+    assert_int_equal(output_timeout_ms(f->o), -1); /* no age while held */
+    add(f, 4, 1, 4);                               /* full: not sealed */
+    assert_false(output_has_room(f->o));
+    output_flush(f->o);
+    pass(f, 5);
+    drain(f);
+    assert_string_equal(f->got, "{\"n\":1}\n{\"n\":2}\n");
+    assert_int_equal(output_next_ack(f->o, &ack), 1);
+    assert_int_equal(ack.marks[0].offset, 2);
+    assert_int_equal(output_next_ack(f->o, &ack), 0);
+    assert_false(output_idle(f->o));
+    output_release(f->o);
+    assert_true(output_has_room(f->o));
+    drain(f);
+    assert_string_equal(f->got, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n");
+    assert_int_equal(output_next_ack(f->o, &ack), 1);
+    assert_int_equal(ack.marks[0].offset, 4);
+    output_release(f->o); /* not held: nothing */
+    assert_true(output_idle(f->o));
+}
+
 int main(void)
 {
     sl_log_init(SL_LOG_ERROR, SL_LOG_TEXT);
@@ -422,6 +459,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             partial_write_at_seal_goes_on_inside_a_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_held_batch_waits_for_its_release,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

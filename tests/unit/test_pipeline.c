@@ -337,6 +337,135 @@ static void a_drained_source_holds_no_multiline_buffers(void **state)
     pipe_src_free(s);
 }
 
+/* The messages of the events out so far, each followed by "|". */
+static void messages(struct fx *f, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *m = f->got; (m = strstr(m, "\"message\":\"")) != NULL;) {
+        m += strlen("\"message\":\"");
+        const char *end = strchr(m, '"');
+        assert_non_null(end);
+        n += (size_t)snprintf(out + n, size - n, "%.*s|", (int)(end - m), m);
+        m = end;
+    }
+}
+
+/* Cuts (pipeline.h): an event the timeout (or the end) completed is
+ * recorded as a cut in the registry, and its batch is held unsent until
+ * the cut is said to be on disk; its ack drops the cut. A source made
+ * later for a file with a cut past its start repeats it: "  two" would
+ * have joined "x one" without it. */
+static void a_timeout_cut_waits_for_its_save_and_is_repeated(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    char got[256];
+    uint64_t cuts[4];
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    pipeline_set_cuts_saved(f->p, 0);
+    struct pipe_src *a = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
+    assert_non_null(a);
+    assert_int_equal(
+        pipe_src_feed(a, "x head\n  c1\n", 12, &file_a, NULL, MTIME, &err), 0);
+    assert_int_equal(pipe_src_drain(a, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(pipeline_drain(f->p, 100, &err), 0);
+    for (int i = 0; i < 3; i++) { /* held, however often it is flushed */
+        output_flush(f->o);
+        turn(f);
+    }
+    assert_int_equal(f->got_len, 0);
+    assert_false(output_idle(f->o));
+    assert_int_equal(registry_cuts_added(f->reg), 1);
+    assert_int_equal(registry_cuts(f->reg, 7, 100, cuts, 4), 1);
+    assert_int_equal(cuts[0], 112);
+    pipeline_set_cuts_saved(f->p, 1);
+    assert_int_equal(events_out(f, 100), 1);
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x head\\n  c1|");
+    assert_int_equal(offset_of(f, &file_a), 112);
+    assert_int_equal(registry_cuts(f->reg, 7, 0, cuts, 4), 0); /* acked */
+    pipe_src_free(a);
+
+    /* a restart: b's cut at 6 was on disk when it was read before */
+    uint64_t seq;
+    assert_int_equal(registry_cut_add(f->reg, 8, 6, &seq, &err), 0);
+    pipeline_set_cuts_saved(f->p, seq);
+    f->got_len = 0;
+    struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(b);
+    assert_int_equal(pipe_src_feed(b, "x one\n  two\nx three\n", 20, &file_b,
+                                   NULL, MTIME, &err),
+                     0);
+    drain(f, b);
+    /* the end of its bytes completes "x three": a cut too (a copytruncate
+     * after it would have the copy repeat it), whose batch is held */
+    pipe_src_end(b);
+    drain(f, b);
+    assert_int_equal(registry_cuts_added(f->reg), seq + 1);
+    output_flush(f->o);
+    turn(f);
+    assert_false(output_idle(f->o));
+    pipeline_set_cuts_saved(f->p, seq + 1);
+    finish(f);
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x one|  two|x three|");
+    assert_int_equal(offset_of(f, &file_b), 20);
+    assert_int_equal(registry_cuts(f->reg, 8, 0, cuts, 4), 0);
+    pipe_src_free(b);
+}
+
+/* Several cuts before one save: two files' events cut by one tick are
+ * held until a save covers both (one that covers the first only keeps the
+ * hold); stdin's events are never held (no registry to repeat a cut). */
+static void cuts_of_two_files_wait_for_the_save_of_both(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    char got[256];
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    pipeline_set_cuts_saved(f->p, 0);
+    struct pipe_src *a = pipe_src_new_file(f->p, f->pi, 7, "/a.log", 100, &err);
+    struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(pipe_src_feed(a, "x a\n", 4, &file_a, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipe_src_feed(b, "x b\n", 4, &file_b, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipeline_drain(f->p, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(pipeline_drain(f->p, 100, &err), 0);
+    assert_int_equal(registry_cuts_added(f->reg), 2);
+    pipeline_set_cuts_saved(f->p, 1);
+    output_flush(f->o);
+    turn(f);
+    assert_int_equal(f->got_len, 0);
+    pipeline_set_cuts_saved(f->p, 2);
+    finish(f);
+    messages(f, got, sizeof got); /* in the order the tick found them */
+    assert_true(strcmp(got, "x a|x b|") == 0 || strcmp(got, "x b|x a|") == 0);
+    pipe_src_free(a);
+    pipe_src_free(b);
+
+    f->got_len = 0;
+    struct pipe_src *s = pipe_src_new_stdin(f->p, f->pi, 0, &err);
+    assert_non_null(s);
+    assert_int_equal(pipe_src_feed(s, "x in\n", 5, NULL, NULL, INT64_MAX, &err),
+                     0);
+    assert_int_equal(pipe_src_drain(s, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    assert_int_equal(pipeline_drain(f->p, 100, &err), 0);
+    finish(f);
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x in|");
+    assert_int_equal(registry_cuts_added(f->reg), 2);
+    pipe_src_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +479,10 @@ int main(void)
             multiline_timeouts_among_many_quiet_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_drained_source_holds_no_multiline_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_timeout_cut_waits_for_its_save_and_is_repeated, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            cuts_of_two_files_wait_for_the_save_of_both, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

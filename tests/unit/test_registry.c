@@ -1494,6 +1494,144 @@ static void test_tail_refused(void **state)
                    "string");
 }
 
+/* ---- cuts ---------------------------------------------------------------- */
+
+static uint64_t cut_add(struct registry *r, uint64_t key, uint64_t at)
+{
+    struct sl_err err = {0};
+    uint64_t seq = 99;
+    if (registry_cut_add(r, key, at, &seq, &err) < 0)
+        fail_msg("registry_cut_add: %s", err.msg);
+    return seq;
+}
+
+static void assert_cuts(const struct registry *r, uint64_t key, uint64_t after,
+                        size_t n, const uint64_t *want)
+{
+    uint64_t got[8];
+    assert_int_equal(registry_cuts(r, key, after, got, 8), n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+}
+
+/* Cuts: numbered as made (the same cut keeps its number, a loaded one has
+ * 0), listed past an offset, written in the lines of their key's entries
+ * past the offset and read back, in a snapshot as they were, dropped by
+ * an ack at or past them and, once no entry has their key, by an expiry
+ * or when the table is full. */
+static void test_cuts(void **state)
+{
+    struct scratch *s = *state;
+    struct registry *r = new_reg(0);
+    const uint64_t ka = KEY_OF(131), kb = KEY_OF(132);
+    struct file_identity a = fid(2049, 131, 0x9d1f0c7e2a5b4d33ull, 1024);
+    ack(r, a, "/var/log/a.log", 100, 1763870000);
+    ack(r, fid(2049, 132, 5, 10), "/var/log/b.log", 0, 1763870000);
+    assert_int_equal(registry_cuts_added(r), 0);
+    assert_int_equal(cut_add(r, ka, 300), 1);
+    assert_int_equal(cut_add(r, ka, 200), 2);
+    assert_int_equal(cut_add(r, ka, 300), 1); /* again: its number */
+    assert_int_equal(cut_add(r, kb, 7), 3);
+    assert_int_equal(registry_cuts_added(r), 3);
+    assert_cuts(r, ka, 100, 2, (const uint64_t[]){200, 300});
+    assert_cuts(r, ka, 200, 1, (const uint64_t[]){300});
+    assert_cuts(r, kb, 0, 1, (const uint64_t[]){7});
+    assert_cuts(r, KEY_OF(1), 0, 0, NULL);
+    struct sl_err err = {0};
+    uint64_t seq;
+    assert_int_equal(registry_cut_add(r, ka, 0, &seq, &err), -1);
+    assert_string_equal(err.msg, "registry: a cut at offset 0");
+
+    save(r, at(s, "registry.json"));
+    assert_string_equal(
+        read_all(s->path),
+        "{\"version\":1,\"entries\":[\n"
+        "{\"dev\":2049,\"ino\":131,\"fp\":\"9d1f0c7e2a5b4d33\","
+        "\"fp_len\":1024,\"key\":\"5eed000000000083\",\"offset\":100,"
+        "\"cuts\":[200,300],\"seen\":1763870000,"
+        "\"path\":\"/var/log/a.log\"},\n"
+        "{\"dev\":2049,\"ino\":132,\"fp\":\"0000000000000005\","
+        "\"fp_len\":10,\"key\":\"5eed000000000084\",\"offset\":0,"
+        "\"cuts\":[7],\"seen\":1763870000,\"path\":\"/var/log/b.log\"}\n"
+        "]}\n");
+    struct registry *back = load(s->path, NULL);
+    assert_same(r, back);
+    assert_cuts(back, ka, 0, 2, (const uint64_t[]){200, 300});
+    assert_cuts(back, kb, 0, 1, (const uint64_t[]){7});
+    assert_int_equal(cut_add(back, ka, 200), 0); /* on disk */
+    assert_int_equal(registry_cuts_added(back), 0);
+    registry_free(back);
+
+    /* a snapshot keeps the cuts it was taken with */
+    struct registry_snapshot *snap = registry_snapshot_take(r, &err);
+    assert_non_null(snap);
+    ack(r, a, "/var/log/a.log", 250, 1763870001); /* drops 200 */
+    assert_cuts(r, ka, 0, 1, (const uint64_t[]){300});
+    assert_int_equal(registry_snapshot_save(snap, s->path, &err),
+                     REGISTRY_SAVED);
+    registry_snapshot_free(snap);
+    back = load(s->path, NULL);
+    assert_cuts(back, ka, 0, 2, (const uint64_t[]){200, 300});
+    registry_free(back);
+    ack(r, a, "/var/log/a.log", 300, 1763870002); /* at the cut: drops it */
+    assert_cuts(r, ka, 0, 0, NULL);
+    /* a late ack of a key (its entry gone) drops its cuts too */
+    assert_int_equal(cut_add(r, KEY_OF(7), 9), 4);
+    struct file_identity gone = fid(2049, 7, 1, 10);
+    assert_int_equal(registry_ack(r, &gone, KEY_OF(7), NULL, 9, 0, &err), 0);
+    assert_cuts(r, KEY_OF(7), 0, 0, NULL);
+
+    /* b forgotten: its cut stays until an expiry finds no entry of its
+     * key, and it is not written meanwhile */
+    registry_forget(r, 2049, 132);
+    assert_cuts(r, kb, 0, 1, (const uint64_t[]){7});
+    save(r, s->path);
+    back = load(s->path, NULL);
+    assert_cuts(back, kb, 0, 0, NULL);
+    registry_free(back);
+    assert_int_equal(registry_expire(r, 1763870002), 0);
+    assert_cuts(r, kb, 0, 0, NULL);
+
+    /* full: orphans are dropped to make room, else SL_ELIMIT */
+    for (uint64_t i = 1; i <= REGISTRY_MAX_CUTS; i++)
+        cut_add(r, kb, i);
+    assert_int_equal(cut_add(r, ka, 400), 4 + REGISTRY_MAX_CUTS + 1);
+    for (uint64_t i = 1; i < REGISTRY_MAX_CUTS; i++)
+        cut_add(r, ka, 400 + i);
+    assert_int_equal(registry_cut_add(r, ka, 1u << 20, &seq, &err), -1);
+    assert_int_equal(err.status, SL_ELIMIT);
+    assert_string_equal(err.msg,
+                        "registry: 4096 cuts wait for their acks already");
+    registry_free(r);
+}
+
+static void test_cuts_refused(void **state)
+{
+    (void)state;
+    expect_refused(
+        HEAD E1 "\"offset\":3,\"cuts\":[5,5],\"seen\":4,"
+                "\"path\":\"/a\"}]}",
+        "reg:2:99: \"cuts\": 5 is not an offset past the one before it");
+    expect_refused(
+        HEAD E1 "\"offset\":3,\"cuts\":[0],\"seen\":4,"
+                "\"path\":\"/a\"}]}",
+        "reg:2:97: \"cuts\": 0 is not an offset past the one before it");
+    expect_refused(HEAD E1 "\"cuts\":[3],\"offset\":3,\"seen\":4,"
+                           "\"path\":\"/a\"}]}",
+                   "reg:2:120: \"cuts\": 3 is not past the offset");
+    expect_refused(HEAD E1 "\"offset\":3,\"cuts\":5,\"seen\":4,"
+                           "\"path\":\"/a\"}]}",
+                   "reg:2:96: found a number, expected an array of offsets");
+    expect_refused(
+        HEAD E1 "\"offset\":3,\"cuts\":[\"a\"],\"seen\":4,"
+                "\"path\":\"/a\"}]}",
+        "reg:2:97: found a string, expected an offset (an integer) or ]");
+    expect_refused(
+        HEAD E1 "\"offset\":3,\"cuts\":[{}],\"seen\":4,"
+                "\"path\":\"/a\"}]}",
+        "reg:2:97: found an object, expected an offset (an integer) or ]");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1545,6 +1683,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tail_in_the_file, setup, teardown),
         cmocka_unit_test(test_tail_refused),
+        cmocka_unit_test_setup_teardown(test_cuts, setup, teardown),
+        cmocka_unit_test(test_cuts_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
