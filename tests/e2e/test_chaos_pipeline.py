@@ -70,8 +70,8 @@ def log(msg):
     print(f"# {time.strftime('%H:%M:%S')} {msg}", flush=True)
 
 
-def wait_for(what, fn, timeout=DEADLINE_S):
-    return shipper_harness.wait_for(what, fn, timeout, 0.05)
+def wait_for(what, fn, timeout=DEADLINE_S, every_s=0.05):
+    return shipper_harness.wait_for(what, fn, timeout, every_s)
 
 
 def es(method, path, body=None):
