@@ -210,6 +210,7 @@ static int on_number(void *ctx, const char *s, size_t len)
     char *text = sl_arena_strndup(p->cfg->arena, s, len);
     if (text == NULL)
         return fail(p, n, false, SL_ENOMEM, "out of memory");
+    n->number = text;
     errno = 0;
     if (is_int)
         n->u.i = strtoll(text, NULL, 10);

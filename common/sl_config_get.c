@@ -169,7 +169,11 @@ static void describe(const struct sl_config_node *n, char *buf, size_t size)
         snprintf(buf, size, "an integer %lld", n->u.i);
         break;
     case SL_CONFIG_DOUBLE:
-        snprintf(buf, size, "a number %g", n->u.d);
+        if (n->number != NULL) /* as written: 1e3, not 1000 */
+            snprintf(buf, size, "a number %.40s%s", n->number,
+                     strlen(n->number) > 40 ? "..." : "");
+        else
+            snprintf(buf, size, "a number %g", n->u.d);
         break;
     case SL_CONFIG_STRING:
         if (n->u.str.raw != NULL)

@@ -24,6 +24,7 @@ struct sl_config_node {
     size_t key_len;  /* a key may hold \u0000 */
     size_t index;    /* position in parent */
     struct sl_config_node *next;
+    const char *number; /* a number as written (1e3 for 1000.0); else NULL */
     union {
         bool b;
         long long i;

@@ -168,7 +168,7 @@ static void test_int_getter(void **state)
     struct sl_config *c =
         must_load("{\"a\": 10000, \"b\": 10001, \"c\": \"42\","
                   " \"d\": -3, \"e\": 1.5, \"f\": \"4x\","
-                  " \"g\": 9223372036854775807}");
+                  " \"g\": 9223372036854775807, \"h\": 1e3}");
     const struct sl_config_node *r = sl_config_root(c);
     struct sl_err err = {0};
     long long v;
@@ -193,6 +193,11 @@ static void test_int_getter(void **state)
     assert_int_equal(sl_config_int(r, "g", 0, LLONG_MIN, LLONG_MAX, &v, &err),
                      0);
     assert_true(v == LLONG_MAX);
+    /* a whole number written with an exponent is named as written, not as
+     * "1000", which would read as an integer */
+    assert_int_equal(sl_config_int(r, "h", 0, 0, LLONG_MAX, &v, &err), -1);
+    assert_string_equal(err.msg, "t.json:1:98: h: found a number 1e3, "
+                                 "expected an integer of at least 0");
     sl_config_free(c);
 }
 
