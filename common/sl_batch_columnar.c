@@ -1039,7 +1039,7 @@ static int get_section(struct cur *c, struct cur *s)
 /* The shapes, split at their markers into d->seg, and room for the values
  * of the one with the most; -1 corrupt, -2 out of memory. */
 static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
-                       size_t *nshapes)
+                       size_t *nshapes, bool *nl)
 {
     uint64_t n;
     if (get_varint(c, &n) < 0 || n > (uint64_t)(c->end - c->p))
@@ -1052,17 +1052,27 @@ static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
         const unsigned char *p;
         if (get_varint(c, &len) < 0 || get_bytes(c, len, &p) < 0)
             return -1;
+        if (len > 0 && memchr(p, '\n', len) != NULL)
+            *nl = true;
         d->shp[i].first = nseg;
-        const unsigned char *end = p + len, *lit = p;
-        for (;; p++) {
-            if (p < end && *p != SL_SHAPE_STRING && *p != SL_SHAPE_NUMBER)
+        /* a string's marker becomes its quotes: the end of the piece
+         * before it and the start of the piece after it (the shapes are
+         * in d->flat, the decoder's own memory) */
+        unsigned char *q = (unsigned char *)(uintptr_t)p;
+        const unsigned char *end = q + len, *lit = q;
+        for (;; q++) {
+            if (q < end && *q != SL_SHAPE_STRING && *q != SL_SHAPE_NUMBER)
                 continue;
             GROW(d->seg, d->seg_cap, nseg + 1);
-            d->seg[nseg++] = (struct seg){(const char *)lit, (size_t)(p - lit),
-                                          p == end ? 0 : *p};
-            if (p == end)
+            int kind = q == end ? 0 : *q;
+            if (kind == SL_SHAPE_STRING)
+                *q = '"';
+            d->seg[nseg++] = (struct seg){
+                (const char *)lit,
+                (size_t)(q - lit) + (kind == SL_SHAPE_STRING), kind};
+            if (q == end)
                 break;
-            lit = p + 1;
+            lit = kind == SL_SHAPE_STRING ? q : q + 1;
         }
         d->shp[i].nval = nseg - d->shp[i].first - 1;
         if (d->shp[i].nval > most)
@@ -1075,7 +1085,7 @@ static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
 /* The templates (version 2), split at their references into d->tseg; -1
  * corrupt, -2 out of memory. */
 static int read_templates(struct sl_columnar_dec *d, struct cur *c,
-                          size_t *ntpl)
+                          size_t *ntpl, bool *nl)
 {
     uint64_t n;
     if (get_varint(c, &n) < 0 || n > (uint64_t)(c->end - c->p))
@@ -1094,7 +1104,7 @@ static int read_templates(struct sl_columnar_dec *d, struct cur *c,
         for (;;) {
             const unsigned char *lit = t.p;
             while (t.p < t.end && *t.p != SL_TPL_REF)
-                t.p++;
+                *nl |= *t.p++ == '\n';
             GROW(d->tseg, d->tseg_cap, nseg + 1);
             struct tseg *g = &d->tseg[nseg++];
             *g =
@@ -1132,13 +1142,10 @@ static inline char *put(char *o, const char *end, const void *p, size_t n)
     return o + n;
 }
 
-/* A string's JSON without its quotes: escaped, or as it is when plain.
- * NULL when it does not fit, and d->oom set when memory failed. */
-static char *put_json(struct sl_columnar_dec *d, char *o, const char *end,
-                      const char *p, size_t n, bool plain)
+/* A string's JSON without its quotes, escaped; put_json's slow path. */
+static char *put_escaped(struct sl_columnar_dec *d, char *o, const char *end,
+                         const char *p, size_t n)
 {
-    if (plain)
-        return put(o, end, p, n);
     /* room for the worst case (each byte a \u00XX) and the escaper's
      * stores past its end: escape at once */
     size_t room = (size_t)(end - o);
@@ -1158,18 +1165,14 @@ static char *put_json(struct sl_columnar_dec *d, char *o, const char *end,
     return o + need;
 }
 
-/* A string value, quoted. */
-static char *put_string(struct sl_columnar_dec *d, char *o, const char *end,
-                        const char *p, size_t n, bool plain)
+/* A string's JSON without its quotes (the shape's pieces have them):
+ * escaped, or as it is when plain. NULL when it does not fit, and d->oom
+ * set when memory failed. */
+static inline char *put_json(struct sl_columnar_dec *d, char *o,
+                             const char *end, const char *p, size_t n,
+                             bool plain)
 {
-    if (o == end)
-        return NULL;
-    *o++ = '"';
-    o = put_json(d, o, end, p, n, plain);
-    if (o == NULL || o == end)
-        return NULL;
-    *o++ = '"';
-    return o;
+    return plain ? put(o, end, p, n) : put_escaped(d, o, end, p, n);
 }
 
 /* The previous value of each column. */
@@ -1189,6 +1192,13 @@ struct walk {
     const unsigned char *origin;
     size_t origin_len;
     size_t tpl; /* the event's template, or SIZE_MAX */
+    /* the lines are proven well formed so far (sl_columnar_decode's
+     * *checked); a column or the origins hold a newline byte somewhere
+     * (then each value or origin from it is looked at) */
+    bool checked, col_nl[SL_COLUMNAR_COLS], origins_nl;
+    struct sl_columnar_line *at; /* NULL: not asked for */
+    const char *dst;
+    size_t id_len; /* the event's */
     int64_t ts;
     char *o, *end;   /* the output */
     int64_t text_ts; /* the time last formatted, in text[0..text_len) */
@@ -1229,6 +1239,9 @@ static inline int get_value(struct walk *s, size_t k, struct val *v)
         p = s->origin + off;
     } else if ((tag & 3) != V_LIT || get_bytes(c, n, &p) < 0) {
         return -1;
+    } else if (s->col_nl[k] && (tag & TAG_PLAIN) && n > 0 &&
+               memchr(p, '\n', n) != NULL) {
+        s->checked = false; /* a plain value with a newline: forged */
     }
     *pv =
         (struct prev){(const char *)p, (size_t)n, (tag & TAG_PLAIN) != 0, true};
@@ -1257,6 +1270,9 @@ static int get_origin(struct walk *s)
     if (x < skip || get_bytes(&s->origins, x - skip, &s->origin) < 0)
         return -1;
     s->origin_len = (size_t)(x - skip);
+    if (s->origins_nl && s->origin_len > 0 &&
+        memchr(s->origin, '\n', s->origin_len) != NULL)
+        s->checked = false; /* spans of it may be written as they are */
     return 0;
 }
 
@@ -1284,31 +1300,32 @@ static char *put_prefix(struct walk *s, char *o, size_t *sid)
         s->text[s->text_len++] = ' ';
         s->text_ts = s->ts;
     }
+    if (s->checked && !sl_batch_id_ok((const char *)id, *n))
+        s->checked = false;
     o = put(o, s->end, s->text, s->text_len);
     if (o != NULL)
         o = put(o, s->end, id, *n);
     if (o == NULL || o == s->end)
         return NULL;
+    s->id_len = *n;
     *o++ = ' ';
     return o;
 }
 
-/* The event's message, quoted, from its template and its nval values:
- * each reference a value of the event that is not the message and not
- * empty (so the work is bounded by the output). */
+/* The event's message (between the quotes its shape has), from its
+ * template and its nval values: each reference a value of the event that
+ * is not the message and not empty (so the work is bounded by the
+ * output). */
 static char *put_message(struct sl_columnar_dec *d, const struct walk *s,
                          char *o, size_t nval)
 {
     const char *end = s->end;
-    if (o == end)
-        return NULL;
-    *o++ = '"';
     for (const struct tseg *g = &d->tseg[d->tpl[s->tpl]];; g++) {
         o = put(o, end, g->p, g->len);
         if (o == NULL)
             return NULL;
         if (g->slot == TSEG_END)
-            break;
+            return o;
         if (g->slot >= nval)
             return NULL;
         const struct val *v = &d->val[g->slot];
@@ -1318,10 +1335,6 @@ static char *put_message(struct sl_columnar_dec *d, const struct walk *s,
         if (o == NULL)
             return NULL;
     }
-    if (o == end)
-        return NULL;
-    *o++ = '"';
-    return o;
 }
 
 /* One line; -1 when the entry is corrupt (or d->oom). Every value of the
@@ -1331,7 +1344,7 @@ static int put_line(struct sl_columnar_dec *d, struct walk *s)
 {
     size_t sid;
     const char *end = s->end;
-    char *o = put_prefix(s, s->o, &sid);
+    char *o = put_prefix(s, s->o, &sid), *json = o;
     if (o == NULL)
         return -1;
     size_t nval = d->shp[sid].nval;
@@ -1349,7 +1362,7 @@ static int put_line(struct sl_columnar_dec *d, struct walk *s)
         if (v->msg)
             o = g->kind == SL_SHAPE_STRING ? put_message(d, s, o, nval) : NULL;
         else if (g->kind == SL_SHAPE_STRING)
-            o = put_string(d, o, end, v->p, v->len, v->plain);
+            o = put_json(d, o, end, v->p, v->len, v->plain);
         else
             o = put(o, end, v->p, v->len);
         if (o == NULL)
@@ -1357,9 +1370,22 @@ static int put_line(struct sl_columnar_dec *d, struct walk *s)
     }
     if (o == end)
         return -1;
+    if (o == json)
+        s->checked = false; /* an empty JSON */
+    if (s->at != NULL) {
+        size_t json_at = (size_t)(json - s->dst);
+        *s->at++ = (struct sl_columnar_line){
+            s->ts, (uint32_t)(json_at - 1 - s->id_len), (uint32_t)json_at,
+            (uint32_t)(o - s->dst)};
+    }
     *o++ = '\n';
     s->o = o;
     return 0;
+}
+
+static bool has_nl(const struct cur *c)
+{
+    return c->p < c->end && memchr(c->p, '\n', (size_t)(c->end - c->p));
 }
 
 /* Everything after the shapes and templates: the sections and columns. */
@@ -1371,9 +1397,12 @@ static int read_sections(struct walk *s, struct cur *c, size_t count)
         get_varint(c, &ncols) < 0 || ncols > SL_COLUMNAR_COLS)
         return -1;
     s->ncols = (size_t)ncols;
-    for (size_t i = 0; i < s->ncols; i++)
+    for (size_t i = 0; i < s->ncols; i++) {
         if (get_section(c, &s->col[i]) < 0)
             return -1;
+        s->col_nl[i] = has_nl(&s->col[i]);
+    }
+    s->origins_nl = has_nl(&s->origins);
     /* each event has at least a byte in each of the first three */
     if (c->p != c->end || count > (size_t)(s->sids.end - s->sids.p))
         return -1;
@@ -1439,9 +1468,12 @@ static int read_flat(struct sl_columnar_dec *d, struct walk *s, size_t count,
     uint64_t n;
     if (get_varint(&c, &n) < 0 || n != count)
         return corrupt(err, "does not hold as many events as 'count' says");
-    int rc = read_shapes(d, &c, &s->nshapes);
+    bool nl = false;
+    int rc = read_shapes(d, &c, &s->nshapes, &nl);
     if (rc == 0 && s->v2)
-        rc = read_templates(d, &c, &s->ntpl);
+        rc = read_templates(d, &c, &s->ntpl, &nl);
+    if (nl)
+        s->checked = false;
     if (rc == -2)
         return sl_err_set(err, SL_ENOMEM, "out of memory decoding a batch");
     if (rc < 0 || read_sections(s, &c, count) < 0)
@@ -1450,9 +1482,13 @@ static int read_flat(struct sl_columnar_dec *d, struct walk *s, size_t count,
 }
 
 int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
-                       size_t count, char *dst, size_t raw, struct sl_err *err)
+                       size_t count, char *dst, size_t raw,
+                       struct sl_columnar_line *at, bool *checked,
+                       struct sl_err *err)
 {
-    struct walk s = {.o = dst, .end = dst + raw};
+    struct walk s = {
+        .o = dst, .end = dst + raw, .dst = dst, .at = at, .checked = true};
+    *checked = false;
     if (unpack_flat(d, src, len, raw, &s.v2, err) < 0 ||
         read_flat(d, &s, count, err) < 0)
         return -1;
@@ -1473,5 +1509,6 @@ int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
         return corrupt(err, "holds more than its events");
     if (s.o != s.end)
         return corrupt(err, "decodes to fewer bytes than 'raw' says");
+    *checked = s.checked && raw <= UINT32_MAX;
     return 0;
 }

@@ -94,6 +94,7 @@
 #ifndef SL_BATCH_COLUMNAR_H
 #define SL_BATCH_COLUMNAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,13 +146,26 @@ SL_MUST_CHECK int sl_columnar_enc_seal(struct sl_columnar_enc *e, size_t raw,
 
 struct sl_columnar_dec;
 
+/* Where a decoded line's parts are: its time, and the offsets in the
+ * payload of its ID, its JSON and its newline. */
+struct sl_columnar_line {
+    int64_t ts_ms;
+    uint32_t id, json, nl;
+};
+
 struct sl_columnar_dec *sl_columnar_dec_new(struct sl_err *err);
 void sl_columnar_dec_free(struct sl_columnar_dec *d); /* NULL is fine */
 /* Decodes the `events` value src[0..len) of an entry of count events into
- * the lines of exactly raw bytes at dst. -1: SL_EPARSE (the entry is
- * corrupt; err says where, in one line), SL_ENOMEM. */
+ * the lines of exactly raw bytes at dst. The lines are those sl_batch's
+ * reader checks (`TS ID JSON\n`, an ID of id characters, a JSON without a
+ * newline) when *checked is set: then, when at is not NULL (room for count
+ * of them; raw below 4 GiB), at[i] says where line i's parts are. When
+ * *checked is clear, some line may not be (a forged entry's): the caller
+ * checks them. -1: SL_EPARSE (the entry is corrupt; err says where, in
+ * one line), SL_ENOMEM. */
 SL_MUST_CHECK int sl_columnar_decode(struct sl_columnar_dec *d, const char *src,
                                      size_t len, size_t count, char *dst,
-                                     size_t raw, struct sl_err *err);
+                                     size_t raw, struct sl_columnar_line *at,
+                                     bool *checked, struct sl_err *err);
 
 #endif
