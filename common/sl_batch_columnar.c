@@ -150,7 +150,7 @@ struct cand {
 #define TPL_CACHE_RAW  256
 #define TPL_CACHE_TEXT 1024
 struct tpl_cache {
-    size_t nref, len;
+    size_t nref, len, nval; /* nval: the event's it was built for */
     uint32_t slot[TPL_CACHE_REFS];
     uint16_t gap[TPL_CACHE_REFS + 1];
     char raw[TPL_CACHE_RAW + 8]; /* 8 more: same_gap's loads */
@@ -438,6 +438,7 @@ static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
     c->gap[j] = (uint16_t)(e->origin.len - cur);
     memcpy(raw, e->origin.ptr + cur, e->origin.len - cur);
     c->nref = j;
+    c->nval = e->sh.nval;
     c->len = e->tpl.len;
     memcpy(c->text, e->tpl.ptr, e->tpl.len);
     c->gen = 0; /* no index yet */
@@ -510,10 +511,14 @@ static int make_template(struct sl_columnar_enc *e, struct sl_err *err)
  * built. */
 static int find_template(struct sl_columnar_enc *e, struct sl_err *err)
 {
-    for (size_t i = 0; i < TPL_CACHE; i++) {
+    /* first the ones built for an event of as many values (another kind
+     * of event parts from this one late: a line with a referrer and one
+     * without), the last one matched first */
+    for (size_t i = 0; i < 2 * TPL_CACHE; i++) {
         size_t k = (e->cache_last + i) % TPL_CACHE;
         struct tpl_cache *c = &e->cache[k];
-        if (c->len > 0 && cache_match(e, c)) {
+        if (c->len > 0 && (c->nval == e->sh.nval) == (i < TPL_CACHE) &&
+            cache_match(e, c)) {
             e->cache_last = k;
             e->hit = c;
             e->tpl_text = c->text;
@@ -822,13 +827,12 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
     if (put_record(e, shape, tpl, id, id_len, ts_ms, &origin_at, err) < 0 ||
         reserve_values(e, err) < 0)
         goto fail;
-    size_t k = 0, nval = e->sh.nval, m = e->templated ? e->msg_slot : SIZE_MAX;
-    for (; k < nval && k < SL_COLUMNAR_COLS - 1; k++)
-        put_value(e, &e->col[k], false, e->sh.val[k], &e->info[k], k == m,
-                  origin_at);
-    for (; k < nval; k++)
-        put_value(e, &e->col[SL_COLUMNAR_COLS - 1], true, e->sh.val[k],
-                  &e->info[k], k == m, origin_at);
+    size_t nval = e->sh.nval, m = e->templated ? e->msg_slot : SIZE_MAX;
+    for (size_t k = 0; k < nval; k++) { /* one call: put_value inlined */
+        bool shared = k >= SL_COLUMNAR_COLS - 1;
+        put_value(e, &e->col[shared ? SL_COLUMNAR_COLS - 1 : k], shared,
+                  e->sh.val[k], &e->info[k], k == m, origin_at);
+    }
     if (hit != NULL) {
         hit->gen = e->gen;
         hit->idx = tpl;
