@@ -197,6 +197,8 @@ struct sl_columnar_enc {
     struct sl_buf sids, times, ids, origins;
     struct col col[SL_COLUMNAR_COLS];
     int64_t prev_ts;
+    char prev_id[SL_BATCH_ID_MAX]; /* the previous event's id */
+    size_t prev_id_len;
     size_t count;
     struct sl_buf flat; /* the transposed buffer, at seal */
 };
@@ -268,6 +270,7 @@ void sl_columnar_enc_reset(struct sl_columnar_enc *e)
     }
     e->count = 0;
     e->prev_ts = 0;
+    e->prev_id_len = 0;
     e->prepared = false;
     e->gen++;
 }
@@ -772,11 +775,18 @@ static int put_record(struct sl_columnar_enc *e, size_t shape, size_t tpl,
 {
     int64_t d = ts_ms - e->prev_ts;
     uint64_t zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
-    unsigned char n = (unsigned char)id_len;
+    /* the bytes it shares with the previous id, then the rest (the ids
+     * of a file share their first 16 characters) */
+    size_t k = 0, most = id_len < e->prev_id_len ? id_len : e->prev_id_len;
+    if (most >= 16 && same_bytes(id, e->prev_id, 16))
+        k = 16;
+    while (k < most && id[k] == e->prev_id[k])
+        k++;
+    unsigned char km[2] = {(unsigned char)k, (unsigned char)(id_len - k)};
     if (append_varint(&e->sids, shape, err) < 0 ||
         append_varint(&e->times, zz, err) < 0 ||
-        sl_buf_append(&e->ids, &n, 1, err) < 0 ||
-        sl_buf_append(&e->ids, id, id_len, err) < 0)
+        sl_buf_append(&e->ids, km, 2, err) < 0 ||
+        sl_buf_append(&e->ids, id + k, id_len - k, err) < 0)
         return -1;
     if (e->origin.ptr == NULL)
         return append_varint(&e->origins, ORIGIN_NONE, err);
@@ -838,6 +848,8 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
         hit->idx = tpl;
     }
     e->prev_ts = ts_ms;
+    memcpy(e->prev_id, id, id_len);
+    e->prev_id_len = id_len;
     e->count++;
     e->prepared = false;
     return 0;
@@ -1207,7 +1219,9 @@ struct walk {
     char *o, *end;   /* the output */
     int64_t text_ts; /* the time last formatted, in text[0..text_len) */
     size_t text_len;
-    char text[24 + OVER]; /* put reads OVER bytes */
+    char text[24 + OVER];            /* put reads OVER bytes */
+    char id[SL_BATCH_ID_MAX + OVER]; /* version 2: the previous id, */
+    size_t id_prev;                  /* id_prev bytes of it */
 };
 
 /* The next value of column k into *v; -1 when there is none. */
@@ -1280,15 +1294,38 @@ static int get_origin(struct walk *s)
     return 0;
 }
 
+/* The next id: *id, *n bytes (in the ids section, or in s->id). */
+static int get_id(struct walk *s, const unsigned char **id, size_t *n)
+{
+    const unsigned char *b, *rest;
+    if (!s->v2) {
+        if (get_bytes(&s->ids, 1, &b) < 0 || *b == 0 || *b > SL_BATCH_ID_MAX ||
+            get_bytes(&s->ids, *b, id) < 0)
+            return -1;
+        *n = *b;
+        return 0;
+    }
+    /* the bytes shared with the previous id, then the rest */
+    if (get_bytes(&s->ids, 2, &b) < 0 || b[0] > s->id_prev ||
+        b[0] + b[1] == 0 || b[0] + b[1] > SL_BATCH_ID_MAX ||
+        get_bytes(&s->ids, b[1], &rest) < 0)
+        return -1;
+    memcpy(s->id + b[0], rest, b[1]);
+    s->id_prev = (size_t)b[0] + b[1];
+    *id = (const unsigned char *)s->id;
+    *n = s->id_prev;
+    return 0;
+}
+
 /* The record of the next event and its line's prefix, at o; the event's
  * shape in *sid. */
 static char *put_prefix(struct walk *s, char *o, size_t *sid)
 {
     uint64_t shape, zz;
-    const unsigned char *id, *n;
+    const unsigned char *id;
+    size_t n;
     if (get_varint(&s->sids, &shape) < 0 || shape >= s->nshapes ||
-        get_varint(&s->times, &zz) < 0 || get_bytes(&s->ids, 1, &n) < 0 ||
-        *n == 0 || *n > SL_BATCH_ID_MAX || get_bytes(&s->ids, *n, &id) < 0 ||
+        get_varint(&s->times, &zz) < 0 || get_id(s, &id, &n) < 0 ||
         get_origin(s) < 0)
         return NULL;
     *sid = (size_t)shape;
@@ -1304,14 +1341,14 @@ static char *put_prefix(struct walk *s, char *o, size_t *sid)
         s->text[s->text_len++] = ' ';
         s->text_ts = s->ts;
     }
-    if (s->checked && !sl_batch_id_ok((const char *)id, *n))
+    if (s->checked && !sl_batch_id_ok((const char *)id, n))
         s->checked = false;
     o = put(o, s->end, s->text, s->text_len);
     if (o != NULL)
-        o = put(o, s->end, id, *n);
+        o = put(o, s->end, id, n);
     if (o == NULL || o == s->end)
         return NULL;
-    s->id_len = *n;
+    s->id_len = n;
     *o++ = ' ';
     return o;
 }

@@ -44,7 +44,9 @@
  *     times     varint: the event's TS minus the previous event's (the
  *               first event's minus 0), zigzag coded (0, -1, 1, -2 as 0,
  *               1, 2, 3)
- *     ids       one byte n (1 .. SL_BATCH_ID_MAX) and the n bytes of ID
+ *     ids       one byte k, the bytes ID shares with the previous event's
+ *               (the first event's: 0), one byte m and the m other bytes
+ *               of ID; k + m from 1 to SL_BATCH_ID_MAX
  *     origins   varint: 0, the event has no origin; 1, its message is
  *               rebuilt from a template: varint, the template
  *               (0 .. ntpl-1); else n + 2 and the n bytes of its origin:
@@ -57,7 +59,8 @@
  *
  * Version 1 (entries written before it) is the same without the version
  * bytes, the templates (ntpl and what follows it) and origins of 1: there
- * an origin is n + 1 and n bytes.
+ * an origin is n + 1 and n bytes, and an id one byte n (1 ..
+ * SL_BATCH_ID_MAX) and its n bytes.
  *
  * The k-th marker of an event's shape (from 0) takes the next value of
  * column k, or of the last column (SL_COLUMNAR_COLS - 1) for k at or past
