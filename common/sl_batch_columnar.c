@@ -1038,6 +1038,16 @@ static int get_section(struct cur *c, struct cur *s)
     return 0;
 }
 
+/* A count of things of at least a byte each in c: *n. */
+static int get_count(struct cur *c, size_t *n)
+{
+    uint64_t v;
+    if (get_varint(c, &v) < 0 || v > (uint64_t)(c->end - c->p))
+        return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
 #define GROW(arr, cap, need)                                                   \
     do {                                                                       \
         if ((need) > (cap)) {                                                  \
@@ -1057,17 +1067,16 @@ static int get_section(struct cur *c, struct cur *s)
 static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
                        size_t *nshapes, bool *nl)
 {
-    uint64_t n;
-    if (get_varint(c, &n) < 0 || n > (uint64_t)(c->end - c->p))
+    if (get_count(c, nshapes) < 0)
         return -1;
-    *nshapes = (size_t)n;
     GROW(d->shp, d->shp_cap, *nshapes);
     size_t nseg = 0, most = 1;
     for (size_t i = 0; i < *nshapes; i++) {
-        uint64_t len;
-        const unsigned char *p;
-        if (get_varint(c, &len) < 0 || get_bytes(c, len, &p) < 0)
+        struct cur t;
+        if (get_section(c, &t) < 0)
             return -1;
+        const unsigned char *p = t.p;
+        size_t len = (size_t)(t.end - t.p);
         if (len > 0 && memchr(p, '\n', len) != NULL)
             *nl = true;
         d->shp[i].first = nseg;
@@ -1103,20 +1112,16 @@ static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
 static int read_templates(struct sl_columnar_dec *d, struct cur *c,
                           size_t *ntpl, bool *nl)
 {
-    uint64_t n;
-    if (get_varint(c, &n) < 0 || n > (uint64_t)(c->end - c->p))
+    if (get_count(c, ntpl) < 0)
         return -1;
-    *ntpl = (size_t)n;
     GROW(d->tpl, d->tpl_cap, *ntpl);
     size_t nseg = 0;
     for (size_t i = 0; i < *ntpl; i++) {
-        uint64_t len, slot;
-        const unsigned char *p;
+        uint64_t slot;
         struct cur t;
-        if (get_varint(c, &len) < 0 || get_bytes(c, len, &p) < 0)
+        if (get_section(c, &t) < 0)
             return -1;
         d->tpl[i] = nseg;
-        t = (struct cur){p, p + len};
         for (;;) {
             const unsigned char *lit = t.p;
             while (t.p < t.end && *t.p != SL_TPL_REF)

@@ -476,8 +476,8 @@ static void columnar_templates_through_redis(void **state)
         assert_int_equal(
             sl_batch_writer_add_event(lz4, id, strlen(id), ts, &ev, &err), 0);
     }
-    const char **fields, **lfields;
-    const size_t *flen, *llen;
+    const char **fields = NULL, **lfields = NULL;
+    const size_t *flen = NULL, *llen = NULL;
     if (sl_batch_writer_seal(col, &fields, &flen, &err) < 0 ||
         sl_batch_writer_seal(lz4, &lfields, &llen, &err) < 0)
         fail_msg("seal: %s", err.msg);
