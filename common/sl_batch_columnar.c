@@ -168,7 +168,8 @@ struct sl_columnar_enc {
         size_t esc, off, at;
         size_t len; /* its text's */
         bool same;  /* the bytes of its column's previous value */
-        bool ref;   /* it may stand in the message's template (ref_ok) */
+        bool ref;   /* it may stand in the message's template: a span, not
+                     * the message, a number only as it is written */
     } * info;
     struct cand *cand;
     size_t info_cap;
