@@ -102,12 +102,16 @@ int main(int argc, char **argv)
         t[round] = bench_cpu_seconds() - t0;
     }
     /* columnar: the transposed buffers' size, the varint that starts each
-     * entry's events */
+     * entry's events (after the 2 bytes of a version from 2 on) */
     size_t flat = 0;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)e[i].argv[11];
-        size_t v = 0;
-        for (unsigned sh = 0; sh < 64 && e[i].len[11] > sh / 7; sh += 7) {
+        size_t v = 0, len = e[i].len[11];
+        if (len > 2 && p[0] == 0) {
+            p += 2;
+            len -= 2;
+        }
+        for (unsigned sh = 0; sh < 64 && len > sh / 7; sh += 7) {
             v |= (size_t)(p[sh / 7] & 0x7f) << sh;
             if (p[sh / 7] < 0x80)
                 break;

@@ -310,6 +310,11 @@ static bool id_chars(const char *id, size_t len)
     return i == len;
 }
 
+bool sl_batch_id_ok(const char *id, size_t len)
+{
+    return len > 0 && len <= SL_BATCH_ID_MAX && id_chars(id, len);
+}
+
 static int check_id(const char *id, size_t len, struct sl_err *err)
 {
     char q[QUOTE_SIZE];
@@ -562,8 +567,9 @@ static int check_columnar(struct sl_batch_writer *w, struct sl_err *err)
     if (out == NULL)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     struct sl_err e = {0};
+    bool checked;
     if (sl_columnar_decode(w->check, w->packed.ptr, w->packed.len, w->count,
-                           out, w->committed, &e) < 0) {
+                           out, w->committed, NULL, &checked, &e) < 0) {
         fprintf(stderr, "columnar check: %s\n", e.msg);
         abort();
     }
@@ -681,11 +687,6 @@ void sl_batch_writer_reset(struct sl_batch_writer *w)
 
 /* ---- reader -------------------------------------------------------- */
 
-struct line_at {
-    int64_t ts_ms;         /* the line's time, as the check parsed it */
-    uint32_t id, json, nl; /* offsets in the payload (raw is below 4 GiB) */
-};
-
 struct sl_batch_reader {
     size_t max_raw;
     struct sl_buf out;          /* decompressed payloads; max is max_raw */
@@ -702,12 +703,15 @@ struct sl_batch_reader {
     const char *src;
     size_t src_len, raw;
     bool header_ok;
-    /* where check_lines found each line's JSON and newline, so the
-     * iteration splits nothing again; NULL (memory refused): it does */
-    struct line_at *at;
+    /* where check_lines (or the columnar decoder, as it wrote them)
+     * found each line's JSON and newline, so the iteration splits nothing
+     * again; NULL (memory refused): it does */
+    struct sl_columnar_line *at;
     size_t at_cap;
     bool have_at; /* at[0..count) holds the decoded entry's lines */
-    size_t next;  /* iteration: the index of the next event */
+    /* the columnar decoder proved the lines well formed and filled at */
+    bool lines_checked;
+    size_t next; /* iteration: the index of the next event */
 };
 
 struct sl_batch_reader *sl_batch_reader_new(size_t max_raw, struct sl_err *err)
@@ -864,6 +868,8 @@ static int read_header(struct sl_batch_reader *r, const char *const *argv,
     return 0;
 }
 
+static bool reserve_at(struct sl_batch_reader *r);
+
 /* Points r->payload at the uncompressed payload of exactly raw bytes: at
  * dst when given (raw bytes of the caller's), else in place (codec none) or
  * in r->out. */
@@ -894,8 +900,14 @@ static int unpack(struct sl_batch_reader *r, const char *src, size_t len,
     if (r->codec == SL_CODEC_COLUMNAR) {
         if (r->cd == NULL && (r->cd = sl_columnar_dec_new(err)) == NULL)
             return -1;
-        if (sl_columnar_decode(r->cd, src, len, r->count, dst, raw, err) < 0)
+        /* the decoder writes the lines: it checks them as it goes, and
+         * says where they are, so check_lines need not walk them again */
+        r->payload_len = raw;
+        bool at = reserve_at(r), checked = false;
+        if (sl_columnar_decode(r->cd, src, len, r->count, dst, raw,
+                               at ? r->at : NULL, &checked, err) < 0)
             return -1;
+        r->lines_checked = at && checked;
         got = raw;
     } else if (r->codec == SL_CODEC_LZ4) {
         int n = len > INT_MAX
@@ -1028,7 +1040,7 @@ static bool reserve_at(struct sl_batch_reader *r)
     if (r->count > r->payload_len / LINE_MIN || r->payload_len > UINT32_MAX)
         return false;
     if (r->count > r->at_cap) {
-        struct line_at *a = realloc(r->at, r->count * sizeof *a);
+        struct sl_columnar_line *a = realloc(r->at, r->count * sizeof *a);
         if (a == NULL)
             return false;
         r->at = a;
@@ -1063,10 +1075,10 @@ static int check_lines(struct sl_batch_reader *r, struct sl_err *err)
                 lines, r->count, line_faults[f],
                 sl_text_quote(q, sizeof q, p, (size_t)(nl - p), '"'));
         if (r->have_at && lines <= r->count)
-            r->at[lines - 1] =
-                (struct line_at){ev.ts_ms, (uint32_t)(ev.id.ptr - r->payload),
-                                 (uint32_t)(ev.json.ptr - r->payload),
-                                 (uint32_t)(nl - r->payload)};
+            r->at[lines - 1] = (struct sl_columnar_line){
+                ev.ts_ms, (uint32_t)(ev.id.ptr - r->payload),
+                (uint32_t)(ev.json.ptr - r->payload),
+                (uint32_t)(nl - r->payload)};
         p = nl + 1;
     }
     if (lines != r->count || p != end)
@@ -1118,11 +1130,14 @@ static int decode_fields(struct sl_batch_reader *r, size_t argc,
 static int decode_lines(struct sl_batch_reader *r, char *dst,
                         struct sl_err *err)
 {
+    r->lines_checked = false;
     if (unpack(r, r->src, r->src_len, r->raw, dst, err) < 0 ||
-        check_lines(r, err) < 0) {
+        (!r->lines_checked && check_lines(r, err) < 0)) {
         forget_entry(r);
         return -1;
     }
+    if (r->lines_checked)
+        r->have_at = true;
     r->header_ok = false;
     return 0;
 }
@@ -1196,7 +1211,7 @@ int sl_batch_reader_next(struct sl_batch_reader *r, struct sl_batch_event *ev)
     if (r->pos >= r->payload_len)
         return 0;
     if (r->have_at) {
-        const struct line_at *a = &r->at[r->next++];
+        const struct sl_columnar_line *a = &r->at[r->next++];
         ev->ts_ms = a->ts_ms;
         ev->id.ptr = r->payload + a->id;
         ev->id.len = a->json - 1 - a->id;

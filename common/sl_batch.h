@@ -90,6 +90,9 @@
 #define SL_BATCH_VERSION 2
 /* An event's id: at most this many characters. */
 #define SL_BATCH_ID_MAX 64
+/* Whether id[0..len) is a valid ID: 1 to SL_BATCH_ID_MAX of A-Z a-z 0-9 -
+ * _ (the columnar decoder checks its ids with it). */
+bool sl_batch_id_ok(const char *id, size_t len);
 /* An event's time, UTC ms: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z,
  * the range of sl_date. */
 #define SL_BATCH_TS_MIN (-62135596800000LL)

@@ -13,6 +13,19 @@
  * without a check that can fail: when the room cannot be had, the event's
  * record is taken back and no column has changed.
  *
+ * The message (version 2): when it is ASCII and the event's values that
+ * are spans of it (grok's captures point there) leave at most half of it
+ * uncovered, it is stored as a template of the bytes between them and
+ * those values are stored as literals; the decoder rebuilds it. A value
+ * converted, replaced, removed or moved by a processor is either still
+ * those very bytes (a span, then usable wherever it now is) or not a span
+ * (its part of the message stays in the template), so the rebuild is exact
+ * by construction; debug builds also decode every sealed batch
+ * (sl_batch.c). A few recent templates are matched against the message
+ * without being built (about a tenth of building one). Anything else (no
+ * message, not ASCII, too many escapes, few captures) stores the message
+ * as version 1 did.
+ *
  * Decoder: one LZ4_decompress_safe into a buffer of exactly T bytes, the
  * shapes split once per entry at their markers, then a walk over the
  * events with a cursor per section and per column, every read checked
@@ -36,7 +49,15 @@
 #define VARINT_MAX  10
 #define ORIGIN_CARE 64
 
-enum value_kind { V_SAME = 0, V_SPAN = 1, V_LIT = 2 };
+/* The first bytes of a version-2 entry's `events` (a version-1 entry starts
+ * with its varint T, never 0). */
+#define VERSION_MARK 0
+#define VERSION      2
+
+/* An event's record in the origins section (version 2). */
+enum origin_kind { ORIGIN_NONE = 0, ORIGIN_TEMPLATE = 1, ORIGIN_BYTES = 2 };
+
+enum value_kind { V_SAME = 0, V_SPAN = 1, V_LIT = 2, V_MSG = 3 };
 #define TAG_PLAIN 4u
 
 /* ---- varints -------------------------------------------------------- */
@@ -90,21 +111,70 @@ struct col {
     bool has_prev, prev_origin;
 };
 
-struct shape_ent {
-    size_t off, len; /* the text, in shapes */
+/* A batch's table of texts (the shapes, the messages' templates): each
+ * stored once as a varint n and its n bytes, found again as the one found
+ * last or through a small hash table; a miss adds the text again (a
+ * duplicate costs bytes, never correctness). */
+struct dict_ent {
+    size_t off, len; /* the text, in text */
     size_t nval;
+};
+
+struct dict {
+    struct sl_buf text;
+    struct dict_ent *tab;
+    size_t n, cap;
+    uint32_t hash[HASH_SIZE]; /* 1 + an entry's index; 0: none */
+    size_t last;              /* the entry found last, when has_last */
+    bool has_last;
+};
+
+/* What dict_index changed, so an append that fails can take it back. */
+struct dict_undo {
+    size_t text_len, n, bucket, last;
+    uint32_t old;
+    bool has_last;
+};
+
+/* A value that is a span of the message: a candidate for its template. */
+struct cand {
+    size_t at, len, slot;
+};
+
+/* A recent template, to be matched without being built: most events of a
+ * log have one of a few (an Apache line with a referrer or "-"). The raw
+ * bytes between the references, and the references' slots, in order; the
+ * template's text; its index in the batch of number gen. */
+#define TPL_CACHE      4
+#define TPL_CACHE_REFS 32
+#define TPL_CACHE_RAW  256
+#define TPL_CACHE_TEXT 1024
+struct tpl_cache {
+    size_t nref, len, nval; /* nval: the event's it was built for */
+    uint32_t slot[TPL_CACHE_REFS];
+    uint16_t gap[TPL_CACHE_REFS + 1];
+    char raw[TPL_CACHE_RAW + 8]; /* 8 more: same_gap's loads */
+    char text[TPL_CACHE_TEXT];
+    uint64_t gen;
+    size_t idx;
 };
 
 struct sl_columnar_enc {
     struct sl_event_shape sh; /* the prepared event */
     /* each value's length escaped, and where it is in the origin
-     * (SIZE_MAX: not a span of it) */
+     * (SIZE_MAX: not a span of it) as stored (off) and in the raw
+     * message (at) */
     struct val_info {
-        size_t esc, off;
-        bool same; /* the bytes of its column's previous value */
+        size_t esc, off, at;
+        size_t len; /* its text's */
+        bool same;  /* the bytes of its column's previous value */
+        bool ref;   /* it may stand in the message's template: a span, not
+                     * the message, a number only as it is written */
     } * info;
+    struct cand *cand;
     size_t info_cap;
-    struct sl_slice origin; /* the prepared event's message, or NULL */
+    const struct sl_value *msg; /* the top-level "message" string, or NULL */
+    struct sl_slice origin;     /* its text, or NULL */
     /* the origin is stored as its JSON (an ASCII origin that needs
      * escaping), origin_esc bytes: spans of it are the values' JSON */
     bool origin_escaped;
@@ -114,18 +184,33 @@ struct sl_columnar_enc {
     size_t norigin_care;
     uint32_t care_at[ORIGIN_CARE];
     uint8_t care_extra[ORIGIN_CARE];
+    /* the message stored as a template (tpl_text, tpl_len: in tpl or in
+     * a cache entry, hit), its values as literals; the message's slot */
+    bool templated;
+    const char *tpl_text;
+    size_t tpl_len, msg_slot;
+    struct sl_buf tpl;
+    struct tpl_cache cache[TPL_CACHE], *hit;
+    size_t cache_last, cache_next;
+    uint64_t gen; /* the batch's number, for the cache's indexes */
     bool prepared;
-    struct sl_buf shapes; /* varint n + text, for each shape */
-    struct shape_ent *tab;
-    size_t nshapes, tab_cap;
-    uint32_t hash[HASH_SIZE]; /* 1 + a shape's index; 0: none */
-    size_t last_shape;        /* the previous event's, when count > 0 */
+    struct dict shapes, tpls;
     struct sl_buf sids, times, ids, origins;
     struct col col[SL_COLUMNAR_COLS];
     int64_t prev_ts;
+    char prev_id[SL_BATCH_ID_MAX]; /* the previous event's id */
+    size_t prev_id_len;
     size_t count;
     struct sl_buf flat; /* the transposed buffer, at seal */
 };
+
+static void dict_reset(struct dict *d)
+{
+    sl_buf_reset(&d->text);
+    memset(d->hash, 0, sizeof d->hash);
+    d->n = 0;
+    d->has_last = false;
+}
 
 struct sl_columnar_enc *sl_columnar_enc_new(struct sl_err *err)
 {
@@ -134,8 +219,11 @@ struct sl_columnar_enc *sl_columnar_enc_new(struct sl_err *err)
         sl_err_set(err, SL_ENOMEM, "out of memory for a columnar encoder");
         return NULL;
     }
+    e->gen = 1; /* a cache entry of gen 0 has no index */
     sl_event_shape_init(&e->sh, BUF_MAX);
-    sl_buf_init(&e->shapes, BUF_MAX);
+    sl_buf_init(&e->shapes.text, BUF_MAX);
+    sl_buf_init(&e->tpls.text, BUF_MAX);
+    sl_buf_init(&e->tpl, BUF_MAX);
     sl_buf_init(&e->sids, BUF_MAX);
     sl_buf_init(&e->times, BUF_MAX);
     sl_buf_init(&e->ids, BUF_MAX);
@@ -152,8 +240,12 @@ void sl_columnar_enc_free(struct sl_columnar_enc *e)
         return;
     sl_event_shape_release(&e->sh);
     free(e->info);
-    free(e->tab);
-    sl_buf_release(&e->shapes);
+    free(e->cand);
+    free(e->shapes.tab);
+    free(e->tpls.tab);
+    sl_buf_release(&e->shapes.text);
+    sl_buf_release(&e->tpls.text);
+    sl_buf_release(&e->tpl);
     sl_buf_release(&e->sids);
     sl_buf_release(&e->times);
     sl_buf_release(&e->ids);
@@ -166,7 +258,8 @@ void sl_columnar_enc_free(struct sl_columnar_enc *e)
 
 void sl_columnar_enc_reset(struct sl_columnar_enc *e)
 {
-    sl_buf_reset(&e->shapes);
+    dict_reset(&e->shapes);
+    dict_reset(&e->tpls);
     sl_buf_reset(&e->sids);
     sl_buf_reset(&e->times);
     sl_buf_reset(&e->ids);
@@ -176,21 +269,20 @@ void sl_columnar_enc_reset(struct sl_columnar_enc *e)
         sl_buf_reset(&e->col[i].b);
         e->col[i].has_prev = false;
     }
-    memset(e->hash, 0, sizeof e->hash);
-    e->nshapes = 0;
     e->count = 0;
     e->prev_ts = 0;
+    e->prev_id_len = 0;
     e->prepared = false;
+    e->gen++;
 }
 
-/* The top-level "message" string, the event's origin. */
-static struct sl_slice find_origin(const struct sl_event *ev)
+/* The top-level "message" string, whose text is the event's origin. */
+static const struct sl_value *find_origin(const struct sl_event *ev)
 {
     for (const struct sl_value *v = ev->root.first; v != NULL; v = v->next)
         if (v->key.len == 7 && memcmp(v->key.ptr, "message", 7) == 0)
-            return v->type == SL_VALUE_STRING ? v->text
-                                              : (struct sl_slice){NULL, 0};
-    return (struct sl_slice){NULL, 0};
+            return v->type == SL_VALUE_STRING ? v : NULL;
+    return NULL;
 }
 
 /* Where p[0..n) lies in the origin, or SIZE_MAX. */
@@ -260,21 +352,209 @@ static size_t escaped_len(const struct sl_columnar_enc *e,
     return n;
 }
 
-int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
-                            const struct sl_event *ev, size_t *json_len,
-                            struct sl_err *err)
+/* origin[a..b) as JSON at o (room reserved); *ci walks the care list
+ * along with the gaps, which come in order. */
+static char *put_gap(const struct sl_columnar_enc *e, char *o, size_t a,
+                     size_t b, size_t *ci)
 {
-    e->prepared = false;
-    if (sl_event_write_shape(ev, &e->sh, err) < 0)
-        return -1;
-    if (e->sh.nval > e->info_cap) {
-        struct val_info *a = realloc(e->info, e->sh.cap * sizeof *a);
-        if (a == NULL)
-            return sl_err_set(err, SL_ENOMEM, "out of memory for an event");
-        e->info = a;
-        e->info_cap = e->sh.cap;
+    const char *src = e->origin.ptr;
+    while (*ci < e->norigin_care && e->care_at[*ci] < a)
+        (*ci)++;
+    for (; *ci < e->norigin_care && e->care_at[*ci] < b; (*ci)++) {
+        size_t k = e->care_at[*ci];
+        memcpy(o, src + a, k - a);
+        o = sl_json_escape_ascii(o + (k - a), (unsigned char)src[k]);
+        a = k + 1;
     }
-    e->origin = find_origin(ev);
+    memcpy(o, src + a, b - a);
+    return o + (b - a);
+}
+
+/* p[0..n) == q[0..n), for the short runs between a template's values;
+ * avail: the bytes readable at p (q is a cache entry's, padded). */
+static inline bool same_gap(const char *p, const char *q, size_t n,
+                            size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 8 && avail >= 8) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, q, 8);
+        uint64_t mask = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+        return ((a ^ b) & mask) == 0;
+    }
+#else
+    (void)avail;
+#endif
+    if (n > 8)
+        return memcmp(p, q, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != q[i])
+            return false;
+    return true;
+}
+
+/* Whether the prepared message is c's template: each run of raw bytes
+ * where c has it, each reference a value that is the span after it. */
+static bool cache_match(const struct sl_columnar_enc *e,
+                        const struct tpl_cache *c)
+{
+    const char *m = e->origin.ptr, *raw = c->raw;
+    size_t cur = 0, len = e->origin.len;
+    for (size_t j = 0; j < c->nref; j++) {
+        size_t g = c->gap[j], slot = c->slot[j];
+        if (slot >= e->sh.nval)
+            return false;
+        const struct val_info *in = &e->info[slot];
+        if (in->at != cur + g || !in->ref ||
+            !same_gap(m + cur, raw, g, len - cur))
+            return false;
+        raw += g;
+        cur = in->at + in->len;
+    }
+    size_t g = c->gap[c->nref];
+    return len - cur == g && same_gap(m + cur, raw, g, len - cur);
+}
+
+/* Keeps the template just built (refs of e->cand's, raw gaps of gaps
+ * bytes) in the cache, when it fits. */
+static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
+                      size_t gaps)
+{
+    if (refs > TPL_CACHE_REFS || gaps > TPL_CACHE_RAW ||
+        e->tpl.len > TPL_CACHE_TEXT)
+        return;
+    struct tpl_cache *c = &e->cache[e->cache_next];
+    e->cache_last = e->cache_next;
+    e->cache_next = (e->cache_next + 1) % TPL_CACHE;
+    size_t cur = 0, j = 0;
+    char *raw = c->raw;
+    for (size_t i = 0; i < nc; i++) {
+        const struct cand *k = &e->cand[i];
+        if (k->at < cur)
+            continue;
+        c->gap[j] = (uint16_t)(k->at - cur);
+        memcpy(raw, e->origin.ptr + cur, k->at - cur);
+        raw += k->at - cur;
+        c->slot[j++] = (uint32_t)k->slot;
+        cur = k->at + k->len;
+    }
+    c->gap[j] = (uint16_t)(e->origin.len - cur);
+    memcpy(raw, e->origin.ptr + cur, e->origin.len - cur);
+    c->nref = j;
+    c->nval = e->sh.nval;
+    c->len = e->tpl.len;
+    memcpy(c->text, e->tpl.ptr, e->tpl.len);
+    c->gen = 0; /* no index yet */
+    e->hit = c;
+}
+
+/* The prepared event's values that are spans of its message and written
+ * in it as they are in their own JSON, in e->cand by offset (the longer
+ * first at one offset); how many. */
+static size_t find_spans(struct sl_columnar_enc *e)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < e->sh.nval; i++) {
+        if (!e->info[i].ref)
+            continue;
+        struct cand c = {e->info[i].at, e->sh.val[i]->text.len, i};
+        size_t j = nc++;
+        for (; j > 0 &&
+               (e->cand[j - 1].at > c.at ||
+                (e->cand[j - 1].at == c.at && e->cand[j - 1].len < c.len));
+             j--)
+            e->cand[j] = e->cand[j - 1];
+        e->cand[j] = c;
+    }
+    return nc;
+}
+
+/* The message as a template into e->tpl: the bytes between the spans of
+ * it that the event's values are, as JSON, and for each span SL_TPL_REF
+ * and the value's slot. Every byte it leaves to a value is that value's
+ * own (the value's text points into the message's), so the decoder's
+ * rebuild is exact by construction. 1: templated; 0: the message has no
+ * such span, or the values leave more than half of it in the template
+ * (a unique template per event would cost what the message does). */
+static int make_template(struct sl_columnar_enc *e, struct sl_err *err)
+{
+    size_t nc = find_spans(e);
+    if (nc == 0)
+        return 0;
+    sl_buf_reset(&e->tpl);
+    if (sl_buf_reserve(&e->tpl, e->origin_esc + nc * (1 + VARINT_MAX), err) < 0)
+        return -1;
+    char *o = e->tpl.ptr;
+    size_t cur = 0, ci = 0, gaps = 0, refs = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const struct cand *c = &e->cand[i];
+        if (c->at < cur)
+            continue;
+        o = put_gap(e, o, cur, c->at, &ci);
+        gaps += c->at - cur;
+        *o++ = SL_TPL_REF;
+        o += put_varint((unsigned char *)o, c->slot);
+        cur = c->at + c->len;
+        refs++;
+    }
+    o = put_gap(e, o, cur, e->origin.len, &ci);
+    gaps += e->origin.len - cur;
+    if (refs == 0 || 2 * gaps > e->origin.len)
+        return 0;
+    e->tpl.len = (size_t)(o - e->tpl.ptr);
+    e->tpl.ptr[e->tpl.len] = '\0';
+    e->hit = NULL;
+    cache_put(e, nc, refs, gaps);
+    e->tpl_text = e->tpl.ptr;
+    e->tpl_len = e->tpl.len;
+    return 1;
+}
+
+/* The prepared message's template: a recent one that matches, or one
+ * built. */
+static int find_template(struct sl_columnar_enc *e, struct sl_err *err)
+{
+    /* first the ones built for an event of as many values (another kind
+     * of event parts from this one late: a line with a referrer and one
+     * without), the last one matched first */
+    for (size_t i = 0; i < 2 * TPL_CACHE; i++) {
+        size_t k = (e->cache_last + i) % TPL_CACHE;
+        struct tpl_cache *c = &e->cache[k];
+        if (c->len > 0 && (c->nval == e->sh.nval) == (i < TPL_CACHE) &&
+            cache_match(e, c)) {
+            e->cache_last = k;
+            e->hit = c;
+            e->tpl_text = c->text;
+            e->tpl_len = c->len;
+            return 1;
+        }
+    }
+    return make_template(e, err);
+}
+
+/* e->info and e->cand for the prepared shape's values. */
+static int grow_info(struct sl_columnar_enc *e, struct sl_err *err)
+{
+    if (e->sh.nval <= e->info_cap)
+        return 0;
+    struct val_info *a = realloc(e->info, e->sh.cap * sizeof *a);
+    if (a == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory for an event");
+    e->info = a;
+    struct cand *c = realloc(e->cand, e->sh.cap * sizeof *c);
+    if (c == NULL)
+        return sl_err_set(err, SL_ENOMEM, "out of memory for an event");
+    e->cand = c;
+    e->info_cap = e->sh.cap;
+    return 0;
+}
+
+/* The origin and its list of bytes to escape. */
+static void set_origin(struct sl_columnar_enc *e, const struct sl_event *ev)
+{
+    e->msg = find_origin(ev);
+    e->origin = e->msg != NULL ? e->msg->text : (struct sl_slice){NULL, 0};
     e->norigin_care =
         e->origin.ptr == NULL
             ? SIZE_MAX
@@ -284,22 +564,40 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
     e->origin_esc = e->origin.len;
     for (size_t i = 0; e->origin_escaped && i < e->norigin_care; i++)
         e->origin_esc += e->care_extra[i];
+}
+
+int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
+                            const struct sl_event *ev, size_t *json_len,
+                            struct sl_err *err)
+{
+    e->prepared = false;
+    if (sl_event_write_shape(ev, &e->sh, err) < 0 || grow_info(e, err) < 0)
+        return -1;
+    set_origin(e, ev);
     size_t len = e->sh.text.len - e->sh.nval;
+    e->msg_slot = SIZE_MAX;
     for (size_t i = 0; i < e->sh.nval; i++) {
         /* for a number too: "same as before" takes the previous value's
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
         struct val_info *in = &e->info[i];
+        in->at = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
+                                 : SIZE_MAX;
+        in->len = v->text.len;
+        if (v == e->msg)
+            e->msg_slot = i;
         in->same = i < SL_COLUMNAR_COLS - 1 && same_as_before(e, i, v);
         if (in->same) { /* plain, as the value it repeats */
             in->esc = v->text.len;
             in->off = SIZE_MAX;
+            in->ref = in->at != SIZE_MAX && v != e->msg;
             len += v->text.len + (v->type == SL_VALUE_STRING ? 2 : 0);
             continue;
         }
-        in->off = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
-                                  : SIZE_MAX;
+        in->off = in->at;
         in->esc = escaped_len(e, v, &in->off);
+        in->ref = in->at != SIZE_MAX && v != e->msg &&
+                  (v->type != SL_VALUE_NUMBER || in->esc == v->text.len);
         /* a number is written as it is, not as a span's JSON */
         if (e->origin_escaped && v->type == SL_VALUE_NUMBER &&
             in->esc != v->text.len)
@@ -309,6 +607,13 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
             in->off = SIZE_MAX;
         len += v->type == SL_VALUE_STRING ? in->esc + 2 : v->text.len;
     }
+    /* an ASCII message with a short list of escapes can be a template */
+    int t = e->msg_slot != SIZE_MAX && e->norigin_care != SIZE_MAX
+                ? find_template(e, err)
+                : 0;
+    if (t < 0)
+        return -1;
+    e->templated = t == 1;
     e->prepared = true;
     *json_len = len;
     return 0;
@@ -332,49 +637,65 @@ static size_t shape_hash(const char *p, size_t len, size_t nval)
     return (size_t)(h >> 32) & (HASH_SIZE - 1);
 }
 
-static bool shape_is(const struct sl_columnar_enc *e, size_t i)
+static bool dict_is(const struct dict *d, size_t i, const char *p, size_t len,
+                    size_t nval)
 {
-    const struct shape_ent *s = &e->tab[i];
-    return s->len == e->sh.text.len && s->nval == e->sh.nval &&
-           memcmp(e->shapes.ptr + s->off, e->sh.text.ptr, s->len) == 0;
+    const struct dict_ent *s = &d->tab[i];
+    return s->len == len && s->nval == nval &&
+           memcmp(d->text.ptr + s->off, p, len) == 0;
 }
 
-/* The prepared shape's index, added when new; *bucket, *old: the hash
- * entry it replaced, for a rollback. */
-static int shape_index(struct sl_columnar_enc *e, size_t *idx, size_t *bucket,
-                       uint32_t *old, struct sl_err *err)
+/* The index of the text p[0..len) (of nval markers) in d, added when new;
+ * *u: what to restore for a rollback (dict_undo). */
+static int dict_index(struct dict *d, const char *p, size_t len, size_t nval,
+                      size_t *idx, struct dict_undo *u, struct sl_err *err)
 {
-    *bucket = HASH_SIZE;
-    if (e->count > 0 && shape_is(e, e->last_shape)) {
-        *idx = e->last_shape;
+    *u = (struct dict_undo){d->text.len, d->n, HASH_SIZE,
+                            d->last,     0,    d->has_last};
+    if (d->has_last && dict_is(d, d->last, p, len, nval)) {
+        *idx = d->last;
         return 0;
     }
-    size_t h = shape_hash(e->sh.text.ptr, e->sh.text.len, e->sh.nval);
-    if (e->hash[h] != 0 && shape_is(e, e->hash[h] - 1)) {
-        *idx = e->hash[h] - 1;
+    size_t h = shape_hash(p, len, nval);
+    if (d->hash[h] != 0 && dict_is(d, d->hash[h] - 1, p, len, nval)) {
+        *idx = d->last = d->hash[h] - 1;
+        d->has_last = true;
         return 0;
     }
-    if (e->nshapes == UINT32_MAX - 1)
+    if (d->n == UINT32_MAX - 1)
         return sl_err_set(err, SL_ELIMIT, "too many shapes in a batch");
-    if (e->nshapes == e->tab_cap) {
-        size_t cap = e->tab_cap > 0 ? 2 * e->tab_cap : 64;
-        struct shape_ent *t = realloc(e->tab, cap * sizeof *t);
+    if (d->n == d->cap) {
+        size_t cap = d->cap > 0 ? 2 * d->cap : 64;
+        struct dict_ent *t = realloc(d->tab, cap * sizeof *t);
         if (t == NULL)
             return sl_err_set(err, SL_ENOMEM, "out of memory for a batch");
-        e->tab = t;
-        e->tab_cap = cap;
+        d->tab = t;
+        d->cap = cap;
     }
-    if (append_varint(&e->shapes, e->sh.text.len, err) < 0)
+    if (append_varint(&d->text, len, err) < 0)
         return -1;
-    size_t off = e->shapes.len;
-    if (sl_buf_append(&e->shapes, e->sh.text.ptr, e->sh.text.len, err) < 0)
+    size_t off = d->text.len;
+    if (sl_buf_append(&d->text, p, len, err) < 0)
         return -1;
-    e->tab[e->nshapes] = (struct shape_ent){off, e->sh.text.len, e->sh.nval};
-    *bucket = h;
-    *old = e->hash[h];
-    e->hash[h] = (uint32_t)(e->nshapes + 1);
-    *idx = e->nshapes++;
+    d->tab[d->n] = (struct dict_ent){off, len, nval};
+    u->bucket = h;
+    u->old = d->hash[h];
+    d->hash[h] = (uint32_t)(d->n + 1);
+    *idx = d->last = d->n++;
+    d->has_last = true;
     return 0;
+}
+
+static void dict_undo(struct dict *d, const struct dict_undo *u)
+{
+    d->text.len = u->text_len;
+    if (d->text.cap > 0)
+        d->text.ptr[d->text.len] = '\0';
+    d->n = u->n;
+    d->last = u->last;
+    d->has_last = u->has_last;
+    if (u->bucket < HASH_SIZE)
+        d->hash[u->bucket] = u->old;
 }
 
 /* The most one value takes in its column: a tag, an offset, its bytes. */
@@ -397,16 +718,23 @@ static int reserve_values(struct sl_columnar_enc *e, struct sl_err *err)
     return need > 0 ? sl_buf_reserve(&e->col[last].b, need, err) : 0;
 }
 
-/* One value into its column, whose room is reserved: the same as before,
- * a span of the origin, or the bytes. */
+/* One value into its column, whose room is reserved: the templated
+ * message, the same as before, a span of the origin, or the bytes. */
 static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
                       const struct sl_value *v, const struct val_info *in,
-                      size_t origin_at)
+                      bool message, size_t origin_at)
 {
     const char *p = v->text.ptr;
     size_t n = v->text.len;
     bool plain = in->esc == n;
     unsigned char *o = (unsigned char *)c->b.ptr + c->b.len;
+    if (message) { /* rebuilt from the template: nothing to repeat */
+        *o++ = V_MSG;
+        c->has_prev = false;
+        c->b.len = (size_t)((char *)o - c->b.ptr);
+        *o = '\0';
+        return;
+    }
     /* "the same" only between values stored as they are written, where
      * the bytes compared are the JSON's (in the shared last column, found
      * here: the values before it in this event change its previous) */
@@ -415,7 +743,7 @@ static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
          same_bytes((c->prev_origin ? e->origins.ptr : c->b.ptr) + c->prev_off,
                     p, n))) {
         *o++ = 0;
-    } else if (in->off != SIZE_MAX) {
+    } else if (in->off != SIZE_MAX && !e->templated) {
         /* a span of an escaped origin is the value's JSON: copied */
         size_t len = e->origin_escaped ? in->esc : n;
         uint64_t tag = (uint64_t)len << 3 |
@@ -440,45 +768,47 @@ static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
     *o = '\0';
 }
 
-/* The event's record: shape, time, id, origin (where its bytes start in
- * *origin_at). */
-static int put_record(struct sl_columnar_enc *e, size_t shape, const char *id,
-                      size_t id_len, int64_t ts_ms, size_t *origin_at,
-                      struct sl_err *err)
+/* The event's record: shape, time, id, origin (its template tpl, or
+ * where its bytes start in *origin_at). */
+static int put_record(struct sl_columnar_enc *e, size_t shape, size_t tpl,
+                      const char *id, size_t id_len, int64_t ts_ms,
+                      size_t *origin_at, struct sl_err *err)
 {
     int64_t d = ts_ms - e->prev_ts;
     uint64_t zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
-    unsigned char n = (unsigned char)id_len;
+    /* the bytes it shares with the previous id, then the rest (the ids
+     * of a file share their first 16 characters) */
+    size_t k = 0, most = id_len < e->prev_id_len ? id_len : e->prev_id_len;
+    if (most >= 16 && same_bytes(id, e->prev_id, 16))
+        k = 16;
+    while (k < most && id[k] == e->prev_id[k])
+        k++;
+    unsigned char km[2] = {(unsigned char)k, (unsigned char)(id_len - k)};
     if (append_varint(&e->sids, shape, err) < 0 ||
         append_varint(&e->times, zz, err) < 0 ||
-        sl_buf_append(&e->ids, &n, 1, err) < 0 ||
-        sl_buf_append(&e->ids, id, id_len, err) < 0)
+        sl_buf_append(&e->ids, km, 2, err) < 0 ||
+        sl_buf_append(&e->ids, id + k, id_len - k, err) < 0)
         return -1;
     if (e->origin.ptr == NULL)
-        return append_varint(&e->origins, 0, err);
-    if (!e->origin_escaped) {
-        if (append_varint(&e->origins, (uint64_t)e->origin.len + 1, err) < 0)
+        return append_varint(&e->origins, ORIGIN_NONE, err);
+    if (e->templated) {
+        if (append_varint(&e->origins, ORIGIN_TEMPLATE, err) < 0)
             return -1;
-        *origin_at = e->origins.len;
-        return sl_buf_append(&e->origins, e->origin.ptr, e->origin.len, err);
+        return append_varint(&e->origins, tpl, err);
     }
-    /* as the JSON has it: the runs between the bytes the list names, and
-     * each of those escaped */
-    size_t len = e->origin_esc;
-    if (append_varint(&e->origins, (uint64_t)len + 1, err) < 0 ||
+    /* its bytes: as they are, or as the JSON has them (the runs between
+     * the bytes the list names, and each of those escaped) */
+    size_t len = e->origin_escaped ? e->origin_esc : e->origin.len;
+    if (append_varint(&e->origins, (uint64_t)len + ORIGIN_BYTES, err) < 0 ||
         sl_buf_reserve(&e->origins, len + SL_BUF_SLACK, err) < 0)
         return -1;
     *origin_at = e->origins.len;
     char *o = e->origins.ptr + e->origins.len;
-    const char *src = e->origin.ptr;
-    size_t at = 0;
-    for (size_t i = 0; i < e->norigin_care; i++) {
-        size_t k = e->care_at[i];
-        memcpy(o, src + at, k - at);
-        o = sl_json_escape_ascii(o + (k - at), (unsigned char)src[k]);
-        at = k + 1;
-    }
-    memcpy(o, src + at, e->origin.len - at);
+    size_t ci = 0;
+    if (e->origin_escaped)
+        put_gap(e, o, 0, e->origin.len, &ci);
+    else
+        memcpy(o, e->origin.ptr, len);
     e->origins.len += len;
     e->origins.ptr[e->origins.len] = '\0';
     return 0;
@@ -489,39 +819,53 @@ int sl_columnar_enc_append(struct sl_columnar_enc *e, const char *id,
 {
     if (!e->prepared)
         return sl_err_set(err, SL_EINVAL, "no event prepared");
-    size_t lens[5] = {e->shapes.len, e->sids.len, e->times.len, e->ids.len,
-                      e->origins.len};
-    size_t nshapes = e->nshapes, shape = 0, bucket = HASH_SIZE, origin_at = 0;
-    uint32_t old = 0;
-    if (shape_index(e, &shape, &bucket, &old, err) < 0 ||
-        put_record(e, shape, id, id_len, ts_ms, &origin_at, err) < 0 ||
+    size_t lens[4] = {e->sids.len, e->times.len, e->ids.len, e->origins.len};
+    struct dict_undo su, tu;
+    size_t shape = 0, tpl = 0, origin_at = 0;
+    bool tpl_added = false;
+    struct tpl_cache *hit = e->templated ? e->hit : NULL;
+    if (dict_index(&e->shapes, e->sh.text.ptr, e->sh.text.len, e->sh.nval,
+                   &shape, &su, err) < 0)
+        goto fail;
+    if (hit != NULL && hit->gen == e->gen) {
+        tpl = hit->idx;
+    } else if (e->templated) {
+        tpl_added = true;
+        if (dict_index(&e->tpls, e->tpl_text, e->tpl_len, 0, &tpl, &tu, err) <
+            0)
+            goto fail;
+    }
+    if (put_record(e, shape, tpl, id, id_len, ts_ms, &origin_at, err) < 0 ||
         reserve_values(e, err) < 0)
         goto fail;
-    size_t k = 0, nval = e->sh.nval;
-    for (; k < nval && k < SL_COLUMNAR_COLS - 1; k++)
-        put_value(e, &e->col[k], false, e->sh.val[k], &e->info[k], origin_at);
-    for (; k < nval; k++)
-        put_value(e, &e->col[SL_COLUMNAR_COLS - 1], true, e->sh.val[k],
-                  &e->info[k], origin_at);
+    size_t nval = e->sh.nval, m = e->templated ? e->msg_slot : SIZE_MAX;
+    for (size_t k = 0; k < nval; k++) { /* one call: put_value inlined */
+        bool shared = k >= SL_COLUMNAR_COLS - 1;
+        put_value(e, &e->col[shared ? SL_COLUMNAR_COLS - 1 : k], shared,
+                  e->sh.val[k], &e->info[k], k == m, origin_at);
+    }
+    if (hit != NULL) {
+        hit->gen = e->gen;
+        hit->idx = tpl;
+    }
     e->prev_ts = ts_ms;
-    e->last_shape = shape;
+    memcpy(e->prev_id, id, id_len);
+    e->prev_id_len = id_len;
     e->count++;
     e->prepared = false;
     return 0;
 fail:
-    e->shapes.len = lens[0];
-    e->sids.len = lens[1];
-    e->times.len = lens[2];
-    e->ids.len = lens[3];
-    e->origins.len = lens[4];
-    struct sl_buf *b[] = {&e->shapes, &e->sids, &e->times, &e->ids,
-                          &e->origins};
-    for (size_t i = 0; i < 5; i++)
+    e->sids.len = lens[0];
+    e->times.len = lens[1];
+    e->ids.len = lens[2];
+    e->origins.len = lens[3];
+    struct sl_buf *b[] = {&e->sids, &e->times, &e->ids, &e->origins};
+    for (size_t i = 0; i < 4; i++)
         if (b[i]->cap > 0)
             b[i]->ptr[b[i]->len] = '\0';
-    e->nshapes = nshapes;
-    if (bucket < HASH_SIZE)
-        e->hash[bucket] = old;
+    dict_undo(&e->shapes, &su);
+    if (tpl_added)
+        dict_undo(&e->tpls, &tu);
     return -1;
 }
 
@@ -534,8 +878,10 @@ static int flatten(struct sl_columnar_enc *e, struct sl_err *err)
     while (ncols > 0 && e->col[ncols - 1].b.len == 0)
         ncols--;
     if (append_varint(f, e->count, err) < 0 ||
-        append_varint(f, e->nshapes, err) < 0 ||
-        sl_buf_append(f, e->shapes.ptr, e->shapes.len, err) < 0 ||
+        append_varint(f, e->shapes.n, err) < 0 ||
+        sl_buf_append(f, e->shapes.text.ptr, e->shapes.text.len, err) < 0 ||
+        append_varint(f, e->tpls.n, err) < 0 ||
+        sl_buf_append(f, e->tpls.text.ptr, e->tpls.text.len, err) < 0 ||
         append_counted(f, e->sids.ptr, e->sids.len, err) < 0 ||
         append_counted(f, e->times.ptr, e->times.len, err) < 0 ||
         append_counted(f, e->ids.ptr, e->ids.len, err) < 0 ||
@@ -561,9 +907,11 @@ int sl_columnar_enc_seal(struct sl_columnar_enc *e, size_t raw, int accel,
                           raw, t);
     size_t bound = (size_t)LZ4_compressBound((int)t);
     sl_buf_reset(out);
-    if (sl_buf_reserve(out, VARINT_MAX + bound, err) < 0)
+    if (sl_buf_reserve(out, 2 + VARINT_MAX + bound, err) < 0)
         return -1;
-    size_t n = put_varint((unsigned char *)out->ptr, t);
+    out->ptr[0] = VERSION_MARK;
+    out->ptr[1] = VERSION;
+    size_t n = 2 + put_varint((unsigned char *)out->ptr + 2, t);
     int c =
         LZ4_compress_fast(e->flat.ptr, out->ptr + n, (int)t, (int)bound, accel);
     if (c <= 0)
@@ -584,6 +932,23 @@ struct seg {
 
 struct shp {
     size_t first; /* in seg */
+    size_t nval;  /* its markers */
+};
+
+/* A piece of a template: bytes, then the value of slot (TSEG_END: none,
+ * the template's last piece). */
+#define TSEG_END SIZE_MAX
+struct tseg {
+    const char *p;
+    size_t len, slot;
+};
+
+/* A value of the event being decoded. */
+struct val {
+    const char *p;
+    size_t len;
+    bool plain; /* written as it is */
+    bool msg;   /* the event's message, from its template */
 };
 
 struct sl_columnar_dec {
@@ -594,6 +959,12 @@ struct sl_columnar_dec {
     size_t seg_cap;
     struct shp *shp;
     size_t shp_cap;
+    struct tseg *tseg;
+    size_t tseg_cap;
+    size_t *tpl; /* each template's first piece, in tseg */
+    size_t tpl_cap;
+    struct val *val; /* as many as the most markers of a shape */
+    size_t val_cap;
 };
 
 struct sl_columnar_dec *sl_columnar_dec_new(struct sl_err *err)
@@ -616,6 +987,9 @@ void sl_columnar_dec_free(struct sl_columnar_dec *d)
     sl_buf_release(&d->esc);
     free(d->seg);
     free(d->shp);
+    free(d->tseg);
+    free(d->tpl);
+    free(d->val);
     free(d);
 }
 
@@ -665,6 +1039,16 @@ static int get_section(struct cur *c, struct cur *s)
     return 0;
 }
 
+/* A count of things of at least a byte each in c: *n. */
+static int get_count(struct cur *c, size_t *n)
+{
+    uint64_t v;
+    if (get_varint(c, &v) < 0 || v > (uint64_t)(c->end - c->p))
+        return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
 #define GROW(arr, cap, need)                                                   \
     do {                                                                       \
         if ((need) > (cap)) {                                                  \
@@ -679,33 +1063,80 @@ static int get_section(struct cur *c, struct cur *s)
         }                                                                      \
     } while (0)
 
-/* The shapes, split at their markers into d->seg; -1 corrupt, -2 out of
- * memory. */
+/* The shapes, split at their markers into d->seg, and room for the values
+ * of the one with the most; -1 corrupt, -2 out of memory. */
 static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
-                       size_t *nshapes)
+                       size_t *nshapes, bool *nl)
 {
-    uint64_t n;
-    if (get_varint(c, &n) < 0 || n > (uint64_t)(c->end - c->p))
+    if (get_count(c, nshapes) < 0)
         return -1;
-    *nshapes = (size_t)n;
     GROW(d->shp, d->shp_cap, *nshapes);
-    size_t nseg = 0;
+    size_t nseg = 0, most = 1;
     for (size_t i = 0; i < *nshapes; i++) {
-        uint64_t len;
-        const unsigned char *p;
-        if (get_varint(c, &len) < 0 || get_bytes(c, len, &p) < 0)
+        struct cur t;
+        if (get_section(c, &t) < 0)
             return -1;
+        const unsigned char *p = t.p;
+        size_t len = (size_t)(t.end - t.p);
+        if (len > 0 && memchr(p, '\n', len) != NULL)
+            *nl = true;
         d->shp[i].first = nseg;
-        const unsigned char *end = p + len, *lit = p;
-        for (;; p++) {
-            if (p < end && *p != SL_SHAPE_STRING && *p != SL_SHAPE_NUMBER)
+        /* a string's marker becomes its quotes: the end of the piece
+         * before it and the start of the piece after it (the shapes are
+         * in d->flat, the decoder's own memory) */
+        unsigned char *q = (unsigned char *)(uintptr_t)p;
+        const unsigned char *end = q + len, *lit = q;
+        for (;; q++) {
+            if (q < end && *q != SL_SHAPE_STRING && *q != SL_SHAPE_NUMBER)
                 continue;
             GROW(d->seg, d->seg_cap, nseg + 1);
-            d->seg[nseg++] = (struct seg){(const char *)lit, (size_t)(p - lit),
-                                          p == end ? 0 : *p};
-            if (p == end)
+            int kind = q == end ? 0 : *q;
+            if (kind == SL_SHAPE_STRING)
+                *q = '"';
+            d->seg[nseg++] = (struct seg){
+                (const char *)lit,
+                (size_t)(q - lit) + (kind == SL_SHAPE_STRING), kind};
+            if (q == end)
                 break;
-            lit = p + 1;
+            lit = kind == SL_SHAPE_STRING ? q : q + 1;
+        }
+        d->shp[i].nval = nseg - d->shp[i].first - 1;
+        if (d->shp[i].nval > most)
+            most = d->shp[i].nval;
+    }
+    GROW(d->val, d->val_cap, most);
+    return 0;
+}
+
+/* The templates (version 2), split at their references into d->tseg; -1
+ * corrupt, -2 out of memory. */
+static int read_templates(struct sl_columnar_dec *d, struct cur *c,
+                          size_t *ntpl, bool *nl)
+{
+    if (get_count(c, ntpl) < 0)
+        return -1;
+    GROW(d->tpl, d->tpl_cap, *ntpl);
+    size_t nseg = 0;
+    for (size_t i = 0; i < *ntpl; i++) {
+        uint64_t slot;
+        struct cur t;
+        if (get_section(c, &t) < 0)
+            return -1;
+        d->tpl[i] = nseg;
+        for (;;) {
+            const unsigned char *lit = t.p;
+            while (t.p < t.end && *t.p != SL_TPL_REF)
+                *nl |= *t.p++ == '\n';
+            GROW(d->tseg, d->tseg_cap, nseg + 1);
+            struct tseg *g = &d->tseg[nseg++];
+            *g =
+                (struct tseg){(const char *)lit, (size_t)(t.p - lit), TSEG_END};
+            if (t.p == t.end)
+                break;
+            t.p++;
+            if (get_varint(&t, &slot) < 0 || slot >= TSEG_END)
+                return -1;
+            g->slot = (size_t)slot;
         }
     }
     return 0;
@@ -733,46 +1164,37 @@ static inline char *put(char *o, const char *end, const void *p, size_t n)
     return o + n;
 }
 
-/* A string value, quoted and escaped (as it is, when plain). NULL when it
- * does not fit, and d->oom set when memory failed. */
-static char *put_string(struct sl_columnar_dec *d, char *o, const char *end,
-                        const char *p, size_t n, bool plain)
+/* A string's JSON without its quotes, escaped; put_json's slow path. */
+static char *put_escaped(struct sl_columnar_dec *d, char *o, const char *end,
+                         const char *p, size_t n)
 {
-    size_t room = (size_t)(end - o);
-    if (room < 2)
-        return NULL;
-    if (plain) {
-        *o++ = '"';
-        o = put(o, end, p, n);
-        if (o == NULL || o == end)
-            return NULL;
-        *o++ = '"';
-        return o;
-    }
     /* room for the worst case (each byte a \u00XX) and the escaper's
      * stores past its end: escape at once */
-    if (n < room / 6 && room - 6 * n >= 16) {
-        *o = '"';
-        o = sl_json_escape_into(o + 1, p, n);
-    } else {
-        size_t need = sl_json_escaped_len(p, n);
-        if (need > room - 2)
-            return NULL;
-        /* near the end: the escaper stores words past what it writes */
-        sl_buf_reset(&d->esc);
-        if (sl_buf_reserve(&d->esc, need, NULL) < 0) {
-            d->oom = true;
-            return NULL;
-        }
-        sl_json_escape_into(d->esc.ptr, p, n);
-        *o = '"';
-        memcpy(o + 1, d->esc.ptr, need);
-        o += 1 + need;
-    }
-    if (o >= end)
+    size_t room = (size_t)(end - o);
+    if (n < room / 6 && room - 6 * n >= 16)
+        return sl_json_escape_into(o, p, n);
+    size_t need = sl_json_escaped_len(p, n);
+    if (need > room)
         return NULL;
-    *o++ = '"';
-    return o;
+    /* near the end: the escaper stores words past what it writes */
+    sl_buf_reset(&d->esc);
+    if (sl_buf_reserve(&d->esc, need, NULL) < 0) {
+        d->oom = true;
+        return NULL;
+    }
+    sl_json_escape_into(d->esc.ptr, p, n);
+    memcpy(o, d->esc.ptr, need);
+    return o + need;
+}
+
+/* A string's JSON without its quotes (the shape's pieces have them):
+ * escaped, or as it is when plain. NULL when it does not fit, and d->oom
+ * set when memory failed. */
+static inline char *put_json(struct sl_columnar_dec *d, char *o,
+                             const char *end, const char *p, size_t n,
+                             bool plain)
+{
+    return plain ? put(o, end, p, n) : put_escaped(d, o, end, p, n);
 }
 
 /* The previous value of each column. */
@@ -787,60 +1209,132 @@ struct walk {
     struct cur sids, times, ids, origins;
     struct cur col[SL_COLUMNAR_COLS];
     struct prev prev[SL_COLUMNAR_COLS];
-    size_t ncols, nshapes;
+    size_t ncols, nshapes, ntpl;
+    bool v2;
     const unsigned char *origin;
     size_t origin_len;
+    size_t tpl; /* the event's template, or SIZE_MAX */
+    /* the lines are proven well formed so far (sl_columnar_decode's
+     * *checked); a column or the origins hold a newline byte somewhere
+     * (then each value or origin from it is looked at) */
+    bool checked, col_nl[SL_COLUMNAR_COLS], origins_nl;
+    struct sl_columnar_line *at; /* NULL: not asked for */
+    const char *dst;
+    size_t id_len; /* the event's */
     int64_t ts;
     char *o, *end;   /* the output */
     int64_t text_ts; /* the time last formatted, in text[0..text_len) */
     size_t text_len;
-    char text[24 + OVER]; /* put reads OVER bytes */
+    char text[24 + OVER];            /* put reads OVER bytes */
+    char id[SL_BATCH_ID_MAX + OVER]; /* version 2: the previous id, */
+    size_t id_prev;                  /* id_prev bytes of it */
 };
 
-/* The next value of column k, or NULL. */
-static inline const struct prev *get_value(struct walk *s, size_t k)
+/* The next value of column k into *v; -1 when there is none. */
+static inline int get_value(struct walk *s, size_t k, struct val *v)
 {
     if (k >= s->ncols)
-        return NULL;
+        return -1;
     struct cur *c = &s->col[k];
     __builtin_prefetch(c->p + 192);
     uint64_t tag, off;
     const unsigned char *p;
     if (get_varint(c, &tag) < 0)
-        return NULL;
-    if (tag == 0)
-        return s->prev[k].set ? &s->prev[k] : NULL;
+        return -1;
+    struct prev *pv = &s->prev[k];
+    if (tag == V_SAME) {
+        if (!pv->set)
+            return -1;
+        *v = (struct val){pv->p, pv->len, pv->plain, false};
+        return 0;
+    }
+    if (tag == V_MSG) {
+        if (s->tpl == SIZE_MAX)
+            return -1;
+        pv->set = false;
+        *v = (struct val){NULL, 0, false, true};
+        return 0;
+    }
     uint64_t n = tag >> 3;
     if ((tag & 3) == V_SPAN) {
         if (s->origin == NULL || get_varint(c, &off) < 0 ||
             off > s->origin_len || n > s->origin_len - off)
-            return NULL;
+            return -1;
         p = s->origin + off;
     } else if ((tag & 3) != V_LIT || get_bytes(c, n, &p) < 0) {
-        return NULL;
+        return -1;
+    } else if (s->col_nl[k] && (tag & TAG_PLAIN) && n > 0 &&
+               memchr(p, '\n', n) != NULL) {
+        s->checked = false; /* a plain value with a newline: forged */
     }
-    s->prev[k] =
+    *pv =
         (struct prev){(const char *)p, (size_t)n, (tag & TAG_PLAIN) != 0, true};
-    return &s->prev[k];
+    *v = (struct val){pv->p, pv->len, pv->plain, false};
+    return 0;
 }
 
-/* The record of the next event and its line's prefix, at o. */
-static char *put_prefix(struct walk *s, char *o, const struct seg **first,
-                        const struct sl_columnar_dec *d)
+/* The event's origin record. */
+static int get_origin(struct walk *s)
 {
-    uint64_t sid, zz, n_origin;
-    const unsigned char *id, *n;
-    if (get_varint(&s->sids, &sid) < 0 || sid >= s->nshapes ||
-        get_varint(&s->times, &zz) < 0 || get_bytes(&s->ids, 1, &n) < 0 ||
-        *n == 0 || *n > SL_BATCH_ID_MAX || get_bytes(&s->ids, *n, &id) < 0 ||
-        get_varint(&s->origins, &n_origin) < 0)
-        return NULL;
+    uint64_t x;
     s->origin = NULL;
     s->origin_len = 0;
-    if (n_origin > 0 && get_bytes(&s->origins, n_origin - 1, &s->origin) < 0)
+    s->tpl = SIZE_MAX;
+    if (get_varint(&s->origins, &x) < 0)
+        return -1;
+    if (s->v2 && x == ORIGIN_TEMPLATE) {
+        if (get_varint(&s->origins, &x) < 0 || x >= s->ntpl)
+            return -1;
+        s->tpl = (size_t)x;
+        return 0;
+    }
+    uint64_t skip = s->v2 ? ORIGIN_BYTES : 1;
+    if (x == ORIGIN_NONE)
+        return 0;
+    if (x < skip || get_bytes(&s->origins, x - skip, &s->origin) < 0)
+        return -1;
+    s->origin_len = (size_t)(x - skip);
+    if (s->origins_nl && s->origin_len > 0 &&
+        memchr(s->origin, '\n', s->origin_len) != NULL)
+        s->checked = false; /* spans of it may be written as they are */
+    return 0;
+}
+
+/* The next id: *id, *n bytes (in the ids section, or in s->id). */
+static int get_id(struct walk *s, const unsigned char **id, size_t *n)
+{
+    const unsigned char *b, *rest;
+    if (!s->v2) {
+        if (get_bytes(&s->ids, 1, &b) < 0 || *b == 0 || *b > SL_BATCH_ID_MAX ||
+            get_bytes(&s->ids, *b, id) < 0)
+            return -1;
+        *n = *b;
+        return 0;
+    }
+    /* the bytes shared with the previous id, then the rest */
+    if (get_bytes(&s->ids, 2, &b) < 0 || b[0] > s->id_prev ||
+        b[0] + b[1] == 0 || b[0] + b[1] > SL_BATCH_ID_MAX ||
+        get_bytes(&s->ids, b[1], &rest) < 0)
+        return -1;
+    memcpy(s->id + b[0], rest, b[1]);
+    s->id_prev = (size_t)b[0] + b[1];
+    *id = (const unsigned char *)s->id;
+    *n = s->id_prev;
+    return 0;
+}
+
+/* The record of the next event and its line's prefix, at o; the event's
+ * shape in *sid. */
+static char *put_prefix(struct walk *s, char *o, size_t *sid)
+{
+    uint64_t shape, zz;
+    const unsigned char *id;
+    size_t n;
+    if (get_varint(&s->sids, &shape) < 0 || shape >= s->nshapes ||
+        get_varint(&s->times, &zz) < 0 || get_id(s, &id, &n) < 0 ||
+        get_origin(s) < 0)
         return NULL;
-    if (n_origin > 0)
-        s->origin_len = (size_t)(n_origin - 1);
+    *sid = (size_t)shape;
     /* the times are in range, so a step between two is below 2^49 */
     if (zz >> 50 != 0)
         return NULL;
@@ -853,48 +1347,95 @@ static char *put_prefix(struct walk *s, char *o, const struct seg **first,
         s->text[s->text_len++] = ' ';
         s->text_ts = s->ts;
     }
-    *first = &d->seg[d->shp[sid].first];
+    if (s->checked && !sl_batch_id_ok((const char *)id, n))
+        s->checked = false;
     o = put(o, s->end, s->text, s->text_len);
     if (o != NULL)
-        o = put(o, s->end, id, *n);
+        o = put(o, s->end, id, n);
     if (o == NULL || o == s->end)
         return NULL;
+    s->id_len = n;
     *o++ = ' ';
     return o;
 }
 
-/* One line; -1 when the entry is corrupt (or d->oom). */
+/* The event's message (between the quotes its shape has), from its
+ * template and its nval values: each reference a value of the event that
+ * is not the message and not empty (so the work is bounded by the
+ * output). */
+static char *put_message(struct sl_columnar_dec *d, const struct walk *s,
+                         char *o, size_t nval)
+{
+    const char *end = s->end;
+    for (const struct tseg *g = &d->tseg[d->tpl[s->tpl]];; g++) {
+        o = put(o, end, g->p, g->len);
+        if (o == NULL)
+            return NULL;
+        if (g->slot == TSEG_END)
+            return o;
+        if (g->slot >= nval)
+            return NULL;
+        const struct val *v = &d->val[g->slot];
+        if (v->msg || v->len == 0)
+            return NULL;
+        o = put_json(d, o, end, v->p, v->len, v->plain);
+        if (o == NULL)
+            return NULL;
+    }
+}
+
+/* One line; -1 when the entry is corrupt (or d->oom). Every value of the
+ * event is read first: a message rebuilt from its template takes values
+ * from after it. */
 static int put_line(struct sl_columnar_dec *d, struct walk *s)
 {
-    const struct seg *g;
+    size_t sid;
     const char *end = s->end;
-    char *o = put_prefix(s, s->o, &g, d);
+    char *o = put_prefix(s, s->o, &sid), *json = o;
     if (o == NULL)
         return -1;
-    for (size_t k = 0;; k++, g++) {
+    size_t nval = d->shp[sid].nval;
+    for (size_t k = 0; k < nval; k++)
+        if (get_value(s, k < SL_COLUMNAR_COLS ? k : SL_COLUMNAR_COLS - 1,
+                      &d->val[k]) < 0)
+            return -1;
+    const struct seg *g = &d->seg[d->shp[sid].first];
+    for (const struct val *v = d->val;; v++, g++) {
         o = put(o, end, g->p, g->len);
         if (o == NULL)
             return -1;
         if (g->kind == 0)
             break;
-        const struct prev *v =
-            get_value(s, k < SL_COLUMNAR_COLS ? k : SL_COLUMNAR_COLS - 1);
-        if (v == NULL)
-            return -1;
-        o = g->kind == SL_SHAPE_STRING
-                ? put_string(d, o, end, v->p, v->len, v->plain)
-                : put(o, end, v->p, v->len);
+        if (v->msg)
+            o = g->kind == SL_SHAPE_STRING ? put_message(d, s, o, nval) : NULL;
+        else if (g->kind == SL_SHAPE_STRING)
+            o = put_json(d, o, end, v->p, v->len, v->plain);
+        else
+            o = put(o, end, v->p, v->len);
         if (o == NULL)
             return -1;
     }
     if (o == end)
         return -1;
+    if (o == json)
+        s->checked = false; /* an empty JSON */
+    if (s->at != NULL) {
+        size_t json_at = (size_t)(json - s->dst);
+        *s->at++ = (struct sl_columnar_line){
+            s->ts, (uint32_t)(json_at - 1 - s->id_len), (uint32_t)json_at,
+            (uint32_t)(o - s->dst)};
+    }
     *o++ = '\n';
     s->o = o;
     return 0;
 }
 
-/* Everything after the shapes: the sections and columns. */
+static bool has_nl(const struct cur *c)
+{
+    return c->p < c->end && memchr(c->p, '\n', (size_t)(c->end - c->p));
+}
+
+/* Everything after the shapes and templates: the sections and columns. */
 static int read_sections(struct walk *s, struct cur *c, size_t count)
 {
     uint64_t ncols;
@@ -903,9 +1444,12 @@ static int read_sections(struct walk *s, struct cur *c, size_t count)
         get_varint(c, &ncols) < 0 || ncols > SL_COLUMNAR_COLS)
         return -1;
     s->ncols = (size_t)ncols;
-    for (size_t i = 0; i < s->ncols; i++)
+    for (size_t i = 0; i < s->ncols; i++) {
         if (get_section(c, &s->col[i]) < 0)
             return -1;
+        s->col_nl[i] = has_nl(&s->col[i]);
+    }
+    s->origins_nl = has_nl(&s->origins);
     /* each event has at least a byte in each of the first three */
     if (c->p != c->end || count > (size_t)(s->sids.end - s->sids.p))
         return -1;
@@ -931,13 +1475,19 @@ static int corrupt(struct sl_err *err, const char *what)
                       what);
 }
 
-/* T and the block into d->flat. */
+/* The version, T and the block into d->flat. */
 static int unpack_flat(struct sl_columnar_dec *d, const char *src, size_t len,
-                       size_t raw, struct sl_err *err)
+                       size_t raw, bool *v2, struct sl_err *err)
 {
     struct cur c = {(const unsigned char *)src,
                     (const unsigned char *)src + len};
     uint64_t t;
+    *v2 = len > 0 && src[0] == VERSION_MARK;
+    if (*v2 && (len < 2 || src[1] != VERSION))
+        return corrupt(err, "has a version this reader does not know; "
+                            "upgrade the reader");
+    if (*v2)
+        c.p += 2;
     if (get_varint(&c, &t) < 0)
         return corrupt(err, "does not start with its length");
     if (t > SL_COLUMNAR_MAX(raw) || t > LZ4_MAX_INPUT_SIZE)
@@ -956,25 +1506,42 @@ static int unpack_flat(struct sl_columnar_dec *d, const char *src, size_t len,
     return 0;
 }
 
-int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
-                       size_t count, char *dst, size_t raw, struct sl_err *err)
+/* The count, the shapes and templates, the sections; -2 out of memory. */
+static int read_flat(struct sl_columnar_dec *d, struct walk *s, size_t count,
+                     struct sl_err *err)
 {
-    if (unpack_flat(d, src, len, raw, err) < 0)
-        return -1;
     struct cur c = {(const unsigned char *)d->flat.ptr,
                     (const unsigned char *)d->flat.ptr + d->flat.len};
-    struct walk s = {.o = dst, .end = dst + raw};
-    d->oom = false;
     uint64_t n;
     if (get_varint(&c, &n) < 0 || n != count)
         return corrupt(err, "does not hold as many events as 'count' says");
-    int rc = read_shapes(d, &c, &s.nshapes);
+    bool nl = false;
+    int rc = read_shapes(d, &c, &s->nshapes, &nl);
+    if (rc == 0 && s->v2)
+        rc = read_templates(d, &c, &s->ntpl, &nl);
+    if (nl)
+        s->checked = false;
     if (rc == -2)
         return sl_err_set(err, SL_ENOMEM, "out of memory decoding a batch");
-    if (rc < 0 || read_sections(&s, &c, count) < 0)
+    if (rc < 0 || read_sections(s, &c, count) < 0)
         return corrupt(err, "has a shape or section cut short");
+    return 0;
+}
+
+int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
+                       size_t count, char *dst, size_t raw,
+                       struct sl_columnar_line *at, bool *checked,
+                       struct sl_err *err)
+{
+    struct walk s = {
+        .o = dst, .end = dst + raw, .dst = dst, .at = at, .checked = true};
+    *checked = false;
+    if (unpack_flat(d, src, len, raw, &s.v2, err) < 0 ||
+        read_flat(d, &s, count, err) < 0)
+        return -1;
+    d->oom = false;
     for (size_t i = 0; i < count; i++) {
-        rc = put_line(d, &s);
+        int rc = put_line(d, &s);
         if (rc < 0 && d->oom)
             return sl_err_set(err, SL_ENOMEM, "out of memory decoding a batch");
         if (rc < 0) {
@@ -989,5 +1556,6 @@ int sl_columnar_decode(struct sl_columnar_dec *d, const char *src, size_t len,
         return corrupt(err, "holds more than its events");
     if (s.o != s.end)
         return corrupt(err, "decodes to fewer bytes than 'raw' says");
+    *checked = s.checked && raw <= UINT32_MAX;
     return 0;
 }

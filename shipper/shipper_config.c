@@ -79,10 +79,11 @@ static const struct sl_opt redis_opts[] = {
      .help = "stream mode: how batches are compressed; lz4 costs the shipper "
              "0.4 to 0.8 CPU-s per million events and Redis under 0.1; zstd "
              "(level 1) takes 25 to 40% less Redis memory for 30% more "
-             "shipper CPU; columnar (the JSON lines as columns, then lz4) "
-             "takes 28% less Redis memory and 0.1 CPU-s less shipper CPU "
-             "than lz4 per million Apache events, and 0.05 more indexer "
-             "CPU to decode (bench/RESULTS.md)"},
+             "shipper CPU; columnar (the JSON lines as columns, grok's "
+             "captures out of the message, then lz4) takes half of lz4's "
+             "Redis memory and 0.2 to 0.25 CPU-s less shipper CPU per million "
+             "Apache events, and no more indexer CPU to decode; an indexer "
+             "older than the shipper cannot read it (bench/RESULTS.md)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "batches sent and not yet acknowledged; more stops reading: the "

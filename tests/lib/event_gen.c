@@ -17,14 +17,21 @@ static const unsigned char alphabet[] = {
     0,    0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80,
     0xff, 0xc0, 'G',  'E',  'T',  '-',  ':',  'z',  '[',  ']'};
 
-static char *bytes(struct event_gen *g, size_t n)
+/* The ASCII ones: a message of them may be stored as a template. */
+static const unsigned char ascii[] = {'a',  'b',  ' ',  '/', '1', '.',  '"',
+                                      '\\', '\n', '\t', 1,   0,   0x7f, 'G',
+                                      'E',  'T',  '-',  ':', 'z', '[',  ']'};
+
+static char *bytes(struct event_gen *g, size_t n, bool only_ascii)
 {
     char *s = sl_arena_alloc(g->arena, n + 1);
     if (s == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         unsigned c = next(g);
-        s[i] = (char)(c < 128 ? alphabet[c % sizeof alphabet] : 'a' + c % 26);
+        s[i] = (char)(c >= 128     ? 'a' + c % 26
+                      : only_ascii ? ascii[c % sizeof ascii]
+                                   : alphabet[c % sizeof alphabet]);
     }
     s[n] = '\0';
     return s;
@@ -84,7 +91,7 @@ static int value(struct event_gen *g, struct sl_event *ev, struct sl_value *v,
         size_t n = next(g) % 24;
         if (next(g) == 255)
             n = 5000;
-        char *s = bytes(g, n);
+        char *s = bytes(g, n, false);
         if (s == NULL)
             return -1;
         sl_value_set(v, SL_VALUE_STRING, s, n);
@@ -168,15 +175,39 @@ static int put_rendered(struct event_gen *g, struct sl_event *ev)
     return 0;
 }
 
+/* Captures that cover most of the message, as grok's of a log line do:
+ * spans of 1 to 8 bytes with 0 to 2 bytes between them (a run of 1s as a
+ * number, now and then). */
+static int tile(struct event_gen *g, struct sl_event *ev, struct sl_slice msg)
+{
+    for (size_t off = next(g) % 3; off < msg.len;) {
+        size_t n = 1 + next(g) % 8;
+        if (n > msg.len - off)
+            n = msg.len - off;
+        bool ones = next(g) % 4 == 0;
+        for (size_t i = 0; ones && i < n; i++)
+            ones = msg.ptr[off + i] == '1';
+        struct sl_value *v = member(g, ev, &ev->root);
+        if (v == NULL)
+            return -1;
+        sl_value_set(v, ones ? SL_VALUE_NUMBER : SL_VALUE_STRING, msg.ptr + off,
+                     n);
+        off += n + next(g) % 3;
+    }
+    return 0;
+}
+
 int event_gen_build(struct event_gen *g, struct sl_event *ev)
 {
     sl_event_reset(ev);
     sl_event_set_rendered(ev, &g->rendered, g->rendered.json != NULL);
     struct sl_slice msg = {NULL, 0};
     unsigned m = next(g) % 4;
+    bool tiled = false;
     if (m != 0) {
         size_t n = next(g) % 80;
-        char *s = bytes(g, n);
+        tiled = next(g) % 2 == 0;
+        char *s = bytes(g, n, tiled);
         struct sl_value *v =
             sl_event_append(ev, &ev->root, SL_SLICE_LIT("message"), true);
         if (s == NULL || v == NULL)
@@ -189,7 +220,7 @@ int event_gen_build(struct event_gen *g, struct sl_event *ev)
     }
     if (next(g) % 3 == 0 && put_rendered(g, ev) < 0)
         return -1;
-    if (fill(g, ev, &ev->root, msg, 0) < 0)
+    if (fill(g, ev, &ev->root, msg, 0) < 0 || (tiled && tile(g, ev, msg) < 0))
         return -1;
     if (m == 2 && msg.len > 1) {
         /* a capture overwrote the message: spans of the old one are not

@@ -7,10 +7,11 @@
  * backslashes, control bytes, NUL, invalid and valid UTF-8) or none, or
  * one that is not a string; members with keys plain and not, @metadata,
  * every value type, strings that are spans of the message (grok's
- * captures) and strings that are not, numbers in and out of it, arrays,
- * objects three deep, a rendered value (the shipper's host and agent)
- * as rendered and changed after, and now and then more values than the
- * codec has columns. When the bytes run out every choice is 0. */
+ * captures; now and then, of an ASCII message, spans that cover most of
+ * it, so the codec stores it as a template) and strings that are not, numbers
+ * in and out of it, arrays, objects three deep, a rendered value (the shipper's
+ * host and agent) as rendered and changed after, and now and then more values
+ * than the codec has columns. When the bytes run out every choice is 0. */
 #ifndef EVENT_GEN_H
 #define EVENT_GEN_H
 

@@ -20,8 +20,11 @@
 #include <cmocka.h>
 
 #include "event_gen.h"
+#include <lz4.h>
+
 #include "sl_arena.h"
 #include "sl_batch.h"
+#include "sl_batch_columnar.h"
 #include "sl_event.h"
 #include "sl_json.h"
 
@@ -459,6 +462,267 @@ static void broken_entries_are_refused(void **state)
     sl_arena_free(b.arena);
 }
 
+/* ---- version 2: the message as a template ---------------------------- */
+
+/* ev alone through the encoder: whether its transposed buffer holds the
+ * bytes text[0..n) (the message stored as it is), after checking that it
+ * decodes to ev's line. */
+static bool stored(const struct sl_event *ev, const char *text, size_t n)
+{
+    struct sl_err err = {0};
+    struct sl_columnar_enc *e = sl_columnar_enc_new(&err);
+    struct sl_columnar_dec *d = sl_columnar_dec_new(&err);
+    struct sl_buf out, json;
+    sl_buf_init(&out, 1 << 24);
+    sl_buf_init(&json, 1 << 24);
+    size_t json_len;
+    assert_int_equal(sl_columnar_enc_prepare(e, ev, &json_len, &err), 0);
+    assert_int_equal(sl_columnar_enc_append(e, "i", 1, 7, &err), 0);
+    assert_int_equal(sl_buf_append(&json, "7 i ", 4, &err), 0);
+    assert_int_equal(sl_event_write_json(ev, &json, &err), 0);
+    assert_int_equal(sl_buf_append_char(&json, '\n', &err), 0);
+    assert_int_equal(json.len, json_len + 5);
+    assert_int_equal(sl_columnar_enc_seal(e, json.len, 1, &out, &err), 0);
+    /* the version, then T and the block */
+    assert_int_equal(out.ptr[0], 0);
+    assert_int_equal(out.ptr[1], 2);
+    char *line = malloc(json.len);
+    bool checked = false;
+    assert_non_null(line);
+    if (sl_columnar_decode(d, out.ptr, out.len, 1, line, json.len, NULL,
+                           &checked, &err) < 0)
+        fail_msg("decode: %s", err.msg);
+    assert_true(checked);
+    assert_memory_equal(line, json.ptr, json.len);
+    size_t t = 0, i = 2;
+    for (unsigned sh = 0;; sh += 7, i++) {
+        t |= (size_t)(out.ptr[i] & 0x7f) << sh;
+        if ((unsigned char)out.ptr[i] < 0x80)
+            break;
+    }
+    char *flat = malloc(t + 1);
+    assert_non_null(flat);
+    assert_int_equal(LZ4_decompress_safe(out.ptr + i + 1, flat,
+                                         (int)(out.len - i - 1), (int)t),
+                     (int)t);
+    bool found = false;
+    for (size_t k = 0; n > 0 && k + n <= t && !found; k++)
+        found = memcmp(flat + k, text, n) == 0;
+    free(flat);
+    free(line);
+    sl_buf_release(&out);
+    sl_buf_release(&json);
+    sl_columnar_dec_free(d);
+    sl_columnar_enc_free(e);
+    return found;
+}
+
+/* The top-level "message". */
+static struct sl_value *find_message(struct sl_event *ev)
+{
+    for (struct sl_value *v = ev->root.first; v != NULL; v = v->next)
+        if (v->key.len == 7 && memcmp(v->key.ptr, "message", 7) == 0)
+            return v;
+    return NULL;
+}
+
+/* 12 bytes of the message across a capture's end and the bytes after it:
+ * in the batch when the message is stored as it is, never when it is a
+ * template (the capture is in its column, the bytes in the template). */
+#define CROSS(s) (s) + 5, 12
+
+static void message_is_a_template_or_itself(void **state)
+{
+    (void)state;
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct sl_value *root = &b.ev.root;
+    struct pair p;
+    pair_init(&p, 1 << 22);
+    /* build_apache's event: its captures cover a fifth of the message,
+     * which is stored as it is */
+    static const char plain[] =
+        "10.1.2.3 - - [23/Nov/2026:09:00:07 +0100] GET /index.html 200 512";
+    const size_t pn = sizeof plain - 1;
+    build_apache(&b, apache);
+    assert_true(stored(&b.ev, apache, 40));
+    assert_int_equal(pair_add(&p, &b.ev, 1), 0);
+    char copy[16];
+    for (int c = 0; c < 13; c++) {
+        sl_event_reset(&b.ev);
+        put(&b, root, "message", SL_VALUE_STRING, plain, pn);
+        struct sl_value *ip = put(&b, root, "ip", SL_VALUE_STRING, plain, 8);
+        put(&b, root, "time", SL_VALUE_STRING, plain + 14, 26);
+        struct sl_value *path =
+            put(&b, root, "path", SL_VALUE_STRING, plain + 46, 11);
+        struct sl_value *status =
+            put(&b, root, "status", SL_VALUE_NUMBER, plain + 58, 3);
+        bool rebuilt = true;
+        switch (c) {
+        case 0: /* as grok leaves it */
+            break;
+        case 1: /* a capture converted: its text no longer the message's */
+            memcpy(copy, "200.0", 5);
+            sl_value_set(status, SL_VALUE_NUMBER, copy, 5);
+            break;
+        case 2: /* a field removed: its bytes stay in the template */
+            sl_value_set(path, SL_VALUE_NULL, NULL, 0);
+            break;
+        case 3: /* renamed: the same bytes at another place */
+            sl_value_set(ip, SL_VALUE_NULL, NULL, 0);
+            put(&b, root, "source", SL_VALUE_STRING, plain, 8);
+            break;
+        case 4: /* changed by a later processor, same length */
+            memcpy(copy, "/INDEX.HTML", 11);
+            sl_value_set(path, SL_VALUE_STRING, copy, 11);
+            break;
+        case 5: /* no captures left (a grok failure): stored itself */
+            sl_event_reset(&b.ev);
+            put(&b, root, "message", SL_VALUE_STRING, plain, pn);
+            rebuilt = false;
+            break;
+        case 6: /* captures that cover less than half of it */
+            sl_event_reset(&b.ev);
+            put(&b, root, "message", SL_VALUE_STRING, plain, pn);
+            put(&b, root, "ip", SL_VALUE_STRING, plain, 8);
+            rebuilt = false;
+            break;
+        case 7: { /* not ASCII: stored itself */
+            static const char utf[] = "\xc3\xa9t\xc3\xa9 2026";
+            sl_event_reset(&b.ev);
+            put(&b, root, "message", SL_VALUE_STRING, utf, sizeof utf - 1);
+            put(&b, root, "y", SL_VALUE_STRING, utf + 6, 4);
+            assert_true(stored(&b.ev, utf, sizeof utf - 1));
+            rebuilt = false;
+            break;
+        }
+        case 8: /* overlapping captures, one the whole message, one twice */
+            put(&b, root, "all", SL_VALUE_STRING, plain, pn);
+            put(&b, root, "ip2", SL_VALUE_STRING, plain, 8);
+            put(&b, root, "mid", SL_VALUE_STRING, plain + 4, 20);
+            break;
+        case 9: /* an empty capture, a capture at the very end */
+            put(&b, root, "e", SL_VALUE_STRING, plain + 3, 0);
+            put(&b, root, "end", SL_VALUE_NUMBER, plain + pn - 3, 3);
+            break;
+        case 10: { /* the message past the last column */
+            sl_event_reset(&b.ev);
+            struct sl_value *a = put(&b, root, "arr", SL_VALUE_ARRAY, NULL, 0);
+            for (int i = 0; i < 80; i++)
+                put(&b, a, "", SL_VALUE_STRING, plain + i % 9, 1);
+            put(&b, root, "message", SL_VALUE_STRING, plain, pn);
+            put(&b, root, "time", SL_VALUE_STRING, plain + 14, 26);
+            put(&b, root, "rest", SL_VALUE_STRING, plain + 41, pn - 41);
+            break;
+        }
+        case 11: /* the message overwritten by a capture of itself */
+            sl_value_set(find_message(&b.ev), SL_VALUE_STRING, plain + 14, 26);
+            put(&b, root, "day", SL_VALUE_STRING, plain + 15, 2);
+            put(&b, root, "year", SL_VALUE_STRING, plain + 22, 4);
+            break;
+        default: { /* a message that needs escaping, in its gaps and in
+                    * a capture */
+            static const char esc[] = "a\"b\\c\td \"q\\\"x\" 404 \x01 end";
+            sl_event_reset(&b.ev);
+            put(&b, root, "message", SL_VALUE_STRING, esc, sizeof esc - 1);
+            put(&b, root, "w", SL_VALUE_STRING, esc + 2, 6);
+            put(&b, root, "q", SL_VALUE_STRING, esc + 9, 5);
+            put(&b, root, "s", SL_VALUE_NUMBER, esc + 15, 3);
+            assert_false(stored(&b.ev, "a\\\"b\\\\c\\td", 10));
+            assert_true(stored(&b.ev, "a\\\"", 3)); /* in the template */
+            break;
+        }
+        }
+        /* 8 has a capture of the whole message, 11 a message that is
+         * one capture: its bytes are in the batch as that value */
+        if (c != 7 && c != 8 && c != 11 && c != 12)
+            assert_int_equal(stored(&b.ev, CROSS(plain)), !rebuilt);
+        assert_int_equal(pair_add(&p, &b.ev, 1 + c), 0);
+    }
+    pair_check(&p);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
+/* An entry of version 1 (written before templates: by main at a44a883,
+ * three Apache events of build_apache and one without a message) still
+ * decodes to its lines; a version this reader does not know is refused. */
+static const char v1_events[] =
+    "\xf3\x05\xf1\x0d\x04\x02\x8c\x01\x7b\x22\x40\x74\x69\x6d\x65\x73"
+    "\x74\x61\x6d\x70\x22\x3a\x01\x2c\x22\x6d\x65\x73\x73\x61\x67\x65"
+    "\x0c\x00\xb0\x6c\x6f\x67\x22\x3a\x7b\x22\x66\x69\x6c\x65\x08\x00"
+    "\xf2\x0e\x70\x61\x74\x68\x22\x3a\x01\x7d\x2c\x22\x6f\x66\x66\x73"
+    "\x65\x74\x22\x3a\x02\x7d\x2c\x22\x63\x6c\x69\x65\x6e\x74\x69\x3e"
+    "\x00\x51\x69\x64\x65\x6e\x74\x3c\x00\x21\x61\x75\x2d\x00\x61\x2c"
+    "\x22\x76\x65\x72\x62\x12\x00\xf1\x03\x72\x65\x73\x70\x6f\x6e\x73"
+    "\x65\x22\x3a\x02\x2c\x22\x62\x79\x74\x65\x73\x17\x00\xbd\x74\x61"
+    "\x67\x73\x22\x3a\x5b\x01\x5d\x7d\x16\x8d\x00\x10\x78\x6f\x00\xf0"
+    "\x06\x04\x00\x00\x00\x01\x09\x80\x90\x95\xe0\xd5\x66\x02\x02\x02"
+    "\x14\x04\x69\x64\x2d\x30\x05\x00\x10\x31\x05\x00\x10\x32\x05\x00"
+    "\xff\x7c\x33\x99\x03\x87\x01\x31\x39\x32\x2e\x30\x2e\x32\x2e\x34"
+    "\x34\x20\x2d\x20\x61\x6c\x69\x63\x65\x20\x5b\x32\x33\x2f\x4e\x6f"
+    "\x76\x2f\x32\x30\x32\x36\x3a\x30\x39\x3a\x30\x30\x3a\x30\x37\x20"
+    "\x2b\x30\x31\x30\x30\x5d\x20\x5c\x22\x47\x45\x54\x20\x2f\x61\x64"
+    "\x6d\x69\x6e\x3f\x71\x3d\x5c\x5c\x5c\x22\x78\x5c\x5c\x5c\x22\x20"
+    "\x48\x54\x54\x50\x2f\x31\x2e\x31\x5c\x22\x20\x32\x30\x30\x20\x35"
+    "\x31\x32\x30\x20\x5c\x22\x2d\x5c\x22\x20\x5c\x22\x4d\x6f\x7a\x69"
+    "\x6c\x6c\x61\x2f\x35\x2e\x30\x20\x28\x58\x31\x31\x3b\x20\x4c\x69"
+    "\x6e\x75\x78\x20\x78\x38\x36\x5f\x36\x34\x29\x5c\x22\x88\x00\xfd"
+    "\x50\x00\x0b\x1d\xc6\x01\x80\x01\x92\x2d\x31\x31\x2d\x32\x33\x54"
+    "\x30\x38\x86\x01\xc2\x2e\x30\x30\x30\x5a\x00\x00\x00\x0c\xb5\x08"
+    "\x00\x03\x00\xf0\x30\x12\x71\x22\x1f\xde\x01\x2f\x76\x61\x72\x2f"
+    "\x6c\x6f\x67\x2f\x61\x70\x61\x63\x68\x65\x32\x2f\x61\x63\x63\x65"
+    "\x73\x73\x2e\x6c\x6f\x67\x00\x00\x09\x36\x31\x32\x33\x34\x35\x36"
+    "\x00\x00\x04\x55\x00\x00\x00\x04\x0e\x2d\x00\x00\x04\x2d\x0d\x00"
+    "\x00\x04\x1d\x32\x05\x00\xf0\x12\x54\x00\x00\x07\x26\x35\x31\x32"
+    "\x30\x00\x00\x15\x8e\x01\x5f\x67\x72\x6f\x6b\x70\x61\x72\x73\x65"
+    "\x66\x61\x69\x6c\x75\x72\x65\x00\x00";
+
+static void version_1_still_decodes(void **state)
+{
+    (void)state;
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct pair p;
+    pair_init(&p, 1 << 20);
+    for (int i = 0; i < 4; i++) {
+        build_apache(&b, apache);
+        if (i == 3) {
+            sl_event_reset(&b.ev);
+            PUTS(&b, &b.ev.root, "@timestamp", "2026-11-23T08:00:07.000Z");
+            PUTS(&b, &b.ev.root, "x", "q\"");
+        }
+        assert_int_equal(pair_add(&p, &b.ev, 1763856000000 + i), 0);
+    }
+    struct entry none, col;
+    entry_take(p.none, &none);
+    entry_take(p.col, &col);
+    assert_int_equal(col.argv[11][0], 0);
+    free(col.argv[11]);
+    col.len[11] = sizeof v1_events - 1;
+    col.argv[11] = malloc(col.len[11]);
+    assert_non_null(col.argv[11]);
+    memcpy(col.argv[11], v1_events, col.len[11]);
+    char *out;
+    size_t n;
+    struct sl_err err = {0};
+    if (decode(p.r, &col, &out, &n, &err) < 0)
+        fail_msg("decode: %s", err.msg);
+    assert_int_equal(n, none.len[11]);
+    assert_memory_equal(out, none.argv[11], n);
+    free(out);
+    /* version 3 */
+    col.argv[11][0] = 0;
+    col.argv[11][1] = 3;
+    expect_refused(p.r, &col, "has a version this reader does not know");
+    col.len[11] = 1;
+    expect_refused(p.r, &col, "has a version this reader does not know");
+    entry_free(&none);
+    entry_free(&col);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +730,8 @@ int main(void)
         cmocka_unit_test(named_cases_round_trip),
         cmocka_unit_test(event_too_large_leaves_the_batch),
         cmocka_unit_test(broken_entries_are_refused),
+        cmocka_unit_test(message_is_a_template_or_itself),
+        cmocka_unit_test(version_1_still_decodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
