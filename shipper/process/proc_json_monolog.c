@@ -31,7 +31,8 @@ int proc_json_monolog(struct sl_event *ev, struct sl_value *line)
     struct sl_value *exc = member(member(line, "context"), "exception");
     struct sl_value *cls = member(exc, "class");
     if (cls == NULL || cls->type != SL_VALUE_STRING || cls->text.len == 0 ||
-        member(line, "error") != NULL || member(line, "error.type") != NULL)
+        member(line, "error") != NULL || member(line, "error.type") != NULL ||
+        member(line, "error.message") != NULL)
         return 0;
     struct sl_value *msg = member(exc, "message"), *file = member(exc, "file");
     if (add(ev, line, SL_VALUE_STRING, "error.type", cls->text) < 0 ||
