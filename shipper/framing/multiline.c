@@ -702,7 +702,9 @@ void multiline_flush(struct multiline *ml)
     if (idle(ml)) {
         if (ml->open)
             close_for(ml, CLOSE_FLUSH);
-    } else {
+    } else if (!ml->end_wanted) {
+        /* after an end a flush finds nothing: no line came between, and
+         * it would mark the end's events with a cut */
         ml->flush_wanted = true;
     }
 }

@@ -5,7 +5,8 @@
  * line's first byte moves the clock, a line starting with '!' ticks before
  * its push, one ending with '!' ticks after it, past any timeout, one
  * starting with '%' forces a cut (multiline_cut) before its push, and one
- * starting with '&' ends what is open (multiline_end) before its push.
+ * starting (ending) with '&' ends what is open (multiline_end) before
+ * (after) its push.
  *
  * The same input goes to two consumers making the same push, tick and flush
  * calls: an eager one that drains after each, and a lazy one that pulls at
@@ -225,6 +226,10 @@ static void push(struct multiline *ml, struct run *r,
     if (l.len > 0 && l.ptr[l.len - 1] == '!') {
         *now += 200; /* past any timeout */
         multiline_tick(ml, *now);
+        after_call(ml, r);
+    }
+    if (l.len > 0 && l.ptr[l.len - 1] == '&') {
+        multiline_end(ml);
         after_call(ml, r);
     }
 }

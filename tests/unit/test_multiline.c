@@ -1855,6 +1855,33 @@ static void end_completes_without_a_cut(void **state)
     }
 }
 
+/* A flush right after an end finds nothing more to complete (no line
+ * was pushed between), whether the end was done at once (nothing waited)
+ * or waits for a pop: the events the end completes carry no cut either
+ * way, as an eager and a lazy consumer must agree. */
+static void flush_after_an_end_finds_nothing(void **state)
+{
+    (void)state;
+    for (int lazy = 0; lazy < 2; lazy++) {
+        struct got g = {0};
+        struct multiline *ml = make_pattern("^x", true, "after", &g);
+        struct multiline_line a = {"x a", 3, 0, 4, false};
+        struct multiline_line b = {"x b", 3, 4, 8, false};
+        assert_true(multiline_push(ml, &a, 0));
+        assert_true(multiline_push(ml, &b, 0)); /* "x a" waits */
+        if (!lazy)
+            drain(ml); /* "x b" open, nothing waits */
+        multiline_end(ml);
+        multiline_flush(ml);
+        drain(ml);
+        assert_int_equal(g.n, 2);
+        assert_event(&g, 1, 4, 1, "x b");
+        assert_int_equal(g.ev[1].cut, 0);
+        multiline_free(ml);
+        got_free(&g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1903,6 +1930,7 @@ int main(void)
         cmocka_unit_test(forced_cut_repeats_a_timeout),
         cmocka_unit_test(forced_cut_releases_held_lines_as_the_timeout),
         cmocka_unit_test(end_completes_without_a_cut),
+        cmocka_unit_test(flush_after_an_end_finds_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
