@@ -161,11 +161,12 @@ static int option(const struct sl_cli_spec *spec, int argc, char *const argv[],
         v = *i + 1 < argc ? argv[++*i] : "";
     if (v != NULL && v[0] != '\0')
         return out->config = v, 0;
+    const char *near = v == NULL ? suggest_option(a) : NULL;
     if (v != NULL)
         snprintf(msg, sizeof msg, "option '%s' needs a file name", a);
-    else if (suggest_option(a) != NULL)
+    else if (near != NULL)
         snprintf(msg, sizeof msg, "unknown option '%.64s' (did you mean '%s'?)",
-                 a, suggest_option(a));
+                 a, near);
     else
         snprintf(msg, sizeof msg, "unknown option '%.64s'", a);
     return usage_error(spec, err, msg);

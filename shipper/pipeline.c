@@ -759,9 +759,10 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
         struct container_log_record rec;
         if (s->ml != NULL && container_log_peek(s->cl, &rec)) {
             /* a record of the other stream ends the open event: a stderr
-             * traceback never joins the stdout line above it */
+             * traceback never joins the stdout line above it. Not a cut
+             * (registry.h): a read again ends it there too */
             if (rec.stream != s->ml_stream) {
-                multiline_flush(s->ml);
+                multiline_end(s->ml);
                 s->ml_stream = rec.stream;
             }
             struct multiline_line l = container_log_as_line(&rec);

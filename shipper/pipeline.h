@@ -103,7 +103,9 @@ struct pipe_src;
 
 /* A file's source: its registry key, its path (copied) and the file
  * offset of its first chunk (where it resumes: line_reader counts from
- * there). */
+ * there). With multiline, it copies the registry's cuts of key past that
+ * offset, to repeat each before the first line at or past it (above:
+ * cuts). NULL when out of memory. */
 struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
                                    uint64_t key, const char *path,
                                    uint64_t base, struct sl_err *err);

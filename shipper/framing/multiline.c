@@ -65,8 +65,10 @@ enum mode { MODE_PATTERN, MODE_PYTHON, MODE_JAVA, MODE_GO };
 
 /* Why open events are being completed, until none is open. CLOSE_CUT: a
  * line of match=before ended the event while the event it split off
- * still waited (see push_pattern). */
-enum closing { CLOSE_NONE, CLOSE_TIMEOUT, CLOSE_FLUSH, CLOSE_CUT };
+ * still waited (see push_pattern). CLOSE_END: the caller's records said
+ * the event ended (multiline_end): like CLOSE_CUT, not a cut of the
+ * clock's, so its events carry none. */
+enum closing { CLOSE_NONE, CLOSE_TIMEOUT, CLOSE_FLUSH, CLOSE_CUT, CLOSE_END };
 
 /* What placing a line did. */
 enum placed {
@@ -141,7 +143,7 @@ struct multiline {
     struct multiline_line pend;
     struct sl_buf pend_buf;
     enum closing closing;
-    bool tick_wanted, flush_wanted, cut_wanted;
+    bool tick_wanted, flush_wanted, cut_wanted, end_wanted;
     uint64_t tick_ms;
     /* the closing's cut (CLOSE_TIMEOUT, CLOSE_FLUSH): last_end when it
      * began, which the events it completes carry (multiline_event.cut) */
@@ -641,9 +643,9 @@ static bool work(struct multiline *ml)
         ml->tick_wanted = ml->cut_wanted = false;
         if (due)
             close_for(ml, CLOSE_TIMEOUT);
-    } else if (ml->flush_wanted) {
-        ml->flush_wanted = false;
-        close_for(ml, CLOSE_FLUSH);
+    } else if (ml->flush_wanted || ml->end_wanted) {
+        close_for(ml, ml->flush_wanted ? CLOSE_FLUSH : CLOSE_END);
+        ml->flush_wanted = ml->end_wanted = false;
     } else {
         return false;
     }
@@ -661,7 +663,7 @@ static bool idle(const struct multiline *ml)
 {
     return !ml->ready && ml->replay.n == 0 && ml->closing == CLOSE_NONE &&
            !ml->has_pend && !ml->tick_wanted && !ml->flush_wanted &&
-           !ml->cut_wanted;
+           !ml->cut_wanted && !ml->end_wanted;
 }
 
 /* ---- the public verbs ------------------------------------------------- */
@@ -687,7 +689,8 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms)
     if (idle(ml)) {
         if (expired(ml, now_ms))
             close_for(ml, CLOSE_TIMEOUT);
-    } else if (!ml->flush_wanted) { /* after a flush a tick finds nothing */
+    } else if (!ml->flush_wanted && !ml->end_wanted) {
+        /* after a flush or an end a tick finds nothing */
         ml->tick_wanted = true;
         if (now_ms > ml->tick_ms)
             ml->tick_ms = now_ms;
@@ -699,7 +702,9 @@ void multiline_flush(struct multiline *ml)
     if (idle(ml)) {
         if (ml->open)
             close_for(ml, CLOSE_FLUSH);
-    } else {
+    } else if (!ml->end_wanted) {
+        /* after an end a flush finds nothing: no line came between, and
+         * it would mark the end's events with a cut */
         ml->flush_wanted = true;
     }
 }
@@ -709,8 +714,20 @@ void multiline_cut(struct multiline *ml)
     if (idle(ml)) {
         if (ml->open)
             close_for(ml, CLOSE_TIMEOUT);
-    } else if (!ml->flush_wanted) { /* after a flush a cut finds nothing */
+    } else if (!ml->flush_wanted && !ml->end_wanted) {
+        /* after a flush or an end a cut finds nothing: they complete
+         * the same events */
         ml->cut_wanted = true;
+    }
+}
+
+void multiline_end(struct multiline *ml)
+{
+    if (idle(ml)) {
+        if (ml->open)
+            close_for(ml, CLOSE_END);
+    } else if (!ml->flush_wanted) { /* a flush asked completes as much */
+        ml->end_wanted = true;
     }
 }
 

@@ -154,9 +154,9 @@ struct multiline_event {
     /* Completed by the clock or a flush (a timeout, multiline_flush,
      * multiline_cut), not by the lines: where that began, the end of the
      * last line pushed before it (every event it completed carries the
-     * same one); 0: completed by a line. A read of the same bytes again
-     * (a restart) makes the same events only if it cuts there too, since
-     * the line after it could have joined: multiline_cut. */
+     * same one); 0: completed by a line or multiline_end. A read of the same
+     * bytes again (a restart) makes the same events only if it cuts there too,
+     * since the line after it could have joined: multiline_cut. */
     uint64_t cut;
 };
 
@@ -226,6 +226,12 @@ void multiline_flush(struct multiline *ml);
  * cut, and makes the same events the first read made. Nothing open: does
  * nothing. */
 void multiline_cut(struct multiline *ml);
+/* Completes, after the lines already pushed, every event still open or
+ * held, as multiline_flush does, because the caller's records say it
+ * ended (a container log's record of the other stream), not because of
+ * when they came: its events carry no cut, since a read again of the
+ * same bytes ends them there too. Nothing open: does nothing. */
+void multiline_end(struct multiline *ml);
 /* Stream offset up to which everything pushed is in a popped event or was
  * dropped (see above; 0 before any push). */
 uint64_t multiline_done_offset(const struct multiline *ml);

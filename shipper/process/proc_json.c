@@ -540,6 +540,13 @@ static struct sl_value *member(struct sl_value *obj, const char *key)
     return proc_json_member(obj, sl_slice_from(key));
 }
 
+struct sl_value *proc_json_child(struct sl_value *obj, const char *key)
+{
+    return obj != NULL && obj->type == SL_VALUE_OBJECT
+               ? proc_json_member(obj, sl_slice_from(key))
+               : NULL;
+}
+
 /* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60
  * fatal. */
 static void level_name(struct sl_value *v)

@@ -29,13 +29,6 @@
 #include "sl_ascii.h"
 #include "sl_date.h"
 
-static struct sl_value *member(struct sl_value *obj, const char *key)
-{
-    return obj != NULL && obj->type == SL_VALUE_OBJECT
-               ? proc_json_member(obj, sl_slice_from(key))
-               : NULL;
-}
-
 /* A field of the record (a path of at most two keys) and its ECS name. */
 struct move {
     const char *key, *sub, *ecs;
@@ -88,7 +81,8 @@ static bool epoch_ms(struct sl_slice t, int64_t *ms)
 static int timestamp(struct sl_event *ev, struct sl_value *line,
                      struct sl_value *record)
 {
-    struct sl_value *t = member(member(record, "time"), "timestamp");
+    struct sl_value *t =
+        proc_json_child(proc_json_child(record, "time"), "timestamp");
     int64_t ms;
     if (t == NULL || t->type != SL_VALUE_NUMBER || !epoch_ms(t->text, &ms))
         return 0;
@@ -109,10 +103,10 @@ static bool loguru_line(struct sl_value *line, struct sl_value **text,
     struct sl_value *a = line->first, *b = a != NULL ? a->next : NULL;
     if (b == NULL || b->next != NULL)
         return false;
-    *text = member(line, "text");
-    *record = member(line, "record");
-    struct sl_value *m = member(*record, "message");
-    struct sl_value *l = member(*record, "level");
+    *text = proc_json_child(line, "text");
+    *record = proc_json_child(line, "record");
+    struct sl_value *m = proc_json_child(*record, "message");
+    struct sl_value *l = proc_json_child(*record, "level");
     return *text != NULL && (*text)->type == SL_VALUE_STRING &&
            *record != NULL && (*record)->type == SL_VALUE_OBJECT && m != NULL &&
            m->type == SL_VALUE_STRING && l != NULL &&
@@ -124,7 +118,7 @@ int proc_json_loguru(struct sl_event *ev, struct sl_value *line)
     struct sl_value *text, *record;
     if (!loguru_line(line, &text, &record))
         return 0;
-    struct sl_value *exc = member(record, "exception");
+    struct sl_value *exc = proc_json_child(record, "exception");
     text->key = exc != NULL && exc->type == SL_VALUE_OBJECT
                     ? SL_SLICE_LIT("error.stack_trace")
                     : SL_SLICE_LIT("event.original");
@@ -133,8 +127,9 @@ int proc_json_loguru(struct sl_event *ev, struct sl_value *line)
         return -1;
     for (size_t i = 0; i < NMOVES; i++) {
         const struct move *mv = &moves[i];
-        struct sl_value *top = member(record, mv->key);
-        struct sl_value *v = mv->sub != NULL ? member(top, mv->sub) : top;
+        struct sl_value *top = proc_json_child(record, mv->key);
+        struct sl_value *v =
+            mv->sub != NULL ? proc_json_child(top, mv->sub) : top;
         if (v == NULL || v->type != mv->type)
             continue;
         if (proc_json_link_new(ev, line, mv->type, sl_slice_from(mv->ecs),
@@ -147,7 +142,7 @@ int proc_json_loguru(struct sl_event *ev, struct sl_value *line)
     static const char *const spent[] = {"level", "file", "process", "thread",
                                         "exception"};
     for (size_t i = 0; i < sizeof spent / sizeof spent[0]; i++) {
-        struct sl_value *o = member(record, spent[i]);
+        struct sl_value *o = proc_json_child(record, spent[i]);
         if (o != NULL && o->type == SL_VALUE_OBJECT && o->first == NULL)
             proc_json_unlink_key(record, o->key);
     }

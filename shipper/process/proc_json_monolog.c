@@ -13,13 +13,6 @@
  * "level_name" is proc_json.c's (its log.level aliases). */
 #include "process_priv.h"
 
-static struct sl_value *member(struct sl_value *obj, const char *key)
-{
-    return obj != NULL && obj->type == SL_VALUE_OBJECT
-               ? proc_json_member(obj, sl_slice_from(key))
-               : NULL;
-}
-
 static int add(struct sl_event *ev, struct sl_value *line,
                enum sl_value_type type, const char *key, struct sl_slice text)
 {
@@ -28,19 +21,23 @@ static int add(struct sl_event *ev, struct sl_value *line,
 
 int proc_json_monolog(struct sl_event *ev, struct sl_value *line)
 {
-    struct sl_value *exc = member(member(line, "context"), "exception");
-    struct sl_value *cls = member(exc, "class");
+    struct sl_value *exc =
+        proc_json_child(proc_json_child(line, "context"), "exception");
+    struct sl_value *cls = proc_json_child(exc, "class");
     if (cls == NULL || cls->type != SL_VALUE_STRING || cls->text.len == 0 ||
-        member(line, "error") != NULL || member(line, "error.type") != NULL)
+        proc_json_child(line, "error") != NULL ||
+        proc_json_child(line, "error.type") != NULL ||
+        proc_json_child(line, "error.message") != NULL)
         return 0;
-    struct sl_value *msg = member(exc, "message"), *file = member(exc, "file");
+    struct sl_value *msg = proc_json_child(exc, "message"),
+                    *file = proc_json_child(exc, "file");
     if (add(ev, line, SL_VALUE_STRING, "error.type", cls->text) < 0 ||
         (msg != NULL && msg->type == SL_VALUE_STRING &&
          add(ev, line, SL_VALUE_STRING, "error.message", msg->text) < 0))
         return -1;
     struct sl_slice path, no;
     if (file == NULL || file->type != SL_VALUE_STRING ||
-        member(line, "log") != NULL ||
+        proc_json_child(line, "log") != NULL ||
         !proc_json_path_line(file->text, &path, &no))
         return 0;
     if (add(ev, line, SL_VALUE_STRING, "log.origin.file.name", path) < 0 ||

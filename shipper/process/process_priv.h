@@ -126,6 +126,10 @@ extern const size_t proc_json_nobject_paths;
  * obj, last, its key plain (key and text borrowed; -1 when out of
  * memory). */
 struct sl_value *proc_json_member(struct sl_value *obj, struct sl_slice key);
+/* proc_json.c: the member named key of obj when obj is an object, else
+ * NULL, so that lookups chain: proc_json_child(proc_json_child(line,
+ * "context"), "exception"). */
+struct sl_value *proc_json_child(struct sl_value *obj, const char *key);
 int proc_json_link_new(struct sl_event *ev, struct sl_value *obj,
                        enum sl_value_type type, struct sl_slice key,
                        struct sl_slice text);

@@ -91,36 +91,51 @@ def events(r):
             for i, _, e in r.events("e2e:events")]
 
 
-def run(name, kill):
-    """The writes, with the pause that cuts the traceback and, with kill,
-    the shipper killed with -9 while Redis holds E1's batch unanswered:
-    (the stream's events, the registry's text at the end)."""
+def start(name, suffix):
+    """A scratch directory, a redis-server and a shipper reading app.log
+    (paths: its name + suffix) with the python preset and a 1 s timeout:
+    (the directory, the log's path, the Redis, the config, the shipper)."""
     d = scratch(name)
     log = os.path.join(d, "logs", "app.log")
     r = Redis()
     port = http_port()
     conf = write_config(
-        d, [{"type": "file", "paths": [log],
+        d, [{"type": "file", "paths": [log + suffix],
              "multiline": {"preset": "python", "timeout": "1s"},
              "processors": PROCESSORS}],
         redis_output(r), {"http": {"listen": f"127.0.0.1:{port}"}})
-    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    return d, log, r, conf, Shipper(SHIPPER, ENV, conf, d, port=port)
+
+
+def cut_head(f, r, sh, kill):
+    """START shipped, then HEAD written to f and cut by the timeout (E1);
+    with kill, Redis is stopped before the cut and the shipper killed with
+    -9 once E1's batch is in Redis's socket, unanswered."""
+    f.write((START + "\n").encode())
+    wait_for("the first line in Redis", lambda: len(events(r)) == 1)
+    f.write(HEAD.encode())
+    wait_for("the head read", lambda: sh.metric(
+        "sluice_shipper_lines_total") == 4)
+    if kill:
+        r.proc.send_signal(signal.SIGSTOP)
+    # the timeout (1 s) cuts the head: E1, handed to the output
+    wait_for("the head cut by the timeout", lambda: sh.metric(
+        "sluice_shipper_events_total") == 2)
+    if kill:
+        wait_for("E1's batch in Redis's socket",
+                 lambda: redis_unread(r.port) > 0)
+        sh.kill()
+
+
+def run(name, kill):
+    """The writes, with the pause that cuts the traceback and, with kill,
+    the shipper killed with -9 while Redis holds E1's batch unanswered:
+    (the stream's events, the registry's text at the end)."""
+    d, log, r, conf, sh = start(name, "")
+    port = sh.port
     try:
         with open(log, "ab", buffering=0) as f:
-            f.write((START + "\n").encode())
-            wait_for("the first line in Redis", lambda: len(events(r)) == 1)
-            f.write(HEAD.encode())
-            wait_for("the head read", lambda: sh.metric(
-                "sluice_shipper_lines_total") == 4)
-            if kill:
-                r.proc.send_signal(signal.SIGSTOP)
-            # the timeout (1 s) cuts the head: E1, handed to the output
-            wait_for("the head cut by the timeout", lambda: sh.metric(
-                "sluice_shipper_events_total") == 2)
-            if kill:
-                wait_for("E1's batch in Redis's socket",
-                         lambda: redis_unread(r.port) > 0)
-                sh.kill()
+            cut_head(f, r, sh, kill)
             f.write((REST + NEXT + "\n").encode())
             if kill:
                 r.proc.send_signal(signal.SIGCONT)
@@ -225,29 +240,11 @@ class ReplyCut(threading.Thread):
 
 @case
 def timeout_cut_through_kill9_and_copytruncate():
-    d = scratch("copytruncate")
-    log = os.path.join(d, "logs", "app.log")
-    r = Redis()
-    port = http_port()
-    conf = write_config(
-        d, [{"type": "file", "paths": [log + "*"],
-             "multiline": {"preset": "python", "timeout": "1s"},
-             "processors": PROCESSORS}],
-        redis_output(r), {"http": {"listen": f"127.0.0.1:{port}"}})
-    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    d, log, r, conf, sh = start("copytruncate", "*")
+    port = sh.port
     try:
         with open(log, "ab", buffering=0) as f:
-            f.write((START + "\n").encode())
-            wait_for("the first line in Redis", lambda: len(events(r)) == 1)
-            f.write(HEAD.encode())
-            wait_for("the head read", lambda: sh.metric(
-                "sluice_shipper_lines_total") == 4)
-            r.proc.send_signal(signal.SIGSTOP)
-            wait_for("the head cut by the timeout", lambda: sh.metric(
-                "sluice_shipper_events_total") == 2)
-            wait_for("E1's batch in Redis's socket",
-                     lambda: redis_unread(r.port) > 0)
-            sh.kill()
+            cut_head(f, r, sh, True)
             f.write(REST.encode())
             shutil.copyfile(log, log + ".1")
             os.truncate(log, 0)

@@ -3,8 +3,10 @@
  * pattern mode. Byte 0
  * picks the chunk size and the mode, byte 1 the limits and the timeout; each
  * line's first byte moves the clock, a line starting with '!' ticks before
- * its push, one ending with '!' ticks after it, past any timeout, and
- * one starting with '%' forces a cut (multiline_cut) before its push.
+ * its push, one ending with '!' ticks after it, past any timeout, one
+ * starting with '%' forces a cut (multiline_cut) before its push, and one
+ * starting (ending) with '&' ends what is open (multiline_end) before
+ * (after) its push.
  *
  * The same input goes to two consumers making the same push, tick and flush
  * calls: an eager one that drains after each, and a lazy one that pulls at
@@ -203,6 +205,10 @@ static void push(struct multiline *ml, struct run *r,
         multiline_cut(ml);
         after_call(ml, r);
     }
+    if (l.len > 0 && l.ptr[0] == '&') {
+        multiline_end(ml);
+        after_call(ml, r);
+    }
     const struct multiline_stats *st = multiline_stats(ml);
     for (;;) {
         check_done(ml, r);
@@ -220,6 +226,10 @@ static void push(struct multiline *ml, struct run *r,
     if (l.len > 0 && l.ptr[l.len - 1] == '!') {
         *now += 200; /* past any timeout */
         multiline_tick(ml, *now);
+        after_call(ml, r);
+    }
+    if (l.len > 0 && l.ptr[l.len - 1] == '&') {
+        multiline_end(ml);
         after_call(ml, r);
     }
 }

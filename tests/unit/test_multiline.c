@@ -1814,6 +1814,74 @@ static void go_panics(void **state)
                      "2026/12/05 09:00:00 next");
 }
 
+/* multiline_end completes what is open as a flush does, at once or
+ * (an event waiting for its pop) after the pop, but its events carry no
+ * cut: the caller's records ended them, and a read again ends them there
+ * too. A flush asked in the same state marks its event with the cut. */
+static void end_completes_without_a_cut(void **state)
+{
+    (void)state;
+    for (int flushed = 0; flushed < 2; flushed++) {
+        struct got g = {0};
+        struct multiline *ml = make_pattern("^x", true, "after", &g);
+        struct multiline_line a = {"x a", 3, 0, 4, false};
+        struct multiline_line b = {"x b", 3, 4, 8, false};
+        assert_true(multiline_push(ml, &a, 0));
+        assert_true(multiline_push(ml, &b, 0)); /* "x a" waits for its pop */
+        if (flushed)
+            multiline_flush(ml);
+        else
+            multiline_end(ml);
+        multiline_tick(ml, 60000); /* after an end, as a flush: nothing */
+        drain(ml);
+        assert_int_equal(g.n, 2);
+        assert_event(&g, 0, 0, 1, "x a");
+        assert_event(&g, 1, 4, 1, "x b");
+        assert_int_equal(g.ev[0].cut, 0);
+        assert_int_equal(g.ev[1].cut, flushed ? 8 : 0);
+        assert_int_equal(multiline_stats(ml)->timeouts, 0);
+        multiline_end(ml); /* nothing open */
+        drain(ml);
+        assert_int_equal(g.n, 2);
+        struct multiline_line c = {"x c", 3, 8, 12, false};
+        assert_true(multiline_push(ml, &c, 0));
+        multiline_end(ml); /* idle: at once */
+        drain(ml);
+        assert_int_equal(g.n, 3);
+        assert_event(&g, 2, 8, 1, "x c");
+        assert_int_equal(g.ev[2].cut, 0);
+        multiline_free(ml);
+        got_free(&g);
+    }
+}
+
+/* A flush right after an end finds nothing more to complete (no line
+ * was pushed between), whether the end was done at once (nothing waited)
+ * or waits for a pop: the events the end completes carry no cut either
+ * way, as an eager and a lazy consumer must agree. */
+static void flush_after_an_end_finds_nothing(void **state)
+{
+    (void)state;
+    for (int lazy = 0; lazy < 2; lazy++) {
+        struct got g = {0};
+        struct multiline *ml = make_pattern("^x", true, "after", &g);
+        struct multiline_line a = {"x a", 3, 0, 4, false};
+        struct multiline_line b = {"x b", 3, 4, 8, false};
+        assert_true(multiline_push(ml, &a, 0));
+        assert_true(multiline_push(ml, &b, 0)); /* "x a" waits */
+        if (!lazy)
+            drain(ml); /* "x b" open, nothing waits */
+        multiline_end(ml);
+        multiline_flush(ml);
+        drain(ml);
+        assert_int_equal(g.n, 2);
+        assert_event(&g, 1, 4, 1, "x b");
+        assert_int_equal(g.ev[1].cut, 0);
+        multiline_free(ml);
+        got_free(&g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1861,6 +1929,8 @@ int main(void)
         cmocka_unit_test(go_panics),
         cmocka_unit_test(forced_cut_repeats_a_timeout),
         cmocka_unit_test(forced_cut_releases_held_lines_as_the_timeout),
+        cmocka_unit_test(end_completes_without_a_cut),
+        cmocka_unit_test(flush_after_an_end_finds_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

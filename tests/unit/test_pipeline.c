@@ -466,6 +466,42 @@ static void cuts_of_two_files_wait_for_the_save_of_both(void **state)
     pipe_src_free(s);
 }
 
+/* A container log's record of the other stream ends the open event
+ * (multiline_end): the bytes say so, so a read again ends it there too,
+ * and it is no cut. Recorded as one (a flush), each stdout/stderr switch
+ * of a busy pod cost a registry save before its batch could leave. */
+static void a_stream_switch_is_not_a_cut(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    char got[256];
+    static const char cri[] = "2024-01-01T00:00:00.1Z stdout F x out\n"
+                              "2024-01-01T00:00:00.2Z stdout F   more\n"
+                              "2024-01-01T00:00:00.3Z stderr F x err\n";
+    static const char json[] =
+        "{\"format\": \"cri\", \"multiline\": {\"pattern\": \"^x\", "
+        "\"negate\": true, \"timeout\": \"100ms\"}}";
+    f->cfg = sl_config_load_buffer("t.json", json, sizeof json - 1, &err);
+    assert_non_null(f->cfg);
+    const struct sl_config_node *in = sl_config_root(f->cfg);
+    f->pi = pipe_input_new("h", sl_config_get(in, "format"),
+                           sl_config_get(in, "multiline"), NULL, NULL,
+                           "inputs[0]", NULL, &err);
+    assert_non_null(f->pi);
+    pipeline_set_cuts_saved(f->p, 0);
+    struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(s);
+    assert_int_equal(
+        pipe_src_feed(s, cri, sizeof cri - 1, &file_b, NULL, MTIME, &err), 0);
+    drain(f, s);
+    assert_int_equal(registry_cuts_added(f->reg), 0);
+    output_flush(f->o);
+    turn(f);
+    messages(f, got, sizeof got); /* not held: "x err" is still open */
+    assert_string_equal(got, "x out\\n  more|");
+    pipe_src_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +519,8 @@ int main(void)
             a_timeout_cut_waits_for_its_save_and_is_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(
             cuts_of_two_files_wait_for_the_save_of_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stream_switch_is_not_a_cut, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
