@@ -1,0 +1,89 @@
+/* loop_once.c: `run --once` gives up on a Redis that does not take its
+ * batches (loop_priv.h, loop_once_check).
+ *
+ * A batch job must end: `run --once` with Redis down, or answering and
+ * refusing every batch (a wrong password, a db it does not have, an ACL
+ * user without XADD or RPUSH, a read-only replica, OOM at maxmemory),
+ * waited for ever, and cron piled the runs up. The budget is
+ * output.redis.command_timeout: how long a batch may go unanswered before
+ * it is sent again is also how long a run with no batch accepted goes on.
+ *
+ * Failing, from the output's counters (output_stats): Redis not connected
+ * (unreachable, or the login or SELECT refused: the connection's own
+ * warning says which), or an error reply since the last batch accepted.
+ * Redis connected and answering without refusing is not failing: the
+ * pending limit (max_pending, max_pending_bytes) holding the shipper while
+ * the consumers catch up is progress. A batch accepted starts it over.
+ * The daemon (`run`) never gives up: it retries for ever, said once. */
+#include "loop_priv.h"
+
+#include "sl_config_sections.h"
+#include "sl_log.h"
+#include "sl_redis_url.h"
+
+static bool once_watched(const struct loop *l)
+{
+    return l->once && l->sc->output.has_redis && l->phase != LOOP_STOPPING;
+}
+
+static void say_give_up(const struct loop *l, const struct output_stats *st,
+                        int64_t now)
+{
+    const struct shipper_redis_output *r = &l->sc->output.redis;
+    char shown[256];
+    sl_redis_url_redact(r->url, shown, sizeof shown);
+    const char *key = r->key != NULL ? r->key : sl_redis_default_key(r->mode);
+    double s = (double)(now - l->once_stalled_since) / 1000.0;
+    if (!st->ready)
+        SL_ERROR("shipper",
+                 "--once gives up: %s has not let the shipper in for %.1f s "
+                 "(output.redis.command_timeout): down, or refusing the "
+                 "login or the SELECT, as the connection's message above "
+                 "says; nothing is lost: the registry holds only what Redis "
+                 "acknowledged (%llu events this run) and the next run ships "
+                 "the rest; check that Redis runs there and "
+                 "output.redis.url's host, port, password and db, then run "
+                 "again",
+                 shown, s, (unsigned long long)st->events);
+    else
+        SL_ERROR("shipper",
+                 "--once gives up: %s has refused every batch to key '%s' "
+                 "for %.1f s (output.redis.command_timeout), as the error "
+                 "above quotes; nothing is lost: the registry holds only "
+                 "what Redis acknowledged (%llu events this run) and the "
+                 "next run ships the rest; check what it answered (NOPERM: "
+                 "the URL's user may not write the key; READONLY: the URL "
+                 "names a replica; OOM: Redis is at its maxmemory, are its "
+                 "consumers running?), then run again",
+                 shown, key, s, (unsigned long long)st->events);
+}
+
+bool loop_once_check(struct loop *l, int64_t now)
+{
+    if (!once_watched(l))
+        return false;
+    struct output_stats st;
+    output_stats(l->out, &st);
+    if (st.batches != l->once_batches) { /* progress */
+        l->once_batches = st.batches;
+        l->once_errors = st.error_replies;
+    }
+    bool failing = !st.ready || st.error_replies != l->once_errors;
+    if (!failing) {
+        l->once_stalled_since = 0;
+        return false;
+    }
+    if (l->once_stalled_since == 0)
+        l->once_stalled_since = now;
+    if (now - l->once_stalled_since < l->sc->output.redis.command_timeout_ms)
+        return false;
+    say_give_up(l, &st, now);
+    return true;
+}
+
+int64_t loop_once_deadline(const struct loop *l)
+{
+    if (!once_watched(l) || l->once_stalled_since == 0)
+        return -1;
+    return l->once_stalled_since + l->sc->output.redis.command_timeout_ms;
+}
