@@ -10,11 +10,14 @@
  *
  * Failing, from the output's counters (output_stats): Redis not connected
  * (unreachable, or the login or SELECT refused: the connection's own
- * warning says which), or an error reply since the last batch accepted.
- * Redis connected and answering without refusing is not failing: the
- * pending limit (max_pending, max_pending_bytes) holding the shipper while
- * the consumers catch up is progress. A batch accepted starts it over.
- * The daemon (`run`) never gives up: it retries for ever, said once. */
+ * warning says which), or, since the last batch accepted, an error reply
+ * or a batch sent again (its connection lost, or no reply by
+ * command_timeout: a Redis hung or paused, which takes up to twice the
+ * budget, the first command_timeout to see it). Redis connected and
+ * answering without refusing is not failing: the pending limit
+ * (max_pending, max_pending_bytes) holding the shipper while the
+ * consumers catch up is progress. A batch accepted starts it over. The
+ * daemon (`run`) never gives up: it retries for ever, said once. */
 #include "loop_priv.h"
 
 #include "sl_config_sections.h"
@@ -26,36 +29,44 @@ static bool once_watched(const struct loop *l)
     return l->once && l->sc->output.has_redis && l->phase != LOOP_STOPPING;
 }
 
+/* What failed, in the line's words: what Redis did and what to check. */
+static const struct {
+    const char *did, *check;
+} failed[] = {
+    {"has refused every batch (the error above quotes its answer)",
+     "check what it answered (NOPERM: the URL's user may not write the key; "
+     "READONLY: the URL names a replica; OOM: Redis is at its maxmemory, "
+     "are its consumers running?)"},
+    {"has not answered the shipper's connection (a Redis stopped or hung, "
+     "or not Redis at that address)",
+     "check what listens there and output.redis.url"},
+    {"has not let the shipper in (down, or refusing the login or the "
+     "SELECT, as the connection's message above says)",
+     "check that Redis runs there and output.redis.url's host, port, "
+     "password and db"},
+    {"has answered no batch in time (hung, paused, or slower than "
+     "output.redis.command_timeout)",
+     "check Redis's latency (redis-cli --latency, SLOWLOG GET), or raise "
+     "output.redis.command_timeout"},
+};
+
 static void say_give_up(const struct loop *l, const struct output_stats *st,
                         int64_t now)
 {
     const struct shipper_redis_output *r = &l->sc->output.redis;
     char shown[256];
     sl_redis_url_redact(r->url, shown, sizeof shown);
-    const char *key = r->key != NULL ? r->key : sl_redis_default_key(r->mode);
-    double s = (double)(now - l->once_stalled_since) / 1000.0;
-    if (!st->ready)
-        SL_ERROR("shipper",
-                 "--once gives up: %s has not let the shipper in for %.1f s "
-                 "(output.redis.command_timeout): down, or refusing the "
-                 "login or the SELECT, as the connection's message above "
-                 "says; nothing is lost: the registry holds only what Redis "
-                 "acknowledged (%llu events this run) and the next run ships "
-                 "the rest; check that Redis runs there and "
-                 "output.redis.url's host, port, password and db, then run "
-                 "again",
-                 shown, s, (unsigned long long)st->events);
-    else
-        SL_ERROR("shipper",
-                 "--once gives up: %s has refused every batch to key '%s' "
-                 "for %.1f s (output.redis.command_timeout), as the error "
-                 "above quotes; nothing is lost: the registry holds only "
-                 "what Redis acknowledged (%llu events this run) and the "
-                 "next run ships the rest; check what it answered (NOPERM: "
-                 "the URL's user may not write the key; READONLY: the URL "
-                 "names a replica; OOM: Redis is at its maxmemory, are its "
-                 "consumers running?), then run again",
-                 shown, key, s, (unsigned long long)st->events);
+    size_t k = !st->ready ? (st->disconnects == 0 ? 1 : 2)
+               : st->error_replies != l->once_errors ? 0
+                                                     : 3;
+    SL_ERROR("shipper",
+             "--once gives up: %s, key '%s': for %.1f s "
+             "(output.redis.command_timeout) it %s; nothing is lost: the "
+             "registry holds only what Redis acknowledged (%llu events this "
+             "run) and the next run ships the rest; %s, then run again",
+             shown, r->key != NULL ? r->key : sl_redis_default_key(r->mode),
+             (double)(now - l->once_stalled_since) / 1000.0, failed[k].did,
+             (unsigned long long)st->events, failed[k].check);
 }
 
 bool loop_once_check(struct loop *l, int64_t now)
@@ -67,8 +78,10 @@ bool loop_once_check(struct loop *l, int64_t now)
     if (st.batches != l->once_batches) { /* progress */
         l->once_batches = st.batches;
         l->once_errors = st.error_replies;
+        l->once_retries = st.retries;
     }
-    bool failing = !st.ready || st.error_replies != l->once_errors;
+    bool failing = !st.ready || st.error_replies != l->once_errors ||
+                   st.retries != l->once_retries;
     if (!failing) {
         l->once_stalled_since = 0;
         return false;
