@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (DEADLINE_S, ENV, Redis, Shipper,  # noqa: E402
                              append, case, eq, exactly_once, failures,
-                             free_port, redis_output, registry_offsets,
+                             free_port, registry_offsets,
                              scratch, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
@@ -85,125 +85,149 @@ def gives_up(conf, shown, did, budget_s=BUDGET_S):
     return err
 
 
-def ships_the_rest(conf, r, want, key=KEY, events=None):
-    """The repaired run: exit 0, every line exactly once in the key."""
-    rc, _, err = run_once(conf)
-    eq(rc, 0, f"the run after the repair; stderr:\n{err}")
-    exactly_once(events() if events else r.events(key), want,
-                 "after the repair")
-
-
 def registry_at(d, log, want):
     offs = registry_offsets(os.path.join(d, "data", "registry.json"))
     eq(offs.get(os.stat(log).st_ino, 0), want, "registry offset")
 
 
+def stream_events(r):
+    return r.events(KEY)
+
+
+def list_events(r):
+    """The list's events as exactly_once takes them (the offset as id)."""
+    return [(e["log"]["offset"], 0, e) for e in
+            (json.loads(x) for x in r.cmd("LRANGE", KEY, 0, -1))]
+
+
+def broken_then_repaired(name, url, did, said, repair, shown=None,
+                         fixed_url=None, budget_s=BUDGET_S,
+                         events=stream_events, **more):
+    """300 lines; run --once against url gives up (the line says did, the
+    log said) and moves no offset; repair() (the Redis the lines go to)
+    and a run against fixed_url ships every line exactly once."""
+    lines = lines_of(name, 300)
+    d, log = one_log(name, lines)
+    err = gives_up(config(d, log, url, **more), shown or url, did, budget_s)
+    if said not in err:
+        raise AssertionError(f"no {said!r} in:\n{err}")
+    registry_at(d, log, 0)
+    r = repair()
+    rc, _, err = run_once(config(d, log, fixed_url or url, **more))
+    eq(rc, 0, f"the run after the repair; stderr:\n{err}")
+    exactly_once(events(r), lines, "after the repair")
+
+
 @case
 def redis_down():
-    lines = lines_of("down", 300)
-    d, log = one_log("down", lines)
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    err = gives_up(config(d, log, url), url, LET_IN)
-    if "cannot connect to" not in err:
-        raise AssertionError(f"the connection's message:\n{err}")
-    registry_at(d, log, 0)
-    r = Redis(port=port)
+    servers = []
     try:
-        ships_the_rest(config(d, log, url), r, lines)
+        broken_then_repaired(
+            "down", url, LET_IN, f"cannot connect to 127.0.0.1:{port}",
+            lambda: servers.append(Redis(port=port)) or servers[0])
     finally:
-        r.kill()
+        for r in servers:
+            r.kill()
 
 
 @case
 def a_wrong_password():
-    lines = lines_of("password", 300)
-    d, log = one_log("password", lines)
     r = Redis(password="right")
     try:
-        url = f"redis://:wrong@127.0.0.1:{r.port}/0"
-        err = gives_up(config(d, log, url),
-                       f"redis://:***@127.0.0.1:{r.port}/0", LET_IN)
-        if "WRONGPASS" not in err or "wrong" in err.replace("Wrong", ""):
-            raise AssertionError(f"what Redis said, not the password:\n"
-                                 f"{err}")
-        registry_at(d, log, 0)
-        ships_the_rest(config(d, log, url.replace("wrong", "right")), r,
-                       lines)
+        broken_then_repaired(
+            "password", f"redis://:wrong@127.0.0.1:{r.port}/0", LET_IN,
+            "login refused: WRONGPASS", lambda: r,
+            shown=f"redis://:***@127.0.0.1:{r.port}/0",
+            fixed_url=f"redis://:right@127.0.0.1:{r.port}/0")
     finally:
         r.kill()
 
 
 @case
 def a_db_out_of_range():
-    lines = lines_of("db", 300)
-    d, log = one_log("db", lines)
     r = Redis()
     try:
-        url = f"redis://127.0.0.1:{r.port}/99"
-        err = gives_up(config(d, log, url), url, LET_IN)
-        if "SELECT 99 refused: ERR DB index is out of range" not in err:
-            raise AssertionError(f"what Redis said:\n{err}")
-        ships_the_rest(config(d, log, url[:-3] + "/0"), r, lines)
+        url = f"redis://127.0.0.1:{r.port}/"
+        broken_then_repaired(
+            "db", url + "99", LET_IN,
+            "SELECT 99 refused: ERR DB index is out of range", lambda: r,
+            fixed_url=url + "0")
     finally:
         r.kill()
 
 
-def acl_user_without(mode, command):
-    lines = lines_of(f"acl-{mode}", 300)
-    d, log = one_log(f"acl-{mode}", lines)
+def acl_user_without(mode, command, events):
     r = Redis()
     try:
         r.cmd("ACL", "SETUSER", "shipper", "on", ">pw", "~*", "+@all",
               f"-{command}")
-        url = f"redis://shipper:pw@127.0.0.1:{r.port}/0"
-        conf = config(d, log, url, mode=mode)
-        err = gives_up(conf, f"redis://shipper:***@127.0.0.1:{r.port}/0",
-                       REFUSED)
-        if f"NOPERM this user has no permissions to run the '{command}'" \
-                not in err:
-            raise AssertionError(f"what Redis said:\n{err}")
-        registry_at(d, log, 0)
-        r.cmd("ACL", "SETUSER", "shipper", f"+{command}")
-        if mode == "stream":
-            ships_the_rest(conf, r, lines)
-        else:
-            ships_the_rest(conf, r, lines, events=lambda: [
-                (e["log"]["offset"], 0, e) for e in
-                (json.loads(x) for x in r.cmd("LRANGE", KEY, 0, -1))])
+        broken_then_repaired(
+            f"acl-{mode}", f"redis://shipper:pw@127.0.0.1:{r.port}/0",
+            REFUSED, "NOPERM this user has no permissions to run the "
+            f"'{command}' command",
+            lambda: r.cmd("ACL", "SETUSER", "shipper", f"+{command}") and r,
+            shown=f"redis://shipper:***@127.0.0.1:{r.port}/0",
+            events=events, mode=mode)
     finally:
         r.kill()
 
 
 @case
 def an_acl_user_without_xadd():
-    acl_user_without("stream", "xadd")
+    acl_user_without("stream", "xadd", stream_events)
 
 
 @case
 def an_acl_user_without_rpush():
-    acl_user_without("list", "rpush")
+    acl_user_without("list", "rpush", list_events)
 
 
 @case
 def a_read_only_replica():
-    lines = lines_of("replica", 300)
-    d, log = one_log("replica", lines)
+    d = scratch(TMP, "replica-dir")
     # the master's snapshot for its replica is written in d, not here
     master = Redis(args=["--dir", d])
     replica = Redis(args=["--dir", d, "--replicaof", "127.0.0.1",
                           str(master.port)])
     try:
-        url = f"redis://127.0.0.1:{replica.port}/0"
-        err = gives_up(config(d, log, url), url, REFUSED)
-        if "READONLY You can't write against a read only replica" not in err:
-            raise AssertionError(f"what Redis said:\n{err}")
-        registry_at(d, log, 0)
-        replica.cmd("REPLICAOF", "NO", "ONE")
-        ships_the_rest(config(d, log, url), replica, lines)
+        broken_then_repaired(
+            "replica", f"redis://127.0.0.1:{replica.port}/0", REFUSED,
+            "READONLY You can't write against a read only replica",
+            lambda: replica.cmd("REPLICAOF", "NO", "ONE") and replica)
     finally:
         replica.kill()
         master.kill()
+
+
+@case
+def a_stopped_redis():
+    # kill -STOP: the connection is taken by the kernel, nothing answers
+    r = Redis()
+    try:
+        r.proc.send_signal(signal.SIGSTOP)
+        broken_then_repaired(
+            "stopped", f"redis://127.0.0.1:{r.port}/0", NO_ANSWER, "",
+            lambda: r.proc.send_signal(signal.SIGCONT) or r)
+    finally:
+        r.kill()
+
+
+@case
+def writes_paused():
+    # CLIENT PAUSE WRITE: connected, PING and XLEN answered, XADD never;
+    # seen at the first command_timeout, so up to twice the budget
+    r = Redis()
+    try:
+        r.cmd("CLIENT", "PAUSE", 60000, "WRITE")
+        broken_then_repaired(
+            "paused", f"redis://127.0.0.1:{r.port}/0", LATE,
+            "a command got no reply by its deadline",
+            lambda: r.cmd("CLIENT", "UNPAUSE") and r,
+            budget_s=2 * BUDGET_S)
+    finally:
+        r.kill()
 
 
 @case
@@ -230,42 +254,9 @@ def oom_at_maxmemory_after_some_batches():
         if f"({len(got)} events this run)" not in err:
             raise AssertionError(f"the count acknowledged:\n{err}")
         r.cmd("CONFIG", "SET", "maxmemory", 0)
-        ships_the_rest(conf, r, lines)
-    finally:
-        r.kill()
-
-
-@case
-def a_stopped_redis():
-    # kill -STOP: the connection is taken by the kernel, nothing answers
-    lines = lines_of("stopped", 300)
-    d, log = one_log("stopped", lines)
-    r = Redis()
-    try:
-        r.proc.send_signal(signal.SIGSTOP)
-        url = f"redis://127.0.0.1:{r.port}/0"
-        gives_up(config(d, log, url), url, NO_ANSWER)
-        registry_at(d, log, 0)
-        r.proc.send_signal(signal.SIGCONT)
-        ships_the_rest(config(d, log, url), r, lines)
-    finally:
-        r.kill()
-
-
-@case
-def writes_paused():
-    # CLIENT PAUSE WRITE: connected, PING and XLEN answered, XADD never;
-    # seen at the first command_timeout, so up to twice the budget
-    lines = lines_of("paused", 300)
-    d, log = one_log("paused", lines)
-    r = Redis()
-    try:
-        r.cmd("CLIENT", "PAUSE", 60000, "WRITE")
-        url = f"redis://127.0.0.1:{r.port}/0"
-        gives_up(config(d, log, url), url, LATE, 2 * BUDGET_S)
-        registry_at(d, log, 0)
-        r.cmd("CLIENT", "UNPAUSE")
-        ships_the_rest(config(d, log, url), r, lines)
+        rc, _, err = run_once(conf)
+        eq(rc, 0, f"the run after the repair; stderr:\n{err}")
+        exactly_once(r.events(KEY), lines, "after the repair")
     finally:
         r.kill()
 
