@@ -20,6 +20,8 @@
  * daemon (`run`) never gives up: it retries for ever, said once. */
 #include "loop_priv.h"
 
+#include <stdio.h>
+
 #include "sl_config_sections.h"
 #include "sl_log.h"
 #include "sl_redis_url.h"
@@ -50,6 +52,30 @@ static const struct {
      "output.redis.command_timeout"},
 };
 
+/* Files: nothing, the registry says where the next run starts; stdin:
+ * what Redis did not take, since a pipe is read once. */
+static void what_is_lost(const struct loop *l, uint64_t events, char *buf,
+                         size_t size)
+{
+    static const char pipe[] = "what stdin gave and Redis did not take is "
+                               "not shipped (a pipe is read once)";
+    bool files = false, in = false;
+    for (size_t i = 0; i < l->nin; i++) {
+        in |= l->in[i].is_stdin;
+        files |= !l->in[i].is_stdin;
+    }
+    unsigned long long n = (unsigned long long)events;
+    if (!files)
+        snprintf(buf, size, "%s; Redis acknowledged %llu events this run", pipe,
+                 n);
+    else
+        snprintf(buf, size,
+                 "%s%snothing is lost: the registry holds only what Redis "
+                 "acknowledged (%llu events this run) and the next run "
+                 "ships the rest",
+                 in ? pipe : "", in ? "; of the files, " : "", n);
+}
+
 static void say_give_up(const struct loop *l, const struct output_stats *st,
                         int64_t now)
 {
@@ -59,14 +85,14 @@ static void say_give_up(const struct loop *l, const struct output_stats *st,
     size_t k = !st->ready ? (st->disconnects == 0 ? 1 : 2)
                : st->error_replies != l->once_errors ? 0
                                                      : 3;
+    char lost[320];
+    what_is_lost(l, st->events, lost, sizeof lost);
     SL_ERROR("shipper",
              "--once gives up: %s, key '%s': for %.1f s "
-             "(output.redis.command_timeout) it %s; nothing is lost: the "
-             "registry holds only what Redis acknowledged (%llu events this "
-             "run) and the next run ships the rest; %s, then run again",
+             "(output.redis.command_timeout) it %s; %s; %s, then run again",
              shown, r->key != NULL ? r->key : sl_redis_default_key(r->mode),
              (double)(now - l->once_stalled_since) / 1000.0, failed[k].did,
-             (unsigned long long)st->events, failed[k].check);
+             lost, failed[k].check);
 }
 
 bool loop_once_check(struct loop *l, int64_t now)

@@ -262,6 +262,29 @@ def oom_at_maxmemory_after_some_batches():
 
 
 @case
+def stdin_with_redis_down_says_its_lines_are_not_shipped():
+    # a pipe is read once: the line does not say "nothing is lost"
+    d = scratch(TMP, "stdin")
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    conf = write_config(d, [{"type": "stdin"}], {"redis": {
+        "url": url, "key": KEY, "command_timeout": f"{BUDGET_S}s"}})
+    t0 = time.monotonic()
+    p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                       capture_output=True, env=ENV, timeout=DEADLINE_S,
+                       input=b"one\ntwo\n")
+    secs, err = time.monotonic() - t0, p.stderr.decode()
+    eq(p.returncode, 1, f"exit; stderr:\n{err}")
+    if not BUDGET_S <= secs < BUDGET_S + SLACK_S:
+        raise AssertionError(f"gave up after {secs:.1f} s:\n{err}")
+    want = (f"[shipper] --once gives up: {url}, key 'e2e:events': for ",
+            f" s (output.redis.command_timeout) it {LET_IN} (", "); what "
+            "stdin gave and Redis did not take is not shipped (a pipe is "
+            "read once); Redis acknowledged 0 events this run; check that")
+    if any(w not in err for w in want) or "nothing is lost:" in err:
+        raise AssertionError(f"no {want!r} in:\n{err}")
+
+
+@case
 def max_pending_held_past_the_budget_is_progress():
     # Redis answering, the key at max_pending: --once waits for its
     # consumers however long, and ends 0
