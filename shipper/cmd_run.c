@@ -3,7 +3,8 @@
  * section (a log.file that cannot be opened: exit 1), then the daemon's loop
  * (loop.h) until a signal or, with --once, until everything was shipped. Exit 0
  * on a clean stop, 1 when the shipper could not start (data_dir, Redis URL, the
- * HTTP address) or go on. */
+ * HTTP address) or go on (--once: Redis unreachable or refusing for
+ * output.redis.command_timeout). */
 #include "shipper_cli.h"
 
 #include <string.h>

@@ -555,6 +555,9 @@ static size_t fill(struct loop *l, struct pollfd *p, struct pfd_range *r,
      * registry's expiry (hourly, and the look for the inputs' first rest
      * before the first one) */
     t = min_timeout(t, sl_log_tick_in_ms());
+    int64_t give_up = loop_once_deadline(l);
+    if (give_up >= 0)
+        t = min_timeout(t, give_up > now ? give_up - now : 0);
     int64_t due = l->next_expire;
     if (!l->expired_once && l->rest_check < due)
         due = l->rest_check;
@@ -602,6 +605,10 @@ int loop_run(struct loop *l)
             /* a batch job fails plainly rather than wait for room: a new
              * file's key must be on disk before its bytes are shipped */
             SL_ERROR(COMP, "--once: the registry cannot be saved; stopping");
+            status = 1;
+            break;
+        }
+        if (loop_once_check(l, now)) {
             status = 1;
             break;
         }

@@ -16,7 +16,10 @@
  * --once: once every matched file was read to its end (in_file_stats'
  * idle after a rescan) and stdin reached EOF, open events are completed
  * (an unterminated last line of a live file waits), the last batch is
- * sealed and acknowledged, the registry saved, exit 0. */
+ * sealed and acknowledged, the registry saved, exit 0. With Redis
+ * unreachable, or refusing every batch, for output.redis.command_timeout
+ * with no batch accepted, it gives up (loop_once.c): the registry saved
+ * with what Redis acknowledged, exit 1. The daemon waits for ever. */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -43,6 +43,10 @@ struct loop {
     /* --once stopped by a signal (named here) before every line was
      * shipped: exit 1, so a batch job does not take its files for done */
     const char *cut_short;
+    /* --once and Redis (loop_once.c): since when it fails (0: it does
+     * not), and the output's counts at the last batch accepted */
+    int64_t once_stalled_since;
+    uint64_t once_batches, once_errors, once_retries;
     int sigfd;
     int lock_fd; /* data_dir/lock, flocked: one shipper per data_dir */
     struct sl_metrics *m;
@@ -94,6 +98,15 @@ void loop_say_unmatched(struct loop *l);
 /* Tells every file input the file the stdout output writes to, if it is
  * one, and data_dir, so that none reads them (loop_own.c). */
 void loop_note_own_output(struct loop *l);
+
+/* --once with a Redis output, each turn: true once Redis has been
+ * unreachable, or refused every batch, for output.redis.command_timeout
+ * with no batch accepted (said, in one line, with what to check): the
+ * run stops, exit 1 (loop_once.c). The daemon never gives up. */
+bool loop_once_check(struct loop *l, int64_t now);
+/* When loop_once_check gives up if nothing changes (monotonic ms), -1
+ * none: the poll wakes up for it. */
+int64_t loop_once_deadline(const struct loop *l);
 
 /* Builds and frees everything but the run state (loop_setup.c). */
 SL_MUST_CHECK int loop_setup(struct loop *l, struct sl_err *err);

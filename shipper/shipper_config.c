@@ -91,7 +91,8 @@ static const struct sl_opt redis_opts[] = {
     {"command_timeout", SL_OPT_DURATION, REDIS(command_timeout_ms),
      .def = "10s", .min = 100, .max = 600000,
      .help = "a batch Redis has not answered by then is sent again on a new "
-             "connection"},
+             "connection; `run --once` gives up (exit 1) after this long "
+             "with Redis unreachable or refusing every batch"},
     {"max_pending", SL_OPT_INT, REDIS(max_pending), .min = 0, .max = LLONG_MAX,
      .present = SL_OPT_PRESENT(struct shipper_redis_output, has_max_pending),
      .doc_default = "`2000` (stream), `1000000` (list)",

@@ -249,7 +249,10 @@ def write_configs(port):
                    "data_dir": os.path.join(TMP, "data"),
                    "inputs": [{"type": "file", "paths": [LOG]}],
                    "output": {"redis": {"url": url, "key": KEY,
-                                        "codec": "none"}}}, f)
+                                        "codec": "none",
+                                        # --once waits out the refused
+                                        # certificate, not giving up
+                                        "command_timeout": "60s"}}}, f)
     with open(INDEXER_CONF, "w") as f:
         json.dump({"redis": {"url": url, "key": KEY},
                    "elasticsearch": {"hosts": ["http://127.0.0.1:1"]}}, f)
