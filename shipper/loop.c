@@ -202,10 +202,10 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
                      waiting ? "files new to it wait until it is saved (the "
                                "ids of their events need their keys on "
                                "disk), the others are shipped meanwhile"
-                     : cuts  ? "the batch with an event multiline.timeout "
-                               "completed waits until it is saved (a restart "
-                               "must complete it there too), and shipping "
-                               "with it"
+                     : cuts  ? "the batch with an event completed by "
+                               "multiline.timeout or a flush waits until it "
+                               "is saved (a restart must complete it there "
+                               "too), and shipping with it"
                              : "shipping goes on",
                      SAVE_EVERY_MS / 1000);
         else
@@ -276,7 +276,9 @@ static void save_registry(struct loop *l, int64_t now)
     struct sl_err err = {0};
     uint64_t seq;
     if (registry_saver_submit(l->saver, l->reg, &seq, &err) < 0) {
-        SL_ERROR("registry", "%s", err.msg); /* tried again at next_save */
+        SL_ERROR("registry", "%s", err.msg);
+        l->reg_dirty = true; /* tried again at next_save, even when only a
+                                new key or a cut asked for this save */
         l->keys_submitted = registry_keys_added(l->reg);
         l->cuts_submitted = registry_cuts_added(l->reg);
     } else {

@@ -125,8 +125,8 @@ static int make_dirs(const char *dir)
  * lock and an error at each save, shipping nothing of the files new to
  * the registry (their keys must be on disk first), for ever. e: the
  * errno of access(W_OK) on the directory there, or of its creation
- * (made: false). */
-static int unwritable(const char *dir, int e, bool made, struct sl_err *err)
+ * (exists: false). */
+static int unwritable(const char *dir, int e, bool exists, struct sl_err *err)
 {
     if (e == EROFS)
         return sl_err_set(err, SL_EIO,
@@ -135,7 +135,7 @@ static int unwritable(const char *dir, int e, bool made, struct sl_err *err)
                           "read-write, or set data_dir to a directory the "
                           "shipper may write",
                           dir);
-    if (e == EACCES && made)
+    if (e == EACCES && exists)
         return sl_err_set(err, SL_EIO,
                           "data_dir '%s' is not writable by the shipper's "
                           "user (uid %u), and the registry is saved there; "
