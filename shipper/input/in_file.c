@@ -417,6 +417,20 @@ void in_file_make_ready(struct in_file *in, struct rec *r)
     r->ready = true;
 }
 
+/* A file whose open() was refused is not queued again (and opened, and
+ * refused, at every scan: `run --once` never ended, spinning on it) until
+ * its inode changes: chmod, chown, setfacl and a write all move st_ctim. */
+static bool still_refused(struct rec *r)
+{
+    struct stat st;
+    if (r->refused_at == 0)
+        return false;
+    if (stat(r->path, &st) == 0 && in_file_ctime_ns(&st) == r->refused_at)
+        return true;
+    r->refused_at = 0;
+    return false;
+}
+
 void in_file_want_open(struct in_file *in, struct rec *r)
 {
     if (r->fd >= 0) {
@@ -424,7 +438,7 @@ void in_file_want_open(struct in_file *in, struct rec *r)
         return;
     }
     if (r->waiting || r->pred != NULL || r->copy_of != NULL ||
-        r->state == REC_DONE)
+        r->state == REC_DONE || still_refused(r))
         return;
     list_push(&in->wait, r);
     r->waiting = true;
@@ -730,7 +744,11 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
         r->waiting = false;
         int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-            in_file_bad_path(in, r->path, errno, true);
+            int e = errno;
+            struct stat st;
+            if ((e == EACCES || e == EPERM) && stat(r->path, &st) == 0)
+                r->refused_at = in_file_ctime_ns(&st);
+            in_file_bad_path(in, r->path, e, true);
             continue;
         }
         struct stat st;

@@ -70,6 +70,8 @@ struct rec {
     int64_t held_grew;   /* ms: the copy last grew (a copy being written) */
     uint64_t held_size;  /* its size then */
     uint64_t own_start;  /* where it starts if it is not a copy after all */
+    int64_t refused_at;  /* st_ctim (ns) when open() was refused (EACCES,
+                            EPERM): not tried again until it changes */
     struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
 };
@@ -204,6 +206,10 @@ int in_file_rec_set_path(struct rec *r, const char *path, struct sl_err *err);
 static inline int64_t in_file_mtime_ns(const struct stat *st)
 {
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+static inline int64_t in_file_ctime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 void in_file_rec_close(struct in_file *in, struct rec *r);
 /* A descriptor of path to look at (-1 when it cannot be opened), counted

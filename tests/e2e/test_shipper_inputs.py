@@ -797,6 +797,38 @@ def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
        4, "no warning after they were put right")
 
 
+@case
+def run_once_ends_with_an_unreadable_file_and_reads_it_once_put_right():
+    # as nobody: a root-only log in the glob made run --once open it, be
+    # refused and rescan at every idle turn, for ever, a core at 100%
+    d = scratch("once_unreadable")
+    logs = os.path.join(d, "logs")
+    for p in (TMP, d, logs):
+        os.chmod(p, 0o755)
+    os.makedirs(os.path.join(d, "data"))
+    os.chown(os.path.join(d, "data"), NOBODY, NOBODY)
+    secret, ok = (os.path.join(logs, n) for n in ("secret.log", "ok.log"))
+    append(secret, ["secret 1"])
+    append(ok, ["ok 1", "ok 2"])
+    os.chmod(secret, 0o600)
+    conf = write_config(d, [{"type": "file",
+                             "paths": [os.path.join(logs, "*.log")]}])
+    os.chmod(conf, 0o644)
+
+    def once():
+        p = subprocess.run([SHIPPER, "-c", conf, "run", "--once"],
+                           capture_output=True, env=ENV, timeout=DEADLINE_S,
+                           preexec_fn=as_nobody)
+        eq(p.returncode, 0, f"exit status; stderr: {p.stderr.decode()!r}")
+        return json_lines(p.stdout), p.stderr.decode()
+    got, err = once()
+    eq(sorted(messages(got)), ["ok 1", "ok 2"], "the readable file's lines")
+    eq(len(warnings_about(err, secret)), 1, "the refused file said once")
+    os.chmod(secret, 0o644)  # put right: the next run reads it, once
+    got, _ = once()
+    eq(messages(got), ["secret 1"], "the file put right")
+
+
 # --- a file deleted while it is read -----------------------------------------
 
 def deleted_fds(sh, path):
