@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""copytruncate while a Python traceback is being read (multiline
+`python`), seeded, through the real `sluice-shipper run` against a
+redis-server this test starts: what the rotation stress test (single
+lines) does not make. Each seed writes records and tracebacks into
+logs/app.log (and, with max_open_files 1 or 2, into a few other files
+that take descriptors in turn) and, in an order the seed draws:
+
+- copytruncates app.log with a traceback's head read and its rest
+  written before the copy (in the copy: one event, whole), a few in a
+  row with a traceback open across them, the copy's name matched
+  (app.log.N) or not (old/copy.N), or compressed at once (app.log.N.gz,
+  excluded: the copy gone before it could be read), or made under an
+  unmatched name and renamed into a matched one later than a scan (the
+  copy appearing late);
+- deletes app.log while its truncated content is parked (its DONE held
+  for a copy), and renames it away (rename-and-create);
+- kills the shipper with -9 between any two of those steps (after the
+  copy, after the truncation, before the rest), stops it with SIGTERM,
+  and starts it again;
+with rotate_wait short (100 ms) or long (5 s), close_inactive short or
+long. Then: every line arrived but those README names as copytruncate's
+loss (a copy not matched or gone before it was read, with lines not read
+before the truncation); no line in two events under two ids (a replay
+after a kill has the first one's id); no line invented; one id, one
+message; each traceback whose rest was in a matched copy that stayed,
+with no kill while it was open, one event, whole. Last, `run --once` on a
+tree with a truncation parked must end, exit 0, every line once.
+
+SLUICE_CT_SEEDS=1,2,3 (default) and SLUICE_CT_STEPS=40 choose the runs;
+a failure prints the seed and its steps.
+
+usage: test_shipper_copytrunc_tracebacks.py SLUICE_SHIPPER
+"""
+import gzip
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import (ENV, Redis, Shipper, case, eq,  # noqa: E402
+                             failures, http_port, redis_output, run_once,
+                             scratch,
+                             wait_for, write_config, json_lines)
+
+SHIPPER = sys.argv[1]
+TMP = shipper_harness.tmp_dir("sluice-e2e-cttb-")
+KEY = "e2e:events"
+SEEDS = [int(s) for s in
+         os.environ.get("SLUICE_CT_SEEDS", "1,2,3").split(",") if s]
+STEPS = int(os.environ.get("SLUICE_CT_STEPS", "40"))
+SCAN_S = 0.25
+
+
+class Run:
+    def __init__(self, seed):
+        self.seed = seed
+        self.rnd = random.Random(seed)
+        self.d = scratch(TMP, f"seed{seed}")
+        self.logs = os.path.join(self.d, "logs")
+        os.makedirs(os.path.join(self.logs, "old"))
+        self.log = os.path.join(self.logs, "app.log")
+        self.redis = Redis()
+        self.max_open = self.rnd.choice([1, 2, 64])
+        self.others = [os.path.join(self.logs, f"app.log.side{i}")
+                       for i in range(self.rnd.choice([0, 3]))]
+        # the side files match app.log* but are never rotated
+        inputs = [{"type": "file",
+                   "paths": [os.path.join(self.logs, "app.log*")],
+                   "exclude": ["*.gz"],
+                   "rotate_wait": self.rnd.choice(["100ms", "5s"]),
+                   "scan_interval": f"{int(SCAN_S * 1000)}ms",
+                   "close_inactive": self.rnd.choice(["150ms", "5m"]),
+                   "max_open_files": self.max_open,
+                   "multiline": {"preset": "python", "timeout": "1s"}}]
+        self.port = http_port()
+        self.conf = write_config(
+            self.d, inputs,
+            redis_output(self.redis, batch_events=self.rnd.choice([5, 300]),
+                         batch_age="20ms"),
+            {"log": {"level": "debug"},
+             "http": {"listen": f"127.0.0.1:{self.port}"}})
+        self.n = 0
+        self.written = []  # every line
+        self.maybe_lost = set()
+        self.whole = []  # tracebacks (lists of lines) that must be one event
+        self.tbs = 0
+        self.open_tb = None  # [lines, guaranteed] of a traceback open
+        self.cur = []  # the lines of app.log's current content
+        self.got = []
+        self.arrived = set()
+        self.seq = 0
+        self.steps = []
+        self.sh = None
+        self.f = open(self.log, "ab", buffering=0)
+        for p in self.others:
+            open(p, "ab").close()
+
+    # --- the writer ---------------------------------------------------------
+
+    def stamp(self):
+        self.n += 1
+        return f"2026-12-05 10:{self.n // 60 % 60:02d}:{self.n % 60:02d},000"
+
+    def put(self, lines, path=None):
+        data = "".join(l + "\n" for l in lines).encode()
+        if path is None:
+            self.f.write(data)
+            self.cur += lines
+        else:
+            with open(path, "ab") as f:
+                f.write(data)
+        self.written += lines
+
+    def record(self, path=None):
+        self.put([f"{self.stamp()} INFO s{self.seed} rec {self.n} "
+                  + "x" * self.rnd.randint(0, 60)], path)
+
+    def head(self):
+        """A traceback's head: its record line and first frame."""
+        k = self.n + 1
+        lines = [f"{self.stamp()} ERROR s{self.seed} tb {k} unhandled",
+                 "Traceback (most recent call last):",
+                 f'  File "/srv/app/h{k}.py", line {k}, in handle',
+                 f"    return self.dispatch_{k}(request)"]
+        self.put(lines)
+        self.open_tb = [lines, True]
+        self.tbs += 1
+
+    def rest(self):
+        k = self.n
+        lines = [f'  File "/srv/app/db{k}.py", line 88, in dispatch',
+                 f"    raise ValueError('bad item {k}')",
+                 f"ValueError: bad item {k}"]
+        self.put(lines)
+        tb, guaranteed = self.open_tb
+        tb += lines
+        if guaranteed:
+            self.whole.append(tb)
+        self.open_tb = None
+
+    # --- what arrived -------------------------------------------------------
+
+    def drain(self):
+        for eid, _, e in self.redis.events(KEY, delete=True):
+            self.got.append((eid, e["message"]))
+            self.arrived.update(e["message"].split("\n"))
+
+    def wait_arrived(self, lines, what):
+        def done():
+            self.drain()
+            if self.sh is not None:
+                self.sh.alive()
+            return all(l in self.arrived for l in lines)
+        wait_for(what, done, deadline_s=20, every_s=0.03)
+
+    # --- the shipper --------------------------------------------------------
+
+    def start(self):
+        self.sh = Shipper(SHIPPER, ENV, self.conf, self.d, self.port)
+
+    def kill(self):
+        self.sh.kill()
+        self.sh = None
+        if self.open_tb is not None:
+            self.open_tb[1] = False  # a replay may join it otherwise
+
+    def term(self):
+        eq(self.sh.term(), 0, "exit status after SIGTERM")
+        self.sh = None
+        if self.open_tb is not None:
+            self.open_tb[1] = False
+
+    def head_read(self, before):
+        """Waits until the shipper read the open traceback's head: its
+        lines counter at least `before` + 4 (`before`: read when the lines
+        before the head had all arrived)."""
+        wait_for("the head read", lambda: self.sh.total(
+            "sluice_shipper_lines_total") >= before + 4, deadline_s=20)
+
+    def settled(self):
+        """Every line but the open traceback's arrived: this process's
+        lines counter then."""
+        tb = set(self.open_tb[0]) if self.open_tb else set()
+        self.wait_arrived([l for l in self.written
+                           if l not in self.maybe_lost and l not in tb],
+                          "the lines so far")
+        return self.sh.total("sluice_shipper_lines_total")
+
+    # --- rotations ----------------------------------------------------------
+
+    def shift(self):
+        self.seq += 1
+        return os.path.join(self.logs, f"app.log.{self.seq}")
+
+    def copy_to(self, to):
+        with open(self.log, "rb") as src, open(to, "wb") as dst:
+            while True:  # as cp: created empty, written in pieces
+                chunk = src.read(4096)
+                if not chunk:
+                    break
+                dst.write(chunk)
+
+    def not_read_lost(self):
+        """What app.log holds that did not arrive may be lost (README:
+        copytruncate's limit)."""
+        self.drain()
+        self.maybe_lost.update(l for l in self.cur if l not in self.arrived)
+        if self.open_tb is not None:
+            self.open_tb[1] = False
+
+    def copytruncate(self, how):
+        kill_at = self.rnd.choice([None, None, None, "copied", "truncated"])
+        if self.sh is None:
+            kill_at = None
+        if how == "matched":
+            to = self.shift()
+        elif how == "gz":
+            to = self.shift()
+        else:
+            self.seq += 1
+            to = os.path.join(self.logs, "old", f"copy.{self.seq}")
+        self.copy_to(to)
+        if how != "matched":  # its head may go alone: no copy to go on in
+            cur = set(self.cur) - {"Traceback (most recent call last):"}
+            self.whole = [tb for tb in self.whole if not cur & set(tb)]
+        if self.open_tb is not None:  # its rest into the emptied file:
+            self.open_tb[1] = False  # README's not-guaranteed split
+        if kill_at == "copied":
+            self.kill()
+        os.truncate(self.log, 0)
+        if kill_at == "truncated":
+            self.kill()
+        if how == "gz":
+            with open(to, "rb") as src, gzip.open(to + ".gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.unlink(to)
+            self.not_read_lost()
+        elif how == "unmatched":
+            self.not_read_lost()
+        elif how == "late":
+            if self.sh is not None:
+                time.sleep(SCAN_S * 2.5)  # a scan or two find no copy
+            os.rename(to, self.shift())
+            to = None
+            if self.open_tb is not None:
+                self.open_tb[1] = False  # its head may go alone: no copy
+        self.cur = []
+        if kill_at is not None:
+            self.start()
+        return f"copytruncate {how}" + (f", kill -9 {kill_at}"
+                                        if kill_at else "")
+
+    def delete_parked(self):
+        """copytruncate (matched), then app.log deleted and made anew at
+        once, while the truncated content may be parked."""
+        to = self.shift()
+        self.copy_to(to)
+        os.truncate(self.log, 0)
+        self.cur = []
+        self.record()  # into the emptied file, deleted next
+        last = self.cur[:]
+        os.unlink(self.log)
+        self.f.close()
+        self.f = open(self.log, "ab", buffering=0)
+        self.cur = []
+        # written to a file unlinked before the shipper opened it again
+        # (max_open_files, close_inactive): out of any reader's reach
+        self.drain()
+        self.maybe_lost.update(l for l in last if l not in self.arrived)
+        return "copytruncate, then delete"
+
+    def rename(self):
+        to = self.shift()
+        os.rename(self.log, to)
+        self.f.close()
+        self.f = open(self.log, "ab", buffering=0)
+        self.cur = []
+        return "rename"
+
+    # --- the run ------------------------------------------------------------
+
+    def step(self):
+        x = self.rnd.random()
+        if self.sh is None:
+            self.start()
+        if x < 0.25:
+            if self.open_tb is not None:
+                self.rest()
+            for _ in range(self.rnd.randint(1, 10)):
+                self.record()
+            for p in self.others:
+                self.record(p)
+            return "records"
+        if x < 0.55:
+            # a traceback's head, read, then copytruncates with it open
+            if self.open_tb is None:
+                paced = self.rnd.random() < 0.8
+                before = self.settled() if paced else 0
+                self.head()
+                if paced:
+                    self.head_read(before)
+            hows = ["matched"] * 6 + ["unmatched", "gz", "late"]
+            did = []
+            for _ in range(self.rnd.choice([1, 1, 2, 3])):
+                if self.rnd.random() < 0.8 and self.open_tb is not None:
+                    self.rest()  # its rest before the copy: in it
+                did.append(self.copytruncate(self.rnd.choice(hows)))
+                if self.open_tb is None and self.rnd.random() < 0.5:
+                    self.head()
+            return "; ".join(did)
+        if x < 0.65:
+            if self.open_tb is not None:
+                self.rest()
+            return self.delete_parked()
+        if x < 0.75:
+            if self.open_tb is not None:
+                self.rest()
+            return self.rename()
+        if x < 0.85:
+            self.kill()
+            return "kill -9"
+        if x < 0.9:
+            self.term()
+            return "SIGTERM"
+        if self.open_tb is not None:
+            self.rest()
+        time.sleep(self.rnd.choice([0, 0.1, 0.4]))
+        return "rest"
+
+    def run(self):
+        self.start()
+        try:
+            for i in range(STEPS):
+                at = self.n
+                self.steps.append(f"{i}@{at}: {self.step()}")
+            if self.open_tb is not None:
+                self.rest()
+            if self.sh is None:
+                self.start()
+            self.record()
+            want = [l for l in self.written if l not in self.maybe_lost]
+            self.wait_arrived(want, f"{len(want)} lines")
+            self.term()
+            self.drain()
+        except Exception:
+            print(f"     seed {self.seed} steps:\n       " +
+                  "\n       ".join(self.steps), flush=True)
+            raise
+        finally:
+            if self.sh is not None:
+                self.sh.kill()
+            self.redis.kill()
+            self.f.close()
+        self.check()
+
+    def check(self):
+        written = set(self.written)
+        by_line, by_id = {}, {}
+        for eid, msg in self.got:
+            by_id.setdefault(eid, set()).add(msg)
+            for l in msg.split("\n"):
+                if l == "Traceback (most recent call last):":
+                    continue  # in every traceback
+                by_line.setdefault(l, set()).add(eid)
+        bad = []
+        inv = [l for l in by_line if l not in written]
+        if inv:
+            bad.append(f"{len(inv)} lines invented: {inv[:3]!r}")
+        twice = [(l, sorted(i)) for l, i in by_line.items() if len(i) > 1]
+        if twice:
+            bad.append(f"{len(twice)} lines in events of two ids: "
+                       f"{twice[:3]!r}")
+        two = [sorted(m) for m in by_id.values() if len(m) > 1]
+        if two:
+            bad.append(f"{len(two)} ids with two messages: {two[:2]!r}")
+        msgs = {m for _, m in self.got}
+        split = [tb for tb in self.whole if "\n".join(tb) not in msgs]
+        if split:
+            bad.append(f"{len(split)} of {len(self.whole)} tracebacks "
+                       f"split: {split[0]!r} as " + repr(
+                           [(i, m) for i, m in self.got
+                            if any(l in m.split("\n") for l in split[0][2:])]))
+        print(f"     seed {self.seed}: {len(self.written)} lines, "
+              f"{len(self.maybe_lost)} in README's losses, "
+              f"{self.tbs} tracebacks, {len(self.whole)} whole, max_open "
+              f"{self.max_open}", flush=True)
+        if bad:
+            print(f"     seed {self.seed} steps:\n       " +
+                  "\n       ".join(self.steps), flush=True)
+            raise AssertionError("; ".join(bad))
+
+
+def seed_case(s):
+    def fn():
+        Run(s).run()
+    fn.__name__ = f"copytruncate_tracebacks_seed_{s}"
+    return fn
+
+
+for s in SEEDS:
+    case(seed_case(s))
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
