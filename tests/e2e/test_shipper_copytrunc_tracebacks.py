@@ -37,11 +37,13 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
+from shipper_harness import http_get  # noqa: E402
 from shipper_harness import (ENV, Redis, Shipper, case, eq,  # noqa: E402
                              failures, http_port, redis_output, run_once,
                              scratch,
@@ -393,6 +395,92 @@ class Run:
             print(f"     seed {self.seed} steps:\n       " +
                   "\n       ".join(self.steps), flush=True)
             raise AssertionError("; ".join(bad))
+
+
+def tb_lines(k):
+    return [f"2026-12-05 11:00:{k:02d},000 ERROR once tb {k} unhandled",
+            "Traceback (most recent call last):",
+            f'  File "/srv/app/h{k}.py", line {k}, in handle',
+            f"    return self.dispatch_{k}(request)",
+            f'  File "/srv/app/db{k}.py", line 88, in dispatch',
+            f"    raise ValueError('bad item {k}')",
+            f"ValueError: bad item {k}"]
+
+
+def once_with_a_parked_truncation(copy, rotate_wait):
+    """`run --once` to stdout, a pipe not read yet, so the run cannot end
+    (logs/big.log fills it), reads app.log to a traceback's head; then the
+    rest is written, app.log copied (`copy`: its name, or None) and
+    truncated, and the pipe read. The run must end (exit 0) with every
+    line once: the traceback whole when the copy is matched, its head
+    alone else."""
+    d = scratch(TMP, f"once-{copy}-{rotate_wait}")
+    log = os.path.join(d, "logs", "app.log")
+    port = http_port()
+    conf = write_config(
+        d, [{"type": "file", "paths": [log + "*"], "exclude": ["*.gz"],
+             "rotate_wait": rotate_wait, "scan_interval": "10s",
+             "multiline": {"preset": "python", "timeout": "30s"}},
+            {"type": "file", "paths": [os.path.join(d, "logs", "big.log")]}],
+        {"stdout": {}}, {"http": {"listen": f"127.0.0.1:{port}"}})
+    tb = tb_lines(1)
+    first = [f"2026-12-05 11:00:00,000 INFO once rec {i}" for i in range(20)]
+    with open(log, "w") as f:
+        f.write("".join(l + "\n" for l in first + tb[:4]))
+    size = os.path.getsize(log)
+    big = [f"2026-12-05 11:00:00,000 INFO big {i} " + "y" * 200
+           for i in range(3000)]  # 650 KB: more than the pipe holds
+    with open(os.path.join(d, "logs", "big.log"), "w") as f:
+        f.write("".join(l + "\n" for l in big))
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run", "--once"], env=ENV,
+                         stdout=subprocess.PIPE,
+                         stderr=open(os.path.join(d, "shipper.log"), "ab"))
+    out = []
+    try:
+        def head_read():
+            if p.poll() is not None:
+                raise AssertionError(f"run --once exited: {p.returncode}")
+            try:
+                page = http_get(port, "/status").split("\r\n\r\n", 1)[1]
+            except (OSError, IndexError):
+                return False
+            return any(f'"path":"{log}"' in row and f'"read":{size},' in row
+                       for row in page.split("},{"))
+        wait_for("the head read", head_read)
+        with open(log, "a") as f:
+            f.write("".join(l + "\n" for l in tb[4:]))
+        if copy is not None:
+            shutil.copyfile(log, os.path.join(d, "logs", copy))
+        os.truncate(log, 0)
+        t0 = time.monotonic()
+        data, _ = p.communicate(timeout=40)
+        took = time.monotonic() - t0
+        eq(p.returncode, 0, "run --once's exit status")
+        out = [e["message"] for e in json_lines(data)]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    matched = copy is not None and not copy.endswith(".gz")
+    want = first + big + ["\n".join(tb if matched else tb[:4])]
+    eq(sorted(out), sorted(want), "every event once")
+    if took > 15:
+        raise AssertionError(f"run --once took {took:.1f} s to end")
+
+
+@case
+def run_once_with_a_truncation_parked_and_its_copy_matched():
+    once_with_a_parked_truncation("app.log.1", "5s")
+
+
+@case
+def run_once_with_a_truncation_parked_and_its_copy_not_matched():
+    once_with_a_parked_truncation("copy.1.gz", "5s")
+
+
+@case
+def run_once_with_a_truncation_parked_no_copy_long_rotate_wait():
+    once_with_a_parked_truncation(None, "1h")
 
 
 def seed_case(s):
