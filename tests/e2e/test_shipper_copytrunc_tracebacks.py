@@ -407,14 +407,14 @@ def tb_lines(k):
             f"ValueError: bad item {k}"]
 
 
-def once_with_a_parked_truncation(copy, rotate_wait):
+def once_with_a_parked_truncation(copy, rotate_wait, empty=False):
     """`run --once` to stdout, a pipe not read yet, so the run cannot end
     (logs/big.log fills it), reads app.log to a traceback's head; then the
     rest is written, app.log copied (`copy`: its name, or None) and
     truncated, and the pipe read. The run must end (exit 0) with every
     line once: the traceback whole when the copy is matched, its head
-    alone else."""
-    d = scratch(TMP, f"once-{copy}-{rotate_wait}")
+    alone else. empty: an empty file `paths` matches is there too."""
+    d = scratch(TMP, f"once-{copy}-{rotate_wait}-{empty}")
     log = os.path.join(d, "logs", "app.log")
     port = http_port()
     conf = write_config(
@@ -428,6 +428,8 @@ def once_with_a_parked_truncation(copy, rotate_wait):
     with open(log, "w") as f:
         f.write("".join(l + "\n" for l in first + tb[:4]))
     size = os.path.getsize(log)
+    if empty:
+        open(log + ".empty", "w").close()
     big = [f"2026-12-05 11:00:00,000 INFO big {i} " + "y" * 200
            for i in range(3000)]  # 650 KB: more than the pipe holds
     with open(os.path.join(d, "logs", "big.log"), "w") as f:
@@ -481,6 +483,11 @@ def run_once_with_a_truncation_parked_and_its_copy_not_matched():
 @case
 def run_once_with_a_truncation_parked_no_copy_long_rotate_wait():
     once_with_a_parked_truncation(None, "1h")
+
+
+@case
+def run_once_with_a_truncation_parked_an_empty_file_long_rotate_wait():
+    once_with_a_parked_truncation(None, "1h", empty=True)
 
 
 def seed_case(s):
