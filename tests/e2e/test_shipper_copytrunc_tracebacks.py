@@ -17,7 +17,8 @@ that take descriptors in turn) and, in an order the seed draws:
   for a copy), and renames it away (rename-and-create);
 - kills the shipper with -9 between any two of those steps (after the
   copy, after the truncation, before the rest), stops it with SIGTERM,
-  and starts it again;
+  and starts it again; or freezes it (SIGSTOP) while the copy is made
+  and the file truncated, so it sees both at once;
 with rotate_wait short (100 ms) or long (5 s), close_inactive short or
 long. Then: every line arrived but those README names as copytruncate's
 loss (a copy not matched or gone before it was read, with lines not read
@@ -219,6 +220,12 @@ class Run:
         kill_at = self.rnd.choice([None, None, None, "copied", "truncated"])
         if self.sh is None:
             kill_at = None
+        # the shipper stopped (SIGSTOP) while the copy is made and the
+        # file truncated: it sees both at once, the truncation maybe first
+        frozen = self.sh is not None and kill_at is None and \
+            self.rnd.random() < 0.3
+        if frozen:
+            os.kill(self.sh.pid, signal.SIGSTOP)
         if how == "matched":
             to = self.shift()
         elif how == "gz":
@@ -245,6 +252,9 @@ class Run:
         elif how == "unmatched":
             self.not_read_lost()
         elif how == "late":
+            if frozen:
+                os.kill(self.sh.pid, signal.SIGCONT)
+                frozen = False
             if self.sh is not None:
                 time.sleep(SCAN_S * 2.5)  # a scan or two find no copy
             os.rename(to, self.shift())
@@ -252,6 +262,8 @@ class Run:
             if self.open_tb is not None:
                 self.open_tb[1] = False  # its head may go alone: no copy
         self.cur = []
+        if frozen:
+            os.kill(self.sh.pid, signal.SIGCONT)
         if kill_at is not None:
             self.start()
         return f"copytruncate {how}" + (f", kill -9 {kill_at}"
