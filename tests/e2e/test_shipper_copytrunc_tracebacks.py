@@ -20,11 +20,11 @@ that take descriptors in turn) and, in an order the seed draws:
   and starts it again; or freezes it (SIGSTOP) while the copy is made
   and the file truncated, so it sees both at once;
 with rotate_wait short (100 ms) or long (5 s), close_inactive short or
-long. Then: every line arrived but those README names as copytruncate's
-loss (a copy not matched or gone before it was read, with lines not read
-before the truncation); no line in two events under two ids (a replay
-after a kill has the first one's id); no line invented; one id, one
-message; each traceback whose rest was in a matched copy that stayed,
+long. Then, in what Elasticsearch would keep (the first document of each
+id): every line but those README names as copytruncate's loss (a copy not
+matched or gone before it was read, with lines not read before the
+truncation); no line in documents of two ids; no line invented; each
+traceback whose rest was in a matched copy that stayed,
 with no kill while it was open, one event, whole. Last, `run --once` on a
 tree with a truncation parked must end, exit 0, every line once.
 
@@ -72,6 +72,9 @@ class Run:
         self.others = [os.path.join(self.logs, f"app.log.side{i}")
                        for i in range(self.rnd.choice([0, 3]))]
         # the side files match app.log* but are never rotated
+        # multiline.timeout above the copy's wait for its key on disk (a
+        # registry save, about a second): a head shipped alone by it is
+        # README's timeout cut, not what this test looks for
         inputs = [{"type": "file",
                    "paths": [os.path.join(self.logs, "app.log*")],
                    "exclude": ["*.gz"],
@@ -79,7 +82,7 @@ class Run:
                    "scan_interval": f"{int(SCAN_S * 1000)}ms",
                    "close_inactive": self.rnd.choice(["150ms", "5m"]),
                    "max_open_files": self.max_open,
-                   "multiline": {"preset": "python", "timeout": "1s"}}]
+                   "multiline": {"preset": "python", "timeout": "2500ms"}}]
         self.port = http_port()
         self.conf = write_config(
             self.d, inputs,
@@ -373,10 +376,16 @@ class Run:
         self.check()
 
     def check(self):
+        """Elasticsearch keeps the first document of an id (op_type
+        create): what it would hold is checked, the first message of each
+        id; a later one differing (a replay after a kill joining what went
+        out in parts: README's not-guaranteed timeout cut) is counted."""
         written = set(self.written)
-        by_line, by_id = {}, {}
+        kept = {}
         for eid, msg in self.got:
-            by_id.setdefault(eid, set()).add(msg)
+            kept.setdefault(eid, msg)
+        by_line = {}
+        for eid, msg in kept.items():
             for l in msg.split("\n"):
                 if l == "Traceback (most recent call last):":
                     continue  # in every traceback
@@ -385,14 +394,18 @@ class Run:
         inv = [l for l in by_line if l not in written]
         if inv:
             bad.append(f"{len(inv)} lines invented: {inv[:3]!r}")
+        miss = [l for l in self.written if l not in self.maybe_lost and
+                l not in by_line and
+                l != "Traceback (most recent call last):"]
+        if miss:
+            bad.append(f"{len(miss)} lines not in the first document of "
+                       f"any id: {miss[:3]!r}")
         twice = [(l, sorted(i)) for l, i in by_line.items() if len(i) > 1]
         if twice:
-            bad.append(f"{len(twice)} lines in events of two ids: "
+            bad.append(f"{len(twice)} lines in documents of two ids: "
                        f"{twice[:3]!r}")
-        two = [sorted(m) for m in by_id.values() if len(m) > 1]
-        if two:
-            bad.append(f"{len(two)} ids with two messages: {two[:2]!r}")
-        msgs = {m for _, m in self.got}
+        later = sum(1 for eid, msg in self.got if msg != kept[eid])
+        msgs = set(kept.values())
         split = [tb for tb in self.whole if "\n".join(tb) not in msgs]
         if split:
             bad.append(f"{len(split)} of {len(self.whole)} tracebacks "
@@ -402,7 +415,8 @@ class Run:
         print(f"     seed {self.seed}: {len(self.written)} lines, "
               f"{len(self.maybe_lost)} in README's losses, "
               f"{self.tbs} tracebacks, {len(self.whole)} whole, max_open "
-              f"{self.max_open}", flush=True)
+              f"{self.max_open}, {later} later messages of an id differing",
+              flush=True)
         if bad:
             print(f"     seed {self.seed} steps:\n       " +
                   "\n       ".join(self.steps), flush=True)
