@@ -611,3 +611,25 @@ class HttpNode:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def seeded_run(obj, tmp, seed):
+    """A seeded run's common state on obj: seed, rnd (random.Random(seed)),
+    d (tmp/seedN, with logs/ and logs/old/), logs, log (logs/app.log)."""
+    obj.seed = seed
+    obj.rnd = random.Random(seed)
+    obj.d = scratch(tmp, f"seed{seed}")
+    obj.logs = os.path.join(obj.d, "logs")
+    os.makedirs(os.path.join(obj.logs, "old"))
+    obj.log = os.path.join(obj.logs, "app.log")
+
+
+def copy_as_cp(src_path, dst_path):
+    """src_path copied to dst_path as cp does: created empty, then written
+    in pieces of 4 KiB."""
+    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
+        while True:
+            chunk = src.read(4096)
+            if not chunk:
+                break
+            dst.write(chunk)

@@ -42,7 +42,6 @@ usage: test_shipper_copytrunc_tracebacks.py SLUICE_SHIPPER
 """
 import gzip
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -69,12 +68,7 @@ SCAN_S = 0.25
 
 class Run:
     def __init__(self, seed):
-        self.seed = seed
-        self.rnd = random.Random(seed)
-        self.d = scratch(TMP, f"seed{seed}")
-        self.logs = os.path.join(self.d, "logs")
-        os.makedirs(os.path.join(self.logs, "old"))
-        self.log = os.path.join(self.logs, "app.log")
+        shipper_harness.seeded_run(self, TMP, seed)
         self.redis = Redis()
         self.max_open = self.rnd.choice([1, 2, 64])
         self.others = [os.path.join(self.logs, f"app.log.side{i}")
@@ -212,12 +206,7 @@ class Run:
         return os.path.join(self.logs, f"app.log.{self.seq}")
 
     def copy_to(self, to):
-        with open(self.log, "rb") as src, open(to, "wb") as dst:
-            while True:  # as cp: created empty, written in pieces
-                chunk = src.read(4096)
-                if not chunk:
-                    break
-                dst.write(chunk)
+        shipper_harness.copy_as_cp(self.log, to)
 
     def not_read_lost(self):
         """What app.log holds that did not arrive may be lost (README:

@@ -81,14 +81,13 @@ usage: test_shipper_rotation_stress.py SLUICE_SHIPPER
 import gzip
 import json
 import os
-import random
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (ENV, Redis, Shipper, case, eq,  # noqa: E402
-                             failures, redis_output, scratch, wait_for,
+                             failures, redis_output, wait_for,
                              write_config)
 
 SHIPPER = sys.argv[1]
@@ -112,12 +111,7 @@ COPY_SETTLE_S = float(os.environ.get("SLUICE_ROTATION_SETTLE", "0.5"))
 
 class Stress:
     def __init__(self, seed):
-        self.seed = seed
-        self.rnd = random.Random(seed)
-        self.d = scratch(TMP, f"seed{seed}")
-        self.logs = os.path.join(self.d, "logs")
-        os.makedirs(os.path.join(self.logs, "old"))
-        self.log = os.path.join(self.logs, "app.log")
+        shipper_harness.seeded_run(self, TMP, seed)
         self.reg = os.path.join(self.d, "data", "registry.json")
         self.redis = Redis()
         self.log_at = 0  # the log's length when the shipper was started
@@ -263,12 +257,7 @@ class Stress:
         self.seq += 1
         to = os.path.join(self.logs, f"app.log.{self.seq}" if matched
                           else f"old/copy.{self.seq}")
-        with open(self.log, "rb") as src, open(to, "wb") as dst:
-            while True:  # as cp: created empty, written in pieces
-                chunk = src.read(4096)
-                if not chunk:
-                    break
-                dst.write(chunk)
+        shipper_harness.copy_as_cp(self.log, to)
         ino_copy = os.stat(to).st_ino
         if matched and self.sh is not None:
             self.copied_at = time.monotonic()
