@@ -73,6 +73,11 @@ seeds 1-150 with SLUICE_ROTATION_SETTLE=0 passed 150 of 150 on the last
 of them, 1-220 220 of 220 and 1-120 with SLUICE_ROTATION_PACED=0 too 120
 of 120 on the first three; under ASan 1-20 with SLUICE_ROTATION_SETTLE=0
 20 of 20.
+In wave 10 (2026-12-05), after the copytruncate hand-over of a file's
+framing state to its copy (in_file_carry.c): in the debug tree seeds 1-150
+passed 150 of 150, 1-60 with SLUICE_ROTATION_SETTLE=0 60 of 60; under
+ASan 1-24 with it 24 of 24 (load 5-12). Multiline through copytruncate is
+test_shipper_copytrunc_tracebacks.py's.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 
