@@ -29,7 +29,9 @@ with no kill while it was open, one event, whole (with descriptors to
 spare: under max_open_files 1-2 a deleted file in its rotate_wait holds
 the one descriptor, the copy waits for it past multiline.timeout, and the
 head goes alone; counted). Last, `run --once` on a
-tree with a truncation parked must end, exit 0, every line once.
+tree with a truncation parked must end, exit 0, every line once; and a
+file copytruncated then deleted under max_open_files 1-2, its copy found
+after the deleted file's end, must not be read again from 0.
 
 SLUICE_CT_SEEDS=1,2,3 (default) and SLUICE_CT_STEPS=40 choose the runs;
 a failure prints the seed and its steps. Not failed unless
@@ -44,6 +46,7 @@ made it with the copy late (2026-12-05, multiline.timeout 1 s).
 usage: test_shipper_copytrunc_tracebacks.py SLUICE_SHIPPER
 """
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -529,6 +532,77 @@ def run_once_with_a_truncation_parked_no_copy_long_rotate_wait():
 @case
 def run_once_with_a_truncation_parked_an_empty_file_long_rotate_wait():
     once_with_a_parked_truncation(None, "1h", empty=True)
+
+
+def status_row(port, path):
+    """The /status row of path (a dict), or None."""
+    try:
+        page = http_get(port, "/status").split("\r\n\r\n", 1)[1]
+    except (OSError, IndexError):
+        return None
+    for f in json.loads(page).get("files", []):
+        if f.get("path") == path:
+            return f
+    return None
+
+
+def copytruncated_then_deleted(max_open):
+    """app.log read, then (the shipper frozen) copied to app.log.1,
+    truncated, a line added, deleted and made anew: under max_open_files
+    1-2 the deleted file keeps the one descriptor through rotate_wait and
+    the copy is found after its end. The copy must go on where app.log was
+    read (its 20 lines once), not be read from 0 under a new key."""
+    d = scratch(TMP, f"ct-deleted-{max_open}")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    port = http_port()
+    conf = write_config(
+        d, [{"type": "file", "paths": [log + "*"], "rotate_wait": "300ms",
+             "max_open_files": max_open}],
+        redis_output(r, batch_age="5ms"),
+        {"http": {"listen": f"127.0.0.1:{port}"}})
+    lines = [f"line {i} " + "x" * 40 for i in range(20)]
+    with open(log, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    got = []
+    try:
+        def arrived(line):
+            got.extend(e["message"] for _, _, e in r.events(KEY, delete=True))
+            return line in got
+        wait_for("app.log read", lambda: arrived(lines[-1]))
+        os.kill(sh.pid, signal.SIGSTOP)
+        try:
+            shutil.copyfile(log, log + ".1")
+            os.truncate(log, 0)
+            with open(log, "a") as f:
+                f.write("after the truncation\n")
+            os.unlink(log)
+            with open(log, "w") as f:
+                f.write("new 1\n")
+        finally:
+            os.kill(sh.pid, signal.SIGCONT)
+        size = os.path.getsize(log + ".1")
+        wait_for("app.log.1 acknowledged to its end", lambda: (
+            status_row(port, log + ".1") or {}).get("acked") == size)
+        wait_for("the new app.log", lambda: arrived("new 1"))
+        eq(sh.term(), 0, "exit status")
+        arrived("")
+    finally:
+        sh.kill()
+        r.kill()
+    eq(sorted(l for l in got if l in lines), sorted(lines),
+       "app.log's lines once")
+
+
+@case
+def copytruncate_then_delete_with_one_descriptor():
+    copytruncated_then_deleted(1)
+
+
+@case
+def copytruncate_then_delete_with_two_descriptors():
+    copytruncated_then_deleted(2)
 
 
 def seed_case(s):
