@@ -551,7 +551,8 @@ def copytruncated_then_deleted(max_open):
     truncated, a line added, deleted and made anew: under max_open_files
     1-2 the deleted file keeps the one descriptor through rotate_wait and
     the copy is found after its end. The copy must go on where app.log was
-    read (its 20 lines once), not be read from 0 under a new key."""
+    read (its 20 lines once), not be read from 0 under a new key, and the
+    line written into the emptied file before the delete read from it."""
     d = scratch(TMP, f"ct-deleted-{max_open}")
     log = os.path.join(d, "logs", "app.log")
     r = Redis()
@@ -593,6 +594,8 @@ def copytruncated_then_deleted(max_open):
         r.kill()
     eq(sorted(l for l in got if l in lines), sorted(lines),
        "app.log's lines once")
+    eq(got.count("after the truncation"), 1,
+       "the line written between the truncation and the delete")
 
 
 @case
