@@ -170,7 +170,12 @@ class Run:
             if self.sh is not None:
                 self.sh.alive()
             return all(l in self.arrived for l in lines)
-        wait_for(what, done, deadline_s=20, every_s=0.03)
+        try:
+            wait_for(what, done, deadline_s=20, every_s=0.03)
+        except AssertionError:
+            miss = [l for l in lines if l not in self.arrived]
+            raise AssertionError(f"{len(miss)} of {len(lines)} lines did "
+                                 f"not arrive in 20 s: {miss[:3]!r}")
 
     # --- the shipper --------------------------------------------------------
 
