@@ -75,9 +75,11 @@ of 120 on the first three; under ASan 1-20 with SLUICE_ROTATION_SETTLE=0
 20 of 20.
 In wave 10 (2026-12-05), after the copytruncate hand-over of a file's
 framing state to its copy (in_file_carry.c): in the debug tree seeds 1-150
-passed 150 of 150, 1-60 with SLUICE_ROTATION_SETTLE=0 60 of 60; under
-ASan 1-24 with it 24 of 24 (load 5-12). Multiline through copytruncate is
-test_shipper_copytrunc_tracebacks.py's.
+passed 150 of 150, 1-110 with SLUICE_ROTATION_SETTLE=0 110 of 110; under
+ASan 1-24 with it 24 of 24 (load 5-12). After that wave's two fixes (a
+copytruncated file deleted under max_open_files 1-2): debug 1-40 40 of
+40, 1-30 with settle 0 30 of 30; ASan 1-20 with settle 0 20 of 20.
+Multiline through copytruncate is test_shipper_copytrunc_tracebacks.py's.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 
