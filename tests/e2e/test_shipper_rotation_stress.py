@@ -184,20 +184,11 @@ class Stress:
                 self.arrived.add(e[2]["message"])
 
     def all_arrived(self, lines):
-        def done():
-            self.drain()
-            if self.sh is not None:
-                self.sh.alive()
-            return all(l in self.arrived for l in lines)
-        try:
-            wait_for(f"{len(lines)} lines to arrive", done, deadline_s=20,
-                     every_s=0.03)
-        except AssertionError:
-            miss = [l for l in lines if l not in self.arrived]
-            raise AssertionError(
-                f"{len(miss)} of {len(lines)} lines did not arrive in 20 s;"
-                f" the first: {miss[0][:24]!r} at {self.place[miss[0]]}, "
-                f"the last: {miss[-1][:24]!r} at {self.place[miss[-1]]}")
+        shipper_harness.wait_arrived(
+            self, lines, f"{len(lines)} lines to arrive",
+            lambda miss: f"the first: {miss[0][:24]!r} at "
+            f"{self.place[miss[0]]}, the last: {miss[-1][:24]!r} at "
+            f"{self.place[miss[-1]]}")
 
     # --- the shipper --------------------------------------------------------
 
