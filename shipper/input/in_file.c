@@ -843,8 +843,17 @@ static int at_end(struct in_file *in, struct rec *r, int64_t now,
     r->ready = false;
     r->at_eof = true;
     release_succ(in, r); /* a file that took our old path may go now */
-    if (r->state == REC_ROTATED)
+    if (r->state == REC_ROTATED) {
+        /* shorter than what was read: truncated before it left its path
+         * (copytruncate, then deleted or renamed away before a look at
+         * it): its new bytes are read from 0 and its copy goes on where it
+         * was read, as for a live file (before, under max_open_files 1-2
+         * its copy, found after its end, was read again from 0) */
+        struct stat st;
+        if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size < r->offset)
+            return in_file_check_open(in, r, now, false, err) < 0 ? -1 : 0;
         return 0;
+    }
     /* a file shorter than what was read was truncated */
     int rc = in_file_check_open(in, r, now, false, err);
     if (rc < 0)

@@ -59,7 +59,11 @@ struct rec *in_file_parked(const struct in_file *in,
 }
 
 /* Whether a file this input found is still to be identified (or, seen
- * empty, decided at its first bytes): it may be p's copy. */
+ * empty, decided at its first bytes): it may be p's copy. Not one shorter
+ * than p was read at a scan since the truncation (its size_seen): a copy
+ * is made whole before its original is truncated, and one that ends
+ * before p's offset never takes p's state. An empty file that stays empty
+ * kept a parked DONE, and `run --once`, waiting for rotate_wait. */
 static bool copy_may_come(const struct in_file *in, const struct rec *p)
 {
     if (in->scans == p->park_scan)
@@ -68,7 +72,8 @@ static bool copy_may_come(const struct in_file *in, const struct rec *p)
         const struct rec *r = in->recs[i];
         if (r->dev == p->dev && r->ino == p->ino)
             continue; /* the truncated file's new content */
-        if (!r->identified || (r->empty_new && r->offset == 0))
+        if ((!r->identified || (r->empty_new && r->offset == 0)) &&
+            r->size_seen >= p->offset)
             return true;
     }
     return false;

@@ -1173,12 +1173,28 @@ static bool poll_changed(const struct rec *r)
 
 /* A rotated file: released once drained (rotate_wait after its last
  * bytes), or deleted past delete_timeout; until then looked at again. */
+/* A rotated file shorter than where it was read was truncated before it
+ * left its path (copytruncate, then deleted or renamed away): its bytes
+ * live on in a copy that may be found only after its end (waiting for a
+ * descriptor under max_open_files), which its ghost tells where to start,
+ * as for a truncation seen in place. Without it such a copy was read from
+ * 0 under a new key: every line twice, with other ids. */
+static void ghost_if_truncated(struct in_file *in, struct rec *r, int64_t now)
+{
+    struct stat st;
+    if (r->fd >= 0 && fstat(r->fd, &st) == 0 &&
+        (uint64_t)st.st_size < r->offset)
+        in_file_ghost_add(in, &r->id, r->offset, acked_offset(in, r),
+                          r->pub.key, now);
+}
+
 static void rotated_timer(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd < 0 && !r->waiting && r->pred == NULL) {
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->at_eof && !r->ready &&
                now - r->last_data >= in->cfg.rotate_wait_ms) {
+        ghost_if_truncated(in, r, now);
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->deleted &&
                now - r->rotated_at >= in->cfg.delete_timeout_ms) {

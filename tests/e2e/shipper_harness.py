@@ -611,3 +611,42 @@ class HttpNode:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def seeded_run(obj, tmp, seed):
+    """A seeded run's common state on obj: seed, rnd (random.Random(seed)),
+    d (tmp/seedN, with logs/ and logs/old/), logs, log (logs/app.log)."""
+    obj.seed = seed
+    obj.rnd = random.Random(seed)
+    obj.d = scratch(tmp, f"seed{seed}")
+    obj.logs = os.path.join(obj.d, "logs")
+    os.makedirs(os.path.join(obj.logs, "old"))
+    obj.log = os.path.join(obj.logs, "app.log")
+
+
+def copy_as_cp(src_path, dst_path):
+    """src_path copied to dst_path as cp does: created empty, then written
+    in pieces of 4 KiB."""
+    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
+        while True:
+            chunk = src.read(4096)
+            if not chunk:
+                break
+            dst.write(chunk)
+
+
+def wait_arrived(run, lines, what, say=repr):
+    """Waits up to 20 s until every one of lines is in run.arrived, which
+    run.drain() fills (run.sh, when not None, must stay alive); else fails
+    naming how many are missing and, by say(missing lines), which."""
+    def done():
+        run.drain()
+        if run.sh is not None:
+            run.sh.alive()
+        return all(l in run.arrived for l in lines)
+    try:
+        wait_for(what, done, deadline_s=20, every_s=0.03)
+    except AssertionError:
+        miss = [l for l in lines if l not in run.arrived]
+        raise AssertionError(f"{len(miss)} of {len(lines)} lines did not "
+                             f"arrive in 20 s: {say(miss)}") from None
