@@ -24,6 +24,7 @@
 
 #include "event_base.h"
 #include "proc_traceback.h"
+#include "proc_traceback_frames.h"
 #include "process_priv.h"
 #include "sl_ansi.h"
 #include "sl_ascii.h"
@@ -694,8 +695,9 @@ static int parse_go(const char *s, const char *end, struct tb_result *r)
 /* A function line of a Go stack with no goroutine header (zap's
  * stacktrace, github.com/pkg/errors' "%+v"): "main.(*Server).handle",
  * "net/http.HandlerFunc.ServeHTTP", or with its arguments as the runtime
- * prints them: the function, a dotted name with no blank in it; empty if
- * l is none. */
+ * prints them; pkg/errors' "%n" (zerolog's "func") without its package:
+ * "connect", "(*Server).handle". The function, a name with no blank in
+ * it; empty if l is none. */
 static struct sl_slice go_bare_function(struct sl_slice l)
 {
     struct sl_slice fn = go_function(l);
@@ -703,8 +705,8 @@ static struct sl_slice go_bare_function(struct sl_slice l)
         fn = l;
     else if (l.ptr[l.len - 1] != ')')
         return (struct sl_slice){0};
-    if (fn.len == 0 || !(sl_ascii_alpha(fn.ptr[0]) || fn.ptr[0] == '_') ||
-        memchr(fn.ptr, '.', fn.len) == NULL ||
+    if (fn.len == 0 ||
+        !(sl_ascii_alpha(fn.ptr[0]) || fn.ptr[0] == '_' || fn.ptr[0] == '(') ||
         memchr(fn.ptr, ' ', fn.len) != NULL ||
         memchr(fn.ptr, '\t', fn.len) != NULL)
         return (struct sl_slice){0};
@@ -802,7 +804,9 @@ static const struct sl_config_table tb_table = {
  * Serilog's JsonFormatter ("Exception"), the ECS loggers
  * ("error.stack_trace": they set error.type and error.message, not the crash
  * site), zap ("stacktrace"), and an error's "%+v" with its pkg/errors stack
- * (logrus's "error", which the json processor put in error.message). */
+ * (logrus's "error", which the json processor put in error.message).
+ * zerolog's "stack" and structlog's "exception" as arrays of objects are
+ * read as the text their language prints (proc_traceback_frames.c). */
 static const char *const json_fields[] = {
     "exc_info",   "exception",    "stack_trace", "err.stack",
     "stack",      "@x",           "Exception",   "error.stack_trace",
@@ -888,10 +892,12 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
     struct sl_err err;
     int rc = 0;
     const struct sl_fieldpath *from = &tp->field;
-    if (proc_event_text(cx->ev, from, &s))
+    if (proc_event_text(cx->ev, from, &s) ||
+        tb_frames_text(cx->ev, sl_event_get(cx->ev, from), &s))
         rc = tb_parse(s.ptr, s.len, &r);
     for (size_t i = 0; rc == 0 && tp->fallback && i < NJSON; i++)
-        if (proc_event_text(cx->ev, from = &tp->json[i], &s))
+        if (proc_event_text(cx->ev, from = &tp->json[i], &s) ||
+            tb_frames_text(cx->ev, sl_event_get(cx->ev, from), &s))
             rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
         return PROC_OK;
