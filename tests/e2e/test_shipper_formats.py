@@ -17,7 +17,8 @@ caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
 Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
 stderr traceback between its stdout lines; Node.js errors with their
 properties in braces; Go's recovered panics (net/http) and zap's
-stacktraces (console and JSON), logrus's pkg/errors stacks; the Go runtime's crashes on a signal; faulthandler's
+stacktraces (console and JSON), logrus's pkg/errors stacks, zerolog's
+and structlog's frames as JSON arrays; the Go runtime's crashes on a signal; faulthandler's
 "Fatal Python error"; and, through the daemon, the last partial line of a stopped
 container.
 
@@ -1095,6 +1096,50 @@ def go_loggers_json_stacks_get_their_error_fields():
     eq([e["message"] for e in got],
        ["request failed", "startup failed", "startup failed", "serving"],
        "messages")
+
+
+@case
+def zerolog_and_structlog_frames_as_json_arrays_get_their_error_fields():
+    """Stacks logged as JSON arrays, through {"json": {}} and
+    {"traceback": {}}: zerolog's pkgerrors marshaler ("stack": func, line,
+    source) and structlog's dict_tracebacks ("exception": the raised
+    exception, then its cause). Before: no error.stack_trace, no crash
+    site, no error.type for structlog."""
+    d = scratch("json-frame-arrays")
+    path = os.path.join(d, "logs", "app.log")
+    frames = [{"func": "(*DB).connect", "line": "42", "source": "db.go"},
+              {"func": "main", "line": "20", "source": "main.go"}]
+    exc = [{"exc_type": "RuntimeError", "exc_value": "job failed",
+            "syntax_error": None, "is_cause": False,
+            "frames": [{"filename": "/app/jobs.py", "lineno": 20,
+                        "name": "run", "line": "", "locals": None}]},
+           {"exc_type": "KeyError", "exc_value": "'user'",
+            "syntax_error": None, "is_cause": True,
+            "frames": [{"filename": "/app/db.py", "lineno": 5,
+                        "name": "get", "line": "", "locals": None}]}]
+    records = [
+        {"level": "error", "stack": frames, "error": "dial failed",
+         "time": "2026-12-05T10:00:00Z", "message": "startup failed"},
+        {"event": "job failed", "level": "error",
+         "timestamp": "2026-12-05T10:00:01Z", "exception": exc}]
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    got, _ = run_once(conf)
+    py = ('Traceback (most recent call last):\n  File "/app/db.py", line 5, '
+          "in get\nKeyError: 'user'\n\nThe above exception was the direct "
+          "cause of the following exception:\n\nTraceback (most recent call "
+          'last):\n  File "/app/jobs.py", line 20, in run\n'
+          "RuntimeError: job failed")
+    eq(errors_of(got), [
+        ({"message": "dial failed",
+          "stack_trace": "(*DB).connect\n\tdb.go:42\nmain\n\tmain.go:20"},
+         {"file": {"name": "db.go", "line": 42},
+          "function": "(*DB).connect"}, None),
+        ({"type": "RuntimeError", "message": "job failed", "stack_trace": py},
+         {"file": {"name": "/app/jobs.py", "line": 20}, "function": "run"},
+         None)], "errors")
 
 
 if failures:
