@@ -1046,6 +1046,18 @@ def a_go_crash_on_a_signal_is_one_event():
          "stack_trace": "\n".join(lines[12:22])}, None, None),
        "the SIGQUIT dump")
 
+def json_log_events(name, records):
+    """records as a JSON log's lines, read with {"json": {}} and
+    {"traceback": {}}: the events."""
+    d = scratch(name)
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    return run_once(conf)[0]
+
+
 @case
 def go_loggers_json_stacks_get_their_error_fields():
     """Go loggers' JSON lines with a stack, through {"json": {}} and
@@ -1056,8 +1068,6 @@ def go_loggers_json_stacks_get_their_error_fields():
     under "stack" next to the error's string. Before: no error.stack_trace,
     no crash site; "stacktrace" was not read even when named as the
     processor's field."""
-    d = scratch("go-json-stacks")
-    path = os.path.join(d, "logs", "app.log")
     zap_st = ("main.(*Server).handle\n\t/app/server/handler.go:42\n"
               "net/http.HandlerFunc.ServeHTTP\n"
               "\t/usr/local/go/src/net/http/server.go:2136\n"
@@ -1077,11 +1087,7 @@ def go_loggers_json_stacks_get_their_error_fields():
          "msg": "startup failed", "stack": pkg},
         {"level": "info", "ts": 1733400001.5, "caller": "main.go:30",
          "msg": "serving"}]
-    with open(path, "w") as f:
-        f.write("".join(json.dumps(r) + "\n" for r in records))
-    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
-        {"json": {}}, {"traceback": {}}]}])
-    got, _ = run_once(conf)
+    got = json_log_events("go-json-stacks", records)
     db = {"file": {"name": "/app/db.go", "line": 42},
           "function": "main.connect"}
     eq(errors_of(got), [
@@ -1105,8 +1111,6 @@ def zerolog_and_structlog_frames_as_json_arrays_get_their_error_fields():
     source) and structlog's dict_tracebacks ("exception": the raised
     exception, then its cause). Before: no error.stack_trace, no crash
     site, no error.type for structlog."""
-    d = scratch("json-frame-arrays")
-    path = os.path.join(d, "logs", "app.log")
     frames = [{"func": "(*DB).connect", "line": "42", "source": "db.go"},
               {"func": "main", "line": "20", "source": "main.go"}]
     exc = [{"exc_type": "RuntimeError", "exc_value": "job failed",
@@ -1122,11 +1126,7 @@ def zerolog_and_structlog_frames_as_json_arrays_get_their_error_fields():
          "time": "2026-12-05T10:00:00Z", "message": "startup failed"},
         {"event": "job failed", "level": "error",
          "timestamp": "2026-12-05T10:00:01Z", "exception": exc}]
-    with open(path, "w") as f:
-        f.write("".join(json.dumps(r) + "\n" for r in records))
-    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
-        {"json": {}}, {"traceback": {}}]}])
-    got, _ = run_once(conf)
+    got = json_log_events("json-frame-arrays", records)
     py = ('Traceback (most recent call last):\n  File "/app/db.py", line 5, '
           "in get\nKeyError: 'user'\n\nThe above exception was the direct "
           "cause of the following exception:\n\nTraceback (most recent call "
