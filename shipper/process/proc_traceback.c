@@ -6,8 +6,8 @@
  *   {"traceback": {}}                   on "message", else a JSON log's
  *                                       exc_info, exception, stack_trace,
  *                                       err.stack, stack, @x, Exception,
- *                                       error.stack_trace, stacktrace or
- *                                       error.message
+ *                                       error.stack_trace, stacktrace,
+ *                                       errorVerbose or error.message
  *   {"traceback": {"field": "error.stack_trace"}}
  *
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
@@ -789,8 +789,9 @@ static const struct sl_opt tb_opts[] = {
     {"field", SL_OPT_STRING, T(field), .def = "message",
      .help = "the field that holds the multi-line event; when not given, "
              "a JSON log's exc_info, exception, stack_trace, err.stack, "
-             "stack, @x, Exception, error.stack_trace, stacktrace or "
-             "error.message is read if message holds no traceback"},
+             "stack, @x, Exception, error.stack_trace, stacktrace, "
+             "errorVerbose or error.message is read if message holds no "
+             "traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
@@ -803,14 +804,15 @@ static const struct sl_config_table tb_table = {
  * pkg/errors), Serilog's compact JSON ("@x"), .NET's JSON console and
  * Serilog's JsonFormatter ("Exception"), the ECS loggers
  * ("error.stack_trace": they set error.type and error.message, not the crash
- * site), zap ("stacktrace"), and an error's "%+v" with its pkg/errors stack
- * (logrus's "error", which the json processor put in error.message).
+ * site), zap ("stacktrace", where it logged; "errorVerbose", the "%+v" of
+ * an error with a pkg/errors stack), and such a "%+v" under logrus's
+ * "error", which the json processor put in error.message (last).
  * zerolog's "stack" and structlog's "exception" as arrays of objects are
  * read as the text their language prints (proc_traceback_frames.c). */
 static const char *const json_fields[] = {
-    "exc_info",   "exception",    "stack_trace", "err.stack",
-    "stack",      "@x",           "Exception",   "error.stack_trace",
-    "stacktrace", "error.message"};
+    "exc_info",   "exception",    "stack_trace",  "err.stack",
+    "stack",      "@x",           "Exception",    "error.stack_trace",
+    "stacktrace", "errorVerbose", "error.message"};
 #define NJSON (sizeof json_fields / sizeof json_fields[0])
 
 struct tb_proc {
