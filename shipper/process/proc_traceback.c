@@ -5,8 +5,9 @@
  *
  *   {"traceback": {}}                   on "message", else a JSON log's
  *                                       exc_info, exception, stack_trace,
- *                                       err.stack, stack, @x, Exception or
- *                                       error.stack_trace
+ *                                       err.stack, stack, @x, Exception,
+ *                                       error.stack_trace, stacktrace,
+ *                                       errorVerbose or error.message
  *   {"traceback": {"field": "error.stack_trace"}}
  *
  * Sets error.type, error.message, error.stack_trace, log.origin.file.name,
@@ -23,6 +24,7 @@
 
 #include "event_base.h"
 #include "proc_traceback.h"
+#include "proc_traceback_frames.h"
 #include "process_priv.h"
 #include "sl_ansi.h"
 #include "sl_ascii.h"
@@ -690,6 +692,58 @@ static int parse_go(const char *s, const char *end, struct tb_result *r)
     return 1;
 }
 
+/* A function line of a Go stack with no goroutine header (zap's
+ * stacktrace, github.com/pkg/errors' "%+v"): "main.(*Server).handle",
+ * "net/http.HandlerFunc.ServeHTTP", or with its arguments as the runtime
+ * prints them; pkg/errors' "%n" (zerolog's "func") without its package:
+ * "connect", "(*Server).handle". The function, a name with no blank in
+ * it; empty if l is none. */
+static struct sl_slice go_bare_function(struct sl_slice l)
+{
+    struct sl_slice fn = go_function(l);
+    if (fn.len == 0)
+        fn = l;
+    else if (l.ptr[l.len - 1] != ')')
+        return (struct sl_slice){0};
+    if (fn.len == 0 ||
+        !(sl_ascii_alpha(fn.ptr[0]) || fn.ptr[0] == '_' || fn.ptr[0] == '(') ||
+        memchr(fn.ptr, ' ', fn.len) != NULL ||
+        memchr(fn.ptr, '\t', fn.len) != NULL)
+        return (struct sl_slice){0};
+    return fn;
+}
+
+/* A Go stack with no goroutine header above it: from its first frame (a
+ * function line at column 0, then "\t/path/file.go:42"), what zap writes
+ * under "stacktrace" and github.com/pkg/errors' "%+v" under the error's
+ * message (its wrapped messages between the frames). No type (the text
+ * names none); error.message the text above the first frame; the crash
+ * site the first frame, where zap's caller logged and where pkg/errors
+ * made the error; the stack trace from the first frame. A "goroutine N
+ * [...]:" line above it makes it a dump with no head, not read. */
+static int parse_go_bare(const char *s, const char *end, struct tb_result *r)
+{
+    const char *next, *after;
+    for (const char *p = s; p < end; p = next) {
+        struct sl_slice l = line_at(p, end, &next), fn;
+        struct tb_result at = {0};
+        if (starts(l, "goroutine "))
+            return 0; /* a goroutine's dump: parse_go's, with a head */
+        if (indented(l) || (fn = go_bare_function(l)).len == 0 ||
+            !go_location(line_at(next, end, &after), &at) || at.file.len < 4 ||
+            memcmp(at.file.ptr + at.file.len - 3, ".go", 3) != 0)
+            continue;
+        r->lang = TB_GO_STACK;
+        r->message = to_end(s, p);
+        r->stack = to_end(p, end);
+        r->function = fn;
+        r->file = at.file;
+        r->line = at.line;
+        return 1;
+    }
+    return 0;
+}
+
 int tb_parse(const char *s, size_t len, struct tb_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -707,6 +761,10 @@ int tb_parse(const char *s, size_t len, struct tb_result *r)
     if (rc == 0) {
         memset(r, 0, sizeof *r);
         rc = parse_go(s, s + len, r);
+    }
+    if (rc == 0) {
+        memset(r, 0, sizeof *r);
+        rc = parse_go_bare(s, s + len, r);
     }
     if (rc == 1 && r->message.len > 0) /* a coloured line's reset code */
         r->message = sl_ansi_plain(r->message.ptr, r->message.len);
@@ -731,8 +789,9 @@ static const struct sl_opt tb_opts[] = {
     {"field", SL_OPT_STRING, T(field), .def = "message",
      .help = "the field that holds the multi-line event; when not given, "
              "a JSON log's exc_info, exception, stack_trace, err.stack, "
-             "stack, @x, Exception or error.stack_trace is read if message "
-             "holds no traceback"},
+             "stack, @x, Exception, error.stack_trace, stacktrace, "
+             "errorVerbose or error.message is read if message holds no "
+             "traceback"},
     SL_OPT_END};
 static const struct sl_config_table tb_table = {
     "traceback", sizeof(struct tb_opts), tb_opts, NULL};
@@ -741,19 +800,26 @@ static const struct sl_config_table tb_table = {
  * processor has no "field" and "message" holds none: Python's
  * python-json-logger ("exc_info"), structlog ("exception"),
  * logstash-logback-encoder ("stack_trace"), pino and bunyan ("err.stack"),
- * winston's format.errors() ("stack"), Serilog's compact JSON ("@x"), .NET's
- * JSON console and Serilog's JsonFormatter ("Exception"), the ECS loggers
+ * winston's format.errors() ("stack"; logrus's and zerolog's with
+ * pkg/errors), Serilog's compact JSON ("@x"), .NET's JSON console and
+ * Serilog's JsonFormatter ("Exception"), the ECS loggers
  * ("error.stack_trace": they set error.type and error.message, not the crash
- * site). */
+ * site), zap ("stacktrace", where it logged; "errorVerbose", the "%+v" of
+ * an error with a pkg/errors stack), and such a "%+v" under logrus's
+ * "error", which the json processor put in error.message (last).
+ * zerolog's "stack" and structlog's "exception" as arrays of objects are
+ * read as the text their language prints (proc_traceback_frames.c). */
 static const char *const json_fields[] = {
-    "exc_info", "exception", "stack_trace", "err.stack",
-    "stack",    "@x",        "Exception",   "error.stack_trace"};
+    "exc_info",   "exception",    "stack_trace",  "err.stack",
+    "stack",      "@x",           "Exception",    "error.stack_trace",
+    "stacktrace", "errorVerbose", "error.message"};
 #define NJSON (sizeof json_fields / sizeof json_fields[0])
 
 struct tb_proc {
     struct sl_fieldpath field;
     struct sl_fieldpath out[NFIELDS];
     bool fallback; /* no "field": json_fields too */
+    bool field_is_message, field_is_error_message;
     struct sl_fieldpath json[NJSON];
 };
 
@@ -787,6 +853,8 @@ static int tb_init(struct proc *p, const struct sl_config_node *cfg,
         if (proc_fieldpath(&tp->out[i], cfg, field_names[i], err) < 0)
             goto fail;
     tp->fallback = sl_config_get(cfg, "field") == NULL;
+    tp->field_is_message = strcmp(o.field, "message") == 0;
+    tp->field_is_error_message = strcmp(o.field, "error.message") == 0;
     for (size_t i = 0; tp->fallback && i < NJSON; i++)
         if (proc_fieldpath(&tp->json[i], cfg, json_fields[i], err) < 0)
             goto fail;
@@ -797,6 +865,27 @@ fail:
     return -1;
 }
 
+/* A Go stack with no header: in the event's message (zap's console
+ * encoder, a "%+v" after a record's text) the text above the stack is the
+ * record, no error message; in a field of its own (zap's stacktrace, a
+ * "%+v" under logrus's error) the stack trace is the whole field, and the
+ * text above the stack the error's message, unless the event has one from
+ * elsewhere (zap's and logrus's "error" string). */
+static void go_stack_fields(const struct sl_event *ev, const struct tb_proc *tp,
+                            const struct sl_fieldpath *from, struct sl_slice s,
+                            struct tb_result *r)
+{
+    if (from == &tp->field && tp->field_is_message) {
+        r->message = (struct sl_slice){0};
+        return;
+    }
+    r->stack = to_end(s.ptr, s.ptr + s.len);
+    bool own = from == &tp->json[NJSON - 1] ||
+               (from == &tp->field && tp->field_is_error_message);
+    if (!own && sl_event_get(ev, &tp->out[F_MESSAGE]) != NULL)
+        r->message = (struct sl_slice){0};
+}
+
 static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
 {
     struct tb_proc *tp = p->state;
@@ -804,13 +893,18 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
     struct tb_result r;
     struct sl_err err;
     int rc = 0;
-    if (proc_event_text(cx->ev, &tp->field, &s))
+    const struct sl_fieldpath *from = &tp->field;
+    if (proc_event_text(cx->ev, from, &s) ||
+        tb_frames_text(cx->ev, sl_event_get(cx->ev, from), &s))
         rc = tb_parse(s.ptr, s.len, &r);
     for (size_t i = 0; rc == 0 && tp->fallback && i < NJSON; i++)
-        if (proc_event_text(cx->ev, &tp->json[i], &s))
+        if (proc_event_text(cx->ev, from = &tp->json[i], &s) ||
+            tb_frames_text(cx->ev, sl_event_get(cx->ev, from), &s))
             rc = tb_parse(s.ptr, s.len, &r);
     if (rc == 0)
         return PROC_OK;
+    if (r.lang == TB_GO_STACK)
+        go_stack_fields(cx->ev, tp, from, s, &r);
     /* a part of a record a multiline limit split: the head of a Python
      * traceback (its exception line is in a later part, which is read),
      * Java's frames after their head (the head named the exception; a

@@ -35,7 +35,11 @@
  * ...") is error.type "panic" or "fatal error" with the rest of its line
  * as the message; the crash site is the crashed goroutine's first frame
  * outside the runtime (each frame is a function line, then its
- * "\t/path/file.go:42 +0x1c"). */
+ * "\t/path/file.go:42 +0x1c").
+ * A Go stack with no goroutine header (zap's stacktrace, pkg/errors'
+ * "%+v"): lang TB_GO_STACK, no type, the message the text above its first
+ * frame (a function line at column 0, then "\t/path/file.go:42"), the
+ * stack trace from that frame, the crash site that frame. */
 #ifndef PROC_TRACEBACK_H
 #define PROC_TRACEBACK_H
 
@@ -44,7 +48,7 @@
 #include "sl_err.h"
 #include "sl_slice.h"
 
-enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA, TB_GO };
+enum tb_lang { TB_NONE, TB_PYTHON, TB_JAVA, TB_GO, TB_GO_STACK };
 
 struct tb_result {
     enum tb_lang lang;

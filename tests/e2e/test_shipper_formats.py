@@ -17,7 +17,8 @@ caller, logstash-logback-encoder's and ECS loggers' fields, .NET's and
 Log4j 2's JSON layouts; a stdin input with stdin closed; a container's
 stderr traceback between its stdout lines; Node.js errors with their
 properties in braces; Go's recovered panics (net/http) and zap's
-stacktraces; the Go runtime's crashes on a signal; faulthandler's
+stacktraces (console and JSON), logrus's pkg/errors stacks, zerolog's
+and structlog's frames as JSON arrays; the Go runtime's crashes on a signal; faulthandler's
 "Fatal Python error"; and, through the daemon, the last partial line of a stopped
 container.
 
@@ -931,7 +932,9 @@ def a_go_servers_recovered_panic_and_zaps_stacktrace_are_one_event():
     file). Before, each goroutine header and each frame was an event of
     its own, and the panic had no error fields; now one event each, the
     panic's crash site the handler below panic(), not net/http's deferred
-    recover above it."""
+    recover above it; zap's stack, until then no error, is error.stack_trace
+    from its first frame, that frame the crash site (the record no error
+    message, no type invented)."""
     d = scratch("go-logged")
     text = ("2026/12/05 10:00:00 http: panic serving 10.0.0.1:5555: "
             "assignment to entry in nil map\n"
@@ -960,7 +963,11 @@ def a_go_servers_recovered_panic_and_zaps_stacktrace_are_one_event():
          "stack_trace": "\n".join(lines[0:8])[20:]},
         {"file": {"name": "/app/main.go", "line": 9},
          "function": "main.handler"}, None), "the panic")
-    eq([e.get("error") for e in got[1:]], [None] * 4, "no other error")
+    eq(errors_of(got)[2],
+       ({"stack_trace": "\n".join(lines[10:14])},
+        {"file": {"name": "/src/server/h.go", "line": 88},
+         "function": "main.(*Server).handle"}, None), "zap's console stack")
+    eq([got[i].get("error") for i in (1, 3, 4)], [None] * 3, "no other error")
 
 
 @case
@@ -1038,6 +1045,102 @@ def a_go_crash_on_a_signal_is_one_event():
        ({"type": "SIGQUIT", "message": "quit",
          "stack_trace": "\n".join(lines[12:22])}, None, None),
        "the SIGQUIT dump")
+
+def json_log_events(name, records):
+    """records as a JSON log's lines, read with {"json": {}} and
+    {"traceback": {}}: the events."""
+    d = scratch(name)
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    conf = write_config(d, [{"type": "file", "paths": [path], "processors": [
+        {"json": {}}, {"traceback": {}}]}])
+    return run_once(conf)[0]
+
+
+@case
+def go_loggers_json_stacks_get_their_error_fields():
+    """Go loggers' JSON lines with a stack, through {"json": {}} and
+    {"traceback": {}}: zap's production encoder ("stacktrace": a Go stack
+    with no goroutine header, the first frame where zap's caller logged),
+    logrus with a github.com/pkg/errors "%+v" under "error" (its first
+    message, then frames, then the wrapping message and its frames) and
+    under "stack" next to the error's string. Before: no error.stack_trace,
+    no crash site; "stacktrace" was not read even when named as the
+    processor's field."""
+    zap_st = ("main.(*Server).handle\n\t/app/server/handler.go:42\n"
+              "net/http.HandlerFunc.ServeHTTP\n"
+              "\t/usr/local/go/src/net/http/server.go:2136\n"
+              "main.main\n\t/app/main.go:20")
+    pkg = ("dial failed\nmain.connect\n\t/app/db.go:42\nmain.main\n"
+           "\t/app/main.go:20\nruntime.goexit\n"
+           "\t/usr/local/go/src/runtime/asm_amd64.s:1598\n"
+           "connecting to orders\nmain.main\n\t/app/main.go:21")
+    records = [
+        {"level": "error", "ts": 1733400000.123,
+         "caller": "server/handler.go:42", "msg": "request failed",
+         "error": "dial tcp 10.0.0.5:5432: connect: connection refused",
+         "stacktrace": zap_st},
+        {"error": pkg, "level": "error", "msg": "startup failed",
+         "time": "2026-12-05T10:00:00Z"},
+        {"error": "connecting to orders: dial failed", "level": "error",
+         "msg": "startup failed", "stack": pkg},
+        {"level": "info", "ts": 1733400001.5, "caller": "main.go:30",
+         "msg": "serving"}]
+    got = json_log_events("go-json-stacks", records)
+    db = {"file": {"name": "/app/db.go", "line": 42},
+          "function": "main.connect"}
+    eq(errors_of(got), [
+        ({"message": "dial tcp 10.0.0.5:5432: connect: connection refused",
+          "stack_trace": zap_st},
+         {"file": {"name": "/app/server/handler.go", "line": 42},
+          "function": "main.(*Server).handle"}, None),
+        ({"message": "dial failed", "stack_trace": pkg}, db, None),
+        ({"message": "connecting to orders: dial failed",
+          "stack_trace": pkg}, db, None),
+        (None, {"file": {"name": "main.go", "line": 30}}, None)], "errors")
+    eq([e["message"] for e in got],
+       ["request failed", "startup failed", "startup failed", "serving"],
+       "messages")
+
+
+@case
+def zerolog_and_structlog_frames_as_json_arrays_get_their_error_fields():
+    """Stacks logged as JSON arrays, through {"json": {}} and
+    {"traceback": {}}: zerolog's pkgerrors marshaler ("stack": func, line,
+    source) and structlog's dict_tracebacks ("exception": the raised
+    exception, then its cause). Before: no error.stack_trace, no crash
+    site, no error.type for structlog."""
+    frames = [{"func": "(*DB).connect", "line": "42", "source": "db.go"},
+              {"func": "main", "line": "20", "source": "main.go"}]
+    exc = [{"exc_type": "RuntimeError", "exc_value": "job failed",
+            "syntax_error": None, "is_cause": False,
+            "frames": [{"filename": "/app/jobs.py", "lineno": 20,
+                        "name": "run", "line": "", "locals": None}]},
+           {"exc_type": "KeyError", "exc_value": "'user'",
+            "syntax_error": None, "is_cause": True,
+            "frames": [{"filename": "/app/db.py", "lineno": 5,
+                        "name": "get", "line": "", "locals": None}]}]
+    records = [
+        {"level": "error", "stack": frames, "error": "dial failed",
+         "time": "2026-12-05T10:00:00Z", "message": "startup failed"},
+        {"event": "job failed", "level": "error",
+         "timestamp": "2026-12-05T10:00:01Z", "exception": exc}]
+    got = json_log_events("json-frame-arrays", records)
+    py = ('Traceback (most recent call last):\n  File "/app/db.py", line 5, '
+          "in get\nKeyError: 'user'\n\nThe above exception was the direct "
+          "cause of the following exception:\n\nTraceback (most recent call "
+          'last):\n  File "/app/jobs.py", line 20, in run\n'
+          "RuntimeError: job failed")
+    eq(errors_of(got), [
+        ({"message": "dial failed",
+          "stack_trace": "(*DB).connect\n\tdb.go:42\nmain\n\tmain.go:20"},
+         {"file": {"name": "db.go", "line": 42},
+          "function": "(*DB).connect"}, None),
+        ({"type": "RuntimeError", "message": "job failed", "stack_trace": py},
+         {"file": {"name": "/app/jobs.py", "line": 20}, "function": "run"},
+         None)], "errors")
+
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")

@@ -2,11 +2,13 @@
  * event), tb_parse() and the traceback processor. Checks: every slice
  * lies inside the input; a found traceback has a type of name characters
  * (and Python's "<locals>"; Go's "panic", "fatal error" or a signal's
- * name; faulthandler's "Fatal Python error"), a line of digits, and a
+ * name; faulthandler's "Fatal Python error"; none for a Go stack with
+ * no header), a line of digits, and a
  * stack trace that ends where the input's last non-blank byte does;
- * parsing twice gives the same; the processor keeps the event and what it
- * writes is valid JSON. Inputs are bounded to 64 KiB, so findings are bugs, not
- * slowness (the parser walks the lines at most three times). */
+ * parsing twice gives the same; the processor, alone and after the json
+ * processor (a JSON log's stacks, arrays of frames too), keeps the event
+ * and what it writes is valid JSON. Inputs are bounded to 64 KiB, so findings
+ * are bugs, not slowness (the parser walks the lines at most three times). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,8 @@ static void check(const char *s, size_t size)
                              r.file, r.line,    r.function};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         inside(all[i], s, size);
-    if (r.type.len == 0 || r.stack.len == 0)
+    /* a Go stack with no header names no type */
+    if ((r.type.len == 0) != (r.lang == TB_GO_STACK) || r.stack.len == 0)
         abort();
     for (size_t i = 0; i < r.line.len; i++)
         if (!sl_ascii_digit(r.line.ptr[i]))
@@ -67,14 +70,10 @@ static void check(const char *s, size_t size)
         abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The processors of doc on the input as the event's message: the event is
+ * kept and what it writes is valid JSON. */
+static void run_chain(const char *doc, const char *s, size_t size)
 {
-    if (size > 64 * 1024)
-        return 0;
-    const char *s = (const char *)data;
-    check(s, size);
-
-    static const char doc[] = "{\"p\": [{\"traceback\": {}}]}";
     struct sl_err err;
     struct sl_config *cfg = sl_config_load_buffer("f", doc, strlen(doc), &err);
     struct proc_chain *c =
@@ -104,5 +103,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_arena_free(a);
     proc_chain_free(c);
     sl_config_free(cfg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 64 * 1024)
+        return 0;
+    const char *s = (const char *)data;
+    check(s, size);
+    run_chain("{\"p\": [{\"traceback\": {}}]}", s, size);
+    /* a JSON log's stacks: strings, and the arrays of zerolog's and
+     * structlog's frames (proc_traceback_frames.c) */
+    run_chain("{\"p\": [{\"json\": {}}, {\"traceback\": {}}]}", s, size);
     return 0;
 }
