@@ -285,13 +285,14 @@ static const struct sl_value *find_origin(const struct sl_event *ev)
     return NULL;
 }
 
-/* Where p[0..n) lies in the origin, or SIZE_MAX. */
-static size_t origin_offset(const struct sl_columnar_enc *e, const char *p,
-                            size_t n)
+/* Where p[0..n) lies in origin, or SIZE_MAX. (The origin by value: a
+ * copy the caller keeps in registers, where e->origin is reloaded after
+ * each store to the values' info.) */
+static size_t origin_offset(struct sl_slice origin, const char *p, size_t n)
 {
-    uintptr_t o = (uintptr_t)e->origin.ptr, at = (uintptr_t)p;
-    if (e->origin.ptr == NULL || at < o || at - o > e->origin.len ||
-        n > e->origin.len - (at - o))
+    uintptr_t o = (uintptr_t)origin.ptr, at = (uintptr_t)p;
+    if (origin.ptr == NULL || at < o || at - o > origin.len ||
+        n > origin.len - (at - o))
         return SIZE_MAX;
     return (size_t)(at - o);
 }
@@ -575,14 +576,16 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
         return -1;
     set_origin(e, ev);
     size_t len = e->sh.text.len - e->sh.nval;
+    const struct sl_slice origin = e->origin;
     e->msg_slot = SIZE_MAX;
     for (size_t i = 0; i < e->sh.nval; i++) {
         /* for a number too: "same as before" takes the previous value's
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
         struct val_info *in = &e->info[i];
-        in->at = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
-                                 : SIZE_MAX;
+        in->at = v->text.len > 0
+                     ? origin_offset(origin, v->text.ptr, v->text.len)
+                     : SIZE_MAX;
         in->len = v->text.len;
         if (v == e->msg)
             e->msg_slot = i;
@@ -718,6 +721,31 @@ static int reserve_values(struct sl_columnar_enc *e, struct sl_err *err)
     return need > 0 ? sl_buf_reserve(&e->col[last].b, need, err) : 0;
 }
 
+/* p[0..n) to o, the short ones (most values) with two overlapping loads
+ * inside p[0..n) and no call. */
+static inline void copy_short(unsigned char *o, const char *p, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        o[0] = (unsigned char)p[0];
+        o[n / 2] = (unsigned char)p[n / 2];
+        o[n - 1] = (unsigned char)p[n - 1];
+    } else if (n > 16) {
+        memcpy(o, p, n);
+    }
+}
+
 /* One value into its column, whose room is reserved: the templated
  * message, the same as before, a span of the origin, or the bytes. */
 static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
@@ -760,8 +788,7 @@ static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
         c->prev_len = n;
         c->has_prev = plain;
         c->prev_origin = false;
-        if (n > 0)
-            memcpy(o, p, n);
+        copy_short(o, p, n);
         o += n;
     }
     c->b.len = (size_t)((char *)o - c->b.ptr);
