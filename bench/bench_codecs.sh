@@ -6,8 +6,10 @@
 #   python  multiline preset python + the traceback processor
 #   syslog  grok %{SYSLOGLINE} (overwrite message) + date
 #   plain   no processor (the message only)
+#   apache  grok %{HTTPD_COMBINEDLOG} + date (bench/gen_apache.py's corpus,
+#           bench/out/apache_combined.log, as bench_shipper.sh makes it)
 #
-#   bench/bench_codecs.sh [--corpora "json python syslog plain"]
+#   bench/bench_codecs.sh [--corpora "json python syslog plain apache"]
 #       [--codecs "lz4 columnar"] [--runs N] [--lines N]
 #
 # Each run prints: corpus codec shipper_cpu_s rss_MiB redis_cpu_s
@@ -65,6 +67,8 @@ processors() { # $1: corpus kind
     syslog) echo '"processors": [{ "grok": { "patterns": ["%{SYSLOGLINE}"], "overwrite": ["message"] } },
         { "date": { "field": "timestamp", "formats": ["MMM  d HH:mm:ss", "MMM dd HH:mm:ss"] } }]' ;;
     plain) echo '"processors": []' ;;
+    apache) echo '"processors": [{ "grok": { "patterns": ["%{HTTPD_COMBINEDLOG}"] } },
+        { "date": { "field": "timestamp", "formats": ["dd/MMM/yyyy:HH:mm:ss Z"] } }]' ;;
     esac
 }
 
@@ -92,8 +96,13 @@ BASE_MEM=$(redis_info memory '/^used_memory:/')
 echo "redis-server on port $PORT; empty used_memory $BASE_MEM B"
 echo "corpus codec shipper_cpu_s rss_MiB redis_cpu_s stream_MB used_memory_MB entries"
 for kind in $CORPORA; do
-    CORPUS=$OUT/corpus_$kind.log
-    [ -s "$CORPUS" ] || python3 bench/gen_corpora.py --kind "$kind" --out "$CORPUS"
+    if [ "$kind" = apache ]; then
+        CORPUS=$OUT/apache_combined.log
+        [ -s "$CORPUS" ] || python3 bench/gen_apache.py --out "$CORPUS"
+    else
+        CORPUS=$OUT/corpus_$kind.log
+        [ -s "$CORPUS" ] || python3 bench/gen_corpora.py --kind "$kind" --out "$CORPUS"
+    fi
     if [ "$LINES" != 1000000 ]; then
         head -n "$LINES" "$CORPUS" >"$WORK/corpus.log"
         CORPUS=$WORK/corpus.log
