@@ -41,6 +41,7 @@
 #include <lz4.h>
 
 #include "sl_batch.h"
+#include "sl_copy.h"
 #include "sl_json.h"
 
 /* Every buffer's maximum: SL_COLUMNAR_MAX of the largest payload. */
@@ -721,31 +722,6 @@ static int reserve_values(struct sl_columnar_enc *e, struct sl_err *err)
     return need > 0 ? sl_buf_reserve(&e->col[last].b, need, err) : 0;
 }
 
-/* p[0..n) to o, the short ones (most values) with two overlapping loads
- * inside p[0..n) and no call. */
-static inline void copy_short(unsigned char *o, const char *p, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, p, 8);
-        memcpy(&b, p + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-    } else if (n > 0 && n < 4) {
-        o[0] = (unsigned char)p[0];
-        o[n / 2] = (unsigned char)p[n / 2];
-        o[n - 1] = (unsigned char)p[n - 1];
-    } else if (n > 16) {
-        memcpy(o, p, n);
-    }
-}
-
 /* One value into its column, whose room is reserved: the templated
  * message, the same as before, a span of the origin, or the bytes. */
 static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
@@ -788,7 +764,7 @@ static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
         c->prev_len = n;
         c->has_prev = plain;
         c->prev_origin = false;
-        copy_short(o, p, n);
+        sl_copy_short(o, p, n);
         o += n;
     }
     c->b.len = (size_t)((char *)o - c->b.ptr);
