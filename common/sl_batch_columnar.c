@@ -152,8 +152,12 @@ struct cand {
 #define TPL_CACHE_TEXT 1024
 struct tpl_cache {
     size_t nref, len, nval; /* nval: the event's it was built for */
+    size_t max_slot;        /* the highest of slot (0 when no ref) */
     uint32_t slot[TPL_CACHE_REFS];
     uint16_t gap[TPL_CACHE_REFS + 1];
+    /* a gap of at most 8 bytes as a word (its first 8 raw bytes) and the
+     * mask of its bytes, compared with one load of the message */
+    uint64_t word[TPL_CACHE_REFS + 1], mask[TPL_CACHE_REFS + 1];
     char raw[TPL_CACHE_RAW + 8]; /* 8 more: same_gap's loads */
     char text[TPL_CACHE_TEXT];
     uint64_t gen;
@@ -372,22 +376,23 @@ static char *put_gap(const struct sl_columnar_enc *e, char *o, size_t a,
     return o + (b - a);
 }
 
-/* p[0..n) == q[0..n), for the short runs between a template's values;
- * avail: the bytes readable at p (q is a cache entry's, padded). */
-static inline bool same_gap(const char *p, const char *q, size_t n,
-                            size_t avail)
-{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n <= 8 && avail >= 8) {
-        uint64_t a, b;
-        memcpy(&a, p, 8);
-        memcpy(&b, q, 8);
-        uint64_t mask = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
-        return ((a ^ b) & mask) == 0;
-    }
+#define GAP_WORDS 1
 #else
-    (void)avail;
+#define GAP_WORDS 0
 #endif
+
+/* Whether p holds c's gap j, whose raw bytes are q; avail: the bytes
+ * readable at p (q is the cache entry's, padded). */
+static inline bool same_gap(const struct tpl_cache *c, size_t j, const char *p,
+                            const char *q, size_t avail)
+{
+    size_t n = c->gap[j];
+    if (GAP_WORDS && n <= 8 && avail >= 8) {
+        uint64_t a;
+        memcpy(&a, p, 8);
+        return ((a ^ c->word[j]) & c->mask[j]) == 0;
+    }
     if (n > 8)
         return memcmp(p, q, n) == 0;
     for (size_t i = 0; i < n; i++)
@@ -403,19 +408,19 @@ static bool cache_match(const struct sl_columnar_enc *e,
 {
     const char *m = e->origin.ptr, *raw = c->raw;
     size_t cur = 0, len = e->origin.len;
+    if (c->nref > 0 && c->max_slot >= e->sh.nval)
+        return false;
     for (size_t j = 0; j < c->nref; j++) {
-        size_t g = c->gap[j], slot = c->slot[j];
-        if (slot >= e->sh.nval)
-            return false;
-        const struct val_info *in = &e->info[slot];
+        size_t g = c->gap[j];
+        const struct val_info *in = &e->info[c->slot[j]];
         if (in->at != cur + g || !in->ref ||
-            !same_gap(m + cur, raw, g, len - cur))
+            !same_gap(c, j, m + cur, raw, len - cur))
             return false;
         raw += g;
         cur = in->at + in->len;
     }
-    size_t g = c->gap[c->nref];
-    return len - cur == g && same_gap(m + cur, raw, g, len - cur);
+    size_t j = c->nref;
+    return len - cur == c->gap[j] && same_gap(c, j, m + cur, raw, len - cur);
 }
 
 /* Keeps the template just built (refs of e->cand's, raw gaps of gaps
@@ -431,6 +436,7 @@ static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
     e->cache_next = (e->cache_next + 1) % TPL_CACHE;
     size_t cur = 0, j = 0;
     char *raw = c->raw;
+    c->max_slot = 0;
     for (size_t i = 0; i < nc; i++) {
         const struct cand *k = &e->cand[i];
         if (k->at < cur)
@@ -439,11 +445,21 @@ static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
         memcpy(raw, e->origin.ptr + cur, k->at - cur);
         raw += k->at - cur;
         c->slot[j++] = (uint32_t)k->slot;
+        if (k->slot > c->max_slot)
+            c->max_slot = k->slot;
         cur = k->at + k->len;
     }
     c->gap[j] = (uint16_t)(e->origin.len - cur);
     memcpy(raw, e->origin.ptr + cur, e->origin.len - cur);
     c->nref = j;
+    /* each gap's word: its bytes, and what follows them in raw (the 8
+     * bytes past TPL_CACHE_RAW are there), masked off */
+    raw = c->raw;
+    for (size_t g = 0; g <= j; raw += c->gap[g++]) {
+        size_t n = c->gap[g];
+        memcpy(&c->word[g], raw, 8);
+        c->mask[g] = n >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+    }
     c->nval = e->sh.nval;
     c->len = e->tpl.len;
     memcpy(c->text, e->tpl.ptr, e->tpl.len);
