@@ -295,11 +295,13 @@ static const struct sl_value *find_origin(const struct sl_event *ev)
  * each store to the values' info.) */
 static size_t origin_offset(struct sl_slice origin, const char *p, size_t n)
 {
-    uintptr_t o = (uintptr_t)origin.ptr, at = (uintptr_t)p;
-    if (origin.ptr == NULL || at < o || at - o > origin.len ||
-        n > origin.len - (at - o))
+    /* one compare for "before the origin" and "past it": p - origin
+     * wraps to above its length when p is before it (an origin of NULL
+     * has length 0, and a value's text is never NULL when n > 0) */
+    size_t d = (size_t)((uintptr_t)p - (uintptr_t)origin.ptr);
+    if (d > origin.len || n > origin.len - d)
         return SIZE_MAX;
-    return (size_t)(at - o);
+    return d;
 }
 
 /* p[0..n) == q[0..n): a call only for the long ones (the messages) */
