@@ -63,24 +63,8 @@ fi
 NLINES=$(wc -l <"$CORPUS")
 
 WORK=$(mktemp -d /tmp/bench_shipper.XXXXXX)
-REDIS_PID=
-cleanup() {
-    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 50); do
-    PORT=$((20000 + RANDOM % 12000))
-    (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null || break
-done
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no >"$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-    redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
-    sleep 0.05
-done
-redis-cli -p "$PORT" ping >/dev/null
+. bench/redis_lib.sh
+bench_redis_start "$WORK"
 
 config() { # $1: output object, $2: data_dir
     cat <<EOF

@@ -39,8 +39,12 @@
 #include <string.h>
 
 #include <lz4.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "sl_batch.h"
+#include "sl_copy.h"
 #include "sl_json.h"
 
 /* Every buffer's maximum: SL_COLUMNAR_MAX of the largest payload. */
@@ -151,8 +155,12 @@ struct cand {
 #define TPL_CACHE_TEXT 1024
 struct tpl_cache {
     size_t nref, len, nval; /* nval: the event's it was built for */
+    size_t max_slot;        /* the highest of slot (0 when no ref) */
     uint32_t slot[TPL_CACHE_REFS];
     uint16_t gap[TPL_CACHE_REFS + 1];
+    /* a gap of at most 8 bytes as a word (its first 8 raw bytes) and the
+     * mask of its bytes, compared with one load of the message */
+    uint64_t word[TPL_CACHE_REFS + 1], mask[TPL_CACHE_REFS + 1];
     char raw[TPL_CACHE_RAW + 8]; /* 8 more: same_gap's loads */
     char text[TPL_CACHE_TEXT];
     uint64_t gen;
@@ -285,15 +293,18 @@ static const struct sl_value *find_origin(const struct sl_event *ev)
     return NULL;
 }
 
-/* Where p[0..n) lies in the origin, or SIZE_MAX. */
-static size_t origin_offset(const struct sl_columnar_enc *e, const char *p,
-                            size_t n)
+/* Where p[0..n) lies in origin, or SIZE_MAX. (The origin by value: a
+ * copy the caller keeps in registers, where e->origin is reloaded after
+ * each store to the values' info.) */
+static size_t origin_offset(struct sl_slice origin, const char *p, size_t n)
 {
-    uintptr_t o = (uintptr_t)e->origin.ptr, at = (uintptr_t)p;
-    if (e->origin.ptr == NULL || at < o || at - o > e->origin.len ||
-        n > e->origin.len - (at - o))
+    /* one compare for "before the origin" and "past it": p - origin
+     * wraps to above its length when p is before it (an origin of NULL
+     * has length 0, and a value's text is never NULL when n > 0) */
+    size_t d = (size_t)((uintptr_t)p - (uintptr_t)origin.ptr);
+    if (d > origin.len || n > origin.len - d)
         return SIZE_MAX;
-    return (size_t)(at - o);
+    return d;
 }
 
 /* p[0..n) == q[0..n): a call only for the long ones (the messages) */
@@ -370,22 +381,23 @@ static char *put_gap(const struct sl_columnar_enc *e, char *o, size_t a,
     return o + (b - a);
 }
 
-/* p[0..n) == q[0..n), for the short runs between a template's values;
- * avail: the bytes readable at p (q is a cache entry's, padded). */
-static inline bool same_gap(const char *p, const char *q, size_t n,
-                            size_t avail)
-{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n <= 8 && avail >= 8) {
-        uint64_t a, b;
-        memcpy(&a, p, 8);
-        memcpy(&b, q, 8);
-        uint64_t mask = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
-        return ((a ^ b) & mask) == 0;
-    }
+#define GAP_WORDS 1
 #else
-    (void)avail;
+#define GAP_WORDS 0
 #endif
+
+/* Whether p holds c's gap j, whose raw bytes are q; avail: the bytes
+ * readable at p (q is the cache entry's, padded). */
+static inline bool same_gap(const struct tpl_cache *c, size_t j, const char *p,
+                            const char *q, size_t avail)
+{
+    size_t n = c->gap[j];
+    if (GAP_WORDS && n <= 8 && avail >= 8) {
+        uint64_t a;
+        memcpy(&a, p, 8);
+        return ((a ^ c->word[j]) & c->mask[j]) == 0;
+    }
     if (n > 8)
         return memcmp(p, q, n) == 0;
     for (size_t i = 0; i < n; i++)
@@ -401,19 +413,19 @@ static bool cache_match(const struct sl_columnar_enc *e,
 {
     const char *m = e->origin.ptr, *raw = c->raw;
     size_t cur = 0, len = e->origin.len;
+    if (c->nref > 0 && c->max_slot >= e->sh.nval)
+        return false;
     for (size_t j = 0; j < c->nref; j++) {
-        size_t g = c->gap[j], slot = c->slot[j];
-        if (slot >= e->sh.nval)
-            return false;
-        const struct val_info *in = &e->info[slot];
+        size_t g = c->gap[j];
+        const struct val_info *in = &e->info[c->slot[j]];
         if (in->at != cur + g || !in->ref ||
-            !same_gap(m + cur, raw, g, len - cur))
+            !same_gap(c, j, m + cur, raw, len - cur))
             return false;
         raw += g;
         cur = in->at + in->len;
     }
-    size_t g = c->gap[c->nref];
-    return len - cur == g && same_gap(m + cur, raw, g, len - cur);
+    size_t j = c->nref;
+    return len - cur == c->gap[j] && same_gap(c, j, m + cur, raw, len - cur);
 }
 
 /* Keeps the template just built (refs of e->cand's, raw gaps of gaps
@@ -429,6 +441,7 @@ static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
     e->cache_next = (e->cache_next + 1) % TPL_CACHE;
     size_t cur = 0, j = 0;
     char *raw = c->raw;
+    c->max_slot = 0;
     for (size_t i = 0; i < nc; i++) {
         const struct cand *k = &e->cand[i];
         if (k->at < cur)
@@ -437,11 +450,21 @@ static void cache_put(struct sl_columnar_enc *e, size_t nc, size_t refs,
         memcpy(raw, e->origin.ptr + cur, k->at - cur);
         raw += k->at - cur;
         c->slot[j++] = (uint32_t)k->slot;
+        if (k->slot > c->max_slot)
+            c->max_slot = k->slot;
         cur = k->at + k->len;
     }
     c->gap[j] = (uint16_t)(e->origin.len - cur);
     memcpy(raw, e->origin.ptr + cur, e->origin.len - cur);
     c->nref = j;
+    /* each gap's word: its bytes, and what follows them in raw (the 8
+     * bytes past TPL_CACHE_RAW are there), masked off */
+    raw = c->raw;
+    for (size_t g = 0; g <= j; raw += c->gap[g++]) {
+        size_t n = c->gap[g];
+        memcpy(&c->word[g], raw, 8);
+        c->mask[g] = n >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+    }
     c->nval = e->sh.nval;
     c->len = e->tpl.len;
     memcpy(c->text, e->tpl.ptr, e->tpl.len);
@@ -575,14 +598,16 @@ int sl_columnar_enc_prepare(struct sl_columnar_enc *e,
         return -1;
     set_origin(e, ev);
     size_t len = e->sh.text.len - e->sh.nval;
+    const struct sl_slice origin = e->origin;
     e->msg_slot = SIZE_MAX;
     for (size_t i = 0; i < e->sh.nval; i++) {
         /* for a number too: "same as before" takes the previous value's
          * flag, which may have been a string's */
         const struct sl_value *v = e->sh.val[i];
         struct val_info *in = &e->info[i];
-        in->at = v->text.len > 0 ? origin_offset(e, v->text.ptr, v->text.len)
-                                 : SIZE_MAX;
+        in->at = v->text.len > 0
+                     ? origin_offset(origin, v->text.ptr, v->text.len)
+                     : SIZE_MAX;
         in->len = v->text.len;
         if (v == e->msg)
             e->msg_slot = i;
@@ -760,8 +785,7 @@ static void put_value(struct sl_columnar_enc *e, struct col *c, bool shared,
         c->prev_len = n;
         c->has_prev = plain;
         c->prev_origin = false;
-        if (n > 0)
-            memcpy(o, p, n);
+        sl_copy_short(o, p, n);
         o += n;
     }
     c->b.len = (size_t)((char *)o - c->b.ptr);
@@ -1063,6 +1087,34 @@ static int get_count(struct cur *c, size_t *n)
         }                                                                      \
     } while (0)
 
+/* The first shape marker in q[0..end), or end. 16 bytes at a time: a
+ * shape is mostly keys (a batch of JSON logs of many kinds holds
+ * hundreds of shapes, and splitting them byte by byte was a fifth of the
+ * decode); the loads read up to 15 bytes past end, which are d->flat's
+ * (its OVER bytes, zeroed, past the last section). */
+static inline unsigned char *next_marker(unsigned char *q,
+                                         const unsigned char *end)
+{
+#ifdef __SSE2__
+    const __m128i s = _mm_set1_epi8(SL_SHAPE_STRING),
+                  n = _mm_set1_epi8(SL_SHAPE_NUMBER);
+    for (; q < end; q += 16) {
+        __m128i v = _mm_loadu_si128((const void *)q);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, s), _mm_cmpeq_epi8(v, n)));
+        if (m != 0) {
+            q += __builtin_ctz(m);
+            return q < end ? q : (unsigned char *)(uintptr_t)end;
+        }
+    }
+    return (unsigned char *)(uintptr_t)end;
+#else
+    while (q < end && *q != SL_SHAPE_STRING && *q != SL_SHAPE_NUMBER)
+        q++;
+    return q;
+#endif
+}
+
 /* The shapes, split at their markers into d->seg, and room for the values
  * of the one with the most; -1 corrupt, -2 out of memory. */
 static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
@@ -1087,8 +1139,7 @@ static int read_shapes(struct sl_columnar_dec *d, struct cur *c,
         unsigned char *q = (unsigned char *)(uintptr_t)p;
         const unsigned char *end = q + len, *lit = q;
         for (;; q++) {
-            if (q < end && *q != SL_SHAPE_STRING && *q != SL_SHAPE_NUMBER)
-                continue;
+            q = next_marker(q, end);
             GROW(d->seg, d->seg_cap, nseg + 1);
             int kind = q == end ? 0 : *q;
             if (kind == SL_SHAPE_STRING)
@@ -1502,7 +1553,7 @@ static int unpack_flat(struct sl_columnar_dec *d, const char *src, size_t len,
     if (n < 0 || (uint64_t)n != t)
         return corrupt(err, "does not decompress to the length it gives");
     d->flat.len = (size_t)n;
-    d->flat.ptr[d->flat.len] = '\0';
+    memset(d->flat.ptr + d->flat.len, 0, OVER);
     return 0;
 }
 

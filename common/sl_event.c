@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_copy.h"
 #include "sl_json.h"
 
 void sl_event_init(struct sl_event *ev, struct sl_arena *arena)
@@ -376,38 +377,13 @@ static inline int write_value(const struct sl_event *ev,
                               const struct sl_value *v, struct sl_buf *out,
                               struct sl_event_shape *sh, struct sl_err *err);
 
-/* Copies n bytes from k to o without a call for the short keys events
- * have: two overlapping loads for 4..16 bytes, three bytes below that. */
-static inline void copy_key(char *o, const char *k, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, k, 8);
-        memcpy(&b, k + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, k, 4);
-        memcpy(&b, k + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-    } else if (n > 0 && n < 4) {
-        o[0] = k[0];
-        o[n / 2] = k[n / 2];
-        o[n - 1] = k[n - 1];
-    } else if (n > 16) {
-        memcpy(o, k, n);
-    }
-}
-
 /* Writes sep (the '{' or ',' before a member) and the plain key with its
  * quotes and colon at o; returns the end. Room: key.len + 4. */
 static inline char *put_plain_key(char *o, char sep, struct sl_slice key)
 {
     o[0] = sep;
     o[1] = '"';
-    copy_key(o + 2, key.ptr, key.len);
+    sl_copy_short(o + 2, key.ptr, key.len);
     o += key.len + 2;
     o[0] = '"';
     o[1] = ':';

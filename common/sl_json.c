@@ -376,16 +376,26 @@ size_t sl_json_escaped_len(const char *s, size_t len)
     return out;
 }
 
-/* sl_json_care_list's step: records the byte at p[i], which needs care;
- * -1 when it is not ASCII or the list is full. */
-static int list_care(const unsigned char *p, size_t len, size_t i, uint32_t *at,
-                     uint8_t *extra, size_t *n, size_t max)
+/* What escaping adds to an ASCII byte that needs care: 1 for a quote, a
+ * backslash or a control byte with a short name, 5 for the other control
+ * bytes (\u00XX); care_len's rule, as a table. */
+static const uint8_t ascii_extra[128] = {
+    [0] = 5,    [1] = 5,    [2] = 5,    [3] = 5,    [4] = 5,    [5] = 5,
+    [6] = 5,    [7] = 5,    ['\b'] = 1, ['\t'] = 1, ['\n'] = 1, [11] = 5,
+    ['\f'] = 1, ['\r'] = 1, [14] = 5,   [15] = 5,   [16] = 5,   [17] = 5,
+    [18] = 5,   [19] = 5,   [20] = 5,   [21] = 5,   [22] = 5,   [23] = 5,
+    [24] = 5,   [25] = 5,   [26] = 5,   [27] = 5,   [28] = 5,   [29] = 5,
+    [30] = 5,   [31] = 5,   ['"'] = 1,  ['\\'] = 1};
+
+/* Records the byte at p[k], which needs care, as the n-th of the list; -1
+ * when it is not ASCII or the list is full. */
+static inline int list_care(const unsigned char *p, size_t k, uint32_t *at,
+                            uint8_t *extra, size_t *n, size_t max)
 {
-    size_t used;
-    if (p[i] >= 0x80 || *n == max)
+    if (p[k] >= 0x80 || *n == max)
         return -1;
-    at[*n] = (uint32_t)i;
-    extra[(*n)++] = (uint8_t)(care_len(p, len, i, &used) - 1);
+    at[*n] = (uint32_t)k;
+    extra[(*n)++] = ascii_extra[p[k]];
     return 0;
 }
 
@@ -397,15 +407,26 @@ size_t sl_json_care_list(const char *s, size_t len, uint32_t *at,
     if (len > UINT32_MAX)
         return SIZE_MAX;
 #ifdef __SSE2__
-    for (; len - i >= 16; i += 16) {
+    /* 16 bytes at a time, then the last 16 (overlapping, their bytes
+     * before i masked off): a string of 16 bytes or more is never read
+     * byte by byte */
+    for (; len - i >= 16; i += 16)
         for (unsigned m = sse2_care(p + i); m != 0; m &= m - 1)
-            if (list_care(p, len, i + (unsigned)__builtin_ctz(m), at, extra, &n,
+            if (list_care(p, i + (unsigned)__builtin_ctz(m), at, extra, &n,
                           max) < 0)
                 return SIZE_MAX;
+    if (i < len && len >= 16) {
+        size_t b = len - 16;
+        for (unsigned m = sse2_care(p + b) & (0xffffu << (i - b)); m != 0;
+             m &= m - 1)
+            if (list_care(p, b + (unsigned)__builtin_ctz(m), at, extra, &n,
+                          max) < 0)
+                return SIZE_MAX;
+        i = len;
     }
 #endif
     for (; i < len; i++)
-        if (needs_care[p[i]] && list_care(p, len, i, at, extra, &n, max) < 0)
+        if (needs_care[p[i]] && list_care(p, i, at, extra, &n, max) < 0)
             return SIZE_MAX;
     return n;
 }

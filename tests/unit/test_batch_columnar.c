@@ -723,6 +723,59 @@ static void version_1_still_decodes(void **state)
     sl_arena_free(b.arena);
 }
 
+/* Messages of one layout (their captures at the same offsets, of the
+ * same lengths, the runs between them as long) and other bytes between
+ * the captures: a recent template matches only a message with its bytes,
+ * in a run of up to 8 bytes (compared as a word), a longer run and a
+ * last run near the message's end (compared byte by byte). */
+static void a_recent_template_matches_only_its_own_bytes(void **state)
+{
+    (void)state;
+    static const char *const msgs[] = {
+        "ip=10.0.0.1 path=/index/html/page st=200",
+        "IP=10.0.0.1 PATH=/index/html/page ST=200",
+        "ip=10.0.0.1 path=/index/html/page st=200",
+        "ip=10.0.0.1 path=/index/html/page sT=200",
+        "10.0.0.1 a-long-run-here-1 /index/html/page/more 200",
+        "10.0.0.1 a-long-run-here-2 /index/html/page/more 200",
+        "10.0.0.1 /index/html/page 200 ok",
+        "10.0.0.1 /index/html/page 200 oK",
+        "10.0.0.1-abcdefg/index/html/page 200",
+        "10.0.0.1-abcdefh/index/html/page 200",
+    };
+    /* the captures of each message: ip, path, status */
+    static const size_t at[][3] = {
+        {3, 17, 37}, {3, 17, 37}, {3, 17, 37}, {3, 17, 37}, {0, 27, 49},
+        {0, 27, 49}, {0, 9, 26},  {0, 9, 26},  {0, 16, 33}, {0, 16, 33}};
+    static const size_t len[][3] = {
+        {8, 16, 3}, {8, 16, 3}, {8, 16, 3}, {8, 16, 3}, {8, 21, 3},
+        {8, 21, 3}, {8, 16, 3}, {8, 16, 3}, {8, 16, 3}, {8, 16, 3}};
+    static const char *const keys[] = {"ip", "path", "status"};
+    struct build b = {.arena = sl_arena_new(1 << 16)};
+    sl_event_init(&b.ev, b.arena);
+    struct sl_value *root = &b.ev.root;
+    struct pair p;
+    pair_init(&p, 1 << 22);
+    for (size_t round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++) {
+            const char *m = msgs[i];
+            sl_event_reset(&b.ev);
+            put(&b, root, "message", SL_VALUE_STRING, m, strlen(m));
+            for (size_t k = 0; k < 3; k++) {
+                assert_true(at[i][k] + len[i][k] <= strlen(m));
+                put(&b, root, keys[k], SL_VALUE_STRING, m + at[i][k],
+                    len[i][k]);
+            }
+            /* a template: no run of its bytes is in the batch as it is */
+            assert_false(stored(&b.ev, m + at[i][0] + 4, 8));
+            assert_int_equal(pair_add(&p, &b.ev, (int64_t)i), 0);
+        }
+    }
+    pair_check(&p);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +785,7 @@ int main(void)
         cmocka_unit_test(broken_entries_are_refused),
         cmocka_unit_test(message_is_a_template_or_itself),
         cmocka_unit_test(version_1_still_decodes),
+        cmocka_unit_test(a_recent_template_matches_only_its_own_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -681,10 +681,21 @@ static void escaped_lengths_match_the_escaper(void **state)
             assert_true(hi);
             continue;
         }
-        size_t sum = len;
+        size_t sum = len, j = 0;
         for (size_t i = 0; i < n; i++)
             sum += extra[i];
         assert_int_equal(sum, want);
+        /* the list names each byte that needs care, in order */
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)in[i];
+            if (c < 0x20 || c == '"' || c == '\\') {
+                assert_true(j < n);
+                assert_int_equal(at[j], i);
+                assert_int_equal(extra[j], strlen(json_string(in + i, 1)) - 3);
+                j++;
+            }
+        }
+        assert_int_equal(j, n);
     }
 }
 
