@@ -81,9 +81,12 @@ static const struct sl_opt redis_opts[] = {
              "(level 1) takes 25 to 40% less Redis memory for 30% more "
              "shipper CPU; columnar (the JSON lines as columns, grok's "
              "captures out of the message, then lz4) takes half of lz4's "
-             "Redis memory and 0.2 to 0.25 CPU-s less shipper CPU per million "
-             "Apache events, and no more indexer CPU to decode; an indexer "
-             "older than the shipper cannot read it (bench/RESULTS.md)"},
+             "Redis memory and 0.25 to 0.3 CPU-s less shipper CPU per million "
+             "Apache events, and no more indexer CPU to decode; on lines grok "
+             "does not cut (JSON logs, tracebacks, plain text) it costs the "
+             "shipper 2 to 8% more than lz4 and the indexer up to 57% more to "
+             "decode, for 1 to 15% less Redis memory; an indexer older than "
+             "the shipper cannot read it (bench/RESULTS.md)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "batches sent and not yet acknowledged; more stops reading: the "
