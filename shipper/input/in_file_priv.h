@@ -50,6 +50,8 @@ struct rec {
                             entry of this input names: it took the place of
                             a file read before (rotated while stopped), so
                             it is read from 0 whatever start_at says */
+    bool deferred : 1;   /* its identification waited once for an original
+                            not identified yet (in_file_identify) */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -321,7 +323,7 @@ uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
  * stream. */
 /* c, a copy read from where orig was read to, under its key, takes orig's
  * state when it has none (orig's DONE then ends nothing); only within one
- * input (another input's framing is not this one's). */
+ * input (another input's framing is not this one's; asserted). */
 void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c);
 /* r, truncated (replaced), is over with a state the caller holds: its
  * DONE waits (parked) until its copy took the state (in_file_carry) or
