@@ -25,18 +25,13 @@
  *    not match `paths`, or ends before the offset, never takes it), or
  *    rotate_wait passed. Then the DONE ends the state as before. The
  *    multiline timeout runs on a parked state as on any. */
-#include <assert.h>
-
 #include "in_file_priv.h"
 
-void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c)
+void in_file_carry(struct rec *orig, struct rec *c)
 {
     if (orig->pub.user == NULL || c->pub.user != NULL ||
         c->offset != orig->offset || c->pub.key != orig->pub.key)
         return;
-    /* within one input: c is one of in's files (orig, over, is not in
-     * its table any more) */
-    assert(in_file_rec_find(in, c->dev, c->ino) == c);
     c->pub.user = orig->pub.user;
     orig->pub.user = NULL;
 }

@@ -323,8 +323,9 @@ uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
  * stream. */
 /* c, a copy read from where orig was read to, under its key, takes orig's
  * state when it has none (orig's DONE then ends nothing); only within one
- * input (another input's framing is not this one's; asserted). */
-void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c);
+ * input (another input's framing is not this one's): the callers pass
+ * two files of one input. */
+void in_file_carry(struct rec *orig, struct rec *c);
 /* r, truncated (replaced), is over with a state the caller holds: its
  * DONE waits (parked) until its copy took the state (in_file_carry) or
  * none can come any more (in_file_parked_timers). */
