@@ -52,6 +52,7 @@ struct rec {
                             it is read from 0 whatever start_at says */
     bool deferred : 1;   /* its identification waited once for an original
                             not identified yet (in_file_identify) */
+    bool wait_known : 1; /* in the wait list, counted in in->wait_known */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -141,6 +142,7 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    size_t wait_known;   /* files in wait the registry knew, not identified */
     struct rlist parked; /* truncated, their DONE waiting for a copy to
                             take their state (in_file_carry.c) */
     struct rlist idle;   /* oldest first: closed first when files wait */

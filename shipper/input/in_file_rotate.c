@@ -490,12 +490,11 @@ static int wait_for_original(struct in_file *in, struct rec *r,
                              bool *wait, struct sl_err *err)
 {
     *wait = false;
-    if (r->deferred || now->fp_len == 0)
+    if (r->deferred || now->fp_len == 0 || in->wait_known == 0)
         return 0;
-    for (size_t i = 0; i < in->nrecs && !*wait; i++) {
-        const struct rec *l = in->recs[i];
-        if (l == r || l->identified || !l->waiting || !l->has_entry ||
-            l->state != REC_LIVE)
+    for (const struct rec *l = in->wait.head; l != NULL && !*wait;
+         l = l->rnext) {
+        if (l == r || !l->wait_known || l->identified || l->state != REC_LIVE)
             continue;
         const struct registry_entry *e = registry_get(in->reg, l->dev, l->ino);
         if (e != NULL && e->id.fp_len > 0 &&
