@@ -171,13 +171,31 @@ static void list_remove(struct rlist *l, struct rec *r)
     l->n--;
 }
 
+/* The wait list, counting its files the registry knew and not identified
+ * yet (wait_for_original in in_file_rotate.c looks among them only when
+ * there are some: a first start with 20,000 new files walked every file
+ * for each one, +15% CPU). */
+static void wait_push(struct in_file *in, struct rec *r)
+{
+    list_push(&in->wait, r);
+    r->wait_known = r->has_entry && !r->identified;
+    in->wait_known += r->wait_known;
+}
+
+static void wait_remove(struct in_file *in, struct rec *r)
+{
+    list_remove(&in->wait, r);
+    in->wait_known -= r->wait_known;
+    r->wait_known = false;
+}
+
 /* Takes r off whichever list it is on. */
 void in_file_unlist(struct in_file *in, struct rec *r)
 {
     if (r->ready)
         list_remove(&in->ready, r);
     if (r->waiting)
-        list_remove(&in->wait, r);
+        wait_remove(in, r);
     if (r->idle)
         list_remove(&in->idle, r);
     r->ready = r->waiting = r->idle = false;
@@ -440,7 +458,7 @@ void in_file_want_open(struct in_file *in, struct rec *r)
     if (r->waiting || r->pred != NULL || r->copy_of != NULL ||
         r->state == REC_DONE || still_refused(r))
         return;
-    list_push(&in->wait, r);
+    wait_push(in, r);
     r->waiting = true;
 }
 
@@ -740,7 +758,7 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
             in_file_rec_close(in, in->idle.head); /* reopened as it grows */
         }
         struct rec *r = in->wait.head;
-        list_remove(&in->wait, r);
+        wait_remove(in, r);
         r->waiting = false;
         int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {

@@ -27,12 +27,11 @@
  *    multiline timeout runs on a parked state as on any. */
 #include "in_file_priv.h"
 
-void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c)
+void in_file_carry(struct rec *orig, struct rec *c)
 {
     if (orig->pub.user == NULL || c->pub.user != NULL ||
         c->offset != orig->offset || c->pub.key != orig->pub.key)
         return;
-    (void)in;
     c->pub.user = orig->pub.user;
     orig->pub.user = NULL;
 }

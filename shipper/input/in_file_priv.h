@@ -50,6 +50,9 @@ struct rec {
                             entry of this input names: it took the place of
                             a file read before (rotated while stopped), so
                             it is read from 0 whatever start_at says */
+    bool deferred : 1;   /* its identification waited once for an original
+                            not identified yet (in_file_identify) */
+    bool wait_known : 1; /* in the wait list, counted in in->wait_known */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -139,6 +142,7 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    size_t wait_known;   /* files in wait the registry knew, not identified */
     struct rlist parked; /* truncated, their DONE waiting for a copy to
                             take their state (in_file_carry.c) */
     struct rlist idle;   /* oldest first: closed first when files wait */
@@ -321,8 +325,9 @@ uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
  * stream. */
 /* c, a copy read from where orig was read to, under its key, takes orig's
  * state when it has none (orig's DONE then ends nothing); only within one
- * input (another input's framing is not this one's). */
-void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c);
+ * input (another input's framing is not this one's): the callers pass
+ * two files of one input. */
+void in_file_carry(struct rec *orig, struct rec *c);
 /* r, truncated (replaced), is over with a state the caller holds: its
  * DONE waits (parked) until its copy took the state (in_file_carry) or
  * none can come any more (in_file_parked_timers). */

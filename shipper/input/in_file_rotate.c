@@ -391,7 +391,7 @@ void in_file_copies_go(struct in_file *in, struct rec *orig)
             in_file_copy_acked(ci, c, orig_acked(in, orig),
                                size != UINT64_MAX ? size : c->held_size);
             if (ci == in)
-                in_file_carry(in, orig, c);
+                in_file_carry(orig, c);
             in_file_want_open(ci, c);
         }
     }
@@ -443,7 +443,7 @@ static int adopt(struct in_file *in, struct rec *r,
     if (o->shared)
         in_file_share_key(in, r, now);
     if (o->parked != NULL)
-        in_file_carry(in, o->parked, r);
+        in_file_carry(o->parked, r);
     return 1;
 }
 
@@ -475,6 +475,34 @@ static int start_new(struct in_file *in, struct rec *r,
         o.offset = o.acked = r->own_start;
     }
     return adopt(in, r, now, &o, at, err);
+}
+
+/* Whether r (identity now, size bytes), a file without an entry of its
+ * own, begins with the bytes of the registry entry of a live file of this
+ * input not identified yet, which waits for a descriptor (a restart under
+ * max_open_files 1: cp app.log app.log.1, then a kill before the
+ * truncation, app.log.1 opened first): r is then decided once that file
+ * is, as its copy (held, under its key), not read from 0 under a new key,
+ * each of its lines sent again with another id. Once per file: two files
+ * each the other's copy do not wait for each other for ever. */
+static int wait_for_original(struct in_file *in, struct rec *r,
+                             const struct file_identity *now, uint64_t size,
+                             bool *wait, struct sl_err *err)
+{
+    *wait = false;
+    if (r->deferred || now->fp_len == 0 || in->wait_known == 0)
+        return 0;
+    for (const struct rec *l = in->wait.head; l != NULL && !*wait;
+         l = l->rnext) {
+        if (l == r || !l->wait_known || l->identified || l->state != REC_LIVE)
+            continue;
+        const struct registry_entry *e = registry_get(in->reg, l->dev, l->ino);
+        if (e != NULL && e->id.fp_len > 0 &&
+            same_start(&e->id, now, size, r->fd, wait, err) < 0)
+            return -1;
+    }
+    r->deferred = *wait;
+    return 0;
 }
 
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
@@ -545,6 +573,17 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
             registry_forget(in->reg, r->dev, r->ino);
             replaced = true;
         }
+    }
+    bool wait = false;
+    if (!resumed &&
+        wait_for_original(in, r, &id, (uint64_t)st.st_size, &wait, err) < 0)
+        return -1;
+    if (wait) {
+        SL_DEBUG(r->path, "begins as a file not identified yet: decided "
+                          "after it");
+        in_file_rec_close(in, r);
+        in_file_want_open(in, r); /* behind it in the wait list */
+        return 0;
     }
     if (!resumed) {
         /* a restart's file on an inode whose entry is another file's (cp

@@ -10,7 +10,10 @@ copy written over an older copy in place (cp keeps the inode), longer
 than it or as long; and a traceback (multiline `python`, Redis output)
 being read when copytruncate empties its file, its rest in the copy:
 one event, whole, under its head's id in the original, also with a kill
--9 after the rotation; with the copy not matched, the head once, alone.
+-9 after the rotation; with the copy not matched, the head once, alone;
+and, under max_open_files 1, a copy made over an older one then a kill
+-9 before the truncation: the restart opens the copy first, and must
+not read it from 0 under a new key.
 
 usage: test_shipper_copies.py SLUICE_SHIPPER
 """
@@ -455,6 +458,81 @@ def a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file():
     the copy, which ends there, and the rest is read from app.log under its
     new key: two events (README: what is not guaranteed)."""
     traceback_through_copytruncate("tb-rest-after", True, False)
+
+
+@case
+def a_copy_over_an_older_copy_found_first_at_a_restart_is_no_new_file():
+    # max_open_files 1, the copy's path listed first (so found first; in a
+    # glob, readdir's order decides): app.log copytruncated to app.log.1,
+    # lines written into the emptied app.log and acknowledged, then cp
+    # app.log app.log.1 again (over the older copy, in place: its inode
+    # and its registry entry stay) and the shipper killed -9 before the
+    # truncation. The restart opened app.log.1 first, its entry another
+    # file's, while app.log waited for the one descriptor: no original
+    # known, so it was read from 0 under a new key, each of its lines sent
+    # again with another id (the copytruncate tracebacks test, seed 2).
+    d = scratch("copy-first-at-restart")
+    log = os.path.join(d, "logs", "app.log")
+    reg = os.path.join(d, "data", "registry.json")
+    r = Redis()
+    sh = None
+    got, written = [], []
+    try:
+        port = http_port()
+        conf = write_config(
+            d, [{"type": "file", "paths": [log + ".1", log],
+                 "max_open_files": 1}],
+            redis_output(r, batch_age="20ms"),
+            {"http": {"listen": f"127.0.0.1:{port}"}})
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+
+        def write(k, n):
+            new = [f"2026-12-05 09:00:00,000 INFO c{k} {i:02d}"
+                   for i in range(n)]
+            append(log, new)
+            written.extend(new)
+
+        def arrived():
+            got.extend(r.events("e2e:events", delete=True))
+            return len({e["message"] for _, _, e in got}) >= len(written)
+
+        def copytruncate_stopped(truncate):
+            os.kill(sh.pid, signal.SIGSTOP)
+            with open(log, "rb") as src, open(log + ".1", "wb") as dst:
+                dst.write(src.read())
+            if truncate:
+                os.truncate(log, 0)
+            os.kill(sh.pid, signal.SIGCONT)
+
+        write(1, 8)
+        wait_for("the first lines", arrived, deadline_s=20)
+        copytruncate_stopped(True)
+        write(2, 6)  # into the emptied app.log: under 1 KiB
+        wait_for("the second lines", arrived, deadline_s=20)
+        wait_for("app.log acknowledged", lambda: registry_offset(
+            reg, log) == os.path.getsize(log), deadline_s=20)
+        wait_for("app.log.1 acknowledged", lambda: registry_offset(
+            reg, log + ".1") == os.path.getsize(log + ".1"), deadline_s=20)
+        os.kill(sh.pid, signal.SIGSTOP)
+        with open(log, "rb") as src, open(log + ".1", "wb") as dst:
+            dst.write(src.read())
+        sh.kill()
+        sh = Shipper(SHIPPER, ENV, conf, d, port)
+        os.truncate(log, 0)
+        write(3, 3)
+        wait_for("the last lines", arrived, deadline_s=20)
+        eq(sh.term(), 0, "exit")
+        got.extend(r.events("e2e:events", delete=True))
+    finally:
+        for proc in (sh, r):
+            if proc:
+                proc.kill()  # by pid; a no-op once exited
+    ids = {}
+    for i, _, e in got:
+        ids.setdefault(e["message"], set()).add(i)
+    eq(sorted(m for m, s in ids.items() if len(s) > 1), [],
+       "lines sent under two ids")
+    eq(sorted(ids), sorted(written), "every line once")
 
 
 if "a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file" in \

@@ -42,11 +42,15 @@ fails too: the registry keeps such cuts and the replay makes the same
 events (seeds 11, 15, 17 and 44-46 lost a traceback's rest there before
 it did).
 
-Still seen, open (2026-12-05, wave 10): under max_open_files 1, a kill -9
-between a copy and its truncation, then a restart, the copy (its first
-bytes the rest of a traceback written into the emptied file) read again
-from 0 under a new key, its lines twice with other ids: seed 2 under ASan,
-1 run of 4 (the others green); not reproduced by a fixed case yet.
+Seen in wave 10 (seed 2 under ASan, 1 run of 4): under max_open_files
+1, a kill -9 between a copy and its truncation, then a restart, the copy
+opened before its original (which waited for the one descriptor) and
+read from 0 under a new key, its lines twice with other ids. The fixed
+case, test_shipper_copies.py's
+a_copy_over_an_older_copy_found_first_at_a_restart_is_no_new_file (the
+copy made over an older one in place, so its inode has an entry), failed
+so and passes: such a copy now waits for its original. The seed's own
+sequence was not recovered; it has not been seen since.
 
 usage: test_shipper_copytrunc_tracebacks.py SLUICE_SHIPPER
 """
