@@ -731,15 +731,21 @@ def warnings_about(err, path):
     return [l for l in err.splitlines() if f"[{path}]" in l]
 
 
-@case
-def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
-    # as nobody: root reads a file of mode 000 anyway
-    d = scratch("badpaths")
+def tree_for_nobody(d):
+    """d/logs, readable by nobody up from TMP, and d/data, nobody's."""
     logs = os.path.join(d, "logs")
     for p in (TMP, d, logs):
         os.chmod(p, 0o755)
     os.makedirs(os.path.join(d, "data"))
     os.chown(os.path.join(d, "data"), NOBODY, NOBODY)
+    return logs
+
+
+@case
+def a_directory_a_fifo_and_an_unreadable_file_are_logged_once_and_retried():
+    # as nobody: root reads a file of mode 000 anyway
+    d = scratch("badpaths")
+    logs = tree_for_nobody(d)
     dir_, fifo, secret, ok = (os.path.join(logs, n) for n in (
         "dir.log", "fifo.log", "secret.log", "ok.log"))
     os.mkdir(dir_)
@@ -802,11 +808,7 @@ def run_once_ends_with_an_unreadable_file_and_reads_it_once_put_right():
     # as nobody: a root-only log in the glob made run --once open it, be
     # refused and rescan at every idle turn, for ever, a core at 100%
     d = scratch("once_unreadable")
-    logs = os.path.join(d, "logs")
-    for p in (TMP, d, logs):
-        os.chmod(p, 0o755)
-    os.makedirs(os.path.join(d, "data"))
-    os.chown(os.path.join(d, "data"), NOBODY, NOBODY)
+    logs = tree_for_nobody(d)
     secret, ok = (os.path.join(logs, n) for n in ("secret.log", "ok.log"))
     append(secret, ["secret 1"])
     append(ok, ["ok 1", "ok 2"])
