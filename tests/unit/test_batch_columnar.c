@@ -249,13 +249,21 @@ static void build_apache(struct build *b, const char *line)
     PUTS(b, md, "secret", "never shipped");
 }
 
+/* An event to build and a pair of writers of 4 MiB batches. */
+static void build_init(struct build *b, struct pair *p)
+{
+    b->arena = sl_arena_new(1 << 16);
+    assert_non_null(b->arena);
+    sl_event_init(&b->ev, b->arena);
+    pair_init(p, 1 << 22);
+}
+
 static void named_cases_round_trip(void **state)
 {
     (void)state;
-    struct build b = {.arena = sl_arena_new(1 << 16)};
-    sl_event_init(&b.ev, b.arena);
+    struct build b;
     struct pair p;
-    pair_init(&p, 1 << 22);
+    build_init(&b, &p);
     struct sl_value *root = &b.ev.root;
     /* the Apache event, many of them, then one per case between them */
     for (int i = 0; i < 50; i++) {
@@ -776,6 +784,135 @@ static void a_recent_template_matches_only_its_own_bytes(void **state)
     sl_arena_free(b.arena);
 }
 
+/* ---- neighbours of other trees ---------------------------------------
+ *
+ * An encoder may take an event's shape from an earlier one's (the same
+ * tree: its keys, types and order); each event here differs from the one
+ * before it in one way such a shortcut could miss. Keys are copied into
+ * the arena, reset before each event, so a key of the same length with
+ * other bytes sits at the same address as the one before. */
+enum { NB_VARIANTS = 17 };
+
+static const char nb_host[] = "h1", nb_host2[] = "h2";
+static const struct sl_value nb_host_name = {.key = {"name", 4},
+                                             .type = SL_VALUE_STRING,
+                                             .key_plain = true,
+                                             .text = {nb_host, 2}};
+static const struct sl_value nb_host_shape = {
+    .type = SL_VALUE_OBJECT,
+    .first = (struct sl_value *)&nb_host_name,
+    .last = (struct sl_value *)&nb_host_name};
+static const struct sl_value_json nb_table[] = {
+    {&nb_host_shape, "{\"name\":\"h1\"}", 13}};
+static const struct sl_value_json nb_table2[] = {
+    {&nb_host_shape, "{\"name\":\"hX\"}", 13}};
+
+/* A member of obj named key (copied into the arena). */
+static struct sl_value *nb_put(struct build *b, struct sl_value *obj,
+                               const char *key, bool plain,
+                               enum sl_value_type t, const char *text)
+{
+    size_t n = strlen(key);
+    char *k = sl_event_strdup(&b->ev, key, n);
+    assert_non_null(k);
+    struct sl_value *v =
+        sl_event_append(&b->ev, obj, (struct sl_slice){k, n}, plain);
+    assert_non_null(v);
+    sl_value_set(v, t, text, text != NULL ? strlen(text) : 0);
+    return v;
+}
+
+static void nb_build(struct build *b, int variant)
+{
+    sl_arena_reset(b->arena);
+    sl_event_reset(&b->ev);
+    sl_event_set_rendered(&b->ev, variant == 16 ? nb_table2 : nb_table, 1);
+    struct sl_value *root = &b->ev.root;
+    const enum sl_value_type S = SL_VALUE_STRING, N = SL_VALUE_NUMBER;
+    /* "a" (or what stands for it), "b", in this order or the other */
+    const char *a = variant == 5 ? "c" : "a";
+    if (variant == 9)
+        a = "a\"";
+    else if (variant == 10)
+        a = "a\\";
+    bool plain = variant != 9 && variant != 10;
+    if (variant == 1) {
+        nb_put(b, root, "b", true, N, "1");
+        nb_put(b, root, a, plain, S, "x");
+    } else {
+        if (variant == 3)
+            nb_put(b, root, a, plain, N, "7");
+        else if (variant == 4)
+            nb_put(b, nb_put(b, root, a, plain, SL_VALUE_OBJECT, NULL), "z",
+                   true, S, "x");
+        else
+            nb_put(b, root, a, plain, S, "x");
+        if (variant != 2)
+            nb_put(b, root, "b", true, N, "1");
+    }
+    struct sl_value *o =
+        nb_put(b, root, "o", true,
+               variant == 11 ? SL_VALUE_ARRAY : SL_VALUE_OBJECT, NULL);
+    if (variant != 11 && variant != 12)
+        nb_put(b, o, "p", true, S, "q");
+    nb_put(b, root, "t", true, SL_VALUE_BOOL, variant == 6 ? "false" : "true");
+    if (variant == 7)
+        nb_put(b, root, "n", true, S, "null");
+    else
+        nb_put(b, root, "n", true, SL_VALUE_NULL, NULL);
+    struct sl_value *arr = nb_put(b, root, "arr", true, SL_VALUE_ARRAY, NULL);
+    nb_put(b, arr, "", true, S, "e1");
+    nb_put(b, arr, "", true, N, "2");
+    if (variant == 8)
+        nb_put(b, arr, "", true, S, "e3");
+    /* the root's @metadata is left out, a key of its length is not */
+    nb_put(b,
+           nb_put(b, root, variant == 13 ? "@metadatb" : "@metadata", true,
+                  SL_VALUE_OBJECT, NULL),
+           "k", true, S, "v");
+    /* a rendered host: from the table while it is as rendered (the
+     * shape's own key and text pointers), else walked */
+    struct sl_value *h =
+        sl_event_append(&b->ev, root, SL_SLICE_LIT("host"), true);
+    assert_non_null(h);
+    sl_value_set(h, SL_VALUE_OBJECT, NULL, 0);
+    h->rendered = 1;
+    struct sl_value *name = sl_event_append(&b->ev, h, nb_host_name.key, true);
+    assert_non_null(name);
+    sl_value_set(name, S, variant == 14 ? nb_host2 : nb_host, 2);
+    if (variant == 15)
+        h->rendered = 0;
+}
+
+static void neighbours_of_other_trees_round_trip(void **state)
+{
+    (void)state;
+    struct build b;
+    struct pair p;
+    build_init(&b, &p);
+    int64_t ts = 1763856000000;
+    /* each variant after the base and after every other, twice (the
+     * second time an earlier tree may be taken again), in batches of
+     * every few events and one long one */
+    for (int round = 0; round < 2; round++) {
+        for (int v = 0; v < NB_VARIANTS; v++) {
+            for (int w = 0; w < NB_VARIANTS; w++) {
+                nb_build(&b, v);
+                assert_int_equal(pair_add(&p, &b.ev, ts++), 0);
+                nb_build(&b, w);
+                assert_int_equal(pair_add(&p, &b.ev, ts++), 0);
+                nb_build(&b, w);
+                assert_int_equal(pair_add(&p, &b.ev, ts++), 0);
+                if (round == 0 && (v + w) % 5 == 0)
+                    pair_check(&p);
+            }
+        }
+    }
+    pair_check(&p);
+    pair_free(&p);
+    sl_arena_free(b.arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +923,7 @@ int main(void)
         cmocka_unit_test(message_is_a_template_or_itself),
         cmocka_unit_test(version_1_still_decodes),
         cmocka_unit_test(a_recent_template_matches_only_its_own_bytes),
+        cmocka_unit_test(neighbours_of_other_trees_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
