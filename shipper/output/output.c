@@ -602,6 +602,14 @@ void output_process(struct output *o, const struct pollfd *pfds, size_t n)
     o->ops->process(o->sink, pfds, n);
 }
 
+void output_redis_said(const struct output *o, const char **refused,
+                       const char **down)
+{
+    *refused = *down = "";
+    if (o->cfg.kind != OUTPUT_STDOUT)
+        out_redis_said(o->sink, refused, down);
+}
+
 void output_stats(const struct output *o, struct output_stats *out)
 {
     memset(out, 0, sizeof *out);
