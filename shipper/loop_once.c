@@ -10,10 +10,14 @@
  *
  * Failing, from the output's counters (output_stats): Redis not connected
  * (unreachable, or the login or SELECT refused: the connection's own
- * warning says which), or, since the last batch accepted, an error reply
- * or a batch sent again (its connection lost, or no reply by
- * command_timeout: a Redis hung or paused, which takes up to twice the
- * budget, the first command_timeout to see it). Redis connected and
+ * warning says which), or, since the last batch accepted, an error reply,
+ * a batch sent again (its connection lost), or a command sent and not
+ * answered by command_timeout (a Redis hung or paused). That last is seen
+ * only when the budget is already spent waiting for the reply, so the
+ * failing counts from when the command was due, command_timeout before:
+ * a Redis that hangs mid-run is given up on after one command_timeout,
+ * not two (the first to see it, the second counted from then). Redis
+ * connected and
  * answering without refusing is not failing: the pending limit
  * (max_pending, max_pending_bytes) holding the shipper while the
  * consumers catch up is progress. A batch accepted starts it over. The
@@ -83,7 +87,8 @@ static void say_give_up(const struct loop *l, const struct output_stats *st,
     const struct shipper_redis_output *r = &l->sc->output.redis;
     char shown[256];
     sl_redis_url_redact(r->url, shown, sizeof shown);
-    size_t k = !st->ready ? (st->disconnects == 0 ? 1 : 2)
+    size_t k = st->unanswered != l->once_unanswered ? 3
+               : !st->ready ? (st->disconnects == 0 ? 1 : 2)
                : st->error_replies != l->once_errors ? 0
                                                      : 3;
     const char *refused, *down;
@@ -119,16 +124,21 @@ bool loop_once_check(struct loop *l, int64_t now)
         l->once_batches = st.batches;
         l->once_errors = st.error_replies;
         l->once_retries = st.retries;
+        l->once_unanswered = st.unanswered;
     }
+    bool silent = st.unanswered != l->once_unanswered;
     bool failing = !st.ready || st.error_replies != l->once_errors ||
-                   st.retries != l->once_retries;
+                   st.retries != l->once_retries || silent;
     if (!failing) {
         l->once_stalled_since = 0;
         return false;
     }
-    if (l->once_stalled_since == 0)
-        l->once_stalled_since = now;
-    if (now - l->once_stalled_since < l->sc->output.redis.command_timeout_ms)
+    int64_t budget = l->sc->output.redis.command_timeout_ms;
+    if (l->once_stalled_since == 0) /* silent: since the command was due */
+        l->once_stalled_since = !silent            ? now
+                                : now - budget > 0 ? now - budget
+                                                   : 1;
+    if (now - l->once_stalled_since < budget)
         return false;
     say_give_up(l, &st, now);
     return true;

@@ -622,6 +622,13 @@ static int make_client(struct out_redis *s, const struct output_config *cfg,
     return s->r != NULL ? 0 : -1;
 }
 
+uint64_t out_redis_unanswered(const void *sink)
+{
+    struct sl_redis_stats st;
+    sl_redis_stats(((const struct out_redis *)sink)->r, &st);
+    return st.unanswered;
+}
+
 void out_redis_said(const void *sink, const char **refused, const char **down)
 {
     const struct out_redis *s = sink;

@@ -622,6 +622,8 @@ void output_stats(const struct output *o, struct output_stats *out)
     out->disconnects = sl_counter_get(o->c.disconnects);
     out->pending = (long long)sl_gauge_get(o->c.pending);
     out->ready = o->ops->ready(o->sink);
+    if (o->cfg.kind != OUTPUT_STDOUT)
+        out->unanswered = out_redis_unanswered(o->sink);
     for (int i = 0; i < OUTPUT_NREASONS; i++)
         out->error_replies += sl_counter_get(o->c.errors[i]);
 }

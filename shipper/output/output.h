@@ -164,6 +164,8 @@ struct output_stats {
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */
     uint64_t disconnects;   /* times Redis could not be reached */
+    uint64_t unanswered;    /* commands sent that got no reply by
+                               command_timeout (a Redis hung or paused) */
     long long pending;      /* the key's length at the last check, -1: none */
     bool ready;             /* Redis is connected (stdout: not broken) */
 };
