@@ -485,6 +485,7 @@ static void expire(struct sl_redis_conn *c, int64_t now)
         struct sl_redis_cmd_entry *k = timed;
         timed = k->next;
         c->stats.timeouts++;
+        c->stats.unanswered += k->sent;
         end_cmd(c, k, SL_REDIS_ETIMEOUT, NULL,
                 k->sent ? "no reply by the deadline" : unsent);
     }

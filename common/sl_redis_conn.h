@@ -128,15 +128,16 @@ struct sl_redis_conn_config {
 
 /* Counters since the connection object was made, for /metrics. */
 struct sl_redis_stats {
-    uint64_t attempts;  /* connection attempts started */
-    uint64_t ready;     /* times it became READY */
-    uint64_t lost;      /* READY connections that dropped */
-    uint64_t commands;  /* commands queued */
-    uint64_t replies;   /* replies given to commands, error replies included */
-    uint64_t errors;    /* error replies among them */
-    uint64_t timeouts;  /* commands ended by their deadline */
-    uint64_t bytes_out; /* written to the socket, handshake included */
-    uint64_t bytes_in;  /* read from it */
+    uint64_t attempts;   /* connection attempts started */
+    uint64_t ready;      /* times it became READY */
+    uint64_t lost;       /* READY connections that dropped */
+    uint64_t commands;   /* commands queued */
+    uint64_t replies;    /* replies given to commands, error replies included */
+    uint64_t errors;     /* error replies among them */
+    uint64_t timeouts;   /* commands ended by their deadline */
+    uint64_t unanswered; /* among them, those sent (no reply in time) */
+    uint64_t bytes_out;  /* written to the socket, handshake included */
+    uint64_t bytes_in;   /* read from it */
 };
 
 struct sl_redis_conn;

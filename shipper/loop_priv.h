@@ -46,7 +46,7 @@ struct loop {
     /* --once and Redis (loop_once.c): since when it fails (0: it does
      * not), and the output's counts at the last batch accepted */
     int64_t once_stalled_since;
-    uint64_t once_batches, once_errors, once_retries;
+    uint64_t once_batches, once_errors, once_retries, once_unanswered;
     int sigfd;
     int lock_fd; /* data_dir/lock, flocked: one shipper per data_dir */
     struct sl_metrics *m;

@@ -330,6 +330,26 @@ static int setup_http(struct loop *l, struct sl_err *err)
     return 0;
 }
 
+/* What output.redis.codec "auto" chose (shipper_config.h), and why. */
+static void say_codec(const struct shipper_config *sc)
+{
+    const struct shipper_redis_output *r = &sc->output.redis;
+    if (!sc->output.has_redis || r->mode != SL_REDIS_STREAM || !r->codec_auto)
+        return;
+    if (r->codec == SL_CODEC_COLUMNAR)
+        SL_INFO("output",
+                "codec auto: columnar, as every input has a grok processor: "
+                "its captures are stored as columns, for less shipper CPU "
+                "and Redis memory than lz4; indexers older than this shipper "
+                "cannot read it");
+    else
+        SL_INFO("output",
+                "codec auto: lz4, as inputs[%zu] has no grok processor, and "
+                "on lines grok does not cut columnar costs more than lz4; "
+                "set output.redis.codec to \"columnar\" to use it anyway",
+                r->codec_no_grok);
+}
+
 int loop_setup(struct loop *l, struct sl_err *err)
 {
     struct output_config oc;
@@ -349,6 +369,7 @@ int loop_setup(struct loop *l, struct sl_err *err)
         setup_registry(l, err) < 0)
         return -1;
     output_config_from(&oc, l->sc);
+    say_codec(l->sc);
     l->out = output_new(&oc, l->m, err);
     if (l->out == NULL)
         return -1;

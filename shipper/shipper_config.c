@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "sl_batch.h"
+
 static int check_host(const struct sl_config_node *obj, void *out,
                       struct sl_err *err)
 {
@@ -51,8 +53,11 @@ static int check_redis(const struct sl_config_node *obj, void *out,
     return sl_config_check_redis_url(sl_config_get(obj, "url"), err);
 }
 
-static const char *const codec_names[] = {"none", "lz4", "zstd", "columnar",
-                                          NULL};
+/* enum sl_codec's names in its order, then "auto" */
+static const char *const codec_names[] = {"none",     "lz4",  "zstd",
+                                          "columnar", "auto", NULL};
+_Static_assert(SL_CODEC_COLUMNAR == 3 && SHIPPER_CODEC_AUTO == 4,
+               "codec_names follows enum sl_codec, then auto");
 
 #define REDIS(m) SL_OPT_FIELD(struct shipper_redis_output, m)
 static const struct sl_opt redis_opts[] = {
@@ -75,18 +80,22 @@ static const struct sl_opt redis_opts[] = {
      .max = 600000,
      .help = "a batch is sent at the latest this long after its first "
              "event: the most an event waits in the shipper"},
-    {"codec", SL_OPT_ENUM, REDIS(codec), .def = "lz4", .words = codec_names,
-     .help = "stream mode: how batches are compressed; lz4 costs the shipper "
-             "0.4 to 0.8 CPU-s per million events and Redis under 0.1; zstd "
-             "(level 1) takes 25 to 40% less Redis memory for 30% more "
-             "shipper CPU; columnar (the JSON lines as columns, grok's "
+    {"codec", SL_OPT_ENUM, REDIS(codec), .def = "auto", .words = codec_names,
+     .help = "stream mode: how batches are compressed. `auto` (the "
+             "default) is columnar when every input has a grok processor "
+             "(anywhere in its list, with a `when` or without) and lz4 "
+             "otherwise, chosen once at start and said in the log. lz4 costs "
+             "the shipper 0.4 to 0.8 CPU-s per million events and Redis under "
+             "0.1; zstd (level 1) takes 25 to 40% less Redis memory for 30% "
+             "more shipper CPU; columnar (the JSON lines as columns, grok's "
              "captures out of the message, then lz4) takes half of lz4's "
              "Redis memory and 0.25 to 0.3 CPU-s less shipper CPU per million "
              "Apache events, and no more indexer CPU to decode; on lines grok "
              "does not cut (JSON logs, tracebacks, plain text) it costs the "
              "shipper 2 to 8% more than lz4 and the indexer up to 57% more to "
-             "decode, for 1 to 15% less Redis memory; an indexer older than "
-             "the shipper cannot read it (bench/RESULTS.md)"},
+             "decode, for 1 to 15% less Redis memory. An indexer older than "
+             "the shipper cannot read columnar: upgrade the indexers first "
+             "(bench/RESULTS.md)"},
     {"max_in_flight", SL_OPT_INT, REDIS(max_in_flight), .def = "4", .min = 1,
      .max = 64,
      .help = "batches sent and not yet acknowledged; more stops reading: the "
@@ -188,10 +197,40 @@ static const struct sl_opt shipper_opts[] = {
 const struct sl_config_table shipper_config_table = {
     "shipper.json", sizeof(struct shipper_config), shipper_opts, check_shipper};
 
+bool shipper_input_has_grok(const struct sl_config_node *input)
+{
+    const struct sl_config_node *procs = sl_config_get(input, "processors");
+    for (size_t i = 0; i < sl_config_len(procs); i++)
+        if (sl_config_get(sl_config_at(procs, i), "grok") != NULL)
+            return true;
+    return false;
+}
+
+/* "auto": columnar pays where grok cut the message into captures (half of
+ * lz4's Redis memory, 15% less shipper CPU on Apache lines) and costs a
+ * little more than lz4 elsewhere, so it is chosen when every input has a
+ * grok. A grok under a `when` counts: it is written for the lines it runs
+ * on, which are the input's lines a user means to parse. */
+static void resolve_codec(struct shipper_config *sc)
+{
+    struct shipper_redis_output *r = &sc->output.redis;
+    size_t n = sl_config_len(sc->inputs), i = 0;
+    if (r->codec != SHIPPER_CODEC_AUTO)
+        return;
+    while (i < n && shipper_input_has_grok(sl_config_at(sc->inputs, i)))
+        i++;
+    r->codec_auto = true;
+    r->codec_no_grok = i;
+    r->codec = i == n ? SL_CODEC_COLUMNAR : SL_CODEC_LZ4;
+}
+
 int shipper_config_read(struct shipper_config *sc,
                         const struct sl_config_node *root, struct sl_err *err)
 {
-    return sl_config_table_fill(&shipper_config_table, root, sc, err);
+    if (sl_config_table_fill(&shipper_config_table, root, sc, err) < 0)
+        return -1;
+    resolve_codec(sc);
+    return 0;
 }
 
 void shipper_config_release(struct shipper_config *sc)

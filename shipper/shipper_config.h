@@ -32,7 +32,14 @@ struct shipper_redis_output {
     long long batch_events;
     long long batch_bytes;
     long long batch_age_ms;
-    int codec; /* enum sl_codec; stream mode only */
+    /* enum sl_codec; stream mode only. "auto" (SHIPPER_CODEC_AUTO) is
+     * resolved by shipper_config_read: columnar when every input has a
+     * grok processor, lz4 otherwise; codec_auto then says it was chosen,
+     * codec_no_grok which input has no grok (the number of inputs when
+     * every one has). */
+    int codec;
+    bool codec_auto;
+    size_t codec_no_grok;
     long long max_in_flight;
     long long command_timeout_ms;
     /* The pending limit; the default depends on the mode. */
@@ -48,6 +55,10 @@ struct shipper_output_config {
     const struct sl_config_node *stdout_node; /* {} when there; no keys yet */
 };
 
+/* output.redis.codec's "auto": the word after enum sl_codec's values
+ * (checked in shipper_config.c). */
+#define SHIPPER_CODEC_AUTO 4
+
 struct shipper_config {
     struct shipper_host_config host;
     const char *data_dir;                /* the registry lives here */
@@ -59,11 +70,16 @@ struct shipper_config {
 
 extern const struct sl_config_table shipper_config_table;
 
-/* Fills sc from the root of a loaded shipper.json. Strings point into the
- * config: keep it until the shipper stops. -1 with the message to print. */
+/* Fills sc from the root of a loaded shipper.json, output.redis.codec
+ * "auto" resolved. Strings point into the config: keep it until the
+ * shipper stops. -1 with the message to print. */
 SL_MUST_CHECK int shipper_config_read(struct shipper_config *sc,
                                       const struct sl_config_node *root,
                                       struct sl_err *err);
 void shipper_config_release(struct shipper_config *sc);
+
+/* Whether the input (an object of "inputs") has a grok processor in its
+ * "processors", anywhere in the list, with a `when` or without. */
+bool shipper_input_has_grok(const struct sl_config_node *input);
 
 #endif

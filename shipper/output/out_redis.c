@@ -63,6 +63,9 @@ struct out_redis {
     int64_t held_said_at;
     uint64_t held_unsaid;
     bool held_said;
+    /* what Redis last said against the shipper (output_redis_said): its
+     * error reply to a batch, and why the connection last went down */
+    char refused[160], down_why[320];
     /* pending limit */
     long long max_pending, max_bytes;
     int check_ms;
@@ -143,6 +146,7 @@ static void hold(struct out_redis *s, const char *text)
     int64_t now = sl_redis_now_ms();
     sl_counter_inc(s->c->errors[why]);
     s->retry_at = now + sl_backoff_next(&s->backoff);
+    reply_text(text, s->refused, sizeof s->refused);
     if (s->held == why)
         return;
     if (s->held == OUTPUT_NREASONS) {
@@ -150,8 +154,8 @@ static void hold(struct out_redis *s, const char *text)
         s->held_since = now;
     }
     s->held = why;
-    char shown[160], again[96] = "";
-    reply_text(text, shown, sizeof shown);
+    char again[96] = "";
+    const char *shown = s->refused;
     /* Redis at maxmemory with an indexer draining it refuses and accepts
      * by turns, several times a second: the same reason within
      * OVER_SAY_MS of the last time it was said is counted only */
@@ -496,8 +500,10 @@ static void on_state(void *ctx, enum sl_redis_state st, const char *why)
 {
     struct out_redis *s = ctx;
     /* the client logged it, saying what to fix */
-    if (st == SL_REDIS_DOWN && !s->closing)
+    if (st == SL_REDIS_DOWN && !s->closing) {
         count_refused_login(s, why);
+        snprintf(s->down_why, sizeof s->down_why, "%s", why != NULL ? why : "");
+    }
     if (st == SL_REDIS_READY) {
         s->next_check = 0; /* the key may have changed meanwhile */
         s->down = false;
@@ -614,6 +620,20 @@ static int make_client(struct out_redis *s, const struct output_config *cfg,
                  .state_ctx = s}};
     s->r = sl_redis_new(&rc, err);
     return s->r != NULL ? 0 : -1;
+}
+
+uint64_t out_redis_unanswered(const void *sink)
+{
+    struct sl_redis_stats st;
+    sl_redis_stats(((const struct out_redis *)sink)->r, &st);
+    return st.unanswered;
+}
+
+void out_redis_said(const void *sink, const char **refused, const char **down)
+{
+    const struct out_redis *s = sink;
+    *refused = s->refused;
+    *down = s->down_why;
 }
 
 void *out_redis_new(struct output *o, const struct output_config *cfg,

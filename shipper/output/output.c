@@ -602,6 +602,14 @@ void output_process(struct output *o, const struct pollfd *pfds, size_t n)
     o->ops->process(o->sink, pfds, n);
 }
 
+void output_redis_said(const struct output *o, const char **refused,
+                       const char **down)
+{
+    *refused = *down = "";
+    if (o->cfg.kind != OUTPUT_STDOUT)
+        out_redis_said(o->sink, refused, down);
+}
+
 void output_stats(const struct output *o, struct output_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -614,6 +622,8 @@ void output_stats(const struct output *o, struct output_stats *out)
     out->disconnects = sl_counter_get(o->c.disconnects);
     out->pending = (long long)sl_gauge_get(o->c.pending);
     out->ready = o->ops->ready(o->sink);
+    if (o->cfg.kind != OUTPUT_STDOUT)
+        out->unanswered = out_redis_unanswered(o->sink);
     for (int i = 0; i < OUTPUT_NREASONS; i++)
         out->error_replies += sl_counter_get(o->c.errors[i]);
 }

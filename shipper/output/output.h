@@ -164,6 +164,8 @@ struct output_stats {
                                error reply */
     uint64_t pending_holds; /* times the pending limit held it */
     uint64_t disconnects;   /* times Redis could not be reached */
+    uint64_t unanswered;    /* commands sent that got no reply by
+                               command_timeout (a Redis hung or paused) */
     long long pending;      /* the key's length at the last check, -1: none */
     bool ready;             /* Redis is connected (stdout: not broken) */
 };
@@ -253,5 +255,12 @@ SL_MUST_CHECK int output_timeout_ms(const struct output *o);
 void output_process(struct output *o, const struct pollfd *pfds, size_t n);
 
 void output_stats(const struct output *o, struct output_stats *out);
+/* What Redis last said against the shipper, "" when nothing (or stdout):
+ * *refused its last error reply to a batch, as logged ("OOM command not
+ * allowed when used memory > 'maxmemory'"); *down why the connection
+ * last went down ("login refused: WRONGPASS ..."). Valid until the next
+ * output_process(). */
+void output_redis_said(const struct output *o, const char **refused,
+                       const char **down);
 
 #endif

@@ -105,6 +105,10 @@ extern const struct output_sink_ops out_stdout_ops;
 
 void *out_redis_new(struct output *o, const struct output_config *cfg,
                     struct output_counters *c, struct sl_err *err);
+/* output_stats' unanswered, from the Redis sink's client. */
+uint64_t out_redis_unanswered(const void *sink);
+/* output_redis_said's texts, kept by the Redis sink. */
+void out_redis_said(const void *sink, const char **refused, const char **down);
 void *out_stdout_new(struct output *o, const struct output_config *cfg,
                      struct sl_err *err);
 /* Writes what the descriptor takes at once of iov[0..n), when no batch is

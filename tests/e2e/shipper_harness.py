@@ -613,6 +613,33 @@ class HttpNode:
         self.server.server_close()
 
 
+class BulkNode(HttpNode):
+    """An Elasticsearch node that answers each _bulk at once: each
+    document is given to take(meta, doc) (its "create" action, its source
+    line), which returns (status, error or None) for its item."""
+
+    def __init__(self):
+        super().__init__(self._bulk)
+
+    def take(self, meta, doc):
+        return 201, None
+
+    def _bulk(self, path, body):
+        lines = body.decode().splitlines()
+        items = []
+        for action, doc in zip(lines[0::2], lines[1::2]):
+            meta = json.loads(action)["create"]
+            status, error = self.take(meta, doc)
+            item = {"_index": meta["_index"], "_id": meta["_id"],
+                    "status": status}
+            if error is not None:
+                item["error"] = error
+            items.append({"create": item})
+        errors = any(i["create"]["status"] != 201 for i in items)
+        return 200, json.dumps({"took": 1, "errors": errors,
+                                "items": items}).encode()
+
+
 def seeded_run(obj, tmp, seed):
     """A seeded run's common state on obj: seed, rnd (random.Random(seed)),
     d (tmp/seedN, with logs/ and logs/old/), logs, log (logs/app.log)."""

@@ -50,7 +50,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from shipper_harness import (ENV, HttpNode, Redis, case, eq,  # noqa: E402
+from shipper_harness import (ENV, BulkNode, Redis, case, eq,  # noqa: E402
                              failures, free_port, tmp_dir, wait_for)
 
 BIN = sys.argv[1]
@@ -111,33 +111,22 @@ def every_subcommand_judges_a_missing_ca_file_alike():
         p.stdout
 
 
-class StubNode(HttpNode):
+class StubNode(BulkNode):
     """An Elasticsearch node that answers each _bulk at once: every
     event created, but those whose line holds "bad-line", refused with a
     mapping error. `events` counts the documents it took."""
 
     def __init__(self):
         self.events, self.refused = 0, 0
-        super().__init__(self.bulk)
+        super().__init__()
 
-    def bulk(self, path, body):
-        lines = body.decode().splitlines()
-        items = []
-        for action, doc in zip(lines[0::2], lines[1::2]):
-            meta = json.loads(action)["create"]
-            item = {"_index": meta["_index"], "_id": meta["_id"],
-                    "status": 201}
-            if "bad-line" in doc:
-                item["status"] = 400
-                item["error"] = {"type": "mapper_parsing_exception",
-                                 "reason": "failed to parse"}
-                self.refused += 1
-            else:
-                self.events += 1
-            items.append({"create": item})
-        errors = any(i["create"]["status"] != 201 for i in items)
-        return 200, json.dumps({"took": 1, "errors": errors,
-                                "items": items}).encode()
+    def take(self, meta, doc):
+        if "bad-line" in doc:
+            self.refused += 1
+            return 400, {"type": "mapper_parsing_exception",
+                         "reason": "failed to parse"}
+        self.events += 1
+        return 201, None
 
 
 def readme_acl():

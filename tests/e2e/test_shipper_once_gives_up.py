@@ -2,12 +2,16 @@
 """`sluice-shipper run --once` when Redis does not take its batches: it
 waited for ever, so a cron job or a CI step piled up or hung. Now, after
 output.redis.command_timeout with no batch accepted, it exits 1 with one
-line (which Redis, what to check), the registry saved with only what
+line (which Redis, what it answered or why it could not be reached, what
+to check), the registry saved with only what
 Redis acknowledged; a second run once the fault is repaired ships every
 line exactly once. Each failure kind against a redis-server this test
 starts: Redis down, a wrong password, SELECT of a db out of range, an ACL
 user without XADD (stream) and without RPUSH (list), a read-only
-replica, OOM at maxmemory with noeviction (after some batches went in).
+replica, OOM at maxmemory with noeviction (after some batches went in),
+stopped (SIGSTOP) at the start and after a first batch (given up on one
+command_timeout after the batch it left unanswered, not two), writes
+paused.
 Redis answering but over max_pending is progress: `--once` waits for its
 consumers past the budget and ends 0. The daemon (`run`) never gives up.
 
@@ -68,7 +72,8 @@ def run_once(conf):
 
 def gives_up(conf, shown, did, budget_s=BUDGET_S):
     """run --once ends with exit 1 within budget_s (not before the
-    budget) and its one line: the Redis and what it did; its stderr."""
+    budget) and its one line: the Redis and what it did; (its stderr,
+    that line)."""
     rc, secs, err = run_once(conf)
     eq(rc, 1, f"exit; stderr:\n{err}")
     if not BUDGET_S <= secs < budget_s + SLACK_S:
@@ -82,7 +87,7 @@ def gives_up(conf, shown, did, budget_s=BUDGET_S):
     if len(said) != 1 or " error " not in said[0] or \
             any(w not in said[0] for w in want):
         raise AssertionError(f"no one line {want!r}; stderr:\n{err}")
-    return err
+    return err, said[0]
 
 
 def registry_at(d, log, want):
@@ -103,14 +108,16 @@ def list_events(r):
 def broken_then_repaired(name, url, did, said, repair, shown=None,
                          fixed_url=None, budget_s=BUDGET_S,
                          events=stream_events, **more):
-    """300 lines; run --once against url gives up (the line says did, the
-    log said) and moves no offset; repair() (the Redis the lines go to)
-    and a run against fixed_url ships every line exactly once."""
+    """300 lines; run --once against url gives up (the line says did and
+    said: Redis's own words, or why the connection failed) and moves no
+    offset; repair() (the Redis the lines go to) and a run against
+    fixed_url ships every line exactly once."""
     lines = lines_of(name, 300)
     d, log = one_log(name, lines)
-    err = gives_up(config(d, log, url, **more), shown or url, did, budget_s)
-    if said not in err:
-        raise AssertionError(f"no {said!r} in:\n{err}")
+    err, line = gives_up(config(d, log, url, **more), shown or url, did,
+                         budget_s)
+    if said not in line:
+        raise AssertionError(f"no {said!r} in the last line:\n{err}")
     registry_at(d, log, 0)
     r = repair()
     rc, _, err = run_once(config(d, log, fixed_url or url, **more))
@@ -217,17 +224,61 @@ def a_stopped_redis():
 @case
 def writes_paused():
     # CLIENT PAUSE WRITE: connected, PING and XLEN answered, XADD never;
-    # seen at the first command_timeout, so up to twice the budget
+    # seen when the batch's command_timeout is spent, and given up then
     r = Redis()
     try:
         r.cmd("CLIENT", "PAUSE", 60000, "WRITE")
         broken_then_repaired(
             "paused", f"redis://127.0.0.1:{r.port}/0", LATE,
-            "a command got no reply by its deadline",
-            lambda: r.cmd("CLIENT", "UNPAUSE") and r,
-            budget_s=2 * BUDGET_S)
+            "the last connection ended: a command got no reply by its "
+            "deadline", lambda: r.cmd("CLIENT", "UNPAUSE") and r)
     finally:
         r.kill()
+
+
+@case
+def stopped_mid_run_gives_up_after_one_budget():
+    # Redis stopped (SIGSTOP) after it took the first batch: the next one
+    # is never answered. Seen when its command_timeout is spent, --once
+    # counted its budget from then and gave up after twice the budget; it
+    # now counts from when the batch was sent. A budget of 4 s, so that
+    # twice it is past the slack.
+    budget = 4
+    d = scratch(TMP, "midrun")
+    r = Redis()
+    url = f"redis://127.0.0.1:{r.port}/0"
+    conf = write_config(d, [{"type": "stdin"}], {"redis": {
+        "url": url, "key": KEY, "codec": "none", "batch_age": "20ms",
+        "command_timeout": f"{budget}s"}})
+    p = subprocess.Popen([SHIPPER, "-c", conf, "run", "--once"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=ENV)
+    try:
+        p.stdin.write(b"first\n")
+        p.stdin.flush()
+        wait_for("the first batch", lambda: r.cmd("XLEN", KEY) == 1)
+        r.proc.send_signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        p.stdin.write(b"second\n")
+        p.stdin.close()  # --once: ends when what it read is shipped
+        rc = p.wait(timeout=DEADLINE_S)
+        secs, err = time.monotonic() - t0, p.stderr.read().decode()
+        eq(rc, 1, f"exit; stderr:\n{err}")
+        if not budget - 0.5 <= secs < budget + SLACK_S:
+            raise AssertionError(f"gave up {secs:.1f} s after the batch, "
+                                 f"the budget is {budget} s:\n{err}")
+        said = [l for l in err.splitlines() if "--once gives up" in l]
+        want = (f"for {budget}.0 s (output.redis.command_timeout) it {LATE} "
+                "(hung, paused, or slower than output.redis.command_timeout; "
+                "the last connection ended: a command got no reply by its "
+                "deadline")
+        if len(said) != 1 or want not in said[0]:
+            raise AssertionError(f"no one line with {want!r}:\n{err}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        r.kill()  # SIGKILL ends a stopped process too
 
 
 @case
@@ -242,9 +293,9 @@ def oom_at_maxmemory_after_some_batches():
         r.cmd("CONFIG", "SET", "maxmemory", used + 300 * 1024)
         url = f"redis://127.0.0.1:{r.port}/0"
         conf = config(d, log, url, batch_events=100, max_in_flight=1)
-        err = gives_up(conf, url, REFUSED)
-        if "OOM command not allowed" not in err:
-            raise AssertionError(f"what Redis said:\n{err}")
+        err, line = gives_up(conf, url, REFUSED)
+        if "its last answer: \"OOM command not allowed" not in line:
+            raise AssertionError(f"what Redis said, in the last line:\n{err}")
         got = r.events(KEY)
         if not 0 < len(got) < len(lines):
             raise AssertionError(f"{len(got)} of {len(lines)} events in "

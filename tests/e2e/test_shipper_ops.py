@@ -548,7 +548,7 @@ def output_counters_reconcile_with_what_redis_holds():
     r = shipper_harness.Redis()
     try:
         for mode, codec in (("stream", "none"), ("stream", "lz4"),
-                            ("list", "none")):
+                            ("stream", "columnar"), ("list", "none")):
             key = f"e2e:{mode}:{codec}"
             lines = [f"{mode} line {i} " + "y" * (i % 50)
                      for i in range(3000)]

@@ -457,6 +457,7 @@ static void slow_server_past_the_deadline(void **state)
     struct sl_redis_stats s;
     sl_redis_stats(f->r, &s);
     assert_int_equal(s.timeouts, 2);
+    assert_int_equal(s.unanswered, 2); /* both sent */
     assert_int_equal(s.lost, 2);
     assert_int_equal(s.replies, 2); /* ECHO next, ECHO c */
 }

@@ -480,6 +480,10 @@ static void refused_is_retried_and_commands_end_by_deadline(void **state)
              "Connection refused",
              port);
     assert_string_equal(cmd.why, want);
+    struct sl_redis_stats rs;
+    sl_redis_conn_stats(c, &rs);
+    assert_int_equal(rs.timeouts, 1);
+    assert_int_equal(rs.unanswered, 0); /* never sent */
     /* retried with backoff 10..40 ms: several attempts, no tight loop */
     assert_in_range(st.downs, 3, 31);
     /* the deadline may fall while an attempt is under way: a loaded

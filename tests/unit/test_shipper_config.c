@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,9 @@ static void test_example_file(void **state)
     assert_string_equal(sc.output.redis.url, "redis://:pw@127.0.0.1:6379/0");
     assert_int_equal(sc.output.redis.mode, SL_REDIS_STREAM);
     assert_string_equal(sc.output.redis.key, "sluice:events");
+    /* its one input has grok: auto chooses columnar */
+    assert_int_equal(sc.output.redis.codec, SL_CODEC_COLUMNAR);
+    assert_true(sc.output.redis.codec_auto);
     assert_string_equal(sc.http.listen, "127.0.0.1:5066");
     assert_int_equal(sc.log.level, SL_LOG_INFO);
     assert_int_equal(sc.log.format, SL_LOG_TEXT);
@@ -89,7 +93,10 @@ static void test_defaults(void **state)
     assert_int_equal(sc.output.redis.batch_events, 2000);
     assert_int_equal(sc.output.redis.batch_bytes, 2 << 20);
     assert_int_equal(sc.output.redis.batch_age_ms, 1000);
+    /* auto, and stdin has no grok */
     assert_int_equal(sc.output.redis.codec, SL_CODEC_LZ4);
+    assert_true(sc.output.redis.codec_auto);
+    assert_int_equal(sc.output.redis.codec_no_grok, 0);
     assert_int_equal(sc.output.redis.max_in_flight, 4);
     assert_int_equal(sc.output.redis.command_timeout_ms, 10000);
     assert_int_equal(sc.output.redis.max_pending, 2000);
@@ -144,6 +151,61 @@ static void test_defaults(void **state)
     assert_int_equal(oc.fd, 1);
     shipper_config_release(&sc);
     sl_config_free(c);
+}
+
+/* The codec a config gets: auto -> (codec, index of the first input
+ * without grok, or the number of inputs); an explicit one as given. */
+static void expect_codec(const char *inputs, const char *codec, int want,
+                         bool is_auto, size_t no_grok)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"inputs\": %s, \"output\": {\"redis\": {%s}}}", inputs, codec);
+    struct sl_config *c = load(json);
+    struct shipper_config sc;
+    struct sl_err err = {0};
+    if (shipper_config_read(&sc, sl_config_root(c), &err) < 0)
+        fail_msg("%s: %s", json, err.msg);
+    struct output_config oc;
+    output_config_from(&oc, &sc);
+    if ((int)oc.codec != want || sc.output.redis.codec_auto != is_auto ||
+        (is_auto && sc.output.redis.codec_no_grok != no_grok))
+        fail_msg("%s: codec %d auto %d no_grok %zu", json, (int)oc.codec,
+                 sc.output.redis.codec_auto, sc.output.redis.codec_no_grok);
+    shipper_config_release(&sc);
+    sl_config_free(c);
+}
+
+static void test_codec_auto(void **state)
+{
+    (void)state;
+    const char *grok = "{\"grok\": {\"patterns\": [\"%{WORD:w}\"]}}";
+    const char *date = "{\"date\": {\"field\": \"t\"}}";
+    const char *json = "{\"json\": {}}";
+    char a[512], b[512], ab[1100];
+    /* grok anywhere in the list, under a `when` or not, in every input */
+    snprintf(a, sizeof a, "{\"processors\": [%s, %s]}", grok, date);
+    snprintf(b, sizeof b,
+             "{\"type\": \"stdin\", \"processors\": [%s, "
+             "{\"grok\": {\"patterns\": [\"%%{WORD:w}\"], \"when\": "
+             "{\"has_fields\": [\"message\"]}}}]}",
+             json);
+    snprintf(ab, sizeof ab, "[%s, %s]", a, b);
+    expect_codec(ab, "", SL_CODEC_COLUMNAR, true, 2);
+    expect_codec(ab, "\"codec\": \"auto\"", SL_CODEC_COLUMNAR, true, 2);
+    /* one input without grok: lz4, naming it */
+    snprintf(b, sizeof b, "{\"processors\": [%s, %s]}", json, date);
+    snprintf(ab, sizeof ab, "[%s, %s]", a, b);
+    expect_codec(ab, "", SL_CODEC_LZ4, true, 1);
+    expect_codec("[{}]", "", SL_CODEC_LZ4, true, 0);
+    expect_codec("[{\"processors\": []}]", "", SL_CODEC_LZ4, true, 0);
+    /* an explicit codec is kept, grok or not */
+    snprintf(ab, sizeof ab, "[%s]", a);
+    expect_codec(ab, "\"codec\": \"lz4\"", SL_CODEC_LZ4, false, 0);
+    expect_codec(ab, "\"codec\": \"none\"", SL_CODEC_NONE, false, 0);
+    expect_codec("[{}]", "\"codec\": \"columnar\"", SL_CODEC_COLUMNAR, false,
+                 0);
+    expect_codec("[{}]", "\"codec\": \"zstd\"", SL_CODEC_ZSTD, false, 0);
 }
 
 static void test_required(void **state)
@@ -211,7 +273,7 @@ static void test_bad_values(void **state)
                  "\"lz5\"}}}",
                  "shipper.json:1:48: output.redis.codec: found a string "
                  "\"lz5\", expected one of \"none\", \"lz4\", \"zstd\", "
-                 "\"columnar\" (did you mean \"lz4\"?)");
+                 "\"columnar\", \"auto\" (did you mean \"lz4\"?)");
     assert_fails(
         "{\"inputs\": [{}], \"output\": {\"redis\": "
         "{\"max_in_flight\": 0}}}",
@@ -245,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_table_is_consistent),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_codec_auto),
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_output_rules),
         cmocka_unit_test(test_bad_values),
