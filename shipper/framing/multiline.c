@@ -697,6 +697,12 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms)
     }
 }
 
+void multiline_touch(struct multiline *ml, uint64_t now_ms)
+{
+    if (ml->open && now_ms > ml->last_ms)
+        ml->last_ms = now_ms;
+}
+
 void multiline_flush(struct multiline *ml)
 {
     if (idle(ml)) {

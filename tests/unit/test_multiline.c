@@ -717,6 +717,30 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     got_free(&g);
 }
 
+/* A touch (a line of the event may be being written) starts the open
+ * event's timeout again: a push after it joins, where without it the push
+ * would have timed the event out first. */
+static void a_touch_starts_the_timeout_again(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_pattern("^ ", false, NULL, &g);
+    multiline_touch(ml, 3000); /* no event open: nothing to do */
+    assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
+    push(ml, "a", 0, 1000);
+    multiline_touch(ml, 500); /* the clock does not go back */
+    assert_int_equal(multiline_next_deadline(ml), 6000);
+    multiline_touch(ml, 9000);
+    assert_int_equal(multiline_next_deadline(ml), 14000);
+    push(ml, " b", 2, 10000);
+    assert_int_equal(g.n, 0);
+    flush(ml);
+    assert_event(&g, 0, 0, 2, "a\n b");
+    assert_int_equal(multiline_stats(ml)->timeouts, 0);
+    multiline_free(ml);
+    got_free(&g);
+}
+
 static void timeout_zero_never_expires(void **state)
 {
     (void)state;
@@ -1900,6 +1924,7 @@ int main(void)
         cmocka_unit_test(crlf_is_stripped_upstream),
         cmocka_unit_test(timeout_flushes_through_the_passed_clock),
         cmocka_unit_test(timeout_zero_never_expires),
+        cmocka_unit_test(a_touch_starts_the_timeout_again),
         cmocka_unit_test(errors_say_what_to_do),
         cmocka_unit_test(python_rules),
         cmocka_unit_test(java_rules),

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""`sluice-shipper run --once` with the stdout output on logs as servers
+and applications write them, with the configs the README gives, each
+event's fields checked: a traceback whose exception line has no newline
+yet when --once ends (the event waits for it, whole, to the next run)
+or when the daemon's multiline timeout comes (it waits for it too).
+
+test_shipper_formats.py has the stack-trace formats, test_shipper_run.py
+grok and date, tests/grok/cases the patterns line by line.
+
+usage: test_shipper_realworld.py SLUICE_SHIPPER [CASE...]
+"""
+import functools
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shipper_harness  # noqa: E402
+from shipper_harness import case, eq, failures, json_lines  # noqa: E402
+from shipper_harness import write_config  # noqa: E402
+
+SHIPPER = sys.argv[1]
+shipper_harness.ONLY.update(sys.argv[2:])
+scratch = functools.partial(shipper_harness.scratch,
+                            shipper_harness.tmp_dir("sluice-e2e-realworld-"))
+
+
+def events_of_once(conf):
+    """The events `run --once` prints (it must exit 0)."""
+    return json_lines(shipper_harness.run_once(SHIPPER, conf)[0])
+
+
+def log_file(name, text, mode="w"):
+    """scratch dir name's logs/app.log holding text; (dir, path)."""
+    d = scratch(name)
+    path = os.path.join(d, "logs", "app.log")
+    with open(path, mode) as f:
+        f.write(text)
+    return d, path
+
+
+RECORD = "2026-12-05 10:00:00,000 INFO [app] started\n"
+TRACE = """\
+2026-12-05 10:00:01,000 ERROR [app.worker] fetch failed
+Traceback (most recent call last):
+  File "/srv/app/worker.py", line 42, in run
+    r = fetch(url)
+  File "/srv/app/net.py", line 7, in fetch
+    raise ConnectionError("refused")
+requests.exceptions.ConnectionError: refused"""
+
+
+@case
+def a_traceback_whose_last_line_is_unfinished_waits_for_it():
+    # A writer between two write()s, or one whose buffer was flushed
+    # mid-line, when --once reads the file: the exception line has no
+    # newline yet. The event went out without it (no error.type, tagged
+    # _tracebackparsefailure), and the next run shipped the exception
+    # line as an event of its own.
+    d, path = log_file("unfinished-trace", RECORD + TRACE)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "python"},
+                             "processors": [{"traceback": {}}]}])
+    got = events_of_once(conf)
+    eq([e["message"] for e in got], [RECORD[:-1]], "first run")
+    with open(path, "a") as f:
+        f.write("\n2026-12-05 10:00:02,000 INFO [app] next\n")
+    got = events_of_once(conf)
+    eq([e["message"] for e in got],
+       [TRACE, "2026-12-05 10:00:02,000 INFO [app] next"], "second run")
+    eq(got[0]["log"]["offset"], len(RECORD), "offset")
+    eq((got[0].get("error", {}).get("type"), got[0]["log"].get("origin"),
+        got[0].get("tags")),
+       ("requests.exceptions.ConnectionError",
+        {"file": {"name": "/srv/app/net.py", "line": 7},
+         "function": "fetch"}, None), "error")
+
+
+@case
+def the_daemon_waits_for_a_tracebacks_unfinished_line_past_the_timeout():
+    # A program whose stdout goes to the file is block-buffered: a block
+    # ends anywhere in a line, and the rest comes with the next block,
+    # however late. The multiline timeout flushed the event without its
+    # exception line, which then became an event of its own.
+    d, path = log_file("unfinished-trace-daemon", RECORD + TRACE)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "python",
+                                           "timeout": "200ms"},
+                             "processors": [{"traceback": {}}]}])
+    sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
+    try:
+        sh.wait_events(1, "the record")
+        time.sleep(1.0)  # five timeouts
+        eq([e["message"] for e in sh.events()], [RECORD[:-1]],
+           "while the exception line is unfinished")
+        with open(path, "a") as f:
+            f.write("\n")
+        got = sh.wait_events(2, "the traceback, a timeout after its line")
+        eq([e["message"] for e in got], [RECORD[:-1], TRACE], "events")
+        eq(got[1].get("error", {}).get("type"),
+           "requests.exceptions.ConnectionError", "error.type")
+    finally:
+        sh.stop()
+
+
+if failures:
+    print(f"{len(failures)} failed: {', '.join(failures)}")
+    sys.exit(1)
