@@ -90,6 +90,12 @@
  *   - after frames, Node.js's "}" that closes an Error's properties
  *     ("{\n  code: 'ECONNREFUSED'\n}") and the "Node.js v18.19.0" line
  *     that ends an uncaught exception's output join
+ *   - Spring Boot's failure report ("APPLICATION FAILED TO START" between
+ *     two rules of asterisks, then "Description:" and "Action:"), which
+ *     LoggingFailureAnalysisReporter logs under a record with an empty
+ *     message: from the first rule, under a record of a log whose records
+ *     open with a digit or '[', every line joins up to one that opens as
+ *     the record did
  *   Not joined: a column-0 class line after a finished trace (a second
  *   printStackTrace with no record of its own) starts its own event.
  *
@@ -322,17 +328,23 @@ static struct ml_verdict python_held(struct ml_view v, const char *s, size_t n)
     return verdict(ML_START, ML_ST_RECORD);
 }
 
+/* A line that opens like the event's record: with a digit (a date) under
+ * a record that did, with '[' under one that did. */
+static bool opens_like_record(struct ml_view v, const char *s)
+{
+    return (sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
+           (v.lead == '[' && s[0] == '[');
+}
+
 /* A line in a cause's message in triple quotes: it joins, up to the
  * closing quotes (then the message is over: state EXC) or a line that
- * opens like the event's record (a digit or '[' under one that did: the
- * quotes were never closed). */
+ * opens like the event's record (the quotes were never closed). */
 static struct ml_verdict python_quoted(struct ml_view v, const char *s,
                                        size_t n)
 {
     if (same(s, n, LIT("\"\"\"")))
         return verdict(ML_CONT, ML_ST_EXC);
-    if ((sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
-        (v.lead == '[' && s[0] == '['))
+    if (opens_like_record(v, s))
         return verdict(ML_START, ML_ST_RECORD);
     return verdict(ML_CONT, ML_ST_QUOTE);
 }
@@ -452,6 +464,19 @@ static bool jul_level(const char *s, size_t n)
     return false;
 }
 
+/* A rule of asterisks alone on its line ("***************************"):
+ * how Spring Boot's failure report opens ("APPLICATION FAILED TO START"
+ * between two rules, then "Description:" and "Action:" and their text). */
+static bool asterisk_rule(const char *s, size_t n)
+{
+    if (n < 8)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '*')
+            return false;
+    return true;
+}
+
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
@@ -460,6 +485,16 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
     n = plain.len;
     if (n == 0)
         return blank(v);
+    /* Spring Boot's LoggingFailureAnalysisReporter logs its report under a
+     * record with an empty message, at column 0: from its first rule, every
+     * line joins up to one that opens like the record (a log whose records
+     * open with a date or '['; elsewhere a record cannot be told) */
+    if (v.open && v.st == ML_ST_REPORT)
+        return opens_like_record(v, s) ? verdict(ML_START, ML_ST_RECORD)
+                                       : verdict(ML_CONT, ML_ST_REPORT);
+    if (v.open && v.st == ML_ST_RECORD && !(v.holding && v.hold_head) &&
+        (sl_ascii_digit(v.lead) || v.lead == '[') && asterisk_rule(s, n))
+        return verdict(ML_CONT, ML_ST_REPORT);
     if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
         jul_level(s, n) && jul_header(v.text, v.text_len))
         return verdict(ML_CONT, ML_ST_RECORD);

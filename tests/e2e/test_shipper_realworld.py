@@ -3,7 +3,9 @@
 and applications write them, with the configs the README gives, each
 event's fields checked: a traceback whose exception line has no newline
 yet when --once ends (the event waits for it, whole, to the next run)
-or when the daemon's multiline timeout comes (it waits for it too).
+or when the daemon's multiline timeout comes (it waits for it too);
+Spring Boot's "APPLICATION FAILED TO START" report through the java
+preset.
 
 test_shipper_formats.py has the stack-trace formats, test_shipper_run.py
 grok and date, tests/grok/cases the patterns line by line.
@@ -102,6 +104,40 @@ def the_daemon_waits_for_a_tracebacks_unfinished_line_past_the_timeout():
            "requests.exceptions.ConnectionError", "error.type")
     finally:
         sh.stop()
+
+
+SPRING = """\
+2026-12-05T10:00:00.000Z  INFO 1 --- [           main] o.s.b.w.e.tomcat.TomcatWebServer         : Tomcat initialized with port 8080 (http)
+2026-12-05T10:00:01.000Z ERROR 1 --- [           main] o.s.b.d.LoggingFailureAnalysisReporter   : \n\
+\n\
+***************************
+APPLICATION FAILED TO START
+***************************
+
+Description:
+
+Web server failed to start. Port 8080 was already in use.
+
+Action:
+
+Identify and stop the process that's listening on port 8080 or configure this application to listen on another port.
+
+2026-12-05T10:00:02.000Z  WARN 1 --- [           main] o.s.b.SpringApplication                  : shutting down
+"""
+
+
+@case
+def spring_boots_failure_report_is_one_event_with_its_record():
+    # Any Spring Boot application that cannot start (a port in use, a
+    # bean missing) logs this report. Through the java preset each of its
+    # lines was an event of its own, "Action:" one, its text another.
+    d, path = log_file("spring-failure", SPRING)
+    conf = write_config(d, [{"type": "file", "paths": [path],
+                             "multiline": {"preset": "java"},
+                             "processors": [{"traceback": {}}]}])
+    lines = SPRING.split("\n")
+    eq([e["message"] for e in events_of_once(conf)],
+       [lines[0], "\n".join(lines[1:14]), lines[15]], "events")
 
 
 if failures:

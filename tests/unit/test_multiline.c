@@ -1737,6 +1737,35 @@ static void java_jul_records(void **state)
     assert_preset("java", "Dec 5 2026 x\nINFO: a\n", "Dec 5 2026 x|INFO: a|");
 }
 
+/* Spring Boot's failure report, under a record with an empty message: one
+ * event with it, up to the next record (its blank lines kept inside, the
+ * last one dropped). A rule of asterisks under a record of a log whose
+ * records open with a letter, or with no record above it, stays as it was:
+ * a line of its own. */
+static void java_spring_boot_failure_report(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "2026-12-05T10:00:00.000Z ERROR 1 --- [main] o.s.b.d.R : \n"
+                  "\n***************************\n"
+                  "APPLICATION FAILED TO START\n"
+                  "***************************\n\nDescription:\n\n"
+                  "Port 8080 was already in use.\n\nAction:\n\n"
+                  "Stop it.\n\n"
+                  "2026-12-05T10:00:01.000Z INFO 1 --- [main] o.s.b.A : bye\n",
+                  "2026-12-05T10:00:00.000Z ERROR 1 --- [main] o.s.b.d.R : \n"
+                  "\n***************************\n"
+                  "APPLICATION FAILED TO START\n"
+                  "***************************\n\nDescription:\n\n"
+                  "Port 8080 was already in use.\n\nAction:\n\n"
+                  "Stop it.|"
+                  "2026-12-05T10:00:01.000Z INFO 1 --- [main] o.s.b.A : bye|");
+    assert_preset("java", "[main] ERROR x\n**********\nA\n[main] INFO y\n",
+                  "[main] ERROR x\n**********\nA|[main] INFO y|");
+    assert_preset("java", "ERROR x\n**********\nA\n", "ERROR x|**********|A|");
+    assert_preset("java", "**********\nA\n", "**********|A|");
+}
+
 /* A SyntaxError that stops a program from starting has no "Traceback"
  * header: a crash loop prints one after the other, one event each. */
 static void python_syntax_error_crash_loop(void **state)
@@ -1947,6 +1976,7 @@ int main(void)
         cmocka_unit_test(python_quoted_cause),
         cmocka_unit_test(python_loguru),
         cmocka_unit_test(java_jul_records),
+        cmocka_unit_test(java_spring_boot_failure_report),
         cmocka_unit_test(python_syntax_error_crash_loop),
         cmocka_unit_test(python_asyncio_context),
         cmocka_unit_test(python_locals_class),
