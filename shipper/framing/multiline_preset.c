@@ -78,9 +78,14 @@
  *     "Caused by:" arrives: then they all join. Anything else
  *     (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases
  *     them as records. Likewise column-0 lines after a "Caused by:" head
- *     wait for its first frame.
+ *     wait for its first frame. In a log whose records open with a digit
+ *     or '[', a line that opens as the record did is the next record: the
+ *     held lines join the event above it (an exception with no frames,
+ *     as the JVM throws once it has thrown one often, with its message;
+ *     "db.primary: UP" under "health report follows"), and after a
+ *     "Caused by:" with no frames it starts at once.
  *   A second class-name line while lines are held releases them (they were
- *   not a message: "db.primary: UP", a record, then the real exception).
+ *   not a message: "com.x.Svc: started", then the real exception).
  *   The trade-off of holding: a record that looks like a class name
  *   ("com.x.Svc: started") is emitted up to MULTILINE_HOLD_MAX lines later
  *   than it could be, or at the timeout; records between it and a stack
@@ -520,6 +525,14 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
     if (starts(s, n, LIT("Exception in thread \"")))
         return verdict(ML_START, ML_ST_CAUSE);
     if (v.open && (v.hold_head || v.st == ML_ST_CAUSE)) {
+        /* a line that opens as the record did (a log whose records open
+         * with a date or '['): the next record. What is held joins the
+         * event above it: an exception with no frames (what the JVM
+         * throws in their place once it has thrown one often,
+         * OmitStackTraceInFastThrow; a Throwable that fills in none) and
+         * the lines of its message */
+        if (opens_like_record(v, s))
+            return verdict(v.holding ? ML_AFTER : ML_START, ML_ST_RECORD);
         /* a second exception line: what was held was not its message */
         if (v.holding && java_head(s, n))
             return verdict(ML_START, ML_ST_RECORD);

@@ -27,6 +27,7 @@ enum ml_dec {
     ML_CONT,  /* joins the open event (held lines first) */
     ML_START, /* starts a new event (held lines are decided again first) */
     ML_HOLD,  /* undecided until a later line: held back */
+    ML_AFTER, /* the held lines join the open event; the line starts one */
     ML_DROP   /* a blank line with no event open */
 };
 

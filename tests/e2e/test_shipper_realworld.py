@@ -4,8 +4,8 @@ and applications write them, with the configs the README gives, each
 event's fields checked: a traceback whose exception line has no newline
 yet when --once ends (the event waits for it, whole, to the next run)
 or when the daemon's multiline timeout comes (it waits for it too);
-Spring Boot's "APPLICATION FAILED TO START" report through the java
-preset.
+Spring Boot's "APPLICATION FAILED TO START" report and Java exceptions
+without frames (OmitStackTraceInFastThrow) through the java preset.
 
 test_shipper_formats.py has the stack-trace formats, test_shipper_run.py
 grok and date, tests/grok/cases the patterns line by line.
@@ -33,13 +33,23 @@ def events_of_once(conf):
     return json_lines(shipper_harness.run_once(SHIPPER, conf)[0])
 
 
-def log_file(name, text, mode="w"):
+def log_file(name, text):
     """scratch dir name's logs/app.log holding text; (dir, path)."""
     d = scratch(name)
     path = os.path.join(d, "logs", "app.log")
-    with open(path, mode) as f:
+    with open(path, "w") as f:
         f.write(text)
     return d, path
+
+
+def preset_input(name, text, preset, **multiline):
+    """text in a log file read with the preset (and multiline's other
+    keys) and the traceback processor: (dir, path, config)."""
+    d, path = log_file(name, text)
+    return d, path, write_config(d, [{
+        "type": "file", "paths": [path],
+        "multiline": dict(preset=preset, **multiline),
+        "processors": [{"traceback": {}}]}])
 
 
 RECORD = "2026-12-05 10:00:00,000 INFO [app] started\n"
@@ -60,10 +70,8 @@ def a_traceback_whose_last_line_is_unfinished_waits_for_it():
     # newline yet. The event went out without it (no error.type, tagged
     # _tracebackparsefailure), and the next run shipped the exception
     # line as an event of its own.
-    d, path = log_file("unfinished-trace", RECORD + TRACE)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "python"},
-                             "processors": [{"traceback": {}}]}])
+    _, path, conf = preset_input("unfinished-trace", RECORD + TRACE,
+                                 "python")
     got = events_of_once(conf)
     eq([e["message"] for e in got], [RECORD[:-1]], "first run")
     with open(path, "a") as f:
@@ -85,11 +93,8 @@ def the_daemon_waits_for_a_tracebacks_unfinished_line_past_the_timeout():
     # ends anywhere in a line, and the rest comes with the next block,
     # however late. The multiline timeout flushed the event without its
     # exception line, which then became an event of its own.
-    d, path = log_file("unfinished-trace-daemon", RECORD + TRACE)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "python",
-                                           "timeout": "200ms"},
-                             "processors": [{"traceback": {}}]}])
+    d, path, conf = preset_input("unfinished-trace-daemon", RECORD + TRACE,
+                                 "python", timeout="200ms")
     sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
     try:
         sh.wait_events(1, "the record")
@@ -131,13 +136,38 @@ def spring_boots_failure_report_is_one_event_with_its_record():
     # Any Spring Boot application that cannot start (a port in use, a
     # bean missing) logs this report. Through the java preset each of its
     # lines was an event of its own, "Action:" one, its text another.
-    d, path = log_file("spring-failure", SPRING)
-    conf = write_config(d, [{"type": "file", "paths": [path],
-                             "multiline": {"preset": "java"},
-                             "processors": [{"traceback": {}}]}])
+    conf = preset_input("spring-failure", SPRING, "java")[2]
     lines = SPRING.split("\n")
     eq([e["message"] for e in events_of_once(conf)],
        [lines[0], "\n".join(lines[1:14]), lines[15]], "events")
+
+
+FAST_THROW = """\
+2026-12-05 10:00:00,000 ERROR [exec-1] c.e.Orders - lookup failed
+java.lang.NullPointerException
+2026-12-05 10:00:00,100 ERROR [exec-2] c.e.Export - export failed
+java.lang.OutOfMemoryError: Java heap space
+2026-12-05 10:00:01,000 INFO  [main] c.e.App - still up
+"""
+
+
+@case
+def a_java_exception_without_frames_is_one_event_with_its_record():
+    # A JVM that has thrown an exception often throws it without its
+    # stack trace (OmitStackTraceInFastThrow, on by default): the logger
+    # prints the exception's line and no frame. It came out as an event of
+    # its own, with no error.type, and its record had no error either.
+    conf = preset_input("fast-throw", FAST_THROW, "java")[2]
+    got = events_of_once(conf)
+    lines = FAST_THROW.split("\n")
+    eq([e["message"] for e in got],
+       ["\n".join(lines[0:2]), "\n".join(lines[2:4]), lines[4]], "events")
+    eq([e.get("error") for e in got],
+       [{"type": "java.lang.NullPointerException",
+         "stack_trace": "java.lang.NullPointerException"},
+        {"type": "java.lang.OutOfMemoryError", "message": "Java heap space",
+         "stack_trace": "java.lang.OutOfMemoryError: Java heap space"},
+        None], "errors")
 
 
 if failures:
