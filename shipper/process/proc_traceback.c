@@ -562,8 +562,10 @@ int tb_parse_frameless(const char *s, size_t len, struct tb_result *r)
         if (indented(l) || !exception_line(l, TB_ERRORISH, &t) ||
             (dotted_name(l, &dots), dots == 0))
             continue;
+        /* a message on its line goes on to a "Caused by: " or the end */
         const char *stop = t.message.ptr + t.message.len, *after;
-        while (stop < end && !starts(line_at(stop, end, &after), "Caused by: "))
+        while (t.message.len > 0 && stop < end &&
+               !starts(line_at(stop, end, &after), "Caused by: "))
             stop = after;
         r->lang = TB_JAVA;
         r->type = t.type;
