@@ -502,6 +502,22 @@ static bool hold_join(struct multiline *ml)
     return true;
 }
 
+/* The blank lines at the end of the hold are in no event (counted as
+ * dropped), as a blank line with no event open: they end the event the
+ * held lines join. */
+static void hold_trim_blanks(struct multiline *ml)
+{
+    struct lines *h = &ml->hold;
+    while (h->n > 0) {
+        const struct held *x = &h->line[h->n - 1];
+        if (sl_ansi_plain(held_bytes(h, x), x->len).len > 0)
+            return;
+        h->bytes.len = x->pos;
+        h->n--;
+        ml->stats.dropped++;
+    }
+}
+
 static struct ml_verdict decide(const struct multiline *ml, const char *s,
                                 size_t n)
 {
@@ -556,6 +572,8 @@ static enum placed step(struct multiline *ml, const struct multiline_line *l)
     case ML_AFTER:
         /* the held lines complete the open event, the line starts the
          * next: it waits while an event split off by them waits */
+        if (!ml->joining)
+            hold_trim_blanks(ml);
         if (!hold_join(ml) || ml->ready) {
             ml->joining = ml->join_after = true;
             ml->join_st = v.st;

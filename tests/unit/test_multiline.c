@@ -1793,6 +1793,9 @@ static void java_exception_without_frames(void **state)
         "\nCaused by: z.W|2026-12-05 09:00:01 INFO c.e.J - next|");
     assert_preset("java", "[main] ERROR x\nx.Y\n[main] INFO y\n",
                   "[main] ERROR x\nx.Y|[main] INFO y|");
+    /* blank lines: kept inside its message, not after it */
+    assert_preset("java", "[main] ERROR x\nx.Y: a\n\nb\n\n\n[main] INFO y\n",
+                  "[main] ERROR x\nx.Y: a\n\nb|[main] INFO y|");
     assert_preset("java", "ERROR x\nx.Y\nINFO y\n", "ERROR x|x.Y|INFO y|");
     /* past max_lines: the held lines split the event, then the record
      * waits for the part before to be popped; nothing lost, in order */
