@@ -296,6 +296,11 @@ int line_reader_finish(struct line_reader *lr, struct sl_slice *line,
     return 1;
 }
 
+bool line_reader_in_line(const struct line_reader *lr)
+{
+    return lr->pos < lr->len || lr->skipping || lr->cut_pending;
+}
+
 uint64_t line_reader_line_offset(const struct line_reader *lr)
 {
     return lr->line_offset;

@@ -43,6 +43,9 @@ SL_MUST_CHECK int line_reader_next(struct line_reader *lr,
 /* At the end of the stream: 1 and the unterminated last line, if any. */
 SL_MUST_CHECK int line_reader_finish(struct line_reader *lr,
                                      struct sl_slice *line, bool *truncated);
+/* true while the bytes of an unterminated line are held: its writer is
+ * inside it (the bytes so far, or a cut line's skipped tail). */
+bool line_reader_in_line(const struct line_reader *lr);
 /* Holes: a run of at least LINE_READER_HOLE_MIN NUL bytes at the start of
  * a line is skipped (and the rest of that run in later chunks), not made
  * a line: it is what a file truncated under a writer that kept its offset

@@ -39,7 +39,9 @@ static const struct sl_opt multiline_opts[] = {
              "an event): cut as max_lines, a longer line cut to it"},
     {"timeout", SL_OPT_DURATION, F(timeout_ms), .def = "5s", .min = 0,
      .max = 3600 * 1000,
-     .help = "an event with no new line for this long is complete; 0: never"},
+     .help = "an event with no new line for this long is complete (not "
+             "while a line is half written: it waits for its newline); 0: "
+             "never"},
     SL_OPT_END};
 
 static int multiline_check(const struct sl_config_node *obj, void *out,

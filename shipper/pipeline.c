@@ -118,6 +118,7 @@ struct pipe_src {
                           INT64_MAX: none open, or flushed */
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
+    bool in_line;        /* the last drain left a line's first bytes in lr */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
     /* the cuts to repeat (registry_cuts at the start: a restart), from
      * cuts[icut] on; NULL for most sources */
@@ -182,6 +183,18 @@ static void timer_set(struct pipe_src *s, bool timed)
     s->tprev = s->tnext = NULL;
 }
 
+/* When the open multi-line event times out: never while a line is being
+ * written (the line reader holds its first bytes): that line may be the
+ * event's next one, as a traceback's exception line a block-buffered
+ * stdout cut in two; the event waits for it as the line waits for its
+ * newline. */
+static uint64_t ml_deadline(const struct pipe_src *s)
+{
+    if (s->ml == NULL || line_reader_in_line(s->lr))
+        return UINT64_MAX;
+    return multiline_next_deadline(s->ml);
+}
+
 /* The source's earliest deadline: its multiline's, or the one of its
  * open container record (PARTIAL_WAIT_MS after its last part); INT64_MAX
  * none. */
@@ -190,7 +203,7 @@ static int64_t src_deadline(const struct pipe_src *s)
     int64_t t = INT64_MAX;
     if (s->part_ms != INT64_MAX && container_log_open(s->cl))
         t = s->part_ms + PARTIAL_WAIT_MS;
-    uint64_t d = s->ml != NULL ? multiline_next_deadline(s->ml) : UINT64_MAX;
+    uint64_t d = ml_deadline(s);
     if (d != UINT64_MAX && (int64_t)d < t)
         t = (int64_t)d;
     return t;
@@ -738,7 +751,14 @@ static bool end_step(struct pipe_src *s)
         container_log_flush(s->cl);
         return true;
     }
-    if (s->ml != NULL && !s->ml_done) {
+    /* --once's end (soft) with a line still being written: the open
+     * multi-line event waits for it, as that line does (the registry stops
+     * before the event), since it may be the event's own next line: a
+     * traceback's exception line without its newline yet. Flushed, the
+     * event went out without it, tagged _tracebackparsefailure, and the
+     * line came as an event of its own at the next run. */
+    if (s->ml != NULL && !s->ml_done &&
+        (s->ending || !line_reader_in_line(s->lr))) {
         s->ml_done = true;
         multiline_flush(s->ml);
         return true;
@@ -798,7 +818,13 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 
 int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
+    /* a line was being written: the open event waited for it (no
+     * timeout, ml_deadline), and its clock starts now, as if that line
+     * had come whole (or ends here, if it is not the event's) */
+    if (s->in_line && s->ml != NULL)
+        multiline_touch(s->ml, (uint64_t)now_ms);
     int rc = drain(s, now_ms, err);
+    s->in_line = line_reader_in_line(s->lr);
     timer_update(s);
     return rc;
 }
@@ -845,8 +871,7 @@ void pipeline_tick(struct pipeline *p, int64_t now_ms)
             container_log_flush(s->cl);
             work_add(s);
         }
-        uint64_t d =
-            s->ml != NULL ? multiline_next_deadline(s->ml) : UINT64_MAX;
+        uint64_t d = ml_deadline(s);
         if (d != UINT64_MAX && (int64_t)d <= now_ms) {
             multiline_tick(s->ml, (uint64_t)now_ms);
             work_add(s);

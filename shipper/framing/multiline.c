@@ -131,8 +131,9 @@ struct multiline {
     bool hold_head;
     size_t replay_i, hold_from; /* replay position; where hold began in it */
     /* a line that joins, held lines first, stopped by a split (WAIT):
-     * hold_joined of the held lines are in the event; the line's state */
-    bool joining;
+     * hold_joined of the held lines are in the event; the line's state;
+     * join_after: the line starts the next event once they are in */
+    bool joining, join_after;
     size_t hold_joined;
     enum ml_state join_st;
 
@@ -501,6 +502,22 @@ static bool hold_join(struct multiline *ml)
     return true;
 }
 
+/* The blank lines at the end of the hold are in no event (counted as
+ * dropped), as a blank line with no event open: they end the event the
+ * held lines join. */
+static void hold_trim_blanks(struct multiline *ml)
+{
+    struct lines *h = &ml->hold;
+    while (h->n > 0) {
+        const struct held *x = &h->line[h->n - 1];
+        if (sl_ansi_plain(held_bytes(h, x), x->len).len > 0)
+            return;
+        h->bytes.len = x->pos;
+        h->n--;
+        ml->stats.dropped++;
+    }
+}
+
 static struct ml_verdict decide(const struct multiline *ml, const char *s,
                                 size_t n)
 {
@@ -522,9 +539,10 @@ static struct ml_verdict decide(const struct multiline *ml, const char *s,
 /* Places one line (see enum placed). */
 static enum placed step(struct multiline *ml, const struct multiline_line *l)
 {
-    struct ml_verdict v = ml->joining
-                              ? (struct ml_verdict){ML_CONT, ml->join_st, false}
-                              : decide(ml, l->ptr, l->len);
+    struct ml_verdict v =
+        ml->joining ? (struct ml_verdict){ml->join_after ? ML_AFTER : ML_CONT,
+                                          ml->join_st, false}
+                    : decide(ml, l->ptr, l->len);
     bool holding = ml->hold.n > 0 && !ml->joining;
     if (v.dec == ML_HOLD && ml->hold.line == NULL &&
         (ml->hold.line = malloc(MULTILINE_HOLD_MAX * sizeof(struct held))) ==
@@ -549,6 +567,20 @@ static enum placed step(struct multiline *ml, const struct multiline_line *l)
         }
         ml->joining = false;
         append(ml, l->ptr, l->len, l->offset, l->end, l->cut);
+        ml->st = v.st;
+        break;
+    case ML_AFTER:
+        /* the held lines complete the open event, the line starts the
+         * next: it waits while an event split off by them waits */
+        if (!ml->joining)
+            hold_trim_blanks(ml);
+        if (!hold_join(ml) || ml->ready) {
+            ml->joining = ml->join_after = true;
+            ml->join_st = v.st;
+            return WAIT;
+        }
+        ml->joining = ml->join_after = false;
+        start(ml, l->ptr, l->len, l->offset, l->end, l->cut);
         ml->st = v.st;
         break;
     case ML_START:
@@ -695,6 +727,12 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms)
         if (now_ms > ml->tick_ms)
             ml->tick_ms = now_ms;
     }
+}
+
+void multiline_touch(struct multiline *ml, uint64_t now_ms)
+{
+    if (ml->open && now_ms > ml->last_ms)
+        ml->last_ms = now_ms;
 }
 
 void multiline_flush(struct multiline *ml)

@@ -211,6 +211,9 @@ void multiline_pop(struct multiline *ml);
 /* Completes, after the lines already pushed, whatever has had no new line
  * for timeout_ms by now_ms. */
 void multiline_tick(struct multiline *ml, uint64_t now_ms);
+/* The open event's timeout counts from now_ms: a line that may be its next
+ * one is being written (its first bytes are read, not its newline yet). */
+void multiline_touch(struct multiline *ml, uint64_t now_ms);
 /* When multiline_tick has something to do: a clock value in ms, or
  * UINT64_MAX when nothing waits for the clock (no event open, no timeout)
  * and also while an event or work waits for a peek: pull until peek

@@ -78,9 +78,14 @@
  *     "Caused by:" arrives: then they all join. Anything else
  *     (MULTILINE_HOLD_MAX lines, the timeout, the end of input) releases
  *     them as records. Likewise column-0 lines after a "Caused by:" head
- *     wait for its first frame.
+ *     wait for its first frame. In a log whose records open with a digit
+ *     or '[', a line that opens as the record did is the next record: the
+ *     held lines join the event above it (an exception with no frames,
+ *     as the JVM throws once it has thrown one often, with its message;
+ *     "db.primary: UP" under "health report follows"), and after a
+ *     "Caused by:" with no frames it starts at once.
  *   A second class-name line while lines are held releases them (they were
- *   not a message: "db.primary: UP", a record, then the real exception).
+ *   not a message: "com.x.Svc: started", then the real exception).
  *   The trade-off of holding: a record that looks like a class name
  *   ("com.x.Svc: started") is emitted up to MULTILINE_HOLD_MAX lines later
  *   than it could be, or at the timeout; records between it and a stack
@@ -90,6 +95,12 @@
  *   - after frames, Node.js's "}" that closes an Error's properties
  *     ("{\n  code: 'ECONNREFUSED'\n}") and the "Node.js v18.19.0" line
  *     that ends an uncaught exception's output join
+ *   - Spring Boot's failure report ("APPLICATION FAILED TO START" between
+ *     two rules of asterisks, then "Description:" and "Action:"), which
+ *     LoggingFailureAnalysisReporter logs under a record with an empty
+ *     message: from the first rule, under a record of a log whose records
+ *     open with a digit or '[', every line joins up to one that opens as
+ *     the record did
  *   Not joined: a column-0 class line after a finished trace (a second
  *   printStackTrace with no record of its own) starts its own event.
  *
@@ -322,17 +333,23 @@ static struct ml_verdict python_held(struct ml_view v, const char *s, size_t n)
     return verdict(ML_START, ML_ST_RECORD);
 }
 
+/* A line that opens like the event's record: with a digit (a date) under
+ * a record that did, with '[' under one that did. */
+static bool opens_like_record(struct ml_view v, const char *s)
+{
+    return (sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
+           (v.lead == '[' && s[0] == '[');
+}
+
 /* A line in a cause's message in triple quotes: it joins, up to the
  * closing quotes (then the message is over: state EXC) or a line that
- * opens like the event's record (a digit or '[' under one that did: the
- * quotes were never closed). */
+ * opens like the event's record (the quotes were never closed). */
 static struct ml_verdict python_quoted(struct ml_view v, const char *s,
                                        size_t n)
 {
     if (same(s, n, LIT("\"\"\"")))
         return verdict(ML_CONT, ML_ST_EXC);
-    if ((sl_ascii_digit(v.lead) && sl_ascii_digit(s[0])) ||
-        (v.lead == '[' && s[0] == '['))
+    if (opens_like_record(v, s))
         return verdict(ML_START, ML_ST_RECORD);
     return verdict(ML_CONT, ML_ST_QUOTE);
 }
@@ -452,6 +469,19 @@ static bool jul_level(const char *s, size_t n)
     return false;
 }
 
+/* A rule of asterisks alone on its line ("***************************"):
+ * how Spring Boot's failure report opens ("APPLICATION FAILED TO START"
+ * between two rules, then "Description:" and "Action:" and their text). */
+static bool asterisk_rule(const char *s, size_t n)
+{
+    if (n < 8)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '*')
+            return false;
+    return true;
+}
+
 struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
                                         size_t n)
 {
@@ -460,6 +490,16 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
     n = plain.len;
     if (n == 0)
         return blank(v);
+    /* Spring Boot's LoggingFailureAnalysisReporter logs its report under a
+     * record with an empty message, at column 0: from its first rule, every
+     * line joins up to one that opens like the record (a log whose records
+     * open with a date or '['; elsewhere a record cannot be told) */
+    if (v.open && v.st == ML_ST_REPORT)
+        return opens_like_record(v, s) ? verdict(ML_START, ML_ST_RECORD)
+                                       : verdict(ML_CONT, ML_ST_REPORT);
+    if (v.open && v.st == ML_ST_RECORD && !(v.holding && v.hold_head) &&
+        (sl_ascii_digit(v.lead) || v.lead == '[') && asterisk_rule(s, n))
+        return verdict(ML_CONT, ML_ST_REPORT);
     if (v.open && v.st == ML_ST_RECORD && v.lines == 1 && !v.holding &&
         jul_level(s, n) && jul_header(v.text, v.text_len))
         return verdict(ML_CONT, ML_ST_RECORD);
@@ -485,6 +525,14 @@ struct ml_verdict multiline_java_decide(struct ml_view v, const char *s,
     if (starts(s, n, LIT("Exception in thread \"")))
         return verdict(ML_START, ML_ST_CAUSE);
     if (v.open && (v.hold_head || v.st == ML_ST_CAUSE)) {
+        /* a line that opens as the record did (a log whose records open
+         * with a date or '['): the next record. What is held joins the
+         * event above it: an exception with no frames (what the JVM
+         * throws in their place once it has thrown one often,
+         * OmitStackTraceInFastThrow; a Throwable that fills in none) and
+         * the lines of its message */
+        if (opens_like_record(v, s))
+            return verdict(v.holding ? ML_AFTER : ML_START, ML_ST_RECORD);
         /* a second exception line: what was held was not its message */
         if (v.holding && java_head(s, n))
             return verdict(ML_START, ML_ST_RECORD);

@@ -19,6 +19,7 @@ enum ml_state {
     ML_ST_QUOTE,  /* python: in a cause's message in triple quotes */
     ML_ST_TRACE,  /* java: after a "\tat" or "\t... N more" line */
     ML_ST_CAUSE,  /* java: after an exception head, before its first frame */
+    ML_ST_REPORT, /* java: in Spring Boot's failure report, under a record */
     ML_ST_PANIC   /* go: in a panic and its goroutines' stacks */
 };
 
@@ -26,6 +27,7 @@ enum ml_dec {
     ML_CONT,  /* joins the open event (held lines first) */
     ML_START, /* starts a new event (held lines are decided again first) */
     ML_HOLD,  /* undecided until a later line: held back */
+    ML_AFTER, /* the held lines join the open event; the line starts one */
     ML_DROP   /* a blank line with no event open */
 };
 

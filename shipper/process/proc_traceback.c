@@ -551,6 +551,33 @@ static int parse_java(const char *s, const char *end, struct tb_result *r)
     return 1;
 }
 
+int tb_parse_frameless(const char *s, size_t len, struct tb_result *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *p = s, *next, *end = s + len;
+    for (int i = 0; i < 2 && p < end; i++, p = next) {
+        struct sl_slice l = line_at(p, end, &next);
+        size_t dots;
+        struct tb_result t = *r;
+        if (indented(l) || !exception_line(l, TB_ERRORISH, &t) ||
+            (dotted_name(l, &dots), dots == 0))
+            continue;
+        /* a message on its line goes on to a "Caused by: " or the end */
+        const char *stop = t.message.ptr + t.message.len, *after;
+        while (t.message.len > 0 && stop < end &&
+               !starts(line_at(stop, end, &after), "Caused by: "))
+            stop = after;
+        r->lang = TB_JAVA;
+        r->type = t.type;
+        r->message = to_end(t.message.ptr, stop);
+        if (r->message.len > 0)
+            r->message = sl_ansi_plain(r->message.ptr, r->message.len);
+        r->stack = to_end(l.ptr, end);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- Go ----------------------------------------------------------------- */
 
 /* "main.(*Server).handle(0x0, {...})": the function, up to the '(' of its
@@ -901,6 +928,9 @@ static enum proc_result tb_run(struct proc *p, const struct proc_ctx *cx)
         if (proc_event_text(cx->ev, from = &tp->json[i], &s) ||
             tb_frames_text(cx->ev, sl_event_get(cx->ev, from), &s))
             rc = tb_parse(s.ptr, s.len, &r);
+    /* last, where no field holds a trace: an exception without frames */
+    if (rc == 0 && proc_event_text(cx->ev, from = &tp->field, &s))
+        rc = tb_parse_frameless(s.ptr, s.len, &r);
     if (rc == 0)
         return PROC_OK;
     if (r.lang == TB_GO_STACK)

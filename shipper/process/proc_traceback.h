@@ -64,5 +64,14 @@ struct tb_result {
  * line). -1: a traceback's start is there but not its exception (a cut
  * event); r->lang says which kind. */
 SL_MUST_CHECK int tb_parse(const char *s, size_t len, struct tb_result *r);
+/* Where no trace is: an exception without frames, as the JVM throws one
+ * in place of one it has thrown often (OmitStackTraceInFastThrow) or a
+ * Throwable that fills in none, on s's first line or under its record
+ * line, as the java preset joins it: a dotted name like an error's at
+ * column 0 ("java.lang.NullPointerException", "java.lang.OutOfMemoryError:
+ * Java heap space"), its message up to a "Caused by: " or the end. 1 and
+ * *r (no crash site: no frame names one), or 0. */
+SL_MUST_CHECK int tb_parse_frameless(const char *s, size_t len,
+                                     struct tb_result *r);
 
 #endif

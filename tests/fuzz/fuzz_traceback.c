@@ -1,8 +1,8 @@
 /* fuzz_traceback.c: finding a traceback in outside bytes (a multi-line
- * event), tb_parse() and the traceback processor. Checks: every slice
- * lies inside the input; a found traceback has a type of name characters
- * (and Python's "<locals>"; Go's "panic", "fatal error" or a signal's
- * name; faulthandler's "Fatal Python error"; none for a Go stack with
+ * event), tb_parse(), tb_parse_frameless() and the traceback processor. Checks:
+ * every slice lies inside the input; a found traceback has a type of name
+ * characters (and Python's "<locals>"; Go's "panic", "fatal error" or a
+ * signal's name; faulthandler's "Fatal Python error"; none for a Go stack with
  * no header), a line of digits, and a
  * stack trace that ends where the input's last non-blank byte does;
  * parsing twice gives the same; the processor, alone and after the json
@@ -29,11 +29,12 @@ static void inside(struct sl_slice s, const char *base, size_t size)
         abort();
 }
 
-static void check(const char *s, size_t size)
+static void check(int (*parse)(const char *, size_t, struct tb_result *),
+                  const char *s, size_t size)
 {
     struct tb_result r, again;
-    int rc = tb_parse(s, size, &r);
-    if (rc != tb_parse(s, size, &again) || memcmp(&r, &again, sizeof r))
+    int rc = parse(s, size, &r);
+    if (rc != parse(s, size, &again) || memcmp(&r, &again, sizeof r))
         abort();
     if (rc < -1 || rc > 1)
         abort();
@@ -110,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 64 * 1024)
         return 0;
     const char *s = (const char *)data;
-    check(s, size);
+    check(tb_parse, s, size);
+    check(tb_parse_frameless, s, size);
     run_chain("{\"p\": [{\"traceback\": {}}]}", s, size);
     /* a JSON log's stacks: strings, and the arrays of zerolog's and
      * structlog's frames (proc_traceback_frames.c) */

@@ -111,12 +111,16 @@ static void unterminated_line_waits_for_finish(void **state)
     struct line_reader *lr = line_reader_new(100);
     struct sl_slice line;
     bool trunc;
+    assert_false(line_reader_in_line(lr));
     assert_int_equal(line_reader_feed(lr, "partial", 7, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_true(line_reader_in_line(lr)); /* its writer is inside a line */
     assert_int_equal(line_reader_feed(lr, " more\n", 6, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 1);
     assert_int_equal(line.len, 12);
     assert_memory_equal(line.ptr, "partial more", 12);
+    assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_false(line_reader_in_line(lr));
     assert_int_equal(line_reader_finish(lr, &line, &trunc), 0);
     line_reader_free(lr);
 }
@@ -179,8 +183,10 @@ static void a_cut_line_waits_for_its_newline(void **state)
     assert_int_equal(line_reader_line_offset(lr), 18);
     assert_int_equal(line_reader_line_end(lr), 21);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_true(line_reader_in_line(lr)); /* "longtail" */
     assert_int_equal(line_reader_feed(lr, "more", 4, NULL), 0);
     assert_int_equal(line_reader_next(lr, &line, &trunc), 0);
+    assert_true(line_reader_in_line(lr)); /* its tail, being skipped */
     assert_int_equal(line_reader_finish(lr, &line, &trunc), 1);
     assert_true(trunc);
     assert_memory_equal(line.ptr, "long", 4);

@@ -532,9 +532,38 @@ static struct multiline *split_run(const char *preset, uint32_t max_lines,
     return ml;
 }
 
+/* log through split_run() by every consumer: check's events, lossless. */
+static void split_by_each_consumer(const char *preset, uint32_t max_lines,
+                                   const char *log,
+                                   void (*check)(const struct got *g))
+{
+    for (size_t c = 0; c < NCONSUMERS; c++) {
+        use_consumer(c);
+        struct got g = {0};
+        struct multiline *ml = split_run(preset, max_lines, log, &g);
+        check(&g);
+        assert_lossless(&g, log);
+        multiline_free(ml);
+        got_free(&g);
+    }
+    use_consumer(0);
+}
+
 /* A Python traceback longer than max_lines: the parts that go on carry
  * the rest, the exception line (the one that says what failed) last;
  * what follows is decided as it would have been in one event. */
+static void python_traceback_past_max_lines_check(const struct got *g)
+{
+    assert_int_equal(g->n, 4);
+    assert_true(g->ev[0].truncated && !g->ev[0].continued);
+    assert_true(g->ev[1].truncated && g->ev[1].continued);
+    assert_event(g, 2, 229, 2,
+                 "ValueError: bad\nDETAIL:  a message line of the "
+                 "exception");
+    assert_true(g->ev[2].continued && !g->ev[2].truncated);
+    assert_event(g, 3, 286, 1, "2026-12-05 09:00:01 INFO app: next");
+}
+
 static void python_traceback_past_max_lines_keeps_its_exception(void **state)
 {
     (void)state;
@@ -549,23 +578,8 @@ static void python_traceback_past_max_lines_keeps_its_exception(void **state)
                               "ValueError: bad\n"
                               "DETAIL:  a message line of the exception\n"
                               "2026-12-05 09:00:01 INFO app: next\n";
-    for (size_t c = 0; c < NCONSUMERS; c++) {
-        use_consumer(c);
-        struct got g = {0};
-        struct multiline *ml = split_run("python", 4, log, &g);
-        assert_int_equal(g.n, 4);
-        assert_true(g.ev[0].truncated && !g.ev[0].continued);
-        assert_true(g.ev[1].truncated && g.ev[1].continued);
-        assert_event(&g, 2, 229, 2,
-                     "ValueError: bad\nDETAIL:  a message line of the "
-                     "exception");
-        assert_true(g.ev[2].continued && !g.ev[2].truncated);
-        assert_event(&g, 3, 286, 1, "2026-12-05 09:00:01 INFO app: next");
-        assert_lossless(&g, log);
-        multiline_free(ml);
-        got_free(&g);
-    }
-    use_consumer(0);
+    split_by_each_consumer("python", 4, log,
+                           python_traceback_past_max_lines_check);
 }
 
 /* Java: held lines (an exception line and its message, waiting for the
@@ -713,6 +727,30 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     flush(ml);
     assert_event(&g, 2, 8, 1, " d");
     assert_int_equal(multiline_stats(ml)->timeouts, 2);
+    multiline_free(ml);
+    got_free(&g);
+}
+
+/* A touch (a line of the event may be being written) starts the open
+ * event's timeout again: a push after it joins, where without it the push
+ * would have timed the event out first. */
+static void a_touch_starts_the_timeout_again(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_pattern("^ ", false, NULL, &g);
+    multiline_touch(ml, 3000); /* no event open: nothing to do */
+    assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
+    push(ml, "a", 0, 1000);
+    multiline_touch(ml, 500); /* the clock does not go back */
+    assert_int_equal(multiline_next_deadline(ml), 6000);
+    multiline_touch(ml, 9000);
+    assert_int_equal(multiline_next_deadline(ml), 14000);
+    push(ml, " b", 2, 10000);
+    assert_int_equal(g.n, 0);
+    flush(ml);
+    assert_event(&g, 0, 0, 2, "a\n b");
+    assert_int_equal(multiline_stats(ml)->timeouts, 0);
     multiline_free(ml);
     got_free(&g);
 }
@@ -1713,6 +1751,90 @@ static void java_jul_records(void **state)
     assert_preset("java", "Dec 5 2026 x\nINFO: a\n", "Dec 5 2026 x|INFO: a|");
 }
 
+static void java_without_frames_split_check(const struct got *g)
+{
+    assert_int_equal(g->n, 3);
+    assert_event(g, 0, 0, 2,
+                 "2026-12-05 09:00:00 ERROR c.e.J - failed\n"
+                 "com.example.Bad: one");
+    assert_true(g->ev[0].truncated && !g->ev[0].continued);
+    assert_event(g, 1, 62, 2, "two\nthree");
+    assert_true(g->ev[1].continued);
+    assert_event(g, 2, 72, 1, "2026-12-05 09:00:01 INFO c.e.J - next");
+    assert_false(g->ev[2].continued);
+}
+
+/* Java: an exception with no frames (the JVM's own once it has thrown one
+ * often; a Throwable that fills in none) under its record, in a log whose
+ * records open with a date or '[': the next record ends it, and it joins
+ * its record, with the lines of its message; a "Caused by:" with no frames
+ * likewise. Where records open with a letter it stays as it was. */
+static void java_exception_without_frames(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "2026-12-05 09:00:00 ERROR c.e.J - npe\n"
+                  "java.lang.NullPointerException\n"
+                  "2026-12-05 09:00:01 ERROR c.e.J - oom\n"
+                  "java.lang.OutOfMemoryError: Java heap space\n"
+                  "more of its message\n"
+                  "2026-12-05 09:00:02 INFO c.e.J - next\n",
+                  "2026-12-05 09:00:00 ERROR c.e.J - npe\n"
+                  "java.lang.NullPointerException|"
+                  "2026-12-05 09:00:01 ERROR c.e.J - oom\n"
+                  "java.lang.OutOfMemoryError: Java heap space\n"
+                  "more of its message|"
+                  "2026-12-05 09:00:02 INFO c.e.J - next|");
+    assert_preset(
+        "java",
+        "2026-12-05 09:00:00 ERROR c.e.J - x\nx.Y: a\n\tat A.a(A.java:1)"
+        "\nCaused by: z.W\n2026-12-05 09:00:01 INFO c.e.J - next\n",
+        "2026-12-05 09:00:00 ERROR c.e.J - x\nx.Y: a\n\tat A.a(A.java:1)"
+        "\nCaused by: z.W|2026-12-05 09:00:01 INFO c.e.J - next|");
+    assert_preset("java", "[main] ERROR x\nx.Y\n[main] INFO y\n",
+                  "[main] ERROR x\nx.Y|[main] INFO y|");
+    /* blank lines: kept inside its message, not after it */
+    assert_preset("java", "[main] ERROR x\nx.Y: a\n\nb\n\n\n[main] INFO y\n",
+                  "[main] ERROR x\nx.Y: a\n\nb|[main] INFO y|");
+    assert_preset("java", "ERROR x\nx.Y\nINFO y\n", "ERROR x|x.Y|INFO y|");
+    /* past max_lines: the held lines split the event, then the record
+     * waits for the part before to be popped; nothing lost, in order */
+    split_by_each_consumer("java", 2,
+                           "2026-12-05 09:00:00 ERROR c.e.J - failed\n"
+                           "com.example.Bad: one\ntwo\nthree\n"
+                           "2026-12-05 09:00:01 INFO c.e.J - next\n",
+                           java_without_frames_split_check);
+}
+
+/* Spring Boot's failure report, under a record with an empty message: one
+ * event with it, up to the next record (its blank lines kept inside, the
+ * last one dropped). A rule of asterisks under a record of a log whose
+ * records open with a letter, or with no record above it, stays as it was:
+ * a line of its own. */
+static void java_spring_boot_failure_report(void **state)
+{
+    (void)state;
+    assert_preset("java",
+                  "2026-12-05T10:00:00.000Z ERROR 1 --- [main] o.s.b.d.R : \n"
+                  "\n***************************\n"
+                  "APPLICATION FAILED TO START\n"
+                  "***************************\n\nDescription:\n\n"
+                  "Port 8080 was already in use.\n\nAction:\n\n"
+                  "Stop it.\n\n"
+                  "2026-12-05T10:00:01.000Z INFO 1 --- [main] o.s.b.A : bye\n",
+                  "2026-12-05T10:00:00.000Z ERROR 1 --- [main] o.s.b.d.R : \n"
+                  "\n***************************\n"
+                  "APPLICATION FAILED TO START\n"
+                  "***************************\n\nDescription:\n\n"
+                  "Port 8080 was already in use.\n\nAction:\n\n"
+                  "Stop it.|"
+                  "2026-12-05T10:00:01.000Z INFO 1 --- [main] o.s.b.A : bye|");
+    assert_preset("java", "[main] ERROR x\n**********\nA\n[main] INFO y\n",
+                  "[main] ERROR x\n**********\nA|[main] INFO y|");
+    assert_preset("java", "ERROR x\n**********\nA\n", "ERROR x|**********|A|");
+    assert_preset("java", "**********\nA\n", "**********|A|");
+}
+
 /* A SyntaxError that stops a program from starting has no "Traceback"
  * header: a crash loop prints one after the other, one event each. */
 static void python_syntax_error_crash_loop(void **state)
@@ -1900,6 +2022,7 @@ int main(void)
         cmocka_unit_test(crlf_is_stripped_upstream),
         cmocka_unit_test(timeout_flushes_through_the_passed_clock),
         cmocka_unit_test(timeout_zero_never_expires),
+        cmocka_unit_test(a_touch_starts_the_timeout_again),
         cmocka_unit_test(errors_say_what_to_do),
         cmocka_unit_test(python_rules),
         cmocka_unit_test(java_rules),
@@ -1922,6 +2045,8 @@ int main(void)
         cmocka_unit_test(python_quoted_cause),
         cmocka_unit_test(python_loguru),
         cmocka_unit_test(java_jul_records),
+        cmocka_unit_test(java_spring_boot_failure_report),
+        cmocka_unit_test(java_exception_without_frames),
         cmocka_unit_test(python_syntax_error_crash_loop),
         cmocka_unit_test(python_asyncio_context),
         cmocka_unit_test(python_locals_class),

@@ -871,6 +871,44 @@ static void traceback_exception_within_a_line(void **state)
     assert_int_equal(r.stack.len, strlen(strstr(within, "RangeError")));
 }
 
+/* An exception without frames, on the first line or under its record:
+ * its message runs to a "Caused by: " or the end; a name alone has none,
+ * whatever follows. */
+static void traceback_java_without_frames(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *type, *message;
+    } cases[] = {
+        {"java.lang.NullPointerException\n", "java.lang.NullPointerException",
+         ""},
+        {"2026 ERROR c.e.X - x\njava.lang.NullPointerException\nmore\n",
+         "java.lang.NullPointerException", ""},
+        {"R\nx.y.BadException: one\ntwo\nCaused by: a.b.CError: c\n",
+         "x.y.BadException", "one\ntwo"},
+        {"R\n\x1b[31mjava.io.IOException: disk\x1b[0m\n", "java.io.IOException",
+         "disk"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tb_result r;
+        const char *t = cases[i].text;
+        assert_int_equal(tb_parse(t, strlen(t), &r), 0);
+        assert_int_equal(tb_parse_frameless(t, strlen(t), &r), 1);
+        assert_true(sl_slice_eq(r.type, cases[i].type, strlen(cases[i].type)));
+        assert_true(
+            sl_slice_eq(r.message, cases[i].message, strlen(cases[i].message)));
+        assert_int_equal(r.file.len + r.line.len + r.function.len, 0);
+    }
+    /* not one: undotted, not named like an error, indented, third line */
+    static const char *const none[] = {"ValueError: x\n", "R\ndb.primary: UP\n",
+                                       "R\n\tjava.io.IOException\n",
+                                       "R\nS\njava.io.IOException\n"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        struct tb_result r;
+        assert_int_equal(tb_parse_frameless(none[i], strlen(none[i]), &r), 0);
+    }
+}
+
 /* Tomcat's OneLineFormatter indents a whole stack trace by a tab: the
  * exception line is indented, less than the frames. A line indented as
  * deep as the frame is no exception line. */
@@ -1286,6 +1324,7 @@ int main(void)
         cmocka_unit_test(arena_cap),
         cmocka_unit_test(traceback_exception_within_a_line),
         cmocka_unit_test(traceback_indented_java),
+        cmocka_unit_test(traceback_java_without_frames),
         cmocka_unit_test(traceback_cause_without_traceback),
         cmocka_unit_test(traceback_dotnet_frames),
         cmocka_unit_test(traceback_loguru),
