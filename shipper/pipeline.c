@@ -18,8 +18,13 @@
  * the last acknowledged event.
  *
  * Cuts (registry.h): a file's multiline event completed by the clock or
- * a flush is recorded in the registry (its key, the cut's offset) when it
- * is first peeked, and goes into the batch being filled, which the output
+ * a flush, or its container record a flush completed (a split line whose
+ * rest did not come in PARTIAL_WAIT_MS, or the end), is recorded in the
+ * registry (its key, the cut's offset) when it is first peeked, and goes
+ * into the batch being filled (a record: into multiline, whose event is
+ * then cut there too, so that one offset list says where both stages
+ * cut; a multiline cut is where a record ended, so repeating it in
+ * container_log changes nothing), which the output
  * then holds unsealed, so unsent, with every later batch (output_hold),
  * until the loop says a save put the cut on disk (pipeline_set_cuts_saved
  * releases it). Reading goes on meanwhile; only the sending waits, one
@@ -30,8 +35,9 @@
  * one, so no file could be read meanwhile. That is still the way when a
  * cut cannot be recorded (REGISTRY_MAX_CUTS wait for their acks). A
  * source made for a file resumes with the cuts its key has past where it
- * starts, and repeats each (multiline_cut) before the first line at or
- * past it. */
+ * starts, and repeats each before the first line at or past it: in
+ * container_log (container_log_flush, when a record is open) and in
+ * multiline (multiline_cut). */
 #include "pipeline_priv.h"
 
 #include <inttypes.h>
@@ -119,11 +125,12 @@ struct pipe_src {
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
-    /* the cuts to repeat (registry_cuts at the start: a restart), from
-     * cuts[icut] on; NULL for most sources */
+    /* the cuts to repeat (registry_cuts at the start: a restart): in
+     * multiline from cuts[icut] on, in container_log from cuts[icut_cl]
+     * on; NULL for most sources */
     uint64_t *cuts;
-    uint32_t ncuts, icut;     /* at most REGISTRY_MAX_CUTS */
-    uint64_t cut_at, cut_seq; /* the last cut recorded, and its number */
+    uint32_t ncuts, icut, icut_cl; /* at most REGISTRY_MAX_CUTS */
+    uint64_t cut_at, cut_seq;      /* the last cut recorded, and its number */
 };
 
 static void work_add(struct pipe_src *s)
@@ -400,7 +407,8 @@ struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
         return NULL;
     }
     event_source_file(&s->es, pi->base, key, s->path);
-    if (s->ml != NULL && p->reg != NULL && src_cuts(s, key, base, err) < 0) {
+    bool cuts = s->ml != NULL || pi->format != CONTAINER_LOG_LINES;
+    if (cuts && p->reg != NULL && src_cuts(s, key, base, err) < 0) {
         pipe_src_free(s);
         return NULL;
     }
@@ -661,7 +669,7 @@ static int emit_ready(struct pipe_src *s, struct sl_err *err)
     }
     struct container_log_record rec;
     while (container_log_peek(s->cl, &rec)) {
-        if (!output_has_room(o))
+        if (!output_has_room(o) || (rec.cut != 0 && cut_waits(s, rec.cut)))
             return 1;
         struct event_base_record r = event_base_record_from(&rec);
         if (emit(s, &r, err) < 0)
@@ -748,6 +756,21 @@ static bool end_step(struct pipe_src *s)
     return false;
 }
 
+/* A restart's cut of container_log before the held line, as the first
+ * read's flush made it (container_log.h): true when it flushed, so the
+ * line waits for the record's pull. */
+static bool cl_cut_again(struct pipe_src *s)
+{
+    if (s->icut_cl >= s->ncuts || s->line.offset < s->cuts[s->icut_cl])
+        return false;
+    while (s->icut_cl < s->ncuts && s->cuts[s->icut_cl] <= s->line.offset)
+        s->icut_cl++;
+    if (!container_log_open(s->cl))
+        return false;
+    container_log_flush(s->cl);
+    return true;
+}
+
 static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
     int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
@@ -772,14 +795,21 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
                     s->icut++;
                 continue;
             }
+            /* a record a flush cut is a cut of the events too (below) */
+            if (rec.cut != 0 && cut_waits(s, rec.cut))
+                return 1;
             if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
                 if (s->rq != NULL)
                     record_meta_push(s->rq, &rec);
                 container_log_pop(s->cl);
+                if (rec.cut != 0)
+                    multiline_cut(s->ml);
             }
             continue;
         }
         if (s->held || take_line(s)) {
+            if (cl_cut_again(s))
+                continue;
             if (container_log_push(s->cl, &s->line)) {
                 s->part_ms = now_ms;
                 s->held = false;
