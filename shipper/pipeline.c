@@ -118,6 +118,7 @@ struct pipe_src {
     struct multiline_line line;          /* taken from lr, not yet in cl */
     enum container_log_stream ml_stream; /* of the last record in ml */
     bool held;
+    bool clock_held;   /* pipe_src_hold_clock: no deadline meanwhile */
     bool work;         /* something may be drained: in the work list */
     bool timed;        /* a deadline (multiline's, or a split line's) */
     int64_t part_ms;   /* the open container record's last part came; or
@@ -195,6 +196,8 @@ static void timer_set(struct pipe_src *s, bool timed)
 static int64_t src_deadline(const struct pipe_src *s)
 {
     int64_t t = INT64_MAX;
+    if (s->clock_held)
+        return t;
     if (s->part_ms != INT64_MAX && container_log_open(s->cl))
         t = s->part_ms + PARTIAL_WAIT_MS;
     uint64_t d = s->ml != NULL ? multiline_next_deadline(s->ml) : UINT64_MAX;
@@ -483,6 +486,18 @@ void pipe_src_flush(struct pipe_src *s)
 {
     s->soft = true;
     work_add(s);
+}
+
+void pipe_src_hold_clock(struct pipe_src *s, bool hold, int64_t now_ms)
+{
+    s->clock_held = hold;
+    if (!hold) {
+        if (s->ml != NULL && now_ms > 0)
+            multiline_restart_clock(s->ml, (uint64_t)now_ms);
+        if (s->part_ms != INT64_MAX && now_ms > s->part_ms)
+            s->part_ms = now_ms;
+    }
+    timer_update(s);
 }
 
 bool pipe_src_finished(const struct pipe_src *s)
@@ -775,6 +790,8 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
     int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
     s->p->read_ms = s->mtime_ms < now ? s->mtime_ms : now;
+    if (s->clock_held && s->ml != NULL) /* lines read before the hold */
+        multiline_restart_clock(s->ml, (uint64_t)now_ms);
     for (;;) {
         int rc = emit_ready(s, err);
         if (rc != 0)

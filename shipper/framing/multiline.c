@@ -709,6 +709,12 @@ void multiline_flush(struct multiline *ml)
     }
 }
 
+void multiline_restart_clock(struct multiline *ml, uint64_t now_ms)
+{
+    if (ml->open && now_ms > ml->last_ms)
+        ml->last_ms = now_ms;
+}
+
 void multiline_cut(struct multiline *ml)
 {
     if (idle(ml)) {

@@ -232,6 +232,11 @@ void multiline_cut(struct multiline *ml);
  * when they came: its events carry no cut, since a read again of the
  * same bytes ends them there too. Nothing open: does nothing. */
 void multiline_end(struct multiline *ml);
+/* The open event's timeout counts from now_ms from now on (when later
+ * than its last line's time): the caller knows its next lines are
+ * written, only not readable yet (a copytruncate's copy being handed
+ * over), which is no pause of the writer. Nothing open: does nothing. */
+void multiline_restart_clock(struct multiline *ml, uint64_t now_ms);
 /* Stream offset up to which everything pushed is in a popped event or was
  * dropped (see above; 0 before any push). */
 uint64_t multiline_done_offset(const struct multiline *ml);

@@ -717,6 +717,32 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     got_free(&g);
 }
 
+/* A clock restarted (a copytruncate's hand-over: the next lines are
+ * written, in a copy not read yet) moves the deadline, never back, and
+ * a push after the old deadline joins the open event. */
+static void timeout_counts_from_a_restarted_clock(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct multiline *ml = make_pattern("^ ", false, NULL, &g);
+    multiline_restart_clock(ml, 500); /* nothing open: nothing */
+    assert_int_equal(multiline_next_deadline(ml), UINT64_MAX);
+    push(ml, "a", 0, 1000);
+    assert_int_equal(multiline_next_deadline(ml), 6000);
+    multiline_restart_clock(ml, 5500);
+    assert_int_equal(multiline_next_deadline(ml), 10500);
+    multiline_restart_clock(ml, 3000); /* earlier: kept */
+    assert_int_equal(multiline_next_deadline(ml), 10500);
+    tick(ml, 6000);
+    push(ml, " b", 2, 9000);
+    assert_int_equal(g.n, 0);
+    tick(ml, 14000);
+    assert_int_equal(g.n, 1);
+    assert_event(&g, 0, 0, 2, "a\n b");
+    multiline_free(ml);
+    got_free(&g);
+}
+
 static void timeout_zero_never_expires(void **state)
 {
     (void)state;
@@ -1899,6 +1925,7 @@ int main(void)
         cmocka_unit_test(cut_lines_from_line_reader_are_truncated),
         cmocka_unit_test(crlf_is_stripped_upstream),
         cmocka_unit_test(timeout_flushes_through_the_passed_clock),
+        cmocka_unit_test(timeout_counts_from_a_restarted_clock),
         cmocka_unit_test(timeout_zero_never_expires),
         cmocka_unit_test(errors_say_what_to_do),
         cmocka_unit_test(python_rules),
