@@ -91,13 +91,14 @@ struct pipeline {
      * files with a preset spent 76 CPU-s an hour walking them) */
     struct pipe_src *timed;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
-        *invalid;
-    struct sl_counter own[6]; /* the counters when no registry is given */
+        *invalid, *cuts_full_n;
+    struct sl_counter own[7]; /* the counters when no registry is given */
     /* cuts up to this number are on disk; until the loop first says so
      * (cuts_durable), cuts are neither recorded nor waited for. The output
      * is held while a cut up to hold_seq is not. */
     uint64_t cuts_saved, hold_seq;
     bool cuts_durable;
+    bool cuts_full; /* REGISTRY_MAX_CUTS wait for acks: said, not again */
 };
 
 struct pipe_src {
@@ -256,7 +257,12 @@ struct pipeline *pipeline_new(struct output *o, struct registry *reg,
                                 err)) == NULL ||
         (p->invalid = counter(
              m, "sluice_shipper_container_parse_failures_total",
-             "lines that were not the input's format", &c[5], err)) == NULL) {
+             "lines that were not the input's format", &c[5], err)) == NULL ||
+        (p->cuts_full_n = counter(
+             m, "sluice_shipper_cuts_full_total",
+             "times reading stopped because 4096 events cut by a timeout "
+             "or a flush waited for Redis's acks (logged)",
+             &c[6], err)) == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -630,6 +636,32 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     return 0;
 }
 
+/* A cut that could not be recorded: the event waits. The cap said once
+ * (and counted) until a cut is recorded again, in words; other errors
+ * (out of memory) each time. */
+static void cut_refused(struct pipe_src *s, uint64_t at, const struct sl_err *e)
+{
+    struct pipeline *p = s->p;
+    char comp[256];
+    if (e->status != SL_ELIMIT) {
+        src_component(s, comp, sizeof comp);
+        SL_WARN(comp, "the event cut at offset %" PRIu64 " waits: %s", at,
+                e->msg);
+        return;
+    }
+    if (p->cuts_full)
+        return;
+    p->cuts_full = true;
+    sl_counter_inc(p->cuts_full_n);
+    SL_WARN("registry",
+            "%d events completed by multiline.timeout, a flush or the wait "
+            "for a split container line's rest are not acknowledged by "
+            "Redis yet: no file is read until some are (each is kept in the "
+            "registry until then, so a restart cuts there too); the "
+            "output's or the registry's messages say why they wait",
+            REGISTRY_MAX_CUTS);
+}
+
 /* Records the cut at of the event s is about to emit (once), and holds
  * the output until it is on disk. true: the event must wait, the cut
  * could not be recorded (REGISTRY_MAX_CUTS wait for acks); tried again at
@@ -644,11 +676,13 @@ static bool cut_waits(struct pipe_src *s, uint64_t at)
         struct sl_err e = {0};
         uint64_t seq;
         if (registry_cut_add(p->reg, sl->key, at, &seq, &e) < 0) {
-            char comp[256];
-            src_component(s, comp, sizeof comp);
-            SL_WARN(comp, "the event cut at offset %" PRIu64 " waits: %s", at,
-                    e.msg);
+            cut_refused(s, at, &e);
             return true;
+        }
+        if (p->cuts_full) {
+            p->cuts_full = false;
+            SL_INFO("registry", "events cut by a timeout or a flush are "
+                                "acknowledged again: reading goes on");
         }
         s->cut_at = at;
         s->cut_seq = seq;
