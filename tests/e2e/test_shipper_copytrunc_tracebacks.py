@@ -88,9 +88,12 @@ class Run:
         self.others = [os.path.join(self.logs, f"app.log.side{i}")
                        for i in range(self.rnd.choice([0, 3]))]
         # the side files match app.log* but are never rotated
-        # multiline.timeout above the copy's wait for its key on disk (a
-        # registry save, about a second): a head shipped alone by it is
-        # README's timeout cut, not what this test looks for
+        # multiline.timeout above this writer's own pauses between a head
+        # and its rest (its waits for the shipper, slow under ASan): a
+        # head shipped alone by it is README's timeout cut, not what this
+        # test looks for. The copy's hand-over (a scan, its key saved)
+        # holds the timeout: a_traceback_straddling_a_copytruncate_with_
+        # a_1s_timeout
         inputs = [{"type": "file",
                    "paths": [os.path.join(self.logs, "app.log*")],
                    "exclude": ["*.gz"],
