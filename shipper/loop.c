@@ -203,7 +203,8 @@ static void save_outcome(struct loop *l, const struct registry_save_outcome *o)
                                "ids of their events need their keys on "
                                "disk), the others are shipped meanwhile"
                      : cuts  ? "the batch with an event completed by "
-                               "multiline.timeout or a flush waits until it "
+                               "multiline.timeout, a flush or the wait for a "
+                               "split container line's rest waits until it "
                                "is saved (a restart must complete it there "
                                "too), and shipping with it"
                              : "shipping goes on",

@@ -189,6 +189,12 @@ static void src_free(void *user)
     pipe_src_free(user);
 }
 
+/* ... and its clocks held through a copytruncate's hand-over. */
+static void src_hold(void *user, bool hold, int64_t now)
+{
+    pipe_src_hold_clock(user, hold, now);
+}
+
 static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
 {
     li->pi = pipe_input_new(l->sc->host.name, li->fcfg.format,
@@ -201,6 +207,7 @@ static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
     if (li->file == NULL)
         return -1;
     in_file_set_user_free(li->file, src_free);
+    in_file_set_user_hold(li->file, src_hold);
     /* what the registry holds now came from disk; a new file's key is
      * read once a save put it there (loop.c) */
     in_file_set_keys_saved(li->file, registry_keys_added(l->reg));

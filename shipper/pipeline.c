@@ -18,8 +18,13 @@
  * the last acknowledged event.
  *
  * Cuts (registry.h): a file's multiline event completed by the clock or
- * a flush is recorded in the registry (its key, the cut's offset) when it
- * is first peeked, and goes into the batch being filled, which the output
+ * a flush, or its container record a flush completed (a split line whose
+ * rest did not come in PARTIAL_WAIT_MS, or the end), is recorded in the
+ * registry (its key, the cut's offset) when it is first peeked, and goes
+ * into the batch being filled (a record: into multiline, whose event is
+ * then cut there too, so that one offset list says where both stages
+ * cut; a multiline cut is where a record ended, so repeating it in
+ * container_log changes nothing), which the output
  * then holds unsealed, so unsent, with every later batch (output_hold),
  * until the loop says a save put the cut on disk (pipeline_set_cuts_saved
  * releases it). Reading goes on meanwhile; only the sending waits, one
@@ -30,8 +35,9 @@
  * one, so no file could be read meanwhile. That is still the way when a
  * cut cannot be recorded (REGISTRY_MAX_CUTS wait for their acks). A
  * source made for a file resumes with the cuts its key has past where it
- * starts, and repeats each (multiline_cut) before the first line at or
- * past it. */
+ * starts, and repeats each before the first line at or past it: in
+ * container_log (container_log_flush, when a record is open) and in
+ * multiline (multiline_cut). */
 #include "pipeline_priv.h"
 
 #include <inttypes.h>
@@ -85,13 +91,14 @@ struct pipeline {
      * files with a preset spent 76 CPU-s an hour walking them) */
     struct pipe_src *timed;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
-        *invalid;
-    struct sl_counter own[6]; /* the counters when no registry is given */
+        *invalid, *cuts_full_n;
+    struct sl_counter own[7]; /* the counters when no registry is given */
     /* cuts up to this number are on disk; until the loop first says so
      * (cuts_durable), cuts are neither recorded nor waited for. The output
      * is held while a cut up to hold_seq is not. */
     uint64_t cuts_saved, hold_seq;
     bool cuts_durable;
+    bool cuts_full; /* REGISTRY_MAX_CUTS wait for acks: said, not again */
 };
 
 struct pipe_src {
@@ -112,6 +119,7 @@ struct pipe_src {
     struct multiline_line line;          /* taken from lr, not yet in cl */
     enum container_log_stream ml_stream; /* of the last record in ml */
     bool held;
+    bool clock_held;   /* pipe_src_hold_clock: no deadline meanwhile */
     bool work;         /* something may be drained: in the work list */
     bool timed;        /* a deadline (multiline's, or a split line's) */
     int64_t part_ms;   /* the open container record's last part came; or
@@ -120,11 +128,12 @@ struct pipe_src {
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
     bool in_line;        /* the last drain left a line's first bytes in lr */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
-    /* the cuts to repeat (registry_cuts at the start: a restart), from
-     * cuts[icut] on; NULL for most sources */
+    /* the cuts to repeat (registry_cuts at the start: a restart): in
+     * multiline from cuts[icut] on, in container_log from cuts[icut_cl]
+     * on; NULL for most sources */
     uint64_t *cuts;
-    uint32_t ncuts, icut;     /* at most REGISTRY_MAX_CUTS */
-    uint64_t cut_at, cut_seq; /* the last cut recorded, and its number */
+    uint32_t ncuts, icut, icut_cl; /* at most REGISTRY_MAX_CUTS */
+    uint64_t cut_at, cut_seq;      /* the last cut recorded, and its number */
 };
 
 static void work_add(struct pipe_src *s)
@@ -201,6 +210,8 @@ static uint64_t ml_deadline(const struct pipe_src *s)
 static int64_t src_deadline(const struct pipe_src *s)
 {
     int64_t t = INT64_MAX;
+    if (s->clock_held)
+        return t;
     if (s->part_ms != INT64_MAX && container_log_open(s->cl))
         t = s->part_ms + PARTIAL_WAIT_MS;
     uint64_t d = ml_deadline(s);
@@ -259,7 +270,12 @@ struct pipeline *pipeline_new(struct output *o, struct registry *reg,
                                 err)) == NULL ||
         (p->invalid = counter(
              m, "sluice_shipper_container_parse_failures_total",
-             "lines that were not the input's format", &c[5], err)) == NULL) {
+             "lines that were not the input's format", &c[5], err)) == NULL ||
+        (p->cuts_full_n = counter(
+             m, "sluice_shipper_cuts_full_total",
+             "times reading stopped because 4096 events cut by a timeout "
+             "or a flush waited for Redis's acks (logged)",
+             &c[6], err)) == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -413,7 +429,8 @@ struct pipe_src *pipe_src_new_file(struct pipeline *p, struct pipe_input *pi,
         return NULL;
     }
     event_source_file(&s->es, pi->base, key, s->path);
-    if (s->ml != NULL && p->reg != NULL && src_cuts(s, key, base, err) < 0) {
+    bool cuts = s->ml != NULL || pi->format != CONTAINER_LOG_LINES;
+    if (cuts && p->reg != NULL && src_cuts(s, key, base, err) < 0) {
         pipe_src_free(s);
         return NULL;
     }
@@ -488,6 +505,18 @@ void pipe_src_flush(struct pipe_src *s)
 {
     s->soft = true;
     work_add(s);
+}
+
+void pipe_src_hold_clock(struct pipe_src *s, bool hold, int64_t now_ms)
+{
+    s->clock_held = hold;
+    if (!hold) {
+        if (s->ml != NULL && now_ms > 0)
+            multiline_touch(s->ml, (uint64_t)now_ms);
+        if (s->part_ms != INT64_MAX && now_ms > s->part_ms)
+            s->part_ms = now_ms;
+    }
+    timer_update(s);
 }
 
 bool pipe_src_finished(const struct pipe_src *s)
@@ -620,6 +649,32 @@ static int emit(struct pipe_src *s, const struct event_base_record *r,
     return 0;
 }
 
+/* A cut that could not be recorded: the event waits. The cap said once
+ * (and counted) until a cut is recorded again, in words; other errors
+ * (out of memory) each time. */
+static void cut_refused(struct pipe_src *s, uint64_t at, const struct sl_err *e)
+{
+    struct pipeline *p = s->p;
+    char comp[256];
+    if (e->status != SL_ELIMIT) {
+        src_component(s, comp, sizeof comp);
+        SL_WARN(comp, "the event cut at offset %" PRIu64 " waits: %s", at,
+                e->msg);
+        return;
+    }
+    if (p->cuts_full)
+        return;
+    p->cuts_full = true;
+    sl_counter_inc(p->cuts_full_n);
+    SL_WARN("registry",
+            "%d events completed by multiline.timeout, a flush or the wait "
+            "for a split container line's rest are not acknowledged by "
+            "Redis yet: no file is read until some are (each is kept in the "
+            "registry until then, so a restart cuts there too); the "
+            "output's or the registry's messages say why they wait",
+            REGISTRY_MAX_CUTS);
+}
+
 /* Records the cut at of the event s is about to emit (once), and holds
  * the output until it is on disk. true: the event must wait, the cut
  * could not be recorded (REGISTRY_MAX_CUTS wait for acks); tried again at
@@ -634,11 +689,13 @@ static bool cut_waits(struct pipe_src *s, uint64_t at)
         struct sl_err e = {0};
         uint64_t seq;
         if (registry_cut_add(p->reg, sl->key, at, &seq, &e) < 0) {
-            char comp[256];
-            src_component(s, comp, sizeof comp);
-            SL_WARN(comp, "the event cut at offset %" PRIu64 " waits: %s", at,
-                    e.msg);
+            cut_refused(s, at, &e);
             return true;
+        }
+        if (p->cuts_full) {
+            p->cuts_full = false;
+            SL_INFO("registry", "events cut by a timeout or a flush are "
+                                "acknowledged again: reading goes on");
         }
         s->cut_at = at;
         s->cut_seq = seq;
@@ -674,7 +731,7 @@ static int emit_ready(struct pipe_src *s, struct sl_err *err)
     }
     struct container_log_record rec;
     while (container_log_peek(s->cl, &rec)) {
-        if (!output_has_room(o))
+        if (!output_has_room(o) || (rec.cut != 0 && cut_waits(s, rec.cut)))
             return 1;
         struct event_base_record r = event_base_record_from(&rec);
         if (emit(s, &r, err) < 0)
@@ -768,10 +825,27 @@ static bool end_step(struct pipe_src *s)
     return false;
 }
 
+/* A restart's cut of container_log before the held line, as the first
+ * read's flush made it (container_log.h): true when it flushed, so the
+ * line waits for the record's pull. */
+static bool cl_cut_again(struct pipe_src *s)
+{
+    if (s->icut_cl >= s->ncuts || s->line.offset < s->cuts[s->icut_cl])
+        return false;
+    while (s->icut_cl < s->ncuts && s->cuts[s->icut_cl] <= s->line.offset)
+        s->icut_cl++;
+    if (!container_log_open(s->cl))
+        return false;
+    container_log_flush(s->cl);
+    return true;
+}
+
 static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
     int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
     s->p->read_ms = s->mtime_ms < now ? s->mtime_ms : now;
+    if (s->clock_held && s->ml != NULL) /* lines read before the hold */
+        multiline_touch(s->ml, (uint64_t)now_ms);
     for (;;) {
         int rc = emit_ready(s, err);
         if (rc != 0)
@@ -792,14 +866,21 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
                     s->icut++;
                 continue;
             }
+            /* a record a flush cut is a cut of the events too (below) */
+            if (rec.cut != 0 && cut_waits(s, rec.cut))
+                return 1;
             if (multiline_push(s->ml, &l, (uint64_t)now_ms)) {
                 if (s->rq != NULL)
                     record_meta_push(s->rq, &rec);
                 container_log_pop(s->cl);
+                if (rec.cut != 0)
+                    multiline_cut(s->ml);
             }
             continue;
         }
         if (s->held || take_line(s)) {
+            if (cl_cut_again(s))
+                continue;
             if (container_log_push(s->cl, &s->line)) {
                 s->part_ms = now_ms;
                 s->held = false;

@@ -128,6 +128,11 @@ void pipe_src_end(struct pipe_src *s);
 /* run --once at the end: open events are completed, but an unterminated
  * last line waits (its writer may finish it). */
 void pipe_src_flush(struct pipe_src *s);
+/* hold: the bytes after what s holds are written but cannot be read yet
+ * (in_file_user_hold_fn: a copytruncate's hand-over), so its clocks
+ * (multiline.timeout, a split container line's wait) do not fire; let
+ * go (hold false), they count from now_ms. */
+void pipe_src_hold_clock(struct pipe_src *s, bool hold, int64_t now_ms);
 
 /* Moves what the source holds to the output while it has room: 0, all
  * of it went through; 1, the output is full; -1 on SL_ENOMEM. now_ms:

@@ -61,8 +61,10 @@
  * not UTF-8 is written with U+FFFD for its bad bytes, as every Sluice JSON
  * writer does, and comes back so.
  *
- * Cuts: multiline events completed by the clock (a timeout) or a flush
- * end where they end because of when the lines came, not what they say;
+ * Cuts: multiline events completed by the clock (a timeout) or a flush,
+ * and container records a flush completed (a split line's rest not come
+ * in time: container_log.h), end where they end because of when the
+ * lines came, not what they say;
  * a restart that reads the same bytes again from the first line of such
  * an event (its batch was in Redis, the ack not saved) would join the
  * lines written since into it, under its id, and Elasticsearch would keep
@@ -70,9 +72,11 @@
  * So the pipeline records each such cut (the file's key and the offset of
  * the cut: registry_cut_add) and ships the event only once a save put the
  * cut on disk; a restart repeats the cuts of a file past where it resumes
- * (registry_cuts, multiline_cut). An ack of the key at or past a cut drops
- * it: a restart resumes past it. In the file, a cut is in the line of each
- * entry with its key whose offset is before it, after "offset":
+ * (registry_cuts; multiline_cut, container_log_flush). A cut is a bound
+ * no event crosses in either stage: a container record cut there also
+ * ends the multiline event it goes into. An ack of the key at or past a cut
+ * drops it: a restart resumes past it. In the file, a cut is in the line of
+ * each entry with its key whose offset is before it, after "offset":
  *
  *   "offset":52311,"cuts":[52400,52988],
  *

@@ -283,8 +283,10 @@ bool container_log_peek(struct container_log *cl,
     }
     if (!cl->ready && !cl->has_pend && cl->flush_wanted) {
         cl->flush_wanted = false;
-        if (cl->open)
+        if (cl->open) {
             complete(cl);
+            cl->rec.cut = cl->rec.end;
+        }
     }
     if (!cl->ready)
         return false;

@@ -132,6 +132,13 @@ struct container_log_record {
     uint32_t parts; /* physical lines in it */
     bool truncated; /* cut at max_bytes, or a line line_reader cut */
     bool invalid;   /* not the format: text is the raw line */
+    /* Completed by container_log_flush (the caller's wait for a split
+     * line's rest, or the end), not by its parts: its end, the end of
+     * the last line pushed; 0: completed by its last part or by the line
+     * after it. A read of the same bytes again (a restart) makes the same
+     * records only if it flushes there too, since the rest may have come
+     * since: multiline.h's cut, and the registry keeps it the same way. */
+    uint64_t cut;
 };
 
 struct container_log_stats {
@@ -173,8 +180,11 @@ void container_log_pop(struct container_log *cl);
 /* End of input, or a split line whose rest is not coming (the caller's
  * wait after container_log_open()): the record being joined is completed
  * as it is (after the lines already pushed), and comes out of the next
- * peeks. A file that is only at its end for now is not flushed at once:
- * its next part may come. */
+ * peeks, with its cut set. A file that is only at its end for now is not
+ * flushed at once: its next part may come. A read again of bytes that a
+ * flush cut before a crash calls it before pushing the first line at or
+ * past that record's cut (when container_log_open()), and makes the
+ * records the first read made. */
 void container_log_flush(struct container_log *cl);
 /* A record is being joined: its last part so far was partial. The caller
  * decides, by its clock, when the rest is not coming (container_log_flush

@@ -211,8 +211,11 @@ void multiline_pop(struct multiline *ml);
 /* Completes, after the lines already pushed, whatever has had no new line
  * for timeout_ms by now_ms. */
 void multiline_tick(struct multiline *ml, uint64_t now_ms);
-/* The open event's timeout counts from now_ms: a line that may be its next
- * one is being written (its first bytes are read, not its newline yet). */
+/* The open event's timeout counts from now_ms from now on (when later than
+ * its last line's time; never back): the caller knows a line that may be
+ * its next one is being written, not readable yet (its first bytes are
+ * read, not its newline; or a copytruncate's copy is being handed over),
+ * which is no pause of the writer. Nothing open: does nothing. */
 void multiline_touch(struct multiline *ml, uint64_t now_ms);
 /* When multiline_tick has something to do: a clock value in ms, or
  * UINT64_MAX when nothing waits for the clock (no event open, no timeout)

@@ -696,6 +696,11 @@ void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn)
     in->user_free = fn;
 }
 
+void in_file_set_user_hold(struct in_file *in, in_file_user_hold_fn fn)
+{
+    in->user_hold = fn;
+}
+
 void in_file_set_keys_saved(struct in_file *in, uint64_t keys)
 {
     in->keys_saved = keys;
@@ -916,6 +921,8 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
         in_file_rec_close(in, r);
         return 0;
     }
+    if (r->handover) /* a copy's first read: the state's clock goes on */
+        in_file_handover_end(in, r, now);
     if ((size_t)n <= back) /* shorter than offset: at_end sees why */
         return at_end(in, r, now, err) < 0 ? -1 : 0;
     n -= (ssize_t)back;

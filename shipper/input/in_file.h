@@ -258,6 +258,18 @@ void in_file_process(struct in_file *in, const struct pollfd *pfds, size_t n,
  * caller's framing state thus needs no list of its own. */
 typedef void (*in_file_user_free_fn)(void *user);
 void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn);
+/* Called with a src->user that is not NULL when the bytes that follow
+ * what it holds are known to be written but cannot be read yet, and
+ * again once they are: hold true when copytruncate emptied its file and
+ * its state waits for the copy (parked, then carried to it until the
+ * copy's first read, which may wait for its key on disk, a descriptor or
+ * the caller's room); hold false, with now, at that first read (data or
+ * the copy's end) or when no copy took it. The caller's clocks for that
+ * state (multiline.timeout, a split container line's wait) measure a
+ * writer's pause, which this is not: held, they do not fire, and go on
+ * from now (in_file_carry.c). */
+typedef void (*in_file_user_hold_fn)(void *user, bool hold, int64_t now);
+void in_file_set_user_hold(struct in_file *in, in_file_user_hold_fn fn);
 
 /* Every key up to registry_keys_added() == keys is on disk. A file whose
  * entry this input made after that is not read until a save covers it:

@@ -23,17 +23,46 @@
  *    (adopt), or until no copy can come any more: a scan ran since the
  *    truncation and each file it found is identified (a copy that does
  *    not match `paths`, or ends before the offset, never takes it), or
- *    rotate_wait passed. Then the DONE ends the state as before. The
- *    multiline timeout runs on a parked state as on any. */
+ *    rotate_wait passed. Then the DONE ends the state as before.
+ *
+ * The state's clocks are held meanwhile (in_file_set_user_hold), from
+ * the park, or the carry to a copy held before the truncation, to the
+ * copy's first read: the event's next lines are written, in the copy,
+ * only not read yet, and the hand-over takes a scan, the copy's key on
+ * disk (a registry save: a file's key must be there before its bytes
+ * are read, or a kill -9 reads them again under another key), maybe a
+ * descriptor. multiline.timeout ran on through it and, short (1 s),
+ * shipped the event's head alone, its rest from the copy as a second
+ * event. Not taken: reading the copy before its key is saved (the ids of
+ * a crash's replay), or shortening that wait (a save is an fsync: it
+ * cannot be bounded). */
 #include "in_file_priv.h"
 
-void in_file_carry(struct rec *orig, struct rec *c)
+/* r's state held (a copytruncate's hand-over) or let go at now. */
+static void hold(struct in_file *in, struct rec *r, bool on, int64_t now)
+{
+    if (r->handover == on)
+        return;
+    r->handover = on;
+    if (in->user_hold != NULL && r->pub.user != NULL)
+        in->user_hold(r->pub.user, on, now);
+}
+
+void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c)
 {
     if (orig->pub.user == NULL || c->pub.user != NULL ||
         c->offset != orig->offset || c->pub.key != orig->pub.key)
         return;
     c->pub.user = orig->pub.user;
     orig->pub.user = NULL;
+    c->handover = orig->handover; /* held since the park, if parked */
+    orig->handover = false;
+    hold(in, c, true, 0);
+}
+
+void in_file_handover_end(struct in_file *in, struct rec *r, int64_t now)
+{
+    hold(in, r, false, now);
 }
 
 void in_file_park(struct in_file *in, struct rec *r, int64_t now)
@@ -44,6 +73,7 @@ void in_file_park(struct in_file *in, struct rec *r, int64_t now)
     r->parked_at = now;
     r->park_scan = in->scans;
     in->scan_due = true; /* the copy may be new */
+    hold(in, r, true, now);
 }
 
 struct rec *in_file_parked(const struct in_file *in,
@@ -88,6 +118,7 @@ void in_file_parked_timers(struct in_file *in, int64_t now, int64_t *next)
             *next = t < *next ? t : *next;
             continue;
         }
+        hold(in, r, false, now);     /* no copy took it */
         in_file_done_release(in, r); /* its DONE, at the next read */
     }
 }

@@ -53,6 +53,9 @@ struct rec {
     bool deferred : 1;   /* its identification waited once for an original
                             not identified yet (in_file_identify) */
     bool wait_known : 1; /* in the wait list, counted in in->wait_known */
+    bool handover : 1;   /* pub.user's clock held (in_file_carry.c): its
+                            file was truncated, its next bytes are in a
+                            copy not read yet */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */
@@ -148,6 +151,7 @@ struct in_file {
     struct rlist idle;   /* oldest first: closed first when files wait */
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
+    in_file_user_hold_fn user_hold;
     size_t open; /* descriptors held */
     char *buf;   /* read_size + FILE_IDENTITY_TAIL_BYTES bytes */
     /* scanning */
@@ -327,7 +331,10 @@ uint64_t in_file_ghost_ino(const struct file_identity *id, uint64_t key);
  * state when it has none (orig's DONE then ends nothing); only within one
  * input (another input's framing is not this one's): the callers pass
  * two files of one input. */
-void in_file_carry(struct rec *orig, struct rec *c);
+void in_file_carry(struct in_file *in, struct rec *orig, struct rec *c);
+/* r's first read since it took a held state (data or its end): the
+ * state's clock goes on from now. */
+void in_file_handover_end(struct in_file *in, struct rec *r, int64_t now);
 /* r, truncated (replaced), is over with a state the caller holds: its
  * DONE waits (parked) until its copy took the state (in_file_carry) or
  * none can come any more (in_file_parked_timers). */

@@ -391,7 +391,7 @@ void in_file_copies_go(struct in_file *in, struct rec *orig)
             in_file_copy_acked(ci, c, orig_acked(in, orig),
                                size != UINT64_MAX ? size : c->held_size);
             if (ci == in)
-                in_file_carry(orig, c);
+                in_file_carry(in, orig, c);
             in_file_want_open(ci, c);
         }
     }
@@ -443,7 +443,7 @@ static int adopt(struct in_file *in, struct rec *r,
     if (o->shared)
         in_file_share_key(in, r, now);
     if (o->parked != NULL)
-        in_file_carry(o->parked, r);
+        in_file_carry(in, o->parked, r);
     return 1;
 }
 

@@ -88,9 +88,12 @@ class Run:
         self.others = [os.path.join(self.logs, f"app.log.side{i}")
                        for i in range(self.rnd.choice([0, 3]))]
         # the side files match app.log* but are never rotated
-        # multiline.timeout above the copy's wait for its key on disk (a
-        # registry save, about a second): a head shipped alone by it is
-        # README's timeout cut, not what this test looks for
+        # multiline.timeout above this writer's own pauses between a head
+        # and its rest (its waits for the shipper, slow under ASan): a
+        # head shipped alone by it is README's timeout cut, not what this
+        # test looks for. The copy's hand-over (a scan, its key saved)
+        # holds the timeout: a_traceback_straddling_a_copytruncate_with_
+        # a_1s_timeout
         inputs = [{"type": "file",
                    "paths": [os.path.join(self.logs, "app.log*")],
                    "exclude": ["*.gz"],
@@ -609,6 +612,74 @@ def copytruncate_then_delete_with_one_descriptor():
 @case
 def copytruncate_then_delete_with_two_descriptors():
     copytruncated_then_deleted(2)
+
+
+@case
+def a_traceback_straddling_a_copytruncate_with_a_1s_timeout():
+    """multiline.timeout 1 s; app.log read to a traceback's head; the
+    shipper frozen while its rest is written, app.log copied to app.log.1
+    and truncated, then run on while its registry cannot be saved (a
+    directory where registry.json.tmp goes) for 2.5 s: the copy's key is
+    not on disk, so the copy is not read (a kill -9 would read it again
+    under another key), for longer than the timeout. The traceback must
+    come out whole, one event under its head's id: the hand-over holds
+    the timeout (before, the head went alone at the timeout and the rest
+    from the copy as a second event). The same split, shorter, when a
+    save or a scan takes longer than what was left of the timeout."""
+    d = scratch(TMP, "straddle-1s")
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    port = http_port()
+    conf = write_config(
+        d, [{"type": "file", "paths": [log + "*"],
+             "scan_interval": f"{int(SCAN_S * 1000)}ms",
+             "multiline": {"preset": "python", "timeout": "1s"}}],
+        redis_output(r, batch_age="20ms"),
+        {"http": {"listen": f"127.0.0.1:{port}"}})
+    first = "2026-12-05 11:00:00,000 INFO straddle start"
+    tb = tb_lines(30)
+    after = "2026-12-05 11:00:40,000 INFO straddle after"
+    with open(log, "w") as f:
+        f.write(first + "\n")
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    got = []
+    tmp = os.path.join(d, "data", "registry.json.tmp")
+
+    def arrived(line):
+        got.extend(e["message"] for _, _, e in r.events(KEY, delete=True))
+        return any(line in m.split("\n") for m in got)
+    try:
+        wait_for("the first line in Redis", lambda: arrived(first))
+        with open(log, "a") as f:
+            f.write("".join(l + "\n" for l in tb[:4]))
+        wait_for("the head read", lambda: sh.total(
+            "sluice_shipper_lines_total") == 5)
+        os.mkdir(tmp)  # saves fail from now on
+        os.kill(sh.pid, signal.SIGSTOP)
+        try:
+            with open(log, "a") as f:
+                f.write("".join(l + "\n" for l in tb[4:]))
+            shutil.copyfile(log, log + ".1")
+            os.truncate(log, 0)
+            with open(log, "a") as f:
+                f.write(after + "\n")
+        finally:
+            os.kill(sh.pid, signal.SIGCONT)
+        time.sleep(2.5)
+        os.rmdir(tmp)
+        wait_for("the traceback's last line in Redis",
+                 lambda: arrived(tb[-1]))
+        eq(sh.term(), 0, "exit status after SIGTERM")
+        arrived("")
+    finally:
+        sh.kill()
+        r.kill()
+    with open(os.path.join(d, "shipper.log")) as f:
+        said = f.read()
+    eq("files new to it wait until it is saved" in said, True,
+       "the failed saves said (the copy waited for its key)")
+    eq([m for m in got if any(l in m.split("\n") for l in tb)],
+       ["\n".join(tb)], "the traceback, one event, whole")
 
 
 def seed_case(s):

@@ -31,6 +31,15 @@ Cases:
   a proxy that passes no reply once an XADD went by, so the shipper never
   hears the ack; kill -9, the rest written, a second `run --once`: the
   events of two runs without a kill, the head twice under one id.
+- docker_partial_cut_through_kill9, cri_partial_cut_through_kill9: a
+  container's split line (Docker's "log" without its "\n", CRI's P)
+  whose rest did not come in the 5 s wait, shipped alone, its batch left
+  unanswered in Redis, kill -9, the rest written, restart: the part again
+  under its id, alone, the rest its own event (before the registry kept
+  such cuts, the restart joined them under the part's id).
+- cri_partial_cut_in_a_traceback_through_kill9: the same part as a
+  traceback's last line so far (multiline python, timeout 30 s): the cut
+  ends the traceback's event there in both runs.
 
 usage: test_shipper_crash_cut.py SLUICE_SHIPPER
 """
@@ -325,6 +334,112 @@ def once_flush_cut_through_kill9():
     eq(shape(got), shape(want), "the events of two runs without a kill")
     e1 = [i for i, _, e in got if e["message"] == HEAD[:-1]]
     eq(len(e1) == 2 and len(set(e1)) == 1, True, f"E1's ids: {e1}")
+
+
+# ---- a container's split line cut by the wait for its rest --------------
+#
+# Docker's json-file driver and the CRI runtimes write a long line in
+# parts (Docker: a "log" without its "\n"; CRI: tag P); a part whose rest
+# has not come for 5 s is completed as it is (a stopped container's last
+# line), a cut of the same kind as multiline.timeout's: a restart that
+# reads the part again, its rest written since, joined them into one
+# event under the part's id, Elasticsearch kept the part it had (create)
+# and refused the whole: the rest lost.
+
+
+def container_line(fmt, second, text, partial=False):
+    """One line of a container log file (fmt: docker or cri), its time
+    fixed so an event sent twice has the same bytes."""
+    t = f"2026-12-05T10:00:{second:02d}.000000000Z"
+    if fmt == "docker":
+        return json.dumps({"log": text + ("" if partial else "\n"),
+                           "stream": "stdout", "time": t}) + "\n"
+    return f"{t} stdout {'P' if partial else 'F'} {text}\n"
+
+
+def partial_cut_through_kill9(name, fmt, multiline=None):
+    """app.log (format fmt) gets the first line (shipped), then `before`
+    (with multiline: a traceback's first lines) and a part of a split
+    line; Redis is stopped, the part cut by the wait for its rest (5 s),
+    its batch left in Redis's socket, the shipper killed with -9; the
+    rest of the line and the lines after it are written, Redis continued,
+    the shipper started again: (the stream's events, the texts written in
+    order, the message the part's event must have)."""
+    d = scratch(name)
+    log = os.path.join(d, "logs", "app.log")
+    r = Redis()
+    port = http_port()
+    inp = {"type": "file", "paths": [log], "format": fmt}
+    if multiline:
+        inp["multiline"] = multiline
+    conf = write_config(d, [inp], redis_output(r),
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+    first = "2026-12-05 10:00:00 INFO start"
+    before = HEAD.splitlines() if multiline else []
+    part, rest = "    reply = backend.ca", "ll(req)"
+    after = REST.splitlines()[1:] + [NEXT] if multiline else [NEXT]
+    # with multiline, NEXT's event ends at the next record (the stop
+    # leaves an open event to the next start)
+    last = [container_line(fmt, 4, "2026-12-05 10:00:10 INFO last")] \
+        if multiline else []
+    sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+    try:
+        with open(log, "ab", buffering=0) as f:
+            f.write(container_line(fmt, 0, first).encode())
+            if multiline:  # the first event ends at the next record
+                f.write(container_line(fmt, 1, before[0]).encode())
+            wait_for("the first line in Redis", lambda: any(
+                e["message"] == first for _, _, e in events(r)))
+            f.write("".join(container_line(fmt, 1, t)
+                            for t in before[1:]).encode())
+            f.write(container_line(fmt, 2, part, partial=True).encode())
+            wait_for("the part read", lambda: sh.metric(
+                "sluice_shipper_lines_total") == 2 + len(before))
+            r.proc.send_signal(signal.SIGSTOP)
+            wait_for("the part cut by the wait for its rest", lambda:
+                     sh.metric("sluice_shipper_events_total") == 2)
+            wait_for("the part's batch in Redis's socket",
+                     lambda: redis_unread(r.port) > 0)
+            sh.kill()
+            f.write("".join([container_line(fmt, 3, t)
+                             for t in [rest] + after] + last).encode())
+        r.proc.send_signal(signal.SIGCONT)
+        sh = Shipper(SHIPPER, ENV, conf, d, port=port)
+        wait_for("the last line in Redis", lambda: any(
+            e["message"] == NEXT for _, _, e in events(r)))
+        eq(sh.stop(), [], "stdout")
+        got = events(r)
+    finally:
+        sh.kill()
+        r.kill()
+    return got, [first] + before + [part, rest] + after, \
+        "\n".join(before + [part])
+
+
+def check_partial_cut(got, texts, cut):
+    check_ids(got)
+    msgs = {e["message"] for _, _, e in got}
+    eq(cut in msgs, True, f"the part's event {cut!r} in {sorted(msgs)!r}")
+    lines = [l for m in msgs for l in m.split("\n")]
+    eq(sorted(lines), sorted(texts), "each line once, in distinct events")
+
+
+@case
+def docker_partial_cut_through_kill9():
+    check_partial_cut(*partial_cut_through_kill9("docker-part", "docker"))
+
+
+@case
+def cri_partial_cut_through_kill9():
+    check_partial_cut(*partial_cut_through_kill9("cri-part", "cri"))
+
+
+@case
+def cri_partial_cut_in_a_traceback_through_kill9():
+    """With multiline (its timeout longer than the wait): the part cut
+    ends the traceback's event there too, in both runs."""
+    check_partial_cut(*partial_cut_through_kill9(
+        "cri-part-ml", "cri", {"preset": "python", "timeout": "30s"}))
 
 
 def main():

@@ -10,7 +10,7 @@
  * invalid record's text is its raw line (without a byte order mark at
  * offset 0); done_offset never goes back,
  * never passes the record peeked, and is the end of the input after the
- * flush.
+ * flush; only the record that flush completed carries a cut, its end.
  *
  * And the docker parser against libyajl: a line it takes, if valid UTF-8,
  * is JSON for yajl too, whose `log` (when the key is there once) decodes
@@ -57,7 +57,8 @@ static void check_done(struct container_log *cl, struct run *r)
 static void check_record(struct run *r, const struct container_log_record *c)
 {
     if (c->text.ptr == NULL || c->text.len > r->max_bytes || c->parts == 0 ||
-        c->end <= c->offset || c->end > r->size || c->offset < r->done)
+        c->end <= c->offset || c->end > r->size || c->offset < r->done ||
+        (c->cut != 0 && c->cut != c->end))
         abort();
     if (r->n > 0 && c->offset < r->rec[r->n - 1].r.end)
         abort();
@@ -86,7 +87,8 @@ static bool pull_one(struct container_log *cl, struct run *r)
         if (r->n >= r->known || e->offset != c.offset || e->end != c.end ||
             e->time_ms != c.time_ms || e->stream != c.stream ||
             e->parts != c.parts || e->truncated != c.truncated ||
-            e->invalid != c.invalid || e->text.len != c.text.len ||
+            e->invalid != c.invalid || e->cut != c.cut ||
+            e->text.len != c.text.len ||
             memcmp(r->texts + x->pos, c.text.ptr, c.text.len) != 0)
             abort();
     } else {
@@ -223,8 +225,11 @@ static void run_once(const uint8_t *data, struct run *r)
         ;
     const struct container_log_stats *st = container_log_stats(cl);
     uint64_t parts = 0;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         parts += r->rec[i].r.parts;
+        if (r->rec[i].r.cut != 0 && i + 1 != r->n)
+            abort(); /* only the flush at the end cuts */
+    }
     if (st->lines != pushed || parts != pushed || st->records != r->n ||
         (pushed > 0 && container_log_done_offset(cl) != r->size))
         abort();

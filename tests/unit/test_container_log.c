@@ -523,6 +523,7 @@ static void test_push_refused_while_waiting(void **state)
     assert_true(container_log_peek(cl, &r));
     assert_int_equal(r.offset, 100);
     assert_int_equal(r.end, 136);
+    assert_int_equal(r.cut, 0); /* completed by b, not by the clock */
     assert_int_equal(container_log_done_offset(cl), 100);
     container_log_pop(cl);
     assert_int_equal(container_log_done_offset(cl), 136);
@@ -547,10 +548,75 @@ static void test_push_refused_while_waiting(void **state)
     assert_false(container_log_open(cl));
     assert_int_equal(r.text.len, 1);
     assert_int_equal(r.offset, 172);
+    assert_int_equal(r.cut, 208); /* a flush's cut: the end pushed */
     container_log_pop(cl);
     assert_false(container_log_peek(cl, &r));
     container_log_free(cl);
     container_log_free(NULL);
+}
+
+/* The pushes of lines[from, to), pulling each record into *r (the last
+ * one pulled); how many were pulled. */
+static size_t push_lines(struct container_log *cl,
+                         const struct multiline_line *lines, size_t from,
+                         size_t to, struct container_log_record *r, char *text,
+                         size_t size)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
+        while (!container_log_push(cl, &lines[i])) {
+            assert_true(container_log_peek(cl, r));
+            snprintf(text, size, "%.*s", (int)r->text.len, r->text.ptr);
+            container_log_pop(cl);
+            n++;
+        }
+    return n;
+}
+
+/* A split line whose rest came after the caller's wait: the flush cuts
+ * the record there (its cut, the end of the part); a read again of the
+ * same bytes, the rest there by then, makes the same records only when it
+ * flushes before the first line at or past that cut, which is what a
+ * restart does with the cut the registry kept. */
+static void test_flush_cut_read_again(void **state)
+{
+    (void)state;
+    const char *p = "2026-12-04T17:00:32.123Z stdout P head ";
+    const char *f = "2026-12-04T17:00:38.123Z stdout F rest";
+    const char *g = "2026-12-04T17:00:39.123Z stdout F next";
+    uint64_t pe = strlen(p) + 1, fe = pe + strlen(f) + 1;
+    struct multiline_line l[] = {{p, strlen(p), 0, pe, false},
+                                 {f, strlen(f), pe, fe, false},
+                                 {g, strlen(g), fe, fe + strlen(g) + 1, false}};
+    struct container_log_record r;
+    char text[64];
+    for (int again = 0; again < 2; again++) {
+        struct container_log *cl =
+            container_log_new(CONTAINER_LOG_CRI, 1024, NULL);
+        assert_non_null(cl);
+        assert_int_equal(push_lines(cl, l, 0, 1, &r, text, sizeof text), 0);
+        assert_true(container_log_open(cl));
+        container_log_flush(cl); /* the wait ran out, or the cut again */
+        assert_true(container_log_peek(cl, &r));
+        assert_int_equal(r.text.len, 5);
+        assert_memory_equal(r.text.ptr, "head ", 5);
+        assert_int_equal(r.offset, 0);
+        assert_int_equal(r.cut, pe);
+        container_log_pop(cl);
+        assert_int_equal(push_lines(cl, l, 1, 3, &r, text, sizeof text), 1);
+        assert_string_equal(text, "rest");
+        assert_int_equal(r.offset, pe);
+        assert_int_equal(r.cut, 0);
+        container_log_free(cl);
+    }
+    /* not flushed there: one record, another event under the head's id */
+    struct container_log *cl = container_log_new(CONTAINER_LOG_CRI, 1024, NULL);
+    assert_non_null(cl);
+    assert_int_equal(push_lines(cl, l, 0, 3, &r, text, sizeof text), 1);
+    assert_string_equal(text, "head rest");
+    assert_int_equal(r.offset, 0);
+    assert_int_equal(r.cut, 0);
+    container_log_free(cl);
 }
 
 /* Records go into multiline as its lines: a Java trace written to stderr,
@@ -787,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_line_limit),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_nul_padding),
+        cmocka_unit_test(test_flush_cut_read_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -731,9 +731,10 @@ static void timeout_flushes_through_the_passed_clock(void **state)
     got_free(&g);
 }
 
-/* A touch (a line of the event may be being written) starts the open
- * event's timeout again: a push after it joins, where without it the push
- * would have timed the event out first. */
+/* A touch (a line of the event may be being written, or a copytruncate's
+ * copy is being handed over) starts the open event's timeout again, never
+ * back: a tick at the old deadline and a push after it join, where without
+ * it the event would have timed out first. */
 static void a_touch_starts_the_timeout_again(void **state)
 {
     (void)state;
@@ -746,6 +747,7 @@ static void a_touch_starts_the_timeout_again(void **state)
     assert_int_equal(multiline_next_deadline(ml), 6000);
     multiline_touch(ml, 9000);
     assert_int_equal(multiline_next_deadline(ml), 14000);
+    tick(ml, 6000);
     push(ml, " b", 2, 10000);
     assert_int_equal(g.n, 0);
     flush(ml);

@@ -21,6 +21,7 @@
 
 #include "pipeline.h"
 #include "sl_config.h"
+#include "sl_log.h"
 
 struct fx {
     int pipe[2];
@@ -417,6 +418,70 @@ static void a_timeout_cut_waits_for_its_save_and_is_repeated(void **state)
     pipe_src_free(b);
 }
 
+static size_t count_in(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* REGISTRY_MAX_CUTS cuts waiting for their acks: the next cut event
+ * waits in its joiner, the drain says "full" (no file is read), and the
+ * user is told once in words, however often the drain tries again; the
+ * acks that drop cuts let it go, said once too. */
+static void the_cut_cap_is_said_once(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    uint64_t seq;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    sl_log_set_fd(fileno(log));
+    sl_log_init(SL_LOG_INFO, SL_LOG_TEXT);
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    for (uint64_t i = 1; i <= REGISTRY_MAX_CUTS; i++)
+        assert_int_equal(registry_cut_add(f->reg, 7, 100 + i, &seq, &err), 0);
+    pipeline_set_cuts_saved(f->p, seq);
+    struct pipe_src *b = pipe_src_new_file(f->p, f->pi, 8, "/b.log", 0, &err);
+    assert_non_null(b);
+    assert_int_equal(pipe_src_feed(b, "x b\n", 4, &file_b, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipe_src_drain(b, 0, &err), 0);
+    pipeline_tick(f->p, 100);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(pipeline_drain(f->p, 100 + i, &err), 1);
+    assert_int_equal(registry_cuts_added(f->reg), REGISTRY_MAX_CUTS);
+    /* a's acks past its cuts drop them: b's cut is recorded, its event
+     * goes once saved */
+    assert_int_equal(registry_ack(f->reg, &file_a, 7, NULL,
+                                  100 + REGISTRY_MAX_CUTS, 2, &err),
+                     1);
+    assert_int_equal(pipeline_drain(f->p, 200, &err), 0);
+    assert_int_equal(registry_cuts_added(f->reg), REGISTRY_MAX_CUTS + 1);
+    pipeline_set_cuts_saved(f->p, REGISTRY_MAX_CUTS + 1);
+    finish(f);
+    char got[64];
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x b|");
+    pipe_src_free(b);
+    sl_log_flush();
+    char text[4096];
+    size_t n = (size_t)pread(fileno(log), text, sizeof text - 1, 0);
+    text[n] = '\0';
+    sl_log_set_fd(2);
+    fclose(log);
+    assert_int_equal(count_in(text, "4096 events completed by "
+                                    "multiline.timeout, a flush or the wait "
+                                    "for a split container line's rest are "
+                                    "not acknowledged by Redis yet: no file "
+                                    "is read until some are"),
+                     1);
+    assert_int_equal(count_in(text, "acknowledged again: reading goes on"), 1);
+    assert_int_equal(count_in(text, "\n"), 2);
+}
+
 /* Several cuts before one save: two files' events cut by one tick are
  * held until a save covers both (one that covers the first only keeps the
  * hold); stdin's events are never held (no registry to repeat a cut). */
@@ -519,6 +584,8 @@ int main(void)
             a_timeout_cut_waits_for_its_save_and_is_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(
             cuts_of_two_files_wait_for_the_save_of_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_cut_cap_is_said_once, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_stream_switch_is_not_a_cut, setup,
                                         teardown),
     };
