@@ -659,6 +659,7 @@ void in_file_free(struct in_file *in)
     free(in->startup);
     free(in->ghosts);
     in_file_fps_free(in);
+    free(in->shared);
     free(in->known_paths);
     free(in->bad);
     free(in->recs);

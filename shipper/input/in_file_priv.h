@@ -63,6 +63,7 @@ struct rec {
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */
+    uint32_t share_slot; /* index in in->shared while shares_key */
     struct rec *succ;    /* the file now at our old path: waits for our end */
     struct rec *pred;    /* we wait for it */
     struct rec *copy_of; /* a copy of this live file: held until it is
@@ -179,6 +180,14 @@ struct in_file {
                              (copytruncate of 1,000) keeps each one's */
     size_t nghosts, cap_ghosts;
     size_t nshared; /* live records with shares_key */
+    /* them (an ack of a key moves its copies' entries: walking every
+     * file for each ack cost a daemon with 100,000 files and one copy
+     * 100,000 steps an ack for 5 minutes), capshared of room; shared_all:
+     * one could not be listed (out of memory), the acks walk every file
+     * until none shares a key */
+    struct rec **shared;
+    size_t capshared;
+    bool shared_all;
     /* identified files by fingerprint (in_file_fps.c) */
     struct {
         struct rec **table; /* chains; cap a power of two */
