@@ -47,14 +47,15 @@ static void fps_link(struct in_file *in, struct rec *r)
 /* Room for one more: the table at most as many records as slots. */
 static int fps_grow(struct in_file *in)
 {
-    if (in->fps.lens == NULL) {
-        size_t words = ((size_t)in->fp_bytes + 64) / 64;
+    size_t words = ((size_t)in->fp_bytes + 64) / 64;
+    if (in->fps.lens == NULL)
         in->fps.lens = calloc((size_t)in->fp_bytes + 1, sizeof *in->fps.lens);
+    if (in->fps.bits == NULL)
         in->fps.bits = calloc(words, sizeof *in->fps.bits);
+    if (in->fps.pre == NULL)
         in->fps.pre = malloc(((size_t)in->fp_bytes + 1) * sizeof *in->fps.pre);
-        if (in->fps.lens == NULL || in->fps.bits == NULL || in->fps.pre == NULL)
-            return -1;
-    }
+    if (in->fps.lens == NULL || in->fps.bits == NULL || in->fps.pre == NULL)
+        return -1;
     if (in->fps.n < in->fps.cap)
         return 0;
     size_t cap = in->fps.cap == 0 ? 256 : in->fps.cap * 2;
