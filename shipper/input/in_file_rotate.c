@@ -9,12 +9,15 @@
  *    A file without an entry is a copy when its first bytes (and tail, if
  *    it is long enough to have one: file_identity.h) are a ghost's (the
  *    original was truncated) or a live file's (all of its fingerprint, or,
- *    for a file shorter than that, as many of its first bytes): it
+ *    for a file shorter than that, as many of its first bytes; a live file
+ *    this process first read only when the new one changed since a second
+ *    before the start: bytes all there before hold no copy of them): it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
  *    start_at "end" when the first scan found it. A copy of a live file
- *    is held until its original is truncated or done; if neither comes
+ *    is held until its original is truncated or done (done whole, renamed
+ *    away or deleted with its bytes all there: no copy); if neither comes
  *    while the copy stays unchanged for rotate_wait (a copier has
  *    finished), or within IN_FILE_COPY_HOLD_MAX_MS, the two files merely
  *    begin alike: the "copy" starts over as a file of its own. A file
