@@ -42,7 +42,7 @@ import tempfile
 import time
 import urllib.request
 
-from bench_lib import free_port, redis_cli
+from bench_lib import build_shipper, free_port, redis_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -197,12 +197,7 @@ def main():
     args = ap.parse_args()
     os.chdir(ROOT)
     if not args.no_build:
-        subprocess.run(["cmake", "-S", ".", "-B", "build/release", "-G",
-                        "Ninja", "-DCMAKE_BUILD_TYPE=Release"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", "build/release", "--target",
-                        "sluice-shipper"], check=True,
-                       stdout=subprocess.DEVNULL)
+        build_shipper(ROOT)
     shipper = os.environ.get("SLUICE_SHIPPER",
                              os.path.join(ROOT, "build/release/bin/sluice-shipper"))
     work = tempfile.mkdtemp(prefix="bench_idle.")

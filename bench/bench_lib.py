@@ -12,6 +12,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from shipper_harness import es_drop, es_request, free_port  # noqa: E402,F401
 
 
+def build_shipper(root):
+    """Builds build/release's sluice-shipper (Release) in root."""
+    subprocess.run(["cmake", "-S", ".", "-B", "build/release", "-G",
+                    "Ninja", "-DCMAKE_BUILD_TYPE=Release"], check=True,
+                   stdout=subprocess.DEVNULL, cwd=root)
+    subprocess.run(["cmake", "--build", "build/release", "--target",
+                    "sluice-shipper"], check=True, stdout=subprocess.DEVNULL,
+                   cwd=root)
+
+
 def redis_cli(port, *args):
     """redis-cli's answer to args from the server on port, stripped."""
     return subprocess.run(["redis-cli", "-p", str(port), *args],

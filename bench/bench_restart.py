@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 
-from bench_lib import free_port, redis_cli
+from bench_lib import build_shipper, free_port, redis_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HTTP_PORT = 0
@@ -221,12 +221,7 @@ def main():
     HTTP_PORT = free_port()
     os.chdir(ROOT)
     if not args.no_build:
-        subprocess.run(["cmake", "-S", ".", "-B", "build/release", "-G",
-                        "Ninja", "-DCMAKE_BUILD_TYPE=Release"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", "build/release", "--target",
-                        "sluice-shipper"], check=True,
-                       stdout=subprocess.DEVNULL)
+        build_shipper(ROOT)
     shipper = os.environ.get("SLUICE_SHIPPER", os.path.join(
         ROOT, "build/release/bin/sluice-shipper"))
     work = tempfile.mkdtemp(prefix="bench_restart.", dir=args.dir)

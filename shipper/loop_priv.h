@@ -74,6 +74,7 @@ struct loop {
         uint64_t seq, keys, cuts;
     } snaps[8];
     size_t nsnaps;
+    bool save_busy;      /* a snapshot submitted, its outcome not in */
     int64_t next_save;   /* monotonic ms */
     int64_t next_expire; /* monotonic ms */
     bool expired_once;   /* the first expiry (inputs at rest) ran */

@@ -29,14 +29,25 @@ uint64_t file_identity_hash(uint64_t h, const void *p, size_t len)
     return h;
 }
 
+static uint64_t reads; /* file_identity_reads() */
+
+uint64_t file_identity_reads(void)
+{
+    return reads;
+}
+
 /* Hashes the first `want` bytes of fd (fewer if the file ends first);
- * *got says how many there were. */
+ * *got says how many there were. pre (room for want + 1), if not NULL,
+ * gets the hash of the first k bytes at pre[k] for every k up to *got. */
 static int hash_prefix(int fd, uint32_t want, uint64_t *hash, uint32_t *got,
-                       struct sl_err *err)
+                       uint64_t *pre, struct sl_err *err)
 {
     char buf[4096];
     uint64_t h = FILE_IDENTITY_FNV_BASIS;
     uint32_t off = 0;
+    reads++;
+    if (pre != NULL)
+        pre[0] = h;
     while (off < want) {
         size_t chunk = want - off < sizeof buf ? want - off : sizeof buf;
         ssize_t n = pread(fd, buf, chunk, (off_t)off);
@@ -47,7 +58,12 @@ static int hash_prefix(int fd, uint32_t want, uint64_t *hash, uint32_t *got,
                               sl_strerror(errno));
         if (n == 0)
             break;
-        h = file_identity_hash(h, buf, (size_t)n);
+        if (pre == NULL) {
+            h = file_identity_hash(h, buf, (size_t)n);
+        } else {
+            for (size_t i = 0; i < (size_t)n; i++)
+                pre[off + i + 1] = h = file_identity_hash(h, buf + i, 1);
+        }
         off += (uint32_t)n;
     }
     *hash = h;
@@ -57,6 +73,12 @@ static int hash_prefix(int fd, uint32_t want, uint64_t *hash, uint32_t *got,
 
 int file_identity_compute(int fd, uint32_t n, struct file_identity *out,
                           struct sl_err *err)
+{
+    return file_identity_compute_prefix(fd, n, out, NULL, err);
+}
+
+int file_identity_compute_prefix(int fd, uint32_t n, struct file_identity *out,
+                                 uint64_t *pre, struct sl_err *err)
 {
     if (n < 1 || n > FILE_IDENTITY_MAX_BYTES)
         return sl_err_set(err, SL_EINVAL,
@@ -68,7 +90,7 @@ int file_identity_compute(int fd, uint32_t n, struct file_identity *out,
     memset(out, 0, sizeof *out);
     out->dev = (uint64_t)st.st_dev;
     out->ino = (uint64_t)st.st_ino;
-    return hash_prefix(fd, n, &out->fp, &out->fp_len, err);
+    return hash_prefix(fd, n, &out->fp, &out->fp_len, pre, err);
 }
 
 /* Whether fd still holds known's tail bytes at known->tail_at. */
@@ -85,6 +107,7 @@ static int tail_same(const struct file_identity *known, int fd, bool *same,
     }
     size_t got = 0;
     off_t at = (off_t)(known->tail_at - known->tail_len);
+    reads++;
     while (got < known->tail_len) {
         ssize_t n =
             pread(fd, buf + got, known->tail_len - got, at + (off_t)got);
@@ -103,9 +126,10 @@ static int tail_same(const struct file_identity *known, int fd, bool *same,
     return 0;
 }
 
-int file_identity_compare(const struct file_identity *known,
-                          const struct file_identity *now, int fd,
-                          enum file_id_match *match, struct sl_err *err)
+int file_identity_compare_prefix(const struct file_identity *known,
+                                 const struct file_identity *now,
+                                 const uint64_t *pre, int fd,
+                                 enum file_id_match *match, struct sl_err *err)
 {
     if (known->dev != now->dev || known->ino != now->ino) {
         *match = FILE_ID_OTHER;
@@ -113,9 +137,13 @@ int file_identity_compare(const struct file_identity *known,
     }
     uint64_t h = now->fp;
     uint32_t got = now->fp_len;
-    if (known->fp_len != now->fp_len &&
-        hash_prefix(fd, known->fp_len, &h, &got, err) < 0)
+    if (known->fp_len < now->fp_len && pre != NULL) {
+        h = pre[known->fp_len];
+        got = known->fp_len;
+    } else if (known->fp_len != now->fp_len &&
+               hash_prefix(fd, known->fp_len, &h, &got, NULL, err) < 0) {
         return -1;
+    }
     if (got != known->fp_len || h != known->fp) {
         *match = FILE_ID_CHANGED;
         return 0;
@@ -125,6 +153,13 @@ int file_identity_compare(const struct file_identity *known,
         return -1;
     *match = same ? FILE_ID_SAME : FILE_ID_REWRITTEN;
     return 0;
+}
+
+int file_identity_compare(const struct file_identity *known,
+                          const struct file_identity *now, int fd,
+                          enum file_id_match *match, struct sl_err *err)
+{
+    return file_identity_compare_prefix(known, now, NULL, fd, match, err);
 }
 
 void file_identity_set_tail(struct file_identity *id, uint64_t end,

@@ -99,6 +99,16 @@ SL_MUST_CHECK int file_identity_compute(int fd, uint32_t n,
                                         struct file_identity *out,
                                         struct sl_err *err);
 
+/* file_identity_compute, and the hash of fd's first k bytes at pre[k] for
+ * every k from 0 to out->fp_len (pre: room for n + 1 hashes), from the
+ * same one read: a new file compared with many known ones (is it a copy
+ * of one?) looks each known length up instead of reading its first bytes
+ * again for each (file_identity_compare_prefix). */
+SL_MUST_CHECK int file_identity_compute_prefix(int fd, uint32_t n,
+                                               struct file_identity *out,
+                                               uint64_t *pre,
+                                               struct sl_err *err);
+
 /* Whether fd is still the file `known` describes (the rule above). `now` is
  * fd's identity from file_identity_compute(); the first known->fp_len bytes
  * are read again only when the lengths differ, and known's tail (if any)
@@ -108,6 +118,20 @@ SL_MUST_CHECK int file_identity_compare(const struct file_identity *known,
                                         const struct file_identity *now, int fd,
                                         enum file_id_match *match,
                                         struct sl_err *err);
+
+/* file_identity_compare with now's prefix hashes from
+ * file_identity_compute_prefix (pre, or NULL): a known fingerprint shorter
+ * than now's is looked up there, not read; only a tail is read. */
+SL_MUST_CHECK int file_identity_compare_prefix(
+    const struct file_identity *known, const struct file_identity *now,
+    const uint64_t *pre, int fd, enum file_id_match *match, struct sl_err *err);
+
+/* How many times this process read a file's first bytes or a tail here
+ * (one read of up to N bytes each, in as many preads as it takes): for
+ * tests, which check that finding a new file reads it a bounded number of
+ * times, however many files are known. Not thread-safe: the inputs' thread
+ * only. */
+uint64_t file_identity_reads(void);
 
 /* Sets id's tail from the len bytes at p, which are the file's bytes
  * ending at offset end (len <= end): the last FILE_IDENTITY_TAIL_BYTES of

@@ -394,6 +394,11 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
         in_file_note_drained(in, r);
     if (r->state == REC_ROTATED && r->deleted)
         in_file_forget_gone(in, r);
+    /* every byte read still there (renamed or deleted, not truncated: a
+     * truncation seen in place comes here without its descriptor) */
+    struct stat st;
+    bool whole = r->fd >= 0 && fstat(r->fd, &st) == 0 &&
+                 (uint64_t)st.st_size >= r->offset;
     in_file_rec_close(in, r);
     in_file_unlist(in, r);
     release_succ(in, r);
@@ -402,8 +407,9 @@ void in_file_rec_done(struct in_file *in, struct rec *r)
         r->pred = NULL;
     }
     hash_remove(in, r);
+    in_file_fps_remove(in, r);
     in_file_unshare_key(in, r);
-    in_file_copies_go(in, r); /* copies of r held until now */
+    in_file_copies_go(in, r, whole); /* copies of r held until now */
     in->recs[r->slot] = in->recs[--in->nrecs];
     in->recs[r->slot]->slot = r->slot;
     r->state = REC_DONE;
@@ -433,6 +439,7 @@ void in_file_make_ready(struct in_file *in, struct rec *r)
     }
     list_push(&in->ready, r);
     r->ready = true;
+    in->ready_blocked = false;
 }
 
 /* A file whose open() was refused is not queued again (and opened, and
@@ -592,6 +599,9 @@ struct in_file *in_file_new(const struct in_file_config *cfg,
     in->keys_saved = UINT64_MAX; /* until in_file_set_keys_saved() */
     in->scan_now = true;
     in->tick_ms = in_file_tick_ms(cfg);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    in->started_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     in->name = dup_str(name != NULL ? name : "file");
     in->buf = malloc((size_t)cfg->read_size + FILE_IDENTITY_TAIL_BYTES);
     if (in->name == NULL || in->buf == NULL) {
@@ -648,6 +658,8 @@ void in_file_free(struct in_file *in)
     in_file_notes_free(in);
     free(in->startup);
     free(in->ghosts);
+    in_file_fps_free(in);
+    free(in->shared);
     free(in->known_paths);
     free(in->bad);
     free(in->recs);
@@ -703,6 +715,8 @@ void in_file_set_user_hold(struct in_file *in, in_file_user_hold_fn fn)
 
 void in_file_set_keys_saved(struct in_file *in, uint64_t keys)
 {
+    if (keys != in->keys_saved)
+        in->ready_blocked = false;
     in->keys_saved = keys;
 }
 
@@ -956,6 +970,26 @@ static int read_one(struct in_file *in, struct rec *r, size_t budget,
     return 1;
 }
 
+/* The first ready file whose key is on disk, or NULL. The others go to
+ * the list's tail as they are passed, and a lap that found none is not
+ * walked again until a file is made ready or more keys are saved: a first
+ * start over 20,000 files, each waiting for the save of its new entry,
+ * walked them all at each read (a fifth of its CPU). */
+static struct rec *next_ready(struct in_file *in)
+{
+    if (in->ready_blocked)
+        return NULL;
+    for (size_t i = 0, n = in->ready.n; i < n; i++) {
+        struct rec *r = in->ready.head;
+        if (r->key_gen <= in->keys_saved)
+            return r;
+        list_remove(&in->ready, r); /* its key is not on disk yet */
+        list_push(&in->ready, r);
+    }
+    in->ready_blocked = in->ready.n > 0;
+    return NULL;
+}
+
 int in_file_read(struct in_file *in, size_t budget, int64_t now,
                  struct in_file_chunk *c, struct sl_err *err)
 {
@@ -977,9 +1011,7 @@ int in_file_read(struct in_file *in, size_t budget, int64_t now,
         }
         if (open_waiting(in, now, err) < 0)
             return -1;
-        struct rec *r = in->ready.head;
-        while (r != NULL && r->key_gen > in->keys_saved)
-            r = r->rnext; /* its key is not on disk yet */
+        struct rec *r = next_ready(in);
         if (r == NULL)
             return 0;
         int rc = read_one(in, r, budget, now, c, err);

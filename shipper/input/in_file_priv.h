@@ -66,6 +66,7 @@ struct rec {
     int64_t last_data;   /* ms of the last byte read (or of opening) */
     int64_t rotated_at;  /* ms when it left its path */
     int64_t share_end;   /* ms: shares_key ends (IN_FILE_GHOST_MS) */
+    uint32_t share_slot; /* index in in->shared while shares_key */
     struct rec *succ;    /* the file now at our old path: waits for our end */
     struct rec *pred;    /* we wait for it */
     struct rec *copy_of; /* a copy of this live file: held until it is
@@ -80,6 +81,9 @@ struct rec {
                             EPERM): not tried again until it changes */
     struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
+    struct rec *fps_next;      /* chain by fingerprint (in_file_fps.c) */
+    uint64_t fps_fp;           /* the fingerprint it is filed under */
+    uint32_t fps_len;          /* and its length; 0: not filed */
 };
 
 /* Bytes of an old file that may live on in a copy (copytruncate): a copy
@@ -145,6 +149,7 @@ struct in_file {
     struct rec **hash; /* by dev + ino; hcap a power of two */
     size_t hcap;
     struct rlist ready, wait, done;
+    bool ready_blocked;  /* no ready file's key is on disk (next_ready) */
     size_t wait_known;   /* files in wait the registry knew, not identified */
     struct rlist parked; /* truncated, their DONE waiting for a copy to
                             take their state (in_file_carry.c) */
@@ -179,7 +184,26 @@ struct in_file {
                              (copytruncate of 1,000) keeps each one's */
     size_t nghosts, cap_ghosts;
     size_t nshared; /* live records with shares_key */
-    bool hooked;    /* in_file_shared_ack is the registry's hook */
+    /* them (an ack of a key moves its copies' entries: walking every
+     * file for each ack cost a daemon with 100,000 files and one copy
+     * 100,000 steps an ack for 5 minutes), capshared of room; shared_all:
+     * one could not be listed (out of memory), the acks walk every file
+     * until none shares a key */
+    struct rec **shared;
+    size_t capshared;
+    bool shared_all;
+    /* identified files by fingerprint (in_file_fps.c) */
+    struct {
+        struct rec **table; /* chains; cap a power of two */
+        size_t cap, n;
+        uint32_t *lens; /* files filed per fingerprint length, 0..fp_bytes */
+        uint64_t *bits; /* bit k: lens[k] > 0 */
+        uint64_t *pre;  /* fp_bytes + 1: a new file's prefix hashes */
+        struct rec **found; /* in_file_fps_match's answer, by slot */
+        size_t nfound, capfound;
+    } fps;
+    int64_t started_ns; /* wall clock (ns) when the input was made */
+    bool hooked;        /* in_file_shared_ack is the registry's hook */
     /* inotify */
     int ifd;         /* -1: polling only */
     bool watch_full; /* the watch limit was reached (logged once) */
@@ -349,6 +373,23 @@ struct rec *in_file_parked(const struct in_file *in,
  * passed. *next: their deadline, when earlier. */
 void in_file_parked_timers(struct in_file *in, int64_t now, int64_t *next);
 
+/* in_file_fps.c: the identified files by fingerprint, for find_original.
+ * update: files r again after r's identity, identified flag or state
+ * changed (out of the table when not identified, empty or DONE); -1 out
+ * of memory (r then not filed). remove: r out of the table. */
+int in_file_fps_update(struct in_file *in, struct rec *r);
+void in_file_fps_remove(struct in_file *in, struct rec *r);
+/* Room for fp_bytes + 1 prefix hashes (file_identity_compute_prefix), or
+ * NULL out of memory. */
+uint64_t *in_file_fps_prefix(struct in_file *in);
+/* The files filed here whose fingerprint is the first bytes of a file of
+ * len bytes hashed at every length in pre (pre[k]: the first k), into
+ * in->fps.found (nfound), ordered by slot; only files the registry had an
+ * entry for when entry_only. -1 out of memory. */
+int in_file_fps_match(struct in_file *in, uint32_t len, const uint64_t *pre,
+                      bool entry_only);
+void in_file_fps_free(struct in_file *in);
+
 /* in_file_rotate.c */
 int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
                      struct sl_err *err);
@@ -377,7 +418,12 @@ int in_file_settle_known(struct in_file *in, struct rec **fresh, size_t n,
 void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
                        uint64_t offset, uint64_t acked, uint64_t key,
                        int64_t now);
-void in_file_copies_go(struct in_file *in, struct rec *orig);
+/* orig is over: the files held as its copies are read from where it was
+ * (truncated: they hold its bytes), or, when it ended whole (renamed away
+ * or deleted with every byte read still there: not truncated), they are
+ * none of its copies but files that begin alike, read as files of their
+ * own. */
+void in_file_copies_go(struct in_file *in, struct rec *orig, bool whole);
 /* A held copy whose original was not truncated in time (timers). */
 int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
                        struct sl_err *err);

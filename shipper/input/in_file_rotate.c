@@ -9,12 +9,15 @@
  *    A file without an entry is a copy when its first bytes (and tail, if
  *    it is long enough to have one: file_identity.h) are a ghost's (the
  *    original was truncated) or a live file's (all of its fingerprint, or,
- *    for a file shorter than that, as many of its first bytes): it
+ *    for a file shorter than that, as many of its first bytes; a live file
+ *    this process first read only when the new one changed since a second
+ *    before the start: bytes all there before hold no copy of them): it
  *    starts where the original's acknowledged offset was, under its key, so
  *    the lines read again carry the ids they had and Elasticsearch takes
  *    them as replays. Any other file starts at 0, or at its end for
  *    start_at "end" when the first scan found it. A copy of a live file
- *    is held until its original is truncated or done; if neither comes
+ *    is held until its original is truncated or done (done whole, renamed
+ *    away or deleted with its bytes all there: no copy); if neither comes
  *    while the copy stays unchanged for rotate_wait (a copier has
  *    finished), or within IN_FILE_COPY_HOLD_MAX_MS, the two files merely
  *    begin alike: the "copy" starts over as a file of its own. A file
@@ -141,10 +144,12 @@ void in_file_ghost_add(struct in_file *in, const struct file_identity *id,
 /* Whether fd (identity now, size bytes) begins with the bytes `old`
  * fingerprinted, and holds old's tail where it is long enough to: a copy
  * may end before the offset its original was read to (its writer went on
- * while the copier copied), and then only its first bytes can tell. */
+ * while the copier copied), and then only its first bytes can tell. pre:
+ * fd's first bytes hashed at every length (file_identity_compute_prefix),
+ * or NULL (read). */
 static int same_start(const struct file_identity *old,
-                      const struct file_identity *now, uint64_t size, int fd,
-                      bool *same, struct sl_err *err)
+                      const struct file_identity *now, const uint64_t *pre,
+                      uint64_t size, int fd, bool *same, struct sl_err *err)
 {
     *same = false;
     if (now->fp_len < old->fp_len)
@@ -155,7 +160,7 @@ static int same_start(const struct file_identity *old,
     if (size < k.tail_at)
         k.tail_len = 0; /* no tail to check */
     enum file_id_match m;
-    if (file_identity_compare(&k, now, fd, &m, err) < 0)
+    if (file_identity_compare_prefix(&k, now, pre, fd, &m, err) < 0)
         return -1;
     *same = m == FILE_ID_SAME;
     return 0;
@@ -210,14 +215,15 @@ static bool live_begins_with(struct in_file *in, const struct rec *r,
  *    the first scan and l in its directory, where copiers put copies. */
 static int begins_as_live(struct in_file *in, const struct rec *r,
                           const struct rec *l, const struct file_identity *now,
-                          uint64_t size, bool *same, struct sl_err *err)
+                          const uint64_t *pre, uint64_t size, bool *same,
+                          struct sl_err *err)
 {
     *same = false;
     if (now->fp_len == 0)
         return 0; /* an empty file begins as every file */
     if (now->fp_len > l->id.fp_len ||
         (now->fp_len == l->id.fp_len && now->fp == l->id.fp))
-        return same_start(&l->id, now, size, r->fd, same, err);
+        return same_start(&l->id, now, pre, size, r->fd, same, err);
     if (now->fp_len < l->id.fp_len && !r->first_scan &&
         same_dir(r->path, l->path))
         *same = live_begins_with(in, r, l, now->fp_len, now->fp);
@@ -277,10 +283,63 @@ struct original {
     struct rec *parked;
 };
 
-/* 1 with *o set when fd (identity now, size bytes) is a copy. */
+/* Whether the live file l may be the original of r, a file without an
+ * entry of its own, before their bytes are compared. Not l itself, one
+ * not identified or empty, a held copy, or one not read yet (offset 0)
+ * unless read before a restart (its lines may have been sent, their acks
+ * not saved). Nor, when r's bytes were all there before this process
+ * started (old_bytes), a file whose bytes only this process read (no
+ * registry entry when found): r cannot hold a copy of bytes read after it
+ * was written. Such files merely begin alike (per-job logs that begin
+ * with the same line); held as copies, each waited rotate_wait, and one
+ * whose "original" was deleted meanwhile was read from that one's offset,
+ * its first lines lost. */
+static bool may_be_original(const struct rec *r, const struct rec *l,
+                            bool old_bytes)
+{
+    return l != r && l->identified && l->id.fp_len != 0 &&
+           (l->offset != 0 || l->has_entry) && l->copy_of == NULL &&
+           (l->has_entry || !old_bytes);
+}
+
+/* The live original r's file (identity now, its first bytes hashed at pre,
+ * size bytes) is a copy of, in input li, into *found (NULL: none). A file
+ * of the first scan can only begin as a file with a fingerprint as long
+ * as its own or shorter (begins_as_live): those are looked up by their
+ * fingerprints (in_file_fps.c), a few look-ups however many files are
+ * known. Any other file may begin as a longer one in its directory: all
+ * are looked at, as before, with no read but of those. */
+static int find_live(struct in_file *in, struct in_file *li,
+                     const struct rec *r, const struct file_identity *now,
+                     const uint64_t *pre, uint64_t size, bool old_bytes,
+                     struct rec **found, struct sl_err *err)
+{
+    *found = NULL;
+    bool indexed = r->first_scan && pre != NULL;
+    if (indexed && in_file_fps_match(li, now->fp_len, pre, old_bytes) < 0)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
+    size_t n = indexed ? li->fps.nfound : li->nrecs;
+    for (size_t i = 0; i < n; i++) {
+        struct rec *l = indexed ? li->fps.found[i] : li->recs[i];
+        if (!may_be_original(r, l, old_bytes))
+            continue;
+        bool same;
+        if (begins_as_live(in, r, l, now, pre, size, &same, err) < 0)
+            return -1;
+        if (same) {
+            *found = l;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* 1 with *o set when fd (identity now, its first bytes hashed at every
+ * length in pre, or NULL; size bytes, st_ctim ctime_ns) is a copy. */
 static int find_original(struct in_file *in, const struct rec *r,
-                         const struct file_identity *now, uint64_t size,
-                         struct original *o, struct sl_err *err)
+                         const struct file_identity *now, const uint64_t *pre,
+                         uint64_t size, int64_t ctime_ns, struct original *o,
+                         struct sl_err *err)
 {
     bool full = now->fp_len >= in->fp_bytes;
     /* this input's ghosts, then the other inputs' (a copy only this one
@@ -293,7 +352,7 @@ static int find_original(struct in_file *in, const struct rec *r,
                 (!full && g->acked > size))
                 continue;
             bool same;
-            if (same_start(&g->id, now, size, r->fd, &same, err) < 0)
+            if (same_start(&g->id, now, pre, size, r->fd, &same, err) < 0)
                 return -1;
             if (!same)
                 continue;
@@ -309,31 +368,29 @@ static int find_original(struct in_file *in, const struct rec *r,
             return 1;
         }
     }
+    if (now->fp_len == 0)
+        return 0; /* an empty file begins as every file */
+    /* unchanged since a second before the start (st_ctim: the clock the
+     * kernel stamps with may lag a tick; a copy written then is held, as
+     * before) */
+    bool old_bytes = ctime_ns + 1000000000 < in->started_ns;
     /* a live file, this input's or another's (held for it: a copy only
      * this input matches, found before the other saw the truncation) */
     for (size_t p = 0; p <= in->npeers; p++) {
         struct in_file *li = p == 0 ? in : in->peers[p - 1];
-        for (size_t i = 0; i < li->nrecs; i++) {
-            struct rec *l = li->recs[i];
-            /* one not read yet (offset 0) only if read before a restart:
-             * its lines may have been sent, their acks not saved */
-            if (l == r || !l->identified || l->id.fp_len == 0 ||
-                (l->offset == 0 && !l->has_entry) || l->copy_of != NULL)
-                continue;
-            bool same;
-            if (begins_as_live(in, r, l, now, size, &same, err) < 0)
-                return -1;
-            if (!same)
-                continue;
-            /* held: where it is read from is decided when it is let go */
-            *o = (struct original){
-                .offset = l->offset,
-                .acked = copy_entry_at(r->fd, acked_offset(in, l), size),
-                .key = l->pub.key,
-                .live = l,
-                .shared = true};
-            return 1;
-        }
+        struct rec *l;
+        if (find_live(in, li, r, now, pre, size, old_bytes, &l, err) < 0)
+            return -1;
+        if (l == NULL)
+            continue;
+        /* held: where it is read from is decided when it is let go */
+        *o = (struct original){
+            .offset = l->offset,
+            .acked = copy_entry_at(r->fd, acked_offset(in, l), size),
+            .key = l->pub.key,
+            .live = l,
+            .shared = true};
+        return 1;
     }
     return 0;
 }
@@ -375,7 +432,9 @@ static uint64_t orig_acked(const struct in_file *in, const struct rec *orig)
     return 0;
 }
 
-void in_file_copies_go(struct in_file *in, struct rec *orig)
+static int own_file(struct in_file *in, struct rec *r, struct sl_err *err);
+
+void in_file_copies_go(struct in_file *in, struct rec *orig, bool whole)
 {
     for (size_t p = 0; p <= in->npeers; p++) {
         struct in_file *ci = p == 0 ? in : in->peers[p - 1];
@@ -383,6 +442,18 @@ void in_file_copies_go(struct in_file *in, struct rec *orig)
             struct rec *c = ci->recs[i];
             if (c->copy_of != orig)
                 continue;
+            if (whole) {
+                SL_INFO(c->path,
+                        "began as '%s' does, but that file ended whole (%s, "
+                        "its bytes all there): not a copy of it; reading it "
+                        "as a file of its own from offset %llu",
+                        orig->path, orig->deleted ? "deleted" : "renamed away",
+                        (unsigned long long)c->own_start);
+                struct sl_err err = {0};
+                if (own_file(ci, c, &err) < 0)
+                    SL_ERROR(c->path, "%s", err.msg);
+                continue;
+            }
             c->copy_of = NULL;
             in_file_count_rotation(ci, ROT_COPYTRUNCATE);
             uint64_t size = copy_size(c);
@@ -453,11 +524,14 @@ static int adopt(struct in_file *in, struct rec *r,
  * read (in_file_recheck_empty_new), as an empty one is: at a restart, its
  * original may be a file this scan has not identified yet. */
 static int start_new(struct in_file *in, struct rec *r,
-                     const struct file_identity *now, uint64_t size,
-                     bool decide_later, int64_t at, struct sl_err *err)
+                     const struct file_identity *now, const uint64_t *pre,
+                     const struct stat *st, bool decide_later, int64_t at,
+                     struct sl_err *err)
 {
+    uint64_t size = (uint64_t)st->st_size;
     struct original o = {0, 0, 0, NULL, false, NULL};
-    int rc = find_original(in, r, now, size, &o, err);
+    int rc =
+        find_original(in, r, now, pre, size, in_file_ctime_ns(st), &o, err);
     if (rc < 0)
         return -1;
     if (rc == 1)
@@ -486,8 +560,9 @@ static int start_new(struct in_file *in, struct rec *r,
  * each of its lines sent again with another id. Once per file: two files
  * each the other's copy do not wait for each other for ever. */
 static int wait_for_original(struct in_file *in, struct rec *r,
-                             const struct file_identity *now, uint64_t size,
-                             bool *wait, struct sl_err *err)
+                             const struct file_identity *now,
+                             const uint64_t *pre, uint64_t size, bool *wait,
+                             struct sl_err *err)
 {
     *wait = false;
     if (r->deferred || now->fp_len == 0 || in->wait_known == 0)
@@ -498,7 +573,7 @@ static int wait_for_original(struct in_file *in, struct rec *r,
             continue;
         const struct registry_entry *e = registry_get(in->reg, l->dev, l->ino);
         if (e != NULL && e->id.fp_len > 0 &&
-            same_start(&e->id, now, size, r->fd, wait, err) < 0)
+            same_start(&e->id, now, pre, size, r->fd, wait, err) < 0)
             return -1;
     }
     r->deferred = *wait;
@@ -511,8 +586,9 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     struct file_identity id;
     struct stat st;
     struct sl_err e2;
+    uint64_t *pre = in_file_fps_prefix(in); /* NULL: each compare reads */
     if (fstat(r->fd, &st) < 0 ||
-        file_identity_compute(r->fd, in->fp_bytes, &id, &e2) < 0) {
+        file_identity_compute_prefix(r->fd, in->fp_bytes, &id, pre, &e2) < 0) {
         SL_ERROR(r->path,
                  "cannot read the first bytes: %s; tried again at "
                  "the next scan",
@@ -575,8 +651,8 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
         }
     }
     bool wait = false;
-    if (!resumed &&
-        wait_for_original(in, r, &id, (uint64_t)st.st_size, &wait, err) < 0)
+    if (!resumed && wait_for_original(in, r, &id, pre, (uint64_t)st.st_size,
+                                      &wait, err) < 0)
         return -1;
     if (wait) {
         SL_DEBUG(r->path, "begins as a file not identified yet: decided "
@@ -590,7 +666,7 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
          * of a copytruncate onto the inode compress just freed) is asked
          * again at its first read too: its original may come later in
          * this scan, its ghost with it */
-        int rc = start_new(in, r, &id, (uint64_t)st.st_size,
+        int rc = start_new(in, r, &id, pre, &st,
                            was_empty || (replaced && r->first_scan), now, err);
         if (rc <= 0) {
             if (rc == 0)
@@ -600,6 +676,8 @@ int in_file_identify(struct in_file *in, struct rec *r, int64_t now,
     }
     r->id = id;
     r->identified = true;
+    if (in_file_fps_update(in, r) < 0)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
     r->size_seen = (uint64_t)st.st_size;
     in_file_bad_path_clear(in, r->path);
     if (r->copy_of != NULL) {
@@ -615,12 +693,14 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
     struct stat st;
     struct file_identity id;
     struct sl_err e2;
+    uint64_t *pre = in_file_fps_prefix(in); /* NULL: each compare reads */
     if (fstat(r->fd, &st) < 0 || st.st_size == 0 ||
-        file_identity_compute(r->fd, in->fp_bytes, &id, &e2) < 0)
+        file_identity_compute_prefix(r->fd, in->fp_bytes, &id, pre, &e2) < 0)
         return 1; /* nothing to decide yet, or the read says what is wrong */
     r->empty_new = false;
     struct original o;
-    int rc = find_original(in, r, &id, (uint64_t)st.st_size, &o, err);
+    int rc = find_original(in, r, &id, pre, (uint64_t)st.st_size,
+                           in_file_ctime_ns(&st), &o, err);
     if (rc <= 0)
         return rc < 0 ? -1 : 1; /* a file of its own, as it was started */
     say_copy(in, r, &id, &o);
@@ -628,10 +708,13 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
     rc = adopt(in, r, &id, &o, now, err);
     if (rc <= 0) {
         r->identified = false; /* the next open decides again */
+        in_file_fps_remove(in, r);
         in_file_rec_close(in, r);
         return rc;
     }
     r->id = id;
+    if (in_file_fps_update(in, r) < 0)
+        return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
     if (r->copy_of != NULL) {
         hold_copy(in, r, (uint64_t)st.st_size, now);
         return 0;
@@ -640,18 +723,11 @@ int in_file_recheck_empty_new(struct in_file *in, struct rec *r, int64_t now,
 }
 
 /* r was held as a copy of a live file that was neither truncated nor done
- * in time: two files that begin alike. r is read as a file of its own, from
- * its start, under a new key; its entry (the original's key and offset) is
- * replaced. 0, or -1 out of memory. */
-int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
-                       struct sl_err *err)
+ * in time, or that ended whole: two files that begin alike. r is read as a
+ * file of its own, from its start, under a new key; its entry (the
+ * original's key and offset) is replaced. 0, or -1 out of memory. */
+static int own_file(struct in_file *in, struct rec *r, struct sl_err *err)
 {
-    SL_INFO(r->path,
-            "began as '%s' does, but that file was not truncated in %lld "
-            "ms: not a copy of it (copytruncate); reading it as a file of "
-            "its own from offset %llu",
-            r->copy_of->path, (long long)(now - r->held_at),
-            (unsigned long long)r->own_start);
     r->copy_of = NULL;
     in_file_unshare_key(in, r);
     registry_forget(in->reg, r->dev, r->ino);
@@ -663,12 +739,25 @@ int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
         SL_ERROR(r->path, "%s; the file waits for the next scan", err->msg);
         in_file_count_error(in);
         r->identified = false; /* the next open decides again */
+        in_file_fps_remove(in, r);
         return 0;
     }
     r->offset = r->own_start;
     r->pub.key = key;
     in_file_want_open(in, r);
     return 0;
+}
+
+int in_file_not_a_copy(struct in_file *in, struct rec *r, int64_t now,
+                       struct sl_err *err)
+{
+    SL_INFO(r->path,
+            "began as '%s' does, but that file was not truncated in %lld "
+            "ms: not a copy of it (copytruncate); reading it as a file of "
+            "its own from offset %llu",
+            r->copy_of->path, (long long)(now - r->held_at),
+            (unsigned long long)r->own_start);
+    return own_file(in, r, err);
 }
 
 /* r's inode holds other bytes now (m: FILE_ID_CHANGED or _REWRITTEN, or
@@ -756,6 +845,8 @@ int in_file_check_open(struct in_file *in, struct rec *r, int64_t now,
     if (id.fp_len > r->id.fp_len) {
         file_identity_keep_tail(&id, &r->id);
         r->id = id;
+        if (in_file_fps_update(in, r) < 0)
+            return sl_err_set(err, SL_ENOMEM, "file input: out of memory");
     }
     return 1;
 }

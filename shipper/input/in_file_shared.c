@@ -26,6 +26,8 @@
  * ghost is kept: acks come seconds after the reads. */
 #include "in_file_priv.h"
 
+#include <stdlib.h>
+
 #include "sl_log.h"
 
 /* Moves the entry of dev + ino, if it has key, forward to offset (within
@@ -63,8 +65,12 @@ bool in_file_shared_ack(void *ctx, const struct file_identity *id, uint64_t key,
         moved |= move_entry(in, g->id.dev, in_file_ghost_ino(&g->id, key), key,
                             offset, now);
     }
-    for (size_t i = 0; in->nshared > 0 && i < in->nrecs; i++) {
-        const struct rec *c = in->recs[i];
+    /* the copies that share keys (all records if one could not be
+     * listed, out of memory) */
+    bool all = in->shared_all && in->nshared > 0;
+    size_t n = all ? in->nrecs : in->nshared;
+    for (size_t i = 0; i < n; i++) {
+        const struct rec *c = all ? in->recs[i] : in->shared[i];
         if (!c->shares_key || c->pub.key != key ||
             (c->dev == id->dev && c->ino == id->ino))
             continue;
@@ -87,6 +93,21 @@ void in_file_copy_acked(struct in_file *in, const struct rec *c, uint64_t acked,
 
 void in_file_share_key(struct in_file *in, struct rec *r, int64_t now)
 {
+    if (!r->shares_key && in->nshared == in->capshared) {
+        size_t cap = in->capshared == 0 ? 8 : in->capshared * 2;
+        struct rec **a = realloc(in->shared, cap * sizeof *a);
+        if (a != NULL) {
+            in->shared = a;
+            in->capshared = cap;
+        }
+    }
+    if (!r->shares_key && in->nshared < in->capshared) {
+        r->share_slot = (uint32_t)in->nshared;
+        in->shared[in->nshared] = r;
+    } else if (!r->shares_key) {
+        r->share_slot = UINT32_MAX; /* not listed: acks walk every file */
+        in->shared_all = true;
+    }
     if (!r->shares_key)
         in->nshared++;
     r->shares_key = true;
@@ -99,4 +120,10 @@ void in_file_unshare_key(struct in_file *in, struct rec *r)
         return;
     r->shares_key = false;
     in->nshared--;
+    if (r->share_slot < in->nshared && !in->shared_all) {
+        in->shared[r->share_slot] = in->shared[in->nshared];
+        in->shared[r->share_slot]->share_slot = r->share_slot;
+    }
+    if (in->nshared == 0)
+        in->shared_all = false; /* none left: listed again from here */
 }

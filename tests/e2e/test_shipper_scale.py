@@ -18,6 +18,7 @@ import os
 import random
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
@@ -290,6 +291,44 @@ def deleted_files_leave_the_registry():
         got = sh.stop()
     check_once(got, want)
     eq(real_entries(d), on_disk, "the registry's files after the stop")
+
+
+@case
+def files_with_the_same_line_each_read_once():
+    # per-job logs that begin alike: 1,000 files holding the same line,
+    # next to 1,000 of their own lines and 50 empty ones, all written
+    # before the start. Each is a file of its own (another inode the
+    # registry never saw), read once from 0. Each found after one like it
+    # was read was held for rotate_wait as its copy ("a copy of a file
+    # read before"), and read from that one's offset, its line lost, if
+    # that one was deleted meanwhile
+    d = scratch("same")
+    job = os.path.join(d, "logs", "job{}.log").format
+    # a file held as a copy would wait rotate_wait: past the deadline
+    conf = write_config(d, [dict(type="file", paths=[job("*")],
+                                 max_open_files=64, rotate_wait="30s")])
+    same = "2026-12-05T20:00:00Z job started"
+    want = {}
+    for i in range(2050):
+        p = job(i)
+        line = same if i < 1000 else f"job {i} done" if i < 2000 else None
+        put(p, [line] if line else [])
+        if line:
+            want[p] = line
+    time.sleep(1.2)  # written a second before the start: none a copy
+    out, err = shipper_harness.run_once(SHIPPER, conf)
+    got = {}
+    for e in shipper_harness.json_lines(out):
+        got.setdefault(e["log"]["file"]["path"], []).append(
+            (e["log"]["offset"], e["message"]))
+    bad = [p for p in want if got.get(p) != [(0, want[p])]]
+    eq((len(bad), [(p, got.get(p)) for p in bad[:3]]), (0, []),
+       "files not read once from 0")
+    eq(sorted(set(got) - set(want)), [], "events of files never written")
+    eq([l for l in err.splitlines() if "a copy of" in l][:3], [],
+       "files taken for copies")
+    out, _ = shipper_harness.run_once(SHIPPER, conf)
+    eq(out, "", "a second run --once")
 
 
 if failures:
