@@ -193,9 +193,9 @@ def a_traceback_written_during_an_outage_under_max_open_files_1():
     d = scratch("maxopen")
     a = os.path.join(d, "logs", "a.log")
     b = os.path.join(d, "logs", "b.log")
-    for p in (a, b):
-        with open(p, "w") as f:
-            f.write(record(0, "INFO start"))
+    for p in (a, b):  # not alike: a file that begins as another may be
+        with open(p, "w") as f:  # its copy (held for rotate_wait)
+            f.write(record(0, "INFO start " + os.path.basename(p)))
     inp = input_for([os.path.join(d, "logs", "*.log")], timeout="2s",
                     max_open_files=1, read_size="1KiB")
     r = Redis()
