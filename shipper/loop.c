@@ -349,6 +349,9 @@ static int file_chunk(struct loop *l, struct loop_input *li,
             return -1;
         c->src->user = s;
     }
+    /* more may follow: its clocks wait until a read finds the file's end
+     * (in_file_set_user_unread), however long reading stops meanwhile */
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, true, now);
     if (pipe_src_feed(s, c->data, c->len, &c->id, c->src->path, c->mtime_ms,
                       err) < 0)
         return -1;

@@ -189,10 +189,16 @@ static void src_free(void *user)
     pipe_src_free(user);
 }
 
-/* ... and its clocks held through a copytruncate's hand-over. */
+/* ... and its clocks held through a copytruncate's hand-over, */
 static void src_hold(void *user, bool hold, int64_t now)
 {
-    pipe_src_hold_clock(user, hold, now);
+    pipe_src_hold_clock(user, PIPE_HOLD_HANDOVER, hold, now);
+}
+
+/* ... and while its file has bytes not read yet. */
+static void src_unread(void *user, bool unread, int64_t now)
+{
+    pipe_src_hold_clock(user, PIPE_HOLD_UNREAD, unread, now);
 }
 
 static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
@@ -208,6 +214,7 @@ static int setup_file(struct loop *l, struct loop_input *li, struct sl_err *err)
         return -1;
     in_file_set_user_free(li->file, src_free);
     in_file_set_user_hold(li->file, src_hold);
+    in_file_set_user_unread(li->file, src_unread);
     /* what the registry holds now came from disk; a new file's key is
      * read once a save put it there (loop.c) */
     in_file_set_keys_saved(li->file, registry_keys_added(l->reg));

@@ -125,7 +125,7 @@ struct pipe_src {
     struct multiline_line line;          /* taken from lr, not yet in cl */
     enum container_log_stream ml_stream; /* of the last record in ml */
     bool held;
-    bool clock_held;   /* pipe_src_hold_clock: no deadline meanwhile */
+    unsigned holds;    /* pipe_src_hold_clock's reasons held: no deadline */
     bool work;         /* something may be drained: in the work list */
     bool timed;        /* a deadline (multiline's, or a split line's) */
     int64_t part_ms;   /* the open container record's last part came; or
@@ -216,7 +216,7 @@ static uint64_t ml_deadline(const struct pipe_src *s)
 static int64_t src_deadline(const struct pipe_src *s)
 {
     int64_t t = INT64_MAX;
-    if (s->clock_held)
+    if (s->holds != 0)
         return t;
     if (s->part_ms != INT64_MAX && container_log_open(s->cl))
         t = s->part_ms + PARTIAL_WAIT_MS;
@@ -539,10 +539,15 @@ void pipe_src_flush(struct pipe_src *s)
     work_add(s);
 }
 
-void pipe_src_hold_clock(struct pipe_src *s, bool hold, int64_t now_ms)
+void pipe_src_hold_clock(struct pipe_src *s, enum pipe_hold why, bool hold,
+                         int64_t now_ms)
 {
-    s->clock_held = hold;
-    if (!hold) {
+    unsigned was = s->holds;
+    if (hold)
+        s->holds |= 1u << why;
+    else
+        s->holds &= ~(1u << why);
+    if (was != 0 && s->holds == 0) { /* the last reason let go */
         if (s->ml != NULL && now_ms > 0)
             multiline_touch(s->ml, (uint64_t)now_ms);
         if (s->part_ms != INT64_MAX && now_ms > s->part_ms)
@@ -876,7 +881,10 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
     int64_t now = sl_clock_wall_ms(); /* one clock read a chunk */
     s->p->read_ms = s->mtime_ms < now ? s->mtime_ms : now;
-    if (s->clock_held && s->ml != NULL) /* lines read before the hold */
+    /* held: lines read before the hold, or read now that reading goes on
+     * again (the time it stopped is no writer's pause: their push must
+     * not find the open event timed out) */
+    if (s->holds != 0 && s->ml != NULL)
         multiline_touch(s->ml, (uint64_t)now_ms);
     for (;;) {
         int rc = emit_ready(s, err);

@@ -128,11 +128,27 @@ void pipe_src_end(struct pipe_src *s);
 /* run --once at the end: open events are completed, but an unterminated
  * last line waits (its writer may finish it). */
 void pipe_src_flush(struct pipe_src *s);
-/* hold: the bytes after what s holds are written but cannot be read yet
- * (in_file_user_hold_fn: a copytruncate's hand-over), so its clocks
- * (multiline.timeout, a split container line's wait) do not fire; let
- * go (hold false), they count from now_ms. */
-void pipe_src_hold_clock(struct pipe_src *s, bool hold, int64_t now_ms);
+/* Why a source's clocks (multiline.timeout, a split container line's
+ * wait) are held: they measure a writer's pause, and while one of these
+ * holds, a pause would be the shipper's, not the writer's. */
+enum pipe_hold {
+    /* the bytes after what s holds are written but cannot be read yet
+     * (in_file_user_hold_fn: a copytruncate's hand-over) */
+    PIPE_HOLD_HANDOVER,
+    /* the bytes after what s holds are not read yet, or may not be: its
+     * file is being read (a chunk came and its end was not found yet),
+     * grew, or waits for a descriptor, while the shipper reads other
+     * files or none (backpressure: Redis down or full, max_in_flight,
+     * max_open_files; a stall). Let go when a read finds its end: the
+     * reader caught up (in_file_user_unread) */
+    PIPE_HOLD_UNREAD
+};
+/* Holds s's clocks for why (hold true), or lets go of why (false): they
+ * do not fire while any reason holds them, and once the last one lets
+ * go they count from now_ms (never back). Letting go of a reason that
+ * did not hold changes nothing. */
+void pipe_src_hold_clock(struct pipe_src *s, enum pipe_hold why, bool hold,
+                         int64_t now_ms);
 
 /* Moves what the source holds to the output while it has room: 0, all
  * of it went through; 1, the output is full; -1 on SL_ENOMEM. now_ms:

@@ -428,11 +428,20 @@ void in_file_done_release(struct in_file *in, struct rec *r)
     list_push(&in->done, r);
 }
 
-void in_file_make_ready(struct in_file *in, struct rec *r)
+/* Tells r's user whether its file has bytes not read yet (unread, or
+ * the reader caught up at now): in_file_set_user_unread. */
+static void tell_unread(struct in_file *in, struct rec *r, bool unread,
+                        int64_t now)
+{
+    if (in->user_unread != NULL && r->pub.user != NULL)
+        in->user_unread(r->pub.user, unread, now);
+}
+
+static bool push_ready(struct in_file *in, struct rec *r)
 {
     if (r->fd < 0 || r->ready || r->pred != NULL || r->copy_of != NULL ||
         r->state == REC_DONE)
-        return;
+        return false;
     if (r->idle) {
         list_remove(&in->idle, r);
         r->idle = false;
@@ -440,6 +449,19 @@ void in_file_make_ready(struct in_file *in, struct rec *r)
     list_push(&in->ready, r);
     r->ready = true;
     in->ready_blocked = false;
+    return true;
+}
+
+void in_file_make_ready(struct in_file *in, struct rec *r)
+{
+    if (push_ready(in, r))
+        tell_unread(in, r, true, 0);
+}
+
+void in_file_look_again(struct in_file *in, struct rec *r)
+{
+    r->at_eof = false;
+    push_ready(in, r); /* nothing known to be unread: nothing said */
 }
 
 /* A file whose open() was refused is not queued again (and opened, and
@@ -467,6 +489,7 @@ void in_file_want_open(struct in_file *in, struct rec *r)
         return;
     wait_push(in, r);
     r->waiting = true;
+    tell_unread(in, r, true, 0);
 }
 
 void in_file_link_succ(struct in_file *in, struct rec *o, struct rec *n)
@@ -713,6 +736,11 @@ void in_file_set_user_hold(struct in_file *in, in_file_user_hold_fn fn)
     in->user_hold = fn;
 }
 
+void in_file_set_user_unread(struct in_file *in, in_file_user_hold_fn fn)
+{
+    in->user_unread = fn;
+}
+
 void in_file_set_keys_saved(struct in_file *in, uint64_t keys)
 {
     if (keys != in->keys_saved)
@@ -879,6 +907,8 @@ static int at_end(struct in_file *in, struct rec *r, int64_t now,
     list_remove(&in->ready, r);
     r->ready = false;
     r->at_eof = true;
+    if (!r->handover) /* the reader caught up: its user's clocks go on */
+        tell_unread(in, r, false, now);
     release_succ(in, r); /* a file that took our old path may go now */
     if (r->state == REC_ROTATED) {
         /* shorter than what was read: truncated before it left its path

@@ -270,6 +270,19 @@ void in_file_set_user_free(struct in_file *in, in_file_user_free_fn fn);
  * from now (in_file_carry.c). */
 typedef void (*in_file_user_hold_fn)(void *user, bool hold, int64_t now);
 void in_file_set_user_hold(struct in_file *in, in_file_user_hold_fn fn);
+/* Called with a src->user that is not NULL when its file has bytes not
+ * read yet, as far as the input knows (unread true: it grew, or it waits
+ * for a descriptor; a caller knows as much after each chunk of data it
+ * gets), and when a read found its end (unread false, with now: the
+ * reader caught up; not while a hand-over holds it). Between the two the
+ * file may wait unread for a while (the caller has no room: backpressure;
+ * other files hold the descriptors: max_open_files): the caller's clocks
+ * that measure a writer's pause (multiline.timeout) do not fire then, and
+ * count from the time the reader caught up, so a traceback whose rest
+ * was in the file all along is not cut in two. A file at its end looked
+ * at again only for a writer's last bytes (a rotated one, every tick)
+ * says nothing. */
+void in_file_set_user_unread(struct in_file *in, in_file_user_hold_fn fn);
 
 /* Every key up to registry_keys_added() == keys is on disk. A file whose
  * entry this input made after that is not read until a save covers it:

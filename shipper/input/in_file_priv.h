@@ -157,6 +157,7 @@ struct in_file {
     struct rec *freeing; /* DONE handed out: freed at the next call */
     in_file_user_free_fn user_free;
     in_file_user_hold_fn user_hold;
+    in_file_user_hold_fn user_unread;
     size_t open; /* descriptors held */
     char *buf;   /* read_size + FILE_IDENTITY_TAIL_BYTES bytes */
     /* scanning */
@@ -261,7 +262,12 @@ void in_file_done_release(struct in_file *in, struct rec *r);
  * 7-day expiry (a file rotated every 5 s: 12 entries a minute). An ack
  * still in flight for it finds no entry and records nothing. */
 void in_file_forget_gone(struct in_file *in, const struct rec *r);
+/* r to the ready list (if open and free to be read), its user told it
+ * has bytes to read (in_file_set_user_unread). */
 void in_file_make_ready(struct in_file *in, struct rec *r);
+/* r, open at its end, read once more for a writer's last bytes, its user
+ * told nothing: none are known (a rotated file, every tick). */
+void in_file_look_again(struct in_file *in, struct rec *r);
 void in_file_unlist(struct in_file *in, struct rec *r);
 void in_file_want_open(struct in_file *in, struct rec *r);
 /* n waits for o's end (o took n's path before it): o is read once more,

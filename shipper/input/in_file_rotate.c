@@ -1339,8 +1339,7 @@ static void rotated_timer(struct in_file *in, struct rec *r, int64_t now)
                 (unsigned long long)r->size_seen);
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->at_eof && !r->ready) {
-        r->at_eof = false; /* look again for a writer's last bytes */
-        in_file_make_ready(in, r);
+        in_file_look_again(in, r); /* for a writer's last bytes */
     }
 }
 

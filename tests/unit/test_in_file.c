@@ -2140,6 +2140,61 @@ static void test_status_rows_after_metrics(void **state)
     sl_buf_release(&body);
 }
 
+/* What in_file_set_user_unread says of a.log's user: u, the file has
+ * bytes not read (grew, or waits for a descriptor); c, a read caught up
+ * with its end. */
+static char unread_said[64];
+static size_t n_unread_said;
+
+static void on_unread(void *user, bool unread, int64_t now)
+{
+    (void)user;
+    assert_true(unread || now > 0);
+    if (n_unread_said + 1 < sizeof unread_said)
+        unread_said[n_unread_said++] = unread ? 'u' : 'c';
+    unread_said[n_unread_said] = '\0';
+}
+
+/* The caller's user is told when its file grew and was not read yet, and
+ * when a read caught up with its end (its multiline.timeout counts from
+ * then, not while the shipper reads nothing: backpressure); a rotated
+ * file looked at again every tick for a writer's last bytes says
+ * nothing. */
+static void test_user_told_unread(void **state)
+{
+    struct h *h = *state;
+    n_unread_said = 0;
+    unread_said[0] = '\0';
+    put(h, "a.log", "one\n", false);
+    config(h, true, "a.log", NULL);
+    start(h);
+    in_file_set_user_unread(h->in, on_unread);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    PUMP_UNTIL(h, n_unread_said > 0);
+    assert_string_equal(unread_said, "c"); /* read to its end */
+    put(h, "a.log", "two\n", true);
+    /* no room: the loop processes events and does not read */
+    int64_t end = mono_ms() + 5000;
+    while (n_unread_said < 2 && mono_ms() < end) {
+        struct pollfd pfd[2];
+        size_t n = in_file_fill_pollfds(h->in, pfd, 2);
+        assert_true(poll(pfd, n, 10) >= 0);
+        in_file_process(h->in, pfd, n, now_of(h));
+    }
+    assert_string_equal(unread_said, "cu");
+    PUMP_UNTIL(h, total_bytes(h) == 8 && n_unread_said == 3);
+    assert_string_equal(unread_said, "cuc");
+    /* rotated: read to its end once (u, c), then looked at again every
+     * tick (c each time, never u) */
+    mv(h, "a.log", "a.log.1");
+    end = mono_ms() + 150;
+    while (mono_ms() < end)
+        turn(h, 5);
+    assert_true(count_in(unread_said + 3, "u") <= 1);
+    assert_true(count_in(unread_said + 3, "c") >= 3);
+    assert_int_equal(unread_said[n_unread_said - 1], 'c');
+}
+
 /* A file waiting to be opened says why: waiting-max-open while every one
  * of max_open_files descriptors holds a file with bytes left, and
  * waiting-output when the output has no room (then nothing is read). */
@@ -2646,6 +2701,7 @@ int main(void)
         T(test_status_rows),
         T(test_status_rows_after_metrics),
         T(test_status_waiting_reasons),
+        T(test_user_told_unread),
         T(test_status_query_after),
         T(test_two_inputs_one_file),
         T(test_copytruncate_acks_while_held),

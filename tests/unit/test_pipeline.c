@@ -314,6 +314,17 @@ static void multiline_timeouts_among_many_quiet_sources(void **state)
         pipe_src_free(s[i]);
 }
 
+/* A file's source whose events begin with "x", with a 100 ms timeout. */
+static struct pipe_src *x_source(struct fx *f)
+{
+    struct sl_err err = {0};
+    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
+             "\"timeout\": \"100ms\"}}");
+    struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 200, "/m.log", 0, &err);
+    assert_non_null(s);
+    return s;
+}
+
 /* A drained source gives its joiner's buffers back (10,000 quiet files
  * with a preset held 69 MiB before, bench/RESULTS.md): nothing once its
  * events are out, only the open event's while one waits. */
@@ -321,10 +332,7 @@ static void a_drained_source_holds_no_multiline_buffers(void **state)
 {
     struct fx *f = *state;
     struct sl_err err = {0};
-    input(f, "{\"multiline\": {\"pattern\": \"^x\", \"negate\": true, "
-             "\"timeout\": \"100ms\"}}");
-    struct pipe_src *s = pipe_src_new_file(f->p, f->pi, 200, "/m.log", 0, &err);
-    assert_non_null(s);
+    struct pipe_src *s = x_source(f);
     assert_int_equal(
         pipe_src_feed(s, "x one\n two\nx three\n", 19, NULL, NULL, MTIME, &err),
         0);
@@ -350,6 +358,56 @@ static void messages(struct fx *f, char *out, size_t size)
         n += (size_t)snprintf(out + n, size - n, "%.*s|", (int)(end - m), m);
         m = end;
     }
+}
+
+/* multiline.timeout measures a writer's pause, not the shipper's: while
+ * a reason holds the source's clock (PIPE_HOLD_UNREAD: its file has
+ * bytes not read; PIPE_HOLD_HANDOVER) the open event has no deadline and
+ * no tick completes it, however late; a line read after that joins it;
+ * once the last reason lets go (the reader caught up) the timeout counts
+ * from then. Letting go of a reason that did not hold moves nothing. */
+static void a_held_source_does_not_time_out(void **state)
+{
+    struct fx *f = *state;
+    struct sl_err err = {0};
+    struct pipe_src *s = x_source(f);
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, true, 0); /* a chunk read */
+    assert_int_equal(
+        pipe_src_feed(s, "x one\n two\n", 11, NULL, NULL, MTIME, &err), 0);
+    assert_int_equal(pipe_src_drain(s, 0, &err), 0);
+    assert_int_equal(pipeline_deadline(f->p), INT64_MAX);
+    pipeline_tick(f->p, 5000); /* reading stopped: no pause of the writer */
+    assert_int_equal(events_out(f, 5000), 0);
+    /* read again: the line joins the open event */
+    assert_int_equal(pipe_src_feed(s, " three\n", 7, NULL, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipe_src_drain(s, 6000, &err), 0);
+    assert_int_equal(events_out(f, 6000), 0);
+    /* the reader caught up at 6050: 100 ms from then */
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, false, 6050);
+    assert_int_equal(pipeline_deadline(f->p), 6150);
+    pipeline_tick(f->p, 6149);
+    assert_int_equal(events_out(f, 6149), 0);
+    pipeline_tick(f->p, 6150);
+    assert_int_equal(events_out(f, 6150), 1);
+    char got[256];
+    messages(f, got, sizeof got);
+    assert_string_equal(got, "x one\\n two\\n three|");
+    /* not held: letting go moves nothing; two reasons: the last one */
+    assert_int_equal(pipe_src_feed(s, "x four\n", 7, NULL, NULL, MTIME, &err),
+                     0);
+    assert_int_equal(pipe_src_drain(s, 7000, &err), 0);
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, false, 7050);
+    assert_int_equal(pipeline_deadline(f->p), 7100);
+    pipe_src_hold_clock(s, PIPE_HOLD_HANDOVER, true, 7060);
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, true, 7060);
+    pipe_src_hold_clock(s, PIPE_HOLD_HANDOVER, false, 7200);
+    assert_int_equal(pipeline_deadline(f->p), INT64_MAX);
+    pipe_src_hold_clock(s, PIPE_HOLD_UNREAD, false, 7300);
+    assert_int_equal(pipeline_deadline(f->p), 7400);
+    pipeline_tick(f->p, 7400);
+    assert_int_equal(events_out(f, 7400), 2);
+    pipe_src_free(s);
 }
 
 /* Cuts (pipeline.h): an event the timeout (or the end) completed is
@@ -587,6 +645,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_cut_cap_is_said_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_stream_switch_is_not_a_cut, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_held_source_does_not_time_out, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
