@@ -622,6 +622,37 @@ static void test_globs_and_exclude(void **state)
     assert_false(in_file_path_matches(h->in, p));
 }
 
+/* paths app.log* with no exclude: logrotate's compressed app.log.2.gz and
+ * kubelet's 0.log.<time>.gz beside the logs are not read (their bytes read
+ * as lines were garbage events), whether there at the start or made later
+ * (gzip creates the .gz, then deletes the file it compressed). */
+static void test_compressed_names_not_read(void **state)
+{
+    struct h *h = *state;
+    put(h, "app.log", "live\n", false);
+    put(h, "app.log.1", "rotated\n", false);
+    put(h, "app.log.2.gz", "\x1f\x8b\x08 not text\n", false);
+    put(h, "app.log.3.bz2", "BZh9 not text\n", false);
+    config(h, true, "app.log*", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 13);
+    put(h, "app.log.1.gz", "\x1f\x8b\x08 compressed later\n", false);
+    unlink(at(h, "app.log.1"));
+    put(h, "app.log.20261205-215700.zst", "(\xb5/\xfd zstd\n", false);
+    put(h, "app.log", "more\n", true);
+    PUMP_UNTIL(h, total_bytes(h) == 18);
+    quiet(h);
+    assert_int_equal(total_bytes(h), 18);
+    assert_got(h, "app.log", 0, 0, "live\nmore\n");
+    assert_got(h, "app.log.1", 0, 0, "rotated\n");
+    assert_int_equal(count_in(log_text(h), "compressed (by its name)"), 1);
+    char p[512];
+    snprintf(p, sizeof p, "%s/app.log.2.gz", h->dir);
+    assert_false(in_file_path_matches(h->in, p));
+    snprintf(p, sizeof p, "%s/app.log.2", h->dir);
+    assert_true(in_file_path_matches(h->in, p));
+}
+
 static void test_symlinks(void **state)
 {
     struct h *h = *state;
@@ -2486,6 +2517,7 @@ int main(void)
         T(test_budget_round_robin),
         T(test_start_at_end),
         T(test_globs_and_exclude),
+        T(test_compressed_names_not_read),
         T(test_symlinks),
         T(test_bad_paths),
         T(test_rename_create),
