@@ -87,7 +87,8 @@ static const struct sl_opt file_opts[] = {
     {"rotate_wait", SL_OPT_DURATION, F(rotate_wait_ms), .def = "5s", .min = 10,
      .max = 86400000,
      .help = "a renamed or deleted file stays open this long after its last "
-             "byte, for its writer's last lines"},
+             "byte or its rotation, whichever is later, for its writer's "
+             "last lines"},
     {"delete_timeout", SL_OPT_DURATION, F(delete_timeout_ms), .def = "5m",
      .min = 10, .max = LLONG_MAX,
      .help = "a deleted file not read to its end by then (the output had no "

@@ -30,7 +30,8 @@
  *  - gone from every matched path (lost): an open file is drained (renamed
  *    or deleted); a closed one is looked for by its inode in its directory,
  *    so a file renamed while closed is still finished.
- *  - timers: a rotated file at its end and idle for rotate_wait is done; a
+ *  - timers: a rotated file at its end, idle and rotated for rotate_wait
+ *    (from the later of the two: its writer's last lines) is done; a
  *    deleted one is released after delete_timeout even if not drained; a
  *    live file idle at its end for close_inactive is closed; a held copy
  *    over its time is not a copy (above).
@@ -1227,12 +1228,24 @@ static void ghost_if_truncated(struct in_file *in, struct rec *r, int64_t now)
                           r->pub.key, now);
 }
 
+/* rotate_wait runs from the file's last byte or from its rotation,
+ * whichever is later: a writer idle for longer than rotate_wait before
+ * logrotate renamed (or deleted) its file writes its last lines there
+ * after the rotation, before it reopens its log (postrotate's signal);
+ * counted from the last byte alone, the file was done at the first tick
+ * after the rotation was seen, and a line written 200 ms later (under
+ * rotate_wait 300 ms) was lost. */
+static int64_t rotated_idle_since(const struct rec *r)
+{
+    return r->last_data > r->rotated_at ? r->last_data : r->rotated_at;
+}
+
 static void rotated_timer(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd < 0 && !r->waiting && r->pred == NULL) {
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->at_eof && !r->ready &&
-               now - r->last_data >= in->cfg.rotate_wait_ms) {
+               now - rotated_idle_since(r) >= in->cfg.rotate_wait_ms) {
         ghost_if_truncated(in, r, now);
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->deleted &&

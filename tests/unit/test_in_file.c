@@ -760,6 +760,47 @@ static void test_rename_create_polling(void **state)
     rename_create(*state, false);
 }
 
+/* A writer idle for longer than rotate_wait, its file renamed out of
+ * `paths` (or deleted), writes its last line there 150 ms after the
+ * rotation (before it reopens its log): read, as rotate_wait (200 ms)
+ * runs from the rotation; from the last byte, the file was done at the
+ * first tick after the rotation and the line lost. */
+static void written_after_idle_rotation(struct h *h, bool deleted)
+{
+    put(h, "app.log", "one\n", false);
+    int fd = open(at(h, "app.log"), O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    config(h, true, "app.log", NULL);
+    start(h);
+    PUMP_UNTIL(h, total_bytes(h) == 4);
+    h->skew += 1000; /* idle for 5 times rotate_wait */
+    turn(h, 0);
+    if (deleted)
+        assert_int_equal(unlink(at(h, "app.log")), 0);
+    else
+        mv(h, "app.log", "app.log.1");
+    PUMP_UNTIL(h, rotations(h, deleted ? ROT_DELETE : ROT_RENAME) == 1);
+    h->skew += 150;
+    turn(h, 0);
+    assert_int_equal(write(fd, "late\n", 5), 5);
+    close(fd);
+    PUMP_UNTIL(h, total_bytes(h) == 9);
+    h->skew += 1000;
+    PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    assert_got(h, "app.log", 0, 0, "one\nlate\n");
+    assert_int_equal(h->in->open, 0);
+}
+
+static void test_written_after_idle_rename(void **state)
+{
+    written_after_idle_rotation(*state, false);
+}
+
+static void test_written_after_idle_delete(void **state)
+{
+    written_after_idle_rotation(*state, true);
+}
+
 /* app.log*: the renamed file stays matched, keeps its key, and is read to
  * its end before the new app.log. */
 static void test_rename_create_matched(void **state)
@@ -2522,6 +2563,8 @@ int main(void)
         T(test_bad_paths),
         T(test_rename_create),
         T(test_rename_create_polling),
+        T(test_written_after_idle_rename),
+        T(test_written_after_idle_delete),
         T(test_rename_create_matched),
         T(test_copytruncate),
         T(test_copytruncate_polling),
