@@ -351,8 +351,13 @@ class Stress:
         else:
             ms = int(time.time() * 1000)
         self.kills.append((ms, self.registry(), dict(self.gen)))
+        self.unlinked_gone()
+
+    def unlinked_gone(self):
+        """The shipper stopped: a deleted file it held unread is gone with
+        its descriptor (by SIGTERM too, when Redis was down)."""
         self.drain()
-        for lines in self.unlinked:  # gone with the descriptor
+        for lines in self.unlinked:
             self.maybe_lost.update(l for l in lines if l not in self.arrived)
         self.unlinked = []
 
@@ -368,6 +373,7 @@ class Stress:
                  self.sh.text()[self.log_at:])
         eq(self.sh.term(), 0, "exit status after SIGTERM")
         self.sh = None
+        self.unlinked_gone()
 
     # --- rotations ----------------------------------------------------------
 
