@@ -495,7 +495,8 @@ static int wait_for_original(struct in_file *in, struct rec *r,
         return 0;
     for (const struct rec *l = in->wait.head; l != NULL && !*wait;
          l = l->rnext) {
-        if (l == r || !l->wait_known || l->identified || l->state != REC_LIVE)
+        /* renamed before its first open, it waits under its new name */
+        if (l == r || !l->wait_known || l->identified || l->state == REC_DONE)
             continue;
         const struct registry_entry *e = registry_get(in->reg, l->dev, l->ino);
         if (e != NULL && e->id.fp_len > 0 &&
