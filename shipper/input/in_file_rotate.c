@@ -871,8 +871,15 @@ static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
     r->deleted = fstat(r->fd, &st) == 0 && st.st_nlink == 0;
     r->state = REC_ROTATED;
     r->rotated_at = now;
-    if (r->pred != NULL)
-        in_file_unlist(in, r); /* keeps its descriptor: no slot to give */
+    if (r->pred != NULL) {
+        /* it keeps its descriptor (deleted, it is all that reaches the
+         * bytes), so it is read now, before the file it waited for: that
+         * one may be waiting for the very descriptor this one holds (under
+         * max_open_files 2 nothing was read again) */
+        in_file_unlist(in, r);
+        r->pred->succ = NULL;
+        r->pred = NULL;
+    }
     in_file_count_rotation(in, r->deleted ? ROT_DELETE : ROT_RENAME);
     SL_INFO(r->path, "%s; reading it to its end (offset %llu now)",
             r->deleted ? "deleted" : "renamed away",

@@ -680,8 +680,14 @@ static int found_one(struct walk *w, const struct stat *st, const char *path)
             return -1;
         }
     }
-    if (r->state == REC_ROTATED)
+    if (r->state == REC_ROTATED) {
         r->state = REC_LIVE; /* back at a matched path */
+        /* open at its end, it is looked at as a live file: read to its
+         * end, it goes to the idle list, or gives its descriptor to a
+         * file that waits (left as it was, it held it until
+         * close_inactive: under max_open_files 2 nothing else was read) */
+        in_file_make_ready(in, r);
+    }
     uint64_t size = (uint64_t)st->st_size;
     r->size_seen = size;
     /* written since the last scan: a closed file no longer than where it
