@@ -112,6 +112,23 @@ Other configurations (wave 15, 2026-12-05; each off by default, so
 The registry is read after each kill: it must always parse (a kill -9
 during a save never leaves it half-written). SLUICE_ROTATION_SHOW_STEPS=1
 prints the steps of a seed that passed too.
+In wave 15 (2026-12-05), about 800 seeded runs of these in the debug
+tree (1-70 of each, most configurations) found and fixed, each with its
+case in tests/unit/test_in_file.c: a line written to a renamed or deleted
+file more than a tick after the rotation lost when the file had been idle
+longer than rotate_wait (docker+kubelet seed 16, multiline seed 8); a
+restart's copy (copytruncate while stopped) read whole again under a new
+key when its original was renamed between the first scan and its open
+(multiline, settle 0, paced 0, seed 48); under max_open_files 2, the one
+descriptor held for good by a deleted successor waiting for its
+predecessor (no exclude, outages, seed 52) or by a file back at a matched
+path at its end (200 files, seed 44); and .gz files read as lines when
+`paths` matched them and no `exclude` did. Open, not this area's (the
+copytruncate hand-over, in_file_carry.c): a partial line the shipper had
+read (a 64 KiB read ending mid-line) when copytruncate emptied its file
+with the copy not matched is emitted as an event, half a line (in docker
+format half a JSON line, as its message): SLUICE_ROTATION_INOTIFY=0
+SLUICE_ROTATION_MULTILINE=1 SLUICE_ROTATION_FORMAT=docker, seeds 35, 60.
 
 usage: test_shipper_rotation_stress.py SLUICE_SHIPPER
 """
