@@ -796,6 +796,23 @@ void in_file_stats(const struct in_file *in, struct in_file_stats *st)
 
 /* Opens waiting files while descriptors are free. A file that cannot be
  * opened is logged once and left for the next scan. */
+/* r, waiting for its first open, is no longer at its path (ENOENT, or
+ * another file there): one the registry knew and not identified yet is
+ * followed now, by its inode (in_file_lost: renamed, it stays in the wait
+ * list under its new name; gone, its entry's bytes become a ghost), not at
+ * the next scan: a copy of it that the first scan found waits for it
+ * (wait_for_original) and is then read from where it was. Taken off the
+ * wait list until that scan, it let a restart's copy (copytruncate while
+ * stopped, the original renamed a moment after the start) be read whole
+ * again under a new key. True when r was followed. */
+static bool follow_known(struct in_file *in, struct rec *r, int64_t now)
+{
+    if (r->state != REC_LIVE || r->identified || !r->has_entry)
+        return false;
+    in_file_lost(in, r, now);
+    return true;
+}
+
 static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
 {
     while (in->wait.head != NULL) {
@@ -811,6 +828,8 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
         if (fd < 0) {
             int e = errno;
             struct stat st;
+            if (e == ENOENT && follow_known(in, r, now))
+                continue;
             if ((e == EACCES || e == EPERM) && stat(r->path, &st) == 0)
                 r->refused_at = in_file_ctime_ns(&st);
             in_file_bad_path(in, r->path, e, true);
@@ -821,6 +840,7 @@ static int open_waiting(struct in_file *in, int64_t now, struct sl_err *err)
             (uint64_t)st.st_ino != r->ino) {
             close(fd); /* another file took the path: the scan will see */
             in->scan_due = true;
+            follow_known(in, r, now);
             continue;
         }
         r->fd = fd;

@@ -51,7 +51,9 @@ static const struct sl_opt file_opts[] = {
              "directory, `**` for any number of directories"},
     {"exclude", SL_OPT_STRINGS, F(exclude), .max = 4096,
      .help = "globs of files not to read: without a `/` matched against the "
-             "file's name (`*.gz`), with one against the whole path"},
+             "file's name (`*.log.1`), with one against the whole path; "
+             "compressed files (named `.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`, "
+             "`.zip`, `.Z`) are never read, excluded or not"},
     {"start_at", SL_OPT_ENUM, F(start_at), .def = "beginning",
      .words = start_words,
      .help = "where a file found at startup and not in the registry starts "
@@ -85,7 +87,8 @@ static const struct sl_opt file_opts[] = {
     {"rotate_wait", SL_OPT_DURATION, F(rotate_wait_ms), .def = "5s", .min = 10,
      .max = 86400000,
      .help = "a renamed or deleted file stays open this long after its last "
-             "byte, for its writer's last lines"},
+             "byte or its rotation, whichever is later, for its writer's "
+             "last lines"},
     {"delete_timeout", SL_OPT_DURATION, F(delete_timeout_ms), .def = "5m",
      .min = 10, .max = LLONG_MAX,
      .help = "a deleted file not read to its end by then (the output had no "

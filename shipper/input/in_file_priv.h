@@ -206,8 +206,9 @@ struct in_file {
     int64_t started_ns; /* wall clock (ns) when the input was made */
     bool hooked;        /* in_file_shared_ack is the registry's hook */
     /* inotify */
-    int ifd;         /* -1: polling only */
-    bool watch_full; /* the watch limit was reached (logged once) */
+    int ifd;              /* -1: polling only */
+    bool watch_full;      /* the watch limit was reached (logged once) */
+    bool said_compressed; /* a compressed file skipped (logged once) */
     struct watch *watches;
     size_t nwatches, capwatches;
     uint64_t own_dev, own_ino; /* in_file_set_own_output; 0, 0: none */
@@ -319,6 +320,8 @@ bool in_file_path_matches(const struct in_file *in, const char *path);
 /* Whether an exclude glob names path (a rotated file found by its inode
  * under such a name is not followed there: `*.gz` is another file). */
 bool in_file_excluded(const struct in_file *in, const char *path);
+/* Whether path's name is a compressed file's (app.log.2.gz): excluded. */
+bool in_file_compressed_name(const char *path);
 int in_file_watch_init(struct in_file *in);
 void in_file_watch_read(struct in_file *in, int64_t now);
 void in_file_watch_free(struct in_file *in);

@@ -33,7 +33,8 @@
  *  - gone from every matched path (lost): an open file is drained (renamed
  *    or deleted); a closed one is looked for by its inode in its directory,
  *    so a file renamed while closed is still finished.
- *  - timers: a rotated file at its end and idle for rotate_wait is done; a
+ *  - timers: a rotated file at its end, idle and rotated for rotate_wait
+ *    (from the later of the two: its writer's last lines) is done; a
  *    deleted one is released after delete_timeout even if not drained; a
  *    live file idle at its end for close_inactive is closed; a held copy
  *    over its time is not a copy (above).
@@ -569,7 +570,8 @@ static int wait_for_original(struct in_file *in, struct rec *r,
         return 0;
     for (const struct rec *l = in->wait.head; l != NULL && !*wait;
          l = l->rnext) {
-        if (l == r || !l->wait_known || l->identified || l->state != REC_LIVE)
+        /* renamed before its first open, it waits under its new name */
+        if (l == r || !l->wait_known || l->identified || l->state == REC_DONE)
             continue;
         const struct registry_entry *e = registry_get(in->reg, l->dev, l->ino);
         if (e != NULL && e->id.fp_len > 0 &&
@@ -960,8 +962,15 @@ static void rotated_away(struct in_file *in, struct rec *r, int64_t now)
     r->deleted = fstat(r->fd, &st) == 0 && st.st_nlink == 0;
     r->state = REC_ROTATED;
     r->rotated_at = now;
-    if (r->pred != NULL)
-        in_file_unlist(in, r); /* keeps its descriptor: no slot to give */
+    if (r->pred != NULL) {
+        /* it keeps its descriptor (deleted, it is all that reaches the
+         * bytes), so it is read now, before the file it waited for: that
+         * one may be waiting for the very descriptor this one holds (under
+         * max_open_files 2 nothing was read again) */
+        in_file_unlist(in, r);
+        r->pred->succ = NULL;
+        r->pred = NULL;
+    }
     in_file_count_rotation(in, r->deleted ? ROT_DELETE : ROT_RENAME);
     SL_INFO(r->path, "%s; reading it to its end (offset %llu now)",
             r->deleted ? "deleted" : "renamed away",
@@ -1318,12 +1327,24 @@ static void ghost_if_truncated(struct in_file *in, struct rec *r, int64_t now)
                           r->pub.key, now);
 }
 
+/* rotate_wait runs from the file's last byte or from its rotation,
+ * whichever is later: a writer idle for longer than rotate_wait before
+ * logrotate renamed (or deleted) its file writes its last lines there
+ * after the rotation, before it reopens its log (postrotate's signal);
+ * counted from the last byte alone, the file was done at the first tick
+ * after the rotation was seen, and a line written 200 ms later (under
+ * rotate_wait 300 ms) was lost. */
+static int64_t rotated_idle_since(const struct rec *r)
+{
+    return r->last_data > r->rotated_at ? r->last_data : r->rotated_at;
+}
+
 static void rotated_timer(struct in_file *in, struct rec *r, int64_t now)
 {
     if (r->fd < 0 && !r->waiting && r->pred == NULL) {
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->at_eof && !r->ready &&
-               now - r->last_data >= in->cfg.rotate_wait_ms) {
+               now - rotated_idle_since(r) >= in->cfg.rotate_wait_ms) {
         ghost_if_truncated(in, r, now);
         in_file_rec_done(in, r);
     } else if (r->fd >= 0 && r->deleted &&

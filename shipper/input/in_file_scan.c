@@ -80,10 +80,15 @@ static bool match_from(const char *pat, const char *path)
     }
 }
 
-bool in_file_excluded(const struct in_file *in, const char *path)
+static const char *base_name(const char *path)
 {
     const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
+    return base ? base + 1 : path;
+}
+
+static bool user_excluded(const struct in_file *in, const char *path)
+{
+    const char *base = base_name(path);
     for (size_t i = 0; i < in->cfg.exclude.n; i++) {
         const char *x = in->cfg.exclude.v[i];
         if (strchr(x, '/') == NULL
@@ -92,6 +97,30 @@ bool in_file_excluded(const struct in_file *in, const char *path)
             return true;
     }
     return false;
+}
+
+/* Whether path's name is a compressed file's: logrotate's `compress`
+ * (app.log.2.gz, or .bz2, .xz, .zst with compresscmd) and kubelet's older
+ * container logs (0.log.20261205-215700.gz) sit beside the logs, where
+ * `paths` such as app.log* match them; their bytes are no lines, and each
+ * read them as garbage events. Never read, as if excluded. */
+bool in_file_compressed_name(const char *path)
+{
+    static const char *const ext[] = {".gz",  ".bz2", ".xz", ".zst",
+                                      ".lz4", ".zip", ".Z"};
+    const char *base = base_name(path);
+    size_t n = strlen(base);
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t k = strlen(ext[i]);
+        if (n > k && strcmp(base + n - k, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool in_file_excluded(const struct in_file *in, const char *path)
+{
+    return in_file_compressed_name(path) || user_excluded(in, path);
 }
 
 bool in_file_path_matches(const struct in_file *in, const char *path)
@@ -435,8 +464,16 @@ static void candidate(struct walk *w, size_t len, bool literal,
 {
     const char *path = w->path;
     (void)len;
-    if (in_file_excluded(w->in, path))
+    if (user_excluded(w->in, path))
         return;
+    if (in_file_compressed_name(path)) {
+        if (!w->in->said_compressed)
+            SL_INFO(path, "compressed (by its name): not read, nor any other "
+                          "such file of this input; the shipper reads plain "
+                          "text (an `exclude` such as \"*.gz\" says so)");
+        w->in->said_compressed = true;
+        return;
+    }
     if (in_own_file(w->in, path)) {
         in_file_bad_path(w->in, path, -4, true);
         return;
@@ -643,8 +680,14 @@ static int found_one(struct walk *w, const struct stat *st, const char *path)
             return -1;
         }
     }
-    if (r->state == REC_ROTATED)
+    if (r->state == REC_ROTATED) {
         r->state = REC_LIVE; /* back at a matched path */
+        /* open at its end, it is looked at as a live file: read to its
+         * end, it goes to the idle list, or gives its descriptor to a
+         * file that waits (left as it was, it held it until
+         * close_inactive: under max_open_files 2 nothing else was read) */
+        in_file_make_ready(in, r);
+    }
     uint64_t size = (uint64_t)st->st_size;
     r->size_seen = size;
     /* written since the last scan: a closed file no longer than where it

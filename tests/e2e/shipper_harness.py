@@ -662,18 +662,20 @@ def copy_as_cp(src_path, dst_path):
             dst.write(chunk)
 
 
-def wait_arrived(run, lines, what, say=repr):
-    """Waits up to 20 s until every one of lines is in run.arrived, which
-    run.drain() fills (run.sh, when not None, must stay alive); else fails
-    naming how many are missing and, by say(missing lines), which."""
+def wait_arrived(run, lines, what, say=repr, deadline_s=20):
+    """Waits up to deadline_s (20 s) until every one of lines is in
+    run.arrived, which run.drain() fills (run.sh, when not None, must
+    stay alive); else fails naming how many are missing and, by say(missing
+    lines), which."""
     def done():
         run.drain()
         if run.sh is not None:
             run.sh.alive()
         return all(l in run.arrived for l in lines)
     try:
-        wait_for(what, done, deadline_s=20, every_s=0.03)
+        wait_for(what, done, deadline_s=deadline_s, every_s=0.03)
     except AssertionError:
         miss = [l for l in lines if l not in run.arrived]
         raise AssertionError(f"{len(miss)} of {len(lines)} lines did not "
-                             f"arrive in 20 s: {say(miss)}") from None
+                             f"arrive in {deadline_s:g} s: {say(miss)}") \
+            from None

@@ -83,6 +83,53 @@ Multiline through copytruncate is test_shipper_copytrunc_tracebacks.py's.
 SLUICE_ROTATION_SETTLE (default 0.5 s) keeps a stop that long after a
 copytruncate whose copy `paths` matches; 0 lets a stop come at once.
 
+Other configurations (wave 15, 2026-12-05; each off by default, so
+`make test`'s seeds run as before):
+- SLUICE_ROTATION_MULTILINE=1: the python preset (timeout 200 ms), one
+  record in five a traceback of 1-4 frames; an event is the record, its
+  place its first line's offset;
+- SLUICE_ROTATION_FORMAT=docker or cri: each line (each of a record's
+  lines) framed as the json-file driver or a CRI runtime writes it;
+- SLUICE_ROTATION_NAMES=kubelet: `paths` *.log, rotation by rename only,
+  to N.log.<time> beside it (out of `paths`), older ones compressed to
+  .gz beside them; kubelet-link: the same under pods/pN/0.log, read
+  through containers/pN.log symbolic links (/var/log/containers);
+- SLUICE_ROTATION_FILES=N: N logs written and rotated at random, and now
+  and then all of them at once (200: a burst; SLUICE_ROTATION_WAIT_S,
+  default 20 s, 120 s past 20 files: under max_open_files 2 each rotated
+  file holds a descriptor for its rotate_wait, in turn);
+- SLUICE_ROTATION_MAX_OPEN=1,2,3 and SLUICE_ROTATION_INACTIVE=50ms,5m:
+  the values drawn from, instead of 2 or 64 and 150ms or 5m;
+- SLUICE_ROTATION_INOTIFY=0: polling only (poll_interval 100 ms);
+- SLUICE_ROTATION_EXCLUDE=0: no `exclude`: the retired files' .gz, which
+  `paths` (app.log*) matches, are not read all the same;
+- SLUICE_ROTATION_OUTAGES=W: Redis (with its AOF) killed, with the weight
+  W among the steps, steps taken while it is down (a SIGTERM then waits
+  out its grace), half the time first a rotation whose file is deleted
+  while the shipper holds it unread (it must read it to its end once
+  Redis is back), then started again: a line may come twice only as
+  after a kill -9 (the batch Redis took as it died).
+The registry is read after each kill: it must always parse (a kill -9
+during a save never leaves it half-written). SLUICE_ROTATION_SHOW_STEPS=1
+prints the steps of a seed that passed too.
+In wave 15 (2026-12-05), about 800 seeded runs of these in the debug
+tree (1-70 of each, most configurations) found and fixed, each with its
+case in tests/unit/test_in_file.c: a line written to a renamed or deleted
+file more than a tick after the rotation lost when the file had been idle
+longer than rotate_wait (docker+kubelet seed 16, multiline seed 8); a
+restart's copy (copytruncate while stopped) read whole again under a new
+key when its original was renamed between the first scan and its open
+(multiline, settle 0, paced 0, seed 48); under max_open_files 2, the one
+descriptor held for good by a deleted successor waiting for its
+predecessor (no exclude, outages, seed 52) or by a file back at a matched
+path at its end (200 files, seed 44); and .gz files read as lines when
+`paths` matched them and no `exclude` did. Open, not this area's (the
+copytruncate hand-over, in_file_carry.c): a partial line the shipper had
+read (a 64 KiB read ending mid-line) when copytruncate emptied its file
+with the copy not matched is emitted as an event, half a line (in docker
+format half a JSON line, as its message): SLUICE_ROTATION_INOTIFY=0
+SLUICE_ROTATION_MULTILINE=1 SLUICE_ROTATION_FORMAT=docker, seeds 35, 60.
+
 usage: test_shipper_rotation_stress.py SLUICE_SHIPPER
 """
 import gzip
@@ -114,22 +161,63 @@ DEBUG = os.environ.get("SLUICE_ROTATION_DEBUG") == "1"  # the shipper's log
 PACED = float(os.environ.get("SLUICE_ROTATION_PACED", "0.8"))
 # how long a stop waits after a copytruncate (the docstring says why)
 COPY_SETTLE_S = float(os.environ.get("SLUICE_ROTATION_SETTLE", "0.5"))
+# what the defaults do not vary (each off or as before by default; the
+# docstring's "Other configurations" says what each does)
+FILES = int(os.environ.get("SLUICE_ROTATION_FILES", "1"))
+FORMAT = os.environ.get("SLUICE_ROTATION_FORMAT", "lines")
+NAMES = os.environ.get("SLUICE_ROTATION_NAMES", "logrotate")
+MULTILINE = os.environ.get("SLUICE_ROTATION_MULTILINE") == "1"
+MAX_OPEN = [int(v) for v in
+            os.environ.get("SLUICE_ROTATION_MAX_OPEN", "").split(",") if v]
+INACTIVE = [v for v in
+            os.environ.get("SLUICE_ROTATION_INACTIVE", "").split(",") if v]
+NO_EXCLUDE = os.environ.get("SLUICE_ROTATION_EXCLUDE") == "0"
+INOTIFY_OFF = os.environ.get("SLUICE_ROTATION_INOTIFY") == "0"
+OUTAGES = float(os.environ.get("SLUICE_ROTATION_OUTAGES", "0"))
+# 200 files rotated under max_open_files 2 take each its rotate_wait in
+# turn: 30 s
+WAIT_S = float(os.environ.get("SLUICE_ROTATION_WAIT_S",
+                              "20" if FILES <= 20 else "120"))
 
 
 class Stress:
     def __init__(self, seed):
         shipper_harness.seeded_run(self, TMP, seed)
         self.reg = os.path.join(self.d, "data", "registry.json")
-        self.redis = Redis()
+        # with outages, Redis keeps what it acknowledged across its kill
+        self.redis = Redis(aof=os.path.join(self.d, "aof") if OUTAGES
+                           else None)
+        self.redis_up = True
         self.log_at = 0  # the log's length when the shipper was started
         self.long_inactive = self.rnd.random() < 0.5
         self.max_open = self.rnd.choice([2, 64])
+        if MAX_OPEN:
+            self.max_open = self.rnd.choice(MAX_OPEN)
+        inactive = "5m" if self.long_inactive else "150ms"
+        if INACTIVE:
+            inactive = self.rnd.choice(INACTIVE)
+            self.long_inactive = inactive in ("5m", "1h")
+        # kubelet's names: N.log renamed to N.log.<time>, which `paths`
+        # (*.log) does not match, older ones compressed beside it
+        pattern = "*.log" if NAMES.startswith("kubelet") else (
+            "app.log*" if FILES == 1 else "*.log*")
+        if NAMES == "kubelet-link":  # /var/log/containers/*.log
+            pattern = "containers/*.log"
         inputs = [{"type": "file",
-                   "paths": [os.path.join(self.logs, "app.log*")],
+                   "paths": [os.path.join(self.logs, pattern)],
                    "exclude": ["*.gz"], "rotate_wait": "300ms",
                    "scan_interval": "500ms",
-                   "close_inactive": "5m" if self.long_inactive else "150ms",
+                   "close_inactive": inactive,
                    "max_open_files": self.max_open}]
+        if FORMAT != "lines":
+            inputs[0]["format"] = FORMAT
+        if NO_EXCLUDE:  # the .gz files: never read, as if excluded
+            del inputs[0]["exclude"]
+        if INOTIFY_OFF:  # polling only, as on a network file system
+            inputs[0].update(inotify=False, poll_interval="100ms")
+        if MULTILINE:
+            inputs[0]["multiline"] = {"preset": "python",
+                                      "timeout": "200ms"}
         self.conf = write_config(self.d, inputs, redis_output(
             self.redis, batch_events=self.rnd.choice([20, 300]),
             batch_age="20ms"), {"log": {"level": "debug"}} if DEBUG else None)
@@ -148,7 +236,34 @@ class Stress:
         self.sh = None
         self.f = None
         self.copied_at = 0.0
-        self.open_new()
+        self.procs = 0  # shipper processes started
+        self.opened = {}  # ino -> the shipper process that read from it
+        self.unlinked = []  # the lines of held files unlinked since
+        # each log's writer: its path, file and current generation's lines
+        # (self.log, self.f, self.cur hold the one a step works on)
+        self.slots = []
+        for k in range(FILES):
+            self.log = self.log if k == 0 else os.path.join(
+                self.logs, f"f{k}.log")
+            if NAMES == "kubelet-link":
+                # containers/p<k>.log -> pods/p<k>/0.log, which kubelet
+                # renames to 0.log.<time> beside it
+                self.log = os.path.join(self.logs, "pods", f"p{k}", "0.log")
+                os.makedirs(os.path.dirname(self.log))
+                link = os.path.join(self.logs, "containers", f"p{k}.log")
+                os.makedirs(os.path.dirname(link), exist_ok=True)
+                os.symlink(self.log, link)
+            self.open_new()
+            self.slots.append({"log": self.log, "f": self.f, "cur": []})
+        self.slot = FILES - 1
+
+    def use(self, k):
+        """Makes log k the one self.log, self.f and self.cur name."""
+        self.slots[self.slot] = {"log": self.log, "f": self.f,
+                                 "cur": self.cur}
+        self.slot = k
+        self.log, self.f, self.cur = (self.slots[k][x]
+                                      for x in ("log", "f", "cur"))
 
     # --- the writer --------------------------------------------------------
 
@@ -156,6 +271,7 @@ class Stress:
         self.f = open(self.log, "ab", buffering=0)
         ino = os.fstat(self.f.fileno()).st_ino
         self.gen[ino] = self.gen.get(ino, -1) + 1  # a reused inode: anew
+        self.opened.pop(ino, None)
         self.cur = []
 
     def write(self, n, f=None, into=None, tail=None):
@@ -163,30 +279,61 @@ class Stress:
         st = os.fstat(f.fileno())
         off, ino = st.st_size, st.st_ino
         lines = []
+        raw = []
         for _ in range(n):
             line = f"s{self.seed} {self.n} " + (
                 tail if tail is not None else "x" * self.rnd.randint(0, 90))
+            if MULTILINE and tail is None and self.rnd.random() < 0.2:
+                line += self.traceback()
             self.n += 1
             self.place[line] = [(ino, self.gen[ino], off)]
-            off += len(line) + 1
+            data = self.framed(line)
+            off += len(data)
+            raw.append(data)
             lines.append(line)
-        f.write("".join(l + "\n" for l in lines).encode())
+        f.write(b"".join(raw))
         self.written += lines
         (self.cur if into is None else into).extend(lines)
+
+    def traceback(self):
+        """A Python traceback's lines after a record's first line, as
+        the logging module writes them (the python preset joins them)."""
+        frames = "".join(f'\n  File "/srv/app/m{k}.py", line {k * 7}, in '
+                         f'f{k}\n    g{k}(x)'
+                         for k in range(self.rnd.randint(1, 4)))
+        return (f"\nTraceback (most recent call last):{frames}\n"
+                f"ValueError: bad value {self.n}")
+
+    def framed(self, line):
+        """The bytes of line (an event: lines joined by \\n) in FORMAT."""
+        if FORMAT == "lines":
+            return (line + "\n").encode()
+        t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        t += f".{self.n:09d}Z"
+        if FORMAT == "docker":
+            return "".join(json.dumps({"log": part + "\n",
+                                       "stream": "stdout", "time": t}) + "\n"
+                           for part in line.split("\n")).encode()
+        return "".join(f"{t} stdout F {part}\n"
+                       for part in line.split("\n")).encode()
 
     # --- what arrived -------------------------------------------------------
 
     def drain(self):
+        if not self.redis_up:
+            return
         for eid, evs in self.redis.entries(KEY, delete=True):
             ms = int(eid.split(b"-")[0])
             for e in evs:
                 self.got.append((ms, e))
                 self.arrived.add(e[2]["message"])
+                for ino, _, _ in self.place.get(e[2]["message"], []):
+                    self.opened[ino] = self.procs  # it read that file
 
     def all_arrived(self, lines):
         shipper_harness.wait_arrived(
-            self, lines, f"{len(lines)} lines to arrive",
-            lambda miss: f"the first: {miss[0][:24]!r} at "
+            self, lines, f"{len(lines)} lines to arrive", deadline_s=WAIT_S,
+            say=lambda miss: f"the first: {miss[0][:24]!r} at "
             f"{self.place[miss[0]]}, the last: {miss[-1][:24]!r} at "
             f"{self.place[miss[-1]]}")
 
@@ -196,21 +343,40 @@ class Stress:
         log = os.path.join(self.d, "shipper.log")
         self.log_at = os.path.getsize(log) if os.path.exists(log) else 0
         self.start_n = self.n  # lines from here on: read by this process
+        self.procs += 1
         self.sh = Shipper(SHIPPER, ENV, self.conf, self.d)
 
     def registry(self):
+        # never half-written, even when a kill -9 comes during a save
         try:
             with open(self.reg) as f:
-                return {e["ino"]: e["offset"] for e in json.load(f)["entries"]}
-        except (OSError, ValueError):
+                text = f.read()
+        except FileNotFoundError:
             return {}
+        try:
+            return {e["ino"]: e["offset"] for e in json.loads(text)["entries"]}
+        except ValueError as e:
+            raise AssertionError(f"registry.json cannot be read: {e}: "
+                                 f"{text[:200]!r}") from None
 
     def kill(self):
         self.sh.kill()
         self.sh = None
-        sec, usec = self.redis.cmd("TIME")
-        self.kills.append((int(sec) * 1000 + int(usec) // 1000,
-                           self.registry(), dict(self.gen)))
+        if self.redis_up:
+            sec, usec = self.redis.cmd("TIME")
+            ms = int(sec) * 1000 + int(usec) // 1000
+        else:
+            ms = int(time.time() * 1000)
+        self.kills.append((ms, self.registry(), dict(self.gen)))
+        self.unlinked_gone()
+
+    def unlinked_gone(self):
+        """The shipper stopped: a deleted file it held unread is gone with
+        its descriptor (by SIGTERM too, when Redis was down)."""
+        self.drain()
+        for lines in self.unlinked:
+            self.maybe_lost.update(l for l in lines if l not in self.arrived)
+        self.unlinked = []
 
     def term(self):
         # a SIGTERM that comes before the shipper has set up its signal
@@ -224,14 +390,26 @@ class Stress:
                  self.sh.text()[self.log_at:])
         eq(self.sh.term(), 0, "exit status after SIGTERM")
         self.sh = None
+        self.unlinked_gone()
 
     # --- rotations ----------------------------------------------------------
 
+    def held_open(self):
+        """Whether max_open_files leaves every file its descriptor (200
+        files under 64: those not read for a while are closed for the
+        others, and a file deleted then is out of reach)."""
+        return self.max_open >= 64 and FILES <= 8
+
     def rotated_name(self, matched):
         self.seq += 1
+        base = os.path.basename(self.log)
+        if NAMES.startswith("kubelet"):  # 0.log.20261205-215700
+            return os.path.join(os.path.dirname(self.log), base +
+                                time.strftime(".%Y%m%d-%H%M%S", time.gmtime())
+                                + f"{self.seq:03d}")
         if matched:
-            return os.path.join(self.logs, f"app.log.{self.seq}")
-        return os.path.join(self.logs, "old", f"app.log.{self.seq}")
+            return os.path.join(self.logs, f"{base}.{self.seq}")
+        return os.path.join(self.logs, "old", f"{base}.{self.seq}")
 
     def rename(self):
         # out of `paths`' sight, a file is found again by its inode: one
@@ -240,20 +418,39 @@ class Stress:
         # (a line of it arrived: its entry was on disk before)
         known = any(l in self.arrived for l in self.cur)
         to = self.rotated_name(self.rnd.random() < 0.7 or not known)
+        unseen = NAMES.startswith("kubelet") and not known and self.cur
+        if unseen and self.sh is not None and self.redis_up:
+            self.all_arrived(self.cur[:1])  # as kubelet finds it: read
+            unseen = False
         os.rename(self.log, to)
         old, lines = self.f, self.cur
         late = self.rnd.choice([0, 0, 3, 20])
+        if NAMES.startswith("kubelet") and not known and not self.cur:
+            late = 0  # into a file no one may have seen
+        if unseen:  # never seen, out of `paths`: out of reach
+            self.maybe_lost.update(l for l in self.cur
+                                   if l not in self.arrived)
         if late:  # the writer's last lines, into the renamed file
             self.write(late, old, lines)
+            if unseen:
+                self.maybe_lost.update(lines[-late:])
+        ino = os.fstat(old.fileno()).st_ino
         old.close()
-        self.rotated.append([to, lines])
+        # held: this shipper process read from the file, and closes it
+        # neither for inactivity nor for the descriptor limit
+        held = (self.sh is not None and self.long_inactive and
+                self.held_open() and self.opened.get(ino) == self.procs)
+        self.rotated.append([to, lines] + ([self.procs] if held else []))
         self.open_new()
         return f"rename to {os.path.relpath(to, self.logs)} (+{late})"
 
     def copytruncate(self):
         matched = self.rnd.random() < 0.75
         self.seq += 1
-        to = os.path.join(self.logs, f"app.log.{self.seq}" if matched
+        base = os.path.basename(self.log)
+        if NAMES.startswith("kubelet"):
+            matched = False
+        to = os.path.join(self.logs, f"{base}.{self.seq}" if matched
                           else f"old/copy.{self.seq}")
         shipper_harness.copy_as_cp(self.log, to)
         ino_copy = os.stat(to).st_ino
@@ -288,7 +485,7 @@ class Stress:
         self.all_arrived(self.cur)
         # read while open: the descriptor is held if no limit closed it
         late = self.rnd.randint(1, 30)
-        if not (self.long_inactive and self.max_open > 2 and self.cur):
+        if not (self.long_inactive and self.held_open() and self.cur):
             late = 0  # the shipper may have closed it, or never opened it
         if late and not any(int(l.split()[1]) >= self.start_n
                             for l in self.cur):
@@ -313,7 +510,7 @@ class Stress:
                        for l in r[1])]
         if not done:
             return "retire: none read to its end"
-        path, _ = self.rnd.choice(done)
+        path = self.rnd.choice(done)[0]
         self.rotated = [r for r in self.rotated if r[0] != path]
         if self.rnd.random() < 0.5:
             with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as gz:
@@ -326,11 +523,22 @@ class Stress:
     def step(self, running):
         self.drain()
         n0 = self.n
+        if FILES > 1:
+            self.use(self.rnd.randrange(FILES))
+        up = self.redis_up
         ops = [("write", 6), ("rename", 2), ("copytruncate", 2),
                ("truncate", 0.5), ("retire", 1)]
+        if NAMES.startswith("kubelet"):  # kubelet renames, and only renames
+            ops = [(o, w if o in ("write", "rename", "retire") else 0)
+                   for o, w in ops]
         if running:
-            ops += [("delete", 0.7), ("kill", 1.2), ("term", 0.4),
-                    ("pause", 1)]
+            # a SIGTERM with Redis down waits out its 10 s grace: rare
+            ops += [("delete", 0.7 if up else 0), ("kill", 1.2),
+                    ("term", 0.4 if up else 0.05), ("pause", 1)]
+            if OUTAGES:
+                ops += [("outage", OUTAGES if up else 0), ("unlink", 0.5)]
+        if FILES > 1:
+            ops += [("all", 0.5)]
         op = self.rnd.choices([o for o, _ in ops], [w for _, w in ops])[0]
         if op == "write":
             n = self.rnd.randint(1, 250)
@@ -350,20 +558,71 @@ class Stress:
             down = [self.step(False) for _ in range(self.rnd.randint(0, 3))]
             self.start()
             what = f"{op}, then while stopped: {down}"
+        elif op == "outage":
+            what = self.outage()
+        elif op == "all":
+            how = self.rnd.choice(["rename"] if NAMES.startswith("kubelet")
+                                  else ["rename", "copytruncate"])
+            for k in range(FILES):
+                self.use(k)
+                getattr(self, how)()
+            what = f"{how} of all {FILES} at once"
         else:
-            if running and op != "retire" and self.rnd.random() < PACED:
+            if (running and up and op not in ("retire", "unlink") and
+                    self.rnd.random() < PACED):
                 # as logrotate runs: the shipper has read what is there
                 self.all_arrived([l for l in self.cur
                                   if l not in self.maybe_lost])
             what = getattr(self, op)()
+        if FILES > 1:
+            what = f"{os.path.basename(self.log)}: {what}"
         if running:
             self.steps.append(time.strftime("%H:%M:%S", time.gmtime()) +
                               f".{int(time.time() * 1000) % 1000:03d} " +
                               f"[{n0}] {what}")
         return what
 
+    def outage(self):
+        """Redis killed (its AOF keeps what it acknowledged), steps while
+        it is down, then started again on its port: the shipper stops
+        reading (the files are the buffer) and sends again only what
+        Redis had not answered (a replay the check allows as after a
+        kill of the shipper)."""
+        self.drain()
+        sec, usec = self.redis.cmd("TIME")
+        self.kills.append((int(sec) * 1000 + int(usec) // 1000,
+                           self.registry(), dict(self.gen)))
+        self.redis.kill()
+        self.redis_up = False
+        down = []
+        if self.rnd.random() < 0.5:  # a rotation and its file deleted
+            n = self.rnd.randint(1, 250)
+            self.write(n)
+            down += [f"write {n}", self.rename(), self.unlink()]
+        down += [self.step(True) for _ in range(self.rnd.randint(1, 4))]
+        time.sleep(self.rnd.random() * 1.5)
+        self.redis.start()
+        self.redis_up = True
+        return f"redis down, then: {down}"
+
+    def unlink(self):
+        """A rotated file the shipper holds open deleted before it read
+        it to its end: the descriptor must be kept until it is drained
+        (delete_timeout is 5 minutes)."""
+        held = [r for r in self.rotated if len(r) > 2 and r[2] == self.procs
+                and not all(l in self.arrived for l in r[1])]
+        if not held:
+            return "unlink: none held and unread"
+        r = self.rnd.choice(held)
+        self.rotated.remove(r)
+        os.unlink(r[0])
+        self.unlinked.append(r[1])
+        return f"unlink {os.path.relpath(r[0], self.logs)}, held unread"
+
     def run(self):
-        self.write(50)
+        for k in range(FILES):
+            self.use(k)
+            self.write(50 if FILES == 1 else self.rnd.randint(1, 20))
         self.start()
         for _ in range(STEPS):
             self.step(True)
@@ -433,6 +692,8 @@ def one_seed(seed):
               f"{len(s.maybe_lost)} in README's losses, {twice}"
               f" sent twice, {len(s.kills)} kills, "
               f"{time.monotonic() - t0:.1f} s", flush=True)
+        if os.environ.get("SLUICE_ROTATION_SHOW_STEPS") == "1":
+            print("\n".join(s.steps))
     except BaseException:
         print(f"     seed {seed} failed after steps: {s.steps}", flush=True)
         if s.sh is not None:
@@ -441,8 +702,9 @@ def one_seed(seed):
     finally:
         if s.sh is not None:
             s.sh.kill()
-        if s.f is not None:
-            s.f.close()
+        s.use(0)
+        for slot in s.slots:
+            slot["f"].close()
         s.redis.kill()
 
 
