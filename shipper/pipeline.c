@@ -132,7 +132,8 @@ struct pipe_src {
                           INT64_MAX: none open, or flushed */
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
-    bool in_line;        /* the last drain left a line's first bytes in lr */
+    bool half;    /* the end is a truncation's: a last line is half a line */
+    bool in_line; /* the last drain left a line's first bytes in lr */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
     /* the cuts to repeat (registry_cuts at the start: a restart): in
      * multiline from cuts[icut] on, in container_log from cuts[icut_cl]
@@ -533,6 +534,12 @@ void pipe_src_end(struct pipe_src *s)
     work_add(s);
 }
 
+void pipe_src_end_truncated(struct pipe_src *s)
+{
+    s->half = true;
+    pipe_src_end(s);
+}
+
 void pipe_src_flush(struct pipe_src *s)
 {
     s->soft = true;
@@ -812,6 +819,21 @@ static void utf16_said(const struct pipe_src *s)
             "(iconv -f UTF-16 -t UTF-8) or have its writer write UTF-8");
 }
 
+/* The unterminated last line of a file copytruncate emptied, its rest in
+ * a copy not read: dropped, said once. */
+static void half_dropped(const struct pipe_src *s, size_t len)
+{
+    char comp[256];
+    src_component(s, comp, sizeof comp);
+    SL_WARN(comp,
+            "dropped %zu bytes of an unfinished line at offset %" PRIu64
+            ": the file was truncated (copytruncate) before its newline "
+            "was written, and the line's rest is in the copy, which this "
+            "input does not read; make `paths` match the rotated copies "
+            "(app.log*) to have such lines read whole from the copy",
+            len, s->base + line_reader_line_offset(s->lr));
+}
+
 /* The next line out of line_reader, held until container_log takes it. */
 static bool take_line(struct pipe_src *s)
 {
@@ -823,6 +845,10 @@ static bool take_line(struct pipe_src *s)
         s->lr_done = true;
         if (line_reader_finish(s->lr, &l, &cut) != 1)
             return false;
+        if (s->half && !cut) {
+            half_dropped(s, l.len);
+            return false;
+        }
     }
     s->line = (struct multiline_line){
         l.ptr, l.len, s->base + line_reader_line_offset(s->lr),
