@@ -11,6 +11,9 @@ than it or as long; and a traceback (multiline `python`, Redis output)
 being read when copytruncate empties its file, its rest in the copy:
 one event, whole, under its head's id in the original, also with a kill
 -9 after the rotation; with the copy not matched, the head once, alone;
+a line half read (no newline yet) when copytruncate empties a file whose
+copy is not matched: its bytes dropped and said, never an event (plain,
+docker, inside a traceback);
 and, under max_open_files 1, a copy made over an older one then a kill
 -9 before the truncation: the restart opens the copy first, and must
 not read it from 0 under a new key.
