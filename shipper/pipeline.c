@@ -97,8 +97,8 @@ struct pipeline {
      * files with a preset spent 76 CPU-s an hour walking them) */
     struct pipe_src *timed;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
-        *invalid, *cuts_full_n;
-    struct sl_counter own[7]; /* the counters when no registry is given */
+        *invalid, *cuts_full_n, *halves;
+    struct sl_counter own[8]; /* the counters when no registry is given */
     /* cuts up to this number are on disk; until the loop first says so
      * (cuts_durable), cuts are neither recorded nor waited for. The output
      * is held while a cut up to hold_seq is not. */
@@ -282,7 +282,12 @@ struct pipeline *pipeline_new(struct output *o, struct registry *reg,
              m, "sluice_shipper_cuts_full_total",
              "times reading stopped because 4096 events cut by a timeout "
              "or a flush waited for Redis's acks (logged)",
-             &c[6], err)) == NULL) {
+             &c[6], err)) == NULL ||
+        (p->halves =
+             counter(m, "sluice_shipper_half_lines_dropped_total",
+                     "unfinished lines of files copytruncate emptied, dropped: "
+                     "their rest is in a copy the input does not read (logged)",
+                     &c[7], err)) == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -823,6 +828,7 @@ static void utf16_said(const struct pipe_src *s)
  * a copy not read: dropped, said once. */
 static void half_dropped(const struct pipe_src *s, size_t len)
 {
+    sl_counter_inc(s->p->halves);
     char comp[256];
     src_component(s, comp, sizeof comp);
     SL_WARN(comp,

@@ -595,6 +595,8 @@ def half_line_at_copytruncate(name, fmt, multiline=None):
         eq(said(sh, "bytes of an unfinished line"), 1, "said once")
         eq(said(sh, f"dropped {len(half)} bytes of an unfinished line"), 1,
            "the count said")
+        eq(sh.total("sluice_shipper_half_lines_dropped_total"), 1,
+           "counted")
     finally:
         sh.kill()
 
