@@ -336,7 +336,10 @@ static int file_chunk(struct loop *l, struct loop_input *li,
         if (s == NULL)
             return 0;
         c->src->user = NULL; /* the pipeline frees it once drained */
-        pipe_src_end(s);
+        if (c->truncated)
+            pipe_src_end_truncated(s);
+        else
+            pipe_src_end(s);
         int rc = pipe_src_drain(s, now, err);
         if (rc == 0 && pipe_src_finished(s))
             pipe_src_free(s);

@@ -97,8 +97,8 @@ struct pipeline {
      * files with a preset spent 76 CPU-s an hour walking them) */
     struct pipe_src *timed;
     struct sl_counter *lines, *events, *dropped, *rejected, *truncated,
-        *invalid, *cuts_full_n;
-    struct sl_counter own[7]; /* the counters when no registry is given */
+        *invalid, *cuts_full_n, *halves;
+    struct sl_counter own[8]; /* the counters when no registry is given */
     /* cuts up to this number are on disk; until the loop first says so
      * (cuts_durable), cuts are neither recorded nor waited for. The output
      * is held while a cut up to hold_seq is not. */
@@ -132,7 +132,8 @@ struct pipe_src {
                           INT64_MAX: none open, or flushed */
     bool ending, soft; /* end, flush asked */
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
-    bool in_line;        /* the last drain left a line's first bytes in lr */
+    bool half;    /* the end is a truncation's: a last line is half a line */
+    bool in_line; /* the last drain left a line's first bytes in lr */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
     /* the cuts to repeat (registry_cuts at the start: a restart): in
      * multiline from cuts[icut] on, in container_log from cuts[icut_cl]
@@ -281,7 +282,12 @@ struct pipeline *pipeline_new(struct output *o, struct registry *reg,
              m, "sluice_shipper_cuts_full_total",
              "times reading stopped because 4096 events cut by a timeout "
              "or a flush waited for Redis's acks (logged)",
-             &c[6], err)) == NULL) {
+             &c[6], err)) == NULL ||
+        (p->halves =
+             counter(m, "sluice_shipper_half_lines_dropped_total",
+                     "unfinished lines of files copytruncate emptied, dropped: "
+                     "their rest is in a copy the input does not read (logged)",
+                     &c[7], err)) == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -531,6 +537,12 @@ void pipe_src_end(struct pipe_src *s)
 {
     s->ending = true;
     work_add(s);
+}
+
+void pipe_src_end_truncated(struct pipe_src *s)
+{
+    s->half = true;
+    pipe_src_end(s);
 }
 
 void pipe_src_flush(struct pipe_src *s)
@@ -812,6 +824,22 @@ static void utf16_said(const struct pipe_src *s)
             "(iconv -f UTF-16 -t UTF-8) or have its writer write UTF-8");
 }
 
+/* The unterminated last line of a file copytruncate emptied, its rest in
+ * a copy not read: dropped, said once. */
+static void half_dropped(const struct pipe_src *s, size_t len)
+{
+    sl_counter_inc(s->p->halves);
+    char comp[256];
+    src_component(s, comp, sizeof comp);
+    SL_WARN(comp,
+            "dropped %zu bytes of an unfinished line at offset %" PRIu64
+            ": the file was truncated (copytruncate) before its newline "
+            "was written, and the line's rest is in the copy, which this "
+            "input does not read; make `paths` match the rotated copies "
+            "(app.log*) to have such lines read whole from the copy",
+            len, s->base + line_reader_line_offset(s->lr));
+}
+
 /* The next line out of line_reader, held until container_log takes it. */
 static bool take_line(struct pipe_src *s)
 {
@@ -823,6 +851,10 @@ static bool take_line(struct pipe_src *s)
         s->lr_done = true;
         if (line_reader_finish(s->lr, &l, &cut) != 1)
             return false;
+        if (s->half && !cut) {
+            half_dropped(s, l.len);
+            return false;
+        }
     }
     s->line = (struct multiline_line){
         l.ptr, l.len, s->base + line_reader_line_offset(s->lr),

@@ -125,6 +125,12 @@ SL_MUST_CHECK int pipe_src_feed(struct pipe_src *s, const char *data,
 /* The source's bytes are over (DONE, EOF): its unterminated last line is
  * an event, and every open event is completed. */
 void pipe_src_end(struct pipe_src *s);
+/* The same, for a file that was truncated (copytruncate) with no copy
+ * going on from it: its unterminated last line is half a line, whose rest
+ * is in a copy not read; its bytes are dropped (said in the log), the
+ * complete lines of its open event still ship. A line cut at max_line
+ * ships as it would have (its first max_line bytes, the rest skipped). */
+void pipe_src_end_truncated(struct pipe_src *s);
 /* run --once at the end: open events are completed, but an unterminated
  * last line waits (its writer may finish it). */
 void pipe_src_flush(struct pipe_src *s);

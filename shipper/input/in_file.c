@@ -1057,6 +1057,7 @@ int in_file_read(struct in_file *in, size_t budget, int64_t now,
             memset(c, 0, sizeof *c);
             c->kind = IN_FILE_DONE;
             c->src = &r->pub;
+            c->truncated = r->truncated;
             return 1;
         }
         if (open_waiting(in, now, err) < 0)

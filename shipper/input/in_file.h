@@ -31,7 +31,9 @@
  * with kind IN_FILE_DONE and no data: no chunk of that src follows, and
  * the src is freed at the next in_file call. The caller then ends its
  * framing of that file: a last line without its newline is emitted as it
- * is (as Filebeat does when it closes a file). DONE for a rotated file
+ * is (as Filebeat does when it closes a file), unless the file was
+ * truncated (c.truncated): then its rest is in the copy, and the bytes
+ * read of it are half a line. DONE for a rotated file
  * comes only after it was read to its end and nothing was appended for
  * rotate_wait, the time a writer needs to reopen its log; a file that
  * shrank (copytruncate) is announced once its copy took its src->user
@@ -232,6 +234,10 @@ struct in_file_chunk {
     struct file_identity id; /* covers offset + len: ack with it */
     int64_t mtime_ms; /* the file's mtime after the read (UTC ms; INT64_MAX
                          unknown): no byte of data was written later */
+    bool truncated;   /* DONE: the file was truncated (copytruncate) and no
+                         copy took its src->user: an unterminated last line
+                         is half a line (its rest is in a copy this input
+                         does not read), to be dropped, not emitted */
 };
 
 struct in_file;

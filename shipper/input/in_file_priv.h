@@ -56,6 +56,9 @@ struct rec {
     bool handover : 1;   /* pub.user's clock held (in_file_carry.c): its
                             file was truncated, its next bytes are in a
                             copy not read yet */
+    bool truncated : 1;  /* over because it was truncated (copytruncate):
+                            its unterminated last line's rest is in a
+                            copy, so it is no line (in_file_chunk) */
     uint32_t slot;       /* index in in->recs */
     uint64_t offset;     /* next byte to hand out */
     uint64_t size_seen;  /* st_size at the last stat */

@@ -796,6 +796,7 @@ static int replace(struct in_file *in, struct rec *r, const struct stat *st,
     enum rec_state state = r->state;
     int64_t rotated_at = r->rotated_at;
     bool deleted = r->deleted;
+    r->truncated = true;
     in_file_rec_done(in, r);
     in_file_park(in, r, now); /* its DONE waits for its copy */
     struct rec *n = in_file_rec_add(in, r->path, st, err);
@@ -1322,9 +1323,11 @@ static void ghost_if_truncated(struct in_file *in, struct rec *r, int64_t now)
 {
     struct stat st;
     if (r->fd >= 0 && fstat(r->fd, &st) == 0 &&
-        (uint64_t)st.st_size < r->offset)
+        (uint64_t)st.st_size < r->offset) {
+        r->truncated = true;
         in_file_ghost_add(in, &r->id, r->offset, acked_offset(in, r),
                           r->pub.key, now);
+    }
 }
 
 /* rotate_wait runs from the file's last byte or from its rotation,

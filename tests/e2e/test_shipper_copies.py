@@ -11,6 +11,9 @@ than it or as long; and a traceback (multiline `python`, Redis output)
 being read when copytruncate empties its file, its rest in the copy:
 one event, whole, under its head's id in the original, also with a kill
 -9 after the rotation; with the copy not matched, the head once, alone;
+a line half read (no newline yet) when copytruncate empties a file whose
+copy is not matched: its bytes dropped and said, never an event (plain,
+docker, inside a traceback);
 and, under max_open_files 1, a copy made over an older one then a kill
 -9 before the truncation: the restart opens the copy first, and must
 not read it from 0 under a new key.
@@ -533,6 +536,84 @@ def a_copy_over_an_older_copy_found_first_at_a_restart_is_no_new_file():
     eq(sorted(m for m, s in ids.items() if len(s) > 1), [],
        "lines sent under two ids")
     eq(sorted(ids), sorted(written), "every line once")
+
+
+def half_line_at_copytruncate(name, fmt, multiline=None):
+    """`paths` app.log alone (its copy in old/ is not read): a line read
+    whole, then a line's first bytes read without their newline when
+    copytruncate empties the file (cp to old/copy.1, truncate), then a
+    line into the emptied app.log. The half line's rest is in the copy:
+    its bytes are dropped (copytruncate's limit, README), said once with
+    the file and the count; it never ships as an event of its own (in
+    docker format: half a JSON line; with multiline, the open event's
+    complete lines ship without it). Before the fix it shipped."""
+    d = scratch(name)
+    log = os.path.join(d, "logs", "app.log")
+    old = os.path.join(d, "logs", "old")
+    os.mkdir(old)
+    port = http_port()
+    inp = {"type": "file", "paths": [log], "format": fmt}
+    if multiline:
+        inp["multiline"] = {"preset": multiline, "timeout": "1s"}
+    conf = write_config(d, [inp], {"stdout": {}},
+                        {"http": {"listen": f"127.0.0.1:{port}"}})
+
+    def rec(text):
+        if fmt == "docker":
+            return json.dumps({"log": text + "\n", "stream": "stdout",
+                               "time": "2026-12-05T09:00:00.000000000Z"})
+        return text
+    first = (["2026-12-05 09:00:01,000 ERROR tb unhandled",
+              "Traceback (most recent call last):",
+              '  File "/srv/app/db.py", line 88, in dispatch']
+             if multiline else ["line one"])
+    half = rec("ValueError: bad item" if multiline else "line two i")
+    half = half[:len(half) // 2 + 4]
+    last = ("2026-12-05 09:00:02,000 INFO line three" if multiline
+            else "line three")
+    sh = Shipper(SHIPPER, ENV, conf, d, port)
+    try:
+        append(log, [rec(l) for l in first])
+        if multiline:  # the open event waits: its lines read
+            wait_for("the head read", lambda: sh.total(
+                "sluice_shipper_lines_total") >= len(first))
+        else:
+            sh.wait_events(1)
+        with open(log, "a") as f:
+            f.write(half)
+        time.sleep(0.6)  # read, its newline not written yet
+        with open(log, "rb") as src, \
+                open(os.path.join(old, "copy.1"), "wb") as dst:
+            dst.write(src.read() + b"d 2\n")
+        os.truncate(log, 0)
+        append(log, [rec(last)])
+        wait_for("the last line", lambda: any(
+            e["message"] == last for e in sh.events()), deadline_s=10)
+        time.sleep(0.5)
+        got = [e["message"] for e in sh.events()]
+        eq(got, ["\n".join(first), last], "events")
+        eq(said(sh, "bytes of an unfinished line"), 1, "said once")
+        eq(said(sh, f"dropped {len(half)} bytes of an unfinished line"), 1,
+           "the count said")
+        eq(sh.total("sluice_shipper_half_lines_dropped_total"), 1,
+           "counted")
+    finally:
+        sh.kill()
+
+
+@case
+def a_half_line_at_a_copytruncate_whose_copy_is_not_matched_is_dropped():
+    half_line_at_copytruncate("half-line", "lines")
+
+
+@case
+def a_half_docker_line_at_an_unmatched_copytruncate_is_dropped():
+    half_line_at_copytruncate("half-docker", "docker")
+
+
+@case
+def a_traceback_with_a_half_line_at_an_unmatched_copytruncate():
+    half_line_at_copytruncate("half-traceback", "lines", "python")
 
 
 if "a_traceback_cut_by_copytruncate_with_its_rest_in_the_emptied_file" in \

@@ -48,6 +48,7 @@ struct got {
     uint64_t start, next; /* first offset, next expected */
     struct sl_buf data;
     bool done;
+    bool truncated;                /* its DONE said the file was truncated */
     uint64_t first_seq, last_seq;  /* of its first and last data chunks */
     const struct in_file_src *src; /* whose user it was made as */
 };
@@ -277,6 +278,7 @@ static size_t turn(struct h *h, int wait_ms)
         }
         if (c.kind == IN_FILE_DONE) {
             g->done = true;
+            g->truncated = c.truncated;
             continue;
         }
         if (g->data.len == 0 && g->next == 0) {
@@ -739,6 +741,7 @@ static void rename_create(struct h *h, bool inotify)
     /* the old file is done once idle for rotate_wait */
     h->skew += 1000;
     PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    assert_false(got_path(h, "app.log", 0)->truncated); /* whole: its end */
     quiet(h);
     assert_int_equal(h->ngot, 2);
     assert_got(h, "app.log", 0, 0, "one\ntwo\nlate writer\n");
@@ -1147,6 +1150,7 @@ static void test_truncated(void **state)
     quiet(h);
     assert_got(h, "t.log", 0, 0, "0123456789\n");
     assert_true(got_path(h, "t.log", 0)->done);
+    assert_true(got_path(h, "t.log", 0)->truncated); /* a half line drops */
     assert_got(h, "t.log", 1, 0, "ab\n");
 }
 
@@ -2816,6 +2820,7 @@ static void test_copytruncate_unmatched_state_ended(void **state)
     put(h, "app.log-old", "read\nlost\n", false);
     assert_int_equal(truncate(at(h, "app.log"), 0), 0);
     PUMP_UNTIL(h, got_path(h, "app.log", 0)->done);
+    assert_true(got_path(h, "app.log", 0)->truncated);
     assert_int_equal(h->in->parked.n, 0);
     quiet(h);
     assert_got(h, "app.log", 0, 0, "read\n");
