@@ -40,7 +40,8 @@ static const struct sl_opt multiline_opts[] = {
     {"timeout", SL_OPT_DURATION, F(timeout_ms), .def = "5s", .min = 0,
      .max = 3600 * 1000,
      .help = "an event with no new line for this long is complete (not "
-             "while a line is half written: it waits for its newline; not "
+             "while a line is half written: it counts from the line's last "
+             "bytes; not "
              "while its file has bytes the shipper has not read, as when "
              "Redis is down: it counts from when reading caught up with the "
              "file's end); 0: never"},

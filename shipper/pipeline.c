@@ -134,6 +134,7 @@ struct pipe_src {
     bool lr_done, cl_done, ml_done, over; /* end steps taken */
     bool half;    /* the end is a truncation's: a last line is half a line */
     bool in_line; /* the last drain left a line's first bytes in lr */
+    bool fed;     /* bytes came since the last drain */
     uint64_t holes_said; /* line_reader_hole_bytes() last logged */
     /* the cuts to repeat (registry_cuts at the start: a restart): in
      * multiline from cuts[icut] on, in container_log from cuts[icut_cl]
@@ -199,16 +200,17 @@ static void timer_set(struct pipe_src *s, bool timed)
     s->tprev = s->tnext = NULL;
 }
 
-/* When the open multi-line event times out: never while a line is being
- * written (the line reader holds its first bytes): that line may be the
+/* When the open multi-line event times out. While a line is being
+ * written (the line reader holds its first bytes), its clock counts from
+ * that line's last bytes (pipe_src_drain touches it): the line may be the
  * event's next one, as a traceback's exception line a block-buffered
- * stdout cut in two; the event waits for it as the line waits for its
- * newline. */
+ * stdout cut in two. Not for ever: a writer that died in the middle of a
+ * line (killed, or a job that printed a prompt and hangs) leaves it
+ * unfinished for good, and the event before it, often the last words
+ * before a crash, goes out a timeout after those bytes, without them. */
 static uint64_t ml_deadline(const struct pipe_src *s)
 {
-    if (s->ml == NULL || line_reader_in_line(s->lr))
-        return UINT64_MAX;
-    return multiline_next_deadline(s->ml);
+    return s->ml == NULL ? UINT64_MAX : multiline_next_deadline(s->ml);
 }
 
 /* The source's earliest deadline: its multiline's, or the one of its
@@ -530,6 +532,8 @@ int pipe_src_feed(struct pipe_src *s, const char *data, size_t len,
         s->es.path_len = strlen(copy);
     }
     work_add(s);
+    if (len > 0)
+        s->fed = true;
     return line_reader_feed(s->lr, data, len, err);
 }
 
@@ -866,6 +870,17 @@ static bool take_line(struct pipe_src *s)
     return true;
 }
 
+/* Whether s's file changed within multiline.timeout of now_ms (wall
+ * clock; the newest chunk's mtime): a line left unfinished longer than
+ * that is taken for abandoned. A source with no mtime (stdin): true. */
+static bool written_lately(const struct pipe_src *s, int64_t now_ms)
+{
+    uint64_t t = multiline_timeout_ms(s->ml);
+    if (s->mtime_ms == INT64_MAX || t == 0)
+        return true;
+    return now_ms - s->mtime_ms < (int64_t)t;
+}
+
 /* Nothing is left in line_reader: the end steps, one at a time. false
  * when there is none left to take (drained for now, or over). */
 static bool end_step(struct pipe_src *s)
@@ -877,14 +892,17 @@ static bool end_step(struct pipe_src *s)
         container_log_flush(s->cl);
         return true;
     }
-    /* --once's end (soft) with a line still being written: the open
-     * multi-line event waits for it, as that line does (the registry stops
-     * before the event), since it may be the event's own next line: a
-     * traceback's exception line without its newline yet. Flushed, the
-     * event went out without it, tagged _tracebackparsefailure, and the
-     * line came as an event of its own at the next run. */
+    /* --once's end (soft) with a line still being written (its file
+     * changed within multiline.timeout): the open multi-line event waits
+     * for it, as that line does (the registry stops before the event),
+     * since it may be the event's own next line: a traceback's exception
+     * line without its newline yet. Flushed, the event went out without
+     * it, tagged _tracebackparsefailure, and the line came as an event of
+     * its own at the next run. A line left unfinished for longer is
+     * taken for abandoned, as the daemon's timeout does (ml_deadline). */
     if (s->ml != NULL && !s->ml_done &&
-        (s->ending || !line_reader_in_line(s->lr))) {
+        (s->ending || !line_reader_in_line(s->lr) ||
+         !written_lately(s, sl_clock_wall_ms()))) {
         s->ml_done = true;
         multiline_flush(s->ml);
         return true;
@@ -971,13 +989,14 @@ static int drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 
 int pipe_src_drain(struct pipe_src *s, int64_t now_ms, struct sl_err *err)
 {
-    /* a line was being written: the open event waited for it (no
-     * timeout, ml_deadline), and its clock starts now, as if that line
-     * had come whole (or ends here, if it is not the event's) */
-    if (s->in_line && s->ml != NULL)
-        multiline_touch(s->ml, (uint64_t)now_ms);
+    bool fed = s->fed;
+    s->fed = false;
     int rc = drain(s, now_ms, err);
     s->in_line = line_reader_in_line(s->lr);
+    /* a line is being written and got bytes now: the open event's timeout
+     * counts from them (ml_deadline) */
+    if (s->in_line && fed && s->ml != NULL)
+        multiline_touch(s->ml, (uint64_t)now_ms);
     timer_update(s);
     return rc;
 }

@@ -729,6 +729,11 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms)
     }
 }
 
+uint64_t multiline_timeout_ms(const struct multiline *ml)
+{
+    return ml->timeout_ms;
+}
+
 void multiline_touch(struct multiline *ml, uint64_t now_ms)
 {
     if (ml->open && now_ms > ml->last_ms)

@@ -217,6 +217,8 @@ void multiline_tick(struct multiline *ml, uint64_t now_ms);
  * read, not its newline; or a copytruncate's copy is being handed over),
  * which is no pause of the writer. Nothing open: does nothing. */
 void multiline_touch(struct multiline *ml, uint64_t now_ms);
+/* The configured timeout_ms (0: never). */
+uint64_t multiline_timeout_ms(const struct multiline *ml);
 /* When multiline_tick has something to do: a clock value in ms, or
  * UINT64_MAX when nothing waits for the clock (no event open, no timeout)
  * and also while an event or work waits for a peek: pull until peek

@@ -3,7 +3,9 @@
 and applications write them, with the configs the README gives, each
 event's fields checked: a traceback whose exception line has no newline
 yet when --once ends (the event waits for it, whole, to the next run)
-or when the daemon's multiline timeout comes (it waits for it too);
+or while the line grows past the daemon's multiline timeout (it waits
+for it too), and one left unfinished (the event goes out without it a
+timeout after its last bytes);
 Spring Boot's "APPLICATION FAILED TO START" report and Java exceptions
 without frames (OmitStackTraceInFastThrow) through the java preset.
 
@@ -88,19 +90,23 @@ def a_traceback_whose_last_line_is_unfinished_waits_for_it():
 
 
 @case
-def the_daemon_waits_for_a_tracebacks_unfinished_line_past_the_timeout():
+def the_daemon_waits_for_a_tracebacks_unfinished_line_while_it_grows():
     # A program whose stdout goes to the file is block-buffered: a block
-    # ends anywhere in a line, and the rest comes with the next block,
-    # however late. The multiline timeout flushed the event without its
-    # exception line, which then became an event of its own.
-    d, path, conf = preset_input("unfinished-trace-daemon", RECORD + TRACE,
-                                 "python", timeout="200ms")
+    # ends anywhere in a line, and the rest comes with the next block. The
+    # multiline timeout counts from the unfinished line's last bytes: it
+    # flushed the event without its exception line, which then became an
+    # event of its own.
+    head, tail = TRACE[:-7], TRACE[-7:]  # "...ConnectionError: " | "refused"
+    d, path, conf = preset_input("unfinished-trace-daemon", RECORD + head,
+                                 "python", timeout="1500ms")
     sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
     try:
-        sh.wait_events(1, "the record")
-        time.sleep(1.0)  # five timeouts
+        for ch in tail:  # 2.8 s of a line growing, nearly two timeouts
+            time.sleep(0.4)
+            with open(path, "a") as f:
+                f.write(ch)
         eq([e["message"] for e in sh.events()], [RECORD[:-1]],
-           "while the exception line is unfinished")
+           "while the exception line is being written")
         with open(path, "a") as f:
             f.write("\n")
         got = sh.wait_events(2, "the traceback, a timeout after its line")
@@ -109,6 +115,37 @@ def the_daemon_waits_for_a_tracebacks_unfinished_line_past_the_timeout():
            "requests.exceptions.ConnectionError", "error.type")
     finally:
         sh.stop()
+
+
+@case
+def a_line_left_unfinished_does_not_hold_the_event_before_it():
+    # A job that printed a prompt or a progress line and hangs, or a
+    # writer killed in the middle of a line: the traceback before it (its
+    # last words) goes out a timeout after the line's last bytes, without
+    # them; the unfinished line is never sent half.
+    abandoned = "progress: 10%..."
+    d, path, conf = preset_input("abandoned-line", RECORD + TRACE + "\n" +
+                                 abandoned, "python", timeout="1s")
+    sh = shipper_harness.Shipper(SHIPPER, shipper_harness.ENV, conf, d)
+    try:
+        got = sh.wait_events(2, "the traceback, a timeout after the line")
+        eq([e["message"] for e in got], [RECORD[:-1], TRACE], "events")
+        eq(got[1].get("error", {}).get("type"),
+           "requests.exceptions.ConnectionError", "error.type")
+        time.sleep(1.5)
+        eq(len(sh.events()), 2, "the unfinished line is not sent")
+    finally:
+        sh.stop()
+    # --once over the same file once it has rested a timeout: the same
+    d2, _ = log_file("abandoned-line-once", RECORD + TRACE + "\n" + abandoned)
+    old = time.time() - 10
+    os.utime(os.path.join(d2, "logs", "app.log"), (old, old))
+    conf2 = write_config(d2, [{
+        "type": "file", "paths": [os.path.join(d2, "logs", "app.log")],
+        "multiline": {"preset": "python", "timeout": "1s"},
+        "processors": [{"traceback": {}}]}])
+    eq([e["message"] for e in events_of_once(conf2)], [RECORD[:-1], TRACE],
+       "--once, the line unchanged for 10 s")
 
 
 SPRING = """\
