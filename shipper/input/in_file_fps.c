@@ -41,7 +41,10 @@ static void fps_link(struct in_file *in, struct rec *r)
 {
     size_t s = fps_slot(in, r->fps_len, r->fps_fp, r->has_entry);
     r->fps_next = in->fps.table[s];
+    if (r->fps_next != NULL)
+        r->fps_next->fps_pprev = &r->fps_next;
     in->fps.table[s] = r;
+    r->fps_pprev = &in->fps.table[s];
 }
 
 /* Room for one more: the table at most as many records as slots. */
@@ -79,17 +82,18 @@ void in_file_fps_remove(struct in_file *in, struct rec *r)
 {
     if (r->fps_len == 0)
         return;
-    struct rec **p =
-        &in->fps.table[fps_slot(in, r->fps_len, r->fps_fp, r->has_entry)];
-    while (*p != NULL && *p != r)
-        p = &(*p)->fps_next;
-    if (*p == r)
-        *p = r->fps_next;
+    /* unlinked where it is, not found by a walk of its chain: files that
+     * begin alike (per-job logs with one banner) share a chain, and
+     * deleting 20,000 of them walked it for each (a third of the CPU) */
+    *r->fps_pprev = r->fps_next;
+    if (r->fps_next != NULL)
+        r->fps_next->fps_pprev = r->fps_pprev;
     if (--in->fps.lens[r->fps_len] == 0)
         in->fps.bits[r->fps_len / 64] &= ~(1ull << (r->fps_len % 64));
     in->fps.n--;
     r->fps_len = 0;
     r->fps_next = NULL;
+    r->fps_pprev = NULL;
 }
 
 int in_file_fps_update(struct in_file *in, struct rec *r)

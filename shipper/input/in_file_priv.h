@@ -85,6 +85,7 @@ struct rec {
     struct rec *rnext, *rprev; /* ready, wait, idle or done list */
     struct rec *hino;          /* hash chain by dev + ino */
     struct rec *fps_next;      /* chain by fingerprint (in_file_fps.c) */
+    struct rec **fps_pprev;    /* what points to it in its chain */
     uint64_t fps_fp;           /* the fingerprint it is filed under */
     uint32_t fps_len;          /* and its length; 0: not filed */
 };

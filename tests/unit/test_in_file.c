@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1531,6 +1532,60 @@ static void test_new_files_read_a_few_times(void **state)
     assert_int_equal(h->ngot, N);
 }
 
+/* Files that begin alike share a chain of the fingerprint table
+ * (in_file_fps.c), and one leaves it without a walk of the others:
+ * deleting 20,000 per-job logs that begin with one banner walked the
+ * chain for each, quadratic (4.1 CPU-s after the delete, a third of it
+ * in in_file_fps_remove; 0.18 s for 5,000). Each record here is on pages
+ * of its own, and all but the one leaving and its two neighbours are
+ * made unreadable: a walk from the chain's head faults. */
+static void test_fps_remove_walks_no_chain(void **state)
+{
+    (void)state;
+    enum { N = 8, LEN = 100 };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t step = (sizeof(struct rec) + page - 1) / page * page;
+    int zero = open("/dev/zero", O_RDWR); /* MAP_ANONYMOUS is not POSIX */
+    assert_true(zero >= 0);
+    char *mem =
+        mmap(NULL, step * N, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero, 0);
+    close(zero);
+    assert_true(mem != MAP_FAILED);
+    struct in_file *in = calloc(1, sizeof *in);
+    assert_non_null(in);
+    in->fp_bytes = FILE_IDENTITY_DEFAULT_BYTES;
+    struct rec *r[N];
+    for (size_t i = 0; i < N; i++) {
+        r[i] = (struct rec *)(void *)(mem + i * step);
+        r[i]->identified = true;
+        r[i]->state = REC_LIVE;
+        r[i]->slot = (uint32_t)i;
+        r[i]->id.fp_len = LEN;
+        r[i]->id.fp = 0x5eed;
+        assert_int_equal(in_file_fps_update(in, r[i]), 0);
+    }
+    /* the chain is r[7] ... r[0]: r[2] leaves it between r[3] and r[1] */
+    for (size_t i = 0; i < N; i++)
+        if (i < 1 || i > 3)
+            assert_int_equal(mprotect(mem + i * step, step, PROT_NONE), 0);
+    in_file_fps_remove(in, r[2]);
+    assert_int_equal(mprotect(mem, step * N, PROT_READ | PROT_WRITE), 0);
+    uint64_t pre[LEN + 1] = {0};
+    pre[LEN] = 0x5eed;
+    assert_int_equal(in_file_fps_match(in, LEN, pre, false), 0);
+    assert_int_equal(in->fps.nfound, N - 1);
+    for (size_t i = 0; i < in->fps.nfound; i++)
+        assert_true(in->fps.found[i] != r[2]);
+    for (size_t i = 0; i < N; i++) /* the rest, oldest first */
+        in_file_fps_remove(in, r[i]);
+    assert_int_equal(in->fps.n, 0);
+    assert_int_equal(in_file_fps_match(in, LEN, pre, false), 0);
+    assert_int_equal(in->fps.nfound, 0);
+    in_file_fps_free(in);
+    free(in);
+    munmap(mem, step * N);
+}
+
 /* Files with the same bytes, all written before the input started
  * (per-job logs that begin with the same line), are files of their own,
  * each read from 0 at once. A copytruncate's copy holds bytes this process
@@ -2864,6 +2919,7 @@ int main(void)
         T(test_renamed_while_closed),
         T(test_1000_files_limit),
         T(test_new_files_read_a_few_times),
+        T(test_fps_remove_walks_no_chain),
         T(test_renamed_whole_then_created_alike),
         T(test_deleted_whole_then_created_alike),
         T(test_same_bytes_before_the_start_not_copies),
