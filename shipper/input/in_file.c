@@ -452,9 +452,15 @@ static bool push_ready(struct in_file *in, struct rec *r)
     return true;
 }
 
+/* Already on the ready list, it is said too: a rotated file at its end is
+ * put back there at every tick with nothing said (in_file_look_again), and
+ * growth found then (an inotify event, a scan) said nothing either: with
+ * the output full, the open multi-line event timed out over bytes on disk
+ * and not read (the rest of a traceback read half-written, at a page
+ * boundary between two of its lines: shipped as two events). */
 void in_file_make_ready(struct in_file *in, struct rec *r)
 {
-    if (push_ready(in, r))
+    if (push_ready(in, r) || r->ready)
         tell_unread(in, r, true, 0);
 }
 
