@@ -52,6 +52,15 @@ def case(fn):
     return fn
 
 
+def exit_code():
+    """What a test file exits with once its cases ran: 1, saying which
+    failed, or 0."""
+    if failures:
+        print(f"FAILED: {', '.join(failures)}", flush=True)
+        return 1
+    return 0
+
+
 def tmp_dir(prefix):
     """A scratch directory for a test file, removed when it exits; or
     SLUICE_E2E_TMP, kept (to look at after a failure)."""

@@ -57,7 +57,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (ENV, Redis, Shipper, case, eq,  # noqa: E402
-                             failures, http_port, redis_output, wait_for,
+                             http_port, redis_output, wait_for,
                              write_config)
 
 SHIPPER = sys.argv[1]
@@ -442,12 +442,5 @@ def cri_partial_cut_in_a_traceback_through_kill9():
         "cri-part-ml", "cri", {"preset": "python", "timeout": "30s"}))
 
 
-def main():
-    if failures:
-        print(f"FAILED: {', '.join(failures)}", flush=True)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(shipper_harness.exit_code())

@@ -40,7 +40,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shipper_harness  # noqa: E402
 from shipper_harness import (ENV, Redis, Shipper, case, eq,  # noqa: E402
-                             failures, http_port, json_lines, redis_output,
+                             http_port, json_lines, redis_output,
                              run_once, wait_for, write_config)
 
 SHIPPER = sys.argv[1]
@@ -289,12 +289,5 @@ def a_writer_pause_still_cuts():
               (record(2).rstrip("\n"), False)], "the events")
 
 
-def main():
-    if failures:
-        print(f"FAILED: {', '.join(failures)}", flush=True)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(shipper_harness.exit_code())
